@@ -1,2 +1,9 @@
-//! DMVPN capture decoder, decryptor and replayer: library and the dmvpn command
+//! Read, check and decrypt DMVPN captures.
+//!
+//! The library behind the `dmvpn` command: [`capture`] reads pcap and pcapng files down to IPv4/UDP
+//! (with fragment reassembly), [`keys`] reads the key files users already have (Wireshark's `esp_sa`),
+//! and the decoder turns each frame into its protocol layers.
 #![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod keys;
