@@ -6,4 +6,5 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod json;
 pub mod keys;

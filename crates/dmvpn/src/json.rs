@@ -1,0 +1,276 @@
+//! A small JSON writer for the decoder's JSON Lines output.
+//!
+//! The decoder writes hundreds of thousands of objects per second, so this writes straight into a
+//! reusable byte buffer: no intermediate tree, no allocation once the buffer has grown.
+
+use std::fmt::{self, Write as _};
+
+/// Writes one JSON object into a byte buffer, field by field.
+///
+/// ```
+/// use dmvpn::json::Object;
+///
+/// let mut out = Vec::new();
+/// let mut obj = Object::begin(&mut out);
+/// obj.str("proto", "esp");
+/// obj.hex_u32("spi", 0x1000_a001);
+/// obj.u64("seq", 7);
+/// obj.bool("decrypted", true);
+/// obj.end();
+/// assert_eq!(out, br#"{"proto":"esp","spi":"0x1000a001","seq":7,"decrypted":true}"#);
+/// ```
+pub struct Object<'w> {
+    out: &'w mut Vec<u8>,
+    first: bool,
+}
+
+impl<'w> Object<'w> {
+    /// Opens an object (`{`).
+    pub fn begin(out: &'w mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Self { out, first: true }
+    }
+
+    /// Closes the object (`}`).
+    pub fn end(self) {
+        self.out.push(b'}');
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        write_str(self.out, key);
+        self.out.push(b':');
+    }
+
+    /// A string field, escaped as JSON requires.
+    pub fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        write_str(self.out, value);
+    }
+
+    /// A string field from anything that implements `Display`.
+    pub fn display(&mut self, key: &str, value: &dyn fmt::Display) {
+        self.key(key);
+        let mut escaper = Escaper { out: self.out };
+        escaper.out.push(b'"');
+        // Writing into a Vec cannot fail.
+        let _ = write!(escaper, "{value}");
+        self.out.push(b'"');
+    }
+
+    /// An unsigned number.
+    pub fn u64(&mut self, key: &str, value: u64) {
+        self.key(key);
+        let mut buf = itoa_buf(value);
+        self.out.extend_from_slice(buf.as_bytes_mut());
+    }
+
+    /// A boolean.
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.out.extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    /// A `u32` as a `"0x…"` string of 8 hex digits (SPIs, GRE keys).
+    pub fn hex_u32(&mut self, key: &str, value: u32) {
+        self.key(key);
+        let _ = write!(Escaper { out: self.out }, "\"{value:#010x}\"");
+    }
+
+    /// A `u16` as a `"0x…"` string of 4 hex digits (EtherTypes, flags).
+    pub fn hex_u16(&mut self, key: &str, value: u16) {
+        self.key(key);
+        let _ = write!(Escaper { out: self.out }, "\"{value:#06x}\"");
+    }
+
+    /// Bytes as a lowercase hex string.
+    pub fn hex(&mut self, key: &str, bytes: &[u8]) {
+        self.key(key);
+        self.out.reserve(bytes.len() * 2 + 2);
+        self.out.push(b'"');
+        for byte in bytes {
+            self.out.push(HEX[usize::from(byte >> 4)]);
+            self.out.push(HEX[usize::from(byte & 0xf)]);
+        }
+        self.out.push(b'"');
+    }
+
+    /// A number or string written verbatim: the caller guarantees it is valid JSON.
+    pub fn raw(&mut self, key: &str, json: &str) {
+        self.key(key);
+        self.out.extend_from_slice(json.as_bytes());
+    }
+
+    /// Opens a nested array under `key`.
+    pub fn array(&mut self, key: &str) -> Array<'_> {
+        self.key(key);
+        self.out.push(b'[');
+        Array { out: self.out, first: true }
+    }
+
+    /// Opens a nested object under `key`.
+    pub fn object(&mut self, key: &str) -> Object<'_> {
+        self.key(key);
+        Object::begin(self.out)
+    }
+}
+
+/// A JSON array being written.
+pub struct Array<'w> {
+    out: &'w mut Vec<u8>,
+    first: bool,
+}
+
+impl Array<'_> {
+    fn next(&mut self) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+    }
+
+    /// Appends an object.
+    pub fn object(&mut self) -> Object<'_> {
+        self.next();
+        Object::begin(self.out)
+    }
+
+    /// Appends an unsigned number.
+    pub fn u64(&mut self, value: u64) {
+        self.next();
+        let mut buf = itoa_buf(value);
+        self.out.extend_from_slice(buf.as_bytes_mut());
+    }
+
+    /// Appends a string from anything that implements `Display`.
+    pub fn display(&mut self, value: &dyn fmt::Display) {
+        self.next();
+        self.out.push(b'"');
+        let _ = write!(Escaper { out: self.out }, "{value}");
+        self.out.push(b'"');
+    }
+
+    /// Closes the array.
+    pub fn end(self) {
+        self.out.push(b']');
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Decimal digits of a `u64` without allocating.
+struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    fn as_bytes_mut(&mut self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+fn itoa_buf(mut value: u64) -> Digits {
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    Digits { buf, start }
+}
+
+fn write_str(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    escape_into(out, value);
+    out.push(b'"');
+}
+
+fn escape_into(out: &mut Vec<u8>, value: &str) {
+    for &byte in value.as_bytes() {
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
+            }
+            _ => out.push(byte),
+        }
+    }
+}
+
+/// Escapes what `Display` writes, as a JSON string body.
+struct Escaper<'w> {
+    out: &'w mut Vec<u8>,
+}
+
+impl fmt::Write for Escaper<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_into(self.out, s);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_values_parse_back() {
+        let mut out = Vec::new();
+        let mut obj = Object::begin(&mut out);
+        obj.u64("frame", 0);
+        obj.u64("big", u64::MAX);
+        obj.str("text", "a \"quoted\" \\ line\nwith\ttabs and \u{1} control");
+        obj.display("shown", &format_args!("{} → {}", "10.0.0.1", "10.0.0.2"));
+        obj.hex("bytes", &[0, 0xff, 0x10]);
+        obj.hex_u16("type", 0x2001);
+        obj.raw("ts", "1.250000");
+        let mut layers = obj.array("layers");
+        layers.object().end();
+        let mut inner = layers.object();
+        inner.bool("ok", false);
+        inner.end();
+        layers.u64(3);
+        layers.display(&"x");
+        layers.end();
+        obj.end();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value["frame"], 0);
+        assert_eq!(value["big"], u64::MAX);
+        assert_eq!(value["text"], "a \"quoted\" \\ line\nwith\ttabs and \u{1} control");
+        assert_eq!(value["shown"], "10.0.0.1 → 10.0.0.2");
+        assert_eq!(value["bytes"], "00ff10");
+        assert_eq!(value["type"], "0x2001");
+        assert_eq!(value["ts"], 1.25);
+        assert_eq!(value["layers"][1]["ok"], false);
+        assert_eq!(value["layers"][2], 3);
+        assert_eq!(value["layers"][3], "x");
+    }
+
+    #[test]
+    fn arbitrary_strings_stay_valid_json() {
+        bolero::check!().with_type::<String>().for_each(|text| {
+            let mut out = Vec::new();
+            let mut obj = Object::begin(&mut out);
+            obj.str("s", text);
+            obj.display("d", text);
+            obj.end();
+            let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(value["s"].as_str(), Some(text.as_str()));
+            assert_eq!(value["d"].as_str(), Some(text.as_str()));
+        });
+    }
+}
