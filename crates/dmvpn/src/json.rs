@@ -77,13 +77,17 @@ impl<'w> Object<'w> {
     /// A `u32` as a `"0x…"` string of 8 hex digits (SPIs, GRE keys).
     pub fn hex_u32(&mut self, key: &str, value: u32) {
         self.key(key);
-        let _ = write!(Escaper { out: self.out }, "\"{value:#010x}\"");
+        self.out.push(b'"');
+        let _ = write!(Escaper { out: self.out }, "{value:#010x}");
+        self.out.push(b'"');
     }
 
     /// A `u16` as a `"0x…"` string of 4 hex digits (EtherTypes, flags).
     pub fn hex_u16(&mut self, key: &str, value: u16) {
         self.key(key);
-        let _ = write!(Escaper { out: self.out }, "\"{value:#06x}\"");
+        self.out.push(b'"');
+        let _ = write!(Escaper { out: self.out }, "{value:#06x}");
+        self.out.push(b'"');
     }
 
     /// Bytes as a lowercase hex string.
