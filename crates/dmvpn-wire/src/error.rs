@@ -20,6 +20,10 @@ pub enum Layer {
     Ipv4,
     /// IPv6, RFC 8200.
     Ipv6,
+    /// ICMP for IPv4, RFC 792.
+    Icmp,
+    /// TCP, RFC 9293.
+    Tcp,
     /// UDP, RFC 768.
     Udp,
     /// GRE, RFC 2784 and RFC 2890.
@@ -49,6 +53,8 @@ impl Layer {
             Self::Loopback => "loopback",
             Self::Ipv4 => "ipv4",
             Self::Ipv6 => "ipv6",
+            Self::Icmp => "icmp",
+            Self::Tcp => "tcp",
             Self::Udp => "udp",
             Self::Gre => "gre",
             Self::Nhrp => "nhrp",

@@ -8,3 +8,4 @@
 pub mod capture;
 pub mod json;
 pub mod keys;
+pub mod transport;
