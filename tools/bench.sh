@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Decode + decrypt benchmark: dmvpn against tshark on the same capture and keys, in one run.
+#
+#   tools/bench.sh [--packets N] [--spokes N] [--dir DIR] [--no-tshark] [--no-diff]
+#
+# Generates the perf corpus with ../shared/bench/gen_corpus.py (default 300000 packets, 50 spokes) unless it is
+# already in DIR (default /tmp/dmvpn-bench), then times, for each tool, decode with ESP decryption (and our
+# decode-only pass), with peak RSS from /usr/bin/time, and prints frames/s, MB/s and the ratio to tshark.
+# Finally it checks that both tools agree frame by frame on that corpus (the tshark_diff test, --ignored case).
+# Nothing here asserts on time: the figures are for the reader.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packets=300000 spokes=50 dir=/tmp/dmvpn-bench run_tshark=1 run_diff=1
+while (($#)); do
+    case $1 in
+        --packets) packets=$2; shift 2 ;;
+        --spokes) spokes=$2; shift 2 ;;
+        --dir) dir=$2; shift 2 ;;
+        --no-tshark) run_tshark=0; shift ;;
+        --no-diff) run_diff=0; shift ;;
+        *) echo "usage: $0 [--packets N] [--spokes N] [--dir DIR] [--no-tshark] [--no-diff]" >&2; exit 2 ;;
+    esac
+done
+
+generator=../shared/bench/gen_corpus.py
+corpus=$dir/corpus-$spokes-$packets
+mkdir -p "$dir"
+if [[ ! -s $corpus.pcap ]]; then
+    [[ -f $generator ]] || { echo "bench: $generator not found (../shared must be beside the checkout)" >&2; exit 1; }
+    tools/setup.sh
+    echo "bench: generating $corpus.pcap ($packets packets, $spokes spokes)"
+    python3 "$generator" --spokes "$spokes" --packets "$packets" --out "$corpus.pcap" \
+        --keys-out "$corpus.esp_sa" --sa-out "$corpus.sa" --manifest-out "$corpus.json" >/dev/null
+fi
+frames=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["frames"])' "$corpus.json")
+bytes=$(stat -c %s "$corpus.pcap")
+
+cargo build --release -q -p dmvpn
+dmvpn=target/release/dmvpn
+
+# run NAME COMMAND...: times the command (output to /dev/null), records seconds and peak RSS.
+declare -A secs rss
+run() {
+    local name=$1; shift
+    local stats
+    stats=$(mktemp)
+    /usr/bin/time -f '%e %M' -o "$stats" "$@" >/dev/null 2>"$stats.err" || { cat "$stats.err" >&2; exit 1; }
+    read -r secs[$name] rss[$name] <"$stats"
+    rm -f "$stats" "$stats.err"
+}
+
+# Warm the page cache so every tool reads the file from memory.
+cat "$corpus.pcap" >/dev/null
+
+run "dmvpn decode+decrypt" "$dmvpn" decode "$corpus.pcap" --keys "$corpus.esp_sa" --format json
+run "dmvpn decode+decrypt (text)" "$dmvpn" decode "$corpus.pcap" --keys "$corpus.esp_sa"
+run "dmvpn decode only" "$dmvpn" decode "$corpus.pcap" --format json
+if ((run_tshark)); then
+    config=$(mktemp -d)
+    mkdir -p "$config/wireshark"
+    cp "$corpus.esp_sa" "$config/wireshark/esp_sa"
+    run "tshark decode+decrypt" env XDG_CONFIG_HOME="$config" tshark -n -r "$corpus.pcap" \
+        -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE
+    run "tshark decode only" env XDG_CONFIG_HOME="$config" tshark -n -r "$corpus.pcap"
+    rm -rf "$config"
+fi
+
+calc() { awk "BEGIN { print $1 }"; }
+printf '\ncorpus: %s (%d frames, %.1f MB), %s, %d cores\n' "$corpus.pcap" "$frames" \
+    "$(calc "$bytes / 1000000")" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)"
+printf '%-30s %9s %12s %9s %9s %12s\n' tool seconds frames/s MB/s "RSS MB" "vs tshark"
+for name in "dmvpn decode+decrypt" "dmvpn decode+decrypt (text)" "dmvpn decode only" \
+    "tshark decode+decrypt" "tshark decode only"; do
+    [[ -n ${secs[$name]:-} ]] || continue
+    s=${secs[$name]}
+    [[ $s == 0.00 ]] && s=0.01
+    ratio="-"
+    reference=${secs["tshark ${name#dmvpn }"]:-${secs["tshark decode+decrypt"]:-}}
+    [[ -n $reference && $name == dmvpn* ]] && ratio=$(printf '%.1fx' "$(calc "$reference / $s")")
+    printf '%-30s %9.2f %12.0f %9.1f %9.1f %12s\n' "$name" "$s" "$(calc "$frames / $s")" \
+        "$(calc "$bytes / 1000000 / $s")" "$(calc "${rss[$name]} / 1024")" "$ratio"
+done
+
+if ((run_diff && run_tshark)); then
+    echo
+    echo "bench: checking dmvpn against tshark frame by frame on the corpus"
+    DMVPN_DIFF_CAPTURE=$corpus.pcap DMVPN_DIFF_KEYS=$corpus.esp_sa \
+        cargo test --release -q -p dmvpn --test tshark_diff -- --ignored --nocapture named_capture 2>&1 | tail -3
+fi
