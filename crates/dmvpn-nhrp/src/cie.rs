@@ -1,0 +1,671 @@
+//! Client Information Entries (RFC 2332 §5.2.0.1).
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |     Code      | Prefix Length |        unused                 |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |  Maximum Transmission Unit    |        Holding Time           |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |  Cli Addr T/L | Cli SAddr T/L | Cli Proto Len |  Preference   |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |            Client NBMA Address (variable length)              |
+//! |           Client NBMA Subaddress (variable length)            |
+//! |          Client Protocol Address (variable length)            |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ```
+//!
+//! CIEs follow the mandatory part of types 1–6 and fill the Responder Address, Transit NHS Record
+//! and Cisco NAT Address extensions. Each CIE carries its own address lengths, so a list is just
+//! bytes: [`Iter`] walks it, bounding every entry by what is left.
+
+use core::fmt;
+use core::ops::Range;
+
+use dmvpn_wire::{Error, Layer, Result};
+
+use crate::consts::CieCode;
+use crate::header::{check_type_len, type_len};
+use crate::mandatory::NbmaAddress;
+
+/// Byte positions in a CIE.
+pub mod field {
+    use dmvpn_wire::field::Field;
+
+    /// `Code`.
+    pub const CODE: usize = 0;
+    /// `Prefix Length`.
+    pub const PREFIX_LEN: usize = 1;
+    /// `unused`.
+    pub const UNUSED: Field = 2..4;
+    /// `Maximum Transmission Unit`.
+    pub const MTU: Field = 4..6;
+    /// `Holding Time`, seconds.
+    pub const HOLDING_TIME: Field = 6..8;
+    /// `Cli Addr T/L`.
+    pub const NBMA_TL: usize = 8;
+    /// `Cli SAddr T/L`.
+    pub const NBMA_SUB_TL: usize = 9;
+    /// `Cli Proto Len`.
+    pub const PROTO_LEN: usize = 10;
+    /// `Preference`.
+    pub const PREFERENCE: usize = 11;
+    /// Length of the fixed part.
+    pub const HEADER_LEN: usize = 12;
+}
+
+/// A read/write view of one CIE at the start of a buffer (which may hold more after it).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Cie<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Cie<T> {
+    /// Wraps a buffer without checking it.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps a buffer after [`Cie::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        let cie = Self::new_unchecked(buffer);
+        cie.check_len()?;
+        Ok(cie)
+    }
+
+    /// Checks that the fixed part and the three addresses it announces are in the buffer, and
+    /// that the reserved bits of the type/length bytes are clear. Offsets are relative to the CIE.
+    pub fn check_len(&self) -> Result<()> {
+        let data = self.buffer.as_ref();
+        if data.len() < field::HEADER_LEN {
+            return Err(Error::truncated(
+                Layer::Nhrp,
+                "client information entry",
+                0,
+                field::HEADER_LEN,
+                data.len(),
+            ));
+        }
+        check_type_len(
+            data[field::NBMA_TL],
+            "client NBMA type/length",
+            field::NBMA_TL,
+        )?;
+        check_type_len(
+            data[field::NBMA_SUB_TL],
+            "client NBMA subaddress type/length",
+            field::NBMA_SUB_TL,
+        )?;
+        let fields = [
+            (self.nbma_range(), "client NBMA address"),
+            (self.nbma_sub_range(), "client NBMA subaddress"),
+            (self.proto_range(), "client protocol address"),
+        ];
+        for (range, name) in fields {
+            if range.end > data.len() {
+                return Err(Error::truncated(
+                    Layer::Nhrp,
+                    name,
+                    range.start,
+                    range.len(),
+                    data.len(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn u16_at(&self, at: usize) -> u16 {
+        let data = self.buffer.as_ref();
+        u16::from_be_bytes([data[at], data[at + 1]])
+    }
+
+    /// `Code`.
+    pub fn code(&self) -> CieCode {
+        CieCode(self.buffer.as_ref()[field::CODE])
+    }
+
+    /// `Prefix Length`.
+    pub fn prefix_len(&self) -> u8 {
+        self.buffer.as_ref()[field::PREFIX_LEN]
+    }
+
+    /// The 16 `unused` bits.
+    pub fn unused(&self) -> u16 {
+        self.u16_at(field::UNUSED.start)
+    }
+
+    /// `Maximum Transmission Unit`.
+    pub fn mtu(&self) -> u16 {
+        self.u16_at(field::MTU.start)
+    }
+
+    /// `Holding Time`, seconds.
+    pub fn holding_time(&self) -> u16 {
+        self.u16_at(field::HOLDING_TIME.start)
+    }
+
+    /// `Cli Addr T/L`, raw.
+    pub fn nbma_type_len(&self) -> u8 {
+        self.buffer.as_ref()[field::NBMA_TL]
+    }
+
+    /// `Cli SAddr T/L`, raw.
+    pub fn nbma_sub_type_len(&self) -> u8 {
+        self.buffer.as_ref()[field::NBMA_SUB_TL]
+    }
+
+    /// `Cli Proto Len`.
+    pub fn proto_len(&self) -> u8 {
+        self.buffer.as_ref()[field::PROTO_LEN]
+    }
+
+    /// `Preference`.
+    pub fn preference(&self) -> u8 {
+        self.buffer.as_ref()[field::PREFERENCE]
+    }
+
+    /// Position of the client NBMA address.
+    pub fn nbma_range(&self) -> Range<usize> {
+        let start = field::HEADER_LEN;
+        start..start + type_len(self.nbma_type_len()).1
+    }
+
+    /// Position of the client NBMA subaddress.
+    pub fn nbma_sub_range(&self) -> Range<usize> {
+        let start = self.nbma_range().end;
+        start..start + type_len(self.nbma_sub_type_len()).1
+    }
+
+    /// Position of the client protocol address.
+    pub fn proto_range(&self) -> Range<usize> {
+        let start = self.nbma_sub_range().end;
+        start..start + usize::from(self.proto_len())
+    }
+
+    /// The length of this CIE, addresses included.
+    pub fn total_len(&self) -> usize {
+        self.proto_range().end
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Cie<&'a T> {
+    /// The client NBMA address with its format.
+    pub fn nbma(&self) -> NbmaAddress<'a> {
+        NbmaAddress {
+            format: type_len(self.nbma_type_len()).0,
+            bytes: &self.buffer.as_ref()[self.nbma_range()],
+        }
+    }
+
+    /// The client NBMA subaddress with its format.
+    pub fn nbma_sub(&self) -> NbmaAddress<'a> {
+        NbmaAddress {
+            format: type_len(self.nbma_sub_type_len()).0,
+            bytes: &self.buffer.as_ref()[self.nbma_sub_range()],
+        }
+    }
+
+    /// The client protocol address.
+    pub fn proto(&self) -> &'a [u8] {
+        &self.buffer.as_ref()[self.proto_range()]
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Cie<T> {
+    fn set_u16_at(&mut self, at: usize, value: u16) {
+        self.buffer.as_mut()[at..at + 2].copy_from_slice(&value.to_be_bytes());
+    }
+
+    /// Sets `Code`.
+    pub fn set_code(&mut self, value: CieCode) {
+        self.buffer.as_mut()[field::CODE] = value.0;
+    }
+
+    /// Sets `Prefix Length`.
+    pub fn set_prefix_len(&mut self, value: u8) {
+        self.buffer.as_mut()[field::PREFIX_LEN] = value;
+    }
+
+    /// Sets the `unused` bits.
+    pub fn set_unused(&mut self, value: u16) {
+        self.set_u16_at(field::UNUSED.start, value);
+    }
+
+    /// Sets `Maximum Transmission Unit`.
+    pub fn set_mtu(&mut self, value: u16) {
+        self.set_u16_at(field::MTU.start, value);
+    }
+
+    /// Sets `Holding Time`.
+    pub fn set_holding_time(&mut self, value: u16) {
+        self.set_u16_at(field::HOLDING_TIME.start, value);
+    }
+
+    /// Sets `Cli Addr T/L`.
+    pub fn set_nbma_type_len(&mut self, value: u8) {
+        self.buffer.as_mut()[field::NBMA_TL] = value;
+    }
+
+    /// Sets `Cli SAddr T/L`.
+    pub fn set_nbma_sub_type_len(&mut self, value: u8) {
+        self.buffer.as_mut()[field::NBMA_SUB_TL] = value;
+    }
+
+    /// Sets `Cli Proto Len`.
+    pub fn set_proto_len(&mut self, value: u8) {
+        self.buffer.as_mut()[field::PROTO_LEN] = value;
+    }
+
+    /// Sets `Preference`.
+    pub fn set_preference(&mut self, value: u8) {
+        self.buffer.as_mut()[field::PREFERENCE] = value;
+    }
+
+    /// The client NBMA address, for writing.
+    pub fn nbma_mut(&mut self) -> &mut [u8] {
+        let range = self.nbma_range();
+        &mut self.buffer.as_mut()[range]
+    }
+
+    /// The client NBMA subaddress, for writing.
+    pub fn nbma_sub_mut(&mut self) -> &mut [u8] {
+        let range = self.nbma_sub_range();
+        &mut self.buffer.as_mut()[range]
+    }
+
+    /// The client protocol address, for writing.
+    pub fn proto_mut(&mut self) -> &mut [u8] {
+        let range = self.proto_range();
+        &mut self.buffer.as_mut()[range]
+    }
+}
+
+/// A parsed CIE. The `unused` bits are not kept (they are written as zero).
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+pub struct Repr<'a> {
+    /// `Code`: the result in a reply, zero in a request.
+    pub code: CieCode,
+    /// `Prefix Length`: 0xff with the uniqueness flag (RFC 2332 §5.2.1, §5.2.3).
+    pub prefix_len: u8,
+    /// `Maximum Transmission Unit`.
+    pub mtu: u16,
+    /// `Holding Time`, seconds.
+    pub holding_time: u16,
+    /// Client NBMA address.
+    pub nbma: NbmaAddress<'a>,
+    /// Client NBMA subaddress.
+    pub nbma_sub: NbmaAddress<'a>,
+    /// Client protocol address.
+    pub proto: &'a [u8],
+    /// `Preference`.
+    pub preference: u8,
+}
+
+impl<'a> Repr<'a> {
+    /// Parses a checked view.
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(cie: &Cie<&'a T>) -> Result<Self> {
+        cie.check_len()?;
+        Ok(Self {
+            code: cie.code(),
+            prefix_len: cie.prefix_len(),
+            mtu: cie.mtu(),
+            holding_time: cie.holding_time(),
+            nbma: cie.nbma(),
+            nbma_sub: cie.nbma_sub(),
+            proto: cie.proto(),
+            preference: cie.preference(),
+        })
+    }
+
+    /// The length [`Repr::emit`] writes.
+    #[must_use]
+    pub const fn buffer_len(&self) -> usize {
+        field::HEADER_LEN + self.nbma.bytes.len() + self.nbma_sub.bytes.len() + self.proto.len()
+    }
+
+    /// Writes the CIE into a buffer of at least [`Repr::buffer_len`] bytes. Addresses longer than
+    /// their length fields allow (63 bytes for NBMA, 255 for protocol) are not representable;
+    /// callers must not build them.
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, cie: &mut Cie<T>) {
+        debug_assert!(
+            self.nbma.bytes.len() < 64 && self.nbma_sub.bytes.len() < 64 && self.proto.len() < 256
+        );
+        cie.set_code(self.code);
+        cie.set_prefix_len(self.prefix_len);
+        cie.set_unused(0);
+        cie.set_mtu(self.mtu);
+        cie.set_holding_time(self.holding_time);
+        cie.set_nbma_type_len(self.nbma.type_len());
+        cie.set_nbma_sub_type_len(self.nbma_sub.type_len());
+        cie.set_proto_len(self.proto.len() as u8);
+        cie.set_preference(self.preference);
+        cie.nbma_mut().copy_from_slice(self.nbma.bytes);
+        cie.nbma_sub_mut().copy_from_slice(self.nbma_sub.bytes);
+        cie.proto_mut().copy_from_slice(self.proto);
+    }
+}
+
+/// Walks a CIE list over borrowed bytes, yielding each entry or the first error; every entry is
+/// bounded by the bytes left in the list. Error offsets are counted from `base`.
+#[derive(Clone, Debug)]
+pub struct Iter<'a> {
+    rest: &'a [u8],
+    offset: usize,
+    failed: bool,
+}
+
+impl<'a> Iter<'a> {
+    /// A walker over `bytes`, which start at offset `base` of the enclosing packet.
+    #[must_use]
+    pub const fn new(bytes: &'a [u8], base: usize) -> Self {
+        Self {
+            rest: bytes,
+            offset: base,
+            failed: false,
+        }
+    }
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Result<Repr<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() || self.failed {
+            return None;
+        }
+        let cie = Cie::new_unchecked(self.rest);
+        match Repr::parse(&cie) {
+            Ok(repr) => {
+                let len = cie.total_len();
+                self.rest = self.rest.get(len..).unwrap_or_default();
+                self.offset += len;
+                Some(Ok(repr))
+            }
+            Err(err) => {
+                self.failed = true;
+                Some(Err(err.at_offset(self.offset)))
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Inner<'a> {
+    Wire(&'a [u8]),
+    Reprs(&'a [Repr<'a>]),
+}
+
+/// A list of CIEs: either validated wire bytes (from [`CieList::parse`], no allocation) or a
+/// slice of reprs to emit (from [`CieList::new`]). Two lists are equal when they hold the same
+/// entries, whichever form they are in.
+#[derive(Clone, Copy)]
+pub struct CieList<'a>(Inner<'a>);
+
+impl<'a> CieList<'a> {
+    /// The empty list.
+    pub const EMPTY: Self = Self(Inner::Reprs(&[]));
+
+    /// A list to emit.
+    #[must_use]
+    pub const fn new(cies: &'a [Repr<'a>]) -> Self {
+        Self(Inner::Reprs(cies))
+    }
+
+    /// Validates every entry of `bytes` (which start at offset `base` of the packet, for errors).
+    pub fn parse(bytes: &'a [u8], base: usize) -> Result<Self> {
+        for cie in Iter::new(bytes, base) {
+            cie?;
+        }
+        Ok(Self(Inner::Wire(bytes)))
+    }
+
+    /// The entries.
+    pub fn iter(&self) -> impl Iterator<Item = Repr<'a>> + use<'a> {
+        let (wire, reprs): (&'a [u8], &'a [Repr<'a>]) = match self.0 {
+            Inner::Wire(bytes) => (bytes, &[]),
+            Inner::Reprs(reprs) => (&[], reprs),
+        };
+        // Wire bytes were validated by `parse`, so `map_while` stops only at their end.
+        Iter::new(wire, 0)
+            .map_while(Result::ok)
+            .chain(reprs.iter().copied())
+    }
+
+    /// The first entry, if any.
+    #[must_use]
+    pub fn first(&self) -> Option<Repr<'a>> {
+        self.iter().next()
+    }
+
+    /// How many entries there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        match self.0 {
+            Inner::Wire(bytes) => bytes.is_empty(),
+            Inner::Reprs(reprs) => reprs.is_empty(),
+        }
+    }
+
+    /// The length [`CieList::emit`] writes.
+    #[must_use]
+    pub fn buffer_len(&self) -> usize {
+        self.iter().map(|cie| cie.buffer_len()).sum()
+    }
+
+    /// Writes every entry into `buffer`, which holds at least [`CieList::buffer_len`] bytes.
+    pub fn emit(&self, buffer: &mut [u8]) {
+        let mut at = 0;
+        for cie in self.iter() {
+            let len = cie.buffer_len();
+            cie.emit(&mut Cie::new_unchecked(&mut buffer[at..at + len]));
+            at += len;
+        }
+    }
+}
+
+impl Default for CieList<'_> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl PartialEq for CieList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for CieList<'_> {}
+
+impl fmt::Debug for CieList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consts::AddressFormat;
+    use core::net::Ipv4Addr;
+
+    // packetlife NHRP_registration.cap frame 3 (Registration Reply): the CIE of the mandatory part.
+    #[rustfmt::skip]
+    const CIE: [u8; 12] = [
+        0x00, 0xff, 0x00, 0x00, 0x05, 0xea, 0x1c, 0x20, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    // packetlife NHRP_registration.cap frame 3: the CIE in the Cisco NAT Address extension.
+    #[rustfmt::skip]
+    const NAT_CIE: [u8; 20] = [
+        0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x04, 0x00,
+        0xac, 0x10, 0x19, 0x02, 0x0a, 0x00, 0x00, 0x02,
+    ];
+
+    fn nat_repr() -> Repr<'static> {
+        Repr {
+            code: CieCode::SUCCESS,
+            prefix_len: 32,
+            mtu: 0,
+            holding_time: 0,
+            nbma: NbmaAddress::nsap(&[172, 16, 25, 2]),
+            nbma_sub: NbmaAddress::NONE,
+            proto: &[10, 0, 0, 2],
+            preference: 0,
+        }
+    }
+
+    #[test]
+    fn deconstruct() {
+        let cie = Cie::new_checked(&CIE[..]).unwrap();
+        assert_eq!(cie.code(), CieCode::SUCCESS);
+        assert_eq!(cie.prefix_len(), 0xff);
+        assert_eq!(cie.unused(), 0);
+        assert_eq!(cie.mtu(), 1514);
+        assert_eq!(cie.holding_time(), 7200);
+        assert_eq!(cie.nbma(), NbmaAddress::NONE);
+        assert_eq!(cie.proto(), &[] as &[u8]);
+        assert_eq!(cie.preference(), 0);
+        assert_eq!(cie.total_len(), 12);
+        let nat = Cie::new_checked(&NAT_CIE[..]).unwrap();
+        assert_eq!(nat.nbma().ipv4(), Some(Ipv4Addr::new(172, 16, 25, 2)));
+        assert_eq!(nat.proto(), &[10, 0, 0, 2]);
+        assert_eq!(nat.total_len(), 20);
+    }
+
+    #[test]
+    fn parse_emit_round_trip() {
+        let repr = Repr::parse(&Cie::new_unchecked(&NAT_CIE[..])).unwrap();
+        assert_eq!(repr, nat_repr());
+        assert_eq!(repr.buffer_len(), 20);
+        let mut out = [0xaa; 20];
+        repr.emit(&mut Cie::new_unchecked(&mut out[..]));
+        assert_eq!(out, NAT_CIE);
+    }
+
+    #[test]
+    fn construct_with_subaddress_and_e164() {
+        let repr = Repr {
+            code: CieCode::ALREADY_REGISTERED,
+            prefix_len: 24,
+            mtu: 1400,
+            holding_time: 600,
+            nbma: NbmaAddress {
+                format: AddressFormat::E164,
+                bytes: &[1, 2, 3],
+            },
+            nbma_sub: NbmaAddress::nsap(&[9]),
+            proto: &[10, 9, 8, 7],
+            preference: 5,
+        };
+        let mut out = vec![0; repr.buffer_len()];
+        repr.emit(&mut Cie::new_unchecked(&mut out[..]));
+        #[rustfmt::skip]
+        let expected = [14, 24, 0, 0, 0x05, 0x78, 0x02, 0x58, 0x43, 0x01, 4, 5, 1, 2, 3, 9, 10, 9, 8, 7];
+        assert_eq!(out, expected);
+        assert_eq!(Repr::parse(&Cie::new_unchecked(&out[..])).unwrap(), repr);
+    }
+
+    #[test]
+    fn unused_bits_are_read_but_not_kept() {
+        let mut bytes = CIE;
+        bytes[2] = 0x12;
+        let cie = Cie::new_checked(&bytes[..]).unwrap();
+        assert_eq!(cie.unused(), 0x1200);
+        let repr = Repr::parse(&cie).unwrap();
+        let mut out = [0; 12];
+        repr.emit(&mut Cie::new_unchecked(&mut out[..]));
+        assert_eq!(out, CIE);
+    }
+
+    #[test]
+    fn truncation() {
+        for len in 0..NAT_CIE.len() {
+            let err = Repr::parse(&Cie::new_unchecked(&NAT_CIE[..len])).unwrap_err();
+            let expected = match len {
+                0..12 => Error::truncated(Layer::Nhrp, "client information entry", 0, 12, len),
+                12..16 => Error::truncated(Layer::Nhrp, "client NBMA address", 12, 4, len),
+                _ => Error::truncated(Layer::Nhrp, "client protocol address", 16, 4, len),
+            };
+            assert_eq!(err, expected, "length {len}");
+        }
+    }
+
+    #[test]
+    fn reserved_type_len_bit() {
+        let mut bytes = NAT_CIE;
+        bytes[9] = 0x80;
+        assert_eq!(
+            Cie::new_checked(&bytes[..]).unwrap_err(),
+            Error::InvalidField {
+                layer: Layer::Nhrp,
+                field: "client NBMA subaddress type/length",
+                offset: 9,
+                value: 0x80
+            }
+        );
+    }
+
+    #[test]
+    fn list_iterates_and_reports_offsets() {
+        let mut bytes = CIE.to_vec();
+        bytes.extend_from_slice(&NAT_CIE);
+        let list = CieList::parse(&bytes, 100).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.first().unwrap().mtu, 1514);
+        assert_eq!(list.buffer_len(), 32);
+        let mut out = vec![0; 32];
+        list.emit(&mut out);
+        assert_eq!(out, bytes);
+        let reprs = [
+            Repr::parse(&Cie::new_unchecked(&CIE[..])).unwrap(),
+            nat_repr(),
+        ];
+        assert_eq!(CieList::new(&reprs), list);
+        assert_ne!(CieList::new(&reprs[..1]), list);
+        assert!(CieList::EMPTY.is_empty());
+        assert_eq!(CieList::default().len(), 0);
+        assert!(CieList::parse(&[], 0).unwrap().is_empty());
+
+        let err = CieList::parse(&bytes[..30], 100).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Truncated {
+                layer: Layer::Nhrp,
+                field: "client protocol address",
+                offset: 128,
+                needed: 4,
+                available: 2
+            }
+        );
+        let mut iter = Iter::new(&bytes[..30], 100);
+        assert!(iter.next().unwrap().is_ok());
+        assert!(iter.next().unwrap().is_err());
+        assert!(iter.next().is_none());
+        assert_eq!(format!("{:?}", CieList::EMPTY), "[]");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        bolero::check!().for_each(|data: &[u8]| {
+            if let Ok(list) = CieList::parse(data, 0) {
+                let mut out = vec![0; list.buffer_len()];
+                list.emit(&mut out);
+                assert_eq!(CieList::parse(&out, 0).unwrap(), list);
+            }
+        });
+    }
+}
