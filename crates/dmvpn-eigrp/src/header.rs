@@ -1,0 +1,370 @@
+//! The 20-byte EIGRP header (RFC 7868 §6.5) as a byte-range view over a buffer.
+
+use core::fmt;
+
+use dmvpn_wire::{Error, Layer, Result, checksum};
+
+use crate::consts::{FLAG_CR, FLAG_EOT, FLAG_INIT, FLAG_RS, OpCode};
+use crate::tlv::TlvIter;
+
+/// Field positions (RFC 7868 §6.5).
+pub mod field {
+    use dmvpn_wire::field::{Field, Rest};
+
+    /// Version (2).
+    pub const VERSION: usize = 0;
+    /// Opcode.
+    pub const OPCODE: usize = 1;
+    /// Internet checksum over the whole EIGRP packet.
+    pub const CHECKSUM: Field = 2..4;
+    /// Flags (INIT, CR, RS, EOT).
+    pub const FLAGS: Field = 4..8;
+    /// Sequence number.
+    pub const SEQUENCE: Field = 8..12;
+    /// Acknowledgement number.
+    pub const ACK: Field = 12..16;
+    /// Virtual router ID.
+    pub const VRID: Field = 16..18;
+    /// Autonomous system number.
+    pub const AS: Field = 18..20;
+    /// The TLVs.
+    pub const TLVS: Rest = 20..;
+}
+
+/// Length of the fixed header.
+pub const HEADER_LEN: usize = field::TLVS.start;
+
+/// The header flags word (RFC 7868 §6.5); unknown bits are kept.
+#[derive(Clone, Copy, Default, Eq, Hash, PartialEq)]
+pub struct Flags(pub u32);
+
+impl Flags {
+    /// INIT: first Update to a new neighbour.
+    pub const INIT: Self = Self(FLAG_INIT);
+    /// CR: conditionally received.
+    pub const CR: Self = Self(FLAG_CR);
+    /// RS: restart.
+    pub const RS: Self = Self(FLAG_RS);
+    /// EOT: end of table.
+    pub const EOT: Self = Self(FLAG_EOT);
+
+    /// Whether every bit of `other` is set.
+    #[must_use]
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Both sets of bits.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
+impl core::ops::BitOr for Flags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        self.union(rhs)
+    }
+}
+
+impl fmt::Debug for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Flags {
+    /// `INIT|EOT`, `none`, or the named bits followed by any unknown bits in hex.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (Self::INIT, "INIT"),
+            (Self::CR, "CR"),
+            (Self::RS, "RS"),
+            (Self::EOT, "EOT"),
+        ];
+        let mut first = true;
+        for (bit, name) in names {
+            if self.contains(bit) {
+                if !first {
+                    f.write_str("|")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        let rest = self.0 & !0xf;
+        if rest != 0 {
+            if !first {
+                f.write_str("|")?;
+            }
+            write!(f, "{rest:#x}")?;
+            first = false;
+        }
+        if first {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+/// A view of an EIGRP packet: the fixed header and the TLV bytes after it.
+///
+/// ```
+/// use dmvpn_eigrp::{OpCode, Packet};
+///
+/// // packetlife EIGRP_goodbye.cap frame 1: a Hello from 10.0.0.1, AS 100.
+/// let bytes = [
+///     0x02, 0x05, 0xee, 0x68, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x64,
+///     0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
+///     0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
+/// ];
+/// let packet = Packet::new_checked(&bytes[..])?;
+/// assert_eq!(packet.opcode(), OpCode::HELLO);
+/// assert_eq!(packet.autonomous_system(), 100);
+/// assert!(packet.verify_checksum());
+/// # Ok::<(), dmvpn_eigrp::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checking its length; getters may then panic.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        let packet = Self::new_unchecked(buffer);
+        packet.check_len()?;
+        Ok(packet)
+    }
+
+    /// Checks that the buffer holds the whole fixed header.
+    pub fn check_len(&self) -> Result<()> {
+        let len = self.buffer.as_ref().len();
+        if len < HEADER_LEN {
+            return Err(Error::truncated(Layer::Eigrp, "header", 0, HEADER_LEN, len));
+        }
+        Ok(())
+    }
+
+    /// Unwraps the buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn u16_at(&self, range: core::ops::Range<usize>) -> u16 {
+        let b = &self.buffer.as_ref()[range];
+        u16::from_be_bytes([b[0], b[1]])
+    }
+
+    fn u32_at(&self, range: core::ops::Range<usize>) -> u32 {
+        let b = &self.buffer.as_ref()[range];
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    }
+
+    /// The version (2 for every EIGRP seen).
+    pub fn version(&self) -> u8 {
+        self.buffer.as_ref()[field::VERSION]
+    }
+
+    /// The opcode.
+    pub fn opcode(&self) -> OpCode {
+        OpCode(self.buffer.as_ref()[field::OPCODE])
+    }
+
+    /// The checksum field.
+    pub fn checksum(&self) -> u16 {
+        self.u16_at(field::CHECKSUM)
+    }
+
+    /// The flags word.
+    pub fn flags(&self) -> Flags {
+        Flags(self.u32_at(field::FLAGS))
+    }
+
+    /// The sequence number.
+    pub fn sequence(&self) -> u32 {
+        self.u32_at(field::SEQUENCE)
+    }
+
+    /// The acknowledgement number.
+    pub fn ack(&self) -> u32 {
+        self.u32_at(field::ACK)
+    }
+
+    /// The virtual router ID.
+    pub fn virtual_router_id(&self) -> u16 {
+        self.u16_at(field::VRID)
+    }
+
+    /// The autonomous system number.
+    pub fn autonomous_system(&self) -> u16 {
+        self.u16_at(field::AS)
+    }
+
+    /// Whether the checksum covers the packet correctly (the whole buffer is the EIGRP packet).
+    pub fn verify_checksum(&self) -> bool {
+        checksum::verify(self.buffer.as_ref())
+    }
+
+    /// The checksum the packet should carry: computed with the checksum field taken as zero.
+    pub fn compute_checksum(&self) -> u16 {
+        let data = self.buffer.as_ref();
+        let mut sum = checksum::Checksum::new();
+        sum.add(&data[..field::CHECKSUM.start]);
+        sum.add(&data[field::CHECKSUM.end..]);
+        sum.finish()
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// The TLV bytes.
+    pub fn tlv_bytes(&self) -> &'a [u8] {
+        &self.buffer.as_ref()[field::TLVS]
+    }
+
+    /// The TLVs, parsed lazily; offsets in errors count from the start of the EIGRP header.
+    pub fn tlvs(&self) -> TlvIter<'a> {
+        TlvIter::with_base(self.tlv_bytes(), HEADER_LEN)
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    fn set_u16(&mut self, range: core::ops::Range<usize>, value: u16) {
+        self.buffer.as_mut()[range].copy_from_slice(&value.to_be_bytes());
+    }
+
+    fn set_u32(&mut self, range: core::ops::Range<usize>, value: u32) {
+        self.buffer.as_mut()[range].copy_from_slice(&value.to_be_bytes());
+    }
+
+    /// Sets the version.
+    pub fn set_version(&mut self, value: u8) {
+        self.buffer.as_mut()[field::VERSION] = value;
+    }
+
+    /// Sets the opcode.
+    pub fn set_opcode(&mut self, value: OpCode) {
+        self.buffer.as_mut()[field::OPCODE] = value.0;
+    }
+
+    /// Sets the checksum field.
+    pub fn set_checksum(&mut self, value: u16) {
+        self.set_u16(field::CHECKSUM, value);
+    }
+
+    /// Sets the flags.
+    pub fn set_flags(&mut self, value: Flags) {
+        self.set_u32(field::FLAGS, value.0);
+    }
+
+    /// Sets the sequence number.
+    pub fn set_sequence(&mut self, value: u32) {
+        self.set_u32(field::SEQUENCE, value);
+    }
+
+    /// Sets the acknowledgement number.
+    pub fn set_ack(&mut self, value: u32) {
+        self.set_u32(field::ACK, value);
+    }
+
+    /// Sets the virtual router ID.
+    pub fn set_virtual_router_id(&mut self, value: u16) {
+        self.set_u16(field::VRID, value);
+    }
+
+    /// Sets the autonomous system number.
+    pub fn set_autonomous_system(&mut self, value: u16) {
+        self.set_u16(field::AS, value);
+    }
+
+    /// Computes and stores the checksum; call after everything else (and after any digest) is written.
+    pub fn fill_checksum(&mut self) {
+        self.set_checksum(0);
+        let sum = checksum::compute(self.buffer.as_ref());
+        self.set_checksum(sum);
+    }
+
+    /// The TLV bytes, writable.
+    pub fn tlv_bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.buffer.as_mut()[field::TLVS]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // packetlife EIGRP_adjacency.cap frame 18: Hello from 10.0.0.2 with Parameters, Software Version,
+    // Sequence (one IPv4 address, 10.0.0.1) and Next Multicast Sequence 25.
+    #[rustfmt::skip]
+    const HELLO_SEQ: [u8; 57] = [
+        0x02, 0x05, 0xc3, 0x52, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x64,
+        0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
+        0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
+        0x00, 0x03, 0x00, 0x09, 0x04, 0x0a, 0x00, 0x00, 0x01,
+        0x00, 0x05, 0x00, 0x08, 0x00, 0x00, 0x00, 0x19,
+    ];
+
+    #[test]
+    fn deconstruct() {
+        let p = Packet::new_checked(&HELLO_SEQ[..]).unwrap();
+        assert_eq!(p.version(), 2);
+        assert_eq!(p.opcode(), OpCode::HELLO);
+        assert_eq!(p.checksum(), 0xc352);
+        assert_eq!(p.flags(), Flags(0));
+        assert_eq!((p.sequence(), p.ack()), (0, 0));
+        assert_eq!(p.virtual_router_id(), 0);
+        assert_eq!(p.autonomous_system(), 100);
+        assert!(p.verify_checksum());
+        assert_eq!(p.compute_checksum(), 0xc352);
+        assert_eq!(p.tlv_bytes().len(), 37);
+    }
+
+    #[test]
+    fn construct() {
+        let mut buf = HELLO_SEQ;
+        buf[..HEADER_LEN].fill(0xaa);
+        let mut p = Packet::new_unchecked(&mut buf[..]);
+        p.set_version(2);
+        p.set_opcode(OpCode::HELLO);
+        p.set_flags(Flags(0));
+        p.set_sequence(0);
+        p.set_ack(0);
+        p.set_virtual_router_id(0);
+        p.set_autonomous_system(100);
+        p.fill_checksum();
+        assert_eq!(buf, HELLO_SEQ);
+    }
+
+    #[test]
+    fn truncated_header() {
+        for len in 0..HEADER_LEN {
+            assert_eq!(
+                Packet::new_checked(&HELLO_SEQ[..len]).unwrap_err(),
+                Error::Truncated {
+                    layer: Layer::Eigrp,
+                    field: "header",
+                    offset: 0,
+                    needed: 20,
+                    available: len
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn flags_display() {
+        assert_eq!(Flags(0).to_string(), "none");
+        assert_eq!((Flags::INIT | Flags::EOT).to_string(), "INIT|EOT");
+        assert_eq!(Flags(0x12).to_string(), "CR|0x10");
+        assert_eq!(format!("{:?}", Flags::RS), "RS");
+        assert!(Flags(0xf).contains(Flags::CR | Flags::RS));
+    }
+}
