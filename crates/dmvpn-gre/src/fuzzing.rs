@@ -12,7 +12,7 @@ use alloc::vec;
 
 use dmvpn_wire::checksum;
 
-use crate::packet::flag;
+use crate::packet::{field, flag};
 use crate::{Packet, Protocol, Repr, enhanced};
 
 /// Runs every reader over arbitrary bytes; anything that parses must emit back to the same header.
@@ -73,6 +73,11 @@ fn reemit(packet: &Packet<&[u8]>, repr: &Repr) {
     let ignored =
         packet.flags_and_version() & (flag::RECURSION & !0x0400 | flag::ACK | flag::FLAGS);
     let checksum_ok = !repr.checksum || checksum::verify(original);
+    if repr.checksum {
+        assert!(checksum::verify(&buffer));
+        // 0x0000 and 0xffff are both zero in ones' complement: a sender may use either.
+        buffer[field::CHECKSUM].copy_from_slice(&original[field::CHECKSUM]);
+    }
     if ignored == 0 && packet.reserved1().unwrap_or(0) == 0 && checksum_ok {
         assert_eq!(&buffer[..], original);
     }
@@ -165,6 +170,22 @@ mod tests {
             parse_bytes(bytes);
             round_trip(bytes);
         }
+    }
+
+    /// Found by `gre_parse` in its first minute (fuzz/artifacts/gre_parse/crash-9541bc47…): a checksum field of
+    /// 0xffff (negative zero) is as right as the 0x0000 the emitter writes, so re-emitting must not expect the
+    /// same bytes there.
+    #[test]
+    fn regression_negative_zero_checksum() {
+        #[rustfmt::skip]
+        let crash = [
+            0xb0, 0x00, 0x20, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x21, 0xec,
+            0x00, 0x00, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x00, 0x07, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x20, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00,
+        ];
+        assert!(checksum::verify(&crash));
+        assert_eq!(Packet::new_unchecked(&crash[..]).compute_checksum(), 0);
+        parse_bytes(&crash);
     }
 
     #[test]

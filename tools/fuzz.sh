@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target in fuzz/ for a bounded time and fails on any crash, timeout or OOM.
+#
+#   tools/fuzz.sh [--seconds N] [--install] [--sanitizer none|address] [TARGET...]
+#
+#   --seconds N    fuzz each target for N seconds (default 30). 0 runs the corpus and seeds once, without
+#                  fuzzing: a quick regression check of everything found so far.
+#   --install      install cargo-fuzz if it is missing (implied when CI=true).
+#   --sanitizer S  none (default: the crates are #![forbid(unsafe_code)], and uninstrumented runs are ~8x
+#                  faster) or address (AddressSanitizer; needs nightly, or RUSTC_BOOTSTRAP=1 on stable,
+#                  which this script sets for you).
+#   TARGET...      targets to run (default: all, from `cargo fuzz list`).
+#
+# Environment: FUZZ_RSS_LIMIT_MB (default 1024), FUZZ_TIMEOUT (seconds per input, default 10),
+# FUZZ_TARGET_DIR (default fuzz/target), FUZZ_JOBS (parallel targets, default 1).
+# CI: `.ci/run` calls `tools/fuzz.sh --seconds 20` (about 20 s per target plus one build).
+#
+# Each target's corpus is fuzz/corpus/<target>/ (gitignored except committed seed-* files). Seeds are read
+# from testdata/<proto>/ (the target's name up to the first `_`), never written there. A dictionary
+# fuzz/dicts/<proto>.dict is used when it exists. Crashes go to fuzz/artifacts/<target>/; see fuzz/README.md.
+set -euo pipefail
+
+seconds=30
+install=false
+sanitizer=none
+targets=()
+while (($#)); do
+    case "$1" in
+        --seconds) seconds="${2:?--seconds needs a number}"; shift 2 ;;
+        --seconds=*) seconds="${1#*=}"; shift ;;
+        --install) install=true; shift ;;
+        --sanitizer) sanitizer="${2:?--sanitizer needs none or address}"; shift 2 ;;
+        --sanitizer=*) sanitizer="${1#*=}"; shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "fuzz.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+        *) targets+=("$1"); shift ;;
+    esac
+done
+[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --seconds takes a whole number, not '$seconds'" >&2; exit 2; }
+case "$sanitizer" in none|address) ;; *) echo "fuzz.sh: --sanitizer is none or address" >&2; exit 2 ;; esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root/fuzz"
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    if [[ "$install" == true || "${CI:-}" == true ]]; then
+        echo "fuzz.sh: installing cargo-fuzz (about 30 s)"
+        cargo install cargo-fuzz --locked --version '^0.13'
+    else
+        echo "fuzz.sh: cargo-fuzz is missing; run with --install or: cargo install cargo-fuzz --locked" >&2
+        exit 2
+    fi
+fi
+
+# The fuzz workspace has its own target dir, whatever the caller uses for the main workspace.
+unset CARGO_TARGET_DIR
+target_dir="${FUZZ_TARGET_DIR:-$root/fuzz/target}"
+rss="${FUZZ_RSS_LIMIT_MB:-1024}"
+timeout="${FUZZ_TIMEOUT:-10}"
+jobs="${FUZZ_JOBS:-1}"
+common=(-O --sanitizer "$sanitizer" --target-dir "$target_dir")
+if [[ "$sanitizer" == address ]] && ! rustc --version | grep -q nightly; then
+    export RUSTC_BOOTSTRAP=1 # -Zsanitizer on a stable toolchain
+fi
+
+if ((${#targets[@]} == 0)); then
+    mapfile -t targets < <(cargo fuzz list)
+fi
+((${#targets[@]})) || { echo "fuzz.sh: no fuzz targets" >&2; exit 2; }
+
+echo "fuzz.sh: building ${#targets[@]} targets (sanitizer $sanitizer)"
+cargo fuzz build "${common[@]}"
+
+logs="$target_dir/fuzz-logs"
+mkdir -p "$logs"
+
+run_one() {
+    local target="$1" proto="${1%%_*}"
+    local corpus="$root/fuzz/corpus/$target" log="$logs/$target.log"
+    local args=(-rss_limit_mb="$rss" -timeout="$timeout" -print_final_stats=1)
+    local dirs=("$corpus")
+    mkdir -p "$corpus" "$root/fuzz/artifacts/$target"
+    [[ -d "$root/testdata/$proto" ]] && dirs+=("$root/testdata/$proto")
+    [[ -f "$root/fuzz/dicts/$proto.dict" ]] && args+=(-dict="$root/fuzz/dicts/$proto.dict")
+    if ((seconds == 0)); then args+=(-runs=0); else args+=(-max_total_time="$seconds"); fi
+    local status=0
+    cargo fuzz run "${common[@]}" "$target" "${dirs[@]}" -- "${args[@]}" >"$log" 2>&1 || status=$?
+    echo "$status" >"$log.status"
+}
+
+pending=0
+for target in "${targets[@]}"; do
+    echo "fuzz.sh: $target for ${seconds}s"
+    run_one "$target" &
+    pending=$((pending + 1))
+    if ((pending >= jobs)); then wait -n || true; pending=$((pending - 1)); fi
+done
+wait
+
+failed=0
+printf '\n%-24s %12s %10s %16s %8s  %s\n' target execs exec/s "cov (start→end)" corpus result
+for target in "${targets[@]}"; do
+    log="$logs/$target.log"
+    status="$(cat "$log.status" 2>/dev/null || echo 1)"
+    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+    rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
+    cov0="$(grep -m1 -o 'INITED cov: [0-9]*' "$log" | grep -o '[0-9]*$' || true)"
+    cov1="$(grep -o ' cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)"
+    corp="$(grep -o 'corp: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)"
+    if ((status == 0)); then
+        result=ok
+    else
+        failed=1
+        result="FAILED (exit $status)"
+        if grep -q 'ERROR: libFuzzer: timeout' "$log"; then result="TIMEOUT";
+        elif grep -q 'ERROR: libFuzzer: out-of-memory' "$log"; then result="OOM";
+        elif grep -q -e 'deadly signal' -e 'panicked at' -e 'ERROR: AddressSanitizer' "$log"; then result="CRASH"; fi
+        artifact="$(grep -o 'Test unit written to [^ ]*' "$log" | tail -1 | sed 's/Test unit written to //' || true)"
+        [[ -n "$artifact" ]] && result="$result $artifact"
+    fi
+    printf '%-24s %12s %10s %16s %8s  %s\n' "$target" "${execs:-?}" "${rate:-?}" "${cov0:-?}→${cov1:-?}" "${corp:-?}" "$result"
+done
+
+if ((failed)); then
+    echo
+    for target in "${targets[@]}"; do
+        if [[ "$(cat "$logs/$target.log.status" 2>/dev/null || echo 1)" != 0 ]]; then
+            echo "---- $target: last lines of $logs/$target.log"
+            sed '/^Error: Fuzz target exited/,$d' "$logs/$target.log" \
+                | grep -v -e '^#[0-9]' -e '^INFO:' -e '^WARNING: Failed to find function' -e '^ *Finished' -e '^ *Running' \
+                | tail -40
+        fi
+    done
+    echo
+    echo "fuzz.sh: failures above. Reproduce with: cd fuzz && cargo fuzz run ${common[*]} <target> <artifact>"
+    exit 1
+fi
+echo "fuzz.sh: all ${#targets[@]} targets clean"
