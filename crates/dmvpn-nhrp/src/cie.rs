@@ -511,19 +511,19 @@ mod tests {
     // packetlife NHRP_registration.cap frame 3: the CIE in the Cisco NAT Address extension.
     #[rustfmt::skip]
     const NAT_CIE: [u8; 20] = [
-        0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x04, 0x00,
-        0xac, 0x10, 0x19, 0x02, 0x0a, 0x00, 0x00, 0x02,
+        0x00, 0x20, 0x00, 0x00, 0x05, 0xea, 0x00, 0x00, 0x04, 0x00, 0x04, 0x00,
+        0xac, 0x10, 0x0f, 0x02, 0xc0, 0xa8, 0x00, 0x01,
     ];
 
     fn nat_repr() -> Repr<'static> {
         Repr {
             code: CieCode::SUCCESS,
             prefix_len: 32,
-            mtu: 0,
+            mtu: 1514,
             holding_time: 0,
-            nbma: NbmaAddress::nsap(&[172, 16, 25, 2]),
+            nbma: NbmaAddress::nsap(&[172, 16, 15, 2]),
             nbma_sub: NbmaAddress::NONE,
-            proto: &[10, 0, 0, 2],
+            proto: &[192, 168, 0, 1],
             preference: 0,
         }
     }
@@ -541,8 +541,8 @@ mod tests {
         assert_eq!(cie.preference(), 0);
         assert_eq!(cie.total_len(), 12);
         let nat = Cie::new_checked(&NAT_CIE[..]).unwrap();
-        assert_eq!(nat.nbma().ipv4(), Some(Ipv4Addr::new(172, 16, 25, 2)));
-        assert_eq!(nat.proto(), &[10, 0, 0, 2]);
+        assert_eq!(nat.nbma().ipv4(), Some(Ipv4Addr::new(172, 16, 15, 2)));
+        assert_eq!(nat.proto(), &[192, 168, 0, 1]);
         assert_eq!(nat.total_len(), 20);
     }
 

@@ -599,8 +599,8 @@ mod tests {
     // packetlife NHRP_registration.cap frame 3: Responder Address with one CIE (offset 52 of NHRP).
     #[rustfmt::skip]
     const RESPONDER: [u8; 24] = [
-        0x80, 0x03, 0x00, 0x14, 0x00, 0xff, 0x00, 0x00, 0x05, 0xea, 0x1c, 0x20, 0x04, 0x00, 0x04, 0x00,
-        0xac, 0x10, 0x0f, 0x02, 0x0a, 0x00, 0x00, 0x01,
+        0x80, 0x03, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x05, 0xea, 0x1c, 0x20, 0x04, 0x00, 0x04, 0x00,
+        0xac, 0x10, 0x0f, 0x02, 0xc0, 0xa8, 0x00, 0x01,
     ];
 
     fn trace_reprs() -> [Repr<'static>; 5] {
@@ -667,11 +667,11 @@ mod tests {
     fn responder_address_carries_a_cie() {
         let repr = Repr::parse(&Extension::new_unchecked(&RESPONDER[..]), 52).unwrap();
         let cie = repr.value.cies().unwrap().first().unwrap();
-        assert_eq!(cie.prefix_len, 0xff);
+        assert_eq!(cie.prefix_len, 0);
         assert_eq!(cie.mtu, 1514);
         assert_eq!(cie.holding_time, 7200);
         assert_eq!(cie.nbma, NbmaAddress::nsap(&[172, 16, 15, 2]));
-        assert_eq!(cie.proto, &[10, 0, 0, 1]);
+        assert_eq!(cie.proto, &[192, 168, 0, 1]);
         let mut out = [0; 24];
         repr.emit(&mut Extension::new_unchecked(&mut out[..]));
         assert_eq!(out, RESPONDER);

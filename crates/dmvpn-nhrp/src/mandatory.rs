@@ -288,7 +288,7 @@ mod tests {
     use crate::consts::OpType;
 
     // tcpdump nhrp-trace.pcap frame 1 (Traffic Indication): NHRP bytes 0..40 (header, mandatory part
-    // and addresses), with the packet size cut to 40 and no extensions.
+    // and addresses), with the packet size cut to 40, the checksum zeroed and no extensions.
     #[rustfmt::skip]
     const TRAFFIC: [u8; 40] = [
         0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00,
