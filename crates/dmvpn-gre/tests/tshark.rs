@@ -1,0 +1,174 @@
+//! Differential test: GRE fields as this crate decodes them against `tshark -T fields` (Wireshark 4.0) on the
+//! shared captures. Skips, saying why, when tshark or the captures are missing.
+//!
+//! The captures are read from `../../../shared/captures` relative to this crate (the layout of the dmvpn
+//! workplace), or from `$DMVPN_CAPTURES`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use dmvpn_gre::{Packet, Repr, enhanced};
+use pcap_file::pcap::PcapReader;
+
+const CAPTURES: &[&str] = &[
+    "packetlife/GRE.cap",
+    "packetlife/gre_and_4over6.cap",
+    "packetlife/mGRE_ICMP.cap",
+    "packetlife/NHRP_registration.cap",
+    "packetlife/ospf_over_gre_tunnel.cap",
+    "tcpdump/various_gre.pcap",
+    "tcpdump/nhrp-trace.pcap",
+    "tcpdump/NHRP_registration.pcap",
+    "tcpdump/NHRP-responder-address.pcap",
+    "tcpdump/ios_nhrp.pcap",
+];
+
+const FIELDS: &[&str] = &[
+    "gre.flags_and_version",
+    "gre.proto",
+    "gre.key",
+    "gre.sequence_number",
+    "gre.key.payload_length",
+    "gre.key.call_id",
+    "gre.ack_number",
+];
+
+fn captures_dir() -> PathBuf {
+    std::env::var_os("DMVPN_CAPTURES").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures"),
+        PathBuf::from,
+    )
+}
+
+/// The outermost GRE packet in an Ethernet frame: through 802.1Q tags, IPv4, and IPv4-in-IPv6.
+fn gre_in_ethernet(frame: &[u8]) -> Option<&[u8]> {
+    let mut ethertype = u16::from_be_bytes(frame.get(12..14)?.try_into().ok()?);
+    let mut rest = frame.get(14..)?;
+    while ethertype == 0x8100 {
+        ethertype = u16::from_be_bytes(rest.get(2..4)?.try_into().ok()?);
+        rest = rest.get(4..)?;
+    }
+    match ethertype {
+        0x0800 => gre_in_ipv4(rest),
+        0x86dd => gre_in_ipv6(rest),
+        _ => None,
+    }
+}
+
+fn gre_in_ipv4(ip: &[u8]) -> Option<&[u8]> {
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes(ip.get(2..4)?.try_into().ok()?));
+    let fragment = u16::from_be_bytes(ip.get(6..8)?.try_into().ok()?) & 0x3fff;
+    (*ip.get(9)? == dmvpn_gre::IP_PROTOCOL && fragment == 0)
+        .then(|| ip.get(ihl..total))
+        .flatten()
+}
+
+fn gre_in_ipv6(ip: &[u8]) -> Option<&[u8]> {
+    let len = usize::from(u16::from_be_bytes(ip.get(4..6)?.try_into().ok()?));
+    let payload = ip.get(40..40 + len)?;
+    match *ip.get(6)? {
+        4 => gre_in_ipv4(payload),
+        47 => Some(payload),
+        _ => None,
+    }
+}
+
+/// Our decoding of the fields in [`FIELDS`], formatted as tshark prints them.
+fn ours(gre: &[u8]) -> Vec<String> {
+    let Ok(packet) = Packet::new_checked(gre) else {
+        return vec![String::new(); FIELDS.len()];
+    };
+    let hex32 = |v: Option<u32>| v.map(|v| format!("{v:#010x}")).unwrap_or_default();
+    let dec = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+    let v1 = packet.version() == 1;
+    vec![
+        format!("{:#06x}", packet.flags_and_version()),
+        format!("{:#06x}", packet.protocol().0),
+        hex32(packet.key().filter(|_| !v1)),
+        dec(packet.sequence()),
+        dec(packet.payload_length().map(u32::from)),
+        dec(packet.call_id().map(u32::from)),
+        dec(packet.ack()),
+    ]
+}
+
+#[test]
+fn fields_match_tshark() {
+    let dir = captures_dir();
+    if !dir.is_dir() {
+        eprintln!(
+            "skipped: no captures at {} (set DMVPN_CAPTURES)",
+            dir.display()
+        );
+        return;
+    }
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("skipped: tshark is not installed");
+        return;
+    }
+    let mut compared = 0;
+    for name in CAPTURES {
+        let path = dir.join(name);
+        if !path.is_file() {
+            eprintln!("skipped {name}: not in {}", dir.display());
+            continue;
+        }
+        let mut args = vec![
+            "-n",
+            "-r",
+            path.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+        ];
+        for field in FIELDS {
+            args.extend(["-e", field]);
+        }
+        let out = Command::new("tshark").args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "tshark on {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tshark = String::from_utf8(out.stdout).unwrap();
+        let mut reader = PcapReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut lines = tshark.lines();
+        let mut frame = 0;
+        while let Some(packet) = reader.next_packet() {
+            frame += 1;
+            let packet = packet.unwrap();
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("{name}: tshark has fewer frames than {frame}"));
+            // tshark lists nested GRE layers comma-separated; compare the outermost.
+            let theirs: Vec<&str> = line
+                .split('\t')
+                .map(|v| v.split(',').next().unwrap_or(""))
+                .collect();
+            let Some(gre) = gre_in_ethernet(&packet.data) else {
+                assert!(
+                    theirs.iter().all(|v| v.is_empty()),
+                    "{name} frame {frame}: tshark sees GRE, we do not"
+                );
+                continue;
+            };
+            assert_eq!(ours(gre), theirs, "{name} frame {frame}");
+            let packet = Packet::new_checked(gre).unwrap();
+            let parsed = if packet.version() == 1 {
+                enhanced::Repr::parse(&packet).map(drop)
+            } else {
+                Repr::parse(&packet).map(drop)
+            };
+            assert_eq!(parsed, Ok(()), "{name} frame {frame}");
+            compared += 1;
+        }
+        assert!(
+            lines.next().is_none(),
+            "{name}: tshark has more frames than {frame}"
+        );
+    }
+    eprintln!("compared {compared} GRE packets with tshark");
+    assert!(compared > 0 || !dir.join(CAPTURES[0]).is_file());
+}
