@@ -127,8 +127,8 @@ if ((failed)); then
         if [[ "$(cat "$logs/$target.log.status" 2>/dev/null || echo 1)" != 0 ]]; then
             echo "---- $target: last lines of $logs/$target.log"
             sed '/^Error: Fuzz target exited/,$d' "$logs/$target.log" \
-                | grep -v -e '^#[0-9]' -e '^INFO:' -e '^WARNING: Failed to find function' -e '^ *Finished' -e '^ *Running' \
-                | tail -40
+                | grep -v -E '^#[0-9]|^INFO:|^WARNING: Failed to find function|^ *(Finished|Running) |^ +[0-9]+: |^ +at ' \
+                | tail -50
         fi
     done
     echo
