@@ -15,9 +15,12 @@
 # FUZZ_TARGET_DIR (default fuzz/target), FUZZ_JOBS (parallel targets, default 1).
 # CI: `.ci/run` calls `tools/fuzz.sh --seconds 20` (about 20 s per target plus one build).
 #
-# Each target's corpus is fuzz/corpus/<target>/ (gitignored except committed seed-* files). Seeds are read
-# from testdata/<proto>/ (the target's name up to the first `_`), never written there. A dictionary
-# fuzz/dicts/<proto>.dict is used when it exists. Crashes go to fuzz/artifacts/<target>/; see fuzz/README.md.
+# Each target's corpus is fuzz/corpus/<target>/ (gitignored except committed seed-* files). Read-only seed
+# directories come after it: testdata/<proto>/ (<proto> is the target's name up to the first `_`), and the
+# <proto> messages that fuzz/seeds.py extracts from the pcaps under testdata/ and under FUZZ_SEED_CAPTURES
+# (colon-separated directories; default ../shared/captures when it exists) into fuzz/target/seeds/<proto>/.
+# A dictionary fuzz/dicts/<proto>.dict is used when it exists. Crashes go to fuzz/artifacts/<target>/; see
+# fuzz/README.md.
 set -euo pipefail
 
 seconds=30
@@ -74,6 +77,23 @@ cargo fuzz build "${common[@]}"
 logs="$target_dir/fuzz-logs"
 mkdir -p "$logs"
 
+# Seeds from captures, one directory per protocol, rebuilt on every run (nothing here is committed).
+captures=()
+while IFS= read -r -d '' file; do captures+=("$file"); done < <(
+    IFS=: read -r -a extra <<<"${FUZZ_SEED_CAPTURES-$root/../shared/captures}"
+    for dir in "$root/testdata" "${extra[@]}"; do
+        [[ -n "$dir" && -d "$dir" ]] && find "$dir" \( -name '*.pcap' -o -name '*.cap' \) -print0
+    done
+)
+if ((${#captures[@]})) && command -v python3 >/dev/null; then
+    for proto in $(printf '%s\n' "${targets[@]%%_*}" | sort -u); do
+        rm -rf "$target_dir/seeds/$proto"
+        python3 "$root/fuzz/seeds.py" "$target_dir/seeds/$proto" "$proto" "${captures[@]}"
+    done
+else
+    echo "fuzz.sh: no captures or no python3: seeding from testdata/<proto>/ and the corpus only"
+fi
+
 run_one() {
     local target="$1" proto="${1%%_*}"
     local corpus="$root/fuzz/corpus/$target" log="$logs/$target.log"
@@ -81,6 +101,7 @@ run_one() {
     local dirs=("$corpus")
     mkdir -p "$corpus" "$root/fuzz/artifacts/$target"
     [[ -d "$root/testdata/$proto" ]] && dirs+=("$root/testdata/$proto")
+    [[ -d "$target_dir/seeds/$proto" ]] && dirs+=("$target_dir/seeds/$proto")
     [[ -f "$root/fuzz/dicts/$proto.dict" ]] && args+=(-dict="$root/fuzz/dicts/$proto.dict")
     if ((seconds == 0)); then args+=(-runs=0); else args+=(-max_total_time="$seconds"); fi
     local status=0
