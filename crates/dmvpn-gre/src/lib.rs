@@ -49,6 +49,22 @@ pub use dmvpn_wire::Error;
 pub use packet::{Packet, Sre, Sres};
 pub use repr::{Repr, sequence_after};
 
+/// Parses a version 0 GRE packet (all DMVPN sends): the header, and the payload after it.
+///
+/// Shorthand for [`Packet::new_checked`], [`Repr::parse`] and [`Packet::payload`]. For version 1, use
+/// [`enhanced::Repr`]; [`Packet::version`] tells which.
+///
+/// ```
+/// // tcpdump various_gre.pcap frame 12: a keepalive reply, key 0x28, no payload.
+/// let (repr, payload) = dmvpn_gre::parse(&[0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28])?;
+/// assert_eq!((repr.protocol, repr.key, payload.len()), (dmvpn_gre::Protocol::KEEPALIVE, Some(0x28), 0));
+/// # Ok::<(), dmvpn_gre::Error>(())
+/// ```
+pub fn parse(bytes: &[u8]) -> Result<(Repr, &[u8]), Error> {
+    let packet = Packet::new_checked(bytes)?;
+    Ok((Repr::parse(&packet)?, packet.payload()))
+}
+
 /// The IP protocol number of GRE.
 pub const IP_PROTOCOL: u8 = 47;
 
@@ -128,6 +144,24 @@ dmvpn_wire::registry! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_splits_header_and_payload() {
+        let (repr, payload) = parse(vectors::SCAPY_CHECKSUM_KEY_SEQUENCE).unwrap();
+        assert_eq!(
+            (repr.protocol, repr.key, repr.sequence),
+            (Protocol::NHRP, Some(1000), Some(7))
+        );
+        assert_eq!(payload, &vectors::SCAPY_CHECKSUM_KEY_SEQUENCE[16..]);
+        assert_eq!(
+            parse(&vectors::PPTP_FRAME_1).unwrap_err().field(),
+            Some("version")
+        );
+        assert_eq!(
+            parse(&[0x20]).unwrap_err().field(),
+            Some("flags and version")
+        );
+    }
 
     #[test]
     fn protocol_registry() {
