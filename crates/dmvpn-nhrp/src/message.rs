@@ -346,16 +346,31 @@ impl<'a> Repr<'a> {
 }
 
 /// A one-line summary in the words of Wireshark's Info column, e.g.
-/// `NHRP Registration Reply, ID=7, Code=Success` or `NHRP Error Indication, Hop Count Exceeded`.
+/// `NHRP Registration Reply, ID=7, Code=Success` (one `Code` per CIE of a reply) or
+/// `NHRP Error Indication, Authentication Failure, ID=1` (the ID of the quoted request).
 impl fmt::Display for Repr<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let op = self.op_type();
         f.write_str(op.description().unwrap_or("NHRP"))?;
         match &self.message {
-            Message::ErrorIndication(e) => match e.code.description() {
-                Some(text) => write!(f, ", {text}"),
-                None => write!(f, ", Unknown Error ({})", e.code.0),
-            },
+            Message::ErrorIndication(e) => {
+                match e.code.description() {
+                    Some(text) => write!(f, ", {text}")?,
+                    None => write!(f, ", Unknown Error ({})", e.code.0)?,
+                }
+                // Like Wireshark, name the request the packet in error belongs to, as far as
+                // its bytes go (the quote may be cut short).
+                let quoted = Packet::new_unchecked(e.packet);
+                if let (Some(&op), Some(id)) = (
+                    e.packet.get(field::OP_TYPE),
+                    e.packet.get(field::REQUEST_ID),
+                ) && Message::with_control(OpType(op), Control::default()).is_some()
+                    && id.len() == 4
+                {
+                    write!(f, ", ID={}", quoted.request_id())?;
+                }
+                Ok(())
+            }
             Message::TrafficIndication(_) => Ok(()),
             message => {
                 let Some(control) = message.control() else {
@@ -873,7 +888,7 @@ mod tests {
         assert_eq!(parsed, repr);
         assert_eq!(
             parsed.to_string(),
-            "NHRP Error Indication, Authentication Failure"
+            "NHRP Error Indication, Authentication Failure, ID=5"
         );
         let Message::ErrorIndication(error) = parsed.message else {
             panic!()
@@ -895,7 +910,18 @@ mod tests {
         };
         assert_eq!(
             unknown.to_string(),
-            "NHRP Error Indication, Unknown Error (99)"
+            "NHRP Error Indication, Unknown Error (99), ID=5"
+        );
+        let quote_cut = Repr {
+            message: Message::ErrorIndication(ErrorIndication {
+                packet: &IOS_REGISTRATION_REQUEST[..27],
+                ..error
+            }),
+            ..repr
+        };
+        assert_eq!(
+            quote_cut.to_string(),
+            "NHRP Error Indication, Authentication Failure"
         );
     }
 

@@ -1,0 +1,467 @@
+//! Writes `testdata/nhrp/emitted.pcap`: every NHRP packet type and extension, built by this
+//! crate's emitter, each in Ethernet / IPv4 / GRE (protocol 0x2001) like a DMVPN capture.
+//!
+//! Run with `cargo run -p dmvpn-nhrp --example gen_testdata`. The output is deterministic;
+//! `tests/tshark.rs` regenerates it in memory, checks that the committed file is current, and has
+//! tshark decode every frame.
+
+use dmvpn_nhrp::cie;
+use dmvpn_nhrp::extension::{self, Authentication, CISCO_OUI, Value};
+use dmvpn_nhrp::{
+    AddressFamily, CieCode, CieList, Control, ErrorCode, ErrorIndication, ExtensionList,
+    ExtensionType, Flags, Message, NbmaAddress, Packet, ProtocolType, Repr, TrafficCode,
+    TrafficIndication,
+};
+
+const HUB_NBMA: [u8; 4] = [192, 0, 2, 1];
+const HUB_TUNNEL: [u8; 4] = [10, 99, 200, 1];
+const SPOKE1_NBMA: [u8; 4] = [192, 0, 2, 11];
+const SPOKE1_TUNNEL: [u8; 4] = [10, 99, 200, 11];
+const SPOKE1_NAT: [u8; 4] = [198, 51, 100, 7];
+const SPOKE2_NBMA: [u8; 4] = [192, 0, 2, 12];
+const SPOKE2_TUNNEL: [u8; 4] = [10, 99, 200, 12];
+const PASSWORD: &[u8] = b"dmvpnkey";
+
+/// One frame: NBMA source and destination, and the NHRP packet.
+pub(crate) struct Frame {
+    pub(crate) src: [u8; 4],
+    pub(crate) dst: [u8; 4],
+    pub(crate) nhrp: Vec<u8>,
+}
+
+fn emit(repr: &Repr<'_>) -> Vec<u8> {
+    let mut bytes = vec![0; repr.buffer_len()];
+    repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+    bytes
+}
+
+fn ipv4_repr<'a>(
+    src_nbma: &'a [u8],
+    src: &'a [u8],
+    dst: &'a [u8],
+    message: Message<'a>,
+) -> Repr<'a> {
+    Repr {
+        afn: AddressFamily::IPV4,
+        protocol_type: ProtocolType::IPV4,
+        protocol_snap: [0; 5],
+        hop_count: 255,
+        src_nbma: NbmaAddress::nsap(src_nbma),
+        src_nbma_sub: NbmaAddress::NONE,
+        src_proto: src,
+        dst_proto: dst,
+        message,
+        extensions: None,
+    }
+}
+
+fn ext(compulsory: bool, value: Value<'_>) -> extension::Repr<'_> {
+    extension::Repr { compulsory, value }
+}
+
+fn binding<'a>(code: CieCode, nbma: &'a [u8], proto: &'a [u8]) -> cie::Repr<'a> {
+    cie::Repr {
+        code,
+        prefix_len: 32,
+        mtu: 1400,
+        holding_time: 7200,
+        nbma: NbmaAddress::nsap(nbma),
+        nbma_sub: NbmaAddress::NONE,
+        proto,
+        preference: 0,
+    }
+}
+
+/// An ICMP echo request 10.99.200.11 -> 10.99.200.12, 28 bytes: what a hub quotes in a redirect.
+fn icmp_echo() -> Vec<u8> {
+    let mut packet = vec![
+        0x45, 0x00, 0x00, 0x1c, 0x00, 0x05, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, 10, 99, 200, 11,
+        10, 99, 200, 12, 0x08, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    ];
+    let ip = dmvpn_wire::checksum::compute(&packet[..20]);
+    packet[10..12].copy_from_slice(&ip.to_be_bytes());
+    let icmp = dmvpn_wire::checksum::compute(&packet[20..]);
+    packet[22..24].copy_from_slice(&icmp.to_be_bytes());
+    packet
+}
+
+/// Every frame of `emitted.pcap`, in order.
+pub(crate) fn frames() -> Vec<Frame> {
+    let mut frames = Vec::new();
+    let auth = ext(
+        true,
+        Value::Authentication(Authentication::cleartext(PASSWORD)),
+    );
+    let hub = [binding(CieCode::SUCCESS, &HUB_NBMA, &HUB_TUNNEL)];
+    let spoke1_nat = [binding(CieCode::SUCCESS, &SPOKE1_NAT, &SPOKE1_TUNNEL)];
+    let spoke2 = [binding(CieCode::SUCCESS, &SPOKE2_NBMA, &SPOKE2_TUNNEL)];
+
+    // 1. Registration Request, spoke1 -> hub, as FRR nhrpd builds it (nhrp_nhs.c).
+    let request_cie = [cie::Repr {
+        prefix_len: 0xff,
+        mtu: 1400,
+        holding_time: 7200,
+        ..cie::Repr::default()
+    }];
+    let exts = [
+        ext(true, Value::ForwardTransitNhsRecord(CieList::EMPTY)),
+        ext(true, Value::ReverseTransitNhsRecord(CieList::EMPTY)),
+        ext(true, Value::ResponderAddress(CieList::EMPTY)),
+        ext(false, Value::CiscoNatAddress(CieList::new(&hub))),
+        auth,
+        extension::Repr::END,
+    ];
+    let control = Control {
+        flags: Flags::REGISTRATION_UNIQUE | Flags::CISCO_NAT,
+        request_id: 1,
+        cies: CieList::new(&request_cie),
+    };
+    let registration = Repr {
+        hop_count: 1,
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &SPOKE1_NBMA,
+            &SPOKE1_TUNNEL,
+            &HUB_TUNNEL,
+            Message::RegistrationRequest(control),
+        )
+    };
+    let registration_bytes = emit(&registration);
+    frames.push(Frame {
+        src: SPOKE1_NBMA,
+        dst: HUB_NBMA,
+        nhrp: registration_bytes.clone(),
+    });
+
+    // 2. Registration Reply, hub -> spoke1: the hub answers, and echoes the NAT address it saw.
+    let reply_cie = [cie::Repr {
+        code: CieCode::SUCCESS,
+        ..request_cie[0]
+    }];
+    let exts = [
+        ext(true, Value::ResponderAddress(CieList::new(&hub))),
+        ext(true, Value::ForwardTransitNhsRecord(CieList::EMPTY)),
+        ext(true, Value::ReverseTransitNhsRecord(CieList::EMPTY)),
+        ext(false, Value::CiscoNatAddress(CieList::new(&spoke1_nat))),
+        auth,
+        extension::Repr::END,
+    ];
+    let reply = Repr {
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &SPOKE1_NBMA,
+            &SPOKE1_TUNNEL,
+            &HUB_TUNNEL,
+            Message::RegistrationReply(Control {
+                cies: CieList::new(&reply_cie),
+                ..control
+            }),
+        )
+    };
+    frames.push(Frame {
+        src: HUB_NBMA,
+        dst: SPOKE1_NBMA,
+        nhrp: emit(&reply),
+    });
+
+    // 3. Resolution Request spoke1 -> spoke2, forwarded by the hub (it adds itself to the
+    //    Forward Transit NHS Record).
+    let resolve_cie = [cie::Repr {
+        mtu: 1400,
+        holding_time: 7200,
+        ..cie::Repr::default()
+    }];
+    let exts = [
+        ext(true, Value::ResponderAddress(CieList::EMPTY)),
+        ext(true, Value::ForwardTransitNhsRecord(CieList::new(&hub))),
+        ext(true, Value::ReverseTransitNhsRecord(CieList::EMPTY)),
+        auth,
+        ext(false, Value::CiscoNatAddress(CieList::EMPTY)),
+        extension::Repr::END,
+    ];
+    let control = Control {
+        flags: Flags::RESOLUTION_ROUTER | Flags::RESOLUTION_SOURCE_STABLE | Flags::CISCO_NAT,
+        request_id: 2,
+        cies: CieList::new(&resolve_cie),
+    };
+    let resolution = Repr {
+        hop_count: 254,
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &SPOKE1_NBMA,
+            &SPOKE1_TUNNEL,
+            &SPOKE2_TUNNEL,
+            Message::ResolutionRequest(control),
+        )
+    };
+    frames.push(Frame {
+        src: HUB_NBMA,
+        dst: SPOKE2_NBMA,
+        nhrp: emit(&resolution),
+    });
+
+    // 4. Resolution Reply spoke2 -> spoke1, with every record filled and a Cisco Vendor-Private.
+    let exts = [
+        ext(true, Value::ResponderAddress(CieList::new(&spoke2))),
+        ext(true, Value::ForwardTransitNhsRecord(CieList::new(&hub))),
+        ext(true, Value::ReverseTransitNhsRecord(CieList::new(&hub))),
+        ext(
+            false,
+            Value::VendorPrivate {
+                vendor: CISCO_OUI,
+                data: &[0x01, 0x02, 0x03, 0x04],
+            },
+        ),
+        extension::Repr::END,
+    ];
+    let all_flags = Flags(0xf802);
+    let resolution_reply = Repr {
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &SPOKE1_NBMA,
+            &SPOKE1_TUNNEL,
+            &SPOKE2_TUNNEL,
+            Message::ResolutionReply(Control {
+                flags: all_flags,
+                request_id: 2,
+                cies: CieList::new(&spoke2),
+            }),
+        )
+    };
+    frames.push(Frame {
+        src: SPOKE2_NBMA,
+        dst: SPOKE1_NBMA,
+        nhrp: emit(&resolution_reply),
+    });
+
+    // 5. Purge Request hub -> spoke1 for spoke2's binding, with an unknown (non-compulsory) extension.
+    let exts = [
+        ext(
+            false,
+            Value::Unknown {
+                ty: ExtensionType(0x1001),
+                value: b"atmf",
+            },
+        ),
+        extension::Repr::END,
+    ];
+    let purge = Repr {
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &HUB_NBMA,
+            &HUB_TUNNEL,
+            &SPOKE1_TUNNEL,
+            Message::PurgeRequest(Control {
+                flags: Flags::EMPTY,
+                request_id: 3,
+                cies: CieList::new(&spoke2),
+            }),
+        )
+    };
+    frames.push(Frame {
+        src: HUB_NBMA,
+        dst: SPOKE1_NBMA,
+        nhrp: emit(&purge),
+    });
+
+    // 6. Purge Reply spoke1 -> hub, with an RFC 2735 Device Capabilities extension.
+    let exts = [
+        ext(
+            false,
+            Value::DeviceCapabilities {
+                source: 1,
+                destination: 0,
+            },
+        ),
+        extension::Repr::END,
+    ];
+    let purge_reply = Repr {
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &HUB_NBMA,
+            &HUB_TUNNEL,
+            &SPOKE1_TUNNEL,
+            Message::PurgeReply(Control {
+                flags: Flags::EMPTY,
+                request_id: 3,
+                cies: CieList::new(&spoke2),
+            }),
+        )
+    };
+    frames.push(Frame {
+        src: SPOKE1_NBMA,
+        dst: HUB_NBMA,
+        nhrp: emit(&purge_reply),
+    });
+
+    // 7. Error Indication hub -> spoke1: authentication failure, quoting request 1; the offset
+    //    points at its Authentication extension. RFC 2332 §5.2.7: no extensions.
+    let auth_offset = auth_offset(&registration_bytes);
+    let error = ipv4_repr(
+        &HUB_NBMA,
+        &HUB_TUNNEL,
+        &SPOKE1_TUNNEL,
+        Message::ErrorIndication(ErrorIndication {
+            code: ErrorCode::AUTHENTICATION_FAILURE,
+            offset: auth_offset,
+            packet: &registration_bytes,
+        }),
+    );
+    frames.push(Frame {
+        src: HUB_NBMA,
+        dst: SPOKE1_NBMA,
+        nhrp: emit(&error),
+    });
+
+    // 8. Traffic Indication hub -> spoke1 (phase 3 redirect) for spoke1's ping to spoke2.
+    let echo = icmp_echo();
+    let exts = [
+        ext(true, Value::ForwardTransitNhsRecord(CieList::EMPTY)),
+        ext(true, Value::ReverseTransitNhsRecord(CieList::EMPTY)),
+        auth,
+        ext(false, Value::CiscoNatAddress(CieList::EMPTY)),
+        extension::Repr::END,
+    ];
+    let redirect = Repr {
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &HUB_NBMA,
+            &HUB_TUNNEL,
+            &SPOKE2_TUNNEL,
+            Message::TrafficIndication(TrafficIndication {
+                code: TrafficCode::REDIRECT,
+                packet: &echo,
+            }),
+        )
+    };
+    frames.push(Frame {
+        src: HUB_NBMA,
+        dst: SPOKE1_NBMA,
+        nhrp: emit(&redirect),
+    });
+
+    // 9. Registration Request over an IPv6 tunnel: 16-byte protocol addresses and CIE addresses.
+    let v6_spoke: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b,
+    ];
+    let v6_hub: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+    ];
+    let v6_cies = [binding(CieCode::SUCCESS, &HUB_NBMA, &v6_hub)];
+    let v6_request = [cie::Repr {
+        prefix_len: 128,
+        mtu: 1400,
+        holding_time: 600,
+        ..cie::Repr::default()
+    }];
+    let exts = [
+        ext(false, Value::CiscoNatAddress(CieList::new(&v6_cies))),
+        auth,
+        extension::Repr::END,
+    ];
+    let v6 = Repr {
+        protocol_type: ProtocolType::IPV6,
+        extensions: Some(ExtensionList::new(&exts)),
+        ..ipv4_repr(
+            &SPOKE1_NBMA,
+            &v6_spoke,
+            &v6_hub,
+            Message::RegistrationRequest(Control {
+                flags: Flags::CISCO_NAT,
+                request_id: 4,
+                cies: CieList::new(&v6_request),
+            }),
+        )
+    };
+    frames.push(Frame {
+        src: SPOKE1_NBMA,
+        dst: HUB_NBMA,
+        nhrp: emit(&v6),
+    });
+
+    frames
+}
+
+/// Where the Authentication extension of an emitted packet starts.
+fn auth_offset(bytes: &[u8]) -> u16 {
+    let Ok(packet) = Packet::new_checked(bytes) else {
+        return 0;
+    };
+    let Some(range) = packet.extensions_range() else {
+        return 0;
+    };
+    let mut at = range.start;
+    for ext in extension::Iter::new(&bytes[range.clone()], range.start).map_while(Result::ok) {
+        if ext.value.ty() == ExtensionType::AUTHENTICATION {
+            return at as u16;
+        }
+        at += ext.buffer_len();
+    }
+    0
+}
+
+/// Wraps an NHRP packet in Ethernet, IPv4 (protocol 47) and GRE (protocol 0x2001).
+pub(crate) fn ethernet_frame(frame: &Frame, id: u16) -> Vec<u8> {
+    let mut bytes = vec![
+        0x02,
+        0,
+        0,
+        0,
+        0,
+        frame.dst[3],
+        0x02,
+        0,
+        0,
+        0,
+        0,
+        frame.src[3],
+        0x08,
+        0x00,
+    ];
+    let total = 20 + 4 + frame.nhrp.len();
+    let mut ip = vec![0x45, 0x00];
+    ip.extend_from_slice(&(total as u16).to_be_bytes());
+    ip.extend_from_slice(&id.to_be_bytes());
+    ip.extend_from_slice(&[0x00, 0x00, 0xff, 47, 0x00, 0x00]);
+    ip.extend_from_slice(&frame.src);
+    ip.extend_from_slice(&frame.dst);
+    let sum = dmvpn_wire::checksum::compute(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    bytes.extend_from_slice(&ip);
+    bytes.extend_from_slice(&[0x00, 0x00, 0x20, 0x01]);
+    bytes.extend_from_slice(&frame.nhrp);
+    bytes
+}
+
+/// A classic little-endian pcap (linktype Ethernet) of all frames, one second apart.
+pub(crate) fn pcap() -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for (i, frame) in frames().iter().enumerate() {
+        let data = ethernet_frame(frame, i as u16 + 1);
+        out.extend_from_slice(&(1_700_000_000 + i as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&data);
+    }
+    out
+}
+
+/// Where the file goes: `testdata/nhrp/emitted.pcap` at the workspace root.
+pub(crate) fn path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nhrp/emitted.pcap")
+}
+
+#[allow(dead_code)] // `tests/tshark.rs` includes this file as a module and does not call `main`.
+fn main() -> std::io::Result<()> {
+    let path = path();
+    std::fs::write(&path, pcap())?;
+    println!("wrote {} frames to {}", frames().len(), path.display());
+    Ok(())
+}

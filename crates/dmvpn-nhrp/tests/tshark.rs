@@ -1,0 +1,587 @@
+//! Differential test against tshark: every NHRP packet in the real captures in `../shared/captures`
+//! and in `testdata/nhrp/` is decoded by this crate and by tshark, and the two are compared field by
+//! field (`tshark -T fields`, 44 `nhrp.*` fields plus the Info column).
+//!
+//! tshark runs with `-o nhrp.auth_ext_has_addr:FALSE`: with its default (TRUE), Wireshark reads the
+//! Authentication extension in the RFC 2332 layout and takes the first 4 bytes of a Cisco cleartext
+//! password as a "source address" (and flags passwords under 4 bytes as incomplete). Field names
+//! were checked against `tshark -G fields` (tshark 4.0.17). Not compared: `nhrp.hdr.pro.snap.*`
+//! (tshark 4.0 does not advance past the SNAP PID, so it misreads the rest of a SNAP header; no
+//! capture uses it) and `nhrp.unused` (the CIE repr does not keep the unused bits).
+//!
+//! The tests print a reason and pass when tshark or the shared captures are missing.
+
+#![allow(clippy::expect_used)] // a test: a failed expectation is a test failure, with its message
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dmvpn_nhrp::extension::Value;
+use dmvpn_nhrp::{AddressFamily, Message, Packet, Repr, cie};
+
+#[path = "../examples/gen_testdata.rs"]
+#[allow(dead_code)] // the example's `main` is not called here
+mod gen_testdata;
+
+/// The tshark fields compared, in the order `tshark -e` gets them.
+const FIELDS: &[&str] = &[
+    "nhrp.hdr.afn",
+    "nhrp.hdr.pro.type",
+    "nhrp.hdr.hopcnt",
+    "nhrp.hdr.pktsz",
+    "nhrp.hdr.chksum",
+    "nhrp.hdr.chksum.status",
+    "nhrp.hdr.extoff",
+    "nhrp.hdr.version",
+    "nhrp.hdr.op.type",
+    "nhrp.hdr.shtl",
+    "nhrp.hdr.sstl",
+    "nhrp.src.prot.len",
+    "nhrp.dst.prot.len",
+    "nhrp.flags",
+    "nhrp.reqid",
+    "nhrp.err.code",
+    "nhrp.err.offset",
+    "nhrp.src.nbma.addr",
+    "nhrp.src.nbma.addr_bytes",
+    "nhrp.src.nbma.saddr",
+    "nhrp.src.prot.addr",
+    "nhrp.src.prot.addr_bytes",
+    "nhrp.dst.prot.addr",
+    "nhrp.dst.prot.addr_byets", // sic: tshark 4.0's name
+    "nhrp.code",
+    "nhrp.prefix",
+    "nhrp.mtu",
+    "nhrp.htime",
+    "nhrp.cli.addr_tl",
+    "nhrp.cli.saddr_tl",
+    "nhrp.prot.len",
+    "nhrp.pref",
+    "nhrp.client.nbma.addr",
+    "nhrp.client.nbma.addr_bytes",
+    "nhrp.client.nbma.saddr",
+    "nhrp.client.prot.addr",
+    "nhrp.client.prot.addr_bytes",
+    "nhrp.ext.c",
+    "nhrp.ext.type",
+    "nhrp.ext.len",
+    "nhrp.auth_ext.spi",
+    "nhrp.auth_ext.data",
+    "nhrp.vendor_ext.id",
+    "nhrp.vendor_ext.data",
+    "nhrp.devcap_ext.srccap",
+    "nhrp.devcap_ext.dstcap",
+    "nhrp.unknown_ext.value",
+    "_ws.col.Info",
+];
+
+/// The real captures that hold NHRP (see `../shared/captures/MANIFEST.md`).
+const CAPTURES: &[&str] = &[
+    "packetlife/NHRP_registration.cap",
+    "packetlife/mGRE_ICMP.cap",
+    "tcpdump/NHRP_registration.pcap",
+    "tcpdump/NHRP-responder-address.pcap",
+    "tcpdump/nhrp.pcapng",
+    "tcpdump/ios_nhrp.pcap",
+    "tcpdump/nhrp-trace.pcap",
+    "tcpdump/pb_nhrp_1.pcap",
+];
+
+fn tshark_available() -> bool {
+    Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn dotted(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+type Fields = BTreeMap<&'static str, Vec<String>>;
+
+fn push(fields: &mut Fields, name: &'static str, value: impl ToString) {
+    fields.entry(name).or_default().push(value.to_string());
+}
+
+/// An address as Wireshark shows it: `ipv4` for 4 bytes (NBMA addresses only when `ar$afn` is
+/// IPv4), `bytes` (hex) otherwise, nothing when empty.
+fn address(
+    fields: &mut Fields,
+    ipv4: &'static str,
+    bytes_name: &'static str,
+    bytes: &[u8],
+    as_ipv4: bool,
+) {
+    if bytes.is_empty() {
+    } else if as_ipv4 && bytes.len() == 4 {
+        push(fields, ipv4, dotted(bytes));
+    } else {
+        push(fields, bytes_name, hex(bytes));
+    }
+}
+
+fn render_cie(fields: &mut Fields, afn: AddressFamily, cie: &cie::Repr<'_>) {
+    push(fields, "nhrp.code", cie.code.0);
+    push(fields, "nhrp.prefix", cie.prefix_len);
+    push(fields, "nhrp.mtu", cie.mtu);
+    push(fields, "nhrp.htime", cie.holding_time);
+    push(fields, "nhrp.cli.addr_tl", cie.nbma.type_len());
+    push(fields, "nhrp.cli.saddr_tl", cie.nbma_sub.type_len());
+    push(fields, "nhrp.prot.len", cie.proto.len());
+    push(fields, "nhrp.pref", cie.preference);
+    let v4 = afn == AddressFamily::IPV4;
+    address(
+        fields,
+        "nhrp.client.nbma.addr",
+        "nhrp.client.nbma.addr_bytes",
+        cie.nbma.bytes,
+        v4,
+    );
+    if !cie.nbma_sub.bytes.is_empty() {
+        push(fields, "nhrp.client.nbma.saddr", hex(cie.nbma_sub.bytes));
+    }
+    address(
+        fields,
+        "nhrp.client.prot.addr",
+        "nhrp.client.prot.addr_bytes",
+        cie.proto,
+        true,
+    );
+}
+
+/// Our decode, as the values tshark would print, in tree order.
+fn render(fields: &mut Fields, repr: &Repr<'_>, bytes: &[u8], nested: bool) {
+    let packet = Packet::new_checked(bytes).expect("parsed above");
+    push(fields, "nhrp.hdr.afn", format!("{:#06x}", repr.afn.0));
+    push(
+        fields,
+        "nhrp.hdr.pro.type",
+        format!("{:#06x}", repr.protocol_type.0),
+    );
+    push(fields, "nhrp.hdr.hopcnt", repr.hop_count);
+    push(fields, "nhrp.hdr.pktsz", packet.packet_size());
+    push(
+        fields,
+        "nhrp.hdr.chksum",
+        format!("{:#06x}", packet.checksum()),
+    );
+    push(
+        fields,
+        "nhrp.hdr.chksum.status",
+        if packet.verify_checksum() { 1 } else { 0 },
+    );
+    push(fields, "nhrp.hdr.extoff", packet.extension_offset());
+    push(fields, "nhrp.hdr.version", packet.version());
+    push(fields, "nhrp.hdr.op.type", repr.op_type().0);
+    push(fields, "nhrp.hdr.shtl", repr.src_nbma.type_len());
+    push(fields, "nhrp.hdr.sstl", repr.src_nbma_sub.type_len());
+    push(fields, "nhrp.src.prot.len", repr.src_proto.len());
+    push(fields, "nhrp.dst.prot.len", repr.dst_proto.len());
+    if let Some(control) = repr.message.control() {
+        push(fields, "nhrp.flags", format!("{:#06x}", control.flags.0));
+        push(
+            fields,
+            "nhrp.reqid",
+            format!("{:#010x}", control.request_id),
+        );
+    }
+    if let Message::ErrorIndication(error) = repr.message {
+        push(fields, "nhrp.err.code", error.code.0);
+        push(fields, "nhrp.err.offset", error.offset);
+    }
+    let v4 = repr.afn == AddressFamily::IPV4;
+    address(
+        fields,
+        "nhrp.src.nbma.addr",
+        "nhrp.src.nbma.addr_bytes",
+        repr.src_nbma.bytes,
+        v4,
+    );
+    if !repr.src_nbma_sub.bytes.is_empty() {
+        push(fields, "nhrp.src.nbma.saddr", hex(repr.src_nbma_sub.bytes));
+    }
+    address(
+        fields,
+        "nhrp.src.prot.addr",
+        "nhrp.src.prot.addr_bytes",
+        repr.src_proto,
+        true,
+    );
+    address(
+        fields,
+        "nhrp.dst.prot.addr",
+        "nhrp.dst.prot.addr_byets",
+        repr.dst_proto,
+        true,
+    );
+    if let Message::ErrorIndication(error) = repr.message {
+        // Wireshark dissects the packet in error in place.
+        let inner = error.parse_packet().expect("the quoted packet parses");
+        render(fields, &inner, error.packet, true);
+    }
+    for cie in repr.cies().iter() {
+        render_cie(fields, repr.afn, &cie);
+    }
+    for ext in repr.extension_iter() {
+        let len = ext.buffer_len() - 4;
+        push(fields, "nhrp.ext.c", u8::from(ext.compulsory));
+        push(
+            fields,
+            "nhrp.ext.type",
+            format!("{:#06x}", ext.value.ty().0 & 0x3fff),
+        );
+        push(fields, "nhrp.ext.len", len);
+        match ext.value {
+            Value::End => {}
+            Value::DeviceCapabilities {
+                source,
+                destination,
+            } => {
+                push(fields, "nhrp.devcap_ext.srccap", format!("{source:#010x}"));
+                push(
+                    fields,
+                    "nhrp.devcap_ext.dstcap",
+                    format!("{destination:#010x}"),
+                );
+            }
+            Value::ResponderAddress(cies)
+            | Value::ForwardTransitNhsRecord(cies)
+            | Value::ReverseTransitNhsRecord(cies)
+            | Value::CiscoNatAddress(cies) => {
+                for cie in cies.iter() {
+                    render_cie(fields, repr.afn, &cie);
+                }
+            }
+            Value::Authentication(auth) => {
+                push(fields, "nhrp.auth_ext.spi", auth.rfc_spi());
+                if !auth.data.is_empty() {
+                    push(fields, "nhrp.auth_ext.data", hex(auth.data));
+                }
+            }
+            Value::VendorPrivate { vendor, data } => {
+                push(fields, "nhrp.vendor_ext.id", vendor);
+                if !data.is_empty() {
+                    push(fields, "nhrp.vendor_ext.data", hex(data));
+                }
+            }
+            Value::Unknown { value, .. } if !value.is_empty() => {
+                push(fields, "nhrp.unknown_ext.value", hex(value));
+            }
+            Value::Unknown { .. } => {}
+        }
+    }
+    if !nested {
+        push(fields, "_ws.col.Info", repr);
+    }
+}
+
+/// Frames of a pcap or pcapng file: (1-based number, link type, bytes).
+fn read_capture(data: &[u8]) -> Vec<(usize, u32, Vec<u8>)> {
+    let u32_at = |b: &[u8], at: usize, le: bool| {
+        let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+        if le {
+            u32::from_le_bytes(w)
+        } else {
+            u32::from_be_bytes(w)
+        }
+    };
+    let mut frames = Vec::new();
+    let magic = u32_at(data, 0, true);
+    if magic == 0x0a0d_0d0a {
+        // pcapng: section header, interface descriptions, enhanced and simple packet blocks.
+        let le = u32_at(data, 8, true) == 0x1a2b_3c4d;
+        let mut links = Vec::new();
+        let mut at = 0;
+        while at + 12 <= data.len() {
+            let ty = u32_at(data, at, le);
+            let len = u32_at(data, at + 4, le) as usize;
+            let body = &data[at + 8..at + len - 4];
+            match ty {
+                1 => links.push(u32::from(if le {
+                    u16::from_le_bytes([body[0], body[1]])
+                } else {
+                    u16::from_be_bytes([body[0], body[1]])
+                })),
+                6 => {
+                    let iface = u32_at(body, 0, le) as usize;
+                    let caplen = u32_at(body, 12, le) as usize;
+                    frames.push((
+                        frames.len() + 1,
+                        links[iface],
+                        body[20..20 + caplen].to_vec(),
+                    ));
+                }
+                3 => frames.push((frames.len() + 1, links[0], body[4..].to_vec())),
+                _ => {}
+            }
+            at += len;
+        }
+    } else {
+        let le = match magic {
+            0xa1b2_c3d4 | 0xa1b2_3c4d => true,
+            0xd4c3_b2a1 | 0x4d3c_b2a1 => false,
+            _ => panic!("not a capture file (magic {magic:#x})"),
+        };
+        let link = u32_at(data, 20, le);
+        let mut at = 24;
+        while at + 16 <= data.len() {
+            let caplen = u32_at(data, at + 8, le) as usize;
+            frames.push((
+                frames.len() + 1,
+                link,
+                data[at + 16..at + 16 + caplen].to_vec(),
+            ));
+            at += 16 + caplen;
+        }
+    }
+    frames
+}
+
+/// The NHRP packet in a frame: Ethernet (802.1Q/802.1ad tags skipped), IPv4, then GRE with
+/// protocol type 0x2001 or IP protocol 54. Bounded by the IPv4 total length and the capture.
+fn nhrp_payload(link: u32, frame: &[u8]) -> Option<&[u8]> {
+    if link != 1 {
+        return None;
+    }
+    let mut at = 12;
+    let mut ethertype = u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]);
+    while matches!(ethertype, 0x8100 | 0x88a8 | 0x9100) {
+        at += 4;
+        ethertype = u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]);
+    }
+    if ethertype != 0x0800 {
+        return None;
+    }
+    let ip = frame.get(at + 2..)?;
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+    let fragment = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x1fff;
+    if fragment != 0 {
+        return None;
+    }
+    let payload = ip.get(ihl..total.min(ip.len()))?;
+    match ip.get(9)? {
+        47 => {
+            let flags = u16::from_be_bytes([*payload.first()?, *payload.get(1)?]);
+            let proto = u16::from_be_bytes([*payload.get(2)?, *payload.get(3)?]);
+            let mut len = 4;
+            for bit in [0x8000, 0x2000, 0x1000] {
+                if flags & bit != 0 {
+                    len += 4;
+                }
+            }
+            (proto == dmvpn_nhrp::GRE_PROTOCOL && flags & 0x4007 == 0)
+                .then(|| payload.get(len..))
+                .flatten()
+        }
+        54 => Some(payload),
+        _ => None,
+    }
+}
+
+/// tshark's values per frame number, for frames where it saw NHRP.
+fn tshark_fields(path: &Path) -> BTreeMap<usize, BTreeMap<&'static str, String>> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-o", "nhrp.auth_ext_has_addr:FALSE", "-r"])
+        .arg(path);
+    cmd.args([
+        "-T",
+        "fields",
+        "-E",
+        "separator=\t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+    ]);
+    for field in ["frame.number", "_ws.malformed", "_ws.expert.message"]
+        .iter()
+        .chain(FIELDS)
+    {
+        cmd.args(["-e", field]);
+    }
+    let out = cmd.output().expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut frames = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let number: usize = cols[0].parse().expect("frame number");
+        // The Info column is always there: NHRP is present when any `nhrp.*` field is.
+        let nhrp = FIELDS
+            .iter()
+            .zip(&cols[3..])
+            .any(|(field, value)| field.starts_with("nhrp.") && !value.is_empty());
+        if !nhrp {
+            continue;
+        }
+        let mut values = BTreeMap::new();
+        values.insert("_ws.malformed", cols[1].to_owned());
+        values.insert("_ws.expert.message", cols[2].to_owned());
+        for (field, value) in FIELDS.iter().zip(&cols[3..]) {
+            values.insert(*field, (*value).to_owned());
+        }
+        frames.insert(number, values);
+    }
+    frames
+}
+
+/// Compares every NHRP frame of a capture; returns how many frames were compared.
+fn compare_capture(path: &Path) -> usize {
+    let data = std::fs::read(path).expect("capture readable");
+    let tshark = tshark_fields(path);
+    let mut ours = BTreeMap::new();
+    let mut values = 0;
+    for (number, link, frame) in read_capture(&data) {
+        if let Some(nhrp) = nhrp_payload(link, &frame) {
+            ours.insert(number, nhrp.to_vec());
+        }
+    }
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        tshark.keys().collect::<Vec<_>>(),
+        "{}: frames with NHRP differ",
+        path.display()
+    );
+    for (number, bytes) in &ours {
+        let theirs = &tshark[number];
+        let what = format!("{} frame {number}", path.display());
+        let repr = match dmvpn_nhrp::parse(bytes) {
+            Ok(repr) => repr,
+            Err(err) => {
+                assert!(
+                    !theirs["_ws.malformed"].is_empty() || !theirs["_ws.expert.message"].is_empty(),
+                    "{what}: we reject it ({err}) but tshark decodes it cleanly"
+                );
+                println!(
+                    "{what}: rejected as tshark does ({err}; tshark: {})",
+                    theirs["_ws.expert.message"]
+                );
+                continue;
+            }
+        };
+        assert!(
+            theirs["_ws.malformed"].is_empty(),
+            "{what}: tshark says malformed, we decode it"
+        );
+        assert!(
+            theirs["_ws.expert.message"].is_empty(),
+            "{what}: tshark expert: {}",
+            theirs["_ws.expert.message"]
+        );
+        let mut fields = Fields::new();
+        render(&mut fields, &repr, bytes, false);
+        for field in FIELDS {
+            let ours = fields.get(field).map(|v| v.join(",")).unwrap_or_default();
+            assert_eq!(ours, theirs[field], "{what}: field {field}");
+            values += fields.get(field).map_or(0, Vec::len);
+        }
+    }
+    println!(
+        "{}: {} NHRP packets, {values} field values equal to tshark's",
+        path.display(),
+        ours.len()
+    );
+    ours.len()
+}
+
+fn shared_captures() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures");
+    dir.is_dir().then_some(dir)
+}
+
+#[test]
+fn real_captures_match_tshark() {
+    if !tshark_available() {
+        println!("skipped: tshark not found");
+        return;
+    }
+    let Some(dir) = shared_captures() else {
+        println!("skipped: ../shared/captures not found");
+        return;
+    };
+    let mut total = 0;
+    for capture in CAPTURES {
+        let n = compare_capture(&dir.join(capture));
+        assert!(n > 0, "{capture}: no NHRP found");
+        total += n;
+    }
+    println!("{total} NHRP packets compared with tshark");
+    assert!(total >= 40, "only {total} NHRP packets found");
+}
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/nhrp")
+        .join(name)
+}
+
+#[test]
+fn emitted_pcap_is_current() {
+    let committed = std::fs::read(gen_testdata::path()).expect("testdata/nhrp/emitted.pcap exists");
+    assert!(
+        committed == gen_testdata::pcap(),
+        "testdata/nhrp/emitted.pcap is stale: run `cargo run -p dmvpn-nhrp --example gen_testdata`"
+    );
+}
+
+#[test]
+fn emitted_packets_match_tshark() {
+    if !tshark_available() {
+        println!("skipped: tshark not found");
+        return;
+    }
+    let n = compare_capture(&testdata("emitted.pcap"));
+    assert_eq!(n, gen_testdata::frames().len());
+    // Every packet type and every extension type we emit is in the file.
+    let data = std::fs::read(testdata("emitted.pcap")).expect("readable");
+    let mut ops = std::collections::BTreeSet::new();
+    let mut exts = std::collections::HashSet::new();
+    let frames = read_capture(&data);
+    for (_, link, frame) in &frames {
+        let repr = dmvpn_nhrp::parse(nhrp_payload(*link, frame).expect("NHRP")).expect("parses");
+        ops.insert(repr.op_type().0);
+        exts.extend(
+            repr.extension_iter()
+                .map(|e| std::mem::discriminant(&e.value)),
+        );
+    }
+    assert_eq!(
+        ops.into_iter().collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        exts.len(),
+        9,
+        "End, Responder, Forward/Reverse Transit, Auth, Vendor, NAT, DevCap, Unknown"
+    );
+}
+
+#[test]
+fn lab_captures_match_tshark() {
+    if !tshark_available() {
+        println!("skipped: tshark not found");
+        return;
+    }
+    let path = testdata("nhrpd-registration.pcap");
+    if !path.exists() {
+        println!("skipped: {} not recorded", path.display());
+        return;
+    }
+    let n = compare_capture(&path);
+    println!("{n} FRR nhrpd packets compared with tshark");
+    assert!(n > 0);
+}
