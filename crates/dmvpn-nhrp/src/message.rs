@@ -518,8 +518,20 @@ mod tests {
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00, 0x01, 0x00,
     ];
 
+    // testdata/nhrp/nhrpd-registration.pcap frame 1 (FRR nhrpd 8.4.4, recorded by tools/nhrp_lab.sh).
+    #[rustfmt::skip]
+    const FRR_REGISTRATION_REQUEST: [u8; 92] = [
+        0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x5c, 0x67, 0x7b, 0x00, 0x34,
+        0x01, 0x03, 0x04, 0x00, 0x04, 0x04, 0x80, 0x02, 0x00, 0x00, 0x00, 0x01, 0xc0, 0x00, 0x02, 0x0b,
+        0x0a, 0x63, 0xc8, 0x0b, 0x0a, 0x63, 0xc8, 0x01, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x02, 0x58,
+        0x00, 0x00, 0x00, 0x00, 0x80, 0x04, 0x00, 0x00, 0x80, 0x05, 0x00, 0x00, 0x80, 0x03, 0x00, 0x00,
+        0x00, 0x09, 0x00, 0x14, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x04, 0x00,
+        0xc0, 0x00, 0x02, 0x01, 0x0a, 0x63, 0xc8, 0x01, 0x80, 0x00, 0x00, 0x00,
+    ];
+
     /// Every real vector that must parse, and its one-line summary as tshark prints it.
-    const REAL: [(&[u8], &str); 10] = [
+    const REAL: [(&[u8], &str); 11] = [
+        (&FRR_REGISTRATION_REQUEST, "NHRP Registration Request, ID=1"),
         (
             &PACKETLIFE_REGISTRATION_REQUEST,
             "NHRP Registration Request, ID=6",
@@ -602,6 +614,34 @@ mod tests {
         let nat = nat.value.cies().unwrap().first().unwrap();
         assert_eq!(nat.nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 15, 2)));
         assert_eq!(nat.proto, &[192, 168, 0, 1]);
+    }
+
+    #[test]
+    fn parse_frr_registration_request() {
+        // What FRR nhrpd's nhrp_reg_send_req builds: hop count 1, U and NAT flags, one CIE with
+        // prefix 0xff and the holding time, then Forward/Reverse Transit, Responder Address (all
+        // compulsory), the Cisco NAT Address (not compulsory) naming the NHS, and End.
+        let repr = crate::parse(&FRR_REGISTRATION_REQUEST).unwrap();
+        assert_eq!(repr.hop_count, 1);
+        assert_eq!(
+            repr.flags(),
+            Some(Flags::REGISTRATION_UNIQUE | Flags::CISCO_NAT)
+        );
+        assert_eq!(repr.src_nbma.ipv4(), Some(Ipv4Addr::new(192, 0, 2, 11)));
+        let cie = repr.cies().first().unwrap();
+        assert_eq!((cie.prefix_len, cie.holding_time, cie.mtu), (0xff, 600, 0));
+        assert_eq!(types(&repr), [4, 5, 3, 9, 0]);
+        let nat = repr
+            .extensions
+            .unwrap()
+            .find(ExtensionType::CISCO_NAT_ADDRESS)
+            .unwrap();
+        assert!(!nat.compulsory);
+        let nhs = nat.value.cies().unwrap().first().unwrap();
+        assert_eq!(
+            (nhs.nbma.ipv4(), nhs.proto),
+            (Some(Ipv4Addr::new(192, 0, 2, 1)), &[10, 99, 200, 1][..])
+        );
     }
 
     #[test]
