@@ -2,6 +2,9 @@
 //! (`tools/gen_esp_vectors.py`, format documented there). Each vector must decrypt to its GRE
 //! payload, and encrypting that payload with the same IV must give scapy's bytes exactly.
 
+// Helpers outside `#[test]` functions parse the vector file: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use dmvpn_esp::{DecryptError, Encryption, Inbound, Integrity, NextHeader, Sa};
 
 const VECTORS: &str = include_str!("../../../testdata/esp/vectors.txt");
