@@ -1,0 +1,277 @@
+//! A whole ISAKMP message: header plus payload chain, with a one-line summary.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use dmvpn_wire::fmt::Hex;
+use dmvpn_wire::{Error, Layer, Result};
+
+use crate::consts::PayloadType;
+use crate::header::{HEADER_LEN, Header, Packet};
+use crate::payload::{Body, Context, Payloads};
+use crate::vendor;
+
+/// A parsed ISAKMP message. The payload chain stays borrowed; walk it with [`Message::payloads`]
+/// (plaintext) or decrypt [`Message::body`] first (see [`crate::crypto::IkeSaState`]).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Message<'a> {
+    /// The header.
+    pub header: Header,
+    /// Everything after the header up to `length`: the payload chain, or the ciphertext.
+    pub body: &'a [u8],
+}
+
+impl<'a> Message<'a> {
+    /// Parses one message that fills `bytes` exactly (a UDP/500 payload, or UDP/4500 after the
+    /// non-ESP marker). Bytes after `length` are [`Error::TrailingBytes`]. The payload chain is not
+    /// walked here: call [`Message::check`] for that.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let packet = Packet::new_checked(bytes)?;
+        let header = Header::parse(&packet)?;
+        let body = packet.payload();
+        if bytes.len() > header.length as usize {
+            return Err(Error::TrailingBytes {
+                layer: Layer::Isakmp,
+                offset: header.length as usize,
+                len: bytes.len() - header.length as usize,
+            });
+        }
+        Ok(Self { header, body })
+    }
+
+    /// Whether the body is encrypted (the E flag).
+    #[must_use]
+    pub const fn is_encrypted(&self) -> bool {
+        self.header.flags.encryption()
+    }
+
+    /// The plaintext payload chain, or `None` if the body is encrypted.
+    #[must_use]
+    pub const fn payloads(&self) -> Option<Payloads<'a>> {
+        if self.is_encrypted() {
+            None
+        } else {
+            Some(Payloads::new(
+                self.header.next_payload,
+                self.body,
+                HEADER_LEN,
+            ))
+        }
+    }
+
+    /// The decoding context of this message, learning NAT-T vendor IDs from its own payloads on top
+    /// of `known` (the NAT-D type agreed earlier in the exchange, if any).
+    #[must_use]
+    pub fn context(&self, known: Option<PayloadType>) -> Context {
+        let mut context = Context {
+            exchange: self.header.exchange_type,
+            nat_d: known,
+        };
+        if let Some(payloads) = self.payloads() {
+            context.nat_d = learn_nat_d(payloads, context.nat_d);
+        }
+        context
+    }
+
+    /// Walks and decodes every payload of a plaintext message (nested SA levels included).
+    pub fn check(&self) -> Result<()> {
+        let context = self.context(None);
+        if let Some(payloads) = self.payloads() {
+            for payload in payloads {
+                payload?.decode(context)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A one-line summary of the message; `plaintext` is the decrypted body, if available.
+    #[must_use]
+    pub const fn summary<'b>(&'b self, plaintext: Option<&'b [u8]>) -> Summary<'b> {
+        Summary {
+            message: self,
+            plaintext,
+            nat_d: None,
+        }
+    }
+}
+
+/// Updates the agreed NAT-D payload type from the NAT-T vendor IDs of a chain: the most preferred
+/// (RFC first, as listed by [`vendor::identify`]) wins.
+#[must_use]
+pub fn learn_nat_d(payloads: Payloads<'_>, known: Option<PayloadType>) -> Option<PayloadType> {
+    let rank = |ty: PayloadType| match ty {
+        PayloadType::NAT_D => 0,
+        PayloadType::SAK => 1,
+        _ => 2,
+    };
+    let mut best = known;
+    for payload in payloads.map_while(Result::ok) {
+        if payload.ty != PayloadType::VENDOR_ID {
+            continue;
+        }
+        if let Some(found) = vendor::identify(payload.body).and_then(|v| v.nat_d)
+            && best.is_none_or(|b| rank(found) < rank(b))
+        {
+            best = Some(found);
+        }
+    }
+    best
+}
+
+/// Payload types of a chain in tshark's `isakmp.typepayload` order: each payload's type, with the
+/// Proposal (2) and Transform (3) types of an SA's children right after the SA.
+pub fn flat_payload_types(payloads: Payloads<'_>, context: Context) -> Result<Vec<u8>> {
+    let mut types = Vec::new();
+    for payload in payloads {
+        let payload = payload?;
+        types.push(payload.ty.0);
+        if let Body::Sa(sa) = payload.decode(context)? {
+            for proposal in sa.proposals() {
+                types.push(PayloadType::PROPOSAL.0);
+                for transform in proposal?.transforms() {
+                    transform?;
+                    types.push(PayloadType::TRANSFORM.0);
+                }
+            }
+        }
+    }
+    Ok(types)
+}
+
+/// The one-line summary of a message (see [`Message::summary`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Summary<'a> {
+    message: &'a Message<'a>,
+    plaintext: Option<&'a [u8]>,
+    nat_d: Option<PayloadType>,
+}
+
+impl<'a> Summary<'a> {
+    /// Uses `nat_d` (learnt from earlier messages) to decode draft NAT-T payload types.
+    #[must_use]
+    pub const fn with_nat_d(mut self, nat_d: Option<PayloadType>) -> Self {
+        self.nat_d = nat_d;
+        self
+    }
+}
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let h = &self.message.header;
+        write!(
+            f,
+            "ISAKMP {} i={} r={} mid={:#010x}",
+            h.exchange_type.name().unwrap_or("exchange"),
+            Hex(&h.initiator_cookie),
+            Hex(&h.responder_cookie),
+            h.message_id,
+        )?;
+        if h.exchange_type.name().is_none() {
+            write!(f, " exchange={}", h.exchange_type.0)?;
+        }
+        if h.flags.0 != 0 {
+            write!(f, " flags={}", h.flags)?;
+        }
+        let payloads = match (self.message.is_encrypted(), self.plaintext) {
+            (false, _) => Payloads::new(h.next_payload, self.message.body, HEADER_LEN),
+            (true, Some(plain)) => {
+                f.write_str(" decrypted:")?;
+                Payloads::decrypted(h.next_payload, plain, HEADER_LEN)
+            }
+            (true, None) => return write!(f, " encrypted {} bytes", self.message.body.len()),
+        };
+        let context = Context {
+            exchange: h.exchange_type,
+            nat_d: learn_nat_d(payloads.clone(), self.nat_d),
+        };
+        for payload in payloads {
+            match payload.and_then(|p| p.decode(context)) {
+                Ok(body) => write!(f, " {body}")?,
+                Err(err) => return write!(f, " <{err}>"),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate alloc;
+    use alloc::string::ToString;
+
+    use super::*;
+
+    // zeek-spicy-ipsec ipsec-ikev1-isakmp-main-mode.pcap frame 2: the responder's first Main Mode reply
+    // (SA with one transform, the RFC 3947 NAT-T VID).
+    #[rustfmt::skip]
+    const MM2: [u8; 108] = [
+        0xe4, 0x7a, 0x59, 0x1f, 0xd0, 0x57, 0x58, 0x7f, 0xa0, 0x0b, 0x8e, 0xf0, 0x90, 0x2b, 0xb8, 0xec,
+        0x01, 0x10, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x6c, 0x0d, 0x00, 0x00, 0x3c,
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x30, 0x01, 0x01, 0x00, 0x01,
+        0x00, 0x00, 0x00, 0x28, 0x01, 0x01, 0x00, 0x00, 0x80, 0x01, 0x00, 0x07, 0x80, 0x0e, 0x00, 0x80,
+        0x80, 0x02, 0x00, 0x02, 0x80, 0x04, 0x00, 0x02, 0x80, 0x03, 0x00, 0x01, 0x80, 0x0b, 0x00, 0x01,
+        0x00, 0x0c, 0x00, 0x04, 0x00, 0x01, 0x51, 0x80, 0x00, 0x00, 0x00, 0x14, 0x4a, 0x13, 0x1c, 0x81,
+        0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f,
+    ];
+
+    #[test]
+    fn parse_and_summarise() {
+        let message = Message::parse(&MM2).unwrap();
+        message.check().unwrap();
+        assert_eq!(message.context(None).nat_d, Some(PayloadType::NAT_D));
+        let types = flat_payload_types(message.payloads().unwrap(), message.context(None)).unwrap();
+        assert_eq!(types, [1, 2, 3, 13]);
+        assert_eq!(
+            message.summary(None).to_string(),
+            "ISAKMP Main Mode i=e47a591fd057587f r=a00b8ef0902bb8ec mid=0x00000000 SA(doi=IPsec (1) sit=0x1 P#1 ISAKMP (1) \
+             [#1 KEY_IKE Encryption-Algorithm=AES-CBC Key-Length=128 Hash-Algorithm=SHA Group-Description=1024-bit MODP \
+             Authentication-Method=Pre-shared key Life-Type=Seconds Life-Duration=86400]) VID(RFC 3947 NAT-T)"
+        );
+    }
+
+    #[test]
+    fn truncation_loop() {
+        for len in 0..MM2.len() {
+            let err = Message::parse(&MM2[..len]).unwrap_err();
+            if len < HEADER_LEN {
+                assert_eq!(err, Packet::new_checked(&MM2[..len]).unwrap_err());
+                assert!(matches!(err, Error::Truncated { .. }));
+            } else {
+                assert_eq!(
+                    err,
+                    Error::BadLength {
+                        layer: Layer::Isakmp,
+                        field: "length",
+                        offset: 24,
+                        claimed: 108,
+                        available: len
+                    }
+                );
+            }
+        }
+        let mut longer = MM2.to_vec();
+        longer.push(0);
+        assert_eq!(
+            Message::parse(&longer).unwrap_err(),
+            Error::TrailingBytes {
+                layer: Layer::Isakmp,
+                offset: 108,
+                len: 1
+            }
+        );
+    }
+
+    #[test]
+    fn encrypted_summary() {
+        let mut bytes = MM2;
+        bytes[19] = 1;
+        let message = Message::parse(&bytes).unwrap();
+        assert!(message.payloads().is_none());
+        assert!(
+            message
+                .summary(None)
+                .to_string()
+                .ends_with("flags=0x01 [E] encrypted 80 bytes")
+        );
+    }
+}
