@@ -6,7 +6,9 @@
 //! - [`tlv`]: every TLV of RFC 7868 §6.7–§6.9 — Parameters (and the goodbye form), Authentication,
 //!   Sequence, Software Version, Next Multicast Sequence, Stub, Peer Termination, Peer TID list,
 //!   classic IPv4/IPv6 internal and external routes and multi-protocol wide-metric routes, with
-//!   EIGRP's compressed destinations. Anything else is kept as bytes and round-trips.
+//!   EIGRP's compressed destinations. Anything else is kept as bytes and round-trips: the request
+//!   (0x0101/0x0401/0x0601) and community (0x0104/0x0404/0x0604) TLVs, multi-protocol routes of other
+//!   AFIs (IPX, SAF), AppleTalk, IPX and the deprecated MTR TLVs.
 //! - [`auth`]: MD5 and HMAC-SHA-256 digests; [`metric`]: classic and wide composite metrics.
 //!
 //! ```

@@ -186,6 +186,24 @@ impl<'a> Repr<'a> {
         packet.fill_checksum();
     }
 
+    /// The Authentication TLV, if the packet has one (it is the first TLV when present).
+    #[must_use]
+    pub fn authentication(&self) -> Option<crate::tlv::Authentication<'a>> {
+        self.tlvs.iter().find_map(|tlv| match tlv {
+            Tlv::Authentication(auth) => Some(auth),
+            _ => None,
+        })
+    }
+
+    /// The Parameters TLV (K values and hold time), if present.
+    #[must_use]
+    pub fn parameters(&self) -> Option<crate::tlv::Parameters> {
+        self.tlvs.iter().find_map(|tlv| match tlv {
+            Tlv::Parameters(p) => Some(p),
+            _ => None,
+        })
+    }
+
     /// Whether this is a Hello carrying an acknowledgement (Wireshark's "Hello (Ack)").
     #[must_use]
     pub fn is_ack(&self) -> bool {
@@ -367,6 +385,7 @@ mod tests {
         );
         let routes: Vec<_> = repr.routes().map(|r| r.destination.to_string()).collect();
         assert_eq!(routes, ["192.168.1.0/24", "10.0.0.4/30", "192.168.3.0/24"]);
+        assert_eq!((repr.authentication(), repr.parameters()), (None, None));
         assert!(repr.routes().all(|r| r.metric.is_unreachable()));
         assert_eq!(
             repr.to_string(),
@@ -473,6 +492,7 @@ mod tests {
             autonomous_system: 1,
             tlvs: Tlvs::new(&tlvs),
         };
+        assert_eq!(repr.parameters(), Some(Parameters::GOODBYE));
         assert_eq!(
             repr.to_string(),
             "Hello (Ack) AS 1 flags INIT|CR seq 1 ack 9 vrid 0x0001 [Parameters goodbye, SoftwareVersion 12.4 tlv 1.2, TLV 0x7777]"

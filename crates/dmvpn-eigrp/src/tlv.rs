@@ -292,7 +292,9 @@ impl<'a> Tlv<'a> {
     /// Writes the TLV (header and value) into `buf`, which must be [`Tlv::buffer_len`] bytes.
     ///
     /// # Panics
-    /// If `buf` is shorter than [`Tlv::buffer_len`] or the value is longer than 65531 bytes.
+    /// If `buf` is shorter than [`Tlv::buffer_len`], the value is longer than 65531 bytes, or a route's
+    /// next hop or destinations are not all of one address family (all are caller errors; parsed
+    /// TLVs always emit).
     pub fn emit(&self, buf: &mut [u8]) {
         let len = self.buffer_len();
         let wire_len =
