@@ -530,6 +530,15 @@ impl<'a> ExtensionList<'a> {
         })
     }
 
+    /// The first compulsory extension this codec does not decode, if any: RFC 2332 §5.3 says a
+    /// receiver must then drop the packet and answer with an Error Indication
+    /// ([`crate::ErrorCode::UNRECOGNIZED_EXTENSION`]).
+    #[must_use]
+    pub fn unrecognized_compulsory(&self) -> Option<Repr<'a>> {
+        self.iter()
+            .find(|ext| ext.compulsory && matches!(ext.value, Value::Unknown { .. }))
+    }
+
     /// How many extensions there are, End included.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -756,6 +765,11 @@ mod tests {
             ]
         );
         assert_eq!(parsed.authentication().unwrap().password(), None);
+        assert_eq!(parsed.unrecognized_compulsory(), Some(reprs[2]));
+        assert_eq!(
+            ExtensionList::new(&trace_reprs()).unrecognized_compulsory(),
+            None
+        );
     }
 
     #[test]

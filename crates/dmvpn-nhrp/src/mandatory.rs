@@ -212,6 +212,20 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     pub fn body(&self) -> &'a [u8] {
         self.slice(self.body_range())
     }
+
+    /// Walks the CIE list of a Request or Reply (types 1–6), yielding each CIE or the first
+    /// error; offsets in errors count from the start of the packet.
+    pub fn cie_iter(&self) -> crate::cie::Iter<'a> {
+        crate::cie::Iter::new(self.body(), self.body_range().start)
+    }
+
+    /// Walks the extensions (none when `ar$extoff` is 0), yielding each one or the first error.
+    pub fn extension_iter(&self) -> crate::extension::Iter<'a> {
+        match (self.extensions(), self.extensions_range()) {
+            (Some(bytes), Some(range)) => crate::extension::Iter::new(bytes, range.start),
+            _ => crate::extension::Iter::new(&[], 0),
+        }
+    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
@@ -345,6 +359,49 @@ mod tests {
         assert_eq!(packet.body_range(), 32..40);
         assert_eq!(bytes[22..24], [0x00, 0x02]);
         assert_eq!(bytes[28..40], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    }
+
+    #[test]
+    fn zero_copy_walkers() {
+        // packetlife NHRP_registration.cap frame 1 (Registration Request).
+        #[rustfmt::skip]
+        let bytes = [
+            0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x5c, 0x79, 0xfe, 0x00, 0x34,
+            0x01, 0x03, 0x04, 0x00, 0x04, 0x04, 0x80, 0x02, 0x00, 0x00, 0x00, 0x06, 0xac, 0x10, 0x19, 0x02,
+            0xc0, 0xa8, 0x00, 0x02, 0xc0, 0xa8, 0x00, 0x01, 0x00, 0xff, 0x00, 0x00, 0x05, 0xea, 0x1c, 0x20,
+            0x00, 0x00, 0x00, 0x00, 0x80, 0x03, 0x00, 0x00, 0x80, 0x04, 0x00, 0x00, 0x80, 0x05, 0x00, 0x00,
+            0x00, 0x09, 0x00, 0x14, 0x00, 0x20, 0x00, 0x00, 0x05, 0xea, 0x00, 0x00, 0x04, 0x00, 0x04, 0x00,
+            0xac, 0x10, 0x0f, 0x02, 0xc0, 0xa8, 0x00, 0x01, 0x80, 0x00, 0x00, 0x00,
+        ];
+        let packet = Packet::new_checked(&bytes[..]).unwrap();
+        let cies: Vec<_> = packet.cie_iter().collect::<Result<_, _>>().unwrap();
+        assert_eq!(cies.len(), 1);
+        assert_eq!(cies[0].holding_time, 7200);
+        let types: Vec<u16> = packet
+            .extension_iter()
+            .map(|ext| ext.unwrap().value.ty().0)
+            .collect();
+        assert_eq!(types, [3, 4, 5, 9, 0]);
+        let mut no_ext = bytes;
+        no_ext[14..16].fill(0);
+        assert_eq!(
+            Packet::new_checked(&no_ext[..])
+                .unwrap()
+                .extension_iter()
+                .count(),
+            0
+        );
+        // Without `ar$extoff` the extensions are read as CIEs, and the walker reports where that fails.
+        let err = Packet::new_checked(&no_ext[..])
+            .unwrap()
+            .cie_iter()
+            .nth(1)
+            .unwrap()
+            .unwrap_err();
+        // The second "CIE" starts at 52 (the Responder Address header); its NBMA type/length byte
+        // at 60 is 0x80, whose reserved bit is set.
+        assert_eq!(err.offset(), 60);
+        assert_eq!(err.field(), Some("client NBMA type/length"));
     }
 
     #[test]

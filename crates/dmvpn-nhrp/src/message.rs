@@ -749,6 +749,44 @@ mod tests {
     }
 
     #[test]
+    fn error_messages_name_field_and_offset() {
+        let cases: [(&[u8], &str); 5] = [
+            (
+                &PACKETLIFE_REGISTRATION_REQUEST[..10],
+                "nhrp: truncated reading `fixed header` at offset 0: need 20 bytes, have 10",
+            ),
+            (
+                &PB_MALFORMED,
+                "nhrp: length field `packet size` at offset 10 says 30547 bytes, but 46 are there",
+            ),
+            (
+                &cut(10),
+                "nhrp: field `packet size` at offset 10 has invalid value 0xa",
+            ),
+            (
+                &cut(70),
+                "nhrp: length field `extension length` at offset 66 says 20 bytes, but 2 are there",
+            ),
+            (
+                &cut(45),
+                "nhrp: truncated reading `client information entry` at offset 40: need 12 bytes, have 5",
+            ),
+        ];
+        for (bytes, message) in cases {
+            assert_eq!(crate::parse(bytes).unwrap_err().to_string(), message);
+        }
+        let mut trailing = TRACE_TRAFFIC_INDICATION.to_vec();
+        trailing.extend_from_slice(&[0, 0]);
+        let mut packet = Packet::new_unchecked(&mut trailing[..]);
+        packet.set_packet_size(100);
+        packet.fill_checksum();
+        assert_eq!(
+            crate::parse(&trailing).unwrap_err().to_string(),
+            "nhrp: 2 trailing bytes at offset 98"
+        );
+    }
+
+    #[test]
     fn bad_checksum_version_and_type() {
         let mut bytes = PACKETLIFE_REGISTRATION_REQUEST;
         bytes[9] = 254;
