@@ -15,7 +15,8 @@
 //! [`verify`] tries both and reports which one matched.
 //!
 //! **HMAC-SHA-256.** `HMAC-SHA-256(key, P with the checksum and the digest zeroed)`. Cisco derives the
-//! HMAC key from the password and the sender's address; the caller passes the key bytes it uses.
+//! HMAC key from the password and the sender's address; the caller passes the key bytes it uses, for
+//! example from [`sha256_key`].
 //! FRR 8.4's SHA-256 digest cannot be reproduced (it hashes `strlen()` of the binary packet and keys
 //! the HMAC with bytes of an internal struct), and its receive check is a stub.
 
@@ -153,6 +154,20 @@ pub fn sha256_digest(packet: &[u8], key: &[u8]) -> Result<[u8; SHA256_LEN], Auth
     mac.update(&[0u8; SHA256_LEN]);
     mac.update(&packet[digest.end..]);
     Ok(mac.finalize().into_bytes().into())
+}
+
+/// The HMAC key layout FRR's eigrpd sets out to build from a password and the sender's address: a
+/// newline, the password, then the address in text form (`"\npassword10.99.0.1"`). FRR's
+/// eigrpd was written with an RFC 7868 co-author, so this is the best public description of the
+/// Cisco key; it has not been checked against IOS (FRR itself copies the wrong bytes, see the module
+/// docs).
+#[must_use]
+pub fn sha256_key(password: &[u8], source: core::net::IpAddr) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + password.len() + 39);
+    key.push(b'\n');
+    key.extend_from_slice(password);
+    key.extend_from_slice(source.to_string().as_bytes());
+    key
 }
 
 /// Fills in the digest of an emitted packet (MD5 over `span`, or HMAC-SHA-256 as the TLV says), then
@@ -295,6 +310,19 @@ mod tests {
             q
         };
         assert_eq!(again, p);
+    }
+
+    #[test]
+    fn sha256_key_layout() {
+        let key = sha256_key(b"secret", "10.99.0.1".parse().unwrap());
+        assert_eq!(key, b"\nsecret10.99.0.1");
+        let mut p = hello(AuthType::SHA256, &[0; 32], false);
+        sign(&mut p, &key, Md5Span::Packet).unwrap();
+        assert_eq!(verify(&p, &key), Ok(Verified::Sha256));
+        assert_eq!(
+            verify(&p, &sha256_key(b"secret", "10.99.0.2".parse().unwrap())),
+            Err(AuthError::Mismatch)
+        );
     }
 
     #[test]
