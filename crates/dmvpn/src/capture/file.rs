@@ -1,0 +1,1558 @@
+//! Streaming pcap and pcapng reader.
+//!
+//! The reader keeps one buffer that holds the current record (a pcap packet record or a pcapng
+//! block) and refills it from the underlying [`Read`] in 64 KiB reads, so a multi-gigabyte file is
+//! read in constant memory: the buffer never grows beyond the largest record, which is capped at
+//! [`MAX_RECORD_LEN`]. Frames borrow their bytes from that buffer (a lending
+//! [`CaptureReader::next_frame`]); no heap allocation happens per frame.
+//!
+//! pcap records are framed by the `pcap-file` crate's [`PcapParser`]. pcapng blocks are framed and
+//! decoded here: `pcap-file` 2's pcapng parser reads every Enhanced Packet Block timestamp as
+//! nanoseconds whatever the interface's `if_tsresol`, rejects option lists that end without
+//! `opt_endofopt`, and allocates an option vector for every packet.
+//!
+//! Formats: pcap (tcpdump.org `pcap-savefile(5)`, both byte orders, micro- and nanosecond
+//! magic) and pcapng (draft-ietf-opsawg-pcapng: Section Header, Interface Description, Enhanced,
+//! Simple and obsolete Packet blocks; other blocks are skipped; several sections and interfaces
+//! with their own link types and timestamp resolutions).
+
+use core::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use pcap_file::pcap::PcapParser;
+use pcap_file::{Endianness, TsResolution};
+
+use super::Timestamp;
+
+/// The largest pcap record or pcapng block the reader accepts (16 MiB); larger claims are
+/// reported as [`CaptureError::TooLarge`] instead of being buffered.
+pub const MAX_RECORD_LEN: usize = 16 << 20;
+
+/// At most this many interfaces per pcapng section are kept (each costs a few bytes).
+const MAX_INTERFACES: usize = 1 << 16;
+
+/// Bytes requested from the underlying reader at a time.
+const READ_CHUNK: usize = 64 << 10;
+
+dmvpn_wire::registry! {
+    /// Link-layer header types (tcpdump.org `linktypes.html`, the `LINKTYPE_*` values).
+    pub struct LinkType(u32) {
+        /// BSD loopback: a 4-byte address family in the capturing host's byte order.
+        NULL = 0 => "NULL",
+        /// Ethernet II / IEEE 802.3.
+        ETHERNET = 1 => "ETHERNET",
+        /// Raw IPv4 or IPv6, told apart by the version nibble.
+        RAW = 101 => "RAW",
+        /// OpenBSD loopback: a 4-byte address family in network byte order.
+        LOOP = 108 => "LOOP",
+        /// Linux cooked capture v1 (`any` device).
+        LINUX_SLL = 113 => "LINUX_SLL",
+        /// Raw IPv4.
+        IPV4 = 228 => "IPV4",
+        /// Raw IPv6.
+        IPV6 = 229 => "IPV6",
+        /// Linux cooked capture v2.
+        LINUX_SLL2 = 276 => "LINUX_SLL2",
+    }
+}
+
+/// The container format and its variant, as detected from the magic number.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum Format {
+    /// Classic pcap.
+    Pcap {
+        /// The file was written big-endian (magic `a1 b2 c3 d4` or `a1 b2 3c 4d` on disk).
+        big_endian: bool,
+        /// Timestamps have nanosecond resolution (magic `a1b23c4d`).
+        nanosecond: bool,
+    },
+    /// pcapng.
+    PcapNg,
+}
+
+/// A capture interface: the pcap file header's link type, or a pcapng Interface Description Block.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Interface {
+    /// The link type of every frame on this interface.
+    pub link_type: LinkType,
+    /// The snapshot length (0 = no limit).
+    pub snaplen: u32,
+    /// The `if_name` option, if present and valid UTF-8.
+    pub name: Option<String>,
+    /// `if_tsresol`: bit 7 clear = 10^-n seconds per unit, set = 2^-n (pcapng §4.2); 6 for pcap µs.
+    pub ts_resolution: u8,
+    /// `if_tsoffset`: seconds added to every timestamp.
+    pub ts_offset: i64,
+}
+
+/// One captured frame, borrowed from the reader's buffer until the next call.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Frame<'a> {
+    /// The frame number, 1-based, as Wireshark counts (`frame.number`).
+    pub number: u64,
+    /// When the frame was captured.
+    pub timestamp: Timestamp,
+    /// The frame's link-layer type (per interface in pcapng).
+    pub link_type: LinkType,
+    /// The pcapng interface index (0 for pcap and Simple Packet Blocks).
+    pub interface: u32,
+    /// The captured bytes, starting with the link-layer header.
+    pub data: &'a [u8],
+    /// The length of the frame on the wire (at least `data.len()` in a well-formed file).
+    pub original_len: u32,
+    /// The byte offset of the frame's record (packet record or block) in the file.
+    pub offset: u64,
+}
+
+/// Where in a capture file something went wrong.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Position {
+    /// The number the frame being read would have had; `None` in the file header.
+    pub frame: Option<u64>,
+    /// Byte offset in the file of the record (or field) at fault.
+    pub offset: u64,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.frame {
+            Some(frame) => write!(f, "frame {frame} (byte offset {})", self.offset),
+            None => write!(f, "file header (byte offset {})", self.offset),
+        }
+    }
+}
+
+/// A capture file that cannot be read, located by frame number and byte offset.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// The file cannot be opened.
+    #[error("capture: cannot open {}: {source}", path.display())]
+    Open {
+        /// The path given.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// Reading failed.
+    #[error("capture: read error at {at}: {source}")]
+    Io {
+        /// Where reading stopped.
+        at: Position,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The file is empty.
+    #[error("capture: the file is empty")]
+    Empty,
+    /// The first four bytes are neither a pcap nor a pcapng magic number.
+    #[error("capture: not a pcap or pcapng file: magic number {magic:02x?} at byte offset 0")]
+    UnknownFormat {
+        /// The first bytes of the file (fewer than 4 if it is that short).
+        magic: [u8; 4],
+    },
+    /// The file is gzip-compressed; decompress it first (`gunzip -k`).
+    #[error("capture: the file is gzip-compressed (magic 1f 8b); decompress it first")]
+    Compressed,
+    /// The file ends inside a header or record.
+    #[error(
+        "capture: {at}: the file ends inside the {what}: need {needed} bytes, have {available}"
+    )]
+    Truncated {
+        /// Where the cut record starts.
+        at: Position,
+        /// What was being read.
+        what: &'static str,
+        /// The bytes the record needs.
+        needed: u64,
+        /// The bytes left in the file.
+        available: u64,
+    },
+    /// A header field holds a value the format forbids.
+    #[error("capture: {at}: field `{field}` has invalid value {value:#x}")]
+    InvalidField {
+        /// Where the field is.
+        at: Position,
+        /// The field.
+        field: &'static str,
+        /// The value found.
+        value: u64,
+    },
+    /// A length field claims more than fits: the record, or [`MAX_RECORD_LEN`].
+    #[error("capture: {at}: length field `{field}` says {len} bytes, but at most {max} fit")]
+    TooLarge {
+        /// Where the length field is.
+        at: Position,
+        /// The length field.
+        field: &'static str,
+        /// The length it claims.
+        len: u64,
+        /// The most that fits.
+        max: u64,
+    },
+    /// A pcapng packet names an interface no Interface Description Block declared.
+    #[error(
+        "capture: {at}: interface {interface} is not declared ({declared} interfaces in this section)"
+    )]
+    UnknownInterface {
+        /// Where the packet block is.
+        at: Position,
+        /// The interface index in the block.
+        interface: u32,
+        /// How many interfaces the section declared.
+        declared: usize,
+    },
+}
+
+impl CaptureError {
+    /// Where the error is, if it is inside the file.
+    #[must_use]
+    pub const fn position(&self) -> Option<Position> {
+        match self {
+            Self::Io { at, .. }
+            | Self::Truncated { at, .. }
+            | Self::InvalidField { at, .. }
+            | Self::TooLarge { at, .. }
+            | Self::UnknownInterface { at, .. } => Some(*at),
+            Self::Open { .. } | Self::Empty | Self::Compressed => None,
+            Self::UnknownFormat { .. } => Some(Position {
+                frame: None,
+                offset: 0,
+            }),
+        }
+    }
+}
+
+type Result<T, E = CaptureError> = core::result::Result<T, E>;
+
+#[derive(Debug)]
+enum State {
+    Pcap {
+        parser: Option<PcapParser>,
+        big_endian: bool,
+        nanosecond: bool,
+        interface: Interface,
+    },
+    PcapNg {
+        big_endian: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// Reads frames from a pcap or pcapng stream, one at a time, in bounded memory.
+///
+/// ```
+/// use dmvpn::capture::{CaptureReader, Format, LinkType};
+///
+/// # fn main() -> Result<(), dmvpn::capture::CaptureError> {
+/// # let bytes = dmvpn::capture::fuzzing::example_pcap();
+/// let mut reader = CaptureReader::new(&bytes[..])?;
+/// assert_eq!(reader.format(), Format::Pcap { big_endian: false, nanosecond: false });
+/// let mut count = 0;
+/// while let Some(frame) = reader.next_frame()? {
+///     count += 1;
+///     assert_eq!(frame.number, count);
+///     assert_eq!(frame.link_type, LinkType::ETHERNET);
+/// }
+/// assert_eq!(count, 1);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct CaptureReader<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// `buf[start..end]` holds unread bytes.
+    start: usize,
+    end: usize,
+    /// File offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
+    /// Set after an error: the stream cannot be resynchronised.
+    failed: bool,
+    state: State,
+    next_number: u64,
+}
+
+impl CaptureReader<File> {
+    /// Opens a capture file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| CaptureError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::new(file)
+    }
+}
+
+impl<R: Read> CaptureReader<R> {
+    /// Reads the file header (pcap) or first Section Header Block (pcapng) from `input`.
+    pub fn new(input: R) -> Result<Self> {
+        let mut reader = Self {
+            input,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+            failed: false,
+            state: State::Pcap {
+                parser: None,
+                big_endian: false,
+                nanosecond: false,
+                interface: pcap_interface(LinkType(0), 0, 6),
+            },
+            next_number: 1,
+        };
+        let available = reader.fill(4, None)?;
+        let head = reader.unread();
+        let mut magic = [0; 4];
+        magic[..available.min(4)].copy_from_slice(&head[..available.min(4)]);
+        if available == 0 {
+            return Err(CaptureError::Empty);
+        }
+        match magic {
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                reader.state = State::PcapNg {
+                    big_endian: false,
+                    interfaces: Vec::new(),
+                };
+                if !reader
+                    .read_pcapng_block()?
+                    .is_some_and(|block| block == BlockKind::Section)
+                {
+                    return Err(CaptureError::InvalidField {
+                        at: Position {
+                            frame: None,
+                            offset: 0,
+                        },
+                        field: "block type",
+                        value: u64::from(u32::from_be_bytes(magic)),
+                    });
+                }
+            }
+            [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x4d, 0x3c, 0xb2, 0xa1] => {
+                reader.read_pcap_header()?;
+            }
+            [0x1f, 0x8b, ..] => return Err(CaptureError::Compressed),
+            _ if available < 4 => {
+                return Err(CaptureError::Truncated {
+                    at: Position {
+                        frame: None,
+                        offset: 0,
+                    },
+                    what: "magic number",
+                    needed: 4,
+                    available: available as u64,
+                });
+            }
+            _ => return Err(CaptureError::UnknownFormat { magic }),
+        }
+        Ok(reader)
+    }
+
+    /// The detected format.
+    #[must_use]
+    pub const fn format(&self) -> Format {
+        match &self.state {
+            State::Pcap {
+                big_endian,
+                nanosecond,
+                ..
+            } => Format::Pcap {
+                big_endian: *big_endian,
+                nanosecond: *nanosecond,
+            },
+            State::PcapNg { .. } => Format::PcapNg,
+        }
+    }
+
+    /// The interfaces known so far: the one of a pcap file, or those of the current pcapng section.
+    #[must_use]
+    pub fn interfaces(&self) -> &[Interface] {
+        match &self.state {
+            State::Pcap { interface, .. } => core::slice::from_ref(interface),
+            State::PcapNg { interfaces, .. } => interfaces,
+        }
+    }
+
+    /// The number of frames returned so far.
+    #[must_use]
+    pub const fn frames_read(&self) -> u64 {
+        self.next_number - 1
+    }
+
+    /// The next frame, `Ok(None)` at the end of the file.
+    ///
+    /// After an error the reader is fused: it returns `Ok(None)` from then on, because a
+    /// damaged length field leaves no reliable way to find the next record.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>> {
+        if self.failed {
+            return Ok(None);
+        }
+        let result = self.next_frame_location();
+        let location = match result {
+            Ok(Some(location)) => location,
+            Ok(None) => return Ok(None),
+            Err(err) => {
+                self.failed = true;
+                return Err(err);
+            }
+        };
+        let number = self.next_number;
+        self.next_number += 1;
+        Ok(Some(Frame {
+            number,
+            timestamp: location.timestamp,
+            link_type: location.link_type,
+            interface: location.interface,
+            data: self.buf.get(location.data.clone()).unwrap_or_default(),
+            original_len: location.original_len,
+            offset: location.offset,
+        }))
+    }
+
+    /// Finds the next frame and consumes its record, returning where its bytes are in `buf`.
+    fn next_frame_location(&mut self) -> Result<Option<Location>> {
+        match self.state {
+            State::Pcap { .. } => self.read_pcap_record(),
+            State::PcapNg { .. } => loop {
+                match self.read_pcapng_block()? {
+                    None => return Ok(None),
+                    Some(BlockKind::Packet(location)) => return Ok(Some(location)),
+                    Some(BlockKind::Section | BlockKind::Other) => {}
+                }
+            },
+        }
+    }
+
+    fn position(&self) -> Position {
+        Position {
+            frame: Some(self.next_number),
+            offset: self.offset,
+        }
+    }
+
+    fn unread(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// Makes at least `want` unread bytes available if the stream has them; returns how many are.
+    fn fill(&mut self, want: usize, frame: Option<u64>) -> Result<usize> {
+        while self.end - self.start < want && !self.eof {
+            if self.start > 0 && self.buf.len() - self.start < want.max(READ_CHUNK) {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            let needed = self.start + want.max(READ_CHUNK);
+            if self.buf.len() < needed {
+                self.buf.resize(needed, 0);
+            }
+            let Some(space) = self.buf.get_mut(self.end..) else {
+                break;
+            };
+            match self.input.read(space) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    let offset = self.offset + (self.end - self.start) as u64;
+                    return Err(CaptureError::Io {
+                        at: Position { frame, offset },
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    /// Makes exactly `len` bytes of the current record available, or reports the cut.
+    fn require(&mut self, len: usize, what: &'static str, frame: Option<u64>) -> Result<()> {
+        let available = self.fill(len, frame)?;
+        if available < len {
+            return Err(CaptureError::Truncated {
+                at: Position {
+                    frame,
+                    offset: self.offset,
+                },
+                what,
+                needed: len as u64,
+                available: available as u64,
+            });
+        }
+        Ok(())
+    }
+
+    fn consume(&mut self, len: usize) {
+        self.start += len;
+        self.offset += len as u64;
+    }
+
+    fn read_pcap_header(&mut self) -> Result<()> {
+        self.require(24, "pcap file header", None)?;
+        let (_, parser) =
+            PcapParser::new(self.unread()).map_err(|_| CaptureError::UnknownFormat {
+                magic: self.unread().first_chunk().copied().unwrap_or_default(),
+            })?;
+        let header = parser.header();
+        let big_endian = header.endianness == Endianness::Big;
+        let nanosecond = header.ts_resolution == TsResolution::NanoSecond;
+        if header.version_major != 2 {
+            return Err(CaptureError::InvalidField {
+                at: Position {
+                    frame: None,
+                    offset: 4,
+                },
+                field: "version major",
+                value: u64::from(header.version_major),
+            });
+        }
+        // The link type's upper 16 bits carry the FCS length and flags (pcap-savefile(5)).
+        let link_type = LinkType(u32::from(header.datalink) & 0xffff);
+        let resolution = if nanosecond { 9 } else { 6 };
+        self.state = State::Pcap {
+            parser: Some(parser),
+            big_endian,
+            nanosecond,
+            interface: pcap_interface(link_type, header.snaplen, resolution),
+        };
+        self.consume(24);
+        Ok(())
+    }
+
+    fn read_pcap_record(&mut self) -> Result<Option<Location>> {
+        let State::Pcap {
+            parser: Some(_),
+            big_endian,
+            nanosecond,
+            ref interface,
+        } = self.state
+        else {
+            return Ok(None);
+        };
+        let link_type = interface.link_type;
+        let frame = Some(self.next_number);
+        if self.fill(16, frame)? == 0 {
+            return Ok(None);
+        }
+        self.require(16, "packet record header", frame)?;
+        let header = self.unread();
+        let incl_len = read_u32(header, 8, big_endian);
+        if incl_len as usize > MAX_RECORD_LEN {
+            return Err(CaptureError::TooLarge {
+                at: Position {
+                    frame,
+                    offset: self.offset + 8,
+                },
+                field: "incl_len",
+                len: u64::from(incl_len),
+                max: MAX_RECORD_LEN as u64,
+            });
+        }
+        let record_len = 16 + incl_len as usize;
+        self.require(record_len, "packet data", frame)?;
+        let State::Pcap {
+            parser: Some(ref parser),
+            ..
+        } = self.state
+        else {
+            return Ok(None);
+        };
+        let Ok((_, raw)) = parser.next_raw_packet(self.unread()) else {
+            // `require` made the whole record available, which is all the parser checks.
+            return Err(CaptureError::Truncated {
+                at: self.position(),
+                what: "packet data",
+                needed: record_len as u64,
+                available: (self.end - self.start) as u64,
+            });
+        };
+        let scale = if nanosecond { 1 } else { 1000 };
+        let nanos = u64::from(raw.ts_frac) * scale;
+        let timestamp = Timestamp::new(
+            i64::from(raw.ts_sec) + (nanos / 1_000_000_000) as i64,
+            (nanos % 1_000_000_000) as u32,
+        );
+        let location = Location {
+            timestamp,
+            link_type,
+            interface: 0,
+            data: self.start + 16..self.start + record_len,
+            original_len: raw.orig_len,
+            offset: self.offset,
+        };
+        self.consume(record_len);
+        Ok(Some(location))
+    }
+
+    /// Reads one pcapng block; `None` at the end of the file.
+    fn read_pcapng_block(&mut self) -> Result<Option<BlockKind>> {
+        let State::PcapNg { big_endian, .. } = self.state else {
+            return Ok(None);
+        };
+        let frame = Some(self.next_number);
+        if self.fill(12, frame)? == 0 {
+            return Ok(None);
+        }
+        self.require(12, "block header", frame)?;
+        let head = self.unread();
+        let block_type = read_u32(head, 0, big_endian);
+        // A Section Header Block sets the byte order for everything up to the next one.
+        let big_endian = if block_type == BLOCK_SECTION {
+            match read_u32(head, 8, true) {
+                0x1a2b_3c4d => true,
+                0x4d3c_2b1a => false,
+                magic => {
+                    return Err(CaptureError::InvalidField {
+                        at: Position {
+                            frame,
+                            offset: self.offset + 8,
+                        },
+                        field: "byte-order magic",
+                        value: u64::from(magic),
+                    });
+                }
+            }
+        } else {
+            big_endian
+        };
+        let total_len = read_u32(head, 4, big_endian);
+        let at = Position {
+            frame,
+            offset: self.offset + 4,
+        };
+        if !total_len.is_multiple_of(4) || total_len < 12 {
+            return Err(CaptureError::InvalidField {
+                at,
+                field: "block total length",
+                value: u64::from(total_len),
+            });
+        }
+        if total_len as usize > MAX_RECORD_LEN {
+            return Err(CaptureError::TooLarge {
+                at,
+                field: "block total length",
+                len: u64::from(total_len),
+                max: MAX_RECORD_LEN as u64,
+            });
+        }
+        let total = total_len as usize;
+        self.require(total, "block", frame)?;
+        let trailer = read_u32(self.unread(), total - 4, big_endian);
+        if trailer != total_len {
+            return Err(CaptureError::InvalidField {
+                at: Position {
+                    frame,
+                    offset: self.offset + total as u64 - 4,
+                },
+                field: "trailing block total length",
+                value: u64::from(trailer),
+            });
+        }
+        let body = self.start + 8..self.start + total - 4;
+        let kind = match block_type {
+            BLOCK_SECTION => {
+                self.read_section(body, big_endian, frame)?;
+                BlockKind::Section
+            }
+            BLOCK_INTERFACE => {
+                self.read_interface(body, big_endian, frame)?;
+                BlockKind::Other
+            }
+            BLOCK_ENHANCED_PACKET | BLOCK_PACKET | BLOCK_SIMPLE_PACKET => {
+                BlockKind::Packet(self.read_packet(block_type, body, big_endian, frame)?)
+            }
+            _ => BlockKind::Other,
+        };
+        self.consume(total);
+        Ok(Some(kind))
+    }
+
+    fn read_section(
+        &mut self,
+        body: core::ops::Range<usize>,
+        big_endian: bool,
+        frame: Option<u64>,
+    ) -> Result<()> {
+        let bytes = self.buf.get(body).unwrap_or_default();
+        if bytes.len() < 16 {
+            return Err(CaptureError::InvalidField {
+                at: Position {
+                    frame,
+                    offset: self.offset + 4,
+                },
+                field: "section header block length",
+                value: bytes.len() as u64 + 12,
+            });
+        }
+        let major = read_u16(bytes, 4, big_endian);
+        if major != 1 {
+            return Err(CaptureError::InvalidField {
+                at: Position {
+                    frame,
+                    offset: self.offset + 12,
+                },
+                field: "major version",
+                value: u64::from(major),
+            });
+        }
+        self.state = State::PcapNg {
+            big_endian,
+            interfaces: Vec::new(),
+        };
+        Ok(())
+    }
+
+    fn read_interface(
+        &mut self,
+        body: core::ops::Range<usize>,
+        big_endian: bool,
+        frame: Option<u64>,
+    ) -> Result<()> {
+        let base = self.offset + 8;
+        let bytes = self.buf.get(body).unwrap_or_default();
+        if bytes.len() < 8 {
+            return Err(CaptureError::InvalidField {
+                at: Position {
+                    frame,
+                    offset: self.offset + 4,
+                },
+                field: "interface description block length",
+                value: bytes.len() as u64 + 12,
+            });
+        }
+        let mut interface = Interface {
+            link_type: LinkType(u32::from(read_u16(bytes, 0, big_endian))),
+            snaplen: read_u32(bytes, 4, big_endian),
+            name: None,
+            ts_resolution: 6,
+            ts_offset: 0,
+        };
+        for option in options(bytes.get(8..).unwrap_or_default(), big_endian) {
+            let (code, value, at) = option.map_err(|at| CaptureError::InvalidField {
+                at: Position {
+                    frame,
+                    offset: base + 8 + at as u64,
+                },
+                field: "option length",
+                value: u64::from(read_u16(bytes, 8 + at + 2, big_endian)),
+            })?;
+            match (code, value) {
+                (OPT_IF_NAME, name) => {
+                    interface.name = core::str::from_utf8(name).ok().map(str::to_owned)
+                }
+                (OPT_IF_TSRESOL, &[resolution]) => {
+                    if ts_units(resolution).is_none() {
+                        return Err(CaptureError::InvalidField {
+                            at: Position {
+                                frame,
+                                offset: base + 8 + at as u64 + 4,
+                            },
+                            field: "if_tsresol",
+                            value: u64::from(resolution),
+                        });
+                    }
+                    interface.ts_resolution = resolution;
+                }
+                (OPT_IF_TSOFFSET, value) => {
+                    if let Ok(raw) = <[u8; 8]>::try_from(value) {
+                        interface.ts_offset = if big_endian {
+                            i64::from_be_bytes(raw)
+                        } else {
+                            i64::from_le_bytes(raw)
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+        let State::PcapNg { interfaces, .. } = &mut self.state else {
+            return Ok(());
+        };
+        if interfaces.len() >= MAX_INTERFACES {
+            return Err(CaptureError::TooLarge {
+                at: Position {
+                    frame,
+                    offset: self.offset,
+                },
+                field: "interface count",
+                len: interfaces.len() as u64 + 1,
+                max: MAX_INTERFACES as u64,
+            });
+        }
+        interfaces.push(interface);
+        Ok(())
+    }
+
+    fn read_packet(
+        &self,
+        block_type: u32,
+        body: core::ops::Range<usize>,
+        big_endian: bool,
+        frame: Option<u64>,
+    ) -> Result<Location> {
+        let State::PcapNg { interfaces, .. } = &self.state else {
+            return Err(CaptureError::InvalidField {
+                at: self.position(),
+                field: "block type",
+                value: 0,
+            });
+        };
+        let bytes = self.buf.get(body.clone()).unwrap_or_default();
+        let at = |offset: u64| Position {
+            frame,
+            offset: self.offset + offset,
+        };
+        let (interface, ts, captured, original, header_len) = match block_type {
+            BLOCK_SIMPLE_PACKET => {
+                if bytes.len() < 4 {
+                    return Err(CaptureError::InvalidField {
+                        at: at(4),
+                        field: "simple packet block length",
+                        value: bytes.len() as u64 + 12,
+                    });
+                }
+                let original = read_u32(bytes, 0, big_endian);
+                // The body holds min(original length, snaplen) bytes plus padding (pcapng §4.4).
+                let captured = (bytes.len() - 4).min(original as usize);
+                (0, None, captured as u32, original, 4)
+            }
+            _ => {
+                if bytes.len() < 20 {
+                    return Err(CaptureError::InvalidField {
+                        at: at(4),
+                        field: "packet block length",
+                        value: bytes.len() as u64 + 12,
+                    });
+                }
+                let interface = if block_type == BLOCK_PACKET {
+                    u32::from(read_u16(bytes, 0, big_endian))
+                } else {
+                    read_u32(bytes, 0, big_endian)
+                };
+                let ts = (u64::from(read_u32(bytes, 4, big_endian)) << 32)
+                    | u64::from(read_u32(bytes, 8, big_endian));
+                (
+                    interface,
+                    Some(ts),
+                    read_u32(bytes, 12, big_endian),
+                    read_u32(bytes, 16, big_endian),
+                    20,
+                )
+            }
+        };
+        if captured as usize > bytes.len() - header_len {
+            return Err(CaptureError::TooLarge {
+                at: at(8 + header_len as u64 - 8),
+                field: "captured packet length",
+                len: u64::from(captured),
+                max: (bytes.len() - header_len) as u64,
+            });
+        }
+        let Some(description) = interfaces.get(interface as usize) else {
+            return Err(CaptureError::UnknownInterface {
+                at: at(8),
+                interface,
+                declared: interfaces.len(),
+            });
+        };
+        let timestamp = ts.map_or(Timestamp::default(), |ts| convert_ts(ts, description));
+        let start = body.start + header_len;
+        Ok(Location {
+            timestamp,
+            link_type: description.link_type,
+            interface,
+            data: start..start + captured as usize,
+            original_len: original,
+            offset: self.offset,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Eq, PartialEq)]
+struct Location {
+    timestamp: Timestamp,
+    link_type: LinkType,
+    interface: u32,
+    data: core::ops::Range<usize>,
+    original_len: u32,
+    offset: u64,
+}
+
+#[derive(Debug, Eq, PartialEq)]
+enum BlockKind {
+    Section,
+    Packet(Location),
+    Other,
+}
+
+const BLOCK_SECTION: u32 = 0x0a0d_0d0a;
+const BLOCK_INTERFACE: u32 = 1;
+const BLOCK_PACKET: u32 = 2;
+const BLOCK_SIMPLE_PACKET: u32 = 3;
+const BLOCK_ENHANCED_PACKET: u32 = 6;
+const OPT_IF_NAME: u16 = 2;
+const OPT_IF_TSRESOL: u16 = 9;
+const OPT_IF_TSOFFSET: u16 = 14;
+
+fn pcap_interface(link_type: LinkType, snaplen: u32, ts_resolution: u8) -> Interface {
+    Interface {
+        link_type,
+        snaplen,
+        name: None,
+        ts_resolution,
+        ts_offset: 0,
+    }
+}
+
+fn read_u16(bytes: &[u8], at: usize, big_endian: bool) -> u16 {
+    let raw = bytes
+        .get(at..at + 2)
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .unwrap_or_default();
+    if big_endian {
+        u16::from_be_bytes(raw)
+    } else {
+        u16::from_le_bytes(raw)
+    }
+}
+
+fn read_u32(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
+    let raw = bytes
+        .get(at..at + 4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .unwrap_or_default();
+    if big_endian {
+        u32::from_be_bytes(raw)
+    } else {
+        u32::from_le_bytes(raw)
+    }
+}
+
+/// Iterates pcapng options `(code, value, offset of the option)`; an option that overruns the
+/// block yields `Err(offset)`. Stops at `opt_endofopt` or the end.
+fn options(
+    bytes: &[u8],
+    big_endian: bool,
+) -> impl Iterator<Item = Result<(u16, &[u8], usize), usize>> {
+    let mut at = 0;
+    core::iter::from_fn(move || {
+        if at + 4 > bytes.len() {
+            return None;
+        }
+        let code = read_u16(bytes, at, big_endian);
+        let len = usize::from(read_u16(bytes, at + 2, big_endian));
+        if code == 0 {
+            return None;
+        }
+        let option_at = at;
+        let Some(value) = bytes.get(at + 4..at + 4 + len) else {
+            at = bytes.len();
+            return Some(Err(option_at));
+        };
+        at += 4 + len.next_multiple_of(4);
+        Some(Ok((code, value, option_at)))
+    })
+}
+
+/// Units per second for an `if_tsresol` value, if representable in a `u64`.
+fn ts_units(resolution: u8) -> Option<u64> {
+    let exponent = u32::from(resolution & 0x7f);
+    if resolution & 0x80 == 0 {
+        10u64.checked_pow(exponent)
+    } else {
+        1u64.checked_shl(exponent)
+    }
+}
+
+fn convert_ts(ts: u64, interface: &Interface) -> Timestamp {
+    // `read_interface` rejected resolutions whose units do not fit.
+    let units = ts_units(interface.ts_resolution).unwrap_or(1_000_000);
+    let secs = ts / units;
+    let frac = u128::from(ts % units);
+    let nanos = (frac * 1_000_000_000 / u128::from(units)) as u32;
+    let secs = i64::try_from(secs)
+        .unwrap_or(i64::MAX)
+        .saturating_add(interface.ts_offset);
+    Timestamp::new(secs, nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian pcap file header for `link_type`.
+    pub(crate) fn pcap_header(link_type: u32, nanosecond: bool) -> Vec<u8> {
+        let magic: u32 = if nanosecond { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+        let mut out = magic.to_le_bytes().to_vec();
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&65535u32.to_le_bytes());
+        out.extend_from_slice(&link_type.to_le_bytes());
+        out
+    }
+
+    fn pcap_record(out: &mut Vec<u8>, secs: u32, frac: u32, data: &[u8], original: u32) {
+        for word in [secs, frac, data.len() as u32, original] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.extend_from_slice(data);
+    }
+
+    fn block(out: &mut Vec<u8>, big_endian: bool, ty: u32, body: &[u8]) {
+        let padded = body.len().next_multiple_of(4);
+        let total = (padded + 12) as u32;
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        out.extend_from_slice(&word(ty));
+        out.extend_from_slice(&word(total));
+        out.extend_from_slice(body);
+        out.resize(out.len() + padded - body.len(), 0);
+        out.extend_from_slice(&word(total));
+    }
+
+    fn section(big_endian: bool) -> Vec<u8> {
+        let mut body = Vec::new();
+        let push = |body: &mut Vec<u8>, bytes: &[u8]| body.extend_from_slice(bytes);
+        if big_endian {
+            push(&mut body, &0x1a2b_3c4du32.to_be_bytes());
+            push(&mut body, &1u16.to_be_bytes());
+            push(&mut body, &0u16.to_be_bytes());
+            push(&mut body, &(-1i64).to_be_bytes());
+        } else {
+            push(&mut body, &0x1a2b_3c4du32.to_le_bytes());
+            push(&mut body, &1u16.to_le_bytes());
+            push(&mut body, &0u16.to_le_bytes());
+            push(&mut body, &(-1i64).to_le_bytes());
+        }
+        let mut out = Vec::new();
+        block(&mut out, big_endian, BLOCK_SECTION, &body);
+        out
+    }
+
+    fn interface(big_endian: bool, link_type: u16, options: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        let w16 = |v: u16| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        body.extend_from_slice(&w16(link_type));
+        body.extend_from_slice(&w16(0));
+        body.extend_from_slice(&if big_endian {
+            0u32.to_be_bytes()
+        } else {
+            0u32.to_le_bytes()
+        });
+        for (code, value) in options {
+            body.extend_from_slice(&w16(*code));
+            body.extend_from_slice(&w16(value.len() as u16));
+            body.extend_from_slice(value);
+            body.resize(body.len().next_multiple_of(4), 0);
+        }
+        if !options.is_empty() {
+            body.extend_from_slice(&[0; 4]);
+        }
+        let mut out = Vec::new();
+        block(&mut out, big_endian, BLOCK_INTERFACE, &body);
+        out
+    }
+
+    fn enhanced(big_endian: bool, interface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut body = Vec::new();
+        for v in [
+            interface,
+            (ts >> 32) as u32,
+            ts as u32,
+            data.len() as u32,
+            data.len() as u32 + 4,
+        ] {
+            body.extend_from_slice(&word(v));
+        }
+        body.extend_from_slice(data);
+        let mut out = Vec::new();
+        block(&mut out, big_endian, BLOCK_ENHANCED_PACKET, &body);
+        out
+    }
+
+    type Row = (u64, Timestamp, LinkType, u32, Vec<u8>, u32);
+
+    fn read_all(bytes: &[u8]) -> Result<Vec<Row>> {
+        let mut reader = CaptureReader::new(bytes)?;
+        let mut frames = Vec::new();
+        while let Some(f) = reader.next_frame()? {
+            frames.push((
+                f.number,
+                f.timestamp,
+                f.link_type,
+                f.interface,
+                f.data.to_vec(),
+                f.original_len,
+            ));
+        }
+        Ok(frames)
+    }
+
+    #[test]
+    fn pcap_both_byte_orders_and_resolutions() {
+        for nanosecond in [false, true] {
+            let mut file = pcap_header(1, nanosecond);
+            pcap_record(&mut file, 10, 999, b"abc", 60);
+            pcap_record(&mut file, 11, 0, b"", 0);
+            let frames = read_all(&file).unwrap();
+            let nanos = if nanosecond { 999 } else { 999_000 };
+            assert_eq!(
+                frames,
+                vec![
+                    (
+                        1,
+                        Timestamp::new(10, nanos),
+                        LinkType::ETHERNET,
+                        0,
+                        b"abc".to_vec(),
+                        60
+                    ),
+                    (2, Timestamp::new(11, 0), LinkType::ETHERNET, 0, vec![], 0),
+                ]
+            );
+            // The same file big-endian.
+            let mut be = Vec::new();
+            let magic: u32 = if nanosecond { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+            be.extend_from_slice(&magic.to_be_bytes());
+            be.extend_from_slice(&[
+                0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 1,
+            ]);
+            for word in [10u32, 999, 3, 60] {
+                be.extend_from_slice(&word.to_be_bytes());
+            }
+            be.extend_from_slice(b"abc");
+            let mut reader = CaptureReader::new(&be[..]).unwrap();
+            assert_eq!(
+                reader.format(),
+                Format::Pcap {
+                    big_endian: true,
+                    nanosecond
+                }
+            );
+            let frame = reader.next_frame().unwrap().unwrap();
+            assert_eq!(
+                (frame.timestamp, frame.data, frame.offset),
+                (Timestamp::new(10, nanos), &b"abc"[..], 24)
+            );
+            assert!(reader.next_frame().unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn pcap_link_type_ignores_fcs_bits() {
+        let mut file = pcap_header(0x1400_0001, false);
+        pcap_record(&mut file, 0, 0, b"x", 1);
+        assert_eq!(read_all(&file).unwrap()[0].2, LinkType::ETHERNET);
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_and_byte_orders() {
+        for big_endian in [false, true] {
+            let mut file = section(big_endian);
+            file.extend(interface(big_endian, 1, &[(OPT_IF_NAME, b"eth0")]));
+            file.extend(interface(
+                big_endian,
+                101,
+                &[
+                    (OPT_IF_TSRESOL, &[9]),
+                    (OPT_IF_TSOFFSET, &{
+                        if big_endian {
+                            100i64.to_be_bytes()
+                        } else {
+                            100i64.to_le_bytes()
+                        }
+                    }),
+                ],
+            ));
+            file.extend(interface(
+                big_endian,
+                113,
+                &[(OPT_IF_TSRESOL, &[0x80 | 10])],
+            ));
+            file.extend(enhanced(big_endian, 0, 1_500_000, b"e0"));
+            file.extend(enhanced(big_endian, 1, 2_000_000_001, b"raw"));
+            file.extend(enhanced(big_endian, 2, 3 * 1024 + 512, b"sll!"));
+            let mut reader = CaptureReader::new(&file[..]).unwrap();
+            assert_eq!(reader.format(), Format::PcapNg);
+            let mut seen = Vec::new();
+            while let Some(f) = reader.next_frame().unwrap() {
+                seen.push((
+                    f.number,
+                    f.timestamp,
+                    f.link_type,
+                    f.interface,
+                    f.data.to_vec(),
+                ));
+            }
+            assert_eq!(
+                seen,
+                vec![
+                    (
+                        1,
+                        Timestamp::new(1, 500_000_000),
+                        LinkType::ETHERNET,
+                        0,
+                        b"e0".to_vec()
+                    ),
+                    (2, Timestamp::new(102, 1), LinkType::RAW, 1, b"raw".to_vec()),
+                    (
+                        3,
+                        Timestamp::new(3, 500_000_000),
+                        LinkType::LINUX_SLL,
+                        2,
+                        b"sll!".to_vec()
+                    ),
+                ]
+            );
+            assert_eq!(reader.interfaces()[0].name.as_deref(), Some("eth0"));
+        }
+    }
+
+    #[test]
+    fn pcapng_new_section_switches_byte_order_and_resets_interfaces() {
+        let mut file = section(false);
+        file.extend(interface(false, 1, &[]));
+        file.extend(enhanced(false, 0, 0, b"a"));
+        file.extend(section(true));
+        file.extend(interface(true, 228, &[]));
+        file.extend(enhanced(true, 0, 0, b"b"));
+        file.extend(enhanced(true, 1, 0, b"c"));
+        let mut reader = CaptureReader::new(&file[..]).unwrap();
+        assert_eq!(
+            reader.next_frame().unwrap().unwrap().link_type,
+            LinkType::ETHERNET
+        );
+        assert_eq!(
+            reader.next_frame().unwrap().unwrap().link_type,
+            LinkType::IPV4
+        );
+        let err = reader.next_frame().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "capture: frame 3 (byte offset {}): interface 1 is not declared (1 interfaces in this section)",
+                file.len() - 36 + 8
+            )
+        );
+        // Fused after an error.
+        assert!(reader.next_frame().unwrap().is_none());
+    }
+
+    #[test]
+    fn simple_and_obsolete_packet_blocks() {
+        let mut file = section(false);
+        file.extend(interface(false, 1, &[]));
+        let mut spb = 6u32.to_le_bytes().to_vec();
+        spb.extend_from_slice(b"abcdef");
+        block(&mut file, false, BLOCK_SIMPLE_PACKET, &spb);
+        let mut pb = Vec::new();
+        pb.extend_from_slice(&0u16.to_le_bytes());
+        pb.extend_from_slice(&0u16.to_le_bytes());
+        for v in [0u32, 7_000_001, 2, 2] {
+            pb.extend_from_slice(&v.to_le_bytes());
+        }
+        pb.extend_from_slice(b"pb");
+        block(&mut file, false, BLOCK_PACKET, &pb);
+        block(&mut file, false, 5, &[0; 8]); // interface statistics: skipped
+        let frames = read_all(&file).unwrap();
+        assert_eq!(frames[0].4, b"abcdef");
+        assert_eq!(frames[0].1, Timestamp::default());
+        assert_eq!(frames[1].4, b"pb");
+        assert_eq!(frames[1].1, Timestamp::new(7, 1000));
+        assert_eq!(frames.len(), 2);
+    }
+
+    #[test]
+    fn header_errors() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "capture: the file is empty"),
+            (
+                b"\x1f\x8b\x08\x00",
+                "capture: the file is gzip-compressed (magic 1f 8b); decompress it first",
+            ),
+            (
+                b"GIF89a",
+                "capture: not a pcap or pcapng file: magic number [47, 49, 46, 38] at byte offset 0",
+            ),
+            (
+                b"ab",
+                "capture: file header (byte offset 0): the file ends inside the magic number: need 4 bytes, have 2",
+            ),
+            (
+                b"\xd4\xc3\xb2\xa1\x02\x00",
+                "capture: file header (byte offset 0): the file ends inside the pcap file header: need 24 bytes, have 6",
+            ),
+        ];
+        for (bytes, text) in cases {
+            assert_eq!(CaptureReader::new(bytes).unwrap_err().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn truncation_loop_pcap() {
+        let mut file = pcap_header(1, false);
+        pcap_record(&mut file, 1, 2, &[0xaa; 20], 20);
+        for len in 0..file.len() {
+            let result = read_all(&file[..len]);
+            let text = match len {
+                0 => "capture: the file is empty".to_owned(),
+                1..4 => format!(
+                    "capture: file header (byte offset 0): the file ends inside the magic number: need 4 bytes, have {len}"
+                ),
+                4..24 => format!(
+                    "capture: file header (byte offset 0): the file ends inside the pcap file header: need 24 bytes, have {len}"
+                ),
+                24 => {
+                    assert_eq!(result.unwrap(), vec![]);
+                    continue;
+                }
+                25..40 => format!(
+                    "capture: frame 1 (byte offset 24): the file ends inside the packet record header: need 16 bytes, have {}",
+                    len - 24
+                ),
+                _ => format!(
+                    "capture: frame 1 (byte offset 24): the file ends inside the packet data: need 36 bytes, have {}",
+                    len - 24
+                ),
+            };
+            assert_eq!(result.unwrap_err().to_string(), text, "prefix {len}");
+        }
+        assert_eq!(read_all(&file).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn truncation_loop_pcapng() {
+        let mut file = section(false);
+        file.extend(interface(false, 1, &[]));
+        let packet_at = file.len();
+        file.extend(enhanced(false, 0, 5, b"0123456789"));
+        for len in 0..file.len() {
+            let Err(err) = read_all(&file[..len]) else {
+                assert!(
+                    len == 28 || len == packet_at,
+                    "prefix {len} read without error"
+                );
+                continue;
+            };
+            match err {
+                CaptureError::Empty => assert_eq!(len, 0),
+                CaptureError::Truncated { at, .. } => {
+                    let start = if len < 28 {
+                        0
+                    } else if len < packet_at {
+                        28
+                    } else {
+                        packet_at
+                    };
+                    assert_eq!(at.offset, start as u64, "prefix {len}");
+                }
+                other => panic!("prefix {len}: {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_fields() {
+        let mut file = section(false);
+        file.extend(interface(false, 1, &[]));
+        let mut bad_len = file.clone();
+        bad_len.extend_from_slice(&6u32.to_le_bytes());
+        bad_len.extend_from_slice(&13u32.to_le_bytes());
+        bad_len.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            read_all(&bad_len).unwrap_err().to_string(),
+            "capture: frame 1 (byte offset 52): field `block total length` has invalid value 0xd"
+        );
+        let mut huge = file.clone();
+        huge.extend_from_slice(&6u32.to_le_bytes());
+        huge.extend_from_slice(&0xffff_fff0u32.to_le_bytes());
+        huge.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            read_all(&huge).unwrap_err().to_string(),
+            "capture: frame 1 (byte offset 52): length field `block total length` says 4294967280 bytes, but at most 16777216 fit"
+        );
+        let mut trailer = file.clone();
+        trailer.extend(enhanced(false, 0, 0, b"abcd"));
+        let n = trailer.len();
+        trailer[n - 1] = 1;
+        assert!(matches!(
+            read_all(&trailer).unwrap_err(),
+            CaptureError::InvalidField {
+                field: "trailing block total length",
+                ..
+            }
+        ));
+        let mut caplen = file.clone();
+        let mut epb = enhanced(false, 0, 0, b"abcd");
+        epb[20..24].copy_from_slice(&9u32.to_le_bytes());
+        caplen.extend(epb);
+        assert_eq!(
+            read_all(&caplen).unwrap_err().to_string(),
+            "capture: frame 1 (byte offset 68): length field `captured packet length` says 9 bytes, but at most 4 fit"
+        );
+        let bad_resol = [
+            section(false),
+            interface(false, 1, &[(OPT_IF_TSRESOL, &[20])]),
+        ]
+        .concat();
+        assert!(matches!(
+            read_all(&bad_resol).unwrap_err(),
+            CaptureError::InvalidField {
+                field: "if_tsresol",
+                ..
+            }
+        ));
+        let bad_option = [section(false), interface(false, 1, &[(OPT_IF_NAME, b"x")])].concat();
+        let mut bad_option = bad_option;
+        bad_option[28 + 16 + 2] = 200; // option length overruns the block
+        assert!(matches!(
+            read_all(&bad_option).unwrap_err(),
+            CaptureError::InvalidField {
+                field: "option length",
+                ..
+            }
+        ));
+        let mut pcap = pcap_header(1, false);
+        pcap[4] = 3;
+        assert_eq!(
+            CaptureReader::new(&pcap[..]).unwrap_err().to_string(),
+            "capture: file header (byte offset 4): field `version major` has invalid value 0x3"
+        );
+    }
+
+    #[test]
+    fn reads_through_small_reads() {
+        /// A reader that returns one byte at a time, and an interruption now and then.
+        #[derive(Debug)]
+        struct Trickle<'a>(&'a [u8], u8);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.1 = self.1.wrapping_add(1);
+                if self.1.is_multiple_of(3) {
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                let Some((first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                buf[0] = *first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let mut file = pcap_header(1, false);
+        for i in 0..50u8 {
+            pcap_record(
+                &mut file,
+                u32::from(i),
+                0,
+                &vec![i; usize::from(i)],
+                u32::from(i),
+            );
+        }
+        let mut reader = CaptureReader::new(Trickle(&file, 0)).unwrap();
+        for i in 0..50u8 {
+            let frame = reader.next_frame().unwrap().unwrap();
+            assert_eq!(frame.data, &vec![i; usize::from(i)][..]);
+        }
+        assert!(reader.next_frame().unwrap().is_none());
+    }
+
+    #[test]
+    fn io_errors_name_the_offset() {
+        #[derive(Debug)]
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let err = CaptureReader::new(Failing).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "capture: read error at file header (byte offset 0): disk on fire"
+        );
+        assert_eq!(
+            err.position(),
+            Some(Position {
+                frame: None,
+                offset: 0
+            })
+        );
+        let err = CaptureReader::open("/nonexistent/x.pcap").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("capture: cannot open /nonexistent/x.pcap: ")
+        );
+    }
+
+    #[test]
+    fn buffer_stays_bounded_over_many_frames() {
+        // 2 000 frames of 1 000 bytes: the buffer never grows past one read chunk plus a record.
+        let mut file = pcap_header(1, false);
+        for i in 0..2000u32 {
+            pcap_record(&mut file, i, 0, &[0x55; 1000], 1000);
+        }
+        let mut reader = CaptureReader::new(&file[..]).unwrap();
+        let mut count = 0;
+        while reader.next_frame().unwrap().is_some() {
+            count += 1;
+        }
+        assert_eq!(count, 2000);
+        assert!(
+            reader.buf.capacity() <= 2 * READ_CHUNK,
+            "buffer grew to {}",
+            reader.buf.capacity()
+        );
+    }
+
+    #[test]
+    fn ts_conversion() {
+        let iface = |ts_resolution, ts_offset| Interface {
+            link_type: LinkType::ETHERNET,
+            snaplen: 0,
+            name: None,
+            ts_resolution,
+            ts_offset,
+        };
+        assert_eq!(convert_ts(1_000_001, &iface(6, 0)), Timestamp::new(1, 1000));
+        assert_eq!(
+            convert_ts(u64::MAX, &iface(19, 0)),
+            Timestamp::new(1, 844_674_407)
+        );
+        assert_eq!(
+            convert_ts(3, &iface(0x81, -5)),
+            Timestamp::new(-4, 500_000_000)
+        );
+        assert_eq!(convert_ts(u64::MAX, &iface(0, i64::MAX)).secs, i64::MAX);
+        assert_eq!(ts_units(20), None);
+        assert_eq!(ts_units(0x80 | 64), None);
+    }
+}

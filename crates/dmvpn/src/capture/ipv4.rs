@@ -1,0 +1,768 @@
+//! IPv4 headers (RFC 791 §3.1): a view over the bytes, a borrowing [`Repr`], and `emit`.
+//!
+//! The view trims what follows the datagram's `total length` (Ethernet pads short frames to 60
+//! bytes), so [`Packet::payload`] is exactly the datagram's payload.
+//!
+//! ```
+//! use dmvpn::capture::ipv4::{ChecksumMode, Packet, Protocol, Repr};
+//!
+//! // packetlife GRE.cap frame 1: 10.0.0.1 -> 10.0.0.2, GRE, followed here by two padding bytes.
+//! #[rustfmt::skip]
+//! let mut bytes = vec![
+//!     0x45, 0x00, 0x00, 0x7c, 0x00, 0x0a, 0x00, 0x00, 0xff, 0x2f, 0xa7, 0x46,
+//!     0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
+//! ];
+//! bytes.resize(0x7c + 2, 0);
+//! let packet = Packet::new_checked(&bytes[..])?;
+//! let repr = Repr::parse(&packet, ChecksumMode::Verify)?;
+//! assert_eq!(repr.protocol, Protocol::GRE);
+//! assert_eq!(repr.src.to_string(), "10.0.0.1");
+//! assert_eq!(packet.payload().len(), 0x7c - 20);
+//! assert!(!repr.is_fragment());
+//! # Ok::<(), dmvpn_wire::Error>(())
+//! ```
+
+use core::net::Ipv4Addr;
+
+use dmvpn_wire::checksum;
+use dmvpn_wire::field::Field;
+use dmvpn_wire::{Error, Layer, Result};
+
+dmvpn_wire::registry! {
+    /// IP protocol numbers (IANA "Assigned Internet Protocol Numbers"), shared with IPv6 next headers.
+    pub struct Protocol(u8) {
+        /// IPv6 Hop-by-Hop Options (RFC 8200 §4.3).
+        HOP_BY_HOP = 0 => "IPv6-HopByHop",
+        /// ICMP (RFC 792).
+        ICMP = 1 => "ICMP",
+        /// IGMP.
+        IGMP = 2 => "IGMP",
+        /// IPv4 in IP (RFC 2003), the inner packet of tunnel-mode ESP.
+        IPV4 = 4 => "IPv4",
+        /// TCP.
+        TCP = 6 => "TCP",
+        /// UDP (RFC 768).
+        UDP = 17 => "UDP",
+        /// IPv6 in IP (RFC 4213).
+        IPV6 = 41 => "IPv6",
+        /// IPv6 Routing header (RFC 8200 §4.4).
+        IPV6_ROUTE = 43 => "IPv6-Route",
+        /// IPv6 Fragment header (RFC 8200 §4.5).
+        IPV6_FRAG = 44 => "IPv6-Frag",
+        /// GRE (RFC 2784).
+        GRE = 47 => "GRE",
+        /// ESP (RFC 4303).
+        ESP = 50 => "ESP",
+        /// AH (RFC 4302).
+        AH = 51 => "AH",
+        /// ICMPv6.
+        ICMPV6 = 58 => "ICMPv6",
+        /// No next header (RFC 8200 §4.7), also ESP's dummy packet.
+        NO_NEXT_HEADER = 59 => "IPv6-NoNxt",
+        /// IPv6 Destination Options (RFC 8200 §4.6).
+        IPV6_OPTS = 60 => "IPv6-Opts",
+        /// EIGRP (RFC 7868).
+        EIGRP = 88 => "EIGRP",
+        /// OSPF.
+        OSPF = 89 => "OSPF",
+        /// PIM.
+        PIM = 103 => "PIM",
+    }
+}
+
+/// Whether [`Repr::parse`] checks the header checksum.
+///
+/// Captures taken on the sending host often show checksums the NIC had not filled in yet, so the
+/// decoder may prefer [`ChecksumMode::Ignore`] and report [`Packet::verify_checksum`] itself.
+/// Under `cfg(fuzzing)` checksums are never verified, so fuzzers reach the code behind them.
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+pub enum ChecksumMode {
+    /// A wrong checksum is an [`Error::BadChecksum`].
+    #[default]
+    Verify,
+    /// The checksum is not looked at.
+    Ignore,
+}
+
+/// Byte positions of the fixed header fields.
+pub mod field {
+    use super::Field;
+    /// Version (4 bits) and IHL (4 bits, in 32-bit words).
+    pub const VER_IHL: usize = 0;
+    /// DSCP (6 bits) and ECN (2 bits).
+    pub const DSCP_ECN: usize = 1;
+    /// Total length of header and payload.
+    pub const LENGTH: Field = 2..4;
+    /// Identification.
+    pub const IDENT: Field = 4..6;
+    /// Flags (reserved, DF, MF) and fragment offset in 8-byte units.
+    pub const FLG_OFF: Field = 6..8;
+    /// Time to live.
+    pub const TTL: usize = 8;
+    /// Protocol.
+    pub const PROTOCOL: usize = 9;
+    /// Header checksum.
+    pub const CHECKSUM: Field = 10..12;
+    /// Source address.
+    pub const SRC_ADDR: Field = 12..16;
+    /// Destination address.
+    pub const DST_ADDR: Field = 16..20;
+}
+
+/// The fixed header length.
+pub const HEADER_LEN: usize = field::DST_ADDR.end;
+
+/// The largest header (IHL 15).
+pub const MAX_HEADER_LEN: usize = 60;
+
+const FLAG_RESERVED: u16 = 0x8000;
+const FLAG_DF: u16 = 0x4000;
+const FLAG_MF: u16 = 0x2000;
+
+/// A read/write view over an IPv4 datagram.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checking it; getters on a short buffer panic.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        let packet = Self::new_unchecked(buffer);
+        packet.check_len()?;
+        Ok(packet)
+    }
+
+    /// Checks that the getters cannot panic: version 4, an IHL of at least 5 that fits, and a
+    /// total length between the header length and the bytes there are.
+    pub fn check_len(&self) -> Result<()> {
+        let data = self.buffer.as_ref();
+        if data.len() < HEADER_LEN {
+            let field = if data.is_empty() { "version" } else { "header" };
+            return Err(Error::truncated(
+                Layer::Ipv4,
+                field,
+                0,
+                HEADER_LEN,
+                data.len(),
+            ));
+        }
+        let version = data[field::VER_IHL] >> 4;
+        if version != 4 {
+            return Err(Error::InvalidField {
+                layer: Layer::Ipv4,
+                field: "version",
+                offset: 0,
+                value: version.into(),
+            });
+        }
+        let header_len = self.header_len();
+        if header_len < HEADER_LEN {
+            return Err(Error::InvalidField {
+                layer: Layer::Ipv4,
+                field: "ihl",
+                offset: 0,
+                value: (header_len / 4) as u32,
+            });
+        }
+        if data.len() < header_len {
+            return Err(Error::truncated(
+                Layer::Ipv4,
+                "options",
+                HEADER_LEN,
+                header_len - HEADER_LEN,
+                data.len(),
+            ));
+        }
+        let total_len = usize::from(self.total_len());
+        if total_len < header_len {
+            return Err(Error::BadLength {
+                layer: Layer::Ipv4,
+                field: "total length",
+                offset: field::LENGTH.start,
+                claimed: total_len,
+                available: header_len,
+            });
+        }
+        if total_len > data.len() {
+            return Err(Error::BadLength {
+                layer: Layer::Ipv4,
+                field: "total length",
+                offset: field::LENGTH.start,
+                claimed: total_len,
+                available: data.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn u16_at(&self, at: Field) -> u16 {
+        let data = self.buffer.as_ref();
+        u16::from_be_bytes([data[at.start], data[at.start + 1]])
+    }
+
+    /// The version field (4).
+    #[must_use]
+    pub fn version(&self) -> u8 {
+        self.buffer.as_ref()[field::VER_IHL] >> 4
+    }
+
+    /// The header length in bytes (IHL × 4).
+    #[must_use]
+    pub fn header_len(&self) -> usize {
+        usize::from(self.buffer.as_ref()[field::VER_IHL] & 0x0f) * 4
+    }
+
+    /// Differentiated Services Code Point (RFC 2474).
+    #[must_use]
+    pub fn dscp(&self) -> u8 {
+        self.buffer.as_ref()[field::DSCP_ECN] >> 2
+    }
+
+    /// Explicit Congestion Notification (RFC 3168).
+    #[must_use]
+    pub fn ecn(&self) -> u8 {
+        self.buffer.as_ref()[field::DSCP_ECN] & 0x03
+    }
+
+    /// The total length field.
+    #[must_use]
+    pub fn total_len(&self) -> u16 {
+        self.u16_at(field::LENGTH)
+    }
+
+    /// Identification.
+    #[must_use]
+    pub fn ident(&self) -> u16 {
+        self.u16_at(field::IDENT)
+    }
+
+    /// The reserved flag (must be zero; RFC 3514 notwithstanding).
+    #[must_use]
+    pub fn reserved_flag(&self) -> bool {
+        self.u16_at(field::FLG_OFF) & FLAG_RESERVED != 0
+    }
+
+    /// Don't Fragment.
+    #[must_use]
+    pub fn dont_frag(&self) -> bool {
+        self.u16_at(field::FLG_OFF) & FLAG_DF != 0
+    }
+
+    /// More Fragments.
+    #[must_use]
+    pub fn more_frags(&self) -> bool {
+        self.u16_at(field::FLG_OFF) & FLAG_MF != 0
+    }
+
+    /// The fragment offset in bytes.
+    #[must_use]
+    pub fn frag_offset(&self) -> u16 {
+        (self.u16_at(field::FLG_OFF) & 0x1fff) << 3
+    }
+
+    /// Time to live.
+    #[must_use]
+    pub fn ttl(&self) -> u8 {
+        self.buffer.as_ref()[field::TTL]
+    }
+
+    /// The payload's protocol.
+    #[must_use]
+    pub fn protocol(&self) -> Protocol {
+        Protocol(self.buffer.as_ref()[field::PROTOCOL])
+    }
+
+    /// The header checksum field.
+    #[must_use]
+    pub fn checksum(&self) -> u16 {
+        self.u16_at(field::CHECKSUM)
+    }
+
+    /// The source address.
+    #[must_use]
+    pub fn src_addr(&self) -> Ipv4Addr {
+        let d = self.buffer.as_ref();
+        Ipv4Addr::new(d[12], d[13], d[14], d[15])
+    }
+
+    /// The destination address.
+    #[must_use]
+    pub fn dst_addr(&self) -> Ipv4Addr {
+        let d = self.buffer.as_ref();
+        Ipv4Addr::new(d[16], d[17], d[18], d[19])
+    }
+
+    /// The header options (the bytes between the fixed header and the payload).
+    #[must_use]
+    pub fn options(&self) -> &[u8] {
+        &self.buffer.as_ref()[HEADER_LEN..self.header_len()]
+    }
+
+    /// Whether the header checksum is right.
+    #[must_use]
+    pub fn verify_checksum(&self) -> bool {
+        checksum::verify(&self.buffer.as_ref()[..self.header_len()])
+    }
+
+    /// The checksum the header should carry.
+    #[must_use]
+    pub fn compute_checksum(&self) -> u16 {
+        let header = &self.buffer.as_ref()[..self.header_len()];
+        let mut sum = checksum::Checksum::new();
+        sum.add(&header[..field::CHECKSUM.start]);
+        sum.add(&header[field::CHECKSUM.end..]);
+        sum.finish()
+    }
+
+    /// Bytes after `total length` (Ethernet padding).
+    #[must_use]
+    pub fn trailer(&self) -> &[u8] {
+        let data = self.buffer.as_ref();
+        data.get(usize::from(self.total_len())..)
+            .unwrap_or_default()
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// The payload: from the end of the header to `total length`.
+    #[must_use]
+    pub fn payload(&self) -> &'a [u8] {
+        let data = self.buffer.as_ref();
+        data.get(self.header_len()..usize::from(self.total_len()))
+            .unwrap_or_default()
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    fn set_u16_at(&mut self, at: Field, value: u16) {
+        self.buffer.as_mut()[at].copy_from_slice(&value.to_be_bytes());
+    }
+
+    /// Sets version 4 and the header length in bytes (a multiple of 4, 20 to 60).
+    pub fn set_header_len(&mut self, len: usize) {
+        self.buffer.as_mut()[field::VER_IHL] = 0x40 | ((len / 4) as u8 & 0x0f);
+    }
+
+    /// Sets DSCP and ECN.
+    pub fn set_dscp_ecn(&mut self, dscp: u8, ecn: u8) {
+        self.buffer.as_mut()[field::DSCP_ECN] = (dscp << 2) | (ecn & 0x03);
+    }
+
+    /// Sets the total length.
+    pub fn set_total_len(&mut self, len: u16) {
+        self.set_u16_at(field::LENGTH, len);
+    }
+
+    /// Sets the identification.
+    pub fn set_ident(&mut self, ident: u16) {
+        self.set_u16_at(field::IDENT, ident);
+    }
+
+    /// Sets the flags and the fragment offset (in bytes; the low 3 bits are dropped).
+    pub fn set_flags_and_offset(&mut self, dont_frag: bool, more_frags: bool, offset: u16) {
+        let flags = if dont_frag { FLAG_DF } else { 0 } | if more_frags { FLAG_MF } else { 0 };
+        self.set_u16_at(field::FLG_OFF, flags | ((offset >> 3) & 0x1fff));
+    }
+
+    /// Sets the time to live.
+    pub fn set_ttl(&mut self, ttl: u8) {
+        self.buffer.as_mut()[field::TTL] = ttl;
+    }
+
+    /// Sets the protocol.
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.buffer.as_mut()[field::PROTOCOL] = protocol.0;
+    }
+
+    /// Sets the checksum field.
+    pub fn set_checksum(&mut self, checksum: u16) {
+        self.set_u16_at(field::CHECKSUM, checksum);
+    }
+
+    /// Computes and stores the header checksum.
+    pub fn fill_checksum(&mut self) {
+        let sum = self.compute_checksum();
+        self.set_checksum(sum);
+    }
+
+    /// Sets the source address.
+    pub fn set_src_addr(&mut self, addr: Ipv4Addr) {
+        self.buffer.as_mut()[field::SRC_ADDR].copy_from_slice(&addr.octets());
+    }
+
+    /// Sets the destination address.
+    pub fn set_dst_addr(&mut self, addr: Ipv4Addr) {
+        self.buffer.as_mut()[field::DST_ADDR].copy_from_slice(&addr.octets());
+    }
+
+    /// The options, writable.
+    pub fn options_mut(&mut self) -> &mut [u8] {
+        let len = self.header_len();
+        &mut self.buffer.as_mut()[HEADER_LEN..len]
+    }
+
+    /// The payload up to `total length`, writable.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let (start, end) = (self.header_len(), usize::from(self.total_len()));
+        &mut self.buffer.as_mut()[start..end]
+    }
+}
+
+/// A parsed IPv4 header; `options` borrows from the packet.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Repr<'a> {
+    /// Differentiated Services Code Point.
+    pub dscp: u8,
+    /// Explicit Congestion Notification.
+    pub ecn: u8,
+    /// Identification.
+    pub ident: u16,
+    /// Don't Fragment.
+    pub dont_frag: bool,
+    /// More Fragments.
+    pub more_frags: bool,
+    /// Fragment offset in bytes.
+    pub frag_offset: u16,
+    /// Time to live.
+    pub ttl: u8,
+    /// Payload protocol.
+    pub protocol: Protocol,
+    /// The header checksum as found (recomputed by `emit`).
+    pub checksum: u16,
+    /// Source address.
+    pub src: Ipv4Addr,
+    /// Destination address.
+    pub dst: Ipv4Addr,
+    /// Header options, raw (a multiple of 4 bytes, at most 40).
+    pub options: &'a [u8],
+    /// Payload length (`total length` minus the header).
+    pub payload_len: usize,
+}
+
+impl<'a> Repr<'a> {
+    /// Parses a checked packet. The reserved flag must be clear.
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(
+        packet: &Packet<&'a T>,
+        checksum: ChecksumMode,
+    ) -> Result<Self> {
+        packet.check_len()?;
+        if packet.reserved_flag() {
+            return Err(Error::InvalidField {
+                layer: Layer::Ipv4,
+                field: "reserved flag",
+                offset: field::FLG_OFF.start,
+                value: 1,
+            });
+        }
+        if checksum == ChecksumMode::Verify && !cfg!(fuzzing) && !packet.verify_checksum() {
+            return Err(Error::BadChecksum {
+                layer: Layer::Ipv4,
+                offset: field::CHECKSUM.start,
+                found: packet.checksum(),
+                computed: packet.compute_checksum(),
+            });
+        }
+        let data: &'a [u8] = packet.buffer.as_ref();
+        Ok(Self {
+            dscp: packet.dscp(),
+            ecn: packet.ecn(),
+            ident: packet.ident(),
+            dont_frag: packet.dont_frag(),
+            more_frags: packet.more_frags(),
+            frag_offset: packet.frag_offset(),
+            ttl: packet.ttl(),
+            protocol: packet.protocol(),
+            checksum: packet.checksum(),
+            src: packet.src_addr(),
+            dst: packet.dst_addr(),
+            options: data
+                .get(HEADER_LEN..packet.header_len())
+                .unwrap_or_default(),
+            payload_len: usize::from(packet.total_len()) - packet.header_len(),
+        })
+    }
+
+    /// Whether this is a fragment (MF set or a non-zero offset).
+    #[must_use]
+    pub const fn is_fragment(&self) -> bool {
+        self.more_frags || self.frag_offset != 0
+    }
+
+    /// The header length `emit` writes: 20 plus the options padded to 4 bytes.
+    #[must_use]
+    pub const fn header_len(&self) -> usize {
+        HEADER_LEN + self.options.len().next_multiple_of(4)
+    }
+
+    /// The whole datagram's length: header plus `payload_len`.
+    #[must_use]
+    pub const fn buffer_len(&self) -> usize {
+        self.header_len() + self.payload_len
+    }
+
+    /// Writes the header (options zero-padded to 4 bytes) with a fresh checksum; the payload
+    /// bytes are left as they are. The packet must hold [`Repr::header_len`] bytes, the options
+    /// at most 40.
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Packet<T>) {
+        let header_len = self.header_len();
+        packet.set_header_len(header_len);
+        packet.set_dscp_ecn(self.dscp, self.ecn);
+        packet.set_total_len(self.buffer_len() as u16);
+        packet.set_ident(self.ident);
+        packet.set_flags_and_offset(self.dont_frag, self.more_frags, self.frag_offset);
+        packet.set_ttl(self.ttl);
+        packet.set_protocol(self.protocol);
+        packet.set_src_addr(self.src);
+        packet.set_dst_addr(self.dst);
+        let options = packet.options_mut();
+        options.fill(0);
+        options[..self.options.len()].copy_from_slice(self.options);
+        packet.fill_checksum();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// packetlife GRE.cap frame 1 (IPv4 header, GRE follows).
+    #[rustfmt::skip]
+    const GRE_CAP_1: [u8; 20] = [
+        0x45, 0x00, 0x00, 0x7c, 0x00, 0x0a, 0x00, 0x00, 0xff, 0x2f, 0xa7, 0x46,
+        0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
+    ];
+
+    fn datagram(header: &[u8], payload_len: usize) -> Vec<u8> {
+        let mut bytes = header.to_vec();
+        bytes.resize(header.len() + payload_len, 0xab);
+        bytes
+    }
+
+    #[test]
+    fn deconstruct() {
+        let bytes = datagram(&GRE_CAP_1, 0x7c - 20);
+        let packet = Packet::new_checked(&bytes[..]).unwrap();
+        assert_eq!(
+            (
+                packet.version(),
+                packet.header_len(),
+                packet.dscp(),
+                packet.ecn()
+            ),
+            (4, 20, 0, 0)
+        );
+        assert_eq!(
+            (
+                packet.total_len(),
+                packet.ident(),
+                packet.dont_frag(),
+                packet.more_frags()
+            ),
+            (124, 10, false, false)
+        );
+        assert_eq!(
+            (packet.frag_offset(), packet.ttl(), packet.protocol()),
+            (0, 255, Protocol::GRE)
+        );
+        assert_eq!(packet.checksum(), 0xa746);
+        assert!(packet.verify_checksum());
+        assert_eq!(packet.compute_checksum(), 0xa746);
+        assert!(packet.options().is_empty());
+        assert_eq!(packet.payload().len(), 104);
+        assert!(packet.trailer().is_empty());
+    }
+
+    fn sample_repr() -> Repr<'static> {
+        Repr {
+            dscp: 46,
+            ecn: 1,
+            ident: 0x1234,
+            dont_frag: false,
+            more_frags: true,
+            frag_offset: 1480,
+            ttl: 64,
+            protocol: Protocol::UDP,
+            checksum: 0,
+            src: Ipv4Addr::new(192, 0, 2, 1),
+            dst: Ipv4Addr::new(198, 51, 100, 7),
+            options: &[0x94, 0x04, 0x00, 0x00], // router alert
+            payload_len: 8,
+        }
+    }
+
+    #[test]
+    fn construct_and_round_trip() {
+        let repr = sample_repr();
+        assert_eq!((repr.header_len(), repr.buffer_len()), (24, 32));
+        let mut bytes = vec![0u8; repr.buffer_len() + 6]; // six bytes of Ethernet padding
+        let mut packet = Packet::new_unchecked(&mut bytes[..]);
+        repr.emit(&mut packet);
+        packet.payload_mut().copy_from_slice(b"payload!");
+        let packet = Packet::new_checked(&bytes[..]).unwrap();
+        assert!(packet.verify_checksum());
+        assert_eq!(packet.trailer(), &[0; 6]);
+        assert_eq!(packet.payload(), b"payload!");
+        let parsed = Repr::parse(&packet, ChecksumMode::Verify).unwrap();
+        assert_eq!(
+            parsed,
+            Repr {
+                checksum: packet.checksum(),
+                ..repr
+            }
+        );
+        assert!(parsed.is_fragment());
+    }
+
+    #[test]
+    fn parse_real() {
+        let bytes = datagram(&GRE_CAP_1, 104);
+        let repr = Repr::parse(&Packet::new_unchecked(&bytes[..]), ChecksumMode::Verify).unwrap();
+        assert_eq!(repr.src, Ipv4Addr::new(10, 0, 0, 1));
+        assert_eq!(repr.dst, Ipv4Addr::new(10, 0, 0, 2));
+        assert_eq!(repr.payload_len, 104);
+        assert!(!repr.is_fragment());
+    }
+
+    #[test]
+    fn errors() {
+        let bytes = datagram(&GRE_CAP_1, 104);
+        let mut bad = bytes.clone();
+        bad[11] ^= 1;
+        assert_eq!(
+            Repr::parse(&Packet::new_unchecked(&bad[..]), ChecksumMode::Verify)
+                .unwrap_err()
+                .to_string(),
+            "ipv4: bad checksum at offset 10: found 0xa747, computed 0xa746"
+        );
+        assert!(Repr::parse(&Packet::new_unchecked(&bad[..]), ChecksumMode::Ignore).is_ok());
+        let mut v6 = bytes.clone();
+        v6[0] = 0x65;
+        assert_eq!(
+            Packet::new_checked(&v6[..]).unwrap_err().to_string(),
+            "ipv4: field `version` at offset 0 has invalid value 0x6"
+        );
+        let mut ihl = bytes.clone();
+        ihl[0] = 0x44;
+        assert_eq!(
+            Packet::new_checked(&ihl[..]).unwrap_err().to_string(),
+            "ipv4: field `ihl` at offset 0 has invalid value 0x4"
+        );
+        let mut long = bytes.clone();
+        long[3] = 0x7d;
+        assert_eq!(
+            Packet::new_checked(&long[..]).unwrap_err().to_string(),
+            "ipv4: length field `total length` at offset 2 says 125 bytes, but 124 are there"
+        );
+        let mut short = bytes.clone();
+        short[2..4].copy_from_slice(&[0, 19]);
+        assert!(matches!(
+            Packet::new_checked(&short[..]),
+            Err(Error::BadLength {
+                claimed: 19,
+                available: 20,
+                ..
+            })
+        ));
+        let mut reserved = bytes;
+        reserved[6] |= 0x80;
+        assert_eq!(
+            Repr::parse(&Packet::new_unchecked(&reserved[..]), ChecksumMode::Ignore).unwrap_err(),
+            Error::InvalidField {
+                layer: Layer::Ipv4,
+                field: "reserved flag",
+                offset: 6,
+                value: 1
+            }
+        );
+    }
+
+    #[test]
+    fn truncation_loop() {
+        let repr = sample_repr();
+        let mut bytes = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+        for len in 0..bytes.len() {
+            let err = Packet::new_checked(&bytes[..len]).unwrap_err();
+            let expected = match len {
+                0 => Error::truncated(Layer::Ipv4, "version", 0, 20, 0),
+                1..20 => Error::truncated(Layer::Ipv4, "header", 0, 20, len),
+                20..24 => Error::truncated(Layer::Ipv4, "options", 20, 4, len),
+                _ => Error::BadLength {
+                    layer: Layer::Ipv4,
+                    field: "total length",
+                    offset: 2,
+                    claimed: 32,
+                    available: len,
+                },
+            };
+            assert_eq!(err, expected, "prefix {len}");
+        }
+    }
+
+    #[test]
+    fn registry_names() {
+        assert_eq!(format!("{:?}", Protocol::ESP), "ESP (50)");
+        assert_eq!(format!("{:?}", Protocol(253)), "0xfd");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            if let Ok(packet) = Packet::new_checked(bytes)
+                && let Ok(repr) = Repr::parse(&packet, ChecksumMode::Ignore)
+            {
+                assert_eq!(repr.buffer_len(), usize::from(packet.total_len()));
+                assert_eq!(packet.payload().len(), repr.payload_len);
+            }
+        });
+    }
+
+    #[test]
+    fn arbitrary_repr_round_trips() {
+        bolero::check!()
+            .with_type::<(u8, u16, u16, u8, u8, [u8; 8], u8, Vec<u8>)>()
+            .for_each(
+                |(tos, ident, flags_offset, ttl, protocol, addrs, options_words, payload)| {
+                    let options = vec![1u8; usize::from(options_words % 11) * 4];
+                    let payload_len = payload.len().min(1000);
+                    let repr = Repr {
+                        dscp: tos >> 2,
+                        ecn: tos & 3,
+                        ident: *ident,
+                        dont_frag: flags_offset & 0x4000 != 0,
+                        more_frags: flags_offset & 0x2000 != 0,
+                        frag_offset: (flags_offset & 0x1fff) << 3,
+                        ttl: *ttl,
+                        protocol: Protocol(*protocol),
+                        checksum: 0,
+                        src: Ipv4Addr::from([addrs[0], addrs[1], addrs[2], addrs[3]]),
+                        dst: Ipv4Addr::from([addrs[4], addrs[5], addrs[6], addrs[7]]),
+                        options: &options,
+                        payload_len,
+                    };
+                    let mut bytes = vec![0u8; repr.buffer_len()];
+                    repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+                    let packet = Packet::new_checked(&bytes[..]).unwrap();
+                    let parsed = Repr::parse(&packet, ChecksumMode::Verify).unwrap();
+                    assert_eq!(
+                        parsed,
+                        Repr {
+                            checksum: packet.checksum(),
+                            ..repr
+                        }
+                    );
+                },
+            );
+    }
+}

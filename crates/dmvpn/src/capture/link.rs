@@ -1,0 +1,645 @@
+//! Link layers: Ethernet II with 802.1Q/802.1ad tags, raw IP, Linux cooked capture v1 and v2, and
+//! BSD/OpenBSD loopback.
+//!
+//! [`decode`] splits a frame into its link-layer header (kept for the decoder's output) and the
+//! network-layer payload, named by its ethertype. Nothing is copied.
+//!
+//! ```
+//! use dmvpn::capture::link::{self, EtherType, LinkHeader};
+//! use dmvpn::capture::LinkType;
+//!
+//! #[rustfmt::skip]
+//! let frame = [
+//!     0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, // dst, src
+//!     0x81, 0x00, 0x20, 0x64,                                                 // 802.1Q, PCP 1, VLAN 100
+//!     0x08, 0x00,                                                             // IPv4
+//!     0x45, 0x00,
+//! ];
+//! let decoded = link::decode(LinkType::ETHERNET, &frame)?;
+//! assert_eq!(decoded.ethertype, EtherType::IPV4);
+//! assert_eq!(decoded.payload, &[0x45, 0x00]);
+//! let LinkHeader::Ethernet(eth) = decoded.header else { unreachable!() };
+//! assert_eq!(eth.src.to_string(), "66:77:88:99:aa:bb");
+//! assert_eq!(eth.vlans[0].vid, 100);
+//! # Ok::<(), dmvpn_wire::Error>(())
+//! ```
+
+use core::fmt;
+use core::ops::Deref;
+
+use dmvpn_wire::{Error, Layer, Reader, Result};
+
+use super::LinkType;
+
+dmvpn_wire::registry! {
+    /// EtherType values (IEEE 802 numbers); values up to 1500 are an 802.3 length instead.
+    pub struct EtherType(u16) {
+        /// IPv4.
+        IPV4 = 0x0800 => "IPv4",
+        /// ARP.
+        ARP = 0x0806 => "ARP",
+        /// 802.1Q customer VLAN tag.
+        VLAN = 0x8100 => "802.1Q",
+        /// IPv6.
+        IPV6 = 0x86dd => "IPv6",
+        /// PPPoE session.
+        PPPOE = 0x8864 => "PPPoE",
+        /// MPLS unicast.
+        MPLS = 0x8847 => "MPLS",
+        /// 802.1ad service VLAN tag (QinQ).
+        QINQ = 0x88a8 => "802.1ad",
+        /// Pre-standard QinQ tag used by some switches.
+        QINQ_9100 = 0x9100 => "QinQ (0x9100)",
+    }
+}
+
+dmvpn_wire::registry! {
+    /// Linux cooked-capture packet types (`PACKET_*` in `<linux/if_packet.h>`).
+    pub struct SllPacketType(u16) {
+        /// Sent to us.
+        HOST = 0 => "unicast to us",
+        /// Broadcast.
+        BROADCAST = 1 => "broadcast",
+        /// Multicast.
+        MULTICAST = 2 => "multicast",
+        /// Sent to another host, seen in promiscuous mode.
+        OTHERHOST = 3 => "unicast to another host",
+        /// Sent by us.
+        OUTGOING = 4 => "sent by us",
+    }
+}
+
+/// The most VLAN tags [`decode`] follows; a deeper stack is reported as unsupported.
+pub const MAX_VLAN_TAGS: usize = 4;
+
+/// An Ethernet MAC address.
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d, e, g] = self.0;
+        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
+    }
+}
+
+/// One 802.1Q / 802.1ad tag.
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+pub struct VlanTag {
+    /// The tag protocol identifier that introduced the tag (0x8100, 0x88a8 or 0x9100).
+    pub tpid: EtherType,
+    /// Priority code point (3 bits).
+    pub pcp: u8,
+    /// Drop eligible indicator.
+    pub dei: bool,
+    /// VLAN identifier (12 bits).
+    pub vid: u16,
+}
+
+/// The VLAN tags of a frame, outermost first, stored inline (no allocation).
+#[derive(Clone, Copy, Default, Eq, Hash, PartialEq)]
+pub struct VlanTags {
+    tags: [VlanTag; MAX_VLAN_TAGS],
+    len: usize,
+}
+
+impl VlanTags {
+    /// The tags, outermost first.
+    #[must_use]
+    pub fn as_slice(&self) -> &[VlanTag] {
+        self.tags.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl Deref for VlanTags {
+    type Target = [VlanTag];
+    fn deref(&self) -> &[VlanTag] {
+        self.as_slice()
+    }
+}
+
+impl fmt::Debug for VlanTags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+/// An Ethernet II header with its VLAN tags.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Ethernet {
+    /// Destination MAC.
+    pub dst: MacAddr,
+    /// Source MAC.
+    pub src: MacAddr,
+    /// 802.1Q / 802.1ad tags, outermost first.
+    pub vlans: VlanTags,
+}
+
+/// A link-layer address of up to 8 bytes, as Linux cooked captures carry it.
+#[derive(Clone, Copy, Default, Eq, Hash, PartialEq)]
+pub struct LinkAddr {
+    bytes: [u8; 8],
+    len: u8,
+}
+
+impl LinkAddr {
+    /// The address bytes (at most 8; a longer claimed address is cut to 8, as the header holds).
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for LinkAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for LinkAddr {
+    /// Colon-separated hex, like a MAC address.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, byte) in self.as_bytes().iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A Linux cooked-capture header (LINKTYPE_LINUX_SLL or LINKTYPE_LINUX_SLL2).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Sll {
+    /// 1 for SLL (16-byte header), 2 for SLL2 (20-byte header).
+    pub version: u8,
+    /// Who the packet was for.
+    pub packet_type: SllPacketType,
+    /// The `ARPHRD_*` type of the interface (1 = Ethernet, 778 = GRE, 772 = loopback, …).
+    pub arphrd_type: u16,
+    /// The link-layer source address.
+    pub address: LinkAddr,
+    /// The interface index (SLL2 only).
+    pub interface_index: Option<u32>,
+}
+
+/// A BSD loopback header: the address family of the payload.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Loopback {
+    /// The address family (2 = `AF_INET`; `AF_INET6` is 10, 24, 28 or 30 depending on the OS).
+    pub family: u32,
+    /// Whether the family was stored big-endian.
+    pub big_endian: bool,
+}
+
+/// The link-layer header of a frame.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum LinkHeader {
+    /// Ethernet II.
+    Ethernet(Ethernet),
+    /// Linux cooked capture.
+    Sll(Sll),
+    /// BSD or OpenBSD loopback.
+    Loopback(Loopback),
+    /// No link-layer header: the frame starts with the IP header.
+    RawIp,
+}
+
+/// A frame split at the network layer.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct LinkFrame<'a> {
+    /// The link-layer header.
+    pub header: LinkHeader,
+    /// What the payload is (for loopback, the ethertype of the address family; 0 if unknown).
+    pub ethertype: EtherType,
+    /// The link-layer header's length in bytes (the payload's offset in the frame).
+    pub header_len: usize,
+    /// The network-layer packet, possibly followed by Ethernet padding (IPv4 trims it).
+    pub payload: &'a [u8],
+}
+
+/// Splits a frame of `link_type` into link-layer header and network-layer payload.
+///
+/// Errors are [`Layer::Ethernet`], [`Layer::Sll`] or [`Layer::Loopback`] truncations, a
+/// [`Error::Unsupported`] VLAN stack deeper than [`MAX_VLAN_TAGS`], an invalid IP version in a
+/// raw-IP frame, or an [`Error::Unsupported`] `link type` in [`Layer::Capture`].
+pub fn decode(link_type: LinkType, data: &[u8]) -> Result<LinkFrame<'_>> {
+    match link_type {
+        LinkType::ETHERNET => ethernet(data),
+        LinkType::RAW => raw_ip(data, None),
+        LinkType::IPV4 => raw_ip(data, Some(EtherType::IPV4)),
+        LinkType::IPV6 => raw_ip(data, Some(EtherType::IPV6)),
+        LinkType::LINUX_SLL => sll(data),
+        LinkType::LINUX_SLL2 => sll2(data),
+        LinkType::NULL | LinkType::LOOP => loopback(data, link_type == LinkType::LOOP),
+        LinkType(other) => Err(Error::Unsupported {
+            layer: Layer::Capture,
+            field: "link type",
+            offset: 0,
+            value: other,
+        }),
+    }
+}
+
+fn is_vlan_tpid(ethertype: EtherType) -> bool {
+    matches!(
+        ethertype,
+        EtherType::VLAN | EtherType::QINQ | EtherType::QINQ_9100
+    )
+}
+
+fn ethernet(data: &[u8]) -> Result<LinkFrame<'_>> {
+    let mut reader = Reader::new(Layer::Ethernet, data);
+    let dst = MacAddr(reader.array("destination")?);
+    let src = MacAddr(reader.array("source")?);
+    let mut ethertype = EtherType(reader.u16("ethertype")?);
+    let mut vlans = VlanTags::default();
+    while is_vlan_tpid(ethertype) {
+        let Some(slot) = vlans.tags.get_mut(vlans.len) else {
+            return Err(Error::Unsupported {
+                layer: Layer::Ethernet,
+                field: "vlan tag count",
+                offset: reader.offset() - 2,
+                value: (vlans.len + 1) as u32,
+            });
+        };
+        let tci = reader.u16("vlan tci")?;
+        *slot = VlanTag {
+            tpid: ethertype,
+            pcp: (tci >> 13) as u8,
+            dei: tci & 0x1000 != 0,
+            vid: tci & 0x0fff,
+        };
+        vlans.len += 1;
+        ethertype = EtherType(reader.u16("ethertype")?);
+    }
+    let header_len = reader.offset();
+    Ok(LinkFrame {
+        header: LinkHeader::Ethernet(Ethernet { dst, src, vlans }),
+        ethertype,
+        header_len,
+        payload: reader.rest(),
+    })
+}
+
+fn raw_ip(data: &[u8], fixed: Option<EtherType>) -> Result<LinkFrame<'_>> {
+    let ethertype = match fixed {
+        Some(ethertype) => ethertype,
+        None => {
+            let first = Reader::new(Layer::Ipv4, data).u8("version")?;
+            match first >> 4 {
+                4 => EtherType::IPV4,
+                6 => EtherType::IPV6,
+                version => {
+                    return Err(Error::InvalidField {
+                        layer: Layer::Ipv4,
+                        field: "version",
+                        offset: 0,
+                        value: u32::from(version),
+                    });
+                }
+            }
+        }
+    };
+    Ok(LinkFrame {
+        header: LinkHeader::RawIp,
+        ethertype,
+        header_len: 0,
+        payload: data,
+    })
+}
+
+fn link_addr(raw: [u8; 8], len: usize) -> LinkAddr {
+    LinkAddr {
+        bytes: raw,
+        len: len.min(8) as u8,
+    }
+}
+
+/// LINKTYPE_LINUX_SLL: packet type, ARPHRD type, address length, 8 address bytes, protocol.
+fn sll(data: &[u8]) -> Result<LinkFrame<'_>> {
+    let mut reader = Reader::new(Layer::Sll, data);
+    let packet_type = SllPacketType(reader.u16("packet type")?);
+    let arphrd_type = reader.u16("arphrd type")?;
+    let address_len = reader.u16("address length")?;
+    let address = link_addr(reader.array("address")?, usize::from(address_len));
+    let ethertype = EtherType(reader.u16("protocol")?);
+    Ok(LinkFrame {
+        header: LinkHeader::Sll(Sll {
+            version: 1,
+            packet_type,
+            arphrd_type,
+            address,
+            interface_index: None,
+        }),
+        ethertype,
+        header_len: 16,
+        payload: reader.rest(),
+    })
+}
+
+/// LINKTYPE_LINUX_SLL2: protocol, reserved, interface index, ARPHRD type, packet type, address
+/// length, 8 address bytes.
+fn sll2(data: &[u8]) -> Result<LinkFrame<'_>> {
+    let mut reader = Reader::new(Layer::Sll, data);
+    let ethertype = EtherType(reader.u16("protocol")?);
+    reader.skip(2, "reserved")?;
+    let interface_index = reader.u32("interface index")?;
+    let arphrd_type = reader.u16("arphrd type")?;
+    let packet_type = SllPacketType(u16::from(reader.u8("packet type")?));
+    let address_len = reader.u8("address length")?;
+    let address = link_addr(reader.array("address")?, usize::from(address_len));
+    Ok(LinkFrame {
+        header: LinkHeader::Sll(Sll {
+            version: 2,
+            packet_type,
+            arphrd_type,
+            address,
+            interface_index: Some(interface_index),
+        }),
+        ethertype,
+        header_len: 20,
+        payload: reader.rest(),
+    })
+}
+
+/// The ethertype of a BSD address family (`AF_INET` 2; `AF_INET6` 10 Linux, 23 Windows,
+/// 24 NetBSD/OpenBSD, 28 FreeBSD, 30 Darwin).
+const fn family_ethertype(family: u32) -> EtherType {
+    match family {
+        2 => EtherType::IPV4,
+        10 | 23 | 24 | 28 | 30 => EtherType::IPV6,
+        _ => EtherType(0),
+    }
+}
+
+/// LINKTYPE_NULL stores the family in the capturing host's byte order, LINKTYPE_LOOP in network
+/// byte order; writers get both wrong, so the order is taken from the value: a family is below
+/// 0x10000, so a value with its high half set is byte-swapped.
+fn loopback(data: &[u8], network_order: bool) -> Result<LinkFrame<'_>> {
+    let mut reader = Reader::new(Layer::Loopback, data);
+    let raw: [u8; 4] = reader.array("family")?;
+    let (be, le) = (u32::from_be_bytes(raw), u32::from_le_bytes(raw));
+    let big_endian = if network_order {
+        be <= 0xffff || le > 0xffff
+    } else {
+        le > 0xffff && be <= 0xffff
+    };
+    let family = if big_endian { be } else { le };
+    Ok(LinkFrame {
+        header: LinkHeader::Loopback(Loopback { family, big_endian }),
+        ethertype: family_ethertype(family),
+        header_len: 4,
+        payload: reader.rest(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[rustfmt::skip]
+    const ETH_QINQ: [u8; 24] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x1b, 0x21, 0x3c, 0x4d, 0x5e,
+        0x88, 0xa8, 0xa0, 0x0a,   // S-tag: PCP 5, VID 10
+        0x81, 0x00, 0x30, 0x14,   // C-tag: PCP 1, DEI, VID 20
+        0x86, 0xdd,               // IPv6
+        0x60, 0x00,
+    ];
+
+    #[test]
+    fn ethernet_qinq() {
+        let frame = decode(LinkType::ETHERNET, &ETH_QINQ).unwrap();
+        assert_eq!(
+            (frame.ethertype, frame.header_len, frame.payload),
+            (EtherType::IPV6, 22, &[0x60, 0][..])
+        );
+        let LinkHeader::Ethernet(eth) = frame.header else {
+            panic!("{frame:?}")
+        };
+        assert_eq!(eth.dst, MacAddr([0xff; 6]));
+        assert_eq!(eth.src.to_string(), "00:1b:21:3c:4d:5e");
+        assert_eq!(
+            eth.vlans.as_slice(),
+            &[
+                VlanTag {
+                    tpid: EtherType::QINQ,
+                    pcp: 5,
+                    dei: false,
+                    vid: 10
+                },
+                VlanTag {
+                    tpid: EtherType::VLAN,
+                    pcp: 1,
+                    dei: true,
+                    vid: 20
+                },
+            ]
+        );
+        assert_eq!(format!("{:?}", EtherType::QINQ), "802.1ad (34984)");
+    }
+
+    #[test]
+    fn ethernet_truncation_loop() {
+        for len in 0..ETH_QINQ.len() - 2 {
+            let (field, offset, needed) = match len {
+                0..6 => ("destination", 0, 6),
+                6..12 => ("source", 6, 6),
+                12..14 => ("ethertype", 12, 2),
+                14..16 => ("vlan tci", 14, 2),
+                16..18 => ("ethertype", 16, 2),
+                18..20 => ("vlan tci", 18, 2),
+                _ => ("ethertype", 20, 2),
+            };
+            assert_eq!(
+                decode(LinkType::ETHERNET, &ETH_QINQ[..len]),
+                Err(Error::truncated(
+                    Layer::Ethernet,
+                    field,
+                    offset,
+                    needed,
+                    len
+                )),
+                "prefix {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn vlan_depth_is_bounded() {
+        let mut frame = vec![0u8; 12];
+        for _ in 0..=MAX_VLAN_TAGS {
+            frame.extend_from_slice(&[0x81, 0x00, 0x00, 0x01]);
+        }
+        frame.extend_from_slice(&[0x08, 0x00]);
+        assert_eq!(
+            decode(LinkType::ETHERNET, &frame),
+            Err(Error::Unsupported {
+                layer: Layer::Ethernet,
+                field: "vlan tag count",
+                offset: 12 + 4 * MAX_VLAN_TAGS,
+                value: MAX_VLAN_TAGS as u32 + 1
+            })
+        );
+        let ok = [&frame[..12 + 4 * MAX_VLAN_TAGS], &[0x08, 0x00]].concat();
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ok).unwrap().ethertype,
+            EtherType::IPV4
+        );
+    }
+
+    #[test]
+    fn raw_ip() {
+        let v4 = [0x45, 0, 0, 20];
+        let v6 = [0x60, 0, 0, 0];
+        assert_eq!(
+            decode(LinkType::RAW, &v4).unwrap().ethertype,
+            EtherType::IPV4
+        );
+        assert_eq!(
+            decode(LinkType::RAW, &v6).unwrap().ethertype,
+            EtherType::IPV6
+        );
+        assert_eq!(
+            decode(LinkType::IPV4, &v6).unwrap().ethertype,
+            EtherType::IPV4
+        );
+        assert!(decode(LinkType::IPV6, &[]).unwrap().payload.is_empty());
+        assert_eq!(
+            decode(LinkType::RAW, &[0x55]),
+            Err(Error::InvalidField {
+                layer: Layer::Ipv4,
+                field: "version",
+                offset: 0,
+                value: 5
+            })
+        );
+        assert_eq!(
+            decode(LinkType::RAW, &[]),
+            Err(Error::truncated(Layer::Ipv4, "version", 0, 1, 0))
+        );
+        let frame = decode(LinkType::RAW, &v4).unwrap();
+        assert_eq!(
+            (frame.header, frame.header_len, frame.payload),
+            (LinkHeader::RawIp, 0, &v4[..])
+        );
+    }
+
+    #[test]
+    fn sll_v1() {
+        #[rustfmt::skip]
+        let frame = [
+            0x00, 0x04, 0x00, 0x01, 0x00, 0x06,
+            0x00, 0x0c, 0x29, 0x01, 0x02, 0x03, 0x00, 0x00,
+            0x08, 0x00, 0x45,
+        ];
+        let decoded = decode(LinkType::LINUX_SLL, &frame).unwrap();
+        assert_eq!(
+            (decoded.ethertype, decoded.header_len, decoded.payload),
+            (EtherType::IPV4, 16, &[0x45][..])
+        );
+        let LinkHeader::Sll(sll) = decoded.header else {
+            panic!()
+        };
+        assert_eq!(sll.version, 1);
+        assert_eq!(sll.packet_type, SllPacketType::OUTGOING);
+        assert_eq!(sll.arphrd_type, 1);
+        assert_eq!(sll.address.to_string(), "00:0c:29:01:02:03");
+        assert_eq!(sll.interface_index, None);
+        for len in 0..16 {
+            let err = decode(LinkType::LINUX_SLL, &frame[..len]).unwrap_err();
+            assert_eq!(err.layer(), Layer::Sll);
+            assert!(matches!(err, Error::Truncated { .. }));
+            assert_eq!(
+                err.offset(),
+                [0, 2, 4, 6, 14][[2, 4, 6, 14, 16].iter().position(|&e| len < e).unwrap()]
+            );
+        }
+    }
+
+    #[test]
+    fn sll_v2() {
+        #[rustfmt::skip]
+        let frame = [
+            0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03,
+            0x03, 0x0a, 0x00, 0x0e,                             // ARPHRD_IPGRE 778, host, long address
+            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+            0x60,
+        ];
+        let decoded = decode(LinkType::LINUX_SLL2, &frame).unwrap();
+        assert_eq!(
+            (decoded.ethertype, decoded.header_len, decoded.payload),
+            (EtherType::IPV6, 20, &[0x60][..])
+        );
+        let LinkHeader::Sll(sll) = decoded.header else {
+            panic!()
+        };
+        assert_eq!(
+            (sll.version, sll.arphrd_type, sll.interface_index),
+            (2, 778, Some(3))
+        );
+        assert_eq!(sll.packet_type, SllPacketType::HOST);
+        assert_eq!(
+            sll.address.as_bytes().len(),
+            8,
+            "a claimed length over 8 is cut to the 8 bytes there are"
+        );
+        for len in 0..20 {
+            assert!(matches!(
+                decode(LinkType::LINUX_SLL2, &frame[..len]),
+                Err(Error::Truncated { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn loopback_both_byte_orders() {
+        let cases: [(LinkType, [u8; 4], u32, bool, EtherType); 6] = [
+            (LinkType::NULL, [2, 0, 0, 0], 2, false, EtherType::IPV4),
+            (LinkType::NULL, [0, 0, 0, 2], 2, true, EtherType::IPV4),
+            (LinkType::NULL, [30, 0, 0, 0], 30, false, EtherType::IPV6),
+            (LinkType::LOOP, [0, 0, 0, 24], 24, true, EtherType::IPV6),
+            (LinkType::LOOP, [2, 0, 0, 0], 2, false, EtherType::IPV4),
+            (LinkType::LOOP, [0, 0, 0, 99], 99, true, EtherType(0)),
+        ];
+        for (link_type, head, family, big_endian, ethertype) in cases {
+            let frame = [&head[..], &[0x45]].concat();
+            let decoded = decode(link_type, &frame).unwrap();
+            assert_eq!(
+                decoded.header,
+                LinkHeader::Loopback(Loopback { family, big_endian }),
+                "{head:?}"
+            );
+            assert_eq!(
+                (decoded.ethertype, decoded.payload),
+                (ethertype, &[0x45][..])
+            );
+        }
+        assert_eq!(
+            decode(LinkType::NULL, &[2, 0]),
+            Err(Error::truncated(Layer::Loopback, "family", 0, 4, 2))
+        );
+    }
+
+    #[test]
+    fn unknown_link_type() {
+        assert_eq!(
+            decode(LinkType(147), &[1, 2, 3]).unwrap_err().to_string(),
+            "capture: field `link type` at offset 0 has unsupported value 0x93"
+        );
+    }
+
+    #[test]
+    fn arbitrary_frames_never_panic() {
+        bolero::check!()
+            .with_type::<(u8, Vec<u8>)>()
+            .for_each(|(selector, data)| {
+                let link_type =
+                    [0, 1, 101, 108, 113, 228, 229, 276, 147][usize::from(*selector) % 9];
+                if let Ok(frame) = decode(LinkType(link_type), data) {
+                    assert_eq!(frame.header_len + frame.payload.len(), data.len());
+                }
+            });
+    }
+}

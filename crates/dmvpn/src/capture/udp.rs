@@ -1,0 +1,490 @@
+//! UDP (RFC 768) and the NAT-T split of its payload (RFC 3948 §2).
+//!
+//! ```
+//! use dmvpn::capture::udp::{self, Payload};
+//!
+//! // IKE on port 4500 behind the four-byte zero non-ESP marker.
+//! let ike = [0x11, 0x94, 0x11, 0x94, 0x00, 0x0e, 0x00, 0x00, 0, 0, 0, 0, 0xaa, 0xbb];
+//! let datagram = udp::Packet::new_checked(&ike[..])?;
+//! assert_eq!(udp::classify(datagram.src_port(), datagram.dst_port(), datagram.payload()),
+//!            Payload::Ike { non_esp_marker: true, message: &[0xaa, 0xbb] });
+//! assert_eq!(udp::classify(4500, 4500, &[0xff]), Payload::NatKeepalive);
+//! assert_eq!(udp::classify(4500, 4500, &[0, 0, 0x12, 0x34, 0, 0, 0, 1]),
+//!            Payload::Esp(&[0, 0, 0x12, 0x34, 0, 0, 0, 1]));
+//! # Ok::<(), dmvpn_wire::Error>(())
+//! ```
+
+use core::net::Ipv4Addr;
+
+use dmvpn_wire::checksum::Checksum;
+use dmvpn_wire::field::Field;
+use dmvpn_wire::{Error, Layer, Result};
+
+use super::ipv4::Protocol;
+
+/// IKE's port (RFC 2408 §2.5.1 / RFC 2409).
+pub const IKE_PORT: u16 = 500;
+/// The NAT-T port for IKE and UDP-encapsulated ESP (RFC 3947 §4, RFC 3948 §2).
+pub const NAT_T_PORT: u16 = 4500;
+
+/// Byte positions of the header fields.
+pub mod field {
+    use super::Field;
+    /// Source port.
+    pub const SRC_PORT: Field = 0..2;
+    /// Destination port.
+    pub const DST_PORT: Field = 2..4;
+    /// Length of header and payload.
+    pub const LENGTH: Field = 4..6;
+    /// Checksum (0 = none, RFC 768).
+    pub const CHECKSUM: Field = 6..8;
+}
+
+/// The header length.
+pub const HEADER_LEN: usize = 8;
+
+/// A read/write view over a UDP datagram.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checking it; getters on a short buffer panic.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        let packet = Self::new_unchecked(buffer);
+        packet.check_len()?;
+        Ok(packet)
+    }
+
+    /// Checks for a full header and a length field between 8 and the bytes there are.
+    pub fn check_len(&self) -> Result<()> {
+        let data = self.buffer.as_ref();
+        if data.len() < HEADER_LEN {
+            let (field, offset) = match data.len() {
+                0 | 1 => ("source port", 0),
+                2 | 3 => ("destination port", 2),
+                4 | 5 => ("length", 4),
+                _ => ("checksum", 6),
+            };
+            return Err(Error::truncated(Layer::Udp, field, offset, 2, data.len()));
+        }
+        let len = usize::from(self.len());
+        if len < HEADER_LEN || len > data.len() {
+            return Err(Error::BadLength {
+                layer: Layer::Udp,
+                field: "length",
+                offset: field::LENGTH.start,
+                claimed: len,
+                available: data.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn u16_at(&self, at: Field) -> u16 {
+        let data = self.buffer.as_ref();
+        u16::from_be_bytes([data[at.start], data[at.start + 1]])
+    }
+
+    /// Source port.
+    #[must_use]
+    pub fn src_port(&self) -> u16 {
+        self.u16_at(field::SRC_PORT)
+    }
+
+    /// Destination port.
+    #[must_use]
+    pub fn dst_port(&self) -> u16 {
+        self.u16_at(field::DST_PORT)
+    }
+
+    /// The length field (header included).
+    #[must_use]
+    pub fn len(&self) -> u16 {
+        self.u16_at(field::LENGTH)
+    }
+
+    /// Whether the payload is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() <= HEADER_LEN as u16
+    }
+
+    /// The checksum field.
+    #[must_use]
+    pub fn checksum(&self) -> u16 {
+        self.u16_at(field::CHECKSUM)
+    }
+
+    /// Whether the checksum is right for an IPv4 pseudo-header (RFC 768); a zero checksum means
+    /// "not computed" and passes.
+    #[must_use]
+    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+        self.checksum() == 0
+            || pseudo_sum(src, dst, &self.buffer.as_ref()[..usize::from(self.len())]).finish() == 0
+    }
+}
+
+fn pseudo_sum(src: Ipv4Addr, dst: Ipv4Addr, datagram: &[u8]) -> Checksum {
+    let mut sum = Checksum::new();
+    sum.add(&src.octets());
+    sum.add(&dst.octets());
+    sum.add_u16(u16::from(Protocol::UDP.0));
+    sum.add_u16(datagram.len() as u16);
+    sum.add(datagram);
+    sum
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// The payload, up to the length field (bytes after it are ignored).
+    #[must_use]
+    pub fn payload(&self) -> &'a [u8] {
+        self.buffer
+            .as_ref()
+            .get(HEADER_LEN..usize::from(self.len()))
+            .unwrap_or_default()
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    /// Sets the source port.
+    pub fn set_src_port(&mut self, port: u16) {
+        self.buffer.as_mut()[field::SRC_PORT].copy_from_slice(&port.to_be_bytes());
+    }
+
+    /// Sets the destination port.
+    pub fn set_dst_port(&mut self, port: u16) {
+        self.buffer.as_mut()[field::DST_PORT].copy_from_slice(&port.to_be_bytes());
+    }
+
+    /// Sets the length field.
+    pub fn set_len(&mut self, len: u16) {
+        self.buffer.as_mut()[field::LENGTH].copy_from_slice(&len.to_be_bytes());
+    }
+
+    /// Sets the checksum field.
+    pub fn set_checksum(&mut self, checksum: u16) {
+        self.buffer.as_mut()[field::CHECKSUM].copy_from_slice(&checksum.to_be_bytes());
+    }
+
+    /// Computes and stores the checksum over an IPv4 pseudo-header (0 is sent as 0xffff).
+    pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
+        self.set_checksum(0);
+        let len = usize::from(self.len());
+        let sum = pseudo_sum(src, dst, &self.buffer.as_ref()[..len]).finish();
+        self.set_checksum(if sum == 0 { 0xffff } else { sum });
+    }
+
+    /// The payload, writable.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let len = usize::from(self.len());
+        &mut self.buffer.as_mut()[HEADER_LEN..len]
+    }
+}
+
+/// A parsed UDP header and its payload.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Repr<'a> {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// The checksum as found (0 = none).
+    pub checksum: u16,
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+impl<'a> Repr<'a> {
+    /// Parses a datagram; the checksum is kept, not verified (use [`Packet::verify_checksum`]).
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>) -> Result<Self> {
+        packet.check_len()?;
+        Ok(Self {
+            src_port: packet.src_port(),
+            dst_port: packet.dst_port(),
+            checksum: packet.checksum(),
+            payload: packet.payload(),
+        })
+    }
+
+    /// Header plus payload.
+    #[must_use]
+    pub const fn buffer_len(&self) -> usize {
+        HEADER_LEN + self.payload.len()
+    }
+
+    /// Writes header and payload with the checksum for `src` → `dst` (the payload must fit
+    /// in 65 527 bytes).
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        packet: &mut Packet<T>,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+    ) {
+        packet.set_src_port(self.src_port);
+        packet.set_dst_port(self.dst_port);
+        packet.set_len(self.buffer_len() as u16);
+        packet.payload_mut().copy_from_slice(self.payload);
+        packet.fill_checksum(src, dst);
+    }
+
+    /// The NAT-T classification of the payload.
+    #[must_use]
+    pub fn classify(&self) -> Payload<'a> {
+        classify(self.src_port, self.dst_port, self.payload)
+    }
+}
+
+/// What a UDP payload carries, by the rules of RFC 3948 §2.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum Payload<'a> {
+    /// An ISAKMP message: on port 500 as is (`non_esp_marker: false`), on port 4500 after the four-byte
+    /// zero non-ESP marker (`non_esp_marker: true`, RFC 3948 §2.2). `message` starts at the ISAKMP header.
+    Ike {
+        /// Whether a non-ESP marker preceded the message.
+        non_esp_marker: bool,
+        /// The ISAKMP message.
+        message: &'a [u8],
+    },
+    /// A NAT-keepalive: the single byte 0xff on port 4500 (RFC 3948 §2.3).
+    NatKeepalive,
+    /// UDP-encapsulated ESP (RFC 3948 §2.1): the payload starts at the SPI.
+    Esp(&'a [u8]),
+    /// Neither port is 500 or 4500.
+    Other(&'a [u8]),
+}
+
+/// Classifies a UDP payload by port and first bytes.
+///
+/// The destination port decides first, then the source port (a NATed initiator's source port may
+/// be anything, including by chance 500 or 4500). On port 4500 a payload of four zero bytes or
+/// more is IKE behind the marker, `[0xff]` is a keepalive, and anything else is ESP, even if
+/// shorter than an ESP header (the ESP parser reports that).
+#[must_use]
+pub fn classify(src_port: u16, dst_port: u16, payload: &[u8]) -> Payload<'_> {
+    let port = if matches!(dst_port, IKE_PORT | NAT_T_PORT) {
+        dst_port
+    } else {
+        src_port
+    };
+    match port {
+        IKE_PORT => Payload::Ike {
+            non_esp_marker: false,
+            message: payload,
+        },
+        NAT_T_PORT => match payload {
+            [0xff] => Payload::NatKeepalive,
+            [0, 0, 0, 0, message @ ..] => Payload::Ike {
+                non_esp_marker: true,
+                message,
+            },
+            _ => Payload::Esp(payload),
+        },
+        _ => Payload::Other(payload),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tcpdump espudp1.pcap frame 1: UDP 4500 -> 4500 carrying ESP SPI 0x12345678.
+    #[rustfmt::skip]
+    const ESPUDP1: [u8; 16] = [
+        0x11, 0x94, 0x11, 0x94, 0x00, 0x10, 0x00, 0x00,
+        0x12, 0x34, 0x56, 0x78, 0x00, 0x00, 0x00, 0x01,
+    ];
+
+    #[test]
+    fn deconstruct() {
+        let packet = Packet::new_checked(&ESPUDP1[..]).unwrap();
+        assert_eq!(
+            (
+                packet.src_port(),
+                packet.dst_port(),
+                packet.len(),
+                packet.checksum()
+            ),
+            (4500, 4500, 16, 0)
+        );
+        assert!(packet.verify_checksum(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST));
+        assert_eq!(packet.payload(), &ESPUDP1[8..]);
+        let repr = Repr::parse(&packet).unwrap();
+        assert_eq!(repr.classify(), Payload::Esp(&ESPUDP1[8..]));
+    }
+
+    #[test]
+    fn construct_round_trip_and_checksum() {
+        let (src, dst) = (Ipv4Addr::new(192, 1, 2, 23), Ipv4Addr::new(192, 1, 2, 45));
+        let repr = Repr {
+            src_port: 500,
+            dst_port: 500,
+            checksum: 0,
+            payload: b"isakmp header...",
+        };
+        let mut bytes = vec![0u8; repr.buffer_len() + 2];
+        repr.emit(&mut Packet::new_unchecked(&mut bytes[..]), src, dst);
+        let packet = Packet::new_checked(&bytes[..]).unwrap();
+        assert!(packet.verify_checksum(src, dst));
+        assert!(!packet.verify_checksum(src, Ipv4Addr::new(192, 1, 2, 46)));
+        let parsed = Repr::parse(&packet).unwrap();
+        assert_eq!(
+            parsed,
+            Repr {
+                checksum: packet.checksum(),
+                ..repr
+            }
+        );
+        assert_eq!(
+            parsed.classify(),
+            Payload::Ike {
+                non_esp_marker: false,
+                message: b"isakmp header..."
+            }
+        );
+    }
+
+    #[test]
+    fn classification() {
+        let esp = [1, 2, 3, 4, 0, 0, 0, 1];
+        let cases: [(u16, u16, &[u8], Payload<'_>); 9] = [
+            (
+                500,
+                500,
+                &[1, 2],
+                Payload::Ike {
+                    non_esp_marker: false,
+                    message: &[1, 2],
+                },
+            ),
+            (
+                4500,
+                4500,
+                &[0, 0, 0, 0, 9],
+                Payload::Ike {
+                    non_esp_marker: true,
+                    message: &[9],
+                },
+            ),
+            (
+                4500,
+                4500,
+                &[0, 0, 0, 0],
+                Payload::Ike {
+                    non_esp_marker: true,
+                    message: &[],
+                },
+            ),
+            (4500, 4500, &[0xff], Payload::NatKeepalive),
+            (4500, 4500, &esp, Payload::Esp(&esp)),
+            (4500, 4500, &[0, 0, 0], Payload::Esp(&[0, 0, 0])),
+            (61000, 4500, &[0xff], Payload::NatKeepalive),
+            (
+                4500,
+                500,
+                &[0, 0, 0, 0],
+                Payload::Ike {
+                    non_esp_marker: false,
+                    message: &[0, 0, 0, 0],
+                },
+            ),
+            (53, 1234, &[7], Payload::Other(&[7])),
+        ];
+        for (src, dst, payload, expected) in cases {
+            assert_eq!(
+                classify(src, dst, payload),
+                expected,
+                "{src} -> {dst} {payload:?}"
+            );
+        }
+        assert_eq!(
+            classify(4500, 33000, &[0xff, 0xff]),
+            Payload::Esp(&[0xff, 0xff])
+        );
+    }
+
+    #[test]
+    fn truncation_loop_and_length_errors() {
+        for len in 0..8 {
+            let err = Packet::new_checked(&ESPUDP1[..len]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::Truncated {
+                        layer: Layer::Udp,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert_eq!(err.offset(), len / 2 * 2);
+        }
+        for len in 8..16 {
+            assert_eq!(
+                Packet::new_checked(&ESPUDP1[..len])
+                    .unwrap_err()
+                    .to_string(),
+                format!(
+                    "udp: length field `length` at offset 4 says 16 bytes, but {len} are there"
+                )
+            );
+        }
+        let mut short = ESPUDP1;
+        short[5] = 7;
+        assert!(matches!(
+            Packet::new_checked(&short[..]),
+            Err(Error::BadLength { claimed: 7, .. })
+        ));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            if let Ok(packet) = Packet::new_checked(bytes) {
+                let repr = Repr::parse(&packet).unwrap();
+                assert_eq!(repr.buffer_len(), usize::from(packet.len()));
+                let _ = repr.classify();
+            }
+        });
+    }
+
+    #[test]
+    fn arbitrary_repr_round_trips() {
+        bolero::check!()
+            .with_type::<(u16, u16, Vec<u8>)>()
+            .for_each(|(src_port, dst_port, payload)| {
+                let repr = Repr {
+                    src_port: *src_port,
+                    dst_port: *dst_port,
+                    checksum: 0,
+                    payload,
+                };
+                let mut bytes = vec![0u8; repr.buffer_len()];
+                repr.emit(
+                    &mut Packet::new_unchecked(&mut bytes[..]),
+                    Ipv4Addr::LOCALHOST,
+                    Ipv4Addr::BROADCAST,
+                );
+                let packet = Packet::new_checked(&bytes[..]).unwrap();
+                assert!(packet.verify_checksum(Ipv4Addr::LOCALHOST, Ipv4Addr::BROADCAST));
+                assert_eq!(
+                    Repr::parse(&packet).unwrap(),
+                    Repr {
+                        checksum: packet.checksum(),
+                        ..repr
+                    }
+                );
+            });
+    }
+}
