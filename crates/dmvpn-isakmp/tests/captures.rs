@@ -1,0 +1,244 @@
+//! Every ISAKMP message of the shared real captures parses, and the keyed ones decrypt.
+//!
+//! The captures live outside the repository (`../../../shared/captures`); without them these tests
+//! print why and pass.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests
+
+mod common;
+
+use common::{CAPTURES, captures_dir, decode_capture, decryption_table};
+use dmvpn_isakmp::payload::{Body, Payloads};
+use dmvpn_isakmp::{Error, Message, PayloadType};
+
+macro_rules! captures_or_skip {
+    () => {
+        match captures_dir() {
+            Some(dir) => dir,
+            None => {
+                eprintln!("skipped: ../../../shared/captures is absent");
+                return;
+            }
+        }
+    };
+}
+
+#[test]
+fn every_message_parses_and_decodes() {
+    let dir = captures_or_skip!();
+    let keys = decryption_table(&dir);
+    let mut total = 0;
+    for name in CAPTURES {
+        let decoded = decode_capture(&dir.join(name), &keys);
+        assert!(!decoded.is_empty(), "{name}: no ISAKMP");
+        for message in &decoded {
+            let types = message
+                .types
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{name} frame {}: {e}", message.frame));
+            if !message.header.flags.encryption() || message.plaintext.is_some() {
+                assert!(!types.is_empty(), "{name} frame {}", message.frame);
+            }
+            assert!(
+                !message.summary.contains('<'),
+                "{name} frame {}: {}",
+                message.frame,
+                message.summary
+            );
+            total += 1;
+        }
+    }
+    assert_eq!(total, 10 + 16 + 10 + 9 + 9 + 6 + 11 + 15);
+}
+
+/// Decrypted payload types per frame, as tshark 4.0.17 prints `isakmp.typepayload` with Wireshark's
+/// `ikev1_decryption_table.tmpl`, except where noted.
+#[test]
+fn keyed_captures_decrypt_like_tshark() {
+    let dir = captures_or_skip!();
+    let keys = decryption_table(&dir);
+    type Frames = &'static [(usize, &'static [u8])];
+    let cases: [(&str, Frames); 3] = [
+        (
+            "wireshark-testsuite/ikev1-certs.pcap",
+            &[
+                (5, &[5, 6, 7, 9]),
+                (6, &[5, 6, 9]),
+                (7, &[8, 1, 2, 3, 10, 4, 5, 5]),
+                // A retransmission of frame 7: tshark chains the IV from frame 7 and reports it malformed;
+                // the IV it was first sent with decrypts it.
+                (8, &[8, 1, 2, 3, 10, 4, 5, 5]),
+                (9, &[8, 1, 2, 3, 10, 4, 5, 5]),
+                (10, &[8]),
+            ],
+        ),
+        (
+            "wireshark-testsuite/ikev1-bug-12610.pcapng.gz",
+            &[
+                (5, &[5, 8]),
+                (6, &[5, 8]),
+                (7, &[8, 14]),
+                (8, &[8, 11]),
+                (9, &[8, 14]),
+                (10, &[8, 14]),
+                (11, &[8, 14]),
+                (12, &[8, 14]),
+                (13, &[8, 14]),
+                (14, &[8, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 10, 5, 5]),
+                (15, &[8, 1, 2, 3, 10, 5, 5]),
+                (16, &[8]),
+            ],
+        ),
+        (
+            "wireshark-testsuite/ikev1-bug-12620.pcapng.gz",
+            &[
+                (4, &[8, 11]),
+                (5, &[8, 14]),
+                (6, &[8, 14]),
+                (7, &[8, 14]),
+                (8, &[8, 14]),
+                (9, &[8, 14]),
+                (10, &[8, 14]),
+            ],
+        ),
+    ];
+    for (name, expected) in cases {
+        let decoded = decode_capture(&dir.join(name), &keys);
+        let encrypted: Vec<_> = decoded
+            .iter()
+            .filter(|d| d.header.flags.encryption())
+            .collect();
+        assert_eq!(encrypted.len(), expected.len(), "{name}");
+        for (message, (frame, types)) in encrypted.iter().zip(expected) {
+            assert_eq!(message.frame, *frame, "{name}");
+            assert!(
+                message.plaintext.is_some(),
+                "{name} frame {frame} not decrypted"
+            );
+            assert_eq!(
+                message.types.as_deref(),
+                Ok(*types),
+                "{name} frame {frame}: {}",
+                message.summary
+            );
+        }
+    }
+}
+
+#[test]
+fn ikev1_bug_12610_quick_mode_negotiates_the_esp_sas_of_esp_bug_12671() {
+    let dir = captures_or_skip!();
+    let keys = decryption_table(&dir);
+    let decoded = decode_capture(
+        &dir.join("wireshark-testsuite/ikev1-bug-12610.pcapng.gz"),
+        &keys,
+    );
+    let mut spis = Vec::new();
+    for message in decoded.iter().filter(|d| d.frame == 14 || d.frame == 15) {
+        let plain = message.plaintext.as_ref().unwrap();
+        for payload in Payloads::decrypted(message.header.next_payload, plain, 28) {
+            if let Body::Sa(sa) = payload.unwrap().decode(message.context).unwrap() {
+                let chosen = sa.proposals().next().unwrap().unwrap();
+                spis.push(chosen.spi_u32().unwrap());
+            }
+        }
+    }
+    assert_eq!(spis, [0x070883c2, 0xc254fe64]);
+    assert!(
+        decoded[13].summary.contains("ESP (3) spi=0x070883c2"),
+        "{}",
+        decoded[13].summary
+    );
+    assert!(
+        decoded[6].summary.contains("XAUTH-USER-NAME"),
+        "{}",
+        decoded[6].summary
+    );
+}
+
+#[test]
+fn packetlife_draft_nat_d_typed_15() {
+    let dir = captures_or_skip!();
+    let decoded = decode_capture(&dir.join("packetlife/ISAKMP_sa_setup.cap"), &[]);
+    for message in &decoded[2..4] {
+        // tshark 4.0 decodes these as GDOI SA KEK and calls the frame malformed.
+        assert_eq!(
+            message.types.as_deref(),
+            Ok(&[4, 10, 13, 13, 13, 13, 15, 15][..])
+        );
+        assert_eq!(
+            message.context.nat_d,
+            Some(PayloadType::SAK),
+            "draft-07 agreed in frames 1-2"
+        );
+        assert_eq!(
+            message.summary.matches("NAT-D(0x").count(),
+            2,
+            "{}",
+            message.summary
+        );
+    }
+}
+
+#[test]
+fn summaries() {
+    let dir = captures_or_skip!();
+    let keys = decryption_table(&dir);
+    let decoded = decode_capture(&dir.join("wireshark-testsuite/ikev1-certs.pcap"), &keys);
+    // tshark agrees: isakmp.hash of frame 10 is 0b4f60a7a6e2878b515d1e30554be720.
+    assert_eq!(
+        decoded[9].summary,
+        "ISAKMP Quick Mode i=fafaeb49382a763c r=36e65ad2f66f4403 mid=0xf2cfe203 flags=0x01 [E] decrypted: \
+         HASH(0x0b4f60a7a6e2878b515d1e30554be720)"
+    );
+    let decoded = decode_capture(&dir.join("tcpdump/isakmp4500.pcap"), &[]);
+    assert!(
+        decoded
+            .last()
+            .unwrap()
+            .summary
+            .ends_with("encrypted 48 bytes"),
+        "{}",
+        decoded.last().unwrap().summary
+    );
+}
+
+#[test]
+fn truncated_real_messages() {
+    let dir = captures_or_skip!();
+    for name in CAPTURES {
+        for datagram in common::isakmp(&dir.join(name)).iter().take(4) {
+            let bytes = &datagram.payload;
+            let length = bytes.len();
+            for len in 0..length {
+                let err = Message::parse(&bytes[..len]).unwrap_err();
+                if len >= 28 {
+                    assert_eq!(
+                        err,
+                        Error::BadLength {
+                            layer: dmvpn_wire::Layer::Isakmp,
+                            field: "length",
+                            offset: 24,
+                            claimed: length,
+                            available: len
+                        }
+                    );
+                }
+            }
+            // Cutting the chain instead (length field adjusted) is an exact error too, never a panic.
+            let message = Message::parse(bytes).unwrap();
+            if let Some(payloads) = message.payloads() {
+                let full: Vec<_> = payloads.collect();
+                assert!(full.iter().all(Result::is_ok));
+                for cut in 0..message.body.len() {
+                    let chain =
+                        Payloads::new(message.header.next_payload, &message.body[..cut], 28);
+                    assert!(
+                        chain.check().is_err(),
+                        "{name} frame {} cut at {cut}",
+                        datagram.frame
+                    );
+                }
+            }
+        }
+    }
+}
