@@ -41,6 +41,31 @@ impl Encryption {
         Self::AesGcm16,
     ];
 
+    /// The name of the transform in Wireshark's `esp_sa` table (`packet-ipsec.c`).
+    #[must_use]
+    pub const fn wireshark_name(self) -> &'static str {
+        match self {
+            Self::Null => "NULL",
+            Self::TripleDesCbc => "TripleDES-CBC [RFC2451]",
+            Self::AesCbc => "AES-CBC [RFC3602]",
+            Self::AesGcm8 => "AES-GCM with 8 octet ICV [RFC4106]",
+            Self::AesGcm12 => "AES-GCM with 12 octet ICV [RFC4106]",
+            Self::AesGcm16 => "AES-GCM with 16 octet ICV [RFC4106]",
+        }
+    }
+
+    /// The transform a Wireshark `esp_sa` name stands for; `"AES-GCM [RFC4106]"` is the 16-byte
+    /// ICV variant.
+    #[must_use]
+    pub fn from_wireshark_name(name: &str) -> Option<Self> {
+        if name == "AES-GCM [RFC4106]" {
+            return Some(Self::AesGcm16);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|encryption| encryption.wireshark_name() == name)
+    }
+
     /// Whether the transform is a combined mode that authenticates by itself (RFC 4303 §3.2.3).
     #[must_use]
     pub const fn is_aead(self) -> bool {
@@ -129,6 +154,27 @@ impl Integrity {
         Self::HmacSha384_192,
         Self::HmacSha512_256,
     ];
+
+    /// The name of the transform in Wireshark's `esp_sa` table (`packet-ipsec.c`).
+    #[must_use]
+    pub const fn wireshark_name(self) -> &'static str {
+        match self {
+            Self::None => "NULL",
+            Self::HmacMd5_96 => "HMAC-MD5-96 [RFC2403]",
+            Self::HmacSha1_96 => "HMAC-SHA-1-96 [RFC2404]",
+            Self::HmacSha256_128 => "HMAC-SHA-256-128 [RFC4868]",
+            Self::HmacSha384_192 => "HMAC-SHA-384-192 [RFC4868]",
+            Self::HmacSha512_256 => "HMAC-SHA-512-256 [RFC4868]",
+        }
+    }
+
+    /// The transform a Wireshark `esp_sa` name stands for.
+    #[must_use]
+    pub fn from_wireshark_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|integrity| integrity.wireshark_name() == name)
+    }
 
     /// The ICV length: the HMAC output truncated to 96 bits (RFC 2403, RFC 2404) or to half its
     /// length (RFC 4868 §2.3).
@@ -991,6 +1037,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn wireshark_names() {
+        for encryption in Encryption::ALL {
+            assert_eq!(
+                Encryption::from_wireshark_name(encryption.wireshark_name()),
+                Some(encryption)
+            );
+        }
+        for integrity in Integrity::ALL {
+            assert_eq!(
+                Integrity::from_wireshark_name(integrity.wireshark_name()),
+                Some(integrity)
+            );
+        }
+        assert_eq!(
+            Encryption::from_wireshark_name("AES-GCM [RFC4106]"),
+            Some(Encryption::AesGcm16)
+        );
+        assert_eq!(Encryption::from_wireshark_name("AES-CTR [RFC3686]"), None);
+        assert_eq!(
+            Integrity::from_wireshark_name("HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]"),
+            None
+        );
     }
 
     #[test]
