@@ -248,3 +248,64 @@ fn hmac_into<M: hmac::Mac + Clone>(keyed: &M, data: &[u8], esn_high: Option<u32>
     let len = out.len().min(tag.len());
     out[..len].copy_from_slice(&tag[..len]);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::ZeroizeOnDrop;
+
+    /// Everything an `Sa` keeps wipes itself on drop (the crates' `zeroize` features).
+    #[test]
+    fn key_state_is_zeroized_on_drop() {
+        fn wiped<T: ZeroizeOnDrop>() {}
+        wiped::<Aes128>();
+        wiped::<Aes192>();
+        wiped::<Aes256>();
+        wiped::<TdesEde3>();
+        wiped::<AesGcm<Aes256, U12, U8>>();
+        // `Hmac<D>` keeps the inner and outer states as the hash cores, which wipe themselves.
+        wiped::<md5::block_api::Md5Core>();
+        wiped::<sha1::block_api::Sha1Core>();
+        wiped::<sha2::block_api::Sha256VarCore>();
+        wiped::<sha2::block_api::Sha512VarCore>();
+    }
+
+    /// RFC 2202 §3 test case 2 and RFC 4231 §4.3 test case 2 ("Jefe"), truncated as ESP does.
+    #[test]
+    fn hmac_test_vectors() {
+        let data = b"what do ya want for nothing?";
+        let mut icv = [0; 12];
+        // HMAC keys in ESP have the hash length; RFC 2202 uses a 4-byte key, so key the HMAC directly.
+        Mac::Sha1(KeyInit::new_from_slice(b"Jefe").unwrap()).compute(data, None, &mut icv);
+        assert_eq!(
+            icv,
+            [
+                0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5
+            ]
+        );
+        Mac::Md5(KeyInit::new_from_slice(b"Jefe").unwrap()).compute(data, None, &mut icv);
+        assert_eq!(
+            icv,
+            [
+                0x75, 0x0c, 0x78, 0x3e, 0x6a, 0xb0, 0xb5, 0x03, 0xea, 0xa8, 0x6e, 0x31
+            ]
+        );
+        let mut icv = [0; 16];
+        Mac::Sha256(KeyInit::new_from_slice(b"Jefe").unwrap()).compute(data, None, &mut icv);
+        assert_eq!(
+            icv,
+            [
+                0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
+                0x75, 0xc7
+            ]
+        );
+        // The ESN high bits are hashed after the data (RFC 4303 §2.2.1): 0x696e673f is "ing?".
+        let mut split = [0; 16];
+        Mac::Sha256(KeyInit::new_from_slice(b"Jefe").unwrap()).compute(
+            &data[..24],
+            Some(0x696e_673f),
+            &mut split,
+        );
+        assert_eq!(split, icv);
+    }
+}

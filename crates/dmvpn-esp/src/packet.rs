@@ -195,6 +195,27 @@ mod tests {
         assert_eq!(packet.into_inner(), &BYTES[..]);
     }
 
+    // libreswan-klips/08-sunrise-sunset-esp-sha1.pcap frame 1, from the SPI: KLIPS 3DES/SHA1 to
+    // 192.1.2.45, SPI 0xd1234567, sequence number 1, then the 8-byte 3DES IV.
+    #[rustfmt::skip]
+    const KLIPS: [u8; 16] = [
+        0xd1, 0x23, 0x45, 0x67, 0x00, 0x00, 0x00, 0x01,
+        0x46, 0x94, 0xca, 0x82, 0x69, 0xe6, 0xce, 0xb6,
+    ];
+
+    #[test]
+    fn real_capture() {
+        let packet = Packet::new_checked(&KLIPS[..]).unwrap();
+        assert_eq!(
+            Repr::parse(&packet),
+            Ok(Repr {
+                spi: 0xd123_4567,
+                sequence_number: 1
+            })
+        );
+        assert_eq!(packet.payload().len(), 8);
+    }
+
     #[test]
     fn construct() {
         let mut bytes = [0xa5; 12];
