@@ -1,0 +1,1404 @@
+//! Wireshark's `esp_sa` UAT file: one SA per line, fields in double quotes, comma-separated.
+//!
+//! ```text
+//! "IPv4","192.168.0.1","192.168.0.100","0x070883c2","AES-CBC [RFC3602]","0x5de1…","HMAC-SHA-1-96 [RFC2404]","0x51c9…"
+//! ```
+//!
+//! Fields: protocol (`IPv4`, `IPv6`, `Any`), source and destination address (an address, `*`,
+//! IPv4 with `*` octets such as `10.1.*.*`, or `address/prefix-length`), SPI (`0x` and up to eight
+//! hex digits, any of which may be `*`, or `*` alone, or decimal), encryption label, encryption
+//! key, integrity label, integrity key. Keys are `0x` followed by hex, or taken as ASCII without
+//! the prefix (as Wireshark does). Wireshark 4.2 and later append two fields, the sequence
+//! number length (`32-bit` or `64-bit`, i.e. ESN) and the ESN high bits; both forms are read.
+//!
+//! Lines starting with `#` are comments; blank lines, CRLF line ends, a UTF-8 byte-order mark,
+//! spaces around fields and unquoted fields are accepted. In quoted fields `\\`, `\"` and `\xHH`
+//! are escapes, as in Wireshark's UAT files.
+
+use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+
+use dmvpn_esp::{Encryption, Integrity, KeyError, Sa};
+
+/// Every encryption label Wireshark writes, for error messages.
+pub const ENCRYPTION_LABELS: [&str; 14] = [
+    "NULL",
+    "TripleDES-CBC [RFC2451]",
+    "AES-CBC [RFC3602]",
+    "AES-CTR [RFC3686]",
+    "DES-CBC [RFC2405]",
+    "CAST5-CBC [RFC2144]",
+    "BLOWFISH-CBC [RFC2451]",
+    "TWOFISH-CBC",
+    "AES-GCM [RFC4106]",
+    "AES-GCM with 8 octet ICV [RFC4106]",
+    "AES-GCM with 12 octet ICV [RFC4106]",
+    "AES-GCM with 16 octet ICV [RFC4106]",
+    "ChaCha20 with Poly1305 [RFC7634]",
+    "AES-GCM with IIV and 16 octet ICV [RFC4106 & RFC8750]",
+];
+
+/// Every integrity label Wireshark writes, for error messages.
+pub const INTEGRITY_LABELS: [&str; 13] = [
+    "NULL",
+    "HMAC-SHA-1-96 [RFC2404]",
+    "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]",
+    "HMAC-SHA-256-128 [RFC4868]",
+    "HMAC-SHA-384-192 [RFC4868]",
+    "HMAC-SHA-512-256 [RFC4868]",
+    "HMAC-MD5-96 [RFC2403]",
+    "MAC-RIPEMD-160-96 [RFC2857]",
+    "ANY 64 bit authentication [no checking]",
+    "ANY 96 bit authentication [no checking]",
+    "ANY 128 bit authentication [no checking]",
+    "ANY 192 bit authentication [no checking]",
+    "ANY 256 bit authentication [no checking]",
+];
+
+/// The Wireshark label of an encryption transform.
+#[must_use]
+pub const fn encryption_label(encryption: Encryption) -> &'static str {
+    match encryption {
+        Encryption::Null => "NULL",
+        Encryption::TripleDesCbc => "TripleDES-CBC [RFC2451]",
+        Encryption::AesCbc => "AES-CBC [RFC3602]",
+        Encryption::AesGcm8 => "AES-GCM with 8 octet ICV [RFC4106]",
+        Encryption::AesGcm12 => "AES-GCM with 12 octet ICV [RFC4106]",
+        Encryption::AesGcm16 => "AES-GCM with 16 octet ICV [RFC4106]",
+    }
+}
+
+/// The Wireshark label of an integrity transform.
+#[must_use]
+pub const fn integrity_label(integrity: Integrity) -> &'static str {
+    match integrity {
+        Integrity::None => "NULL",
+        Integrity::HmacMd5_96 => "HMAC-MD5-96 [RFC2403]",
+        Integrity::HmacSha1_96 => "HMAC-SHA-1-96 [RFC2404]",
+        Integrity::HmacSha256_128 => "HMAC-SHA-256-128 [RFC4868]",
+        Integrity::HmacSha384_192 => "HMAC-SHA-384-192 [RFC4868]",
+        Integrity::HmacSha512_256 => "HMAC-SHA-512-256 [RFC4868]",
+    }
+}
+
+/// What an encryption label means here.
+enum EncryptionLabel {
+    Known(Encryption),
+    /// `AES-GCM [RFC4106]`: the ICV length comes from an `ANY n bit` integrity label.
+    GcmAnyIcv,
+    Unsupported,
+}
+
+/// What an integrity label means here.
+enum IntegrityLabel {
+    Known(Integrity),
+    /// "ANY n bit authentication [no checking]": an ICV of this many bytes, not checked.
+    Any(usize),
+    Unsupported,
+}
+
+fn encryption_from_label(label: &str) -> Option<EncryptionLabel> {
+    Some(match label {
+        "NULL" => EncryptionLabel::Known(Encryption::Null),
+        "TripleDES-CBC [RFC2451]" => EncryptionLabel::Known(Encryption::TripleDesCbc),
+        "AES-CBC [RFC3602]" => EncryptionLabel::Known(Encryption::AesCbc),
+        "AES-GCM with 8 octet ICV [RFC4106]" => EncryptionLabel::Known(Encryption::AesGcm8),
+        "AES-GCM with 12 octet ICV [RFC4106]" => EncryptionLabel::Known(Encryption::AesGcm12),
+        "AES-GCM with 16 octet ICV [RFC4106]" => EncryptionLabel::Known(Encryption::AesGcm16),
+        "AES-GCM [RFC4106]" => EncryptionLabel::GcmAnyIcv,
+        _ if ENCRYPTION_LABELS.contains(&label) => EncryptionLabel::Unsupported,
+        // Wireshark spells ChaCha20 with IIV like this.
+        "ChaCha20 with Poly1305 and IIV [RFC7634 & RFC8750]" => EncryptionLabel::Unsupported,
+        _ => return None,
+    })
+}
+
+fn integrity_from_label(label: &str) -> Option<IntegrityLabel> {
+    Some(match label {
+        "NULL" => IntegrityLabel::Known(Integrity::None),
+        "HMAC-SHA-1-96 [RFC2404]" => IntegrityLabel::Known(Integrity::HmacSha1_96),
+        "HMAC-SHA-256-128 [RFC4868]" => IntegrityLabel::Known(Integrity::HmacSha256_128),
+        "HMAC-SHA-384-192 [RFC4868]" => IntegrityLabel::Known(Integrity::HmacSha384_192),
+        "HMAC-SHA-512-256 [RFC4868]" => IntegrityLabel::Known(Integrity::HmacSha512_256),
+        "HMAC-MD5-96 [RFC2403]" => IntegrityLabel::Known(Integrity::HmacMd5_96),
+        "ANY 64 bit authentication [no checking]" => IntegrityLabel::Any(8),
+        "ANY 96 bit authentication [no checking]" => IntegrityLabel::Any(12),
+        "ANY 128 bit authentication [no checking]" => IntegrityLabel::Any(16),
+        "ANY 192 bit authentication [no checking]" => IntegrityLabel::Any(24),
+        "ANY 256 bit authentication [no checking]" => IntegrityLabel::Any(32),
+        _ if INTEGRITY_LABELS.contains(&label) => IntegrityLabel::Unsupported,
+        _ => return None,
+    })
+}
+
+/// Which IP versions an SA applies to (the first field).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum AddressFamily {
+    /// `"IPv4"`.
+    Ipv4,
+    /// `"IPv6"`.
+    Ipv6,
+    /// `"Any"` (Wireshark 4.2 and later).
+    Any,
+}
+
+impl AddressFamily {
+    /// The label in the file.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "IPv4",
+            Self::Ipv6 => "IPv6",
+            Self::Any => "Any",
+        }
+    }
+
+    const fn admits(self, addr: IpAddr) -> bool {
+        matches!(
+            (self, addr),
+            (Self::Any, _) | (Self::Ipv4, IpAddr::V4(_)) | (Self::Ipv6, IpAddr::V6(_))
+        )
+    }
+}
+
+/// An address field: which addresses an SA applies to.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum AddrPattern {
+    /// `*`: any address.
+    Any,
+    /// An IPv4 address under a mask (`10.0.0.1`, `10.1.*.*` or `10.0.0.0/8`).
+    V4 {
+        /// The address bits that must match.
+        addr: Ipv4Addr,
+        /// The bits that matter.
+        mask: Ipv4Addr,
+    },
+    /// An IPv6 address and prefix length (`2001:db8::1` is `/128`).
+    V6 {
+        /// The address.
+        addr: Ipv6Addr,
+        /// How many leading bits must match.
+        prefix_len: u8,
+    },
+}
+
+impl AddrPattern {
+    /// Whether `addr` matches.
+    #[must_use]
+    pub fn matches(&self, addr: IpAddr) -> bool {
+        match (*self, addr) {
+            (Self::Any, _) => true,
+            (Self::V4 { addr: want, mask }, IpAddr::V4(got)) => {
+                u32::from(got) & u32::from(mask) == u32::from(want) & u32::from(mask)
+            }
+            (
+                Self::V6 {
+                    addr: want,
+                    prefix_len,
+                },
+                IpAddr::V6(got),
+            ) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(prefix_len))
+                    .unwrap_or(0);
+                u128::from(got) & mask == u128::from(want) & mask
+            }
+            _ => false,
+        }
+    }
+
+    fn family(&self) -> Option<AddressFamily> {
+        match self {
+            Self::Any => None,
+            Self::V4 { .. } => Some(AddressFamily::Ipv4),
+            Self::V6 { .. } => Some(AddressFamily::Ipv6),
+        }
+    }
+}
+
+impl fmt::Display for AddrPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Any => f.write_str("*"),
+            Self::V4 { addr, mask } => {
+                let mask = u32::from(mask);
+                if mask == u32::MAX {
+                    write!(f, "{addr}")
+                } else if mask.leading_ones() + mask.trailing_zeros() == 32 {
+                    write!(f, "{addr}/{}", mask.leading_ones())
+                } else {
+                    let octets = addr.octets();
+                    for (i, (octet, m)) in octets.iter().zip(mask.to_be_bytes()).enumerate() {
+                        let sep = if i > 0 { "." } else { "" };
+                        if m == 0 {
+                            write!(f, "{sep}*")?
+                        } else {
+                            write!(f, "{sep}{octet}")?
+                        }
+                    }
+                    Ok(())
+                }
+            }
+            Self::V6 {
+                addr,
+                prefix_len: 128,
+            } => write!(f, "{addr}"),
+            Self::V6 { addr, prefix_len } => write!(f, "{addr}/{prefix_len}"),
+        }
+    }
+}
+
+/// The SPI field: an exact SPI, or hex digits with `*` wildcards.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct SpiPattern {
+    /// The SPI bits that must match.
+    pub value: u32,
+    /// The bits that matter (0 for `*`, `u32::MAX` for an exact SPI).
+    pub mask: u32,
+}
+
+impl SpiPattern {
+    /// Whether `spi` matches.
+    #[must_use]
+    pub const fn matches(&self, spi: u32) -> bool {
+        spi & self.mask == self.value & self.mask
+    }
+
+    /// The SPI, if the pattern names exactly one.
+    #[must_use]
+    pub const fn exact(&self) -> Option<u32> {
+        if self.mask == u32::MAX {
+            Some(self.value)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for SpiPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mask == 0 {
+            return f.write_str("*");
+        }
+        f.write_str("0x")?;
+        for nibble in (0..8).rev() {
+            let shift = nibble * 4;
+            if (self.mask >> shift) & 0xf == 0 {
+                f.write_str("*")?;
+            } else {
+                write!(f, "{:x}", (self.value >> shift) & 0xf)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Key bytes that are zeroed when dropped and never printed unless asked: `Debug` shows only
+/// the length; [`SecretBytes::expose`] is the explicit opt-in.
+#[derive(Clone, Default, Eq, PartialEq)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    /// Wraps key bytes.
+    #[must_use]
+    pub const fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The key bytes: the explicit opt-in to see key material.
+    #[must_use]
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The key length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the key is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes redacted>", self.0.len())
+    }
+}
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        // Best effort without `unsafe` or the `zeroize` crate: overwrite, then keep the optimizer
+        // from treating the writes as dead.
+        self.0.fill(0);
+        core::hint::black_box(&self.0);
+    }
+}
+
+/// Whether [`EspSa::to_line`] writes the keys or placeholders.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum KeyDisplay {
+    /// `"0x<redacted>"` in place of each key.
+    Redacted,
+    /// The keys in hex: for writing a key file, never for logs.
+    Shown,
+}
+
+/// One SA line of an `esp_sa` file, with its transform prepared.
+pub struct EspSa {
+    /// The protocol field.
+    pub family: AddressFamily,
+    /// Source addresses.
+    pub src: AddrPattern,
+    /// Destination addresses.
+    pub dst: AddrPattern,
+    /// SPIs.
+    pub spi: SpiPattern,
+    /// The encryption transform.
+    pub encryption: Encryption,
+    /// The integrity transform ([`Integrity::None`] for AES-GCM).
+    pub integrity: Integrity,
+    /// Extended sequence numbers (the 10-field form's `64-bit`).
+    pub esn: bool,
+    /// The ESN high bits to start from (10-field form; 0 otherwise).
+    pub esn_high: u32,
+    /// The 1-based line the SA came from (0 if built in code).
+    pub line: usize,
+    encryption_key: SecretBytes,
+    integrity_key: SecretBytes,
+    /// The prepared SA when `spi` is exact.
+    sa: Option<Sa>,
+}
+
+impl EspSa {
+    /// An SA from its parts (as a key exchange would produce it).
+    ///
+    /// # Errors
+    /// [`KeyError`] if a key does not fit its transform.
+    #[allow(clippy::too_many_arguments)] // the eight fields of an `esp_sa` line
+    pub fn new(
+        family: AddressFamily,
+        src: AddrPattern,
+        dst: AddrPattern,
+        spi: SpiPattern,
+        encryption: Encryption,
+        encryption_key: SecretBytes,
+        integrity: Integrity,
+        integrity_key: SecretBytes,
+    ) -> Result<Self, KeyError> {
+        let sa = Sa::new(
+            spi.exact().unwrap_or(spi.value),
+            encryption,
+            encryption_key.expose(),
+            integrity,
+            integrity_key.expose(),
+        )?;
+        Ok(Self {
+            family,
+            src,
+            dst,
+            spi,
+            encryption,
+            integrity,
+            esn: false,
+            esn_high: 0,
+            line: 0,
+            encryption_key,
+            integrity_key,
+            sa: spi.exact().map(|_| sa),
+        })
+    }
+
+    /// Whether the SA applies to a packet from `src` to `dst` with `spi`.
+    #[must_use]
+    pub fn matches(&self, src: IpAddr, dst: IpAddr, spi: u32) -> bool {
+        self.family.admits(src)
+            && self.family.admits(dst)
+            && self.spi.matches(spi)
+            && self.src.matches(src)
+            && self.dst.matches(dst)
+    }
+
+    /// The prepared SA, if the SPI is exact.
+    #[must_use]
+    pub const fn sa(&self) -> Option<&Sa> {
+        self.sa.as_ref()
+    }
+
+    /// A prepared SA for `spi` (which the pattern should match): the one kept for an exact SPI,
+    /// or a new one for a wildcard.
+    ///
+    /// # Errors
+    /// Never for an SA that came from [`EspSa::new`] or a file, whose keys were checked.
+    pub fn sa_for(&self, spi: u32) -> Result<Sa, KeyError> {
+        Sa::new(
+            spi,
+            self.encryption,
+            self.encryption_key.expose(),
+            self.integrity,
+            self.integrity_key.expose(),
+        )
+        .map(|sa| sa.with_esn(self.esn))
+    }
+
+    /// The encryption key.
+    #[must_use]
+    pub const fn encryption_key(&self) -> &SecretBytes {
+        &self.encryption_key
+    }
+
+    /// The integrity key.
+    #[must_use]
+    pub const fn integrity_key(&self) -> &SecretBytes {
+        &self.integrity_key
+    }
+
+    /// The SA as an 8-field `esp_sa` line (10 fields if ESN is on), keys shown or not.
+    #[must_use]
+    pub fn to_line(&self, keys: KeyDisplay) -> String {
+        let key = |k: &SecretBytes| match keys {
+            KeyDisplay::Redacted => "0x<redacted>".to_owned(),
+            KeyDisplay::Shown => format!("0x{}", dmvpn_wire::fmt::Hex(k.expose())),
+        };
+        let mut line = format!(
+            r#""{}","{}","{}","{}","{}","{}","{}","{}""#,
+            self.family.label(),
+            self.src,
+            self.dst,
+            self.spi,
+            encryption_label(self.encryption),
+            key(&self.encryption_key),
+            integrity_label(self.integrity),
+            key(&self.integrity_key),
+        );
+        if self.esn {
+            line.push_str(&format!(r#","64-bit","{:#x}""#, self.esn_high));
+        }
+        line
+    }
+}
+
+impl fmt::Debug for EspSa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EspSa")
+            .field("family", &self.family)
+            .field("src", &format_args!("{}", self.src))
+            .field("dst", &format_args!("{}", self.dst))
+            .field("spi", &format_args!("{}", self.spi))
+            .field("encryption", &self.encryption)
+            .field("encryption_key", &self.encryption_key)
+            .field("integrity", &self.integrity)
+            .field("integrity_key", &self.integrity_key)
+            .field("esn", &self.esn)
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
+/// Where a key-file error is: 1-based line and column (in characters), and the file if known.
+#[derive(Clone, Debug, Default, Eq, Hash, PartialEq)]
+pub struct Location {
+    /// The file, if the text came from one.
+    pub path: Option<PathBuf>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(path) = &self.path {
+            write!(f, "{}: ", path.display())?;
+        }
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// What is wrong with a key-file line.
+#[derive(Clone, Debug, Eq, Hash, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// Not 8 (or 10) fields.
+    #[error("expected 8 fields (10 with the sequence-number fields), found {found}")]
+    FieldCount {
+        /// Fields on the line.
+        found: usize,
+    },
+    /// A quoted field without its closing quote.
+    #[error("unterminated quoted field")]
+    UnterminatedQuote,
+    /// Something other than a comma after a field.
+    #[error("expected `,` after the field, found `{found}`")]
+    ExpectedComma {
+        /// The character found.
+        found: char,
+    },
+    /// A backslash escape that is not `\\`, `\"` or `\xHH`.
+    #[error("invalid escape `{found}` (expected \\\\, \\\" or \\xHH)")]
+    BadEscape {
+        /// The escape as written.
+        found: String,
+    },
+    /// An unknown protocol field.
+    #[error("unknown protocol \"{found}\"; expected one of \"IPv4\", \"IPv6\", \"Any\"")]
+    UnknownProtocol {
+        /// The field.
+        found: String,
+    },
+    /// An address field that is not an address pattern.
+    #[error(
+        "invalid address \"{found}\": expected an IPv4 or IPv6 address, `*`, IPv4 octets with `*`, or address/prefix-length"
+    )]
+    BadAddress {
+        /// The field.
+        found: String,
+    },
+    /// An address of the other IP version than the protocol field says.
+    #[error("address \"{found}\" is not {family}, as the protocol field says")]
+    WrongFamily {
+        /// The field.
+        found: String,
+        /// The protocol field.
+        family: &'static str,
+    },
+    /// An SPI field that is not an SPI pattern.
+    #[error(
+        "invalid SPI \"{found}\": expected 0x and 1 to 8 hex digits (`*` for any digit), a decimal number, or `*`"
+    )]
+    BadSpi {
+        /// The field.
+        found: String,
+    },
+    /// An encryption label Wireshark does not have.
+    #[error("unknown encryption algorithm \"{found}\"; expected one of {}", quoted_list(&ENCRYPTION_LABELS))]
+    UnknownEncryption {
+        /// The field.
+        found: String,
+    },
+    /// An integrity label Wireshark does not have.
+    #[error("unknown authentication algorithm \"{found}\"; expected one of {}", quoted_list(&INTEGRITY_LABELS))]
+    UnknownIntegrity {
+        /// The field.
+        found: String,
+    },
+    /// A Wireshark algorithm this decoder does not implement.
+    #[error("algorithm \"{found}\" is valid in Wireshark but not supported by dmvpn")]
+    UnsupportedAlgorithm {
+        /// The field.
+        found: String,
+    },
+    /// `AES-GCM [RFC4106]` needs an `ANY n bit` integrity label for its ICV length.
+    #[error(
+        "\"AES-GCM [RFC4106]\" takes its ICV length from the authentication field, which must be \"ANY 64|96|128 bit authentication [no checking]\", not \"{found}\""
+    )]
+    GcmWithoutIcvLength {
+        /// The integrity field.
+        found: String,
+    },
+    /// An "ANY n bit" integrity label with a cipher other than AES-GCM.
+    #[error("\"{found}\" (ICV not checked) is supported only with AES-GCM")]
+    AnyIcvWithoutGcm {
+        /// The integrity field.
+        found: String,
+    },
+    /// A hex key with an odd number of digits.
+    #[error("odd number of hex digits ({digits}) in key")]
+    OddHexKey {
+        /// Hex digits after `0x`.
+        digits: usize,
+    },
+    /// A character in a hex key that is not a hex digit.
+    #[error("invalid hex digit `{found}` in key")]
+    BadHexDigit {
+        /// The character.
+        found: char,
+    },
+    /// A key of the wrong length for its algorithm.
+    #[error("{algorithm} key is {len} bytes; expected {expected}")]
+    KeyLength {
+        /// The algorithm's label.
+        algorithm: &'static str,
+        /// The key length found.
+        len: usize,
+        /// The accepted lengths.
+        expected: String,
+    },
+    /// A key the ESP crate refused for another reason.
+    #[error("{reason}")]
+    BadKey {
+        /// The ESP crate's message.
+        reason: String,
+    },
+    /// A sequence-number length other than `32-bit` or `64-bit`.
+    #[error("invalid sequence number length \"{found}\"; expected \"32-bit\" or \"64-bit\"")]
+    BadSnLength {
+        /// The field.
+        found: String,
+    },
+    /// ESN high bits that are not a 32-bit number.
+    #[error("invalid ESN high bits \"{found}\"; expected a 32-bit number (0x hex or decimal)")]
+    BadEsnHigh {
+        /// The field.
+        found: String,
+    },
+}
+
+fn quoted_list(labels: &[&str]) -> String {
+    let quoted: Vec<String> = labels.iter().map(|label| format!("\"{label}\"")).collect();
+    quoted.join(", ")
+}
+
+/// A key file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeysError {
+    /// The file cannot be read.
+    #[error("keys: cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A line is malformed.
+    #[error("keys: {location}: {kind}")]
+    Parse {
+        /// Where.
+        location: Location,
+        /// What.
+        kind: ParseErrorKind,
+    },
+}
+
+impl KeysError {
+    /// The location of a parse error.
+    #[must_use]
+    pub const fn location(&self) -> Option<&Location> {
+        match self {
+            Self::Parse { location, .. } => Some(location),
+            Self::Read { .. } => None,
+        }
+    }
+
+    /// What is wrong, for a parse error.
+    #[must_use]
+    pub const fn kind(&self) -> Option<&ParseErrorKind> {
+        match self {
+            Self::Parse { kind, .. } => Some(kind),
+            Self::Read { .. } => None,
+        }
+    }
+}
+
+/// A field of a line: its text (unescaped) and 1-based column.
+struct Field {
+    text: String,
+    column: usize,
+    quoted: bool,
+}
+
+/// A parse error at a column of the current line.
+struct LineError {
+    column: usize,
+    kind: ParseErrorKind,
+}
+
+const fn err(column: usize, kind: ParseErrorKind) -> LineError {
+    LineError { column, kind }
+}
+
+/// Splits a line into fields.
+fn split_fields(line: &str) -> Result<Vec<Field>, LineError> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut fields = Vec::new();
+    let mut i = 0;
+    loop {
+        while chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t') {
+            i += 1;
+        }
+        let column = i + 1;
+        let mut text = String::new();
+        let quoted = chars.get(i) == Some(&'"');
+        if quoted {
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(err(column, ParseErrorKind::UnterminatedQuote)),
+                    Some('"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some('\\') => {
+                        let escape_column = i + 1;
+                        match chars.get(i + 1) {
+                            Some(c @ ('\\' | '"')) => {
+                                text.push(*c);
+                                i += 2;
+                            }
+                            Some('x') => {
+                                let hex: String = chars.iter().skip(i + 2).take(2).collect();
+                                let Some(byte) = (hex.len() == 2)
+                                    .then(|| u8::from_str_radix(&hex, 16).ok())
+                                    .flatten()
+                                else {
+                                    return Err(err(
+                                        escape_column,
+                                        ParseErrorKind::BadEscape {
+                                            found: format!("\\x{hex}"),
+                                        },
+                                    ));
+                                };
+                                text.push(char::from(byte));
+                                i += 4;
+                            }
+                            other => {
+                                let found =
+                                    other.map_or_else(|| "\\".to_owned(), |c| format!("\\{c}"));
+                                return Err(err(
+                                    escape_column,
+                                    ParseErrorKind::BadEscape { found },
+                                ));
+                            }
+                        }
+                    }
+                    Some(c) => {
+                        text.push(*c);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while let Some(c) = chars.get(i).filter(|c| **c != ',') {
+                text.push(*c);
+                i += 1;
+            }
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+        }
+        fields.push(Field {
+            text,
+            column,
+            quoted,
+        });
+        while chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t') {
+            i += 1;
+        }
+        match chars.get(i) {
+            None => return Ok(fields),
+            Some(',') => i += 1,
+            Some(found) => return Err(err(i + 1, ParseErrorKind::ExpectedComma { found: *found })),
+        }
+    }
+}
+
+fn parse_family(field: &Field) -> Result<AddressFamily, LineError> {
+    match field.text.as_str() {
+        "IPv4" => Ok(AddressFamily::Ipv4),
+        "IPv6" => Ok(AddressFamily::Ipv6),
+        "Any" => Ok(AddressFamily::Any),
+        found => Err(err(
+            field.column,
+            ParseErrorKind::UnknownProtocol {
+                found: found.to_owned(),
+            },
+        )),
+    }
+}
+
+fn parse_address(field: &Field, family: AddressFamily) -> Result<AddrPattern, LineError> {
+    let text = field.text.as_str();
+    let bad = || {
+        err(
+            field.column,
+            ParseErrorKind::BadAddress {
+                found: text.to_owned(),
+            },
+        )
+    };
+    let pattern = if text == "*" {
+        AddrPattern::Any
+    } else if let Some((addr, len)) = text.split_once('/') {
+        let len: u8 = len.parse().map_err(|_| bad())?;
+        match addr.parse::<IpAddr>().map_err(|_| bad())? {
+            IpAddr::V4(addr) if len <= 32 => AddrPattern::V4 {
+                addr,
+                mask: Ipv4Addr::from(u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)),
+            },
+            IpAddr::V6(addr) if len <= 128 => AddrPattern::V6 {
+                addr,
+                prefix_len: len,
+            },
+            _ => return Err(bad()),
+        }
+    } else if text.contains('*') {
+        let mut octets = [0u8; 4];
+        let mut mask = [0u8; 4];
+        let parts: Vec<&str> = text.split('.').collect();
+        if parts.len() != 4 {
+            return Err(bad());
+        }
+        for (i, part) in parts.iter().enumerate() {
+            if *part != "*" {
+                octets[i] = part.parse().map_err(|_| bad())?;
+                mask[i] = 0xff;
+            }
+        }
+        AddrPattern::V4 {
+            addr: Ipv4Addr::from(octets),
+            mask: Ipv4Addr::from(mask),
+        }
+    } else {
+        match text.parse::<IpAddr>().map_err(|_| bad())? {
+            IpAddr::V4(addr) => AddrPattern::V4 {
+                addr,
+                mask: Ipv4Addr::BROADCAST,
+            },
+            IpAddr::V6(addr) => AddrPattern::V6 {
+                addr,
+                prefix_len: 128,
+            },
+        }
+    };
+    match (family, pattern.family()) {
+        (AddressFamily::Ipv4, Some(AddressFamily::Ipv6))
+        | (AddressFamily::Ipv6, Some(AddressFamily::Ipv4)) => Err(err(
+            field.column,
+            ParseErrorKind::WrongFamily {
+                found: text.to_owned(),
+                family: family.label(),
+            },
+        )),
+        _ => Ok(pattern),
+    }
+}
+
+fn parse_spi(field: &Field) -> Result<SpiPattern, LineError> {
+    let text = field.text.as_str();
+    let bad = || {
+        err(
+            field.column,
+            ParseErrorKind::BadSpi {
+                found: text.to_owned(),
+            },
+        )
+    };
+    if text == "*" {
+        return Ok(SpiPattern { value: 0, mask: 0 });
+    }
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        if hex.is_empty() || hex.len() > 8 {
+            return Err(bad());
+        }
+        let (mut value, mut mask) = (0u32, 0u32);
+        for c in hex.chars() {
+            let (digit, digit_mask) = match c {
+                '*' => (0, 0),
+                c => (c.to_digit(16).ok_or_else(bad)?, 0xf),
+            };
+            value = (value << 4) | digit;
+            mask = (mask << 4) | digit_mask;
+        }
+        // Fewer than 8 digits are the low digits, as strtoul reads them.
+        let width = hex.len() as u32 * 4;
+        let high = u32::MAX.checked_shl(width).unwrap_or(0);
+        return Ok(SpiPattern {
+            value,
+            mask: mask | high,
+        });
+    }
+    let value = text.parse::<u32>().map_err(|_| bad())?;
+    Ok(SpiPattern {
+        value,
+        mask: u32::MAX,
+    })
+}
+
+fn parse_key(field: &Field) -> Result<SecretBytes, LineError> {
+    let text = field.text.as_str();
+    let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) else {
+        return Ok(SecretBytes::new(text.as_bytes().to_vec()));
+    };
+    // The column of the first hex digit: after the quote (if any) and `0x`.
+    let digits_column = field.column + 2 + usize::from(field.quoted);
+    let mut bytes = Vec::with_capacity(hex.len() / 2);
+    let mut high = None;
+    for (i, c) in hex.chars().enumerate() {
+        let Some(nibble) = c.to_digit(16) else {
+            return Err(err(
+                digits_column + i,
+                ParseErrorKind::BadHexDigit { found: c },
+            ));
+        };
+        match high.take() {
+            None => high = Some(nibble as u8),
+            Some(h) => bytes.push((h << 4) | nibble as u8),
+        }
+    }
+    if high.is_some() {
+        bytes.fill(0);
+        return Err(err(
+            field.column,
+            ParseErrorKind::OddHexKey {
+                digits: hex.chars().count(),
+            },
+        ));
+    }
+    Ok(SecretBytes::new(bytes))
+}
+
+/// Parses one non-comment line.
+fn parse_line(line: &str) -> Result<EspSa, LineError> {
+    let fields = split_fields(line)?;
+    if fields.len() != 8 && fields.len() != 10 {
+        return Err(err(
+            1,
+            ParseErrorKind::FieldCount {
+                found: fields.len(),
+            },
+        ));
+    }
+    let family = parse_family(&fields[0])?;
+    let src = parse_address(&fields[1], family)?;
+    let dst = parse_address(&fields[2], family)?;
+    let spi = parse_spi(&fields[3])?;
+    let (enc_field, enc_key_field, int_field, int_key_field) =
+        (&fields[4], &fields[5], &fields[6], &fields[7]);
+    let Some(encryption_label) = encryption_from_label(&enc_field.text) else {
+        return Err(err(
+            enc_field.column,
+            ParseErrorKind::UnknownEncryption {
+                found: enc_field.text.clone(),
+            },
+        ));
+    };
+    let Some(integrity_label) = integrity_from_label(&int_field.text) else {
+        return Err(err(
+            int_field.column,
+            ParseErrorKind::UnknownIntegrity {
+                found: int_field.text.clone(),
+            },
+        ));
+    };
+    let unsupported = |field: &Field| {
+        err(
+            field.column,
+            ParseErrorKind::UnsupportedAlgorithm {
+                found: field.text.clone(),
+            },
+        )
+    };
+    let (encryption, integrity) = match (encryption_label, integrity_label) {
+        (EncryptionLabel::Unsupported, _) => return Err(unsupported(enc_field)),
+        (_, IntegrityLabel::Unsupported) => return Err(unsupported(int_field)),
+        (EncryptionLabel::GcmAnyIcv, IntegrityLabel::Any(icv)) => match icv {
+            8 => (Encryption::AesGcm8, Integrity::None),
+            12 => (Encryption::AesGcm12, Integrity::None),
+            16 => (Encryption::AesGcm16, Integrity::None),
+            _ => return Err(unsupported(int_field)),
+        },
+        (EncryptionLabel::GcmAnyIcv, IntegrityLabel::Known(_)) => {
+            return Err(err(
+                int_field.column,
+                ParseErrorKind::GcmWithoutIcvLength {
+                    found: int_field.text.clone(),
+                },
+            ));
+        }
+        (EncryptionLabel::Known(encryption), IntegrityLabel::Any(icv)) => {
+            let expected = match encryption {
+                Encryption::AesGcm8 => 8,
+                Encryption::AesGcm12 => 12,
+                Encryption::AesGcm16 => 16,
+                _ => 0,
+            };
+            if expected != icv {
+                return Err(err(
+                    int_field.column,
+                    ParseErrorKind::AnyIcvWithoutGcm {
+                        found: int_field.text.clone(),
+                    },
+                ));
+            }
+            (encryption, Integrity::None)
+        }
+        (EncryptionLabel::Known(encryption), IntegrityLabel::Known(integrity)) => {
+            (encryption, integrity)
+        }
+    };
+    let encryption_key = parse_key(enc_key_field)?;
+    let integrity_key = parse_key(int_key_field)?;
+    let (mut esn, mut esn_high) = (false, 0);
+    if let [.., sn_field, high_field] = &fields[..]
+        && fields.len() == 10
+    {
+        esn = match sn_field.text.as_str() {
+            "32-bit" | "" => false,
+            "64-bit" => true,
+            found => {
+                return Err(err(
+                    sn_field.column,
+                    ParseErrorKind::BadSnLength {
+                        found: found.to_owned(),
+                    },
+                ));
+            }
+        };
+        let text = high_field.text.as_str();
+        let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            _ if text.is_empty() => Ok(0),
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => text.parse(),
+        };
+        esn_high = parsed.map_err(|_| {
+            err(
+                high_field.column,
+                ParseErrorKind::BadEsnHigh {
+                    found: text.to_owned(),
+                },
+            )
+        })?;
+    }
+    let mut sa = EspSa::new(
+        family,
+        src,
+        dst,
+        spi,
+        encryption,
+        encryption_key,
+        integrity,
+        integrity_key,
+    )
+    .map_err(|key_error| key_line_error(key_error, enc_key_field, int_key_field))?;
+    sa.esn = esn;
+    sa.esn_high = esn_high;
+    sa.sa = sa.sa.take().map(|prepared| prepared.with_esn(esn));
+    Ok(sa)
+}
+
+fn key_line_error(error: KeyError, encryption_key: &Field, integrity_key: &Field) -> LineError {
+    match error {
+        KeyError::EncryptionKeyLength {
+            encryption,
+            len,
+            expected,
+        } => err(
+            encryption_key.column,
+            ParseErrorKind::KeyLength {
+                algorithm: encryption_label(encryption),
+                len,
+                expected: format!("{expected} bytes"),
+            },
+        ),
+        KeyError::IntegrityKeyLength {
+            integrity,
+            len,
+            expected,
+        } => err(
+            integrity_key.column,
+            ParseErrorKind::KeyLength {
+                algorithm: integrity_label(integrity),
+                len,
+                expected: format!("{expected} bytes"),
+            },
+        ),
+        other => err(
+            integrity_key.column,
+            ParseErrorKind::BadKey {
+                reason: other.to_string(),
+            },
+        ),
+    }
+}
+
+/// Parses a whole file's text; `path` only labels errors. Stops at the first bad line.
+pub(crate) fn parse(text: &str, path: Option<&std::path::Path>) -> Result<Vec<EspSa>, KeysError> {
+    let mut out = Vec::new();
+    for result in parse_lenient(text, path) {
+        out.push(result?);
+    }
+    Ok(out)
+}
+
+/// Parses every line, returning each SA or the error of its line.
+pub(crate) fn parse_lenient<'t>(
+    text: &'t str,
+    path: Option<&'t std::path::Path>,
+) -> impl Iterator<Item = Result<EspSa, KeysError>> + 't {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines().enumerate().filter_map(move |(index, line)| {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return None;
+        }
+        let leading = line.chars().count() - trimmed.chars().count();
+        Some(
+            parse_line(trimmed)
+                .map(|mut sa| {
+                    sa.line = index + 1;
+                    sa
+                })
+                .map_err(|LineError { column, kind }| KeysError::Parse {
+                    location: Location {
+                        path: path.map(std::path::Path::to_path_buf),
+                        line: index + 1,
+                        column: column + leading,
+                    },
+                    kind,
+                }),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TMPL_1: &str = r#""IPv4","192.168.0.1","192.168.0.100","0x070883c2","AES-CBC [RFC3602]","0x5de1a4c2c72662c9fda7a7c78cd25623","HMAC-SHA-1-96 [RFC2404]","0x51c9213c18232f8f26c70c4dee6e0e6d56e31e8a""#;
+
+    fn one(line: &str) -> Result<EspSa, KeysError> {
+        parse(line, None).map(|mut v| v.remove(0))
+    }
+
+    fn error(line: &str) -> (usize, usize, String) {
+        let err = parse(line, None).unwrap_err();
+        let location = err.location().unwrap().clone();
+        (
+            location.line,
+            location.column,
+            err.kind().unwrap().to_string(),
+        )
+    }
+
+    #[test]
+    fn wireshark_template_line() {
+        let sa = one(TMPL_1).unwrap();
+        assert_eq!(sa.family, AddressFamily::Ipv4);
+        assert_eq!(sa.src.to_string(), "192.168.0.1");
+        assert_eq!(
+            sa.spi,
+            SpiPattern {
+                value: 0x0708_83c2,
+                mask: u32::MAX
+            }
+        );
+        assert_eq!(
+            (sa.encryption, sa.integrity),
+            (Encryption::AesCbc, Integrity::HmacSha1_96)
+        );
+        assert_eq!(sa.encryption_key().expose()[..2], [0x5d, 0xe1]);
+        assert_eq!(sa.integrity_key().len(), 20);
+        assert_eq!(sa.sa().map(Sa::spi), Some(0x0708_83c2));
+        assert_eq!(sa.line, 1);
+        assert_eq!(sa.to_line(KeyDisplay::Shown), TMPL_1);
+        let a: IpAddr = "192.168.0.1".parse().unwrap();
+        let b: IpAddr = "192.168.0.100".parse().unwrap();
+        assert!(sa.matches(a, b, 0x0708_83c2));
+        assert!(!sa.matches(b, a, 0x0708_83c2));
+        assert!(!sa.matches(a, b, 0x0708_83c3));
+    }
+
+    #[test]
+    fn keys_are_never_printed_by_default() {
+        let sa = one(TMPL_1).unwrap();
+        let debug = format!("{sa:?}");
+        assert!(!debug.contains("5de1a4"), "{debug}");
+        assert!(debug.contains("<16 bytes redacted>"), "{debug}");
+        assert!(debug.contains("<20 bytes redacted>"), "{debug}");
+        let redacted = sa.to_line(KeyDisplay::Redacted);
+        assert!(!redacted.contains("5de1a4") && redacted.contains("0x<redacted>"));
+    }
+
+    #[test]
+    fn wildcards_prefixes_and_variants() {
+        let text = "\u{feff}# comment\r\n\r\n  \"Any\" , \"*\" ,\"10.1.*.*\",\"0x1234****\",\"NULL\",\"\",\"HMAC-MD5-96 [RFC2403]\",\"0x00112233445566778899aabbccddeeff\"\r\n\
+                    IPv6,2001:db8::/32,*,*,\"AES-GCM [RFC4106]\",0x000102030405060708090a0b0c0d0e0f10111213,\"ANY 128 bit authentication [no checking]\",\"\",\"64-bit\",\"0x1\"\n\
+                    \"IPv4\",\"10.0.0.0/8\",\"*\",\"305419896\",\"TripleDES-CBC [RFC2451]\",\"0x4043434545464649494a4a4c4c4f4f515152525454575758\",\"NULL\",\"\"\n";
+        let sas = parse(text, None).unwrap();
+        assert_eq!(sas.len(), 3);
+        let [any, v6, v4] = &sas[..] else { panic!() };
+        assert_eq!((any.line, v6.line, v4.line), (3, 4, 5));
+        assert_eq!(any.family, AddressFamily::Any);
+        assert_eq!(any.dst.to_string(), "10.1.0.0/16");
+        assert_eq!(any.spi.to_string(), "0x1234****");
+        assert!(any.sa().is_none());
+        assert!(any.matches(
+            "1.2.3.4".parse().unwrap(),
+            "10.1.200.3".parse().unwrap(),
+            0x1234_abcd
+        ));
+        assert!(!any.matches(
+            "1.2.3.4".parse().unwrap(),
+            "10.2.0.3".parse().unwrap(),
+            0x1234_abcd
+        ));
+        assert!(!any.matches(
+            "1.2.3.4".parse().unwrap(),
+            "10.1.0.3".parse().unwrap(),
+            0x1235_abcd
+        ));
+        assert_eq!(any.sa_for(0x1234_0001).unwrap().spi(), 0x1234_0001);
+        assert_eq!(
+            (v6.encryption, v6.integrity, v6.esn, v6.esn_high),
+            (Encryption::AesGcm16, Integrity::None, true, 1)
+        );
+        assert_eq!(v6.src.to_string(), "2001:db8::/32");
+        assert!(v6.matches("2001:db8:1::1".parse().unwrap(), "::1".parse().unwrap(), 7));
+        assert!(!v6.matches("2001:db9::1".parse().unwrap(), "::1".parse().unwrap(), 7));
+        assert!(!v6.matches("10.0.0.1".parse().unwrap(), "::1".parse().unwrap(), 7));
+        assert_eq!(
+            v6.to_line(KeyDisplay::Redacted),
+            r#""IPv6","2001:db8::/32","*","*","AES-GCM with 16 octet ICV [RFC4106]","0x<redacted>","NULL","0x<redacted>","64-bit","0x1""#
+        );
+        assert_eq!(v4.spi.exact(), Some(0x1234_5678));
+        assert_eq!(v4.src.to_string(), "10.0.0.0/8");
+        assert!(v4.matches(
+            "10.9.9.9".parse().unwrap(),
+            "8.8.8.8".parse().unwrap(),
+            0x1234_5678
+        ));
+    }
+
+    #[test]
+    fn ascii_keys_and_escapes() {
+        let line = r#""IPv4","*","*","0x1","AES-CBC [RFC3602]","sixteen byte key","HMAC-SHA-1-96 [RFC2404]","\x41\"\\34567890123456789""#;
+        let sa = one(line).unwrap();
+        assert_eq!(sa.encryption_key().expose(), b"sixteen byte key");
+        assert_eq!(sa.integrity_key().expose(), b"A\"\\34567890123456789");
+    }
+
+    #[test]
+    fn error_positions_and_messages() {
+        let cases: &[(&str, usize, &str)] = &[
+            (
+                r#""IPv4","1.2.3.4""#,
+                1,
+                "expected 8 fields (10 with the sequence-number fields), found 2",
+            ),
+            (
+                r#""IPv5","*","*","*","NULL","","NULL","""#,
+                1,
+                "unknown protocol \"IPv5\"; expected one of \"IPv4\", \"IPv6\", \"Any\"",
+            ),
+            (
+                r#""IPv4","1.2.3","*","*","NULL","","NULL","""#,
+                8,
+                "invalid address \"1.2.3\": expected an IPv4 or IPv6 address, `*`, IPv4 octets with `*`, or address/prefix-length",
+            ),
+            (
+                r#""IPv4","*","::1","*","NULL","","NULL","""#,
+                12,
+                "address \"::1\" is not IPv4, as the protocol field says",
+            ),
+            (
+                r#""IPv4","*","*","0x123456789","NULL","","NULL","""#,
+                16,
+                "invalid SPI \"0x123456789\": expected 0x and 1 to 8 hex digits (`*` for any digit), a decimal number, or `*`",
+            ),
+            (
+                r#""IPv4","*","*","*","AES-CTR [RFC3686]","","NULL","""#,
+                20,
+                "algorithm \"AES-CTR [RFC3686]\" is valid in Wireshark but not supported by dmvpn",
+            ),
+            (
+                r#""IPv4","*","*","*","AES-CBC [RFC3602]","0x0011223","NULL","""#,
+                40,
+                "odd number of hex digits (7) in key",
+            ),
+            (
+                r#""IPv4","*","*","*","AES-CBC [RFC3602]","0x00112g","NULL","""#,
+                48,
+                "invalid hex digit `g` in key",
+            ),
+            (
+                r#""IPv4","*","*","*","AES-CBC [RFC3602]","0x0011","NULL","""#,
+                40,
+                "AES-CBC [RFC3602] key is 2 bytes; expected 16, 24 or 32 bytes",
+            ),
+            (
+                r#""IPv4","*","*","*","NULL","","HMAC-MD5-96 [RFC2403]","0x00""#,
+                54,
+                "HMAC-MD5-96 [RFC2403] key is 1 bytes; expected 16 bytes",
+            ),
+            (
+                r#""IPv4","*","*","*","AES-GCM [RFC4106]","","NULL","""#,
+                43,
+                "\"AES-GCM [RFC4106]\" takes its ICV length from the authentication field, which must be \"ANY 64|96|128 bit authentication [no checking]\", not \"NULL\"",
+            ),
+            (
+                r#""IPv4","*","*","*","NULL","","ANY 96 bit authentication [no checking]","""#,
+                30,
+                "\"ANY 96 bit authentication [no checking]\" (ICV not checked) is supported only with AES-GCM",
+            ),
+            (
+                r#""IPv4","*","*","*","NULL","" x"#,
+                30,
+                "expected `,` after the field, found `x`",
+            ),
+            (
+                r#""IPv4","*","*","*","NULL","","NULL","\q""#,
+                38,
+                "invalid escape `\\q` (expected \\\\, \\\" or \\xHH)",
+            ),
+            (
+                r#""IPv4","*","*","*","NULL","","NULL",""#,
+                37,
+                "unterminated quoted field",
+            ),
+            (
+                r#""IPv4","*","*","*","NULL","","NULL","","128-bit","0""#,
+                40,
+                "invalid sequence number length \"128-bit\"; expected \"32-bit\" or \"64-bit\"",
+            ),
+            (
+                r#""IPv4","*","*","*","NULL","","NULL","","64-bit","0xfffffffff""#,
+                49,
+                "invalid ESN high bits \"0xfffffffff\"; expected a 32-bit number (0x hex or decimal)",
+            ),
+        ];
+        for (line, column, message) in cases {
+            assert_eq!(error(line), (1, *column, (*message).to_owned()), "{line}");
+        }
+        let (line, column, message) = error(r#""IPv4","*","*","*","3DES","","NULL","""#);
+        assert_eq!((line, column), (1, 20));
+        assert!(message.starts_with("unknown encryption algorithm \"3DES\"; expected one of \"NULL\", \"TripleDES-CBC [RFC2451]\""), "{message}");
+        let (_, column, message) = error(r#""IPv4","*","*","*","NULL","","SHA1","""#);
+        assert_eq!(column, 30);
+        assert!(message.contains("\"HMAC-SHA-1-96 [RFC2404]\""), "{message}");
+    }
+
+    #[test]
+    fn error_display_names_file_line_and_column() {
+        let text = "# header\n\n   \"IPv4\",\"*\",\"*\",\"zz\",\"NULL\",\"\",\"NULL\",\"\"\n";
+        let err = parse(text, Some(std::path::Path::new("esp_sa"))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "keys: esp_sa: line 3, column 19: invalid SPI \"zz\": expected 0x and 1 to 8 hex digits (`*` for any digit), a decimal number, or `*`"
+        );
+    }
+
+    #[test]
+    fn lenient_parsing_keeps_the_good_lines() {
+        let text = format!("{TMPL_1}\nbad line\n{TMPL_1}\n");
+        let results: Vec<_> = parse_lenient(&text, None).collect();
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            let text = String::from_utf8_lossy(bytes);
+            for result in parse_lenient(&text, None) {
+                if let Err(KeysError::Parse { location, .. }) = result {
+                    assert!(location.line >= 1 && location.column >= 1);
+                }
+            }
+        });
+    }
+}
