@@ -1309,6 +1309,31 @@ mod tests {
         bolero::check!().for_each(|data: &[u8]| {
             crate::fuzzing::parse_bytes(data);
             crate::fuzzing::round_trip(data);
+            // Random bytes rarely get past `ar$pktsz` and the checksum, so also try them with a
+            // packet size that fits, an extension offset somewhere in the packet (or none), a known
+            // type, short addresses and a correct checksum, to reach the CIE and extension parsers.
+            if data.len() >= 28 && data.len() <= usize::from(u16::MAX) {
+                let mut bytes = data.to_vec();
+                let len = bytes.len();
+                let extoff = match bytes[15] % 4 {
+                    0 => 0,
+                    _ => 28 + usize::from(bytes[14]) % (len - 27),
+                };
+                let (op, shtl, sstl) = (1 + bytes[17] % 8, bytes[18] % 9, bytes[19] % 3);
+                let (src_len, dst_len) = (bytes[20] % 9, bytes[21] % 9);
+                let mut packet = Packet::new_unchecked(&mut bytes[..]);
+                packet.set_packet_size(len as u16);
+                packet.set_extension_offset(extoff as u16);
+                packet.set_version(1);
+                packet.set_op_type(OpType(op));
+                packet.set_shtl(shtl);
+                packet.set_sstl(sstl);
+                packet.set_src_proto_len(src_len);
+                packet.set_dst_proto_len(dst_len);
+                packet.fill_checksum();
+                crate::fuzzing::parse_bytes(&bytes);
+                crate::fuzzing::round_trip(&bytes);
+            }
         });
     }
 
