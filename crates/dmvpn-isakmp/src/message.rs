@@ -118,6 +118,37 @@ pub fn learn_nat_d(payloads: Payloads<'_>, known: Option<PayloadType>) -> Option
     best
 }
 
+/// A payload chain that starts with a HASH payload, split for hash verification (RFC 2409 §5.5, §5.7).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct HashedChain<'a> {
+    /// The HASH payload's body: the received hash.
+    pub hash: &'a [u8],
+    /// Every payload after the HASH, generic headers included, up to the end of the last payload
+    /// (padding excluded): what HASH(1) / HASH(2) / the informational HASH cover.
+    pub rest: &'a [u8],
+}
+
+/// Splits a (decrypted) chain whose first payload is HASH; `None` if it starts with another payload.
+pub fn split_hash(first: PayloadType, chain: &[u8]) -> Result<Option<HashedChain<'_>>> {
+    if first != PayloadType::HASH {
+        return Ok(None);
+    }
+    let mut payloads = Payloads::decrypted(first, chain, 0);
+    let Some(hash) = payloads.next().transpose()? else {
+        return Ok(None);
+    };
+    let start = hash.offset + crate::payload::GENERIC_HEADER_LEN + hash.body.len();
+    let mut end = start;
+    for payload in payloads {
+        let payload = payload?;
+        end = payload.offset + crate::payload::GENERIC_HEADER_LEN + payload.body.len();
+    }
+    Ok(Some(HashedChain {
+        hash: hash.body,
+        rest: &chain[start..end],
+    }))
+}
+
 /// Payload types of a chain in tshark's `isakmp.typepayload` order: each payload's type, with the
 /// Proposal (2) and Transform (3) types of an SA's children right after the SA.
 pub fn flat_payload_types(payloads: Payloads<'_>, context: Context) -> Result<Vec<u8>> {
@@ -259,6 +290,22 @@ mod tests {
                 len: 1
             }
         );
+    }
+
+    #[test]
+    fn split_hash_chain() {
+        // HASH(4 bytes) then NONCE(2 bytes), then 2 bytes of padding.
+        let chain = [10, 0, 0, 8, 1, 2, 3, 4, 0, 0, 0, 6, 9, 9, 0, 0];
+        let split = split_hash(PayloadType::HASH, &chain).unwrap().unwrap();
+        assert_eq!(
+            split,
+            HashedChain {
+                hash: &[1, 2, 3, 4],
+                rest: &chain[8..14]
+            }
+        );
+        assert_eq!(split_hash(PayloadType::NONCE, &chain), Ok(None));
+        assert!(split_hash(PayloadType::HASH, &chain[..10]).is_err());
     }
 
     #[test]
