@@ -23,6 +23,7 @@ use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::ops::Range;
 
+use dmvpn_wire::field::Field;
 use dmvpn_wire::fmt::Hex;
 
 use crate::consts::{AddressFormat, ErrorCode, Flags, TrafficCode};
@@ -103,12 +104,12 @@ impl fmt::Debug for Address<'_> {
 impl<T: AsRef<[u8]>> Packet<T> {
     /// `Src Proto Len`.
     pub fn src_proto_len(&self) -> u8 {
-        self.buffer_ref()[field::SRC_PROTO_LEN]
+        self.as_bytes()[field::SRC_PROTO_LEN]
     }
 
     /// `Dst Proto Len`.
     pub fn dst_proto_len(&self) -> u8 {
-        self.buffer_ref()[field::DST_PROTO_LEN]
+        self.as_bytes()[field::DST_PROTO_LEN]
     }
 
     /// `Flags` (types 1–6; unused in the indications).
@@ -118,8 +119,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// `Request ID` (types 1–6).
     pub fn request_id(&self) -> u32 {
-        let data = self.buffer_ref();
-        u32::from_be_bytes([data[24], data[25], data[26], data[27]])
+        let mut id = [0; 4];
+        id.copy_from_slice(&self.as_bytes()[field::REQUEST_ID]);
+        u32::from_be_bytes(id)
     }
 
     /// `Error Code` of an Error Indication.
@@ -167,12 +169,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.dst_proto_range().end..self.mandatory_end()
     }
 
-    fn buffer_ref(&self) -> &[u8] {
-        self.as_bytes()
-    }
-
-    fn u16_field(&self, field: dmvpn_wire::field::Field) -> u16 {
-        let data = self.buffer_ref();
+    fn u16_field(&self, field: Field) -> u16 {
+        let data = self.as_bytes();
         u16::from_be_bytes([data[field.start], data[field.start + 1]])
     }
 }

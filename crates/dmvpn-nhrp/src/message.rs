@@ -360,14 +360,15 @@ impl fmt::Display for Repr<'_> {
                 }
                 // Like Wireshark, name the request the packet in error belongs to, as far as
                 // its bytes go (the quote may be cut short).
-                let quoted = Packet::new_unchecked(e.packet);
-                if let (Some(&op), Some(id)) = (
-                    e.packet.get(field::OP_TYPE),
-                    e.packet.get(field::REQUEST_ID),
-                ) && Message::with_control(OpType(op), Control::default()).is_some()
-                    && id.len() == 4
+                let op = e.packet.get(field::OP_TYPE).copied().map(OpType);
+                let id = e
+                    .packet
+                    .get(field::REQUEST_ID)
+                    .and_then(|id| <[u8; 4]>::try_from(id).ok());
+                if let (Some(op), Some(id)) = (op, id)
+                    && (op.is_request() || op.is_reply())
                 {
-                    write!(f, ", ID={}", quoted.request_id())?;
+                    write!(f, ", ID={}", u32::from_be_bytes(id))?;
                 }
                 Ok(())
             }
