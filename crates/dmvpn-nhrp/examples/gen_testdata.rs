@@ -1,5 +1,8 @@
 //! Writes `testdata/nhrp/emitted.pcap`: every NHRP packet type and extension, built by this
-//! crate's emitter, each in Ethernet / IPv4 / GRE (protocol 0x2001) like a DMVPN capture.
+//! crate's emitter, each in Ethernet / IPv4 / GRE (protocol 0x2001) like a DMVPN capture; and
+//! `testdata/nhrp/malformed.pcap`: the first of them broken in the ways both this crate and tshark
+//! must flag (bad checksum, bad packet size, bad extension offset, an extension running past the
+//! packet, data after End of Extensions).
 //!
 //! Run with `cargo run -p dmvpn-nhrp --example gen_testdata`. The output is deterministic;
 //! `tests/tshark.rs` regenerates it in memory, checks that the committed file is current, and has
@@ -23,6 +26,7 @@ const SPOKE2_TUNNEL: [u8; 4] = [10, 99, 200, 12];
 const PASSWORD: &[u8] = b"dmvpnkey";
 
 /// One frame: NBMA source and destination, and the NHRP packet.
+#[derive(Clone)]
 pub(crate) struct Frame {
     pub(crate) src: [u8; 4],
     pub(crate) dst: [u8; 4],
@@ -433,8 +437,47 @@ pub(crate) fn ethernet_frame(frame: &Frame, id: u16) -> Vec<u8> {
     bytes
 }
 
-/// A classic little-endian pcap (linktype Ethernet) of all frames, one second apart.
-pub(crate) fn pcap() -> Vec<u8> {
+/// Frames with broken NHRP, each with what is wrong.
+pub(crate) fn malformed_frames() -> Vec<(Frame, &'static str)> {
+    let good = frames().swap_remove(0);
+    let broken = |what: &'static str, edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut nhrp = good.nhrp.clone();
+        edit(&mut nhrp);
+        (Frame { nhrp, ..good }, what)
+    };
+    let fix_checksum = |nhrp: &mut Vec<u8>| Packet::new_unchecked(&mut nhrp[..]).fill_checksum();
+    let set_size = |nhrp: &mut Vec<u8>| {
+        let len = nhrp.len() as u16;
+        Packet::new_unchecked(&mut nhrp[..]).set_packet_size(len);
+    };
+    vec![
+        broken("bad checksum", &|nhrp| nhrp[9] ^= 0x10),
+        broken("packet size below the fixed header", &|nhrp| {
+            Packet::new_unchecked(&mut nhrp[..]).set_packet_size(12);
+        }),
+        broken("extension offset past the packet", &|nhrp| {
+            let len = nhrp.len() as u16;
+            Packet::new_unchecked(&mut nhrp[..]).set_extension_offset(len + 4);
+            fix_checksum(nhrp);
+        }),
+        broken("extension length past the packet", &|nhrp| {
+            // An unknown extension claiming 64 bytes where 4 follow, in place of End.
+            let end = nhrp.len() - 4;
+            nhrp.truncate(end);
+            nhrp.extend_from_slice(&[0x10, 0x01, 0x00, 0x40, 0xde, 0xad, 0xbe, 0xef]);
+            set_size(nhrp);
+            fix_checksum(nhrp);
+        }),
+        broken("data after End of Extensions", &|nhrp| {
+            nhrp.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+            set_size(nhrp);
+            fix_checksum(nhrp);
+        }),
+    ]
+}
+
+/// A classic little-endian pcap (linktype Ethernet) of `frames`, one second apart.
+pub(crate) fn pcap_of<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
@@ -442,7 +485,7 @@ pub(crate) fn pcap() -> Vec<u8> {
     out.extend_from_slice(&[0; 8]);
     out.extend_from_slice(&65535u32.to_le_bytes());
     out.extend_from_slice(&1u32.to_le_bytes());
-    for (i, frame) in frames().iter().enumerate() {
+    for (i, frame) in frames.into_iter().enumerate() {
         let data = ethernet_frame(frame, i as u16 + 1);
         out.extend_from_slice(&(1_700_000_000 + i as u32).to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
@@ -453,15 +496,33 @@ pub(crate) fn pcap() -> Vec<u8> {
     out
 }
 
-/// Where the file goes: `testdata/nhrp/emitted.pcap` at the workspace root.
-pub(crate) fn path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nhrp/emitted.pcap")
+/// `emitted.pcap`.
+pub(crate) fn pcap() -> Vec<u8> {
+    pcap_of(&frames())
+}
+
+/// `malformed.pcap`.
+pub(crate) fn malformed_pcap() -> Vec<u8> {
+    let frames = malformed_frames();
+    pcap_of(frames.iter().map(|(frame, _)| frame))
+}
+
+/// Where the files go: `testdata/nhrp/` at the workspace root.
+pub(crate) fn path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/nhrp")
+        .join(name)
 }
 
 #[allow(dead_code)] // `tests/tshark.rs` includes this file as a module and does not call `main`.
 fn main() -> std::io::Result<()> {
-    let path = path();
-    std::fs::write(&path, pcap())?;
-    println!("wrote {} frames to {}", frames().len(), path.display());
+    for (name, bytes, count) in [
+        ("emitted.pcap", pcap(), frames().len()),
+        ("malformed.pcap", malformed_pcap(), malformed_frames().len()),
+    ] {
+        let path = path(name);
+        std::fs::write(&path, bytes)?;
+        println!("wrote {count} frames to {}", path.display());
+    }
     Ok(())
 }

@@ -463,12 +463,39 @@ fn tshark_fields(path: &Path) -> BTreeMap<usize, BTreeMap<&'static str, String>>
     frames
 }
 
+/// Whether tshark reports the problem our parser rejects a packet for: a length that runs past
+/// the data is a dissector exception (malformed), the rest are NHRP expert items.
+fn tshark_flags(err: &dmvpn_nhrp::Error, malformed: bool, expert: &str) -> bool {
+    use dmvpn_nhrp::Error;
+    match err {
+        Error::Truncated { .. } | Error::BadLength { .. } => malformed,
+        Error::InvalidField {
+            field: "packet size",
+            ..
+        } => expert.contains("Packet length is less than"),
+        Error::InvalidField {
+            field: "extension offset",
+            ..
+        } => expert.contains("Extension offset is less than"),
+        Error::BadChecksum { .. } => expert.contains("Bad checksum"),
+        Error::TrailingBytes { .. } => expert.contains("Unknown Data"),
+        _ => malformed || !expert.is_empty(),
+    }
+}
+
 /// Compares every NHRP frame of a capture; returns how many frames were compared.
-fn compare_capture(path: &Path) -> usize {
+/// What [`compare_capture`] found: NHRP packets, and how many of them both sides rejected.
+struct Outcome {
+    packets: usize,
+    rejected: usize,
+}
+
+fn compare_capture(path: &Path) -> Outcome {
     let data = std::fs::read(path).expect("capture readable");
     let tshark = tshark_fields(path);
     let mut ours = BTreeMap::new();
     let mut values = 0;
+    let mut rejected = 0;
     for (number, link, frame) in read_capture(&data) {
         if let Some(nhrp) = nhrp_payload(link, &frame) {
             ours.insert(number, nhrp.to_vec());
@@ -486,14 +513,13 @@ fn compare_capture(path: &Path) -> usize {
         let repr = match dmvpn_nhrp::parse(bytes) {
             Ok(repr) => repr,
             Err(err) => {
+                let expert = &theirs["_ws.expert.message"];
                 assert!(
-                    !theirs["_ws.malformed"].is_empty() || !theirs["_ws.expert.message"].is_empty(),
-                    "{what}: we reject it ({err}) but tshark decodes it cleanly"
+                    tshark_flags(&err, !theirs["_ws.malformed"].is_empty(), expert),
+                    "{what}: we reject it ({err}) but tshark does not flag that (expert: {expert:?})"
                 );
-                println!(
-                    "{what}: rejected as tshark does ({err}; tshark: {})",
-                    theirs["_ws.expert.message"]
-                );
+                println!("{what}: rejected as tshark does ({err}; tshark: {expert})");
+                rejected += 1;
                 continue;
             }
         };
@@ -519,7 +545,10 @@ fn compare_capture(path: &Path) -> usize {
         path.display(),
         ours.len()
     );
-    ours.len()
+    Outcome {
+        packets: ours.len(),
+        rejected,
+    }
 }
 
 fn shared_captures() -> Option<PathBuf> {
@@ -537,14 +566,19 @@ fn real_captures_match_tshark() {
         println!("skipped: ../shared/captures not found");
         return;
     };
-    let mut total = 0;
+    let (mut total, mut rejected) = (0, 0);
     for capture in CAPTURES {
-        let n = compare_capture(&dir.join(capture));
-        assert!(n > 0, "{capture}: no NHRP found");
-        total += n;
+        let outcome = compare_capture(&dir.join(capture));
+        assert!(outcome.packets > 0, "{capture}: no NHRP found");
+        total += outcome.packets;
+        rejected += outcome.rejected;
     }
-    println!("{total} NHRP packets compared with tshark");
-    assert!(total >= 40, "only {total} NHRP packets found");
+    println!("{total} NHRP packets compared with tshark, {rejected} rejected by both");
+    assert_eq!(
+        (total, rejected),
+        (45, 1),
+        "only pb_nhrp_1.pcap (fuzzed) is malformed"
+    );
 }
 
 fn testdata(name: &str) -> PathBuf {
@@ -555,11 +589,16 @@ fn testdata(name: &str) -> PathBuf {
 
 #[test]
 fn emitted_pcap_is_current() {
-    let committed = std::fs::read(gen_testdata::path()).expect("testdata/nhrp/emitted.pcap exists");
-    assert!(
-        committed == gen_testdata::pcap(),
-        "testdata/nhrp/emitted.pcap is stale: run `cargo run -p dmvpn-nhrp --example gen_testdata`"
-    );
+    for (name, fresh) in [
+        ("emitted.pcap", gen_testdata::pcap()),
+        ("malformed.pcap", gen_testdata::malformed_pcap()),
+    ] {
+        let committed = std::fs::read(gen_testdata::path(name)).expect("testdata/nhrp file exists");
+        assert!(
+            committed == fresh,
+            "testdata/nhrp/{name} is stale: run `cargo run -p dmvpn-nhrp --example gen_testdata`"
+        );
+    }
 }
 
 #[test]
@@ -568,8 +607,11 @@ fn emitted_packets_match_tshark() {
         println!("skipped: tshark not found");
         return;
     }
-    let n = compare_capture(&testdata("emitted.pcap"));
-    assert_eq!(n, gen_testdata::frames().len());
+    let outcome = compare_capture(&testdata("emitted.pcap"));
+    assert_eq!(
+        (outcome.packets, outcome.rejected),
+        (gen_testdata::frames().len(), 0)
+    );
     // Every packet type and every extension type we emit is in the file.
     let data = std::fs::read(testdata("emitted.pcap")).expect("readable");
     let mut ops = std::collections::BTreeSet::new();
@@ -605,7 +647,21 @@ fn lab_captures_match_tshark() {
         println!("skipped: {} not recorded", path.display());
         return;
     }
-    let n = compare_capture(&path);
-    println!("{n} FRR nhrpd packets compared with tshark");
-    assert!(n > 0);
+    let outcome = compare_capture(&path);
+    assert!(outcome.packets > 0);
+    assert_eq!(outcome.rejected, 0);
+}
+
+#[test]
+fn malformed_packets_are_flagged_like_tshark() {
+    if !tshark_available() {
+        println!("skipped: tshark not found");
+        return;
+    }
+    let outcome = compare_capture(&testdata("malformed.pcap"));
+    let cases = gen_testdata::malformed_frames();
+    assert_eq!(
+        (outcome.packets, outcome.rejected),
+        (cases.len(), cases.len())
+    );
 }
