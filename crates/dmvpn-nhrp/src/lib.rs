@@ -68,6 +68,20 @@
 //! `holding_time`, `mtu`, `nbma`, `proto`) and [`Repr::extension_iter`] /
 //! [`Repr::extension_types`].
 //!
+//! When [`Repr::parse`] fails, the [`Packet`] view still shows whatever [`Packet::check_len`]
+//! accepted (a decoder can print the fixed header of a packet whose extensions are broken), and
+//! [`Packet::cie_iter`] / [`Packet::extension_iter`] walk the lists up to the first error.
+//!
+//! # Where this differs from Wireshark 4.0
+//!
+//! Checked field by field against tshark on every NHRP capture we have (`tests/tshark.rs`):
+//!
+//! - Authentication: Wireshark's default (`nhrp.auth_ext_has_addr`) reads the RFC layout and
+//!   shows the first 4 bytes of a Cisco password as an address; see [`extension::Authentication`].
+//! - A CIE list that ends in fewer than 12 bytes is an error here; Wireshark ignores the tail.
+//! - Wireshark does not skip a CIE's client NBMA subaddress before reading the protocol address,
+//!   and does not advance past the SNAP PID of a long-form protocol type; both are read right here.
+//!
 //! # Robustness
 //!
 //! No input makes the parser panic or allocate. Lengths (`ar$pktsz`, `ar$extoff`, address lengths,
