@@ -15,10 +15,11 @@ use core::fmt;
 use aes::cipher::{Block, BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 use zeroize::Zeroize;
 
+use crate::child::{ChildSa, QuickModeState};
 use crate::consts::{EncryptionAlgorithm, ExchangeType, HashAlgorithm, PayloadType};
-use crate::keys::{Secret, hash};
+use crate::keys::{Phase1Keys, Prf, Secret, hash};
 use crate::message::{Message, learn_nat_d};
-use crate::payload::{Body, Context};
+use crate::payload::{Body, Context, Payloads};
 use crate::sa::IkePolicy;
 
 /// A phase-1 cipher (RFC 2409 Appendix A encryption algorithms, in CBC mode).
@@ -301,8 +302,12 @@ struct IvState {
 ///
 /// It learns the cipher and hash from the SA payloads (the responder's choice wins), g^xi and g^xr
 /// from the first two phase-1 KE payloads, and keeps an IV per message ID. Given the encryption key
-/// Ka (as in Wireshark's `ikev1_decryption_table`, or from [`crate::keys::Phase1Keys::encryption_key`])
-/// it decrypts every encrypted message.
+/// Ka (as in Wireshark's `ikev1_decryption_table`) it decrypts every encrypted message.
+///
+/// Given the pre-shared key and the DH shared secret instead ([`IkeSaState::with_psk`]), it derives
+/// the whole RFC 2409 key schedule from the nonces it sees (Ka included), and given SKEYID_d
+/// ([`IkeSaState::set_skeyid_d`], or implied by the PSK) it derives the ESP/AH keys of every Quick
+/// Mode ([`IkeSaState::child_sas`]): ESP decrypts with no `esp_sa` file.
 ///
 /// ```no_run
 /// use dmvpn_isakmp::{Message, crypto::IkeSaState, keys::Secret};
@@ -328,6 +333,14 @@ pub struct IkeSaState {
     phase1: Option<IvState>,
     ivs: Vec<IvState>,
     nat_d: Option<PayloadType>,
+    responder_cookie: [u8; 8],
+    nonces: Vec<Vec<u8>>,
+    psk: Option<(Secret, Secret)>,
+    phase1_keys: Option<Phase1Keys>,
+    skeyid_d: Option<(Prf, Secret)>,
+    quick: Vec<QuickModeState>,
+    pfs_secrets: Vec<(u32, Secret)>,
+    children: Vec<ChildSa>,
 }
 
 impl fmt::Debug for IkeSaState {
@@ -364,7 +377,56 @@ impl IkeSaState {
             phase1: None,
             ivs: Vec::new(),
             nat_d: None,
+            responder_cookie: [0; 8],
+            nonces: Vec::new(),
+            psk: None,
+            phase1_keys: None,
+            skeyid_d: None,
+            quick: Vec::new(),
+            pfs_secrets: Vec::new(),
+            children: Vec::new(),
         }
+    }
+
+    /// State that derives every key itself from the pre-shared key and the Diffie-Hellman shared
+    /// secret g^xy (padded to the modulus, [`crate::keys::pad_shared_secret`]), once it has seen the
+    /// SA choice, the nonces and both cookies.
+    #[must_use]
+    pub fn with_psk(initiator_cookie: [u8; 8], psk: Secret, g_xy: Secret) -> Self {
+        let mut state = Self::new(initiator_cookie, Secret::default());
+        state.psk = Some((psk, g_xy));
+        state
+    }
+
+    /// Supplies SKEYID_d (e.g. from strongSwan's log), so Quick Mode keys can be derived.
+    pub fn set_skeyid_d(&mut self, prf: Prf, skeyid_d: Secret) {
+        self.skeyid_d = Some((prf, skeyid_d));
+        self.derive_children();
+    }
+
+    /// Supplies the padded Diffie-Hellman secret of a PFS Quick Mode.
+    pub fn set_quick_mode_secret(&mut self, message_id: u32, g_qm: Secret) {
+        self.pfs_secrets.retain(|(id, _)| *id != message_id);
+        self.pfs_secrets.push((message_id, g_qm));
+        self.derive_children();
+    }
+
+    /// The phase-1 keys, once derived from the PSK.
+    #[must_use]
+    pub const fn phase1_keys(&self) -> Option<&Phase1Keys> {
+        self.phase1_keys.as_ref()
+    }
+
+    /// The encryption key in use (empty until known).
+    #[must_use]
+    pub const fn encryption_key(&self) -> &Secret {
+        &self.key
+    }
+
+    /// Every child SA derived so far, in the order their Quick Modes completed.
+    #[must_use]
+    pub fn child_sas(&self) -> &[ChildSa] {
+        &self.children
     }
 
     /// Fixes the algorithms instead of learning them from the SA payloads.
@@ -486,10 +548,93 @@ impl IkeSaState {
             }
             self.ivs.push(state);
         }
+        if header.exchange_type == ExchangeType::QUICK {
+            self.learn_quick_mode(id, header.next_payload, &plaintext);
+        }
         Ok(Some(plaintext))
     }
 
-    fn learn(&mut self, message: &Message<'_>, payloads: crate::payload::Payloads<'_>) {
+    fn learn_quick_mode(&mut self, message_id: u32, first: PayloadType, plaintext: &[u8]) {
+        let index = match self.quick.iter().position(|q| q.message_id == message_id) {
+            Some(index) => index,
+            None => {
+                if self.quick.len() == MAX_MESSAGE_IDS {
+                    self.quick.remove(0);
+                }
+                self.quick.push(QuickModeState {
+                    message_id,
+                    ..QuickModeState::default()
+                });
+                self.quick.len() - 1
+            }
+        };
+        let context = Context {
+            exchange: ExchangeType::QUICK,
+            nat_d: self.nat_d,
+        };
+        let qm = &mut self.quick[index];
+        let mut saw_sa = false;
+        for payload in
+            Payloads::decrypted(first, plaintext, crate::header::HEADER_LEN).map_while(Result::ok)
+        {
+            match payload.decode(context) {
+                // A retransmission repeats what we have: only the first two SA/NONCE sets count.
+                Ok(Body::Sa(sa)) if qm.chosen.is_empty() && !saw_sa => {
+                    saw_sa = true;
+                    qm.record_sa(&sa);
+                }
+                Ok(Body::Nonce(nonce))
+                    if qm.nonces.len() < 2 && qm.nonces.last().is_none_or(|n| n != nonce) =>
+                {
+                    qm.nonces.push(nonce.to_vec());
+                }
+                Ok(Body::Ke(_)) => qm.ke += 1,
+                _ => {}
+            }
+        }
+        self.derive_children();
+    }
+
+    fn derive_children(&mut self) {
+        let Some((prf, skeyid_d)) = &self.skeyid_d else {
+            return;
+        };
+        for qm in &mut self.quick {
+            let g_qm = self
+                .pfs_secrets
+                .iter()
+                .find(|(id, _)| *id == qm.message_id)
+                .map(|(_, s)| s.as_bytes());
+            self.children.extend(qm.derive(*prf, skeyid_d, g_qm));
+        }
+    }
+
+    fn derive_phase1(&mut self) {
+        let (Some((psk, g_xy)), None) = (&self.psk, &self.phase1_keys) else {
+            return;
+        };
+        let (Some(cipher), Some(prf)) = (self.cipher, Prf::from_hash(self.hash)) else {
+            return;
+        };
+        if self.nonces.len() < 2 || self.responder_cookie == [0; 8] {
+            return;
+        }
+        let keys = Phase1Keys::from_psk(
+            prf,
+            psk.as_bytes(),
+            &self.nonces[0],
+            &self.nonces[1],
+            g_xy.as_bytes(),
+            self.initiator_cookie,
+            self.responder_cookie,
+        );
+        self.key = keys.encryption_key(cipher.key_len());
+        self.skeyid_d = Some((prf, keys.skeyid_d().clone()));
+        self.phase1_keys = Some(keys);
+        self.derive_children();
+    }
+
+    fn learn(&mut self, message: &Message<'_>, payloads: Payloads<'_>) {
         self.nat_d = learn_nat_d(payloads.clone(), self.nat_d);
         let header = &message.header;
         let phase1 = header.message_id == 0
@@ -522,9 +667,17 @@ impl IkeSaState {
                         self.g_xr = Some(value.to_vec());
                     }
                 }
+                Ok(Body::Nonce(value))
+                    if phase1
+                        && self.nonces.len() < 2
+                        && !self.nonces.iter().any(|n| n == value) =>
+                {
+                    self.nonces.push(value.to_vec());
+                }
                 _ => {}
             }
         }
+        self.derive_phase1();
     }
 }
 

@@ -44,6 +44,7 @@
 extern crate alloc;
 
 pub mod attribute;
+pub mod child;
 pub mod consts;
 pub mod crypto;
 pub mod fuzzing;

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use common::{decode_capture, isakmp};
 use dmvpn_isakmp::consts::{ExchangeType, HashAlgorithm};
-use dmvpn_isakmp::crypto::{Cipher, phase1_iv};
+use dmvpn_isakmp::crypto::{Cipher, IkeSaState, phase1_iv};
 use dmvpn_isakmp::keys::{Ikev1Key, Phase1Keys, Prf, Secret};
 use dmvpn_isakmp::message::split_hash;
 use dmvpn_isakmp::payload::{Body, Context, Payloads};
