@@ -262,7 +262,8 @@ impl Flags {
     pub const RESOLUTION_ROUTER: Self = Self(0x8000);
     /// Resolution: A, the reply is authoritative.
     pub const RESOLUTION_AUTHORITATIVE: Self = Self(0x4000);
-    /// Resolution: D, the destination association is stable.
+    /// Resolution Reply: D, the destination association is stable (§5.2.2; unused in a
+    /// Resolution Request, §5.2.1).
     pub const RESOLUTION_DESTINATION_STABLE: Self = Self(0x2000);
     /// Resolution: U, uniqueness.
     pub const RESOLUTION_UNIQUE: Self = Self(0x1000);
@@ -275,7 +276,14 @@ impl Flags {
     /// Cisco: the sender understands the Cisco NAT Address extension (all types).
     pub const CISCO_NAT: Self = Self(0x0002);
 
-    const RESOLUTION: &'static [(u16, &'static str)] = &[
+    const RESOLUTION_REQUEST: &'static [(u16, &'static str)] = &[
+        (0x8000, "router"),
+        (0x4000, "authoritative"),
+        (0x1000, "unique"),
+        (0x0800, "source-stable"),
+        (0x0002, "nat"),
+    ];
+    const RESOLUTION_REPLY: &'static [(u16, &'static str)] = &[
         (0x8000, "router"),
         (0x4000, "authoritative"),
         (0x2000, "destination-stable"),
@@ -325,7 +333,8 @@ impl Flags {
 
     fn table(op: OpType) -> &'static [(u16, &'static str)] {
         match op.0 {
-            1 | 2 => Self::RESOLUTION,
+            1 => Self::RESOLUTION_REQUEST,
+            2 => Self::RESOLUTION_REPLY,
             3 | 4 => Self::REGISTRATION,
             5 | 6 => Self::PURGE,
             _ => Self::OTHER,
@@ -463,6 +472,9 @@ mod tests {
             ]
         );
         assert_eq!(Flags(0x0401).unnamed(OpType::RESOLUTION_REQUEST), 0x0401);
+        // D is defined in a Resolution Reply only (RFC 2332 §5.2.1: "Unused (clear on transmit)").
+        assert_eq!(Flags(0x2000).unnamed(OpType::RESOLUTION_REQUEST), 0x2000);
+        assert_eq!(Flags(0x2000).unnamed(OpType::RESOLUTION_REPLY), 0);
         assert_eq!(Flags(0x8003).unnamed(OpType::REGISTRATION_REQUEST), 0x0001);
         assert!((Flags::REGISTRATION_UNIQUE | Flags::CISCO_NAT).contains(Flags::CISCO_NAT));
         assert_eq!(format!("{:?}", Flags(0x8002)), "0x8002");
