@@ -642,6 +642,9 @@ impl IkeSaState {
                 header.exchange_type,
                 ExchangeType::MAIN | ExchangeType::AGGRESSIVE | ExchangeType::BASE
             );
+        if header.responder_cookie != [0; 8] {
+            self.responder_cookie = header.responder_cookie;
+        }
         let context = Context {
             exchange: header.exchange_type,
             nat_d: self.nat_d,

@@ -260,6 +260,48 @@ fn check(scenario: &str, expect_qm3: bool) {
         esp_sas.len(),
         "{scenario}: every logged ESP SA derived"
     );
+
+    // 5. The same, end to end inside IkeSaState: from PSK + g^xy alone (no Ka), and from Ka + SKEYID_d.
+    let from_psk = IkeSaState::with_psk(
+        cky_i,
+        Secret::new(hex(&ike["psk"])),
+        Secret::new(g_xy.clone()),
+    );
+    let mut with_d = IkeSaState::new(cky_i, ka.clone());
+    with_d.set_skeyid_d(prf, Secret::new(hex(&ike["SKEYID_d"])));
+    for mut state in [from_psk, with_d] {
+        for datagram in &datagrams {
+            let message = Message::parse(&datagram.payload).unwrap();
+            let plain = state.process(&message).unwrap();
+            assert_eq!(plain.is_some(), message.is_encrypted());
+        }
+        assert_eq!(state.encryption_key(), &ka);
+        let children = state.child_sas();
+        assert_eq!(children.len(), esp_sas.len(), "{scenario}");
+        for child in children {
+            let sa = keys_for(esp_sas, child.spi);
+            assert_eq!(
+                child.encryption_key.as_bytes(),
+                hex(&sa["encryption_key"]),
+                "{scenario} {child}"
+            );
+            assert_eq!(
+                child.integrity_key.as_bytes(),
+                hex(&sa["integrity_key"]),
+                "{scenario} {child}"
+            );
+            // charon's "initiator" SA is the one the QM initiator sends on: the responder chose its SPI.
+            assert_eq!(
+                child.chosen_by_initiator,
+                sa["qm_role_of_sa"] == "responder",
+                "{scenario} {child}"
+            );
+            assert_eq!(
+                child.transform.wireshark_names(),
+                Some(("AES-CBC [RFC3602]", "HMAC-SHA-1-96 [RFC2404]"))
+            );
+        }
+    }
 }
 
 fn keys_for(sas: &[Value], spi: u32) -> &Value {
