@@ -265,7 +265,7 @@ fn check(scenario: &str, expect_qm3: bool) {
     let from_psk = IkeSaState::with_psk(
         cky_i,
         Secret::new(hex(&ike["psk"])),
-        Secret::new(g_xy.clone()),
+        Secret::new(g_xy),
     );
     let mut with_d = IkeSaState::new(cky_i, ka.clone());
     with_d.set_skeyid_d(prf, Secret::new(hex(&ike["SKEYID_d"])));
