@@ -262,11 +262,7 @@ fn check(scenario: &str, expect_qm3: bool) {
     );
 
     // 5. The same, end to end inside IkeSaState: from PSK + g^xy alone (no Ka), and from Ka + SKEYID_d.
-    let from_psk = IkeSaState::with_psk(
-        cky_i,
-        Secret::new(hex(&ike["psk"])),
-        Secret::new(g_xy),
-    );
+    let from_psk = IkeSaState::with_psk(cky_i, Secret::new(hex(&ike["psk"])), Secret::new(g_xy));
     let mut with_d = IkeSaState::new(cky_i, ka.clone());
     with_d.set_skeyid_d(prf, Secret::new(hex(&ike["SKEYID_d"])));
     for mut state in [from_psk, with_d] {
@@ -327,4 +323,61 @@ fn strongswan_aes128_sha1_main_mode_kernel_backend() {
 fn strongswan_aes128_sha1_nat_t_rekey_delete() {
     // libipsec: NAT-T (IKE floats to 4500 with the non-ESP marker), two Quick Modes (rekey), a DELETE.
     check("libipsec-aes", true);
+}
+
+/// The ESP keys IkeSaState derives from the PSK alone decrypt every ESP-in-UDP packet of the capture:
+/// the HMAC-SHA1-96 ICV verifies and the plaintext is the GRE packet (inner IPv4, protocol 47) the lab
+/// sent — no `esp_sa` file involved.
+#[test]
+fn derived_esp_keys_decrypt_the_captured_esp() {
+    let path = testdata("strongswan-libipsec-aes.pcap");
+    let logged: Value = serde_json::from_str(
+        &std::fs::read_to_string(testdata("strongswan-libipsec-aes.keys.json")).unwrap(),
+    )
+    .unwrap();
+    let ike = &logged["ike_sas"][0];
+    let cky_i: [u8; 8] = hex(&ike["cookie_i"]).try_into().unwrap();
+    let mut state = IkeSaState::with_psk(
+        cky_i,
+        Secret::new(hex(&ike["psk"])),
+        Secret::new(hex(&ike["dh_shared_secret"])),
+    );
+    let mut decrypted = 0;
+    for datagram in common::udp(&path) {
+        if datagram.dst_port != 4500 && datagram.src_port != 4500 {
+            if let Ok(message) = Message::parse(&datagram.payload) {
+                state.process(&message).unwrap();
+            }
+            continue;
+        }
+        let bytes = &datagram.payload;
+        if bytes.starts_with(&[0, 0, 0, 0]) {
+            state
+                .process(&Message::parse(&bytes[4..]).unwrap())
+                .unwrap();
+            continue;
+        }
+        let spi = u32::from_be_bytes(bytes[..4].try_into().unwrap());
+        let child = state
+            .child_sas()
+            .iter()
+            .find(|c| c.spi == spi)
+            .expect("ESP before its Quick Mode");
+        let (signed, icv) = bytes.split_at(bytes.len() - 12);
+        let mac = Prf::HmacSha1.compute(child.integrity_key.as_bytes(), &[signed]);
+        assert_eq!(&mac.as_bytes()[..12], icv, "ICV of spi {spi:08x}");
+        let (iv, ciphertext) = signed[8..].split_at(16);
+        let plain = dmvpn_isakmp::crypto::decrypt(
+            Cipher::Aes128,
+            child.encryption_key.as_bytes(),
+            iv,
+            ciphertext,
+        )
+        .unwrap();
+        let next_header = plain[plain.len() - 1];
+        assert_eq!(next_header, 4, "tunnel mode: IPv4 inside");
+        assert_eq!(plain[9], 47, "the inner packet is GRE");
+        decrypted += 1;
+    }
+    assert_eq!(decrypted, 12);
 }

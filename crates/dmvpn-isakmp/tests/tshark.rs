@@ -115,10 +115,33 @@ fn agrees_with_tshark() {
         eprintln!("skipped: tshark is not installed");
         return;
     }
-    let keys = decryption_table(&dir);
+    let mut keys = decryption_table(&dir);
+    let mut paths: Vec<(String, std::path::PathBuf)> = CAPTURES
+        .iter()
+        .map(|n| ((*n).to_owned(), dir.join(n)))
+        .collect();
+    // The strongSwan lab sessions recorded in testdata/ (tools/ike_lab.sh), with the Ka charon logged.
+    for scenario in ["xfrm-3des", "xfrm-aes", "libipsec-aes"] {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/isakmp");
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(base.join(format!("strongswan-{scenario}.keys.json")))
+                .unwrap(),
+        )
+        .unwrap();
+        let ike = &json["ike_sas"][0];
+        let line = format!(
+            "{},{}",
+            ike["cookie_i"].as_str().unwrap(),
+            ike["enc_key_Ka"].as_str().unwrap()
+        );
+        keys.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&line).unwrap());
+        paths.push((
+            format!("strongswan-{scenario}"),
+            base.join(format!("strongswan-{scenario}.pcap")),
+        ));
+    }
     let mut compared = 0;
-    for name in CAPTURES {
-        let path = dir.join(name);
+    for (name, path) in &paths {
         let decoded = decode_capture(&path, &keys);
         let datagrams = common::isakmp(&path);
         let mut cmd = Command::new("tshark");
@@ -173,5 +196,5 @@ fn agrees_with_tshark() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 86);
+    assert_eq!(compared, 86 + 10 + 10 + 15);
 }
