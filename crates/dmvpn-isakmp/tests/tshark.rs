@@ -142,10 +142,10 @@ fn agrees_with_tshark() {
     }
     let mut compared = 0;
     for (name, path) in &paths {
-        let decoded = decode_capture(&path, &keys);
-        let datagrams = common::isakmp(&path);
+        let decoded = decode_capture(path, &keys);
+        let datagrams = common::isakmp(path);
         let mut cmd = Command::new("tshark");
-        cmd.arg("-r").arg(&path).args([
+        cmd.arg("-r").arg(path).args([
             "-Y",
             "isakmp",
             "-T",
