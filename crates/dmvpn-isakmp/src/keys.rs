@@ -205,6 +205,20 @@ pub fn hash(alg: HashAlgorithm, parts: &[&[u8]]) -> Option<Vec<u8>> {
     })
 }
 
+/// The NAT-D hash of one endpoint: `HASH(CKY-I | CKY-R | IP | Port)` with the negotiated hash
+/// (RFC 3947 §3.2; `ip` is 4 or 16 bytes, `port` the UDP port). Compare it with the NAT-D payloads to
+/// tell whether a NAT sits between the peers.
+#[must_use]
+pub fn nat_d_hash(
+    alg: HashAlgorithm,
+    cky_i: [u8; 8],
+    cky_r: [u8; 8],
+    ip: &[u8],
+    port: u16,
+) -> Option<Vec<u8>> {
+    hash(alg, &[&cky_i, &cky_r, ip, &port.to_be_bytes()])
+}
+
 /// Left-pads a Diffie-Hellman shared secret with zeros to the modulus length, as RFC 2409 uses it
 /// (a secret with leading zero bytes is the classic interop bug).
 #[must_use]

@@ -7,6 +7,8 @@
 mod common;
 
 use common::{CAPTURES, captures_dir, decode_capture, decryption_table};
+use dmvpn_isakmp::consts::HashAlgorithm;
+use dmvpn_isakmp::keys::nat_d_hash;
 use dmvpn_isakmp::payload::{Body, Payloads};
 use dmvpn_isakmp::{Error, Message, PayloadType};
 
@@ -241,4 +243,59 @@ fn truncated_real_messages() {
             }
         }
     }
+}
+
+/// RFC 3947 §3.2: the first NAT-D payload hashes the destination, the second the source; with no NAT
+/// in between (these captures) both match the addresses on the wire.
+#[test]
+fn nat_d_hashes_match_the_addresses() {
+    let dir = captures_or_skip!();
+    let mut checked = 0;
+    for name in [
+        "zeek-spicy-ipsec/ipsec-ikev1-isakmp-main-mode.pcap",
+        "wireshark-testsuite/ikev1-bug-12610.pcapng.gz",
+    ] {
+        for datagram in common::isakmp(&dir.join(name)) {
+            let message = Message::parse(&datagram.payload).unwrap();
+            let Some(payloads) = message.payloads() else {
+                continue;
+            };
+            let h = message.header;
+            let hashes: Vec<&[u8]> = payloads
+                .map(Result::unwrap)
+                .filter(|p| p.ty == PayloadType::NAT_D)
+                .map(|p| p.body)
+                .collect();
+            if hashes.is_empty() {
+                continue;
+            }
+            let alg = if hashes[0].len() == 20 {
+                HashAlgorithm::SHA1
+            } else {
+                HashAlgorithm::SHA2_256
+            };
+            let dst = nat_d_hash(
+                alg,
+                h.initiator_cookie,
+                h.responder_cookie,
+                &datagram.dst_ip,
+                datagram.dst_port,
+            );
+            let src = nat_d_hash(
+                alg,
+                h.initiator_cookie,
+                h.responder_cookie,
+                &datagram.src_ip,
+                datagram.src_port,
+            );
+            assert_eq!(
+                hashes,
+                [dst.unwrap(), src.unwrap()],
+                "{name} frame {}",
+                datagram.frame
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
 }

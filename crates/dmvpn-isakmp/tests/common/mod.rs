@@ -20,6 +20,8 @@ pub fn captures_dir() -> Option<PathBuf> {
 #[derive(Clone, Debug)]
 pub struct Datagram {
     pub frame: usize,
+    pub src_ip: Vec<u8>,
+    pub dst_ip: Vec<u8>,
     pub src_port: u16,
     pub dst_port: u16,
     pub payload: Vec<u8>,
@@ -68,7 +70,7 @@ pub fn udp(path: &Path) -> Vec<Datagram> {
             ethertype = u16::from_be_bytes([frame[at], frame[at + 1]]);
         }
         let ip = &frame[at + 2..];
-        let (proto, l4) = match ethertype {
+        let (proto, l4, src_ip, dst_ip) = match ethertype {
             0x0800 => {
                 let ihl = usize::from(ip[0] & 0x0f) * 4;
                 let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
@@ -76,12 +78,17 @@ pub fn udp(path: &Path) -> Vec<Datagram> {
                 if frag & 0x3fff != 0 {
                     continue;
                 }
-                (ip[9], &ip[ihl..total.min(ip.len())])
+                (
+                    ip[9],
+                    &ip[ihl..total.min(ip.len())],
+                    &ip[12..16],
+                    &ip[16..20],
+                )
             }
-            0x86dd => (
-                ip[6],
-                &ip[40..40 + usize::from(u16::from_be_bytes([ip[4], ip[5]]))],
-            ),
+            0x86dd => {
+                let len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+                (ip[6], &ip[40..40 + len], &ip[8..24], &ip[24..40])
+            }
             _ => continue,
         };
         if proto != 17 {
@@ -90,6 +97,8 @@ pub fn udp(path: &Path) -> Vec<Datagram> {
         let len = usize::from(u16::from_be_bytes([l4[4], l4[5]]));
         out.push(Datagram {
             frame: index + 1,
+            src_ip: src_ip.to_vec(),
+            dst_ip: dst_ip.to_vec(),
             src_port: u16::from_be_bytes([l4[0], l4[1]]),
             dst_port: u16::from_be_bytes([l4[2], l4[3]]),
             payload: l4[8..len.min(l4.len())].to_vec(),
