@@ -9,8 +9,12 @@
 //! - [`message`]: a whole [`Message`] with a one-line [`message::Summary`].
 //! - [`crypto`]: DES/3DES/AES-CBC and [`crypto::IkeSaState`], which decrypts the messages of one IKE SA
 //!   fed in capture order (RFC 2409 Appendix B IVs).
-//! - [`keys`]: SKEYID, SKEYID_d/a/e, Ka, HASH_I/R, Quick Mode hashes and KEYMAT, and Wireshark's
-//!   `ikev1_decryption_table`; [`group`]: MODP groups 1, 2, 5, 14.
+//!   Given the PSK and g^xy it derives every key itself, and given SKEYID_d it derives the ESP/AH keys
+//!   of every Quick Mode ([`child`]).
+//! - [`keys`]: SKEYID, SKEYID_d/a/e, Ka, HASH_I/R, Quick Mode hashes and KEYMAT, NAT-D hashes, and
+//!   Wireshark's `ikev1_decryption_table`; [`group`]: MODP groups 1, 2, 5, 14.
+//! - [`fragment`]: reassembly of Cisco/strongSwan IKE fragments (payload 132).
+//! - [`fuzzing`]: entry points for the fuzz targets (always compiled).
 //!
 //! ```
 //! use dmvpn_isakmp::{Body, Message, PayloadType};
@@ -47,6 +51,7 @@ pub mod attribute;
 pub mod child;
 pub mod consts;
 pub mod crypto;
+pub mod fragment;
 pub mod fuzzing;
 pub mod group;
 pub mod header;
