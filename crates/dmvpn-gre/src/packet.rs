@@ -342,6 +342,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// The RFC 1701 source route entries, if R is set; they follow the fixed header.
+    pub fn sres(&self) -> Option<Sres<'a>> {
+        let start = self.header_len();
+        let bytes = self.buffer.as_ref().get(start..).unwrap_or_default();
+        self.routing_present().then_some(Sres {
+            bytes,
+            offset: start,
+            state: SreState::Reading,
+        })
+    }
+
     /// The payload: everything after the header (with R set, the source routes come first).
     ///
     /// In version 1 it is cut to the payload length, if the buffer holds that much.
@@ -352,19 +363,6 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
             Some(len) => rest.get(..usize::from(len)).unwrap_or(rest),
             None => rest,
         }
-    }
-}
-
-impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
-    /// The RFC 1701 source route entries, if R is set; they follow the fixed header.
-    pub fn sres(&self) -> Option<Sres<'a>> {
-        let start = self.header_len();
-        let bytes = self.buffer.as_ref().get(start..).unwrap_or_default();
-        self.routing_present().then_some(Sres {
-            bytes,
-            offset: start,
-            state: SreState::Reading,
-        })
     }
 }
 
