@@ -1,14 +1,16 @@
-//! Differential test: GRE fields as this crate decodes them against `tshark -T fields` (Wireshark 4.0) on the
-//! shared captures. Skips, saying why, when tshark or the captures are missing.
+//! Differential tests against `tshark -T fields` (Wireshark 4.0): GRE fields on the shared captures, and
+//! checksum verdicts on our checksummed vectors. Each skips, saying why, when tshark or the captures are
+//! missing.
 //!
 //! The captures are read from `../../../shared/captures` relative to this crate (the layout of the dmvpn
 //! workplace), or from `$DMVPN_CAPTURES`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use dmvpn_gre::{Packet, Repr, enhanced};
-use pcap_file::pcap::PcapReader;
+use pcap_file::pcap::{PcapPacket, PcapReader, PcapWriter};
 
 const CAPTURES: &[&str] = &[
     "packetlife/GRE.cap",
@@ -171,4 +173,83 @@ fn fields_match_tshark() {
     }
     eprintln!("compared {compared} GRE packets with tshark");
     assert!(compared > 0 || !dir.join(CAPTURES[0]).is_file());
+}
+
+/// Wraps a GRE packet in Ethernet and IPv4 (10.0.0.1 → 10.0.0.2, protocol 47).
+fn ethernet_ipv4_gre(gre: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let total = u16::try_from(20 + gre.len())
+        .unwrap_or(u16::MAX)
+        .to_be_bytes();
+    frame.extend_from_slice(&[
+        0x45, 0, total[0], total[1], 0, 1, 0, 0, 64, 47, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    let sum = dmvpn_wire::checksum::compute(&frame[14..34]).to_be_bytes();
+    frame[24..26].copy_from_slice(&sum);
+    frame.extend_from_slice(gre);
+    frame
+}
+
+/// Checksums against Wireshark's: the captures have none, so this writes our checksummed vectors
+/// (testdata/gre, made by scapy), each also with one payload bit flipped, and asks tshark for
+/// `gre.checksum` and `gre.checksum.status` (0 bad, 1 good).
+#[test]
+fn checksums_match_tshark() {
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("skipped: tshark is not installed");
+        return;
+    }
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gre");
+    let mut packets = Vec::new();
+    for name in ["checksum_key_sequence_nhrp.bin", "checksum_ipv4_icmp.bin"] {
+        let good = std::fs::read(testdata.join(name)).unwrap();
+        let mut bad = good.clone();
+        *bad.last_mut().unwrap() ^= 0x40;
+        packets.extend([good, bad]);
+    }
+    let path =
+        std::env::temp_dir().join(format!("dmvpn-gre-checksums-{}.pcap", std::process::id()));
+    let mut writer = PcapWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    for gre in &packets {
+        let frame = ethernet_ipv4_gre(gre);
+        let len = u32::try_from(frame.len()).unwrap();
+        writer
+            .write_packet(&PcapPacket::new(Duration::ZERO, len, &frame))
+            .unwrap();
+    }
+    drop(writer);
+    let out = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(&path)
+        .args([
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+            "-e",
+            "gre.checksum",
+            "-e",
+            "gre.checksum.status",
+        ])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let tshark = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = tshark.lines().collect();
+    assert_eq!(lines.len(), packets.len());
+    for (gre, line) in packets.iter().zip(lines) {
+        let packet = Packet::new_checked(&gre[..]).unwrap();
+        let ours = format!(
+            "{:#06x}\t{}",
+            packet.checksum().unwrap(),
+            u8::from(packet.verify_checksum())
+        );
+        assert_eq!(ours, line);
+        assert_eq!(Repr::parse(&packet).is_ok(), packet.verify_checksum());
+    }
 }
