@@ -451,20 +451,15 @@ pub struct Repr<'a> {
 }
 
 impl<'a> Repr<'a> {
-    /// Parses a checked packet. The reserved flag must be clear.
+    /// Parses a checked packet.
+    ///
+    /// A set reserved flag is accepted, as Wireshark and routers do; it is not kept in the `Repr`
+    /// (ask [`Packet::reserved_flag`]), so `emit` writes it clear.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(
         packet: &Packet<&'a T>,
         checksum: ChecksumMode,
     ) -> Result<Self> {
         packet.check_len()?;
-        if packet.reserved_flag() {
-            return Err(Error::InvalidField {
-                layer: Layer::Ipv4,
-                field: "reserved flag",
-                offset: field::FLG_OFF.start,
-                value: 1,
-            });
-        }
         if checksum == ChecksumMode::Verify && !cfg!(fuzzing) && !packet.verify_checksum() {
             return Err(Error::BadChecksum {
                 layer: Layer::Ipv4,
@@ -676,15 +671,9 @@ mod tests {
         ));
         let mut reserved = bytes;
         reserved[6] |= 0x80;
-        assert_eq!(
-            Repr::parse(&Packet::new_unchecked(&reserved[..]), ChecksumMode::Ignore).unwrap_err(),
-            Error::InvalidField {
-                layer: Layer::Ipv4,
-                field: "reserved flag",
-                offset: 6,
-                value: 1
-            }
-        );
+        let packet = Packet::new_unchecked(&reserved[..]);
+        assert!(packet.reserved_flag());
+        assert!(Repr::parse(&packet, ChecksumMode::Ignore).is_ok());
     }
 
     #[test]
