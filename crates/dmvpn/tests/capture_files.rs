@@ -19,14 +19,22 @@ fn manifest_dir() -> PathBuf {
 /// Capture files under `dir`, recursively, sorted.
 fn captures(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             out.extend(captures(&path));
         } else {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if [".pcap", ".cap", ".pcapng", ".pcap.gz", ".pcapng.gz"].iter().any(|ext| name.ends_with(ext)) {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if [".pcap", ".cap", ".pcapng", ".pcap.gz", ".pcapng.gz"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+            {
                 out.push(path);
             }
         }
@@ -49,7 +57,11 @@ fn all_captures() -> Option<Vec<PathBuf>> {
 /// Opens a capture, through `gzip -dc` for `.gz` files (which exercises a pipe as the input).
 fn open(path: &Path) -> Option<Box<dyn Read>> {
     if path.extension().is_some_and(|ext| ext == "gz") {
-        let child = Command::new("gzip").arg("-dc").arg(path).stdout(Stdio::piped()).spawn();
+        let child = Command::new("gzip")
+            .arg("-dc")
+            .arg(path)
+            .stdout(Stdio::piped())
+            .spawn();
         let Ok(mut child) = child else {
             println!("skipped {}: gzip is not installed", path.display());
             return None;
@@ -83,17 +95,30 @@ struct FileView {
 
 fn read(path: &Path) -> Option<FileView> {
     let input = open(path)?;
-    let mut reader = CaptureReader::new(input).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut view = FileView { frames: Vec::new(), link_types: BTreeMap::new(), ipv4: 0, udp: 0, reassembled: 0 };
+    let mut reader =
+        CaptureReader::new(input).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut view = FileView {
+        frames: Vec::new(),
+        link_types: BTreeMap::new(),
+        ipv4: 0,
+        udp: 0,
+        reassembled: 0,
+    };
     let mut reassembler = Reassembler::default();
-    while let Some(frame) = reader.next_frame().unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
+    while let Some(frame) = reader
+        .next_frame()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    {
         *view.link_types.entry(frame.link_type).or_default() += 1;
         let decoded = link::decode(frame.link_type, frame.data)
             .unwrap_or_else(|e| panic!("{} frame {}: {e}", path.display(), frame.number));
         let vlans = match decoded.header {
-            link::LinkHeader::Ethernet(eth) => {
-                eth.vlans.iter().map(|tag| tag.vid.to_string()).collect::<Vec<_>>().join(",")
-            }
+            link::LinkHeader::Ethernet(eth) => eth
+                .vlans
+                .iter()
+                .map(|tag| tag.vid.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
             _ => String::new(),
         };
         let mut ip = String::new();
@@ -153,8 +178,30 @@ fn tshark(path: &Path) -> Option<Vec<FrameView>> {
         .args(["-n", "-r"])
         .arg(path)
         .args(["-T", "fields", "-E", "separator=|"])
-        .args(["-e", "frame.cap_len", "-e", "frame.len", "-e", "frame.time_epoch", "-e", "frame.protocols"])
-        .args(["-e", "ip.src", "-e", "ip.dst", "-e", "ieee8021ad.id", "-e", "vlan.id", "-E", "occurrence=a", "-E", "aggregator=,"])
+        .args([
+            "-e",
+            "frame.cap_len",
+            "-e",
+            "frame.len",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "frame.protocols",
+        ])
+        .args([
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+            "-e",
+            "ieee8021ad.id",
+            "-e",
+            "vlan.id",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=,",
+        ])
         .stderr(Stdio::null())
         .output()
         .ok()?;
@@ -167,14 +214,26 @@ fn tshark(path: &Path) -> Option<Vec<FrameView>> {
         .map(|line| {
             let fields: Vec<&str> = line.split('|').collect();
             let protocols = fields.get(3).copied().unwrap_or_default();
-            let network =
-                match protocols.split(':').find(|p| matches!(*p, "ip" | "ipv6" | "arp" | "llc" | "mpls" | "pppoes")) {
-                    Some("ip") => "ip",
-                    Some("ipv6") => "ipv6",
-                    _ => "",
-                };
-            let first = |i: usize| fields.get(i).and_then(|f| f.split(',').next()).unwrap_or_default().to_owned();
-            let ip = if network == "ip" { format!("{}>{}", first(4), first(5)) } else { String::new() };
+            let network = match protocols
+                .split(':')
+                .find(|p| matches!(*p, "ip" | "ipv6" | "arp" | "llc" | "mpls" | "pppoes"))
+            {
+                Some("ip") => "ip",
+                Some("ipv6") => "ipv6",
+                _ => "",
+            };
+            let first = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|f| f.split(',').next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let ip = if network == "ip" {
+                format!("{}>{}", first(4), first(5))
+            } else {
+                String::new()
+            };
             // A Simple Packet Block has no timestamp: tshark prints nothing, we report 0.
             let time = match fields.get(2) {
                 Some(&"") | None => "0.000000000".to_owned(),
@@ -203,7 +262,11 @@ fn tshark(path: &Path) -> Option<Vec<FrameView>> {
 #[test]
 fn every_capture_reads_and_matches_tshark() {
     let Some(files) = all_captures() else { return };
-    let has_tshark = Command::new("tshark").arg("-v").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let has_tshark = Command::new("tshark")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !has_tshark {
         println!("tshark is not installed: frame-by-frame comparison skipped");
     }
@@ -213,11 +276,17 @@ fn every_capture_reads_and_matches_tshark() {
             .chunks(files.len().div_ceil(4).max(1))
             .map(|chunk| {
                 scope.spawn(move || {
-                    chunk.iter().map(|f| if has_tshark { tshark(f) } else { None }).collect::<Vec<_>>()
+                    chunk
+                        .iter()
+                        .map(|f| if has_tshark { tshark(f) } else { None })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     let mut link_types = BTreeMap::new();
     let (mut total, mut compared, mut ipv4, mut udp, mut reassembled) = (0, 0, 0, 0, 0);
@@ -231,7 +300,12 @@ fn every_capture_reads_and_matches_tshark() {
             *link_types.entry(*link).or_insert(0) += count;
         }
         let Some(expected) = expected else { continue };
-        assert_eq!(view.frames.len(), expected.len(), "{}: frame count", path.display());
+        assert_eq!(
+            view.frames.len(),
+            expected.len(),
+            "{}: frame count",
+            path.display()
+        );
         let ours = view.frames.iter().filter(|f| f.network == "ip").count();
         let theirs = expected.iter().filter(|f| f.network == "ip").count();
         assert_eq!(ours, theirs, "{}: IPv4 packets", path.display());
@@ -245,7 +319,10 @@ fn every_capture_reads_and_matches_tshark() {
         files.len()
     );
     println!("link types: {link_types:?}");
-    assert!(total > 500, "expected the shared captures to hold hundreds of frames, found {total}");
+    assert!(
+        total > 500,
+        "expected the shared captures to hold hundreds of frames, found {total}"
+    );
     assert!(link_types.contains_key(&LinkType::ETHERNET));
 }
 
@@ -253,7 +330,10 @@ fn every_capture_reads_and_matches_tshark() {
 fn generated_link_types_are_all_covered() {
     let dir = manifest_dir().join("../../testdata/capture");
     if !dir.is_dir() {
-        println!("skipped: {} is not there (tools/capture_gen_linktypes.py makes it)", dir.display());
+        println!(
+            "skipped: {} is not there (tools/capture_gen_linktypes.py makes it)",
+            dir.display()
+        );
         return;
     }
     let mut link_types = BTreeMap::new();
@@ -264,14 +344,20 @@ fn generated_link_types_are_all_covered() {
         link_types.extend(view.link_types);
     }
     let seen: Vec<LinkType> = link_types.into_keys().collect();
-    assert_eq!(seen, [
-        LinkType::NULL,
-        LinkType::ETHERNET,
-        LinkType::RAW,
-        LinkType::LOOP,
-        LinkType::LINUX_SLL,
-        LinkType::IPV4,
-        LinkType::LINUX_SLL2
-    ]);
-    assert_eq!(reassembled, 2, "fragments.pcap holds two fragmented datagrams");
+    assert_eq!(
+        seen,
+        [
+            LinkType::NULL,
+            LinkType::ETHERNET,
+            LinkType::RAW,
+            LinkType::LOOP,
+            LinkType::LINUX_SLL,
+            LinkType::IPV4,
+            LinkType::LINUX_SLL2
+        ]
+    );
+    assert_eq!(
+        reassembled, 2,
+        "fragments.pcap holds two fragmented datagrams"
+    );
 }
