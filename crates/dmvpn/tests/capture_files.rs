@@ -4,6 +4,9 @@
 //! every UDP datagram classified. Skips with a printed reason when the captures or tshark are
 //! missing.
 
+// A panic with a message is how an integration test reports a failure.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
