@@ -138,9 +138,36 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(packet)
     }
 
+    /// Wraps a buffer that may have been cut by the capture's snapshot length: only the header is
+    /// checked ([`Packet::check_header`]), and [`Packet::payload`] is what was captured of the
+    /// payload ([`Packet::is_truncated`] says whether that is all of it).
+    pub fn new_truncated(buffer: T) -> Result<Self> {
+        let packet = Self::new_unchecked(buffer);
+        packet.check_header()?;
+        Ok(packet)
+    }
+
     /// Checks that the getters cannot panic: version 4, an IHL of at least 5 that fits, and a
     /// total length between the header length and the bytes there are.
     pub fn check_len(&self) -> Result<()> {
+        self.check_header()?;
+        let data = self.buffer.as_ref();
+        let total_len = usize::from(self.total_len());
+        if total_len > data.len() {
+            return Err(Error::BadLength {
+                layer: Layer::Ipv4,
+                field: "total length",
+                offset: field::LENGTH.start,
+                claimed: total_len,
+                available: data.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the header alone: version 4, an IHL of at least 5 whose bytes are there, and a total
+    /// length of at least the header length. The payload may be cut short.
+    pub fn check_header(&self) -> Result<()> {
         let data = self.buffer.as_ref();
         if data.len() < HEADER_LEN {
             let field = if data.is_empty() { "version" } else { "header" };
@@ -187,15 +214,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
                 offset: field::LENGTH.start,
                 claimed: total_len,
                 available: header_len,
-            });
-        }
-        if total_len > data.len() {
-            return Err(Error::BadLength {
-                layer: Layer::Ipv4,
-                field: "total length",
-                offset: field::LENGTH.start,
-                claimed: total_len,
-                available: data.len(),
             });
         }
         Ok(())
@@ -325,6 +343,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         sum.finish()
     }
 
+    /// Whether the buffer ends before `total length` (the capture's snapshot length cut it).
+    #[must_use]
+    pub fn is_truncated(&self) -> bool {
+        usize::from(self.total_len()) > self.buffer.as_ref().len()
+    }
+
     /// Bytes after `total length` (Ethernet padding).
     #[must_use]
     pub fn trailer(&self) -> &[u8] {
@@ -335,12 +359,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
-    /// The payload: from the end of the header to `total length`.
+    /// The payload: from the end of the header to `total length`, or to the end of the buffer
+    /// if it was cut short (see [`Packet::new_truncated`]).
     #[must_use]
     pub fn payload(&self) -> &'a [u8] {
         let data = self.buffer.as_ref();
-        data.get(self.header_len()..usize::from(self.total_len()))
-            .unwrap_or_default()
+        let end = usize::from(self.total_len()).min(data.len());
+        data.get(self.header_len()..end).unwrap_or_default()
     }
 }
 
@@ -415,6 +440,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// The payload up to `total length`, writable.
     pub fn payload_mut(&mut self) -> &mut [u8] {
         let (start, end) = (self.header_len(), usize::from(self.total_len()));
+        let end = end.min(self.buffer.as_ref().len());
         &mut self.buffer.as_mut()[start..end]
     }
 }
@@ -453,13 +479,16 @@ pub struct Repr<'a> {
 impl<'a> Repr<'a> {
     /// Parses a checked packet.
     ///
+    /// Only the header must be there: `payload_len` is what `total length` claims, which exceeds
+    /// the payload captured if the packet was cut (see [`Packet::new_truncated`]).
+    ///
     /// A set reserved flag is accepted, as Wireshark and routers do; it is not kept in the `Repr`
     /// (ask [`Packet::reserved_flag`]), so `emit` writes it clear.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(
         packet: &Packet<&'a T>,
         checksum: ChecksumMode,
     ) -> Result<Self> {
-        packet.check_len()?;
+        packet.check_header()?;
         if checksum == ChecksumMode::Verify && !cfg!(fuzzing) && !packet.verify_checksum() {
             return Err(Error::BadChecksum {
                 layer: Layer::Ipv4,
@@ -674,6 +703,27 @@ mod tests {
         let packet = Packet::new_unchecked(&reserved[..]);
         assert!(packet.reserved_flag());
         assert!(Repr::parse(&packet, ChecksumMode::Ignore).is_ok());
+    }
+
+    #[test]
+    fn snaplen_cut_packets() {
+        let bytes = datagram(&GRE_CAP_1, 104);
+        let cut = &bytes[..60];
+        assert!(Packet::new_checked(cut).is_err());
+        let packet = Packet::new_truncated(cut).unwrap();
+        assert!(packet.is_truncated());
+        assert_eq!(packet.payload().len(), 40);
+        let repr = Repr::parse(&packet, ChecksumMode::Verify).unwrap();
+        assert_eq!(repr.payload_len, 104);
+        assert!(!Packet::new_checked(&bytes[..]).unwrap().is_truncated());
+        assert_eq!(
+            Packet::new_truncated(&bytes[..20]).unwrap().payload(),
+            &[] as &[u8]
+        );
+        assert_eq!(
+            Packet::new_truncated(&bytes[..19]).unwrap_err(),
+            Error::truncated(Layer::Ipv4, "header", 0, 20, 19)
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! `max_datagram_len` are refused, and the bytes buffered across all datagrams stay below
 //! `max_buffered_bytes`. Datagrams older than `timeout` in capture time are dropped.
 
+use core::fmt;
 use core::net::Ipv4Addr;
 use core::ops::Range;
 use core::time::Duration;
@@ -77,6 +78,30 @@ pub enum DropReason {
     TooManyFragments,
     /// Keeping the fragment would buffer more than `max_buffered_bytes`.
     BufferFull,
+    /// The fragment was cut by the capture's snapshot length: fewer payload bytes than the
+    /// header's `total length` claims.
+    Truncated {
+        /// The payload length the header claims.
+        claimed: usize,
+        /// The bytes captured.
+        captured: usize,
+    },
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::TooLong { len, max } => write!(f, "datagram of {len} bytes exceeds {max}"),
+            Self::TooManyFragments => f.write_str("too many fragments"),
+            Self::BufferFull => f.write_str("reassembly buffers full"),
+            Self::Truncated { claimed, captured } => {
+                write!(
+                    f,
+                    "fragment cut by the capture: {captured} of {claimed} bytes"
+                )
+            }
+        }
+    }
 }
 
 /// What [`Reassembler::push`] did with a packet.
@@ -102,6 +127,32 @@ pub enum Reassembly<'a> {
     },
     /// The fragment was refused and its datagram dropped.
     Dropped(DropReason),
+}
+
+impl fmt::Display for Reassembly<'_> {
+    /// A short description, e.g. `reassembled from 3 fragments (overlapping)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unfragmented(_) => f.write_str("not fragmented"),
+            Self::Buffered { fragments } => {
+                write!(f, "fragment kept for reassembly ({fragments} so far)")
+            }
+            Self::Complete {
+                fragments,
+                overlap,
+                conflict,
+                ..
+            } => {
+                write!(f, "reassembled from {} fragments", fragments.len())?;
+                match (overlap, conflict) {
+                    (_, true) => f.write_str(" (conflicting overlap, first copy kept)"),
+                    (true, false) => f.write_str(" (overlapping)"),
+                    (false, false) => Ok(()),
+                }
+            }
+            Self::Dropped(reason) => write!(f, "fragment dropped: {reason}"),
+        }
+    }
 }
 
 /// Counters since the reassembler was made.
@@ -245,6 +296,13 @@ impl Reassembler {
             return Reassembly::Unfragmented(payload);
         }
         self.expire(now);
+        if payload.len() < header.payload_len {
+            self.stats.dropped += 1;
+            return Reassembly::Dropped(DropReason::Truncated {
+                claimed: header.payload_len,
+                captured: payload.len(),
+            });
+        }
         let key = Key {
             src: header.src,
             dst: header.dst,
@@ -603,6 +661,51 @@ mod tests {
         let (out, overlap, conflict) = run(&mut r, 2, &past_end).unwrap();
         assert_eq!(out.len(), 100);
         assert!(overlap && conflict);
+    }
+
+    #[test]
+    fn truncated_fragments_and_messages() {
+        let mut r = Reassembler::default();
+        let h = ipv4::Repr {
+            payload_len: 1480,
+            ..header(1, 0, true)
+        };
+        let outcome = r.push(Timestamp::default(), 1, &h, &[0; 96]);
+        assert_eq!(
+            outcome,
+            Reassembly::Dropped(DropReason::Truncated {
+                claimed: 1480,
+                captured: 96
+            })
+        );
+        assert_eq!(
+            outcome.to_string(),
+            "fragment dropped: fragment cut by the capture: 96 of 1480 bytes"
+        );
+        assert_eq!(r.in_flight(), 0);
+        let kept = r.push(Timestamp::default(), 2, &header(2, 0, true), &[0; 8]);
+        assert_eq!(kept.to_string(), "fragment kept for reassembly (1 so far)");
+        let done = r
+            .push(Timestamp::default(), 3, &header(2, 4, false), &[0; 8])
+            .to_string();
+        assert_eq!(done, "reassembled from 2 fragments (overlapping)");
+        assert_eq!(Reassembly::Unfragmented(&[]).to_string(), "not fragmented");
+        assert_eq!(
+            DropReason::TooLong {
+                len: 65_536,
+                max: 65_535
+            }
+            .to_string(),
+            "datagram of 65536 bytes exceeds 65535"
+        );
+        assert_eq!(
+            DropReason::TooManyFragments.to_string(),
+            "too many fragments"
+        );
+        assert_eq!(
+            DropReason::BufferFull.to_string(),
+            "reassembly buffers full"
+        );
     }
 
     #[test]
