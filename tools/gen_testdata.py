@@ -261,7 +261,8 @@ def main() -> int:
     # A fragmented IKE datagram (a Main Mode 1 with many vendor IDs), fragmented at 128 bytes.
     big = IP(src=b.nbma, dst=HUB) / UDP(sport=500, dport=500) / ISAKMP(
         init_cookie=bytes.fromhex("b0b1b2b3b4b5b6b7"), exch_type=2) / ISAKMP_payload_SA(
-        prop=ISAKMP_payload_Proposal(trans=ISAKMP_payload_Transform(transforms=[
+        prop=ISAKMP_payload_Proposal(proposal=1, proto=1, trans_nb=1, trans=ISAKMP_payload_Transform(
+            transform_count=1, transform_id=1, transforms=[
             ("Encryption", "3DES-CBC"), ("Hash", "MD5"), ("Authentication", "PSK"), ("GroupDesc", "1024MODPgr")]))) / \
         ISAKMP_payload_VendorID(VendorID=bytes(range(16))) / ISAKMP_payload_VendorID(VendorID=bytes(range(16, 32)))
     for frag in fragment(IP(bytes(big)), fragsize=96):

@@ -36,6 +36,8 @@ pub enum Layer {
     Isakmp,
     /// ESP, RFC 4303.
     Esp,
+    /// IPsec AH, RFC 4302.
+    Ah,
     /// A key file (Wireshark `esp_sa`, `ikev1_decryption_table`).
     Keys,
     /// A router configuration.
@@ -61,6 +63,7 @@ impl Layer {
             Self::Eigrp => "eigrp",
             Self::Isakmp => "isakmp",
             Self::Esp => "esp",
+            Self::Ah => "ah",
             Self::Keys => "keys",
             Self::Config => "config",
         }
@@ -90,7 +93,9 @@ impl fmt::Display for Layer {
 #[non_exhaustive]
 pub enum Error {
     /// The buffer ends before a field does.
-    #[error("{layer}: truncated reading `{field}` at offset {offset}: need {needed} bytes, have {available}")]
+    #[error(
+        "{layer}: truncated reading `{field}` at offset {offset}: need {needed} bytes, have {available}"
+    )]
     Truncated {
         /// Where.
         layer: Layer,
@@ -128,7 +133,9 @@ pub enum Error {
         value: u32,
     },
     /// A length field disagrees with the bytes there are.
-    #[error("{layer}: length field `{field}` at offset {offset} says {claimed} bytes, but {available} are there")]
+    #[error(
+        "{layer}: length field `{field}` at offset {offset} says {claimed} bytes, but {available} are there"
+    )]
     BadLength {
         /// Where.
         layer: Layer,
@@ -152,7 +159,9 @@ pub enum Error {
         len: usize,
     },
     /// A checksum does not match the bytes it covers.
-    #[error("{layer}: bad checksum at offset {offset}: found {found:#06x}, computed {computed:#06x}")]
+    #[error(
+        "{layer}: bad checksum at offset {offset}: found {found:#06x}, computed {computed:#06x}"
+    )]
     BadChecksum {
         /// Where.
         layer: Layer,
@@ -220,8 +229,20 @@ impl Error {
 
     /// A [`Error::Truncated`] for `field` at `offset` in a buffer of `len` bytes.
     #[must_use]
-    pub fn truncated(layer: Layer, field: &'static str, offset: usize, needed: usize, len: usize) -> Self {
-        Self::Truncated { layer, field, offset, needed, available: len.saturating_sub(offset) }
+    pub fn truncated(
+        layer: Layer,
+        field: &'static str,
+        offset: usize,
+        needed: usize,
+        len: usize,
+    ) -> Self {
+        Self::Truncated {
+            layer,
+            field,
+            offset,
+            needed,
+            available: len.saturating_sub(offset),
+        }
     }
 }
 
@@ -239,23 +260,48 @@ mod tests {
                 "esp: truncated reading `sequence number` at offset 4: need 4 bytes, have 2",
             ),
             (
-                Error::InvalidField { layer: Layer::Nhrp, field: "version", offset: 16, value: 2 },
+                Error::InvalidField {
+                    layer: Layer::Nhrp,
+                    field: "version",
+                    offset: 16,
+                    value: 2,
+                },
                 "nhrp: field `version` at offset 16 has invalid value 0x2",
             ),
             (
-                Error::Unsupported { layer: Layer::Gre, field: "routing present", offset: 0, value: 1 },
+                Error::Unsupported {
+                    layer: Layer::Gre,
+                    field: "routing present",
+                    offset: 0,
+                    value: 1,
+                },
                 "gre: field `routing present` at offset 0 has unsupported value 0x1",
             ),
             (
-                Error::BadLength { layer: Layer::Eigrp, field: "tlv length", offset: 22, claimed: 40, available: 12 },
+                Error::BadLength {
+                    layer: Layer::Eigrp,
+                    field: "tlv length",
+                    offset: 22,
+                    claimed: 40,
+                    available: 12,
+                },
                 "eigrp: length field `tlv length` at offset 22 says 40 bytes, but 12 are there",
             ),
             (
-                Error::TrailingBytes { layer: Layer::Isakmp, offset: 60, len: 3 },
+                Error::TrailingBytes {
+                    layer: Layer::Isakmp,
+                    offset: 60,
+                    len: 3,
+                },
                 "isakmp: 3 trailing bytes at offset 60",
             ),
             (
-                Error::BadChecksum { layer: Layer::Ipv4, offset: 10, found: 0x1234, computed: 0xabcd },
+                Error::BadChecksum {
+                    layer: Layer::Ipv4,
+                    offset: 10,
+                    found: 0x1234,
+                    computed: 0xabcd,
+                },
                 "ipv4: bad checksum at offset 10: found 0x1234, computed 0xabcd",
             ),
         ];
@@ -266,17 +312,28 @@ mod tests {
 
     #[test]
     fn rebase_and_accessors() {
-        let err = Error::TrailingBytes { layer: Layer::Udp, offset: 3, len: 1 }.at_offset(8);
-        assert_eq!((err.layer(), err.offset(), err.field()), (Layer::Udp, 11, None));
+        let err = Error::TrailingBytes {
+            layer: Layer::Udp,
+            offset: 3,
+            len: 1,
+        }
+        .at_offset(8);
+        assert_eq!(
+            (err.layer(), err.offset(), err.field()),
+            (Layer::Udp, 11, None)
+        );
         let err = Error::truncated(Layer::Gre, "key", 4, 4, 2).at_offset(usize::MAX);
         assert_eq!(err.offset(), usize::MAX);
         assert_eq!(err.field(), Some("key"));
-        assert_eq!(Error::truncated(Layer::Gre, "key", 9, 4, 2), Error::Truncated {
-            layer: Layer::Gre,
-            field: "key",
-            offset: 9,
-            needed: 4,
-            available: 0
-        });
+        assert_eq!(
+            Error::truncated(Layer::Gre, "key", 9, 4, 2),
+            Error::Truncated {
+                layer: Layer::Gre,
+                field: "key",
+                offset: 9,
+                needed: 4,
+                available: 0
+            }
+        );
     }
 }

@@ -33,13 +33,23 @@ impl<'a> Reader<'a> {
     /// A reader over `buf`, reporting errors in `layer`.
     #[must_use]
     pub const fn new(layer: Layer, buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0, base: 0, layer }
+        Self {
+            buf,
+            pos: 0,
+            base: 0,
+            layer,
+        }
     }
 
     /// A reader over `buf` whose offsets start at `base`: for a buffer that is a slice of a larger one.
     #[must_use]
     pub const fn with_base(layer: Layer, buf: &'a [u8], base: usize) -> Self {
-        Self { buf, pos: 0, base, layer }
+        Self {
+            buf,
+            pos: 0,
+            base,
+            layer,
+        }
     }
 
     /// The layer errors are reported in.
@@ -133,11 +143,22 @@ impl<'a> Reader<'a> {
         let offset = self.offset();
         let available = self.remaining();
         if len > available {
-            return Err(Error::BadLength { layer: self.layer, field, offset, claimed: len, available });
+            return Err(Error::BadLength {
+                layer: self.layer,
+                field,
+                offset,
+                claimed: len,
+                available,
+            });
         }
         let buf = &self.buf[self.pos..self.pos + len];
         self.pos += len;
-        Ok(Self { buf, pos: 0, base: offset, layer: self.layer })
+        Ok(Self {
+            buf,
+            pos: 0,
+            base: offset,
+            layer: self.layer,
+        })
     }
 
     /// Succeeds only if every byte has been read; otherwise [`Error::TrailingBytes`].
@@ -145,18 +166,33 @@ impl<'a> Reader<'a> {
         if self.is_empty() {
             Ok(())
         } else {
-            Err(Error::TrailingBytes { layer: self.layer, offset: self.offset(), len: self.remaining() })
+            Err(Error::TrailingBytes {
+                layer: self.layer,
+                offset: self.offset(),
+                len: self.remaining(),
+            })
         }
     }
 
     /// An [`Error::InvalidField`] for `field` that started `width` bytes before the cursor.
     #[must_use]
     pub fn invalid(&self, field: &'static str, width: usize, value: u32) -> Error {
-        Error::InvalidField { layer: self.layer, field, offset: self.offset().saturating_sub(width), value }
+        Error::InvalidField {
+            layer: self.layer,
+            field,
+            offset: self.offset().saturating_sub(width),
+            value,
+        }
     }
 
     fn truncated(&self, field: &'static str, needed: usize) -> Error {
-        Error::Truncated { layer: self.layer, field, offset: self.offset(), needed, available: self.remaining() }
+        Error::Truncated {
+            layer: self.layer,
+            field,
+            offset: self.offset(),
+            needed,
+            available: self.remaining(),
+        }
     }
 }
 
@@ -166,7 +202,9 @@ mod tests {
 
     #[test]
     fn reads_big_endian() {
-        let bytes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+        let bytes = [
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+        ];
         let mut r = Reader::new(Layer::Gre, &bytes);
         assert_eq!(r.u8("a").unwrap(), 1);
         assert_eq!(r.u16("b").unwrap(), 0x0203);
@@ -184,7 +222,13 @@ mod tests {
         r.skip(3, "head").unwrap();
         assert_eq!(
             r.u32("request id"),
-            Err(Error::Truncated { layer: Layer::Nhrp, field: "request id", offset: 3, needed: 4, available: 2 })
+            Err(Error::Truncated {
+                layer: Layer::Nhrp,
+                field: "request id",
+                offset: 3,
+                needed: 4,
+                available: 2
+            })
         );
         // A failed read consumes nothing.
         assert_eq!(r.offset(), 3);
@@ -210,7 +254,14 @@ mod tests {
                 available: 4
             }
         );
-        assert_eq!(r.clone().finish(), Err(Error::TrailingBytes { layer: Layer::Isakmp, offset: 34, len: 4 }));
+        assert_eq!(
+            r.clone().finish(),
+            Err(Error::TrailingBytes {
+                layer: Layer::Isakmp,
+                offset: 34,
+                len: 4
+            })
+        );
         assert_eq!(r.rest().len(), 4);
         r.finish().unwrap();
     }
@@ -224,21 +275,23 @@ mod tests {
 
     #[test]
     fn arbitrary_reads_never_panic() {
-        bolero::check!().with_type::<(Vec<u8>, Vec<(u8, u16)>)>().for_each(|(bytes, ops)| {
-            let mut r = Reader::new(Layer::Gre, bytes);
-            for (op, len) in ops {
-                let _ = match op % 8 {
-                    0 => r.u8("f").map(drop),
-                    1 => r.u16("f").map(drop),
-                    2 => r.u24("f").map(drop),
-                    3 => r.u32("f").map(drop),
-                    4 => r.u64("f").map(drop),
-                    5 => r.take(usize::from(*len), "f").map(drop),
-                    6 => r.sub(usize::from(*len), "f").map(drop),
-                    _ => r.skip(usize::from(*len), "f"),
-                };
-                assert!(r.offset() <= bytes.len());
-            }
-        });
+        bolero::check!()
+            .with_type::<(Vec<u8>, Vec<(u8, u16)>)>()
+            .for_each(|(bytes, ops)| {
+                let mut r = Reader::new(Layer::Gre, bytes);
+                for (op, len) in ops {
+                    let _ = match op % 8 {
+                        0 => r.u8("f").map(drop),
+                        1 => r.u16("f").map(drop),
+                        2 => r.u24("f").map(drop),
+                        3 => r.u32("f").map(drop),
+                        4 => r.u64("f").map(drop),
+                        5 => r.take(usize::from(*len), "f").map(drop),
+                        6 => r.sub(usize::from(*len), "f").map(drop),
+                        _ => r.skip(usize::from(*len), "f"),
+                    };
+                    assert!(r.offset() <= bytes.len());
+                }
+            });
     }
 }

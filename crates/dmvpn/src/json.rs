@@ -71,7 +71,8 @@ impl<'w> Object<'w> {
     /// A boolean.
     pub fn bool(&mut self, key: &str, value: bool) {
         self.key(key);
-        self.out.extend_from_slice(if value { b"true" } else { b"false" });
+        self.out
+            .extend_from_slice(if value { b"true" } else { b"false" });
     }
 
     /// A `u32` as a `"0x…"` string of 8 hex digits (SPIs, GRE keys).
@@ -112,7 +113,10 @@ impl<'w> Object<'w> {
     pub fn array(&mut self, key: &str) -> Array<'_> {
         self.key(key);
         self.out.push(b'[');
-        Array { out: self.out, first: true }
+        Array {
+            out: self.out,
+            first: true,
+        }
     }
 
     /// Opens a nested object under `key`.
@@ -254,7 +258,10 @@ mod tests {
         let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["frame"], 0);
         assert_eq!(value["big"], u64::MAX);
-        assert_eq!(value["text"], "a \"quoted\" \\ line\nwith\ttabs and \u{1} control");
+        assert_eq!(
+            value["text"],
+            "a \"quoted\" \\ line\nwith\ttabs and \u{1} control"
+        );
         assert_eq!(value["shown"], "10.0.0.1 → 10.0.0.2");
         assert_eq!(value["bytes"], "00ff10");
         assert_eq!(value["type"], "0x2001");

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod decode;
 pub mod json;
 pub mod keys;
+pub mod output;
 pub mod transport;

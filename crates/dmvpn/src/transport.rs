@@ -1,9 +1,11 @@
-//! The transport headers the decoder reports inside (and outside) the tunnel: ICMP and TCP.
+//! The headers the decoder reports besides the DMVPN protocols: ICMP, TCP and the IPsec AH header.
 //!
 //! Only what a DMVPN analysis needs: ICMP types and codes, TCP ports, flags and the MSS option (to check
 //! `ip tcp adjust-mss`). Each parser reads a borrowed slice and never panics.
 
-use dmvpn_wire::{Layer, Reader, Result};
+use std::fmt;
+
+use dmvpn_wire::{Error, Layer, Reader, Result};
 
 /// An ICMPv4 header (RFC 792).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -21,7 +23,7 @@ impl Icmp {
     ///
     /// ```
     /// let icmp = dmvpn::transport::Icmp::parse(&[8, 0, 0xf7, 0xf8, 0, 7, 0, 1])?;
-    /// assert_eq!(icmp.summary(), "Echo (ping) request id=0x0007, seq=1");
+    /// assert_eq!(icmp.summary().to_string(), "Echo (ping) request id=0x0007, seq=1");
     /// # Ok::<(), dmvpn_wire::Error>(())
     /// ```
     pub fn parse(bytes: &[u8]) -> Result<Self> {
@@ -35,15 +37,29 @@ impl Icmp {
 
     /// A tshark-like description.
     #[must_use]
-    pub fn summary(&self) -> String {
-        let (id, seq) = (self.rest >> 16, self.rest & 0xffff);
-        match (self.ty, self.code) {
-            (0, _) => format!("Echo (ping) reply id={id:#06x}, seq={seq}"),
-            (8, _) => format!("Echo (ping) request id={id:#06x}, seq={seq}"),
-            (3, 4) => format!("Destination unreachable (Fragmentation needed, next-hop MTU {seq})"),
-            (3, code) => format!("Destination unreachable (code {code})"),
-            (11, code) => format!("Time-to-live exceeded (code {code})"),
-            (ty, code) => format!("type {ty} code {code}"),
+    pub const fn summary(&self) -> IcmpSummary {
+        IcmpSummary(*self)
+    }
+}
+
+/// Prints an ICMP header the way tshark's info column does.
+#[derive(Clone, Copy, Debug)]
+pub struct IcmpSummary(Icmp);
+
+impl fmt::Display for IcmpSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let icmp = self.0;
+        let (id, seq) = (icmp.rest >> 16, icmp.rest & 0xffff);
+        match (icmp.ty, icmp.code) {
+            (0, _) => write!(f, "Echo (ping) reply id={id:#06x}, seq={seq}"),
+            (8, _) => write!(f, "Echo (ping) request id={id:#06x}, seq={seq}"),
+            (3, 4) => write!(
+                f,
+                "Destination unreachable (Fragmentation needed, next-hop MTU {seq})"
+            ),
+            (3, code) => write!(f, "Destination unreachable (code {code})"),
+            (11, code) => write!(f, "Time-to-live exceeded (code {code})"),
+            (ty, code) => write!(f, "type {ty} code {code}"),
         }
     }
 }
@@ -76,7 +92,7 @@ impl Tcp {
     ///            0x60, 0x02, 0x20, 0x00, 0, 0, 0, 0, 2, 4, 0x05, 0xb4];
     /// let tcp = dmvpn::transport::Tcp::parse(&syn)?;
     /// assert_eq!((tcp.src_port, tcp.dst_port, tcp.mss), (40000, 443, Some(1460)));
-    /// assert_eq!(tcp.flag_names(), "SYN");
+    /// assert_eq!(tcp.flag_names().to_string(), "SYN");
     /// # Ok::<(), dmvpn_wire::Error>(())
     /// ```
     pub fn parse(bytes: &[u8]) -> Result<Self> {
@@ -109,7 +125,15 @@ impl Tcp {
                 }
             }
         }
-        Ok(Self { src_port, dst_port, seq, ack, flags: offset_flags & 0x01ff, mss, header_len })
+        Ok(Self {
+            src_port,
+            dst_port,
+            seq,
+            ack,
+            flags: offset_flags & 0x01ff,
+            mss,
+            header_len,
+        })
     }
 
     /// Whether this is a SYN (with or without ACK).
@@ -120,7 +144,17 @@ impl Tcp {
 
     /// The set flags by name, comma separated, as tshark prints them.
     #[must_use]
-    pub fn flag_names(&self) -> String {
+    pub const fn flag_names(&self) -> TcpFlags {
+        TcpFlags(self.flags)
+    }
+}
+
+/// TCP flag bits, printed by name (`SYN, ACK`).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct TcpFlags(pub u16);
+
+impl fmt::Display for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const NAMES: [(u16, &str); 9] = [
             (0x02, "SYN"),
             (0x10, "ACK"),
@@ -132,35 +166,117 @@ impl Tcp {
             (0x80, "CWR"),
             (0x100, "AE"),
         ];
-        let set: Vec<&str> = NAMES.iter().filter(|(bit, _)| self.flags & bit != 0).map(|(_, name)| *name).collect();
-        set.join(", ")
+        let mut first = true;
+        for (bit, name) in NAMES {
+            if self.0 & bit != 0 {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                first = false;
+                f.write_str(name)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An IPsec Authentication Header (RFC 4302 §2). The decoder reports it and steps over it; it does
+/// not verify the ICV.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Ah {
+    /// The protocol of what follows.
+    pub next_header: u8,
+    /// The header length in bytes, ICV included.
+    pub header_len: usize,
+    /// Security Parameters Index.
+    pub spi: u32,
+    /// Sequence number.
+    pub seq: u32,
+}
+
+impl Ah {
+    /// Parses the header; the payload starts at `header_len`.
+    ///
+    /// ```
+    /// let ah = dmvpn::transport::Ah::parse(&[50, 4, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])?;
+    /// assert_eq!((ah.next_header, ah.header_len, ah.spi, ah.seq), (50, 24, 7, 1));
+    /// # Ok::<(), dmvpn_wire::Error>(())
+    /// ```
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let mut reader = Reader::new(Layer::Ah, bytes);
+        let next_header = reader.u8("next header")?;
+        let payload_len = reader.u8("payload length")?;
+        reader.skip(2, "reserved")?;
+        let spi = reader.u32("spi")?;
+        let seq = reader.u32("sequence number")?;
+        // RFC 4302 §2.2: the length in 32-bit words, minus 2.
+        let header_len = (usize::from(payload_len) + 2) * 4;
+        if header_len < 12 {
+            return Err(Error::InvalidField {
+                layer: Layer::Ah,
+                field: "payload length",
+                offset: 1,
+                value: payload_len.into(),
+            });
+        }
+        reader.skip(header_len - 12, "icv")?;
+        Ok(Self {
+            next_header,
+            header_len,
+            spi,
+            seq,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dmvpn_wire::Error;
 
     #[test]
     fn tcp_options_are_bounded() {
         let mut header = [0u8; 24];
         header[12] = 0x60;
         header[20..24].copy_from_slice(&[1, 2, 9, 0]);
-        assert!(matches!(Tcp::parse(&header), Err(Error::BadLength { field: "option value", .. })));
+        assert!(matches!(
+            Tcp::parse(&header),
+            Err(Error::BadLength {
+                field: "option value",
+                ..
+            })
+        ));
         header[20..24].copy_from_slice(&[3, 1, 0, 0]);
-        assert!(matches!(Tcp::parse(&header), Err(Error::InvalidField { field: "option length", .. })));
+        assert!(matches!(
+            Tcp::parse(&header),
+            Err(Error::InvalidField {
+                field: "option length",
+                ..
+            })
+        ));
         header[20..24].copy_from_slice(&[1, 1, 0, 0]);
         assert_eq!(Tcp::parse(&header).unwrap().mss, None);
         header[12] = 0x40;
-        assert!(matches!(Tcp::parse(&header), Err(Error::InvalidField { field: "data offset", offset: 12, .. })));
+        assert!(matches!(
+            Tcp::parse(&header),
+            Err(Error::InvalidField {
+                field: "data offset",
+                offset: 12,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn truncation_never_panics() {
-        let syn = [0x9c, 0x40, 0x01, 0xbb, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x60, 0x02, 0x20, 0, 0, 0, 0, 0, 2, 4, 5, 0xb4];
+        let syn = [
+            0x9c, 0x40, 0x01, 0xbb, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x60, 0x02, 0x20, 0, 0, 0, 0, 0,
+            2, 4, 5, 0xb4,
+        ];
         for len in 0..syn.len() {
-            assert!(matches!(Tcp::parse(&syn[..len]), Err(Error::Truncated { .. } | Error::BadLength { .. })));
+            assert!(matches!(
+                Tcp::parse(&syn[..len]),
+                Err(Error::Truncated { .. } | Error::BadLength { .. })
+            ));
         }
         for len in 0..8 {
             assert!(Icmp::parse(&syn[..len]).is_err());
@@ -170,8 +286,11 @@ mod tests {
     #[test]
     fn arbitrary_bytes_never_panic() {
         bolero::check!().for_each(|bytes: &[u8]| {
-            let _ = Tcp::parse(bytes).map(|tcp| tcp.flag_names());
-            let _ = Icmp::parse(bytes).map(|icmp| icmp.summary());
+            let _ = Tcp::parse(bytes).map(|tcp| tcp.flag_names().to_string());
+            let _ = Icmp::parse(bytes).map(|icmp| icmp.summary().to_string());
+            if let Ok(ah) = Ah::parse(bytes) {
+                assert!(ah.header_len <= bytes.len());
+            }
         });
     }
 }

@@ -1,0 +1,543 @@
+//! The decoded layers of a frame and how each one prints: as a JSON object and as tshark-like text.
+
+use std::fmt;
+
+use crate::capture::link::{EtherType, LinkHeader};
+use crate::capture::{FragmentInfo, ipv4, ipv6};
+use crate::json::Object;
+use crate::transport::{Ah, Icmp, Tcp};
+use dmvpn_eigrp as eigrp;
+use dmvpn_gre as gre;
+use dmvpn_isakmp as isakmp;
+use dmvpn_nhrp as nhrp;
+
+/// One protocol layer of a frame, borrowed from the decoder for the duration of [`super::Sink::layer`].
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum Layer<'a> {
+    /// The link-layer header.
+    Link(LinkLayer<'a>),
+    /// An IPv4 header; `fragments` says which frames a reassembled datagram came from.
+    Ipv4 {
+        /// The header.
+        header: &'a ipv4::Repr<'a>,
+        /// For a reassembled datagram, its fragments.
+        fragments: Option<&'a [FragmentInfo]>,
+    },
+    /// An IPv4 fragment kept for reassembly (or dropped): what the reassembler said.
+    Fragment(&'a dyn fmt::Display),
+    /// An IPv6 header.
+    Ipv6(&'a ipv6::Repr<'a>),
+    /// A UDP header.
+    Udp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+        /// Bytes of header and payload.
+        len: usize,
+    },
+    /// A NAT-T keepalive (RFC 3948 §2.3): a single 0xff byte on UDP 4500.
+    NatKeepalive,
+    /// The four zero bytes before IKE on UDP 4500 (RFC 3948 §2.2).
+    NonEspMarker,
+    /// An ESP packet, decrypted or not.
+    Esp(&'a EspLayer),
+    /// An IPsec Authentication Header.
+    Ah(&'a Ah),
+    /// A GRE header.
+    Gre(&'a gre::Repr),
+    /// An NHRP packet.
+    Nhrp(&'a nhrp::Repr<'a>),
+    /// An EIGRP packet.
+    Eigrp(&'a eigrp::Repr<'a>),
+    /// An ISAKMP (IKEv1) message.
+    Isakmp(&'a isakmp::Message<'a>),
+    /// A TCP header.
+    Tcp(&'a Tcp),
+    /// An ICMP header.
+    Icmp(&'a Icmp),
+    /// Bytes no decoder took, reported rather than dropped.
+    Data {
+        /// What the bytes are (the layer that carried them).
+        what: &'static str,
+        /// How many bytes.
+        len: usize,
+    },
+    /// A layer that failed to decode; decoding of this frame stops here.
+    Error {
+        /// The protocol whose decoder failed.
+        proto: &'static str,
+        /// Why.
+        error: &'a dyn fmt::Display,
+    },
+}
+
+impl fmt::Debug for Layer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.proto())?;
+        self.info(f)
+    }
+}
+
+/// The link-layer header and the type of what it carries.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkLayer<'a> {
+    /// The header.
+    pub header: &'a LinkHeader,
+    /// The EtherType of the payload.
+    pub ethertype: EtherType,
+}
+
+/// An ESP packet as the decoder saw it.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct EspLayer {
+    /// Security Parameters Index.
+    pub spi: u32,
+    /// Sequence number (low 32 bits as on the wire).
+    pub seq: u32,
+    /// What decryption gave.
+    pub status: EspStatus,
+    /// Whether the sequence number had been seen before on this SA (anti-replay, RFC 4303 §3.4.3).
+    pub replayed: bool,
+}
+
+impl EspLayer {
+    /// Whether the packet decrypted and verified.
+    #[must_use]
+    pub const fn decrypted(&self) -> bool {
+        matches!(self.status, EspStatus::Decrypted { .. })
+    }
+}
+
+/// The result of decrypting one ESP packet.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum EspStatus {
+    /// Decrypted; the ICV verified if the SA has one.
+    Decrypted {
+        /// The next header of the trailer (47 GRE, 4 IPv4, …).
+        next_header: u8,
+        /// The pad length of the trailer.
+        pad_len: u8,
+        /// Whether the SA has an ICV that was checked.
+        icv_checked: bool,
+    },
+    /// No key for this SPI and destination.
+    NoKey,
+    /// The ICV did not verify.
+    IcvFailed,
+    /// Decrypted, but the trailer is malformed (wrong key or corrupted packet).
+    BadTrailer,
+    /// Too short for the SA's IV and ICV.
+    Truncated,
+}
+
+impl EspStatus {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Decrypted { .. } => "decrypted",
+            Self::NoKey => "no key",
+            Self::IcvFailed => "ICV failed",
+            Self::BadTrailer => "bad trailer",
+            Self::Truncated => "truncated",
+        }
+    }
+}
+
+impl Layer<'_> {
+    /// The protocol name used as the JSON `"proto"` value.
+    #[must_use]
+    pub fn proto(&self) -> &'static str {
+        match self {
+            Self::Link(link) => match link.header {
+                LinkHeader::Ethernet(_) => "eth",
+                LinkHeader::Sll(_) => "sll",
+                LinkHeader::Loopback(_) => "loopback",
+                LinkHeader::RawIp => "raw",
+            },
+            Self::Ipv4 { .. } => "ipv4",
+            Self::Fragment(_) => "ipv4_fragment",
+            Self::Ipv6(_) => "ipv6",
+            Self::Udp { .. } => "udp",
+            Self::NatKeepalive => "natt_keepalive",
+            Self::NonEspMarker => "non_esp_marker",
+            Self::Esp(_) => "esp",
+            Self::Ah(_) => "ah",
+            Self::Gre(_) => "gre",
+            Self::Nhrp(_) => "nhrp",
+            Self::Eigrp(_) => "eigrp",
+            Self::Isakmp(_) => "isakmp",
+            Self::Tcp(_) => "tcp",
+            Self::Icmp(_) => "icmp",
+            Self::Data { .. } => "data",
+            Self::Error { proto, .. } => proto,
+        }
+    }
+
+    /// Writes the layer as one JSON object.
+    pub fn write_json(&self, obj: &mut Object<'_>) {
+        obj.str("proto", self.proto());
+        match self {
+            Self::Link(link) => {
+                match link.header {
+                    LinkHeader::Ethernet(eth) => {
+                        obj.display("src", &eth.src);
+                        obj.display("dst", &eth.dst);
+                        if !eth.vlans.is_empty() {
+                            let mut vlans = obj.array("vlan");
+                            for tag in eth.vlans.as_slice() {
+                                vlans.u64(u64::from(tag.vid));
+                            }
+                            vlans.end();
+                        }
+                    }
+                    LinkHeader::Sll(sll) => {
+                        obj.u64("version", u64::from(sll.version));
+                        obj.display("packet_type", &sll.packet_type);
+                        obj.display("src", &sll.address);
+                        if let Some(index) = sll.interface_index {
+                            obj.u64("ifindex", u64::from(index));
+                        }
+                    }
+                    LinkHeader::Loopback(lo) => obj.u64("family", u64::from(lo.family)),
+                    LinkHeader::RawIp => {}
+                }
+                obj.hex_u16("ethertype", link.ethertype.0);
+            }
+            Self::Ipv4 { header, fragments } => {
+                obj.display("src", &header.src);
+                obj.display("dst", &header.dst);
+                obj.u64("protocol", u64::from(header.protocol.0));
+                obj.u64("ttl", u64::from(header.ttl));
+                obj.u64("id", u64::from(header.ident));
+                if header.dont_frag {
+                    obj.bool("df", true);
+                }
+                if header.more_frags || header.frag_offset != 0 {
+                    obj.bool("mf", header.more_frags);
+                    obj.u64("frag_offset", u64::from(header.frag_offset));
+                }
+                obj.u64("payload_len", header.payload_len as u64);
+                if let Some(fragments) = fragments {
+                    let mut frames = obj.array("reassembled_from");
+                    for fragment in *fragments {
+                        frames.u64(fragment.frame);
+                    }
+                    frames.end();
+                }
+            }
+            Self::Fragment(what) => obj.display("status", what),
+            Self::Ipv6(header) => {
+                obj.display("src", &header.src);
+                obj.display("dst", &header.dst);
+                obj.u64("next_header", u64::from(header.protocol.0));
+            }
+            Self::Udp {
+                src_port,
+                dst_port,
+                len,
+            } => {
+                obj.u64("sport", u64::from(*src_port));
+                obj.u64("dport", u64::from(*dst_port));
+                obj.u64("len", *len as u64);
+            }
+            Self::NatKeepalive | Self::NonEspMarker => {}
+            Self::Esp(esp) => {
+                obj.hex_u32("spi", esp.spi);
+                obj.u64("seq", u64::from(esp.seq));
+                obj.bool("decrypted", esp.decrypted());
+                match esp.status {
+                    EspStatus::Decrypted {
+                        next_header,
+                        pad_len,
+                        icv_checked,
+                    } => {
+                        obj.u64("next_header", u64::from(next_header));
+                        obj.u64("pad_len", u64::from(pad_len));
+                        obj.str("icv", if icv_checked { "good" } else { "none" });
+                    }
+                    EspStatus::IcvFailed => obj.str("icv", "bad"),
+                    EspStatus::BadTrailer => {
+                        // The ICV is checked before decryption: a bad trailer means a wrong key or cipher.
+                        obj.str("icv", "good");
+                        obj.str("status", "bad trailer");
+                    }
+                    status => obj.str("status", status.name()),
+                }
+                if esp.replayed {
+                    obj.bool("replayed", true);
+                }
+            }
+            Self::Ah(ah) => {
+                obj.hex_u32("spi", ah.spi);
+                obj.u64("seq", u64::from(ah.seq));
+                obj.u64("next_header", u64::from(ah.next_header));
+            }
+            Self::Gre(repr) => {
+                obj.hex_u16("protocol", repr.protocol.0);
+                if let Some(name) = repr.protocol.name() {
+                    obj.str("protocol_name", name);
+                }
+                if let Some(key) = repr.key {
+                    obj.u64("key", u64::from(key));
+                }
+                if let Some(seq) = repr.sequence {
+                    obj.u64("seq", u64::from(seq));
+                }
+                if repr.checksum {
+                    obj.bool("checksum", true);
+                }
+            }
+            Self::Nhrp(repr) => nhrp_json(repr, obj),
+            Self::Eigrp(repr) => eigrp_json(repr, obj),
+            Self::Isakmp(message) => isakmp_json(message, obj),
+            Self::Tcp(tcp) => {
+                obj.u64("sport", u64::from(tcp.src_port));
+                obj.u64("dport", u64::from(tcp.dst_port));
+                obj.display("flags", &tcp.flag_names());
+                obj.u64("seq", u64::from(tcp.seq));
+                if let Some(mss) = tcp.mss {
+                    obj.u64("mss", u64::from(mss));
+                }
+            }
+            Self::Icmp(icmp) => {
+                obj.u64("type", u64::from(icmp.ty));
+                obj.u64("code", u64::from(icmp.code));
+            }
+            Self::Data { what, len } => {
+                obj.str("of", what);
+                obj.u64("len", *len as u64);
+            }
+            Self::Error { error, .. } => obj.display("error", error),
+        }
+    }
+
+    /// A tshark-like summary of the layer for the text output's info column.
+    pub fn info(&self, f: &mut dyn fmt::Write) -> fmt::Result {
+        match self {
+            Self::Link(link) => write!(f, "{}", link.ethertype),
+            Self::Ipv4 { header, .. } => {
+                write!(f, "IPv4 protocol {}", header.protocol)?;
+                if header.more_frags || header.frag_offset != 0 {
+                    write!(
+                        f,
+                        " fragment id={:#06x} offset={}",
+                        header.ident,
+                        u32::from(header.frag_offset) * 8
+                    )?;
+                }
+                Ok(())
+            }
+            Self::Fragment(status) => write!(f, "Fragmented IP: {status}"),
+            Self::Ipv6(header) => write!(f, "IPv6 next header {}", header.protocol),
+            Self::Udp {
+                src_port,
+                dst_port,
+                len,
+            } => write!(f, "{src_port} → {dst_port} Len={}", len.saturating_sub(8)),
+            Self::NatKeepalive => f.write_str("NAT-keepalive"),
+            Self::NonEspMarker => f.write_str("non-ESP marker"),
+            Self::Esp(esp) => {
+                write!(
+                    f,
+                    "ESP (SPI={:#010x}) seq={} {}",
+                    esp.spi,
+                    esp.seq,
+                    esp.status.name()
+                )?;
+                if esp.replayed {
+                    f.write_str(" REPLAYED")?;
+                }
+                Ok(())
+            }
+            Self::Ah(ah) => write!(f, "AH (SPI={:#010x}) seq={}", ah.spi, ah.seq),
+            Self::Gre(repr) => {
+                write!(f, "GRE {}", repr.protocol)?;
+                if let Some(key) = repr.key {
+                    write!(f, " key={key}")?;
+                }
+                Ok(())
+            }
+            Self::Tcp(tcp) => {
+                write!(
+                    f,
+                    "{} → {} [{}] Seq={}",
+                    tcp.src_port,
+                    tcp.dst_port,
+                    tcp.flag_names(),
+                    tcp.seq
+                )?;
+                if let Some(mss) = tcp.mss {
+                    write!(f, " MSS={mss}")?;
+                }
+                Ok(())
+            }
+            Self::Nhrp(repr) => write!(f, "{repr}"),
+            Self::Eigrp(repr) => write!(f, "{repr}"),
+            Self::Isakmp(message) => write!(f, "{}", message.summary(None)),
+            Self::Icmp(icmp) => write!(f, "{}", icmp.summary()),
+            Self::Data { what, len } => write!(f, "{len} bytes of {what}"),
+            Self::Error { proto, error } => write!(f, "[Malformed {proto}: {error}]"),
+        }
+    }
+
+    /// The protocol column of the text output: the name tshark would show for this layer.
+    #[must_use]
+    pub fn column_name(&self) -> &'static str {
+        match self {
+            Self::Link(_) | Self::Data { .. } => "",
+            Self::Ipv4 { .. } | Self::Fragment(_) => "IPv4",
+            Self::Ipv6(_) => "IPv6",
+            Self::Udp { .. } => "UDP",
+            Self::NatKeepalive | Self::NonEspMarker => "UDPENCAP",
+            Self::Esp(_) => "ESP",
+            Self::Ah(_) => "AH",
+            Self::Gre(_) => "GRE",
+            Self::Nhrp(_) => "NHRP",
+            Self::Eigrp(_) => "EIGRP",
+            Self::Isakmp(_) => "ISAKMP",
+            Self::Tcp(_) => "TCP",
+            Self::Icmp(_) => "ICMP",
+            Self::Error { .. } => "",
+        }
+    }
+}
+
+/// An NHRP packet as JSON: header, mandatory part, CIEs and extensions.
+fn nhrp_json(repr: &nhrp::Repr<'_>, obj: &mut Object<'_>) {
+    let op = repr.message.op_type();
+    obj.u64("op", u64::from(op.0));
+    if let Some(name) = op.name() {
+        obj.str("op_name", name);
+    }
+    obj.u64("hop_count", u64::from(repr.hop_count));
+    obj.display("src_nbma", &repr.src_nbma.display());
+    obj.display("src_proto", &nhrp::Address(repr.src_proto));
+    obj.display("dst_proto", &nhrp::Address(repr.dst_proto));
+    match &repr.message {
+        nhrp::Message::ErrorIndication(error) => {
+            obj.u64("error_code", u64::from(error.code.0));
+            obj.display("error", &error.code);
+            obj.u64("error_offset", u64::from(error.offset));
+            obj.u64("errored_packet_len", error.packet.len() as u64);
+        }
+        nhrp::Message::TrafficIndication(indication) => {
+            obj.u64("traffic_code", u64::from(indication.code.0));
+            obj.u64("triggering_packet_len", indication.packet.len() as u64);
+        }
+        message => {
+            if let Some(control) = message.control() {
+                obj.u64("request_id", u64::from(control.request_id));
+                obj.hex_u16("flags", control.flags.0);
+                let mut cies = obj.array("cies");
+                for cie in control.cies.iter() {
+                    cie_json(&cie, cies.object());
+                }
+                cies.end();
+            }
+        }
+    }
+    if let Some(extensions) = &repr.extensions {
+        let mut list = obj.array("extensions");
+        for extension in extensions.iter() {
+            let mut ext = list.object();
+            let ty = extension.value.ty();
+            ext.u64("type", u64::from(ty.0));
+            if let Some(name) = ty.name() {
+                ext.str("name", name);
+            }
+            ext.bool("compulsory", extension.compulsory);
+            match extension.value {
+                nhrp::extension::Value::ResponderAddress(cies)
+                | nhrp::extension::Value::ForwardTransitNhsRecord(cies)
+                | nhrp::extension::Value::ReverseTransitNhsRecord(cies)
+                | nhrp::extension::Value::CiscoNatAddress(cies) => {
+                    let mut array = ext.array("cies");
+                    for cie in cies.iter() {
+                        cie_json(&cie, array.object());
+                    }
+                    array.end();
+                }
+                nhrp::extension::Value::VendorPrivate { vendor, data } => {
+                    ext.hex_u32("vendor", vendor);
+                    ext.u64("len", data.len() as u64);
+                }
+                // Authentication data is a secret: only its length is shown.
+                nhrp::extension::Value::Authentication(_) => {
+                    ext.u64("len", extension.buffer_len() as u64)
+                }
+                _ => {}
+            }
+            ext.end();
+        }
+        list.end();
+    }
+}
+
+fn cie_json(cie: &nhrp::cie::Repr<'_>, mut obj: Object<'_>) {
+    obj.u64("code", u64::from(cie.code.0));
+    obj.u64("prefix_len", u64::from(cie.prefix_len));
+    obj.u64("mtu", u64::from(cie.mtu));
+    obj.u64("holding_time", u64::from(cie.holding_time));
+    if !cie.nbma.bytes.is_empty() {
+        obj.display("nbma", &cie.nbma.display());
+    }
+    if !cie.proto.is_empty() {
+        obj.display("proto", &nhrp::Address(cie.proto));
+    }
+    obj.end();
+}
+
+/// An EIGRP packet as JSON: header, TLV types and routes.
+fn eigrp_json(repr: &eigrp::Repr<'_>, obj: &mut Object<'_>) {
+    obj.u64("opcode", u64::from(repr.opcode.0));
+    if let Some(name) = repr.opcode.name() {
+        obj.str("opcode_name", name);
+    }
+    obj.u64("as", u64::from(repr.autonomous_system));
+    obj.hex_u32("flags", repr.flags.0);
+    obj.u64("seq", u64::from(repr.sequence));
+    obj.u64("ack", u64::from(repr.ack));
+    let mut types = obj.array("tlvs");
+    for tlv in repr.tlvs.iter() {
+        types.u64(u64::from(tlv.ty().0));
+    }
+    types.end();
+    let mut routes = obj.array("routes");
+    for route in repr.routes() {
+        let mut entry = routes.object();
+        entry.display("prefix", &route.destination.prefix);
+        entry.u64("prefix_len", u64::from(route.destination.prefix_len));
+        entry.display("next_hop", &route.next_hop);
+        entry.bool("unreachable", route.metric.is_unreachable());
+        entry.end();
+    }
+    routes.end();
+}
+
+/// An ISAKMP message as JSON: header, and the payload types of a plaintext chain.
+fn isakmp_json(message: &isakmp::Message<'_>, obj: &mut Object<'_>) {
+    let header = &message.header;
+    obj.hex("icookie", &header.initiator_cookie);
+    obj.hex("rcookie", &header.responder_cookie);
+    obj.u64("exchange", u64::from(header.exchange_type.0));
+    if let Some(name) = header.exchange_type.name() {
+        obj.str("exchange_name", name);
+    }
+    obj.hex_u16("flags", u16::from(header.flags.0));
+    obj.hex_u32("message_id", header.message_id);
+    obj.u64("length", u64::from(header.length));
+    obj.bool("encrypted", message.is_encrypted());
+    if let Some(payloads) = message.payloads() {
+        match isakmp::message::flat_payload_types(payloads, message.context(None)) {
+            Ok(types) => {
+                let mut array = obj.array("payloads");
+                for ty in types {
+                    array.u64(u64::from(ty));
+                }
+                array.end();
+            }
+            Err(error) => obj.display("payload_error", &error),
+        }
+    }
+}

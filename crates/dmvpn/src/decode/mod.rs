@@ -1,0 +1,441 @@
+//! The frame decoder: link layer to inner packet, decrypting ESP on the way.
+//!
+//! A [`Decoder`] turns each captured [`Frame`] into its protocol [`Layer`]s and hands them, outermost
+//! first, to a [`Sink`] (the text and JSON writers in [`crate::output`], or a test's collector). Layers
+//! borrow from the frame, the reassembly buffer or the decryption buffer, so decoding a frame allocates
+//! nothing once the buffers have grown.
+//!
+//! ```
+//! use dmvpn::capture::CaptureReader;
+//! use dmvpn::decode::{Decoder, Layer, Sink};
+//! use dmvpn::keys::EspKeys;
+//!
+//! /// Counts the ESP packets that decrypted.
+//! #[derive(Default)]
+//! struct Decrypted(usize);
+//! impl Sink for Decrypted {
+//!     fn layer(&mut self, layer: &Layer<'_>) {
+//!         if let Layer::Esp(esp) = layer {
+//!             self.0 += usize::from(esp.decrypted());
+//!         }
+//!     }
+//! }
+//!
+//! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
+//! let keys = EspKeys::from_file(format!("{dir}/phase1.esp_sa"))?;
+//! let mut decoder = Decoder::new(keys);
+//! let mut reader = CaptureReader::open(format!("{dir}/phase1.pcap"))?;
+//! let mut sink = Decrypted::default();
+//! while let Some(frame) = reader.next_frame()? {
+//!     decoder.decode(&frame, &mut sink);
+//! }
+//! assert_eq!(sink.0, 28); // every ESP packet of the capture but the one with a corrupted ICV
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod esp;
+mod layer;
+
+pub use layer::{EspLayer, EspStatus, Layer, LinkLayer};
+
+use std::net::IpAddr;
+
+use crate::capture::{self, Frame, Reassembler, Reassembly, ipv4, ipv6, udp};
+use crate::keys::EspKeys;
+use crate::transport::{Ah, Icmp, Tcp};
+use dmvpn_eigrp as eigrp;
+use dmvpn_gre as gre;
+use dmvpn_isakmp as isakmp;
+use dmvpn_nhrp as nhrp;
+use esp::SaStates;
+
+/// How deep tunnels may nest (ESP in GRE in ESP …) before the decoder stops and reports the rest as data.
+const MAX_NESTING: usize = 4;
+
+/// Receives the layers of each frame, outermost first.
+pub trait Sink {
+    /// A new frame starts.
+    fn frame_start(&mut self, frame: &Frame<'_>) {
+        let _ = frame;
+    }
+    /// One decoded layer.
+    fn layer(&mut self, layer: &Layer<'_>);
+    /// The frame is done.
+    fn frame_end(&mut self) {}
+}
+
+/// Counters over everything decoded so far.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Stats {
+    /// Frames decoded.
+    pub frames: u64,
+    /// ESP packets seen.
+    pub esp: u64,
+    /// ESP packets decrypted (with a verified ICV where the SA has one).
+    pub esp_decrypted: u64,
+    /// ESP packets with no key.
+    pub esp_no_key: u64,
+    /// ESP packets whose ICV did not verify.
+    pub esp_icv_failed: u64,
+    /// ESP packets whose sequence number was seen before on that SA (or fell behind its window).
+    pub esp_replayed: u64,
+    /// Layers that failed to decode.
+    pub errors: u64,
+}
+
+/// Decodes frames into layers, holding the keys, the fragment reassembler and the decryption buffers.
+pub struct Decoder {
+    sas: SaStates,
+    reassembler: Reassembler,
+    /// One decryption buffer per nesting level.
+    plaintext: Vec<Vec<u8>>,
+    stats: Stats,
+}
+
+impl Decoder {
+    /// A decoder that decrypts ESP with `keys`.
+    #[must_use]
+    pub fn new(keys: EspKeys) -> Self {
+        Self {
+            sas: SaStates::new(keys),
+            reassembler: Reassembler::default(),
+            plaintext: (0..MAX_NESTING).map(|_| Vec::with_capacity(2048)).collect(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The counters so far.
+    #[must_use]
+    pub const fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Decodes one frame, handing its layers to `sink` between `frame_start` and `frame_end`.
+    pub fn decode(&mut self, frame: &Frame<'_>, sink: &mut impl Sink) {
+        self.stats.frames += 1;
+        sink.frame_start(frame);
+        let Self {
+            sas,
+            reassembler,
+            plaintext,
+            stats,
+        } = self;
+        let mut walk = Walk { sas, stats, sink };
+        match capture::link::decode(frame.link_type, frame.data) {
+            Ok(link) => {
+                walk.emit(&Layer::Link(LinkLayer {
+                    header: &link.header,
+                    ethertype: link.ethertype,
+                }));
+                match link.ethertype {
+                    capture::link::EtherType::IPV4 => {
+                        walk.outer_ipv4(frame, reassembler, link.payload, plaintext)
+                    }
+                    capture::link::EtherType::IPV6 => walk.ipv6(link.payload, plaintext),
+                    _ => walk.data("link payload", link.payload),
+                }
+            }
+            Err(error) => walk.error("link", &error),
+        }
+        walk.sink.frame_end();
+    }
+}
+
+/// The state one frame's walk down the layers needs.
+struct Walk<'a, S: Sink> {
+    sas: &'a mut SaStates,
+    stats: &'a mut Stats,
+    sink: &'a mut S,
+}
+
+impl<S: Sink> Walk<'_, S> {
+    fn emit(&mut self, layer: &Layer<'_>) {
+        self.sink.layer(layer);
+    }
+
+    fn error(&mut self, proto: &'static str, error: &dyn std::fmt::Display) {
+        self.stats.errors += 1;
+        self.emit(&Layer::Error { proto, error });
+    }
+
+    fn data(&mut self, what: &'static str, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.emit(&Layer::Data {
+                what,
+                len: bytes.len(),
+            });
+        }
+    }
+
+    /// The outer IPv4 packet: reassembled if it is a fragment, then its payload.
+    fn outer_ipv4(
+        &mut self,
+        frame: &Frame<'_>,
+        reassembler: &mut Reassembler,
+        bytes: &[u8],
+        buffers: &mut [Vec<u8>],
+    ) {
+        let packet = match ipv4::Packet::new_checked(bytes) {
+            Ok(packet) => packet,
+            Err(error) => return self.error("ipv4", &error),
+        };
+        // A wrong header checksum is reported, not fatal: captures on the sending host often show
+        // checksums the NIC had not filled in yet.
+        let header = match ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Ignore) {
+            Ok(header) => header,
+            Err(error) => return self.error("ipv4", &error),
+        };
+        let (src, dst) = (IpAddr::V4(header.src), IpAddr::V4(header.dst));
+        match reassembler.push(frame.timestamp, frame.number, &header, packet.payload()) {
+            Reassembly::Unfragmented(payload) => {
+                self.emit(&Layer::Ipv4 {
+                    header: &header,
+                    fragments: None,
+                });
+                self.ip_payload(header.protocol, src, dst, payload, buffers, 0);
+            }
+            Reassembly::Complete {
+                payload, fragments, ..
+            } => {
+                self.emit(&Layer::Ipv4 {
+                    header: &header,
+                    fragments: Some(fragments),
+                });
+                self.ip_payload(header.protocol, src, dst, payload, buffers, 0);
+            }
+            Reassembly::Buffered { fragments } => {
+                self.emit(&Layer::Ipv4 {
+                    header: &header,
+                    fragments: None,
+                });
+                self.emit(&Layer::Fragment(&format_args!(
+                    "buffered, {fragments} fragments so far"
+                )));
+            }
+            Reassembly::Dropped(reason) => {
+                self.emit(&Layer::Ipv4 {
+                    header: &header,
+                    fragments: None,
+                });
+                self.emit(&Layer::Fragment(&format_args!("dropped: {reason:?}")));
+            }
+        }
+    }
+
+    /// An IPv4 packet inside a tunnel. Tunnels carry whole packets; a fragment inside one is
+    /// reported, not reassembled.
+    fn inner_ipv4(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
+        let packet = match ipv4::Packet::new_checked(bytes) {
+            Ok(packet) => packet,
+            Err(error) => return self.error("ipv4", &error),
+        };
+        let header = match ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Ignore) {
+            Ok(header) => header,
+            Err(error) => return self.error("ipv4", &error),
+        };
+        self.emit(&Layer::Ipv4 {
+            header: &header,
+            fragments: None,
+        });
+        if header.frag_offset != 0 {
+            return self.data("ipv4 fragment", packet.payload());
+        }
+        let (src, dst) = (IpAddr::V4(header.src), IpAddr::V4(header.dst));
+        self.ip_payload(header.protocol, src, dst, packet.payload(), buffers, depth);
+    }
+
+    fn ipv6(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>]) {
+        match ipv6::Repr::parse(bytes) {
+            Ok(header) => {
+                self.emit(&Layer::Ipv6(&header));
+                if header.fragment.is_some_and(|fragment| fragment.offset != 0) {
+                    return self.data("ipv6 fragment", header.payload);
+                }
+                let (src, dst) = (IpAddr::V6(header.src), IpAddr::V6(header.dst));
+                self.ip_payload(header.protocol, src, dst, header.payload, buffers, 0);
+            }
+            Err(error) => self.error("ipv6", &error),
+        }
+    }
+
+    /// The payload of an IP packet by protocol number.
+    fn ip_payload(
+        &mut self,
+        protocol: ipv4::Protocol,
+        src: IpAddr,
+        dst: IpAddr,
+        bytes: &[u8],
+        buffers: &mut [Vec<u8>],
+        depth: usize,
+    ) {
+        match protocol {
+            ipv4::Protocol::ESP => self.esp(src, dst, bytes, buffers, depth),
+            ipv4::Protocol::GRE => self.gre(bytes, buffers, depth),
+            ipv4::Protocol::UDP => self.udp(src, dst, bytes, buffers, depth),
+            ipv4::Protocol::TCP => match Tcp::parse(bytes) {
+                Ok(tcp) => {
+                    self.emit(&Layer::Tcp(&tcp));
+                    self.data(
+                        "tcp payload",
+                        bytes.get(tcp.header_len..).unwrap_or_default(),
+                    );
+                }
+                Err(error) => self.error("tcp", &error),
+            },
+            ipv4::Protocol::ICMP => match Icmp::parse(bytes) {
+                Ok(icmp) => self.emit(&Layer::Icmp(&icmp)),
+                Err(error) => self.error("icmp", &error),
+            },
+            ipv4::Protocol::IPV4 if depth < MAX_NESTING => {
+                self.inner_ipv4(bytes, buffers, depth + 1)
+            }
+            ipv4::Protocol::EIGRP => self.eigrp(bytes),
+            ipv4::Protocol::AH if depth < MAX_NESTING => match Ah::parse(bytes) {
+                Ok(ah) => {
+                    self.emit(&Layer::Ah(&ah));
+                    let payload = bytes.get(ah.header_len..).unwrap_or_default();
+                    self.ip_payload(
+                        ipv4::Protocol(ah.next_header),
+                        src,
+                        dst,
+                        payload,
+                        buffers,
+                        depth + 1,
+                    );
+                }
+                Err(error) => self.error("ah", &error),
+            },
+            _ => self.data("ip payload", bytes),
+        }
+    }
+
+    fn udp(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        bytes: &[u8],
+        buffers: &mut [Vec<u8>],
+        depth: usize,
+    ) {
+        let datagram = match udp::Packet::new_checked(bytes) {
+            Ok(datagram) => datagram,
+            Err(error) => return self.error("udp", &error),
+        };
+        let (src_port, dst_port) = (datagram.src_port(), datagram.dst_port());
+        self.emit(&Layer::Udp {
+            src_port,
+            dst_port,
+            len: bytes.len(),
+        });
+        match udp::classify(src_port, dst_port, datagram.payload()) {
+            udp::Payload::Esp(esp) => self.esp(src, dst, esp, buffers, depth),
+            udp::Payload::NatKeepalive => self.emit(&Layer::NatKeepalive),
+            udp::Payload::Ike {
+                non_esp_marker,
+                message,
+            } => {
+                if non_esp_marker {
+                    self.emit(&Layer::NonEspMarker);
+                }
+                self.isakmp(message);
+            }
+            udp::Payload::Other(payload) => self.data("udp payload", payload),
+        }
+    }
+
+    fn isakmp(&mut self, bytes: &[u8]) {
+        match isakmp::Message::parse(bytes) {
+            Ok(message) => {
+                self.emit(&Layer::Isakmp(&message));
+                self.data(
+                    "isakmp trailer",
+                    bytes
+                        .get(message.header.length as usize..)
+                        .unwrap_or_default(),
+                );
+            }
+            Err(error) => self.error("isakmp", &error),
+        }
+    }
+
+    fn esp(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        bytes: &[u8],
+        buffers: &mut [Vec<u8>],
+        depth: usize,
+    ) {
+        self.stats.esp += 1;
+        let Some((buffer, deeper)) = buffers.split_first_mut() else {
+            return self.data("esp nested too deep", bytes);
+        };
+        let (layer, inner) = match self.sas.decrypt(src, dst, bytes, buffer) {
+            Ok(result) => result,
+            Err(error) => return self.error("esp", &error),
+        };
+        match layer.status {
+            EspStatus::Decrypted { .. } => self.stats.esp_decrypted += 1,
+            EspStatus::NoKey => self.stats.esp_no_key += 1,
+            EspStatus::IcvFailed => self.stats.esp_icv_failed += 1,
+            EspStatus::BadTrailer | EspStatus::Truncated => {}
+        }
+        if layer.replayed {
+            self.stats.esp_replayed += 1;
+        }
+        self.emit(&Layer::Esp(&layer));
+        let Some(esp::Plaintext { next_header, range }) = inner else {
+            return self.data("esp", bytes.get(8..).unwrap_or_default());
+        };
+        let payload = buffer.get(range).unwrap_or_default();
+        // Tunnel-mode ESP carries the inner packet's own addresses; transport mode keeps the outer ones.
+        self.ip_payload(
+            ipv4::Protocol(next_header),
+            src,
+            dst,
+            payload,
+            deeper,
+            depth + 1,
+        );
+    }
+
+    fn gre(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
+        let packet = gre::Packet::new_unchecked(bytes);
+        let repr = match gre::Repr::parse(&packet) {
+            Ok(repr) => repr,
+            Err(error) => return self.error("gre", &error),
+        };
+        self.emit(&Layer::Gre(&repr));
+        let payload = packet.payload();
+        match repr.protocol {
+            gre::Protocol::IPV4 if depth < MAX_NESTING => {
+                self.inner_ipv4(payload, buffers, depth + 1)
+            }
+            gre::Protocol::NHRP => self.nhrp(payload),
+            _ => self.data("gre payload", payload),
+        }
+    }
+
+    fn nhrp(&mut self, bytes: &[u8]) {
+        let parsed = nhrp::Packet::new_checked(bytes).and_then(|packet| nhrp::Repr::parse(&packet));
+        match parsed {
+            Ok(repr) => {
+                self.emit(&Layer::Nhrp(&repr));
+                self.data(
+                    "nhrp trailer",
+                    bytes.get(repr.buffer_len()..).unwrap_or_default(),
+                );
+            }
+            Err(error) => self.error("nhrp", &error),
+        }
+    }
+
+    fn eigrp(&mut self, bytes: &[u8]) {
+        let parsed =
+            eigrp::Packet::new_checked(bytes).and_then(|packet| eigrp::Repr::parse(&packet));
+        match parsed {
+            Ok(repr) => self.emit(&Layer::Eigrp(&repr)),
+            Err(error) => self.error("eigrp", &error),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The decoder's two output formats: tshark-like text lines and JSON Lines.
+//!
+//! Both are [`Sink`]s that write into a reusable buffer and hand it to the underlying writer in large
+//! chunks. A write error (a closed pipe, a full disk) is remembered and returned by `finish`.
+
+use std::fmt::{self, Write as _};
+use std::io::{self, Write};
+
+use crate::capture::{Frame, Timestamp};
+use crate::decode::{Layer, Sink};
+use crate::json::Object;
+
+/// Flush to the writer once the buffer holds this much.
+const FLUSH_AT: usize = 1 << 16;
+
+/// A byte buffer in front of a writer that remembers the first write error.
+struct Buffered<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Buffered<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out,
+            buf: Vec::with_capacity(FLUSH_AT * 2),
+            error: None,
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none()
+            && let Err(error) = self
+                .out
+                .write_all(&self.buf)
+                .and_then(|()| self.out.flush())
+        {
+            self.error = Some(error);
+        }
+        self.buf.clear();
+    }
+
+    fn flush_if_full(&mut self) {
+        if self.buf.len() >= FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        self.flush();
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.out),
+        }
+    }
+}
+
+/// JSON Lines: one object per frame, `{"frame":N,"ts":…,"len":…,"layers":[…]}`.
+pub struct JsonLines<W: Write> {
+    out: Buffered<W>,
+    first_layer: bool,
+}
+
+impl<W: Write> JsonLines<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        Self {
+            out: Buffered::new(out),
+            first_layer: true,
+        }
+    }
+
+    /// Flushes what is buffered and returns the first write error, if any.
+    pub fn finish(self) -> io::Result<W> {
+        self.out.finish()
+    }
+}
+
+impl<W: Write> Sink for JsonLines<W> {
+    fn frame_start(&mut self, frame: &Frame<'_>) {
+        let _ = write!(
+            Utf8(&mut self.out.buf),
+            "{{\"frame\":{},\"ts\":{},\"len\":{},\"caplen\":{},\"layers\":[",
+            frame.number,
+            frame.timestamp,
+            frame.original_len,
+            frame.data.len()
+        );
+        self.first_layer = true;
+    }
+
+    fn layer(&mut self, layer: &Layer<'_>) {
+        if !self.first_layer {
+            self.out.buf.push(b',');
+        }
+        self.first_layer = false;
+        let mut obj = Object::begin(&mut self.out.buf);
+        layer.write_json(&mut obj);
+        obj.end();
+    }
+
+    fn frame_end(&mut self) {
+        self.out.buf.extend_from_slice(b"]}\n");
+        self.out.flush_if_full();
+    }
+}
+
+/// Text: one line per frame, like tshark's summary — number, relative time, innermost addresses,
+/// protocol, length and a description of the innermost layer.
+pub struct TextLines<W: Write> {
+    out: Buffered<W>,
+    first_ts: Option<Timestamp>,
+    frame: FrameLine,
+}
+
+/// What the line of the current frame collects while its layers go by.
+#[derive(Default)]
+struct FrameLine {
+    number: u64,
+    ts: Timestamp,
+    len: u32,
+    src: String,
+    dst: String,
+    proto: &'static str,
+    info: String,
+    notes: String,
+}
+
+impl<W: Write> TextLines<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        Self {
+            out: Buffered::new(out),
+            first_ts: None,
+            frame: FrameLine::default(),
+        }
+    }
+
+    /// Flushes what is buffered and returns the first write error, if any.
+    pub fn finish(self) -> io::Result<W> {
+        self.out.finish()
+    }
+}
+
+impl<W: Write> Sink for TextLines<W> {
+    fn frame_start(&mut self, frame: &Frame<'_>) {
+        let line = &mut self.frame;
+        line.number = frame.number;
+        line.ts = frame.timestamp;
+        line.len = frame.original_len;
+        line.src.clear();
+        line.dst.clear();
+        line.proto = "";
+        line.info.clear();
+        line.notes.clear();
+        self.first_ts.get_or_insert(frame.timestamp);
+    }
+
+    fn layer(&mut self, layer: &Layer<'_>) {
+        let line = &mut self.frame;
+        match layer {
+            Layer::Ipv4 { header, .. } => line.addresses(&header.src, &header.dst),
+            Layer::Ipv6(header) => line.addresses(&header.src, &header.dst),
+            Layer::Esp(esp) if esp.decrypted() && esp.replayed => line.note(layer),
+            Layer::Error { .. } => return line.note(layer),
+            _ => {}
+        }
+        let name = layer.column_name();
+        if !name.is_empty() {
+            line.proto = name;
+            line.info.clear();
+            let _ = layer.info(&mut line.info);
+        } else if let Layer::Data { .. } = layer {
+            line.info.push_str(" + ");
+            let _ = layer.info(&mut line.info);
+        }
+    }
+
+    fn frame_end(&mut self) {
+        let line = &self.frame;
+        let first = self.first_ts.unwrap_or(line.ts);
+        let elapsed = line.ts.saturating_duration_since(first);
+        let arrow = if line.src.is_empty() { " " } else { "→" };
+        let buf = &mut self.out.buf;
+        let _ = write!(
+            Utf8(buf),
+            "{:>6} {:>11.6} {:>15} {arrow} {:<15} {:<8} {:>5} {}",
+            line.number,
+            elapsed.as_secs_f64(),
+            line.src,
+            line.dst,
+            line.proto,
+            line.len,
+            line.info
+        );
+        if !line.notes.is_empty() {
+            let _ = write!(Utf8(buf), " [{}]", line.notes);
+        }
+        buf.push(b'\n');
+        self.out.flush_if_full();
+    }
+}
+
+impl FrameLine {
+    /// The innermost addresses win: each IP layer replaces the ones before.
+    fn addresses(&mut self, src: &dyn fmt::Display, dst: &dyn fmt::Display) {
+        self.src.clear();
+        self.dst.clear();
+        let _ = write!(self.src, "{src}");
+        let _ = write!(self.dst, "{dst}");
+    }
+
+    /// Something to keep visible even when inner layers name the line (a replay, an error).
+    fn note(&mut self, layer: &Layer<'_>) {
+        if !self.notes.is_empty() {
+            self.notes.push_str("; ");
+        }
+        let _ = layer.info(&mut self.notes);
+    }
+}
+
+/// `fmt::Write` into a byte buffer.
+struct Utf8<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Utf8<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
