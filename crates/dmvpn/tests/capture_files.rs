@@ -273,10 +273,10 @@ fn every_capture_reads_and_matches_tshark() {
     if !has_tshark {
         println!("tshark is not installed: frame-by-frame comparison skipped");
     }
-    // tshark takes most of the time: run it for all files at once, two at a time per core.
+    // tshark takes most of the time: run it for all files at once, eight processes at a time.
     let oracle: Vec<Option<Vec<FrameView>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
-            .chunks(files.len().div_ceil(4).max(1))
+            .chunks(files.len().div_ceil(8).max(1))
             .map(|chunk| {
                 scope.spawn(move || {
                     chunk
