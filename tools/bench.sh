@@ -46,7 +46,10 @@ run() {
     local stats
     stats=$(mktemp)
     /usr/bin/time -f '%e %M' -o "$stats" "$@" >/dev/null 2>"$stats.err" || { cat "$stats.err" >&2; exit 1; }
-    read -r secs[$name] rss[$name] <"$stats"
+    local seconds kbytes
+    read -r seconds kbytes <"$stats"
+    secs[$name]=$seconds
+    rss[$name]=$kbytes
     rm -f "$stats" "$stats.err"
 }
 
