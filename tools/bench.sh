@@ -34,7 +34,7 @@ if [[ ! -s $corpus.pcap ]]; then
         --keys-out "$corpus.esp_sa" --sa-out "$corpus.sa" --manifest-out "$corpus.json" >/dev/null
 fi
 frames=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["frames"])' "$corpus.json")
-bytes=$(stat -c %s "$corpus.pcap")
+bytes=$(stat -L -c %s "$corpus.pcap")
 
 cargo build --release -q -p dmvpn
 dmvpn=target/release/dmvpn
