@@ -203,3 +203,39 @@ fn project_and_generated_key_files() {
     assert_eq!((good, gre), (esp, esp), "every ESP packet decrypts to GRE");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn damaged_key_files_never_panic() {
+    let Some(shared) = shared() else { return };
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for name in [
+        "captures/libreswan-klips/esp_sa.verified",
+        "captures/wireshark-testsuite/esp_sa.tmpl",
+    ] {
+        let original = std::fs::read(shared.join(name)).expect("key file");
+        for _ in 0..500 {
+            let mut bytes = original.clone();
+            for _ in 0..=next() % 4 {
+                let at = (next() % bytes.len() as u64) as usize;
+                match next() % 4 {
+                    0 => bytes[at] = b"\",*/0x\r\n#\\"[(next() % 10) as usize],
+                    1 => bytes[at] ^= 1 << (next() % 8),
+                    2 => bytes.truncate(at),
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            dmvpn::keys::fuzzing::parse_esp_sa(&bytes);
+        }
+    }
+}
