@@ -202,6 +202,11 @@ fn write_str(out: &mut Vec<u8>, value: &str) {
 }
 
 fn escape_into(out: &mut Vec<u8>, value: &str) {
+    // Most values (addresses, names, numbers) need no escaping: copy them whole.
+    if !value.bytes().any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\') {
+        out.extend_from_slice(value.as_bytes());
+        return;
+    }
     for &byte in value.as_bytes() {
         match byte {
             b'"' => out.extend_from_slice(b"\\\""),
