@@ -30,6 +30,9 @@ use super::Timestamp;
 /// reported as [`CaptureError::TooLarge`] instead of being buffered.
 pub const MAX_RECORD_LEN: usize = 16 << 20;
 
+/// At most this many bytes of Decryption Secrets Blocks are held between two `take_secrets`.
+const MAX_SECRETS_BYTES: usize = 4 << 20;
+
 /// At most this many interfaces per pcapng section are kept (each costs a few bytes).
 const MAX_INTERFACES: usize = 1 << 16;
 
@@ -104,6 +107,54 @@ pub struct Frame<'a> {
     pub original_len: u32,
     /// The byte offset of the frame's record (packet record or block) in the file.
     pub offset: u64,
+}
+
+dmvpn_wire::registry! {
+    /// Secrets types of pcapng Decryption Secrets Blocks (draft-ietf-opsawg-pcapng §4.7).
+    pub struct SecretsType(u32) {
+        /// TLS key log (`SSLKEYLOGFILE` lines).
+        TLS_KEY_LOG = 0x544c_534b => "TLS key log",
+        /// SSH key log.
+        SSH_KEY_LOG = 0x5353_484b => "SSH key log",
+        /// WireGuard key log.
+        WIREGUARD_KEY_LOG = 0x5747_4b4c => "WireGuard key log",
+        /// ZigBee network key.
+        ZIGBEE_NWK_KEY = 0x5a4e_574b => "ZigBee NWK key",
+        /// ZigBee APS key.
+        ZIGBEE_APS_KEY = 0x5a41_5053 => "ZigBee APS key",
+        /// OPC UA key log.
+        OPC_UA_KEY_LOG = 0x5541_4b4c => "OPC UA key log",
+        /// IPsec ESP SAs as CSV lines (taken to be Wireshark's `esp_sa` format, see [`crate::keys`]).
+        ESP_SA = 0x4553_5053 => "ESP SA",
+    }
+}
+
+/// The contents of one pcapng Decryption Secrets Block.
+#[derive(Clone, Eq, PartialEq)]
+pub struct Secrets {
+    /// What the data is.
+    pub secrets_type: SecretsType,
+    /// The secrets, as the block holds them.
+    pub data: Vec<u8>,
+    /// The number of the first frame after the block.
+    pub before_frame: u64,
+    /// The byte offset of the block.
+    pub offset: u64,
+}
+
+impl fmt::Debug for Secrets {
+    /// Key material is not printed: only its type and length.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("secrets_type", &self.secrets_type)
+            .field(
+                "data",
+                &format_args!("<{} bytes redacted>", self.data.len()),
+            )
+            .field("before_frame", &self.before_frame)
+            .field("offset", &self.offset)
+            .finish()
+    }
 }
 
 /// Where in a capture file something went wrong.
@@ -274,6 +325,9 @@ pub struct CaptureReader<R> {
     failed: bool,
     state: State,
     next_number: u64,
+    /// Decryption Secrets Blocks read and not yet taken.
+    secrets: Vec<Secrets>,
+    secrets_bytes: usize,
 }
 
 impl CaptureReader<File> {
@@ -306,6 +360,8 @@ impl<R: Read> CaptureReader<R> {
                 interface: pcap_interface(LinkType(0), 0, 6),
             },
             next_number: 1,
+            secrets: Vec::new(),
+            secrets_bytes: 0,
         };
         let available = reader.fill(4, None)?;
         let head = reader.unread();
@@ -386,6 +442,16 @@ impl<R: Read> CaptureReader<R> {
     #[must_use]
     pub const fn frames_read(&self) -> u64 {
         self.next_number - 1
+    }
+
+    /// The pcapng Decryption Secrets Blocks read since the last call, in file order.
+    ///
+    /// A secrets block precedes the packets that need it, so a decoder calls this after each
+    /// [`CaptureReader::next_frame`] (it allocates nothing when there are none). At most
+    /// 4 MiB of secrets are held between calls; blocks beyond that are dropped.
+    pub fn take_secrets(&mut self) -> Vec<Secrets> {
+        self.secrets_bytes = 0;
+        core::mem::take(&mut self.secrets)
     }
 
     /// The next frame, `Ok(None)` at the end of the file.
@@ -667,6 +733,10 @@ impl<R: Read> CaptureReader<R> {
                 self.read_interface(body, big_endian, frame)?;
                 BlockKind::Other
             }
+            BLOCK_DECRYPTION_SECRETS => {
+                self.read_secrets(body, big_endian, frame)?;
+                BlockKind::Other
+            }
             BLOCK_ENHANCED_PACKET | BLOCK_PACKET | BLOCK_SIMPLE_PACKET => {
                 BlockKind::Packet(self.read_packet(block_type, body, big_endian, frame)?)
             }
@@ -792,6 +862,50 @@ impl<R: Read> CaptureReader<R> {
         Ok(())
     }
 
+    fn read_secrets(
+        &mut self,
+        body: core::ops::Range<usize>,
+        big_endian: bool,
+        frame: Option<u64>,
+    ) -> Result<()> {
+        let bytes = self.buf.get(body).unwrap_or_default();
+        if bytes.len() < 8 {
+            return Err(CaptureError::InvalidField {
+                at: Position {
+                    frame,
+                    offset: self.offset + 4,
+                },
+                field: "decryption secrets block length",
+                value: bytes.len() as u64 + 12,
+            });
+        }
+        let secrets_type = SecretsType(read_u32(bytes, 0, big_endian));
+        let len = read_u32(bytes, 4, big_endian) as usize;
+        let Some(data) = bytes.get(8..8 + len) else {
+            return Err(CaptureError::TooLarge {
+                at: Position {
+                    frame,
+                    offset: self.offset + 12,
+                },
+                field: "secrets length",
+                len: len as u64,
+                max: bytes.len() as u64 - 8,
+            });
+        };
+        // Secrets nobody takes must not pile up: past the limit they are dropped.
+        if self.secrets_bytes + len <= MAX_SECRETS_BYTES {
+            self.secrets_bytes += len;
+            let secrets = Secrets {
+                secrets_type,
+                data: data.to_vec(),
+                before_frame: self.next_number,
+                offset: self.offset,
+            };
+            self.secrets.push(secrets);
+        }
+        Ok(())
+    }
+
     fn read_packet(
         &self,
         block_type: u32,
@@ -899,6 +1013,7 @@ const BLOCK_INTERFACE: u32 = 1;
 const BLOCK_PACKET: u32 = 2;
 const BLOCK_SIMPLE_PACKET: u32 = 3;
 const BLOCK_ENHANCED_PACKET: u32 = 6;
+const BLOCK_DECRYPTION_SECRETS: u32 = 0x0000_000a;
 const OPT_IF_NAME: u16 = 2;
 const OPT_IF_TSRESOL: u16 = 9;
 const OPT_IF_TSOFFSET: u16 = 14;
@@ -1288,6 +1403,45 @@ mod tests {
         assert_eq!(frames[1].4, b"pb");
         assert_eq!(frames[1].1, Timestamp::new(7, 1000));
         assert_eq!(frames.len(), 2);
+    }
+
+    #[test]
+    fn decryption_secrets_blocks() {
+        let mut file = section(false);
+        file.extend(interface(false, 1, &[]));
+        let line = br#""IPv4","*","*","*","NULL","","NULL","""#;
+        let mut dsb = 0x4553_5053u32.to_le_bytes().to_vec();
+        dsb.extend_from_slice(&(line.len() as u32).to_le_bytes());
+        dsb.extend_from_slice(line);
+        block(&mut file, false, BLOCK_DECRYPTION_SECRETS, &dsb);
+        file.extend(enhanced(false, 0, 0, b"esp"));
+        let mut reader = CaptureReader::new(&file[..]).unwrap();
+        assert!(reader.take_secrets().is_empty());
+        assert!(reader.next_frame().unwrap().is_some());
+        let secrets = reader.take_secrets();
+        assert_eq!(secrets.len(), 1);
+        assert_eq!(
+            (
+                secrets[0].secrets_type,
+                &secrets[0].data[..],
+                secrets[0].before_frame
+            ),
+            (SecretsType::ESP_SA, &line[..], 1)
+        );
+        assert!(!format!("{secrets:?}").contains("IPv4"));
+        assert!(reader.take_secrets().is_empty());
+        // A secrets length past the block is an error.
+        let mut bad = section(false);
+        let mut dsb = 0x4553_5053u32.to_le_bytes().to_vec();
+        dsb.extend_from_slice(&100u32.to_le_bytes());
+        block(&mut bad, false, BLOCK_DECRYPTION_SECRETS, &dsb);
+        assert!(matches!(
+            read_all(&bad),
+            Err(CaptureError::TooLarge {
+                field: "secrets length",
+                ..
+            })
+        ));
     }
 
     #[test]

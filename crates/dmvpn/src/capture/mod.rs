@@ -44,6 +44,7 @@ pub mod udp;
 
 pub use file::{
     CaptureError, CaptureReader, Format, Frame, Interface, LinkType, MAX_RECORD_LEN, Position,
+    Secrets, SecretsType,
 };
 pub use reassembly::{
     DropReason, FragmentInfo, Reassembler, ReassemblerConfig, ReassemblerStats, Reassembly,

@@ -102,6 +102,19 @@ impl EspKeys {
         Ok(added)
     }
 
+    /// Adds the SAs a capture carries in a pcapng Decryption Secrets Block of type
+    /// [`SecretsType::ESP_SA`](crate::capture::SecretsType::ESP_SA) (read as `esp_sa` lines);
+    /// other secrets types add nothing. Returns how many SAs were added.
+    ///
+    /// # Errors
+    /// The first malformed line; nothing is added then.
+    pub fn load_secrets(&mut self, secrets: &crate::capture::Secrets) -> Result<usize, KeysError> {
+        if secrets.secrets_type != crate::capture::SecretsType::ESP_SA {
+            return Ok(0);
+        }
+        self.load_str(&String::from_utf8_lossy(&secrets.data), None)
+    }
+
     /// Adds the good lines of `esp_sa` text and returns the errors of the bad ones.
     pub fn load_str_lenient(&mut self, text: &str, path: Option<&Path>) -> Vec<KeysError> {
         let mut errors = Vec::new();
@@ -227,6 +240,22 @@ mod tests {
             "{err}"
         );
         assert!(err.location().is_none());
+    }
+
+    #[test]
+    fn secrets_blocks() {
+        use crate::capture::{Secrets, SecretsType};
+        let mut secrets = Secrets {
+            secrets_type: SecretsType::ESP_SA,
+            data: br#""IPv4","*","*","0x1","NULL","","NULL","""#.to_vec(),
+            before_frame: 1,
+            offset: 0,
+        };
+        let mut keys = EspKeys::new();
+        assert_eq!(keys.load_secrets(&secrets).unwrap(), 1);
+        secrets.secrets_type = SecretsType::TLS_KEY_LOG;
+        assert_eq!(keys.load_secrets(&secrets).unwrap(), 0);
+        assert_eq!(keys.len(), 1);
     }
 
     #[test]
