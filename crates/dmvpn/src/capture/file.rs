@@ -963,9 +963,11 @@ impl<R: Read> CaptureReader<R> {
                 )
             }
         };
+        // Only a (Enhanced) Packet Block can claim too much: its captured length is at body
+        // offset 12, i.e. 20 bytes into the block.
         if captured as usize > bytes.len() - header_len {
             return Err(CaptureError::TooLarge {
-                at: at(8 + header_len as u64 - 8),
+                at: at(8 + 12),
                 field: "captured packet length",
                 len: u64::from(captured),
                 max: (bytes.len() - header_len) as u64,
