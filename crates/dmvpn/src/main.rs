@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dmvpn::capture::CaptureReader;
-use dmvpn::decode::{Decoder, Sink};
+use dmvpn::decode::{Decoder, IkeKeys, Sink};
 use dmvpn::keys::EspKeys;
 use dmvpn::output::{JsonLines, TextLines};
 
@@ -25,7 +25,9 @@ enum Command {
     Decode {
         /// The capture file.
         file: PathBuf,
-        /// A Wireshark `esp_sa` key file (repeatable). Key material is never printed.
+        /// A key file (repeatable): Wireshark's `esp_sa` (ESP keys) or `ikev1_decryption_table`
+        /// (IKEv1 encryption keys by initiator cookie), told apart by content. Key material is
+        /// never printed.
         #[arg(long = "keys", value_name = "FILE")]
         keys: Vec<PathBuf>,
         /// Output format: one summary line per frame, or JSON Lines with every layer.
@@ -61,11 +63,8 @@ fn decode(
     key_files: &[PathBuf],
     format: Format,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut keys = EspKeys::default();
-    for key_file in key_files {
-        keys.load_file(key_file)?;
-    }
-    let mut decoder = Decoder::new(keys);
+    let (keys, ike_keys) = load_keys(key_files)?;
+    let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
     let mut reader = CaptureReader::open(file)?;
     let stdout = io::stdout().lock();
     let mut progress = Progress::new(file);
@@ -83,6 +82,44 @@ fn decode(
     }
     progress.done();
     Ok(())
+}
+
+/// Reads each key file as what its content says it is.
+fn load_keys(key_files: &[PathBuf]) -> Result<(EspKeys, IkeKeys), Box<dyn std::error::Error>> {
+    let mut esp = EspKeys::default();
+    let mut ike = IkeKeys::default();
+    for path in key_files {
+        let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        if is_ikev1_table(&text) {
+            let keys = dmvpn_isakmp::keys::parse_ikev1_decryption_table(&text)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
+            ike.extend(keys);
+        } else {
+            esp.load_str(&text, Some(path))?;
+        }
+    }
+    Ok((esp, ike))
+}
+
+/// Whether the first entry of a key file is `<16 hex digits>,…`: an `ikev1_decryption_table`
+/// (an `esp_sa` line starts with the protocol, e.g. `"IPv4"`).
+fn is_ikev1_table(text: &str) -> bool {
+    let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+    else {
+        return false;
+    };
+    let first = line
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_matches('"');
+    let digits = first.strip_prefix("0x").unwrap_or(first);
+    digits.len() == 16 && digits.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
 fn run<R: io::Read>(

@@ -51,8 +51,8 @@ pub enum Layer<'a> {
     Nhrp(&'a nhrp::Repr<'a>),
     /// An EIGRP packet.
     Eigrp(&'a eigrp::Repr<'a>),
-    /// An ISAKMP (IKEv1) message.
-    Isakmp(&'a isakmp::Message<'a>),
+    /// An ISAKMP (IKEv1) message, with its decrypted payload chain when the key was known.
+    Isakmp(&'a IsakmpLayer<'a>),
     /// A TCP header.
     Tcp(&'a Tcp),
     /// An ICMP header.
@@ -77,6 +77,34 @@ impl fmt::Debug for Layer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.proto())?;
         self.info(f)
+    }
+}
+
+/// An ISAKMP message as the decoder saw it.
+#[derive(Clone, Copy, Debug)]
+pub struct IsakmpLayer<'a> {
+    /// The message.
+    pub message: &'a isakmp::Message<'a>,
+    /// The decrypted payload chain (padding included) of an encrypted message.
+    pub plaintext: Option<&'a [u8]>,
+    /// Why an encrypted message whose key is known did not decrypt.
+    pub decrypt_error: Option<&'a isakmp::crypto::DecryptError>,
+    /// The NAT-D payload type agreed earlier in the exchange (draft NAT-T numbering).
+    pub nat_d: Option<isakmp::PayloadType>,
+}
+
+impl IsakmpLayer<'_> {
+    /// The payload chain to show: the plaintext one, or the decrypted one.
+    fn payloads(&self) -> Option<isakmp::Payloads<'_>> {
+        match (self.message.payloads(), self.plaintext) {
+            (Some(payloads), _) => Some(payloads),
+            (None, Some(plain)) => Some(isakmp::Payloads::decrypted(
+                self.message.header.next_payload,
+                plain,
+                isakmp::header::HEADER_LEN,
+            )),
+            (None, None) => None,
+        }
     }
 }
 
@@ -290,7 +318,7 @@ impl Layer<'_> {
             }
             Self::Nhrp(repr) => nhrp_json(repr, obj),
             Self::Eigrp(repr) => eigrp_json(repr, obj),
-            Self::Isakmp(message) => isakmp_json(message, obj),
+            Self::Isakmp(layer) => isakmp_json(layer, obj),
             Self::Tcp(tcp) => {
                 obj.u64("sport", u64::from(tcp.src_port));
                 obj.u64("dport", u64::from(tcp.dst_port));
@@ -374,7 +402,20 @@ impl Layer<'_> {
             }
             Self::Nhrp(repr) => write!(f, "{repr}"),
             Self::Eigrp(repr) => write!(f, "{repr}"),
-            Self::Isakmp(message) => write!(f, "{}", message.summary(None)),
+            Self::Isakmp(layer) => {
+                write!(
+                    f,
+                    "{}",
+                    layer
+                        .message
+                        .summary(layer.plaintext)
+                        .with_nat_d(layer.nat_d)
+                )?;
+                if let Some(error) = layer.decrypt_error {
+                    write!(f, " [{error}]")?;
+                }
+                Ok(())
+            }
             Self::Icmp(icmp) => write!(f, "{}", icmp.summary()),
             Self::Data { what, len } => write!(f, "{len} bytes of {what}"),
             Self::Error { proto, error } => write!(f, "[Malformed {proto}: {error}]"),
@@ -420,6 +461,12 @@ fn nhrp_json(repr: &nhrp::Repr<'_>, obj: &mut Object<'_>) {
             obj.display("error", &error.code);
             obj.u64("error_offset", u64::from(error.offset));
             obj.u64("errored_packet_len", error.packet.len() as u64);
+            if let Ok(errored) = error.parse_packet() {
+                obj.u64("errored_op", u64::from(errored.message.op_type().0));
+                if let Some(id) = errored.request_id() {
+                    obj.u64("errored_request_id", u64::from(id));
+                }
+            }
         }
         nhrp::Message::TrafficIndication(indication) => {
             obj.u64("traffic_code", u64::from(indication.code.0));
@@ -515,8 +562,9 @@ fn eigrp_json(repr: &eigrp::Repr<'_>, obj: &mut Object<'_>) {
     routes.end();
 }
 
-/// An ISAKMP message as JSON: header, and the payload types of a plaintext chain.
-fn isakmp_json(message: &isakmp::Message<'_>, obj: &mut Object<'_>) {
+/// An ISAKMP message as JSON: header, and the payload types of the plaintext or decrypted chain.
+fn isakmp_json(layer: &IsakmpLayer<'_>, obj: &mut Object<'_>) {
+    let message = layer.message;
     let header = &message.header;
     obj.hex("icookie", &header.initiator_cookie);
     obj.hex("rcookie", &header.responder_cookie);
@@ -528,8 +576,16 @@ fn isakmp_json(message: &isakmp::Message<'_>, obj: &mut Object<'_>) {
     obj.hex_u32("message_id", header.message_id);
     obj.u64("length", u64::from(header.length));
     obj.bool("encrypted", message.is_encrypted());
-    if let Some(payloads) = message.payloads() {
-        match isakmp::message::flat_payload_types(payloads, message.context(None)) {
+    if message.is_encrypted() {
+        obj.bool("decrypted", layer.plaintext.is_some());
+    }
+    if let Some(error) = layer.decrypt_error {
+        obj.display("decrypt_error", error);
+    }
+    if let Some(payloads) = layer.payloads() {
+        let mut context = message.context(layer.nat_d);
+        context.nat_d = isakmp::message::learn_nat_d(payloads.clone(), context.nat_d);
+        match isakmp::message::flat_payload_types(payloads, context) {
             Ok(types) => {
                 let mut array = obj.array("payloads");
                 for ty in types {

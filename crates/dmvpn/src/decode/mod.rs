@@ -34,9 +34,12 @@
 //! ```
 
 mod esp;
+mod ike;
 mod layer;
 
-pub use layer::{EspLayer, EspStatus, Layer, LinkLayer};
+pub use ike::IkeKeys;
+
+pub use layer::{EspLayer, EspStatus, IsakmpLayer, Layer, LinkLayer};
 
 use std::net::IpAddr;
 
@@ -79,6 +82,8 @@ pub struct Stats {
     pub esp_icv_failed: u64,
     /// ESP packets whose sequence number was seen before on that SA (or fell behind its window).
     pub esp_replayed: u64,
+    /// ISAKMP messages decrypted.
+    pub isakmp_decrypted: u64,
     /// Layers that failed to decode.
     pub errors: u64,
 }
@@ -86,6 +91,7 @@ pub struct Stats {
 /// Decodes frames into layers, holding the keys, the fragment reassembler and the decryption buffers.
 pub struct Decoder {
     sas: SaStates,
+    ike: IkeKeys,
     reassembler: Reassembler,
     /// One decryption buffer per nesting level.
     plaintext: Vec<Vec<u8>>,
@@ -96,8 +102,15 @@ impl Decoder {
     /// A decoder that decrypts ESP with `keys`.
     #[must_use]
     pub fn new(keys: EspKeys) -> Self {
+        Self::with_ike_keys(keys, IkeKeys::default())
+    }
+
+    /// A decoder that decrypts ESP with `esp` and IKEv1 with `ike`.
+    #[must_use]
+    pub fn with_ike_keys(esp: EspKeys, ike: IkeKeys) -> Self {
         Self {
-            sas: SaStates::new(keys),
+            sas: SaStates::new(esp),
+            ike,
             reassembler: Reassembler::default(),
             plaintext: (0..MAX_NESTING).map(|_| Vec::with_capacity(2048)).collect(),
             stats: Stats::default(),
@@ -116,11 +129,17 @@ impl Decoder {
         sink.frame_start(frame);
         let Self {
             sas,
+            ike,
             reassembler,
             plaintext,
             stats,
         } = self;
-        let mut walk = Walk { sas, stats, sink };
+        let mut walk = Walk {
+            sas,
+            ike,
+            stats,
+            sink,
+        };
         match capture::link::decode(frame.link_type, frame.data) {
             Ok(link) => {
                 walk.emit(&Layer::Link(LinkLayer {
@@ -144,6 +163,7 @@ impl Decoder {
 /// The state one frame's walk down the layers needs.
 struct Walk<'a, S: Sink> {
     sas: &'a mut SaStates,
+    ike: &'a mut IkeKeys,
     stats: &'a mut Stats,
     sink: &'a mut S,
 }
@@ -346,7 +366,16 @@ impl<S: Sink> Walk<'_, S> {
     fn isakmp(&mut self, bytes: &[u8]) {
         match isakmp::Message::parse(bytes) {
             Ok(message) => {
-                self.emit(&Layer::Isakmp(&message));
+                let outcome = self.ike.process(&message);
+                if outcome.plaintext.is_some() {
+                    self.stats.isakmp_decrypted += 1;
+                }
+                self.emit(&Layer::Isakmp(&IsakmpLayer {
+                    message: &message,
+                    plaintext: outcome.plaintext.as_deref(),
+                    decrypt_error: outcome.error.as_ref(),
+                    nat_d: outcome.nat_d,
+                }));
                 self.data(
                     "isakmp trailer",
                     bytes
