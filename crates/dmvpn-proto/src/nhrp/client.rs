@@ -1,0 +1,725 @@
+//! The NHRP client of a spoke (Next Hop Client, RFC 2332 §5.2.3–§5.2.5): it registers its
+//! tunnel → NBMA mapping with every configured NHS and keeps the registrations alive.
+//!
+//! Per NHS the client is in one [`NhsState`]:
+//!
+//! ```text
+//!              reply, success                    refresh_at
+//! Registering ───────────────▶ Registered ───────────────────▶ Refreshing
+//!   ▲  │ retry_at: send again,     ▲                                │ retry_at: send again
+//!   │  │ 1, 2, 4 … 64 s apart      └────────── reply, success ──────┤ 1, 2, 4 … 64 s apart
+//!   │  └─ error reply / Error Indication: event, keep retrying      │
+//!   └──────────────────────────── expires_at: Expired ──────────────┘
+//! ```
+//!
+//! - **Request.** As IOS and FRR send it: the unique flag (unless `no-unique`) and the Cisco NAT
+//!   flag; one CIE with prefix length 0xff (32 without the unique flag), the MTU and the holding
+//!   time; the Forward and Reverse Transit NHS Record and Responder Address extensions (empty,
+//!   compulsory), the Cisco NAT Address extension naming the NHS, the Authentication extension
+//!   when a password is set, and End.
+//! - **Retries.** A request that is not answered is sent again with the same request ID after
+//!   1 s, then 2, 4, 8 … up to 64 s between attempts (IOS; FRR starts at 2 s). A new
+//!   registration cycle (a refresh, or a retry after an error) takes a new request ID.
+//! - **Refresh.** A registration is renewed every third of the holding time, IOS's default for
+//!   `ip nhrp registration timeout` and RFC 2332 §5.2.3's advice, so two thirds of the holding
+//!   time remain when the refresh goes out; `registration_timeout` overrides it.
+//! - **Expiry.** A registration counts as lost when its holding time has passed since the first
+//!   transmission of the request that made it (a lower bound of the NHS's own expiry), and
+//!   the client reports [`ClientEvent::Expired`] and keeps trying.
+//! - **Replies.** Success only when every CIE has code 0 (as FRR); otherwise
+//!   [`ClientEvent::RegistrationFailed`] with the first other code, e.g.
+//!   [`CieCode::ALREADY_REGISTERED`] (14) for a unique conflict. A reply without the configured
+//!   password is dropped ([`ProtocolError::AuthenticationFailure`]).
+//! - **Purge.** A Purge Request from an NHS that names the client's own address makes it
+//!   register again at once (RFC 2332 §5.2.5); it is answered with a Purge Reply unless its N
+//!   flag is set.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, extension};
+
+use super::{Password, Transmit, authentic, check_families, emit, ipv4, ipv4_repr};
+use crate::ProtocolError;
+use crate::time::{Duration, Instant};
+
+/// A Next Hop Server: its tunnel (protocol) address and the NBMA address to reach it at
+/// (`ip nhrp nhs 172.16.1.1` with `ip nhrp map 172.16.1.1 100.1.1.1`).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Nhs {
+    /// The NHS's tunnel address.
+    pub tunnel: Ipv4Addr,
+    /// The NHS's NBMA address.
+    pub nbma: Ipv4Addr,
+}
+
+/// The configuration of a spoke's NHRP client.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The spoke's own tunnel address (`ip address` of the tunnel).
+    pub tunnel: Ipv4Addr,
+    /// The spoke's own NBMA address (`tunnel source`).
+    pub nbma: Ipv4Addr,
+    /// The servers to register with.
+    pub nhs: Vec<Nhs>,
+    /// `ip nhrp holdtime`: the holding time put in the request; IOS's default is 7200 s.
+    pub holding_time: u16,
+    /// `ip nhrp registration timeout`: the refresh interval; `None` for a third of the holding
+    /// time.
+    pub registration_timeout: Option<Duration>,
+    /// Set the unique flag (IOS's default; `ip nhrp registration no-unique` clears it).
+    pub unique: bool,
+    /// `ip nhrp authentication`.
+    pub password: Option<Password>,
+    /// The MTU put in the CIE.
+    pub mtu: u16,
+    /// The hop count of every packet sent.
+    pub hop_count: u8,
+    /// The first retry interval of an unanswered request.
+    pub retry_initial: Duration,
+    /// The longest retry interval.
+    pub retry_max: Duration,
+}
+
+impl ClientConfig {
+    /// A configuration with IOS's defaults: holding time 7200 s, unique, no password, MTU 1514,
+    /// hop count 255, retries 1 s doubling up to 64 s.
+    #[must_use]
+    pub fn new(tunnel: Ipv4Addr, nbma: Ipv4Addr, nhs: Vec<Nhs>) -> Self {
+        Self {
+            tunnel,
+            nbma,
+            nhs,
+            holding_time: 7200,
+            registration_timeout: None,
+            unique: true,
+            password: None,
+            mtu: 1514,
+            hop_count: 255,
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(64),
+        }
+    }
+
+    /// The refresh interval.
+    #[must_use]
+    pub fn refresh_interval(&self) -> Duration {
+        self.registration_timeout
+            .unwrap_or(Duration::from_secs(i64::from(self.holding_time)).div(3))
+    }
+
+    /// The wait after attempt `attempt` (0 for the first transmission): `retry_initial · 2^attempt`,
+    /// at most `retry_max`.
+    #[must_use]
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1i64.checked_shl(attempt.min(62)).unwrap_or(i64::MAX);
+        self.retry_initial
+            .saturating_mul(factor)
+            .min(self.retry_max)
+    }
+}
+
+/// Where the registration with one NHS stands, with the deadline of each state.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum NhsState {
+    /// Not registered: the request `request_id` was sent `attempt + 1` times, first at `since`;
+    /// it goes out again at `retry_at`.
+    Registering {
+        /// Transmissions so far, minus one.
+        attempt: u32,
+        /// The ID of the outstanding request.
+        request_id: u32,
+        /// The first transmission of this request.
+        since: Instant,
+        /// The next transmission.
+        retry_at: Instant,
+    },
+    /// Registered until `expires_at`; the refresh goes out at `refresh_at`.
+    Registered {
+        /// When the refresh is sent.
+        refresh_at: Instant,
+        /// When the registration is lost if not refreshed.
+        expires_at: Instant,
+    },
+    /// Registered until `expires_at`, with the refresh `request_id` unanswered.
+    Refreshing {
+        /// Transmissions so far, minus one.
+        attempt: u32,
+        /// The ID of the outstanding refresh.
+        request_id: u32,
+        /// The first transmission of this request.
+        since: Instant,
+        /// The next transmission.
+        retry_at: Instant,
+        /// When the registration is lost.
+        expires_at: Instant,
+    },
+}
+
+impl NhsState {
+    /// The next deadline of this state.
+    #[must_use]
+    pub const fn deadline(&self) -> Instant {
+        match *self {
+            Self::Registering { retry_at, .. } => retry_at,
+            Self::Registered { refresh_at, .. } => refresh_at,
+            Self::Refreshing {
+                retry_at,
+                expires_at,
+                ..
+            } => {
+                if retry_at.total_micros() < expires_at.total_micros() {
+                    retry_at
+                } else {
+                    expires_at
+                }
+            }
+        }
+    }
+
+    /// The outstanding request, if any.
+    #[must_use]
+    pub const fn request_id(&self) -> Option<u32> {
+        match *self {
+            Self::Registering { request_id, .. } | Self::Refreshing { request_id, .. } => {
+                Some(request_id)
+            }
+            Self::Registered { .. } => None,
+        }
+    }
+
+    /// Whether the NHS holds a live registration.
+    #[must_use]
+    pub const fn is_registered(&self) -> bool {
+        !matches!(self, Self::Registering { .. })
+    }
+}
+
+/// What happened, for the caller to act on (install routes, log, bring up IPsec …).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum ClientEvent {
+    /// The NHS accepted the registration (first time, or again after it was lost).
+    Registered {
+        /// The NHS (tunnel address).
+        nhs: Ipv4Addr,
+        /// The holding time the NHS granted.
+        holding_time: Duration,
+        /// The NBMA address the NHS saw, if it differs from ours (Cisco NAT Address extension):
+        /// the spoke is behind NAT.
+        nat_address: Option<Ipv4Addr>,
+    },
+    /// A live registration was renewed.
+    Refreshed {
+        /// The NHS.
+        nhs: Ipv4Addr,
+    },
+    /// The NHS refused the registration with this CIE code (RFC 2332 §5.2.4).
+    RegistrationFailed {
+        /// The NHS.
+        nhs: Ipv4Addr,
+        /// The first non-zero CIE code.
+        code: CieCode,
+    },
+    /// The NHS answered the request with an Error Indication (RFC 2332 §5.2.7).
+    ErrorIndication {
+        /// The NHS.
+        nhs: Ipv4Addr,
+        /// Its code, e.g. [`ErrorCode::AUTHENTICATION_FAILURE`].
+        code: ErrorCode,
+    },
+    /// The registration's holding time passed without a refresh being accepted.
+    Expired {
+        /// The NHS.
+        nhs: Ipv4Addr,
+    },
+    /// The NHS purged the client's own mapping; the client registers again.
+    Purged {
+        /// The NHS.
+        nhs: Ipv4Addr,
+    },
+}
+
+/// A spoke's NHRP client: one registration per configured NHS.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    states: Vec<NhsState>,
+    next_request_id: u32,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl Client {
+    /// A client that sends its first Registration Request to every NHS now. Request IDs count
+    /// up from `first_request_id`, which the caller draws from its RNG (so two boots do not
+    /// reuse IDs, and tests are reproducible).
+    #[must_use]
+    pub fn new(config: ClientConfig, now: Instant, first_request_id: u32) -> Self {
+        let mut client = Self {
+            states: Vec::with_capacity(config.nhs.len()),
+            config,
+            next_request_id: first_request_id,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        };
+        for index in 0..client.config.nhs.len() {
+            let state = client.start(index, now, 0);
+            client.states.push(state);
+        }
+        client
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The state of each NHS, in configuration order.
+    pub fn states(&self) -> impl Iterator<Item = (Nhs, NhsState)> + '_ {
+        self.config
+            .nhs
+            .iter()
+            .copied()
+            .zip(self.states.iter().copied())
+    }
+
+    /// Whether every NHS holds a live registration.
+    #[must_use]
+    pub fn is_registered(&self) -> bool {
+        self.states.iter().all(NhsState::is_registered)
+    }
+
+    /// Handles an NHRP packet that arrived from NBMA address `from`.
+    ///
+    /// # Errors
+    /// The packet was dropped without effect: [`ProtocolError::UnsupportedFamily`] or
+    /// [`ProtocolError::UnsupportedAddress`] for non-IPv4 packets,
+    /// [`ProtocolError::UnexpectedMessage`] for a type a client does not take,
+    /// [`ProtocolError::UnknownRequest`] for a reply to no outstanding request,
+    /// [`ProtocolError::AuthenticationFailure`] for a reply without the password.
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        msg: &nhrp::Repr<'_>,
+    ) -> Result<(), ProtocolError> {
+        check_families(msg)?;
+        match &msg.message {
+            Message::RegistrationReply(control) => self.handle_reply(msg, control),
+            Message::ErrorIndication(error) => self.handle_error(error),
+            Message::PurgeRequest(control) => self.handle_purge(now, from, msg, control),
+            _ => Err(ProtocolError::UnexpectedMessage { op: msg.op_type() }),
+        }
+    }
+
+    /// Runs the timers due at `now`: retransmissions, refreshes and expiries.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for index in 0..self.states.len() {
+            let Some(state) = self.states.get(index).copied() else {
+                continue;
+            };
+            if state.deadline() > now {
+                continue;
+            }
+            let nhs = self.nhs(index).tunnel;
+            let next = match state {
+                NhsState::Registering {
+                    attempt,
+                    request_id,
+                    since,
+                    retry_at,
+                } => {
+                    let attempt = attempt.saturating_add(1);
+                    self.send_request(index, request_id);
+                    NhsState::Registering {
+                        attempt,
+                        request_id,
+                        since,
+                        retry_at: later(retry_at, now) + self.config.backoff(attempt),
+                    }
+                }
+                NhsState::Registered { .. } => self.refresh(index, now, state),
+                NhsState::Refreshing { expires_at, .. } if expires_at <= now => {
+                    self.events.push_back(ClientEvent::Expired { nhs });
+                    self.resend_refresh_as_registering(index, now, state)
+                }
+                NhsState::Refreshing {
+                    attempt,
+                    request_id,
+                    since,
+                    retry_at,
+                    expires_at,
+                } => {
+                    let attempt = attempt.saturating_add(1);
+                    self.send_request(index, request_id);
+                    NhsState::Refreshing {
+                        attempt,
+                        request_id,
+                        since,
+                        retry_at: later(retry_at, now) + self.config.backoff(attempt),
+                        expires_at,
+                    }
+                }
+            };
+            if let Some(slot) = self.states.get_mut(index) {
+                *slot = next;
+            }
+        }
+    }
+
+    /// When [`Client::handle_timeout`] must run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.states.iter().map(NhsState::deadline).min()
+    }
+
+    /// The next packet to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    fn nhs(&self, index: usize) -> Nhs {
+        self.config.nhs.get(index).copied().unwrap_or(Nhs {
+            tunnel: Ipv4Addr::UNSPECIFIED,
+            nbma: Ipv4Addr::UNSPECIFIED,
+        })
+    }
+
+    fn take_request_id(&mut self) -> u32 {
+        let id = self.next_request_id;
+        self.next_request_id = self.next_request_id.wrapping_add(1);
+        id
+    }
+
+    /// A new registration cycle for NHS `index`: new request ID, sent now, retried after
+    /// `backoff(attempt)`.
+    fn start(&mut self, index: usize, now: Instant, attempt: u32) -> NhsState {
+        let request_id = self.take_request_id();
+        self.send_request(index, request_id);
+        NhsState::Registering {
+            attempt,
+            request_id,
+            since: now,
+            retry_at: now + self.config.backoff(attempt),
+        }
+    }
+
+    fn refresh(&mut self, index: usize, now: Instant, state: NhsState) -> NhsState {
+        let NhsState::Registered { expires_at, .. } = state else {
+            return state;
+        };
+        let request_id = self.take_request_id();
+        self.send_request(index, request_id);
+        NhsState::Refreshing {
+            attempt: 0,
+            request_id,
+            since: now,
+            retry_at: now + self.config.backoff(0),
+            expires_at,
+        }
+    }
+
+    /// The refresh outlived the registration: keep the request going as a plain registration,
+    /// with the backoff where it was.
+    fn resend_refresh_as_registering(
+        &mut self,
+        index: usize,
+        now: Instant,
+        state: NhsState,
+    ) -> NhsState {
+        let NhsState::Refreshing {
+            attempt,
+            request_id,
+            since,
+            retry_at,
+            ..
+        } = state
+        else {
+            return state;
+        };
+        if retry_at > now {
+            return NhsState::Registering {
+                attempt,
+                request_id,
+                since,
+                retry_at,
+            };
+        }
+        let attempt = attempt.saturating_add(1);
+        self.send_request(index, request_id);
+        NhsState::Registering {
+            attempt,
+            request_id,
+            since,
+            retry_at: later(retry_at, now) + self.config.backoff(attempt),
+        }
+    }
+
+    fn send_request(&mut self, index: usize, request_id: u32) {
+        let nhs = self.nhs(index);
+        let config = &self.config;
+        let (nbma, tunnel) = (config.nbma.octets(), config.tunnel.octets());
+        let (nhs_nbma, nhs_tunnel) = (nhs.nbma.octets(), nhs.tunnel.octets());
+        let cies = [nhrp::cie::Repr {
+            prefix_len: if config.unique { 0xff } else { 32 },
+            mtu: config.mtu,
+            holding_time: config.holding_time,
+            ..nhrp::cie::Repr::default()
+        }];
+        let nat_cie = [nhrp::cie::Repr {
+            prefix_len: 32,
+            nbma: nhrp::NbmaAddress::nsap(&nhs_nbma),
+            proto: &nhs_tunnel,
+            ..nhrp::cie::Repr::default()
+        }];
+        let empty =
+            |value: fn(nhrp::CieList<'static>) -> extension::Value<'static>| extension::Repr {
+                compulsory: true,
+                value: value(nhrp::CieList::EMPTY),
+            };
+        let mut extensions = Vec::with_capacity(6);
+        extensions.push(empty(extension::Value::ForwardTransitNhsRecord));
+        extensions.push(empty(extension::Value::ReverseTransitNhsRecord));
+        extensions.push(empty(extension::Value::ResponderAddress));
+        extensions.push(extension::Repr {
+            compulsory: false,
+            value: extension::Value::CiscoNatAddress(nhrp::CieList::new(&nat_cie)),
+        });
+        if let Some(password) = &config.password {
+            extensions.push(password.extension());
+        }
+        extensions.push(extension::Repr::END);
+        let mut flags = Flags::CISCO_NAT;
+        if config.unique {
+            flags = flags.union(Flags::REGISTRATION_UNIQUE);
+        }
+        let bytes = emit(&ipv4_repr(
+            config.hop_count,
+            &nbma,
+            &tunnel,
+            &nhs_tunnel,
+            Message::RegistrationRequest(nhrp::Control {
+                flags,
+                request_id,
+                cies: nhrp::CieList::new(&cies),
+            }),
+            Some(nhrp::ExtensionList::new(&extensions)),
+        ));
+        self.transmits.push_back(Transmit {
+            to: nhs.nbma,
+            bytes,
+        });
+    }
+
+    fn index_of_request(&self, request_id: u32) -> Result<usize, ProtocolError> {
+        self.states
+            .iter()
+            .position(|state| state.request_id() == Some(request_id))
+            .ok_or(ProtocolError::UnknownRequest { request_id })
+    }
+
+    fn handle_reply(
+        &mut self,
+        msg: &nhrp::Repr<'_>,
+        control: &nhrp::Control<'_>,
+    ) -> Result<(), ProtocolError> {
+        let index = self.index_of_request(control.request_id)?;
+        if !authentic(self.config.password.as_ref(), msg) {
+            return Err(ProtocolError::AuthenticationFailure);
+        }
+        let Some(state) = self.states.get(index).copied() else {
+            return Err(ProtocolError::UnknownRequest {
+                request_id: control.request_id,
+            });
+        };
+        let nhs = self.nhs(index).tunnel;
+        let refused = control
+            .cies
+            .iter()
+            .map(|cie| cie.code)
+            .find(|code| *code != CieCode::SUCCESS);
+        let next = if let Some(code) = refused.or(control.cies.is_empty().then_some(CieCode(0xff)))
+        {
+            // Refused (or an empty reply, which registers nothing): report, and try again with a
+            // new request when the backoff says so.
+            self.events
+                .push_back(ClientEvent::RegistrationFailed { nhs, code });
+            self.retry_with_new_id(state)
+        } else {
+            let (since, was_registered) = match state {
+                NhsState::Registering { since, .. } => (since, false),
+                NhsState::Refreshing { since, .. } => (since, true),
+                // `index_of_request` only finds states with an outstanding request.
+                NhsState::Registered { .. } => {
+                    return Err(ProtocolError::UnknownRequest {
+                        request_id: control.request_id,
+                    });
+                }
+            };
+            let granted = control
+                .cies
+                .iter()
+                .map(|cie| cie.holding_time)
+                .min()
+                .unwrap_or(self.config.holding_time);
+            let holding_time = Duration::from_secs(i64::from(granted));
+            let refresh = self
+                .config
+                .registration_timeout
+                .unwrap_or(holding_time.div(3));
+            self.events.push_back(if was_registered {
+                ClientEvent::Refreshed { nhs }
+            } else {
+                ClientEvent::Registered {
+                    nhs,
+                    holding_time,
+                    nat_address: self.nat_address(msg),
+                }
+            });
+            NhsState::Registered {
+                refresh_at: since + refresh,
+                expires_at: since + holding_time,
+            }
+        };
+        if let Some(slot) = self.states.get_mut(index) {
+            *slot = next;
+        }
+        Ok(())
+    }
+
+    /// The NBMA address the NHS saw us at, from the Cisco NAT Address extension, if it is not
+    /// our own.
+    fn nat_address(&self, msg: &nhrp::Repr<'_>) -> Option<Ipv4Addr> {
+        let ext = msg
+            .extensions?
+            .find(nhrp::ExtensionType::CISCO_NAT_ADDRESS)?;
+        let seen = ext
+            .value
+            .cies()?
+            .iter()
+            .find(|cie| cie.proto == self.config.tunnel.octets() || cie.proto.is_empty())?;
+        let seen = ipv4(seen.nbma.bytes, "cisco nat address").ok()?;
+        (seen != self.config.nbma).then_some(seen)
+    }
+
+    /// After a refusal: the registration is not live any more; a new request goes out at the
+    /// retry time already set, so refusals are paced by the same backoff.
+    fn retry_with_new_id(&mut self, state: NhsState) -> NhsState {
+        let request_id = self.take_request_id();
+        match state {
+            NhsState::Registering {
+                attempt,
+                since,
+                retry_at,
+                ..
+            }
+            | NhsState::Refreshing {
+                attempt,
+                since,
+                retry_at,
+                ..
+            } => NhsState::Registering {
+                attempt,
+                request_id,
+                since,
+                retry_at,
+            },
+            NhsState::Registered { .. } => state,
+        }
+    }
+
+    fn handle_error(&mut self, error: &nhrp::ErrorIndication<'_>) -> Result<(), ProtocolError> {
+        // The quoted packet may be cut short; its fixed header and request ID are enough.
+        let quoted = nhrp::Packet::new_unchecked(error.packet);
+        let request_id = error
+            .packet
+            .get(nhrp::header::field::REQUEST_ID)
+            .map(|_| quoted.request_id())
+            .ok_or(ProtocolError::UnknownRequest { request_id: 0 })?;
+        let index = self.index_of_request(request_id)?;
+        let Some(state) = self.states.get(index).copied() else {
+            return Err(ProtocolError::UnknownRequest { request_id });
+        };
+        self.events.push_back(ClientEvent::ErrorIndication {
+            nhs: self.nhs(index).tunnel,
+            code: error.code.canonical(),
+        });
+        let next = self.retry_with_new_id(state);
+        if let Some(slot) = self.states.get_mut(index) {
+            *slot = next;
+        }
+        Ok(())
+    }
+
+    fn handle_purge(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        msg: &nhrp::Repr<'_>,
+        control: &nhrp::Control<'_>,
+    ) -> Result<(), ProtocolError> {
+        let index = self
+            .config
+            .nhs
+            .iter()
+            .position(|nhs| nhs.nbma == from || nhs.tunnel.octets() == msg.src_proto)
+            .ok_or(ProtocolError::UnknownPeer { nbma: from })?;
+        if !authentic(self.config.password.as_ref(), msg) {
+            return Err(ProtocolError::AuthenticationFailure);
+        }
+        let own = self.config.tunnel.octets();
+        let ours = control.cies.iter().any(|cie| cie.proto == own);
+        if ours {
+            self.events.push_back(ClientEvent::Purged {
+                nhs: self.nhs(index).tunnel,
+            });
+            let state = self.start(index, now, 0);
+            if let Some(slot) = self.states.get_mut(index) {
+                *slot = state;
+            }
+        }
+        if !control.flags.contains(Flags::PURGE_NO_REPLY) {
+            self.send_purge_reply(from, msg, control);
+        }
+        Ok(())
+    }
+
+    /// The Purge Reply (RFC 2332 §5.2.6): the request with its type changed, sent back.
+    fn send_purge_reply(
+        &mut self,
+        to: Ipv4Addr,
+        msg: &nhrp::Repr<'_>,
+        control: &nhrp::Control<'_>,
+    ) {
+        let mut extensions = Vec::new();
+        if let Some(password) = &self.config.password {
+            extensions.push(password.extension());
+        }
+        extensions.push(extension::Repr::END);
+        let reply = nhrp::Repr {
+            hop_count: self.config.hop_count,
+            message: Message::PurgeReply(*control),
+            extensions: Some(nhrp::ExtensionList::new(&extensions)),
+            ..*msg
+        };
+        self.transmits.push_back(Transmit {
+            to,
+            bytes: emit(&reply),
+        });
+    }
+}
+
+/// The later of two instants: a retry that is late (the caller ran the timer late) is paced
+/// from when it really went out.
+fn later(a: Instant, b: Instant) -> Instant {
+    a.max(b)
+}

@@ -1,0 +1,654 @@
+//! The NHRP server of a hub (Next Hop Server, RFC 2332 §5.2.1–§5.2.7): the registration cache,
+//! resolution from it, purges, and the multicast map of `ip nhrp map multicast dynamic`.
+//!
+//! - **Registration** (§5.2.3, §5.2.4). Each CIE of a Registration Request registers the
+//!   client's protocol address (the CIE's, or the packet's source when the CIE has none) at its
+//!   NBMA address for the CIE's holding time. The entry is keyed by tunnel address and expires
+//!   on its own: [`Server::handle_timeout`] removes every entry whose holding time has passed.
+//!   A holding time of 0 removes the entry.
+//! - **Unique flag.** An entry registered with the unique flag cannot be taken over from another
+//!   NBMA address until it expires or is purged: such a request gets CIE code 14,
+//!   [`CieCode::ALREADY_REGISTERED`] ("Unique Internetworking Layer Address Already
+//!   Registered"). Registering again from the same NBMA address refreshes it.
+//! - **NAT.** The NBMA address a spoke claims (`src_nbma`) and the one its packet came from (the
+//!   outer source, after NAT) can differ; the hub keeps the one it saw, as IOS does, and when the
+//!   request carries the Cisco NAT flag it answers with the Cisco NAT Address extension holding
+//!   a CIE with that address, so the spoke learns it is behind NAT.
+//! - **Resolution** (§5.2.1, §5.2.2). A Resolution Request for a registered address (or the hub's
+//!   own) is answered authoritatively with the mapping and the holding time left; otherwise with
+//!   CIE code 12, [`CieCode::NO_BINDING_EXISTS`].
+//! - **Purge** (§5.2.5, §5.2.6). A Purge Request removes the mappings it names that the sender
+//!   registered, and is answered unless its N flag is set; [`Server::purge`] removes one mapping
+//!   and tells its spoke.
+//! - **Checks** (§5.2.7, §5.3). With a password configured, a request without it gets an Error
+//!   Indication 11 (Authentication Failure); a request with hop count 0 gets 15 (Hop Count
+//!   Exceeded); a compulsory extension the codec does not know gets 1 (Unrecognized Extension).
+//! - **Multicast map.** [`Server::multicast_nbma`] lists the NBMA addresses that receive
+//!   replicated multicast (EIGRP hellos): the static ones plus every registered spoke.
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, extension};
+
+use super::{Password, Transmit, authentic, check_families, emit, error_indication, ipv4};
+use crate::ProtocolError;
+use crate::time::{Duration, Instant};
+use crate::timer::TimerTable;
+
+/// The configuration of a hub's NHRP server.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The hub's tunnel address.
+    pub tunnel: Ipv4Addr,
+    /// The hub's NBMA address.
+    pub nbma: Ipv4Addr,
+    /// `ip nhrp authentication`.
+    pub password: Option<Password>,
+    /// `ip nhrp map multicast <nbma>`: static multicast destinations.
+    pub multicast_static: Vec<Ipv4Addr>,
+    /// `ip nhrp map multicast dynamic`: registered spokes receive multicast.
+    pub multicast_dynamic: bool,
+    /// The hop count of every packet sent.
+    pub hop_count: u8,
+    /// The MTU put in the CIEs of Resolution Replies for the hub itself.
+    pub mtu: u16,
+    /// `ip nhrp holdtime` of the hub: the holding time of answers about itself.
+    pub holding_time: u16,
+}
+
+impl ServerConfig {
+    /// A configuration with IOS's defaults plus `map multicast dynamic`.
+    #[must_use]
+    pub const fn new(tunnel: Ipv4Addr, nbma: Ipv4Addr) -> Self {
+        Self {
+            tunnel,
+            nbma,
+            password: None,
+            multicast_static: Vec::new(),
+            multicast_dynamic: true,
+            hop_count: 255,
+            mtu: 1514,
+            holding_time: 7200,
+        }
+    }
+}
+
+/// A mapping in the registration cache.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Registration {
+    /// The spoke's tunnel address.
+    pub tunnel: Ipv4Addr,
+    /// Where the spoke is reached: the source of its packet (after NAT).
+    pub nbma: Ipv4Addr,
+    /// The NBMA address the spoke claimed; differs from `nbma` behind NAT.
+    pub claimed_nbma: Ipv4Addr,
+    /// Registered with the unique flag.
+    pub unique: bool,
+    /// The holding time granted.
+    pub holding_time: Duration,
+    /// The MTU the spoke announced.
+    pub mtu: u16,
+    /// When the entry was created or last refreshed.
+    pub updated_at: Instant,
+    /// When it expires.
+    pub expires_at: Instant,
+}
+
+impl Registration {
+    /// Whether the spoke is behind NAT.
+    #[must_use]
+    pub fn natted(&self) -> bool {
+        self.nbma != self.claimed_nbma
+    }
+}
+
+/// What happened in the hub's cache.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum ServerEvent {
+    /// A new mapping.
+    Registered {
+        /// The spoke's tunnel address.
+        tunnel: Ipv4Addr,
+        /// Its NBMA address as seen.
+        nbma: Ipv4Addr,
+        /// Whether it is behind NAT.
+        natted: bool,
+    },
+    /// An existing mapping was refreshed (or moved to a new NBMA address, if not unique).
+    Refreshed {
+        /// The spoke's tunnel address.
+        tunnel: Ipv4Addr,
+        /// Its NBMA address as seen.
+        nbma: Ipv4Addr,
+    },
+    /// A registration was refused with this CIE code.
+    Rejected {
+        /// The tunnel address asked for.
+        tunnel: Ipv4Addr,
+        /// Where the request came from.
+        from: Ipv4Addr,
+        /// The code sent back.
+        code: CieCode,
+    },
+    /// A mapping's holding time passed.
+    Expired {
+        /// The spoke's tunnel address.
+        tunnel: Ipv4Addr,
+        /// Its NBMA address.
+        nbma: Ipv4Addr,
+    },
+    /// A mapping was removed by a Purge Request, a zero holding time or [`Server::purge`].
+    Purged {
+        /// The spoke's tunnel address.
+        tunnel: Ipv4Addr,
+    },
+    /// The hub answered a bad request with an Error Indication.
+    ErrorIndicationSent {
+        /// The NBMA address it went to.
+        to: Ipv4Addr,
+        /// Its code.
+        code: ErrorCode,
+    },
+    /// A Resolution Request was answered.
+    Resolved {
+        /// The address asked for.
+        target: Ipv4Addr,
+        /// The CIE code of the answer.
+        code: CieCode,
+    },
+}
+
+/// A hub's NHRP server.
+#[derive(Debug)]
+pub struct Server {
+    config: ServerConfig,
+    cache: BTreeMap<Ipv4Addr, Registration>,
+    expiry: TimerTable<Ipv4Addr>,
+    next_request_id: u32,
+    purges: BTreeSet<u32>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<ServerEvent>,
+}
+
+impl Server {
+    /// A server with an empty cache; request IDs of the purges it sends count up from
+    /// `first_request_id`.
+    #[must_use]
+    pub fn new(config: ServerConfig, first_request_id: u32) -> Self {
+        Self {
+            config,
+            cache: BTreeMap::new(),
+            expiry: TimerTable::new(),
+            next_request_id: first_request_id,
+            purges: BTreeSet::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The mapping of `tunnel`, if registered.
+    #[must_use]
+    pub fn get(&self, tunnel: Ipv4Addr) -> Option<&Registration> {
+        self.cache.get(&tunnel)
+    }
+
+    /// Every mapping, by tunnel address.
+    pub fn registrations(&self) -> impl Iterator<Item = &Registration> + '_ {
+        self.cache.values()
+    }
+
+    /// How many mappings the cache holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Whether the cache is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.cache.is_empty()
+    }
+
+    /// The NBMA addresses that receive a copy of each multicast packet, each once, in address
+    /// order: the static map plus, with `multicast_dynamic`, every registered spoke.
+    pub fn multicast_nbma(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        let dynamic = self
+            .cache
+            .values()
+            .filter(|_| self.config.multicast_dynamic)
+            .map(|entry| entry.nbma);
+        let all: BTreeSet<Ipv4Addr> = self
+            .config
+            .multicast_static
+            .iter()
+            .copied()
+            .chain(dynamic)
+            .collect();
+        all.into_iter()
+    }
+
+    /// Handles an NHRP packet that arrived from NBMA address `from` (the outer source).
+    ///
+    /// # Errors
+    /// The request was refused or dropped: [`ProtocolError::AuthenticationFailure`],
+    /// [`ProtocolError::HopCountExceeded`] and [`ProtocolError::UnrecognizedExtension`] after an
+    /// Error Indication was queued; [`ProtocolError::UnsupportedFamily`],
+    /// [`ProtocolError::UnsupportedAddress`], [`ProtocolError::NotForUs`],
+    /// [`ProtocolError::UnexpectedMessage`] and [`ProtocolError::UnknownRequest`] silently.
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        msg: &nhrp::Repr<'_>,
+    ) -> Result<(), ProtocolError> {
+        check_families(msg)?;
+        if let Message::ErrorIndication(_) = msg.message {
+            // Never answer an Error Indication with one (RFC 2332 §5.2.7).
+            return Ok(());
+        }
+        if let Message::PurgeReply(control) = &msg.message {
+            return if self.purges.remove(&control.request_id) {
+                Ok(())
+            } else {
+                Err(ProtocolError::UnknownRequest {
+                    request_id: control.request_id,
+                })
+            };
+        }
+        let Some(control) = msg.message.control().filter(|_| msg.op_type().is_request()) else {
+            return Err(ProtocolError::UnexpectedMessage { op: msg.op_type() });
+        };
+        if msg.hop_count == 0 {
+            self.send_error(from, msg, ErrorCode::HOP_COUNT_EXCEEDED);
+            return Err(ProtocolError::HopCountExceeded);
+        }
+        if !authentic(self.config.password.as_ref(), msg) {
+            self.send_error(from, msg, ErrorCode::AUTHENTICATION_FAILURE);
+            return Err(ProtocolError::AuthenticationFailure);
+        }
+        if let Some(ext) = msg.extensions.and_then(|e| e.unrecognized_compulsory()) {
+            self.send_error(from, msg, ErrorCode::UNRECOGNIZED_EXTENSION);
+            return Err(ProtocolError::UnrecognizedExtension { ty: ext.value.ty() });
+        }
+        match msg.message {
+            Message::RegistrationRequest(_) => self.handle_registration(now, from, msg, control),
+            Message::ResolutionRequest(_) => self.handle_resolution(now, from, msg, control),
+            _ => self.handle_purge(from, msg, control),
+        }
+    }
+
+    /// Removes every mapping whose holding time has passed by `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((tunnel, _)) = self.expiry.pop_expired(now) {
+            if let Some(entry) = self.cache.remove(&tunnel) {
+                self.events.push_back(ServerEvent::Expired {
+                    tunnel,
+                    nbma: entry.nbma,
+                });
+            }
+        }
+    }
+
+    /// Removes the mapping of `tunnel` (`clear ip nhrp`) and sends its spoke a Purge Request
+    /// naming it, so that the spoke registers again. Returns the removed mapping.
+    pub fn purge(&mut self, tunnel: Ipv4Addr) -> Option<Registration> {
+        let entry = self.remove(tunnel)?;
+        let request_id = self.next_request_id;
+        self.next_request_id = self.next_request_id.wrapping_add(1);
+        self.purges.insert(request_id);
+        let (nbma, own, target) = (
+            self.config.nbma.octets(),
+            self.config.tunnel.octets(),
+            tunnel.octets(),
+        );
+        let cies = [nhrp::cie::Repr {
+            prefix_len: 32,
+            proto: &target,
+            ..nhrp::cie::Repr::default()
+        }];
+        let exts = self.reply_extensions(&[]);
+        let repr = super::ipv4_repr(
+            self.config.hop_count,
+            &nbma,
+            &own,
+            &target,
+            Message::PurgeRequest(nhrp::Control {
+                flags: Flags::EMPTY,
+                request_id,
+                cies: nhrp::CieList::new(&cies),
+            }),
+            Some(nhrp::ExtensionList::new(&exts)),
+        );
+        self.transmits.push_back(Transmit {
+            to: entry.nbma,
+            bytes: emit(&repr),
+        });
+        Some(entry)
+    }
+
+    /// When [`Server::handle_timeout`] must run next: the earliest expiry.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.expiry.next()
+    }
+
+    /// The next packet to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    fn remove(&mut self, tunnel: Ipv4Addr) -> Option<Registration> {
+        let entry = self.cache.remove(&tunnel)?;
+        self.expiry.stop(tunnel);
+        self.events.push_back(ServerEvent::Purged { tunnel });
+        Some(entry)
+    }
+
+    fn send_error(&mut self, to: Ipv4Addr, msg: &nhrp::Repr<'_>, code: ErrorCode) {
+        let bytes = error_indication(
+            self.config.hop_count,
+            self.config.nbma,
+            self.config.tunnel,
+            msg,
+            code,
+        );
+        self.transmits.push_back(Transmit { to, bytes });
+        self.events
+            .push_back(ServerEvent::ErrorIndicationSent { to, code });
+    }
+
+    /// The extensions of an answer: Responder Address (naming the hub), the `extra` ones,
+    /// Authentication when configured, End.
+    fn reply_extensions<'a>(&'a self, extra: &[extension::Repr<'a>]) -> Vec<extension::Repr<'a>> {
+        let mut exts = Vec::with_capacity(extra.len() + 2);
+        exts.extend_from_slice(extra);
+        if let Some(password) = &self.config.password {
+            exts.push(password.extension());
+        }
+        exts.push(extension::Repr::END);
+        exts
+    }
+
+    fn handle_registration(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        msg: &nhrp::Repr<'_>,
+        control: &nhrp::Control<'_>,
+    ) -> Result<(), ProtocolError> {
+        if msg.dst_proto != self.config.tunnel.octets() {
+            return Err(ProtocolError::NotForUs);
+        }
+        let src_proto = ipv4(msg.src_proto, "source protocol address")?;
+        let claimed = ipv4(msg.src_nbma.bytes, "source nbma address")?;
+        let unique = control.flags.contains(Flags::REGISTRATION_UNIQUE);
+        let mut answers: Vec<nhrp::cie::Repr<'_>> = Vec::with_capacity(control.cies.len());
+        for cie in control.cies.iter() {
+            let tunnel = if cie.proto.is_empty() {
+                src_proto
+            } else {
+                ipv4(cie.proto, "cie client protocol address")?
+            };
+            let code = self.register(now, from, claimed, tunnel, unique, &cie);
+            answers.push(nhrp::cie::Repr { code, ..cie });
+        }
+        // The reply mirrors the request (RFC 2332 §5.2.4): same addresses, ID and flags.
+        let (hub_nbma, hub_tunnel, seen) = (
+            self.config.nbma.octets(),
+            self.config.tunnel.octets(),
+            from.octets(),
+        );
+        let responder = [nhrp::cie::Repr {
+            prefix_len: 32,
+            mtu: self.config.mtu,
+            holding_time: self.config.holding_time,
+            nbma: nhrp::NbmaAddress::nsap(&hub_nbma),
+            proto: &hub_tunnel,
+            ..nhrp::cie::Repr::default()
+        }];
+        let nat = [nhrp::cie::Repr {
+            prefix_len: 32,
+            nbma: nhrp::NbmaAddress::nsap(&seen),
+            proto: msg.src_proto,
+            ..nhrp::cie::Repr::default()
+        }];
+        let mut extra = Vec::with_capacity(4);
+        for ext in msg.extension_iter() {
+            match ext.value {
+                extension::Value::ResponderAddress(_) => extra.push(extension::Repr {
+                    compulsory: true,
+                    value: extension::Value::ResponderAddress(nhrp::CieList::new(&responder)),
+                }),
+                extension::Value::ForwardTransitNhsRecord(_)
+                | extension::Value::ReverseTransitNhsRecord(_) => extra.push(ext),
+                _ => {}
+            }
+        }
+        if from != claimed && control.flags.contains(Flags::CISCO_NAT) {
+            extra.push(extension::Repr {
+                compulsory: false,
+                value: extension::Value::CiscoNatAddress(nhrp::CieList::new(&nat)),
+            });
+        }
+        let exts = self.reply_extensions(&extra);
+        let reply = nhrp::Repr {
+            hop_count: self.config.hop_count,
+            message: Message::RegistrationReply(nhrp::Control {
+                cies: nhrp::CieList::new(&answers),
+                ..*control
+            }),
+            extensions: Some(nhrp::ExtensionList::new(&exts)),
+            ..*msg
+        };
+        let bytes = emit(&reply);
+        self.transmits.push_back(Transmit { to: from, bytes });
+        Ok(())
+    }
+
+    /// Registers one CIE and returns its code.
+    fn register(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        claimed: Ipv4Addr,
+        tunnel: Ipv4Addr,
+        unique: bool,
+        cie: &nhrp::cie::Repr<'_>,
+    ) -> CieCode {
+        let existing = self.cache.get(&tunnel).copied();
+        if let Some(old) = existing.filter(|old| old.unique && old.nbma != from) {
+            let _ = old;
+            self.events.push_back(ServerEvent::Rejected {
+                tunnel,
+                from,
+                code: CieCode::ALREADY_REGISTERED,
+            });
+            return CieCode::ALREADY_REGISTERED;
+        }
+        if cie.holding_time == 0 {
+            if existing.is_some() {
+                self.remove(tunnel);
+            }
+            return CieCode::SUCCESS;
+        }
+        let holding_time = Duration::from_secs(i64::from(cie.holding_time));
+        let entry = Registration {
+            tunnel,
+            nbma: from,
+            claimed_nbma: claimed,
+            unique,
+            holding_time,
+            mtu: cie.mtu,
+            updated_at: now,
+            expires_at: now + holding_time,
+        };
+        self.cache.insert(tunnel, entry);
+        self.expiry.set(tunnel, entry.expires_at);
+        self.events.push_back(if existing.is_some() {
+            ServerEvent::Refreshed { tunnel, nbma: from }
+        } else {
+            ServerEvent::Registered {
+                tunnel,
+                nbma: from,
+                natted: entry.natted(),
+            }
+        });
+        CieCode::SUCCESS
+    }
+
+    fn handle_resolution(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        msg: &nhrp::Repr<'_>,
+        control: &nhrp::Control<'_>,
+    ) -> Result<(), ProtocolError> {
+        let target = ipv4(msg.dst_proto, "destination protocol address")?;
+        let found = if target == self.config.tunnel {
+            Some((
+                self.config.nbma,
+                self.config.mtu,
+                self.config.holding_time,
+                false,
+            ))
+        } else {
+            self.cache
+                .get(&target)
+                .filter(|entry| entry.expires_at > now)
+                .map(|entry| {
+                    let left = now.until(entry.expires_at).secs();
+                    (
+                        entry.nbma,
+                        entry.mtu,
+                        u16::try_from(left).unwrap_or(u16::MAX),
+                        entry.unique,
+                    )
+                })
+        };
+        let (hub_nbma, hub_tunnel) = (self.config.nbma.octets(), self.config.tunnel.octets());
+        let nbma = found.map(|(nbma, ..)| nbma.octets());
+        let cie = match (found, &nbma) {
+            (Some((_, mtu, holding_time, _)), Some(nbma)) => nhrp::cie::Repr {
+                code: CieCode::SUCCESS,
+                prefix_len: 32,
+                mtu,
+                holding_time,
+                nbma: nhrp::NbmaAddress::nsap(nbma),
+                proto: msg.dst_proto,
+                ..nhrp::cie::Repr::default()
+            },
+            _ => nhrp::cie::Repr {
+                code: CieCode::NO_BINDING_EXISTS,
+                prefix_len: 32,
+                proto: msg.dst_proto,
+                ..nhrp::cie::Repr::default()
+            },
+        };
+        let code = cie.code;
+        let cies = [cie];
+        let mut flags = control
+            .flags
+            .union(Flags::RESOLUTION_AUTHORITATIVE)
+            .union(Flags::RESOLUTION_DESTINATION_STABLE);
+        if found.is_some_and(|(.., unique)| unique) {
+            flags = flags.union(Flags::RESOLUTION_UNIQUE);
+        }
+        let responder = [nhrp::cie::Repr {
+            prefix_len: 32,
+            mtu: self.config.mtu,
+            holding_time: self.config.holding_time,
+            nbma: nhrp::NbmaAddress::nsap(&hub_nbma),
+            proto: &hub_tunnel,
+            ..nhrp::cie::Repr::default()
+        }];
+        let mut extra = Vec::with_capacity(3);
+        for ext in msg.extension_iter() {
+            match ext.value {
+                extension::Value::ResponderAddress(_) => extra.push(extension::Repr {
+                    compulsory: true,
+                    value: extension::Value::ResponderAddress(nhrp::CieList::new(&responder)),
+                }),
+                extension::Value::ForwardTransitNhsRecord(_)
+                | extension::Value::ReverseTransitNhsRecord(_) => extra.push(ext),
+                _ => {}
+            }
+        }
+        let exts = self.reply_extensions(&extra);
+        let reply = nhrp::Repr {
+            hop_count: self.config.hop_count,
+            message: Message::ResolutionReply(nhrp::Control {
+                flags,
+                request_id: control.request_id,
+                cies: nhrp::CieList::new(&cies),
+            }),
+            extensions: Some(nhrp::ExtensionList::new(&exts)),
+            ..*msg
+        };
+        self.transmits.push_back(Transmit {
+            to: from,
+            bytes: emit(&reply),
+        });
+        self.events
+            .push_back(ServerEvent::Resolved { target, code });
+        Ok(())
+    }
+
+    fn handle_purge(
+        &mut self,
+        from: Ipv4Addr,
+        msg: &nhrp::Repr<'_>,
+        control: &nhrp::Control<'_>,
+    ) -> Result<(), ProtocolError> {
+        let src_proto = ipv4(msg.src_proto, "source protocol address")?;
+        let mut targets: Vec<Ipv4Addr> = Vec::new();
+        for cie in control.cies.iter() {
+            targets.push(if cie.proto.is_empty() {
+                src_proto
+            } else {
+                ipv4(cie.proto, "cie client protocol address")?
+            });
+        }
+        if targets.is_empty() {
+            targets.push(src_proto);
+        }
+        for tunnel in targets {
+            // A spoke may only purge what it registered itself.
+            if self
+                .cache
+                .get(&tunnel)
+                .is_some_and(|entry| entry.nbma == from)
+            {
+                self.remove(tunnel);
+            }
+        }
+        if !control.flags.contains(Flags::PURGE_NO_REPLY) {
+            let exts = self.reply_extensions(&[]);
+            let reply = nhrp::Repr {
+                hop_count: self.config.hop_count,
+                message: Message::PurgeReply(*control),
+                extensions: Some(nhrp::ExtensionList::new(&exts)),
+                ..*msg
+            };
+            self.transmits.push_back(Transmit {
+                to: from,
+                bytes: emit(&reply),
+            });
+        }
+        Ok(())
+    }
+}
