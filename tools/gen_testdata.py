@@ -13,19 +13,28 @@ Topology (addresses from the documentation ranges of RFC 5737 and private tunnel
                                                                        AES-256-CBC + HMAC-SHA-256-128
   spoke D NBMA 192.0.2.14    tunnel 172.16.1.14                        ESP AES-GCM-128 (16-byte ICV)
   spoke E NBMA 192.0.2.15    tunnel 172.16.1.15                        ESP NULL + HMAC-SHA1-96
-What is in it: IKEv1 Main Mode (messages 1-4 in clear, 5-6 flagged encrypted, opaque) for spoke A; ESP transport
+What is in it: IKEv1 Main Mode (messages 1-4 in clear, 5-6 encrypted with 3DES, key in the ikev1 table) and
+an encrypted Quick Mode message for spoke A; ESP transport
 mode protecting GRE; NHRP Registration Request/Reply and a Resolution Request/Reply in GRE; EIGRP Hello and Update
 (with an internal route) in GRE; ICMP and a TCP SYN between LANs hair-pinning through the hub; one large ESP packet
 fragmented after encapsulation; a fragmented IKE datagram; NAT-T keepalive, IKE with the non-ESP marker and
 ESP-in-UDP for spoke C; one 802.1Q-tagged frame; one unprotected GRE/NHRP packet; a frame with a corrupted ICV.
 
-Usage: python3 tools/gen_testdata.py --out testdata/dmvpn/phase1.pcap --keys-out testdata/dmvpn/phase1.esp_sa
+Usage: python3 tools/gen_testdata.py --out testdata/dmvpn/phase1.pcap --keys-out testdata/dmvpn/phase1.esp_sa \\
+           --ike-keys-out testdata/dmvpn/phase1.ikev1_decryption_table
 Deterministic: fixed keys, IVs, cookies and timestamps give a byte-identical file for the same scapy version.
 """
 
 import argparse
+import hashlib
 import struct
 import sys
+
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
+try:  # cryptography >= 43 keeps TripleDES among the "decrepit" algorithms
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+except ImportError:  # older releases
+    from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
 
 from scapy.all import Ether, Dot1Q, IP, UDP, TCP, ICMP, GRE, Raw, fragment, wrpcap, conf
 from scapy.layers.ipsec import SecurityAssociation, ESP
@@ -37,6 +46,8 @@ from scapy.layers.isakmp import (
     ISAKMP_payload_KE,
     ISAKMP_payload_Nonce,
     ISAKMP_payload_VendorID,
+    ISAKMP_payload_ID,
+    ISAKMP_payload_Hash,
 )
 from scapy.contrib.eigrp import EIGRP, EIGRPParam, EIGRPSwVer, EIGRPIntRoute
 
@@ -117,6 +128,7 @@ class Writer:
         self.frames = []
         self.t = T0
         self.iv_counter = 0
+        self.ike_keys = []
 
     def add(self, pkt, dt=0.25):
         self.t += dt
@@ -191,6 +203,16 @@ def eigrp_update(asn: int, seq: int, prefix: str, plen: int, nexthop: str = "0.0
     return EIGRP(opcode=1, flags=0x8, asn=asn, seq=seq, ack=0, tlvlist=[route])
 
 
+IKE_KA = bytes.fromhex("6b61206f6620746865206473706f6b652061206d61696e20")  # 24 bytes, 3DES
+
+
+def tdes_cbc(key: bytes, iv: bytes, plaintext: bytes) -> bytes:
+    """3DES-CBC with zero padding to the block, as IKEv1 pads (RFC 2409 §5.3)."""
+    plaintext += bytes(-len(plaintext) % 8)
+    encryptor = Cipher(TripleDES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(plaintext) + encryptor.finalize()
+
+
 def ike_main_mode(w: Writer, spoke: Spoke):
     icookie = bytes.fromhex("a1b2c3d4e5f60718")
     rcookie = bytes.fromhex("1122334455667788")
@@ -213,12 +235,33 @@ def ike_main_mode(w: Writer, spoke: Spoke):
     mm4 = IP(src=dst, dst=src) / UDP(sport=500, dport=500) / ISAKMP(
         init_cookie=icookie, resp_cookie=rcookie, exch_type=2) / ISAKMP_payload_KE(load=ke_r) / \
         ISAKMP_payload_Nonce(load=bytes(range(20, 40)))
-    # MM5/MM6: encrypted (flag E); the body is opaque here, without keys a decoder shows it as encrypted.
+    # MM5/MM6 and a Quick Mode message, encrypted with 3DES-CBC under Ka with the IVs of RFC 2409
+    # Appendix B: phase 1 IV = MD5(g^xi | g^xr), chained through the last ciphertext block; a phase 2
+    # IV = MD5(last phase 1 block | message ID). Ka goes to the ikev1_decryption_table; the HASH
+    # payloads are plausible bytes (no real Diffie-Hellman happened).
+    ka = IKE_KA
+    iv = hashlib.md5(ke_i + ke_r).digest()[:8]
+    id_i = ISAKMP_payload_ID(next_payload=8, IDtype=1, ProtoID=17, Port=500, IdentData=spoke.nbma) / \
+        ISAKMP_payload_Hash(next_payload=0, load=bytes(range(100, 116)))
+    ct5 = tdes_cbc(ka, iv, bytes(id_i))
     mm5 = IP(src=src, dst=dst) / UDP(sport=500, dport=500) / ISAKMP(
-        init_cookie=icookie, resp_cookie=rcookie, exch_type=2, flags=1, next_payload=5) / Raw(bytes(range(64)))
+        init_cookie=icookie, resp_cookie=rcookie, exch_type=2, flags=1, next_payload=5) / Raw(ct5)
+    id_r = ISAKMP_payload_ID(next_payload=8, IDtype=1, ProtoID=17, Port=500, IdentData=HUB) / \
+        ISAKMP_payload_Hash(next_payload=0, load=bytes(range(200, 216)))
+    ct6 = tdes_cbc(ka, ct5[-8:], bytes(id_r))
     mm6 = IP(src=dst, dst=src) / UDP(sport=500, dport=500) / ISAKMP(
-        init_cookie=icookie, resp_cookie=rcookie, exch_type=2, flags=1, next_payload=5) / Raw(bytes(range(64, 128)))
-    for i, msg in enumerate([mm1, mm2, mm3, mm4, mm5, mm6]):
+        init_cookie=icookie, resp_cookie=rcookie, exch_type=2, flags=1, next_payload=5) / Raw(ct6)
+    message_id = 0x01020304
+    qm_iv = hashlib.md5(ct6[-8:] + message_id.to_bytes(4, "big")).digest()[:8]
+    qm = ISAKMP_payload_Hash(next_payload=10, load=bytes(range(16))) / ISAKMP_payload_Nonce(
+        next_payload=5, load=bytes(range(50, 66))) / \
+        ISAKMP_payload_ID(next_payload=5, IDtype=1, ProtoID=47, IdentData=spoke.nbma) / \
+        ISAKMP_payload_ID(next_payload=0, IDtype=1, ProtoID=47, IdentData=HUB)
+    ct_qm = tdes_cbc(ka, qm_iv, bytes(qm))
+    qm1 = IP(src=src, dst=dst) / UDP(sport=500, dport=500) / ISAKMP(
+        init_cookie=icookie, resp_cookie=rcookie, exch_type=32, flags=1, id=message_id, next_payload=8) / Raw(ct_qm)
+    w.ike_keys.append((icookie, ka))
+    for i, msg in enumerate([mm1, mm2, mm3, mm4, mm5, mm6, qm1]):
         to_hub = i % 2 == 0
         w.add(Ether(src=ROUTER_MAC if to_hub else HUB_MAC, dst=HUB_MAC if to_hub else ROUTER_MAC) / IP(bytes(msg)))
 
@@ -227,6 +270,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--keys-out", required=True)
+    parser.add_argument("--ike-keys-out", required=True, help="Wireshark ikev1_decryption_table")
     args = parser.parse_args()
 
     spokes = [
@@ -319,6 +363,10 @@ def main() -> int:
         for spoke in spokes:
             for sa, src, dst in ((spoke.sa_out, spoke.public_nbma, HUB), (spoke.sa_in, HUB, spoke.public_nbma)):
                 keys.write(esp_sa_line(sa, src, dst) + "\n")
+    with open(args.ike_keys_out, "w") as keys:
+        # Bare hex, as tshark 4.0 requires.
+        for icookie, ka in w.ike_keys:
+            keys.write(f"{icookie.hex()},{ka.hex()}\n")
     print(f"wrote {len(w.frames)} frames to {args.out}, {2 * len(spokes)} SAs to {args.keys_out}")
     return 0
 
