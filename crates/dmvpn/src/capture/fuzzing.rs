@@ -20,8 +20,8 @@ const FUZZ_LIMITS: ReassemblerConfig = ReassemblerConfig {
     max_fragments: 64,
 };
 
-/// Reads `data` as a capture file and decodes every frame down to UDP, reassembling fragments.
-/// Returns the number of frames read.
+/// Reads `data` as a capture file and decodes every frame down to UDP, reassembling fragments
+/// and loading the ESP SAs of Decryption Secrets Blocks. Returns the number of frames read.
 pub fn read_capture(data: &[u8]) -> u64 {
     let Ok(mut reader) = CaptureReader::new(data) else {
         return 0;
@@ -39,6 +39,11 @@ pub fn read_capture(data: &[u8]) -> u64 {
             frame.data,
         );
         check_caps(&reassembler);
+        let mut keys = crate::keys::EspKeys::new();
+        for secrets in reader.take_secrets() {
+            assert!(secrets.before_frame <= count + 1);
+            let _ = keys.load_secrets(&secrets);
+        }
     }
     count
 }
