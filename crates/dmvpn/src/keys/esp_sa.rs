@@ -333,10 +333,7 @@ impl fmt::Debug for SecretBytes {
 
 impl Drop for SecretBytes {
     fn drop(&mut self) {
-        // Best effort without `unsafe` or the `zeroize` crate: overwrite, then keep the optimizer
-        // from treating the writes as dead.
-        self.0.fill(0);
-        core::hint::black_box(&self.0);
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
