@@ -1,0 +1,1032 @@
+//! The IPsec databases of a DMVPN router (RFC 4301 §4.4): the policy database ([`Spd`]) that
+//! says "protect GRE between these NBMA addresses", and the SA database ([`Sad`]) that holds the
+//! ESP crate's prepared [`Sa`]s with their anti-replay windows, outbound sequence numbers and
+//! lifetimes.
+//!
+//! - **Outbound** ([`Sad::protect`]): the SA for (local, remote) NBMA addresses encrypts a GRE
+//!   packet in transport mode (next header 47) with the next sequence number. Sequence numbers
+//!   start at 1 and never cycle (RFC 4303 §3.3.3): the SA ends after number 2^32 − 1 (without
+//!   ESN).
+//! - **Inbound** ([`Sad::unprotect`]): the SA is found by SPI and destination
+//!   ([`SaTable`]); [`Inbound`] checks the replay window, verifies the ICV and decrypts, in that
+//!   order (RFC 4303 §3.4).
+//! - **Lifetimes** (RFC 4301 §4.4.2.1): each SA has optional soft and hard limits by time and by
+//!   bytes (the payload bytes protected or accepted, as IOS counts its kilobyte lifetime). The
+//!   soft limit raises [`SaEvent::SoftExpired`] once, for the key exchange to rekey; the hard
+//!   limit removes the SA and raises [`SaEvent::HardExpired`]. A packet that crosses the hard
+//!   byte limit is still processed; the next one finds no SA.
+//!
+//! The IVs come from the caller (random for CBC, unique for GCM), like every random input of the
+//! machines.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use dmvpn_esp::{
+    DecryptError, Decrypted, Destination, EncryptError, Inbound, NextHeader, Sa, SaTable,
+};
+
+use crate::time::{Duration, Instant};
+use crate::timer::TimerTable;
+
+/// IP protocol number of GRE.
+pub const GRE: u8 = 47;
+/// IP protocol number of UDP (IKE on ports 500 and 4500).
+pub const UDP: u8 = 17;
+
+/// What the SPD says to do with a packet (RFC 4301 §4.4.1).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Action {
+    /// Send it in the clear.
+    Bypass,
+    /// Drop it.
+    Discard,
+    /// Protect it with ESP.
+    Protect,
+}
+
+/// The traffic a policy covers; `None` matches anything.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Selector {
+    /// The local NBMA address.
+    pub local: Option<Ipv4Addr>,
+    /// The remote NBMA address.
+    pub remote: Option<Ipv4Addr>,
+    /// The IP protocol.
+    pub protocol: Option<u8>,
+}
+
+impl Selector {
+    /// Whether the selector covers a packet between `local` and `remote` carrying `protocol`.
+    #[must_use]
+    pub fn matches(&self, local: Ipv4Addr, remote: Ipv4Addr, protocol: u8) -> bool {
+        self.local.is_none_or(|a| a == local)
+            && self.remote.is_none_or(|a| a == remote)
+            && self.protocol.is_none_or(|p| p == protocol)
+    }
+}
+
+/// One SPD entry.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Policy {
+    /// The traffic.
+    pub selector: Selector,
+    /// What to do with it.
+    pub action: Action,
+}
+
+/// The security policy database: ordered policies, first match wins, and anything unmatched is
+/// discarded (RFC 4301 §4.4.1).
+#[derive(Clone, Debug, Default)]
+pub struct Spd {
+    policies: Vec<Policy>,
+}
+
+impl Spd {
+    /// An empty SPD (which discards everything).
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            policies: Vec::new(),
+        }
+    }
+
+    /// What `tunnel protection ipsec profile` sets up on a router whose NBMA address is
+    /// `local`: IKE (UDP) in the clear, GRE to and from any peer protected, nothing else.
+    #[must_use]
+    pub fn dmvpn(local: Ipv4Addr) -> Self {
+        let mut spd = Self::new();
+        spd.push(Policy {
+            selector: Selector {
+                local: Some(local),
+                remote: None,
+                protocol: Some(UDP),
+            },
+            action: Action::Bypass,
+        });
+        spd.push(Policy {
+            selector: Selector {
+                local: Some(local),
+                remote: None,
+                protocol: Some(GRE),
+            },
+            action: Action::Protect,
+        });
+        spd
+    }
+
+    /// Appends a policy (lowest precedence so far).
+    pub fn push(&mut self, policy: Policy) {
+        self.policies.push(policy);
+    }
+
+    /// The policies in order.
+    #[must_use]
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// The action for a packet between `local` and `remote` carrying `protocol`.
+    #[must_use]
+    pub fn lookup(&self, local: Ipv4Addr, remote: Ipv4Addr, protocol: u8) -> Action {
+        self.policies
+            .iter()
+            .find(|p| p.selector.matches(local, remote, protocol))
+            .map_or(Action::Discard, |p| p.action)
+    }
+}
+
+/// Soft and hard limits of an SA (RFC 4301 §4.4.2.1); `None` is no limit.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Lifetime {
+    /// Time after installation at which to rekey.
+    pub soft_time: Option<Duration>,
+    /// Time after installation at which the SA is removed.
+    pub hard_time: Option<Duration>,
+    /// Bytes after which to rekey.
+    pub soft_bytes: Option<u64>,
+    /// Bytes after which the SA is removed.
+    pub hard_bytes: Option<u64>,
+}
+
+impl Lifetime {
+    /// IOS's defaults (`crypto ipsec security-association lifetime`): 3600 s and 4 608 000
+    /// kilobytes, with the soft limits at 90 % (our choice; IOS rekeys shortly before expiry).
+    #[must_use]
+    pub const fn ios_default() -> Self {
+        const BYTES: u64 = 4_608_000 * 1024;
+        Self {
+            soft_time: Some(Duration::from_secs(3240)),
+            hard_time: Some(Duration::from_secs(3600)),
+            soft_bytes: Some(BYTES / 10 * 9),
+            hard_bytes: Some(BYTES),
+        }
+    }
+}
+
+/// Which side of the SAD an SA sits in, and how to find it.
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum SaId {
+    /// An inbound SA: its SPI and the local (destination) NBMA address.
+    Inbound {
+        /// The SPI.
+        spi: u32,
+        /// The destination address it is bound to.
+        dst: Ipv4Addr,
+    },
+    /// The outbound SA between two NBMA addresses.
+    Outbound {
+        /// The local address.
+        local: Ipv4Addr,
+        /// The remote address.
+        remote: Ipv4Addr,
+        /// The SPI.
+        spi: u32,
+    },
+}
+
+/// Which limit was reached.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Limit {
+    /// The time limit.
+    Time,
+    /// The byte limit.
+    Bytes,
+    /// The sequence numbers ran out (RFC 4303 §3.3.3).
+    Sequence,
+}
+
+/// What the SAD reports.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum SaEvent {
+    /// A soft limit was reached: rekey.
+    SoftExpired {
+        /// The SA.
+        id: SaId,
+        /// Which limit.
+        limit: Limit,
+    },
+    /// A hard limit was reached: the SA is gone.
+    HardExpired {
+        /// The SA.
+        id: SaId,
+        /// Which limit.
+        limit: Limit,
+    },
+}
+
+/// Why the SAD could not protect or accept a packet.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SadError {
+    /// No outbound SA between the two addresses.
+    #[error("ipsec: no outbound sa from {local} to {remote}")]
+    NoOutboundSa {
+        /// The local address.
+        local: Ipv4Addr,
+        /// The remote address.
+        remote: Ipv4Addr,
+    },
+    /// No inbound SA for the SPI and destination.
+    #[error("ipsec: no inbound sa for spi {spi:#010x} to {dst}")]
+    NoInboundSa {
+        /// The SPI of the packet.
+        spi: u32,
+        /// Its destination.
+        dst: Ipv4Addr,
+    },
+    /// The packet is too short to carry an SPI and sequence number.
+    #[error("ipsec: esp packet of {len} bytes has no header")]
+    Truncated {
+        /// Its length.
+        len: usize,
+    },
+    /// Decryption failed (including replays).
+    #[error(transparent)]
+    Decrypt(#[from] DecryptError),
+    /// Encryption failed.
+    #[error(transparent)]
+    Encrypt(#[from] EncryptError),
+}
+
+#[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
+enum Timer {
+    Soft,
+    Hard,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Usage {
+    lifetime: Lifetime,
+    bytes: u64,
+    packets: u64,
+    soft_fired: bool,
+}
+
+impl Usage {
+    const fn new(lifetime: Lifetime) -> Self {
+        Self {
+            lifetime,
+            bytes: 0,
+            packets: 0,
+            soft_fired: false,
+        }
+    }
+
+    /// Counts a packet and says which byte limit it reached, if any.
+    fn count(&mut self, len: usize) -> Option<(Timer, Limit)> {
+        self.bytes = self.bytes.saturating_add(len as u64);
+        self.packets = self.packets.saturating_add(1);
+        if self
+            .lifetime
+            .hard_bytes
+            .is_some_and(|hard| self.bytes >= hard)
+        {
+            return Some((Timer::Hard, Limit::Bytes));
+        }
+        if !self.soft_fired
+            && self
+                .lifetime
+                .soft_bytes
+                .is_some_and(|soft| self.bytes >= soft)
+        {
+            self.soft_fired = true;
+            return Some((Timer::Soft, Limit::Bytes));
+        }
+        None
+    }
+}
+
+/// An outbound SA with its sequence counter.
+#[derive(Debug)]
+pub struct OutboundSa {
+    sa: Sa,
+    next_seq: u64,
+    usage: Usage,
+    installed_at: Instant,
+}
+
+impl OutboundSa {
+    /// The SA.
+    #[must_use]
+    pub fn sa(&self) -> &Sa {
+        &self.sa
+    }
+
+    /// The sequence number the next packet gets.
+    #[must_use]
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Payload bytes protected so far.
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.usage.bytes
+    }
+
+    /// When it was installed.
+    #[must_use]
+    pub fn installed_at(&self) -> Instant {
+        self.installed_at
+    }
+}
+
+/// An inbound SA with its replay window.
+#[derive(Debug)]
+pub struct InboundSa {
+    inbound: Inbound,
+    usage: Usage,
+    installed_at: Instant,
+}
+
+impl InboundSa {
+    /// The SA and its window.
+    #[must_use]
+    pub fn inbound(&self) -> &Inbound {
+        &self.inbound
+    }
+
+    /// Payload bytes accepted so far.
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.usage.bytes
+    }
+
+    /// When it was installed.
+    #[must_use]
+    pub fn installed_at(&self) -> Instant {
+        self.installed_at
+    }
+}
+
+/// The security association database.
+#[derive(Debug, Default)]
+pub struct Sad {
+    inbound: SaTable<InboundSa>,
+    outbound: BTreeMap<(Ipv4Addr, Ipv4Addr), OutboundSa>,
+    timers: TimerTable<(SaId, Timer)>,
+    events: VecDeque<SaEvent>,
+}
+
+impl Sad {
+    /// An empty SAD.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Installs an inbound SA for packets to `dst`, replacing (and returning) one with the same
+    /// SPI and destination.
+    pub fn install_inbound(
+        &mut self,
+        now: Instant,
+        dst: Ipv4Addr,
+        sa: Sa,
+        lifetime: Lifetime,
+    ) -> Option<InboundSa> {
+        let id = SaId::Inbound { spi: sa.spi(), dst };
+        self.arm(id, now, lifetime);
+        self.inbound.insert(
+            sa.spi(),
+            Destination::from(dst.octets()),
+            InboundSa {
+                inbound: Inbound::new(sa),
+                usage: Usage::new(lifetime),
+                installed_at: now,
+            },
+        )
+    }
+
+    /// Installs the outbound SA from `local` to `remote` (sequence numbers from 1), replacing
+    /// (and returning) the previous one, as a rekey does.
+    pub fn install_outbound(
+        &mut self,
+        now: Instant,
+        local: Ipv4Addr,
+        remote: Ipv4Addr,
+        sa: Sa,
+        lifetime: Lifetime,
+    ) -> Option<OutboundSa> {
+        let id = SaId::Outbound {
+            local,
+            remote,
+            spi: sa.spi(),
+        };
+        let old = self.outbound.insert(
+            (local, remote),
+            OutboundSa {
+                sa,
+                next_seq: 1,
+                usage: Usage::new(lifetime),
+                installed_at: now,
+            },
+        );
+        if let Some(old) = &old {
+            self.disarm(SaId::Outbound {
+                local,
+                remote,
+                spi: old.sa.spi(),
+            });
+        }
+        self.arm(id, now, lifetime);
+        old
+    }
+
+    /// Removes an inbound SA (a Delete payload).
+    pub fn remove_inbound(&mut self, spi: u32, dst: Ipv4Addr) -> Option<InboundSa> {
+        self.disarm(SaId::Inbound { spi, dst });
+        self.inbound.remove(spi, Destination::from(dst.octets()))
+    }
+
+    /// Removes the outbound SA between two addresses.
+    pub fn remove_outbound(&mut self, local: Ipv4Addr, remote: Ipv4Addr) -> Option<OutboundSa> {
+        let old = self.outbound.remove(&(local, remote))?;
+        self.disarm(SaId::Outbound {
+            local,
+            remote,
+            spi: old.sa.spi(),
+        });
+        Some(old)
+    }
+
+    /// The outbound SA between two addresses.
+    #[must_use]
+    pub fn outbound(&self, local: Ipv4Addr, remote: Ipv4Addr) -> Option<&OutboundSa> {
+        self.outbound.get(&(local, remote))
+    }
+
+    /// The inbound SA for an SPI and destination.
+    #[must_use]
+    pub fn inbound(&self, spi: u32, dst: Ipv4Addr) -> Option<&InboundSa> {
+        self.inbound.get(spi, Destination::from(dst.octets()))
+    }
+
+    /// Encrypts the GRE packet `gre` from `local` to `remote` into `out` (the ESP packet, from
+    /// the SPI to the ICV) with the caller's `iv`, and returns the sequence number used.
+    ///
+    /// # Errors
+    /// [`SadError::NoOutboundSa`] when there is no SA (none was installed, or it expired), and
+    /// [`SadError::Encrypt`] for an IV of the wrong length.
+    pub fn protect(
+        &mut self,
+        local: Ipv4Addr,
+        remote: Ipv4Addr,
+        gre: &[u8],
+        iv: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<u64, SadError> {
+        let entry = self
+            .outbound
+            .get_mut(&(local, remote))
+            .ok_or(SadError::NoOutboundSa { local, remote })?;
+        let seq = entry.next_seq;
+        entry.sa.encrypt(seq, iv, NextHeader::GRE, gre, out)?;
+        entry.next_seq = seq.saturating_add(1);
+        let id = SaId::Outbound {
+            local,
+            remote,
+            spi: entry.sa.spi(),
+        };
+        let last = if entry.sa.esn() {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        let reached = if seq >= last {
+            Some((Timer::Hard, Limit::Sequence))
+        } else {
+            entry.usage.count(gre.len())
+        };
+        match reached {
+            Some((Timer::Hard, limit)) => {
+                self.remove_outbound(local, remote);
+                self.events.push_back(SaEvent::HardExpired { id, limit });
+            }
+            Some((Timer::Soft, limit)) => self.events.push_back(SaEvent::SoftExpired { id, limit }),
+            None => {}
+        }
+        Ok(seq)
+    }
+
+    /// Finds the SA of the ESP packet `packet` (from the SPI to the ICV) sent to `dst`, checks
+    /// its replay window, verifies and decrypts it in place.
+    ///
+    /// # Errors
+    /// [`SadError::Truncated`], [`SadError::NoInboundSa`], and [`SadError::Decrypt`] for a replay,
+    /// a failed integrity check or bad padding (the window is then unchanged).
+    pub fn unprotect<'b>(
+        &mut self,
+        dst: Ipv4Addr,
+        packet: &'b mut [u8],
+    ) -> Result<Decrypted<'b>, SadError> {
+        let len = packet.len();
+        let spi = dmvpn_esp::Packet::new_checked(&*packet)
+            .map_err(|_| SadError::Truncated { len })?
+            .spi();
+        let entry = self
+            .inbound
+            .get_mut(spi, Destination::from(dst.octets()))
+            .ok_or(SadError::NoInboundSa { spi, dst })?;
+        let decrypted = entry.inbound.decrypt_in_place(packet)?;
+        let id = SaId::Inbound { spi, dst };
+        match entry.usage.count(decrypted.payload.len()) {
+            Some((Timer::Hard, limit)) => {
+                self.remove_inbound(spi, dst);
+                self.events.push_back(SaEvent::HardExpired { id, limit });
+            }
+            Some((Timer::Soft, limit)) => self.events.push_back(SaEvent::SoftExpired { id, limit }),
+            None => {}
+        }
+        Ok(decrypted)
+    }
+
+    /// Runs the time limits due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(((id, timer), _)) = self.timers.pop_expired(now) {
+            match timer {
+                Timer::Soft => {
+                    let fired = match id {
+                        SaId::Inbound { spi, dst } => self
+                            .inbound
+                            .get_mut(spi, Destination::from(dst.octets()))
+                            .map(|e| &mut e.usage.soft_fired),
+                        SaId::Outbound { local, remote, .. } => self
+                            .outbound
+                            .get_mut(&(local, remote))
+                            .map(|e| &mut e.usage.soft_fired),
+                    };
+                    if let Some(fired) = fired
+                        && !*fired
+                    {
+                        *fired = true;
+                        self.events.push_back(SaEvent::SoftExpired {
+                            id,
+                            limit: Limit::Time,
+                        });
+                    }
+                }
+                Timer::Hard => {
+                    let removed = match id {
+                        SaId::Inbound { spi, dst } => self.remove_inbound(spi, dst).is_some(),
+                        SaId::Outbound { local, remote, .. } => {
+                            self.remove_outbound(local, remote).is_some()
+                        }
+                    };
+                    if removed {
+                        self.events.push_back(SaEvent::HardExpired {
+                            id,
+                            limit: Limit::Time,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// When [`Sad::handle_timeout`] must run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<SaEvent> {
+        self.events.pop_front()
+    }
+
+    fn arm(&mut self, id: SaId, now: Instant, lifetime: Lifetime) {
+        self.disarm(id);
+        if let Some(soft) = lifetime.soft_time {
+            self.timers.set((id, Timer::Soft), now + soft);
+        }
+        if let Some(hard) = lifetime.hard_time {
+            self.timers.set((id, Timer::Hard), now + hard);
+        }
+    }
+
+    fn disarm(&mut self, id: SaId) {
+        self.timers.stop((id, Timer::Soft));
+        self.timers.stop((id, Timer::Hard));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use dmvpn_esp::{Encryption, Integrity};
+
+    use super::*;
+
+    const SPOKE: Ipv4Addr = Ipv4Addr::new(100, 1, 1, 2);
+    const HUB: Ipv4Addr = Ipv4Addr::new(100, 1, 1, 1);
+    const SPI: u32 = 0xc0de_0001;
+    const IV: [u8; 16] = [7; 16];
+    const GRE_PACKET: &[u8] = &[0x00, 0x00, 0x08, 0x00, 0x45, 0x00, 0x00, 0x14];
+
+    /// esp-aes esp-sha-hmac, the transform set of the DMVPN lab.
+    fn sa() -> Sa {
+        Sa::new(
+            SPI,
+            Encryption::AesCbc,
+            &[0x11; 16],
+            Integrity::HmacSha1_96,
+            &[0x22; 20],
+        )
+        .unwrap()
+    }
+
+    fn secs(s: i64) -> Instant {
+        Instant::from_secs(s)
+    }
+
+    /// The spoke's outbound SA and the hub's matching inbound SA.
+    fn pair(lifetime: Lifetime) -> (Sad, Sad) {
+        let mut spoke = Sad::new();
+        assert!(
+            spoke
+                .install_outbound(secs(0), SPOKE, HUB, sa(), lifetime)
+                .is_none()
+        );
+        let mut hub = Sad::new();
+        assert!(hub.install_inbound(secs(0), HUB, sa(), lifetime).is_none());
+        (spoke, hub)
+    }
+
+    #[test]
+    fn spd_protects_gre_between_nbma_addresses() {
+        let spd = Spd::dmvpn(SPOKE);
+        assert_eq!(spd.policies().len(), 2);
+        assert_eq!(spd.lookup(SPOKE, HUB, GRE), Action::Protect);
+        assert_eq!(
+            spd.lookup(SPOKE, Ipv4Addr::new(100, 1, 1, 3), GRE),
+            Action::Protect
+        );
+        assert_eq!(spd.lookup(SPOKE, HUB, UDP), Action::Bypass);
+        assert_eq!(spd.lookup(SPOKE, HUB, 1), Action::Discard);
+        assert_eq!(spd.lookup(HUB, SPOKE, GRE), Action::Discard);
+        assert_eq!(Spd::new().lookup(SPOKE, HUB, GRE), Action::Discard);
+        // First match wins.
+        let mut spd = Spd::new();
+        let only_hub = Selector {
+            local: None,
+            remote: Some(HUB),
+            protocol: None,
+        };
+        spd.push(Policy {
+            selector: only_hub,
+            action: Action::Bypass,
+        });
+        spd.push(Policy {
+            selector: Selector {
+                local: None,
+                remote: None,
+                protocol: Some(GRE),
+            },
+            action: Action::Protect,
+        });
+        assert_eq!(spd.lookup(SPOKE, HUB, GRE), Action::Bypass);
+        assert_eq!(spd.lookup(SPOKE, SPOKE, GRE), Action::Protect);
+    }
+
+    #[test]
+    fn protect_then_unprotect_with_sequence_numbers_and_anti_replay() {
+        let (mut spoke, mut hub) = pair(Lifetime::default());
+        let mut packets = Vec::new();
+        for expected in 1..=3 {
+            let mut out = Vec::new();
+            assert_eq!(
+                spoke.protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out),
+                Ok(expected)
+            );
+            let header = dmvpn_esp::Packet::new_checked(&out[..]).unwrap();
+            assert_eq!(
+                (header.spi(), u64::from(header.sequence_number())),
+                (SPI, expected)
+            );
+            packets.push(out);
+        }
+        assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().next_seq(), 4);
+        assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().bytes(), 3 * 8);
+
+        // Out of order is fine; a replay is refused before any crypto work.
+        for i in [2, 0, 1] {
+            let mut packet = packets[i].clone();
+            let decrypted = hub.unprotect(HUB, &mut packet).unwrap();
+            assert_eq!(decrypted.next_header, NextHeader::GRE);
+            assert_eq!(decrypted.payload, GRE_PACKET);
+            assert_eq!(decrypted.seq, i as u64 + 1);
+        }
+        let mut replay = packets[1].clone();
+        assert_eq!(
+            hub.unprotect(HUB, &mut replay),
+            Err(SadError::Decrypt(DecryptError::Replayed { seq: 2 }))
+        );
+        assert_eq!(hub.inbound(SPI, HUB).unwrap().bytes(), 3 * 8);
+
+        // A forged packet fails the ICV and leaves the window as it was.
+        let mut out = Vec::new();
+        spoke
+            .protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out)
+            .unwrap();
+        let mut forged = out.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        assert!(matches!(
+            hub.unprotect(HUB, &mut forged),
+            Err(SadError::Decrypt(DecryptError::IntegrityCheckFailed {
+                seq: 4,
+                ..
+            }))
+        ));
+        assert!(hub.unprotect(HUB, &mut out).is_ok());
+
+        // Unknown SAs and short packets.
+        assert_eq!(
+            hub.unprotect(SPOKE, &mut packets[0].clone()).unwrap_err(),
+            SadError::NoInboundSa {
+                spi: SPI,
+                dst: SPOKE
+            }
+        );
+        assert_eq!(
+            hub.unprotect(HUB, &mut [0; 7]).unwrap_err(),
+            SadError::Truncated { len: 7 }
+        );
+        assert_eq!(
+            hub.protect(HUB, SPOKE, GRE_PACKET, &IV, &mut out),
+            Err(SadError::NoOutboundSa {
+                local: HUB,
+                remote: SPOKE
+            })
+        );
+        assert!(matches!(
+            spoke.protect(SPOKE, HUB, GRE_PACKET, &IV[..8], &mut out),
+            Err(SadError::Encrypt(EncryptError::IvLength { .. }))
+        ));
+    }
+
+    #[test]
+    fn time_lifetimes() {
+        let lifetime = Lifetime::ios_default();
+        let (mut spoke, mut hub) = pair(lifetime);
+        assert_eq!(spoke.poll_timeout(), Some(secs(3240)));
+        spoke.handle_timeout(secs(3239));
+        assert_eq!(spoke.poll_event(), None);
+        spoke.handle_timeout(secs(3240));
+        let out_id = SaId::Outbound {
+            local: SPOKE,
+            remote: HUB,
+            spi: SPI,
+        };
+        assert_eq!(
+            spoke.poll_event(),
+            Some(SaEvent::SoftExpired {
+                id: out_id,
+                limit: Limit::Time
+            })
+        );
+        assert_eq!(spoke.poll_timeout(), Some(secs(3600)));
+        // Still usable between the soft and hard limits.
+        let mut out = Vec::new();
+        assert!(spoke.protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out).is_ok());
+        spoke.handle_timeout(secs(3600));
+        assert_eq!(
+            spoke.poll_event(),
+            Some(SaEvent::HardExpired {
+                id: out_id,
+                limit: Limit::Time
+            })
+        );
+        assert!(spoke.outbound(SPOKE, HUB).is_none());
+        assert_eq!(spoke.poll_timeout(), None);
+        assert!(
+            spoke
+                .protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out)
+                .is_err()
+        );
+
+        // Inbound: both limits fire in one late call, in order.
+        hub.handle_timeout(secs(5000));
+        let in_id = SaId::Inbound { spi: SPI, dst: HUB };
+        assert_eq!(
+            hub.poll_event(),
+            Some(SaEvent::SoftExpired {
+                id: in_id,
+                limit: Limit::Time
+            })
+        );
+        assert_eq!(
+            hub.poll_event(),
+            Some(SaEvent::HardExpired {
+                id: in_id,
+                limit: Limit::Time
+            })
+        );
+        assert!(hub.inbound(SPI, HUB).is_none());
+    }
+
+    #[test]
+    fn byte_lifetimes() {
+        let lifetime = Lifetime {
+            soft_bytes: Some(16),
+            hard_bytes: Some(32),
+            ..Lifetime::default()
+        };
+        let (mut spoke, mut hub) = pair(lifetime);
+        let id = SaId::Outbound {
+            local: SPOKE,
+            remote: HUB,
+            spi: SPI,
+        };
+        let mut packets = Vec::new();
+        for _ in 0..4 {
+            let mut out = Vec::new();
+            spoke
+                .protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out)
+                .unwrap();
+            packets.push(out);
+        }
+        // 16 bytes after the 2nd packet (soft, once), 32 after the 4th (hard).
+        assert_eq!(
+            spoke.poll_event(),
+            Some(SaEvent::SoftExpired {
+                id,
+                limit: Limit::Bytes
+            })
+        );
+        assert_eq!(
+            spoke.poll_event(),
+            Some(SaEvent::HardExpired {
+                id,
+                limit: Limit::Bytes
+            })
+        );
+        assert_eq!(spoke.poll_event(), None);
+        let mut out = Vec::new();
+        assert!(matches!(
+            spoke.protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out),
+            Err(SadError::NoOutboundSa { .. })
+        ));
+        for mut packet in packets {
+            hub.unprotect(HUB, &mut packet).unwrap();
+        }
+        let in_id = SaId::Inbound { spi: SPI, dst: HUB };
+        assert_eq!(
+            hub.poll_event(),
+            Some(SaEvent::SoftExpired {
+                id: in_id,
+                limit: Limit::Bytes
+            })
+        );
+        assert_eq!(
+            hub.poll_event(),
+            Some(SaEvent::HardExpired {
+                id: in_id,
+                limit: Limit::Bytes
+            })
+        );
+    }
+
+    #[test]
+    fn sequence_numbers_never_cycle() {
+        let (mut spoke, _) = pair(Lifetime::default());
+        if let Some(entry) = spoke.outbound.get_mut(&(SPOKE, HUB)) {
+            entry.next_seq = u64::from(u32::MAX) - 1;
+        }
+        let mut out = Vec::new();
+        assert_eq!(
+            spoke.protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out),
+            Ok(u64::from(u32::MAX) - 1)
+        );
+        assert_eq!(
+            spoke.protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out),
+            Ok(u64::from(u32::MAX))
+        );
+        assert_eq!(
+            spoke.poll_event(),
+            Some(SaEvent::HardExpired {
+                id: SaId::Outbound {
+                    local: SPOKE,
+                    remote: HUB,
+                    spi: SPI
+                },
+                limit: Limit::Sequence
+            })
+        );
+        assert!(
+            spoke
+                .protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn rekey_replaces_the_sa_and_its_timers() {
+        let lifetime = Lifetime {
+            hard_time: Some(Duration::from_secs(100)),
+            ..Lifetime::default()
+        };
+        let (mut spoke, mut hub) = pair(lifetime);
+        let mut out = Vec::new();
+        spoke
+            .protect(SPOKE, HUB, GRE_PACKET, &IV, &mut out)
+            .unwrap();
+        let new = Sa::new(
+            0x2222,
+            Encryption::AesCbc,
+            &[3; 16],
+            Integrity::HmacSha1_96,
+            &[4; 20],
+        )
+        .unwrap();
+        let old = spoke
+            .install_outbound(secs(50), SPOKE, HUB, new, lifetime)
+            .unwrap();
+        assert_eq!((old.sa().spi(), old.next_seq()), (SPI, 2));
+        assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().next_seq(), 1);
+        assert_eq!(spoke.poll_timeout(), Some(secs(150)));
+        spoke.handle_timeout(secs(100));
+        assert_eq!(spoke.poll_event(), None);
+        assert!(hub.remove_inbound(SPI, HUB).is_some());
+        assert_eq!(hub.poll_timeout(), None);
+        assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().installed_at(), secs(50));
+        assert!(spoke.remove_outbound(SPOKE, HUB).is_some());
+        assert_eq!(spoke.poll_timeout(), None);
+    }
+
+    #[test]
+    fn anti_replay_never_accepts_a_sequence_number_twice() {
+        let sender = sa();
+        bolero::check!()
+            .with_type::<Vec<(u16, bool)>>()
+            .for_each(|arrivals| {
+                let mut hub = Sad::new();
+                hub.install_inbound(secs(0), HUB, sa(), Lifetime::default());
+                let mut accepted = BTreeSet::new();
+                for &(seq, forge) in arrivals {
+                    let seq = u64::from(seq % 3000) + 1;
+                    let mut packet = Vec::new();
+                    sender
+                        .encrypt(seq, &IV, NextHeader::GRE, GRE_PACKET, &mut packet)
+                        .unwrap();
+                    if forge {
+                        packet[20] ^= 0x80;
+                    }
+                    match hub.unprotect(HUB, &mut packet) {
+                        Ok(d) => {
+                            assert!(!forge);
+                            assert!(
+                                accepted.insert(d.seq),
+                                "sequence number {} accepted twice",
+                                d.seq
+                            );
+                        }
+                        // Refused as a replay only if it really was one; as too old only if it is
+                        // a full window (1024) behind the highest accepted.
+                        Err(SadError::Decrypt(DecryptError::Replayed { seq: s })) => {
+                            assert!(accepted.contains(&s));
+                        }
+                        Err(SadError::Decrypt(DecryptError::TooOld { seq: s, .. })) => {
+                            assert!(s + 1024 <= *accepted.last().unwrap_or(&0));
+                        }
+                        Err(SadError::Decrypt(DecryptError::IntegrityCheckFailed { .. })) => {
+                            assert!(forge);
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            });
+    }
+
+    #[test]
+    fn error_messages() {
+        let cases = [
+            (
+                SadError::NoOutboundSa {
+                    local: SPOKE,
+                    remote: HUB,
+                },
+                "ipsec: no outbound sa from 100.1.1.2 to 100.1.1.1",
+            ),
+            (
+                SadError::NoInboundSa { spi: SPI, dst: HUB },
+                "ipsec: no inbound sa for spi 0xc0de0001 to 100.1.1.1",
+            ),
+            (
+                SadError::Truncated { len: 3 },
+                "ipsec: esp packet of 3 bytes has no header",
+            ),
+            (
+                SadError::Decrypt(DecryptError::Replayed { seq: 5 }),
+                "esp: sequence number 5 was already received",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+    }
+}
