@@ -37,7 +37,8 @@
 //! // The hub takes it and answers; the spoke is registered.
 //! hub.handle_message(now, spoke_nbma, &request.parse()?)?;
 //! let reply = hub.poll_transmit().unwrap();
-//! spoke.handle_message(now, reply.to, &reply.parse()?)?;
+//! assert_eq!(reply.to, spoke_nbma);
+//! spoke.handle_message(now, hub_nbma, &reply.parse()?)?;
 //! assert!(matches!(spoke.poll_event(), Some(ClientEvent::Registered { nat_address: None, .. })));
 //! assert_eq!(hub.multicast_nbma().collect::<Vec<_>>(), [spoke_nbma]);
 //!

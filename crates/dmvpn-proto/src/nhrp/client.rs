@@ -298,6 +298,7 @@ impl Client {
     /// [`ProtocolError::UnsupportedAddress`] for non-IPv4 packets,
     /// [`ProtocolError::UnexpectedMessage`] for a type a client does not take,
     /// [`ProtocolError::UnknownRequest`] for a reply to no outstanding request,
+    /// [`ProtocolError::UnknownPeer`] for an answer or purge from another address than the NHS's,
     /// [`ProtocolError::AuthenticationFailure`] for a reply without the password.
     pub fn handle_message(
         &mut self,
@@ -307,8 +308,8 @@ impl Client {
     ) -> Result<(), ProtocolError> {
         check_families(msg)?;
         match &msg.message {
-            Message::RegistrationReply(control) => self.handle_reply(msg, control),
-            Message::ErrorIndication(error) => self.handle_error(error),
+            Message::RegistrationReply(control) => self.handle_reply(from, msg, control),
+            Message::ErrorIndication(error) => self.handle_error(from, error),
             Message::PurgeRequest(control) => self.handle_purge(now, from, msg, control),
             _ => Err(ProtocolError::UnexpectedMessage { op: msg.op_type() }),
         }
@@ -520,19 +521,27 @@ impl Client {
         });
     }
 
-    fn index_of_request(&self, request_id: u32) -> Result<usize, ProtocolError> {
-        self.states
+    /// The NHS whose outstanding request has this ID; the answer must come from that NHS's
+    /// NBMA address.
+    fn index_of_request(&self, from: Ipv4Addr, request_id: u32) -> Result<usize, ProtocolError> {
+        let index = self
+            .states
             .iter()
             .position(|state| state.request_id() == Some(request_id))
-            .ok_or(ProtocolError::UnknownRequest { request_id })
+            .ok_or(ProtocolError::UnknownRequest { request_id })?;
+        if self.nhs(index).nbma != from {
+            return Err(ProtocolError::UnknownPeer { nbma: from });
+        }
+        Ok(index)
     }
 
     fn handle_reply(
         &mut self,
+        from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
         control: &nhrp::Control<'_>,
     ) -> Result<(), ProtocolError> {
-        let index = self.index_of_request(control.request_id)?;
+        let index = self.index_of_request(from, control.request_id)?;
         if !authentic(self.config.password.as_ref(), msg) {
             return Err(ProtocolError::AuthenticationFailure);
         }
@@ -637,7 +646,11 @@ impl Client {
         }
     }
 
-    fn handle_error(&mut self, error: &nhrp::ErrorIndication<'_>) -> Result<(), ProtocolError> {
+    fn handle_error(
+        &mut self,
+        from: Ipv4Addr,
+        error: &nhrp::ErrorIndication<'_>,
+    ) -> Result<(), ProtocolError> {
         // The quoted packet may be cut short; its fixed header and request ID are enough.
         let quoted = nhrp::Packet::new_unchecked(error.packet);
         let request_id = error
@@ -645,7 +658,7 @@ impl Client {
             .get(nhrp::header::field::REQUEST_ID)
             .map(|_| quoted.request_id())
             .ok_or(ProtocolError::UnknownRequest { request_id: 0 })?;
-        let index = self.index_of_request(request_id)?;
+        let index = self.index_of_request(from, request_id)?;
         let Some(state) = self.states.get(index).copied() else {
             return Err(ProtocolError::UnknownRequest { request_id });
         };
@@ -722,4 +735,178 @@ impl Client {
 /// from when it really went out.
 fn later(a: Instant, b: Instant) -> Instant {
     a.max(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ipv4_repr;
+    use super::*;
+
+    const HUB: Nhs = Nhs {
+        tunnel: Ipv4Addr::new(10, 0, 0, 1),
+        nbma: Ipv4Addr::new(192, 0, 2, 1),
+    };
+    const HUB2: Nhs = Nhs {
+        tunnel: Ipv4Addr::new(10, 0, 0, 254),
+        nbma: Ipv4Addr::new(192, 0, 2, 254),
+    };
+
+    fn config() -> ClientConfig {
+        ClientConfig::new(
+            Ipv4Addr::new(10, 0, 0, 2),
+            Ipv4Addr::new(192, 0, 2, 2),
+            vec![HUB, HUB2],
+        )
+    }
+
+    /// The reply an NHS gives to `request`, with `code` in its CIE.
+    fn reply(request: &Transmit, code: CieCode) -> Vec<u8> {
+        let repr = request.parse().unwrap();
+        let control = *repr.message.control().unwrap();
+        let cies: Vec<_> = control
+            .cies
+            .iter()
+            .map(|c| nhrp::cie::Repr { code, ..c })
+            .collect();
+        emit(&nhrp::Repr {
+            message: Message::RegistrationReply(nhrp::Control {
+                cies: nhrp::CieList::new(&cies),
+                ..control
+            }),
+            ..repr
+        })
+    }
+
+    #[test]
+    fn defaults_and_backoff() {
+        let config = config();
+        assert_eq!(config.holding_time, 7200);
+        assert_eq!(config.refresh_interval(), Duration::from_secs(2400));
+        let waits: Vec<_> = (0..10).map(|k| config.backoff(k).secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 64, 64, 64]);
+        assert_eq!(config.backoff(u32::MAX), Duration::from_secs(64));
+    }
+
+    #[test]
+    fn registers_with_every_nhs_independently() {
+        let t0 = Instant::from_secs(100);
+        let mut client = Client::new(config(), t0, u32::MAX);
+        let first = client.poll_transmit().unwrap();
+        let second = client.poll_transmit().unwrap();
+        assert_eq!(client.poll_transmit(), None);
+        assert_eq!((first.to, second.to), (HUB.nbma, HUB2.nbma));
+        // Request IDs come from the caller's counter and wrap.
+        assert_eq!(first.parse().unwrap().request_id(), Some(u32::MAX));
+        assert_eq!(second.parse().unwrap().request_id(), Some(0));
+        assert_eq!(second.parse().unwrap().dst_proto, HUB2.tunnel.octets());
+        assert_eq!(client.poll_timeout(), Some(t0 + Duration::from_secs(1)));
+
+        // Only the first NHS answers.
+        let now = t0 + Duration::from_millis(30);
+        let answer = reply(&first, CieCode::SUCCESS);
+        client
+            .handle_message(now, HUB.nbma, &nhrp::parse(&answer).unwrap())
+            .unwrap();
+        assert_eq!(
+            client.poll_event(),
+            Some(ClientEvent::Registered {
+                nhs: HUB.tunnel,
+                holding_time: Duration::from_secs(7200),
+                nat_address: None
+            })
+        );
+        assert!(!client.is_registered());
+        let states: Vec<_> = client.states().map(|(_, s)| s).collect();
+        assert_eq!(
+            states[0],
+            NhsState::Registered {
+                refresh_at: t0 + Duration::from_secs(2400),
+                expires_at: t0 + Duration::from_secs(7200)
+            }
+        );
+        assert!(matches!(
+            states[1],
+            NhsState::Registering { attempt: 0, .. }
+        ));
+        // The same reply again matches nothing outstanding.
+        assert_eq!(
+            client.handle_message(now, HUB.nbma, &nhrp::parse(&answer).unwrap()),
+            Err(ProtocolError::UnknownRequest {
+                request_id: u32::MAX
+            })
+        );
+    }
+
+    #[test]
+    fn answers_must_come_from_the_nhs() {
+        let mut client = Client::new(config(), Instant::ZERO, 1);
+        let request = client.poll_transmit().unwrap();
+        let answer = reply(&request, CieCode::SUCCESS);
+        let spoofer = Ipv4Addr::new(198, 51, 100, 1);
+        assert_eq!(
+            client.handle_message(Instant::ZERO, spoofer, &nhrp::parse(&answer).unwrap()),
+            Err(ProtocolError::UnknownPeer { nbma: spoofer })
+        );
+        assert_eq!(client.poll_event(), None);
+    }
+
+    #[test]
+    fn every_refusal_code_is_reported_and_retried_with_a_new_id() {
+        for code in [
+            CieCode::ADMINISTRATIVELY_PROHIBITED,
+            CieCode::INSUFFICIENT_RESOURCES,
+            CieCode::ALREADY_REGISTERED,
+            CieCode(200),
+        ] {
+            let mut client = Client::new(config(), Instant::ZERO, 1);
+            let request = client.poll_transmit().unwrap();
+            let _ = client.poll_transmit();
+            let answer = reply(&request, code);
+            client
+                .handle_message(Instant::ZERO, HUB.nbma, &nhrp::parse(&answer).unwrap())
+                .unwrap();
+            assert_eq!(
+                client.poll_event(),
+                Some(ClientEvent::RegistrationFailed {
+                    nhs: HUB.tunnel,
+                    code
+                })
+            );
+            // The next attempt goes out on the backoff schedule with a new ID.
+            client.handle_timeout(Instant::from_secs(1));
+            let retry = client.poll_transmit().unwrap();
+            assert_eq!(retry.to, HUB.nbma);
+            assert_eq!(retry.parse().unwrap().request_id(), Some(3));
+        }
+    }
+
+    #[test]
+    fn error_indication_quoting_a_cut_request_still_matches() {
+        let mut client = Client::new(config(), Instant::ZERO, 1);
+        let request = client.poll_transmit().unwrap();
+        // FRR's loop-detected code 2 is reported as the RFC's 3.
+        let (nbma, tunnel) = (HUB.nbma.octets(), HUB.tunnel.octets());
+        let indication = emit(&ipv4_repr(
+            255,
+            &nbma,
+            &tunnel,
+            &[10, 0, 0, 2],
+            Message::ErrorIndication(nhrp::ErrorIndication {
+                code: ErrorCode::LOOP_DETECTED_FRR,
+                offset: 0,
+                packet: &request.bytes[..40],
+            }),
+            None,
+        ));
+        client
+            .handle_message(Instant::ZERO, HUB.nbma, &nhrp::parse(&indication).unwrap())
+            .unwrap();
+        assert_eq!(
+            client.poll_event(),
+            Some(ClientEvent::ErrorIndication {
+                nhs: HUB.tunnel,
+                code: ErrorCode::LOOP_DETECTED
+            })
+        );
+    }
 }

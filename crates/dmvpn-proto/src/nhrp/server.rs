@@ -652,3 +652,114 @@ impl Server {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nhrp::{Client, ClientConfig, Nhs};
+
+    const HUB_NBMA: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const HUB_TUNNEL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+    fn request(tunnel: Ipv4Addr, nbma: Ipv4Addr, holding_time: u16) -> Vec<u8> {
+        let mut config = ClientConfig::new(
+            tunnel,
+            nbma,
+            vec![Nhs {
+                tunnel: HUB_TUNNEL,
+                nbma: HUB_NBMA,
+            }],
+        );
+        config.holding_time = holding_time;
+        let mut client = Client::new(config, Instant::ZERO, 5);
+        client.poll_transmit().unwrap().bytes
+    }
+
+    #[test]
+    fn cache_expiry_is_exact() {
+        let mut hub = Server::new(ServerConfig::new(HUB_TUNNEL, HUB_NBMA), 1);
+        assert_eq!(hub.poll_timeout(), None);
+        for (n, hold) in [(2u8, 30u16), (3, 10), (4, 20)] {
+            let nbma = Ipv4Addr::new(192, 0, 2, n);
+            let bytes = request(Ipv4Addr::new(10, 0, 0, n), nbma, hold);
+            hub.handle_message(Instant::ZERO, nbma, &nhrp::parse(&bytes).unwrap())
+                .unwrap();
+        }
+        assert_eq!(hub.len(), 3);
+        assert_eq!(hub.poll_timeout(), Some(Instant::from_secs(10)));
+        hub.handle_timeout(Instant::from_micros(9_999_999));
+        assert_eq!(hub.len(), 3);
+        hub.handle_timeout(Instant::from_secs(25));
+        let expired: Vec<_> = core::iter::from_fn(|| hub.poll_event())
+            .filter_map(|e| match e {
+                ServerEvent::Expired { tunnel, .. } => Some(tunnel.octets()[3]),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(expired, [3, 4]);
+        assert_eq!(hub.poll_timeout(), Some(Instant::from_secs(30)));
+        assert_eq!(
+            hub.registrations().map(|r| r.tunnel).collect::<Vec<_>>(),
+            [Ipv4Addr::new(10, 0, 0, 2)]
+        );
+    }
+
+    #[test]
+    fn refused_requests() {
+        let mut hub = Server::new(ServerConfig::new(HUB_TUNNEL, HUB_NBMA), 1);
+        let nbma = Ipv4Addr::new(192, 0, 2, 2);
+        let bytes = request(Ipv4Addr::new(10, 0, 0, 2), nbma, 60);
+        let repr = nhrp::parse(&bytes).unwrap();
+        // Addressed to another NHS.
+        let other = [10, 0, 0, 9];
+        let elsewhere = nhrp::Repr {
+            dst_proto: &other,
+            ..repr
+        };
+        assert_eq!(
+            hub.handle_message(Instant::ZERO, nbma, &elsewhere),
+            Err(ProtocolError::NotForUs)
+        );
+        // IPv6 NBMA.
+        let v6 = nhrp::Repr {
+            afn: nhrp::AddressFamily::IPV6,
+            ..repr
+        };
+        assert!(matches!(
+            hub.handle_message(Instant::ZERO, nbma, &v6),
+            Err(ProtocolError::UnsupportedFamily { .. })
+        ));
+        // A reply at a server; an Error Indication is taken and never answered.
+        let reply = nhrp::Repr {
+            message: Message::RegistrationReply(*repr.message.control().unwrap()),
+            ..repr
+        };
+        assert_eq!(
+            hub.handle_message(Instant::ZERO, nbma, &reply),
+            Err(ProtocolError::UnexpectedMessage {
+                op: nhrp::OpType::REGISTRATION_REPLY
+            })
+        );
+        let indication = nhrp::Repr {
+            message: Message::ErrorIndication(nhrp::ErrorIndication {
+                code: ErrorCode::PROTOCOL_ERROR,
+                offset: 0,
+                packet: &bytes,
+            }),
+            extensions: None,
+            ..repr
+        };
+        assert_eq!(hub.handle_message(Instant::ZERO, nbma, &indication), Ok(()));
+        assert_eq!(hub.poll_transmit(), None);
+        assert!(hub.is_empty());
+        // A Purge Reply to no purge of ours.
+        let purge_reply = nhrp::Repr {
+            message: Message::PurgeReply(*repr.message.control().unwrap()),
+            ..repr
+        };
+        assert_eq!(
+            hub.handle_message(Instant::ZERO, nbma, &purge_reply),
+            Err(ProtocolError::UnknownRequest { request_id: 5 })
+        );
+    }
+}
