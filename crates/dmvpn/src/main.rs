@@ -34,6 +34,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write a pcapng copy of a capture with every ESP packet the keys open replaced by its
+    /// plaintext (transport mode: the outer IPv4 header with the next header as protocol; tunnel
+    /// mode: the inner packet). Other frames, and the fragments before the one that completes a
+    /// datagram, are written unchanged, so frame numbers match the input.
+    Decrypt {
+        /// The capture file.
+        file: PathBuf,
+        /// A key file (repeatable), as for `decode`.
+        #[arg(long = "keys", value_name = "FILE")]
+        keys: Vec<PathBuf>,
+        /// The pcapng file to write.
+        #[arg(short = 'o', long = "output", value_name = "OUT.pcapng")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
@@ -48,6 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode { file, keys, format } => decode(&file, &keys, format),
+        Command::Decrypt { file, keys, output } => decrypt(&file, &keys, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,6 +96,31 @@ fn decode(
         }
     }
     progress.done();
+    Ok(())
+}
+
+fn decrypt(
+    file: &PathBuf,
+    key_files: &[PathBuf],
+    output: &PathBuf,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (keys, ike_keys) = load_keys(key_files)?;
+    let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
+    let mut reader = CaptureReader::open(file)?;
+    let out =
+        std::fs::File::create(output).map_err(|error| format!("{}: {error}", output.display()))?;
+    let mut out = io::BufWriter::new(out);
+    let stats = dmvpn::decrypt::decrypt(&mut reader, &mut decoder, &mut out)?;
+    out.flush()
+        .map_err(|error| format!("{}: {error}", output.display()))?;
+    eprintln!(
+        "dmvpn: {} frames written to {}, {} decrypted ({} reassembled from fragments), {} unchanged",
+        stats.frames,
+        output.display(),
+        stats.replaced,
+        stats.reassembled,
+        stats.kept
+    );
     Ok(())
 }
 

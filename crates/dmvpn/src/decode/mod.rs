@@ -63,8 +63,37 @@ pub trait Sink {
     }
     /// One decoded layer.
     fn layer(&mut self, layer: &Layer<'_>);
+    /// An ESP packet decrypted and verified: its plaintext and what carried it. Called right after
+    /// the packet's [`Layer::Esp`], before the layers of the plaintext. Sinks that only read layers
+    /// ignore it; [`crate::decrypt`] uses it to write the plaintext back into the capture.
+    fn decrypted(&mut self, decrypted: &Decrypted<'_>) {
+        let _ = decrypted;
+    }
     /// The frame is done.
     fn frame_end(&mut self) {}
+}
+
+/// A decrypted ESP packet as [`Sink::decrypted`] sees it.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Decrypted<'a> {
+    /// The ESP layer (SPI, sequence number, status).
+    pub esp: &'a EspLayer,
+    /// How many tunnels deep the ESP packet lies: 0 when the frame's own (outermost) IP packet
+    /// carries it, directly or in UDP.
+    pub depth: usize,
+    /// The outer IPv4 header carrying the ESP packet, at depth 0 when it is IPv4 (for a reassembled
+    /// datagram, the header of the fragment that completed it).
+    pub outer: Option<&'a ipv4::Repr<'a>>,
+    /// The length of the frame's link-layer header: where the outer IP packet starts in the frame.
+    pub link_header_len: usize,
+    /// Whether the ESP packet was UDP-encapsulated (RFC 3948).
+    pub udp_encapsulated: bool,
+    /// The trailer's next header: 4 (IPv4) or 41 (IPv6) in tunnel mode, the transport protocol
+    /// (47 GRE, 17 UDP, …) in transport mode.
+    pub next_header: u8,
+    /// The plaintext payload, without padding, trailer or ICV.
+    pub payload: &'a [u8],
 }
 
 /// Counters over everything decoded so far.
@@ -139,9 +168,11 @@ impl Decoder {
             ike,
             stats,
             sink,
+            link_header_len: 0,
         };
         match capture::link::decode(frame.link_type, frame.data) {
             Ok(link) => {
+                walk.link_header_len = link.header_len;
                 walk.emit(&Layer::Link(LinkLayer {
                     header: &link.header,
                     ethertype: link.ethertype,
@@ -166,6 +197,22 @@ struct Walk<'a, S: Sink> {
     ike: &'a mut IkeKeys,
     stats: &'a mut Stats,
     sink: &'a mut S,
+    /// The frame's link-layer header length, for [`Decrypted::link_header_len`].
+    link_header_len: usize,
+}
+
+/// What carries an ESP packet, for [`Decrypted`]: the outer IPv4 header at depth 0, and UDP.
+#[derive(Clone, Copy)]
+struct Carrier<'h> {
+    outer: Option<&'h ipv4::Repr<'h>>,
+    udp: bool,
+}
+
+impl Carrier<'_> {
+    const NESTED: Self = Self {
+        outer: None,
+        udp: false,
+    };
 }
 
 impl<S: Sink> Walk<'_, S> {
@@ -212,7 +259,11 @@ impl<S: Sink> Walk<'_, S> {
                     header: &header,
                     fragments: None,
                 });
-                self.ip_payload(header.protocol, src, dst, payload, buffers, 0);
+                let carrier = Carrier {
+                    outer: Some(&header),
+                    udp: false,
+                };
+                self.ip_payload(header.protocol, src, dst, payload, buffers, 0, carrier);
             }
             Reassembly::Complete {
                 payload, fragments, ..
@@ -221,7 +272,11 @@ impl<S: Sink> Walk<'_, S> {
                     header: &header,
                     fragments: Some(fragments),
                 });
-                self.ip_payload(header.protocol, src, dst, payload, buffers, 0);
+                let carrier = Carrier {
+                    outer: Some(&header),
+                    udp: false,
+                };
+                self.ip_payload(header.protocol, src, dst, payload, buffers, 0, carrier);
             }
             Reassembly::Buffered { fragments } => {
                 self.emit(&Layer::Ipv4 {
@@ -261,7 +316,15 @@ impl<S: Sink> Walk<'_, S> {
             return self.data("ipv4 fragment", packet.payload());
         }
         let (src, dst) = (IpAddr::V4(header.src), IpAddr::V4(header.dst));
-        self.ip_payload(header.protocol, src, dst, packet.payload(), buffers, depth);
+        self.ip_payload(
+            header.protocol,
+            src,
+            dst,
+            packet.payload(),
+            buffers,
+            depth,
+            Carrier::NESTED,
+        );
     }
 
     fn ipv6(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>]) {
@@ -272,13 +335,26 @@ impl<S: Sink> Walk<'_, S> {
                     return self.data("ipv6 fragment", header.payload);
                 }
                 let (src, dst) = (IpAddr::V6(header.src), IpAddr::V6(header.dst));
-                self.ip_payload(header.protocol, src, dst, header.payload, buffers, 0);
+                let carrier = Carrier {
+                    outer: None,
+                    udp: false,
+                };
+                self.ip_payload(
+                    header.protocol,
+                    src,
+                    dst,
+                    header.payload,
+                    buffers,
+                    0,
+                    carrier,
+                );
             }
             Err(error) => self.error("ipv6", &error),
         }
     }
 
     /// The payload of an IP packet by protocol number.
+    #[allow(clippy::too_many_arguments)]
     fn ip_payload(
         &mut self,
         protocol: ipv4::Protocol,
@@ -287,11 +363,12 @@ impl<S: Sink> Walk<'_, S> {
         bytes: &[u8],
         buffers: &mut [Vec<u8>],
         depth: usize,
+        carrier: Carrier<'_>,
     ) {
         match protocol {
-            ipv4::Protocol::ESP => self.esp(src, dst, bytes, buffers, depth),
+            ipv4::Protocol::ESP => self.esp(src, dst, bytes, buffers, depth, carrier),
             ipv4::Protocol::GRE => self.gre(bytes, buffers, depth),
-            ipv4::Protocol::UDP => self.udp(src, dst, bytes, buffers, depth),
+            ipv4::Protocol::UDP => self.udp(src, dst, bytes, buffers, depth, carrier),
             ipv4::Protocol::TCP => match Tcp::parse(bytes) {
                 Ok(tcp) => {
                     self.emit(&Layer::Tcp(&tcp));
@@ -321,6 +398,7 @@ impl<S: Sink> Walk<'_, S> {
                         payload,
                         buffers,
                         depth + 1,
+                        Carrier::NESTED,
                     );
                 }
                 Err(error) => self.error("ah", &error),
@@ -336,6 +414,7 @@ impl<S: Sink> Walk<'_, S> {
         bytes: &[u8],
         buffers: &mut [Vec<u8>],
         depth: usize,
+        carrier: Carrier<'_>,
     ) {
         let datagram = match udp::Packet::new_checked(bytes) {
             Ok(datagram) => datagram,
@@ -348,7 +427,13 @@ impl<S: Sink> Walk<'_, S> {
             len: bytes.len(),
         });
         match udp::classify(src_port, dst_port, datagram.payload()) {
-            udp::Payload::Esp(esp) => self.esp(src, dst, esp, buffers, depth),
+            udp::Payload::Esp(esp) => {
+                let carrier = Carrier {
+                    udp: true,
+                    ..carrier
+                };
+                self.esp(src, dst, esp, buffers, depth, carrier);
+            }
             udp::Payload::NatKeepalive => self.emit(&Layer::NatKeepalive),
             udp::Payload::Ike {
                 non_esp_marker,
@@ -394,6 +479,7 @@ impl<S: Sink> Walk<'_, S> {
         bytes: &[u8],
         buffers: &mut [Vec<u8>],
         depth: usize,
+        carrier: Carrier<'_>,
     ) {
         self.stats.esp += 1;
         let Some((buffer, deeper)) = buffers.split_first_mut() else {
@@ -417,6 +503,15 @@ impl<S: Sink> Walk<'_, S> {
             return self.data("esp", bytes.get(8..).unwrap_or_default());
         };
         let payload = buffer.get(range).unwrap_or_default();
+        self.sink.decrypted(&Decrypted {
+            esp: &layer,
+            depth,
+            outer: carrier.outer,
+            link_header_len: self.link_header_len,
+            udp_encapsulated: carrier.udp,
+            next_header,
+            payload,
+        });
         // Tunnel-mode ESP carries the inner packet's own addresses; transport mode keeps the outer ones.
         self.ip_payload(
             ipv4::Protocol(next_header),
@@ -425,6 +520,7 @@ impl<S: Sink> Walk<'_, S> {
             payload,
             deeper,
             depth + 1,
+            Carrier::NESTED,
         );
     }
 
