@@ -1,5 +1,5 @@
 //! Sans-IO state machines of a DMVPN Phase 1 hub and spoke: the NHRP client and server
-//! ([`nhrp`]) and the IPsec SA database ([`ipsec`]).
+//! ([`nhrp`]), the IPsec SA database ([`ipsec`]) and EIGRP neighbour discovery ([`eigrp`]).
 //!
 //! Nothing here does I/O or reads a clock. Time ([`Instant`]), received packets (as the codecs'
 //! parsed `Repr`s) and randomness go in; packets to send, timers and events come out, in the
@@ -61,6 +61,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod eigrp;
 pub mod ipsec;
 pub mod nhrp;
 pub mod time;

@@ -1,0 +1,7 @@
+//! EIGRP (RFC 7868) machines. So far: neighbour discovery ([`Neighbors`]), the Hello protocol
+//! with hold timers, K-value and autonomous-system checks, and goodbyes. The reliable transport,
+//! the INIT exchange and DUAL are not here yet.
+
+pub mod neighbor;
+
+pub use neighbor::{DownReason, EigrpError, Event, HelloConfig, Neighbor, Neighbors, Transmit};

@@ -1,0 +1,441 @@
+//! Neighbour discovery (RFC 7868 §5.3.1, §5.3.5): Hellos out on a timer, Hellos in create and
+//! keep neighbours, hold timers remove them.
+//!
+//! - **Hellos** are sent every `hello_interval` (5 s by default, as IOS on a tunnel) to
+//!   224.0.0.10, with the Parameters TLV (K values and this router's hold time), the Software
+//!   Version TLV and, for a stub, the Stub TLV. On a hub the caller replicates them to every
+//!   NBMA address of the NHRP multicast map.
+//! - **A Hello in** from an unknown address, in our autonomous system and with our K1–K5,
+//!   makes a neighbour ([`Event::NeighborUp`]). K6 is not compared, as FRR does (IOS classic
+//!   mode has no K6). IOS declares the adjacency only after the INIT Update exchange of the
+//!   reliable transport, which is not implemented yet: here "up" means "Hellos agree".
+//! - **Hold timer.** Each neighbour lives for the hold time *it* announced, restarted by every
+//!   packet it sends (RFC 7868 §5.3.1); when it runs out the neighbour goes down.
+//! - **Checks.** A packet from another AS is ignored ([`EigrpError::AsMismatch`]). A Hello with
+//!   other K values is refused and reported ([`Event::KValueMismatch`], IOS's "K-value
+//!   mismatch"), taking an existing neighbour down.
+//! - **Goodbye.** A Hello with K1–K5 all 255 (RFC 7868 §5.3.5.1), or a Peer Termination TLV that
+//!   lists this router's address, takes the sender down at once; [`Neighbors::shutdown`] sends
+//!   this router's own goodbye.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use dmvpn_eigrp::tlv::{Parameters, SoftwareVersion, Tlv};
+use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
+
+use crate::time::{Duration, Instant};
+use crate::timer::TimerTable;
+
+/// 224.0.0.10, where EIGRP sends Hellos (RFC 7868 §5.2).
+pub const ALL_EIGRP_ROUTERS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 10);
+
+/// The configuration of EIGRP on one interface.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct HelloConfig {
+    /// This router's address on the interface (the tunnel address).
+    pub address: Ipv4Addr,
+    /// `router eigrp <as>`.
+    pub autonomous_system: u16,
+    /// `metric weights 0 k1 k2 k3 k4 k5` (and K6); IOS's default 1 0 1 0 0 0.
+    pub k: [u8; 6],
+    /// `ip hello-interval eigrp`: 5 s.
+    pub hello_interval: Duration,
+    /// `ip hold-time eigrp`: 15 s, announced to neighbours.
+    pub hold_time: u16,
+    /// The Software Version TLV sent.
+    pub software_version: SoftwareVersion,
+    /// `eigrp stub` flags, if a stub.
+    pub stub: Option<u16>,
+}
+
+impl HelloConfig {
+    /// IOS's defaults for `address` in `autonomous_system`.
+    #[must_use]
+    pub const fn new(address: Ipv4Addr, autonomous_system: u16) -> Self {
+        Self {
+            address,
+            autonomous_system,
+            k: Parameters::DEFAULT.k,
+            hello_interval: Duration::from_secs(5),
+            hold_time: Parameters::DEFAULT.hold_time,
+            software_version: SoftwareVersion {
+                release: [12, 4],
+                tlv_version: [1, 2],
+            },
+            stub: None,
+        }
+    }
+}
+
+/// A neighbour.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Neighbor {
+    /// Its address on the interface.
+    pub address: Ipv4Addr,
+    /// The hold time it announced.
+    pub hold_time: Duration,
+    /// When it came up.
+    pub up_since: Instant,
+    /// When it goes down unless it sends something.
+    pub expires_at: Instant,
+    /// Its Software Version TLV, if it sent one.
+    pub software_version: Option<SoftwareVersion>,
+    /// Its stub flags, if it is a stub.
+    pub stub: Option<u16>,
+}
+
+/// Why a neighbour went down (IOS's `%DUAL-5-NBRCHANGE` reasons).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum DownReason {
+    /// "holding time expired".
+    HoldTimerExpired,
+    /// "Interface PEER-TERMINATION received": a goodbye Hello or Peer Termination TLV.
+    Goodbye,
+    /// "K-value mismatch".
+    KValueMismatch,
+    /// This router shut down ([`Neighbors::shutdown`]).
+    Shutdown,
+}
+
+/// What happened to the neighbours.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Event {
+    /// A new neighbour.
+    NeighborUp {
+        /// Its address.
+        address: Ipv4Addr,
+        /// The hold time it announced.
+        hold_time: Duration,
+    },
+    /// A neighbour is gone.
+    NeighborDown {
+        /// Its address.
+        address: Ipv4Addr,
+        /// Why.
+        reason: DownReason,
+    },
+    /// A Hello with other K values was refused.
+    KValueMismatch {
+        /// The sender.
+        address: Ipv4Addr,
+        /// Its K1–K6.
+        theirs: [u8; 6],
+    },
+}
+
+/// Why a packet was ignored.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EigrpError {
+    /// The packet belongs to another autonomous system.
+    #[error("eigrp: packet for as {theirs}, this router runs as {ours}")]
+    AsMismatch {
+        /// Ours.
+        ours: u16,
+        /// The packet's.
+        theirs: u16,
+    },
+    /// A virtual router ID other than 0 (unicast IPv4 AF).
+    #[error("eigrp: virtual router id {vrid:#06x} is not supported")]
+    VirtualRouterId {
+        /// The packet's.
+        vrid: u16,
+    },
+    /// A Hello without a Parameters TLV.
+    #[error("eigrp: hello from {address} has no parameters tlv")]
+    MissingParameters {
+        /// The sender.
+        address: Ipv4Addr,
+    },
+    /// A Hello with other K values ([`Event::KValueMismatch`] was raised).
+    #[error("eigrp: k-value mismatch with {address}")]
+    KValueMismatch {
+        /// The sender.
+        address: Ipv4Addr,
+    },
+    /// A packet other than a Hello from an address that is no neighbour.
+    #[error("eigrp: {opcode:?} from {address}, which is not a neighbour")]
+    NotNeighbor {
+        /// The sender.
+        address: Ipv4Addr,
+        /// The packet's opcode.
+        opcode: OpCode,
+    },
+}
+
+/// An EIGRP packet to send: its IPv4 destination (224.0.0.10 for Hellos) and bytes (the IP
+/// payload, protocol 88).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Transmit {
+    /// The destination.
+    pub to: Ipv4Addr,
+    /// The EIGRP packet, checksum included.
+    pub bytes: Vec<u8>,
+}
+
+impl Transmit {
+    /// The packet, parsed back.
+    ///
+    /// # Errors
+    /// Never for packets the machine built; the codec's error otherwise.
+    pub fn parse(&self) -> Result<eigrp::Repr<'_>, eigrp::Error> {
+        eigrp::Repr::parse(&eigrp::Packet::new_checked(&self.bytes[..])?)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
+enum Timer {
+    Hello,
+    Hold(Ipv4Addr),
+}
+
+/// The neighbour table of one EIGRP interface and its Hello protocol.
+#[derive(Debug)]
+pub struct Neighbors {
+    config: HelloConfig,
+    neighbors: BTreeMap<Ipv4Addr, Neighbor>,
+    timers: TimerTable<Timer>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+}
+
+impl Neighbors {
+    /// Starts the Hello protocol: the first Hello goes out now.
+    #[must_use]
+    pub fn new(config: HelloConfig, now: Instant) -> Self {
+        let mut neighbors = Self {
+            config,
+            neighbors: BTreeMap::new(),
+            timers: TimerTable::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        };
+        neighbors.send_hello(Parameters {
+            k: config.k,
+            hold_time: config.hold_time,
+        });
+        neighbors
+            .timers
+            .set(Timer::Hello, now + config.hello_interval);
+        neighbors
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &HelloConfig {
+        &self.config
+    }
+
+    /// The neighbour at `address`.
+    #[must_use]
+    pub fn get(&self, address: Ipv4Addr) -> Option<&Neighbor> {
+        self.neighbors.get(&address)
+    }
+
+    /// Every neighbour, by address.
+    pub fn iter(&self) -> impl Iterator<Item = &Neighbor> + '_ {
+        self.neighbors.values()
+    }
+
+    /// How many neighbours there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.neighbors.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.neighbors.is_empty()
+    }
+
+    /// Handles an EIGRP packet from `from` (its IPv4 source, a tunnel address).
+    ///
+    /// # Errors
+    /// The packet was ignored: see [`EigrpError`].
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        msg: &eigrp::Repr<'_>,
+    ) -> Result<(), EigrpError> {
+        if msg.autonomous_system != self.config.autonomous_system {
+            return Err(EigrpError::AsMismatch {
+                ours: self.config.autonomous_system,
+                theirs: msg.autonomous_system,
+            });
+        }
+        if msg.virtual_router_id != eigrp::consts::VRID_UNICAST {
+            return Err(EigrpError::VirtualRouterId {
+                vrid: msg.virtual_router_id,
+            });
+        }
+        let params = msg.parameters().filter(|_| msg.opcode == OpCode::HELLO);
+        let Some(params) = params else {
+            if msg.opcode == OpCode::HELLO && msg.ack == 0 {
+                return Err(EigrpError::MissingParameters { address: from });
+            }
+            // Any other packet (an acknowledgement, an Update …) restarts the hold timer.
+            return match self.neighbors.get(&from).copied() {
+                Some(neighbor) => {
+                    self.hold(now, neighbor);
+                    Ok(())
+                }
+                None => Err(EigrpError::NotNeighbor {
+                    address: from,
+                    opcode: msg.opcode,
+                }),
+            };
+        };
+        if params.is_goodbye() || self.terminates_us(msg) {
+            self.down(from, DownReason::Goodbye);
+            return Ok(());
+        }
+        if params.k[..5] != self.config.k[..5] {
+            self.events.push_back(Event::KValueMismatch {
+                address: from,
+                theirs: params.k,
+            });
+            self.down(from, DownReason::KValueMismatch);
+            return Err(EigrpError::KValueMismatch { address: from });
+        }
+        let hold_time = Duration::from_secs(i64::from(params.hold_time));
+        let software_version = msg.tlvs.iter().find_map(|tlv| match tlv {
+            Tlv::SoftwareVersion(v) => Some(v),
+            _ => None,
+        });
+        let stub = msg.tlvs.iter().find_map(|tlv| match tlv {
+            Tlv::Stub(flags) => Some(flags),
+            _ => None,
+        });
+        let neighbor = match self.neighbors.get(&from) {
+            Some(known) => Neighbor {
+                hold_time,
+                software_version,
+                stub,
+                ..*known
+            },
+            None => {
+                self.events.push_back(Event::NeighborUp {
+                    address: from,
+                    hold_time,
+                });
+                Neighbor {
+                    address: from,
+                    hold_time,
+                    up_since: now,
+                    expires_at: now,
+                    software_version,
+                    stub,
+                }
+            }
+        };
+        self.hold(now, neighbor);
+        Ok(())
+    }
+
+    /// Sends the Hellos and runs the hold timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((timer, _)) = self.timers.pop_expired(now) {
+            match timer {
+                Timer::Hello => {
+                    self.send_hello(Parameters {
+                        k: self.config.k,
+                        hold_time: self.config.hold_time,
+                    });
+                    self.timers
+                        .set(Timer::Hello, now + self.config.hello_interval);
+                }
+                Timer::Hold(address) => self.down(address, DownReason::HoldTimerExpired),
+            }
+        }
+    }
+
+    /// Sends a goodbye Hello (K1–K5 = 255), drops every neighbour and stops the Hellos
+    /// (`shutdown` of the interface or `no router eigrp`).
+    pub fn shutdown(&mut self) {
+        self.send_hello(Parameters {
+            hold_time: self.config.hold_time,
+            ..Parameters::GOODBYE
+        });
+        self.timers.stop(Timer::Hello);
+        let addresses: Vec<_> = self.neighbors.keys().copied().collect();
+        for address in addresses {
+            self.down(address, DownReason::Shutdown);
+        }
+    }
+
+    /// When [`Neighbors::handle_timeout`] must run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The next packet to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn hold(&mut self, now: Instant, neighbor: Neighbor) {
+        let neighbor = Neighbor {
+            expires_at: now + neighbor.hold_time,
+            ..neighbor
+        };
+        self.timers
+            .set(Timer::Hold(neighbor.address), neighbor.expires_at);
+        self.neighbors.insert(neighbor.address, neighbor);
+    }
+
+    fn down(&mut self, address: Ipv4Addr, reason: DownReason) {
+        if self.neighbors.remove(&address).is_some() {
+            self.timers.stop(Timer::Hold(address));
+            self.events
+                .push_back(Event::NeighborDown { address, reason });
+        }
+    }
+
+    /// Whether the packet has a Peer Termination TLV listing this router: after one byte (FRR
+    /// writes 0), IPv4 addresses of 4 bytes each.
+    fn terminates_us(&self, msg: &eigrp::Repr<'_>) -> bool {
+        let own = self.config.address.octets();
+        msg.tlvs.iter().any(|tlv| match tlv {
+            Tlv::PeerTermination(value) => value
+                .get(1..)
+                .is_some_and(|addrs| addrs.chunks_exact(4).any(|a| a == own)),
+            _ => false,
+        })
+    }
+
+    fn send_hello(&mut self, params: Parameters) {
+        let mut tlvs = Vec::with_capacity(3);
+        tlvs.push(Tlv::Parameters(params));
+        tlvs.push(Tlv::SoftwareVersion(self.config.software_version));
+        if let Some(flags) = self.config.stub {
+            tlvs.push(Tlv::Stub(flags));
+        }
+        let repr = eigrp::Repr {
+            opcode: OpCode::HELLO,
+            flags: Flags::default(),
+            sequence: 0,
+            ack: 0,
+            virtual_router_id: eigrp::consts::VRID_UNICAST,
+            autonomous_system: self.config.autonomous_system,
+            tlvs: eigrp::Tlvs::new(&tlvs),
+        };
+        let mut bytes = alloc::vec![0; repr.buffer_len()];
+        repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+        self.transmits.push_back(Transmit {
+            to: ALL_EIGRP_ROUTERS,
+            bytes,
+        });
+    }
+}
