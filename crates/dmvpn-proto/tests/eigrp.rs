@@ -2,6 +2,10 @@
 //! hears only the hub (its Hellos reach the others through the hub's multicast replication,
 //! which does not forward EIGRP itself). Virtual clock in milliseconds, 10 ms one way.
 
+// The harness is test code outside `#[test]` functions: a packet that does not parse is a failed
+// test.
+#![allow(clippy::unwrap_used)]
+
 use std::net::Ipv4Addr;
 
 use dmvpn_eigrp::tlv::{Parameters, Tlv};
