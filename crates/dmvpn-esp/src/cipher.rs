@@ -9,13 +9,13 @@ use cbc::cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit,
     KeyInit,
 };
-use des::TdesEde3;
 use hmac::Hmac;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroize;
 
+use crate::des::TripleDes;
 use crate::{Encryption, Integrity};
 
 /// The length of the RFC 4106 salt at the end of an AES-GCM key.
@@ -24,7 +24,7 @@ pub(crate) const SALT_LEN: usize = 4;
 /// A keyed encryption transform.
 pub(crate) enum Cipher {
     Null,
-    TripleDes(TdesEde3),
+    TripleDes(TripleDes),
     Aes128(Aes128),
     Aes192(Aes192),
     Aes256(Aes256),
@@ -71,7 +71,7 @@ impl Cipher {
                 }
                 Self::Null
             }
-            Encryption::TripleDesCbc => Self::TripleDes(TdesEde3::new_from_slice(key).ok()?),
+            Encryption::TripleDesCbc => Self::TripleDes(TripleDes::new(key.try_into().ok()?)),
             Encryption::AesCbc => match key.len() {
                 16 => Self::Aes128(Aes128::new_from_slice(key).ok()?),
                 24 => Self::Aes192(Aes192::new_from_slice(key).ok()?),
@@ -103,7 +103,11 @@ impl Cipher {
     /// CBC-decrypts whole blocks in place; `iv` is one block.
     pub(crate) fn cbc_decrypt(&self, iv: &[u8], data: &mut [u8]) {
         match self {
-            Self::TripleDes(cipher) => cbc_decrypt(cipher, iv, data),
+            Self::TripleDes(cipher) => {
+                if let Ok(iv) = iv.try_into() {
+                    cipher.cbc_decrypt(iv, data);
+                }
+            }
             Self::Aes128(cipher) => cbc_decrypt(cipher, iv, data),
             Self::Aes192(cipher) => cbc_decrypt(cipher, iv, data),
             Self::Aes256(cipher) => cbc_decrypt(cipher, iv, data),
@@ -114,7 +118,11 @@ impl Cipher {
     /// CBC-encrypts whole blocks in place; `iv` is one block.
     pub(crate) fn cbc_encrypt(&self, iv: &[u8], data: &mut [u8]) {
         match self {
-            Self::TripleDes(cipher) => cbc_encrypt(cipher, iv, data),
+            Self::TripleDes(cipher) => {
+                if let Ok(iv) = iv.try_into() {
+                    cipher.cbc_encrypt(iv, data);
+                }
+            }
             Self::Aes128(cipher) => cbc_encrypt(cipher, iv, data),
             Self::Aes192(cipher) => cbc_encrypt(cipher, iv, data),
             Self::Aes256(cipher) => cbc_encrypt(cipher, iv, data),
@@ -261,7 +269,7 @@ mod tests {
         wiped::<Aes128>();
         wiped::<Aes192>();
         wiped::<Aes256>();
-        wiped::<TdesEde3>();
+        wiped::<TripleDes>();
         wiped::<AesGcm<Aes256, U12, U8>>();
         // `Hmac<D>` keeps the inner and outer states as the hash cores, which wipe themselves.
         wiped::<md5::block_api::Md5Core>();

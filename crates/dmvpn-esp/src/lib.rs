@@ -61,6 +61,7 @@ extern crate alloc;
 extern crate std;
 
 mod cipher;
+mod des;
 mod error;
 pub mod fuzzing;
 pub mod packet;
