@@ -232,13 +232,14 @@ fn lost_replies_are_retried_until_one_arrives() {
             }
         )]
     );
-    // The registration counts from the first transmission: refresh at 100 s, expiry at 300 s.
+    // The registration counts from the transmission that got through (7 s): refresh at 107 s,
+    // expiry at 307 s.
     let (_, state) = net.spokes[0].client.states().next().unwrap();
     assert_eq!(
         state,
         NhsState::Registered {
-            refresh_at: ms(100_000),
-            expires_at: ms(300_000)
+            refresh_at: ms(107_000),
+            expires_at: ms(307_000)
         }
     );
 }
@@ -267,13 +268,13 @@ fn refresh_lost_then_answered_keeps_the_registration() {
         events[1],
         (115_020, ClientEvent::Refreshed { nhs: HUB_TUNNEL })
     );
-    // The next refresh is due 100 s after the refresh cycle began (100 s).
+    // The next refresh is due 100 s after the transmission that got through (115 s).
     let (_, state) = net.spokes[0].client.states().next().unwrap();
     assert_eq!(
         state,
         NhsState::Registered {
-            refresh_at: ms(200_000),
-            expires_at: ms(400_000)
+            refresh_at: ms(215_000),
+            expires_at: ms(415_000)
         }
     );
 }

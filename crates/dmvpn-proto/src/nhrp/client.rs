@@ -23,9 +23,11 @@
 //! - **Refresh.** A registration is renewed every third of the holding time, IOS's default for
 //!   `ip nhrp registration timeout` and RFC 2332 §5.2.3's advice, so two thirds of the holding
 //!   time remain when the refresh goes out; `registration_timeout` overrides it.
-//! - **Expiry.** A registration counts as lost when its holding time has passed since the first
-//!   transmission of the request that made it (a lower bound of the NHS's own expiry), and
-//!   the client reports [`ClientEvent::Expired`] and keeps trying.
+//! - **Expiry.** Refresh and expiry count from the latest transmission of the request that
+//!   was answered (the NHS's entry can be older by at most one retry interval, if it was an
+//!   earlier copy that got through; the refresh comes long before that matters). When the
+//!   holding time passes without a refresh being accepted, the client reports
+//!   [`ClientEvent::Expired`] and keeps trying.
 //! - **Replies.** Success only when every CIE has code 0 (as FRR); otherwise
 //!   [`ClientEvent::RegistrationFailed`] with the first other code, e.g.
 //!   [`CieCode::ALREADY_REGISTERED`] (14) for a unique conflict. A reply without the configured
@@ -123,15 +125,15 @@ impl ClientConfig {
 /// Where the registration with one NHS stands, with the deadline of each state.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum NhsState {
-    /// Not registered: the request `request_id` was sent `attempt + 1` times, first at `since`;
-    /// it goes out again at `retry_at`.
+    /// Not registered: the request `request_id` was sent `attempt + 1` times, last at
+    /// `sent_at`; it goes out again at `retry_at`.
     Registering {
         /// Transmissions so far, minus one.
         attempt: u32,
         /// The ID of the outstanding request.
         request_id: u32,
-        /// The first transmission of this request.
-        since: Instant,
+        /// The latest transmission.
+        sent_at: Instant,
         /// The next transmission.
         retry_at: Instant,
     },
@@ -148,8 +150,8 @@ pub enum NhsState {
         attempt: u32,
         /// The ID of the outstanding refresh.
         request_id: u32,
-        /// The first transmission of this request.
-        since: Instant,
+        /// The latest transmission.
+        sent_at: Instant,
         /// The next transmission.
         retry_at: Instant,
         /// When the registration is lost.
@@ -329,16 +331,16 @@ impl Client {
                 NhsState::Registering {
                     attempt,
                     request_id,
-                    since,
-                    retry_at,
+                    sent_at: _,
+                    retry_at: _,
                 } => {
                     let attempt = attempt.saturating_add(1);
                     self.send_request(index, request_id);
                     NhsState::Registering {
                         attempt,
                         request_id,
-                        since,
-                        retry_at: later(retry_at, now) + self.config.backoff(attempt),
+                        sent_at: now,
+                        retry_at: now + self.config.backoff(attempt),
                     }
                 }
                 NhsState::Registered { .. } => self.refresh(index, now, state),
@@ -349,8 +351,8 @@ impl Client {
                 NhsState::Refreshing {
                     attempt,
                     request_id,
-                    since,
-                    retry_at,
+                    sent_at: _,
+                    retry_at: _,
                     expires_at,
                 } => {
                     let attempt = attempt.saturating_add(1);
@@ -358,8 +360,8 @@ impl Client {
                     NhsState::Refreshing {
                         attempt,
                         request_id,
-                        since,
-                        retry_at: later(retry_at, now) + self.config.backoff(attempt),
+                        sent_at: now,
+                        retry_at: now + self.config.backoff(attempt),
                         expires_at,
                     }
                 }
@@ -409,7 +411,7 @@ impl Client {
         NhsState::Registering {
             attempt,
             request_id,
-            since: now,
+            sent_at: now,
             retry_at: now + self.config.backoff(attempt),
         }
     }
@@ -423,7 +425,7 @@ impl Client {
         NhsState::Refreshing {
             attempt: 0,
             request_id,
-            since: now,
+            sent_at: now,
             retry_at: now + self.config.backoff(0),
             expires_at,
         }
@@ -440,7 +442,7 @@ impl Client {
         let NhsState::Refreshing {
             attempt,
             request_id,
-            since,
+            sent_at,
             retry_at,
             ..
         } = state
@@ -451,7 +453,7 @@ impl Client {
             return NhsState::Registering {
                 attempt,
                 request_id,
-                since,
+                sent_at,
                 retry_at,
             };
         }
@@ -460,8 +462,8 @@ impl Client {
         NhsState::Registering {
             attempt,
             request_id,
-            since,
-            retry_at: later(retry_at, now) + self.config.backoff(attempt),
+            sent_at: now,
+            retry_at: now + self.config.backoff(attempt),
         }
     }
 
@@ -564,9 +566,9 @@ impl Client {
                 .push_back(ClientEvent::RegistrationFailed { nhs, code });
             self.retry_with_new_id(state)
         } else {
-            let (since, was_registered) = match state {
-                NhsState::Registering { since, .. } => (since, false),
-                NhsState::Refreshing { since, .. } => (since, true),
+            let (sent_at, was_registered) = match state {
+                NhsState::Registering { sent_at, .. } => (sent_at, false),
+                NhsState::Refreshing { sent_at, .. } => (sent_at, true),
                 // `index_of_request` only finds states with an outstanding request.
                 NhsState::Registered { .. } => {
                     return Err(ProtocolError::UnknownRequest {
@@ -595,8 +597,8 @@ impl Client {
                 }
             });
             NhsState::Registered {
-                refresh_at: since + refresh,
-                expires_at: since + holding_time,
+                refresh_at: sent_at + refresh,
+                expires_at: sent_at + holding_time,
             }
         };
         if let Some(slot) = self.states.get_mut(index) {
@@ -627,19 +629,19 @@ impl Client {
         match state {
             NhsState::Registering {
                 attempt,
-                since,
+                sent_at,
                 retry_at,
                 ..
             }
             | NhsState::Refreshing {
                 attempt,
-                since,
+                sent_at,
                 retry_at,
                 ..
             } => NhsState::Registering {
                 attempt,
                 request_id,
-                since,
+                sent_at,
                 retry_at,
             },
             NhsState::Registered { .. } => state,
@@ -729,12 +731,6 @@ impl Client {
             bytes: emit(&reply),
         });
     }
-}
-
-/// The later of two instants: a retry that is late (the caller ran the timer late) is paced
-/// from when it really went out.
-fn later(a: Instant, b: Instant) -> Instant {
-    a.max(b)
 }
 
 #[cfg(test)]

@@ -92,6 +92,10 @@ pub struct Net {
     pub latency: Duration,
     /// Percentage of packets lost at random (seeded by `seed`).
     pub loss_percent: u32,
+    /// Percentage of packets delivered twice (the copy after its own random jitter).
+    pub duplicate_percent: u32,
+    /// Extra random delay of up to this much per packet, which reorders packets.
+    pub jitter: Duration,
     pub seed: u64,
     /// Drops the packets it returns `true` for, on top of random loss.
     pub drop: Option<DropFilter>,
@@ -110,6 +114,8 @@ impl Net {
             hub_errors: Vec::new(),
             latency: Duration::from_millis(10),
             loss_percent: 0,
+            duplicate_percent: 0,
+            jitter: Duration::ZERO,
             seed: 0x9e37_79b9_7f4a_7c15,
             drop: None,
             log: Vec::new(),
@@ -126,6 +132,16 @@ impl Net {
     pub fn add_spoke(&mut self, config: ClientConfig, nat: Option<Ipv4Addr>) -> usize {
         let public = nat.unwrap_or(config.nbma);
         let first_id = 0x100 * (self.spokes.len() as u32 + 1);
+        self.add_spoke_with_id(config, public, first_id)
+    }
+
+    /// Boots a spoke now at public address `public` with request IDs from `first_id`.
+    pub fn add_spoke_with_id(
+        &mut self,
+        config: ClientConfig,
+        public: Ipv4Addr,
+        first_id: u32,
+    ) -> usize {
         self.spokes.push(Spoke {
             client: Client::new(config, self.now, first_id),
             public,
@@ -141,6 +157,29 @@ impl Net {
         self.seed ^= self.seed << 25;
         self.seed ^= self.seed >> 27;
         self.seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn jitter(&mut self) -> Duration {
+        match self.jitter.total_micros() {
+            0 => Duration::ZERO,
+            max => Duration::from_micros((self.random() % max.unsigned_abs()) as i64),
+        }
+    }
+
+    /// Replaces the hub with a freshly booted one (empty cache), as a reload does.
+    pub fn restart_hub(&mut self) {
+        let config = self.hub.config().clone();
+        self.hub = Server::new(config, 0x20_0000);
+    }
+
+    /// Reboots spoke `index`: a new client (new request IDs) with the same configuration, at the
+    /// public address `nat` if given.
+    pub fn reboot_spoke(&mut self, index: usize, nat: Option<Ipv4Addr>) {
+        let config = self.spokes[index].client.config().clone();
+        let public = nat.unwrap_or(config.nbma);
+        let first_id = 0x1_0000 * (index as u32 + 1) + self.log.len() as u32;
+        self.spokes[index].client = Client::new(config, self.now, first_id);
+        self.spokes[index].public = public;
     }
 
     /// Moves every queued transmit onto the wire (or drops it).
@@ -170,12 +209,22 @@ impl Net {
             let filtered = self.drop.as_mut().is_some_and(|drop| drop(&sent));
             sent.dropped = lost || filtered;
             if !sent.dropped {
-                self.in_flight.push(Flight {
-                    at: self.now + self.latency,
-                    from,
-                    to: sent.to,
-                    bytes: sent.bytes.clone(),
-                });
+                let copies = if self.duplicate_percent > 0
+                    && self.random() % 100 < u64::from(self.duplicate_percent)
+                {
+                    2
+                } else {
+                    1
+                };
+                for _ in 0..copies {
+                    let at = self.now + self.latency + self.jitter();
+                    self.in_flight.push(Flight {
+                        at,
+                        from,
+                        to: sent.to,
+                        bytes: sent.bytes.clone(),
+                    });
+                }
             }
             self.log.push(sent);
         }
