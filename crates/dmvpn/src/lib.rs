@@ -7,6 +7,7 @@
 
 pub mod capture;
 pub mod decode;
+pub mod fuzzing;
 pub mod decrypt;
 pub mod json;
 pub mod keys;

@@ -517,7 +517,10 @@ impl<R: Read> CaptureReader<R> {
                 self.end -= self.start;
                 self.start = 0;
             }
-            let needed = self.start + want.max(READ_CHUNK);
+            // Grow with the data that arrives, not with the length a record claims: a damaged
+            // length field must not make a small file allocate `MAX_RECORD_LEN`.
+            let needed = (self.start + want.max(READ_CHUNK))
+                .min(self.end + (self.end - self.start).max(READ_CHUNK));
             if self.buf.len() < needed {
                 self.buf.resize(needed, 0);
             }
