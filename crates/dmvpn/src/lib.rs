@@ -7,8 +7,8 @@
 
 pub mod capture;
 pub mod decode;
-pub mod fuzzing;
 pub mod decrypt;
+pub mod fuzzing;
 pub mod json;
 pub mod keys;
 pub mod output;
