@@ -47,9 +47,9 @@ fn spoke_registers_with_what_ios_sends() {
     assert_eq!(
         request.extension_types().collect::<Vec<_>>(),
         [
+            nhrp::ExtensionType::RESPONDER_ADDRESS,
             nhrp::ExtensionType::FORWARD_TRANSIT_NHS_RECORD,
             nhrp::ExtensionType::REVERSE_TRANSIT_NHS_RECORD,
-            nhrp::ExtensionType::RESPONDER_ADDRESS,
             nhrp::ExtensionType::CISCO_NAT_ADDRESS,
             nhrp::ExtensionType::END,
         ]
@@ -77,7 +77,7 @@ fn spoke_registers_with_what_ios_sends() {
         reply.to_string(),
         "NHRP Registration Reply, ID=256, Code=Success"
     );
-    // The Responder Address names the hub; no NAT extension without NAT.
+    // The Responder Address names the hub; without NAT the NAT extension is only echoed.
     let responder = reply
         .extensions
         .unwrap()
@@ -86,12 +86,20 @@ fn spoke_registers_with_what_ios_sends() {
     let hub = responder.value.cies().unwrap().first().unwrap();
     assert_eq!(hub.nbma.bytes, HUB_NBMA.octets());
     assert_eq!(hub.proto, HUB_TUNNEL.octets());
-    assert!(
-        reply
+    let nat = reply
+        .extensions
+        .unwrap()
+        .find(nhrp::ExtensionType::CISCO_NAT_ADDRESS)
+        .unwrap();
+    assert_eq!(
+        nat.value.cies(),
+        request
             .extensions
             .unwrap()
             .find(nhrp::ExtensionType::CISCO_NAT_ADDRESS)
-            .is_none()
+            .unwrap()
+            .value
+            .cies()
     );
 
     assert_eq!(
@@ -443,10 +451,12 @@ fn spoke_behind_nat_is_learned_from_the_outer_source() {
         .find(nhrp::ExtensionType::CISCO_NAT_ADDRESS)
         .unwrap();
     assert!(!nat.compulsory);
-    assert_eq!(
-        nat.value.cies().unwrap().first().unwrap().nbma.bytes,
-        public.octets()
-    );
+    // The request's CIE (naming the hub) echoed, then the address the hub saw.
+    let cies: Vec<_> = nat.value.cies().unwrap().iter().collect();
+    assert_eq!(cies.len(), 2);
+    assert_eq!(cies[0].nbma.bytes, HUB_NBMA.octets());
+    assert_eq!(cies[1].nbma.bytes, public.octets());
+    assert_eq!(cies[1].proto, spoke_tunnel(1).octets());
     assert_eq!(
         net.spokes[0].events[0].1,
         ClientEvent::Registered {
@@ -724,19 +734,48 @@ fn multicast_map_merges_static_and_dynamic() {
 }
 
 #[test]
-fn zero_holding_time_deregisters() {
+fn zero_holding_time_takes_the_hubs_and_short_prefixes_are_refused() {
     let mut net = Net::hub();
-    net.add_spoke(spoke300(1), None);
-    net.run_until(ms(50));
     let mut config = spoke300(1);
     config.holding_time = 0;
     net.add_spoke(config, None);
-    net.run_until(ms(100));
-    assert!(net.hub.is_empty());
-    assert!(net.hub_events.iter().any(|(_, e)| *e
-        == ServerEvent::Purged {
-            tunnel: spoke_tunnel(1)
-        }));
+    net.run_until(ms(50));
+    // FRR: a zero holding time means the hub's own (7200 s).
+    assert_eq!(
+        net.hub.get(spoke_tunnel(1)).unwrap().holding_time,
+        Duration::from_secs(7200)
+    );
+    // A /24 registration: code 4 with the unique flag, 13 without (FRR).
+    for (unique, code) in [
+        (true, CieCode::ADMINISTRATIVELY_PROHIBITED),
+        (false, CieCode::BINDING_NOT_UNIQUE),
+    ] {
+        let bytes = net.sent(spoke_nbma(1), REQ)[0].bytes.clone();
+        let request = nhrp::parse(&bytes).unwrap();
+        let control = *request.message.control().unwrap();
+        let cies = [nhrp::cie::Repr {
+            prefix_len: 24,
+            ..control.cies.first().unwrap()
+        }];
+        let flags = if unique {
+            Flags::REGISTRATION_UNIQUE
+        } else {
+            Flags::EMPTY
+        };
+        let prefix = nhrp::Repr {
+            message: Message::RegistrationRequest(nhrp::Control {
+                flags,
+                cies: nhrp::CieList::new(&cies),
+                ..control
+            }),
+            ..request
+        };
+        net.hub
+            .handle_message(ms(50), spoke_nbma(1), &prefix)
+            .unwrap();
+        let reply = net.hub.poll_transmit().unwrap();
+        assert_eq!(reply.parse().unwrap().cies().first().unwrap().code, code);
+    }
 }
 
 #[test]

@@ -12,11 +12,11 @@
 //!   └──────────────────────────── expires_at: Expired ──────────────┘
 //! ```
 //!
-//! - **Request.** As IOS and FRR send it: the unique flag (unless `no-unique`) and the Cisco NAT
-//!   flag; one CIE with prefix length 0xff (32 without the unique flag), the MTU and the holding
-//!   time; the Forward and Reverse Transit NHS Record and Responder Address extensions (empty,
-//!   compulsory), the Cisco NAT Address extension naming the NHS, the Authentication extension
-//!   when a password is set, and End.
+//! - **Request.** Byte for byte as IOS sends it (tested against a capture): the unique flag
+//!   (unless `no-unique`) and the Cisco NAT flag; one CIE with prefix length 0xff (32 without
+//!   the unique flag), the MTU and the holding time; the Responder Address and Forward and
+//!   Reverse Transit NHS Record extensions (empty, compulsory), the Authentication extension when
+//!   a password is set, the Cisco NAT Address extension naming the NHS, and End.
 //! - **Retries.** A request that is not answered is sent again with the same request ID after
 //!   1 s, then 2, 4, 8 … up to 64 s between attempts (IOS; FRR starts at 2 s). A new
 //!   registration cycle (a refresh, or a retry after an error) takes a new request ID.
@@ -480,6 +480,7 @@ impl Client {
         }];
         let nat_cie = [nhrp::cie::Repr {
             prefix_len: 32,
+            mtu: config.mtu,
             nbma: nhrp::NbmaAddress::nsap(&nhs_nbma),
             proto: &nhs_tunnel,
             ..nhrp::cie::Repr::default()
@@ -489,17 +490,20 @@ impl Client {
                 compulsory: true,
                 value: value(nhrp::CieList::EMPTY),
             };
+        // In IOS's order (packetlife NHRP_registration.cap, tcpdump NHRP_registration.pcap):
+        // Responder Address, Forward and Reverse Transit NHS Records, Authentication, Cisco NAT
+        // Address naming the NHS, End.
         let mut extensions = Vec::with_capacity(6);
+        extensions.push(empty(extension::Value::ResponderAddress));
         extensions.push(empty(extension::Value::ForwardTransitNhsRecord));
         extensions.push(empty(extension::Value::ReverseTransitNhsRecord));
-        extensions.push(empty(extension::Value::ResponderAddress));
+        if let Some(password) = &config.password {
+            extensions.push(password.extension());
+        }
         extensions.push(extension::Repr {
             compulsory: false,
             value: extension::Value::CiscoNatAddress(nhrp::CieList::new(&nat_cie)),
         });
-        if let Some(password) = &config.password {
-            extensions.push(password.extension());
-        }
         extensions.push(extension::Repr::END);
         let mut flags = Flags::CISCO_NAT;
         if config.unique {

@@ -5,15 +5,19 @@
 //!   client's protocol address (the CIE's, or the packet's source when the CIE has none) at its
 //!   NBMA address for the CIE's holding time. The entry is keyed by tunnel address and expires
 //!   on its own: [`Server::handle_timeout`] removes every entry whose holding time has passed.
-//!   A holding time of 0 removes the entry.
+//!   A holding time of 0 takes the hub's own (FRR). Only host entries are registered (prefix
+//!   length 0, or 32 and up such as the 0xff of the unique flag): a shorter prefix gets code 13
+//!   (not unique) without the unique flag and 4 (administratively prohibited) with it, as FRR.
 //! - **Unique flag.** An entry registered with the unique flag cannot be taken over from another
 //!   NBMA address until it expires or is purged: such a request gets CIE code 14,
 //!   [`CieCode::ALREADY_REGISTERED`] ("Unique Internetworking Layer Address Already
 //!   Registered"). Registering again from the same NBMA address refreshes it.
 //! - **NAT.** The NBMA address a spoke claims (`src_nbma`) and the one its packet came from (the
-//!   outer source, after NAT) can differ; the hub keeps the one it saw, as IOS does, and when the
-//!   request carries the Cisco NAT flag it answers with the Cisco NAT Address extension holding
-//!   a CIE with that address, so the spoke learns it is behind NAT.
+//!   outer source, after NAT) can differ; the hub keeps the one it saw, as IOS does. Its reply
+//!   echoes the request's Cisco NAT Address extension and, when the two differ, appends a CIE
+//!   with the address it saw (as FRR's hub; a spoke reads it as its NAT address).
+//! - **Replies** answer the request's extensions in its order, as IOS and FRR do: Responder
+//!   Address filled with the hub's CIE, transit records copied, Authentication regenerated.
 //! - **Resolution** (§5.2.1, §5.2.2). A Resolution Request for a registered address (or the hub's
 //!   own) is answered authoritatively with the mapping and the holding time left; otherwise with
 //!   CIE code 12, [`CieCode::NO_BINDING_EXISTS`].
@@ -314,7 +318,11 @@ impl Server {
             proto: &target,
             ..nhrp::cie::Repr::default()
         }];
-        let exts = self.reply_extensions(&[]);
+        let mut exts = Vec::with_capacity(2);
+        if let Some(password) = &self.config.password {
+            exts.push(password.extension());
+        }
+        exts.push(extension::Repr::END);
         let repr = super::ipv4_repr(
             self.config.hop_count,
             &nbma,
@@ -372,16 +380,53 @@ impl Server {
             .push_back(ServerEvent::ErrorIndicationSent { to, code });
     }
 
-    /// The extensions of an answer: Responder Address (naming the hub), the `extra` ones,
-    /// Authentication when configured, End.
-    fn reply_extensions<'a>(&'a self, extra: &[extension::Repr<'a>]) -> Vec<extension::Repr<'a>> {
-        let mut exts = Vec::with_capacity(extra.len() + 2);
-        exts.extend_from_slice(extra);
-        if let Some(password) = &self.config.password {
+    /// The extensions of an answer, in the order of the request's (as IOS and FRR answer):
+    /// Responder Address filled with `responder`, the transit records copied, Authentication
+    /// replaced by the hub's own (dropped when it has none), Cisco NAT Address replaced by `nat`,
+    /// other non-compulsory extensions copied, and End (added if the request had none).
+    fn reply_extensions<'a>(
+        &'a self,
+        msg: &nhrp::Repr<'a>,
+        responder: &'a [nhrp::cie::Repr<'a>],
+        nat: &'a [nhrp::cie::Repr<'a>],
+    ) -> Vec<extension::Repr<'a>> {
+        let mut exts = Vec::with_capacity(6);
+        for ext in msg.extension_iter() {
+            let value = match ext.value {
+                extension::Value::End => break,
+                extension::Value::ResponderAddress(_) => {
+                    extension::Value::ResponderAddress(nhrp::CieList::new(responder))
+                }
+                extension::Value::CiscoNatAddress(_) => {
+                    extension::Value::CiscoNatAddress(nhrp::CieList::new(nat))
+                }
+                extension::Value::Authentication(_) => match &self.config.password {
+                    Some(password) => password.extension().value,
+                    None => continue,
+                },
+                other => other,
+            };
+            exts.push(extension::Repr { value, ..ext });
+        }
+        if msg.extensions.is_none()
+            && let Some(password) = &self.config.password
+        {
             exts.push(password.extension());
         }
         exts.push(extension::Repr::END);
         exts
+    }
+
+    /// The hub's own CIE in a Responder Address extension, as IOS writes it: prefix length 0,
+    /// the hub's MTU and holding time.
+    fn responder_cie<'a>(&self, nbma: &'a [u8; 4], tunnel: &'a [u8; 4]) -> nhrp::cie::Repr<'a> {
+        nhrp::cie::Repr {
+            mtu: self.config.mtu,
+            holding_time: self.config.holding_time,
+            nbma: nhrp::NbmaAddress::nsap(nbma),
+            proto: tunnel,
+            ..nhrp::cie::Repr::default()
+        }
     }
 
     fn handle_registration(
@@ -407,45 +452,33 @@ impl Server {
             let code = self.register(now, from, claimed, tunnel, unique, &cie);
             answers.push(nhrp::cie::Repr { code, ..cie });
         }
-        // The reply mirrors the request (RFC 2332 §5.2.4): same addresses, ID and flags.
+        // The reply mirrors the request (RFC 2332 §5.2.4): same addresses, ID, flags and CIEs
+        // with their codes; the extensions answered in the request's order.
         let (hub_nbma, hub_tunnel, seen) = (
             self.config.nbma.octets(),
             self.config.tunnel.octets(),
             from.octets(),
         );
-        let responder = [nhrp::cie::Repr {
-            prefix_len: 32,
-            mtu: self.config.mtu,
-            holding_time: self.config.holding_time,
-            nbma: nhrp::NbmaAddress::nsap(&hub_nbma),
-            proto: &hub_tunnel,
-            ..nhrp::cie::Repr::default()
-        }];
-        let nat = [nhrp::cie::Repr {
-            prefix_len: 32,
-            nbma: nhrp::NbmaAddress::nsap(&seen),
-            proto: msg.src_proto,
-            ..nhrp::cie::Repr::default()
-        }];
-        let mut extra = Vec::with_capacity(4);
-        for ext in msg.extension_iter() {
-            match ext.value {
-                extension::Value::ResponderAddress(_) => extra.push(extension::Repr {
-                    compulsory: true,
-                    value: extension::Value::ResponderAddress(nhrp::CieList::new(&responder)),
-                }),
-                extension::Value::ForwardTransitNhsRecord(_)
-                | extension::Value::ReverseTransitNhsRecord(_) => extra.push(ext),
-                _ => {}
-            }
-        }
-        if from != claimed && control.flags.contains(Flags::CISCO_NAT) {
-            extra.push(extension::Repr {
-                compulsory: false,
-                value: extension::Value::CiscoNatAddress(nhrp::CieList::new(&nat)),
+        let responder = [self.responder_cie(&hub_nbma, &hub_tunnel)];
+        // Cisco NAT Address: the request's CIEs echoed, plus, when the packet came from another
+        // address than the one it claims, a CIE with the address the hub saw (FRR reads it as
+        // the second CIE).
+        let mut nat: Vec<nhrp::cie::Repr<'_>> = msg
+            .extensions
+            .and_then(|e| e.find(nhrp::ExtensionType::CISCO_NAT_ADDRESS))
+            .and_then(|ext| ext.value.cies())
+            .map(|cies| cies.iter().collect())
+            .unwrap_or_default();
+        if from != claimed {
+            nat.push(nhrp::cie::Repr {
+                prefix_len: 32,
+                mtu: self.config.mtu,
+                nbma: nhrp::NbmaAddress::nsap(&seen),
+                proto: msg.src_proto,
+                ..nhrp::cie::Repr::default()
             });
         }
-        let exts = self.reply_extensions(&extra);
+        let exts = self.reply_extensions(msg, &responder, &nat);
         let reply = nhrp::Repr {
             hop_count: self.config.hop_count,
             message: Message::RegistrationReply(nhrp::Control {
@@ -471,8 +504,7 @@ impl Server {
         cie: &nhrp::cie::Repr<'_>,
     ) -> CieCode {
         let existing = self.cache.get(&tunnel).copied();
-        if let Some(old) = existing.filter(|old| old.unique && old.nbma != from) {
-            let _ = old;
+        if existing.is_some_and(|old| old.unique && old.nbma != from) {
             self.events.push_back(ServerEvent::Rejected {
                 tunnel,
                 from,
@@ -480,13 +512,25 @@ impl Server {
             });
             return CieCode::ALREADY_REGISTERED;
         }
-        if cie.holding_time == 0 {
-            if existing.is_some() {
-                self.remove(tunnel);
-            }
-            return CieCode::SUCCESS;
+        // Only host registrations, as FRR: prefix length 0 or 32 and up (0xff with the unique
+        // flag) is the host; a shorter prefix is not unique without the flag (13) and not
+        // supported with it (4).
+        if (1..32).contains(&cie.prefix_len) {
+            let code = if unique {
+                CieCode::ADMINISTRATIVELY_PROHIBITED
+            } else {
+                CieCode::BINDING_NOT_UNIQUE
+            };
+            self.events
+                .push_back(ServerEvent::Rejected { tunnel, from, code });
+            return code;
         }
-        let holding_time = Duration::from_secs(i64::from(cie.holding_time));
+        // A zero holding time takes the hub's own, as FRR does (RFC 2332 gives it no meaning).
+        let seconds = match cie.holding_time {
+            0 => self.config.holding_time,
+            h => h,
+        };
+        let holding_time = Duration::from_secs(i64::from(seconds));
         let entry = Registration {
             tunnel,
             nbma: from,
@@ -568,27 +612,14 @@ impl Server {
         if found.is_some_and(|(.., unique)| unique) {
             flags = flags.union(Flags::RESOLUTION_UNIQUE);
         }
-        let responder = [nhrp::cie::Repr {
-            prefix_len: 32,
-            mtu: self.config.mtu,
-            holding_time: self.config.holding_time,
-            nbma: nhrp::NbmaAddress::nsap(&hub_nbma),
-            proto: &hub_tunnel,
-            ..nhrp::cie::Repr::default()
-        }];
-        let mut extra = Vec::with_capacity(3);
-        for ext in msg.extension_iter() {
-            match ext.value {
-                extension::Value::ResponderAddress(_) => extra.push(extension::Repr {
-                    compulsory: true,
-                    value: extension::Value::ResponderAddress(nhrp::CieList::new(&responder)),
-                }),
-                extension::Value::ForwardTransitNhsRecord(_)
-                | extension::Value::ReverseTransitNhsRecord(_) => extra.push(ext),
-                _ => {}
-            }
-        }
-        let exts = self.reply_extensions(&extra);
+        let responder = [self.responder_cie(&hub_nbma, &hub_tunnel)];
+        let nat: Vec<_> = msg
+            .extensions
+            .and_then(|e| e.find(nhrp::ExtensionType::CISCO_NAT_ADDRESS))
+            .and_then(|ext| ext.value.cies())
+            .map(|cies| cies.iter().collect())
+            .unwrap_or_default();
+        let exts = self.reply_extensions(msg, &responder, &nat);
         let reply = nhrp::Repr {
             hop_count: self.config.hop_count,
             message: Message::ResolutionReply(nhrp::Control {
@@ -637,7 +668,9 @@ impl Server {
             }
         }
         if !control.flags.contains(Flags::PURGE_NO_REPLY) {
-            let exts = self.reply_extensions(&[]);
+            let (hub_nbma, hub_tunnel) = (self.config.nbma.octets(), self.config.tunnel.octets());
+            let responder = [self.responder_cie(&hub_nbma, &hub_tunnel)];
+            let exts = self.reply_extensions(msg, &responder, &[]);
             let reply = nhrp::Repr {
                 hop_count: self.config.hop_count,
                 message: Message::PurgeReply(*control),
