@@ -486,3 +486,52 @@ fn neighbours_never_outlive_their_hold_time() {
             assert!(hub.is_empty());
         });
 }
+
+/// packetlife `EIGRP_goodbye.cap` frame 1: an IOS 12.4 Hello (10.0.0.2, AS 100), the IP payload.
+#[rustfmt::skip]
+const IOS_HELLO: [u8; 40] = [
+    0x02, 0x05, 0xee, 0x68, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x64, 0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
+    0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
+];
+
+/// The same capture, frame 9: the goodbye Hello (K1–K5 = 255) 10.0.0.2 sends on shutdown.
+#[rustfmt::skip]
+const IOS_GOODBYE: [u8; 40] = [
+    0x02, 0x05, 0xf1, 0x67, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x64, 0x00, 0x01, 0x00, 0x0c, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x0f,
+    0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
+];
+
+#[test]
+fn hello_and_goodbye_are_what_ios_sends() {
+    let address = Ipv4Addr::new(10, 0, 0, 2);
+    let mut router = Neighbors::new(HelloConfig::new(address, 100), Instant::ZERO);
+    assert_eq!(router.poll_transmit().unwrap().bytes, IOS_HELLO);
+    router.shutdown();
+    assert_eq!(router.poll_transmit().unwrap().bytes, IOS_GOODBYE);
+
+    // And the other side of that capture: 10.0.0.1 takes 10.0.0.2 up, then down on the goodbye.
+    let mut peer = Neighbors::new(
+        HelloConfig::new(Ipv4Addr::new(10, 0, 0, 1), 100),
+        Instant::ZERO,
+    );
+    peer.handle_message(ms(0), address, &parse(&IOS_HELLO))
+        .unwrap();
+    peer.handle_message(ms(16_700), address, &parse(&IOS_GOODBYE))
+        .unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| peer.poll_event()).collect();
+    assert_eq!(
+        events,
+        [
+            Event::NeighborUp {
+                address,
+                hold_time: Duration::from_secs(15)
+            },
+            Event::NeighborDown {
+                address,
+                reason: DownReason::Goodbye
+            },
+        ]
+    );
+}
