@@ -518,7 +518,7 @@ fn hello_and_goodbye_are_what_ios_sends() {
     );
     peer.handle_message(ms(0), address, &parse(&IOS_HELLO))
         .unwrap();
-    peer.handle_message(ms(16_700), address, &parse(&IOS_GOODBYE))
+    peer.handle_message(ms(10_000), address, &parse(&IOS_GOODBYE))
         .unwrap();
     let events: Vec<_> = std::iter::from_fn(|| peer.poll_event()).collect();
     assert_eq!(
