@@ -8,7 +8,8 @@
 //!
 //! A second table puts the crate's 3DES-CBC next to RustCrypto's `des` + `cbc` (the reference
 //! the tests check it against) on the same bytes: CBC over the encrypted part of the packet,
-//! then over 64 KiB. Compare with `openssl speed -evp des-ede3-cbc` (its 1024-byte column).
+//! then over 64 KiB. Rates are wall-clock: on a shared machine, read the ratio column. `openssl
+//! speed -evp des-ede3-cbc` (add `-decrypt` for decryption) divides by CPU time instead.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
