@@ -203,7 +203,10 @@ fn write_str(out: &mut Vec<u8>, value: &str) {
 
 fn escape_into(out: &mut Vec<u8>, value: &str) {
     // Most values (addresses, names, numbers) need no escaping: copy them whole.
-    if !value.bytes().any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\') {
+    if !value
+        .bytes()
+        .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+    {
         out.extend_from_slice(value.as_bytes());
         return;
     }

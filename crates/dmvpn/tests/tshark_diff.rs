@@ -341,7 +341,10 @@ fn bundled_capture_agrees_with_tshark() {
         return;
     }
     let data = workspace().join("testdata/dmvpn");
-    let keys = [data.join("phase1.esp_sa"), data.join("phase1.ikev1_decryption_table")];
+    let keys = [
+        data.join("phase1.esp_sa"),
+        data.join("phase1.ikev1_decryption_table"),
+    ];
     let frames = compare(&data.join("phase1.pcap"), &keys);
     assert!(frames >= 40);
     // What the codec crates emit and record with real peers (FRR, strongSwan).
