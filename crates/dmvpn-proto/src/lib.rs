@@ -62,6 +62,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod eigrp;
+pub mod fuzzing;
 pub mod ipsec;
 pub mod nhrp;
 pub mod time;

@@ -320,56 +320,68 @@ impl Client {
     /// Runs the timers due at `now`: retransmissions, refreshes and expiries.
     pub fn handle_timeout(&mut self, now: Instant) {
         for index in 0..self.states.len() {
-            let Some(state) = self.states.get(index).copied() else {
-                continue;
-            };
-            if state.deadline() > now {
-                continue;
+            // A late call can owe several steps (a refresh whose registration has expired too);
+            // each step moves a deadline past `now` or towards Registering, so three suffice.
+            for _ in 0..3 {
+                if !self.step(index, now) {
+                    break;
+                }
             }
-            let nhs = self.nhs(index).tunnel;
-            let next = match state {
+        }
+    }
+
+    /// Runs the deadline of NHS `index` if it is due; returns whether it was.
+    fn step(&mut self, index: usize, now: Instant) -> bool {
+        let Some(state) = self.states.get(index).copied() else {
+            return false;
+        };
+        if state.deadline() > now {
+            return false;
+        }
+        let nhs = self.nhs(index).tunnel;
+        let next = match state {
+            NhsState::Registering {
+                attempt,
+                request_id,
+                sent_at: _,
+                retry_at: _,
+            } => {
+                let attempt = attempt.saturating_add(1);
+                self.send_request(index, request_id);
                 NhsState::Registering {
                     attempt,
                     request_id,
-                    sent_at: _,
-                    retry_at: _,
-                } => {
-                    let attempt = attempt.saturating_add(1);
-                    self.send_request(index, request_id);
-                    NhsState::Registering {
-                        attempt,
-                        request_id,
-                        sent_at: now,
-                        retry_at: now + self.config.backoff(attempt),
-                    }
+                    sent_at: now,
+                    retry_at: now + self.config.backoff(attempt),
                 }
-                NhsState::Registered { .. } => self.refresh(index, now, state),
-                NhsState::Refreshing { expires_at, .. } if expires_at <= now => {
-                    self.events.push_back(ClientEvent::Expired { nhs });
-                    self.resend_refresh_as_registering(index, now, state)
-                }
+            }
+            NhsState::Registered { .. } => self.refresh(index, now, state),
+            NhsState::Refreshing { expires_at, .. } if expires_at <= now => {
+                self.events.push_back(ClientEvent::Expired { nhs });
+                self.resend_refresh_as_registering(index, now, state)
+            }
+            NhsState::Refreshing {
+                attempt,
+                request_id,
+                sent_at: _,
+                retry_at: _,
+                expires_at,
+            } => {
+                let attempt = attempt.saturating_add(1);
+                self.send_request(index, request_id);
                 NhsState::Refreshing {
                     attempt,
                     request_id,
-                    sent_at: _,
-                    retry_at: _,
+                    sent_at: now,
+                    retry_at: now + self.config.backoff(attempt),
                     expires_at,
-                } => {
-                    let attempt = attempt.saturating_add(1);
-                    self.send_request(index, request_id);
-                    NhsState::Refreshing {
-                        attempt,
-                        request_id,
-                        sent_at: now,
-                        retry_at: now + self.config.backoff(attempt),
-                        expires_at,
-                    }
                 }
-            };
-            if let Some(slot) = self.states.get_mut(index) {
-                *slot = next;
             }
+        };
+        if let Some(slot) = self.states.get_mut(index) {
+            *slot = next;
         }
+        true
     }
 
     /// When [`Client::handle_timeout`] must run next.
@@ -580,12 +592,16 @@ impl Client {
                     });
                 }
             };
+            // The NHS may grant less than asked, never more; 0 (which FRR's NHS reads as "its
+            // own") counts as what was asked.
             let granted = control
                 .cies
                 .iter()
                 .map(|cie| cie.holding_time)
+                .filter(|h| *h != 0)
                 .min()
-                .unwrap_or(self.config.holding_time);
+                .unwrap_or(self.config.holding_time)
+                .min(self.config.holding_time.max(1));
             let holding_time = Duration::from_secs(i64::from(granted));
             let refresh = self
                 .config
@@ -908,5 +924,63 @@ mod tests {
                 code: ErrorCode::LOOP_DETECTED
             })
         );
+    }
+
+    #[test]
+    fn a_late_timeout_runs_every_step_it_owes() {
+        let mut client = Client::new(config(), Instant::ZERO, 1);
+        let request = client.poll_transmit().unwrap();
+        let _ = client.poll_transmit();
+        let answer = reply(&request, CieCode::SUCCESS);
+        client
+            .handle_message(Instant::ZERO, HUB.nbma, &nhrp::parse(&answer).unwrap())
+            .unwrap();
+        let _ = client.poll_event();
+        // The caller sleeps past the refresh (2400 s) and the expiry (7200 s) of the first NHS.
+        let late = Instant::from_secs(8000);
+        client.handle_timeout(late);
+        assert_eq!(
+            client.poll_event(),
+            Some(ClientEvent::Expired { nhs: HUB.tunnel })
+        );
+        assert!(client.poll_timeout().is_some_and(|t| t > late));
+        // One refresh to each NHS's schedule: the first NHS's refresh, the second's retry.
+        let sent: Vec<_> = core::iter::from_fn(|| client.poll_transmit())
+            .map(|t| t.to)
+            .collect();
+        assert_eq!(sent, [HUB.nbma, HUB2.nbma]);
+    }
+
+    #[test]
+    fn a_shorter_grant_is_honoured_and_zero_means_as_asked() {
+        for (granted, refresh) in [(30, 10), (0, 2400), (9000, 2400)] {
+            let mut client = Client::new(config(), Instant::ZERO, 1);
+            let request = client.poll_transmit().unwrap();
+            let repr = request.parse().unwrap();
+            let control = *repr.message.control().unwrap();
+            let cies: Vec<_> = control
+                .cies
+                .iter()
+                .map(|c| nhrp::cie::Repr {
+                    holding_time: granted,
+                    ..c
+                })
+                .collect();
+            let answer = emit(&nhrp::Repr {
+                message: Message::RegistrationReply(nhrp::Control {
+                    cies: nhrp::CieList::new(&cies),
+                    ..control
+                }),
+                ..repr
+            });
+            client
+                .handle_message(Instant::ZERO, HUB.nbma, &nhrp::parse(&answer).unwrap())
+                .unwrap();
+            let (_, state) = client.states().next().unwrap();
+            assert!(
+                matches!(state, NhsState::Registered { refresh_at, .. } if refresh_at == Instant::from_secs(refresh)),
+                "{granted}: {state:?}"
+            );
+        }
     }
 }
