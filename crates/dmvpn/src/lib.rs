@@ -12,4 +12,5 @@ pub mod fuzzing;
 pub mod json;
 pub mod keys;
 pub mod output;
+pub mod session;
 pub mod transport;

@@ -48,6 +48,18 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "OUT.pcapng")]
         output: PathBuf,
     },
+    /// Report one record per peer pair (hub <-> spoke, by NBMA address): NHRP registrations, IKE
+    /// phase 1 and 2, ESP flows, EIGRP adjacency, inner traffic, and the diagnosis findings.
+    Sessions {
+        /// The capture file.
+        file: PathBuf,
+        /// A key file (repeatable), as for `decode`; without keys ESP and encrypted IKE stay opaque.
+        #[arg(long = "keys", value_name = "FILE")]
+        keys: Vec<PathBuf>,
+        /// Output format: a readable per-peer report, or one JSON object.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
@@ -63,6 +75,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode { file, keys, format } => decode(&file, &keys, format),
         Command::Decrypt { file, keys, output } => decrypt(&file, &keys, &output),
+        Command::Sessions { file, keys, format } => sessions(&file, &keys, format),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,6 +134,27 @@ fn decrypt(
         stats.reassembled,
         stats.kept
     );
+    Ok(())
+}
+
+fn sessions(
+    file: &PathBuf,
+    key_files: &[PathBuf],
+    format: Format,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (keys, ike_keys) = load_keys(key_files)?;
+    let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
+    let mut reader = CaptureReader::open(file)?;
+    let report = dmvpn::session::SessionBuilder::run(&mut reader, &mut decoder)?;
+    let mut out = Vec::new();
+    match format {
+        Format::Text => out.extend_from_slice(report.to_string().as_bytes()),
+        Format::Json => {
+            report.write_json(&mut out);
+            out.push(b'\n');
+        }
+    }
+    finish_output(io::stdout().lock().write_all(&out))?;
     Ok(())
 }
 

@@ -94,8 +94,10 @@ pub struct IsakmpLayer<'a> {
 }
 
 impl IsakmpLayer<'_> {
-    /// The payload chain to show: the plaintext one, or the decrypted one.
-    fn payloads(&self) -> Option<isakmp::Payloads<'_>> {
+    /// The payload chain: the plaintext one, or the decrypted one (`None` for an encrypted message
+    /// whose key is unknown).
+    #[must_use]
+    pub fn payloads(&self) -> Option<isakmp::Payloads<'_>> {
         match (self.message.payloads(), self.plaintext) {
             (Some(payloads), _) => Some(payloads),
             (None, Some(plain)) => Some(isakmp::Payloads::decrypted(

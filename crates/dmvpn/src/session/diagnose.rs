@@ -1,0 +1,611 @@
+//! The diagnosis rules: each looks at the session records (and evidence collected while decoding)
+//! and reports what is wrong, with the frames that show it.
+//!
+//! Each rule has a trigger capture in `testdata/sessions/` (see its README) and the test
+//! `tests/sessions_rules.rs` checks that it fires there and on no other capture of the set.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use dmvpn_isakmp as isakmp;
+use isakmp::consts::{
+    AuthAlgorithm, AuthMethod, EncapsulationMode, EncryptionAlgorithm, EspTransformId,
+    HashAlgorithm, IpsecAttributeType, LifeType, ProtocolId,
+};
+
+use super::{ChildSa, Evidence, MAX_EVIDENCE, NhrpKind, Report};
+
+/// The largest TCP MSS a SYN inside the tunnel should carry: `ip tcp adjust-mss 1360` with
+/// `ip mtu 1400` on the tunnel leaves room for GRE, IPsec transport and NAT-T overhead
+/// (Cisco's DMVPN design guide values).
+pub const MAX_TUNNEL_MSS: u16 = 1360;
+
+/// A diagnosis rule.
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum Rule {
+    /// `nhrp-no-registration`: a spoke sent NHRP Registration Requests that were never answered,
+    /// or brought up IKE and sent tunnel traffic to a known hub without ever registering.
+    /// Evidence: the unanswered requests, or the IKE and tunnel frames. Usual causes: wrong
+    /// `ip nhrp nhs`, NHRP network-id or tunnel key mismatch, replies lost (ACL, MTU).
+    NhrpNoRegistration,
+    /// `nhrp-registration-refused`: a Registration Reply with a non-zero CIE code (RFC 2332
+    /// §5.2.4, e.g. 4 Administratively Prohibited, 5 Insufficient Resources, 14 Already
+    /// Registered with the unique flag). Evidence: the reply frames.
+    NhrpRegistrationRefused,
+    /// `nhrp-auth-mismatch`: an NHRP Error Indication with code 11 (Authentication Failure), or the
+    /// two sides of a pair sending different Authentication extension values (`ip nhrp
+    /// authentication`). The values are compared, never printed. Evidence: the frames.
+    NhrpAuthMismatch,
+    /// `nhrp-hold-expired`: a successful registration's hold time ran out with no refresh: the
+    /// next request came after the expiry, or the capture went on past it with none. Evidence:
+    /// the reply that granted the hold time and the late request, if any.
+    NhrpHoldExpired,
+    /// `ike-no-proposal-chosen`: an ISAKMP NO-PROPOSAL-CHOSEN notification (RFC 2408 §3.14.1,
+    /// type 14): the peers' `crypto isakmp policy` or transform sets share nothing. Evidence:
+    /// the notification frames.
+    IkeNoProposalChosen,
+    /// `esp-icv-failure`: ESP packets whose ICV did not verify with the keys given (RFC 4303
+    /// §3.4.4): corruption on the path, wrong keys, or forged packets. Evidence: the packets.
+    EspIcvFailure,
+    /// `esp-replay`: ESP packets whose sequence number the SA had already seen (RFC 4303 §3.4.3);
+    /// a receiving router drops them (`%CRYPTO-4-PKT_REPLAY_ERR`). Evidence: the packets.
+    EspReplay,
+    /// `eigrp-k-mismatch`: the two sides' hellos carry different K values; IOS refuses the
+    /// adjacency (`K-value mismatch`). Evidence: a hello of each side.
+    EigrpKMismatch,
+    /// `eigrp-as-mismatch`: the two sides' hellos carry different autonomous system numbers, so
+    /// no adjacency forms. Evidence: a hello of each side.
+    EigrpAsMismatch,
+    /// `tcp-mss-too-large`: a TCP SYN inside the tunnel advertises an MSS above 1360: `ip tcp
+    /// adjust-mss 1360` is missing on the tunnel, and full-size segments will be fragmented after
+    /// encryption. Evidence: the SYNs.
+    TcpMssTooLarge,
+    /// `fragmented-after-encapsulation`: outer IPv4 fragments carrying ESP or GRE (or ESP in UDP):
+    /// packets were too big for the path after encapsulation (`ip mtu 1400` missing on the
+    /// tunnel, or the path MTU is smaller). Evidence: the fragments.
+    FragmentedAfterEncapsulation,
+    /// `spoke-to-spoke-hairpin`: one packet between two spokes' networks seen entering the hub
+    /// from one spoke and leaving it to another. Expected in DMVPN Phase 1; with Phase 2/3 it
+    /// means the spoke-to-spoke tunnel is not up. Evidence: the two frames of each packet.
+    SpokeToSpokeHairpin,
+}
+
+impl Rule {
+    /// Every rule, in report order.
+    pub const ALL: [Self; 12] = [
+        Self::NhrpNoRegistration,
+        Self::NhrpRegistrationRefused,
+        Self::NhrpAuthMismatch,
+        Self::NhrpHoldExpired,
+        Self::IkeNoProposalChosen,
+        Self::EspIcvFailure,
+        Self::EspReplay,
+        Self::EigrpKMismatch,
+        Self::EigrpAsMismatch,
+        Self::TcpMssTooLarge,
+        Self::FragmentedAfterEncapsulation,
+        Self::SpokeToSpokeHairpin,
+    ];
+
+    /// The rule's identifier, as printed and in JSON.
+    #[must_use]
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::NhrpNoRegistration => "nhrp-no-registration",
+            Self::NhrpRegistrationRefused => "nhrp-registration-refused",
+            Self::NhrpAuthMismatch => "nhrp-auth-mismatch",
+            Self::NhrpHoldExpired => "nhrp-hold-expired",
+            Self::IkeNoProposalChosen => "ike-no-proposal-chosen",
+            Self::EspIcvFailure => "esp-icv-failure",
+            Self::EspReplay => "esp-replay",
+            Self::EigrpKMismatch => "eigrp-k-mismatch",
+            Self::EigrpAsMismatch => "eigrp-as-mismatch",
+            Self::TcpMssTooLarge => "tcp-mss-too-large",
+            Self::FragmentedAfterEncapsulation => "fragmented-after-encapsulation",
+            Self::SpokeToSpokeHairpin => "spoke-to-spoke-hairpin",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum Severity {
+    /// Worth knowing, not a fault (e.g. Phase 1 hair-pinning).
+    Info,
+    /// Degrades the service (fragmentation, MSS, loss).
+    Warning,
+    /// Breaks a tunnel, a registration or an adjacency.
+    Error,
+}
+
+impl Severity {
+    /// The name as printed.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// One finding: a rule that fired, for a pair, with the evidence frames.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// How bad.
+    pub severity: Severity,
+    /// The peer pair concerned (hub first where known); for a hair-pin, the two spokes.
+    pub peers: Option<(IpAddr, IpAddr)>,
+    /// What was found, in words.
+    pub message: String,
+    /// The frames that show it (at most [`MAX_EVIDENCE`]).
+    pub frames: Vec<u64>,
+}
+
+/// Runs every rule.
+pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut add = |rule: Rule,
+                   severity: Severity,
+                   peers: Option<(IpAddr, IpAddr)>,
+                   message: String,
+                   mut frames: Vec<u64>| {
+        frames.sort_unstable();
+        frames.dedup();
+        frames.truncate(MAX_EVIDENCE);
+        findings.push(Finding {
+            rule,
+            severity,
+            peers,
+            message,
+            frames,
+        });
+    };
+    let pair_of = |index: usize| report.peers.get(index).map(|p| (p.a, p.b));
+    let by_pair = |list: &[(usize, u64)]| {
+        let mut map: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+        for &(pair, frame) in list {
+            map.entry(pair).or_default().push(frame);
+        }
+        for frames in map.values_mut() {
+            frames.sort_unstable();
+            frames.dedup();
+        }
+        map
+    };
+
+    // NHRP registrations.
+    for pair in &report.peers {
+        let peers = Some((pair.a, pair.b));
+        let timeline = &pair.nhrp;
+        let requests: Vec<u64> = timeline.registrations().map(|e| e.seen.frame).collect();
+        if timeline.requests > 0 && timeline.successes == 0 && timeline.refusals == 0 {
+            add(
+                Rule::NhrpNoRegistration,
+                Severity::Error,
+                peers,
+                format!(
+                    "{} sent {} NHRP Registration Request(s) to {} and got no reply",
+                    pair.b, timeline.requests, pair.a
+                ),
+                requests,
+            );
+        } else if timeline.requests == 0 && pair.a_is_hub {
+            let ike_up = pair.ike.iter().find(|sa| sa.exchange.is_some());
+            let tunnel: u64 = pair.inner.values().map(|c| c.packets).sum();
+            let esp: u64 = pair.esp.iter().map(|f| f.packets.packets).sum();
+            if let Some(sa) = ike_up
+                && tunnel + esp > 0
+            {
+                let mut frames = vec![sa.first.frame];
+                frames.extend(pair.esp.iter().map(|f| f.first.frame));
+                add(
+                    Rule::NhrpNoRegistration,
+                    Severity::Error,
+                    peers,
+                    format!(
+                        "{} brought up IKE with hub {} and sent {} tunnel packets but never \
+                         registered with NHRP",
+                        pair.b,
+                        pair.a,
+                        tunnel + esp
+                    ),
+                    frames,
+                );
+            }
+        }
+        let refused: Vec<(u64, String)> = timeline
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                NhrpKind::RegistrationReply {
+                    code, code_name, ..
+                } if *code != 0 => Some((e.seen.frame, format!("{code_name} ({code})"))),
+                _ => None,
+            })
+            .collect();
+        if let Some((_, first)) = refused.first() {
+            add(
+                Rule::NhrpRegistrationRefused,
+                Severity::Error,
+                peers,
+                format!(
+                    "{} refused {} registration(s) of {}: {first}",
+                    pair.a,
+                    refused.len(),
+                    pair.b
+                ),
+                refused.iter().map(|(frame, _)| *frame).collect(),
+            );
+        }
+        hold_expiry(report, pair, &mut add);
+    }
+
+    // NHRP authentication.
+    let auth_errors = by_pair(&evidence.auth_errors);
+    let auth_frames = by_pair(&evidence.auth_frames);
+    for (index, pair) in report.peers.iter().enumerate() {
+        let errors = auth_errors.get(&index);
+        let differ = matches!(pair.nhrp.auth, [Some(a), Some(b)] if a != b);
+        if errors.is_none() && !differ {
+            continue;
+        }
+        let mut frames = errors.cloned().unwrap_or_default();
+        let message = if let Some(errors) = errors {
+            format!(
+                "{} NHRP Error Indication(s) with code 11 (Authentication Failure) between {} \
+                 and {}",
+                errors.len(),
+                pair.a,
+                pair.b
+            )
+        } else {
+            format!(
+                "{} and {} send different NHRP authentication strings (`ip nhrp authentication`; \
+                 the values are not shown)",
+                pair.a, pair.b
+            )
+        };
+        if differ {
+            frames.extend(auth_frames.get(&index).into_iter().flatten());
+        }
+        add(
+            Rule::NhrpAuthMismatch,
+            Severity::Error,
+            Some((pair.a, pair.b)),
+            message,
+            frames,
+        );
+    }
+
+    for (index, frames) in by_pair(&evidence.no_proposal) {
+        let Some(pair) = report.peers.get(index) else {
+            continue;
+        };
+        let offered = pair
+            .ike
+            .iter()
+            .find_map(|sa| sa.proposal.clone())
+            .map_or_else(String::new, |p| format!(" (offered: {p})"));
+        add(
+            Rule::IkeNoProposalChosen,
+            Severity::Error,
+            Some((pair.a, pair.b)),
+            format!(
+                "IKE NO-PROPOSAL-CHOSEN between {} and {}: no common ISAKMP policy or transform \
+                 set{offered}",
+                pair.a, pair.b
+            ),
+            frames,
+        );
+    }
+    for (index, frames) in by_pair(&evidence.icv_failed) {
+        add(
+            Rule::EspIcvFailure,
+            Severity::Error,
+            pair_of(index),
+            format!(
+                "{} ESP packet(s) failed the integrity check (corruption, wrong keys or forgery)",
+                frames.len()
+            ),
+            frames,
+        );
+    }
+    for (index, frames) in by_pair(&evidence.replayed) {
+        add(
+            Rule::EspReplay,
+            Severity::Warning,
+            pair_of(index),
+            format!(
+                "{} ESP packet(s) repeated a sequence number already seen on their SA \
+                 (a receiver drops them as replays)",
+                frames.len()
+            ),
+            frames,
+        );
+    }
+
+    // EIGRP.
+    for pair in &report.peers {
+        let [a, b] = &pair.eigrp;
+        let evidence = || {
+            [a.first_hello, b.first_hello]
+                .into_iter()
+                .flatten()
+                .map(|s| s.frame)
+                .collect::<Vec<_>>()
+        };
+        if let (Some(ka), Some(kb)) = (a.k, b.k)
+            && ka != kb
+        {
+            add(
+                Rule::EigrpKMismatch,
+                Severity::Error,
+                Some((pair.a, pair.b)),
+                format!(
+                    "EIGRP K values differ: {} sends {}, {} sends {}",
+                    pair.a,
+                    k_values(ka),
+                    pair.b,
+                    k_values(kb)
+                ),
+                evidence(),
+            );
+        }
+        if let (Some(asa), Some(asb)) = (a.autonomous_system, b.autonomous_system)
+            && asa != asb
+        {
+            add(
+                Rule::EigrpAsMismatch,
+                Severity::Error,
+                Some((pair.a, pair.b)),
+                format!(
+                    "EIGRP autonomous systems differ: {} is in AS {asa}, {} in AS {asb}",
+                    pair.a, pair.b
+                ),
+                evidence(),
+            );
+        }
+    }
+
+    let mut mss: BTreeMap<usize, (Vec<u64>, u16)> = BTreeMap::new();
+    for &(pair, frame, value) in &evidence.big_mss {
+        let entry = mss.entry(pair).or_default();
+        entry.0.push(frame);
+        entry.1 = entry.1.max(value);
+    }
+    for (index, (frames, max)) in mss {
+        add(
+            Rule::TcpMssTooLarge,
+            Severity::Warning,
+            pair_of(index),
+            format!(
+                "{} TCP SYN(s) inside the tunnel advertise MSS up to {max} (> {MAX_TUNNEL_MSS}): \
+                 `ip tcp adjust-mss {MAX_TUNNEL_MSS}` is missing on the tunnel interface",
+                frames.len()
+            ),
+            frames,
+        );
+    }
+    for (index, frames) in by_pair(&evidence.outer_fragments) {
+        add(
+            Rule::FragmentedAfterEncapsulation,
+            Severity::Warning,
+            pair_of(index),
+            format!(
+                "{} outer IPv4 fragment(s) carry ESP/GRE: packets are fragmented after \
+                 encapsulation (set `ip mtu 1400` on the tunnel, check the path MTU)",
+                frames.len()
+            ),
+            frames,
+        );
+    }
+
+    // One finding per pair of spokes and hub, both directions together.
+    let mut hairpins: BTreeMap<(IpAddr, IpAddr, IpAddr), Vec<u64>> = BTreeMap::new();
+    for &(from, hub, to, first, second) in &evidence.hairpins {
+        let (from, to) = if from <= to { (from, to) } else { (to, from) };
+        hairpins
+            .entry((from, hub, to))
+            .or_default()
+            .extend([first, second]);
+    }
+    for ((from, hub, to), frames) in hairpins {
+        let phase = if evidence.resolution_seen {
+            "NHRP resolution replies or redirects were seen, so with Phase 2/3 a direct \
+             spoke-to-spoke tunnel is expected: it is not (yet) up"
+        } else {
+            "expected in DMVPN Phase 1 (all spoke-to-spoke traffic goes through the hub)"
+        };
+        add(
+            Rule::SpokeToSpokeHairpin,
+            Severity::Info,
+            Some((from, to)),
+            format!(
+                "{} packet(s) between spokes {from} and {to} hair-pin through hub {hub}; {phase}",
+                frames.len() / 2
+            ),
+            frames,
+        );
+    }
+    findings.sort_by_key(|f| f.rule);
+    findings
+}
+
+/// `nhrp-hold-expired` for one pair.
+fn hold_expiry(
+    report: &Report,
+    pair: &super::PeerPair,
+    add: &mut impl FnMut(Rule, Severity, Option<(IpAddr, IpAddr)>, String, Vec<u64>),
+) {
+    let mut granted: Option<(super::Seen, u16)> = None;
+    let expired = |seen: super::Seen, hold: u16| {
+        seen.time
+            .saturating_add(std::time::Duration::from_secs(u64::from(hold)))
+    };
+    for event in &pair.nhrp.events {
+        match event.kind {
+            NhrpKind::RegistrationReply {
+                code: 0, hold_time, ..
+            } => granted = Some((event.seen, hold_time)),
+            NhrpKind::RegistrationRequest { .. } => {
+                if let Some((seen, hold)) = granted
+                    && event.seen.time > expired(seen, hold)
+                {
+                    add(
+                        Rule::NhrpHoldExpired,
+                        Severity::Error,
+                        Some((pair.a, pair.b)),
+                        format!(
+                            "the registration of {} granted in frame {} (hold {hold} s) expired \
+                             before the next request in frame {}",
+                            pair.b, seen.frame, event.seen.frame
+                        ),
+                        vec![seen.frame, event.seen.frame],
+                    );
+                }
+                granted = None;
+            }
+            _ => {}
+        }
+    }
+    if let (Some((seen, hold)), Some(end)) = (granted, report.end)
+        && end > expired(seen, hold)
+    {
+        add(
+            Rule::NhrpHoldExpired,
+            Severity::Error,
+            Some((pair.a, pair.b)),
+            format!(
+                "the registration of {} granted in frame {} (hold {hold} s) expired without a \
+                 refresh before the capture ended",
+                pair.b, seen.frame
+            ),
+            vec![seen.frame],
+        );
+    }
+}
+
+fn k_values(k: [u8; 6]) -> String {
+    let [k1, k2, k3, k4, k5, k6] = k;
+    format!("K1={k1} K2={k2} K3={k3} K4={k4} K5={k5} K6={k6}")
+}
+
+/// A phase 1 policy in IOS `crypto isakmp policy` terms: `3des md5 group 2 pre-share`.
+pub(super) fn ios_policy(policy: &isakmp::sa::IkePolicy) -> String {
+    let encryption = match policy.encryption {
+        EncryptionAlgorithm::DES_CBC => "des".to_owned(),
+        EncryptionAlgorithm::TRIPLE_DES_CBC => "3des".to_owned(),
+        EncryptionAlgorithm::AES_CBC => match policy.key_length {
+            None | Some(128) => "aes".to_owned(),
+            Some(bits) => format!("aes {bits}"),
+        },
+        other => lower_name(other.name(), other.0),
+    };
+    let hash = match policy.hash {
+        HashAlgorithm::MD5 => "md5".to_owned(),
+        HashAlgorithm::SHA1 => "sha".to_owned(),
+        HashAlgorithm::SHA2_256 => "sha256".to_owned(),
+        HashAlgorithm::SHA2_384 => "sha384".to_owned(),
+        HashAlgorithm::SHA2_512 => "sha512".to_owned(),
+        other => lower_name(other.name(), other.0),
+    };
+    let auth = match policy.auth {
+        AuthMethod::PSK => "pre-share".to_owned(),
+        AuthMethod::RSA_SIG => "rsa-sig".to_owned(),
+        AuthMethod::RSA_ENC => "rsa-encr".to_owned(),
+        other => lower_name(other.name(), other.0),
+    };
+    format!("{encryption} {hash} group {} {auth}", policy.group.0)
+}
+
+fn lower_name(name: Option<&str>, value: u16) -> String {
+    name.map_or_else(|| value.to_string(), str::to_lowercase)
+}
+
+/// Reads a Quick Mode SA payload into `child`: the first proposal's SPI, transform set in IOS
+/// `crypto ipsec transform-set` terms, mode and lifetime. A later message (the responder's
+/// choice) overrides an earlier one's transform.
+pub(super) fn read_child(sa: &isakmp::sa::Sa<'_>, child: &mut ChildSa) {
+    let Some(Ok(proposal)) = sa.proposals().next() else {
+        return;
+    };
+    if let Ok(spi) = <[u8; 4]>::try_from(proposal.spi) {
+        let spi = u32::from_be_bytes(spi);
+        if !child.spis.contains(&spi) {
+            child.spis.push(spi);
+        }
+    }
+    let Some(Ok(transform)) = proposal.transforms().next() else {
+        return;
+    };
+    let (mut key_length, mut auth, mut mode, mut life_type) = (None, None, None, None);
+    for attribute in transform.attributes().flatten() {
+        let Some(value) = attribute.as_u64() else {
+            continue;
+        };
+        let small = u16::try_from(value).unwrap_or(u16::MAX);
+        match IpsecAttributeType(attribute.ty) {
+            IpsecAttributeType::KEY_LENGTH => key_length = Some(small),
+            IpsecAttributeType::AUTH_ALGORITHM => auth = Some(AuthAlgorithm(small)),
+            IpsecAttributeType::ENCAPSULATION_MODE => mode = Some(EncapsulationMode(small)),
+            IpsecAttributeType::LIFE_TYPE => life_type = Some(LifeType(small)),
+            IpsecAttributeType::LIFE_DURATION if life_type == Some(LifeType::SECONDS) => {
+                child.lifetime = Some(value);
+            }
+            _ => {}
+        }
+    }
+    let cipher = if proposal.protocol == ProtocolId::ESP {
+        match EspTransformId(transform.id) {
+            EspTransformId::DES => "esp-des".to_owned(),
+            EspTransformId::TRIPLE_DES => "esp-3des".to_owned(),
+            EspTransformId::NULL => "esp-null".to_owned(),
+            EspTransformId::AES_CBC => match key_length {
+                None | Some(128) => "esp-aes".to_owned(),
+                Some(bits) => format!("esp-aes {bits}"),
+            },
+            other => format!(
+                "esp-{}",
+                lower_name(other.name(), u16::from(other.0)).trim_start_matches("esp_")
+            ),
+        }
+    } else {
+        format!(
+            "{} transform {}",
+            proposal.protocol.name().unwrap_or("?").to_lowercase(),
+            transform.id
+        )
+    };
+    let integrity = auth.map(|auth| match auth {
+        AuthAlgorithm::HMAC_MD5 => "esp-md5-hmac".to_owned(),
+        AuthAlgorithm::HMAC_SHA1 => "esp-sha-hmac".to_owned(),
+        AuthAlgorithm::HMAC_SHA2_256 => "esp-sha256-hmac".to_owned(),
+        AuthAlgorithm::HMAC_SHA2_384 => "esp-sha384-hmac".to_owned(),
+        other => lower_name(other.name(), other.0),
+    });
+    child.transform = Some(match integrity {
+        Some(integrity) => format!("{cipher} {integrity}"),
+        None => cipher,
+    });
+    child.mode = mode.map(|mode| match mode {
+        EncapsulationMode::TUNNEL => "tunnel",
+        EncapsulationMode::TRANSPORT => "transport",
+        EncapsulationMode::UDP_TUNNEL | EncapsulationMode::UDP_TUNNEL_DRAFT => "tunnel (UDP)",
+        EncapsulationMode::UDP_TRANSPORT | EncapsulationMode::UDP_TRANSPORT_DRAFT => {
+            "transport (UDP)"
+        }
+        _ => "unknown",
+    });
+}

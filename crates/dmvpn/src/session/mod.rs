@@ -1,0 +1,1066 @@
+//! Session reconstruction: one record per peer pair (hub ↔ spoke, by NBMA address) and the
+//! findings of the diagnosis rules (`dmvpn sessions FILE`).
+//!
+//! A [`SessionBuilder`] is a [`Sink`] for the [`Decoder`]: it watches the layers of every frame and
+//! keeps, per pair of outer (NBMA) addresses, the NHRP registration timeline, the IKEv1 phase 1 SAs
+//! with their Quick Mode children, the ESP flows by SPI, the EIGRP adjacency as each side shows it
+//! and a summary of the traffic inside the tunnel. [`SessionBuilder::finish`] turns that into a
+//! [`Report`], running the rules of [`Rule`] over it; the report prints as text ([`fmt::Display`])
+//! or JSON ([`Report::write_json`]).
+//!
+//! ```
+//! use dmvpn::capture::CaptureReader;
+//! use dmvpn::decode::Decoder;
+//! use dmvpn::keys::EspKeys;
+//! use dmvpn::session::{Rule, SessionBuilder};
+//!
+//! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
+//! let keys = EspKeys::from_file(format!("{dir}/phase1.esp_sa"))?;
+//! let mut reader = CaptureReader::open(format!("{dir}/phase1.pcap"))?;
+//! let report = SessionBuilder::run(&mut reader, &mut Decoder::new(keys))?;
+//! let spoke = report.peer("192.0.2.1", "192.0.2.11").expect("hub ↔ spoke 1");
+//! assert_eq!(spoke.nhrp.registrations().count(), 1);
+//! assert!(report.findings.iter().any(|f| f.rule == Rule::EspIcvFailure));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Memory grows with the number of peers, SAs and distinct routes, not with the capture's length:
+//! timelines keep at most [`MAX_EVENTS`] events per pair and evidence lists [`MAX_EVIDENCE`] frames.
+
+mod diagnose;
+mod render;
+
+pub use diagnose::{Finding, MAX_TUNNEL_MSS, Rule, Severity};
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::capture::{CaptureError, CaptureReader, Frame, Timestamp, ipv4};
+use crate::decode::{Decoder, EspStatus, IsakmpLayer, Layer, Sink};
+use dmvpn_eigrp as eigrp;
+use dmvpn_isakmp as isakmp;
+use dmvpn_nhrp as nhrp;
+
+/// At most this many NHRP events are kept per pair (the counters keep counting).
+pub const MAX_EVENTS: usize = 256;
+/// At most this many evidence frames are kept per finding.
+pub const MAX_EVIDENCE: usize = 32;
+/// Inner packets remembered for hair-pin detection before the table starts afresh.
+const MAX_HAIRPIN_KEYS: usize = 1 << 16;
+
+/// When something was seen: frame number and capture time.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Seen {
+    /// The frame number (1-based, as Wireshark counts).
+    pub frame: u64,
+    /// The frame's timestamp.
+    pub time: Timestamp,
+}
+
+/// Packets and bytes.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Counter {
+    /// Packets.
+    pub packets: u64,
+    /// Bytes (of the IP packet or the NHRP message counted).
+    pub bytes: u64,
+}
+
+impl Counter {
+    fn add(&mut self, bytes: usize) {
+        self.packets += 1;
+        self.bytes += bytes as u64;
+    }
+}
+
+/// What a session report says about a whole capture.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Frames read.
+    pub frames: u64,
+    /// The first frame's time.
+    pub start: Option<Timestamp>,
+    /// The last frame's time.
+    pub end: Option<Timestamp>,
+    /// One record per peer pair, in order of first appearance.
+    pub peers: Vec<PeerPair>,
+    /// What the diagnosis rules found, in rule order.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// The record of the pair `a` ↔ `b` (either order), addresses as text.
+    #[must_use]
+    pub fn peer(&self, a: &str, b: &str) -> Option<&PeerPair> {
+        let (a, b): (IpAddr, IpAddr) = (a.parse().ok()?, b.parse().ok()?);
+        self.peers
+            .iter()
+            .find(|p| (p.a == a && p.b == b) || (p.a == b && p.b == a))
+    }
+
+    /// The rules that fired, each once.
+    #[must_use]
+    pub fn rules(&self) -> BTreeSet<Rule> {
+        self.findings.iter().map(|f| f.rule).collect()
+    }
+}
+
+/// Everything seen between two NBMA addresses.
+///
+/// `a` is the hub when one side is known to be one (it answered NHRP registrations), otherwise
+/// the side seen first.
+#[derive(Clone, Debug)]
+pub struct PeerPair {
+    /// The hub's (or first-seen peer's) NBMA address.
+    pub a: IpAddr,
+    /// The spoke's (or other peer's) NBMA address.
+    pub b: IpAddr,
+    /// Whether `a` is known to be an NHS (it received registrations or sent replies).
+    pub a_is_hub: bool,
+    /// First frame between the two.
+    pub first: Seen,
+    /// Last frame between the two.
+    pub last: Seen,
+    /// Frames between the two.
+    pub frames: u64,
+    /// Tunnel address ↔ NBMA address bindings announced in NHRP (source protocol and NBMA
+    /// addresses of requests), by tunnel address; the NBMA is what the sender claims (behind NAT,
+    /// its private address).
+    pub tunnel: BTreeMap<IpAddr, IpAddr>,
+    /// The NHRP timeline.
+    pub nhrp: NhrpTimeline,
+    /// IKEv1 phase 1 SAs, by first appearance.
+    pub ike: Vec<IkeSa>,
+    /// ESP flows, one per direction and SPI.
+    pub esp: Vec<EspFlow>,
+    /// The EIGRP adjacency as each side shows it: `[a's, b's]`.
+    pub eigrp: [EigrpSide; 2],
+    /// Traffic inside the tunnel by inner protocol (`nhrp`, `eigrp`, `icmp`, `tcp`, `udp`, …).
+    pub inner: BTreeMap<&'static str, Counter>,
+}
+
+impl PeerPair {
+    fn new(a: IpAddr, b: IpAddr, seen: Seen) -> Self {
+        Self {
+            a,
+            b,
+            a_is_hub: false,
+            first: seen,
+            last: seen,
+            frames: 0,
+            tunnel: BTreeMap::new(),
+            nhrp: NhrpTimeline::default(),
+            ike: Vec::new(),
+            esp: Vec::new(),
+            eigrp: [EigrpSide::default(), EigrpSide::default()],
+            inner: BTreeMap::new(),
+        }
+    }
+
+    /// The index of `addr`'s side: 0 for `a`, 1 for `b`.
+    fn side(&self, addr: IpAddr) -> usize {
+        usize::from(addr != self.a)
+    }
+}
+
+/// One NHRP message between the pair.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct NhrpEvent {
+    /// When.
+    pub seen: Seen,
+    /// The outer (NBMA) source.
+    pub from: IpAddr,
+    /// What.
+    pub kind: NhrpKind,
+}
+
+/// The NHRP messages the timeline records.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum NhrpKind {
+    /// Registration Request (RFC 2332 §5.2.3).
+    RegistrationRequest {
+        /// Request ID.
+        request_id: u32,
+        /// Hold time of the first CIE, seconds.
+        hold_time: u16,
+        /// The uniqueness (U) flag.
+        unique: bool,
+        /// Whether an earlier registration of this spoke had succeeded: a refresh.
+        refresh: bool,
+    },
+    /// Registration Reply (§5.2.4).
+    RegistrationReply {
+        /// Request ID it answers.
+        request_id: u32,
+        /// Code of the first CIE (0 success).
+        code: u8,
+        /// The code's name.
+        code_name: &'static str,
+        /// Hold time granted, seconds.
+        hold_time: u16,
+    },
+    /// Resolution Request (§5.2.1).
+    ResolutionRequest {
+        /// Request ID.
+        request_id: u32,
+    },
+    /// Resolution Reply (§5.2.2).
+    ResolutionReply {
+        /// Request ID.
+        request_id: u32,
+        /// Code of the first CIE.
+        code: u8,
+    },
+    /// Purge Request (§5.2.5).
+    PurgeRequest {
+        /// Request ID.
+        request_id: u32,
+    },
+    /// Purge Reply (§5.2.6).
+    PurgeReply {
+        /// Request ID.
+        request_id: u32,
+    },
+    /// Error Indication (§5.2.7).
+    ErrorIndication {
+        /// Error code.
+        code: u16,
+        /// The code's name.
+        code_name: &'static str,
+    },
+    /// Traffic Indication (Cisco DMVPN phase 3 redirect).
+    TrafficIndication,
+}
+
+/// The NHRP registration timeline of one pair.
+#[derive(Clone, Debug, Default)]
+pub struct NhrpTimeline {
+    /// The events, in capture order (at most [`MAX_EVENTS`]).
+    pub events: Vec<NhrpEvent>,
+    /// Events not kept because the list was full.
+    pub dropped_events: u64,
+    /// Registration requests.
+    pub requests: u64,
+    /// Of those, refreshes (after a successful registration).
+    pub refreshes: u64,
+    /// Successful replies.
+    pub successes: u64,
+    /// Replies with a non-zero code.
+    pub refusals: u64,
+    /// The last successful reply.
+    pub last_success: Option<Seen>,
+    /// The hold time it granted, seconds.
+    pub last_hold_time: Option<u16>,
+    /// Authentication extension fingerprints by sender side (never printed; only compared).
+    auth: [Option<u64>; 2],
+}
+
+impl NhrpTimeline {
+    /// The registration requests of the timeline.
+    pub fn registrations(&self) -> impl Iterator<Item = &NhrpEvent> {
+        self.events
+            .iter()
+            .filter(|e| matches!(e.kind, NhrpKind::RegistrationRequest { .. }))
+    }
+
+    /// When the last successful registration expires unless refreshed.
+    #[must_use]
+    pub fn expiry(&self) -> Option<Timestamp> {
+        let seen = self.last_success?;
+        let hold = self.last_hold_time?;
+        Some(
+            seen.time
+                .saturating_add(Duration::from_secs(u64::from(hold))),
+        )
+    }
+
+    fn push(&mut self, event: NhrpEvent) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(event);
+        } else {
+            self.dropped_events += 1;
+        }
+    }
+}
+
+/// An IKEv1 phase 1 SA (ISAKMP SA) and its Quick Mode children.
+#[derive(Clone, Debug, Default)]
+pub struct IkeSa {
+    /// Initiator cookie.
+    pub icookie: [u8; 8],
+    /// Responder cookie (zero until the responder answered).
+    pub rcookie: [u8; 8],
+    /// The initiator's NBMA address, when its first message was seen.
+    pub initiator: Option<IpAddr>,
+    /// Exchange: Main Mode or Aggressive Mode.
+    pub exchange: Option<&'static str>,
+    /// The negotiated proposal in IOS terms (`3des md5 group 2 pre-share`): the responder's
+    /// choice, else the initiator's first offer.
+    pub proposal: Option<String>,
+    /// Whether `proposal` is the responder's choice.
+    pub proposal_accepted: bool,
+    /// Lifetime, seconds.
+    pub lifetime: Option<u64>,
+    /// First message.
+    pub first: Seen,
+    /// Last message.
+    pub last: Seen,
+    /// Messages.
+    pub messages: u64,
+    /// Whether a peer announced RFC 3706 DPD support (Vendor ID).
+    pub dpd: bool,
+    /// DPD R-U-THERE and R-U-THERE-ACK notifications seen.
+    pub dpd_messages: u64,
+    /// Notifications other than DPD: when, and the type's name or number.
+    pub notifications: Vec<(Seen, String)>,
+    /// Delete payloads: when, protocol and SPIs (ESP/AH) or none (ISAKMP).
+    pub deletes: Vec<(Seen, &'static str, Vec<u32>)>,
+    /// Quick Mode exchanges (phase 2 SAs).
+    pub phase2: Vec<ChildSa>,
+    /// Encrypted messages that could not be read (no key).
+    pub undecrypted: u64,
+}
+
+/// A phase 2 SA pair negotiated by one Quick Mode.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct ChildSa {
+    /// The Quick Mode message ID.
+    pub message_id: u32,
+    /// First message.
+    pub first: Seen,
+    /// The SPIs proposed by each side (the initiator's, then the responder's).
+    pub spis: Vec<u32>,
+    /// The transform set in IOS terms (`esp-aes 256 esp-sha-hmac`).
+    pub transform: Option<String>,
+    /// `transport` or `tunnel` (UDP-encapsulated forms say so).
+    pub mode: Option<&'static str>,
+    /// Lifetime, seconds.
+    pub lifetime: Option<u64>,
+}
+
+/// ESP traffic of one SA (direction and SPI).
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct EspFlow {
+    /// Outer source.
+    pub src: Option<IpAddr>,
+    /// Outer destination.
+    pub dst: Option<IpAddr>,
+    /// SPI.
+    pub spi: u32,
+    /// Whether a decrypted Quick Mode negotiated this SPI.
+    pub negotiated: bool,
+    /// ESP packets (and their bytes from the SPI on).
+    pub packets: Counter,
+    /// Packets decrypted (and verified).
+    pub decrypted: u64,
+    /// Packets with no key.
+    pub no_key: u64,
+    /// Packets whose ICV failed.
+    pub icv_failed: u64,
+    /// Packets replayed (sequence number seen before).
+    pub replays: u64,
+    /// Lowest sequence number.
+    pub min_seq: u32,
+    /// Highest sequence number.
+    pub max_seq: u32,
+    /// First packet.
+    pub first: Seen,
+    /// Last packet.
+    pub last: Seen,
+}
+
+impl EspFlow {
+    /// Sequence numbers missing between the lowest and the highest seen: an estimate of packets
+    /// lost before the capture point (or captured elsewhere).
+    #[must_use]
+    pub fn sequence_gaps(&self) -> u64 {
+        let span = u64::from(self.max_seq.saturating_sub(self.min_seq)) + 1;
+        span.saturating_sub(self.packets.packets.saturating_sub(self.replays))
+    }
+}
+
+/// One side's view of the EIGRP adjacency.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct EigrpSide {
+    /// The side's tunnel address (the source of its EIGRP packets).
+    pub router: Option<IpAddr>,
+    /// Autonomous system of its hellos.
+    pub autonomous_system: Option<u16>,
+    /// K1–K6 of its hellos.
+    pub k: Option<[u8; 6]>,
+    /// Hold time of its hellos, seconds.
+    pub hold_time: Option<u16>,
+    /// Hellos sent.
+    pub hellos: u64,
+    /// First hello.
+    pub first_hello: Option<Seen>,
+    /// Last hello.
+    pub last_hello: Option<Seen>,
+    /// Goodbye (K1–K5 = 255) hellos.
+    pub goodbyes: u64,
+    /// Hellos whose K values differed from the side's first ones: (frame, K values).
+    pub k_changes: Vec<(u64, [u8; 6])>,
+    /// Hellos whose AS differed from the side's first one: (frame, AS).
+    pub as_changes: Vec<(u64, u16)>,
+    /// Prefixes this side advertised (reachable) in updates.
+    pub routes: BTreeSet<String>,
+}
+
+/// Evidence the rules need that is not part of a pair's record.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Evidence {
+    /// NO-PROPOSAL-CHOSEN notifications: (pair index, frame).
+    pub(crate) no_proposal: Vec<(usize, u64)>,
+    /// ESP frames by ICV failure / replay: (pair index, frame).
+    pub(crate) icv_failed: Vec<(usize, u64)>,
+    pub(crate) replayed: Vec<(usize, u64)>,
+    /// NHRP Error Indications with code 11: (pair index, frame).
+    pub(crate) auth_errors: Vec<(usize, u64)>,
+    /// NHRP frames carrying an Authentication extension: (pair index, frame).
+    pub(crate) auth_frames: Vec<(usize, u64)>,
+    /// TCP SYNs inside the tunnel with their MSS: (pair index, frame, mss).
+    pub(crate) big_mss: Vec<(usize, u64, u16)>,
+    /// Outer fragments of tunnel traffic: (pair index, frame).
+    pub(crate) outer_fragments: Vec<(usize, u64)>,
+    /// Hair-pinned packets: (spoke in, hub, spoke out, frame in, frame out).
+    pub(crate) hairpins: Vec<(IpAddr, IpAddr, IpAddr, u64, u64)>,
+    /// Whether an NHRP Resolution Reply or a Traffic Indication (Phase 2/3 behaviour) was seen.
+    pub(crate) resolution_seen: bool,
+}
+
+/// What the builder remembers about the frame being decoded.
+#[derive(Default)]
+struct FrameState {
+    seen: Seen,
+    /// Index of the pair of the outer addresses.
+    pair: Option<usize>,
+    outer: Option<(IpAddr, IpAddr)>,
+    /// IP layers seen so far.
+    ip_layers: usize,
+    /// Whether a GRE layer was seen (later layers are inside the tunnel).
+    in_gre: bool,
+    /// Whether the first IP packet inside GRE was seen.
+    inner_seen: bool,
+    /// The inner IPv4 source (the tunnel address for EIGRP).
+    inner_src: Option<IpAddr>,
+    /// Frames of an outer datagram reassembled from UDP fragments (ESP-in-UDP is known later).
+    udp_fragments: Vec<u64>,
+    /// Bytes of the outermost ESP packet (from the SPI on).
+    esp_bytes: usize,
+}
+
+/// An inner packet's identity across hops: source, destination, IP ident, protocol.
+type InnerKey = (IpAddr, IpAddr, u16, u8);
+
+/// A [`Sink`] that builds a [`Report`].
+#[derive(Default)]
+pub struct SessionBuilder {
+    frames: u64,
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+    pairs: Vec<PeerPair>,
+    index: HashMap<(IpAddr, IpAddr), usize>,
+    /// NBMA addresses known to be NHSes.
+    hubs: BTreeSet<IpAddr>,
+    frame: FrameState,
+    evidence: Evidence,
+    /// Inner packets by (src, dst, ident, protocol): the first sighting's outer src, dst and frame.
+    hairpin: HashMap<InnerKey, (IpAddr, IpAddr, u64)>,
+}
+
+impl SessionBuilder {
+    /// An empty builder.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads every frame of `reader` through `decoder` and returns the report.
+    ///
+    /// # Errors
+    ///
+    /// A capture that cannot be read.
+    pub fn run<R: Read>(
+        reader: &mut CaptureReader<R>,
+        decoder: &mut Decoder,
+    ) -> Result<Report, CaptureError> {
+        let mut builder = Self::new();
+        while let Some(frame) = reader.next_frame()? {
+            decoder.decode(&frame, &mut builder);
+        }
+        Ok(builder.finish())
+    }
+
+    /// The report: the pairs (hub first where known) and the findings.
+    #[must_use]
+    pub fn finish(mut self) -> Report {
+        for pair in &mut self.pairs {
+            if !self.hubs.contains(&pair.a) && self.hubs.contains(&pair.b) {
+                std::mem::swap(&mut pair.a, &mut pair.b);
+                pair.eigrp.swap(0, 1);
+                pair.nhrp.auth.swap(0, 1);
+            }
+            pair.a_is_hub = self.hubs.contains(&pair.a);
+            let negotiated: BTreeSet<u32> = pair
+                .ike
+                .iter()
+                .flat_map(|sa| &sa.phase2)
+                .flat_map(|child| child.spis.iter().copied())
+                .collect();
+            for flow in &mut pair.esp {
+                flow.negotiated = negotiated.contains(&flow.spi);
+            }
+        }
+        let mut report = Report {
+            frames: self.frames,
+            start: self.start,
+            end: self.end,
+            peers: self.pairs,
+            findings: Vec::new(),
+        };
+        report.findings = diagnose::run(&report, &self.evidence);
+        report
+    }
+
+    fn pair(&mut self, src: IpAddr, dst: IpAddr) -> usize {
+        let key = if src <= dst { (src, dst) } else { (dst, src) };
+        let seen = self.frame.seen;
+        let pairs = &mut self.pairs;
+        let index = *self.index.entry(key).or_insert_with(|| {
+            pairs.push(PeerPair::new(src, dst, seen));
+            pairs.len() - 1
+        });
+        if let Some(pair) = self.pairs.get_mut(index) {
+            pair.last = seen;
+            pair.frames += 1;
+        }
+        index
+    }
+
+    fn current(&mut self) -> Option<(&mut PeerPair, IpAddr, IpAddr)> {
+        let (src, dst) = self.frame.outer?;
+        let pair = self.pairs.get_mut(self.frame.pair?)?;
+        Some((pair, src, dst))
+    }
+
+    fn inner_count(&mut self, name: &'static str, bytes: usize) {
+        if let Some((pair, ..)) = self.current() {
+            pair.inner.entry(name).or_default().add(bytes);
+        }
+    }
+
+    fn ipv4(
+        &mut self,
+        header: &ipv4::Repr<'_>,
+        fragments: Option<&[crate::capture::FragmentInfo]>,
+    ) {
+        let (src, dst) = (IpAddr::V4(header.src), IpAddr::V4(header.dst));
+        self.frame.ip_layers += 1;
+        if self.frame.ip_layers == 1 {
+            self.outer(src, dst);
+            self.frame.esp_bytes = header.payload_len;
+            let Some(pair) = self.frame.pair else { return };
+            let fragmented = header.is_fragment() || fragments.is_some();
+            let tunnel = matches!(header.protocol, ipv4::Protocol::ESP | ipv4::Protocol::GRE);
+            if fragmented && tunnel {
+                let frames = fragments.map_or_else(
+                    || vec![self.frame.seen.frame],
+                    |list| list.iter().map(|f| f.frame).collect(),
+                );
+                for frame in frames {
+                    push_evidence(&mut self.evidence.outer_fragments, (pair, frame));
+                }
+            } else if header.protocol == ipv4::Protocol::UDP
+                && let Some(list) = fragments
+            {
+                self.frame.udp_fragments = list.iter().map(|f| f.frame).collect();
+            }
+            return;
+        }
+        if !self.frame.in_gre || self.frame.inner_seen {
+            return;
+        }
+        // The first packet inside the GRE tunnel.
+        self.frame.inner_seen = true;
+        self.frame.inner_src = Some(src);
+        let name = match header.protocol {
+            ipv4::Protocol::EIGRP => "eigrp",
+            ipv4::Protocol::ICMP => "icmp",
+            ipv4::Protocol::TCP => "tcp",
+            ipv4::Protocol::UDP => "udp",
+            ipv4::Protocol::ESP => "esp",
+            ipv4::Protocol::GRE => "gre",
+            _ => "other",
+        };
+        self.inner_count(name, header.buffer_len());
+        let data = !matches!(header.protocol, ipv4::Protocol::EIGRP) && !header.dst.is_multicast();
+        if let (true, Some((outer_src, outer_dst))) = (data, self.frame.outer) {
+            self.hairpin_check(
+                (src, dst, header.ident, header.protocol.0),
+                outer_src,
+                outer_dst,
+            );
+        }
+    }
+
+    fn hairpin_check(&mut self, key: InnerKey, outer_src: IpAddr, outer_dst: IpAddr) {
+        if self.hairpin.len() >= MAX_HAIRPIN_KEYS {
+            self.hairpin.clear();
+        }
+        let frame = self.frame.seen.frame;
+        match self.hairpin.get(&key) {
+            Some(&(first_src, first_dst, first_frame))
+                if first_dst == outer_src && outer_dst != first_src =>
+            {
+                if self.evidence.hairpins.len() < MAX_EVIDENCE {
+                    self.evidence.hairpins.push((
+                        first_src,
+                        first_dst,
+                        outer_dst,
+                        first_frame,
+                        frame,
+                    ));
+                }
+            }
+            Some(_) => {}
+            None => {
+                self.hairpin.insert(key, (outer_src, outer_dst, frame));
+            }
+        }
+    }
+
+    fn outer(&mut self, src: IpAddr, dst: IpAddr) {
+        self.frame.outer = Some((src, dst));
+        self.frame.pair = Some(self.pair(src, dst));
+    }
+
+    fn esp(&mut self, esp: &crate::decode::EspLayer) {
+        let seen = self.frame.seen;
+        let (Some(pair_index), Some((src, dst))) = (self.frame.pair, self.frame.outer) else {
+            return;
+        };
+        for frame in self.frame.udp_fragments.drain(..) {
+            push_evidence(&mut self.evidence.outer_fragments, (pair_index, frame));
+        }
+        let Some(pair) = self.pairs.get_mut(pair_index) else {
+            return;
+        };
+        let found = pair
+            .esp
+            .iter()
+            .position(|f| f.spi == esp.spi && f.src == Some(src) && f.dst == Some(dst));
+        let index = found.unwrap_or_else(|| {
+            pair.esp.push(EspFlow {
+                src: Some(src),
+                dst: Some(dst),
+                spi: esp.spi,
+                min_seq: esp.seq,
+                max_seq: esp.seq,
+                first: seen,
+                ..EspFlow::default()
+            });
+            pair.esp.len() - 1
+        });
+        let Some(flow) = pair.esp.get_mut(index) else {
+            return;
+        };
+        flow.packets.add(self.frame.esp_bytes);
+        flow.last = seen;
+        flow.min_seq = flow.min_seq.min(esp.seq);
+        flow.max_seq = flow.max_seq.max(esp.seq);
+        match esp.status {
+            EspStatus::Decrypted { .. } => flow.decrypted += 1,
+            EspStatus::NoKey => flow.no_key += 1,
+            EspStatus::IcvFailed => {
+                flow.icv_failed += 1;
+                push_evidence(&mut self.evidence.icv_failed, (pair_index, seen.frame));
+            }
+            _ => {}
+        }
+        if esp.replayed {
+            flow.replays += 1;
+            push_evidence(&mut self.evidence.replayed, (pair_index, seen.frame));
+        }
+    }
+
+    fn nhrp(&mut self, repr: &nhrp::Repr<'_>) {
+        self.inner_count("nhrp", repr.buffer_len());
+        let seen = self.frame.seen;
+        let Some(pair_index) = self.frame.pair else {
+            return;
+        };
+        let mut auth = None;
+        for extension in repr.extension_iter() {
+            if let nhrp::extension::Value::Authentication(value) = extension.value {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                value.kind.0.hash(&mut hasher);
+                value.data.hash(&mut hasher);
+                auth = Some(hasher.finish());
+            }
+        }
+        if auth.is_some() {
+            push_evidence(&mut self.evidence.auth_frames, (pair_index, seen.frame));
+        }
+        let control = repr.message.control();
+        let request_id = control.map_or(0, |c| c.request_id);
+        let cie = repr.cies().first();
+        let mut hub = None;
+        let kind = match &repr.message {
+            nhrp::Message::RegistrationRequest(c) => {
+                hub = self.frame.outer.map(|(_, dst)| dst);
+                NhrpKind::RegistrationRequest {
+                    request_id,
+                    hold_time: cie.map_or(0, |cie| cie.holding_time),
+                    unique: c.flags.contains(nhrp::Flags::REGISTRATION_UNIQUE),
+                    refresh: false,
+                }
+            }
+            nhrp::Message::RegistrationReply(_) => {
+                hub = self.frame.outer.map(|(src, _)| src);
+                let code = cie.map_or(nhrp::CieCode(0), |cie| cie.code);
+                NhrpKind::RegistrationReply {
+                    request_id,
+                    code: code.0,
+                    code_name: code.name().unwrap_or("unknown"),
+                    hold_time: cie.map_or(0, |cie| cie.holding_time),
+                }
+            }
+            nhrp::Message::ResolutionRequest(_) => NhrpKind::ResolutionRequest { request_id },
+            nhrp::Message::ResolutionReply(_) => {
+                self.evidence.resolution_seen = true;
+                NhrpKind::ResolutionReply {
+                    request_id,
+                    code: cie.map_or(0, |cie| cie.code.0),
+                }
+            }
+            nhrp::Message::PurgeRequest(_) => NhrpKind::PurgeRequest { request_id },
+            nhrp::Message::PurgeReply(_) => NhrpKind::PurgeReply { request_id },
+            nhrp::Message::ErrorIndication(error) => {
+                if error.code.canonical() == nhrp::ErrorCode::AUTHENTICATION_FAILURE {
+                    push_evidence(&mut self.evidence.auth_errors, (pair_index, seen.frame));
+                }
+                NhrpKind::ErrorIndication {
+                    code: error.code.0,
+                    code_name: error.code.canonical().name().unwrap_or("unknown"),
+                }
+            }
+            nhrp::Message::TrafficIndication(_) => {
+                self.evidence.resolution_seen = true;
+                NhrpKind::TrafficIndication
+            }
+        };
+        if let Some(hub) = hub {
+            self.hubs.insert(hub);
+        }
+        let Some((pair, from, _)) = self.current() else {
+            return;
+        };
+        let side = pair.side(from);
+        if let Some(fingerprint) = auth {
+            pair.nhrp.auth[side] = Some(fingerprint);
+        }
+        let timeline = &mut pair.nhrp;
+        let kind = match kind {
+            NhrpKind::RegistrationRequest {
+                request_id,
+                hold_time,
+                unique,
+                ..
+            } => {
+                timeline.requests += 1;
+                let refresh = timeline.last_success.is_some();
+                timeline.refreshes += u64::from(refresh);
+                if let (Ok(proto), Some(nbma)) =
+                    (ip_from(repr.src_proto), ip_from(repr.src_nbma.bytes).ok())
+                {
+                    pair.tunnel.insert(proto, nbma);
+                }
+                NhrpKind::RegistrationRequest {
+                    request_id,
+                    hold_time,
+                    unique,
+                    refresh,
+                }
+            }
+            NhrpKind::RegistrationReply {
+                code, hold_time, ..
+            } => {
+                if code == 0 {
+                    timeline.successes += 1;
+                    timeline.last_success = Some(seen);
+                    timeline.last_hold_time = Some(hold_time);
+                } else {
+                    timeline.refusals += 1;
+                }
+                kind
+            }
+            other => other,
+        };
+        pair.nhrp.push(NhrpEvent { seen, from, kind });
+    }
+
+    fn eigrp(&mut self, repr: &eigrp::Repr<'_>) {
+        let seen = self.frame.seen;
+        let router = self.frame.inner_src;
+        let Some((pair, from, _)) = self.current() else {
+            return;
+        };
+        let side = &mut pair.eigrp[pair.side(from)];
+        side.router = side.router.or(router);
+        if repr.opcode == eigrp::OpCode::HELLO {
+            let parameters = repr.tlvs.iter().find_map(|tlv| match tlv {
+                eigrp::tlv::Tlv::Parameters(p) => Some(p),
+                _ => None,
+            });
+            if let Some(parameters) = parameters {
+                if parameters.is_goodbye() {
+                    side.goodbyes += 1;
+                } else {
+                    side.hellos += 1;
+                    side.first_hello.get_or_insert(seen);
+                    side.last_hello = Some(seen);
+                    side.hold_time = Some(parameters.hold_time);
+                    match side.k {
+                        None => side.k = Some(parameters.k),
+                        Some(k) if k != parameters.k && side.k_changes.len() < MAX_EVIDENCE => {
+                            side.k_changes.push((seen.frame, parameters.k));
+                        }
+                        Some(_) => {}
+                    }
+                    match side.autonomous_system {
+                        None => side.autonomous_system = Some(repr.autonomous_system),
+                        Some(asn)
+                            if asn != repr.autonomous_system
+                                && side.as_changes.len() < MAX_EVIDENCE =>
+                        {
+                            side.as_changes.push((seen.frame, repr.autonomous_system));
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        if repr.opcode == eigrp::OpCode::UPDATE {
+            for route in repr.routes() {
+                if !route.metric.is_unreachable() && side.routes.len() < 4096 {
+                    side.routes.insert(format!(
+                        "{}/{}",
+                        route.destination.prefix, route.destination.prefix_len
+                    ));
+                }
+            }
+        }
+    }
+
+    fn tcp(&mut self, tcp: &crate::transport::Tcp) {
+        const SYN: u16 = 0x02;
+        if !self.frame.in_gre || tcp.flags & SYN == 0 {
+            return;
+        }
+        if let (Some(mss), Some(pair)) = (tcp.mss, self.frame.pair)
+            && mss > MAX_TUNNEL_MSS
+            && self.evidence.big_mss.len() < MAX_EVIDENCE
+        {
+            self.evidence
+                .big_mss
+                .push((pair, self.frame.seen.frame, mss));
+        }
+    }
+
+    fn isakmp(&mut self, layer: &IsakmpLayer<'_>) {
+        let seen = self.frame.seen;
+        let Some(pair_index) = self.frame.pair else {
+            return;
+        };
+        let Some((pair, src, _)) = self.current() else {
+            return;
+        };
+        let header = &layer.message.header;
+        let index = match pair
+            .ike
+            .iter()
+            .position(|sa| sa.icookie == header.initiator_cookie)
+        {
+            Some(index) => index,
+            None => {
+                pair.ike.push(IkeSa {
+                    icookie: header.initiator_cookie,
+                    first: seen,
+                    ..IkeSa::default()
+                });
+                pair.ike.len() - 1
+            }
+        };
+        let sa = &mut pair.ike[index];
+        sa.messages += 1;
+        sa.last = seen;
+        if sa.rcookie == [0; 8] {
+            sa.rcookie = header.responder_cookie;
+        }
+        let exchange = header.exchange_type;
+        let phase1 = matches!(
+            exchange,
+            isakmp::ExchangeType::MAIN | isakmp::ExchangeType::AGGRESSIVE
+        );
+        if phase1 {
+            sa.exchange = exchange.name();
+            if header.responder_cookie == [0; 8] {
+                sa.initiator.get_or_insert(src);
+            }
+        }
+        let from_responder = sa.initiator.is_some_and(|initiator| initiator != src);
+        if exchange == isakmp::ExchangeType::QUICK
+            && !sa.phase2.iter().any(|c| c.message_id == header.message_id)
+            && sa.phase2.len() < MAX_EVENTS
+        {
+            sa.phase2.push(ChildSa {
+                message_id: header.message_id,
+                first: seen,
+                ..ChildSa::default()
+            });
+        }
+        let Some(payloads) = layer.payloads() else {
+            sa.undecrypted += 1;
+            return;
+        };
+        let mut context = layer.message.context(layer.nat_d);
+        context.nat_d = isakmp::message::learn_nat_d(payloads.clone(), context.nat_d);
+        let mut no_proposal = false;
+        for payload in payloads {
+            let Ok(body) = payload.and_then(|p| p.decode(context)) else {
+                break;
+            };
+            match body {
+                isakmp::Body::Sa(body) if phase1 => {
+                    if let Ok(Some(policy)) = body.ike_policy()
+                        && (from_responder || !sa.proposal_accepted)
+                    {
+                        sa.proposal = Some(diagnose::ios_policy(&policy));
+                        sa.proposal_accepted = from_responder;
+                        sa.lifetime = policy.life_seconds;
+                    }
+                }
+                isakmp::Body::Sa(body) if exchange == isakmp::ExchangeType::QUICK => {
+                    let id = header.message_id;
+                    if let Some(child) = sa.phase2.iter_mut().find(|c| c.message_id == id) {
+                        diagnose::read_child(&body, child);
+                    }
+                }
+                isakmp::Body::Notify(notify) => {
+                    if matches!(
+                        notify.ty,
+                        isakmp::consts::NotifyType::R_U_THERE
+                            | isakmp::consts::NotifyType::R_U_THERE_ACK
+                    ) {
+                        sa.dpd_messages += 1;
+                    } else {
+                        if notify.ty == isakmp::consts::NotifyType::NO_PROPOSAL_CHOSEN {
+                            no_proposal = true;
+                        }
+                        let name = notify
+                            .ty
+                            .name()
+                            .map_or_else(|| notify.ty.0.to_string(), str::to_owned);
+                        if sa.notifications.len() < MAX_EVIDENCE {
+                            sa.notifications.push((seen, name));
+                        }
+                    }
+                }
+                isakmp::Body::Delete(delete) => {
+                    let spis = delete
+                        .spis
+                        .chunks_exact(4)
+                        .filter(|_| delete.spi_size == 4)
+                        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect();
+                    if sa.deletes.len() < MAX_EVIDENCE {
+                        sa.deletes
+                            .push((seen, delete.protocol.name().unwrap_or("?"), spis));
+                    }
+                }
+                isakmp::Body::VendorId(vid)
+                    if isakmp::vendor::identify(vid).is_some_and(|v| v.name == "RFC 3706 DPD") =>
+                {
+                    sa.dpd = true;
+                }
+                _ => {}
+            }
+        }
+        if no_proposal {
+            push_evidence(&mut self.evidence.no_proposal, (pair_index, seen.frame));
+        }
+    }
+}
+
+fn push_evidence<T>(list: &mut Vec<T>, item: T) {
+    if list.len() < MAX_EVIDENCE * 8 {
+        list.push(item);
+    }
+}
+
+/// An IPv4 or IPv6 address from its 4 or 16 bytes.
+fn ip_from(bytes: &[u8]) -> Result<IpAddr, ()> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).map(IpAddr::from).map_err(drop),
+        16 => <[u8; 16]>::try_from(bytes).map(IpAddr::from).map_err(drop),
+        _ => Err(()),
+    }
+}
+
+impl Sink for SessionBuilder {
+    fn frame_start(&mut self, frame: &Frame<'_>) {
+        self.frames += 1;
+        self.start.get_or_insert(frame.timestamp);
+        self.end = Some(frame.timestamp);
+        let mut udp_fragments = std::mem::take(&mut self.frame.udp_fragments);
+        udp_fragments.clear();
+        self.frame = FrameState {
+            seen: Seen {
+                frame: frame.number,
+                time: frame.timestamp,
+            },
+            udp_fragments,
+            ..FrameState::default()
+        };
+    }
+
+    fn layer(&mut self, layer: &Layer<'_>) {
+        match layer {
+            Layer::Ipv4 { header, fragments } => self.ipv4(header, *fragments),
+            Layer::Ipv6(header) => {
+                self.frame.ip_layers += 1;
+                if self.frame.ip_layers == 1 {
+                    self.outer(IpAddr::V6(header.src), IpAddr::V6(header.dst));
+                }
+            }
+            Layer::Udp { len, .. } if self.frame.ip_layers == 1 => {
+                self.frame.esp_bytes = len.saturating_sub(8);
+            }
+            Layer::Esp(esp) => self.esp(esp),
+            Layer::Gre(_) => self.frame.in_gre = true,
+            Layer::Nhrp(repr) => self.nhrp(repr),
+            Layer::Eigrp(repr) => self.eigrp(repr),
+            Layer::Isakmp(isakmp) => self.isakmp(isakmp),
+            Layer::Tcp(tcp) => self.tcp(tcp),
+            _ => {}
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        render::text(self, f)
+    }
+}
+
+impl Report {
+    /// Writes the report as one JSON object.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        render::json(self, out);
+    }
+}

@@ -1,0 +1,600 @@
+//! The report as a readable per-peer text and as one JSON object.
+//!
+//! Times are shown relative to the capture's first frame (`+2.252s`), with the frame number; JSON
+//! also gives the absolute time (`time`, seconds since 1970 as tshark's `frame.time_epoch`).
+
+use std::fmt::{self, Write as _};
+
+use crate::capture::Timestamp;
+use crate::json::Object;
+
+use super::{EigrpSide, NhrpKind, PeerPair, Report, Seen};
+
+/// Seconds since the capture started, to the millisecond.
+struct Rel(Timestamp, Timestamp);
+
+impl fmt::Display for Rel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0.saturating_duration_since(self.1);
+        write!(f, "+{}.{:03}s", d.as_secs(), d.subsec_millis())
+    }
+}
+
+struct Cookie<'a>(&'a [u8; 8]);
+
+impl fmt::Display for Cookie<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+fn kind_text(kind: &NhrpKind) -> String {
+    match kind {
+        NhrpKind::RegistrationRequest {
+            request_id,
+            hold_time,
+            unique,
+            refresh,
+        } => format!(
+            "Registration Request id={request_id} hold={hold_time}s{}{}",
+            if *unique { " unique" } else { "" },
+            if *refresh { " (refresh)" } else { "" }
+        ),
+        NhrpKind::RegistrationReply {
+            request_id,
+            code,
+            code_name,
+            hold_time,
+        } => format!(
+            "Registration Reply id={request_id} code={code_name} ({code}) hold={hold_time}s"
+        ),
+        NhrpKind::ResolutionRequest { request_id } => {
+            format!("Resolution Request id={request_id}")
+        }
+        NhrpKind::ResolutionReply { request_id, code } => {
+            format!("Resolution Reply id={request_id} code={code}")
+        }
+        NhrpKind::PurgeRequest { request_id } => format!("Purge Request id={request_id}"),
+        NhrpKind::PurgeReply { request_id } => format!("Purge Reply id={request_id}"),
+        NhrpKind::ErrorIndication { code, code_name } => {
+            format!("Error Indication {code_name} ({code})")
+        }
+        NhrpKind::TrafficIndication => "Traffic Indication".to_owned(),
+    }
+}
+
+/// The text report.
+pub(super) fn text(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let start = report.start.unwrap_or_default();
+    let duration = report
+        .end
+        .unwrap_or_default()
+        .saturating_duration_since(start);
+    writeln!(
+        f,
+        "{} frames over {:.3} s, {} peer pair(s), {} finding(s)",
+        report.frames,
+        duration.as_secs_f64(),
+        report.peers.len(),
+        report.findings.len()
+    )?;
+    for pair in &report.peers {
+        writeln!(f)?;
+        peer_text(pair, start, report.end, f)?;
+    }
+    writeln!(f)?;
+    if report.findings.is_empty() {
+        writeln!(f, "Findings: none")?;
+    } else {
+        writeln!(f, "Findings:")?;
+    }
+    for finding in &report.findings {
+        let frames: Vec<String> = finding.frames.iter().map(u64::to_string).collect();
+        writeln!(
+            f,
+            "  [{}] {}: {} (frames {})",
+            finding.severity.name(),
+            finding.rule,
+            finding.message,
+            frames.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn peer_text(
+    pair: &PeerPair,
+    start: Timestamp,
+    end: Option<Timestamp>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    let role = if pair.a_is_hub { "hub" } else { "peer" };
+    let other = if pair.a_is_hub { "spoke" } else { "peer" };
+    writeln!(
+        f,
+        "== {role} {} <-> {other} {}: {} frames, frames {}-{} ({} to {})",
+        pair.a,
+        pair.b,
+        pair.frames,
+        pair.first.frame,
+        pair.last.frame,
+        Rel(pair.first.time, start),
+        Rel(pair.last.time, start)
+    )?;
+    for (tunnel, nbma) in &pair.tunnel {
+        writeln!(f, "  tunnel {tunnel} is at NBMA {nbma} (NHRP)")?;
+    }
+    let nhrp = &pair.nhrp;
+    if !nhrp.events.is_empty() {
+        write!(
+            f,
+            "  NHRP: {} registration request(s), {} refresh(es), {} success(es), {} refused",
+            nhrp.requests, nhrp.refreshes, nhrp.successes, nhrp.refusals
+        )?;
+        if let Some(expiry) = nhrp.expiry() {
+            let state = if end.is_some_and(|end| end > expiry) {
+                "expired"
+            } else {
+                "expires"
+            };
+            write!(f, "; {state} at {}", Rel(expiry, start))?;
+        }
+        writeln!(f)?;
+        for event in &nhrp.events {
+            writeln!(
+                f,
+                "    {:>5} {} {} {}",
+                event.seen.frame,
+                Rel(event.seen.time, start),
+                event.from,
+                kind_text(&event.kind)
+            )?;
+        }
+    }
+    for sa in &pair.ike {
+        write!(
+            f,
+            "  IKE SA i={} r={} {}",
+            Cookie(&sa.icookie),
+            Cookie(&sa.rcookie),
+            sa.exchange.unwrap_or("(phase 1 not seen)")
+        )?;
+        if let Some(initiator) = sa.initiator {
+            write!(f, " initiator {initiator}")?;
+        }
+        writeln!(
+            f,
+            ", {} message(s), frames {}-{}",
+            sa.messages, sa.first.frame, sa.last.frame
+        )?;
+        if let Some(proposal) = &sa.proposal {
+            let state = if sa.proposal_accepted {
+                "accepted"
+            } else {
+                "offered"
+            };
+            write!(f, "    policy {state}: {proposal}")?;
+            if let Some(life) = sa.lifetime {
+                write!(f, ", lifetime {life} s")?;
+            }
+            writeln!(f)?;
+        }
+        if sa.dpd || sa.dpd_messages > 0 {
+            writeln!(
+                f,
+                "    DPD: {}, {} R-U-THERE/ACK message(s)",
+                if sa.dpd { "supported" } else { "not announced" },
+                sa.dpd_messages
+            )?;
+        }
+        for (seen, name) in &sa.notifications {
+            writeln!(f, "    notification {name} in frame {}", seen.frame)?;
+        }
+        for (seen, protocol, spis) in &sa.deletes {
+            let spis: Vec<String> = spis.iter().map(|s| format!("{s:#010x}")).collect();
+            writeln!(
+                f,
+                "    delete {protocol} {} in frame {}",
+                spis.join(" "),
+                seen.frame
+            )?;
+        }
+        for child in &sa.phase2 {
+            let spis: Vec<String> = child.spis.iter().map(|s| format!("{s:#010x}")).collect();
+            write!(
+                f,
+                "    phase 2 (Quick Mode {:#010x}, frame {}): SPIs {}",
+                child.message_id,
+                child.first.frame,
+                if spis.is_empty() {
+                    // Not in the Quick Mode (no SA payload read): the ESP SPIs seen instead.
+                    let seen: Vec<String> = pair
+                        .esp
+                        .iter()
+                        .map(|f| format!("{:#010x}", f.spi))
+                        .collect();
+                    if seen.is_empty() {
+                        "unknown".to_owned()
+                    } else {
+                        format!("not in QM; ESP seen {}", seen.join(" "))
+                    }
+                } else {
+                    spis.join(" ")
+                }
+            )?;
+            if let Some(transform) = &child.transform {
+                write!(f, ", {transform}")?;
+            }
+            if let Some(mode) = child.mode {
+                write!(f, ", mode {mode}")?;
+            }
+            if let Some(life) = child.lifetime {
+                write!(f, ", lifetime {life} s")?;
+            }
+            writeln!(f)?;
+        }
+        if sa.undecrypted > 0 {
+            writeln!(
+                f,
+                "    {} encrypted message(s) not read (no key)",
+                sa.undecrypted
+            )?;
+        }
+    }
+    for flow in &pair.esp {
+        let (src, dst) = (
+            flow.src.map(|a| a.to_string()),
+            flow.dst.map(|a| a.to_string()),
+        );
+        writeln!(
+            f,
+            "  ESP {} -> {} SPI {:#010x}{}: {} packets, {} bytes, {} decrypted, {} no key, {} ICV \
+             failed, {} replayed, seq {}-{}, {} missing",
+            src.unwrap_or_default(),
+            dst.unwrap_or_default(),
+            flow.spi,
+            if flow.negotiated { " (negotiated)" } else { "" },
+            flow.packets.packets,
+            flow.packets.bytes,
+            flow.decrypted,
+            flow.no_key,
+            flow.icv_failed,
+            flow.replays,
+            flow.min_seq,
+            flow.max_seq,
+            flow.sequence_gaps()
+        )?;
+    }
+    for (addr, side) in [pair.a, pair.b].iter().zip(&pair.eigrp) {
+        eigrp_text(*addr, side, start, f)?;
+    }
+    if !pair.inner.is_empty() {
+        let parts: Vec<String> = pair
+            .inner
+            .iter()
+            .map(|(name, c)| format!("{name} {}/{}B", c.packets, c.bytes))
+            .collect();
+        writeln!(f, "  inside the tunnel: {}", parts.join(", "))?;
+    }
+    Ok(())
+}
+
+fn eigrp_text(
+    addr: std::net::IpAddr,
+    side: &EigrpSide,
+    start: Timestamp,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    if side.hellos == 0 && side.routes.is_empty() && side.goodbyes == 0 {
+        return Ok(());
+    }
+    write!(f, "  EIGRP from {addr}")?;
+    if let Some(router) = side.router {
+        write!(f, " ({router})")?;
+    }
+    if let Some(asn) = side.autonomous_system {
+        write!(f, " AS {asn}")?;
+    }
+    if let Some(k) = side.k {
+        let k: Vec<String> = k.iter().map(u8::to_string).collect();
+        write!(f, " K {}", k.join("/"))?;
+    }
+    if let Some(hold) = side.hold_time {
+        write!(f, " hold {hold}s")?;
+    }
+    write!(f, ", {} hello(s)", side.hellos)?;
+    if let (Some(first), Some(last)) = (side.first_hello, side.last_hello) {
+        write!(
+            f,
+            " {} (frame {}) to {} (frame {})",
+            Rel(first.time, start),
+            first.frame,
+            Rel(last.time, start),
+            last.frame
+        )?;
+    }
+    if side.goodbyes > 0 {
+        write!(f, ", {} goodbye(s)", side.goodbyes)?;
+    }
+    writeln!(f)?;
+    if !side.routes.is_empty() {
+        let routes: Vec<&str> = side.routes.iter().map(String::as_str).collect();
+        writeln!(f, "    advertises {}", routes.join(" "))?;
+    }
+    Ok(())
+}
+
+fn seen_json(obj: &mut Object<'_>, key: &str, seen: Seen, start: Timestamp) {
+    let mut o = obj.object(key);
+    o.u64("frame", seen.frame);
+    o.display("time", &seen.time);
+    o.display("t", &Rel(seen.time, start));
+    o.end();
+}
+
+/// The JSON report: `{"frames":…, "peers":[…], "findings":[…]}`.
+pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
+    let start = report.start.unwrap_or_default();
+    let mut root = Object::begin(out);
+    root.u64("frames", report.frames);
+    if let (Some(s), Some(e)) = (report.start, report.end) {
+        root.display("start", &s);
+        root.display("end", &e);
+    }
+    let mut peers = root.array("peers");
+    for pair in &report.peers {
+        let mut p = peers.object();
+        p.display("a", &pair.a);
+        p.display("b", &pair.b);
+        p.bool("a_is_hub", pair.a_is_hub);
+        p.u64("frames", pair.frames);
+        seen_json(&mut p, "first", pair.first, start);
+        seen_json(&mut p, "last", pair.last, start);
+        let mut tunnel = p.array("tunnel");
+        for (proto, nbma) in &pair.tunnel {
+            let mut t = tunnel.object();
+            t.display("tunnel", proto);
+            t.display("nbma", nbma);
+            t.end();
+        }
+        tunnel.end();
+        nhrp_json(pair, &mut p, start);
+        ike_json(pair, &mut p, start);
+        let mut esp = p.array("esp");
+        for flow in &pair.esp {
+            let mut o = esp.object();
+            if let Some(src) = flow.src {
+                o.display("src", &src);
+            }
+            if let Some(dst) = flow.dst {
+                o.display("dst", &dst);
+            }
+            o.hex_u32("spi", flow.spi);
+            o.bool("negotiated", flow.negotiated);
+            o.u64("packets", flow.packets.packets);
+            o.u64("bytes", flow.packets.bytes);
+            o.u64("decrypted", flow.decrypted);
+            o.u64("no_key", flow.no_key);
+            o.u64("icv_failed", flow.icv_failed);
+            o.u64("replays", flow.replays);
+            o.u64("min_seq", u64::from(flow.min_seq));
+            o.u64("max_seq", u64::from(flow.max_seq));
+            o.u64("sequence_gaps", flow.sequence_gaps());
+            seen_json(&mut o, "first", flow.first, start);
+            seen_json(&mut o, "last", flow.last, start);
+            o.end();
+        }
+        esp.end();
+        let mut eigrp = p.array("eigrp");
+        for (addr, side) in [pair.a, pair.b].iter().zip(&pair.eigrp) {
+            let mut o = eigrp.object();
+            o.display("from", addr);
+            if let Some(router) = side.router {
+                o.display("router", &router);
+            }
+            if let Some(asn) = side.autonomous_system {
+                o.u64("as", u64::from(asn));
+            }
+            if let Some(k) = side.k {
+                let mut array = o.array("k");
+                for value in k {
+                    array.u64(u64::from(value));
+                }
+                array.end();
+            }
+            if let Some(hold) = side.hold_time {
+                o.u64("hold_time", u64::from(hold));
+            }
+            o.u64("hellos", side.hellos);
+            o.u64("goodbyes", side.goodbyes);
+            if let Some(first) = side.first_hello {
+                seen_json(&mut o, "first_hello", first, start);
+            }
+            if let Some(last) = side.last_hello {
+                seen_json(&mut o, "last_hello", last, start);
+            }
+            let mut routes = o.array("routes");
+            for route in &side.routes {
+                routes.display(route);
+            }
+            routes.end();
+            o.end();
+        }
+        eigrp.end();
+        let mut inner = p.object("inner");
+        for (name, counter) in &pair.inner {
+            let mut o = inner.object(name);
+            o.u64("packets", counter.packets);
+            o.u64("bytes", counter.bytes);
+            o.end();
+        }
+        inner.end();
+        p.end();
+    }
+    peers.end();
+    let mut findings = root.array("findings");
+    for finding in &report.findings {
+        let mut o = findings.object();
+        o.str("rule", finding.rule.id());
+        o.str("severity", finding.severity.name());
+        if let Some((a, b)) = finding.peers {
+            o.display("a", &a);
+            o.display("b", &b);
+        }
+        o.str("message", &finding.message);
+        let mut frames = o.array("frames");
+        for frame in &finding.frames {
+            frames.u64(*frame);
+        }
+        frames.end();
+        o.end();
+    }
+    findings.end();
+    root.end();
+}
+
+fn nhrp_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
+    let nhrp = &pair.nhrp;
+    let mut o = p.object("nhrp");
+    o.u64("requests", nhrp.requests);
+    o.u64("refreshes", nhrp.refreshes);
+    o.u64("successes", nhrp.successes);
+    o.u64("refusals", nhrp.refusals);
+    if let Some(expiry) = nhrp.expiry() {
+        o.display("expiry", &expiry);
+    }
+    let mut events = o.array("events");
+    for event in &nhrp.events {
+        let mut e = events.object();
+        e.u64("frame", event.seen.frame);
+        e.display("t", &Rel(event.seen.time, start));
+        e.display("from", &event.from);
+        match &event.kind {
+            NhrpKind::RegistrationRequest {
+                request_id,
+                hold_time,
+                unique,
+                refresh,
+            } => {
+                e.str("type", "registration_request");
+                e.u64("request_id", u64::from(*request_id));
+                e.u64("hold_time", u64::from(*hold_time));
+                e.bool("unique", *unique);
+                e.bool("refresh", *refresh);
+            }
+            NhrpKind::RegistrationReply {
+                request_id,
+                code,
+                code_name,
+                hold_time,
+            } => {
+                e.str("type", "registration_reply");
+                e.u64("request_id", u64::from(*request_id));
+                e.u64("code", u64::from(*code));
+                e.str("code_name", code_name);
+                e.u64("hold_time", u64::from(*hold_time));
+            }
+            NhrpKind::ResolutionRequest { request_id } => {
+                e.str("type", "resolution_request");
+                e.u64("request_id", u64::from(*request_id));
+            }
+            NhrpKind::ResolutionReply { request_id, code } => {
+                e.str("type", "resolution_reply");
+                e.u64("request_id", u64::from(*request_id));
+                e.u64("code", u64::from(*code));
+            }
+            NhrpKind::PurgeRequest { request_id } => {
+                e.str("type", "purge_request");
+                e.u64("request_id", u64::from(*request_id));
+            }
+            NhrpKind::PurgeReply { request_id } => {
+                e.str("type", "purge_reply");
+                e.u64("request_id", u64::from(*request_id));
+            }
+            NhrpKind::ErrorIndication { code, code_name } => {
+                e.str("type", "error_indication");
+                e.u64("code", u64::from(*code));
+                e.str("code_name", code_name);
+            }
+            NhrpKind::TrafficIndication => e.str("type", "traffic_indication"),
+        }
+        e.end();
+    }
+    events.end();
+    o.end();
+}
+
+fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
+    let mut ike = p.array("ike");
+    for sa in &pair.ike {
+        let mut o = ike.object();
+        o.hex("icookie", &sa.icookie);
+        o.hex("rcookie", &sa.rcookie);
+        if let Some(exchange) = sa.exchange {
+            o.str("exchange", exchange);
+        }
+        if let Some(initiator) = sa.initiator {
+            o.display("initiator", &initiator);
+        }
+        if let Some(proposal) = &sa.proposal {
+            o.str("proposal", proposal);
+            o.bool("proposal_accepted", sa.proposal_accepted);
+        }
+        if let Some(life) = sa.lifetime {
+            o.u64("lifetime", life);
+        }
+        o.u64("messages", sa.messages);
+        seen_json(&mut o, "first", sa.first, start);
+        seen_json(&mut o, "last", sa.last, start);
+        o.bool("dpd", sa.dpd);
+        o.u64("dpd_messages", sa.dpd_messages);
+        o.u64("undecrypted", sa.undecrypted);
+        let mut notes = o.array("notifications");
+        for (seen, name) in &sa.notifications {
+            let mut n = notes.object();
+            n.u64("frame", seen.frame);
+            n.str("type", name);
+            n.end();
+        }
+        notes.end();
+        let mut deletes = o.array("deletes");
+        for (seen, protocol, spis) in &sa.deletes {
+            let mut d = deletes.object();
+            d.u64("frame", seen.frame);
+            d.str("protocol", protocol);
+            let mut list = d.array("spis");
+            for spi in spis {
+                let mut s = String::new();
+                let _ = write!(s, "{spi:#010x}");
+                list.display(&s);
+            }
+            list.end();
+            d.end();
+        }
+        deletes.end();
+        let mut phase2 = o.array("phase2");
+        for child in &sa.phase2 {
+            let mut c = phase2.object();
+            c.hex_u32("message_id", child.message_id);
+            c.u64("frame", child.first.frame);
+            let mut spis = c.array("spis");
+            for spi in &child.spis {
+                spis.display(&format_args!("{spi:#010x}"));
+            }
+            spis.end();
+            if let Some(transform) = &child.transform {
+                c.str("transform", transform);
+            }
+            if let Some(mode) = child.mode {
+                c.str("mode", mode);
+            }
+            if let Some(life) = child.lifetime {
+                c.u64("lifetime", life);
+            }
+            c.end();
+        }
+        phase2.end();
+        o.end();
+    }
+    ike.end();
+}

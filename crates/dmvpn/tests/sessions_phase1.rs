@@ -1,0 +1,183 @@
+//! `dmvpn sessions` on the bundled Phase 1 capture (tools/gen_testdata.py): every peer with the
+//! state the generator put on the wire.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dmvpn::capture::CaptureReader;
+use dmvpn::decode::{Decoder, IkeKeys};
+use dmvpn::keys::EspKeys;
+use dmvpn::session::{NhrpKind, Report, Rule, SessionBuilder};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn")
+}
+
+fn report() -> Report {
+    let keys = EspKeys::from_file(data().join("phase1.esp_sa")).unwrap();
+    let table = std::fs::read_to_string(data().join("phase1.ikev1_decryption_table")).unwrap();
+    let mut ike = IkeKeys::default();
+    ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table).unwrap());
+    let mut decoder = Decoder::with_ike_keys(keys, ike);
+    let mut reader = CaptureReader::open(data().join("phase1.pcap")).unwrap();
+    SessionBuilder::run(&mut reader, &mut decoder).unwrap()
+}
+
+#[test]
+fn every_spoke_is_a_pair_with_the_hub() {
+    let report = report();
+    assert_eq!(report.frames, 42);
+    let spokes: BTreeSet<String> = report.peers.iter().map(|p| p.b.to_string()).collect();
+    let expected = [
+        "192.0.2.11",
+        "192.0.2.12",
+        "192.0.2.14",
+        "192.0.2.15",
+        "198.51.100.7",
+    ];
+    assert_eq!(spokes, expected.iter().map(|s| (*s).to_owned()).collect());
+    for pair in &report.peers {
+        assert_eq!(pair.a.to_string(), "192.0.2.1");
+        assert!(pair.a_is_hub);
+        // One registration each, accepted for 7200 s with the unique flag.
+        assert_eq!((pair.nhrp.requests, pair.nhrp.successes), (1, 1));
+        assert_eq!(pair.nhrp.last_hold_time, Some(7200));
+        let request = pair.nhrp.registrations().next().unwrap();
+        assert!(matches!(
+            request.kind,
+            NhrpKind::RegistrationRequest {
+                unique: true,
+                refresh: false,
+                hold_time: 7200,
+                ..
+            }
+        ));
+    }
+}
+
+#[test]
+fn spoke_one_has_ike_esp_eigrp_and_inner_traffic() {
+    let report = report();
+    let pair = report.peer("192.0.2.1", "192.0.2.11").unwrap();
+    assert_eq!(
+        pair.tunnel.get(&"172.16.1.11".parse().unwrap()),
+        Some(&"192.0.2.11".parse().unwrap())
+    );
+    let sa = &pair.ike[0];
+    assert_eq!(sa.icookie, [0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18]);
+    assert_eq!(sa.exchange, Some("Main Mode"));
+    assert_eq!(sa.initiator, Some("192.0.2.11".parse().unwrap()));
+    assert_eq!(sa.proposal.as_deref(), Some("3des md5 group 2 pre-share"));
+    assert!(sa.proposal_accepted);
+    assert_eq!(sa.lifetime, Some(86400));
+    assert!(sa.dpd);
+    assert_eq!((sa.first.frame, sa.last.frame, sa.messages), (1, 7, 7));
+    assert_eq!(sa.phase2.len(), 1);
+    assert_eq!(sa.phase2[0].message_id, 0x0102_0304);
+    let inbound = pair.esp.iter().find(|f| f.spi == 0x1000_a001).unwrap();
+    assert_eq!(
+        (
+            inbound.packets.packets,
+            inbound.decrypted,
+            inbound.icv_failed
+        ),
+        (7, 6, 1)
+    );
+    assert_eq!((inbound.min_seq, inbound.max_seq), (1, 7));
+    assert_eq!(inbound.sequence_gaps(), 0);
+    let [hub, spoke] = &pair.eigrp;
+    assert_eq!(hub.autonomous_system, Some(123));
+    assert_eq!(spoke.k, Some([1, 0, 1, 0, 0, 0]));
+    assert_eq!(spoke.hold_time, Some(15));
+    assert_eq!(spoke.router, Some("172.16.1.11".parse().unwrap()));
+    assert!(hub.routes.contains("192.168.1.0/24"));
+    assert!(spoke.routes.contains("192.168.11.0/24"));
+    assert_eq!(pair.inner["eigrp"].packets, 4);
+    assert_eq!(pair.inner["nhrp"].packets, 2);
+    assert_eq!(pair.inner["tcp"].packets, 1);
+}
+
+#[test]
+fn nat_spoke_claims_its_private_nbma() {
+    let report = report();
+    let pair = report.peer("192.0.2.1", "198.51.100.7").unwrap();
+    assert_eq!(
+        pair.tunnel.get(&"172.16.1.13".parse().unwrap()),
+        Some(&"10.0.0.13".parse().unwrap())
+    );
+    // Its Quick Mode is encrypted with a key not in the table.
+    assert_eq!(pair.ike[0].undecrypted, 1);
+}
+
+#[test]
+fn findings_are_the_ones_built_into_the_capture() {
+    let report = report();
+    let rules: Vec<Rule> = report.rules().into_iter().collect();
+    assert_eq!(
+        rules,
+        [
+            Rule::EspIcvFailure,
+            Rule::TcpMssTooLarge,
+            Rule::FragmentedAfterEncapsulation,
+            Rule::SpokeToSpokeHairpin
+        ]
+    );
+    let frames = |rule: Rule| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .flat_map(|f| f.frames.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(frames(Rule::EspIcvFailure), [41]);
+    assert_eq!(frames(Rule::TcpMssTooLarge), [36]);
+    assert_eq!(frames(Rule::FragmentedAfterEncapsulation), [37, 38]);
+    assert_eq!(frames(Rule::SpokeToSpokeHairpin), [32, 33, 34, 35]);
+    let hairpin = report
+        .findings
+        .iter()
+        .find(|f| f.rule == Rule::SpokeToSpokeHairpin)
+        .unwrap();
+    assert!(hairpin.message.contains("expected in DMVPN Phase 1"));
+}
+
+#[test]
+fn cli_prints_text_and_json() {
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("sessions")
+            .arg(data().join("phase1.pcap"))
+            .arg("--keys")
+            .arg(data().join("phase1.esp_sa"))
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run("text");
+    assert!(text.contains("== hub 192.0.2.1 <-> spoke 192.0.2.11"));
+    assert!(text.contains("policy accepted: 3des md5 group 2 pre-share, lifetime 86400 s"));
+    assert!(text.contains("[error] esp-icv-failure"));
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["peers"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        json["peers"][0]["ike"][0]["proposal"],
+        "3des md5 group 2 pre-share"
+    );
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"tcp-mss-too-large"));
+}
