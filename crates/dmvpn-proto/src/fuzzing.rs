@@ -1,5 +1,6 @@
 //! Entry points for fuzz targets and the in-crate property tests: arbitrary input drives the
-//! machines, which must never panic, and whatever they send must parse.
+//! machines ([`nhrp_machines`], [`eigrp_neighbors`], [`ipsec_sad`]), which must never panic,
+//! and whatever they send must parse.
 //!
 //! Random bytes almost never make a packet with a valid checksum, so the drivers here read the
 //! input as a *script*: advance the clock, build a packet from chosen fields (addresses from a
@@ -13,6 +14,8 @@ use core::net::Ipv4Addr;
 
 use dmvpn_nhrp::{self as nhrp, extension};
 
+use crate::eigrp::{HelloConfig, Neighbors};
+use crate::ipsec::{Lifetime, Sad};
 use crate::nhrp::{Client, ClientConfig, Nhs, Password, Server, ServerConfig, Transmit};
 use crate::time::{Duration, Instant};
 
@@ -247,8 +250,159 @@ fn packet(script: &mut Script<'_>, quoted: &[u8], password: Option<&Password>) -
     bytes
 }
 
+/// An EIGRP interface fed Hellos, acknowledgements and other packets with chosen AS, K values,
+/// hold times and senders, at chosen times. Panics if a neighbour outlives its hold time after
+/// `handle_timeout` or a Hello it sends does not parse.
+pub fn eigrp_neighbors(data: &[u8]) {
+    use dmvpn_eigrp::tlv::{Parameters, Tlv};
+    use dmvpn_eigrp::{self as eigrp, OpCode};
+
+    let mut script = Script(data);
+    let mut now = Instant::ZERO;
+    let mut machine = Neighbors::new(HelloConfig::new(HUB_TUNNEL, 123), now);
+    while !script.is_done() {
+        match script.u8() % 4 {
+            0 => {
+                now += Duration::from_millis(i64::from(script.u16()) * 10);
+                machine.handle_timeout(now);
+                assert!(machine.iter().all(|n| n.expires_at > now));
+            }
+            1 if script.u8() == 0 => machine.shutdown(),
+            _ => {
+                let k = match script.u8() % 4 {
+                    0 => Parameters::GOODBYE.k,
+                    1 => [script.u8(), 0, 1, 0, 0, script.u8()],
+                    _ => Parameters::DEFAULT.k,
+                };
+                let params = Tlv::Parameters(Parameters {
+                    k,
+                    hold_time: script.u16() % 64,
+                });
+                let termination = [0, 10, 0, 0, script.u8() % 4];
+                let tlvs = [params, Tlv::PeerTermination(&termination)];
+                let count = usize::from(script.u8() % 3);
+                let repr = eigrp::Repr {
+                    opcode: OpCode(script.u8() % 12),
+                    flags: eigrp::Flags(u32::from(script.u8() % 16)),
+                    sequence: u32::from(script.u8()),
+                    ack: u32::from(script.u8() % 2),
+                    virtual_router_id: u16::from(script.u8().is_multiple_of(32)),
+                    autonomous_system: if script.u8().is_multiple_of(16) {
+                        124
+                    } else {
+                        123
+                    },
+                    tlvs: eigrp::Tlvs::new(tlvs.get(..count).unwrap_or_default()),
+                };
+                let mut bytes = alloc::vec![0; repr.buffer_len()];
+                repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+                let Ok(parsed) = eigrp::Repr::parse(&eigrp::Packet::new_unchecked(&bytes[..]))
+                else {
+                    continue;
+                };
+                let from = Ipv4Addr::new(10, 0, 0, 2 + script.u8() % 4);
+                let _ = machine.handle_message(now, from, &parsed);
+            }
+        }
+        while let Some(t) = machine.poll_transmit() {
+            assert!(t.parse().is_ok(), "sent hello does not parse");
+        }
+        while machine.poll_event().is_some() {}
+    }
+}
+
+/// A SAD with one SA pair and chosen lifetimes, fed its own packets (replayed, reordered,
+/// corrupted) and arbitrary bytes. Panics if a sequence number is accepted twice.
+pub fn ipsec_sad(data: &[u8]) {
+    use dmvpn_esp::{Encryption, Integrity, Sa};
+
+    let mut script = Script(data);
+    let (Ok(out_sa), Ok(in_sa)) = (
+        Sa::new(
+            7,
+            Encryption::AesCbc,
+            &[1; 16],
+            Integrity::HmacSha1_96,
+            &[2; 20],
+        ),
+        Sa::new(
+            7,
+            Encryption::AesCbc,
+            &[1; 16],
+            Integrity::HmacSha1_96,
+            &[2; 20],
+        ),
+    ) else {
+        return;
+    };
+    let limit = |s: &mut Script<'_>| (s.u8() != 0).then(|| u64::from(s.u16()));
+    let lifetime = Lifetime {
+        soft_time: limit(&mut script).map(|t| Duration::from_millis(t as i64)),
+        hard_time: limit(&mut script).map(|t| Duration::from_millis(t as i64)),
+        soft_bytes: limit(&mut script),
+        hard_bytes: limit(&mut script),
+    };
+    let mut now = Instant::ZERO;
+    let mut sad = Sad::new();
+    sad.install_outbound(now, SPOKE_NBMA, HUB_NBMA, out_sa, lifetime);
+    sad.install_inbound(now, HUB_NBMA, in_sa, lifetime);
+    let mut sent: Vec<Vec<u8>> = Vec::new();
+    let mut accepted = alloc::collections::BTreeSet::new();
+    while !script.is_done() {
+        match script.u8() % 4 {
+            0 => {
+                now += Duration::from_millis(i64::from(script.u16()));
+                sad.handle_timeout(now);
+                assert!(sad.poll_timeout().is_none_or(|t| t > now));
+            }
+            1 => {
+                let len = usize::from(script.u8());
+                let payload = alloc::vec![script.u8(); len];
+                let mut out = Vec::new();
+                if sad
+                    .protect(SPOKE_NBMA, HUB_NBMA, &payload, &[3; 16], &mut out)
+                    .is_ok()
+                {
+                    sent.push(out);
+                }
+            }
+            2 => {
+                let Some(packet) = sent.get(usize::from(script.u8())) else {
+                    continue;
+                };
+                let mut packet = packet.clone();
+                if let Some(byte) = packet.get_mut(usize::from(script.u8())) {
+                    *byte ^= script.u8();
+                }
+                if let Ok(decrypted) = sad.unprotect(HUB_NBMA, &mut packet) {
+                    assert!(
+                        accepted.insert(decrypted.seq),
+                        "sequence number accepted twice"
+                    );
+                }
+            }
+            _ => {
+                let len = usize::from(script.u8());
+                let mut junk: Vec<u8> = (0..len).map(|_| script.u8()).collect();
+                let _ = sad.unprotect(HUB_NBMA, &mut junk);
+            }
+        }
+        while sad.poll_event().is_some() {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn eigrp_neighbors_never_panic() {
+        bolero::check!().for_each(super::eigrp_neighbors);
+    }
+
+    #[test]
+    fn ipsec_sad_never_panics_nor_accepts_twice() {
+        bolero::check!().for_each(super::ipsec_sad);
+    }
+
     #[test]
     fn nhrp_machines_never_panic() {
         bolero::check!().for_each(super::nhrp_machines);

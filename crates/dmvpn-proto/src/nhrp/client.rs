@@ -30,8 +30,9 @@
 //!   [`ClientEvent::Expired`] and keeps trying.
 //! - **Replies.** Success only when every CIE has code 0 (as FRR); otherwise
 //!   [`ClientEvent::RegistrationFailed`] with the first other code, e.g.
-//!   [`CieCode::ALREADY_REGISTERED`] (14) for a unique conflict. A reply without the configured
-//!   password is dropped ([`ProtocolError::AuthenticationFailure`]).
+//!   [`CieCode::ALREADY_REGISTERED`] (14) for a unique conflict. The holding time is the
+//!   smallest the CIEs grant, never more than asked (0 counts as asked). A reply without the
+//!   configured password, or from another address than the NHS's, is dropped.
 //! - **Purge.** A Purge Request from an NHS that names the client's own address makes it
 //!   register again at once (RFC 2332 §5.2.5); it is answered with a Purge Reply unless its N
 //!   flag is set.
