@@ -41,6 +41,9 @@ use crate::ProtocolError;
 use crate::time::{Duration, Instant};
 use crate::timer::TimerTable;
 
+/// How many unanswered Purge Requests the server remembers.
+const MAX_OUTSTANDING_PURGES: usize = 1024;
+
 /// The configuration of a hub's NHRP server.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -308,6 +311,10 @@ impl Server {
         let request_id = self.next_request_id;
         self.next_request_id = self.next_request_id.wrapping_add(1);
         self.purges.insert(request_id);
+        // Purges are not retransmitted; forget the oldest unanswered ones beyond a bound.
+        while self.purges.len() > MAX_OUTSTANDING_PURGES {
+            self.purges.pop_first();
+        }
         let (nbma, own, target) = (
             self.config.nbma.octets(),
             self.config.tunnel.octets(),
@@ -575,7 +582,8 @@ impl Server {
                 .get(&target)
                 .filter(|entry| entry.expires_at > now)
                 .map(|entry| {
-                    let left = now.until(entry.expires_at).secs();
+                    // Whole seconds left, at least 1 (0 would read as "unspecified").
+                    let left = now.until(entry.expires_at).secs().max(1);
                     (
                         entry.nbma,
                         entry.mtu,
