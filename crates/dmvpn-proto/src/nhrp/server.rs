@@ -158,6 +158,13 @@ pub enum ServerEvent {
         /// Its code.
         code: ErrorCode,
     },
+    /// An Error Indication arrived (e.g. a spoke refusing a purge).
+    ErrorIndicationReceived {
+        /// The NBMA address it came from.
+        from: Ipv4Addr,
+        /// Its code.
+        code: ErrorCode,
+    },
     /// A Resolution Request was answered.
     Resolved {
         /// The address asked for.
@@ -257,8 +264,12 @@ impl Server {
         msg: &nhrp::Repr<'_>,
     ) -> Result<(), ProtocolError> {
         check_families(msg)?;
-        if let Message::ErrorIndication(_) = msg.message {
-            // Never answer an Error Indication with one (RFC 2332 §5.2.7).
+        if let Message::ErrorIndication(error) = msg.message {
+            // Reported, never answered with another one (RFC 2332 §5.2.7).
+            self.events.push_back(ServerEvent::ErrorIndicationReceived {
+                from,
+                code: error.code.canonical(),
+            });
             return Ok(());
         }
         if let Message::PurgeReply(control) = &msg.message {
@@ -792,6 +803,13 @@ mod tests {
         };
         assert_eq!(hub.handle_message(Instant::ZERO, nbma, &indication), Ok(()));
         assert_eq!(hub.poll_transmit(), None);
+        assert_eq!(
+            hub.poll_event(),
+            Some(ServerEvent::ErrorIndicationReceived {
+                from: nbma,
+                code: ErrorCode::PROTOCOL_ERROR
+            })
+        );
         assert!(hub.is_empty());
         // A Purge Reply to no purge of ours.
         let purge_reply = nhrp::Repr {
