@@ -3,7 +3,9 @@
 
     python3 fuzz/seeds.py OUT_DIR PROTO CAPTURE...
 
-PROTO is a fuzz target prefix: gre (IP protocol 47), nhrp (GRE protocol type 0x2001, or IP protocol 54),
+PROTO is a fuzz target prefix: capture (each capture file up to 64 KiB, pcapng included, as it is),
+decode (runs of up to 8 consecutive frames of a capture in `dmvpn::fuzzing::decode_frames`'s input format),
+keys (the `*esp_sa*` files next to the captures), gre (IP protocol 47), nhrp (GRE protocol type 0x2001, or IP protocol 54),
 eigrp (IP protocol 88), esp (IP protocol 50, or UDP 4500 without the non-ESP marker), isakmp (UDP 500, or
 UDP 4500 after the four-zero-byte marker). IPv4 and IPv6 are followed through Ethernet (with 802.1Q tags),
 Linux cooked v1/v2, BSD loopback and raw-IP links, and through GRE (IPv4/IPv6 payloads), so EIGRP in a DMVPN
@@ -109,13 +111,52 @@ def messages(proto, captures):
                     yield payload
 
 
+# dmvpn::fuzzing::LINK_TYPES: the first byte of a decode_frames input is an index into it.
+DECODE_LINK_TYPES = [0, 1, 101, 108, 113, 228, 229, 276, 9]
+DECODE_RUN = 8
+
+
+def decode_inputs(captures):
+    """Runs of consecutive frames as decode_frames inputs: link selector, then per frame a 2-byte
+    length, a time step (0) and the frame."""
+    for path in captures:
+        run, selector = [], None
+        for linktype, frame in packets(path):
+            if linktype not in DECODE_LINK_TYPES or len(frame) > 0xFFFF:
+                continue
+            selector = DECODE_LINK_TYPES.index(linktype)
+            run.append(len(frame).to_bytes(2, "big") + b"\x00" + frame)
+            if len(run) == DECODE_RUN:
+                yield bytes([selector]) + b"".join(run)
+                run = []
+        if run:
+            yield bytes([selector]) + b"".join(run)
+
+
+def files(proto, captures):
+    """Whole files: the captures themselves (capture), or the esp_sa files beside them (keys)."""
+    if proto == "capture":
+        paths = captures
+    else:
+        paths = sorted({p for c in captures for p in c.parent.iterdir() if "esp_sa" in p.name and p.is_file()})
+    for path in paths:
+        if path.stat().st_size <= 64 << 10:
+            yield path.read_bytes()
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     out, proto, captures = pathlib.Path(sys.argv[1]), sys.argv[2], [pathlib.Path(p) for p in sys.argv[3:]]
     out.mkdir(parents=True, exist_ok=True)
     written = set()
-    for message in messages(proto, captures):
+    if proto in ("capture", "keys"):
+        inputs = files(proto, captures)
+    elif proto == "decode":
+        inputs = decode_inputs(captures)
+    else:
+        inputs = messages(proto, captures)
+    for message in inputs:
         name = "pcap-" + hashlib.sha1(message).hexdigest()[:16]
         if name not in written:
             (out / name).write_bytes(message)

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target in fuzz/ for a bounded time and fails on any crash, timeout or OOM.
 #
-#   tools/fuzz.sh [--seconds N] [--install] [--sanitizer none|address] [TARGET...]
+#   tools/fuzz.sh [--seconds N] [--budget N] [--runs N] [--install] [--sanitizer none|address] [TARGET...]
 #
 #   --seconds N    fuzz each target for N seconds (default 30). 0 runs the corpus and seeds once, without
 #                  fuzzing: a quick regression check of everything found so far.
+#   --budget N     at most N seconds of fuzzing in all (default 240, FUZZ_BUDGET; 0 = no limit): when the
+#                  targets × --seconds / FUZZ_JOBS would exceed it, each target gets budget × jobs /
+#                  targets seconds instead (at least 2). Keeps the CI smoke run (`.ci/run`) near 5 minutes
+#                  however many targets there are; pass --budget 0 for long runs.
+#   --runs N       also stop a target after N executions (libFuzzer -runs): with a large --seconds, the
+#                  long run's "10 million executions or 30 minutes, whichever comes first".
 #   --install      install cargo-fuzz if it is missing (implied when CI=true).
 #   --sanitizer S  none (default: the crates are #![forbid(unsafe_code)], and uninstrumented runs are ~8x
 #                  faster) or address (AddressSanitizer; needs nightly, or RUSTC_BOOTSTRAP=1 on stable,
@@ -13,8 +19,9 @@
 #
 # Environment: FUZZ_RSS_LIMIT_MB (default 1024), FUZZ_TIMEOUT (seconds per input, default 10),
 # FUZZ_TARGET_DIR (default fuzz/target), FUZZ_JOBS (parallel targets, default 1).
-# CI: `.ci/run` calls `tools/fuzz.sh --seconds 20` (about 21 s per target plus one release build: 4 min 51 s
-# for 12 targets from a fresh clone, plus ~30 s to install cargo-fuzz on a new machine).
+# CI: `.ci/run` (tools/test.sh) calls `tools/fuzz.sh --install --seconds 15`; with 20 targets the budget
+# cuts that to 12 s each: about 4 min of fuzzing plus one release build of the fuzz workspace. The script
+# prints its total wall time at the end.
 #
 # Each target's corpus is fuzz/corpus/<target>/ (gitignored except committed seed-* files). Read-only seed
 # directories come after it: testdata/<proto>/ (<proto> is the target's name up to the first `_`), and the
@@ -24,7 +31,10 @@
 # fuzz/README.md.
 set -euo pipefail
 
+started=$SECONDS
 seconds=30
+budget="${FUZZ_BUDGET:-240}"
+runs=0
 install=false
 sanitizer=none
 targets=()
@@ -32,6 +42,10 @@ while (($#)); do
     case "$1" in
         --seconds) seconds="${2:?--seconds needs a number}"; shift 2 ;;
         --seconds=*) seconds="${1#*=}"; shift ;;
+        --budget) budget="${2:?--budget needs a number}"; shift 2 ;;
+        --budget=*) budget="${1#*=}"; shift ;;
+        --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
+        --runs=*) runs="${1#*=}"; shift ;;
         --install) install=true; shift ;;
         --sanitizer) sanitizer="${2:?--sanitizer needs none or address}"; shift 2 ;;
         --sanitizer=*) sanitizer="${1#*=}"; shift ;;
@@ -41,6 +55,8 @@ while (($#)); do
     esac
 done
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --seconds takes a whole number, not '$seconds'" >&2; exit 2; }
+[[ "$runs" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --runs takes a whole number, not '$runs'" >&2; exit 2; }
+[[ "$budget" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --budget takes a whole number, not '$budget'" >&2; exit 2; }
 case "$sanitizer" in none|address) ;; *) echo "fuzz.sh: --sanitizer is none or address" >&2; exit 2 ;; esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,6 +87,12 @@ if ((${#targets[@]} == 0)); then
     mapfile -t targets < <(cargo fuzz list)
 fi
 ((${#targets[@]})) || { echo "fuzz.sh: no fuzz targets" >&2; exit 2; }
+if ((budget > 0 && seconds > 0 && ${#targets[@]} * seconds > budget * jobs)); then
+    fair=$((budget * jobs / ${#targets[@]}))
+    ((fair >= 2)) || fair=2
+    echo "fuzz.sh: ${#targets[@]} targets × ${seconds}s exceeds the ${budget}s budget: ${fair}s each (--budget 0 lifts it)"
+    seconds=$fair
+fi
 
 echo "fuzz.sh: building ${#targets[@]} targets (sanitizer $sanitizer)"
 cargo fuzz build "${common[@]}"
@@ -83,13 +105,17 @@ captures=()
 while IFS= read -r -d '' file; do captures+=("$file"); done < <(
     IFS=: read -r -a extra <<<"${FUZZ_SEED_CAPTURES-$root/../shared/captures}"
     for dir in "$root/testdata" "${extra[@]}"; do
-        [[ -n "$dir" && -d "$dir" ]] && find "$dir" \( -name '*.pcap' -o -name '*.cap' \) -print0
+        [[ -n "$dir" && -d "$dir" ]] && find "$dir" \( -name '*.pcap' -o -name '*.cap' -o -name '*.pcapng' \) -print0
     done
 )
 if ((${#captures[@]})) && command -v python3 >/dev/null; then
+    classic=()
+    for file in "${captures[@]}"; do [[ "$file" == *.pcapng ]] || classic+=("$file"); done
     for proto in $(printf '%s\n' "${targets[@]%%_*}" | sort -u); do
         rm -rf "$target_dir/seeds/$proto"
-        python3 "$root/fuzz/seeds.py" "$target_dir/seeds/$proto" "$proto" "${captures[@]}"
+        # capture_read takes pcapng files whole; the others read classic pcap records only.
+        if [[ "$proto" == capture ]]; then from=("${captures[@]}"); else from=("${classic[@]}"); fi
+        python3 "$root/fuzz/seeds.py" "$target_dir/seeds/$proto" "$proto" "${from[@]}"
     done
 else
     echo "fuzz.sh: no captures or no python3: seeding from testdata/<proto>/ and the corpus only"
@@ -105,6 +131,7 @@ run_one() {
     [[ -d "$target_dir/seeds/$proto" ]] && dirs+=("$target_dir/seeds/$proto")
     [[ -f "$root/fuzz/dicts/$proto.dict" ]] && args+=(-dict="$root/fuzz/dicts/$proto.dict")
     if ((seconds == 0)); then args+=(-runs=0); else args+=(-max_total_time="$seconds"); fi
+    if ((seconds > 0 && runs > 0)); then args+=(-runs="$runs"); fi
     local status=0
     cargo fuzz run "${common[@]}" "$target" "${dirs[@]}" -- "${args[@]}" >"$log" 2>&1 || status=$?
     echo "$status" >"$log.status"
@@ -155,6 +182,7 @@ if ((failed)); then
     done
     echo
     echo "fuzz.sh: failures above. Reproduce with: cd fuzz && cargo fuzz run ${common[*]} <target> <artifact>"
+    echo "fuzz.sh: took $((SECONDS - started)) s in all"
     exit 1
 fi
-echo "fuzz.sh: all ${#targets[@]} targets clean"
+echo "fuzz.sh: all ${#targets[@]} targets clean (${seconds}s each) in $((SECONDS - started)) s in all"

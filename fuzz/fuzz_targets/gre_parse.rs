@@ -1,4 +1,8 @@
 //! Arbitrary bytes through every GRE reader; whatever parses must emit back unchanged.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| dmvpn_gre::fuzzing::parse_bytes(data));
+dmvpn_fuzz::target!(
+    dmvpn_gre::fuzzing::parse_bytes,
+    per_byte = 4,
+    constant = 16 << 10
+);

@@ -1,4 +1,8 @@
 //! A GRE header built from arbitrary bytes survives emit then parse.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| dmvpn_gre::fuzzing::round_trip(data));
+dmvpn_fuzz::target!(
+    dmvpn_gre::fuzzing::round_trip,
+    per_byte = 4,
+    constant = 16 << 10
+);

@@ -1,4 +1,8 @@
 //! Arbitrary bytes as an ISAKMP message and payload chain; whatever parses emits back byte for byte.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| dmvpn_isakmp::fuzzing::parse_bytes(data));
+dmvpn_fuzz::target!(
+    dmvpn_isakmp::fuzzing::parse_bytes,
+    per_byte = 4,
+    constant = 16 << 10
+);

@@ -1,4 +1,8 @@
 //! Arbitrary bytes through the NHRP view, repr, CIEs, extensions and summary; must never panic.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| dmvpn_nhrp::fuzzing::parse_bytes(data));
+dmvpn_fuzz::target!(
+    dmvpn_nhrp::fuzzing::parse_bytes,
+    per_byte = 4,
+    constant = 16 << 10
+);
