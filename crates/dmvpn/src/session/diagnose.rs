@@ -28,7 +28,8 @@ pub enum Rule {
     /// `nhrp-no-registration`: a spoke sent NHRP Registration Requests that were never answered,
     /// or brought up IKE and sent tunnel traffic to a known hub without ever registering.
     /// Evidence: the unanswered requests, or the IKE and tunnel frames. Usual causes: wrong
-    /// `ip nhrp nhs`, NHRP network-id or tunnel key mismatch, replies lost (ACL, MTU).
+    /// `ip nhrp nhs`, NHRP network-id or tunnel key mismatch, replies lost (ACL, MTU). Not
+    /// reported where [`Rule::NhrpAuthMismatch`] explains the silence.
     NhrpNoRegistration,
     /// `nhrp-registration-refused`: a Registration Reply with a non-zero CIE code (RFC 2332
     /// §5.2.4, e.g. 4 Administratively Prohibited, 5 Insufficient Resources, 14 Already
@@ -185,12 +186,25 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
         map
     };
 
+    let auth_errors = by_pair(&evidence.auth_errors);
+    let auth_frames = by_pair(&evidence.auth_frames);
+    let auth_mismatch = |index: usize| {
+        let differ = report
+            .peers
+            .get(index)
+            .is_some_and(|p| matches!(p.nhrp.auth, [Some(a), Some(b)] if a != b));
+        (auth_errors.get(&index), differ)
+    };
+
     // NHRP registrations.
-    for pair in &report.peers {
+    for (index, pair) in report.peers.iter().enumerate() {
         let peers = Some((pair.a, pair.b));
         let timeline = &pair.nhrp;
         let requests: Vec<u64> = timeline.registrations().map(|e| e.seen.frame).collect();
-        if timeline.requests > 0 && timeline.successes == 0 && timeline.refusals == 0 {
+        // An authentication mismatch explains unanswered requests: that finding says it.
+        let explained = matches!(auth_mismatch(index), (Some(_), _) | (_, true));
+        if timeline.requests > 0 && timeline.successes == 0 && timeline.refusals == 0 && !explained
+        {
             add(
                 Rule::NhrpNoRegistration,
                 Severity::Error,
@@ -253,11 +267,8 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
     }
 
     // NHRP authentication.
-    let auth_errors = by_pair(&evidence.auth_errors);
-    let auth_frames = by_pair(&evidence.auth_frames);
     for (index, pair) in report.peers.iter().enumerate() {
-        let errors = auth_errors.get(&index);
-        let differ = matches!(pair.nhrp.auth, [Some(a), Some(b)] if a != b);
+        let (errors, differ) = auth_mismatch(index);
         if errors.is_none() && !differ {
             continue;
         }

@@ -1,0 +1,206 @@
+//! The diagnosis rule matrix: each rule fires on its trigger capture(s) in `testdata/sessions`
+//! (tools/gen_sessions_triggers.py) and on no other capture of the set; the healthy baseline fires
+//! nothing. Every rule has a trigger.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dmvpn::capture::CaptureReader;
+use dmvpn::decode::Decoder;
+use dmvpn::keys::EspKeys;
+use dmvpn::session::{Report, Rule, SessionBuilder};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The report for a capture, with its `esp_sa` file if there is one beside it.
+fn report(capture: &Path) -> Report {
+    let keys = capture.with_extension("esp_sa");
+    let keys = if keys.exists() {
+        EspKeys::from_file(&keys).unwrap()
+    } else {
+        EspKeys::default()
+    };
+    let mut reader = CaptureReader::open(capture).unwrap();
+    SessionBuilder::run(&mut reader, &mut Decoder::new(keys)).unwrap()
+}
+
+/// Each capture of the set and the rules it must (and only it may) fire.
+fn matrix() -> Vec<(PathBuf, Vec<Rule>)> {
+    let sessions = workspace().join("testdata/sessions");
+    let mut cases: Vec<(PathBuf, Vec<Rule>)> = vec![(sessions.join("healthy.pcap"), vec![])];
+    for rule in Rule::ALL {
+        cases.push((sessions.join(format!("{}.pcap", rule.id())), vec![rule]));
+    }
+    cases.push((
+        sessions.join("nhrp-no-registration-silent.pcap"),
+        vec![Rule::NhrpNoRegistration],
+    ));
+    // The bundled Phase 1 capture has its faults built in.
+    cases.push((
+        workspace().join("testdata/dmvpn/phase1.pcap"),
+        vec![
+            Rule::EspIcvFailure,
+            Rule::TcpMssTooLarge,
+            Rule::FragmentedAfterEncapsulation,
+            Rule::SpokeToSpokeHairpin,
+        ],
+    ));
+    cases
+}
+
+fn phase1_report() -> Report {
+    let data = workspace().join("testdata/dmvpn");
+    let keys = EspKeys::from_file(data.join("phase1.esp_sa")).unwrap();
+    let mut reader = CaptureReader::open(data.join("phase1.pcap")).unwrap();
+    SessionBuilder::run(&mut reader, &mut Decoder::new(keys)).unwrap()
+}
+
+#[test]
+fn each_rule_fires_on_its_trigger_and_nowhere_else() {
+    let mut failures = Vec::new();
+    for (capture, expected) in matrix() {
+        let report = if capture.ends_with("phase1.pcap") {
+            phase1_report()
+        } else {
+            report(&capture)
+        };
+        let fired = report.rules();
+        let expected: BTreeSet<Rule> = expected.into_iter().collect();
+        if fired != expected {
+            failures.push(format!(
+                "{}: expected {expected:?}, fired {fired:?}\n{report}",
+                capture.display()
+            ));
+        }
+        for finding in &report.findings {
+            assert!(!finding.frames.is_empty(), "{finding:?} has no evidence");
+            assert!(!finding.message.is_empty());
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_has_a_trigger_capture() {
+    let triggered: BTreeSet<Rule> = matrix()
+        .into_iter()
+        .filter(|(capture, _)| capture.parent().unwrap().ends_with("sessions"))
+        .flat_map(|(_, rules)| rules)
+        .collect();
+    assert_eq!(triggered, Rule::ALL.into_iter().collect());
+}
+
+fn finding(capture: &str, rule: Rule) -> dmvpn::session::Finding {
+    let report = report(&workspace().join("testdata/sessions").join(capture));
+    report
+        .findings
+        .into_iter()
+        .find(|f| f.rule == rule)
+        .unwrap()
+}
+
+#[test]
+fn evidence_frames_are_the_faulty_ones() {
+    let cases: [(&str, Rule, &[u64]); 12] = [
+        (
+            "nhrp-no-registration.pcap",
+            Rule::NhrpNoRegistration,
+            &[7, 8, 9],
+        ),
+        (
+            "nhrp-registration-refused.pcap",
+            Rule::NhrpRegistrationRefused,
+            &[8],
+        ),
+        ("nhrp-auth-mismatch.pcap", Rule::NhrpAuthMismatch, &[7, 8]),
+        ("nhrp-hold-expired.pcap", Rule::NhrpHoldExpired, &[2, 13]),
+        (
+            "ike-no-proposal-chosen.pcap",
+            Rule::IkeNoProposalChosen,
+            &[8],
+        ),
+        ("esp-icv-failure.pcap", Rule::EspIcvFailure, &[9]),
+        ("esp-replay.pcap", Rule::EspReplay, &[10]),
+        ("eigrp-k-mismatch.pcap", Rule::EigrpKMismatch, &[9, 10]),
+        ("eigrp-as-mismatch.pcap", Rule::EigrpAsMismatch, &[9, 10]),
+        ("tcp-mss-too-large.pcap", Rule::TcpMssTooLarge, &[13]),
+        (
+            "fragmented-after-encapsulation.pcap",
+            Rule::FragmentedAfterEncapsulation,
+            &[13, 14],
+        ),
+        (
+            "spoke-to-spoke-hairpin.pcap",
+            Rule::SpokeToSpokeHairpin,
+            &[13, 14, 15, 16],
+        ),
+    ];
+    for (capture, rule, frames) in cases {
+        assert_eq!(finding(capture, rule).frames, frames, "{capture}");
+    }
+}
+
+#[test]
+fn messages_name_the_cause() {
+    let refused = finding(
+        "nhrp-registration-refused.pcap",
+        Rule::NhrpRegistrationRefused,
+    );
+    assert!(refused.message.contains("AdministrativelyProhibited (4)"));
+    let offer = finding("ike-no-proposal-chosen.pcap", Rule::IkeNoProposalChosen);
+    assert!(offer.message.contains("des sha group 1 pre-share"));
+    let k = finding("eigrp-k-mismatch.pcap", Rule::EigrpKMismatch);
+    assert!(k.message.contains("K2=1"));
+    let asn = finding("eigrp-as-mismatch.pcap", Rule::EigrpAsMismatch);
+    assert!(asn.message.contains("AS 100") && asn.message.contains("AS 200"));
+    let hairpin = finding("spoke-to-spoke-hairpin.pcap", Rule::SpokeToSpokeHairpin);
+    assert!(hairpin.message.contains("expected in DMVPN Phase 1"));
+    let silent = finding("nhrp-no-registration-silent.pcap", Rule::NhrpNoRegistration);
+    assert!(silent.message.contains("never registered"));
+}
+
+#[test]
+fn nhrp_passwords_are_never_printed() {
+    let capture = workspace().join("testdata/sessions/nhrp-auth-mismatch.pcap");
+    for format in ["text", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("sessions")
+            .arg(&capture)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("nhrp-auth-mismatch"), "{text}");
+        for password in ["spokepw1", "hubpw123"] {
+            assert!(!text.contains(password), "{format} output shows a password");
+            let hex: String = password.bytes().map(|b| format!("{b:02x}")).collect();
+            assert!(
+                !text.contains(&hex),
+                "{format} output shows a password in hex"
+            );
+        }
+    }
+}
+
+#[test]
+fn healthy_baseline_is_reported_in_full() {
+    let report = report(&workspace().join("testdata/sessions/healthy.pcap"));
+    assert_eq!(report.peers.len(), 2);
+    let pair = report.peer("192.0.2.1", "192.0.2.11").unwrap();
+    assert!(pair.a_is_hub);
+    assert_eq!(
+        pair.ike[0].proposal.as_deref(),
+        Some("aes sha group 2 pre-share")
+    );
+    assert!(pair.ike[0].proposal_accepted && pair.ike[0].dpd);
+    assert!(pair.esp.iter().all(|f| f.decrypted == f.packets.packets));
+    assert_eq!(pair.inner["tcp"].packets, 1);
+    assert_eq!(pair.inner["icmp"].packets, 2);
+    assert_eq!(pair.eigrp[0].k, pair.eigrp[1].k);
+}
