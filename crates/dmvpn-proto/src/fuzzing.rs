@@ -259,7 +259,11 @@ pub fn eigrp_neighbors(data: &[u8]) {
 
     let mut script = Script(data);
     let mut now = Instant::ZERO;
-    let mut machine = Neighbors::new(HelloConfig::new(HUB_TUNNEL, 123), now);
+    let mut config = HelloConfig::new(HUB_TUNNEL, 123);
+    if script.u8() & 1 != 0 {
+        config.md5 = Some(crate::eigrp::Md5Key::new(1, b"cisco"));
+    }
+    let mut machine = Neighbors::new(config, now);
     while !script.is_done() {
         match script.u8() % 4 {
             0 => {

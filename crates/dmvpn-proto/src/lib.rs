@@ -67,8 +67,9 @@
 //!
 //! # Not here yet
 //!
-//! EIGRP's reliable transport, INIT exchange, topology table and DUAL, and its authentication;
-//! IKEv1; sending Resolution Requests (Phase 2 shortcuts) from the client.
+//! EIGRP's reliable transport, INIT exchange, topology table and DUAL, and HMAC-SHA-256
+//! authentication (MD5 is here); IKEv1; sending Resolution Requests (Phase 2 shortcuts) from the
+//! client.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 

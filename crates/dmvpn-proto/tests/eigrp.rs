@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 
 use dmvpn_eigrp::tlv::{Parameters, Tlv};
 use dmvpn_eigrp::{self as eigrp, OpCode};
-use dmvpn_proto::eigrp::{DownReason, EigrpError, Event, HelloConfig, Neighbors};
+use dmvpn_proto::eigrp::{DownReason, EigrpError, Event, HelloConfig, Md5Key, Neighbors};
 use dmvpn_proto::{Duration, Instant};
 
 const AS: u16 = 123;
@@ -43,8 +43,8 @@ impl Cloud {
         let routers = configs
             .into_iter()
             .map(|config| Router {
-                machine: Neighbors::new(config, Instant::ZERO),
                 address: config.address,
+                machine: Neighbors::new(config, Instant::ZERO),
                 alive: true,
                 events: Vec::new(),
                 errors: Vec::new(),
@@ -432,6 +432,10 @@ fn error_messages() {
             "eigrp: k-value mismatch with 172.16.1.2",
         ),
         (
+            EigrpError::AuthenticationFailed { address: addr(2) },
+            "eigrp: authentication failed for packet from 172.16.1.2",
+        ),
+        (
             EigrpError::NotNeighbor {
                 address: addr(2),
                 opcode: OpCode::UPDATE,
@@ -533,5 +537,89 @@ fn hello_and_goodbye_are_what_ios_sends() {
                 reason: DownReason::Goodbye
             },
         ]
+    );
+}
+
+fn keyed(n: u8, key: Option<(u32, &[u8])>) -> HelloConfig {
+    let mut config = HelloConfig::new(addr(n), AS);
+    config.md5 = key.map(|(id, secret)| Md5Key::new(id, secret));
+    config
+}
+
+#[test]
+fn md5_authentication() {
+    let key = Some((1, &b"cisco"[..]));
+    // Hub and spoke 2 share the key; spoke 3 has another; spoke 4 has none.
+    let mut cloud = Cloud::new(vec![
+        keyed(1, key),
+        keyed(2, key),
+        keyed(3, Some((1, b"other"))),
+        keyed(4, None),
+    ]);
+    cloud.run_until(ms(6_000));
+    let hub = &cloud.routers[0];
+    assert_eq!(
+        hub.machine.iter().map(|n| n.address).collect::<Vec<_>>(),
+        [addr(2)]
+    );
+    assert!(
+        hub.errors
+            .contains(&(10, EigrpError::AuthenticationFailed { address: addr(3) }))
+    );
+    assert!(
+        hub.errors
+            .contains(&(10, EigrpError::AuthenticationFailed { address: addr(4) }))
+    );
+    // Without a key, spoke 4 takes the hub's signed Hellos.
+    assert_eq!(cloud.routers[3].machine.len(), 1);
+    assert!(cloud.routers[2].machine.is_empty());
+
+    // The Hello: Authentication TLV first, MD5 over the whole packet, key never printed.
+    let config = keyed(1, key);
+    assert_eq!(format!("{:?}", config.md5), "Some(Md5Key(1, <redacted>))");
+    let mut machine = Neighbors::new(config, Instant::ZERO);
+    let hello = machine.poll_transmit().unwrap();
+    let repr = hello.parse().unwrap();
+    assert!(matches!(repr.tlvs.iter().next(), Some(Tlv::Authentication(a)) if a.key_id == 1));
+    assert_eq!(
+        eigrp::auth::verify(&hello.bytes, b"cisco"),
+        Ok(eigrp::auth::Verified::Md5(eigrp::auth::Md5Span::Packet))
+    );
+
+    // A Hello signed over FRR's header-only span is taken too; another key ID is not.
+    let frr = |key_id: u32| {
+        let tlvs = [
+            Tlv::Authentication(eigrp::tlv::Authentication {
+                auth_type: eigrp::AuthType::MD5,
+                key_id,
+                key_sequence: 0,
+                nullpad: [0; 8],
+                digest: &[0; 16],
+            }),
+            Tlv::Parameters(Parameters::DEFAULT),
+        ];
+        let repr = eigrp::Repr {
+            opcode: OpCode::HELLO,
+            flags: eigrp::Flags::default(),
+            sequence: 0,
+            ack: 0,
+            virtual_router_id: 0,
+            autonomous_system: AS,
+            tlvs: eigrp::Tlvs::new(&tlvs),
+        };
+        let mut bytes = vec![0; repr.buffer_len()];
+        repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+        eigrp::auth::sign(&mut bytes, b"cisco", eigrp::auth::Md5Span::Header).unwrap();
+        bytes
+    };
+    let good = frr(1);
+    machine
+        .handle_message(ms(1), addr(9), &parse(&good))
+        .unwrap();
+    assert!(machine.get(addr(9)).is_some());
+    let other_id = frr(2);
+    assert_eq!(
+        machine.handle_message(ms(1), addr(8), &parse(&other_id)),
+        Err(EigrpError::AuthenticationFailed { address: addr(8) })
     );
 }

@@ -14,6 +14,12 @@
 //! - **Checks.** A packet from another AS is ignored ([`EigrpError::AsMismatch`]). A Hello with
 //!   other K values is refused and reported ([`Event::KValueMismatch`], IOS's "K-value
 //!   mismatch"), taking an existing neighbour down.
+//! - **Authentication** (RFC 7868 §6.7.2.1): with an [`Md5Key`], every Hello carries a keyed
+//!   MD5 Authentication TLV first, its digest over the whole packet (the Cisco span, see
+//!   `dmvpn_eigrp::auth`), and every packet received must carry one that verifies with the key
+//!   (over the whole packet, or FRR's header-only span) or it is ignored
+//!   ([`EigrpError::AuthenticationFailed`]). Without a key, packets are taken whether they carry
+//!   one or not. HMAC-SHA-256 is not offered: its key derivation is not confirmed against IOS.
 //! - **Goodbye.** A Hello with K1–K5 all 255 (RFC 7868 §5.3.5.1), or a Peer Termination TLV that
 //!   lists this router's address, takes the sender down at once; [`Neighbors::shutdown`] sends
 //!   this router's own goodbye.
@@ -22,8 +28,12 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use dmvpn_eigrp::tlv::{Parameters, SoftwareVersion, Tlv};
-use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
+use core::fmt;
+
+use dmvpn_eigrp::auth::{self, Md5Span};
+use dmvpn_eigrp::tlv::{Authentication, Parameters, SoftwareVersion, Tlv};
+use dmvpn_eigrp::{self as eigrp, AuthType, Flags, OpCode};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::time::{Duration, Instant};
 use crate::timer::TimerTable;
@@ -31,8 +41,39 @@ use crate::timer::TimerTable;
 /// 224.0.0.10, where EIGRP sends Hellos (RFC 7868 §5.2).
 pub const ALL_EIGRP_ROUTERS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 10);
 
+/// A keyed-MD5 key (`key chain` with one key, `ip authentication mode eigrp <as> md5`): the key
+/// ID and the key string. Wiped on drop and never printed.
+#[derive(Clone, Eq, PartialEq, Zeroize, ZeroizeOnDrop)]
+pub struct Md5Key {
+    key_id: u32,
+    secret: Vec<u8>,
+}
+
+impl Md5Key {
+    /// The key `key_id` with key string `secret`.
+    #[must_use]
+    pub fn new(key_id: u32, secret: &[u8]) -> Self {
+        Self {
+            key_id,
+            secret: secret.to_vec(),
+        }
+    }
+
+    /// The key ID.
+    #[must_use]
+    pub const fn key_id(&self) -> u32 {
+        self.key_id
+    }
+}
+
+impl fmt::Debug for Md5Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Md5Key({}, <redacted>)", self.key_id)
+    }
+}
+
 /// The configuration of EIGRP on one interface.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[derive(Clone, Debug, Eq, PartialEq)]
 pub struct HelloConfig {
     /// This router's address on the interface (the tunnel address).
     pub address: Ipv4Addr,
@@ -48,6 +89,8 @@ pub struct HelloConfig {
     pub software_version: SoftwareVersion,
     /// `eigrp stub` flags, if a stub.
     pub stub: Option<u16>,
+    /// The MD5 key, if authentication is on.
+    pub md5: Option<Md5Key>,
 }
 
 impl HelloConfig {
@@ -65,6 +108,7 @@ impl HelloConfig {
                 tlv_version: [1, 2],
             },
             stub: None,
+            md5: None,
         }
     }
 }
@@ -155,6 +199,13 @@ pub enum EigrpError {
         /// The sender.
         address: Ipv4Addr,
     },
+    /// Authentication is on and the packet carries no MD5 Authentication TLV that verifies with
+    /// the key.
+    #[error("eigrp: authentication failed for packet from {address}")]
+    AuthenticationFailed {
+        /// The sender.
+        address: Ipv4Addr,
+    },
     /// A packet other than a Hello from an address that is no neighbour.
     #[error("eigrp: {opcode:?} from {address}, which is not a neighbour")]
     NotNeighbor {
@@ -205,6 +256,11 @@ impl Neighbors {
     /// Starts the Hello protocol: the first Hello goes out now.
     #[must_use]
     pub fn new(config: HelloConfig, now: Instant) -> Self {
+        let first = Parameters {
+            k: config.k,
+            hold_time: config.hold_time,
+        };
+        let hello_at = now + config.hello_interval;
         let mut neighbors = Self {
             config,
             neighbors: BTreeMap::new(),
@@ -212,13 +268,8 @@ impl Neighbors {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         };
-        neighbors.send_hello(Parameters {
-            k: config.k,
-            hold_time: config.hold_time,
-        });
-        neighbors
-            .timers
-            .set(Timer::Hello, now + config.hello_interval);
+        neighbors.send_hello(first);
+        neighbors.timers.set(Timer::Hello, hello_at);
         neighbors
     }
 
@@ -271,6 +322,11 @@ impl Neighbors {
             return Err(EigrpError::VirtualRouterId {
                 vrid: msg.virtual_router_id,
             });
+        }
+        if let Some(key) = &self.config.md5
+            && !authentic(key, msg)
+        {
+            return Err(EigrpError::AuthenticationFailed { address: from });
         }
         let params = msg.parameters().filter(|_| msg.opcode == OpCode::HELLO);
         let Some(params) = params else {
@@ -416,7 +472,18 @@ impl Neighbors {
     }
 
     fn send_hello(&mut self, params: Parameters) {
-        let mut tlvs = Vec::with_capacity(3);
+        const NO_DIGEST: [u8; auth::MD5_LEN] = [0; auth::MD5_LEN];
+        let mut tlvs = Vec::with_capacity(4);
+        if let Some(key) = &self.config.md5 {
+            // The Authentication TLV comes first; the digest is filled in after emitting.
+            tlvs.push(Tlv::Authentication(Authentication {
+                auth_type: AuthType::MD5,
+                key_id: key.key_id,
+                key_sequence: 0,
+                nullpad: [0; 8],
+                digest: &NO_DIGEST,
+            }));
+        }
         tlvs.push(Tlv::Parameters(params));
         tlvs.push(Tlv::SoftwareVersion(self.config.software_version));
         if let Some(flags) = self.config.stub {
@@ -433,9 +500,30 @@ impl Neighbors {
         };
         let mut bytes = alloc::vec![0; repr.buffer_len()];
         repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+        if let Some(key) = &self.config.md5
+            && auth::sign(&mut bytes, &key.secret, Md5Span::Packet).is_err()
+        {
+            // Cannot happen: the packet was just built with an MD5 TLV first.
+            return;
+        }
         self.transmits.push_back(Transmit {
             to: ALL_EIGRP_ROUTERS,
             bytes,
         });
     }
+}
+
+/// Whether `msg` carries an MD5 Authentication TLV with the key's ID whose digest verifies. The
+/// packet is emitted again to get its bytes (the codec round-trips exactly; the checksum, which
+/// the digest does not cover, is recomputed).
+fn authentic(key: &Md5Key, msg: &eigrp::Repr<'_>) -> bool {
+    let Some(tlv) = msg.authentication() else {
+        return false;
+    };
+    if tlv.auth_type != AuthType::MD5 || tlv.key_id != key.key_id {
+        return false;
+    }
+    let mut bytes = alloc::vec![0; msg.buffer_len()];
+    msg.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+    auth::verify(&bytes, &key.secret).is_ok()
 }
