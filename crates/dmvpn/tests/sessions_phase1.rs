@@ -181,3 +181,61 @@ fn cli_prints_text_and_json() {
         .collect();
     assert!(rules.contains(&"tcp-mss-too-large"));
 }
+
+/// Real captures from ../shared (skipped when absent): facts read off them with tshark.
+#[test]
+fn public_captures() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures");
+    if !shared.is_dir() {
+        eprintln!("skipping: ../shared/captures is not present");
+        return;
+    }
+    let run = |name: &str| {
+        let mut reader = CaptureReader::open(shared.join(name)).unwrap();
+        SessionBuilder::run(&mut reader, &mut Decoder::new(EspKeys::default())).unwrap()
+    };
+    // Two registrations (IDs 6 and 7) from spoke 172.16.25.2, both accepted by the NHS.
+    let report = run("packetlife/NHRP_registration.cap");
+    let pair = report.peer("172.16.15.2", "172.16.25.2").unwrap();
+    assert!(pair.a_is_hub);
+    assert_eq!(pair.a.to_string(), "172.16.15.2");
+    assert_eq!((pair.nhrp.requests, pair.nhrp.successes), (2, 2));
+    assert_eq!(
+        pair.tunnel.get(&"192.168.0.2".parse().unwrap()),
+        Some(&"172.16.25.2".parse().unwrap())
+    );
+    assert!(report.findings.is_empty());
+    // Cisco IOS Main Mode: AES-128, SHA, group 1, pre-shared key, a day; DPD announced.
+    let report = run("packetlife/ISAKMP_sa_setup.cap");
+    let sa = &report.peers[0].ike[0];
+    assert_eq!(sa.proposal.as_deref(), Some("aes sha group 1 pre-share"));
+    assert_eq!(sa.lifetime, Some(86400));
+    assert!(sa.dpd && sa.proposal_accepted);
+    assert_eq!(sa.phase2.len(), 1);
+    // A single request at the very end of a capture is not a missing reply.
+    assert!(run("tcpdump/ios_nhrp.pcap").findings.is_empty());
+    // Spoke-to-spoke resolution (Phase 2): requests and replies between the spokes.
+    let report = run("packetlife/mGRE_ICMP.cap");
+    let pair = report.peer("172.16.25.2", "172.16.15.2").unwrap();
+    let resolutions = pair
+        .nhrp
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, NhrpKind::ResolutionReply { code: 0, .. }))
+        .count();
+    assert_eq!(resolutions, 2);
+    // strongSwan: a first Main Mode answered by NO-PROPOSAL-CHOSEN (frame 3), then a retry that
+    // agrees, a Quick Mode and ESP both ways (no keys: counted, not decrypted).
+    let report = run("zeek-spicy-ipsec/ipsec.cap");
+    let rules: Vec<Rule> = report.rules().into_iter().collect();
+    assert_eq!(rules, [Rule::IkeNoProposalChosen]);
+    assert_eq!(report.findings[0].frames, [3]);
+    let pair = &report.peers[0];
+    assert_eq!(
+        pair.ike[0].proposal.as_deref(),
+        Some("3des sha group 2 pre-share")
+    );
+    let spis: BTreeSet<u32> = pair.esp.iter().map(|f| f.spi).collect();
+    assert_eq!(spis, BTreeSet::from([0x0879_355b, 0x1c0d_7b38]));
+    assert_eq!(pair.esp.iter().map(|f| f.packets.packets).sum::<u64>(), 16);
+}

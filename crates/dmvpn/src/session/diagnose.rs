@@ -21,12 +21,16 @@ use super::{ChildSa, Evidence, MAX_EVIDENCE, NhrpKind, Report};
 /// (Cisco's DMVPN design guide values).
 pub const MAX_TUNNEL_MSS: u16 = 1360;
 
+/// How long a Registration Request may go unanswered before the capture ends without that being
+/// reported: replies come within milliseconds, IOS retries after 1 s.
+pub const REPLY_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A diagnosis rule.
 #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[non_exhaustive]
 pub enum Rule {
-    /// `nhrp-no-registration`: a spoke sent NHRP Registration Requests that were never answered,
-    /// or brought up IKE and sent tunnel traffic to a known hub without ever registering.
+    /// `nhrp-no-registration`: a spoke sent NHRP Registration Requests that were never answered
+    /// (the capture going on for at least [`REPLY_GRACE`] after the first), or brought up IKE and sent tunnel traffic to a known hub without ever registering.
     /// Evidence: the unanswered requests, or the IKE and tunnel frames. Usual causes: wrong
     /// `ip nhrp nhs`, NHRP network-id or tunnel key mismatch, replies lost (ACL, MTU). Not
     /// reported where [`Rule::NhrpAuthMismatch`] explains the silence.
@@ -203,7 +207,16 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
         let requests: Vec<u64> = timeline.registrations().map(|e| e.seen.frame).collect();
         // An authentication mismatch explains unanswered requests: that finding says it.
         let explained = matches!(auth_mismatch(index), (Some(_), _) | (_, true));
-        if timeline.requests > 0 && timeline.successes == 0 && timeline.refusals == 0 && !explained
+        // A capture that ends right after a request says nothing about its reply.
+        let first_request = timeline.registrations().next().map(|e| e.seen.time);
+        let waited = first_request
+            .zip(report.end)
+            .is_some_and(|(sent, end)| end.saturating_duration_since(sent) >= REPLY_GRACE);
+        if timeline.requests > 0
+            && timeline.successes == 0
+            && timeline.refusals == 0
+            && waited
+            && !explained
         {
             add(
                 Rule::NhrpNoRegistration,
@@ -304,18 +317,29 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
         let Some(pair) = report.peers.get(index) else {
             continue;
         };
-        let offered = pair
+        let (agreed, offered): (Vec<_>, Vec<_>) = pair
             .ike
             .iter()
-            .find_map(|sa| sa.proposal.clone())
-            .map_or_else(String::new, |p| format!(" (offered: {p})"));
+            .filter(|sa| sa.proposal.is_some())
+            .partition(|sa| sa.proposal_accepted);
+        let detail = match (agreed.first(), offered.first()) {
+            // The notification may answer an earlier attempt of an SA that later came up.
+            (Some(sa), _) => format!(
+                "; a later negotiation agreed on {}",
+                sa.proposal.as_deref().unwrap_or_default()
+            ),
+            (None, Some(sa)) => {
+                format!(" (offered: {})", sa.proposal.as_deref().unwrap_or_default())
+            }
+            (None, None) => String::new(),
+        };
         add(
             Rule::IkeNoProposalChosen,
             Severity::Error,
             Some((pair.a, pair.b)),
             format!(
                 "IKE NO-PROPOSAL-CHOSEN between {} and {}: no common ISAKMP policy or transform \
-                 set{offered}",
+                 set{detail}",
                 pair.a, pair.b
             ),
             frames,

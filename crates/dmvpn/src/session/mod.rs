@@ -30,7 +30,7 @@
 mod diagnose;
 mod render;
 
-pub use diagnose::{Finding, MAX_TUNNEL_MSS, Rule, Severity};
+pub use diagnose::{Finding, MAX_TUNNEL_MSS, REPLY_GRACE, Rule, Severity};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
