@@ -85,3 +85,30 @@ fn regression_record_length_does_not_size_the_buffer() {
     );
     assert_eq!(capture::read_capture(&file), 0);
 }
+
+/// The `decode_frames` seeds come from `testdata/dmvpn/phase1.pcap`: with the fuzz key set (its
+/// SPIs turned into wildcards) it decrypts exactly as with its own key file, so the fuzzer starts
+/// past the ICVs.
+#[test]
+fn the_fuzz_keys_decrypt_the_seed_capture() {
+    use dmvpn::decode::{Decoder, Layer, Sink};
+    use dmvpn::keys::EspKeys;
+
+    struct Nothing;
+    impl Sink for Nothing {
+        fn layer(&mut self, _: &Layer<'_>) {}
+    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
+    let decrypted = |keys: EspKeys| {
+        let mut decoder = Decoder::new(keys);
+        let mut reader = CaptureReader::open(format!("{dir}/phase1.pcap")).unwrap();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            decoder.decode(&frame, &mut Nothing);
+        }
+        decoder.stats().esp_decrypted
+    };
+    let own = decrypted(EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap());
+    let fuzz = decrypted(EspKeys::parse(&dmvpn::fuzzing::test_keys_text()).unwrap());
+    assert!(own > 0);
+    assert_eq!(fuzz, own);
+}
