@@ -29,7 +29,7 @@ from scapy.layers.isakmp import (  # noqa: E402
     ISAKMP_payload_Transform,
     ISAKMP_payload_VendorID,
 )
-from scapy.contrib.eigrp import EIGRP, EIGRPParam, EIGRPSwVer  # noqa: E402
+from scapy.contrib.eigrp import EIGRP, EIGRPParam, EIGRPSwVer, EIGRPIntRoute  # noqa: E402
 
 HUB = base.HUB
 HUB_TUNNEL = "172.16.1.1"
@@ -102,12 +102,17 @@ def hello(src_tunnel, asn=100, k=(1, 0, 1, 0, 0)):
         opcode=5, asn=asn, tlvlist=[EIGRPParam(k1=k1, k2=k2, k3=k3, k4=k4, k5=k5, holdtime=15), EIGRPSwVer()])
 
 
-def update(src_tunnel, dst_tunnel, prefix, asn=100):
-    return IP(src=src_tunnel, dst=dst_tunnel, ttl=2, proto=88) / base.eigrp_update(asn, 1, prefix, 24)
+def update(src_tunnel, dst_tunnel, prefixes, asn=100):
+    """An EIGRP Update (EOT) with one internal route per prefix (/24)."""
+    routes = [EIGRPIntRoute(nexthop="0.0.0.0", delay=6400, bandwidth=2560000, mtu=1400, hopcount=1,
+                            reliability=255, load=1, prefixlen=24, dst=prefix) for prefix in prefixes]
+    return IP(src=src_tunnel, dst=dst_tunnel, ttl=2, proto=88) / EIGRP(
+        opcode=1, flags=0x8, asn=asn, seq=1, ack=0, tlvlist=routes)
 
 
-def baseline(c, spokes=(A, B), skip_hellos=()):
-    """Each spoke registers and exchanges hellos and updates with the hub."""
+def baseline(c, spokes=(A, B), skip_hellos=(), split_horizon=False):
+    """Each spoke registers, exchanges hellos with the hub and advertises its LAN; the hub then
+    advertises its own LAN and (split horizon off, as DMVPN needs) the other spokes' LANs."""
     for n, spoke in enumerate(spokes, start=1):
         request, reply = registration(spoke, n)
         c.gre(spoke[0], HUB, NHRP_PROTO, Raw(request))
@@ -117,8 +122,12 @@ def baseline(c, spokes=(A, B), skip_hellos=()):
             continue
         c.gre(spoke[0], HUB, 0x0800, hello(spoke[1]))
         c.gre(HUB, spoke[0], 0x0800, hello(HUB_TUNNEL))
-        c.gre(spoke[0], HUB, 0x0800, update(spoke[1], HUB_TUNNEL, spoke[2]))
-        c.gre(HUB, spoke[0], 0x0800, update(HUB_TUNNEL, spoke[1], "192.168.1.0"))
+        c.gre(spoke[0], HUB, 0x0800, update(spoke[1], HUB_TUNNEL, [spoke[2]]))
+    for spoke in spokes:
+        if spoke in skip_hellos:
+            continue
+        others = [] if split_horizon else [o[2] for o in spokes if o != spoke and o not in skip_hellos]
+        c.gre(HUB, spoke[0], 0x0800, update(HUB_TUNNEL, spoke[1], ["192.168.1.0"] + others))
 
 
 def ike_mm1_mm2(c, spoke_nbma, icookie, offer, answer=True):
@@ -279,6 +288,22 @@ def main():
     c.gre(B[0], HUB, 0x0800, hello(B[1], asn=200))
     c.gre(HUB, B[0], 0x0800, hello(HUB_TUNNEL))
     c.write(path("eigrp-as-mismatch.pcap"))
+
+    # eigrp-adjacency-flap: spoke A's hellos stop for 23 s (hold time 15 s) while the hub's go on,
+    # then spoke A says goodbye.
+    c = Capture()
+    baseline(c)
+    for _ in range(4):
+        c.gre(HUB, A[0], 0x0800, hello(HUB_TUNNEL), dt=5)
+    c.gre(A[0], HUB, 0x0800, hello(A[1]), dt=3)
+    c.gre(HUB, A[0], 0x0800, hello(HUB_TUNNEL), dt=1)
+    c.gre(A[0], HUB, 0x0800, hello(A[1], k=(255, 255, 255, 255, 255)), dt=1)
+    c.write(path("eigrp-adjacency-flap.pcap"))
+
+    # eigrp-split-horizon: the hub advertises only its own LAN to each spoke.
+    c = Capture()
+    baseline(c, split_horizon=True)
+    c.write(path("eigrp-split-horizon.pcap"))
 
     # tcp-mss-too-large: a SYN from spoke A's LAN with MSS 1460 inside the tunnel.
     c = Capture()

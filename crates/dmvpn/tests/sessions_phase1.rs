@@ -93,8 +93,12 @@ fn spoke_one_has_ike_esp_eigrp_and_inner_traffic() {
     assert_eq!(spoke.k, Some([1, 0, 1, 0, 0, 0]));
     assert_eq!(spoke.hold_time, Some(15));
     assert_eq!(spoke.router, Some("172.16.1.11".parse().unwrap()));
-    assert!(hub.routes.contains("192.168.1.0/24"));
-    assert!(spoke.routes.contains("192.168.11.0/24"));
+    assert!(hub.routes.contains(&("192.168.1.0".parse().unwrap(), 24)));
+    assert!(
+        spoke
+            .routes
+            .contains(&("192.168.11.0".parse().unwrap(), 24))
+    );
     assert_eq!(pair.inner["eigrp"].packets, 4);
     assert_eq!(pair.inner["nhrp"].packets, 2);
     assert_eq!(pair.inner["tcp"].packets, 1);
@@ -120,6 +124,7 @@ fn findings_are_the_ones_built_into_the_capture() {
         rules,
         [
             Rule::EspIcvFailure,
+            Rule::EigrpSplitHorizon,
             Rule::TcpMssTooLarge,
             Rule::FragmentedAfterEncapsulation,
             Rule::SpokeToSpokeHairpin
@@ -134,6 +139,8 @@ fn findings_are_the_ones_built_into_the_capture() {
             .collect::<Vec<_>>()
     };
     assert_eq!(frames(Rule::EspIcvFailure), [41]);
+    // The hub advertises only its own LAN to spokes 1 and 2 (frames 29 and 31).
+    assert_eq!(frames(Rule::EigrpSplitHorizon), [29, 31]);
     assert_eq!(frames(Rule::TcpMssTooLarge), [36]);
     assert_eq!(frames(Rule::FragmentedAfterEncapsulation), [37, 38]);
     assert_eq!(frames(Rule::SpokeToSpokeHairpin), [32, 33, 34, 35]);

@@ -45,6 +45,7 @@ fn matrix() -> Vec<(PathBuf, Vec<Rule>)> {
         workspace().join("testdata/dmvpn/phase1.pcap"),
         vec![
             Rule::EspIcvFailure,
+            Rule::EigrpSplitHorizon,
             Rule::TcpMssTooLarge,
             Rule::FragmentedAfterEncapsulation,
             Rule::SpokeToSpokeHairpin,
@@ -106,7 +107,7 @@ fn finding(capture: &str, rule: Rule) -> dmvpn::session::Finding {
 
 #[test]
 fn evidence_frames_are_the_faulty_ones() {
-    let cases: [(&str, Rule, &[u64]); 12] = [
+    let cases: [(&str, Rule, &[u64]); 14] = [
         (
             "nhrp-no-registration.pcap",
             Rule::NhrpNoRegistration,
@@ -128,6 +129,12 @@ fn evidence_frames_are_the_faulty_ones() {
         ("esp-replay.pcap", Rule::EspReplay, &[10]),
         ("eigrp-k-mismatch.pcap", Rule::EigrpKMismatch, &[9, 10]),
         ("eigrp-as-mismatch.pcap", Rule::EigrpAsMismatch, &[9, 10]),
+        (
+            "eigrp-adjacency-flap.pcap",
+            Rule::EigrpAdjacencyFlap,
+            &[5, 17, 19],
+        ),
+        ("eigrp-split-horizon.pcap", Rule::EigrpSplitHorizon, &[11]),
         ("tcp-mss-too-large.pcap", Rule::TcpMssTooLarge, &[13]),
         (
             "fragmented-after-encapsulation.pcap",
@@ -158,6 +165,14 @@ fn messages_name_the_cause() {
     assert!(k.message.contains("K2=1"));
     let asn = finding("eigrp-as-mismatch.pcap", Rule::EigrpAsMismatch);
     assert!(asn.message.contains("AS 100") && asn.message.contains("AS 200"));
+    let split = finding("eigrp-split-horizon.pcap", Rule::EigrpSplitHorizon);
+    assert!(
+        split
+            .message
+            .contains("192.168.12.0/24 from spoke 192.0.2.12")
+    );
+    let flap = finding("eigrp-adjacency-flap.pcap", Rule::EigrpAdjacencyFlap);
+    assert!(flap.message.contains("went down 2 time(s)"));
     let hairpin = finding("spoke-to-spoke-hairpin.pcap", Rule::SpokeToSpokeHairpin);
     assert!(hairpin.message.contains("expected in DMVPN Phase 1"));
     let silent = finding("nhrp-no-registration-silent.pcap", Rule::NhrpNoRegistration);

@@ -63,6 +63,15 @@ pub enum Rule {
     /// `eigrp-as-mismatch`: the two sides' hellos carry different autonomous system numbers, so
     /// no adjacency forms. Evidence: a hello of each side.
     EigrpAsMismatch,
+    /// `eigrp-adjacency-flap`: the adjacency went down and came back: a side said goodbye (K1–K5
+    /// = 255, RFC 7868 §5.3.5.1) or its hellos stopped for longer than the hold time it announced.
+    /// Evidence: the hellos around each gap, the goodbyes.
+    EigrpAdjacencyFlap,
+    /// `eigrp-split-horizon`: the hub learns a spoke's prefixes but its updates to another spoke
+    /// carry none of them and no route covering them: `no ip split-horizon eigrp AS` (or a
+    /// summary) is missing on the hub's tunnel, so spokes cannot reach each other. Evidence: the
+    /// hub's updates to that spoke.
+    EigrpSplitHorizon,
     /// `tcp-mss-too-large`: a TCP SYN inside the tunnel advertises an MSS above 1360: `ip tcp
     /// adjust-mss 1360` is missing on the tunnel, and full-size segments will be fragmented after
     /// encryption. Evidence: the SYNs.
@@ -79,7 +88,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in report order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::NhrpNoRegistration,
         Self::NhrpRegistrationRefused,
         Self::NhrpAuthMismatch,
@@ -89,6 +98,8 @@ impl Rule {
         Self::EspReplay,
         Self::EigrpKMismatch,
         Self::EigrpAsMismatch,
+        Self::EigrpAdjacencyFlap,
+        Self::EigrpSplitHorizon,
         Self::TcpMssTooLarge,
         Self::FragmentedAfterEncapsulation,
         Self::SpokeToSpokeHairpin,
@@ -107,6 +118,8 @@ impl Rule {
             Self::EspReplay => "esp-replay",
             Self::EigrpKMismatch => "eigrp-k-mismatch",
             Self::EigrpAsMismatch => "eigrp-as-mismatch",
+            Self::EigrpAdjacencyFlap => "eigrp-adjacency-flap",
+            Self::EigrpSplitHorizon => "eigrp-split-horizon",
             Self::TcpMssTooLarge => "tcp-mss-too-large",
             Self::FragmentedAfterEncapsulation => "fragmented-after-encapsulation",
             Self::SpokeToSpokeHairpin => "spoke-to-spoke-hairpin",
@@ -414,6 +427,34 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
         }
     }
 
+    for pair in &report.peers {
+        let downs: Vec<u64> = pair
+            .eigrp
+            .iter()
+            .flat_map(|side| &side.downs)
+            .flat_map(|&(before, after)| [before, after])
+            .collect();
+        if !downs.is_empty() {
+            let count = pair
+                .eigrp
+                .iter()
+                .map(|side| side.downs.len())
+                .sum::<usize>();
+            add(
+                Rule::EigrpAdjacencyFlap,
+                Severity::Warning,
+                Some((pair.a, pair.b)),
+                format!(
+                    "the EIGRP adjacency between {} and {} went down {count} time(s) (goodbye, or \
+                     no hello within the hold time)",
+                    pair.a, pair.b
+                ),
+                downs,
+            );
+        }
+    }
+    split_horizon(report, &mut add);
+
     let mut mss: BTreeMap<usize, (Vec<u64>, u16)> = BTreeMap::new();
     for &(pair, frame, value) in &evidence.big_mss {
         let entry = mss.entry(pair).or_default();
@@ -532,6 +573,68 @@ fn hold_expiry(
     }
 }
 
+/// Whether `route` covers `prefix` (same family, shorter or equal length, same leading bits).
+fn covers(route: (IpAddr, u8), prefix: (IpAddr, u8)) -> bool {
+    let bits = |addr: IpAddr| match addr {
+        IpAddr::V4(v4) => (u128::from(v4.to_bits()) << 96, 32),
+        IpAddr::V6(v6) => (v6.to_bits(), 128),
+    };
+    let ((r, r_width), (p, p_width)) = (bits(route.0), bits(prefix.0));
+    if r_width != p_width || route.1 > prefix.1 {
+        return false;
+    }
+    let len = u32::from(route.1.min(if r_width == 32 { 32 } else { 128 }));
+    let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+    r & mask == p & mask
+}
+
+/// `eigrp-split-horizon`: for each hub, the prefixes each spoke advertises, checked against what
+/// the hub advertises to every other spoke it sends updates to.
+fn split_horizon(
+    report: &Report,
+    add: &mut impl FnMut(Rule, Severity, Option<(IpAddr, IpAddr)>, String, Vec<u64>),
+) {
+    let hubs: std::collections::BTreeSet<IpAddr> = report
+        .peers
+        .iter()
+        .filter(|p| p.a_is_hub)
+        .map(|p| p.a)
+        .collect();
+    for hub in hubs {
+        let spokes: Vec<&super::PeerPair> = report.peers.iter().filter(|p| p.a == hub).collect();
+        for to in &spokes {
+            let advertised = &to.eigrp[0].routes;
+            if advertised.is_empty() {
+                continue; // no update to this spoke seen
+            }
+            for from in spokes.iter().filter(|p| p.b != to.b) {
+                let missing: Vec<String> = from.eigrp[1]
+                    .routes
+                    .iter()
+                    .filter(|&&prefix| !advertised.iter().any(|&route| covers(route, prefix)))
+                    .map(|(prefix, len)| format!("{prefix}/{len}"))
+                    .collect();
+                if missing.is_empty() {
+                    continue;
+                }
+                add(
+                    Rule::EigrpSplitHorizon,
+                    Severity::Error,
+                    Some((hub, to.b)),
+                    format!(
+                        "hub {hub} learns {} from spoke {} but does not advertise it to spoke {}: \
+                         `no ip split-horizon eigrp` (or a summary) is missing on the hub tunnel",
+                        missing.join(" "),
+                        from.b,
+                        to.b
+                    ),
+                    to.eigrp[0].updates.clone(),
+                );
+            }
+        }
+    }
+}
+
 fn k_values(k: [u8; 6]) -> String {
     let [k1, k2, k3, k4, k5, k6] = k;
     format!("K1={k1} K2={k2} K3={k3} K4={k4} K5={k5} K6={k6}")
@@ -643,4 +746,52 @@ pub(super) fn read_child(sa: &isakmp::sa::Sa<'_>, child: &mut ChildSa) {
         }
         _ => "unknown",
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> (IpAddr, u8) {
+        let (addr, len) = s.split_once('/').unwrap();
+        (addr.parse().unwrap(), len.parse().unwrap())
+    }
+
+    #[test]
+    fn covers_prefixes() {
+        assert!(covers(net("0.0.0.0/0"), net("192.168.12.0/24")));
+        assert!(covers(net("192.168.0.0/16"), net("192.168.12.0/24")));
+        assert!(covers(net("192.168.12.0/24"), net("192.168.12.0/24")));
+        assert!(!covers(net("192.168.12.0/24"), net("192.168.0.0/16")));
+        assert!(!covers(net("192.168.11.0/24"), net("192.168.12.0/24")));
+        assert!(!covers(net("::/0"), net("192.168.12.0/24")));
+        assert!(covers(net("2001:db8::/32"), net("2001:db8:1::/48")));
+    }
+
+    #[test]
+    fn ios_policy_names() {
+        let policy = isakmp::sa::IkePolicy {
+            encryption: EncryptionAlgorithm::AES_CBC,
+            key_length: Some(256),
+            hash: HashAlgorithm::SHA2_256,
+            auth: AuthMethod::RSA_SIG,
+            group: isakmp::consts::Group::MODP_2048,
+            ..isakmp::sa::IkePolicy::default()
+        };
+        assert_eq!(ios_policy(&policy), "aes 256 sha256 group 14 rsa-sig");
+        let policy = isakmp::sa::IkePolicy {
+            encryption: EncryptionAlgorithm::TRIPLE_DES_CBC,
+            hash: HashAlgorithm::MD5,
+            auth: AuthMethod::PSK,
+            group: isakmp::consts::Group::MODP_1024,
+            ..isakmp::sa::IkePolicy::default()
+        };
+        assert_eq!(ios_policy(&policy), "3des md5 group 2 pre-share");
+    }
+
+    #[test]
+    fn rule_ids_are_unique() {
+        let ids: std::collections::BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+        assert_eq!(ids.len(), Rule::ALL.len());
+    }
 }

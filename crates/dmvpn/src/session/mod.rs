@@ -407,8 +407,13 @@ pub struct EigrpSide {
     pub k_changes: Vec<(u64, [u8; 6])>,
     /// Hellos whose AS differed from the side's first one: (frame, AS).
     pub as_changes: Vec<(u64, u16)>,
-    /// Prefixes this side advertised (reachable) in updates.
-    pub routes: BTreeSet<String>,
+    /// Prefixes (address, length) this side advertised as reachable in updates.
+    pub routes: BTreeSet<(IpAddr, u8)>,
+    /// Frames of this side's updates that carried routes (at most [`MAX_EVIDENCE`]).
+    pub updates: Vec<u64>,
+    /// Times the adjacency went down as this side shows it: (frame before, frame after) for a
+    /// gap between hellos longer than the hold time, (frame, frame) for a goodbye.
+    pub downs: Vec<(u64, u64)>,
 }
 
 /// Evidence the rules need that is not part of a pair's record.
@@ -820,7 +825,18 @@ impl SessionBuilder {
             if let Some(parameters) = parameters {
                 if parameters.is_goodbye() {
                     side.goodbyes += 1;
+                    if side.downs.len() < MAX_EVIDENCE {
+                        side.downs.push((seen.frame, seen.frame));
+                    }
                 } else {
+                    // A gap longer than the hold time the side announced: the neighbour dropped it.
+                    if let (Some(last), Some(hold)) = (side.last_hello, side.hold_time)
+                        && seen.time.saturating_duration_since(last.time)
+                            > Duration::from_secs(u64::from(hold))
+                        && side.downs.len() < MAX_EVIDENCE
+                    {
+                        side.downs.push((last.frame, seen.frame));
+                    }
                     side.hellos += 1;
                     side.first_hello.get_or_insert(seen);
                     side.last_hello = Some(seen);
@@ -846,12 +862,13 @@ impl SessionBuilder {
             }
         }
         if repr.opcode == eigrp::OpCode::UPDATE {
+            if repr.routes().next().is_some() && side.updates.len() < MAX_EVIDENCE {
+                side.updates.push(seen.frame);
+            }
             for route in repr.routes() {
                 if !route.metric.is_unreachable() && side.routes.len() < 4096 {
-                    side.routes.insert(format!(
-                        "{}/{}",
-                        route.destination.prefix, route.destination.prefix_len
-                    ));
+                    side.routes
+                        .insert((route.destination.prefix, route.destination.prefix_len));
                 }
             }
         }

@@ -316,9 +316,16 @@ fn eigrp_text(
     if side.goodbyes > 0 {
         write!(f, ", {} goodbye(s)", side.goodbyes)?;
     }
+    for (before, after) in &side.downs {
+        write!(f, ", down between frames {before} and {after}")?;
+    }
     writeln!(f)?;
     if !side.routes.is_empty() {
-        let routes: Vec<&str> = side.routes.iter().map(String::as_str).collect();
+        let routes: Vec<String> = side
+            .routes
+            .iter()
+            .map(|(prefix, len)| format!("{prefix}/{len}"))
+            .collect();
         writeln!(f, "    advertises {}", routes.join(" "))?;
     }
     Ok(())
@@ -407,6 +414,14 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
             }
             o.u64("hellos", side.hellos);
             o.u64("goodbyes", side.goodbyes);
+            let mut downs = o.array("downs");
+            for (before, after) in &side.downs {
+                let mut d = downs.object();
+                d.u64("frame_before", *before);
+                d.u64("frame_after", *after);
+                d.end();
+            }
+            downs.end();
             if let Some(first) = side.first_hello {
                 seen_json(&mut o, "first_hello", first, start);
             }
@@ -414,8 +429,8 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
                 seen_json(&mut o, "last_hello", last, start);
             }
             let mut routes = o.array("routes");
-            for route in &side.routes {
-                routes.display(route);
+            for (prefix, len) in &side.routes {
+                routes.display(&format_args!("{prefix}/{len}"));
             }
             routes.end();
             o.end();
