@@ -146,6 +146,64 @@ def ike_mm1_mm2(c, spoke_nbma, icookie, offer, answer=True):
         c.add(Ether(src=base.HUB_MAC, dst=base.ROUTER_MAC) / IP(bytes(mm2)))
 
 
+def isakmp_payload(next_payload, body):
+    """A generic payload header (RFC 2408 §3.2) and its body."""
+    return struct.pack("!BBH", next_payload, 0, 4 + len(body)) + body
+
+
+def esp_sa_payload(next_payload, spi):
+    """An IPsec DOI SA payload with one ESP proposal: ESP_AES-CBC 128, HMAC-SHA, transport mode,
+    3600 s (RFC 2407 §4.5 attributes in TV form)."""
+    attrs = b"".join(struct.pack("!HH", 0x8000 | ty, value)
+                     for ty, value in ((1, 1), (2, 3600), (4, 2), (5, 2), (6, 128)))
+    transform = struct.pack("!BBHBBH", 0, 0, 8 + len(attrs), 1, 12, 0) + attrs
+    proposal = struct.pack("!BBHBBBB", 0, 0, 8 + 4 + len(transform), 1, 3, 4, 1) + struct.pack("!I", spi) + transform
+    return isakmp_payload(next_payload, struct.pack("!II", 1, 1) + proposal)
+
+
+def ike_with_quick_mode(c, spoke_nbma, icookie, rcookie, ka, spi_initiator, spi_responder, keys):
+    """A whole Main Mode (3des sha group 2 pre-share, DPD) and a Quick Mode whose two SA payloads
+    carry each side's ESP SPI, MM5 on encrypted with 3DES-CBC under `ka` with the IVs of RFC 2409
+    Appendix B; `ka` goes to `keys` (the ikev1_decryption_table lines)."""
+    import hashlib
+    to_hub = lambda src: Ether(src=base.ROUTER_MAC, dst=base.HUB_MAC) if src != HUB else \
+        Ether(src=base.HUB_MAC, dst=base.ROUTER_MAC)  # noqa: E731
+
+    def send(src, dst, isakmp_bytes):
+        c.add(to_hub(src) / IP(bytes(IP(src=src, dst=dst) / UDP(sport=500, dport=500) / Raw(isakmp_bytes))))
+
+    def header(exch, flags, message_id, first, body):
+        return icookie + rcookie + struct.pack("!BBBBII", first, 0x10, exch, flags, message_id, 28 + len(body)) + body
+
+    transform = ISAKMP_payload_Transform(transform_count=1, transform_id=1, transforms=[
+        ("Encryption", "3DES-CBC"), ("Hash", "SHA"), ("Authentication", "PSK"), ("GroupDesc", "1024MODPgr"),
+        ("LifeType", "Seconds"), ("LifeDuration", 86400)])
+    sa = ISAKMP_payload_SA(prop=ISAKMP_payload_Proposal(proposal=1, proto=1, trans_nb=1, trans=transform))
+    dpd = ISAKMP_payload_VendorID(VendorID=bytes.fromhex("afcad71368a1f1c96b8696fc77570100"))
+    send(spoke_nbma, HUB, bytes(ISAKMP(init_cookie=icookie, exch_type=2) / sa / dpd))
+    send(HUB, spoke_nbma, bytes(ISAKMP(init_cookie=icookie, resp_cookie=rcookie, exch_type=2) / sa / dpd))
+    ke_i = bytes((i * 13 + 1) & 0xFF for i in range(128))
+    ke_r = bytes((i * 17 + 9) & 0xFF for i in range(128))
+    for src, dst, ke, nonce in ((spoke_nbma, HUB, ke_i, bytes(range(20))), (HUB, spoke_nbma, ke_r, bytes(range(40, 60)))):
+        body = isakmp_payload(10, ke) + isakmp_payload(0, nonce)
+        send(src, dst, header(2, 0, 0, 4, body))
+    iv = hashlib.sha1(ke_i + ke_r).digest()[:8]  # the negotiated hash, SHA-1
+    last = iv
+    for src, dst, ident in ((spoke_nbma, HUB, spoke_nbma), (HUB, spoke_nbma, HUB)):
+        plain = isakmp_payload(8, struct.pack("!BBH", 1, 17, 500) + base.ip4(ident)) + isakmp_payload(0, bytes(20))
+        ct = base.tdes_cbc(ka, last, plain)
+        send(src, dst, header(2, 1, 0, 5, ct))
+        last = ct[-8:]
+    message_id = 0x51525354
+    iv = hashlib.sha1(last + message_id.to_bytes(4, "big")).digest()[:8]
+    for src, dst, spi in ((spoke_nbma, HUB, spi_initiator), (HUB, spoke_nbma, spi_responder)):
+        plain = isakmp_payload(1, bytes(20)) + esp_sa_payload(10, spi) + isakmp_payload(0, bytes(range(16)))
+        ct = base.tdes_cbc(ka, iv, plain)
+        send(src, dst, header(32, 1, message_id, 8, ct))
+        iv = ct[-8:]
+    keys.append(f"{icookie.hex()},{ka.hex()}")
+
+
 def no_proposal_notify(icookie):
     """An Informational exchange in the clear with NO-PROPOSAL-CHOSEN (RFC 2408 §3.14, type 14)."""
     notify = struct.pack("!BBHIBBH", 0, 0, 12, 1, 1, 0, 14)
@@ -195,7 +253,12 @@ def main():
     # with MSS 1360 (what adjust-mss allows).
     w = EspCapture()
     sa, sb = esp_spoke("A", A, 0x1000A001, 0x2000A001), esp_spoke("B", B, 0x1000B002, 0x2000B002)
-    ike_mm1_mm2(w, A[0], bytes.fromhex("a1a2a3a4a5a6a7a8"), ("AES-CBC", "SHA", "1024MODPgr"))
+    ike_keys = []
+    ike_with_quick_mode(w, A[0], bytes.fromhex("a1a2a3a4a5a6a7a8"), bytes.fromhex("b1b2b3b4b5b6b7b8"),
+                        bytes.fromhex("0123456789abcdeffedcba9876543210f0e1d2c3b4a59687"), 0x2000A001, 0x1000A001,
+                        ike_keys)
+    with open(path("healthy.ikev1_decryption_table"), "w") as table:
+        table.write("".join(line + "\n" for line in ike_keys))
     esp_baseline(w, [sa, sb])
     w.gre_esp(sa, 0x0800, IP(src="192.168.11.10", dst="192.168.1.10") / ICMP(id=1, seq=1), True)
     w.gre_esp(sa, 0x0800, IP(src="192.168.1.10", dst="192.168.11.10") / ICMP(type=0, id=1, seq=1), False)

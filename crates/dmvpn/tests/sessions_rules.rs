@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dmvpn::capture::CaptureReader;
-use dmvpn::decode::Decoder;
+use dmvpn::decode::{Decoder, IkeKeys};
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Report, Rule, SessionBuilder};
 
@@ -17,7 +17,7 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The report for a capture, with its `esp_sa` file if there is one beside it.
+/// The report for a capture, with the `esp_sa` and `ikev1_decryption_table` files beside it.
 fn report(capture: &Path) -> Report {
     let keys = capture.with_extension("esp_sa");
     let keys = if keys.exists() {
@@ -25,8 +25,12 @@ fn report(capture: &Path) -> Report {
     } else {
         EspKeys::default()
     };
+    let mut ike = IkeKeys::default();
+    if let Ok(table) = std::fs::read_to_string(capture.with_extension("ikev1_decryption_table")) {
+        ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table).unwrap());
+    }
     let mut reader = CaptureReader::open(capture).unwrap();
-    SessionBuilder::run(&mut reader, &mut Decoder::new(keys)).unwrap()
+    SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(keys, ike)).unwrap()
 }
 
 /// Each capture of the set and the rules it must (and only it may) fire.
@@ -209,11 +213,20 @@ fn healthy_baseline_is_reported_in_full() {
     assert_eq!(report.peers.len(), 2);
     let pair = report.peer("192.0.2.1", "192.0.2.11").unwrap();
     assert!(pair.a_is_hub);
+    let sa = &pair.ike[0];
+    assert_eq!(sa.proposal.as_deref(), Some("3des sha group 2 pre-share"));
+    assert!(sa.proposal_accepted && sa.dpd);
+    assert_eq!((sa.messages, sa.undecrypted), (8, 0));
+    // Quick Mode, decrypted: each side's SPI from its SA payload, the transform set in IOS terms.
+    let child = &sa.phase2[0];
+    assert_eq!(child.message_id, 0x5152_5354);
+    assert_eq!(child.spis, [0x2000_a001, 0x1000_a001]);
+    assert_eq!(child.transform.as_deref(), Some("esp-aes esp-sha-hmac"));
     assert_eq!(
-        pair.ike[0].proposal.as_deref(),
-        Some("aes sha group 2 pre-share")
+        (child.mode, child.lifetime),
+        (Some("transport"), Some(3600))
     );
-    assert!(pair.ike[0].proposal_accepted && pair.ike[0].dpd);
+    assert!(pair.esp.iter().all(|f| f.negotiated));
     assert!(pair.esp.iter().all(|f| f.decrypted == f.packets.packets));
     assert_eq!(pair.inner["tcp"].packets, 1);
     assert_eq!(pair.inner["icmp"].packets, 2);
