@@ -158,6 +158,7 @@ pub fn decode_frames(data: &[u8]) -> usize {
     }
     let stats = decoder.stats();
     assert_eq!(stats.errors, sink.errors);
+    // Every ESP packet the decoder counts shows as an ESP layer, an ESP error or too deep a nesting.
     assert_eq!(stats.esp, sink.esp);
     assert!(stats.esp_decrypted + stats.esp_no_key + stats.esp_icv_failed <= stats.esp);
     let frames = sink.frames;
@@ -195,6 +196,7 @@ struct Checked {
     in_frame: bool,
     frames: usize,
     errors: u64,
+    /// ESP packets: ESP layers, ESP errors and ESP nested too deep.
     esp: u64,
 }
 
@@ -210,8 +212,15 @@ impl Sink for Checked {
     fn layer(&mut self, layer: &Layer<'_>) {
         assert!(self.in_frame, "a layer outside a frame");
         match layer {
-            Layer::Error { .. } => self.errors += 1,
-            Layer::Esp(_) => self.esp += 1,
+            Layer::Error { proto, .. } => {
+                self.errors += 1;
+                self.esp += u64::from(*proto == "esp");
+            }
+            Layer::Esp(_)
+            | Layer::Data {
+                what: "esp nested too deep",
+                ..
+            } => self.esp += 1,
             _ => {}
         }
         let mut info = String::new();
