@@ -470,6 +470,21 @@ mod tests {
         }
     }
 
+    /// Found by `decode_frames` in its first seconds: an ESP packet too short for its header is
+    /// counted in `Stats::esp` but shows as an error layer, not an ESP layer; the harness counted
+    /// only ESP layers and failed.
+    #[test]
+    fn regression_a_truncated_esp_packet_is_an_esp_packet() {
+        #[rustfmt::skip]
+        let input = [
+            5, // raw IPv4
+            0, 24, 0,
+            0x45, 0, 0, 24, 0, 0, 0, 0, 64, 50, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+            0, 0, 0, 1, // half an ESP header
+        ];
+        assert_eq!(decode_frames(&input), 1);
+    }
+
     #[test]
     fn empty_and_short_inputs() {
         assert_eq!(decode_frames(&[]), 0);
