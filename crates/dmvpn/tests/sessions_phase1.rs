@@ -246,3 +246,39 @@ fn public_captures() {
     assert_eq!(spis, BTreeSet::from([0x0879_355b, 0x1c0d_7b38]));
     assert_eq!(pair.esp.iter().map(|f| f.packets.packets).sum::<u64>(), 16);
 }
+
+/// The decrypted capture (`dmvpn::decrypt`) read back without keys tells the same story inside
+/// the tunnels: NHRP, EIGRP and inner traffic, with no ESP left.
+#[test]
+fn decrypted_capture_gives_the_same_sessions() {
+    let with_keys = report();
+    let keys = EspKeys::from_file(data().join("phase1.esp_sa")).unwrap();
+    let mut reader = CaptureReader::open(data().join("phase1.pcap")).unwrap();
+    let mut pcapng = Vec::new();
+    dmvpn::decrypt::decrypt(&mut reader, &mut Decoder::new(keys), &mut pcapng).unwrap();
+    let mut reader = CaptureReader::new(&pcapng[..]).unwrap();
+    let plain = SessionBuilder::run(&mut reader, &mut Decoder::new(EspKeys::default())).unwrap();
+    assert_eq!(plain.frames, with_keys.frames);
+    assert_eq!(plain.peers.len(), with_keys.peers.len());
+    for (a, b) in plain.peers.iter().zip(&with_keys.peers) {
+        assert_eq!((a.a, a.b, a.a_is_hub), (b.a, b.b, b.a_is_hub));
+        assert_eq!(a.tunnel, b.tunnel);
+        assert_eq!(a.nhrp.events, b.nhrp.events);
+        assert_eq!(a.eigrp, b.eigrp);
+        // The ICV-failed packet stays ESP; everything else is plaintext now.
+        let left: u64 = a.esp.iter().map(|f| f.packets.packets).sum();
+        assert_eq!(left, b.esp.iter().map(|f| f.icv_failed).sum::<u64>());
+        let inner = |p: &dmvpn::session::PeerPair| {
+            p.inner
+                .iter()
+                .map(|(k, c)| (*k, c.packets))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(inner(a), inner(b));
+    }
+    let rules = |r: &Report| r.rules();
+    // No ESP means no ICV failure to see; the rest is found in the plaintext alike.
+    let mut expected = rules(&with_keys);
+    expected.remove(&Rule::EspIcvFailure);
+    assert_eq!(rules(&plain), expected);
+}

@@ -217,6 +217,7 @@ fn healthy_baseline_is_reported_in_full() {
     assert_eq!(sa.proposal.as_deref(), Some("3des sha group 2 pre-share"));
     assert!(sa.proposal_accepted && sa.dpd);
     assert_eq!((sa.messages, sa.undecrypted), (8, 0));
+    assert_eq!(sa.established.map(|up| up.frame), Some(6)); // Main Mode 6
     // Quick Mode, decrypted: each side's SPI from its SA payload, the transform set in IOS terms.
     let child = &sa.phase2[0];
     assert_eq!(child.message_id, 0x5152_5354);

@@ -324,6 +324,11 @@ pub struct IkeSa {
     pub phase2: Vec<ChildSa>,
     /// Encrypted messages that could not be read (no key).
     pub undecrypted: u64,
+    /// When phase 1 completed: its last message (Main Mode 6, Aggressive Mode 3), or failing
+    /// that the first Quick Mode (which needs it).
+    pub established: Option<Seen>,
+    /// Phase 1 messages seen (to tell when Main or Aggressive Mode completed).
+    phase1_messages: u8,
 }
 
 /// A phase 2 SA pair negotiated by one Quick Mode.
@@ -929,6 +934,18 @@ impl SessionBuilder {
             if header.responder_cookie == [0; 8] {
                 sa.initiator.get_or_insert(src);
             }
+            sa.phase1_messages = sa.phase1_messages.saturating_add(1);
+            let last = if exchange == isakmp::ExchangeType::MAIN {
+                6
+            } else {
+                3
+            };
+            if sa.phase1_messages == last {
+                sa.established.get_or_insert(seen);
+            }
+        }
+        if exchange == isakmp::ExchangeType::QUICK {
+            sa.established.get_or_insert(seen);
         }
         let from_responder = sa.initiator.is_some_and(|initiator| initiator != src);
         if exchange == isakmp::ExchangeType::QUICK

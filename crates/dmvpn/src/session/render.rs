@@ -162,11 +162,15 @@ fn peer_text(
         if let Some(initiator) = sa.initiator {
             write!(f, " initiator {initiator}")?;
         }
-        writeln!(
+        write!(
             f,
             ", {} message(s), frames {}-{}",
             sa.messages, sa.first.frame, sa.last.frame
         )?;
+        match sa.established {
+            Some(up) => writeln!(f, ", up at {} (frame {})", Rel(up.time, start), up.frame)?,
+            None => writeln!(f, ", not seen to complete")?,
+        }
         if let Some(proposal) = &sa.proposal {
             let state = if sa.proposal_accepted {
                 "accepted"
@@ -198,6 +202,9 @@ fn peer_text(
                 spis.join(" "),
                 seen.frame
             )?;
+        }
+        if sa.phase2.len() > 1 {
+            writeln!(f, "    {} phase 2 rekey(s)", sa.phase2.len() - 1)?;
         }
         for child in &sa.phase2 {
             let spis: Vec<String> = child.spis.iter().map(|s| format!("{s:#010x}")).collect();
@@ -564,6 +571,10 @@ fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
         o.bool("dpd", sa.dpd);
         o.u64("dpd_messages", sa.dpd_messages);
         o.u64("undecrypted", sa.undecrypted);
+        if let Some(up) = sa.established {
+            seen_json(&mut o, "established", up, start);
+        }
+        o.u64("rekeys", sa.phase2.len().saturating_sub(1) as u64);
         let mut notes = o.array("notifications");
         for (seen, name) in &sa.notifications {
             let mut n = notes.object();
