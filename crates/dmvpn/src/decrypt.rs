@@ -100,10 +100,10 @@ pub fn decrypt<R: Read, W: Write>(
         if rewriter.build(&frame) {
             stats.replaced += 1;
             stats.reassembled += u64::from(rewriter.reassembled);
-            writer.write(&frame, &rewriter.frame)?;
+            writer.write(&frame, Some(&rewriter.frame))?;
         } else {
             stats.kept += 1;
-            writer.write(&frame, frame.data)?;
+            writer.write(&frame, None)?;
         }
     }
     Ok(stats)
@@ -123,7 +123,12 @@ impl<W: Write> Writer<W> {
         })
     }
 
-    fn write(&mut self, frame: &Frame<'_>, data: &[u8]) -> Result<(), pcap_file::PcapError> {
+    /// Writes `frame`, or `replacement` in its place (with its own length).
+    fn write(
+        &mut self,
+        frame: &Frame<'_>,
+        replacement: Option<&[u8]>,
+    ) -> Result<(), pcap_file::PcapError> {
         let key = (frame.interface, frame.link_type.0);
         let interface_id = match self.interfaces.get(&key) {
             Some(&id) => id,
@@ -140,10 +145,9 @@ impl<W: Write> Writer<W> {
             }
         };
         // A replaced frame is whole; a kept one keeps its original length (it may have been cut).
-        let original_len = if data.len() == frame.data.len() {
-            frame.original_len.max(len_u32(data))
-        } else {
-            len_u32(data)
+        let (data, original_len) = match replacement {
+            Some(data) => (data, len_u32(data)),
+            None => (frame.data, frame.original_len.max(len_u32(frame.data))),
         };
         self.pcapng.write_pcapng_block(EnhancedPacketBlock {
             interface_id,
@@ -276,5 +280,129 @@ impl Rewriter {
     fn finish(&mut self) -> bool {
         self.frame.extend_from_slice(&self.network);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::decode::{EspLayer, EspStatus};
+
+    const ESP: EspLayer = EspLayer {
+        spi: 0x1000,
+        seq: 1,
+        status: EspStatus::Decrypted {
+            next_header: 47,
+            pad_len: 0,
+            icv_checked: true,
+        },
+        replayed: false,
+    };
+
+    /// Feeds the rewriter one frame whose outer IPv4 header is `outer` and whose ESP payload
+    /// decrypted to `next_header` / `payload`; returns the frame it builds, if any.
+    fn rewrite(
+        link_type: LinkType,
+        link: &[u8],
+        outer: &ipv4::Repr<'_>,
+        depth: usize,
+        next_header: u8,
+        payload: &[u8],
+    ) -> Option<Vec<u8>> {
+        let mut data = link.to_vec();
+        data.resize(link.len() + outer.buffer_len(), 0);
+        let frame = Frame {
+            number: 1,
+            timestamp: Timestamp::new(1, 0),
+            link_type,
+            interface: 0,
+            data: &data,
+            original_len: len_u32(&data),
+            offset: 0,
+        };
+        let mut rewriter = Rewriter::default();
+        rewriter.frame_start(&frame);
+        rewriter.layer(&Layer::Ipv4 {
+            header: outer,
+            fragments: None,
+        });
+        rewriter.decrypted(&Decrypted {
+            esp: &ESP,
+            depth,
+            outer: Some(outer),
+            link_header_len: link.len(),
+            udp_encapsulated: false,
+            next_header,
+            payload,
+        });
+        rewriter.build(&frame).then(|| rewriter.frame.clone())
+    }
+
+    fn outer() -> ipv4::Repr<'static> {
+        ipv4::Repr {
+            dscp: 0,
+            ecn: 0,
+            ident: 7,
+            dont_frag: false,
+            more_frags: true,
+            frag_offset: 0,
+            ttl: 64,
+            protocol: ipv4::Protocol::ESP,
+            checksum: 0,
+            src: [192, 0, 2, 11].into(),
+            dst: [192, 0, 2, 1].into(),
+            options: &[],
+            payload_len: 100,
+        }
+    }
+
+    const ETHERNET: [u8; 14] = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+
+    #[test]
+    fn transport_mode_fixes_the_outer_header() {
+        let gre = [0, 0, 0x20, 0x01, 0xaa, 0xbb];
+        let out = rewrite(LinkType::ETHERNET, &ETHERNET, &outer(), 0, 47, &gre).unwrap();
+        assert_eq!(out[..14], ETHERNET);
+        let ip = ipv4::Packet::new_checked(&out[14..]).unwrap();
+        assert_eq!(ip.protocol(), ipv4::Protocol::GRE);
+        assert_eq!(usize::from(ip.total_len()), 20 + gre.len());
+        assert!(ip.verify_checksum());
+        assert!(!ip.more_frags() && ip.frag_offset() == 0);
+        assert_eq!((ip.ident(), ip.ttl()), (7, 64));
+        assert_eq!(ip.payload(), gre);
+    }
+
+    #[test]
+    fn tunnel_mode_keeps_the_link_and_switches_its_ethertype() {
+        let mut inner6 = [0u8; 40];
+        inner6[0] = 0x60;
+        let out = rewrite(LinkType::ETHERNET, &ETHERNET, &outer(), 0, 41, &inner6).unwrap();
+        assert_eq!(out[12..14], [0x86, 0xdd]);
+        assert_eq!(out[14..], inner6);
+        // Linux cooked capture v2 names the protocol in its first two bytes.
+        let sll2 = [
+            0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0,
+        ];
+        let out = rewrite(LinkType::LINUX_SLL2, &sll2, &outer(), 0, 41, &inner6).unwrap();
+        assert_eq!(out[..2], [0x86, 0xdd]);
+        // A loopback family differs by OS: an IPv6 packet there is left as it was.
+        let null = 2u32.to_le_bytes();
+        assert!(rewrite(LinkType::NULL, &null, &outer(), 0, 41, &inner6).is_none());
+        let mut inner4 = [0u8; 20];
+        inner4[0] = 0x45;
+        let out = rewrite(LinkType::NULL, &null, &outer(), 0, 4, &inner4).unwrap();
+        assert_eq!(out[4..], inner4);
+    }
+
+    #[test]
+    fn left_alone() {
+        let inner4 = [0x45u8; 20];
+        // Nested ESP, a dummy packet, a next header that disagrees with the packet's version.
+        assert!(rewrite(LinkType::ETHERNET, &ETHERNET, &outer(), 1, 47, &[0; 4]).is_none());
+        assert!(rewrite(LinkType::ETHERNET, &ETHERNET, &outer(), 0, 59, &[]).is_none());
+        assert!(rewrite(LinkType::ETHERNET, &ETHERNET, &outer(), 0, 41, &inner4).is_none());
+        assert!(rewrite(LinkType::RAW, &[], &outer(), 0, 4, &inner4).is_some());
+        assert!(rewrite(LinkType::IPV6, &[], &outer(), 0, 4, &inner4).is_none());
     }
 }
