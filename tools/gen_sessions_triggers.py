@@ -151,26 +151,34 @@ def isakmp_payload(next_payload, body):
     return struct.pack("!BBH", next_payload, 0, 4 + len(body)) + body
 
 
-def esp_sa_payload(next_payload, spi):
-    """An IPsec DOI SA payload with one ESP proposal: ESP_AES-CBC 128, HMAC-SHA, transport mode,
-    3600 s (RFC 2407 §4.5 attributes in TV form)."""
-    attrs = b"".join(struct.pack("!HH", 0x8000 | ty, value)
-                     for ty, value in ((1, 1), (2, 3600), (4, 2), (5, 2), (6, 128)))
-    transform = struct.pack("!BBHBBH", 0, 0, 8 + len(attrs), 1, 12, 0) + attrs
+AES128_SHA = (12, ((1, 1), (2, 3600), (4, 2), (5, 2), (6, 128)))  # esp-aes esp-sha-hmac, transport, 3600 s
+TDES_MD5 = (3, ((1, 1), (2, 3600), (4, 2), (5, 1)))  # esp-3des esp-md5-hmac, transport, 3600 s
+
+
+def esp_sa_payload(next_payload, spi, transform_set=AES128_SHA):
+    """An IPsec DOI SA payload with one ESP proposal and one transform (RFC 2407 §4.5 attributes
+    in TV form)."""
+    transform_id, attributes = transform_set
+    attrs = b"".join(struct.pack("!HH", 0x8000 | ty, value) for ty, value in attributes)
+    transform = struct.pack("!BBHBBH", 0, 0, 8 + len(attrs), 1, transform_id, 0) + attrs
     proposal = struct.pack("!BBHBBBB", 0, 0, 8 + 4 + len(transform), 1, 3, 4, 1) + struct.pack("!I", spi) + transform
     return isakmp_payload(next_payload, struct.pack("!II", 1, 1) + proposal)
 
 
-def ike_with_quick_mode(c, spoke_nbma, icookie, rcookie, ka, spi_initiator, spi_responder, keys):
-    """A whole Main Mode (3des sha group 2 pre-share, DPD) and a Quick Mode whose two SA payloads
-    carry each side's ESP SPI, MM5 on encrypted with 3DES-CBC under `ka` with the IVs of RFC 2409
-    Appendix B; `ka` goes to `keys` (the ikev1_decryption_table lines)."""
+def ike_session(c, spoke_nbma, icookie, rcookie, ka, spi_initiator, spi_responder, keys, outcome="agreed"):
+    """Main Mode (3des sha group 2 pre-share, DPD), MM5 on encrypted with 3DES-CBC under `ka` with
+    the IVs of RFC 2409 Appendix B (`ka` goes to `keys`, the ikev1_decryption_table lines), then:
+    - "agreed": a Quick Mode whose two SA payloads carry each side's ESP SPI;
+    - "transform-mismatch": the spoke's Quick Mode offers esp-3des esp-md5-hmac and the hub answers
+      with an encrypted Informational NO-PROPOSAL-CHOSEN for ESP;
+    - "psk-mismatch": the spoke sends MM5 three times and the hub never answers (it could not
+      decrypt it with its key)."""
     import hashlib
     to_hub = lambda src: Ether(src=base.ROUTER_MAC, dst=base.HUB_MAC) if src != HUB else \
         Ether(src=base.HUB_MAC, dst=base.ROUTER_MAC)  # noqa: E731
 
-    def send(src, dst, isakmp_bytes):
-        c.add(to_hub(src) / IP(bytes(IP(src=src, dst=dst) / UDP(sport=500, dport=500) / Raw(isakmp_bytes))))
+    def send(src, dst, isakmp_bytes, dt=0.25):
+        c.add(to_hub(src) / IP(bytes(IP(src=src, dst=dst) / UDP(sport=500, dport=500) / Raw(isakmp_bytes))), dt)
 
     def header(exch, flags, message_id, first, body):
         return icookie + rcookie + struct.pack("!BBBBII", first, 0x10, exch, flags, message_id, 28 + len(body)) + body
@@ -189,19 +197,36 @@ def ike_with_quick_mode(c, spoke_nbma, icookie, rcookie, ka, spi_initiator, spi_
         send(src, dst, header(2, 0, 0, 4, body))
     iv = hashlib.sha1(ke_i + ke_r).digest()[:8]  # the negotiated hash, SHA-1
     last = iv
-    for src, dst, ident in ((spoke_nbma, HUB, spoke_nbma), (HUB, spoke_nbma, HUB)):
+    senders = ((spoke_nbma, HUB, spoke_nbma),) if outcome == "psk-mismatch" else \
+        ((spoke_nbma, HUB, spoke_nbma), (HUB, spoke_nbma, HUB))
+    for src, dst, ident in senders:
         plain = isakmp_payload(8, struct.pack("!BBH", 1, 17, 500) + base.ip4(ident)) + isakmp_payload(0, bytes(20))
         ct = base.tdes_cbc(ka, last, plain)
         send(src, dst, header(2, 1, 0, 5, ct))
         last = ct[-8:]
+    keys.append(f"{icookie.hex()},{ka.hex()}")
+    if outcome == "psk-mismatch":
+        for _ in range(2):  # retransmissions of the same MM5
+            c.add(c.frames[-1].copy(), dt=5)
+        return
     message_id = 0x51525354
     iv = hashlib.sha1(last + message_id.to_bytes(4, "big")).digest()[:8]
-    for src, dst, spi in ((spoke_nbma, HUB, spi_initiator), (HUB, spoke_nbma, spi_responder)):
-        plain = isakmp_payload(1, bytes(20)) + esp_sa_payload(10, spi) + isakmp_payload(0, bytes(range(16)))
+    quick = ((spoke_nbma, HUB, spi_initiator),) if outcome == "transform-mismatch" else \
+        ((spoke_nbma, HUB, spi_initiator), (HUB, spoke_nbma, spi_responder))
+    transform_set = TDES_MD5 if outcome == "transform-mismatch" else AES128_SHA
+    for src, dst, spi in quick:
+        plain = isakmp_payload(1, bytes(20)) + esp_sa_payload(10, spi, transform_set) + \
+            isakmp_payload(0, bytes(range(16)))
         ct = base.tdes_cbc(ka, iv, plain)
         send(src, dst, header(32, 1, message_id, 8, ct))
         iv = ct[-8:]
-    keys.append(f"{icookie.hex()},{ka.hex()}")
+    if outcome == "transform-mismatch":
+        # Informational (RFC 2409 §5.7): HASH(1), then N(NO-PROPOSAL-CHOSEN) for the ESP SPI.
+        info_id = 0x61626364
+        iv = hashlib.sha1(last + info_id.to_bytes(4, "big")).digest()[:8]
+        notify = struct.pack("!IBBH", 1, 3, 4, 14) + struct.pack("!I", spi_initiator)
+        plain = isakmp_payload(11, bytes(20)) + isakmp_payload(0, notify)
+        send(HUB, spoke_nbma, header(5, 1, info_id, 8, base.tdes_cbc(ka, iv, plain)))
 
 
 def no_proposal_notify(icookie):
@@ -254,7 +279,7 @@ def main():
     w = EspCapture()
     sa, sb = esp_spoke("A", A, 0x1000A001, 0x2000A001), esp_spoke("B", B, 0x1000B002, 0x2000B002)
     ike_keys = []
-    ike_with_quick_mode(w, A[0], bytes.fromhex("a1a2a3a4a5a6a7a8"), bytes.fromhex("b1b2b3b4b5b6b7b8"),
+    ike_session(w, A[0], bytes.fromhex("a1a2a3a4a5a6a7a8"), bytes.fromhex("b1b2b3b4b5b6b7b8"),
                         bytes.fromhex("0123456789abcdeffedcba9876543210f0e1d2c3b4a59687"), 0x2000A001, 0x1000A001,
                         ike_keys)
     with open(path("healthy.ikev1_decryption_table"), "w") as table:
@@ -321,6 +346,26 @@ def main():
     c.add(Ether(src=base.HUB_MAC, dst=base.ROUTER_MAC) / IP(src=HUB, dst=B[0]) / UDP(sport=500, dport=500) /
           Raw(no_proposal_notify(icookie)))
     c.write(path("ike-no-proposal-chosen.pcap"))
+
+    # ike-transform-set-mismatch: phase 1 comes up (keys in the .ikev1_decryption_table), spoke B's
+    # Quick Mode offers esp-3des esp-md5-hmac, the hub refuses it with an encrypted NO-PROPOSAL-CHOSEN.
+    c = Capture()
+    baseline(c, (A,))
+    ike_keys = []
+    ike_session(c, B[0], bytes.fromhex("d1d2d3d4d5d6d7d8"), bytes.fromhex("e1e2e3e4e5e6e7e8"),
+                bytes.fromhex("89abcdef0123456776543210fedcba98b4a59687f0e1d2c3"), 0x3000B002, 0x4000B002,
+                ike_keys, outcome="transform-mismatch")
+    c.write(path("ike-transform-set-mismatch.pcap"))
+    with open(path("ike-transform-set-mismatch.ikev1_decryption_table"), "w") as table:
+        table.write("".join(line + "\n" for line in ike_keys))
+
+    # ike-psk-mismatch: spoke B's Main Mode stalls at message 5, sent three times, never answered.
+    c = Capture()
+    baseline(c, (A,))
+    ike_session(c, B[0], bytes.fromhex("f1f2f3f4f5f6f7f8"), bytes.fromhex("0102030405060708"),
+                bytes.fromhex("00112233445566778899aabbccddeeff0011223344556677"), 0, 0, [],
+                outcome="psk-mismatch")
+    c.write(path("ike-psk-mismatch.pcap"))
 
     # esp-icv-failure: one of spoke A's ESP packets arrives with a damaged ICV.
     w = EspCapture()

@@ -111,7 +111,7 @@ fn finding(capture: &str, rule: Rule) -> dmvpn::session::Finding {
 
 #[test]
 fn evidence_frames_are_the_faulty_ones() {
-    let cases: [(&str, Rule, &[u64]); 14] = [
+    let cases: [(&str, Rule, &[u64]); 16] = [
         (
             "nhrp-no-registration.pcap",
             Rule::NhrpNoRegistration,
@@ -129,6 +129,12 @@ fn evidence_frames_are_the_faulty_ones() {
             Rule::IkeNoProposalChosen,
             &[8],
         ),
+        (
+            "ike-transform-set-mismatch.pcap",
+            Rule::IkeTransformSetMismatch,
+            &[14],
+        ),
+        ("ike-psk-mismatch.pcap", Rule::IkePskMismatch, &[11, 12, 13]),
         ("esp-icv-failure.pcap", Rule::EspIcvFailure, &[9]),
         ("esp-replay.pcap", Rule::EspReplay, &[10]),
         ("eigrp-k-mismatch.pcap", Rule::EigrpKMismatch, &[9, 10]),
@@ -165,6 +171,13 @@ fn messages_name_the_cause() {
     assert!(refused.message.contains("AdministrativelyProhibited (4)"));
     let offer = finding("ike-no-proposal-chosen.pcap", Rule::IkeNoProposalChosen);
     assert!(offer.message.contains("des sha group 1 pre-share"));
+    let transform = finding(
+        "ike-transform-set-mismatch.pcap",
+        Rule::IkeTransformSetMismatch,
+    );
+    assert!(transform.message.contains("offered: esp-3des esp-md5-hmac"));
+    let psk = finding("ike-psk-mismatch.pcap", Rule::IkePskMismatch);
+    assert!(psk.message.contains("sent message 5 3 times"));
     let k = finding("eigrp-k-mismatch.pcap", Rule::EigrpKMismatch);
     assert!(k.message.contains("K2=1"));
     let asn = finding("eigrp-as-mismatch.pcap", Rule::EigrpAsMismatch);

@@ -51,6 +51,16 @@ pub enum Rule {
     /// type 14): the peers' `crypto isakmp policy` or transform sets share nothing. Evidence:
     /// the notification frames.
     IkeNoProposalChosen,
+    /// `ike-transform-set-mismatch`: a NO-PROPOSAL-CHOSEN answering a Quick Mode (it names ESP or
+    /// AH, or travels encrypted under the phase 1 SA): phase 1 is up but the peers' `crypto ipsec
+    /// transform-set`s (or PFS groups) share nothing. Encrypted, it is only seen with the IKE keys.
+    /// Evidence: the notification frames.
+    IkeTransformSetMismatch,
+    /// `ike-psk-mismatch`: the initiator sent its encrypted Main Mode message 5 more than once and
+    /// the responder never answered with message 6: the responder could not decrypt or verify it,
+    /// the signature of a pre-shared key mismatch (`crypto isakmp key`). A heuristic: a lost path
+    /// for UDP 500 after MM4 looks the same. Evidence: the MM5 frames.
+    IkePskMismatch,
     /// `esp-icv-failure`: ESP packets whose ICV did not verify with the keys given (RFC 4303
     /// §3.4.4): corruption on the path, wrong keys, or forged packets. Evidence: the packets.
     EspIcvFailure,
@@ -88,12 +98,14 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in report order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::NhrpNoRegistration,
         Self::NhrpRegistrationRefused,
         Self::NhrpAuthMismatch,
         Self::NhrpHoldExpired,
         Self::IkeNoProposalChosen,
+        Self::IkeTransformSetMismatch,
+        Self::IkePskMismatch,
         Self::EspIcvFailure,
         Self::EspReplay,
         Self::EigrpKMismatch,
@@ -114,6 +126,8 @@ impl Rule {
             Self::NhrpAuthMismatch => "nhrp-auth-mismatch",
             Self::NhrpHoldExpired => "nhrp-hold-expired",
             Self::IkeNoProposalChosen => "ike-no-proposal-chosen",
+            Self::IkeTransformSetMismatch => "ike-transform-set-mismatch",
+            Self::IkePskMismatch => "ike-psk-mismatch",
             Self::EspIcvFailure => "esp-icv-failure",
             Self::EspReplay => "esp-replay",
             Self::EigrpKMismatch => "eigrp-k-mismatch",
@@ -357,6 +371,48 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
             ),
             frames,
         );
+    }
+    for (index, frames) in by_pair(&evidence.no_transform) {
+        let Some(pair) = report.peers.get(index) else {
+            continue;
+        };
+        let offered = pair
+            .ike
+            .iter()
+            .flat_map(|sa| &sa.phase2)
+            .find_map(|child| child.transform.as_deref())
+            .map_or_else(String::new, |t| format!(" (offered: {t})"));
+        add(
+            Rule::IkeTransformSetMismatch,
+            Severity::Error,
+            Some((pair.a, pair.b)),
+            format!(
+                "Quick Mode between {} and {} refused with NO-PROPOSAL-CHOSEN: the IPsec \
+                 transform sets (or PFS) do not match{offered}",
+                pair.a, pair.b
+            ),
+            frames,
+        );
+    }
+    for pair in &report.peers {
+        for sa in &pair.ike {
+            let [initiator, responder] = sa.encrypted_main_mode;
+            if sa.exchange == Some("Main Mode") && initiator >= 2 && responder == 0 {
+                add(
+                    Rule::IkePskMismatch,
+                    Severity::Error,
+                    Some((pair.a, pair.b)),
+                    format!(
+                        "Main Mode {} stalls: {} sent message 5 {initiator} times and got no \
+                         message 6; likely a pre-shared key mismatch",
+                        Cookie(&sa.icookie),
+                        sa.initiator
+                            .map_or_else(|| "the initiator".to_owned(), |a| a.to_string())
+                    ),
+                    sa.main_mode_5.clone(),
+                );
+            }
+        }
     }
     for (index, frames) in by_pair(&evidence.icv_failed) {
         add(
@@ -632,6 +688,15 @@ fn split_horizon(
                 );
             }
         }
+    }
+}
+
+/// An IKE cookie in hex.
+pub(super) struct Cookie<'a>(pub(super) &'a [u8; 8]);
+
+impl fmt::Display for Cookie<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
     }
 }
 

@@ -324,11 +324,16 @@ pub struct IkeSa {
     pub phase2: Vec<ChildSa>,
     /// Encrypted messages that could not be read (no key).
     pub undecrypted: u64,
-    /// When phase 1 completed: its last message (Main Mode 6, Aggressive Mode 3), or failing
-    /// that the first Quick Mode (which needs it).
+    /// When phase 1 completed: its last message (the responder's encrypted Main Mode 6,
+    /// Aggressive Mode 3), or failing that the first Quick Mode (which needs it).
     pub established: Option<Seen>,
     /// Phase 1 messages seen (to tell when Main or Aggressive Mode completed).
     phase1_messages: u8,
+    /// Encrypted Main Mode messages (5 and 6, retransmissions included) by sender:
+    /// `[initiator's, responder's]`.
+    pub encrypted_main_mode: [u64; 2],
+    /// Frames of the initiator's encrypted Main Mode messages (at most [`MAX_EVIDENCE`]).
+    pub main_mode_5: Vec<u64>,
 }
 
 /// A phase 2 SA pair negotiated by one Quick Mode.
@@ -426,6 +431,8 @@ pub struct EigrpSide {
 pub(crate) struct Evidence {
     /// NO-PROPOSAL-CHOSEN notifications: (pair index, frame).
     pub(crate) no_proposal: Vec<(usize, u64)>,
+    /// NO-PROPOSAL-CHOSEN answering a Quick Mode (ESP/AH protocol, or sent encrypted): (pair, frame).
+    pub(crate) no_transform: Vec<(usize, u64)>,
     /// ESP frames by ICV failure / replay: (pair index, frame).
     pub(crate) icv_failed: Vec<(usize, u64)>,
     pub(crate) replayed: Vec<(usize, u64)>,
@@ -935,17 +942,24 @@ impl SessionBuilder {
                 sa.initiator.get_or_insert(src);
             }
             sa.phase1_messages = sa.phase1_messages.saturating_add(1);
-            let last = if exchange == isakmp::ExchangeType::MAIN {
-                6
-            } else {
-                3
-            };
-            if sa.phase1_messages == last {
+            // Aggressive Mode completes with its third message.
+            if exchange == isakmp::ExchangeType::AGGRESSIVE && sa.phase1_messages == 3 {
                 sa.established.get_or_insert(seen);
             }
         }
         if exchange == isakmp::ExchangeType::QUICK {
             sa.established.get_or_insert(seen);
+        }
+        if exchange == isakmp::ExchangeType::MAIN && layer.message.is_encrypted() {
+            let from_initiator = sa.initiator.is_none_or(|initiator| initiator == src);
+            sa.encrypted_main_mode[usize::from(!from_initiator)] += 1;
+            // Main Mode completes with the responder's encrypted message 6.
+            if !from_initiator {
+                sa.established.get_or_insert(seen);
+            }
+            if from_initiator && sa.main_mode_5.len() < MAX_EVIDENCE {
+                sa.main_mode_5.push(seen.frame);
+            }
         }
         let from_responder = sa.initiator.is_some_and(|initiator| initiator != src);
         if exchange == isakmp::ExchangeType::QUICK
@@ -964,7 +978,7 @@ impl SessionBuilder {
         };
         let mut context = layer.message.context(layer.nat_d);
         context.nat_d = isakmp::message::learn_nat_d(payloads.clone(), context.nat_d);
-        let mut no_proposal = false;
+        let mut no_proposal = None;
         for payload in payloads {
             let Ok(body) = payload.and_then(|p| p.decode(context)) else {
                 break;
@@ -994,7 +1008,12 @@ impl SessionBuilder {
                         sa.dpd_messages += 1;
                     } else {
                         if notify.ty == isakmp::consts::NotifyType::NO_PROPOSAL_CHOSEN {
-                            no_proposal = true;
+                            // Phase 2 when it names ESP/AH, or comes under phase 1 encryption.
+                            let phase2 = matches!(
+                                notify.protocol,
+                                isakmp::consts::ProtocolId::ESP | isakmp::consts::ProtocolId::AH
+                            ) || layer.message.is_encrypted();
+                            no_proposal = Some(phase2);
                         }
                         let name = notify
                             .ty
@@ -1025,8 +1044,13 @@ impl SessionBuilder {
                 _ => {}
             }
         }
-        if no_proposal {
-            push_evidence(&mut self.evidence.no_proposal, (pair_index, seen.frame));
+        if let Some(phase2) = no_proposal {
+            let list = if phase2 {
+                &mut self.evidence.no_transform
+            } else {
+                &mut self.evidence.no_proposal
+            };
+            push_evidence(list, (pair_index, seen.frame));
         }
     }
 }

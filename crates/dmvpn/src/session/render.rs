@@ -8,6 +8,7 @@ use std::fmt::{self, Write as _};
 use crate::capture::Timestamp;
 use crate::json::Object;
 
+use super::diagnose::Cookie;
 use super::{EigrpSide, NhrpKind, PeerPair, Report, Seen};
 
 /// Seconds since the capture started, to the millisecond.
@@ -17,14 +18,6 @@ impl fmt::Display for Rel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0.saturating_duration_since(self.1);
         write!(f, "+{}.{:03}s", d.as_secs(), d.subsec_millis())
-    }
-}
-
-struct Cookie<'a>(&'a [u8; 8]);
-
-impl fmt::Display for Cookie<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
     }
 }
 
