@@ -246,3 +246,60 @@ fn healthy_baseline_is_reported_in_full() {
     assert_eq!(pair.inner["icmp"].packets, 2);
     assert_eq!(pair.eigrp[0].k, pair.eigrp[1].k);
 }
+
+/// Every public capture in ../shared (skipped when absent), read without keys: only the two
+/// faults really on the wire are reported.
+#[test]
+fn public_captures_fire_only_their_real_faults() {
+    let shared = workspace().join("../shared/captures");
+    if !shared.is_dir() {
+        eprintln!("skipping: ../shared/captures is not present");
+        return;
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![shared.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "pcap" || e == "cap" || e == "pcapng")
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 20);
+    let mut failures = Vec::new();
+    let mut read = 0;
+    for file in files {
+        let name = file
+            .strip_prefix(&shared)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let expected: BTreeSet<Rule> = match name.as_str() {
+            // Router 10.0.0.2 says goodbye (frame 9).
+            "packetlife/EIGRP_goodbye.cap" => [Rule::EigrpAdjacencyFlap].into(),
+            // strongSwan's first Main Mode is refused (frame 3) before a retry agrees.
+            "zeek-spicy-ipsec/ipsec.cap" => [Rule::IkeNoProposalChosen].into(),
+            _ => BTreeSet::new(),
+        };
+        let Ok(mut reader) = CaptureReader::open(&file) else {
+            continue;
+        };
+        let report = SessionBuilder::run(&mut reader, &mut Decoder::new(EspKeys::default()));
+        let Ok(report) = report else {
+            continue; // a capture the reader refuses is the capture tests' business
+        };
+        read += 1;
+        if report.rules() != expected {
+            failures.push(format!("{name}: expected {expected:?}\n{report}"));
+        }
+    }
+    assert!(read >= 30, "only {read} captures read");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -102,7 +102,11 @@ fn peer_text(
     f: &mut fmt::Formatter<'_>,
 ) -> fmt::Result {
     let role = if pair.a_is_hub { "hub" } else { "peer" };
-    let other = if pair.a_is_hub { "spoke" } else { "peer" };
+    let other = match (pair.a_is_hub, pair.b.is_multicast()) {
+        (_, true) => "group",
+        (true, false) => "spoke",
+        (false, false) => "peer",
+    };
     writeln!(
         f,
         "== {role} {} <-> {other} {}: {} frames, frames {}-{} ({} to {})",
