@@ -25,7 +25,8 @@
 //! ```
 //!
 //! Memory grows with the number of peers, SAs and distinct routes, not with the capture's length:
-//! timelines keep at most [`MAX_EVENTS`] events per pair and evidence lists [`MAX_EVIDENCE`] frames.
+//! timelines keep at most [`MAX_EVENTS`] events per pair and evidence lists [`MAX_EVIDENCE`] frames,
+//! and at most [`MAX_PAIRS`] pairs are recorded.
 
 mod diagnose;
 mod render;
@@ -45,6 +46,9 @@ use dmvpn_eigrp as eigrp;
 use dmvpn_isakmp as isakmp;
 use dmvpn_nhrp as nhrp;
 
+/// At most this many peer pairs are recorded; frames of further pairs are only counted
+/// ([`Report::unpaired_frames`]).
+pub const MAX_PAIRS: usize = 1 << 16;
 /// At most this many NHRP events are kept per pair (the counters keep counting).
 pub const MAX_EVENTS: usize = 256;
 /// At most this many evidence frames are kept per finding.
@@ -88,6 +92,8 @@ pub struct Report {
     pub end: Option<Timestamp>,
     /// One record per peer pair, in order of first appearance.
     pub peers: Vec<PeerPair>,
+    /// Frames of pairs beyond [`MAX_PAIRS`], not recorded.
+    pub unpaired_frames: u64,
     /// What the diagnosis rules found, in rule order.
     pub findings: Vec<Finding>,
 }
@@ -488,6 +494,8 @@ pub struct SessionBuilder {
     evidence: Evidence,
     /// Inner packets by (src, dst, ident, protocol): the first sighting's outer src, dst and frame.
     hairpin: HashMap<InnerKey, (IpAddr, IpAddr, u64)>,
+    /// Frames not attributed to a pair because [`MAX_PAIRS`] was reached.
+    unpaired_frames: u64,
 }
 
 impl SessionBuilder {
@@ -538,25 +546,33 @@ impl SessionBuilder {
             start: self.start,
             end: self.end,
             peers: self.pairs,
+            unpaired_frames: self.unpaired_frames,
             findings: Vec::new(),
         };
         report.findings = diagnose::run(&report, &self.evidence);
         report
     }
 
-    fn pair(&mut self, src: IpAddr, dst: IpAddr) -> usize {
+    /// The pair of `src` and `dst`, created on first sight (none beyond [`MAX_PAIRS`]).
+    fn pair(&mut self, src: IpAddr, dst: IpAddr) -> Option<usize> {
         let key = if src <= dst { (src, dst) } else { (dst, src) };
         let seen = self.frame.seen;
-        let pairs = &mut self.pairs;
-        let index = *self.index.entry(key).or_insert_with(|| {
-            pairs.push(PeerPair::new(src, dst, seen));
-            pairs.len() - 1
-        });
-        if let Some(pair) = self.pairs.get_mut(index) {
-            pair.last = seen;
-            pair.frames += 1;
-        }
-        index
+        let index = match self.index.get(&key) {
+            Some(&index) => index,
+            None if self.pairs.len() < MAX_PAIRS => {
+                self.pairs.push(PeerPair::new(src, dst, seen));
+                self.index.insert(key, self.pairs.len() - 1);
+                self.pairs.len() - 1
+            }
+            None => {
+                self.unpaired_frames += 1;
+                return None;
+            }
+        };
+        let pair = self.pairs.get_mut(index)?;
+        pair.last = seen;
+        pair.frames += 1;
+        Some(index)
     }
 
     fn current(&mut self) -> Option<(&mut PeerPair, IpAddr, IpAddr)> {
@@ -653,7 +669,7 @@ impl SessionBuilder {
 
     fn outer(&mut self, src: IpAddr, dst: IpAddr) {
         self.frame.outer = Some((src, dst));
-        self.frame.pair = Some(self.pair(src, dst));
+        self.frame.pair = self.pair(src, dst);
     }
 
     fn esp(&mut self, esp: &crate::decode::EspLayer) {
@@ -1120,5 +1136,81 @@ impl Report {
     /// Writes the report as one JSON object.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         render::json(self, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+    use crate::keys::EspKeys;
+
+    /// Arbitrary frames (raw IP, then Ethernet) never panic the builder, the rules or the output.
+    #[test]
+    fn arbitrary_frames_never_panic() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            let mut decoder = Decoder::new(EspKeys::default());
+            let mut builder = SessionBuilder::new();
+            for (number, chunk) in bytes.chunks(96).enumerate() {
+                for link_type in [LinkType::RAW, LinkType::ETHERNET] {
+                    let frame = Frame {
+                        number: number as u64 + 1,
+                        timestamp: Timestamp::new(number as i64, 0),
+                        link_type,
+                        interface: 0,
+                        data: chunk,
+                        original_len: chunk.len() as u32,
+                        offset: 0,
+                    };
+                    decoder.decode(&frame, &mut builder);
+                }
+            }
+            let report = builder.finish();
+            let _ = report.to_string();
+            let mut json = Vec::new();
+            report.write_json(&mut json);
+        });
+    }
+
+    /// Every trigger capture with each byte of each frame flipped in turn (a frame at a time):
+    /// the rules and the output hold up.
+    #[test]
+    fn mutated_trigger_captures_never_panic() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/sessions");
+        for name in [
+            "healthy.pcap",
+            "nhrp-auth-mismatch.pcap",
+            "eigrp-split-horizon.pcap",
+        ] {
+            let mut frames = Vec::new();
+            let mut reader = CaptureReader::open(format!("{dir}/{name}")).unwrap();
+            while let Some(frame) = reader.next_frame().unwrap() {
+                frames.push((frame.link_type, frame.timestamp, frame.data.to_vec()));
+            }
+            for (target, (_, _, data)) in frames.iter().enumerate() {
+                for at in (0..data.len()).step_by(3) {
+                    let mut decoder = Decoder::new(EspKeys::default());
+                    let mut builder = SessionBuilder::new();
+                    for (number, (link_type, timestamp, bytes)) in frames.iter().enumerate() {
+                        let mut bytes = bytes.clone();
+                        if number == target {
+                            bytes[at] ^= 0xa5;
+                        }
+                        let frame = Frame {
+                            number: number as u64 + 1,
+                            timestamp: *timestamp,
+                            link_type: *link_type,
+                            interface: 0,
+                            data: &bytes,
+                            original_len: bytes.len() as u32,
+                            offset: 0,
+                        };
+                        decoder.decode(&frame, &mut builder);
+                    }
+                    let report = builder.finish();
+                    let _ = report.to_string();
+                }
+            }
+        }
     }
 }

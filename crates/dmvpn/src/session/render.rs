@@ -71,6 +71,13 @@ pub(super) fn text(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         report.peers.len(),
         report.findings.len()
     )?;
+    if report.unpaired_frames > 0 {
+        writeln!(
+            f,
+            "({} frames of further pairs not recorded: too many peers)",
+            report.unpaired_frames
+        )?;
+    }
     for pair in &report.peers {
         writeln!(f)?;
         peer_text(pair, start, report.end, f)?;
@@ -348,6 +355,7 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
     let start = report.start.unwrap_or_default();
     let mut root = Object::begin(out);
     root.u64("frames", report.frames);
+    root.u64("unpaired_frames", report.unpaired_frames);
     if let (Some(s), Some(e)) = (report.start, report.end) {
         root.display("start", &s);
         root.display("end", &e);
