@@ -405,4 +405,39 @@ mod tests {
         assert!(rewrite(LinkType::RAW, &[], &outer(), 0, 4, &inner4).is_some());
         assert!(rewrite(LinkType::IPV6, &[], &outer(), 0, 4, &inner4).is_none());
     }
+
+    /// The Phase 1 capture with bytes of each frame flipped: rewriting never panics, and what it
+    /// builds is always a frame with the original link header.
+    #[test]
+    fn mutated_frames_never_panic() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
+        let keys = crate::keys::EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap();
+        let mut reader = CaptureReader::open(format!("{dir}/phase1.pcap")).unwrap();
+        let mut frames = Vec::new();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            frames.push((frame.link_type, frame.data.to_vec()));
+        }
+        let mut decoder = Decoder::new(keys);
+        let mut rewriter = Rewriter::default();
+        for (number, (link_type, data)) in frames.iter().enumerate() {
+            for at in 0..data.len().min(80) {
+                let mut bytes = data.clone();
+                bytes[at] ^= 0x5a;
+                let frame = Frame {
+                    number: number as u64 + 1,
+                    timestamp: Timestamp::new(1, 0),
+                    link_type: *link_type,
+                    interface: 0,
+                    data: &bytes,
+                    original_len: len_u32(&bytes),
+                    offset: 0,
+                };
+                decoder.decode(&frame, &mut rewriter);
+                if rewriter.build(&frame) {
+                    let link = rewriter.link_header_len.saturating_sub(2);
+                    assert_eq!(rewriter.frame[..link], bytes[..link]);
+                }
+            }
+        }
+    }
 }
