@@ -282,3 +282,55 @@ fn decrypted_capture_gives_the_same_sessions() {
     expected.remove(&Rule::EspIcvFailure);
     assert_eq!(rules(&plain), expected);
 }
+
+/// The lab recordings of real FRR peers (testdata/nhrp, testdata/eigrp READMEs): what the lab
+/// run did is what the report says.
+#[test]
+fn lab_captures() {
+    let run = |path: &str| {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(path);
+        let mut reader = CaptureReader::open(file).unwrap();
+        SessionBuilder::run(&mut reader, &mut Decoder::new(EspKeys::default())).unwrap()
+    };
+    // FRR nhrpd registering with an NHS that never answers: the request and its retries after
+    // 1, 2 and 4 s, all with request ID 1 and hold time 600 s.
+    let report = run("nhrp/nhrpd-registration.pcap");
+    let pair = report.peer("192.0.2.1", "192.0.2.11").unwrap();
+    assert!(pair.a_is_hub);
+    assert_eq!((pair.nhrp.requests, pair.nhrp.successes), (4, 0));
+    for event in pair.nhrp.registrations() {
+        assert!(matches!(
+            event.kind,
+            NhrpKind::RegistrationRequest {
+                request_id: 1,
+                hold_time: 600,
+                unique: true,
+                ..
+            }
+        ));
+    }
+    assert_eq!(
+        pair.tunnel.get(&"10.99.200.11".parse().unwrap()),
+        Some(&"192.0.2.11".parse().unwrap())
+    );
+    let rules: Vec<Rule> = report.rules().into_iter().collect();
+    assert_eq!(rules, [Rule::NhrpNoRegistration]);
+    assert_eq!(report.findings[0].frames, [1, 2, 3, 4]);
+    // Two FRR EIGRP routers in AS 123 converging: each advertises its LAN and loopback.
+    let report = run("eigrp/frr-plain.pcap");
+    assert!(report.findings.is_empty());
+    let pair = report.peer("10.99.0.1", "10.99.0.2").unwrap();
+    let routes = |addr: &str| {
+        let side = &pair.eigrp[usize::from(pair.a.to_string() != addr)];
+        assert_eq!(side.autonomous_system, Some(123));
+        assert_eq!(side.k, Some([1, 0, 1, 0, 0, 0]));
+        side.routes
+            .iter()
+            .map(|(p, l)| format!("{p}/{l}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(routes("10.99.0.1"), ["10.99.11.0/24", "10.99.255.1/32"]);
+    assert_eq!(routes("10.99.0.2"), ["10.99.12.0/24", "10.99.255.2/32"]);
+}
