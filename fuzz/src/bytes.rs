@@ -11,11 +11,13 @@ pub struct Gen<'a> {
 
 impl<'a> Gen<'a> {
     /// Draws from `data`.
+    #[must_use]
     pub const fn new(data: &'a [u8]) -> Self {
         Self { rest: data }
     }
 
     /// Whether the input is used up.
+    #[must_use]
     pub const fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
