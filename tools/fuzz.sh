@@ -19,8 +19,8 @@
 #
 # Environment: FUZZ_RSS_LIMIT_MB (default 1024), FUZZ_TIMEOUT (seconds per input, default 10),
 # FUZZ_TARGET_DIR (default fuzz/target), FUZZ_JOBS (parallel targets, default 1).
-# CI: `.ci/run` (tools/test.sh) calls `tools/fuzz.sh --install --seconds 15`; with 20 targets the budget
-# cuts that to 12 s each: about 4 min of fuzzing plus one release build of the fuzz workspace. The script
+# CI: `.ci/run` (tools/test.sh) calls `tools/fuzz.sh --install --seconds 15`; with 23 targets the budget
+# cuts that to 10 s each: about 4 min of fuzzing plus one release build of the fuzz workspace. The script
 # prints its total wall time at the end.
 #
 # Each target's corpus is fuzz/corpus/<target>/ (gitignored except committed seed-* files). Read-only seed
