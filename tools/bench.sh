@@ -57,6 +57,7 @@ run() {
 cat "$corpus.pcap" >/dev/null
 
 run "dmvpn decode+decrypt" "$dmvpn" decode "$corpus.pcap" --keys "$corpus.esp_sa" --format json
+run "dmvpn decode+decrypt 2 threads" "$dmvpn" decode "$corpus.pcap" --keys "$corpus.esp_sa" --format json --threads 2
 run "dmvpn decode+decrypt (text)" "$dmvpn" decode "$corpus.pcap" --keys "$corpus.esp_sa"
 run "dmvpn decode only" "$dmvpn" decode "$corpus.pcap" --format json
 if ((run_tshark)); then
@@ -73,13 +74,14 @@ calc() { awk "BEGIN { print $1 }"; }
 printf '\ncorpus: %s (%d frames, %.1f MB), %s, %d cores\n' "$corpus.pcap" "$frames" \
     "$(calc "$bytes / 1000000")" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)"
 printf '%-30s %9s %12s %9s %9s %12s\n' tool seconds frames/s MB/s "RSS MB" "vs tshark"
-for name in "dmvpn decode+decrypt" "dmvpn decode+decrypt (text)" "dmvpn decode only" \
+for name in "dmvpn decode+decrypt" "dmvpn decode+decrypt 2 threads" "dmvpn decode+decrypt (text)" "dmvpn decode only" \
     "tshark decode+decrypt" "tshark decode only"; do
     [[ -n ${secs[$name]:-} ]] || continue
     s=${secs[$name]}
     [[ $s == 0.00 ]] && s=0.01
     ratio="-"
     reference=${secs["tshark ${name#dmvpn }"]:-${secs["tshark decode+decrypt"]:-}}
+    [[ $name == *only* ]] && reference=${secs["tshark decode only"]:-}
     [[ -n $reference && $name == dmvpn* ]] && ratio=$(printf '%.1fx' "$(calc "$reference / $s")")
     printf '%-30s %9.2f %12.0f %9.1f %9.1f %12s\n' "$name" "$s" "$(calc "$frames / $s")" \
         "$(calc "$bytes / 1000000 / $s")" "$(calc "${rss[$name]} / 1024")" "$ratio"

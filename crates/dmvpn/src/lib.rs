@@ -12,5 +12,6 @@ pub mod fuzzing;
 pub mod json;
 pub mod keys;
 pub mod output;
+pub mod parallel;
 pub mod session;
 pub mod transport;

@@ -33,6 +33,10 @@ enum Command {
         /// Output format: one summary line per frame, or JSON Lines with every layer.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Decoding threads. Frames are shared out by IP address pair (a spoke and the hub), so
+        /// the output is the same as with one thread, in frame order.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: u16,
     },
     /// Write a pcapng copy of a capture with every ESP packet the keys open replaced by its
     /// plaintext (transport mode: the outer IPv4 header with the next header as protocol; tunnel
@@ -73,7 +77,12 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Decode { file, keys, format } => decode(&file, &keys, format),
+        Command::Decode {
+            file,
+            keys,
+            format,
+            threads,
+        } => decode(&file, &keys, format, threads),
         Command::Decrypt { file, keys, output } => decrypt(&file, &keys, &output),
         Command::Sessions { file, keys, format } => sessions(&file, &keys, format),
     };
@@ -90,12 +99,18 @@ fn decode(
     file: &PathBuf,
     key_files: &[PathBuf],
     format: Format,
+    threads: u16,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let mut reader = CaptureReader::open(file)?;
+    let mut progress = Progress::new(file);
+    if threads > 1 {
+        decode_parallel(file, &mut reader, key_files, format, threads, &mut progress)?;
+        progress.done();
+        return Ok(());
+    }
     let (keys, ike_keys) = load_keys(key_files)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
-    let mut reader = CaptureReader::open(file)?;
     let stdout = io::stdout().lock();
-    let mut progress = Progress::new(file);
     match format {
         Format::Text => {
             let mut sink = TextLines::new(stdout);
@@ -110,6 +125,53 @@ fn decode(
     }
     progress.done();
     Ok(())
+}
+
+/// `decode --threads N`: one decoder (with its own copy of the keys) and one in-memory writer per thread.
+fn decode_parallel(
+    file: &PathBuf,
+    reader: &mut CaptureReader<std::fs::File>,
+    key_files: &[PathBuf],
+    format: Format,
+    threads: u16,
+    progress: &mut Progress,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let decoders = (0..threads)
+        .map(|_| load_keys(key_files).map(|(esp, ike)| Decoder::with_ike_keys(esp, ike)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let result = match format {
+        Format::Text => {
+            // Every thread prints times relative to the capture's first frame.
+            let start = CaptureReader::open(file)?
+                .next_frame()?
+                .map(|frame| frame.timestamp)
+                .unwrap_or_default();
+            let mut shards: Vec<_> = decoders
+                .into_iter()
+                .map(|decoder| (decoder, TextLines::detached(start)))
+                .collect();
+            dmvpn::parallel::decode(reader, &mut shards, &mut out, |offset| {
+                progress.tick(offset)
+            })
+        }
+        Format::Json => {
+            let mut shards: Vec<_> = decoders
+                .into_iter()
+                .map(|decoder| (decoder, JsonLines::detached()))
+                .collect();
+            dmvpn::parallel::decode(reader, &mut shards, &mut out, |offset| {
+                progress.tick(offset)
+            })
+        }
+    };
+    match result {
+        Ok(()) => finish_output(out.flush()).map_err(Into::into),
+        Err(dmvpn::parallel::ParallelError::Output(error)) => {
+            finish_output(Err::<(), _>(error)).map_err(Into::into)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn decrypt(

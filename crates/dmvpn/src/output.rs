@@ -18,6 +18,8 @@ struct Buffered<W: Write> {
     out: W,
     buf: Vec<u8>,
     error: Option<io::Error>,
+    /// Keep everything in `buf` until the owner takes it (see [`Pending`]).
+    detached: bool,
 }
 
 impl<W: Write> Buffered<W> {
@@ -26,6 +28,7 @@ impl<W: Write> Buffered<W> {
             out,
             buf: Vec::with_capacity(FLUSH_AT * 2),
             error: None,
+            detached: false,
         }
     }
 
@@ -42,7 +45,7 @@ impl<W: Write> Buffered<W> {
     }
 
     fn flush_if_full(&mut self) {
-        if self.buf.len() >= FLUSH_AT {
+        if !self.detached && self.buf.len() >= FLUSH_AT {
             self.flush();
         }
     }
@@ -54,6 +57,15 @@ impl<W: Write> Buffered<W> {
             None => Ok(self.out),
         }
     }
+}
+
+/// A sink whose output stays in memory until taken, so that frames decoded on several threads can be
+/// written in capture order (see [`crate::parallel`]).
+pub trait Pending: Sink {
+    /// What the frames decoded since the last [`Pending::clear_pending`] printed.
+    fn pending(&self) -> &[u8];
+    /// Forgets the pending output (keeping the buffer's capacity).
+    fn clear_pending(&mut self);
 }
 
 /// JSON Lines: one object per frame, `{"frame":N,"ts":…,"len":…,"layers":[…]}`.
@@ -74,6 +86,26 @@ impl<W: Write> JsonLines<W> {
     /// Flushes what is buffered and returns the first write error, if any.
     pub fn finish(self) -> io::Result<W> {
         self.out.finish()
+    }
+}
+
+impl JsonLines<io::Sink> {
+    /// A writer that keeps its output in memory, for [`Pending`].
+    #[must_use]
+    pub fn detached() -> Self {
+        let mut lines = Self::new(io::sink());
+        lines.out.detached = true;
+        lines
+    }
+}
+
+impl Pending for JsonLines<io::Sink> {
+    fn pending(&self) -> &[u8] {
+        &self.out.buf
+    }
+
+    fn clear_pending(&mut self) {
+        self.out.buf.clear();
     }
 }
 
@@ -140,6 +172,28 @@ impl<W: Write> TextLines<W> {
     /// Flushes what is buffered and returns the first write error, if any.
     pub fn finish(self) -> io::Result<W> {
         self.out.finish()
+    }
+}
+
+impl TextLines<io::Sink> {
+    /// A writer that keeps its output in memory, for [`Pending`]; times are relative to `start`
+    /// (the capture's first frame), as every thread must agree on it.
+    #[must_use]
+    pub fn detached(start: Timestamp) -> Self {
+        let mut lines = Self::new(io::sink());
+        lines.out.detached = true;
+        lines.first_ts = Some(start);
+        lines
+    }
+}
+
+impl Pending for TextLines<io::Sink> {
+    fn pending(&self) -> &[u8] {
+        &self.out.buf
+    }
+
+    fn clear_pending(&mut self) {
+        self.out.buf.clear();
     }
 }
 

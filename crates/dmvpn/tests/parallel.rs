@@ -1,0 +1,91 @@
+//! `dmvpn decode --threads N` prints exactly what one thread prints, in the same order.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+
+use dmvpn::capture::{CaptureReader, Timestamp};
+use dmvpn::decode::Decoder;
+use dmvpn::keys::EspKeys;
+use dmvpn::output::{JsonLines, Pending, TextLines};
+
+fn decode_with<S: Pending + Send>(capture: &Path, keys: &[PathBuf], sinks: Vec<S>) -> Vec<u8> {
+    let mut shards: Vec<(Decoder, S)> = sinks
+        .into_iter()
+        .map(|sink| {
+            let mut esp = EspKeys::default();
+            for key in keys {
+                esp.load_file(key).unwrap();
+            }
+            (Decoder::new(esp), sink)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut reader = CaptureReader::open(capture).unwrap();
+    dmvpn::parallel::decode(&mut reader, &mut shards, &mut out, |_| {}).unwrap();
+    out
+}
+
+fn first_timestamp(capture: &Path) -> Timestamp {
+    CaptureReader::open(capture)
+        .unwrap()
+        .next_frame()
+        .unwrap()
+        .unwrap()
+        .timestamp
+}
+
+fn check(capture: &Path, keys: &[PathBuf]) {
+    let one = decode_with(capture, keys, vec![JsonLines::detached()]);
+    for threads in [2, 3, 7] {
+        let many = decode_with(
+            capture,
+            keys,
+            (0..threads).map(|_| JsonLines::detached()).collect(),
+        );
+        assert!(
+            one == many,
+            "{}: JSON differs with {threads} threads",
+            capture.display()
+        );
+    }
+    let start = first_timestamp(capture);
+    let one = decode_with(capture, keys, vec![TextLines::detached(start)]);
+    let many = decode_with(
+        capture,
+        keys,
+        (0..4).map(|_| TextLines::detached(start)).collect(),
+    );
+    assert!(
+        one == many,
+        "{}: text differs with 4 threads",
+        capture.display()
+    );
+    assert!(!one.is_empty());
+}
+
+#[test]
+fn threads_print_what_one_thread_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let data = root.join("testdata/dmvpn");
+    check(&data.join("phase1.pcap"), &[data.join("phase1.esp_sa")]);
+    let shared = root.join("../shared/captures");
+    if !shared.is_dir() {
+        eprintln!("skipping the shared captures: ../shared/captures is not present");
+        return;
+    }
+    let klips = [shared.join("libreswan-klips/esp_sa.verified")];
+    for name in [
+        "libreswan-klips/08-sunrise-sunset-esp-sha1.pcap",
+        "tcpdump/08-sunrise-sunset-esp2.pcap",
+    ] {
+        check(&shared.join(name), &klips);
+    }
+    for name in [
+        "packetlife/mGRE_ICMP.cap",
+        "packetlife/EIGRP_adjacency.cap",
+        "tcpdump/nhrp.pcapng",
+    ] {
+        check(&shared.join(name), &[]);
+    }
+}
