@@ -2,4 +2,8 @@
 //! time, every Hello it sends parses.
 #![no_main]
 
-dmvpn_fuzz::target!(dmvpn_proto::fuzzing::eigrp_neighbors, per_byte = 64, constant = 256 << 10);
+dmvpn_fuzz::target!(
+    dmvpn_proto::fuzzing::eigrp_neighbors,
+    per_byte = 64,
+    constant = 256 << 10
+);

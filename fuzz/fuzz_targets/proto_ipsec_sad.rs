@@ -2,4 +2,8 @@
 //! sequence number is accepted twice.
 #![no_main]
 
-dmvpn_fuzz::target!(dmvpn_proto::fuzzing::ipsec_sad, per_byte = 64, constant = 256 << 10);
+dmvpn_fuzz::target!(
+    dmvpn_proto::fuzzing::ipsec_sad,
+    per_byte = 64,
+    constant = 256 << 10
+);
