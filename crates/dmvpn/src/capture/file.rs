@@ -258,6 +258,20 @@ pub enum CaptureError {
 }
 
 impl CaptureError {
+    /// An [`CaptureError::InvalidField`] at `offset` (in the file) while reading `frame`.
+    const fn invalid_field(
+        frame: Option<u64>,
+        offset: u64,
+        field: &'static str,
+        value: u64,
+    ) -> Self {
+        Self::InvalidField {
+            at: Position { frame, offset },
+            field,
+            value,
+        }
+    }
+
     /// Where the error is, if it is inside the file.
     #[must_use]
     pub const fn position(&self) -> Option<Position> {
@@ -380,14 +394,12 @@ impl<R: Read> CaptureReader<R> {
                     .read_pcapng_block()?
                     .is_some_and(|block| block == BlockKind::Section)
                 {
-                    return Err(CaptureError::InvalidField {
-                        at: Position {
-                            frame: None,
-                            offset: 0,
-                        },
-                        field: "block type",
-                        value: u64::from(u32::from_be_bytes(magic)),
-                    });
+                    return Err(CaptureError::invalid_field(
+                        None,
+                        0,
+                        "block type",
+                        u64::from(u32::from_be_bytes(magic)),
+                    ));
                 }
             }
             [0xa1, 0xb2, 0xc3, 0xd4]
@@ -575,14 +587,12 @@ impl<R: Read> CaptureReader<R> {
         let big_endian = header.endianness == Endianness::Big;
         let nanosecond = header.ts_resolution == TsResolution::NanoSecond;
         if header.version_major != 2 {
-            return Err(CaptureError::InvalidField {
-                at: Position {
-                    frame: None,
-                    offset: 4,
-                },
-                field: "version major",
-                value: u64::from(header.version_major),
-            });
+            return Err(CaptureError::invalid_field(
+                None,
+                4,
+                "version major",
+                u64::from(header.version_major),
+            ));
         }
         // The link type's upper 16 bits carry the FCS length and flags (pcap-savefile(5)).
         let link_type = LinkType(u32::from(header.datalink) & 0xffff);
@@ -680,14 +690,12 @@ impl<R: Read> CaptureReader<R> {
                 0x1a2b_3c4d => true,
                 0x4d3c_2b1a => false,
                 magic => {
-                    return Err(CaptureError::InvalidField {
-                        at: Position {
-                            frame,
-                            offset: self.offset + 8,
-                        },
-                        field: "byte-order magic",
-                        value: u64::from(magic),
-                    });
+                    return Err(CaptureError::invalid_field(
+                        frame,
+                        self.offset + 8,
+                        "byte-order magic",
+                        u64::from(magic),
+                    ));
                 }
             }
         } else {
@@ -717,14 +725,12 @@ impl<R: Read> CaptureReader<R> {
         self.require(total, "block", frame)?;
         let trailer = read_u32(self.unread(), total - 4, big_endian);
         if trailer != total_len {
-            return Err(CaptureError::InvalidField {
-                at: Position {
-                    frame,
-                    offset: self.offset + total as u64 - 4,
-                },
-                field: "trailing block total length",
-                value: u64::from(trailer),
-            });
+            return Err(CaptureError::invalid_field(
+                frame,
+                self.offset + total as u64 - 4,
+                "trailing block total length",
+                u64::from(trailer),
+            ));
         }
         let body = self.start + 8..self.start + total - 4;
         let kind = match block_type {
@@ -757,25 +763,21 @@ impl<R: Read> CaptureReader<R> {
     ) -> Result<()> {
         let bytes = self.buf.get(body).unwrap_or_default();
         if bytes.len() < 16 {
-            return Err(CaptureError::InvalidField {
-                at: Position {
-                    frame,
-                    offset: self.offset + 4,
-                },
-                field: "section header block length",
-                value: bytes.len() as u64 + 12,
-            });
+            return Err(CaptureError::invalid_field(
+                frame,
+                self.offset + 4,
+                "section header block length",
+                bytes.len() as u64 + 12,
+            ));
         }
         let major = read_u16(bytes, 4, big_endian);
         if major != 1 {
-            return Err(CaptureError::InvalidField {
-                at: Position {
-                    frame,
-                    offset: self.offset + 12,
-                },
-                field: "major version",
-                value: u64::from(major),
-            });
+            return Err(CaptureError::invalid_field(
+                frame,
+                self.offset + 12,
+                "major version",
+                u64::from(major),
+            ));
         }
         self.state = State::PcapNg {
             big_endian,
@@ -793,14 +795,12 @@ impl<R: Read> CaptureReader<R> {
         let base = self.offset + 8;
         let bytes = self.buf.get(body).unwrap_or_default();
         if bytes.len() < 8 {
-            return Err(CaptureError::InvalidField {
-                at: Position {
-                    frame,
-                    offset: self.offset + 4,
-                },
-                field: "interface description block length",
-                value: bytes.len() as u64 + 12,
-            });
+            return Err(CaptureError::invalid_field(
+                frame,
+                self.offset + 4,
+                "interface description block length",
+                bytes.len() as u64 + 12,
+            ));
         }
         let mut interface = Interface {
             link_type: LinkType(u32::from(read_u16(bytes, 0, big_endian))),
@@ -810,13 +810,13 @@ impl<R: Read> CaptureReader<R> {
             ts_offset: 0,
         };
         for option in options(bytes.get(8..).unwrap_or_default(), big_endian) {
-            let (code, value, at) = option.map_err(|at| CaptureError::InvalidField {
-                at: Position {
+            let (code, value, at) = option.map_err(|at| {
+                CaptureError::invalid_field(
                     frame,
-                    offset: base + 8 + at as u64,
-                },
-                field: "option length",
-                value: u64::from(read_u16(bytes, 8 + at + 2, big_endian)),
+                    base + 8 + at as u64,
+                    "option length",
+                    u64::from(read_u16(bytes, 8 + at + 2, big_endian)),
+                )
             })?;
             match (code, value) {
                 (OPT_IF_NAME, name) => {
@@ -824,14 +824,12 @@ impl<R: Read> CaptureReader<R> {
                 }
                 (OPT_IF_TSRESOL, &[resolution]) => {
                     if ts_units(resolution).is_none() {
-                        return Err(CaptureError::InvalidField {
-                            at: Position {
-                                frame,
-                                offset: base + 8 + at as u64 + 4,
-                            },
-                            field: "if_tsresol",
-                            value: u64::from(resolution),
-                        });
+                        return Err(CaptureError::invalid_field(
+                            frame,
+                            base + 8 + at as u64 + 4,
+                            "if_tsresol",
+                            u64::from(resolution),
+                        ));
                     }
                     interface.ts_resolution = resolution;
                 }
@@ -873,14 +871,12 @@ impl<R: Read> CaptureReader<R> {
     ) -> Result<()> {
         let bytes = self.buf.get(body).unwrap_or_default();
         if bytes.len() < 8 {
-            return Err(CaptureError::InvalidField {
-                at: Position {
-                    frame,
-                    offset: self.offset + 4,
-                },
-                field: "decryption secrets block length",
-                value: bytes.len() as u64 + 12,
-            });
+            return Err(CaptureError::invalid_field(
+                frame,
+                self.offset + 4,
+                "decryption secrets block length",
+                bytes.len() as u64 + 12,
+            ));
         }
         let secrets_type = SecretsType(read_u32(bytes, 0, big_endian));
         let len = read_u32(bytes, 4, big_endian) as usize;
