@@ -138,12 +138,20 @@ fn assert_icmp_between_test_networks(capture: &str, inner: &[Vec<u8>]) {
     }
 }
 
+/// Decrypts `capture` with the one SA `sa` bound to `destination` and checks the ICMP inside.
+fn assert_one_sa_opens_to_icmp(capture: &str, destination: Destination, sa: Inbound) {
+    let mut table = SaTable::new();
+    table.insert(sa.sa().spi(), destination, sa);
+    if let Some(inner) = decrypt_capture(capture, &mut table) {
+        assert_icmp_between_test_networks(capture, &inner);
+    }
+}
+
 #[test]
 fn klips_3des_sha1() {
     let capture = "libreswan-klips/08-sunrise-sunset-esp-sha1.pcap";
-    let mut table = SaTable::new();
-    table.insert(
-        0xd123_4567,
+    assert_one_sa_opens_to_icmp(
+        capture,
         EAST.into(),
         sa(
             0xd123_4567,
@@ -153,17 +161,13 @@ fn klips_3des_sha1() {
             KLIPS_SHA1,
         ),
     );
-    if let Some(inner) = decrypt_capture(capture, &mut table) {
-        assert_icmp_between_test_networks(capture, &inner);
-    }
 }
 
 #[test]
 fn klips_3des_md5() {
     let capture = "tcpdump/02-sunrise-sunset-esp.pcap";
-    let mut table = SaTable::new();
-    table.insert(
-        0x1234_5678,
+    assert_one_sa_opens_to_icmp(
+        capture,
         EAST.into(),
         sa(
             0x1234_5678,
@@ -173,18 +177,14 @@ fn klips_3des_md5() {
             KLIPS_MD5,
         ),
     );
-    if let Some(inner) = decrypt_capture(capture, &mut table) {
-        assert_icmp_between_test_networks(capture, &inner);
-    }
 }
 
 #[test]
 fn klips_aes128_sha1() {
     let capture = "libreswan-klips/08-sunrise-sunset-aes128.pcap";
     let key = "aaaabbbbccccdddd4043434545464649";
-    let mut table = SaTable::new();
-    table.insert(
-        0xed12_3456,
+    assert_one_sa_opens_to_icmp(
+        capture,
         Destination::Any,
         sa(
             0xed12_3456,
@@ -194,18 +194,14 @@ fn klips_aes128_sha1() {
             KLIPS_SHA1,
         ),
     );
-    if let Some(inner) = decrypt_capture(capture, &mut table) {
-        assert_icmp_between_test_networks(capture, &inner);
-    }
 }
 
 #[test]
 fn klips_aes256_sha1() {
     let capture = "tcpdump/08-sunrise-sunset-aes.pcap";
     let key = "aaaabbbbccccdddd4043434545464649494a4a4c4c4f4f515152525454575758";
-    let mut table = SaTable::new();
-    table.insert(
-        0xd123_4567,
+    assert_one_sa_opens_to_icmp(
+        capture,
         EAST.into(),
         sa(
             0xd123_4567,
@@ -215,9 +211,6 @@ fn klips_aes256_sha1() {
             KLIPS_SHA1,
         ),
     );
-    if let Some(inner) = decrypt_capture(capture, &mut table) {
-        assert_icmp_between_test_networks(capture, &inner);
-    }
 }
 
 #[test]
