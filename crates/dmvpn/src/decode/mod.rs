@@ -242,15 +242,8 @@ impl<S: Sink> Walk<'_, S> {
         bytes: &[u8],
         buffers: &mut [Vec<u8>],
     ) {
-        let packet = match ipv4::Packet::new_checked(bytes) {
-            Ok(packet) => packet,
-            Err(error) => return self.error("ipv4", &error),
-        };
-        // A wrong header checksum is reported, not fatal: captures on the sending host often show
-        // checksums the NIC had not filled in yet.
-        let header = match ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Ignore) {
-            Ok(header) => header,
-            Err(error) => return self.error("ipv4", &error),
+        let Some((packet, header)) = self.parse_ipv4(bytes) else {
+            return;
         };
         let (src, dst) = (IpAddr::V4(header.src), IpAddr::V4(header.dst));
         match reassembler.push(frame.timestamp, frame.number, &header, packet.payload()) {
@@ -299,14 +292,29 @@ impl<S: Sink> Walk<'_, S> {
 
     /// An IPv4 packet inside a tunnel. Tunnels carry whole packets; a fragment inside one is
     /// reported, not reassembled.
+    /// The view and header of an IPv4 packet, or `None` after reporting why not. A wrong header
+    /// checksum is not fatal: captures on the sending host often show checksums the NIC had not
+    /// filled in yet.
+    fn parse_ipv4<'b>(
+        &mut self,
+        bytes: &'b [u8],
+    ) -> Option<(ipv4::Packet<&'b [u8]>, ipv4::Repr<'b>)> {
+        let parsed = ipv4::Packet::new_checked(bytes).and_then(|packet| {
+            let header = ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Ignore)?;
+            Ok((packet, header))
+        });
+        match parsed {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                self.error("ipv4", &error);
+                None
+            }
+        }
+    }
+
     fn inner_ipv4(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
-        let packet = match ipv4::Packet::new_checked(bytes) {
-            Ok(packet) => packet,
-            Err(error) => return self.error("ipv4", &error),
-        };
-        let header = match ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Ignore) {
-            Ok(header) => header,
-            Err(error) => return self.error("ipv4", &error),
+        let Some((packet, header)) = self.parse_ipv4(bytes) else {
+            return;
         };
         self.emit(&Layer::Ipv4 {
             header: &header,
