@@ -79,8 +79,10 @@ extern crate std;
 
 pub mod eigrp;
 pub mod fuzzing;
+pub mod ike;
 pub mod ipsec;
 pub mod nhrp;
+pub mod node;
 pub mod time;
 pub mod timer;
 
