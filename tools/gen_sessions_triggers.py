@@ -20,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_testdata as base  # noqa: E402
+import isakmp_vectors as ikev  # noqa: E402
 
 from scapy.all import Ether, IP, UDP, TCP, ICMP, GRE, Raw, fragment, wrpcap  # noqa: E402
 from scapy.layers.isakmp import (  # noqa: E402
@@ -37,6 +38,8 @@ A = ("192.0.2.11", "172.16.1.11", "192.168.11.0")
 B = ("192.0.2.12", "172.16.1.12", "192.168.12.0")
 NHRP_PROTO = 0x2001
 AUTH = 7  # NHRP Authentication extension
+LAB_PSK = b"lab-psk-secret"  # the hub's pre-shared key (and the spokes', except in ike-psk-mismatch)
+SPOKE_B_WRONG_PSK = b"lab-psk-secret-old"  # spoke B's stale key in ike-psk-mismatch
 
 
 class Capture:
@@ -165,14 +168,18 @@ def esp_sa_payload(next_payload, spi, transform_set=AES128_SHA):
     return isakmp_payload(next_payload, struct.pack("!II", 1, 1) + proposal)
 
 
-def ike_session(c, spoke_nbma, icookie, rcookie, ka, spi_initiator, spi_responder, keys, outcome="agreed"):
-    """Main Mode (3des sha group 2 pre-share, DPD), MM5 on encrypted with 3DES-CBC under `ka` with
-    the IVs of RFC 2409 Appendix B (`ka` goes to `keys`, the ikev1_decryption_table lines), then:
+def ike_session(c, spoke_nbma, icookie, rcookie, spi_initiator, spi_responder, keys, outcome="agreed",
+                spoke_psk=LAB_PSK):
+    """Main Mode (3des sha group 2 pre-share, DPD) with a real key schedule (RFC 2409 §5): MODP-1024
+    Diffie-Hellman from deterministic exponents, SKEYID = prf(PSK, Ni_b | Nr_b), Ka from SKEYID_e
+    (Appendix B), HASH_I / HASH_R over the real SAi_b and ID bodies, MM5 on encrypted with 3DES-CBC
+    and the Appendix B IVs. The spoke (initiator) uses `spoke_psk`, the hub `LAB_PSK`; the spoke's
+    Ka goes to `keys` (the ikev1_decryption_table lines: what the spoke's debug would show). Then:
     - "agreed": a Quick Mode whose two SA payloads carry each side's ESP SPI;
     - "transform-mismatch": the spoke's Quick Mode offers esp-3des esp-md5-hmac and the hub answers
       with an encrypted Informational NO-PROPOSAL-CHOSEN for ESP;
-    - "psk-mismatch": the spoke sends MM5 three times and the hub never answers (it could not
-      decrypt it with its key)."""
+    - "psk-mismatch": the spoke sends MM5 three times and the hub never answers (with its own PSK it
+      derives another Ka, so MM5 does not decrypt)."""
     import hashlib
     to_hub = lambda src: Ether(src=base.ROUTER_MAC, dst=base.HUB_MAC) if src != HUB else \
         Ether(src=base.HUB_MAC, dst=base.ROUTER_MAC)  # noqa: E731
@@ -188,19 +195,37 @@ def ike_session(c, spoke_nbma, icookie, rcookie, ka, spi_initiator, spi_responde
         ("LifeType", "Seconds"), ("LifeDuration", 86400)])
     sa = ISAKMP_payload_SA(prop=ISAKMP_payload_Proposal(proposal=1, proto=1, trans_nb=1, trans=transform))
     dpd = ISAKMP_payload_VendorID(VendorID=bytes.fromhex("afcad71368a1f1c96b8696fc77570100"))
-    send(spoke_nbma, HUB, bytes(ISAKMP(init_cookie=icookie, exch_type=2) / sa / dpd))
+    mm1 = bytes(ISAKMP(init_cookie=icookie, exch_type=2) / sa / dpd)
+    sai_b = mm1[32:28 + struct.unpack("!H", mm1[30:32])[0]]  # the SA body, after its generic header
+    send(spoke_nbma, HUB, mm1)
     send(HUB, spoke_nbma, bytes(ISAKMP(init_cookie=icookie, resp_cookie=rcookie, exch_type=2) / sa / dpd))
-    ke_i = bytes((i * 13 + 1) & 0xFF for i in range(128))
-    ke_r = bytes((i * 17 + 9) & 0xFF for i in range(128))
-    for src, dst, ke, nonce in ((spoke_nbma, HUB, ke_i, bytes(range(20))), (HUB, spoke_nbma, ke_r, bytes(range(40, 60)))):
+    x_i, ke_i = ikev.dh(2, f"{icookie.hex()}/initiator")
+    x_r, ke_r = ikev.dh(2, f"{icookie.hex()}/responder")
+    ni, nr = bytes(range(20)), bytes(range(40, 60))
+    for src, dst, ke, nonce in ((spoke_nbma, HUB, ke_i, ni), (HUB, spoke_nbma, ke_r, nr)):
         body = isakmp_payload(10, ke) + isakmp_payload(0, nonce)
         send(src, dst, header(2, 0, 0, 4, body))
+    g_xy = ikev.shared(2, x_i, ke_r)
+    skeyid = {}
+    for side, psk in (("initiator", spoke_psk), ("responder", LAB_PSK)):
+        s = ikev.prf("sha1", psk, ni, nr)
+        d = ikev.prf("sha1", s, g_xy, icookie, rcookie, b"\x00")
+        a = ikev.prf("sha1", s, d, g_xy, icookie, rcookie, b"\x01")
+        e = ikev.prf("sha1", s, a, g_xy, icookie, rcookie, b"\x02")
+        skeyid[side] = (s, ikev.ka("sha1", e, 24))
+    ka = skeyid["initiator"][1]
     iv = hashlib.sha1(ke_i + ke_r).digest()[:8]  # the negotiated hash, SHA-1
     last = iv
-    senders = ((spoke_nbma, HUB, spoke_nbma),) if outcome == "psk-mismatch" else \
-        ((spoke_nbma, HUB, spoke_nbma), (HUB, spoke_nbma, HUB))
-    for src, dst, ident in senders:
-        plain = isakmp_payload(8, struct.pack("!BBH", 1, 17, 500) + base.ip4(ident)) + isakmp_payload(0, bytes(20))
+    senders = ((spoke_nbma, HUB, spoke_nbma, "initiator"),) if outcome == "psk-mismatch" else \
+        ((spoke_nbma, HUB, spoke_nbma, "initiator"), (HUB, spoke_nbma, HUB, "responder"))
+    for src, dst, ident, side in senders:
+        id_b = struct.pack("!BBH", 1, 17, 500) + base.ip4(ident)
+        s = skeyid[side][0]
+        if side == "initiator":
+            auth = ikev.prf("sha1", s, ke_i, ke_r, icookie, rcookie, sai_b, id_b)  # HASH_I
+        else:
+            auth = ikev.prf("sha1", s, ke_r, ke_i, rcookie, icookie, sai_b, id_b)  # HASH_R
+        plain = isakmp_payload(8, id_b) + isakmp_payload(0, auth)
         ct = base.tdes_cbc(ka, last, plain)
         send(src, dst, header(2, 1, 0, 5, ct))
         last = ct[-8:]
@@ -280,8 +305,7 @@ def main():
     sa, sb = esp_spoke("A", A, 0x1000A001, 0x2000A001), esp_spoke("B", B, 0x1000B002, 0x2000B002)
     ike_keys = []
     ike_session(w, A[0], bytes.fromhex("a1a2a3a4a5a6a7a8"), bytes.fromhex("b1b2b3b4b5b6b7b8"),
-                        bytes.fromhex("0123456789abcdeffedcba9876543210f0e1d2c3b4a59687"), 0x2000A001, 0x1000A001,
-                        ike_keys)
+                0x2000A001, 0x1000A001, ike_keys)
     with open(path("healthy.ikev1_decryption_table"), "w") as table:
         table.write("".join(line + "\n" for line in ike_keys))
     esp_baseline(w, [sa, sb])
@@ -353,8 +377,7 @@ def main():
     baseline(c, (A,))
     ike_keys = []
     ike_session(c, B[0], bytes.fromhex("d1d2d3d4d5d6d7d8"), bytes.fromhex("e1e2e3e4e5e6e7e8"),
-                bytes.fromhex("89abcdef0123456776543210fedcba98b4a59687f0e1d2c3"), 0x3000B002, 0x4000B002,
-                ike_keys, outcome="transform-mismatch")
+                0x3000B002, 0x4000B002, ike_keys, outcome="transform-mismatch")
     c.write(path("ike-transform-set-mismatch.pcap"))
     with open(path("ike-transform-set-mismatch.ikev1_decryption_table"), "w") as table:
         table.write("".join(line + "\n" for line in ike_keys))
@@ -362,10 +385,12 @@ def main():
     # ike-psk-mismatch: spoke B's Main Mode stalls at message 5, sent three times, never answered.
     c = Capture()
     baseline(c, (A,))
-    ike_session(c, B[0], bytes.fromhex("f1f2f3f4f5f6f7f8"), bytes.fromhex("0102030405060708"),
-                bytes.fromhex("00112233445566778899aabbccddeeff0011223344556677"), 0, 0, [],
-                outcome="psk-mismatch")
+    ike_keys = []
+    ike_session(c, B[0], bytes.fromhex("f1f2f3f4f5f6f7f8"), bytes.fromhex("0102030405060708"), 0, 0, ike_keys,
+                outcome="psk-mismatch", spoke_psk=SPOKE_B_WRONG_PSK)
     c.write(path("ike-psk-mismatch.pcap"))
+    with open(path("ike-psk-mismatch.ikev1_decryption_table"), "w") as table:
+        table.write("".join(line + "\n" for line in ike_keys))
 
     # esp-icv-failure: one of spoke A's ESP packets arrives with a damaged ICV.
     w = EspCapture()

@@ -10,6 +10,7 @@ use dmvpn::capture::CaptureReader;
 use dmvpn::decode::{Decoder, IkeKeys, Sink};
 use dmvpn::keys::EspKeys;
 use dmvpn::output::{JsonLines, TextLines};
+use dmvpn::session::{PskTable, SessionBuilder};
 
 /// Read, check and decrypt DMVPN captures (GRE, NHRP, EIGRP, IKEv1, ESP).
 #[derive(Debug, Parser)]
@@ -57,13 +58,28 @@ enum Command {
     Sessions {
         /// The capture file.
         file: PathBuf,
-        /// A key file (repeatable), as for `decode`; without keys ESP and encrypted IKE stay opaque.
+        /// A key file (repeatable), as for `decode`, or a pre-shared key file of IOS `crypto
+        /// isakmp key SECRET address A.B.C.D` lines; without keys ESP and encrypted IKE stay opaque.
         #[arg(long = "keys", value_name = "FILE")]
         keys: Vec<PathBuf>,
-        /// Output format: a readable per-peer report, or one JSON object.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// A pre-shared key for every peer (repeatable): each IKEv1 phase 1 SA's HASH_I (and
+        /// HASH_R) is recomputed with it (RFC 2409 §5) and reported verified or mismatched. Main
+        /// Mode 5/6 must be readable: give their `ikev1_decryption_table` with --keys.
+        #[arg(long = "psk", value_name = "SECRET")]
+        psk: Vec<String>,
+        /// Output format: a readable per-peer report or one JSON object.
+        #[arg(long, value_enum, default_value_t = SessionsFormat::Text)]
+        format: SessionsFormat,
     },
+}
+
+/// `dmvpn sessions --format`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
+enum SessionsFormat {
+    /// A readable per-peer report.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
@@ -84,7 +100,12 @@ fn main() -> ExitCode {
             threads,
         } => decode(&file, &keys, format, threads),
         Command::Decrypt { file, keys, output } => decrypt(&file, &keys, &output),
-        Command::Sessions { file, keys, format } => sessions(&file, &keys, format),
+        Command::Sessions {
+            file,
+            keys,
+            psk,
+            format,
+        } => sessions(&file, &keys, &psk, format),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -202,16 +223,37 @@ fn decrypt(
 fn sessions(
     file: &PathBuf,
     key_files: &[PathBuf],
-    format: Format,
+    psk: &[String],
+    format: SessionsFormat,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let (keys, ike_keys) = load_keys(key_files)?;
+    let mut psks = PskTable::new();
+    let mut other_files = Vec::new();
+    for path in key_files {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if PskTable::is_psk_file(&text) {
+            let table =
+                PskTable::parse(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+            psks.extend(table);
+        } else {
+            other_files.push(path.clone());
+        }
+    }
+    for secret in psk {
+        psks.add(None, secret.as_bytes());
+    }
+    let (keys, ike_keys) = load_keys(&other_files)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
     let mut reader = CaptureReader::open(file)?;
-    let report = dmvpn::session::SessionBuilder::run(&mut reader, &mut decoder)?;
+    let builder = if psks.is_empty() {
+        SessionBuilder::new()
+    } else {
+        SessionBuilder::with_psks(psks)
+    };
+    let report = builder.read(&mut reader, &mut decoder)?;
     let mut out = Vec::new();
     match format {
-        Format::Text => out.extend_from_slice(report.to_string().as_bytes()),
-        Format::Json => {
+        SessionsFormat::Text => out.extend_from_slice(report.to_string().as_bytes()),
+        SessionsFormat::Json => {
             report.write_json(&mut out);
             out.push(b'\n');
         }

@@ -56,10 +56,16 @@ pub enum Rule {
     /// transform-set`s (or PFS groups) share nothing. Encrypted, it is only seen with the IKE keys.
     /// Evidence: the notification frames.
     IkeTransformSetMismatch,
-    /// `ike-psk-mismatch`: the initiator sent its encrypted Main Mode message 5 more than once and
-    /// the responder never answered with message 6: the responder could not decrypt or verify it,
-    /// the signature of a pre-shared key mismatch (`crypto isakmp key`). A heuristic: a lost path
-    /// for UDP 500 after MM4 looks the same. Evidence: the MM5 frames.
+    /// `ike-psk-mismatch`: the peers' pre-shared keys (`crypto isakmp key`) differ.
+    ///
+    /// With the key given ([`SessionBuilder::with_psks`](super::SessionBuilder::with_psks), `dmvpn
+    /// sessions --psk`) and Main Mode 5 readable (its `ikev1_decryption_table` key), this is a
+    /// verified fact: HASH_I = prf(prf(PSK, Ni_b | Nr_b), g^xi | g^xr | CKY-I | CKY-R | SAi_b |
+    /// IDii_b) (RFC 2409 §5) does not match what the initiator sent with any key given for the
+    /// pair, or HASH_I matches and the responder's HASH_R does not. Without a key it is a
+    /// heuristic: the initiator sent its encrypted Main Mode message 5 more than once and the
+    /// responder never answered with message 6 (a lost path for UDP 500 after MM4 looks the same);
+    /// a verified HASH_I silences the heuristic. Evidence: the MM5 frames (and the HASH_R frame).
     IkePskMismatch,
     /// `esp-icv-failure`: ESP packets whose ICV did not verify with the keys given (RFC 4303
     /// §3.4.4): corruption on the path, wrong keys, or forged packets. Evidence: the packets.
@@ -396,6 +402,56 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
     }
     for pair in &report.peers {
         for sa in &pair.ike {
+            let initiator_name = || {
+                sa.initiator
+                    .map_or_else(|| "the initiator".to_owned(), |a| a.to_string())
+            };
+            match &sa.psk {
+                Some(super::PskCheck::Mismatch {
+                    hash_i_frame,
+                    tried,
+                }) => {
+                    let mut frames = sa.main_mode_5.clone();
+                    frames.push(*hash_i_frame);
+                    add(
+                        Rule::IkePskMismatch,
+                        Severity::Error,
+                        Some((pair.a, pair.b)),
+                        format!(
+                            "{} {}: HASH_I of {} (frame {hash_i_frame}) verifies with none of \
+                             the {tried} pre-shared key(s) given: its `crypto isakmp key` is \
+                             another",
+                            sa.exchange.unwrap_or("phase 1"),
+                            Cookie(&sa.icookie),
+                            initiator_name()
+                        ),
+                        frames,
+                    );
+                    continue;
+                }
+                Some(super::PskCheck::Verified {
+                    hash_r: Some((frame, false)),
+                    hash_i_frame,
+                    peer,
+                }) => {
+                    add(
+                        Rule::IkePskMismatch,
+                        Severity::Error,
+                        Some((pair.a, pair.b)),
+                        format!(
+                            "{} {}: HASH_I (frame {hash_i_frame}) verifies with the key for \
+                             {peer} but the responder's HASH_R (frame {frame}) does not",
+                            sa.exchange.unwrap_or("phase 1"),
+                            Cookie(&sa.icookie),
+                        ),
+                        vec![*hash_i_frame, *frame],
+                    );
+                    continue;
+                }
+                // The initiator's key is the one given: a stall has another cause.
+                Some(super::PskCheck::Verified { .. }) => continue,
+                _ => {}
+            }
             let [initiator, responder] = sa.encrypted_main_mode;
             if sa.exchange == Some("Main Mode") && initiator >= 2 && responder == 0 {
                 add(
@@ -404,10 +460,10 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
                     Some((pair.a, pair.b)),
                     format!(
                         "Main Mode {} stalls: {} sent message 5 {initiator} times and got no \
-                         message 6; likely a pre-shared key mismatch",
+                         message 6; likely a pre-shared key mismatch (heuristic: give the key \
+                         with --psk and the IKE keys to verify HASH_I)",
                         Cookie(&sa.icookie),
-                        sa.initiator
-                            .map_or_else(|| "the initiator".to_owned(), |a| a.to_string())
+                        initiator_name()
                     ),
                     sa.main_mode_5.clone(),
                 );

@@ -29,9 +29,11 @@
 //! and at most [`MAX_PAIRS`] pairs are recorded.
 
 mod diagnose;
+mod psk;
 mod render;
 
 pub use diagnose::{Finding, MAX_TUNNEL_MSS, REPLY_GRACE, Rule, Severity};
+pub use psk::{PskCheck, PskFileError, PskPeer, PskTable};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -340,6 +342,10 @@ pub struct IkeSa {
     pub encrypted_main_mode: [u64; 2],
     /// Frames of the initiator's encrypted Main Mode messages (at most [`MAX_EVIDENCE`]).
     pub main_mode_5: Vec<u64>,
+    /// The pre-shared key check ([`SessionBuilder::with_psks`]); `None` when no key was given.
+    pub psk: Option<PskCheck>,
+    /// What the PSK check needs from the phase 1 exchange (kept only when keys were given).
+    handshake: Option<Box<psk::Handshake>>,
 }
 
 /// A phase 2 SA pair negotiated by one Quick Mode.
@@ -496,6 +502,8 @@ pub struct SessionBuilder {
     hairpin: HashMap<InnerKey, (IpAddr, IpAddr, u64)>,
     /// Frames not attributed to a pair because [`MAX_PAIRS`] was reached.
     unpaired_frames: u64,
+    /// Pre-shared keys to verify phase 1 with.
+    psks: Option<PskTable>,
 }
 
 impl SessionBuilder {
@@ -503,6 +511,38 @@ impl SessionBuilder {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A builder that checks every IKEv1 phase 1 SA authenticated with a pre-shared key against
+    /// `psks` (RFC 2409 §5 HASH_I / HASH_R; [`IkeSa::psk`]), so that
+    /// [`Rule::IkePskMismatch`] reports a verified mismatch rather than a heuristic. Main Mode 5
+    /// and 6 are encrypted: the decoder needs their `ikev1_decryption_table` key.
+    ///
+    /// ```
+    /// use dmvpn::capture::CaptureReader;
+    /// use dmvpn::decode::{Decoder, IkeKeys};
+    /// use dmvpn::keys::EspKeys;
+    /// use dmvpn::session::{PskCheck, PskTable, SessionBuilder};
+    ///
+    /// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/sessions");
+    /// let table = std::fs::read_to_string(format!("{dir}/healthy.ikev1_decryption_table"))?;
+    /// let mut ike = IkeKeys::default();
+    /// ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table)?);
+    /// let mut psks = PskTable::new();
+    /// psks.add(None, b"lab-psk-secret");
+    /// let mut reader = CaptureReader::open(format!("{dir}/healthy.pcap"))?;
+    /// let mut decoder = Decoder::with_ike_keys(EspKeys::default(), ike);
+    /// let report = SessionBuilder::with_psks(psks).read(&mut reader, &mut decoder)?;
+    /// let sa = &report.peer("192.0.2.1", "192.0.2.11").expect("spoke A").ike[0];
+    /// assert!(matches!(sa.psk, Some(PskCheck::Verified { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_psks(psks: PskTable) -> Self {
+        Self {
+            psks: Some(psks),
+            ..Self::default()
+        }
     }
 
     /// Reads every frame of `reader` through `decoder` and returns the report.
@@ -514,11 +554,23 @@ impl SessionBuilder {
         reader: &mut CaptureReader<R>,
         decoder: &mut Decoder,
     ) -> Result<Report, CaptureError> {
-        let mut builder = Self::new();
+        Self::new().read(reader, decoder)
+    }
+
+    /// Feeds every frame of `reader` through `decoder` into this builder and returns the report.
+    ///
+    /// # Errors
+    ///
+    /// A capture that cannot be read.
+    pub fn read<R: Read>(
+        mut self,
+        reader: &mut CaptureReader<R>,
+        decoder: &mut Decoder,
+    ) -> Result<Report, CaptureError> {
         while let Some(frame) = reader.next_frame()? {
-            decoder.decode(&frame, &mut builder);
+            decoder.decode(&frame, &mut self);
         }
-        Ok(builder.finish())
+        Ok(self.finish())
     }
 
     /// The report: the pairs (hub first where known) and the findings.
@@ -539,6 +591,16 @@ impl SessionBuilder {
                 .collect();
             for flow in &mut pair.esp {
                 flow.negotiated = negotiated.contains(&flow.spi);
+            }
+            if let Some(psks) = &self.psks {
+                for sa in &mut pair.ike {
+                    sa.psk = Some(match sa.handshake.take() {
+                        Some(handshake) => {
+                            handshake.check(psks, pair.a, pair.b, sa.icookie, sa.rcookie)
+                        }
+                        None => PskCheck::Unchecked("the phase 1 exchange is not in the capture"),
+                    });
+                }
             }
         }
         let mut report = Report {
@@ -919,6 +981,7 @@ impl SessionBuilder {
 
     fn isakmp(&mut self, layer: &IsakmpLayer<'_>) {
         let seen = self.frame.seen;
+        let check_psk = self.psks.is_some();
         let Some(pair_index) = self.frame.pair else {
             return;
         };
@@ -978,6 +1041,15 @@ impl SessionBuilder {
             }
         }
         let from_responder = sa.initiator.is_some_and(|initiator| initiator != src);
+        let side = usize::from(from_responder);
+        if phase1 && check_psk && sa.handshake.is_none() {
+            sa.handshake = Some(Box::default());
+        }
+        let mut handshake = if phase1 {
+            sa.handshake.as_deref_mut()
+        } else {
+            None
+        };
         if exchange == isakmp::ExchangeType::QUICK
             && !sa.phase2.iter().any(|c| c.message_id == header.message_id)
             && sa.phase2.len() < MAX_EVENTS
@@ -996,9 +1068,20 @@ impl SessionBuilder {
         context.nat_d = isakmp::message::learn_nat_d(payloads.clone(), context.nat_d);
         let mut no_proposal = None;
         for payload in payloads {
-            let Ok(body) = payload.and_then(|p| p.decode(context)) else {
+            let Ok(payload) = payload else { break };
+            let Ok(body) = payload.decode(context) else {
                 break;
             };
+            if let Some(handshake) = handshake.as_deref_mut() {
+                match body {
+                    isakmp::Body::Sa(_) if !from_responder => handshake.sa(payload.body),
+                    isakmp::Body::Ke(ke) => handshake.ke(side, ke),
+                    isakmp::Body::Nonce(nonce) => handshake.nonce(side, nonce),
+                    isakmp::Body::Id(_) => handshake.id(side, payload.body),
+                    isakmp::Body::Hash(hash) => handshake.auth_hash(side, seen.frame, hash),
+                    _ => {}
+                }
+            }
             match body {
                 isakmp::Body::Sa(body) if phase1 => {
                     if let Ok(Some(policy)) = body.ike_policy()
@@ -1007,6 +1090,11 @@ impl SessionBuilder {
                         sa.proposal = Some(diagnose::ios_policy(&policy));
                         sa.proposal_accepted = from_responder;
                         sa.lifetime = policy.life_seconds;
+                        if let Some(handshake) = handshake.as_deref_mut() {
+                            handshake.hash = Some(policy.hash);
+                            handshake.prf = policy.prf;
+                            handshake.auth = Some(policy.auth);
+                        }
                     }
                 }
                 isakmp::Body::Sa(body) if exchange == isakmp::ExchangeType::QUICK => {

@@ -187,6 +187,9 @@ fn peer_text(
             }
             writeln!(f)?;
         }
+        if let Some(check) = &sa.psk {
+            writeln!(f, "    {check}")?;
+        }
         if sa.dpd || sa.dpd_messages > 0 {
             writeln!(
                 f,
@@ -576,6 +579,37 @@ fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
         o.bool("dpd", sa.dpd);
         o.u64("dpd_messages", sa.dpd_messages);
         o.u64("undecrypted", sa.undecrypted);
+        if let Some(check) = &sa.psk {
+            let mut c = o.object("psk");
+            match check {
+                super::PskCheck::Verified {
+                    peer,
+                    hash_i_frame,
+                    hash_r,
+                } => {
+                    c.str("result", "verified");
+                    c.display("key_for", peer);
+                    c.u64("hash_i_frame", *hash_i_frame);
+                    if let Some((frame, ok)) = hash_r {
+                        c.u64("hash_r_frame", *frame);
+                        c.bool("hash_r_verified", *ok);
+                    }
+                }
+                super::PskCheck::Mismatch {
+                    hash_i_frame,
+                    tried,
+                } => {
+                    c.str("result", "mismatch");
+                    c.u64("hash_i_frame", *hash_i_frame);
+                    c.u64("keys_tried", *tried as u64);
+                }
+                super::PskCheck::Unchecked(why) => {
+                    c.str("result", "unchecked");
+                    c.str("reason", why);
+                }
+            }
+            c.end();
+        }
         if let Some(up) = sa.established {
             seen_json(&mut o, "established", up, start);
         }
