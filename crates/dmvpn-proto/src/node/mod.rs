@@ -1,1 +1,1013 @@
-//! A whole DMVPN Phase 1 hub or spoke: the NHRP, EIGRP, IKEv1 and IPsec machines composed.
+//! A whole DMVPN Phase 1 hub or spoke as one sans-IO machine: the NHRP client or server, EIGRP,
+//! the IPsec databases and the GRE/ESP data path, composed behind one interface.
+//!
+//! [`Node`] is the router's brain without I/O. The caller (the `dmvpn-router` shell, or the
+//! [`sim`] network) owns the raw sockets, the TUN device and the clock:
+//!
+//! ```text
+//!              raw sockets (GRE 47, ESP 50, UDP 500)                TUN tunnel0
+//!  handle_nbma(now, src, protocol, payload) ──▶ ┌──────┐ ◀── handle_tunnel_packet(now, ipv4)
+//!                                               │ Node │
+//!  poll_transmit() → Transmit { to, protocol, bytes } ◀──┘ └──▶ poll_deliver() → inner IPv4
+//!  poll_timeout() / handle_timeout(now)             poll_event() → Event (routes, peers, SAs)
+//! ```
+//!
+//! - **Inbound** ([`Node::handle_nbma`]): ESP is decrypted with the SA of its SPI, which must
+//!   belong to the sender (RFC 4301 §5.2), and must carry GRE; with `tunnel protection` GRE in
+//!   the clear is dropped (IOS: `%CRYPTO-4-RECVD_PKT_NOT_IPSEC`). GRE must carry the configured
+//!   `tunnel key`. NHRP goes to the client or server, EIGRP (to 224.0.0.10 or to the tunnel
+//!   address) to the EIGRP process; other IPv4 packets are handed to the host
+//!   ([`Node::poll_deliver`]), unless they leave through the tunnel again: the hub forwards
+//!   spoke-to-spoke traffic itself (Phase 1 hairpin, TTL decremented).
+//! - **Outbound** ([`Node::handle_tunnel_packet`]): multicast and broadcast go to every NBMA
+//!   address of the multicast map (the registered spokes on a hub with `map multicast dynamic`,
+//!   `ip nhrp map multicast` on a spoke). Unicast takes the longest-prefix route through the
+//!   tunnel (connected subnet, static, EIGRP), maps the next hop to an NBMA address (the NHS,
+//!   a static map, or the hub's registration cache) and is sent in GRE, protected by ESP in
+//!   transport mode when IPsec is on. A spoke sends what it cannot map to its first NHS, as a
+//!   Phase 1 spoke does. Packets longer than `ip mtu` are dropped ([`DropReason::TooBig`]); TCP
+//!   SYNs get their MSS clamped to `ip tcp adjust-mss`.
+//! - **Control.** NHRP, EIGRP and the SAD run inside; their packets are sent the same way and
+//!   their events come out of [`Node::poll_event`] with the route changes the caller programs
+//!   into the host ([`Event::RouteAdded`], [`Event::RouteRemoved`]).
+//! - **Robustness.** Nothing here panics on input. Every packet dropped is counted by reason
+//!   ([`Node::counters`]); the output queues are bounded ([`QUEUE_LIMIT`]) and count what
+//!   they refuse.
+//!
+//! IPsec SAs are installed with [`Node::install_sas`] (static keys, as the simulation and a lab
+//! without IKE use), one pair per peer NBMA address.
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use dmvpn_proto::Instant;
+//! use dmvpn_proto::nhrp::Nhs;
+//! use dmvpn_proto::node::{Event, Node, NodeConfig, sim::XorShift};
+//!
+//! let hub_nbma = Ipv4Addr::new(100, 1, 1, 1);
+//! let nhs = Nhs { tunnel: Ipv4Addr::new(172, 16, 1, 1), nbma: hub_nbma };
+//! let config = NodeConfig::spoke(Ipv4Addr::new(172, 16, 1, 2), 24, Ipv4Addr::new(100, 1, 1, 2), nhs);
+//! let mut spoke = Node::new(config, Instant::ZERO, Box::new(XorShift::new(1)));
+//!
+//! // At boot the spoke registers with its NHS: NHRP in GRE (IP protocol 47) to the hub.
+//! let request = spoke.poll_transmit().unwrap();
+//! assert_eq!((request.to, request.protocol), (hub_nbma, 47));
+//! assert_eq!(&request.bytes[..4], &[0x00, 0x00, 0x20, 0x01]);
+//! assert!(spoke.poll_timeout().is_some());
+//! assert!(spoke.poll_event().is_none());
+//! ```
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use dmvpn_esp::{DecryptError, NextHeader, Sa};
+
+use crate::eigrp::{self, HelloConfig, Neighbors};
+use crate::ipsec::{self, Action, Lifetime, SaEvent, SaId, Sad, SadError, Spd};
+use crate::nhrp::{self, Client, ClientConfig, ClientEvent, Server, ServerConfig, ServerEvent};
+use crate::time::Instant;
+
+pub mod config;
+pub mod rib;
+pub mod sim;
+mod wire;
+
+pub use config::{
+    EigrpConfig, IkeEncryption, IkeHash, IpsecConfig, IsakmpPolicy, NhrpConfig, NodeConfig, Prefix,
+    PresharedKey, Role, StaticRoute, TransformSet, TunnelConfig,
+};
+pub use rib::{Route, RouteSource};
+
+use rib::Rib;
+use wire::{Gre, Ipv4};
+
+/// How many packets or events each output queue holds before it refuses more (counted as
+/// [`DropReason::QueueFull`], or in [`Counters::events_lost`]).
+pub const QUEUE_LIMIT: usize = 16_384;
+
+/// The IKE port (RFC 2409 §2.1).
+pub const IKE_PORT: u16 = 500;
+
+/// The source of the node's random bytes: ESP IVs, NHRP request IDs. The router fills them from
+/// the operating system; tests from a seeded generator ([`sim::XorShift`]).
+pub trait Entropy {
+    /// Fills `dest` with random bytes.
+    fn fill(&mut self, dest: &mut [u8]);
+}
+
+impl<F: FnMut(&mut [u8])> Entropy for F {
+    fn fill(&mut self, dest: &mut [u8]) {
+        self(dest);
+    }
+}
+
+/// A packet for the NBMA network: the outer IPv4 destination, the IP protocol ([`ipsec::GRE`],
+/// [`PROTOCOL_ESP`], or [`ipsec::UDP`] for IKE) and the outer IP payload (for UDP, the whole
+/// datagram with its header and checksum, from the NBMA address to port 500).
+#[derive(Clone, Eq, PartialEq)]
+pub struct Transmit {
+    /// The NBMA destination.
+    pub to: Ipv4Addr,
+    /// The IP protocol.
+    pub protocol: u8,
+    /// The IP payload.
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Transmit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Transmit {{ to: {}, protocol: {}, len: {} }}",
+            self.to,
+            self.protocol,
+            self.bytes.len()
+        )
+    }
+}
+
+/// The IP protocol number of ESP.
+pub const PROTOCOL_ESP: u8 = 50;
+
+/// What happened inside the node, for the caller to act on or log.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The spoke's NHRP client: registered, refreshed, refused, expired, purged.
+    Nhrp(ClientEvent),
+    /// The hub's NHRP server: a spoke registered, expired, was refused or purged.
+    NhrpServer(ServerEvent),
+    /// EIGRP neighbours: up, down (with the reason), K-value mismatch.
+    Eigrp(eigrp::Event),
+    /// A route through the tunnel became the best for its prefix: program it into the host
+    /// (`ip route replace <prefix> via <next hop> dev tunnel0`).
+    RouteAdded(Route),
+    /// A route through the tunnel is no longer the best: remove it from the host (a
+    /// [`Event::RouteAdded`] for the same prefix follows if another source has one).
+    RouteRemoved(Route),
+    /// IPsec SAs with a peer were installed.
+    SaInstalled {
+        /// The peer's NBMA address.
+        peer: Ipv4Addr,
+        /// The SPI of the inbound SA.
+        inbound_spi: u32,
+        /// The SPI of the outbound SA.
+        outbound_spi: u32,
+    },
+    /// An SA reached a soft or hard lifetime limit.
+    Sa(SaEvent),
+}
+
+/// Why a packet was dropped (the counters of [`Counters::drops`]).
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// An NBMA packet of an IP protocol the node does not take.
+    UnknownProtocol,
+    /// A GRE header that does not parse (version, routing, checksum, length).
+    MalformedGre,
+    /// A GRE packet without the configured `tunnel key`, or with another.
+    GreKeyMismatch,
+    /// A GRE payload that is neither IPv4 nor NHRP.
+    GreProtocol,
+    /// GRE in the clear with `tunnel protection` on.
+    CleartextGre,
+    /// ESP without IPsec configured.
+    EspNotConfigured,
+    /// ESP with an SPI no inbound SA has (IOS: `%CRYPTO-4-RECVD_PKT_INV_SPI`).
+    NoInboundSa,
+    /// ESP whose SA belongs to another peer.
+    EspWrongPeer,
+    /// ESP that failed the integrity check, or had bad padding.
+    EspIntegrity,
+    /// ESP replayed, or older than the window (IOS: `%CRYPTO-4-PKT_REPLAY_ERR`).
+    EspReplay,
+    /// ESP that does not carry GRE.
+    EspNotGre,
+    /// An NHRP packet that does not parse or has a bad checksum.
+    MalformedNhrp,
+    /// An NHRP packet the client or server refused (see [`Counters::last_nhrp_error`]).
+    NhrpRefused,
+    /// An EIGRP packet that does not parse or has a bad checksum.
+    MalformedEigrp,
+    /// An EIGRP packet the process ignored (see [`Counters::last_eigrp_error`]).
+    EigrpRefused,
+    /// An inner IPv4 packet that does not parse.
+    MalformedIpv4,
+    /// No route through the tunnel (a hub has no default to send to).
+    NoRoute,
+    /// A next hop with no NBMA mapping (a spoke that is not registered).
+    NoMapping,
+    /// No outbound SA to the peer (IOS drops the packets while IKE runs).
+    NoOutboundSa,
+    /// Encryption failed (the SA ran out of sequence numbers).
+    EspEncrypt,
+    /// A forwarded packet's TTL ran out.
+    TtlExpired,
+    /// A packet longer than `ip mtu`.
+    TooBig,
+    /// An output queue was full.
+    QueueFull,
+    /// A UDP datagram that is not IKE, or IKE while IKE is not available.
+    Ike,
+}
+
+impl DropReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [Self; 24] = [
+        Self::UnknownProtocol,
+        Self::MalformedGre,
+        Self::GreKeyMismatch,
+        Self::GreProtocol,
+        Self::CleartextGre,
+        Self::EspNotConfigured,
+        Self::NoInboundSa,
+        Self::EspWrongPeer,
+        Self::EspIntegrity,
+        Self::EspReplay,
+        Self::EspNotGre,
+        Self::MalformedNhrp,
+        Self::NhrpRefused,
+        Self::MalformedEigrp,
+        Self::EigrpRefused,
+        Self::MalformedIpv4,
+        Self::NoRoute,
+        Self::NoMapping,
+        Self::NoOutboundSa,
+        Self::EspEncrypt,
+        Self::TtlExpired,
+        Self::TooBig,
+        Self::QueueFull,
+        Self::Ike,
+    ];
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Packet counters.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Counters {
+    /// NBMA packets received.
+    pub nbma_in: u64,
+    /// NBMA packets queued for sending.
+    pub nbma_out: u64,
+    /// Packets from the host (TUN) taken.
+    pub tunnel_in: u64,
+    /// Packets queued for the host.
+    pub delivered: u64,
+    /// Packets forwarded from the tunnel to the tunnel (hub hairpin).
+    pub forwarded: u64,
+    /// ESP packets decrypted.
+    pub esp_in: u64,
+    /// ESP packets encrypted.
+    pub esp_out: u64,
+    /// Events refused by a full queue.
+    pub events_lost: u64,
+    /// The latest NHRP refusal.
+    pub last_nhrp_error: Option<crate::ProtocolError>,
+    /// The latest EIGRP refusal.
+    pub last_eigrp_error: Option<eigrp::EigrpError>,
+    drops: [u64; DropReason::ALL.len()],
+}
+
+impl Counters {
+    /// Packets dropped for `reason`.
+    #[must_use]
+    pub fn drops(&self, reason: DropReason) -> u64 {
+        self.drops.get(reason.index()).copied().unwrap_or(0)
+    }
+
+    /// Packets dropped for any reason.
+    #[must_use]
+    pub fn total_drops(&self) -> u64 {
+        self.drops.iter().sum()
+    }
+
+    /// The reasons with a non-zero count.
+    pub fn nonzero_drops(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        DropReason::ALL
+            .iter()
+            .map(|&r| (r, self.drops(r)))
+            .filter(|&(_, n)| n > 0)
+    }
+
+    fn drop(&mut self, reason: DropReason) {
+        if let Some(n) = self.drops.get_mut(reason.index()) {
+            *n = n.saturating_add(1);
+        }
+    }
+}
+
+/// The NHRP side of the node.
+#[derive(Debug)]
+enum NhrpRole {
+    Client(Client),
+    Server(Server),
+}
+
+/// The SAs installed for one peer.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+struct PeerSas {
+    inbound_spi: u32,
+    outbound_spi: u32,
+}
+
+/// A DMVPN hub or spoke; see the [module documentation](self).
+pub struct Node {
+    config: NodeConfig,
+    nhrp: NhrpRole,
+    eigrp: Option<Neighbors>,
+    rib: Rib,
+    spd: Option<Spd>,
+    sad: Sad,
+    /// Inbound SPI → the peer it belongs to.
+    spi_peer: BTreeMap<u32, Ipv4Addr>,
+    /// Peer → its SAs.
+    peers: BTreeMap<Ipv4Addr, PeerSas>,
+    entropy: Box<dyn Entropy + Send>,
+    ip_id: u16,
+    transmits: VecDeque<Transmit>,
+    delivers: VecDeque<Vec<u8>>,
+    events: VecDeque<Event>,
+    counters: Counters,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("role", &self.config.role)
+            .field("tunnel", &self.config.tunnel.address)
+            .field("nbma", &self.config.tunnel.nbma)
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// Boots a node at `now`: a spoke sends its first Registration Requests, EIGRP its first
+    /// Hello (if `router eigrp` covers the tunnel subnet), and the static and connected routes
+    /// are installed (their [`Event::RouteAdded`]s are queued).
+    #[must_use]
+    pub fn new(config: NodeConfig, now: Instant, mut entropy: Box<dyn Entropy + Send>) -> Self {
+        let mut seed = [0; 4];
+        entropy.fill(&mut seed);
+        let first_request_id = u32::from_be_bytes(seed) & 0x7fff_ffff;
+        let nhrp = match config.role {
+            Role::Hub => NhrpRole::Server(Server::new(
+                ServerConfig {
+                    password: config.nhrp.password.clone(),
+                    multicast_static: config.nhrp.multicast_static.clone(),
+                    multicast_dynamic: config.nhrp.multicast_dynamic,
+                    holding_time: config.nhrp.holding_time,
+                    ..ServerConfig::new(config.tunnel.address, config.tunnel.nbma)
+                },
+                first_request_id,
+            )),
+            Role::Spoke => {
+                let mut client = ClientConfig::new(
+                    config.tunnel.address,
+                    config.tunnel.nbma,
+                    config.nhrp.nhs.clone(),
+                );
+                client.holding_time = config.nhrp.holding_time;
+                client.registration_timeout = config.nhrp.registration_timeout;
+                client.unique = config.nhrp.unique;
+                client.password = config.nhrp.password.clone();
+                NhrpRole::Client(Client::new(client, now, first_request_id))
+            }
+        };
+        let eigrp = config
+            .eigrp
+            .as_ref()
+            .filter(|e| e.networks.iter().any(|n| n.contains(config.tunnel.address)))
+            .map(|e| {
+                let mut hello = HelloConfig::new(config.tunnel.address, e.autonomous_system);
+                hello.k = e.k;
+                hello.hello_interval = e.hello_interval;
+                hello.hold_time = e.hold_time;
+                hello.md5.clone_from(&e.md5);
+                Neighbors::new(hello, now)
+            });
+        let spd = config
+            .ipsec
+            .as_ref()
+            .map(|_| Spd::dmvpn(config.tunnel.nbma));
+        let mut node = Self {
+            nhrp,
+            eigrp,
+            rib: Rib::default(),
+            spd,
+            sad: Sad::new(),
+            spi_peer: BTreeMap::new(),
+            peers: BTreeMap::new(),
+            entropy,
+            ip_id: u16::from_be_bytes([seed[0], seed[3]]),
+            transmits: VecDeque::new(),
+            delivers: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: Counters::default(),
+            config,
+        };
+        let connected = Route {
+            prefix: node.config.tunnel.subnet(),
+            next_hop: None,
+            source: RouteSource::Connected,
+            metric: 0,
+        };
+        node.rib.insert(connected);
+        for route in node.config.static_routes.clone() {
+            node.set_route(Route {
+                prefix: route.prefix,
+                next_hop: Some(route.next_hop),
+                source: RouteSource::Static,
+                metric: 0,
+            });
+        }
+        node.pump(now);
+        node
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The NHRP client, on a spoke (`show ip nhrp nhs`).
+    #[must_use]
+    pub fn nhrp_client(&self) -> Option<&Client> {
+        match &self.nhrp {
+            NhrpRole::Client(client) => Some(client),
+            NhrpRole::Server(_) => None,
+        }
+    }
+
+    /// The NHRP server, on a hub (`show ip nhrp`).
+    #[must_use]
+    pub fn nhrp_server(&self) -> Option<&Server> {
+        match &self.nhrp {
+            NhrpRole::Server(server) => Some(server),
+            NhrpRole::Client(_) => None,
+        }
+    }
+
+    /// The EIGRP neighbours (`show ip eigrp neighbors`), if EIGRP runs on the tunnel.
+    #[must_use]
+    pub fn eigrp(&self) -> Option<&Neighbors> {
+        self.eigrp.as_ref()
+    }
+
+    /// The SA database (`show crypto ipsec sa`).
+    #[must_use]
+    pub fn sad(&self) -> &Sad {
+        &self.sad
+    }
+
+    /// The best route of every prefix through the tunnel (`show ip route`), by prefix length
+    /// then address.
+    pub fn routes(&self) -> impl Iterator<Item = &Route> + '_ {
+        self.rib.iter()
+    }
+
+    /// The route a packet to `dst` takes, if any.
+    #[must_use]
+    pub fn route(&self, dst: Ipv4Addr) -> Option<Route> {
+        self.rib.lookup(dst)
+    }
+
+    /// The counters.
+    #[must_use]
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The NBMA addresses that receive a copy of each multicast packet.
+    #[must_use]
+    pub fn multicast_nbma(&self) -> Vec<Ipv4Addr> {
+        let mut all = self.config.nhrp.multicast_static.clone();
+        if let NhrpRole::Server(server) = &self.nhrp {
+            all = server.multicast_nbma().collect();
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// The NBMA address the tunnel address `next_hop` is reached at: an NHS, a static map, the
+    /// hub's registration cache.
+    #[must_use]
+    pub fn resolve(&self, next_hop: Ipv4Addr) -> Option<Ipv4Addr> {
+        let nhs = self.config.nhrp.nhs.iter().find(|n| n.tunnel == next_hop);
+        if let Some(nhs) = nhs {
+            return Some(nhs.nbma);
+        }
+        let map = self.config.nhrp.maps.iter().find(|(t, _)| *t == next_hop);
+        if let Some((_, nbma)) = map {
+            return Some(*nbma);
+        }
+        match &self.nhrp {
+            NhrpRole::Server(server) => server.get(next_hop).map(|r| r.nbma),
+            NhrpRole::Client(_) => None,
+        }
+    }
+
+    /// Installs the IPsec SAs with the peer at NBMA address `peer` (static keys, or what a key
+    /// exchange produced), replacing any it had: `inbound` decrypts what the peer sends (its SPI
+    /// is ours), `outbound` encrypts what we send.
+    pub fn install_sas(
+        &mut self,
+        now: Instant,
+        peer: Ipv4Addr,
+        inbound: Sa,
+        outbound: Sa,
+        lifetime: Lifetime,
+    ) {
+        self.remove_sas(peer);
+        let local = self.config.tunnel.nbma;
+        let sas = PeerSas {
+            inbound_spi: inbound.spi(),
+            outbound_spi: outbound.spi(),
+        };
+        self.sad.install_inbound(now, local, inbound, lifetime);
+        self.sad
+            .install_outbound(now, local, peer, outbound, lifetime);
+        self.spi_peer.insert(sas.inbound_spi, peer);
+        self.peers.insert(peer, sas);
+        self.event(Event::SaInstalled {
+            peer,
+            inbound_spi: sas.inbound_spi,
+            outbound_spi: sas.outbound_spi,
+        });
+    }
+
+    /// Adds `ip route <prefix> <next hop>` through the tunnel (replacing a static route to the
+    /// same prefix); a [`Event::RouteAdded`] follows if it becomes the best route.
+    pub fn add_static_route(&mut self, now: Instant, route: StaticRoute) {
+        self.config
+            .static_routes
+            .retain(|r| r.prefix != route.prefix);
+        self.config.static_routes.push(route);
+        self.set_route(Route {
+            prefix: route.prefix,
+            next_hop: Some(route.next_hop),
+            source: RouteSource::Static,
+            metric: 0,
+        });
+        self.pump(now);
+    }
+
+    /// Removes the static route to `prefix`; returns whether there was one.
+    pub fn remove_static_route(&mut self, now: Instant, prefix: Prefix) -> bool {
+        let before = self.config.static_routes.len();
+        self.config.static_routes.retain(|r| r.prefix != prefix);
+        let change = self.rib.remove(prefix, RouteSource::Static);
+        self.route_change(change);
+        self.pump(now);
+        before != self.config.static_routes.len()
+    }
+
+    /// Removes the SAs with `peer`; returns whether there were any.
+    pub fn remove_sas(&mut self, peer: Ipv4Addr) -> bool {
+        let Some(sas) = self.peers.remove(&peer) else {
+            return false;
+        };
+        let local = self.config.tunnel.nbma;
+        self.sad.remove_inbound(sas.inbound_spi, local);
+        self.sad.remove_outbound(local, peer);
+        self.spi_peer.remove(&sas.inbound_spi);
+        true
+    }
+
+    /// Handles a packet from the NBMA network: the payload of an outer IPv4 packet from `src`
+    /// with IP protocol `protocol` (47 GRE, 50 ESP, 17 UDP with its header).
+    pub fn handle_nbma(&mut self, now: Instant, src: Ipv4Addr, protocol: u8, payload: &[u8]) {
+        self.counters.nbma_in += 1;
+        match protocol {
+            PROTOCOL_ESP => self.handle_esp(now, src, payload),
+            ipsec::GRE => {
+                let protected = self.spd.as_ref().is_some_and(|spd| {
+                    spd.lookup(self.config.tunnel.nbma, src, ipsec::GRE) == Action::Protect
+                });
+                if protected {
+                    self.counters.drop(DropReason::CleartextGre);
+                } else {
+                    self.handle_gre(now, src, payload);
+                }
+            }
+            ipsec::UDP => match wire::parse_udp(payload) {
+                Some((_, IKE_PORT, _)) | None => self.counters.drop(DropReason::Ike),
+                Some(_) => self.counters.drop(DropReason::UnknownProtocol),
+            },
+            _ => self.counters.drop(DropReason::UnknownProtocol),
+        }
+        self.pump(now);
+    }
+
+    /// Handles an IPv4 packet the host sent into the tunnel interface.
+    pub fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.counters.tunnel_in += 1;
+        let Some(ip) = Ipv4::parse(packet) else {
+            self.counters.drop(DropReason::MalformedIpv4);
+            return;
+        };
+        let packet = packet.get(..ip.total_len).unwrap_or(packet);
+        if ip.dst == self.config.tunnel.address {
+            self.deliver(packet.to_vec());
+        } else {
+            self.route_out(packet.to_vec(), &ip);
+        }
+        self.pump(now);
+    }
+
+    /// Runs the timers due at `now`: NHRP registrations, EIGRP Hellos and hold timers, SA
+    /// lifetimes.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match &mut self.nhrp {
+            NhrpRole::Client(client) => client.handle_timeout(now),
+            NhrpRole::Server(server) => server.handle_timeout(now),
+        }
+        if let Some(eigrp) = &mut self.eigrp {
+            eigrp.handle_timeout(now);
+        }
+        self.sad.handle_timeout(now);
+        self.pump(now);
+    }
+
+    /// Shuts the node down: EIGRP sends its goodbye. Take the transmits before dropping it.
+    pub fn shutdown(&mut self, now: Instant) {
+        if let Some(eigrp) = &mut self.eigrp {
+            eigrp.shutdown();
+        }
+        self.pump(now);
+    }
+
+    /// When [`Node::handle_timeout`] must run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let nhrp = match &self.nhrp {
+            NhrpRole::Client(client) => client.poll_timeout(),
+            NhrpRole::Server(server) => server.poll_timeout(),
+        };
+        let eigrp = self.eigrp.as_ref().and_then(Neighbors::poll_timeout);
+        [nhrp, eigrp, self.sad.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The next packet for the NBMA network.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next IPv4 packet for the host (to write into the TUN device).
+    #[must_use]
+    pub fn poll_deliver(&mut self) -> Option<Vec<u8>> {
+        self.delivers.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ---- inbound ----
+
+    fn handle_esp(&mut self, now: Instant, src: Ipv4Addr, payload: &[u8]) {
+        if self.spd.is_none() {
+            self.counters.drop(DropReason::EspNotConfigured);
+            return;
+        }
+        let mut buffer = payload.to_vec();
+        let local = self.config.tunnel.nbma;
+        let decrypted = match self.sad.unprotect(local, &mut buffer) {
+            Ok(decrypted) => decrypted,
+            Err(error) => {
+                self.counters.drop(match error {
+                    SadError::NoInboundSa { .. } | SadError::Truncated { .. } => {
+                        DropReason::NoInboundSa
+                    }
+                    SadError::Decrypt(
+                        DecryptError::Replayed { .. } | DecryptError::TooOld { .. },
+                    ) => DropReason::EspReplay,
+                    _ => DropReason::EspIntegrity,
+                });
+                return;
+            }
+        };
+        if self.spi_peer.get(&decrypted.spi) != Some(&src) {
+            self.counters.drop(DropReason::EspWrongPeer);
+            return;
+        }
+        if decrypted.next_header != NextHeader::GRE {
+            self.counters.drop(DropReason::EspNotGre);
+            return;
+        }
+        self.counters.esp_in += 1;
+        let gre = decrypted.payload;
+        self.handle_gre(now, src, gre);
+    }
+
+    fn handle_gre(&mut self, now: Instant, src: Ipv4Addr, packet: &[u8]) {
+        let Some(gre) = Gre::parse(packet) else {
+            self.counters.drop(DropReason::MalformedGre);
+            return;
+        };
+        if gre.key != self.config.tunnel.key {
+            self.counters.drop(DropReason::GreKeyMismatch);
+            return;
+        }
+        let payload = packet.get(gre.header_len..).unwrap_or_default();
+        match gre.protocol {
+            dmvpn_nhrp::GRE_PROTOCOL => self.handle_nhrp(now, src, payload),
+            wire::ETHERTYPE_IPV4 => self.handle_inner(now, payload),
+            _ => self.counters.drop(DropReason::GreProtocol),
+        }
+    }
+
+    fn handle_nhrp(&mut self, now: Instant, src: Ipv4Addr, bytes: &[u8]) {
+        let valid = dmvpn_nhrp::Packet::new_checked(bytes).is_ok_and(|p| p.verify_checksum());
+        let repr = dmvpn_nhrp::parse(bytes).ok().filter(|_| valid);
+        let Some(repr) = repr else {
+            self.counters.drop(DropReason::MalformedNhrp);
+            return;
+        };
+        let result = match &mut self.nhrp {
+            NhrpRole::Client(client) => client.handle_message(now, src, &repr),
+            NhrpRole::Server(server) => server.handle_message(now, src, &repr),
+        };
+        if let Err(error) = result {
+            self.counters.drop(DropReason::NhrpRefused);
+            self.counters.last_nhrp_error = Some(error);
+        }
+    }
+
+    /// An IPv4 packet that came out of the tunnel.
+    fn handle_inner(&mut self, now: Instant, packet: &[u8]) {
+        let Some(ip) = Ipv4::parse(packet) else {
+            self.counters.drop(DropReason::MalformedIpv4);
+            return;
+        };
+        let packet = packet.get(..ip.total_len).unwrap_or(packet);
+        let own = self.config.tunnel.address;
+        let to_eigrp = ip.protocol == wire::EIGRP
+            && (ip.dst == eigrp::neighbor::ALL_EIGRP_ROUTERS || ip.dst == own);
+        if to_eigrp && self.eigrp.is_some() {
+            let body = packet.get(ip.header_len..).unwrap_or_default();
+            self.handle_eigrp(now, ip.src, body);
+            return;
+        }
+        if ip.dst == own || ip.dst.is_multicast() || ip.dst.is_broadcast() || !self.config.hairpin {
+            self.deliver(packet.to_vec());
+            return;
+        }
+        let local = self.is_local(ip.dst);
+        match self.rib.lookup(ip.dst) {
+            Some(route) if !local && route.next_hop != Some(own) => {
+                let mut packet = packet.to_vec();
+                if !wire::decrement_ttl(&mut packet) {
+                    self.counters.drop(DropReason::TtlExpired);
+                    return;
+                }
+                self.counters.forwarded += 1;
+                self.route_out(packet, &ip);
+            }
+            _ => self.deliver(packet.to_vec()),
+        }
+    }
+
+    fn is_local(&self, dst: Ipv4Addr) -> bool {
+        self.config
+            .eigrp
+            .as_ref()
+            .is_some_and(|e| e.connected.iter().any(|p| p.contains(dst)))
+    }
+
+    fn handle_eigrp(&mut self, now: Instant, src: Ipv4Addr, bytes: &[u8]) {
+        let packet = dmvpn_eigrp::Packet::new_checked(bytes)
+            .ok()
+            .filter(dmvpn_eigrp::Packet::verify_checksum);
+        let repr = packet.and_then(|p| dmvpn_eigrp::Repr::parse(&p).ok());
+        let (Some(repr), Some(eigrp)) = (repr, self.eigrp.as_mut()) else {
+            self.counters.drop(DropReason::MalformedEigrp);
+            return;
+        };
+        if let Err(error) = eigrp.handle_message(now, src, &repr) {
+            self.counters.drop(DropReason::EigrpRefused);
+            self.counters.last_eigrp_error = Some(error);
+        }
+    }
+
+    // ---- outbound ----
+
+    /// Sends an inner IPv4 packet through the tunnel: replicated if multicast, else routed.
+    fn route_out(&mut self, mut packet: Vec<u8>, ip: &Ipv4) {
+        if packet.len() > usize::from(self.config.tunnel.ip_mtu) {
+            self.counters.drop(DropReason::TooBig);
+            return;
+        }
+        if let Some(mss) = self.config.tunnel.tcp_adjust_mss {
+            wire::clamp_mss(&mut packet, ip, mss);
+        }
+        if ip.dst.is_multicast() || ip.dst.is_broadcast() {
+            for nbma in self.multicast_nbma() {
+                self.send_gre(nbma, wire::ETHERTYPE_IPV4, &packet);
+            }
+            return;
+        }
+        let first_nhs = self.config.nhrp.nhs.first().copied();
+        let next_hop = match self.rib.lookup(ip.dst) {
+            Some(route) => route.next_hop.unwrap_or(ip.dst),
+            None => match first_nhs {
+                Some(nhs) if self.config.role == Role::Spoke => nhs.tunnel,
+                _ => {
+                    self.counters.drop(DropReason::NoRoute);
+                    return;
+                }
+            },
+        };
+        let nbma = self.resolve(next_hop).or_else(|| {
+            // Phase 1: a spoke sends what it cannot map to the hub, which forwards it.
+            first_nhs
+                .filter(|_| self.config.role == Role::Spoke)
+                .map(|nhs| nhs.nbma)
+        });
+        match nbma {
+            Some(nbma) => self.send_gre(nbma, wire::ETHERTYPE_IPV4, &packet),
+            None => self.counters.drop(DropReason::NoMapping),
+        }
+    }
+
+    /// Encapsulates `payload` in GRE and sends it to `nbma`, ESP-protected if the SPD says so.
+    fn send_gre(&mut self, nbma: Ipv4Addr, protocol: u16, payload: &[u8]) {
+        let key = self.config.tunnel.key;
+        let mut gre = Vec::with_capacity(Gre::len(key) + payload.len());
+        Gre::emit(&mut gre, protocol, key);
+        gre.extend_from_slice(payload);
+        let local = self.config.tunnel.nbma;
+        let action = self
+            .spd
+            .as_ref()
+            .map_or(Action::Bypass, |spd| spd.lookup(local, nbma, ipsec::GRE));
+        match action {
+            Action::Bypass => self.transmit(Transmit {
+                to: nbma,
+                protocol: ipsec::GRE,
+                bytes: gre,
+            }),
+            Action::Discard => self.counters.drop(DropReason::NoOutboundSa),
+            Action::Protect => {
+                let Some(iv_len) = self.sad.outbound(local, nbma).map(|sa| sa.sa().iv_len()) else {
+                    self.counters.drop(DropReason::NoOutboundSa);
+                    return;
+                };
+                let mut iv = [0; 16];
+                let iv = iv.get_mut(..iv_len).unwrap_or_default();
+                self.entropy.fill(iv);
+                let mut out = Vec::new();
+                match self.sad.protect(local, nbma, &gre, iv, &mut out) {
+                    Ok(_) => {
+                        self.counters.esp_out += 1;
+                        self.transmit(Transmit {
+                            to: nbma,
+                            protocol: PROTOCOL_ESP,
+                            bytes: out,
+                        });
+                    }
+                    Err(SadError::NoOutboundSa { .. }) => {
+                        self.counters.drop(DropReason::NoOutboundSa);
+                    }
+                    Err(_) => self.counters.drop(DropReason::EspEncrypt),
+                }
+            }
+        }
+    }
+
+    fn transmit(&mut self, transmit: Transmit) {
+        if self.transmits.len() >= QUEUE_LIMIT {
+            self.counters.drop(DropReason::QueueFull);
+            return;
+        }
+        self.counters.nbma_out += 1;
+        self.transmits.push_back(transmit);
+    }
+
+    fn deliver(&mut self, packet: Vec<u8>) {
+        if self.delivers.len() >= QUEUE_LIMIT {
+            self.counters.drop(DropReason::QueueFull);
+            return;
+        }
+        self.counters.delivered += 1;
+        self.delivers.push_back(packet);
+    }
+
+    fn event(&mut self, event: Event) {
+        if self.events.len() >= QUEUE_LIMIT {
+            self.counters.events_lost += 1;
+            return;
+        }
+        self.events.push_back(event);
+    }
+
+    /// Installs a route (or replaces the one of its source) and reports the change.
+    fn set_route(&mut self, route: Route) {
+        let change = self.rib.insert(route);
+        self.route_change(change);
+    }
+
+    fn route_change(&mut self, (removed, added): (Option<Route>, Option<Route>)) {
+        if let Some(route) = removed.filter(|r| r.source != RouteSource::Connected) {
+            self.event(Event::RouteRemoved(route));
+        }
+        if let Some(route) = added.filter(|r| r.source != RouteSource::Connected) {
+            self.event(Event::RouteAdded(route));
+        }
+    }
+
+    // ---- the machines inside ----
+
+    /// Moves what the machines produced onto the node's queues: their packets through the
+    /// tunnel, their events out.
+    fn pump(&mut self, _now: Instant) {
+        loop {
+            let mut progress = false;
+            while let Some(t) = self.next_nhrp_transmit() {
+                progress = true;
+                self.send_gre(t.to, dmvpn_nhrp::GRE_PROTOCOL, &t.bytes);
+            }
+            while let Some(t) = self.eigrp.as_mut().and_then(Neighbors::poll_transmit) {
+                progress = true;
+                self.send_eigrp(t);
+            }
+            while let Some(event) = self.next_nhrp_event() {
+                progress = true;
+                self.event(event);
+            }
+            while let Some(event) = self.eigrp.as_mut().and_then(Neighbors::poll_event) {
+                progress = true;
+                self.event(Event::Eigrp(event));
+            }
+            while let Some(event) = self.sad.poll_event() {
+                progress = true;
+                self.handle_sa_event(event);
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+
+    fn next_nhrp_transmit(&mut self) -> Option<nhrp::Transmit> {
+        match &mut self.nhrp {
+            NhrpRole::Client(client) => client.poll_transmit(),
+            NhrpRole::Server(server) => server.poll_transmit(),
+        }
+    }
+
+    fn next_nhrp_event(&mut self) -> Option<Event> {
+        match &mut self.nhrp {
+            NhrpRole::Client(client) => client.poll_event().map(Event::Nhrp),
+            NhrpRole::Server(server) => server.poll_event().map(Event::NhrpServer),
+        }
+    }
+
+    fn handle_sa_event(&mut self, event: SaEvent) {
+        if let SaEvent::HardExpired {
+            id: SaId::Inbound { spi, .. },
+            ..
+        } = event
+            && let Some(peer) = self.spi_peer.remove(&spi)
+        {
+            self.peers.remove(&peer);
+        }
+        self.event(Event::Sa(event));
+    }
+
+    /// Wraps an EIGRP packet in IPv4 from the tunnel address (TTL 2 for multicast, as IOS) and
+    /// sends it through the tunnel.
+    fn send_eigrp(&mut self, t: eigrp::Transmit) {
+        let mut packet = Vec::with_capacity(20 + t.bytes.len());
+        let ttl = if t.to.is_multicast() { 2 } else { 255 };
+        self.ip_id = self.ip_id.wrapping_add(1);
+        wire::emit_ipv4(
+            &mut packet,
+            self.config.tunnel.address,
+            t.to,
+            wire::EIGRP,
+            ttl,
+            self.ip_id,
+            t.bytes.len(),
+        );
+        packet.extend_from_slice(&t.bytes);
+        match Ipv4::parse(&packet) {
+            Some(ip) => self.route_out(packet, &ip),
+            None => self.counters.drop(DropReason::MalformedIpv4),
+        }
+    }
+}

@@ -1,0 +1,520 @@
+//! [`NodeConfig`]: plain data mirroring the IOS configuration of a DMVPN Phase 1 hub or spoke, so
+//! that a configuration parser can fill it line by line.
+//!
+//! ```text
+//! interface Tunnel0
+//!  ip address 172.16.1.2 255.255.255.0          TunnelConfig::address, prefix_len
+//!  ip mtu 1400                                  TunnelConfig::ip_mtu
+//!  ip tcp adjust-mss 1360                       TunnelConfig::tcp_adjust_mss
+//!  ip nhrp authentication cisco                 NhrpConfig::password
+//!  ip nhrp map 172.16.1.1 100.1.1.1             NhrpConfig::maps
+//!  ip nhrp map multicast 100.1.1.1              NhrpConfig::multicast_static
+//!  ip nhrp map multicast dynamic                NhrpConfig::multicast_dynamic (hub)
+//!  ip nhrp network-id 1                         NhrpConfig::network_id
+//!  ip nhrp holdtime 300                         NhrpConfig::holding_time
+//!  ip nhrp nhs 172.16.1.1                       NhrpConfig::nhs (spoke)
+//!  no ip split-horizon eigrp 100                EigrpConfig::split_horizon
+//!  no ip next-hop-self eigrp 100                EigrpConfig::next_hop_self
+//!  tunnel source 100.1.1.2                      TunnelConfig::nbma
+//!  tunnel mode gre multipoint
+//!  tunnel key 100                               TunnelConfig::key
+//!  tunnel protection ipsec profile DMVPN        NodeConfig::ipsec
+//! router eigrp 100                              EigrpConfig::autonomous_system
+//!  network 172.16.1.0 0.0.0.255                 EigrpConfig::networks
+//!  network 192.168.2.0 0.0.0.255
+//! ip route 10.9.0.0 255.255.0.0 172.16.1.1      NodeConfig::static_routes
+//! crypto isakmp policy 10                       IpsecConfig::isakmp_policies
+//!  encr aes / hash sha / group 2 / authentication pre-share / lifetime 86400
+//! crypto isakmp key cisco123 address 0.0.0.0    IpsecConfig::preshared_keys
+//! crypto ipsec transform-set TS esp-aes esp-sha-hmac / mode transport
+//!                                               IpsecConfig::transform_set
+//! ```
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use dmvpn_esp::{Encryption, Integrity};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::eigrp::Md5Key;
+use crate::ipsec::Lifetime;
+use crate::nhrp::{Nhs, Password};
+use crate::time::Duration;
+
+/// Whether the node is the hub (the NHRP server, `map multicast dynamic`) or a spoke (an NHRP
+/// client of its NHSes).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Role {
+    /// The hub: NHRP server, replicates multicast to every registered spoke and forwards
+    /// spoke-to-spoke traffic (Phase 1 hairpin).
+    Hub,
+    /// A spoke: registers with every NHS and sends everything it cannot map to the first one.
+    Spoke,
+}
+
+/// An IPv4 prefix: an address and a length (0–32), kept with the host bits cleared.
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct Prefix {
+    addr: Ipv4Addr,
+    len: u8,
+}
+
+impl Prefix {
+    /// The prefix of `len` bits of `addr` (host bits cleared; a length above 32 is 32).
+    #[must_use]
+    pub const fn new(addr: Ipv4Addr, len: u8) -> Self {
+        let len = if len > 32 { 32 } else { len };
+        let bits = addr.to_bits() & Self::mask_bits(len);
+        Self {
+            addr: Ipv4Addr::from_bits(bits),
+            len,
+        }
+    }
+
+    /// The prefix of an `ip address A M` or `ip route A M` line (a netmask: 255.255.255.0 is
+    /// /24, 0.0.0.0 is /0). `None` for a non-contiguous mask.
+    #[must_use]
+    pub fn from_netmask(addr: Ipv4Addr, mask: Ipv4Addr) -> Option<Self> {
+        let bits = mask.to_bits();
+        let len = bits.leading_ones();
+        (bits.checked_shl(len).unwrap_or(0) == 0).then(|| Self::new(addr, len as u8))
+    }
+
+    /// The prefix of a `network A W` line (a wildcard: 0.0.0.255 is /24, 0.0.0.0 is the host
+    /// /32). `None` for a non-contiguous wildcard.
+    #[must_use]
+    pub fn from_wildcard(addr: Ipv4Addr, wildcard: Ipv4Addr) -> Option<Self> {
+        Self::from_netmask(addr, Ipv4Addr::from_bits(!wildcard.to_bits()))
+    }
+
+    const fn mask_bits(len: u8) -> u32 {
+        if len == 0 {
+            0
+        } else {
+            u32::MAX << (32 - len as u32)
+        }
+    }
+
+    /// The network address.
+    #[must_use]
+    pub const fn addr(&self) -> Ipv4Addr {
+        self.addr
+    }
+
+    /// The prefix length.
+    #[must_use]
+    pub const fn prefix_len(&self) -> u8 {
+        self.len
+    }
+
+    /// Whether this is 0.0.0.0/0.
+    #[must_use]
+    pub const fn is_default(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The netmask, e.g. 255.255.255.0.
+    #[must_use]
+    pub const fn mask(&self) -> Ipv4Addr {
+        Ipv4Addr::from_bits(Self::mask_bits(self.len))
+    }
+
+    /// Whether `addr` lies in the prefix.
+    #[must_use]
+    pub const fn contains(&self, addr: Ipv4Addr) -> bool {
+        addr.to_bits() & Self::mask_bits(self.len) == self.addr.to_bits()
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// `interface Tunnel0`: addresses, key, MTU.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct TunnelConfig {
+    /// `ip address`: the tunnel address.
+    pub address: Ipv4Addr,
+    /// `ip address`: the mask's length (24 for 255.255.255.0).
+    pub prefix_len: u8,
+    /// `tunnel source`: the NBMA address.
+    pub nbma: Ipv4Addr,
+    /// `tunnel key`: the GRE key (RFC 2890); packets with another key (or none) are dropped.
+    pub key: Option<u32>,
+    /// `ip mtu`: inner packets longer than this are not sent (counted as
+    /// [`DropReason::TooBig`](super::DropReason::TooBig)); IOS's default on a tunnel is 1476.
+    pub ip_mtu: u16,
+    /// `ip tcp adjust-mss`: the MSS option of TCP SYNs crossing the tunnel is lowered to this.
+    pub tcp_adjust_mss: Option<u16>,
+}
+
+impl TunnelConfig {
+    /// The tunnel subnet.
+    #[must_use]
+    pub const fn subnet(&self) -> Prefix {
+        Prefix::new(self.address, self.prefix_len)
+    }
+}
+
+/// The NHRP lines of the tunnel interface.
+#[derive(Clone, Debug)]
+pub struct NhrpConfig {
+    /// `ip nhrp network-id` (local only; never on the wire).
+    pub network_id: u32,
+    /// `ip nhrp nhs` with the NBMA address of its `ip nhrp map` (spokes).
+    pub nhs: Vec<Nhs>,
+    /// `ip nhrp map <tunnel> <nbma>`: static mappings (the NHS's is implied by `nhs`).
+    pub maps: Vec<(Ipv4Addr, Ipv4Addr)>,
+    /// `ip nhrp map multicast <nbma>`: where multicast (EIGRP Hellos) is replicated.
+    pub multicast_static: Vec<Ipv4Addr>,
+    /// `ip nhrp map multicast dynamic`: every registered spoke receives multicast (hubs).
+    pub multicast_dynamic: bool,
+    /// `ip nhrp holdtime`: IOS's default 7200 s.
+    pub holding_time: u16,
+    /// `ip nhrp registration timeout`: the refresh interval; `None` for a third of the holding
+    /// time.
+    pub registration_timeout: Option<Duration>,
+    /// `ip nhrp registration no-unique` clears it.
+    pub unique: bool,
+    /// `ip nhrp authentication`.
+    pub password: Option<Password>,
+}
+
+impl NhrpConfig {
+    /// IOS's defaults: network-id 1, no NHS, holding time 7200 s, unique, no password.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            network_id: 1,
+            nhs: Vec::new(),
+            maps: Vec::new(),
+            multicast_static: Vec::new(),
+            multicast_dynamic: false,
+            holding_time: 7200,
+            registration_timeout: None,
+            unique: true,
+            password: None,
+        }
+    }
+}
+
+impl Default for NhrpConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `router eigrp <as>` and the EIGRP lines of the tunnel interface.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct EigrpConfig {
+    /// The autonomous system.
+    pub autonomous_system: u16,
+    /// `network A W`: interfaces in these prefixes run EIGRP, and their subnets are advertised.
+    /// The tunnel subnet must be covered for EIGRP to run on the tunnel.
+    pub networks: Vec<Prefix>,
+    /// The subnets of this router's other (LAN) interfaces, which `networks` may cover: what it
+    /// advertises besides the tunnel subnet (`show ip interface brief` of the router).
+    pub connected: Vec<Prefix>,
+    /// `metric weights 0 k1 k2 k3 k4 k5`; IOS's default 1 0 1 0 0 (K6 0).
+    pub k: [u8; 6],
+    /// `ip hello-interval eigrp`: 5 s.
+    pub hello_interval: Duration,
+    /// `ip hold-time eigrp`: 15 s.
+    pub hold_time: u16,
+    /// `ip split-horizon eigrp` (IOS's default on; a Phase 1 hub needs `no` for spokes to learn
+    /// each other's LANs).
+    pub split_horizon: bool,
+    /// `ip next-hop-self eigrp` (IOS's default on, which makes every spoke route point at the hub:
+    /// Phase 1).
+    pub next_hop_self: bool,
+    /// `ip authentication mode eigrp <as> md5` with its key chain.
+    pub md5: Option<Md5Key>,
+}
+
+impl EigrpConfig {
+    /// IOS's defaults for autonomous system `autonomous_system`.
+    #[must_use]
+    pub const fn new(autonomous_system: u16) -> Self {
+        Self {
+            autonomous_system,
+            networks: Vec::new(),
+            connected: Vec::new(),
+            k: [1, 0, 1, 0, 0, 0],
+            hello_interval: Duration::from_secs(5),
+            hold_time: 15,
+            split_horizon: true,
+            next_hop_self: true,
+            md5: None,
+        }
+    }
+}
+
+/// `crypto isakmp policy <priority>` encryption (`encr`).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum IkeEncryption {
+    /// `des`.
+    Des,
+    /// `3des`.
+    TripleDes,
+    /// `aes` (128), `aes 192`, `aes 256`: the key length in bits.
+    Aes(u16),
+}
+
+/// `crypto isakmp policy <priority>` hash.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum IkeHash {
+    /// `md5`.
+    Md5,
+    /// `sha` (SHA-1).
+    Sha1,
+    /// `sha256`.
+    Sha256,
+}
+
+/// One `crypto isakmp policy` (pre-shared-key authentication).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct IsakmpPolicy {
+    /// The priority: lower is offered and preferred first.
+    pub priority: u16,
+    /// `encr`.
+    pub encryption: IkeEncryption,
+    /// `hash`.
+    pub hash: IkeHash,
+    /// `group`: the MODP group (1, 2, 5 or 14).
+    pub group: u16,
+    /// `lifetime`: 86400 s by default.
+    pub lifetime: Duration,
+}
+
+impl IsakmpPolicy {
+    /// IOS's default policy values at `priority`: DES, SHA-1, group 1, one day (IOS 12.4).
+    #[must_use]
+    pub const fn new(priority: u16) -> Self {
+        Self {
+            priority,
+            encryption: IkeEncryption::Des,
+            hash: IkeHash::Sha1,
+            group: 1,
+            lifetime: Duration::from_secs(86_400),
+        }
+    }
+}
+
+/// `crypto isakmp key <key> address <address>`: a pre-shared key for one peer, or for every
+/// peer with address 0.0.0.0 (`None`). Wiped on drop and never printed.
+#[derive(Clone, Eq, PartialEq, Zeroize, ZeroizeOnDrop)]
+pub struct PresharedKey {
+    #[zeroize(skip)]
+    peer: Option<Ipv4Addr>,
+    key: Vec<u8>,
+}
+
+impl PresharedKey {
+    /// The key for `peer` (`None`: 0.0.0.0, the wildcard).
+    #[must_use]
+    pub fn new(peer: Option<Ipv4Addr>, key: &[u8]) -> Self {
+        Self {
+            peer: peer.filter(|a| !a.is_unspecified()),
+            key: key.to_vec(),
+        }
+    }
+
+    /// The peer, or `None` for the wildcard.
+    #[must_use]
+    pub const fn peer(&self) -> Option<Ipv4Addr> {
+        self.peer
+    }
+
+    /// The key bytes.
+    #[must_use]
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+impl fmt::Debug for PresharedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.peer {
+            Some(peer) => write!(f, "PresharedKey({peer}, <redacted>)"),
+            None => f.write_str("PresharedKey(0.0.0.0, <redacted>)"),
+        }
+    }
+}
+
+/// `crypto ipsec transform-set <name> <esp-enc> <esp-auth>` with `mode transport`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct TransformSet {
+    /// `esp-des`/`esp-3des`/`esp-aes [bits]`/`esp-gcm`.
+    pub encryption: Encryption,
+    /// The AES key length in bits (128, 192, 256); ignored for 3DES and NULL.
+    pub key_bits: u16,
+    /// `esp-md5-hmac`/`esp-sha-hmac`/`esp-sha256-hmac`.
+    pub integrity: Integrity,
+}
+
+/// `tunnel protection ipsec profile`: the crypto configuration the profile points at.
+#[derive(Clone, Debug)]
+pub struct IpsecConfig {
+    /// `crypto isakmp policy` entries, in any order (matched by priority).
+    pub isakmp_policies: Vec<IsakmpPolicy>,
+    /// `crypto isakmp key` entries; a peer's own key is preferred over the wildcard.
+    pub preshared_keys: Vec<PresharedKey>,
+    /// The transform set of the profile.
+    pub transform_set: TransformSet,
+    /// `crypto ipsec security-association lifetime` of the SAs.
+    pub lifetime: Lifetime,
+}
+
+impl IpsecConfig {
+    /// The pre-shared key for `peer`: its own, else the wildcard.
+    #[must_use]
+    pub fn preshared_key(&self, peer: Ipv4Addr) -> Option<&PresharedKey> {
+        self.preshared_keys
+            .iter()
+            .find(|k| k.peer == Some(peer))
+            .or_else(|| self.preshared_keys.iter().find(|k| k.peer.is_none()))
+    }
+}
+
+/// `ip route <prefix> <mask> <next hop>` through the tunnel.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct StaticRoute {
+    /// The destination.
+    pub prefix: Prefix,
+    /// The next hop, a tunnel address.
+    pub next_hop: Ipv4Addr,
+}
+
+/// The whole configuration of a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Hub or spoke.
+    pub role: Role,
+    /// The tunnel interface.
+    pub tunnel: TunnelConfig,
+    /// NHRP.
+    pub nhrp: NhrpConfig,
+    /// EIGRP, if `router eigrp` covers the tunnel.
+    pub eigrp: Option<EigrpConfig>,
+    /// `tunnel protection ipsec profile`, if set.
+    pub ipsec: Option<IpsecConfig>,
+    /// Static routes through the tunnel.
+    pub static_routes: Vec<StaticRoute>,
+    /// Forward packets that arrive from the tunnel and leave through it again inside the node
+    /// (the Phase 1 hub's spoke-to-spoke hairpin) instead of handing them to the host. On by
+    /// default; the host's stack would forward them the same way, slower.
+    pub hairpin: bool,
+}
+
+impl NodeConfig {
+    /// A hub at tunnel address `address`/`prefix_len` and NBMA address `nbma`, with `map
+    /// multicast dynamic`, no EIGRP and no IPsec.
+    #[must_use]
+    pub const fn hub(address: Ipv4Addr, prefix_len: u8, nbma: Ipv4Addr) -> Self {
+        let mut nhrp = NhrpConfig::new();
+        nhrp.multicast_dynamic = true;
+        Self::new(Role::Hub, address, prefix_len, nbma, nhrp)
+    }
+
+    /// A spoke registering with `nhs` (and sending multicast to it), with no EIGRP and no IPsec.
+    #[must_use]
+    pub fn spoke(address: Ipv4Addr, prefix_len: u8, nbma: Ipv4Addr, nhs: Nhs) -> Self {
+        let mut nhrp = NhrpConfig::new();
+        nhrp.nhs.push(nhs);
+        nhrp.multicast_static.push(nhs.nbma);
+        Self::new(Role::Spoke, address, prefix_len, nbma, nhrp)
+    }
+
+    const fn new(
+        role: Role,
+        address: Ipv4Addr,
+        prefix_len: u8,
+        nbma: Ipv4Addr,
+        nhrp: NhrpConfig,
+    ) -> Self {
+        Self {
+            role,
+            tunnel: TunnelConfig {
+                address,
+                prefix_len,
+                nbma,
+                key: None,
+                ip_mtu: 1476,
+                tcp_adjust_mss: None,
+            },
+            nhrp,
+            eigrp: None,
+            ipsec: None,
+            static_routes: Vec::new(),
+            hairpin: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        let p = Prefix::new(Ipv4Addr::new(192, 168, 2, 77), 24);
+        assert_eq!(p.addr(), Ipv4Addr::new(192, 168, 2, 0));
+        assert_eq!(p.mask(), Ipv4Addr::new(255, 255, 255, 0));
+        assert_eq!(p.to_string(), "192.168.2.0/24");
+        assert!(p.contains(Ipv4Addr::new(192, 168, 2, 1)));
+        assert!(!p.contains(Ipv4Addr::new(192, 168, 3, 1)));
+        assert!(Prefix::new(Ipv4Addr::new(1, 2, 3, 4), 0).contains(Ipv4Addr::BROADCAST));
+        assert_eq!(Prefix::new(Ipv4Addr::new(1, 2, 3, 4), 40).prefix_len(), 32);
+        let ten = Some(Prefix::new(Ipv4Addr::new(10, 1, 0, 0), 16));
+        let addr = Ipv4Addr::new(10, 1, 0, 9);
+        assert_eq!(
+            Prefix::from_wildcard(addr, Ipv4Addr::new(0, 0, 255, 255)),
+            ten
+        );
+        assert_eq!(
+            Prefix::from_netmask(addr, Ipv4Addr::new(255, 255, 0, 0)),
+            ten
+        );
+        let host = Prefix::from_wildcard(addr, Ipv4Addr::UNSPECIFIED);
+        assert_eq!(host, Some(Prefix::new(addr, 32)));
+        let default = Prefix::from_netmask(addr, Ipv4Addr::UNSPECIFIED);
+        assert_eq!(default.map(|p| p.is_default()), Some(true));
+        let holes = Ipv4Addr::new(255, 0, 255, 0);
+        assert_eq!(Prefix::from_netmask(addr, holes), None);
+        assert_eq!(Prefix::from_wildcard(addr, holes), None);
+    }
+
+    #[test]
+    fn preshared_keys_prefer_the_peer_and_are_redacted() {
+        let peer = Ipv4Addr::new(100, 1, 1, 2);
+        let ipsec = IpsecConfig {
+            isakmp_policies: Vec::new(),
+            preshared_keys: alloc::vec![
+                PresharedKey::new(Some(Ipv4Addr::UNSPECIFIED), b"any"),
+                PresharedKey::new(Some(peer), b"own"),
+            ],
+            transform_set: TransformSet {
+                encryption: Encryption::AesCbc,
+                key_bits: 128,
+                integrity: Integrity::HmacSha1_96,
+            },
+            lifetime: Lifetime::ios_default(),
+        };
+        assert_eq!(
+            ipsec.preshared_key(peer).map(PresharedKey::key),
+            Some(&b"own"[..])
+        );
+        let other = Ipv4Addr::new(100, 1, 1, 3);
+        assert_eq!(
+            ipsec.preshared_key(other).map(PresharedKey::key),
+            Some(&b"any"[..])
+        );
+        assert_eq!(
+            std::format!("{:?}", ipsec.preshared_keys[0]),
+            "PresharedKey(0.0.0.0, <redacted>)"
+        );
+    }
+}
