@@ -1,0 +1,347 @@
+//! Semantic checks: commands that parse on their own but do not fit together, or that the
+//! router cannot run.
+
+use super::parse::{Origin, Origins};
+use super::{Config, Diagnostic, ErrorKind, MulticastMap, Role, TunnelSource};
+
+/// Turns an [`Origin`] into a [`Diagnostic`] at its line, if it has one.
+struct Reporter<'a> {
+    origins: &'a Origins,
+    lines: Vec<&'a str>,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Reporter<'_> {
+    fn diagnostic(&self, origin: Option<Origin>, kind: ErrorKind) -> Diagnostic {
+        match origin.and_then(|o| self.origins.get(o)) {
+            Some(place) => Diagnostic {
+                line: place.line,
+                column: place.column,
+                text: (self.lines.get(place.line - 1))
+                    .map_or_else(String::new, |t| (*t).to_owned()),
+                kind,
+            },
+            None => Diagnostic::unplaced(kind),
+        }
+    }
+
+    fn error(&mut self, origin: impl Into<Option<Origin>>, kind: ErrorKind) {
+        let diagnostic = self.diagnostic(origin.into(), kind);
+        self.errors.push(diagnostic);
+    }
+
+    fn warning(&mut self, origin: impl Into<Option<Origin>>, kind: ErrorKind) {
+        let diagnostic = self.diagnostic(origin.into(), kind);
+        self.warnings.push(diagnostic);
+    }
+}
+
+/// The semantic errors and warnings of `config`, placed with `origins` in `text`.
+pub(super) fn check(
+    config: &Config,
+    origins: &Origins,
+    text: &str,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut report = Reporter {
+        origins,
+        lines: text.lines().collect(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    tunnel(config, &mut report);
+    crypto(config, &mut report);
+    interfaces(config, &mut report);
+    eigrp(config, &mut report);
+    (report.errors, report.warnings)
+}
+
+fn tunnel(config: &Config, report: &mut Reporter<'_>) {
+    let tunnels: Vec<usize> = (config.interfaces.iter().enumerate())
+        .filter(|(_, i)| i.tunnel.is_some())
+        .map(|(n, _)| n)
+        .collect();
+    if tunnels.len() != 1 {
+        let count = tunnels.len();
+        report.error(
+            tunnels.get(1).map(|n| Origin::Interface(*n)),
+            ErrorKind::TunnelCount { count },
+        );
+        return;
+    }
+    let Some(&index) = tunnels.first() else {
+        return;
+    };
+    let Some(interface) = config.interfaces.get(index) else {
+        return;
+    };
+    let Some(tunnel) = &interface.tunnel else {
+        return;
+    };
+    let header = Origin::Interface(index);
+    let block = || format!("interface {}", interface.name);
+
+    if interface.address.is_none() {
+        report.error(
+            header,
+            ErrorKind::Missing {
+                block: block(),
+                command: "ip address",
+            },
+        );
+    }
+    match &tunnel.source {
+        None => report.error(
+            header,
+            ErrorKind::Missing {
+                block: block(),
+                command: "tunnel source",
+            },
+        ),
+        Some(TunnelSource::Interface(name)) => match config.interface(name) {
+            None => report.error(
+                Origin::TunnelSource(index),
+                ErrorKind::Undefined {
+                    what: "tunnel source interface",
+                    name: name.clone(),
+                },
+            ),
+            Some(source) if source.tunnel.is_some() => report.error(
+                Origin::TunnelSource(index),
+                ErrorKind::Undefined {
+                    what: "non-tunnel interface",
+                    name: name.clone(),
+                },
+            ),
+            Some(source) if source.address.is_none() => report.error(
+                Origin::TunnelSource(index),
+                ErrorKind::Missing {
+                    block: format!("interface {} (the tunnel source)", source.name),
+                    command: "ip address",
+                },
+            ),
+            Some(_) => {}
+        },
+        Some(TunnelSource::Address(_)) => {}
+    }
+    let multipoint = tunnel.is_multipoint();
+    match (multipoint, tunnel.destination) {
+        (true, Some(_)) => report.error(
+            Origin::TunnelDestination(index),
+            ErrorKind::Conflict {
+                command: "tunnel destination",
+                other: "tunnel mode gre multipoint",
+            },
+        ),
+        (false, None) => report.error(
+            header,
+            ErrorKind::Missing {
+                block: format!("{} (point-to-point gre)", block()),
+                command: "tunnel destination",
+            },
+        ),
+        _ => {}
+    }
+    if tunnel.nhrp.network_id.is_none() {
+        report.error(
+            header,
+            ErrorKind::Missing {
+                block: block(),
+                command: "ip nhrp network-id",
+            },
+        );
+    }
+    let role = tunnel.role();
+    if role == Role::Hub && !multipoint {
+        report.error(header, ErrorKind::HubNotMultipoint);
+    }
+    if let Some(subnet) = interface.address {
+        let outside = |what, address| ErrorKind::OutsideTunnel {
+            what,
+            address,
+            network: subnet.network(),
+            prefix: subnet.prefix_len(),
+        };
+        for (n, nhs) in tunnel.nhrp.nhs.iter().enumerate() {
+            if !subnet.contains(nhs.address) {
+                report.error(Origin::Nhs(index, n), outside("nhs", nhs.address));
+            }
+        }
+        for (n, map) in tunnel.nhrp.maps.iter().enumerate() {
+            if !subnet.contains(map.tunnel) {
+                report.error(Origin::Map(index, n), outside("nhrp map", map.tunnel));
+            }
+        }
+    }
+    for (n, nhs) in tunnel.nhrp.nhs.iter().enumerate() {
+        match (tunnel.nhs_nbma(nhs), tunnel.destination) {
+            (None, _) => report.error(
+                Origin::Nhs(index, n),
+                ErrorKind::NhsWithoutNbma { nhs: nhs.address },
+            ),
+            (Some(nbma), Some(destination)) if !multipoint && nbma != destination => report.error(
+                Origin::Nhs(index, n),
+                ErrorKind::NhsNotDestination { nbma, destination },
+            ),
+            _ => {}
+        }
+    }
+    let multicast = &tunnel.nhrp.multicast;
+    match role {
+        Role::Hub if !multicast.contains(&MulticastMap::Dynamic) => report.warning(
+            header,
+            ErrorKind::Missing {
+                block: format!("{} (a hub: eigrp hellos reach no spoke)", block()),
+                command: "ip nhrp map multicast dynamic",
+            },
+        ),
+        Role::Spoke if multipoint && multicast.is_empty() => report.warning(
+            header,
+            ErrorKind::Missing {
+                block: format!(
+                    "{} (a multipoint spoke: eigrp hellos reach no hub)",
+                    block()
+                ),
+                command: "ip nhrp map multicast",
+            },
+        ),
+        _ => {}
+    }
+    let eigrp_commands = (tunnel.no_split_horizon.iter().enumerate())
+        .map(|(n, asn)| (Origin::SplitHorizon(index, n), *asn))
+        .chain(
+            (tunnel.no_next_hop_self.iter().enumerate())
+                .map(|(n, asn)| (Origin::NextHopSelf(index, n), *asn)),
+        );
+    for (origin, asn) in eigrp_commands {
+        if !config.eigrp.iter().any(|e| e.asn == asn) {
+            report.error(origin, ErrorKind::NoSuchEigrp { asn });
+        }
+    }
+    if tunnel.protection.is_some() {
+        protection(config, index, report);
+    }
+}
+
+fn protection(config: &Config, index: usize, report: &mut Reporter<'_>) {
+    let Some(tunnel) = config.tunnel() else {
+        return;
+    };
+    let Some(name) = &tunnel.protection else {
+        return;
+    };
+    match config.ipsec_profiles.iter().position(|p| &p.name == name) {
+        None => report.error(
+            Origin::Protection(index),
+            ErrorKind::Undefined {
+                what: "ipsec profile",
+                name: name.clone(),
+            },
+        ),
+        Some(p) => {
+            let profile = &config.ipsec_profiles[p];
+            if profile.transform_sets.is_empty() {
+                report.error(
+                    Origin::Profile(p),
+                    ErrorKind::Missing {
+                        block: format!("crypto ipsec profile {}", profile.name),
+                        command: "set transform-set",
+                    },
+                );
+            }
+        }
+    }
+    if config.isakmp_policies.is_empty() {
+        report.error(Origin::Protection(index), ErrorKind::NoPolicy);
+    }
+    match tunnel.role() {
+        Role::Spoke => {
+            for (n, nhs) in tunnel.nhrp.nhs.iter().enumerate() {
+                let Some(nbma) = tunnel.nhs_nbma(nhs) else {
+                    continue;
+                };
+                if config.isakmp_key_for(nbma).is_none() {
+                    report.error(Origin::Nhs(index, n), ErrorKind::NoKey { peer: nbma });
+                }
+            }
+        }
+        Role::Hub if config.isakmp_keys.is_empty() => report.error(
+            Origin::Protection(index),
+            ErrorKind::Missing {
+                block: "the configuration (a protected hub)".to_owned(),
+                command: "crypto isakmp key",
+            },
+        ),
+        Role::Hub => {}
+    }
+}
+
+fn crypto(config: &Config, report: &mut Reporter<'_>) {
+    for (n, policy) in config.isakmp_policies.iter().enumerate() {
+        if !policy.pre_share {
+            report.error(
+                Origin::Policy(n),
+                ErrorKind::NotPreShare {
+                    priority: policy.priority,
+                },
+            );
+        }
+    }
+    for (p, profile) in config.ipsec_profiles.iter().enumerate() {
+        for (n, name) in profile.transform_sets.iter().enumerate() {
+            if config.transform_set(name).is_none() {
+                report.error(
+                    Origin::ProfileSet(p, n),
+                    ErrorKind::Undefined {
+                        what: "transform-set",
+                        name: name.clone(),
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn interfaces(config: &Config, report: &mut Reporter<'_>) {
+    for (n, interface) in config.interfaces.iter().enumerate() {
+        let Some(address) = interface.address else {
+            continue;
+        };
+        let earlier = config.interfaces.iter().take(n).find(|other| {
+            other
+                .address
+                .is_some_and(|o| o.contains(address.network()) || address.contains(o.network()))
+        });
+        if let Some(other) = earlier {
+            report.error(
+                Origin::Address(n),
+                ErrorKind::Overlap {
+                    address: address.address,
+                    prefix: address.prefix_len(),
+                    other: other.name.clone(),
+                },
+            );
+        }
+    }
+}
+
+fn eigrp(config: &Config, report: &mut Reporter<'_>) {
+    let Some(interface) = config.tunnel_interface() else {
+        return;
+    };
+    let Some(address) = interface.address else {
+        return;
+    };
+    for (n, eigrp) in config.eigrp.iter().enumerate() {
+        if !eigrp.covers(address.address) {
+            report.warning(
+                Origin::Eigrp(n),
+                ErrorKind::NotCovered {
+                    asn: eigrp.asn,
+                    interface: interface.name.clone(),
+                    address: address.address,
+                },
+            );
+        }
+    }
+}

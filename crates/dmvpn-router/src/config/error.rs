@@ -1,0 +1,268 @@
+//! Diagnostics: what is wrong with a configuration, and where.
+
+use core::fmt;
+use std::net::Ipv4Addr;
+
+/// One problem in a configuration, at a line and column of its text.
+///
+/// `line` and `column` count from 1; both are 0 for a [`crate::config::Config`] built in code
+/// (there is no text to point at). `text` is the whole line as written, so the diagnostic can be
+/// shown without the file.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Diagnostic {
+    /// The line, from 1.
+    pub line: usize,
+    /// The column (in characters, from 1) of the word the problem is about.
+    pub column: usize,
+    /// The line's text, without its line ending.
+    pub text: String,
+    /// What is wrong.
+    pub kind: ErrorKind,
+}
+
+impl Diagnostic {
+    /// A diagnostic with no position (for configurations built in code).
+    #[must_use]
+    pub const fn unplaced(kind: ErrorKind) -> Self {
+        Self {
+            line: 0,
+            column: 0,
+            text: String::new(),
+            kind,
+        }
+    }
+}
+
+/// Writes `line:column: message`, then the line and a caret under the column, like rustc.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}", self.kind);
+        }
+        write!(f, "{}:{}: {}", self.line, self.column, self.kind)?;
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        write!(f, "\n{pad} |\n{number} | {}", self.text)?;
+        // The caret goes under the column's character; tabs are kept so it lines up.
+        let lead: String = self
+            .text
+            .chars()
+            .take(self.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "\n{pad} | {lead}^")
+    }
+}
+
+/// Every diagnostic of a configuration that did not load, in line order.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Errors(pub Vec<Diagnostic>);
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, diagnostic) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "error: {diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Errors {}
+
+/// What is wrong with a line, or with the configuration as a whole.
+///
+/// The first group is syntax (one line on its own), the second semantics (lines that do not fit
+/// together, or that the router cannot run). Messages are lowercase without a trailing period.
+#[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A command this parser does not know (IOS has it, or not; either way it is not run).
+    #[error("unsupported command `{command}`{}", in_mode(mode))]
+    Unsupported {
+        /// The words that were not understood.
+        command: String,
+        /// The sub-mode the line was in, if any.
+        mode: Option<&'static str>,
+    },
+    /// A keyword or value was expected and something else (or nothing) was found.
+    #[error("expected {expected}, found {}", found_text(found))]
+    Expected {
+        /// What would have been understood.
+        expected: &'static str,
+        /// What was there (`None`: the line ended).
+        found: Option<String>,
+    },
+    /// A number outside the range the command takes.
+    #[error("{what} {value} is out of range {min}..={max}")]
+    OutOfRange {
+        /// The field.
+        what: &'static str,
+        /// The value as written.
+        value: String,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// A subnet mask whose one bits are not contiguous.
+    #[error("{mask} is not a valid subnet mask")]
+    InvalidMask {
+        /// The mask.
+        mask: Ipv4Addr,
+    },
+    /// Words after a complete command.
+    #[error("unexpected `{word}` after the end of the command")]
+    TrailingWords {
+        /// The first extra word.
+        word: String,
+    },
+    /// An indented line with no sub-mode to belong to.
+    #[error("indented line outside any sub-mode")]
+    NoMode,
+    /// A command that must appear once appears again.
+    #[error("{what} is set twice (first at line {first})")]
+    Duplicate {
+        /// The command.
+        what: &'static str,
+        /// The line of the first one.
+        first: usize,
+    },
+    /// A command that only a tunnel interface takes, on another interface.
+    #[error("`{command}` is only valid on a tunnel interface, not on {interface}")]
+    NotATunnel {
+        /// The command.
+        command: &'static str,
+        /// The interface.
+        interface: String,
+    },
+    /// A non-comment line after `end`.
+    #[error("text after `end`")]
+    AfterEnd,
+    /// A secret longer than the protocol carries.
+    #[error("{what} of {len} characters is longer than {max}")]
+    SecretLength {
+        /// The field.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The most allowed.
+        max: usize,
+    },
+
+    /// The router runs exactly one tunnel interface.
+    #[error("the router runs one tunnel interface; this configuration has {count}")]
+    TunnelCount {
+        /// How many there are.
+        count: usize,
+    },
+    /// A required command is missing from a block.
+    #[error("{block} has no `{command}`")]
+    Missing {
+        /// The block (e.g. `interface Tunnel0`).
+        block: String,
+        /// The command it needs.
+        command: &'static str,
+    },
+    /// Two commands of one block that cannot go together.
+    #[error("`{command}` cannot be used with `{other}`")]
+    Conflict {
+        /// This command.
+        command: &'static str,
+        /// The one it conflicts with.
+        other: &'static str,
+    },
+    /// A tunnel-side address outside the tunnel's subnet.
+    #[error("{what} {address} is outside the tunnel subnet {network}/{prefix}")]
+    OutsideTunnel {
+        /// Which address.
+        what: &'static str,
+        /// The address.
+        address: Ipv4Addr,
+        /// The tunnel network.
+        network: Ipv4Addr,
+        /// Its prefix length.
+        prefix: u8,
+    },
+    /// A name that refers to nothing defined.
+    #[error("{what} `{name}` is not defined")]
+    Undefined {
+        /// What kind of name.
+        what: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// An NHS whose NBMA address is known neither from `nbma` nor from an `ip nhrp map`.
+    #[error("no nbma address for nhs {nhs}: add `nbma ADDRESS` or `ip nhrp map {nhs} ADDRESS`")]
+    NhsWithoutNbma {
+        /// The NHS.
+        nhs: Ipv4Addr,
+    },
+    /// A point-to-point spoke whose NHS is not at the tunnel's destination.
+    #[error("nhs nbma address {nbma} is not the tunnel destination {destination}")]
+    NhsNotDestination {
+        /// The NHS's NBMA address.
+        nbma: Ipv4Addr,
+        /// `tunnel destination`.
+        destination: Ipv4Addr,
+    },
+    /// Two interfaces with addresses in one subnet.
+    #[error("{address}/{prefix} overlaps with {other}")]
+    Overlap {
+        /// This address.
+        address: Ipv4Addr,
+        /// Its prefix length.
+        prefix: u8,
+        /// The interface it overlaps with.
+        other: String,
+    },
+    /// An EIGRP interface command for an AS that has no `router eigrp`.
+    #[error("there is no `router eigrp {asn}`")]
+    NoSuchEigrp {
+        /// The AS number.
+        asn: u16,
+    },
+    /// IOS's default ISAKMP authentication (RSA signatures) or another method that is not
+    /// pre-shared keys.
+    #[error(
+        "isakmp policy {priority} does not say `authentication pre-share` (only pre-shared keys are supported; the IOS default is rsa-sig)"
+    )]
+    NotPreShare {
+        /// The policy.
+        priority: u16,
+    },
+    /// No `crypto isakmp key` covers a peer the router must talk to.
+    #[error("no `crypto isakmp key` covers peer {peer}")]
+    NoKey {
+        /// The peer's NBMA address.
+        peer: Ipv4Addr,
+    },
+    /// `tunnel protection` without any `crypto isakmp policy`.
+    #[error("`tunnel protection` needs at least one `crypto isakmp policy`")]
+    NoPolicy,
+    /// An NHRP hub (`ip nhrp map multicast dynamic`, no NHS) on a point-to-point tunnel.
+    #[error("a hub (no `ip nhrp nhs`) needs `tunnel mode gre multipoint`")]
+    HubNotMultipoint,
+    /// EIGRP will not run on an interface, because no `network` covers its address.
+    #[error("eigrp {asn} does not run on {interface}: no `network` covers {address}")]
+    NotCovered {
+        /// The AS number.
+        asn: u16,
+        /// The interface.
+        interface: String,
+        /// Its address.
+        address: Ipv4Addr,
+    },
+}
+
+fn in_mode(mode: &Option<&'static str>) -> String {
+    mode.map(|m| format!(" in {m} mode")).unwrap_or_default()
+}
+
+fn found_text(found: &Option<String>) -> String {
+    found
+        .as_ref()
+        .map_or_else(|| "end of line".to_owned(), |word| format!("`{word}`"))
+}

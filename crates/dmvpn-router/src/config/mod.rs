@@ -1,0 +1,646 @@
+//! The IOS-style configuration of a DMVPN hub or spoke: parsing ([`Config::parse`]), checking
+//! and writing back ([`Config`]'s `Display` prints it as `show running-config` would).
+//!
+//! # What is understood
+//!
+//! Global commands: `hostname`, `interface NAME` (a `TunnelN` or any other name: a LAN or NBMA
+//! interface), `router eigrp AS`, `crypto isakmp policy N`, `crypto isakmp key [0] KEY address
+//! A [MASK]`, `crypto ipsec transform-set NAME TRANSFORM…`, `crypto ipsec profile NAME`, `!`
+//! comments and `end`. Sub-mode commands are indented under the global command that opens the
+//! mode, as in `show running-config`; an unindented line leaves the sub-mode.
+//!
+//! - interface: `description …`, `ip address A M`, `shutdown` / `no shutdown`, `ip mtu N`,
+//!   `ip tcp adjust-mss N`; on tunnels also `tunnel source IF|A`, `tunnel destination A`,
+//!   `tunnel mode gre multipoint|ip`, `tunnel key N`, `tunnel protection ipsec profile P`,
+//!   `ip nhrp network-id N`, `ip nhrp nhs A [nbma B]`, `ip nhrp map A B`,
+//!   `ip nhrp map multicast dynamic|A`, `ip nhrp authentication S`, `ip nhrp holdtime N`,
+//!   `no ip split-horizon eigrp AS`, `no ip next-hop-self eigrp AS`;
+//! - router eigrp: `network A [WILDCARD]`, `[no] auto-summary`, `eigrp router-id A`;
+//! - crypto isakmp policy: `encryption des|3des|aes [128|192|256]`, `hash md5|sha|sha256`,
+//!   `group 1|2|5|14`, `authentication pre-share`, `lifetime S`;
+//! - crypto ipsec transform-set: `mode transport|tunnel`;
+//! - crypto ipsec profile: `set transform-set NAME…`, `set pfs group1|2|5|14`,
+//!   `set security-association lifetime seconds S`.
+//!
+//! Keywords are matched whole and without case (IOS's abbreviations such as `int tu0` are not
+//! taken). Anything else is an error ([`ErrorKind::Unsupported`]) naming the line, or with
+//! [`Options::lenient`] a warning; nothing is skipped silently.
+//!
+//! ```
+//! use dmvpn_router::config::{Config, Options, Role};
+//!
+//! let text = "\
+//! interface eth0
+//!  ip address 192.0.2.11 255.255.255.0
+//! interface Tunnel0
+//!  ip address 10.99.200.11 255.255.255.0
+//!  ip nhrp network-id 1
+//!  ip nhrp nhs 10.99.200.1 nbma 192.0.2.1
+//!  tunnel source eth0
+//!  tunnel mode gre multipoint
+//! ";
+//! let parsed = Config::parse(text, Options::default())?;
+//! let tunnel = parsed.config.tunnel().unwrap();
+//! assert_eq!(tunnel.role(), Role::Spoke);
+//! assert_eq!(parsed.config.nbma_address(), Some("192.0.2.11".parse()?));
+//! // Written back as `show running-config` would, and read again to the same thing.
+//! let again = Config::parse(&parsed.config.to_string(), Options::default())?;
+//! assert_eq!(again.config, parsed.config);
+//!
+//! // Errors carry the line, the column and the text; all of them are reported.
+//! let bad = text.replace(" ip nhrp network-id 1", " ip nhrp network-id 1\n ip nhrp holdtime 0");
+//! let errors = Config::parse(&bad, Options::default()).unwrap_err();
+//! assert_eq!(errors.0.len(), 1);
+//! assert_eq!((errors.0[0].line, errors.0[0].column), (6, 19));
+//! assert_eq!(errors.0[0].text, " ip nhrp holdtime 0");
+//! assert_eq!(errors.0[0].kind.to_string(), "nhrp holdtime 0 is out of range 1..=65535");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod check;
+mod error;
+mod parse;
+mod summary;
+mod write;
+
+use core::fmt;
+use std::net::Ipv4Addr;
+
+use zeroize::Zeroizing;
+
+pub use error::{Diagnostic, ErrorKind, Errors};
+pub use summary::Summary;
+
+/// How strict [`Config::parse`] is.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Options {
+    /// Unsupported commands are warnings (the line, and a sub-mode it opens, are skipped)
+    /// instead of errors. Malformed supported commands and semantic errors stay errors.
+    pub lenient: bool,
+}
+
+/// A parsed configuration and the warnings it produced.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Parsed {
+    /// The configuration.
+    pub config: Config,
+    /// What was skipped (with [`Options::lenient`]) or looks wrong but runs.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A whole configuration, in the order `show running-config` prints it.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Config {
+    /// `hostname NAME`.
+    pub hostname: Option<String>,
+    /// `crypto isakmp policy N` blocks, in the order written.
+    pub isakmp_policies: Vec<IsakmpPolicy>,
+    /// `crypto isakmp key` lines.
+    pub isakmp_keys: Vec<IsakmpKey>,
+    /// `crypto ipsec transform-set` blocks.
+    pub transform_sets: Vec<TransformSet>,
+    /// `crypto ipsec profile` blocks.
+    pub ipsec_profiles: Vec<IpsecProfile>,
+    /// `interface` blocks, tunnels and others, in the order written.
+    pub interfaces: Vec<Interface>,
+    /// `router eigrp AS` blocks.
+    pub eigrp: Vec<Eigrp>,
+}
+
+impl Config {
+    /// Parses and checks a configuration. On failure every error is returned, in line order.
+    ///
+    /// # Errors
+    ///
+    /// [`Errors`] with one [`Diagnostic`] per bad line, and per semantic problem (at the line
+    /// of the command it is about).
+    pub fn parse(text: &str, options: Options) -> Result<Parsed, Errors> {
+        let (config, origins, mut errors, mut warnings) = parse::parse(text, options);
+        let (semantic_errors, semantic_warnings) = check::check(&config, &origins, text);
+        errors.extend(semantic_errors);
+        warnings.extend(semantic_warnings);
+        if errors.is_empty() {
+            warnings.sort_by_key(|d| (d.line == 0, d.line));
+            Ok(Parsed { config, warnings })
+        } else {
+            errors.sort_by_key(|d| (d.line == 0, d.line));
+            Err(Errors(errors))
+        }
+    }
+
+    /// Checks a configuration built in code: the semantic errors and warnings of
+    /// [`Config::parse`], without positions.
+    #[must_use]
+    pub fn check(&self) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+        check::check(self, &parse::Origins::default(), "")
+    }
+
+    /// The tunnel interface (the first, if there are several; [`Config::parse`] refuses that).
+    #[must_use]
+    pub fn tunnel(&self) -> Option<&Tunnel> {
+        self.interfaces.iter().find_map(|i| i.tunnel.as_ref())
+    }
+
+    /// The tunnel's interface block.
+    #[must_use]
+    pub fn tunnel_interface(&self) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.tunnel.is_some())
+    }
+
+    /// The interface with this name (compared without case, as IOS does).
+    #[must_use]
+    pub fn interface(&self, name: &str) -> Option<&Interface> {
+        self.interfaces
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The NBMA (underlay) address the tunnel is sourced from: `tunnel source A`, or the
+    /// address of `tunnel source IF`.
+    #[must_use]
+    pub fn nbma_address(&self) -> Option<Ipv4Addr> {
+        match self.tunnel()?.source.as_ref()? {
+            TunnelSource::Address(address) => Some(*address),
+            TunnelSource::Interface(name) => Some(self.interface(name)?.address?.address),
+        }
+    }
+
+    /// The IPsec profile of `tunnel protection`, if the tunnel is protected.
+    #[must_use]
+    pub fn protection(&self) -> Option<&IpsecProfile> {
+        let name = self.tunnel()?.protection.as_ref()?;
+        self.ipsec_profiles.iter().find(|p| &p.name == name)
+    }
+
+    /// A transform set by name (case-sensitive, as IOS's).
+    #[must_use]
+    pub fn transform_set(&self, name: &str) -> Option<&TransformSet> {
+        self.transform_sets.iter().find(|t| t.name == name)
+    }
+
+    /// The pre-shared key for a peer: the most specific `crypto isakmp key` whose address and
+    /// mask cover it (a key without a mask covers its one address).
+    #[must_use]
+    pub fn isakmp_key_for(&self, peer: Ipv4Addr) -> Option<&IsakmpKey> {
+        self.isakmp_keys
+            .iter()
+            .filter(|k| k.covers(peer))
+            .max_by_key(|k| k.mask.map_or(32, |m| m.to_bits().count_ones()))
+    }
+}
+
+/// An `ip address A M` (or a `network A W` with a mask made from the wildcard).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Prefix {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The mask (contiguous ones).
+    pub mask: Ipv4Addr,
+}
+
+impl Prefix {
+    /// The prefix length.
+    #[must_use]
+    pub const fn prefix_len(&self) -> u8 {
+        // At most 32: the count of ones of a u32.
+        self.mask.to_bits().count_ones() as u8
+    }
+
+    /// The network address.
+    #[must_use]
+    pub const fn network(&self) -> Ipv4Addr {
+        Ipv4Addr::from_bits(self.address.to_bits() & self.mask.to_bits())
+    }
+
+    /// Whether `address` is in this subnet.
+    #[must_use]
+    pub const fn contains(&self, address: Ipv4Addr) -> bool {
+        address.to_bits() & self.mask.to_bits() == self.network().to_bits()
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix_len())
+    }
+}
+
+/// A secret string (an NHRP password or a pre-shared key): wiped on drop, redacted in `Debug`.
+/// The configuration's `Display` writes it out (it must, to be read back); summaries do not.
+#[derive(Clone, Eq, PartialEq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a secret.
+    #[must_use]
+    pub fn new(secret: &str) -> Self {
+        Self(Zeroizing::new(secret.to_owned()))
+    }
+
+    /// The secret itself.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{} characters>)", self.0.chars().count())
+    }
+}
+
+/// An `interface NAME` block.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Interface {
+    /// The name; tunnels are written `TunnelN` whatever the case or spacing in the text.
+    pub name: String,
+    /// `description …`.
+    pub description: Option<String>,
+    /// `ip address A M`.
+    pub address: Option<Prefix>,
+    /// `ip mtu N`: the largest IP packet sent on the interface.
+    pub mtu: Option<u16>,
+    /// `ip tcp adjust-mss N`: TCP SYNs through the interface have their MSS lowered to this.
+    pub adjust_mss: Option<u16>,
+    /// `shutdown` (`Some(true)`) or `no shutdown` (`Some(false)`).
+    pub shutdown: Option<bool>,
+    /// The tunnel commands, present exactly when the name is `TunnelN`.
+    pub tunnel: Option<Tunnel>,
+}
+
+/// The tunnel commands of an `interface TunnelN` block.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Tunnel {
+    /// `tunnel source IF|A`.
+    pub source: Option<TunnelSource>,
+    /// `tunnel destination A` (point-to-point GRE to the hub, on a spoke).
+    pub destination: Option<Ipv4Addr>,
+    /// `tunnel mode …`; `None` is IOS's default, point-to-point GRE.
+    pub mode: Option<TunnelMode>,
+    /// `tunnel key N`: the GRE key (RFC 2890) on every packet.
+    pub key: Option<u32>,
+    /// `tunnel protection ipsec profile P`.
+    pub protection: Option<String>,
+    /// The `ip nhrp …` commands.
+    pub nhrp: Nhrp,
+    /// `no ip split-horizon eigrp AS`: the AS numbers.
+    pub no_split_horizon: Vec<u16>,
+    /// `no ip next-hop-self eigrp AS`: the AS numbers.
+    pub no_next_hop_self: Vec<u16>,
+}
+
+impl Tunnel {
+    /// Whether this is a hub (an NHRP server: no `ip nhrp nhs`) or a spoke.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        if self.nhrp.nhs.is_empty() {
+            Role::Hub
+        } else {
+            Role::Spoke
+        }
+    }
+
+    /// Whether the tunnel is multipoint GRE.
+    #[must_use]
+    pub fn is_multipoint(&self) -> bool {
+        self.mode == Some(TunnelMode::GreMultipoint)
+    }
+
+    /// The NBMA address of an NHS: its `nbma`, or the `ip nhrp map` of its tunnel address.
+    #[must_use]
+    pub fn nhs_nbma(&self, nhs: &Nhs) -> Option<Ipv4Addr> {
+        nhs.nbma.or_else(|| {
+            self.nhrp
+                .maps
+                .iter()
+                .find(|m| m.tunnel == nhs.address)
+                .map(|m| m.nbma)
+        })
+    }
+}
+
+/// What the router is, from its tunnel's NHRP commands.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Role {
+    /// The NHRP server: spokes register with it; it relays spoke-to-spoke traffic (Phase 1).
+    Hub,
+    /// An NHRP client of one or more NHSs.
+    Spoke,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Hub => "hub",
+            Self::Spoke => "spoke",
+        })
+    }
+}
+
+/// `tunnel source …`.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum TunnelSource {
+    /// An interface, whose `ip address` is the NBMA address.
+    Interface(String),
+    /// An address.
+    Address(Ipv4Addr),
+}
+
+/// `tunnel mode …`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum TunnelMode {
+    /// `tunnel mode gre ip`: point-to-point GRE (IOS's default).
+    GreIp,
+    /// `tunnel mode gre multipoint`: mGRE.
+    GreMultipoint,
+}
+
+/// The `ip nhrp …` commands of a tunnel (RFC 2332 and Cisco's).
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Nhrp {
+    /// `ip nhrp network-id N`: NHRP runs on the interface only with it.
+    pub network_id: Option<u32>,
+    /// `ip nhrp authentication S`: the Cisco authentication extension (at most 8 characters).
+    pub authentication: Option<Secret>,
+    /// `ip nhrp holdtime N` in seconds (IOS's default is 7200).
+    pub holdtime: Option<u16>,
+    /// `ip nhrp map A B`: static tunnel → NBMA mappings.
+    pub maps: Vec<NhrpMap>,
+    /// `ip nhrp map multicast …`: where multicast (EIGRP hellos) is replicated to.
+    pub multicast: Vec<MulticastMap>,
+    /// `ip nhrp nhs …`: the servers a spoke registers with.
+    pub nhs: Vec<Nhs>,
+}
+
+/// `ip nhrp map TUNNEL NBMA`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct NhrpMap {
+    /// The tunnel address.
+    pub tunnel: Ipv4Addr,
+    /// Its NBMA address.
+    pub nbma: Ipv4Addr,
+}
+
+/// `ip nhrp map multicast …`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum MulticastMap {
+    /// `dynamic`: every peer that registered (the hub).
+    Dynamic,
+    /// A fixed NBMA address (a spoke's hub).
+    Nbma(Ipv4Addr),
+}
+
+/// `ip nhrp nhs ADDRESS [nbma NBMA]`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Nhs {
+    /// The server's tunnel address.
+    pub address: Ipv4Addr,
+    /// Its NBMA address, when given on the line.
+    pub nbma: Option<Ipv4Addr>,
+}
+
+/// A `router eigrp AS` block.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Eigrp {
+    /// The autonomous system number.
+    pub asn: u16,
+    /// `network A [W]`: interfaces whose address matches run EIGRP, and their subnets are
+    /// advertised.
+    pub networks: Vec<Network>,
+    /// `auto-summary` (`Some(true)`) or `no auto-summary` (`Some(false)`).
+    pub auto_summary: Option<bool>,
+    /// `eigrp router-id A`.
+    pub router_id: Option<Ipv4Addr>,
+}
+
+impl Eigrp {
+    /// Whether a `network` statement covers this interface address.
+    #[must_use]
+    pub fn covers(&self, address: Ipv4Addr) -> bool {
+        self.networks.iter().any(|n| n.covers(address))
+    }
+}
+
+/// `network ADDRESS [WILDCARD]`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Network {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The wildcard (ones are "don't care"); without one, IOS takes the classful network.
+    pub wildcard: Option<Ipv4Addr>,
+}
+
+impl Network {
+    /// The wildcard in force: the one written, or the classful one of the address.
+    #[must_use]
+    pub fn effective_wildcard(&self) -> Ipv4Addr {
+        self.wildcard.unwrap_or_else(|| {
+            let first = self.address.octets()[0];
+            Ipv4Addr::from_bits(match first {
+                0..=127 => 0x00ff_ffff,
+                128..=191 => 0x0000_ffff,
+                _ => 0x0000_00ff,
+            })
+        })
+    }
+
+    /// Whether an interface address matches.
+    #[must_use]
+    pub fn covers(&self, address: Ipv4Addr) -> bool {
+        let care = !self.effective_wildcard().to_bits();
+        address.to_bits() & care == self.address.to_bits() & care
+    }
+}
+
+/// A `crypto isakmp policy N` block (RFC 2409 §5 Phase 1 proposal). `None` fields are IOS's
+/// defaults, given by the accessors.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct IsakmpPolicy {
+    /// The priority (1 is tried first).
+    pub priority: u16,
+    /// `encryption …` (default DES).
+    pub encryption: Option<IkeEncryption>,
+    /// `hash …` (default SHA-1).
+    pub hash: Option<IkeHash>,
+    /// `group …` (default 1).
+    pub group: Option<DhGroup>,
+    /// `authentication pre-share` (the IOS default, RSA signatures, is not supported).
+    pub pre_share: bool,
+    /// `lifetime S` in seconds (default 86400).
+    pub lifetime: Option<u32>,
+}
+
+impl IsakmpPolicy {
+    /// The encryption in force.
+    #[must_use]
+    pub fn encryption(&self) -> IkeEncryption {
+        self.encryption.unwrap_or(IkeEncryption::Des)
+    }
+
+    /// The hash in force.
+    #[must_use]
+    pub fn hash(&self) -> IkeHash {
+        self.hash.unwrap_or(IkeHash::Sha)
+    }
+
+    /// The Diffie-Hellman group in force.
+    #[must_use]
+    pub fn group(&self) -> DhGroup {
+        self.group.unwrap_or(DhGroup::Group1)
+    }
+
+    /// The lifetime in force, in seconds.
+    #[must_use]
+    pub fn lifetime(&self) -> u32 {
+        self.lifetime.unwrap_or(86_400)
+    }
+}
+
+/// The Phase 1 cipher of an ISAKMP policy.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum IkeEncryption {
+    /// DES-CBC.
+    Des,
+    /// 3DES-CBC.
+    TripleDes,
+    /// AES-CBC with a 128, 192 or 256-bit key (`aes` alone is 128).
+    Aes(u16),
+}
+
+/// The Phase 1 hash (PRF) of an ISAKMP policy.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum IkeHash {
+    /// MD5.
+    Md5,
+    /// SHA-1.
+    Sha,
+    /// SHA-256.
+    Sha256,
+}
+
+/// A MODP Diffie-Hellman group (RFC 2409 §6, RFC 3526).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum DhGroup {
+    /// 768-bit MODP.
+    Group1,
+    /// 1024-bit MODP.
+    Group2,
+    /// 1536-bit MODP.
+    Group5,
+    /// 2048-bit MODP.
+    Group14,
+}
+
+impl DhGroup {
+    /// The group number.
+    #[must_use]
+    pub const fn number(self) -> u8 {
+        match self {
+            Self::Group1 => 1,
+            Self::Group2 => 2,
+            Self::Group5 => 5,
+            Self::Group14 => 14,
+        }
+    }
+
+    /// The group with this number.
+    #[must_use]
+    pub const fn from_number(number: u64) -> Option<Self> {
+        Some(match number {
+            1 => Self::Group1,
+            2 => Self::Group2,
+            5 => Self::Group5,
+            14 => Self::Group14,
+            _ => return None,
+        })
+    }
+}
+
+/// `crypto isakmp key KEY address A [MASK]`.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct IsakmpKey {
+    /// The pre-shared key.
+    pub key: Secret,
+    /// The peer address (`0.0.0.0` with mask `0.0.0.0`: any peer).
+    pub address: Ipv4Addr,
+    /// The mask; without one the key is for `address` alone.
+    pub mask: Option<Ipv4Addr>,
+}
+
+impl IsakmpKey {
+    /// Whether this key is for `peer`.
+    #[must_use]
+    pub fn covers(&self, peer: Ipv4Addr) -> bool {
+        let mask = self.mask.map_or(u32::MAX, Ipv4Addr::to_bits);
+        peer.to_bits() & mask == self.address.to_bits() & mask
+    }
+}
+
+/// A `crypto ipsec transform-set NAME …` block.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct TransformSet {
+    /// The name.
+    pub name: String,
+    /// The ESP cipher.
+    pub encryption: EspEncryption,
+    /// The ESP integrity algorithm (`None` for combined-mode ciphers, or none configured).
+    pub integrity: Option<EspIntegrity>,
+    /// ` mode …` (IOS's default is tunnel).
+    pub mode: Option<EspMode>,
+}
+
+/// The ESP cipher of a transform set.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum EspEncryption {
+    /// `esp-des`.
+    Des,
+    /// `esp-3des`.
+    TripleDes,
+    /// `esp-aes [128|192|256]` (AES-CBC, RFC 3602).
+    Aes(u16),
+    /// `esp-gcm [128|256]` (AES-GCM with a 16-byte ICV, RFC 4106).
+    Gcm(u16),
+    /// `esp-null`.
+    Null,
+}
+
+/// The ESP integrity algorithm of a transform set.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum EspIntegrity {
+    /// `esp-md5-hmac` (HMAC-MD5-96, RFC 2403).
+    Md5,
+    /// `esp-sha-hmac` (HMAC-SHA1-96, RFC 2404).
+    Sha,
+    /// `esp-sha256-hmac` (RFC 4868).
+    Sha256,
+    /// `esp-sha384-hmac` (RFC 4868).
+    Sha384,
+    /// `esp-sha512-hmac` (RFC 4868).
+    Sha512,
+}
+
+/// A transform set's ` mode …`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum EspMode {
+    /// Transport mode: ESP protects the GRE packet between the NBMA addresses (DMVPN's usual).
+    Transport,
+    /// Tunnel mode.
+    Tunnel,
+}
+
+/// A `crypto ipsec profile NAME` block.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct IpsecProfile {
+    /// The name.
+    pub name: String,
+    /// ` set transform-set NAME…`: the sets offered, in order.
+    pub transform_sets: Vec<String>,
+    /// ` set pfs groupN`.
+    pub pfs: Option<DhGroup>,
+    /// ` set security-association lifetime seconds S`.
+    pub lifetime: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests;

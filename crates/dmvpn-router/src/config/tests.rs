@@ -1,0 +1,1340 @@
+//! Every statement, every error with its line and column, the semantic checks, and the round
+//! trip of the example configurations in `testdata/router/`.
+
+use std::net::Ipv4Addr;
+
+use super::parse::{self, Origins};
+use super::*;
+
+const HUB: &str = include_str!("../../../../testdata/router/hub.cfg");
+const SPOKE1: &str = include_str!("../../../../testdata/router/spoke1.cfg");
+const SPOKE2: &str = include_str!("../../../../testdata/router/spoke2.cfg");
+
+fn ip(text: &str) -> Ipv4Addr {
+    text.parse().unwrap()
+}
+
+/// Syntax only (no semantic checks): the configuration and the errors.
+fn syntax(text: &str) -> (Config, Vec<Diagnostic>) {
+    let (config, _, errors, warnings): (Config, Origins, _, _) =
+        parse::parse(text, Options::default());
+    assert!(warnings.is_empty());
+    (config, errors)
+}
+
+/// Syntax that must be clean.
+fn clean(text: &str) -> Config {
+    let (config, errors) = syntax(text);
+    assert!(errors.is_empty(), "{}", Errors(errors));
+    config
+}
+
+fn tunnel(config: &Config) -> &Tunnel {
+    config.tunnel().unwrap()
+}
+
+#[test]
+fn examples_round_trip_as_text() {
+    for text in [HUB, SPOKE1, SPOKE2] {
+        let parsed = Config::parse(text, Options::default()).unwrap();
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        assert_eq!(parsed.config.to_string(), text);
+    }
+}
+
+#[test]
+fn examples_fields() {
+    let hub = Config::parse(HUB, Options::default()).unwrap().config;
+    assert_eq!(hub.hostname.as_deref(), Some("hub"));
+    let t = tunnel(&hub);
+    assert_eq!(t.role(), Role::Hub);
+    assert!(t.is_multipoint());
+    assert_eq!(t.nhrp.network_id, Some(123));
+    assert_eq!(t.nhrp.holdtime, Some(300));
+    assert_eq!(
+        t.nhrp.authentication.as_ref().map(Secret::expose),
+        Some("dmvpn")
+    );
+    assert_eq!(t.nhrp.multicast, [MulticastMap::Dynamic]);
+    assert_eq!(t.no_split_horizon, [123]);
+    assert_eq!(hub.nbma_address(), Some(ip("192.0.2.1")));
+    assert_eq!(
+        hub.isakmp_key_for(ip("198.51.100.7"))
+            .map(|k| k.key.expose()),
+        Some("lab-psk-secret")
+    );
+    let profile = hub.protection().unwrap();
+    let set = hub.transform_set(&profile.transform_sets[0]).unwrap();
+    assert_eq!(set.encryption, EspEncryption::Aes(128));
+    assert_eq!(set.integrity, Some(EspIntegrity::Sha));
+    assert_eq!(set.mode, Some(EspMode::Transport));
+    let tunnel_if = hub.tunnel_interface().unwrap();
+    assert_eq!(
+        (tunnel_if.mtu, tunnel_if.adjust_mss),
+        (Some(1400), Some(1360))
+    );
+
+    let spoke1 = Config::parse(SPOKE1, Options::default()).unwrap().config;
+    let t = tunnel(&spoke1);
+    assert_eq!(t.role(), Role::Spoke);
+    assert!(!t.is_multipoint());
+    assert_eq!(t.destination, Some(ip("192.0.2.1")));
+    assert_eq!(t.nhs_nbma(&t.nhrp.nhs[0]), Some(ip("192.0.2.1")));
+    assert_eq!(spoke1.isakmp_key_for(ip("192.0.2.2")), None);
+
+    let spoke2 = Config::parse(SPOKE2, Options::default()).unwrap().config;
+    let t = tunnel(&spoke2);
+    assert!(t.is_multipoint());
+    assert_eq!(
+        t.nhrp.nhs,
+        [Nhs {
+            address: ip("10.99.200.1"),
+            nbma: Some(ip("192.0.2.1"))
+        }]
+    );
+    assert_eq!(t.nhrp.multicast, [MulticastMap::Nbma(ip("192.0.2.1"))]);
+}
+
+#[test]
+fn every_statement() {
+    let config = clean(
+        "hostname r1\n\
+         interface tunnel 7\n\
+         \x20description the  overlay  \n\
+         \x20ip address 10.0.0.1 255.255.255.0\n\
+         \x20ip mtu 1400\n\
+         \x20ip tcp adjust-mss 1360\n\
+         \x20tunnel source 192.0.2.1\n\
+         \x20tunnel destination 192.0.2.9\n\
+         \x20tunnel mode gre ip\n\
+         \x20tunnel key 4294967295\n\
+         \x20tunnel protection ipsec profile P\n\
+         \x20ip nhrp network-id 4294967295\n\
+         \x20ip nhrp nhs 10.0.0.9\n\
+         \x20ip nhrp nhs 10.0.0.8 nbma 192.0.2.8\n\
+         \x20ip nhrp map 10.0.0.9 192.0.2.9\n\
+         \x20ip nhrp map multicast dynamic\n\
+         \x20ip nhrp map multicast 192.0.2.9\n\
+         \x20ip nhrp authentication 12345678\n\
+         \x20ip nhrp holdtime 65535\n\
+         \x20no ip split-horizon eigrp 5\n\
+         \x20no ip next-hop-self eigrp 5\n\
+         \x20NO SHUTDOWN\n\
+         Interface GigabitEthernet0/1\n\
+         \x20ip address 192.168.1.1 255.255.255.0\n\
+         \x20shutdown\n\
+         router eigrp 5\n\
+         \x20network 10.0.0.0 0.0.0.255\n\
+         \x20network 192.168.1.0\n\
+         \x20auto-summary\n\
+         \x20eigrp router-id 1.1.1.1\n\
+         crypto isakmp policy 1\n\
+         \x20encryption aes 256\n\
+         \x20hash sha256\n\
+         \x20group 14\n\
+         \x20authentication pre-share\n\
+         \x20lifetime 3600\n\
+         crypto isakmp policy 2\n\
+         \x20encryption des\n\
+         \x20hash sha\n\
+         \x20group 5\n\
+         crypto isakmp key 0 k1 address 192.0.2.0 255.255.255.0\n\
+         crypto isakmp key 0 address 192.0.2.9\n\
+         crypto ipsec transform-set T1 esp-3des esp-md5-hmac\n\
+         \x20mode tunnel\n\
+         crypto ipsec transform-set T2 esp-gcm 256\n\
+         crypto ipsec transform-set T3 esp-sha512-hmac esp-des\n\
+         crypto ipsec transform-set T4 esp-null esp-sha384-hmac\n\
+         crypto ipsec transform-set T5 esp-aes 192 esp-sha256-hmac\n\
+         crypto ipsec profile P\n\
+         \x20set transform-set T1 T2\n\
+         \x20set pfs group5\n\
+         \x20set security-association lifetime seconds 7200\n\
+         ! a comment\n\
+         \x20  ! an indented comment\n\
+         \n\
+         end\n\
+         !\n",
+    );
+    assert_eq!(config.hostname.as_deref(), Some("r1"));
+    let i = &config.interfaces[0];
+    assert_eq!(i.name, "Tunnel7");
+    assert_eq!(i.description.as_deref(), Some("the  overlay"));
+    assert_eq!(
+        i.address,
+        Some(Prefix {
+            address: ip("10.0.0.1"),
+            mask: ip("255.255.255.0")
+        })
+    );
+    assert_eq!(
+        (i.mtu, i.adjust_mss, i.shutdown),
+        (Some(1400), Some(1360), Some(false))
+    );
+    let t = i.tunnel.as_ref().unwrap();
+    assert_eq!(t.source, Some(TunnelSource::Address(ip("192.0.2.1"))));
+    assert_eq!(t.destination, Some(ip("192.0.2.9")));
+    assert_eq!(t.mode, Some(TunnelMode::GreIp));
+    assert_eq!(t.key, Some(u32::MAX));
+    assert_eq!(t.protection.as_deref(), Some("P"));
+    assert_eq!(t.nhrp.network_id, Some(u32::MAX));
+    assert_eq!(
+        t.nhrp.nhs,
+        [
+            Nhs {
+                address: ip("10.0.0.9"),
+                nbma: None
+            },
+            Nhs {
+                address: ip("10.0.0.8"),
+                nbma: Some(ip("192.0.2.8"))
+            }
+        ]
+    );
+    assert_eq!(
+        t.nhrp.maps,
+        [NhrpMap {
+            tunnel: ip("10.0.0.9"),
+            nbma: ip("192.0.2.9")
+        }]
+    );
+    assert_eq!(
+        t.nhrp.multicast,
+        [MulticastMap::Dynamic, MulticastMap::Nbma(ip("192.0.2.9"))]
+    );
+    assert_eq!(t.nhrp.authentication, Some(Secret::new("12345678")));
+    assert_eq!(t.nhrp.holdtime, Some(65535));
+    assert_eq!(
+        (t.no_split_horizon.as_slice(), t.no_next_hop_self.as_slice()),
+        (&[5][..], &[5][..])
+    );
+    let lan = &config.interfaces[1];
+    assert_eq!(
+        (lan.name.as_str(), lan.shutdown, lan.tunnel.is_none()),
+        ("GigabitEthernet0/1", Some(true), true)
+    );
+    let eigrp = &config.eigrp[0];
+    assert_eq!(eigrp.asn, 5);
+    assert_eq!(
+        eigrp.networks,
+        [
+            Network {
+                address: ip("10.0.0.0"),
+                wildcard: Some(ip("0.0.0.255"))
+            },
+            Network {
+                address: ip("192.168.1.0"),
+                wildcard: None
+            }
+        ]
+    );
+    assert_eq!(eigrp.networks[1].effective_wildcard(), ip("0.0.0.255"));
+    assert!(eigrp.covers(ip("192.168.1.1")) && !eigrp.covers(ip("10.0.1.1")));
+    assert_eq!(
+        (eigrp.auto_summary, eigrp.router_id),
+        (Some(true), Some(ip("1.1.1.1")))
+    );
+    let p = &config.isakmp_policies;
+    assert_eq!(
+        p[0],
+        IsakmpPolicy {
+            priority: 1,
+            encryption: Some(IkeEncryption::Aes(256)),
+            hash: Some(IkeHash::Sha256),
+            group: Some(DhGroup::Group14),
+            pre_share: true,
+            lifetime: Some(3600),
+        }
+    );
+    assert_eq!(
+        (
+            p[1].encryption(),
+            p[1].hash(),
+            p[1].group(),
+            p[1].lifetime()
+        ),
+        (IkeEncryption::Des, IkeHash::Sha, DhGroup::Group5, 86400)
+    );
+    assert!(!p[1].pre_share);
+    let k = &config.isakmp_keys;
+    assert_eq!(
+        (k[0].key.expose(), k[0].address, k[0].mask),
+        ("k1", ip("192.0.2.0"), Some(ip("255.255.255.0")))
+    );
+    assert_eq!((k[1].key.expose(), k[1].mask), ("0", None));
+    assert_eq!(
+        config
+            .isakmp_key_for(ip("192.0.2.9"))
+            .map(|k| k.key.expose()),
+        Some("0")
+    );
+    assert_eq!(
+        config
+            .isakmp_key_for(ip("192.0.2.10"))
+            .map(|k| k.key.expose()),
+        Some("k1")
+    );
+    let sets: Vec<_> = config
+        .transform_sets
+        .iter()
+        .map(|t| (t.name.as_str(), t.encryption, t.integrity, t.mode))
+        .collect();
+    assert_eq!(
+        sets,
+        [
+            (
+                "T1",
+                EspEncryption::TripleDes,
+                Some(EspIntegrity::Md5),
+                Some(EspMode::Tunnel)
+            ),
+            ("T2", EspEncryption::Gcm(256), None, None),
+            ("T3", EspEncryption::Des, Some(EspIntegrity::Sha512), None),
+            ("T4", EspEncryption::Null, Some(EspIntegrity::Sha384), None),
+            (
+                "T5",
+                EspEncryption::Aes(192),
+                Some(EspIntegrity::Sha256),
+                None
+            ),
+        ]
+    );
+    let profile = &config.ipsec_profiles[0];
+    assert_eq!(profile.transform_sets, ["T1", "T2"]);
+    assert_eq!(
+        (profile.pfs, profile.lifetime),
+        (Some(DhGroup::Group5), Some(7200))
+    );
+    // And the whole thing written back reads the same.
+    assert_eq!(clean(&config.to_string()), config);
+}
+
+#[test]
+fn reentering_a_block_adds_to_it() {
+    let config = clean(
+        "interface Tunnel0\n ip mtu 1400\nrouter eigrp 1\n network 10.0.0.0\ninterface tunnel0\n ip nhrp holdtime 9\nrouter eigrp 1\n no auto-summary\n",
+    );
+    assert_eq!(config.interfaces.len(), 1);
+    assert_eq!(config.interfaces[0].mtu, Some(1400));
+    assert_eq!(tunnel(&config).nhrp.holdtime, Some(9));
+    assert_eq!(config.eigrp.len(), 1);
+    assert_eq!(config.eigrp[0].auto_summary, Some(false));
+}
+
+#[test]
+fn syntax_errors_with_line_and_column() {
+    let cases: &[(&str, usize, usize, &str)] = &[
+        (
+            "hostname\n",
+            1,
+            9,
+            "expected a host name, found end of line",
+        ),
+        (
+            "hostname a b\n",
+            1,
+            12,
+            "unexpected `b` after the end of the command",
+        ),
+        (
+            "hostname a\nhostname b\n",
+            2,
+            1,
+            "hostname is set twice (first at line 1)",
+        ),
+        (" ip mtu 1400\n", 1, 2, "indented line outside any sub-mode"),
+        (
+            "line vty 0 4\n login\n",
+            1,
+            1,
+            "unsupported command `line vty 0 4`",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp redirect\n",
+            2,
+            10,
+            "unsupported command `ip nhrp redirect` in interface mode",
+        ),
+        (
+            "interface Tunnelx\n",
+            1,
+            11,
+            "expected a tunnel number, found `x`",
+        ),
+        (
+            "interface Tunnel2147483648\n",
+            1,
+            11,
+            "tunnel number 2147483648 is out of range 0..=2147483647",
+        ),
+        (
+            "interface eth0\n ip address 10.0.0.1\n",
+            2,
+            21,
+            "expected a subnet mask, found end of line",
+        ),
+        (
+            "interface eth0\n ip address 10.0.0.1 255.0.255.0\n",
+            2,
+            22,
+            "255.0.255.0 is not a valid subnet mask",
+        ),
+        (
+            "interface eth0\n ip address 10.0.0.300 255.0.0.0\n",
+            2,
+            13,
+            "expected an ip address, found `10.0.0.300`",
+        ),
+        (
+            "interface eth0\n ip address 10.0.0.1 255.0.0.0\n ip address 10.0.0.2 255.0.0.0\n",
+            3,
+            2,
+            "ip address is set twice (first at line 2)",
+        ),
+        (
+            "interface eth0\n ip mtu 67\n",
+            2,
+            9,
+            "ip mtu 67 is out of range 68..=17916",
+        ),
+        (
+            "interface eth0\n ip mtu x\n",
+            2,
+            9,
+            "expected ip mtu, found `x`",
+        ),
+        (
+            "interface eth0\n ip tcp adjust-mss 1461\n",
+            2,
+            20,
+            "tcp adjust-mss 1461 is out of range 500..=1460",
+        ),
+        (
+            "interface eth0\n tunnel key 1\n",
+            2,
+            2,
+            "`tunnel` is only valid on a tunnel interface, not on eth0",
+        ),
+        (
+            "interface eth0\n ip nhrp holdtime 1\n",
+            2,
+            2,
+            "`ip nhrp` is only valid on a tunnel interface, not on eth0",
+        ),
+        (
+            "interface eth0\n no ip split-horizon eigrp 1\n",
+            2,
+            2,
+            "`no ip split-horizon eigrp` is only valid on a tunnel interface, not on eth0",
+        ),
+        (
+            "interface Tunnel0\n tunnel key 4294967296\n",
+            2,
+            13,
+            "tunnel key 4294967296 is out of range 0..=4294967295",
+        ),
+        (
+            "interface Tunnel0\n tunnel key 99999999999999999999999\n",
+            2,
+            13,
+            "tunnel key 99999999999999999999999 is out of range 0..=4294967295",
+        ),
+        (
+            "interface Tunnel0\n tunnel mode ipsec ipv4\n",
+            2,
+            14,
+            "unsupported command `tunnel mode ipsec ipv4` in interface mode",
+        ),
+        (
+            "interface Tunnel0\n tunnel mode gre\n",
+            2,
+            17,
+            "expected `multipoint` or `ip`, found end of line",
+        ),
+        (
+            "interface Tunnel0\n tunnel destination x\n",
+            2,
+            21,
+            "expected a destination address, found `x`",
+        ),
+        (
+            "interface Tunnel0\n tunnel protection ipsec profile\n",
+            2,
+            33,
+            "expected a profile name, found end of line",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp network-id 0\n",
+            2,
+            21,
+            "nhrp network-id 0 is out of range 1..=4294967295",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp nhs 10.0.0.1 nbma\n",
+            2,
+            27,
+            "expected an nbma address, found end of line",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp nhs 10.0.0.1 priority 1\n",
+            2,
+            23,
+            "unexpected `priority` after the end of the command",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp nhs 10.0.0.1\n ip nhrp nhs 10.0.0.1\n",
+            3,
+            14,
+            "this nhs is set twice (first at line 2)",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp map 10.0.0.1\n",
+            2,
+            22,
+            "expected an nbma address, found end of line",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp map 10.0.0.1 1.1.1.1\n ip nhrp map 10.0.0.1 1.1.1.2\n",
+            3,
+            14,
+            "a map for this address is set twice (first at line 2)",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp map multicast static\n",
+            2,
+            24,
+            "expected `dynamic` or an nbma address, found `static`",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp map multicast dynamic\n ip nhrp map multicast dynamic\n",
+            3,
+            24,
+            "this multicast map is set twice (first at line 2)",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp authentication 123456789\n",
+            2,
+            25,
+            "nhrp authentication of 9 characters is longer than 8",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp holdtime 65536\n",
+            2,
+            19,
+            "nhrp holdtime 65536 is out of range 1..=65535",
+        ),
+        (
+            "interface Tunnel0\n no ip split-horizon eigrp 0\n",
+            2,
+            28,
+            "an eigrp as number 0 is out of range 1..=65535",
+        ),
+        (
+            "interface Tunnel0\n no ip split-horizon eigrp 1\n no ip split-horizon eigrp 1\n",
+            3,
+            2,
+            "this command is set twice (first at line 3)",
+        ),
+        (
+            "interface Tunnel0\n no ip redirects\n",
+            2,
+            8,
+            "unsupported command `no ip redirects` in interface mode",
+        ),
+        (
+            "interface Tunnel0\n description\n",
+            2,
+            13,
+            "expected a description, found end of line",
+        ),
+        (
+            "router eigrp 65536\n",
+            1,
+            14,
+            "an eigrp as number 65536 is out of range 1..=65535",
+        ),
+        (
+            "router ospf 1\n network 10.0.0.0 0.0.0.255 area 0\n",
+            1,
+            8,
+            "unsupported command `router ospf 1`",
+        ),
+        (
+            "router eigrp 1\n network 10.0.0.0 0.0.0.255 x\n",
+            2,
+            29,
+            "unexpected `x` after the end of the command",
+        ),
+        (
+            "router eigrp 1\n network 10.0.0.0 x\n",
+            2,
+            19,
+            "expected a wildcard mask, found `x`",
+        ),
+        (
+            "router eigrp 1\n eigrp router-id\n",
+            2,
+            17,
+            "expected a router id, found end of line",
+        ),
+        (
+            "router eigrp 1\n eigrp stub\n",
+            2,
+            8,
+            "unsupported command `eigrp stub` in router eigrp mode",
+        ),
+        (
+            "router eigrp 1\n no auto-summary\n auto-summary\n",
+            3,
+            2,
+            "auto-summary is set twice (first at line 2)",
+        ),
+        (
+            "crypto isakmp policy 0\n",
+            1,
+            22,
+            "an isakmp policy priority 0 is out of range 1..=10000",
+        ),
+        (
+            "crypto isakmp policy 1\n encryption aes 512\n",
+            2,
+            17,
+            "expected a key size of 128, 192 or 256, found `512`",
+        ),
+        (
+            "crypto isakmp policy 1\n encryption blowfish\n",
+            2,
+            13,
+            "unsupported command `encryption blowfish` in crypto isakmp policy mode",
+        ),
+        (
+            "crypto isakmp policy 1\n hash sha512\n",
+            2,
+            7,
+            "unsupported command `hash sha512` in crypto isakmp policy mode",
+        ),
+        (
+            "crypto isakmp policy 1\n group 24\n",
+            2,
+            8,
+            "unsupported command `group 24` in crypto isakmp policy mode",
+        ),
+        (
+            "crypto isakmp policy 1\n authentication rsa-sig\n",
+            2,
+            17,
+            "unsupported command `authentication rsa-sig` in crypto isakmp policy mode",
+        ),
+        (
+            "crypto isakmp policy 1\n lifetime 59\n",
+            2,
+            11,
+            "isakmp lifetime 59 is out of range 60..=86400",
+        ),
+        (
+            "crypto isakmp policy 1\n hash md5\n hash sha\n",
+            3,
+            2,
+            "hash is set twice (first at line 2)",
+        ),
+        (
+            "crypto isakmp key 6 xyz address 1.1.1.1\n",
+            1,
+            19,
+            "unsupported command `crypto isakmp key 6 xyz address 1.1.1.1`",
+        ),
+        (
+            "crypto isakmp key k address\n",
+            1,
+            28,
+            "expected a peer address, found end of line",
+        ),
+        (
+            "crypto isakmp key k hostname h\n",
+            1,
+            21,
+            "unsupported command `crypto isakmp key k hostname h`",
+        ),
+        (
+            "crypto isakmp key k address 1.1.1.1 255.0.0.1\n",
+            1,
+            37,
+            "255.0.0.1 is not a valid subnet mask",
+        ),
+        (
+            "crypto isakmp key k address 1.1.1.1\ncrypto isakmp key j address 1.1.1.1\n",
+            2,
+            1,
+            "crypto isakmp key for this address is set twice (first at line 1)",
+        ),
+        (
+            "crypto ipsec transform-set T\n",
+            1,
+            29,
+            "expected an esp encryption transform (esp-des, esp-3des, esp-aes, esp-gcm or esp-null), found end of line",
+        ),
+        (
+            "crypto ipsec transform-set T ah-sha-hmac\n",
+            1,
+            30,
+            "unsupported command `crypto ipsec transform-set T ah-sha-hmac`",
+        ),
+        (
+            "crypto ipsec transform-set T esp-aes 100\n",
+            1,
+            38,
+            "expected a key size of 128, 192 or 256, found `100`",
+        ),
+        (
+            "crypto ipsec transform-set T esp-gcm 192\n",
+            1,
+            38,
+            "expected a key size of 128 or 256, found `192`",
+        ),
+        (
+            "crypto ipsec transform-set T esp-aes esp-3des\n",
+            1,
+            38,
+            "esp encryption transform is set twice (first at line 1)",
+        ),
+        (
+            "crypto ipsec transform-set T esp-aes esp-sha-hmac esp-md5-hmac\n",
+            1,
+            51,
+            "esp integrity transform is set twice (first at line 1)",
+        ),
+        (
+            "crypto ipsec transform-set T esp-gcm esp-sha-hmac\n",
+            1,
+            1,
+            "`esp-gcm` cannot be used with `an esp-*-hmac transform (gcm authenticates by itself)`",
+        ),
+        (
+            "crypto ipsec transform-set T esp-aes\ncrypto ipsec transform-set T esp-3des\n",
+            2,
+            1,
+            "this transform-set is set twice (first at line 1)",
+        ),
+        (
+            "crypto ipsec transform-set T esp-aes\n mode beet\n",
+            2,
+            7,
+            "unsupported command `mode beet` in crypto ipsec transform-set mode",
+        ),
+        (
+            "crypto ipsec profile P\n set transform-set\n",
+            2,
+            19,
+            "expected a transform-set name, found end of line",
+        ),
+        (
+            "crypto ipsec profile P\n set pfs group3\n",
+            2,
+            10,
+            "unsupported command `set pfs group3` in crypto ipsec profile mode",
+        ),
+        (
+            "crypto ipsec profile P\n set security-association lifetime kilobytes 9\n",
+            2,
+            36,
+            "unsupported command `set security-association lifetime kilobytes 9` in crypto ipsec profile mode",
+        ),
+        (
+            "crypto ipsec profile P\n set security-association lifetime seconds 100\n",
+            2,
+            44,
+            "ipsec sa lifetime 100 is out of range 120..=2592000",
+        ),
+        (
+            "crypto ipsec profile P\n set transform-set A\n set transform-set B\n",
+            3,
+            2,
+            "set transform-set is set twice (first at line 2)",
+        ),
+        (
+            "crypto ikev2 profile P\n",
+            1,
+            8,
+            "unsupported command `crypto ikev2 profile P`",
+        ),
+        ("end\nhostname x\n", 2, 1, "text after `end`"),
+        (
+            "end now\n",
+            1,
+            5,
+            "unexpected `now` after the end of the command",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (text, line, column, message) in cases {
+        let (_, errors) = syntax(text);
+        let Some(first) = errors.first() else {
+            wrong.push(format!("no error for {text:?}"));
+            continue;
+        };
+        let got = (first.line, first.column, first.kind.to_string());
+        if got != (*line, *column, (*message).to_owned()) {
+            wrong.push(format!("{text:?}: got {got:?}"));
+        }
+        assert_eq!(
+            first.text,
+            text.lines().nth(first.line - 1).unwrap(),
+            "{text:?}"
+        );
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn errors_do_not_stop_the_parse() {
+    let (config, errors) =
+        syntax("hostname\ninterface eth0\n ip mtu 1\n ip mtu 1400\nfoo\n bar\n baz\nhostname h\n");
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(
+        lines,
+        [1, 3, 5],
+        "the block under `foo` is part of its error"
+    );
+    assert_eq!(config.interfaces[0].mtu, Some(1400));
+    assert_eq!(config.hostname.as_deref(), Some("h"));
+}
+
+#[test]
+fn lenient_turns_unsupported_into_warnings() {
+    let text = HUB.replace(
+        "interface lan0\n",
+        "interface lan0\n ip ospf cost 5\nline vty 0 4\n login\ninterface lan0\n",
+    );
+    let strict = Config::parse(&text, Options::default()).unwrap_err();
+    assert_eq!(
+        strict.0.iter().map(|e| e.line).collect::<Vec<_>>(),
+        [21, 22]
+    );
+    let lenient = Config::parse(&text, Options { lenient: true }).unwrap();
+    let warnings: Vec<_> = lenient
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.kind.to_string()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            (
+                21,
+                "unsupported command `ip ospf cost 5` in interface mode".to_owned()
+            ),
+            (22, "unsupported command `line vty 0 4`".to_owned())
+        ]
+    );
+    assert_eq!(
+        lenient.config,
+        Config::parse(HUB, Options::default()).unwrap().config
+    );
+    // Malformed supported commands stay errors.
+    let bad = HUB.replace(" ip mtu 1400", " ip mtu 14000000");
+    assert!(Config::parse(&bad, Options { lenient: true }).is_err());
+}
+
+/// Applies `edit` to an example, parses it, and returns the first error's line, column and text.
+fn semantic(base: &str, from: &str, to: &str) -> Vec<(usize, usize, String)> {
+    assert!(base.contains(from), "{from:?}");
+    let text = base.replacen(from, to, 1);
+    match Config::parse(&text, Options::default()) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .0
+            .iter()
+            .map(|e| (e.line, e.column, e.kind.to_string()))
+            .collect(),
+    }
+}
+
+type Found = Vec<(usize, usize, String)>;
+
+fn expect(wrong: &mut Vec<String>, got: Found, want: Found) {
+    if got != want {
+        wrong.push(format!("got {got:?}\n   want {want:?}"));
+    }
+}
+
+#[test]
+fn semantic_errors_with_line() {
+    let mut wrong = Vec::new();
+    let one = |line: usize, column: usize, message: &str| vec![(line, column, message.to_owned())];
+    expect(
+        &mut wrong,
+        semantic(
+            SPOKE2,
+            " ip nhrp nhs 10.99.200.1 nbma 192.0.2.1",
+            " ip nhrp nhs 10.99.201.1 nbma 192.0.2.1",
+        ),
+        one(
+            31,
+            14,
+            "nhs 10.99.201.1 is outside the tunnel subnet 10.99.200.0/24",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(SPOKE1, " ip nhrp map 10.99.200.1 192.0.2.1\n", ""),
+        one(
+            29,
+            14,
+            "no nbma address for nhs 10.99.200.1: add `nbma ADDRESS` or `ip nhrp map 10.99.200.1 ADDRESS`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(SPOKE1, " ip nhrp map 10.99.200.1 192.0.2.1", " ip nhrp map 10.99.1.1 192.0.2.1"),
+        vec![
+            (27, 14, "nhrp map 10.99.1.1 is outside the tunnel subnet 10.99.200.0/24".to_owned()),
+            (30, 14, "no nbma address for nhs 10.99.200.1: add `nbma ADDRESS` or `ip nhrp map 10.99.200.1 ADDRESS`".to_owned()),
+        ]
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            " tunnel protection ipsec profile DMVPN",
+            " tunnel protection ipsec profile NOPE",
+        ),
+        one(34, 34, "ipsec profile `NOPE` is not defined"),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            " set transform-set DMVPN-TS",
+            " set transform-set DMVPN-TS OTHER",
+        ),
+        one(14, 29, "transform-set `OTHER` is not defined"),
+    );
+    expect(
+        &mut wrong,
+        semantic(HUB, " set transform-set DMVPN-TS\n", ""),
+        one(
+            13,
+            1,
+            "crypto ipsec profile DMVPN has no `set transform-set`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(HUB, " authentication pre-share\n", ""),
+        one(
+            3,
+            1,
+            "isakmp policy 10 does not say `authentication pre-share` (only pre-shared keys are supported; the IOS default is rsa-sig)",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            SPOKE1,
+            "crypto isakmp key lab-psk-secret address 192.0.2.1",
+            "crypto isakmp key lab-psk-secret address 192.0.2.2",
+        ),
+        one(30, 14, "no `crypto isakmp key` covers peer 192.0.2.1"),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            "crypto isakmp key lab-psk-secret address 0.0.0.0 0.0.0.0\n",
+            "",
+        ),
+        one(
+            33,
+            34,
+            "the configuration (a protected hub) has no `crypto isakmp key`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            SPOKE1,
+            " tunnel destination 192.0.2.1",
+            " tunnel destination 192.0.2.2",
+        ),
+        one(
+            30,
+            14,
+            "nhs nbma address 192.0.2.1 is not the tunnel destination 192.0.2.2",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(SPOKE1, " tunnel destination 192.0.2.1\n", ""),
+        one(
+            23,
+            11,
+            "interface Tunnel0 (point-to-point gre) has no `tunnel destination`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            SPOKE2,
+            " tunnel mode gre multipoint",
+            " tunnel mode gre multipoint\n tunnel destination 192.0.2.1",
+        ),
+        one(
+            35,
+            2,
+            "`tunnel destination` cannot be used with `tunnel mode gre multipoint`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            " tunnel mode gre multipoint",
+            " tunnel destination 192.0.2.11",
+        ),
+        one(
+            23,
+            11,
+            "a hub (no `ip nhrp nhs`) needs `tunnel mode gre multipoint`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(HUB, " ip nhrp network-id 123\n", ""),
+        one(23, 11, "interface Tunnel0 has no `ip nhrp network-id`"),
+    );
+    expect(
+        &mut wrong,
+        semantic(HUB, " tunnel source eth0", " tunnel source eth1"),
+        one(32, 2, "tunnel source interface `eth1` is not defined"),
+    );
+    expect(
+        &mut wrong,
+        semantic(HUB, " ip address 192.0.2.1 255.255.255.0\n", ""),
+        one(
+            31,
+            2,
+            "interface eth0 (the tunnel source) has no `ip address`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(HUB, " ip address 10.99.200.1 255.255.255.0\n", ""),
+        one(23, 11, "interface Tunnel0 has no `ip address`"),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            " no ip split-horizon eigrp 123",
+            " no ip split-horizon eigrp 124",
+        ),
+        one(31, 2, "there is no `router eigrp 124`"),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            " ip address 10.99.10.1 255.255.255.0",
+            " ip address 10.99.200.2 255.255.0.0",
+        ),
+        one(24, 2, "10.99.200.1/24 overlaps with lan0"),
+    );
+    expect(
+        &mut wrong,
+        semantic(HUB, "interface lan0", "interface Tunnel1"),
+        one(
+            23,
+            11,
+            "the router runs one tunnel interface; this configuration has 2",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            "crypto isakmp policy 10\n encryption 3des\n hash md5\n authentication pre-share\n group 2\n",
+            "",
+        ),
+        one(
+            29,
+            34,
+            "`tunnel protection` needs at least one `crypto isakmp policy`",
+        ),
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let none = Config::parse("hostname x\n", Options::default()).unwrap_err();
+    assert_eq!(
+        none.0[0],
+        Diagnostic::unplaced(ErrorKind::TunnelCount { count: 0 })
+    );
+    assert_eq!(
+        none.to_string(),
+        "error: the router runs one tunnel interface; this configuration has 0"
+    );
+}
+
+#[test]
+fn semantic_warnings() {
+    let parsed = Config::parse(
+        &HUB.replace(" ip nhrp map multicast dynamic\n", ""),
+        Options::default(),
+    )
+    .unwrap();
+    let warnings: Vec<_> = parsed
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.kind.to_string()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [(23, "interface Tunnel0 (a hub: eigrp hellos reach no spoke) has no `ip nhrp map multicast dynamic`".to_owned())]
+    );
+    let parsed = Config::parse(
+        &SPOKE2.replace(" network 10.99.200.0 0.0.0.255\n", ""),
+        Options::default(),
+    )
+    .unwrap();
+    let warnings: Vec<_> = parsed
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.kind.to_string()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [(
+            37,
+            "eigrp 123 does not run on Tunnel0: no `network` covers 10.99.200.12".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn built_configuration_is_checked_without_places() {
+    let mut config = Config::parse(SPOKE2, Options::default()).unwrap().config;
+    assert_eq!(config.check(), (Vec::new(), Vec::new()));
+    config.ipsec_profiles.clear();
+    let (errors, _) = config.check();
+    assert_eq!(
+        errors,
+        [Diagnostic::unplaced(ErrorKind::Undefined {
+            what: "ipsec profile",
+            name: "DMVPN".to_owned()
+        })]
+    );
+}
+
+#[test]
+fn diagnostic_display_points_at_the_column() {
+    let errors = Config::parse("interface eth0\n\tip mtu 9\n", Options::default()).unwrap_err();
+    assert_eq!(
+        errors.0[0].to_string(),
+        "2:9: ip mtu 9 is out of range 68..=17916\n  |\n2 | \tip mtu 9\n  | \t       ^"
+    );
+}
+
+#[test]
+fn secrets_are_redacted_in_debug_and_summary() {
+    let config = Config::parse(HUB, Options::default()).unwrap().config;
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("lab-psk-secret") && !debug.contains("dmvpn\""),
+        "{debug}"
+    );
+    let summary = Summary(&config).to_string();
+    assert!(
+        !summary.contains("lab-psk-secret") && !summary.contains(" dmvpn"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("isakmp key for 0.0.0.0/0 (14 characters)"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn error_messages() {
+    let cases = [
+        (
+            ErrorKind::Unsupported {
+                command: "a b".into(),
+                mode: None,
+            },
+            "unsupported command `a b`",
+        ),
+        (
+            ErrorKind::Expected {
+                expected: "x",
+                found: Some("y".into()),
+            },
+            "expected x, found `y`",
+        ),
+        (ErrorKind::NoMode, "indented line outside any sub-mode"),
+        (ErrorKind::AfterEnd, "text after `end`"),
+        (
+            ErrorKind::InvalidMask {
+                mask: ip("0.255.0.0"),
+            },
+            "0.255.0.0 is not a valid subnet mask",
+        ),
+        (
+            ErrorKind::NoKey {
+                peer: ip("1.2.3.4"),
+            },
+            "no `crypto isakmp key` covers peer 1.2.3.4",
+        ),
+        (
+            ErrorKind::NoSuchEigrp { asn: 7 },
+            "there is no `router eigrp 7`",
+        ),
+        (
+            ErrorKind::HubNotMultipoint,
+            "a hub (no `ip nhrp nhs`) needs `tunnel mode gre multipoint`",
+        ),
+        (
+            ErrorKind::NoPolicy,
+            "`tunnel protection` needs at least one `crypto isakmp policy`",
+        ),
+    ];
+    for (kind, text) in cases {
+        assert_eq!(kind.to_string(), text);
+    }
+}
+
+#[test]
+fn fuzzing_entry_on_examples_and_edits() {
+    for text in [HUB, SPOKE1, SPOKE2] {
+        crate::fuzzing::parse(text.as_bytes());
+        for cut in (0..text.len()).step_by(7) {
+            crate::fuzzing::parse(&text.as_bytes()[..cut]);
+        }
+    }
+    crate::fuzzing::parse(b"interface tunn\xc3\xa9l\n tunnel\xff key 1\n");
+}
+
+#[test]
+fn bolero_arbitrary_bytes_never_panic() {
+    bolero::check!().for_each(crate::fuzzing::parse);
+}
+
+/// Lines made of the configuration's own words, with values picked to hit the limits.
+#[test]
+fn bolero_generated_configurations() {
+    const LINES: &[&str] = &[
+        "hostname {w}",
+        "interface Tunnel{n}",
+        "interface eth{n}",
+        "interface lan0",
+        " ip address {a} {m}",
+        " ip mtu {n}",
+        " ip tcp adjust-mss {n}",
+        " tunnel source {a}",
+        " tunnel source eth{n}",
+        " tunnel destination {a}",
+        " tunnel mode gre multipoint",
+        " tunnel mode gre ip",
+        " tunnel key {n}",
+        " tunnel protection ipsec profile P{n}",
+        " ip nhrp network-id {n}",
+        " ip nhrp nhs {a}",
+        " ip nhrp nhs {a} nbma {a}",
+        " ip nhrp map {a} {a}",
+        " ip nhrp map multicast dynamic",
+        " ip nhrp map multicast {a}",
+        " ip nhrp authentication {w}",
+        " ip nhrp holdtime {n}",
+        " no ip split-horizon eigrp {n}",
+        " no ip next-hop-self eigrp {n}",
+        " description {w} {w}",
+        " shutdown",
+        " no shutdown",
+        "router eigrp {n}",
+        " network {a} {a}",
+        " network {a}",
+        " no auto-summary",
+        " eigrp router-id {a}",
+        "crypto isakmp policy {n}",
+        " encryption aes {n}",
+        " encryption 3des",
+        " hash md5",
+        " group {n}",
+        " authentication pre-share",
+        " lifetime {n}",
+        "crypto isakmp key {w} address {a} {m}",
+        "crypto isakmp key 0 {w} address {a}",
+        "crypto ipsec transform-set T{n} esp-aes {n} esp-sha-hmac",
+        "crypto ipsec transform-set T{n} esp-gcm {n}",
+        " mode transport",
+        "crypto ipsec profile P{n}",
+        " set transform-set T{n} T{n}",
+        " set pfs group{n}",
+        "!",
+        "end",
+        "{w}",
+    ];
+    const NUMBERS: &[u64] = &[
+        0,
+        1,
+        2,
+        5,
+        14,
+        67,
+        68,
+        128,
+        256,
+        500,
+        1400,
+        1460,
+        65535,
+        65536,
+        4_294_967_295,
+    ];
+    const WORDS: &[&str] = &[
+        "x",
+        "12345678",
+        "123456789",
+        "0",
+        "address",
+        "!",
+        "é",
+        "Tunnel0",
+    ];
+    bolero::check!()
+        .with_type::<Vec<(u8, u32)>>()
+        .for_each(|lines| {
+            let mut text = String::new();
+            for (pick, value) in lines.iter().take(64) {
+                let template = LINES[usize::from(*pick) % LINES.len()];
+                let mut seed = *value;
+                let mut next = || {
+                    let v = seed;
+                    seed = seed.rotate_left(7) ^ 0x9e37_79b9;
+                    v
+                };
+                let mut line = String::new();
+                let mut rest = template;
+                while let Some(at) = rest.find('{') {
+                    line.push_str(&rest[..at]);
+                    let v = next();
+                    let (kind, tail) = rest[at + 1..].split_once('}').unwrap();
+                    match kind {
+                        "n" => line.push_str(&NUMBERS[v as usize % NUMBERS.len()].to_string()),
+                        "a" => line.push_str(&format!(
+                            "{}.99.{}.{}",
+                            [10, 192][v as usize % 2],
+                            v >> 8 & 3,
+                            v >> 16 & 3
+                        )),
+                        "m" => line.push_str(
+                            &Ipv4Addr::from_bits(u32::MAX << (v % 33).min(31)).to_string(),
+                        ),
+                        _ => line.push_str(WORDS[v as usize % WORDS.len()]),
+                    }
+                    rest = tail;
+                }
+                line.push_str(rest);
+                text.push_str(&line);
+                text.push('\n');
+            }
+            crate::fuzzing::parse(text.as_bytes());
+        });
+}

@@ -1,0 +1,216 @@
+//! The configuration written back as text, in the order and shape of IOS's
+//! `show running-config`: what [`Config::parse`](super::Config::parse) reads to the same
+//! [`Config`].
+
+use core::fmt;
+
+use super::{
+    Config, DhGroup, EspEncryption, EspIntegrity, EspMode, IkeEncryption, IkeHash, Interface,
+    MulticastMap, TunnelMode, TunnelSource,
+};
+
+/// Writes the configuration, secrets included, ending with `end`. Blocks are separated by `!`.
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(hostname) = &self.hostname {
+            writeln!(f, "hostname {hostname}\n!")?;
+        }
+        for policy in &self.isakmp_policies {
+            writeln!(f, "crypto isakmp policy {}", policy.priority)?;
+            if let Some(encryption) = policy.encryption {
+                match encryption {
+                    IkeEncryption::Des => writeln!(f, " encryption des")?,
+                    IkeEncryption::TripleDes => writeln!(f, " encryption 3des")?,
+                    IkeEncryption::Aes(bits) => writeln!(f, " encryption aes {bits}")?,
+                }
+            }
+            if let Some(hash) = policy.hash {
+                let name = match hash {
+                    IkeHash::Md5 => "md5",
+                    IkeHash::Sha => "sha",
+                    IkeHash::Sha256 => "sha256",
+                };
+                writeln!(f, " hash {name}")?;
+            }
+            if policy.pre_share {
+                writeln!(f, " authentication pre-share")?;
+            }
+            if let Some(group) = policy.group {
+                writeln!(f, " group {}", group.number())?;
+            }
+            if let Some(lifetime) = policy.lifetime {
+                writeln!(f, " lifetime {lifetime}")?;
+            }
+        }
+        for key in &self.isakmp_keys {
+            write!(
+                f,
+                "crypto isakmp key {} address {}",
+                key.key.expose(),
+                key.address
+            )?;
+            if let Some(mask) = key.mask {
+                write!(f, " {mask}")?;
+            }
+            writeln!(f)?;
+        }
+        if !self.isakmp_policies.is_empty() || !self.isakmp_keys.is_empty() {
+            writeln!(f, "!")?;
+        }
+        for set in &self.transform_sets {
+            write!(f, "crypto ipsec transform-set {} ", set.name)?;
+            match set.encryption {
+                EspEncryption::Des => f.write_str("esp-des")?,
+                EspEncryption::TripleDes => f.write_str("esp-3des")?,
+                EspEncryption::Aes(bits) => write!(f, "esp-aes {bits}")?,
+                EspEncryption::Gcm(bits) => write!(f, "esp-gcm {bits}")?,
+                EspEncryption::Null => f.write_str("esp-null")?,
+            }
+            if let Some(integrity) = set.integrity {
+                f.write_str(match integrity {
+                    EspIntegrity::Md5 => " esp-md5-hmac",
+                    EspIntegrity::Sha => " esp-sha-hmac",
+                    EspIntegrity::Sha256 => " esp-sha256-hmac",
+                    EspIntegrity::Sha384 => " esp-sha384-hmac",
+                    EspIntegrity::Sha512 => " esp-sha512-hmac",
+                })?;
+            }
+            writeln!(f)?;
+            if let Some(mode) = set.mode {
+                let mode = match mode {
+                    EspMode::Transport => "transport",
+                    EspMode::Tunnel => "tunnel",
+                };
+                writeln!(f, " mode {mode}")?;
+            }
+        }
+        if !self.transform_sets.is_empty() {
+            writeln!(f, "!")?;
+        }
+        for profile in &self.ipsec_profiles {
+            writeln!(f, "crypto ipsec profile {}", profile.name)?;
+            if let Some(lifetime) = profile.lifetime {
+                writeln!(f, " set security-association lifetime seconds {lifetime}")?;
+            }
+            if !profile.transform_sets.is_empty() {
+                writeln!(f, " set transform-set {}", profile.transform_sets.join(" "))?;
+            }
+            if let Some(group) = profile.pfs {
+                writeln!(f, " set pfs {}", pfs(group))?;
+            }
+            writeln!(f, "!")?;
+        }
+        for interface in &self.interfaces {
+            write_interface(f, interface)?;
+            writeln!(f, "!")?;
+        }
+        for eigrp in &self.eigrp {
+            writeln!(f, "router eigrp {}", eigrp.asn)?;
+            for network in &eigrp.networks {
+                write!(f, " network {}", network.address)?;
+                if let Some(wildcard) = network.wildcard {
+                    write!(f, " {wildcard}")?;
+                }
+                writeln!(f)?;
+            }
+            match eigrp.auto_summary {
+                Some(true) => writeln!(f, " auto-summary")?,
+                Some(false) => writeln!(f, " no auto-summary")?,
+                None => {}
+            }
+            if let Some(id) = eigrp.router_id {
+                writeln!(f, " eigrp router-id {id}")?;
+            }
+            writeln!(f, "!")?;
+        }
+        writeln!(f, "end")
+    }
+}
+
+fn pfs(group: DhGroup) -> &'static str {
+    match group {
+        DhGroup::Group1 => "group1",
+        DhGroup::Group2 => "group2",
+        DhGroup::Group5 => "group5",
+        DhGroup::Group14 => "group14",
+    }
+}
+
+fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Result {
+    writeln!(f, "interface {}", interface.name)?;
+    if let Some(description) = &interface.description {
+        writeln!(f, " description {description}")?;
+    }
+    if let Some(address) = interface.address {
+        writeln!(f, " ip address {} {}", address.address, address.mask)?;
+    }
+    if let Some(mtu) = interface.mtu {
+        writeln!(f, " ip mtu {mtu}")?;
+    }
+    if let Some(tunnel) = &interface.tunnel {
+        let nhrp = &tunnel.nhrp;
+        if let Some(secret) = &nhrp.authentication {
+            writeln!(f, " ip nhrp authentication {}", secret.expose())?;
+        }
+        for map in &nhrp.maps {
+            writeln!(f, " ip nhrp map {} {}", map.tunnel, map.nbma)?;
+        }
+        for map in &nhrp.multicast {
+            match map {
+                MulticastMap::Dynamic => writeln!(f, " ip nhrp map multicast dynamic")?,
+                MulticastMap::Nbma(nbma) => writeln!(f, " ip nhrp map multicast {nbma}")?,
+            }
+        }
+        if let Some(id) = nhrp.network_id {
+            writeln!(f, " ip nhrp network-id {id}")?;
+        }
+        if let Some(holdtime) = nhrp.holdtime {
+            writeln!(f, " ip nhrp holdtime {holdtime}")?;
+        }
+        for nhs in &nhrp.nhs {
+            write!(f, " ip nhrp nhs {}", nhs.address)?;
+            if let Some(nbma) = nhs.nbma {
+                write!(f, " nbma {nbma}")?;
+            }
+            writeln!(f)?;
+        }
+    }
+    if let Some(mss) = interface.adjust_mss {
+        writeln!(f, " ip tcp adjust-mss {mss}")?;
+    }
+    if let Some(tunnel) = &interface.tunnel {
+        for asn in &tunnel.no_split_horizon {
+            writeln!(f, " no ip split-horizon eigrp {asn}")?;
+        }
+        for asn in &tunnel.no_next_hop_self {
+            writeln!(f, " no ip next-hop-self eigrp {asn}")?;
+        }
+    }
+    match interface.shutdown {
+        Some(true) => writeln!(f, " shutdown")?,
+        Some(false) => writeln!(f, " no shutdown")?,
+        None => {}
+    }
+    if let Some(tunnel) = &interface.tunnel {
+        match &tunnel.source {
+            Some(TunnelSource::Interface(name)) => writeln!(f, " tunnel source {name}")?,
+            Some(TunnelSource::Address(address)) => writeln!(f, " tunnel source {address}")?,
+            None => {}
+        }
+        if let Some(destination) = tunnel.destination {
+            writeln!(f, " tunnel destination {destination}")?;
+        }
+        match tunnel.mode {
+            Some(TunnelMode::GreMultipoint) => writeln!(f, " tunnel mode gre multipoint")?,
+            Some(TunnelMode::GreIp) => writeln!(f, " tunnel mode gre ip")?,
+            None => {}
+        }
+        if let Some(key) = tunnel.key {
+            writeln!(f, " tunnel key {key}")?;
+        }
+        if let Some(profile) = &tunnel.protection {
+            writeln!(f, " tunnel protection ipsec profile {profile}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! The router's IOS-style configuration parser on arbitrary text (lossy UTF-8), strict and
+//! lenient: no panic, every diagnostic points into the input, and what loads is written back and
+//! read again to the same configuration.
+#![no_main]
+
+dmvpn_fuzz::target!(
+    dmvpn_router::fuzzing::parse,
+    per_byte = 256,
+    constant = 64 << 10
+);
