@@ -72,6 +72,44 @@ impl fmt::Debug for Md5Key {
     }
 }
 
+/// An HMAC-SHA-256 key (`authentication mode hmac-sha-256 <password>` of IOS named mode; RFC
+/// 7868 §6.7.2 Auth Type 3): the key ID and the password. The HMAC key of each packet is the
+/// password followed by the sender's address ([`auth::sha256_key`]), so a packet is verified
+/// with the key of the address it came from. Wiped on drop and never printed.
+#[derive(Clone, Eq, PartialEq, Zeroize, ZeroizeOnDrop)]
+pub struct Sha256Key {
+    key_id: u32,
+    password: Vec<u8>,
+}
+
+impl Sha256Key {
+    /// The key `key_id` with `password`.
+    #[must_use]
+    pub fn new(key_id: u32, password: &[u8]) -> Self {
+        Self {
+            key_id,
+            password: password.to_vec(),
+        }
+    }
+
+    /// The key ID.
+    #[must_use]
+    pub const fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    /// The HMAC key of packets sent by `sender`.
+    fn hmac_key(&self, sender: Ipv4Addr) -> zeroize::Zeroizing<Vec<u8>> {
+        zeroize::Zeroizing::new(auth::sha256_key(&self.password, sender.into()))
+    }
+}
+
+impl fmt::Debug for Sha256Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256Key({}, <redacted>)", self.key_id)
+    }
+}
+
 /// The configuration of EIGRP on one interface.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct HelloConfig {
@@ -89,8 +127,10 @@ pub struct HelloConfig {
     pub software_version: SoftwareVersion,
     /// `eigrp stub` flags, if a stub.
     pub stub: Option<u16>,
-    /// The MD5 key, if authentication is on.
+    /// The MD5 key, if MD5 authentication is on.
     pub md5: Option<Md5Key>,
+    /// The HMAC-SHA-256 key, if SHA-256 authentication is on (it wins over `md5`).
+    pub sha256: Option<Sha256Key>,
 }
 
 impl HelloConfig {
@@ -109,6 +149,7 @@ impl HelloConfig {
             },
             stub: None,
             md5: None,
+            sha256: None,
         }
     }
 }
@@ -130,17 +171,42 @@ pub struct Neighbor {
     pub stub: Option<u16>,
 }
 
-/// Why a neighbour went down (IOS's `%DUAL-5-NBRCHANGE` reasons).
+/// Why a neighbour went down (IOS's `%DUAL-5-NBRCHANGE` reasons; `Display` prints IOS's text).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub enum DownReason {
     /// "holding time expired".
     HoldTimerExpired,
-    /// "Interface PEER-TERMINATION received": a goodbye Hello or Peer Termination TLV.
+    /// "Interface Goodbye received": a Hello with K1–K5 all 255.
     Goodbye,
+    /// "Interface PEER-TERMINATION received": a Peer Termination TLV listing this router.
+    PeerTermination,
     /// "K-value mismatch".
     KValueMismatch,
-    /// This router shut down ([`Neighbors::shutdown`]).
+    /// This router shut down ([`Neighbors::shutdown`]): "interface down".
     Shutdown,
+    /// "retry limit exceeded": a reliable packet went unacknowledged 16 times (and for longer
+    /// than the neighbour's hold time).
+    RetryLimitExceeded,
+    /// "peer restarted": an INIT Update from an established neighbour.
+    PeerRestarted,
+    /// "stuck in active": no SIA-Reply to an SIA-Query.
+    StuckInActive,
+}
+
+impl fmt::Display for DownReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::HoldTimerExpired => "holding time expired",
+            Self::Goodbye => "Interface Goodbye received",
+            Self::PeerTermination => "Interface PEER-TERMINATION received",
+            Self::KValueMismatch => "K-value mismatch",
+            Self::Shutdown => "interface down",
+            Self::RetryLimitExceeded => "retry limit exceeded",
+            Self::PeerRestarted => "peer restarted",
+            Self::StuckInActive => "stuck in active",
+        })
+    }
 }
 
 /// What happened to the neighbours.
@@ -323,9 +389,7 @@ impl Neighbors {
                 vrid: msg.virtual_router_id,
             });
         }
-        if let Some(key) = &self.config.md5
-            && !authentic(key, msg)
-        {
+        if !authentic(&self.config, from, msg) {
             return Err(EigrpError::AuthenticationFailed { address: from });
         }
         let params = msg.parameters().filter(|_| msg.opcode == OpCode::HELLO);
@@ -345,8 +409,12 @@ impl Neighbors {
                 }),
             };
         };
-        if params.is_goodbye() || self.terminates_us(msg) {
+        if params.is_goodbye() {
             self.down(from, DownReason::Goodbye);
+            return Ok(());
+        }
+        if self.terminates_us(msg) {
+            self.down(from, DownReason::PeerTermination);
             return Ok(());
         }
         if params.k[..5] != self.config.k[..5] {
@@ -423,6 +491,15 @@ impl Neighbors {
         }
     }
 
+    /// Takes the neighbour at `address` down for `reason` (the reliable transport's "retry limit
+    /// exceeded", "peer restarted" or "stuck in active"); a later Hello brings it back as a new
+    /// adjacency. Returns whether it was a neighbour.
+    pub fn reset(&mut self, address: Ipv4Addr, reason: DownReason) -> bool {
+        let known = self.neighbors.contains_key(&address);
+        self.down(address, reason);
+        known
+    }
+
     /// When [`Neighbors::handle_timeout`] must run next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -472,40 +549,20 @@ impl Neighbors {
     }
 
     fn send_hello(&mut self, params: Parameters) {
-        const NO_DIGEST: [u8; auth::MD5_LEN] = [0; auth::MD5_LEN];
-        let mut tlvs = Vec::with_capacity(4);
-        if let Some(key) = &self.config.md5 {
-            // The Authentication TLV comes first; the digest is filled in after emitting.
-            tlvs.push(Tlv::Authentication(Authentication {
-                auth_type: AuthType::MD5,
-                key_id: key.key_id,
-                key_sequence: 0,
-                nullpad: [0; 8],
-                digest: &NO_DIGEST,
-            }));
-        }
+        let mut tlvs = Vec::with_capacity(3);
         tlvs.push(Tlv::Parameters(params));
         tlvs.push(Tlv::SoftwareVersion(self.config.software_version));
         if let Some(flags) = self.config.stub {
             tlvs.push(Tlv::Stub(flags));
         }
-        let repr = eigrp::Repr {
+        let bytes = encode_tlvs(&tlvs);
+        let header = Header {
             opcode: OpCode::HELLO,
             flags: Flags::default(),
             sequence: 0,
             ack: 0,
-            virtual_router_id: eigrp::consts::VRID_UNICAST,
-            autonomous_system: self.config.autonomous_system,
-            tlvs: eigrp::Tlvs::new(&tlvs),
         };
-        let mut bytes = alloc::vec![0; repr.buffer_len()];
-        repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
-        if let Some(key) = &self.config.md5
-            && auth::sign(&mut bytes, &key.secret, Md5Span::Packet).is_err()
-        {
-            // Cannot happen: the packet was just built with an MD5 TLV first.
-            return;
-        }
+        let bytes = seal(&self.config, header, &bytes);
         self.transmits.push_back(Transmit {
             to: ALL_EIGRP_ROUTERS,
             bytes,
@@ -513,17 +570,99 @@ impl Neighbors {
     }
 }
 
-/// Whether `msg` carries an MD5 Authentication TLV with the key's ID whose digest verifies. The
-/// packet is emitted again to get its bytes (the codec round-trips exactly; the checksum, which
-/// the digest does not cover, is recomputed).
-fn authentic(key: &Md5Key, msg: &eigrp::Repr<'_>) -> bool {
+/// The header fields of a packet [`seal`] builds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Header {
+    pub(crate) opcode: OpCode,
+    pub(crate) flags: Flags,
+    pub(crate) sequence: u32,
+    pub(crate) ack: u32,
+}
+
+/// The TLVs' bytes, back to back.
+pub(crate) fn encode_tlvs(tlvs: &[Tlv<'_>]) -> Vec<u8> {
+    let mut bytes = alloc::vec![0; tlvs.iter().map(Tlv::buffer_len).sum()];
+    let mut pos = 0;
+    for tlv in tlvs {
+        let len = tlv.buffer_len();
+        if let Some(slot) = bytes.get_mut(pos..pos + len) {
+            tlv.emit(slot);
+        }
+        pos += len;
+    }
+    bytes
+}
+
+/// A whole packet from `config`'s AS: the header, the Authentication TLV first when a key is
+/// configured (digest over the finished packet: MD5 over the whole packet, the Cisco span; or
+/// HMAC-SHA-256 keyed with this router's address), then `tlvs` (already encoded), checksum set.
+pub(crate) fn seal(config: &HelloConfig, header: Header, tlvs: &[u8]) -> Vec<u8> {
+    const NO_DIGEST: [u8; auth::SHA256_LEN] = [0; auth::SHA256_LEN];
+    let auth_tlv = match (&config.sha256, &config.md5) {
+        (Some(key), _) => Some(Authentication {
+            auth_type: AuthType::SHA256,
+            key_id: key.key_id,
+            key_sequence: 0,
+            nullpad: [0; 8],
+            digest: &NO_DIGEST,
+        }),
+        (None, Some(key)) => Some(Authentication {
+            auth_type: AuthType::MD5,
+            key_id: key.key_id,
+            key_sequence: 0,
+            nullpad: [0; 8],
+            digest: &NO_DIGEST[..auth::MD5_LEN],
+        }),
+        (None, None) => None,
+    };
+    let auth_list = auth_tlv.map(Tlv::Authentication);
+    let repr = eigrp::Repr {
+        opcode: header.opcode,
+        flags: header.flags,
+        sequence: header.sequence,
+        ack: header.ack,
+        virtual_router_id: eigrp::consts::VRID_UNICAST,
+        autonomous_system: config.autonomous_system,
+        tlvs: eigrp::Tlvs::new(auth_list.as_slice()),
+    };
+    let head = repr.buffer_len();
+    let mut bytes = alloc::vec![0; head + tlvs.len()];
+    repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+    if let Some(slot) = bytes.get_mut(head..) {
+        slot.copy_from_slice(tlvs);
+    }
+    eigrp::Packet::new_unchecked(&mut bytes[..]).fill_checksum();
+    // `sign` cannot fail: the packet was just built with the Authentication TLV first.
+    let _ = match (&config.sha256, &config.md5) {
+        (Some(key), _) => auth::sign(&mut bytes, &key.hmac_key(config.address), Md5Span::Packet),
+        (None, Some(key)) => auth::sign(&mut bytes, &key.secret, Md5Span::Packet),
+        (None, None) => Ok(()),
+    };
+    bytes
+}
+
+/// Whether `msg` passes `config`'s authentication: without a key, anything does; with one, the
+/// packet must carry an Authentication TLV of the key's type and ID whose digest verifies (MD5
+/// over either span, see `dmvpn_eigrp::auth`; HMAC-SHA-256 keyed with the sender's address).
+/// The packet is emitted again to get its bytes (the codec round-trips exactly; the checksum,
+/// which no digest covers, is recomputed).
+pub(crate) fn authentic(config: &HelloConfig, from: Ipv4Addr, msg: &eigrp::Repr<'_>) -> bool {
+    let (ty, key_id) = match (&config.sha256, &config.md5) {
+        (Some(key), _) => (AuthType::SHA256, key.key_id),
+        (None, Some(key)) => (AuthType::MD5, key.key_id),
+        (None, None) => return true,
+    };
     let Some(tlv) = msg.authentication() else {
         return false;
     };
-    if tlv.auth_type != AuthType::MD5 || tlv.key_id != key.key_id {
+    if tlv.auth_type != ty || tlv.key_id != key_id {
         return false;
     }
     let mut bytes = alloc::vec![0; msg.buffer_len()];
     msg.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
-    auth::verify(&bytes, &key.secret).is_ok()
+    match (&config.sha256, &config.md5) {
+        (Some(key), _) => auth::verify(&bytes, &key.hmac_key(from)).is_ok(),
+        (None, Some(key)) => auth::verify(&bytes, &key.secret).is_ok(),
+        (None, None) => true,
+    }
 }

@@ -1,0 +1,1351 @@
+//! One EIGRP process on one multipoint tunnel interface ([`Eigrp`]): neighbour discovery (the
+//! [`Neighbors`] Hello protocol), the reliable transport, the topology table and DUAL (RFC 7868
+//! §5).
+//!
+//! # Reliable transport (RFC 7868 §5.3)
+//!
+//! Updates, Queries, Replies, SIA-Queries and SIA-Replies carry a sequence number (one counter
+//! for the process, starting at 1) and must be acknowledged; Hellos and acknowledgements (a
+//! Hello with only the ack field set) do not.
+//!
+//! - **Per neighbour**, one packet is in flight at a time (EIGRP's window of one); the rest
+//!   wait in the neighbour's queue (`Q Cnt` of `show ip eigrp neighbors`). An acknowledgement
+//!   of the head's sequence number releases it and sends the next.
+//! - **Acknowledgements** are piggybacked on the next reliable packet to that neighbour when one
+//!   leaves in the same step (the ack field of its header), otherwise sent at once as a unicast
+//!   Hello with only the ack field set, as IOS does. Duplicates are acknowledged again and not
+//!   processed; out-of-order packets are dropped unacknowledged (the sender retransmits).
+//! - **Retransmission**: after the RTO, IOS's `6 × SRTT` kept within 200 ms … 5 s (5 s before
+//!   the first measurement), the head goes again. SRTT is smoothed over acknowledgements of
+//!   packets sent once (Karn). After 16 retransmissions, and no earlier than the neighbour's
+//!   hold time after the first transmission, the neighbour is reset: "retry limit exceeded".
+//! - **INIT**: a new neighbour (first Hello) gets an empty Update with the INIT flag. Its own
+//!   INIT Update sets where its sequence numbers start; packets before it are ignored. Once
+//!   *our* INIT is acknowledged the neighbour gets the whole table as Updates, the last with the
+//!   EOT flag (an empty EOT Update when there is nothing to advertise). An INIT from an
+//!   established neighbour means it restarted: it is reset ("peer restarted") and comes back
+//!   with its next Hello.
+//! - **Unicast, not multicast.** IOS multicasts Updates and Queries on the tunnel (NHRP
+//!   replicates them to every spoke) and falls back to unicast for slow neighbours using the
+//!   Conditional Receive mode (a Hello with a Sequence TLV naming the laggards and a Next
+//!   Multicast Sequence TLV, then the CR-flagged multicast). On a DMVPN hub NHRP's replication
+//!   turns every multicast into one unicast GRE packet per spoke anyway, so this machine sends
+//!   every reliable packet unicast to each neighbour: the same packets on the wire, no CR
+//!   bookkeeping, and a lost packet costs one retransmission to one spoke. **Receiving** the
+//!   multicast form is supported: a CR-flagged packet is taken only after a Hello whose
+//!   Sequence TLV does not list this router and whose Next Multicast Sequence TLV names it.
+//!
+//! # DUAL (RFC 7868 §5.1, §5.2)
+//!
+//! Each prefix keeps every neighbour's reported metric vector. The distance through a neighbour
+//! is the composite metric ([`dmvpn_eigrp::metric::classic`], the configured K values) of the
+//! reported vector with the tunnel added ([`Link::add_to`]); the reported distance (RD) is the
+//! composite of the vector as received. The feasible distance (FD) is the least distance since
+//! the route last went passive. A path is a feasible successor when its RD is below the FD;
+//! the successor is the feasible path of least distance (ties: lower neighbour address). A
+//! prefix of this router ([`Eigrp::add_connected`]) is always its own successor.
+//!
+//! When the successor is lost or gets worse and no feasible successor remains, the route goes
+//! **active**: a Query with the current distance (usually unreachable) goes to every neighbour
+//! split horizon allows (none for a route learned over the tunnel while `ip split-horizon eigrp`
+//! is on: the tunnel is the only interface) and to no stub, and the route waits for every Reply.
+//! With no one to ask it goes passive at once. When the last Reply is in, the best path of all
+//! becomes the successor with a fresh FD, or the route is withdrawn, and a Reply goes to the
+//! neighbour whose Query started it. Queries while passive are answered at once with this
+//! router's distance (after recomputing). A neighbour going down counts as an unreachable Reply.
+//!
+//! **Stuck in active**: half the active time (IOS `timers active-time` 3 min, so 90 s) after
+//! going active, each neighbour still owing a Reply gets an SIA-Query; an SIA-Reply (the
+//! neighbour is itself still waiting) restarts its clock; one that does not answer the
+//! SIA-Query by the next round is reset ("stuck in active"), counting as an unreachable Reply.
+//! After three SIA rounds the remaining neighbours are reset.
+//!
+//! # Split horizon and next hop (IOS interface knobs)
+//!
+//! - `ip split-horizon eigrp` (the default, [`EigrpConfig::split_horizon`]): nothing learned
+//!   over the tunnel is advertised or queried back out of it, and Replies for such routes are
+//!   poisoned. On a DMVPN hub the spokes then learn only the hub's own prefixes, not each other's.
+//!   `no ip split-horizon eigrp` re-advertises spoke routes to all spokes.
+//! - `ip next-hop-self eigrp` (the default, [`EigrpConfig::next_hop_self`]): routes go out with
+//!   next hop 0.0.0.0 (= this router). With `no ip next-hop-self eigrp` a route learned from a
+//!   neighbour goes out with that neighbour's address (or the next hop it advertised) in the
+//!   route TLV's next-hop field, and a router receiving such a route installs it with that
+//!   next hop (DMVPN Phase 2: spoke-to-spoke traffic goes direct).
+//! - A stub router (`eigrp stub connected`, [`HelloConfig::stub`]) advertises only its connected
+//!   prefixes, and is never queried.
+//!
+//! # Not here
+//!
+//! Wide metrics (named mode) and the 0x06xx multi-protocol TLVs are not sent, and received ones
+//! are ignored; so are external (0x0103) and IPv6 routes. One RIB next hop per prefix (equal-cost
+//! successors are listed in the topology but only the first is installed). No summarisation,
+//! no distribute lists, no graceful restart (the RS flag).
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr};
+
+use dmvpn_eigrp::consts::ROUTE_FLAG_ACTIVE;
+use dmvpn_eigrp::metric;
+use dmvpn_eigrp::tlv::{ClassicMetric, ClassicRoute, Destination, Destinations, Family, Tlv};
+use dmvpn_eigrp::{self as eigrp, Flags, OpCode, RouteMetric, TlvType};
+
+use super::neighbor::{self, DownReason, EigrpError, Header, HelloConfig, Neighbors, Transmit};
+use super::topology::{Link, NeighborInfo, PathInfo, Prefix, RouteState, TopologyRoute, Via};
+use crate::time::{Duration, Instant};
+use crate::timer::TimerTable;
+
+/// The configuration of an EIGRP process on the tunnel.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct EigrpConfig {
+    /// The Hello protocol: address, AS, K values, timers, stub, authentication.
+    pub hello: HelloConfig,
+    /// The tunnel interface's bandwidth, delay and MTU, added to every route learned over it.
+    pub tunnel: Link,
+    /// `ip split-horizon eigrp` (default on).
+    pub split_horizon: bool,
+    /// `ip next-hop-self eigrp` (default on).
+    pub next_hop_self: bool,
+    /// `timers active-time` (default 3 min).
+    pub active_time: Duration,
+    /// `metric maximum-hops` (default 100): routes with more hops are unreachable.
+    pub max_hops: u8,
+}
+
+impl EigrpConfig {
+    /// IOS's defaults for a tunnel address in `autonomous_system`.
+    #[must_use]
+    pub const fn new(address: Ipv4Addr, autonomous_system: u16) -> Self {
+        Self {
+            hello: HelloConfig::new(address, autonomous_system),
+            tunnel: Link::TUNNEL,
+            split_horizon: true,
+            next_hop_self: true,
+            active_time: Duration::from_secs(180),
+            max_hops: 100,
+        }
+    }
+}
+
+/// What the caller acts on.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum EigrpEvent {
+    /// `%DUAL-5-NBRCHANGE: … is up: new adjacency`: a first Hello from the neighbour.
+    NeighborUp {
+        /// Its tunnel address.
+        address: Ipv4Addr,
+    },
+    /// `%DUAL-5-NBRCHANGE: … is down: <reason>`; its routes have been withdrawn (or queried for).
+    NeighborDown {
+        /// Its tunnel address.
+        address: Ipv4Addr,
+        /// Why (`Display` gives IOS's words).
+        reason: DownReason,
+    },
+    /// A Hello with other K values was refused (`K-value mismatch`).
+    KValueMismatch {
+        /// The sender.
+        address: Ipv4Addr,
+        /// Its K1–K6.
+        theirs: [u8; 6],
+    },
+    /// Install this route in the RIB (it was not there).
+    RouteInstalled {
+        /// The destination.
+        prefix: Prefix,
+        /// The next hop on the tunnel.
+        next_hop: Ipv4Addr,
+        /// The composite metric.
+        metric: u32,
+    },
+    /// The route's next hop or metric changed.
+    RouteChanged {
+        /// The destination.
+        prefix: Prefix,
+        /// The new next hop.
+        next_hop: Ipv4Addr,
+        /// The new composite metric.
+        metric: u32,
+    },
+    /// Remove the route from the RIB.
+    RouteWithdrawn {
+        /// The destination.
+        prefix: Prefix,
+    },
+}
+
+const INFINITY: u32 = u32::MAX;
+/// IOS's retransmission limit.
+const RETRY_LIMIT: u32 = 16;
+const RTO_MIN: Duration = Duration::from_millis(200);
+const RTO_MAX: Duration = Duration::from_secs(5);
+/// Route TLVs per packet: 30 × 29 bytes keeps a packet under the DMVPN tunnel MTU of 1400.
+const ROUTES_PER_PACKET: usize = 30;
+/// SIA-Query rounds before the remaining neighbours are reset.
+const SIA_ROUNDS: u8 = 3;
+
+const UNREACHABLE: ClassicMetric = ClassicMetric {
+    delay: ClassicMetric::UNREACHABLE,
+    bandwidth: 0,
+    mtu: 0,
+    hop_count: 0,
+    reliability: 0,
+    load: 0,
+    tag: 0,
+    flags: 0,
+};
+
+#[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
+enum Timer {
+    Retransmit(Ipv4Addr),
+    Active(Prefix),
+}
+
+/// What a route TLV says: the metric vector and the next-hop field.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+struct Advert {
+    metric: ClassicMetric,
+    next_hop: Ipv4Addr,
+}
+
+impl Advert {
+    const UNREACHABLE: Self = Self {
+        metric: UNREACHABLE,
+        next_hop: Ipv4Addr::UNSPECIFIED,
+    };
+}
+
+/// The kinds of reliable packet, in the order they leave in one step.
+#[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
+enum Kind {
+    Update,
+    Query,
+    Reply,
+    SiaQuery,
+    SiaReply,
+}
+
+impl Kind {
+    const fn opcode(self) -> OpCode {
+        match self {
+            Self::Update => OpCode::UPDATE,
+            Self::Query => OpCode::QUERY,
+            Self::Reply => OpCode::REPLY,
+            Self::SiaQuery => OpCode::SIA_QUERY,
+            Self::SiaReply => OpCode::SIA_REPLY,
+        }
+    }
+}
+
+/// A reliable packet waiting for (or being) sent: everything but the ack field.
+#[derive(Clone, Debug)]
+struct Reliable {
+    sequence: u32,
+    opcode: OpCode,
+    flags: Flags,
+    tlvs: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+struct Peer {
+    /// Its INIT Update arrived: its sequence numbers are known.
+    init_received: bool,
+    /// Our INIT Update was acknowledged: it takes our routes.
+    init_acked: bool,
+    /// The last sequence number taken from it (0: none).
+    received: u32,
+    /// An acknowledgement of `received` is owed.
+    ack_owed: bool,
+    /// The CR-flagged multicast sequence number it announced for us.
+    cr_sequence: Option<u32>,
+    queue: VecDeque<Reliable>,
+    /// The head of `queue` is on the wire.
+    in_flight: bool,
+    retries: u32,
+    first_sent: Instant,
+    last_sent: Instant,
+    srtt: Duration,
+    rto: Duration,
+    /// Route TLVs to send, by kind; merged per prefix until the step ends.
+    outgoing: BTreeMap<(Kind, Prefix), Advert>,
+    /// The startup table has been queued; the last of it gets EOT.
+    eot_pending: bool,
+}
+
+impl Peer {
+    fn new(now: Instant) -> Self {
+        Self {
+            init_received: false,
+            init_acked: false,
+            received: 0,
+            ack_owed: false,
+            cr_sequence: None,
+            queue: VecDeque::new(),
+            in_flight: false,
+            retries: 0,
+            first_sent: now,
+            last_sent: now,
+            srtt: Duration::ZERO,
+            rto: RTO_MAX,
+            outgoing: BTreeMap::new(),
+            eot_pending: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Path {
+    total: ClassicMetric,
+    next_hop: Ipv4Addr,
+    distance: u32,
+    rd: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Active {
+    /// The neighbour whose Query made the route active (owed a Reply), if any.
+    origin: Option<Ipv4Addr>,
+    replies: BTreeSet<Ipv4Addr>,
+    sia_sent: BTreeSet<Ipv4Addr>,
+    sia_rounds: u8,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    connected: Option<ClassicMetric>,
+    paths: BTreeMap<Ipv4Addr, Path>,
+    fd: u32,
+    successor: Option<Via>,
+    /// Our distance and vector (through the successor; unreachable without one).
+    distance: u32,
+    metric: ClassicMetric,
+    next_hop: Ipv4Addr,
+    active: Option<Active>,
+    /// What each neighbour was last told (reachable adverts only).
+    told: BTreeMap<Ipv4Addr, Advert>,
+    /// What the RIB has: next hop and metric.
+    installed: Option<(Ipv4Addr, u32)>,
+}
+
+impl Entry {
+    fn new() -> Self {
+        Self {
+            connected: None,
+            paths: BTreeMap::new(),
+            fd: INFINITY,
+            successor: None,
+            distance: INFINITY,
+            metric: UNREACHABLE,
+            next_hop: Ipv4Addr::UNSPECIFIED,
+            active: None,
+            told: BTreeMap::new(),
+            installed: None,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.connected.is_none()
+            && self.paths.is_empty()
+            && self.active.is_none()
+            && self.told.is_empty()
+            && self.installed.is_none()
+    }
+
+    /// The best path: connected first, then the least distance (lowest address on ties),
+    /// among those with an RD below `fd` when `feasible` is asked for.
+    fn best(&self, fd: Option<u32>) -> Option<(Via, u32, ClassicMetric, Ipv4Addr)> {
+        if let Some(m) = self.connected {
+            return Some((Via::Connected, 0, m, Ipv4Addr::UNSPECIFIED));
+        }
+        self.paths
+            .iter()
+            .filter(|(_, p)| p.distance != INFINITY && fd.is_none_or(|fd| p.rd < fd))
+            .min_by_key(|(addr, p)| (p.distance, **addr))
+            .map(|(addr, p)| (Via::Neighbor(*addr), p.distance, p.total, p.next_hop))
+    }
+}
+
+/// One EIGRP process on the tunnel interface. See the [module docs](self) for the protocol.
+#[derive(Debug)]
+pub struct Eigrp {
+    config: EigrpConfig,
+    hello: Neighbors,
+    peers: BTreeMap<Ipv4Addr, Peer>,
+    topology: BTreeMap<Prefix, Entry>,
+    timers: TimerTable<Timer>,
+    next_sequence: u32,
+    dirty: BTreeSet<Prefix>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<EigrpEvent>,
+    shut_down: bool,
+}
+
+impl Eigrp {
+    /// Starts the process: the first Hello goes out now.
+    #[must_use]
+    pub fn new(config: EigrpConfig, now: Instant) -> Self {
+        let hello = Neighbors::new(config.hello.clone(), now);
+        let mut eigrp = Self {
+            config,
+            hello,
+            peers: BTreeMap::new(),
+            topology: BTreeMap::new(),
+            timers: TimerTable::new(),
+            next_sequence: 1,
+            dirty: BTreeSet::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            shut_down: false,
+        };
+        eigrp.sync_hello(now);
+        eigrp
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &EigrpConfig {
+        &self.config
+    }
+
+    /// Originates `prefix` (a `network` statement covering an interface of this router, or a
+    /// connected prefix redistributed) with the metric of `link`.
+    pub fn add_connected(&mut self, now: Instant, prefix: Prefix, link: Link) {
+        let entry = self.topology.entry(prefix).or_insert_with(Entry::new);
+        entry.connected = Some(link.connected_metric());
+        self.evaluate(now, prefix, None);
+        self.flush(now);
+    }
+
+    /// Stops originating `prefix` (the interface went down): DUAL looks for another path.
+    pub fn remove_connected(&mut self, now: Instant, prefix: Prefix) {
+        if let Some(entry) = self.topology.get_mut(&prefix) {
+            entry.connected = None;
+            self.evaluate(now, prefix, None);
+            self.flush(now);
+        }
+    }
+
+    /// Handles an EIGRP packet from `from` (its IPv4 source, a tunnel address).
+    ///
+    /// # Errors
+    /// The packet was ignored: see [`EigrpError`].
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        msg: &eigrp::Repr<'_>,
+    ) -> Result<(), EigrpError> {
+        if self.shut_down {
+            return Ok(());
+        }
+        let result = self.hello.handle_message(now, from, msg);
+        self.sync_hello(now);
+        result?;
+        if self.peers.contains_key(&from) {
+            if msg.ack != 0 {
+                self.acknowledged(now, from, msg.ack);
+            }
+            if msg.opcode == OpCode::HELLO {
+                self.conditional_receive(from, msg);
+            } else if msg.sequence != 0 && self.accept(now, from, msg) {
+                self.dispatch(now, from, msg);
+            }
+        }
+        self.flush(now);
+        Ok(())
+    }
+
+    /// Runs the timers due at `now`: Hellos, hold timers, retransmissions, the active timer.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        self.hello.handle_timeout(now);
+        self.sync_hello(now);
+        while let Some((timer, _)) = self.timers.pop_expired(now) {
+            match timer {
+                Timer::Retransmit(address) => self.retransmit(now, address),
+                Timer::Active(prefix) => self.active_timer(now, prefix),
+            }
+        }
+        self.flush(now);
+    }
+
+    /// Sends the goodbye (a Hello with K1–K5 = 255), drops every neighbour (withdrawing their
+    /// routes) and stops.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.hello.shutdown();
+        self.sync_hello(now);
+        self.shut_down = true;
+        self.timers = TimerTable::new();
+    }
+
+    /// When [`Eigrp::handle_timeout`] must run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.hello.poll_timeout(), self.timers.next()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next packet to send: Hellos to 224.0.0.10 (replicate them to every NBMA address of
+    /// the NHRP multicast map), everything else unicast to a neighbour.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<EigrpEvent> {
+        self.events.pop_front()
+    }
+
+    /// `show ip eigrp neighbors`, by address.
+    pub fn neighbors(&self, now: Instant) -> impl Iterator<Item = NeighborInfo> + '_ {
+        self.hello.iter().map(move |n| {
+            let peer = self.peers.get(&n.address);
+            NeighborInfo {
+                address: n.address,
+                hold: now.until(n.expires_at),
+                uptime: now - n.up_since,
+                srtt: peer.map_or(Duration::ZERO, |p| p.srtt),
+                rto: peer.map_or(RTO_MAX, |p| p.rto),
+                queue: peer.map_or(0, |p| p.queue.len()),
+                sequence: peer.map_or(0, |p| p.received),
+                established: peer.is_some_and(|p| p.init_acked && p.init_received),
+            }
+        })
+    }
+
+    /// `show ip eigrp topology all-links`, by prefix.
+    pub fn topology(&self) -> impl Iterator<Item = TopologyRoute> + '_ {
+        self.topology
+            .iter()
+            .filter(|(_, e)| e.connected.is_some() || !e.paths.is_empty() || e.active.is_some())
+            .map(|(prefix, e)| self.view(*prefix, e))
+    }
+
+    /// The topology entry of `prefix`.
+    #[must_use]
+    pub fn route(&self, prefix: Prefix) -> Option<TopologyRoute> {
+        self.topology.get(&prefix).map(|e| self.view(prefix, e))
+    }
+
+    /// What the RIB should hold: prefix, next hop and metric of every route learned from a
+    /// neighbour and installed (`show ip route eigrp`).
+    pub fn routes(&self) -> impl Iterator<Item = (Prefix, Ipv4Addr, u32)> + '_ {
+        self.topology
+            .iter()
+            .filter_map(|(p, e)| e.installed.map(|(nh, m)| (*p, nh, m)))
+    }
+
+    fn view(&self, prefix: Prefix, e: &Entry) -> TopologyRoute {
+        let mut route = TopologyRoute {
+            prefix,
+            state: match e.active {
+                Some(_) => RouteState::Active,
+                None => RouteState::Passive,
+            },
+            feasible_distance: e.fd,
+            successors: Vec::new(),
+            feasible_successors: Vec::new(),
+            others: Vec::new(),
+            replies_outstanding: e
+                .active
+                .as_ref()
+                .map(|a| a.replies.iter().copied().collect())
+                .unwrap_or_default(),
+        };
+        if e.connected.is_some() {
+            route.successors.push(PathInfo {
+                via: Via::Connected,
+                next_hop: Ipv4Addr::UNSPECIFIED,
+                distance: e.distance,
+                reported_distance: 0,
+            });
+        }
+        for (addr, p) in &e.paths {
+            let info = PathInfo {
+                via: Via::Neighbor(*addr),
+                next_hop: p.next_hop,
+                distance: p.distance,
+                reported_distance: p.rd,
+            };
+            let is_successor = e.active.is_none()
+                && e.connected.is_none()
+                && matches!(e.successor, Some(Via::Neighbor(_)))
+                && p.distance == e.distance
+                && (p.rd < e.fd || e.successor == Some(Via::Neighbor(*addr)));
+            if is_successor && Some(Via::Neighbor(*addr)) == e.successor {
+                route.successors.insert(0, info);
+            } else if is_successor {
+                route.successors.push(info);
+            } else if p.rd < e.fd && p.distance != INFINITY {
+                route.feasible_successors.push(info);
+            } else {
+                route.others.push(info);
+            }
+        }
+        route
+    }
+
+    // ---- neighbours -------------------------------------------------------------------------
+
+    /// Takes the Hello protocol's events: new neighbours get an INIT Update, lost ones lose
+    /// their routes.
+    fn sync_hello(&mut self, now: Instant) {
+        while let Some(event) = self.hello.poll_event() {
+            match event {
+                neighbor::Event::NeighborUp { address, .. } => {
+                    let mut peer = Peer::new(now);
+                    let sequence = self.take_sequence();
+                    peer.queue.push_back(Reliable {
+                        sequence,
+                        opcode: OpCode::UPDATE,
+                        flags: Flags::INIT,
+                        tlvs: Vec::new(),
+                    });
+                    self.peers.insert(address, peer);
+                    self.events.push_back(EigrpEvent::NeighborUp { address });
+                }
+                neighbor::Event::NeighborDown { address, reason } => {
+                    self.peer_down(now, address);
+                    self.events
+                        .push_back(EigrpEvent::NeighborDown { address, reason });
+                }
+                neighbor::Event::KValueMismatch { address, theirs } => {
+                    self.events
+                        .push_back(EigrpEvent::KValueMismatch { address, theirs });
+                }
+            }
+        }
+        while let Some(t) = self.hello.poll_transmit() {
+            self.transmits.push_back(t);
+        }
+    }
+
+    fn reset(&mut self, now: Instant, address: Ipv4Addr, reason: DownReason) {
+        self.hello.reset(address, reason);
+        self.sync_hello(now);
+    }
+
+    fn peer_down(&mut self, now: Instant, address: Ipv4Addr) {
+        if self.peers.remove(&address).is_none() {
+            return;
+        }
+        self.timers.stop(Timer::Retransmit(address));
+        let prefixes: Vec<Prefix> = self.topology.keys().copied().collect();
+        for prefix in prefixes {
+            let Some(entry) = self.topology.get_mut(&prefix) else {
+                continue;
+            };
+            entry.told.remove(&address);
+            let had_path = entry.paths.remove(&address).is_some();
+            match &mut entry.active {
+                Some(active) => {
+                    if active.origin == Some(address) {
+                        active.origin = None;
+                    }
+                    active.sia_sent.remove(&address);
+                    if active.replies.remove(&address) && active.replies.is_empty() {
+                        self.go_passive(now, prefix);
+                    }
+                }
+                None if had_path => self.evaluate(now, prefix, None),
+                None => {}
+            }
+        }
+    }
+
+    fn take_sequence(&mut self) -> u32 {
+        let sequence = self.next_sequence;
+        self.next_sequence = match sequence.wrapping_add(1) {
+            0 => 1,
+            n => n,
+        };
+        sequence
+    }
+
+    // ---- reliable transport -----------------------------------------------------------------
+
+    fn acknowledged(&mut self, now: Instant, from: Ipv4Addr, ack: u32) {
+        let Some(peer) = self.peers.get_mut(&from) else {
+            return;
+        };
+        if !peer.in_flight || peer.queue.front().is_none_or(|head| head.sequence != ack) {
+            return;
+        }
+        let Some(head) = peer.queue.pop_front() else {
+            return;
+        };
+        peer.in_flight = false;
+        if peer.retries == 0 {
+            let sample = now - peer.last_sent;
+            peer.srtt = if peer.srtt == Duration::ZERO {
+                sample
+            } else {
+                (peer.srtt.saturating_mul(4) + sample).div(5)
+            };
+            peer.rto = peer.srtt.saturating_mul(6).min(RTO_MAX).max(RTO_MIN);
+        }
+        peer.retries = 0;
+        self.timers.stop(Timer::Retransmit(from));
+        let first_init = head.flags.contains(Flags::INIT) && !peer.init_acked;
+        peer.init_acked |= first_init;
+        if first_init {
+            self.send_startup(from);
+        }
+    }
+
+    /// Queues the whole table to a neighbour whose INIT was acknowledged.
+    fn send_startup(&mut self, to: Ipv4Addr) {
+        let adverts: Vec<(Prefix, Advert)> = self
+            .topology
+            .iter()
+            .filter_map(|(p, e)| self.advert_for(e, to).map(|a| (*p, a)))
+            .collect();
+        for (prefix, advert) in &adverts {
+            if let Some(entry) = self.topology.get_mut(prefix) {
+                entry.told.insert(to, *advert);
+            }
+        }
+        if let Some(peer) = self.peers.get_mut(&to) {
+            for (prefix, advert) in adverts {
+                peer.outgoing.insert((Kind::Update, prefix), advert);
+            }
+            peer.eot_pending = true;
+        }
+    }
+
+    /// Sequence-number bookkeeping of a reliable packet; whether to process it.
+    fn accept(&mut self, now: Instant, from: Ipv4Addr, msg: &eigrp::Repr<'_>) -> bool {
+        let Some(peer) = self.peers.get_mut(&from) else {
+            return false;
+        };
+        let sequence = msg.sequence;
+        if msg.flags.contains(Flags::INIT) {
+            if sequence == peer.received && peer.init_received {
+                peer.ack_owed = true; // a retransmitted INIT: acknowledge again
+                return false;
+            }
+            if peer.init_received {
+                self.reset(now, from, DownReason::PeerRestarted);
+                return false;
+            }
+            peer.init_received = true;
+            peer.received = sequence;
+            peer.ack_owed = true;
+            return msg.opcode == OpCode::UPDATE;
+        }
+        if !peer.init_received {
+            return false;
+        }
+        if msg.flags.contains(Flags::CR) {
+            if peer.cr_sequence != Some(sequence) {
+                return false;
+            }
+            peer.cr_sequence = None;
+        }
+        if sequence == peer.received {
+            peer.ack_owed = true;
+            return false;
+        }
+        // Serial-number arithmetic: newer means ahead by less than half the space.
+        if sequence.wrapping_sub(peer.received) > u32::MAX / 2 {
+            return false;
+        }
+        peer.received = sequence;
+        peer.ack_owed = true;
+        true
+    }
+
+    /// A Hello's Sequence and Next Multicast Sequence TLVs (RFC 7868 §5.3.?, IOS's "CR-mode").
+    fn conditional_receive(&mut self, from: Ipv4Addr, msg: &eigrp::Repr<'_>) {
+        let own = self.config.hello.address.octets();
+        let mut listed = None;
+        let mut next = None;
+        for tlv in msg.tlvs.iter() {
+            match tlv {
+                Tlv::Sequence(list) => listed = Some(list.iter().any(|a| a == own)),
+                Tlv::NextMulticastSequence(n) => next = Some(n),
+                _ => {}
+            }
+        }
+        if let Some(peer) = self.peers.get_mut(&from) {
+            match (listed, next) {
+                (Some(true), _) => peer.cr_sequence = None,
+                (_, Some(n)) => peer.cr_sequence = Some(n),
+                _ => {}
+            }
+        }
+    }
+
+    fn retransmit(&mut self, now: Instant, address: Ipv4Addr) {
+        let hold = self
+            .hello
+            .get(address)
+            .map_or(Duration::ZERO, |n| n.hold_time);
+        let Some(peer) = self.peers.get_mut(&address) else {
+            return;
+        };
+        if !peer.in_flight {
+            return;
+        }
+        if peer.retries >= RETRY_LIMIT && now - peer.first_sent >= hold {
+            self.reset(now, address, DownReason::RetryLimitExceeded);
+            return;
+        }
+        peer.retries += 1;
+        self.send_head(now, address);
+    }
+
+    /// Puts the head of the neighbour's queue on the wire (again).
+    fn send_head(&mut self, now: Instant, to: Ipv4Addr) {
+        let Some(peer) = self.peers.get_mut(&to) else {
+            return;
+        };
+        let Some(head) = peer.queue.front() else {
+            return;
+        };
+        let ack = if peer.ack_owed { peer.received } else { 0 };
+        peer.ack_owed = false;
+        let header = Header {
+            opcode: head.opcode,
+            flags: head.flags,
+            sequence: head.sequence,
+            ack,
+        };
+        let bytes = neighbor::seal(&self.config.hello, header, &head.tlvs);
+        if !peer.in_flight {
+            peer.first_sent = now;
+            peer.in_flight = true;
+        }
+        peer.last_sent = now;
+        self.timers.set(Timer::Retransmit(to), now + peer.rto);
+        self.transmits.push_back(Transmit { to, bytes });
+    }
+
+    // ---- packets in -------------------------------------------------------------------------
+
+    fn dispatch(&mut self, now: Instant, from: Ipv4Addr, msg: &eigrp::Repr<'_>) {
+        let kind = match msg.opcode {
+            OpCode::UPDATE => Kind::Update,
+            OpCode::QUERY => Kind::Query,
+            OpCode::REPLY => Kind::Reply,
+            OpCode::SIA_QUERY => Kind::SiaQuery,
+            OpCode::SIA_REPLY => Kind::SiaReply,
+            _ => return,
+        };
+        let max_hops = self.config.max_hops;
+        for route in msg.routes() {
+            if route.tlv_type != TlvType::IPV4_INTERNAL {
+                continue;
+            }
+            let (IpAddr::V4(dest), RouteMetric::Classic(metric), IpAddr::V4(nh)) =
+                (route.destination.prefix, route.metric, route.next_hop)
+            else {
+                continue;
+            };
+            let prefix = Prefix::new(dest, route.destination.prefix_len);
+            let mut reported = metric;
+            if reported.hop_count >= max_hops {
+                reported.delay = ClassicMetric::UNREACHABLE;
+            }
+            let next_hop = if nh.is_unspecified() || nh == self.config.hello.address {
+                from
+            } else {
+                nh
+            };
+            let advert = Advert {
+                metric: reported,
+                next_hop,
+            };
+            match kind {
+                Kind::Update => {
+                    self.learn(prefix, from, advert);
+                    if self
+                        .topology
+                        .get(&prefix)
+                        .is_some_and(|e| e.active.is_none())
+                    {
+                        self.evaluate(now, prefix, None);
+                    }
+                }
+                Kind::Query => self.on_query(now, from, prefix, advert),
+                Kind::Reply => self.on_reply(now, from, prefix, advert),
+                Kind::SiaQuery => self.on_sia_query(now, from, prefix, advert),
+                Kind::SiaReply => {
+                    if metric.flags & ROUTE_FLAG_ACTIVE == 0 {
+                        self.on_reply(now, from, prefix, advert);
+                    } else if let Some(active) = self
+                        .topology
+                        .get_mut(&prefix)
+                        .and_then(|e| e.active.as_mut())
+                    {
+                        active.sia_sent.remove(&from);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records what `from` reports for `prefix` (an unreachable metric removes its path).
+    fn learn(&mut self, prefix: Prefix, from: Ipv4Addr, advert: Advert) {
+        let k = self.config.hello.k;
+        let tunnel = self.config.tunnel;
+        let entry = self.topology.entry(prefix).or_insert_with(Entry::new);
+        if advert.metric.is_unreachable() {
+            entry.paths.remove(&from);
+            return;
+        }
+        let total = tunnel.add_to(&advert.metric);
+        entry.paths.insert(
+            from,
+            Path {
+                total,
+                next_hop: advert.next_hop,
+                distance: metric::classic_of(&k, &total),
+                rd: metric::classic_of(&k, &advert.metric),
+            },
+        );
+    }
+
+    fn on_query(&mut self, now: Instant, from: Ipv4Addr, prefix: Prefix, advert: Advert) {
+        self.learn(prefix, from, advert);
+        match self.topology.get(&prefix).map(|e| e.active.is_some()) {
+            Some(true) => {
+                let reply = self.reply_for(prefix, from);
+                self.queue_route(from, Kind::Reply, prefix, reply);
+            }
+            Some(false) => self.evaluate(now, prefix, Some(from)),
+            None => self.queue_route(from, Kind::Reply, prefix, Advert::UNREACHABLE),
+        }
+    }
+
+    fn on_reply(&mut self, now: Instant, from: Ipv4Addr, prefix: Prefix, advert: Advert) {
+        self.learn(prefix, from, advert);
+        let Some(entry) = self.topology.get_mut(&prefix) else {
+            return;
+        };
+        match &mut entry.active {
+            Some(active) => {
+                active.sia_sent.remove(&from);
+                if active.replies.remove(&from) && active.replies.is_empty() {
+                    self.go_passive(now, prefix);
+                }
+            }
+            None => self.evaluate(now, prefix, None),
+        }
+    }
+
+    fn on_sia_query(&mut self, now: Instant, from: Ipv4Addr, prefix: Prefix, advert: Advert) {
+        self.learn(prefix, from, advert);
+        let owed = self
+            .topology
+            .get(&prefix)
+            .and_then(|e| e.active.as_ref())
+            .is_some_and(|a| a.origin == Some(from));
+        let mut reply = self.reply_for(prefix, from);
+        if owed {
+            // Still waiting on our own Replies: say so, the Reply comes later.
+            reply.metric.flags |= ROUTE_FLAG_ACTIVE;
+        }
+        self.queue_route(from, Kind::SiaReply, prefix, reply);
+        if self
+            .topology
+            .get(&prefix)
+            .is_some_and(|e| e.active.is_none())
+        {
+            self.evaluate(now, prefix, None);
+        }
+    }
+
+    // ---- DUAL -------------------------------------------------------------------------------
+
+    /// Recomputes a passive route after a change; `querier` is owed a Reply.
+    fn evaluate(&mut self, now: Instant, prefix: Prefix, querier: Option<Ipv4Addr>) {
+        let Some(entry) = self.topology.get(&prefix) else {
+            return;
+        };
+        if entry.active.is_some() {
+            return;
+        }
+        if let Some(choice) = entry.best(Some(entry.fd)) {
+            self.commit(prefix, Some(choice));
+            if let Some(entry) = self.topology.get_mut(&prefix) {
+                entry.fd = entry.fd.min(choice.1);
+            }
+            if let Some(q) = querier {
+                let reply = self.reply_for(prefix, q);
+                self.queue_route(q, Kind::Reply, prefix, reply);
+            }
+            return;
+        }
+        let old = entry.successor;
+        if old.is_none() && entry.paths.is_empty() {
+            // Nothing known: nothing to compute.
+            self.commit(prefix, None);
+            if let Some(q) = querier {
+                self.queue_route(q, Kind::Reply, prefix, Advert::UNREACHABLE);
+            }
+            return;
+        }
+        // No feasible successor: the current successor's distance (if it still has a path)
+        // is what we say while active.
+        let current = match old {
+            Some(Via::Neighbor(s)) => entry
+                .paths
+                .get(&s)
+                .map(|p| (p.distance, p.total, p.next_hop)),
+            _ => None,
+        };
+        let targets: BTreeSet<Ipv4Addr> =
+            if self.config.split_horizon && matches!(old, Some(Via::Neighbor(_))) {
+                // Learned over the tunnel, the only interface: split horizon keeps the Query in.
+                BTreeSet::new()
+            } else {
+                self.peers
+                    .iter()
+                    .filter(|(addr, p)| {
+                        p.init_acked
+                            && Some(**addr) != querier
+                            && self.hello.get(**addr).is_some_and(|n| n.stub.is_none())
+                    })
+                    .map(|(addr, _)| *addr)
+                    .collect()
+            };
+        if targets.is_empty() {
+            // Active and passive at once: the best of what is known, fresh FD.
+            if let Some(entry) = self.topology.get_mut(&prefix) {
+                entry.fd = INFINITY;
+            }
+            let choice = self.topology.get(&prefix).and_then(|e| e.best(None));
+            self.commit(prefix, choice);
+            if let Some(entry) = self.topology.get_mut(&prefix) {
+                entry.fd = choice.map_or(INFINITY, |c| c.1);
+            }
+            if let Some(q) = querier {
+                let reply = self.reply_for(prefix, q);
+                self.queue_route(q, Kind::Reply, prefix, reply);
+            }
+            return;
+        }
+        // Go active.
+        match current {
+            Some((distance, total, next_hop)) => {
+                self.commit(
+                    prefix,
+                    Some((old.unwrap_or(Via::Connected), distance, total, next_hop)),
+                );
+            }
+            None => self.commit(prefix, None),
+        }
+        let query = Advert {
+            metric: current.map_or(UNREACHABLE, |c| c.1),
+            next_hop: Ipv4Addr::UNSPECIFIED,
+        };
+        for t in &targets {
+            self.queue_route(*t, Kind::Query, prefix, query);
+        }
+        if let Some(entry) = self.topology.get_mut(&prefix) {
+            for t in &targets {
+                if query.metric.is_unreachable() {
+                    entry.told.remove(t);
+                } else {
+                    entry.told.insert(*t, query);
+                }
+            }
+            entry.active = Some(Active {
+                origin: querier,
+                replies: targets,
+                sia_sent: BTreeSet::new(),
+                sia_rounds: 0,
+            });
+        }
+        self.timers
+            .set(Timer::Active(prefix), now + self.config.active_time.div(2));
+    }
+
+    /// The last Reply is in: the best path of all, with a fresh FD.
+    fn go_passive(&mut self, _now: Instant, prefix: Prefix) {
+        self.timers.stop(Timer::Active(prefix));
+        let Some(entry) = self.topology.get_mut(&prefix) else {
+            return;
+        };
+        let origin = entry.active.take().and_then(|a| a.origin);
+        let choice = entry.best(None);
+        entry.fd = choice.map_or(INFINITY, |c| c.1);
+        self.commit(prefix, choice);
+        if let Some(o) = origin.filter(|o| self.peers.contains_key(o)) {
+            let reply = self.reply_for(prefix, o);
+            self.queue_route(o, Kind::Reply, prefix, reply);
+        }
+    }
+
+    fn active_timer(&mut self, now: Instant, prefix: Prefix) {
+        let Some(active) = self
+            .topology
+            .get_mut(&prefix)
+            .and_then(|e| e.active.as_mut())
+        else {
+            return;
+        };
+        active.sia_rounds += 1;
+        let last_round = active.sia_rounds > SIA_ROUNDS;
+        let stuck: Vec<Ipv4Addr> = active
+            .replies
+            .iter()
+            .filter(|r| last_round || active.sia_sent.contains(r))
+            .copied()
+            .collect();
+        let ask: Vec<Ipv4Addr> = active
+            .replies
+            .iter()
+            .filter(|r| !stuck.contains(r))
+            .copied()
+            .collect();
+        active.sia_sent = ask.iter().copied().collect();
+        let metric = self.topology.get(&prefix).map_or(UNREACHABLE, |e| e.metric);
+        for a in ask {
+            let advert = Advert {
+                metric,
+                next_hop: Ipv4Addr::UNSPECIFIED,
+            };
+            self.queue_route(a, Kind::SiaQuery, prefix, advert);
+        }
+        self.timers
+            .set(Timer::Active(prefix), now + self.config.active_time.div(2));
+        for s in stuck {
+            self.reset(now, s, DownReason::StuckInActive);
+        }
+    }
+
+    /// Makes `choice` the route's successor (or none), with RIB events.
+    fn commit(&mut self, prefix: Prefix, choice: Option<(Via, u32, ClassicMetric, Ipv4Addr)>) {
+        let Some(entry) = self.topology.get_mut(&prefix) else {
+            return;
+        };
+        let before = (
+            entry.successor,
+            entry.distance,
+            entry.metric,
+            entry.next_hop,
+        );
+        match choice {
+            Some((via, distance, metric, next_hop)) => {
+                entry.successor = Some(via);
+                entry.distance = distance;
+                entry.metric = metric;
+                entry.next_hop = next_hop;
+            }
+            None => {
+                entry.successor = None;
+                entry.distance = INFINITY;
+                entry.metric = UNREACHABLE;
+                entry.next_hop = Ipv4Addr::UNSPECIFIED;
+            }
+        }
+        if before
+            != (
+                entry.successor,
+                entry.distance,
+                entry.metric,
+                entry.next_hop,
+            )
+        {
+            self.dirty.insert(prefix);
+        }
+        let rib = match entry.successor {
+            Some(Via::Neighbor(_)) if entry.distance != INFINITY => {
+                Some((entry.next_hop, entry.distance))
+            }
+            _ => None,
+        };
+        if rib == entry.installed {
+            return;
+        }
+        let event = match (entry.installed, rib) {
+            (None, Some((next_hop, metric))) => EigrpEvent::RouteInstalled {
+                prefix,
+                next_hop,
+                metric,
+            },
+            (Some(_), Some((next_hop, metric))) => EigrpEvent::RouteChanged {
+                prefix,
+                next_hop,
+                metric,
+            },
+            _ => EigrpEvent::RouteWithdrawn { prefix },
+        };
+        entry.installed = rib;
+        self.events.push_back(event);
+    }
+
+    /// What an Update to `to` says about the entry, if anything (split horizon, stub, active).
+    fn advert_for(&self, entry: &Entry, to: Ipv4Addr) -> Option<Advert> {
+        if entry.active.is_some() || entry.distance == INFINITY {
+            return None;
+        }
+        match entry.successor? {
+            Via::Connected => Some(Advert {
+                metric: entry.metric,
+                next_hop: Ipv4Addr::UNSPECIFIED,
+            }),
+            Via::Neighbor(s) => {
+                if self.config.split_horizon || self.config.hello.stub.is_some() {
+                    return None;
+                }
+                let next_hop = if self.config.next_hop_self || entry.next_hop == to {
+                    Ipv4Addr::UNSPECIFIED
+                } else if entry.next_hop.is_unspecified() {
+                    s
+                } else {
+                    entry.next_hop
+                };
+                Some(Advert {
+                    metric: entry.metric,
+                    next_hop,
+                })
+            }
+        }
+    }
+
+    /// What a Reply to `to` says: our distance, poisoned where split horizon says so.
+    fn reply_for(&self, prefix: Prefix, to: Ipv4Addr) -> Advert {
+        let Some(entry) = self.topology.get(&prefix) else {
+            return Advert::UNREACHABLE;
+        };
+        if entry.active.is_some() {
+            return Advert {
+                metric: entry.metric,
+                next_hop: Ipv4Addr::UNSPECIFIED,
+            };
+        }
+        let mut passive = entry.clone();
+        passive.active = None;
+        self.advert_for(&passive, to).unwrap_or(Advert::UNREACHABLE)
+    }
+
+    fn queue_route(&mut self, to: Ipv4Addr, kind: Kind, prefix: Prefix, advert: Advert) {
+        if let Some(peer) = self.peers.get_mut(&to) {
+            peer.outgoing.insert((kind, prefix), advert);
+        }
+    }
+
+    // ---- packets out ------------------------------------------------------------------------
+
+    /// Ends a step: Updates for changed routes, queued route TLVs packed into reliable packets,
+    /// heads put on the wire, acknowledgements owed sent.
+    fn flush(&mut self, now: Instant) {
+        let dirty: Vec<Prefix> = core::mem::take(&mut self.dirty).into_iter().collect();
+        let ready: Vec<Ipv4Addr> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.init_acked)
+            .map(|(a, _)| *a)
+            .collect();
+        for prefix in dirty {
+            for to in &ready {
+                let Some(entry) = self.topology.get(&prefix) else {
+                    break;
+                };
+                let desired = self.advert_for(entry, *to);
+                let told = entry.told.get(to).copied();
+                if desired == told || entry.active.is_some() {
+                    continue;
+                }
+                let send = desired.unwrap_or(Advert::UNREACHABLE);
+                if let Some(entry) = self.topology.get_mut(&prefix) {
+                    match desired {
+                        Some(d) => entry.told.insert(*to, d),
+                        None => entry.told.remove(to),
+                    };
+                }
+                if desired.is_some() || told.is_some() {
+                    self.queue_route(*to, Kind::Update, prefix, send);
+                }
+            }
+        }
+        self.topology.retain(|_, e| !e.is_empty());
+        let addresses: Vec<Ipv4Addr> = self.peers.keys().copied().collect();
+        for to in addresses {
+            self.pack(to);
+            let Some(peer) = self.peers.get(&to) else {
+                continue;
+            };
+            if !peer.in_flight && !peer.queue.is_empty() {
+                self.send_head(now, to);
+            }
+            if let Some(peer) = self.peers.get_mut(&to)
+                && peer.ack_owed
+            {
+                peer.ack_owed = false;
+                let header = Header {
+                    opcode: OpCode::HELLO,
+                    flags: Flags::default(),
+                    sequence: 0,
+                    ack: peer.received,
+                };
+                let bytes = neighbor::seal(&self.config.hello, header, &[]);
+                self.transmits.push_back(Transmit { to, bytes });
+            }
+        }
+    }
+
+    /// Packs a neighbour's outgoing route TLVs into reliable packets.
+    fn pack(&mut self, to: Ipv4Addr) {
+        let Some(peer) = self.peers.get_mut(&to) else {
+            return;
+        };
+        if !peer.init_acked {
+            return;
+        }
+        let outgoing = core::mem::take(&mut peer.outgoing);
+        let eot = core::mem::take(&mut peer.eot_pending);
+        let mut packets: Vec<(Kind, Vec<u8>, usize)> = Vec::new();
+        for ((kind, prefix), advert) in outgoing {
+            let dest = [Destination {
+                prefix_len: prefix.prefix_len(),
+                prefix: IpAddr::V4(prefix.address()),
+            }];
+            let tlv = Tlv::Classic(ClassicRoute {
+                next_hop: IpAddr::V4(advert.next_hop),
+                external: None,
+                metric: advert.metric,
+                destinations: Destinations::new(Family::Ipv4, &dest),
+            });
+            let bytes = neighbor::encode_tlvs(&[tlv]);
+            match packets.last_mut() {
+                Some((k, buf, n)) if *k == kind && *n < ROUTES_PER_PACKET => {
+                    buf.extend_from_slice(&bytes);
+                    *n += 1;
+                }
+                _ => packets.push((kind, bytes, 1)),
+            }
+        }
+        let last_update = packets.iter().rposition(|(k, _, _)| *k == Kind::Update);
+        if eot && last_update.is_none() {
+            packets.insert(0, (Kind::Update, Vec::new(), 0));
+        }
+        let last_update = packets.iter().rposition(|(k, _, _)| *k == Kind::Update);
+        for (i, (kind, tlvs, _)) in packets.into_iter().enumerate() {
+            let flags = if eot && Some(i) == last_update {
+                Flags::EOT
+            } else {
+                Flags::default()
+            };
+            let sequence = self.take_sequence();
+            if let Some(peer) = self.peers.get_mut(&to) {
+                peer.queue.push_back(Reliable {
+                    sequence,
+                    opcode: kind.opcode(),
+                    flags,
+                    tlvs,
+                });
+            }
+        }
+    }
+}

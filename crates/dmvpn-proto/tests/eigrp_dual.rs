@@ -1,0 +1,503 @@
+//! The EIGRP process ([`Eigrp`]) on a DMVPN Phase 1 cloud in memory: router 0 is the hub
+//! (172.16.1.1), the others spokes (172.16.1.2, …) on one multipoint tunnel. The hub hears every
+//! spoke and every spoke hears only the hub, as NHRP's multicast map makes it (`ip nhrp map
+//! multicast dynamic` on the hub, `ip nhrp map multicast <hub>` on the spokes). Virtual clock,
+//! 10 ms one way. Every test states what an IOS cloud shows.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
+use dmvpn_proto::eigrp::{
+    DownReason, Eigrp, EigrpConfig, EigrpError, EigrpEvent, Link, Prefix, RouteState, Sha256Key,
+    Via,
+};
+use dmvpn_proto::{Duration, Instant};
+
+const AS: u16 = 123;
+
+fn addr(n: u8) -> Ipv4Addr {
+    Ipv4Addr::new(172, 16, 1, n)
+}
+
+/// The LAN behind router `n`: 10.0.n.0/24.
+fn lan(n: u8) -> Prefix {
+    Prefix::new(Ipv4Addr::new(10, 0, n, 0), 24)
+}
+
+fn secs(t: i64) -> Instant {
+    Instant::from_secs(t)
+}
+
+/// One packet seen on the tunnel.
+#[derive(Clone, Debug)]
+struct Seen {
+    at: Instant,
+    from: usize,
+    to: Ipv4Addr,
+    opcode: OpCode,
+    flags: Flags,
+    sequence: u32,
+    ack: u32,
+    routes: usize,
+    dropped: bool,
+}
+
+struct Node {
+    eigrp: Eigrp,
+    address: Ipv4Addr,
+    alive: bool,
+    events: Vec<(Instant, EigrpEvent)>,
+    errors: Vec<(Instant, EigrpError)>,
+    rib: BTreeMap<Prefix, (Ipv4Addr, u32)>,
+}
+
+type DropRule = Box<dyn FnMut(usize, Ipv4Addr, &eigrp::Repr<'_>) -> bool>;
+
+struct Net {
+    now: Instant,
+    nodes: Vec<Node>,
+    in_flight: Vec<(Instant, usize, usize, Vec<u8>)>,
+    log: Vec<Seen>,
+    /// `drop(from, to, packet)`: whether the tunnel loses it.
+    drop: DropRule,
+}
+
+impl Net {
+    fn new(configs: Vec<EigrpConfig>) -> Self {
+        let nodes = configs
+            .into_iter()
+            .enumerate()
+            .map(|(i, config)| {
+                let address = config.hello.address;
+                let mut eigrp = Eigrp::new(config, Instant::ZERO);
+                eigrp.add_connected(Instant::ZERO, lan(i as u8), Link::GIGABIT_ETHERNET);
+                Node {
+                    eigrp,
+                    address,
+                    alive: true,
+                    events: Vec::new(),
+                    errors: Vec::new(),
+                    rib: BTreeMap::new(),
+                }
+            })
+            .collect();
+        Self {
+            now: Instant::ZERO,
+            nodes,
+            in_flight: Vec::new(),
+            log: Vec::new(),
+            drop: Box::new(|_, _, _| false),
+        }
+    }
+
+    /// A hub and `spokes` spokes with IOS defaults, `hub` adjusting the hub's configuration.
+    fn cloud(spokes: u8, hub: impl FnOnce(&mut EigrpConfig)) -> Self {
+        let mut configs: Vec<EigrpConfig> = (1..=spokes + 1)
+            .map(|n| EigrpConfig::new(addr(n), AS))
+            .collect();
+        hub(&mut configs[0]);
+        Self::new(configs)
+    }
+
+    fn hearers(&self, from: usize, to: Ipv4Addr) -> Vec<usize> {
+        if to.is_multicast() {
+            if from == 0 {
+                (1..self.nodes.len()).collect()
+            } else {
+                vec![0]
+            }
+        } else {
+            (0..self.nodes.len())
+                .filter(|&j| self.nodes[j].address == to && (from == 0) != (j == 0))
+                .collect()
+        }
+    }
+
+    fn collect(&mut self) {
+        for i in 0..self.nodes.len() {
+            while let Some(t) = self.nodes[i].eigrp.poll_transmit() {
+                let repr = t.parse().unwrap();
+                if !self.nodes[i].alive {
+                    continue;
+                }
+                let dropped = (self.drop)(i, t.to, &repr);
+                self.log.push(Seen {
+                    at: self.now,
+                    from: i,
+                    to: t.to,
+                    opcode: repr.opcode,
+                    flags: repr.flags,
+                    sequence: repr.sequence,
+                    ack: repr.ack,
+                    routes: repr.routes().count(),
+                    dropped,
+                });
+                if dropped {
+                    continue;
+                }
+                for j in self.hearers(i, t.to) {
+                    self.in_flight.push((
+                        self.now + Duration::from_millis(10),
+                        i,
+                        j,
+                        t.bytes.clone(),
+                    ));
+                }
+            }
+            let node = &mut self.nodes[i];
+            while let Some(e) = node.eigrp.poll_event() {
+                match e {
+                    EigrpEvent::RouteInstalled {
+                        prefix,
+                        next_hop,
+                        metric,
+                    } => {
+                        assert!(node.rib.insert(prefix, (next_hop, metric)).is_none());
+                    }
+                    EigrpEvent::RouteChanged {
+                        prefix,
+                        next_hop,
+                        metric,
+                    } => {
+                        assert!(node.rib.insert(prefix, (next_hop, metric)).is_some());
+                    }
+                    EigrpEvent::RouteWithdrawn { prefix } => {
+                        assert!(node.rib.remove(&prefix).is_some());
+                    }
+                    _ => {}
+                }
+                node.events.push((self.now, e));
+            }
+            // The events and the process's own view of the RIB agree.
+            let own: BTreeMap<_, _> = node.eigrp.routes().map(|(p, nh, m)| (p, (nh, m))).collect();
+            assert_eq!(own, node.rib, "router {i}");
+        }
+    }
+
+    fn run_until(&mut self, limit: Instant) {
+        loop {
+            self.collect();
+            let next = self
+                .nodes
+                .iter()
+                .filter(|n| n.alive)
+                .filter_map(|n| n.eigrp.poll_timeout())
+                .chain(self.in_flight.iter().map(|f| f.0))
+                .min();
+            let Some(next) = next.filter(|&t| t <= limit) else {
+                break;
+            };
+            self.now = next;
+            let (due, rest): (Vec<_>, Vec<_>) = self.in_flight.drain(..).partition(|f| f.0 <= next);
+            self.in_flight = rest;
+            for (_, from, to, bytes) in due {
+                let source = self.nodes[from].address;
+                let node = &mut self.nodes[to];
+                if !node.alive {
+                    continue;
+                }
+                let repr =
+                    eigrp::Repr::parse(&eigrp::Packet::new_checked(&bytes[..]).unwrap()).unwrap();
+                if let Err(e) = node.eigrp.handle_packet(next, source, &repr) {
+                    node.errors.push((next, e));
+                }
+            }
+            for node in &mut self.nodes {
+                if node.alive && node.eigrp.poll_timeout().is_some_and(|t| t <= next) {
+                    node.eigrp.handle_timeout(next);
+                }
+            }
+        }
+        self.collect();
+        self.now = limit;
+    }
+
+    fn rib(&self, i: usize) -> &BTreeMap<Prefix, (Ipv4Addr, u32)> {
+        &self.nodes[i].rib
+    }
+
+    fn downs(&self, i: usize) -> Vec<(Ipv4Addr, DownReason)> {
+        self.nodes[i]
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                EigrpEvent::NeighborDown { address, reason } => Some((*address, *reason)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sent(&self, from: usize, opcode: OpCode) -> Vec<&Seen> {
+        self.log
+            .iter()
+            .filter(|s| {
+                s.from == from && s.opcode == opcode && !(opcode == OpCode::HELLO && s.ack == 0)
+            })
+            .collect()
+    }
+}
+
+/// IOS: `%DUAL-5-NBRCHANGE: … 172.16.1.2 (Tunnel0) is up: new adjacency` on both; each side sends
+/// an empty unicast INIT Update, acknowledges the other's, then its table ending with EOT; the
+/// spoke shows `D 10.0.0.0/24 [90/26880256] via 172.16.1.1, Tunnel0` and the hub `D 10.0.1.0/24
+/// [90/26880256] via 172.16.1.2`.
+#[test]
+fn two_routers_init_eot_and_converge() {
+    let mut net = Net::cloud(1, |_| {});
+    net.run_until(secs(2));
+    for (i, peer) in [(0, addr(2)), (1, addr(1))] {
+        let init: Vec<_> = net.sent(i, OpCode::UPDATE);
+        assert!(init[0].flags.contains(Flags::INIT), "{init:?}");
+        assert_eq!((init[0].to, init[0].routes), (peer, 0));
+        assert!(init[1].flags.contains(Flags::EOT));
+        assert_eq!(init[1].routes, 1);
+        // Nothing is sent unacknowledged for long: exactly one INIT and one EOT Update each.
+        assert_eq!(init.len(), 2);
+        assert!(
+            net.nodes[i]
+                .events
+                .iter()
+                .any(|(_, e)| *e == EigrpEvent::NeighborUp { address: peer })
+        );
+        let shown: Vec<_> = net.nodes[i].eigrp.neighbors(net.now).collect();
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0].established);
+        assert_eq!(shown[0].queue, 0);
+        assert_eq!(shown[0].rto, Duration::from_millis(200));
+    }
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+    assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
+    let route = net.nodes[1].eigrp.route(lan(0)).unwrap();
+    assert_eq!(route.state, RouteState::Passive);
+    assert_eq!(route.feasible_distance, 26_880_256);
+    assert_eq!(route.successors[0].via, Via::Neighbor(addr(1)));
+    assert_eq!(route.successors[0].reported_distance, 2816);
+    assert_eq!(
+        route.to_string(),
+        "P 10.0.0.0/24, 1 successors, FD is 26880256\n        via 172.16.1.1 (26880256/2816), Tunnel0"
+    );
+    assert!(net.nodes.iter().all(|n| n.errors.is_empty()));
+}
+
+/// IOS with `ip split-horizon eigrp` on the hub's tunnel (the default): the spokes learn the
+/// hub's LAN only, never each other's (`show ip route` on spoke 1 has no 10.0.2.0/24); the hub
+/// learns both.
+#[test]
+fn split_horizon_keeps_spokes_apart() {
+    let mut net = Net::cloud(2, |_| {});
+    net.run_until(secs(3));
+    assert_eq!(
+        net.rib(0).keys().copied().collect::<Vec<_>>(),
+        [lan(1), lan(2)]
+    );
+    for spoke in [1, 2] {
+        assert_eq!(net.rib(spoke).keys().copied().collect::<Vec<_>>(), [lan(0)]);
+    }
+}
+
+/// IOS with `no ip split-horizon eigrp 123` on the hub: each spoke learns the other's LAN through
+/// the hub, `D 10.0.2.0/24 [90/28160256] via 172.16.1.1` (two tunnel hops); with `no ip
+/// next-hop-self eigrp 123` as well, the next hop is the other spoke, `via 172.16.1.3`.
+#[test]
+fn no_split_horizon_spokes_learn_each_other_through_the_hub() {
+    let mut net = Net::cloud(2, |hub| hub.split_horizon = false);
+    net.run_until(secs(3));
+    assert_eq!(net.rib(1)[&lan(2)], (addr(1), 28_160_256));
+    assert_eq!(net.rib(2)[&lan(1)], (addr(1), 28_160_256));
+    // The hub's own LAN is one hop.
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+
+    let mut net = Net::cloud(2, |hub| {
+        hub.split_horizon = false;
+        hub.next_hop_self = false;
+    });
+    net.run_until(secs(3));
+    assert_eq!(net.rib(1)[&lan(2)], (addr(3), 28_160_256));
+    assert_eq!(net.rib(2)[&lan(1)], (addr(2), 28_160_256));
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+}
+
+/// IOS, hub with `no ip split-horizon eigrp`: spoke 2 dies silently; 15 s later the hub logs `is
+/// down: holding time expired`, has no feasible successor for 10.0.2.0/24, goes active and
+/// queries spoke 1, which answers unreachable; the hub withdraws the route and spoke 1 drops it.
+/// With split horizon on, the hub withdraws at once without a Query (nobody to ask).
+#[test]
+fn dead_spoke_goes_active_queries_and_withdraws() {
+    for split_horizon in [false, true] {
+        let mut net = Net::cloud(2, |hub| hub.split_horizon = split_horizon);
+        net.run_until(secs(3));
+        assert!(net.rib(0).contains_key(&lan(2)));
+        net.nodes[2].alive = false;
+        net.run_until(secs(30));
+        assert_eq!(net.downs(0), [(addr(3), DownReason::HoldTimerExpired)]);
+        assert!(!net.rib(0).contains_key(&lan(2)));
+        assert!(!net.rib(1).contains_key(&lan(2)));
+        let queries = net.sent(0, OpCode::QUERY);
+        let replies = net.sent(1, OpCode::REPLY);
+        if split_horizon {
+            assert!(queries.is_empty() && replies.is_empty());
+        } else {
+            assert_eq!(queries.len(), 1);
+            assert_eq!(queries[0].to, addr(2));
+            assert_eq!(replies.len(), 1);
+            assert!(queries[0].at >= secs(15) && queries[0].at < secs(20));
+        }
+        // The rest of the cloud is untouched.
+        assert!(net.rib(0).contains_key(&lan(1)));
+        assert!(net.rib(1).contains_key(&lan(0)));
+        assert_eq!(
+            net.nodes[0].eigrp.route(lan(1)).unwrap().state,
+            RouteState::Passive
+        );
+    }
+}
+
+/// IOS: the first three Updates from the hub to the spoke are lost; the hub retransmits each
+/// after its RTO and the adjacency completes anyway (`show ip eigrp neighbors` Q count back to 0).
+#[test]
+fn lost_packets_are_retransmitted() {
+    let mut net = Net::cloud(1, |_| {});
+    let mut lost = 0;
+    net.drop = Box::new(move |from, _, repr| {
+        if from == 0 && repr.sequence != 0 && lost < 3 {
+            lost += 1;
+            return true;
+        }
+        false
+    });
+    net.run_until(secs(30));
+    let hub_updates = net.sent(0, OpCode::UPDATE);
+    assert_eq!(hub_updates.iter().filter(|s| s.dropped).count(), 3);
+    // The same INIT went four times, 5 s apart (RTO 5 s before the first measurement).
+    let init: Vec<_> = hub_updates
+        .iter()
+        .filter(|s| s.flags.contains(Flags::INIT))
+        .collect();
+    assert_eq!(init.len(), 4);
+    assert!(init.iter().all(|s| s.sequence == init[0].sequence));
+    assert_eq!(init[1].at - init[0].at, Duration::from_secs(5));
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+    assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
+    let shown: Vec<_> = net.nodes[0].eigrp.neighbors(net.now).collect();
+    assert_eq!(shown[0].queue, 0);
+    assert!(net.downs(0).is_empty());
+}
+
+/// IOS: Hellos get through but the hub's unicasts to the spoke never do (an MTU or NAT problem);
+/// after 16 retransmissions and at least the hold time the hub logs `is down: retry limit
+/// exceeded`, and the next Hello brings the neighbour back (`is up: new adjacency`).
+#[test]
+fn retry_limit_resets_the_neighbour() {
+    let mut net = Net::cloud(1, |_| {});
+    net.drop = Box::new(|from, to, _| from == 0 && !to.is_multicast());
+    net.run_until(secs(120));
+    let downs = net.downs(0);
+    assert!(!downs.is_empty());
+    assert!(
+        downs
+            .iter()
+            .all(|d| *d == (addr(2), DownReason::RetryLimitExceeded))
+    );
+    assert_eq!(
+        DownReason::RetryLimitExceeded.to_string(),
+        "retry limit exceeded"
+    );
+    let first_down = net.nodes[0]
+        .events
+        .iter()
+        .find(|(_, e)| matches!(e, EigrpEvent::NeighborDown { .. }))
+        .unwrap()
+        .0;
+    // The INIT and 16 retransmissions 5 s apart (no RTT measured yet); the reset comes when the
+    // last one's RTO runs out, 85 s after the first.
+    let inits: Vec<_> = net.sent(0, OpCode::UPDATE);
+    let first = inits[0];
+    assert!(first.flags.contains(Flags::INIT));
+    assert_eq!(
+        inits
+            .iter()
+            .filter(|s| s.at < first_down && s.sequence == first.sequence)
+            .count(),
+        17
+    );
+    assert_eq!(first_down, first.at + Duration::from_secs(85));
+    let ups = net.nodes[0]
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, EigrpEvent::NeighborUp { .. }))
+        .count();
+    assert_eq!(ups, 2);
+    assert!(!net.rib(1).contains_key(&lan(0)));
+}
+
+/// IOS: a spoke reloads and comes back before the hub's hold timer runs out; its INIT Update
+/// makes the hub log `is down: peer restarted` and then `is up: new adjacency`; routes return.
+#[test]
+fn restarted_peer_is_reset_and_relearned() {
+    let mut net = Net::cloud(1, |_| {});
+    net.run_until(secs(3));
+    let mut eigrp = Eigrp::new(EigrpConfig::new(addr(2), AS), net.now);
+    eigrp.add_connected(net.now, lan(1), Link::GIGABIT_ETHERNET);
+    net.nodes[1].eigrp = eigrp;
+    net.nodes[1].rib.clear();
+    net.run_until(secs(30));
+    assert_eq!(net.downs(0), [(addr(2), DownReason::PeerRestarted)]);
+    assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+}
+
+/// IOS: `shutdown` on a spoke's tunnel sends the goodbye; the hub logs `is down: Interface
+/// Goodbye received` at once and withdraws the spoke's LAN.
+#[test]
+fn goodbye_withdraws_at_once() {
+    let mut net = Net::cloud(1, |_| {});
+    net.run_until(secs(3));
+    let now = net.now;
+    net.nodes[1].eigrp.shutdown(now);
+    net.run_until(secs(4));
+    assert_eq!(net.downs(0), [(addr(2), DownReason::Goodbye)]);
+    assert_eq!(
+        DownReason::Goodbye.to_string(),
+        "Interface Goodbye received"
+    );
+    assert!(net.rib(0).is_empty());
+    assert!(net.rib(1).is_empty());
+}
+
+/// IOS with `authentication mode hmac-sha-256` and the same password on both: the adjacency
+/// forms and routes flow; with different passwords no neighbour ever appears (`debug eigrp
+/// packets` shows `authentication failure`).
+#[test]
+fn sha256_authentication() {
+    fn keyed(n: u8, password: &[u8]) -> EigrpConfig {
+        let mut c = EigrpConfig::new(addr(n), AS);
+        c.hello.sha256 = Some(Sha256Key::new(1, password));
+        c
+    }
+    let same = |n| keyed(n, b"dmvpn-secret");
+    let mut net = Net::new(vec![same(1), same(2)]);
+    net.run_until(secs(3));
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+    assert!(net.nodes.iter().all(|n| n.errors.is_empty()));
+    // Every packet carries the Authentication TLV first: type 3, key 1, a 32-byte digest.
+    let mut lone = Eigrp::new(same(1), Instant::ZERO);
+    let hello = lone.poll_transmit().unwrap();
+    let auth = hello.parse().unwrap().authentication().unwrap();
+    assert_eq!(
+        (auth.auth_type, auth.key_id, auth.digest.len()),
+        (eigrp::AuthType::SHA256, 1, 32)
+    );
+
+    let other = |n| keyed(n, b"other-secret");
+    let mut net = Net::new(vec![same(1), other(2)]);
+    net.run_until(secs(20));
+    assert!(net.rib(0).is_empty() && net.rib(1).is_empty());
+    assert_eq!(net.nodes[0].eigrp.neighbors(net.now).count(), 0);
+    assert!(matches!(
+        net.nodes[0].errors[0].1,
+        EigrpError::AuthenticationFailed { address } if address == addr(2)
+    ));
+}
