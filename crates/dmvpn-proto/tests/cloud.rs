@@ -5,10 +5,15 @@
 #[path = "util/cloud.rs"]
 mod cloud_util;
 
-use cloud_util::{HUB_NBMA, HUB_TUNNEL, cloud, neighbors, ping, spoke_nbma, spoke_tunnel};
-use dmvpn_proto::Instant;
-use dmvpn_proto::nhrp::ClientEvent;
+use cloud_util::{
+    HUB_NBMA, HUB_TUNNEL, cloud, converged, events_since, hub_config, neighbors, ping,
+    spoke_config, spoke_nbma, spoke_tunnel, went_down,
+};
+use dmvpn_proto::eigrp::{self, DownReason, EigrpError};
+use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
+use dmvpn_proto::node::sim::Cloud;
 use dmvpn_proto::node::{DropReason, Event, PROTOCOL_ESP};
+use dmvpn_proto::{Duration, Instant};
 
 /// IOS: three spokes boot with the hub; within seconds `show ip nhrp` on the hub lists the three
 /// spokes, `show ip eigrp neighbors` the three spokes (each spoke has the hub), and a host
@@ -71,4 +76,162 @@ fn three_spokes_come_up_and_reach_each_other_through_the_hub() {
             |&(reason, n): &(DropReason, u64)| reason == DropReason::NoOutboundSa && n <= 2;
         assert!(drops.iter().all(at_boot), "{:?}: {drops:?}", member.node);
     }
+}
+
+/// IOS: a spoke that reloads disappears from the hub's EIGRP neighbours when its hold time
+/// (15 s) runs out (`%DUAL-5-NBRCHANGE ... holding time expired`); the hub keeps its NHRP entry
+/// (holding time 300 s). When it comes back it registers again from the same NBMA address (the
+/// hub refreshes the unique entry), the adjacency comes up and its LAN is reachable again.
+#[test]
+fn a_spoke_reboots() {
+    let mut cloud = cloud(3, 2);
+    cloud.run_until(Instant::from_secs(30));
+    assert!(converged(&cloud, 3));
+    cloud.power_off(2);
+    cloud.run_until(Instant::from_secs(60));
+    assert!(went_down(&cloud, 0, DownReason::HoldTimerExpired));
+    assert_eq!(neighbors(&cloud, 0), [spoke_tunnel(1), spoke_tunnel(3)]);
+    assert!(
+        cloud.members[0]
+            .node
+            .nhrp_server()
+            .unwrap()
+            .get(spoke_tunnel(2))
+            .is_some()
+    );
+    assert_eq!(
+        ping(&mut cloud, 1, 2, 1),
+        None,
+        "the hub sends into the void"
+    );
+    cloud.reboot(2);
+    let boot = cloud.now;
+    cloud.run_for(Duration::from_secs(10));
+    assert!(converged(&cloud, 3));
+    let hub_events = events_since(&cloud, 0, boot);
+    assert!(hub_events.iter().any(|e| matches!(
+        e,
+        Event::NhrpServer(ServerEvent::Refreshed { tunnel, .. }) if *tunnel == spoke_tunnel(2)
+    )));
+    assert!(hub_events.iter().any(|e| matches!(
+        e,
+        Event::Eigrp(eigrp::Event::NeighborUp { address, .. }) if *address == spoke_tunnel(2)
+    )));
+    assert_eq!(ping(&mut cloud, 1, 2, 2), Some(63));
+    assert_eq!(ping(&mut cloud, 2, 3, 3), Some(63));
+}
+
+/// IOS: a reloaded hub comes back with an empty NHRP cache, so its Hellos reach no spoke (the
+/// multicast map is the cache) and every spoke loses the hub as a neighbour after 15 s. The
+/// spokes notice nothing else until their next registration, a third of the holding time
+/// (100 s) after the last one; then the cache, the multicast map, the adjacencies and the
+/// spoke-to-spoke traffic are back.
+#[test]
+fn the_hub_restarts() {
+    let mut cloud = cloud(3, 3);
+    cloud.run_until(Instant::from_secs(30));
+    assert!(converged(&cloud, 3));
+    cloud.power_off(0);
+    cloud.run_until(Instant::from_secs(40));
+    cloud.reboot(0);
+    cloud.run_until(Instant::from_secs(60));
+    for n in 1..=3 {
+        assert!(
+            went_down(&cloud, n, DownReason::HoldTimerExpired),
+            "spoke {n}"
+        );
+        assert!(neighbors(&cloud, n).is_empty());
+    }
+    assert_eq!(cloud.members[0].node.nhrp_server().unwrap().len(), 0);
+    assert_eq!(ping(&mut cloud, 1, 2, 1), None);
+    assert_eq!(
+        cloud.members[0]
+            .node
+            .counters()
+            .drops(DropReason::NoMapping),
+        1
+    );
+    // The spokes registered at about 1 s (their first request is dropped while the SAs come
+    // up); the refresh goes out at about 101 s.
+    cloud.run_until(Instant::from_secs(100));
+    assert!(!converged(&cloud, 3));
+    cloud.run_until(Instant::from_secs(120));
+    assert!(converged(&cloud, 3));
+    for (a, b) in [(1, 2), (2, 3), (3, 1)] {
+        assert_eq!(ping(&mut cloud, a, b, a as u8), Some(63));
+    }
+}
+
+/// IOS: with 20 % loss, duplicated and reordered packets the cloud still converges: NHRP
+/// retries registrations (1, 2, 4 … s), EIGRP's hold time rides out lost Hellos (an adjacency
+/// may flap when three in a row are lost, and comes back), ESP's replay window drops the
+/// duplicates. Traffic gets through once retried.
+#[test]
+fn twenty_percent_loss_converges() {
+    let mut cloud = cloud(3, 4);
+    cloud.loss_percent = 20;
+    cloud.duplicate_percent = 10;
+    cloud.jitter = Duration::from_millis(50);
+    cloud.run_until(Instant::from_secs(600));
+    let mut t = 600;
+    while !converged(&cloud, 3) {
+        t += 5;
+        assert!(t < 700, "converges");
+        cloud.run_until(Instant::from_secs(t));
+    }
+    for (a, b) in [(1, 2), (2, 3), (3, 1)] {
+        let delivered = (0..20).any(|tag| ping(&mut cloud, a, b, tag).is_some());
+        assert!(delivered, "{a} → {b}");
+    }
+    assert!(cloud.log.iter().any(|w| w.dropped));
+    let replays: u64 = (0..4)
+        .map(|i| {
+            cloud.members[i]
+                .node
+                .counters()
+                .drops(DropReason::EspReplay)
+        })
+        .sum();
+    assert!(replays > 0, "duplicates were caught by the replay window");
+}
+
+/// IOS: a spoke configured with `metric weights 0 1 1 1 0 0` never becomes the hub's neighbour;
+/// both log `%DUAL-5-NBRCHANGE ... K-value mismatch` at every Hello, while NHRP registration
+/// and the other spokes are unaffected.
+#[test]
+fn k_value_mismatch() {
+    let mut cloud = Cloud::new(Instant::ZERO, 5);
+    cloud.add(hub_config(3));
+    for n in 1..=3 {
+        let mut config = spoke_config(n);
+        if n == 3 {
+            config.eigrp.as_mut().unwrap().k = [1, 1, 1, 0, 0, 0];
+        }
+        cloud.add(config);
+    }
+    cloud.run_until(Instant::from_secs(60));
+    assert_eq!(neighbors(&cloud, 0), [spoke_tunnel(1), spoke_tunnel(2)]);
+    assert!(neighbors(&cloud, 3).is_empty());
+    assert_eq!(cloud.members[0].node.nhrp_server().unwrap().len(), 3);
+    let mismatch = |index: usize, from: std::net::Ipv4Addr| {
+        cloud.members[index].events.iter().any(|(_, e)| {
+            matches!(e, Event::Eigrp(eigrp::Event::KValueMismatch { address, .. }) if *address == from)
+        })
+    };
+    assert!(mismatch(0, spoke_tunnel(3)));
+    assert!(mismatch(3, HUB_TUNNEL));
+    assert_eq!(
+        cloud.members[0].node.counters().last_eigrp_error,
+        Some(EigrpError::KValueMismatch {
+            address: spoke_tunnel(3)
+        })
+    );
+    assert!(
+        cloud.members[0]
+            .node
+            .counters()
+            .drops(DropReason::EigrpRefused)
+            >= 10
+    );
+    assert_eq!(ping(&mut cloud, 1, 2, 1), Some(63));
 }

@@ -2,8 +2,8 @@
 //! words of its IOS lines, and helpers to look at a [`Cloud`].
 //!
 //! ```text
-//! hub      Tunnel0 172.16.1.1/24  NBMA 100.1.1.1    LAN 192.168.0.0/24
-//! spoke n  Tunnel0 172.16.1.1+n   NBMA 100.1.1.1+n  LAN 192.168.n.0/24 (n up to 254)
+//! hub      Tunnel0 172.16.1.1/16  NBMA 100.1.1.1    LAN 10.0.0.0/24
+//! spoke n  Tunnel0 172.16.1.1+n   NBMA 100.1.1.1+n  LAN 10.n/256.n%256.0/24 (n up to 65000)
 //! tunnel key 100, ip nhrp authentication cisco, ip nhrp holdtime 300, router eigrp 100,
 //! tunnel protection: esp-aes esp-sha-hmac (static keys per hub–spoke pair, as IKE would give)
 //! ```
@@ -38,9 +38,10 @@ pub fn spoke_tunnel(n: u16) -> Ipv4Addr {
     Ipv4Addr::from_bits(HUB_TUNNEL.to_bits() + u32::from(n))
 }
 
-/// The LAN of spoke `n` (the hub's is 192.168.0.0/24).
+/// The LAN of spoke `n` (the hub's is 10.0.0.0/24).
 pub fn lan(n: u16) -> Prefix {
-    Prefix::new(Ipv4Addr::new(192, 168, n as u8, 0), 24)
+    let [high, low] = n.to_be_bytes();
+    Prefix::new(Ipv4Addr::new(10, high, low, 0), 24)
 }
 
 /// Host `h` on the LAN of spoke `n`.
@@ -71,7 +72,7 @@ pub fn ipsec() -> IpsecConfig {
 /// `router eigrp 100 / network 172.16.1.0 0.0.0.255 / network <lan> 0.0.0.255`.
 pub fn eigrp(lan: Prefix) -> EigrpConfig {
     EigrpConfig {
-        networks: vec![Prefix::new(HUB_TUNNEL, 24), lan],
+        networks: vec![Prefix::new(HUB_TUNNEL, 16), lan],
         connected: vec![lan],
         ..EigrpConfig::new(AS)
     }
@@ -89,7 +90,7 @@ fn common(config: &mut NodeConfig) {
 /// The hub, with `no ip split-horizon eigrp 100` and static routes to every spoke LAN up to
 /// `spokes` (until EIGRP carries routes).
 pub fn hub_config(spokes: u16) -> NodeConfig {
-    let mut config = NodeConfig::hub(HUB_TUNNEL, 24, HUB_NBMA);
+    let mut config = NodeConfig::hub(HUB_TUNNEL, 16, HUB_NBMA);
     common(&mut config);
     let mut eigrp = eigrp(lan(0));
     eigrp.split_horizon = false;
@@ -110,11 +111,11 @@ pub fn spoke_config(n: u16) -> NodeConfig {
         tunnel: HUB_TUNNEL,
         nbma: HUB_NBMA,
     };
-    let mut config = NodeConfig::spoke(spoke_tunnel(n), 24, spoke_nbma(n), nhs);
+    let mut config = NodeConfig::spoke(spoke_tunnel(n), 16, spoke_nbma(n), nhs);
     common(&mut config);
     config.eigrp = Some(eigrp(lan(n)));
     config.static_routes = vec![StaticRoute {
-        prefix: Prefix::new(Ipv4Addr::new(192, 168, 0, 0), 16),
+        prefix: Prefix::new(Ipv4Addr::new(10, 0, 0, 0), 8),
         next_hop: HUB_TUNNEL,
     }];
     config
@@ -161,4 +162,29 @@ pub fn went_down(cloud: &Cloud, index: usize, reason: DownReason) -> bool {
     cloud.members[index].events.iter().any(|(_, e)| {
         matches!(e, Event::Eigrp(eigrp::Event::NeighborDown { reason: r, .. }) if *r == reason)
     })
+}
+
+/// Whether the cloud of `spokes` spokes is whole: every spoke registered at the hub and
+/// adjacent to it over EIGRP, the hub adjacent to every spoke.
+pub fn converged(cloud: &Cloud, spokes: u16) -> bool {
+    let hub = &cloud.members[0].node;
+    let registered = hub.nhrp_server().map_or(0, |s| s.len());
+    let hub_neighbors = neighbors(cloud, 0).len();
+    registered == usize::from(spokes)
+        && hub_neighbors == usize::from(spokes)
+        && (1..=spokes).all(|n| {
+            let member = &cloud.members[usize::from(n)];
+            member.node.nhrp_client().is_some_and(|c| c.is_registered())
+                && neighbors(cloud, usize::from(n)) == [HUB_TUNNEL]
+        })
+}
+
+/// The events of node `index` from `since` on.
+pub fn events_since(cloud: &Cloud, index: usize, since: Instant) -> Vec<Event> {
+    cloud.members[index]
+        .events
+        .iter()
+        .filter(|(at, _)| *at >= since)
+        .map(|(_, e)| *e)
+        .collect()
 }
