@@ -13,5 +13,6 @@ pub mod json;
 pub mod keys;
 pub mod output;
 pub mod parallel;
+pub mod report;
 pub mod session;
 pub mod transport;

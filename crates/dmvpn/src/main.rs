@@ -67,7 +67,8 @@ enum Command {
         /// Mode 5/6 must be readable: give their `ikev1_decryption_table` with --keys.
         #[arg(long = "psk", value_name = "SECRET")]
         psk: Vec<String>,
-        /// Output format: a readable per-peer report or one JSON object.
+        /// Output format: a readable per-peer report, one JSON object, or a self-contained HTML
+        /// page (topology graph, per-peer timelines, findings; no network access or JavaScript).
         #[arg(long, value_enum, default_value_t = SessionsFormat::Text)]
         format: SessionsFormat,
     },
@@ -80,6 +81,8 @@ enum SessionsFormat {
     Text,
     /// One JSON object.
     Json,
+    /// One self-contained HTML page: topology graph (SVG), per-peer timelines, findings.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
@@ -256,6 +259,13 @@ fn sessions(
         SessionsFormat::Json => {
             report.write_json(&mut out);
             out.push(b'\n');
+        }
+        SessionsFormat::Html => {
+            let title = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            dmvpn::report::html(&report, &title, &mut out)?;
         }
     }
     finish_output(io::stdout().lock().write_all(&out))?;

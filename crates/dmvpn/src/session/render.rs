@@ -21,6 +21,12 @@ impl fmt::Display for Rel {
     }
 }
 
+impl fmt::Display for NhrpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&kind_text(self))
+    }
+}
+
 fn kind_text(kind: &NhrpKind) -> String {
     match kind {
         NhrpKind::RegistrationRequest {
