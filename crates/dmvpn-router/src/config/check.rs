@@ -173,6 +173,21 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
             }
         }
     }
+    if let Some(subnet) = interface.address {
+        for (n, route) in config.routes.iter().enumerate() {
+            if !subnet.contains(route.next_hop) {
+                report.error(
+                    Origin::Route(n),
+                    ErrorKind::OutsideTunnel {
+                        what: "ip route next hop",
+                        address: route.next_hop,
+                        network: subnet.network(),
+                        prefix: subnet.prefix_len(),
+                    },
+                );
+            }
+        }
+    }
     for (n, nhs) in tunnel.nhrp.nhs.iter().enumerate() {
         match (tunnel.nhs_nbma(nhs), tunnel.destination) {
             (None, _) => report.error(

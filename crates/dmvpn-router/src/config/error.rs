@@ -113,6 +113,14 @@ pub enum ErrorKind {
         /// The mask.
         mask: Ipv4Addr,
     },
+    /// A destination with bits set outside its mask.
+    #[error("{address} has bits outside the mask {mask}")]
+    HostBits {
+        /// The destination.
+        address: Ipv4Addr,
+        /// The mask.
+        mask: Ipv4Addr,
+    },
     /// Words after a complete command.
     #[error("unexpected `{word}` after the end of the command")]
     TrailingWords {

@@ -6,7 +6,7 @@
 //! Global commands: `hostname`, `interface NAME` (a `TunnelN` or any other name: a LAN or NBMA
 //! interface), `router eigrp AS`, `crypto isakmp policy N`, `crypto isakmp key [0] KEY address
 //! A [MASK]`, `crypto ipsec transform-set NAME TRANSFORM…`, `crypto ipsec profile NAME`, `!`
-//! comments and `end`. Sub-mode commands are indented under the global command that opens the
+//! comments, `ip route A M NEXT-HOP` and `end`. Sub-mode commands are indented under the global command that opens the
 //! mode, as in `show running-config`; an unindented line leaves the sub-mode.
 //!
 //! - interface: `description …`, `ip address A M`, `shutdown` / `no shutdown`, `ip mtu N`,
@@ -105,6 +105,8 @@ pub struct Config {
     pub interfaces: Vec<Interface>,
     /// `router eigrp AS` blocks.
     pub eigrp: Vec<Eigrp>,
+    /// `ip route A M NEXT-HOP` lines.
+    pub routes: Vec<IpRoute>,
 }
 
 impl Config {
@@ -223,6 +225,16 @@ impl fmt::Display for Prefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.address, self.prefix_len())
     }
+}
+
+/// `ip route ADDRESS MASK NEXT-HOP`: a static route (through the tunnel: the next hop is a tunnel
+/// address).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct IpRoute {
+    /// The destination (host bits clear).
+    pub prefix: Prefix,
+    /// The next hop.
+    pub next_hop: Ipv4Addr,
 }
 
 /// A secret string (an NHRP password or a pre-shared key): wiped on drop, redacted in `Debug`.

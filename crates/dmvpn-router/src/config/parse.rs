@@ -5,8 +5,9 @@ use std::net::Ipv4Addr;
 
 use super::{
     Config, DhGroup, Diagnostic, Eigrp, ErrorKind, EspEncryption, EspIntegrity, EspMode,
-    IkeEncryption, IkeHash, Interface, IpsecProfile, IsakmpKey, IsakmpPolicy, MulticastMap,
-    Network, NhrpMap, Nhs, Options, Prefix, Secret, TransformSet, Tunnel, TunnelMode, TunnelSource,
+    IkeEncryption, IkeHash, Interface, IpRoute, IpsecProfile, IsakmpKey, IsakmpPolicy,
+    MulticastMap, Network, NhrpMap, Nhs, Options, Prefix, Secret, TransformSet, Tunnel, TunnelMode,
+    TunnelSource,
 };
 
 /// Longest `ip nhrp authentication` string: the Cisco extension carries 8 bytes.
@@ -52,6 +53,7 @@ pub(crate) enum Origin {
     ProfileSet(usize, usize),
     ProfilePfs(usize),
     ProfileLifetime(usize),
+    Route(usize),
 }
 
 /// Where a command was: its line and the column of the word that matters.
@@ -368,7 +370,7 @@ impl Parser {
     }
 
     fn global(&mut self, words: &mut Words<'_>) -> Result<()> {
-        const GLOBAL: &[&str] = &["hostname", "interface", "router", "crypto", "end"];
+        const GLOBAL: &[&str] = &["hostname", "interface", "router", "crypto", "ip", "end"];
         let (column, _) = words.peek().ok_or(Fail::at(1, ErrorKind::NoMode))?;
         match words.keyword(GLOBAL, "a command")? {
             0 => {
@@ -401,6 +403,37 @@ impl Parser {
                 self.mode = Mode::Eigrp(index);
             }
             3 => self.crypto(words, column)?,
+            4 => {
+                words.keyword(&["route"], "`route`")?;
+                let (_, address) = words.address("a destination")?;
+                let (mask_column, mask) = words.mask()?;
+                let (hop_column, next_hop) = words.address("a next-hop address")?;
+                words.end()?;
+                let prefix = Prefix { address, mask };
+                if prefix.network() != address {
+                    return Err(Fail::at(mask_column, ErrorKind::HostBits { address, mask }));
+                }
+                let routes = &mut self.config.routes;
+                if let Some(first) = routes.iter().position(|r| r.prefix == prefix) {
+                    let first = self.origins.get(Origin::Route(first));
+                    return Err(Fail::at(
+                        column,
+                        ErrorKind::Duplicate {
+                            what: "a route to this prefix",
+                            first: first.map_or(0, |p| p.line),
+                        },
+                    ));
+                }
+                routes.push(IpRoute { prefix, next_hop });
+                let n = routes.len() - 1;
+                self.origins.set(
+                    Origin::Route(n),
+                    Place {
+                        line: self.line,
+                        column: hop_column,
+                    },
+                );
+            }
             _ => {
                 words.end()?;
                 self.mode = Mode::End;

@@ -150,6 +150,8 @@ fn every_statement() {
          \x20set transform-set T1 T2\n\
          \x20set pfs group5\n\
          \x20set security-association lifetime seconds 7200\n\
+         ip route 10.9.0.0 255.255.0.0 10.0.0.9\n\
+         ip route 0.0.0.0 0.0.0.0 10.0.0.8\n\
          ! a comment\n\
          \x20  ! an indented comment\n\
          \n\
@@ -304,6 +306,25 @@ fn every_statement() {
     assert_eq!(
         (profile.pfs, profile.lifetime),
         (Some(DhGroup::Group5), Some(7200))
+    );
+    assert_eq!(
+        config.routes,
+        [
+            IpRoute {
+                prefix: Prefix {
+                    address: ip("10.9.0.0"),
+                    mask: ip("255.255.0.0")
+                },
+                next_hop: ip("10.0.0.9")
+            },
+            IpRoute {
+                prefix: Prefix {
+                    address: ip("0.0.0.0"),
+                    mask: ip("0.0.0.0")
+                },
+                next_hop: ip("10.0.0.8")
+            },
+        ]
     );
     // And the whole thing written back reads the same.
     assert_eq!(clean(&config.to_string()), config);
@@ -759,6 +780,25 @@ fn syntax_errors_with_line_and_column() {
         ),
         ("end\nhostname x\n", 2, 1, "text after `end`"),
         (
+            "ip route 10.1.0.0 255.255.0.0\n",
+            1,
+            30,
+            "expected a next-hop address, found end of line",
+        ),
+        (
+            "ip route 10.1.0.1 255.255.0.0 10.0.0.1\n",
+            1,
+            19,
+            "10.1.0.1 has bits outside the mask 255.255.0.0",
+        ),
+        (
+            "ip route 10.1.0.0 255.255.0.0 10.0.0.1\nip route 10.1.0.0 255.255.0.0 10.0.0.2\n",
+            2,
+            1,
+            "a route to this prefix is set twice (first at line 1)",
+        ),
+        ("ip routing\n", 1, 4, "unsupported command `ip routing`"),
+        (
             "end now\n",
             1,
             5,
@@ -1059,6 +1099,19 @@ fn semantic_errors_with_line() {
             29,
             34,
             "`tunnel protection` needs at least one `crypto isakmp policy`",
+        ),
+    );
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            "end\n",
+            "ip route 10.99.12.0 255.255.255.0 10.99.201.12\nend\n",
+        ),
+        one(
+            42,
+            35,
+            "ip route next hop 10.99.201.12 is outside the tunnel subnet 10.99.200.0/24",
         ),
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

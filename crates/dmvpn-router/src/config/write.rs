@@ -123,6 +123,17 @@ impl fmt::Display for Config {
             }
             writeln!(f, "!")?;
         }
+        for route in &self.routes {
+            let prefix = route.prefix;
+            writeln!(
+                f,
+                "ip route {} {} {}",
+                prefix.address, prefix.mask, route.next_hop
+            )?;
+        }
+        if !self.routes.is_empty() {
+            writeln!(f, "!")?;
+        }
         writeln!(f, "end")
     }
 }
