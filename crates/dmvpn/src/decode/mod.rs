@@ -36,10 +36,12 @@
 mod esp;
 mod ike;
 mod layer;
+mod summary;
 
 pub use ike::IkeKeys;
 
 pub use layer::{EspLayer, EspStatus, IsakmpLayer, Layer, LinkLayer};
+pub use summary::Summary;
 
 use std::net::IpAddr;
 
