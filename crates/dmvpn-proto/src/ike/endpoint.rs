@@ -1279,7 +1279,8 @@ impl<R: Entropy> Endpoint<R> {
         Ok(())
     }
 
-    /// Message 5 or 6: ID, HASH_I/HASH_R, and INITIAL-CONTACT on first contact.
+    /// Message 5 or 6: ID, HASH_I/HASH_R, and (initiator, as IOS and strongSwan do) INITIAL-CONTACT
+    /// on first contact.
     fn identity_message(&mut self, sa: &mut IkeSa) -> Option<Vec<u8>> {
         let keys = sa.keys.as_ref()?;
         let cipher = sa.cipher()?;
@@ -1292,7 +1293,7 @@ impl<R: Entropy> Endpoint<R> {
         chain
             .push(PayloadType::ID, &id)
             .push(PayloadType::HASH, hash.as_bytes());
-        if self.first_contact(sa.peer) {
+        if sa.role == Role::Initiator && self.first_contact(sa.peer) {
             chain.push(
                 PayloadType::NOTIFY,
                 &notify_body(

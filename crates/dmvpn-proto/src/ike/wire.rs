@@ -7,7 +7,7 @@ use dmvpn_isakmp::consts::{
     Doi, EncapsulationMode, ExchangeType, IdType, IkeAttributeType, IpsecAttributeType,
     IsakmpTransformId, LifeType, NotifyType, PayloadType, ProtocolId, situation,
 };
-use dmvpn_isakmp::crypto::{Cipher, encrypt, pad};
+use dmvpn_isakmp::crypto::{Cipher, encrypt};
 use dmvpn_isakmp::header::Flags;
 
 use super::config::{Policy, TransformSet, cipher_attributes};
@@ -86,10 +86,15 @@ pub(crate) fn message(
     out
 }
 
-/// Encrypts a chain (zero-padded to the block, RFC 2409 Appendix B) with `iv`, returning the
-/// ciphertext; the caller keeps its last block as the next IV.
+/// Encrypts a chain with `iv`, returning the ciphertext; the caller keeps its last block as the
+/// next IV. RFC 2409 Appendix B pads with zeros to the block and leaves the amount open; like
+/// strongSwan we always add 1 to `block` bytes, so that a block-aligned chain gets a whole
+/// block of padding (charon's Main Mode 5 with AES is 64 bytes of payloads and 16 of zeros).
 pub(crate) fn seal(cipher: Cipher, key: &[u8], iv: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
-    encrypt(cipher, key, iv, &pad(cipher, plaintext)).ok()
+    let block = cipher.block_len();
+    let mut padded = plaintext.to_vec();
+    padded.resize(plaintext.len() + block - plaintext.len() % block, 0);
+    encrypt(cipher, key, iv, &padded).ok()
 }
 
 /// The last `block` bytes of `ciphertext`.
