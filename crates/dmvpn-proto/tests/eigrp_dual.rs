@@ -501,3 +501,77 @@ fn sha256_authentication() {
         EigrpError::AuthenticationFailed { address } if address == addr(2)
     ));
 }
+
+/// IOS: the hub's LAN interface goes down (`shutdown` on Gi0/1). The hub has no other path, goes
+/// active and queries both spokes (split horizon does not stop a Query for a connected prefix);
+/// each spoke loses its only path, answers unreachable and removes `10.0.0.0/24`; with both
+/// Replies in the hub is passive again with the route gone.
+#[test]
+fn lost_connected_prefix_is_queried_and_withdrawn() {
+    let mut net = Net::cloud(2, |_| {});
+    net.run_until(secs(3));
+    assert!(net.rib(1).contains_key(&lan(0)) && net.rib(2).contains_key(&lan(0)));
+    let now = net.now;
+    net.nodes[0].eigrp.remove_connected(now, lan(0));
+    net.run_until(secs(5));
+    let queries: Vec<Ipv4Addr> = net.sent(0, OpCode::QUERY).iter().map(|s| s.to).collect();
+    assert_eq!(queries, [addr(2), addr(3)]);
+    assert_eq!(net.sent(1, OpCode::REPLY).len(), 1);
+    assert_eq!(net.sent(2, OpCode::REPLY).len(), 1);
+    assert!(!net.rib(1).contains_key(&lan(0)) && !net.rib(2).contains_key(&lan(0)));
+    assert!(net.nodes[0].eigrp.route(lan(0)).is_none());
+    // Adding it back advertises it again.
+    let now = net.now;
+    net.nodes[0]
+        .eigrp
+        .add_connected(now, lan(0), Link::GIGABIT_ETHERNET);
+    net.run_until(secs(7));
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+}
+
+/// IOS with `ip authentication mode eigrp 123 md5` and the same key chain on hub and spoke: the
+/// adjacency forms and routes flow; every packet, Updates and acknowledgements included, carries
+/// the MD5 Authentication TLV.
+#[test]
+fn md5_authentication_end_to_end() {
+    let keyed = |n: u8| {
+        let mut c = EigrpConfig::new(addr(n), AS);
+        c.hello.md5 = Some(dmvpn_proto::eigrp::Md5Key::new(1, b"cisco"));
+        c
+    };
+    let mut net = Net::new(vec![keyed(1), keyed(2)]);
+    net.run_until(secs(3));
+    assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
+    assert!(net.nodes.iter().all(|n| n.errors.is_empty()));
+    assert!(net.sent(0, OpCode::UPDATE).len() >= 2);
+}
+
+/// A hub and three spokes with `no ip split-horizon eigrp` on a tunnel losing every fifth
+/// reliable packet and acknowledgement: IOS converges anyway, every spoke ends with the three
+/// other LANs, and nobody is reset (losses stay far below the retry limit).
+#[test]
+fn converges_under_loss() {
+    let mut net = Net::cloud(3, |hub| hub.split_horizon = false);
+    let mut n = 0u32;
+    net.drop = Box::new(move |_, to, _| {
+        if to.is_multicast() {
+            return false;
+        }
+        n += 1;
+        n.is_multiple_of(5)
+    });
+    net.run_until(secs(60));
+    assert!(net.log.iter().any(|s| s.dropped));
+    for spoke in 1..=3u8 {
+        let learned: Vec<Prefix> = net.rib(usize::from(spoke)).keys().copied().collect();
+        let expected: Vec<Prefix> = (0..=3).filter(|&l| l != spoke).map(lan).collect();
+        assert_eq!(learned, expected, "spoke {spoke}");
+    }
+    assert!((0..4).all(|i| net.downs(i).is_empty()));
+    assert!(
+        net.nodes[0]
+            .eigrp
+            .neighbors(net.now)
+            .all(|n| n.queue == 0 && n.established)
+    );
+}

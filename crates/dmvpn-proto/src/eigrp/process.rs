@@ -313,7 +313,8 @@ struct Active {
 
 #[derive(Clone, Debug)]
 struct Entry {
-    connected: Option<ClassicMetric>,
+    /// This router's own prefix: its metric vector and composite metric.
+    connected: Option<(ClassicMetric, u32)>,
     paths: BTreeMap<Ipv4Addr, Path>,
     fd: u32,
     successor: Option<Via>,
@@ -355,8 +356,8 @@ impl Entry {
     /// The best path: connected first, then the least distance (lowest address on ties),
     /// among those with an RD below `fd` when `feasible` is asked for.
     fn best(&self, fd: Option<u32>) -> Option<(Via, u32, ClassicMetric, Ipv4Addr)> {
-        if let Some(m) = self.connected {
-            return Some((Via::Connected, 0, m, Ipv4Addr::UNSPECIFIED));
+        if let Some((m, distance)) = self.connected {
+            return Some((Via::Connected, distance, m, Ipv4Addr::UNSPECIFIED));
         }
         self.paths
             .iter()
@@ -411,8 +412,10 @@ impl Eigrp {
     /// Originates `prefix` (a `network` statement covering an interface of this router, or a
     /// connected prefix redistributed) with the metric of `link`.
     pub fn add_connected(&mut self, now: Instant, prefix: Prefix, link: Link) {
+        let metric = link.connected_metric();
+        let distance = metric::classic_of(&self.config.hello.k, &metric);
         let entry = self.topology.entry(prefix).or_insert_with(Entry::new);
-        entry.connected = Some(link.connected_metric());
+        entry.connected = Some((metric, distance));
         self.evaluate(now, prefix, None);
         self.flush(now);
     }
