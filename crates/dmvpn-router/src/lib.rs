@@ -17,3 +17,4 @@
 
 pub mod config;
 pub mod fuzzing;
+pub mod node;

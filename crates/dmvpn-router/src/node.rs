@@ -1,0 +1,499 @@
+//! From the parsed [`Config`] to the node machine's [`NodeConfig`] (`dmvpn_proto::node`): what
+//! the router runs. The configuration has already been checked; what is left here is what the
+//! node cannot do (yet), each refused with the reason.
+
+use std::net::Ipv4Addr;
+
+use dmvpn_esp::{Encryption, Integrity};
+use dmvpn_isakmp::consts::Group;
+use dmvpn_isakmp::crypto::Cipher;
+use dmvpn_isakmp::keys::Secret;
+use dmvpn_proto::Duration;
+use dmvpn_proto::ike;
+use dmvpn_proto::ipsec::Lifetime;
+use dmvpn_proto::nhrp::{Nhs, Password};
+use dmvpn_proto::node::{
+    self, EigrpConfig, IpsecConfig, NodeConfig, PresharedKey, StaticRoute, TransformSet,
+};
+
+use crate::config::{
+    Config, DhGroup, EspEncryption, EspIntegrity, EspMode, IkeEncryption, IkeHash, MulticastMap,
+    Role,
+};
+
+/// Why a checked configuration cannot run on the node.
+#[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The configuration has no usable tunnel (no tunnel interface, address or NBMA address);
+    /// [`Config::parse`] reports why.
+    #[error("the configuration has no complete tunnel interface")]
+    NoTunnel,
+    /// An EIGRP `network` wildcard with holes.
+    #[error("eigrp network {address} {wildcard}: only contiguous wildcards are supported")]
+    Wildcard {
+        /// The address.
+        address: Ipv4Addr,
+        /// The wildcard.
+        wildcard: Ipv4Addr,
+    },
+    /// A `crypto isakmp key` for a subnet (only one peer, or every peer, is supported).
+    #[error(
+        "crypto isakmp key for {address} {mask}: only one address or 0.0.0.0 0.0.0.0 is supported"
+    )]
+    KeyMask {
+        /// The address.
+        address: Ipv4Addr,
+        /// The mask.
+        mask: Ipv4Addr,
+    },
+    /// A transform the ESP data path does not have.
+    #[error("transform-set {name}: {what} is not supported by the esp data path")]
+    Transform {
+        /// The transform set.
+        name: String,
+        /// What is missing.
+        what: &'static str,
+    },
+    /// The NHRP password does not fit the extension.
+    #[error("ip nhrp authentication: {0}")]
+    Password(dmvpn_proto::ProtocolError),
+}
+
+/// The node configuration of a checked [`Config`].
+///
+/// # Errors
+///
+/// [`NodeError`] for what the node does not support (see its variants).
+pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
+    let (Some(interface), Some(tunnel), Some(nbma)) = (
+        config.tunnel_interface(),
+        config.tunnel(),
+        config.nbma_address(),
+    ) else {
+        return Err(NodeError::NoTunnel);
+    };
+    let address = interface.address.ok_or(NodeError::NoTunnel)?;
+    let prefix_len = address.prefix_len();
+    let nhs: Vec<Nhs> = (tunnel.nhrp.nhs.iter())
+        .filter_map(|n| {
+            Some(Nhs {
+                tunnel: n.address,
+                nbma: tunnel.nhs_nbma(n)?,
+            })
+        })
+        .collect();
+    let mut node = match tunnel.role() {
+        Role::Hub => NodeConfig::hub(address.address, prefix_len, nbma),
+        Role::Spoke => {
+            let first = *nhs.first().ok_or(NodeError::NoTunnel)?;
+            NodeConfig::spoke(address.address, prefix_len, nbma, first)
+        }
+    };
+    node.tunnel.key = tunnel.key;
+    if let Some(mtu) = interface.mtu {
+        node.tunnel.ip_mtu = mtu;
+    }
+    node.tunnel.tcp_adjust_mss = interface.adjust_mss;
+
+    let nhrp = &mut node.nhrp;
+    nhrp.network_id = tunnel.nhrp.network_id.unwrap_or(1);
+    nhrp.nhs = nhs;
+    nhrp.maps = tunnel
+        .nhrp
+        .maps
+        .iter()
+        .map(|m| (m.tunnel, m.nbma))
+        .collect();
+    nhrp.multicast_dynamic = tunnel.nhrp.multicast.contains(&MulticastMap::Dynamic);
+    nhrp.multicast_static = (tunnel.nhrp.multicast.iter())
+        .filter_map(|m| match m {
+            MulticastMap::Nbma(a) => Some(*a),
+            MulticastMap::Dynamic => None,
+        })
+        .collect();
+    // A point-to-point spoke sends multicast to its one destination, as a GRE tunnel does.
+    if let (Some(destination), false) = (tunnel.destination, tunnel.is_multipoint()) {
+        if !nhrp.multicast_static.contains(&destination) {
+            nhrp.multicast_static.push(destination);
+        }
+    }
+    if let Some(holdtime) = tunnel.nhrp.holdtime {
+        nhrp.holding_time = holdtime;
+    }
+    if let Some(secret) = &tunnel.nhrp.authentication {
+        nhrp.password =
+            Some(Password::new(secret.expose().as_bytes()).map_err(NodeError::Password)?);
+    }
+
+    let eigrp = config.eigrp.iter().find(|e| e.covers(address.address));
+    if let Some(eigrp) = eigrp {
+        let mut out = EigrpConfig::new(eigrp.asn);
+        for network in &eigrp.networks {
+            let wildcard = network.effective_wildcard();
+            let prefix = node::Prefix::from_wildcard(network.address, wildcard).ok_or(
+                NodeError::Wildcard {
+                    address: network.address,
+                    wildcard,
+                },
+            )?;
+            out.networks.push(prefix);
+        }
+        out.connected = (config.interfaces.iter())
+            .filter(|i| i.tunnel.is_none() && i.shutdown != Some(true))
+            .filter_map(|i| i.address)
+            .filter(|a| eigrp.covers(a.address))
+            .filter_map(|a| node::Prefix::from_netmask(a.address, a.mask))
+            .collect();
+        out.split_horizon = !tunnel.no_split_horizon.contains(&eigrp.asn);
+        out.next_hop_self = !tunnel.no_next_hop_self.contains(&eigrp.asn);
+        node.eigrp = Some(out);
+    }
+
+    if let Some(profile) = config.protection() {
+        node.ipsec = Some(ipsec(config, profile)?);
+    }
+    for route in &config.routes {
+        if let Some(prefix) = node::Prefix::from_netmask(route.prefix.address, route.prefix.mask) {
+            node.static_routes.push(StaticRoute {
+                prefix,
+                next_hop: route.next_hop,
+            });
+        }
+    }
+    Ok(node)
+}
+
+fn ipsec(config: &Config, profile: &crate::config::IpsecProfile) -> Result<IpsecConfig, NodeError> {
+    let policies = (config.isakmp_policies.iter())
+        .map(|p| node::IsakmpPolicy {
+            priority: p.priority,
+            encryption: match p.encryption() {
+                IkeEncryption::Des => node::IkeEncryption::Des,
+                IkeEncryption::TripleDes => node::IkeEncryption::TripleDes,
+                IkeEncryption::Aes(bits) => node::IkeEncryption::Aes(bits),
+            },
+            hash: match p.hash() {
+                IkeHash::Md5 => node::IkeHash::Md5,
+                IkeHash::Sha => node::IkeHash::Sha1,
+                IkeHash::Sha256 => node::IkeHash::Sha256,
+            },
+            group: u16::from(p.group().number()),
+            lifetime: Duration::from_secs(i64::from(p.lifetime())),
+        })
+        .collect();
+    let mut keys = Vec::new();
+    for key in &config.isakmp_keys {
+        let peer = match key.mask.map(Ipv4Addr::to_bits) {
+            None | Some(u32::MAX) => Some(key.address),
+            Some(0) => None,
+            Some(_) => {
+                return Err(NodeError::KeyMask {
+                    address: key.address,
+                    mask: key.mask.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                });
+            }
+        };
+        keys.push(PresharedKey::new(peer, key.key.expose().as_bytes()));
+    }
+    // The first transform set of the profile is the one proposed and accepted.
+    let set = (profile.transform_sets.first())
+        .and_then(|name| config.transform_set(name))
+        .ok_or(NodeError::NoTunnel)?;
+    let unsupported = |what| NodeError::Transform {
+        name: set.name.clone(),
+        what,
+    };
+    if set.mode != Some(EspMode::Transport) {
+        return Err(unsupported("tunnel mode (add ` mode transport`)"));
+    }
+    let (encryption, key_bits) = match set.encryption {
+        EspEncryption::Des => return Err(unsupported("esp-des")),
+        EspEncryption::TripleDes => (Encryption::TripleDesCbc, 192),
+        EspEncryption::Aes(bits) => (Encryption::AesCbc, bits),
+        EspEncryption::Gcm(bits) => (Encryption::AesGcm16, bits),
+        EspEncryption::Null => (Encryption::Null, 0),
+    };
+    let integrity = match set.integrity {
+        None => Integrity::None,
+        Some(EspIntegrity::Md5) => Integrity::HmacMd5_96,
+        Some(EspIntegrity::Sha) => Integrity::HmacSha1_96,
+        Some(EspIntegrity::Sha256) => Integrity::HmacSha256_128,
+        Some(EspIntegrity::Sha384) => Integrity::HmacSha384_192,
+        Some(EspIntegrity::Sha512) => Integrity::HmacSha512_256,
+    };
+    let mut lifetime = Lifetime::ios_default();
+    if let Some(seconds) = profile.lifetime {
+        let seconds = i64::from(seconds);
+        lifetime.hard_time = Some(Duration::from_secs(seconds));
+        lifetime.soft_time = Some(Duration::from_secs(seconds / 10 * 9));
+    }
+    Ok(IpsecConfig {
+        isakmp_policies: policies,
+        preshared_keys: keys,
+        transform_set: TransformSet {
+            encryption,
+            key_bits,
+            integrity,
+        },
+        lifetime,
+    })
+}
+
+/// The IKEv1 configuration (`dmvpn_proto::ike`) of a protected tunnel: the ISAKMP policies in
+/// priority order, the pre-shared keys, and the profile's transform sets. `None` without
+/// `tunnel protection`.
+///
+/// # Errors
+///
+/// [`NodeError::Transform`] for a policy or transform set the IKE machine does not offer
+/// (DES, GCM, NULL, SHA-384/512), [`NodeError::NoTunnel`] without an NBMA address.
+pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
+    let Some(profile) = config.protection() else {
+        return Ok(None);
+    };
+    let local = config.nbma_address().ok_or(NodeError::NoTunnel)?;
+    let mut out = ike::Config::new(local);
+    let mut policies: Vec<_> = config.isakmp_policies.iter().collect();
+    policies.sort_by_key(|p| p.priority);
+    for policy in policies {
+        let unsupported = |what| NodeError::Transform {
+            name: format!("isakmp policy {}", policy.priority),
+            what,
+        };
+        let encryption = match policy.encryption() {
+            IkeEncryption::Des => Cipher::Des,
+            IkeEncryption::TripleDes => Cipher::TripleDes,
+            IkeEncryption::Aes(128) => Cipher::Aes128,
+            IkeEncryption::Aes(192) => Cipher::Aes192,
+            IkeEncryption::Aes(256) => Cipher::Aes256,
+            IkeEncryption::Aes(_) => return Err(unsupported("this aes key size")),
+        };
+        let hash = match policy.hash() {
+            IkeHash::Md5 => ike::Hash::Md5,
+            IkeHash::Sha => ike::Hash::Sha1,
+            IkeHash::Sha256 => ike::Hash::Sha256,
+        };
+        let group = match policy.group() {
+            DhGroup::Group1 => Group::MODP_768,
+            DhGroup::Group2 => Group::MODP_1024,
+            DhGroup::Group5 => Group::MODP_1536,
+            DhGroup::Group14 => Group::MODP_2048,
+        };
+        let mut p = ike::Policy::new(encryption, hash, group);
+        p.lifetime = Duration::from_secs(i64::from(policy.lifetime()));
+        out.policies.push(p);
+    }
+    out.keys = (config.isakmp_keys.iter())
+        .map(|k| ike::PresharedKey {
+            address: k.address,
+            mask: k.mask.unwrap_or(Ipv4Addr::BROADCAST),
+            key: Secret::from_slice(k.key.expose().as_bytes()),
+        })
+        .collect();
+    for name in &profile.transform_sets {
+        let Some(set) = config.transform_set(name) else {
+            continue;
+        };
+        let unsupported = |what| NodeError::Transform {
+            name: set.name.clone(),
+            what,
+        };
+        if set.mode != Some(EspMode::Transport) {
+            return Err(unsupported("tunnel mode (add ` mode transport`)"));
+        }
+        let encryption = match set.encryption {
+            EspEncryption::TripleDes => ike::EspCipher::TripleDes,
+            EspEncryption::Aes(128) => ike::EspCipher::Aes128,
+            EspEncryption::Aes(192) => ike::EspCipher::Aes192,
+            EspEncryption::Aes(256) => ike::EspCipher::Aes256,
+            EspEncryption::Des => return Err(unsupported("esp-des")),
+            EspEncryption::Gcm(_) => return Err(unsupported("esp-gcm in ikev1")),
+            EspEncryption::Null | EspEncryption::Aes(_) => {
+                return Err(unsupported("this esp cipher in ikev1"));
+            }
+        };
+        let integrity = match set.integrity {
+            Some(EspIntegrity::Md5) => ike::EspAuth::Md5,
+            Some(EspIntegrity::Sha) => ike::EspAuth::Sha1,
+            Some(EspIntegrity::Sha256) => ike::EspAuth::Sha256,
+            _ => return Err(unsupported("this esp integrity in ikev1")),
+        };
+        out.transform_sets.push(ike::TransformSet {
+            encryption,
+            integrity,
+        });
+    }
+    out.pfs = profile.pfs.map(|g| match g {
+        DhGroup::Group1 => Group::MODP_768,
+        DhGroup::Group2 => Group::MODP_1024,
+        DhGroup::Group5 => Group::MODP_1536,
+        DhGroup::Group14 => Group::MODP_2048,
+    });
+    if let Some(seconds) = profile.lifetime {
+        out.ipsec_lifetime = Duration::from_secs(i64::from(seconds));
+    }
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Options;
+    use dmvpn_proto::node::Role as NodeRole;
+
+    fn load(text: &str) -> Config {
+        Config::parse(text, Options::default()).unwrap().config
+    }
+
+    fn ip(text: &str) -> Ipv4Addr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn hub() {
+        let node = node_config(&load(include_str!("../../../testdata/router/hub.cfg"))).unwrap();
+        assert_eq!(node.role, NodeRole::Hub);
+        assert_eq!(
+            (
+                node.tunnel.address,
+                node.tunnel.prefix_len,
+                node.tunnel.nbma
+            ),
+            (ip("10.99.200.1"), 24, ip("192.0.2.1"))
+        );
+        assert_eq!(
+            (
+                node.tunnel.ip_mtu,
+                node.tunnel.tcp_adjust_mss,
+                node.tunnel.key
+            ),
+            (1400, Some(1360), None)
+        );
+        assert_eq!((node.nhrp.network_id, node.nhrp.holding_time), (123, 300));
+        assert!(node.nhrp.multicast_dynamic && node.nhrp.nhs.is_empty());
+        assert_eq!(
+            node.nhrp.password.as_ref().map(Password::as_bytes),
+            Some(&b"dmvpn"[..])
+        );
+        let eigrp = node.eigrp.unwrap();
+        assert_eq!(eigrp.autonomous_system, 123);
+        assert!(!eigrp.split_horizon && eigrp.next_hop_self);
+        let networks: Vec<String> = eigrp.networks.iter().map(ToString::to_string).collect();
+        assert_eq!(networks, ["10.99.10.0/24", "10.99.200.0/24"]);
+        let connected: Vec<String> = eigrp.connected.iter().map(ToString::to_string).collect();
+        assert_eq!(connected, ["10.99.10.0/24"], "the LAN, not the NBMA side");
+        let ipsec = node.ipsec.unwrap();
+        assert_eq!(
+            ipsec.transform_set,
+            TransformSet {
+                encryption: Encryption::AesCbc,
+                key_bits: 128,
+                integrity: Integrity::HmacSha1_96
+            }
+        );
+        assert_eq!(
+            ipsec.preshared_key(ip("192.0.2.77")).map(PresharedKey::key),
+            Some(&b"lab-psk-secret"[..])
+        );
+        let policy = ipsec.isakmp_policies[0];
+        assert_eq!(
+            (policy.encryption, policy.hash, policy.group),
+            (node::IkeEncryption::TripleDes, node::IkeHash::Md5, 2)
+        );
+    }
+
+    #[test]
+    fn spokes() {
+        let node = node_config(&load(include_str!("../../../testdata/router/spoke1.cfg"))).unwrap();
+        assert_eq!(node.role, NodeRole::Spoke);
+        assert_eq!(
+            node.nhrp.nhs,
+            [Nhs {
+                tunnel: ip("10.99.200.1"),
+                nbma: ip("192.0.2.1")
+            }]
+        );
+        assert_eq!(
+            node.nhrp.multicast_static,
+            [ip("192.0.2.1")],
+            "point-to-point: multicast to the destination"
+        );
+        assert_eq!(node.ipsec.unwrap().preshared_key(ip("192.0.2.2")), None);
+        let node = node_config(&load(include_str!("../../../testdata/router/spoke2.cfg"))).unwrap();
+        assert_eq!(node.nhrp.multicast_static, [ip("192.0.2.1")]);
+        assert_eq!(node.nhrp.maps, [(ip("10.99.200.1"), ip("192.0.2.1"))]);
+    }
+
+    #[test]
+    fn refusals() {
+        let hub = include_str!("../../../testdata/router/hub.cfg");
+        let cases = [
+            (
+                " mode transport\n",
+                "",
+                "transform-set DMVPN-TS: tunnel mode (add ` mode transport`) is not supported by the esp data path",
+            ),
+            (
+                "esp-aes 128 esp-sha-hmac",
+                "esp-des esp-sha-hmac",
+                "transform-set DMVPN-TS: esp-des is not supported by the esp data path",
+            ),
+            (
+                "address 0.0.0.0 0.0.0.0",
+                "address 192.0.2.0 255.255.255.0",
+                "crypto isakmp key for 192.0.2.0 255.255.255.0: only one address or 0.0.0.0 0.0.0.0 is supported",
+            ),
+            (
+                " network 10.99.10.0 0.0.0.255",
+                " network 10.99.10.0 0.0.255.0",
+                "eigrp network 10.99.10.0 0.0.255.0: only contiguous wildcards are supported",
+            ),
+        ];
+        for (from, to, message) in cases {
+            let config = load(&hub.replacen(from, to, 1));
+            assert_eq!(node_config(&config).unwrap_err().to_string(), message);
+        }
+        assert_eq!(
+            node_config(&Config::default()).unwrap_err(),
+            NodeError::NoTunnel
+        );
+    }
+
+    #[test]
+    fn ike() {
+        let hub = include_str!("../../../testdata/router/hub.cfg");
+        let ike = ike_config(&load(hub)).unwrap().unwrap();
+        assert_eq!(ike.local, ip("192.0.2.1"));
+        assert_eq!(
+            ike.policies,
+            [ike::Policy::new(
+                Cipher::TripleDes,
+                ike::Hash::Md5,
+                Group::MODP_1024
+            )]
+        );
+        assert_eq!(
+            ike.transform_sets,
+            [ike::TransformSet {
+                encryption: ike::EspCipher::Aes128,
+                integrity: ike::EspAuth::Sha1
+            }]
+        );
+        assert!(ike.key_for(ip("203.0.113.5")).is_some());
+        let plain = hub.replace(" tunnel protection ipsec profile DMVPN\n", "");
+        assert!(ike_config(&load(&plain)).unwrap().is_none());
+    }
+
+    #[test]
+    fn static_routes() {
+        let hub = include_str!("../../../testdata/router/hub.cfg").replace(
+            "end\n",
+            "ip route 10.99.12.0 255.255.255.0 10.99.200.12\nend\n",
+        );
+        let node = node_config(&load(&hub)).unwrap();
+        assert_eq!(node.static_routes.len(), 1);
+        assert_eq!(node.static_routes[0].prefix.to_string(), "10.99.12.0/24");
+        assert_eq!(node.static_routes[0].next_hop, ip("10.99.200.12"));
+    }
+}
