@@ -113,10 +113,10 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
         })
         .collect();
     // A point-to-point spoke sends multicast to its one destination, as a GRE tunnel does.
-    if let (Some(destination), false) = (tunnel.destination, tunnel.is_multipoint()) {
-        if !nhrp.multicast_static.contains(&destination) {
-            nhrp.multicast_static.push(destination);
-        }
+    if let (Some(destination), false) = (tunnel.destination, tunnel.is_multipoint())
+        && !nhrp.multicast_static.contains(&destination)
+    {
+        nhrp.multicast_static.push(destination);
     }
     if let Some(holdtime) = tunnel.nhrp.holdtime {
         nhrp.holding_time = holdtime;
