@@ -575,3 +575,26 @@ fn converges_under_loss() {
             .all(|n| n.queue == 0 && n.established)
     );
 }
+
+/// A hub with 100 spokes and `no ip split-horizon eigrp`: every spoke learns the 100 other
+/// LANs through the hub (IOS shows `D 10.0.n.0/24 [90/28160256] via 172.16.1.1` on each). Route
+/// changes queued behind a packet in flight are packed together, so the hub sends each spoke a
+/// handful of Updates, not one per spoke LAN.
+#[test]
+fn hundred_spokes_converge_with_batched_updates() {
+    let mut net = Net::cloud(100, |hub| hub.split_horizon = false);
+    net.run_until(secs(20));
+    for spoke in [1usize, 50, 100] {
+        assert_eq!(net.rib(spoke).len(), 100, "spoke {spoke}");
+        let other = if spoke == 1 { 2 } else { 1 };
+        assert_eq!(net.rib(spoke)[&lan(other)], (addr(1), 28_160_256));
+    }
+    let to_spoke_1 = net
+        .log
+        .iter()
+        .filter(|s| s.from == 0 && s.to == addr(2) && s.opcode == OpCode::UPDATE)
+        .count();
+    // INIT, the EOT table, then a few batches as the other spokes come up (about 100 unbatched).
+    assert!(to_spoke_1 <= 8, "{to_spoke_1} Updates");
+    assert!((0..=100).all(|i| net.downs(i).is_empty()));
+}

@@ -428,3 +428,46 @@ fn stuck_in_active() {
         let _ = Duration::ZERO;
     }
 }
+
+/// FRR 8.4.4 with `ip authentication mode eigrp 123 hmac-sha-256` and key chain key 1
+/// `lab-md5-key` (`tools/eigrp_lab.sh sha256`). FRR's digest is not HMAC-SHA-256 over the
+/// packet keyed with password and sender address as Cisco documents it (FRR hashes `strlen()`
+/// bytes of the binary packet with a key taken from an internal struct; it cannot authenticate its
+/// own peers either, see `../shared/lab/README.md`). So this process, configured like FRR, refuses
+/// every one of its Hellos and never makes it a neighbour, as FRR's own peer did not; an IOS
+/// router with the same key would log authentication failures the same way. The Hellos are
+/// otherwise well formed: Auth TLV type 3, 32-byte digest, first — with key ID 0, not the key
+/// chain's 1 (one more FRR slip); this process is given key ID 0 so that it is the digest that
+/// fails.
+#[test]
+fn frr_sha256_hellos_are_refused() {
+    let frames = eigrp_frames(include_bytes!("../../../testdata/eigrp/frr-sha256.pcap"));
+    assert!(!frames.is_empty());
+    let us = Ipv4Addr::new(10, 99, 0, 3);
+    let mut config = EigrpConfig::new(us, 123);
+    config.hello.sha256 = Some(dmvpn_proto::eigrp::Sha256Key::new(0, b"lab-md5-key"));
+    let mut router = Eigrp::new(config, Instant::ZERO);
+    for (at, src, _, bytes) in &frames {
+        let repr = parse(bytes);
+        let auth = repr.authentication().unwrap();
+        assert_eq!(
+            (auth.auth_type, auth.key_id, auth.digest.len()),
+            (eigrp::AuthType::SHA256, 0, 32)
+        );
+        let key = dmvpn_eigrp::auth::sha256_key(b"lab-md5-key", (*src).into());
+        assert_eq!(
+            dmvpn_eigrp::auth::verify(bytes, &key),
+            Err(dmvpn_eigrp::auth::AuthError::Mismatch)
+        );
+        assert_eq!(
+            router.handle_packet(*at, *src, &repr),
+            Err(dmvpn_proto::eigrp::EigrpError::AuthenticationFailed { address: *src })
+        );
+    }
+    assert_eq!(router.neighbors(Instant::ZERO).count(), 0);
+    // The same Hellos without a key configured are taken (authentication is not enforced).
+    let mut open = Eigrp::new(EigrpConfig::new(us, 123), Instant::ZERO);
+    let (at, src, _, bytes) = &frames[0];
+    open.handle_packet(*at, *src, &parse(bytes)).unwrap();
+    assert_eq!(open.neighbors(*at).count(), 1);
+}

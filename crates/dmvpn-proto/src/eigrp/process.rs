@@ -10,14 +10,17 @@
 //!
 //! - **Per neighbour**, one packet is in flight at a time (EIGRP's window of one); the rest
 //!   wait in the neighbour's queue (`Q Cnt` of `show ip eigrp neighbors`). An acknowledgement
-//!   of the head's sequence number releases it and sends the next.
+//!   of the head's sequence number releases it and sends the next. Route changes for a
+//!   neighbour with a packet in flight are held back and merged per prefix (the latest state
+//!   wins), then packed together (up to 30 route TLVs a packet) when its queue drains: a burst
+//!   of changes costs one packet per round trip, not one per change.
 //! - **Acknowledgements** are piggybacked on the next reliable packet to that neighbour when one
 //!   leaves in the same step (the ack field of its header), otherwise sent at once as a unicast
 //!   Hello with only the ack field set, as IOS does. Duplicates are acknowledged again and not
 //!   processed; out-of-order packets are dropped unacknowledged (the sender retransmits).
 //! - **Retransmission**: after the RTO, IOS's `6 × SRTT` kept within 200 ms … 5 s (5 s before
-//!   the first measurement), the head goes again. SRTT is smoothed over acknowledgements of
-//!   packets sent once (Karn). After 16 retransmissions, and no earlier than the neighbour's
+//!   the first measurement), the head goes again. SRTT is smoothed (0.8 old, 0.2 new) over
+//!   acknowledgements of packets sent once (Karn's rule). After 16 retransmissions, and no earlier than the neighbour's
 //!   hold time after the first transmission, the neighbour is reset: "retry limit exceeded".
 //! - **INIT**: a new neighbour (first Hello) gets an empty Update with the INIT flag. Its own
 //!   INIT Update sets where its sequence numbers start; packets before it are ignored. Once
@@ -1275,7 +1278,11 @@ impl Eigrp {
         self.topology.retain(|_, e| !e.is_empty());
         let addresses: Vec<Ipv4Addr> = self.peers.keys().copied().collect();
         for to in addresses {
-            self.pack(to);
+            // Route TLVs wait in `outgoing` while a packet is in flight, merging per prefix, and
+            // go out together when the queue drains: one packet per round trip per neighbour.
+            if self.peers.get(&to).is_some_and(|p| p.queue.is_empty()) {
+                self.pack(to);
+            }
             let Some(peer) = self.peers.get(&to) else {
                 continue;
             };
