@@ -13,6 +13,7 @@ pub mod json;
 pub mod keys;
 pub mod output;
 pub mod parallel;
+pub mod replay;
 pub mod report;
 pub mod session;
 pub mod transport;
