@@ -1408,6 +1408,11 @@ impl<R: Entropy> Endpoint<R> {
             .ok_or(IkeError::AuthenticationFailed { peer: sa.peer })?;
         sa.out = Some(self.flight(now, sa.peer, out, false));
         self.established(now, sa);
+        if sa.want_child {
+            // We wanted an SA while the peer was already negotiating one: Quick Mode from us.
+            sa.want_child = false;
+            self.start_quick(now, sa)?;
+        }
         Ok(())
     }
 
