@@ -371,14 +371,14 @@ fn lost_packets_are_retransmitted() {
     net.run_until(secs(30));
     let hub_updates = net.sent(0, OpCode::UPDATE);
     assert_eq!(hub_updates.iter().filter(|s| s.dropped).count(), 3);
-    // The same INIT went four times, 5 s apart (RTO 5 s before the first measurement).
+    // The same INIT went four times, 2 s apart (RTO 2 s before the first measurement).
     let init: Vec<_> = hub_updates
         .iter()
         .filter(|s| s.flags.contains(Flags::INIT))
         .collect();
     assert_eq!(init.len(), 4);
     assert!(init.iter().all(|s| s.sequence == init[0].sequence));
-    assert_eq!(init[1].at - init[0].at, Duration::from_secs(5));
+    assert_eq!(init[1].at - init[0].at, Duration::from_secs(2));
     assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
     assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
     let shown: Vec<_> = net.nodes[0].eigrp.neighbors(net.now).collect();
@@ -393,7 +393,7 @@ fn lost_packets_are_retransmitted() {
 fn retry_limit_resets_the_neighbour() {
     let mut net = Net::cloud(1, |_| {});
     net.drop = Box::new(|from, to, _| from == 0 && !to.is_multicast());
-    net.run_until(secs(120));
+    net.run_until(secs(60));
     let downs = net.downs(0);
     assert!(!downs.is_empty());
     assert!(
@@ -411,8 +411,8 @@ fn retry_limit_resets_the_neighbour() {
         .find(|(_, e)| matches!(e, EigrpEvent::NeighborDown { .. }))
         .unwrap()
         .0;
-    // The INIT and 16 retransmissions 5 s apart (no RTT measured yet); the reset comes when the
-    // last one's RTO runs out, 85 s after the first.
+    // The INIT and 16 retransmissions 2 s apart (no RTT measured yet); the reset comes when the
+    // last one's RTO runs out, 34 s after the first (past the 15 s hold time).
     let inits: Vec<_> = net.sent(0, OpCode::UPDATE);
     let first = inits[0];
     assert!(first.flags.contains(Flags::INIT));
@@ -423,7 +423,7 @@ fn retry_limit_resets_the_neighbour() {
             .count(),
         17
     );
-    assert_eq!(first_down, first.at + Duration::from_secs(85));
+    assert_eq!(first_down, first.at + Duration::from_secs(34));
     let ups = net.nodes[0]
         .events
         .iter()

@@ -18,8 +18,8 @@
 //!   leaves in the same step (the ack field of its header), otherwise sent at once as a unicast
 //!   Hello with only the ack field set, as IOS does. Duplicates are acknowledged again and not
 //!   processed; out-of-order packets are dropped unacknowledged (the sender retransmits).
-//! - **Retransmission**: after the RTO, IOS's `6 × SRTT` kept within 200 ms … 5 s (5 s before
-//!   the first measurement), the head goes again. SRTT is smoothed (0.8 old, 0.2 new) over
+//! - **Retransmission**: after the RTO, IOS's `6 × SRTT` kept within 200 ms … 5 s (2 s before
+//!   the first measurement, as IOS retransmits its INIT), the head goes again. SRTT is smoothed (0.8 old, 0.2 new) over
 //!   acknowledgements of packets sent once (Karn's rule). After 16 retransmissions, and no earlier than the neighbour's
 //!   hold time after the first transmission, the neighbour is reset: "retry limit exceeded".
 //! - **INIT**: a new neighbour (first Hello) gets an empty Update with the INIT flag. Its own
@@ -183,6 +183,9 @@ const INFINITY: u32 = u32::MAX;
 const RETRY_LIMIT: u32 = 16;
 const RTO_MIN: Duration = Duration::from_millis(200);
 const RTO_MAX: Duration = Duration::from_secs(5);
+/// The RTO before the first round-trip measurement: IOS 12.4 retransmits its INIT Update 2 s
+/// after the first (packetlife `EIGRP_adjacency.cap` frames 12–13), as FRR does.
+const RTO_INITIAL: Duration = Duration::from_secs(2);
 /// Route TLVs per packet: 30 × 29 bytes keeps a packet under the DMVPN tunnel MTU of 1400.
 const ROUTES_PER_PACKET: usize = 30;
 /// SIA-Query rounds before the remaining neighbours are reset.
@@ -290,7 +293,7 @@ impl Peer {
             first_sent: now,
             last_sent: now,
             srtt: Duration::ZERO,
-            rto: RTO_MAX,
+            rto: RTO_INITIAL,
             outgoing: BTreeMap::new(),
             eot_pending: false,
         }
@@ -406,6 +409,15 @@ impl Eigrp {
         eigrp
     }
 
+    /// Starts the sequence numbers at `first` instead of 1 (0 is taken as 1): a restarted
+    /// router can begin where a neighbour will not take it for a duplicate, and a replay can
+    /// match a recording. Call it before the first packet comes in.
+    #[must_use]
+    pub const fn with_first_sequence(mut self, first: u32) -> Self {
+        self.next_sequence = if first == 0 { 1 } else { first };
+        self
+    }
+
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &EigrpConfig {
@@ -518,7 +530,7 @@ impl Eigrp {
                 hold: now.until(n.expires_at),
                 uptime: now - n.up_since,
                 srtt: peer.map_or(Duration::ZERO, |p| p.srtt),
-                rto: peer.map_or(RTO_MAX, |p| p.rto),
+                rto: peer.map_or(RTO_INITIAL, |p| p.rto),
                 queue: peer.map_or(0, |p| p.queue.len()),
                 sequence: peer.map_or(0, |p| p.received),
                 established: peer.is_some_and(|p| p.init_acked && p.init_received),
