@@ -17,4 +17,5 @@
 
 pub mod config;
 pub mod fuzzing;
+pub mod io;
 pub mod node;

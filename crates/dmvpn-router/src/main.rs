@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use dmvpn_router::config::{Config, Options, Summary};
+use dmvpn_router::io::{RunOptions, query, socket_path};
 
 /// A DMVPN Phase 1 reference router (hub or spoke) from an IOS-style configuration.
 #[derive(Debug, Parser)]
@@ -24,12 +25,78 @@ enum Command {
         #[arg(long)]
         lenient: bool,
     },
+    /// Run the configuration: TUN device, raw GRE/ESP sockets, IKE, NHRP, EIGRP, until SIGINT
+    /// or SIGTERM. Needs root (CAP_NET_ADMIN and CAP_NET_RAW).
+    Run {
+        /// The configuration file.
+        config: PathBuf,
+        /// Unsupported commands are warnings (and skipped) instead of errors.
+        #[arg(long)]
+        lenient: bool,
+        /// Bind the NBMA sockets to this interface too (SO_BINDTODEVICE).
+        #[arg(long, value_name = "IF")]
+        nbma_iface: Option<String>,
+        /// Append Wireshark `esp_sa` and `ikev1_decryption_table` lines to files in DIR (they
+        /// hold live keys: off by default).
+        #[arg(long, value_name = "DIR")]
+        key_log: Option<PathBuf>,
+        /// Directory of the control socket (`<hostname>.sock`).
+        #[arg(long, value_name = "DIR", default_value = "/run/dmvpn-router")]
+        run_dir: PathBuf,
+        /// Log every event, not only state changes.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Ask a running router: `show ip nhrp`, `ip nhrp nhs`, `ip eigrp neighbors`, `ip route`,
+    /// `crypto isakmp sa`, `crypto ipsec sa`, `counters`.
+    Show {
+        /// The router's hostname (its control socket is `<run-dir>/<name>.sock`); may be
+        /// omitted when only one router runs.
+        #[arg(long)]
+        name: Option<String>,
+        /// Directory of the control sockets.
+        #[arg(long, value_name = "DIR", default_value = "/run/dmvpn-router")]
+        run_dir: PathBuf,
+        /// The command words, e.g. `ip nhrp` or `crypto ipsec sa`.
+        #[arg(required = true, num_args = 1..)]
+        what: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config, lenient } => check(&config, lenient),
+        Command::Run {
+            config,
+            lenient,
+            nbma_iface,
+            key_log,
+            run_dir,
+            verbose,
+        } => {
+            let Some(parsed) = load(&config, lenient) else {
+                return ExitCode::FAILURE;
+            };
+            let options = RunOptions {
+                nbma_iface,
+                key_log,
+                run_dir,
+                verbose,
+            };
+            match dmvpn_router::io::run(&parsed, &options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", config.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Show {
+            name,
+            run_dir,
+            what,
+        } => show(&run_dir, name.as_deref(), &what.join(" ")),
     }
 }
 
@@ -77,5 +144,49 @@ fn check(path: &PathBuf, lenient: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => ExitCode::FAILURE,
+    }
+}
+
+fn show(run_dir: &std::path::Path, name: Option<&str>, command: &str) -> ExitCode {
+    let path = match name {
+        Some(name) => socket_path(run_dir, name),
+        None => {
+            let sockets: Vec<PathBuf> = std::fs::read_dir(run_dir)
+                .map(|dir| {
+                    dir.filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "sock"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match sockets.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    eprintln!("error: no router runs (no socket in {})", run_dir.display());
+                    return ExitCode::FAILURE;
+                }
+                _ => {
+                    eprintln!(
+                        "error: several routers run in {}: say which with --name",
+                        run_dir.display()
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    match query(&path, command) {
+        Ok(answer) => {
+            print!("{answer}");
+            if answer.starts_with('%') {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,0 +1,583 @@
+//! The data plane shell around [`dmvpn_proto::node::Node`] (and the IKEv1 [`Endpoint`]): raw
+//! sockets for GRE (47) and ESP (50) and a UDP socket for IKE (500) on the NBMA address, a TUN
+//! device for the tunnel interface, the host's routes, a control socket, and the key log.
+//!
+//! One thread reads each device and sends what it reads into one channel; the event loop owns
+//! the machines, takes one input at a time (or a timeout at the machines' next deadline), and
+//! writes what they produce: NBMA packets to the sockets, inner packets to the TUN device, route
+//! changes to the host (`ip route`), SAs from IKE into the node. The node already enforces
+//! `ip mtu` (drops what is longer) and clamps the MSS of TCP SYNs to `ip tcp adjust-mss`.
+//!
+//! A spoke brings up IKE with each NHS at start, and again whenever it has no SAs with it (no
+//! Quick Mode finished within [`RECONNECT`]) or its EIGRP neighbour there is lost: a hub that
+//! restarted has forgotten every SA, and says nothing about it.
+
+mod control;
+mod host;
+mod keylog;
+mod net;
+mod show;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{Ipv4Addr, UdpSocket};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+
+use dmvpn_proto::ike::{self, Endpoint};
+use dmvpn_proto::node::{self, Event, Node, NodeConfig};
+use dmvpn_proto::{Duration, Instant};
+use socket2::Socket;
+
+pub use control::{query, socket_path};
+
+use crate::config::Config;
+use net::OsRandom;
+use show::{ChildSa, IkeSa};
+
+/// How long a spoke waits for IKE to key a peer before it starts over.
+pub const RECONNECT: Duration = Duration::from_secs(15);
+/// The longest the loop sleeps, so that a stop signal is seen.
+const TICK: Duration = Duration::from_millis(250);
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Bind the NBMA sockets to this interface (`SO_BINDTODEVICE`) besides the address.
+    pub nbma_iface: Option<String>,
+    /// Write Wireshark's `esp_sa` and `ikev1_decryption_table` here.
+    pub key_log: Option<PathBuf>,
+    /// Where the control socket goes (`<run_dir>/<name>.sock`).
+    pub run_dir: PathBuf,
+    /// Log every event (NHRP, EIGRP, IKE) to stderr, not only the state changes.
+    pub verbose: bool,
+}
+
+/// Why the router could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The configuration cannot run on the node.
+    #[error(transparent)]
+    Config(#[from] crate::node::NodeError),
+    /// A device or socket failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
+    let what = what.into();
+    move |source| RunError::Io { what, source }
+}
+
+/// One input to the event loop.
+pub(crate) enum Input {
+    /// A packet from the NBMA network (the payload of its IPv4 packet).
+    Nbma {
+        src: Ipv4Addr,
+        protocol: u8,
+        payload: Vec<u8>,
+    },
+    /// An ISAKMP message from UDP port 500.
+    Ike { src: Ipv4Addr, payload: Vec<u8> },
+    /// A packet the host sent into the tunnel interface.
+    Tunnel(Vec<u8>),
+    /// A control command and where its answer goes.
+    Control {
+        command: String,
+        reply: Sender<String>,
+    },
+    /// A reader thread stopped.
+    Failed(String),
+}
+
+/// The monotonic clock as the machines' [`Instant`].
+struct Clock(std::time::Instant);
+
+impl Clock {
+    fn now(&self) -> Instant {
+        let micros = i64::try_from(self.0.elapsed().as_micros()).unwrap_or(i64::MAX);
+        Instant::from_micros(micros)
+    }
+}
+
+/// The whole router: machines, devices and bookkeeping for `show`.
+struct Router {
+    node: Node,
+    ike: Option<Endpoint<OsRandom>>,
+    gre: Socket,
+    esp: Socket,
+    ike_socket: UdpSocket,
+    tun: Arc<tun_rs::SyncDevice>,
+    device: String,
+    interface: String,
+    clock: Clock,
+    started: Instant,
+    key_log: Option<keylog::KeyLog>,
+    verbose: bool,
+    /// The NHSes' NBMA addresses a spoke keys itself with, and when it last tried.
+    ike_targets: BTreeMap<Ipv4Addr, Option<Instant>>,
+    ike_sas: BTreeMap<Ipv4Addr, IkeSa>,
+    children: BTreeMap<Ipv4Addr, ChildSa>,
+    next_conn_id: u32,
+}
+
+/// Runs the router until SIGINT or SIGTERM (EIGRP says goodbye, IKE deletes its SAs).
+///
+/// # Errors
+///
+/// When the configuration cannot run ([`RunError::Config`]) or a device cannot be opened or
+/// fails ([`RunError::Io`]).
+pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
+    let node_config = crate::node::node_config(config)?;
+    let ike_config = crate::node::ike_config(config)?;
+    let interface = config
+        .tunnel_interface()
+        .map_or_else(|| "Tunnel0".to_owned(), |i| i.name.clone());
+    let device = interface.to_ascii_lowercase();
+    let name = config.hostname.clone().unwrap_or_else(|| device.clone());
+    let nbma = node_config.tunnel.nbma;
+    let iface = options.nbma_iface.as_deref();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(io_error("signal handler"))?;
+    }
+    let (tx, rx) = mpsc::channel();
+    let gre = net::raw_socket(net::GRE, nbma, iface)
+        .map_err(io_error(format!("raw GRE socket on {nbma}")))?;
+    let esp = net::raw_socket(net::ESP, nbma, iface)
+        .map_err(io_error(format!("raw ESP socket on {nbma}")))?;
+    let ike_socket = net::ike_socket(nbma, iface).map_err(io_error(format!("UDP {nbma}:500")))?;
+    let tunnel = &node_config.tunnel;
+    let tun = net::tun(&device, tunnel.address, tunnel.prefix_len, tunnel.ip_mtu)
+        .map_err(io_error(format!("TUN device {device}")))?;
+    let tun = Arc::new(tun);
+    for (socket, protocol) in [(&gre, net::GRE), (&esp, net::ESP)] {
+        let reader = socket.try_clone().map_err(io_error("socket clone"))?;
+        net::spawn_raw_reader(reader, protocol, tx.clone()).map_err(io_error("reader thread"))?;
+    }
+    let ike_reader = ike_socket.try_clone().map_err(io_error("socket clone"))?;
+    net::spawn_ike_reader(ike_reader, tx.clone()).map_err(io_error("reader thread"))?;
+    net::spawn_tun_reader(Arc::clone(&tun), tx.clone()).map_err(io_error("reader thread"))?;
+    let control = socket_path(&options.run_dir, &name);
+    control::serve(&control, tx)
+        .map_err(io_error(format!("control socket {}", control.display())))?;
+    let key_log = match &options.key_log {
+        Some(dir) => Some(
+            keylog::KeyLog::open(dir).map_err(io_error(format!("key log {}", dir.display())))?,
+        ),
+        None => None,
+    };
+
+    let clock = Clock(std::time::Instant::now());
+    let now = clock.now();
+    let entropy = OsRandom::new().map_err(io_error("/dev/urandom"))?;
+    let ike_targets = match &ike_config {
+        Some(_) => node_config
+            .nhrp
+            .nhs
+            .iter()
+            .map(|n| (n.nbma, None))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let ike = match ike_config {
+        Some(c) => Some(Endpoint::new(
+            c,
+            OsRandom::new().map_err(io_error("/dev/urandom"))?,
+        )),
+        None => None,
+    };
+    log(&format!(
+        "%DMVPN-5-START: {name}: {} on {device} {}/{} (nbma {nbma}), control {}",
+        role(&node_config),
+        tunnel.address,
+        tunnel.prefix_len,
+        control.display()
+    ));
+    let mut router = Router {
+        node: Node::new(node_config, now, Box::new(entropy)),
+        ike,
+        gre,
+        esp,
+        ike_socket,
+        tun,
+        device,
+        interface,
+        clock,
+        started: now,
+        key_log,
+        verbose: options.verbose,
+        ike_targets,
+        ike_sas: BTreeMap::new(),
+        children: BTreeMap::new(),
+        next_conn_id: 1001,
+    };
+    router.flush(now);
+    let result = router.run(&rx, &stop);
+    let now = router.clock.now();
+    router.shutdown(now);
+    let _ = std::fs::remove_file(&control);
+    result
+}
+
+fn role(config: &NodeConfig) -> &'static str {
+    match config.role {
+        node::Role::Hub => "hub",
+        node::Role::Spoke => "spoke",
+    }
+}
+
+/// Writes one log line to stderr with the time, like IOS's console log.
+fn log(line: &str) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() % 86_400;
+    eprintln!(
+        "{:02}:{:02}:{:02}.{:03} {line}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+        now.subsec_millis()
+    );
+}
+
+impl Router {
+    fn run(&mut self, rx: &mpsc::Receiver<Input>, stop: &AtomicBool) -> Result<(), RunError> {
+        while !stop.load(Ordering::Relaxed) {
+            let now = self.clock.now();
+            let deadline = [
+                self.node.poll_timeout(),
+                self.ike.as_ref().and_then(Endpoint::poll_timeout),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let wait = deadline.map_or(TICK, |d| {
+                if d > now {
+                    (d - now).min(TICK)
+                } else {
+                    Duration::ZERO
+                }
+            });
+            let wait =
+                std::time::Duration::from_micros(u64::try_from(wait.total_micros()).unwrap_or(0));
+            match rx.recv_timeout(wait) {
+                Ok(input) => {
+                    self.input(input)?;
+                    // Take what else is waiting before running timers and flushing.
+                    for input in rx.try_iter().take(256) {
+                        self.input(input)?;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            let now = self.clock.now();
+            if self.node.poll_timeout().is_some_and(|t| t <= now) {
+                self.node.handle_timeout(now);
+            }
+            if let Some(ike) = &mut self.ike
+                && ike.poll_timeout().is_some_and(|t| t <= now)
+            {
+                ike.handle_timeout(now);
+            }
+            self.maintain(now);
+            self.flush(now);
+        }
+        Ok(())
+    }
+
+    fn input(&mut self, input: Input) -> Result<(), RunError> {
+        let now = self.clock.now();
+        match input {
+            Input::Nbma {
+                src,
+                protocol,
+                payload,
+            } => {
+                self.node.handle_nbma(now, src, protocol, &payload);
+                if let Some(ike) = &mut self.ike {
+                    ike.traffic_received(now, src);
+                }
+            }
+            Input::Ike { src, payload } => {
+                if let Some(ike) = &mut self.ike
+                    && let Err(e) = ike.handle_message(now, src, &payload)
+                    && self.verbose
+                {
+                    log(&format!("%CRYPTO-6-IKMP: {e}"));
+                }
+            }
+            Input::Tunnel(packet) => self.node.handle_tunnel_packet(now, &packet),
+            Input::Control { command, reply } => {
+                let view = show::View {
+                    node: &self.node,
+                    now,
+                    started: self.started,
+                    interface: &self.interface,
+                    ike: &self.ike_sas,
+                    children: &self.children,
+                };
+                let _ = reply.send(show::command(&view, &command));
+            }
+            Input::Failed(what) => {
+                return Err(RunError::Io {
+                    what,
+                    source: io::Error::other("reader stopped"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A spoke (re)starts IKE with an NHS it has no SAs with.
+    fn maintain(&mut self, now: Instant) {
+        let Some(ike) = &mut self.ike else { return };
+        for (peer, last) in &mut self.ike_targets {
+            if self.children.contains_key(peer) {
+                continue;
+            }
+            if last.is_some_and(|t| now - t < RECONNECT) {
+                continue;
+            }
+            ike.delete_peer(now, *peer);
+            match ike.connect(now, *peer) {
+                Ok(()) => log(&format!(
+                    "%CRYPTO-5-IKMP_CONNECT: initiating Main Mode with {peer}"
+                )),
+                Err(e) => log(&format!("%CRYPTO-4-IKMP_CONNECT: {peer}: {e}")),
+            }
+            *last = Some(now);
+        }
+    }
+
+    /// Sends, delivers and acts on everything the machines produced, until they are quiet.
+    fn flush(&mut self, now: Instant) {
+        loop {
+            let mut moved = false;
+            while let Some(transmit) = self.node.poll_transmit() {
+                moved = true;
+                let socket = match transmit.protocol {
+                    net::GRE => &self.gre,
+                    node::PROTOCOL_ESP => &self.esp,
+                    _ => continue, // the node's own IKE path is unused: IKE runs here
+                };
+                if let Err(e) = net::send_raw(socket, transmit.to, &transmit.bytes)
+                    && self.verbose
+                {
+                    log(&format!("%DMVPN-4-SEND: to {}: {e}", transmit.to));
+                }
+                if let Some(ike) = &mut self.ike {
+                    ike.traffic_sent(now, transmit.to);
+                }
+            }
+            while let Some(packet) = self.node.poll_deliver() {
+                moved = true;
+                let _ = self.tun.send(&packet);
+            }
+            while let Some(event) = self.node.poll_event() {
+                moved = true;
+                self.node_event(now, event);
+            }
+            if let Some(ike) = &mut self.ike {
+                let mut ike_events = Vec::new();
+                while let Some(transmit) = ike.poll_transmit() {
+                    moved = true;
+                    let _ = self.ike_socket.send_to(&transmit.bytes, (transmit.to, 500));
+                }
+                while let Some(event) = ike.poll_event() {
+                    moved = true;
+                    ike_events.push(event);
+                }
+                for event in ike_events {
+                    self.ike_event(now, event);
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn node_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::RouteAdded(route) => {
+                if let Err(e) = host::add(&self.device, &route) {
+                    log(&format!("%DMVPN-4-ROUTE: {e}"));
+                } else if self.verbose {
+                    log(&format!("%DMVPN-6-ROUTE: add {route:?}"));
+                }
+            }
+            Event::RouteRemoved(route) => {
+                if let Err(e) = host::remove(&self.device, &route)
+                    && self.verbose
+                {
+                    log(&format!("%DMVPN-6-ROUTE: {e}"));
+                }
+            }
+            Event::Eigrp(dmvpn_proto::eigrp::Event::NeighborUp { address, .. }) => log(&format!(
+                "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is up: new adjacency",
+                self.interface
+            )),
+            Event::Eigrp(dmvpn_proto::eigrp::Event::NeighborDown { address, reason }) => {
+                log(&format!(
+                    "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is down: {reason}",
+                    self.interface
+                ));
+                // A spoke that lost its hub rekeys: the hub may have restarted without SAs.
+                let nbma = self
+                    .node
+                    .config()
+                    .nhrp
+                    .nhs
+                    .iter()
+                    .find(|n| n.tunnel == address)
+                    .map(|n| n.nbma);
+                if let Some(nbma) = nbma
+                    && self.children.remove(&nbma).is_some()
+                {
+                    self.node.remove_sas(nbma);
+                    if let Some(last) = self.ike_targets.get_mut(&nbma) {
+                        *last = None;
+                    }
+                    self.maintain(now);
+                }
+            }
+            Event::Nhrp(event) => log(&format!("%NHRP-5-CLIENT: {event:?}")),
+            Event::NhrpServer(event) => log(&format!("%NHRP-5-SERVER: {event:?}")),
+            Event::Sa(dmvpn_proto::ipsec::SaEvent::SoftExpired { id, .. }) => {
+                if let (Some(ike), dmvpn_proto::ipsec::SaId::Outbound { remote, .. }) =
+                    (&mut self.ike, id)
+                {
+                    let _ = ike.rekey(now, remote);
+                }
+            }
+            other => {
+                if self.verbose {
+                    log(&format!("%DMVPN-6-EVENT: {other:?}"));
+                }
+            }
+        }
+    }
+
+    fn ike_event(&mut self, now: Instant, event: ike::Event) {
+        match event {
+            ike::Event::Phase1Established {
+                peer,
+                role,
+                suite,
+                key,
+                ..
+            } => {
+                log(&format!(
+                    "%CRYPTO-5-IKMP_SA: phase 1 with {peer} established ({role:?}, {suite:?})"
+                ));
+                if let Some(key_log) = &mut self.key_log {
+                    let _ = key_log.ikev1(&key.to_table_line());
+                }
+                let conn_id = self.next_conn_id;
+                self.next_conn_id = self.next_conn_id.wrapping_add(1);
+                let suite = format!(
+                    "{:?} {:?} group {} lifetime {} s",
+                    suite.encryption,
+                    suite.hash,
+                    suite.group.0,
+                    suite.lifetime.total_micros() / 1_000_000
+                );
+                self.ike_sas.insert(
+                    peer,
+                    IkeSa {
+                        initiator: role == ike::Role::Initiator,
+                        conn_id,
+                        suite,
+                        established_at: now,
+                    },
+                );
+            }
+            ike::Event::Phase1Deleted { peer, reason, .. } => {
+                log(&format!(
+                    "%CRYPTO-5-IKMP_SA: phase 1 with {peer} deleted ({reason:?})"
+                ));
+                self.ike_sas.remove(&peer);
+            }
+            ike::Event::ChildEstablished(child) => {
+                let peer = child.peer;
+                let (Ok(inbound), Ok(outbound)) = (child.inbound.to_sa(), child.outbound.to_sa())
+                else {
+                    log(&format!(
+                        "%CRYPTO-4-IPSEC: unusable keys from quick mode with {peer}"
+                    ));
+                    return;
+                };
+                if let Some(key_log) = &mut self.key_log {
+                    let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, child.local));
+                    let _ = key_log.esp_sa(&child.outbound.esp_sa_line(child.local, peer));
+                }
+                self.node
+                    .install_sas(now, peer, inbound, outbound, child.lifetime);
+                log(&format!(
+                    "%CRYPTO-5-IPSEC_SA: {peer}: inbound spi 0x{:08x}, outbound spi 0x{:08x}, {}",
+                    child.inbound.spi, child.outbound.spi, child.transform_set
+                ));
+                self.children.insert(
+                    peer,
+                    ChildSa {
+                        inbound_spi: child.inbound.spi,
+                        outbound_spi: child.outbound.spi,
+                        transform: child.transform_set.to_string(),
+                        installed_at: now,
+                        lifetime: child.lifetime.hard_time,
+                    },
+                );
+            }
+            ike::Event::ChildDeleted {
+                peer,
+                inbound_spi,
+                reason,
+                ..
+            } => {
+                if self
+                    .children
+                    .get(&peer)
+                    .is_some_and(|c| c.inbound_spi == inbound_spi)
+                {
+                    self.node.remove_sas(peer);
+                    self.children.remove(&peer);
+                }
+                log(&format!(
+                    "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
+                ));
+            }
+            ike::Event::PeerDead { peer } => {
+                log(&format!("%CRYPTO-4-DPD: {peer} is dead"));
+                if self.children.remove(&peer).is_some() {
+                    self.node.remove_sas(peer);
+                }
+            }
+            other => log(&format!("%CRYPTO-4-IKMP: {other:?}")),
+        }
+    }
+
+    fn shutdown(&mut self, now: Instant) {
+        log("%DMVPN-5-STOP: shutting down");
+        self.node.shutdown(now);
+        if let Some(ike) = &mut self.ike {
+            let peers: Vec<_> = self.ike_sas.keys().copied().collect();
+            for peer in peers {
+                ike.delete_peer(now, peer);
+            }
+        }
+        self.flush(now);
+    }
+}

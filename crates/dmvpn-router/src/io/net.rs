@@ -1,0 +1,224 @@
+//! The router's devices: raw IPv4 sockets for GRE and ESP, the IKE socket, the TUN device, and
+//! one reader thread per device feeding the event loop's channel.
+
+use std::io::{self, Read};
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::thread;
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use super::Input;
+
+/// IP protocol numbers of the NBMA side.
+pub(super) const GRE: u8 = 47;
+/// ESP.
+pub(super) const ESP: u8 = 50;
+/// The largest packet read from any device.
+const BUFFER: usize = 65_536;
+
+/// A raw IPv4 socket for one IP protocol, bound to the NBMA address (so that it sends from it
+/// and receives only what is addressed to it) and, if given, to the NBMA interface.
+pub(super) fn raw_socket(protocol: u8, nbma: Ipv4Addr, device: Option<&str>) -> io::Result<Socket> {
+    let socket = Socket::new(
+        Domain::IPV4,
+        Type::RAW,
+        Some(Protocol::from(i32::from(protocol))),
+    )?;
+    if let Some(device) = device {
+        socket.bind_device(Some(device.as_bytes()))?;
+    }
+    socket.bind(&SockAddr::from(SocketAddrV4::new(nbma, 0)))?;
+    Ok(socket)
+}
+
+/// Sends `payload` to `to` on a raw socket: the kernel writes the IPv4 header.
+pub(super) fn send_raw(socket: &Socket, to: Ipv4Addr, payload: &[u8]) -> io::Result<()> {
+    socket.send_to(payload, &SockAddr::from(SocketAddrV4::new(to, 0)))?;
+    Ok(())
+}
+
+/// The IKE socket: UDP port 500 on the NBMA address.
+pub(super) fn ike_socket(nbma: Ipv4Addr, device: Option<&str>) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_reuse_address(true)?;
+    if let Some(device) = device {
+        socket.bind_device(Some(device.as_bytes()))?;
+    }
+    socket.bind(&SockAddr::from(SocketAddrV4::new(nbma, 500)))?;
+    Ok(socket.into())
+}
+
+/// The source address and payload of a raw IPv4 datagram (the kernel hands raw sockets the
+/// whole packet, header included, reassembled).
+fn split_ipv4(packet: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
+    let first = *packet.first()?;
+    if first >> 4 != 4 {
+        return None;
+    }
+    let header = usize::from(first & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]));
+    let src: [u8; 4] = packet.get(12..16)?.try_into().ok()?;
+    let end = total.min(packet.len());
+    Some((Ipv4Addr::from(src), packet.get(header..end)?))
+}
+
+/// Reads a raw socket forever, sending each packet's payload to the loop.
+pub(super) fn spawn_raw_reader(socket: Socket, protocol: u8, tx: Sender<Input>) -> io::Result<()> {
+    thread::Builder::new()
+        .name(format!("raw-{protocol}"))
+        .spawn(move || {
+            let mut buffer = vec![0; BUFFER];
+            loop {
+                let n = match (&socket).read(&mut buffer) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = tx.send(Input::Failed(format!("raw socket {protocol}: {e}")));
+                        return;
+                    }
+                };
+                let Some((src, payload)) = buffer.get(..n).and_then(split_ipv4) else {
+                    continue;
+                };
+                let input = Input::Nbma {
+                    src,
+                    protocol,
+                    payload: payload.to_vec(),
+                };
+                if tx.send(input).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Reads the IKE socket forever.
+pub(super) fn spawn_ike_reader(socket: UdpSocket, tx: Sender<Input>) -> io::Result<()> {
+    thread::Builder::new().name("ike".into()).spawn(move || {
+        let mut buffer = vec![0; BUFFER];
+        loop {
+            match socket.recv_from(&mut buffer) {
+                Ok((n, std::net::SocketAddr::V4(from))) => {
+                    let payload = buffer.get(..n).unwrap_or_default().to_vec();
+                    if tx
+                        .send(Input::Ike {
+                            src: *from.ip(),
+                            payload,
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Input::Failed(format!("ike socket: {e}")));
+                    return;
+                }
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// The tunnel interface: a TUN device (no packet information header) with the tunnel address
+/// and `ip mtu`, up.
+pub(super) fn tun(
+    name: &str,
+    address: Ipv4Addr,
+    prefix_len: u8,
+    mtu: u16,
+) -> io::Result<tun_rs::SyncDevice> {
+    tun_rs::DeviceBuilder::new()
+        .name(name)
+        .ipv4(address, prefix_len, None)
+        .mtu(mtu)
+        .packet_information(false)
+        .build_sync()
+}
+
+/// Reads the TUN device forever: what the host sends into the tunnel.
+pub(super) fn spawn_tun_reader(
+    device: Arc<tun_rs::SyncDevice>,
+    tx: Sender<Input>,
+) -> io::Result<()> {
+    thread::Builder::new().name("tun".into()).spawn(move || {
+        let mut buffer = vec![0; BUFFER];
+        loop {
+            match device.recv(&mut buffer) {
+                Ok(n) => {
+                    let packet = buffer.get(..n).unwrap_or_default().to_vec();
+                    if tx.send(Input::Tunnel(packet)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Input::Failed(format!("tun: {e}")));
+                    return;
+                }
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// Random bytes from the operating system (`/dev/urandom`), for the node's IVs and request IDs
+/// and IKE's cookies, nonces, Diffie-Hellman exponents and SPIs.
+pub(crate) struct OsRandom(std::fs::File);
+
+impl OsRandom {
+    pub(crate) fn new() -> io::Result<Self> {
+        std::fs::File::open("/dev/urandom").map(Self)
+    }
+
+    /// Fills `dest`; a failing read (which `/dev/urandom` does not do) aborts the router rather
+    /// than use predictable bytes.
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        if let Err(e) = self.0.read_exact(dest) {
+            eprintln!("dmvpn-router: /dev/urandom: {e}");
+            std::process::abort();
+        }
+    }
+}
+
+impl dmvpn_proto::node::Entropy for OsRandom {
+    fn fill(&mut self, dest: &mut [u8]) {
+        self.fill_bytes(dest);
+    }
+}
+
+impl dmvpn_proto::ike::Entropy for OsRandom {
+    fn fill(&mut self, _purpose: dmvpn_proto::ike::Purpose, buf: &mut [u8]) {
+        self.fill_bytes(buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_split() {
+        #[rustfmt::skip]
+        let packet = [
+            0x45, 0, 0, 24, 0, 0, 0x40, 0, 64, 47, 0, 0, 192, 0, 2, 11, 192, 0, 2, 1,
+            0, 0, 0x08, 0, 0xff, 0xff,
+        ];
+        let (src, payload) = split_ipv4(&packet).unwrap();
+        assert_eq!(src, Ipv4Addr::new(192, 0, 2, 11));
+        assert_eq!(
+            payload,
+            [0, 0, 0x08, 0],
+            "trailing bytes past the total length are cut"
+        );
+        for cut in 0..20 {
+            assert_eq!(split_ipv4(&packet[..cut]), None);
+        }
+        assert_eq!(split_ipv4(&[0x65; 20]), None);
+    }
+}

@@ -1,0 +1,361 @@
+//! `show` commands, answered from the node's state in the shape of IOS's output (the columns
+//! and words a DMVPN operator greps for). Values the node does not keep (EIGRP SRTT, RTO and
+//! sequence numbers; inbound ESP packet counts) are shown as `-` rather than invented.
+
+use core::fmt::Write;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use dmvpn_proto::nhrp::NhsState;
+use dmvpn_proto::node::{Node, RouteSource};
+use dmvpn_proto::{Duration, Instant};
+
+/// An IKE SA the shell saw established (`show crypto isakmp sa`).
+#[derive(Clone, Debug)]
+pub(super) struct IkeSa {
+    /// Whether we initiated.
+    pub(super) initiator: bool,
+    /// `conn-id`.
+    pub(super) conn_id: u32,
+    /// The algorithms, as IOS's `show crypto isakmp sa detail` abbreviates them.
+    pub(super) suite: String,
+    pub(super) established_at: Instant,
+}
+
+/// An IPsec SA pair the shell installed (`show crypto ipsec sa`).
+#[derive(Clone, Debug)]
+pub(super) struct ChildSa {
+    pub(super) inbound_spi: u32,
+    pub(super) outbound_spi: u32,
+    pub(super) transform: String,
+    pub(super) installed_at: Instant,
+    pub(super) lifetime: Option<Duration>,
+}
+
+/// What `show` reads besides the node.
+pub(super) struct View<'a> {
+    pub(super) node: &'a Node,
+    pub(super) now: Instant,
+    pub(super) started: Instant,
+    /// The IOS interface name (`Tunnel0`).
+    pub(super) interface: &'a str,
+    pub(super) ike: &'a BTreeMap<Ipv4Addr, IkeSa>,
+    pub(super) children: &'a BTreeMap<Ipv4Addr, ChildSa>,
+}
+
+/// `hh:mm:ss` (IOS's uptime format below a day; `NdNNh` above).
+fn clock(duration: Duration) -> String {
+    let secs = duration.total_micros().max(0) / 1_000_000;
+    if secs >= 86_400 {
+        format!("{}d{:02}h", secs / 86_400, secs % 86_400 / 3600)
+    } else {
+        format!(
+            "{:02}:{:02}:{:02}",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
+    }
+}
+
+fn seconds(duration: Duration) -> i64 {
+    duration.total_micros().max(0) / 1_000_000
+}
+
+/// The IOS short name of an interface (`Tunnel0` → `Tu0`).
+fn short(interface: &str) -> String {
+    interface
+        .strip_prefix("Tunnel")
+        .map_or_else(|| interface.to_owned(), |n| format!("Tu{n}"))
+}
+
+/// Runs one command line; unknown commands get IOS's marker.
+pub(super) fn command(view: &View<'_>, line: &str) -> String {
+    let words: Vec<String> = line
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    // `show` is optional, and so is `ip` where IOS has it.
+    let words = words.strip_prefix(&["show"]).unwrap_or(&words);
+    match words {
+        ["ip", "nhrp"] | ["nhrp"] | ["dmvpn"] => nhrp(view),
+        ["ip", "nhrp", "nhs"] | ["nhrp", "nhs"] => nhs(view),
+        ["ip", "eigrp", "neighbors"] | ["eigrp", "neighbors"] => eigrp(view),
+        ["ip", "route"] | ["route"] => routes(view),
+        ["crypto", "isakmp", "sa"] => isakmp(view),
+        ["crypto", "ipsec", "sa"] => ipsec(view),
+        ["counters"] | ["interfaces", _] => counters(view),
+        _ => format!(
+            "% Invalid input: `{line}`\n% commands: show ip nhrp | ip nhrp nhs | ip eigrp neighbors | ip route | crypto isakmp sa | crypto ipsec sa | counters\n"
+        ),
+    }
+}
+
+fn nhrp(view: &View<'_>) -> String {
+    let mut out = String::new();
+    let node = view.node;
+    let interface = view.interface;
+    if let Some(server) = node.nhrp_server() {
+        for r in server.registrations() {
+            let _ = writeln!(out, "{}/32 via {}", r.tunnel, r.tunnel);
+            let _ = writeln!(
+                out,
+                "   {interface} created {}, expire {}",
+                clock(view.now - r.updated_at),
+                clock(r.expires_at - view.now)
+            );
+            let unique = if r.unique { "unique " } else { "" };
+            let _ = writeln!(out, "   Type: dynamic, Flags: {unique}registered used nhop");
+            let _ = writeln!(out, "   NBMA address: {}", r.nbma);
+            if r.natted() {
+                let _ = writeln!(out, "    (Claimed NBMA address: {})", r.claimed_nbma);
+            }
+        }
+    }
+    let config = node.config();
+    let nhs: Vec<_> = config.nhrp.nhs.iter().map(|n| (n.tunnel, n.nbma)).collect();
+    let statics = nhs.iter().copied().chain(config.nhrp.maps.iter().copied());
+    let mut seen = Vec::new();
+    for (tunnel, nbma) in statics {
+        if seen.contains(&tunnel) {
+            continue;
+        }
+        seen.push(tunnel);
+        let _ = writeln!(out, "{tunnel}/32 via {tunnel}");
+        let _ = writeln!(
+            out,
+            "   {interface} created {}, never expire",
+            clock(view.now - view.started)
+        );
+        let nhop = if nhs.iter().any(|(t, _)| *t == tunnel) {
+            " nhs"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "   Type: static, Flags: used{nhop}");
+        let _ = writeln!(out, "   NBMA address: {nbma}");
+    }
+    out
+}
+
+fn nhs(view: &View<'_>) -> String {
+    let mut out = String::from("Legend: E=Expecting replies, R=Responding, W=Waiting\n");
+    let _ = writeln!(out, "{}:", view.interface);
+    if let Some(client) = view.node.nhrp_client() {
+        for (nhs, state) in client.states() {
+            let flags = match state {
+                NhsState::Registering { .. } => "E",
+                NhsState::Registered { .. } => "RE",
+                NhsState::Refreshing { .. } => "RE W",
+                #[allow(unreachable_patterns)] // NhsState may grow
+                _ => "",
+            };
+            let _ = writeln!(
+                out,
+                "{}  {flags} NBMA Address: {} priority = 0 cluster = 0",
+                nhs.tunnel, nhs.nbma
+            );
+        }
+    }
+    out
+}
+
+fn eigrp(view: &View<'_>) -> String {
+    let mut out = String::new();
+    let Some(eigrp) = view.node.eigrp() else {
+        return "% EIGRP is not running on the tunnel\n".to_owned();
+    };
+    let _ = writeln!(
+        out,
+        "EIGRP-IPv4 Neighbors for AS({})",
+        eigrp.config().autonomous_system
+    );
+    let _ = writeln!(
+        out,
+        "H   Address                 Interface              Hold Uptime   SRTT   RTO  Q  Seq"
+    );
+    let _ = writeln!(
+        out,
+        "                                                   (sec)         (ms)       Cnt Num"
+    );
+    for (h, neighbor) in eigrp.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{h:<3} {:<23} {:<22} {:>4} {:<8} {:>4} {:>5} {:>2} {:>4}",
+            neighbor.address,
+            short(view.interface),
+            seconds(neighbor.expires_at - view.now),
+            clock(view.now - neighbor.up_since),
+            "-",
+            "-",
+            0,
+            "-",
+        );
+    }
+    out
+}
+
+fn routes(view: &View<'_>) -> String {
+    let mut out = String::from(
+        "Codes: C - connected, S - static, D - EIGRP, EX - EIGRP external\n\n\
+         Gateway of last resort is not set\n\n",
+    );
+    let interface = view.interface;
+    let mut routes: Vec<_> = view.node.routes().copied().collect();
+    routes.sort_by_key(|r| (r.prefix.addr(), r.prefix.prefix_len()));
+    for route in routes {
+        let code = match route.source {
+            RouteSource::Connected => "C",
+            RouteSource::Static => "S",
+            RouteSource::Eigrp => "D",
+            RouteSource::EigrpExternal => "D EX",
+            #[allow(unreachable_patterns)] // RouteSource may grow
+            _ => "?",
+        };
+        match route.next_hop {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{code:<8} {} is directly connected, {interface}",
+                    route.prefix
+                );
+            }
+            Some(hop) => {
+                let _ = writeln!(
+                    out,
+                    "{code:<8} {} [{}/{}] via {hop}, {interface}",
+                    route.prefix,
+                    route.source.distance(),
+                    route.metric
+                );
+            }
+        }
+    }
+    out
+}
+
+fn isakmp(view: &View<'_>) -> String {
+    let mut out = String::from(
+        "IPv4 Crypto ISAKMP SA\ndst             src             state          conn-id status\n",
+    );
+    let local = view.node.config().tunnel.nbma;
+    for (peer, sa) in view.ike {
+        let (dst, src) = if sa.initiator {
+            (*peer, local)
+        } else {
+            (local, *peer)
+        };
+        let _ = writeln!(
+            out,
+            "{:<15} {:<15} {:<14} {:>7} ACTIVE",
+            dst.to_string(),
+            src.to_string(),
+            "QM_IDLE",
+            sa.conn_id
+        );
+        let _ = writeln!(
+            out,
+            "  ! {}, up {}",
+            sa.suite,
+            clock(view.now - sa.established_at)
+        );
+    }
+    out
+}
+
+fn ipsec(view: &View<'_>) -> String {
+    let node = view.node;
+    let local = node.config().tunnel.nbma;
+    let mut out = format!(
+        "\ninterface: {}\n    Crypto map tag: {}-head-0, local addr {local}\n",
+        view.interface, view.interface
+    );
+    for (peer, child) in view.children {
+        let sad = node.sad();
+        let outbound = sad.outbound(local, *peer);
+        let inbound = sad.inbound(child.inbound_spi, local);
+        let packets_out = outbound.map_or(0, |o| o.next_seq().saturating_sub(1));
+        let _ = writeln!(out, "\n   protected vrf: (none)");
+        let _ = writeln!(
+            out,
+            "   local  ident (addr/mask/prot/port): ({local}/255.255.255.255/47/0)"
+        );
+        let _ = writeln!(
+            out,
+            "   remote ident (addr/mask/prot/port): ({peer}/255.255.255.255/47/0)"
+        );
+        let _ = writeln!(out, "   current_peer {peer} port 500");
+        let _ = writeln!(
+            out,
+            "     #pkts encaps: {packets_out}, #pkts encrypt: {packets_out}, #pkts digest: {packets_out}"
+        );
+        let _ = writeln!(
+            out,
+            "     #bytes encaps: {}, #bytes decaps: {}",
+            outbound.map_or(0, |o| o.bytes()),
+            inbound.map_or(0, |i| i.bytes())
+        );
+        let _ = writeln!(
+            out,
+            "     local crypto endpt.: {local}, remote crypto endpt.: {peer}"
+        );
+        let _ = writeln!(
+            out,
+            "     current outbound spi: 0x{:X}({})",
+            child.outbound_spi, child.outbound_spi
+        );
+        let remaining = child.lifetime.map_or_else(
+            || "-".to_owned(),
+            |l| seconds(child.installed_at + l - view.now).to_string(),
+        );
+        for (direction, spi) in [
+            ("inbound", child.inbound_spi),
+            ("outbound", child.outbound_spi),
+        ] {
+            let _ = writeln!(out, "\n     {direction} esp sas:");
+            let _ = writeln!(out, "      spi: 0x{spi:X}({spi})");
+            let _ = writeln!(out, "        transform: {} ,", child.transform);
+            let _ = writeln!(out, "        in use settings ={{Transport, }}");
+            let _ = writeln!(
+                out,
+                "        sa timing: remaining key lifetime (sec): ({remaining})"
+            );
+            let _ = writeln!(out, "        Status: ACTIVE(ACTIVE)");
+        }
+    }
+    out
+}
+
+fn counters(view: &View<'_>) -> String {
+    let c = view.node.counters();
+    let mut out = format!(
+        "{}: nbma in {}, nbma out {}, from host {}, to host {}, hairpinned {}, esp in {}, esp out {}\n",
+        view.interface,
+        c.nbma_in,
+        c.nbma_out,
+        c.tunnel_in,
+        c.delivered,
+        c.forwarded,
+        c.esp_in,
+        c.esp_out
+    );
+    for (reason, n) in c.nonzero_drops() {
+        let _ = writeln!(out, "  dropped {reason:?}: {n}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks() {
+        assert_eq!(clock(Duration::from_secs(3723)), "01:02:03");
+        assert_eq!(clock(Duration::from_secs(90_000)), "1d01h");
+        assert_eq!(clock(Duration::from_secs(-5)), "00:00:00");
+        assert_eq!(short("Tunnel0"), "Tu0");
+        assert_eq!(short("eth0"), "eth0");
+    }
+}
