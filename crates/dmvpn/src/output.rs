@@ -66,6 +66,13 @@ pub trait Pending: Sink {
     fn pending(&self) -> &[u8];
     /// Forgets the pending output (keeping the buffer's capacity).
     fn clear_pending(&mut self);
+    /// Moves the pending output into `taken` (emptied first) and leaves nothing pending; writers
+    /// swap buffers, so neither side copies or allocates once both have grown.
+    fn take_pending(&mut self, taken: &mut Vec<u8>) {
+        taken.clear();
+        taken.extend_from_slice(self.pending());
+        self.clear_pending();
+    }
 }
 
 /// JSON Lines: one object per frame, `{"frame":N,"ts":…,"len":…,"layers":[…]}`.
@@ -106,6 +113,11 @@ impl Pending for JsonLines<io::Sink> {
 
     fn clear_pending(&mut self) {
         self.out.buf.clear();
+    }
+
+    fn take_pending(&mut self, taken: &mut Vec<u8>) {
+        taken.clear();
+        core::mem::swap(&mut self.out.buf, taken);
     }
 }
 
@@ -194,6 +206,11 @@ impl Pending for TextLines<io::Sink> {
 
     fn clear_pending(&mut self) {
         self.out.buf.clear();
+    }
+
+    fn take_pending(&mut self, taken: &mut Vec<u8>) {
+        taken.clear();
+        core::mem::swap(&mut self.out.buf, taken);
     }
 }
 

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::IpAddr;
 use std::ops::Range;
+use std::sync::Arc;
 
 use dmvpn_esp::{DecryptError, ReplayWindow, Sa};
 
@@ -26,7 +27,8 @@ pub(super) struct Plaintext {
 }
 
 pub(super) struct SaStates {
-    keys: EspKeys,
+    /// Shared by the forks of a decoder (one per shard in [`crate::parallel`]).
+    keys: Arc<EspKeys>,
     flows: HashMap<(u32, IpAddr, IpAddr), Option<usize>, FlowHash>,
     states: Vec<SaState>,
 }
@@ -42,7 +44,16 @@ const MAX_FLOWS: usize = 1 << 16;
 impl SaStates {
     pub(super) fn new(keys: EspKeys) -> Self {
         Self {
-            keys,
+            keys: Arc::new(keys),
+            flows: HashMap::default(),
+            states: Vec::new(),
+        }
+    }
+
+    /// The same keys, no flow seen yet.
+    pub(super) fn fork(&self) -> Self {
+        Self {
+            keys: Arc::clone(&self.keys),
             flows: HashMap::default(),
             states: Vec::new(),
         }

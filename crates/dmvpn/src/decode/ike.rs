@@ -49,6 +49,14 @@ impl IkeKeys {
         self.keys.is_empty()
     }
 
+    /// The same keys, no IKE SA seen yet.
+    pub(super) fn fork(&self) -> Self {
+        Self {
+            keys: self.keys.clone(),
+            ..Self::default()
+        }
+    }
+
     /// Feeds one message of an IKE SA, in capture order.
     pub(super) fn process(&mut self, message: &Message<'_>) -> IkeOutcome {
         let cookie = message.header.initiator_cookie;

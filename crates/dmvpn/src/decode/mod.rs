@@ -154,6 +154,31 @@ impl Decoder {
         &self.stats
     }
 
+    /// A decoder with the same keys (shared, not copied) and fresh state: no SA seen, no fragment
+    /// buffered, zero counters. [`crate::parallel`] gives each shard of the capture its own.
+    pub(crate) fn fork(&self) -> Self {
+        Self {
+            sas: self.sas.fork(),
+            ike: self.ike.fork(),
+            reassembler: Reassembler::new(*self.reassembler.config()),
+            plaintext: (0..MAX_NESTING).map(|_| Vec::with_capacity(2048)).collect(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Adds the counters of `other` (a fork that decoded other frames of the same capture).
+    pub(crate) fn add_stats(&mut self, other: &Self) {
+        let (sum, add) = (&mut self.stats, &other.stats);
+        sum.frames += add.frames;
+        sum.esp += add.esp;
+        sum.esp_decrypted += add.esp_decrypted;
+        sum.esp_no_key += add.esp_no_key;
+        sum.esp_icv_failed += add.esp_icv_failed;
+        sum.esp_replayed += add.esp_replayed;
+        sum.isakmp_decrypted += add.isakmp_decrypted;
+        sum.errors += add.errors;
+    }
+
     /// Decodes one frame, handing its layers to `sink` between `frame_start` and `frame_end`.
     pub fn decode(&mut self, frame: &Frame<'_>, sink: &mut impl Sink) {
         self.stats.frames += 1;
