@@ -270,6 +270,18 @@ fn two_routers_init_eot_and_converge() {
     }
     assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
     assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
+    let logged: Vec<String> = net.nodes[1]
+        .events
+        .iter()
+        .map(|(_, e)| e.to_string())
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            "Neighbor 172.16.1.1 (Tunnel0) is up: new adjacency",
+            "D 10.0.0.0/24 [90/26880256] via 172.16.1.1, Tunnel0"
+        ]
+    );
     let route = net.nodes[1].eigrp.route(lan(0)).unwrap();
     assert_eq!(route.state, RouteState::Passive);
     assert_eq!(route.feasible_distance, 26_880_256);
@@ -333,6 +345,14 @@ fn dead_spoke_goes_active_queries_and_withdraws() {
         net.nodes[2].alive = false;
         net.run_until(secs(30));
         assert_eq!(net.downs(0), [(addr(3), DownReason::HoldTimerExpired)]);
+        let down = net.nodes[0]
+            .events
+            .iter()
+            .find(|(_, e)| matches!(e, EigrpEvent::NeighborDown { .. }));
+        assert_eq!(
+            down.unwrap().1.to_string(),
+            "Neighbor 172.16.1.3 (Tunnel0) is down: holding time expired"
+        );
         assert!(!net.rib(0).contains_key(&lan(2)));
         assert!(!net.rib(1).contains_key(&lan(2)));
         let queries = net.sent(0, OpCode::QUERY);
@@ -597,4 +617,62 @@ fn hundred_spokes_converge_with_batched_updates() {
     // INIT, the EOT table, then a few batches as the other spokes come up (about 100 unbatched).
     assert!(to_spoke_1 <= 8, "{to_spoke_1} Updates");
     assert!((0..=100).all(|i| net.downs(i).is_empty()));
+}
+
+/// IOS: the hub has `redistribute static` with a default route (`ip route 0.0.0.0 0.0.0.0
+/// Null0`, `default-metric`); each spoke shows `D*EX 0.0.0.0/0 [170/…] via 172.16.1.1`: an
+/// IPv4 External TLV (0x0103) whose originating router is the hub and protocol Static. With `no
+/// ip split-horizon eigrp` on the hub, a spoke's own redistributed prefix comes back to it from
+/// the hub and is dropped by the router-ID check (it keeps only its local origin), while the
+/// other spoke learns it as external.
+#[test]
+fn external_routes() {
+    use dmvpn_eigrp::consts::ExternalProtocol;
+    let mut net = Net::cloud(2, |hub| hub.split_horizon = false);
+    let default = Prefix::new(Ipv4Addr::UNSPECIFIED, 0);
+    let statics = Prefix::new(Ipv4Addr::new(192, 168, 100, 0), 24);
+    net.nodes[0].eigrp.add_external(
+        Instant::ZERO,
+        default,
+        Link::GIGABIT_ETHERNET,
+        ExternalProtocol::STATIC,
+        7,
+    );
+    net.nodes[1].eigrp.add_external(
+        Instant::ZERO,
+        statics,
+        Link::GIGABIT_ETHERNET,
+        ExternalProtocol::STATIC,
+        0,
+    );
+    net.run_until(secs(3));
+    for spoke in [1, 2] {
+        assert_eq!(net.rib(spoke)[&default], (addr(1), 26_880_256));
+        let route = net.nodes[spoke].eigrp.route(default).unwrap();
+        let external = route.external.unwrap();
+        assert_eq!(external.origin_router, u32::from(addr(1)));
+        assert_eq!(
+            (external.protocol, external.tag),
+            (ExternalProtocol::STATIC, 7)
+        );
+    }
+    assert_eq!(net.rib(2)[&statics], (addr(1), 28_160_256));
+    assert!(
+        net.nodes[2]
+            .eigrp
+            .route(statics)
+            .unwrap()
+            .external
+            .is_some()
+    );
+    // Spoke 1 originates it and holds no path from the hub for it.
+    let own = net.nodes[1].eigrp.route(statics).unwrap();
+    assert_eq!(own.successors[0].via, Via::Connected);
+    assert!(own.feasible_successors.is_empty() && own.others.is_empty());
+    assert!(!net.rib(1).contains_key(&statics));
+    // Withdrawing the static withdraws it everywhere.
+    let now = net.now;
+    net.nodes[1].eigrp.remove_connected(now, statics);
+    net.run_until(secs(6));
+    assert!(!net.rib(0).contains_key(&statics) && !net.rib(2).contains_key(&statics));
 }

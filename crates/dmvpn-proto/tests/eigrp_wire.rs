@@ -361,6 +361,7 @@ fn stuck_in_active() {
         let mut sia_queries = Vec::new();
         let mut downs = Vec::new();
         let mut replied = false;
+        let mut sia_logged = false;
         for second in 0..400 {
             let now = Instant::from_secs(second);
             if second % 5 == 0 {
@@ -411,6 +412,14 @@ fn stuck_in_active() {
                 if let EigrpEvent::NeighborDown { address, reason } = e {
                     downs.push((second, address, reason));
                 }
+                if let EigrpEvent::StuckInActive { .. } = e {
+                    assert_eq!(
+                        e.to_string(),
+                        "Route 10.0.2.0/24 stuck-in-active state: no reply from 172.16.1.3. \
+                         Cleaning up"
+                    );
+                    sia_logged = true;
+                }
             }
         }
         // A's last Hello was at 0 s: hold time 15 s.
@@ -419,8 +428,10 @@ fn stuck_in_active() {
         assert_eq!(sia_queries[0], 105);
         if answers_sia {
             assert_eq!(downs.len(), 1, "{downs:?}");
+            assert!(!sia_logged);
         } else {
             assert_eq!(downs[1], (195, b.address, DownReason::StuckInActive));
+            assert!(sia_logged);
             assert_eq!(DownReason::StuckInActive.to_string(), "stuck in active");
         }
         assert!(hub.route(lan(2)).is_none());

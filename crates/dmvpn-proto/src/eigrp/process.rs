@@ -46,7 +46,12 @@
 //! composite of the vector as received. The feasible distance (FD) is the least distance since
 //! the route last went passive. A path is a feasible successor when its RD is below the FD;
 //! the successor is the feasible path of least distance (ties: lower neighbour address). A
-//! prefix of this router ([`Eigrp::add_connected`]) is always its own successor.
+//! prefix of this router ([`Eigrp::add_connected`], or [`Eigrp::add_external`] for a
+//! redistributed one) is always its own successor.
+//!
+//! Internal routes travel in IPv4 Internal TLVs (0x0102), redistributed ones in IPv4 External
+//! TLVs (0x0103) carrying the originating router ID, protocol and tag unchanged across the
+//! cloud; an external route whose originating router is this router's ID is dropped on receipt.
 //!
 //! When the successor is lost or gets worse and no feasible successor remains, the route goes
 //! **active**: a Query with the current distance (usually unreachable) goes to every neighbour
@@ -80,18 +85,24 @@
 //! # Not here
 //!
 //! Wide metrics (named mode) and the 0x06xx multi-protocol TLVs are not sent, and received ones
-//! are ignored; so are external (0x0103) and IPv6 routes. One RIB next hop per prefix (equal-cost
-//! successors are listed in the topology but only the first is installed). No summarisation,
-//! no distribute lists, no graceful restart (the RS flag).
+//! are ignored (the Software Version TLV says TLV version 1.2, so an IOS named-mode neighbour
+//! sends classic TLVs); so are IPv6 routes. Paths are chosen by composite metric alone (IOS
+//! also prefers internal over external paths to one prefix). One RIB next hop per prefix
+//! (equal-cost successors are listed in the topology but only the first is installed). No
+//! summarisation, no distribute lists, no poison reverse beyond withdrawing what a neighbour was
+//! told, no graceful restart (the RS flag). The connected prefix of the tunnel itself is not
+//! special: IOS's split horizon keeps it off the tunnel, so callers should not add it.
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr};
 
-use dmvpn_eigrp::consts::ROUTE_FLAG_ACTIVE;
+use dmvpn_eigrp::consts::{ExternalProtocol, ROUTE_FLAG_ACTIVE, ROUTE_FLAG_CANDIDATE_DEFAULT};
 use dmvpn_eigrp::metric;
-use dmvpn_eigrp::tlv::{ClassicMetric, ClassicRoute, Destination, Destinations, Family, Tlv};
-use dmvpn_eigrp::{self as eigrp, Flags, OpCode, RouteMetric, TlvType};
+use dmvpn_eigrp::tlv::{
+    ClassicMetric, ClassicRoute, Destination, Destinations, ExternalData, Family, Tlv,
+};
+use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
 
 use super::neighbor::{self, DownReason, EigrpError, Header, HelloConfig, Neighbors, Transmit};
 use super::topology::{Link, NeighborInfo, PathInfo, Prefix, RouteState, TopologyRoute, Via};
@@ -113,6 +124,9 @@ pub struct EigrpConfig {
     pub active_time: Duration,
     /// `metric maximum-hops` (default 100): routes with more hops are unreachable.
     pub max_hops: u8,
+    /// `eigrp router-id`: the originating router of external routes this router redistributes,
+    /// and the ID whose external routes it refuses as its own. Default: the tunnel address.
+    pub router_id: Ipv4Addr,
 }
 
 impl EigrpConfig {
@@ -126,6 +140,7 @@ impl EigrpConfig {
             next_hop_self: true,
             active_time: Duration::from_secs(180),
             max_hops: 100,
+            router_id: address,
         }
     }
 }
@@ -176,6 +191,51 @@ pub enum EigrpEvent {
         /// The destination.
         prefix: Prefix,
     },
+    /// `%DUAL-3-SIA: Route … stuck-in-active state`: `neighbor` did not answer the SIA-Query
+    /// for `prefix` and is reset next ([`DownReason::StuckInActive`]).
+    StuckInActive {
+        /// The active route.
+        prefix: Prefix,
+        /// The neighbour that never replied.
+        neighbor: Ipv4Addr,
+    },
+}
+
+/// IOS's log lines (without the `%DUAL-n-…` tag and process number), e.g. `Neighbor
+/// 172.16.1.2 (Tunnel0) is down: holding time expired`.
+impl core::fmt::Display for EigrpEvent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NeighborUp { address } => {
+                write!(f, "Neighbor {address} (Tunnel0) is up: new adjacency")
+            }
+            Self::NeighborDown { address, reason } => {
+                write!(f, "Neighbor {address} (Tunnel0) is down: {reason}")
+            }
+            Self::KValueMismatch { address, theirs } => {
+                let [k1, k2, k3, k4, k5, k6] = theirs;
+                write!(
+                    f,
+                    "Neighbor {address} (Tunnel0): K-value mismatch (theirs {k1} {k2} {k3} {k4} {k5} {k6})"
+                )
+            }
+            Self::RouteInstalled {
+                prefix,
+                next_hop,
+                metric,
+            }
+            | Self::RouteChanged {
+                prefix,
+                next_hop,
+                metric,
+            } => write!(f, "D {prefix} [90/{metric}] via {next_hop}, Tunnel0"),
+            Self::RouteWithdrawn { prefix } => write!(f, "D {prefix} withdrawn"),
+            Self::StuckInActive { prefix, neighbor } => write!(
+                f,
+                "Route {prefix} stuck-in-active state: no reply from {neighbor}. Cleaning up"
+            ),
+        }
+    }
 }
 
 const INFINITY: u32 = u32::MAX;
@@ -213,12 +273,15 @@ enum Timer {
 struct Advert {
     metric: ClassicMetric,
     next_hop: Ipv4Addr,
+    /// The external data of a redistributed route (an IPv4 External TLV, 0x0103).
+    external: Option<ExternalData>,
 }
 
 impl Advert {
     const UNREACHABLE: Self = Self {
         metric: UNREACHABLE,
         next_hop: Ipv4Addr::UNSPECIFIED,
+        external: None,
     };
 }
 
@@ -306,6 +369,25 @@ struct Path {
     next_hop: Ipv4Addr,
     distance: u32,
     rd: u32,
+    external: Option<ExternalData>,
+}
+
+/// A prefix this router originates.
+#[derive(Clone, Copy, Debug)]
+struct Local {
+    metric: ClassicMetric,
+    distance: u32,
+    external: Option<ExternalData>,
+}
+
+/// A path chosen as successor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Choice {
+    via: Via,
+    distance: u32,
+    metric: ClassicMetric,
+    next_hop: Ipv4Addr,
+    external: Option<ExternalData>,
 }
 
 #[derive(Clone, Debug)]
@@ -319,8 +401,8 @@ struct Active {
 
 #[derive(Clone, Debug)]
 struct Entry {
-    /// This router's own prefix: its metric vector and composite metric.
-    connected: Option<(ClassicMetric, u32)>,
+    /// This router's own prefix (connected or redistributed).
+    connected: Option<Local>,
     paths: BTreeMap<Ipv4Addr, Path>,
     fd: u32,
     successor: Option<Via>,
@@ -328,6 +410,7 @@ struct Entry {
     distance: u32,
     metric: ClassicMetric,
     next_hop: Ipv4Addr,
+    external: Option<ExternalData>,
     active: Option<Active>,
     /// What each neighbour was last told (reachable adverts only).
     told: BTreeMap<Ipv4Addr, Advert>,
@@ -345,6 +428,7 @@ impl Entry {
             distance: INFINITY,
             metric: UNREACHABLE,
             next_hop: Ipv4Addr::UNSPECIFIED,
+            external: None,
             active: None,
             told: BTreeMap::new(),
             installed: None,
@@ -361,15 +445,31 @@ impl Entry {
 
     /// The best path: connected first, then the least distance (lowest address on ties),
     /// among those with an RD below `fd` when `feasible` is asked for.
-    fn best(&self, fd: Option<u32>) -> Option<(Via, u32, ClassicMetric, Ipv4Addr)> {
-        if let Some((m, distance)) = self.connected {
-            return Some((Via::Connected, distance, m, Ipv4Addr::UNSPECIFIED));
+    fn best(&self, fd: Option<u32>) -> Option<Choice> {
+        if let Some(local) = self.connected {
+            return Some(Choice {
+                via: Via::Connected,
+                distance: local.distance,
+                metric: local.metric,
+                next_hop: Ipv4Addr::UNSPECIFIED,
+                external: local.external,
+            });
         }
         self.paths
             .iter()
             .filter(|(_, p)| p.distance != INFINITY && fd.is_none_or(|fd| p.rd < fd))
             .min_by_key(|(addr, p)| (p.distance, **addr))
-            .map(|(addr, p)| (Via::Neighbor(*addr), p.distance, p.total, p.next_hop))
+            .map(|(addr, p)| Self::choice(*addr, p))
+    }
+
+    fn choice(address: Ipv4Addr, p: &Path) -> Choice {
+        Choice {
+            via: Via::Neighbor(address),
+            distance: p.distance,
+            metric: p.total,
+            next_hop: p.next_hop,
+            external: p.external,
+        }
     }
 }
 
@@ -424,18 +524,62 @@ impl Eigrp {
         &self.config
     }
 
-    /// Originates `prefix` (a `network` statement covering an interface of this router, or a
-    /// connected prefix redistributed) with the metric of `link`.
+    /// Originates `prefix` as an internal route (a `network` statement covering an interface of
+    /// this router) with the metric of `link`.
     pub fn add_connected(&mut self, now: Instant, prefix: Prefix, link: Link) {
+        self.originate(now, prefix, link, None);
+    }
+
+    /// Originates `prefix` as an external route (`redistribute static` or another protocol,
+    /// `default-metric` given by `link`): sent in IPv4 External TLVs (0x0103) with this
+    /// router's ID ([`EigrpConfig::router_id`]) as the originating router, the protocol, and
+    /// `tag`. A router receiving an external route with its own router ID drops it (RFC 7868
+    /// §6.8.4; IOS's loop check).
+    pub fn add_external(
+        &mut self,
+        now: Instant,
+        prefix: Prefix,
+        link: Link,
+        protocol: ExternalProtocol,
+        tag: u32,
+    ) {
+        let data = ExternalData {
+            origin_router: self.config.router_id.to_bits(),
+            origin_as: 0,
+            tag,
+            external_metric: 0,
+            reserved: 0,
+            protocol,
+            flags: if prefix.is_default() {
+                ROUTE_FLAG_CANDIDATE_DEFAULT
+            } else {
+                0
+            },
+        };
+        self.originate(now, prefix, link, Some(data));
+    }
+
+    fn originate(
+        &mut self,
+        now: Instant,
+        prefix: Prefix,
+        link: Link,
+        external: Option<ExternalData>,
+    ) {
         let metric = link.connected_metric();
         let distance = metric::classic_of(&self.config.hello.k, &metric);
         let entry = self.topology.entry(prefix).or_insert_with(Entry::new);
-        entry.connected = Some((metric, distance));
+        entry.connected = Some(Local {
+            metric,
+            distance,
+            external,
+        });
         self.evaluate(now, prefix, None);
         self.flush(now);
     }
 
-    /// Stops originating `prefix` (the interface went down): DUAL looks for another path.
+    /// Stops originating `prefix` (from [`Eigrp::add_connected`] or [`Eigrp::add_external`]; the
+    /// interface went down): DUAL looks for another path.
     pub fn remove_connected(&mut self, now: Instant, prefix: Prefix) {
         if let Some(entry) = self.topology.get_mut(&prefix) {
             entry.connected = None;
@@ -568,6 +712,7 @@ impl Eigrp {
                 None => RouteState::Passive,
             },
             feasible_distance: e.fd,
+            external: e.external,
             successors: Vec::new(),
             feasible_successors: Vec::new(),
             others: Vec::new(),
@@ -858,53 +1003,75 @@ impl Eigrp {
             _ => return,
         };
         let max_hops = self.config.max_hops;
-        for route in msg.routes() {
-            if route.tlv_type != TlvType::IPV4_INTERNAL {
-                continue;
-            }
-            let (IpAddr::V4(dest), RouteMetric::Classic(metric), IpAddr::V4(nh)) =
-                (route.destination.prefix, route.metric, route.next_hop)
-            else {
+        let router_id = self.config.router_id.to_bits();
+        for tlv in msg.tlvs.iter() {
+            // Classic IPv4 internal and external route TLVs; others are not for this process.
+            let Tlv::Classic(route) = tlv else {
                 continue;
             };
-            let prefix = Prefix::new(dest, route.destination.prefix_len);
-            let mut reported = metric;
-            if reported.hop_count >= max_hops {
-                reported.delay = ClassicMetric::UNREACHABLE;
+            let IpAddr::V4(nh) = route.next_hop else {
+                continue;
+            };
+            if route.external.is_some_and(|x| x.origin_router == router_id) {
+                continue; // our own redistribution come back
             }
-            let next_hop = if nh.is_unspecified() || nh == self.config.hello.address {
-                from
-            } else {
-                nh
-            };
-            let advert = Advert {
-                metric: reported,
-                next_hop,
-            };
-            match kind {
-                Kind::Update => {
-                    self.learn(prefix, from, advert);
-                    if self
-                        .topology
-                        .get(&prefix)
-                        .is_some_and(|e| e.active.is_none())
-                    {
-                        self.evaluate(now, prefix, None);
-                    }
+            for destination in route.destinations.iter() {
+                let IpAddr::V4(dest) = destination.prefix else {
+                    continue;
+                };
+                let prefix = Prefix::new(dest, destination.prefix_len);
+                let metric = route.metric;
+                let mut reported = metric;
+                if reported.hop_count >= max_hops {
+                    reported.delay = ClassicMetric::UNREACHABLE;
                 }
-                Kind::Query => self.on_query(now, from, prefix, advert),
-                Kind::Reply => self.on_reply(now, from, prefix, advert),
-                Kind::SiaQuery => self.on_sia_query(now, from, prefix, advert),
-                Kind::SiaReply => {
-                    if metric.flags & ROUTE_FLAG_ACTIVE == 0 {
-                        self.on_reply(now, from, prefix, advert);
-                    } else if let Some(active) = self
-                        .topology
-                        .get_mut(&prefix)
-                        .and_then(|e| e.active.as_mut())
-                    {
-                        active.sia_sent.remove(&from);
-                    }
+                let next_hop = if nh.is_unspecified() || nh == self.config.hello.address {
+                    from
+                } else {
+                    nh
+                };
+                let advert = Advert {
+                    metric: reported,
+                    next_hop,
+                    external: route.external,
+                };
+                self.route_in(now, from, kind, prefix, advert);
+            }
+        }
+    }
+
+    /// One route TLV destination of an Update, Query, Reply, SIA-Query or SIA-Reply.
+    fn route_in(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        kind: Kind,
+        prefix: Prefix,
+        advert: Advert,
+    ) {
+        match kind {
+            Kind::Update => {
+                self.learn(prefix, from, advert);
+                if self
+                    .topology
+                    .get(&prefix)
+                    .is_some_and(|e| e.active.is_none())
+                {
+                    self.evaluate(now, prefix, None);
+                }
+            }
+            Kind::Query => self.on_query(now, from, prefix, advert),
+            Kind::Reply => self.on_reply(now, from, prefix, advert),
+            Kind::SiaQuery => self.on_sia_query(now, from, prefix, advert),
+            Kind::SiaReply => {
+                if advert.metric.flags & ROUTE_FLAG_ACTIVE == 0 {
+                    self.on_reply(now, from, prefix, advert);
+                } else if let Some(active) = self
+                    .topology
+                    .get_mut(&prefix)
+                    .and_then(|e| e.active.as_mut())
+                {
+                    active.sia_sent.remove(&from);
                 }
             }
         }
@@ -927,6 +1094,7 @@ impl Eigrp {
                 next_hop: advert.next_hop,
                 distance: metric::classic_of(&k, &total),
                 rd: metric::classic_of(&k, &advert.metric),
+                external: advert.external,
             },
         );
     }
@@ -994,7 +1162,7 @@ impl Eigrp {
         if let Some(choice) = entry.best(Some(entry.fd)) {
             self.commit(prefix, Some(choice));
             if let Some(entry) = self.topology.get_mut(&prefix) {
-                entry.fd = entry.fd.min(choice.1);
+                entry.fd = entry.fd.min(choice.distance);
             }
             if let Some(q) = querier {
                 let reply = self.reply_for(prefix, q);
@@ -1014,10 +1182,7 @@ impl Eigrp {
         // No feasible successor: the current successor's distance (if it still has a path)
         // is what we say while active.
         let current = match old {
-            Some(Via::Neighbor(s)) => entry
-                .paths
-                .get(&s)
-                .map(|p| (p.distance, p.total, p.next_hop)),
+            Some(Via::Neighbor(s)) => entry.paths.get(&s).map(|p| Entry::choice(s, p)),
             _ => None,
         };
         let targets: BTreeSet<Ipv4Addr> =
@@ -1043,7 +1208,7 @@ impl Eigrp {
             let choice = self.topology.get(&prefix).and_then(|e| e.best(None));
             self.commit(prefix, choice);
             if let Some(entry) = self.topology.get_mut(&prefix) {
-                entry.fd = choice.map_or(INFINITY, |c| c.1);
+                entry.fd = choice.map_or(INFINITY, |c| c.distance);
             }
             if let Some(q) = querier {
                 let reply = self.reply_for(prefix, q);
@@ -1052,18 +1217,11 @@ impl Eigrp {
             return;
         }
         // Go active.
-        match current {
-            Some((distance, total, next_hop)) => {
-                self.commit(
-                    prefix,
-                    Some((old.unwrap_or(Via::Connected), distance, total, next_hop)),
-                );
-            }
-            None => self.commit(prefix, None),
-        }
+        self.commit(prefix, current);
         let query = Advert {
-            metric: current.map_or(UNREACHABLE, |c| c.1),
+            metric: current.map_or(UNREACHABLE, |c| c.metric),
             next_hop: Ipv4Addr::UNSPECIFIED,
+            external: current.and_then(|c| c.external),
         };
         for t in &targets {
             self.queue_route(*t, Kind::Query, prefix, query);
@@ -1095,7 +1253,7 @@ impl Eigrp {
         };
         let origin = entry.active.take().and_then(|a| a.origin);
         let choice = entry.best(None);
-        entry.fd = choice.map_or(INFINITY, |c| c.1);
+        entry.fd = choice.map_or(INFINITY, |c| c.distance);
         self.commit(prefix, choice);
         if let Some(o) = origin.filter(|o| self.peers.contains_key(o)) {
             let reply = self.reply_for(prefix, o);
@@ -1126,54 +1284,58 @@ impl Eigrp {
             .copied()
             .collect();
         active.sia_sent = ask.iter().copied().collect();
-        let metric = self.topology.get(&prefix).map_or(UNREACHABLE, |e| e.metric);
+        let (metric, external) = self
+            .topology
+            .get(&prefix)
+            .map_or((UNREACHABLE, None), |e| (e.metric, e.external));
         for a in ask {
             let advert = Advert {
                 metric,
                 next_hop: Ipv4Addr::UNSPECIFIED,
+                external,
             };
             self.queue_route(a, Kind::SiaQuery, prefix, advert);
         }
         self.timers
             .set(Timer::Active(prefix), now + self.config.active_time.div(2));
         for s in stuck {
+            self.events.push_back(EigrpEvent::StuckInActive {
+                prefix,
+                neighbor: s,
+            });
             self.reset(now, s, DownReason::StuckInActive);
         }
     }
 
     /// Makes `choice` the route's successor (or none), with RIB events.
-    fn commit(&mut self, prefix: Prefix, choice: Option<(Via, u32, ClassicMetric, Ipv4Addr)>) {
+    fn commit(&mut self, prefix: Prefix, choice: Option<Choice>) {
         let Some(entry) = self.topology.get_mut(&prefix) else {
             return;
         };
-        let before = (
-            entry.successor,
-            entry.distance,
-            entry.metric,
-            entry.next_hop,
-        );
+        let before = entry.successor.map(|via| Choice {
+            via,
+            distance: entry.distance,
+            metric: entry.metric,
+            next_hop: entry.next_hop,
+            external: entry.external,
+        });
         match choice {
-            Some((via, distance, metric, next_hop)) => {
-                entry.successor = Some(via);
-                entry.distance = distance;
-                entry.metric = metric;
-                entry.next_hop = next_hop;
+            Some(c) => {
+                entry.successor = Some(c.via);
+                entry.distance = c.distance;
+                entry.metric = c.metric;
+                entry.next_hop = c.next_hop;
+                entry.external = c.external;
             }
             None => {
                 entry.successor = None;
                 entry.distance = INFINITY;
                 entry.metric = UNREACHABLE;
                 entry.next_hop = Ipv4Addr::UNSPECIFIED;
+                entry.external = None;
             }
         }
-        if before
-            != (
-                entry.successor,
-                entry.distance,
-                entry.metric,
-                entry.next_hop,
-            )
-        {
+        if before != choice {
             self.dirty.insert(prefix);
         }
         let rib = match entry.successor {
@@ -1211,6 +1373,7 @@ impl Eigrp {
             Via::Connected => Some(Advert {
                 metric: entry.metric,
                 next_hop: Ipv4Addr::UNSPECIFIED,
+                external: entry.external,
             }),
             Via::Neighbor(s) => {
                 if self.config.split_horizon || self.config.hello.stub.is_some() {
@@ -1226,6 +1389,7 @@ impl Eigrp {
                 Some(Advert {
                     metric: entry.metric,
                     next_hop,
+                    external: entry.external,
                 })
             }
         }
@@ -1240,6 +1404,7 @@ impl Eigrp {
             return Advert {
                 metric: entry.metric,
                 next_hop: Ipv4Addr::UNSPECIFIED,
+                external: entry.external,
             };
         }
         let mut passive = entry.clone();
@@ -1275,7 +1440,11 @@ impl Eigrp {
                 if desired == told || entry.active.is_some() {
                     continue;
                 }
-                let send = desired.unwrap_or(Advert::UNREACHABLE);
+                // A withdrawal keeps the TLV type (internal or external) the route had.
+                let send = desired.unwrap_or(Advert {
+                    external: told.and_then(|t| t.external),
+                    ..Advert::UNREACHABLE
+                });
                 if let Some(entry) = self.topology.get_mut(&prefix) {
                     match desired {
                         Some(d) => entry.told.insert(*to, d),
@@ -1335,7 +1504,7 @@ impl Eigrp {
             }];
             let tlv = Tlv::Classic(ClassicRoute {
                 next_hop: IpAddr::V4(advert.next_hop),
-                external: None,
+                external: advert.external,
                 metric: advert.metric,
                 destinations: Destinations::new(Family::Ipv4, &dest),
             });

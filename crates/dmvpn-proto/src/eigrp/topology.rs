@@ -178,6 +178,9 @@ pub struct TopologyRoute {
     /// The feasible distance (FD): the lowest distance since the route last went passive;
     /// `u32::MAX` when unreachable.
     pub feasible_distance: u32,
+    /// The external data of the successor's route (redistributed into EIGRP: IOS shows it as
+    /// `D EX`, administrative distance 170), `None` for an internal route.
+    pub external: Option<dmvpn_eigrp::tlv::ExternalData>,
     /// The successors (paths of the least distance meeting the feasibility condition), first
     /// the one installed.
     pub successors: Vec<PathInfo>,
