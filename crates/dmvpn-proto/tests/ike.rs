@@ -41,12 +41,16 @@ fn config(local: Ipv4Addr, policy: Policy, psk: &[u8], set: TransformSet) -> Con
 /// Decides per datagram (sender side, datagram, datagrams so far) whether it is lost.
 type Loss = Box<dyn FnMut(usize, &Transmit, usize) -> bool>;
 
+/// Rewrites a datagram in flight (sender side, datagrams so far, bytes).
+type Tamper = Box<dyn FnMut(usize, usize, &mut Vec<u8>)>;
+
 /// Spoke (side 0) and hub (side 1) joined by a lossy wire.
 struct Net {
     ends: [Endpoint<TestEntropy>; 2],
     now: Instant,
     events: [Vec<Event>; 2],
     lose: Loss,
+    tamper: Tamper,
     sent: Vec<(usize, Vec<u8>)>,
     errors: [Vec<IkeError>; 2],
 }
@@ -63,6 +67,7 @@ impl Net {
             now: Instant::ZERO,
             events: [Vec::new(), Vec::new()],
             lose: Box::new(|_, _, _| false),
+            tamper: Box::new(|_, _, _| {}),
             sent: Vec::new(),
             errors: [Vec::new(), Vec::new()],
         }
@@ -81,11 +86,12 @@ impl Net {
         loop {
             let mut any = false;
             for side in 0..2 {
-                while let Some(t) = self.ends[side].poll_transmit() {
+                while let Some(mut t) = self.ends[side].poll_transmit() {
                     any = true;
                     moved += 1;
                     assert_eq!(t.to, ADDR[1 - side]);
                     let count = self.sent.len();
+                    (self.tamper)(side, count, &mut t.bytes);
                     self.sent.push((side, t.bytes.clone()));
                     if (self.lose)(side, &t, count) {
                         continue;
@@ -690,4 +696,72 @@ fn garbage_is_refused_with_typed_errors() {
     );
     assert_eq!(hub.poll_transmit(), None);
     assert_eq!(hub.poll_event(), None);
+}
+
+#[test]
+fn commit_bit_waits_for_connected() {
+    // RFC 2408 §4.6: with the commit bit set (here on QM 1 and QM 2 in flight: the flags are not
+    // covered by the hashes), the responder sends CONNECTED after QM 3, and the initiator uses
+    // its SAs only once CONNECTED arrived.
+    for lose_connected in [false, true] {
+        let mut net = Net::pair(policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768), AES_SHA);
+        net.tamper = Box::new(|_, count, bytes| {
+            if count == 6 || count == 7 {
+                bytes[19] |= 0x02;
+            }
+        });
+        net.lose = Box::new(move |side, _, count| lose_connected && side == 1 && count == 9);
+        net.connect();
+        net.deliver();
+        assert_eq!(
+            net.exchanges(),
+            [
+                [ExchangeType::MAIN; 6].as_slice(),
+                &[ExchangeType::QUICK; 3],
+                &[ExchangeType::INFORMATIONAL]
+            ]
+            .concat()
+        );
+        assert_eq!(net.children(1).len(), 1);
+        if lose_connected {
+            assert!(net.children(0).is_empty());
+        } else {
+            assert_eq!(net.children(0)[0].outbound, net.children(1)[0].inbound);
+        }
+    }
+}
+
+#[test]
+fn commit_bit_without_connected_installs_nothing() {
+    let mut net = Net::pair(policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768), AES_SHA);
+    net.tamper = Box::new(|_, count, bytes| {
+        if count == 7 {
+            bytes[19] |= 0x02; // only QM 2: the hub never promised CONNECTED
+        }
+    });
+    net.connect();
+    net.deliver();
+    assert_eq!(net.children(1).len(), 1);
+    assert!(net.children(0).is_empty());
+}
+
+#[test]
+fn repeated_quick_mode_3_is_absorbed() {
+    // A late duplicate of QM 3 at the hub must not be answered with QM 2 again (which would make
+    // the spoke repeat QM 3, and so on forever).
+    let mut net = Net::pair(policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768), AES_SHA);
+    net.connect();
+    net.deliver();
+    let qm3 = net.sent[8].1.clone();
+    assert_eq!(
+        Message::parse(&qm3).unwrap().header.exchange_type,
+        ExchangeType::QUICK
+    );
+    net.ends[1].handle_message(net.now, SPOKE, &qm3).unwrap();
+    assert_eq!(net.ends[1].poll_transmit(), None);
+    // A repeated QM 2 at the spoke is answered with QM 3 again.
+    let qm2 = net.sent[7].1.clone();
+    net.ends[0].handle_message(net.now, HUB, &qm2).unwrap();
+    assert_eq!(net.ends[0].poll_transmit().unwrap().bytes, qm3);
+    assert_eq!(net.ends[1].counts(), (1, 1));
 }

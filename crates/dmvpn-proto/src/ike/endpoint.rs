@@ -36,6 +36,8 @@ use crate::time::{Duration, Instant};
 const MAX_SAS: usize = 4096;
 /// Completed Quick Modes remembered per IKE SA, to answer a retransmitted message 2 again.
 const DONE_QUICK: usize = 4;
+/// Quick Modes in progress per IKE SA; a peer's further Quick Mode 1s are refused.
+const MAX_QUICK: usize = 16;
 /// RFC 2407 §4.5: the IPsec SA lifetime when none is given.
 const DEFAULT_IPSEC_LIFE: u64 = 28_800;
 
@@ -133,7 +135,10 @@ struct IkeSa {
     peer_dpd: bool,
     dpd: Option<Dpd>,
     quick: Vec<QuickMode>,
-    done_quick: VecDeque<(u32, Vec<u8>, Vec<u8>)>,
+    /// Completed Quick Modes: message ID, the peer's last message, and our answer to repeat if
+    /// it comes again (none for the responder: a repeated QM 3 needs no answer, and answering it
+    /// with QM 2 would make the initiator repeat QM 3 forever).
+    done_quick: VecDeque<(u32, Vec<u8>, Option<Vec<u8>>)>,
     /// Start a Quick Mode once established.
     want_child: bool,
     dead: bool,
@@ -1640,8 +1645,9 @@ impl<R: Entropy> Endpoint<R> {
             .iter()
             .find(|(id, last_in, _)| *id == h.message_id && last_in.as_slice() == bytes)
         {
-            let out = out.clone();
-            self.send(sa.peer, out);
+            if let Some(out) = out.clone() {
+                self.send(sa.peer, out);
+            }
             return Ok(());
         }
         if let Some(q) = sa.quick.iter().find(|q| q.message_id == h.message_id) {
@@ -1706,6 +1712,13 @@ impl<R: Entropy> Endpoint<R> {
         let Some(cipher) = sa.cipher() else {
             return Err(IkeError::NotEstablished { peer });
         };
+        if sa.quick.len() >= MAX_QUICK {
+            return Err(IkeError::Unexpected {
+                peer,
+                exchange: ExchangeType::QUICK,
+                state: "too-many-quick-modes",
+            });
+        }
         let iv = phase2_iv(sa.hash_alg(), cipher, &sa.iv, h.message_id)
             .ok_or(IkeError::NotEstablished { peer })?;
         let mid = h.message_id;
@@ -2021,12 +2034,12 @@ impl<R: Entropy> Endpoint<R> {
             return Ok(());
         }
         sa.quick.remove(qi);
-        Self::remember(sa, mid, bytes, out);
+        Self::remember(sa, mid, bytes, Some(out));
         self.install(now, child);
         Ok(())
     }
 
-    fn remember(sa: &mut IkeSa, mid: u32, last_in: &[u8], out: Vec<u8>) {
+    fn remember(sa: &mut IkeSa, mid: u32, last_in: &[u8], out: Option<Vec<u8>>) {
         if sa.done_quick.len() >= DONE_QUICK {
             sa.done_quick.pop_front();
         }
@@ -2055,7 +2068,7 @@ impl<R: Entropy> Endpoint<R> {
         let Some(child) = q.child else {
             return Err(IkeError::NotEstablished { peer });
         };
-        Self::remember(sa, mid, bytes, q.out.bytes);
+        Self::remember(sa, mid, bytes, None);
         if q.commit || message.header.flags.commit() {
             let spi = child.inbound.spi.to_be_bytes();
             let mut chain = Chain::new();
@@ -2205,7 +2218,7 @@ impl<R: Entropy> Endpoint<R> {
                     if let Some(qi) = sa.quick.iter().position(|q| q.state == Qm::AwaitConnected) {
                         let q = sa.quick.remove(qi);
                         let (mid, last_in, out) = (q.message_id, q.last_in, q.out.bytes);
-                        Self::remember(sa, mid, &last_in, out);
+                        Self::remember(sa, mid, &last_in, Some(out));
                         if let Some(child) = q.child {
                             self.install(now, child);
                         }

@@ -126,6 +126,34 @@ mod tests {
         bolero::check!().for_each(|data: &[u8]| fuzz_script(data));
     }
 
+    /// Many scripts biased towards progress (deliveries, with a flip one time in eight), for a
+    /// longer run: `cargo test -p dmvpn-proto --release -- --ignored ike_scripts_stress`.
+    #[test]
+    #[ignore = "long run"]
+    fn ike_scripts_stress() {
+        use super::super::Entropy;
+        let mut rng = TestEntropy::new(42);
+        for _ in 0..20_000 {
+            let mut script = alloc::vec![0];
+            let mut byte = [0u8; 4];
+            for _ in 0..60 {
+                rng.fill(super::super::Purpose::Nonce, &mut byte);
+                match byte[0] % 16 {
+                    0..=9 => script.extend_from_slice(&[
+                        1 + byte[1] % 2,
+                        if byte[2] % 8 == 0 { byte[3] | 1 } else { 0 },
+                        byte[2],
+                    ]),
+                    10 | 11 => script.extend_from_slice(&[7, byte[1] % 40]),
+                    12 => script.extend_from_slice(&[3 + byte[1] % 2]),
+                    13 => script.extend_from_slice(&[5 + byte[1] % 2, 28, 0, 0, 0, 0]),
+                    _ => script.push(8 + byte[1] % 3),
+                }
+            }
+            fuzz_script(&script);
+        }
+    }
+
     #[test]
     fn a_clean_script_establishes_and_survives_flips() {
         // connect, then shuttle: MM1..MM6, QM1..QM3; then a flipped informational and a probe.
