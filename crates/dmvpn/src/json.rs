@@ -1,9 +1,12 @@
 //! A small JSON writer for the decoder's JSON Lines output.
 //!
 //! The decoder writes hundreds of thousands of objects per second, so this writes straight into a
-//! reusable byte buffer: no intermediate tree, no allocation once the buffer has grown.
+//! reusable byte buffer: no intermediate tree, no allocation once the buffer has grown. The values
+//! every frame has — numbers, IPv4 and MAC addresses, hex fields — are formatted by hand rather
+//! than through `core::fmt`, whose per-call machinery cost more than the decoding itself.
 
 use std::fmt::{self, Write as _};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// Writes one JSON object into a byte buffer, field by field.
 ///
@@ -64,8 +67,32 @@ impl<'w> Object<'w> {
     /// An unsigned number.
     pub fn u64(&mut self, key: &str, value: u64) {
         self.key(key);
-        let mut buf = itoa_buf(value);
-        self.out.extend_from_slice(buf.as_bytes_mut());
+        push_u64(self.out, value);
+    }
+
+    /// An IP address as a string, as `Display` writes it (dotted quad; RFC 5952 text for IPv6).
+    pub fn ip(&mut self, key: &str, addr: IpAddr) {
+        match addr {
+            IpAddr::V4(addr) => self.ipv4(key, addr),
+            IpAddr::V6(addr) => self.display(key, &addr),
+        }
+    }
+
+    /// An IPv4 address as a dotted-quad string.
+    pub fn ipv4(&mut self, key: &str, addr: Ipv4Addr) {
+        self.key(key);
+        self.out.push(b'"');
+        push_ipv4(self.out, addr);
+        self.out.push(b'"');
+    }
+
+    /// Bytes as a string of colon-separated lowercase hex pairs (`00:1b:54:aa:00:01`), as MAC and
+    /// other link-layer addresses print.
+    pub fn mac(&mut self, key: &str, bytes: &[u8]) {
+        self.key(key);
+        self.out.push(b'"');
+        push_colon_hex(self.out, bytes);
+        self.out.push(b'"');
     }
 
     /// A boolean.
@@ -78,28 +105,24 @@ impl<'w> Object<'w> {
     /// A `u32` as a `"0x…"` string of 8 hex digits (SPIs, GRE keys).
     pub fn hex_u32(&mut self, key: &str, value: u32) {
         self.key(key);
-        self.out.push(b'"');
-        let _ = write!(Escaper { out: self.out }, "{value:#010x}");
+        self.out.extend_from_slice(b"\"0x");
+        push_hex(self.out, &value.to_be_bytes());
         self.out.push(b'"');
     }
 
     /// A `u16` as a `"0x…"` string of 4 hex digits (EtherTypes, flags).
     pub fn hex_u16(&mut self, key: &str, value: u16) {
         self.key(key);
-        self.out.push(b'"');
-        let _ = write!(Escaper { out: self.out }, "{value:#06x}");
+        self.out.extend_from_slice(b"\"0x");
+        push_hex(self.out, &value.to_be_bytes());
         self.out.push(b'"');
     }
 
     /// Bytes as a lowercase hex string.
     pub fn hex(&mut self, key: &str, bytes: &[u8]) {
         self.key(key);
-        self.out.reserve(bytes.len() * 2 + 2);
         self.out.push(b'"');
-        for byte in bytes {
-            self.out.push(HEX[usize::from(byte >> 4)]);
-            self.out.push(HEX[usize::from(byte & 0xf)]);
-        }
+        push_hex(self.out, bytes);
         self.out.push(b'"');
     }
 
@@ -149,8 +172,7 @@ impl Array<'_> {
     /// Appends an unsigned number.
     pub fn u64(&mut self, value: u64) {
         self.next();
-        let mut buf = itoa_buf(value);
-        self.out.extend_from_slice(buf.as_bytes_mut());
+        push_u64(self.out, value);
     }
 
     /// Appends a string from anything that implements `Display`.
@@ -169,30 +191,76 @@ impl Array<'_> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Decimal digits of a `u64` without allocating.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
+/// The two decimal digits of 0 to 99, for writing numbers two digits at a time.
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
-impl Digits {
-    fn as_bytes_mut(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-fn itoa_buf(mut value: u64) -> Digits {
+/// Appends the decimal digits of `value`.
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut value: u64) {
     let mut buf = [0u8; 20];
     let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+    while value >= 100 {
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
     }
-    Digits { buf, start }
+    if value >= 10 {
+        let pair = value as usize * 2;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        start -= 1;
+        buf[start] = b'0' + value as u8;
+    }
+    out.extend_from_slice(&buf[start..]);
+}
+
+/// Appends `value` as exactly `width` decimal digits, zero-padded (`value` must fit).
+pub(crate) fn push_u32_padded(out: &mut Vec<u8>, mut value: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let width = width.min(buf.len());
+    let mut at = buf.len();
+    while at > buf.len() - width {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// Appends an IPv4 address in dotted-quad form.
+pub(crate) fn push_ipv4(out: &mut Vec<u8>, addr: Ipv4Addr) {
+    for (i, octet) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        push_u64(out, u64::from(octet));
+    }
+}
+
+/// Appends bytes as lowercase hex pairs.
+pub(crate) fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2);
+    for byte in bytes {
+        out.push(HEX[usize::from(byte >> 4)]);
+        out.push(HEX[usize::from(byte & 0xf)]);
+    }
+}
+
+/// Appends bytes as colon-separated lowercase hex pairs.
+pub(crate) fn push_colon_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    for (i, byte) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(b':');
+        }
+        out.push(HEX[usize::from(byte >> 4)]);
+        out.push(HEX[usize::from(byte & 0xf)]);
+    }
 }
 
 fn write_str(out: &mut Vec<u8>, value: &str) {
@@ -277,6 +345,39 @@ mod tests {
         assert_eq!(value["layers"][1]["ok"], false);
         assert_eq!(value["layers"][2], 3);
         assert_eq!(value["layers"][3], "x");
+    }
+
+    #[test]
+    fn hand_formatting_matches_core_fmt() {
+        bolero::check!()
+            .with_type::<(u64, u32, [u8; 6], u16)>()
+            .for_each(|&(number, word, mac, short)| {
+                let mut out = Vec::new();
+                push_u64(&mut out, number);
+                assert_eq!(out, number.to_string().as_bytes());
+                let addr = Ipv4Addr::from(word);
+                let mut obj = Object::begin(&mut out);
+                obj.ipv4("a", addr);
+                obj.ip("i", IpAddr::V4(addr));
+                obj.hex_u32("w", word);
+                obj.hex_u16("s", short);
+                obj.mac("m", &mac);
+                obj.end();
+                let [a, b, c, d, e, f] = mac;
+                let expected = format!(
+                    "{number}{{\"a\":\"{addr}\",\"i\":\"{addr}\",\"w\":\"{word:#010x}\",\"s\":\"{short:#06x}\",\
+                     \"m\":\"{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}\"}}"
+                );
+                assert_eq!(String::from_utf8(out).unwrap(), expected);
+                let mut padded = Vec::new();
+                push_u32_padded(&mut padded, word % 1_000_000_000, 9);
+                assert_eq!(padded, format!("{:09}", word % 1_000_000_000).as_bytes());
+            });
+        for value in [0, 9, 10, 99, 100, 101, 999, 1000, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, value);
+            assert_eq!(out, value.to_string().as_bytes());
+        }
     }
 
     #[test]

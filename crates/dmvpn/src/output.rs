@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use crate::capture::{Frame, Timestamp};
 use crate::decode::{Layer, Sink};
-use crate::json::Object;
+use crate::json::{self, Object};
 
 /// Flush to the writer once the buffer holds this much.
 const FLUSH_AT: usize = 1 << 16;
@@ -123,14 +123,16 @@ impl Pending for JsonLines<io::Sink> {
 
 impl<W: Write> Sink for JsonLines<W> {
     fn frame_start(&mut self, frame: &Frame<'_>) {
-        let _ = write!(
-            Utf8(&mut self.out.buf),
-            "{{\"frame\":{},\"ts\":{},\"len\":{},\"caplen\":{},\"layers\":[",
-            frame.number,
-            frame.timestamp,
-            frame.original_len,
-            frame.data.len()
-        );
+        let buf = &mut self.out.buf;
+        buf.extend_from_slice(b"{\"frame\":");
+        json::push_u64(buf, frame.number);
+        buf.extend_from_slice(b",\"ts\":");
+        push_timestamp(buf, frame.timestamp);
+        buf.extend_from_slice(b",\"len\":");
+        json::push_u64(buf, u64::from(frame.original_len));
+        buf.extend_from_slice(b",\"caplen\":");
+        json::push_u64(buf, frame.data.len() as u64);
+        buf.extend_from_slice(b",\"layers\":[");
         self.first_layer = true;
     }
 
@@ -288,6 +290,21 @@ impl FrameLine {
             self.notes.push_str("; ");
         }
         let _ = layer.info(&mut self.notes);
+    }
+}
+
+/// A timestamp as [`Timestamp`]'s `Display` writes it (`secs.nanos`, nine digits).
+fn push_timestamp(buf: &mut Vec<u8>, ts: Timestamp) {
+    match u64::try_from(ts.secs) {
+        Ok(secs) => {
+            json::push_u64(buf, secs);
+            buf.push(b'.');
+            json::push_u32_padded(buf, ts.nanos, 9);
+        }
+        // Before 1970 (only a pcapng time offset makes that): rare, so `Display` does it.
+        Err(_) => {
+            let _ = write!(Utf8(buf), "{ts}");
+        }
     }
 }
 

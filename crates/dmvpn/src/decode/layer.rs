@@ -211,8 +211,8 @@ impl Layer<'_> {
             Self::Link(link) => {
                 match link.header {
                     LinkHeader::Ethernet(eth) => {
-                        obj.display("src", &eth.src);
-                        obj.display("dst", &eth.dst);
+                        obj.mac("src", &eth.src.0);
+                        obj.mac("dst", &eth.dst.0);
                         if !eth.vlans.is_empty() {
                             let mut vlans = obj.array("vlan");
                             for tag in eth.vlans.as_slice() {
@@ -224,7 +224,7 @@ impl Layer<'_> {
                     LinkHeader::Sll(sll) => {
                         obj.u64("version", u64::from(sll.version));
                         obj.display("packet_type", &sll.packet_type);
-                        obj.display("src", &sll.address);
+                        obj.mac("src", sll.address.as_bytes());
                         if let Some(index) = sll.interface_index {
                             obj.u64("ifindex", u64::from(index));
                         }
@@ -235,8 +235,8 @@ impl Layer<'_> {
                 obj.hex_u16("ethertype", link.ethertype.0);
             }
             Self::Ipv4 { header, fragments } => {
-                obj.display("src", &header.src);
-                obj.display("dst", &header.dst);
+                obj.ipv4("src", header.src);
+                obj.ipv4("dst", header.dst);
                 obj.u64("protocol", u64::from(header.protocol.0));
                 obj.u64("ttl", u64::from(header.ttl));
                 obj.u64("id", u64::from(header.ident));
