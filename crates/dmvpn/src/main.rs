@@ -76,12 +76,32 @@ enum Command {
     /// CAP_NET_RAW), with the original timing scaled by --speed, at --pps, or --topspeed;
     /// optionally rewriting IPv4 addresses (outer header, with the IPv4, UDP, TCP and ICMP
     /// checksums fixed; encrypted ESP payloads and GRE contents are left as they are).
+    /// Or, with `--into hub|spoke`, feed the capture's control plane into the sans-IO hub or spoke
+    /// machine of dmvpn-proto, driven by the capture's timestamps, and print its state timeline.
     Replay {
         /// The capture file.
         file: PathBuf,
         /// The interface to send on.
-        #[arg(long, value_name = "IF")]
-        iface: String,
+        #[arg(
+            long,
+            value_name = "IF",
+            required_unless_present = "into",
+            conflicts_with = "into"
+        )]
+        iface: Option<String>,
+        /// Play one router of the capture with the dmvpn-proto machine instead of sending.
+        #[arg(long, value_enum, value_name = "ROLE")]
+        into: Option<IntoRole>,
+        /// With --into: the NBMA address of the router to play (default: the hub, or the first
+        /// spoke that registers).
+        #[arg(long, value_name = "A", requires = "into")]
+        nbma: Option<std::net::Ipv4Addr>,
+        /// With --into: the tunnel's prefix length (the capture does not show it).
+        #[arg(long, value_name = "LEN", default_value_t = 24, requires = "into")]
+        prefix_len: u8,
+        /// With --into: key files, as for `decode` (ESP is decrypted and fed as GRE).
+        #[arg(long = "keys", value_name = "FILE", requires = "into")]
+        keys: Vec<PathBuf>,
         /// Speed factor for the capture's own timing (2 = twice as fast; 0 = as fast as possible).
         #[arg(long, value_name = "X", conflicts_with_all = ["pps", "topspeed"])]
         speed: Option<f64>,
@@ -106,6 +126,15 @@ enum Command {
         #[arg(long, value_name = "MAC")]
         dst_mac: Option<dmvpn::replay::Mac>,
     },
+}
+
+/// `dmvpn replay --into`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
+enum IntoRole {
+    /// The NHS.
+    Hub,
+    /// A spoke.
+    Spoke,
 }
 
 /// `dmvpn sessions --format`.
@@ -145,6 +174,14 @@ fn main() -> ExitCode {
         } => sessions(&file, &keys, &psk, format),
         Command::Replay {
             file,
+            into: Some(role),
+            nbma,
+            prefix_len,
+            keys,
+            ..
+        } => replay_into(&file, role, nbma, prefix_len, &keys),
+        Command::Replay {
+            file,
             iface,
             speed,
             pps,
@@ -153,6 +190,7 @@ fn main() -> ExitCode {
             rewrite,
             src_mac,
             dst_mac,
+            ..
         } => {
             let pace = match (speed, pps, topspeed) {
                 (_, _, true) => dmvpn::replay::Pace::TopSpeed,
@@ -167,7 +205,12 @@ fn main() -> ExitCode {
                 src: src_mac,
                 dst: dst_mac,
             };
-            replay(&file, &iface, options, &rewrite)
+            replay(
+                &file,
+                iface.as_deref().unwrap_or_default(),
+                options,
+                &rewrite,
+            )
         }
     };
     match result {
@@ -366,6 +409,32 @@ fn replay(
             .first_error
             .map_or_else(String::new, |e| format!(" (first error: {e})"))
     );
+    Ok(())
+}
+
+fn replay_into(
+    file: &PathBuf,
+    role: IntoRole,
+    nbma: Option<std::net::Ipv4Addr>,
+    prefix_len: u8,
+    key_files: &[PathBuf],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use dmvpn::replay::into::{self, IntoOptions, Role};
+    // Read once to report key file errors; the passes read them again.
+    drop(load_keys(key_files)?);
+    let mut options = IntoOptions::new(match role {
+        IntoRole::Hub => Role::Hub,
+        IntoRole::Spoke => Role::Spoke,
+    });
+    options.nbma = nbma;
+    options.prefix_len = prefix_len;
+    let mut keys = || load_keys(key_files).unwrap_or_default();
+    let timeline = into::run(file, &mut keys, &options)?;
+    finish_output(
+        io::stdout()
+            .lock()
+            .write_all(timeline.to_string().as_bytes()),
+    )?;
     Ok(())
 }
 

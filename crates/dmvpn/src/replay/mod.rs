@@ -1,5 +1,5 @@
 //! Replaying a capture: onto an interface (`dmvpn replay FILE --iface IF`), or into the sans-IO
-//! protocol machines of `dmvpn-proto` (`dmvpn replay FILE --into hub|spoke`).
+//! protocol machines of `dmvpn-proto` ([`into`], `dmvpn replay FILE --into hub|spoke`).
 //!
 //! Onto an interface, every frame is sent as an Ethernet frame ([`rewrite::to_ethernet`]: as
 //! captured, or with an Ethernet header in place of another link header), optionally with IPv4
@@ -25,7 +25,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// into: item 4
+pub mod into;
 pub mod rewrite;
 mod socket;
 

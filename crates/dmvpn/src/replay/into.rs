@@ -1,0 +1,916 @@
+//! `dmvpn replay FILE --into hub|spoke`: the capture's control plane fed into a sans-IO
+//! [`dmvpn_proto::node::Node`] standing in for one router of the capture, driven by the
+//! capture's timestamps, and the state timeline that results.
+//!
+//! 1. A first pass ([`SessionBuilder`]) finds the router and its configuration: the hub is the
+//!    NBMA address that answered registrations (or the one given); a spoke is the one given, else
+//!    the first registered peer of the hub. Its tunnel address comes from its NHRP bindings or the
+//!    source of its EIGRP hellos (a /24 is assumed: the capture does not show the mask); EIGRP's
+//!    autonomous system, K values, hold time and hello interval from its own hellos; the
+//!    prefixes it advertised become its connected networks; a spoke's NHS is the hub's tunnel
+//!    and NBMA addresses, and its NHRP holding time that of its own requests.
+//! 2. The second pass feeds every IPv4 datagram addressed to the router's NBMA address
+//!    (reassembled; ESP decrypted with the keys given, and fed as the GRE it carries) to
+//!    [`Node::handle_nbma`] at the frame's time (microseconds since the first frame), running the
+//!    machine's timers as they fall due in between, and records what the machine did:
+//!    registrations accepted or refused, cache entries, neighbours up and down, routes, drops,
+//!    and each packet it would have sent. Packets the real router sent are not fed: the timeline
+//!    is what the machine makes of its peers' side of the conversation.
+//!
+//! ```
+//! use dmvpn::decode::{Decoder, IkeKeys};
+//! use dmvpn::keys::EspKeys;
+//! use dmvpn::replay::into::{self, IntoOptions, Role};
+//!
+//! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
+//! let mut keys = || {
+//!     let esp = EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap_or_default();
+//!     (esp, IkeKeys::default())
+//! };
+//! let timeline = into::run(format!("{dir}/phase1.pcap"), &mut keys, &IntoOptions::new(Role::Hub))?;
+//! assert_eq!(timeline.node.nbma.to_string(), "192.0.2.1");
+//! assert!(timeline.registrations.iter().any(|r| r.nbma.to_string() == "192.0.2.12"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::time::Duration as StdDuration;
+
+use dmvpn_eigrp as eigrp;
+use dmvpn_gre as gre;
+use dmvpn_nhrp as nhrp;
+use dmvpn_proto::node::{self, Event, Node, NodeConfig, Prefix, Transmit};
+use dmvpn_proto::{Duration, Instant};
+
+use crate::capture::ipv4::{self, ChecksumMode};
+use crate::capture::link::{self, EtherType};
+use crate::capture::{
+    CaptureError, CaptureReader, Reassembler, ReassemblerConfig, Reassembly, Timestamp,
+};
+use crate::decode::{Decoder, IkeKeys};
+use crate::keys::EspKeys;
+use crate::session::{PeerPair, Report, SessionBuilder};
+
+/// Which router of the capture the machine plays.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Role {
+    /// The NHS.
+    Hub,
+    /// A spoke.
+    Spoke,
+}
+
+/// What [`run`] is asked to do.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct IntoOptions {
+    /// Hub or spoke.
+    pub role: Role,
+    /// The router's NBMA address (default: found in the capture, see the module documentation).
+    pub nbma: Option<Ipv4Addr>,
+    /// The tunnel's prefix length (default 24).
+    pub prefix_len: u8,
+}
+
+impl IntoOptions {
+    /// The router found in the capture for `role`, a /24 tunnel.
+    #[must_use]
+    pub const fn new(role: Role) -> Self {
+        Self {
+            role,
+            nbma: None,
+            prefix_len: 24,
+        }
+    }
+}
+
+/// The router the machine stands in for, as inferred from the capture.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct NodeSummary {
+    /// Hub or spoke.
+    pub role: Role,
+    /// Its NBMA address.
+    pub nbma: Ipv4Addr,
+    /// Its tunnel address.
+    pub tunnel: Ipv4Addr,
+    /// A spoke's NHS: tunnel and NBMA address.
+    pub nhs: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// EIGRP autonomous system, if it ran EIGRP.
+    pub eigrp_as: Option<u16>,
+    /// Prefixes it advertised (its connected networks).
+    pub networks: Vec<String>,
+    /// The GRE key of its own packets (`tunnel key`), `None` without.
+    pub gre_key: Option<u32>,
+    /// Its first NHRP request ID: the machine starts its own numbering there, so that the
+    /// captured replies match its requests.
+    pub first_request_id: Option<u32>,
+}
+
+/// One line of the timeline.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Entry {
+    /// Time since the capture's first frame.
+    pub time: StdDuration,
+    /// The frame fed, for what a frame caused; `None` for timers.
+    pub frame: Option<u64>,
+    /// What happened.
+    pub kind: EntryKind,
+}
+
+/// What a timeline line says.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A packet from the capture was fed to the machine.
+    Received {
+        /// The outer source.
+        from: Ipv4Addr,
+        /// What it was.
+        what: String,
+    },
+    /// The machine would have sent this.
+    Sent {
+        /// The outer destination.
+        to: Ipv4Addr,
+        /// What it is.
+        what: String,
+    },
+    /// A machine event (NHRP, EIGRP, routes, SAs).
+    Event(String),
+    /// The machine dropped what it was fed.
+    Dropped(String),
+}
+
+/// A registration in the hub machine's cache at the end of the capture.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct CacheEntry {
+    /// Tunnel address.
+    pub tunnel: Ipv4Addr,
+    /// NBMA address (as seen: after NAT).
+    pub nbma: Ipv4Addr,
+    /// Seconds until it expires, from the end of the capture.
+    pub expires_in: i64,
+}
+
+/// What the machine made of the capture.
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    /// The router played.
+    pub node: NodeSummary,
+    /// The timeline, in time order.
+    pub entries: Vec<Entry>,
+    /// The hub's registration cache at the end.
+    pub registrations: Vec<CacheEntry>,
+    /// Whether the spoke was registered at the end.
+    pub registered: Option<bool>,
+    /// EIGRP neighbours up at the end.
+    pub neighbors: Vec<Ipv4Addr>,
+    /// Routes through the tunnel at the end, as text (`192.168.11.0/24 via 172.16.1.11 eigrp`).
+    pub routes: Vec<String>,
+    /// Packets the machine dropped, by reason.
+    pub drops: Vec<(String, u64)>,
+    /// Datagrams fed.
+    pub fed: u64,
+}
+
+/// Why [`run`] could not play the capture.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntoError {
+    /// The capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// The router to play was not found in the capture.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Plays the capture at `path` into a machine standing in for one of its routers (see the module
+/// documentation). `keys` gives the ESP and IKE keys; it is called twice, for the first pass's
+/// decoder and for the ESP decryption of the second (key sets are not `Clone`, to keep secrets
+/// in one place each).
+///
+/// # Errors
+///
+/// An unreadable capture, or no router of the role (or with the NBMA address) asked for.
+pub fn run(
+    path: impl AsRef<Path>,
+    keys: &mut dyn FnMut() -> (EspKeys, IkeKeys),
+    options: &IntoOptions,
+) -> Result<Timeline, IntoError> {
+    let path = path.as_ref();
+    let mut reader = CaptureReader::open(path)?;
+    let (esp, ike) = keys();
+    let report = SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(esp, ike))?;
+    let (config, summary) = configure(&report, options)?;
+    let (mut esp, _) = keys();
+    // The tunnel key: the one the router's own GRE packets carry most often.
+    let mut keys_seen: Vec<(Option<u32>, u64)> = Vec::new();
+    walk(path, &mut esp, |visit| {
+        if let Visit::Gre { src, bytes, .. } = visit
+            && src == summary.nbma
+            && let Ok(packet) = gre::Packet::new_checked(bytes)
+            && let Ok(header) = gre::Repr::parse(&packet)
+        {
+            match keys_seen.iter_mut().find(|(key, _)| *key == header.key) {
+                Some((_, count)) => *count += 1,
+                None => keys_seen.push((header.key, 1)),
+            }
+        }
+    })?;
+    let mut config = config;
+    let mut summary = summary;
+    if let Some((key, _)) = keys_seen.iter().max_by_key(|(_, count)| *count) {
+        config.tunnel.key = *key;
+        summary.gre_key = *key;
+    }
+    let mut player = Player {
+        node: Node::new(
+            config,
+            Instant::ZERO,
+            Box::new(Script {
+                first: summary.first_request_id.map(u32::to_be_bytes),
+                state: 0x5eed,
+            }),
+        ),
+        nbma: summary.nbma,
+        entries: Vec::new(),
+        start: None,
+        now: Instant::ZERO,
+        fed: 0,
+    };
+    player.drain(None);
+    let (mut esp, _) = keys();
+    walk(path, &mut esp, |visit| match visit {
+        Visit::Frame { time } => {
+            let start = *player.start.get_or_insert(time);
+            player.advance(instant(time, start));
+        }
+        Visit::Gre {
+            frame,
+            src,
+            dst,
+            bytes,
+        } if dst == player.nbma && src != player.nbma => player.feed(frame, src, 47, bytes),
+        Visit::EspError {
+            frame,
+            src,
+            dst,
+            error,
+        } if dst == player.nbma && src != player.nbma => {
+            player.record(frame, EntryKind::Dropped(error));
+        }
+        _ => {}
+    })?;
+    Ok(player.finish(summary))
+}
+
+/// What [`walk`] found in the capture.
+enum Visit<'a> {
+    /// A frame begins (every frame, for the clock).
+    Frame { time: Timestamp },
+    /// A GRE packet: in the clear, or decrypted from ESP (transport mode).
+    Gre {
+        frame: u64,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        bytes: &'a [u8],
+    },
+    /// An ESP packet that could not be opened.
+    EspError {
+        frame: u64,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        error: String,
+    },
+}
+
+/// Walks the capture's IPv4 datagrams (reassembled), opening ESP with `esp` (the machine is
+/// configured without IPsec, since the capture does not show the IKE configuration; what the
+/// ESP carries is fed as GRE in the clear).
+fn walk(
+    path: &Path,
+    esp: &mut EspKeys,
+    mut visit: impl FnMut(Visit<'_>),
+) -> Result<(), CaptureError> {
+    let mut reassembler = Reassembler::new(ReassemblerConfig::default());
+    let mut scratch = Vec::new();
+    let mut reader = CaptureReader::open(path)?;
+    while let Some(frame) = reader.next_frame()? {
+        visit(Visit::Frame {
+            time: frame.timestamp,
+        });
+        let Ok(decoded) = link::decode(frame.link_type, frame.data) else {
+            continue;
+        };
+        if decoded.ethertype != EtherType::IPV4 {
+            continue;
+        }
+        let Ok(packet) = ipv4::Packet::new_checked(decoded.payload) else {
+            continue;
+        };
+        let Ok(header) = ipv4::Repr::parse(&packet, ChecksumMode::Ignore) else {
+            continue;
+        };
+        let (src, dst) = (header.src, header.dst);
+        let (Reassembly::Unfragmented(payload) | Reassembly::Complete { payload, .. }) =
+            reassembler.push(frame.timestamp, frame.number, &header, packet.payload())
+        else {
+            continue;
+        };
+        // ESP in UDP (RFC 3948): port 4500, not the non-ESP marker of IKE.
+        let (protocol, payload) = match (header.protocol.0, payload.get(..8)) {
+            (17, Some(udp))
+                if udp[2..4] == [0x11, 0x94] && payload.get(8..12).is_some_and(|m| m != [0; 4]) =>
+            {
+                (node::PROTOCOL_ESP, payload.get(8..).unwrap_or_default())
+            }
+            (protocol, _) => (protocol, payload),
+        };
+        match protocol {
+            47 => visit(Visit::Gre {
+                frame: frame.number,
+                src,
+                dst,
+                bytes: payload,
+            }),
+            node::PROTOCOL_ESP => {
+                let Some(spi) = payload
+                    .get(..4)
+                    .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                else {
+                    continue;
+                };
+                let error = |text: String| Visit::EspError {
+                    frame: frame.number,
+                    src,
+                    dst,
+                    error: format!("ESP SPI {spi:#010x} from {src}: {text}"),
+                };
+                let Some(sa) = esp.sa(IpAddr::V4(src), IpAddr::V4(dst), spi) else {
+                    visit(error("no key".to_owned()));
+                    continue;
+                };
+                match sa.decrypt(payload, &mut scratch) {
+                    Ok(plain) if plain.next_header.0 == 47 => visit(Visit::Gre {
+                        frame: frame.number,
+                        src,
+                        dst,
+                        bytes: plain.payload,
+                    }),
+                    Ok(_) => {}
+                    Err(e) => visit(error(e.to_string())),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Random bytes for the machine: first the captured router's first NHRP request ID (the node
+/// seeds its request numbering with its first four bytes), then a fixed xorshift sequence, so
+/// the timeline is the same on every run.
+struct Script {
+    first: Option<[u8; 4]>,
+    state: u64,
+}
+
+impl node::Entropy for Script {
+    fn fill(&mut self, dest: &mut [u8]) {
+        if dest.len() == 4
+            && let Some(first) = self.first.take()
+        {
+            dest.copy_from_slice(&first);
+            return;
+        }
+        for byte in dest {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            *byte = self.state as u8;
+        }
+    }
+}
+
+fn instant(time: Timestamp, start: Timestamp) -> Instant {
+    let micros = time.saturating_duration_since(start).as_micros();
+    Instant::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
+}
+
+fn v4(addr: IpAddr) -> Option<Ipv4Addr> {
+    match addr {
+        IpAddr::V4(a) => Some(a),
+        IpAddr::V6(_) => None,
+    }
+}
+
+/// The machine's configuration from the first pass.
+fn configure(
+    report: &Report,
+    options: &IntoOptions,
+) -> Result<(NodeConfig, NodeSummary), IntoError> {
+    let hub_pairs = || report.peers.iter().filter(|p| p.a_is_hub);
+    let hub = hub_pairs().find_map(|p| v4(p.a));
+    let nbma = match (options.role, options.nbma) {
+        (_, Some(nbma)) => nbma,
+        (Role::Hub, None) => hub.ok_or_else(|| {
+            IntoError::NotFound(
+                "no hub in the capture (no NHRP registration answered): give --nbma".to_owned(),
+            )
+        })?,
+        (Role::Spoke, None) => hub_pairs()
+            .filter(|p| p.nhrp.requests > 0)
+            .find_map(|p| v4(p.b))
+            .ok_or_else(|| {
+                IntoError::NotFound(
+                    "no spoke registering with a hub in the capture: give --nbma".to_owned(),
+                )
+            })?,
+    };
+    let mine: Vec<(&PeerPair, usize)> = report
+        .peers
+        .iter()
+        .filter_map(|p| {
+            if p.a == IpAddr::V4(nbma) {
+                Some((p, 0))
+            } else if p.b == IpAddr::V4(nbma) {
+                Some((p, 1))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if mine.is_empty() {
+        return Err(IntoError::NotFound(format!(
+            "{nbma} does not appear in the capture"
+        )));
+    }
+    let tunnel = mine
+        .iter()
+        .find_map(|(p, side)| p.eigrp[*side].router.and_then(v4))
+        .or_else(|| {
+            mine.iter().find_map(|(p, _)| {
+                p.tunnel
+                    .iter()
+                    .find(|(_, n)| **n == IpAddr::V4(nbma))
+                    .and_then(|(t, _)| v4(*t))
+            })
+        })
+        .ok_or_else(|| {
+            IntoError::NotFound(format!(
+                "no tunnel address of {nbma} in the capture (no NHRP binding or EIGRP hello)"
+            ))
+        })?;
+    let mut nhs = None;
+    let mut config = match options.role {
+        Role::Hub => NodeConfig::hub(tunnel, options.prefix_len, nbma),
+        Role::Spoke => {
+            let hub_pair = mine
+                .iter()
+                .find(|(p, side)| p.a_is_hub && *side == 1)
+                .map(|(p, _)| *p);
+            let hub_pair = hub_pair
+                .ok_or_else(|| IntoError::NotFound(format!("{nbma} does not talk to a hub")))?;
+            let hub_nbma = v4(hub_pair.a).unwrap_or(Ipv4Addr::UNSPECIFIED);
+            let hub_tunnel = hub_pair.eigrp[0]
+                .router
+                .and_then(v4)
+                .or_else(|| {
+                    hub_pair
+                        .tunnel
+                        .iter()
+                        .find(|(_, n)| **n == hub_pair.a)
+                        .and_then(|(t, _)| v4(*t))
+                })
+                .or_else(|| {
+                    // The registration's destination protocol address is the NHS.
+                    hub_pair.nhrp.registrations().next().map(|_| {
+                        let o = tunnel.octets();
+                        Ipv4Addr::new(o[0], o[1], o[2], 1)
+                    })
+                })
+                .ok_or_else(|| {
+                    IntoError::NotFound(format!("no tunnel address for the hub {hub_nbma}"))
+                })?;
+            nhs = Some((hub_tunnel, hub_nbma));
+            let mut config = NodeConfig::spoke(
+                tunnel,
+                options.prefix_len,
+                nbma,
+                dmvpn_proto::nhrp::Nhs {
+                    tunnel: hub_tunnel,
+                    nbma: hub_nbma,
+                },
+            );
+            if let Some(hold) = hub_pair.nhrp.events.iter().find_map(|e| match e.kind {
+                crate::session::NhrpKind::RegistrationRequest { hold_time, .. }
+                    if e.from == IpAddr::V4(nbma) =>
+                {
+                    Some(hold_time)
+                }
+                _ => None,
+            }) {
+                config.nhrp.holding_time = hold;
+            }
+            config
+        }
+    };
+    // EIGRP, from the router's own hellos.
+    let side = mine
+        .iter()
+        .map(|(p, side)| &p.eigrp[*side])
+        .find(|s| s.hellos > 0);
+    let mut networks = Vec::new();
+    let mut eigrp_as = None;
+    if let Some(side) = side {
+        let asn = side.autonomous_system.unwrap_or(1);
+        eigrp_as = Some(asn);
+        let mut eigrp = node::EigrpConfig::new(asn);
+        if let Some(k) = side.k {
+            eigrp.k = k;
+        }
+        if let Some(hold) = side.hold_time {
+            eigrp.hold_time = hold;
+        }
+        if let (Some(first), Some(last)) = (side.first_hello, side.last_hello)
+            && side.hellos > 1
+        {
+            let interval =
+                last.time.saturating_duration_since(first.time) / (side.hellos - 1) as u32;
+            let secs = interval.as_secs_f64().round().clamp(1.0, 60.0) as i64;
+            eigrp.hello_interval = Duration::from_secs(secs);
+        }
+        let subnet = Prefix::new(tunnel, options.prefix_len);
+        eigrp.networks.push(subnet);
+        for (pair, s) in &mine {
+            for (prefix, len) in &pair.eigrp[*s].routes {
+                if let Some(prefix) = v4(*prefix) {
+                    let p = Prefix::new(prefix, *len);
+                    if p != subnet && !eigrp.connected.contains(&p) {
+                        eigrp.connected.push(p);
+                        eigrp.networks.push(p);
+                        networks.push(p.to_string());
+                    }
+                }
+            }
+        }
+        config.eigrp = Some(eigrp);
+    }
+    Ok((
+        config,
+        NodeSummary {
+            role: options.role,
+            nbma,
+            tunnel,
+            nhs,
+            eigrp_as,
+            networks,
+            gre_key: None,
+            first_request_id: mine.iter().find_map(|(p, _)| {
+                p.nhrp.events.iter().find_map(|e| match e.kind {
+                    crate::session::NhrpKind::RegistrationRequest { request_id, .. }
+                    | crate::session::NhrpKind::ResolutionRequest { request_id }
+                    | crate::session::NhrpKind::PurgeRequest { request_id }
+                        if e.from == IpAddr::V4(nbma) =>
+                    {
+                        Some(request_id)
+                    }
+                    _ => None,
+                })
+            }),
+        },
+    ))
+}
+
+struct Player {
+    node: Node,
+    nbma: Ipv4Addr,
+    entries: Vec<Entry>,
+    start: Option<Timestamp>,
+    now: Instant,
+    fed: u64,
+}
+
+impl Player {
+    fn time(&self) -> StdDuration {
+        StdDuration::from_micros(u64::try_from(self.now.total_micros()).unwrap_or(0))
+    }
+
+    fn record(&mut self, frame: u64, kind: EntryKind) {
+        self.entries.push(Entry {
+            time: self.time(),
+            frame: Some(frame),
+            kind,
+        });
+    }
+
+    /// Runs the timers due up to `now`.
+    fn advance(&mut self, now: Instant) {
+        for _ in 0..1_000_000 {
+            match self.node.poll_timeout() {
+                Some(due) if due <= now => {
+                    self.now = due.max(self.now);
+                    self.node.handle_timeout(self.now);
+                    self.drain(None);
+                }
+                _ => break,
+            }
+        }
+        self.now = now.max(self.now);
+    }
+
+    fn feed(&mut self, frame: u64, from: Ipv4Addr, protocol: u8, payload: &[u8]) {
+        self.fed += 1;
+        self.record(
+            frame,
+            EntryKind::Received {
+                from,
+                what: describe(protocol, payload),
+            },
+        );
+        let before = self.node.counters().total_drops();
+        self.node.handle_nbma(self.now, from, protocol, payload);
+        if self.node.counters().total_drops() > before {
+            let reasons: Vec<String> = self
+                .node
+                .counters()
+                .nonzero_drops()
+                .map(|(reason, _)| format!("{reason:?}"))
+                .collect();
+            self.record(
+                frame,
+                EntryKind::Dropped(format!("dropped by the machine ({})", reasons.join(", "))),
+            );
+        }
+        self.drain(Some(frame));
+    }
+
+    fn drain(&mut self, frame: Option<u64>) {
+        let time = self.time();
+        while let Some(event) = self.node.poll_event() {
+            self.entries.push(Entry {
+                time,
+                frame,
+                kind: EntryKind::Event(event_text(&event)),
+            });
+        }
+        while let Some(Transmit {
+            to,
+            protocol,
+            bytes,
+        }) = self.node.poll_transmit()
+        {
+            self.entries.push(Entry {
+                time,
+                frame,
+                kind: EntryKind::Sent {
+                    to,
+                    what: describe(protocol, &bytes),
+                },
+            });
+        }
+        while self.node.poll_deliver().is_some() {}
+    }
+
+    fn finish(mut self, summary: NodeSummary) -> Timeline {
+        let now = self.now;
+        let registrations = self
+            .node
+            .nhrp_server()
+            .map(|server| {
+                server
+                    .registrations()
+                    .map(|r| CacheEntry {
+                        tunnel: r.tunnel,
+                        nbma: r.nbma,
+                        expires_in: r.expires_at.duration_since(now).total_micros() / 1_000_000,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let registered = self
+            .node
+            .nhrp_client()
+            .map(dmvpn_proto::nhrp::Client::is_registered);
+        let neighbors = self
+            .node
+            .eigrp()
+            .map(|n| n.iter().map(|n| n.address).collect())
+            .unwrap_or_default();
+        let routes = self
+            .node
+            .routes()
+            .map(|r| {
+                let via = r
+                    .next_hop
+                    .map_or_else(|| "connected".to_owned(), |h| format!("via {h}"));
+                format!("{} {via} {:?}", r.prefix, r.source)
+            })
+            .collect();
+        let drops = self
+            .node
+            .counters()
+            .nonzero_drops()
+            .map(|(reason, n)| (format!("{reason:?}"), n))
+            .collect();
+        self.drain(None);
+        Timeline {
+            node: summary,
+            entries: self.entries,
+            registrations,
+            registered,
+            neighbors,
+            routes,
+            drops,
+            fed: self.fed,
+        }
+    }
+}
+
+fn event_text(event: &Event) -> String {
+    use dmvpn_proto::eigrp::Event as Eigrp;
+    use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
+    match event {
+        Event::NhrpServer(ServerEvent::Registered {
+            tunnel,
+            nbma,
+            natted,
+        }) => format!(
+            "NHRP registration accepted: {tunnel} at {nbma}{}",
+            if *natted { " (behind NAT)" } else { "" }
+        ),
+        Event::NhrpServer(ServerEvent::Refreshed { tunnel, nbma }) => {
+            format!("NHRP registration refreshed: {tunnel} at {nbma}")
+        }
+        Event::NhrpServer(ServerEvent::Rejected { tunnel, from, code }) => {
+            format!("NHRP registration refused: {tunnel} from {from}, {code:?}")
+        }
+        Event::NhrpServer(ServerEvent::Expired { tunnel, nbma }) => {
+            format!("NHRP cache entry expired: {tunnel} at {nbma}")
+        }
+        Event::NhrpServer(ServerEvent::Resolved { target, code }) => {
+            format!("NHRP resolution of {target} answered: {code:?}")
+        }
+        Event::NhrpServer(ServerEvent::ErrorIndicationSent { to, code }) => {
+            format!("NHRP Error Indication sent to {to}: {code:?}")
+        }
+        Event::NhrpServer(ServerEvent::Purged { tunnel }) => {
+            format!("NHRP cache entry purged: {tunnel}")
+        }
+        Event::Nhrp(ClientEvent::Registered {
+            nhs, holding_time, ..
+        }) => format!(
+            "NHRP registered with {nhs}, holding time {} s",
+            holding_time.total_micros() / 1_000_000
+        ),
+        Event::Nhrp(ClientEvent::Refreshed { nhs }) => {
+            format!("NHRP registration with {nhs} refreshed")
+        }
+        Event::Nhrp(ClientEvent::RegistrationFailed { nhs, code }) => {
+            format!("NHRP registration with {nhs} refused: {code:?}")
+        }
+        Event::Nhrp(ClientEvent::Expired { nhs }) => {
+            format!("NHRP registration with {nhs} expired")
+        }
+        Event::Eigrp(Eigrp::NeighborUp { address, hold_time }) => format!(
+            "EIGRP neighbour {address} up, hold {} s",
+            hold_time.total_micros() / 1_000_000
+        ),
+        Event::Eigrp(Eigrp::NeighborDown { address, reason }) => {
+            format!("EIGRP neighbour {address} down: {reason}")
+        }
+        Event::Eigrp(Eigrp::KValueMismatch { address, theirs }) => {
+            format!("EIGRP neighbour {address}: K-value mismatch (theirs {theirs:?})")
+        }
+        Event::RouteAdded(route) => format!(
+            "route added: {} {} {:?}",
+            route.prefix,
+            route
+                .next_hop
+                .map_or_else(|| "connected".to_owned(), |h| format!("via {h}")),
+            route.source
+        ),
+        Event::RouteRemoved(route) => format!("route removed: {}", route.prefix),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A one-line summary of an NBMA packet: GRE carrying NHRP, or IPv4 (EIGRP and others).
+#[must_use]
+pub fn describe(protocol: u8, payload: &[u8]) -> String {
+    match protocol {
+        47 => {
+            let Ok(packet) = gre::Packet::new_checked(payload) else {
+                return "GRE (malformed)".to_owned();
+            };
+            let Ok(header) = gre::Repr::parse(&packet) else {
+                return "GRE (malformed)".to_owned();
+            };
+            let inner = packet.payload();
+            match header.protocol.0 {
+                0x2001 => nhrp::parse(inner).map_or_else(
+                    |e| format!("NHRP (malformed: {e})"),
+                    |repr| repr.to_string(),
+                ),
+                0x0800 => describe_inner(inner),
+                other => format!("GRE protocol {other:#06x}"),
+            }
+        }
+        node::PROTOCOL_ESP => {
+            let spi = payload
+                .get(..4)
+                .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            format!("ESP SPI {spi:#010x}")
+        }
+        17 => "UDP (IKE)".to_owned(),
+        other => format!("IP protocol {other}"),
+    }
+}
+
+fn describe_inner(packet: &[u8]) -> String {
+    let Ok(ip) = ipv4::Packet::new_checked(packet) else {
+        return "IPv4 (malformed)".to_owned();
+    };
+    let Ok(header) = ipv4::Repr::parse(&ip, ChecksumMode::Ignore) else {
+        return "IPv4 (malformed)".to_owned();
+    };
+    if header.protocol.0 == 88 {
+        let parsed = eigrp::Packet::new_checked(ip.payload())
+            .and_then(|p| eigrp::Repr::parse(&p).map(|r| r.to_string()));
+        return match parsed {
+            Ok(text) => format!("{} > {}: {text}", header.src, header.dst),
+            Err(error) => format!("EIGRP (malformed: {error})"),
+        };
+    }
+    format!(
+        "IPv4 {} > {} protocol {}",
+        header.src, header.dst, header.protocol.0
+    )
+}
+
+impl fmt::Display for Timeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = &self.node;
+        let role = match n.role {
+            Role::Hub => "hub",
+            Role::Spoke => "spoke",
+        };
+        write!(f, "{role} {} (tunnel {})", n.nbma, n.tunnel)?;
+        if let Some((tunnel, nbma)) = n.nhs {
+            write!(f, ", NHS {tunnel} at {nbma}")?;
+        }
+        if let Some(key) = n.gre_key {
+            write!(f, ", tunnel key {key}")?;
+        }
+        if let Some(asn) = n.eigrp_as {
+            write!(f, ", EIGRP AS {asn}")?;
+            if !n.networks.is_empty() {
+                write!(f, " ({})", n.networks.join(", "))?;
+            }
+        }
+        writeln!(f, "; {} datagram(s) fed", self.fed)?;
+        for entry in &self.entries {
+            let frame = entry
+                .frame
+                .map_or_else(|| "timer".to_owned(), |n| format!("#{n}"));
+            let secs = entry.time.as_secs_f64();
+            match &entry.kind {
+                EntryKind::Received { from, what } => {
+                    writeln!(f, "{secs:10.6} {frame:>6} <- {from}: {what}")?
+                }
+                EntryKind::Sent { to, what } => {
+                    writeln!(f, "{secs:10.6} {frame:>6} -> {to}: {what}")?
+                }
+                EntryKind::Event(text) => writeln!(f, "{secs:10.6} {frame:>6} ** {text}")?,
+                EntryKind::Dropped(text) => writeln!(f, "{secs:10.6} {frame:>6} !! {text}")?,
+            }
+        }
+        writeln!(f, "At the end of the capture:")?;
+        if let Some(registered) = self.registered {
+            writeln!(
+                f,
+                "  registered with the NHS: {}",
+                if registered { "yes" } else { "no" }
+            )?;
+        }
+        for entry in &self.registrations {
+            writeln!(
+                f,
+                "  NHRP cache: {} at {}, expires in {} s",
+                entry.tunnel, entry.nbma, entry.expires_in
+            )?;
+        }
+        for neighbor in &self.neighbors {
+            writeln!(f, "  EIGRP neighbour up: {neighbor}")?;
+        }
+        for route in &self.routes {
+            writeln!(f, "  route: {route}")?;
+        }
+        for (reason, count) in &self.drops {
+            writeln!(f, "  dropped ({reason}): {count}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,222 @@
+//! `dmvpn replay --into hub|spoke` (`dmvpn::replay::into`): the capture's control plane fed into
+//! dmvpn-proto's node machine, checked against what is known of how the captures were made
+//! (tools/gen_testdata.py for testdata/dmvpn/phase1.pcap, tools/gen_sessions_triggers.py for
+//! testdata/sessions).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dmvpn::capture::CaptureReader;
+use dmvpn::decode::{Decoder, IkeKeys};
+use dmvpn::keys::EspKeys;
+use dmvpn::replay::into::{self, EntryKind, IntoError, IntoOptions, Role, Timeline};
+use dmvpn::session::{NhrpKind, SessionBuilder};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn play(capture: &Path, options: &IntoOptions) -> Result<Timeline, IntoError> {
+    let keys_file = capture.with_extension("esp_sa");
+    let mut keys = || {
+        let esp = if keys_file.exists() {
+            EspKeys::from_file(&keys_file).unwrap()
+        } else {
+            EspKeys::default()
+        };
+        (esp, IkeKeys::default())
+    };
+    into::run(capture, &mut keys, options)
+}
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn events(timeline: &Timeline) -> Vec<(Option<u64>, &str)> {
+    timeline
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Event(text) => Some((e.frame, text.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn phase1_hub_accepts_the_spokes_the_real_hub_answered() {
+    let capture = workspace().join("testdata/dmvpn/phase1.pcap");
+    let timeline = play(&capture, &IntoOptions::new(Role::Hub)).unwrap();
+    assert_eq!(timeline.node.nbma, ip("192.0.2.1"));
+    assert_eq!(timeline.node.tunnel, ip("172.16.1.1"));
+    assert_eq!(timeline.node.eigrp_as, Some(123));
+    // Spoke A (192.0.2.11) was made with GRE key 123, the others and most of the hub's packets
+    // without: the machine, keyed as the hub mostly is, drops spoke A's packets.
+    assert_eq!(timeline.node.gre_key, None);
+    let cache: Vec<(Ipv4Addr, Ipv4Addr)> = timeline
+        .registrations
+        .iter()
+        .map(|r| (r.tunnel, r.nbma))
+        .collect();
+    assert_eq!(
+        cache,
+        [
+            (ip("172.16.1.12"), ip("192.0.2.12")),
+            (ip("172.16.1.13"), ip("198.51.100.7")),
+            (ip("172.16.1.14"), ip("192.0.2.14")),
+            (ip("172.16.1.15"), ip("192.0.2.15")),
+        ]
+    );
+    assert!(
+        timeline.registrations.iter().all(|r| r.expires_in > 7000),
+        "hold time 7200 s"
+    );
+    assert!(events(&timeline).contains(&(
+        Some(16),
+        "NHRP registration accepted: 172.16.1.13 at 198.51.100.7 (behind NAT)"
+    )));
+    assert!(timeline.drops.contains(&("GreKeyMismatch".to_owned(), 6)));
+    assert_eq!(timeline.neighbors, [ip("172.16.1.12"), ip("172.16.1.13")]);
+
+    // Each reply the machine sends answers the request ID the real hub answered, to the same spoke.
+    let keys = EspKeys::from_file(capture.with_extension("esp_sa")).unwrap();
+    let mut reader = CaptureReader::open(&capture).unwrap();
+    let report = SessionBuilder::run(&mut reader, &mut Decoder::new(keys)).unwrap();
+    let mut real: Vec<(String, u32)> = report
+        .peers
+        .iter()
+        .flat_map(|p| p.nhrp.events.iter().map(move |e| (p, e)))
+        .filter_map(|(p, e)| match e.kind {
+            NhrpKind::RegistrationReply {
+                request_id,
+                code: 0,
+                ..
+            } if e.from == p.a => Some((p.b.to_string(), request_id)),
+            _ => None,
+        })
+        .collect();
+    let mut machine: Vec<(String, u32)> = timeline
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Sent { to, what } if what.starts_with("NHRP Registration Reply") => {
+                let id = what.split("ID=").nth(1)?.split(',').next()?.parse().ok()?;
+                Some((to.to_string(), id))
+            }
+            _ => None,
+        })
+        .collect();
+    real.sort();
+    machine.sort();
+    // The real hub also answered spoke A (whose key the machine refuses).
+    real.retain(|(spoke, _)| spoke != "192.0.2.11");
+    assert_eq!(machine, real);
+}
+
+#[test]
+fn phase1_spoke_registers_with_the_captured_reply() {
+    let capture = workspace().join("testdata/dmvpn/phase1.pcap");
+    let mut options = IntoOptions::new(Role::Spoke);
+    options.nbma = Some(ip("192.0.2.11"));
+    let timeline = play(&capture, &options).unwrap();
+    assert_eq!(timeline.node.tunnel, ip("172.16.1.11"));
+    assert_eq!(timeline.node.nhs, Some((ip("172.16.1.1"), ip("192.0.2.1"))));
+    assert_eq!(timeline.node.gre_key, Some(123));
+    assert_eq!(timeline.node.first_request_id, Some(1));
+    // The machine registers at boot (t = 0) with ID 1; the hub's reply in frame 13 answers it.
+    let first = &timeline.entries[0];
+    assert_eq!(first.time, Duration::ZERO);
+    assert!(
+        matches!(&first.kind, EntryKind::Sent { to, what } if *to == ip("192.0.2.1") && what == "NHRP Registration Request, ID=1")
+    );
+    assert!(events(&timeline).contains(&(
+        Some(13),
+        "NHRP registered with 172.16.1.1, holding time 7200 s"
+    )));
+    assert!(events(&timeline).contains(&(Some(23), "EIGRP neighbour 172.16.1.1 up, hold 15 s")));
+    assert_eq!(timeline.registered, Some(true));
+    assert_eq!(timeline.neighbors, [ip("172.16.1.1")]);
+}
+
+/// nhrp-hold-expired.pcap: spoke A registers with hold time 10 s and only re-registers 25 s
+/// later: the hub machine expires the entry 10 s after accepting it, on a timer, and accepts the
+/// late request again.
+#[test]
+fn hold_time_expiry_on_the_capture_clock() {
+    let capture = workspace().join("testdata/sessions/nhrp-hold-expired.pcap");
+    let timeline = play(&capture, &IntoOptions::new(Role::Hub)).unwrap();
+    let accepted: Vec<_> = timeline
+        .entries
+        .iter()
+        .filter(|e| matches!(&e.kind, EntryKind::Event(t) if t.starts_with("NHRP registration accepted: 172.16.1.11")))
+        .map(|e| (e.frame, e.time))
+        .collect();
+    assert_eq!(accepted.len(), 2);
+    assert_eq!(accepted[1].0, Some(13));
+    let expiry = timeline
+        .entries
+        .iter()
+        .find(|e| matches!(&e.kind, EntryKind::Event(t) if t == "NHRP cache entry expired: 172.16.1.11 at 192.0.2.11"))
+        .unwrap();
+    assert_eq!(expiry.frame, None, "a timer, not a frame");
+    assert_eq!(expiry.time, accepted[0].1 + Duration::from_secs(10));
+    assert!(expiry.time < accepted[1].1);
+}
+
+/// eigrp-k-mismatch.pcap: spoke B's hellos carry K 1/1/1/0/0 and the hub's 1/0/1/0/0.
+#[test]
+fn k_value_mismatch_refuses_the_neighbour() {
+    let capture = workspace().join("testdata/sessions/eigrp-k-mismatch.pcap");
+    let timeline = play(&capture, &IntoOptions::new(Role::Hub)).unwrap();
+    let events = events(&timeline);
+    assert!(events.contains(&(Some(5), "EIGRP neighbour 172.16.1.11 up, hold 15 s")));
+    assert!(events.iter().any(|(_, t)| {
+        t.starts_with("EIGRP neighbour 172.16.1.12: K-value mismatch (theirs [1, 1, 1, 0, 0, 0])")
+    }));
+    assert_eq!(timeline.neighbors, [ip("172.16.1.11")]);
+}
+
+#[test]
+fn unknown_router_is_an_error() {
+    let capture = workspace().join("testdata/sessions/healthy.pcap");
+    let mut options = IntoOptions::new(Role::Hub);
+    options.nbma = Some(ip("203.0.113.9"));
+    let error = play(&capture, &options).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "203.0.113.9 does not appear in the capture"
+    );
+}
+
+#[test]
+fn cli_prints_the_timeline() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+        .arg("replay")
+        .arg(workspace().join("testdata/sessions/eigrp-k-mismatch.pcap"))
+        .args(["--into", "hub"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("hub 192.0.2.1 (tunnel 172.16.1.1), EIGRP AS 100"),
+        "{text}"
+    );
+    assert!(text.contains("K-value mismatch"));
+    assert!(text.contains("At the end of the capture:"));
+    // --iface and --into exclude each other; one is needed.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+        .arg("replay")
+        .arg(workspace().join("testdata/sessions/healthy.pcap"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
