@@ -126,6 +126,12 @@ struct Router {
     ike_targets: BTreeMap<Ipv4Addr, Option<Instant>>,
     ike_sas: BTreeMap<Ipv4Addr, IkeSa>,
     children: BTreeMap<Ipv4Addr, ChildSa>,
+    /// The keys of every installed SA pair, to install them again into a rebuilt node.
+    child_keys: BTreeMap<Ipv4Addr, ike::ChildSa>,
+    /// NHSes lost (their EIGRP neighbour or DPD died): when IKE keys one again, the spoke starts
+    /// over with it (see [`Router::restart_node`]).
+    lost: Vec<Ipv4Addr>,
+    node_config: NodeConfig,
     next_conn_id: u32,
 }
 
@@ -205,7 +211,10 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         control.display()
     ));
     let mut router = Router {
-        node: Node::new(node_config, now, Box::new(entropy)),
+        node: Node::new(node_config.clone(), now, Box::new(entropy)),
+        node_config,
+        child_keys: BTreeMap::new(),
+        lost: Vec::new(),
         ike,
         gre,
         esp,
@@ -444,14 +453,8 @@ impl Router {
                     .iter()
                     .find(|n| n.tunnel == address)
                     .map(|n| n.nbma);
-                if let Some(nbma) = nbma
-                    && self.children.remove(&nbma).is_some()
-                {
-                    self.node.remove_sas(nbma);
-                    if let Some(last) = self.ike_targets.get_mut(&nbma) {
-                        *last = None;
-                    }
-                    self.maintain(now);
+                if let Some(nbma) = nbma {
+                    self.lose(now, nbma);
                 }
             }
             Event::Nhrp(event) => log(&format!("%NHRP-5-CLIENT: {event:?}")),
@@ -526,6 +529,8 @@ impl Router {
                 }
                 self.node
                     .install_sas(now, peer, inbound, outbound, child.lifetime);
+                let restart = self.lost.contains(&peer);
+                self.child_keys.insert(peer, child.clone());
                 log(&format!(
                     "%CRYPTO-5-IPSEC_SA: {peer}: inbound spi 0x{:08x}, outbound spi 0x{:08x}, {}",
                     child.inbound.spi, child.outbound.spi, child.transform_set
@@ -540,6 +545,10 @@ impl Router {
                         lifetime: child.lifetime.hard_time,
                     },
                 );
+                if restart {
+                    self.lost.retain(|p| *p != peer);
+                    self.restart_node(now);
+                }
             }
             ike::Event::ChildDeleted {
                 peer,
@@ -561,11 +570,50 @@ impl Router {
             }
             ike::Event::PeerDead { peer } => {
                 log(&format!("%CRYPTO-4-DPD: {peer} is dead"));
-                if self.children.remove(&peer).is_some() {
-                    self.node.remove_sas(peer);
-                }
+                self.lose(now, peer);
             }
             other => log(&format!("%CRYPTO-4-IKMP: {other:?}")),
+        }
+    }
+
+    /// A spoke lost an NHS (EIGRP hold time, DPD): its SAs go, and IKE starts over at once.
+    fn lose(&mut self, now: Instant, nbma: Ipv4Addr) {
+        if !self.ike_targets.contains_key(&nbma) {
+            return;
+        }
+        if self.children.remove(&nbma).is_some() {
+            self.node.remove_sas(nbma);
+            self.child_keys.remove(&nbma);
+        }
+        if !self.lost.contains(&nbma) {
+            self.lost.push(nbma);
+        }
+        if let Some(last) = self.ike_targets.get_mut(&nbma) {
+            *last = None;
+        }
+        self.maintain(now);
+    }
+
+    /// Starts the node over (a spoke whose hub came back): the hub has forgotten the spoke's
+    /// registration and EIGRP adjacency, and the node's client would only re-register at its
+    /// next refresh (a third of the holding time), so a fresh node registers at once, as IOS
+    /// does when the crypto socket to the NHS comes up again. The host routes of the old node
+    /// are removed; the new one adds its own; every SA pair is installed again.
+    fn restart_node(&mut self, now: Instant) {
+        let Ok(entropy) = OsRandom::new() else {
+            log("%DMVPN-4-RESTART: /dev/urandom: cannot restart the node");
+            return;
+        };
+        log("%DMVPN-5-RESTART: the NHS is back: registering again");
+        for route in self.node.routes() {
+            let _ = host::remove(&self.device, route);
+        }
+        self.node = Node::new(self.node_config.clone(), now, Box::new(entropy));
+        for (peer, child) in &self.child_keys {
+            if let (Ok(inbound), Ok(outbound)) = (child.inbound.to_sa(), child.outbound.to_sa()) {
+                self.node
+                    .install_sas(now, *peer, inbound, outbound, child.lifetime);
+            }
         }
     }
 
