@@ -257,10 +257,9 @@ fn two_routers_init_eot_and_converge() {
         // Nothing is sent unacknowledged for long: exactly one INIT and one EOT Update each.
         assert_eq!(init.len(), 2);
         assert!(
-            net.nodes[i]
-                .events
-                .iter()
-                .any(|(_, e)| *e == EigrpEvent::NeighborUp { address: peer })
+            net.nodes[i].events.iter().any(
+                |(_, e)| matches!(e, EigrpEvent::NeighborUp { address, .. } if *address == peer)
+            )
         );
         let shown: Vec<_> = net.nodes[i].eigrp.neighbors(net.now).collect();
         assert_eq!(shown.len(), 1);

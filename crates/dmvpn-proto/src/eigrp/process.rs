@@ -153,6 +153,8 @@ pub enum EigrpEvent {
     NeighborUp {
         /// Its tunnel address.
         address: Ipv4Addr,
+        /// The hold time it announced.
+        hold_time: Duration,
     },
     /// `%DUAL-5-NBRCHANGE: … is down: <reason>`; its routes have been withdrawn (or queried for).
     NeighborDown {
@@ -206,7 +208,7 @@ pub enum EigrpEvent {
 impl core::fmt::Display for EigrpEvent {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::NeighborUp { address } => {
+            Self::NeighborUp { address, .. } => {
                 write!(f, "Neighbor {address} (Tunnel0) is up: new adjacency")
             }
             Self::NeighborDown { address, reason } => {
@@ -524,6 +526,13 @@ impl Eigrp {
         &self.config
     }
 
+    /// The Hello protocol's neighbour table (`show ip eigrp neighbors` without the transport
+    /// columns; see [`Eigrp::neighbors`] for those).
+    #[must_use]
+    pub fn hello(&self) -> &Neighbors {
+        &self.hello
+    }
+
     /// Originates `prefix` as an internal route (a `network` statement covering an interface of
     /// this router) with the metric of `link`.
     pub fn add_connected(&mut self, now: Instant, prefix: Prefix, link: Link) {
@@ -762,7 +771,7 @@ impl Eigrp {
     fn sync_hello(&mut self, now: Instant) {
         while let Some(event) = self.hello.poll_event() {
             match event {
-                neighbor::Event::NeighborUp { address, .. } => {
+                neighbor::Event::NeighborUp { address, hold_time } => {
                     let mut peer = Peer::new(now);
                     let sequence = self.take_sequence();
                     peer.queue.push_back(Reliable {
@@ -772,7 +781,8 @@ impl Eigrp {
                         tlvs: Vec::new(),
                     });
                     self.peers.insert(address, peer);
-                    self.events.push_back(EigrpEvent::NeighborUp { address });
+                    self.events
+                        .push_back(EigrpEvent::NeighborUp { address, hold_time });
                 }
                 neighbor::Event::NeighborDown { address, reason } => {
                     self.peer_down(now, address);

@@ -125,6 +125,12 @@ impl Prefix {
     pub const fn contains(&self, addr: Ipv4Addr) -> bool {
         addr.to_bits() & Self::mask_bits(self.len) == self.addr.to_bits()
     }
+
+    /// Whether `other` lies wholly in the prefix (10.0.0.0/8 covers 10.1.0.0/16 and itself).
+    #[must_use]
+    pub const fn covers(&self, other: Self) -> bool {
+        self.len <= other.len && self.contains(other.addr)
+    }
 }
 
 impl fmt::Display for Prefix {

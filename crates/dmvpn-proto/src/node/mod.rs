@@ -64,7 +64,7 @@ use core::net::Ipv4Addr;
 
 use dmvpn_esp::{DecryptError, NextHeader, Sa};
 
-use crate::eigrp::{self, HelloConfig, Neighbors};
+use crate::eigrp::{self, Eigrp, EigrpEvent, HelloConfig, Link};
 use crate::ipsec::{self, Action, Lifetime, SaEvent, SaId, Sad, SadError, Spd};
 use crate::nhrp::{self, Client, ClientConfig, ClientEvent, Server, ServerConfig, ServerEvent};
 use crate::time::Instant;
@@ -140,7 +140,7 @@ pub enum Event {
     /// The hub's NHRP server: a spoke registered, expired, was refused or purged.
     NhrpServer(ServerEvent),
     /// EIGRP neighbours: up, down (with the reason), K-value mismatch.
-    Eigrp(eigrp::Event),
+    Eigrp(EigrpEvent),
     /// A route through the tunnel became the best for its prefix: program it into the host
     /// (`ip route replace <prefix> via <next hop> dev tunnel0`).
     RouteAdded(Route),
@@ -320,7 +320,7 @@ struct PeerSas {
 pub struct Node {
     config: NodeConfig,
     nhrp: NhrpRole,
-    eigrp: Option<Neighbors>,
+    eigrp: Option<Eigrp>,
     rib: Rib,
     spd: Option<Spd>,
     sad: Sad,
@@ -390,7 +390,32 @@ impl Node {
                 hello.hello_interval = e.hello_interval;
                 hello.hold_time = e.hold_time;
                 hello.md5.clone_from(&e.md5);
-                Neighbors::new(hello, now)
+                let tunnel = Link {
+                    mtu: u32::from(config.tunnel.ip_mtu),
+                    ..Link::TUNNEL
+                };
+                let mut process = Eigrp::new(
+                    eigrp::EigrpConfig {
+                        hello,
+                        tunnel,
+                        split_horizon: e.split_horizon,
+                        next_hop_self: e.next_hop_self,
+                        ..eigrp::EigrpConfig::new(config.tunnel.address, e.autonomous_system)
+                    },
+                    now,
+                );
+                // `network` statements that cover a LAN: its subnet is originated (the tunnel
+                // subnet is not, as IOS's split horizon would keep it off the tunnel anyway).
+                let subnet = config.tunnel.subnet();
+                let originated = e
+                    .connected
+                    .iter()
+                    .filter(|lan| **lan != subnet && e.networks.iter().any(|n| n.covers(**lan)));
+                for lan in originated {
+                    let prefix = eigrp::Prefix::new(lan.addr(), lan.prefix_len());
+                    process.add_connected(now, prefix, Link::GIGABIT_ETHERNET);
+                }
+                process
             });
         let spd = config
             .ipsec
@@ -455,9 +480,10 @@ impl Node {
         }
     }
 
-    /// The EIGRP neighbours (`show ip eigrp neighbors`), if EIGRP runs on the tunnel.
+    /// The EIGRP process (`show ip eigrp neighbors`, `show ip eigrp topology`), if EIGRP runs
+    /// on the tunnel.
     #[must_use]
-    pub fn eigrp(&self) -> Option<&Neighbors> {
+    pub fn eigrp(&self) -> Option<&Eigrp> {
         self.eigrp.as_ref()
     }
 
@@ -640,7 +666,7 @@ impl Node {
     /// Shuts the node down: EIGRP sends its goodbye. Take the transmits before dropping it.
     pub fn shutdown(&mut self, now: Instant) {
         if let Some(eigrp) = &mut self.eigrp {
-            eigrp.shutdown();
+            eigrp.shutdown(now);
         }
         self.pump(now);
     }
@@ -652,7 +678,7 @@ impl Node {
             NhrpRole::Client(client) => client.poll_timeout(),
             NhrpRole::Server(server) => server.poll_timeout(),
         };
-        let eigrp = self.eigrp.as_ref().and_then(Neighbors::poll_timeout);
+        let eigrp = self.eigrp.as_ref().and_then(Eigrp::poll_timeout);
         [nhrp, eigrp, self.sad.poll_timeout()]
             .into_iter()
             .flatten()
@@ -798,7 +824,7 @@ impl Node {
             self.counters.drop(DropReason::MalformedEigrp);
             return;
         };
-        if let Err(error) = eigrp.handle_message(now, src, &repr) {
+        if let Err(error) = eigrp.handle_packet(now, src, &repr) {
             self.counters.drop(DropReason::EigrpRefused);
             self.counters.last_eigrp_error = Some(error);
         }
@@ -941,7 +967,7 @@ impl Node {
                 progress = true;
                 self.send_gre(t.to, dmvpn_nhrp::GRE_PROTOCOL, &t.bytes);
             }
-            while let Some(t) = self.eigrp.as_mut().and_then(Neighbors::poll_transmit) {
+            while let Some(t) = self.eigrp.as_mut().and_then(Eigrp::poll_transmit) {
                 progress = true;
                 self.send_eigrp(t);
             }
@@ -949,9 +975,9 @@ impl Node {
                 progress = true;
                 self.event(event);
             }
-            while let Some(event) = self.eigrp.as_mut().and_then(Neighbors::poll_event) {
+            while let Some(event) = self.eigrp.as_mut().and_then(Eigrp::poll_event) {
                 progress = true;
-                self.event(Event::Eigrp(event));
+                self.handle_eigrp_event(event);
             }
             while let Some(event) = self.sad.poll_event() {
                 progress = true;
@@ -974,6 +1000,53 @@ impl Node {
         match &mut self.nhrp {
             NhrpRole::Client(client) => client.poll_event().map(Event::Nhrp),
             NhrpRole::Server(server) => server.poll_event().map(Event::NhrpServer),
+        }
+    }
+
+    /// Route events of the EIGRP process go into the RIB (and out as [`Event::RouteAdded`] and
+    /// [`Event::RouteRemoved`]); the others out as [`Event::Eigrp`].
+    fn handle_eigrp_event(&mut self, event: EigrpEvent) {
+        let (prefix, installed) = match event {
+            EigrpEvent::RouteInstalled {
+                prefix,
+                next_hop,
+                metric,
+            }
+            | EigrpEvent::RouteChanged {
+                prefix,
+                next_hop,
+                metric,
+            } => (prefix, Some((next_hop, metric))),
+            EigrpEvent::RouteWithdrawn { prefix } => (prefix, None),
+            other => {
+                self.event(Event::Eigrp(other));
+                return;
+            }
+        };
+        let rib_prefix = Prefix::new(prefix.address(), prefix.prefix_len());
+        let external = self
+            .eigrp
+            .as_ref()
+            .and_then(|e| e.route(prefix))
+            .is_some_and(|r| r.external.is_some());
+        let (source, other) = if external {
+            (RouteSource::EigrpExternal, RouteSource::Eigrp)
+        } else {
+            (RouteSource::Eigrp, RouteSource::EigrpExternal)
+        };
+        let change = self.rib.remove(rib_prefix, other);
+        self.route_change(change);
+        match installed {
+            Some((next_hop, metric)) => self.set_route(Route {
+                prefix: rib_prefix,
+                next_hop: Some(next_hop),
+                source,
+                metric,
+            }),
+            None => {
+                let change = self.rib.remove(rib_prefix, source);
+                self.route_change(change);
+            }
         }
     }
 

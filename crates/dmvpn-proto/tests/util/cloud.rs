@@ -153,14 +153,14 @@ pub fn neighbors(cloud: &Cloud, index: usize) -> Vec<Ipv4Addr> {
     cloud.members[index]
         .node
         .eigrp()
-        .map(|e| e.iter().map(|n| n.address).collect())
+        .map(|e| e.hello().iter().map(|n| n.address).collect())
         .unwrap_or_default()
 }
 
 /// Whether node `index` reported a neighbour going down for `reason`.
 pub fn went_down(cloud: &Cloud, index: usize, reason: DownReason) -> bool {
     cloud.members[index].events.iter().any(|(_, e)| {
-        matches!(e, Event::Eigrp(eigrp::Event::NeighborDown { reason: r, .. }) if *r == reason)
+        matches!(e, Event::Eigrp(eigrp::EigrpEvent::NeighborDown { reason: r, .. }) if *r == reason)
     })
 }
 
