@@ -19,7 +19,7 @@
 # --keep            leave the namespaces and routers running (clean up with a second run, or `--clean`).
 # --clean           only remove what an earlier run left.
 # --out DIR         results (default /tmp/lab-out/router): summary.txt, show-*.txt, router logs,
-#                   hub-nbma.pcap, keys/{esp_sa,ikev1_decryption_table}, decoded.txt.
+#                   hub-nbma.pcap, keys/{esp_sa,ikev1_decryption_table}, decoded.jsonl.
 #
 # Namespaces are lab-rt-*; only processes this script started are killed (by PID), and only addresses
 # inside these namespaces are used (NBMA 192.0.2.0/24, tunnel 10.99.200.0/24, LANs 10.99.10-12.0/24).
@@ -208,14 +208,31 @@ WIRESHARK_CONFIG_DIR="$run/ws" XDG_CONFIG_HOME="$run/ws" tshark -r "$out/hub-nbm
     -Y 'icmp && ip.src == 10.99.11.10' -T fields -e frame.number -e ip.src -e ip.dst -e icmp.type \
     >"$out/tshark-icmp.txt" 2>&1 || true
 if [[ -x "$decoder" ]]; then
-    "$decoder" decode --keys "$out/keys/esp_sa" --keys "$out/keys/ikev1_decryption_table" "$out/hub-nbma.pcap" \
-        >"$out/decoded.txt" 2>&1 || true
-    # The ping's echo requests: spoke1 -> hub (ESP from 192.0.2.11) and hub -> spoke2 (ESP to 192.0.2.12).
-    in1=$(grep -c '192.0.2.11 > 192.0.2.1 .*10.99.11.10 > 10.99.12.10.*[Ee]cho' "$out/decoded.txt" || true)
-    out2=$(grep -c '192.0.2.1 > 192.0.2.12 .*10.99.11.10 > 10.99.12.10.*[Ee]cho' "$out/decoded.txt" || true)
-    say "dmvpn decode: $in1 echo requests spoke1->hub and $out2 hub->spoke2 inside ESP"
+    "$decoder" decode --format json --keys "$out/keys/esp_sa" --keys "$out/keys/ikev1_decryption_table" \
+        "$out/hub-nbma.pcap" >"$out/decoded.jsonl" 2>"$out/decoded.err" || fail "dmvpn decode: $(cat "$out/decoded.err")"
+    # The ping's echo requests: spoke1 -> hub (ESP from 192.0.2.11) and hub -> spoke2 (ESP to
+    # 192.0.2.12), each opened with the key log: outer IPv4, ESP (ICV good), GRE, inner IPv4, ICMP 8.
+    read -r in1 out2 < <(python3 - "$out/decoded.jsonl" <<'PY'
+import json, sys
+counts = {("192.0.2.11", "192.0.2.1"): 0, ("192.0.2.1", "192.0.2.12"): 0}
+for line in open(sys.argv[1]):
+    layers = json.loads(line)["layers"]
+    protos = [l["proto"] for l in layers]
+    if protos[1:] != ["ipv4", "esp", "gre", "ipv4", "icmp"] or layers[2].get("icv") != "good":
+        continue
+    outer, inner, icmp = layers[1], layers[4], layers[5]
+    key = (outer["src"], outer["dst"])
+    if key in counts and (inner["src"], inner["dst"], icmp["type"]) == ("10.99.11.10", "10.99.12.10", 8):
+        counts[key] += 1
+print(*counts.values())
+PY
+)
+    say "dmvpn decode: $in1 echo requests spoke1->hub and $out2 hub->spoke2 inside ESP (ICV good)"
+    ((in1 > 0 && out2 > 0)) || fail "dmvpn decode does not show the ping going spoke1 -> hub -> spoke2 inside ESP"
 else
-    say "dmvpn decoder not built ($decoder): decoded.txt skipped"
+    say "dmvpn decoder not built ($decoder): decoded.jsonl skipped"
 fi
-say "tshark with the key log: $(wc -l <"$out/tshark-icmp.txt") ICMP packets from 10.99.11.10 decrypted"
+decrypted=$(grep -c . "$out/tshark-icmp.txt" || true)
+say "tshark with the key log: $decrypted ICMP packets from 10.99.11.10 decrypted"
+((decrypted > 0)) || fail "tshark does not decrypt the capture with the key log"
 say "PASS: DMVPN Phase 1 hub + 2 spokes (results in $out)"

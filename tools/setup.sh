@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests and tools need on a fresh machine that has only the Rust toolchain:
-#   tshark (the decoding oracle of the differential tests), scapy + cryptography (independent generators).
+#   tshark (the decoding oracle of the differential tests), tcpdump and iproute2 (the namespace tests:
+#   tools/router_lab.sh, tools/replay_netns.sh), scapy + cryptography (independent generators).
 # Idempotent: installs only what is missing. Needs root (or sudo) for apt.
 set -euo pipefail
 
 need_apt=()
 command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
+command -v tcpdump >/dev/null 2>&1 || need_apt+=(tcpdump)
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 if ((${#need_apt[@]})); then
     SUDO=""
     [[ $(id -u) -eq 0 ]] || SUDO="sudo"
@@ -21,4 +24,4 @@ if ! python3 -c 'import scapy, cryptography' >/dev/null 2>&1; then
     python3 -m pip install -q --disable-pip-version-check scapy==2.6.1 cryptography
 fi
 
-echo "setup: tshark $(tshark --version 2>/dev/null | head -1 | awk '{print $3}'), scapy $(python3 -c 'import scapy; print(scapy.__version__)')"
+echo "setup: tshark $(tshark --version 2>/dev/null | head -1 | awk '{print $3}'), $(tcpdump --version 2>&1 | head -1), scapy $(python3 -c 'import scapy; print(scapy.__version__)')"

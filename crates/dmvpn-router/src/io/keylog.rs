@@ -32,13 +32,21 @@ impl KeyLog {
 
     /// One `esp_sa` line (`"IPv4","src","dst","0xSPI",…`).
     pub(super) fn esp_sa(&mut self, line: &str) -> io::Result<()> {
-        writeln!(self.esp_sa, "{line}")?;
-        self.esp_sa.flush()
+        append_line(&mut self.esp_sa, line)
     }
 
     /// One `ikev1_decryption_table` line (`<initiator cookie>,<encryption key>`).
     pub(super) fn ikev1(&mut self, line: &str) -> io::Result<()> {
-        writeln!(self.ikev1, "{line}")?;
-        self.ikev1.flush()
+        append_line(&mut self.ikev1, line)
     }
+}
+
+/// Appends `line` and its newline in one `write` (the file is opened with `O_APPEND`), so the
+/// lines of several routers sharing one key-log directory (as in `tools/router_lab.sh`) never
+/// interleave.
+fn append_line(file: &mut File, line: &str) -> io::Result<()> {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    file.write_all(&bytes)
 }

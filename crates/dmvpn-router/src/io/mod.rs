@@ -435,11 +435,13 @@ impl Router {
                     log(&format!("%DMVPN-6-ROUTE: {e}"));
                 }
             }
-            Event::Eigrp(dmvpn_proto::eigrp::Event::NeighborUp { address, .. }) => log(&format!(
-                "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is up: new adjacency",
-                self.interface
-            )),
-            Event::Eigrp(dmvpn_proto::eigrp::Event::NeighborDown { address, reason }) => {
+            Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborUp { address, .. }) => {
+                log(&format!(
+                    "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is up: new adjacency",
+                    self.interface
+                ))
+            }
+            Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborDown { address, reason }) => {
                 log(&format!(
                     "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is down: {reason}",
                     self.interface

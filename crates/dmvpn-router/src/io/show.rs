@@ -169,7 +169,7 @@ fn eigrp(view: &View<'_>) -> String {
     let _ = writeln!(
         out,
         "EIGRP-IPv4 Neighbors for AS({})",
-        eigrp.config().autonomous_system
+        eigrp.config().hello.autonomous_system
     );
     let _ = writeln!(
         out,
@@ -179,18 +179,18 @@ fn eigrp(view: &View<'_>) -> String {
         out,
         "                                                   (sec)         (ms)       Cnt Num"
     );
-    for (h, neighbor) in eigrp.iter().enumerate() {
+    for (h, neighbor) in eigrp.neighbors(view.now).enumerate() {
         let _ = writeln!(
             out,
             "{h:<3} {:<23} {:<22} {:>4} {:<8} {:>4} {:>5} {:>2} {:>4}",
             neighbor.address,
             short(view.interface),
-            seconds(neighbor.expires_at - view.now),
-            clock(view.now - neighbor.up_since),
-            "-",
-            "-",
-            0,
-            "-",
+            seconds(neighbor.hold),
+            clock(neighbor.uptime),
+            neighbor.srtt.total_micros() / 1000,
+            neighbor.rto.total_micros() / 1000,
+            neighbor.queue,
+            neighbor.sequence,
         );
     }
     out

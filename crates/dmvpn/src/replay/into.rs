@@ -697,7 +697,7 @@ impl Player {
         let neighbors = self
             .node
             .eigrp()
-            .map(|n| n.iter().map(|n| n.address).collect())
+            .map(|e| e.hello().iter().map(|n| n.address).collect())
             .unwrap_or_default();
         let routes = self
             .node
@@ -730,7 +730,7 @@ impl Player {
 }
 
 fn event_text(event: &Event) -> String {
-    use dmvpn_proto::eigrp::Event as Eigrp;
+    use dmvpn_proto::eigrp::EigrpEvent as Eigrp;
     use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
     match event {
         Event::NhrpServer(ServerEvent::Registered {
