@@ -12,7 +12,7 @@ mod cloud_util;
 use cloud_util::{cloud, converged, ping};
 use dmvpn_proto::Instant;
 
-/// 1000 spokes (about 3 s in a debug build); `DMVPN_SPOKES=n` overrides it.
+/// 1000 spokes (about 20 s in a test build, 10 s with `--release`); `DMVPN_SPOKES=n` overrides it.
 fn spokes() -> u16 {
     let default = 1000;
     std::env::var("DMVPN_SPOKES")

@@ -52,6 +52,7 @@
 mod fuzz;
 pub mod neighbor;
 pub mod process;
+mod small_map;
 pub mod topology;
 
 pub use fuzz::fuzz_script;

@@ -105,6 +105,7 @@ use dmvpn_eigrp::tlv::{
 use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
 
 use super::neighbor::{self, DownReason, EigrpError, Header, HelloConfig, Neighbors, Transmit};
+use super::small_map::SmallMap;
 use super::topology::{Link, NeighborInfo, PathInfo, Prefix, RouteState, TopologyRoute, Via};
 use crate::time::{Duration, Instant};
 use crate::timer::TimerTable;
@@ -405,7 +406,7 @@ struct Active {
 struct Entry {
     /// This router's own prefix (connected or redistributed).
     connected: Option<Local>,
-    paths: BTreeMap<Ipv4Addr, Path>,
+    paths: SmallMap<Ipv4Addr, Path>,
     fd: u32,
     successor: Option<Via>,
     /// Our distance and vector (through the successor; unreachable without one).
@@ -415,7 +416,7 @@ struct Entry {
     external: Option<ExternalData>,
     active: Option<Active>,
     /// What each neighbour was last told (reachable adverts only).
-    told: BTreeMap<Ipv4Addr, Advert>,
+    told: SmallMap<Ipv4Addr, Advert>,
     /// What the RIB has: next hop and metric.
     installed: Option<(Ipv4Addr, u32)>,
 }
@@ -424,7 +425,7 @@ impl Entry {
     fn new() -> Self {
         Self {
             connected: None,
-            paths: BTreeMap::new(),
+            paths: SmallMap::new(),
             fd: INFINITY,
             successor: None,
             distance: INFINITY,
@@ -432,7 +433,7 @@ impl Entry {
             next_hop: Ipv4Addr::UNSPECIFIED,
             external: None,
             active: None,
-            told: BTreeMap::new(),
+            told: SmallMap::new(),
             installed: None,
         }
     }
