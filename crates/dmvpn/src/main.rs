@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dmvpn::capture::CaptureReader;
-use dmvpn::decode::{Decoder, IkeKeys, Sink};
+use dmvpn::decode::{Decoder, IkeKeys, Sink, Summary};
 use dmvpn::keys::EspKeys;
 use dmvpn::output::{JsonLines, TextLines};
 use dmvpn::session::{PskTable, SessionBuilder};
@@ -31,7 +31,8 @@ enum Command {
         /// never printed.
         #[arg(long = "keys", value_name = "FILE")]
         keys: Vec<PathBuf>,
-        /// Output format: one summary line per frame, or JSON Lines with every layer.
+        /// Output format: one summary line per frame, JSON Lines with every layer, or only a
+        /// table of what was found (every frame decoded, nothing printed per frame).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Decoding threads. Frames are shared out by IP address pair (a spoke and the hub), so
@@ -154,6 +155,8 @@ enum Format {
     Text,
     /// One JSON object per frame (JSON Lines).
     Json,
+    /// No per-frame output: frames, bytes and the count of each layer kind, at the end.
+    Summary,
 }
 
 fn main() -> ExitCode {
@@ -249,6 +252,12 @@ fn decode(
             run(&mut reader, &mut decoder, &mut sink, &mut progress)?;
             finish_output(sink.finish())?;
         }
+        Format::Summary => {
+            let mut summary = Summary::default();
+            run(&mut reader, &mut decoder, &mut summary, &mut progress)?;
+            progress.done();
+            return finish_output(write!(io::stdout().lock(), "{summary}")).map_err(Into::into);
+        }
     }
     progress.done();
     Ok(())
@@ -289,6 +298,22 @@ fn decode_parallel(
                 .collect();
             dmvpn::parallel::decode(reader, &mut shards, &mut out, |offset| {
                 progress.tick(offset)
+            })
+        }
+        Format::Summary => {
+            let mut shards: Vec<_> = decoders
+                .into_iter()
+                .map(|decoder| (decoder, Summary::default()))
+                .collect();
+            let result = dmvpn::parallel::decode(reader, &mut shards, &mut out, |offset| {
+                progress.tick(offset)
+            });
+            let mut total = Summary::default();
+            for (_, summary) in &shards {
+                total.merge(summary);
+            }
+            result.and_then(|()| {
+                write!(out, "{total}").map_err(dmvpn::parallel::ParallelError::Output)
             })
         }
     };

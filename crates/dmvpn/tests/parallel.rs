@@ -89,3 +89,38 @@ fn threads_print_what_one_thread_prints() {
         check(&shared.join(name), &[]);
     }
 }
+
+/// `dmvpn decode --format summary` prints the same table with one thread or two, and the table
+/// holds what is known of testdata/dmvpn/phase1.pcap (42 frames, 29 of them ESP: 28 open with its
+/// keys, one was made with a corrupted ICV; see `tools/gen_testdata.py`).
+#[test]
+fn summary_format_is_the_same_with_threads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let data = root.join("testdata/dmvpn");
+    let run = |threads: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("decode")
+            .arg(data.join("phase1.pcap"))
+            .arg("--keys")
+            .arg(data.join("phase1.esp_sa"))
+            .args(["--format", "summary", "--threads", threads])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    let count = |name: &str| -> u64 {
+        one.lines()
+            .find_map(|line| {
+                let (key, value) = line.rsplit_once(char::is_whitespace)?;
+                (key.trim() == name).then(|| value.parse().ok())?
+            })
+            .unwrap_or_else(|| panic!("no `{name}` line in:\n{one}"))
+    };
+    assert!(one.starts_with("frames"), "{one}");
+    assert_eq!(count("esp"), 29);
+    assert_eq!(count("esp decrypted"), 28);
+    assert_eq!(count("esp ICV failed"), 1);
+}

@@ -90,7 +90,9 @@ pub struct Summary {
     frames: u64,
     captured_bytes: u64,
     wire_bytes: u64,
+    /// The earliest frame time.
     first: Option<Timestamp>,
+    /// The latest frame time.
     last: Option<Timestamp>,
     layers: [u64; KINDS.len()],
     esp: [u64; 5],
@@ -169,10 +171,11 @@ impl Sink for Summary {
         self.frames += 1;
         self.captured_bytes += frame.data.len() as u64;
         self.wire_bytes += u64::from(frame.original_len);
-        if self.first.is_none() {
-            self.first = Some(frame.timestamp);
-        }
-        self.last = Some(frame.timestamp);
+        // The earliest and the latest time, not the first and last frame's: captures are not
+        // always in time order, and shards decoded apart must add up to the same span.
+        let at = frame.timestamp;
+        self.first = Some(self.first.map_or(at, |first| first.min(at)));
+        self.last = Some(self.last.map_or(at, |last| last.max(at)));
     }
 
     fn layer(&mut self, layer: &Layer<'_>) {
