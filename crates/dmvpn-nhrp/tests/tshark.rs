@@ -20,7 +20,7 @@ use std::process::Command;
 use dmvpn_nhrp::extension::Value;
 use dmvpn_nhrp::{AddressFamily, Message, Packet, Repr, cie};
 
-#[path = "../examples/gen_testdata.rs"]
+#[path = "../examples/gen_nhrp_testdata.rs"]
 #[allow(dead_code)] // the example's `main` is not called here
 mod gen_testdata;
 
@@ -596,7 +596,7 @@ fn emitted_pcap_is_current() {
         let committed = std::fs::read(gen_testdata::path(name)).expect("testdata/nhrp file exists");
         assert!(
             committed == fresh,
-            "testdata/nhrp/{name} is stale: run `cargo run -p dmvpn-nhrp --example gen_testdata`"
+            "testdata/nhrp/{name} is stale: run `cargo run -p dmvpn-nhrp --example gen_nhrp_testdata`"
         );
     }
 }

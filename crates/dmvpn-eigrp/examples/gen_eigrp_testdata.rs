@@ -1,7 +1,7 @@
 //! Writes `testdata/eigrp/emitted.pcap`: every opcode and every TLV this crate decodes, built by our
 //! emitter, for cross-checking with tshark and scapy (`tests/tshark.rs`, `tools/eigrp_scapy_check.py`).
 //!
-//! Run: `cargo run -p dmvpn-eigrp --example gen_testdata [OUT]`. The output is deterministic.
+//! Run: `cargo run -p dmvpn-eigrp --example gen_eigrp_testdata [OUT]`. The output is deterministic.
 //!
 //! Classic route TLVs carry one destination each except in the frame marked "several destinations"
 //! (scapy's route classes hold exactly one; tshark decodes several).

@@ -4,7 +4,7 @@
 //! must flag (bad checksum, bad packet size, bad extension offset, an extension running past the
 //! packet, data after End of Extensions).
 //!
-//! Run with `cargo run -p dmvpn-nhrp --example gen_testdata`. The output is deterministic;
+//! Run with `cargo run -p dmvpn-nhrp --example gen_nhrp_testdata`. The output is deterministic;
 //! `tests/tshark.rs` regenerates it in memory, checks that the committed file is current, and has
 //! tshark decode every frame.
 
