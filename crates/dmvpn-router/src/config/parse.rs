@@ -13,6 +13,9 @@ use super::{
 /// Longest `ip nhrp authentication` string: the Cisco extension carries 8 bytes.
 pub(super) const NHRP_PASSWORD_MAX: usize = 8;
 
+/// Most transform sets one `set transform-set` line names (IOS: up to six, tried in order).
+pub(super) const MAX_PROFILE_TRANSFORM_SETS: usize = 6;
+
 /// What a diagnostic is about, so the semantic checks can point at the line that made it.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 pub(crate) enum Origin {
@@ -1174,14 +1177,19 @@ impl Parser {
             "`transform-set`, `pfs` or `security-association`",
         )? {
             0 => {
+                // IOS takes up to six transform sets here; a seventh word is an error (one
+                // diagnostic for the line, not one per undefined name of an endless list).
                 let mut names = Vec::new();
-                while let Some((name_column, name)) = words.peek() {
+                while names.len() < MAX_PROFILE_TRANSFORM_SETS
+                    && let Some((name_column, name)) = words.peek()
+                {
                     words.next += 1;
                     names.push((name_column, name.to_owned()));
                 }
                 if names.is_empty() {
                     words.word("a transform-set name")?;
                 }
+                words.end()?;
                 if let Some(first) = self.origins.get(Origin::ProfileSet(index, 0)) {
                     return Err(Fail::at(
                         column,

@@ -949,6 +949,30 @@ fn semantic_errors_with_line() {
         ),
         one(14, 29, "transform-set `OTHER` is not defined"),
     );
+    // IOS takes six names at most: the seventh is one error, however long the list (the
+    // router_config fuzz target found a line of hundreds of undefined names making a
+    // diagnostic, each with a copy of the whole line, per name).
+    let many: String = (1..=300).map(|n| format!(" T{n}")).collect();
+    expect(
+        &mut wrong,
+        semantic(
+            HUB,
+            " set transform-set DMVPN-TS",
+            &format!(" set transform-set DMVPN-TS{many}"),
+        ),
+        vec![
+            (
+                13,
+                1,
+                "crypto ipsec profile DMVPN has no `set transform-set`".to_owned(),
+            ),
+            (
+                14,
+                44,
+                "unexpected `T6` after the end of the command".to_owned(),
+            ),
+        ],
+    );
     expect(
         &mut wrong,
         semantic(HUB, " set transform-set DMVPN-TS\n", ""),
