@@ -24,7 +24,7 @@
 #            an Error Indication (op 7) with code 11 (Authentication Failure, RFC 2332 5.2.7) per request.
 # Each capture is decoded with target/release/dmvpn (`dmvpn decode`) and, if installed, tshark.
 # Outputs: DIR (default /tmp/lab-out/frr-nhrp)/<scenario>/{hub-nbma.pcap,show-nhrp.txt,router.log,
-# nhrpd.log,decoded.jsonl,wire.txt} and DIR/summary.txt. Exit 0 iff every scenario run passes.
+# nhrpd.log,nhrpd-show.txt,decoded.jsonl,tshark.txt} and DIR/summary.txt. Exit 0 iff every scenario run passes.
 # Needs root; installs frr, tcpdump (apt) if missing; Python 3. Environment: DMVPN_ROUTER, DMVPN.
 # Only PIDs this script started are killed. Time: about 12 s per scenario, 25 s for all three
 # (auth is skipped at once with nhrpd 8.4.4).
