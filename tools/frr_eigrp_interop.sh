@@ -33,10 +33,10 @@
 #
 # --keep   leave namespaces and daemons running (remove them later with --clean)
 # --clean  only remove what an earlier run left
-# --out    results (default /tmp/lab-out/frr-eigrp): summary.txt, show-*.txt, logs, hub-nbma.pcap,
-#          keys/{esp_sa,ikev1_decryption_table}, decoded.jsonl
+# --out    results (default /tmp/lab-out/frr-eigrp): summary.txt, show.txt, router logs, hub-nbma.pcap,
+#          keys/{esp_sa,ikev1_decryption_table}, decoded.jsonl, decoded-summary.txt
 #
-# Needs root; installs frr, tcpdump, iproute2 (apt) if missing. Environment: DMVPN_ROUTER, DMVPN
+# Needs root; installs frr, tcpdump, tshark, iproute2 (apt) if missing. Environment: DMVPN_ROUTER, DMVPN
 # (binaries; default: cargo build --release into $CARGO_TARGET_DIR or target/). Only PIDs this script
 # started are killed. Time: about 35 s (+ the build, + apt on first use).
 set -euo pipefail
@@ -90,6 +90,7 @@ trap 'exit 130' INT TERM
 need=()
 [[ -x $FRR/eigrpd && -x $FRR/zebra ]] || need+=(frr)
 command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v tshark >/dev/null || need+=(tshark)
 command -v ip >/dev/null || need+=(iproute2)
 if ((${#need[@]})); then
     echo "installing ${need[*]}"

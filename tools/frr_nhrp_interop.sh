@@ -25,7 +25,7 @@
 # Each capture is decoded with target/release/dmvpn (`dmvpn decode`) and, if installed, tshark.
 # Outputs: DIR (default /tmp/lab-out/frr-nhrp)/<scenario>/{hub-nbma.pcap,show-nhrp.txt,router.log,
 # nhrpd.log,nhrpd-show.txt,decoded.jsonl,tshark.txt} and DIR/summary.txt. Exit 0 iff every scenario run passes.
-# Needs root; installs frr, tcpdump (apt) if missing; Python 3. Environment: DMVPN_ROUTER, DMVPN.
+# Needs root; installs frr, tcpdump, tshark (apt) if missing; Python 3. Environment: DMVPN_ROUTER, DMVPN.
 # Only PIDs this script started are killed. Time: about 12 s per scenario, 25 s for all three
 # (auth is skipped at once with nhrpd 8.4.4).
 set -euo pipefail
@@ -75,6 +75,7 @@ cleanup
 need=()
 [[ -x $FRR/nhrpd && -x $FRR/zebra ]] || need+=(frr)
 command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v tshark >/dev/null || need+=(tshark)
 if ((${#need[@]})); then
     echo "installing ${need[*]}"
     apt-get update -qq
