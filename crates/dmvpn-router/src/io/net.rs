@@ -4,12 +4,9 @@
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
 use std::thread;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-
-use super::Input;
 
 /// IP protocol numbers of the NBMA side.
 pub(super) const GRE: u8 = 47;
@@ -17,6 +14,8 @@ pub(super) const GRE: u8 = 47;
 pub(super) const ESP: u8 = 50;
 /// The largest packet read from any device.
 const BUFFER: usize = 65_536;
+/// The receive and send buffers asked for on the raw sockets.
+const SOCKET_BUFFER: usize = 4 << 20;
 
 /// A raw IPv4 socket for one IP protocol, bound to the NBMA address (so that it sends from it
 /// and receives only what is addressed to it) and, if given, to the NBMA interface.
@@ -30,6 +29,11 @@ pub(super) fn raw_socket(protocol: u8, nbma: Ipv4Addr, device: Option<&str>) -> 
         socket.bind_device(Some(device.as_bytes()))?;
     }
     socket.bind(&SockAddr::from(SocketAddrV4::new(nbma, 0)))?;
+    // Measured (tools/router_perf.sh): with the default 208 KiB the ESP socket dropped bursts
+    // while its reader was busy, and TCP through the tunnel backed off. The kernel caps this
+    // at net.core.rmem_max (so a failure here is no reason not to run).
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
     Ok(socket)
 }
 
@@ -64,8 +68,29 @@ fn split_ipv4(packet: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
     Some((Ipv4Addr::from(src), packet.get(header..end)?))
 }
 
-/// Reads a raw socket forever, sending each packet's payload to the loop.
-pub(super) fn spawn_raw_reader(socket: Socket, protocol: u8, tx: Sender<Input>) -> io::Result<()> {
+/// A packet a reader thread took from a device, borrowed from its buffer: the reader hands it
+/// to the event loop's data path (see [`super::Shared`]) without copying it.
+pub(super) enum Packet<'a> {
+    /// From the NBMA network: the payload of an IPv4 packet of `protocol` from `src`.
+    Nbma {
+        src: Ipv4Addr,
+        protocol: u8,
+        payload: &'a [u8],
+    },
+    /// An ISAKMP message from UDP port 500.
+    Ike { src: Ipv4Addr, payload: &'a [u8] },
+    /// What the host sent into the tunnel interface.
+    Tunnel(&'a [u8]),
+}
+
+/// Where a reader thread puts what it reads: `false` stops the thread (the router is gone).
+pub(super) trait Sink: Send + 'static {
+    fn packet(&self, packet: Packet<'_>) -> bool;
+    fn failed(&self, what: String);
+}
+
+/// Reads a raw socket forever, handing each packet's payload to `sink`.
+pub(super) fn spawn_raw_reader(socket: Socket, protocol: u8, sink: impl Sink) -> io::Result<()> {
     thread::Builder::new()
         .name(format!("raw-{protocol}"))
         .spawn(move || {
@@ -75,19 +100,18 @@ pub(super) fn spawn_raw_reader(socket: Socket, protocol: u8, tx: Sender<Input>) 
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => {
-                        let _ = tx.send(Input::Failed(format!("raw socket {protocol}: {e}")));
+                        sink.failed(format!("raw socket {protocol}: {e}"));
                         return;
                     }
                 };
                 let Some((src, payload)) = buffer.get(..n).and_then(split_ipv4) else {
                     continue;
                 };
-                let input = Input::Nbma {
+                if !sink.packet(Packet::Nbma {
                     src,
                     protocol,
-                    payload: payload.to_vec(),
-                };
-                if tx.send(input).is_err() {
+                    payload,
+                }) {
                     return;
                 }
             }
@@ -96,27 +120,24 @@ pub(super) fn spawn_raw_reader(socket: Socket, protocol: u8, tx: Sender<Input>) 
 }
 
 /// Reads the IKE socket forever.
-pub(super) fn spawn_ike_reader(socket: UdpSocket, tx: Sender<Input>) -> io::Result<()> {
+pub(super) fn spawn_ike_reader(socket: UdpSocket, sink: impl Sink) -> io::Result<()> {
     thread::Builder::new().name("ike".into()).spawn(move || {
         let mut buffer = vec![0; BUFFER];
         loop {
             match socket.recv_from(&mut buffer) {
                 Ok((n, std::net::SocketAddr::V4(from))) => {
-                    let payload = buffer.get(..n).unwrap_or_default().to_vec();
-                    if tx
-                        .send(Input::Ike {
-                            src: *from.ip(),
-                            payload,
-                        })
-                        .is_err()
-                    {
+                    let payload = buffer.get(..n).unwrap_or_default();
+                    if !sink.packet(Packet::Ike {
+                        src: *from.ip(),
+                        payload,
+                    }) {
                         return;
                     }
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let _ = tx.send(Input::Failed(format!("ike socket: {e}")));
+                    sink.failed(format!("ike socket: {e}"));
                     return;
                 }
             }
@@ -142,23 +163,19 @@ pub(super) fn tun(
 }
 
 /// Reads the TUN device forever: what the host sends into the tunnel.
-pub(super) fn spawn_tun_reader(
-    device: Arc<tun_rs::SyncDevice>,
-    tx: Sender<Input>,
-) -> io::Result<()> {
+pub(super) fn spawn_tun_reader(device: Arc<tun_rs::SyncDevice>, sink: impl Sink) -> io::Result<()> {
     thread::Builder::new().name("tun".into()).spawn(move || {
         let mut buffer = vec![0; BUFFER];
         loop {
             match device.recv(&mut buffer) {
                 Ok(n) => {
-                    let packet = buffer.get(..n).unwrap_or_default().to_vec();
-                    if tx.send(Input::Tunnel(packet)).is_err() {
+                    if !sink.packet(Packet::Tunnel(buffer.get(..n).unwrap_or_default())) {
                         return;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let _ = tx.send(Input::Failed(format!("tun: {e}")));
+                    sink.failed(format!("tun: {e}"));
                     return;
                 }
             }
@@ -167,8 +184,8 @@ pub(super) fn spawn_tun_reader(
     Ok(())
 }
 
-/// Random bytes from the operating system (`/dev/urandom`), for the node's IVs and request IDs
-/// and IKE's cookies, nonces, Diffie-Hellman exponents and SPIs.
+/// Random bytes from the operating system (`/dev/urandom`), for IKE's cookies, nonces,
+/// Diffie-Hellman exponents and SPIs.
 pub(crate) struct OsRandom(std::fs::File);
 
 impl OsRandom {
@@ -198,9 +215,65 @@ impl dmvpn_proto::ike::Entropy for OsRandom {
     }
 }
 
+/// The node's randomness (a seed, then one ESP IV per packet sent): `/dev/urandom` read 4 KiB
+/// at a time. Measured (tools/router_perf.sh): a read per IV was a system call per packet.
+pub(crate) struct BufferedRandom {
+    source: OsRandom,
+    buffer: Box<[u8; 4096]>,
+    /// How much of `buffer` is used up.
+    used: usize,
+}
+
+impl BufferedRandom {
+    pub(crate) fn new() -> io::Result<Self> {
+        Ok(Self {
+            source: OsRandom::new()?,
+            buffer: Box::new([0; 4096]),
+            used: 4096,
+        })
+    }
+}
+
+impl dmvpn_proto::node::Entropy for BufferedRandom {
+    fn fill(&mut self, mut dest: &mut [u8]) {
+        while !dest.is_empty() {
+            if self.used == self.buffer.len() {
+                self.source.fill_bytes(&mut self.buffer[..]);
+                self.used = 0;
+            }
+            let take = dest.len().min(self.buffer.len() - self.used);
+            let (now, rest) = dest.split_at_mut(take);
+            now.copy_from_slice(&self.buffer[self.used..self.used + take]);
+            // (used bytes are not handed out twice)
+            self.buffer[self.used..self.used + take].fill(0);
+            self.used += take;
+            dest = rest;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buffered_random_hands_out_fresh_bytes() {
+        use dmvpn_proto::node::Entropy;
+        let mut random = BufferedRandom::new().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        // Across several refills, in odd sizes: no 16-byte block repeats, none is all zeros.
+        for _ in 0..1000 {
+            let mut iv = [0; 16];
+            random.fill(&mut iv);
+            assert_ne!(iv, [0; 16]);
+            assert!(seen.insert(iv));
+            let mut odd = [0; 7];
+            random.fill(&mut odd);
+        }
+        let mut big = vec![0; 10_000];
+        random.fill(&mut big);
+        assert!(big.chunks(16).all(|c| c.iter().any(|b| *b != 0)));
+    }
 
     #[test]
     fn ipv4_split() {
