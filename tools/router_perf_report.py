@@ -7,9 +7,13 @@
       open fds, threads and `dmvpn-router show counters` ($LAB_BIN, --run-dir $LAB_CTL), parsed.
   router_perf_report.py run LABEL IPERF3_JSON BEFORE AFTER LOAD
       One run's table: goodput, retransmits or loss, each router's CPU % and CPU per packet.
-  router_perf_report.py profile IPERF3_JSON BEFORE AFTER LOAD PERF_REPORT
+  router_perf_report.py profile IPERF3_JSON BEFORE AFTER LOAD PERF_SCRIPT
       The same for a run under `perf record`, and each router's CPU per packet split into buckets
-      by symbol (perf report --sort pid,dso,sym).
+      by symbol (perf script -F pid,ip,sym,dso).
+  router_perf_report.py soak OUT
+      The verdict of tools/router_soak.sh from OUT/{samples,hostile}.jsonl, ping.log and the
+      iperf3 results: memory and fds after warm-up, hostile packets against drop counters,
+      traffic. Exit status 1 if a bound does not hold.
 """
 
 import json
@@ -168,6 +172,98 @@ def profile(path, before, after, load, report):
             print(f"    {100 * share:5.1f}%  {us * share * 1000:7.0f} ns  {bucket}")
 
 
+NBMA = {"192.0.2.1": "hub", "192.0.2.11": "spoke1", "192.0.2.12": "spoke2"}
+RSS_BOUND_KB = 4096
+FD_BOUND = 4
+ESP_DROPS = ("NoInboundSa", "EspWrongPeer", "EspIntegrity", "EspReplay")
+NOT_GRE = ESP_DROPS + ("Ike", "NoOutboundSa", "EspNotGre", "EspNotConfigured", "EspEncrypt")
+
+
+def soak(out):
+    ok = True
+    samples = [json.loads(line) for line in open(f"{out}/samples.jsonl") if line.strip()]
+    if len(samples) < 3:
+        print("soak: fewer than 3 samples")
+        return False
+    warm = max(2, len(samples) // 4)
+    minutes = (samples[-1]["t"] - samples[0]["t"]) / 60
+    print(f"samples: {len(samples)} over {minutes:.1f} min; warm-up: the first {warm}")
+    for name in samples[0]["routers"]:
+        series = [s["routers"][name]["proc"] for s in samples]
+        if any(p is None for p in series):
+            print(f"  {name}: gone in some samples")
+            ok = False
+            continue
+        base = series[warm - 1]
+        after = series[warm:]
+        rss_max, fds_max = max(p["rss_kb"] for p in after), max(p["fds"] for p in after)
+        verdict = "ok"
+        if rss_max > base["rss_kb"] + RSS_BOUND_KB or fds_max > base["fds"] + FD_BOUND:
+            verdict = f"FAIL (bound: +{RSS_BOUND_KB} kB, +{FD_BOUND} fds)"
+            ok = False
+        print(f"  {name:7s} VmRSS kB start {series[0]['rss_kb']}, warm {base['rss_kb']}, max after {rss_max}, "
+              f"end {series[-1]['rss_kb']}; fds start {series[0]['fds']}, warm {base['fds']}, max after {fds_max}, "
+              f"end {series[-1]['fds']}; threads {series[0]['threads']} -> {series[-1]['threads']}: {verdict}")
+    # Hostile packets against the drop counters. Round k of hostile.jsonl went out between
+    # samples k and k+1. A spoke that lost its hub (EIGRP hold time under the loss) starts its
+    # node over, and the node's counters with it: an interval with such a restart is left out.
+    rounds = [json.loads(line) for line in open(f"{out}/hostile.jsonl") if line.strip()]
+    total = sum(n for r in rounds for t in r.values() for n in t.values())
+    print(f"hostile packets sent: {total} in {len(rounds)} rounds")
+    for name in samples[0]["routers"]:
+        sent, delta, skipped = {}, {}, 0
+        for k in range(len(samples) - 1):
+            c0, c1 = samples[k]["routers"][name]["counters"], samples[k + 1]["routers"][name]["counters"]
+            mine = {}
+            for cls, targets in (rounds[k] if k < len(rounds) else {}).items():
+                for target, n in targets.items():
+                    if NBMA.get(target) == name:
+                        mine[cls] = mine.get(cls, 0) + n
+            if c0 is None or c1 is None or c1["nbma_in"] < c0["nbma_in"]:
+                skipped += 1
+                continue
+            for cls, n in mine.items():
+                sent[cls] = sent.get(cls, 0) + n
+            for r, n in c1["drops"].items():
+                d = n - c0["drops"].get(r, 0)
+                if d:
+                    delta[r] = delta.get(r, 0) + d
+        gre_sent = sum(n for cls, n in sent.items() if cls.startswith("gre_"))
+        esp_sent = sum(n for cls, n in sent.items() if cls.startswith("esp_"))
+        gre_drop = sum(n for r, n in delta.items() if r not in NOT_GRE)
+        esp_drop = sum(delta.get(r, 0) for r in ESP_DROPS)
+        verdict = "ok" if gre_drop >= gre_sent and esp_drop >= esp_sent else "FAIL"
+        ok = ok and verdict == "ok"
+        note = f" ({skipped} interval(s) with a node restart left out)" if skipped else ""
+        print(f"  {name:7s} sent {', '.join(f'{c} {n}' for c, n in sorted(sent.items()))}{note}")
+        print(f"          dropped (counter deltas) {', '.join(f'{r} {n}' for r, n in sorted(delta.items()))}")
+        print(f"          GRE sent {gre_sent} <= GRE-path drops {gre_drop}; ESP sent {esp_sent} <= ESP drops "
+              f"{esp_drop}: {verdict}")
+    # traffic
+    try:
+        pings = [line.split()[1] for line in open(f"{out}/ping.log") if line.strip()]
+    except OSError:
+        pings = []
+    print(f"ping during the soak: {pings.count('ok')} of {len(pings)} answered")
+    moved, runs = 0, 0
+    for name in sorted(os.listdir(out)):
+        if name.startswith("iperf3-soak-") and name.endswith(".json"):
+            runs += 1
+            try:
+                moved += json.load(open(f"{out}/{name}"))["end"]["sum_received"]["bytes"]
+            except (OSError, ValueError, KeyError):
+                pass
+    print(f"iperf3 at 1 Mbit/s during the soak: {runs} runs, {moved / 1e6:.1f} MB received")
+    gbps, retr, _, err = iperf(f"{out}/iperf3-final.json")
+    print(f"iperf3 5 s after the loss was removed: {gbps * 1000:.1f} Mbit/s, {retr} retransmits"
+          + (f" ERROR {err}" if err else ""))
+    if gbps <= 0:
+        ok = False
+    if pings.count("ok") == 0 or moved == 0:
+        ok = False
+    return ok
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "sample":
@@ -178,6 +274,8 @@ def main():
     elif cmd == "profile":
         path, before, after, load, report = sys.argv[2:7]
         profile(path, json.loads(before), json.loads(after), load, report)
+    elif cmd == "soak":
+        sys.exit(0 if soak(sys.argv[2]) else 1)
     else:
         sys.exit(__doc__)
 
