@@ -47,7 +47,7 @@ lab_pids() {
     for n in hub s1 s2; do
         found=
         for pid in $(ip netns pids "lab-rt-$n" 2>/dev/null); do
-            [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dmvpn-router ]] && found=$pid
+            [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$LAB_BIN")" ]] && found=$pid
         done
         [[ -n "$found" ]] || return 1
         LAB_PIDS+=("$found")

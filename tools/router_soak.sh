@@ -14,7 +14,7 @@
 #   - every S seconds (default 15): each router's VmRSS, open fds, threads and `show counters`
 #     (tools/router_perf_report.py sample), and a round of hostile packets from an extra namespace
 #     on the bridge (tools/router_hostile.py: garbage GRE, clear GRE carrying NHRP or EIGRP, ESP
-#     with unknown SPIs, forged ICVs, from the wrong peer, replayed ESP captured early in the soak,
+#     with unknown SPIs, forged ICVs, from the wrong peer, ESP spoke1 sent the hub just before, replayed,
 #     garbage ISAKMP, Main Mode first messages with fresh cookies), none of it subject to the loss;
 #   - a fourth router in that namespace keys with the hub with the wrong pre-shared key
 #     (every 15 s, its RECONNECT).
@@ -145,10 +145,6 @@ mine+=($!)
     done >"$out/ping.log"
 ) &
 mine+=($!)
-# ESP from spoke1 to the hub, to replay later (captured at the hub's bridge port)
-timeout 20 ip netns exec lab-rt-nbma tcpdump -i p-hub -c 200 -w "$out/replay.pcap" \
-    'ip proto 50 and src 192.0.2.11' >/dev/null 2>&1 &
-mine+=($!)
 
 # --- sampling and hostile rounds ---
 : >"$out/samples.jsonl"
@@ -159,8 +155,14 @@ while ((SECONDS < end)); do
     for i in 0 1 2; do
         [[ -d "/proc/${start_pids[$i]}" ]] || { fail "${LAB_NAMES[$i]} (PID ${start_pids[$i]}) is gone"; start_pids[i]=0; }
     done
+    # ESP from spoke1 to the hub just now (at the hub's bridge port), to replay: fresh each
+    # round, so that its SA is the current one and the hub's verdict is a replay, not an SPI
+    # it no longer knows
+    rm -f "$out/replay.pcap"
+    timeout 3 ip netns exec lab-rt-nbma tcpdump -i p-hub -c 20 -w "$out/replay.pcap" \
+        'ip proto 50 and src 192.0.2.11' >/dev/null 2>&1 || true
     replay=
-    ((round > 1)) && [[ -s "$out/replay.pcap" ]] && replay="$out/replay.pcap"
+    [[ -s "$out/replay.pcap" ]] && replay="$out/replay.pcap"
     timeout 60 ip netns exec "$evil" python3 "$root/tools/router_hostile.py" --src 192.0.2.67 \
         --esp-sa "$out/lab/keys/esp_sa" ${replay:+--replay "$replay"} --count 10 \
         192.0.2.1 192.0.2.11 192.0.2.12 >"$out/hostile-round.json" 2>>"$out/hostile.err" ||
