@@ -25,8 +25,9 @@
 //!   tunnel (connected subnet, static, EIGRP), maps the next hop to an NBMA address (the NHS,
 //!   a static map, or the hub's registration cache) and is sent in GRE, protected by ESP in
 //!   transport mode when IPsec is on. A spoke sends what it cannot map to its first NHS, as a
-//!   Phase 1 spoke does. Packets longer than `ip mtu` are dropped ([`DropReason::TooBig`]); TCP
-//!   SYNs get their MSS clamped to `ip tcp adjust-mss`.
+//!   Phase 1 spoke does. Packets longer than `ip mtu` are fragmented, or, with Don't Fragment
+//!   set, dropped ([`DropReason::TooBig`]) with an ICMP "fragmentation needed" back to their
+//!   source; TCP SYNs get their MSS clamped to `ip tcp adjust-mss`.
 //! - **Control.** NHRP, EIGRP and the SAD run inside; their packets are sent the same way and
 //!   their events come out of [`Node::poll_event`] with the route changes the caller programs
 //!   into the host ([`Event::RouteAdded`], [`Event::RouteRemoved`]).
@@ -206,7 +207,8 @@ pub enum DropReason {
     EspEncrypt,
     /// A forwarded packet's TTL ran out.
     TtlExpired,
-    /// A packet longer than `ip mtu`.
+    /// A packet longer than `ip mtu` with Don't Fragment set (an ICMP "fragmentation needed"
+    /// goes back to its source), or one that cannot be fragmented.
     TooBig,
     /// An output queue was full.
     QueueFull,
@@ -265,6 +267,10 @@ pub struct Counters {
     pub esp_in: u64,
     /// ESP packets encrypted.
     pub esp_out: u64,
+    /// Packets longer than `ip mtu` sent as fragments (DF clear).
+    pub fragmented: u64,
+    /// ICMP "fragmentation needed" sent for packets longer than `ip mtu` with DF set.
+    pub frag_needed_sent: u64,
     /// Events refused by a full queue.
     pub events_lost: u64,
     /// The latest NHRP refusal.
@@ -832,15 +838,59 @@ impl Node {
 
     // ---- outbound ----
 
-    /// Sends an inner IPv4 packet through the tunnel: replicated if multicast, else routed.
+    /// Sends an inner IPv4 packet through the tunnel: TCP SYNs clamped to `ip tcp adjust-mss`;
+    /// longer than `ip mtu`, fragmented (RFC 791), or with DF set dropped with an ICMP
+    /// "fragmentation needed" (RFC 1191) back to its source, as IOS does.
     fn route_out(&mut self, mut packet: Vec<u8>, ip: &Ipv4) {
-        if packet.len() > usize::from(self.config.tunnel.ip_mtu) {
-            self.counters.drop(DropReason::TooBig);
-            return;
-        }
         if let Some(mss) = self.config.tunnel.tcp_adjust_mss {
             wire::clamp_mss(&mut packet, ip, mss);
         }
+        let mtu = self.config.tunnel.ip_mtu;
+        if packet.len() > usize::from(mtu) {
+            if wire::dont_fragment(&packet) {
+                self.counters.drop(DropReason::TooBig);
+                self.send_frag_needed(&packet, ip);
+                return;
+            }
+            let Some(fragments) = wire::fragment(&packet, ip, usize::from(mtu)) else {
+                self.counters.drop(DropReason::TooBig);
+                return;
+            };
+            self.counters.fragmented += 1;
+            for fragment in fragments {
+                self.send_routed(fragment, ip);
+            }
+            return;
+        }
+        self.send_routed(packet, ip);
+    }
+
+    /// Answers a packet too big for the tunnel with ICMP "fragmentation needed": back through
+    /// the tunnel if its source is reached through it, else to the host (which routes it to the
+    /// LAN the packet came from).
+    fn send_frag_needed(&mut self, packet: &[u8], ip: &Ipv4) {
+        self.ip_id = self.ip_id.wrapping_add(1);
+        let own = self.config.tunnel.address;
+        let Some(icmp) = wire::frag_needed(own, packet, ip, self.config.tunnel.ip_mtu, self.ip_id)
+        else {
+            return;
+        };
+        self.counters.frag_needed_sent += 1;
+        let through_tunnel = ip.src != own
+            && !self.is_local(ip.src)
+            && self
+                .rib
+                .lookup(ip.src)
+                .is_some_and(|route| route.next_hop != Some(own));
+        match Ipv4::parse(&icmp) {
+            Some(reply) if through_tunnel => self.send_routed(icmp, &reply),
+            _ => self.deliver(icmp),
+        }
+    }
+
+    /// Sends a packet that fits the tunnel: replicated if multicast, else to the NBMA address of
+    /// its next hop.
+    fn send_routed(&mut self, packet: Vec<u8>, ip: &Ipv4) {
         if ip.dst.is_multicast() || ip.dst.is_broadcast() {
             for nbma in self.multicast_nbma() {
                 self.send_gre(nbma, wire::ETHERTYPE_IPV4, &packet);

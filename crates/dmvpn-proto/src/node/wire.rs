@@ -87,6 +87,111 @@ pub(crate) fn emit_ipv4(
     }
 }
 
+/// Whether the packet has the Don't Fragment flag.
+pub(crate) fn dont_fragment(packet: &[u8]) -> bool {
+    packet.get(6).is_some_and(|flags| flags & 0x40 != 0)
+}
+
+/// Splits an IPv4 packet (parsed as `ip`) into fragments of at most `mtu` bytes (RFC 791 §3.2):
+/// each carries a multiple of 8 payload bytes but the last, the More Fragments flag on all but
+/// the last (and on the last too if the packet was itself a non-final fragment), offsets counted
+/// from the packet's own, and a fresh header checksum. The first fragment keeps every option;
+/// the others only those with the copy flag. `None` if `mtu` leaves no room for 8 payload bytes.
+pub(crate) fn fragment(packet: &[u8], ip: &Ipv4, mtu: usize) -> Option<Vec<Vec<u8>>> {
+    let header = packet.get(..ip.header_len)?;
+    let payload = packet.get(ip.header_len..ip.total_len)?;
+    let copied = copied_options(header.get(20..)?);
+    let flags = u16::from_be_bytes([*packet.get(6)?, *packet.get(7)?]);
+    let (more_after, base) = (flags & 0x2000 != 0, flags & 0x1fff);
+    let mut fragments = Vec::new();
+    let mut at = 0;
+    while at < payload.len() {
+        let options = if at == 0 {
+            header.get(20..)?
+        } else {
+            &copied[..]
+        };
+        let room = mtu.checked_sub(20 + options.len())? & !7;
+        if room == 0 {
+            return None;
+        }
+        let chunk = payload.get(at..payload.len().min(at + room))?;
+        let last = at + chunk.len() == payload.len();
+        let offset = base + u16::try_from(at / 8).ok()?;
+        let mut out = Vec::with_capacity(20 + options.len() + chunk.len());
+        out.extend_from_slice(header.get(..20)?);
+        out.extend_from_slice(options);
+        out.extend_from_slice(chunk);
+        let total = u16::try_from(out.len()).ok()?;
+        out[0] = 0x40 | ((20 + options.len()) / 4) as u8;
+        out[2..4].copy_from_slice(&total.to_be_bytes());
+        let more = if last { more_after } else { true };
+        let flags = (flags & 0x4000) | if more { 0x2000 } else { 0 } | offset;
+        out[6..8].copy_from_slice(&flags.to_be_bytes());
+        out[10..12].copy_from_slice(&[0, 0]);
+        let sum = out.get(..20 + options.len()).map_or(0, checksum::compute);
+        out[10..12].copy_from_slice(&sum.to_be_bytes());
+        fragments.push(out);
+        at += chunk.len();
+    }
+    Some(fragments)
+}
+
+/// The options of a header that go into every fragment (copy flag set), padded to 32 bits.
+fn copied_options(mut options: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(&kind) = options.first() {
+        let len = match kind {
+            0 => break,
+            1 => 1,
+            _ => usize::from(options.get(1).copied().unwrap_or(0)).max(2),
+        };
+        let Some(option) = options.get(..len) else {
+            break;
+        };
+        if kind & 0x80 != 0 {
+            out.extend_from_slice(option);
+        }
+        options = options.get(len..).unwrap_or_default();
+    }
+    while out.len() % 4 != 0 {
+        out.push(0);
+    }
+    out
+}
+
+/// The ICMP Destination Unreachable, Fragmentation Needed and DF Set (type 3, code 4, RFC 1191
+/// next-hop MTU) for `packet` (parsed as `ip`), from `src`: `None` where RFC 1122 §3.2.2 forbids
+/// an ICMP error (about an ICMP error, a non-first fragment, a multicast or broadcast packet).
+pub(crate) fn frag_needed(
+    src: Ipv4Addr,
+    packet: &[u8],
+    ip: &Ipv4,
+    mtu: u16,
+    id: u16,
+) -> Option<Vec<u8>> {
+    let offset = u16::from_be_bytes([*packet.get(6)?, *packet.get(7)?]) & 0x1fff;
+    let icmp_error = ip.protocol == 1
+        && packet
+            .get(ip.header_len)
+            .is_some_and(|t| matches!(t, 3 | 4 | 5 | 11 | 12));
+    let unicast = |a: Ipv4Addr| !a.is_multicast() && !a.is_broadcast() && !a.is_unspecified();
+    if offset != 0 || icmp_error || !unicast(ip.dst) || !unicast(ip.src) {
+        return None;
+    }
+    let quoted = packet.get(..(ip.header_len + 8).min(ip.total_len))?;
+    let mut icmp = Vec::with_capacity(8 + quoted.len());
+    icmp.extend_from_slice(&[3, 4, 0, 0, 0, 0]);
+    icmp.extend_from_slice(&mtu.to_be_bytes());
+    icmp.extend_from_slice(quoted);
+    let sum = checksum::compute(&icmp);
+    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+    let mut out = Vec::with_capacity(20 + icmp.len());
+    emit_ipv4(&mut out, src, ip.src, 1, 255, id, icmp.len());
+    out.extend_from_slice(&icmp);
+    Some(out)
+}
+
 /// Decrements the TTL of the packet in place and fixes the header checksum incrementally
 /// (RFC 1624). Returns `false`, leaving the packet alone, if the TTL is 0 or 1.
 pub(crate) fn decrement_ttl(packet: &mut [u8]) -> bool {
@@ -262,6 +367,141 @@ mod tests {
 
     const SRC: Ipv4Addr = Ipv4Addr::new(172, 16, 1, 2);
     const DST: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 10);
+
+    /// A packet of `len` payload bytes (a counting pattern), DF as asked, from 10.0.1.10 to
+    /// 10.0.2.20 over UDP.
+    fn big(len: usize, df: bool) -> Vec<u8> {
+        let mut packet = Vec::new();
+        let src = Ipv4Addr::new(10, 0, 1, 10);
+        emit_ipv4(
+            &mut packet,
+            src,
+            Ipv4Addr::new(10, 0, 2, 20),
+            17,
+            64,
+            9,
+            len,
+        );
+        if df {
+            packet[6] = 0x40;
+            packet[10..12].copy_from_slice(&[0, 0]);
+            let sum = checksum::compute(&packet[..20]);
+            packet[10..12].copy_from_slice(&sum.to_be_bytes());
+        }
+        packet.extend((0..len).map(|i| i as u8));
+        packet
+    }
+
+    /// Reassembles fragments (in order) into the payload, checking each header.
+    fn reassemble(fragments: &[Vec<u8>], mtu: usize) -> Vec<u8> {
+        let mut payload = Vec::new();
+        for (n, fragment) in fragments.iter().enumerate() {
+            let ip = Ipv4::parse(fragment).expect("a valid header");
+            assert!(fragment.len() <= mtu && ip.total_len == fragment.len());
+            let flags = u16::from_be_bytes([fragment[6], fragment[7]]);
+            assert_eq!(usize::from(flags & 0x1fff) * 8, payload.len(), "offset");
+            assert_eq!(flags & 0x2000 != 0, n + 1 < fragments.len(), "MF");
+            payload.extend_from_slice(&fragment[ip.header_len..]);
+        }
+        payload
+    }
+
+    #[test]
+    fn fragments_reassemble_to_the_packet() {
+        bolero::check!()
+            .with_type::<(u16, u16)>()
+            .for_each(|&(len, mtu)| {
+                let (len, mtu) = (usize::from(len % 3000), 28 + usize::from(mtu % 1500));
+                let packet = big(len, false);
+                let ip = Ipv4::parse(&packet).unwrap();
+                let fragments = fragment(&packet, &ip, mtu).unwrap();
+                assert_eq!(reassemble(&fragments, mtu), &packet[20..]);
+            });
+        // The seed's numbers: 1500 bytes through `ip mtu 1400` make 1396 + 124 bytes.
+        let packet = big(1480, false);
+        let fragments = fragment(&packet, &Ipv4::parse(&packet).unwrap(), 1400).unwrap();
+        let lens: Vec<usize> = fragments.iter().map(Vec::len).collect();
+        assert_eq!(lens, [1396, 124]);
+        // Too small an MTU for 8 payload bytes.
+        assert_eq!(fragment(&packet, &Ipv4::parse(&packet).unwrap(), 27), None);
+    }
+
+    #[test]
+    fn fragmenting_a_fragment_keeps_its_offset_and_more_flag() {
+        let mut packet = big(1000, false);
+        packet[6..8].copy_from_slice(&(0x2000u16 | 100).to_be_bytes());
+        packet[10..12].copy_from_slice(&[0, 0]);
+        let sum = checksum::compute(&packet[..20]);
+        packet[10..12].copy_from_slice(&sum.to_be_bytes());
+        let fragments = fragment(&packet, &Ipv4::parse(&packet).unwrap(), 520).unwrap();
+        let flags: Vec<u16> = fragments
+            .iter()
+            .map(|f| u16::from_be_bytes([f[6], f[7]]))
+            .collect();
+        // 496 + 496 + 8 bytes; the last keeps MF, the packet itself was not the last.
+        assert_eq!(flags, [0x2000 | 100, 0x2000 | 162, 0x2000 | 224]);
+    }
+
+    #[test]
+    fn only_copied_options_follow_the_first_fragment() {
+        // Record Route (7, not copied) and a copied option (0x94 Router Alert, RFC 2113).
+        let options = [7, 7, 4, 0, 0, 0, 0, 0x94, 4, 0, 0, 0];
+        let mut packet = big(100, false);
+        packet.splice(20..20, options);
+        packet[0] = 0x45 + 3;
+        let total = (packet.len() as u16).to_be_bytes();
+        packet[2..4].copy_from_slice(&total);
+        packet[10..12].copy_from_slice(&[0, 0]);
+        let sum = checksum::compute(&packet[..32]);
+        packet[10..12].copy_from_slice(&sum.to_be_bytes());
+        let ip = Ipv4::parse(&packet).unwrap();
+        let fragments = fragment(&packet, &ip, 32 + 56).unwrap();
+        assert_eq!(&fragments[0][20..32], &options);
+        assert_eq!(fragments[1][0], 0x46);
+        assert_eq!(&fragments[1][20..24], &[0x94, 4, 0, 0]);
+        let mut payload = Vec::new();
+        for f in &fragments {
+            let ip = Ipv4::parse(f).unwrap();
+            payload.extend_from_slice(&f[ip.header_len..]);
+        }
+        assert_eq!(payload, &packet[32..]);
+    }
+
+    #[test]
+    fn frag_needed_quotes_the_packet_and_names_the_mtu() {
+        let packet = big(1480, true);
+        assert!(dont_fragment(&packet));
+        let ip = Ipv4::parse(&packet).unwrap();
+        let own = Ipv4Addr::new(172, 16, 1, 2);
+        let icmp = frag_needed(own, &packet, &ip, 1400, 5).unwrap();
+        let reply = Ipv4::parse(&icmp).unwrap();
+        assert_eq!((reply.src, reply.dst, reply.protocol), (own, ip.src, 1));
+        let body = &icmp[20..];
+        assert_eq!(&body[..2], &[3, 4]);
+        assert!(checksum::verify(body));
+        assert_eq!(&body[6..8], &1400u16.to_be_bytes());
+        assert_eq!(&body[8..], &packet[..28]);
+        // Never about an ICMP error, a later fragment, or a multicast packet (RFC 1122).
+        let mut error = big(1480, true);
+        error[9] = 1;
+        error[20] = 3;
+        error[10..12].copy_from_slice(&[0, 0]);
+        let sum = checksum::compute(&error[..20]);
+        error[10..12].copy_from_slice(&sum.to_be_bytes());
+        assert_eq!(
+            frag_needed(own, &error, &Ipv4::parse(&error).unwrap(), 1400, 5),
+            None
+        );
+        let mut later = big(1480, true);
+        later[7] = 10;
+        later[10..12].copy_from_slice(&[0, 0]);
+        let sum = checksum::compute(&later[..20]);
+        later[10..12].copy_from_slice(&sum.to_be_bytes());
+        assert_eq!(
+            frag_needed(own, &later, &Ipv4::parse(&later).unwrap(), 1400, 5),
+            None
+        );
+    }
 
     #[test]
     fn ipv4_emit_parse_and_ttl() {
