@@ -113,31 +113,89 @@ impl Shared {
     }
 }
 
+/// What the machines produced for the sockets and the TUN device, gathered under the lock and
+/// written after it.
+///
+/// Measured (tools/router_perf.sh): writing into the TUN device runs the host's whole receive
+/// path (its TCP and the ACK it sends back into the tunnel) in the writer; under the lock, the
+/// TUN reader with that ACK slept on the lock, a context switch per ACK.
+#[derive(Default)]
+struct Outbox {
+    transmits: Vec<node::Transmit>,
+    delivers: Vec<Vec<u8>>,
+}
+
+/// The devices packets go out of, shared so that they are written without the lock.
+struct Devices {
+    gre: Socket,
+    esp: Socket,
+    tun: Arc<tun_rs::SyncDevice>,
+    verbose: bool,
+}
+
+impl Devices {
+    /// Writes and empties `outbox`.
+    fn send(&self, outbox: &mut Outbox) {
+        for transmit in outbox.transmits.drain(..) {
+            let socket = match transmit.protocol {
+                net::GRE => &self.gre,
+                node::PROTOCOL_ESP => &self.esp,
+                _ => continue, // the node's own IKE path is unused: IKE runs here
+            };
+            if let Err(e) = net::send_raw(socket, transmit.to, &transmit.bytes)
+                && self.verbose
+            {
+                log(&format!("%DMVPN-4-SEND: to {}: {e}", transmit.to));
+            }
+        }
+        for packet in outbox.delivers.drain(..) {
+            let _ = self.tun.send(&packet);
+        }
+    }
+}
+
 /// A reader thread's way into the router.
-#[derive(Clone)]
-struct Reader(Arc<Shared>);
+struct Reader {
+    shared: Arc<Shared>,
+    devices: Arc<Devices>,
+    outbox: Outbox,
+}
+
+impl Reader {
+    fn new(shared: &Arc<Shared>, devices: &Arc<Devices>) -> Self {
+        Self {
+            shared: Arc::clone(shared),
+            devices: Arc::clone(devices),
+            outbox: Outbox::default(),
+        }
+    }
+}
 
 impl net::Sink for Reader {
-    fn packet(&self, packet: net::Packet<'_>) -> bool {
-        let Ok(mut router) = self.0.router.lock() else {
-            return false;
-        };
-        let now = router.clock.now();
-        router.packet(now, packet);
-        router.step(now);
-        // The loop sleeps until its own idea of the next deadline: tell it when a packet moved
-        // one closer (rare: a new retransmission or hold timer).
-        if let Some(deadline) = router.deadline()
-            && deadline < router.sleep_until
+    fn packet(&mut self, packet: net::Packet<'_>) -> bool {
         {
-            router.sleep_until = deadline;
-            let _ = self.0.tx.send(Input::Wake);
+            let Ok(mut router) = self.shared.router.lock() else {
+                return false;
+            };
+            let now = router.clock.now();
+            router.packet(now, packet);
+            router.step(now);
+            std::mem::swap(&mut router.outbox, &mut self.outbox);
+            // The loop sleeps until its own idea of the next deadline: tell it when a packet
+            // moved one closer (rare: a new retransmission or hold timer).
+            if let Some(deadline) = router.deadline()
+                && deadline < router.sleep_until
+            {
+                router.sleep_until = deadline;
+                let _ = self.shared.tx.send(Input::Wake);
+            }
         }
+        self.devices.send(&mut self.outbox);
         true
     }
 
     fn failed(&self, what: String) {
-        let _ = self.0.tx.send(Input::Failed(what));
+        let _ = self.shared.tx.send(Input::Failed(what));
     }
 }
 
@@ -155,10 +213,10 @@ impl Clock {
 struct Router {
     node: Node,
     ike: Option<Endpoint<OsRandom>>,
-    gre: Socket,
-    esp: Socket,
+    devices: Arc<Devices>,
+    /// What the machines produced for the devices since the last [`Devices::send`].
+    outbox: Outbox,
     ike_socket: UdpSocket,
-    tun: Arc<tun_rs::SyncDevice>,
     device: String,
     interface: String,
     clock: Clock,
@@ -217,6 +275,12 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         esp.try_clone().map_err(io_error("socket clone"))?,
         ike_socket.try_clone().map_err(io_error("socket clone"))?,
     );
+    let devices = Arc::new(Devices {
+        gre,
+        esp,
+        tun: Arc::clone(&tun),
+        verbose: options.verbose,
+    });
     let control = socket_path(&options.run_dir, &name);
     control::serve(&control, tx.clone())
         .map_err(io_error(format!("control socket {}", control.display())))?;
@@ -259,10 +323,9 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         child_keys: BTreeMap::new(),
         lost: Vec::new(),
         ike,
-        gre,
-        esp,
+        devices: Arc::clone(&devices),
+        outbox: Outbox::default(),
         ike_socket,
-        tun: Arc::clone(&tun),
         device,
         interface,
         clock,
@@ -276,21 +339,23 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         next_conn_id: 1001,
     };
     router.flush(now);
+    devices.send(&mut router.outbox);
     let shared = Arc::new(Shared {
         router: Mutex::new(router),
         tx,
     });
-    let reader = Reader(Arc::clone(&shared));
+    let reader = || Reader::new(&shared, &devices);
     let (gre, esp, ike_socket) = readers;
-    net::spawn_raw_reader(gre, net::GRE, reader.clone()).map_err(io_error("reader thread"))?;
-    net::spawn_raw_reader(esp, net::ESP, reader.clone()).map_err(io_error("reader thread"))?;
-    net::spawn_ike_reader(ike_socket, reader.clone()).map_err(io_error("reader thread"))?;
-    net::spawn_tun_reader(tun, reader).map_err(io_error("reader thread"))?;
+    net::spawn_raw_reader(gre, net::GRE, reader()).map_err(io_error("reader thread"))?;
+    net::spawn_raw_reader(esp, net::ESP, reader()).map_err(io_error("reader thread"))?;
+    net::spawn_ike_reader(ike_socket, reader()).map_err(io_error("reader thread"))?;
+    net::spawn_tun_reader(tun, reader()).map_err(io_error("reader thread"))?;
     let result = run_loop(&shared, &rx, &stop);
     // (after a reader thread's panic the state may be half-updated: no goodbyes then)
     if let Ok(mut router) = shared.router.lock() {
         let now = router.clock.now();
         router.shutdown(now);
+        devices.send(&mut router.outbox);
     }
     let _ = std::fs::remove_file(&control);
     result
@@ -308,6 +373,7 @@ fn run_loop(
             let mut router = shared.lock()?;
             let now = router.clock.now();
             router.step(now);
+            router.send_outbox();
             let wait = router.deadline().map_or(TICK, |d| {
                 if d > now {
                     (d - now).min(TICK)
@@ -329,6 +395,7 @@ fn run_loop(
                 for input in rx.try_iter().take(256) {
                     router.input(now, input)?;
                 }
+                router.send_outbox();
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
@@ -456,29 +523,30 @@ impl Router {
         }
     }
 
-    /// Sends, delivers and acts on everything the machines produced, until they are quiet.
+    /// Writes what the machines produced for the devices (the loop's paths: under the lock).
+    fn send_outbox(&mut self) {
+        let devices = Arc::clone(&self.devices);
+        devices.send(&mut self.outbox);
+    }
+
+    /// Acts on everything the machines produced until they are quiet: IKE messages are sent,
+    /// node packets for the devices go into the outbox (see [`Outbox`]).
     fn flush(&mut self, now: Instant) {
         loop {
             let mut moved = false;
             while let Some(transmit) = self.node.poll_transmit() {
                 moved = true;
-                let socket = match transmit.protocol {
-                    net::GRE => &self.gre,
-                    node::PROTOCOL_ESP => &self.esp,
-                    _ => continue, // the node's own IKE path is unused: IKE runs here
-                };
-                if let Err(e) = net::send_raw(socket, transmit.to, &transmit.bytes)
-                    && self.verbose
-                {
-                    log(&format!("%DMVPN-4-SEND: to {}: {e}", transmit.to));
+                if !matches!(transmit.protocol, net::GRE | node::PROTOCOL_ESP) {
+                    continue; // the node's own IKE path is unused: IKE runs here
                 }
                 if let Some(ike) = &mut self.ike {
                     ike.traffic_sent(now, transmit.to);
                 }
+                self.outbox.transmits.push(transmit);
             }
             while let Some(packet) = self.node.poll_deliver() {
                 moved = true;
-                let _ = self.tun.send(&packet);
+                self.outbox.delivers.push(packet);
             }
             while let Some(event) = self.node.poll_event() {
                 moved = true;

@@ -85,12 +85,16 @@ pub(super) enum Packet<'a> {
 
 /// Where a reader thread puts what it reads: `false` stops the thread (the router is gone).
 pub(super) trait Sink: Send + 'static {
-    fn packet(&self, packet: Packet<'_>) -> bool;
+    fn packet(&mut self, packet: Packet<'_>) -> bool;
     fn failed(&self, what: String);
 }
 
 /// Reads a raw socket forever, handing each packet's payload to `sink`.
-pub(super) fn spawn_raw_reader(socket: Socket, protocol: u8, sink: impl Sink) -> io::Result<()> {
+pub(super) fn spawn_raw_reader(
+    socket: Socket,
+    protocol: u8,
+    mut sink: impl Sink,
+) -> io::Result<()> {
     thread::Builder::new()
         .name(format!("raw-{protocol}"))
         .spawn(move || {
@@ -120,7 +124,7 @@ pub(super) fn spawn_raw_reader(socket: Socket, protocol: u8, sink: impl Sink) ->
 }
 
 /// Reads the IKE socket forever.
-pub(super) fn spawn_ike_reader(socket: UdpSocket, sink: impl Sink) -> io::Result<()> {
+pub(super) fn spawn_ike_reader(socket: UdpSocket, mut sink: impl Sink) -> io::Result<()> {
     thread::Builder::new().name("ike".into()).spawn(move || {
         let mut buffer = vec![0; BUFFER];
         loop {
@@ -163,7 +167,10 @@ pub(super) fn tun(
 }
 
 /// Reads the TUN device forever: what the host sends into the tunnel.
-pub(super) fn spawn_tun_reader(device: Arc<tun_rs::SyncDevice>, sink: impl Sink) -> io::Result<()> {
+pub(super) fn spawn_tun_reader(
+    device: Arc<tun_rs::SyncDevice>,
+    mut sink: impl Sink,
+) -> io::Result<()> {
     thread::Builder::new().name("tun".into()).spawn(move || {
         let mut buffer = vec![0; BUFFER];
         loop {
