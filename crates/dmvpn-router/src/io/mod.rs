@@ -404,6 +404,9 @@ fn run_loop(
     Ok(())
 }
 
+/// How long the EIGRP goodbye leads IKE's Deletes at shutdown (see [`Router::shutdown`]).
+const GOODBYE_HEAD_START: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn role(config: &NodeConfig) -> &'static str {
     match config.role {
         node::Role::Hub => "hub",
@@ -775,6 +778,12 @@ impl Router {
     fn shutdown(&mut self, now: Instant) {
         log("%DMVPN-5-STOP: shutting down");
         self.node.shutdown(now);
+        // The EIGRP goodbye leaves first, under the SAs it was sealed with, and with a head start:
+        // IKE's Deletes below go out at once on the IKE socket, a peer reads its ESP and IKE
+        // sockets on separate threads, and one that handles a Delete first drops the goodbye.
+        self.flush(now);
+        self.send_outbox();
+        std::thread::sleep(GOODBYE_HEAD_START);
         if let Some(ike) = &mut self.ike {
             let peers: Vec<_> = self.ike_sas.keys().copied().collect();
             for peer in peers {
