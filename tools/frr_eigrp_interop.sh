@@ -60,26 +60,15 @@ run=/tmp/lab-run/frr-eigrp
 pids="$run/pids"
 FRR=/usr/lib/frr
 
+# shellcheck source=tools/lab_lib.sh
+. "$root/tools/lab_lib.sh"
 cleanup() {
     # eigrpd first and hard: on SIGTERM it aborts (see "FRR goes away" below)
     [[ -f "$run/frr/eigrpd.pid" ]] && kill -KILL "$(cat "$run/frr/eigrpd.pid")" 2>/dev/null || true
-    if [[ -f "$pids" ]]; then
-        while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        sleep 1
-        while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        rm -f "$pids"
-    fi
+    lab_kill_tracked "$pids" 1
     # FRR daemons we started write their own pid files (-i)
-    local f p
-    for f in "$run"/frr/*.pid; do
-        [[ -f "$f" ]] || continue
-        p=$(cat "$f" 2>/dev/null || true)
-        [[ -n "$p" ]] && kill -KILL "$p" 2>/dev/null || true
-    done
-    local ns
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    lab_kill_pidfiles "$run/frr"
+    lab_del_netns "$prefix"
 }
 cleanup
 $clean_only && { echo "frr_eigrp_interop.sh: cleaned up"; exit 0; }
@@ -92,11 +81,7 @@ need=()
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v tshark >/dev/null || need+=(tshark)
 command -v ip >/dev/null || need+=(iproute2)
-if ((${#need[@]})); then
-    echo "installing ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
-fi
+lab_apt "${need[@]}"
 
 rm -rf "$run" "$out"
 mkdir -p "$run/ctl" "$run/frr" "$out/keys"
@@ -112,13 +97,7 @@ fail() {
 track() { echo "$1" >>"$pids"; disown "$1" 2>/dev/null || true; }
 
 # --- the binaries ---
-bin="${DMVPN_ROUTER:-}"
-target="${CARGO_TARGET_DIR:-$root/target}"
-if [[ -z "$bin" ]]; then
-    (cd "$root" && cargo build --release -q -p dmvpn-router -p dmvpn)
-    bin="$target/release/dmvpn-router"
-fi
-decoder="${DMVPN:-$target/release/dmvpn}"
+lab_binaries "$root"
 [[ -x "$decoder" ]] || (cd "$root" && cargo build --release -q -p dmvpn)
 
 # --- namespaces and links ---

@@ -50,23 +50,12 @@ pids="$run/pids"
 FRR=/usr/lib/frr
 WAIT=${NHRP_INTEROP_WAIT:-9} # nhrpd's requests at about 0, 1, 3, 7 s
 
+# shellcheck source=tools/lab_lib.sh
+. "$root/tools/lab_lib.sh"
 cleanup() {
-    if [[ -f "$pids" ]]; then
-        while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        sleep 0.5
-        while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        rm -f "$pids"
-    fi
-    local f p
-    for f in "$run"/frr/*.pid; do
-        [[ -f "$f" ]] || continue
-        p=$(cat "$f" 2>/dev/null || true)
-        [[ -n "$p" ]] && kill -KILL "$p" 2>/dev/null || true
-    done
-    local ns
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    lab_kill_tracked "$pids" 0.5
+    lab_kill_pidfiles "$run/frr"
+    lab_del_netns "$prefix"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -76,19 +65,9 @@ need=()
 [[ -x $FRR/nhrpd && -x $FRR/zebra ]] || need+=(frr)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v tshark >/dev/null || need+=(tshark)
-if ((${#need[@]})); then
-    echo "installing ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
-fi
+lab_apt "${need[@]}"
 
-bin="${DMVPN_ROUTER:-}"
-target="${CARGO_TARGET_DIR:-$root/target}"
-if [[ -z "$bin" ]]; then
-    (cd "$root" && cargo build --release -q -p dmvpn-router -p dmvpn)
-    bin="$target/release/dmvpn-router"
-fi
-decoder="${DMVPN:-$target/release/dmvpn}"
+lab_binaries "$root"
 [[ -x "$decoder" ]] || (cd "$root" && cargo build --release -q -p dmvpn)
 
 rm -rf "$out"

@@ -46,17 +46,11 @@ prefix=lab-rt
 run=/tmp/lab-run/router
 pids="$run/pids"
 
+# shellcheck source=tools/lab_lib.sh
+. "$root/tools/lab_lib.sh"
 cleanup() {
-    if [[ -f "$pids" ]]; then
-        while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        sleep 1
-        while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        rm -f "$pids"
-    fi
-    local ns
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    lab_kill_tracked "$pids" 1
+    lab_del_netns "$prefix"
 }
 cleanup
 $clean_only && { echo "router_lab.sh: cleaned up"; exit 0; }
@@ -71,13 +65,7 @@ fail() { say "FAIL: $*"; exit 1; }
 track() { echo "$1" >>"$pids"; }
 
 # --- the binaries ---
-bin="${DMVPN_ROUTER:-}"
-target="${CARGO_TARGET_DIR:-$root/target}"
-if [[ -z "$bin" ]]; then
-    (cd "$root" && cargo build --release -q -p dmvpn-router -p dmvpn)
-    bin="$target/release/dmvpn-router"
-fi
-decoder="${DMVPN:-$target/release/dmvpn}"
+lab_binaries "$root"
 
 # --- namespaces and links ---
 ns() { echo "$prefix-$1"; }

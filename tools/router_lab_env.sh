@@ -16,12 +16,10 @@ LAB_CTL="$LAB_RUN/ctl"
 LAB_NAMES=(hub spoke1 spoke2)
 LAB_PIDS=()
 
-if [[ -n "${DMVPN_ROUTER:-}" ]]; then
-    LAB_BIN="$DMVPN_ROUTER"
-else
-    (cd "$LAB_ROOT" && cargo build --release -q -p dmvpn-router -p dmvpn)
-    LAB_BIN="${CARGO_TARGET_DIR:-$LAB_ROOT/target}/release/dmvpn-router"
-fi
+# shellcheck source=tools/lab_lib.sh
+. "$LAB_ROOT/tools/lab_lib.sh"
+lab_binaries "$LAB_ROOT"
+LAB_BIN="$bin"
 export DMVPN_ROUTER="$LAB_BIN"
 
 lab_install() {

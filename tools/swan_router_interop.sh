@@ -53,17 +53,11 @@ run=/tmp/lab-run/swan-router
 pids="$run/pids"
 PSK=lab-psk-secret
 
+# shellcheck source=tools/lab_lib.sh
+. "$root/tools/lab_lib.sh"
 cleanup() {
-    if [[ -f "$pids" ]]; then
-        while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        sleep 0.5
-        while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done < <(tac "$pids")
-        rm -f "$pids"
-    fi
-    local ns
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    lab_kill_tracked "$pids" 0.5
+    lab_del_netns "$prefix"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -76,17 +70,9 @@ need=()
 command -v swanctl >/dev/null || need+=(strongswan-swanctl)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v tshark >/dev/null || need+=(tshark)
-if ((${#need[@]})); then
-    echo "installing ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
-fi
+lab_apt "${need[@]}"
 
-bin="${DMVPN_ROUTER:-}"
-if [[ -z "$bin" ]]; then
-    (cd "$root" && cargo build --release -q -p dmvpn-router)
-    bin="${CARGO_TARGET_DIR:-$root/target}/release/dmvpn-router"
-fi
+lab_binaries "$root"
 
 rm -rf "$out"
 mkdir -p "$out"

@@ -1,0 +1,53 @@
+# Sourced by the namespace labs (router_lab.sh, frr_eigrp_interop.sh, frr_nhrp_interop.sh,
+# swan_router_interop.sh, router_lab_env.sh): the bookkeeping they share. Not a script of its own.
+#
+#   lab_kill_tracked PIDFILE [GRACE]  SIGTERM every PID listed in PIDFILE (newest first), GRACE seconds
+#                                     (default 1), then SIGKILL; removes PIDFILE
+#   lab_kill_pidfiles DIR             SIGKILL the PIDs of DIR/*.pid (daemons that write their own)
+#   lab_del_netns PREFIX              delete every network namespace named PREFIX-*
+#   lab_apt PKG...                    apt-get install the packages given (none: nothing), updating once
+#   lab_binaries ROOT                 sets `bin` (dmvpn-router) and `decoder` (dmvpn): DMVPN_ROUTER and
+#                                     DMVPN if set, else built with cargo --release into CARGO_TARGET_DIR
+#                                     or ROOT/target
+
+lab_kill_tracked() {
+    local file=$1 grace=${2:-1} pid
+    [[ -f "$file" ]] || return 0
+    while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done < <(tac "$file")
+    sleep "$grace"
+    while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done < <(tac "$file")
+    rm -f "$file"
+}
+
+lab_kill_pidfiles() {
+    local f p
+    for f in "$1"/*.pid; do
+        [[ -f "$f" ]] || continue
+        p=$(cat "$f" 2>/dev/null || true)
+        [[ -n "$p" ]] && kill -KILL "$p" 2>/dev/null || true
+    done
+}
+
+lab_del_netns() {
+    local ns
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$1-" || true); do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+
+lab_apt() {
+    (($#)) || return 0
+    echo "installing $*"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null
+}
+
+lab_binaries() {
+    local root=$1 target="${CARGO_TARGET_DIR:-$1/target}"
+    bin="${DMVPN_ROUTER:-}"
+    if [[ -z "$bin" ]]; then
+        (cd "$root" && cargo build --release -q -p dmvpn-router -p dmvpn)
+        bin="$target/release/dmvpn-router"
+    fi
+    decoder="${DMVPN:-$target/release/dmvpn}"
+}
