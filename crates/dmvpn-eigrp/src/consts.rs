@@ -141,7 +141,8 @@ dmvpn_wire::registry! {
         SCALED = 1 => "Scaled",
         /// Administrative tag.
         TAG = 2 => "Tag",
-        /// Community.
+        /// Community: a list of 8-octet communities (RFC 7868 §6.4), decoded by
+        /// [`crate::tlv::Attribute::communities`].
         COMMUNITY = 3 => "Community",
         /// Jitter.
         JITTER = 4 => "Jitter",
@@ -149,6 +150,35 @@ dmvpn_wire::registry! {
         QENERGY = 5 => "QEnergy",
         /// Active energy.
         ENERGY = 6 => "Energy",
+    }
+}
+
+dmvpn_wire::registry! {
+    /// Types of the communities carried in the wide-metric Community attribute (RFC 7868 §6.4).
+    ///
+    /// EIGRP communities are laid out as BGP extended communities (RFC 4360): a 2-octet type, then a
+    /// 6-octet value. RFC 7868 §6.4 gives the EIGRP-specific types (high byte 0x88); the two
+    /// Site-of-Origin types are BGP's Route Origin communities (RFC 4360 §5). The names are the
+    /// abbreviations RFC 7868 uses; [`crate::tlv::CommunityValue`] spells out what each carries.
+    pub struct CommunityType(u16) {
+        /// Site of Origin, 2-octet AS format: AS(2), assigned number(4) (RFC 4360 §3.1, §5).
+        SOO_AS = 0x0003 => "SoO",
+        /// Site of Origin, IPv4 address format: IPv4 address(4), assigned number(2) (RFC 4360 §3.2, §5).
+        SOO_IPV4 = 0x0103 => "SoO-IPv4",
+        /// EXTCOMM_EIGRP: route flag(2), tag(4).
+        EIGRP = 0x8800 => "EIGRP",
+        /// DAD: distance, AS(2) and scaled delay(4).
+        DAD = 0x8801 => "DAD",
+        /// VRHB: reliability(1), hop count(1), scaled bandwidth(4).
+        VRHB = 0x8802 => "VRHB",
+        /// SRLM: reserved(1), load(1), MTU(4).
+        SRLM = 0x8803 => "SRLM",
+        /// SAR: external source AS(2), external router ID(4).
+        SAR = 0x8804 => "SAR",
+        /// RPM: external protocol(2), external metric(4).
+        RPM = 0x8805 => "RPM",
+        /// VRR: reserved(2), router ID(4).
+        VRR = 0x8806 => "VRR",
     }
 }
 

@@ -6,13 +6,15 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::consts::{AuthType, ExternalProtocol, OpCode, TlvType};
+use dmvpn_wire::{Error, Layer};
+
+use crate::consts::{AttributeOpcode, AuthType, ExternalProtocol, OpCode, TlvType};
 use crate::header::{Flags, HEADER_LEN, Packet};
 use crate::packet::{Repr, Tlvs};
 use crate::tlv::{
-    AddressList, Attributes, Authentication, ClassicMetric, ClassicRoute, Destination,
-    Destinations, ExternalData, Family, Parameters, PeerTidList, SoftwareVersion, Tlv, TlvIter,
-    WideMetric, WideRoute,
+    AddressList, Attribute, Attributes, Authentication, ClassicMetric, ClassicRoute, Communities,
+    Community, Destination, Destinations, ExternalData, Family, Parameters, PeerTidList,
+    SoftwareVersion, Tlv, TlvIter, WideMetric, WideRoute,
 };
 
 /// Parses arbitrary bytes as a packet and walks every TLV and route; must never panic.
@@ -28,6 +30,11 @@ pub fn parse_bytes(data: &[u8]) {
         let _ = repr.to_string();
         for route in repr.routes() {
             let _ = route.destination.to_string();
+        }
+        for tlv in repr.tlvs.iter() {
+            if let Tlv::Wide(route) = tlv {
+                let _ = format!("{:?}", route.attributes);
+            }
         }
     }
     let _ = crate::auth::verify(data, b"fuzz");
@@ -64,6 +71,66 @@ pub fn round_trip(data: &[u8]) {
         tlv.emit(&mut one);
         assert_eq!(one, data[pos..pos + one.len()]);
         pos += one.len();
+    }
+}
+
+/// Reads arbitrary bytes as the data of a Community attribute (and as a whole attribute list);
+/// must never panic. Data of a multiple of 8 bytes must decode, and encoding every decoded
+/// community must give the data back byte for byte, also through
+/// [`Communities::emit_attribute`]; any other length must be the `community attribute length`
+/// error.
+///
+/// # Panics
+/// On a mismatch: that is the bug this target looks for.
+pub fn communities(data: &[u8]) {
+    let attribute = Attribute {
+        opcode: AttributeOpcode::COMMUNITY,
+        data,
+    };
+    let _ = format!("{attribute:?}");
+    match attribute.communities() {
+        Some(Ok(communities)) => {
+            assert!(data.len().is_multiple_of(Community::LEN));
+            assert_eq!(communities.len(), data.len() / Community::LEN);
+            let list: Vec<Community> = communities.iter().collect();
+            let mut encoded = Vec::with_capacity(data.len());
+            for community in &list {
+                let _ = community.to_string();
+                encoded.extend_from_slice(&community.decode().encode().to_bytes());
+            }
+            assert_eq!(encoded, data);
+            let mut attr = vec![0; Communities::attribute_len(list.len())];
+            match Communities::emit_attribute(&list, &mut attr) {
+                Some(len) => {
+                    assert_eq!(len, attr.len());
+                    assert_eq!(attr[2..], *data);
+                    let parsed = Attributes::new(&attr, 0).map(|a| a.iter().collect::<Vec<_>>());
+                    assert_eq!(parsed, Ok(vec![attribute]));
+                }
+                None => assert!(list.len() > Communities::MAX),
+            }
+        }
+        Some(Err(err)) => assert_eq!(
+            err,
+            Error::InvalidField {
+                layer: Layer::Eigrp,
+                field: "community attribute length",
+                offset: 0,
+                value: u32::try_from(data.len()).unwrap_or(u32::MAX),
+            }
+        ),
+        None => unreachable!("the opcode is COMMUNITY"),
+    }
+    // The same bytes as a wide metric's attribute list.
+    if let Ok(attributes) = Attributes::new(data, 0) {
+        let _ = format!("{attributes:?}");
+        for attribute in attributes.iter() {
+            if let Some(Ok(communities)) = attribute.communities() {
+                for community in communities.iter() {
+                    assert_eq!(community.decode().encode(), community);
+                }
+            }
+        }
     }
 }
 
@@ -315,6 +382,21 @@ mod tests {
             parse_bytes(&buf);
             round_trip(&buf);
         });
+    }
+
+    #[test]
+    fn arbitrary_community_data() {
+        bolero::check!()
+            .with_type::<Vec<u8>>()
+            .for_each(|data| communities(data));
+    }
+
+    #[test]
+    fn arbitrary_communities_round_trip() {
+        // Whole communities only, so the round-trip branch is taken every time.
+        bolero::check!()
+            .with_type::<Vec<[u8; 8]>>()
+            .for_each(|list| communities(list.as_flattened()));
     }
 
     #[test]

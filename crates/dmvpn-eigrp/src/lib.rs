@@ -8,7 +8,10 @@
 //!   classic IPv4/IPv6 internal and external routes and multi-protocol wide-metric routes, with
 //!   EIGRP's compressed destinations. Anything else is kept as bytes and round-trips: the request
 //!   (0x0101/0x0401/0x0601) and community (0x0104/0x0404/0x0604) TLVs, multi-protocol routes of other
-//!   AFIs (IPX, SAF), AppleTalk, IPX and the deprecated MTR TLVs.
+//!   AFIs (IPX, SAF), AppleTalk, IPX and the deprecated MTR TLVs. The community TLVs stay opaque
+//!   because no public source gives their body layout (RFC 7868 only names the types).
+//! - [`tlv::community`]: the communities of a wide metric's Community attribute (RFC 7868 §6.4),
+//!   decoded by type and printed in the attribute's `Debug`.
 //! - [`auth`]: MD5 and HMAC-SHA-256 digests; [`metric`]: classic and wide composite metrics.
 //!
 //! ```

@@ -1,8 +1,10 @@
 //! TLVs (RFC 7868 §6.6–§6.9): a zero-copy iterator and a borrowing [`Tlv`] repr for every type.
 //!
 //! Every TLV is `type(2) length(2) value`, where the length counts the 4-byte header. The generic TLVs
-//! (0x00xx) are fixed layouts; route TLVs are in [`route`].
+//! (0x00xx) are fixed layouts; route TLVs are in [`route`], and the communities of a wide metric's
+//! Community attribute in [`community`].
 
+pub mod community;
 pub mod route;
 
 use core::fmt;
@@ -10,6 +12,7 @@ use core::fmt;
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
 use crate::consts::{AuthType, TlvType};
+pub use community::{Communities, Community, CommunityValue};
 pub use route::{
     Attribute, Attributes, ClassicMetric, ClassicRoute, Destination, Destinations, ExternalData,
     Family, WideMetric, WideRoute,

@@ -19,6 +19,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
 use super::Writer;
+use super::community::Communities;
 use crate::consts::{Afi, AttributeOpcode, ExternalProtocol, TlvType};
 
 /// The address family of a route TLV's next hop and destinations.
@@ -377,12 +378,55 @@ impl WideMetric {
 }
 
 /// One extended metric attribute (RFC 7868 §6.9.2): opcode, then `2 × offset` bytes of data.
-#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+///
+/// `Debug` prints the data as bytes, except for a Community attribute whose data is a whole number
+/// of communities: that prints them decoded (see [`Attribute::communities`]).
+#[derive(Clone, Copy, Eq, Hash, PartialEq)]
 pub struct Attribute<'a> {
     /// What the attribute is.
     pub opcode: AttributeOpcode,
     /// Its data.
     pub data: &'a [u8],
+}
+
+impl<'a> Attribute<'a> {
+    /// The communities of a Community attribute (opcode 3, RFC 7868 §6.4); `None` for any other
+    /// opcode.
+    ///
+    /// The data must be a multiple of 8 bytes; if not, the error is an [`Error::InvalidField`]
+    /// `community attribute length` at offset 0, the start of the data (rebase it with
+    /// [`Error::at_offset`], or call [`Communities::new`] with the data's offset).
+    ///
+    /// ```
+    /// use dmvpn_eigrp::consts::AttributeOpcode;
+    /// use dmvpn_eigrp::tlv::{Attribute, CommunityValue};
+    ///
+    /// let data = [0x88, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07];
+    /// let attribute = Attribute { opcode: AttributeOpcode::COMMUNITY, data: &data };
+    /// let communities = attribute.communities().expect("opcode 3")?;
+    /// let values: Vec<_> = communities.iter().map(|c| c.decode()).collect();
+    /// assert_eq!(values, [CommunityValue::Eigrp { flag: 0, tag: 7 }]);
+    ///
+    /// let tag = Attribute { opcode: AttributeOpcode::TAG, data: &data[4..] };
+    /// assert!(tag.communities().is_none());
+    /// # Ok::<(), dmvpn_eigrp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn communities(&self) -> Option<Result<Communities<'a>>> {
+        (self.opcode == AttributeOpcode::COMMUNITY).then(|| Communities::new(self.data, 0))
+    }
+}
+
+impl fmt::Debug for Attribute<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Attribute");
+        s.field("opcode", &self.opcode);
+        match self.communities() {
+            Some(Ok(communities)) => s.field("communities", &communities),
+            _ => s.field("data", &self.data),
+        };
+        s.finish()
+    }
 }
 
 /// The extended attributes of a wide metric, validated, as borrowed bytes.
