@@ -137,6 +137,11 @@ impl Spd {
     }
 }
 
+/// How long an SA pair replaced by a rekey lives on: the node's inbound SA still decrypts (the
+/// peer seals under the old pair until it has the new one itself: a Quick Mode responder only
+/// after the third message, which may be retransmitted), and IKE deletes the old pair after it.
+pub const REKEY_OVERLAP: Duration = Duration::from_secs(10);
+
 /// Soft and hard limits of an SA (RFC 4301 §4.4.2.1); `None` is no limit.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct Lifetime {
@@ -438,6 +443,22 @@ impl Sad {
     pub fn remove_inbound(&mut self, spi: u32, dst: Ipv4Addr) -> Option<InboundSa> {
         self.disarm(SaId::Inbound { spi, dst });
         self.inbound.remove(spi, Destination::from(dst.octets()))
+    }
+
+    /// Keeps the inbound SA `spi` to `dst` only until `at` and stops reporting its soft limits:
+    /// a rekey replaced it, and what the peer sealed under it before switching may still be on
+    /// its way (RFC 4301 §4.4.2.1 leaves the overlap to the implementation; IOS keeps the old
+    /// inbound SA for a while too). Returns whether there was such an SA.
+    pub fn retire_inbound(&mut self, spi: u32, dst: Ipv4Addr, at: Instant) -> bool {
+        let Some(entry) = self.inbound.get_mut(spi, Destination::from(dst.octets())) else {
+            return false;
+        };
+        entry.usage.soft_fired = true;
+        let id = SaId::Inbound { spi, dst };
+        self.timers.stop((id, Timer::Soft));
+        let hard = self.timers.get((id, Timer::Hard)).map_or(at, |h| h.min(at));
+        self.timers.set((id, Timer::Hard), hard);
+        true
     }
 
     /// Removes the outbound SA between two addresses.

@@ -238,3 +238,97 @@ fn k_value_mismatch() {
     );
     assert_eq!(ping(&mut cloud, 1, 2, 1), Some(63));
 }
+
+/// IOS: after a Quick Mode rekey the old inbound SA keeps decrypting for a while, because the
+/// peer switches to the new pair only when it has it (a responder after the third message). Here
+/// spoke 1 installs a new pair first: the hub, still on the old pair, reaches it through the
+/// retired inbound SA; once the hub has the new pair both directions use it; after
+/// [`REKEY_OVERLAP`](dmvpn_proto::node::REKEY_OVERLAP) the old inbound SA is gone, and the new
+/// pair is untouched by its expiry.
+#[test]
+fn a_rekey_keeps_the_old_inbound_sa_for_the_overlap() {
+    use dmvpn_esp::{Encryption, Integrity, Sa};
+    use dmvpn_proto::ipsec::Lifetime;
+    use dmvpn_proto::node::REKEY_OVERLAP;
+
+    let mut cloud = cloud(2, 7);
+    cloud.run_until(Instant::from_secs(30));
+    assert!(converged(&cloud, 2));
+    let (hub, spoke1) = (0, 1);
+    let old_spi = cloud.members[spoke1]
+        .node
+        .peer_sas(HUB_NBMA)
+        .expect("spoke 1 has SAs with the hub")
+        .0;
+    let sa = |spi: u32, key: u8| {
+        Sa::new(
+            spi,
+            Encryption::AesCbc,
+            &[key; 16],
+            Integrity::HmacSha1_96,
+            &[key; 20],
+        )
+        .unwrap()
+    };
+    // hub → spoke 1 under SPI 0x5001, spoke 1 → hub under 0x5002.
+    let now = cloud.now;
+    cloud.members[spoke1].node.install_sas(
+        now,
+        HUB_NBMA,
+        sa(0x5001, 1),
+        sa(0x5002, 2),
+        Lifetime::default(),
+    );
+    let no_sa_before = cloud.members[hub]
+        .node
+        .counters()
+        .drops(DropReason::NoInboundSa);
+    // Spoke 2 → spoke 1: the hub seals under the old pair; spoke 1 still opens it.
+    assert_eq!(ping(&mut cloud, 2, 1, 1), Some(63));
+    assert_eq!(
+        cloud.members[spoke1]
+            .node
+            .counters()
+            .drops(DropReason::NoInboundSa),
+        0
+    );
+    // Spoke 1 → spoke 2: sealed under the new pair, which the hub does not have yet.
+    assert_eq!(ping(&mut cloud, 1, 2, 2), None);
+    assert!(
+        cloud.members[hub]
+            .node
+            .counters()
+            .drops(DropReason::NoInboundSa)
+            > no_sa_before
+    );
+
+    let now = cloud.now;
+    cloud.members[hub].node.install_sas(
+        now,
+        spoke_nbma(1),
+        sa(0x5002, 2),
+        sa(0x5001, 1),
+        Lifetime::default(),
+    );
+    assert_eq!(ping(&mut cloud, 1, 2, 3), Some(63));
+    assert_eq!(ping(&mut cloud, 2, 1, 4), Some(63));
+    let local = spoke_nbma(1);
+    assert!(
+        cloud.members[spoke1]
+            .node
+            .sad()
+            .inbound(old_spi, local)
+            .is_some()
+    );
+
+    cloud.run_for(REKEY_OVERLAP);
+    let node = &cloud.members[spoke1].node;
+    assert!(
+        node.sad().inbound(old_spi, local).is_none(),
+        "retired SA expired"
+    );
+    assert_eq!(node.peer_sas(HUB_NBMA), Some((0x5001, 0x5002)));
+    assert_eq!(ping(&mut cloud, 2, 1, 5), Some(63));
+    assert_eq!(ping(&mut cloud, 1, 2, 6), Some(63));
+    assert_eq!(neighbors(&cloud, spoke1), [HUB_TUNNEL]);
+}

@@ -368,6 +368,10 @@ fn phase2_responder_lifetime() {
         let child = net.children(side)[0];
         assert_eq!(child.lifetime.hard_time, Some(Duration::from_secs(1200)));
         assert_eq!(child.lifetime.hard_bytes, Some(1000 * 1024));
+        // The SAD reports the volume's soft limit at 90 % (IOS rekeys there); the time's
+        // rekey is IKE's own.
+        assert_eq!(child.lifetime.soft_bytes, Some(921_600));
+        assert_eq!(child.lifetime.soft_time, None);
     }
 }
 
@@ -564,6 +568,50 @@ fn lifetimes_rekey_then_expire() {
     net.run_until(Instant::from_secs(400));
     assert!(net.children(0).len() >= 4);
     assert_eq!(net.ends[0].counts().1, 1);
+}
+
+#[test]
+fn volume_rekey_replaces_the_pair_and_deletes_the_old_one() {
+    // The SAD reported the volume's soft limit (the router calls `rekey`): a Quick Mode on the
+    // IKE SA at once; the old pair is deleted, with a Delete, when the overlap is over, and is
+    // not rekeyed again at 90 % of its time.
+    let mut net = Net::pair(
+        policy(Cipher::Aes128, Hash::Sha1, Group::MODP_1024),
+        AES_SHA,
+    );
+    net.connect();
+    net.deliver();
+    let first = net.children(0)[0].clone();
+    net.run_until(Instant::from_secs(5));
+    let now = net.now;
+    net.ends[0].rekey(now, HUB).unwrap();
+    net.deliver();
+    assert_eq!((net.children(0).len(), net.children(1).len()), (2, 2));
+    assert_eq!(net.ends[0].counts().0, 1, "no new Main Mode");
+    let second = net.children(0)[1].clone();
+    assert_ne!(second.inbound.spi, first.inbound.spi);
+    net.run_until(
+        Instant::from_secs(5) + dmvpn_proto::ipsec::REKEY_OVERLAP + Duration::from_secs(1),
+    );
+    assert!(net.events[0].contains(&Event::ChildDeleted {
+        peer: HUB,
+        inbound_spi: first.inbound.spi,
+        outbound_spi: first.outbound.spi,
+        reason: DeleteReason::Expired
+    }));
+    assert!(
+        net.events[1]
+            .iter()
+            .any(|e| matches!(e, Event::ChildDeleted { inbound_spi, .. } if *inbound_spi == first.outbound.spi)),
+        "the hub heard the Delete: {:?}",
+        net.events[1]
+    );
+    // The first pair's time-based rekey (at 3240 s) is gone with it; the second's comes at
+    // 5 s + 3240 s.
+    net.run_until(Instant::from_secs(3244));
+    assert_eq!(net.children(0).len(), 2);
+    net.run_until(Instant::from_secs(3246));
+    assert_eq!(net.children(0).len(), 3);
 }
 
 #[test]

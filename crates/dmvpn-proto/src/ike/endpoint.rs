@@ -442,6 +442,10 @@ impl<R: Entropy> Endpoint<R> {
     /// # Errors
     /// As [`Endpoint::connect`].
     pub fn rekey(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
+        // (the pairs being replaced need no time-based rekey of their own any more)
+        for child in self.children.iter_mut().filter(|c| c.peer == peer) {
+            child.rekeyed = true;
+        }
         self.negotiate(now, peer)
     }
 
@@ -1669,12 +1673,17 @@ impl<R: Entropy> Endpoint<R> {
         self.quick_mode_1(now, sa, message, bytes)
     }
 
-    fn lifetime(secs: u64, kb: Option<u64>) -> Lifetime {
+    /// The SAD's limits of a negotiated pair. The time limit's rekey is IKE's own (a child's
+    /// `soft_at`); the volume is counted by the SAD, which reports the soft limit, at
+    /// [`Config::rekey_per_mille`] of the kilobytes as IOS does at 90 %, for [`Endpoint::rekey`].
+    fn lifetime(&self, secs: u64, kb: Option<u64>) -> Lifetime {
+        let hard_bytes = kb.map(|kb| kb.saturating_mul(1024));
+        let per_mille = u64::try_from(self.config.rekey_per_mille.clamp(1, 1000)).unwrap_or(1000);
         Lifetime {
             soft_time: None,
             hard_time: Some(Duration::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))),
-            soft_bytes: None,
-            hard_bytes: kb.map(|kb| kb.saturating_mul(1024)),
+            soft_bytes: hard_bytes.map(|b| b / 1000 * per_mille),
+            hard_bytes,
         }
     }
 
@@ -1881,7 +1890,7 @@ impl<R: Entropy> Endpoint<R> {
             local: self.config.local,
             inbound: Self::child_keys(keys, set, spi_in, ni, &nr, g_qm.as_ref()),
             outbound: Self::child_keys(keys, set, spi_out, ni, &nr, g_qm.as_ref()),
-            lifetime: Self::lifetime(life, kb),
+            lifetime: self.lifetime(life, kb),
             role: Role::Responder,
             message_id: mid,
             transform_set: set,
@@ -1998,7 +2007,7 @@ impl<R: Entropy> Endpoint<R> {
             local: self.config.local,
             inbound: Self::child_keys(keys, set, q.spi_in, &ni, nr, g_qm.as_ref()),
             outbound: Self::child_keys(keys, set, spi_out, &ni, nr, g_qm.as_ref()),
-            lifetime: Self::lifetime(life, kb),
+            lifetime: self.lifetime(life, kb),
             role: Role::Initiator,
             message_id: mid,
             transform_set: set,
@@ -2088,6 +2097,12 @@ impl<R: Entropy> Endpoint<R> {
         ));
         let soft = (child.role == Role::Initiator)
             .then(|| now + hard.saturating_mul(self.config.rekey_per_mille).div(1000));
+        // The pairs this one replaces: deleted (with a Delete to the peer) once the overlap is
+        // over, however often the volume limit rekeys.
+        for old in self.children.iter_mut().filter(|c| c.peer == child.peer) {
+            old.rekeyed = true;
+            old.hard_at = old.hard_at.min(now + crate::ipsec::REKEY_OVERLAP);
+        }
         self.children.push(Child {
             peer: child.peer,
             inbound_spi: child.inbound.spi,

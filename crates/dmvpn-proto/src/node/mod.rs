@@ -88,6 +88,8 @@ use wire::{Gre, Ipv4};
 /// [`DropReason::QueueFull`], or in [`Counters::events_lost`]).
 pub const QUEUE_LIMIT: usize = 16_384;
 
+pub use crate::ipsec::REKEY_OVERLAP;
+
 /// The IKE port (RFC 2409 §2.1).
 pub const IKE_PORT: u16 = 500;
 
@@ -499,6 +501,15 @@ impl Node {
         &self.sad
     }
 
+    /// The SPIs of the current SA pair with the peer at NBMA address `peer`: (inbound,
+    /// outbound). An inbound SA a rekey retired is in [`Node::sad`] only.
+    #[must_use]
+    pub fn peer_sas(&self, peer: Ipv4Addr) -> Option<(u32, u32)> {
+        self.peers
+            .get(&peer)
+            .map(|p| (p.inbound_spi, p.outbound_spi))
+    }
+
     /// The best route of every prefix through the tunnel (`show ip route`), by prefix length
     /// then address.
     pub fn routes(&self) -> impl Iterator<Item = &Route> + '_ {
@@ -549,7 +560,8 @@ impl Node {
 
     /// Installs the IPsec SAs with the peer at NBMA address `peer` (static keys, or what a key
     /// exchange produced), replacing any it had: `inbound` decrypts what the peer sends (its SPI
-    /// is ours), `outbound` encrypts what we send.
+    /// is ours), `outbound` encrypts what we send. The inbound SA it replaces still decrypts for
+    /// [`REKEY_OVERLAP`].
     pub fn install_sas(
         &mut self,
         now: Instant,
@@ -558,8 +570,14 @@ impl Node {
         outbound: Sa,
         lifetime: Lifetime,
     ) {
-        self.remove_sas(peer);
         let local = self.config.tunnel.nbma;
+        // A rekey: the old outbound SA goes (the new one replaces it below); the old inbound SA
+        // stays for a grace period, for what the peer sealed before it switched.
+        if let Some(old) = self.peers.remove(&peer) {
+            self.sad.remove_outbound(local, peer);
+            self.sad
+                .retire_inbound(old.inbound_spi, local, now + REKEY_OVERLAP);
+        }
         let sas = PeerSas {
             inbound_spi: inbound.spi(),
             outbound_spi: outbound.spi(),
@@ -608,9 +626,16 @@ impl Node {
             return false;
         };
         let local = self.config.tunnel.nbma;
-        self.sad.remove_inbound(sas.inbound_spi, local);
         self.sad.remove_outbound(local, peer);
-        self.spi_peer.remove(&sas.inbound_spi);
+        // The current inbound SA and any a rekey retired.
+        let sad = &mut self.sad;
+        self.spi_peer.retain(|spi, p| {
+            if *p == peer {
+                sad.remove_inbound(*spi, local);
+            }
+            *p != peer
+        });
+        debug_assert!(!self.spi_peer.contains_key(&sas.inbound_spi));
         true
     }
 
@@ -1106,7 +1131,9 @@ impl Node {
             ..
         } = event
             && let Some(peer) = self.spi_peer.remove(&spi)
+            && self.peers.get(&peer).is_some_and(|p| p.inbound_spi == spi)
         {
+            // (an inbound SA a rekey retired leaves the new pair alone)
             self.peers.remove(&peer);
         }
         self.event(Event::Sa(event));
