@@ -12,11 +12,16 @@
 #   5. a capture on the hub's NBMA interface shows that ping going spoke1 -> hub -> spoke2, all of it
 #      ESP (no GRE or ICMP in the clear), and it decrypts with the router's key log (`dmvpn decode`
 #      and tshark);
-#   6. the hub is killed (SIGKILL) and restarted: both spokes re-key, re-register, and the ping works again.
+#   6. the hub is killed (SIGKILL) and restarted: both spokes re-key, re-register, and the ping works again;
+#   7. with --sa-kilobytes: 96 MB over TCP from the spoke1 LAN host to the spoke2 LAN host arrive whole
+#      while the SAs' volume lifetime makes the routers rekey (Quick Mode at 90 %) several times: no
+#      SA runs out, no EIGRP neighbour is lost, and the ping works afterwards.
 #
 # --static-routes   add `ip route` lines for the other sites' LANs (hub: via each spoke; spokes: via the
 #                   hub) instead of relying on EIGRP's routes.
 # --keep            leave the namespaces and routers running (clean up with a second run, or `--clean`).
+# --sa-kilobytes K  `set security-association lifetime kilobytes K` in every profile (IOS minimum 2560),
+#                   and step 7.
 # --clean           only remove what an earlier run left.
 # --out DIR         results (default /tmp/lab-out/router): summary.txt, show-*.txt, router logs,
 #                   hub-nbma.pcap, keys/{esp_sa,ikev1_decryption_table}, decoded.jsonl.
@@ -28,13 +33,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-static=false keep=false clean_only=false
+static=false keep=false clean_only=false sa_kb=
 out=/tmp/lab-out/router
 while (($#)); do
     case "$1" in
         --static-routes) static=true; shift ;;
         --keep) keep=true; shift ;;
         --clean) clean_only=true; shift ;;
+        --sa-kilobytes) sa_kb="${2:?--sa-kilobytes needs a number}"; shift 2 ;;
         --out) out="${2:?--out needs a directory}"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "router_lab.sh: unknown argument $1" >&2; exit 2 ;;
@@ -105,6 +111,12 @@ if $static; then
     add_routes "$run/hub.cfg" "ip route 10.99.11.0 255.255.255.0 10.99.200.11" "ip route 10.99.12.0 255.255.255.0 10.99.200.12"
     add_routes "$run/spoke1.cfg" "ip route 10.99.10.0 255.255.255.0 10.99.200.1" "ip route 10.99.12.0 255.255.255.0 10.99.200.1"
     add_routes "$run/spoke2.cfg" "ip route 10.99.10.0 255.255.255.0 10.99.200.1" "ip route 10.99.11.0 255.255.255.0 10.99.200.1"
+fi
+if [[ -n "$sa_kb" ]]; then
+    for r in hub spoke1 spoke2; do
+        sed -i "s/^ set transform-set/ set security-association lifetime kilobytes $sa_kb\n&/" "$run/$r.cfg"
+        grep -q "lifetime kilobytes $sa_kb" "$run/$r.cfg" || fail "$r.cfg: no ipsec profile to set the lifetime in"
+    done
 fi
 for r in hub spoke1 spoke2; do "$bin" check "$run/$r.cfg" >"$out/check-$r.txt" || fail "$r.cfg does not check"; done
 say "configs checked (static routes: $static)"
@@ -223,4 +235,37 @@ fi
 decrypted=$(grep -c . "$out/tshark-icmp.txt" || true)
 say "tshark with the key log: $decrypted ICMP packets from 10.99.11.10 decrypted"
 ((decrypted > 0)) || fail "tshark does not decrypt the capture with the key log"
+
+# --- rekeying under load (the SAs' volume lifetime) ---
+if [[ -n "$sa_kb" ]]; then
+    logs=("$out"/router-{hub,spoke1,spoke2}.log)
+    count() { cat "${logs[@]}" | grep -c "$1" || true; }
+    rekeys=$(count IPSEC_REKEY) downs=$(count 'is down')
+    ip netns exec "$(ns h2)" python3 -c '
+import socket, sys
+s = socket.create_server(("10.99.12.10", 5001)); print("ready", flush=True)
+c, _ = s.accept(); n = 0
+while (b := c.recv(1 << 16)): n += len(b)
+print(n, flush=True)' >"$run/bulk-server.txt" 2>&1 &
+    track $!
+    bulk_server=$!
+    for _ in $(seq 40); do grep -q ready "$run/bulk-server.txt" && break; sleep 0.25; done
+    sent=$((96 << 20))
+    ip netns exec "$(ns h1)" timeout 60 python3 -c '
+import socket, sys
+c = socket.create_connection(("10.99.12.10", 5001), timeout=30)
+block = bytes(range(256)) * 256
+for _ in range(int(sys.argv[1]) // len(block)): c.sendall(block)
+c.shutdown(socket.SHUT_WR); c.recv(1)' "$sent" || fail "bulk TCP transfer spoke1 LAN -> spoke2 LAN did not finish"
+    wait "$bulk_server" || true
+    got=$(tail -1 "$run/bulk-server.txt")
+    sleep 1
+    rekeys=$(($(count IPSEC_REKEY) - rekeys)) downs=$(($(count 'is down') - downs))
+    say "bulk TCP: $got of $sent bytes arrived; $rekeys rekeys for the volume lifetime ($sa_kb KB); $(count IPSEC_EXPIRED) SAs ran out; $downs EIGRP neighbours lost"
+    [[ "$got" == "$sent" ]] || fail "the bulk transfer did not arrive whole"
+    ((rekeys >= 4)) || fail "fewer rekeys than the volume lifetime asks for"
+    (($(count IPSEC_EXPIRED) == 0)) || fail "an SA ran out before its rekey"
+    ((downs == 0)) || fail "an EIGRP neighbour was lost while rekeying"
+    wait_for 10 "ping after the rekeys" ping_ok
+fi
 say "PASS: DMVPN Phase 1 hub + 2 spokes (results in $out)"

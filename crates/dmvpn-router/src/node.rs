@@ -333,6 +333,9 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
     if let Some(seconds) = profile.lifetime {
         out.ipsec_lifetime = Duration::from_secs(i64::from(seconds));
     }
+    if let Some(kb) = profile.lifetime_kilobytes {
+        out.ipsec_lifetime_kb = Some(kb);
+    }
     Ok(Some(out))
 }
 
@@ -481,6 +484,21 @@ mod tests {
             }]
         );
         assert!(ike.key_for(ip("203.0.113.5")).is_some());
+        // IOS's defaults unless the profile sets them.
+        assert_eq!(
+            (ike.ipsec_lifetime, ike.ipsec_lifetime_kb),
+            (Duration::from_secs(3600), Some(4_608_000))
+        );
+        let limited = hub.replace(
+            " set transform-set",
+            " set security-association lifetime seconds 600\n \
+             set security-association lifetime kilobytes 20000\n set transform-set",
+        );
+        let ike = ike_config(&load(&limited)).unwrap().unwrap();
+        assert_eq!(
+            (ike.ipsec_lifetime, ike.ipsec_lifetime_kb),
+            (Duration::from_secs(600), Some(20_000))
+        );
         let plain = hub.replace(" tunnel protection ipsec profile DMVPN\n", "");
         assert!(ike_config(&load(&plain)).unwrap().is_none());
     }

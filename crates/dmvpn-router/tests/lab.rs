@@ -5,7 +5,9 @@
 //! registrations, the EIGRP adjacencies, a ping from spoke 1's LAN host to spoke 2's; a capture on
 //! the hub's NBMA side with no GRE or ICMP echo in the clear, whose ESP the routers' key log opens
 //! (in `dmvpn decode`, which must show the ping going spoke 1 → hub → spoke 2, and in tshark);
-//! then the hub is killed and restarted and all of it must come back.
+//! then the hub is killed and restarted and all of it must come back; last, with an SA volume
+//! lifetime of 20 000 KB, 96 MB of TCP must arrive whole through several rekeys with no SA
+//! running out and no EIGRP neighbour lost.
 //!
 //! Needs root, iproute2, tcpdump, tshark and python3. Without them the test prints why and
 //! passes, unless `DMVPN_REQUIRE_NETNS=1` (set by `.ci/run`) makes that a failure.
@@ -65,6 +67,8 @@ fn hub_and_two_spokes_in_namespaces() {
         .arg(workspace().join("tools/router_lab.sh"))
         .arg("--out")
         .arg(&out)
+        // A volume lifetime of 20 MB: the lab's 96 MB of TCP rekey each pair several times.
+        .args(["--sa-kilobytes", "20000"])
         .env("DMVPN_ROUTER", &router)
         .env("DMVPN", &decoder)
         .status()
@@ -73,6 +77,10 @@ fn hub_and_two_spokes_in_namespaces() {
     println!("{summary}");
     assert!(status.success(), "tools/router_lab.sh failed:\n{summary}");
     assert!(summary.contains("PASS: DMVPN Phase 1 hub + 2 spokes"));
+    assert!(
+        summary.contains("rekeys for the volume lifetime"),
+        "the rekey step ran"
+    );
     if decoder.exists() {
         assert!(
             summary.contains("echo requests spoke1->hub"),

@@ -20,7 +20,7 @@
 //!   `group 1|2|5|14`, `authentication pre-share`, `lifetime S`;
 //! - crypto ipsec transform-set: `mode transport|tunnel`;
 //! - crypto ipsec profile: `set transform-set NAME…`, `set pfs group1|2|5|14`,
-//!   `set security-association lifetime seconds S`.
+//!   `set security-association lifetime seconds S|kilobytes K`.
 //!
 //! Keywords are matched whole and without case (IOS's abbreviations such as `int tu0` are not
 //! taken). Anything else is an error ([`ErrorKind::Unsupported`]) naming the line, or with
@@ -652,6 +652,9 @@ pub struct IpsecProfile {
     pub pfs: Option<DhGroup>,
     /// ` set security-association lifetime seconds S`.
     pub lifetime: Option<u32>,
+    /// ` set security-association lifetime kilobytes K`: the volume after which the pair is
+    /// rekeyed (at 90 %) and expires.
+    pub lifetime_kilobytes: Option<u64>,
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ pub(crate) enum Origin {
     ProfileSet(usize, usize),
     ProfilePfs(usize),
     ProfileLifetime(usize),
+    ProfileLifetimeKb(usize),
     Route(usize),
 }
 
@@ -1229,16 +1230,31 @@ impl Parser {
             }
             _ => {
                 words.keyword(&["lifetime"], "`lifetime`")?;
-                words.keyword(&["seconds"], "`seconds`")?;
-                let (_, seconds) = words.number("ipsec sa lifetime", 120, 2_592_000)?;
-                words.end()?;
-                self.origins.once(
-                    Origin::ProfileLifetime(index),
-                    place,
-                    "set security-association lifetime",
-                )?;
-                if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
-                    profile.lifetime = u32::try_from(seconds).ok();
+                let profile = self.config.ipsec_profiles.get_mut(index);
+                if words.keyword(&["seconds", "kilobytes"], "`seconds` or `kilobytes`")? == 0 {
+                    let (_, seconds) = words.number("ipsec sa lifetime", 120, 2_592_000)?;
+                    words.end()?;
+                    self.origins.once(
+                        Origin::ProfileLifetime(index),
+                        place,
+                        "set security-association lifetime seconds",
+                    )?;
+                    if let Some(profile) = profile {
+                        profile.lifetime = u32::try_from(seconds).ok();
+                    }
+                } else {
+                    // IOS's range.
+                    let (_, kb) =
+                        words.number("ipsec sa lifetime in kilobytes", 2560, 4_294_967_295)?;
+                    words.end()?;
+                    self.origins.once(
+                        Origin::ProfileLifetimeKb(index),
+                        place,
+                        "set security-association lifetime kilobytes",
+                    )?;
+                    if let Some(profile) = profile {
+                        profile.lifetime_kilobytes = Some(kb);
+                    }
                 }
             }
         }

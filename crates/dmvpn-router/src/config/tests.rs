@@ -150,6 +150,7 @@ fn every_statement() {
          \x20set transform-set T1 T2\n\
          \x20set pfs group5\n\
          \x20set security-association lifetime seconds 7200\n\
+         \x20set security-association lifetime kilobytes 2560\n\
          ip route 10.9.0.0 255.255.0.0 10.0.0.9\n\
          ip route 0.0.0.0 0.0.0.0 10.0.0.8\n\
          ! a comment\n\
@@ -304,8 +305,8 @@ fn every_statement() {
     let profile = &config.ipsec_profiles[0];
     assert_eq!(profile.transform_sets, ["T1", "T2"]);
     assert_eq!(
-        (profile.pfs, profile.lifetime),
-        (Some(DhGroup::Group5), Some(7200))
+        (profile.pfs, profile.lifetime, profile.lifetime_kilobytes),
+        (Some(DhGroup::Group5), Some(7200), Some(2560))
     );
     assert_eq!(
         config.routes,
@@ -757,8 +758,14 @@ fn syntax_errors_with_line_and_column() {
         (
             "crypto ipsec profile P\n set security-association lifetime kilobytes 9\n",
             2,
+            46,
+            "ipsec sa lifetime in kilobytes 9 is out of range 2560..=4294967295",
+        ),
+        (
+            "crypto ipsec profile P\n set security-association lifetime packets 9\n",
+            2,
             36,
-            "unsupported command `set security-association lifetime kilobytes 9` in crypto ipsec profile mode",
+            "unsupported command `set security-association lifetime packets 9` in crypto ipsec profile mode",
         ),
         (
             "crypto ipsec profile P\n set security-association lifetime seconds 100\n",

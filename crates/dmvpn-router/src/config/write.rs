@@ -92,6 +92,9 @@ impl fmt::Display for Config {
             if let Some(lifetime) = profile.lifetime {
                 writeln!(f, " set security-association lifetime seconds {lifetime}")?;
             }
+            if let Some(kb) = profile.lifetime_kilobytes {
+                writeln!(f, " set security-association lifetime kilobytes {kb}")?;
+            }
             if !profile.transform_sets.is_empty() {
                 writeln!(f, " set transform-set {}", profile.transform_sets.join(" "))?;
             }

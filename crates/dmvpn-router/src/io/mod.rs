@@ -27,6 +27,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dmvpn_proto::ike::{self, Endpoint};
+use dmvpn_proto::ipsec::{SaEvent, SaId};
 use dmvpn_proto::node::{self, Event, Node, NodeConfig};
 use dmvpn_proto::{Duration, Instant};
 use socket2::Socket;
@@ -617,11 +618,42 @@ impl Router {
             }
             Event::Nhrp(event) => log(&format!("%NHRP-5-CLIENT: {event:?}")),
             Event::NhrpServer(event) => log(&format!("%NHRP-5-SERVER: {event:?}")),
-            Event::Sa(dmvpn_proto::ipsec::SaEvent::SoftExpired { id, .. }) => {
-                if let (Some(ike), dmvpn_proto::ipsec::SaId::Outbound { remote, .. }) =
-                    (&mut self.ike, id)
+            // The volume limit (the SAD counts it): a new pair at the soft limit, as IOS at 90 %.
+            Event::Sa(SaEvent::SoftExpired {
+                id: SaId::Outbound { remote, .. },
+                limit,
+            }) => {
+                if let Some(ike) = &mut self.ike {
+                    log(&format!(
+                        "%CRYPTO-6-IPSEC_REKEY: {remote}: SA lifetime ({limit:?}) nearly used: rekeying"
+                    ));
+                    if let Err(e) = ike.rekey(now, remote) {
+                        log(&format!("%CRYPTO-4-IPSEC_REKEY: {remote}: {e}"));
+                    }
+                }
+            }
+            // The pair ran out before a new one came: the peer gets a new pair at once (a spoke's
+            // `maintain` would otherwise wait for the EIGRP hold time to notice).
+            Event::Sa(SaEvent::HardExpired {
+                id: SaId::Outbound { remote, spi, .. },
+                limit,
+            }) => {
+                log(&format!(
+                    "%CRYPTO-4-IPSEC_EXPIRED: {remote}: outbound spi 0x{spi:08x} expired ({limit:?})"
+                ));
+                if self
+                    .children
+                    .get(&remote)
+                    .is_some_and(|c| c.outbound_spi == spi)
                 {
-                    let _ = ike.rekey(now, remote);
+                    self.children.remove(&remote);
+                    self.child_keys.remove(&remote);
+                    self.node.remove_sas(remote);
+                }
+                if let Some(ike) = &mut self.ike
+                    && let Err(e) = ike.rekey(now, remote)
+                {
+                    log(&format!("%CRYPTO-4-IPSEC_REKEY: {remote}: {e}"));
                 }
             }
             other => {

@@ -343,6 +343,9 @@ fn counters(view: &View<'_>) -> String {
     for (reason, n) in c.nonzero_drops() {
         let _ = writeln!(out, "  dropped {reason:?}: {n}");
     }
+    if let Some(error) = &c.last_eigrp_error {
+        let _ = writeln!(out, "  last EIGRP packet refused: {error}");
+    }
     out
 }
 
