@@ -124,6 +124,10 @@ impl Shared {
 struct Outbox {
     transmits: Vec<node::Transmit>,
     delivers: Vec<Vec<u8>>,
+    /// The delivers behind room for the TUN device's virtio-net header, kept for reuse.
+    tun_buffers: Vec<Vec<u8>>,
+    /// Coalesces consecutive TCP segments of a flow into one write (receive offload).
+    gro: tun_rs::GROTable,
 }
 
 /// The devices packets go out of, shared so that they are written without the lock.
@@ -149,8 +153,25 @@ impl Devices {
                 log(&format!("%DMVPN-4-SEND: to {}: {e}", transmit.to));
             }
         }
-        for packet in outbox.delivers.drain(..) {
-            let _ = self.tun.send(&packet);
+        if outbox.delivers.is_empty() {
+            return;
+        }
+        let count = outbox.delivers.len();
+        if outbox.tun_buffers.len() < count {
+            outbox.tun_buffers.resize_with(count, Vec::new);
+        }
+        for (packet, buffer) in outbox.delivers.drain(..).zip(&mut outbox.tun_buffers) {
+            buffer.clear();
+            buffer.resize(tun_rs::VIRTIO_NET_HDR_LEN, 0);
+            buffer.extend_from_slice(&packet);
+        }
+        let buffers = &mut outbox.tun_buffers[..count];
+        if let Err(e) = self
+            .tun
+            .send_multiple(&mut outbox.gro, buffers, tun_rs::VIRTIO_NET_HDR_LEN)
+            && self.verbose
+        {
+            log(&format!("%DMVPN-4-SEND: {}: {e}", "tunnel device"));
         }
     }
 }
@@ -173,13 +194,15 @@ impl Reader {
 }
 
 impl net::Sink for Reader {
-    fn packet(&mut self, packet: net::Packet<'_>) -> bool {
+    fn batch(&mut self, packets: &mut dyn Iterator<Item = net::Packet<'_>>) -> bool {
         {
             let Ok(mut router) = self.shared.router.lock() else {
                 return false;
             };
             let now = router.clock.now();
-            router.packet(now, packet);
+            for packet in packets {
+                router.packet(now, packet);
+            }
             router.step(now);
             std::mem::swap(&mut router.outbox, &mut self.outbox);
             // The loop sleeps until its own idea of the next deadline: tell it when a packet

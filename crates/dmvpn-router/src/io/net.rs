@@ -3,8 +3,12 @@
 
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::thread;
+
+use nix::errno::Errno;
+use nix::sys::socket::{self, MsgFlags};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -14,6 +18,9 @@ pub(super) const GRE: u8 = 47;
 pub(super) const ESP: u8 = 50;
 /// The largest packet read from any device.
 const BUFFER: usize = 65_536;
+/// The most packets a raw socket's reader takes in one go: after the one it waited for, what
+/// else is queued already (see [`super::Reader`]).
+const RAW_BATCH: usize = 16;
 /// The receive and send buffers asked for on the raw sockets.
 const SOCKET_BUFFER: usize = 4 << 20;
 
@@ -83,13 +90,15 @@ pub(super) enum Packet<'a> {
     Tunnel(&'a [u8]),
 }
 
-/// Where a reader thread puts what it reads: `false` stops the thread (the router is gone).
+/// Where a reader thread puts what it reads, a batch at a time: `false` stops the thread (the
+/// router is gone).
 pub(super) trait Sink: Send + 'static {
-    fn packet(&mut self, packet: Packet<'_>) -> bool;
+    fn batch(&mut self, packets: &mut dyn Iterator<Item = Packet<'_>>) -> bool;
     fn failed(&self, what: String);
 }
 
-/// Reads a raw socket forever, handing each packet's payload to `sink`.
+/// Reads a raw socket forever, handing the packets' payloads to `sink`: the one it waited for
+/// and up to [`RAW_BATCH`] − 1 more that were queued behind it.
 pub(super) fn spawn_raw_reader(
     socket: Socket,
     protocol: u8,
@@ -98,9 +107,10 @@ pub(super) fn spawn_raw_reader(
     thread::Builder::new()
         .name(format!("raw-{protocol}"))
         .spawn(move || {
-            let mut buffer = vec![0; BUFFER];
+            let mut buffers = vec![vec![0; BUFFER]; RAW_BATCH];
+            let mut lens = [0; RAW_BATCH];
             loop {
-                let n = match (&socket).read(&mut buffer) {
+                lens[0] = match (&socket).read(&mut buffers[0]) {
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => {
@@ -108,14 +118,31 @@ pub(super) fn spawn_raw_reader(
                         return;
                     }
                 };
-                let Some((src, payload)) = buffer.get(..n).and_then(split_ipv4) else {
-                    continue;
-                };
-                if !sink.packet(Packet::Nbma {
-                    src,
-                    protocol,
-                    payload,
-                }) {
+                let mut taken = 1;
+                while taken < RAW_BATCH {
+                    match socket::recv(
+                        socket.as_raw_fd(),
+                        &mut buffers[taken],
+                        MsgFlags::MSG_DONTWAIT,
+                    ) {
+                        Ok(n) => lens[taken] = n,
+                        Err(Errno::EINTR) => continue,
+                        // (nothing more queued; an error shows again at the next blocking read)
+                        Err(_) => break,
+                    }
+                    taken += 1;
+                }
+                let mut packets = buffers
+                    .iter()
+                    .zip(lens)
+                    .take(taken)
+                    .filter_map(|(buffer, n)| buffer.get(..n).and_then(split_ipv4))
+                    .map(|(src, payload)| Packet::Nbma {
+                        src,
+                        protocol,
+                        payload,
+                    });
+                if !sink.batch(&mut packets) {
                     return;
                 }
             }
@@ -131,10 +158,11 @@ pub(super) fn spawn_ike_reader(socket: UdpSocket, mut sink: impl Sink) -> io::Re
             match socket.recv_from(&mut buffer) {
                 Ok((n, std::net::SocketAddr::V4(from))) => {
                     let payload = buffer.get(..n).unwrap_or_default();
-                    if !sink.packet(Packet::Ike {
+                    let packet = Packet::Ike {
                         src: *from.ip(),
                         payload,
-                    }) {
+                    };
+                    if !sink.batch(&mut std::iter::once(packet)) {
                         return;
                     }
                 }
@@ -151,7 +179,13 @@ pub(super) fn spawn_ike_reader(socket: UdpSocket, mut sink: impl Sink) -> io::Re
 }
 
 /// The tunnel interface: a TUN device (no packet information header) with the tunnel address
-/// and `ip mtu`, up.
+/// and `ip mtu`, up, with TCP segmentation and receive offloads (a virtio-net header on every
+/// packet: the host hands over TCP segments of up to 64 KiB, which [`spawn_tun_reader`] cuts
+/// to the MTU, and takes coalesced ones, see [`super::Devices::send`]).
+///
+/// Measured (tools/router_perf.sh): without the offloads, the host cut every TCP burst into
+/// MTU-sized packets for the TUN queue and took every delivered segment (and sent an ACK for
+/// every other one) through its stack one by one.
 pub(super) fn tun(
     name: &str,
     address: Ipv4Addr,
@@ -163,20 +197,27 @@ pub(super) fn tun(
         .ipv4(address, prefix_len, None)
         .mtu(mtu)
         .packet_information(false)
+        .offload(true)
         .build_sync()
 }
 
-/// Reads the TUN device forever: what the host sends into the tunnel.
+/// Reads the TUN device forever: what the host sends into the tunnel, a TCP segmentation
+/// offload burst cut into MTU-sized packets.
 pub(super) fn spawn_tun_reader(
     device: Arc<tun_rs::SyncDevice>,
     mut sink: impl Sink,
 ) -> io::Result<()> {
     thread::Builder::new().name("tun".into()).spawn(move || {
-        let mut buffer = vec![0; BUFFER];
+        let mut original = vec![0; tun_rs::VIRTIO_NET_HDR_LEN + BUFFER];
+        let mut buffers = vec![vec![0; BUFFER]; tun_rs::IDEAL_BATCH_SIZE];
+        let mut sizes = vec![0; tun_rs::IDEAL_BATCH_SIZE];
         loop {
-            match device.recv(&mut buffer) {
+            match device.recv_multiple(&mut original, &mut buffers, &mut sizes, 0) {
                 Ok(n) => {
-                    if !sink.packet(Packet::Tunnel(buffer.get(..n).unwrap_or_default())) {
+                    let mut packets = buffers.iter().zip(&sizes).take(n).map(|(buffer, &size)| {
+                        Packet::Tunnel(buffer.get(..size).unwrap_or_default())
+                    });
+                    if !sink.batch(&mut packets) {
                         return;
                     }
                 }
