@@ -562,6 +562,23 @@ fn eigrp_json(repr: &eigrp::Repr<'_>, obj: &mut Object<'_>) {
         entry.end();
     }
     routes.end();
+    // The wide-metric Community attributes (RFC 7868 §6.4), decoded, only when there are any.
+    let communities = repr.tlvs.iter().flat_map(|tlv| match tlv {
+        eigrp::tlv::Tlv::Wide(route) => Some(route.attributes.iter()),
+        _ => None,
+    });
+    let mut communities = communities
+        .flatten()
+        .filter_map(|attribute| attribute.communities()?.ok())
+        .flat_map(|list| list.iter())
+        .peekable();
+    if communities.peek().is_some() {
+        let mut array = obj.array("communities");
+        for community in communities {
+            array.display(&community);
+        }
+        array.end();
+    }
 }
 
 /// An ISAKMP message as JSON: header, and the payload types of the plaintext or decrypted chain.
@@ -597,5 +614,75 @@ fn isakmp_json(layer: &IsakmpLayer<'_>, obj: &mut Object<'_>) {
             }
             Err(error) => obj.display("payload_error", &error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eigrp::tlv::{
+        Attributes, Communities, CommunityValue, Destination, Destinations, Family, Tlv,
+        WideMetric, WideRoute,
+    };
+
+    fn json(repr: &eigrp::Repr<'_>) -> serde_json::Value {
+        let mut out = Vec::new();
+        let mut obj = Object::begin(&mut out);
+        eigrp_json(repr, &mut obj);
+        obj.end();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn eigrp_wide_route_communities() {
+        let list = [
+            CommunityValue::Eigrp { flag: 0, tag: 5 }.encode(),
+            CommunityValue::Distance {
+                asn: 100,
+                delay: 25_600,
+            }
+            .encode(),
+        ];
+        let mut attributes = [0; Communities::attribute_len(2)];
+        Communities::emit_attribute(&list, &mut attributes).unwrap();
+        let destinations = [Destination {
+            prefix_len: 24,
+            prefix: "10.1.2.0".parse().unwrap(),
+        }];
+        let route = |attributes| {
+            Tlv::Wide(WideRoute {
+                topology_id: 0,
+                router_id: 0x0101_0101,
+                metric: WideMetric::default(),
+                attributes,
+                next_hop: "0.0.0.0".parse().unwrap(),
+                external: None,
+                destinations: Destinations::new(Family::Ipv4, &destinations),
+            })
+        };
+        let with = [route(Attributes::new(&attributes, 0).unwrap())];
+        let repr = |tlvs| eigrp::Repr {
+            opcode: eigrp::OpCode::UPDATE,
+            flags: eigrp::Flags(0),
+            sequence: 1,
+            ack: 0,
+            virtual_router_id: 0,
+            autonomous_system: 100,
+            tlvs,
+        };
+        let value = json(&repr(eigrp::Tlvs::new(&with)));
+        assert_eq!(value["routes"][0]["prefix"], "10.1.2.0");
+        assert_eq!(
+            value["communities"],
+            serde_json::json!([list[0].to_string(), list[1].to_string()])
+        );
+        assert_eq!(list[1].to_string(), "DAD AS 100 delay 25600");
+        // No attribute, no field.
+        let without = [route(Attributes::new(&[], 0).unwrap())];
+        assert!(
+            json(&repr(eigrp::Tlvs::new(&without)))
+                .get("communities")
+                .is_none()
+        );
     }
 }
