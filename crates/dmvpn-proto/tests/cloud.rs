@@ -332,3 +332,55 @@ fn a_rekey_keeps_the_old_inbound_sa_for_the_overlap() {
     assert_eq!(ping(&mut cloud, 1, 2, 6), Some(63));
     assert_eq!(neighbors(&cloud, spoke1), [HUB_TUNNEL]);
 }
+
+/// The hub's IKE Delete reaches spoke 1 on the IKE socket while ESP the hub sealed just before it
+/// is still on its way: `retire_sas` stops spoke 1 sending under the pair at once but lets its
+/// inbound SA decrypt for [`DELETE_GRACE`](dmvpn_proto::node::DELETE_GRACE) more.
+#[test]
+fn a_deleted_pair_still_decrypts_for_the_grace() {
+    use dmvpn_proto::node::DELETE_GRACE;
+
+    let mut cloud = cloud(2, 11);
+    cloud.run_until(Instant::from_secs(30));
+    assert!(converged(&cloud, 2));
+    let spoke1 = 1;
+    let now = cloud.now;
+    assert!(cloud.members[spoke1].node.retire_sas(now, HUB_NBMA));
+    assert!(
+        !cloud.members[spoke1].node.retire_sas(now, HUB_NBMA),
+        "once"
+    );
+    assert_eq!(cloud.members[spoke1].node.peer_sas(HUB_NBMA), None);
+    // In flight from the hub: still opened.
+    assert_eq!(ping(&mut cloud, 2, 1, 1), Some(63));
+    assert_eq!(
+        cloud.members[spoke1]
+            .node
+            .counters()
+            .drops(DropReason::NoInboundSa),
+        0
+    );
+    // Nothing goes out under the deleted pair.
+    let no_sa = cloud.members[spoke1]
+        .node
+        .counters()
+        .drops(DropReason::NoOutboundSa);
+    assert_eq!(ping(&mut cloud, 1, 2, 2), None);
+    assert!(
+        cloud.members[spoke1]
+            .node
+            .counters()
+            .drops(DropReason::NoOutboundSa)
+            > no_sa
+    );
+    // After the grace the inbound SA is gone too.
+    cloud.run_for(DELETE_GRACE);
+    assert_eq!(ping(&mut cloud, 2, 1, 3), None);
+    assert!(
+        cloud.members[spoke1]
+            .node
+            .counters()
+            .drops(DropReason::NoInboundSa)
+            > 0
+    );
+}

@@ -68,7 +68,7 @@ use dmvpn_esp::{DecryptError, NextHeader, Sa};
 use crate::eigrp::{self, Eigrp, EigrpEvent, HelloConfig, Link};
 use crate::ipsec::{self, Action, Lifetime, SaEvent, SaId, Sad, SadError, Spd};
 use crate::nhrp::{self, Client, ClientConfig, ClientEvent, Server, ServerConfig, ServerEvent};
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 
 pub mod config;
 pub mod rib;
@@ -89,6 +89,10 @@ use wire::{Gre, Ipv4};
 pub const QUEUE_LIMIT: usize = 16_384;
 
 pub use crate::ipsec::REKEY_OVERLAP;
+
+/// How long [`Node::retire_sas`] keeps the inbound SAs of a peer that deleted its pair: what it
+/// sealed just before its Delete (which comes on another socket) may still be on its way.
+pub const DELETE_GRACE: Duration = Duration::from_secs(2);
 
 /// The IKE port (RFC 2409 §2.1).
 pub const IKE_PORT: u16 = 500;
@@ -636,6 +640,21 @@ impl Node {
             *p != peer
         });
         debug_assert!(!self.spi_peer.contains_key(&sas.inbound_spi));
+        true
+    }
+
+    /// The peer at NBMA address `peer` deleted its SA pair (an IKE Delete): nothing more is sent
+    /// under it, and its inbound SAs decrypt for [`DELETE_GRACE`] more, then go. Returns whether
+    /// there was a pair.
+    pub fn retire_sas(&mut self, now: Instant, peer: Ipv4Addr) -> bool {
+        if self.peers.remove(&peer).is_none() {
+            return false;
+        }
+        let local = self.config.tunnel.nbma;
+        self.sad.remove_outbound(local, peer);
+        for (spi, _) in self.spi_peer.iter().filter(|(_, p)| **p == peer) {
+            self.sad.retire_inbound(*spi, local, now + DELETE_GRACE);
+        }
         true
     }
 
