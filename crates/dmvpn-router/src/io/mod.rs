@@ -36,7 +36,7 @@ pub use control::{query, socket_path};
 
 use crate::config::Config;
 use net::{BufferedRandom, OsRandom};
-use show::{ChildSa, IkeSa};
+use show::{ChildSa, IkeCounters, IkeSa};
 
 /// How long a spoke waits for IKE to key a peer before it starts over.
 pub const RECONNECT: Duration = Duration::from_secs(15);
@@ -251,6 +251,7 @@ struct Router {
     ike_targets: BTreeMap<Ipv4Addr, Option<Instant>>,
     ike_sas: BTreeMap<Ipv4Addr, IkeSa>,
     children: BTreeMap<Ipv4Addr, ChildSa>,
+    ike_counters: IkeCounters,
     /// The keys of every installed SA pair, to install them again into a rebuilt node.
     child_keys: BTreeMap<Ipv4Addr, ike::ChildSa>,
     /// When the loop wakes up next by itself (see [`Reader`]).
@@ -360,6 +361,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         ike_targets,
         ike_sas: BTreeMap::new(),
         children: BTreeMap::new(),
+        ike_counters: IkeCounters::default(),
         next_conn_id: 1001,
     };
     router.flush(now);
@@ -496,9 +498,12 @@ impl Router {
             net::Packet::Ike { src, payload } => {
                 if let Some(ike) = &mut self.ike
                     && let Err(e) = ike.handle_message(now, src, payload)
-                    && self.verbose
                 {
-                    log(&format!("%CRYPTO-6-IKMP: {e}"));
+                    if self.verbose {
+                        log(&format!("%CRYPTO-6-IKMP: {e}"));
+                    }
+                    self.ike_counters.refused += 1;
+                    self.ike_counters.last_error = Some(format!("from {src}: {e}"));
                 }
             }
             net::Packet::Tunnel(packet) => self.node.handle_tunnel_packet(now, packet),
@@ -515,6 +520,7 @@ impl Router {
                     interface: &self.interface,
                     ike: &self.ike_sas,
                     children: &self.children,
+                    ike_counters: &self.ike_counters,
                 };
                 let _ = reply.send(show::command(&view, &command));
             }
@@ -774,7 +780,9 @@ impl Router {
                     .get(&peer)
                     .is_some_and(|c| c.inbound_spi == inbound_spi)
                 {
-                    self.node.remove_sas(peer);
+                    // (ESP the peer sealed just before its Delete may still be queued on the
+                    // ESP socket, read by another thread: it still decrypts for a moment)
+                    self.node.retire_sas(now, peer);
                     self.children.remove(&peer);
                 }
                 log(&format!(

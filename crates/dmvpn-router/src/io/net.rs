@@ -107,7 +107,7 @@ pub(super) fn spawn_raw_reader(
     thread::Builder::new()
         .name(format!("raw-{protocol}"))
         .spawn(move || {
-            let mut buffers = vec![vec![0; BUFFER]; RAW_BATCH];
+            let mut buffers = zeroed_buffers(RAW_BATCH);
             let mut lens = [0; RAW_BATCH];
             loop {
                 lens[0] = match (&socket).read(&mut buffers[0]) {
@@ -209,7 +209,7 @@ pub(super) fn spawn_tun_reader(
 ) -> io::Result<()> {
     thread::Builder::new().name("tun".into()).spawn(move || {
         let mut original = vec![0; tun_rs::VIRTIO_NET_HDR_LEN + BUFFER];
-        let mut buffers = vec![vec![0; BUFFER]; tun_rs::IDEAL_BATCH_SIZE];
+        let mut buffers = zeroed_buffers(tun_rs::IDEAL_BATCH_SIZE);
         let mut sizes = vec![0; tun_rs::IDEAL_BATCH_SIZE];
         loop {
             match device.recv_multiple(&mut original, &mut buffers, &mut sizes, 0) {
@@ -222,6 +222,8 @@ pub(super) fn spawn_tun_reader(
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // (not the device's: a burst tun-rs could not cut, which is dropped)
+                Err(e) if e.raw_os_error().is_none() => {}
                 Err(e) => {
                     sink.failed(format!("tun: {e}"));
                     return;
@@ -230,6 +232,13 @@ pub(super) fn spawn_tun_reader(
         }
     })?;
     Ok(())
+}
+
+/// `count` buffers of [`BUFFER`] bytes, each allocated zeroed rather than cloned from a first
+/// one, so that the pages a read never reaches are never touched (resident memory stays what
+/// the packets use: `vec![vec![0; n]; count]` copies the zeros and made 10 MiB resident).
+fn zeroed_buffers(count: usize) -> Vec<Vec<u8>> {
+    (0..count).map(|_| vec![0; BUFFER]).collect()
 }
 
 /// Random bytes from the operating system (`/dev/urandom`), for IKE's cookies, nonces,

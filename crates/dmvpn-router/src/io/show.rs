@@ -32,6 +32,14 @@ pub(super) struct ChildSa {
     pub(super) lifetime: Option<Duration>,
 }
 
+/// ISAKMP messages the IKE endpoint refused (garbage, unknown cookies, bad hashes, wrong
+/// state), for `show counters`.
+#[derive(Clone, Debug, Default)]
+pub(super) struct IkeCounters {
+    pub(super) refused: u64,
+    pub(super) last_error: Option<String>,
+}
+
 /// What `show` reads besides the node.
 pub(super) struct View<'a> {
     pub(super) node: &'a Node,
@@ -41,6 +49,7 @@ pub(super) struct View<'a> {
     pub(super) interface: &'a str,
     pub(super) ike: &'a BTreeMap<Ipv4Addr, IkeSa>,
     pub(super) children: &'a BTreeMap<Ipv4Addr, ChildSa>,
+    pub(super) ike_counters: &'a IkeCounters,
 }
 
 /// `hh:mm:ss` (IOS's uptime format below a day; `NdNNh` above).
@@ -345,6 +354,13 @@ fn counters(view: &View<'_>) -> String {
     }
     if let Some(error) = &c.last_eigrp_error {
         let _ = writeln!(out, "  last EIGRP packet refused: {error}");
+    }
+    let ike = view.ike_counters;
+    if ike.refused > 0 {
+        let _ = writeln!(out, "  ISAKMP messages refused: {}", ike.refused);
+    }
+    if let Some(error) = &ike.last_error {
+        let _ = writeln!(out, "  last ISAKMP message refused: {error}");
     }
     out
 }
