@@ -40,6 +40,11 @@ use show::{ChildSa, IkeCounters, IkeSa};
 
 /// How long a spoke waits for IKE to key a peer before it starts over.
 pub const RECONNECT: Duration = Duration::from_secs(15);
+/// How recent ESP from an NHS whose EIGRP neighbour was lost must be to show the NHS alive
+/// and keyed (see [`Router::still_sealing`]). The hold time (15 s) runs from the last Hello
+/// heard, at most a Hello interval (5 s) before a dead hub's last packet: so at expiry a dead
+/// hub has been silent for more than 10 s, and anything heard within 5 s is a live one.
+const STILL_SEALING: Duration = Duration::from_secs(5);
 /// The longest the loop sleeps, so that a stop signal is seen.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -252,6 +257,9 @@ struct Router {
     ike_sas: BTreeMap<Ipv4Addr, IkeSa>,
     children: BTreeMap<Ipv4Addr, ChildSa>,
     ike_counters: IkeCounters,
+    /// For each NHS: the bytes its current inbound SA had decrypted at the last look, and when
+    /// that count last grew (see [`Router::still_sealing`]).
+    heard: BTreeMap<Ipv4Addr, (u64, Instant)>,
     /// The keys of every installed SA pair, to install them again into a rebuilt node.
     child_keys: BTreeMap<Ipv4Addr, ike::ChildSa>,
     /// When the loop wakes up next by itself (see [`Reader`]).
@@ -362,6 +370,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         ike_sas: BTreeMap::new(),
         children: BTreeMap::new(),
         ike_counters: IkeCounters::default(),
+        heard: BTreeMap::new(),
         next_conn_id: 1001,
     };
     router.flush(now);
@@ -398,6 +407,7 @@ fn run_loop(
         let wait = {
             let mut router = shared.lock()?;
             let now = router.clock.now();
+            router.listen(now);
             router.step(now);
             router.send_outbox();
             let wait = router.deadline().map_or(TICK, |d| {
@@ -641,8 +651,13 @@ impl Router {
                     .iter()
                     .find(|n| n.tunnel == address)
                     .map(|n| n.nbma);
-                if let Some(nbma) = nbma {
-                    self.lose(now, nbma);
+                match nbma {
+                    // Hellos lost, not the hub: EIGRP forms the adjacency again by itself.
+                    Some(nbma) if self.still_sealing(now, nbma) => log(&format!(
+                        "%DMVPN-5-NHS: {nbma} still sends under our SAs: keeping them"
+                    )),
+                    Some(nbma) => self.lose(now, nbma),
+                    None => {}
                 }
             }
             Event::Nhrp(event) => log(&format!("%NHRP-5-CLIENT: {event:?}")),
@@ -795,6 +810,33 @@ impl Router {
             }
             other => log(&format!("%CRYPTO-4-IKMP: {other:?}")),
         }
+    }
+
+    /// Notes, for each NHS, whether its inbound SA decrypted anything since the last look (the
+    /// loop's wake-ups, at least every [`TICK`]).
+    fn listen(&mut self, now: Instant) {
+        let local = self.node_config.tunnel.nbma;
+        for nbma in self.ike_targets.keys() {
+            let bytes = self
+                .node
+                .peer_sas(*nbma)
+                .and_then(|(spi, _)| self.node.sad().inbound(spi, local))
+                .map_or(0, |sa| sa.bytes());
+            let entry = self.heard.entry(*nbma).or_insert((bytes, now));
+            if bytes != entry.0 {
+                *entry = (bytes, now);
+            }
+        }
+    }
+
+    /// Whether the NHS at `nbma` sealed traffic to us under the current SAs within the last
+    /// [`STILL_SEALING`]: then its EIGRP neighbour was lost to loss of Hellos, not to a restart
+    /// (a restarted hub has no SAs to seal with), and the SAs stay, as on IOS.
+    fn still_sealing(&mut self, now: Instant, nbma: Ipv4Addr) -> bool {
+        self.listen(now);
+        self.heard
+            .get(&nbma)
+            .is_some_and(|(bytes, at)| *bytes > 0 && now - *at < STILL_SEALING)
     }
 
     /// A spoke lost an NHS (EIGRP hold time, DPD): its SAs go, and IKE starts over at once.
