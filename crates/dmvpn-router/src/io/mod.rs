@@ -9,8 +9,10 @@
 //! `ip mtu` (drops what is longer) and clamps the MSS of TCP SYNs to `ip tcp adjust-mss`.
 //!
 //! A spoke brings up IKE with each NHS at start, and again whenever it has no SAs with it (no
-//! Quick Mode finished within [`RECONNECT`]) or its EIGRP neighbour there is lost: a hub that
-//! restarted has forgotten every SA, and says nothing about it.
+//! Quick Mode finished within [`RECONNECT`], a pair that ran out or was deleted) or its EIGRP
+//! neighbour there is lost while the NHS has sealed nothing to it lately: a hub that restarted
+//! has forgotten every SA, and says nothing about it. Pairs are rekeyed at 90 % of their
+//! seconds (IKE) or kilobytes (the SAD's soft limit).
 
 mod control;
 mod host;
