@@ -274,6 +274,23 @@ impl Session {
         let Some(Event::ChildEstablished(child)) = event else {
             panic!("{event:?}")
         };
+        self.check_keys(&child, inbound_spi, outbound_spi);
+    }
+
+    /// The pair a responder offers in QM 2 (before QM 3): charon's keys already.
+    fn check_offered(&self, event: Option<Event>, inbound_spi: &[u8], outbound_spi: &[u8]) {
+        let Some(Event::ChildOffered(child)) = event else {
+            panic!("{event:?}")
+        };
+        self.check_keys(&child, inbound_spi, outbound_spi);
+    }
+
+    fn check_keys(
+        &self,
+        child: &dmvpn_proto::ike::ChildSa,
+        inbound_spi: &[u8],
+        outbound_spi: &[u8],
+    ) {
         assert_eq!(child.inbound.spi.to_be_bytes(), inbound_spi);
         assert_eq!(child.outbound.spi.to_be_bytes(), outbound_spi);
         for keys in [&child.inbound, &child.outbound] {
@@ -392,6 +409,7 @@ fn responder_replay(scenario: &str) {
     // QM1 (HASH(1) verified, proposal and GRE IDs accepted) → QM2: charon's bytes exactly.
     let qm2 = answer(&mut r, s.bytes(6), INITIATOR);
     assert_eq!(qm2, s.bytes(7));
+    s.check_offered(r.poll_event(), &s.spi(7), &s.spi(6));
     // QM3 → both ESP SAs, with charon's keys.
     r.handle_message(Instant::ZERO, INITIATOR, &s.charon_qm3())
         .unwrap();
@@ -431,6 +449,8 @@ fn responder_takes_charons_real_informational_after_qm2() {
     responder_main_mode(&s, &mut r);
     let _ = r.poll_event();
     let _ = answer(&mut r, s.bytes(6), INITIATOR);
+    // The keys of the pair charon refused to install are charon's (a key log opens its ESP).
+    s.check_offered(r.poll_event(), &s.spi(7), &s.spi(6));
     let informational = s.bytes(8);
     assert_eq!(
         Message::parse(informational).unwrap().header.exchange_type,

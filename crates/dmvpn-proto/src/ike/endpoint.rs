@@ -1918,8 +1918,9 @@ impl<R: Entropy> Endpoint<R> {
             last_in: bytes.to_vec(),
             out,
             commit: h.flags.commit(),
-            child: Some(child),
+            child: Some(child.clone()),
         });
+        self.events.push_back(Event::ChildOffered(child));
         Ok(())
     }
 

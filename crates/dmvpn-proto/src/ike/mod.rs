@@ -340,6 +340,11 @@ pub enum Event {
         /// Why.
         reason: DeleteReason,
     },
+    /// As Quick Mode responder we sent the second message: these are the keys the pair has if
+    /// the initiator confirms it with the third (then [`Event::ChildEstablished`] follows with the
+    /// same pair). Install nothing yet; a key log can write them now, so that the ESP of an
+    /// initiator that never sends the third message still decrypts.
+    ChildOffered(ChildSa),
     /// A Quick Mode completed: install both SAs.
     ChildEstablished(ChildSa),
     /// A Quick Mode failed.

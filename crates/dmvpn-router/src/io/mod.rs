@@ -750,6 +750,15 @@ impl Router {
                 ));
                 self.ike_sas.remove(&peer);
             }
+            // As responder the keys are known at QM 2: the key log gets them then, so that the
+            // ESP of an initiator that never confirms (or not yet) still decrypts.
+            ike::Event::ChildOffered(child) => {
+                if let Some(key_log) = &mut self.key_log {
+                    let (peer, local) = (child.peer, child.local);
+                    let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, local));
+                    let _ = key_log.esp_sa(&child.outbound.esp_sa_line(local, peer));
+                }
+            }
             ike::Event::ChildEstablished(child) => {
                 let peer = child.peer;
                 let (Ok(inbound), Ok(outbound)) = (child.inbound.to_sa(), child.outbound.to_sa())
@@ -759,7 +768,9 @@ impl Router {
                     ));
                     return;
                 };
-                if let Some(key_log) = &mut self.key_log {
+                if let Some(key_log) = &mut self.key_log
+                    && child.role == ike::Role::Initiator
+                {
                     let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, child.local));
                     let _ = key_log.esp_sa(&child.outbound.esp_sa_line(child.local, peer));
                 }
