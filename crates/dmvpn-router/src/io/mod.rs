@@ -302,6 +302,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         .map_err(io_error(format!("raw ESP socket on {nbma}")))?;
     let ike_socket = net::ike_socket(nbma, iface).map_err(io_error(format!("UDP {nbma}:500")))?;
     let tunnel = &node_config.tunnel;
+    let ip_mtu = tunnel.ip_mtu;
     let tun = net::tun(&device, tunnel.address, tunnel.prefix_len, tunnel.ip_mtu)
         .map_err(io_error(format!("TUN device {device}")))?;
     let tun = Arc::new(tun);
@@ -386,7 +387,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
     net::spawn_raw_reader(gre, net::GRE, reader()).map_err(io_error("reader thread"))?;
     net::spawn_raw_reader(esp, net::ESP, reader()).map_err(io_error("reader thread"))?;
     net::spawn_ike_reader(ike_socket, reader()).map_err(io_error("reader thread"))?;
-    net::spawn_tun_reader(tun, reader()).map_err(io_error("reader thread"))?;
+    net::spawn_tun_reader(tun, ip_mtu, reader()).map_err(io_error("reader thread"))?;
     let result = run_loop(&shared, &rx, &stop);
     // (after a reader thread's panic the state may be half-updated: no goodbyes then)
     if let Ok(mut router) = shared.router.lock() {

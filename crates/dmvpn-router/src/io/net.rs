@@ -107,7 +107,7 @@ pub(super) fn spawn_raw_reader(
     thread::Builder::new()
         .name(format!("raw-{protocol}"))
         .spawn(move || {
-            let mut buffers = zeroed_buffers(RAW_BATCH);
+            let mut buffers = zeroed_buffers(RAW_BATCH, BUFFER);
             let mut lens = [0; RAW_BATCH];
             loop {
                 lens[0] = match (&socket).read(&mut buffers[0]) {
@@ -202,14 +202,16 @@ pub(super) fn tun(
 }
 
 /// Reads the TUN device forever: what the host sends into the tunnel, a TCP segmentation
-/// offload burst cut into MTU-sized packets.
+/// offload burst cut into packets of at most `mtu` bytes (the device's MTU: the host sends
+/// nothing longer, and a burst whose pieces would not fit is dropped).
 pub(super) fn spawn_tun_reader(
     device: Arc<tun_rs::SyncDevice>,
+    mtu: u16,
     mut sink: impl Sink,
 ) -> io::Result<()> {
     thread::Builder::new().name("tun".into()).spawn(move || {
         let mut original = vec![0; tun_rs::VIRTIO_NET_HDR_LEN + BUFFER];
-        let mut buffers = zeroed_buffers(tun_rs::IDEAL_BATCH_SIZE);
+        let mut buffers = zeroed_buffers(tun_rs::IDEAL_BATCH_SIZE, usize::from(mtu));
         let mut sizes = vec![0; tun_rs::IDEAL_BATCH_SIZE];
         loop {
             match device.recv_multiple(&mut original, &mut buffers, &mut sizes, 0) {
@@ -234,11 +236,10 @@ pub(super) fn spawn_tun_reader(
     Ok(())
 }
 
-/// `count` buffers of [`BUFFER`] bytes, each allocated zeroed rather than cloned from a first
-/// one, so that the pages a read never reaches are never touched (resident memory stays what
-/// the packets use: `vec![vec![0; n]; count]` copies the zeros and made 10 MiB resident).
-fn zeroed_buffers(count: usize) -> Vec<Vec<u8>> {
-    (0..count).map(|_| vec![0; BUFFER]).collect()
+/// `count` buffers of `len` bytes, each allocated zeroed rather than cloned from a first one
+/// (`vec![vec![0; len]; count]` copies the zeros into every page: 20 MB resident per router).
+fn zeroed_buffers(count: usize, len: usize) -> Vec<Vec<u8>> {
+    (0..count).map(|_| vec![0; len]).collect()
 }
 
 /// Random bytes from the operating system (`/dev/urandom`), for IKE's cookies, nonces,
