@@ -178,7 +178,7 @@ impl Devices {
             .send_multiple(&mut outbox.gro, buffers, tun_rs::VIRTIO_NET_HDR_LEN)
             && self.verbose
         {
-            log(&format!("%DMVPN-4-SEND: {}: {e}", "tunnel device"));
+            log(&format!("%DMVPN-4-SEND: tunnel device: {e}"));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The router's devices: raw IPv4 sockets for GRE and ESP, the IKE socket, the TUN device, and
-//! one reader thread per device feeding the event loop's channel.
+//! one reader thread per device handing what it reads, a batch at a time, to a [`Sink`] (the
+//! router behind its lock, see [`super::Shared`]).
 
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
