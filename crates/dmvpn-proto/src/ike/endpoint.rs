@@ -442,10 +442,7 @@ impl<R: Entropy> Endpoint<R> {
     /// # Errors
     /// As [`Endpoint::connect`].
     pub fn rekey(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
-        // (the pairs being replaced need no time-based rekey of their own any more)
-        for child in self.children.iter_mut().filter(|c| c.peer == peer) {
-            child.rekeyed = true;
-        }
+        // (the pairs it replaces are marked rekeyed when the new one is installed)
         self.negotiate(now, peer)
     }
 

@@ -574,14 +574,9 @@ impl Node {
         outbound: Sa,
         lifetime: Lifetime,
     ) {
+        // A rekey: the old inbound SA stays for what the peer sealed before it switched.
+        self.retire_until(peer, now + REKEY_OVERLAP);
         let local = self.config.tunnel.nbma;
-        // A rekey: the old outbound SA goes (the new one replaces it below); the old inbound SA
-        // stays for a grace period, for what the peer sealed before it switched.
-        if let Some(old) = self.peers.remove(&peer) {
-            self.sad.remove_outbound(local, peer);
-            self.sad
-                .retire_inbound(old.inbound_spi, local, now + REKEY_OVERLAP);
-        }
         let sas = PeerSas {
             inbound_spi: inbound.spi(),
             outbound_spi: outbound.spi(),
@@ -647,13 +642,19 @@ impl Node {
     /// under it, and its inbound SAs decrypt for [`DELETE_GRACE`] more, then go. Returns whether
     /// there was a pair.
     pub fn retire_sas(&mut self, now: Instant, peer: Ipv4Addr) -> bool {
+        self.retire_until(peer, now + DELETE_GRACE)
+    }
+
+    /// Forgets the pair with `peer` as the current one: its outbound SA goes, its inbound SAs
+    /// (and any retired earlier) decrypt until `until` at the latest.
+    fn retire_until(&mut self, peer: Ipv4Addr, until: Instant) -> bool {
         if self.peers.remove(&peer).is_none() {
             return false;
         }
         let local = self.config.tunnel.nbma;
         self.sad.remove_outbound(local, peer);
         for (spi, _) in self.spi_peer.iter().filter(|(_, p)| **p == peer) {
-            self.sad.retire_inbound(*spi, local, now + DELETE_GRACE);
+            self.sad.retire_inbound(*spi, local, until);
         }
         true
     }
