@@ -279,28 +279,13 @@ fn a_rekey_keeps_the_old_inbound_sa_for_the_overlap() {
         sa(0x5002, 2),
         Lifetime::default(),
     );
-    let no_sa_before = cloud.members[hub]
-        .node
-        .counters()
-        .drops(DropReason::NoInboundSa);
+    let no_sa_before = drops(&cloud, hub, DropReason::NoInboundSa);
     // Spoke 2 → spoke 1: the hub seals under the old pair; spoke 1 still opens it.
     assert_eq!(ping(&mut cloud, 2, 1, 1), Some(63));
-    assert_eq!(
-        cloud.members[spoke1]
-            .node
-            .counters()
-            .drops(DropReason::NoInboundSa),
-        0
-    );
+    assert_eq!(drops(&cloud, spoke1, DropReason::NoInboundSa), 0);
     // Spoke 1 → spoke 2: sealed under the new pair, which the hub does not have yet.
     assert_eq!(ping(&mut cloud, 1, 2, 2), None);
-    assert!(
-        cloud.members[hub]
-            .node
-            .counters()
-            .drops(DropReason::NoInboundSa)
-            > no_sa_before
-    );
+    assert!(drops(&cloud, hub, DropReason::NoInboundSa) > no_sa_before);
 
     let now = cloud.now;
     cloud.members[hub].node.install_sas(
@@ -353,34 +338,18 @@ fn a_deleted_pair_still_decrypts_for_the_grace() {
     assert_eq!(cloud.members[spoke1].node.peer_sas(HUB_NBMA), None);
     // In flight from the hub: still opened.
     assert_eq!(ping(&mut cloud, 2, 1, 1), Some(63));
-    assert_eq!(
-        cloud.members[spoke1]
-            .node
-            .counters()
-            .drops(DropReason::NoInboundSa),
-        0
-    );
+    assert_eq!(drops(&cloud, spoke1, DropReason::NoInboundSa), 0);
     // Nothing goes out under the deleted pair.
-    let no_sa = cloud.members[spoke1]
-        .node
-        .counters()
-        .drops(DropReason::NoOutboundSa);
+    let no_sa = drops(&cloud, spoke1, DropReason::NoOutboundSa);
     assert_eq!(ping(&mut cloud, 1, 2, 2), None);
-    assert!(
-        cloud.members[spoke1]
-            .node
-            .counters()
-            .drops(DropReason::NoOutboundSa)
-            > no_sa
-    );
+    assert!(drops(&cloud, spoke1, DropReason::NoOutboundSa) > no_sa);
     // After the grace the inbound SA is gone too.
     cloud.run_for(DELETE_GRACE);
     assert_eq!(ping(&mut cloud, 2, 1, 3), None);
-    assert!(
-        cloud.members[spoke1]
-            .node
-            .counters()
-            .drops(DropReason::NoInboundSa)
-            > 0
-    );
+    assert!(drops(&cloud, spoke1, DropReason::NoInboundSa) > 0);
+}
+
+/// Node `index`'s drops for `reason`.
+fn drops(cloud: &Cloud, index: usize, reason: DropReason) -> u64 {
+    cloud.members[index].node.counters().drops(reason)
 }
