@@ -693,9 +693,7 @@ impl Router {
                     .get(&remote)
                     .is_some_and(|c| c.outbound_spi == spi)
                 {
-                    self.children.remove(&remote);
-                    self.child_keys.remove(&remote);
-                    self.node.remove_sas(remote);
+                    self.forget_pair(now, remote, false);
                 }
                 if let Some(ike) = &mut self.ike
                     && let Err(e) = ike.rekey(now, remote)
@@ -811,8 +809,7 @@ impl Router {
                 {
                     // (ESP the peer sealed just before its Delete may still be queued on the
                     // ESP socket, read by another thread: it still decrypts for a moment)
-                    self.node.retire_sas(now, peer);
-                    self.children.remove(&peer);
+                    self.forget_pair(now, peer, true);
                 }
                 log(&format!(
                     "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
@@ -853,15 +850,25 @@ impl Router {
             .is_some_and(|(bytes, at)| *bytes > 0 && now - *at < STILL_SEALING)
     }
 
+    /// The current pair with `peer` is gone (it ran out, the peer deleted it, or the NHS was
+    /// lost): `show` and a rebuilt node forget it, the node sends nothing more under it, and its
+    /// inbound SAs decrypt for a moment more with `grace` ([`Node::retire_sas`]) or go at once.
+    fn forget_pair(&mut self, now: Instant, peer: Ipv4Addr, grace: bool) {
+        self.children.remove(&peer);
+        self.child_keys.remove(&peer);
+        if grace {
+            self.node.retire_sas(now, peer);
+        } else {
+            self.node.remove_sas(peer);
+        }
+    }
+
     /// A spoke lost an NHS (EIGRP hold time, DPD): its SAs go, and IKE starts over at once.
     fn lose(&mut self, now: Instant, nbma: Ipv4Addr) {
         if !self.ike_targets.contains_key(&nbma) {
             return;
         }
-        if self.children.remove(&nbma).is_some() {
-            self.node.remove_sas(nbma);
-            self.child_keys.remove(&nbma);
-        }
+        self.forget_pair(now, nbma, false);
         if !self.lost.contains(&nbma) {
             self.lost.push(nbma);
         }
