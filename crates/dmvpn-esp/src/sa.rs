@@ -236,6 +236,24 @@ pub enum KeyError {
         /// The integrity transform given with it.
         integrity: Integrity,
     },
+    /// An unchecked ICV ([`Sa::with_unchecked_icv`]) was asked of an SA that has an ICV of its own.
+    #[error(
+        "esp: an unchecked ICV needs an SA without integrity; {encryption:?} with {integrity:?} has its own ICV"
+    )]
+    UncheckedIcvWithIcv {
+        /// The encryption transform.
+        encryption: Encryption,
+        /// The integrity transform.
+        integrity: Integrity,
+    },
+    /// An unchecked ICV longer than any integrity transform's.
+    #[error("esp: an unchecked ICV of {len} bytes is longer than {max}")]
+    UncheckedIcvLength {
+        /// The length asked for.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
 }
 
 /// A security association with prepared cipher and MAC state.
@@ -247,6 +265,8 @@ pub struct Sa {
     spi: u32,
     encryption: Encryption,
     integrity: Integrity,
+    /// Bytes of ICV that are skipped, not verified (0 normally).
+    unchecked_icv: u8,
     esn: bool,
     padding: PaddingCheck,
     cipher: Cipher,
@@ -307,11 +327,51 @@ impl Sa {
             spi,
             encryption,
             integrity,
+            unchecked_icv: 0,
             esn: false,
             padding: PaddingCheck::Monotonic,
             cipher,
             mac,
         })
+    }
+
+    /// Gives an SA without integrity an ICV of `len` bytes that is skipped on receipt, not
+    /// verified: Wireshark's "ANY n bit authentication [no checking]" and tcpdump's `-hmac96`
+    /// (`-E`), for captures whose integrity key is unknown. Encryption writes `len` zero bytes
+    /// there. `len` 0 removes it.
+    ///
+    /// # Errors
+    /// [`KeyError::UncheckedIcvWithIcv`] if the SA has an ICV of its own (an integrity transform
+    /// or AES-GCM), [`KeyError::UncheckedIcvLength`] beyond 32 bytes (256 bits, the longest ICV).
+    pub fn with_unchecked_icv(mut self, len: usize) -> Result<Self, KeyError> {
+        if self.integrity != Integrity::None || self.encryption.is_aead() {
+            return Err(KeyError::UncheckedIcvWithIcv {
+                encryption: self.encryption,
+                integrity: self.integrity,
+            });
+        }
+        self.unchecked_icv = u8::try_from(len)
+            .ok()
+            .filter(|&len| usize::from(len) <= MAX_ICV_LEN)
+            .ok_or(KeyError::UncheckedIcvLength {
+                len,
+                max: MAX_ICV_LEN,
+            })?;
+        Ok(self)
+    }
+
+    /// Whether the SA's ICV is verified on receipt: it has one, and it is not an unchecked one
+    /// ([`with_unchecked_icv`](Self::with_unchecked_icv)).
+    #[must_use]
+    pub fn icv_checked(&self) -> bool {
+        self.unchecked_icv == 0 && self.icv_len() > 0
+    }
+
+    /// The length of the ICV that is skipped, not verified (0 unless
+    /// [`with_unchecked_icv`](Self::with_unchecked_icv) set one).
+    #[must_use]
+    pub fn unchecked_icv_len(&self) -> usize {
+        usize::from(self.unchecked_icv)
     }
 
     /// Turns extended sequence numbers on or off (RFC 4303 §2.2.1); off by default.
@@ -367,7 +427,7 @@ impl Sa {
     /// The length of the ICV at the end of each packet.
     #[must_use]
     pub fn icv_len(&self) -> usize {
-        self.encryption.icv_len() + self.integrity.icv_len()
+        self.encryption.icv_len() + self.integrity.icv_len() + usize::from(self.unchecked_icv)
     }
 
     /// Where the payload starts in a packet: after SPI, sequence number and IV.
@@ -617,6 +677,9 @@ impl Sa {
             }
             cbc => cbc.cbc_encrypt(iv, ciphertext),
         }
+        if self.unchecked_icv > 0 {
+            icv.fill(0);
+        }
         self.mac.compute(authenticated, esn_high, icv);
         Ok(total)
     }
@@ -655,6 +718,7 @@ impl fmt::Debug for Sa {
             .field("spi", &format_args!("{:#010x}", self.spi))
             .field("encryption", &self.encryption)
             .field("integrity", &self.integrity)
+            .field("unchecked_icv", &self.unchecked_icv)
             .field("esn", &self.esn)
             .field("padding", &self.padding)
             .finish_non_exhaustive()
@@ -1092,6 +1156,98 @@ mod tests {
             (Encryption::TripleDesCbc, Integrity::HmacSha512_256)
         );
         assert_eq!(sa.encrypted_len(usize::MAX), usize::MAX);
+    }
+
+    #[test]
+    fn unchecked_icv_is_skipped_not_verified() {
+        let key = [0x42; 16];
+        let checked = Sa::new(
+            7,
+            Encryption::AesCbc,
+            &key,
+            Integrity::HmacSha1_96,
+            &[9; 20],
+        )
+        .unwrap();
+        let mut packet = Vec::new();
+        checked
+            .encrypt(3, &[1; 16], NextHeader::GRE, b"inner packet", &mut packet)
+            .unwrap();
+        let unchecked = Sa::new(7, Encryption::AesCbc, &key, Integrity::None, &[])
+            .unwrap()
+            .with_unchecked_icv(12)
+            .unwrap();
+        assert_eq!(
+            (unchecked.icv_len(), unchecked.unchecked_icv_len()),
+            (12, 12)
+        );
+        assert!(checked.icv_checked() && !unchecked.icv_checked());
+        // A corrupted ICV fails the checked SA and does not matter to the unchecked one.
+        let last = packet.len() - 1;
+        packet[last] ^= 0xff;
+        let mut scratch = Vec::new();
+        assert_eq!(
+            checked.decrypt(&packet, &mut scratch).unwrap_err(),
+            DecryptError::IntegrityCheckFailed { spi: 7, seq: 3 }
+        );
+        let decrypted = unchecked.decrypt(&packet, &mut scratch).unwrap();
+        assert_eq!(
+            (decrypted.next_header, decrypted.payload),
+            (NextHeader::GRE, &b"inner packet"[..])
+        );
+        // Without the unchecked ICV the ICV is taken for ciphertext: not whole blocks.
+        let plain = Sa::new(7, Encryption::AesCbc, &key, Integrity::None, &[]).unwrap();
+        assert!(matches!(
+            plain.decrypt(&packet, &mut scratch),
+            Err(DecryptError::BadCiphertextLength { .. })
+        ));
+        // NULL encryption, 256-bit unchecked ICV: encrypting writes zeros there.
+        let null = Sa::new(8, Encryption::Null, &[], Integrity::None, &[])
+            .unwrap()
+            .with_unchecked_icv(32)
+            .unwrap();
+        null.encrypt(1, &[], NextHeader::IPV4, b"abc", &mut packet)
+            .unwrap();
+        assert_eq!(packet.len(), null.encrypted_len(3));
+        assert_eq!(packet[packet.len() - 32..], [0; 32]);
+        let decrypted = null.decrypt(&packet, &mut scratch).unwrap();
+        assert_eq!(decrypted.payload, b"abc");
+        // Too short for the unchecked ICV.
+        assert_eq!(
+            null.decrypt(&packet[..20], &mut scratch).unwrap_err(),
+            DecryptError::Truncated {
+                field: "icv",
+                offset: 8,
+                needed: 32,
+                available: 12
+            }
+        );
+    }
+
+    #[test]
+    fn unchecked_icv_errors() {
+        let gcm = Sa::new(1, Encryption::AesGcm16, &[0; 20], Integrity::None, &[]).unwrap();
+        let err = gcm.with_unchecked_icv(16).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "esp: an unchecked ICV needs an SA without integrity; AesGcm16 with None has its own ICV"
+        );
+        let hmac = Sa::new(1, Encryption::Null, &[], Integrity::HmacMd5_96, &[0; 16]).unwrap();
+        assert!(matches!(
+            hmac.with_unchecked_icv(12),
+            Err(KeyError::UncheckedIcvWithIcv { .. })
+        ));
+        let null = Sa::new(1, Encryption::Null, &[], Integrity::None, &[]).unwrap();
+        assert_eq!(
+            null.with_unchecked_icv(33).unwrap_err().to_string(),
+            "esp: an unchecked ICV of 33 bytes is longer than 32"
+        );
+        let none = Sa::new(1, Encryption::Null, &[], Integrity::None, &[])
+            .unwrap()
+            .with_unchecked_icv(0)
+            .unwrap();
+        assert!(!none.icv_checked());
+        assert_eq!(none.icv_len(), 0);
     }
 
     #[test]
