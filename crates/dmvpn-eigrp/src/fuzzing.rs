@@ -26,7 +26,13 @@ pub fn parse_bytes(data: &[u8]) {
         let Ok(tlv) = tlv else { break };
         let _ = tlv.buffer_len();
     }
+    let unverified = Repr::parse_unverified(&packet);
+    if let Ok(repr) = &unverified {
+        let _ = repr.to_string();
+    }
     if let Ok(repr) = Repr::parse(&packet) {
+        // The checksum is the only thing parse checks that parse_unverified does not.
+        assert_eq!(unverified.as_ref(), Ok(&repr));
         let _ = repr.to_string();
         for route in repr.routes() {
             let _ = route.destination.to_string();

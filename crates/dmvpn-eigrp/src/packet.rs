@@ -132,6 +132,32 @@ impl<'a> Repr<'a> {
     /// Parses a packet: version must be 2, the checksum must be right (not checked under
     /// `cfg(fuzzing)`), and every TLV must parse.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>) -> Result<Self> {
+        Self::parse_inner(packet, true)
+    }
+
+    /// Parses a packet without looking at its checksum: version must be 2 and every TLV must
+    /// parse. For analysers that show a packet with a bad checksum (flagged, as tshark does)
+    /// rather than drop it as a router would; [`Packet::verify_checksum`] says whether it holds,
+    /// and [`Packet::compute_checksum`] what it should be.
+    ///
+    /// ```
+    /// use dmvpn_eigrp::{OpCode, Packet, Repr};
+    ///
+    /// // A Hello with no TLVs whose checksum (bytes 2-3) is wrong.
+    /// let bytes = [0x02, 0x05, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x64];
+    /// let packet = Packet::new_checked(&bytes[..])?;
+    /// assert!(Repr::parse(&packet).is_err());
+    /// let repr = Repr::parse_unverified(&packet)?;
+    /// assert_eq!((repr.opcode, repr.autonomous_system), (OpCode::HELLO, 100));
+    /// assert!(!packet.verify_checksum());
+    /// assert_eq!(packet.compute_checksum(), 0xfd96);
+    /// # Ok::<(), dmvpn_eigrp::Error>(())
+    /// ```
+    pub fn parse_unverified<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>) -> Result<Self> {
+        Self::parse_inner(packet, false)
+    }
+
+    fn parse_inner<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>, verify: bool) -> Result<Self> {
         packet.check_len()?;
         if packet.version() != VERSION {
             return Err(Error::InvalidField {
@@ -142,7 +168,7 @@ impl<'a> Repr<'a> {
             });
         }
         #[cfg(not(fuzzing))]
-        if !packet.verify_checksum() {
+        if verify && !packet.verify_checksum() {
             return Err(Error::BadChecksum {
                 layer: Layer::Eigrp,
                 offset: crate::header::field::CHECKSUM.start,
@@ -150,6 +176,8 @@ impl<'a> Repr<'a> {
                 computed: packet.compute_checksum(),
             });
         }
+        #[cfg(fuzzing)]
+        let _ = verify;
         Ok(Self {
             opcode: packet.opcode(),
             flags: packet.flags(),
@@ -433,6 +461,43 @@ mod tests {
             })
         );
         assert!(Repr::parse(&Packet::new_unchecked(&UPDATE[..10])).is_err());
+    }
+
+    #[test]
+    fn parse_unverified_ignores_only_the_checksum() {
+        let mut bad = UPDATE;
+        bad[3] ^= 1;
+        let packet = Packet::new_unchecked(&bad[..]);
+        assert!(!packet.verify_checksum());
+        let good = Repr::parse(&Packet::new_unchecked(&UPDATE[..])).unwrap();
+        assert_eq!(Repr::parse_unverified(&packet), Ok(good));
+        // Everything else is still checked: version, header length, TLVs.
+        bad[0] = 1;
+        assert_eq!(
+            Repr::parse_unverified(&Packet::new_unchecked(&bad[..])),
+            Err(Error::InvalidField {
+                layer: Layer::Eigrp,
+                field: "version",
+                offset: 0,
+                value: 1
+            })
+        );
+        assert_eq!(
+            Repr::parse_unverified(&Packet::new_unchecked(&UPDATE[..10])),
+            Err(Error::truncated(Layer::Eigrp, "header", 0, HEADER_LEN, 10))
+        );
+        let mut cut = UPDATE[..30].to_vec();
+        cut[3] ^= 0x55;
+        assert_eq!(
+            Repr::parse_unverified(&Packet::new_unchecked(&cut[..])),
+            Err(Error::BadLength {
+                layer: Layer::Eigrp,
+                field: "tlv length",
+                offset: 22,
+                claimed: 28,
+                available: 10
+            })
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub const TEST_IV: [u8; 16] = [0x5a; 16];
 
 /// Parses a whole message and every payload in it; whatever parses must emit back byte for byte.
 pub fn parse_bytes(data: &[u8]) {
+    lenient(data);
     let Ok(message) = Message::parse(data) else {
         return;
     };
@@ -34,6 +35,31 @@ pub fn parse_bytes(data: &[u8]) {
     };
     let _ = flat_payload_types(payloads.clone(), context);
     round_trip_chain(message.header, payloads, data);
+}
+
+/// The lenient readers: a message followed by junk, a chain followed by junk. Whatever they accept
+/// must agree with the strict readers on the part both read.
+fn lenient(data: &[u8]) {
+    let Ok((message, trailer)) = Message::parse_trailing(data) else {
+        assert!(Message::parse(data).is_err());
+        return;
+    };
+    assert_eq!(message.header.length as usize + trailer.len(), data.len());
+    if trailer.is_empty() {
+        assert_eq!(Message::parse(data), Ok(message));
+    }
+    if let Some((offset, chain_trailer)) = message.chain_trailer() {
+        assert!(!chain_trailer.is_empty());
+        assert_eq!(offset + chain_trailer.len(), message.header.length as usize);
+        assert!(
+            message
+                .payloads()
+                .is_some_and(|mut p| p.any(|p| p.is_err()))
+        );
+    }
+    if let Some(payloads) = message.payloads_lenient() {
+        let _ = flat_payload_types(payloads, message.context(None));
+    }
 }
 
 fn round_trip_chain(header: Header, payloads: Payloads<'_>, original: &[u8]) {

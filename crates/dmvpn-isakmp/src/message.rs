@@ -39,6 +39,63 @@ impl<'a> Message<'a> {
         Ok(Self { header, body })
     }
 
+    /// Parses one message at the start of `bytes`, returning it and whatever follows its `length`
+    /// (empty when the message fills `bytes`). For analysers that show a message followed by junk
+    /// (tcpdump and tshark do) instead of refusing it; [`Message::parse`] is the strict form.
+    ///
+    /// ```
+    /// use dmvpn_isakmp::Message;
+    ///
+    /// // A 28-byte Informational header with no payload, then 3 bytes that are not part of it.
+    /// let mut bytes = vec![0x11; 16];
+    /// bytes.extend_from_slice(&[0, 0x10, 5, 0, 0, 0, 0, 0, 0, 0, 0, 28, 0xde, 0xad, 0xbe]);
+    /// assert!(Message::parse(&bytes).is_err());
+    /// let (message, trailer) = Message::parse_trailing(&bytes)?;
+    /// assert_eq!((message.header.length, trailer), (28, &[0xde, 0xad, 0xbe][..]));
+    /// # Ok::<(), dmvpn_isakmp::Error>(())
+    /// ```
+    pub fn parse_trailing(bytes: &'a [u8]) -> Result<(Self, &'a [u8])> {
+        let packet = Packet::new_checked(bytes)?;
+        let header = Header::parse(&packet)?;
+        let trailer = bytes.get(header.length as usize..).unwrap_or_default();
+        Ok((
+            Self {
+                header,
+                body: packet.payload(),
+            },
+            trailer,
+        ))
+    }
+
+    /// The plaintext payload chain, ending at the payload whose next payload is NONE even when
+    /// bytes follow it inside `length` (see [`Message::chain_trailer`]); `None` if encrypted.
+    #[must_use]
+    pub const fn payloads_lenient(&self) -> Option<Payloads<'a>> {
+        if self.is_encrypted() {
+            None
+        } else {
+            Some(Payloads::decrypted(
+                self.header.next_payload,
+                self.body,
+                HEADER_LEN,
+            ))
+        }
+    }
+
+    /// Bytes inside `length` after the last payload of a plaintext chain that is otherwise well
+    /// formed: their offset in the message and the bytes. `None` when the chain ends exactly at
+    /// `length`, the message is encrypted, or a payload header fails before the chain ends (that
+    /// error is what [`Message::payloads`] yields).
+    #[must_use]
+    pub fn chain_trailer(&self) -> Option<(usize, &'a [u8])> {
+        let mut payloads = self.payloads_lenient()?;
+        for payload in payloads.by_ref() {
+            payload.ok()?;
+        }
+        let trailer = payloads.padding();
+        (!trailer.is_empty()).then(|| (HEADER_LEN + self.body.len() - trailer.len(), trailer))
+    }
+
     /// Whether the body is encrypted (the E flag).
     #[must_use]
     pub const fn is_encrypted(&self) -> bool {
@@ -290,6 +347,57 @@ mod tests {
                 len: 1
             }
         );
+    }
+
+    #[test]
+    fn trailers_after_length_and_after_the_last_payload() {
+        // After `length`: parse refuses, parse_trailing splits.
+        let mut longer = MM2.to_vec();
+        longer.extend_from_slice(&[0xaa, 0xbb]);
+        let (message, trailer) = Message::parse_trailing(&longer).unwrap();
+        assert_eq!(message, Message::parse(&MM2).unwrap());
+        assert_eq!(trailer, [0xaa, 0xbb]);
+        assert_eq!(message.chain_trailer(), None);
+        assert_eq!(Message::parse_trailing(&MM2).unwrap().1, [0u8; 0]);
+        // Inside `length`, after the VID (next payload NONE): the strict chain ends in an error,
+        // the lenient one stops at the VID and the trailer is located.
+        let mut inside = MM2.to_vec();
+        inside.extend_from_slice(&[1, 2, 3, 4, 5]);
+        inside[24..28].copy_from_slice(&113u32.to_be_bytes());
+        let message = Message::parse(&inside).unwrap();
+        let strict: Vec<_> = message.payloads().unwrap().collect();
+        assert_eq!(
+            strict.last(),
+            Some(&Err(Error::TrailingBytes {
+                layer: Layer::Isakmp,
+                offset: 108,
+                len: 5
+            }))
+        );
+        let lenient = message.payloads_lenient().unwrap();
+        let types = flat_payload_types(lenient, message.context(None)).unwrap();
+        assert_eq!(types, [1, 2, 3, 13]);
+        assert_eq!(message.chain_trailer(), Some((108, &[1, 2, 3, 4, 5][..])));
+        // A chain broken before its end has no trailer to report.
+        let mut broken = inside.clone();
+        broken[30..32].copy_from_slice(&[0x7f, 0xff]);
+        assert_eq!(Message::parse(&broken).unwrap().chain_trailer(), None);
+        // Nor has an encrypted message, or a header too short to parse.
+        let mut encrypted = inside;
+        encrypted[19] = 1;
+        let message = Message::parse(&encrypted).unwrap();
+        assert!(message.payloads_lenient().is_none());
+        assert_eq!(message.chain_trailer(), None);
+        for len in 0..HEADER_LEN {
+            assert!(matches!(
+                Message::parse_trailing(&MM2[..len]),
+                Err(Error::Truncated { .. })
+            ));
+        }
+        assert!(matches!(
+            Message::parse_trailing(&MM2[..100]),
+            Err(Error::BadLength { .. })
+        ));
     }
 
     #[test]
