@@ -306,12 +306,7 @@ impl Sa {
         integrity: Integrity,
         integrity_key: &[u8],
     ) -> Result<Self, KeyError> {
-        if encryption.is_aead() && integrity != Integrity::None {
-            return Err(KeyError::IntegrityWithAead {
-                encryption,
-                integrity,
-            });
-        }
+        Self::check_keys(encryption, encryption_key, integrity, integrity_key)?;
         let cipher =
             Cipher::new(encryption, encryption_key).ok_or(KeyError::EncryptionKeyLength {
                 encryption,
@@ -372,6 +367,49 @@ impl Sa {
     #[must_use]
     pub fn unchecked_icv_len(&self) -> usize {
         usize::from(self.unchecked_icv)
+    }
+
+    /// Checks what [`Sa::new`] checks — the key lengths, and no integrity transform with AES-GCM —
+    /// without running any key schedule: for tables of many SAs prepared only when used.
+    ///
+    /// # Errors
+    /// As [`Sa::new`].
+    pub fn check_keys(
+        encryption: Encryption,
+        encryption_key: &[u8],
+        integrity: Integrity,
+        integrity_key: &[u8],
+    ) -> Result<(), KeyError> {
+        if encryption.is_aead() && integrity != Integrity::None {
+            return Err(KeyError::IntegrityWithAead {
+                encryption,
+                integrity,
+            });
+        }
+        let len = encryption_key.len();
+        let fits = match encryption {
+            Encryption::Null => len == 0,
+            Encryption::TripleDesCbc => len == 24,
+            Encryption::AesCbc => matches!(len, 16 | 24 | 32),
+            Encryption::AesGcm8 | Encryption::AesGcm12 | Encryption::AesGcm16 => {
+                matches!(len, 20 | 28 | 36)
+            }
+        };
+        if !fits {
+            return Err(KeyError::EncryptionKeyLength {
+                encryption,
+                len,
+                expected: encryption.key_lengths(),
+            });
+        }
+        if integrity_key.len() != integrity.key_len() {
+            return Err(KeyError::IntegrityKeyLength {
+                integrity,
+                len: integrity_key.len(),
+                expected: integrity.key_len(),
+            });
+        }
+        Ok(())
     }
 
     /// Turns extended sequence numbers on or off (RFC 4303 §2.2.1); off by default.
@@ -1225,6 +1263,24 @@ mod tests {
     }
 
     #[test]
+    fn check_keys_agrees_with_new() {
+        for encryption in Encryption::ALL {
+            for integrity in Integrity::ALL {
+                for enc_len in [0, 8, 16, 20, 24, 28, 32, 36, 40] {
+                    for int_len in [0, 16, 20, 32, 48, 64, 12] {
+                        let (ek, ik) = (vec![0x5a; enc_len], vec![0xa5; int_len]);
+                        assert_eq!(
+                            Sa::check_keys(encryption, &ek, integrity, &ik),
+                            Sa::new(1, encryption, &ek, integrity, &ik).map(|_| ()),
+                            "{encryption:?} {enc_len} {integrity:?} {int_len}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unchecked_icv_errors() {
         let gcm = Sa::new(1, Encryption::AesGcm16, &[0; 20], Integrity::None, &[]).unwrap();
         let err = gcm.with_unchecked_icv(16).unwrap_err();
@@ -1263,7 +1319,7 @@ mod tests {
         let text = format!("{sa:?}");
         assert_eq!(
             text,
-            "Sa { spi: 0x00004321, encryption: AesGcm16, integrity: None, esn: false, padding: Monotonic, .. }"
+            "Sa { spi: 0x00004321, encryption: AesGcm16, integrity: None, unchecked_icv: 0, esn: false, padding: Monotonic, .. }"
         );
     }
 
