@@ -516,7 +516,7 @@ pub struct KeyFileError {
 
 /// Parses Wireshark's `ikev1_decryption_table`: one `<initiator-cookie-hex16>,<enc-key-hex>` per line.
 /// Blank lines and `#` comments are skipped; fields may be double-quoted, may have a `0x` prefix and
-/// may be surrounded by spaces.
+/// may be surrounded by spaces; a UTF-8 byte-order mark and CRLF line ends are accepted.
 ///
 /// ```
 /// use dmvpn_isakmp::keys::parse_ikev1_decryption_table;
@@ -529,6 +529,8 @@ pub struct KeyFileError {
 /// ```
 pub fn parse_ikev1_decryption_table(text: &str) -> Result<Vec<Ikev1Key>, KeyFileError> {
     let mut keys = Vec::new();
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the first cookie.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let trimmed = raw.trim();
@@ -703,6 +705,18 @@ mod tests {
             keys[0].to_table_line(),
             "fafaeb49382a763c,735be0cb62f82675c4f7bf8fbab9b56834ba76d6ab4fa240"
         );
+    }
+
+    #[test]
+    fn decryption_table_with_bom_and_crlf() {
+        let text = "\u{feff}fafaeb49382a763c,735be0cb62f82675c4f7bf8fbab9b56834ba76d6ab4fa240\r\n\r\n# c\r\n";
+        let keys = parse_ikev1_decryption_table(text).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].initiator_cookie[0], 0xfa);
+        assert_eq!(keys[0].encryption_key.len(), 24);
+        // A byte-order mark anywhere else is a bad cookie.
+        let err = parse_ikev1_decryption_table("\n\u{feff}fafaeb49382a763c,00").unwrap_err();
+        assert_eq!(err.line, 2);
     }
 
     #[test]
