@@ -13,6 +13,10 @@
 //! nanoseconds whatever the interface's `if_tsresol`, rejects option lists that end without
 //! `opt_endofopt`, and allocates an option vector for every packet.
 //!
+//! A gzip-compressed stream (magic `1f 8b`, RFC 1952, one or more members) is decompressed as it is
+//! read, whatever the file's name, as tshark does; byte offsets are then offsets in the decompressed
+//! capture. A compressed stream that ends before its end is reported like a capture cut short.
+//!
 //! Formats: pcap (tcpdump.org `pcap-savefile(5)`, both byte orders, micro- and nanosecond
 //! magic) and pcapng (draft-ietf-opsawg-pcapng: Section Header, Interface Description, Enhanced,
 //! Simple and obsolete Packet blocks; other blocks are skipped; several sections and interfaces
@@ -23,6 +27,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use flate2::read::MultiGzDecoder;
 use pcap_file::pcap::PcapParser;
 use pcap_file::{Endianness, TsResolution};
 
@@ -206,9 +211,14 @@ pub enum CaptureError {
         /// The first bytes of the file (fewer than 4 if it is that short).
         magic: [u8; 4],
     },
-    /// The file is gzip-compressed; decompress it first (`gunzip -k`).
-    #[error("capture: the file is gzip-compressed (magic 1f 8b); decompress it first")]
-    Compressed,
+    /// The file is gzip-compressed and its compressed stream ends before its end: the capture
+    /// was cut short (at a record boundary of the decompressed capture; a cut inside a record is
+    /// [`CaptureError::Truncated`]).
+    #[error("capture: {at}: the gzip-compressed stream ends before its end")]
+    CompressedTruncated {
+        /// Where the decompressed capture stops.
+        at: Position,
+    },
     /// The file ends inside a header or record.
     #[error(
         "capture: {at}: the file ends inside the {what}: need {needed} bytes, have {available}"
@@ -280,15 +290,30 @@ impl CaptureError {
         match self {
             Self::Io { at, .. }
             | Self::Truncated { at, .. }
+            | Self::CompressedTruncated { at }
             | Self::InvalidField { at, .. }
             | Self::TooLarge { at, .. }
             | Self::UnknownInterface { at, .. } => Some(*at),
-            Self::Open { .. } | Self::Empty | Self::Compressed => None,
+            Self::Open { .. } | Self::Empty => None,
             Self::UnknownFormat { .. } => Some(Position {
                 frame: None,
                 offset: 0,
             }),
         }
+    }
+
+    /// Whether the capture was cut short (it ends inside a record, or its compressed stream ends
+    /// early): every frame before [`CaptureError::position`] is whole. tshark says "appears to have
+    /// been cut short in the middle of a packet" for these.
+    #[must_use]
+    pub const fn is_cut_short(&self) -> bool {
+        matches!(
+            self,
+            Self::Truncated {
+                at: Position { frame: Some(_), .. },
+                ..
+            } | Self::CompressedTruncated { .. }
+        )
     }
 }
 
@@ -329,7 +354,7 @@ enum State {
 /// ```
 #[derive(Debug)]
 pub struct CaptureReader<R> {
-    input: R,
+    input: Input<R>,
     buf: Vec<u8>,
     /// `buf[start..end]` holds unread bytes.
     start: usize,
@@ -337,6 +362,8 @@ pub struct CaptureReader<R> {
     /// File offset of `buf[start]`.
     offset: u64,
     eof: bool,
+    /// The gzip stream ended before its end (the end of the decompressed bytes is `eof`).
+    gzip_cut: bool,
     /// Set after an error: the stream cannot be resynchronised.
     failed: bool,
     state: State,
@@ -344,6 +371,41 @@ pub struct CaptureReader<R> {
     /// Decryption Secrets Blocks read and not yet taken.
     secrets: Vec<Secrets>,
     secrets_bytes: usize,
+    /// The frame [`CaptureReader::peek_frame`] read: its number and where its bytes are.
+    peeked: Option<Location>,
+    /// Whether an error ends the frames like the end of the file (see [`CaptureReader::end_at_errors`]).
+    keep_errors: bool,
+    /// The error that ended the frames, in that mode.
+    error: Option<CaptureError>,
+}
+
+/// The stream under the reader: as given, or decompressed.
+enum Input<R> {
+    Plain(R),
+    /// A gzip stream: the bytes already read to see the magic number, then the rest.
+    Gzip(Box<MultiGzDecoder<io::Chain<io::Cursor<Vec<u8>>, R>>>),
+    /// Only while switching from one to the other.
+    Switching,
+}
+
+impl<R> fmt::Debug for Input<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Plain(_) => "Plain",
+            Self::Gzip(_) => "Gzip",
+            Self::Switching => "Switching",
+        })
+    }
+}
+
+impl<R: Read> Input<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(input) => input.read(buf),
+            Self::Gzip(input) => input.read(buf),
+            Self::Switching => Ok(0),
+        }
+    }
 }
 
 impl CaptureReader<File> {
@@ -362,12 +424,13 @@ impl<R: Read> CaptureReader<R> {
     /// Reads the file header (pcap) or first Section Header Block (pcapng) from `input`.
     pub fn new(input: R) -> Result<Self> {
         let mut reader = Self {
-            input,
+            input: Input::Plain(input),
             buf: Vec::new(),
             start: 0,
             end: 0,
             offset: 0,
             eof: false,
+            gzip_cut: false,
             failed: false,
             state: State::Pcap {
                 parser: None,
@@ -378,11 +441,26 @@ impl<R: Read> CaptureReader<R> {
             next_number: 1,
             secrets: Vec::new(),
             secrets_bytes: 0,
+            peeked: None,
+            keep_errors: false,
+            error: None,
         };
-        let available = reader.fill(4, None)?;
+        let mut available = reader.fill(4, None)?;
+        if reader.unread().starts_with(&[0x1f, 0x8b]) {
+            reader.decompress();
+            available = reader.fill(4, None)?;
+        }
         let head = reader.unread();
         let mut magic = [0; 4];
         magic[..available.min(4)].copy_from_slice(&head[..available.min(4)]);
+        if available == 0 && reader.gzip_cut {
+            return Err(CaptureError::CompressedTruncated {
+                at: Position {
+                    frame: None,
+                    offset: 0,
+                },
+            });
+        }
         if available == 0 {
             return Err(CaptureError::Empty);
         }
@@ -410,7 +488,6 @@ impl<R: Read> CaptureReader<R> {
             | [0x4d, 0x3c, 0xb2, 0xa1] => {
                 reader.read_pcap_header()?;
             }
-            [0x1f, 0x8b, ..] => return Err(CaptureError::Compressed),
             _ if available < 4 => {
                 return Err(CaptureError::Truncated {
                     at: Position {
@@ -425,6 +502,59 @@ impl<R: Read> CaptureReader<R> {
             _ => return Err(CaptureError::UnknownFormat { magic }),
         }
         Ok(reader)
+    }
+
+    /// Reads the rest of the stream through a gzip decoder, starting with what is buffered.
+    fn decompress(&mut self) {
+        let head = self.unread().to_vec();
+        if let Input::Plain(input) = core::mem::replace(&mut self.input, Input::Switching) {
+            self.input = Input::Gzip(Box::new(MultiGzDecoder::new(
+                io::Cursor::new(head).chain(input),
+            )));
+        }
+        self.start = 0;
+        self.end = 0;
+        self.eof = false;
+    }
+
+    /// Whether the stream is gzip-compressed (and decompressed as it is read).
+    #[must_use]
+    pub const fn is_compressed(&self) -> bool {
+        matches!(self.input, Input::Gzip(_))
+    }
+
+    /// Makes a read error end the frames like the end of the file: [`CaptureReader::next_frame`]
+    /// returns `Ok(None)` there, and the error is kept for [`CaptureReader::take_error`]. For
+    /// consumers that take the frames of a stream and should finish their work with every whole
+    /// frame of a capture that was cut short or damaged (a report, a decrypted copy).
+    pub const fn end_at_errors(&mut self) {
+        self.keep_errors = true;
+    }
+
+    /// The error that ended the frames (see [`CaptureReader::end_at_errors`]), once.
+    pub const fn take_error(&mut self) -> Option<CaptureError> {
+        self.error.take()
+    }
+
+    /// Whether the next frame's record is already read into memory, so that
+    /// [`CaptureReader::next_frame`] will not wait for the input (also true at the end of the
+    /// stream or after an error). A reader of a live stream can hand on what it has before
+    /// blocking for more.
+    #[must_use]
+    pub fn has_buffered_frame(&self) -> bool {
+        if self.peeked.is_some() || self.eof || self.failed {
+            return true;
+        }
+        let unread = self.unread();
+        let len = match self.state {
+            State::Pcap { big_endian, .. } => {
+                (unread.len() >= 16).then(|| 16 + read_u32(unread, 8, big_endian) as usize)
+            }
+            State::PcapNg { big_endian, .. } => {
+                (unread.len() >= 12).then(|| read_u32(unread, 4, big_endian) as usize)
+            }
+        };
+        len.is_some_and(|len| unread.len() >= len)
     }
 
     /// The detected format.
@@ -473,29 +603,62 @@ impl<R: Read> CaptureReader<R> {
     /// After an error the reader is fused: it returns `Ok(None)` from then on, because a
     /// damaged length field leaves no reliable way to find the next record.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>> {
-        if self.failed {
+        let Some(location) = self.locate()? else {
             return Ok(None);
-        }
-        let result = self.next_frame_location();
-        let location = match result {
-            Ok(Some(location)) => location,
-            Ok(None) => return Ok(None),
-            Err(err) => {
-                self.failed = true;
-                return Err(err);
-            }
         };
         let number = self.next_number;
         self.next_number += 1;
-        Ok(Some(Frame {
+        Ok(Some(self.frame_at(number, location)))
+    }
+
+    /// The frame the next [`CaptureReader::next_frame`] returns, without taking it (for a first
+    /// look at a stream that cannot be read twice, such as standard input).
+    pub fn peek_frame(&mut self) -> Result<Option<Frame<'_>>> {
+        let Some(location) = self.locate()? else {
+            return Ok(None);
+        };
+        self.peeked = Some(location.clone());
+        Ok(Some(self.frame_at(self.next_number, location)))
+    }
+
+    fn frame_at(&self, number: u64, location: Location) -> Frame<'_> {
+        Frame {
             number,
             timestamp: location.timestamp,
             link_type: location.link_type,
             interface: location.interface,
-            data: self.buf.get(location.data.clone()).unwrap_or_default(),
+            data: self.buf.get(location.data).unwrap_or_default(),
             original_len: location.original_len,
             offset: location.offset,
-        }))
+        }
+    }
+
+    /// The peeked frame's record, or the next one's; an error fuses the reader.
+    fn locate(&mut self) -> Result<Option<Location>> {
+        if let Some(location) = self.peeked.take() {
+            return Ok(Some(location));
+        }
+        if self.failed {
+            return Ok(None);
+        }
+        let result = match self.next_frame_location() {
+            // A compressed stream that stopped early: the frames before were whole.
+            Ok(None) if self.gzip_cut => Err(CaptureError::CompressedTruncated {
+                at: self.position(),
+            }),
+            other => other,
+        };
+        match result {
+            Ok(location) => Ok(location),
+            Err(err) => {
+                self.failed = true;
+                if self.keep_errors {
+                    self.error = Some(err);
+                    return Ok(None);
+                }
+                Err(err)
+            }
+        }
     }
 
     /// Finds the next frame and consumes its record, returning where its bytes are in `buf`.
@@ -545,6 +708,14 @@ impl<R: Read> CaptureReader<R> {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.end += n,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                // The compressed stream was cut: what was decompressed is all there is.
+                Err(err)
+                    if err.kind() == io::ErrorKind::UnexpectedEof
+                        && matches!(self.input, Input::Gzip(_)) =>
+                {
+                    self.eof = true;
+                    self.gzip_cut = true;
+                }
                 Err(source) => {
                     let offset = self.offset + (self.end - self.start) as u64;
                     return Err(CaptureError::Io {
@@ -1444,7 +1615,7 @@ mod tests {
             (b"", "capture: the file is empty"),
             (
                 b"\x1f\x8b\x08\x00",
-                "capture: the file is gzip-compressed (magic 1f 8b); decompress it first",
+                "capture: file header (byte offset 0): the gzip-compressed stream ends before its end",
             ),
             (
                 b"GIF89a",
@@ -1678,6 +1849,174 @@ mod tests {
             reader.buf.capacity() <= 2 * READ_CHUNK,
             "buffer grew to {}",
             reader.buf.capacity()
+        );
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// A pcap and a pcapng with a few frames of different sizes.
+    fn sample_captures() -> [Vec<u8>; 2] {
+        let mut pcap = pcap_header(1, false);
+        let mut pcapng = section(false);
+        pcapng.extend(interface(false, 1, &[]));
+        for i in 0..40u8 {
+            let data = vec![i; 20 + usize::from(i) * 7];
+            pcap_record(&mut pcap, u32::from(i), 0, &data, data.len() as u32);
+            pcapng.extend(enhanced(false, 0, u64::from(i), &data));
+        }
+        [pcap, pcapng]
+    }
+
+    #[test]
+    fn gzip_streams_are_read_like_the_capture_inside() {
+        for plain in sample_captures() {
+            let expected = read_all(&plain).unwrap();
+            let compressed = gzip(&plain);
+            assert_eq!(read_all(&compressed).unwrap(), expected);
+            assert!(CaptureReader::new(&compressed[..]).unwrap().is_compressed());
+            assert!(!CaptureReader::new(&plain[..]).unwrap().is_compressed());
+            // Concatenated members (`cat a.gz b.gz`) are one stream, as gzip -d reads them.
+            let half = plain.len() / 2;
+            let two = [gzip(&plain[..half]), gzip(&plain[half..])].concat();
+            assert_eq!(read_all(&two).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn gzip_cut_anywhere_is_cut_short_after_whole_frames() {
+        for plain in sample_captures() {
+            let all = read_all(&plain).unwrap();
+            let compressed = gzip(&plain);
+            for len in 1..compressed.len() {
+                let mut rows = Vec::new();
+                let error = match CaptureReader::new(&compressed[..len]) {
+                    Err(error) => error,
+                    Ok(mut reader) => loop {
+                        match reader.next_frame() {
+                            Ok(Some(f)) => rows.push(f.data.to_vec()),
+                            Ok(None) => panic!("prefix {len} of {} read to an end", compressed.len()),
+                            Err(error) => break error,
+                        }
+                    },
+                };
+                // Every frame read is whole and in order; the rest is reported cut.
+                assert!(rows.len() <= all.len(), "prefix {len}");
+                for (row, full) in rows.iter().zip(&all) {
+                    assert_eq!(row, &full.4, "prefix {len}");
+                }
+                let cut = error.is_cut_short()
+                    || matches!(
+                        error,
+                        CaptureError::CompressedTruncated { at: Position { frame: None, .. } }
+                            | CaptureError::Truncated { at: Position { frame: None, .. }, .. }
+                            | CaptureError::Io { .. }
+                    );
+                assert!(cut, "prefix {len}: {error}");
+                // Past the file header, it is always "cut short".
+                if error.position().is_some_and(|at| at.frame.is_some()) {
+                    assert!(error.is_cut_short(), "prefix {len}: {error}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_gzip_is_a_read_error() {
+        let [plain, _] = sample_captures();
+        let mut compressed = gzip(&plain);
+        let n = compressed.len();
+        compressed[n - 6] ^= 0xff; // the CRC-32 in the trailer
+        let error = read_all(&compressed).unwrap_err();
+        assert!(matches!(error, CaptureError::Io { .. }), "{error}");
+        assert!(!error.is_cut_short());
+    }
+
+    #[test]
+    fn peek_then_next_give_the_same_frame() {
+        for plain in sample_captures() {
+            let mut reader = CaptureReader::new(&plain[..]).unwrap();
+            let peeked = reader.peek_frame().unwrap().unwrap();
+            let (number, data) = (peeked.number, peeked.data.to_vec());
+            assert_eq!(number, 1);
+            assert_eq!(reader.frames_read(), 0);
+            assert!(reader.has_buffered_frame());
+            // A second peek gives it again.
+            assert_eq!(reader.peek_frame().unwrap().unwrap().data, &data[..]);
+            let frame = reader.next_frame().unwrap().unwrap();
+            assert_eq!((frame.number, frame.data), (1, &data[..]));
+            assert_eq!(reader.next_frame().unwrap().unwrap().number, 2);
+            assert_eq!(reader.frames_read(), 2);
+        }
+    }
+
+    #[test]
+    fn end_at_errors_keeps_the_error_for_later() {
+        let [pcap, pcapng] = sample_captures();
+        for plain in [pcap, pcapng] {
+            let cut = &plain[..plain.len() - 30];
+            let mut reader = CaptureReader::new(cut).unwrap();
+            reader.end_at_errors();
+            let mut count = 0;
+            while let Some(_frame) = reader.next_frame().unwrap() {
+                count += 1;
+            }
+            assert_eq!(count, 39);
+            let error = reader.take_error().unwrap();
+            assert!(error.is_cut_short(), "{error}");
+            assert_eq!(error.position().and_then(|at| at.frame), Some(40));
+            assert!(reader.take_error().is_none());
+            assert!(reader.next_frame().unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn buffered_frame_says_whether_a_read_would_wait() {
+        /// Hands out the capture in the pieces given, as a pipe does.
+        struct Pieces(Vec<Vec<u8>>);
+        impl Read for Pieces {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Ok(0);
+                }
+                let piece = self.0.remove(0);
+                buf[..piece.len()].copy_from_slice(&piece);
+                Ok(piece.len())
+            }
+        }
+        let mut file = pcap_header(1, false);
+        pcap_record(&mut file, 1, 0, b"first", 5);
+        pcap_record(&mut file, 2, 0, b"second", 6);
+        // The header and the first record and a half arrive first.
+        let split = 24 + 21 + 10;
+        let mut reader =
+            CaptureReader::new(Pieces(vec![file[..split].to_vec(), file[split..].to_vec()]))
+                .unwrap();
+        assert!(reader.has_buffered_frame());
+        assert_eq!(reader.next_frame().unwrap().unwrap().data, b"first");
+        assert!(!reader.has_buffered_frame());
+        assert_eq!(reader.next_frame().unwrap().unwrap().data, b"second");
+        assert!(reader.next_frame().unwrap().is_none());
+        assert!(reader.has_buffered_frame());
+    }
+
+    #[test]
+    fn cut_short_is_only_said_of_records() {
+        let header_cut = CaptureReader::new(&pcap_header(1, false)[..10]).unwrap_err();
+        assert!(!header_cut.is_cut_short());
+        let text = CaptureError::CompressedTruncated {
+            at: Position {
+                frame: Some(3),
+                offset: 99,
+            },
+        };
+        assert!(text.is_cut_short());
+        assert_eq!(
+            text.to_string(),
+            "capture: frame 3 (byte offset 99): the gzip-compressed stream ends before its end"
         );
     }
 
