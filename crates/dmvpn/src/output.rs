@@ -20,6 +20,8 @@ struct Buffered<W: Write> {
     error: Option<io::Error>,
     /// Keep everything in `buf` until the owner takes it (see [`Pending`]).
     detached: bool,
+    /// Hand each frame to the writer as soon as it is complete (see `flush_each_frame`).
+    each_frame: bool,
 }
 
 impl<W: Write> Buffered<W> {
@@ -29,6 +31,7 @@ impl<W: Write> Buffered<W> {
             buf: Vec::with_capacity(FLUSH_AT * 2),
             error: None,
             detached: false,
+            each_frame: false,
         }
     }
 
@@ -45,7 +48,7 @@ impl<W: Write> Buffered<W> {
     }
 
     fn flush_if_full(&mut self) {
-        if !self.detached && self.buf.len() >= FLUSH_AT {
+        if !self.detached && (self.each_frame || self.buf.len() >= FLUSH_AT) {
             self.flush();
         }
     }
@@ -82,6 +85,20 @@ pub struct JsonLines<W: Write> {
 }
 
 impl<W: Write> JsonLines<W> {
+    /// Flushes each frame's output to the writer as soon as the frame is complete, as tshark's
+    /// `-l` does: for a pipe or a terminal, whose reader should see frames as they are decoded.
+    /// Otherwise output goes out in 64 KiB chunks.
+    pub const fn flush_each_frame(&mut self, each_frame: bool) {
+        self.out.each_frame = each_frame;
+    }
+
+    /// Whether a write has failed (a closed pipe, a full disk): the rest of the output is lost, so
+    /// the caller may stop decoding. [`JsonLines::finish`] returns the error.
+    #[must_use]
+    pub const fn write_failed(&self) -> bool {
+        self.out.error.is_some()
+    }
+
     /// Writes to `out`.
     pub fn new(out: W) -> Self {
         Self {
@@ -174,6 +191,20 @@ struct FrameLine {
 }
 
 impl<W: Write> TextLines<W> {
+    /// Flushes each frame's output to the writer as soon as the frame is complete, as tshark's
+    /// `-l` does: for a pipe or a terminal, whose reader should see frames as they are decoded.
+    /// Otherwise output goes out in 64 KiB chunks.
+    pub const fn flush_each_frame(&mut self, each_frame: bool) {
+        self.out.each_frame = each_frame;
+    }
+
+    /// Whether a write has failed (a closed pipe, a full disk): the rest of the output is lost, so
+    /// the caller may stop decoding. [`TextLines::finish`] returns the error.
+    #[must_use]
+    pub const fn write_failed(&self) -> bool {
+        self.out.error.is_some()
+    }
+
     /// Writes to `out`.
     pub fn new(out: W) -> Self {
         Self {

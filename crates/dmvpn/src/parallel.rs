@@ -47,6 +47,19 @@ const BATCH_FRAMES: usize = 4096;
 /// Lanes (decoders) per thread: enough that the lanes' work can be balanced over the threads.
 const LANES_PER_THREAD: usize = 16;
 
+/// How [`decode_with`] reads its input and writes its output.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Options {
+    /// Flush the writer after each batch's output, so that a pipe or a terminal gets frames as
+    /// they are decoded.
+    pub flush_each_batch: bool,
+    /// The input is a stream that can keep the reader waiting (a pipe, a FIFO, a terminal, a
+    /// socket): a batch ends where the reader would have to wait for more bytes, and each batch's
+    /// output is written before the next batch is read, so frames that arrived are printed
+    /// without waiting for the ones behind them. On a file, reading, decoding and writing overlap.
+    pub live_input: bool,
+}
+
 /// Why a parallel decode stopped.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -159,16 +172,41 @@ pub fn decode<R: Read, S: Pending + Send>(
     out: &mut impl Write,
     progress: impl FnMut(u64),
 ) -> Result<(), ParallelError> {
-    decode_in_batches(reader, shards, out, progress, BATCH_FRAMES)
+    decode_in_batches(
+        reader,
+        shards,
+        out,
+        progress,
+        BATCH_FRAMES,
+        Options::default(),
+    )
 }
 
-/// [`decode`] with `batch_frames` frames per batch.
+/// [`decode`], reading and writing as `options` say (a live stream, a pipe).
+///
+/// # Errors
+/// As [`decode`].
+///
+/// # Panics
+/// As [`decode`].
+pub fn decode_with<R: Read, S: Pending + Send>(
+    reader: &mut CaptureReader<R>,
+    shards: &mut [(Decoder, S)],
+    out: &mut impl Write,
+    progress: impl FnMut(u64),
+    options: Options,
+) -> Result<(), ParallelError> {
+    decode_in_batches(reader, shards, out, progress, BATCH_FRAMES, options)
+}
+
+/// [`decode_with`] with `batch_frames` frames per batch.
 fn decode_in_batches<R: Read, S: Pending + Send>(
     reader: &mut CaptureReader<R>,
     shards: &mut [(Decoder, S)],
     out: &mut impl Write,
     progress: impl FnMut(u64),
     batch_frames: usize,
+    options: Options,
 ) -> Result<(), ParallelError> {
     let threads = shards.len();
     if threads == 0 {
@@ -204,7 +242,7 @@ fn decode_in_batches<R: Read, S: Pending + Send>(
             let shared = &shared;
             scope.spawn(move || work(shared, thread, sink));
         }
-        lead(&shared, reader, out, progress, batch_frames)
+        lead(&shared, reader, out, progress, batch_frames, options)
     });
     if let Some(payload) = lock(&shared.panic).take() {
         panic::resume_unwind(payload);
@@ -219,30 +257,71 @@ fn decode_in_batches<R: Read, S: Pending + Send>(
 }
 
 /// The calling thread: reads the next batch and writes the previous one's output while the
-/// threads decode the current one.
+/// threads decode the current one (on a live input: writes a batch's output once it is decoded,
+/// then reads the next).
 fn lead<R: Read>(
     shared: &Shared<'_>,
     reader: &mut CaptureReader<R>,
     out: &mut impl Write,
     mut progress: impl FnMut(u64),
     batch_frames: usize,
+    options: Options,
 ) -> Result<(), ParallelError> {
+    let live = options.live_input;
     let mut reader = Batches {
         reader,
         batch_frames: batch_frames.max(1),
+        live,
         error: None,
+    };
+    let mut slots = Vec::new();
+    // Writes the output of the round whose slot is `slot`; a write error stops the decode.
+    let mut write = |slot: usize, offset: Option<u64>, write_error: &mut Option<io::Error>| {
+        if write_error.is_some() {
+            return;
+        }
+        let written = guarded(shared, || {
+            write_in_order(shared, slot, &mut slots, out).and_then(|()| {
+                if options.flush_each_batch {
+                    out.flush()
+                } else {
+                    Ok(())
+                }
+            })
+        });
+        match written {
+            Some(Err(error)) => {
+                *write_error = Some(error);
+                shared.abort.store(true, Ordering::Relaxed);
+            }
+            Some(Ok(())) => {
+                if let Some(offset) = offset {
+                    guarded(shared, || progress(offset));
+                }
+            }
+            None => {}
+        }
     };
     let lanes = shared.decoders.len();
     // Estimated nanoseconds per 1024 captured bytes of each lane, from the batches so far.
     let mut cost = vec![1u64; lanes];
     let mut write_error = None;
-    let mut slots = Vec::new();
     {
         let mut first = shared.batches[0]
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         guarded(shared, || reader.read(&mut first, lanes, &cost));
     }
+    let read_next = |reader: &mut Batches<'_, R>, slot: usize, cost: &[u64]| {
+        let mut batch = shared.batches[slot]
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if reader.error.is_some() || shared.abort.load(Ordering::Relaxed) {
+            batch.clear(lanes);
+        } else {
+            guarded(shared, || reader.read(&mut batch, lanes, cost));
+        }
+    };
     let mut previous_offset = None;
     for round in 0.. {
         shared.barrier.wait();
@@ -256,28 +335,12 @@ fn lead<R: Read>(
                 batch.frames.last().map(|meta| meta.offset),
             )
         };
-        if round > 0 && write_error.is_none() {
-            match guarded(shared, || write_in_order(shared, next, &mut slots, out)) {
-                Some(Err(error)) => {
-                    write_error = Some(error);
-                    shared.abort.store(true, Ordering::Relaxed);
-                }
-                Some(Ok(())) => {
-                    if let Some(offset) = previous_offset {
-                        guarded(shared, || progress(offset));
-                    }
-                }
-                None => {}
+        if !live {
+            if round > 0 {
+                write(next, previous_offset, &mut write_error);
             }
-        }
-        if !done {
-            let mut batch = shared.batches[next]
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            if reader.error.is_some() || shared.abort.load(Ordering::Relaxed) {
-                batch.clear(lanes);
-            } else {
-                guarded(shared, || reader.read(&mut batch, lanes, &cost));
+            if !done {
+                read_next(&mut reader, next, &cost);
             }
         }
         shared.barrier.wait();
@@ -286,18 +349,24 @@ fn lead<R: Read>(
         }
         previous_offset = last_offset;
         // The lanes' cost in this round teaches the next rounds' order.
-        let batch = shared.batches[current]
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        for ((estimate, nanos), &bytes) in cost
-            .iter_mut()
-            .zip(&shared.lane_nanos)
-            .zip(&batch.lane_bytes)
         {
-            let nanos = nanos.swap(0, Ordering::Relaxed);
-            if let Some(per_kib) = nanos.saturating_mul(1024).checked_div(bytes) {
-                *estimate = per_kib.max(1);
+            let batch = shared.batches[current]
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            for ((estimate, nanos), &bytes) in cost
+                .iter_mut()
+                .zip(&shared.lane_nanos)
+                .zip(&batch.lane_bytes)
+            {
+                let nanos = nanos.swap(0, Ordering::Relaxed);
+                if let Some(per_kib) = nanos.saturating_mul(1024).checked_div(bytes) {
+                    *estimate = per_kib.max(1);
+                }
             }
+        }
+        if live {
+            write(current, last_offset, &mut write_error);
+            read_next(&mut reader, next, &cost);
         }
     }
     match (write_error, reader.error) {
@@ -311,6 +380,8 @@ fn lead<R: Read>(
 struct Batches<'r, R> {
     reader: &'r mut CaptureReader<R>,
     batch_frames: usize,
+    /// End a batch where the reader would wait for input.
+    live: bool,
     /// The read error that ended the last batch; no batch is read after it.
     error: Option<CaptureError>,
 }
@@ -321,6 +392,9 @@ impl<R: Read> Batches<'_, R> {
     fn read(&mut self, batch: &mut Batch, lanes: usize, cost: &[u64]) {
         batch.clear(lanes);
         while batch.frames.len() < self.batch_frames {
+            if self.live && !batch.frames.is_empty() && !self.reader.has_buffered_frame() {
+                break;
+            }
             match self.reader.next_frame() {
                 Ok(Some(frame)) => {
                     let start = batch.data.len();
@@ -568,6 +642,56 @@ mod tests {
         assert!(empty <= 12, "{used:?}");
     }
 
+    /// A pipe that hands out `piece` bytes per read.
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        piece: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.piece.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_live_stream_is_printed_batch_by_batch_as_it_arrives() {
+        let bytes = std::fs::read(format!("{DIR}/phase1.pcap")).unwrap();
+        let mut reader = CaptureReader::new(&bytes[..]).unwrap();
+        let mut decoder = Decoder::new(keys());
+        let mut one = JsonLines::new(Vec::new());
+        while let Some(frame) = reader.next_frame().unwrap() {
+            decoder.decode(&frame, &mut one);
+        }
+        let one = one.finish().unwrap();
+        for (threads, piece) in [(2, 1), (2, 300), (3, 4096)] {
+            let mut shards: Vec<_> = (0..threads)
+                .map(|_| (Decoder::new(keys()), JsonLines::detached()))
+                .collect();
+            let input = Trickle {
+                bytes: bytes.clone(),
+                at: 0,
+                piece,
+            };
+            let mut reader = CaptureReader::new(input).unwrap();
+            let mut out = Vec::new();
+            let mut batches = 0;
+            let options = Options {
+                flush_each_batch: true,
+                live_input: true,
+            };
+            decode_with(&mut reader, &mut shards, &mut out, |_| batches += 1, options).unwrap();
+            assert!(out == one, "{threads} threads, {piece}-byte reads");
+            // A batch ends where the bytes read so far end: many batches from small reads.
+            let expected = bytes.len().div_ceil(piece.max(200)).min(42) / 2;
+            assert!(batches >= expected, "{batches} batches from {piece}-byte reads");
+        }
+    }
+
     #[test]
     fn threads_print_what_one_decoder_prints_over_many_batches() {
         let mut reader = CaptureReader::open(format!("{DIR}/phase1.pcap")).unwrap();
@@ -585,7 +709,9 @@ mod tests {
             let mut offsets = Vec::new();
             let mut reader = CaptureReader::open(format!("{DIR}/phase1.pcap")).unwrap();
             let progress = |offset| offsets.push(offset);
-            decode_in_batches(&mut reader, &mut shards, &mut out, progress, batch).unwrap();
+            let options = Options::default();
+            decode_in_batches(&mut reader, &mut shards, &mut out, progress, batch, options)
+                .unwrap();
             assert!(out == one, "{threads} threads, {batch} frames a batch");
             assert_eq!(offsets.len(), 42_usize.div_ceil(batch));
             assert!(offsets.is_sorted());
