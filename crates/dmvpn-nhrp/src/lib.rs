@@ -98,6 +98,7 @@ pub mod consts;
 pub mod extension;
 pub mod fuzzing;
 pub mod header;
+pub mod lax;
 pub mod mandatory;
 pub mod message;
 
