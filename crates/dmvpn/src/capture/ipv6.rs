@@ -71,6 +71,23 @@ impl<'a> Repr<'a> {
     /// Parses the fixed header and skips Hop-by-Hop, Routing, Fragment and Destination Options
     /// headers. A non-first fragment stops the walk: its payload is not an upper-layer header.
     pub fn parse(data: &'a [u8]) -> Result<Self> {
+        Self::parse_with(data, false)
+    }
+
+    /// Like [`Repr::parse`], for a packet the capture's snapshot length may have cut: a payload
+    /// shorter than `payload length` is taken as far as it goes ([`Repr::is_truncated`] says
+    /// whether it was cut).
+    pub fn parse_truncated(data: &'a [u8]) -> Result<Self> {
+        Self::parse_with(data, true)
+    }
+
+    /// Whether the payload is shorter than `payload length` says (see [`Repr::parse_truncated`]).
+    #[must_use]
+    pub fn is_truncated(&self) -> bool {
+        self.extensions.len() + self.payload.len() < usize::from(self.payload_len)
+    }
+
+    fn parse_with(data: &'a [u8], truncated: bool) -> Result<Self> {
         let mut reader = Reader::new(Layer::Ipv6, data);
         let first = reader.u32("version, traffic class and flow label")?;
         if first >> 28 != 6 {
@@ -88,7 +105,11 @@ impl<'a> Repr<'a> {
         let dst = Ipv6Addr::from(reader.array::<16>("destination address")?);
         // A jumbogram (payload length 0 with a Hop-by-Hop jumbo option) is not supported: the
         // payload is then taken to be empty, as the field says.
-        let mut body = reader.sub(usize::from(payload_len), "payload length")?;
+        let mut claimed = usize::from(payload_len);
+        if truncated {
+            claimed = claimed.min(reader.peek_rest().len());
+        }
+        let mut body = reader.sub(claimed, "payload length")?;
         let extensions_start = body.offset();
         let mut protocol = next_header;
         let mut fragment = None;

@@ -64,6 +64,22 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// Checks for a full header and a length field between 8 and the bytes there are.
     pub fn check_len(&self) -> Result<()> {
+    /// Wraps a datagram the capture's snapshot length may have cut: only the header and a length
+    /// field of at least 8 are checked, and [`Packet::payload`] is what was captured of the payload.
+    pub fn new_truncated(buffer: T) -> Result<Self> {
+        let packet = Self::new_unchecked(buffer);
+        match packet.check_len() {
+            Err(Error::BadLength { claimed, .. }) if claimed >= HEADER_LEN => Ok(packet),
+            checked => checked.map(|()| packet),
+        }
+    }
+
+    /// Whether the buffer ends before the length field says (the snapshot length cut it).
+    #[must_use]
+    pub fn is_truncated(&self) -> bool {
+        usize::from(self.len()) > self.buffer.as_ref().len()
+    }
+
         let data = self.buffer.as_ref();
         if data.len() < HEADER_LEN {
             let (field, offset) = match data.len() {
@@ -161,12 +177,12 @@ fn pseudo_sum(src: Ipv4Addr, dst: Ipv4Addr, datagram: &[u8]) -> Checksum {
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
-    /// The payload, up to the length field (bytes after it are ignored).
+    /// The payload, up to the length field (bytes after it are ignored), or to the end of the
+    /// buffer if it was cut short (see [`Packet::new_truncated`]).
     #[must_use]
     pub fn payload(&self) -> &'a [u8] {
-        self.buffer
-            .as_ref()
-            .get(HEADER_LEN..usize::from(self.len()))
+        let data = self.buffer.as_ref();
+        data.get(HEADER_LEN..usize::from(self.len()).min(data.len()))
             .unwrap_or_default()
     }
 }
