@@ -18,6 +18,10 @@
 //! Everything else is written unchanged: packets without a key, with a failed ICV or a bad trailer,
 //! dummy packets (next header 59), transport-mode ESP inside IPv6, and ESP nested inside a tunnel.
 //!
+//! The command writes its file through an [`OutputFile`]: under a temporary name beside it, renamed
+//! over it once complete, so a write error (a full disk) or an interruption never leaves half a
+//! file or destroys the one that was there — and the input capture itself is refused as output.
+//!
 //! ```
 //! use dmvpn::capture::CaptureReader;
 //! use dmvpn::decode::Decoder;
@@ -35,7 +39,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use pcap_file::DataLink;
@@ -75,8 +83,31 @@ pub enum DecryptFileError {
     #[error(transparent)]
     Capture(#[from] CaptureError),
     /// The output could not be written.
-    #[error("decrypt: cannot write the pcapng output: {0}")]
+    #[error("decrypt: cannot write the pcapng output: {}", write_reason(.0))]
     Write(#[from] pcap_file::PcapError),
+}
+
+impl DecryptFileError {
+    /// The operating system's error behind a failed write (a full disk, a closed pipe), or the
+    /// error itself if it is something else.
+    ///
+    /// # Errors
+    ///
+    /// `self` when no I/O error is behind it.
+    pub fn into_io_error(self) -> Result<io::Error, Self> {
+        match self {
+            Self::Write(pcap_file::PcapError::IoError(error)) => Ok(error),
+            other => Err(other),
+        }
+    }
+}
+
+/// What went wrong writing: the OS error, rather than pcap-file's "Error reading bytes".
+fn write_reason(error: &pcap_file::PcapError) -> String {
+    match error {
+        pcap_file::PcapError::IoError(error) => error.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Reads every frame of `reader`, decodes it with `decoder` and writes it to `out` as pcapng,
@@ -91,7 +122,25 @@ pub fn decrypt<R: Read, W: Write>(
     decoder: &mut Decoder,
     out: W,
 ) -> Result<DecryptStats, DecryptFileError> {
+    decrypt_with(reader, decoder, out, false)
+}
+
+/// [`decrypt`], flushing `out` after every frame when `flush_each_frame` is set (a pipe: the
+/// reader at its other end, `tshark -r -` say, gets each frame as soon as it is decrypted).
+///
+/// # Errors
+///
+/// As [`decrypt`].
+pub fn decrypt_with<R: Read, W: Write>(
+    reader: &mut CaptureReader<R>,
+    decoder: &mut Decoder,
+    out: W,
+    flush_each_frame: bool,
+) -> Result<DecryptStats, DecryptFileError> {
     let mut writer = Writer::new(out)?;
+    if flush_each_frame {
+        writer.flush()?;
+    }
     let mut rewriter = Rewriter::default();
     let mut stats = DecryptStats::default();
     while let Some(frame) = reader.next_frame()? {
@@ -104,6 +153,9 @@ pub fn decrypt<R: Read, W: Write>(
         } else {
             stats.kept += 1;
             writer.write(&frame, None)?;
+        }
+        if flush_each_frame {
+            writer.flush()?;
         }
     }
     Ok(stats)
@@ -121,6 +173,13 @@ impl<W: Write> Writer<W> {
             pcapng: PcapNgWriter::new(out)?,
             interfaces: HashMap::new(),
         })
+    }
+
+    fn flush(&mut self) -> Result<(), pcap_file::PcapError> {
+        self.pcapng
+            .get_mut()
+            .flush()
+            .map_err(pcap_file::PcapError::IoError)
     }
 
     /// Writes `frame`, or `replacement` in its place (with its own length).
@@ -157,6 +216,237 @@ impl<W: Write> Writer<W> {
             options: Vec::new(),
         })?;
         Ok(())
+    }
+}
+
+/// Why an [`OutputFile`] could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// The output is the input capture (the same file, also through a symbolic or hard link).
+    #[error(
+        "{}: this is the input capture itself; writing it would destroy the input (name another output file)",
+        path.display()
+    )]
+    SameAsInput {
+        /// The output path given.
+        path: PathBuf,
+    },
+    /// Creating, writing or renaming the file failed; nothing is left at the path.
+    #[error("{}: cannot {action}: {source}", path.display())]
+    Io {
+        /// The output path given.
+        path: PathBuf,
+        /// What failed: `create`, `write` or `rename onto`.
+        action: &'static str,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+}
+
+/// An output file written under a temporary name in its own folder (`.NAME.dmvpn-PID-N.tmp`) and
+/// renamed onto its path by [`OutputFile::commit`], so the path holds either its old contents or
+/// the complete new file, never a part. Dropped without a commit (an error), the temporary file is
+/// removed. A path that names a device or a FIFO (`/dev/null`, a pipe) is written in place.
+///
+/// A symbolic link as the path is followed: its target is replaced. The permissions of a file
+/// replaced are kept.
+///
+/// ```
+/// use std::io::Write;
+/// use dmvpn::decrypt::OutputFile;
+///
+/// let dir = std::env::temp_dir().join(format!("dmvpn-doc-output-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("out.bin");
+/// let mut file = OutputFile::create(&path, None)?;
+/// file.write_all(b"complete")?;
+/// assert!(!path.exists()); // not until it is complete
+/// file.commit()?;
+/// assert_eq!(std::fs::read(&path)?, b"complete");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct OutputFile<W: Write = File> {
+    /// The path given, for messages.
+    path: PathBuf,
+    /// Where the file goes (a symbolic link followed).
+    target: PathBuf,
+    /// The temporary file, until it is renamed or removed; `None` when writing in place.
+    temp: Option<PathBuf>,
+    out: BufWriter<W>,
+}
+
+impl OutputFile<File> {
+    /// Creates the temporary file for `path`. `input` is the metadata of the capture being read
+    /// (a file or standard input): if `path` is that same file, nothing is created.
+    ///
+    /// # Errors
+    ///
+    /// [`OutputError::SameAsInput`], or the temporary file cannot be created.
+    pub fn create(path: &Path, input: Option<&fs::Metadata>) -> Result<Self, OutputError> {
+        Self::create_with(path, input, |file| file)
+    }
+}
+
+impl<W: Write> OutputFile<W> {
+    /// [`OutputFile::create`], with the file wrapped by `wrap` (tests put a failing writer there).
+    ///
+    /// # Errors
+    ///
+    /// As [`OutputFile::create`].
+    pub fn create_with(
+        path: &Path,
+        input: Option<&fs::Metadata>,
+        wrap: impl FnOnce(File) -> W,
+    ) -> Result<Self, OutputError> {
+        let io_error = |action, source| OutputError::Io {
+            path: path.to_owned(),
+            action,
+            source,
+        };
+        let existing = fs::metadata(path).ok();
+        if let (Some(existing), Some(input)) = (&existing, input)
+            && existing.dev() == input.dev()
+            && existing.ino() == input.ino()
+        {
+            return Err(OutputError::SameAsInput {
+                path: path.to_owned(),
+            });
+        }
+        let target = match &existing {
+            Some(meta) if meta.is_dir() => {
+                return Err(io_error(
+                    "create",
+                    io::Error::new(io::ErrorKind::IsADirectory, "it is a directory"),
+                ));
+            }
+            // A device, a FIFO or a socket: written in place (renaming over /dev/null would
+            // replace the device).
+            Some(meta) if !meta.is_file() => {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|source| io_error("create", source))?;
+                return Ok(Self {
+                    path: path.to_owned(),
+                    target: path.to_owned(),
+                    temp: None,
+                    out: BufWriter::with_capacity(1 << 16, wrap(file)),
+                });
+            }
+            Some(_) => fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+            None => path.to_owned(),
+        };
+        let name = target.file_name().unwrap_or_default().to_string_lossy();
+        let folder = match target.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let temp = folder.join(format!(
+            ".{name}.dmvpn-{}-{}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|source| io_error("create", source))?;
+        if let Some(meta) = &existing
+            && let Err(source) = file.set_permissions(meta.permissions())
+        {
+            let _ = fs::remove_file(&temp);
+            return Err(io_error("create", source));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            target,
+            temp: Some(temp),
+            out: BufWriter::with_capacity(1 << 16, wrap(file)),
+        })
+    }
+
+    /// The path given.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The error to report for a failed write: the path and the operating system's reason.
+    #[must_use]
+    pub fn write_error(&self, source: io::Error) -> OutputError {
+        OutputError::Io {
+            path: self.path.clone(),
+            action: "write",
+            source,
+        }
+    }
+
+    /// Flushes the file to disk and renames it onto its path.
+    ///
+    /// # Errors
+    ///
+    /// A write, sync or rename error; the temporary file is removed.
+    pub fn commit(mut self) -> Result<(), OutputError>
+    where
+        W: AsFile,
+    {
+        self.out
+            .flush()
+            .map_err(|source| self.write_error(source))?;
+        let Some(temp) = self.temp.clone() else {
+            return Ok(());
+        };
+        // Delayed write errors (a full disk on NFS, a quota) surface here, before the rename.
+        self.out
+            .get_ref()
+            .as_file()
+            .sync_all()
+            .map_err(|source| self.write_error(source))?;
+        fs::rename(&temp, &self.target).map_err(|source| OutputError::Io {
+            path: self.path.clone(),
+            action: "rename onto",
+            source,
+        })?;
+        self.temp = None;
+        Ok(())
+    }
+}
+
+/// A writer over a [`File`] (for [`OutputFile::commit`]'s sync).
+pub trait AsFile {
+    /// The file.
+    fn as_file(&self) -> &File;
+}
+
+impl AsFile for File {
+    fn as_file(&self) -> &File {
+        self
+    }
+}
+
+impl<W: Write> Write for OutputFile<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Drop for OutputFile<W> {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
+        }
     }
 }
 
@@ -439,5 +729,177 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A folder of its own under the system's temporary folder, removed first.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dmvpn-decrypt-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A file that takes `room` bytes, then fails as a full disk does.
+    struct FullDisk {
+        file: File,
+        room: usize,
+    }
+
+    impl Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            self.file.write(&buf[..n])
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.file.flush()
+        }
+    }
+
+    impl AsFile for FullDisk {
+        fn as_file(&self) -> &File {
+            &self.file
+        }
+    }
+
+    fn phase1() -> (CaptureReader<File>, Decoder) {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
+        let keys = crate::keys::EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap();
+        let reader = CaptureReader::open(format!("{dir}/phase1.pcap")).unwrap();
+        (reader, Decoder::new(keys))
+    }
+
+    #[test]
+    fn output_appears_only_when_complete_and_keeps_the_old_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("complete");
+        let path = dir.join("out.pcapng");
+        fs::write(&path, b"old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let (mut reader, mut decoder) = phase1();
+        let mut file = OutputFile::create(&path, None).unwrap();
+        let stats = decrypt(&mut reader, &mut decoder, &mut file).unwrap();
+        assert_eq!(stats.frames, 42);
+        // Until the commit the old file is there, and the new one under a hidden name.
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(names(&dir).len(), 2, "{:?}", names(&dir));
+        file.commit().unwrap();
+        assert_eq!(names(&dir), ["out.pcapng"]);
+        let written = fs::read(&path).unwrap();
+        assert!(CaptureReader::new(&written[..]).is_ok());
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_full_disk_names_the_path_and_leaves_the_old_file() {
+        let dir = scratch("full");
+        let path = dir.join("out.pcapng");
+        fs::write(&path, b"old").unwrap();
+        for room in [0, 100, 4000] {
+            let (mut reader, mut decoder) = phase1();
+            let mut file =
+                OutputFile::create_with(&path, None, |file| FullDisk { file, room }).unwrap();
+            let error = match decrypt(&mut reader, &mut decoder, &mut file) {
+                // What the buffer held is written at the commit.
+                Ok(_) => match file.commit() {
+                    Err(error) => error,
+                    Ok(()) => panic!("{room} bytes of room: the commit succeeded"),
+                },
+                Err(error) => {
+                    let error = file.write_error(error.into_io_error().unwrap());
+                    drop(file);
+                    error
+                }
+            };
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{}: cannot write: No space left on device (os error 28)",
+                    path.display()
+                )
+            );
+            // No partial file is left, and the old one is untouched.
+            assert_eq!(names(&dir), ["out.pcapng"], "{room} bytes of room");
+            assert_eq!(fs::read(&path).unwrap(), b"old");
+        }
+        // Unbuffered, the write error comes out of decrypt itself, with the OS's reason.
+        let (mut reader, mut decoder) = phase1();
+        let file = File::create(dir.join("direct")).unwrap();
+        let error = decrypt(&mut reader, &mut decoder, FullDisk { file, room: 100 }).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "decrypt: cannot write the pcapng output: No space left on device (os error 28)"
+        );
+        assert_eq!(error.into_io_error().unwrap().raw_os_error(), Some(28));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_input_is_refused_through_any_name() {
+        let dir = scratch("same");
+        let input = dir.join("in.pcap");
+        fs::write(&input, b"capture").unwrap();
+        let meta = fs::metadata(&input).unwrap();
+        let symlink = dir.join("symlink.pcap");
+        std::os::unix::fs::symlink(&input, &symlink).unwrap();
+        let hard = dir.join("hard.pcap");
+        fs::hard_link(&input, &hard).unwrap();
+        let dotted = dir.join(".").join("in.pcap");
+        for path in [&input, &symlink, &hard, &dotted] {
+            let error = OutputFile::create(path, Some(&meta)).unwrap_err();
+            assert!(
+                matches!(error, OutputError::SameAsInput { .. }),
+                "{}: {error}",
+                path.display()
+            );
+            assert!(error.to_string().contains("input capture itself"));
+        }
+        assert_eq!(names(&dir), ["hard.pcap", "in.pcap", "symlink.pcap"]);
+        assert_eq!(fs::read(&input).unwrap(), b"capture");
+        // Another file is fine, and a symbolic link is followed: its target is replaced.
+        let other = dir.join("other.pcapng");
+        fs::write(&other, b"x").unwrap();
+        let link = dir.join("link.pcapng");
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        let mut file = OutputFile::create(&link, Some(&meta)).unwrap();
+        file.write_all(b"new").unwrap();
+        file.commit().unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&other).unwrap(), b"new");
+        // A directory is refused before anything is written.
+        let error = OutputFile::create(&dir, None).unwrap_err();
+        assert!(error.to_string().contains("is a directory"), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_device_is_written_in_place() {
+        let mut file = OutputFile::create(Path::new("/dev/null"), None).unwrap();
+        file.write_all(b"gone").unwrap();
+        file.commit().unwrap();
+        let meta = fs::metadata("/dev/null").unwrap();
+        assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+            &meta.file_type()
+        ));
     }
 }
