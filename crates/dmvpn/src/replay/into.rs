@@ -34,6 +34,7 @@
 //! ```
 
 use std::fmt;
+use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::Duration as StdDuration;
@@ -193,21 +194,44 @@ pub enum IntoError {
 ///
 /// # Errors
 ///
-/// An unreadable capture, or no router of the role (or with the NBMA address) asked for.
+/// An unreadable capture (also one cut short), or no router of the role (or with the NBMA
+/// address) asked for.
 pub fn run(
     path: impl AsRef<Path>,
     keys: &mut dyn FnMut() -> (EspKeys, IkeKeys),
     options: &IntoOptions,
 ) -> Result<Timeline, IntoError> {
     let path = path.as_ref();
-    let mut reader = CaptureReader::open(path)?;
+    let (timeline, error) = play(&mut || CaptureReader::open(path), keys, options)?;
+    match error {
+        Some(error) => Err(error.into()),
+        None => Ok(timeline),
+    }
+}
+
+/// [`run`] over the capture `open` opens, from its start, for each pass (a file, or a copy of a
+/// stream). A capture that ends in a read error (cut short in the middle of a packet, damaged) is
+/// played up to it: the timeline of every whole frame comes back with the error.
+///
+/// # Errors
+///
+/// A capture whose header cannot be read, or no router of the role (or with the NBMA address)
+/// asked for.
+pub fn play<R: Read>(
+    open: &mut dyn FnMut() -> Result<CaptureReader<R>, CaptureError>,
+    keys: &mut dyn FnMut() -> (EspKeys, IkeKeys),
+    options: &IntoOptions,
+) -> Result<(Timeline, Option<CaptureError>), IntoError> {
+    let mut reader = open()?;
+    reader.end_at_errors();
     let (esp, ike) = keys();
     let report = SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(esp, ike))?;
+    drop(reader);
     let (config, summary) = configure(&report, options)?;
     let (mut esp, _) = keys();
     // The tunnel key: the one the router's own GRE packets carry most often.
     let mut keys_seen: Vec<(Option<u32>, u64)> = Vec::new();
-    walk(path, &mut esp, |visit| {
+    walk(open()?, &mut esp, |visit| {
         if let Visit::Gre { src, bytes, .. } = visit
             && src == summary.nbma
             && let Ok(packet) = gre::Packet::new_checked(bytes)
@@ -218,7 +242,7 @@ pub fn run(
                 None => keys_seen.push((header.key, 1)),
             }
         }
-    })?;
+    });
     let mut config = config;
     let mut summary = summary;
     if let Some((key, _)) = keys_seen.iter().max_by_key(|(_, count)| *count) {
@@ -242,7 +266,7 @@ pub fn run(
     };
     player.drain(None);
     let (mut esp, _) = keys();
-    walk(path, &mut esp, |visit| match visit {
+    let error = walk(open()?, &mut esp, |visit| match visit {
         Visit::Frame { time } => {
             let start = *player.start.get_or_insert(time);
             player.advance(instant(time, start));
@@ -262,8 +286,8 @@ pub fn run(
             player.record(frame, EntryKind::Dropped(error));
         }
         _ => {}
-    })?;
-    Ok(player.finish(summary))
+    });
+    Ok((player.finish(summary), error))
 }
 
 /// What [`walk`] found in the capture.
@@ -288,16 +312,16 @@ enum Visit<'a> {
 
 /// Walks the capture's IPv4 datagrams (reassembled), opening ESP with `esp` (the machine is
 /// configured without IPsec, since the capture does not show the IKE configuration; what the
-/// ESP carries is fed as GRE in the clear).
-fn walk(
-    path: &Path,
+/// ESP carries is fed as GRE in the clear). Returns the read error that ended the capture early.
+fn walk<R: Read>(
+    mut reader: CaptureReader<R>,
     esp: &mut EspKeys,
     mut visit: impl FnMut(Visit<'_>),
-) -> Result<(), CaptureError> {
+) -> Option<CaptureError> {
     let mut reassembler = Reassembler::new(ReassemblerConfig::default());
     let mut scratch = Vec::new();
-    let mut reader = CaptureReader::open(path)?;
-    while let Some(frame) = reader.next_frame()? {
+    reader.end_at_errors();
+    while let Ok(Some(frame)) = reader.next_frame() {
         visit(Visit::Frame {
             time: frame.timestamp,
         });
@@ -366,7 +390,7 @@ fn walk(
             _ => {}
         }
     }
-    Ok(())
+    reader.take_error()
 }
 
 /// Random bytes for the machine: first the captured router's first NHRP request ID (the node

@@ -32,7 +32,7 @@ mod socket;
 pub use rewrite::{AddressMap, EthernetAddrs, Mac, RewriteParseError, Rewritten};
 pub use socket::PacketSocket;
 
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 use std::time::Duration;
 
@@ -199,22 +199,46 @@ pub enum ReplayError {
 ///
 /// # Errors
 ///
-/// A capture that cannot be read (the passes re-read the file), or a first pass in which every
-/// frame failed to send.
+/// A capture that cannot be read (the passes re-read the file; a capture cut short is an error
+/// after its whole frames are sent), or a first pass in which every frame failed to send.
 pub fn replay_file(
     path: impl AsRef<Path>,
     options: &Options,
     sink: &mut impl FrameSink,
-    mut wait: impl FnMut(Duration),
+    wait: impl FnMut(Duration),
 ) -> Result<Stats, ReplayError> {
+    let path = path.as_ref();
+    let (stats, error) = replay(&mut || CaptureReader::open(path), options, sink, wait)?;
+    match error {
+        Some(error) => Err(error.into()),
+        None => Ok(stats),
+    }
+}
+
+/// [`replay_file`] over the capture `open` opens, from its start, for each pass (a file, or a copy
+/// of a stream; a stream read once is enough for one pass). A capture that ends in a read error
+/// (cut short in the middle of a packet, damaged) is replayed up to it in each pass, and the error
+/// comes back with the figures.
+///
+/// # Errors
+///
+/// A capture whose header cannot be read, or a first pass in which every frame failed to send.
+pub fn replay<R: Read>(
+    open: &mut dyn FnMut() -> Result<CaptureReader<R>, CaptureError>,
+    options: &Options,
+    sink: &mut impl FrameSink,
+    mut wait: impl FnMut(Duration),
+) -> Result<(Stats, Option<CaptureError>), ReplayError> {
     let mut stats = Stats::default();
     let mut schedule = Schedule::new(options.pace);
+    let mut error = None;
     for pass in 0..options.loops.max(1) {
         if pass > 0 {
             schedule.next_pass();
         }
-        let mut reader = CaptureReader::open(path.as_ref())?;
-        while let Some(frame) = reader.next_frame()? {
+        let mut reader = open()?;
+        reader.end_at_errors();
+        while let Ok(Some(frame)) = reader.next_frame() {
             stats.frames += 1;
             let Some(mut bytes) =
                 rewrite::to_ethernet(frame.link_type, frame.data, options.ethernet)
@@ -237,13 +261,14 @@ pub fn replay_file(
                 }
             }
         }
+        error = reader.take_error();
         if pass == 0 && stats.sent == 0 && stats.failed > 0 {
             return Err(ReplayError::NothingSent(
                 stats.first_error.clone().unwrap_or_default(),
             ));
         }
     }
-    Ok(stats)
+    Ok((stats, error))
 }
 
 #[cfg(test)]
@@ -347,6 +372,32 @@ mod tests {
         let error =
             replay_file(capture, &Options::new(Pace::TopSpeed), &mut Refuse, |_| {}).unwrap_err();
         assert_eq!(error.to_string(), "no frame could be sent: interface down");
+    }
+
+    #[test]
+    fn a_capture_cut_short_is_replayed_up_to_the_cut_in_every_pass() {
+        let capture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/dmvpn/phase1.pcap"
+        );
+        let bytes = std::fs::read(capture).unwrap();
+        let cut = &bytes[..bytes.len() - 50];
+        let mut options = Options::new(Pace::TopSpeed);
+        options.loops = 2;
+        let mut sent = Vec::new();
+        let mut open = || CaptureReader::new(cut);
+        let (stats, error) = replay(&mut open, &options, &mut sent, |_| {}).unwrap();
+        assert_eq!(stats.sent, 2 * 41);
+        let error = error.unwrap();
+        assert!(error.is_cut_short(), "{error}");
+        assert_eq!(error.position().and_then(|at| at.frame), Some(42));
+        // The path-based form reports the cut as an error.
+        let path =
+            std::env::temp_dir().join(format!("dmvpn-replay-cut-{}.pcap", std::process::id()));
+        std::fs::write(&path, cut).unwrap();
+        let result = replay_file(&path, &options, &mut Vec::new(), |_| {});
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(result, Err(ReplayError::Capture(e)) if e.is_cut_short()));
     }
 
     #[test]
