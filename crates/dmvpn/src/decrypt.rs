@@ -585,7 +585,7 @@ mod tests {
         status: EspStatus::Decrypted {
             next_header: 47,
             pad_len: 0,
-            icv_checked: true,
+            icv: crate::decode::Icv::Good,
         },
         replayed: false,
     };

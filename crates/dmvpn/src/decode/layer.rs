@@ -149,8 +149,8 @@ pub enum EspStatus {
         next_header: u8,
         /// The pad length of the trailer.
         pad_len: u8,
-        /// Whether the SA has an ICV that was checked.
-        icv_checked: bool,
+        /// The SA's ICV: verified, absent, or skipped unchecked.
+        icv: Icv,
     },
     /// No key for this SPI and destination.
     NoKey,
@@ -162,9 +162,37 @@ pub enum EspStatus {
     Truncated,
 }
 
+/// What was done with the ICV of an ESP packet that decrypted.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Icv {
+    /// The SA has an ICV and it verified.
+    Good,
+    /// The SA has no ICV (no integrity transform).
+    None,
+    /// The packet has an ICV that was skipped, not verified: the key file gives its length but
+    /// not its key (Wireshark's "ANY n bit authentication [no checking]", tcpdump's `-hmac96`).
+    Unchecked,
+}
+
+impl Icv {
+    /// The JSON `"icv"` value: `good`, `none` or `unchecked`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::None => "none",
+            Self::Unchecked => "unchecked",
+        }
+    }
+}
+
 impl EspStatus {
     fn name(self) -> &'static str {
         match self {
+            Self::Decrypted {
+                icv: Icv::Unchecked,
+                ..
+            } => "decrypted, ICV unchecked",
             Self::Decrypted { .. } => "decrypted",
             Self::NoKey => "no key",
             Self::IcvFailed => "ICV failed",
@@ -280,11 +308,11 @@ impl Layer<'_> {
                     EspStatus::Decrypted {
                         next_header,
                         pad_len,
-                        icv_checked,
+                        icv,
                     } => {
                         obj.u64("next_header", u64::from(next_header));
                         obj.u64("pad_len", u64::from(pad_len));
-                        obj.str("icv", if icv_checked { "good" } else { "none" });
+                        obj.str("icv", icv.name());
                     }
                     EspStatus::IcvFailed => obj.str("icv", "bad"),
                     EspStatus::BadTrailer => {

@@ -40,7 +40,7 @@ mod summary;
 
 pub use ike::IkeKeys;
 
-pub use layer::{EspLayer, EspStatus, IsakmpLayer, Layer, LinkLayer};
+pub use layer::{EspLayer, EspStatus, Icv, IsakmpLayer, Layer, LinkLayer};
 pub use summary::Summary;
 
 use std::net::IpAddr;

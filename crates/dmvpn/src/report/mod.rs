@@ -32,7 +32,10 @@ use std::io;
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
-use crate::session::{Finding, NhrpKind, PeerPair, PskCheck, Report, Severity};
+use crate::session::{
+    Finding, MAX_IKE_SAS, MAX_IKE_SAS_PER_PAIR, MAX_SPIS, MAX_SPIS_PER_PAIR, NhrpKind, PeerPair,
+    PskCheck, Report, Severity,
+};
 
 /// Writes `report` as one HTML page titled after `title` (e.g. the capture's file name).
 ///
@@ -109,6 +112,24 @@ fn write_page(report: &Report, title: &str, s: &mut String) -> fmt::Result {
         report.peers.len(),
         report.findings.len()
     )?;
+    if report.out_of_order > 0 {
+        writeln!(
+            s,
+            "<p class=\"warning\">Timestamps out of order: {} frame(s) earlier than the frame before; \
+             times are from the earliest frame and the timelines are drawn by time.</p>",
+            report.out_of_order
+        )?;
+    }
+    let over = &report.overflow;
+    if !over.is_empty() {
+        writeln!(
+            s,
+            "<p class=\"warning\">Not itemised, over the caps ({MAX_SPIS_PER_PAIR} SPIs per pair, \
+             {MAX_SPIS} in all; {MAX_IKE_SAS_PER_PAIR} IKE SAs per pair, {MAX_IKE_SAS} in all): {} ESP \
+             packet(s) ({} bytes), {} ISAKMP message(s).</p>",
+            over.esp.packets, over.esp.bytes, over.ike_messages
+        )?;
+    }
     if report.unpaired_frames > 0 {
         writeln!(
             s,
@@ -386,8 +407,8 @@ fn peer(
         s,
         "<p>{} frames, +{:.3} s to +{:.3} s (frames {}\u{2013}{}); {}</p>",
         pair.frames,
-        rel(pair.first.time),
-        rel(pair.last.time),
+        rel(pair.earliest),
+        rel(pair.latest),
         pair.first.frame,
         pair.last.frame,
         esc(state.label())
@@ -418,8 +439,8 @@ fn peer(
         let cookie: String = sa.icookie.iter().map(|b| format!("{b:02x}")).collect();
         let until = sa.established.map_or(sa.last.time, |up| up.time);
         ike.push(Mark {
-            time: sa.first.time,
-            until: Some(until),
+            time: sa.first.time.min(until),
+            until: Some(sa.first.time.max(until)),
             colour: if sa.established.is_some() {
                 "#27ae60"
             } else {
@@ -471,8 +492,8 @@ fn peer(
         .esp
         .iter()
         .map(|flow| Mark {
-            time: flow.first.time,
-            until: Some(flow.last.time),
+            time: flow.earliest,
+            until: Some(flow.latest),
             colour: if flow.icv_failed > 0 || flow.replays > 0 {
                 "#c0392b"
             } else if flow.decrypted > 0 {
@@ -499,8 +520,8 @@ fn peer(
     for (side, nbma) in pair.eigrp.iter().zip([pair.a, pair.b]) {
         if let (Some(first), Some(last)) = (side.first_hello, side.last_hello) {
             eigrp.push(Mark {
-                time: first.time,
-                until: Some(last.time),
+                time: first.time.min(last.time),
+                until: Some(first.time.max(last.time)),
                 colour: if side.downs.is_empty() { "#27ae60" } else { "#e67e22" },
                 what: format!(
                     "hellos from {nbma}: {} (frames {}\u{2013}{}), hold {} s, {} down(s), {} goodbye(s)",
@@ -544,7 +565,7 @@ fn peer(
         };
         writeln!(
             s,
-            "<tr><th>IKE {}</th><td>{}{}, {} message(s), {}; {} Quick Mode(s){psk}</td></tr>",
+            "<tr><th>IKE {}</th><td>{}{}, {} message(s), {}; {} Quick Mode(s), {} rekey(s){psk}</td></tr>",
             esc(&cookie),
             esc(sa.exchange.unwrap_or("phase 1 not seen")),
             esc(sa
@@ -556,7 +577,8 @@ fn peer(
                 || "not seen to complete".to_owned(),
                 |up| format!("up at frame {}", up.frame)
             ),
-            sa.phase2.len()
+            sa.phase2.len(),
+            sa.phase2.iter().filter(|c| c.rekey).count()
         )?;
     }
     for flow in &pair.esp {

@@ -26,7 +26,31 @@
 //!
 //! Memory grows with the number of peers, SAs and distinct routes, not with the capture's length:
 //! timelines keep at most [`MAX_EVENTS`] events per pair and evidence lists [`MAX_EVIDENCE`] frames,
-//! and at most [`MAX_PAIRS`] pairs are recorded.
+//! and at most [`MAX_PAIRS`] pairs are recorded. ESP flows (by SPI) and IKE SAs (by initiator
+//! cookie) are found through hash tables, so a capture with a million SPIs reads in seconds; at
+//! most [`MAX_SPIS_PER_PAIR`] flows per pair and [`MAX_SPIS`] in all are itemised, and at most
+//! [`MAX_IKE_SAS_PER_PAIR`] and [`MAX_IKE_SAS`] IKE SAs. What goes over a cap is counted, never
+//! dropped silently: [`PeerPair::overflow`] and [`Report::overflow`], printed in the text and the
+//! JSON.
+//!
+//! # How things are counted
+//!
+//! * **Bytes** of an ESP flow are the ESP packets' lengths from the SPI on, as sent: taken from the
+//!   IP header's length fields (IPv4 total length, IPv6 payload length less its extension headers;
+//!   less the UDP header for ESP in UDP), so a frame cut by the capture's snapshot length counts
+//!   what was on the wire, not what was kept. An ESP packet that arrived in IP fragments counts
+//!   once, whole: an IPv4 datagram at the frame that completed its reassembly, an IPv6 one (not
+//!   reassembled) fragment by fragment, each fragment's share added to the packet's flow. Inner
+//!   traffic counts the inner IP packet's total length, NHRP the message's length.
+//! * **Time**: a capture's timestamps need not be in order (merged or badly clocked captures). The
+//!   span is the earliest to the latest timestamp ([`Report::start`], [`Report::end`]), offsets are
+//!   from the earliest, the frames that went back in time are counted ([`Report::out_of_order`])
+//!   and the NHRP timelines are sorted by time. No duration is ever negative.
+//! * **Multicast**: a packet to a multicast (or the broadcast) address, such as an EIGRP hello to
+//!   224.0.0.10 captured on a LAN or a tunnel interface, belongs to its sender's pairs (those whose
+//!   NBMA, NHRP tunnel or EIGRP router address is the sender), not to a pair with the group. Over
+//!   GRE the outer (NBMA) addresses already give the pair. Two routers seen only through multicast
+//!   to the same group make one pair; a sender with no pair at all keeps a record with the group.
 
 mod diagnose;
 mod psk;
@@ -55,8 +79,22 @@ pub const MAX_PAIRS: usize = 1 << 16;
 pub const MAX_EVENTS: usize = 256;
 /// At most this many evidence frames are kept per finding.
 pub const MAX_EVIDENCE: usize = 32;
+/// At most this many ESP flows (direction and SPI) are itemised per pair; packets of further
+/// SPIs are counted in [`PeerPair::overflow`].
+pub const MAX_SPIS_PER_PAIR: usize = 1024;
+/// At most this many ESP flows are itemised in all (about 200 bytes each).
+pub const MAX_SPIS: usize = 1 << 17;
+/// At most this many IKE phase 1 SAs (initiator cookies) are kept per pair; messages of further
+/// SAs are counted in [`PeerPair::overflow`].
+pub const MAX_IKE_SAS_PER_PAIR: usize = 256;
+/// At most this many IKE phase 1 SAs are kept in all.
+pub const MAX_IKE_SAS: usize = 1 << 15;
 /// Inner packets remembered for hair-pin detection before the table starts afresh.
 const MAX_HAIRPIN_KEYS: usize = 1 << 16;
+/// Pairs remembered per address for attributing multicast packets to their sender's pairs.
+const MAX_PAIRS_PER_ADDRESS: usize = 4096;
+/// IPv6 fragmented ESP packets remembered to add their later fragments' bytes.
+const MAX_IPV6_FRAGMENTS: usize = 4096;
 
 /// When something was seen: frame number and capture time.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -81,6 +119,34 @@ impl Counter {
         self.packets += 1;
         self.bytes += bytes as u64;
     }
+
+    fn merge(&mut self, other: Self) {
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+    }
+}
+
+/// What went over the caps on itemised ESP flows and IKE SAs ([`MAX_SPIS_PER_PAIR`],
+/// [`MAX_SPIS`], [`MAX_IKE_SAS_PER_PAIR`], [`MAX_IKE_SAS`]): counted here instead.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Overflow {
+    /// ESP packets (and their bytes) of SPIs not itemised.
+    pub esp: Counter,
+    /// ISAKMP messages of IKE SAs (initiator cookies) not kept.
+    pub ike_messages: u64,
+}
+
+impl Overflow {
+    /// Whether nothing went over a cap.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.esp.packets == 0 && self.ike_messages == 0
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.esp.merge(other.esp);
+        self.ike_messages += other.ike_messages;
+    }
 }
 
 /// What a session report says about a whole capture.
@@ -88,10 +154,14 @@ impl Counter {
 pub struct Report {
     /// Frames read.
     pub frames: u64,
-    /// The first frame's time.
+    /// The earliest frame's time (the first frame's when the timestamps are in order).
     pub start: Option<Timestamp>,
-    /// The last frame's time.
+    /// The latest frame's time.
     pub end: Option<Timestamp>,
+    /// Frames whose timestamp is earlier than the frame before them.
+    pub out_of_order: u64,
+    /// What went over the caps, over all pairs.
+    pub overflow: Overflow,
     /// One record per peer pair, in order of first appearance.
     pub peers: Vec<PeerPair>,
     /// Frames of pairs beyond [`MAX_PAIRS`], not recorded.
@@ -129,11 +199,15 @@ pub struct PeerPair {
     pub b: IpAddr,
     /// Whether `a` is known to be an NHS (it received registrations or sent replies).
     pub a_is_hub: bool,
-    /// First frame between the two.
+    /// First frame between the two (in capture order).
     pub first: Seen,
-    /// Last frame between the two.
+    /// Last frame between the two (in capture order).
     pub last: Seen,
-    /// Frames between the two.
+    /// The earliest timestamp of the pair's frames.
+    pub earliest: Timestamp,
+    /// The latest timestamp of the pair's frames.
+    pub latest: Timestamp,
+    /// Frames between the two (a multicast frame counts in each of its sender's pairs).
     pub frames: u64,
     /// Tunnel address ↔ NBMA address bindings announced in NHRP (source protocol and NBMA
     /// addresses of requests), by tunnel address; the NBMA is what the sender claims (behind NAT,
@@ -149,6 +223,8 @@ pub struct PeerPair {
     pub eigrp: [EigrpSide; 2],
     /// Traffic inside the tunnel by inner protocol (`nhrp`, `eigrp`, `icmp`, `tcp`, `udp`, …).
     pub inner: BTreeMap<&'static str, Counter>,
+    /// ESP packets and ISAKMP messages of SPIs and IKE SAs over the caps.
+    pub overflow: Overflow,
 }
 
 impl PeerPair {
@@ -159,6 +235,8 @@ impl PeerPair {
             a_is_hub: false,
             first: seen,
             last: seen,
+            earliest: seen.time,
+            latest: seen.time,
             frames: 0,
             tunnel: BTreeMap::new(),
             nhrp: NhrpTimeline::default(),
@@ -166,13 +244,111 @@ impl PeerPair {
             esp: Vec::new(),
             eigrp: [EigrpSide::default(), EigrpSide::default()],
             inner: BTreeMap::new(),
+            overflow: Overflow::default(),
         }
     }
 
-    /// The index of `addr`'s side: 0 for `a`, 1 for `b`.
+    /// The index of `addr`'s side: 0 for `a`, 1 for `b`. An address that is neither NBMA address
+    /// (a tunnel address, for a multicast packet) is matched against the NHRP bindings and the
+    /// EIGRP routers; failing that it is `b`'s.
     fn side(&self, addr: IpAddr) -> usize {
-        usize::from(addr != self.a)
+        if addr == self.a {
+            return 0;
+        }
+        if addr == self.b {
+            return 1;
+        }
+        if let Some(&nbma) = self.tunnel.get(&addr) {
+            if nbma == self.a {
+                return 0;
+            }
+            if nbma == self.b {
+                return 1;
+            }
+        }
+        if self.eigrp[0].router == Some(addr) {
+            return 0;
+        }
+        1
     }
+
+    /// Whether this record is a sender's traffic to a multicast group, not yet given to a pair.
+    fn is_group(&self) -> bool {
+        is_group_address(self.b)
+    }
+
+    /// The pair's rekeys: Quick Modes started after an earlier one (of any IKE SA of the pair)
+    /// completed.
+    fn mark_rekeys(&mut self) {
+        let completed: Vec<u64> = self
+            .ike
+            .iter()
+            .flat_map(|sa| &sa.phase2)
+            .filter_map(|child| child.completed.map(|seen| seen.frame))
+            .collect();
+        for child in self.ike.iter_mut().flat_map(|sa| &mut sa.phase2) {
+            child.rekey = completed.iter().any(|&frame| frame < child.first.frame);
+        }
+    }
+
+    /// Adds `other` (a sender's multicast record: the sender is its `a`) to this pair, on the
+    /// sender's side.
+    fn absorb(&mut self, other: &Self) {
+        let side = self.side(other.a);
+        if other.first.frame < self.first.frame {
+            self.first = other.first;
+        }
+        if other.last.frame > self.last.frame {
+            self.last = other.last;
+        }
+        self.earliest = self.earliest.min(other.earliest);
+        self.latest = self.latest.max(other.latest);
+        self.frames += other.frames;
+        for (tunnel, nbma) in &other.tunnel {
+            self.tunnel.entry(*tunnel).or_insert(*nbma);
+        }
+        let (nhrp, theirs) = (&mut self.nhrp, &other.nhrp);
+        for event in &theirs.events {
+            nhrp.push(event.clone());
+        }
+        nhrp.events.sort_by_key(|e| (e.seen.time, e.seen.frame));
+        nhrp.dropped_events += theirs.dropped_events;
+        nhrp.requests += theirs.requests;
+        nhrp.refreshes += theirs.refreshes;
+        nhrp.successes += theirs.successes;
+        nhrp.refusals += theirs.refusals;
+        if theirs.last_success.map(|s| s.frame) > nhrp.last_success.map(|s| s.frame) {
+            nhrp.last_success = theirs.last_success;
+            nhrp.last_hold_time = theirs.last_hold_time;
+        }
+        if nhrp.auth[side].is_none() {
+            nhrp.auth[side] = theirs.auth[0];
+        }
+        for sa in &other.ike {
+            if self.ike.len() < MAX_IKE_SAS_PER_PAIR {
+                self.ike.push(sa.clone());
+            } else {
+                self.overflow.ike_messages += sa.messages;
+            }
+        }
+        for flow in &other.esp {
+            if self.esp.len() < MAX_SPIS_PER_PAIR {
+                self.esp.push(flow.clone());
+            } else {
+                self.overflow.esp.merge(flow.packets);
+            }
+        }
+        self.eigrp[side].absorb(&other.eigrp[0]);
+        for (name, counter) in &other.inner {
+            self.inner.entry(name).or_default().merge(*counter);
+        }
+        self.overflow.merge(other.overflow);
+    }
+}
+
+/// Whether `addr` is a multicast address or the IPv4 broadcast address.
+fn is_group_address(addr: IpAddr) -> bool {
+    addr.is_multicast() || addr == IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
 }
 
 /// One NHRP message between the pair.
@@ -349,12 +525,29 @@ pub struct IkeSa {
 }
 
 /// A phase 2 SA pair negotiated by one Quick Mode.
+///
+/// IOS often runs two Quick Modes at once (different message IDs, overlapping in time): those are
+/// parallel negotiations, not rekeys. A rekey is a Quick Mode that starts after an earlier one of
+/// the pair completed ([`ChildSa::rekey`]).
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct ChildSa {
     /// The Quick Mode message ID.
     pub message_id: u32,
     /// First message.
     pub first: Seen,
+    /// Messages of this Quick Mode (retransmissions included).
+    pub messages: u64,
+    /// Messages that could not be read (encrypted, no IKE key).
+    pub undecrypted: u64,
+    /// When it completed: the initiator's message after the responder's (Quick Mode 3). Seen
+    /// from the headers, so also without the IKE keys.
+    pub completed: Option<Seen>,
+    /// Whether it started after an earlier Quick Mode of the pair completed.
+    pub rekey: bool,
+    /// The sender of its first message.
+    initiator: Option<IpAddr>,
+    /// Whether the responder answered.
+    answered: bool,
     /// The SPIs proposed by each side (the initiator's, then the responder's).
     pub spis: Vec<u32>,
     /// The transform set in IOS terms (`esp-aes 256 esp-sha-hmac`).
@@ -390,10 +583,14 @@ pub struct EspFlow {
     pub min_seq: u32,
     /// Highest sequence number.
     pub max_seq: u32,
-    /// First packet.
+    /// First packet (in capture order).
     pub first: Seen,
-    /// Last packet.
+    /// Last packet (in capture order).
     pub last: Seen,
+    /// The earliest packet's timestamp.
+    pub earliest: Timestamp,
+    /// The latest packet's timestamp.
+    pub latest: Timestamp,
 }
 
 impl EspFlow {
@@ -436,6 +633,68 @@ pub struct EigrpSide {
     /// Times the adjacency went down as this side shows it: (frame before, frame after) for a
     /// gap between hellos longer than the hold time, (frame, frame) for a goodbye.
     pub downs: Vec<(u64, u64)>,
+    /// The latest hello time so far (a gap is measured from it, so timestamps going back do not
+    /// make one).
+    latest_hello: Option<Seen>,
+}
+
+impl EigrpSide {
+    /// Adds the hellos and routes of `other`, the same router seen in another record.
+    fn absorb(&mut self, other: &Self) {
+        self.router = self.router.or(other.router);
+        self.autonomous_system = self.autonomous_system.or(other.autonomous_system);
+        if let (Some(mine), Some(theirs)) = (self.k, other.k)
+            && mine != theirs
+            && self.k_changes.len() < MAX_EVIDENCE
+            && let Some(first) = other.first_hello
+        {
+            self.k_changes.push((first.frame, theirs));
+        }
+        self.k = self.k.or(other.k);
+        self.hold_time = self.hold_time.or(other.hold_time);
+        self.hellos += other.hellos;
+        self.goodbyes += other.goodbyes;
+        let earlier = |a: Option<Seen>, b: Option<Seen>, pick_min: bool| match (a, b) {
+            (Some(a), Some(b)) => Some(if (a.frame < b.frame) == pick_min {
+                a
+            } else {
+                b
+            }),
+            (a, b) => a.or(b),
+        };
+        self.first_hello = earlier(self.first_hello, other.first_hello, true);
+        self.last_hello = earlier(self.last_hello, other.last_hello, false);
+        self.latest_hello = match (self.latest_hello, other.latest_hello) {
+            (Some(a), Some(b)) => Some(if a.time >= b.time { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        for change in &other.k_changes {
+            if self.k_changes.len() < MAX_EVIDENCE {
+                self.k_changes.push(*change);
+            }
+        }
+        for change in &other.as_changes {
+            if self.as_changes.len() < MAX_EVIDENCE {
+                self.as_changes.push(*change);
+            }
+        }
+        for route in &other.routes {
+            if self.routes.len() < 4096 {
+                self.routes.insert(*route);
+            }
+        }
+        for update in &other.updates {
+            if self.updates.len() < MAX_EVIDENCE {
+                self.updates.push(*update);
+            }
+        }
+        self.updates.sort_unstable();
+        for down in &other.downs {
+            if self.downs.len() < MAX_EVIDENCE {
+                self.downs.push(*down);
+            }
+        }
+    }
 }
 
 /// Evidence the rules need that is not part of a pair's record.
@@ -462,12 +721,37 @@ pub(crate) struct Evidence {
     pub(crate) resolution_seen: bool,
 }
 
+impl Evidence {
+    /// Renumbers the pairs after records were merged: pair `i` is now `map[i]`.
+    fn remap(&mut self, map: &[usize]) {
+        let new = |index: &mut usize| {
+            if let Some(&to) = map.get(*index) {
+                *index = to;
+            }
+        };
+        for list in [
+            &mut self.no_proposal,
+            &mut self.no_transform,
+            &mut self.icv_failed,
+            &mut self.replayed,
+            &mut self.auth_errors,
+            &mut self.auth_frames,
+            &mut self.outer_fragments,
+        ] {
+            list.iter_mut().for_each(|(index, _)| new(index));
+        }
+        self.big_mss.iter_mut().for_each(|(index, ..)| new(index));
+    }
+}
+
 /// What the builder remembers about the frame being decoded.
 #[derive(Default)]
 struct FrameState {
     seen: Seen,
     /// Index of the pair of the outer addresses.
     pair: Option<usize>,
+    /// For a multicast packet, the sender's further pairs (its EIGRP goes to each).
+    also: Vec<usize>,
     outer: Option<(IpAddr, IpAddr)>,
     /// IP layers seen so far.
     ip_layers: usize,
@@ -479,9 +763,15 @@ struct FrameState {
     inner_src: Option<IpAddr>,
     /// Frames of an outer datagram reassembled from UDP fragments (ESP-in-UDP is known later).
     udp_fragments: Vec<u64>,
-    /// Bytes of the outermost ESP packet (from the SPI on).
+    /// Bytes of the outermost ESP packet (from the SPI on), as the IP header gives them.
     esp_bytes: usize,
+    /// The outer IPv6 packet's fragment: (source, destination, identification), its offset, and
+    /// the bytes it carries.
+    ipv6_fragment: Option<(Ipv6FragmentKey, u16, usize)>,
 }
+
+/// An IPv6 fragmented packet: source, destination, identification.
+type Ipv6FragmentKey = (std::net::Ipv6Addr, std::net::Ipv6Addr, u32);
 
 /// An inner packet's identity across hops: source, destination, IP ident, protocol.
 type InnerKey = (IpAddr, IpAddr, u16, u8);
@@ -494,6 +784,22 @@ pub struct SessionBuilder {
     end: Option<Timestamp>,
     pairs: Vec<PeerPair>,
     index: HashMap<(IpAddr, IpAddr), usize>,
+    /// The pairs of each NBMA, NHRP tunnel and EIGRP router address (for multicast senders).
+    by_address: HashMap<IpAddr, Vec<usize>>,
+    /// ESP flows by (pair, SPI, source, destination): the index in the pair's list.
+    esp_index: HashMap<(usize, u32, IpAddr, IpAddr), usize>,
+    /// IKE SAs by (pair, initiator cookie): the index in the pair's list.
+    ike_index: HashMap<(usize, [u8; 8]), usize>,
+    /// ESP flows itemised in all.
+    esp_flows: usize,
+    /// IKE SAs kept in all.
+    ike_sas: usize,
+    /// IPv6 ESP packets that arrived in fragments: the flow their first fragment went to, or the
+    /// bytes of later fragments that came first.
+    ipv6_fragments: HashMap<Ipv6FragmentKey, Result<(usize, usize), usize>>,
+    /// The timestamp of the frame before.
+    previous: Option<Timestamp>,
+    out_of_order: u64,
     /// NBMA addresses known to be NHSes.
     hubs: BTreeSet<IpAddr>,
     frame: FrameState,
@@ -576,7 +882,13 @@ impl SessionBuilder {
     /// The report: the pairs (hub first where known) and the findings.
     #[must_use]
     pub fn finish(mut self) -> Report {
+        self.resolve_groups();
+        let mut overflow = Overflow::default();
         for pair in &mut self.pairs {
+            overflow.merge(pair.overflow);
+            // Timestamps out of order: the timeline reads by time (stable: frame order otherwise).
+            pair.nhrp.events.sort_by_key(|e| e.seen.time);
+            pair.mark_rekeys();
             if !self.hubs.contains(&pair.a) && self.hubs.contains(&pair.b) {
                 std::mem::swap(&mut pair.a, &mut pair.b);
                 pair.eigrp.swap(0, 1);
@@ -607,12 +919,76 @@ impl SessionBuilder {
             frames: self.frames,
             start: self.start,
             end: self.end,
+            out_of_order: self.out_of_order,
+            overflow,
             peers: self.pairs,
             unpaired_frames: self.unpaired_frames,
             findings: Vec::new(),
         };
         report.findings = diagnose::run(&report, &self.evidence);
         report
+    }
+
+    /// Gives the records of multicast senders to their pairs: each sender's record to every
+    /// pair of the sender's (by NBMA, NHRP tunnel or EIGRP router address), or, for the two only
+    /// senders to a group that have no pair, one record of the two. Evidence follows the records.
+    fn resolve_groups(&mut self) {
+        if !self.pairs.iter().any(PeerPair::is_group) {
+            return;
+        }
+        let mut moved: Vec<Option<usize>> = vec![None; self.pairs.len()];
+        let mut lone: BTreeMap<IpAddr, Vec<usize>> = BTreeMap::new();
+        for (index, slot) in moved.iter_mut().enumerate() {
+            let Some(record) = self.pairs.get(index).filter(|p| p.is_group()).cloned() else {
+                continue;
+            };
+            let targets: Vec<usize> = self
+                .by_address
+                .get(&record.a)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&t| self.pairs.get(t).is_some_and(|p| !p.is_group()))
+                .collect();
+            if targets.is_empty() {
+                lone.entry(record.b).or_default().push(index);
+                continue;
+            }
+            for &target in &targets {
+                if let Some(pair) = self.pairs.get_mut(target) {
+                    pair.absorb(&record);
+                }
+            }
+            *slot = targets.first().copied();
+        }
+        for records in lone.values() {
+            let &[first, second] = records.as_slice() else {
+                continue;
+            };
+            let Some(record) = self.pairs.get(second).cloned() else {
+                continue;
+            };
+            if let (Some(pair), Some(slot)) = (self.pairs.get_mut(first), moved.get_mut(second)) {
+                pair.b = record.a;
+                pair.absorb(&record);
+                *slot = Some(first);
+            }
+        }
+        let mut remap = vec![0; self.pairs.len()];
+        let mut kept = Vec::with_capacity(self.pairs.len());
+        for (index, pair) in std::mem::take(&mut self.pairs).into_iter().enumerate() {
+            if moved[index].is_none() {
+                remap[index] = kept.len();
+                kept.push(pair);
+            }
+        }
+        for (index, target) in moved.iter().enumerate() {
+            if let Some(target) = *target {
+                remap[index] = remap[target];
+            }
+        }
+        self.pairs = kept;
+        self.evidence.remap(&remap);
     }
 
     /// The pair of `src` and `dst`, created on first sight (none beyond [`MAX_PAIRS`]).
@@ -622,19 +998,41 @@ impl SessionBuilder {
         let index = match self.index.get(&key) {
             Some(&index) => index,
             None if self.pairs.len() < MAX_PAIRS => {
+                let index = self.pairs.len();
                 self.pairs.push(PeerPair::new(src, dst, seen));
-                self.index.insert(key, self.pairs.len() - 1);
-                self.pairs.len() - 1
+                self.index.insert(key, index);
+                if !is_group_address(dst) && !is_group_address(src) {
+                    self.remember(src, index);
+                    self.remember(dst, index);
+                }
+                index
             }
             None => {
                 self.unpaired_frames += 1;
                 return None;
             }
         };
-        let pair = self.pairs.get_mut(index)?;
-        pair.last = seen;
-        pair.frames += 1;
+        self.touch(index);
         Some(index)
+    }
+
+    /// Counts the current frame in pair `index`.
+    fn touch(&mut self, index: usize) {
+        let seen = self.frame.seen;
+        if let Some(pair) = self.pairs.get_mut(index) {
+            pair.last = seen;
+            pair.earliest = pair.earliest.min(seen.time);
+            pair.latest = pair.latest.max(seen.time);
+            pair.frames += 1;
+        }
+    }
+
+    /// Records that `addr` (an NBMA, tunnel or router address) belongs to pair `index`.
+    fn remember(&mut self, addr: IpAddr, index: usize) {
+        let list = self.by_address.entry(addr).or_default();
+        if list.len() < MAX_PAIRS_PER_ADDRESS && !list.contains(&index) {
+            list.push(index);
+        }
     }
 
     fn current(&mut self) -> Option<(&mut PeerPair, IpAddr, IpAddr)> {
@@ -658,7 +1056,13 @@ impl SessionBuilder {
         self.frame.ip_layers += 1;
         if self.frame.ip_layers == 1 {
             self.outer(src, dst);
-            self.frame.esp_bytes = header.payload_len;
+            // A reassembled datagram counts whole (the header is the last fragment's).
+            self.frame.esp_bytes = fragments.map_or(header.payload_len, |list| {
+                list.iter()
+                    .map(|f| usize::from(f.offset) + usize::from(f.len))
+                    .max()
+                    .unwrap_or(header.payload_len)
+            });
             let Some(pair) = self.frame.pair else { return };
             let fragmented = header.is_fragment() || fragments.is_some();
             let tunnel = matches!(header.protocol, ipv4::Protocol::ESP | ipv4::Protocol::GRE);
@@ -703,6 +1107,43 @@ impl SessionBuilder {
         }
     }
 
+    fn ipv6(&mut self, header: &crate::capture::ipv6::Repr<'_>) {
+        self.frame.ip_layers += 1;
+        if self.frame.ip_layers != 1 {
+            return;
+        }
+        self.outer(IpAddr::V6(header.src), IpAddr::V6(header.dst));
+        // What the header says was sent: the payload less the extension headers.
+        let bytes = usize::from(header.payload_len).saturating_sub(header.extensions.len());
+        self.frame.esp_bytes = bytes;
+        let Some(fragment) = header.fragment else {
+            return;
+        };
+        if header.protocol != ipv4::Protocol::ESP {
+            return;
+        }
+        // IPv6 is not reassembled: each fragment's share goes to the ESP packet's flow, which
+        // its first fragment (offset 0, where the SPI is) names.
+        let key = (header.src, header.dst, fragment.ident);
+        self.frame.ipv6_fragment = Some((key, fragment.offset, bytes));
+        if fragment.offset == 0 {
+            return;
+        }
+        if self.ipv6_fragments.len() >= MAX_IPV6_FRAGMENTS
+            && !self.ipv6_fragments.contains_key(&key)
+        {
+            self.ipv6_fragments.clear();
+        }
+        match self.ipv6_fragments.entry(key).or_insert(Err(0)) {
+            Ok((pair, flow)) => {
+                if let Some(flow) = self.pairs.get_mut(*pair).and_then(|p| p.esp.get_mut(*flow)) {
+                    flow.packets.bytes += bytes as u64;
+                }
+            }
+            Err(pending) => *pending += bytes,
+        }
+    }
+
     fn hairpin_check(&mut self, key: InnerKey, outer_src: IpAddr, outer_dst: IpAddr) {
         if self.hairpin.len() >= MAX_HAIRPIN_KEYS {
             self.hairpin.clear();
@@ -731,6 +1172,17 @@ impl SessionBuilder {
 
     fn outer(&mut self, src: IpAddr, dst: IpAddr) {
         self.frame.outer = Some((src, dst));
+        // A multicast packet belongs to its sender's pairs, once the sender has any.
+        if is_group_address(dst)
+            && let Some(list) = self.by_address.get(&src).filter(|l| !l.is_empty()).cloned()
+        {
+            for &index in &list {
+                self.touch(index);
+            }
+            self.frame.pair = list.first().copied();
+            self.frame.also = list.get(1..).unwrap_or_default().to_vec();
+            return;
+        }
         self.frame.pair = self.pair(src, dst);
     }
 
@@ -745,27 +1197,51 @@ impl SessionBuilder {
         let Some(pair) = self.pairs.get_mut(pair_index) else {
             return;
         };
-        let found = pair
-            .esp
-            .iter()
-            .position(|f| f.spi == esp.spi && f.src == Some(src) && f.dst == Some(dst));
-        let index = found.unwrap_or_else(|| {
-            pair.esp.push(EspFlow {
-                src: Some(src),
-                dst: Some(dst),
-                spi: esp.spi,
-                min_seq: esp.seq,
-                max_seq: esp.seq,
-                first: seen,
-                ..EspFlow::default()
-            });
-            pair.esp.len() - 1
-        });
+        let key = (pair_index, esp.spi, src, dst);
+        let index = match self.esp_index.get(&key) {
+            Some(&index) => index,
+            None if pair.esp.len() < MAX_SPIS_PER_PAIR && self.esp_flows < MAX_SPIS => {
+                pair.esp.push(EspFlow {
+                    src: Some(src),
+                    dst: Some(dst),
+                    spi: esp.spi,
+                    min_seq: esp.seq,
+                    max_seq: esp.seq,
+                    first: seen,
+                    earliest: seen.time,
+                    latest: seen.time,
+                    ..EspFlow::default()
+                });
+                self.esp_flows += 1;
+                self.esp_index.insert(key, pair.esp.len() - 1);
+                pair.esp.len() - 1
+            }
+            None => {
+                // Over the cap: counted, not itemised (the rules still see ICV failures and replays).
+                pair.overflow.esp.add(self.frame.esp_bytes);
+                if esp.status == EspStatus::IcvFailed {
+                    push_evidence(&mut self.evidence.icv_failed, (pair_index, seen.frame));
+                }
+                if esp.replayed {
+                    push_evidence(&mut self.evidence.replayed, (pair_index, seen.frame));
+                }
+                return;
+            }
+        };
         let Some(flow) = pair.esp.get_mut(index) else {
             return;
         };
+        if let Some((key, 0, _)) = self.frame.ipv6_fragment {
+            // The first fragment of an IPv6 ESP packet: later fragments add to this flow.
+            let earlier = self.ipv6_fragments.insert(key, Ok((pair_index, index)));
+            if let Some(Err(bytes)) = earlier {
+                flow.packets.bytes += bytes as u64;
+            }
+        }
         flow.packets.add(self.frame.esp_bytes);
         flow.last = seen;
+        flow.earliest = flow.earliest.min(seen.time);
+        flow.latest = flow.latest.max(seen.time);
         flow.min_seq = flow.min_seq.min(esp.seq);
         flow.max_seq = flow.max_seq.max(esp.seq);
         match esp.status {
@@ -860,6 +1336,7 @@ impl SessionBuilder {
             pair.nhrp.auth[side] = Some(fingerprint);
         }
         let timeline = &mut pair.nhrp;
+        let mut tunnel = None;
         let kind = match kind {
             NhrpKind::RegistrationRequest {
                 request_id,
@@ -874,6 +1351,7 @@ impl SessionBuilder {
                     (ip_from(repr.src_proto), ip_from(repr.src_nbma.bytes).ok())
                 {
                     pair.tunnel.insert(proto, nbma);
+                    tunnel = Some(proto);
                 }
                 NhrpKind::RegistrationRequest {
                     request_id,
@@ -897,16 +1375,28 @@ impl SessionBuilder {
             other => other,
         };
         pair.nhrp.push(NhrpEvent { seen, from, kind });
+        if let Some(tunnel) = tunnel {
+            self.remember(tunnel, pair_index);
+        }
     }
 
     fn eigrp(&mut self, repr: &eigrp::Repr<'_>) {
         let seen = self.frame.seen;
         let router = self.frame.inner_src;
+        let pair_index = self.frame.pair;
         let Some((pair, from, _)) = self.current() else {
             return;
         };
         let side = &mut pair.eigrp[pair.side(from)];
+        let new_router = side.router.is_none().then_some(router).flatten();
         side.router = side.router.or(router);
+        if let (Some(router), Some(index)) = (new_router, pair_index) {
+            self.remember(router, index);
+        }
+        let Some((pair, from, _)) = self.current() else {
+            return;
+        };
+        let side = &mut pair.eigrp[pair.side(from)];
         if repr.opcode == eigrp::OpCode::HELLO {
             let parameters = repr.tlvs.iter().find_map(|tlv| match tlv {
                 eigrp::tlv::Tlv::Parameters(p) => Some(p),
@@ -919,17 +1409,24 @@ impl SessionBuilder {
                         side.downs.push((seen.frame, seen.frame));
                     }
                 } else {
-                    // A gap longer than the hold time the side announced: the neighbour dropped it.
-                    if let (Some(last), Some(hold)) = (side.last_hello, side.hold_time)
-                        && seen.time.saturating_duration_since(last.time)
+                    // A gap longer than the hold time the side announced: the neighbour dropped
+                    // it. Measured from the latest hello so far, so time going back makes none.
+                    if let (Some(latest), Some(hold)) = (side.latest_hello, side.hold_time)
+                        && seen.time.saturating_duration_since(latest.time)
                             > Duration::from_secs(u64::from(hold))
                         && side.downs.len() < MAX_EVIDENCE
                     {
-                        side.downs.push((last.frame, seen.frame));
+                        side.downs.push((latest.frame, seen.frame));
                     }
                     side.hellos += 1;
                     side.first_hello.get_or_insert(seen);
                     side.last_hello = Some(seen);
+                    if side
+                        .latest_hello
+                        .is_none_or(|latest| seen.time >= latest.time)
+                    {
+                        side.latest_hello = Some(seen);
+                    }
                     side.hold_time = Some(parameters.hold_time);
                     match side.k {
                         None => side.k = Some(parameters.k),
@@ -985,26 +1482,34 @@ impl SessionBuilder {
         let Some(pair_index) = self.frame.pair else {
             return;
         };
-        let Some((pair, src, _)) = self.current() else {
+        let Some((src, _)) = self.frame.outer else {
+            return;
+        };
+        let Some(pair) = self.pairs.get_mut(pair_index) else {
             return;
         };
         let header = &layer.message.header;
-        let index = match pair
-            .ike
-            .iter()
-            .position(|sa| sa.icookie == header.initiator_cookie)
-        {
-            Some(index) => index,
-            None => {
+        let key = (pair_index, header.initiator_cookie);
+        let index = match self.ike_index.get(&key) {
+            Some(&index) => index,
+            None if pair.ike.len() < MAX_IKE_SAS_PER_PAIR && self.ike_sas < MAX_IKE_SAS => {
                 pair.ike.push(IkeSa {
                     icookie: header.initiator_cookie,
                     first: seen,
                     ..IkeSa::default()
                 });
+                self.ike_sas += 1;
+                self.ike_index.insert(key, pair.ike.len() - 1);
                 pair.ike.len() - 1
             }
+            None => {
+                pair.overflow.ike_messages += 1;
+                return;
+            }
         };
-        let sa = &mut pair.ike[index];
+        let Some(sa) = pair.ike.get_mut(index) else {
+            return;
+        };
         sa.messages += 1;
         sa.last = seen;
         if sa.rcookie == [0; 8] {
@@ -1050,17 +1555,36 @@ impl SessionBuilder {
         } else {
             None
         };
-        if exchange == isakmp::ExchangeType::QUICK
-            && !sa.phase2.iter().any(|c| c.message_id == header.message_id)
-            && sa.phase2.len() < MAX_EVENTS
-        {
-            sa.phase2.push(ChildSa {
-                message_id: header.message_id,
-                first: seen,
-                ..ChildSa::default()
-            });
+        let mut child = None;
+        if exchange == isakmp::ExchangeType::QUICK {
+            child = sa
+                .phase2
+                .iter()
+                .position(|c| c.message_id == header.message_id);
+            if child.is_none() && sa.phase2.len() < MAX_EVENTS {
+                sa.phase2.push(ChildSa {
+                    message_id: header.message_id,
+                    first: seen,
+                    initiator: Some(src),
+                    ..ChildSa::default()
+                });
+                child = Some(sa.phase2.len() - 1);
+            }
         }
-        let Some(payloads) = layer.payloads() else {
+        let payloads = layer.payloads();
+        if let Some(child) = child.and_then(|index| sa.phase2.get_mut(index)) {
+            child.messages += 1;
+            child.undecrypted += u64::from(payloads.is_none());
+            if child.initiator == Some(src) {
+                // The initiator's message after the responder's answer: Quick Mode 3.
+                if child.answered && child.completed.is_none() {
+                    child.completed = Some(seen);
+                }
+            } else {
+                child.answered = true;
+            }
+        }
+        let Some(payloads) = payloads else {
             sa.undecrypted += 1;
             return;
         };
@@ -1177,16 +1701,24 @@ fn ip_from(bytes: &[u8]) -> Result<IpAddr, ()> {
 impl Sink for SessionBuilder {
     fn frame_start(&mut self, frame: &Frame<'_>) {
         self.frames += 1;
-        self.start.get_or_insert(frame.timestamp);
-        self.end = Some(frame.timestamp);
+        let time = frame.timestamp;
+        self.start = Some(self.start.map_or(time, |start| start.min(time)));
+        self.end = Some(self.end.map_or(time, |end| end.max(time)));
+        if self.previous.is_some_and(|previous| time < previous) {
+            self.out_of_order += 1;
+        }
+        self.previous = Some(time);
         let mut udp_fragments = std::mem::take(&mut self.frame.udp_fragments);
         udp_fragments.clear();
+        let mut also = std::mem::take(&mut self.frame.also);
+        also.clear();
         self.frame = FrameState {
             seen: Seen {
                 frame: frame.number,
-                time: frame.timestamp,
+                time,
             },
             udp_fragments,
+            also,
             ..FrameState::default()
         };
     }
@@ -1194,19 +1726,28 @@ impl Sink for SessionBuilder {
     fn layer(&mut self, layer: &Layer<'_>) {
         match layer {
             Layer::Ipv4 { header, fragments } => self.ipv4(header, *fragments),
-            Layer::Ipv6(header) => {
-                self.frame.ip_layers += 1;
-                if self.frame.ip_layers == 1 {
-                    self.outer(IpAddr::V6(header.src), IpAddr::V6(header.dst));
-                }
-            }
-            Layer::Udp { len, .. } if self.frame.ip_layers == 1 => {
-                self.frame.esp_bytes = len.saturating_sub(8);
+            Layer::Ipv6(header) => self.ipv6(header),
+            // ESP in UDP: the IP payload less the UDP header (the IP header's length, not what
+            // was captured).
+            Layer::Udp { .. } if self.frame.ip_layers == 1 => {
+                self.frame.esp_bytes = self.frame.esp_bytes.saturating_sub(8);
             }
             Layer::Esp(esp) => self.esp(esp),
             Layer::Gre(_) => self.frame.in_gre = true,
             Layer::Nhrp(repr) => self.nhrp(repr),
-            Layer::Eigrp(repr) => self.eigrp(repr),
+            Layer::Eigrp(repr) => {
+                self.eigrp(repr);
+                // A multicast hello also goes to the sender's other pairs.
+                if !self.frame.also.is_empty() {
+                    let (primary, also) = (self.frame.pair, std::mem::take(&mut self.frame.also));
+                    for &index in &also {
+                        self.frame.pair = Some(index);
+                        self.eigrp(repr);
+                    }
+                    self.frame.pair = primary;
+                    self.frame.also = also;
+                }
+            }
             Layer::Isakmp(isakmp) => self.isakmp(isakmp),
             Layer::Tcp(tcp) => self.tcp(tcp),
             _ => {}

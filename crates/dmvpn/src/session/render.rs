@@ -1,7 +1,8 @@
 //! The report as a readable per-peer text and as one JSON object.
 //!
-//! Times are shown relative to the capture's first frame (`+2.252s`), with the frame number; JSON
-//! also gives the absolute time (`time`, seconds since 1970 as tshark's `frame.time_epoch`).
+//! Times are shown relative to the capture's earliest frame (`+2.252s`, never negative, also when
+//! the timestamps are out of order), with the frame number; JSON also gives the absolute time
+//! (`time`, seconds since 1970 as tshark's `frame.time_epoch`).
 
 use std::fmt::{self, Write as _};
 
@@ -9,7 +10,68 @@ use crate::capture::Timestamp;
 use crate::json::Object;
 
 use super::diagnose::Cookie;
-use super::{EigrpSide, NhrpKind, PeerPair, Report, Seen};
+use super::{
+    ChildSa, EigrpSide, IkeSa, MAX_IKE_SAS, MAX_IKE_SAS_PER_PAIR, MAX_SPIS, MAX_SPIS_PER_PAIR,
+    NhrpKind, Overflow, PeerPair, Report, Seen,
+};
+
+/// At most this many SPIs are listed where a Quick Mode's own are unknown.
+const MAX_LISTED_SPIS: usize = 8;
+
+/// What went over the caps, in words (empty when nothing did).
+fn overflow_text(overflow: &Overflow) -> String {
+    let mut parts = Vec::new();
+    if overflow.esp.packets > 0 {
+        parts.push(format!(
+            "{} ESP packet(s), {} bytes, of SPIs beyond the {MAX_SPIS_PER_PAIR} per pair /              {MAX_SPIS} in all itemised",
+            overflow.esp.packets, overflow.esp.bytes
+        ));
+    }
+    if overflow.ike_messages > 0 {
+        parts.push(format!(
+            "{} ISAKMP message(s) of IKE SAs beyond the {MAX_IKE_SAS_PER_PAIR} per pair /              {MAX_IKE_SAS} in all kept",
+            overflow.ike_messages
+        ));
+    }
+    parts.join("; ")
+}
+
+/// The pair's Quick Modes that are not rekeys, beyond the first: parallel negotiations.
+fn parallel(sa: &IkeSa) -> usize {
+    sa.phase2
+        .iter()
+        .filter(|c| !c.rekey)
+        .count()
+        .saturating_sub(1)
+}
+
+/// The SPIs of a Quick Mode, or why they are unknown.
+fn child_spis(child: &ChildSa, pair: &PeerPair) -> String {
+    if !child.spis.is_empty() {
+        let spis: Vec<String> = child.spis.iter().map(|s| format!("{s:#010x}")).collect();
+        return spis.join(" ");
+    }
+    // Not in the Quick Mode (no SA payload read): the ESP SPIs seen on the pair instead.
+    let mut seen: Vec<String> = pair
+        .esp
+        .iter()
+        .take(MAX_LISTED_SPIS)
+        .map(|f| format!("{:#010x}", f.spi))
+        .collect();
+    if pair.esp.len() > MAX_LISTED_SPIS {
+        seen.push(format!("and {} more", pair.esp.len() - MAX_LISTED_SPIS));
+    }
+    let why = if child.undecrypted > 0 {
+        "encrypted, SPIs unknown without IKE keys"
+    } else {
+        "not in QM"
+    };
+    match (seen.is_empty(), child.undecrypted > 0) {
+        (true, true) => why.to_owned(),
+        (true, false) => "unknown".to_owned(),
+        (false, _) => format!("{why}; ESP seen {}", seen.join(" ")),
+    }
+}
 
 /// Seconds since the capture started, to the millisecond.
 struct Rel(Timestamp, Timestamp);
@@ -77,6 +139,20 @@ pub(super) fn text(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         report.peers.len(),
         report.findings.len()
     )?;
+    if report.out_of_order > 0 {
+        writeln!(
+            f,
+            "(timestamps out of order: {} frame(s) earlier than the frame before; times are from              the earliest frame, NHRP timelines sorted by time)",
+            report.out_of_order
+        )?;
+    }
+    if !report.overflow.is_empty() {
+        writeln!(
+            f,
+            "(not itemised, over the caps: {})",
+            overflow_text(&report.overflow)
+        )?;
+    }
     if report.unpaired_frames > 0 {
         writeln!(
             f,
@@ -128,9 +204,16 @@ fn peer_text(
         pair.frames,
         pair.first.frame,
         pair.last.frame,
-        Rel(pair.first.time, start),
-        Rel(pair.last.time, start)
+        Rel(pair.earliest, start),
+        Rel(pair.latest, start)
     )?;
+    if !pair.overflow.is_empty() {
+        writeln!(
+            f,
+            "  not itemised, over the caps: {}",
+            overflow_text(&pair.overflow)
+        )?;
+    }
     for (tunnel, nbma) in &pair.tunnel {
         writeln!(f, "  tunnel {tunnel} is at NBMA {nbma} (NHRP)")?;
     }
@@ -216,31 +299,33 @@ fn peer_text(
                 seen.frame
             )?;
         }
-        if sa.phase2.len() > 1 {
-            writeln!(f, "    {} phase 2 rekey(s)", sa.phase2.len() - 1)?;
+        let rekeys = sa.phase2.iter().filter(|c| c.rekey).count();
+        if rekeys > 0 {
+            writeln!(
+                f,
+                "    {rekeys} phase 2 rekey(s) (Quick Modes started after an earlier one completed)"
+            )?;
+        }
+        let parallel = parallel(sa);
+        if parallel > 0 {
+            writeln!(
+                f,
+                "    {} Quick Modes negotiated in parallel (not rekeys)",
+                parallel + 1
+            )?;
         }
         for child in &sa.phase2 {
-            let spis: Vec<String> = child.spis.iter().map(|s| format!("{s:#010x}")).collect();
             write!(
                 f,
-                "    phase 2 (Quick Mode {:#010x}, frame {}): SPIs {}",
+                "    phase 2 (Quick Mode {:#010x}, frame {}{}): SPIs {}",
                 child.message_id,
                 child.first.frame,
-                if spis.is_empty() {
-                    // Not in the Quick Mode (no SA payload read): the ESP SPIs seen instead.
-                    let seen: Vec<String> = pair
-                        .esp
-                        .iter()
-                        .map(|f| format!("{:#010x}", f.spi))
-                        .collect();
-                    if seen.is_empty() {
-                        "unknown".to_owned()
-                    } else {
-                        format!("not in QM; ESP seen {}", seen.join(" "))
-                    }
-                } else {
-                    spis.join(" ")
-                }
+                match (child.rekey, child.completed) {
+                    (true, _) => ", rekey".to_owned(),
+                    (false, Some(done)) => format!(", completed in frame {}", done.frame),
+                    (false, None) => String::new(),
+                },
+                child_spis(child, pair)
             )?;
             if let Some(transform) = &child.transform {
                 write!(f, ", {transform}")?;
@@ -368,7 +453,14 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
     if let (Some(s), Some(e)) = (report.start, report.end) {
         root.display("start", &s);
         root.display("end", &e);
+        let span = e.saturating_duration_since(s);
+        root.display(
+            "duration",
+            &format_args!("{}.{:06}", span.as_secs(), span.subsec_micros()),
+        );
     }
+    root.u64("out_of_order", report.out_of_order);
+    overflow_json(&mut root, &report.overflow);
     let mut peers = root.array("peers");
     for pair in &report.peers {
         let mut p = peers.object();
@@ -378,6 +470,9 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
         p.u64("frames", pair.frames);
         seen_json(&mut p, "first", pair.first, start);
         seen_json(&mut p, "last", pair.last, start);
+        p.display("earliest", &Rel(pair.earliest, start));
+        p.display("latest", &Rel(pair.latest, start));
+        overflow_json(&mut p, &pair.overflow);
         let mut tunnel = p.array("tunnel");
         for (proto, nbma) in &pair.tunnel {
             let mut t = tunnel.object();
@@ -487,6 +582,19 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
     }
     findings.end();
     root.end();
+}
+
+/// `"overflow": {…}` with the caps and what went over them.
+fn overflow_json(obj: &mut Object<'_>, overflow: &Overflow) {
+    let mut o = obj.object("overflow");
+    o.u64("esp_packets", overflow.esp.packets);
+    o.u64("esp_bytes", overflow.esp.bytes);
+    o.u64("ike_messages", overflow.ike_messages);
+    o.u64("max_spis_per_pair", MAX_SPIS_PER_PAIR as u64);
+    o.u64("max_spis", MAX_SPIS as u64);
+    o.u64("max_ike_sas_per_pair", MAX_IKE_SAS_PER_PAIR as u64);
+    o.u64("max_ike_sas", MAX_IKE_SAS as u64);
+    o.end();
 }
 
 fn nhrp_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
@@ -619,7 +727,11 @@ fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
         if let Some(up) = sa.established {
             seen_json(&mut o, "established", up, start);
         }
-        o.u64("rekeys", sa.phase2.len().saturating_sub(1) as u64);
+        o.u64(
+            "rekeys",
+            sa.phase2.iter().filter(|c| c.rekey).count() as u64,
+        );
+        o.u64("parallel", parallel(sa) as u64);
         let mut notes = o.array("notifications");
         for (seen, name) in &sa.notifications {
             let mut n = notes.object();
@@ -648,6 +760,15 @@ fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
             let mut c = phase2.object();
             c.hex_u32("message_id", child.message_id);
             c.u64("frame", child.first.frame);
+            c.u64("messages", child.messages);
+            c.u64("undecrypted", child.undecrypted);
+            if let Some(done) = child.completed {
+                c.u64("completed_frame", done.frame);
+            }
+            c.bool("rekey", child.rekey);
+            if child.spis.is_empty() && child.undecrypted > 0 {
+                c.str("spis_unknown", "encrypted, SPIs unknown without IKE keys");
+            }
             let mut spis = c.array("spis");
             for spi in &child.spis {
                 spis.display(&format_args!("{spi:#010x}"));
