@@ -339,6 +339,10 @@ impl Sa {
     /// [`KeyError::UncheckedIcvWithIcv`] if the SA has an ICV of its own (an integrity transform
     /// or AES-GCM), [`KeyError::UncheckedIcvLength`] beyond 32 bytes (256 bits, the longest ICV).
     pub fn with_unchecked_icv(mut self, len: usize) -> Result<Self, KeyError> {
+        if len == 0 {
+            self.unchecked_icv = 0;
+            return Ok(self);
+        }
         if self.integrity != Integrity::None || self.encryption.is_aead() {
             return Err(KeyError::UncheckedIcvWithIcv {
                 encryption: self.encryption,
@@ -1304,6 +1308,9 @@ mod tests {
             .unwrap();
         assert!(!none.icv_checked());
         assert_eq!(none.icv_len(), 0);
+        // 0 is no unchecked ICV, which any SA may have.
+        let gcm = Sa::new(1, Encryption::AesGcm16, &[0; 20], Integrity::None, &[]).unwrap();
+        assert!(gcm.with_unchecked_icv(0).unwrap().icv_checked());
     }
 
     #[test]

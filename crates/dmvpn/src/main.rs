@@ -1,20 +1,50 @@
 //! `dmvpn`: decode, check and decrypt DMVPN captures.
 
-use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dmvpn::capture::CaptureReader;
+use dmvpn::capture::{CaptureError, CaptureReader};
 use dmvpn::decode::{Decoder, IkeKeys, Sink, Summary};
+use dmvpn::decrypt::OutputFile;
 use dmvpn::keys::EspKeys;
 use dmvpn::output::{JsonLines, TextLines};
 use dmvpn::session::{PskTable, SessionBuilder};
 
+/// What `dmvpn --help` says after the options: input, output and exit status (README.md has the
+/// same).
+const AFTER_HELP: &str = "\
+Input: FILE is a pcap or pcapng capture, gzip-compressed or not (told by its content, as tshark
+does); `-` reads standard input (a pipe: `tcpdump -w - | dmvpn decode -`). Output to a pipe or a
+terminal is flushed after every frame; to a file or /dev/null it is buffered.
+
+Exit status:
+  0    every frame was read and its output written
+  1    bad arguments, an unreadable key file, or an output that cannot be written (the path and
+       the reason are printed; a partial output file is removed)
+  2    the capture cannot be opened or read to its end: not a capture, cut short in the middle of
+       a packet (a file still being written, tcpdump killed) or damaged; every whole frame before
+       the fault is decoded and output first, then a warning names the frame and byte offset
+       (tshark also exits with 2)
+  141  standard output was closed by its reader (`dmvpn decode big.pcap | head -1`): dmvpn stops
+       reading at once and exits silently (128 + SIGPIPE: what the shell reports for a coreutils
+       tool stopped by a closed pipe)";
+
+/// Exit status: bad arguments, key files or output.
+const EXIT_ERROR: u8 = 1;
+/// Exit status: the capture could not be read (entirely), as tshark.
+const EXIT_CAPTURE: u8 = 2;
+/// Exit status: standard output closed by its reader (128 + SIGPIPE).
+const EXIT_CLOSED_PIPE: u8 = 141;
+
 /// Read, check and decrypt DMVPN captures (GRE, NHRP, EIGRP, IKEv1, ESP).
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,7 +54,7 @@ struct Cli {
 enum Command {
     /// Decode every frame of a pcap or pcapng capture, decrypting ESP with the keys given.
     Decode {
-        /// The capture file.
+        /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
         /// A key file (repeatable): Wireshark's `esp_sa` (ESP keys) or `ikev1_decryption_table`
         /// (IKEv1 encryption keys by initiator cookie), told apart by content. Key material is
@@ -45,19 +75,20 @@ enum Command {
     /// mode: the inner packet). Other frames, and the fragments before the one that completes a
     /// datagram, are written unchanged, so frame numbers match the input.
     Decrypt {
-        /// The capture file.
+        /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
         /// A key file (repeatable), as for `decode`.
         #[arg(long = "keys", value_name = "FILE")]
         keys: Vec<PathBuf>,
-        /// The pcapng file to write.
+        /// The pcapng file to write (written under a temporary name and renamed once complete;
+        /// never the input); `-` writes to standard output.
         #[arg(short = 'o', long = "output", value_name = "OUT.pcapng")]
         output: PathBuf,
     },
     /// Report one record per peer pair (hub <-> spoke, by NBMA address): NHRP registrations, IKE
     /// phase 1 and 2, ESP flows, EIGRP adjacency, inner traffic, and the diagnosis findings.
     Sessions {
-        /// The capture file.
+        /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
         /// A key file (repeatable), as for `decode`, or a pre-shared key file of IOS `crypto
         /// isakmp key SECRET address A.B.C.D` lines; without keys ESP and encrypted IKE stay opaque.
@@ -80,7 +111,7 @@ enum Command {
     /// Or, with `--into hub|spoke`, feed the capture's control plane into the sans-IO hub or spoke
     /// machine of dmvpn-proto, driven by the capture's timestamps, and print its state timeline.
     Replay {
-        /// The capture file.
+        /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
         /// The interface to send on.
         #[arg(
@@ -160,21 +191,33 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version succeed; a usage error is 1, as tshark's (2 is the capture's).
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let live = stdout_is_live();
     let result = match cli.command {
         Command::Decode {
             file,
             keys,
             format,
             threads,
-        } => decode(&file, &keys, format, threads),
-        Command::Decrypt { file, keys, output } => decrypt(&file, &keys, &output),
+        } => decode(&Input::new(file), &keys, format, threads, live),
+        Command::Decrypt { file, keys, output } => decrypt(&Input::new(file), &keys, &output, live),
         Command::Sessions {
             file,
             keys,
             psk,
             format,
-        } => sessions(&file, &keys, &psk, format),
+        } => sessions(&Input::new(file), &keys, &psk, format),
         Command::Replay {
             file,
             into: Some(role),
@@ -182,7 +225,7 @@ fn main() -> ExitCode {
             prefix_len,
             keys,
             ..
-        } => replay_into(&file, role, nbma, prefix_len, &keys),
+        } => replay_into(Input::new(file), role, nbma, prefix_len, &keys),
         Command::Replay {
             file,
             iface,
@@ -209,7 +252,7 @@ fn main() -> ExitCode {
                 dst: dst_mac,
             };
             replay(
-                &file,
+                Input::new(file),
                 iface.as_deref().unwrap_or_default(),
                 options,
                 &rewrite,
@@ -218,96 +261,338 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("dmvpn: {error}");
-            ExitCode::FAILURE
+        Err(failure) => failure.report(),
+    }
+}
+
+/// Why a command stopped before the end (see `AFTER_HELP` for the exit statuses).
+#[derive(Debug)]
+enum Failure {
+    /// Standard output was closed by its reader: stop quietly.
+    ClosedPipe,
+    /// The capture could not be opened, or read to its end (every whole frame before the fault
+    /// has been handled).
+    Capture {
+        /// How to name it: `The file "x.pcap"`, `The standard input`.
+        input: String,
+        error: CaptureError,
+    },
+    /// Anything else: key files, an output file, a missing router.
+    Other(Box<dyn std::error::Error>),
+}
+
+impl Failure {
+    fn other(error: impl Into<Box<dyn std::error::Error>>) -> Self {
+        Self::Other(error.into())
+    }
+
+    /// A write to standard output failed.
+    fn stdout(error: io::Error) -> Self {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            Self::ClosedPipe
+        } else {
+            Self::other(format!("standard output: cannot write: {error}"))
+        }
+    }
+
+    /// Prints what went wrong (nothing for a closed pipe) and returns the exit status.
+    fn report(self) -> ExitCode {
+        match self {
+            Self::ClosedPipe => ExitCode::from(EXIT_CLOSED_PIPE),
+            Self::Capture { input, error } => {
+                eprintln!("dmvpn: {}", capture_message(&input, &error));
+                ExitCode::from(EXIT_CAPTURE)
+            }
+            Self::Other(error) => {
+                eprintln!("dmvpn: {error}");
+                ExitCode::from(EXIT_ERROR)
+            }
         }
     }
 }
 
+/// tshark's words for a capture that stops early, and where it stops.
+fn capture_message(input: &str, error: &CaptureError) -> String {
+    let Some(at) = error.position() else {
+        return error.to_string();
+    };
+    let Some(frame) = at.frame else {
+        return error.to_string();
+    };
+    let offset = at.offset;
+    match error {
+        CaptureError::Truncated {
+            what,
+            needed,
+            available,
+            ..
+        } => format!(
+            "{input} appears to have been cut short in the middle of a packet: frame {frame} at \
+             byte offset {offset} is incomplete (the capture ends inside its {what}: {needed} bytes \
+             needed, {available} present)"
+        ),
+        CaptureError::CompressedTruncated { .. } => format!(
+            "{input} appears to have been cut short in the middle of a packet: its gzip-compressed \
+             stream ends before its end, at frame {frame} (byte offset {offset} of the \
+             decompressed capture)"
+        ),
+        _ => format!("{input} appears to be damaged or corrupt: {error}"),
+    }
+}
+
+/// The capture named on the command line: a file, or standard input (`-`).
+struct Input {
+    /// `None`: standard input.
+    path: Option<PathBuf>,
+    /// Standard input copied to a temporary file, for commands that read the capture again.
+    spool: Option<File>,
+}
+
+/// A capture reader over a file or standard input.
+type Reader = CaptureReader<Box<dyn Read + Send>>;
+
+impl Input {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path: (path.as_os_str() != "-").then_some(path),
+            spool: None,
+        }
+    }
+
+    /// How messages name it, in tshark's words.
+    fn name(&self) -> String {
+        match &self.path {
+            Some(path) => format!("The file \"{}\"", path.display()),
+            None => "The standard input".to_owned(),
+        }
+    }
+
+    fn metadata(&self) -> Option<std::fs::Metadata> {
+        match &self.path {
+            Some(path) => std::fs::metadata(path).ok(),
+            None => fd_metadata(io::stdin().as_fd()),
+        }
+    }
+
+    /// Whether a read may wait for a writer: a pipe, a FIFO, a terminal, a socket.
+    fn is_live(&self) -> bool {
+        self.spool.is_none() && self.metadata().is_none_or(|meta| !meta.is_file())
+    }
+
+    /// A reader at the start of the capture whose read errors end the frames (taken by
+    /// [`Input::finish`]).
+    fn open(&self) -> Result<Reader, Failure> {
+        let mut reader = self.open_reader().map_err(|error| self.failure(error))?;
+        reader.end_at_errors();
+        Ok(reader)
+    }
+
+    fn open_reader(&self) -> Result<Reader, CaptureError> {
+        let input: Box<dyn Read + Send> = match (&self.spool, &self.path) {
+            (Some(spool), _) => {
+                let mut file = spool.try_clone().map_err(|source| CaptureError::Open {
+                    path: std::env::temp_dir(),
+                    source,
+                })?;
+                io::Seek::rewind(&mut file).map_err(|source| CaptureError::Open {
+                    path: std::env::temp_dir(),
+                    source,
+                })?;
+                Box::new(file)
+            }
+            (None, Some(path)) => {
+                Box::new(File::open(path).map_err(|source| CaptureError::Open {
+                    path: path.clone(),
+                    source,
+                })?)
+            }
+            (None, None) => Box::new(io::stdin()),
+        };
+        CaptureReader::new(input)
+    }
+
+    fn failure(&self, error: CaptureError) -> Failure {
+        Failure::Capture {
+            input: self.name(),
+            error,
+        }
+    }
+
+    /// The read error that ended the capture early, if any (every whole frame before it has been
+    /// handled by then).
+    fn finish<R: Read>(&self, reader: &mut CaptureReader<R>) -> Result<(), Failure> {
+        reader
+            .take_error()
+            .map_or(Ok(()), |error| Err(self.failure(error)))
+    }
+
+    /// Makes the capture readable more than once: standard input is copied to a temporary file
+    /// (removed from its folder at once; only this process holds it).
+    fn rewindable(&mut self) -> Result<(), Failure> {
+        if self.path.is_some() || self.spool.is_some() {
+            return Ok(());
+        }
+        let path = std::env::temp_dir().join(format!("dmvpn-stdin-{}.capture", std::process::id()));
+        let spool_error = |error: io::Error| {
+            Failure::other(format!(
+                "{}: cannot copy standard input: {error}",
+                path.display()
+            ))
+        };
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(spool_error)?
+        };
+        let _ = std::fs::remove_file(&path);
+        io::copy(&mut io::stdin().lock(), &mut file).map_err(spool_error)?;
+        self.spool = Some(file);
+        Ok(())
+    }
+}
+
+/// The metadata of an open file descriptor (standard input or output).
+fn fd_metadata(fd: std::os::fd::BorrowedFd<'_>) -> Option<std::fs::Metadata> {
+    File::from(fd.try_clone_to_owned().ok()?).metadata().ok()
+}
+
+/// Whether standard output should get each frame as soon as it is decoded (tshark's `-l`): a
+/// pipe, a terminal or a socket, whose reader is waiting. A regular file or /dev/null (what
+/// tools/bench.sh writes to) is written in large chunks.
+fn stdout_is_live() -> bool {
+    let Some(meta) = fd_metadata(io::stdout().as_fd()) else {
+        return false;
+    };
+    let is_null = || {
+        meta.file_type().is_char_device()
+            && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+    };
+    !meta.is_file() && !is_null()
+}
+
 fn decode(
-    file: &PathBuf,
+    input: &Input,
     key_files: &[PathBuf],
     format: Format,
     threads: u16,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let mut reader = CaptureReader::open(file)?;
-    let mut progress = Progress::new(file);
+    live: bool,
+) -> Result<(), Failure> {
+    let mut reader = input.open()?;
+    let mut progress = Progress::new(input);
     if threads > 1 {
-        decode_parallel(file, &mut reader, key_files, format, threads, &mut progress)?;
+        decode_parallel(
+            input,
+            &mut reader,
+            key_files,
+            format,
+            threads,
+            live,
+            &mut progress,
+        )?;
         progress.done();
-        return Ok(());
+        return input.finish(&mut reader);
     }
-    let (keys, ike_keys) = load_keys(key_files)?;
+    let (keys, ike_keys) = load_keys(key_files).map_err(Failure::Other)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
     let stdout = io::stdout().lock();
     match format {
         Format::Text => {
             let mut sink = TextLines::new(stdout);
-            run(&mut reader, &mut decoder, &mut sink, &mut progress)?;
-            finish_output(sink.finish())?;
+            sink.flush_each_frame(live);
+            run(
+                &mut reader,
+                &mut decoder,
+                &mut sink,
+                &mut progress,
+                TextLines::write_failed,
+            );
+            sink.finish().map(drop).map_err(Failure::stdout)?;
         }
         Format::Json => {
             let mut sink = JsonLines::new(stdout);
-            run(&mut reader, &mut decoder, &mut sink, &mut progress)?;
-            finish_output(sink.finish())?;
+            sink.flush_each_frame(live);
+            run(
+                &mut reader,
+                &mut decoder,
+                &mut sink,
+                &mut progress,
+                JsonLines::write_failed,
+            );
+            sink.finish().map(drop).map_err(Failure::stdout)?;
         }
         Format::Summary => {
             let mut summary = Summary::default();
-            run(&mut reader, &mut decoder, &mut summary, &mut progress)?;
-            progress.done();
-            return finish_output(write!(io::stdout().lock(), "{summary}")).map_err(Into::into);
+            run(
+                &mut reader,
+                &mut decoder,
+                &mut summary,
+                &mut progress,
+                |_| false,
+            );
+            let mut stdout = stdout;
+            write!(stdout, "{summary}")
+                .and_then(|()| stdout.flush())
+                .map_err(Failure::stdout)?;
         }
     }
     progress.done();
-    Ok(())
+    input.finish(&mut reader)
 }
 
-/// `decode --threads N`: one decoder (with its own copy of the keys) and one in-memory writer per thread.
+/// `decode --threads N`: one decoder (with its own copy of the keys) and one in-memory writer per
+/// thread. The capture is read once, as a stream.
 fn decode_parallel(
-    file: &PathBuf,
-    reader: &mut CaptureReader<std::fs::File>,
+    input: &Input,
+    reader: &mut Reader,
     key_files: &[PathBuf],
     format: Format,
     threads: u16,
+    live: bool,
     progress: &mut Progress,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), Failure> {
     let decoders = (0..threads)
         .map(|_| load_keys(key_files).map(|(esp, ike)| Decoder::with_ike_keys(esp, ike)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::Other)?;
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let options = dmvpn::parallel::Options {
+        flush_each_batch: live,
+        live_input: input.is_live(),
+    };
+    let tick = |offset| progress.tick(offset);
     let result = match format {
         Format::Text => {
             // Every thread prints times relative to the capture's first frame.
-            let start = CaptureReader::open(file)?
-                .next_frame()?
+            let start = reader
+                .peek_frame()
+                .ok()
+                .flatten()
                 .map(|frame| frame.timestamp)
                 .unwrap_or_default();
             let mut shards: Vec<_> = decoders
                 .into_iter()
                 .map(|decoder| (decoder, TextLines::detached(start)))
                 .collect();
-            dmvpn::parallel::decode(reader, &mut shards, &mut out, |offset| {
-                progress.tick(offset)
-            })
+            dmvpn::parallel::decode_with(reader, &mut shards, &mut out, tick, options)
         }
         Format::Json => {
             let mut shards: Vec<_> = decoders
                 .into_iter()
                 .map(|decoder| (decoder, JsonLines::detached()))
                 .collect();
-            dmvpn::parallel::decode(reader, &mut shards, &mut out, |offset| {
-                progress.tick(offset)
-            })
+            dmvpn::parallel::decode_with(reader, &mut shards, &mut out, tick, options)
         }
         Format::Summary => {
             let mut shards: Vec<_> = decoders
                 .into_iter()
                 .map(|decoder| (decoder, Summary::default()))
                 .collect();
-            let result = dmvpn::parallel::decode(reader, &mut shards, &mut out, |offset| {
-                progress.tick(offset)
-            });
+            let result = dmvpn::parallel::decode_with(reader, &mut shards, &mut out, tick, options);
             let mut total = Summary::default();
             for (_, summary) in &shards {
                 total.merge(summary);
@@ -318,52 +603,64 @@ fn decode_parallel(
         }
     };
     match result {
-        Ok(()) => finish_output(out.flush()).map_err(Into::into),
-        Err(dmvpn::parallel::ParallelError::Output(error)) => {
-            finish_output(Err::<(), _>(error)).map_err(Into::into)
-        }
-        Err(error) => Err(error.into()),
+        Ok(()) => out.flush().map_err(Failure::stdout),
+        Err(dmvpn::parallel::ParallelError::Output(error)) => Err(Failure::stdout(error)),
+        Err(error) => Err(Failure::other(error)),
     }
 }
 
-fn decrypt(
-    file: &PathBuf,
-    key_files: &[PathBuf],
-    output: &PathBuf,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let (keys, ike_keys) = load_keys(key_files)?;
+fn decrypt(input: &Input, key_files: &[PathBuf], output: &Path, live: bool) -> Result<(), Failure> {
+    let (keys, ike_keys) = load_keys(key_files).map_err(Failure::Other)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
-    let mut reader = CaptureReader::open(file)?;
-    let out =
-        std::fs::File::create(output).map_err(|error| format!("{}: {error}", output.display()))?;
-    let mut out = io::BufWriter::new(out);
-    let stats = dmvpn::decrypt::decrypt(&mut reader, &mut decoder, &mut out)?;
-    out.flush()
-        .map_err(|error| format!("{}: {error}", output.display()))?;
+    let write_failure = |error: dmvpn::decrypt::DecryptFileError, file: Option<&OutputFile>| match (
+        error.into_io_error(),
+        file,
+    ) {
+        (Ok(error), Some(file)) => Failure::other(file.write_error(error)),
+        (Ok(error), None) => Failure::stdout(error),
+        (Err(error), _) => Failure::other(error),
+    };
+    let (stats, written_to) = if output.as_os_str() == "-" {
+        let mut reader = input.open()?;
+        let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        let stats = dmvpn::decrypt::decrypt_with(&mut reader, &mut decoder, &mut out, live)
+            .map_err(|error| write_failure(error, None))?;
+        out.flush().map_err(Failure::stdout)?;
+        (stats, (reader, "standard output".to_owned()))
+    } else {
+        // The output is checked (and its temporary file made) before anything is read.
+        let mut file =
+            OutputFile::create(output, input.metadata().as_ref()).map_err(Failure::other)?;
+        let mut reader = input.open()?;
+        let stats = match dmvpn::decrypt::decrypt_with(&mut reader, &mut decoder, &mut file, false)
+        {
+            Ok(stats) => stats,
+            Err(error) => return Err(write_failure(error, Some(&file))),
+        };
+        file.commit().map_err(Failure::other)?;
+        (stats, (reader, output.display().to_string()))
+    };
+    let (mut reader, name) = written_to;
     eprintln!(
-        "dmvpn: {} frames written to {}, {} decrypted ({} reassembled from fragments), {} unchanged",
-        stats.frames,
-        output.display(),
-        stats.replaced,
-        stats.reassembled,
-        stats.kept
+        "dmvpn: {} frames written to {name}, {} decrypted ({} reassembled from fragments), {} unchanged",
+        stats.frames, stats.replaced, stats.reassembled, stats.kept
     );
-    Ok(())
+    input.finish(&mut reader)
 }
 
 fn sessions(
-    file: &PathBuf,
+    input: &Input,
     key_files: &[PathBuf],
     psk: &[String],
     format: SessionsFormat,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), Failure> {
     let mut psks = PskTable::new();
     let mut other_files = Vec::new();
     for path in key_files {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if PskTable::is_psk_file(&text) {
-            let table =
-                PskTable::parse(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+            let table = PskTable::parse(&text)
+                .map_err(|error| Failure::other(format!("{}: {error}", path.display())))?;
             psks.extend(table);
         } else {
             other_files.push(path.clone());
@@ -372,15 +669,17 @@ fn sessions(
     for secret in psk {
         psks.add(None, secret.as_bytes());
     }
-    let (keys, ike_keys) = load_keys(&other_files)?;
+    let (keys, ike_keys) = load_keys(&other_files).map_err(Failure::Other)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
-    let mut reader = CaptureReader::open(file)?;
+    let mut reader = input.open()?;
     let builder = if psks.is_empty() {
         SessionBuilder::new()
     } else {
         SessionBuilder::with_psks(psks)
     };
-    let report = builder.read(&mut reader, &mut decoder)?;
+    let report = builder
+        .read(&mut reader, &mut decoder)
+        .map_err(|error| input.failure(error))?;
     let mut out = Vec::new();
     match format {
         SessionsFormat::Text => out.extend_from_slice(report.to_string().as_bytes()),
@@ -389,38 +688,56 @@ fn sessions(
             out.push(b'\n');
         }
         SessionsFormat::Html => {
-            let title = file.file_name().map_or_else(
-                || file.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
+            let title = input.path.as_ref().map_or_else(
+                || "standard input".to_owned(),
+                |path| {
+                    path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                },
             );
-            dmvpn::report::html(&report, &title, &mut out)?;
+            dmvpn::report::html(&report, &title, &mut out).map_err(Failure::other)?;
         }
     }
-    finish_output(io::stdout().lock().write_all(&out))?;
-    Ok(())
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(&out)
+        .and_then(|()| stdout.flush())
+        .map_err(Failure::stdout)?;
+    input.finish(&mut reader)
 }
 
 fn replay(
-    file: &PathBuf,
+    mut input: Input,
     iface: &str,
     mut options: dmvpn::replay::Options,
     rewrite: &[String],
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), Failure> {
     for pair in rewrite {
-        options.rewrite.add_str(pair)?;
+        options.rewrite.add_str(pair).map_err(Failure::other)?;
     }
-    // Fail on an unreadable file before touching the interface.
-    drop(CaptureReader::open(file)?);
-    let mut socket =
-        dmvpn::replay::PacketSocket::open(iface).map_err(|error| format!("{iface}: {error}"))?;
+    if options.loops > 1 {
+        input.rewindable()?;
+    }
+    // Fail on an unreadable capture before touching the interface; this reader makes the first
+    // pass (standard input is read once).
+    let mut first = Some(input.open()?);
+    let mut socket = dmvpn::replay::PacketSocket::open(iface)
+        .map_err(|error| Failure::other(format!("{iface}: {error}")))?;
     let start = Instant::now();
-    let stats = dmvpn::replay::replay_file(file, &options, &mut socket, |at| {
+    let mut open = || first.take().map_or_else(|| input.open_reader(), Ok);
+    let (stats, error) = dmvpn::replay::replay(&mut open, &options, &mut socket, |at| {
         if let Some(due) = start.checked_add(at) {
             let now = Instant::now();
             if due > now {
                 std::thread::sleep(due - now);
             }
         }
+    })
+    .map_err(|error| match error {
+        dmvpn::replay::ReplayError::Capture(error) => input.failure(error),
+        other => Failure::other(other),
     })?;
     eprintln!(
         "dmvpn: {} frame(s) sent on {iface} ({} bytes) in {:.3} s, {} rewritten, {} skipped, {} failed{}",
@@ -434,83 +751,96 @@ fn replay(
             .first_error
             .map_or_else(String::new, |e| format!(" (first error: {e})"))
     );
-    Ok(())
+    error.map_or(Ok(()), |error| Err(input.failure(error)))
 }
 
 fn replay_into(
-    file: &PathBuf,
+    mut input: Input,
     role: IntoRole,
     nbma: Option<std::net::Ipv4Addr>,
     prefix_len: u8,
     key_files: &[PathBuf],
-) -> Result<(), Box<dyn std::error::Error>> {
-    use dmvpn::replay::into::{self, IntoOptions, Role};
+) -> Result<(), Failure> {
+    use dmvpn::replay::into::{self, IntoError, IntoOptions, Role};
     // Read once to report key file errors; the passes read them again.
-    drop(load_keys(key_files)?);
+    drop(load_keys(key_files).map_err(Failure::Other)?);
     let mut options = IntoOptions::new(match role {
         IntoRole::Hub => Role::Hub,
         IntoRole::Spoke => Role::Spoke,
     });
     options.nbma = nbma;
     options.prefix_len = prefix_len;
+    // The machine is configured from a first pass, then fed in a second: the capture is read
+    // three times.
+    input.rewindable()?;
     let mut keys = || load_keys(key_files).unwrap_or_default();
-    let timeline = into::run(file, &mut keys, &options)?;
-    finish_output(
-        io::stdout()
-            .lock()
-            .write_all(timeline.to_string().as_bytes()),
+    let (timeline, error) = into::play(&mut || input.open_reader(), &mut keys, &options).map_err(
+        |error| match error {
+            IntoError::Capture(error) => input.failure(error),
+            other => Failure::other(other),
+        },
     )?;
-    Ok(())
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(timeline.to_string().as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Failure::stdout)?;
+    error.map_or(Ok(()), |error| Err(input.failure(error)))
 }
 
-/// Reads each key file as what its content says it is ([`dmvpn::keys::KeyFiles`]), once: later
-/// calls with the same files (one per decoding thread, each replay pass) share the tables parsed
-/// the first time, and the warnings are printed once.
+/// Reads each key file as what its content says it is.
 fn load_keys(key_files: &[PathBuf]) -> Result<(EspKeys, IkeKeys), Box<dyn std::error::Error>> {
-    use dmvpn::keys::{FileKind, KeyFiles};
-    type Loaded = Option<(Vec<PathBuf>, KeyFiles)>;
-    static LOADED: std::sync::Mutex<Loaded> = std::sync::Mutex::new(None);
-    let mut loaded = LOADED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((_, files)) = loaded.as_ref().filter(|(paths, _)| paths == key_files) {
-        return Ok((files.esp.clone(), files.ike.clone()));
-    }
-    let files = KeyFiles::load(key_files)?;
-    for warning in &files.warnings {
-        eprintln!("dmvpn: {warning}");
-    }
-    for (path, kind) in &files.kinds {
-        if let (Some(path), FileKind::Psk) = (path, kind) {
-            eprintln!(
-                "dmvpn: {}: pre-shared keys are used by `dmvpn sessions` only",
-                path.display()
-            );
+    let mut esp = EspKeys::default();
+    let mut ike = IkeKeys::default();
+    for path in key_files {
+        let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        if is_ikev1_table(&text) {
+            let keys = dmvpn_isakmp::keys::parse_ikev1_decryption_table(&text)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
+            ike.extend(keys);
+        } else {
+            esp.load_str(&text, Some(path))?;
         }
     }
-    let keys = (files.esp.clone(), files.ike.clone());
-    *loaded = Some((key_files.to_vec(), files));
-    Ok(keys)
+    Ok((esp, ike))
 }
 
-fn run<R: io::Read>(
+/// Whether the first entry of a key file is `<16 hex digits>,…`: an `ikev1_decryption_table`
+/// (an `esp_sa` line starts with the protocol, e.g. `"IPv4"`).
+fn is_ikev1_table(text: &str) -> bool {
+    let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+    else {
+        return false;
+    };
+    let first = line
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_matches('"');
+    let digits = first.strip_prefix("0x").unwrap_or(first);
+    digits.len() == 16 && digits.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+/// Decodes every frame the reader gives (it ends at the first read error, kept for
+/// [`Input::finish`]); stops at once when `failed` says the output cannot take more.
+fn run<R: Read, S: Sink>(
     reader: &mut CaptureReader<R>,
     decoder: &mut Decoder,
-    sink: &mut impl Sink,
+    sink: &mut S,
     progress: &mut Progress,
-) -> Result<(), dmvpn::capture::CaptureError> {
-    while let Some(frame) = reader.next_frame()? {
+    failed: impl Fn(&S) -> bool,
+) {
+    while let Ok(Some(frame)) = reader.next_frame() {
         decoder.decode(&frame, sink);
         progress.tick(frame.offset);
-    }
-    Ok(())
-}
-
-/// A closed pipe (`dmvpn decode … | head`) is a normal end, not an error.
-fn finish_output<W>(result: io::Result<W>) -> io::Result<()> {
-    match result {
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map(drop),
+        if failed(sink) {
+            break;
+        }
     }
 }
 
@@ -525,8 +855,11 @@ struct Progress {
 impl Progress {
     const LARGE: u64 = 64 << 20;
 
-    fn new(file: &PathBuf) -> Self {
-        let total = std::fs::metadata(file).map_or(0, |meta| meta.len());
+    fn new(input: &Input) -> Self {
+        let total = input
+            .metadata()
+            .filter(std::fs::Metadata::is_file)
+            .map_or(0, |meta| meta.len());
         let enabled = total >= Self::LARGE && io::stderr().is_terminal();
         Self {
             total: if enabled { total } else { 0 },

@@ -4,13 +4,12 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::IpAddr;
 use std::ops::Range;
-use std::sync::Arc;
 
 use dmvpn_esp::{DecryptError, ReplayWindow, Sa};
 
 use crate::keys::EspKeys;
 
-use super::layer::{EspLayer, EspStatus};
+use super::layer::{EspLayer, EspStatus, Icv};
 
 /// The SAs the decoder decrypts with, each with the replay window of what it has seen.
 ///
@@ -27,8 +26,11 @@ pub(super) struct Plaintext {
 }
 
 pub(super) struct SaStates {
-    /// Shared by the forks of a decoder (one per shard in [`crate::parallel`]).
-    keys: Arc<EspKeys>,
+    /// The parsed table, shared by every decoder made from the same keys (one per shard or lane
+    /// in [`crate::parallel`]); the prepared SAs and replay windows below are this decoder's own,
+    /// made when a flow's first packet arrives, so memory grows with the SAs a capture uses, not
+    /// with the table.
+    keys: EspKeys,
     flows: HashMap<(u32, IpAddr, IpAddr), Option<usize>, FlowHash>,
     states: Vec<SaState>,
 }
@@ -44,7 +46,7 @@ const MAX_FLOWS: usize = 1 << 16;
 impl SaStates {
     pub(super) fn new(keys: EspKeys) -> Self {
         Self {
-            keys: Arc::new(keys),
+            keys,
             flows: HashMap::default(),
             states: Vec::new(),
         }
@@ -53,7 +55,7 @@ impl SaStates {
     /// The same keys, no flow seen yet.
     pub(super) fn fork(&self) -> Self {
         Self {
-            keys: Arc::clone(&self.keys),
+            keys: self.keys.clone(),
             flows: HashMap::default(),
             states: Vec::new(),
         }
@@ -120,7 +122,13 @@ impl SaStates {
                 layer.status = EspStatus::Decrypted {
                     next_header: decrypted.next_header.0,
                     pad_len: u8::try_from(decrypted.padding.len()).unwrap_or(u8::MAX),
-                    icv_checked: state.sa.icv_len() > 0,
+                    icv: if state.sa.icv_checked() {
+                        Icv::Good
+                    } else if state.sa.unchecked_icv_len() > 0 {
+                        Icv::Unchecked
+                    } else {
+                        Icv::None
+                    },
                 };
                 let next_header = decrypted.next_header.0;
                 let range = start..start + decrypted.payload.len();

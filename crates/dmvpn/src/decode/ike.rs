@@ -1,6 +1,8 @@
 //! IKEv1 decryption for the decoder: one [`IkeSaState`] per initiator cookie with a known key.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
 
 use dmvpn_isakmp::crypto::IkeSaState;
 use dmvpn_isakmp::keys::{Ikev1Key, Secret};
@@ -11,12 +13,23 @@ const MAX_SAS: usize = 4096;
 
 /// The encryption keys (Ka) of Wireshark's `ikev1_decryption_table`, by initiator cookie, and the
 /// state of each IKE SA seen so far (its IVs chain from message to message, RFC 2409 Appendix B).
-#[derive(Default)]
+/// The keys are shared by clones and forks (one table however many decoders); the state is each
+/// one's own.
+#[derive(Clone, Default)]
 pub struct IkeKeys {
-    keys: HashMap<[u8; 8], Secret>,
+    keys: Arc<HashMap<[u8; 8], Secret>>,
     states: HashMap<[u8; 8], IkeSaState>,
     /// The NAT-D payload type agreed by NAT-T vendor IDs, per SA, for SAs without a key too.
     nat_d: HashMap<[u8; 8], PayloadType>,
+}
+
+impl fmt::Debug for IkeKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IkeKeys")
+            .field("keys", &self.keys.len())
+            .field("sas", &self.states.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the decoder learnt from one ISAKMP message.
@@ -30,10 +43,12 @@ pub(super) struct IkeOutcome {
 }
 
 impl IkeKeys {
-    /// Adds the keys of an `ikev1_decryption_table`.
+    /// Adds the keys of an `ikev1_decryption_table`; a later key for the same initiator cookie
+    /// replaces the earlier one.
     pub fn extend(&mut self, keys: impl IntoIterator<Item = Ikev1Key>) {
+        let table = Arc::make_mut(&mut self.keys);
         for key in keys {
-            self.keys.insert(key.initiator_cookie, key.encryption_key);
+            table.insert(key.initiator_cookie, key.encryption_key);
         }
     }
 
@@ -52,7 +67,7 @@ impl IkeKeys {
     /// The same keys, no IKE SA seen yet.
     pub(super) fn fork(&self) -> Self {
         Self {
-            keys: self.keys.clone(),
+            keys: Arc::clone(&self.keys),
             ..Self::default()
         }
     }

@@ -346,7 +346,9 @@ pub enum KeyDisplay {
     Shown,
 }
 
-/// One SA line of an `esp_sa` file, with its transform prepared.
+/// One SA line of a key file: what it matches and its keys, checked but not prepared (the
+/// cipher state is built by [`EspSa::sa_for`] when a packet needs it).
+#[derive(Clone)]
 pub struct EspSa {
     /// The protocol field.
     pub family: AddressFamily,
@@ -366,10 +368,11 @@ pub struct EspSa {
     pub esn_high: u32,
     /// The 1-based line the SA came from (0 if built in code).
     pub line: usize,
+    /// Bytes of ICV skipped, not verified, with [`Integrity::None`]: Wireshark's "ANY n bit
+    /// authentication [no checking]" with a cipher other than AES-GCM, tcpdump's `-hmac96`.
+    pub unchecked_icv: u8,
     encryption_key: SecretBytes,
     integrity_key: SecretBytes,
-    /// The prepared SA when `spi` is exact.
-    sa: Option<Sa>,
 }
 
 impl EspSa {
@@ -388,8 +391,7 @@ impl EspSa {
         integrity: Integrity,
         integrity_key: SecretBytes,
     ) -> Result<Self, KeyError> {
-        let sa = Sa::new(
-            spi.exact().unwrap_or(spi.value),
+        Sa::check_keys(
             encryption,
             encryption_key.expose(),
             integrity,
@@ -405,9 +407,9 @@ impl EspSa {
             esn: false,
             esn_high: 0,
             line: 0,
+            unchecked_icv: 0,
             encryption_key,
             integrity_key,
-            sa: spi.exact().map(|_| sa),
         })
     }
 
@@ -421,17 +423,12 @@ impl EspSa {
             && self.dst.matches(dst)
     }
 
-    /// The prepared SA, if the SPI is exact.
-    #[must_use]
-    pub const fn sa(&self) -> Option<&Sa> {
-        self.sa.as_ref()
-    }
-
-    /// A prepared SA for `spi` (which the pattern should match): the one kept for an exact SPI,
-    /// or a new one for a wildcard.
+    /// The SA prepared for `spi` (which the pattern should match): key schedules and HMAC pads
+    /// computed now, with ESN and the unchecked ICV set as the line says.
     ///
     /// # Errors
-    /// Never for an SA that came from [`EspSa::new`] or a file, whose keys were checked.
+    /// Never for an SA that came from [`EspSa::new`] or a file, whose keys were checked, unless
+    /// `unchecked_icv` was set on an SA with an ICV of its own.
     pub fn sa_for(&self, spi: u32) -> Result<Sa, KeyError> {
         Sa::new(
             spi,
@@ -439,8 +436,34 @@ impl EspSa {
             self.encryption_key.expose(),
             self.integrity,
             self.integrity_key.expose(),
-        )
-        .map(|sa| sa.with_esn(self.esn))
+        )?
+        .with_esn(self.esn)
+        .with_unchecked_icv(usize::from(self.unchecked_icv))
+    }
+
+    /// Whether the two SAs decrypt alike: same transforms, keys, ESN and unchecked ICV.
+    #[must_use]
+    pub fn same_keys(&self, other: &Self) -> bool {
+        self.encryption == other.encryption
+            && self.integrity == other.integrity
+            && self.unchecked_icv == other.unchecked_icv
+            && self.esn == other.esn
+            && self.esn_high == other.esn_high
+            && self.encryption_key == other.encryption_key
+            && self.integrity_key == other.integrity_key
+    }
+
+    /// The integrity label as Wireshark writes it, `ANY n bit …` for an unchecked ICV.
+    #[must_use]
+    pub fn integrity_label(&self) -> &'static str {
+        match self.unchecked_icv {
+            0 => integrity_label(self.integrity),
+            8 => "ANY 64 bit authentication [no checking]",
+            12 => "ANY 96 bit authentication [no checking]",
+            16 => "ANY 128 bit authentication [no checking]",
+            24 => "ANY 192 bit authentication [no checking]",
+            _ => "ANY 256 bit authentication [no checking]",
+        }
     }
 
     /// The encryption key.
@@ -470,7 +493,7 @@ impl EspSa {
             self.spi,
             encryption_label(self.encryption),
             key(&self.encryption_key),
-            integrity_label(self.integrity),
+            self.integrity_label(),
             key(&self.integrity_key),
         );
         if self.esn {
@@ -491,6 +514,7 @@ impl fmt::Debug for EspSa {
             .field("encryption_key", &self.encryption_key)
             .field("integrity", &self.integrity)
             .field("integrity_key", &self.integrity_key)
+            .field("unchecked_icv", &self.unchecked_icv)
             .field("esn", &self.esn)
             .field("line", &self.line)
             .finish()
@@ -598,11 +622,13 @@ pub enum ParseErrorKind {
         /// The integrity field.
         found: String,
     },
-    /// An "ANY n bit" integrity label with a cipher other than AES-GCM.
-    #[error("\"{found}\" (ICV not checked) is supported only with AES-GCM")]
-    AnyIcvWithoutGcm {
+    /// An "ANY n bit" integrity label whose length is not the ICV length of the AES-GCM variant.
+    #[error("\"{found}\" does not match the ICV length of \"{encryption}\"")]
+    AnyIcvMismatch {
         /// The integrity field.
         found: String,
+        /// The encryption label.
+        encryption: &'static str,
     },
     /// A hex key with an odd number of digits.
     #[error("odd number of hex digits ({digits}) in key")]
@@ -632,6 +658,38 @@ pub enum ParseErrorKind {
         /// The ESP crate's message.
         reason: String,
     },
+    /// A tcpdump `-E` algorithm name that is neither tcpdump's nor one dmvpn knows.
+    #[error(
+        "unknown algorithm \"{found}\"; expected none, 3des-cbc, aes128-cbc, aes192-cbc or aes256-cbc, optionally with -hmac96"
+    )]
+    UnknownTcpdumpAlgorithm {
+        /// The algorithm as written.
+        found: String,
+    },
+    /// A tcpdump `-E` cipher that tcpdump has and dmvpn does not implement.
+    #[error("algorithm \"{found}\" is valid in tcpdump but not supported by dmvpn")]
+    UnsupportedTcpdumpAlgorithm {
+        /// The algorithm as written.
+        found: String,
+    },
+    /// A tcpdump `-E` line that is not `[SPI@ADDRESS] ALGORITHM:SECRET`.
+    #[error("expected [SPI@ADDRESS] ALGORITHM:SECRET: {reason}")]
+    TcpdumpSyntax {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A tcpdump `-E` SPI that is not a 32-bit number.
+    #[error("invalid SPI \"{found}\": expected a 32-bit number (0x hex, 0 octal or decimal)")]
+    BadTcpdumpSpi {
+        /// The SPI as written.
+        found: String,
+    },
+    /// A tcpdump `-E` destination that is not an IP address.
+    #[error("invalid address \"{found}\": expected an IPv4 or IPv6 address")]
+    BadTcpdumpAddress {
+        /// The address as written.
+        found: String,
+    },
     /// A sequence-number length other than `32-bit` or `64-bit`.
     #[error("invalid sequence number length \"{found}\"; expected \"32-bit\" or \"64-bit\"")]
     BadSnLength {
@@ -644,6 +702,23 @@ pub enum ParseErrorKind {
         /// The field.
         found: String,
     },
+}
+
+impl ParseErrorKind {
+    /// Whether the line names an algorithm dmvpn does not implement (or does not know): such a
+    /// line is skipped with a warning and the rest of the file is used, where a malformed line
+    /// makes the whole file fail.
+    #[must_use]
+    pub const fn is_unsupported(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownEncryption { .. }
+                | Self::UnknownIntegrity { .. }
+                | Self::UnsupportedAlgorithm { .. }
+                | Self::UnknownTcpdumpAlgorithm { .. }
+                | Self::UnsupportedTcpdumpAlgorithm { .. }
+        )
+    }
 }
 
 fn quoted_list(labels: &[&str]) -> String {
@@ -671,6 +746,28 @@ pub enum KeysError {
         /// What.
         kind: ParseErrorKind,
     },
+    /// A line of an `ikev1_decryption_table` is malformed.
+    #[error("keys: {}line {}, column {}: {}", path_prefix(path.as_deref()), error.line, error.column, error.kind)]
+    Ikev1Table {
+        /// The file, if the text came from one.
+        path: Option<PathBuf>,
+        /// The table parser's error.
+        error: dmvpn_isakmp::keys::KeyFileError,
+    },
+    /// A line of a `crypto isakmp key` file is malformed.
+    #[error("keys: {}line {}: {}", path_prefix(path.as_deref()), error.line, error.reason)]
+    Psk {
+        /// The file, if the text came from one.
+        path: Option<PathBuf>,
+        /// The PSK parser's error.
+        error: crate::session::PskFileError,
+    },
+}
+
+/// `"PATH: "`, or nothing.
+fn path_prefix(path: Option<&std::path::Path>) -> String {
+    path.map(|path| format!("{}: ", path.display()))
+        .unwrap_or_default()
 }
 
 impl KeysError {
@@ -679,7 +776,7 @@ impl KeysError {
     pub const fn location(&self) -> Option<&Location> {
         match self {
             Self::Parse { location, .. } => Some(location),
-            Self::Read { .. } => None,
+            Self::Read { .. } | Self::Ikev1Table { .. } | Self::Psk { .. } => None,
         }
     }
 
@@ -688,7 +785,7 @@ impl KeysError {
     pub const fn kind(&self) -> Option<&ParseErrorKind> {
         match self {
             Self::Parse { kind, .. } => Some(kind),
-            Self::Read { .. } => None,
+            Self::Read { .. } | Self::Ikev1Table { .. } | Self::Psk { .. } => None,
         }
     }
 }
@@ -916,6 +1013,19 @@ fn parse_spi(field: &Field) -> Result<SpiPattern, LineError> {
     })
 }
 
+/// A key written `0x` and hex digits, or as ASCII text: the bytes, or the 0-based offset (in
+/// characters, from the start of `text`) and kind of the first error.
+pub(crate) fn decode_key(text: &str) -> Result<SecretBytes, (usize, ParseErrorKind)> {
+    let mut field = Field {
+        text: text.to_owned(),
+        column: 1,
+        quoted: false,
+    };
+    let key = parse_key(&field).map_err(|LineError { column, kind }| (column - 1, kind));
+    zeroize::Zeroize::zeroize(&mut field.text);
+    key
+}
+
 fn parse_key(field: &Field) -> Result<SecretBytes, LineError> {
     let text = field.text.as_str();
     let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) else {
@@ -990,6 +1100,9 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
             },
         )
     };
+    let mut unchecked_icv = 0;
+    // "ANY n bit" needs no key: whatever the field holds is not used (as in Wireshark).
+    let any_icv = matches!(integrity_label, IntegrityLabel::Any(_));
     let (encryption, integrity) = match (encryption_label, integrity_label) {
         (EncryptionLabel::Unsupported, _) => return Err(unsupported(enc_field)),
         (_, IntegrityLabel::Unsupported) => return Err(unsupported(int_field)),
@@ -1008,17 +1121,15 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
             ));
         }
         (EncryptionLabel::Known(encryption), IntegrityLabel::Any(icv)) => {
-            let expected = match encryption {
-                Encryption::AesGcm8 => 8,
-                Encryption::AesGcm12 => 12,
-                Encryption::AesGcm16 => 16,
-                _ => 0,
-            };
-            if expected != icv {
+            if !encryption.is_aead() {
+                // An ICV of that length, skipped: the integrity key is not needed.
+                unchecked_icv = icv;
+            } else if encryption.icv_len() != icv {
                 return Err(err(
                     int_field.column,
-                    ParseErrorKind::AnyIcvWithoutGcm {
+                    ParseErrorKind::AnyIcvMismatch {
                         found: int_field.text.clone(),
+                        encryption: encryption.wireshark_name(),
                     },
                 ));
             }
@@ -1029,7 +1140,11 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
         }
     };
     let encryption_key = parse_key(enc_key_field)?;
-    let integrity_key = parse_key(int_key_field)?;
+    let integrity_key = if any_icv {
+        SecretBytes::default()
+    } else {
+        parse_key(int_key_field)?
+    };
     let (mut esn, mut esn_high) = (false, 0);
     if let [.., sn_field, high_field] = &fields[..]
         && fields.len() == 10
@@ -1074,7 +1189,8 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
     .map_err(|key_error| key_line_error(key_error, enc_key_field, int_key_field))?;
     sa.esn = esn;
     sa.esn_high = esn_high;
-    sa.sa = sa.sa.take().map(|prepared| prepared.with_esn(esn));
+    // At most 32 bytes (`ANY 256 bit`).
+    sa.unchecked_icv = u8::try_from(unchecked_icv).unwrap_or(u8::MAX);
     Ok(sa)
 }
 
@@ -1190,7 +1306,8 @@ mod tests {
         );
         assert_eq!(sa.encryption_key().expose()[..2], [0x5d, 0xe1]);
         assert_eq!(sa.integrity_key().len(), 20);
-        assert_eq!(sa.sa().map(Sa::spi), Some(0x0708_83c2));
+        assert_eq!(sa.sa_for(0x0708_83c2).map(|sa| sa.spi()), Ok(0x0708_83c2));
+        assert_eq!(sa.unchecked_icv, 0);
         assert_eq!(sa.line, 1);
         assert_eq!(sa.to_line(KeyDisplay::Shown), TMPL_1);
         let a: IpAddr = "192.168.0.1".parse().unwrap();
@@ -1223,7 +1340,6 @@ mod tests {
         assert_eq!(any.family, AddressFamily::Any);
         assert_eq!(any.dst.to_string(), "10.1.0.0/16");
         assert_eq!(any.spi.to_string(), "0x1234****");
-        assert!(any.sa().is_none());
         assert!(any.matches(
             "1.2.3.4".parse().unwrap(),
             "10.1.200.3".parse().unwrap(),
@@ -1328,9 +1444,9 @@ mod tests {
                 "\"AES-GCM [RFC4106]\" takes its ICV length from the authentication field, which must be \"ANY 64|96|128 bit authentication [no checking]\", not \"NULL\"",
             ),
             (
-                r#""IPv4","*","*","*","NULL","","ANY 96 bit authentication [no checking]","""#,
-                30,
-                "\"ANY 96 bit authentication [no checking]\" (ICV not checked) is supported only with AES-GCM",
+                r#""IPv4","*","*","*","AES-GCM with 8 octet ICV [RFC4106]","0x0001020304050607080910111213141516171819","ANY 96 bit authentication [no checking]","""#,
+                102,
+                "\"ANY 96 bit authentication [no checking]\" does not match the ICV length of \"AES-GCM with 8 octet ICV [RFC4106]\"",
             ),
             (
                 r#""IPv4","*","*","*","NULL","" x"#,
@@ -1367,6 +1483,69 @@ mod tests {
         let (_, column, message) = error(r#""IPv4","*","*","*","NULL","","SHA1","""#);
         assert_eq!(column, 30);
         assert!(message.contains("\"HMAC-SHA-1-96 [RFC2404]\""), "{message}");
+    }
+
+    #[test]
+    fn any_bit_authentication_is_an_unchecked_icv() {
+        for (bits, label) in [
+            (64, "ANY 64 bit authentication [no checking]"),
+            (96, "ANY 96 bit authentication [no checking]"),
+            (128, "ANY 128 bit authentication [no checking]"),
+            (192, "ANY 192 bit authentication [no checking]"),
+            (256, "ANY 256 bit authentication [no checking]"),
+        ] {
+            for (encryption, key) in [
+                ("NULL", ""),
+                ("AES-CBC [RFC3602]", "0x000102030405060708090a0b0c0d0e0f"),
+                (
+                    "TripleDES-CBC [RFC2451]",
+                    "0x4043434545464649494a4a4c4c4f4f515152525454575758",
+                ),
+            ] {
+                // Whatever the key field holds is not used.
+                let line = format!(
+                    r#""IPv4","*","10.0.0.2","0x10","{encryption}","{key}","{label}","0x0102""#
+                );
+                let sa = one(&line).unwrap();
+                assert_eq!(sa.integrity, Integrity::None);
+                assert_eq!(usize::from(sa.unchecked_icv) * 8, bits, "{line}");
+                assert!(sa.integrity_key().is_empty());
+                let prepared = sa.sa_for(0x10).unwrap();
+                assert_eq!(prepared.icv_len(), bits / 8);
+                assert!(!prepared.icv_checked());
+                // Written back, the line names the same ICV (and no key).
+                let back = sa.to_line(KeyDisplay::Shown);
+                assert!(back.contains(label), "{back}");
+                assert_eq!(one(&back).unwrap().unchecked_icv, sa.unchecked_icv);
+            }
+        }
+    }
+
+    #[test]
+    fn unsupported_and_unknown_algorithms_are_marked() {
+        for line in [
+            r#""IPv4","*","*","*","TWOFISH-CBC","0x00","NULL","""#,
+            r#""IPv4","*","*","*","Serpent","0x00","NULL","""#,
+            r#""IPv4","*","*","*","NULL","","MAC-RIPEMD-160-96 [RFC2857]","0x00""#,
+            r#""IPv4","*","*","*","NULL","","HMAC-SHA-3","0x00""#,
+            r#""IPv4","*","*","*","AES-GCM [RFC4106]","","ANY 192 bit authentication [no checking]","""#,
+        ] {
+            let err = parse(line, None).unwrap_err();
+            assert!(
+                err.kind().is_some_and(ParseErrorKind::is_unsupported),
+                "{err}"
+            );
+        }
+        for line in [
+            r#""IPv4","*","*","*","AES-CBC [RFC3602]","0x00","NULL","""#,
+            r#""IPv5","*","*","*","NULL","","NULL","""#,
+        ] {
+            let err = parse(line, None).unwrap_err();
+            assert!(
+                !err.kind().is_some_and(ParseErrorKind::is_unsupported),
+                "{err}"
+            );
+        }
     }
 
     #[test]

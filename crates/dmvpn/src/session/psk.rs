@@ -114,9 +114,11 @@ impl PskTable {
         self.entries.is_empty()
     }
 
-    /// Whether the first entry of a key file is a `crypto isakmp key` line.
+    /// Whether the first entry of a key file is a `crypto isakmp key` line (a UTF-8 byte-order
+    /// mark and CRLF line ends allowed).
     #[must_use]
     pub fn is_psk_file(text: &str) -> bool {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         text.lines()
             .map(str::trim)
             .find(|line| !line.is_empty() && !line.starts_with(['#', '!']))
@@ -132,6 +134,7 @@ impl PskTable {
     /// The first line that does not have that form; IOS's encrypted form (`key 6 …`) is refused.
     pub fn parse(text: &str) -> Result<Self, PskFileError> {
         let mut table = Self::new();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (index, line) in text.lines().enumerate() {
             let error = |reason| PskFileError {
                 line: index + 1,

@@ -1,0 +1,345 @@
+//! Key files read by what they contain: [`KeyFiles::load`].
+
+use std::path::{Path, PathBuf};
+
+use crate::decode::IkeKeys;
+use crate::session::PskTable;
+
+use super::{EspKeys, KeysError, Warning, tcpdump};
+
+/// What a key file holds, told by its first line that is not blank or a comment.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// Wireshark's `esp_sa` (`"IPv4","10.0.0.1",…`): ESP SAs. Also what a file with no entries is.
+    EspSa,
+    /// tcpdump's `-E` secrets (`0x1234@10.0.0.1 aes128-cbc:0x…`): ESP SAs.
+    Tcpdump,
+    /// Wireshark's `ikev1_decryption_table` (`<initiator cookie>,<Ka>`): IKEv1 encryption keys.
+    Ikev1Table,
+    /// IOS `crypto isakmp key SECRET address A.B.C.D` lines: IKEv1 pre-shared keys.
+    Psk,
+}
+
+impl FileKind {
+    /// What `text` (a whole key file) is. A UTF-8 byte-order mark, CRLF line ends, blank lines
+    /// and comments (`#`, and `!` as in IOS) before the first entry do not matter.
+    #[must_use]
+    pub fn detect(text: &str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let Some(line) = text
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty() && !line.starts_with(['#', '!']))
+        else {
+            return Self::EspSa;
+        };
+        if line
+            .split_ascii_whitespace()
+            .take(3)
+            .eq(["crypto", "isakmp", "key"])
+        {
+            return Self::Psk;
+        }
+        if is_ikev1_line(line) {
+            return Self::Ikev1Table;
+        }
+        if tcpdump::looks_like(line) {
+            return Self::Tcpdump;
+        }
+        Self::EspSa
+    }
+
+    /// The format's name, for messages.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::EspSa => "esp_sa",
+            Self::Tcpdump => "tcpdump -E secrets",
+            Self::Ikev1Table => "ikev1_decryption_table",
+            Self::Psk => "crypto isakmp key",
+        }
+    }
+}
+
+/// Whether a line is `<16 hex digits>,…` (quotes and `0x` allowed): an `ikev1_decryption_table`
+/// entry. An `esp_sa` line starts with the protocol, e.g. `"IPv4"`.
+fn is_ikev1_line(line: &str) -> bool {
+    let Some((first, _)) = line.split_once(',') else {
+        return false;
+    };
+    let first = first.trim().trim_matches('"');
+    let digits = first
+        .strip_prefix("0x")
+        .or_else(|| first.strip_prefix("0X"))
+        .unwrap_or(first);
+    digits.len() == 16 && digits.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+/// Reads a key file as text (invalid UTF-8 replaced, so that it shows in errors).
+pub(super) fn read(path: &Path) -> Result<String, KeysError> {
+    let bytes = std::fs::read(path).map_err(|source| KeysError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()))
+}
+
+/// The keys of any number of key files of any kind, parsed once: clones of [`KeyFiles::esp`]
+/// and [`KeyFiles::ike`] share their tables, so every decoder (one per thread or lane) can have
+/// them for the cost of a pointer.
+///
+/// ```
+/// use dmvpn::keys::{FileKind, KeyFiles};
+///
+/// let esp_sa = "\u{feff}\"IPv4\",\"*\",\"10.0.0.2\",\"0x100\",\"TWOFISH-CBC\",\"0x00\",\"NULL\",\"\"\r\n\
+///               \"IPv4\",\"*\",\"10.0.0.2\",\"0x101\",\"NULL\",\"\",\"ANY 96 bit authentication [no checking]\",\"\"\r\n";
+/// let tcpdump = "# tcpdump -E\n0x200@10.0.0.2 aes128-cbc-hmac96:0x000102030405060708090a0b0c0d0e0f\n";
+/// let keys = KeyFiles::load_texts([(esp_sa, Some("keys.esp_sa".as_ref())), (tcpdump, None)])?;
+/// assert_eq!(keys.esp.len(), 2);
+/// assert_eq!(keys.warnings.len(), 1);
+/// assert_eq!(
+///     keys.warnings[0].to_string(),
+///     "keys.esp_sa:1: algorithm \"TWOFISH-CBC\" is valid in Wireshark but not supported by dmvpn; line skipped"
+/// );
+/// assert_eq!(FileKind::detect(tcpdump), FileKind::Tcpdump);
+/// # Ok::<(), dmvpn::keys::KeysError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct KeyFiles {
+    /// ESP SAs (`esp_sa` and tcpdump files).
+    pub esp: EspKeys,
+    /// IKEv1 encryption keys (`ikev1_decryption_table` files).
+    pub ike: IkeKeys,
+    /// Pre-shared keys (`crypto isakmp key` files).
+    pub psks: PskTable,
+    /// Lines skipped and duplicate SAs, in file order; print each as `dmvpn: {warning}`.
+    pub warnings: Vec<Warning>,
+    /// Each file and what it was read as.
+    pub kinds: Vec<(Option<PathBuf>, FileKind)>,
+}
+
+impl KeyFiles {
+    /// Reads each file as what its content says it is ([`FileKind::detect`]).
+    ///
+    /// A line with an algorithm dmvpn does not implement, IKEv2 keys in a tcpdump file and two
+    /// lines for the same SA with other keys are [`warnings`](Self::warnings); the rest is used.
+    ///
+    /// # Errors
+    /// A file that cannot be read, or the first malformed line (its file, line and column).
+    pub fn load<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<Self, KeysError> {
+        let mut files = Self::default();
+        for path in paths {
+            let path = path.as_ref();
+            let text = read(path)?;
+            files.add(&text, Some(path))?;
+        }
+        files.finish();
+        Ok(files)
+    }
+
+    /// [`load`](Self::load) for texts already read; each path only labels messages.
+    ///
+    /// # Errors
+    /// The first malformed line.
+    pub fn load_texts<'t>(
+        texts: impl IntoIterator<Item = (&'t str, Option<&'t Path>)>,
+    ) -> Result<Self, KeysError> {
+        let mut files = Self::default();
+        for (text, path) in texts {
+            files.add(text, path)?;
+        }
+        files.finish();
+        Ok(files)
+    }
+
+    fn add(&mut self, text: &str, path: Option<&Path>) -> Result<(), KeysError> {
+        let kind = FileKind::detect(text);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let owned = || path.map(Path::to_path_buf);
+        let entries = match kind {
+            FileKind::EspSa => {
+                let (added, warnings) = self.esp.load_esp_sa(text, path)?;
+                self.warnings.extend(warnings);
+                added
+            }
+            FileKind::Tcpdump => {
+                let (added, warnings) = self.esp.load_tcpdump(text, path)?;
+                self.warnings.extend(warnings);
+                added
+            }
+            FileKind::Ikev1Table => {
+                let keys =
+                    dmvpn_isakmp::keys::parse_ikev1_decryption_table(text).map_err(|error| {
+                        KeysError::Ikev1Table {
+                            path: owned(),
+                            error,
+                        }
+                    })?;
+                let added = keys.len();
+                self.ike.extend(keys);
+                added
+            }
+            FileKind::Psk => {
+                let table = PskTable::parse(text).map_err(|error| KeysError::Psk {
+                    path: owned(),
+                    error,
+                })?;
+                let added = table.len();
+                self.psks.extend(table);
+                added
+            }
+        };
+        if entries == 0 && kind != FileKind::Tcpdump {
+            self.warnings.push(Warning {
+                path: owned(),
+                line: None,
+                message: format!("no keys in this {} file", kind.name()),
+            });
+        }
+        self.kinds.push((owned(), kind));
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        let duplicates = self.esp.duplicate_warnings();
+        self.warnings.extend(duplicates);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ESP_SA: &str = r#""IPv4","*","10.0.0.2","0x100","NULL","","HMAC-MD5-96 [RFC2403]","0x00112233445566778899aabbccddeeff""#;
+    const IKEV1: &str = "fafaeb49382a763c,735be0cb62f82675c4f7bf8fbab9b56834ba76d6ab4fa240";
+    const PSK: &str = "crypto isakmp key lab-secret address 192.0.2.11";
+    const TCPDUMP: &str =
+        "0x200@10.0.0.2 3des-cbc-hmac96:0x4043434545464649494a4a4c4c4f4f515152525454575758";
+
+    /// The text with a BOM, CRLF line ends, a comment and a blank line before the entry.
+    fn windows(entry: &str, comment: &str) -> String {
+        format!("\u{feff}{comment} saved by Notepad\r\n\r\n{entry}\r\n")
+    }
+
+    #[test]
+    fn every_kind_is_detected_with_a_bom_and_crlf() {
+        for (entry, comment, kind) in [
+            (ESP_SA, "#", FileKind::EspSa),
+            ("IPv4,*,10.0.0.2,0x100,NULL,,NULL,", "#", FileKind::EspSa),
+            (IKEV1, "#", FileKind::Ikev1Table),
+            ("\"0xfafaeb49382a763c\",\"0x00\"", "#", FileKind::Ikev1Table),
+            (PSK, "!", FileKind::Psk),
+            (PSK, "#", FileKind::Psk),
+            (TCPDUMP, "#", FileKind::Tcpdump),
+            (
+                "ikev2 I 0x01 0x02 sha1:0x00 aes128:0x00",
+                "#",
+                FileKind::Tcpdump,
+            ),
+        ] {
+            assert_eq!(FileKind::detect(entry), kind, "{entry}");
+            let text = windows(entry, comment);
+            assert_eq!(FileKind::detect(&text), kind, "{text:?}");
+        }
+        assert_eq!(FileKind::detect(""), FileKind::EspSa);
+        assert_eq!(FileKind::detect("\u{feff}"), FileKind::EspSa);
+    }
+
+    #[test]
+    fn every_kind_loads_with_a_bom_and_crlf() {
+        let texts = [
+            windows(ESP_SA, "#"),
+            windows(IKEV1, "#"),
+            windows(PSK, "!"),
+            windows(TCPDUMP, "#"),
+        ];
+        let files = KeyFiles::load_texts(texts.iter().map(|text| (text.as_str(), None))).unwrap();
+        assert_eq!(
+            (files.esp.len(), files.ike.len(), files.psks.len()),
+            (2, 1, 1)
+        );
+        assert!(files.warnings.is_empty(), "{:?}", files.warnings);
+        let kinds: Vec<FileKind> = files.kinds.iter().map(|(_, kind)| *kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                FileKind::EspSa,
+                FileKind::Ikev1Table,
+                FileKind::Psk,
+                FileKind::Tcpdump
+            ]
+        );
+        // The secret is the PSK's, not the line's tail with the CR.
+        assert!(crate::session::PskTable::is_psk_file(&texts[2]));
+    }
+
+    #[test]
+    fn errors_and_warnings_name_the_file() {
+        let path = Path::new("keys/lab.txt");
+        let err =
+            KeyFiles::load_texts([(format!("{IKEV1}\nzz,00\n").as_str(), Some(path))]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "keys: keys/lab.txt: line 2, column 1: field `initiator cookie` is not hex"
+        );
+        let err = KeyFiles::load_texts([(
+            format!("{PSK}\ncrypto isakmp key 7 0822455D0A16 address 10.0.0.1\n").as_str(),
+            Some(path),
+        )])
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "keys: keys/lab.txt: line 2: encrypted keys (type 6/7) cannot be used; give the secret"
+        );
+        let err = KeyFiles::load_texts([("0x1@10.0.0.1 aes128:0x0g\n", Some(path))]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "keys: keys/lab.txt: line 1, column 24: invalid hex digit `g` in key"
+        );
+        let files = KeyFiles::load_texts([("# nothing yet\n", Some(path))]).unwrap();
+        assert_eq!(
+            files.warnings[0].to_string(),
+            "keys/lab.txt: no keys in this esp_sa file"
+        );
+        let err = KeyFiles::load(["/nonexistent/keys"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("keys: cannot read /nonexistent/keys: ")
+        );
+    }
+
+    #[test]
+    fn duplicates_across_files_name_both() {
+        let other = ESP_SA.replace("0x0011", "0x9911");
+        let files = KeyFiles::load_texts([
+            (ESP_SA, Some(Path::new("a"))),
+            (other.as_str(), Some(Path::new("b"))),
+        ])
+        .unwrap();
+        let messages: Vec<String> = files.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "b:1: SA 0x00000100 * -> 10.0.0.2 is also on a:1 with other keys; a:1 is used (the file given first)"
+            ]
+        );
+        for message in &messages {
+            assert!(!message.contains("0011") && !message.contains("9911"));
+        }
+    }
+
+    #[test]
+    fn arbitrary_files_never_panic() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            let text = String::from_utf8_lossy(bytes);
+            let _ = FileKind::detect(&text);
+            if let Ok(files) = KeyFiles::load_texts([(text.as_ref(), None)]) {
+                for warning in &files.warnings {
+                    let _ = warning.to_string();
+                }
+            }
+        });
+    }
+}
