@@ -788,42 +788,34 @@ fn replay_into(
     error.map_or(Ok(()), |error| Err(input.failure(error)))
 }
 
-/// Reads each key file as what its content says it is.
+/// Reads each key file as what its content says it is ([`dmvpn::keys::KeyFiles`]), once: later
+/// calls with the same files (one per decoding thread, each replay pass) share the tables parsed
+/// the first time, and the warnings are printed once.
 fn load_keys(key_files: &[PathBuf]) -> Result<(EspKeys, IkeKeys), Box<dyn std::error::Error>> {
-    let mut esp = EspKeys::default();
-    let mut ike = IkeKeys::default();
-    for path in key_files {
-        let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        if is_ikev1_table(&text) {
-            let keys = dmvpn_isakmp::keys::parse_ikev1_decryption_table(&text)
-                .map_err(|error| format!("{}: {error}", path.display()))?;
-            ike.extend(keys);
-        } else {
-            esp.load_str(&text, Some(path))?;
+    use dmvpn::keys::{FileKind, KeyFiles};
+    type Loaded = Option<(Vec<PathBuf>, KeyFiles)>;
+    static LOADED: std::sync::Mutex<Loaded> = std::sync::Mutex::new(None);
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, files)) = loaded.as_ref().filter(|(paths, _)| paths == key_files) {
+        return Ok((files.esp.clone(), files.ike.clone()));
+    }
+    let files = KeyFiles::load(key_files)?;
+    for warning in &files.warnings {
+        eprintln!("dmvpn: {warning}");
+    }
+    for (path, kind) in &files.kinds {
+        if let (Some(path), FileKind::Psk) = (path, kind) {
+            eprintln!(
+                "dmvpn: {}: pre-shared keys are used by `dmvpn sessions` only",
+                path.display()
+            );
         }
     }
-    Ok((esp, ike))
-}
-
-/// Whether the first entry of a key file is `<16 hex digits>,…`: an `ikev1_decryption_table`
-/// (an `esp_sa` line starts with the protocol, e.g. `"IPv4"`).
-fn is_ikev1_table(text: &str) -> bool {
-    let Some(line) = text
-        .lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with('#'))
-    else {
-        return false;
-    };
-    let first = line
-        .split(',')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .trim_matches('"');
-    let digits = first.strip_prefix("0x").unwrap_or(first);
-    digits.len() == 16 && digits.bytes().all(|byte| byte.is_ascii_hexdigit())
+    let keys = (files.esp.clone(), files.ike.clone());
+    *loaded = Some((key_files.to_vec(), files));
+    Ok(keys)
 }
 
 /// Decodes every frame the reader gives (it ends at the first read error, kept for
