@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dmvpn_router::config::{Config, Options, Summary};
+use dmvpn_router::config::cloud::{self, Member, Severity};
+use dmvpn_router::config::{Config, ErrorKind, Options, Summary};
+use dmvpn_router::io::map::InterfaceMap;
 use dmvpn_router::io::{RunOptions, query, socket_path};
 
 /// A DMVPN Phase 1 reference router (hub or spoke) from an IOS-style configuration.
@@ -17,11 +19,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Parse and check a configuration: print its summary, or every error with its line.
+    /// Parse and check configurations: each on its own (its summary, or every error with its
+    /// line), then, given a hub and its spokes (told apart by content), the whole cloud: each
+    /// finding names both files and lines, what IOS would do, and the fix. Exits 1 on any error.
     Check {
-        /// The configuration file.
-        config: PathBuf,
-        /// Unsupported commands are warnings (and skipped) instead of errors.
+        /// The configuration files (IOS text, as `show running-config` prints it or as typed).
+        #[arg(required = true, num_args = 1..)]
+        configs: Vec<PathBuf>,
+        /// Commands the router cannot run are warnings (and skipped) instead of errors; every
+        /// command skipped is listed (without it, only their count).
         #[arg(long)]
         lenient: bool,
     },
@@ -36,6 +42,12 @@ enum Command {
         /// Bind the NBMA sockets to this interface too (SO_BINDTODEVICE).
         #[arg(long, value_name = "IF")]
         nbma_iface: Option<String>,
+        /// An IOS interface onto a Linux device, e.g. `FastEthernet0/0=eth0` (any IOS spelling):
+        /// its address is set on the device, the tunnel source's device carries the NBMA
+        /// sockets, a mapped `Tunnel0` names the TUN device, underlay routes through it are
+        /// installed. Repeatable.
+        #[arg(long = "map", value_name = "IOS=LINUX")]
+        maps: Vec<InterfaceMap>,
         /// Append Wireshark `esp_sa` and `ikev1_decryption_table` lines to files in DIR (they
         /// hold live keys: off by default).
         #[arg(long, value_name = "DIR")]
@@ -66,11 +78,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { config, lenient } => check(&config, lenient),
+        Command::Check { configs, lenient } => check(&configs, lenient),
         Command::Run {
             config,
             lenient,
             nbma_iface,
+            maps,
             key_log,
             run_dir,
             verbose,
@@ -83,6 +96,7 @@ fn main() -> ExitCode {
                 key_log,
                 run_dir,
                 verbose,
+                maps,
             };
             match dmvpn_router::io::run(&parsed, &options) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -100,31 +114,47 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads and parses a configuration file, printing warnings (and errors) prefixed with its path.
-fn load(path: &PathBuf, lenient: bool) -> Option<Config> {
+fn read(path: &PathBuf) -> Option<String> {
     let shown = path.display();
-    let text = match std::fs::read(path) {
+    match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
+            Ok(text) => Some(text),
             Err(e) => {
                 eprintln!(
                     "error: {shown}: not UTF-8 text (byte {})",
                     e.utf8_error().valid_up_to()
                 );
-                return None;
+                None
             }
         },
         Err(e) => {
             eprintln!("error: {shown}: {e}");
-            return None;
+            None
         }
-    };
-    match Config::parse(&text, Options { lenient }) {
-        Ok(parsed) => {
-            for warning in &parsed.warnings {
-                eprintln!("warning: {shown}:{warning}");
+    }
+}
+
+/// Reads and parses a configuration file, printing warnings (the skipped commands listed with
+/// `lenient`, else counted) and errors prefixed with its path.
+fn load_member(path: &PathBuf, lenient: bool) -> Option<Member> {
+    let shown = path.display();
+    let text = read(path)?;
+    match Member::parse_with_warnings(&shown.to_string(), &text, Options { lenient }) {
+        Ok((member, warnings)) => {
+            let skipped =
+                |w: &&dmvpn_router::config::Diagnostic| matches!(w.kind, ErrorKind::Skipped { .. });
+            for warning in &warnings {
+                if lenient || !skipped(&warning) {
+                    eprintln!("warning: {shown}:{warning}");
+                }
             }
-            Some(parsed.config)
+            let count = warnings.iter().filter(skipped).count();
+            if count > 0 && !lenient {
+                eprintln!(
+                    "note: {shown}: {count} command(s) IOS takes and this router does not use were skipped (--lenient lists them)"
+                );
+            }
+            Some(member)
         }
         Err(errors) => {
             for error in &errors.0 {
@@ -136,14 +166,60 @@ fn load(path: &PathBuf, lenient: bool) -> Option<Config> {
     }
 }
 
-fn check(path: &PathBuf, lenient: bool) -> ExitCode {
-    match load(path, lenient) {
-        Some(config) => {
-            print!("{}", Summary(&config));
-            println!("{}: ok", path.display());
-            ExitCode::SUCCESS
+fn load(path: &PathBuf, lenient: bool) -> Option<Config> {
+    load_member(path, lenient).map(|m| m.config)
+}
+
+fn check(paths: &[PathBuf], lenient: bool) -> ExitCode {
+    let loaded: Vec<Option<Member>> = paths.iter().map(|p| load_member(p, lenient)).collect();
+    let mut ok = true;
+    let mut members = Vec::new();
+    for (path, member) in paths.iter().zip(loaded) {
+        match member {
+            Some(member) => {
+                if paths.len() == 1 {
+                    print!("{}", Summary(&member.config));
+                } else {
+                    let role =
+                        cloud::role(&member).map_or_else(|| "?".to_owned(), |r| r.to_string());
+                    println!(
+                        "{}: {role} {}",
+                        path.display(),
+                        member.config.hostname.as_deref().unwrap_or("")
+                    );
+                }
+                members.push(member);
+            }
+            None => ok = false,
         }
-        None => ExitCode::FAILURE,
+    }
+    if !ok {
+        return ExitCode::FAILURE;
+    }
+    let findings = cloud::check(&members);
+    for finding in &findings {
+        println!("{finding}");
+    }
+    let errors = (findings.iter())
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let what = if paths.len() == 1 {
+        paths[0].display().to_string()
+    } else {
+        format!("cloud of {} routers", paths.len())
+    };
+    if errors > 0 {
+        println!(
+            "{what}: {errors} error(s), {} warning(s)",
+            findings.len() - errors
+        );
+        ExitCode::FAILURE
+    } else if findings.is_empty() {
+        println!("{what}: ok");
+        ExitCode::SUCCESS
+    } else {
+        println!("{what}: ok, {} warning(s)", findings.len());
+        ExitCode::SUCCESS
     }
 }
 

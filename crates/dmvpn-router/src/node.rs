@@ -153,12 +153,11 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
     if let Some(profile) = config.protection() {
         node.ipsec = Some(ipsec(config, profile)?);
     }
-    for route in &config.routes {
+    // Routes through the tunnel are the node's; the underlay's (the default route to the ISP)
+    // are the host's.
+    for (route, next_hop) in config.tunnel_routes() {
         if let Some(prefix) = node::Prefix::from_netmask(route.prefix.address, route.prefix.mask) {
-            node.static_routes.push(StaticRoute {
-                prefix,
-                next_hop: route.next_hop,
-            });
+            node.static_routes.push(StaticRoute { prefix, next_hop });
         }
     }
     Ok(node)

@@ -82,6 +82,8 @@ pub trait Pending: Sink {
 pub struct JsonLines<W: Write> {
     out: Buffered<W>,
     first_layer: bool,
+    /// The snapshot length cut this frame: the layers from here on get `"truncated":true`.
+    truncated: bool,
 }
 
 impl<W: Write> JsonLines<W> {
@@ -104,6 +106,7 @@ impl<W: Write> JsonLines<W> {
         Self {
             out: Buffered::new(out),
             first_layer: true,
+            truncated: false,
         }
     }
 
@@ -151,6 +154,11 @@ impl<W: Write> Sink for JsonLines<W> {
         json::push_u64(buf, frame.data.len() as u64);
         buf.extend_from_slice(b",\"layers\":[");
         self.first_layer = true;
+        self.truncated = false;
+    }
+
+    fn truncated(&mut self) {
+        self.truncated = true;
     }
 
     fn layer(&mut self, layer: &Layer<'_>) {
@@ -160,6 +168,9 @@ impl<W: Write> Sink for JsonLines<W> {
         self.first_layer = false;
         let mut obj = Object::begin(&mut self.out.buf);
         layer.write_json(&mut obj);
+        if self.truncated {
+            obj.bool("truncated", true);
+        }
         obj.end();
     }
 
@@ -188,6 +199,12 @@ struct FrameLine {
     proto: &'static str,
     info: String,
     notes: String,
+    /// The tunnels the innermost packet came through, each `[outer src→dst ESP 0x… GRE] `.
+    tunnels: String,
+    /// The encapsulations seen since the last IP header (` ESP 0x…`, ` GRE`, …).
+    hops: String,
+    /// The snapshot length cut the frame (tshark's `[Packet size limited during capture]`).
+    truncated: bool,
 }
 
 impl<W: Write> TextLines<W> {
@@ -258,7 +275,14 @@ impl<W: Write> Sink for TextLines<W> {
         line.proto = "";
         line.info.clear();
         line.notes.clear();
+        line.tunnels.clear();
+        line.hops.clear();
+        line.truncated = false;
         self.first_ts.get_or_insert(frame.timestamp);
+    }
+
+    fn truncated(&mut self) {
+        self.frame.truncated = true;
     }
 
     fn layer(&mut self, layer: &Layer<'_>) {
@@ -266,6 +290,22 @@ impl<W: Write> Sink for TextLines<W> {
         match layer {
             Layer::Ipv4 { header, .. } => line.addresses(&header.src, &header.dst),
             Layer::Ipv6(header) => line.addresses(&header.src, &header.dst),
+            Layer::Udp { .. } => line.hops.push_str(" UDP"),
+            Layer::Esp(esp) => {
+                let _ = write!(line.hops, " ESP {:#010x}", esp.spi);
+            }
+            Layer::Ah(ah) => {
+                let _ = write!(line.hops, " AH {:#010x}", ah.spi);
+            }
+            Layer::Gre(gre) => {
+                line.hops.push_str(" GRE");
+                if let Some(key) = gre.key {
+                    let _ = write!(line.hops, " key={key}");
+                }
+            }
+            _ => {}
+        }
+        match layer {
             Layer::Esp(esp) if esp.decrypted() && esp.replayed => line.note(layer),
             Layer::Error { .. } => return line.note(layer),
             _ => {}
@@ -289,17 +329,21 @@ impl<W: Write> Sink for TextLines<W> {
         let buf = &mut self.out.buf;
         let _ = write!(
             Utf8(buf),
-            "{:>6} {:>11.6} {:>15} {arrow} {:<15} {:<8} {:>5} {}",
+            "{:>6} {:>11.6} {:>15} {arrow} {:<15} {:<8} {:>5} {}{}",
             line.number,
             elapsed.as_secs_f64(),
             line.src,
             line.dst,
             line.proto,
             line.len,
+            line.tunnels,
             line.info
         );
         if !line.notes.is_empty() {
             let _ = write!(Utf8(buf), " [{}]", line.notes);
+        }
+        if line.truncated {
+            buf.extend_from_slice(b" [Packet size limited during capture]");
         }
         buf.push(b'\n');
         self.out.flush_if_full();
@@ -307,8 +351,18 @@ impl<W: Write> Sink for TextLines<W> {
 }
 
 impl FrameLine {
-    /// The innermost addresses win: each IP layer replaces the ones before.
+    /// The innermost addresses win: each IP layer replaces the ones before, which go into the
+    /// tunnel path with the encapsulations between them.
     fn addresses(&mut self, src: &dyn fmt::Display, dst: &dyn fmt::Display) {
+        if !self.src.is_empty() {
+            let hops = if self.hops.is_empty() {
+                " IP-in-IP"
+            } else {
+                &self.hops
+            };
+            let _ = write!(self.tunnels, "[{}→{}{hops}] ", self.src, self.dst);
+        }
+        self.hops.clear();
         self.src.clear();
         self.dst.clear();
         let _ = write!(self.src, "{src}");

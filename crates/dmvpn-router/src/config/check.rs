@@ -83,7 +83,11 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
 
     if interface.address.is_none() {
         report.error(
-            header,
+            if interface.dhcp {
+                Origin::Address(index)
+            } else {
+                header
+            },
             ErrorKind::Missing {
                 block: block(),
                 command: "ip address",
@@ -113,7 +117,7 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
                     name: name.clone(),
                 },
             ),
-            Some(source) if source.address.is_none() => report.error(
+            Some(source) if source.address.is_none() && !source.dhcp => report.error(
                 Origin::TunnelSource(index),
                 ErrorKind::Missing {
                     block: format!("interface {} (the tunnel source)", source.name),
@@ -173,19 +177,18 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
             }
         }
     }
-    if let Some(subnet) = interface.address {
-        for (n, route) in config.routes.iter().enumerate() {
-            if !subnet.contains(route.next_hop) {
-                report.error(
-                    Origin::Route(n),
-                    ErrorKind::OutsideTunnel {
-                        what: "ip route next hop",
-                        address: route.next_hop,
-                        network: subnet.network(),
-                        prefix: subnet.prefix_len(),
-                    },
-                );
-            }
+    for (n, route) in config.routes.iter().enumerate() {
+        if let Some(name) = &route.interface
+            && config.interface(name).is_none()
+            && !name.starts_with("Null")
+        {
+            report.error(
+                Origin::Route(n),
+                ErrorKind::Undefined {
+                    what: "ip route interface",
+                    name: name.clone(),
+                },
+            );
         }
     }
     for (n, nhs) in tunnel.nhrp.nhs.iter().enumerate() {

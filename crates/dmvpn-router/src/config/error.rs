@@ -42,7 +42,7 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}:{}: {}", self.line, self.column, self.kind)?;
         let number = self.line.to_string();
         let pad = " ".repeat(number.len());
-        write!(f, "\n{pad} |\n{number} | {}", self.text)?;
+        write!(f, "\n{pad} |\n{number} | {}", redact(&self.text))?;
         // The caret goes under the column's character; tabs are kept so it lines up.
         let lead: String = self
             .text
@@ -52,6 +52,60 @@ impl fmt::Display for Diagnostic {
             .collect();
         write!(f, "\n{pad} | {lead}^")
     }
+}
+
+/// The line with its secrets masked (each character of the word after `key`, `secret`,
+/// `password`, `community`, `key-string`, `authentication-key`, `pre-shared-key` or `nhrp
+/// authentication` becomes `*`, and after a one-digit encryption type, the word after it), so the
+/// caret of a diagnostic still lines up.
+pub(crate) fn redact(line: &str) -> String {
+    const BEFORE: &[&str] = &[
+        "key",
+        "secret",
+        "password",
+        "community",
+        "key-string",
+        "authentication-key",
+        "pre-shared-key",
+        "message-digest-key",
+    ];
+    let mut out = String::with_capacity(line.len());
+    let mut previous = "";
+    let mut mask_next = false;
+    let mut rest = line;
+    while !rest.is_empty() {
+        let start = rest
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        if word.is_empty() {
+            break;
+        }
+        let lower = word.to_ascii_lowercase();
+        // Also IOS's abbreviations: `ip nhrp auth S`, `crypto isakmp ke K`.
+        let abbreviates =
+            |keyword: &str, min: usize| lower.len() >= min && keyword.starts_with(&lower);
+        let secret_follows = BEFORE.contains(&lower.as_str())
+            || (previous.eq_ignore_ascii_case("nhrp") && abbreviates("authentication", 2))
+            || (previous.eq_ignore_ascii_case("isakmp") && abbreviates("key", 2));
+        if mask_next {
+            if word.len() == 1 && word.bytes().all(|b| b.is_ascii_digit()) {
+                out.push_str(word); // the encryption type; the key follows
+            } else {
+                out.extend(word.chars().map(|_| '*'));
+                mask_next = false;
+            }
+        } else {
+            out.push_str(word);
+            mask_next = secret_follows;
+        }
+        previous = word;
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// Every diagnostic of a configuration that did not load, in line order.
@@ -79,13 +133,49 @@ impl std::error::Error for Errors {}
 #[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// A command this parser does not know (IOS has it, or not; either way it is not run).
+    /// A command IOS takes that the router cannot run as IOS would (an error; a warning, and
+    /// skipped, with [`crate::config::Options::lenient`]).
     #[error("unsupported command `{command}`{}", in_mode(mode))]
     Unsupported {
         /// The words that were not understood.
         command: String,
         /// The sub-mode the line was in, if any.
         mode: Option<&'static str>,
+    },
+    /// A command IOS takes that the router does not use: skipped, with a warning.
+    #[error(
+        "`{command}` skipped{}: IOS takes it, this router does not use it",
+        in_mode(mode)
+    )]
+    Skipped {
+        /// The command's keywords (its values are left out: they may be secrets).
+        command: String,
+        /// The sub-mode the line was in, if any.
+        mode: Option<&'static str>,
+    },
+    /// A word IOS refuses here (`% Invalid input detected`), with the keyword it is closest to.
+    #[error(
+        "invalid input `{word}`: expected {expected}{}",
+        did_you_mean(suggestion)
+    )]
+    Invalid {
+        /// The word.
+        word: String,
+        /// What IOS takes here.
+        expected: &'static str,
+        /// The keyword one or two typos away, if any.
+        suggestion: Option<&'static str>,
+    },
+    /// An abbreviation of several keywords (`% Ambiguous command`).
+    #[error(
+        "ambiguous command: `{word}` abbreviates {}",
+        candidates_text(candidates)
+    )]
+    Ambiguous {
+        /// The word.
+        word: String,
+        /// The keywords it abbreviates.
+        candidates: Vec<&'static str>,
     },
     /// A keyword or value was expected and something else (or nothing) was found.
     #[error("expected {expected}, found {}", found_text(found))]
@@ -267,6 +357,17 @@ pub enum ErrorKind {
 
 fn in_mode(mode: &Option<&'static str>) -> String {
     mode.map(|m| format!(" in {m} mode")).unwrap_or_default()
+}
+
+fn did_you_mean(suggestion: &Option<&'static str>) -> String {
+    suggestion
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+fn candidates_text(candidates: &[&'static str]) -> String {
+    let quoted: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+    quoted.join(", ")
 }
 
 fn found_text(found: &Option<String>) -> String {

@@ -22,9 +22,17 @@
 //! - crypto ipsec profile: `set transform-set NAME…`, `set pfs group1|2|5|14`,
 //!   `set security-association lifetime seconds S|kilobytes K`.
 //!
-//! Keywords are matched whole and without case (IOS's abbreviations such as `int tu0` are not
-//! taken). Anything else is an error ([`ErrorKind::Unsupported`]) naming the line, or with
-//! [`Options::lenient`] a warning; nothing is skipped silently.
+//! Text is read as IOS reads it: `show running-config` output verbatim (`Building
+//! configuration...`, `Current configuration : N bytes`, `version`, banners, `end`, a pasted
+//! `R1#` prompt) or typed commands without indentation; keywords in any case and abbreviated as
+//! IOS takes them (a prefix no other keyword valid there shares: `encr 3des`, `int tu0`,
+//! `no ip split-h eigrp 1`); interfaces in any IOS spelling (`f0/0` is `FastEthernet0/0`).
+//! Commands IOS takes that the router does not use (`line vty`, `snmp-server`, other routing
+//! protocols…) are skipped, each with an [`ErrorKind::Skipped`] warning; words IOS refuses are
+//! errors ([`ErrorKind::Invalid`], with the keyword a typo away when there is one, and
+//! [`ErrorKind::Ambiguous`]); commands IOS takes that the router cannot run as IOS would
+//! ([`ErrorKind::Unsupported`]) are errors, or with [`Options::lenient`] warnings. Nothing is
+//! skipped silently.
 //!
 //! ```
 //! use dmvpn_router::config::{Config, Options, Role};
@@ -58,7 +66,9 @@
 //! ```
 
 mod check;
+pub mod cloud;
 mod error;
+mod grammar;
 mod parse;
 mod summary;
 mod write;
@@ -69,13 +79,15 @@ use std::net::Ipv4Addr;
 use zeroize::Zeroizing;
 
 pub use error::{Diagnostic, ErrorKind, Errors};
+pub use grammar::canonical_interface;
 pub use summary::Summary;
 
 /// How strict [`Config::parse`] is.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct Options {
-    /// Unsupported commands are warnings (the line, and a sub-mode it opens, are skipped)
-    /// instead of errors. Malformed supported commands and semantic errors stay errors.
+    /// Commands IOS takes that the router cannot run ([`ErrorKind::Unsupported`]) are warnings
+    /// (the line, and a sub-mode it opens, are skipped) instead of errors. What IOS itself
+    /// refuses, malformed commands and semantic errors stay errors.
     pub lenient: bool,
 }
 
@@ -117,13 +129,21 @@ impl Config {
     /// [`Errors`] with one [`Diagnostic`] per bad line, and per semantic problem (at the line
     /// of the command it is about).
     pub fn parse(text: &str, options: Options) -> Result<Parsed, Errors> {
+        Self::parse_placed(text, options).map(|(parsed, _)| parsed)
+    }
+
+    /// [`Config::parse`], with where each command was.
+    pub(crate) fn parse_placed(
+        text: &str,
+        options: Options,
+    ) -> Result<(Parsed, parse::Origins), Errors> {
         let (config, origins, mut errors, mut warnings) = parse::parse(text, options);
         let (semantic_errors, semantic_warnings) = check::check(&config, &origins, text);
         errors.extend(semantic_errors);
         warnings.extend(semantic_warnings);
         if errors.is_empty() {
             warnings.sort_by_key(|d| (d.line == 0, d.line));
-            Ok(Parsed { config, warnings })
+            Ok((Parsed { config, warnings }, origins))
         } else {
             errors.sort_by_key(|d| (d.line == 0, d.line));
             Err(Errors(errors))
@@ -158,13 +178,27 @@ impl Config {
     }
 
     /// The NBMA (underlay) address the tunnel is sourced from: `tunnel source A`, or the
-    /// address of `tunnel source IF`.
+    /// address of `tunnel source IF` (`None` when that is leased by DHCP).
     #[must_use]
     pub fn nbma_address(&self) -> Option<Ipv4Addr> {
         match self.tunnel()?.source.as_ref()? {
             TunnelSource::Address(address) => Some(*address),
             TunnelSource::Interface(name) => Some(self.interface(name)?.address?.address),
         }
+    }
+
+    /// The static routes through the tunnel, with their next hop: those whose interface is the
+    /// tunnel or whose next hop is in the tunnel subnet. The others are the underlay's.
+    pub fn tunnel_routes(&self) -> impl Iterator<Item = (&IpRoute, Ipv4Addr)> {
+        let interface = self.tunnel_interface();
+        let subnet = interface.and_then(|i| i.address);
+        self.routes.iter().filter_map(move |route| {
+            let hop = route.next_hop?;
+            let by_name = (route.interface.as_ref())
+                .is_some_and(|n| interface.is_some_and(|i| i.name.eq_ignore_ascii_case(n)));
+            let by_hop = route.interface.is_none() && subnet.is_some_and(|s| s.contains(hop));
+            (by_name || by_hop).then_some((route, hop))
+        })
     }
 
     /// The IPsec profile of `tunnel protection`, if the tunnel is protected.
@@ -187,7 +221,7 @@ impl Config {
         self.isakmp_keys
             .iter()
             .filter(|k| k.covers(peer))
-            .max_by_key(|k| k.mask.map_or(32, |m| m.to_bits().count_ones()))
+            .max_by_key(|k| k.effective_mask().to_bits().count_ones())
     }
 }
 
@@ -227,14 +261,19 @@ impl fmt::Display for Prefix {
     }
 }
 
-/// `ip route ADDRESS MASK NEXT-HOP`: a static route (through the tunnel: the next hop is a tunnel
-/// address).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+/// `ip route ADDRESS MASK {NEXT-HOP | INTERFACE [NEXT-HOP]} [DISTANCE]`: a static route. One
+/// through the tunnel (its next hop in the tunnel subnet, or the tunnel as its interface) is the
+/// router's; another (the default route to the ISP) is the underlay's.
+#[derive(Clone, Debug, Eq, PartialEq)]
 pub struct IpRoute {
     /// The destination (host bits clear).
     pub prefix: Prefix,
     /// The next hop.
-    pub next_hop: Ipv4Addr,
+    pub next_hop: Option<Ipv4Addr>,
+    /// The outgoing interface, as IOS names it.
+    pub interface: Option<String>,
+    /// The administrative distance (1 when not given).
+    pub distance: Option<u8>,
 }
 
 /// A secret string (an NHRP password or a pre-shared key): wiped on drop, redacted in `Debug`.
@@ -271,6 +310,8 @@ pub struct Interface {
     pub description: Option<String>,
     /// `ip address A M`.
     pub address: Option<Prefix>,
+    /// `ip address dhcp`: the address is leased (known when the router runs, from the device).
+    pub dhcp: bool,
     /// `ip mtu N`: the largest IP packet sent on the interface.
     pub mtu: Option<u16>,
     /// `ip tcp adjust-mss N`: TCP SYNs through the interface have their MSS lowered to this.
@@ -377,6 +418,11 @@ pub struct Nhrp {
     pub authentication: Option<Secret>,
     /// `ip nhrp holdtime N` in seconds (IOS's default is 7200).
     pub holdtime: Option<u16>,
+    /// `ip nhrp registration timeout N`: seconds between a spoke's registrations (IOS's
+    /// default is a third of the hold time).
+    pub registration_timeout: Option<u16>,
+    /// `ip nhrp registration no-unique`: registrations without the unique flag.
+    pub no_unique: bool,
     /// `ip nhrp map A B`: static tunnel → NBMA mappings.
     pub maps: Vec<NhrpMap>,
     /// `ip nhrp map multicast …`: where multicast (EIGRP hellos) is replicated to.
@@ -576,15 +622,26 @@ pub struct IsakmpKey {
     pub key: Secret,
     /// The peer address (`0.0.0.0` with mask `0.0.0.0`: any peer).
     pub address: Ipv4Addr,
-    /// The mask; without one the key is for `address` alone.
+    /// The mask; without one the key is for `address` alone, except `0.0.0.0`, which IOS
+    /// takes as `0.0.0.0 0.0.0.0`, every peer ([`Config::parse`] writes that mask in).
     pub mask: Option<Ipv4Addr>,
 }
 
 impl IsakmpKey {
+    /// The mask in force: the one written, else a host mask, except for `0.0.0.0` (every peer).
+    #[must_use]
+    pub fn effective_mask(&self) -> Ipv4Addr {
+        match self.mask {
+            Some(mask) => mask,
+            None if self.address.is_unspecified() => Ipv4Addr::UNSPECIFIED,
+            None => Ipv4Addr::BROADCAST,
+        }
+    }
+
     /// Whether this key is for `peer`.
     #[must_use]
     pub fn covers(&self, peer: Ipv4Addr) -> bool {
-        let mask = self.mask.map_or(u32::MAX, Ipv4Addr::to_bits);
+        let mask = self.effective_mask().to_bits();
         peer.to_bits() & mask == self.address.to_bits() & mask
     }
 }

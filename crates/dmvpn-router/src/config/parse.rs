@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+use super::grammar::{self, Match};
 use super::{
     Config, DhGroup, Diagnostic, Eigrp, ErrorKind, EspEncryption, EspIntegrity, EspMode,
     IkeEncryption, IkeHash, Interface, IpRoute, IpsecProfile, IsakmpKey, IsakmpPolicy,
@@ -34,6 +35,7 @@ pub(crate) enum Origin {
     NetworkId(usize),
     Authentication(usize),
     Holdtime(usize),
+    RegistrationTimeout(usize),
     Map(usize, usize),
     Multicast(usize, usize),
     Nhs(usize, usize),
@@ -120,6 +122,8 @@ struct Words<'a> {
     /// The column just past the last character, for errors at the end of the line.
     end: usize,
     mode: Option<&'static str>,
+    /// The keywords matched so far, as IOS spells them (for [`ErrorKind::Skipped`]).
+    path: Vec<&'static str>,
 }
 
 impl<'a> Words<'a> {
@@ -147,6 +151,7 @@ impl<'a> Words<'a> {
             command: line.trim(),
             end: column + 1,
             mode,
+            path: Vec::new(),
         }
     }
 
@@ -182,13 +187,72 @@ impl<'a> Words<'a> {
         hit
     }
 
-    /// The index in `keywords` of the next word; another word is an unsupported command.
-    fn keyword(&mut self, keywords: &[&str], expected: &'static str) -> Result<usize> {
+    /// The index in `keywords` of the next word, by IOS's abbreviation rule; any other word is
+    /// refused as IOS refuses it (with the closest keyword as a suggestion).
+    fn keyword(&mut self, keywords: &[&'static str], expected: &'static str) -> Result<usize> {
+        self.keyword_in(keywords, &[], expected)
+    }
+
+    /// The index in `ours` of the next word, among the keywords IOS takes at this point (`ours`
+    /// and `ios`). One of `ios` is [`ErrorKind::Skipped`]: IOS takes it, the router does not use
+    /// it.
+    fn keyword_in(
+        &mut self,
+        ours: &[&'static str],
+        ios: &[&'static str],
+        expected: &'static str,
+    ) -> Result<usize> {
         let (column, word) = self.word(expected)?;
-        keywords
-            .iter()
-            .position(|k| word.eq_ignore_ascii_case(k))
-            .ok_or_else(|| self.unsupported(column))
+        match grammar::lookup(word, ours, ios) {
+            Match::Ours(index) => {
+                self.path.push(ours[index]);
+                Ok(index)
+            }
+            Match::Ios(keyword) => {
+                self.path.push(keyword);
+                Err(self.skipped(column))
+            }
+            Match::Ambiguous(candidates) => Err(Fail::at(
+                column,
+                ErrorKind::Ambiguous {
+                    word: word.to_owned(),
+                    candidates,
+                },
+            )),
+            Match::Invalid(suggestion) => Err(Fail::at(
+                column,
+                ErrorKind::Invalid {
+                    word: word.to_owned(),
+                    expected,
+                    suggestion,
+                },
+            )),
+        }
+    }
+
+    /// The next word if it is `keyword` or an abbreviation of it (`keyword` being the only
+    /// keyword valid here that it abbreviates).
+    fn eat_abbreviated(&mut self, keyword: &'static str) -> bool {
+        let hit = self
+            .peek()
+            .is_some_and(|(_, w)| grammar::lookup(w, &[keyword], &[]) == Match::Ours(0));
+        if hit {
+            self.next += 1;
+            self.path.push(keyword);
+        }
+        hit
+    }
+
+    /// The command IOS takes and the router skips, named by its keywords (never its values,
+    /// which may be secrets).
+    fn skipped(&self, column: usize) -> Fail {
+        Fail::at(
+            column,
+            ErrorKind::Skipped {
+                command: self.path.join(" "),
+                mode: self.mode,
+            },
+        )
     }
 
     fn unsupported(&self, column: usize) -> Fail {
@@ -258,6 +322,18 @@ impl<'a> Words<'a> {
         line.get(start..).map(str::trim_end)
     }
 
+    /// The words from the one at `column` on, as written (joined by single spaces).
+    fn rest_from(&mut self, column: usize) -> String {
+        let from = self
+            .words
+            .iter()
+            .position(|(c, _)| *c >= column)
+            .unwrap_or(self.words.len());
+        self.next = self.words.len();
+        let rest: Vec<&str> = self.words[from..].iter().map(|(_, w)| *w).collect();
+        rest.join(" ")
+    }
+
     /// Nothing may follow.
     fn end(&self) -> Result<()> {
         match self.peek() {
@@ -281,7 +357,7 @@ enum Mode {
     Policy(usize),
     TransformSet(usize),
     Profile(usize),
-    /// Under an unsupported command: its indented lines are part of that error or warning.
+    /// Under a command that was skipped or refused: its sub-mode lines go with it.
     Skip,
     /// After `end`.
     End,
@@ -298,6 +374,88 @@ impl Mode {
             Self::Global | Self::Skip | Self::End => None,
         }
     }
+
+    const fn is_sub_mode(self) -> bool {
+        !matches!(self, Self::Global | Self::Skip | Self::End)
+    }
+}
+
+/// The global commands the router reads (besides IOS's others, [`grammar::GLOBAL_IOS`]).
+const GLOBAL: &[&str] = &[
+    "hostname",
+    "interface",
+    "router",
+    "crypto",
+    "ip",
+    "end",
+    "banner",
+    "version",
+    "no",
+    "exit",
+];
+
+const INTERFACE: &[&str] = &["description", "ip", "shutdown", "tunnel", "no", "exit"];
+const INTERFACE_IP: &[&str] = &[
+    "address",
+    "mtu",
+    "tcp",
+    "nhrp",
+    "split-horizon",
+    "next-hop-self",
+];
+const EIGRP: &[&str] = &["network", "auto-summary", "eigrp", "no", "exit"];
+const POLICY: &[&str] = &[
+    "encryption",
+    "hash",
+    "group",
+    "authentication",
+    "lifetime",
+    "no",
+    "exit",
+    "default",
+];
+const TRANSFORM: &[&str] = &["mode", "no", "exit", "default"];
+const PROFILE: &[&str] = &[
+    "set",
+    "description",
+    "responder-only",
+    "no",
+    "exit",
+    "default",
+];
+
+/// `show running-config`'s own lines that are no command: `Building configuration...` and
+/// `Current configuration : N bytes`.
+fn is_frame(trimmed: &str) -> bool {
+    trimmed.starts_with("Building configuration")
+        || trimmed.starts_with("Current configuration")
+        || trimmed.starts_with("Last configuration change")
+        || trimmed.starts_with("NVRAM config last updated")
+}
+
+/// A pasted prompt at the start of a line: `R1#`, `R1>` (an exec line: the whole line is no
+/// configuration) or `R1(config-if)#` (the command follows). The prompt's length in bytes and
+/// whether it is a configuration prompt.
+fn prompt(raw: &str) -> Option<(usize, bool)> {
+    let host = raw
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .unwrap_or(raw.len());
+    if host == 0 {
+        return None;
+    }
+    let rest = &raw[host..];
+    if let Some(after) = rest.strip_prefix("(config") {
+        let close = after.find(")#")?;
+        let mode = &after[..close];
+        if !mode.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return None;
+        }
+        return Some((host + "(config".len() + close + 2, true));
+    }
+    match rest.chars().next() {
+        Some('#' | '>') => Some((host + 1, false)),
+        _ => None,
+    }
 }
 
 struct Parser {
@@ -305,6 +463,14 @@ struct Parser {
     origins: Origins,
     mode: Mode,
     line: usize,
+    /// Whether the current block has had an indented line (`show running-config`'s shape, where
+    /// an unindented line leaves the block); without one, a block is typed IOS's way and a line
+    /// stays in it while it is one of the block's commands.
+    block_indented: bool,
+    /// The delimiter of the banner being read.
+    banner: Option<String>,
+    /// Whether a configuration command has been read (exec lines before it are skipped).
+    started: bool,
 }
 
 /// Parses `text`: the configuration, where each command was, the errors and the warnings.
@@ -317,24 +483,64 @@ pub(super) fn parse(
         origins: Origins::default(),
         mode: Mode::Global,
         line: 0,
+        block_indented: false,
+        banner: None,
+        started: false,
     };
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     for (index, raw) in text.lines().enumerate() {
         parser.line = index + 1;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('!') {
+        if let Some(delimiter) = &parser.banner {
+            if raw.contains(delimiter.as_str()) {
+                parser.banner = None;
+            }
             continue;
         }
-        let indented = raw.starts_with(char::is_whitespace);
-        if !indented && !matches!(parser.mode, Mode::End) {
-            parser.mode = Mode::Global;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('!') || is_frame(trimmed) {
+            continue;
         }
-        let mut words = Words::new(raw, parser.mode.name());
+        let mut words = Words::new(raw, None);
+        let mut indented = raw.starts_with(char::is_whitespace);
+        if !indented && let Some((len, config)) = prompt(raw) {
+            if !config || !words.strip_prefix(raw, len) {
+                continue; // an exec line (`R1#show running-config`), or a bare prompt
+            }
+            indented = false;
+        }
+        if !parser.started && words.is_exec() {
+            continue; // `enable`, `configure terminal` before the configuration
+        }
+        parser.started = true;
+        if words.is_exit() && parser.mode.is_sub_mode() {
+            parser.mode = Mode::Global;
+            continue;
+        }
+        if indented {
+            parser.block_indented = true;
+        } else {
+            match parser.mode {
+                Mode::End => {}
+                mode if mode.is_sub_mode() => {
+                    if parser.block_indented || !words.belongs_to(mode) {
+                        parser.mode = Mode::Global;
+                    }
+                }
+                // A skipped block typed without indentation keeps what is not a global command.
+                Mode::Skip if !parser.block_indented && !words.is_global() => continue,
+                _ => parser.mode = Mode::Global,
+            }
+        }
+        words.mode = parser.mode.name();
+        let was_global = matches!(parser.mode, Mode::Global);
         let outcome = match parser.mode {
             Mode::End => Err(Fail::at(words.column(), ErrorKind::AfterEnd)),
             Mode::Skip => continue,
             Mode::Global if indented => Err(Fail::at(words.column(), ErrorKind::NoMode)),
-            Mode::Global => parser.global(&mut words),
+            Mode::Global => {
+                parser.block_indented = false;
+                parser.global(&mut words)
+            }
             Mode::Interface(i) => parser.interface(i, &mut words, raw),
             Mode::Eigrp(i) => parser.eigrp(i, &mut words),
             Mode::Policy(i) => parser.policy(i, &mut words),
@@ -342,9 +548,8 @@ pub(super) fn parse(
             Mode::Profile(i) => parser.profile(i, &mut words),
         };
         let Err(fail) = outcome else { continue };
-        let unsupported = matches!(fail.kind, ErrorKind::Unsupported { .. });
-        if !indented && !matches!(parser.mode, Mode::End) {
-            // A global command that failed opens no mode: its indented lines go with it.
+        if was_global && !matches!(parser.mode, Mode::End) {
+            // A global command that failed opens no mode: its sub-mode lines go with it.
             parser.mode = Mode::Skip;
         }
         let diagnostic = Diagnostic {
@@ -353,16 +558,127 @@ pub(super) fn parse(
             text: raw.to_owned(),
             kind: fail.kind,
         };
-        if unsupported && options.lenient {
-            warnings.push(diagnostic);
-        } else {
-            errors.push(diagnostic);
+        match diagnostic.kind {
+            ErrorKind::Skipped { .. } => warnings.push(diagnostic),
+            ErrorKind::Unsupported { .. } if options.lenient => warnings.push(diagnostic),
+            _ => errors.push(diagnostic),
         }
         if matches!(parser.mode, Mode::End) {
             break; // one error for whatever follows `end`
         }
     }
     (parser.config, parser.origins, errors, warnings)
+}
+
+impl<'a> Words<'a> {
+    /// Drops a pasted prompt of `len` bytes from the first word; whether a command is left.
+    fn strip_prefix(&mut self, raw: &'a str, len: usize) -> bool {
+        let Some(&(column, word)) = self.words.first() else {
+            return false;
+        };
+        let prompt_chars = raw.get(..len).map_or(0, |p| p.chars().count());
+        let cut = prompt_chars.saturating_sub(column - 1);
+        let rest_byte = word.char_indices().nth(cut).map_or(word.len(), |(b, _)| b);
+        let rest = &word[rest_byte..];
+        if rest.is_empty() {
+            self.words.remove(0);
+        } else {
+            self.words[0] = (column + cut, rest);
+        }
+        self.command = raw.get(len..).map_or("", str::trim);
+        !self.words.is_empty()
+    }
+
+    fn first(&self) -> Option<&str> {
+        self.words.first().map(|(_, w)| *w)
+    }
+
+    fn nth(&self, n: usize) -> Option<&str> {
+        self.words.get(n).map(|(_, w)| *w)
+    }
+
+    /// `exit` (or an abbreviation IOS takes for it).
+    fn is_exit(&self) -> bool {
+        self.words.len() == 1
+            && self
+                .first()
+                .is_some_and(|w| w.len() >= 3 && "exit".starts_with(&w.to_ascii_lowercase()))
+    }
+
+    /// An exec command pasted before the configuration: `enable`, `configure terminal`.
+    fn is_exec(&self) -> bool {
+        let lower = |w: &str| w.to_ascii_lowercase();
+        match (
+            self.first().map(lower),
+            self.nth(1).map(lower),
+            self.words.len(),
+        ) {
+            (Some(w), None, 1) => w.len() >= 2 && "enable".starts_with(&w),
+            (Some(w), Some(t), 2) => {
+                w.len() >= 4 && "configure".starts_with(&w) && "terminal".starts_with(&t)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the first word is a global command.
+    fn is_global(&self) -> bool {
+        self.first().is_some_and(|w| {
+            matches!(
+                grammar::lookup(w, GLOBAL, grammar::GLOBAL_IOS),
+                Match::Ours(_) | Match::Ios(_)
+            )
+        })
+    }
+
+    /// For an unindented line in a block typed without indentation: whether it is one of the
+    /// block's commands rather than a global one (IOS tries the sub-mode first).
+    fn belongs_to(&self, mode: Mode) -> bool {
+        let words: Vec<&str> = self.words.iter().map(|(_, w)| *w).collect();
+        belongs(&words, mode)
+    }
+}
+
+fn known(word: &str, ours: &[&'static str], ios: &[&'static str]) -> bool {
+    matches!(
+        grammar::lookup(word, ours, ios),
+        Match::Ours(_) | Match::Ios(_)
+    )
+}
+
+fn belongs(words: &[&str], mode: Mode) -> bool {
+    let Some((&first, rest)) = words.split_first() else {
+        return false;
+    };
+    let (ours, ios): (&[&'static str], &[&'static str]) = match mode {
+        Mode::Interface(_) => (INTERFACE, grammar::INTERFACE_IOS),
+        Mode::Eigrp(_) => (EIGRP, grammar::EIGRP_IOS),
+        Mode::Policy(_) => (POLICY, &[]),
+        Mode::TransformSet(_) => (TRANSFORM, &[]),
+        Mode::Profile(_) => (PROFILE, &[]),
+        Mode::Global | Mode::Skip | Mode::End => return false,
+    };
+    if !known(first, ours, ios) {
+        return false;
+    }
+    if first.eq_ignore_ascii_case("no") {
+        return belongs(rest, mode);
+    }
+    if !known(first, GLOBAL, grammar::GLOBAL_IOS) {
+        return true;
+    }
+    // A keyword of both modes: `ip` belongs to an interface when what follows is an interface
+    // `ip` command and no global one.
+    match (mode, rest.first()) {
+        (Mode::Interface(_), Some(second)) if first.eq_ignore_ascii_case("ip") => {
+            // IOS tries the interface first: one of the router's interface `ip` commands stays;
+            // another stays unless it is a global one too (`ip dhcp pool` opens a global mode).
+            matches!(grammar::lookup(second, INTERFACE_IP, &[]), Match::Ours(_))
+                || (known(second, INTERFACE_IP, grammar::INTERFACE_IP_IOS)
+                    && !known(second, &["route"], grammar::GLOBAL_IP_IOS))
+        }
+        _ => false,
+    }
 }
 
 impl Parser {
@@ -373,10 +689,14 @@ impl Parser {
         }
     }
 
+    fn enter(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.block_indented = false;
+    }
+
     fn global(&mut self, words: &mut Words<'_>) -> Result<()> {
-        const GLOBAL: &[&str] = &["hostname", "interface", "router", "crypto", "ip", "end"];
         let (column, _) = words.peek().ok_or(Fail::at(1, ErrorKind::NoMode))?;
-        match words.keyword(GLOBAL, "a command")? {
+        match words.keyword_in(GLOBAL, grammar::GLOBAL_IOS, "a global command")? {
             0 => {
                 let (_, name) = words.word("a host name")?;
                 words.end()?;
@@ -385,65 +705,202 @@ impl Parser {
                 self.config.hostname = Some(name.to_owned());
             }
             1 => self.interface_header(words)?,
-            2 => {
-                words.keyword(&["eigrp"], "`eigrp`")?;
-                let (_, asn) = words.number("an eigrp as number", 1, 65535)?;
-                words.end()?;
-                let asn = u16::try_from(asn).unwrap_or(u16::MAX);
-                let index = match self.config.eigrp.iter().position(|e| e.asn == asn) {
-                    Some(index) => index,
-                    None => {
-                        self.config.eigrp.push(Eigrp {
-                            asn,
-                            ..Eigrp::default()
-                        });
-                        self.origins.set(
-                            Origin::Eigrp(self.config.eigrp.len() - 1),
-                            self.place(column),
-                        );
-                        self.config.eigrp.len() - 1
-                    }
-                };
-                self.mode = Mode::Eigrp(index);
-            }
+            2 => self.router(words, column)?,
             3 => self.crypto(words, column)?,
             4 => {
-                words.keyword(&["route"], "`route`")?;
-                let (_, address) = words.address("a destination")?;
-                let (mask_column, mask) = words.mask()?;
-                let (hop_column, next_hop) = words.address("a next-hop address")?;
-                words.end()?;
-                let prefix = Prefix { address, mask };
-                if prefix.network() != address {
-                    return Err(Fail::at(mask_column, ErrorKind::HostBits { address, mask }));
-                }
-                let routes = &mut self.config.routes;
-                if let Some(first) = routes.iter().position(|r| r.prefix == prefix) {
-                    let first = self.origins.get(Origin::Route(first));
-                    return Err(Fail::at(
-                        column,
-                        ErrorKind::Duplicate {
-                            what: "a route to this prefix",
-                            first: first.map_or(0, |p| p.line),
-                        },
-                    ));
-                }
-                routes.push(IpRoute { prefix, next_hop });
-                let n = routes.len() - 1;
-                self.origins.set(
-                    Origin::Route(n),
-                    Place {
-                        line: self.line,
-                        column: hop_column,
-                    },
-                );
+                words.keyword_in(&["route"], grammar::GLOBAL_IP_IOS, "an `ip` command")?;
+                self.route(words, column)?;
             }
-            _ => {
+            5 => {
                 words.end()?;
                 self.mode = Mode::End;
             }
+            6 => self.banner(words)?,
+            7 => {
+                // `version 15.4`: the software that printed the configuration.
+                words.word("a version")?;
+                words.end()?;
+            }
+            8 => {
+                // `no …`: turning off something the router does not run.
+                let negated = words.keyword_in(GLOBAL, grammar::GLOBAL_IOS, "a global command")?;
+                if negated == 4 {
+                    words.keyword_in(&["route"], grammar::GLOBAL_IP_IOS, "an `ip` command")?;
+                }
+                return Err(words.skipped(column));
+            }
+            _ => words.end()?, // `exit` at the top: nothing to leave
         }
         Ok(())
+    }
+
+    /// `banner [motd|login|exec|…] DELIMITER text DELIMITER`; the text may run over lines.
+    fn banner(&mut self, words: &mut Words<'_>) -> Result<()> {
+        const KINDS: &[&str] = &[
+            "config-save",
+            "exec",
+            "incoming",
+            "login",
+            "motd",
+            "prompt-timeout",
+            "slip-ppp",
+        ];
+        let column = words.column();
+        if let Some((_, word)) = words.peek()
+            && word.len() > 1
+            && let Match::Ours(_) = grammar::lookup(word, KINDS, &[])
+        {
+            words.next += 1;
+        }
+        let Some((start, _)) = words.peek() else {
+            return Err(Fail::at(
+                words.end,
+                ErrorKind::Expected {
+                    expected: "a banner delimiter",
+                    found: None,
+                },
+            ));
+        };
+        // The text from the delimiter on, as written.
+        let text = words.rest_from(start);
+        // `show running-config` writes the delimiter (a control character) as `^C`.
+        let delimiter: String = if text.starts_with("^C") {
+            "^C".to_owned()
+        } else {
+            text.chars().next().map(String::from).unwrap_or_default()
+        };
+        let after = text.get(delimiter.len()..).unwrap_or_default();
+        if !after.contains(delimiter.as_str()) {
+            self.banner = Some(delimiter);
+        }
+        Err(words.skipped(column))
+    }
+
+    fn router(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
+        words.keyword_in(&["eigrp"], grammar::ROUTER_IOS, "a routing protocol")?;
+        let (as_column, word) = words.word("an eigrp as number or name")?;
+        if !word.bytes().all(|b| b.is_ascii_digit()) {
+            // `router eigrp NAME`: named mode (address families) is not run.
+            return Err(words.unsupported(as_column));
+        }
+        words.next -= 1;
+        let (_, asn) = words.number("an eigrp as number", 1, 65535)?;
+        words.end()?;
+        let asn = u16::try_from(asn).unwrap_or(u16::MAX);
+        let index = match self.config.eigrp.iter().position(|e| e.asn == asn) {
+            Some(index) => index,
+            None => {
+                self.config.eigrp.push(Eigrp {
+                    asn,
+                    ..Eigrp::default()
+                });
+                self.origins.set(
+                    Origin::Eigrp(self.config.eigrp.len() - 1),
+                    self.place(column),
+                );
+                self.config.eigrp.len() - 1
+            }
+        };
+        self.enter(Mode::Eigrp(index));
+        Ok(())
+    }
+
+    /// `ip route [vrf V] A M {NEXT-HOP | INTERFACE [NEXT-HOP]} [DISTANCE] [name N] [permanent]
+    /// [tag T] [track N]`.
+    fn route(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
+        if words
+            .peek()
+            .is_some_and(|(_, w)| w.eq_ignore_ascii_case("vrf"))
+        {
+            words.next += 1;
+            words.path.push("vrf");
+            return Err(words.skipped(column));
+        }
+        let (_, address) = words.address("a destination")?;
+        let (mask_column, mask) = words.mask()?;
+        let (hop_column, first) = words.word("a next-hop address or an interface")?;
+        let (mut next_hop, mut interface) = (None, None);
+        match first.parse::<Ipv4Addr>() {
+            Ok(hop) => next_hop = Some(hop),
+            Err(_) => {
+                interface = Some(self.interface_word(words, first, hop_column)?);
+                if let Some((_, word)) = words.peek()
+                    && let Ok(hop) = word.parse::<Ipv4Addr>()
+                {
+                    words.next += 1;
+                    next_hop = Some(hop);
+                }
+            }
+        }
+        let mut distance = None;
+        while let Some((option_column, word)) = words.peek() {
+            if word.bytes().all(|b| b.is_ascii_digit()) && distance.is_none() {
+                distance = Some(words.number("an administrative distance", 1, 255)?.1);
+                continue;
+            }
+            match words.keyword(
+                &["name", "permanent", "tag", "track", "multicast"],
+                "a distance, `name`, `permanent`, `tag` or `track`",
+            )? {
+                0 => {
+                    words.word("a route name")?;
+                }
+                1 | 4 => {}
+                2 => {
+                    words.number("a route tag", 0, u64::from(u32::MAX))?;
+                }
+                _ => {
+                    words.number("a track object", 1, 1000)?;
+                }
+            }
+            let _ = option_column;
+        }
+        words.end()?;
+        let prefix = Prefix { address, mask };
+        if prefix.network() != address {
+            return Err(Fail::at(mask_column, ErrorKind::HostBits { address, mask }));
+        }
+        let route = IpRoute {
+            prefix,
+            next_hop,
+            interface,
+            distance: distance.and_then(|d| u8::try_from(d).ok()),
+        };
+        if self.config.routes.contains(&route) {
+            return Ok(()); // IOS takes the same route twice as once
+        }
+        self.config.routes.push(route);
+        let n = self.config.routes.len() - 1;
+        self.origins.set(
+            Origin::Route(n),
+            Place {
+                line: self.line,
+                column: hop_column,
+            },
+        );
+        Ok(())
+    }
+
+    /// An interface name in one word (`f0/0`) or two (`FastEthernet 0/0`), as IOS names it.
+    fn interface_word(&self, words: &mut Words<'_>, first: &str, column: usize) -> Result<String> {
+        let (kind, number) = grammar::split_interface(first);
+        if number.is_empty()
+            && let Some((_, next)) = words.peek()
+            && let Some(name) = grammar::interface_name(kind, next)
+        {
+            words.next += 1;
+            return Ok(name);
+        }
+        if first.parse::<Ipv4Addr>().is_ok() || first.is_empty() {
+            return Err(Fail::at(
+                column,
+                ErrorKind::Expected {
+                    expected: "an interface",
+                    found: Some(first.to_owned()),
+                },
+            ));
+        }
+        Ok(grammar::canonical_interface(first))
     }
 
     fn interface_header(&mut self, words: &mut Words<'_>) -> Result<()> {
@@ -451,14 +908,40 @@ impl Parser {
         let tunnel_prefix = first
             .get(..6)
             .is_some_and(|p| p.eq_ignore_ascii_case("tunnel"));
-        let name = if tunnel_prefix {
-            // `Tunnel0`, `tunnel0` or `tunnel 0`: IOS writes `Tunnel0`.
-            let digits = if first.len() == 6 {
-                words.word("a tunnel number")?.1
-            } else {
-                first.get(6..).unwrap_or_default()
-            };
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        let (kind, number) = grammar::split_interface(first);
+        let spaced = number.is_empty()
+            && words
+                .peek()
+                .is_some_and(|(_, w)| grammar::interface_name(kind, w).is_some());
+        let number = if spaced {
+            words.word("an interface number")?.1
+        } else {
+            number
+        };
+        let name = match grammar::interface_name(kind, number) {
+            Some(name) if name.starts_with("Tunnel") => {
+                // IOS's tunnel numbers are 0..=2147483647.
+                if number.parse::<u32>().is_ok_and(|n| n <= 2_147_483_647) {
+                    name
+                } else {
+                    return Err(Fail::at(
+                        column,
+                        ErrorKind::OutOfRange {
+                            what: "tunnel number",
+                            value: number.to_owned(),
+                            min: 0,
+                            max: 2_147_483_647,
+                        },
+                    ));
+                }
+            }
+            Some(name) => name,
+            None if tunnel_prefix => {
+                let digits = if first.len() == 6 {
+                    words.word("a tunnel number")?.1
+                } else {
+                    first.get(6..).unwrap_or_default()
+                };
                 return Err(Fail::at(
                     column,
                     ErrorKind::Expected {
@@ -467,23 +950,14 @@ impl Parser {
                     },
                 ));
             }
-            match digits.parse::<u32>() {
-                Ok(n) if n <= 2_147_483_647 => format!("Tunnel{n}"),
-                _ => {
-                    return Err(Fail::at(
-                        column,
-                        ErrorKind::OutOfRange {
-                            what: "tunnel number",
-                            value: digits.to_owned(),
-                            min: 0,
-                            max: 2_147_483_647,
-                        },
-                    ));
-                }
-            }
-        } else {
-            first.to_owned()
+            None => first.to_owned(),
         };
+        // A sub-interface's type (`interface Fa0/0.10 point-to-point`) changes nothing here.
+        if let Some((_, word)) = words.peek()
+            && let Match::Ours(_) = grammar::lookup(word, &["point-to-point", "multipoint"], &[])
+        {
+            words.next += 1;
+        }
         words.end()?;
         let tunnel = name.starts_with("Tunnel");
         let existing =
@@ -502,13 +976,21 @@ impl Parser {
                 index
             }
         };
-        self.mode = Mode::Interface(index);
+        self.enter(Mode::Interface(index));
         Ok(())
     }
 
     fn crypto(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
-        match words.keyword(&["isakmp", "ipsec"], "`isakmp` or `ipsec`")? {
-            0 => match words.keyword(&["policy", "key"], "`policy` or `key`")? {
+        match words.keyword_in(
+            &["isakmp", "ipsec"],
+            grammar::CRYPTO_IOS,
+            "a `crypto` command",
+        )? {
+            0 => match words.keyword_in(
+                &["policy", "key"],
+                grammar::ISAKMP_IOS,
+                "a `crypto isakmp` command",
+            )? {
                 0 => {
                     let (_, priority) = words.number("an isakmp policy priority", 1, 10_000)?;
                     words.end()?;
@@ -526,54 +1008,14 @@ impl Parser {
                             policies.len() - 1
                         }
                     };
-                    self.mode = Mode::Policy(index);
+                    self.enter(Mode::Policy(index));
                 }
-                _ => {
-                    // `crypto isakmp key [0] KEY address A [MASK]`; 6 (encrypted) is not taken.
-                    let (key_column, mut key) = words.word("a pre-shared key")?;
-                    if key == "6" {
-                        return Err(words.unsupported(key_column));
-                    }
-                    // `0` is the "unencrypted" type, unless it is the key itself.
-                    let typed = words
-                        .peek()
-                        .is_some_and(|(_, w)| !w.eq_ignore_ascii_case("address"));
-                    if key == "0" && typed {
-                        key = words.word("a pre-shared key")?.1;
-                    }
-                    words.keyword(&["address"], "`address`")?;
-                    let (_, address) = words.address("a peer address")?;
-                    let mask = match words.peek() {
-                        Some(_) => Some(words.mask()?.1),
-                        None => None,
-                    };
-                    words.end()?;
-                    let index = self.config.isakmp_keys.len();
-                    if let Some(first) = self
-                        .config
-                        .isakmp_keys
-                        .iter()
-                        .position(|k| k.address == address && k.mask == mask)
-                    {
-                        return Err(Fail::at(
-                            column,
-                            ErrorKind::Duplicate {
-                                what: "crypto isakmp key for this address",
-                                first: self.origins.get(Origin::Key(first)).map_or(0, |p| p.line),
-                            },
-                        ));
-                    }
-                    self.config.isakmp_keys.push(IsakmpKey {
-                        key: Secret::new(key),
-                        address,
-                        mask,
-                    });
-                    self.origins.set(Origin::Key(index), self.place(key_column));
-                }
+                _ => self.isakmp_key(words, column)?,
             },
-            _ => match words.keyword(
+            _ => match words.keyword_in(
                 &["transform-set", "profile"],
-                "`transform-set` or `profile`",
+                grammar::IPSEC_IOS,
+                "a `crypto ipsec` command",
             )? {
                 0 => self.transform_set(words, column)?,
                 _ => {
@@ -592,65 +1034,158 @@ impl Parser {
                             profiles.len() - 1
                         }
                     };
-                    self.mode = Mode::Profile(index);
+                    self.enter(Mode::Profile(index));
                 }
             },
         }
         Ok(())
     }
 
+    /// `crypto isakmp key [0|6] KEY {address A [MASK] | address ipv6 … | hostname H}
+    /// [no-xauth]`. `address 0.0.0.0` without a mask is IOS's wildcard, as `0.0.0.0 0.0.0.0`.
+    fn isakmp_key(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
+        let (key_column, mut key) = words.word("a pre-shared key")?;
+        let typed = |words: &Words<'_>| {
+            words.peek().is_some_and(|(_, w)| {
+                !matches!(
+                    grammar::lookup(w, &["address", "hostname"], &[]),
+                    Match::Ours(_)
+                )
+            })
+        };
+        if key == "6" && typed(words) {
+            // IOS's type 6 is encrypted with the router's master key: it cannot be read here.
+            return Err(Fail::at(
+                key_column,
+                ErrorKind::Unsupported {
+                    command:
+                        "crypto isakmp key 6 (an encrypted key: paste it in clear text, as type 0)"
+                            .to_owned(),
+                    mode: None,
+                },
+            ));
+        }
+        // `0` is the "unencrypted" type, unless it is the key itself.
+        if key == "0" && typed(words) {
+            key = words.word("a pre-shared key")?.1;
+        }
+        let kind_column = words.column();
+        if words.keyword(&["address", "hostname"], "`address` or `hostname`")? == 1 {
+            // A key by peer name needs IKE identities by name: not run.
+            return Err(words.unsupported(kind_column));
+        }
+        if words
+            .peek()
+            .is_some_and(|(_, w)| w.eq_ignore_ascii_case("ipv6"))
+        {
+            words.path = vec!["crypto", "isakmp", "key", "address", "ipv6"];
+            return Err(words.skipped(column));
+        }
+        let (_, address) = words.address("a peer address")?;
+        let mut mask = match words.peek() {
+            Some((_, w)) if w.parse::<Ipv4Addr>().is_ok() => Some(words.mask()?.1),
+            _ => None,
+        };
+        words.eat_abbreviated("no-xauth");
+        words.end()?;
+        if address.is_unspecified() && mask.is_none() {
+            mask = Some(Ipv4Addr::UNSPECIFIED);
+        }
+        if let Some(m) = mask
+            && address.to_bits() & !m.to_bits() != 0
+            && !m.is_unspecified()
+        {
+            return Err(Fail::at(column, ErrorKind::HostBits { address, mask: m }));
+        }
+        let index = self.config.isakmp_keys.len();
+        if let Some(first) = self
+            .config
+            .isakmp_keys
+            .iter()
+            .position(|k| k.address == address && k.mask == mask)
+        {
+            return Err(Fail::at(
+                column,
+                ErrorKind::Duplicate {
+                    what: "crypto isakmp key for this address",
+                    first: self.origins.get(Origin::Key(first)).map_or(0, |p| p.line),
+                },
+            ));
+        }
+        self.config.isakmp_keys.push(IsakmpKey {
+            key: Secret::new(key),
+            address,
+            mask,
+        });
+        self.origins.set(Origin::Key(index), self.place(key_column));
+        Ok(())
+    }
+
     fn transform_set(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
-        const CIPHERS: &[&str] = &["esp-des", "esp-3des", "esp-aes", "esp-gcm", "esp-null"];
-        const HMACS: &[&str] = &[
+        const OURS: &[&str] = &[
+            "esp-des",
+            "esp-3des",
+            "esp-aes",
+            "esp-gcm",
+            "esp-null",
             "esp-md5-hmac",
             "esp-sha-hmac",
             "esp-sha256-hmac",
             "esp-sha384-hmac",
             "esp-sha512-hmac",
         ];
+        const IOS: &[&str] = &[
+            "ah-md5-hmac",
+            "ah-sha-hmac",
+            "ah-sha256-hmac",
+            "ah-sha384-hmac",
+            "ah-sha512-hmac",
+            "comp-lzs",
+            "esp-gmac",
+            "esp-seal",
+        ];
         let (_, name) = words.word("a transform-set name")?;
         let (mut encryption, mut integrity) = (None, None);
-        while let Some((word_column, word)) = words.peek() {
-            let lower = word.to_ascii_lowercase();
-            if let Some(i) = CIPHERS.iter().position(|c| *c == lower) {
-                words.next += 1;
+        while let Some((word_column, _)) = words.peek() {
+            let index = match words.keyword_in(OURS, IOS, "a transform") {
+                Ok(index) => index,
+                Err(Fail {
+                    kind: ErrorKind::Skipped { .. },
+                    ..
+                }) => return Err(words.unsupported(word_column)),
+                Err(fail) => return Err(fail),
+            };
+            let duplicate = |what| {
+                Fail::at(
+                    word_column,
+                    ErrorKind::Duplicate {
+                        what,
+                        first: self.line,
+                    },
+                )
+            };
+            if index < 5 {
                 if encryption.is_some() {
-                    return Err(Fail::at(
-                        word_column,
-                        ErrorKind::Duplicate {
-                            what: "esp encryption transform",
-                            first: self.line,
-                        },
-                    ));
+                    return Err(duplicate("esp encryption transform"));
                 }
-                encryption = Some(match i {
+                encryption = Some(match index {
                     0 => EspEncryption::Des,
                     1 => EspEncryption::TripleDes,
                     2 => EspEncryption::Aes(key_bits(words, &[128, 192, 256])?.unwrap_or(128)),
                     3 => EspEncryption::Gcm(key_bits(words, &[128, 256])?.unwrap_or(128)),
                     _ => EspEncryption::Null,
                 });
-            } else if let Some(i) = HMACS.iter().position(|c| *c == lower) {
-                words.next += 1;
+            } else {
                 if integrity.is_some() {
-                    return Err(Fail::at(
-                        word_column,
-                        ErrorKind::Duplicate {
-                            what: "esp integrity transform",
-                            first: self.line,
-                        },
-                    ));
+                    return Err(duplicate("esp integrity transform"));
                 }
-                integrity = Some(match i {
-                    0 => EspIntegrity::Md5,
-                    1 => EspIntegrity::Sha,
-                    2 => EspIntegrity::Sha256,
-                    3 => EspIntegrity::Sha384,
+                integrity = Some(match index {
+                    5 => EspIntegrity::Md5,
+                    6 => EspIntegrity::Sha,
+                    7 => EspIntegrity::Sha256,
+                    8 => EspIntegrity::Sha384,
                     _ => EspIntegrity::Sha512,
                 });
-            } else {
-                // ah-*, comp-lzs, esp-seal …
-                return Err(words.unsupported(word_column));
             }
         }
         let Some(encryption) = encryption else {
@@ -697,7 +1232,7 @@ impl Parser {
         let index = self.config.transform_sets.len() - 1;
         self.origins
             .set(Origin::TransformSet(index), self.place(column));
-        self.mode = Mode::TransformSet(index);
+        self.enter(Mode::TransformSet(index));
         Ok(())
     }
 
@@ -705,6 +1240,9 @@ impl Parser {
         let (column, _) = words.peek().ok_or(Fail::at(1, ErrorKind::NoMode))?;
         let place = self.place(column);
         let negated = words.eat("no");
+        if negated {
+            words.path.push("no");
+        }
         let interface_name = self
             .config
             .interfaces
@@ -725,62 +1263,44 @@ impl Parser {
                 },
             )
         };
+        let command = words.keyword_in(
+            &INTERFACE[..4],
+            grammar::INTERFACE_IOS,
+            "an interface command",
+        )?;
         if negated {
-            match words.keyword(&["shutdown", "ip"], "`shutdown` or `ip`")? {
-                0 => {
+            match command {
+                2 => {
                     words.end()?;
                     self.origins
                         .once(Origin::Shutdown(index), place, "shutdown")?;
                     self.iface(index).shutdown = Some(false);
                 }
-                _ => {
-                    let which = words.keyword(
-                        &["split-horizon", "next-hop-self"],
-                        "`split-horizon` or `next-hop-self`",
+                1 => {
+                    let which = words.keyword_in(
+                        INTERFACE_IP,
+                        grammar::INTERFACE_IP_IOS,
+                        "an interface `ip` command",
                     )?;
-                    words.keyword(&["eigrp"], "`eigrp`")?;
-                    let (_, asn) = words.number("an eigrp as number", 1, 65535)?;
-                    words.end()?;
-                    let asn = u16::try_from(asn).unwrap_or(u16::MAX);
-                    if !is_tunnel {
-                        return Err(not_tunnel(if which == 0 {
+                    match which {
+                        // `no ip address`: how IOS shows an interface without one.
+                        0 => words.end()?,
+                        4 | 5 => self.no_eigrp_command(index, words, which == 4, column)?,
+                        _ => return Err(words.skipped(column)),
+                    }
+                    if which >= 4 && !is_tunnel {
+                        return Err(not_tunnel(if which == 4 {
                             "no ip split-horizon eigrp"
                         } else {
                             "no ip next-hop-self eigrp"
                         }));
                     }
-                    let line_no = self.line;
-                    let tunnel = self.tunnel(index);
-                    let list = if which == 0 {
-                        &mut tunnel.no_split_horizon
-                    } else {
-                        &mut tunnel.no_next_hop_self
-                    };
-                    if list.contains(&asn) {
-                        return Err(Fail::at(
-                            column,
-                            ErrorKind::Duplicate {
-                                what: "this command",
-                                first: line_no,
-                            },
-                        ));
-                    }
-                    list.push(asn);
-                    let n = list.len() - 1;
-                    let origin = if which == 0 {
-                        Origin::SplitHorizon(index, n)
-                    } else {
-                        Origin::NextHopSelf(index, n)
-                    };
-                    self.origins.set(origin, place);
                 }
+                _ => return Err(words.skipped(column)),
             }
             return Ok(());
         }
-        match words.keyword(
-            &["description", "ip", "shutdown", "tunnel"],
-            "an interface command",
-        )? {
+        match command {
             0 => {
                 let text = words.rest(line).ok_or(Fail::at(
                     words.end,
@@ -793,10 +1313,28 @@ impl Parser {
                     .once(Origin::Description(index), place, "description")?;
                 self.iface(index).description = Some(text.to_owned());
             }
-            1 => match words.keyword(&["address", "mtu", "tcp", "nhrp"], "an `ip` command")? {
+            1 => match words.keyword_in(
+                INTERFACE_IP,
+                grammar::INTERFACE_IP_IOS,
+                "an interface `ip` command",
+            )? {
                 0 => {
+                    if words.eat_abbreviated("dhcp") {
+                        // `ip address dhcp [client-id IF] [hostname H]`: the address is leased.
+                        words.next = words.words.len();
+                        self.origins
+                            .once(Origin::Address(index), place, "ip address")?;
+                        self.iface(index).dhcp = true;
+                        return Ok(());
+                    }
+                    if words.eat_abbreviated("negotiated") {
+                        return Err(words.skipped(column));
+                    }
                     let (_, address) = words.address("an ip address")?;
                     let (_, mask) = words.mask()?;
+                    if words.eat_abbreviated("secondary") {
+                        return Err(words.skipped(column));
+                    }
                     words.end()?;
                     self.origins
                         .once(Origin::Address(index), place, "ip address")?;
@@ -809,18 +1347,26 @@ impl Parser {
                     self.iface(index).mtu = u16::try_from(mtu).ok();
                 }
                 2 => {
-                    words.keyword(&["adjust-mss"], "`adjust-mss`")?;
+                    words.keyword_in(
+                        &["adjust-mss"],
+                        &["header-compression", "compression-connections"],
+                        "`adjust-mss`",
+                    )?;
                     let (_, mss) = words.number("tcp adjust-mss", 500, 1460)?;
                     words.end()?;
                     self.origins
                         .once(Origin::AdjustMss(index), place, "ip tcp adjust-mss")?;
                     self.iface(index).adjust_mss = u16::try_from(mss).ok();
                 }
-                _ => {
+                3 => {
                     if !is_tunnel {
                         return Err(not_tunnel("ip nhrp"));
                     }
                     self.nhrp(index, words, place)?;
+                }
+                _ => {
+                    // `ip split-horizon [eigrp AS]`, `ip next-hop-self eigrp AS`: IOS's defaults.
+                    words.next = words.words.len();
                 }
             },
             2 => {
@@ -839,6 +1385,53 @@ impl Parser {
         Ok(())
     }
 
+    /// `no ip split-horizon eigrp AS` / `no ip next-hop-self eigrp AS`.
+    fn no_eigrp_command(
+        &mut self,
+        index: usize,
+        words: &mut Words<'_>,
+        split_horizon: bool,
+        column: usize,
+    ) -> Result<()> {
+        if words.peek().is_none() {
+            // `no ip split-horizon`: RIP's, not EIGRP's.
+            return Err(words.skipped(column));
+        }
+        words.keyword(&["eigrp"], "`eigrp`")?;
+        let (_, asn) = words.number("an eigrp as number", 1, 65535)?;
+        words.end()?;
+        let asn = u16::try_from(asn).unwrap_or(u16::MAX);
+        if self.iface(index).tunnel.is_none() {
+            return Ok(()); // the caller says why
+        }
+        let place = self.place(column);
+        let line_no = self.line;
+        let tunnel = self.tunnel(index);
+        let list = if split_horizon {
+            &mut tunnel.no_split_horizon
+        } else {
+            &mut tunnel.no_next_hop_self
+        };
+        if list.contains(&asn) {
+            return Err(Fail::at(
+                column,
+                ErrorKind::Duplicate {
+                    what: "this command",
+                    first: line_no,
+                },
+            ));
+        }
+        list.push(asn);
+        let n = list.len() - 1;
+        let origin = if split_horizon {
+            Origin::SplitHorizon(index, n)
+        } else {
+            Origin::NextHopSelf(index, n)
+        };
+        self.origins.set(origin, place);
+        Ok(())
+    }
+
     // The indices below are the parser's own (pushed before the mode that carries them).
     fn iface(&mut self, index: usize) -> &mut Interface {
         &mut self.config.interfaces[index]
@@ -849,15 +1442,16 @@ impl Parser {
     }
 
     fn tunnel_command(&mut self, index: usize, words: &mut Words<'_>, place: Place) -> Result<()> {
-        match words.keyword(
+        match words.keyword_in(
             &["source", "destination", "mode", "key", "protection"],
+            grammar::TUNNEL_IOS,
             "a `tunnel` command",
         )? {
             0 => {
-                let (_, word) = words.word("an interface or address")?;
+                let (column, word) = words.word("an interface or address")?;
                 let source = match word.parse() {
                     Ok(address) => TunnelSource::Address(address),
-                    Err(_) => TunnelSource::Interface(word.to_owned()),
+                    Err(_) => TunnelSource::Interface(self.interface_word(words, word, column)?),
                 };
                 words.end()?;
                 self.origins
@@ -875,8 +1469,18 @@ impl Parser {
                 self.tunnel(index).destination = Some(address);
             }
             2 => {
-                words.keyword(&["gre"], "`gre`")?;
-                let mode = match words.keyword(&["multipoint", "ip"], "`multipoint` or `ip`")? {
+                let column = words.column();
+                let unsupported = |words: &Words<'_>, fail: Fail| match fail.kind {
+                    ErrorKind::Skipped { .. } => words.unsupported(column),
+                    _ => fail,
+                };
+                words
+                    .keyword_in(&["gre"], grammar::TUNNEL_MODE_IOS, "a tunnel mode")
+                    .map_err(|f| unsupported(words, f))?;
+                let mode = match words
+                    .keyword_in(&["multipoint", "ip"], &["ipv6"], "`multipoint` or `ip`")
+                    .map_err(|f| unsupported(words, f))?
+                {
                     0 => TunnelMode::GreMultipoint,
                     _ => TunnelMode::GreIp,
                 };
@@ -896,6 +1500,8 @@ impl Parser {
                 words.keyword(&["ipsec"], "`ipsec`")?;
                 words.keyword(&["profile"], "`profile`")?;
                 let (column, name) = words.word("a profile name")?;
+                // `shared`: several tunnels on one source share the SAs; one tunnel here.
+                words.eat_abbreviated("shared");
                 words.end()?;
                 self.origins.once(
                     Origin::Protection(index),
@@ -909,8 +1515,16 @@ impl Parser {
     }
 
     fn nhrp(&mut self, index: usize, words: &mut Words<'_>, place: Place) -> Result<()> {
-        match words.keyword(
-            &["network-id", "nhs", "map", "authentication", "holdtime"],
+        match words.keyword_in(
+            &[
+                "network-id",
+                "nhs",
+                "map",
+                "authentication",
+                "holdtime",
+                "registration",
+            ],
+            grammar::NHRP_IOS,
             "an `ip nhrp` command",
         )? {
             0 => {
@@ -920,83 +1534,8 @@ impl Parser {
                     .once(Origin::NetworkId(index), place, "ip nhrp network-id")?;
                 self.tunnel(index).nhrp.network_id = u32::try_from(id).ok();
             }
-            1 => {
-                let (column, address) = words.address("an nhs address")?;
-                let nbma = if words.eat("nbma") {
-                    Some(words.address("an nbma address")?.1)
-                } else {
-                    None
-                };
-                words.end()?;
-                let nhs = &mut self.tunnel(index).nhrp.nhs;
-                if let Some(first) = nhs.iter().position(|n| n.address == address) {
-                    let first = self.origins.get(Origin::Nhs(index, first));
-                    return Err(Fail::at(
-                        column,
-                        ErrorKind::Duplicate {
-                            what: "this nhs",
-                            first: first.map_or(0, |p| p.line),
-                        },
-                    ));
-                }
-                nhs.push(Nhs { address, nbma });
-                let n = nhs.len() - 1;
-                self.origins
-                    .set(Origin::Nhs(index, n), Place { column, ..place });
-            }
-            2 => {
-                if words.eat("multicast") {
-                    let (column, word) = words.word("`dynamic` or an nbma address")?;
-                    let map = if word.eq_ignore_ascii_case("dynamic") {
-                        MulticastMap::Dynamic
-                    } else {
-                        MulticastMap::Nbma(word.parse().map_err(|_| {
-                            Fail::at(
-                                column,
-                                ErrorKind::Expected {
-                                    expected: "`dynamic` or an nbma address",
-                                    found: Some(word.to_owned()),
-                                },
-                            )
-                        })?)
-                    };
-                    words.end()?;
-                    let list = &mut self.tunnel(index).nhrp.multicast;
-                    if let Some(first) = list.iter().position(|m| *m == map) {
-                        let first = self.origins.get(Origin::Multicast(index, first));
-                        return Err(Fail::at(
-                            column,
-                            ErrorKind::Duplicate {
-                                what: "this multicast map",
-                                first: first.map_or(0, |p| p.line),
-                            },
-                        ));
-                    }
-                    list.push(map);
-                    let n = list.len() - 1;
-                    self.origins
-                        .set(Origin::Multicast(index, n), Place { column, ..place });
-                } else {
-                    let (column, tunnel) = words.address("a tunnel address or `multicast`")?;
-                    let (_, nbma) = words.address("an nbma address")?;
-                    words.end()?;
-                    let maps = &mut self.tunnel(index).nhrp.maps;
-                    if let Some(first) = maps.iter().position(|m| m.tunnel == tunnel) {
-                        let first = self.origins.get(Origin::Map(index, first));
-                        return Err(Fail::at(
-                            column,
-                            ErrorKind::Duplicate {
-                                what: "a map for this address",
-                                first: first.map_or(0, |p| p.line),
-                            },
-                        ));
-                    }
-                    maps.push(NhrpMap { tunnel, nbma });
-                    let n = maps.len() - 1;
-                    self.origins
-                        .set(Origin::Map(index, n), Place { column, ..place });
-                }
-            }
+            1 => self.nhs(index, words, place)?,
+            2 => self.nhrp_map(index, words, place)?,
             3 => {
                 let (column, secret) = words.word("an authentication string")?;
                 words.end()?;
@@ -1018,14 +1557,162 @@ impl Parser {
                 )?;
                 self.tunnel(index).nhrp.authentication = Some(Secret::new(secret));
             }
-            _ => {
+            4 => {
                 let (_, seconds) = words.number("nhrp holdtime", 1, 65535)?;
                 words.end()?;
                 self.origins
                     .once(Origin::Holdtime(index), place, "ip nhrp holdtime")?;
                 self.tunnel(index).nhrp.holdtime = u16::try_from(seconds).ok();
             }
+            _ => {
+                let column = words.column();
+                if words.keyword(&["timeout", "no-unique"], "`timeout` or `no-unique`")? == 0 {
+                    let (_, seconds) = words.number("nhrp registration timeout", 1, 65535)?;
+                    words.end()?;
+                    self.origins.once(
+                        Origin::RegistrationTimeout(index),
+                        Place { column, ..place },
+                        "ip nhrp registration timeout",
+                    )?;
+                    self.tunnel(index).nhrp.registration_timeout = u16::try_from(seconds).ok();
+                } else {
+                    words.end()?;
+                    self.tunnel(index).nhrp.no_unique = true;
+                }
+            }
         }
+        Ok(())
+    }
+
+    /// `ip nhrp nhs A [nbma B] [multicast] [priority N] [cluster N]`; `ip nhrp nhs dynamic …`
+    /// (the NHS learnt from its NBMA address) is not run.
+    fn nhs(&mut self, index: usize, words: &mut Words<'_>, place: Place) -> Result<()> {
+        let column = words.column();
+        if let Some((_, word)) = words.peek()
+            && word.parse::<Ipv4Addr>().is_err()
+        {
+            words.keyword_in(
+                &["dynamic"],
+                &["cluster", "fallback"],
+                "an nhs address or `dynamic`",
+            )?;
+            return Err(words.unsupported(column));
+        }
+        let (column, address) = words.address("an nhs address")?;
+        let (mut nbma, mut multicast) = (None, false);
+        while words.peek().is_some() {
+            match words.keyword(
+                &["nbma", "multicast", "priority", "cluster"],
+                "`nbma`, `multicast`, `priority` or `cluster`",
+            )? {
+                0 => nbma = Some(words.address("an nbma address")?.1),
+                1 => multicast = true,
+                2 => {
+                    words.number("an nhs priority", 0, 255)?;
+                }
+                _ => {
+                    words.number("an nhs cluster", 0, 10)?;
+                }
+            }
+        }
+        words.end()?;
+        if multicast && nbma.is_none() {
+            return Err(Fail::at(
+                column,
+                ErrorKind::Expected {
+                    expected: "`nbma ADDRESS` before `multicast`",
+                    found: None,
+                },
+            ));
+        }
+        let nhs = &mut self.tunnel(index).nhrp.nhs;
+        if let Some(first) = nhs.iter().position(|n| n.address == address) {
+            let first = self.origins.get(Origin::Nhs(index, first));
+            return Err(Fail::at(
+                column,
+                ErrorKind::Duplicate {
+                    what: "this nhs",
+                    first: first.map_or(0, |p| p.line),
+                },
+            ));
+        }
+        nhs.push(Nhs { address, nbma });
+        let n = nhs.len() - 1;
+        self.origins
+            .set(Origin::Nhs(index, n), Place { column, ..place });
+        if let (true, Some(nbma)) = (multicast, nbma) {
+            // The single-line form of `ip nhrp map multicast NBMA`.
+            self.add_multicast(index, MulticastMap::Nbma(nbma), Place { column, ..place });
+        }
+        Ok(())
+    }
+
+    fn add_multicast(&mut self, index: usize, map: MulticastMap, place: Place) {
+        let list = &mut self.tunnel(index).nhrp.multicast;
+        if list.contains(&map) {
+            return; // IOS takes it again as a no-op
+        }
+        list.push(map);
+        let n = list.len() - 1;
+        self.origins.set(Origin::Multicast(index, n), place);
+    }
+
+    /// `ip nhrp map TUNNEL NBMA`, `ip nhrp map multicast dynamic|NBMA`.
+    fn nhrp_map(&mut self, index: usize, words: &mut Words<'_>, place: Place) -> Result<()> {
+        let (column, word) = words.peek().ok_or(Fail::at(
+            words.end,
+            ErrorKind::Expected {
+                expected: "a tunnel address or `multicast`",
+                found: None,
+            },
+        ))?;
+        if word.parse::<Ipv4Addr>().is_err() {
+            words.keyword_in(
+                &["multicast"],
+                &["group"],
+                "a tunnel address or `multicast`",
+            )?;
+            let (value_column, value) = words.word("`dynamic` or an nbma address")?;
+            let map = match value.parse() {
+                Ok(nbma) => MulticastMap::Nbma(nbma),
+                Err(_) => {
+                    words.next -= 1;
+                    words.keyword(&["dynamic"], "`dynamic` or an nbma address")?;
+                    MulticastMap::Dynamic
+                }
+            };
+            words.end()?;
+            self.add_multicast(
+                index,
+                map,
+                Place {
+                    column: value_column,
+                    ..place
+                },
+            );
+            return Ok(());
+        }
+        let (_, tunnel) = words.address("a tunnel address or `multicast`")?;
+        let (_, nbma) = words.address("an nbma address")?;
+        words.end()?;
+        let maps = &mut self.tunnel(index).nhrp.maps;
+        if let Some(first) = maps.iter().position(|m| m.tunnel == tunnel) {
+            if maps[first].nbma == nbma {
+                return Ok(());
+            }
+            let first = self.origins.get(Origin::Map(index, first));
+            return Err(Fail::at(
+                column,
+                ErrorKind::Duplicate {
+                    what: "a map for this address",
+                    first: first.map_or(0, |p| p.line),
+                },
+            ));
+        }
+        maps.push(NhrpMap { tunnel, nbma });
+        let n = maps.len() - 1;
+        self.origins
+            .set(Origin::Map(index, n), Place { column, ..place });
         Ok(())
     }
 
@@ -1034,17 +1721,17 @@ impl Parser {
         let place = self.place(column);
         let negated = words.eat("no");
         if negated {
-            words.keyword(&["auto-summary"], "`auto-summary`")?;
-            words.end()?;
-            self.origins
-                .once(Origin::AutoSummary(index), place, "auto-summary")?;
-            self.router(index).auto_summary = Some(false);
-            return Ok(());
+            words.path.push("no");
+            if words.keyword_in(&EIGRP[..3], grammar::EIGRP_IOS, "a `router eigrp` command")? == 1 {
+                words.end()?;
+                self.origins
+                    .once(Origin::AutoSummary(index), place, "auto-summary")?;
+                self.router_block(index).auto_summary = Some(false);
+                return Ok(());
+            }
+            return Err(words.skipped(column));
         }
-        match words.keyword(
-            &["network", "auto-summary", "eigrp"],
-            "a `router eigrp` command",
-        )? {
+        match words.keyword_in(&EIGRP[..3], grammar::EIGRP_IOS, "a `router eigrp` command")? {
             0 => {
                 let (_, address) = words.address("a network address")?;
                 let wildcard = match words.peek() {
@@ -1053,16 +1740,9 @@ impl Parser {
                 };
                 words.end()?;
                 let network = Network { address, wildcard };
-                let networks = &mut self.router(index).networks;
-                if let Some(first) = networks.iter().position(|n| *n == network) {
-                    let first = self.origins.get(Origin::Network(index, first));
-                    return Err(Fail::at(
-                        column,
-                        ErrorKind::Duplicate {
-                            what: "this network",
-                            first: first.map_or(0, |p| p.line),
-                        },
-                    ));
+                let networks = &mut self.router_block(index).networks;
+                if networks.contains(&network) {
+                    return Ok(()); // IOS takes it again as a no-op
                 }
                 networks.push(network);
                 let n = networks.len() - 1;
@@ -1072,31 +1752,39 @@ impl Parser {
                 words.end()?;
                 self.origins
                     .once(Origin::AutoSummary(index), place, "auto-summary")?;
-                self.router(index).auto_summary = Some(true);
+                self.router_block(index).auto_summary = Some(true);
             }
             _ => {
-                words.keyword(&["router-id"], "`router-id`")?;
+                words.keyword_in(
+                    &["router-id"],
+                    grammar::EIGRP_EIGRP_IOS,
+                    "an `eigrp` command",
+                )?;
                 let (_, id) = words.address("a router id")?;
                 words.end()?;
                 self.origins
                     .once(Origin::RouterId(index), place, "eigrp router-id")?;
-                self.router(index).router_id = Some(id);
+                self.router_block(index).router_id = Some(id);
             }
         }
         Ok(())
     }
 
-    fn router(&mut self, index: usize) -> &mut Eigrp {
+    fn router_block(&mut self, index: usize) -> &mut Eigrp {
         &mut self.config.eigrp[index]
     }
 
     fn policy(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
         let place = self.place(column);
-        match words.keyword(
-            &["encryption", "hash", "group", "authentication", "lifetime"],
-            "an isakmp policy command",
-        )? {
+        let unsupported = |words: &Words<'_>, fail: Fail| match fail.kind {
+            ErrorKind::Skipped { .. } => Fail {
+                column: fail.column,
+                kind: words.unsupported(fail.column).kind,
+            },
+            _ => fail,
+        };
+        match words.keyword_in(&POLICY[..5], &POLICY[5..], "an isakmp policy command")? {
             0 => {
                 let encryption = match words.keyword(&["des", "3des", "aes"], "des, 3des or aes")? {
                     0 => IkeEncryption::Des,
@@ -1109,7 +1797,10 @@ impl Parser {
                 self.isakmp(index).encryption = Some(encryption);
             }
             1 => {
-                let hash = match words.keyword(&["md5", "sha", "sha256"], "md5, sha or sha256")? {
+                let hash = match words
+                    .keyword_in(&["md5", "sha", "sha256"], &["sha384", "sha512"], "a hash")
+                    .map_err(|f| unsupported(words, f))?
+                {
                     0 => IkeHash::Md5,
                     1 => IkeHash::Sha,
                     _ => IkeHash::Sha256,
@@ -1120,19 +1811,36 @@ impl Parser {
                 self.isakmp(index).hash = Some(hash);
             }
             2 => {
-                let (group_column, word) = words.word("a diffie-hellman group")?;
-                let group = word
-                    .parse()
-                    .ok()
-                    .and_then(DhGroup::from_number)
-                    .ok_or_else(|| words.unsupported(group_column))?;
+                let (group_column, number) = words.number("a diffie-hellman group", 1, 32)?;
+                let group = match DhGroup::from_number(number) {
+                    Some(group) => group,
+                    // IOS's other groups: the router does not have them.
+                    None if [15, 16, 19, 20, 21, 24].contains(&number) => {
+                        return Err(words.unsupported(group_column));
+                    }
+                    None => {
+                        return Err(Fail::at(
+                            group_column,
+                            ErrorKind::Expected {
+                                expected: "a diffie-hellman group (1, 2, 5, 14, 15, 16, 19, 20, 21 or 24)",
+                                found: Some(number.to_string()),
+                            },
+                        ));
+                    }
+                };
                 words.end()?;
                 self.origins
                     .once(Origin::PolicyGroup(index), place, "group")?;
                 self.isakmp(index).group = Some(group);
             }
             3 => {
-                words.keyword(&["pre-share"], "`pre-share`")?;
+                words
+                    .keyword_in(
+                        &["pre-share"],
+                        &["ecdsa-sig", "rsa-encr", "rsa-sig"],
+                        "an authentication method",
+                    )
+                    .map_err(|f| unsupported(words, f))?;
                 words.end()?;
                 self.origins
                     .once(Origin::PolicyAuthentication(index), place, "authentication")?;
@@ -1155,11 +1863,13 @@ impl Parser {
 
     fn transform_mode(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
-        words.keyword(&["mode"], "`mode`")?;
+        words.keyword_in(&TRANSFORM[..1], &TRANSFORM[1..], "`mode`")?;
         let mode = match words.keyword(&["transport", "tunnel"], "`transport` or `tunnel`")? {
             0 => EspMode::Transport,
             _ => EspMode::Tunnel,
         };
+        // `mode transport require`: no fallback to tunnel mode; transport is all there is here.
+        words.eat_abbreviated("require");
         words.end()?;
         self.origins
             .once(Origin::TransformMode(index), self.place(column), "mode")?;
@@ -1172,9 +1882,20 @@ impl Parser {
     fn profile(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
         let place = self.place(column);
-        words.keyword(&["set"], "`set`")?;
-        match words.keyword(
+        words.keyword_in(
+            &PROFILE[..1],
+            &PROFILE[1..],
+            "a `crypto ipsec profile` command",
+        )?;
+        match words.keyword_in(
             &["transform-set", "pfs", "security-association"],
+            &[
+                "identity",
+                "ikev2-profile",
+                "isakmp-profile",
+                "nat",
+                "reverse-route",
+            ],
             "`transform-set`, `pfs` or `security-association`",
         )? {
             0 => {
@@ -1214,13 +1935,29 @@ impl Parser {
                 }
             }
             1 => {
-                let (group_column, word) = words.word("a pfs group")?;
-                let group = word
-                    .to_ascii_lowercase()
-                    .strip_prefix("group")
-                    .and_then(|n| n.parse().ok())
-                    .and_then(DhGroup::from_number)
-                    .ok_or_else(|| words.unsupported(group_column))?;
+                // `set pfs` alone is group 1.
+                let group = if words.peek().is_none() {
+                    DhGroup::Group1
+                } else {
+                    let (group_column, _) = words.peek().unwrap_or((column, ""));
+                    match words.keyword_in(
+                        &["group1", "group2", "group5", "group14"],
+                        &[
+                            "group15", "group16", "group19", "group20", "group21", "group24",
+                        ],
+                        "a pfs group",
+                    ) {
+                        Ok(0) => DhGroup::Group1,
+                        Ok(1) => DhGroup::Group2,
+                        Ok(2) => DhGroup::Group5,
+                        Ok(_) => DhGroup::Group14,
+                        Err(Fail {
+                            kind: ErrorKind::Skipped { .. },
+                            ..
+                        }) => return Err(words.unsupported(group_column)),
+                        Err(fail) => return Err(fail),
+                    }
+                };
                 words.end()?;
                 self.origins
                     .once(Origin::ProfilePfs(index), place, "set pfs")?;
@@ -1229,9 +1966,17 @@ impl Parser {
                 }
             }
             _ => {
-                words.keyword(&["lifetime"], "`lifetime`")?;
-                let profile = self.config.ipsec_profiles.get_mut(index);
-                if words.keyword(&["seconds", "kilobytes"], "`seconds` or `kilobytes`")? == 0 {
+                words.keyword_in(
+                    &["lifetime"],
+                    &["dfbit", "ecn", "idle-time", "level", "replay"],
+                    "`lifetime`",
+                )?;
+                if words.keyword_in(
+                    &["seconds", "kilobytes"],
+                    &["days"],
+                    "`seconds` or `kilobytes`",
+                )? == 0
+                {
                     let (_, seconds) = words.number("ipsec sa lifetime", 120, 2_592_000)?;
                     words.end()?;
                     self.origins.once(
@@ -1239,7 +1984,7 @@ impl Parser {
                         place,
                         "set security-association lifetime seconds",
                     )?;
-                    if let Some(profile) = profile {
+                    if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
                         profile.lifetime = u32::try_from(seconds).ok();
                     }
                 } else {
@@ -1252,7 +1997,7 @@ impl Parser {
                         place,
                         "set security-association lifetime kilobytes",
                     )?;
-                    if let Some(profile) = profile {
+                    if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
                         profile.lifetime_kilobytes = Some(kb);
                     }
                 }

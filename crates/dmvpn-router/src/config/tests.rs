@@ -14,11 +14,13 @@ fn ip(text: &str) -> Ipv4Addr {
     text.parse().unwrap()
 }
 
-/// Syntax only (no semantic checks): the configuration and the errors.
+/// Syntax only (no semantic checks): the configuration and the errors, with the commands
+/// skipped (warnings) among them in line order.
 fn syntax(text: &str) -> (Config, Vec<Diagnostic>) {
-    let (config, _, errors, warnings): (Config, Origins, _, _) =
+    let (config, _, mut errors, warnings): (Config, Origins, _, _) =
         parse::parse(text, Options::default());
-    assert!(warnings.is_empty());
+    errors.extend(warnings);
+    errors.sort_by_key(|d| d.line);
     (config, errors)
 }
 
@@ -316,14 +318,18 @@ fn every_statement() {
                     address: ip("10.9.0.0"),
                     mask: ip("255.255.0.0")
                 },
-                next_hop: ip("10.0.0.9")
+                next_hop: Some(ip("10.0.0.9")),
+                interface: None,
+                distance: None,
             },
             IpRoute {
                 prefix: Prefix {
                     address: ip("0.0.0.0"),
                     mask: ip("0.0.0.0")
                 },
-                next_hop: ip("10.0.0.8")
+                next_hop: Some(ip("10.0.0.8")),
+                interface: None,
+                distance: None,
             },
         ]
     );
@@ -369,13 +375,13 @@ fn syntax_errors_with_line_and_column() {
             "line vty 0 4\n login\n",
             1,
             1,
-            "unsupported command `line vty 0 4`",
+            "`line` skipped: IOS takes it, this router does not use it",
         ),
         (
             "interface Tunnel0\n ip nhrp redirect\n",
             2,
             10,
-            "unsupported command `ip nhrp redirect` in interface mode",
+            "`ip nhrp redirect` skipped in interface mode: IOS takes it, this router does not use it",
         ),
         (
             "interface Tunnelx\n",
@@ -435,19 +441,19 @@ fn syntax_errors_with_line_and_column() {
             "interface eth0\n tunnel key 1\n",
             2,
             2,
-            "`tunnel` is only valid on a tunnel interface, not on eth0",
+            "`tunnel` is only valid on a tunnel interface, not on Ethernet0",
         ),
         (
             "interface eth0\n ip nhrp holdtime 1\n",
             2,
             2,
-            "`ip nhrp` is only valid on a tunnel interface, not on eth0",
+            "`ip nhrp` is only valid on a tunnel interface, not on Ethernet0",
         ),
         (
             "interface eth0\n no ip split-horizon eigrp 1\n",
             2,
             2,
-            "`no ip split-horizon eigrp` is only valid on a tunnel interface, not on eth0",
+            "`no ip split-horizon eigrp` is only valid on a tunnel interface, not on Ethernet0",
         ),
         (
             "interface Tunnel0\n tunnel key 4294967296\n",
@@ -498,10 +504,10 @@ fn syntax_errors_with_line_and_column() {
             "expected an nbma address, found end of line",
         ),
         (
-            "interface Tunnel0\n ip nhrp nhs 10.0.0.1 priority 1\n",
+            "interface Tunnel0\n ip nhrp nhs 10.0.0.1 prio 1 weight 2\n",
             2,
-            23,
-            "unexpected `priority` after the end of the command",
+            30,
+            "invalid input `weight`: expected `nbma`, `multicast`, `priority` or `cluster`",
         ),
         (
             "interface Tunnel0\n ip nhrp nhs 10.0.0.1\n ip nhrp nhs 10.0.0.1\n",
@@ -525,13 +531,13 @@ fn syntax_errors_with_line_and_column() {
             "interface Tunnel0\n ip nhrp map multicast static\n",
             2,
             24,
-            "expected `dynamic` or an nbma address, found `static`",
+            "invalid input `static`: expected `dynamic` or an nbma address",
         ),
         (
-            "interface Tunnel0\n ip nhrp map multicast dynamic\n ip nhrp map multicast dynamic\n",
-            3,
-            24,
-            "this multicast map is set twice (first at line 2)",
+            "interface Tunnel0\n ip nhrp nhs 10.0.0.1 multicast\n",
+            2,
+            14,
+            "expected `nbma ADDRESS` before `multicast`, found end of line",
         ),
         (
             "interface Tunnel0\n ip nhrp authentication 123456789\n",
@@ -561,7 +567,7 @@ fn syntax_errors_with_line_and_column() {
             "interface Tunnel0\n no ip redirects\n",
             2,
             8,
-            "unsupported command `no ip redirects` in interface mode",
+            "`no ip redirects` skipped in interface mode: IOS takes it, this router does not use it",
         ),
         (
             "interface Tunnel0\n description\n",
@@ -579,7 +585,7 @@ fn syntax_errors_with_line_and_column() {
             "router ospf 1\n network 10.0.0.0 0.0.0.255 area 0\n",
             1,
             8,
-            "unsupported command `router ospf 1`",
+            "`router ospf` skipped: IOS takes it, this router does not use it",
         ),
         (
             "router eigrp 1\n network 10.0.0.0 0.0.0.255 x\n",
@@ -603,7 +609,7 @@ fn syntax_errors_with_line_and_column() {
             "router eigrp 1\n eigrp stub\n",
             2,
             8,
-            "unsupported command `eigrp stub` in router eigrp mode",
+            "`eigrp stub` skipped in router eigrp mode: IOS takes it, this router does not use it",
         ),
         (
             "router eigrp 1\n no auto-summary\n auto-summary\n",
@@ -627,7 +633,7 @@ fn syntax_errors_with_line_and_column() {
             "crypto isakmp policy 1\n encryption blowfish\n",
             2,
             13,
-            "unsupported command `encryption blowfish` in crypto isakmp policy mode",
+            "invalid input `blowfish`: expected des, 3des or aes",
         ),
         (
             "crypto isakmp policy 1\n hash sha512\n",
@@ -663,7 +669,7 @@ fn syntax_errors_with_line_and_column() {
             "crypto isakmp key 6 xyz address 1.1.1.1\n",
             1,
             19,
-            "unsupported command `crypto isakmp key 6 xyz address 1.1.1.1`",
+            "unsupported command `crypto isakmp key 6 (an encrypted key: paste it in clear text, as type 0)`",
         ),
         (
             "crypto isakmp key k address\n",
@@ -741,7 +747,7 @@ fn syntax_errors_with_line_and_column() {
             "crypto ipsec transform-set T esp-aes\n mode beet\n",
             2,
             7,
-            "unsupported command `mode beet` in crypto ipsec transform-set mode",
+            "invalid input `beet`: expected `transport` or `tunnel`",
         ),
         (
             "crypto ipsec profile P\n set transform-set\n",
@@ -753,7 +759,7 @@ fn syntax_errors_with_line_and_column() {
             "crypto ipsec profile P\n set pfs group3\n",
             2,
             10,
-            "unsupported command `set pfs group3` in crypto ipsec profile mode",
+            "invalid input `group3`: expected a pfs group (did you mean `group1`?)",
         ),
         (
             "crypto ipsec profile P\n set security-association lifetime kilobytes 9\n",
@@ -765,7 +771,7 @@ fn syntax_errors_with_line_and_column() {
             "crypto ipsec profile P\n set security-association lifetime packets 9\n",
             2,
             36,
-            "unsupported command `set security-association lifetime packets 9` in crypto ipsec profile mode",
+            "invalid input `packets`: expected `seconds` or `kilobytes`",
         ),
         (
             "crypto ipsec profile P\n set security-association lifetime seconds 100\n",
@@ -783,14 +789,14 @@ fn syntax_errors_with_line_and_column() {
             "crypto ikev2 profile P\n",
             1,
             8,
-            "unsupported command `crypto ikev2 profile P`",
+            "`crypto ikev2` skipped: IOS takes it, this router does not use it",
         ),
         ("end\nhostname x\n", 2, 1, "text after `end`"),
         (
             "ip route 10.1.0.0 255.255.0.0\n",
             1,
             30,
-            "expected a next-hop address, found end of line",
+            "expected a next-hop address or an interface, found end of line",
         ),
         (
             "ip route 10.1.0.1 255.255.0.0 10.0.0.1\n",
@@ -799,12 +805,17 @@ fn syntax_errors_with_line_and_column() {
             "10.1.0.1 has bits outside the mask 255.255.0.0",
         ),
         (
-            "ip route 10.1.0.0 255.255.0.0 10.0.0.1\nip route 10.1.0.0 255.255.0.0 10.0.0.2\n",
-            2,
+            "ip route 10.1.0.0 255.255.0.0 10.0.0.1 name x 300\n",
             1,
-            "a route to this prefix is set twice (first at line 1)",
+            47,
+            "an administrative distance 300 is out of range 1..=255",
         ),
-        ("ip routing\n", 1, 4, "unsupported command `ip routing`"),
+        (
+            "ip routing\n",
+            1,
+            4,
+            "`ip routing` skipped: IOS takes it, this router does not use it",
+        ),
         (
             "end now\n",
             1,
@@ -821,7 +832,10 @@ fn syntax_errors_with_line_and_column() {
         };
         let got = (first.line, first.column, first.kind.to_string());
         if got != (*line, *column, (*message).to_owned()) {
-            wrong.push(format!("{text:?}: got {got:?}"));
+            wrong.push(format!(
+                "{text:?}: got {got:?} want {:?}",
+                (line, column, message)
+            ));
         }
         assert_eq!(
             first.text,
@@ -847,36 +861,57 @@ fn errors_do_not_stop_the_parse() {
 }
 
 #[test]
-fn lenient_turns_unsupported_into_warnings() {
+fn skipped_unsupported_and_lenient() {
+    // IOS takes these and the router does not use them: warnings, in both modes.
     let text = HUB.replace(
         "interface lan0\n",
         "interface lan0\n ip ospf cost 5\nline vty 0 4\n login\ninterface lan0\n",
     );
+    for lenient in [false, true] {
+        let parsed = Config::parse(&text, Options { lenient }).unwrap();
+        let warnings: Vec<_> = (parsed.warnings.iter())
+            .map(|w| (w.line, w.kind.to_string()))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                (
+                    21,
+                    "`ip ospf` skipped in interface mode: IOS takes it, this router does not use it"
+                        .to_owned()
+                ),
+                (
+                    22,
+                    "`line` skipped: IOS takes it, this router does not use it".to_owned()
+                )
+            ]
+        );
+        assert_eq!(
+            parsed.config,
+            Config::parse(HUB, Options::default()).unwrap().config
+        );
+    }
+    // IOS takes these, and the router cannot run them as IOS would: errors, or with `lenient`
+    // warnings and skipped.
+    let text = HUB.replace(
+        "router eigrp 123\n",
+        "router eigrp NAMED\n address-family ipv4 autonomous-system 9\nrouter eigrp 123\n",
+    );
     let strict = Config::parse(&text, Options::default()).unwrap_err();
-    assert_eq!(
-        strict.0.iter().map(|e| e.line).collect::<Vec<_>>(),
-        [21, 22]
-    );
+    assert_eq!(strict.0.iter().map(|e| e.line).collect::<Vec<_>>(), [36]);
+    assert!(matches!(strict.0[0].kind, ErrorKind::Unsupported { .. }));
     let lenient = Config::parse(&text, Options { lenient: true }).unwrap();
-    let warnings: Vec<_> = lenient
-        .warnings
-        .iter()
-        .map(|w| (w.line, w.kind.to_string()))
-        .collect();
-    assert_eq!(
-        warnings,
-        [
-            (
-                21,
-                "unsupported command `ip ospf cost 5` in interface mode".to_owned()
-            ),
-            (22, "unsupported command `line vty 0 4`".to_owned())
-        ]
-    );
-    assert_eq!(
-        lenient.config,
-        Config::parse(HUB, Options::default()).unwrap().config
-    );
+    assert_eq!(lenient.warnings.len(), 1);
+    // What IOS itself refuses stays an error, lenient or not.
+    let bad = HUB.replace(" authentication pre-share", " authentication pre-shared");
+    for lenient in [false, true] {
+        let errors = Config::parse(&bad, Options { lenient }).unwrap_err();
+        let wanted = "invalid input `pre-shared`: expected an authentication method (did you mean `pre-share`?)";
+        assert!(
+            errors.0.iter().any(|e| e.kind.to_string() == wanted),
+            "{errors}"
+        );
+    }
     // Malformed supported commands stay errors.
     let bad = HUB.replace(" ip mtu 1400", " ip mtu 14000000");
     assert!(Config::parse(&bad, Options { lenient: true }).is_err());
@@ -1075,8 +1110,8 @@ fn semantic_errors_with_line() {
     );
     expect(
         &mut wrong,
-        semantic(HUB, " tunnel source eth0", " tunnel source eth1"),
-        one(32, 2, "tunnel source interface `eth1` is not defined"),
+        semantic(HUB, " tunnel source Ethernet0", " tunnel source e1"),
+        one(32, 2, "tunnel source interface `Ethernet1` is not defined"),
     );
     expect(
         &mut wrong,
@@ -1084,7 +1119,7 @@ fn semantic_errors_with_line() {
         one(
             31,
             2,
-            "interface eth0 (the tunnel source) has no `ip address`",
+            "interface Ethernet0 (the tunnel source) has no `ip address`",
         ),
     );
     expect(
@@ -1137,13 +1172,9 @@ fn semantic_errors_with_line() {
         semantic(
             HUB,
             "end\n",
-            "ip route 10.99.12.0 255.255.255.0 10.99.201.12\nend\n",
+            "ip route 10.99.12.0 255.255.255.0 Tunnel9 10.99.200.12\nend\n",
         ),
-        one(
-            42,
-            35,
-            "ip route next hop 10.99.201.12 is outside the tunnel subnet 10.99.200.0/24",
-        ),
+        one(42, 35, "ip route interface `Tunnel9` is not defined"),
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     let none = Config::parse("hostname x\n", Options::default()).unwrap_err();

@@ -128,11 +128,17 @@ impl fmt::Display for Config {
         }
         for route in &self.routes {
             let prefix = route.prefix;
-            writeln!(
-                f,
-                "ip route {} {} {}",
-                prefix.address, prefix.mask, route.next_hop
-            )?;
+            write!(f, "ip route {} {}", prefix.address, prefix.mask)?;
+            if let Some(interface) = &route.interface {
+                write!(f, " {interface}")?;
+            }
+            if let Some(hop) = route.next_hop {
+                write!(f, " {hop}")?;
+            }
+            if let Some(distance) = route.distance {
+                write!(f, " {distance}")?;
+            }
+            writeln!(f)?;
         }
         if !self.routes.is_empty() {
             writeln!(f, "!")?;
@@ -158,6 +164,9 @@ fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Re
     if let Some(address) = interface.address {
         writeln!(f, " ip address {} {}", address.address, address.mask)?;
     }
+    if interface.dhcp {
+        writeln!(f, " ip address dhcp")?;
+    }
     if let Some(mtu) = interface.mtu {
         writeln!(f, " ip mtu {mtu}")?;
     }
@@ -180,6 +189,12 @@ fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Re
         }
         if let Some(holdtime) = nhrp.holdtime {
             writeln!(f, " ip nhrp holdtime {holdtime}")?;
+        }
+        if let Some(timeout) = nhrp.registration_timeout {
+            writeln!(f, " ip nhrp registration timeout {timeout}")?;
+        }
+        if nhrp.no_unique {
+            writeln!(f, " ip nhrp registration no-unique")?;
         }
         for nhs in &nhrp.nhs {
             write!(f, " ip nhrp nhs {}", nhs.address)?;

@@ -17,6 +17,7 @@
 mod control;
 mod host;
 mod keylog;
+pub mod map;
 mod net;
 mod show;
 
@@ -61,6 +62,8 @@ pub struct RunOptions {
     pub run_dir: PathBuf,
     /// Log every event (NHRP, EIGRP, IKE) to stderr, not only the state changes.
     pub verbose: bool,
+    /// `--map IOS=LINUX`: the configuration's interfaces onto the host's devices (see [`map`]).
+    pub maps: Vec<map::InterfaceMap>,
 }
 
 /// Why the router could not start or stopped.
@@ -70,6 +73,9 @@ pub enum RunError {
     /// The configuration cannot run on the node.
     #[error(transparent)]
     Config(#[from] crate::node::NodeError),
+    /// An interface map (`--map`) does not fit the configuration or the host.
+    #[error("{0}")]
+    Map(String),
     /// A device or socket failed.
     #[error("{what}: {source}")]
     Io {
@@ -280,15 +286,24 @@ struct Router {
 /// When the configuration cannot run ([`RunError::Config`]) or a device cannot be opened or
 /// fails ([`RunError::Io`]).
 pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
+    let (mapped, actions) = map::apply(config, &options.maps).map_err(RunError::Map)?;
+    for action in &actions {
+        log(&format!("%DMVPN-5-MAP: {action}"));
+    }
+    let config = &mapped;
     let node_config = crate::node::node_config(config)?;
     let ike_config = crate::node::ike_config(config)?;
     let interface = config
         .tunnel_interface()
         .map_or_else(|| "Tunnel0".to_owned(), |i| i.name.clone());
-    let device = interface.to_ascii_lowercase();
+    let device = map::device(&options.maps, &interface)
+        .map_or_else(|| interface.to_ascii_lowercase(), str::to_owned);
     let name = config.hostname.clone().unwrap_or_else(|| device.clone());
     let nbma = node_config.tunnel.nbma;
-    let iface = options.nbma_iface.as_deref();
+    let iface = options
+        .nbma_iface
+        .as_deref()
+        .or_else(|| map::nbma_device(config, &options.maps));
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

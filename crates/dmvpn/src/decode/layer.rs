@@ -47,7 +47,7 @@ pub enum Layer<'a> {
     Ah(&'a Ah),
     /// A GRE header.
     Gre(&'a gre::Repr),
-    /// An NHRP packet.
+    /// An NHRP packet (cut short by the snapshot length: the CIEs and extensions that are whole).
     Nhrp(&'a nhrp::Repr<'a>),
     /// An EIGRP packet.
     Eigrp(&'a eigrp::Repr<'a>),
@@ -58,6 +58,8 @@ pub enum Layer<'a> {
     /// An ICMP header.
     Icmp(&'a Icmp),
     /// Bytes no decoder took, reported rather than dropped.
+    /// The fixed header of an NHRP packet cut short before its addresses end.
+    NhrpHeader(&'a nhrp::lax::FixedHeader),
     Data {
         /// What the bytes are (the layer that carried them).
         what: &'static str,
@@ -80,6 +82,13 @@ impl fmt::Debug for Layer<'_> {
     }
 }
 
+    /// The first bytes of a header the capture's snapshot length cut too short to decode.
+    Cut {
+        /// The protocol of the header (the JSON `"proto"` name).
+        proto: &'static str,
+        /// How many of its bytes were captured.
+        len: usize,
+    },
 /// An ISAKMP message as the decoder saw it.
 #[derive(Clone, Copy, Debug)]
 pub struct IsakmpLayer<'a> {
@@ -114,6 +123,9 @@ impl IsakmpLayer<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct LinkLayer<'a> {
     /// The header.
+    /// Whether the capture's snapshot length cut the message: `message.body` is what was
+    /// captured of it, and only the payloads that are whole are listed.
+    pub truncated: bool,
     pub header: &'a LinkHeader,
     /// The EtherType of the payload.
     pub ethertype: EtherType,
@@ -183,6 +195,11 @@ impl Icv {
             Self::None => "none",
             Self::Unchecked => "unchecked",
         }
+    /// Cut by the capture's snapshot length: it cannot be decrypted.
+    Cut {
+        /// Whether the sequence number was captured (if not, [`EspLayer::seq`] is 0).
+        seq_captured: bool,
+    },
     }
 }
 
@@ -197,7 +214,7 @@ impl EspStatus {
             Self::NoKey => "no key",
             Self::IcvFailed => "ICV failed",
             Self::BadTrailer => "bad trailer",
-            Self::Truncated => "truncated",
+            Self::Truncated | Self::Cut { .. } => "truncated",
         }
     }
 }
@@ -222,13 +239,13 @@ impl Layer<'_> {
             Self::Esp(_) => "esp",
             Self::Ah(_) => "ah",
             Self::Gre(_) => "gre",
-            Self::Nhrp(_) => "nhrp",
+            Self::Nhrp(_) | Self::NhrpHeader(_) => "nhrp",
             Self::Eigrp(_) => "eigrp",
             Self::Isakmp(_) => "isakmp",
             Self::Tcp(_) => "tcp",
             Self::Icmp(_) => "icmp",
             Self::Data { .. } => "data",
-            Self::Error { proto, .. } => proto,
+            Self::Cut { proto, .. } | Self::Error { proto, .. } => proto,
         }
     }
 
@@ -302,7 +319,13 @@ impl Layer<'_> {
             Self::NatKeepalive | Self::NonEspMarker => {}
             Self::Esp(esp) => {
                 obj.hex_u32("spi", esp.spi);
-                obj.u64("seq", u64::from(esp.seq));
+                if esp.status
+                    != (EspStatus::Cut {
+                        seq_captured: false,
+                    })
+                {
+                    obj.u64("seq", u64::from(esp.seq));
+                }
                 obj.bool("decrypted", esp.decrypted());
                 match esp.status {
                     EspStatus::Decrypted {
@@ -372,6 +395,14 @@ impl Layer<'_> {
 
     /// A tshark-like summary of the layer for the text output's info column.
     pub fn info(&self, f: &mut dyn fmt::Write) -> fmt::Result {
+            Self::NhrpHeader(header) => {
+                obj.u64("op", u64::from(header.op_type.0));
+                if let Some(name) = header.op_type.name() {
+                    obj.str("op_name", name);
+                }
+                obj.u64("hop_count", u64::from(header.hop_count));
+                obj.u64("packet_size", u64::from(header.packet_size));
+            }
         match self {
             Self::Link(link) => write!(f, "{}", link.ethertype),
             Self::Ipv4 { header, .. } => {
@@ -407,6 +438,7 @@ impl Layer<'_> {
                     f.write_str(" REPLAYED")?;
                 }
                 Ok(())
+            Self::Cut { len, .. } => obj.u64("captured", *len as u64),
             }
             Self::Ah(ah) => write!(f, "AH (SPI={:#010x}) seq={}", ah.spi, ah.seq),
             Self::Gre(repr) => {
@@ -430,7 +462,13 @@ impl Layer<'_> {
                 }
                 Ok(())
             }
-            Self::Nhrp(repr) => write!(f, "{repr}"),
+            Self::Nhrp(repr) => nhrp_info(repr, f),
+            Self::NhrpHeader(header) => f.write_str(
+                header
+                    .op_type
+                    .description()
+                    .unwrap_or("NHRP (unknown packet type)"),
+            ),
             Self::Eigrp(repr) => write!(f, "{repr}"),
             Self::Isakmp(layer) => {
                 write!(
@@ -464,7 +502,7 @@ impl Layer<'_> {
             Self::Esp(_) => "ESP",
             Self::Ah(_) => "AH",
             Self::Gre(_) => "GRE",
-            Self::Nhrp(_) => "NHRP",
+            Self::Nhrp(_) | Self::NhrpHeader(_) => "NHRP",
             Self::Eigrp(_) => "EIGRP",
             Self::Isakmp(_) => "ISAKMP",
             Self::Tcp(_) => "TCP",
@@ -507,6 +545,7 @@ fn nhrp_json(repr: &nhrp::Repr<'_>, obj: &mut Object<'_>) {
                 obj.u64("request_id", u64::from(control.request_id));
                 obj.hex_u16("flags", control.flags.0);
                 let mut cies = obj.array("cies");
+            Self::Cut { proto, len } => write!(f, "{} ({len} bytes captured)", cut_name(proto)),
                 for cie in control.cies.iter() {
                     cie_json(&cie, cies.object());
                 }
@@ -530,11 +569,110 @@ fn nhrp_json(repr: &nhrp::Repr<'_>, obj: &mut Object<'_>) {
                 | nhrp::extension::Value::ReverseTransitNhsRecord(cies)
                 | nhrp::extension::Value::CiscoNatAddress(cies) => {
                     let mut array = ext.array("cies");
+            Self::Cut { proto, .. } => cut_name(proto),
                     for cie in cies.iter() {
                         cie_json(&cie, array.object());
                     }
                     array.end();
                 }
+/// The info column of an ISAKMP message the snapshot length cut: its header and the payloads
+/// that were captured whole (an encrypted body cannot be decrypted).
+fn isakmp_cut_info(message: &isakmp::Message<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
+    let header = &message.header;
+    let exchange = header.exchange_type;
+    write!(
+        f,
+        "ISAKMP {} i={} r={} mid={:#010x}",
+        exchange.name().unwrap_or("exchange"),
+        dmvpn_wire::fmt::Hex(&header.initiator_cookie),
+        dmvpn_wire::fmt::Hex(&header.responder_cookie),
+        header.message_id
+    )?;
+    if exchange.name().is_none() {
+        write!(f, " exchange={}", exchange.0)?;
+    }
+    if header.flags.0 != 0 {
+        write!(f, " flags={}", header.flags)?;
+    }
+    let Some(payloads) = message.payloads() else {
+        return write!(f, " encrypted, {} bytes captured", message.body.len());
+    };
+    let context = message.context(None);
+    for body in payloads.map_while(|payload| payload.and_then(|p| p.decode(context)).ok()) {
+        write!(f, " {body}")?;
+    }
+    Ok(())
+}
+
+/// The protocol column's name for a [`Layer::Cut`] header.
+fn cut_name(proto: &str) -> &'static str {
+    match proto {
+        "ipv4" => "IPv4",
+        "ipv6" => "IPv6",
+        "udp" => "UDP",
+        "tcp" => "TCP",
+        "icmp" => "ICMP",
+        "esp" => "ESP",
+        "ah" => "AH",
+        "gre" => "GRE",
+        "nhrp" => "NHRP",
+        "eigrp" => "EIGRP",
+        "isakmp" => "ISAKMP",
+        _ => "",
+    }
+}
+
+/// An NHRP code as every message type writes it: `code=Success (0)`, `code=Unknown (77)`.
+struct Code(Option<&'static str>, u16);
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "code={} ({})", self.0.unwrap_or("Unknown"), self.1)
+    }
+}
+
+/// The info column of an NHRP packet: its type, request ID and, in a reply, each CIE's code; in an
+/// Error Indication its error code and the request ID of the packet in error (as far as quoted).
+fn nhrp_info(repr: &nhrp::Repr<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
+    let op = repr.message.op_type();
+    f.write_str(op.description().unwrap_or("NHRP"))?;
+    match &repr.message {
+        nhrp::Message::ErrorIndication(error) => {
+            let code = error.code;
+            write!(f, ", {}", Code(code.canonical().description(), code.0))?;
+            let quoted = nhrp::header::field::OP_TYPE;
+            let op = error.packet.get(quoted).copied().map(nhrp::OpType);
+            let id = error
+                .packet
+                .get(nhrp::header::field::REQUEST_ID)
+                .and_then(|id| <[u8; 4]>::try_from(id).ok());
+            if let (Some(op), Some(id)) = (op, id)
+                && (op.is_request() || op.is_reply())
+            {
+                write!(f, ", ID={}", u32::from_be_bytes(id))?;
+            }
+            Ok(())
+        }
+        nhrp::Message::TrafficIndication(indication) => {
+            write!(f, ", traffic code={}", indication.code.0)
+        }
+        message => {
+            let Some(control) = message.control() else {
+                return Ok(());
+            };
+            write!(f, ", ID={}", control.request_id)?;
+            if op.is_reply() {
+                for cie in control.cies.iter() {
+                    let code = cie.code;
+                    let text = code.canonical().description();
+                    write!(f, ", {}", Code(text, u16::from(code.0)))?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
                 nhrp::extension::Value::VendorPrivate { vendor, data } => {
                     ext.hex_u32("vendor", vendor);
                     ext.u64("len", data.len() as u64);
@@ -629,7 +767,16 @@ fn isakmp_json(layer: &IsakmpLayer<'_>, obj: &mut Object<'_>) {
     if let Some(error) = layer.decrypt_error {
         obj.display("decrypt_error", error);
     }
-    if let Some(payloads) = layer.payloads() {
+    if layer.truncated {
+        // Cut by the snapshot length: the payload types whose generic headers were captured.
+        if let Some(payloads) = message.payloads() {
+            let mut array = obj.array("payloads");
+            for payload in payloads.map_while(Result::ok) {
+                array.u64(u64::from(payload.ty.0));
+            }
+            array.end();
+        }
+    } else if let Some(payloads) = layer.payloads() {
         let mut context = message.context(layer.nat_d);
         context.nat_d = isakmp::message::learn_nat_d(payloads.clone(), context.nat_d);
         match isakmp::message::flat_payload_types(payloads, context) {

@@ -101,6 +101,8 @@ pub struct Summary {
 
 impl Summary {
     /// Frames seen.
+    /// Frames the snapshot length cut inside a header (see [`Sink::truncated`]).
+    truncated: u64,
     #[must_use]
     pub const fn frames(&self) -> u64 {
         self.frames
@@ -128,6 +130,12 @@ impl Summary {
     #[must_use]
     pub const fn esp_decrypted(&self) -> u64 {
         self.esp[0]
+    /// Frames the capture's snapshot length cut inside a header: decoded as far as they go.
+    #[must_use]
+    pub const fn truncated(&self) -> u64 {
+        self.truncated
+    }
+
     }
 
     /// ESP packets without a key.
@@ -157,11 +165,12 @@ impl Summary {
 
     fn esp_index(status: EspStatus) -> usize {
         match status {
+        self.truncated += other.truncated;
             EspStatus::Decrypted { .. } => 0,
             EspStatus::NoKey => 1,
             EspStatus::IcvFailed => 2,
             EspStatus::BadTrailer => 3,
-            EspStatus::Truncated => 4,
+            EspStatus::Truncated | EspStatus::Cut { .. } => 4,
         }
     }
 }
@@ -182,6 +191,10 @@ impl Sink for Summary {
         let index = match layer {
             Layer::Link(link) => match link.header {
                 LinkHeader::Ethernet(_) => kind::ETH,
+    fn truncated(&mut self) {
+        self.truncated += 1;
+    }
+
                 LinkHeader::Sll(_) => kind::SLL,
                 LinkHeader::Loopback(_) => kind::LOOPBACK,
                 LinkHeader::RawIp => kind::RAW,
@@ -206,7 +219,7 @@ impl Sink for Summary {
             }
             Layer::Ah(_) => kind::AH,
             Layer::Gre(_) => kind::GRE,
-            Layer::Nhrp(_) => kind::NHRP,
+            Layer::Nhrp(_) | Layer::NhrpHeader(_) => kind::NHRP,
             Layer::Eigrp(_) => kind::EIGRP,
             Layer::Isakmp(isakmp) => {
                 if isakmp.plaintext.is_some()
@@ -225,6 +238,11 @@ impl Sink for Summary {
             *count += 1;
         }
     }
+            // The first bytes of a header cut short count as that header.
+            Layer::Cut { proto, .. } => KINDS
+                .iter()
+                .position(|name| name == proto)
+                .unwrap_or(kind::DATA),
 }
 
 /// Prints nothing per frame: a summary's output is its final table.
@@ -275,6 +293,9 @@ impl fmt::Display for Summary {
 
 #[cfg(test)]
 mod tests {
+        if self.truncated > 0 {
+            writeln!(f, "{:<20} {:>12}", "frames cut (snaplen)", self.truncated)?;
+        }
     use super::*;
     use crate::capture::CaptureReader;
     use crate::decode::Decoder;

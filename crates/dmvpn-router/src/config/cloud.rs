@@ -1,0 +1,840 @@
+//! The whole DMVPN cloud checked at once: a hub's and its spokes' configurations (told apart by
+//! content: a tunnel with `ip nhrp nhs` is a spoke), each parsed and checked on its own, then
+//! against each other, as IOS would meet them on the wire.
+//!
+//! Each [`Finding`] says what IOS would do (`the hub refuses spoke R3's registration: NHRP
+//! authentication mismatch`), names both files and lines, and gives the fix. Its [`Finding::id`]
+//! is the rule of `dmvpn sessions` that diagnoses the same fault from a capture
+//! (`nhrp-auth-mismatch`, `ike-psk-mismatch`, `eigrp-split-horizon`…), or one of this module's
+//! own for faults a capture does not name (`ike-no-psk`, `nhrp-no-multicast`…).
+//!
+//! ```
+//! use dmvpn_router::config::Options;
+//! use dmvpn_router::config::cloud::{self, Member};
+//!
+//! let hub = Member::parse("R1", include_str!("../../../../testdata/router/tutorial/R1.cfg"), Options::default())?;
+//! let spoke = include_str!("../../../../testdata/router/tutorial/R2.cfg");
+//! let good = Member::parse("R2", spoke, Options::default())?;
+//! assert!(cloud::check(&[hub.clone(), good]).is_empty());
+//!
+//! let wrong = spoke.replace("authentication pass", "authentication word");
+//! let bad = Member::parse("R2", &wrong, Options::default())?;
+//! let findings = cloud::check(&[hub, bad]);
+//! assert_eq!(findings.len(), 1);
+//! assert_eq!(findings[0].id, "nhrp-auth-mismatch");
+//! # Ok::<(), dmvpn_router::config::Errors>(())
+//! ```
+
+use core::fmt;
+use std::net::Ipv4Addr;
+
+use super::parse::{Origin, Origins};
+use super::{
+    Config, Errors, EspMode, Interface, IsakmpPolicy, MulticastMap, Options, Parsed, Role, Tunnel,
+    TunnelSource,
+};
+
+/// Most `ip mtu` on a protected GRE tunnel that never makes ESP fragment on a 1500-byte path:
+/// 1500 less outer IPv4 (20), ESP header, IV, padding and ICV (up to 58 with AES-CBC and
+/// SHA-1), and GRE (4, 8 with a key): Cisco's 1400 leaves room for all of it.
+pub const MAX_PROTECTED_MTU: u16 = 1400;
+
+/// IOS's `ip mtu` of a GRE tunnel over a 1500-byte interface, when none is set.
+const GRE_DEFAULT_MTU: u16 = 1476;
+
+/// One router of the cloud: its configuration, where each command was, and its text.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// What findings call it: the file name, or the hostname.
+    pub name: String,
+    /// The configuration.
+    pub config: Config,
+    origins: Origins,
+    lines: Vec<String>,
+}
+
+impl Member {
+    /// Parses one router's configuration.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::parse`].
+    pub fn parse(name: &str, text: &str, options: Options) -> Result<Self, Errors> {
+        Self::parse_with_warnings(name, text, options).map(|(member, _)| member)
+    }
+
+    /// Parses one router's configuration and gives its warnings too.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::parse`].
+    pub fn parse_with_warnings(
+        name: &str,
+        text: &str,
+        options: Options,
+    ) -> Result<(Self, Vec<super::Diagnostic>), Errors> {
+        let (Parsed { config, warnings }, origins) = Config::parse_placed(text, options)?;
+        Ok((
+            Self {
+                name: name.to_owned(),
+                config,
+                origins,
+                lines: text.lines().map(str::to_owned).collect(),
+            },
+            warnings,
+        ))
+    }
+
+    /// A router built in code (findings about it have no lines).
+    #[must_use]
+    pub fn from_config(name: &str, config: Config) -> Self {
+        Self {
+            name: name.to_owned(),
+            config,
+            origins: Origins::default(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// The router's name in messages: its hostname, else the file's name.
+    fn label(&self) -> &str {
+        self.config.hostname.as_deref().unwrap_or(&self.name)
+    }
+
+    fn place(&self, origin: Origin) -> Place {
+        let line = self.origins.get(origin).map_or(0, |p| p.line);
+        Place {
+            file: self.name.clone(),
+            line,
+            text: line
+                .checked_sub(1)
+                .and_then(|n| self.lines.get(n))
+                .map(|t| super::error::redact(t))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn tunnel_index(&self) -> Option<usize> {
+        self.config
+            .interfaces
+            .iter()
+            .position(|i| i.tunnel.is_some())
+    }
+
+    /// The place of the tunnel's interface line, or of one of its commands.
+    fn at(&self, origin: impl Fn(usize) -> Origin) -> Place {
+        match self.tunnel_index() {
+            Some(index) if self.origins.get(origin(index)).is_some() => self.place(origin(index)),
+            Some(index) => self.place(Origin::Interface(index)),
+            None => self.place(Origin::Hostname),
+        }
+    }
+
+    fn interface(&self) -> Option<&Interface> {
+        self.config.tunnel_interface()
+    }
+
+    fn tunnel(&self) -> Option<&Tunnel> {
+        self.config.tunnel()
+    }
+
+    fn tunnel_address(&self) -> Option<Ipv4Addr> {
+        self.interface()?.address.map(|a| a.address)
+    }
+
+    /// The EIGRP AS that runs on the tunnel.
+    fn eigrp_on_tunnel(&self) -> Option<usize> {
+        let address = self.tunnel_address()?;
+        self.config.eigrp.iter().position(|e| e.covers(address))
+    }
+
+    fn protected(&self) -> bool {
+        self.config.protection().is_some()
+    }
+}
+
+/// A line of one file that a finding is about.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Place {
+    /// The file (the member's name).
+    pub file: String,
+    /// The line, from 1; 0 when the command is missing (then the finding says where it goes).
+    pub line: usize,
+    /// The line's text, secrets masked.
+    pub text: String,
+}
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
+pub enum Severity {
+    /// It runs, but not as well as it could.
+    Warning,
+    /// Something does not come up.
+    Error,
+}
+
+/// One fault of the cloud.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Finding {
+    /// The rule, as `dmvpn sessions` names the same fault.
+    pub id: &'static str,
+    /// How bad.
+    pub severity: Severity,
+    /// What IOS would do, in words.
+    pub message: String,
+    /// The lines concerned, in both files.
+    pub places: Vec<Place>,
+    /// What to change.
+    pub fix: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{level}[{}]: {}", self.id, self.message)?;
+        for place in &self.places {
+            if place.line == 0 {
+                write!(f, "\n  --> {}: (not configured)", place.file)?;
+            } else {
+                write!(
+                    f,
+                    "\n  --> {}:{}: {}",
+                    place.file,
+                    place.line,
+                    place.text.trim()
+                )?;
+            }
+        }
+        write!(f, "\n  fix: {}", self.fix)
+    }
+}
+
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(
+        &mut self,
+        id: &'static str,
+        severity: Severity,
+        message: String,
+        places: Vec<Place>,
+        fix: String,
+    ) {
+        self.0.push(Finding {
+            id,
+            severity,
+            message,
+            places,
+            fix,
+        });
+    }
+}
+
+/// Checks the routers against each other. Each is assumed to have passed [`Config::parse`].
+/// The findings come in the order of the members, hub checks first.
+#[must_use]
+pub fn check(members: &[Member]) -> Vec<Finding> {
+    let mut out = Findings(Vec::new());
+    let hubs: Vec<&Member> = members
+        .iter()
+        .filter(|m| m.tunnel().is_some_and(|t| t.role() == Role::Hub))
+        .collect();
+    let spokes: Vec<&Member> = members
+        .iter()
+        .filter(|m| m.tunnel().is_some_and(|t| t.role() == Role::Spoke))
+        .collect();
+    duplicates(members, &mut out);
+    for member in members {
+        every_router(member, &mut out);
+    }
+    for hub in &hubs {
+        hub_alone(hub, &spokes, &mut out);
+    }
+    for spoke in &spokes {
+        let Some(tunnel) = spoke.tunnel() else {
+            continue;
+        };
+        for (n, nhs) in tunnel.nhrp.nhs.iter().enumerate() {
+            let hub = hubs
+                .iter()
+                .find(|h| h.tunnel_address() == Some(nhs.address))
+                .copied();
+            match (hub, hubs.as_slice()) {
+                (Some(hub), _) => pair(hub, spoke, n, &mut out),
+                (None, [only]) => {
+                    wrong_nhs(only, spoke, n, &mut out);
+                    pair(only, spoke, n, &mut out);
+                }
+                (None, _) => {}
+            }
+        }
+    }
+    mtu(members, &mut out);
+    out.0
+}
+
+fn duplicates(members: &[Member], out: &mut Findings) {
+    for (i, a) in members.iter().enumerate() {
+        for b in &members[i + 1..] {
+            if let (Some(x), Some(y)) = (a.tunnel_address(), b.tunnel_address())
+                && x == y
+            {
+                out.add(
+                    "duplicate-tunnel-address",
+                    Severity::Error,
+                    format!(
+                        "{} and {} both have tunnel address {x}: NHRP maps it to one NBMA address at a time, and the hub's cache flaps between them",
+                        a.label(),
+                        b.label()
+                    ),
+                    vec![a.at(Origin::Address), b.at(Origin::Address)],
+                    format!("give {} its own address in the tunnel subnet", b.label()),
+                );
+            }
+            if let (Some(x), Some(y)) = (a.config.nbma_address(), b.config.nbma_address())
+                && x == y
+            {
+                out.add(
+                    "duplicate-nbma-address",
+                    Severity::Error,
+                    format!(
+                        "{} and {} both source the tunnel from NBMA address {x}: IKE and GRE from one reach the other",
+                        a.label(),
+                        b.label()
+                    ),
+                    vec![a.at(Origin::TunnelSource), b.at(Origin::TunnelSource)],
+                    "each router needs its own public address".to_owned(),
+                );
+            }
+        }
+    }
+}
+
+/// What one router needs whatever its peers: EIGRP on the tunnel.
+fn every_router(member: &Member, out: &mut Findings) {
+    let Some(address) = member.tunnel_address() else {
+        return;
+    };
+    if member.eigrp_on_tunnel().is_none() {
+        let places = match member.config.eigrp.first() {
+            Some(_) => vec![member.place(Origin::Eigrp(0))],
+            None => vec![member.at(Origin::Address)],
+        };
+        out.add(
+            "eigrp-not-on-tunnel",
+            Severity::Error,
+            format!(
+                "{}: no `router eigrp` network covers tunnel address {address}: EIGRP sends no hello on the tunnel and learns no route over it",
+                member.label()
+            ),
+            places,
+            format!(
+                "add `network {} {}` under `router eigrp`",
+                member
+                    .interface()
+                    .and_then(|i| i.address)
+                    .map_or(address, |a| a.network()),
+                member.interface().and_then(|i| i.address).map_or_else(
+                    || "0.0.0.0".to_owned(),
+                    |a| Ipv4Addr::from_bits(!a.mask.to_bits()).to_string()
+                )
+            ),
+        );
+    }
+}
+
+/// What a hub needs for its spokes.
+fn hub_alone(hub: &Member, spokes: &[&Member], out: &mut Findings) {
+    let Some(tunnel) = hub.tunnel() else {
+        return;
+    };
+    if !tunnel.nhrp.multicast.contains(&MulticastMap::Dynamic) {
+        out.add(
+            "nhrp-no-multicast",
+            Severity::Error,
+            format!(
+                "hub {} has no `ip nhrp map multicast dynamic`: its EIGRP hellos reach no spoke, so no adjacency comes up and no spoke learns a route",
+                hub.label()
+            ),
+            vec![hub.at(Origin::Interface)],
+            "add `ip nhrp map multicast dynamic` under the hub's tunnel interface".to_owned(),
+        );
+    }
+    let Some(eigrp) = hub.eigrp_on_tunnel().and_then(|n| hub.config.eigrp.get(n)) else {
+        return;
+    };
+    if !tunnel.no_split_horizon.contains(&eigrp.asn) && !spokes.is_empty() {
+        out.add(
+            "eigrp-split-horizon",
+            Severity::Error,
+            format!(
+                "hub {} keeps EIGRP split horizon on its tunnel: routes learnt from one spoke are not advertised back out of the tunnel, so no spoke learns another spoke's networks",
+                hub.label()
+            ),
+            vec![hub.at(Origin::Interface)],
+            format!(
+                "add `no ip split-horizon eigrp {}` under the hub's tunnel interface",
+                eigrp.asn
+            ),
+        );
+    }
+    let point_to_point = spokes
+        .iter()
+        .any(|s| s.tunnel().is_some_and(|t| !t.is_multipoint()));
+    if let Some(n) = tunnel.no_next_hop_self.iter().position(|a| *a == eigrp.asn) {
+        let index = hub.tunnel_index().unwrap_or(0);
+        out.add(
+            "eigrp-next-hop-self-phase1",
+            if point_to_point {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            format!(
+                "hub {} has `no ip next-hop-self eigrp {}`: spokes learn each other's routes with the other spoke as next hop, which a Phase 1 (point-to-point GRE) spoke cannot reach; Phase 1 needs the hub as next hop",
+                hub.label(),
+                eigrp.asn
+            ),
+            vec![hub.place(Origin::NextHopSelf(index, n))],
+            format!("remove `no ip next-hop-self eigrp {}` (Phase 1)", eigrp.asn),
+        );
+    }
+}
+
+/// A spoke whose NHS is no hub's tunnel address.
+fn wrong_nhs(hub: &Member, spoke: &Member, n: usize, out: &mut Findings) {
+    let (Some(tunnel), Some(hub_address)) = (spoke.tunnel(), hub.tunnel_address()) else {
+        return;
+    };
+    let Some(nhs) = tunnel.nhrp.nhs.get(n) else {
+        return;
+    };
+    let index = spoke.tunnel_index().unwrap_or(0);
+    let mut places = vec![spoke.place(Origin::Nhs(index, n))];
+    if let Some(m) = tunnel
+        .nhrp
+        .maps
+        .iter()
+        .position(|m| m.tunnel == nhs.address)
+    {
+        places.push(spoke.place(Origin::Map(index, m)));
+    }
+    places.push(hub.at(Origin::Address));
+    out.add(
+        "nhrp-no-registration",
+        Severity::Error,
+        format!(
+            "spoke {} registers with NHS {}, but hub {}'s tunnel address is {hub_address}: no registration reply comes back, the hub never learns the spoke, and the spoke's NHS stays down",
+            spoke.label(),
+            nhs.address,
+            hub.label()
+        ),
+        places,
+        format!(
+            "`ip nhrp nhs {hub_address}` and `ip nhrp map {hub_address} {}` on {}",
+            hub.config
+                .nbma_address()
+                .map_or_else(|| "HUB-NBMA".to_owned(), |a| a.to_string()),
+            spoke.label()
+        ),
+    );
+}
+
+/// One spoke against its hub.
+fn pair(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
+    let (Some(h), Some(s)) = (hub.tunnel(), spoke.tunnel()) else {
+        return;
+    };
+    let (hi, si) = (
+        hub.tunnel_index().unwrap_or(0),
+        spoke.tunnel_index().unwrap_or(0),
+    );
+    let (hn, sn) = (hub.label(), spoke.label());
+    // The NHS's NBMA address (its `nbma`, its map, or the point-to-point destination).
+    if let (Some(nhs), Some(hub_nbma)) = (s.nhrp.nhs.get(nhs_index), hub.config.nbma_address())
+        && let Some(nbma) = s.nhs_nbma(nhs)
+        && nbma != hub_nbma
+    {
+        let mut places = vec![spoke.place(Origin::Nhs(si, nhs_index))];
+        if let Some(m) = s.nhrp.maps.iter().position(|m| m.tunnel == nhs.address) {
+            places.push(spoke.place(Origin::Map(si, m)));
+        }
+        if s.destination.is_some() {
+            places.push(spoke.place(Origin::TunnelDestination(si)));
+        }
+        places.push(hub.at(Origin::TunnelSource));
+        out.add(
+            "nhrp-no-registration",
+            Severity::Error,
+            format!(
+                "spoke {sn} sends IKE, GRE and its NHRP registration for NHS {} to NBMA {nbma}, but hub {hn} is at {hub_nbma}: nothing reaches the hub",
+                nhs.address
+            ),
+            places,
+            format!(
+                "`ip nhrp map {} {hub_nbma}` (and `tunnel destination {hub_nbma}` on a point-to-point tunnel) on {sn}",
+                nhs.address
+            ),
+        );
+    }
+    // The tunnel subnet.
+    if let (Some(ha), Some(sa)) = (
+        hub.interface().and_then(|i| i.address),
+        spoke.interface().and_then(|i| i.address),
+    ) && (ha.network() != sa.network() || ha.mask != sa.mask)
+    {
+        out.add(
+            "tunnel-subnet-mismatch",
+            Severity::Error,
+            format!(
+                "spoke {sn}'s tunnel is {sa}, hub {hn}'s {ha}: they are not on one subnet, so the spoke's NHS is not on-link and EIGRP refuses the neighbour (not on a common subnet)"
+            ),
+            vec![spoke.at(Origin::Address), hub.at(Origin::Address)],
+            format!(
+                "put {sn}'s tunnel in {}/{}",
+                ha.network(),
+                ha.prefix_len()
+            ),
+        );
+    }
+    // The GRE key.
+    if h.key != s.key {
+        let show = |k: Option<u32>| k.map_or_else(|| "none".to_owned(), |k| k.to_string());
+        out.add(
+            "gre-key-mismatch",
+            Severity::Error,
+            format!(
+                "tunnel key {} on spoke {sn}, {} on hub {hn}: each side drops the other's GRE packets (key mismatch), so nothing comes up",
+                show(s.key),
+                show(h.key)
+            ),
+            vec![
+                spoke.at(Origin::TunnelKey),
+                hub.at(Origin::TunnelKey),
+            ],
+            "the same `tunnel key` on every router of the cloud, or none".to_owned(),
+        );
+    }
+    // NHRP authentication.
+    let (ha, sa) = (
+        h.nhrp.authentication.as_ref().map(super::Secret::expose),
+        s.nhrp.authentication.as_ref().map(super::Secret::expose),
+    );
+    if ha != sa {
+        out.add(
+            "nhrp-auth-mismatch",
+            Severity::Error,
+            format!(
+                "the hub refuses spoke {sn}'s registration: NHRP authentication mismatch ({} on {hn}, {} on {sn})",
+                if ha.is_some() { "a string" } else { "none" },
+                if sa.is_some() { "another string" } else { "none" }
+            ),
+            vec![
+                spoke.at(Origin::Authentication),
+                hub.at(Origin::Authentication),
+            ],
+            "the same `ip nhrp authentication` string on the hub and every spoke".to_owned(),
+        );
+    }
+    crypto(hub, spoke, nhs_index, out);
+    // EIGRP.
+    let he = hub
+        .eigrp_on_tunnel()
+        .and_then(|n| hub.config.eigrp.get(n).map(|e| (n, e)));
+    let se = spoke
+        .eigrp_on_tunnel()
+        .and_then(|n| spoke.config.eigrp.get(n).map(|e| (n, e)));
+    if let (Some((hn_index, he)), Some((sn_index, se))) = (he, se)
+        && he.asn != se.asn
+    {
+        out.add(
+            "eigrp-as-mismatch",
+            Severity::Error,
+            format!(
+                "spoke {sn} runs EIGRP AS {} on the tunnel, hub {hn} AS {}: each ignores the other's hellos, no adjacency, no routes",
+                se.asn, he.asn
+            ),
+            vec![
+                spoke.place(Origin::Eigrp(sn_index)),
+                hub.place(Origin::Eigrp(hn_index)),
+            ],
+            format!("`router eigrp {}` on {sn}", he.asn),
+        );
+    }
+    // A multipoint spoke sends its hellos only where a multicast map says.
+    if s.is_multipoint()
+        && let Some(hub_nbma) = hub.config.nbma_address()
+        && !s.nhrp.multicast.contains(&MulticastMap::Nbma(hub_nbma))
+    {
+        out.add(
+            "nhrp-no-multicast",
+            Severity::Error,
+            format!(
+                "multipoint spoke {sn} has no `ip nhrp map multicast {hub_nbma}`: its EIGRP hellos do not reach hub {hn}, so no adjacency comes up"
+            ),
+            vec![spoke.at(Origin::Interface)],
+            format!(
+                "add `ip nhrp map multicast {hub_nbma}` (or `nbma {hub_nbma} multicast` on the `ip nhrp nhs` line) on {sn}"
+            ),
+        );
+    }
+    let _ = hi;
+}
+
+/// The transform sets of the member's protection profile, with their indices.
+fn sets(member: &Member) -> Vec<(usize, &super::TransformSet)> {
+    let Some(profile) = member.config.protection() else {
+        return Vec::new();
+    };
+    profile
+        .transform_sets
+        .iter()
+        .filter_map(|name| {
+            let n = (member.config.transform_sets.iter()).position(|t| &t.name == name)?;
+            Some((n, member.config.transform_sets.get(n)?))
+        })
+        .collect()
+}
+
+fn same_policy(a: &IsakmpPolicy, b: &IsakmpPolicy) -> bool {
+    a.encryption() == b.encryption()
+        && a.hash() == b.hash()
+        && a.group() == b.group()
+        && a.pre_share
+        && b.pre_share
+}
+
+fn crypto(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
+    let (hn, sn) = (hub.label(), spoke.label());
+    match (hub.protected(), spoke.protected()) {
+        (false, false) => return,
+        (true, true) => {}
+        (hub_side, _) => {
+            let (with, without) = if hub_side { (hub, spoke) } else { (spoke, hub) };
+            out.add(
+                "ipsec-protection-mismatch",
+                Severity::Error,
+                format!(
+                    "{} protects the tunnel with IPsec and {} does not: one sends ESP, the other plain GRE, and each drops what the other sends",
+                    with.label(),
+                    without.label()
+                ),
+                vec![with.at(Origin::Protection), without.at(Origin::Interface)],
+                format!(
+                    "`tunnel protection ipsec profile …` on {} too (or on neither)",
+                    without.label()
+                ),
+            );
+            return;
+        }
+    }
+    let spoke_nbma = spoke.config.nbma_address();
+    let hub_nbma = spoke
+        .tunnel()
+        .and_then(|t| t.nhrp.nhs.get(nhs_index).and_then(|n| t.nhs_nbma(n)))
+        .or_else(|| hub.config.nbma_address());
+    // Pre-shared keys: each side needs one covering the other, and they must be equal.
+    let hub_key = match spoke_nbma {
+        Some(nbma) => hub
+            .config
+            .isakmp_key_for(nbma)
+            .map(|k| (k, nbma.to_string())),
+        // A spoke on DHCP: only the wildcard covers it.
+        None => (hub.config.isakmp_keys.iter())
+            .find(|k| k.effective_mask().is_unspecified())
+            .map(|k| (k, "its leased address".to_owned())),
+    };
+    let spoke_key = hub_nbma.and_then(|nbma| spoke.config.isakmp_key_for(nbma));
+    let key_place = |member: &Member, key: Option<&super::IsakmpKey>| {
+        let n = key.and_then(|k| member.config.isakmp_keys.iter().position(|x| x == k));
+        match n {
+            Some(n) => member.place(Origin::Key(n)),
+            None if member.config.isakmp_keys.is_empty() => member.at(Origin::Protection),
+            None => member.place(Origin::Key(0)),
+        }
+    };
+    match (&hub_key, spoke_key) {
+        (None, _) => out.add(
+            "ike-no-psk",
+            Severity::Error,
+            format!(
+                "hub {hn} has no `crypto isakmp key` covering spoke {sn} ({}): it cannot finish IKE Main Mode with the spoke, so no SA, no registration, nothing",
+                spoke_nbma.map_or_else(|| "a DHCP address".to_owned(), |a| a.to_string())
+            ),
+            vec![key_place(hub, None)],
+            format!(
+                "`crypto isakmp key KEY address 0.0.0.0` (every spoke) or `address {}` on {hn}",
+                spoke_nbma.map_or_else(|| "0.0.0.0 0.0.0.0".to_owned(), |a| a.to_string())
+            ),
+        ),
+        (Some(_), None) => out.add(
+            "ike-no-psk",
+            Severity::Error,
+            format!(
+                "spoke {sn} has no `crypto isakmp key` covering hub {hn} ({}): it cannot start IKE with the hub",
+                hub_nbma.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+            ),
+            vec![key_place(spoke, None)],
+            format!(
+                "`crypto isakmp key KEY address {}` on {sn}",
+                hub_nbma.map_or_else(|| "HUB-NBMA".to_owned(), |a| a.to_string())
+            ),
+        ),
+        (Some((hk, _)), Some(sk)) if hk.key != sk.key => out.add(
+            "ike-psk-mismatch",
+            Severity::Error,
+            format!(
+                "spoke {sn} and hub {hn} have different pre-shared keys for each other: IKE Main Mode fails at message 5 (the hash does not verify; IOS logs %CRYPTO-4-IKMP_BAD_MESSAGE) and no SA comes up"
+            ),
+            vec![key_place(spoke, Some(sk)), key_place(hub, Some(hk))],
+            "the same `crypto isakmp key` secret on both sides".to_owned(),
+        ),
+        _ => {}
+    }
+    // An ISAKMP policy in common.
+    let common = (spoke.config.isakmp_policies.iter())
+        .any(|p| hub.config.isakmp_policies.iter().any(|q| same_policy(p, q)));
+    if !common {
+        out.add(
+            "ike-no-proposal-chosen",
+            Severity::Error,
+            format!(
+                "no `crypto isakmp policy` of spoke {sn} matches one of hub {hn} (encryption, hash, group, pre-share): the hub answers Main Mode with NO-PROPOSAL-CHOSEN"
+            ),
+            vec![
+                spoke.place(Origin::Policy(0)),
+                hub.place(Origin::Policy(0)),
+            ],
+            "one policy with the same encryption, hash, group and `authentication pre-share` on both".to_owned(),
+        );
+    }
+    // A transform set in common, transport mode on both.
+    let (hs, ss) = (sets(hub), sets(spoke));
+    let same = |a: &super::TransformSet, b: &super::TransformSet| {
+        a.encryption == b.encryption && a.integrity == b.integrity
+    };
+    let matched = ss.iter().find_map(|(sn_i, s)| {
+        hs.iter()
+            .find(|(_, h)| same(s, h))
+            .map(|(hn_i, h)| (*sn_i, *s, *hn_i, *h))
+    });
+    match matched {
+        None if !hs.is_empty() && !ss.is_empty() => out.add(
+            "ike-transform-set-mismatch",
+            Severity::Error,
+            format!(
+                "no transform set of spoke {sn} matches one of hub {hn}: Quick Mode ends in NO-PROPOSAL-CHOSEN, IKE is up but no IPsec SA, so no GRE passes"
+            ),
+            vec![
+                spoke.place(Origin::TransformSet(ss[0].0)),
+                hub.place(Origin::TransformSet(hs[0].0)),
+            ],
+            "the same ESP cipher and integrity in a transform set of both profiles".to_owned(),
+        ),
+        Some((s_i, s, h_i, h))
+            if s.mode != Some(EspMode::Transport) || h.mode != Some(EspMode::Transport) =>
+        {
+            let places = [(spoke, s_i, s), (hub, h_i, h)]
+                .into_iter()
+                .filter(|(_, _, t)| t.mode != Some(EspMode::Transport))
+                .map(|(m, i, _)| m.place(Origin::TransformSet(i)))
+                .collect();
+            out.add(
+                "ipsec-tunnel-mode",
+                Severity::Warning,
+                format!(
+                    "transform set without `mode transport` between spoke {sn} and hub {hn}: ESP in tunnel mode adds a second IP header (20 more bytes per packet) and this router does not run it"
+                ),
+                places,
+                "`mode transport` under the transform set on both".to_owned(),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// `ip mtu` and `ip tcp adjust-mss`: present on every protected tunnel, and consistent.
+fn mtu(members: &[Member], out: &mut Findings) {
+    for member in members {
+        let (Some(interface), true) = (member.interface(), member.protected()) else {
+            continue;
+        };
+        let name = member.label();
+        let mtu = interface.mtu.unwrap_or(GRE_DEFAULT_MTU);
+        if mtu > MAX_PROTECTED_MTU {
+            out.add(
+                "fragmented-after-encapsulation",
+                Severity::Warning,
+                format!(
+                    "{name}'s tunnel has ip mtu {mtu}{}: a full-size packet is bigger than 1500 bytes once GRE and ESP are added, so it is fragmented after encryption (the receiver reassembles before decrypting)",
+                    if interface.mtu.is_none() { " (IOS's default)" } else { "" }
+                ),
+                vec![member.at(Origin::Mtu)],
+                format!("`ip mtu {MAX_PROTECTED_MTU}` under {name}'s tunnel interface"),
+            );
+        }
+        let limit = mtu.min(MAX_PROTECTED_MTU).saturating_sub(40);
+        match interface.adjust_mss {
+            None => out.add(
+                "tcp-mss-too-large",
+                Severity::Warning,
+                format!(
+                    "{name}'s tunnel has no `ip tcp adjust-mss`: TCP hosts behind it announce an MSS of 1460, so full-size segments exceed the tunnel's MTU and are fragmented or dropped (PMTUD black holes)"
+                ),
+                vec![member.at(Origin::AdjustMss)],
+                format!("`ip tcp adjust-mss {limit}` under {name}'s tunnel interface"),
+            ),
+            Some(mss) if mss > limit => out.add(
+                "tcp-mss-too-large",
+                Severity::Warning,
+                format!(
+                    "{name}'s `ip tcp adjust-mss {mss}` is more than its tunnel MTU allows ({limit}: ip mtu less 40 bytes of IP and TCP headers)"
+                ),
+                vec![member.at(Origin::AdjustMss)],
+                format!("`ip tcp adjust-mss {limit}`"),
+            ),
+            Some(_) => {}
+        }
+    }
+    // Explicit MTUs that differ: the larger side's packets are dropped or fragmented.
+    let explicit: Vec<(&Member, u16)> = members
+        .iter()
+        .filter_map(|m| Some((m, m.interface()?.mtu?)))
+        .collect();
+    if let Some((first, mtu)) = explicit.first()
+        && let Some((other, other_mtu)) = explicit.iter().find(|(_, x)| x != mtu)
+    {
+        out.add(
+            "tunnel-mtu-mismatch",
+            Severity::Warning,
+            format!(
+                "ip mtu {mtu} on {} but {other_mtu} on {}: the tunnel's routers should agree on one MTU",
+                first.label(),
+                other.label()
+            ),
+            vec![first.at(Origin::Mtu), other.at(Origin::Mtu)],
+            "the same `ip mtu` on every tunnel of the cloud".to_owned(),
+        );
+    }
+}
+
+/// The role of a member, for `dmvpn-router check` to print.
+#[must_use]
+pub fn role(member: &Member) -> Option<Role> {
+    member.tunnel().map(Tunnel::role)
+}
+
+/// Whether the tunnel source is an interface leased by DHCP.
+#[must_use]
+pub fn dhcp_source(config: &Config) -> bool {
+    match config.tunnel().and_then(|t| t.source.as_ref()) {
+        Some(TunnelSource::Interface(name)) => config.interface(name).is_some_and(|i| i.dhcp),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;
