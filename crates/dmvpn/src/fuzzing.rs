@@ -233,6 +233,12 @@ impl Sink for Checked {
         self.json.layer(layer);
     }
 
+    fn truncated(&mut self) {
+        assert!(self.in_frame, "truncated outside a frame");
+        self.text.truncated();
+        self.json.truncated();
+    }
+
     fn frame_end(&mut self) {
         assert!(self.in_frame, "frame_end outside a frame");
         self.in_frame = false;

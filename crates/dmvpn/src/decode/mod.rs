@@ -72,6 +72,10 @@ pub trait Sink {
         let _ = decrypted;
     }
     /// The frame is done.
+    /// The capture's snapshot length cut the frame inside the next layer: that layer and every
+    /// one after it in this frame were decoded from what was captured of them (tshark's "Packet
+    /// size limited during capture"). Called at most once per frame, before those layers.
+    fn truncated(&mut self) {}
     fn frame_end(&mut self) {}
 }
 
@@ -197,6 +201,8 @@ impl Decoder {
             sink,
             link_header_len: 0,
         };
+            wire_len: usize::try_from(frame.original_len).unwrap_or(usize::MAX),
+            cut: false,
         match capture::link::decode(frame.link_type, frame.data) {
             Ok(link) => {
                 walk.link_header_len = link.header_len;
@@ -230,6 +236,11 @@ struct Walk<'a, S: Sink> {
 
 /// What carries an ESP packet, for [`Decrypted`]: the outer IPv4 header at depth 0, and UDP.
 #[derive(Clone, Copy)]
+    /// The frame's length on the wire.
+    wire_len: usize,
+    /// Whether the snapshot length cut the outer IP packet: every layer from there on is decoded
+    /// from what was captured of it.
+    cut: bool,
 struct Carrier<'h> {
     outer: Option<&'h ipv4::Repr<'h>>,
     udp: bool,
@@ -265,6 +276,27 @@ impl<S: Sink> Walk<'_, S> {
     fn outer_ipv4(
         &mut self,
         frame: &Frame<'_>,
+    /// Reports a layer that failed to decode: in a frame the snapshot length cut, a header that
+    /// runs past the capture is [`Layer::Cut`], not an error.
+    fn fail(&mut self, proto: &'static str, error: &dmvpn_wire::Error, len: usize) {
+        if self.cut && is_cut_error(error) {
+            self.emit(&Layer::Cut { proto, len });
+        } else {
+            self.error(proto, error);
+        }
+    }
+
+    /// Whether an IP packet of `claimed` bytes (header included), of which fewer were captured,
+    /// was cut by the snapshot length rather than lying about its length: it lies inside a packet
+    /// already cut, or it fits the frame's length on the wire.
+    fn snaplen_cut(&mut self, claimed: usize) -> bool {
+        if !self.cut && self.link_header_len.saturating_add(claimed) <= self.wire_len {
+            self.cut = true;
+            self.sink.truncated();
+        }
+        self.cut
+    }
+
         reassembler: &mut Reassembler,
         bytes: &[u8],
         buffers: &mut [Vec<u8>],
@@ -312,7 +344,17 @@ impl<S: Sink> Walk<'_, S> {
                     header: &header,
                     fragments: None,
                 });
-                self.emit(&Layer::Fragment(&format_args!("dropped: {reason:?}")));
+                self.emit(&Layer::Fragment(&format_args!("dropped: {reason}")));
+                // A first fragment cut by the snapshot length cannot be reassembled, but its
+                // headers are there (tshark dissects them too); a later one holds no header.
+                if self.cut && header.frag_offset == 0 {
+                    let carrier = Carrier {
+                        outer: Some(&header),
+                        udp: false,
+                    };
+                    let payload = packet.payload();
+                    self.ip_payload(header.protocol, src, dst, payload, buffers, 0, carrier);
+                }
             }
         }
     }
@@ -326,7 +368,16 @@ impl<S: Sink> Walk<'_, S> {
         &mut self,
         bytes: &'b [u8],
     ) -> Option<(ipv4::Packet<&'b [u8]>, ipv4::Repr<'b>)> {
-        let parsed = ipv4::Packet::new_checked(bytes).and_then(|packet| {
+        let checked = match ipv4::Packet::new_checked(bytes) {
+            Ok(packet) => Ok(packet),
+            // Cut by the snapshot length (not a total length past what was on the wire): decode
+            // what was captured.
+            Err(error) => match ipv4::Packet::new_truncated(bytes) {
+                Ok(packet) if self.snaplen_cut(usize::from(packet.total_len())) => Ok(packet),
+                _ => Err(error),
+            },
+        };
+        let parsed = checked.and_then(|packet| {
             let header = ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Ignore)?;
             Ok((packet, header))
         });
@@ -363,7 +414,17 @@ impl<S: Sink> Walk<'_, S> {
     }
 
     fn ipv6(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>]) {
-        match ipv6::Repr::parse(bytes) {
+        let parsed =
+            ipv6::Repr::parse(bytes).or_else(|error| match ipv6::Repr::parse_truncated(bytes) {
+                Ok(header)
+                    if header.is_truncated()
+                        && self.snaplen_cut(ipv6::HEADER_LEN + usize::from(header.payload_len)) =>
+                {
+                    Ok(header)
+                }
+                _ => Err(error),
+            });
+        match parsed {
             Ok(header) => {
                 self.emit(&Layer::Ipv6(&header));
                 if header.fragment.is_some_and(|fragment| fragment.offset != 0) {
@@ -412,11 +473,11 @@ impl<S: Sink> Walk<'_, S> {
                         bytes.get(tcp.header_len..).unwrap_or_default(),
                     );
                 }
-                Err(error) => self.error("tcp", &error),
+                Err(error) => self.fail("tcp", &error, bytes.len()),
             },
             ipv4::Protocol::ICMP => match Icmp::parse(bytes) {
                 Ok(icmp) => self.emit(&Layer::Icmp(&icmp)),
-                Err(error) => self.error("icmp", &error),
+                Err(error) => self.fail("icmp", &error, bytes.len()),
             },
             ipv4::Protocol::IPV4 if depth < MAX_NESTING => {
                 self.inner_ipv4(bytes, buffers, depth + 1)
@@ -436,7 +497,7 @@ impl<S: Sink> Walk<'_, S> {
                         Carrier::NESTED,
                     );
                 }
-                Err(error) => self.error("ah", &error),
+                Err(error) => self.fail("ah", &error, bytes.len()),
             },
             _ => self.data("ip payload", bytes),
         }
@@ -453,13 +514,20 @@ impl<S: Sink> Walk<'_, S> {
     ) {
         let datagram = match udp::Packet::new_checked(bytes) {
             Ok(datagram) => datagram,
-            Err(error) => return self.error("udp", &error),
+            Err(error) => match udp::Packet::new_truncated(bytes) {
+                Ok(datagram) if self.cut => datagram,
+                _ => return self.fail("udp", &error, bytes.len()),
+            },
         };
         let (src_port, dst_port) = (datagram.src_port(), datagram.dst_port());
         self.emit(&Layer::Udp {
             src_port,
             dst_port,
-            len: bytes.len(),
+            len: if datagram.is_truncated() {
+                usize::from(datagram.len())
+            } else {
+                bytes.len()
+            },
         });
         match udp::classify(src_port, dst_port, datagram.payload()) {
             udp::Payload::Esp(esp) => {
@@ -484,6 +552,9 @@ impl<S: Sink> Walk<'_, S> {
     }
 
     fn isakmp(&mut self, bytes: &[u8]) {
+        if self.cut && isakmp_cut_short(bytes) {
+            return self.isakmp_cut(bytes);
+        }
         match isakmp::Message::parse(bytes) {
             Ok(message) => {
                 let outcome = self.ike.process(&message);
@@ -504,6 +575,7 @@ impl<S: Sink> Walk<'_, S> {
                 );
             }
             Err(error) => self.error("isakmp", &error),
+                    truncated: false,
         }
     }
 
@@ -519,16 +591,191 @@ impl<S: Sink> Walk<'_, S> {
         self.stats.esp += 1;
         let Some((buffer, deeper)) = buffers.split_first_mut() else {
             return self.data("esp nested too deep", bytes);
+        if self.cut {
+            return self.eigrp_cut(bytes);
+        }
         };
         let (layer, inner) = match self.sas.decrypt(src, dst, bytes, buffer) {
             Ok(result) => result,
             Err(error) => return self.error("esp", &error),
         };
+
+/// Decoding what the snapshot length left of a packet.
+impl<S: Sink> Walk<'_, S> {
+    /// ESP cut short: its SPI and sequence number as far as they were captured. Decryption needs
+    /// the whole packet (ICV, padding), so it is not tried, and the SA's replay window is left alone.
+    fn esp_cut(&mut self, bytes: &[u8]) {
+        let word = |at: usize| {
+            let word = bytes.get(at..at + 4)?;
+            Some(u32::from_be_bytes([word[0], word[1], word[2], word[3]]))
+        };
+        let Some(spi) = word(0) else {
+            return self.emit(&Layer::Cut {
+                proto: "esp",
+                len: bytes.len(),
+            });
+        };
+        let seq = word(4);
+        self.emit(&Layer::Esp(&EspLayer {
+            spi,
+            seq: seq.unwrap_or_default(),
+            status: EspStatus::Cut {
+                seq_captured: seq.is_some(),
+            },
+            replayed: false,
+        }));
+        self.data("esp", bytes.get(8..).unwrap_or_default());
+    }
+
+    /// NHRP cut short: what [`nhrp::lax::parse`] could decode, the rest as data.
+    fn nhrp_cut(&mut self, bytes: &[u8]) {
+        let lax = nhrp::lax::parse(bytes);
+        let decoded = match (&lax.repr, &lax.header) {
+            (Some(repr), _) => {
+                self.emit(&Layer::Nhrp(repr));
+                repr.buffer_len()
+            }
+            (None, Some(header)) => {
+                self.emit(&Layer::NhrpHeader(header));
+                nhrp::header::field::OP_TYPE + 1
+            }
+            (None, None) => {
+                return self.emit(&Layer::Cut {
+                    proto: "nhrp",
+                    len: bytes.len(),
+                });
+            }
+        };
+        if let Some(stop) = &lax.stop
+            && !is_cut_error(stop)
+        {
+            return self.error("nhrp", stop);
+        }
+        self.data("nhrp", bytes.get(decoded..).unwrap_or_default());
+    }
+
+    /// EIGRP cut short: the header and the TLVs that are whole, the rest as data.
+    fn eigrp_cut(&mut self, bytes: &[u8]) {
+        let packet = match eigrp::Packet::new_checked(bytes) {
+            Ok(packet) => packet,
+            Err(error) => return self.fail("eigrp", &error, bytes.len()),
+        };
+        let rest = bytes.get(eigrp::HEADER_LEN..).unwrap_or_default();
+        // TLVs are type (2), length (2, header included), value.
+        let mut whole = 0;
+        while let Some(header) = rest.get(whole..whole + 4) {
+            let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+            if len < 4 || whole + len > rest.len() {
+                break;
+            }
+            whole += len;
+        }
+        let (tlvs, stop) = match eigrp::Tlvs::parse(&rest[..whole], eigrp::HEADER_LEN) {
+            Ok(tlvs) => (tlvs, None),
+            Err(error) => (eigrp::Tlvs::new(&[]), Some(error)),
+        };
+        let repr = eigrp::Repr {
+            opcode: packet.opcode(),
+            flags: packet.flags(),
+            sequence: packet.sequence(),
+            ack: packet.ack(),
+            virtual_router_id: packet.virtual_router_id(),
+            autonomous_system: packet.autonomous_system(),
+            tlvs,
+        };
+        self.emit(&Layer::Eigrp(&repr));
+        match stop {
+            Some(error) => self.error("eigrp", &error),
+            None => self.data("eigrp", &rest[whole..]),
+        }
+    }
+
+    /// ISAKMP cut short: the header and the payloads that are whole. It is not decrypted (the
+    /// ciphertext is cut), nor handed to the IKE state, whose IVs chain through whole messages.
+    fn isakmp_cut(&mut self, bytes: &[u8]) {
+        let packet = isakmp::Packet::new_unchecked(bytes);
+        if bytes.len() < isakmp::header::HEADER_LEN || packet.major_version() != 1 {
+            return self.emit(&Layer::Cut {
+                proto: "isakmp",
+                len: bytes.len(),
+            });
+        }
+        let header = isakmp::Header {
+            initiator_cookie: packet.initiator_cookie(),
+            responder_cookie: packet.responder_cookie(),
+            next_payload: packet.next_payload(),
+            version: packet.version(),
+            exchange_type: packet.exchange_type(),
+            flags: packet.flags(),
+            message_id: packet.message_id(),
+            length: packet.length(),
+        };
+        let message = isakmp::Message {
+            header,
+            body: bytes.get(isakmp::header::HEADER_LEN..).unwrap_or_default(),
+        };
+        self.emit(&Layer::Isakmp(&IsakmpLayer {
+            message: &message,
+            plaintext: None,
+            decrypt_error: None,
+            nat_d: None,
+            truncated: true,
+        }));
+    }
+}
+
+/// Whether an ISAKMP message in a cut frame is itself cut: fewer bytes than its header, or than
+/// its `length` says.
+fn isakmp_cut_short(bytes: &[u8]) -> bool {
+    match bytes.get(24..28) {
+        Some(length) => {
+            let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]);
+            usize::try_from(length).map_or(true, |length| length > bytes.len())
+        }
+        None => true,
+    }
+}
+
+/// Whether a decoder stopped because the bytes ran out (as a snapshot length cuts them), not at
+/// a wrong value.
+fn is_cut_error(error: &dmvpn_wire::Error) -> bool {
+    matches!(
+        error,
+        dmvpn_wire::Error::Truncated { .. } | dmvpn_wire::Error::BadLength { .. }
+    )
+}
+
+/// The GRE header of a packet cut short: the protocol, and each optional field that was captured
+/// (a checksum cannot be verified). `None` for what [`gre::Repr::parse`] rejects whole: a version
+/// other than 0, or routing.
+fn gre_cut(bytes: &[u8]) -> Option<(gre::Repr, &[u8])> {
+    if bytes.len() < 4 {
+        return None;
+    }
+    let packet = gre::Packet::new_unchecked(bytes);
+    if packet.version() != 0 || packet.routing_present() {
+        return None;
+    }
+    let word = |range: Option<std::ops::Range<usize>>| {
+        let word = bytes.get(range?)?;
+        Some(u32::from_be_bytes(<[u8; 4]>::try_from(word).ok()?))
+    };
+    let repr = gre::Repr {
+        protocol: packet.protocol(),
+        checksum: packet.checksum_present(),
+        key: word(packet.key_range()),
+        sequence: word(packet.sequence_range()),
+    };
+    Some((repr, bytes.get(packet.header_len()..).unwrap_or_default()))
+}
         match layer.status {
             EspStatus::Decrypted { .. } => self.stats.esp_decrypted += 1,
+        if self.cut {
+            return self.esp_cut(bytes);
+        }
             EspStatus::NoKey => self.stats.esp_no_key += 1,
             EspStatus::IcvFailed => self.stats.esp_icv_failed += 1,
-            EspStatus::BadTrailer | EspStatus::Truncated => {}
+            EspStatus::BadTrailer | EspStatus::Truncated | EspStatus::Cut { .. } => {}
         }
         if layer.replayed {
             self.stats.esp_replayed += 1;
@@ -561,12 +808,14 @@ impl<S: Sink> Walk<'_, S> {
 
     fn gre(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
         let packet = gre::Packet::new_unchecked(bytes);
-        let repr = match gre::Repr::parse(&packet) {
-            Ok(repr) => repr,
-            Err(error) => return self.error("gre", &error),
+        let (repr, payload) = match gre::Repr::parse(&packet) {
+            Ok(repr) => (repr, packet.payload()),
+            Err(error) => match gre_cut(bytes).filter(|_| self.cut) {
+                Some(cut) => cut,
+                None => return self.fail("gre", &error, bytes.len()),
+            },
         };
         self.emit(&Layer::Gre(&repr));
-        let payload = packet.payload();
         match repr.protocol {
             gre::Protocol::IPV4 if depth < MAX_NESTING => {
                 self.inner_ipv4(payload, buffers, depth + 1)
@@ -586,7 +835,13 @@ impl<S: Sink> Walk<'_, S> {
                     bytes.get(repr.buffer_len()..).unwrap_or_default(),
                 );
             }
-            Err(error) => self.error("nhrp", &error),
+            Err(error) => {
+                // Like tshark, show the fixed header of a packet that does not parse.
+                if let Some(header) = nhrp::lax::parse(bytes).header {
+                    self.emit(&Layer::NhrpHeader(&header));
+                }
+                self.error("nhrp", &error)
+            }
         }
     }
 
@@ -594,6 +849,9 @@ impl<S: Sink> Walk<'_, S> {
         let parsed =
             eigrp::Packet::new_checked(bytes).and_then(|packet| eigrp::Repr::parse(&packet));
         match parsed {
+        if self.cut {
+            return self.nhrp_cut(bytes);
+        }
             Ok(repr) => self.emit(&Layer::Eigrp(&repr)),
             Err(error) => self.error("eigrp", &error),
         }
