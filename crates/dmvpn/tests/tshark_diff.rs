@@ -6,12 +6,20 @@
 //! source and destination, the ESP SPI and sequence number, whether the ICV verified, the decrypted next header,
 //! and the GRE protocol type and key.
 //!
+//! Every capture is also compared after cutting it with `editcap -s N` at each of [`SNAPLENS`], as busy
+//! hubs are captured (`tcpdump -s 96`): tshark dissects what is there and marks the rest "Packet size
+//! limited during capture", and both tools must agree frame by frame on which protocol layers are
+//! present, the outer addresses, the ESP SPI and sequence number, the GRE protocol, the NHRP packet
+//! type, the EIGRP opcode and AS and the ISAKMP exchange type, and, on frames the cut left whole, on
+//! ESP decryption and its next header. The cut copies of captures with the same keys are merged
+//! into one file (its timestamps shifted apart), so tshark starts once per key set.
+//!
 //! Without tshark the test prints why it skips; with `DMVPN_REQUIRE_TSHARK=1` (as in CI) a missing tshark fails it.
 
 // A test: a failed unwrap is a failed test with its reason, not a crash on input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,6 +47,55 @@ struct Fields {
     isakmp_exchange: Option<String>,
     /// Payload types in tshark's `isakmp.typepayload` order, decrypted ones included.
     isakmp_payloads: Vec<String>,
+    /// The protocol layers present, by tshark's names (only those of [`COMPARED_PROTOCOLS`]).
+    protocols: BTreeSet<String>,
+    /// Whether the capture holds the whole frame (captured length = length on the wire).
+    whole: bool,
+}
+
+/// Captures whose cut copies are not compared yet: enhanced GRE (version 1, PPTP) cut inside its
+/// header or PPP payload is reported as a malformed GRE layer, where tshark shows the protocol
+/// type and the PPP payload's headers.
+const CUT_GAPS: [&str; 2] = ["gre_v1.pcap", "gre_and_4over6.cap"];
+
+/// The snapshot lengths the cut copies are made with.
+const SNAPLENS: [u32; 4] = [64, 96, 128, 200];
+
+/// The protocol layers whose presence is compared on cut copies, by tshark's `frame.protocols` names.
+const COMPARED_PROTOCOLS: [&str; 9] = [
+    "ip", "ipv6", "udp", "esp", "ah", "gre", "nhrp", "eigrp", "isakmp",
+];
+
+/// tshark's name for one of our layers (`"proto"` in the JSON), if it is compared.
+fn tshark_protocol(proto: &str) -> Option<&'static str> {
+    let name = match proto {
+        "ipv4" | "ipv4_fragment" => "ip",
+        other => other,
+    };
+    COMPARED_PROTOCOLS.iter().copied().find(|&p| p == name)
+}
+
+impl Fields {
+    /// What is compared on a cut copy: layer presence and the header fields that every cut at
+    /// 64 bytes or more keeps whole or drops whole; decryption only where the frame is whole.
+    fn cut_view(&self) -> Self {
+        Self {
+            outer_src: self.outer_src.clone(),
+            outer_dst: self.outer_dst.clone(),
+            esp_spi: self.esp_spi.clone(),
+            esp_seq: self.esp_seq.clone(),
+            esp_icv_good: self.esp_icv_good.filter(|_| self.whole),
+            esp_next_header: self.esp_next_header.clone().filter(|_| self.whole),
+            gre_proto: self.gre_proto.clone(),
+            nhrp_op: self.nhrp_op.clone(),
+            eigrp_opcode: self.eigrp_opcode.clone(),
+            eigrp_as: self.eigrp_as.clone(),
+            isakmp_exchange: self.isakmp_exchange.clone(),
+            protocols: self.protocols.clone(),
+            whole: self.whole,
+            ..Self::default()
+        }
+    }
 }
 
 fn workspace() -> PathBuf {
@@ -114,6 +171,9 @@ fn tshark_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
         "nhrp.code",
         "nhrp.htime",
         "nhrp.ext.type",
+        "frame.protocols",
+        "frame.len",
+        "frame.cap_len",
     ];
     let mut command = Command::new("tshark");
     command
@@ -174,6 +234,21 @@ fn tshark_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
             (_, Some("1" | "True")) => Some(false),
             _ => None,
         };
+        // What an ICMP error quotes is not a layer of this frame; nor, after an ESP packet whose
+        // ICV failed, what tshark decrypts anyway (dmvpn does not show unauthenticated plaintext).
+        let mut protocols = BTreeSet::new();
+        for name in columns.get(22).copied().unwrap_or_default().split(':') {
+            if name == "icmp" || name == "icmpv6" {
+                break;
+            }
+            if let Some(name) = tshark_protocol(name) {
+                protocols.insert(name.to_owned());
+            }
+            if name == "esp" && icv == Some(false) {
+                break;
+            }
+        }
+        let whole = columns.get(23) == columns.get(24);
         frames.insert(
             number,
             Fields {
@@ -200,6 +275,8 @@ fn tshark_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
                     .map(|(code, htime)| format!("{code}/{htime}"))
                     .collect(),
                 nhrp_extensions: list(21),
+                protocols,
+                whole,
             },
         );
     }
@@ -243,6 +320,11 @@ fn dmvpn_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
             layer.and_then(|l| text(&l[key])).map(|s| normalise_hex(&s))
         };
         let decrypted = esp.is_some_and(|esp| esp["decrypted"] == true);
+        let protocols = layers
+            .iter()
+            .filter_map(|layer| tshark_protocol(layer["proto"].as_str()?))
+            .map(str::to_owned)
+            .collect();
         frames.insert(
             frame["frame"].as_u64().unwrap(),
             Fields {
@@ -299,6 +381,8 @@ fn dmvpn_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
                             .collect()
                     })
                     .unwrap_or_default(),
+                protocols,
+                whole: frame["len"] == frame["caplen"],
             },
         );
     }
@@ -408,18 +492,162 @@ fn compare(capture: &Path, keys: &[PathBuf]) -> usize {
     theirs.len()
 }
 
-#[test]
-fn bundled_capture_agrees_with_tshark() {
-    if !tshark_available() {
-        return;
+/// Runs a tool to completion, failing the test with its stderr if it fails.
+fn run(command: &mut Command) {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A capture as our decoder reads it: how many frames, and whether any is an IP fragment (whose
+/// cut copies are compared one snapshot length at a time, so that no copy's fragments meet
+/// another's in either tool's reassembly).
+fn frames_and_fragments(capture: &Path) -> (usize, bool) {
+    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+        .arg("decode")
+        .arg(capture)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "dmvpn decode {} failed: {}",
+        capture.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let fragmented = text.contains("\"frag_offset\"") || text.contains("ipv6 fragment");
+    (text.lines().count(), fragmented)
+}
+
+/// Where a frame of a merged file of cut copies came from.
+struct Copy {
+    label: String,
+    frames: usize,
+}
+
+/// Compares both decoders on a file of cut copies (one after the other, as `copies` lists them),
+/// on the fields [`Fields::cut_view`] keeps; returns the mismatches, each naming its copy.
+fn compare_cut_file(file: &Path, keys: &[PathBuf], copies: &[Copy]) -> (usize, Vec<String>) {
+    let theirs = tshark_fields(file, keys);
+    let ours = dmvpn_fields(file, keys);
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "{}: frame numbers differ",
+        file.display()
+    );
+    let origin = |mut number: u64| {
+        for copy in copies {
+            if number <= copy.frames as u64 {
+                return format!("{} frame {number}", copy.label);
+            }
+            number -= copy.frames as u64;
+        }
+        format!("{} frame {number} past the copies", file.display())
+    };
+    let mut mismatches = Vec::new();
+    for (number, theirs) in &theirs {
+        let mut expected = theirs.cut_view();
+        // As on whole captures: nothing is shown past an ESP packet whose ICV failed.
+        if expected.esp_icv_good == Some(false) {
+            expected.esp_next_header = None;
+            expected.gre_proto = None;
+        }
+        let got = ours[number].cut_view();
+        if got != expected {
+            mismatches.push(format!(
+                "{}:\n  tshark {expected:?}\n  dmvpn  {got:?}",
+                origin(*number)
+            ));
+        }
     }
+    (theirs.len(), mismatches)
+}
+
+/// Cuts every capture at each of [`SNAPLENS`] with editcap and compares the copies with tshark;
+/// returns the number of frames compared.
+fn compare_cut_copies(cases: &[(PathBuf, Vec<PathBuf>)]) -> usize {
+    let dir = tempdir();
+    let mut by_keys: BTreeMap<&[PathBuf], Vec<&Path>> = BTreeMap::new();
+    for (capture, keys) in cases {
+        let name = capture
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if CUT_GAPS.contains(&name) {
+            eprintln!("not compared when cut (a known gap): {}", capture.display());
+            continue;
+        }
+        by_keys.entry(keys).or_default().push(capture);
+    }
+    let (mut frames, mut mismatches) = (0, Vec::new());
+    let mut compare = |file: &Path, keys: &[PathBuf], copies: &[Copy]| {
+        let (compared, differ) = compare_cut_file(file, keys, copies);
+        frames += compared;
+        mismatches.extend(differ);
+    };
+    for (group, (keys, captures)) in by_keys.into_iter().enumerate() {
+        let mut merged = Vec::new();
+        for (index, capture) in captures.into_iter().enumerate() {
+            // editcap reads what tshark reads (gzip too) and writes plain pcapng.
+            let plain = dir.join(format!("{group}-{index}.pcapng"));
+            run(Command::new("editcap")
+                .args(["-F", "pcapng"])
+                .arg(capture)
+                .arg(&plain));
+            let (count, fragmented) = frames_and_fragments(&plain);
+            for snaplen in SNAPLENS {
+                let cut = dir.join(format!("{group}-{index}-{snaplen}.pcapng"));
+                run(Command::new("editcap")
+                    .args(["-F", "pcapng", "-s", &snaplen.to_string()])
+                    .arg(&plain)
+                    .arg(&cut));
+                let copy = Copy {
+                    label: format!("{} cut at {snaplen}", capture.display()),
+                    frames: count,
+                };
+                if fragmented {
+                    compare(&cut, keys, &[copy]);
+                } else {
+                    merged.push((cut, copy));
+                }
+            }
+        }
+        if merged.is_empty() {
+            continue;
+        }
+        let file = dir.join(format!("{group}-merged.pcapng"));
+        let mut mergecap = Command::new("mergecap");
+        mergecap.args(["-F", "pcapng", "-a", "-w"]).arg(&file);
+        for (cut, _) in &merged {
+            mergecap.arg(cut);
+        }
+        run(&mut mergecap);
+        let copies: Vec<Copy> = merged.into_iter().map(|(_, copy)| copy).collect();
+        compare(&file, keys, &copies);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        mismatches.is_empty(),
+        "{} cut frames differ\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    frames
+}
+
+/// The captures the project makes, with their keys.
+fn bundled_cases() -> Vec<(PathBuf, Vec<PathBuf>)> {
     let data = workspace().join("testdata/dmvpn");
-    let keys = [
+    let keys = vec![
         data.join("phase1.esp_sa"),
         data.join("phase1.ikev1_decryption_table"),
     ];
-    let frames = compare(&data.join("phase1.pcap"), &keys);
-    assert!(frames >= 40);
+    let mut cases = vec![(data.join("phase1.pcap"), keys)];
     // What the codec crates emit and record with real peers (FRR, strongSwan).
     let root = workspace().join("testdata");
     for name in [
@@ -429,20 +657,25 @@ fn bundled_capture_agrees_with_tshark() {
         "eigrp/frr-plain.pcap",
         "eigrp/frr-md5.pcap",
         "eigrp/frr-sha256.pcap",
+        // tools/capture_gen_encaps.py: encapsulations public captures show beside DMVPN.
+        "capture/encap/nhrp_ip.pcap",
+        "capture/encap/gre_v1.pcap",
+        "capture/encap/gre_udp.pcap",
+        "capture/encap/mpls.pcap",
+        "capture/encap/mpls_sll.pcap",
+        "capture/encap/mpls_sll2.pcap",
+        "capture/encap/isakmp_trailer.pcap",
+        "capture/encap/eigrp_checksum.pcap",
+        "capture/encap/eigrp_wide.pcap",
+        "capture/encap/nesting.pcap",
     ] {
-        compare(&root.join(name), &[]);
+        cases.push((root.join(name), vec![]));
     }
+    cases
 }
 
-#[test]
-fn shared_captures_agree_with_tshark() {
-    if !tshark_available() {
-        return;
-    }
-    let Some(shared) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures is not present");
-        return;
-    };
+/// The real captures in `../shared/captures` (every one but IKEv2's), with their keys.
+fn shared_cases(shared: &Path) -> Vec<(PathBuf, Vec<PathBuf>)> {
     let klips_keys = vec![shared.join("libreswan-klips/esp_sa.verified")];
     // The AES-256 line is commented out in esp_sa.verified (its SPI clashes with the 3DES SA).
     let aes256 = tempdir().join("aes256.esp_sa");
@@ -452,6 +685,7 @@ fn shared_captures_agree_with_tshark() {
         .find(|line| line.starts_with("#\"IPv4\"") && line.contains("AES-CBC"))
         .unwrap();
     std::fs::write(&aes256, &line[1..]).unwrap();
+    let ikev1 = vec![shared.join("wireshark-testsuite/ikev1_decryption_table.tmpl")];
     let cases: Vec<(&str, Vec<PathBuf>)> = vec![
         (
             "libreswan-klips/08-sunrise-sunset-aes128.pcap",
@@ -477,6 +711,7 @@ fn shared_captures_agree_with_tshark() {
         ("tcpdump/NHRP_registration.pcap", vec![]),
         ("tcpdump/NHRP-responder-address.pcap", vec![]),
         ("tcpdump/various_gre.pcap", vec![]),
+        ("packetlife/gre_and_4over6.cap", vec![]),
         ("packetlife/IPsec_ESP-AH_tunnel_mode.cap", vec![]),
         ("packetlife/EIGRP_adjacency.cap", vec![]),
         ("packetlife/EIGRP_goodbye.cap", vec![]),
@@ -492,16 +727,93 @@ fn shared_captures_agree_with_tshark() {
         ("tcpdump/nhrp-trace.pcap", vec![]),
         ("tcpdump/ios_nhrp.pcap", vec![]),
         ("tcpdump/nhrp.pcapng", vec![]),
-        (
-            "wireshark-testsuite/ikev1-certs.pcap",
-            vec![shared.join("wireshark-testsuite/ikev1_decryption_table.tmpl")],
-        ),
+        ("wireshark-testsuite/ikev1-certs.pcap", ikev1),
     ];
+    cases
+        .into_iter()
+        .map(|(name, keys)| (shared.join(name), keys))
+        .collect()
+}
+
+/// The captures in `../shared/captures` compared only as cut copies: those the whole comparison
+/// does not cover yet (IPv6 EIGRP, nested ESP, GRE version 1, gzip files the reader may not read).
+fn shared_cut_only_cases(shared: &Path) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let ikev1 = vec![shared.join("wireshark-testsuite/ikev1_decryption_table.tmpl")];
+    let esp = vec![shared.join("wireshark-testsuite/esp_sa.tmpl")];
+    let cases: Vec<(&str, Vec<PathBuf>)> = vec![
+        ("packetlife/EIGRPv2_adjacency.cap", vec![]),
+        ("packetlife/EIGRPv2_subnet_transition.cap", vec![]),
+        ("packetlife/IPv6-ESP.pcapng.cap", vec![]),
+        ("packetlife/gre_and_4over6.cap", vec![]),
+        ("tcpdump/08-sunrise-sunset-esp2.pcap", vec![]),
+        ("tcpdump/EIGRP_ipv6.pcap", vec![]),
+        ("tcpdump/espudp1.pcap", vec![]),
+        ("tcpdump/pb_nhrp_1.pcap", vec![]),
+        ("zeek-spicy-ipsec/ipsec.cap", vec![]),
+        ("wireshark-testsuite/esp-bug-12671.pcapng.gz", esp),
+        (
+            "wireshark-testsuite/ikev1-bug-12610.pcapng.gz",
+            ikev1.clone(),
+        ),
+        ("wireshark-testsuite/ikev1-bug-12620.pcapng.gz", ikev1),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, keys)| (shared.join(name), keys))
+        .collect()
+}
+
+#[test]
+fn bundled_capture_agrees_with_tshark() {
+    if !tshark_available() {
+        return;
+    }
+    let cases = bundled_cases();
+    let frames = compare(&cases[0].0, &cases[0].1);
+    assert!(frames >= 40);
+    for (capture, keys) in &cases[1..] {
+        compare(capture, keys);
+    }
+}
+
+#[test]
+fn bundled_cut_copies_agree_with_tshark() {
+    if !tshark_available() {
+        return;
+    }
+    let frames = compare_cut_copies(&bundled_cases());
+    assert!(frames >= 40 * SNAPLENS.len());
+}
+
+#[test]
+fn shared_captures_agree_with_tshark() {
+    if !tshark_available() {
+        return;
+    }
+    let Some(shared) = shared_captures() else {
+        eprintln!("skipping: ../shared/captures is not present");
+        return;
+    };
     let mut total = 0;
-    for (name, keys) in cases {
-        total += compare(&shared.join(name), &keys);
+    for (capture, keys) in shared_cases(&shared) {
+        total += compare(&capture, &keys);
     }
     assert!(total > 100);
+}
+
+#[test]
+fn shared_cut_copies_agree_with_tshark() {
+    if !tshark_available() {
+        return;
+    }
+    let Some(shared) = shared_captures() else {
+        eprintln!("skipping: ../shared/captures is not present");
+        return;
+    };
+    let mut cases = shared_cases(&shared);
+    cases.extend(shared_cut_only_cases(&shared));
+    let frames = compare_cut_copies(&cases);
+    assert!(frames > 100 * SNAPLENS.len());
 }
 
 /// The perf corpus or any other capture: `DMVPN_DIFF_CAPTURE=X.pcap DMVPN_DIFF_KEYS=X.esp_sa cargo test --release
