@@ -37,16 +37,6 @@ pub enum NodeError {
         /// The wildcard.
         wildcard: Ipv4Addr,
     },
-    /// A `crypto isakmp key` for a subnet (only one peer, or every peer, is supported).
-    #[error(
-        "crypto isakmp key for {address} {mask}: only one address or 0.0.0.0 0.0.0.0 is supported"
-    )]
-    KeyMask {
-        /// The address.
-        address: Ipv4Addr,
-        /// The mask.
-        mask: Ipv4Addr,
-    },
     /// A transform the ESP data path does not have.
     #[error("transform-set {name}: {what} is not supported by the esp data path")]
     Transform {
@@ -121,6 +111,12 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
     if let Some(holdtime) = tunnel.nhrp.holdtime {
         nhrp.holding_time = holdtime;
     }
+    if let Some(seconds) = tunnel.nhrp.registration_timeout {
+        nhrp.registration_timeout = Some(Duration::from_secs(i64::from(seconds)));
+    }
+    if tunnel.nhrp.no_unique {
+        nhrp.unique = false;
+    }
     if let Some(secret) = &tunnel.nhrp.authentication {
         nhrp.password =
             Some(Password::new(secret.expose().as_bytes()).map_err(NodeError::Password)?);
@@ -181,20 +177,19 @@ fn ipsec(config: &Config, profile: &crate::config::IpsecProfile) -> Result<Ipsec
             lifetime: Duration::from_secs(i64::from(p.lifetime())),
         })
         .collect();
-    let mut keys = Vec::new();
-    for key in &config.isakmp_keys {
-        let peer = match key.mask.map(Ipv4Addr::to_bits) {
-            None | Some(u32::MAX) => Some(key.address),
-            Some(0) => None,
-            Some(_) => {
-                return Err(NodeError::KeyMask {
-                    address: key.address,
-                    mask: key.mask.unwrap_or(Ipv4Addr::UNSPECIFIED),
-                });
-            }
-        };
-        keys.push(PresharedKey::new(peer, key.key.expose().as_bytes()));
-    }
+    // The node's list says one peer or every peer; a key for a subnet (`address 10.0.0.0
+    // 255.0.0.0`) is IKE's alone ([`ike_config`] keeps its mask, and IKE is what keys peers),
+    // so it is left out here rather than refused.
+    let keys = (config.isakmp_keys.iter())
+        .filter_map(|key| match key.effective_mask().to_bits() {
+            u32::MAX => Some(PresharedKey::new(
+                Some(key.address),
+                key.key.expose().as_bytes(),
+            )),
+            0 => Some(PresharedKey::new(None, key.key.expose().as_bytes())),
+            _ => None,
+        })
+        .collect();
     // The first transform set of the profile is the one proposed and accepted.
     let set = (profile.transform_sets.first())
         .and_then(|name| config.transform_set(name))
@@ -286,7 +281,7 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
     out.keys = (config.isakmp_keys.iter())
         .map(|k| ike::PresharedKey {
             address: k.address,
-            mask: k.mask.unwrap_or(Ipv4Addr::BROADCAST),
+            mask: k.effective_mask(),
             key: Secret::from_slice(k.key.expose().as_bytes()),
         })
         .collect();
@@ -425,6 +420,17 @@ mod tests {
         let node = node_config(&load(include_str!("../../../testdata/router/spoke2.cfg"))).unwrap();
         assert_eq!(node.nhrp.multicast_static, [ip("192.0.2.1")]);
         assert_eq!(node.nhrp.maps, [(ip("10.99.200.1"), ip("192.0.2.1"))]);
+        assert!(node.nhrp.unique && node.nhrp.registration_timeout.is_none());
+        let text = include_str!("../../../testdata/router/spoke2.cfg").replace(
+            " ip nhrp holdtime 300\n",
+            " ip nhrp holdtime 300\n ip nhrp registration timeout 60\n ip nhrp registration no-unique\n",
+        );
+        let node = node_config(&load(&text)).unwrap();
+        assert_eq!(
+            node.nhrp.registration_timeout,
+            Some(Duration::from_secs(60))
+        );
+        assert!(!node.nhrp.unique);
     }
 
     #[test]
@@ -440,11 +446,6 @@ mod tests {
                 "esp-aes 128 esp-sha-hmac",
                 "esp-des esp-sha-hmac",
                 "transform-set DMVPN-TS: esp-des is not supported by the esp data path",
-            ),
-            (
-                "address 0.0.0.0 0.0.0.0",
-                "address 192.0.2.0 255.255.255.0",
-                "crypto isakmp key for 192.0.2.0 255.255.255.0: only one address or 0.0.0.0 0.0.0.0 is supported",
             ),
             (
                 " network 10.99.10.0 0.0.0.255",
@@ -500,6 +501,66 @@ mod tests {
         );
         let plain = hub.replace(" tunnel protection ipsec profile DMVPN\n", "");
         assert!(ike_config(&load(&plain)).unwrap().is_none());
+    }
+
+    /// `check` took a key for a subnet and `run` refused it: both take it now, and IKE finds it
+    /// for every peer of the subnet, and only for them.
+    #[test]
+    fn subnet_keys_run() {
+        let hub = include_str!("../../../testdata/router/hub.cfg").replacen(
+            "address 0.0.0.0 0.0.0.0",
+            "address 192.0.2.0 255.255.255.0",
+            1,
+        );
+        let config = load(&hub);
+        let node = node_config(&config).unwrap();
+        assert!(node.ipsec.unwrap().preshared_keys.is_empty());
+        let ike = ike_config(&config).unwrap().unwrap();
+        assert!(ike.key_for(ip("192.0.2.11")).is_some());
+        assert!(ike.key_for(ip("192.0.3.11")).is_none());
+        // With a host key beside it, each peer gets the most specific one.
+        let both = hub.replacen(
+            "crypto isakmp key",
+            "crypto isakmp key other address 192.0.2.12\ncrypto isakmp key",
+            1,
+        );
+        let config = load(&both);
+        let ike = ike_config(&config).unwrap().unwrap();
+        assert_eq!(
+            ike.key_for(ip("192.0.2.12")).map(|k| k.as_bytes().to_vec()),
+            Some(b"other".to_vec())
+        );
+        assert_eq!(
+            ike.key_for(ip("192.0.2.11")).map(|k| k.as_bytes().to_vec()),
+            Some(b"lab-psk-secret".to_vec())
+        );
+        let node = node_config(&config).unwrap();
+        let ipsec = node.ipsec.unwrap();
+        assert_eq!(
+            ipsec.preshared_key(ip("192.0.2.12")).map(PresharedKey::key),
+            Some(&b"other"[..])
+        );
+        // `address 0.0.0.0` without a mask: IOS's wildcard, for the node and for IKE.
+        let wildcard = include_str!("../../../testdata/router/hub.cfg").replacen(
+            "address 0.0.0.0 0.0.0.0",
+            "address 0.0.0.0",
+            1,
+        );
+        let config = load(&wildcard);
+        assert!(
+            ike_config(&config)
+                .unwrap()
+                .unwrap()
+                .key_for(ip("203.0.113.9"))
+                .is_some()
+        );
+        let node = node_config(&config).unwrap();
+        assert!(
+            node.ipsec
+                .unwrap()
+                .preshared_key(ip("203.0.113.9"))
+                .is_some()
+        );
     }
 
     #[test]
