@@ -1,8 +1,10 @@
 //! Link layers: Ethernet II with 802.1Q/802.1ad tags, raw IP, Linux cooked capture v1 and v2, and
-//! BSD/OpenBSD loopback.
+//! BSD/OpenBSD loopback; and the MPLS label stack (RFC 3032) any of them may carry.
 //!
 //! [`decode`] splits a frame into its link-layer header (kept for the decoder's output) and the
-//! network-layer payload, named by its ethertype. Nothing is copied.
+//! network-layer payload, named by its ethertype. [`mpls`] splits an MPLS payload (ethertype
+//! 0x8847 or 0x8848, over any link or GRE) into its label stack and the packet under it. Nothing
+//! is copied.
 //!
 //! ```
 //! use dmvpn::capture::link::{self, EtherType, LinkHeader};
@@ -44,8 +46,10 @@ dmvpn_wire::registry! {
         IPV6 = 0x86dd => "IPv6",
         /// PPPoE session.
         PPPOE = 0x8864 => "PPPoE",
-        /// MPLS unicast.
+        /// MPLS unicast (RFC 3032 §5).
         MPLS = 0x8847 => "MPLS",
+        /// MPLS multicast (RFC 5332 §4).
+        MPLS_MULTICAST = 0x8848 => "MPLS multicast",
         /// 802.1ad service VLAN tag (QinQ).
         QINQ = 0x88a8 => "802.1ad",
         /// Pre-standard QinQ tag used by some switches.
@@ -71,6 +75,10 @@ dmvpn_wire::registry! {
 
 /// The most VLAN tags [`decode`] follows; a deeper stack is reported as unsupported.
 pub const MAX_VLAN_TAGS: usize = 4;
+
+/// The most MPLS label stack entries [`mpls`] reads; a deeper stack is reported as unsupported.
+/// Real stacks are two to four deep (transport, service, entropy labels); tshark stops at none.
+pub const MAX_MPLS_LABELS: usize = 8;
 
 /// An Ethernet MAC address.
 #[derive(Clone, Copy, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -217,6 +225,121 @@ pub struct LinkFrame<'a> {
     pub header_len: usize,
     /// The network-layer packet, possibly followed by Ethernet padding (IPv4 trims it).
     pub payload: &'a [u8],
+}
+
+/// One MPLS label stack entry (RFC 3032 §2.1, TC named by RFC 5462).
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+pub struct MplsEntry {
+    /// The label (20 bits); 0 to 15 are reserved (0 IPv4 explicit null, 2 IPv6 explicit null, …).
+    pub label: u32,
+    /// Traffic class (3 bits, the former EXP field).
+    pub tc: u8,
+    /// Bottom of stack (S bit): the last entry.
+    pub bottom: bool,
+    /// Time to live.
+    pub ttl: u8,
+}
+
+/// The label stack entries of an MPLS packet, outermost first, stored inline (no allocation).
+#[derive(Clone, Copy, Default, Eq, Hash, PartialEq)]
+pub struct MplsLabels {
+    entries: [MplsEntry; MAX_MPLS_LABELS],
+    len: usize,
+}
+
+impl MplsLabels {
+    /// The entries, outermost first; the last has the bottom-of-stack bit.
+    #[must_use]
+    pub fn as_slice(&self) -> &[MplsEntry] {
+        self.entries.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl Deref for MplsLabels {
+    type Target = [MplsEntry];
+    fn deref(&self) -> &[MplsEntry] {
+        self.as_slice()
+    }
+}
+
+impl fmt::Debug for MplsLabels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+/// An MPLS packet split at the bottom of its label stack.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Mpls<'a> {
+    /// The label stack, outermost first.
+    pub labels: MplsLabels,
+    /// What the payload is, guessed from its first nibble as tshark does (RFC 3032 leaves it to the
+    /// label's binding): [`EtherType::IPV4`] for 4, [`EtherType::IPV6`] for 6, `EtherType(0)`
+    /// otherwise (a pseudowire, or nothing).
+    pub ethertype: EtherType,
+    /// The bytes under the stack.
+    pub payload: &'a [u8],
+}
+
+/// Reads an MPLS label stack (RFC 3032 §2.1) down to the entry with the bottom-of-stack bit and
+/// guesses the payload's protocol from its first nibble.
+///
+/// Errors name `layer` (what carried the MPLS packet: [`Layer::Ethernet`], [`Layer::Sll`],
+/// [`Layer::Gre`] …) and offsets counted from `base`, the position of `data` in that layer: a
+/// truncated `mpls label stack entry`, or an [`Error::Unsupported`] `mpls label stack depth` when
+/// more than [`MAX_MPLS_LABELS`] entries come without a bottom one.
+///
+/// ```
+/// use dmvpn::capture::link::{self, EtherType};
+/// use dmvpn_wire::Layer;
+///
+/// // Label 16, TC 0, TTL 64; then label 17 with the S bit, TTL 255; then an IPv6 header.
+/// let bytes = [0x00, 0x01, 0x00, 0x40, 0x00, 0x01, 0x11, 0xff, 0x60, 0x00];
+/// let mpls = link::mpls(&bytes, Layer::Ethernet, 14)?;
+/// assert_eq!(mpls.labels.iter().map(|e| e.label).collect::<Vec<_>>(), [16, 17]);
+/// assert!(mpls.labels[1].bottom && !mpls.labels[0].bottom);
+/// assert_eq!((mpls.ethertype, mpls.payload), (EtherType::IPV6, &[0x60, 0x00][..]));
+/// assert_eq!(
+///     link::mpls(&bytes[..6], Layer::Ethernet, 14).unwrap_err().to_string(),
+///     "eth: truncated reading `mpls label stack entry` at offset 18: need 4 bytes, have 2"
+/// );
+/// # Ok::<(), dmvpn_wire::Error>(())
+/// ```
+pub fn mpls(data: &[u8], layer: Layer, base: usize) -> Result<Mpls<'_>> {
+    let mut reader = Reader::with_base(layer, data, base);
+    let mut labels = MplsLabels::default();
+    loop {
+        let Some(slot) = labels.entries.get_mut(labels.len) else {
+            return Err(Error::Unsupported {
+                layer,
+                field: "mpls label stack depth",
+                offset: reader.offset(),
+                value: (labels.len + 1) as u32,
+            });
+        };
+        let entry = reader.u32("mpls label stack entry")?;
+        *slot = MplsEntry {
+            label: entry >> 12,
+            tc: ((entry >> 9) & 0x7) as u8,
+            bottom: entry & 0x100 != 0,
+            ttl: entry as u8,
+        };
+        labels.len += 1;
+        if slot.bottom {
+            break;
+        }
+    }
+    let payload = reader.rest();
+    let ethertype = match payload.first().map(|b| b >> 4) {
+        Some(4) => EtherType::IPV4,
+        Some(6) => EtherType::IPV6,
+        _ => EtherType(0),
+    };
+    Ok(Mpls {
+        labels,
+        ethertype,
+        payload,
+    })
 }
 
 /// Splits a frame of `link_type` into link-layer header and network-layer payload.
@@ -622,6 +745,101 @@ mod tests {
         );
     }
 
+    #[rustfmt::skip]
+    const MPLS_TWO_LABELS: [u8; 10] = [
+        0x00, 0x3e, 0x8a, 0x3f,   // label 1000, TC 5, TTL 63
+        0x00, 0x00, 0x11, 0x40,   // label 1 (router alert), S, TTL 64
+        0x45, 0x00,
+    ];
+
+    #[test]
+    fn mpls_stack() {
+        let stack = mpls(&MPLS_TWO_LABELS, Layer::Ethernet, 14).unwrap();
+        assert_eq!(
+            stack.labels.as_slice(),
+            &[
+                MplsEntry {
+                    label: 1000,
+                    tc: 5,
+                    bottom: false,
+                    ttl: 63
+                },
+                MplsEntry {
+                    label: 1,
+                    tc: 0,
+                    bottom: true,
+                    ttl: 64
+                },
+            ]
+        );
+        assert_eq!(
+            (stack.ethertype, stack.payload),
+            (EtherType::IPV4, &[0x45, 0][..])
+        );
+        assert_eq!(format!("{:?}", stack.labels).matches("label").count(), 2);
+        // Label, TC and TTL at their extremes.
+        let max = mpls(&[0xff, 0xff, 0xff, 0xff], Layer::Gre, 4).unwrap();
+        assert_eq!(
+            max.labels.as_slice(),
+            &[MplsEntry {
+                label: 0xf_ffff,
+                tc: 7,
+                bottom: true,
+                ttl: 255
+            }]
+        );
+        // The payload's first nibble decides: 6 is IPv6, anything else (a pseudowire control
+        // word, nothing at all) is unknown.
+        for (payload, ethertype) in [
+            (&[0x60][..], EtherType::IPV6),
+            (&[0x00, 0x00], EtherType(0)),
+            (&[0x55], EtherType(0)),
+            (&[], EtherType(0)),
+        ] {
+            let bytes = [&MPLS_TWO_LABELS[4..8], payload].concat();
+            assert_eq!(mpls(&bytes, Layer::Sll, 16).unwrap().ethertype, ethertype);
+        }
+    }
+
+    #[test]
+    fn mpls_truncation_loop() {
+        for len in 0..8 {
+            let entry = if len < 4 { 0 } else { 4 };
+            assert_eq!(
+                mpls(&MPLS_TWO_LABELS[..len], Layer::Ethernet, 14),
+                Err(Error::truncated(
+                    Layer::Ethernet,
+                    "mpls label stack entry",
+                    14 + entry,
+                    4,
+                    14 + len
+                )),
+                "prefix {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn mpls_depth_is_bounded() {
+        let entry = [0x00, 0x01, 0x00, 0x40];
+        let deep = entry.repeat(MAX_MPLS_LABELS + 1);
+        assert_eq!(
+            mpls(&deep, Layer::Sll, 20),
+            Err(Error::Unsupported {
+                layer: Layer::Sll,
+                field: "mpls label stack depth",
+                offset: 20 + 4 * MAX_MPLS_LABELS,
+                value: MAX_MPLS_LABELS as u32 + 1
+            })
+        );
+        let mut ok = entry.repeat(MAX_MPLS_LABELS);
+        ok[4 * MAX_MPLS_LABELS - 2] |= 0x01;
+        assert_eq!(
+            mpls(&ok, Layer::Sll, 20).unwrap().labels.len(),
+            MAX_MPLS_LABELS
+        );
+    }
+
     #[test]
     fn unknown_link_type() {
         assert_eq!(
@@ -639,6 +857,10 @@ mod tests {
                     [0, 1, 101, 108, 113, 228, 229, 276, 147][usize::from(*selector) % 9];
                 if let Ok(frame) = decode(LinkType(link_type), data) {
                     assert_eq!(frame.header_len + frame.payload.len(), data.len());
+                }
+                if let Ok(mpls) = mpls(data, Layer::Ethernet, 0) {
+                    assert_eq!(4 * mpls.labels.len() + mpls.payload.len(), data.len());
+                    assert!(mpls.labels.last().is_some_and(|entry| entry.bottom));
                 }
             });
     }
