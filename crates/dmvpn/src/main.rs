@@ -774,12 +774,24 @@ fn replay_into(
     // three times.
     input.rewindable()?;
     let mut keys = || load_keys(key_files).unwrap_or_default();
-    let (timeline, error) = into::play(&mut || input.open_reader(), &mut keys, &options).map_err(
-        |error| match error {
-            IntoError::Capture(error) => input.failure(error),
-            other => Failure::other(other),
-        },
-    )?;
+    let played = into::play(&mut || input.open_reader(), &mut keys, &options);
+    let (timeline, error) = played.map_err(|error| match error {
+        IntoError::Capture(error) => input.failure(error),
+        other => {
+            // No router to play may come from a capture cut short: say both.
+            let cut = input.open().map(|mut reader| {
+                while let Ok(Some(_)) = reader.next_frame() {}
+                input.finish(&mut reader)
+            });
+            match cut {
+                Ok(Err(cut)) => {
+                    eprintln!("dmvpn: {other}");
+                    cut
+                }
+                _ => Failure::other(other),
+            }
+        }
+    })?;
     let mut stdout = io::stdout().lock();
     stdout
         .write_all(timeline.to_string().as_bytes())

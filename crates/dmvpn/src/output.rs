@@ -306,7 +306,10 @@ impl<W: Write> Sink for TextLines<W> {
             _ => {}
         }
         match layer {
-            Layer::Esp(esp) if esp.decrypted() && esp.replayed => line.note(layer),
+            // A replayed packet, or one whose ICV was skipped unchecked, says so at the end.
+            Layer::Esp(esp) if esp.decrypted() && (esp.replayed || esp_icv_unchecked(esp)) => {
+                line.note(layer)
+            }
             Layer::Error { .. } => return line.note(layer),
             _ => {}
         }
@@ -376,6 +379,17 @@ impl FrameLine {
         }
         let _ = layer.info(&mut self.notes);
     }
+}
+
+/// Whether the packet decrypted with its ICV skipped, not verified.
+const fn esp_icv_unchecked(esp: &crate::decode::EspLayer) -> bool {
+    matches!(
+        esp.status,
+        crate::decode::EspStatus::Decrypted {
+            icv: crate::decode::Icv::Unchecked,
+            ..
+        }
+    )
 }
 
 /// A timestamp as [`Timestamp`]'s `Display` writes it (`secs.nanos`, nine digits).
