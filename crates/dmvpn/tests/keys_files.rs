@@ -1,7 +1,9 @@
 //! The key files that come with the shared captures are read line by line, and the SAs they give
 //! decrypt every ESP packet of the captures they belong to (ICV checked), including ESP in UDP.
 //! A synthetic DMVPN corpus from `../shared/bench/gen_corpus.py --keys-out` is decrypted the same
-//! way. Skips with a printed reason when a file or tool is missing.
+//! way. tcpdump's `-E` secrets, Wireshark's "ANY n bit" lines and key files with a BOM, CRLF,
+//! unsupported algorithms and duplicate SAs are read through `KeyFiles` and the command. Skips
+//! with a printed reason when a file or tool is missing.
 
 // A panic with a message is how an integration test reports a failure.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -13,7 +15,8 @@ use std::process::{Command, Stdio};
 
 use dmvpn::capture::link::{self, EtherType};
 use dmvpn::capture::{CaptureReader, Reassembler, Reassembly, ipv4, udp};
-use dmvpn::keys::{AddrPattern, EspKeys, KeyDisplay, SpiPattern};
+use dmvpn::decode::{Decoder, EspStatus, Icv};
+use dmvpn::keys::{AddrPattern, EspKeys, FileKind, KeyDisplay, KeyFiles, SpiPattern};
 use dmvpn_esp::{Encryption, Integrity};
 
 fn shared() -> Option<PathBuf> {
@@ -238,4 +241,332 @@ fn damaged_key_files_never_panic() {
             dmvpn::keys::fuzzing::parse_esp_sa(&bytes);
         }
     }
+}
+
+/// What the decoder said about each ESP packet, in capture order: (SPI, status).
+#[derive(Default)]
+struct EspSeen(Vec<(u32, EspStatus)>);
+
+impl dmvpn::decode::Sink for EspSeen {
+    fn layer(&mut self, layer: &dmvpn::decode::Layer<'_>) {
+        if let dmvpn::decode::Layer::Esp(esp) = layer {
+            self.0.push((esp.spi, esp.status));
+        }
+    }
+}
+
+fn decode(capture: &Path, files: &KeyFiles) -> Vec<(u32, EspStatus)> {
+    let mut decoder = Decoder::with_ike_keys(files.esp.clone(), files.ike.clone());
+    let mut reader = CaptureReader::new(open(capture)).expect("capture header");
+    let mut seen = EspSeen::default();
+    while let Some(frame) = reader.next_frame().expect("frame") {
+        decoder.decode(&frame, &mut seen);
+    }
+    seen.0
+}
+
+fn icv_of(status: EspStatus) -> Option<Icv> {
+    match status {
+        EspStatus::Decrypted { icv, .. } => Some(icv),
+        _ => None,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dmvpn-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// tcpdump's own secrets files: its SAs decrypt its captures with the ICV skipped unchecked,
+/// as tcpdump does (`-hmac96` gives the ICV's length, not a key), and tcpdump agrees on which
+/// packets open; its IKEv2 lines are recognised and skipped.
+#[test]
+fn tcpdump_secrets_from_tcpdumps_test_suite() {
+    let Some(shared) = shared() else { return };
+    let dir = shared.join("captures/tcpdump");
+    let secrets = dir.join("esp-secrets.txt");
+    let files = KeyFiles::load([&secrets]).expect("esp-secrets.txt");
+    assert_eq!(files.kinds[0].1, FileKind::Tcpdump);
+    assert_eq!(files.esp.len(), 3);
+    assert!(files.warnings.is_empty(), "{:?}", files.warnings);
+    for (capture, expected) in [
+        // ESP in ESP: the outer SA 0x12345678 and the inner 0xabcdabcd, 8 packets each.
+        ("08-sunrise-sunset-esp2.pcap", 16),
+        ("08-sunrise-sunset-aes.pcap", 8),
+    ] {
+        let seen = decode(&dir.join(capture), &files);
+        assert_eq!(seen.len(), expected, "{capture}");
+        for (spi, status) in &seen {
+            assert_eq!(icv_of(*status), Some(Icv::Unchecked), "{capture} {spi:#x}");
+        }
+        // tcpdump itself opens the same packets to the ICMP inside.
+        let output = Command::new("tcpdump")
+            .arg("-nr")
+            .arg(dir.join(capture))
+            .arg("-E")
+            .arg(format!("file {}", secrets.display()))
+            .stderr(Stdio::null())
+            .output();
+        match output {
+            Ok(output) if output.status.success() => {
+                let text = String::from_utf8_lossy(&output.stdout);
+                assert_eq!(
+                    text.matches("ICMP echo request").count(),
+                    8,
+                    "{capture}: {text}"
+                );
+            }
+            _ => println!("skipped the tcpdump comparison: tcpdump did not run"),
+        }
+    }
+    let ikev2 = KeyFiles::load([dir.join("ikev2pI2-secrets.txt")]).expect("ikev2 secrets");
+    assert!(ikev2.esp.is_empty() && ikev2.ike.is_empty());
+    assert_eq!(ikev2.warnings.len(), 1);
+    assert!(
+        ikev2.warnings[0]
+            .to_string()
+            .ends_with("ikev2pI2-secrets.txt:1: 2 IKEv2 key lines skipped: dmvpn decrypts ESP and IKEv1, not IKEv2"),
+        "{}",
+        ikev2.warnings[0]
+    );
+}
+
+/// The project's capture with its keys rewritten the way users have them: tcpdump `-E` lines
+/// (no integrity keys) and Wireshark "ANY n bit" lines. Every ESP packet then decrypts with the
+/// ICV skipped, to the same plaintext as with the real keys; the packet whose ICV the
+/// generator corrupted decrypts too, since nothing checks it.
+#[test]
+fn phase1_with_keys_as_tcpdump_and_any_bit_lines() {
+    let dmvpn = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn");
+    let real = KeyFiles::load([dmvpn.join("phase1.esp_sa")]).expect("phase1.esp_sa");
+    let (mut tcpdump, mut wireshark) = (String::from("# tcpdump -E\n"), String::new());
+    for sa in real.esp.entries() {
+        let (AddrPattern::V4 { addr: dst, .. }, Some(spi)) = (sa.dst, sa.spi.exact()) else {
+            panic!("phase1.esp_sa has exact SAs");
+        };
+        let key = sa.encryption_key().expose();
+        let cipher = match (sa.encryption, key.len()) {
+            (Encryption::Null, _) => Some("none"),
+            (Encryption::TripleDesCbc, _) => Some("3des-cbc"),
+            (Encryption::AesCbc, 16) => Some("aes128-cbc"),
+            (Encryption::AesCbc, 32) => Some("aes256-cbc"),
+            _ => None,
+        };
+        match (cipher, sa.integrity.icv_len()) {
+            (Some(cipher), 12) => {
+                tcpdump.push_str(&format!("{spi:#x}@{dst} {cipher}-hmac96:0x{}\n", hex(key)));
+            }
+            (Some(_), 16) => {
+                // tcpdump has no 128-bit ICV; Wireshark's "ANY 128 bit" has.
+                let mut line = sa.to_line(KeyDisplay::Shown);
+                line = line.replace(
+                    sa.integrity.wireshark_name(),
+                    "ANY 128 bit authentication [no checking]",
+                );
+                wireshark.push_str(&line);
+                wireshark.push('\n');
+            }
+            _ => {
+                wireshark.push_str(&sa.to_line(KeyDisplay::Shown));
+                wireshark.push('\n');
+            }
+        }
+    }
+    let files = KeyFiles::load_texts([(tcpdump.as_str(), None), (wireshark.as_str(), None)])
+        .expect("rewritten keys");
+    assert_eq!(files.esp.len(), real.esp.len());
+    assert!(files.warnings.is_empty(), "{:?}", files.warnings);
+    let capture = dmvpn.join("phase1.pcap");
+    let checked = decode(&capture, &real);
+    let unchecked = decode(&capture, &files);
+    assert_eq!(checked.len(), unchecked.len());
+    let failed = checked
+        .iter()
+        .filter(|(_, status)| *status == EspStatus::IcvFailed)
+        .count();
+    assert_eq!(failed, 1, "the generator corrupts one ICV");
+    for ((spi, with_keys), (_, without)) in checked.iter().zip(&unchecked) {
+        let gcm = spi & 0xffff == 0xd004;
+        match (icv_of(*with_keys), icv_of(*without)) {
+            (Some(Icv::Good), Some(icv)) => {
+                assert_eq!(
+                    icv,
+                    if gcm { Icv::Good } else { Icv::Unchecked },
+                    "{spi:#x}"
+                );
+                // Same plaintext: same next header and padding.
+                let (
+                    EspStatus::Decrypted {
+                        next_header: a,
+                        pad_len: b,
+                        ..
+                    },
+                    EspStatus::Decrypted {
+                        next_header: c,
+                        pad_len: d,
+                        ..
+                    },
+                ) = (with_keys, without)
+                else {
+                    unreachable!()
+                };
+                assert_eq!((a, b), (c, d), "{spi:#x}");
+            }
+            (None, Some(icv)) => {
+                assert_eq!(*with_keys, EspStatus::IcvFailed);
+                assert_eq!(
+                    icv,
+                    Icv::Unchecked,
+                    "{spi:#x}: the corrupted ICV is not checked"
+                );
+            }
+            other => panic!("{spi:#x}: {other:?}"),
+        }
+    }
+}
+
+/// Key files as people have them, through the command: BOMs, CRLF, an algorithm dmvpn does not
+/// implement, a duplicate SA, "ANY 96 bit" lines. Warnings name the file and line and hold no
+/// key; the JSON and text outputs say the ICV was not checked; four threads print the same as
+/// one and warn once.
+#[test]
+fn the_command_reads_key_files_as_people_have_them() {
+    let dmvpn = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn");
+    let dir = temp_dir("keys-command");
+    let real = std::fs::read_to_string(dmvpn.join("phase1.esp_sa")).expect("phase1.esp_sa");
+    let mut lines: Vec<String> = real
+        .lines()
+        .filter(|line| line.starts_with('"'))
+        .map(str::to_owned)
+        .collect();
+    // SPI 0x1000a001 (AES-CBC, HMAC-SHA-1-96) without its integrity key.
+    lines[0] = lines[0].replace(
+        r#""HMAC-SHA-1-96 [RFC2404]","0x0102030405060708090a0b0c0d0e0f1011121314""#,
+        r#""ANY 96 bit authentication [no checking]","""#,
+    );
+    assert!(
+        lines[0].contains("ANY 96"),
+        "phase1.esp_sa changed: {}",
+        lines[0]
+    );
+    lines.insert(
+        1,
+        r#""IPv4","*","*","0x99","TWOFISH-CBC","0x00112233445566778899aabbccddeeff","NULL","""#
+            .to_owned(),
+    );
+    // The same SA as line 3 (0x2000a001) with another key: line 3 is used.
+    let duplicate = lines[2].replace("0xffeeddcc", "0x99eeddcc");
+    lines.push(duplicate);
+    let esp_sa = dir.join("keys.esp_sa");
+    std::fs::write(&esp_sa, format!("\u{feff}{}\r\n", lines.join("\r\n"))).expect("write");
+    let table =
+        std::fs::read_to_string(dmvpn.join("phase1.ikev1_decryption_table")).expect("table");
+    let ike = dir.join("ike.txt");
+    std::fs::write(&ike, format!("\u{feff}{}", table.replace('\n', "\r\n"))).expect("write");
+    let run = |format: &str, threads: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("decode")
+            .arg(dmvpn.join("phase1.pcap"))
+            .arg("--keys")
+            .arg(&esp_sa)
+            .arg("--keys")
+            .arg(&ike)
+            .args(["--format", format, "--threads", threads])
+            .output()
+            .expect("dmvpn runs");
+        assert!(output.status.success(), "{output:?}");
+        (
+            String::from_utf8(output.stdout).expect("utf-8"),
+            String::from_utf8(output.stderr).expect("utf-8"),
+        )
+    };
+    let (json, stderr) = run("json", "1");
+    let path = esp_sa.display();
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "dmvpn: {path}:2: algorithm \"TWOFISH-CBC\" is valid in Wireshark but not supported by dmvpn; line skipped"
+            ),
+            format!(
+                "dmvpn: {path}:12: SA 0x2000a001 192.0.2.1 -> 192.0.2.11 is also on {path}:3 with other keys; {path}:3 is used (the first, as Wireshark does)"
+            ),
+        ]
+    );
+    for secret in ["ffeeddcc", "99eeddcc", "00112233", "6b61206f"] {
+        assert!(!stderr.contains(secret), "key material in {stderr}");
+    }
+    let mut icvs = std::collections::BTreeMap::new();
+    for line in json.lines() {
+        let frame: serde_json::Value = serde_json::from_str(line).expect("json");
+        for layer in frame["layers"].as_array().expect("layers") {
+            if layer["proto"] == "esp" && layer["decrypted"] == true {
+                let key = (
+                    layer["spi"].as_str().unwrap().to_owned(),
+                    layer["icv"].as_str().unwrap().to_owned(),
+                );
+                *icvs.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+    assert!(
+        icvs.keys()
+            .any(|(spi, icv)| spi == "0x1000a001" && icv == "unchecked"),
+        "{icvs:?}"
+    );
+    assert!(
+        icvs.keys()
+            .all(|(spi, icv)| (spi == "0x1000a001") == (icv == "unchecked")),
+        "{icvs:?}"
+    );
+    // The IKEv1 table with its BOM decrypts ISAKMP.
+    assert!(json.contains("\"proto\":\"isakmp\""));
+    let (text, _) = run("text", "1");
+    assert!(text.contains("decrypted, ICV unchecked"));
+    let (parallel, parallel_stderr) = run("text", "4");
+    assert_eq!(parallel, text);
+    assert_eq!(
+        parallel_stderr, stderr,
+        "warnings once, however many threads"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 500k-SA `esp_sa` file parses in well under a few seconds (release build) and decoding
+/// shares it: `DMVPN_BIG_KEYS=1 cargo test --release -p dmvpn --test keys_files -- --ignored`.
+#[test]
+#[ignore = "parses 500k lines; run with --release to time it"]
+fn half_a_million_sas() {
+    let mut text = String::with_capacity(500_000 * 170);
+    for n in 0..500_000u32 {
+        text.push_str(&format!(
+            "\"IPv4\",\"10.{}.{}.{}\",\"192.0.2.1\",\"{:#010x}\",\"AES-CBC [RFC3602]\",\"0x{:032x}\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x{:040x}\"\n",
+            n >> 16,
+            (n >> 8) & 255,
+            n & 255,
+            0x1000_0000 + n,
+            u128::from(n) * 0x9e37_79b9_7f4a_7c15,
+            u128::from(n) * 0x7f4a_7c15
+        ));
+    }
+    let start = std::time::Instant::now();
+    let files = KeyFiles::load_texts([(text.as_str(), None)]).expect("big table");
+    println!("500000 SAs parsed in {:?}", start.elapsed());
+    assert_eq!(files.esp.len(), 500_000);
+    assert!(files.warnings.is_empty());
+    let start = std::time::Instant::now();
+    let (src, dst) = ("10.7.161.32".parse().unwrap(), "192.0.2.1".parse().unwrap());
+    let spi = 0x1000_0000 + (7 << 16) + (161 << 8) + 32;
+    assert_eq!(
+        files.esp.find(src, dst, spi).map(|sa| sa.line),
+        Some(spi as usize - 0x1000_0000 + 1)
+    );
+    println!("first lookup (index built) in {:?}", start.elapsed());
+    let clone = files.esp.clone();
+    assert!(clone.shares_table_with(&files.esp));
 }

@@ -272,7 +272,7 @@ mod tests {
             ]
         );
         // The secret is the PSK's, not the line's tail with the CR.
-        assert!(crate::session::PskTable::is_psk_file(&texts[2]));
+        assert!(PskTable::is_psk_file(&texts[2]));
     }
 
     #[test]
