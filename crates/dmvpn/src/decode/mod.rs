@@ -71,11 +71,11 @@ pub trait Sink {
     fn decrypted(&mut self, decrypted: &Decrypted<'_>) {
         let _ = decrypted;
     }
-    /// The frame is done.
     /// The capture's snapshot length cut the frame inside the next layer: that layer and every
     /// one after it in this frame were decoded from what was captured of them (tshark's "Packet
     /// size limited during capture"). Called at most once per frame, before those layers.
     fn truncated(&mut self) {}
+    /// The frame is done.
     fn frame_end(&mut self) {}
 }
 
@@ -200,9 +200,9 @@ impl Decoder {
             stats,
             sink,
             link_header_len: 0,
-        };
             wire_len: usize::try_from(frame.original_len).unwrap_or(usize::MAX),
             cut: false,
+        };
         match capture::link::decode(frame.link_type, frame.data) {
             Ok(link) => {
                 walk.link_header_len = link.header_len;
@@ -232,15 +232,15 @@ struct Walk<'a, S: Sink> {
     sink: &'a mut S,
     /// The frame's link-layer header length, for [`Decrypted::link_header_len`].
     link_header_len: usize,
-}
-
-/// What carries an ESP packet, for [`Decrypted`]: the outer IPv4 header at depth 0, and UDP.
-#[derive(Clone, Copy)]
     /// The frame's length on the wire.
     wire_len: usize,
     /// Whether the snapshot length cut the outer IP packet: every layer from there on is decoded
     /// from what was captured of it.
     cut: bool,
+}
+
+/// What carries an ESP packet, for [`Decrypted`]: the outer IPv4 header at depth 0, and UDP.
+#[derive(Clone, Copy)]
 struct Carrier<'h> {
     outer: Option<&'h ipv4::Repr<'h>>,
     udp: bool,
@@ -272,10 +272,6 @@ impl<S: Sink> Walk<'_, S> {
         }
     }
 
-    /// The outer IPv4 packet: reassembled if it is a fragment, then its payload.
-    fn outer_ipv4(
-        &mut self,
-        frame: &Frame<'_>,
     /// Reports a layer that failed to decode: in a frame the snapshot length cut, a header that
     /// runs past the capture is [`Layer::Cut`], not an error.
     fn fail(&mut self, proto: &'static str, error: &dmvpn_wire::Error, len: usize) {
@@ -297,6 +293,21 @@ impl<S: Sink> Walk<'_, S> {
         self.cut
     }
 
+    /// An IP header that ends past the captured bytes of a frame that was longer on the wire: the
+    /// snapshot length cut it (what follows is reported as [`Layer::Cut`]).
+    fn header_cut(&mut self, error: &dmvpn_wire::Error, captured: usize) {
+        let cut_here = matches!(error, dmvpn_wire::Error::Truncated { .. })
+            && self.link_header_len.saturating_add(captured) < self.wire_len;
+        if cut_here && !self.cut {
+            self.cut = true;
+            self.sink.truncated();
+        }
+    }
+
+    /// The outer IPv4 packet: reassembled if it is a fragment, then its payload.
+    fn outer_ipv4(
+        &mut self,
+        frame: &Frame<'_>,
         reassembler: &mut Reassembler,
         bytes: &[u8],
         buffers: &mut [Vec<u8>],
@@ -384,7 +395,8 @@ impl<S: Sink> Walk<'_, S> {
         match parsed {
             Ok(parsed) => Some(parsed),
             Err(error) => {
-                self.error("ipv4", &error);
+                self.header_cut(&error, bytes.len());
+                self.fail("ipv4", &error, bytes.len());
                 None
             }
         }
@@ -445,7 +457,10 @@ impl<S: Sink> Walk<'_, S> {
                     carrier,
                 );
             }
-            Err(error) => self.error("ipv6", &error),
+            Err(error) => {
+                self.header_cut(&error, bytes.len());
+                self.fail("ipv6", &error, bytes.len());
+            }
         }
     }
 
@@ -566,6 +581,7 @@ impl<S: Sink> Walk<'_, S> {
                     plaintext: outcome.plaintext.as_deref(),
                     decrypt_error: outcome.error.as_ref(),
                     nat_d: outcome.nat_d,
+                    truncated: false,
                 }));
                 self.data(
                     "isakmp trailer",
@@ -575,7 +591,6 @@ impl<S: Sink> Walk<'_, S> {
                 );
             }
             Err(error) => self.error("isakmp", &error),
-                    truncated: false,
         }
     }
 
@@ -589,16 +604,105 @@ impl<S: Sink> Walk<'_, S> {
         carrier: Carrier<'_>,
     ) {
         self.stats.esp += 1;
+        if self.cut {
+            return self.esp_cut(bytes);
+        }
         let Some((buffer, deeper)) = buffers.split_first_mut() else {
             return self.data("esp nested too deep", bytes);
-        if self.cut {
-            return self.eigrp_cut(bytes);
-        }
         };
         let (layer, inner) = match self.sas.decrypt(src, dst, bytes, buffer) {
             Ok(result) => result,
             Err(error) => return self.error("esp", &error),
         };
+        match layer.status {
+            EspStatus::Decrypted { .. } => self.stats.esp_decrypted += 1,
+            EspStatus::NoKey => self.stats.esp_no_key += 1,
+            EspStatus::IcvFailed => self.stats.esp_icv_failed += 1,
+            EspStatus::BadTrailer | EspStatus::Truncated | EspStatus::Cut { .. } => {}
+        }
+        if layer.replayed {
+            self.stats.esp_replayed += 1;
+        }
+        self.emit(&Layer::Esp(&layer));
+        let Some(esp::Plaintext { next_header, range }) = inner else {
+            return self.data("esp", bytes.get(8..).unwrap_or_default());
+        };
+        let payload = buffer.get(range).unwrap_or_default();
+        self.sink.decrypted(&Decrypted {
+            esp: &layer,
+            depth,
+            outer: carrier.outer,
+            link_header_len: self.link_header_len,
+            udp_encapsulated: carrier.udp,
+            next_header,
+            payload,
+        });
+        // Tunnel-mode ESP carries the inner packet's own addresses; transport mode keeps the outer ones.
+        self.ip_payload(
+            ipv4::Protocol(next_header),
+            src,
+            dst,
+            payload,
+            deeper,
+            depth + 1,
+            Carrier::NESTED,
+        );
+    }
+
+    fn gre(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
+        let packet = gre::Packet::new_unchecked(bytes);
+        let (repr, payload) = match gre::Repr::parse(&packet) {
+            Ok(repr) => (repr, packet.payload()),
+            Err(error) => match gre_cut(bytes).filter(|_| self.cut) {
+                Some(cut) => cut,
+                None => return self.fail("gre", &error, bytes.len()),
+            },
+        };
+        self.emit(&Layer::Gre(&repr));
+        match repr.protocol {
+            gre::Protocol::IPV4 if depth < MAX_NESTING => {
+                self.inner_ipv4(payload, buffers, depth + 1)
+            }
+            gre::Protocol::NHRP => self.nhrp(payload),
+            _ => self.data("gre payload", payload),
+        }
+    }
+
+    fn nhrp(&mut self, bytes: &[u8]) {
+        if self.cut {
+            return self.nhrp_cut(bytes);
+        }
+        let parsed = nhrp::Packet::new_checked(bytes).and_then(|packet| nhrp::Repr::parse(&packet));
+        match parsed {
+            Ok(repr) => {
+                self.emit(&Layer::Nhrp(&repr));
+                self.data(
+                    "nhrp trailer",
+                    bytes.get(repr.buffer_len()..).unwrap_or_default(),
+                );
+            }
+            Err(error) => {
+                // Like tshark, show the fixed header of a packet that does not parse.
+                if let Some(header) = nhrp::lax::parse(bytes).header {
+                    self.emit(&Layer::NhrpHeader(&header));
+                }
+                self.error("nhrp", &error)
+            }
+        }
+    }
+
+    fn eigrp(&mut self, bytes: &[u8]) {
+        if self.cut {
+            return self.eigrp_cut(bytes);
+        }
+        let parsed =
+            eigrp::Packet::new_checked(bytes).and_then(|packet| eigrp::Repr::parse(&packet));
+        match parsed {
+            Ok(repr) => self.emit(&Layer::Eigrp(&repr)),
+            Err(error) => self.error("eigrp", &error),
+        }
+    }
+}
 
 /// Decoding what the snapshot length left of a packet.
 impl<S: Sink> Walk<'_, S> {
@@ -767,93 +871,4 @@ fn gre_cut(bytes: &[u8]) -> Option<(gre::Repr, &[u8])> {
         sequence: word(packet.sequence_range()),
     };
     Some((repr, bytes.get(packet.header_len()..).unwrap_or_default()))
-}
-        match layer.status {
-            EspStatus::Decrypted { .. } => self.stats.esp_decrypted += 1,
-        if self.cut {
-            return self.esp_cut(bytes);
-        }
-            EspStatus::NoKey => self.stats.esp_no_key += 1,
-            EspStatus::IcvFailed => self.stats.esp_icv_failed += 1,
-            EspStatus::BadTrailer | EspStatus::Truncated | EspStatus::Cut { .. } => {}
-        }
-        if layer.replayed {
-            self.stats.esp_replayed += 1;
-        }
-        self.emit(&Layer::Esp(&layer));
-        let Some(esp::Plaintext { next_header, range }) = inner else {
-            return self.data("esp", bytes.get(8..).unwrap_or_default());
-        };
-        let payload = buffer.get(range).unwrap_or_default();
-        self.sink.decrypted(&Decrypted {
-            esp: &layer,
-            depth,
-            outer: carrier.outer,
-            link_header_len: self.link_header_len,
-            udp_encapsulated: carrier.udp,
-            next_header,
-            payload,
-        });
-        // Tunnel-mode ESP carries the inner packet's own addresses; transport mode keeps the outer ones.
-        self.ip_payload(
-            ipv4::Protocol(next_header),
-            src,
-            dst,
-            payload,
-            deeper,
-            depth + 1,
-            Carrier::NESTED,
-        );
-    }
-
-    fn gre(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
-        let packet = gre::Packet::new_unchecked(bytes);
-        let (repr, payload) = match gre::Repr::parse(&packet) {
-            Ok(repr) => (repr, packet.payload()),
-            Err(error) => match gre_cut(bytes).filter(|_| self.cut) {
-                Some(cut) => cut,
-                None => return self.fail("gre", &error, bytes.len()),
-            },
-        };
-        self.emit(&Layer::Gre(&repr));
-        match repr.protocol {
-            gre::Protocol::IPV4 if depth < MAX_NESTING => {
-                self.inner_ipv4(payload, buffers, depth + 1)
-            }
-            gre::Protocol::NHRP => self.nhrp(payload),
-            _ => self.data("gre payload", payload),
-        }
-    }
-
-    fn nhrp(&mut self, bytes: &[u8]) {
-        let parsed = nhrp::Packet::new_checked(bytes).and_then(|packet| nhrp::Repr::parse(&packet));
-        match parsed {
-            Ok(repr) => {
-                self.emit(&Layer::Nhrp(&repr));
-                self.data(
-                    "nhrp trailer",
-                    bytes.get(repr.buffer_len()..).unwrap_or_default(),
-                );
-            }
-            Err(error) => {
-                // Like tshark, show the fixed header of a packet that does not parse.
-                if let Some(header) = nhrp::lax::parse(bytes).header {
-                    self.emit(&Layer::NhrpHeader(&header));
-                }
-                self.error("nhrp", &error)
-            }
-        }
-    }
-
-    fn eigrp(&mut self, bytes: &[u8]) {
-        let parsed =
-            eigrp::Packet::new_checked(bytes).and_then(|packet| eigrp::Repr::parse(&packet));
-        match parsed {
-        if self.cut {
-            return self.nhrp_cut(bytes);
-        }
-            Ok(repr) => self.emit(&Layer::Eigrp(&repr)),
-            Err(error) => self.error("eigrp", &error),
-        }
-    }
 }
