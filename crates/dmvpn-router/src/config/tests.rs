@@ -1453,3 +1453,361 @@ fn bolero_generated_configurations() {
             crate::fuzzing::parse(text.as_bytes());
         });
 }
+
+const R1: &str = include_str!("../../../../testdata/router/tutorial/R1.cfg");
+const R2: &str = include_str!("../../../../testdata/router/tutorial/R2.cfg");
+const R3: &str = include_str!("../../../../testdata/router/tutorial/R3.cfg");
+
+/// The tutorial, pasted three ways, reads to the configuration IOS would run: the same hub and
+/// spokes whatever the shape.
+#[test]
+fn tutorial_as_pasted() {
+    let r1 = Config::parse(R1, Options::default()).unwrap();
+    let t = tunnel(&r1.config);
+    assert_eq!(r1.config.hostname.as_deref(), Some("R1"));
+    assert_eq!(t.role(), Role::Hub);
+    assert_eq!(
+        t.source,
+        Some(TunnelSource::Interface("FastEthernet0/0".to_owned()))
+    );
+    assert_eq!(r1.config.nbma_address(), Some(ip("100.1.1.1")));
+    assert_eq!(
+        r1.config.isakmp_policies[0].encryption,
+        Some(IkeEncryption::TripleDes)
+    );
+    // `address 0.0.0.0` without a mask is IOS's wildcard.
+    let key = &r1.config.isakmp_keys[0];
+    assert_eq!(
+        (key.address, key.mask),
+        (ip("0.0.0.0"), Some(ip("0.0.0.0")))
+    );
+    assert!(r1.config.isakmp_key_for(ip("100.1.3.3")).is_some());
+    // The default route to the ISP is the underlay's, not the tunnel's.
+    assert_eq!(r1.config.routes.len(), 1);
+    assert_eq!(r1.config.tunnel_routes().count(), 0);
+    // Every line IOS takes and the router does not use is one warning; nothing else is.
+    assert!(
+        r1.warnings
+            .iter()
+            .all(|w| matches!(w.kind, ErrorKind::Skipped { .. }))
+    );
+    let skipped: Vec<usize> = r1.warnings.iter().map(|w| w.line).collect();
+    for line in [9, 11, 29, 62, 75, 99, 105, 112] {
+        assert!(
+            skipped.contains(&line),
+            "line {line} not skipped: {skipped:?}"
+        );
+    }
+    // The banner's text and the line blocks are not read as commands.
+    for line in 100..=104 {
+        assert!(!skipped.contains(&line), "banner line {line}");
+    }
+
+    let r3 = Config::parse(R3, Options::default()).unwrap();
+    assert!(r3.warnings.is_empty(), "{:?}", r3.warnings);
+    let t3 = tunnel(&r3.config);
+    assert_eq!(t3.role(), Role::Spoke);
+    assert_eq!(t3.destination, Some(ip("100.1.1.1")));
+    assert_eq!(r3.config.nbma_address(), Some(ip("100.1.3.3")));
+    assert_eq!(
+        r3.config.interface("Loopback0").and_then(|i| i.address),
+        Some(Prefix {
+            address: ip("3.3.3.3"),
+            mask: ip("255.255.255.255")
+        })
+    );
+    assert_eq!(r3.config.interface("f0/0").map(|i| i.name.as_str()), None);
+    assert_eq!(
+        r3.config.interface("FastEthernet0/0").map(|i| i.shutdown),
+        Some(Some(false))
+    );
+    assert!(r3.config.isakmp_policies[0].pre_share);
+    assert_eq!(r3.config.eigrp[0].auto_summary, Some(false));
+    // R2 and R3 are the same spoke but for their addresses.
+    let r2 = Config::parse(R2, Options::default()).unwrap().config;
+    assert_eq!(tunnel(&r2).nhrp.maps, t3.nhrp.maps);
+    assert_eq!(r2.transform_sets, r3.config.transform_sets);
+    assert_eq!(r2.isakmp_policies, r3.config.isakmp_policies);
+    // Each writes back and reads again to itself.
+    for config in [r1.config, r2, r3.config] {
+        assert_eq!(clean(&config.to_string()), config);
+    }
+}
+
+/// IOS's abbreviation rule: a prefix unique among the keywords valid at that point.
+#[test]
+fn abbreviations_as_ios_takes_them() {
+    let full = "interface Tunnel0\n ip address 10.0.0.1 255.255.255.0\n no ip split-horizon eigrp 1\n tunnel source 192.0.2.1\n tunnel mode gre multipoint\n ip nhrp network-id 1\n ip nhrp authentication abc\ncrypto isakmp policy 10\n encryption aes 256\n hash sha\n authentication pre-share\n group 14\ncrypto ipsec transform-set T esp-aes esp-sha-hmac\n mode transport\nrouter eigrp 1\n network 10.0.0.0 0.0.0.255\n no auto-summary\n";
+    let short = "int tu0\n ip add 10.0.0.1 255.255.255.0\n no ip split-h eigrp 1\n tun sou 192.0.2.1\n tun mode gre multi\n ip nhrp net 1\n ip nhrp auth abc\ncry isa pol 10\n encr aes 256\n ha sha\n auth pre\n gr 14\ncry ipsec transform-set T esp-aes esp-sha-hmac\n mo trans\nrouter eigrp 1\n net 10.0.0.0 0.0.0.255\n no auto\n";
+    assert_eq!(clean(short), clean(full));
+    // Case does not matter either.
+    let upper = clean(&short.to_uppercase().replace("T ESP", "T esp"));
+    let shape = |c: &Config| {
+        c.tunnel()
+            .map(|t| (t.mode, t.source.clone(), t.no_split_horizon.clone()))
+    };
+    assert_eq!(shape(&upper), shape(&clean(full)));
+    assert_eq!(upper.isakmp_policies, clean(full).isakmp_policies);
+    let cases: &[(&str, usize, usize, &str)] = &[
+        (
+            "crypto isakmp policy 1\n e 3des\n",
+            2,
+            2,
+            "ambiguous command: `e` abbreviates `encryption`, `exit`",
+        ),
+        (
+            "crypto isakmp policy 1\n encr 3dess\n",
+            2,
+            7,
+            "invalid input `3dess`: expected des, 3des or aes (did you mean `3des`?)",
+        ),
+        (
+            "crypto isakmp policy 1\n authentication pre-shared\n",
+            2,
+            17,
+            "invalid input `pre-shared`: expected an authentication method (did you mean `pre-share`?)",
+        ),
+        (
+            "crypto isakmp policy 1\n hash sha1\n",
+            2,
+            7,
+            "invalid input `sha1`: expected a hash (did you mean `sha`?)",
+        ),
+        (
+            "crypto isakmp policy 1\n group 3\n",
+            2,
+            8,
+            "expected a diffie-hellman group (1, 2, 5, 14, 15, 16, 19, 20, 21 or 24), found `3`",
+        ),
+        (
+            "crypto isakmp policy 1\n group 19\n",
+            2,
+            8,
+            "unsupported command `group 19` in crypto isakmp policy mode",
+        ),
+        (
+            "crypto ipsec transform-set T esp-aes esp-sha1-hmac\n",
+            1,
+            38,
+            "invalid input `esp-sha1-hmac`: expected a transform (did you mean `esp-sha-hmac`?)",
+        ),
+        (
+            "crypto ipsec transform-set T esp-aes ah-sha-hmac\n",
+            1,
+            38,
+            "unsupported command `crypto ipsec transform-set T esp-aes ah-sha-hmac`",
+        ),
+        (
+            "hostnme r1\n",
+            1,
+            1,
+            "invalid input `hostnme`: expected a global command (did you mean `hostname`?)",
+        ),
+        (
+            "interface Tunnel0\n tunnel mode ipsec ipv4\n",
+            2,
+            14,
+            "unsupported command `tunnel mode ipsec ipv4` in interface mode",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp nhs dynamic nbma 192.0.2.1\n",
+            2,
+            14,
+            "unsupported command `ip nhrp nhs dynamic nbma 192.0.2.1` in interface mode",
+        ),
+        (
+            "interface Tunnel0\n ip nhrp map multicast dyn\n ip nhrp mapp 1.1.1.1 2.2.2.2\n",
+            3,
+            10,
+            "invalid input `mapp`: expected an `ip nhrp` command (did you mean `map`?)",
+        ),
+        (
+            "interface Tunnel0\n tunnel protection ipsec profile P shared extra\n",
+            2,
+            43,
+            "unexpected `extra` after the end of the command",
+        ),
+        (
+            "crypto isakmp key k address 10.0.0.1 255.0.0.0\n",
+            1,
+            1,
+            "10.0.0.1 has bits outside the mask 255.0.0.0",
+        ),
+        (
+            "router eigrp 1\n s\n",
+            2,
+            2,
+            "ambiguous command: `s` abbreviates `shutdown`, `summary-metric`",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (text, line, column, message) in cases {
+        let (_, errors) = syntax(text);
+        let got = errors
+            .iter()
+            .find(|e| !matches!(e.kind, ErrorKind::Skipped { .. }))
+            .map(|e| (e.line, e.column, e.kind.to_string()));
+        if got != Some((*line, *column, (*message).to_owned())) {
+            wrong.push(format!("{text:?}: got {got:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// `show running-config`'s frame, prompts, banners, typed blocks.
+#[test]
+fn shapes_of_a_paste() {
+    let frame = "R9#sh run\nBuilding configuration...\n\nCurrent configuration : 120 bytes\n!\nversion 15.4\nhostname R9\nbanner motd #one line#\nbanner login ^C\n  interface Tunnel7\n  hostname evil\n^C\nbanner exec Xtext\nmore X\ninterface Loopback0\n ip address 9.9.9.9 255.255.255.255\nend\n\nR9#\n";
+    let parsed = Config::parse(frame, Options::default()).unwrap_err();
+    // No tunnel (the banners' text is no command), so the semantic check says so, and only that.
+    assert_eq!(parsed.0.len(), 1, "{parsed}");
+    assert!(matches!(
+        parsed.0[0].kind,
+        ErrorKind::TunnelCount { count: 0 }
+    ));
+    let (config, diagnostics) = syntax(frame);
+    assert_eq!(config.hostname.as_deref(), Some("R9"));
+    assert_eq!(config.interfaces.len(), 1);
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| matches!(d.kind, ErrorKind::Skipped { .. }))
+    );
+    assert_eq!(
+        diagnostics.iter().map(|d| d.line).collect::<Vec<_>>(),
+        [8, 9, 13]
+    );
+    // Prompts in configuration mode carry their command.
+    let prompts = "R1(config)#interface Tunnel0\nR1(config-if)#ip address 10.0.0.1 255.255.255.0\nR1(config-if)#exit\nR1(config)#hostname R1\n";
+    let config = clean(prompts);
+    assert_eq!(config.hostname.as_deref(), Some("R1"));
+    assert_eq!(
+        config.interface("Tunnel0").and_then(|i| i.address),
+        Some(Prefix {
+            address: ip("10.0.0.1"),
+            mask: ip("255.255.255.0")
+        })
+    );
+    // Typed without indentation: a line stays in the block while it is one of the block's
+    // commands; a global one leaves it.
+    let typed = "interface f0/0\nip address 192.0.2.1 255.255.255.0\nno shut\nip route 0.0.0.0 0.0.0.0 192.0.2.254\nrouter eigrp 1\nnetwork 10.0.0.0\nno auto-summary\nhostname X\n";
+    let config = clean(typed);
+    assert_eq!(config.interfaces[0].name, "FastEthernet0/0");
+    assert_eq!(config.interfaces[0].shutdown, Some(false));
+    assert_eq!(config.routes.len(), 1);
+    assert_eq!(config.eigrp[0].auto_summary, Some(false));
+    assert_eq!(config.hostname.as_deref(), Some("X"));
+    // In `show running-config`'s shape, an unindented line always leaves the block.
+    let (_, errors) = syntax("interface Tunnel0\n ip mtu 1400\nshutdown\n");
+    assert_eq!(errors.len(), 1);
+    assert!(matches!(errors[0].kind, ErrorKind::Invalid { .. }));
+    // Interface names in every spelling, spaced or not.
+    for (header, name) in [
+        ("interface FastEthernet 0/1", "FastEthernet0/1"),
+        ("int gi0/0/1", "GigabitEthernet0/0/1"),
+        ("interface Fa0/0.100 point-to-point", "FastEthernet0/0.100"),
+        ("interface tunnel 5", "Tunnel5"),
+        ("interface Lo10", "Loopback10"),
+        ("interface lan0", "lan0"),
+    ] {
+        let config = clean(&format!("{header}\n"));
+        assert_eq!(config.interfaces[0].name, name, "{header}");
+    }
+    let config = clean("interface tu0\n tunnel source Gi 0/1\n");
+    assert_eq!(
+        tunnel(&config).source,
+        Some(TunnelSource::Interface("GigabitEthernet0/1".to_owned()))
+    );
+}
+
+#[test]
+fn key_and_route_forms() {
+    for (line, address, mask) in [
+        (
+            "crypto isakmp key cisco address 0.0.0.0",
+            "0.0.0.0",
+            Some("0.0.0.0"),
+        ),
+        (
+            "crypto isakmp key cisco address 0.0.0.0 0.0.0.0",
+            "0.0.0.0",
+            Some("0.0.0.0"),
+        ),
+        (
+            "crypto isakmp key 0 cisco address 0.0.0.0 0.0.0.0 no-xauth",
+            "0.0.0.0",
+            Some("0.0.0.0"),
+        ),
+        (
+            "crypto isakmp key cisco address 0.0.0.0 no-xauth",
+            "0.0.0.0",
+            Some("0.0.0.0"),
+        ),
+        ("crypto isakmp key 0 address 192.0.2.1", "192.0.2.1", None),
+        (
+            "crypto isakmp key cisco address 10.0.0.0 255.0.0.0",
+            "10.0.0.0",
+            Some("255.0.0.0"),
+        ),
+    ] {
+        let config = clean(&format!("{line}\n"));
+        let key = &config.isakmp_keys[0];
+        assert_eq!(
+            (key.address, key.mask),
+            (ip(address), mask.map(ip)),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        clean("crypto isakmp key 0 address 192.0.2.1\n").isakmp_keys[0]
+            .key
+            .expose(),
+        "0"
+    );
+    let (_, warnings) = syntax("crypto isakmp key k address ipv6 ::/0\n");
+    assert!(matches!(warnings[0].kind, ErrorKind::Skipped { .. }));
+    let config = clean(
+        "ip route 0.0.0.0 0.0.0.0 100.1.1.254\nip route 10.0.0.0 255.0.0.0 Tunnel0 172.16.1.1 250 name backup\nip route 10.9.0.0 255.255.0.0 Null0\nip route 0.0.0.0 0.0.0.0 100.1.1.254\n",
+    );
+    assert_eq!(config.routes.len(), 3, "the same route twice is one");
+    assert_eq!(config.routes[1].interface.as_deref(), Some("Tunnel0"));
+    assert_eq!(config.routes[1].next_hop, Some(ip("172.16.1.1")));
+    assert_eq!(config.routes[1].distance, Some(250));
+    assert_eq!(config.routes[2].next_hop, None);
+    assert_eq!(clean(&config.to_string()), config);
+    let (_, diagnostics) = syntax("ip route vrf X 0.0.0.0 0.0.0.0 1.1.1.1\n");
+    assert!(matches!(diagnostics[0].kind, ErrorKind::Skipped { .. }));
+}
+
+#[test]
+fn secrets_are_masked_in_diagnostics() {
+    for (line, shown) in [
+        (
+            "crypto isakmp key cisco123 address 1.1.1",
+            "crypto isakmp key ******** address 1.1.1",
+        ),
+        (
+            "crypto isakmp key 0 cisco123 address x",
+            "crypto isakmp key 0 ******** address x",
+        ),
+        (" ip nhrp auth secret99 x", " ip nhrp auth ******** x"),
+        (
+            "username a privilege 15 secret 5 $1$ab",
+            "username a privilege 15 secret 5 *****",
+        ),
+        (
+            "snmp-server community public RO",
+            "snmp-server community ****** RO",
+        ),
+    ] {
+        assert_eq!(error::redact(line), shown);
+    }
+    let errors = Config::parse(
+        "crypto isakmp key cisco123 address 1.1.1\n",
+        Options::default(),
+    )
+    .unwrap_err();
+    let shown = errors.to_string();
+    assert!(!shown.contains("cisco123"), "{shown}");
+    assert!(shown.contains("expected a peer address"), "{shown}");
+}
