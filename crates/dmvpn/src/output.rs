@@ -310,7 +310,7 @@ impl<W: Write> Sink for TextLines<W> {
             Layer::Esp(esp) if esp.decrypted() && (esp.replayed || esp_icv_unchecked(esp)) => {
                 line.note(layer)
             }
-            Layer::Error { .. } => return line.note(layer),
+            Layer::Error { .. } | Layer::NestingLimit { .. } => return line.note(layer),
             _ => {}
         }
         let name = layer.column_name();

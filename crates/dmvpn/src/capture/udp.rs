@@ -26,6 +26,8 @@ use super::ipv4::Protocol;
 pub const IKE_PORT: u16 = 500;
 /// The NAT-T port for IKE and UDP-encapsulated ESP (RFC 3947 §4, RFC 3948 §2).
 pub const NAT_T_PORT: u16 = 4500;
+/// The GRE-in-UDP port (RFC 8086 §3).
+pub const GRE_PORT: u16 = 4754;
 
 /// Byte positions of the header fields.
 pub mod field {
@@ -291,6 +293,8 @@ pub enum Payload<'a> {
     NatKeepalive,
     /// UDP-encapsulated ESP (RFC 3948 §2.1): the payload starts at the SPI.
     Esp(&'a [u8]),
+    /// GRE-in-UDP (RFC 8086 §3): the payload starts at the GRE header.
+    Gre(&'a [u8]),
     /// Neither port is 500 or 4500.
     Other(&'a [u8]),
 }
@@ -300,7 +304,9 @@ pub enum Payload<'a> {
 /// The destination port decides first, then the source port (a NATed initiator's source port may
 /// be anything, including by chance 500 or 4500). On port 4500 a payload of four zero bytes or
 /// more is IKE behind the marker, `[0xff]` is a keepalive, and anything else is ESP, even if
-/// shorter than an ESP header (the ESP parser reports that).
+/// shorter than an ESP header (the ESP parser reports that). Any other datagram to or from port
+/// 4754 is GRE-in-UDP (RFC 8086 §3 sends to it from an entropy source port; tshark, too, takes
+/// either port).
 #[must_use]
 pub fn classify(src_port: u16, dst_port: u16, payload: &[u8]) -> Payload<'_> {
     let port = if matches!(dst_port, IKE_PORT | NAT_T_PORT) {
@@ -321,6 +327,7 @@ pub fn classify(src_port: u16, dst_port: u16, payload: &[u8]) -> Payload<'_> {
             },
             _ => Payload::Esp(payload),
         },
+        _ if dst_port == GRE_PORT || src_port == GRE_PORT => Payload::Gre(payload),
         _ => Payload::Other(payload),
     }
 }
@@ -419,7 +426,7 @@ mod tests {
     #[test]
     fn classification() {
         let esp = [1, 2, 3, 4, 0, 0, 0, 1];
-        let cases: [(u16, u16, &[u8], Payload<'_>); 9] = [
+        let cases: [(u16, u16, &[u8], Payload<'_>); 12] = [
             (
                 500,
                 500,
@@ -460,6 +467,10 @@ mod tests {
                     message: &[0, 0, 0, 0],
                 },
             ),
+            (49152, 4754, &[0, 0, 8, 0], Payload::Gre(&[0, 0, 8, 0])),
+            (4754, 50000, &[0x20], Payload::Gre(&[0x20])),
+            // The IKE ports come first: NAT-T from port 4754 is still NAT-T.
+            (4754, 4500, &[0xff], Payload::NatKeepalive),
             (53, 1234, &[7], Payload::Other(&[7])),
         ];
         for (src, dst, payload, expected) in cases {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::capture::link::{EtherType, LinkHeader};
+use crate::capture::link::{EtherType, LinkHeader, MplsLabels};
 use crate::capture::{FragmentInfo, ipv4, ipv6};
 use crate::json::Object;
 use crate::transport::{Ah, Icmp, Tcp};
@@ -47,10 +47,33 @@ pub enum Layer<'a> {
     Ah(&'a Ah),
     /// A GRE header.
     Gre(&'a gre::Repr),
+    /// An enhanced GRE header (version 1, RFC 2637 §4.1: PPTP).
+    GreEnhanced {
+        /// The header.
+        header: &'a gre::enhanced::Repr,
+        /// The protocol of the PPP frame it carries (0x0021 IPv4, 0xC021 LCP, …), if it does.
+        ppp_protocol: Option<u16>,
+    },
+    /// An MPLS label stack (RFC 3032), outermost entry first.
+    Mpls(&'a MplsLabels),
     /// An NHRP packet (cut short by the snapshot length: the CIEs and extensions that are whole).
     Nhrp(&'a nhrp::Repr<'a>),
     /// An EIGRP packet.
     Eigrp(&'a eigrp::Repr<'a>),
+    /// An EIGRP packet whose checksum is wrong, decoded all the same (a router drops it).
+    EigrpBadChecksum {
+        /// The packet.
+        repr: &'a eigrp::Repr<'a>,
+        /// The checksum it carries.
+        found: u16,
+        /// The checksum it should carry.
+        computed: u16,
+    },
+    /// The tunnel nesting limit stopped the decoder here; what follows is reported as data.
+    NestingLimit {
+        /// How many tunnels deep the decoder follows.
+        limit: usize,
+    },
     /// An ISAKMP (IKEv1) message, with its decrypted payload chain when the key was known.
     Isakmp(&'a IsakmpLayer<'a>),
     /// A TCP header.
@@ -107,7 +130,7 @@ impl IsakmpLayer<'_> {
     /// whose key is unknown).
     #[must_use]
     pub fn payloads(&self) -> Option<isakmp::Payloads<'_>> {
-        match (self.message.payloads(), self.plaintext) {
+        match (self.message.payloads_lenient(), self.plaintext) {
             (Some(payloads), _) => Some(payloads),
             (None, Some(plain)) => Some(isakmp::Payloads::decrypted(
                 self.message.header.next_payload,
@@ -238,9 +261,11 @@ impl Layer<'_> {
             Self::NonEspMarker => "non_esp_marker",
             Self::Esp(_) => "esp",
             Self::Ah(_) => "ah",
-            Self::Gre(_) => "gre",
+            Self::Gre(_) | Self::GreEnhanced { .. } => "gre",
+            Self::Mpls(_) => "mpls",
+            Self::NestingLimit { .. } => "nesting_limit",
             Self::Nhrp(_) | Self::NhrpHeader(_) => "nhrp",
-            Self::Eigrp(_) => "eigrp",
+            Self::Eigrp(_) | Self::EigrpBadChecksum { .. } => "eigrp",
             Self::Isakmp(_) => "isakmp",
             Self::Tcp(_) => "tcp",
             Self::Icmp(_) => "icmp",
@@ -371,6 +396,22 @@ impl Layer<'_> {
             }
             Self::Nhrp(repr) => nhrp_json(repr, obj),
             Self::Eigrp(repr) => eigrp_json(repr, obj),
+            Self::EigrpBadChecksum {
+                repr,
+                found,
+                computed,
+            } => {
+                eigrp_json(repr, obj);
+                obj.str("checksum", "bad");
+                obj.hex_u16("checksum_found", *found);
+                obj.hex_u16("checksum_computed", *computed);
+            }
+            Self::GreEnhanced {
+                header,
+                ppp_protocol,
+            } => super::encap::gre_enhanced_json(header, *ppp_protocol, obj),
+            Self::Mpls(labels) => super::encap::mpls_json(labels, obj),
+            Self::NestingLimit { limit } => obj.u64("limit", *limit as u64),
             Self::Isakmp(layer) => isakmp_json(layer, obj),
             Self::Tcp(tcp) => {
                 obj.u64("sport", u64::from(tcp.src_port));
@@ -470,6 +511,23 @@ impl Layer<'_> {
                     .unwrap_or("NHRP (unknown packet type)"),
             ),
             Self::Eigrp(repr) => write!(f, "{repr}"),
+            Self::EigrpBadChecksum {
+                repr,
+                found,
+                computed,
+            } => write!(
+                f,
+                "{repr} [BAD CHECKSUM {found:#06x}, should be {computed:#06x}]"
+            ),
+            Self::GreEnhanced {
+                header,
+                ppp_protocol,
+            } => super::encap::gre_enhanced_info(header, *ppp_protocol, f),
+            Self::Mpls(labels) => super::encap::mpls_info(labels, f),
+            Self::NestingLimit { limit } => write!(
+                f,
+                "nesting limit ({limit} tunnels) reached: not decoded further"
+            ),
             Self::Isakmp(layer) => {
                 write!(
                     f,
@@ -501,9 +559,11 @@ impl Layer<'_> {
             Self::NatKeepalive | Self::NonEspMarker => "UDPENCAP",
             Self::Esp(_) => "ESP",
             Self::Ah(_) => "AH",
-            Self::Gre(_) => "GRE",
+            Self::Gre(_) | Self::GreEnhanced { .. } => "GRE",
+            Self::Mpls(_) => "MPLS",
+            Self::NestingLimit { .. } => "",
             Self::Nhrp(_) | Self::NhrpHeader(_) => "NHRP",
-            Self::Eigrp(_) => "EIGRP",
+            Self::Eigrp(_) | Self::EigrpBadChecksum { .. } => "EIGRP",
             Self::Isakmp(_) => "ISAKMP",
             Self::Tcp(_) => "TCP",
             Self::Icmp(_) => "ICMP",
@@ -725,6 +785,7 @@ fn eigrp_json(repr: &eigrp::Repr<'_>, obj: &mut Object<'_>) {
         entry.u64("prefix_len", u64::from(route.destination.prefix_len));
         entry.display("next_hop", &route.next_hop);
         entry.bool("unreachable", route.metric.is_unreachable());
+        super::encap::route_json(&route, &mut entry);
         entry.end();
     }
     routes.end();
@@ -788,6 +849,11 @@ fn isakmp_json(layer: &IsakmpLayer<'_>, obj: &mut Object<'_>) {
                 array.end();
             }
             Err(error) => obj.display("payload_error", &error),
+        }
+        // Bytes after the last payload, inside the header's length (tshark's "Extra data").
+        if let Some((offset, trailer)) = message.chain_trailer() {
+            obj.u64("trailer_offset", offset as u64);
+            obj.u64("trailer_len", trailer.len() as u64);
         }
     }
 }

@@ -33,6 +33,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod encap;
 mod esp;
 mod ike;
 mod layer;
@@ -215,6 +216,9 @@ impl Decoder {
                         walk.outer_ipv4(frame, reassembler, link.payload, plaintext)
                     }
                     capture::link::EtherType::IPV6 => walk.ipv6(link.payload, plaintext),
+                    capture::link::EtherType::MPLS | capture::link::EtherType::MPLS_MULTICAST => {
+                        walk.link_mpls(frame, reassembler, &link, plaintext)
+                    }
                     _ => walk.data("link payload", link.payload),
                 }
             }
@@ -514,6 +518,9 @@ impl<S: Sink> Walk<'_, S> {
                 }
                 Err(error) => self.fail("ah", &error, bytes.len()),
             },
+            // RFC 2332 §3: NHRP may run directly over IP (protocol 54).
+            ipv4::Protocol(54) => self.nhrp(bytes),
+            ipv4::Protocol::IPV4 | ipv4::Protocol::AH => self.nesting_limit("ip payload", bytes),
             _ => self.data("ip payload", bytes),
         }
     }
@@ -553,6 +560,7 @@ impl<S: Sink> Walk<'_, S> {
                 self.esp(src, dst, esp, buffers, depth, carrier);
             }
             udp::Payload::NatKeepalive => self.emit(&Layer::NatKeepalive),
+            udp::Payload::Gre(gre) => self.gre(gre, buffers, depth),
             udp::Payload::Ike {
                 non_esp_marker,
                 message,
@@ -570,7 +578,8 @@ impl<S: Sink> Walk<'_, S> {
         if self.cut && isakmp_cut_short(bytes) {
             return self.isakmp_cut(bytes);
         }
-        match isakmp::Message::parse(bytes) {
+        // Bytes after the header's length are reported after the message, not fatal.
+        match isakmp::Message::parse_trailing(bytes).map(|(message, _)| message) {
             Ok(message) => {
                 let outcome = self.ike.process(&message);
                 if outcome.plaintext.is_some() {
@@ -608,6 +617,7 @@ impl<S: Sink> Walk<'_, S> {
             return self.esp_cut(bytes);
         }
         let Some((buffer, deeper)) = buffers.split_first_mut() else {
+            self.emit(&Layer::NestingLimit { limit: MAX_NESTING });
             return self.data("esp nested too deep", bytes);
         };
         let (layer, inner) = match self.sas.decrypt(src, dst, bytes, buffer) {
@@ -650,6 +660,9 @@ impl<S: Sink> Walk<'_, S> {
     }
 
     fn gre(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
+        if bytes.get(1).is_some_and(|flags| flags & 0x07 == 1) {
+            return self.gre_enhanced(bytes, buffers, depth);
+        }
         let packet = gre::Packet::new_unchecked(bytes);
         let (repr, payload) = match gre::Repr::parse(&packet) {
             Ok(repr) => (repr, packet.payload()),
@@ -664,6 +677,10 @@ impl<S: Sink> Walk<'_, S> {
                 self.inner_ipv4(payload, buffers, depth + 1)
             }
             gre::Protocol::NHRP => self.nhrp(payload),
+            gre::Protocol::MPLS | gre::Protocol::MPLS_MULTICAST => {
+                self.gre_mpls(payload, buffers, depth)
+            }
+            gre::Protocol::IPV4 => self.nesting_limit("gre payload", payload),
             _ => self.data("gre payload", payload),
         }
     }
@@ -695,12 +712,7 @@ impl<S: Sink> Walk<'_, S> {
         if self.cut {
             return self.eigrp_cut(bytes);
         }
-        let parsed =
-            eigrp::Packet::new_checked(bytes).and_then(|packet| eigrp::Repr::parse(&packet));
-        match parsed {
-            Ok(repr) => self.emit(&Layer::Eigrp(&repr)),
-            Err(error) => self.error("eigrp", &error),
-        }
+        self.eigrp_checked(bytes);
     }
 }
 

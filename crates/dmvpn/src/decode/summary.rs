@@ -9,7 +9,7 @@ use crate::output::Pending;
 use super::{EspStatus, Layer, Sink};
 
 /// The kinds of layer [`Summary`] counts, in the order its table lists them.
-const KINDS: [&str; 22] = [
+const KINDS: [&str; 24] = [
     "eth",
     "sll",
     "loopback",
@@ -32,6 +32,8 @@ const KINDS: [&str; 22] = [
     "data",
     "error",
     "isakmp (decrypted)",
+    "mpls",
+    "nesting_limit",
 ];
 
 /// Where each kind counts in [`Summary::layers`].
@@ -58,6 +60,8 @@ mod kind {
     pub(super) const DATA: usize = 19;
     pub(super) const ERROR: usize = 20;
     pub(super) const ISAKMP_DECRYPTED: usize = 21;
+    pub(super) const MPLS: usize = 22;
+    pub(super) const NESTING_LIMIT: usize = 23;
 }
 
 /// A [`Sink`] that counts frames, bytes and layers instead of printing them: what `dmvpn decode`
@@ -218,9 +222,11 @@ impl Sink for Summary {
                 kind::ESP
             }
             Layer::Ah(_) => kind::AH,
-            Layer::Gre(_) => kind::GRE,
+            Layer::Gre(_) | Layer::GreEnhanced { .. } => kind::GRE,
+            Layer::Mpls(_) => kind::MPLS,
+            Layer::NestingLimit { .. } => kind::NESTING_LIMIT,
             Layer::Nhrp(_) | Layer::NhrpHeader(_) => kind::NHRP,
-            Layer::Eigrp(_) => kind::EIGRP,
+            Layer::Eigrp(_) | Layer::EigrpBadChecksum { .. } => kind::EIGRP,
             Layer::Isakmp(isakmp) => {
                 if isakmp.plaintext.is_some()
                     && let Some(count) = self.layers.get_mut(kind::ISAKMP_DECRYPTED)

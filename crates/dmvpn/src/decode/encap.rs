@@ -1,0 +1,226 @@
+//! The encapsulations public captures show beside DMVPN: MPLS label stacks, enhanced GRE (PPTP),
+//! EIGRP with a bad checksum, and the marker for the nesting limit.
+//!
+//! These are more steps of the same [`Walk`] (this module sees its private state), kept apart
+//! from the DMVPN path in the parent module.
+
+use dmvpn_wire::Layer as WireLayer;
+
+use super::{Frame, Layer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre};
+use crate::capture::link::{self, EtherType, LinkFrame, LinkHeader};
+use crate::json::Object;
+
+impl<S: Sink> Walk<'_, S> {
+    /// An MPLS packet straight on the link (ethertype 0x8847 or 0x8848, RFC 3032 §5, RFC 5332
+    /// §4): its label stack, then the IPv4 or IPv6 packet under it as the frame's outer packet.
+    pub(super) fn link_mpls(
+        &mut self,
+        frame: &Frame<'_>,
+        reassembler: &mut Reassembler,
+        link: &LinkFrame<'_>,
+        buffers: &mut [Vec<u8>],
+    ) {
+        let layer = match link.header {
+            LinkHeader::Ethernet(_) => WireLayer::Ethernet,
+            LinkHeader::Sll(_) => WireLayer::Sll,
+            LinkHeader::Loopback(_) => WireLayer::Loopback,
+            LinkHeader::RawIp => WireLayer::Capture,
+        };
+        let mpls = match link::mpls(link.payload, layer, link.header_len) {
+            Ok(mpls) => mpls,
+            Err(error) => return self.error("mpls", &error),
+        };
+        self.emit(&Layer::Mpls(&mpls.labels));
+        // The outer IP packet starts under the stack (for `Decrypted::link_header_len`).
+        self.link_header_len = link.header_len + 4 * mpls.labels.len();
+        match mpls.ethertype {
+            EtherType::IPV4 => self.outer_ipv4(frame, reassembler, mpls.payload, buffers),
+            EtherType::IPV6 => self.ipv6(mpls.payload, buffers),
+            _ => self.data("mpls payload", mpls.payload),
+        }
+    }
+
+    /// MPLS in GRE (protocol type 0x8847 or 0x8848, RFC 4023 §4): the label stack, then an IPv4
+    /// packet under it as another tunnel level; anything else is reported as data.
+    pub(super) fn gre_mpls(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
+        let mpls = match link::mpls(bytes, WireLayer::Gre, 0) {
+            Ok(mpls) => mpls,
+            Err(error) => return self.error("mpls", &error),
+        };
+        self.emit(&Layer::Mpls(&mpls.labels));
+        match mpls.ethertype {
+            EtherType::IPV4 if depth < MAX_NESTING => {
+                self.inner_ipv4(mpls.payload, buffers, depth + 1)
+            }
+            EtherType::IPV4 => self.nesting_limit("mpls payload", mpls.payload),
+            _ => self.data("mpls payload", mpls.payload),
+        }
+    }
+
+    /// Enhanced GRE, version 1 (RFC 2637 §4.1, the PPTP data channel): its header, and its PPP
+    /// payload: an IPv4 packet (PPP protocol 0x0021) is decoded as another tunnel level, anything
+    /// else (LCP, CCP-compressed or encrypted frames) is reported as data.
+    pub(super) fn gre_enhanced(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
+        let packet = gre::Packet::new_unchecked(bytes);
+        let header = match gre::enhanced::Repr::parse(&packet) {
+            Ok(header) => header,
+            Err(error) => return self.error("gre", &error),
+        };
+        let payload = packet.payload();
+        let ppp = (header.protocol == gre::Protocol::PPP)
+            .then(|| ppp_split(payload))
+            .flatten();
+        self.emit(&Layer::GreEnhanced {
+            header: &header,
+            ppp_protocol: ppp.map(|(protocol, _)| protocol),
+        });
+        match ppp {
+            Some((PPP_IPV4, inner)) if depth < MAX_NESTING => {
+                self.inner_ipv4(inner, buffers, depth + 1)
+            }
+            Some((PPP_IPV4, inner)) => self.nesting_limit("ppp", inner),
+            Some(_) => self.data("ppp", payload),
+            None => self.data("gre payload", payload),
+        }
+    }
+
+    /// A whole EIGRP packet. One whose checksum is wrong is decoded all the same and reported as
+    /// [`Layer::EigrpBadChecksum`] (tshark shows it and flags the checksum; a router drops it).
+    pub(super) fn eigrp_checked(&mut self, bytes: &[u8]) {
+        let parsed = eigrp::Packet::new_checked(bytes)
+            .and_then(|packet| Ok((eigrp::Repr::parse_unverified(&packet)?, packet)));
+        match parsed {
+            Ok((repr, packet)) if packet.verify_checksum() => self.emit(&Layer::Eigrp(&repr)),
+            Ok((repr, packet)) => self.emit(&Layer::EigrpBadChecksum {
+                repr: &repr,
+                found: packet.checksum(),
+                computed: packet.compute_checksum(),
+            }),
+            Err(error) => self.error("eigrp", &error),
+        }
+    }
+
+    /// The tunnel nesting limit stopped the walk: says so, then reports the bytes as data.
+    pub(super) fn nesting_limit(&mut self, what: &'static str, bytes: &[u8]) {
+        self.emit(&Layer::NestingLimit { limit: MAX_NESTING });
+        self.data(what, bytes);
+    }
+}
+
+/// The PPP protocol number of IPv4 (RFC 1332).
+const PPP_IPV4: u16 = 0x0021;
+
+/// Splits a PPP frame as PPTP carries it (RFC 1661 §2, no FCS): the address and control bytes
+/// 0xFF 0x03 unless compressed away (RFC 1661 §6.6), then the protocol, one byte when its low bit
+/// says protocol-field compression (§6.5), else two. `None` if the protocol is not there.
+fn ppp_split(frame: &[u8]) -> Option<(u16, &[u8])> {
+    let frame = frame.strip_prefix(&[0xff, 0x03][..]).unwrap_or(frame);
+    match frame {
+        [first, rest @ ..] if first & 1 == 1 => Some((u16::from(*first), rest)),
+        [high, low, rest @ ..] if low & 1 == 1 => Some((u16::from_be_bytes([*high, *low]), rest)),
+        _ => None,
+    }
+}
+
+/// An MPLS label stack as JSON: `"labels":[{"label":16,"tc":0,"s":false,"ttl":64},…]`.
+pub(super) fn mpls_json(labels: &link::MplsLabels, obj: &mut Object<'_>) {
+    let mut array = obj.array("labels");
+    for entry in labels.iter() {
+        let mut label = array.object();
+        label.u64("label", u64::from(entry.label));
+        label.u64("tc", u64::from(entry.tc));
+        label.bool("s", entry.bottom);
+        label.u64("ttl", u64::from(entry.ttl));
+        label.end();
+    }
+    array.end();
+}
+
+/// An MPLS label stack for the info column: `MPLS labels 16 17 (S) TTL 64`, the TTL of the top
+/// entry.
+pub(super) fn mpls_info(
+    labels: &link::MplsLabels,
+    f: &mut dyn std::fmt::Write,
+) -> std::fmt::Result {
+    f.write_str("MPLS label")?;
+    if labels.len() > 1 {
+        f.write_str("s")?;
+    }
+    for entry in labels.iter() {
+        write!(f, " {}", entry.label)?;
+    }
+    if let Some(top) = labels.first() {
+        write!(f, " TTL {}", top.ttl)?;
+    }
+    Ok(())
+}
+
+/// An enhanced GRE header as JSON, with the PPP protocol of its payload.
+pub(super) fn gre_enhanced_json(
+    header: &gre::enhanced::Repr,
+    ppp_protocol: Option<u16>,
+    obj: &mut Object<'_>,
+) {
+    obj.u64("version", 1);
+    obj.hex_u16("protocol", header.protocol.0);
+    if let Some(name) = header.protocol.name() {
+        obj.str("protocol_name", name);
+    }
+    obj.u64("payload_length", u64::from(header.payload_length));
+    obj.u64("call_id", u64::from(header.call_id));
+    if let Some(seq) = header.sequence {
+        obj.u64("seq", u64::from(seq));
+    }
+    if let Some(ack) = header.ack {
+        obj.u64("ack", u64::from(ack));
+    }
+    if let Some(protocol) = ppp_protocol {
+        obj.hex_u16("ppp_protocol", protocol);
+    }
+}
+
+/// An enhanced GRE header for the info column: `GRE v1 PPP call 17 seq 5 ack 4 PPP 0x0021`.
+pub(super) fn gre_enhanced_info(
+    header: &gre::enhanced::Repr,
+    ppp_protocol: Option<u16>,
+    f: &mut dyn std::fmt::Write,
+) -> std::fmt::Result {
+    write!(f, "GRE v1 {} call {}", header.protocol, header.call_id)?;
+    if let Some(seq) = header.sequence {
+        write!(f, " seq {seq}")?;
+    }
+    if let Some(ack) = header.ack {
+        write!(f, " ack {ack}")?;
+    }
+    if let Some(protocol) = ppp_protocol {
+        write!(f, " PPP protocol {protocol:#06x}")?;
+    }
+    Ok(())
+}
+
+/// A route's TLV type and metric, classic (RFC 7868 §6.8.2: scaled delay and bandwidth) or wide
+/// (§6.9.1: delay in picoseconds, bandwidth in kbit/s), as the fields of its JSON object.
+pub(super) fn route_json(route: &eigrp::RouteInfo, entry: &mut Object<'_>) {
+    entry.hex_u16("tlv", route.tlv_type.0);
+    match route.metric {
+        eigrp::RouteMetric::Classic(metric) => {
+            entry.str("metric", "classic");
+            entry.u64("delay", u64::from(metric.delay));
+            entry.u64("bandwidth", u64::from(metric.bandwidth));
+            entry.u64("mtu", u64::from(metric.mtu));
+            entry.u64("hop_count", u64::from(metric.hop_count));
+            entry.u64("reliability", u64::from(metric.reliability));
+            entry.u64("load", u64::from(metric.load));
+        }
+        eigrp::RouteMetric::Wide(metric) => {
+            entry.str("metric", "wide");
+            entry.u64("delay", metric.delay);
+            entry.u64("bandwidth", metric.bandwidth);
+            entry.u64("mtu", u64::from(metric.mtu));
+            entry.u64("hop_count", u64::from(metric.hop_count));
+            entry.u64("reliability", u64::from(metric.reliability));
+            entry.u64("load", u64::from(metric.load));
+        }
+        _ => {}
+    }
+}
