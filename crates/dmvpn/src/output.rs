@@ -303,6 +303,10 @@ impl<W: Write> Sink for TextLines<W> {
                     let _ = write!(line.hops, " key={key}");
                 }
             }
+            Layer::GreEnhanced { header, .. } => {
+                let _ = write!(line.hops, " GRE v1 call={}", header.call_id);
+            }
+            Layer::Mpls(_) => line.hops.push_str(" MPLS"),
             _ => {}
         }
         match layer {

@@ -164,6 +164,11 @@ fn enhanced_gre_carries_ppp() {
     );
     let text = lines(&capture("gre_v1.pcap"));
     assert!(
+        text[0].contains("[192.0.2.10→198.51.100.1 GRE v1 call=6016] Echo (ping) request"),
+        "{}",
+        text[0]
+    );
+    assert!(
         text[1].contains(
             "GRE v1 PPP (34827) call 17 seq 539320 PPP protocol 0xc021 + 12 bytes of ppp"
         ),
