@@ -28,7 +28,8 @@ use crate::header::{Packet, VERSION, check_type_len, field};
 use crate::mandatory::NbmaAddress;
 use crate::message::{Control, ErrorIndication, Message, Repr, TrafficIndication};
 
-/// The fixed header (RFC 2332 §5.1), the part of a cut packet that is always decoded first.
+/// The fixed header (RFC 2332 §5.1) up to `ar$op.type`, the part of a cut packet that is always
+/// decoded first (`ar$shtl` and `ar$sstl`, its last two bytes, belong with the addresses).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct FixedHeader {
     /// `ar$afn`.
@@ -50,7 +51,7 @@ pub struct FixedHeader {
 /// What [`parse`] decoded of a packet that may be cut short.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Lax<'a> {
-    /// The fixed header, `None` when fewer than its 20 bytes are there.
+    /// The fixed header, `None` when fewer than its first 18 bytes (up to `ar$op.type`) are there.
     pub header: Option<FixedHeader>,
     /// The packet with the CIEs and extensions that are whole, when the mandatory part up to the
     /// destination protocol address is there (its checksum cannot be verified on a cut packet).
@@ -72,7 +73,7 @@ pub fn parse(bytes: &[u8]) -> Lax<'_> {
                 Layer::Nhrp,
                 "fixed header",
                 0,
-                field::HEADER_LEN,
+                field::OP_TYPE + 1,
                 bytes.len(),
             )),
         };
@@ -108,7 +109,7 @@ pub fn parse(bytes: &[u8]) -> Lax<'_> {
 }
 
 fn fixed_header(bytes: &[u8]) -> Option<FixedHeader> {
-    if bytes.len() < field::HEADER_LEN {
+    if bytes.len() <= field::OP_TYPE {
         return None;
     }
     let packet = Packet::new_unchecked(bytes);
@@ -314,11 +315,7 @@ mod tests {
         for len in 0..REPLY.len() {
             let lax = parse(&REPLY[..len]);
             assert!(lax.stop.is_some(), "prefix {len} is cut: a stop error");
-            assert_eq!(
-                lax.header.is_some(),
-                len >= field::HEADER_LEN,
-                "prefix {len}"
-            );
+            assert_eq!(lax.header.is_some(), len > field::OP_TYPE, "prefix {len}");
             if let Some(header) = lax.header {
                 assert_eq!(header.op_type, OpType::REGISTRATION_REPLY);
                 assert_eq!(header.packet_size, 112);

@@ -64,8 +64,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(packet)
     }
 
-    /// Checks for a full header and a length field between 8 and the bytes there are.
-    pub fn check_len(&self) -> Result<()> {
     /// Wraps a datagram the capture's snapshot length may have cut: only the header and a length
     /// field of at least 8 are checked, and [`Packet::payload`] is what was captured of the payload.
     pub fn new_truncated(buffer: T) -> Result<Self> {
@@ -82,6 +80,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
         usize::from(self.len()) > self.buffer.as_ref().len()
     }
 
+    /// Checks for a full header and a length field between 8 and the bytes there are.
+    pub fn check_len(&self) -> Result<()> {
         let data = self.buffer.as_ref();
         if data.len() < HEADER_LEN {
             let (field, offset) = match data.len() {

@@ -58,6 +58,8 @@ pub enum Layer<'a> {
     Mpls(&'a MplsLabels),
     /// An NHRP packet (cut short by the snapshot length: the CIEs and extensions that are whole).
     Nhrp(&'a nhrp::Repr<'a>),
+    /// The fixed header of an NHRP packet cut short before its addresses end.
+    NhrpHeader(&'a nhrp::lax::FixedHeader),
     /// An EIGRP packet.
     Eigrp(&'a eigrp::Repr<'a>),
     /// An EIGRP packet whose checksum is wrong, decoded all the same (a router drops it).
@@ -80,9 +82,14 @@ pub enum Layer<'a> {
     Tcp(&'a Tcp),
     /// An ICMP header.
     Icmp(&'a Icmp),
+    /// The first bytes of a header the capture's snapshot length cut too short to decode.
+    Cut {
+        /// The protocol of the header (the JSON `"proto"` name).
+        proto: &'static str,
+        /// How many of its bytes were captured.
+        len: usize,
+    },
     /// Bytes no decoder took, reported rather than dropped.
-    /// The fixed header of an NHRP packet cut short before its addresses end.
-    NhrpHeader(&'a nhrp::lax::FixedHeader),
     Data {
         /// What the bytes are (the layer that carried them).
         what: &'static str,
@@ -105,13 +112,6 @@ impl fmt::Debug for Layer<'_> {
     }
 }
 
-    /// The first bytes of a header the capture's snapshot length cut too short to decode.
-    Cut {
-        /// The protocol of the header (the JSON `"proto"` name).
-        proto: &'static str,
-        /// How many of its bytes were captured.
-        len: usize,
-    },
 /// An ISAKMP message as the decoder saw it.
 #[derive(Clone, Copy, Debug)]
 pub struct IsakmpLayer<'a> {
@@ -123,6 +123,9 @@ pub struct IsakmpLayer<'a> {
     pub decrypt_error: Option<&'a isakmp::crypto::DecryptError>,
     /// The NAT-D payload type agreed earlier in the exchange (draft NAT-T numbering).
     pub nat_d: Option<isakmp::PayloadType>,
+    /// Whether the capture's snapshot length cut the message: `message.body` is what was
+    /// captured of it, and only the payloads that are whole are listed.
+    pub truncated: bool,
 }
 
 impl IsakmpLayer<'_> {
@@ -146,9 +149,6 @@ impl IsakmpLayer<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct LinkLayer<'a> {
     /// The header.
-    /// Whether the capture's snapshot length cut the message: `message.body` is what was
-    /// captured of it, and only the payloads that are whole are listed.
-    pub truncated: bool,
     pub header: &'a LinkHeader,
     /// The EtherType of the payload.
     pub ethertype: EtherType,
@@ -195,6 +195,11 @@ pub enum EspStatus {
     BadTrailer,
     /// Too short for the SA's IV and ICV.
     Truncated,
+    /// Cut by the capture's snapshot length: it cannot be decrypted.
+    Cut {
+        /// Whether the sequence number was captured (if not, [`EspLayer::seq`] is 0).
+        seq_captured: bool,
+    },
 }
 
 /// What was done with the ICV of an ESP packet that decrypted.
@@ -218,11 +223,6 @@ impl Icv {
             Self::None => "none",
             Self::Unchecked => "unchecked",
         }
-    /// Cut by the capture's snapshot length: it cannot be decrypted.
-    Cut {
-        /// Whether the sequence number was captured (if not, [`EspLayer::seq`] is 0).
-        seq_captured: bool,
-    },
     }
 }
 
@@ -395,6 +395,14 @@ impl Layer<'_> {
                 }
             }
             Self::Nhrp(repr) => nhrp_json(repr, obj),
+            Self::NhrpHeader(header) => {
+                obj.u64("op", u64::from(header.op_type.0));
+                if let Some(name) = header.op_type.name() {
+                    obj.str("op_name", name);
+                }
+                obj.u64("hop_count", u64::from(header.hop_count));
+                obj.u64("packet_size", u64::from(header.packet_size));
+            }
             Self::Eigrp(repr) => eigrp_json(repr, obj),
             Self::EigrpBadChecksum {
                 repr,
@@ -430,20 +438,13 @@ impl Layer<'_> {
                 obj.str("of", what);
                 obj.u64("len", *len as u64);
             }
+            Self::Cut { len, .. } => obj.u64("captured", *len as u64),
             Self::Error { error, .. } => obj.display("error", error),
         }
     }
 
     /// A tshark-like summary of the layer for the text output's info column.
     pub fn info(&self, f: &mut dyn fmt::Write) -> fmt::Result {
-            Self::NhrpHeader(header) => {
-                obj.u64("op", u64::from(header.op_type.0));
-                if let Some(name) = header.op_type.name() {
-                    obj.str("op_name", name);
-                }
-                obj.u64("hop_count", u64::from(header.hop_count));
-                obj.u64("packet_size", u64::from(header.packet_size));
-            }
         match self {
             Self::Link(link) => write!(f, "{}", link.ethertype),
             Self::Ipv4 { header, .. } => {
@@ -479,7 +480,6 @@ impl Layer<'_> {
                     f.write_str(" REPLAYED")?;
                 }
                 Ok(())
-            Self::Cut { len, .. } => obj.u64("captured", *len as u64),
             }
             Self::Ah(ah) => write!(f, "AH (SPI={:#010x}) seq={}", ah.spi, ah.seq),
             Self::Gre(repr) => {
@@ -528,6 +528,7 @@ impl Layer<'_> {
                 f,
                 "nesting limit ({limit} tunnels) reached: not decoded further"
             ),
+            Self::Isakmp(layer) if layer.truncated => isakmp_cut_info(layer.message, f),
             Self::Isakmp(layer) => {
                 write!(
                     f,
@@ -544,6 +545,7 @@ impl Layer<'_> {
             }
             Self::Icmp(icmp) => write!(f, "{}", icmp.summary()),
             Self::Data { what, len } => write!(f, "{len} bytes of {what}"),
+            Self::Cut { proto, len } => write!(f, "{} ({len} bytes captured)", cut_name(proto)),
             Self::Error { proto, error } => write!(f, "[Malformed {proto}: {error}]"),
         }
     }
@@ -567,74 +569,12 @@ impl Layer<'_> {
             Self::Isakmp(_) => "ISAKMP",
             Self::Tcp(_) => "TCP",
             Self::Icmp(_) => "ICMP",
+            Self::Cut { proto, .. } => cut_name(proto),
             Self::Error { .. } => "",
         }
     }
 }
 
-/// An NHRP packet as JSON: header, mandatory part, CIEs and extensions.
-fn nhrp_json(repr: &nhrp::Repr<'_>, obj: &mut Object<'_>) {
-    let op = repr.message.op_type();
-    obj.u64("op", u64::from(op.0));
-    if let Some(name) = op.name() {
-        obj.str("op_name", name);
-    }
-    obj.u64("hop_count", u64::from(repr.hop_count));
-    obj.display("src_nbma", &repr.src_nbma.display());
-    obj.display("src_proto", &nhrp::Address(repr.src_proto));
-    obj.display("dst_proto", &nhrp::Address(repr.dst_proto));
-    match &repr.message {
-        nhrp::Message::ErrorIndication(error) => {
-            obj.u64("error_code", u64::from(error.code.0));
-            obj.display("error", &error.code);
-            obj.u64("error_offset", u64::from(error.offset));
-            obj.u64("errored_packet_len", error.packet.len() as u64);
-            if let Ok(errored) = error.parse_packet() {
-                obj.u64("errored_op", u64::from(errored.message.op_type().0));
-                if let Some(id) = errored.request_id() {
-                    obj.u64("errored_request_id", u64::from(id));
-                }
-            }
-        }
-        nhrp::Message::TrafficIndication(indication) => {
-            obj.u64("traffic_code", u64::from(indication.code.0));
-            obj.u64("triggering_packet_len", indication.packet.len() as u64);
-        }
-        message => {
-            if let Some(control) = message.control() {
-                obj.u64("request_id", u64::from(control.request_id));
-                obj.hex_u16("flags", control.flags.0);
-                let mut cies = obj.array("cies");
-            Self::Cut { proto, len } => write!(f, "{} ({len} bytes captured)", cut_name(proto)),
-                for cie in control.cies.iter() {
-                    cie_json(&cie, cies.object());
-                }
-                cies.end();
-            }
-        }
-    }
-    if let Some(extensions) = &repr.extensions {
-        let mut list = obj.array("extensions");
-        for extension in extensions.iter() {
-            let mut ext = list.object();
-            let ty = extension.value.ty();
-            ext.u64("type", u64::from(ty.0));
-            if let Some(name) = ty.name() {
-                ext.str("name", name);
-            }
-            ext.bool("compulsory", extension.compulsory);
-            match extension.value {
-                nhrp::extension::Value::ResponderAddress(cies)
-                | nhrp::extension::Value::ForwardTransitNhsRecord(cies)
-                | nhrp::extension::Value::ReverseTransitNhsRecord(cies)
-                | nhrp::extension::Value::CiscoNatAddress(cies) => {
-                    let mut array = ext.array("cies");
-            Self::Cut { proto, .. } => cut_name(proto),
-                    for cie in cies.iter() {
-                        cie_json(&cie, array.object());
-                    }
-                    array.end();
-                }
 /// The info column of an ISAKMP message the snapshot length cut: its header and the payloads
 /// that were captured whole (an encrypted body cannot be decrypted).
 fn isakmp_cut_info(message: &isakmp::Message<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
@@ -733,6 +673,67 @@ fn nhrp_info(repr: &nhrp::Repr<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
     }
 }
 
+/// An NHRP packet as JSON: header, mandatory part, CIEs and extensions.
+fn nhrp_json(repr: &nhrp::Repr<'_>, obj: &mut Object<'_>) {
+    let op = repr.message.op_type();
+    obj.u64("op", u64::from(op.0));
+    if let Some(name) = op.name() {
+        obj.str("op_name", name);
+    }
+    obj.u64("hop_count", u64::from(repr.hop_count));
+    obj.display("src_nbma", &repr.src_nbma.display());
+    obj.display("src_proto", &nhrp::Address(repr.src_proto));
+    obj.display("dst_proto", &nhrp::Address(repr.dst_proto));
+    match &repr.message {
+        nhrp::Message::ErrorIndication(error) => {
+            obj.u64("error_code", u64::from(error.code.0));
+            obj.display("error", &error.code);
+            obj.u64("error_offset", u64::from(error.offset));
+            obj.u64("errored_packet_len", error.packet.len() as u64);
+            if let Ok(errored) = error.parse_packet() {
+                obj.u64("errored_op", u64::from(errored.message.op_type().0));
+                if let Some(id) = errored.request_id() {
+                    obj.u64("errored_request_id", u64::from(id));
+                }
+            }
+        }
+        nhrp::Message::TrafficIndication(indication) => {
+            obj.u64("traffic_code", u64::from(indication.code.0));
+            obj.u64("triggering_packet_len", indication.packet.len() as u64);
+        }
+        message => {
+            if let Some(control) = message.control() {
+                obj.u64("request_id", u64::from(control.request_id));
+                obj.hex_u16("flags", control.flags.0);
+                let mut cies = obj.array("cies");
+                for cie in control.cies.iter() {
+                    cie_json(&cie, cies.object());
+                }
+                cies.end();
+            }
+        }
+    }
+    if let Some(extensions) = &repr.extensions {
+        let mut list = obj.array("extensions");
+        for extension in extensions.iter() {
+            let mut ext = list.object();
+            let ty = extension.value.ty();
+            ext.u64("type", u64::from(ty.0));
+            if let Some(name) = ty.name() {
+                ext.str("name", name);
+            }
+            ext.bool("compulsory", extension.compulsory);
+            match extension.value {
+                nhrp::extension::Value::ResponderAddress(cies)
+                | nhrp::extension::Value::ForwardTransitNhsRecord(cies)
+                | nhrp::extension::Value::ReverseTransitNhsRecord(cies)
+                | nhrp::extension::Value::CiscoNatAddress(cies) => {
+                    let mut array = ext.array("cies");
+                    for cie in cies.iter() {
+                        cie_json(&cie, array.object());
+                    }
+                    array.end();
+                }
                 nhrp::extension::Value::VendorPrivate { vendor, data } => {
                     ext.hex_u32("vendor", vendor);
                     ext.u64("len", data.len() as u64);

@@ -698,13 +698,7 @@ impl<S: Sink> Walk<'_, S> {
                     bytes.get(repr.buffer_len()..).unwrap_or_default(),
                 );
             }
-            Err(error) => {
-                // Like tshark, show the fixed header of a packet that does not parse.
-                if let Some(header) = nhrp::lax::parse(bytes).header {
-                    self.emit(&Layer::NhrpHeader(&header));
-                }
-                self.error("nhrp", &error)
-            }
+            Err(error) => self.error("nhrp", &error),
         }
     }
 

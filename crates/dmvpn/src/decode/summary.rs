@@ -101,12 +101,12 @@ pub struct Summary {
     layers: [u64; KINDS.len()],
     esp: [u64; 5],
     esp_replayed: u64,
+    /// Frames the snapshot length cut inside a header (see [`Sink::truncated`]).
+    truncated: u64,
 }
 
 impl Summary {
     /// Frames seen.
-    /// Frames the snapshot length cut inside a header (see [`Sink::truncated`]).
-    truncated: u64,
     #[must_use]
     pub const fn frames(&self) -> u64 {
         self.frames
@@ -130,16 +130,16 @@ impl Summary {
             .unwrap_or(0)
     }
 
-    /// ESP packets that decrypted (and verified).
-    #[must_use]
-    pub const fn esp_decrypted(&self) -> u64 {
-        self.esp[0]
     /// Frames the capture's snapshot length cut inside a header: decoded as far as they go.
     #[must_use]
     pub const fn truncated(&self) -> u64 {
         self.truncated
     }
 
+    /// ESP packets that decrypted (and verified).
+    #[must_use]
+    pub const fn esp_decrypted(&self) -> u64 {
+        self.esp[0]
     }
 
     /// ESP packets without a key.
@@ -165,11 +165,11 @@ impl Summary {
             *sum += add;
         }
         self.esp_replayed += other.esp_replayed;
+        self.truncated += other.truncated;
     }
 
     fn esp_index(status: EspStatus) -> usize {
         match status {
-        self.truncated += other.truncated;
             EspStatus::Decrypted { .. } => 0,
             EspStatus::NoKey => 1,
             EspStatus::IcvFailed => 2,
@@ -191,14 +191,14 @@ impl Sink for Summary {
         self.last = Some(self.last.map_or(at, |last| last.max(at)));
     }
 
-    fn layer(&mut self, layer: &Layer<'_>) {
-        let index = match layer {
-            Layer::Link(link) => match link.header {
-                LinkHeader::Ethernet(_) => kind::ETH,
     fn truncated(&mut self) {
         self.truncated += 1;
     }
 
+    fn layer(&mut self, layer: &Layer<'_>) {
+        let index = match layer {
+            Layer::Link(link) => match link.header {
+                LinkHeader::Ethernet(_) => kind::ETH,
                 LinkHeader::Sll(_) => kind::SLL,
                 LinkHeader::Loopback(_) => kind::LOOPBACK,
                 LinkHeader::RawIp => kind::RAW,
@@ -238,17 +238,17 @@ impl Sink for Summary {
             Layer::Tcp(_) => kind::TCP,
             Layer::Icmp(_) => kind::ICMP,
             Layer::Data { .. } => kind::DATA,
+            // The first bytes of a header cut short count as that header.
+            Layer::Cut { proto, .. } => KINDS
+                .iter()
+                .position(|name| name == proto)
+                .unwrap_or(kind::DATA),
             Layer::Error { .. } => kind::ERROR,
         };
         if let Some(count) = self.layers.get_mut(index) {
             *count += 1;
         }
     }
-            // The first bytes of a header cut short count as that header.
-            Layer::Cut { proto, .. } => KINDS
-                .iter()
-                .position(|name| name == proto)
-                .unwrap_or(kind::DATA),
 }
 
 /// Prints nothing per frame: a summary's output is its final table.
@@ -293,15 +293,15 @@ impl fmt::Display for Summary {
         if self.esp_replayed > 0 {
             writeln!(f, "{:<20} {:>12}", "esp replayed", self.esp_replayed)?;
         }
+        if self.truncated > 0 {
+            writeln!(f, "{:<20} {:>12}", "frames cut (snaplen)", self.truncated)?;
+        }
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-        if self.truncated > 0 {
-            writeln!(f, "{:<20} {:>12}", "frames cut (snaplen)", self.truncated)?;
-        }
     use super::*;
     use crate::capture::CaptureReader;
     use crate::decode::Decoder;
