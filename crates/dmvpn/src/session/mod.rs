@@ -591,6 +591,9 @@ pub struct EspFlow {
     pub earliest: Timestamp,
     /// The latest packet's timestamp.
     pub latest: Timestamp,
+    /// Packets cut by the snapshot length before their sequence number (not in `min_seq`,
+    /// `max_seq` or the gaps).
+    pub seq_unknown: u64,
 }
 
 impl EspFlow {
@@ -598,8 +601,12 @@ impl EspFlow {
     /// lost before the capture point (or captured elsewhere).
     #[must_use]
     pub fn sequence_gaps(&self) -> u64 {
+        let numbered = self.packets.packets.saturating_sub(self.seq_unknown);
+        if numbered == 0 {
+            return 0;
+        }
         let span = u64::from(self.max_seq.saturating_sub(self.min_seq)) + 1;
-        span.saturating_sub(self.packets.packets.saturating_sub(self.replays))
+        span.saturating_sub(numbered.saturating_sub(self.replays))
     }
 }
 
@@ -765,6 +772,10 @@ struct FrameState {
     udp_fragments: Vec<u64>,
     /// Bytes of the outermost ESP packet (from the SPI on), as the IP header gives them.
     esp_bytes: usize,
+    /// Whether an ESP layer was seen.
+    esp_seen: bool,
+    /// The payload length of plain GRE in the frame's own IP packet, as the IP header gives it.
+    gre_payload: Option<usize>,
     /// The outer IPv6 packet's fragment: (source, destination, identification), its offset, and
     /// the bytes it carries.
     ipv6_fragment: Option<(Ipv6FragmentKey, u16, usize)>,
@@ -1188,6 +1199,7 @@ impl SessionBuilder {
 
     fn esp(&mut self, esp: &crate::decode::EspLayer) {
         let seen = self.frame.seen;
+        self.frame.esp_seen = true;
         let (Some(pair_index), Some((src, dst))) = (self.frame.pair, self.frame.outer) else {
             return;
         };
@@ -1238,12 +1250,23 @@ impl SessionBuilder {
                 flow.packets.bytes += bytes as u64;
             }
         }
+        let numbered = flow.packets.packets > flow.seq_unknown;
         flow.packets.add(self.frame.esp_bytes);
         flow.last = seen;
         flow.earliest = flow.earliest.min(seen.time);
         flow.latest = flow.latest.max(seen.time);
-        flow.min_seq = flow.min_seq.min(esp.seq);
-        flow.max_seq = flow.max_seq.max(esp.seq);
+        if esp.status
+            == (EspStatus::Cut {
+                seq_captured: false,
+            })
+        {
+            flow.seq_unknown += 1;
+        } else if numbered {
+            flow.min_seq = flow.min_seq.min(esp.seq);
+            flow.max_seq = flow.max_seq.max(esp.seq);
+        } else {
+            (flow.min_seq, flow.max_seq) = (esp.seq, esp.seq);
+        }
         match esp.status {
             EspStatus::Decrypted { .. } => flow.decrypted += 1,
             EspStatus::NoKey => flow.no_key += 1,
@@ -1260,7 +1283,9 @@ impl SessionBuilder {
     }
 
     fn nhrp(&mut self, repr: &nhrp::Repr<'_>) {
-        self.inner_count("nhrp", repr.buffer_len());
+        // The message as sent: a message cut by the snapshot length parses short.
+        let bytes = repr.buffer_len().max(self.frame.gre_payload.unwrap_or(0));
+        self.inner_count("nhrp", bytes);
         let seen = self.frame.seen;
         let Some(pair_index) = self.frame.pair else {
             return;
@@ -1733,7 +1758,15 @@ impl Sink for SessionBuilder {
                 self.frame.esp_bytes = self.frame.esp_bytes.saturating_sub(8);
             }
             Layer::Esp(esp) => self.esp(esp),
-            Layer::Gre(_) => self.frame.in_gre = true,
+            Layer::Gre(repr) => {
+                // Plain GRE in the frame's own IP packet: what it carries, as the IP header
+                // says (a frame cut by the snapshot length still counts what was sent).
+                if self.frame.ip_layers == 1 && !self.frame.in_gre && !self.frame.esp_seen {
+                    self.frame.gre_payload =
+                        Some(self.frame.esp_bytes.saturating_sub(repr.buffer_len()));
+                }
+                self.frame.in_gre = true;
+            }
             Layer::Nhrp(repr) => self.nhrp(repr),
             Layer::Eigrp(repr) => {
                 self.eigrp(repr);

@@ -23,13 +23,15 @@ fn overflow_text(overflow: &Overflow) -> String {
     let mut parts = Vec::new();
     if overflow.esp.packets > 0 {
         parts.push(format!(
-            "{} ESP packet(s), {} bytes, of SPIs beyond the {MAX_SPIS_PER_PAIR} per pair /              {MAX_SPIS} in all itemised",
+            "{} ESP packet(s), {} bytes, of SPIs beyond the {MAX_SPIS_PER_PAIR} per pair / \
+             {MAX_SPIS} in all itemised",
             overflow.esp.packets, overflow.esp.bytes
         ));
     }
     if overflow.ike_messages > 0 {
         parts.push(format!(
-            "{} ISAKMP message(s) of IKE SAs beyond the {MAX_IKE_SAS_PER_PAIR} per pair /              {MAX_IKE_SAS} in all kept",
+            "{} ISAKMP message(s) of IKE SAs beyond the {MAX_IKE_SAS_PER_PAIR} per pair / \
+             {MAX_IKE_SAS} in all kept",
             overflow.ike_messages
         ));
     }
@@ -142,7 +144,8 @@ pub(super) fn text(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if report.out_of_order > 0 {
         writeln!(
             f,
-            "(timestamps out of order: {} frame(s) earlier than the frame before; times are from              the earliest frame, NHRP timelines sorted by time)",
+            "(timestamps out of order: {} frame(s) earlier than the frame before; times are from \
+             the earliest frame, NHRP timelines sorted by time)",
             report.out_of_order
         )?;
     }
@@ -369,6 +372,13 @@ fn peer_text(
             flow.max_seq,
             flow.sequence_gaps()
         )?;
+        if flow.seq_unknown > 0 {
+            writeln!(
+                f,
+                "    {} packet(s) cut by the snapshot length before the sequence number",
+                flow.seq_unknown
+            )?;
+        }
     }
     for (addr, side) in [pair.a, pair.b].iter().zip(&pair.eigrp) {
         eigrp_text(*addr, side, start, f)?;
@@ -503,6 +513,7 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
             o.u64("min_seq", u64::from(flow.min_seq));
             o.u64("max_seq", u64::from(flow.max_seq));
             o.u64("sequence_gaps", flow.sequence_gaps());
+            o.u64("seq_unknown", flow.seq_unknown);
             seen_json(&mut o, "first", flow.first, start);
             seen_json(&mut o, "last", flow.last, start);
             o.end();
