@@ -76,14 +76,14 @@ fn every_cut_keeps_the_headers_it_holds() {
                 }
             }
             // The ESP SPI survives any cut that keeps its 4 bytes; the sequence number its 8.
-            if let Some(esp) = layers(&whole).iter().find(|l| l["proto"] == "esp") {
-                if let Some(cut_esp) = got.iter().find(|l| l["proto"] == "esp") {
-                    if cut_esp.get("spi").is_some() {
-                        assert_eq!(cut_esp["spi"], esp["spi"]);
-                        assert_eq!(cut_esp["status"], "truncated");
-                        assert!(cut_esp.get("seq").is_none() || cut_esp["seq"] == esp["seq"]);
-                    }
-                }
+            if let Some(esp) = layers(&whole).iter().find(|l| l["proto"] == "esp")
+                && let Some(cut_esp) = got.iter().find(|l| l["proto"] == "esp")
+                && cut_esp.get("spi").is_some()
+            {
+                assert_eq!(cut_esp["spi"], esp["spi"]);
+                assert_eq!(cut_esp["status"], "truncated");
+                assert_eq!(cut_esp["truncated"], true);
+                assert!(cut_esp.get("seq").is_none() || cut_esp["seq"] == esp["seq"]);
             }
         }
     }
