@@ -1282,6 +1282,22 @@ impl SessionBuilder {
         }
     }
 
+    /// An NHRP packet of which only the fixed header could be read (cut by the snapshot length,
+    /// or malformed): it counts in the traffic (its packet size as sent) and says which side is
+    /// the hub, but has no place in the timeline.
+    fn nhrp_header(&mut self, header: &nhrp::lax::FixedHeader) {
+        let bytes = usize::from(header.packet_size).max(self.frame.gre_payload.unwrap_or(0));
+        self.inner_count("nhrp", bytes);
+        let hub = match header.op_type {
+            nhrp::OpType::REGISTRATION_REQUEST => self.frame.outer.map(|(_, dst)| dst),
+            nhrp::OpType::REGISTRATION_REPLY => self.frame.outer.map(|(src, _)| src),
+            _ => None,
+        };
+        if let Some(hub) = hub {
+            self.hubs.insert(hub);
+        }
+    }
+
     fn nhrp(&mut self, repr: &nhrp::Repr<'_>) {
         // The message as sent: a message cut by the snapshot length parses short.
         let bytes = repr.buffer_len().max(self.frame.gre_payload.unwrap_or(0));
@@ -1768,6 +1784,7 @@ impl Sink for SessionBuilder {
                 self.frame.in_gre = true;
             }
             Layer::Nhrp(repr) => self.nhrp(repr),
+            Layer::NhrpHeader(header) => self.nhrp_header(header),
             Layer::Eigrp(repr) => {
                 self.eigrp(repr);
                 // A multicast hello also goes to the sender's other pairs.
