@@ -1231,11 +1231,16 @@ fn key_line_error(error: KeyError, encryption_key: &Field, integrity_key: &Field
 
 /// Parses a whole file's text; `path` only labels errors. Stops at the first bad line.
 pub(crate) fn parse(text: &str, path: Option<&std::path::Path>) -> Result<Vec<EspSa>, KeysError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(line_count(text));
     for result in parse_lenient(text, path) {
         out.push(result?);
     }
     Ok(out)
+}
+
+/// How many lines `text` has at most: room for its SAs without a doubling's slack.
+pub(crate) fn line_count(text: &str) -> usize {
+    text.bytes().filter(|&byte| byte == b'\n').count() + 1
 }
 
 /// Parses every line, returning each SA or the error of its line.

@@ -255,7 +255,7 @@ impl EspKeys {
         text: &str,
         path: Option<&Path>,
     ) -> Result<(usize, Vec<Warning>), KeysError> {
-        let mut sas = Vec::new();
+        let mut sas = Vec::with_capacity(esp_sa::line_count(text));
         let mut warnings = Vec::new();
         for result in esp_sa::parse_lenient(text, path) {
             match result {
@@ -372,7 +372,12 @@ impl EspKeys {
             path: path.map(Arc::from),
             rule,
         });
-        table.sas.extend(sas);
+        if table.sas.is_empty() {
+            // The first file's lines stay where they were parsed: no second copy of a big table.
+            table.sas = sas;
+        } else {
+            table.sas.extend(sas);
+        }
     }
 
     fn table_mut(&mut self) -> &mut Table {
@@ -537,8 +542,50 @@ impl fmt::Display for Warning {
     }
 }
 
-/// Entry points for the fuzz targets (`fuzz/fuzz_targets/dmvpn_keys_*.rs`).
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/keys_*.rs`).
 pub mod fuzzing {
+    /// Reads arbitrary bytes as a key file of whatever kind they look like (with the first byte
+    /// choosing to prefix a byte-order mark, and a tcpdump line shape when it is odd), as
+    /// [`KeyFiles`](super::KeyFiles) does; panics only if an invariant breaks: an error names
+    /// the keys, a warning names a line of the file, what parsed prints back redacted.
+    pub fn load_key_file(data: &[u8]) {
+        let Some((&selector, rest)) = data.split_first() else {
+            return;
+        };
+        let mut text = String::new();
+        if selector & 1 == 1 {
+            text.push('\u{feff}');
+        }
+        if selector & 2 == 2 {
+            // Steer toward the tcpdump parser: a plausible `SPI@ADDRESS` first word.
+            text.push_str("0x1@10.0.0.1 ");
+        }
+        text.push_str(&String::from_utf8_lossy(rest));
+        let lines = text.lines().count();
+        let kind = super::FileKind::detect(&text);
+        match super::KeyFiles::load_texts([(text.as_str(), None)]) {
+            Ok(files) => {
+                assert_eq!(files.kinds.first().map(|(_, kind)| *kind), Some(kind));
+                for warning in &files.warnings {
+                    assert!(warning.line.is_none_or(|line| (1..=lines).contains(&line)));
+                    let _ = warning.to_string();
+                }
+                for sa in files.esp.entries().iter().chain(files.esp.defaults()) {
+                    assert!((1..=lines).contains(&sa.line));
+                    assert!(sa.to_line(super::KeyDisplay::Redacted).starts_with('"'));
+                    // The keys were checked: preparing the SA cannot fail.
+                    assert!(sa.sa_for(sa.spi.value).is_ok());
+                }
+            }
+            Err(error) => {
+                assert!(error.to_string().starts_with("keys: "), "{error}");
+                if let Some(location) = error.location() {
+                    assert!(location.line >= 1 && location.column >= 1);
+                }
+            }
+        }
+    }
+
     /// Parses arbitrary bytes as an `esp_sa` file, line by line; panics only if an invariant breaks.
     pub fn parse_esp_sa(data: &[u8]) {
         let text = String::from_utf8_lossy(data);
@@ -774,5 +821,19 @@ mod tests {
     #[test]
     fn arbitrary_key_files_never_panic() {
         bolero::check!().for_each(fuzzing::parse_esp_sa);
+    }
+
+    #[test]
+    fn arbitrary_key_files_of_any_kind_never_panic() {
+        for seed in [
+            &b"\x00\"IPv4\",\"*\",\"*\",\"*\",\"NULL\",\"\",\"ANY 64 bit authentication [no checking]\",\"\""[..],
+            b"\x02aes256-cbc-hmac96:0xaaaabbbbccccdddd4043434545464649494a4a4c4c4f4f515152525454575758",
+            b"\x01# c\r\n0x5@10.0.0.1 none-hmac96:\r\naes128:0123456789abcdef\r\nikev2 I x",
+            b"\x01fafaeb49382a763c,735be0cb62f82675c4f7bf8fbab9b56834ba76d6ab4fa240",
+            b"\x00! ios\ncrypto isakmp key s3cret address 0.0.0.0 0.0.0.0",
+        ] {
+            fuzzing::load_key_file(seed);
+        }
+        bolero::check!().for_each(fuzzing::load_key_file);
     }
 }
