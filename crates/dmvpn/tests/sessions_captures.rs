@@ -724,7 +724,10 @@ fn parallel_quick_modes_are_not_rekeys() {
     let text = text(&report);
     assert!(text.contains("1 phase 2 rekey(s)"), "{text}");
     assert!(text.contains("2 Quick Modes negotiated in parallel (not rekeys)"));
-    assert!(text.contains("SPIs encrypted, SPIs unknown without IKE keys; ESP seen 0x00009000"));
+    assert!(text.contains(
+        "(Quick Mode 0x00000011, frame 2, completed in frame 6): encrypted, SPIs unknown without IKE keys; ESP seen \
+         0x00009000"
+    ));
     let json = json(&report);
     let ike = &json["peers"][0]["ike"][0];
     assert_eq!(

@@ -47,11 +47,11 @@ fn parallel(sa: &IkeSa) -> usize {
         .saturating_sub(1)
 }
 
-/// The SPIs of a Quick Mode, or why they are unknown.
+/// The SPIs of a Quick Mode (`SPIs 0x… 0x…`), or why they are unknown.
 fn child_spis(child: &ChildSa, pair: &PeerPair) -> String {
     if !child.spis.is_empty() {
         let spis: Vec<String> = child.spis.iter().map(|s| format!("{s:#010x}")).collect();
-        return spis.join(" ");
+        return format!("SPIs {}", spis.join(" "));
     }
     // Not in the Quick Mode (no SA payload read): the ESP SPIs seen on the pair instead.
     let mut seen: Vec<String> = pair
@@ -66,11 +66,11 @@ fn child_spis(child: &ChildSa, pair: &PeerPair) -> String {
     let why = if child.undecrypted > 0 {
         "encrypted, SPIs unknown without IKE keys"
     } else {
-        "not in QM"
+        "SPIs not in QM"
     };
     match (seen.is_empty(), child.undecrypted > 0) {
         (true, true) => why.to_owned(),
-        (true, false) => "unknown".to_owned(),
+        (true, false) => "SPIs unknown".to_owned(),
         (false, _) => format!("{why}; ESP seen {}", seen.join(" ")),
     }
 }
@@ -320,7 +320,7 @@ fn peer_text(
         for child in &sa.phase2 {
             write!(
                 f,
-                "    phase 2 (Quick Mode {:#010x}, frame {}{}): SPIs {}",
+                "    phase 2 (Quick Mode {:#010x}, frame {}{}): {}",
                 child.message_id,
                 child.first.frame,
                 match (child.rekey, child.completed) {
