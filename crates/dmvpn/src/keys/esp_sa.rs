@@ -14,6 +14,13 @@
 //! Lines starting with `#` are comments; blank lines, CRLF line ends, a UTF-8 byte-order mark,
 //! spaces around fields and unquoted fields are accepted. In quoted fields `\\`, `\"` and `\xHH`
 //! are escapes, as in Wireshark's UAT files.
+//!
+//! "ANY 64|96|128|192|256 bit authentication [no checking]" is, as in Wireshark, an ICV of that
+//! length that is skipped, not verified: with `AES-GCM [RFC4106]` it gives the GCM ICV length;
+//! with NULL, 3DES-CBC or AES-CBC it is [`EspSa::unchecked_icv`], and the decoder reports such
+//! packets decrypted with the ICV unchecked. Its key field is not used. A line whose algorithm
+//! dmvpn does not implement (or does not know) is [`ParseErrorKind::is_unsupported`]: the
+//! library's strict parsers refuse it, [`KeyFiles`](super::KeyFiles) skips it with a warning.
 
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -1,6 +1,9 @@
 //! Key files read by what they contain: [`KeyFiles::load`].
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use dmvpn_isakmp::keys::{Ikev1Key, Secret};
 
 use crate::decode::IkeKeys;
 use crate::session::PskTable;
@@ -118,6 +121,8 @@ pub struct KeyFiles {
     pub warnings: Vec<Warning>,
     /// Each file and what it was read as.
     pub kinds: Vec<(Option<PathBuf>, FileKind)>,
+    /// Each IKEv1 initiator cookie's key so far and where it was: (file index, line, key).
+    ike_seen: HashMap<[u8; 8], (usize, usize, Secret)>,
 }
 
 impl KeyFiles {
@@ -178,6 +183,7 @@ impl KeyFiles {
                         }
                     })?;
                 let added = keys.len();
+                self.check_ike_duplicates(text, path, &keys);
                 self.ike.extend(keys);
                 added
             }
@@ -200,6 +206,49 @@ impl KeyFiles {
         }
         self.kinds.push((owned(), kind));
         Ok(())
+    }
+
+    /// Warns of an initiator cookie given another key than before (in this file or an earlier
+    /// one): the last key is used, as Wireshark's table does.
+    fn check_ike_duplicates(&mut self, text: &str, path: Option<&Path>, keys: &[Ikev1Key]) {
+        let file = self.kinds.len();
+        // The table parsed, so its n-th entry is its n-th line that is not blank or a comment.
+        let lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| {
+                let line = line.trim();
+                !line.is_empty() && !line.starts_with('#')
+            })
+            .map(|(index, _)| index + 1);
+        for (key, line) in keys.iter().zip(lines) {
+            let cookie = key.initiator_cookie;
+            let entry = (file, line, key.encryption_key.clone());
+            let Some((before_file, before_line, before_key)) = self.ike_seen.insert(cookie, entry)
+            else {
+                continue;
+            };
+            if before_key == key.encryption_key {
+                continue;
+            }
+            let before = match self
+                .kinds
+                .get(before_file)
+                .and_then(|(path, _)| path.as_deref())
+            {
+                _ if before_file == file => format!("line {before_line}"),
+                Some(before) => format!("{}:{before_line}", before.display()),
+                None => format!("line {before_line} of another file"),
+            };
+            self.warnings.push(Warning {
+                path: path.map(Path::to_path_buf),
+                line: Some(line),
+                message: format!(
+                    "IKEv1 initiator cookie {} is also on {before} with another key; this line (the last) is used",
+                    dmvpn_wire::fmt::Hex(&cookie)
+                ),
+            });
+        }
     }
 
     fn finish(&mut self) {
@@ -328,6 +377,27 @@ mod tests {
         for message in &messages {
             assert!(!message.contains("0011") && !message.contains("9911"));
         }
+    }
+
+    #[test]
+    fn ikev1_cookies_given_twice_with_other_keys_are_reported() {
+        let again = IKEV1.replace(",735b", ",835b");
+        let first = format!("# t\n{IKEV1}\n\n{IKEV1}\n{again}\n");
+        let files = KeyFiles::load_texts([
+            (first.as_str(), Some(Path::new("a"))),
+            (IKEV1, Some(Path::new("b"))),
+        ])
+        .unwrap();
+        let messages: Vec<String> = files.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "a:5: IKEv1 initiator cookie fafaeb49382a763c is also on line 4 with another key; this line (the last) is used",
+                "b:1: IKEv1 initiator cookie fafaeb49382a763c is also on a:5 with another key; this line (the last) is used",
+            ]
+        );
+        assert_eq!(files.ike.len(), 1);
+        assert!(!messages.concat().contains("735b"));
     }
 
     #[test]
