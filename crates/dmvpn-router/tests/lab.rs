@@ -12,10 +12,22 @@
 //! Needs root, iproute2, tcpdump, tshark and python3. Without them the test prints why and
 //! passes, unless `DMVPN_REQUIRE_NETNS=1` (set by `.ci/run`) makes that a failure.
 
+//!
+//! `tutorial_configurations_run_unchanged` runs `tools/router_tutorial_lab.sh --negative`: the
+//! DMVPN Phase 1 tutorial's IOS configurations (`testdata/router/tutorial`), pasted from IOS, run
+//! unchanged through `--map FastEthernet0/0=eth0 --map Loopback0=lo` behind an ISP namespace,
+//! with the same proofs (IKE, ESP, NHRP, EIGRP, a loopback-to-loopback ping through the hub, all
+//! of it ESP on the wire); then a broken variant whose cloud check says `nhrp-auth-mismatch` is
+//! refused by the hub as IOS refuses it. About 30 s.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The labs run one at a time: on two cores, the tutorial's routers beside the main lab's 96 MB
+/// transfer would slow it past its time bounds.
+static ONE_LAB: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -59,6 +71,9 @@ fn hub_and_two_spokes_in_namespaces() {
         println!("router lab: SKIPPED: {why}");
         return;
     }
+    let _one = ONE_LAB
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let router = PathBuf::from(env!("CARGO_BIN_EXE_dmvpn-router"));
     // `cargo test --workspace` builds the decoder beside the router.
     let decoder = router.with_file_name("dmvpn");
@@ -84,6 +99,49 @@ fn hub_and_two_spokes_in_namespaces() {
     if decoder.exists() {
         assert!(
             summary.contains("echo requests spoke1->hub"),
+            "the decoder's check ran"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn tutorial_configurations_run_unchanged() {
+    if let Some(why) = missing() {
+        assert!(
+            std::env::var_os("DMVPN_REQUIRE_NETNS").is_none(),
+            "tutorial lab: {why}, and DMVPN_REQUIRE_NETNS is set"
+        );
+        println!("tutorial lab: SKIPPED: {why}");
+        return;
+    }
+    let _one = ONE_LAB
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let router = PathBuf::from(env!("CARGO_BIN_EXE_dmvpn-router"));
+    let decoder = router.with_file_name("dmvpn");
+    let out = std::env::temp_dir().join(format!("dmvpn-tutorial-lab-{}", std::process::id()));
+    let status = Command::new("bash")
+        .arg(workspace().join("tools/router_tutorial_lab.sh"))
+        .arg("--negative")
+        .arg("--out")
+        .arg(&out)
+        .env("DMVPN_ROUTER", &router)
+        .env("DMVPN", &decoder)
+        .status()
+        .expect("bash runs");
+    let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap_or_default();
+    println!("{summary}");
+    assert!(
+        status.success(),
+        "tools/router_tutorial_lab.sh failed:\n{summary}"
+    );
+    assert!(summary.contains("PASS: the DMVPN Phase 1 tutorial's IOS configurations, unchanged"));
+    assert!(summary.contains("R2's loopback 2.2.2.2 pings R3's loopback 3.3.3.3"));
+    assert!(summary.contains("the hub refuses R3's registration"));
+    if decoder.exists() {
+        assert!(
+            summary.contains("echo requests R2->hub"),
             "the decoder's check ran"
         );
     }
