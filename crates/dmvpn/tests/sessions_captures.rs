@@ -262,6 +262,47 @@ fn public_ipv6_esp_capture() {
     assert_eq!((flow.packets.packets, flow.packets.bytes), (1, 8));
 }
 
+/// Real ESP captures: the bytes per SPI are the ESP packets' lengths as tshark gives them (IPv4
+/// payload, less the UDP header for ESP in UDP and the AH header for ESP under AH).
+#[test]
+fn public_esp_captures_count_bytes_as_tshark() {
+    let shared = workspace().join("../shared/captures");
+    if !shared.is_dir() {
+        eprintln!("skipping: ../shared/captures is not present");
+        return;
+    }
+    // (capture, SPI, packets, bytes): tshark -Y esp, ip.len - ip.hdr_len (- 8 for UDP,
+    // - (ah.length + 2) * 4 for AH), summed per esp.spi.
+    let expected: [(&str, u32, u64, u64); 5] = [
+        ("zeek-spicy-ipsec/ipsec.cap", 0x0879_355b, 7, 1068),
+        ("zeek-spicy-ipsec/ipsec.cap", 0x1c0d_7b38, 9, 1620),
+        ("tcpdump/espudp1.pcap", 0x1234_5678, 8, 928),
+        ("tcpdump/08-sunrise-sunset-esp2.pcap", 0x1234_5678, 8, 1376),
+        (
+            "packetlife/IPsec_ESP-AH_tunnel_mode.cap",
+            0x48da_c2e4,
+            5,
+            680,
+        ),
+    ];
+    for (name, spi, packets, bytes) in expected {
+        let mut reader = CaptureReader::open(shared.join(name)).unwrap();
+        let report =
+            SessionBuilder::run(&mut reader, &mut Decoder::new(EspKeys::default())).unwrap();
+        let flow = report
+            .peers
+            .iter()
+            .flat_map(|p| &p.esp)
+            .find(|f| f.spi == spi)
+            .unwrap();
+        assert_eq!(
+            (flow.packets.packets, flow.packets.bytes),
+            (packets, bytes),
+            "{name}"
+        );
+    }
+}
+
 // 2. Fragmented ESP.
 
 /// An ESP packet sent in IPv4 fragments counts once, whole, in whichever order the fragments

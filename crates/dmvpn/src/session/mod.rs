@@ -37,11 +37,13 @@
 //!
 //! * **Bytes** of an ESP flow are the ESP packets' lengths from the SPI on, as sent: taken from the
 //!   IP header's length fields (IPv4 total length, IPv6 payload length less its extension headers;
-//!   less the UDP header for ESP in UDP), so a frame cut by the capture's snapshot length counts
-//!   what was on the wire, not what was kept. An ESP packet that arrived in IP fragments counts
-//!   once, whole: an IPv4 datagram at the frame that completed its reassembly, an IPv6 one (not
-//!   reassembled) fragment by fragment, each fragment's share added to the packet's flow. Inner
-//!   traffic counts the inner IP packet's total length, NHRP the message's length.
+//!   less the UDP header for ESP in UDP and the AH header for ESP under AH, as tshark shows them),
+//!   so a frame cut by the capture's snapshot length counts what was on the wire, not what was
+//!   kept. An ESP packet that arrived in IP fragments counts once, whole: an IPv4 datagram at the
+//!   frame that completed its reassembly, an IPv6 one (not reassembled) fragment by fragment, each
+//!   fragment's share added to the packet's flow (fragments of a datagram that never completes
+//!   are not counted). Inner traffic counts the inner IP packet's total length, NHRP the length
+//!   GRE carried (the message's, also when the snapshot length cut it).
 //! * **Time**: a capture's timestamps need not be in order (merged or badly clocked captures). The
 //!   span is the earliest to the latest timestamp ([`Report::start`], [`Report::end`]), offsets are
 //!   from the earliest, the frames that went back in time are counted ([`Report::out_of_order`])
@@ -1772,6 +1774,10 @@ impl Sink for SessionBuilder {
             // was captured).
             Layer::Udp { .. } if self.frame.ip_layers == 1 => {
                 self.frame.esp_bytes = self.frame.esp_bytes.saturating_sub(8);
+            }
+            // ESP under AH: the AH header is not ESP's.
+            Layer::Ah(ah) if self.frame.ip_layers == 1 && !self.frame.esp_seen => {
+                self.frame.esp_bytes = self.frame.esp_bytes.saturating_sub(ah.header_len);
             }
             Layer::Esp(esp) => self.esp(esp),
             Layer::Gre(repr) => {
