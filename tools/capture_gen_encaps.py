@@ -10,14 +10,15 @@ crates/dmvpn/tests/tshark_diff.rs and field by field by crates/dmvpn/tests/encap
 - gre_v1.pcap: enhanced GRE, version 1 (RFC 2637 §4.1, the PPTP data channel) carrying PPP.
 - gre_udp.pcap: GRE-in-UDP (RFC 8086, destination port 4754).
 - mpls.pcap, mpls_sll.pcap, mpls_sll2.pcap: MPLS label stacks (RFC 3032; 0x8847 and 0x8848)
-  over Ethernet, Linux cooked v1 and v2.
+  over Ethernet, Linux cooked v1 and v2, and in GRE (RFC 4023).
 - isakmp_trailer.pcap: ISAKMP messages with bytes after the last payload or after `length`.
 - eigrp_checksum.pcap: EIGRP packets whose checksum is wrong.
 - eigrp_wide.pcap: EIGRP named-mode Updates: multi-protocol TLVs 0x0602/0x0603 (RFC 7868 §6.9),
   IPv4 and IPv6 AFI.
 - nesting.pcap: tunnels nested deeper than the decoder follows (IP-in-IP, GRE).
 - malformed.pcap: what must give a clear error (truncated NHRP over IP, a cut or too deep MPLS
-  stack, an MPLS pseudowire) — decoded only by encapsulations.rs, not compared with tshark.
+  stack, an MPLS pseudowire, a PPTP payload length past the end, MPLS in GRE cut short) —
+  decoded only by encapsulations.rs, not compared with tshark.
 
 Packets are built with scapy (Ethernet, IPv4/IPv6, UDP, GRE, ICMP) and struct (NHRP, EIGRP,
 ISAKMP, MPLS, enhanced GRE, Linux cooked headers); pcap files are written with struct.
@@ -178,6 +179,9 @@ def mpls_frames(link):
         (0x8847, mpls((3000, 0, 60), (24001, 0, 60)) + dmvpn),
         # IPv4 explicit null.
         (0x8847, mpls((0, 0, 64)) + icmp_echo("10.10.0.2", "10.20.0.2", 2)),
+        # MPLS in GRE (RFC 4023), between two provider edges.
+        (0x0800, bytes(IP(src="192.0.2.1", dst="192.0.2.2") / GRE(proto=0x8847)
+                       / Raw(mpls((500, 0, 63)) + icmp_echo("10.10.0.3", "10.20.0.3", 3)))),
     ]
     return [link(data, ethertype) for ethertype, data in frames]
 
@@ -314,6 +318,8 @@ def malformed_frames():
         eth(pw, 0x8847),
         # Enhanced GRE whose payload length claims more than there is.
         eth(ip4("192.0.2.10", "198.51.100.1", 47, gre_v1(5, b"\xff\x03\x00\x21")[:-2], id=9)),
+        # MPLS in GRE whose one label stack entry is cut after two bytes.
+        eth(ip4("192.0.2.1", "192.0.2.2", 47, struct.pack(">HH", 0, 0x8847) + b"\x00\x01", id=10)),
     ]
 
 

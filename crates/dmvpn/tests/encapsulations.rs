@@ -232,7 +232,7 @@ fn mpls_over_ethernet_and_linux_cooked() {
         ("mpls_sll2.pcap", "sll"),
     ] {
         let frames = layers(&capture(file));
-        assert_eq!(frames.len(), 5, "{file}");
+        assert_eq!(frames.len(), 6, "{file}");
         assert_eq!(protos(&frames[0]), [link, "mpls", "ipv4", "icmp"], "{file}");
         assert_eq!(frames[0][0]["ethertype"], "0x8847");
         assert_eq!(frames[0][1]["labels"], json!([label(100, 0, true, 64)]));
@@ -254,7 +254,23 @@ fn mpls_over_ethernet_and_linux_cooked() {
         assert_eq!(find(&frames[3], "nhrp")["request_id"], 21);
         // IPv4 explicit null.
         assert_eq!(frames[4][1]["labels"], json!([label(0, 0, true, 64)]));
+        // MPLS in GRE (RFC 4023), then IPv4 as another tunnel level.
+        assert_eq!(
+            protos(&frames[5]),
+            [link, "ipv4", "gre", "mpls", "ipv4", "icmp"],
+            "{file}"
+        );
+        assert_eq!(find(&frames[5], "gre")["protocol"], "0x8847");
+        assert_eq!(
+            find(&frames[5], "mpls")["labels"],
+            json!([label(500, 0, true, 63)])
+        );
         let text = lines(&capture(file));
+        assert!(
+            text[5].contains("[192.0.2.1→192.0.2.2 GRE MPLS] Echo"),
+            "{}",
+            text[5]
+        );
         assert!(
             text[3].contains("NHRP Registration Request, ID=21"),
             "{}",
@@ -269,6 +285,12 @@ fn mpls_over_ethernet_and_linux_cooked() {
     assert_eq!(
         error(&malformed[2]),
         "eth: field `mpls label stack depth` at offset 46 has unsupported value 0x9"
+    );
+    // In GRE, the offset counts from the GRE header.
+    assert_eq!(protos(&malformed[5]), ["eth", "ipv4", "gre", "mpls"]);
+    assert_eq!(
+        error(&malformed[5]),
+        "gre: truncated reading `mpls label stack entry` at offset 4: need 4 bytes, have 2"
     );
     // A pseudowire (control word, then Ethernet) is neither IPv4 nor IPv6: data.
     assert_eq!(protos(&malformed[3]), ["eth", "mpls", "data"]);
@@ -485,7 +507,7 @@ fn summary_counts_the_new_layers() {
             })
             .unwrap_or_else(|| panic!("no {kind} in\n{summary}"))
     };
-    assert_eq!(count("mpls"), 5);
+    assert_eq!(count("mpls"), 6);
     let summary = decode(&capture("nesting.pcap"), "summary");
     assert!(
         summary

@@ -40,10 +40,17 @@ impl<S: Sink> Walk<'_, S> {
         }
     }
 
-    /// MPLS in GRE (protocol type 0x8847 or 0x8848, RFC 4023 §4): the label stack, then an IPv4
-    /// packet under it as another tunnel level; anything else is reported as data.
-    pub(super) fn gre_mpls(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
-        let mpls = match link::mpls(bytes, WireLayer::Gre, 0) {
+    /// MPLS in GRE (protocol type 0x8847 or 0x8848, RFC 4023 §4), `at` bytes into the GRE packet:
+    /// the label stack, then an IPv4 packet under it as another tunnel level; anything else is
+    /// reported as data.
+    pub(super) fn gre_mpls(
+        &mut self,
+        bytes: &[u8],
+        at: usize,
+        buffers: &mut [Vec<u8>],
+        depth: usize,
+    ) {
+        let mpls = match link::mpls(bytes, WireLayer::Gre, at) {
             Ok(mpls) => mpls,
             Err(error) => return self.error("mpls", &error),
         };

@@ -678,7 +678,8 @@ impl<S: Sink> Walk<'_, S> {
             }
             gre::Protocol::NHRP => self.nhrp(payload),
             gre::Protocol::MPLS | gre::Protocol::MPLS_MULTICAST => {
-                self.gre_mpls(payload, buffers, depth)
+                let at = bytes.len().saturating_sub(payload.len());
+                self.gre_mpls(payload, at, buffers, depth)
             }
             gre::Protocol::IPV4 => self.nesting_limit("gre payload", payload),
             _ => self.data("gre payload", payload),
