@@ -93,6 +93,9 @@ pub const MAX_IKE_SAS_PER_PAIR: usize = 256;
 pub const MAX_IKE_SAS: usize = 1 << 15;
 /// Inner packets remembered for hair-pin detection before the table starts afresh.
 const MAX_HAIRPIN_KEYS: usize = 1 << 16;
+/// Tunnel ↔ NBMA bindings kept per pair (a flood of registrations with ever new tunnel
+/// addresses must not grow the record without bound).
+const MAX_TUNNEL_BINDINGS: usize = 256;
 /// Pairs remembered per address for attributing multicast packets to their sender's pairs.
 const MAX_PAIRS_PER_ADDRESS: usize = 4096;
 /// IPv6 fragmented ESP packets remembered to add their later fragments' bytes.
@@ -213,7 +216,7 @@ pub struct PeerPair {
     pub frames: u64,
     /// Tunnel address ↔ NBMA address bindings announced in NHRP (source protocol and NBMA
     /// addresses of requests), by tunnel address; the NBMA is what the sender claims (behind NAT,
-    /// its private address).
+    /// its private address). At most 256 are kept.
     pub tunnel: BTreeMap<IpAddr, IpAddr>,
     /// The NHRP timeline.
     pub nhrp: NhrpTimeline,
@@ -1392,6 +1395,7 @@ impl SessionBuilder {
                 timeline.refreshes += u64::from(refresh);
                 if let (Ok(proto), Some(nbma)) =
                     (ip_from(repr.src_proto), ip_from(repr.src_nbma.bytes).ok())
+                    && (pair.tunnel.len() < MAX_TUNNEL_BINDINGS || pair.tunnel.contains_key(&proto))
                 {
                     pair.tunnel.insert(proto, nbma);
                     tunnel = Some(proto);
