@@ -570,3 +570,37 @@ fn half_a_million_sas() {
     let clone = files.esp.clone();
     assert!(clone.shares_table_with(&files.esp));
 }
+
+/// `dmvpn sessions` reads a `crypto isakmp key` file and an IKEv1 table saved by a Windows
+/// editor (BOM, CRLF): the PSK verifies the healthy capture's phase 1, and is not printed.
+#[test]
+fn sessions_reads_psk_and_ikev1_files_with_a_bom_and_crlf() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sessions");
+    let tmp = temp_dir("keys-sessions");
+    let psk = tmp.join("psk.txt");
+    std::fs::write(
+        &psk,
+        "\u{feff}! hub\r\ncrypto isakmp key lab-psk-secret address 0.0.0.0 0.0.0.0\r\n",
+    )
+    .expect("write");
+    let table = std::fs::read_to_string(dir.join("healthy.ikev1_decryption_table")).expect("table");
+    let ike = tmp.join("ike.txt");
+    std::fs::write(&ike, format!("\u{feff}{}", table.replace('\n', "\r\n"))).expect("write");
+    let files = KeyFiles::load([&psk, &ike]).expect("key files");
+    assert_eq!((files.psks.len(), files.ike.len()), (1, 1));
+    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+        .arg("sessions")
+        .arg(dir.join("healthy.pcap"))
+        .arg("--keys")
+        .arg(&ike)
+        .arg("--keys")
+        .arg(&psk)
+        .output()
+        .expect("dmvpn runs");
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(text.contains("PSK verified: HASH_I (frame 5)"), "{text}");
+    assert!(!text.contains("lab-psk-secret"));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("lab-psk-secret"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
