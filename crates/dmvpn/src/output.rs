@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
 use crate::capture::{Frame, Timestamp};
-use crate::decode::{Layer, Sink};
+use crate::decode::{CutField, Layer, Sink};
 use crate::json::{self, Object};
 
 /// Flush to the writer once the buffer holds this much.
@@ -290,6 +290,18 @@ impl<W: Write> Sink for TextLines<W> {
         match layer {
             Layer::Ipv4 { header, .. } => line.addresses(&header.src, &header.dst),
             Layer::Ipv6(header) => line.addresses(&header.src, &header.dst),
+            // An IP header cut short: its addresses, if both were captured.
+            Layer::Cut { fields, .. } => {
+                let address = |wanted| {
+                    fields.iter().find_map(|field| match *field {
+                        CutField::Address(name, address) if name == wanted => Some(address),
+                        _ => None,
+                    })
+                };
+                if let (Some(src), Some(dst)) = (address("src"), address("dst")) {
+                    line.addresses(&src, &dst);
+                }
+            }
             Layer::Udp { .. } => line.hops.push_str(" UDP"),
             Layer::Esp(esp) => {
                 let _ = write!(line.hops, " ESP {:#010x}", esp.spi);

@@ -1,6 +1,7 @@
 //! The decoded layers of a frame and how each one prints: as a JSON object and as tshark-like text.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use crate::capture::link::{EtherType, LinkHeader, MplsLabels};
 use crate::capture::{FragmentInfo, ipv4, ipv6};
@@ -88,6 +89,8 @@ pub enum Layer<'a> {
         proto: &'static str,
         /// How many of its bytes were captured.
         len: usize,
+        /// The header fields that were captured whole.
+        fields: &'a [CutField],
     },
     /// Bytes no decoder took, reported rather than dropped.
     Data {
@@ -110,6 +113,15 @@ impl fmt::Debug for Layer<'_> {
         write!(f, "{}: ", self.proto())?;
         self.info(f)
     }
+}
+
+/// A field of a header the snapshot length cut, captured whole (see [`Layer::Cut`]).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum CutField {
+    /// A number, by its name in the whole layer's JSON.
+    Number(&'static str, u64),
+    /// An address, by its name in the whole layer's JSON.
+    Address(&'static str, IpAddr),
 }
 
 /// An ISAKMP message as the decoder saw it.
@@ -438,7 +450,15 @@ impl Layer<'_> {
                 obj.str("of", what);
                 obj.u64("len", *len as u64);
             }
-            Self::Cut { len, .. } => obj.u64("captured", *len as u64),
+            Self::Cut { len, fields, .. } => {
+                for field in *fields {
+                    match *field {
+                        CutField::Number(name, value) => obj.u64(name, value),
+                        CutField::Address(name, address) => obj.display(name, &address),
+                    }
+                }
+                obj.u64("captured", *len as u64);
+            }
             Self::Error { error, .. } => obj.display("error", error),
         }
     }
@@ -545,7 +565,9 @@ impl Layer<'_> {
             }
             Self::Icmp(icmp) => write!(f, "{}", icmp.summary()),
             Self::Data { what, len } => write!(f, "{len} bytes of {what}"),
-            Self::Cut { proto, len } => write!(f, "{} ({len} bytes captured)", cut_name(proto)),
+            Self::Cut { proto, len, .. } => {
+                write!(f, "{} ({len} bytes captured)", cut_name(proto))
+            }
             Self::Error { proto, error } => write!(f, "[Malformed {proto}: {error}]"),
         }
     }

@@ -41,7 +41,7 @@ mod summary;
 
 pub use ike::IkeKeys;
 
-pub use layer::{EspLayer, EspStatus, Icv, IsakmpLayer, Layer, LinkLayer};
+pub use layer::{CutField, EspLayer, EspStatus, Icv, IsakmpLayer, Layer, LinkLayer};
 pub use summary::Summary;
 
 use std::net::IpAddr;
@@ -278,12 +278,25 @@ impl<S: Sink> Walk<'_, S> {
 
     /// Reports a layer that failed to decode: in a frame the snapshot length cut, a header that
     /// runs past the capture is [`Layer::Cut`], not an error.
-    fn fail(&mut self, proto: &'static str, error: &dmvpn_wire::Error, len: usize) {
+    fn fail(&mut self, proto: &'static str, error: &dmvpn_wire::Error, bytes: &[u8]) {
         if self.cut && is_cut_error(error) {
-            self.emit(&Layer::Cut { proto, len });
+            self.cut_header(proto, bytes);
         } else {
             self.error(proto, error);
         }
+    }
+
+    /// The first bytes of a `proto` header that the snapshot length cut, maybe none: the fields
+    /// that were captured whole (as tshark shows them). Like tshark, a header whose carrier says it
+    /// is there is reported even when the cut left none of its bytes.
+    fn cut_header(&mut self, proto: &'static str, bytes: &[u8]) {
+        let mut fields = [CutField::Number("", 0); MAX_CUT_FIELDS];
+        let count = cut_fields(proto, bytes, &mut fields);
+        self.emit(&Layer::Cut {
+            proto,
+            len: bytes.len(),
+            fields: fields.get(..count).unwrap_or_default(),
+        });
     }
 
     /// Whether an IP packet of `claimed` bytes (header included), of which fewer were captured,
@@ -400,7 +413,7 @@ impl<S: Sink> Walk<'_, S> {
             Ok(parsed) => Some(parsed),
             Err(error) => {
                 self.header_cut(&error, bytes.len());
-                self.fail("ipv4", &error, bytes.len());
+                self.fail("ipv4", &error, bytes);
                 None
             }
         }
@@ -463,7 +476,7 @@ impl<S: Sink> Walk<'_, S> {
             }
             Err(error) => {
                 self.header_cut(&error, bytes.len());
-                self.fail("ipv6", &error, bytes.len());
+                self.fail("ipv6", &error, bytes);
             }
         }
     }
@@ -492,11 +505,11 @@ impl<S: Sink> Walk<'_, S> {
                         bytes.get(tcp.header_len..).unwrap_or_default(),
                     );
                 }
-                Err(error) => self.fail("tcp", &error, bytes.len()),
+                Err(error) => self.fail("tcp", &error, bytes),
             },
             ipv4::Protocol::ICMP => match Icmp::parse(bytes) {
                 Ok(icmp) => self.emit(&Layer::Icmp(&icmp)),
-                Err(error) => self.fail("icmp", &error, bytes.len()),
+                Err(error) => self.fail("icmp", &error, bytes),
             },
             ipv4::Protocol::IPV4 if depth < MAX_NESTING => {
                 self.inner_ipv4(bytes, buffers, depth + 1)
@@ -516,7 +529,7 @@ impl<S: Sink> Walk<'_, S> {
                         Carrier::NESTED,
                     );
                 }
-                Err(error) => self.fail("ah", &error, bytes.len()),
+                Err(error) => self.fail("ah", &error, bytes),
             },
             // RFC 2332 §3: NHRP may run directly over IP (protocol 54).
             ipv4::Protocol(54) => self.nhrp(bytes),
@@ -538,7 +551,7 @@ impl<S: Sink> Walk<'_, S> {
             Ok(datagram) => datagram,
             Err(error) => match udp::Packet::new_truncated(bytes) {
                 Ok(datagram) if self.cut => datagram,
-                _ => return self.fail("udp", &error, bytes.len()),
+                _ => return self.fail("udp", &error, bytes),
             },
         };
         let (src_port, dst_port) = (datagram.src_port(), datagram.dst_port());
@@ -551,6 +564,11 @@ impl<S: Sink> Walk<'_, S> {
                 bytes.len()
             },
         });
+        // A datagram cut right after its header: nothing to tell by port (tshark calls no
+        // dissector for it either).
+        if self.cut && datagram.payload().is_empty() {
+            return;
+        }
         match udp::classify(src_port, dst_port, datagram.payload()) {
             udp::Payload::Esp(esp) => {
                 let carrier = Carrier {
@@ -667,8 +685,10 @@ impl<S: Sink> Walk<'_, S> {
         let (repr, payload) = match gre::Repr::parse(&packet) {
             Ok(repr) => (repr, packet.payload()),
             Err(error) => match gre_cut(bytes).filter(|_| self.cut) {
-                Some(cut) => cut,
-                None => return self.fail("gre", &error, bytes.len()),
+                Some((repr, Some(payload))) => (repr, payload),
+                // The header itself is cut: nothing of the payload to hand on.
+                Some((repr, None)) => return self.emit(&Layer::Gre(&repr)),
+                None => return self.fail("gre", &error, bytes),
             },
         };
         self.emit(&Layer::Gre(&repr));
@@ -721,10 +741,7 @@ impl<S: Sink> Walk<'_, S> {
             Some(u32::from_be_bytes([word[0], word[1], word[2], word[3]]))
         };
         let Some(spi) = word(0) else {
-            return self.emit(&Layer::Cut {
-                proto: "esp",
-                len: bytes.len(),
-            });
+            return self.cut_header("esp", bytes);
         };
         let seq = word(4);
         self.emit(&Layer::Esp(&EspLayer {
@@ -750,12 +767,7 @@ impl<S: Sink> Walk<'_, S> {
                 self.emit(&Layer::NhrpHeader(header));
                 nhrp::header::field::OP_TYPE + 1
             }
-            (None, None) => {
-                return self.emit(&Layer::Cut {
-                    proto: "nhrp",
-                    len: bytes.len(),
-                });
-            }
+            (None, None) => return self.cut_header("nhrp", bytes),
         };
         if let Some(stop) = &lax.stop
             && !is_cut_error(stop)
@@ -769,7 +781,7 @@ impl<S: Sink> Walk<'_, S> {
     fn eigrp_cut(&mut self, bytes: &[u8]) {
         let packet = match eigrp::Packet::new_checked(bytes) {
             Ok(packet) => packet,
-            Err(error) => return self.fail("eigrp", &error, bytes.len()),
+            Err(error) => return self.fail("eigrp", &error, bytes),
         };
         let rest = bytes.get(eigrp::HEADER_LEN..).unwrap_or_default();
         // TLVs are type (2), length (2, header included), value.
@@ -806,10 +818,7 @@ impl<S: Sink> Walk<'_, S> {
     fn isakmp_cut(&mut self, bytes: &[u8]) {
         let packet = isakmp::Packet::new_unchecked(bytes);
         if bytes.len() < isakmp::header::HEADER_LEN || packet.major_version() != 1 {
-            return self.emit(&Layer::Cut {
-                proto: "isakmp",
-                len: bytes.len(),
-            });
+            return self.cut_header("isakmp", bytes);
         }
         let header = isakmp::Header {
             initiator_cookie: packet.initiator_cookie(),
@@ -835,6 +844,81 @@ impl<S: Sink> Walk<'_, S> {
     }
 }
 
+/// The most fields [`cut_fields`] reports.
+const MAX_CUT_FIELDS: usize = 6;
+
+/// The fields of a `proto` header cut after `bytes`, each one only if all its bytes are there;
+/// returns how many it wrote into `out`. Names are those of the whole layer's JSON.
+fn cut_fields(proto: &str, bytes: &[u8], out: &mut [CutField; MAX_CUT_FIELDS]) -> usize {
+    let number = |name, at: std::ops::Range<usize>| {
+        let field = bytes.get(at)?;
+        let value = field
+            .iter()
+            .fold(0_u64, |value, &b| value << 8 | u64::from(b));
+        Some(CutField::Number(name, value))
+    };
+    let ipv4 = |name, at: usize| {
+        let octets: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(CutField::Address(name, IpAddr::from(octets)))
+    };
+    let ipv6 = |name, at: usize| {
+        let octets: [u8; 16] = bytes.get(at..at + 16)?.try_into().ok()?;
+        Some(CutField::Address(name, IpAddr::from(octets)))
+    };
+    let fields: [Option<CutField>; MAX_CUT_FIELDS] = match proto {
+        // tshark reads the acknowledgement number (bytes 12 to 16) before it shows any field.
+        "eigrp" if bytes.len() < 16 => [None; MAX_CUT_FIELDS],
+        "ipv4" => [
+            number("ttl", 8..9),
+            number("protocol", 9..10),
+            ipv4("src", 12),
+            ipv4("dst", 16),
+            None,
+            None,
+        ],
+        "ipv6" => [
+            number("next_header", 6..7),
+            ipv6("src", 8),
+            ipv6("dst", 24),
+            None,
+            None,
+            None,
+        ],
+        "udp" | "tcp" => [
+            number("sport", 0..2),
+            number("dport", 2..4),
+            None,
+            None,
+            None,
+            None,
+        ],
+        "gre" => [number("protocol", 2..4), None, None, None, None, None],
+        "eigrp" => [
+            number("opcode", 1..2),
+            number("seq", 8..12),
+            number("ack", 12..16),
+            number("as", 18..20),
+            None,
+            None,
+        ],
+        "nhrp" => [
+            number("hop_count", 9..10),
+            number("packet_size", 10..12),
+            None,
+            None,
+            None,
+            None,
+        ],
+        _ => [None; MAX_CUT_FIELDS],
+    };
+    let mut count = 0;
+    for (slot, field) in out.iter_mut().zip(fields.into_iter().flatten()) {
+        *slot = field;
+        count += 1;
+    }
+    count
+}
+
 /// Whether an ISAKMP message in a cut frame is itself cut: fewer bytes than its header, or than
 /// its `length` says.
 fn isakmp_cut_short(bytes: &[u8]) -> bool {
@@ -857,9 +941,9 @@ fn is_cut_error(error: &dmvpn_wire::Error) -> bool {
 }
 
 /// The GRE header of a packet cut short: the protocol, and each optional field that was captured
-/// (a checksum cannot be verified). `None` for what [`gre::Repr::parse`] rejects whole: a version
-/// other than 0, or routing.
-fn gre_cut(bytes: &[u8]) -> Option<(gre::Repr, &[u8])> {
+/// (a checksum cannot be verified), with the payload if the whole header was. `None` for what
+/// [`gre::Repr::parse`] rejects whole: a version other than 0, or routing.
+fn gre_cut(bytes: &[u8]) -> Option<(gre::Repr, Option<&[u8]>)> {
     if bytes.len() < 4 {
         return None;
     }
@@ -877,5 +961,5 @@ fn gre_cut(bytes: &[u8]) -> Option<(gre::Repr, &[u8])> {
         key: word(packet.key_range()),
         sequence: word(packet.sequence_range()),
     };
-    Some((repr, bytes.get(packet.header_len()..).unwrap_or_default()))
+    Some((repr, bytes.get(packet.header_len()..)))
 }
