@@ -181,7 +181,10 @@ impl<W: Write> Sink for JsonLines<W> {
 }
 
 /// Text: one line per frame, like tshark's summary — number, relative time, innermost addresses,
-/// protocol, length and a description of the innermost layer.
+/// protocol, length and a description of the innermost layer. An inner packet's description starts
+/// with the tunnel it came through, `[192.0.2.11→192.0.2.1 ESP 0x1000a001 GRE key=123]` (one
+/// bracket per tunnel level), and a frame the snapshot length cut ends with tshark's
+/// `[Packet size limited during capture]`.
 pub struct TextLines<W: Write> {
     out: Buffered<W>,
     first_ts: Option<Timestamp>,

@@ -5,6 +5,12 @@
 //! borrow from the frame, the reassembly buffer or the decryption buffer, so decoding a frame allocates
 //! nothing once the buffers have grown.
 //!
+//! A frame the capture's snapshot length cut (`tcpdump -s 96`) is decoded as far as its bytes go,
+//! as tshark does: every header that was captured, each one cut inside with the fields it holds
+//! ([`Layer::Cut`], [`Layer::NhrpHeader`], [`EspStatus::Cut`]), and [`Sink::truncated`] before the
+//! first layer concerned. A cut is told from a length lie by the frame's length on the wire: an IP
+//! total length past it stays an error naming the field and its offset.
+//!
 //! ```
 //! use dmvpn::capture::CaptureReader;
 //! use dmvpn::decode::{Decoder, Layer, Sink};
