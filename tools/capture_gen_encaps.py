@@ -10,14 +10,15 @@ crates/dmvpn/tests/tshark_diff.rs and field by field by crates/dmvpn/tests/encap
 - gre_v1.pcap: enhanced GRE, version 1 (RFC 2637 §4.1, the PPTP data channel) carrying PPP.
 - gre_udp.pcap: GRE-in-UDP (RFC 8086, destination port 4754).
 - mpls.pcap, mpls_sll.pcap, mpls_sll2.pcap: MPLS label stacks (RFC 3032; 0x8847 and 0x8848)
-  over Ethernet, Linux cooked v1 and v2, and in GRE (RFC 4023).
+  over Ethernet, Linux cooked v1 and v2, an Ethernet pseudowire (RFC 4448), and in GRE (RFC 4023).
 - isakmp_trailer.pcap: ISAKMP messages with bytes after the last payload or after `length`.
 - eigrp_checksum.pcap: EIGRP packets whose checksum is wrong.
 - eigrp_wide.pcap: EIGRP named-mode Updates: multi-protocol TLVs 0x0602/0x0603 (RFC 7868 §6.9),
   IPv4 and IPv6 AFI.
 - nesting.pcap: tunnels nested deeper than the decoder follows (IP-in-IP, GRE).
 - malformed.pcap: what must give a clear error (truncated NHRP over IP, a cut or too deep MPLS
-  stack, an MPLS pseudowire, a PPTP payload length past the end, MPLS in GRE cut short) —
+  stack, an MPLS payload that is neither IP nor a pseudowire, a PPTP payload length past the
+  end, MPLS in GRE cut short) —
   decoded only by encapsulations.rs, not compared with tshark.
 
 Packets are built with scapy (Ethernet, IPv4/IPv6, UDP, GRE, ICMP) and struct (NHRP, EIGRP,
@@ -179,6 +180,10 @@ def mpls_frames(link):
         (0x8847, mpls((3000, 0, 60), (24001, 0, 60)) + dmvpn),
         # IPv4 explicit null.
         (0x8847, mpls((0, 0, 64)) + icmp_echo("10.10.0.2", "10.20.0.2", 2)),
+        # An Ethernet pseudowire (RFC 4448) with its control word, carrying a VLAN-tagged frame.
+        (0x8847, mpls((3000, 0, 60), (600, 0, 255)) + b"\x00\x00\x00\x07"
+         + bytes(Ether(src="00:00:5e:00:53:01", dst="00:00:5e:00:53:02") / Dot1Q(vlan=42, type=0x0800)
+                 / Raw(icmp_echo("10.30.0.1", "10.30.0.2", 4)))),
         # MPLS in GRE (RFC 4023), between two provider edges.
         (0x0800, bytes(IP(src="192.0.2.1", dst="192.0.2.2") / GRE(proto=0x8847)
                        / Raw(mpls((500, 0, 63)) + icmp_echo("10.10.0.3", "10.20.0.3", 3)))),
@@ -305,16 +310,16 @@ def nesting_frames():
 
 def malformed_frames():
     request = nhrp(3, "192.0.2.1", "10.0.0.1", "10.0.0.254", 7, cie(0, 32, 7200))
-    deep = b"".join(struct.pack(">I", (100 + i) << 12 | 64) for i in range(9))
-    pw = mpls((500, 0, 64)) + b"\x00\x00\x00\x00" + bytes(Ether(**MAC) / IP(src="10.0.0.1", dst="10.0.0.2"))
+    pw = mpls((500, 0, 64)) + b"\x00\x00\x00\x00" + bytes(Ether(**MAC))[:10]
+    deep = b"".join(struct.pack(">I", (100 + i) << 12 | 64) for i in range(17))
     return [
         # NHRP over IP cut after 30 of its bytes: the packet length says more.
         eth(ip4("192.0.2.1", "198.51.100.254", 54, request[:30], id=1)),
         # An MPLS stack cut inside its second entry.
         eth(mpls((16, 0, 64), (17, 0, 64))[:6], 0x8847),
-        # Nine entries and no bottom of stack.
+        # Seventeen entries and no bottom of stack.
         eth(deep + icmp_echo("10.0.0.1", "10.0.0.2", 3), 0x8847),
-        # An Ethernet pseudowire with its control word: neither IPv4 nor IPv6.
+        # A control word, then less than an Ethernet header: neither IPv4, IPv6 nor a pseudowire.
         eth(pw, 0x8847),
         # Enhanced GRE whose payload length claims more than there is.
         eth(ip4("192.0.2.10", "198.51.100.1", 47, gre_v1(5, b"\xff\x03\x00\x21")[:-2], id=9)),

@@ -232,7 +232,7 @@ fn mpls_over_ethernet_and_linux_cooked() {
         ("mpls_sll2.pcap", "sll"),
     ] {
         let frames = layers(&capture(file));
-        assert_eq!(frames.len(), 6, "{file}");
+        assert_eq!(frames.len(), 7, "{file}");
         assert_eq!(protos(&frames[0]), [link, "mpls", "ipv4", "icmp"], "{file}");
         assert_eq!(frames[0][0]["ethertype"], "0x8847");
         assert_eq!(frames[0][1]["labels"], json!([label(100, 0, true, 64)]));
@@ -254,22 +254,31 @@ fn mpls_over_ethernet_and_linux_cooked() {
         assert_eq!(find(&frames[3], "nhrp")["request_id"], 21);
         // IPv4 explicit null.
         assert_eq!(frames[4][1]["labels"], json!([label(0, 0, true, 64)]));
-        // MPLS in GRE (RFC 4023), then IPv4 as another tunnel level.
+        // An Ethernet pseudowire behind its control word (RFC 4448): the frame it carries.
         assert_eq!(
             protos(&frames[5]),
+            [link, "mpls", "eth", "ipv4", "icmp"],
+            "{file}"
+        );
+        assert_eq!(frames[5][2]["vlan"], json!([42]));
+        assert_eq!(frames[5][2]["src"], "00:00:5e:00:53:01");
+        assert_eq!(find(&frames[5], "ipv4")["src"], "10.30.0.1");
+        // MPLS in GRE (RFC 4023), then IPv4 as another tunnel level.
+        assert_eq!(
+            protos(&frames[6]),
             [link, "ipv4", "gre", "mpls", "ipv4", "icmp"],
             "{file}"
         );
-        assert_eq!(find(&frames[5], "gre")["protocol"], "0x8847");
+        assert_eq!(find(&frames[6], "gre")["protocol"], "0x8847");
         assert_eq!(
-            find(&frames[5], "mpls")["labels"],
+            find(&frames[6], "mpls")["labels"],
             json!([label(500, 0, true, 63)])
         );
         let text = lines(&capture(file));
         assert!(
-            text[5].contains("[192.0.2.1→192.0.2.2 GRE MPLS] Echo"),
+            text[6].contains("[192.0.2.1→192.0.2.2 GRE MPLS] Echo"),
             "{}",
-            text[5]
+            text[6]
         );
         assert!(
             text[3].contains("NHRP Registration Request, ID=21"),
@@ -284,7 +293,7 @@ fn mpls_over_ethernet_and_linux_cooked() {
     );
     assert_eq!(
         error(&malformed[2]),
-        "eth: field `mpls label stack depth` at offset 46 has unsupported value 0x9"
+        "eth: field `mpls label stack depth` at offset 78 has unsupported value 0x11"
     );
     // In GRE, the offset counts from the GRE header.
     assert_eq!(protos(&malformed[5]), ["eth", "ipv4", "gre", "mpls"]);
@@ -292,12 +301,12 @@ fn mpls_over_ethernet_and_linux_cooked() {
         error(&malformed[5]),
         "gre: truncated reading `mpls label stack entry` at offset 4: need 4 bytes, have 2"
     );
-    // A pseudowire (control word, then Ethernet) is neither IPv4 nor IPv6: data.
+    // A control word and less than an Ethernet header: neither IP nor a pseudowire, so data.
     assert_eq!(protos(&malformed[3]), ["eth", "mpls", "data"]);
     assert_eq!(malformed[3][2]["of"], "mpls payload");
     let text = lines(&capture("malformed.pcap"));
     assert!(
-        text[3].contains("MPLS label 500 TTL 64 + 38 bytes of mpls payload"),
+        text[3].contains("MPLS label 500 TTL 64 + 14 bytes of mpls payload"),
         "{}",
         text[3]
     );
@@ -507,7 +516,7 @@ fn summary_counts_the_new_layers() {
             })
             .unwrap_or_else(|| panic!("no {kind} in\n{summary}"))
     };
-    assert_eq!(count("mpls"), 6);
+    assert_eq!(count("mpls"), 7);
     let summary = decode(&capture("nesting.pcap"), "summary");
     assert!(
         summary

@@ -77,8 +77,9 @@ dmvpn_wire::registry! {
 pub const MAX_VLAN_TAGS: usize = 4;
 
 /// The most MPLS label stack entries [`mpls`] reads; a deeper stack is reported as unsupported.
-/// Real stacks are two to four deep (transport, service, entropy labels); tshark stops at none.
-pub const MAX_MPLS_LABELS: usize = 8;
+/// L3VPN stacks are two to four deep (transport, service, entropy labels) and segment routing
+/// pushes up to a dozen; tshark sets no bound.
+pub const MAX_MPLS_LABELS: usize = 16;
 
 /// An Ethernet MAC address.
 #[derive(Clone, Copy, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -339,6 +340,38 @@ pub fn mpls(data: &[u8], layer: Layer, base: usize) -> Result<Mpls<'_>> {
         labels,
         ethertype,
         payload,
+    })
+}
+
+/// The Ethernet frame of an MPLS Ethernet pseudowire (RFC 4448 §4.6): an MPLS payload that
+/// starts with the four-byte control word (first nibble 0, RFC 4385 §3), then the frame. tshark
+/// reads a payload whose first nibble is 0 this way.
+///
+/// Returns the frame split as [`decode`] splits one, except that `header_len` counts the control
+/// word too (the inner payload's offset in `payload`); `None` if the first nibble is not 0 or no
+/// whole Ethernet header follows the control word.
+///
+/// ```
+/// use dmvpn::capture::link::{self, EtherType};
+///
+/// let mut pw = vec![0, 0, 0, 0];                           // control word, sequence number 0
+/// pw.extend_from_slice(&[0x00, 0x0c, 0x29, 1, 2, 3, 0x00, 0x1b, 0x21, 4, 5, 6, 0x08, 0x00]);
+/// pw.push(0x45);
+/// let frame = link::pw_ethernet(&pw).unwrap();
+/// assert_eq!((frame.ethertype, frame.header_len, frame.payload), (EtherType::IPV4, 18, &[0x45][..]));
+/// assert!(link::pw_ethernet(&pw[..17]).is_none());
+/// assert!(link::pw_ethernet(&[0x45; 20]).is_none());
+/// ```
+#[must_use]
+pub fn pw_ethernet(payload: &[u8]) -> Option<LinkFrame<'_>> {
+    let (control_word, frame) = payload.split_first_chunk::<4>()?;
+    if control_word[0] >> 4 != 0 {
+        return None;
+    }
+    let inner = ethernet(frame).ok()?;
+    Some(LinkFrame {
+        header_len: 4 + inner.header_len,
+        ..inner
     })
 }
 
@@ -857,6 +890,9 @@ mod tests {
                     [0, 1, 101, 108, 113, 228, 229, 276, 147][usize::from(*selector) % 9];
                 if let Ok(frame) = decode(LinkType(link_type), data) {
                     assert_eq!(frame.header_len + frame.payload.len(), data.len());
+                }
+                if let Some(pw) = pw_ethernet(data) {
+                    assert_eq!(pw.header_len + pw.payload.len(), data.len());
                 }
                 if let Ok(mpls) = mpls(data, Layer::Ethernet, 0) {
                     assert_eq!(4 * mpls.labels.len() + mpls.payload.len(), data.len());

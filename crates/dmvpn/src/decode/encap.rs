@@ -6,13 +6,14 @@
 
 use dmvpn_wire::Layer as WireLayer;
 
-use super::{Frame, Layer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre};
+use super::{Frame, Layer, LinkLayer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre};
 use crate::capture::link::{self, EtherType, LinkFrame, LinkHeader};
 use crate::json::Object;
 
 impl<S: Sink> Walk<'_, S> {
     /// An MPLS packet straight on the link (ethertype 0x8847 or 0x8848, RFC 3032 §5, RFC 5332
-    /// §4): its label stack, then the IPv4 or IPv6 packet under it as the frame's outer packet.
+    /// §4): its label stack, then the IPv4 or IPv6 packet under it as the frame's outer packet,
+    /// or the Ethernet frame of a pseudowire (RFC 4448) and what it carries.
     pub(super) fn link_mpls(
         &mut self,
         frame: &Frame<'_>,
@@ -36,7 +37,24 @@ impl<S: Sink> Walk<'_, S> {
         match mpls.ethertype {
             EtherType::IPV4 => self.outer_ipv4(frame, reassembler, mpls.payload, buffers),
             EtherType::IPV6 => self.ipv6(mpls.payload, buffers),
-            _ => self.data("mpls payload", mpls.payload),
+            _ => match link::pw_ethernet(mpls.payload) {
+                // An Ethernet pseudowire: the frame it carries, as the frame's own would be.
+                Some(inner) => {
+                    self.emit(&Layer::Link(LinkLayer {
+                        header: &inner.header,
+                        ethertype: inner.ethertype,
+                    }));
+                    self.link_header_len += inner.header_len;
+                    match inner.ethertype {
+                        EtherType::IPV4 => {
+                            self.outer_ipv4(frame, reassembler, inner.payload, buffers)
+                        }
+                        EtherType::IPV6 => self.ipv6(inner.payload, buffers),
+                        _ => self.data("link payload", inner.payload),
+                    }
+                }
+                None => self.data("mpls payload", mpls.payload),
+            },
         }
     }
 
