@@ -302,9 +302,8 @@ mod tests {
 
     #[test]
     fn defaults_names_and_spis() {
-        let default = match parse_line("AES128:sixteen-byte-key", 0) {
-            Ok(Line::Default(sa)) => sa,
-            _ => panic!("not a default SA"),
+        let Ok(Line::Default(default)) = parse_line("AES128:sixteen-byte-key", 0) else {
+            panic!("not a default SA");
         };
         assert_eq!(default.encryption_key().expose(), b"sixteen-byte-key");
         assert!(default.matches(
