@@ -560,8 +560,8 @@ fn half_a_million_sas() {
     assert_eq!(files.esp.len(), 500_000);
     assert!(files.warnings.is_empty());
     let start = std::time::Instant::now();
-    let (src, dst) = ("10.7.161.32".parse().unwrap(), "192.0.2.1".parse().unwrap());
-    let spi = 0x1000_0000 + (7 << 16) + (161 << 8) + 32;
+    let (src, dst) = ("10.6.161.32".parse().unwrap(), "192.0.2.1".parse().unwrap());
+    let spi = 0x1000_0000 + (6 << 16) + (161 << 8) + 32;
     assert_eq!(
         files.esp.find(src, dst, spi).map(|sa| sa.line),
         Some(spi as usize - 0x1000_0000 + 1)
