@@ -11,12 +11,6 @@ use crate::keys::EspKeys;
 
 use super::layer::{EspLayer, EspStatus, Icv};
 
-/// The SAs the decoder decrypts with, each with the replay window of what it has seen.
-///
-/// Lines of the key file are matched (first match wins, wildcards allowed, as Wireshark does) once
-/// per flow — SPI, source and destination — and the prepared SA is kept, so each later packet of the
-/// flow costs one hash lookup. Unlike a receiving router, the decoder decrypts a replayed packet too,
-/// and flags it: an analyst wants to see both the packet and the fact that it was replayed.
 /// Where a decrypted payload lies in the decryption buffer, and what it is.
 pub(super) struct Plaintext {
     /// The trailer's next header.
@@ -25,6 +19,13 @@ pub(super) struct Plaintext {
     pub(super) range: Range<usize>,
 }
 
+/// The SAs the decoder decrypts with, each with the replay window of what it has seen.
+///
+/// Lines of the key file are matched (first match wins, wildcards allowed, as Wireshark does) once
+/// per flow — SPI, source and destination — and the SA is prepared then and kept, so each later
+/// packet of the flow costs one hash lookup. Unlike a receiving router, the decoder decrypts a
+/// replayed packet too, and flags it: an analyst wants to see both the packet and the fact that it
+/// was replayed.
 pub(super) struct SaStates {
     /// The parsed table, shared by every decoder made from the same keys (one per shard or lane
     /// in [`crate::parallel`]); the prepared SAs and replay windows below are this decoder's own,
