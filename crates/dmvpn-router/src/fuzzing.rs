@@ -1,11 +1,13 @@
 //! Entry points for the fuzz target `router_config` and the in-crate bolero test. Always
 //! compiled: they use only the public API.
 
+use crate::config::cloud::{self, Member};
 use crate::config::{Config, Options, Summary};
 
 /// Parses arbitrary bytes (as lossy UTF-8) strictly and leniently, and checks what comes out:
 /// every diagnostic points at a real line and column and carries that line's text; a
-/// configuration that loads is written back and read again to the same value.
+/// configuration that loads is written back and read again to the same value, and checked as a
+/// cloud with itself and with its written form (every finding's place is a real line).
 ///
 /// # Panics
 ///
@@ -37,6 +39,21 @@ pub fn parse(data: &[u8]) {
             Ok(parsed) => {
                 parsed.warnings.iter().for_each(check_place);
                 let _ = Summary(&parsed.config).to_string();
+                if let Ok(member) = Member::parse("fuzz", &text, Options { lenient }) {
+                    let written = Member::from_config("written", member.config.clone());
+                    for finding in cloud::check(&[member, written]) {
+                        for place in &finding.places {
+                            assert!(
+                                place.line == 0 || place.line <= lines.len(),
+                                "finding {} at line {} of {}",
+                                finding.id,
+                                place.line,
+                                lines.len()
+                            );
+                        }
+                        let _ = finding.to_string();
+                    }
+                }
                 let written = parsed.config.to_string();
                 let again = Config::parse(&written, Options::default());
                 match again {

@@ -1317,10 +1317,29 @@ fn error_messages() {
 
 #[test]
 fn fuzzing_entry_on_examples_and_edits() {
-    for text in [HUB, SPOKE1, SPOKE2] {
+    for (text, step) in [
+        (HUB, 7),
+        (SPOKE1, 7),
+        (SPOKE2, 7),
+        (R1, 31),
+        (R2, 31),
+        (R3, 13),
+    ] {
         crate::fuzzing::parse(text.as_bytes());
-        for cut in (0..text.len()).step_by(7) {
+        for cut in (0..text.len()).step_by(step) {
             crate::fuzzing::parse(&text.as_bytes()[..cut]);
+        }
+    }
+    // Lines dropped, and lines unindented (a typed block), one at a time.
+    for text in [R1, R3] {
+        let lines: Vec<&str> = text.lines().collect();
+        for n in (0..lines.len()).step_by(5) {
+            let mut dropped = lines.clone();
+            dropped.remove(n);
+            crate::fuzzing::parse(dropped.join("\n").as_bytes());
+            let mut flat = lines.clone();
+            flat[n] = flat[n].trim_start();
+            crate::fuzzing::parse(flat.join("\n").as_bytes());
         }
     }
     crate::fuzzing::parse(b"interface tunn\xc3\xa9l\n tunnel\xff key 1\n");
@@ -1384,6 +1403,38 @@ fn bolero_generated_configurations() {
         " set pfs group{n}",
         "!",
         "end",
+        "{w}",
+        "int tu{n}",
+        "int f{n}/{n}",
+        "interface Loopback{n}",
+        " ip add {a} {m}",
+        " ip address dhcp",
+        " no ip address",
+        " tunnel source f{n}/0",
+        " tun mode gre multi",
+        " ip nhrp nhs {a} nbma {a} multicast",
+        " ip nhrp registration timeout {n}",
+        " ip nhrp auth {w}",
+        " no ip split-h eigrp {n}",
+        " encr 3des",
+        " auth pre-share",
+        " duplex auto",
+        "exit",
+        "R1#show run",
+        "R1(config-if)#ip mtu {n}",
+        "Building configuration...",
+        "Current configuration : {n} bytes",
+        "version 15.{n}",
+        "banner motd ^C",
+        "^C",
+        "banner login #{w}#",
+        "line vty 0 4",
+        " login",
+        "crypto isakmp key {w} address 0.0.0.0",
+        "crypto isakmp key 0 {w} address {a} {m} no-xauth",
+        "ip route {a} {m} {a}",
+        "ip route 0.0.0.0 0.0.0.0 Tunnel{n} {a} {n}",
+        " tunnel protection ipsec profile P{n} shared",
         "{w}",
     ];
     const NUMBERS: &[u64] = &[
