@@ -15,7 +15,8 @@ crates/dmvpn/tests/tshark_diff.rs and field by field by crates/dmvpn/tests/encap
 - eigrp_checksum.pcap: EIGRP packets whose checksum is wrong.
 - eigrp_wide.pcap: EIGRP named-mode Updates: multi-protocol TLVs 0x0602/0x0603 (RFC 7868 §6.9),
   IPv4 and IPv6 AFI.
-- nesting.pcap: tunnels nested deeper than the decoder follows (IP-in-IP, GRE).
+- nesting.pcap: tunnels nested deeper than the decoder follows (IP-in-IP, GRE), and IPv6 in
+  tunnels (6in4, GRE, IPv6-in-IPv6).
 - malformed.pcap: what must give a clear error (truncated NHRP over IP, a cut or too deep MPLS
   stack, an MPLS payload that is neither IP nor a pseudowire, a PPTP payload length past the
   end, MPLS in GRE cut short) —
@@ -130,6 +131,8 @@ def gre_v1_frames():
         eth(ip4("192.0.2.10", "198.51.100.1", 47, gre_v1(0x1780, ppp(0x0021, inner), seq=430001, ack=539254), id=1)),
         eth(ip4("198.51.100.1", "192.0.2.10", 47, gre_v1(17, lcp, seq=539320), id=2)),
         eth(ip4("192.0.2.10", "198.51.100.1", 47, gre_v1(0x1780, b"", ack=539321), id=3)),
+        # PPP carrying IPv6 (protocol 0x0057).
+        eth(ip4("192.0.2.10", "198.51.100.1", 47, gre_v1(17, ppp(0x0057, udp6("2001:db8:e::1", "2001:db8:e::2", 5, 6)), seq=6), id=5)),
         # As in packetlife gre_and_4over6.cap: VLAN, IPv6, then IPv4 carrying the PPTP GRE.
         bytes(Ether(**MAC) / Dot1Q(vlan=100, type=0x86DD) / Raw(ip6(
             "2001:db8:1::1", "2001:db8:2::1", 4,
@@ -180,9 +183,10 @@ def mpls_frames(link):
         (0x8847, mpls((3000, 0, 60), (24001, 0, 60)) + dmvpn),
         # IPv4 explicit null.
         (0x8847, mpls((0, 0, 64)) + icmp_echo("10.10.0.2", "10.20.0.2", 2)),
-        # An Ethernet pseudowire (RFC 4448) with its control word, carrying a VLAN-tagged frame.
+        # An Ethernet pseudowire (RFC 4448) with its control word. (Untagged: capture_files.rs
+        # compares the frame's VLAN tags with tshark's vlan.id, which would list the inner tag.)
         (0x8847, mpls((3000, 0, 60), (600, 0, 255)) + b"\x00\x00\x00\x07"
-         + bytes(Ether(src="00:00:5e:00:53:01", dst="00:00:5e:00:53:02") / Dot1Q(vlan=42, type=0x0800)
+         + bytes(Ether(src="00:00:5e:00:53:01", dst="00:00:5e:00:53:02", type=0x0800)
                  / Raw(icmp_echo("10.30.0.1", "10.30.0.2", 4)))),
         # MPLS in GRE (RFC 4023), between two provider edges.
         (0x0800, bytes(IP(src="192.0.2.1", dst="192.0.2.2") / GRE(proto=0x8847)
@@ -303,7 +307,15 @@ def nesting_frames():
     gre = icmp
     for depth in range(6):
         gre = ip4(f"172.16.{depth}.1", f"172.16.{depth}.2", 47, struct.pack(">HH", 0, 0x0800) + gre, id=depth)
-    return [eth(ipip), eth(gre)]
+    udp6 = bytes(IPv6(src="2001:db8:c::1", dst="2001:db8:d::1") / UDP(sport=4000, dport=4001) / Raw(b"v6"))
+    return [
+        eth(ipip),
+        eth(gre),
+        # IPv6 in IPv4 (6in4, protocol 41), in keyed GRE (a DMVPN IPv6 overlay), in IPv6.
+        eth(ip4("192.0.2.1", "192.0.2.2", 41, udp6, id=7)),
+        eth(bytes(IP(src="192.0.2.1", dst="192.0.2.2", id=8) / GRE(key_present=1, key=100, proto=0x86DD) / Raw(udp6))),
+        eth(ip6("2001:db8::1", "2001:db8::2", 41, udp6), 0x86DD),
+    ]
 
 
 # --- malformed ----------------------------------------------------------------------------------

@@ -157,9 +157,15 @@ fn enhanced_gre_carries_ppp() {
     assert_eq!(protos(&frames[2]), ["eth", "ipv4", "gre"]);
     assert_eq!(find(&frames[2], "gre")["ack"], 539_321);
     assert_eq!(find(&frames[2], "gre").get("seq"), None);
-    // VLAN, IPv6, IPv4, then PPTP, as in packetlife gre_and_4over6.cap.
+    // PPP IPv6 (0x0057) is followed too.
     assert_eq!(
         protos(&frames[3]),
+        ["eth", "ipv4", "gre", "ipv6", "udp", "data"]
+    );
+    assert_eq!(find(&frames[3], "gre")["ppp_protocol"], "0x0057");
+    // VLAN, IPv6, IPv4, then PPTP, as in packetlife gre_and_4over6.cap.
+    assert_eq!(
+        protos(&frames[4]),
         ["eth", "ipv6", "ipv4", "gre", "ipv4", "icmp"]
     );
     let text = lines(&capture("gre_v1.pcap"));
@@ -209,8 +215,11 @@ fn gre_in_udp() {
     assert_eq!(protos(&frames[1]), ["eth", "ipv4", "udp", "gre", "nhrp"]);
     assert_eq!(find(&frames[1], "gre")["key"], 1000);
     assert_eq!(find(&frames[1], "nhrp")["request_id"], 11);
-    // Over IPv6, carrying IPv6 (reported as the GRE payload).
-    assert_eq!(protos(&frames[2]), ["eth", "ipv6", "udp", "gre", "data"]);
+    // Over IPv6, carrying IPv6.
+    assert_eq!(
+        protos(&frames[2]),
+        ["eth", "ipv6", "udp", "gre", "ipv6", "udp", "data"]
+    );
     assert_eq!(find(&frames[2], "gre")["protocol"], "0x86dd");
     let text = lines(&capture("gre_udp.pcap"));
     assert!(
@@ -260,7 +269,7 @@ fn mpls_over_ethernet_and_linux_cooked() {
             [link, "mpls", "eth", "ipv4", "icmp"],
             "{file}"
         );
-        assert_eq!(frames[5][2]["vlan"], json!([42]));
+        assert_eq!(frames[5][2]["ethertype"], "0x0800");
         assert_eq!(frames[5][2]["src"], "00:00:5e:00:53:01");
         assert_eq!(find(&frames[5], "ipv4")["src"], "10.30.0.1");
         // MPLS in GRE (RFC 4023), then IPv4 as another tunnel level.
@@ -496,12 +505,28 @@ fn nesting_limit_is_named() {
         .position(|l| l["proto"] == "nesting_limit")
         .unwrap();
     assert_eq!(gre[at + 1]["of"], "gre payload");
-    for line in lines(&capture("nesting.pcap")) {
+    let text = lines(&capture("nesting.pcap"));
+    for line in &text[..2] {
         assert!(
             line.ends_with("[nesting limit (4 tunnels) reached: not decoded further]"),
             "{line}"
         );
     }
+    // IPv6 in tunnels: 6in4, keyed GRE (a DMVPN IPv6 overlay), IPv6 in IPv6.
+    let udp6 = ["ipv6", "udp", "data"];
+    assert_eq!(protos(&frames[2]), [&["eth", "ipv4"][..], &udp6].concat());
+    assert_eq!(
+        protos(&frames[3]),
+        [&["eth", "ipv4", "gre"][..], &udp6].concat()
+    );
+    assert_eq!(find(&frames[3], "gre")["key"], 100);
+    assert_eq!(protos(&frames[4]), [&["eth", "ipv6"][..], &udp6].concat());
+    assert_eq!(frames[4][2]["src"], "2001:db8:c::1");
+    assert!(
+        text[3].contains("[192.0.2.1→192.0.2.2 GRE key=100] 4000 → 4001"),
+        "{}",
+        text[3]
+    );
 }
 
 #[test]

@@ -6,7 +6,11 @@
 
 use dmvpn_wire::Layer as WireLayer;
 
-use super::{Frame, Layer, LinkLayer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre};
+use std::net::IpAddr;
+
+use super::{
+    Carrier, Frame, Layer, LinkLayer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre, ipv6,
+};
 use crate::capture::link::{self, EtherType, LinkFrame, LinkHeader};
 use crate::json::Object;
 
@@ -59,8 +63,8 @@ impl<S: Sink> Walk<'_, S> {
     }
 
     /// MPLS in GRE (protocol type 0x8847 or 0x8848, RFC 4023 §4), `at` bytes into the GRE packet:
-    /// the label stack, then an IPv4 packet under it as another tunnel level; anything else is
-    /// reported as data.
+    /// the label stack, then an IPv4 or IPv6 packet under it as another tunnel level; anything
+    /// else is reported as data.
     pub(super) fn gre_mpls(
         &mut self,
         bytes: &[u8],
@@ -77,14 +81,17 @@ impl<S: Sink> Walk<'_, S> {
             EtherType::IPV4 if depth < MAX_NESTING => {
                 self.inner_ipv4(mpls.payload, buffers, depth + 1)
             }
-            EtherType::IPV4 => self.nesting_limit("mpls payload", mpls.payload),
+            EtherType::IPV6 if depth < MAX_NESTING => {
+                self.inner_ipv6(mpls.payload, buffers, depth + 1)
+            }
+            EtherType::IPV4 | EtherType::IPV6 => self.nesting_limit("mpls payload", mpls.payload),
             _ => self.data("mpls payload", mpls.payload),
         }
     }
 
     /// Enhanced GRE, version 1 (RFC 2637 §4.1, the PPTP data channel): its header, and its PPP
-    /// payload: an IPv4 packet (PPP protocol 0x0021) is decoded as another tunnel level, anything
-    /// else (LCP, CCP-compressed or encrypted frames) is reported as data.
+    /// payload: an IPv4 or IPv6 packet (PPP protocol 0x0021, 0x0057) is decoded as another tunnel
+    /// level, anything else (LCP, CCP-compressed or encrypted frames) is reported as data.
     pub(super) fn gre_enhanced(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
         let packet = gre::Packet::new_unchecked(bytes);
         let header = match gre::enhanced::Repr::parse(&packet) {
@@ -103,7 +110,10 @@ impl<S: Sink> Walk<'_, S> {
             Some((PPP_IPV4, inner)) if depth < MAX_NESTING => {
                 self.inner_ipv4(inner, buffers, depth + 1)
             }
-            Some((PPP_IPV4, inner)) => self.nesting_limit("ppp", inner),
+            Some((PPP_IPV6, inner)) if depth < MAX_NESTING => {
+                self.inner_ipv6(inner, buffers, depth + 1)
+            }
+            Some((PPP_IPV4 | PPP_IPV6, inner)) => self.nesting_limit("ppp", inner),
             Some(_) => self.data("ppp", payload),
             None => self.data("gre payload", payload),
         }
@@ -125,6 +135,40 @@ impl<S: Sink> Walk<'_, S> {
         }
     }
 
+    /// An IPv6 packet inside a tunnel (IPv4 or IPv6 protocol 41, GRE 0x86DD, PPP 0x0057), as
+    /// [`Walk::inner_ipv4`] for IPv4: a fragment inside a tunnel is reported, not reassembled.
+    pub(super) fn inner_ipv6(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
+        let parsed =
+            ipv6::Repr::parse(bytes).or_else(|error| match ipv6::Repr::parse_truncated(bytes) {
+                // Cut by the snapshot length, as the outer packets are.
+                Ok(header)
+                    if header.is_truncated()
+                        && self.snaplen_cut(ipv6::HEADER_LEN + usize::from(header.payload_len)) =>
+                {
+                    Ok(header)
+                }
+                _ => Err(error),
+            });
+        let header = match parsed {
+            Ok(header) => header,
+            Err(error) => return self.fail("ipv6", &error, bytes),
+        };
+        self.emit(&Layer::Ipv6(&header));
+        if header.fragment.is_some_and(|fragment| fragment.offset != 0) {
+            return self.data("ipv6 fragment", header.payload);
+        }
+        let (src, dst) = (IpAddr::V6(header.src), IpAddr::V6(header.dst));
+        self.ip_payload(
+            header.protocol,
+            src,
+            dst,
+            header.payload,
+            buffers,
+            depth,
+            Carrier::NESTED,
+        );
+    }
+
     /// The tunnel nesting limit stopped the walk: says so, then reports the bytes as data.
     pub(super) fn nesting_limit(&mut self, what: &'static str, bytes: &[u8]) {
         self.emit(&Layer::NestingLimit { limit: MAX_NESTING });
@@ -134,6 +178,8 @@ impl<S: Sink> Walk<'_, S> {
 
 /// The PPP protocol number of IPv4 (RFC 1332).
 const PPP_IPV4: u16 = 0x0021;
+/// The PPP protocol number of IPv6 (RFC 5072).
+const PPP_IPV6: u16 = 0x0057;
 
 /// Splits a PPP frame as PPTP carries it (RFC 1661 §2, no FCS): the address and control bytes
 /// 0xFF 0x03 unless compressed away (RFC 1661 §6.6), then the protocol, one byte when its low bit

@@ -539,7 +539,12 @@ impl<S: Sink> Walk<'_, S> {
             },
             // RFC 2332 §3: NHRP may run directly over IP (protocol 54).
             ipv4::Protocol(54) => self.nhrp(bytes),
-            ipv4::Protocol::IPV4 | ipv4::Protocol::AH => self.nesting_limit("ip payload", bytes),
+            ipv4::Protocol::IPV6 if depth < MAX_NESTING => {
+                self.inner_ipv6(bytes, buffers, depth + 1)
+            }
+            ipv4::Protocol::IPV4 | ipv4::Protocol::IPV6 | ipv4::Protocol::AH => {
+                self.nesting_limit("ip payload", bytes)
+            }
             _ => self.data("ip payload", bytes),
         }
     }
@@ -707,7 +712,10 @@ impl<S: Sink> Walk<'_, S> {
                 let at = bytes.len().saturating_sub(payload.len());
                 self.gre_mpls(payload, at, buffers, depth)
             }
-            gre::Protocol::IPV4 => self.nesting_limit("gre payload", payload),
+            gre::Protocol::IPV6 if depth < MAX_NESTING => {
+                self.inner_ipv6(payload, buffers, depth + 1)
+            }
+            gre::Protocol::IPV4 | gre::Protocol::IPV6 => self.nesting_limit("gre payload", payload),
             _ => self.data("gre payload", payload),
         }
     }
