@@ -1256,28 +1256,37 @@ pub(crate) fn parse_lenient<'t>(
     path: Option<&'t std::path::Path>,
 ) -> impl Iterator<Item = Result<EspSa, KeysError>> + 't {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.lines().enumerate().filter_map(move |(index, line)| {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            return None;
-        }
-        let leading = line.chars().count() - trimmed.chars().count();
-        Some(
-            parse_line(trimmed)
-                .map(|mut sa| {
-                    sa.line = index + 1;
-                    sa
-                })
-                .map_err(|LineError { column, kind }| KeysError::Parse {
-                    location: Location {
-                        path: path.map(std::path::Path::to_path_buf),
-                        line: index + 1,
-                        column: column + leading,
-                    },
-                    kind,
-                }),
-        )
-    })
+    text.lines()
+        .enumerate()
+        .filter_map(move |(index, line)| parse_numbered(line, index + 1, path))
+}
+
+/// Parses line `number` (1-based, without its line end): `None` for a blank line or a comment.
+pub(crate) fn parse_numbered(
+    line: &str,
+    number: usize,
+    path: Option<&std::path::Path>,
+) -> Option<Result<EspSa, KeysError>> {
+    let trimmed = line.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    let leading = line.chars().count() - trimmed.chars().count();
+    Some(
+        parse_line(trimmed)
+            .map(|mut sa| {
+                sa.line = number;
+                sa
+            })
+            .map_err(|LineError { column, kind }| KeysError::Parse {
+                location: Location {
+                    path: path.map(std::path::Path::to_path_buf),
+                    line: number,
+                    column: column + leading,
+                },
+                kind,
+            }),
+    )
 }
 
 #[cfg(test)]

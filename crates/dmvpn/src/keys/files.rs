@@ -79,6 +79,39 @@ fn is_ikev1_line(line: &str) -> bool {
     digits.len() == 16 && digits.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
+/// The lines of a stream as `str::lines` gives those of a text: without `\n` or `\r\n`, the
+/// first without a UTF-8 byte-order mark, invalid UTF-8 replaced.
+struct Lines<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    first: bool,
+}
+
+impl<R: std::io::BufRead> Lines<R> {
+    const fn new(reader: R) -> Self {
+        Self {
+            reader,
+            buffer: Vec::new(),
+            first: true,
+        }
+    }
+
+    fn next_line(&mut self) -> std::io::Result<Option<String>> {
+        self.buffer.clear();
+        if self.reader.read_until(b'\n', &mut self.buffer)? == 0 {
+            return Ok(None);
+        }
+        let mut line = &self.buffer[..];
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest.strip_suffix(b"\r").unwrap_or(rest);
+        }
+        if std::mem::take(&mut self.first) {
+            line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+        }
+        Ok(Some(String::from_utf8_lossy(line).into_owned()))
+    }
+}
+
 /// Reads a key file as text (invalid UTF-8 replaced, so that it shows in errors).
 pub(super) fn read(path: &Path) -> Result<String, KeysError> {
     let bytes = std::fs::read(path).map_err(|source| KeysError::Read {
@@ -136,12 +169,73 @@ impl KeyFiles {
     pub fn load<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<Self, KeysError> {
         let mut files = Self::default();
         for path in paths {
-            let path = path.as_ref();
-            let text = read(path)?;
-            files.add(&text, Some(path))?;
+            files.add_file(path.as_ref())?;
         }
         files.finish();
         Ok(files)
+    }
+
+    /// Reads a file: `esp_sa` and tcpdump files line by line, so that a table of a million lines
+    /// is never in memory twice (as text and parsed); the small IKEv1 and PSK files whole.
+    fn add_file(&mut self, path: &Path) -> Result<(), KeysError> {
+        let read_error = |source| KeysError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut lines = Lines::new(std::io::BufReader::with_capacity(1 << 16, file));
+        // Up to the first line that is not blank or a comment, which says what the file is.
+        let mut head = Vec::new();
+        let mut kind = FileKind::EspSa;
+        while let Some(line) = lines.next_line().map_err(read_error)? {
+            let trimmed = line.trim();
+            let entry = !trimmed.is_empty() && !trimmed.starts_with(['#', '!']);
+            if entry {
+                kind = FileKind::detect(trimmed);
+            }
+            head.push(line);
+            if entry {
+                break;
+            }
+        }
+        let entries = match kind {
+            FileKind::EspSa | FileKind::Tcpdump => {
+                let (mut esp_sa, mut tcpdump) = (None, None);
+                let mut feed = |number: usize, line: &str| match kind {
+                    FileKind::Tcpdump => tcpdump
+                        .get_or_insert_with(|| crate::keys::TcpdumpLoader::new(Some(path)))
+                        .line(number, line),
+                    _ => esp_sa
+                        .get_or_insert_with(|| crate::keys::EspSaLoader::new(Some(path), 0))
+                        .line(number, line),
+                };
+                for (index, line) in head.iter().enumerate() {
+                    feed(index + 1, line)?;
+                }
+                let mut number = head.len();
+                while let Some(line) = lines.next_line().map_err(read_error)? {
+                    number += 1;
+                    feed(number, &line)?;
+                }
+                let (added, warnings) = match (esp_sa, tcpdump) {
+                    (_, Some(loader)) => loader.finish(&mut self.esp),
+                    (Some(loader), None) => loader.finish(&mut self.esp),
+                    (None, None) => (0, Vec::new()),
+                };
+                self.warnings.extend(warnings);
+                added
+            }
+            FileKind::Ikev1Table | FileKind::Psk => {
+                let mut text = head.join("\n");
+                while let Some(line) = lines.next_line().map_err(read_error)? {
+                    text.push('\n');
+                    text.push_str(&line);
+                }
+                return self.add(&text, Some(path));
+            }
+        };
+        self.record(kind, entries, Some(path));
+        Ok(())
     }
 
     /// [`load`](Self::load) for texts already read; each path only labels messages.
@@ -197,6 +291,13 @@ impl KeyFiles {
                 added
             }
         };
+        self.record(kind, entries, path);
+        Ok(())
+    }
+
+    /// Notes what a file was read as, and warns if it held no keys.
+    fn record(&mut self, kind: FileKind, entries: usize, path: Option<&Path>) {
+        let owned = || path.map(Path::to_path_buf);
         if entries == 0 && kind != FileKind::Tcpdump {
             self.warnings.push(Warning {
                 path: owned(),
@@ -205,7 +306,6 @@ impl KeyFiles {
             });
         }
         self.kinds.push((owned(), kind));
-        Ok(())
     }
 
     /// Warns of an initiator cookie given another key than before (in this file or an earlier
@@ -398,6 +498,73 @@ mod tests {
         );
         assert_eq!(files.ike.len(), 1);
         assert!(!messages.concat().contains("735b"));
+    }
+
+    /// What a load gave, for comparing the streaming and whole-text readers.
+    fn summary(result: Result<KeyFiles, KeysError>) -> String {
+        match result {
+            Err(error) => format!("error: {error}"),
+            Ok(files) => {
+                let mut out = format!(
+                    "kinds {:?} ike {} psks {}\n",
+                    files.kinds,
+                    files.ike.len(),
+                    files.psks.len()
+                );
+                for sa in files.esp.entries().iter().chain(files.esp.defaults()) {
+                    let line = sa.to_line(crate::keys::KeyDisplay::Shown);
+                    out.push_str(&format!("{} {line}\n", sa.line));
+                }
+                for warning in &files.warnings {
+                    out.push_str(&format!("{warning}\n"));
+                }
+                out
+            }
+        }
+    }
+
+    #[test]
+    fn files_stream_as_texts_parse() {
+        let dir = std::env::temp_dir().join(format!("dmvpn-keys-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let twofish = "\"IPv4\",\"*\",\"*\",\"0x9\",\"TWOFISH-CBC\",\"0x00\",\"NULL\",\"\"";
+        let cases: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"# only a comment".to_vec(),
+            windows(ESP_SA, "#").into_bytes(),
+            format!("{ESP_SA}\n{twofish}\n{}", ESP_SA.replace("0x100", "0x101")).into_bytes(),
+            format!("{ESP_SA}\n{}\n", ESP_SA.replace("0x0011", "0x9911")).into_bytes(),
+            format!("\u{feff}{ESP_SA}\r\n\"IPv4\",\"*\"\r\n").into_bytes(),
+            windows(TCPDUMP, "#").into_bytes(),
+            format!("{TCPDUMP}\nikev2 I a b\naes128:0123456789abcdef\r").into_bytes(),
+            windows(IKEV1, "#").into_bytes(),
+            format!("{IKEV1}\n\n{}", IKEV1.replace(",735b", ",835b")).into_bytes(),
+            windows(PSK, "!").into_bytes(),
+            // Invalid UTF-8 in a comment and in a field; a lone CR inside a line.
+            [
+                &b"# \xff\xfe\n"[..],
+                ESP_SA.as_bytes(),
+                b"\n\"IPv4\",\"\xc3\",\"*\"\n",
+            ]
+            .concat(),
+            [ESP_SA.as_bytes(), b"\r\rx\n"].concat(),
+        ];
+        for (n, bytes) in cases.iter().enumerate() {
+            let path = dir.join(format!("case{n}"));
+            std::fs::write(&path, bytes).unwrap();
+            let text = String::from_utf8_lossy(bytes);
+            let streamed = summary(KeyFiles::load([&path]));
+            assert_eq!(
+                streamed,
+                summary(KeyFiles::load_texts([(
+                    text.as_ref(),
+                    Some(path.as_path())
+                )])),
+                "case {n}"
+            );
+            assert!(!streamed.is_empty());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -255,24 +255,12 @@ impl EspKeys {
         text: &str,
         path: Option<&Path>,
     ) -> Result<(usize, Vec<Warning>), KeysError> {
-        let mut sas = Vec::with_capacity(esp_sa::line_count(text));
-        let mut warnings = Vec::new();
-        for result in esp_sa::parse_lenient(text, path) {
-            match result {
-                Ok(sa) => sas.push(sa),
-                Err(KeysError::Parse { location, kind }) if kind.is_unsupported() => {
-                    warnings.push(warning_at(
-                        path,
-                        location.line,
-                        format!("{kind}; line skipped"),
-                    ));
-                }
-                Err(error) => return Err(error),
-            }
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut loader = EspSaLoader::new(path, esp_sa::line_count(text));
+        for (index, line) in text.lines().enumerate() {
+            loader.line(index + 1, line)?;
         }
-        let added = sas.len();
-        self.append(sas, path, FIRST_WINS);
-        Ok((added, warnings))
+        Ok(loader.finish(self))
     }
 
     /// Adds the SAs of tcpdump `-E` secrets (see [`tcpdump`]); lines with an algorithm dmvpn
@@ -287,79 +275,11 @@ impl EspKeys {
         path: Option<&Path>,
     ) -> Result<(usize, Vec<Warning>), KeysError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let (mut sas, mut defaults, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
-        let mut ikev2: Option<(usize, usize)> = None;
-        for (index, raw) in text.lines().enumerate() {
-            let line = index + 1;
-            let trimmed = raw.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            let leading = raw.chars().count() - raw.trim_start().chars().count();
-            match tcpdump::parse_line(trimmed, leading) {
-                Ok(tcpdump::Line::Sa(mut sa)) => {
-                    sa.line = line;
-                    sas.push(sa);
-                }
-                Ok(tcpdump::Line::Default(mut sa)) => {
-                    sa.line = line;
-                    defaults.push(sa);
-                }
-                Ok(tcpdump::Line::Ikev2) => {
-                    let (first, count) = ikev2.unwrap_or((line, 0));
-                    ikev2 = Some((first, count + 1));
-                }
-                Err((_, kind)) if kind.is_unsupported() => {
-                    warnings.push(warning_at(path, line, format!("{kind}; line skipped")));
-                }
-                Err((column, kind)) => {
-                    return Err(KeysError::Parse {
-                        location: Location {
-                            path: path.map(Path::to_path_buf),
-                            line,
-                            column,
-                        },
-                        kind,
-                    });
-                }
-            }
+        let mut loader = TcpdumpLoader::new(path);
+        for (index, line) in text.lines().enumerate() {
+            loader.line(index + 1, line)?;
         }
-        if let Some((first, count)) = ikev2 {
-            warnings.push(warning_at(
-                path,
-                first,
-                format!(
-                    "{count} IKEv2 key line{} skipped: dmvpn decrypts ESP and IKEv1, not IKEv2",
-                    if count == 1 { "" } else { "s" }
-                ),
-            ));
-        }
-        // tcpdump keeps one default SA, the last.
-        if let Some(last) = defaults.last() {
-            for other in &defaults[..defaults.len() - 1] {
-                let message = if other.same_keys(last) {
-                    format!(
-                        "default SA repeated on line {}; line {} is used",
-                        last.line, last.line
-                    )
-                } else {
-                    format!(
-                        "default SA (no SPI@address) also on line {} with other keys; line {} is used ({LAST_WINS})",
-                        last.line, last.line
-                    )
-                };
-                warnings.push(warning_at(path, other.line, message));
-            }
-        }
-        // First match wins in the table: the file's last line for an SA comes first.
-        sas.reverse();
-        let added = sas.len() + usize::from(!defaults.is_empty());
-        self.append(sas, path, LAST_WINS);
-        if let Some(last) = defaults.pop() {
-            self.table_mut().defaults.push(last);
-        }
-        warnings.sort_by_key(|warning| warning.line);
-        Ok((added, warnings))
+        Ok(loader.finish(self))
     }
 
     fn append(&mut self, sas: Vec<EspSa>, path: Option<&Path>, rule: &'static str) {
@@ -539,6 +459,167 @@ impl fmt::Display for Warning {
             (None, None) => {}
         }
         f.write_str(&self.message)
+    }
+}
+
+/// Reads an `esp_sa` file line by line (from text or a stream), for [`EspKeys`].
+pub(crate) struct EspSaLoader<'p> {
+    path: Option<&'p Path>,
+    sas: Vec<EspSa>,
+    warnings: Vec<Warning>,
+}
+
+impl<'p> EspSaLoader<'p> {
+    /// A loader for a file of about `lines` lines (room is made for that many SAs).
+    pub(crate) fn new(path: Option<&'p Path>, lines: usize) -> Self {
+        Self {
+            path,
+            sas: Vec::with_capacity(lines),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Line `number` (1-based, without its line end or, on line 1, byte-order mark).
+    ///
+    /// # Errors
+    /// The line is malformed.
+    pub(crate) fn line(&mut self, number: usize, line: &str) -> Result<(), KeysError> {
+        match esp_sa::parse_numbered(line, number, self.path) {
+            None => {}
+            Some(Ok(sa)) => self.sas.push(sa),
+            Some(Err(KeysError::Parse { location, kind })) if kind.is_unsupported() => {
+                self.warnings.push(warning_at(
+                    self.path,
+                    location.line,
+                    format!("{kind}; line skipped"),
+                ));
+            }
+            Some(Err(error)) => return Err(error),
+        }
+        Ok(())
+    }
+
+    /// Adds the SAs to `keys`: how many, and the warnings.
+    pub(crate) fn finish(mut self, keys: &mut EspKeys) -> (usize, Vec<Warning>) {
+        self.sas.shrink_to_fit();
+        let added = self.sas.len();
+        keys.append(self.sas, self.path, FIRST_WINS);
+        (added, self.warnings)
+    }
+}
+
+/// Reads a tcpdump `-E` secrets file line by line (from text or a stream), for [`EspKeys`].
+pub(crate) struct TcpdumpLoader<'p> {
+    path: Option<&'p Path>,
+    sas: Vec<EspSa>,
+    defaults: Vec<EspSa>,
+    warnings: Vec<Warning>,
+    /// The first IKEv2 line and how many there are.
+    ikev2: Option<(usize, usize)>,
+}
+
+impl<'p> TcpdumpLoader<'p> {
+    pub(crate) const fn new(path: Option<&'p Path>) -> Self {
+        Self {
+            path,
+            sas: Vec::new(),
+            defaults: Vec::new(),
+            warnings: Vec::new(),
+            ikev2: None,
+        }
+    }
+
+    /// Line `number` (1-based, without its line end or, on line 1, byte-order mark).
+    ///
+    /// # Errors
+    /// The line is malformed.
+    pub(crate) fn line(&mut self, number: usize, raw: &str) -> Result<(), KeysError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return Ok(());
+        }
+        let leading = raw.chars().count() - raw.trim_start().chars().count();
+        match tcpdump::parse_line(trimmed, leading) {
+            Ok(tcpdump::Line::Sa(mut sa)) => {
+                sa.line = number;
+                self.sas.push(sa);
+            }
+            Ok(tcpdump::Line::Default(mut sa)) => {
+                sa.line = number;
+                self.defaults.push(sa);
+            }
+            Ok(tcpdump::Line::Ikev2) => {
+                let (first, count) = self.ikev2.unwrap_or((number, 0));
+                self.ikev2 = Some((first, count + 1));
+            }
+            Err((_, kind)) if kind.is_unsupported() => {
+                self.warnings.push(warning_at(
+                    self.path,
+                    number,
+                    format!("{kind}; line skipped"),
+                ));
+            }
+            Err((column, kind)) => {
+                return Err(KeysError::Parse {
+                    location: Location {
+                        path: self.path.map(Path::to_path_buf),
+                        line: number,
+                        column,
+                    },
+                    kind,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the SAs to `keys` so that first match picks what tcpdump picks: how many, and the
+    /// warnings.
+    pub(crate) fn finish(self, keys: &mut EspKeys) -> (usize, Vec<Warning>) {
+        let Self {
+            path,
+            mut sas,
+            mut defaults,
+            mut warnings,
+            ikev2,
+        } = self;
+        if let Some((first, count)) = ikev2 {
+            warnings.push(warning_at(
+                path,
+                first,
+                format!(
+                    "{count} IKEv2 key line{} skipped: dmvpn decrypts ESP and IKEv1, not IKEv2",
+                    if count == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        // tcpdump keeps one default SA, the last.
+        if let Some(last) = defaults.last() {
+            for other in &defaults[..defaults.len() - 1] {
+                let message = if other.same_keys(last) {
+                    format!(
+                        "default SA repeated on line {}; line {} is used",
+                        last.line, last.line
+                    )
+                } else {
+                    format!(
+                        "default SA (no SPI@address) also on line {} with other keys; line {} is used ({LAST_WINS})",
+                        last.line, last.line
+                    )
+                };
+                warnings.push(warning_at(path, other.line, message));
+            }
+        }
+        // First match wins in the table: the file's last line for an SA comes first.
+        sas.reverse();
+        sas.shrink_to_fit();
+        let added = sas.len() + usize::from(!defaults.is_empty());
+        keys.append(sas, path, LAST_WINS);
+        if let Some(last) = defaults.pop() {
+            keys.table_mut().defaults.push(last);
+        }
+        warnings.sort_by_key(|warning| warning.line);
+        (added, warnings)
     }
 }
 
