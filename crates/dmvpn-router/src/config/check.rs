@@ -233,7 +233,8 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
         );
     for (origin, asn) in eigrp_commands {
         if !config.eigrp.iter().any(|e| e.asn == asn) {
-            report.error(origin, ErrorKind::NoSuchEigrp { asn });
+            // IOS takes it; it does nothing.
+            report.warning(origin, ErrorKind::NoSuchEigrp { asn });
         }
     }
     if tunnel.protection.is_some() {

@@ -360,16 +360,23 @@ impl Tunnel {
         self.mode == Some(TunnelMode::GreMultipoint)
     }
 
-    /// The NBMA address of an NHS: its `nbma`, or the `ip nhrp map` of its tunnel address.
+    /// The NBMA address of an NHS: its `nbma`, or the `ip nhrp map` of its tunnel address, or on
+    /// a point-to-point tunnel the tunnel destination (where everything it sends goes).
     #[must_use]
     pub fn nhs_nbma(&self, nhs: &Nhs) -> Option<Ipv4Addr> {
-        nhs.nbma.or_else(|| {
-            self.nhrp
-                .maps
-                .iter()
-                .find(|m| m.tunnel == nhs.address)
-                .map(|m| m.nbma)
-        })
+        nhs.nbma
+            .or_else(|| {
+                self.nhrp
+                    .maps
+                    .iter()
+                    .find(|m| m.tunnel == nhs.address)
+                    .map(|m| m.nbma)
+            })
+            .or(if self.is_multipoint() {
+                None
+            } else {
+                self.destination
+            })
     }
 }
 

@@ -471,6 +471,8 @@ struct Parser {
     banner: Option<String>,
     /// Whether a configuration command has been read (exec lines before it are skipped).
     started: bool,
+    /// The indentation of a sub-mode command that was skipped: deeper lines are its own.
+    skip_deeper: Option<usize>,
 }
 
 /// Parses `text`: the configuration, where each command was, the errors and the warnings.
@@ -486,6 +488,7 @@ pub(super) fn parse(
         block_indented: false,
         banner: None,
         started: false,
+        skip_deeper: None,
     };
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     for (index, raw) in text.lines().enumerate() {
@@ -500,8 +503,15 @@ pub(super) fn parse(
         if trimmed.is_empty() || trimmed.starts_with('!') || is_frame(trimmed) {
             continue;
         }
+        let indent = raw.len() - raw.trim_start().len();
+        if let Some(depth) = parser.skip_deeper {
+            if indent > depth {
+                continue; // the sub-mode of a command skipped inside a block (an ATM `pvc`)
+            }
+            parser.skip_deeper = None;
+        }
         let mut words = Words::new(raw, None);
-        let mut indented = raw.starts_with(char::is_whitespace);
+        let mut indented = indent > 0;
         if !indented && let Some((len, config)) = prompt(raw) {
             if !config || !words.strip_prefix(raw, len) {
                 continue; // an exec line (`R1#show running-config`), or a bare prompt
@@ -558,10 +568,18 @@ pub(super) fn parse(
             text: raw.to_owned(),
             kind: fail.kind,
         };
-        match diagnostic.kind {
-            ErrorKind::Skipped { .. } => warnings.push(diagnostic),
-            ErrorKind::Unsupported { .. } if options.lenient => warnings.push(diagnostic),
-            _ => errors.push(diagnostic),
+        let skipped = match diagnostic.kind {
+            ErrorKind::Skipped { .. } => true,
+            ErrorKind::Unsupported { .. } => options.lenient,
+            _ => false,
+        };
+        if skipped && !was_global {
+            parser.skip_deeper = Some(indent);
+        }
+        if skipped {
+            warnings.push(diagnostic);
+        } else {
+            errors.push(diagnostic);
         }
         if matches!(parser.mode, Mode::End) {
             break; // one error for whatever follows `end`
@@ -605,17 +623,26 @@ impl<'a> Words<'a> {
                 .is_some_and(|w| w.len() >= 3 && "exit".starts_with(&w.to_ascii_lowercase()))
     }
 
-    /// An exec command pasted before the configuration: `enable`, `configure terminal`.
+    /// An exec command pasted before the configuration: `enable`, `configure terminal`,
+    /// `show running-config`, `terminal length 0`.
     fn is_exec(&self) -> bool {
         let lower = |w: &str| w.to_ascii_lowercase();
+        let abbreviates =
+            |w: &str, keyword: &str, min: usize| w.len() >= min && keyword.starts_with(w);
         match (
             self.first().map(lower),
             self.nth(1).map(lower),
             self.words.len(),
         ) {
-            (Some(w), None, 1) => w.len() >= 2 && "enable".starts_with(&w),
-            (Some(w), Some(t), 2) => {
-                w.len() >= 4 && "configure".starts_with(&w) && "terminal".starts_with(&t)
+            (Some(w), None, 1) => abbreviates(&w, "enable", 2),
+            (Some(w), Some(t), 2) if abbreviates(&w, "configure", 4) => {
+                abbreviates(&t, "terminal", 1)
+            }
+            (Some(w), Some(t), _) if abbreviates(&w, "show", 2) => {
+                abbreviates(&t, "running-config", 3) || abbreviates(&t, "startup-config", 3)
+            }
+            (Some(w), Some(t), _) if abbreviates(&w, "terminal", 4) => {
+                abbreviates(&t, "length", 3) || abbreviates(&t, "width", 3)
             }
             _ => false,
         }
@@ -658,26 +685,24 @@ fn belongs(words: &[&str], mode: Mode) -> bool {
         Mode::Profile(_) => (PROFILE, &[]),
         Mode::Global | Mode::Skip | Mode::End => return false,
     };
-    if !known(first, ours, ios) {
-        return false;
-    }
-    if first.eq_ignore_ascii_case("no") {
-        return belongs(rest, mode);
-    }
-    if !known(first, GLOBAL, grammar::GLOBAL_IOS) {
-        return true;
-    }
-    // A keyword of both modes: `ip` belongs to an interface when what follows is an interface
-    // `ip` command and no global one.
-    match (mode, rest.first()) {
-        (Mode::Interface(_), Some(second)) if first.eq_ignore_ascii_case("ip") => {
-            // IOS tries the interface first: one of the router's interface `ip` commands stays;
-            // another stays unless it is a global one too (`ip dhcp pool` opens a global mode).
+    // IOS tries the sub-mode first: one of the router's commands of the block stays in it;
+    // another of IOS's stays unless it is a global command too.
+    let keyword = match grammar::lookup(first, ours, ios) {
+        Match::Ours(index) => ours[index],
+        Match::Ios(_) => return !known(first, GLOBAL, grammar::GLOBAL_IOS),
+        Match::Ambiguous(_) | Match::Invalid(_) => return false,
+    };
+    match (keyword, mode, rest.first()) {
+        ("no", _, _) => belongs(rest, mode),
+        // `ip` belongs to an interface when what follows is one of the router's interface `ip`
+        // commands, or another that is no global one (`ip dhcp pool` opens a global mode).
+        ("ip", Mode::Interface(_), Some(second)) => {
             matches!(grammar::lookup(second, INTERFACE_IP, &[]), Match::Ours(_))
                 || (known(second, INTERFACE_IP, grammar::INTERFACE_IP_IOS)
                     && !known(second, &["route"], grammar::GLOBAL_IP_IOS))
         }
-        _ => false,
+        ("ip", _, _) => false,
+        _ => true,
     }
 }
 

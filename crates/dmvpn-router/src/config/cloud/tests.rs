@@ -373,3 +373,47 @@ fn built_members_and_empty_clouds() {
     assert_eq!(findings[0].places[0].line, 0);
     assert!(findings[0].to_string().contains("built: (not configured)"));
 }
+
+#[test]
+fn other_pastes_check_alone_and_together() {
+    let hub = include_str!("../../../../../testdata/router/pasted/hub-xe.cfg");
+    let spoke = include_str!("../../../../../testdata/router/pasted/spoke-mgre-dhcp.cfg");
+    let (hub, warnings) = Member::parse_with_warnings("hub-xe.cfg", hub, Options::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        warnings
+            .iter()
+            .all(|w| matches!(w.kind, super::super::ErrorKind::Skipped { .. })),
+        "{warnings:?}"
+    );
+    // The certificate's hex lines, the keyring's key and the vrf's address family are their
+    // blocks', skipped with them: one warning per command.
+    assert!(
+        warnings.iter().all(|w| !w.text.starts_with("  ")),
+        "{warnings:?}"
+    );
+    let spoke = member("spoke-mgre-dhcp.cfg", spoke);
+    assert!(dhcp_source(&spoke.config));
+    assert_eq!(spoke.config.nbma_address(), None);
+    let tunnel = spoke.tunnel().unwrap();
+    assert_eq!(
+        tunnel.nhrp.multicast,
+        [MulticastMap::Nbma("198.51.100.1".parse().unwrap())]
+    );
+    assert_eq!(tunnel.nhrp.registration_timeout, Some(60));
+    for cloud in [
+        vec![hub.clone()],
+        vec![spoke.clone()],
+        vec![hub.clone(), spoke.clone()],
+    ] {
+        let findings = check(&cloud);
+        assert!(findings.is_empty(), "{findings:#?}");
+    }
+    // The spoke's key is for the hub alone; a hub keyed only for some spokes misses a DHCP one.
+    let text = include_str!("../../../../../testdata/router/pasted/hub-xe.cfg").replace(
+        "crypto isakmp key 0 Str0ngKey! address 0.0.0.0 0.0.0.0",
+        "crypto isakmp key 0 Str0ngKey! address 203.0.113.4",
+    );
+    let findings = check(&[member("hub-xe.cfg", &text), spoke]);
+    assert_eq!(ids(&findings), ["ike-no-psk"]);
+}
