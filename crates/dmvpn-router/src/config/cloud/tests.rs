@@ -404,7 +404,7 @@ fn other_pastes_check_alone_and_together() {
     for cloud in [
         vec![hub.clone()],
         vec![spoke.clone()],
-        vec![hub.clone(), spoke.clone()],
+        vec![hub, spoke.clone()],
     ] {
         let findings = check(&cloud);
         assert!(findings.is_empty(), "{findings:#?}");
