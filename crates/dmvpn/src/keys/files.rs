@@ -422,6 +422,12 @@ mod tests {
         );
         // The secret is the PSK's, not the line's tail with the CR.
         assert!(PskTable::is_psk_file(&texts[2]));
+        // No key material in Debug output.
+        let debug = format!("{files:?}");
+        assert!(debug.contains("<16 bytes redacted>") && debug.contains("<24 bytes redacted>"));
+        for secret in ["0011223344", "735be0cb", "lab-secret", "4043434545"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
     }
 
     #[test]
