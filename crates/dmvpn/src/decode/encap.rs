@@ -94,11 +94,13 @@ impl<S: Sink> Walk<'_, S> {
     /// level, anything else (LCP, CCP-compressed or encrypted frames) is reported as data.
     pub(super) fn gre_enhanced(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
         let packet = gre::Packet::new_unchecked(bytes);
-        let header = match gre::enhanced::Repr::parse(&packet) {
-            Ok(header) => header,
-            Err(error) => return self.error("gre", &error),
+        let (header, payload) = match gre::enhanced::Repr::parse(&packet) {
+            Ok(header) => (header, packet.payload()),
+            Err(error) => match enhanced_cut(bytes).filter(|_| self.cut) {
+                Some(cut) => cut,
+                None => return self.fail("gre", &error, bytes),
+            },
         };
-        let payload = packet.payload();
         let ppp = (header.protocol == gre::Protocol::PPP)
             .then(|| ppp_split(payload))
             .flatten();
@@ -174,6 +176,27 @@ impl<S: Sink> Walk<'_, S> {
         self.emit(&Layer::NestingLimit { limit: MAX_NESTING });
         self.data(what, bytes);
     }
+}
+
+/// The enhanced GRE header of a packet the snapshot length cut short, and what was captured of
+/// its payload: the first eight bytes (flags, protocol type, payload length, call ID) must be
+/// there; the sequence and acknowledgment numbers are given if they were captured.
+fn enhanced_cut(bytes: &[u8]) -> Option<(gre::enhanced::Repr, &[u8])> {
+    if bytes.len() < 8 {
+        return None;
+    }
+    let packet = gre::Packet::new_unchecked(bytes);
+    if packet.version() != 1 || packet.checksum_present() || packet.routing_present() {
+        return None;
+    }
+    let header = gre::enhanced::Repr {
+        protocol: packet.protocol(),
+        payload_length: packet.payload_length()?,
+        call_id: packet.call_id()?,
+        sequence: packet.sequence(),
+        ack: packet.ack(),
+    };
+    Some((header, bytes.get(packet.header_len()..).unwrap_or_default()))
 }
 
 /// The PPP protocol number of IPv4 (RFC 1332).
