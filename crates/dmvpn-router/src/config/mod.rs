@@ -3,23 +3,28 @@
 //!
 //! # What is understood
 //!
-//! Global commands: `hostname`, `interface NAME` (a `TunnelN` or any other name: a LAN or NBMA
-//! interface), `router eigrp AS`, `crypto isakmp policy N`, `crypto isakmp key [0] KEY address
-//! A [MASK]`, `crypto ipsec transform-set NAME TRANSFORM…`, `crypto ipsec profile NAME`, `!`
-//! comments, `ip route A M NEXT-HOP` and `end`. Sub-mode commands are indented under the global command that opens the
-//! mode, as in `show running-config`; an unindented line leaves the sub-mode.
+//! Global commands: `hostname`, `interface NAME` (a `TunnelN`, another IOS interface in any
+//! spelling, or a Linux name such as `lan0`), `router eigrp AS`, `crypto isakmp policy N`,
+//! `crypto isakmp key [0] KEY address A [MASK] [no-xauth]`, `crypto ipsec transform-set NAME
+//! TRANSFORM…`, `crypto ipsec profile NAME`, `ip route A M {NEXT-HOP | IF [NEXT-HOP]} [DISTANCE]
+//! [name N] [permanent] [tag T] [track N]`, `banner`, `version`, `!` comments and `end`.
+//! Sub-mode commands follow the global command that opens the mode: indented, as in `show
+//! running-config` (an unindented line leaves the sub-mode), or typed without indentation (a
+//! line stays while it is one of the block's commands, as IOS tries the sub-mode first; `exit`
+//! leaves).
 //!
-//! - interface: `description …`, `ip address A M`, `shutdown` / `no shutdown`, `ip mtu N`,
-//!   `ip tcp adjust-mss N`; on tunnels also `tunnel source IF|A`, `tunnel destination A`,
-//!   `tunnel mode gre multipoint|ip`, `tunnel key N`, `tunnel protection ipsec profile P`,
-//!   `ip nhrp network-id N`, `ip nhrp nhs A [nbma B]`, `ip nhrp map A B`,
-//!   `ip nhrp map multicast dynamic|A`, `ip nhrp authentication S`, `ip nhrp holdtime N`,
-//!   `no ip split-horizon eigrp AS`, `no ip next-hop-self eigrp AS`;
+//! - interface: `description …`, `ip address A M | dhcp`, `no ip address`, `shutdown` / `no
+//!   shutdown`, `ip mtu N`, `ip tcp adjust-mss N`; on tunnels also `tunnel source IF|A`, `tunnel
+//!   destination A`, `tunnel mode gre multipoint|ip`, `tunnel key N`, `tunnel protection ipsec
+//!   profile P [shared]`, `ip nhrp network-id N`, `ip nhrp nhs A [nbma B [multicast]] [priority
+//!   N] [cluster N]`, `ip nhrp map A B`, `ip nhrp map multicast dynamic|A`, `ip nhrp
+//!   authentication S`, `ip nhrp holdtime N`, `ip nhrp registration timeout N | no-unique`, `no
+//!   ip split-horizon eigrp AS`, `no ip next-hop-self eigrp AS`;
 //! - router eigrp: `network A [WILDCARD]`, `[no] auto-summary`, `eigrp router-id A`;
 //! - crypto isakmp policy: `encryption des|3des|aes [128|192|256]`, `hash md5|sha|sha256`,
 //!   `group 1|2|5|14`, `authentication pre-share`, `lifetime S`;
-//! - crypto ipsec transform-set: `mode transport|tunnel`;
-//! - crypto ipsec profile: `set transform-set NAME…`, `set pfs group1|2|5|14`,
+//! - crypto ipsec transform-set: `mode transport|tunnel [require]`;
+//! - crypto ipsec profile: `set transform-set NAME…`, `set pfs [group1|2|5|14]`,
 //!   `set security-association lifetime seconds S|kilobytes K`.
 //!
 //! Text is read as IOS reads it: `show running-config` output verbatim (`Building

@@ -23,6 +23,9 @@ impl fmt::Display for Summary<'_> {
             if let Some(address) = interface.address {
                 write!(f, " {address}")?;
             }
+            if interface.dhcp {
+                write!(f, " (address by dhcp)")?;
+            }
             if let Some(mtu) = interface.mtu {
                 write!(f, ", ip mtu {mtu}")?;
             }
@@ -151,7 +154,7 @@ impl fmt::Display for Summary<'_> {
             )?;
         }
         for key in &config.isakmp_keys {
-            let mask = key.mask.unwrap_or(core::net::Ipv4Addr::BROADCAST);
+            let mask = key.effective_mask();
             let peers = Prefix {
                 address: key.address,
                 mask,
@@ -181,6 +184,26 @@ impl fmt::Display for Summary<'_> {
                 write!(f, ", auto-summary")?;
             }
             writeln!(f)?;
+        }
+        let tunnel_routes: Vec<&super::IpRoute> = config.tunnel_routes().map(|(r, _)| r).collect();
+        for route in &config.routes {
+            let prefix = Prefix {
+                address: route.prefix.address,
+                mask: route.prefix.mask,
+            };
+            write!(f, "ip route {}/{}", prefix.network(), prefix.prefix_len())?;
+            if let Some(interface) = &route.interface {
+                write!(f, " {interface}")?;
+            }
+            if let Some(hop) = route.next_hop {
+                write!(f, " via {hop}")?;
+            }
+            let through = if tunnel_routes.contains(&route) {
+                "through the tunnel"
+            } else {
+                "underlay, the host's"
+            };
+            writeln!(f, " ({through})")?;
         }
         Ok(())
     }

@@ -1337,6 +1337,43 @@ fn error_messages() {
             ErrorKind::NoPolicy,
             "`tunnel protection` needs at least one `crypto isakmp policy`",
         ),
+        (
+            ErrorKind::Skipped {
+                command: "line".into(),
+                mode: None,
+            },
+            "`line` skipped: IOS takes it, this router does not use it",
+        ),
+        (
+            ErrorKind::Skipped {
+                command: "no ip redirects".into(),
+                mode: Some("interface"),
+            },
+            "`no ip redirects` skipped in interface mode: IOS takes it, this router does not use it",
+        ),
+        (
+            ErrorKind::Invalid {
+                word: "pre-shared".into(),
+                expected: "an authentication method",
+                suggestion: Some("pre-share"),
+            },
+            "invalid input `pre-shared`: expected an authentication method (did you mean `pre-share`?)",
+        ),
+        (
+            ErrorKind::Invalid {
+                word: "xyz".into(),
+                expected: "a command",
+                suggestion: None,
+            },
+            "invalid input `xyz`: expected a command",
+        ),
+        (
+            ErrorKind::Ambiguous {
+                word: "e".into(),
+                candidates: vec!["encryption", "exit"],
+            },
+            "ambiguous command: `e` abbreviates `encryption`, `exit`",
+        ),
     ];
     for (kind, text) in cases {
         assert_eq!(kind.to_string(), text);
