@@ -116,7 +116,12 @@ fn nhrp_directly_over_ip() {
 #[test]
 fn nhrp_over_ip_malformed_names_field_and_offset() {
     let frames = layers(&capture("malformed.pcap"));
-    assert_eq!(protos(&frames[0]), ["eth", "ipv4", "nhrp"]);
+    // The fixed header as far as it goes (tshark shows the op type too), then the error.
+    assert_eq!(protos(&frames[0]), ["eth", "ipv4", "nhrp", "nhrp"]);
+    assert_eq!(
+        (&frames[0][2]["op"], &frames[0][2]["packet_size"]),
+        (&json!(3), &json!(56))
+    );
     assert_eq!(
         error(&frames[0]),
         "nhrp: length field `packet size` at offset 10 says 56 bytes, but 30 are there"
@@ -125,11 +130,14 @@ fn nhrp_over_ip_malformed_names_field_and_offset() {
     if let Some(path) = shared("tcpdump/pb_nhrp_1.pcap") {
         let frames = layers(&path);
         assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0][2]["op"], 1);
         assert_eq!(
             error(&frames[0]),
             "nhrp: length field `packet size` at offset 10 says 30547 bytes, but 40 are there"
         );
-        assert!(lines(&path)[0].contains("[Malformed nhrp: nhrp: length field `packet size`"));
+        assert!(lines(&path)[0].contains(
+            "NHRP Resolution Request [[Malformed nhrp: nhrp: length field `packet size`"
+        ));
     }
 }
 

@@ -351,7 +351,18 @@ fn hub_alone(hub: &Member, spokes: &[&Member], out: &mut Findings) {
     let Some(tunnel) = hub.tunnel() else {
         return;
     };
-    if !tunnel.nhrp.multicast.contains(&MulticastMap::Dynamic) {
+    // Hellos reach a spoke through `ip nhrp map multicast dynamic`, or a static multicast map
+    // of its NBMA address.
+    let statics = |nbma: Ipv4Addr| tunnel.nhrp.multicast.contains(&MulticastMap::Nbma(nbma));
+    let unreached = spokes
+        .iter()
+        .any(|s| s.config.nbma_address().is_none_or(|nbma| !statics(nbma)));
+    let reaches_all = if spokes.is_empty() {
+        !tunnel.nhrp.multicast.is_empty()
+    } else {
+        !unreached
+    };
+    if !tunnel.nhrp.multicast.contains(&MulticastMap::Dynamic) && !reaches_all {
         out.add(
             "nhrp-no-multicast",
             Severity::Error,
@@ -721,6 +732,35 @@ fn crypto(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
             .find(|(_, h)| same(s, h))
             .map(|(hn_i, h)| (*sn_i, *s, *hn_i, *h))
     });
+    // PFS: the hub answers the spoke's Quick Mode; a group it sets, the spoke must offer.
+    let (hp, sp) = (
+        hub.config.protection().and_then(|p| p.pfs),
+        spoke.config.protection().and_then(|p| p.pfs),
+    );
+    let pfs_fails = match (hp, sp) {
+        (Some(h), Some(s)) => h != s,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if matched.is_some() && pfs_fails {
+        let group = |g: Option<super::DhGroup>| {
+            g.map_or_else(|| "none".to_owned(), |g| format!("group {}", g.number()))
+        };
+        out.add(
+            "ike-transform-set-mismatch",
+            Severity::Error,
+            format!(
+                "hub {hn} sets PFS {} and spoke {sn} offers {}: the hub answers the spoke's Quick Mode with NO-PROPOSAL-CHOSEN, IKE is up but no IPsec SA",
+                group(hp),
+                group(sp)
+            ),
+            vec![
+                spoke.at(Origin::Protection),
+                hub.at(Origin::Protection),
+            ],
+            format!("`set pfs {}` in both profiles (or in neither)", group(hp).replace(' ', "")),
+        );
+    }
     match matched {
         None if !hs.is_empty() && !ss.is_empty() => out.add(
             "ike-transform-set-mismatch",

@@ -733,7 +733,14 @@ impl<S: Sink> Walk<'_, S> {
                     bytes.get(repr.buffer_len()..).unwrap_or_default(),
                 );
             }
-            Err(error) => self.error("nhrp", &error),
+            Err(error) => {
+                // The fixed header as far as it goes (its op type, as tshark shows), then why the
+                // packet does not parse.
+                if let Some(header) = nhrp::lax::parse(bytes).header {
+                    self.emit(&Layer::NhrpHeader(&header));
+                }
+                self.error("nhrp", &error)
+            }
         }
     }
 

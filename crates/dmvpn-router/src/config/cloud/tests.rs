@@ -293,6 +293,36 @@ fn rules_on_edits() {
             "",
             &[],
         ),
+        // The hub's PFS group the spoke does not offer; the spoke's alone is fine.
+        (
+            "R1.cfg",
+            " set transform-set TS \n",
+            " set transform-set TS \n set pfs group2\n",
+            "",
+            &["ike-transform-set-mismatch", "ike-transform-set-mismatch"],
+        ),
+        (
+            "R2.cfg",
+            " set transform-set TS \n",
+            " set transform-set TS \n set pfs group14\n",
+            "",
+            &[],
+        ),
+        // Static multicast maps for every spoke serve as well as `dynamic`; one missing does not.
+        (
+            "R1.cfg",
+            " ip nhrp map multicast dynamic\n",
+            " ip nhrp map multicast 100.1.2.2\n ip nhrp map multicast 100.1.3.3\n",
+            "",
+            &[],
+        ),
+        (
+            "R1.cfg",
+            " ip nhrp map multicast dynamic\n",
+            " ip nhrp map multicast 100.1.2.2\n",
+            "",
+            &["nhrp-no-multicast"],
+        ),
     ];
     let mut wrong = Vec::new();
     for (router, from, to, also, want) in cases {
