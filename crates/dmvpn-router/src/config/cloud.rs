@@ -538,11 +538,17 @@ fn pair(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
         out.add(
             "nhrp-auth-mismatch",
             Severity::Error,
-            format!(
-                "the hub refuses spoke {sn}'s registration: NHRP authentication mismatch ({} on {hn}, {} on {sn})",
-                if ha.is_some() { "a string" } else { "none" },
-                if sa.is_some() { "another string" } else { "none" }
-            ),
+            match (ha.is_some(), sa.is_some()) {
+                (true, true) => format!(
+                    "the hub refuses spoke {sn}'s registration: NHRP authentication mismatch ({hn} and {sn} have different `ip nhrp authentication` strings)"
+                ),
+                (true, false) => format!(
+                    "the hub refuses spoke {sn}'s registration: NHRP authentication mismatch ({hn} requires `ip nhrp authentication`, {sn} sends none)"
+                ),
+                _ => format!(
+                    "spoke {sn} refuses the hub's registration reply: NHRP authentication mismatch ({sn} requires `ip nhrp authentication`, hub {hn} sends none)"
+                ),
+            },
             vec![
                 spoke.at(Origin::Authentication),
                 hub.at(Origin::Authentication),

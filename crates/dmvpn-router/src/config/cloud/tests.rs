@@ -183,7 +183,7 @@ fn pair_findings_name_both_files_and_lines() {
     let findings = with("R3.cfg", broken("nhrp-auth-mismatch.R3.cfg"));
     assert_eq!(
         findings[0].message,
-        "the hub refuses spoke R3's registration: NHRP authentication mismatch (a string on R1, another string on R3)"
+        "the hub refuses spoke R3's registration: NHRP authentication mismatch (R1 and R3 have different `ip nhrp authentication` strings)"
     );
     let places: Vec<(&str, usize)> = (findings[0].places.iter())
         .map(|p| (p.file.as_str(), p.line))
@@ -292,6 +292,14 @@ fn rules_on_edits() {
             " ip address dhcp",
             "",
             &[],
+        ),
+        // Authentication on one side only.
+        (
+            "R1.cfg",
+            " ip nhrp authentication pass\n",
+            "",
+            "",
+            &["nhrp-auth-mismatch", "nhrp-auth-mismatch"],
         ),
         // The hub's PFS group the spoke does not offer; the spoke's alone is fine.
         (
