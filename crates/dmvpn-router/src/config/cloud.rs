@@ -377,10 +377,15 @@ fn hub_alone(hub: &Member, spokes: &[&Member], out: &mut Findings) {
     let Some(eigrp) = hub.eigrp_on_tunnel().and_then(|n| hub.config.eigrp.get(n)) else {
         return;
     };
-    if !tunnel.no_split_horizon.contains(&eigrp.asn) && !spokes.is_empty() {
+    if !tunnel.no_split_horizon.contains(&eigrp.asn) {
         out.add(
             "eigrp-split-horizon",
-            Severity::Error,
+            // Checked alone, the hub's spokes are not known yet: what they will miss is said.
+            if spokes.is_empty() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
             format!(
                 "hub {} keeps EIGRP split horizon on its tunnel: routes learnt from one spoke are not advertised back out of the tunnel, so no spoke learns another spoke's networks",
                 hub.label()

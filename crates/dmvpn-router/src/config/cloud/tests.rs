@@ -163,6 +163,13 @@ fn each_broken_variant_gives_exactly_its_finding() {
 }
 
 #[test]
+fn a_hub_alone_with_split_horizon_is_warned() {
+    let findings = check(&[member("R1.cfg", broken("split-horizon-on.R1.cfg"))]);
+    assert_eq!(ids(&findings), ["eigrp-split-horizon"]);
+    assert_eq!(findings[0].severity, Severity::Warning);
+}
+
+#[test]
 fn pair_findings_name_both_files_and_lines() {
     let findings = with("R2.cfg", broken("wrong-psk.R2.cfg"));
     let places: Vec<(&str, usize)> = findings[0]
