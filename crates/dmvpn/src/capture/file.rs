@@ -603,26 +603,31 @@ impl<R: Read> CaptureReader<R> {
     /// After an error the reader is fused: it returns `Ok(None)` from then on, because a
     /// damaged length field leaves no reliable way to find the next record.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>> {
-        let Some(location) = self.locate()? else {
-            return Ok(None);
+        // The hot path of every command, shaped so that the record's location stays in registers.
+        // (Testing before taking: `take` alone copies the whole option on every frame.)
+        let peeked = if self.peeked.is_some() {
+            self.peeked.take()
+        } else {
+            None
+        };
+        let location = match peeked {
+            Some(location) => location,
+            None if self.failed => return Ok(None),
+            None => match self.next_frame_location() {
+                Ok(Some(location)) => location,
+                Ok(None) if !self.gzip_cut => return Ok(None),
+                Ok(None) => {
+                    let at = self.position();
+                    return self
+                        .fail(CaptureError::CompressedTruncated { at })
+                        .map(|_| None);
+                }
+                Err(err) => return self.fail(err).map(|_| None),
+            },
         };
         let number = self.next_number;
         self.next_number += 1;
-        Ok(Some(self.frame_at(number, location)))
-    }
-
-    /// The frame the next [`CaptureReader::next_frame`] returns, without taking it (for a first
-    /// look at a stream that cannot be read twice, such as standard input).
-    pub fn peek_frame(&mut self) -> Result<Option<Frame<'_>>> {
-        let Some(location) = self.locate()? else {
-            return Ok(None);
-        };
-        self.peeked = Some(location.clone());
-        Ok(Some(self.frame_at(self.next_number, location)))
-    }
-
-    fn frame_at(&self, number: u64, location: Location) -> Frame<'_> {
-        Frame {
+        Ok(Some(Frame {
             number,
             timestamp: location.timestamp,
             link_type: location.link_type,
@@ -630,35 +635,57 @@ impl<R: Read> CaptureReader<R> {
             data: self.buf.get(location.data).unwrap_or_default(),
             original_len: location.original_len,
             offset: location.offset,
-        }
+        }))
     }
 
-    /// The peeked frame's record, or the next one's; an error fuses the reader.
-    fn locate(&mut self) -> Result<Option<Location>> {
-        if let Some(location) = self.peeked.take() {
-            return Ok(Some(location));
+    /// The frame the next [`CaptureReader::next_frame`] returns, without taking it (for a first
+    /// look at a stream that cannot be read twice, such as standard input).
+    pub fn peek_frame(&mut self) -> Result<Option<Frame<'_>>> {
+        if self.peeked.is_none() {
+            // Read it as next_frame does (one caller of the record reader keeps next_frame's hot
+            // path in one piece), then give its number back and keep where it is.
+            let Some(frame) = self.next_frame()? else {
+                return Ok(None);
+            };
+            let (data, len) = (frame.data.as_ptr() as usize, frame.data.len());
+            let location = Location {
+                timestamp: frame.timestamp,
+                link_type: frame.link_type,
+                interface: frame.interface,
+                data: 0..0,
+                original_len: frame.original_len,
+                offset: frame.offset,
+            };
+            let start = data.wrapping_sub(self.buf.as_ptr() as usize);
+            self.next_number -= 1;
+            self.peeked = Some(Location {
+                data: if len == 0 { 0..0 } else { start..start + len },
+                ..location
+            });
         }
-        if self.failed {
+        let Some(location) = self.peeked.clone() else {
+            return Ok(None);
+        };
+        Ok(Some(Frame {
+            number: self.next_number,
+            timestamp: location.timestamp,
+            link_type: location.link_type,
+            interface: location.interface,
+            data: self.buf.get(location.data).unwrap_or_default(),
+            original_len: location.original_len,
+            offset: location.offset,
+        }))
+    }
+
+    /// Fuses the reader; the error is returned, or kept for [`CaptureReader::take_error`].
+    #[cold]
+    fn fail(&mut self, err: CaptureError) -> Result<Option<Location>> {
+        self.failed = true;
+        if self.keep_errors {
+            self.error = Some(err);
             return Ok(None);
         }
-        let result = match self.next_frame_location() {
-            // A compressed stream that stopped early: the frames before were whole.
-            Ok(None) if self.gzip_cut => Err(CaptureError::CompressedTruncated {
-                at: self.position(),
-            }),
-            other => other,
-        };
-        match result {
-            Ok(location) => Ok(location),
-            Err(err) => {
-                self.failed = true;
-                if self.keep_errors {
-                    self.error = Some(err);
-                    return Ok(None);
-                }
-                Err(err)
-            }
-        }
+        Err(err)
     }
 
     /// Finds the next frame and consumes its record, returning where its bytes are in `buf`.
