@@ -27,7 +27,7 @@ pub const IKE_PORT: u16 = 500;
 /// The NAT-T port for IKE and UDP-encapsulated ESP (RFC 3947 §4, RFC 3948 §2).
 pub const NAT_T_PORT: u16 = 4500;
 /// The GRE-in-UDP port (RFC 8086 §3).
-pub const GRE_PORT: u16 = 4754;
+pub const GRE_PORT: u16 = dmvpn_gre::UDP_PORT;
 
 /// Byte positions of the header fields.
 pub mod field {
