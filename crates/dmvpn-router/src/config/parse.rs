@@ -521,6 +521,17 @@ pub(super) fn parse(
         if !parser.started && words.is_exec() {
             continue; // `enable`, `configure terminal` before the configuration
         }
+        if matches!(parser.mode, Mode::End) && !indented {
+            // After `end`, IOS is at the exec prompt: `write memory`, `show …` are no
+            // configuration, and `configure terminal` starts another.
+            if words.is_configure() {
+                parser.mode = Mode::Global;
+                continue;
+            }
+            if words.is_exec() || words.is_exec_after_end() {
+                continue;
+            }
+        }
         parser.started = true;
         if words.is_exit() && parser.mode.is_sub_mode() {
             parser.mode = Mode::Global;
@@ -646,6 +657,31 @@ impl<'a> Words<'a> {
             }
             _ => false,
         }
+    }
+
+    /// `configure terminal` (`conf t`).
+    fn is_configure(&self) -> bool {
+        let lower = |w: &str| w.to_ascii_lowercase();
+        match (
+            self.first().map(lower),
+            self.nth(1).map(lower),
+            self.words.len(),
+        ) {
+            (Some(w), Some(t), 2) => {
+                w.len() >= 4 && "configure".starts_with(&w) && "terminal".starts_with(&t)
+            }
+            _ => false,
+        }
+    }
+
+    /// An exec command typed after `end`: `write [memory]`, `copy running-config …`, `disable`.
+    fn is_exec_after_end(&self) -> bool {
+        self.first().is_some_and(|w| {
+            let w = w.to_ascii_lowercase();
+            ["write", "copy", "disable", "exit", "logout", "reload"]
+                .iter()
+                .any(|k| w.len() >= 2 && k.starts_with(&w))
+        })
     }
 
     /// Whether the first word is a global command.

@@ -1793,6 +1793,12 @@ fn shapes_of_a_paste() {
         diagnostics.iter().map(|d| d.line).collect::<Vec<_>>(),
         [8, 9, 13]
     );
+    // After `end`, exec commands; `configure terminal` starts again.
+    let again = "hostname A\nend\nwr mem\nconf t\ninterface lo1\n ip address 1.1.1.1 255.255.255.255\nend\ncopy run start\n";
+    let config = clean(again);
+    assert_eq!(config.interfaces[0].name, "Loopback1");
+    let (_, errors) = syntax("hostname A\nend\nhostname B\n");
+    assert!(matches!(errors[0].kind, ErrorKind::AfterEnd));
     // Prompts in configuration mode carry their command.
     let prompts = "R1(config)#interface Tunnel0\nR1(config-if)#ip address 10.0.0.1 255.255.255.0\nR1(config-if)#exit\nR1(config)#hostname R1\n";
     let config = clean(prompts);
