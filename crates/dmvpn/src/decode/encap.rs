@@ -1,12 +1,13 @@
-//! The encapsulations public captures show beside DMVPN: MPLS label stacks, enhanced GRE (PPTP),
-//! EIGRP with a bad checksum, and the marker for the nesting limit.
+//! The encapsulations public captures show beside DMVPN: MPLS label stacks (on the link, in GRE,
+//! Ethernet pseudowires), enhanced GRE (PPTP) and its PPP payload, IPv6 inside tunnels, EIGRP
+//! with a bad checksum, and the marker for the nesting limit.
 //!
 //! These are more steps of the same [`Walk`] (this module sees its private state), kept apart
 //! from the DMVPN path in the parent module.
 
-use dmvpn_wire::Layer as WireLayer;
-
 use std::net::IpAddr;
+
+use dmvpn_wire::Layer as WireLayer;
 
 use super::{
     Carrier, Frame, Layer, LinkLayer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre, ipv6,
@@ -33,7 +34,7 @@ impl<S: Sink> Walk<'_, S> {
         };
         let mpls = match link::mpls(link.payload, layer, link.header_len) {
             Ok(mpls) => mpls,
-            Err(error) => return self.error("mpls", &error),
+            Err(error) => return self.fail("mpls", &error, link.payload),
         };
         self.emit(&Layer::Mpls(&mpls.labels));
         // The outer IP packet starts under the stack (for `Decrypted::link_header_len`).
@@ -74,7 +75,8 @@ impl<S: Sink> Walk<'_, S> {
     ) {
         let mpls = match link::mpls(bytes, WireLayer::Gre, at) {
             Ok(mpls) => mpls,
-            Err(error) => return self.error("mpls", &error),
+            // In a frame the snapshot length cut, a stack cut short is reported as such.
+            Err(error) => return self.fail("mpls", &error, bytes),
         };
         self.emit(&Layer::Mpls(&mpls.labels));
         match mpls.ethertype {
