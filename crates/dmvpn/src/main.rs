@@ -426,16 +426,36 @@ impl Input {
             .map_or(Ok(()), |error| Err(self.failure(error)))
     }
 
-    /// Makes the capture readable more than once: standard input is copied to a temporary file
-    /// (removed from its folder at once; only this process holds it).
+    /// Makes the capture readable more than once: a file is opened again; standard input
+    /// redirected from a file is read again through its descriptor; a pipe or a FIFO is copied
+    /// to a temporary file (removed from its folder at once; only this process holds it).
     fn rewindable(&mut self) -> Result<(), Failure> {
-        if self.path.is_some() || self.spool.is_some() {
+        if self.spool.is_some() {
             return Ok(());
         }
-        let path = std::env::temp_dir().join(format!("dmvpn-stdin-{}.capture", std::process::id()));
+        if !self.is_live() {
+            if self.path.is_none() {
+                let stdin = io::stdin().as_fd().try_clone_to_owned();
+                self.spool =
+                    Some(File::from(stdin.map_err(|error| {
+                        Failure::other(format!("standard input: {error}"))
+                    })?));
+            }
+            return Ok(());
+        }
+        let mut source: Box<dyn Read> = match &self.path {
+            Some(path) => Box::new(File::open(path).map_err(|source| {
+                self.failure(CaptureError::Open {
+                    path: path.clone(),
+                    source,
+                })
+            })?),
+            None => Box::new(io::stdin().lock()),
+        };
+        let path = std::env::temp_dir().join(format!("dmvpn-input-{}.capture", std::process::id()));
         let spool_error = |error: io::Error| {
             Failure::other(format!(
-                "{}: cannot copy standard input: {error}",
+                "{}: cannot copy the capture: {error}",
                 path.display()
             ))
         };
@@ -450,7 +470,7 @@ impl Input {
                 .map_err(spool_error)?
         };
         let _ = std::fs::remove_file(&path);
-        io::copy(&mut io::stdin().lock(), &mut file).map_err(spool_error)?;
+        io::copy(&mut source, &mut file).map_err(spool_error)?;
         self.spool = Some(file);
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! written through the library) inside a record header, inside record data and at a byte that
 //! is neither; each command's output for a cut capture must equal its output for the same
 //! capture cut at the record boundary before (a well-formed file), byte for byte.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -276,6 +277,36 @@ fn a_fifo_is_read_once_with_any_thread_count() {
         assert!(output.status.success(), "{threads} threads: {output:?}");
         assert!(output.stdout == expected, "{threads} threads");
     }
+    // replay --into reads the capture three times: a FIFO (and standard input redirected from a
+    // file) is read once and kept.
+    let esp_sa = esp_sa();
+    let path = format!("{DIR}/phase1.pcap");
+    let from_file = dmvpn(&["replay", &path, "--into", "hub", "--keys", &esp_sa], None);
+    assert!(from_file.status.success(), "{from_file:?}");
+    let child = Command::new(BIN)
+        .args([
+            "replay",
+            fifo.to_str().unwrap(),
+            "--into",
+            "hub",
+            "--keys",
+            &esp_sa,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    fs::write(&fifo, &capture).unwrap();
+    let output = wait_at_most(child, Duration::from_secs(20));
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stdout == from_file.stdout);
+    let redirected = Command::new(BIN)
+        .args(["replay", "-", "--into", "hub", "--keys", &esp_sa])
+        .stdin(fs::File::open(&path).unwrap())
+        .output()
+        .unwrap();
+    assert!(redirected.status.success(), "{redirected:?}");
+    assert!(redirected.stdout == from_file.stdout);
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -669,4 +700,24 @@ fn tshark_agrees_on_where_the_cut_is() {
         assert!(text(&tshark.stderr).contains(CUT_WARNING));
     }
     fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn replay_onto_an_interface_takes_standard_input_and_stops_at_the_cut() {
+    let capture = phase1();
+    let offsets = record_offsets(&capture);
+    let cut = &capture[..offsets[18] as usize + 20];
+    let run = dmvpn(
+        &["replay", "-", "--iface", "lo", "--topspeed", "--loop", "2"],
+        Some(cut),
+    );
+    let stderr = text(&run.stderr);
+    if stderr.contains("lo: ") && run.status.code() == Some(1) {
+        println!("skipped: no raw socket on lo here (needs CAP_NET_RAW): {stderr}");
+        return;
+    }
+    // Both passes send the 18 whole frames, then one warning.
+    assert!(stderr.contains("36 frame(s) sent on lo"), "{stderr}");
+    assert_eq!(stderr.matches(CUT_WARNING).count(), 1, "{stderr}");
+    assert_eq!(run.status.code(), Some(2));
 }

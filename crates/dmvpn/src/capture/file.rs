@@ -1925,7 +1925,9 @@ mod tests {
                     Ok(mut reader) => loop {
                         match reader.next_frame() {
                             Ok(Some(f)) => rows.push(f.data.to_vec()),
-                            Ok(None) => panic!("prefix {len} of {} read to an end", compressed.len()),
+                            Ok(None) => {
+                                panic!("prefix {len} of {} read to an end", compressed.len())
+                            }
                             Err(error) => break error,
                         }
                     },
@@ -1938,9 +1940,12 @@ mod tests {
                 let cut = error.is_cut_short()
                     || matches!(
                         error,
-                        CaptureError::CompressedTruncated { at: Position { frame: None, .. } }
-                            | CaptureError::Truncated { at: Position { frame: None, .. }, .. }
-                            | CaptureError::Io { .. }
+                        CaptureError::CompressedTruncated {
+                            at: Position { frame: None, .. }
+                        } | CaptureError::Truncated {
+                            at: Position { frame: None, .. },
+                            ..
+                        } | CaptureError::Io { .. }
                     );
                 assert!(cut, "prefix {len}: {error}");
                 // Past the file header, it is always "cut short".
