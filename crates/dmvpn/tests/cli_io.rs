@@ -721,3 +721,79 @@ fn replay_onto_an_interface_takes_standard_input_and_stops_at_the_cut() {
     assert_eq!(stderr.matches(CUT_WARNING).count(), 1, "{stderr}");
     assert_eq!(run.status.code(), Some(2));
 }
+
+#[test]
+fn a_damaged_capture_prints_the_frames_before_the_damage() {
+    let mut capture = phase1();
+    let offsets = record_offsets(&capture);
+    // Frame 10's incl_len claims 4 GiB.
+    let at = offsets[9] as usize + 8;
+    capture[at..at + 4].copy_from_slice(&[0xf0, 0xff, 0xff, 0xff]);
+    let dir = scratch("damaged");
+    let path = dir.join("damaged.pcap");
+    fs::write(&path, &capture).unwrap();
+    let path = path.to_str().unwrap();
+    for threads in ["1", "2"] {
+        let run = dmvpn(&["decode", path, "--threads", threads], None);
+        assert_eq!(run.status.code(), Some(2));
+        assert_eq!(text(&run.stdout).lines().count(), 9);
+        let stderr = text(&run.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "dmvpn: The file \"{path}\" appears to be damaged or corrupt: capture: frame 10 (byte offset {at}): length field `incl_len` says"
+            )),
+            "{stderr}"
+        );
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn decrypt_to_a_pipe_hands_on_each_frame() {
+    let capture = phase1();
+    let offsets = record_offsets(&capture);
+    let mut child = Command::new(BIN)
+        .args(["decrypt", "-", "--keys", &esp_sa(), "-o", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    stdin.write_all(&capture[..offsets[2] as usize]).unwrap();
+    stdin.flush().unwrap();
+    // The section and interface blocks and two Enhanced Packet Blocks come out while the input
+    // is still open.
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = [0; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            if send.send(got.clone()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let frames = loop {
+        let got = receive
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("no decrypted frame came out while the input was open");
+        let mut reader = CaptureReader::new(&got[..]).unwrap();
+        let mut frames = 0;
+        while let Ok(Some(_)) = reader.next_frame() {
+            frames += 1;
+        }
+        if frames == 2 {
+            break frames;
+        }
+    };
+    assert_eq!(frames, 2);
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
