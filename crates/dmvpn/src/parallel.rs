@@ -684,11 +684,21 @@ mod tests {
                 flush_each_batch: true,
                 live_input: true,
             };
-            decode_with(&mut reader, &mut shards, &mut out, |_| batches += 1, options).unwrap();
+            decode_with(
+                &mut reader,
+                &mut shards,
+                &mut out,
+                |_| batches += 1,
+                options,
+            )
+            .unwrap();
             assert!(out == one, "{threads} threads, {piece}-byte reads");
             // A batch ends where the bytes read so far end: many batches from small reads.
             let expected = bytes.len().div_ceil(piece.max(200)).min(42) / 2;
-            assert!(batches >= expected, "{batches} batches from {piece}-byte reads");
+            assert!(
+                batches >= expected,
+                "{batches} batches from {piece}-byte reads"
+            );
         }
     }
 
