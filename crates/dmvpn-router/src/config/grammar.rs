@@ -32,13 +32,16 @@ pub(crate) fn lookup(word: &str, ours: &[&'static str], ios: &[&'static str]) ->
     if let Some(keyword) = all().find(|k| k.eq_ignore_ascii_case(word)) {
         return of(keyword);
     }
-    let lower = word.to_ascii_lowercase();
     let prefixed: Vec<&'static str> = all()
-        .filter(|k| !word.is_empty() && k.to_ascii_lowercase().starts_with(&lower))
+        .filter(|k| {
+            !word.is_empty()
+                && k.len() >= word.len()
+                && k.as_bytes()[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+        })
         .collect();
     match prefixed.as_slice() {
         [one] => of(one),
-        [] => Match::Invalid(suggest(&lower, all())),
+        [] => Match::Invalid(suggest(&word.to_ascii_lowercase(), all())),
         _ => {
             let mut many = prefixed;
             many.sort_unstable();
