@@ -1,6 +1,6 @@
 //! The router's IOS-style configuration parser on arbitrary text (lossy UTF-8), strict and
-//! lenient: no panic, every diagnostic points into the input, and what loads is written back and
-//! read again to the same configuration.
+//! lenient: no panic, every diagnostic points into the input, what loads is written back and
+//! read again to the same configuration, and checked as a cloud (every finding at a real line).
 #![no_main]
 
 dmvpn_fuzz::target!(
