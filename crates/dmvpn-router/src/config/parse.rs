@@ -491,8 +491,14 @@ pub(super) fn parse(
         skip_deeper: None,
     };
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-    for (index, raw) in text.lines().enumerate() {
+    for (index, original) in text.lines().enumerate() {
         parser.line = index + 1;
+        // A byte-order mark (a file saved by a Windows editor) is no part of the first command.
+        let raw = if index == 0 {
+            original.trim_start_matches('\u{feff}')
+        } else {
+            original
+        };
         if let Some(delimiter) = &parser.banner {
             if raw.contains(delimiter.as_str()) {
                 parser.banner = None;
@@ -576,7 +582,7 @@ pub(super) fn parse(
         let diagnostic = Diagnostic {
             line: parser.line,
             column: fail.column,
-            text: raw.to_owned(),
+            text: original.to_owned(),
             kind: fail.kind,
         };
         let skipped = match diagnostic.kind {

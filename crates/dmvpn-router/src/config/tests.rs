@@ -1793,6 +1793,15 @@ fn shapes_of_a_paste() {
         diagnostics.iter().map(|d| d.line).collect::<Vec<_>>(),
         [8, 9, 13]
     );
+    // Windows line ends, a byte-order mark, tabs: the same configuration.
+    let windows = format!(
+        "\u{feff}{}",
+        R2.replace('\n', "\r\n").replace("\n ", "\n\t")
+    );
+    assert_eq!(
+        Config::parse(&windows, Options::default()).unwrap().config,
+        Config::parse(R2, Options::default()).unwrap().config
+    );
     // After `end`, exec commands; `configure terminal` starts again.
     let again = "hostname A\nend\nwr mem\nconf t\ninterface lo1\n ip address 1.1.1.1 255.255.255.255\nend\ncopy run start\n";
     let config = clean(again);
