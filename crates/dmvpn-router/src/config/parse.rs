@@ -444,13 +444,14 @@ fn prompt(raw: &str) -> Option<(usize, bool)> {
         return None;
     }
     let rest = &raw[host..];
-    if let Some(after) = rest.strip_prefix("(config") {
+    // `(config)`, `(config-if)`, `(config-isakmp)`, `(cfg-crypto-trans)`, `(ipsec-profile)`.
+    if let Some(after) = rest.strip_prefix('(') {
         let close = after.find(")#")?;
         let mode = &after[..close];
-        if !mode.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        if mode.is_empty() || !mode.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             return None;
         }
-        return Some((host + "(config".len() + close + 2, true));
+        return Some((host + 1 + close + 2, true));
     }
     match rest.chars().next() {
         Some('#' | '>') => Some((host + 1, false)),

@@ -1812,6 +1812,15 @@ fn shapes_of_a_paste() {
     let prompts = "R1(config)#interface Tunnel0\nR1(config-if)#ip address 10.0.0.1 255.255.255.0\nR1(config-if)#exit\nR1(config)#hostname R1\n";
     let config = clean(prompts);
     assert_eq!(config.hostname.as_deref(), Some("R1"));
+    // Each mode's own prompt.
+    let modes = "R1(config)#crypto isakmp policy 10\nR1(config-isakmp)#encr 3des\nR1(config-isakmp)#exit\nR1(config)#crypto ipsec transform-set TS esp-aes esp-sha-hmac\nR1(cfg-crypto-trans)# mode transport\nR1(cfg-crypto-trans)#exit\nR1(config)#crypto ipsec profile P\nR1(ipsec-profile)#set transform-set TS\nR1(ipsec-profile)#end\nR1#wr\n";
+    let moded = clean(modes);
+    assert_eq!(
+        moded.isakmp_policies[0].encryption,
+        Some(IkeEncryption::TripleDes)
+    );
+    assert_eq!(moded.transform_sets[0].mode, Some(EspMode::Transport));
+    assert_eq!(moded.ipsec_profiles[0].transform_sets, ["TS"]);
     assert_eq!(
         config.interface("Tunnel0").and_then(|i| i.address),
         Some(Prefix {
