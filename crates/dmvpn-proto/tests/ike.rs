@@ -813,3 +813,70 @@ fn repeated_quick_mode_3_is_absorbed() {
     assert_eq!(net.ends[0].poll_transmit().unwrap().bytes, qm3);
     assert_eq!(net.ends[1].counts(), (1, 1));
 }
+
+/// FNV-1a over every datagram (side, length, bytes): a compact fingerprint of what was sent.
+fn fingerprint(sent: &[(usize, Vec<u8>)]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    for (side, bytes) in sent {
+        let len = u32::try_from(bytes.len()).unwrap().to_be_bytes();
+        for b in [u8::try_from(*side).unwrap()]
+            .iter()
+            .chain(&len)
+            .chain(bytes)
+        {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+#[test]
+fn built_messages_are_pinned() {
+    // The endpoint's messages byte for byte, recorded before the payload chains moved into
+    // dmvpn-isakmp's builder: Main Mode (plain and encrypted), Quick Mode with PFS, DPD,
+    // a protected NO-PROPOSAL-CHOSEN and Deletes. Entropy is seeded, so the bytes are fixed.
+    let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
+    let mut spoke = config(SPOKE, p, b"k", AES_SHA);
+    let mut hub = config(HUB, p, b"k", AES_SHA);
+    spoke.pfs = Some(Group::MODP_768);
+    hub.pfs = Some(Group::MODP_768);
+    spoke.dpd = Some(Dpd::new(Duration::from_secs(10), true));
+    let mut net = Net::new(spoke, hub);
+    net.connect();
+    net.run_until(Instant::from_secs(12));
+    let now = net.now;
+    net.ends[0].delete_peer(now, HUB);
+    net.deliver();
+    let lengths: Vec<usize> = net.sent.iter().map(|(_, b)| b.len()).collect();
+    let first: String = net.sent[0].1.iter().map(|b| format!("{b:02x}")).collect();
+    // Main Mode 1..6, Quick Mode 1..3, R-U-THERE and its ACK at 10 s, then the Deletes (ESP, then
+    // ISAKMP: 76 and 92 bytes, HASH + Delete padded to the AES block) and the hub's own Delete.
+    assert_eq!(
+        lengths,
+        [
+            108, 108, 152, 152, 108, 76, 284, 284, 60, 92, 92, 76, 92, 76
+        ]
+    );
+    // Main Mode 1: cookies, one AES-128/SHA-1/group 1 transform (life 86400 s as a 4-byte TLV),
+    // and the DPD vendor ID.
+    assert_eq!(
+        first,
+        concat!(
+            "e0ef6e795cd77c19000000000000000001100200000000000000006c0d00003c000000010000000100",
+            "00003001010001000000280101000080010007800e0080800200028004000180030001800b0001000c",
+            "00040001518000000014afcad71368a1f1c96b8696fc77570100"
+        )
+    );
+    assert_eq!(fingerprint(&net.sent), 0xf09a_9b36_8f84_91ff);
+
+    let mut refused = Net::new(
+        config(SPOKE, p, b"k", AES_SHA),
+        config(HUB, p, b"k", TDES_MD5),
+    );
+    refused.connect();
+    refused.deliver();
+    let last = &refused.sent.last().unwrap().1;
+    // HASH + NO-PROPOSAL-CHOSEN (with the 4-byte ESP SPI), padded to the AES block.
+    assert_eq!(last.len(), 76);
+    assert_eq!(fingerprint(&refused.sent), 0xba75_53c2_b3a4_2bc4);
+}
