@@ -4,7 +4,7 @@
 //! bytes), so [`Packet::payload`] is exactly the datagram's payload.
 //!
 //! ```
-//! use dmvpn::capture::ipv4::{ChecksumMode, Packet, Protocol, Repr};
+//! use dmvpn_ip::ipv4::{ChecksumMode, Packet, Protocol, Repr};
 //!
 //! // packetlife GRE.cap frame 1: 10.0.0.1 -> 10.0.0.2, GRE, followed here by two padding bytes.
 //! #[rustfmt::skip]

@@ -3,8 +3,8 @@
 //! not reassembled.
 //!
 //! ```
-//! use dmvpn::capture::ipv4::Protocol;
-//! use dmvpn::capture::ipv6::Repr;
+//! use dmvpn_ip::ipv4::Protocol;
+//! use dmvpn_ip::ipv6::Repr;
 //!
 //! let mut packet = vec![0x60, 0, 0, 0, 0, 12, 60, 64];
 //! packet.extend_from_slice(&[0; 32]);                 // addresses

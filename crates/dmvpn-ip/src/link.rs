@@ -7,8 +7,8 @@
 //! is copied.
 //!
 //! ```
-//! use dmvpn::capture::link::{self, EtherType, LinkHeader};
-//! use dmvpn::capture::LinkType;
+//! use dmvpn_ip::link::{self, EtherType, LinkHeader};
+//! use dmvpn_ip::link::LinkType;
 //!
 //! #[rustfmt::skip]
 //! let frame = [
@@ -31,7 +31,27 @@ use core::ops::Deref;
 
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
-use super::LinkType;
+dmvpn_wire::registry! {
+    /// Link-layer header types (tcpdump.org `linktypes.html`, the `LINKTYPE_*` values).
+    pub struct LinkType(u32) {
+        /// BSD loopback: a 4-byte address family in the capturing host's byte order.
+        NULL = 0 => "NULL",
+        /// Ethernet II / IEEE 802.3.
+        ETHERNET = 1 => "ETHERNET",
+        /// Raw IPv4 or IPv6, told apart by the version nibble.
+        RAW = 101 => "RAW",
+        /// OpenBSD loopback: a 4-byte address family in network byte order.
+        LOOP = 108 => "LOOP",
+        /// Linux cooked capture v1 (`any` device).
+        LINUX_SLL = 113 => "LINUX_SLL",
+        /// Raw IPv4.
+        IPV4 = 228 => "IPV4",
+        /// Raw IPv6.
+        IPV6 = 229 => "IPV6",
+        /// Linux cooked capture v2.
+        LINUX_SLL2 = 276 => "LINUX_SLL2",
+    }
+}
 
 dmvpn_wire::registry! {
     /// EtherType values (IEEE 802 numbers); values up to 1500 are an 802.3 length instead.
@@ -291,7 +311,7 @@ pub struct Mpls<'a> {
 /// more than [`MAX_MPLS_LABELS`] entries come without a bottom one.
 ///
 /// ```
-/// use dmvpn::capture::link::{self, EtherType};
+/// use dmvpn_ip::link::{self, EtherType};
 /// use dmvpn_wire::Layer;
 ///
 /// // Label 16, TC 0, TTL 64; then label 17 with the S bit, TTL 255; then an IPv6 header.
@@ -352,7 +372,7 @@ pub fn mpls(data: &[u8], layer: Layer, base: usize) -> Result<Mpls<'_>> {
 /// whole Ethernet header follows the control word.
 ///
 /// ```
-/// use dmvpn::capture::link::{self, EtherType};
+/// use dmvpn_ip::link::{self, EtherType};
 ///
 /// let mut pw = vec![0, 0, 0, 0];                           // control word, sequence number 0
 /// pw.extend_from_slice(&[0x00, 0x0c, 0x29, 1, 2, 3, 0x00, 0x1b, 0x21, 4, 5, 6, 0x08, 0x00]);

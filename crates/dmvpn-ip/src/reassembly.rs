@@ -18,7 +18,8 @@ use core::fmt;
 use core::net::Ipv4Addr;
 use core::ops::Range;
 use core::time::Duration;
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use super::Timestamp;
 use super::ipv4::{self, Protocol};
@@ -196,8 +197,8 @@ struct Datagram {
 /// Reassembles IPv4 datagrams from fragments, within fixed resource limits.
 ///
 /// ```
-/// use dmvpn::capture::ipv4::{Protocol, Repr};
-/// use dmvpn::capture::{Reassembler, Reassembly, Timestamp};
+/// use dmvpn_ip::ipv4::{Protocol, Repr};
+/// use dmvpn_ip::{Reassembler, Reassembly, Timestamp};
 /// use core::net::Ipv4Addr;
 ///
 /// let header = |frag_offset, more_frags| Repr {

@@ -10,7 +10,7 @@ use core::time::Duration;
 /// Timestamps order by time, which is what the reassembler's timeouts compare.
 ///
 /// ```
-/// use dmvpn::capture::Timestamp;
+/// use dmvpn_ip::Timestamp;
 /// use core::time::Duration;
 ///
 /// let t = Timestamp::new(1_700_000_000, 123_456_000);

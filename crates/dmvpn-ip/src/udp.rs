@@ -1,7 +1,7 @@
 //! UDP (RFC 768) and the NAT-T split of its payload (RFC 3948 §2).
 //!
 //! ```
-//! use dmvpn::capture::udp::{self, Payload};
+//! use dmvpn_ip::udp::{self, Payload};
 //!
 //! // IKE on port 4500 behind the four-byte zero non-ESP marker.
 //! let ike = [0x11, 0x94, 0x11, 0x94, 0x00, 0x0e, 0x00, 0x00, 0, 0, 0, 0, 0xaa, 0xbb];

@@ -46,27 +46,7 @@ const MAX_INTERFACES: usize = 1 << 16;
 /// Bytes requested from the underlying reader at a time.
 const READ_CHUNK: usize = 128 << 10;
 
-dmvpn_wire::registry! {
-    /// Link-layer header types (tcpdump.org `linktypes.html`, the `LINKTYPE_*` values).
-    pub struct LinkType(u32) {
-        /// BSD loopback: a 4-byte address family in the capturing host's byte order.
-        NULL = 0 => "NULL",
-        /// Ethernet II / IEEE 802.3.
-        ETHERNET = 1 => "ETHERNET",
-        /// Raw IPv4 or IPv6, told apart by the version nibble.
-        RAW = 101 => "RAW",
-        /// OpenBSD loopback: a 4-byte address family in network byte order.
-        LOOP = 108 => "LOOP",
-        /// Linux cooked capture v1 (`any` device).
-        LINUX_SLL = 113 => "LINUX_SLL",
-        /// Raw IPv4.
-        IPV4 = 228 => "IPV4",
-        /// Raw IPv6.
-        IPV6 = 229 => "IPV6",
-        /// Linux cooked capture v2.
-        LINUX_SLL2 = 276 => "LINUX_SLL2",
-    }
-}
+pub use dmvpn_ip::link::LinkType;
 
 /// The container format and its variant, as detected from the magic number.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]

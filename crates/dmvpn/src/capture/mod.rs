@@ -1,5 +1,6 @@
-//! Capture files down to the transport layer: pcap and pcapng frames, link layers, IPv4 with
-//! fragment reassembly, a minimal IPv6, and UDP with the NAT-T split of port 4500.
+//! Capture files down to the transport layer: pcap and pcapng frames, then the link layers, IPv4
+//! with fragment reassembly, the minimal IPv6 and UDP with the NAT-T split of port 4500 of
+//! `dmvpn-ip`, re-exported here.
 //!
 //! Each step borrows from the one before, so a frame that needs no reassembly is decoded without a
 //! copy or a heap allocation:
@@ -35,18 +36,14 @@
 
 mod file;
 pub mod fuzzing;
-pub mod ipv4;
-pub mod ipv6;
-pub mod link;
-mod reassembly;
-mod time;
-pub mod udp;
+
+pub use dmvpn_ip::{ipv4, ipv6, link, udp};
 
 pub use file::{
     CaptureError, CaptureReader, Format, Frame, Interface, LinkType, MAX_RECORD_LEN, Position,
     Secrets, SecretsType,
 };
-pub use reassembly::{
+pub use dmvpn_ip::{
     DropReason, FragmentInfo, Reassembler, ReassemblerConfig, ReassemblerStats, Reassembly,
+    Timestamp,
 };
-pub use time::Timestamp;
