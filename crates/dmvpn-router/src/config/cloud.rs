@@ -313,11 +313,37 @@ fn duplicates(members: &[Member], out: &mut Findings) {
     }
 }
 
-/// What one router needs whatever its peers: EIGRP on the tunnel.
+/// What one router needs whatever its peers: its tunnel and tunnel source up, EIGRP on the
+/// tunnel.
 fn every_router(member: &Member, out: &mut Findings) {
     let Some(address) = member.tunnel_address() else {
         return;
     };
+    let source = match member.tunnel().and_then(|t| t.source.as_ref()) {
+        Some(TunnelSource::Interface(name)) => member.config.interface(name),
+        _ => None,
+    };
+    let down = member
+        .interface()
+        .into_iter()
+        .chain(source)
+        .find(|i| i.shutdown == Some(true));
+    if let Some(interface) = down {
+        let index = (member.config.interfaces.iter())
+            .position(|i| i.name == interface.name)
+            .unwrap_or(0);
+        out.add(
+            "interface-shutdown",
+            Severity::Error,
+            format!(
+                "{}: {} is `shutdown`, so the tunnel is down: no IKE, no NHRP, no EIGRP",
+                member.label(),
+                interface.name
+            ),
+            vec![member.place(Origin::Shutdown(index))],
+            format!("`no shutdown` under `interface {}`", interface.name),
+        );
+    }
     if member.eigrp_on_tunnel().is_none() {
         let places = match member.config.eigrp.first() {
             Some(_) => vec![member.place(Origin::Eigrp(0))],

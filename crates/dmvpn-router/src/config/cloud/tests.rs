@@ -300,6 +300,28 @@ fn rules_on_edits() {
             "",
             &[],
         ),
+        // A tunnel, or its source, shut down.
+        (
+            "R2.cfg",
+            " tunnel protection ipsec profile protect-gre\n",
+            " tunnel protection ipsec profile protect-gre\n shutdown\n",
+            "",
+            &["interface-shutdown"],
+        ),
+        (
+            "R2.cfg",
+            " ip address 100.1.2.2 255.255.255.0\n",
+            " ip address 100.1.2.2 255.255.255.0\n shutdown\n",
+            "",
+            &["interface-shutdown"],
+        ),
+        (
+            "R1.cfg",
+            " ip address 172.16.1.1 255.255.255.0\n",
+            " ip address 172.16.1.1 255.255.255.0\n no shutdown\n",
+            "",
+            &[],
+        ),
         // Authentication on one side only.
         (
             "R1.cfg",
