@@ -348,6 +348,12 @@ pub(crate) struct Writer<'b> {
 }
 
 impl Writer<'_> {
+    /// The next `len` bytes, to be written by the caller.
+    pub(crate) fn chunk(&mut self, len: usize) -> &mut [u8] {
+        let chunk = &mut self.buf[self.pos..self.pos + len];
+        self.pos += len;
+        chunk
+    }
     pub(crate) fn bytes(&mut self, data: &[u8]) {
         self.buf[self.pos..self.pos + data.len()].copy_from_slice(data);
         self.pos += data.len();

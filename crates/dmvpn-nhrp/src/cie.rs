@@ -20,9 +20,9 @@
 //! and Cisco NAT Address extensions. Each CIE carries its own address lengths, so a list is just
 //! bytes: [`Iter`] walks it, bounding every entry by what is left.
 
-use core::fmt;
 use core::ops::Range;
 
+use dmvpn_wire::list::{self, Entry, List};
 use dmvpn_wire::{Error, Layer, Result};
 
 use crate::consts::CieCode;
@@ -352,149 +352,33 @@ impl<'a> Repr<'a> {
     }
 }
 
+impl<'a> Entry<'a> for Repr<'a> {
+    type Ctx = ();
+    const LAYER: Layer = Layer::Nhrp;
+
+    fn parse_entry(bytes: &'a [u8], offset: usize, (): ()) -> Result<(Self, usize)> {
+        let cie = Cie::new_unchecked(bytes);
+        let repr = Self::parse(&cie).map_err(|err| err.at_offset(offset))?;
+        Ok((repr, cie.total_len()))
+    }
+
+    fn entry_len(&self, (): ()) -> usize {
+        self.buffer_len()
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], (): ()) {
+        self.emit(&mut Cie::new_unchecked(buf));
+    }
+}
+
 /// Walks a CIE list over borrowed bytes, yielding each entry or the first error; every entry is
-/// bounded by the bytes left in the list. Error offsets are counted from `base`.
-#[derive(Clone, Debug)]
-pub struct Iter<'a> {
-    rest: &'a [u8],
-    offset: usize,
-    failed: bool,
-}
-
-impl<'a> Iter<'a> {
-    /// A walker over `bytes`, which start at offset `base` of the enclosing packet.
-    #[must_use]
-    pub const fn new(bytes: &'a [u8], base: usize) -> Self {
-        Self {
-            rest: bytes,
-            offset: base,
-            failed: false,
-        }
-    }
-}
-
-impl<'a> Iterator for Iter<'a> {
-    type Item = Result<Repr<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() || self.failed {
-            return None;
-        }
-        let cie = Cie::new_unchecked(self.rest);
-        match Repr::parse(&cie) {
-            Ok(repr) => {
-                let len = cie.total_len();
-                self.rest = self.rest.get(len..).unwrap_or_default();
-                self.offset += len;
-                Some(Ok(repr))
-            }
-            Err(err) => {
-                self.failed = true;
-                Some(Err(err.at_offset(self.offset)))
-            }
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Inner<'a> {
-    Wire(&'a [u8]),
-    Reprs(&'a [Repr<'a>]),
-}
+/// bounded by the bytes left in the list. Error offsets are counted from `base` of [`Iter::new`].
+pub type Iter<'a> = list::Iter<'a, Repr<'a>>;
 
 /// A list of CIEs: either validated wire bytes (from [`CieList::parse`], no allocation) or a
 /// slice of reprs to emit (from [`CieList::new`]). Two lists are equal when they hold the same
 /// entries, whichever form they are in.
-#[derive(Clone, Copy)]
-pub struct CieList<'a>(Inner<'a>);
-
-impl<'a> CieList<'a> {
-    /// The empty list.
-    pub const EMPTY: Self = Self(Inner::Reprs(&[]));
-
-    /// A list to emit.
-    #[must_use]
-    pub const fn new(cies: &'a [Repr<'a>]) -> Self {
-        Self(Inner::Reprs(cies))
-    }
-
-    /// Validates every entry of `bytes` (which start at offset `base` of the packet, for errors).
-    pub fn parse(bytes: &'a [u8], base: usize) -> Result<Self> {
-        for cie in Iter::new(bytes, base) {
-            cie?;
-        }
-        Ok(Self(Inner::Wire(bytes)))
-    }
-
-    /// The entries.
-    pub fn iter(&self) -> impl Iterator<Item = Repr<'a>> + use<'a> {
-        let (wire, reprs): (&'a [u8], &'a [Repr<'a>]) = match self.0 {
-            Inner::Wire(bytes) => (bytes, &[]),
-            Inner::Reprs(reprs) => (&[], reprs),
-        };
-        // Wire bytes were validated by `parse`, so `map_while` stops only at their end.
-        Iter::new(wire, 0)
-            .map_while(Result::ok)
-            .chain(reprs.iter().copied())
-    }
-
-    /// The first entry, if any.
-    #[must_use]
-    pub fn first(&self) -> Option<Repr<'a>> {
-        self.iter().next()
-    }
-
-    /// How many entries there are.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.iter().count()
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        match self.0 {
-            Inner::Wire(bytes) => bytes.is_empty(),
-            Inner::Reprs(reprs) => reprs.is_empty(),
-        }
-    }
-
-    /// The length [`CieList::emit`] writes.
-    #[must_use]
-    pub fn buffer_len(&self) -> usize {
-        self.iter().map(|cie| cie.buffer_len()).sum()
-    }
-
-    /// Writes every entry into `buffer`, which holds at least [`CieList::buffer_len`] bytes.
-    pub fn emit(&self, buffer: &mut [u8]) {
-        let mut at = 0;
-        for cie in self.iter() {
-            let len = cie.buffer_len();
-            cie.emit(&mut Cie::new_unchecked(&mut buffer[at..at + len]));
-            at += len;
-        }
-    }
-}
-
-impl Default for CieList<'_> {
-    fn default() -> Self {
-        Self::EMPTY
-    }
-}
-
-impl PartialEq for CieList<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for CieList<'_> {}
-
-impl fmt::Debug for CieList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
+pub type CieList<'a> = List<'a, Repr<'a>>;
 
 #[cfg(test)]
 mod tests {

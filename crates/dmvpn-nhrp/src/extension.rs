@@ -25,6 +25,7 @@
 
 use core::fmt;
 
+use dmvpn_wire::list::{self, Entry, List};
 use dmvpn_wire::{Error, Layer, Result};
 
 use crate::cie::CieList;
@@ -414,105 +415,61 @@ impl<'a> Repr<'a> {
     }
 }
 
+impl<'a> Entry<'a> for Repr<'a> {
+    type Ctx = ();
+    const LAYER: Layer = Layer::Nhrp;
+
+    fn parse_entry(bytes: &'a [u8], offset: usize, (): ()) -> Result<(Self, usize)> {
+        let ext = Extension::new_unchecked(bytes);
+        Ok((Self::parse(&ext, offset)?, ext.total_len()))
+    }
+
+    fn ends_list(&self) -> bool {
+        self.value == Value::End
+    }
+
+    fn entry_len(&self, (): ()) -> usize {
+        self.buffer_len()
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], (): ()) {
+        self.emit(&mut Extension::new_unchecked(buf));
+    }
+}
+
 /// Walks an extension list over borrowed bytes, yielding each extension or the first error.
 ///
 /// Every extension is bounded by the bytes left. The walk stops after End of Extensions; bytes
 /// after it are reported as [`Error::TrailingBytes`] (Wireshark's `nhrp.ext.extra`). A list that
-/// runs out without an End is accepted, as Wireshark and FRR do. Offsets are counted from `base`.
-#[derive(Clone, Debug)]
-pub struct Iter<'a> {
-    rest: &'a [u8],
-    offset: usize,
-    ended: bool,
-    failed: bool,
-}
-
-impl<'a> Iter<'a> {
-    /// A walker over `bytes`, which start at offset `base` of the packet.
-    #[must_use]
-    pub const fn new(bytes: &'a [u8], base: usize) -> Self {
-        Self {
-            rest: bytes,
-            offset: base,
-            ended: false,
-            failed: false,
-        }
-    }
-}
-
-impl<'a> Iterator for Iter<'a> {
-    type Item = Result<Repr<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.rest.is_empty() {
-            return None;
-        }
-        if self.ended {
-            self.failed = true;
-            return Some(Err(Error::TrailingBytes {
-                layer: Layer::Nhrp,
-                offset: self.offset,
-                len: self.rest.len(),
-            }));
-        }
-        let ext = Extension::new_unchecked(self.rest);
-        match Repr::parse(&ext, self.offset) {
-            Ok(repr) => {
-                let len = ext.total_len();
-                self.rest = self.rest.get(len..).unwrap_or_default();
-                self.offset += len;
-                self.ended = repr.value == Value::End;
-                Some(Ok(repr))
-            }
-            Err(err) => {
-                self.failed = true;
-                Some(Err(err))
-            }
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Inner<'a> {
-    Wire(&'a [u8]),
-    Reprs(&'a [Repr<'a>]),
-}
+/// runs out without an End is accepted, as Wireshark and FRR do. Offsets are counted from the
+/// `base` of [`Iter::new`].
+pub type Iter<'a> = list::Iter<'a, Repr<'a>>;
 
 /// A list of extensions: either validated wire bytes (from [`ExtensionList::parse`], no
 /// allocation) or a slice of reprs to emit (from [`ExtensionList::new`]; put
 /// [`Repr::END`] last). Two lists are equal when they hold the same extensions.
-#[derive(Clone, Copy)]
-pub struct ExtensionList<'a>(Inner<'a>);
+#[derive(Clone, Copy, Default, Eq, PartialEq)]
+pub struct ExtensionList<'a>(List<'a, Repr<'a>>);
 
 impl<'a> ExtensionList<'a> {
     /// The empty list (no End either).
-    pub const EMPTY: Self = Self(Inner::Reprs(&[]));
+    pub const EMPTY: Self = Self(List::EMPTY);
 
     /// A list to emit, in order.
     #[must_use]
     pub const fn new(extensions: &'a [Repr<'a>]) -> Self {
-        Self(Inner::Reprs(extensions))
+        Self(List::new(extensions))
     }
 
     /// Validates every extension of `bytes` (which start at offset `base` of the packet, for
     /// errors), including that nothing follows End of Extensions.
     pub fn parse(bytes: &'a [u8], base: usize) -> Result<Self> {
-        for ext in Iter::new(bytes, base) {
-            ext?;
-        }
-        Ok(Self(Inner::Wire(bytes)))
+        List::parse(bytes, base).map(Self)
     }
 
     /// The extensions, End included if present.
     pub fn iter(&self) -> impl Iterator<Item = Repr<'a>> + use<'a> {
-        let (wire, reprs): (&'a [u8], &'a [Repr<'a>]) = match self.0 {
-            Inner::Wire(bytes) => (bytes, &[]),
-            Inner::Reprs(reprs) => (&[], reprs),
-        };
-        // Wire bytes were validated by `parse`, so `map_while` stops only at their end.
-        Iter::new(wire, 0)
-            .map_while(Result::ok)
-            .chain(reprs.iter().copied())
+        self.0.iter()
     }
 
     /// The first extension of type `ty`.
@@ -542,52 +499,30 @@ impl<'a> ExtensionList<'a> {
     /// How many extensions there are, End included.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.iter().count()
+        self.0.len()
     }
 
     /// Whether there are none.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
-        match self.0 {
-            Inner::Wire(bytes) => bytes.is_empty(),
-            Inner::Reprs(reprs) => reprs.is_empty(),
-        }
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The length [`ExtensionList::emit`] writes.
     #[must_use]
     pub fn buffer_len(&self) -> usize {
-        self.iter().map(|ext| ext.buffer_len()).sum()
+        self.0.buffer_len()
     }
 
     /// Writes every extension into `buffer`, which holds at least [`ExtensionList::buffer_len`] bytes.
     pub fn emit(&self, buffer: &mut [u8]) {
-        let mut at = 0;
-        for ext in self.iter() {
-            let len = ext.buffer_len();
-            ext.emit(&mut Extension::new_unchecked(&mut buffer[at..at + len]));
-            at += len;
-        }
+        self.0.emit(buffer);
     }
 }
-
-impl Default for ExtensionList<'_> {
-    fn default() -> Self {
-        Self::EMPTY
-    }
-}
-
-impl PartialEq for ExtensionList<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for ExtensionList<'_> {}
 
 impl fmt::Debug for ExtensionList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 

@@ -16,6 +16,7 @@
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use dmvpn_wire::list::{Entry, List};
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
 use super::Writer;
@@ -149,123 +150,90 @@ impl fmt::Display for Destination {
     }
 }
 
-#[derive(Clone, Copy)]
-enum DestinationsInner<'a> {
-    Wire(&'a [u8]),
-    List(&'a [Destination]),
+impl<'a> Entry<'a> for Destination {
+    type Ctx = Family;
+    const LAYER: Layer = Layer::Eigrp;
+
+    fn parse_entry(bytes: &'a [u8], offset: usize, family: Family) -> Result<(Self, usize)> {
+        let mut r = Reader::with_base(Layer::Eigrp, bytes, offset);
+        let prefix_len = r.u8("prefix length")?;
+        if prefix_len > family.max_prefix() {
+            return Err(r.invalid("prefix length", 1, prefix_len.into()));
+        }
+        let octets = family.prefix_octets(prefix_len);
+        let prefix = family.addr(r.take(octets, "destination")?);
+        Ok((Self { prefix_len, prefix }, 1 + octets))
+    }
+
+    fn entry_len(&self, family: Family) -> usize {
+        1 + family.prefix_octets(self.prefix_len)
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], family: Family) {
+        assert!(
+            self.family() == family && self.prefix_len <= family.max_prefix(),
+            "destination {self} does not fit a {family:?} route TLV"
+        );
+        buf[0] = self.prefix_len;
+        buf[1..].copy_from_slice(&self.octets()[..family.prefix_octets(self.prefix_len)]);
+    }
 }
 
 /// The destinations of a route TLV: borrowed wire bytes after parsing, or a slice to emit.
 ///
-/// Equality compares the decoded destinations, so a parsed list equals the list it was built from.
-#[derive(Clone, Copy)]
-pub struct Destinations<'a> {
-    family: Family,
-    inner: DestinationsInner<'a>,
-}
+/// Equality compares the family and the decoded destinations, so a parsed list equals the list
+/// it was built from.
+#[derive(Clone, Copy, Eq, PartialEq)]
+pub struct Destinations<'a>(List<'a, Destination, Family>);
 
 impl<'a> Destinations<'a> {
     /// Destinations to emit. Every entry must be of `family`, with a prefix length no longer than
     /// the family allows (emitting panics otherwise).
     #[must_use]
     pub const fn new(family: Family, list: &'a [Destination]) -> Self {
-        Self {
-            family,
-            inner: DestinationsInner::List(list),
-        }
+        Self(List::with_ctx(list, family))
     }
 
     /// Checks the encoded destinations in `r` (at least one) and borrows them.
     pub(crate) fn parse(family: Family, r: &mut Reader<'a>) -> Result<Self> {
-        let bytes = r.peek_rest();
+        let offset = r.offset();
         if r.is_empty() {
             return Err(Error::truncated(
                 Layer::Eigrp,
                 "prefix length",
-                r.offset(),
+                offset,
                 1,
-                r.offset(),
+                offset,
             ));
         }
-        while !r.is_empty() {
-            let prefix_len = r.u8("prefix length")?;
-            if prefix_len > family.max_prefix() {
-                return Err(r.invalid("prefix length", 1, prefix_len.into()));
-            }
-            r.take(family.prefix_octets(prefix_len), "destination")?;
-        }
-        Ok(Self {
-            family,
-            inner: DestinationsInner::Wire(bytes),
-        })
+        List::parse_with(r.rest(), offset, family).map(Self)
     }
 
     /// The address family.
     #[must_use]
     pub const fn family(&self) -> Family {
-        self.family
+        self.0.ctx()
     }
 
     /// The destinations.
     pub fn iter(&self) -> impl Iterator<Item = Destination> + use<'a> {
-        let family = self.family;
-        let (mut wire, list) = match self.inner {
-            DestinationsInner::Wire(bytes) => (bytes, [].iter()),
-            DestinationsInner::List(list) => (&[][..], list.iter()),
-        };
-        let from_wire = core::iter::from_fn(move || {
-            let (&prefix_len, rest) = wire.split_first()?;
-            let (addr, rest) = rest.split_at_checked(family.prefix_octets(prefix_len))?;
-            wire = rest;
-            Some(Destination {
-                prefix_len,
-                prefix: family.addr(addr),
-            })
-        });
-        from_wire.chain(list.copied())
+        self.0.iter()
     }
 
     /// Encoded length.
     #[must_use]
     pub fn buffer_len(&self) -> usize {
-        match self.inner {
-            DestinationsInner::Wire(bytes) => bytes.len(),
-            DestinationsInner::List(list) => list
-                .iter()
-                .map(|d| 1 + self.family.prefix_octets(d.prefix_len))
-                .sum(),
-        }
+        self.0.buffer_len()
     }
 
     fn emit(&self, w: &mut Writer<'_>) {
-        match self.inner {
-            DestinationsInner::Wire(bytes) => w.bytes(bytes),
-            DestinationsInner::List(list) => {
-                for d in list {
-                    assert!(
-                        d.family() == self.family && d.prefix_len <= self.family.max_prefix(),
-                        "destination {d} does not fit a {:?} route TLV",
-                        self.family
-                    );
-                    w.u8(d.prefix_len);
-                    w.bytes(&d.octets()[..self.family.prefix_octets(d.prefix_len)]);
-                }
-            }
-        }
+        self.0.emit(w.chunk(self.0.buffer_len()));
     }
 }
-
-impl PartialEq for Destinations<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.family == other.family && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for Destinations<'_> {}
 
 impl fmt::Debug for Destinations<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
