@@ -161,6 +161,7 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
 
 fn ipsec(config: &Config, profile: &crate::config::IpsecProfile) -> Result<IpsecConfig, NodeError> {
     let policies = (config.isakmp_policies.iter())
+        .filter(|p| p.pre_share)
         .map(|p| node::IsakmpPolicy {
             priority: p.priority,
             encryption: match p.encryption() {
@@ -248,7 +249,10 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
     };
     let local = config.nbma_address().ok_or(NodeError::NoTunnel)?;
     let mut out = ike::Config::new(local);
-    let mut policies: Vec<_> = config.isakmp_policies.iter().collect();
+    // Only pre-shared-key policies are offered (a certificate policy is another VPN's).
+    let mut policies: Vec<_> = (config.isakmp_policies.iter())
+        .filter(|p| p.pre_share)
+        .collect();
     policies.sort_by_key(|p| p.priority);
     for policy in policies {
         let unsupported = |what| NodeError::Transform {
@@ -561,6 +565,33 @@ mod tests {
                 .preshared_key(ip("203.0.113.9"))
                 .is_some()
         );
+    }
+
+    /// A certificate policy beside the pre-share one (another VPN of the router) is not offered.
+    #[test]
+    fn only_pre_share_policies_are_offered() {
+        let hub = include_str!("../../../testdata/router/hub.cfg").replacen(
+            "crypto isakmp policy 10\n",
+            "crypto isakmp policy 5\n encryption aes 256\n authentication rsa-sig\ncrypto isakmp policy 10\n",
+            1,
+        );
+        let parsed = Config::parse(&hub, Options::default()).unwrap();
+        assert_eq!(
+            parsed.warnings.len(),
+            2,
+            "the line skipped, the policy not offered"
+        );
+        let ike = ike_config(&parsed.config).unwrap().unwrap();
+        assert_eq!(
+            ike.policies,
+            [ike::Policy::new(
+                Cipher::TripleDes,
+                ike::Hash::Md5,
+                Group::MODP_1024
+            )]
+        );
+        let node = node_config(&parsed.config).unwrap();
+        assert_eq!(node.ipsec.unwrap().isakmp_policies.len(), 1);
     }
 
     #[test]

@@ -296,14 +296,19 @@ fn protection(config: &Config, index: usize, report: &mut Reporter<'_>) {
 }
 
 fn crypto(config: &Config, report: &mut Reporter<'_>) {
+    // A policy for certificates beside a pre-share one (another VPN of the router) is not
+    // offered here; with none pre-share, IKE has nothing to offer.
+    let any_pre_share = config.isakmp_policies.iter().any(|p| p.pre_share);
     for (n, policy) in config.isakmp_policies.iter().enumerate() {
         if !policy.pre_share {
-            report.error(
-                Origin::Policy(n),
-                ErrorKind::NotPreShare {
-                    priority: policy.priority,
-                },
-            );
+            let kind = ErrorKind::NotPreShare {
+                priority: policy.priority,
+            };
+            if any_pre_share {
+                report.warning(Origin::Policy(n), kind);
+            } else {
+                report.error(Origin::Policy(n), kind);
+            }
         }
     }
     for (p, profile) in config.ipsec_profiles.iter().enumerate() {

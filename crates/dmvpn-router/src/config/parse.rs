@@ -1902,13 +1902,13 @@ impl Parser {
                 self.isakmp(index).group = Some(group);
             }
             3 => {
-                words
-                    .keyword_in(
-                        &["pre-share"],
-                        &["ecdsa-sig", "rsa-encr", "rsa-sig"],
-                        "an authentication method",
-                    )
-                    .map_err(|f| unsupported(words, f))?;
+                // Certificates: the policy is not offered (skipped, with a warning); with no
+                // pre-share policy at all, the semantic check says so.
+                words.keyword_in(
+                    &["pre-share"],
+                    &["ecdsa-sig", "rsa-encr", "rsa-sig"],
+                    "an authentication method",
+                )?;
                 words.end()?;
                 self.origins
                     .once(Origin::PolicyAuthentication(index), place, "authentication")?;

@@ -651,7 +651,7 @@ fn syntax_errors_with_line_and_column() {
             "crypto isakmp policy 1\n authentication rsa-sig\n",
             2,
             17,
-            "unsupported command `authentication rsa-sig` in crypto isakmp policy mode",
+            "`authentication rsa-sig` skipped in crypto isakmp policy mode: IOS takes it, this router does not use it",
         ),
         (
             "crypto isakmp policy 1\n lifetime 59\n",
