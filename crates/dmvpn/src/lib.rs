@@ -8,6 +8,7 @@
 pub mod capture;
 pub mod decode;
 pub mod decrypt;
+pub mod filter;
 pub mod fuzzing;
 pub mod json;
 pub mod keys;

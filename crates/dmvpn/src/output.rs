@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use crate::capture::{Frame, Timestamp};
 use crate::decode::{CutField, Layer, Sink};
+use crate::filter::Retract;
 use crate::json::{self, Object};
 
 /// Flush to the writer once the buffer holds this much.
@@ -81,6 +82,8 @@ pub trait Pending: Sink {
 /// JSON Lines: one object per frame, `{"frame":N,"ts":…,"len":…,"layers":[…]}`.
 pub struct JsonLines<W: Write> {
     out: Buffered<W>,
+    /// Where the current frame's object starts in the buffer (for [`Retract`]).
+    frame_at: usize,
     first_layer: bool,
     /// The snapshot length cut this frame: the layers from here on get `"truncated":true`.
     truncated: bool,
@@ -105,6 +108,7 @@ impl<W: Write> JsonLines<W> {
     pub fn new(out: W) -> Self {
         Self {
             out: Buffered::new(out),
+            frame_at: 0,
             first_layer: true,
             truncated: false,
         }
@@ -143,6 +147,7 @@ impl Pending for JsonLines<io::Sink> {
 
 impl<W: Write> Sink for JsonLines<W> {
     fn frame_start(&mut self, frame: &Frame<'_>) {
+        self.frame_at = self.out.buf.len();
         let buf = &mut self.out.buf;
         buf.extend_from_slice(b"{\"frame\":");
         json::push_u64(buf, frame.number);
@@ -177,6 +182,18 @@ impl<W: Write> Sink for JsonLines<W> {
     fn frame_end(&mut self) {
         self.out.buf.extend_from_slice(b"]}\n");
         self.out.flush_if_full();
+    }
+}
+
+/// A frame a display filter rejected leaves nothing: its object is written into the buffer as
+/// its layers go by, and nothing is flushed before `frame_end`.
+impl<W: Write> Retract for JsonLines<W> {
+    type Mark = ();
+
+    fn mark(&mut self) {}
+
+    fn retract(&mut self, (): ()) {
+        self.out.buf.truncate(self.frame_at);
     }
 }
 
@@ -370,6 +387,15 @@ impl<W: Write> Sink for TextLines<W> {
         buf.push(b'\n');
         self.out.flush_if_full();
     }
+}
+
+/// A frame's line is written at `frame_end`: a frame a display filter rejected leaves nothing.
+impl<W: Write> Retract for TextLines<W> {
+    type Mark = ();
+
+    fn mark(&mut self) {}
+
+    fn retract(&mut self, (): ()) {}
 }
 
 impl FrameLine {

@@ -1,0 +1,225 @@
+//! The language on hand-made field values; tests/filter.rs runs it on captures against tshark.
+
+use std::net::Ipv4Addr;
+
+use super::fields::{self, Value, Values};
+use super::*;
+
+/// A frame's values: every field the filter could name is wanted.
+fn frame(occurrences: &[(&str, Value)]) -> Values {
+    let mut all = Mask::default();
+    for id in 0..fields::FIELDS.len() {
+        all.insert(u8::try_from(id).unwrap());
+    }
+    let mut values = Values::new(all);
+    for (name, value) in occurrences {
+        values.push_for_test(fields::lookup(name).unwrap(), *value);
+    }
+    values
+}
+
+fn ip(a: u8, b: u8, c: u8, d: u8) -> Value {
+    Value::Ipv4(Ipv4Addr::new(a, b, c, d))
+}
+
+/// An ESP packet from 192.0.2.11 to 192.0.2.1 carrying GRE and NHRP registration.
+fn esp_frame() -> Values {
+    frame(&[
+        ("frame", Value::Present),
+        ("frame.number", Value::Uint(12)),
+        ("ip", Value::Present),
+        ("ip.src", ip(192, 0, 2, 11)),
+        ("ip.dst", ip(192, 0, 2, 1)),
+        ("ip.addr", ip(192, 0, 2, 11)),
+        ("ip.addr", ip(192, 0, 2, 1)),
+        ("esp", Value::Present),
+        ("esp.spi", Value::Uint(0x1000_a001)),
+        ("gre", Value::Present),
+        ("nhrp", Value::Present),
+        ("nhrp.hdr.op.type", Value::Uint(3)),
+        ("ip", Value::Present),
+        ("ip.src", ip(10, 0, 0, 11)),
+        ("ip.dst", ip(10, 0, 0, 1)),
+        ("ip.addr", ip(10, 0, 0, 11)),
+        ("ip.addr", ip(10, 0, 0, 1)),
+    ])
+}
+
+fn keeps(filter: &str, values: &Values) -> bool {
+    Filter::parse(filter)
+        .unwrap_or_else(|e| panic!("{filter}: {e}"))
+        .matches(values)
+}
+
+#[test]
+fn comparisons_presence_and_logic() {
+    let f = esp_frame();
+    for (filter, expected) in [
+        ("esp", true),
+        ("!isakmp", true),
+        ("isakmp", false),
+        ("not esp", false),
+        ("ip.addr == 192.0.2.11 && esp.spi == 0x1000a001", true),
+        ("ip.addr == 192.0.2.11 and esp.spi == 268476417", true),
+        ("esp.spi == 0x1000a002", false),
+        ("nhrp.hdr.op.type == 3", true),
+        ("nhrp.hdr.op.type eq 4", false),
+        ("ip.addr == 10.0.0.0/8", true),
+        ("ip.src == 10.0.0.0/24", true),
+        ("ip.dst == 172.16.0.0/12", false),
+        ("frame.number >= 12 && frame.number <= 12", true),
+        ("frame.number > 12 || frame.number lt 12", false),
+        ("frame.number in {1..5, 12}", true),
+        ("frame.number in {1..5 13}", false),
+        ("frame.number in {10 .. 20}", true),
+        ("frame.number not in {10..20}", false),
+        ("esp.spi in {0x1000a001}", true),
+        ("(esp || isakmp) && !(eigrp)", true),
+        ("eigrp || isakmp && esp", false),
+        ("esp || isakmp && eigrp", true),
+        ("!!esp", true),
+        ("frame.number == 014", true),
+        ("frame.number == 0b1100", true),
+    ] {
+        assert_eq!(keeps(filter, &f), expected, "{filter}");
+    }
+}
+
+/// Wireshark 4.0: `!=` is "all not equal", `~=` "any not equal", `===` "all equal"; a field that
+/// does not occur makes every comparison false.
+#[test]
+fn several_occurrences_follow_wireshark_4() {
+    let f = esp_frame();
+    assert!(keeps("ip.addr == 192.0.2.1", &f));
+    assert!(!keeps("ip.addr != 192.0.2.1", &f));
+    assert!(keeps("ip.addr ~= 192.0.2.1", &f));
+    assert!(keeps("ip.addr != 198.51.100.1", &f));
+    assert!(!keeps("ip.addr === 192.0.2.1", &f));
+    assert!(keeps("ip.addr === 0.0.0.0/0", &f));
+    assert!(keeps("ip.addr any_ne 192.0.2.1", &f));
+    assert!(!keeps("ip.addr all_ne 10.0.0.1", &f));
+    assert!(!keeps("eigrp.as != 100", &f));
+    assert!(!keeps("eigrp.as ~= 100", &f));
+    assert!(!keeps("eigrp.as < 100", &f));
+    assert!(keeps("!(eigrp.as == 100)", &f));
+}
+
+#[test]
+fn values_of_every_kind() {
+    let f = frame(&[
+        ("eth.addr", Value::Mac([2, 0, 0, 0, 0, 1])),
+        (
+            "isakmp.ispi",
+            Value::Cookie([0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18]),
+        ),
+        ("ipv6.addr", Value::Ipv6("2001:db8::1".parse().unwrap())),
+        ("ip.flags.df", Value::Uint(1)),
+    ]);
+    assert!(keeps("eth.addr == 02:00:00:00:00:01", &f));
+    assert!(keeps("eth.addr == 02-00-00-00-00-01", &f));
+    assert!(keeps("eth.addr == 0200.0000.0001", &f));
+    assert!(!keeps("eth.addr == 02:00:00:00:00:02", &f));
+    assert!(keeps("isakmp.ispi == a1:b2:c3:d4:e5:f6:07:18", &f));
+    assert!(keeps("isakmp.ispi == a1b2c3d4e5f60718", &f));
+    assert!(!keeps("isakmp.ispi == a1b2", &f));
+    assert!(keeps("ipv6.addr == 2001:db8::/32", &f));
+    assert!(keeps("ipv6.addr == \"2001:db8::1\"", &f));
+    assert!(!keeps("ipv6.addr == 2001:db9::/32", &f));
+    assert!(keeps("ip.flags.df == True", &f));
+    assert!(!keeps("ip.flags.df == 0", &f));
+}
+
+#[test]
+fn errors_name_the_column_and_close_names() {
+    let error = Filter::parse("esp && ip.adr == 192.0.2.1").unwrap_err();
+    assert_eq!(error.column(), 8);
+    let text = error.to_string();
+    assert!(
+        text.contains("`ip.adr`") && text.contains("did you mean ip.addr"),
+        "{text}"
+    );
+    let error = Filter::parse("nhrp.src.nbma == 1.2.3.4").unwrap_err();
+    assert!(error.to_string().contains("nhrp.src.nbma.addr"), "{error}");
+    for (filter, column, words) in [
+        ("", 1, "empty"),
+        ("esp &&", 7, "filter ends"),
+        ("(esp", 5, "`)`"),
+        ("esp)", 4, "unexpected"),
+        ("ip.addr == 300.1.1.1", 12, "IPv4"),
+        ("ip.addr == 1.2.3.4/33", 12, "IPv4"),
+        ("esp.spi == zz", 12, "unsigned integer"),
+        ("esp == 1", 5, "protocol"),
+        ("frame.number in {}", 18, "value"),
+        ("frame.number in {1..}", 21, "end of the range"),
+        ("frame.number in 1", 17, "`{`"),
+        ("ip.src == \"1.2.3.4", 11, "closing"),
+        ("esp # x", 5, "character"),
+        ("esp.spi ==", 11, "value"),
+        ("ip.flags.df == 2", 16, "True"),
+    ] {
+        let error = Filter::parse(filter).unwrap_err();
+        assert_eq!(error.column(), column, "{filter}: {error}");
+        assert!(error.to_string().contains(words), "{filter}: {error}");
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("{}esp{}", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(
+        Filter::parse(&deep)
+            .unwrap_err()
+            .to_string()
+            .contains("nested")
+    );
+    let nots = format!("{}esp", "!".repeat(10_000));
+    assert!(Filter::parse(&nots).is_err());
+    let ok = format!("{}esp{}", "(".repeat(50), ")".repeat(50));
+    assert!(Filter::parse(&ok).is_ok());
+    // A long flat chain is fine: it is parsed in a loop.
+    let long = vec!["esp"; 5000].join(" || ");
+    assert!(Filter::parse(&long).is_ok());
+}
+
+#[test]
+fn frame_ranges() {
+    let keep = |ranges: &str, number: u64| {
+        Filter::frames(ranges)
+            .unwrap()
+            .matches(&frame(&[("frame.number", Value::Uint(number))]))
+    };
+    assert!(keep("10-20,35", 10) && keep("10-20,35", 20) && keep("10-20,35", 35));
+    assert!(!keep("10-20,35", 21) && !keep("10-20,35", 9));
+    assert!(keep("100-", 1_000_000) && !keep("100-", 99));
+    assert_eq!(Filter::frames("10-20,35").unwrap().last_frame(), Some(35));
+    assert_eq!(Filter::frames("100-").unwrap().last_frame(), Some(u64::MAX));
+    assert!(Filter::frames("20-10").is_err());
+    assert!(Filter::frames("x").is_err());
+    assert_eq!(Filter::frames("1,y").unwrap_err().column(), 3);
+    let both = Filter::parse("esp")
+        .unwrap()
+        .and(Filter::frames("1-5").unwrap());
+    assert_eq!(both.last_frame(), Some(5));
+    assert_eq!(
+        Filter::parse("esp || frame.number < 5")
+            .unwrap()
+            .last_frame(),
+        None
+    );
+    assert_eq!(
+        Filter::parse("frame.number < 5").unwrap().last_frame(),
+        Some(4)
+    );
+}
+
+#[test]
+fn never_panics_on_any_input() {
+    bolero::check!().for_each(|bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        if let Ok(filter) = Filter::parse(&text) {
+            // Whatever parses evaluates, and prints back as it was given.
+            let _ = filter.matches(&esp_frame());
+            assert_eq!(filter.to_string(), text);
+        }
+    });
+}
