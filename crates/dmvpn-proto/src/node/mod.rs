@@ -638,6 +638,27 @@ impl Node {
         true
     }
 
+    /// Starts over with the peer at NBMA address `nbma` after it lost its state (an NHS that
+    /// restarted and has been keyed again): a spoke registers with its NHSes again at once,
+    /// rather than at its next refresh (a third of the holding time), as IOS does when the
+    /// crypto socket to an NHS comes up again. The NHRP client is started afresh (every NHS
+    /// gets a new Registration Request, which the live ones take as a refresh); routes, EIGRP
+    /// and the SAs stay. Returns whether `nbma` is an NHS of this spoke.
+    pub fn reset_peer(&mut self, now: Instant, nbma: Ipv4Addr) -> bool {
+        if !self.config.nhrp.nhs.iter().any(|n| n.nbma == nbma) {
+            return false;
+        }
+        let NhrpRole::Client(client) = &mut self.nhrp else {
+            return false;
+        };
+        let mut seed = [0; 4];
+        self.entropy.fill(&mut seed);
+        let first_request_id = u32::from_be_bytes(seed) & 0x7fff_ffff;
+        *client = Client::new(client.config().clone(), now, first_request_id);
+        self.pump(now);
+        true
+    }
+
     /// The peer at NBMA address `peer` deleted its SA pair (an IKE Delete): nothing more is sent
     /// under it, and its inbound SAs decrypt for [`DELETE_GRACE`] more, then go. Returns whether
     /// there was a pair.
