@@ -10,6 +10,9 @@
 //! - Nodes can be powered off, booted again with the same configuration ([`Cloud::reboot`]),
 //!   and keyed with static IPsec SAs per hub–spoke pair ([`Cloud::key`]) when the configuration
 //!   has `tunnel protection` (a reboot re-keys its pairs, as IKE would).
+//! - The cloud runs any [`Machine`]: [`Node`]s (the default), or whole
+//!   [`Router`](crate::router::Router)s with their IKE ([`Cloud::of`], [`Cloud::add_machine`],
+//!   [`Cloud::replace`]), whose IKE datagrams cross the network as UDP like everything else.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -38,7 +41,7 @@ use core::net::Ipv4Addr;
 
 use dmvpn_esp::{Encryption, Integrity, Sa};
 
-use super::{Entropy, Event, Node, NodeConfig, Role, wire};
+use super::{Entropy, Event, Node, NodeConfig, Role, Transmit, wire};
 use crate::ipsec::Lifetime;
 use crate::time::{Duration, Instant};
 
@@ -98,26 +101,84 @@ pub struct Wire {
     pub dropped: bool,
 }
 
-/// A node of the cloud with what it handed to its host.
+/// What the cloud runs: a sans-IO machine with an NBMA address, a tunnel interface and timers.
+pub trait Machine {
+    /// What it reports.
+    type Event: core::fmt::Debug;
+    /// Its NBMA address.
+    fn nbma(&self) -> Ipv4Addr;
+    /// A packet from the NBMA network (see [`Node::handle_nbma`]).
+    fn handle_nbma(&mut self, now: Instant, src: Ipv4Addr, protocol: u8, payload: &[u8]);
+    /// A packet the host wrote into the tunnel interface.
+    fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]);
+    /// Runs the timers due at `now`.
+    fn handle_timeout(&mut self, now: Instant);
+    /// When [`Machine::handle_timeout`] must run next.
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// The next packet for the NBMA network.
+    fn poll_transmit(&mut self) -> Option<Transmit>;
+    /// The next event.
+    fn poll_event(&mut self) -> Option<Self::Event>;
+    /// The next packet for the host.
+    fn poll_deliver(&mut self) -> Option<Vec<u8>>;
+}
+
+impl Machine for Node {
+    type Event = Event;
+
+    fn nbma(&self) -> Ipv4Addr {
+        self.config().tunnel.nbma
+    }
+
+    fn handle_nbma(&mut self, now: Instant, src: Ipv4Addr, protocol: u8, payload: &[u8]) {
+        Self::handle_nbma(self, now, src, protocol, payload);
+    }
+
+    fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]) {
+        Self::handle_tunnel_packet(self, now, packet);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        Self::handle_timeout(self, now);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        Self::poll_timeout(self)
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        Self::poll_transmit(self)
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        Self::poll_event(self)
+    }
+
+    fn poll_deliver(&mut self) -> Option<Vec<u8>> {
+        Self::poll_deliver(self)
+    }
+}
+
+/// A machine of the cloud with what it handed to its host.
 #[derive(Debug)]
-pub struct Member {
-    /// The node.
-    pub node: Node,
+pub struct Member<M: Machine = Node> {
+    /// The node (or router).
+    pub node: M,
     /// Whether it is powered on; packets to a node that is off are lost.
     pub up: bool,
     /// Every event, with its time.
-    pub events: Vec<(Instant, Event)>,
+    pub events: Vec<(Instant, M::Event)>,
     /// Every packet it handed to its host, with its time.
     pub delivered: Vec<(Instant, Vec<u8>)>,
     /// How many times it booted.
     pub boots: u32,
 }
 
-impl Member {
+impl<M: Machine> Member<M> {
     /// The node's NBMA address.
     #[must_use]
     pub fn nbma(&self) -> Ipv4Addr {
-        self.node.config().tunnel.nbma
+        self.node.nbma()
     }
 }
 
@@ -147,11 +208,11 @@ impl PartialOrd for Flight {
 pub type DropFilter = Box<dyn FnMut(&Wire) -> bool + Send>;
 
 /// The cloud: nodes, the NBMA network between them, and the clock.
-pub struct Cloud {
+pub struct Cloud<M: Machine = Node> {
     /// The virtual time.
     pub now: Instant,
     /// The nodes, in the order they were added.
-    pub members: Vec<Member>,
+    pub members: Vec<Member<M>>,
     /// One-way delay of every packet: 10 ms.
     pub latency: Duration,
     /// Up to this much extra random delay per packet, which reorders packets: none.
@@ -175,7 +236,7 @@ pub struct Cloud {
     keys: u32,
 }
 
-impl core::fmt::Debug for Cloud {
+impl<M: Machine> core::fmt::Debug for Cloud<M> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Cloud")
             .field("now", &self.now)
@@ -186,9 +247,17 @@ impl core::fmt::Debug for Cloud {
 }
 
 impl Cloud {
-    /// An empty cloud at `now` whose randomness comes from `seed`.
+    /// An empty cloud of [`Node`]s at `now` whose randomness comes from `seed`.
     #[must_use]
     pub fn new(now: Instant, seed: u64) -> Self {
+        Self::of(now, seed)
+    }
+}
+
+impl<M: Machine> Cloud<M> {
+    /// An empty cloud of any [`Machine`] at `now` whose randomness comes from `seed`.
+    #[must_use]
+    pub fn of(now: Instant, seed: u64) -> Self {
         Self {
             now,
             members: Vec::new(),
@@ -208,22 +277,36 @@ impl Cloud {
         }
     }
 
-    /// Boots a node with `config` now; returns its index. A spoke with `tunnel protection` is
-    /// keyed with each of its NHSes already in the cloud ([`Cloud::key`]).
-    pub fn add(&mut self, config: NodeConfig) -> usize {
+    /// 64 bits from the cloud's generator, to seed a machine's own randomness (the same seed
+    /// gives the same run).
+    pub fn next_seed(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+
+    /// Adds `machine` (booted now) to the cloud; returns its index.
+    pub fn add_machine(&mut self, machine: M) -> usize {
         let index = self.members.len();
-        self.by_nbma.insert(config.tunnel.nbma, index);
-        let node = self.boot_node(config);
+        self.by_nbma.insert(machine.nbma(), index);
         self.members.push(Member {
-            node,
+            node: machine,
             up: true,
             events: Vec::new(),
             delivered: Vec::new(),
             boots: 1,
         });
-        self.key_peers(index);
         self.collect(index);
         index
+    }
+
+    /// Puts `machine` (booted now, at the same NBMA address) in place of machine `index`, as a
+    /// reboot with nothing kept; it is powered on.
+    pub fn replace(&mut self, index: usize, machine: M) {
+        if let Some(member) = self.members.get_mut(index) {
+            member.node = machine;
+            member.up = true;
+            member.boots += 1;
+        }
+        self.collect(index);
     }
 
     /// The index of the node at NBMA address `nbma`.
@@ -232,124 +315,10 @@ impl Cloud {
         self.by_nbma.get(&nbma).copied()
     }
 
-    fn boot_node(&mut self, config: NodeConfig) -> Node {
-        let entropy = XorShift::new(self.rng.next_u64());
-        Node::new(config, self.now, Box::new(entropy))
-    }
-
     /// Powers node `index` off: it stops, and packets to it are lost.
     pub fn power_off(&mut self, index: usize) {
         if let Some(member) = self.members.get_mut(index) {
             member.up = false;
-        }
-    }
-
-    /// Boots node `index` again with its configuration and nothing else (caches, neighbours and
-    /// SAs lost), re-keying its pairs when IPsec is configured.
-    pub fn reboot(&mut self, index: usize) {
-        let Some(config) = self.members.get(index).map(|m| m.node.config().clone()) else {
-            return;
-        };
-        let node = self.boot_node(config);
-        if let Some(member) = self.members.get_mut(index) {
-            member.node = node;
-            member.up = true;
-            member.boots += 1;
-        }
-        self.key_peers(index);
-        self.collect(index);
-    }
-
-    /// Installs fresh static SAs between nodes `a` and `b` (both directions, new SPIs and keys
-    /// from the cloud's generator, the transform set of `a`'s configuration), as a completed IKE
-    /// exchange would. Does nothing unless `a` has `tunnel protection`.
-    pub fn key(&mut self, a: usize, b: usize) {
-        let Some(ipsec) = self
-            .members
-            .get(a)
-            .and_then(|m| m.node.config().ipsec.clone())
-        else {
-            return;
-        };
-        let (Some(a_nbma), Some(b_nbma)) = (
-            self.members.get(a).map(Member::nbma),
-            self.members.get(b).map(Member::nbma),
-        ) else {
-            return;
-        };
-        let ts = ipsec.transform_set;
-        let enc_len = match ts.encryption {
-            Encryption::Null => 0,
-            Encryption::TripleDesCbc => 24,
-            Encryption::AesCbc => usize::from(ts.key_bits / 8),
-            _ => usize::from(ts.key_bits / 8) + 4,
-        };
-        let auth_len = match ts.integrity {
-            Integrity::None => 0,
-            Integrity::HmacMd5_96 => 16,
-            Integrity::HmacSha1_96 => 20,
-            Integrity::HmacSha256_128 => 32,
-            Integrity::HmacSha384_192 => 48,
-            Integrity::HmacSha512_256 => 64,
-        };
-        let mut direction = || {
-            self.keys += 1;
-            let spi = 0x1000_0000 | self.keys;
-            let mut key = alloc::vec![0; enc_len + auth_len];
-            self.rng.fill(&mut key);
-            let (enc, auth) = key.split_at(enc_len);
-            let make = || Sa::new(spi, ts.encryption, enc, ts.integrity, auth).ok();
-            (make(), make())
-        };
-        let (ab_out, ab_in) = direction();
-        let (ba_out, ba_in) = direction();
-        let (Some(ab_out), Some(ab_in), Some(ba_out), Some(ba_in)) = (ab_out, ab_in, ba_out, ba_in)
-        else {
-            return;
-        };
-        let now = self.now;
-        let lifetime = Lifetime::default();
-        if let Some(m) = self.members.get_mut(a) {
-            m.node.install_sas(now, b_nbma, ba_in, ab_out, lifetime);
-        }
-        if let Some(m) = self.members.get_mut(b) {
-            m.node.install_sas(now, a_nbma, ab_in, ba_out, lifetime);
-        }
-        self.collect(a);
-        self.collect(b);
-    }
-
-    /// Keys node `index` with every peer it talks to in Phase 1: a spoke with its NHSes, a hub
-    /// with every spoke whose NHS it is.
-    fn key_peers(&mut self, index: usize) {
-        let Some(member) = self.members.get(index) else {
-            return;
-        };
-        if member.node.config().ipsec.is_none() {
-            return;
-        }
-        let peers: Vec<usize> = match member.node.config().role {
-            Role::Spoke => member
-                .node
-                .config()
-                .nhrp
-                .nhs
-                .iter()
-                .filter_map(|nhs| self.index(nhs.nbma))
-                .collect(),
-            Role::Hub => {
-                let own = member.nbma();
-                (0..self.members.len())
-                    .filter(|&i| {
-                        self.members
-                            .get(i)
-                            .is_some_and(|m| m.node.config().nhrp.nhs.iter().any(|n| n.nbma == own))
-                    })
-                    .collect()
-            }
-        };
-        for peer in peers {
-            self.key(index, peer);
         }
     }
 
@@ -489,6 +458,140 @@ impl Cloud {
     pub fn run_for(&mut self, d: Duration) {
         let t = self.now + d;
         self.run_until(t);
+    }
+}
+
+impl Cloud {
+    /// Boots a node with `config` now; returns its index. A spoke with `tunnel protection` is
+    /// keyed with each of its NHSes already in the cloud ([`Cloud::key`]).
+    pub fn add(&mut self, config: NodeConfig) -> usize {
+        let index = self.members.len();
+        self.by_nbma.insert(config.tunnel.nbma, index);
+        let node = self.boot_node(config);
+        self.members.push(Member {
+            node,
+            up: true,
+            events: Vec::new(),
+            delivered: Vec::new(),
+            boots: 1,
+        });
+        self.key_peers(index);
+        self.collect(index);
+        index
+    }
+
+    fn boot_node(&mut self, config: NodeConfig) -> Node {
+        let entropy = XorShift::new(self.rng.next_u64());
+        Node::new(config, self.now, Box::new(entropy))
+    }
+
+    /// Boots node `index` again with its configuration and nothing else (caches, neighbours and
+    /// SAs lost), re-keying its pairs when IPsec is configured.
+    pub fn reboot(&mut self, index: usize) {
+        let Some(config) = self.members.get(index).map(|m| m.node.config().clone()) else {
+            return;
+        };
+        let node = self.boot_node(config);
+        if let Some(member) = self.members.get_mut(index) {
+            member.node = node;
+            member.up = true;
+            member.boots += 1;
+        }
+        self.key_peers(index);
+        self.collect(index);
+    }
+
+    /// Installs fresh static SAs between nodes `a` and `b` (both directions, new SPIs and keys
+    /// from the cloud's generator, the transform set of `a`'s configuration), as a completed IKE
+    /// exchange would. Does nothing unless `a` has `tunnel protection`.
+    pub fn key(&mut self, a: usize, b: usize) {
+        let Some(ipsec) = self
+            .members
+            .get(a)
+            .and_then(|m| m.node.config().ipsec.clone())
+        else {
+            return;
+        };
+        let (Some(a_nbma), Some(b_nbma)) = (
+            self.members.get(a).map(Member::nbma),
+            self.members.get(b).map(Member::nbma),
+        ) else {
+            return;
+        };
+        let ts = ipsec.transform_set;
+        let enc_len = match ts.encryption {
+            Encryption::Null => 0,
+            Encryption::TripleDesCbc => 24,
+            Encryption::AesCbc => usize::from(ts.key_bits / 8),
+            _ => usize::from(ts.key_bits / 8) + 4,
+        };
+        let auth_len = match ts.integrity {
+            Integrity::None => 0,
+            Integrity::HmacMd5_96 => 16,
+            Integrity::HmacSha1_96 => 20,
+            Integrity::HmacSha256_128 => 32,
+            Integrity::HmacSha384_192 => 48,
+            Integrity::HmacSha512_256 => 64,
+        };
+        let mut direction = || {
+            self.keys += 1;
+            let spi = 0x1000_0000 | self.keys;
+            let mut key = alloc::vec![0; enc_len + auth_len];
+            self.rng.fill(&mut key);
+            let (enc, auth) = key.split_at(enc_len);
+            let make = || Sa::new(spi, ts.encryption, enc, ts.integrity, auth).ok();
+            (make(), make())
+        };
+        let (ab_out, ab_in) = direction();
+        let (ba_out, ba_in) = direction();
+        let (Some(ab_out), Some(ab_in), Some(ba_out), Some(ba_in)) = (ab_out, ab_in, ba_out, ba_in)
+        else {
+            return;
+        };
+        let now = self.now;
+        let lifetime = Lifetime::default();
+        if let Some(m) = self.members.get_mut(a) {
+            m.node.install_sas(now, b_nbma, ba_in, ab_out, lifetime);
+        }
+        if let Some(m) = self.members.get_mut(b) {
+            m.node.install_sas(now, a_nbma, ab_in, ba_out, lifetime);
+        }
+        self.collect(a);
+        self.collect(b);
+    }
+
+    /// Keys node `index` with every peer it talks to in Phase 1: a spoke with its NHSes, a hub
+    /// with every spoke whose NHS it is.
+    fn key_peers(&mut self, index: usize) {
+        let Some(member) = self.members.get(index) else {
+            return;
+        };
+        if member.node.config().ipsec.is_none() {
+            return;
+        }
+        let peers: Vec<usize> = match member.node.config().role {
+            Role::Spoke => member
+                .node
+                .config()
+                .nhrp
+                .nhs
+                .iter()
+                .filter_map(|nhs| self.index(nhs.nbma))
+                .collect(),
+            Role::Hub => {
+                let own = member.nbma();
+                (0..self.members.len())
+                    .filter(|&i| {
+                        self.members
+                            .get(i)
+                            .is_some_and(|m| m.node.config().nhrp.nhs.iter().any(|n| n.nbma == own))
+                    })
+                    .collect()
+            }
+        };
+        for peer in peers {
+            self.key(index, peer);
+        }
     }
 }
 
