@@ -83,6 +83,7 @@ pub mod ike;
 pub mod ipsec;
 pub mod nhrp;
 pub mod node;
+pub mod router;
 pub mod time;
 pub mod timer;
 

@@ -1,0 +1,144 @@
+//! Clouds of whole [`Router`]s (IKE included, pre-shared key `cisco123`) for `tests/router_*.rs`:
+//! the configuration of `util/cloud.rs` (the seed lab) with IKE in place of static keys.
+#![allow(dead_code, unreachable_pub, clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::Ipv4Addr;
+
+use dmvpn_isakmp::consts::Group;
+use dmvpn_isakmp::crypto::Cipher;
+use dmvpn_proto::ike::{self, EspAuth, EspCipher, Hash, Policy, TestEntropy, TransformSet};
+use dmvpn_proto::node::sim::{Cloud, XorShift, ipv4_packet, parse_ipv4};
+use dmvpn_proto::node::{Node, NodeConfig};
+use dmvpn_proto::router::{Event, Router};
+use dmvpn_proto::{Duration, Instant};
+
+use super::cloud_util::{HUB_TUNNEL, host, hub_config, spoke_config};
+
+/// A router of the tests.
+pub type R = Router<TestEntropy>;
+
+/// `crypto isakmp policy 10 / encr aes / hash sha / group <group>`, `crypto isakmp key cisco123
+/// address 0.0.0.0`, `crypto ipsec transform-set ts esp-aes esp-sha-hmac / mode transport`.
+pub fn ike_config(local: Ipv4Addr, group: Group) -> ike::Config {
+    let policy = Policy::new(Cipher::Aes128, Hash::Sha1, group);
+    let set = TransformSet {
+        encryption: EspCipher::Aes128,
+        integrity: EspAuth::Sha1,
+    };
+    ike::Config::dmvpn(local, policy, b"cisco123", set)
+}
+
+/// A router of `config` and `ike` booted now, its randomness drawn from the cloud's.
+pub fn boot(cloud: &mut Cloud<R>, config: NodeConfig, ike: ike::Config) -> R {
+    let seed = cloud.next_seed();
+    let node = Node::new(config, cloud.now, Box::new(XorShift::new(seed)));
+    let endpoint = ike::Endpoint::new(ike, TestEntropy::new(seed.rotate_left(17)));
+    Router::new(node, Some(endpoint), cloud.now)
+}
+
+/// The hub (index 0) and spokes 1..=`spokes` (index n), all booted at 0; `tune` adjusts every
+/// IKE configuration (lifetimes, DPD).
+pub fn router_cloud(
+    spokes: u16,
+    seed: u64,
+    group: Group,
+    tune: impl Fn(&mut ike::Config),
+) -> Cloud<R> {
+    let mut cloud = Cloud::of(Instant::ZERO, seed);
+    let hub = hub_config(spokes);
+    let mut ike = ike_config(hub.tunnel.nbma, group);
+    tune(&mut ike);
+    let hub = boot(&mut cloud, hub, ike);
+    cloud.add_machine(hub);
+    for n in 1..=spokes {
+        let config = spoke_config(n);
+        let mut ike = ike_config(config.tunnel.nbma, group);
+        tune(&mut ike);
+        let spoke = boot(&mut cloud, config, ike);
+        cloud.add_machine(spoke);
+    }
+    cloud
+}
+
+/// Boots machine `index` again with its configuration: nothing kept (SAs, registrations,
+/// neighbours).
+pub fn reboot(cloud: &mut Cloud<R>, index: usize) {
+    let member = &cloud.members[index].node;
+    let config = member.node().config().clone();
+    let ike = member.ike().unwrap().config().clone();
+    let router = boot(cloud, config, ike);
+    cloud.replace(index, router);
+}
+
+/// The EIGRP neighbours of router `index`.
+pub fn neighbors(cloud: &Cloud<R>, index: usize) -> Vec<Ipv4Addr> {
+    (cloud.members[index].node.node().eigrp())
+        .map(|e| e.hello().iter().map(|n| n.address).collect())
+        .unwrap_or_default()
+}
+
+/// Whether the cloud of `spokes` spokes is whole: every spoke keyed with the hub, registered and
+/// adjacent over EIGRP, the hub adjacent to every spoke.
+pub fn converged(cloud: &Cloud<R>, spokes: u16) -> bool {
+    let hub = &cloud.members[0].node;
+    let registered = hub.node().nhrp_server().map_or(0, |s| s.len());
+    registered == usize::from(spokes)
+        && hub.pairs().len() == usize::from(spokes)
+        && neighbors(cloud, 0).len() == usize::from(spokes)
+        && (1..=spokes).all(|n| {
+            let router = &cloud.members[usize::from(n)].node;
+            router.pairs().len() == 1
+                && router.node().nhrp_client().is_some_and(|c| c.is_registered())
+                && neighbors(cloud, usize::from(n)) == [HUB_TUNNEL]
+        })
+}
+
+/// Runs until the cloud has converged or `limit` passed; returns when it converged.
+pub fn run_until_converged(cloud: &mut Cloud<R>, spokes: u16, limit: Duration) -> Option<Instant> {
+    let end = cloud.now + limit;
+    while cloud.now < end {
+        let next = cloud.now + Duration::from_millis(500);
+        cloud.run_until(next);
+        if converged(cloud, spokes) {
+            return Some(cloud.now);
+        }
+    }
+    None
+}
+
+/// A UDP datagram from host 10 of spoke `a`'s LAN to host 20 of spoke `b`'s, tagged.
+pub fn datagram(a: u16, b: u16, tag: &[u8]) -> Vec<u8> {
+    let mut payload = vec![0x30, 0x39, 0x30, 0x39, 0x00, 0x00, 0x00, 0x00];
+    payload.extend_from_slice(tag);
+    let len = u16::try_from(payload.len()).unwrap();
+    payload[4..6].copy_from_slice(&len.to_be_bytes());
+    ipv4_packet(host(a, 10), host(b, 20), 17, &payload)
+}
+
+/// The tags of the datagrams from spoke `a`'s host 10 that spoke `b` handed to its host since
+/// delivery `from`.
+pub fn received(cloud: &Cloud<R>, a: u16, b: u16, from: usize) -> Vec<Vec<u8>> {
+    cloud.members[usize::from(b)].delivered[from..]
+        .iter()
+        .filter_map(|(_, p)| parse_ipv4(p))
+        .filter(|&(s, d, _, _)| s == host(a, 10) && d == host(b, 20))
+        .map(|(_, _, _, payload)| payload[8..].to_vec())
+        .collect()
+}
+
+/// Sends one datagram from spoke `a`'s LAN to spoke `b`'s, runs a second, and says whether it
+/// arrived.
+pub fn ping(cloud: &mut Cloud<R>, a: u16, b: u16, tag: u8) -> bool {
+    let before = cloud.members[usize::from(b)].delivered.len();
+    cloud.inject(usize::from(a), &datagram(a, b, &[tag]));
+    cloud.run_for(Duration::from_secs(1));
+    received(cloud, a, b, before).contains(&vec![tag])
+}
+
+/// The router events of member `index` from `since` on.
+pub fn events_since(cloud: &Cloud<R>, index: usize, since: Instant) -> Vec<Event> {
+    (cloud.members[index].events.iter())
+        .filter(|(at, _)| *at >= since)
+        .map(|(_, e)| e.clone())
+        .collect()
+}
