@@ -6,6 +6,8 @@
 //!   → attributes ([`sa`], [`attribute`]), KE, ID, CERT, CR, HASH, SIG, NONCE, Notification, Delete,
 //!   Vendor ID ([`vendor`] names them), mode-config attributes, NAT-D, NAT-OA (RFC and draft types) and
 //!   Cisco fragments; unknown payloads stay bytes.
+//! - [`builder`]: payload chains from [`Body`] reprs, SA proposal chains and attribute lists, and
+//!   the header around them, in clear or encrypted.
 //! - [`message`]: a whole [`Message`] with a one-line [`message::Summary`].
 //! - [`crypto`]: DES/3DES/AES-CBC and [`crypto::IkeSaState`], which decrypts the messages of one IKE SA
 //!   fed in capture order (RFC 2409 Appendix B IVs).
@@ -48,6 +50,7 @@
 extern crate alloc;
 
 pub mod attribute;
+pub mod builder;
 pub mod child;
 pub mod consts;
 pub mod crypto;
