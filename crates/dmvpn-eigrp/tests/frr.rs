@@ -3,7 +3,7 @@
 // Test code: a failure should panic with the value in the message.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dmvpn_eigrp::auth::{self, AuthError, Md5Span, Verified};
 use dmvpn_eigrp::tlv::Tlv;
@@ -13,9 +13,7 @@ mod common;
 use common::eigrp_frames;
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/eigrp")
-        .join(name)
+    dmvpn_testkit::testdata("eigrp").join(name)
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Differential test: every EIGRP packet of the real captures (`../../../shared/captures`) and of our
 //! own `testdata/eigrp/*.pcap` decodes without error, and its fields match `tshark -T fields`.
 //!
-//! Skips with a printed reason when tshark or the shared captures are missing. The pcap, Ethernet and
-//! IP walk is hand-rolled here so the test depends on nothing but this crate.
+//! Skips with a printed reason when tshark or the shared captures are missing (`dmvpn-testkit`
+//! finds both and walks the captures).
 //!
 //! Known tshark 4.0 difference: in a route TLV with several destinations it counts each prefix-length
 //! byte twice (`dissect_eigrp_ipv4_addrs` advances the offset inside and after the loop), so from the
@@ -215,55 +215,25 @@ fn ours(bytes: &[u8]) -> (BTreeMap<&'static str, String>, bool) {
 
 /// tshark's view: frame number → field → value.
 fn tshark(path: &Path) -> BTreeMap<usize, BTreeMap<&'static str, String>> {
-    let mut cmd = Command::new("tshark");
-    cmd.args(["-r"]).arg(path).args([
-        "-Y",
-        "eigrp",
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=,",
-    ]);
-    cmd.args(["-e", "frame.number"]);
-    for field in FIELDS {
-        cmd.args(["-e", field]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    text.lines()
-        .map(|line| {
-            let mut cols = line.split('\t');
-            let number = cols.next().unwrap().parse().unwrap();
+    let columns: Vec<&str> = ["frame.number"].iter().chain(FIELDS).copied().collect();
+    dmvpn_testkit::tshark_fields(path, &["-Y", "eigrp"], &columns)
+        .into_iter()
+        .map(|row| {
+            let number = row[0].parse().unwrap();
             let fields = FIELDS
                 .iter()
-                .zip(cols)
+                .zip(&row[1..])
                 .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| (*k, v.to_owned()))
+                .map(|(k, v)| (*k, v.clone()))
                 .collect();
             (number, fields)
         })
         .collect()
 }
 
-fn have_tshark() -> bool {
-    Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn captures() -> Vec<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    let shared = manifest.join("../../../shared/captures");
-    if shared.is_dir() {
+    if let Some(shared) = dmvpn_testkit::captures() {
         for name in [
             "packetlife/EIGRP_adjacency.cap",
             "packetlife/EIGRP_goodbye.cap",
@@ -276,13 +246,9 @@ fn captures() -> Vec<PathBuf> {
             files.push(shared.join(name));
         }
     } else {
-        println!(
-            "skipping the shared captures: {} is absent",
-            shared.display()
-        );
+        println!("skipping the shared captures: ../shared/captures is absent");
     }
-    let ours = manifest.join("../../testdata/eigrp");
-    if let Ok(dir) = std::fs::read_dir(&ours) {
+    if let Ok(dir) = std::fs::read_dir(dmvpn_testkit::testdata("eigrp")) {
         let mut own: Vec<_> = dir
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
@@ -296,12 +262,7 @@ fn captures() -> Vec<PathBuf> {
 #[test]
 fn every_packet_decodes() {
     let files = captures();
-    assert!(
-        !files.is_empty()
-            || !Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../testdata/eigrp")
-                .is_dir()
-    );
+    assert!(!files.is_empty() || !dmvpn_testkit::testdata("eigrp").is_dir());
     for path in files {
         let frames = eigrp_frames(&path);
         assert!(!frames.is_empty(), "{}: no EIGRP packet", path.display());
@@ -326,7 +287,7 @@ fn every_packet_decodes() {
 
 #[test]
 fn fields_match_tshark() {
-    if !have_tshark() {
+    if !dmvpn_testkit::tshark_available() {
         println!("skipping: tshark is not installed");
         return;
     }
@@ -358,8 +319,8 @@ fn fields_match_tshark() {
 
 #[test]
 fn emitted_is_clean_for_tshark() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/eigrp/emitted.pcap");
-    if !have_tshark() || !path.exists() {
+    let path = dmvpn_testkit::testdata("eigrp/emitted.pcap");
+    if !dmvpn_testkit::tshark_available() || !path.exists() {
         println!("skipping: tshark or {} is missing", path.display());
         return;
     }
@@ -383,9 +344,8 @@ fn emitted_is_clean_for_tshark() {
 
 #[test]
 fn scapy_agrees_on_emitted() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = manifest.join("../../testdata/eigrp/emitted.pcap");
-    let script = manifest.join("../../tools/eigrp_scapy_check.py");
+    let path = dmvpn_testkit::testdata("eigrp/emitted.pcap");
+    let script = dmvpn_testkit::workspace().join("tools/eigrp_scapy_check.py");
     let probe = Command::new("python3")
         .args(["-c", "import scapy.contrib.eigrp"])
         .output();
