@@ -22,6 +22,7 @@
 //! # Ok::<(), dmvpn_wire::Error>(())
 //! ```
 
+use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
 use dmvpn_wire::checksum;
@@ -556,6 +557,181 @@ impl<'a> Repr<'a> {
     }
 }
 
+impl Repr<'static> {
+    /// A header with no options: DSCP and ECN 0, identification 0, DF and MF clear, TTL 64,
+    /// for `payload_len` bytes of `protocol` from `src` to `dst`. Change what differs with
+    /// struct update syntax.
+    ///
+    /// ```
+    /// use core::net::Ipv4Addr;
+    /// use dmvpn_ip::ipv4::{ChecksumMode, Packet, Protocol, Repr};
+    ///
+    /// let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(224, 0, 0, 10));
+    /// let repr = Repr { ttl: 2, ident: 7, ..Repr::new(a, b, Protocol::EIGRP, 4) };
+    /// let bytes = repr.emit_vec(&[1, 2, 3, 4]);
+    /// let packet = Packet::new_checked(&bytes[..])?;
+    /// assert_eq!(Repr::parse(&packet, ChecksumMode::Verify)?, Repr { checksum: packet.checksum(), ..repr });
+    /// assert_eq!(packet.payload(), [1, 2, 3, 4]);
+    /// # Ok::<(), dmvpn_wire::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn new(src: Ipv4Addr, dst: Ipv4Addr, protocol: Protocol, payload_len: usize) -> Self {
+        Self {
+            dscp: 0,
+            ecn: 0,
+            ident: 0,
+            dont_frag: false,
+            more_frags: false,
+            frag_offset: 0,
+            ttl: 64,
+            protocol,
+            checksum: 0,
+            src,
+            dst,
+            options: &[],
+            payload_len,
+        }
+    }
+}
+
+impl Repr<'_> {
+    /// The whole datagram in a new buffer: the header (with `payload_len` taken from `payload`,
+    /// `total length` saturating at 65 535) and then `payload`.
+    #[must_use]
+    pub fn emit_vec(&self, payload: &[u8]) -> Vec<u8> {
+        let repr = Self {
+            payload_len: payload.len(),
+            ..*self
+        };
+        let header_len = repr.header_len();
+        let mut bytes = alloc::vec![0; header_len + payload.len()];
+        let mut packet = Packet::new_unchecked(&mut bytes[..]);
+        repr.emit(&mut packet);
+        let total = u16::try_from(repr.buffer_len()).unwrap_or(u16::MAX);
+        if usize::from(total) != repr.buffer_len() {
+            packet.set_total_len(total);
+            packet.fill_checksum();
+        }
+        bytes[header_len..].copy_from_slice(payload);
+        bytes
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    /// Decrements the TTL in place, as a router forwarding the packet does (RFC 791 §3.2, RFC 1812
+    /// §5.3.1), and updates the header checksum incrementally (RFC 1624). Returns `false`, leaving
+    /// the packet alone, if the TTL is 0 or 1 (the packet must not be forwarded) or the buffer
+    /// is shorter than the fixed header.
+    pub fn decrement_ttl(&mut self) -> bool {
+        let buffer = self.buffer.as_mut();
+        let (Some(&ttl), Some(sum)) = (buffer.get(field::TTL), buffer.get(field::CHECKSUM)) else {
+            return false;
+        };
+        if ttl <= 1 {
+            return false;
+        }
+        // The TTL is the high byte of its 16-bit word, which drops by 0x0100: HC' = HC + 0x0100
+        // in one's complement arithmetic (RFC 1624 eqn. 3).
+        let sum = u32::from(u16::from_be_bytes([sum[0], sum[1]])) + 0x0100;
+        let sum = ((sum & 0xffff) + (sum >> 16)) as u16;
+        buffer[field::TTL] = ttl - 1;
+        buffer[field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
+        true
+    }
+}
+
+/// Splits a datagram into fragments of at most `mtu` bytes (RFC 791 §3.2, "An Example
+/// Fragmentation Procedure").
+///
+/// Every fragment but the last carries a multiple of 8 payload bytes and has More Fragments set;
+/// the last has it set only if the datagram was itself a fragment that was not the last.
+/// Offsets count on from the datagram's own, DF is kept, and each header gets a fresh checksum.
+/// The first fragment keeps every option; the others only those with the copy flag (RFC 791
+/// §3.1), padded to 32 bits.
+///
+/// `None` if `mtu` leaves no room for 8 payload bytes after a header, if the packet fails
+/// [`Packet::check_len`], or if a fragment would end past the largest offset (65 528 bytes).
+///
+/// ```
+/// use core::net::Ipv4Addr;
+/// use dmvpn_ip::ipv4::{self, Packet, Protocol, Repr};
+///
+/// let repr = Repr::new(Ipv4Addr::new(10, 0, 1, 10), Ipv4Addr::new(10, 0, 2, 20), Protocol::UDP, 0);
+/// let datagram = repr.emit_vec(&[7; 1480]);
+/// let fragments = ipv4::fragment(&Packet::new_checked(&datagram[..])?, 1400).unwrap();
+/// let lens: Vec<usize> = fragments.iter().map(Vec::len).collect();
+/// assert_eq!(lens, [1396, 124]);
+/// let last = Packet::new_checked(&fragments[1][..])?;
+/// assert_eq!((last.frag_offset(), last.more_frags()), (1376, false));
+/// # Ok::<(), dmvpn_wire::Error>(())
+/// ```
+#[must_use]
+pub fn fragment<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>, mtu: usize) -> Option<Vec<Vec<u8>>> {
+    packet.check_len().ok()?;
+    let options = packet.options();
+    let payload = packet.payload();
+    let copied = copied_options(options);
+    let (dont_frag, more_after) = (packet.dont_frag(), packet.more_frags());
+    let base = usize::from(packet.frag_offset());
+    let fixed = packet.buffer.as_ref().get(..HEADER_LEN)?;
+    let mut fragments = Vec::new();
+    let mut at = 0;
+    while at < payload.len() {
+        let options = if at == 0 { options } else { &copied[..] };
+        let header_len = HEADER_LEN + options.len();
+        let room = mtu.checked_sub(header_len)? & !7;
+        if room == 0 {
+            return None;
+        }
+        let chunk = payload.get(at..payload.len().min(at + room))?;
+        let offset = u16::try_from(base + at).ok().filter(|o| *o <= 0xfff8)?;
+        let last = at + chunk.len() == payload.len();
+        let mut bytes = Vec::with_capacity(header_len + chunk.len());
+        bytes.extend_from_slice(fixed);
+        bytes.extend_from_slice(options);
+        bytes.extend_from_slice(chunk);
+        let total = u16::try_from(bytes.len()).ok()?;
+        let mut fragment = Packet::new_unchecked(&mut bytes[..]);
+        fragment.set_header_len(header_len);
+        fragment.set_total_len(total);
+        fragment.set_flags_and_offset(dont_frag, !last || more_after, offset);
+        fragment.set_checksum(0);
+        fragment.fill_checksum();
+        fragments.push(bytes);
+        at += chunk.len();
+    }
+    Some(fragments)
+}
+
+/// The options that go into every fragment (copy flag set, RFC 791 §3.1), padded to 32 bits.
+/// A malformed option ends the list.
+fn copied_options(mut options: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(&kind) = options.first() {
+        let len = match kind {
+            OPTION_END => break,
+            OPTION_NOP => 1,
+            _ => usize::from(options.get(1).copied().unwrap_or(0)).max(2),
+        };
+        let Some(option) = options.get(..len) else {
+            break;
+        };
+        if kind & OPTION_COPIED != 0 {
+            out.extend_from_slice(option);
+        }
+        options = options.get(len..).unwrap_or_default();
+    }
+    out.resize(out.len().next_multiple_of(4), OPTION_END);
+    out
+}
+
+/// Option type End of Option List (RFC 791 §3.1).
+const OPTION_END: u8 = 0;
+/// Option type No Operation.
+const OPTION_NOP: u8 = 1;
+/// The copy flag of an option type: the option goes into every fragment.
+const OPTION_COPIED: u8 = 0x80;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,5 +979,164 @@ mod tests {
                     );
                 },
             );
+    }
+
+    /// A datagram of `len` payload bytes (a counting pattern), DF as asked, from 10.0.1.10 to
+    /// 10.0.2.20 over UDP.
+    fn big(len: usize, df: bool) -> Vec<u8> {
+        let src = Ipv4Addr::new(10, 0, 1, 10);
+        let repr = Repr {
+            ident: 9,
+            dont_frag: df,
+            dscp: 48,
+            ..Repr::new(src, Ipv4Addr::new(10, 0, 2, 20), Protocol::UDP, 0)
+        };
+        let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        repr.emit_vec(&payload)
+    }
+
+    /// Reassembles fragments (in order) into the payload, checking each header.
+    fn reassemble(fragments: &[Vec<u8>], mtu: usize) -> Vec<u8> {
+        let mut payload = Vec::new();
+        for (n, bytes) in fragments.iter().enumerate() {
+            let fragment = Packet::new_checked(&bytes[..]).expect("a valid header");
+            assert!(fragment.verify_checksum());
+            assert!(bytes.len() <= mtu && usize::from(fragment.total_len()) == bytes.len());
+            assert_eq!(usize::from(fragment.frag_offset()), payload.len(), "offset");
+            assert_eq!(fragment.more_frags(), n + 1 < fragments.len(), "MF");
+            payload.extend_from_slice(fragment.payload());
+        }
+        payload
+    }
+
+    fn checked(bytes: &[u8]) -> Packet<&[u8]> {
+        Packet::new_checked(bytes).unwrap()
+    }
+
+    #[test]
+    fn fragments_reassemble_to_the_packet() {
+        bolero::check!()
+            .with_type::<(u16, u16)>()
+            .for_each(|&(len, mtu)| {
+                let (len, mtu) = (usize::from(len % 3000), 28 + usize::from(mtu % 1500));
+                let packet = big(len, false);
+                let fragments = fragment(&checked(&packet), mtu).unwrap();
+                assert_eq!(reassemble(&fragments, mtu), &packet[20..]);
+            });
+        // 1500 bytes through `ip mtu 1400` make 1396 + 124 bytes.
+        let packet = big(1480, false);
+        let fragments = fragment(&checked(&packet), 1400).unwrap();
+        let lens: Vec<usize> = fragments.iter().map(Vec::len).collect();
+        assert_eq!(lens, [1396, 124]);
+        // Too small an MTU for 8 payload bytes.
+        assert_eq!(fragment(&checked(&packet), 27), None);
+    }
+
+    #[test]
+    fn fragmenting_a_fragment_keeps_its_offset_and_more_flag() {
+        let mut packet = big(1000, false);
+        let mut view = Packet::new_unchecked(&mut packet[..]);
+        view.set_flags_and_offset(false, true, 800);
+        view.fill_checksum();
+        let fragments = fragment(&checked(&packet), 520).unwrap();
+        let flags: Vec<u16> = fragments
+            .iter()
+            .map(|f| u16::from_be_bytes([f[6], f[7]]))
+            .collect();
+        // 496 + 496 + 8 bytes; the last keeps MF, the packet itself was not the last.
+        assert_eq!(flags, [0x2000 | 100, 0x2000 | 162, 0x2000 | 224]);
+        // DF is kept; an offset past 65 528 bytes is refused.
+        let mut packet = big(1000, true);
+        let mut view = Packet::new_unchecked(&mut packet[..]);
+        view.set_flags_and_offset(true, false, 0xfff8 - 496);
+        view.fill_checksum();
+        assert_eq!(fragment(&checked(&packet), 520), None);
+        let mut packet = big(1000, true);
+        let fragments = fragment(&checked(&packet), 520).unwrap();
+        assert!(fragments.iter().all(|f| checked(f).dont_frag()));
+        packet.truncate(500);
+        assert_eq!(fragment(&Packet::new_unchecked(&packet[..]), 520), None);
+    }
+
+    #[test]
+    fn only_copied_options_follow_the_first_fragment() {
+        // Record Route (7, not copied) and a copied option (0x94 Router Alert, RFC 2113).
+        let options = [7, 7, 4, 0, 0, 0, 0, 0x94, 4, 0, 0, 0];
+        let repr = Repr {
+            options: &options,
+            ..Repr::new(
+                Ipv4Addr::new(10, 0, 1, 10),
+                Ipv4Addr::new(10, 0, 2, 20),
+                Protocol::UDP,
+                0,
+            )
+        };
+        let payload: Vec<u8> = (0..100u8).collect();
+        let packet = repr.emit_vec(&payload);
+        let fragments = fragment(&checked(&packet), 32 + 56).unwrap();
+        assert_eq!(&fragments[0][20..32], &options);
+        assert_eq!(fragments[1][0], 0x46);
+        assert_eq!(&fragments[1][20..24], &[0x94, 4, 0, 0]);
+        let mut reassembled = Vec::new();
+        for f in &fragments {
+            reassembled.extend_from_slice(checked(f).payload());
+        }
+        assert_eq!(reassembled, payload);
+        // A malformed option list ends at the bad option; options past it are not copied.
+        assert_eq!(
+            copied_options(&[0x94, 4, 0, 0, 0x83, 9, 0]),
+            [0x94, 4, 0, 0]
+        );
+        assert_eq!(copied_options(&[1, 0x94, 0]), [0x94, 0, 0, 0]);
+    }
+
+    #[test]
+    fn emit_vec_and_ttl() {
+        let (src, dst) = (Ipv4Addr::new(172, 16, 1, 2), Ipv4Addr::new(224, 0, 0, 10));
+        let repr = Repr {
+            dscp: 48,
+            ttl: 2,
+            ident: 7,
+            ..Repr::new(src, dst, Protocol::EIGRP, 0)
+        };
+        let mut packet = repr.emit_vec(&[1, 2, 3, 4]);
+        // Version 4, IHL 5, TOS 0xc0, length 24, ident 7, no flags, TTL 2, EIGRP.
+        assert_eq!(&packet[..10], &[0x45, 0xc0, 0, 24, 0, 7, 0, 0, 2, 88]);
+        assert!(checksum::verify(&packet[..20]));
+        let mut view = Packet::new_unchecked(&mut packet[..]);
+        assert!(view.decrement_ttl());
+        let parsed = Repr::parse(&checked(&packet), ChecksumMode::Verify).unwrap();
+        assert_eq!((parsed.ttl, parsed.payload_len), (1, 4));
+        assert!(!Packet::new_unchecked(&mut packet[..]).decrement_ttl());
+        assert_eq!(checked(&packet).ttl(), 1, "left alone at 1");
+        assert!(!Packet::new_unchecked(&mut packet[..9]).decrement_ttl());
+        // A payload too long for `total length` saturates it.
+        let long = Repr::new(src, dst, Protocol::UDP, 0).emit_vec(&[0; 65_530]);
+        assert_eq!(checked(&long).total_len(), u16::MAX);
+        assert!(checked(&long).verify_checksum());
+    }
+
+    #[test]
+    fn ttl_decrement_checksum_matches_a_full_recompute() {
+        for ttl in [2u8, 64, 128, 255] {
+            for ident in [0u16, 0xffff, 0x1234] {
+                let repr = Repr {
+                    ttl,
+                    ident,
+                    ..Repr::new(
+                        Ipv4Addr::new(172, 16, 1, 2),
+                        Ipv4Addr::new(10, 0, 0, 1),
+                        Protocol::ICMP,
+                        0,
+                    )
+                };
+                let mut packet = repr.emit_vec(&[]);
+                assert!(Packet::new_unchecked(&mut packet[..]).decrement_ttl());
+                assert!(
+                    checked(&packet).verify_checksum(),
+                    "ttl {ttl} ident {ident}"
+                );
+            }
+        }
     }
 }

@@ -59,10 +59,12 @@
 
 extern crate alloc;
 
+pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
 pub mod link;
 mod reassembly;
+pub mod tcp;
 mod time;
 pub mod udp;
 

@@ -14,12 +14,12 @@
 //! `max_datagram_len` are refused, and the bytes buffered across all datagrams stay below
 //! `max_buffered_bytes`. Datagrams older than `timeout` in capture time are dropped.
 
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use core::fmt;
 use core::net::Ipv4Addr;
 use core::ops::Range;
 use core::time::Duration;
-use alloc::collections::BTreeMap;
-use alloc::vec::Vec;
 
 use super::Timestamp;
 use super::ipv4::{self, Protocol};
