@@ -112,13 +112,6 @@ fn compared_fields() -> &'static [&'static str] {
     })
 }
 
-fn tshark_available() -> bool {
-    Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|out| out.status.success())
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -309,92 +302,15 @@ fn render(fields: &mut Fields, repr: &Repr<'_>, bytes: &[u8], nested: bool) {
     }
 }
 
-/// Frames of a pcap or pcapng file: (1-based number, link type, bytes).
-fn read_capture(data: &[u8]) -> Vec<(usize, u32, Vec<u8>)> {
-    let u32_at = |b: &[u8], at: usize, le: bool| {
-        let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-        if le {
-            u32::from_le_bytes(w)
-        } else {
-            u32::from_be_bytes(w)
-        }
-    };
-    let mut frames = Vec::new();
-    let magic = u32_at(data, 0, true);
-    if magic == 0x0a0d_0d0a {
-        // pcapng: section header, interface descriptions, enhanced and simple packet blocks.
-        let le = u32_at(data, 8, true) == 0x1a2b_3c4d;
-        let mut links = Vec::new();
-        let mut at = 0;
-        while at + 12 <= data.len() {
-            let ty = u32_at(data, at, le);
-            let len = u32_at(data, at + 4, le) as usize;
-            let body = &data[at + 8..at + len - 4];
-            match ty {
-                1 => links.push(u32::from(if le {
-                    u16::from_le_bytes([body[0], body[1]])
-                } else {
-                    u16::from_be_bytes([body[0], body[1]])
-                })),
-                6 => {
-                    let iface = u32_at(body, 0, le) as usize;
-                    let caplen = u32_at(body, 12, le) as usize;
-                    frames.push((
-                        frames.len() + 1,
-                        links[iface],
-                        body[20..20 + caplen].to_vec(),
-                    ));
-                }
-                3 => frames.push((frames.len() + 1, links[0], body[4..].to_vec())),
-                _ => {}
-            }
-            at += len;
-        }
-    } else {
-        let le = match magic {
-            0xa1b2_c3d4 | 0xa1b2_3c4d => true,
-            0xd4c3_b2a1 | 0x4d3c_b2a1 => false,
-            _ => panic!("not a capture file (magic {magic:#x})"),
-        };
-        let link = u32_at(data, 20, le);
-        let mut at = 24;
-        while at + 16 <= data.len() {
-            let caplen = u32_at(data, at + 8, le) as usize;
-            frames.push((
-                frames.len() + 1,
-                link,
-                data[at + 16..at + 16 + caplen].to_vec(),
-            ));
-            at += 16 + caplen;
-        }
-    }
-    frames
-}
-
 /// The NHRP packet in a frame: Ethernet (802.1Q/802.1ad tags skipped), IPv4, then GRE with
 /// protocol type 0x2001 or IP protocol 54. Bounded by the IPv4 total length and the capture.
 fn nhrp_payload(link: u32, frame: &[u8]) -> Option<&[u8]> {
-    if link != 1 {
+    let ip = dmvpn_testkit::ip_payload(link, frame)?;
+    if !ip.src.is_ipv4() || ip.fragment_offset != 0 {
         return None;
     }
-    let mut at = 12;
-    let mut ethertype = u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]);
-    while matches!(ethertype, 0x8100 | 0x88a8 | 0x9100) {
-        at += 4;
-        ethertype = u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]);
-    }
-    if ethertype != 0x0800 {
-        return None;
-    }
-    let ip = frame.get(at + 2..)?;
-    let ihl = usize::from(ip.first()? & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-    let fragment = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x1fff;
-    if fragment != 0 {
-        return None;
-    }
-    let payload = ip.get(ihl..total.min(ip.len()))?;
-    match ip.get(9)? {
+    let payload = ip.payload;
+    match ip.protocol {
         47 => {
             let flags = u16::from_be_bytes([*payload.first()?, *payload.get(1)?]);
             let proto = u16::from_be_bytes([*payload.get(2)?, *payload.get(3)?]);
@@ -415,34 +331,14 @@ fn nhrp_payload(link: u32, frame: &[u8]) -> Option<&[u8]> {
 
 /// tshark's values per frame number, for frames where it saw NHRP.
 fn tshark_fields(path: &Path) -> BTreeMap<usize, BTreeMap<&'static str, String>> {
-    let mut cmd = Command::new("tshark");
-    cmd.args(["-o", "nhrp.auth_ext_has_addr:FALSE", "-r"])
-        .arg(path);
-    cmd.args([
-        "-T",
-        "fields",
-        "-E",
-        "separator=\t",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=,",
-    ]);
-    for field in ["frame.number", "_ws.malformed", "_ws.expert.message"]
+    let columns: Vec<&str> = ["frame.number", "_ws.malformed", "_ws.expert.message"]
         .iter()
         .chain(compared_fields())
-    {
-        cmd.args(["-e", field]);
-    }
-    let out = cmd.output().expect("tshark runs");
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .copied()
+        .collect();
     let mut frames = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let cols: Vec<&str> = line.split('\t').collect();
+    let args = ["-o", "nhrp.auth_ext_has_addr:FALSE"];
+    for cols in dmvpn_testkit::tshark_fields(path, &args, &columns) {
         let number: usize = cols[0].parse().expect("frame number");
         // The Info column is always there: NHRP is present when any `nhrp.*` field is.
         let nhrp = compared_fields()
@@ -453,10 +349,10 @@ fn tshark_fields(path: &Path) -> BTreeMap<usize, BTreeMap<&'static str, String>>
             continue;
         }
         let mut values = BTreeMap::new();
-        values.insert("_ws.malformed", cols[1].to_owned());
-        values.insert("_ws.expert.message", cols[2].to_owned());
+        values.insert("_ws.malformed", cols[1].clone());
+        values.insert("_ws.expert.message", cols[2].clone());
         for (field, value) in compared_fields().iter().zip(&cols[3..]) {
-            values.insert(*field, (*value).to_owned());
+            values.insert(*field, value.clone());
         }
         frames.insert(number, values);
     }
@@ -491,14 +387,13 @@ struct Outcome {
 }
 
 fn compare_capture(path: &Path) -> Outcome {
-    let data = std::fs::read(path).expect("capture readable");
     let tshark = tshark_fields(path);
     let mut ours = BTreeMap::new();
     let mut values = 0;
     let mut rejected = 0;
-    for (number, link, frame) in read_capture(&data) {
-        if let Some(nhrp) = nhrp_payload(link, &frame) {
-            ours.insert(number, nhrp.to_vec());
+    for frame in dmvpn_testkit::frames(path) {
+        if let Some(nhrp) = nhrp_payload(frame.link, &frame.data) {
+            ours.insert(frame.number, nhrp.to_vec());
         }
     }
     assert_eq!(
@@ -551,18 +446,13 @@ fn compare_capture(path: &Path) -> Outcome {
     }
 }
 
-fn shared_captures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures");
-    dir.is_dir().then_some(dir)
-}
-
 #[test]
 fn real_captures_match_tshark() {
-    if !tshark_available() {
+    if !dmvpn_testkit::tshark_available() {
         println!("skipped: tshark not found");
         return;
     }
-    let Some(dir) = shared_captures() else {
+    let Some(dir) = dmvpn_testkit::captures() else {
         println!("skipped: ../shared/captures not found");
         return;
     };
@@ -582,9 +472,7 @@ fn real_captures_match_tshark() {
 }
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/nhrp")
-        .join(name)
+    dmvpn_testkit::testdata("nhrp").join(name)
 }
 
 #[test]
@@ -603,7 +491,7 @@ fn emitted_pcap_is_current() {
 
 #[test]
 fn emitted_packets_match_tshark() {
-    if !tshark_available() {
+    if !dmvpn_testkit::tshark_available() {
         println!("skipped: tshark not found");
         return;
     }
@@ -613,12 +501,12 @@ fn emitted_packets_match_tshark() {
         (gen_testdata::frames().len(), 0)
     );
     // Every packet type and every extension type we emit is in the file.
-    let data = std::fs::read(testdata("emitted.pcap")).expect("readable");
     let mut ops = std::collections::BTreeSet::new();
     let mut exts = std::collections::HashSet::new();
-    let frames = read_capture(&data);
-    for (_, link, frame) in &frames {
-        let repr = dmvpn_nhrp::parse(nhrp_payload(*link, frame).expect("NHRP")).expect("parses");
+    let frames = dmvpn_testkit::frames(&testdata("emitted.pcap"));
+    for frame in &frames {
+        let nhrp = nhrp_payload(frame.link, &frame.data).expect("NHRP");
+        let repr = dmvpn_nhrp::parse(nhrp).expect("parses");
         ops.insert(repr.op_type().0);
         exts.extend(
             repr.extension_iter()
@@ -638,7 +526,7 @@ fn emitted_packets_match_tshark() {
 
 #[test]
 fn lab_captures_match_tshark() {
-    if !tshark_available() {
+    if !dmvpn_testkit::tshark_available() {
         println!("skipped: tshark not found");
         return;
     }
@@ -654,7 +542,7 @@ fn lab_captures_match_tshark() {
 
 #[test]
 fn malformed_packets_are_flagged_like_tshark() {
-    if !tshark_available() {
+    if !dmvpn_testkit::tshark_available() {
         println!("skipped: tshark not found");
         return;
     }

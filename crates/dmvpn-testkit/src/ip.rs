@@ -11,13 +11,23 @@ pub struct IpPayload<'a> {
     pub src: IpAddr,
     /// The destination address.
     pub dst: IpAddr,
-    /// Whether this is an IPv4 fragment (offset or More Fragments set).
-    pub fragment: bool,
+    /// The IPv4 fragment offset, in 8-byte units (0 for IPv6).
+    pub fragment_offset: u16,
+    /// The IPv4 More Fragments flag (false for IPv6).
+    pub more_fragments: bool,
     /// The payload, bounded by the IP length and by what was captured.
     pub payload: &'a [u8],
 }
 
-/// The IP payload of an Ethernet frame (link type 1; 802.1Q and 802.1ad tags skipped), or `None`
+impl IpPayload<'_> {
+    /// Whether this is an IPv4 fragment (an offset, or More Fragments set).
+    #[must_use]
+    pub const fn is_fragment(&self) -> bool {
+        self.fragment_offset != 0 || self.more_fragments
+    }
+}
+
+/// The IP payload of an Ethernet frame (link type 1; 802.1Q, 802.1ad and 0x9100 tags skipped), or `None`
 /// for other link types, other EtherTypes and headers cut short.
 #[must_use]
 pub fn ip_payload(link: u32, frame: &[u8]) -> Option<IpPayload<'_>> {
@@ -31,7 +41,7 @@ pub fn ip_payload(link: u32, frame: &[u8]) -> Option<IpPayload<'_>> {
     };
     let mut at = 12;
     let mut ethertype = be16(frame, at)?;
-    while ethertype == 0x8100 || ethertype == 0x88a8 {
+    while matches!(ethertype, 0x8100 | 0x88a8 | 0x9100) {
         at += 4;
         ethertype = be16(frame, at)?;
     }
@@ -48,7 +58,8 @@ pub fn ip_payload(link: u32, frame: &[u8]) -> Option<IpPayload<'_>> {
                 protocol: *ip.get(9)?,
                 src: addr(12)?,
                 dst: addr(16)?,
-                fragment: be16(ip, 6)? & 0x3fff != 0,
+                fragment_offset: u16::try_from(be16(ip, 6)? & 0x1fff).ok()?,
+                more_fragments: be16(ip, 6)? & 0x2000 != 0,
                 payload: ip.get(ihl..total)?,
             })
         }
@@ -62,7 +73,8 @@ pub fn ip_payload(link: u32, frame: &[u8]) -> Option<IpPayload<'_>> {
                 protocol: *ip.get(6)?,
                 src: addr(8)?,
                 dst: addr(24)?,
-                fragment: false,
+                fragment_offset: 0,
+                more_fragments: false,
                 payload: ip.get(40..(40 + len).min(ip.len()))?,
             })
         }
@@ -90,7 +102,7 @@ mod tests {
         assert_eq!(ip.protocol, 88);
         assert_eq!(ip.src, IpAddr::from([10, 0, 0, 1]));
         assert_eq!(ip.dst, IpAddr::from([10, 0, 0, 2]));
-        assert!(ip.fragment);
+        assert_eq!((ip.fragment_offset, ip.more_fragments), (0, true));
         assert_eq!(ip.payload, [0xaa, 0xbb]);
         assert_eq!(ip_payload(113, &frame), None);
         for cut in 0..FRAME.len() {

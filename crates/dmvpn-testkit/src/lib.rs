@@ -27,7 +27,12 @@ pub use ip::{IpPayload, ip_payload};
 /// The workspace root (the folder holding the top `Cargo.toml`).
 #[must_use]
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(crate_dir)
+        .to_path_buf()
 }
 
 /// A file under the workspace's `testdata/`.
@@ -43,7 +48,7 @@ pub fn testdata(relative: &str) -> PathBuf {
 pub fn captures() -> Option<PathBuf> {
     let dir = std::env::var_os("DMVPN_CAPTURES")
         .map_or_else(|| workspace().join("../shared/captures"), PathBuf::from);
-    dir.is_dir().then_some(dir)
+    dir.canonicalize().ok().filter(|dir| dir.is_dir())
 }
 
 /// One captured frame.
