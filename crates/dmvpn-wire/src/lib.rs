@@ -32,11 +32,13 @@ pub mod checksum;
 mod error;
 pub mod field;
 pub mod fmt;
+mod ip_protocol;
 pub mod list;
 mod newtype;
 mod reader;
 
 pub use error::{Error, Layer};
+pub use ip_protocol::IpProtocol;
 pub use reader::Reader;
 
 /// The result type of every codec in the workspace.
