@@ -219,6 +219,6 @@ pub const VRID_MULTICAST: u16 = 0x0001;
 pub const VRID_SAF: u16 = 0x8000;
 
 /// The IP protocol number of EIGRP.
-pub const IP_PROTOCOL: u8 = 88;
+pub const IP_PROTOCOL: u8 = dmvpn_wire::IpProtocol::EIGRP.0;
 /// The EIGRP version this codec reads and writes.
 pub const VERSION: u8 = 2;

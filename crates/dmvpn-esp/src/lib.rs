@@ -81,27 +81,10 @@ pub use table::{Destination, SaTable};
 pub use trailer::{PaddingCheck, Trailer};
 
 /// The IP protocol number of ESP.
-pub const IP_PROTOCOL: u8 = 50;
+pub const IP_PROTOCOL: u8 = IpProtocol::ESP.0;
 
-dmvpn_wire::registry! {
-    /// The next header of an ESP trailer: an IP protocol number (RFC 4303 §2.6, IANA "Assigned
-    /// Internet Protocol Numbers").
-    pub struct NextHeader(u8) {
-        /// ICMP (RFC 792), as in the RFC 3602 test vectors.
-        ICMP = 1 => "ICMP",
-        /// IPv4, the payload of tunnel mode.
-        IPV4 = 4 => "IPv4",
-        /// TCP.
-        TCP = 6 => "TCP",
-        /// UDP.
-        UDP = 17 => "UDP",
-        /// IPv6, the payload of tunnel mode.
-        IPV6 = 41 => "IPv6",
-        /// GRE, the payload of DMVPN in transport mode.
-        GRE = 47 => "GRE",
-        /// ESP, nested.
-        ESP = 50 => "ESP",
-        /// No next header: a dummy packet for traffic flow confidentiality (RFC 4303 §2.6).
-        NO_NEXT_HEADER = 59 => "NoNextHeader",
-    }
-}
+/// The next header of an ESP trailer (RFC 4303 §2.6): an IP protocol number, from the one
+/// registry of the workspace (GRE for DMVPN in transport mode, IPv4 or IPv6 in tunnel mode,
+/// `NO_NEXT_HEADER` for a dummy packet).
+pub use dmvpn_wire::IpProtocol as NextHeader;
+use dmvpn_wire::IpProtocol;

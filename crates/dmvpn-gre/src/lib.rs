@@ -66,7 +66,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Repr, &[u8]), Error> {
 }
 
 /// The IP protocol number of GRE.
-pub const IP_PROTOCOL: u8 = 47;
+pub const IP_PROTOCOL: u8 = dmvpn_wire::IpProtocol::GRE.0;
 
 /// The UDP port of GRE-in-UDP (RFC 8086 §3).
 pub const UDP_PORT: u16 = 4754;

@@ -29,47 +29,8 @@ use dmvpn_wire::checksum;
 use dmvpn_wire::field::Field;
 use dmvpn_wire::{Error, Layer, Result};
 
-dmvpn_wire::registry! {
-    /// IP protocol numbers (IANA "Assigned Internet Protocol Numbers"), shared with IPv6 next headers.
-    pub struct Protocol(u8) {
-        /// IPv6 Hop-by-Hop Options (RFC 8200 §4.3).
-        HOP_BY_HOP = 0 => "IPv6-HopByHop",
-        /// ICMP (RFC 792).
-        ICMP = 1 => "ICMP",
-        /// IGMP.
-        IGMP = 2 => "IGMP",
-        /// IPv4 in IP (RFC 2003), the inner packet of tunnel-mode ESP.
-        IPV4 = 4 => "IPv4",
-        /// TCP.
-        TCP = 6 => "TCP",
-        /// UDP (RFC 768).
-        UDP = 17 => "UDP",
-        /// IPv6 in IP (RFC 4213).
-        IPV6 = 41 => "IPv6",
-        /// IPv6 Routing header (RFC 8200 §4.4).
-        IPV6_ROUTE = 43 => "IPv6-Route",
-        /// IPv6 Fragment header (RFC 8200 §4.5).
-        IPV6_FRAG = 44 => "IPv6-Frag",
-        /// GRE (RFC 2784).
-        GRE = 47 => "GRE",
-        /// ESP (RFC 4303).
-        ESP = 50 => "ESP",
-        /// AH (RFC 4302).
-        AH = 51 => "AH",
-        /// ICMPv6.
-        ICMPV6 = 58 => "ICMPv6",
-        /// No next header (RFC 8200 §4.7), also ESP's dummy packet.
-        NO_NEXT_HEADER = 59 => "IPv6-NoNxt",
-        /// IPv6 Destination Options (RFC 8200 §4.6).
-        IPV6_OPTS = 60 => "IPv6-Opts",
-        /// EIGRP (RFC 7868).
-        EIGRP = 88 => "EIGRP",
-        /// OSPF.
-        OSPF = 89 => "OSPF",
-        /// PIM.
-        PIM = 103 => "PIM",
-    }
-}
+/// The payload's protocol: the one IP protocol registry of the workspace, under its IPv4 name.
+pub use dmvpn_wire::IpProtocol as Protocol;
 
 /// Whether [`Repr::parse`] checks the header checksum.
 ///

@@ -68,6 +68,7 @@ pub mod tcp;
 mod time;
 pub mod udp;
 
+pub use dmvpn_wire::IpProtocol;
 pub use reassembly::{
     DropReason, FragmentInfo, Reassembler, ReassemblerConfig, ReassemblerStats, Reassembly,
 };

@@ -117,7 +117,7 @@ pub use message::{Control, ErrorIndication, Message, Repr, TrafficIndication};
 pub const GRE_PROTOCOL: u16 = 0x2001;
 
 /// The IP protocol number of NHRP run directly over IP (RFC 2332 §4, IANA 54).
-pub const IP_PROTOCOL: u8 = 54;
+pub const IP_PROTOCOL: u8 = dmvpn_wire::IpProtocol::NHRP.0;
 
 /// Parses `bytes` (an NHRP packet, e.g. a GRE payload with protocol type 0x2001) in one step.
 pub fn parse(bytes: &[u8]) -> Result<Repr<'_>, Error> {
