@@ -55,6 +55,7 @@ use pcap_file::pcapng::blocks::interface_description::{
 
 use crate::capture::{CaptureError, CaptureReader, Frame, LinkType, Timestamp, ipv4};
 use crate::decode::{Decoder, Decrypted, Layer, Sink};
+use crate::filter::{Filter, Judge};
 
 /// IP protocol numbers of the tunnel-mode payloads (IANA "Assigned Internet Protocol Numbers").
 const NEXT_HEADER_IPV4: u8 = 4;
@@ -65,8 +66,10 @@ const NEXT_HEADER_NONE: u8 = 59;
 /// What [`decrypt`] wrote.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct DecryptStats {
-    /// Frames read and written.
+    /// Frames written.
     pub frames: u64,
+    /// Frames read but not written: a display filter ([`Select::filter`]) rejected them.
+    pub filtered_out: u64,
     /// Frames written with their ESP packet replaced by its plaintext.
     pub replaced: u64,
     /// Of those, frames that completed an IPv4 reassembly.
@@ -137,15 +140,59 @@ pub fn decrypt_with<R: Read, W: Write>(
     out: W,
     flush_each_frame: bool,
 ) -> Result<DecryptStats, DecryptFileError> {
+    decrypt_selected(reader, decoder, out, flush_each_frame, &Select::default())
+}
+
+/// Which frames [`decrypt_selected`] reads and writes (tshark's `-Y` and `-c`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Select<'f> {
+    /// Write only the frames this display filter keeps. Every frame read is decoded, so the
+    /// state that spans frames (replay windows, fragments) is what it would be without a filter.
+    pub filter: Option<&'f Filter>,
+    /// Read no frame after this one (tshark's `-c N`).
+    pub last_frame: Option<u64>,
+}
+
+/// [`decrypt_with`], writing only the frames `select` keeps; the frames keep their numbers'
+/// order, not their numbers (as `tshark -Y EXPR -w OUT`).
+///
+/// # Errors
+///
+/// As [`decrypt`].
+pub fn decrypt_selected<R: Read, W: Write>(
+    reader: &mut CaptureReader<R>,
+    decoder: &mut Decoder,
+    out: W,
+    flush_each_frame: bool,
+    select: &Select<'_>,
+) -> Result<DecryptStats, DecryptFileError> {
     let mut writer = Writer::new(out)?;
     if flush_each_frame {
         writer.flush()?;
     }
     let mut rewriter = Rewriter::default();
+    let mut judge = select.filter.map(Judge::new);
     let mut stats = DecryptStats::default();
     while let Some(frame) = reader.next_frame()? {
+        let last = select.last_frame.is_some_and(|last| frame.number >= last);
+        let kept = match &mut judge {
+            Some(judge) => {
+                decoder.decode(&frame, &mut Both(&mut rewriter, &mut *judge));
+                judge.keeps()
+            }
+            None => {
+                decoder.decode(&frame, &mut rewriter);
+                true
+            }
+        };
+        if !kept {
+            stats.filtered_out += 1;
+            if last {
+                break;
+            }
+            continue;
+        }
         stats.frames += 1;
-        decoder.decode(&frame, &mut rewriter);
         if rewriter.build(&frame) {
             stats.replaced += 1;
             stats.reassembled += u64::from(rewriter.reassembled);
@@ -157,8 +204,41 @@ pub fn decrypt_with<R: Read, W: Write>(
         if flush_each_frame {
             writer.flush()?;
         }
+        if last {
+            break;
+        }
     }
     Ok(stats)
+}
+
+/// Two sinks fed the same layers.
+struct Both<'a, A, B>(&'a mut A, &'a mut B);
+
+impl<A: Sink, B: Sink> Sink for Both<'_, A, B> {
+    fn frame_start(&mut self, frame: &Frame<'_>) {
+        self.0.frame_start(frame);
+        self.1.frame_start(frame);
+    }
+
+    fn layer(&mut self, layer: &Layer<'_>) {
+        self.0.layer(layer);
+        self.1.layer(layer);
+    }
+
+    fn decrypted(&mut self, decrypted: &Decrypted<'_>) {
+        self.0.decrypted(decrypted);
+        self.1.decrypted(decrypted);
+    }
+
+    fn truncated(&mut self) {
+        self.0.truncated();
+        self.1.truncated();
+    }
+
+    fn frame_end(&mut self) {
+        self.0.frame_end();
+        self.1.frame_end();
+    }
 }
 
 /// A pcapng writer with one interface per input (interface, link type), timestamps in nanoseconds.

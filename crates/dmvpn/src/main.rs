@@ -12,21 +12,33 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dmvpn::capture::{CaptureError, CaptureReader};
 use dmvpn::decode::{Decoder, IkeKeys, Sink, Summary};
 use dmvpn::decrypt::OutputFile;
+use dmvpn::filter::{Filter, Filtered, Retract};
 use dmvpn::keys::EspKeys;
-use dmvpn::output::{JsonLines, TextLines};
+use dmvpn::output::{JsonLines, Pending, TextLines};
 use dmvpn::session::{PskTable, SessionBuilder};
 
 /// What `dmvpn --help` says after the options: input, output and exit status (README.md has the
 /// same).
 const AFTER_HELP: &str = "\
+Examples:
+  dmvpn decode cap.pcap --keys esp_sa --keys ikev1_decryption_table
+  dmvpn decode cap.pcap --keys esp_sa -Y 'ip.addr == 192.0.2.11 && esp.spi == 0x1000a001'
+  dmvpn decode cap.pcap -Y 'nhrp.hdr.op.type == 3 || eigrp' --frames 100-200
+  dmvpn decode big.pcap.gz --format summary --threads 4
+  dmvpn decrypt cap.pcap --keys esp_sa -o plain.pcapng -Y '!isakmp'
+  dmvpn sessions cap.pcap --keys esp_sa --psk lab-secret --format html > report.html
+  tcpdump -w - -i eth0 | dmvpn decode - -c 1000
+  dmvpn completions bash > /etc/bash_completion.d/dmvpn;  dmvpn man --dir /usr/local/share/man/man1
+
 Input: FILE is a pcap or pcapng capture, gzip-compressed or not (told by its content, as tshark
 does); `-` reads standard input (a pipe: `tcpdump -w - | dmvpn decode -`). Output to a pipe or a
 terminal is flushed after every frame; to a file or /dev/null it is buffered.
 
 Exit status:
   0    every frame was read and its output written
-  1    bad arguments, an unreadable key file, or an output that cannot be written (the path and
-       the reason are printed; a partial output file is removed)
+  1    bad arguments (a display filter that does not parse: the column and the known field
+       names closest to an unknown one are printed), an unreadable key file, or an output that
+       cannot be written (the path and the reason are printed; a partial output file is removed)
   2    the capture cannot be opened or read to its end: not a capture, cut short in the middle of
        a packet (a file still being written, tcpdump killed) or damaged; every whole frame before
        the fault is decoded and output first, then a warning names the frame and byte offset
@@ -44,10 +56,38 @@ const EXIT_CLOSED_PIPE: u8 = 141;
 
 /// Read, check and decrypt DMVPN captures (GRE, NHRP, EIGRP, IKEv1, ESP).
 #[derive(Debug, Parser)]
-#[command(version, about, after_help = AFTER_HELP)]
+#[command(name = "dmvpn", version, about, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour the text output: `auto` when standard output is a terminal and NO_COLOR is not
+    /// set (https://no-color.org).
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
+enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set to anything but the empty string.
+    Auto,
+    /// Always (even into a pipe or a file).
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    fn enabled(self) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => {
+                io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +109,8 @@ enum Command {
         /// the output is the same as with one thread, in frame order.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: u16,
+        #[command(flatten)]
+        select: Select,
     },
     /// Write a pcapng copy of a capture with every ESP packet the keys open replaced by its
     /// plaintext (transport mode: the outer IPv4 header with the next header as protocol; tunnel
@@ -84,6 +126,8 @@ enum Command {
         /// never the input); `-` writes to standard output.
         #[arg(short = 'o', long = "output", value_name = "OUT.pcapng")]
         output: PathBuf,
+        #[command(flatten)]
+        select: Select,
     },
     /// Report one record per peer pair (hub <-> spoke, by NBMA address): NHRP registrations, IKE
     /// phase 1 and 2, ESP flows, EIGRP adjacency, inner traffic, and the diagnosis findings.
@@ -103,6 +147,8 @@ enum Command {
         /// page (topology graph, per-peer timelines, findings; no network access or JavaScript).
         #[arg(long, value_enum, default_value_t = SessionsFormat::Text)]
         format: SessionsFormat,
+        #[command(flatten)]
+        select: Select,
     },
     /// Send a capture's frames onto an interface (`--iface`, an AF_PACKET raw socket: needs root or
     /// CAP_NET_RAW), with the original timing scaled by --speed, at --pps, or --topspeed;
@@ -158,6 +204,77 @@ enum Command {
         #[arg(long, value_name = "MAC")]
         dst_mac: Option<dmvpn::replay::Mac>,
     },
+    /// Print a shell completion script: `dmvpn completions bash > /etc/bash_completion.d/dmvpn`,
+    /// `dmvpn completions zsh > ~/.zfunc/_dmvpn`, `dmvpn completions fish >
+    /// ~/.config/fish/completions/dmvpn.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages: dmvpn.1 and one per command (dmvpn-decode.1, …) into DIR, or
+    /// print dmvpn.1 (`dmvpn man | man -l -`).
+    Man {
+        /// The folder to write the pages into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Which frames a command takes: tshark's `-Y` and `-c`, and frame ranges.
+#[derive(Debug, Default, clap::Args)]
+struct Select {
+    /// A display filter, as tshark's -Y, over the fields dmvpn decodes, by tshark's names:
+    /// `ip.addr == 192.0.2.11 && esp.spi == 0x1000a001`, `nhrp.hdr.op.type == 3`, `eigrp`,
+    /// `!isakmp`, `frame.number in {10..20, 35}`, `ip.addr == 10.0.0.0/8`. `decode` shows,
+    /// `decrypt` writes and `sessions` reads only the frames it keeps (every frame is still
+    /// decoded, so ESP replay windows and fragments see them all).
+    #[arg(short = 'Y', long = "display-filter", value_name = "EXPR")]
+    filter: Option<String>,
+    /// Read only the first N frames of the capture, as tshark's -c (counted before the display
+    /// filter: `-Y esp -c 100` shows the ESP frames among the first 100).
+    #[arg(short = 'c', long = "count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
+    /// Only these frames, by number: `10-20,35,100-` (the same as the filter
+    /// `frame.number in {10..20, 35, 100..}`, and-ed with -Y); reading stops after the last.
+    #[arg(long, value_name = "RANGES")]
+    frames: Option<String>,
+}
+
+/// What [`Select`] asks for, parsed.
+#[derive(Debug, Default)]
+struct Selection {
+    filter: Option<Filter>,
+    /// The last frame to read.
+    last_frame: Option<u64>,
+}
+
+impl Select {
+    fn parse(&self) -> Result<Selection, Failure> {
+        let expression = |error: dmvpn::filter::FilterError, text: &str, what: &str| {
+            let pointer = format!("{:>width$}", "^", width = error.column());
+            Failure::other(format!("{what}: {error}\n    {text}\n    {pointer}"))
+        };
+        let filter = self
+            .filter
+            .as_deref()
+            .map(|text| Filter::parse(text).map_err(|error| expression(error, text, "-Y")))
+            .transpose()?;
+        let frames = self
+            .frames
+            .as_deref()
+            .map(|text| Filter::frames(text).map_err(|error| expression(error, text, "--frames")))
+            .transpose()?;
+        let filter = match (filter, frames) {
+            (Some(filter), Some(frames)) => Some(filter.and(frames)),
+            (filter, frames) => filter.or(frames),
+        };
+        let last_frame = match (self.count, filter.as_ref().and_then(Filter::last_frame)) {
+            (Some(count), Some(last)) => Some(count.min(last)),
+            (count, last) => count.or(last),
+        };
+        Ok(Selection { filter, last_frame })
+    }
 }
 
 /// `dmvpn replay --into`.
@@ -204,20 +321,37 @@ fn main() -> ExitCode {
         }
     };
     let live = stdout_is_live();
+    let colour = cli.color.enabled();
     let result = match cli.command {
+        Command::Completions { shell } => completions(shell),
+        Command::Man { dir } => man_pages(dir.as_deref()),
         Command::Decode {
             file,
             keys,
             format,
             threads,
-        } => decode(&Input::new(file), &keys, format, threads, live),
-        Command::Decrypt { file, keys, output } => decrypt(&Input::new(file), &keys, &output, live),
+            select,
+        } => select.parse().and_then(|select| {
+            let output = Output { live, colour };
+            decode(&Input::new(file), &keys, format, threads, output, &select)
+        }),
+        Command::Decrypt {
+            file,
+            keys,
+            output,
+            select,
+        } => select
+            .parse()
+            .and_then(|select| decrypt(&Input::new(file), &keys, &output, live, &select)),
         Command::Sessions {
             file,
             keys,
             psk,
             format,
-        } => sessions(&Input::new(file), &keys, &psk, format),
+            select,
+        } => select
+            .parse()
+            .and_then(|select| sessions(&Input::new(file), &keys, &psk, format, &select)),
         Command::Replay {
             file,
             into: Some(role),
@@ -301,14 +435,58 @@ impl Failure {
             Self::ClosedPipe => ExitCode::from(EXIT_CLOSED_PIPE),
             Self::Capture { input, error } => {
                 eprintln!("dmvpn: {}", capture_message(&input, &error));
+                if let Some(hint) = capture_hint(&error) {
+                    eprintln!("  hint: {hint}");
+                }
                 ExitCode::from(EXIT_CAPTURE)
             }
             Self::Other(error) => {
                 eprintln!("dmvpn: {error}");
+                if let Some(hint) = other_hint(error.as_ref()) {
+                    eprintln!("  hint: {hint}");
+                }
                 ExitCode::from(EXIT_ERROR)
             }
         }
     }
+}
+
+/// What to try for a capture that cannot be read.
+fn capture_hint(error: &CaptureError) -> Option<&'static str> {
+    match error {
+        CaptureError::Open { source, .. } if source.kind() == io::ErrorKind::NotFound => Some(
+            "check the path; `-` reads the capture from standard input (`tcpdump -w - | dmvpn decode -`)",
+        ),
+        CaptureError::Open { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+            Some(
+                "the file is not readable by this user (captures made by tcpdump as root often are not)",
+            )
+        }
+        CaptureError::Open { source, .. } if source.raw_os_error() == Some(21) => {
+            Some("this is a folder: give a capture file in it")
+        }
+        CaptureError::UnknownFormat { .. } | CaptureError::Empty => Some(
+            "dmvpn reads pcap and pcapng, gzip-compressed or not; `editcap -F pcapng IN OUT` converts \
+             the other formats Wireshark reads",
+        ),
+        _ => None,
+    }
+}
+
+/// What to try for a key file that is not one.
+fn other_hint(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let keys = error.downcast_ref::<dmvpn::keys::KeysError>()?;
+    Some(match keys {
+        dmvpn::keys::KeysError::Read { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            "check the path given to --keys"
+        }
+        _ => {
+            "--keys takes Wireshark's `esp_sa` file (ESP SAs, as Preferences > Protocols > ESP \
+             writes it), an `ikev1_decryption_table` (IKEv1 keys by initiator cookie), or, for \
+             `sessions`, IOS `crypto isakmp key SECRET address A.B.C.D` lines; `dmvpn decode --help` \
+             says more"
+        }
+    })
 }
 
 /// tshark's words for a capture that stops early, and where it stops.
@@ -495,12 +673,81 @@ fn stdout_is_live() -> bool {
     !meta.is_file() && !is_null()
 }
 
+/// How standard output is written.
+#[derive(Clone, Copy, Debug)]
+struct Output {
+    /// Flush each frame (a pipe or a terminal).
+    live: bool,
+    /// Colour the text output.
+    colour: bool,
+}
+
+/// `dmvpn completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "dmvpn", &mut out);
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(&out)
+        .and_then(|()| stdout.flush())
+        .map_err(Failure::stdout)
+}
+
+/// `dmvpn man [--dir DIR]`: dmvpn.1 (with the exit status and examples) and dmvpn-CMD.1.
+fn man_pages(dir: Option<&Path>) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let command = Cli::command().version(env!("CARGO_PKG_VERSION"));
+    let render = |command: clap::Command| {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .map(|()| page)
+            .map_err(|error| Failure::other(format!("man page: {error}")))
+    };
+    let Some(dir) = dir else {
+        let page = render(command)?;
+        let mut stdout = io::stdout().lock();
+        return stdout
+            .write_all(&page)
+            .and_then(|()| stdout.flush())
+            .map_err(Failure::stdout);
+    };
+    let write = |name: &str, page: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, page)
+            .map_err(|error| Failure::other(format!("{}: cannot write: {error}", path.display())))
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|error| Failure::other(format!("{}: cannot create: {error}", dir.display())))?;
+    let mut names = vec!["dmvpn.1".to_owned()];
+    write("dmvpn.1", &render(command.clone())?)?;
+    for sub in command.get_subcommands() {
+        if sub.get_name() == "help" {
+            continue;
+        }
+        let name = format!("dmvpn-{}", sub.get_name());
+        // The page is named and titled `dmvpn-decode`, not `decode` (clap wants a static name:
+        // a few bytes leaked by a command that exits next).
+        let static_name: &'static str = Box::leak(name.clone().into_boxed_str());
+        let sub = sub
+            .clone()
+            .name(static_name)
+            .version(env!("CARGO_PKG_VERSION"));
+        write(&format!("{name}.1"), &render(sub)?)?;
+        names.push(format!("{name}.1"));
+    }
+    eprintln!("dmvpn: wrote {} in {}", names.join(", "), dir.display());
+    Ok(())
+}
+
 fn decode(
     input: &Input,
     key_files: &[PathBuf],
     format: Format,
     threads: u16,
-    live: bool,
+    Output { live, colour }: Output,
+    select: &Selection,
 ) -> Result<(), Failure> {
     let mut reader = input.open()?;
     let mut progress = Progress::new(input);
@@ -511,8 +758,9 @@ fn decode(
             key_files,
             format,
             threads,
-            live,
+            Output { live, colour },
             &mut progress,
+            select,
         )?;
         progress.done();
         return input.finish(&mut reader);
@@ -524,11 +772,13 @@ fn decode(
         Format::Text => {
             let mut sink = TextLines::new(stdout);
             sink.flush_each_frame(live);
-            run(
+            sink.colour(colour);
+            let sink = run_select(
                 &mut reader,
                 &mut decoder,
-                &mut sink,
+                sink,
                 &mut progress,
+                select,
                 TextLines::write_failed,
             );
             sink.finish().map(drop).map_err(Failure::stdout)?;
@@ -536,22 +786,23 @@ fn decode(
         Format::Json => {
             let mut sink = JsonLines::new(stdout);
             sink.flush_each_frame(live);
-            run(
+            let sink = run_select(
                 &mut reader,
                 &mut decoder,
-                &mut sink,
+                sink,
                 &mut progress,
+                select,
                 JsonLines::write_failed,
             );
             sink.finish().map(drop).map_err(Failure::stdout)?;
         }
         Format::Summary => {
-            let mut summary = Summary::default();
-            run(
+            let summary = run_select(
                 &mut reader,
                 &mut decoder,
-                &mut summary,
+                Summary::default(),
                 &mut progress,
+                select,
                 |_| false,
             );
             let mut stdout = stdout;
@@ -572,8 +823,9 @@ fn decode_parallel(
     key_files: &[PathBuf],
     format: Format,
     threads: u16,
-    live: bool,
+    Output { live, colour }: Output,
     progress: &mut Progress,
+    select: &Selection,
 ) -> Result<(), Failure> {
     let decoders = (0..threads)
         .map(|_| load_keys(key_files).map(|(esp, ike)| Decoder::with_ike_keys(esp, ike)))
@@ -583,7 +835,9 @@ fn decode_parallel(
     let options = dmvpn::parallel::Options {
         flush_each_batch: live,
         live_input: input.is_live(),
+        last_frame: select.last_frame,
     };
+    let filter = select.filter.as_ref();
     let tick = |offset| progress.tick(offset);
     let result = match format {
         Format::Text => {
@@ -594,27 +848,29 @@ fn decode_parallel(
                 .flatten()
                 .map(|frame| frame.timestamp)
                 .unwrap_or_default();
-            let mut shards: Vec<_> = decoders
-                .into_iter()
-                .map(|decoder| (decoder, TextLines::detached(start)))
-                .collect();
-            dmvpn::parallel::decode_with(reader, &mut shards, &mut out, tick, options)
+            let sink = || {
+                let mut lines = TextLines::detached(start);
+                lines.colour(colour);
+                lines
+            };
+            parallel_select(reader, decoders, sink, &mut out, tick, options, filter).0
         }
         Format::Json => {
-            let mut shards: Vec<_> = decoders
-                .into_iter()
-                .map(|decoder| (decoder, JsonLines::detached()))
-                .collect();
-            dmvpn::parallel::decode_with(reader, &mut shards, &mut out, tick, options)
+            let sink = JsonLines::detached;
+            parallel_select(reader, decoders, sink, &mut out, tick, options, filter).0
         }
         Format::Summary => {
-            let mut shards: Vec<_> = decoders
-                .into_iter()
-                .map(|decoder| (decoder, Summary::default()))
-                .collect();
-            let result = dmvpn::parallel::decode_with(reader, &mut shards, &mut out, tick, options);
+            let (result, shards) = parallel_select(
+                reader,
+                decoders,
+                Summary::default,
+                &mut out,
+                tick,
+                options,
+                filter,
+            );
             let mut total = Summary::default();
-            for (_, summary) in &shards {
+            for summary in &shards {
                 total.merge(summary);
             }
             result.and_then(|()| {
@@ -629,7 +885,49 @@ fn decode_parallel(
     }
 }
 
-fn decrypt(input: &Input, key_files: &[PathBuf], output: &Path, live: bool) -> Result<(), Failure> {
+/// [`dmvpn::parallel::decode_with`] into one `sink()` per decoder, through the filter if there
+/// is one; returns the sinks.
+fn parallel_select<S: Pending + Retract + Send>(
+    reader: &mut Reader,
+    decoders: Vec<Decoder>,
+    sink: impl Fn() -> S,
+    out: &mut impl Write,
+    tick: impl FnMut(u64),
+    options: dmvpn::parallel::Options,
+    filter: Option<&Filter>,
+) -> (Result<(), dmvpn::parallel::ParallelError>, Vec<S>)
+where
+    S::Mark: Send,
+{
+    if let Some(filter) = filter {
+        let mut shards: Vec<_> = decoders
+            .into_iter()
+            .map(|decoder| (decoder, Filtered::new(filter, sink())))
+            .collect();
+        let result = dmvpn::parallel::decode_with(reader, &mut shards, out, tick, options);
+        let sinks = shards.into_iter().map(|(_, sink)| sink.into_inner());
+        (result, sinks.collect())
+    } else {
+        let mut shards: Vec<_> = decoders
+            .into_iter()
+            .map(|decoder| (decoder, sink()))
+            .collect();
+        let result = dmvpn::parallel::decode_with(reader, &mut shards, out, tick, options);
+        (result, shards.into_iter().map(|(_, sink)| sink).collect())
+    }
+}
+
+fn decrypt(
+    input: &Input,
+    key_files: &[PathBuf],
+    output: &Path,
+    live: bool,
+    select: &Selection,
+) -> Result<(), Failure> {
+    let select = dmvpn::decrypt::Select {
+        filter: select.filter.as_ref(),
+        last_frame: select.last_frame,
+    };
     let (keys, ike_keys) = load_keys(key_files).map_err(Failure::Other)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
     let write_failure = |error: dmvpn::decrypt::DecryptFileError, file: Option<&OutputFile>| match (
@@ -643,8 +941,9 @@ fn decrypt(input: &Input, key_files: &[PathBuf], output: &Path, live: bool) -> R
     let (stats, written_to) = if output.as_os_str() == "-" {
         let mut reader = input.open()?;
         let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-        let stats = dmvpn::decrypt::decrypt_with(&mut reader, &mut decoder, &mut out, live)
-            .map_err(|error| write_failure(error, None))?;
+        let stats =
+            dmvpn::decrypt::decrypt_selected(&mut reader, &mut decoder, &mut out, live, &select)
+                .map_err(|error| write_failure(error, None))?;
         out.flush().map_err(Failure::stdout)?;
         (stats, (reader, "standard output".to_owned()))
     } else {
@@ -652,8 +951,9 @@ fn decrypt(input: &Input, key_files: &[PathBuf], output: &Path, live: bool) -> R
         let mut file =
             OutputFile::create(output, input.metadata().as_ref()).map_err(Failure::other)?;
         let mut reader = input.open()?;
-        let stats = match dmvpn::decrypt::decrypt_with(&mut reader, &mut decoder, &mut file, false)
-        {
+        let decrypted =
+            dmvpn::decrypt::decrypt_selected(&mut reader, &mut decoder, &mut file, false, &select);
+        let stats = match decrypted {
             Ok(stats) => stats,
             Err(error) => return Err(write_failure(error, Some(&file))),
         };
@@ -661,8 +961,13 @@ fn decrypt(input: &Input, key_files: &[PathBuf], output: &Path, live: bool) -> R
         (stats, (reader, output.display().to_string()))
     };
     let (mut reader, name) = written_to;
+    let filtered = if select.filter.is_some() {
+        format!(" ({} left out by the display filter)", stats.filtered_out)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "dmvpn: {} frames written to {name}, {} decrypted ({} reassembled from fragments), {} unchanged",
+        "dmvpn: {} frames written to {name}{filtered}, {} decrypted ({} reassembled from fragments), {} unchanged",
         stats.frames, stats.replaced, stats.reassembled, stats.kept
     );
     input.finish(&mut reader)
@@ -673,6 +978,7 @@ fn sessions(
     key_files: &[PathBuf],
     psk: &[String],
     format: SessionsFormat,
+    select: &Selection,
 ) -> Result<(), Failure> {
     let mut psks = PskTable::new();
     let mut other_files = Vec::new();
@@ -697,9 +1003,15 @@ fn sessions(
     } else {
         SessionBuilder::with_psks(psks)
     };
-    let report = builder
-        .read(&mut reader, &mut decoder)
-        .map_err(|error| input.failure(error))?;
+    let report = if select.filter.is_none() && select.last_frame.is_none() {
+        builder
+            .read(&mut reader, &mut decoder)
+            .map_err(|error| input.failure(error))?
+    } else {
+        let (keys, ike_keys) = load_keys(&other_files).map_err(Failure::Other)?;
+        let judge_decoder = Decoder::with_ike_keys(keys, ike_keys);
+        read_selected(builder, &mut reader, &mut decoder, judge_decoder, select)
+    };
     let mut out = Vec::new();
     match format {
         SessionsFormat::Text => out.extend_from_slice(report.to_string().as_bytes()),
@@ -850,33 +1162,90 @@ fn load_keys(key_files: &[PathBuf]) -> Result<(EspKeys, IkeKeys), Box<dyn std::e
     Ok(keys)
 }
 
-/// Decodes every frame the reader gives (it ends at the first read error, kept for
+/// `sessions -Y`: the report is built from the frames the filter keeps, as if the capture held
+/// only those. Each frame is judged by a decoder that sees every frame (so replay windows and
+/// fragments are right), and a frame kept is decoded again by the builder's own decoder.
+fn read_selected(
+    mut builder: SessionBuilder,
+    reader: &mut Reader,
+    decoder: &mut Decoder,
+    mut judge_decoder: Decoder,
+    select: &Selection,
+) -> dmvpn::session::Report {
+    let mut judge = select.filter.as_ref().map(dmvpn::filter::Judge::new);
+    while let Ok(Some(frame)) = reader.next_frame() {
+        let kept = judge.as_mut().is_none_or(|judge| {
+            judge_decoder.decode(&frame, judge);
+            judge.keeps()
+        });
+        if kept {
+            decoder.decode(&frame, &mut builder);
+        }
+        if select.last_frame.is_some_and(|last| frame.number >= last) {
+            break;
+        }
+    }
+    builder.finish()
+}
+
+/// [`run`] through the filter, if there is one; returns the sink.
+fn run_select<R: Read, S: Retract>(
+    reader: &mut CaptureReader<R>,
+    decoder: &mut Decoder,
+    sink: S,
+    progress: &mut Progress,
+    select: &Selection,
+    failed: impl Fn(&S) -> bool,
+) -> S {
+    let last = select.last_frame;
+    match &select.filter {
+        Some(filter) => {
+            let mut filtered = Filtered::new(filter, sink);
+            run(reader, decoder, &mut filtered, progress, last, |f| {
+                failed(f.inner())
+            });
+            filtered.into_inner()
+        }
+        None => {
+            let mut sink = sink;
+            run(reader, decoder, &mut sink, progress, last, failed);
+            sink
+        }
+    }
+}
+
+/// Decodes every frame the reader gives up to `last` (it ends at the first read error, kept for
 /// [`Input::finish`]); stops at once when `failed` says the output cannot take more.
 fn run<R: Read, S: Sink>(
     reader: &mut CaptureReader<R>,
     decoder: &mut Decoder,
     sink: &mut S,
     progress: &mut Progress,
+    last: Option<u64>,
     failed: impl Fn(&S) -> bool,
 ) {
     while let Ok(Some(frame)) = reader.next_frame() {
         decoder.decode(&frame, sink);
-        progress.tick(frame.offset);
-        if failed(sink) {
+        progress.frame(frame.offset);
+        if failed(sink) || last.is_some_and(|last| frame.number >= last) {
             break;
         }
     }
 }
 
-/// A progress line on stderr, only when stderr is a terminal and the file is large.
+/// A progress line on stderr for a long run, only when stderr is a terminal and the input a
+/// large file (its size gives the percentage and the ETA): frames, bytes, rate, ETA.
 struct Progress {
     total: u64,
+    frames: u64,
     next_check: u64,
+    started: Instant,
     last_draw: Instant,
     shown: bool,
 }
 
 impl Progress {
+    /// Inputs smaller than this take a few seconds at most: no progress line.
     const LARGE: u64 = 64 << 20;
 
     fn new(input: &Input) -> Self {
@@ -887,33 +1256,66 @@ impl Progress {
         let enabled = total >= Self::LARGE && io::stderr().is_terminal();
         Self {
             total: if enabled { total } else { 0 },
+            frames: 0,
             next_check: 0,
+            started: Instant::now(),
             last_draw: Instant::now(),
             shown: false,
         }
     }
 
+    /// One frame decoded, ending before `offset`.
+    fn frame(&mut self, offset: u64) {
+        self.frames += 1;
+        self.tick(offset);
+    }
+
+    /// Decoding has reached `offset` of the input (the parallel decoder counts no frames).
     fn tick(&mut self, offset: u64) {
         if self.total == 0 || offset < self.next_check {
             return;
         }
         self.next_check = offset + (1 << 20);
-        if self.last_draw.elapsed() < Duration::from_millis(200) {
+        if self.last_draw.elapsed() < Duration::from_millis(250) {
             return;
         }
         self.last_draw = Instant::now();
         self.shown = true;
+        let line = self.line(offset);
+        let _ = write!(io::stderr(), "\r{line}\x1b[K");
+    }
+
+    fn line(&self, offset: u64) -> String {
         let percent = offset.saturating_mul(100) / self.total.max(1);
-        let _ = write!(
-            io::stderr(),
-            "\rdecoding: {percent:3}% of {} MB",
-            self.total >> 20
-        );
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = offset as f64 / seconds;
+        let eta = if rate > 0.0 {
+            let left = self.total.saturating_sub(offset) as f64 / rate;
+            format!("{}:{:02}", (left as u64) / 60, (left as u64) % 60)
+        } else {
+            "?".to_owned()
+        };
+        let frames = if self.frames > 0 {
+            format!("{} frames, ", self.frames)
+        } else {
+            String::new()
+        };
+        format!(
+            "dmvpn: {percent:3}% {frames}{} of {}, {}/s, ETA {eta}",
+            mib(offset),
+            mib(self.total),
+            mib(rate as u64)
+        )
     }
 
     fn done(&self) {
         if self.shown {
-            let _ = writeln!(io::stderr(), "\rdecoding: 100% of {} MB", self.total >> 20);
+            let _ = writeln!(io::stderr(), "\r{}\x1b[K", self.line(self.total));
         }
     }
+}
+
+/// Bytes in MiB with one decimal.
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }

@@ -206,6 +206,8 @@ pub struct TextLines<W: Write> {
     out: Buffered<W>,
     first_ts: Option<Timestamp>,
     frame: FrameLine,
+    /// Colour the protocol column and the notes (ANSI SGR; see [`TextLines::colour`]).
+    colour: bool,
 }
 
 /// What the line of the current frame collects while its layers go by.
@@ -248,7 +250,15 @@ impl<W: Write> TextLines<W> {
             out: Buffered::new(out),
             first_ts: None,
             frame: FrameLine::default(),
+            colour: false,
         }
+    }
+
+    /// Colours the protocol column by protocol and the notes (errors, replays) in red, with ANSI
+    /// escape sequences: for a terminal (the command leaves it off when `NO_COLOR` is set or
+    /// standard output is not a terminal, unless `--color always`).
+    pub const fn colour(&mut self, on: bool) {
+        self.colour = on;
     }
 
     /// Flushes what is buffered and returns the first write error, if any.
@@ -366,9 +376,13 @@ impl<W: Write> Sink for TextLines<W> {
         let elapsed = line.ts.saturating_duration_since(first);
         let arrow = if line.src.is_empty() { " " } else { "→" };
         let buf = &mut self.out.buf;
+        let (on, off) = match self.colour {
+            true => (proto_colour(line.proto), "\x1b[0m"),
+            false => ("", ""),
+        };
         let _ = write!(
             Utf8(buf),
-            "{:>6} {:>11.6} {:>15} {arrow} {:<15} {:<8} {:>5} {}{}",
+            "{:>6} {:>11.6} {:>15} {arrow} {:<15} {on}{:<8}{off} {:>5} {}{}",
             line.number,
             elapsed.as_secs_f64(),
             line.src,
@@ -379,7 +393,8 @@ impl<W: Write> Sink for TextLines<W> {
             line.info
         );
         if !line.notes.is_empty() {
-            let _ = write!(Utf8(buf), " [{}]", line.notes);
+            let red = if self.colour { "\x1b[31m" } else { "" };
+            let _ = write!(Utf8(buf), " {red}[{}]{off}", line.notes);
         }
         if line.truncated {
             buf.extend_from_slice(b" [Packet size limited during capture]");
@@ -423,6 +438,18 @@ impl FrameLine {
             self.notes.push_str("; ");
         }
         let _ = layer.info(&mut self.notes);
+    }
+}
+
+/// The ANSI SGR colour of a protocol in the text output's protocol column.
+fn proto_colour(proto: &str) -> &'static str {
+    match proto {
+        "ESP" | "AH" => "\x1b[35m",
+        "ISAKMP" => "\x1b[36m",
+        "NHRP" => "\x1b[32m",
+        "EIGRP" => "\x1b[33m",
+        "GRE" => "\x1b[34m",
+        _ => "\x1b[1m",
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Options {
     /// output is written before the next batch is read, so frames that arrived are printed
     /// without waiting for the ones behind them. On a file, reading, decoding and writing overlap.
     pub live_input: bool,
+    /// Read no frame after this one (tshark's `-c N`, or the last frame a filter can keep): the
+    /// reader stops there, and a live input is not waited on for more.
+    pub last_frame: Option<u64>,
 }
 
 /// Why a parallel decode stopped.
@@ -273,6 +276,8 @@ fn lead<R: Read>(
         batch_frames: batch_frames.max(1),
         live,
         error: None,
+        last_frame: options.last_frame,
+        ended: false,
     };
     let mut slots = Vec::new();
     // Writes the output of the round whose slot is `slot`; a write error stops the decode.
@@ -384,6 +389,10 @@ struct Batches<'r, R> {
     live: bool,
     /// The read error that ended the last batch; no batch is read after it.
     error: Option<CaptureError>,
+    /// See [`Options::last_frame`].
+    last_frame: Option<u64>,
+    /// The last frame wanted has been read.
+    ended: bool,
 }
 
 impl<R: Read> Batches<'_, R> {
@@ -391,12 +400,13 @@ impl<R: Read> Batches<'_, R> {
     /// lane, nanoseconds per 1024 bytes). A read error ends the batch early and is kept.
     fn read(&mut self, batch: &mut Batch, lanes: usize, cost: &[u64]) {
         batch.clear(lanes);
-        while batch.frames.len() < self.batch_frames {
+        while batch.frames.len() < self.batch_frames && !self.ended {
             if self.live && !batch.frames.is_empty() && !self.reader.has_buffered_frame() {
                 break;
             }
             match self.reader.next_frame() {
                 Ok(Some(frame)) => {
+                    self.ended = self.last_frame.is_some_and(|last| frame.number >= last);
                     let start = batch.data.len();
                     batch.data.extend_from_slice(frame.data);
                     let lane = lane_of(frame.link_type, frame.data, lanes);
@@ -683,6 +693,7 @@ mod tests {
             let options = Options {
                 flush_each_batch: true,
                 live_input: true,
+                last_frame: None,
             };
             decode_with(
                 &mut reader,
