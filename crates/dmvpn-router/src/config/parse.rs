@@ -1159,12 +1159,6 @@ impl Parser {
         if address.is_unspecified() && mask.is_none() {
             mask = Some(Ipv4Addr::UNSPECIFIED);
         }
-        if let Some(m) = mask
-            && address.to_bits() & !m.to_bits() != 0
-            && !m.is_unspecified()
-        {
-            return Err(Fail::at(column, ErrorKind::HostBits { address, mask: m }));
-        }
         let index = self.config.isakmp_keys.len();
         if let Some(first) = self
             .config

@@ -1744,12 +1744,6 @@ fn abbreviations_as_ios_takes_them() {
             "unexpected `extra` after the end of the command",
         ),
         (
-            "crypto isakmp key k address 10.0.0.1 255.0.0.0\n",
-            1,
-            1,
-            "10.0.0.1 has bits outside the mask 255.0.0.0",
-        ),
-        (
             "router eigrp 1\n s\n",
             2,
             2,
