@@ -5,12 +5,10 @@
 //! The captures are read from `../../../shared/captures` relative to this crate (the layout of the dmvpn
 //! workplace), or from `$DMVPN_CAPTURES`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use dmvpn_gre::{Packet, Repr, enhanced};
-use pcap_file::pcap::{PcapPacket, PcapReader, PcapWriter};
+use pcap_file::pcap::{PcapPacket, PcapWriter};
 
 const CAPTURES: &[&str] = &[
     "packetlife/GRE.cap",
@@ -34,13 +32,6 @@ const FIELDS: &[&str] = &[
     "gre.key.call_id",
     "gre.ack_number",
 ];
-
-fn captures_dir() -> PathBuf {
-    std::env::var_os("DMVPN_CAPTURES").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures"),
-        PathBuf::from,
-    )
-}
 
 /// The outermost GRE packet in an Ethernet frame: through 802.1Q tags, IPv4, and IPv4-in-IPv6.
 fn gre_in_ethernet(frame: &[u8]) -> Option<&[u8]> {
@@ -97,15 +88,11 @@ fn ours(gre: &[u8]) -> Vec<String> {
 
 #[test]
 fn fields_match_tshark() {
-    let dir = captures_dir();
-    if !dir.is_dir() {
-        eprintln!(
-            "skipped: no captures at {} (set DMVPN_CAPTURES)",
-            dir.display()
-        );
+    let Some(dir) = dmvpn_testkit::captures() else {
+        eprintln!("skipped: no captures at ../shared/captures (set DMVPN_CAPTURES)");
         return;
-    }
-    if Command::new("tshark").arg("-v").output().is_err() {
+    };
+    if !dmvpn_testkit::tshark_available() {
         eprintln!("skipped: tshark is not installed");
         return;
     }
@@ -116,37 +103,14 @@ fn fields_match_tshark() {
             eprintln!("skipped {name}: not in {}", dir.display());
             continue;
         }
-        let mut args = vec![
-            "-n",
-            "-r",
-            path.to_str().unwrap(),
-            "-T",
-            "fields",
-            "-E",
-            "separator=/t",
-        ];
-        for field in FIELDS {
-            args.extend(["-e", field]);
-        }
-        let out = Command::new("tshark").args(&args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "tshark on {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let tshark = String::from_utf8(out.stdout).unwrap();
-        let mut reader = PcapReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-        let mut lines = tshark.lines();
-        let mut frame = 0;
-        while let Some(packet) = reader.next_packet() {
-            frame += 1;
-            let packet = packet.unwrap();
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("{name}: tshark has fewer frames than {frame}"));
+        let tshark = dmvpn_testkit::tshark_fields(&path, &["-n"], FIELDS);
+        let frames = dmvpn_testkit::frames(&path);
+        assert_eq!(tshark.len(), frames.len(), "{name}: tshark frame count");
+        for (packet, line) in frames.iter().zip(&tshark) {
+            let frame = packet.number;
             // tshark lists nested GRE layers comma-separated; compare the outermost.
             let theirs: Vec<&str> = line
-                .split('\t')
+                .iter()
                 .map(|v| v.split(',').next().unwrap_or(""))
                 .collect();
             let Some(gre) = gre_in_ethernet(&packet.data) else {
@@ -166,10 +130,6 @@ fn fields_match_tshark() {
             assert_eq!(parsed, Ok(()), "{name} frame {frame}");
             compared += 1;
         }
-        assert!(
-            lines.next().is_none(),
-            "{name}: tshark has more frames than {frame}"
-        );
     }
     eprintln!("compared {compared} GRE packets with tshark");
     assert!(compared > 0 || !dir.join(CAPTURES[0]).is_file());
@@ -195,11 +155,11 @@ fn ethernet_ipv4_gre(gre: &[u8]) -> Vec<u8> {
 /// `gre.checksum` and `gre.checksum.status` (0 bad, 1 good).
 #[test]
 fn checksums_match_tshark() {
-    if Command::new("tshark").arg("-v").output().is_err() {
+    if !dmvpn_testkit::tshark_available() {
         eprintln!("skipped: tshark is not installed");
         return;
     }
-    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gre");
+    let testdata = dmvpn_testkit::testdata("gre");
     let mut packets = Vec::new();
     for name in ["checksum_key_sequence_nhrp.bin", "checksum_ipv4_icmp.bin"] {
         let good = std::fs::read(testdata.join(name)).unwrap();
@@ -218,29 +178,10 @@ fn checksums_match_tshark() {
             .unwrap();
     }
     drop(writer);
-    let out = Command::new("tshark")
-        .args(["-n", "-r"])
-        .arg(&path)
-        .args([
-            "-T",
-            "fields",
-            "-E",
-            "separator=/t",
-            "-e",
-            "gre.checksum",
-            "-e",
-            "gre.checksum.status",
-        ])
-        .output()
-        .unwrap();
+    let tshark =
+        dmvpn_testkit::tshark_fields(&path, &["-n"], &["gre.checksum", "gre.checksum.status"]);
     std::fs::remove_file(&path).unwrap();
-    let tshark = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<&str> = tshark.lines().collect();
+    let lines: Vec<String> = tshark.iter().map(|row| row.join("\t")).collect();
     assert_eq!(lines.len(), packets.len());
     for (gre, line) in packets.iter().zip(lines) {
         let packet = Packet::new_checked(&gre[..]).unwrap();
