@@ -1,5 +1,5 @@
 //! Real ESP traffic from FreeS/WAN/Openswan KLIPS (libreswan and tcpdump test suites), decrypted
-//! with the keys listed in `/work/shared/captures/MANIFEST.md`. Every capture is tunnel mode:
+//! with the keys listed in `../shared/captures/MANIFEST.md`. Every capture is tunnel mode:
 //! each packet must pass its ICV, decrypt to an IPv4 ICMP packet between the test networks, and
 //! pass the anti-replay window. The captures are read in place, never copied into the repository;
 //! without them the tests print why and pass.
@@ -7,43 +7,7 @@
 // Helpers outside `#[test]` functions walk the captures: a panic there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use dmvpn_esp::{Destination, Encryption, Inbound, Integrity, NextHeader, Sa, SaTable};
-
-/// The shared captures directory, `../../../shared` from this crate, or `None` if absent.
-fn shared() -> Option<PathBuf> {
-    let relative = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures");
-    [relative, PathBuf::from("/work/shared/captures")]
-        .into_iter()
-        .find(|path| path.is_dir())
-}
-
-/// The frames of a classic pcap file (either byte order, microsecond or nanosecond).
-fn frames(bytes: &[u8]) -> Vec<&[u8]> {
-    let little = match bytes[..4] {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
-        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
-        _ => panic!("not a classic pcap file"),
-    };
-    let u32_at = |at: usize| {
-        let word: [u8; 4] = bytes[at..at + 4].try_into().unwrap();
-        if little {
-            u32::from_le_bytes(word)
-        } else {
-            u32::from_be_bytes(word)
-        }
-    };
-    assert_eq!(u32_at(20), 1, "link type Ethernet");
-    let mut frames = Vec::new();
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        let len = u32_at(at + 8) as usize;
-        frames.push(&bytes[at + 16..at + 16 + len]);
-        at += 16 + len;
-    }
-    frames
-}
 
 /// The destination address and the ESP packet of an Ethernet/IPv4 frame, directly over IP or
 /// UDP-encapsulated on port 4500 (RFC 3948).
@@ -89,15 +53,15 @@ const EAST: [u8; 4] = [192, 1, 2, 45];
 
 /// Decrypts every ESP packet of `capture` with `table` and returns the inner IPv4 packets.
 fn decrypt_capture(capture: &str, table: &mut SaTable<Inbound>) -> Option<Vec<Vec<u8>>> {
-    let Some(dir) = shared() else {
-        println!("skipped: no shared captures at ../../../shared or /work/shared");
+    let Some(dir) = dmvpn_testkit::captures() else {
+        println!("skipped: no shared captures at ../shared/captures");
         return None;
     };
-    let bytes = std::fs::read(dir.join(capture)).unwrap();
     let mut inner = Vec::new();
     let mut scratch = Vec::new();
-    for (index, frame) in frames(&bytes).into_iter().enumerate() {
-        let Some((destination, esp)) = esp_of(frame) else {
+    for (index, frame) in dmvpn_testkit::frames(&dir.join(capture)).iter().enumerate() {
+        assert_eq!(frame.link, 1, "link type Ethernet");
+        let Some((destination, esp)) = esp_of(&frame.data) else {
             continue;
         };
         let spi = u32::from_be_bytes(esp[..4].try_into().unwrap());
@@ -294,12 +258,12 @@ fn wrong_key_fails_the_icv_and_leaves_the_window() {
             &KLIPS_SHA1.replace("87", "78"),
         ),
     );
-    let Some(dir) = shared() else {
+    let Some(dir) = dmvpn_testkit::captures() else {
         println!("skipped: no shared captures");
         return;
     };
-    let bytes = std::fs::read(dir.join(capture)).unwrap();
-    let (destination, esp) = esp_of(frames(&bytes)[0]).unwrap();
+    let frames = dmvpn_testkit::frames(&dir.join(capture));
+    let (destination, esp) = esp_of(&frames[0].data).unwrap();
     let inbound = table.lookup(0xd123_4567, destination.into()).unwrap();
     let err = inbound.decrypt(esp, &mut Vec::new()).unwrap_err();
     assert_eq!(
