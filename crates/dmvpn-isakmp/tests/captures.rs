@@ -1,6 +1,6 @@
 //! Every ISAKMP message of the shared real captures parses, and the keyed ones decrypt.
 //!
-//! The captures live outside the repository (`../../../shared/captures`); without them these tests
+//! The captures live outside the repository (`../shared/captures`); without them these tests
 //! print why and pass.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests
 
@@ -17,7 +17,7 @@ macro_rules! captures_or_skip {
         match captures_dir() {
             Some(dir) => dir,
             None => {
-                eprintln!("skipped: ../../../shared/captures is absent");
+                eprintln!("skipped: ../shared/captures is absent");
                 return;
             }
         }

@@ -8,7 +8,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use common::{decode_capture, isakmp};
 use dmvpn_isakmp::consts::{ExchangeType, HashAlgorithm};
@@ -24,9 +23,7 @@ fn hex(value: &Value) -> Vec<u8> {
 }
 
 fn testdata(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/isakmp")
-        .join(name)
+    dmvpn_testkit::testdata("isakmp").join(name)
 }
 
 /// What one Quick Mode exchange carried.

@@ -2,14 +2,12 @@
 //! ones included, using Wireshark's `ikev1_decryption_table`), and the SPIs, notify types, vendor
 //! IDs, ID types, transform IDs and mode-config attribute types inside them, frame by frame.
 //!
-//! Skips with a printed reason when tshark or `../../../shared/captures` is absent. Where tshark marks
+//! Skips with a printed reason when tshark or `../shared/captures` is absent. Where tshark marks
 //! a frame malformed (draft NAT-D typed 15; a retransmission it decrypts with the wrong IV), its lists
 //! must be a prefix of ours: we decode further.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests
 
 mod common;
-
-use std::process::Command;
 
 use common::{CAPTURES, Decoded, captures_dir, decode_capture, decryption_table};
 use dmvpn_isakmp::attribute::Attribute;
@@ -108,10 +106,10 @@ fn collect(message: &Decoded, bytes: &[u8]) -> Vec<String> {
 #[test]
 fn agrees_with_tshark() {
     let Some(dir) = captures_dir() else {
-        eprintln!("skipped: ../../../shared/captures is absent");
+        eprintln!("skipped: ../shared/captures is absent");
         return;
     };
-    if Command::new("tshark").arg("-v").output().is_err() {
+    if !dmvpn_testkit::tshark_available() {
         eprintln!("skipped: tshark is not installed");
         return;
     }
@@ -122,7 +120,7 @@ fn agrees_with_tshark() {
         .collect();
     // The strongSwan lab sessions recorded in testdata/ (tools/ike_lab.sh), with the Ka charon logged.
     for scenario in ["xfrm-3des", "xfrm-aes", "libipsec-aes"] {
-        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/isakmp");
+        let base = dmvpn_testkit::testdata("isakmp");
         let json: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(base.join(format!("strongswan-{scenario}.keys.json")))
                 .unwrap(),
@@ -144,36 +142,18 @@ fn agrees_with_tshark() {
     for (name, path) in &paths {
         let decoded = decode_capture(path, &keys);
         let datagrams = common::isakmp(path);
-        let mut cmd = Command::new("tshark");
-        cmd.arg("-r").arg(path).args([
-            "-Y",
-            "isakmp",
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-            "-E",
-            "occurrence=a",
-        ]);
+        let mut args = vec!["-Y".to_owned(), "isakmp".to_owned()];
         let cookie = decoded[0].header.initiator_cookie;
         if let Some(key) = keys.iter().find(|k| k.initiator_cookie == cookie) {
             // tshark 4.0 wants the hex unquoted.
-            cmd.args([
-                "-o",
-                &format!("uat:ikev1_decryption_table:{}", key.to_table_line()),
-            ]);
+            args.push("-o".to_owned());
+            args.push(format!(
+                "uat:ikev1_decryption_table:{}",
+                key.to_table_line()
+            ));
         }
-        for field in FIELDS {
-            cmd.args(["-e", field]);
-        }
-        let output = cmd.output().unwrap();
-        assert!(
-            output.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let text = String::from_utf8(output.stdout).unwrap();
-        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let rows = dmvpn_testkit::tshark_fields(path, &args, FIELDS);
         assert_eq!(rows.len(), decoded.len(), "{name}: message count");
         for ((theirs, message), datagram) in rows.iter().zip(&decoded).zip(&datagrams) {
             let mine = collect(message, &datagram.payload);
@@ -182,7 +162,7 @@ fn agrees_with_tshark() {
                 eprintln!("{name}\n  tshark {theirs:?}\n  ours   {mine:?}");
             }
             for (index, field) in FIELDS.iter().enumerate().skip(2) {
-                let (t, m) = (theirs[index], mine[index].as_str());
+                let (t, m) = (theirs[index].as_str(), mine[index].as_str());
                 if malformed && index >= LISTS {
                     assert!(
                         m.starts_with(t),

@@ -1,18 +1,15 @@
-//! Test helpers: read the shared captures (pcap / pcapng, optionally gzip) and pull out ISAKMP messages.
+//! Test helpers: pull the ISAKMP messages out of the shared captures (read by `dmvpn-testkit`).
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)] // test support code
 
-use std::io::Read;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use dmvpn_isakmp::header::{NAT_T_PORT, UDP_PORT, Udp4500, split_udp_4500};
 use dmvpn_isakmp::keys::{Ikev1Key, parse_ikev1_decryption_table};
-use pcap_file::pcap::PcapReader;
-use pcap_file::pcapng::{Block, PcapNgReader};
 
-/// `../../../shared/captures` from this crate, if present (it is outside the repository).
+/// `../shared/captures` beside the workspace, if present (it is outside the repository).
 pub fn captures_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures");
-    dir.is_dir().then_some(dir)
+    dmvpn_testkit::captures()
 }
 
 /// One ISAKMP message from a capture: 1-based frame number, UDP ports and the message bytes (after
@@ -27,78 +24,26 @@ pub struct Datagram {
     pub payload: Vec<u8>,
 }
 
-fn frames(path: &Path) -> Vec<Vec<u8>> {
-    let mut raw = Vec::new();
-    std::fs::File::open(path)
-        .unwrap()
-        .read_to_end(&mut raw)
-        .unwrap();
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        raw = out;
-    }
-    let mut frames = Vec::new();
-    if raw.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        let mut reader = PcapNgReader::new(&raw[..]).unwrap();
-        while let Some(block) = reader.next_block() {
-            match block.unwrap() {
-                Block::EnhancedPacket(epb) => frames.push(epb.data.into_owned()),
-                Block::SimplePacket(spb) => frames.push(spb.data.into_owned()),
-                _ => {}
-            }
-        }
-    } else {
-        let mut reader = PcapReader::new(&raw[..]).unwrap();
-        while let Some(packet) = reader.next_packet() {
-            frames.push(packet.unwrap().data.into_owned());
-        }
-    }
-    frames
-}
-
 /// UDP payloads of every unfragmented IPv4/IPv6 UDP datagram in an Ethernet capture.
 pub fn udp(path: &Path) -> Vec<Datagram> {
+    let octets = |addr: IpAddr| match addr {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
     let mut out = Vec::new();
-    for (index, frame) in frames(path).iter().enumerate() {
-        let mut at = 12;
-        let mut ethertype = u16::from_be_bytes([frame[12], frame[13]]);
-        while ethertype == 0x8100 || ethertype == 0x88a8 {
-            at += 4;
-            ethertype = u16::from_be_bytes([frame[at], frame[at + 1]]);
-        }
-        let ip = &frame[at + 2..];
-        let (proto, l4, src_ip, dst_ip) = match ethertype {
-            0x0800 => {
-                let ihl = usize::from(ip[0] & 0x0f) * 4;
-                let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-                let frag = u16::from_be_bytes([ip[6], ip[7]]);
-                if frag & 0x3fff != 0 {
-                    continue;
-                }
-                (
-                    ip[9],
-                    &ip[ihl..total.min(ip.len())],
-                    &ip[12..16],
-                    &ip[16..20],
-                )
-            }
-            0x86dd => {
-                let len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
-                (ip[6], &ip[40..40 + len], &ip[8..24], &ip[24..40])
-            }
-            _ => continue,
+    for frame in dmvpn_testkit::frames(path) {
+        let Some(ip) = dmvpn_testkit::ip_payload(frame.link, &frame.data) else {
+            continue;
         };
-        if proto != 17 {
+        if ip.is_fragment() || ip.protocol != 17 {
             continue;
         }
+        let l4 = ip.payload;
         let len = usize::from(u16::from_be_bytes([l4[4], l4[5]]));
         out.push(Datagram {
-            frame: index + 1,
-            src_ip: src_ip.to_vec(),
-            dst_ip: dst_ip.to_vec(),
+            frame: frame.number,
+            src_ip: octets(ip.src),
+            dst_ip: octets(ip.dst),
             src_port: u16::from_be_bytes([l4[0], l4[1]]),
             dst_port: u16::from_be_bytes([l4[2], l4[3]]),
             payload: l4[8..len.min(l4.len())].to_vec(),
