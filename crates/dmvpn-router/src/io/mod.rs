@@ -1,18 +1,15 @@
-//! The data plane shell around [`dmvpn_proto::node::Node`] (and the IKEv1 [`Endpoint`]): raw
+//! The data plane shell around [`dmvpn_proto::router::Router`] (the node and the IKEv1 [`Endpoint`]): raw
 //! sockets for GRE (47) and ESP (50) and a UDP socket for IKE (500) on the NBMA address, a TUN
 //! device for the tunnel interface, the host's routes, a control socket, and the key log.
 //!
 //! One thread reads each device and sends what it reads into one channel; the event loop owns
 //! the machines, takes one input at a time (or a timeout at the machines' next deadline), and
 //! writes what they produce: NBMA packets to the sockets, inner packets to the TUN device, route
-//! changes to the host (`ip route`), SAs from IKE into the node. The node already enforces
-//! `ip mtu` (drops what is longer) and clamps the MSS of TCP SYNs to `ip tcp adjust-mss`.
+//! changes to the host (`ip route`), the key log and the console log from the router's events.
 //!
-//! A spoke brings up IKE with each NHS at start, and again whenever it has no SAs with it (no
-//! Quick Mode finished within [`RECONNECT`], a pair that ran out or was deleted) or its EIGRP
-//! neighbour there is lost while the NHS has sealed nothing to it lately: a hub that restarted
-//! has forgotten every SA, and says nothing about it. Pairs are rekeyed at 90 % of their
-//! seconds (IKE) or kilobytes (the SAD's soft limit).
+//! Every protocol decision (SAs from IKE into the node, rekeys, Deletes, a spoke keying its
+//! NHSes again after a hub restart) is [`dmvpn_proto::router::Router`]'s: this module only
+//! moves bytes, runs the clock and answers the control socket.
 
 mod control;
 mod host;
@@ -21,9 +18,8 @@ pub mod map;
 mod net;
 mod show;
 
-use std::collections::BTreeMap;
 use std::io;
-use std::net::{Ipv4Addr, UdpSocket};
+use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -31,7 +27,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dmvpn_proto::ike::{self, Endpoint};
 use dmvpn_proto::ipsec::{SaEvent, SaId};
-use dmvpn_proto::node::{self, Event, Node, NodeConfig};
+use dmvpn_proto::node::{self, Node, NodeConfig};
+use dmvpn_proto::router::{self as machine, Event};
 use dmvpn_proto::{Duration, Instant};
 use socket2::Socket;
 
@@ -41,13 +38,8 @@ use crate::config::Config;
 use net::{BufferedRandom, OsRandom};
 use show::{ChildSa, IkeCounters, IkeSa};
 
-/// How long a spoke waits for IKE to key a peer before it starts over.
-pub const RECONNECT: Duration = Duration::from_secs(15);
-/// How recent ESP from an NHS whose EIGRP neighbour was lost must be to show the NHS alive
-/// and keyed (see [`Router::still_sealing`]). The hold time (15 s) runs from the last Hello
-/// heard, at most a Hello interval (5 s) before a dead hub's last packet: so at expiry a dead
-/// hub has been silent for more than 10 s, and anything heard within 5 s is a live one.
-const STILL_SEALING: Duration = Duration::from_secs(5);
+pub use dmvpn_proto::router::RECONNECT;
+
 /// The longest the loop sleeps, so that a stop signal is seen.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -158,7 +150,7 @@ impl Devices {
             let socket = match transmit.protocol {
                 net::GRE => &self.gre,
                 node::PROTOCOL_ESP => &self.esp,
-                _ => continue, // the node's own IKE path is unused: IKE runs here
+                _ => continue, // IKE goes out of the UDP socket (see `Router::flush`)
             };
             if let Err(e) = net::send_raw(socket, transmit.to, &transmit.bytes)
                 && self.verbose
@@ -246,12 +238,11 @@ impl Clock {
     }
 }
 
-/// The whole router: machines, devices and bookkeeping for `show`.
+/// The whole router: the machine, the devices and the clock.
 struct Router {
-    node: Node,
-    ike: Option<Endpoint<OsRandom>>,
+    machine: machine::Router<OsRandom>,
     devices: Arc<Devices>,
-    /// What the machines produced for the devices since the last [`Devices::send`].
+    /// What the machine produced for the devices since the last [`Devices::send`].
     outbox: Outbox,
     ike_socket: UdpSocket,
     device: String,
@@ -260,23 +251,8 @@ struct Router {
     started: Instant,
     key_log: Option<keylog::KeyLog>,
     verbose: bool,
-    /// The NHSes' NBMA addresses a spoke keys itself with, and when it last tried.
-    ike_targets: BTreeMap<Ipv4Addr, Option<Instant>>,
-    ike_sas: BTreeMap<Ipv4Addr, IkeSa>,
-    children: BTreeMap<Ipv4Addr, ChildSa>,
-    ike_counters: IkeCounters,
-    /// For each NHS: the bytes its current inbound SA had decrypted at the last look, and when
-    /// that count last grew (see [`Router::still_sealing`]).
-    heard: BTreeMap<Ipv4Addr, (u64, Instant)>,
-    /// The keys of every installed SA pair, to install them again into a rebuilt node.
-    child_keys: BTreeMap<Ipv4Addr, ike::ChildSa>,
     /// When the loop wakes up next by itself (see [`Reader`]).
     sleep_until: Instant,
-    /// NHSes lost (their EIGRP neighbour or DPD died): when IKE keys one again, the spoke starts
-    /// over with it (see [`Router::restart_node`]).
-    lost: Vec<Ipv4Addr>,
-    node_config: NodeConfig,
-    next_conn_id: u32,
 }
 
 /// Runs the router until SIGINT or SIGTERM (EIGRP says goodbye, IKE deletes its SAs).
@@ -345,15 +321,6 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
     let clock = Clock(std::time::Instant::now());
     let now = clock.now();
     let entropy = BufferedRandom::new().map_err(io_error("/dev/urandom"))?;
-    let ike_targets = match &ike_config {
-        Some(_) => node_config
-            .nhrp
-            .nhs
-            .iter()
-            .map(|n| (n.nbma, None))
-            .collect(),
-        None => BTreeMap::new(),
-    };
     let ike = match ike_config {
         Some(c) => Some(Endpoint::new(
             c,
@@ -368,12 +335,9 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         tunnel.prefix_len,
         control.display()
     ));
+    let node = Node::new(node_config, now, Box::new(entropy));
     let mut router = Router {
-        node: Node::new(node_config.clone(), now, Box::new(entropy)),
-        node_config,
-        child_keys: BTreeMap::new(),
-        lost: Vec::new(),
-        ike,
+        machine: machine::Router::new(node, ike, now),
         devices: Arc::clone(&devices),
         outbox: Outbox::default(),
         ike_socket,
@@ -384,14 +348,8 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         sleep_until: now,
         key_log,
         verbose: options.verbose,
-        ike_targets,
-        ike_sas: BTreeMap::new(),
-        children: BTreeMap::new(),
-        ike_counters: IkeCounters::default(),
-        heard: BTreeMap::new(),
-        next_conn_id: 1001,
     };
-    router.flush(now);
+    router.flush();
     devices.send(&mut router.outbox);
     let shared = Arc::new(Shared {
         router: Mutex::new(router),
@@ -425,7 +383,6 @@ fn run_loop(
         let wait = {
             let mut router = shared.lock()?;
             let now = router.clock.now();
-            router.listen(now);
             router.step(now);
             router.send_outbox();
             let wait = router.deadline().map_or(TICK, |d| {
@@ -484,71 +441,76 @@ fn log(line: &str) {
 }
 
 impl Router {
-    /// The machines' next deadline.
+    /// The machine's next deadline.
     fn deadline(&self) -> Option<Instant> {
-        [
-            self.node.poll_timeout(),
-            self.ike.as_ref().and_then(Endpoint::poll_timeout),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        self.machine.poll_timeout()
     }
 
-    /// After some input (or none): the timers that are due, IKE for NHSes without SAs, and
-    /// everything the machines produced.
+    /// After some input (or none): the timers that are due, and everything the machine
+    /// produced.
     fn step(&mut self, now: Instant) {
-        if self.node.poll_timeout().is_some_and(|t| t <= now) {
-            self.node.handle_timeout(now);
+        if self.machine.poll_timeout().is_some_and(|t| t <= now) {
+            self.machine.handle_timeout(now);
         }
-        if let Some(ike) = &mut self.ike
-            && ike.poll_timeout().is_some_and(|t| t <= now)
-        {
-            ike.handle_timeout(now);
-        }
-        self.maintain(now);
-        self.flush(now);
+        self.flush();
     }
 
-    /// One packet from a device into the machines.
+    /// One packet from a device into the machine.
     fn packet(&mut self, now: Instant, packet: net::Packet<'_>) {
         match packet {
             net::Packet::Nbma {
                 src,
                 protocol,
                 payload,
-            } => {
-                self.node.handle_nbma(now, src, protocol, payload);
-                if let Some(ike) = &mut self.ike {
-                    ike.traffic_received(now, src);
-                }
-            }
-            net::Packet::Ike { src, payload } => {
-                if let Some(ike) = &mut self.ike
-                    && let Err(e) = ike.handle_message(now, src, payload)
-                {
-                    if self.verbose {
-                        log(&format!("%CRYPTO-6-IKMP: {e}"));
-                    }
-                    self.ike_counters.refused += 1;
-                    self.ike_counters.last_error = Some(format!("from {src}: {e}"));
-                }
-            }
-            net::Packet::Tunnel(packet) => self.node.handle_tunnel_packet(now, packet),
+            } => self.machine.handle_nbma(now, src, protocol, payload),
+            net::Packet::Ike { src, payload } => self.machine.handle_ike(now, src, payload),
+            net::Packet::Tunnel(packet) => self.machine.handle_tunnel_packet(now, packet),
         }
     }
 
     fn input(&mut self, now: Instant, input: Input) -> Result<(), RunError> {
         match input {
             Input::Control { command, reply } => {
+                let ike = self.machine.ike_sas().iter().map(|(peer, sa)| {
+                    let suite = format!(
+                        "{:?} {:?} group {} lifetime {} s",
+                        sa.suite.encryption,
+                        sa.suite.hash,
+                        sa.suite.group.0,
+                        sa.suite.lifetime.total_micros() / 1_000_000
+                    );
+                    let sa = IkeSa {
+                        initiator: sa.role == ike::Role::Initiator,
+                        conn_id: sa.conn_id,
+                        suite,
+                        established_at: sa.established_at,
+                    };
+                    (*peer, sa)
+                });
+                let children = self.machine.pairs().iter().map(|(peer, pair)| {
+                    let child = ChildSa {
+                        inbound_spi: pair.child.inbound.spi,
+                        outbound_spi: pair.child.outbound.spi,
+                        transform: pair.child.transform_set.to_string(),
+                        installed_at: pair.installed_at,
+                        lifetime: pair.child.lifetime.hard_time,
+                    };
+                    (*peer, child)
+                });
+                let counters = self.machine.ike_counters();
+                let ike_counters = IkeCounters {
+                    refused: counters.refused,
+                    last_error: (counters.last_error.as_ref())
+                        .map(|(src, e)| format!("from {src}: {e}")),
+                };
                 let view = show::View {
-                    node: &self.node,
+                    node: self.machine.node(),
                     now,
                     started: self.started,
                     interface: &self.interface,
-                    ike: &self.ike_sas,
-                    children: &self.children,
-                    ike_counters: &self.ike_counters,
+                    ike: &ike.collect(),
+                    children: &children.collect(),
+                    ike_counters: &ike_counters,
                 };
                 let _ = reply.send(show::command(&view, &command));
             }
@@ -563,159 +525,78 @@ impl Router {
         Ok(())
     }
 
-    /// A spoke (re)starts IKE with an NHS it has no SAs with.
-    fn maintain(&mut self, now: Instant) {
-        let Some(ike) = &mut self.ike else { return };
-        for (peer, last) in &mut self.ike_targets {
-            if self.children.contains_key(peer) {
-                continue;
-            }
-            if last.is_some_and(|t| now - t < RECONNECT) {
-                continue;
-            }
-            ike.delete_peer(now, *peer);
-            match ike.connect(now, *peer) {
-                Ok(()) => log(&format!(
-                    "%CRYPTO-5-IKMP_CONNECT: initiating Main Mode with {peer}"
-                )),
-                Err(e) => log(&format!("%CRYPTO-4-IKMP_CONNECT: {peer}: {e}")),
-            }
-            *last = Some(now);
-        }
-    }
-
-    /// Writes what the machines produced for the devices (the loop's paths: under the lock).
+    /// Writes what the machine produced for the devices (the loop's paths: under the lock).
     fn send_outbox(&mut self) {
         let devices = Arc::clone(&self.devices);
         devices.send(&mut self.outbox);
     }
 
-    /// Acts on everything the machines produced until they are quiet: IKE messages are sent,
-    /// node packets for the devices go into the outbox (see [`Outbox`]).
-    fn flush(&mut self, now: Instant) {
-        loop {
-            let mut moved = false;
-            while let Some(transmit) = self.node.poll_transmit() {
-                moved = true;
-                if !matches!(transmit.protocol, net::GRE | node::PROTOCOL_ESP) {
-                    continue; // the node's own IKE path is unused: IKE runs here
+    /// Takes everything the machine produced: IKE datagrams are sent from the UDP socket, the
+    /// other packets go into the outbox (see [`Outbox`]), events to the log, the key log and
+    /// the host's routes.
+    fn flush(&mut self) {
+        while let Some(transmit) = self.machine.poll_transmit() {
+            if transmit.protocol == machine_udp() {
+                // (the machine's IKE datagram: its UDP header is the socket's to write)
+                if let Some(message) = transmit.bytes.get(8..) {
+                    let _ = self.ike_socket.send_to(message, (transmit.to, 500));
                 }
-                if let Some(ike) = &mut self.ike {
-                    ike.traffic_sent(now, transmit.to);
-                }
+            } else {
                 self.outbox.transmits.push(transmit);
             }
-            while let Some(packet) = self.node.poll_deliver() {
-                moved = true;
-                self.outbox.delivers.push(packet);
-            }
-            while let Some(event) = self.node.poll_event() {
-                moved = true;
-                self.node_event(now, event);
-            }
-            if let Some(ike) = &mut self.ike {
-                let mut ike_events = Vec::new();
-                while let Some(transmit) = ike.poll_transmit() {
-                    moved = true;
-                    let _ = self.ike_socket.send_to(&transmit.bytes, (transmit.to, 500));
-                }
-                while let Some(event) = ike.poll_event() {
-                    moved = true;
-                    ike_events.push(event);
-                }
-                for event in ike_events {
-                    self.ike_event(now, event);
-                }
-            }
-            if !moved {
-                return;
-            }
+        }
+        while let Some(packet) = self.machine.poll_deliver() {
+            self.outbox.delivers.push(packet);
+        }
+        while let Some(event) = self.machine.poll_event() {
+            self.event(event);
         }
     }
 
-    fn node_event(&mut self, now: Instant, event: Event) {
+    fn event(&mut self, event: Event) {
         match event {
-            Event::RouteAdded(route) => {
-                if let Err(e) = host::add(&self.device, &route) {
-                    log(&format!("%DMVPN-4-ROUTE: {e}"));
-                } else if self.verbose {
-                    log(&format!("%DMVPN-6-ROUTE: add {route:?}"));
-                }
-            }
-            Event::RouteRemoved(route) => {
-                if let Err(e) = host::remove(&self.device, &route)
-                    && self.verbose
+            Event::Node(event) => self.node_event(event),
+            Event::Ike(event) => self.ike_event(event),
+            Event::PairInstalled(child) => {
+                let peer = child.peer;
+                if let Some(key_log) = &mut self.key_log
+                    && child.role == ike::Role::Initiator
                 {
-                    log(&format!("%DMVPN-6-ROUTE: {e}"));
+                    let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, child.local));
+                    let _ = key_log.esp_sa(&child.outbound.esp_sa_line(child.local, peer));
                 }
-            }
-            Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborUp { address, .. }) => {
                 log(&format!(
-                    "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is up: new adjacency",
-                    self.interface
-                ))
-            }
-            Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborDown { address, reason }) => {
-                log(&format!(
-                    "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is down: {reason}",
-                    self.interface
+                    "%CRYPTO-5-IPSEC_SA: {peer}: inbound spi 0x{:08x}, outbound spi 0x{:08x}, {}",
+                    child.inbound.spi, child.outbound.spi, child.transform_set
                 ));
-                // A spoke that lost its hub rekeys: the hub may have restarted without SAs.
-                let nbma = self
-                    .node
-                    .config()
-                    .nhrp
-                    .nhs
-                    .iter()
-                    .find(|n| n.tunnel == address)
-                    .map(|n| n.nbma);
-                match nbma {
-                    // Hellos lost, not the hub: EIGRP forms the adjacency again by itself.
-                    Some(nbma) if self.still_sealing(now, nbma) => log(&format!(
-                        "%DMVPN-5-NHS: {nbma} still sends under our SAs: keeping them"
-                    )),
-                    Some(nbma) => self.lose(now, nbma),
-                    None => {}
+            }
+            Event::UnusableKeys { peer } => log(&format!(
+                "%CRYPTO-4-IPSEC: unusable keys from quick mode with {peer}"
+            )),
+            Event::IkeRefused { error, .. } => {
+                if self.verbose {
+                    log(&format!("%CRYPTO-6-IKMP: {error}"));
                 }
             }
-            Event::Nhrp(event) => log(&format!("%NHRP-5-CLIENT: {event:?}")),
-            Event::NhrpServer(event) => log(&format!("%NHRP-5-SERVER: {event:?}")),
-            // The volume limit (the SAD counts it): a new pair at the soft limit, as IOS at 90 %.
-            Event::Sa(SaEvent::SoftExpired {
-                id: SaId::Outbound { remote, .. },
-                limit,
-            }) => {
-                if let Some(ike) = &mut self.ike {
-                    log(&format!(
-                        "%CRYPTO-6-IPSEC_REKEY: {remote}: SA lifetime ({limit:?}) nearly used: rekeying"
-                    ));
-                    if let Err(e) = ike.rekey(now, remote) {
-                        log(&format!("%CRYPTO-4-IPSEC_REKEY: {remote}: {e}"));
-                    }
-                }
+            Event::Connecting { peer } => log(&format!(
+                "%CRYPTO-5-IKMP_CONNECT: initiating Main Mode with {peer}"
+            )),
+            Event::ConnectFailed { peer, error } => {
+                log(&format!("%CRYPTO-4-IKMP_CONNECT: {peer}: {error}"));
             }
-            // The pair ran out before a new one came: the peer gets a new pair at once (a spoke's
-            // `maintain` would otherwise wait for the EIGRP hold time to notice).
-            Event::Sa(SaEvent::HardExpired {
-                id: SaId::Outbound { remote, spi, .. },
-                limit,
-            }) => {
-                log(&format!(
-                    "%CRYPTO-4-IPSEC_EXPIRED: {remote}: outbound spi 0x{spi:08x} expired ({limit:?})"
-                ));
-                if self
-                    .children
-                    .get(&remote)
-                    .is_some_and(|c| c.outbound_spi == spi)
-                {
-                    self.forget_pair(now, remote, false);
-                }
-                if let Some(ike) = &mut self.ike
-                    && let Err(e) = ike.rekey(now, remote)
-                {
-                    log(&format!("%CRYPTO-4-IPSEC_REKEY: {remote}: {e}"));
-                }
+            Event::Rekeying { peer, limit } => log(&format!(
+                "%CRYPTO-6-IPSEC_REKEY: {peer}: SA lifetime ({limit:?}) nearly used: rekeying"
+            )),
+            Event::RekeyFailed { peer, error } => {
+                log(&format!("%CRYPTO-4-IPSEC_REKEY: {peer}: {error}"));
             }
+            Event::StillSealing { peer } => log(&format!(
+                "%DMVPN-5-NHS: {peer} still sends under our SAs: keeping them"
+            )),
+            Event::Lost { peer } => log(&format!("%DMVPN-5-NHS: {peer} lost: keying it again")),
+            Event::RegisteringAgain { peer } => log(&format!(
+                "%DMVPN-5-RESTART: the NHS {peer} is back: registering again"
+            )),
             other => {
                 if self.verbose {
                     log(&format!("%DMVPN-6-EVENT: {other:?}"));
@@ -724,7 +605,59 @@ impl Router {
         }
     }
 
-    fn ike_event(&mut self, now: Instant, event: ike::Event) {
+    fn node_event(&mut self, event: node::Event) {
+        match event {
+            node::Event::RouteAdded(route) => {
+                if let Err(e) = host::add(&self.device, &route) {
+                    log(&format!("%DMVPN-4-ROUTE: {e}"));
+                } else if self.verbose {
+                    log(&format!("%DMVPN-6-ROUTE: add {route:?}"));
+                }
+            }
+            node::Event::RouteRemoved(route) => {
+                if let Err(e) = host::remove(&self.device, &route)
+                    && self.verbose
+                {
+                    log(&format!("%DMVPN-6-ROUTE: {e}"));
+                }
+            }
+            node::Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborUp { address, .. }) => {
+                log(&format!(
+                    "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is up: new adjacency",
+                    self.interface
+                ));
+            }
+            node::Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborDown {
+                address,
+                reason,
+            }) => {
+                log(&format!(
+                    "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is down: {reason}",
+                    self.interface
+                ));
+            }
+            node::Event::Nhrp(event) => log(&format!("%NHRP-5-CLIENT: {event:?}")),
+            node::Event::NhrpServer(event) => log(&format!("%NHRP-5-SERVER: {event:?}")),
+            node::Event::Sa(SaEvent::HardExpired {
+                id: SaId::Outbound { remote, spi, .. },
+                limit,
+            }) => log(&format!(
+                "%CRYPTO-4-IPSEC_EXPIRED: {remote}: outbound spi 0x{spi:08x} expired ({limit:?})"
+            )),
+            // (the soft limit of an outbound SA comes as `Event::Rekeying`)
+            node::Event::Sa(SaEvent::SoftExpired {
+                id: SaId::Outbound { .. },
+                ..
+            }) => {}
+            other => {
+                if self.verbose {
+                    log(&format!("%DMVPN-6-EVENT: {other:?}"));
+                }
+            }
+        }
+    }
+
+    fn ike_event(&mut self, event: ike::Event) {
         match event {
             ike::Event::Phase1Established {
                 peer,
@@ -739,31 +672,10 @@ impl Router {
                 if let Some(key_log) = &mut self.key_log {
                     let _ = key_log.ikev1(&key.to_table_line());
                 }
-                let conn_id = self.next_conn_id;
-                self.next_conn_id = self.next_conn_id.wrapping_add(1);
-                let suite = format!(
-                    "{:?} {:?} group {} lifetime {} s",
-                    suite.encryption,
-                    suite.hash,
-                    suite.group.0,
-                    suite.lifetime.total_micros() / 1_000_000
-                );
-                self.ike_sas.insert(
-                    peer,
-                    IkeSa {
-                        initiator: role == ike::Role::Initiator,
-                        conn_id,
-                        suite,
-                        established_at: now,
-                    },
-                );
             }
-            ike::Event::Phase1Deleted { peer, reason, .. } => {
-                log(&format!(
-                    "%CRYPTO-5-IKMP_SA: phase 1 with {peer} deleted ({reason:?})"
-                ));
-                self.ike_sas.remove(&peer);
-            }
+            ike::Event::Phase1Deleted { peer, reason, .. } => log(&format!(
+                "%CRYPTO-5-IKMP_SA: phase 1 with {peer} deleted ({reason:?})"
+            )),
             // As responder the keys are known at QM 2: the key log gets them then, so that the
             // ESP of an initiator that never confirms (or not yet) still decrypts.
             ike::Event::ChildOffered(child) => {
@@ -773,164 +685,34 @@ impl Router {
                     let _ = key_log.esp_sa(&child.outbound.esp_sa_line(local, peer));
                 }
             }
-            ike::Event::ChildEstablished(child) => {
-                let peer = child.peer;
-                let (Ok(inbound), Ok(outbound)) = (child.inbound.to_sa(), child.outbound.to_sa())
-                else {
-                    log(&format!(
-                        "%CRYPTO-4-IPSEC: unusable keys from quick mode with {peer}"
-                    ));
-                    return;
-                };
-                if let Some(key_log) = &mut self.key_log
-                    && child.role == ike::Role::Initiator
-                {
-                    let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, child.local));
-                    let _ = key_log.esp_sa(&child.outbound.esp_sa_line(child.local, peer));
-                }
-                self.node
-                    .install_sas(now, peer, inbound, outbound, child.lifetime);
-                let restart = self.lost.contains(&peer);
-                self.child_keys.insert(peer, child.clone());
-                log(&format!(
-                    "%CRYPTO-5-IPSEC_SA: {peer}: inbound spi 0x{:08x}, outbound spi 0x{:08x}, {}",
-                    child.inbound.spi, child.outbound.spi, child.transform_set
-                ));
-                self.children.insert(
-                    peer,
-                    ChildSa {
-                        inbound_spi: child.inbound.spi,
-                        outbound_spi: child.outbound.spi,
-                        transform: child.transform_set.to_string(),
-                        installed_at: now,
-                        lifetime: child.lifetime.hard_time,
-                    },
-                );
-                if restart {
-                    self.lost.retain(|p| *p != peer);
-                    self.restart_node(now);
-                }
-            }
             ike::Event::ChildDeleted {
                 peer,
                 inbound_spi,
                 reason,
                 ..
-            } => {
-                if self
-                    .children
-                    .get(&peer)
-                    .is_some_and(|c| c.inbound_spi == inbound_spi)
-                {
-                    // (ESP the peer sealed just before its Delete may still be queued on the
-                    // ESP socket, read by another thread: it still decrypts for a moment)
-                    self.forget_pair(now, peer, true);
-                }
-                log(&format!(
-                    "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
-                ));
-            }
-            ike::Event::PeerDead { peer } => {
-                log(&format!("%CRYPTO-4-DPD: {peer} is dead"));
-                self.lose(now, peer);
-            }
+            } => log(&format!(
+                "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
+            )),
+            ike::Event::PeerDead { peer } => log(&format!("%CRYPTO-4-DPD: {peer} is dead")),
             other => log(&format!("%CRYPTO-4-IKMP: {other:?}")),
-        }
-    }
-
-    /// Notes, for each NHS, whether its inbound SA decrypted anything since the last look (the
-    /// loop's wake-ups, at least every [`TICK`]).
-    fn listen(&mut self, now: Instant) {
-        let local = self.node_config.tunnel.nbma;
-        for nbma in self.ike_targets.keys() {
-            let bytes = self
-                .node
-                .peer_sas(*nbma)
-                .and_then(|(spi, _)| self.node.sad().inbound(spi, local))
-                .map_or(0, |sa| sa.bytes());
-            let entry = self.heard.entry(*nbma).or_insert((bytes, now));
-            if bytes != entry.0 {
-                *entry = (bytes, now);
-            }
-        }
-    }
-
-    /// Whether the NHS at `nbma` sealed traffic to us under the current SAs within the last
-    /// [`STILL_SEALING`]: then its EIGRP neighbour was lost to loss of Hellos, not to a restart
-    /// (a restarted hub has no SAs to seal with), and the SAs stay, as on IOS.
-    fn still_sealing(&mut self, now: Instant, nbma: Ipv4Addr) -> bool {
-        self.listen(now);
-        self.heard
-            .get(&nbma)
-            .is_some_and(|(bytes, at)| *bytes > 0 && now - *at < STILL_SEALING)
-    }
-
-    /// The current pair with `peer` is gone (it ran out, the peer deleted it, or the NHS was
-    /// lost): `show` and a rebuilt node forget it, the node sends nothing more under it, and its
-    /// inbound SAs decrypt for a moment more with `grace` ([`Node::retire_sas`]) or go at once.
-    fn forget_pair(&mut self, now: Instant, peer: Ipv4Addr, grace: bool) {
-        self.children.remove(&peer);
-        self.child_keys.remove(&peer);
-        if grace {
-            self.node.retire_sas(now, peer);
-        } else {
-            self.node.remove_sas(peer);
-        }
-    }
-
-    /// A spoke lost an NHS (EIGRP hold time, DPD): its SAs go, and IKE starts over at once.
-    fn lose(&mut self, now: Instant, nbma: Ipv4Addr) {
-        if !self.ike_targets.contains_key(&nbma) {
-            return;
-        }
-        self.forget_pair(now, nbma, false);
-        if !self.lost.contains(&nbma) {
-            self.lost.push(nbma);
-        }
-        if let Some(last) = self.ike_targets.get_mut(&nbma) {
-            *last = None;
-        }
-        self.maintain(now);
-    }
-
-    /// Starts the node over (a spoke whose hub came back): the hub has forgotten the spoke's
-    /// registration and EIGRP adjacency, and the node's client would only re-register at its
-    /// next refresh (a third of the holding time), so a fresh node registers at once, as IOS
-    /// does when the crypto socket to the NHS comes up again. The host routes of the old node
-    /// are removed; the new one adds its own; every SA pair is installed again.
-    fn restart_node(&mut self, now: Instant) {
-        let Ok(entropy) = BufferedRandom::new() else {
-            log("%DMVPN-4-RESTART: /dev/urandom: cannot restart the node");
-            return;
-        };
-        log("%DMVPN-5-RESTART: the NHS is back: registering again");
-        for route in self.node.routes() {
-            let _ = host::remove(&self.device, route);
-        }
-        self.node = Node::new(self.node_config.clone(), now, Box::new(entropy));
-        for (peer, child) in &self.child_keys {
-            if let (Ok(inbound), Ok(outbound)) = (child.inbound.to_sa(), child.outbound.to_sa()) {
-                self.node
-                    .install_sas(now, *peer, inbound, outbound, child.lifetime);
-            }
         }
     }
 
     fn shutdown(&mut self, now: Instant) {
         log("%DMVPN-5-STOP: shutting down");
-        self.node.shutdown(now);
+        self.machine.shutdown(now);
         // The EIGRP goodbye leaves first, under the SAs it was sealed with, and with a head start:
         // IKE's Deletes below go out at once on the IKE socket, a peer reads its ESP and IKE
         // sockets on separate threads, and one that handles a Delete first drops the goodbye.
-        self.flush(now);
+        self.flush();
         self.send_outbox();
         std::thread::sleep(GOODBYE_HEAD_START);
-        if let Some(ike) = &mut self.ike {
-            let peers: Vec<_> = self.ike_sas.keys().copied().collect();
-            for peer in peers {
-                ike.delete_peer(now, peer);
-            }
-        }
-        self.flush(now);
+        self.machine.delete_all(now);
+        self.flush();
     }
+}
+
+/// The IP protocol of the machine's IKE datagrams.
+const fn machine_udp() -> u8 {
+    dmvpn_proto::ipsec::UDP
 }
