@@ -6,12 +6,12 @@ use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
 use dmvpn_isakmp::attribute::Attribute;
+use dmvpn_isakmp::builder::{ProposalSpec, proposal_chain};
 use dmvpn_isakmp::consts::{
     AuthMethod, EncapsulationMode, ExchangeType, Group, HashAlgorithm, IdType, IpsecAttributeType,
     LifeType, NotifyType, PayloadType, ProtocolId,
 };
 use dmvpn_isakmp::crypto::{Cipher, decrypt, phase1_iv, phase2_iv};
-use dmvpn_isakmp::header::Flags;
 use dmvpn_isakmp::keys::{Ikev1Key, Phase1Keys, Secret};
 use dmvpn_isakmp::message::split_hash;
 use dmvpn_isakmp::payload::{Body, Context, Delete, Id, Notify, Payloads};
@@ -20,10 +20,7 @@ use dmvpn_isakmp::{Message, group::modp};
 
 use super::config::{Config, EspAuth, EspCipher, Hash, Policy, TransformSet};
 use super::dh::KeyExchange;
-use super::wire::{
-    self, Chain, DPD_VID, ProposalBody, TransformBody, cookie_pair, delete_body, esp_attributes,
-    id_body, notify_body,
-};
+use super::wire::{self, Chain, DPD_VID, cookie_pair, esp_attributes, esp_spis};
 use super::{
     ChildSa, DeleteReason, Entropy, EspKeys, Event, Failure, IkeError, Purpose, Role, Suite,
     Transmit,
@@ -404,15 +401,6 @@ impl<R: Entropy> Endpoint<R> {
         }
     }
 
-    fn id_body(&self) -> Vec<u8> {
-        id_body(
-            IdType::IPV4_ADDR,
-            self.config.identity.protocol,
-            self.config.identity.port,
-            &self.config.local.octets(),
-        )
-    }
-
     fn first_contact(&self, peer: Ipv4Addr) -> bool {
         !self
             .sas
@@ -486,17 +474,9 @@ impl<R: Entropy> Endpoint<R> {
         let sai_b = wire::main_mode_sa(&self.config.policies);
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::SA, &sai_b)
-            .push(PayloadType::VENDOR_ID, &DPD_VID);
-        let bytes = wire::message(
-            cky_i,
-            [0; 8],
-            chain.first,
-            ExchangeType::MAIN,
-            Flags(0),
-            0,
-            &chain.bytes,
-        );
+            .push(PayloadType::SA, &wire::sa_payload(&sai_b))
+            .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
+        let bytes = wire::clear(&wire::header(cky_i, [0; 8], ExchangeType::MAIN, 0), &chain)?;
         let out = self.flight(now, peer, bytes, true);
         self.sas.push(IkeSa {
             peer,
@@ -543,9 +523,12 @@ impl<R: Entropy> Endpoint<R> {
             }
             let mut sa = self.sas.remove(i);
             if sa.established() {
-                let body = delete_body(ProtocolId::ISAKMP, 16, &[&cookie_pair(sa.cky_i, sa.cky_r)]);
+                let pair = cookie_pair(sa.cky_i, sa.cky_r);
                 let mut chain = Chain::new();
-                chain.push(PayloadType::DELETE, &body);
+                chain.push(
+                    PayloadType::DELETE,
+                    &wire::delete(ProtocolId::ISAKMP, 16, &pair),
+                );
                 self.send_informational(&mut sa, &chain);
                 self.events.push_back(Event::Phase1Deleted {
                     peer,
@@ -686,9 +669,12 @@ impl<R: Entropy> Endpoint<R> {
         }
         // Lifetime.
         if sa.hard_at.is_some_and(|at| at <= now) {
-            let body = delete_body(ProtocolId::ISAKMP, 16, &[&cookie_pair(sa.cky_i, sa.cky_r)]);
+            let pair = cookie_pair(sa.cky_i, sa.cky_r);
             let mut chain = Chain::new();
-            chain.push(PayloadType::DELETE, &body);
+            chain.push(
+                PayloadType::DELETE,
+                &wire::delete(ProtocolId::ISAKMP, 16, &pair),
+            );
             self.send_informational(sa, &chain);
             sa.dead = true;
             self.events.push_back(Event::Phase1Deleted {
@@ -742,12 +728,8 @@ impl<R: Entropy> Endpoint<R> {
             Some((first, attempts, _)) => (first, attempts + 1, now + config.retry),
             None => (seq, 0, now + config.retry),
         });
-        let body = notify_body(
-            ProtocolId::ISAKMP,
-            NotifyType::R_U_THERE,
-            &cookie_pair(sa.cky_i, sa.cky_r),
-            &seq.to_be_bytes(),
-        );
+        let (pair, seq) = (cookie_pair(sa.cky_i, sa.cky_r), seq.to_be_bytes());
+        let body = wire::notify(ProtocolId::ISAKMP, NotifyType::R_U_THERE, &pair, &seq);
         let mut chain = Chain::new();
         chain.push(PayloadType::NOTIFY, &body);
         self.send_informational(sa, &chain);
@@ -781,10 +763,12 @@ impl<R: Entropy> Endpoint<R> {
 
     fn send_esp_delete(&mut self, peer: Ipv4Addr, spis: &[u32]) {
         let Some(i) = self.newest(peer) else { return };
-        let spis: Vec<[u8; 4]> = spis.iter().map(|s| s.to_be_bytes()).collect();
-        let refs: Vec<&[u8]> = spis.iter().map(|s| &s[..]).collect();
+        let spis = esp_spis(spis);
         let mut chain = Chain::new();
-        chain.push(PayloadType::DELETE, &delete_body(ProtocolId::ESP, 4, &refs));
+        chain.push(
+            PayloadType::DELETE,
+            &wire::delete(ProtocolId::ESP, 4, &spis),
+        );
         let mut sa = self.sas.remove(i);
         self.send_informational(&mut sa, &chain);
         self.sas.insert(i, sa);
@@ -921,27 +905,17 @@ impl<R: Entropy> Endpoint<R> {
 
     fn fail_phase1(&mut self, sa: &mut IkeSa, reason: Failure, notify: Option<NotifyType>) {
         if let Some(ty) = notify {
+            let pair = cookie_pair(sa.cky_i, sa.cky_r);
             let mut chain = Chain::new();
             chain.push(
                 PayloadType::NOTIFY,
-                &notify_body(
-                    ProtocolId::ISAKMP,
-                    ty,
-                    &cookie_pair(sa.cky_i, sa.cky_r),
-                    &[],
-                ),
+                &wire::notify(ProtocolId::ISAKMP, ty, &pair, &[]),
             );
             let id = self.draw_message_id();
-            let bytes = wire::message(
-                sa.cky_i,
-                sa.cky_r,
-                chain.first,
-                ExchangeType::INFORMATIONAL,
-                Flags(0),
-                id,
-                &chain.bytes,
-            );
-            self.send(sa.peer, bytes);
+            let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::INFORMATIONAL, id);
+            if let Ok(bytes) = wire::clear(&header, &chain) {
+                self.send(sa.peer, bytes);
+            }
         }
         sa.dead = true;
         self.events.push_back(Event::Phase1Failed {
@@ -1069,29 +1043,23 @@ impl<R: Entropy> Endpoint<R> {
             group: policy.group,
             lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
         });
-        let body = wire::sa_body(&[ProposalBody {
+        let transforms = [wire::transform(
+            transform.number,
+            transform.id,
+            transform.attributes,
+        )];
+        let proposals = proposal_chain(&[ProposalSpec {
             number,
             protocol: ProtocolId::ISAKMP,
             spi: &[],
-            transforms: &[TransformBody {
-                number: transform.number,
-                id: transform.id,
-                attributes: transform.attributes,
-            }],
+            transforms: &transforms,
         }]);
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::SA, &body)
-            .push(PayloadType::VENDOR_ID, &DPD_VID);
-        let bytes = wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            chain.first,
-            ExchangeType::MAIN,
-            Flags(0),
-            0,
-            &chain.bytes,
-        );
+            .push(PayloadType::SA, &wire::sa(&proposals))
+            .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let bytes = wire::clear(&header, &chain)?;
         sa.out = Some(self.flight(now, from, bytes, true));
         self.sas.push(sa);
         Ok(())
@@ -1182,17 +1150,10 @@ impl<R: Entropy> Endpoint<R> {
         sa.kx = Some(kx);
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::KE, &sa.g_xi)
-            .push(PayloadType::NONCE, &sa.ni);
-        let out = wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            chain.first,
-            ExchangeType::MAIN,
-            Flags(0),
-            0,
-            &chain.bytes,
-        );
+            .push(PayloadType::KE, &Body::Ke(&sa.g_xi))
+            .push(PayloadType::NONCE, &Body::Nonce(&sa.ni));
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let out = wire::clear(&header, &chain)?;
         sa.out = Some(self.flight(now, sa.peer, out, true));
         sa.last_in = bytes.to_vec();
         sa.state = P1::Mm3Sent;
@@ -1268,17 +1229,10 @@ impl<R: Entropy> Endpoint<R> {
         Self::derive(sa)?;
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::KE, &sa.g_xr)
-            .push(PayloadType::NONCE, &sa.nr);
-        let out = wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            chain.first,
-            ExchangeType::MAIN,
-            Flags(0),
-            0,
-            &chain.bytes,
-        );
+            .push(PayloadType::KE, &Body::Ke(&sa.g_xr))
+            .push(PayloadType::NONCE, &Body::Nonce(&sa.nr));
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let out = wire::clear(&header, &chain)?;
         sa.out = Some(self.flight(now, sa.peer, out, true));
         sa.last_in = bytes.to_vec();
         sa.state = P1::Mm4Sent;
@@ -1290,37 +1244,33 @@ impl<R: Entropy> Endpoint<R> {
     fn identity_message(&mut self, sa: &mut IkeSa) -> Option<Vec<u8>> {
         let keys = sa.keys.as_ref()?;
         let cipher = sa.cipher()?;
-        let id = self.id_body();
+        let local = self.config.local.octets();
+        let identity = &self.config.identity;
+        let id = wire::id(IdType::IPV4_ADDR, identity.protocol, identity.port, &local);
+        let id_b = wire::body_bytes(&id);
         let hash = match sa.role {
-            Role::Initiator => keys.hash_i(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id),
-            Role::Responder => keys.hash_r(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id),
+            Role::Initiator => {
+                keys.hash_i(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id_b)
+            }
+            Role::Responder => {
+                keys.hash_r(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id_b)
+            }
         };
         let mut chain = Chain::new();
         chain
             .push(PayloadType::ID, &id)
-            .push(PayloadType::HASH, hash.as_bytes());
+            .push(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         if sa.role == Role::Initiator && self.first_contact(sa.peer) {
+            let pair = cookie_pair(sa.cky_i, sa.cky_r);
             chain.push(
                 PayloadType::NOTIFY,
-                &notify_body(
-                    ProtocolId::ISAKMP,
-                    NotifyType::INITIAL_CONTACT,
-                    &cookie_pair(sa.cky_i, sa.cky_r),
-                    &[],
-                ),
+                &wire::notify(ProtocolId::ISAKMP, NotifyType::INITIAL_CONTACT, &pair, &[]),
             );
         }
-        let ct = wire::seal(cipher, sa.ka.as_bytes(), &sa.iv, &chain.bytes)?;
-        sa.iv = wire::last_block(&ct, cipher.block_len());
-        Some(wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            PayloadType::ID,
-            ExchangeType::MAIN,
-            Flags(1),
-            0,
-            &ct,
-        ))
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let out = wire::seal(&header, &chain, cipher, sa.ka.as_bytes(), &sa.iv)?;
+        sa.iv = wire::last_block(&out, cipher.block_len());
+        Some(out)
     }
 
     fn main_mode_4(
@@ -1521,70 +1471,55 @@ impl<R: Entropy> Endpoint<R> {
             .collect();
         // IOS: one proposal per transform set, each with the same SPI.
         let spi = spi_in.to_be_bytes();
-        let transforms: Vec<[TransformBody<'_>; 1]> = self
+        let transforms: Vec<[Transform<'_>; 1]> = self
             .config
             .transform_sets
             .iter()
             .zip(&attributes)
-            .map(|(set, attrs)| {
-                [TransformBody {
-                    number: 1,
-                    id: set.encryption.transform().0.0,
-                    attributes: attrs,
-                }]
-            })
+            .map(|(set, attrs)| [wire::transform(1, set.encryption.transform().0.0, attrs)])
             .collect();
-        let proposals: Vec<ProposalBody<'_>> = transforms
+        let proposals: Vec<ProposalSpec<'_>> = transforms
             .iter()
             .enumerate()
-            .map(|(i, t)| ProposalBody {
+            .map(|(i, t)| ProposalSpec {
                 number: u8::try_from(i + 1).unwrap_or(u8::MAX),
                 protocol: ProtocolId::ESP,
                 spi: &spi,
                 transforms: t,
             })
             .collect();
-        let sa_payload = wire::sa_body(&proposals);
+        let proposals = proposal_chain(&proposals);
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::SA, &sa_payload)
-            .push(PayloadType::NONCE, &ni);
+            .push(PayloadType::SA, &wire::sa(&proposals))
+            .push(PayloadType::NONCE, &Body::Nonce(&ni));
         if let Some(kx) = &kx {
-            chain.push(PayloadType::KE, kx.public_value());
+            chain.push(PayloadType::KE, &Body::Ke(kx.public_value()));
         }
+        let (local, peer) = (self.config.local.octets(), sa.peer.octets());
         chain
             .push(
                 PayloadType::ID,
-                &id_body(IdType::IPV4_ADDR, GRE, 0, &self.config.local.octets()),
+                &wire::id(IdType::IPV4_ADDR, GRE, 0, &local),
             )
-            .push(
-                PayloadType::ID,
-                &id_body(IdType::IPV4_ADDR, GRE, 0, &sa.peer.octets()),
-            );
+            .push(PayloadType::ID, &wire::id(IdType::IPV4_ADDR, GRE, 0, &peer));
         let Some(keys) = sa.keys.as_ref() else {
             return Err(IkeError::NotEstablished { peer: sa.peer });
         };
-        let hash = keys.quick_hash1(message_id, &chain.bytes);
-        let plain = chain.behind_hash(hash.as_bytes());
+        let hash = keys.quick_hash1(message_id, chain.as_bytes());
+        let plain = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         let iv = phase2_iv(sa.hash_alg(), cipher, &sa.iv, message_id)
             .ok_or(IkeError::NotEstablished { peer: sa.peer })?;
-        let ct = wire::seal(cipher, sa.ka.as_bytes(), &iv, &plain.bytes)
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, message_id);
+        let bytes = wire::seal(&header, &plain, cipher, sa.ka.as_bytes(), &iv)
             .ok_or(IkeError::NotEstablished { peer: sa.peer })?;
-        let bytes = wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            PayloadType::HASH,
-            ExchangeType::QUICK,
-            Flags(1),
-            message_id,
-            &ct,
-        );
+        let next_iv = wire::last_block(&bytes, cipher.block_len());
         let out = self.flight(now, sa.peer, bytes, true);
         sa.quick.push(QuickMode {
             message_id,
             role: Role::Initiator,
             state: Qm::Sent1,
-            iv: wire::last_block(&ct, cipher.block_len()),
+            iv: next_iv,
             spi_in,
             ni,
             nr: Vec::new(),
@@ -1815,14 +1750,8 @@ impl<R: Entropy> Endpoint<R> {
             matches!((self.config.ipsec_lifetime_kb, offered.life_kb), (Some(a), Some(b)) if a < b);
         let mut responder_lifetime = None;
         if ours < theirs || lower_kb {
-            let mut a = wire::Attributes::default();
-            a.basic(IpsecAttributeType::LIFE_TYPE.0, LifeType::SECONDS.0)
-                .duration(IpsecAttributeType::LIFE_DURATION.0, life);
-            if let (true, Some(kb)) = (lower_kb, kb) {
-                a.basic(IpsecAttributeType::LIFE_TYPE.0, LifeType::KILOBYTES.0)
-                    .duration(IpsecAttributeType::LIFE_DURATION.0, kb);
-            }
-            responder_lifetime = Some(a.0);
+            let kb = kb.filter(|_| lower_kb);
+            responder_lifetime = Some(wire::lifetime_attributes(life, kb));
         }
         let pfs_group = offered.group;
         let kx = match (pfs_group, parsed.ke) {
@@ -1844,33 +1773,35 @@ impl<R: Entropy> Endpoint<R> {
         };
         let spi_in = self.draw_spi();
         let nr = self.draw_nonce();
-        let sa_body = wire::sa_body(&[ProposalBody {
+        let transforms = [wire::transform(
+            transform.number,
+            transform.id,
+            transform.attributes,
+        )];
+        let proposals = proposal_chain(&[ProposalSpec {
             number,
             protocol: ProtocolId::ESP,
             spi: &spi_in.to_be_bytes(),
-            transforms: &[TransformBody {
-                number: transform.number,
-                id: transform.id,
-                attributes: transform.attributes,
-            }],
+            transforms: &transforms,
         }]);
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::SA, &sa_body)
-            .push(PayloadType::NONCE, &nr);
+            .push(PayloadType::SA, &wire::sa(&proposals))
+            .push(PayloadType::NONCE, &Body::Nonce(&nr));
         if let Some((kx, _)) = &kx {
-            chain.push(PayloadType::KE, kx.public_value());
+            chain.push(PayloadType::KE, &Body::Ke(kx.public_value()));
         }
-        for (_, body) in &parsed.ids {
-            chain.push(PayloadType::ID, body);
+        for (id, _) in &parsed.ids {
+            chain.push(PayloadType::ID, &Body::Id(*id));
         }
         if let Some(attributes) = &responder_lifetime {
+            let spi = spi_out.to_be_bytes();
             chain.push(
                 PayloadType::NOTIFY,
-                &notify_body(
+                &wire::notify(
                     ProtocolId::ESP,
                     NotifyType::RESPONDER_LIFETIME,
-                    &spi_out.to_be_bytes(),
+                    &spi,
                     attributes,
                 ),
             );
@@ -1878,10 +1809,12 @@ impl<R: Entropy> Endpoint<R> {
         let Some(keys) = sa.keys.as_ref() else {
             return Err(IkeError::NotEstablished { peer });
         };
-        let hash = keys.quick_hash2(mid, ni, &chain.bytes);
-        let plain_out = chain.behind_hash(hash.as_bytes());
-        let ct = wire::seal(cipher, sa.ka.as_bytes(), &qm_iv, &plain_out.bytes)
+        let hash = keys.quick_hash2(mid, ni, chain.as_bytes());
+        let plain_out = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, mid);
+        let out_bytes = wire::seal(&header, &plain_out, cipher, sa.ka.as_bytes(), &qm_iv)
             .ok_or(IkeError::NotEstablished { peer })?;
+        let next_iv = wire::last_block(&out_bytes, cipher.block_len());
         let child = ChildSa {
             peer,
             local: self.config.local,
@@ -1893,21 +1826,12 @@ impl<R: Entropy> Endpoint<R> {
             transform_set: set,
             pfs: pfs_group,
         };
-        let out_bytes = wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            PayloadType::HASH,
-            ExchangeType::QUICK,
-            Flags(1),
-            mid,
-            &ct,
-        );
         let out = self.flight(now, peer, out_bytes, true);
         sa.quick.push(QuickMode {
             message_id: mid,
             role: Role::Responder,
             state: Qm::Sent2,
-            iv: wire::last_block(&ct, cipher.block_len()),
+            iv: next_iv,
             spi_in,
             ni: ni.to_vec(),
             nr,
@@ -2013,19 +1937,11 @@ impl<R: Entropy> Endpoint<R> {
         };
         let hash = keys.quick_hash3(mid, &ni, nr);
         let mut chain = Chain::new();
-        chain.push(PayloadType::HASH, hash.as_bytes());
+        chain.push(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         let qm_iv = wire::last_block(message.body, cipher.block_len());
-        let ct = wire::seal(cipher, sa.ka.as_bytes(), &qm_iv, &chain.bytes)
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, mid);
+        let out = wire::seal(&header, &chain, cipher, sa.ka.as_bytes(), &qm_iv)
             .ok_or(IkeError::NotEstablished { peer })?;
-        let out = wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            PayloadType::HASH,
-            ExchangeType::QUICK,
-            Flags(1),
-            mid,
-            &ct,
-        );
         self.send(peer, out.clone());
         if h.flags.commit() {
             // RFC 2408 §4.6: wait for the responder's CONNECTED before using the SAs.
@@ -2081,7 +1997,7 @@ impl<R: Entropy> Endpoint<R> {
             let mut chain = Chain::new();
             chain.push(
                 PayloadType::NOTIFY,
-                &notify_body(ProtocolId::ESP, NotifyType::CONNECTED, &spi, &[]),
+                &wire::notify(ProtocolId::ESP, NotifyType::CONNECTED, &spi, &[]),
             );
             self.send_informational(sa, &chain);
         }
@@ -2117,7 +2033,7 @@ impl<R: Entropy> Endpoint<R> {
         let mut chain = Chain::new();
         chain.push(
             PayloadType::NOTIFY,
-            &notify_body(ProtocolId::ESP, ty, spi, &[]),
+            &wire::notify(ProtocolId::ESP, ty, spi, &[]),
         );
         self.send_informational(sa, &chain);
     }
@@ -2131,23 +2047,15 @@ impl<R: Entropy> Endpoint<R> {
             return;
         }
         let mid = self.draw_message_id();
-        let hash = keys.quick_hash1(mid, &chain.bytes);
-        let plain = chain.behind_hash(hash.as_bytes());
+        let hash = keys.quick_hash1(mid, chain.as_bytes());
+        let plain = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         let Some(iv) = phase2_iv(sa.hash_alg(), cipher, &sa.iv, mid) else {
             return;
         };
-        let Some(ct) = wire::seal(cipher, sa.ka.as_bytes(), &iv, &plain.bytes) else {
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::INFORMATIONAL, mid);
+        let Some(bytes) = wire::seal(&header, &plain, cipher, sa.ka.as_bytes(), &iv) else {
             return;
         };
-        let bytes = wire::message(
-            sa.cky_i,
-            sa.cky_r,
-            PayloadType::HASH,
-            ExchangeType::INFORMATIONAL,
-            Flags(1),
-            mid,
-            &ct,
-        );
         self.send(sa.peer, bytes);
     }
 
@@ -2208,12 +2116,9 @@ impl<R: Entropy> Endpoint<R> {
                     let Some(seq) = n.dpd_sequence() else {
                         continue;
                     };
-                    let body = notify_body(
-                        ProtocolId::ISAKMP,
-                        NotifyType::R_U_THERE_ACK,
-                        &cookie_pair(sa.cky_i, sa.cky_r),
-                        &seq.to_be_bytes(),
-                    );
+                    let (pair, seq) = (cookie_pair(sa.cky_i, sa.cky_r), seq.to_be_bytes());
+                    let body =
+                        wire::notify(ProtocolId::ISAKMP, NotifyType::R_U_THERE_ACK, &pair, &seq);
                     let mut chain = Chain::new();
                     chain.push(PayloadType::NOTIFY, &body);
                     self.send_informational(sa, &chain);
@@ -2319,10 +2224,12 @@ impl<R: Entropy> Endpoint<R> {
                     }
                     if !ours.is_empty() && !sa.dead {
                         // IOS deletes the pair and says so for its half.
-                        let spis: Vec<[u8; 4]> = ours.iter().map(|s| s.to_be_bytes()).collect();
-                        let refs: Vec<&[u8]> = spis.iter().map(|s| &s[..]).collect();
+                        let spis = esp_spis(&ours);
                         let mut chain = Chain::new();
-                        chain.push(PayloadType::DELETE, &delete_body(ProtocolId::ESP, 4, &refs));
+                        chain.push(
+                            PayloadType::DELETE,
+                            &wire::delete(ProtocolId::ESP, 4, &spis),
+                        );
                         self.send_informational(sa, &chain);
                     }
                 }

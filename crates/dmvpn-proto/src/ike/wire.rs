@@ -1,15 +1,21 @@
-//! Building the messages the machine sends: payload chains, SA payloads with their proposals,
-//! transforms and attributes (RFC 2408 §3), and the CBC encryption of RFC 2409 Appendix B.
+//! The messages the machine sends, put together with `dmvpn_isakmp::builder`: the payloads it
+//! uses (SA with proposals, transforms and attributes, ID, Notification, Delete; RFC 2408 §3)
+//! and the header around a chain, in clear or CBC-encrypted (RFC 2409 Appendix B).
 
 use alloc::vec::Vec;
 
+pub(crate) use dmvpn_isakmp::builder::Chain;
+use dmvpn_isakmp::builder::{AttributeList, Builder, ProposalSpec, proposal_chain};
 use dmvpn_isakmp::consts::{
     Doi, EncapsulationMode, ExchangeType, IdType, IkeAttributeType, IpsecAttributeType,
-    IsakmpTransformId, LifeType, NotifyType, PayloadType, ProtocolId, situation,
+    IsakmpTransformId, LifeType, NotifyType, ProtocolId, situation,
 };
-use dmvpn_isakmp::crypto::{Cipher, encrypt};
+use dmvpn_isakmp::crypto::Cipher;
 use dmvpn_isakmp::header::Flags;
+use dmvpn_isakmp::payload::{Body, Delete, Id, Notify};
+use dmvpn_isakmp::sa::{Sa, Transform};
 
+use super::IkeError;
 use super::config::{Policy, TransformSet, cipher_attributes};
 
 /// RFC 3706 §4: the DPD vendor ID (version 1.0).
@@ -18,83 +24,33 @@ pub(crate) const DPD_VID: [u8; 16] = [
 ];
 
 /// The IKE header length.
-pub(crate) const HEADER_LEN: usize = 28;
+pub(crate) const HEADER_LEN: usize = dmvpn_isakmp::header::HEADER_LEN;
 
-/// A payload chain under construction: each push patches the previous payload's next field.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Chain {
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) first: PayloadType,
-    last_next: Option<usize>,
-}
-
-impl Chain {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Appends a payload of type `ty` with `body` (at most 65531 bytes: the machine's own
-    /// payloads are far smaller).
-    pub(crate) fn push(&mut self, ty: PayloadType, body: &[u8]) -> &mut Self {
-        match self.last_next {
-            Some(at) => self.bytes[at] = ty.0,
-            None => self.first = ty,
-        }
-        self.last_next = Some(self.bytes.len());
-        let len = u16::try_from(body.len() + 4).unwrap_or(u16::MAX);
-        self.bytes.extend_from_slice(&[0, 0]);
-        self.bytes.extend_from_slice(&len.to_be_bytes());
-        self.bytes.extend_from_slice(body);
-        self
-    }
-
-    /// This chain behind a HASH payload carrying `hash`.
-    pub(crate) fn behind_hash(&self, hash: &[u8]) -> Self {
-        let mut out = Self::new();
-        out.push(PayloadType::HASH, hash);
-        if let Some(at) = out.last_next {
-            out.bytes[at] = self.first.0;
-        }
-        out.bytes.extend_from_slice(&self.bytes);
-        out.last_next = self.last_next.map(|at| at + 4 + hash.len());
-        out
-    }
-}
-
-/// A 28-byte header in front of `body`.
-#[allow(clippy::too_many_arguments)] // one argument per header field
-pub(crate) fn message(
+/// The header fields of a message in `exchange` (next payload and length come from the chain).
+pub(crate) const fn header(
     cky_i: [u8; 8],
     cky_r: [u8; 8],
-    first: PayloadType,
     exchange: ExchangeType,
-    flags: Flags,
     message_id: u32,
-    body: &[u8],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(&cky_i);
-    out.extend_from_slice(&cky_r);
-    out.push(first.0);
-    out.push(0x10);
-    out.push(exchange.0);
-    out.push(flags.0);
-    out.extend_from_slice(&message_id.to_be_bytes());
-    let len = u32::try_from(HEADER_LEN + body.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(body);
-    out
+) -> Builder {
+    Builder::new(cky_i, cky_r, exchange, Flags(0), message_id)
 }
 
-/// Encrypts a chain with `iv`, returning the ciphertext; the caller keeps its last block as the
-/// next IV. RFC 2409 Appendix B pads with zeros to the block and leaves the amount open; like
-/// strongSwan we always add 1 to `block` bytes, so that a block-aligned chain gets a whole
-/// block of padding (charon's Main Mode 5 with AES is 64 bytes of payloads and 16 of zeros).
-pub(crate) fn seal(cipher: Cipher, key: &[u8], iv: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
-    let block = cipher.block_len();
-    let mut padded = plaintext.to_vec();
-    padded.resize(plaintext.len() + block - plaintext.len() % block, 0);
-    encrypt(cipher, key, iv, &padded).ok()
+/// `chain` in clear behind `header`.
+pub(crate) fn clear(header: &Builder, chain: &Chain) -> Result<Vec<u8>, IkeError> {
+    Ok(header.to_vec(chain)?)
+}
+
+/// `chain` encrypted with `key` and `iv` behind `header` with the E flag; `None` if the cipher
+/// refuses the key. The last block of the result is the next IV.
+pub(crate) fn seal(
+    header: &Builder,
+    chain: &Chain,
+    cipher: Cipher,
+    key: &[u8],
+    iv: &[u8],
+) -> Option<Vec<u8>> {
+    header.seal(chain, cipher, key, iv).ok()
 }
 
 /// The last `block` bytes of `ciphertext`.
@@ -102,98 +58,49 @@ pub(crate) fn last_block(ciphertext: &[u8], block: usize) -> Vec<u8> {
     ciphertext[ciphertext.len().saturating_sub(block)..].to_vec()
 }
 
-/// Attribute list writer.
-#[derive(Default)]
-pub(crate) struct Attributes(pub(crate) Vec<u8>);
-
-impl Attributes {
-    /// A basic (TV) attribute.
-    pub(crate) fn basic(&mut self, ty: u16, value: u16) -> &mut Self {
-        self.0.extend_from_slice(&(ty | 0x8000).to_be_bytes());
-        self.0.extend_from_slice(&value.to_be_bytes());
-        self
-    }
-
-    /// A duration: TV when it fits in 16 bits (as strongSwan sends it), else a 4-byte TLV (as
-    /// IOS sends 86400).
-    pub(crate) fn duration(&mut self, ty: u16, value: u64) -> &mut Self {
-        match u16::try_from(value) {
-            Ok(small) => self.basic(ty, small),
-            Err(_) => {
-                let value = u32::try_from(value).unwrap_or(u32::MAX);
-                self.0.extend_from_slice(&ty.to_be_bytes());
-                self.0.extend_from_slice(&4u16.to_be_bytes());
-                self.0.extend_from_slice(&value.to_be_bytes());
-                self
-            }
-        }
-    }
-}
-
-/// One transform: number, ID, attributes.
-pub(crate) struct TransformBody<'a> {
-    pub(crate) number: u8,
-    pub(crate) id: u8,
-    pub(crate) attributes: &'a [u8],
-}
-
-/// One proposal: number, protocol, SPI, transforms.
-pub(crate) struct ProposalBody<'a> {
-    pub(crate) number: u8,
-    pub(crate) protocol: ProtocolId,
-    pub(crate) spi: &'a [u8],
-    pub(crate) transforms: &'a [TransformBody<'a>],
-}
-
-/// An SA payload body (DOI IPsec, SIT_IDENTITY_ONLY) with its proposals.
-pub(crate) fn sa_body(proposals: &[ProposalBody<'_>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&Doi::IPSEC.0.to_be_bytes());
-    out.extend_from_slice(&situation::IDENTITY_ONLY.to_be_bytes());
-    for (p, proposal) in proposals.iter().enumerate() {
-        let transforms_len: usize = proposal
-            .transforms
-            .iter()
-            .map(|t| 8 + t.attributes.len())
-            .sum();
-        let proposal_len = 8 + proposal.spi.len() + transforms_len;
-        let last_proposal = p + 1 == proposals.len();
-        out.push(if last_proposal {
-            0
-        } else {
-            PayloadType::PROPOSAL.0
-        });
-        out.push(0);
-        out.extend_from_slice(
-            &u16::try_from(proposal_len)
-                .unwrap_or(u16::MAX)
-                .to_be_bytes(),
-        );
-        out.push(proposal.number);
-        out.push(proposal.protocol.0);
-        out.push(u8::try_from(proposal.spi.len()).unwrap_or(u8::MAX));
-        out.push(u8::try_from(proposal.transforms.len()).unwrap_or(u8::MAX));
-        out.extend_from_slice(proposal.spi);
-        for (i, t) in proposal.transforms.iter().enumerate() {
-            let last = i + 1 == proposal.transforms.len();
-            out.push(if last { 0 } else { PayloadType::TRANSFORM.0 });
-            out.push(0);
-            let len = u16::try_from(8 + t.attributes.len()).unwrap_or(u16::MAX);
-            out.extend_from_slice(&len.to_be_bytes());
-            out.push(t.number);
-            out.push(t.id);
-            out.extend_from_slice(&[0, 0]);
-            out.extend_from_slice(t.attributes);
-        }
-    }
+/// The bytes of a payload body (what HASH_I/R cover of the SA and ID payloads).
+pub(crate) fn body_bytes(body: &Body<'_>) -> Vec<u8> {
+    let mut out = alloc::vec![0; body.buffer_len()];
+    body.emit(&mut out);
     out
+}
+
+/// One transform of an SA we build.
+pub(crate) const fn transform(number: u8, id: u8, attributes: &[u8]) -> Transform<'_> {
+    Transform {
+        number,
+        id,
+        reserved: 0,
+        attributes,
+        offset: 0,
+    }
+}
+
+/// An SA payload body (DOI IPsec, SIT_IDENTITY_ONLY) with its proposals, as on the wire.
+pub(crate) fn sa_body(proposals: &[ProposalSpec<'_>]) -> Vec<u8> {
+    body_bytes(&sa(&proposal_chain(proposals)))
+}
+
+/// The SA payload (DOI IPsec, SIT_IDENTITY_ONLY) over a proposal chain.
+pub(crate) const fn sa(proposals: &[u8]) -> Body<'_> {
+    Body::Sa(Sa {
+        doi: Doi::IPSEC,
+        situation: situation::IDENTITY_ONLY,
+        proposals,
+        offset: 0,
+    })
+}
+
+/// The SA payload of an SA body built by [`sa_body`].
+pub(crate) fn sa_payload(body: &[u8]) -> Body<'_> {
+    sa(body.get(8..).unwrap_or_default())
 }
 
 /// The attributes of a phase-1 transform for `policy` (pre-shared keys), in the order IOS and
 /// strongSwan both use: encryption, key length, hash, group, authentication, life.
 pub(crate) fn ike_attributes(policy: &Policy) -> Vec<u8> {
     let (encryption, key_length) = cipher_attributes(policy.encryption);
-    let mut a = Attributes::default();
+    let mut a = AttributeList::new();
     a.basic(IkeAttributeType::ENCRYPTION.0, encryption.0);
     if let Some(bits) = key_length {
         a.basic(IkeAttributeType::KEY_LENGTH.0, bits);
@@ -203,23 +110,32 @@ pub(crate) fn ike_attributes(policy: &Policy) -> Vec<u8> {
         .basic(IkeAttributeType::AUTH_METHOD.0, 1)
         .basic(IkeAttributeType::LIFE_TYPE.0, LifeType::SECONDS.0);
     let secs = u64::try_from(policy.lifetime.secs()).unwrap_or(0);
-    a.duration(IkeAttributeType::LIFE_DURATION.0, secs);
-    a.0
+    a.number(IkeAttributeType::LIFE_DURATION.0, duration(secs));
+    a.as_bytes().to_vec()
+}
+
+/// A duration attribute's value: TV when it fits in 16 bits (as strongSwan sends it), else a
+/// 4-byte TLV (as IOS sends 86400), capped at 32 bits.
+const fn duration(value: u64) -> u64 {
+    if value > u32::MAX as u64 {
+        u32::MAX as u64
+    } else {
+        value
+    }
 }
 
 /// The SA payload of Main Mode message 1: one ISAKMP proposal with a transform per policy.
 pub(crate) fn main_mode_sa(policies: &[Policy]) -> Vec<u8> {
     let attributes: Vec<Vec<u8>> = policies.iter().map(ike_attributes).collect();
-    let transforms: Vec<TransformBody<'_>> = attributes
+    let transforms: Vec<Transform<'_>> = attributes
         .iter()
         .enumerate()
-        .map(|(i, a)| TransformBody {
-            number: u8::try_from(i + 1).unwrap_or(u8::MAX),
-            id: IsakmpTransformId::KEY_IKE.0,
-            attributes: a,
+        .map(|(i, a)| {
+            let number = u8::try_from(i + 1).unwrap_or(u8::MAX);
+            transform(number, IsakmpTransformId::KEY_IKE.0, a)
         })
         .collect();
-    sa_body(&[ProposalBody {
+    sa_body(&[ProposalSpec {
         number: 1,
         protocol: ProtocolId::ISAKMP,
         spi: &[],
@@ -236,7 +152,7 @@ pub(crate) fn esp_attributes(
     pfs: Option<u16>,
 ) -> Vec<u8> {
     let (_, key_bits) = set.encryption.transform();
-    let mut a = Attributes::default();
+    let mut a = AttributeList::new();
     if let Some(bits) = key_bits {
         a.basic(IpsecAttributeType::KEY_LENGTH.0, bits);
     }
@@ -249,55 +165,71 @@ pub(crate) fn esp_attributes(
         EncapsulationMode::TRANSPORT.0,
     )
     .basic(IpsecAttributeType::LIFE_TYPE.0, LifeType::SECONDS.0)
-    .duration(IpsecAttributeType::LIFE_DURATION.0, life_secs);
+    .number(IpsecAttributeType::LIFE_DURATION.0, duration(life_secs));
     if let Some(kb) = life_kb {
         a.basic(IpsecAttributeType::LIFE_TYPE.0, LifeType::KILOBYTES.0)
-            .duration(IpsecAttributeType::LIFE_DURATION.0, kb);
+            .number(IpsecAttributeType::LIFE_DURATION.0, duration(kb));
     }
     if let Some(group) = pfs {
         a.basic(IpsecAttributeType::GROUP_DESCRIPTION.0, group);
     }
-    a.0
+    a.as_bytes().to_vec()
 }
 
-/// An ID payload body: type, protocol, port, data.
-pub(crate) fn id_body(ty: IdType, protocol: u8, port: u16, data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + data.len());
-    out.push(ty.0);
-    out.push(protocol);
-    out.extend_from_slice(&port.to_be_bytes());
-    out.extend_from_slice(data);
-    out
+/// The attributes of a RESPONDER-LIFETIME notification: seconds, and kilobytes when given.
+pub(crate) fn lifetime_attributes(secs: u64, kb: Option<u64>) -> Vec<u8> {
+    let mut a = AttributeList::new();
+    a.basic(IpsecAttributeType::LIFE_TYPE.0, LifeType::SECONDS.0)
+        .number(IpsecAttributeType::LIFE_DURATION.0, duration(secs));
+    if let Some(kb) = kb {
+        a.basic(IpsecAttributeType::LIFE_TYPE.0, LifeType::KILOBYTES.0)
+            .number(IpsecAttributeType::LIFE_DURATION.0, duration(kb));
+    }
+    a.as_bytes().to_vec()
 }
 
-/// A Notification payload body (RFC 2408 §3.14).
-pub(crate) fn notify_body(
+/// An ID payload (RFC 2407 §4.6.2): type, protocol, port, data.
+pub(crate) const fn id(ty: IdType, protocol: u8, port: u16, data: &[u8]) -> Body<'_> {
+    Body::Id(Id {
+        ty,
+        protocol,
+        port,
+        data,
+    })
+}
+
+/// A Notification payload (RFC 2408 §3.14).
+pub(crate) const fn notify<'a>(
     protocol: ProtocolId,
     ty: NotifyType,
-    spi: &[u8],
-    data: &[u8],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + spi.len() + data.len());
-    out.extend_from_slice(&Doi::IPSEC.0.to_be_bytes());
-    out.push(protocol.0);
-    out.push(u8::try_from(spi.len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(&ty.0.to_be_bytes());
-    out.extend_from_slice(spi);
-    out.extend_from_slice(data);
-    out
+    spi: &'a [u8],
+    data: &'a [u8],
+) -> Body<'a> {
+    Body::Notify(Notify {
+        doi: Doi::IPSEC,
+        protocol,
+        ty,
+        spi,
+        data,
+        data_offset: 0,
+    })
 }
 
-/// A Delete payload body (RFC 2408 §3.15) for SPIs of one size.
-pub(crate) fn delete_body(protocol: ProtocolId, spi_size: u8, spis: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&Doi::IPSEC.0.to_be_bytes());
-    out.push(protocol.0);
-    out.push(spi_size);
-    out.extend_from_slice(&u16::try_from(spis.len()).unwrap_or(u16::MAX).to_be_bytes());
-    for spi in spis {
-        out.extend_from_slice(spi);
-    }
-    out
+/// A Delete payload (RFC 2408 §3.15) for `spis`, SPIs of `spi_size` bytes back to back.
+pub(crate) fn delete(protocol: ProtocolId, spi_size: u8, spis: &[u8]) -> Body<'_> {
+    let count = spis.len().checked_div(usize::from(spi_size)).unwrap_or(0);
+    Body::Delete(Delete {
+        doi: Doi::IPSEC,
+        protocol,
+        spi_size,
+        count: u16::try_from(count).unwrap_or(u16::MAX),
+        spis,
+    })
+}
+
+/// ESP SPIs back to back, for a Delete.
+pub(crate) fn esp_spis(spis: &[u32]) -> Vec<u8> {
+    spis.iter().flat_map(|spi| spi.to_be_bytes()).collect()
 }
 
 /// The ISAKMP SA's "SPI" in notifications and deletes: CKY-I | CKY-R (RFC 2408 §3.15).
@@ -310,8 +242,9 @@ pub(crate) fn cookie_pair(cky_i: [u8; 8], cky_r: [u8; 8]) -> [u8; 16] {
 
 #[cfg(test)]
 mod tests {
+    use dmvpn_isakmp::PayloadType;
     use dmvpn_isakmp::consts::Group;
-    use dmvpn_isakmp::payload::{Body, Context, Payloads};
+    use dmvpn_isakmp::payload::{Context, Payloads};
     use dmvpn_isakmp::sa::IkePolicy;
 
     use super::super::config::Hash;
@@ -331,7 +264,7 @@ mod tests {
         let mut policy = Policy::new(Cipher::Aes128, Hash::Sha1, Group::MODP_1024);
         policy.lifetime = Duration::from_secs(15840);
         assert_eq!(main_mode_sa(&[policy]), charon);
-        let sa = dmvpn_isakmp::sa::Sa::parse(&charon, 0).unwrap();
+        let sa = Sa::parse(&charon, 0).unwrap();
         let proposal = sa.proposals().next().unwrap().unwrap();
         let transform = proposal.transforms().next().unwrap().unwrap();
         let parsed = IkePolicy::from_attributes(transform.attributes()).unwrap();
@@ -342,10 +275,10 @@ mod tests {
     fn chains_link_and_parse() {
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::NONCE, &[1; 20])
-            .push(PayloadType::VENDOR_ID, &DPD_VID);
-        let hashed = chain.behind_hash(&[9; 16]);
-        let types: Vec<PayloadType> = Payloads::new(hashed.first, &hashed.bytes, 0)
+            .push(PayloadType::NONCE, &Body::Nonce(&[1; 20]))
+            .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
+        let hashed = chain.behind(PayloadType::HASH, &Body::Hash(&[9; 16]));
+        let types: Vec<PayloadType> = Payloads::new(hashed.first(), hashed.as_bytes(), 0)
             .map(|p| p.unwrap().ty)
             .collect();
         assert_eq!(
@@ -359,14 +292,14 @@ mod tests {
         let mut c = Chain::new();
         c.push(
             PayloadType::NOTIFY,
-            &notify_body(
+            &notify(
                 ProtocolId::ISAKMP,
                 NotifyType::R_U_THERE,
                 &[7; 16],
                 &[0, 0, 0, 5],
             ),
         );
-        let mut notify = Payloads::new(PayloadType::NOTIFY, &c.bytes, 0);
+        let mut notify = Payloads::new(PayloadType::NOTIFY, c.as_bytes(), 0);
         let Body::Notify(n) = notify
             .next()
             .unwrap()
@@ -382,8 +315,16 @@ mod tests {
 
     #[test]
     fn long_durations_become_four_byte_tlvs() {
-        let mut a = Attributes::default();
-        a.duration(12, 86_400).duration(12, 3600);
-        assert_eq!(a.0, [0, 12, 0, 4, 0, 1, 0x51, 0x80, 0x80, 12, 0x0e, 0x10]);
+        // IPsec life type (1) and duration (2): 86400 s as a 4-byte TLV, kilobytes capped at 32 bits.
+        #[rustfmt::skip]
+        let long = [
+            0x80, 1, 0, 1, 0, 2, 0, 4, 0, 1, 0x51, 0x80,
+            0x80, 1, 0, 2, 0, 2, 0, 4, 0xff, 0xff, 0xff, 0xff,
+        ];
+        assert_eq!(lifetime_attributes(86_400, Some(1 << 40)), long);
+        assert_eq!(
+            lifetime_attributes(3600, None),
+            [0x80, 1, 0, 1, 0x80, 2, 0x0e, 0x10]
+        );
     }
 }
