@@ -447,7 +447,6 @@ pub(crate) const INTERFACE_IOS: &[&str] = &[
     "mpls",
     "mtu",
     "multilink",
-    "nat",
     "negotiation",
     "ntp",
     "pagp",
