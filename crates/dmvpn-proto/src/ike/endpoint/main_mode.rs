@@ -1,0 +1,521 @@
+//! Main Mode (RFC 2409 §5): the six messages with pre-shared keys, both roles.
+
+use super::*;
+
+impl<R: Entropy> Endpoint<R> {
+    pub(super) fn main_mode_1(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let h = message.header;
+        if let Some(sa) = self.sas.iter().find(|sa| {
+            sa.peer == from && sa.cky_i == h.initiator_cookie && sa.role == Role::Responder
+        }) {
+            let sa_last = sa.last_in.clone();
+            let out = sa.out.as_ref().map(|f| f.bytes.clone());
+            if sa_last == bytes {
+                if let Some(out) = out {
+                    self.send(from, out);
+                }
+                return Ok(());
+            }
+            return Err(IkeError::Unexpected {
+                peer: from,
+                exchange: ExchangeType::MAIN,
+                state: "mm2-sent",
+            });
+        }
+        let payloads = message.payloads().ok_or(IkeError::Unexpected {
+            peer: from,
+            exchange: ExchangeType::MAIN,
+            state: "new",
+        })?;
+        let parsed = parse_chain(payloads, ExchangeType::MAIN)?;
+        let (offer, sai_b) = parsed.sa.ok_or(IkeError::MissingPayload {
+            peer: from,
+            exchange: ExchangeType::MAIN,
+            payload: PayloadType::SA,
+        })?;
+        if self.sas.len() >= MAX_SAS {
+            return Err(IkeError::Unexpected {
+                peer: from,
+                exchange: ExchangeType::MAIN,
+                state: "table-full",
+            });
+        }
+        let cky_r = self.draw_cookie();
+        let mut sa = IkeSa {
+            peer: from,
+            role: Role::Responder,
+            cky_i: h.initiator_cookie,
+            cky_r,
+            state: P1::Mm2Sent,
+            psk: Secret::default(),
+            sai_b: sai_b.to_vec(),
+            suite: None,
+            kx: None,
+            g_xi: Vec::new(),
+            g_xr: Vec::new(),
+            ni: Vec::new(),
+            nr: Vec::new(),
+            keys: None,
+            ka: Secret::default(),
+            iv: Vec::new(),
+            last_in: bytes.to_vec(),
+            out: None,
+            established_at: None,
+            soft_at: None,
+            hard_at: None,
+            rekeyed: false,
+            peer_dpd: parsed.dpd_vid,
+            dpd: None,
+            quick: Vec::new(),
+            done_quick: VecDeque::new(),
+            want_child: false,
+            dead: false,
+        };
+        let Some(psk) = self.config.key_for(from).cloned() else {
+            // IOS: "No pre-shared key with <peer>!", so no policy is acceptable.
+            self.fail_phase1(
+                &mut sa,
+                Failure::NoPresharedKey,
+                Some(NotifyType::NO_PROPOSAL_CHOSEN),
+            );
+            return Err(IkeError::NoPresharedKey { peer: from });
+        };
+        sa.psk = psk;
+        // IOS: each policy in priority order against every offered transform.
+        let mut chosen = None;
+        'policies: for policy in &self.config.policies {
+            for proposal in offer.proposals() {
+                let proposal: Proposal<'_> = proposal?;
+                if proposal.protocol != ProtocolId::ISAKMP {
+                    continue;
+                }
+                for transform in proposal.transforms() {
+                    let transform = transform?;
+                    let offered = IkePolicy::from_attributes(transform.attributes())?;
+                    if let Some(life) = ike_match(policy, &offered) {
+                        chosen = Some((*policy, life, proposal.number, transform));
+                        break 'policies;
+                    }
+                }
+            }
+        }
+        let Some((policy, life, number, transform)) = chosen else {
+            self.fail_phase1(
+                &mut sa,
+                Failure::NoProposalChosen,
+                Some(NotifyType::NO_PROPOSAL_CHOSEN),
+            );
+            return Err(IkeError::NoProposalChosen {
+                peer: from,
+                phase: 1,
+            });
+        };
+        sa.suite = Some(Suite {
+            encryption: policy.encryption,
+            hash: policy.hash,
+            group: policy.group,
+            lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
+        });
+        let transforms = [wire::transform(
+            transform.number,
+            transform.id,
+            transform.attributes,
+        )];
+        let proposals = proposal_chain(&[ProposalSpec {
+            number,
+            protocol: ProtocolId::ISAKMP,
+            spi: &[],
+            transforms: &transforms,
+        }]);
+        let mut chain = Chain::new();
+        chain
+            .push(PayloadType::SA, &wire::sa(&proposals))
+            .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let bytes = wire::clear(&header, &chain)?;
+        sa.out = Some(self.flight(now, from, bytes, true));
+        self.sas.push(sa);
+        Ok(())
+    }
+
+    pub(super) fn main_mode(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        if self.duplicate(sa, bytes) {
+            return Ok(());
+        }
+        let peer = sa.peer;
+        let unexpected = IkeError::Unexpected {
+            peer,
+            exchange: ExchangeType::MAIN,
+            state: sa.state.name(),
+        };
+        match (sa.role, sa.state) {
+            (Role::Initiator, P1::Mm1Sent) => self.main_mode_2(now, sa, message, bytes),
+            (Role::Responder, P1::Mm2Sent) => self.main_mode_3(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm3Sent) => self.main_mode_4(now, sa, message, bytes),
+            (Role::Responder, P1::Mm4Sent) => self.main_mode_5(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm5Sent) => self.main_mode_6(now, sa, message, bytes),
+            _ => Err(unexpected),
+        }
+    }
+
+    fn plain<'a>(
+        sa: &IkeSa,
+        message: &Message<'a>,
+        payload: PayloadType,
+    ) -> Result<Parsed<'a>, IkeError> {
+        let payloads = message.payloads().ok_or(IkeError::Unexpected {
+            peer: sa.peer,
+            exchange: ExchangeType::MAIN,
+            state: sa.state.name(),
+        })?;
+        let parsed = parse_chain(payloads, ExchangeType::MAIN)?;
+        let missing = |p| IkeError::MissingPayload {
+            peer: sa.peer,
+            exchange: ExchangeType::MAIN,
+            payload: p,
+        };
+        match payload {
+            PayloadType::SA if parsed.sa.is_none() => Err(missing(PayloadType::SA)),
+            PayloadType::KE if parsed.ke.is_none() => Err(missing(PayloadType::KE)),
+            PayloadType::KE if parsed.nonce.is_none() => Err(missing(PayloadType::NONCE)),
+            _ => Ok(parsed),
+        }
+    }
+
+    fn main_mode_2(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let parsed = Self::plain(sa, message, PayloadType::SA)?;
+        let Some((choice, _)) = parsed.sa else {
+            return Err(IkeError::BadProposalChoice { peer: sa.peer });
+        };
+        let bad = IkeError::BadProposalChoice { peer: sa.peer };
+        let proposal = choice.proposals().next().ok_or(bad.clone())??;
+        let transform = proposal.transforms().next().ok_or(bad.clone())??;
+        let offered = IkePolicy::from_attributes(transform.attributes())?;
+        let (policy, life) = self
+            .config
+            .policies
+            .iter()
+            .find_map(|p| ike_match(p, &offered).map(|life| (*p, life)))
+            .ok_or(bad)?;
+        sa.cky_r = message.header.responder_cookie;
+        sa.peer_dpd = parsed.dpd_vid;
+        sa.suite = Some(Suite {
+            encryption: policy.encryption,
+            hash: policy.hash,
+            group: policy.group,
+            lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
+        });
+        let kx = self.rng.key_exchange(policy.group)?;
+        sa.ni = self.draw_nonce();
+        sa.g_xi = kx.public_value().to_vec();
+        sa.kx = Some(kx);
+        let mut chain = Chain::new();
+        chain
+            .push(PayloadType::KE, &Body::Ke(&sa.g_xi))
+            .push(PayloadType::NONCE, &Body::Nonce(&sa.ni));
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let out = wire::clear(&header, &chain)?;
+        sa.out = Some(self.flight(now, sa.peer, out, true));
+        sa.last_in = bytes.to_vec();
+        sa.state = P1::Mm3Sent;
+        Ok(())
+    }
+
+    /// Computes g^xy, the key schedule, Ka and the first IV once both KE and nonces are known.
+    fn derive(sa: &mut IkeSa) -> Result<(), IkeError> {
+        let suite = sa
+            .suite
+            .ok_or(IkeError::BadProposalChoice { peer: sa.peer })?;
+        let peer_public = match sa.role {
+            Role::Initiator => &sa.g_xr,
+            Role::Responder => &sa.g_xi,
+        };
+        let kx = sa
+            .kx
+            .as_ref()
+            .ok_or(IkeError::BadProposalChoice { peer: sa.peer })?;
+        let g_xy = kx.shared_secret(peer_public)?;
+        let keys = Phase1Keys::from_psk(
+            suite.hash.prf(),
+            sa.psk.as_bytes(),
+            &sa.ni,
+            &sa.nr,
+            g_xy.as_bytes(),
+            sa.cky_i,
+            sa.cky_r,
+        );
+        sa.ka = keys.encryption_key(suite.encryption.key_len());
+        sa.iv = phase1_iv(suite.hash.algorithm(), suite.encryption, &sa.g_xi, &sa.g_xr)
+            .ok_or(IkeError::UnsupportedGroup { group: suite.group })?;
+        sa.keys = Some(keys);
+        sa.kx = None;
+        Ok(())
+    }
+
+    fn check_ke(sa: &IkeSa, ke: &[u8]) -> Result<(), IkeError> {
+        let group = sa.suite.map_or(Group(0), |s| s.group);
+        let len = modp(group).map_or(0, |m| m.len());
+        if ke.len() != len {
+            return Err(IkeError::InvalidPublicValue {
+                group,
+                len: ke.len(),
+            });
+        }
+        Ok(())
+    }
+
+    fn main_mode_3(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let parsed = Self::plain(sa, message, PayloadType::KE)?;
+        let (Some(ke), Some(nonce)) = (parsed.ke, parsed.nonce) else {
+            return Err(IkeError::MissingPayload {
+                peer: sa.peer,
+                exchange: ExchangeType::MAIN,
+                payload: PayloadType::KE,
+            });
+        };
+        Self::check_ke(sa, ke)?;
+        let group = sa.suite.map_or(Group(0), |s| s.group);
+        let kx = self.rng.key_exchange(group)?;
+        sa.g_xi = ke.to_vec();
+        sa.ni = nonce.to_vec();
+        sa.g_xr = kx.public_value().to_vec();
+        sa.nr = self.draw_nonce();
+        sa.kx = Some(kx);
+        Self::derive(sa)?;
+        let mut chain = Chain::new();
+        chain
+            .push(PayloadType::KE, &Body::Ke(&sa.g_xr))
+            .push(PayloadType::NONCE, &Body::Nonce(&sa.nr));
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let out = wire::clear(&header, &chain)?;
+        sa.out = Some(self.flight(now, sa.peer, out, true));
+        sa.last_in = bytes.to_vec();
+        sa.state = P1::Mm4Sent;
+        Ok(())
+    }
+
+    /// Message 5 or 6: ID, HASH_I/HASH_R, and (initiator, as IOS and strongSwan do) INITIAL-CONTACT
+    /// on first contact.
+    fn identity_message(&mut self, sa: &mut IkeSa) -> Option<Vec<u8>> {
+        let keys = sa.keys.as_ref()?;
+        let cipher = sa.cipher()?;
+        let local = self.config.local.octets();
+        let identity = &self.config.identity;
+        let id = wire::id(IdType::IPV4_ADDR, identity.protocol, identity.port, &local);
+        let id_b = wire::body_bytes(&id);
+        let hash = match sa.role {
+            Role::Initiator => {
+                keys.hash_i(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id_b)
+            }
+            Role::Responder => {
+                keys.hash_r(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id_b)
+            }
+        };
+        let mut chain = Chain::new();
+        chain
+            .push(PayloadType::ID, &id)
+            .push(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
+        if sa.role == Role::Initiator && self.first_contact(sa.peer) {
+            let pair = cookie_pair(sa.cky_i, sa.cky_r);
+            chain.push(
+                PayloadType::NOTIFY,
+                &wire::notify(ProtocolId::ISAKMP, NotifyType::INITIAL_CONTACT, &pair, &[]),
+            );
+        }
+        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
+        let out = wire::seal(&header, &chain, cipher, sa.ka.as_bytes(), &sa.iv)?;
+        sa.iv = wire::last_block(&out, cipher.block_len());
+        Some(out)
+    }
+
+    fn main_mode_4(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let parsed = Self::plain(sa, message, PayloadType::KE)?;
+        let (Some(ke), Some(nonce)) = (parsed.ke, parsed.nonce) else {
+            return Err(IkeError::MissingPayload {
+                peer: sa.peer,
+                exchange: ExchangeType::MAIN,
+                payload: PayloadType::KE,
+            });
+        };
+        Self::check_ke(sa, ke)?;
+        sa.g_xr = ke.to_vec();
+        sa.nr = nonce.to_vec();
+        Self::derive(sa)?;
+        let out = self
+            .identity_message(sa)
+            .ok_or(IkeError::AuthenticationFailed { peer: sa.peer })?;
+        sa.out = Some(self.flight(now, sa.peer, out, true));
+        sa.last_in = bytes.to_vec();
+        sa.state = P1::Mm5Sent;
+        Ok(())
+    }
+
+    /// Decrypts message 5 or 6 and checks the peer's HASH; returns the INITIAL-CONTACT flag.
+    fn authenticate(&mut self, sa: &mut IkeSa, message: &Message<'_>) -> Result<bool, IkeError> {
+        let peer = sa.peer;
+        let failed = IkeError::AuthenticationFailed { peer };
+        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
+            return Err(failed);
+        };
+        if !message.is_encrypted() {
+            return Err(failed);
+        }
+        let plain = decrypt(cipher, sa.ka.as_bytes(), &sa.iv, message.body)?;
+        let parsed = parse_chain(
+            Payloads::decrypted(message.header.next_payload, &plain, wire::HEADER_LEN),
+            ExchangeType::MAIN,
+        )
+        .map_err(|_| failed.clone())?;
+        let (Some((_, id)), Some(hash)) = (parsed.ids.first(), parsed.hash) else {
+            return Err(failed);
+        };
+        let expected = match sa.role {
+            Role::Responder => keys.hash_i(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, id),
+            Role::Initiator => keys.hash_r(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, id),
+        };
+        if expected != Secret::from_slice(hash) {
+            return Err(failed);
+        }
+        sa.iv = wire::last_block(message.body, cipher.block_len());
+        Ok(parsed
+            .notifies
+            .iter()
+            .any(|n| n.ty == NotifyType::INITIAL_CONTACT))
+    }
+
+    fn main_mode_5(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let initial_contact = match self.authenticate(sa, message) {
+            Ok(flag) => flag,
+            Err(error) => {
+                self.fail_phase1(
+                    sa,
+                    Failure::AuthenticationFailed,
+                    Some(NotifyType::AUTHENTICATION_FAILED),
+                );
+                return Err(match error {
+                    IkeError::Decrypt(_) => IkeError::AuthenticationFailed { peer: sa.peer },
+                    other => other,
+                });
+            }
+        };
+        sa.last_in = bytes.to_vec();
+        if initial_contact {
+            self.initial_contact(sa.peer);
+        }
+        let out = self
+            .identity_message(sa)
+            .ok_or(IkeError::AuthenticationFailed { peer: sa.peer })?;
+        sa.out = Some(self.flight(now, sa.peer, out, false));
+        self.established(now, sa);
+        if sa.want_child {
+            // We wanted an SA while the peer was already negotiating one: Quick Mode from us.
+            sa.want_child = false;
+            self.start_quick(now, sa)?;
+        }
+        Ok(())
+    }
+
+    fn main_mode_6(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let initial_contact = match self.authenticate(sa, message) {
+            Ok(flag) => flag,
+            Err(error) => {
+                self.fail_phase1(sa, Failure::AuthenticationFailed, None);
+                return Err(match error {
+                    IkeError::Decrypt(_) => IkeError::AuthenticationFailed { peer: sa.peer },
+                    other => other,
+                });
+            }
+        };
+        sa.last_in = bytes.to_vec();
+        sa.out = None;
+        if initial_contact {
+            self.initial_contact(sa.peer);
+        }
+        self.established(now, sa);
+        if sa.want_child {
+            sa.want_child = false;
+            self.start_quick(now, sa)?;
+        }
+        Ok(())
+    }
+
+    /// The peer rebooted: its other IKE SAs and all IPsec SAs with it are stale.
+    pub(super) fn initial_contact(&mut self, peer: Ipv4Addr) {
+        self.drop_peer_sas(peer, DeleteReason::InitialContact);
+        self.drop_children(peer, DeleteReason::InitialContact, false);
+    }
+
+    fn established(&mut self, now: Instant, sa: &mut IkeSa) {
+        sa.state = P1::Established;
+        sa.established_at = Some(now);
+        if let Some(suite) = sa.suite {
+            sa.hard_at = Some(now + suite.lifetime);
+            sa.soft_at = Some(
+                now + suite
+                    .lifetime
+                    .saturating_mul(self.config.rekey_per_mille)
+                    .div(1000),
+            );
+            self.events.push_back(Event::Phase1Established {
+                peer: sa.peer,
+                role: sa.role,
+                responder_cookie: sa.cky_r,
+                suite,
+                key: Ikev1Key {
+                    initiator_cookie: sa.cky_i,
+                    encryption_key: sa.ka.clone(),
+                },
+            });
+        }
+        if self.config.dpd.is_some() && sa.peer_dpd {
+            let seq = u32::from_be_bytes(self.draw::<4>(Purpose::DpdSequence)) & 0x7fff_ffff;
+            sa.dpd = Some(Dpd {
+                seq,
+                outstanding: None,
+                last_heard: now,
+            });
+        }
+    }
+}

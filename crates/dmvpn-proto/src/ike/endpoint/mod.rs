@@ -1,0 +1,683 @@
+//! The IKE endpoint: every IKE SA and IPsec SA pair of one router. This module holds the SA
+//! table, the requests and the dispatch of incoming messages; [`main_mode`], [`quick_mode`] and
+//! [`informational`] answer each exchange, [`timers`] drives retransmission, lifetimes and DPD.
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use dmvpn_isakmp::attribute::Attribute;
+use dmvpn_isakmp::builder::{ProposalSpec, proposal_chain};
+use dmvpn_isakmp::consts::{
+    AuthMethod, EncapsulationMode, ExchangeType, Group, HashAlgorithm, IdType, IpsecAttributeType,
+    LifeType, NotifyType, PayloadType, ProtocolId,
+};
+use dmvpn_isakmp::crypto::{Cipher, decrypt, phase1_iv, phase2_iv};
+use dmvpn_isakmp::keys::{Ikev1Key, Phase1Keys, Secret};
+use dmvpn_isakmp::message::split_hash;
+use dmvpn_isakmp::payload::{Body, Context, Delete, Id, Notify, Payloads};
+use dmvpn_isakmp::sa::{IkePolicy, Proposal, Sa, Transform};
+use dmvpn_isakmp::{Message, group::modp};
+
+use super::config::{Config, EspAuth, EspCipher, Hash, Policy, TransformSet};
+use super::dh::KeyExchange;
+use super::wire::{self, Chain, DPD_VID, cookie_pair, esp_attributes, esp_spis};
+use super::{
+    ChildSa, DeleteReason, Entropy, EspKeys, Event, Failure, IkeError, Purpose, Role, Suite,
+    Transmit,
+};
+use crate::ipsec::{GRE, Lifetime};
+use crate::time::{Duration, Instant};
+
+mod informational;
+mod main_mode;
+mod quick_mode;
+mod timers;
+
+/// At most this many IKE SAs (established and negotiating) are kept; further Main Mode 1s are
+/// dropped (a bound for floods and fuzzing).
+const MAX_SAS: usize = 4096;
+/// Completed Quick Modes remembered per IKE SA, to answer a retransmitted message 2 again.
+const DONE_QUICK: usize = 4;
+/// Quick Modes in progress per IKE SA; a peer's further Quick Mode 1s are refused.
+const MAX_QUICK: usize = 16;
+/// RFC 2407 §4.5: the IPsec SA lifetime when none is given.
+const DEFAULT_IPSEC_LIFE: u64 = 28_800;
+
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum P1 {
+    Mm1Sent,
+    Mm2Sent,
+    Mm3Sent,
+    Mm4Sent,
+    Mm5Sent,
+    Established,
+}
+
+impl P1 {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Mm1Sent => "mm1-sent",
+            Self::Mm2Sent => "mm2-sent",
+            Self::Mm3Sent => "mm3-sent",
+            Self::Mm4Sent => "mm4-sent",
+            Self::Mm5Sent => "mm5-sent",
+            Self::Established => "established",
+        }
+    }
+}
+
+/// Our last message of an exchange, for retransmission.
+#[derive(Clone, Debug)]
+struct Flight {
+    bytes: Vec<u8>,
+    attempts: u32,
+    /// `None` for final messages, which go again only when the peer repeats itself.
+    next_at: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Dpd {
+    seq: u32,
+    /// The first unanswered sequence number, retransmissions so far and the next one's time.
+    outstanding: Option<(u32, u32, Instant)>,
+    last_heard: Instant,
+}
+
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Qm {
+    Sent1,
+    Sent2,
+    /// QM2 received with the commit bit: waiting for CONNECTED.
+    AwaitConnected,
+}
+
+#[derive(Debug)]
+struct QuickMode {
+    message_id: u32,
+    role: Role,
+    state: Qm,
+    iv: Vec<u8>,
+    spi_in: u32,
+    ni: Vec<u8>,
+    /// The responder's nonce (responder only; the initiator finishes on receiving it).
+    nr: Vec<u8>,
+    kx: Option<KeyExchange>,
+    last_in: Vec<u8>,
+    out: Flight,
+    commit: bool,
+    /// Responder: the negotiated SA, installed at QM3. Initiator: waiting for CONNECTED.
+    child: Option<ChildSa>,
+}
+
+#[derive(Debug)]
+struct IkeSa {
+    peer: Ipv4Addr,
+    role: Role,
+    cky_i: [u8; 8],
+    cky_r: [u8; 8],
+    state: P1,
+    psk: Secret,
+    sai_b: Vec<u8>,
+    suite: Option<Suite>,
+    kx: Option<KeyExchange>,
+    g_xi: Vec<u8>,
+    g_xr: Vec<u8>,
+    ni: Vec<u8>,
+    nr: Vec<u8>,
+    keys: Option<Phase1Keys>,
+    ka: Secret,
+    /// Phase-1 CBC chain; once established, the last phase-1 block (the base of phase-2 IVs).
+    iv: Vec<u8>,
+    last_in: Vec<u8>,
+    out: Option<Flight>,
+    established_at: Option<Instant>,
+    soft_at: Option<Instant>,
+    hard_at: Option<Instant>,
+    rekeyed: bool,
+    peer_dpd: bool,
+    dpd: Option<Dpd>,
+    quick: Vec<QuickMode>,
+    /// Completed Quick Modes: message ID, the peer's last message, and our answer to repeat if
+    /// it comes again (none for the responder: a repeated QM 3 needs no answer, and answering it
+    /// with QM 2 would make the initiator repeat QM 3 forever).
+    done_quick: VecDeque<(u32, Vec<u8>, Option<Vec<u8>>)>,
+    /// Start a Quick Mode once established.
+    want_child: bool,
+    dead: bool,
+}
+
+impl IkeSa {
+    fn cipher(&self) -> Option<Cipher> {
+        self.suite.map(|s| s.encryption)
+    }
+
+    fn hash_alg(&self) -> HashAlgorithm {
+        self.suite.map_or(HashAlgorithm(0), |s| s.hash.algorithm())
+    }
+
+    fn established(&self) -> bool {
+        self.state == P1::Established && !self.dead
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Child {
+    peer: Ipv4Addr,
+    inbound_spi: u32,
+    outbound_spi: u32,
+    soft_at: Option<Instant>,
+    hard_at: Instant,
+    rekeyed: bool,
+}
+
+/// The payloads of one message, decoded.
+#[derive(Default)]
+struct Parsed<'a> {
+    sa: Option<(Sa<'a>, &'a [u8])>,
+    ke: Option<&'a [u8]>,
+    nonce: Option<&'a [u8]>,
+    ids: Vec<(Id<'a>, &'a [u8])>,
+    hash: Option<&'a [u8]>,
+    notifies: Vec<Notify<'a>>,
+    deletes: Vec<Delete<'a>>,
+    dpd_vid: bool,
+}
+
+fn parse_chain<'a>(payloads: Payloads<'a>, exchange: ExchangeType) -> Result<Parsed<'a>, IkeError> {
+    let mut parsed = Parsed::default();
+    let context = Context::new(exchange);
+    for payload in payloads {
+        let payload = payload?;
+        match payload.decode(context)? {
+            Body::Sa(sa) if parsed.sa.is_none() => parsed.sa = Some((sa, payload.body)),
+            Body::Ke(ke) if parsed.ke.is_none() => parsed.ke = Some(ke),
+            Body::Nonce(n) if parsed.nonce.is_none() => parsed.nonce = Some(n),
+            Body::Id(id) => parsed.ids.push((id, payload.body)),
+            Body::Hash(h) if parsed.hash.is_none() => parsed.hash = Some(h),
+            Body::Notify(n) => parsed.notifies.push(n),
+            Body::Delete(d) => parsed.deletes.push(d),
+            Body::VendorId(v) if v == DPD_VID => parsed.dpd_vid = true,
+            _ => {}
+        }
+    }
+    Ok(parsed)
+}
+
+/// What one offered ESP transform says.
+#[derive(Clone, Copy, Debug, Default)]
+struct EspOffer {
+    set: Option<TransformSet>,
+    transport: bool,
+    life_secs: Option<u64>,
+    life_kb: Option<u64>,
+    group: Option<Group>,
+}
+
+fn esp_offer(transform: &Transform<'_>) -> EspOffer {
+    let mut offer = EspOffer::default();
+    let (mut key_bits, mut auth, mut life_type) = (None, None, None);
+    for attribute in transform.attributes().map_while(Result::ok) {
+        let attribute: Attribute<'_> = attribute;
+        let value = attribute.as_u16();
+        match IpsecAttributeType(attribute.ty) {
+            IpsecAttributeType::KEY_LENGTH => key_bits = value,
+            IpsecAttributeType::AUTH_ALGORITHM => {
+                auth = value
+                    .and_then(|v| EspAuth::from_algorithm(dmvpn_isakmp::consts::AuthAlgorithm(v)));
+            }
+            IpsecAttributeType::ENCAPSULATION_MODE => {
+                offer.transport = value == Some(EncapsulationMode::TRANSPORT.0);
+            }
+            IpsecAttributeType::GROUP_DESCRIPTION => offer.group = value.map(Group),
+            IpsecAttributeType::LIFE_TYPE => life_type = value.map(LifeType),
+            IpsecAttributeType::LIFE_DURATION => match life_type {
+                Some(LifeType::SECONDS) => offer.life_secs = attribute.as_u64(),
+                Some(LifeType::KILOBYTES) => offer.life_kb = attribute.as_u64(),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    let cipher =
+        EspCipher::from_transform(dmvpn_isakmp::consts::EspTransformId(transform.id), key_bits);
+    if let (Some(encryption), Some(integrity)) = (cipher, auth) {
+        offer.set = Some(TransformSet {
+            encryption,
+            integrity,
+        });
+    }
+    offer
+}
+
+/// Whether a phase-1 transform matches a local policy, and the lifetime it gets: the
+/// initiator's if not longer than ours (IOS), ours if it gave none.
+fn ike_match(policy: &Policy, offered: &IkePolicy) -> Option<u64> {
+    let ours = u64::try_from(policy.lifetime.secs()).unwrap_or(0);
+    let ok = Cipher::from_policy(offered) == Some(policy.encryption)
+        && Hash::from_algorithm(offered.hash) == Some(policy.hash)
+        && offered.prf.is_none()
+        && offered.auth == AuthMethod::PSK
+        && offered.group == policy.group;
+    if !ok {
+        return None;
+    }
+    match offered.life_seconds {
+        None => Some(ours),
+        Some(secs) if secs > 0 && secs <= ours => Some(secs),
+        Some(_) => None,
+    }
+}
+
+fn quick_id_ok(id: &Id<'_>, address: Ipv4Addr) -> bool {
+    id.ty == IdType::IPV4_ADDR && id.data == address.octets() && matches!(id.protocol, 0 | GRE)
+}
+
+fn spi_u32(spi: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(spi.try_into().ok()?))
+}
+
+/// One router's IKEv1: see the [module documentation](super).
+#[derive(Debug)]
+pub struct Endpoint<R> {
+    config: Config,
+    rng: R,
+    sas: Vec<IkeSa>,
+    children: Vec<Child>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+}
+
+impl<R: Entropy> Endpoint<R> {
+    /// An endpoint with `config`, drawing its random values from `rng`.
+    #[must_use]
+    pub fn new(config: Config, rng: R) -> Self {
+        Self {
+            config,
+            rng,
+            sas: Vec::new(),
+            children: Vec::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The entropy source (e.g. to load recorded values into it between messages).
+    pub fn entropy_mut(&mut self) -> &mut R {
+        &mut self.rng
+    }
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Whether an IKE SA with `peer` is established.
+    #[must_use]
+    pub fn is_established(&self, peer: Ipv4Addr) -> bool {
+        self.sas
+            .iter()
+            .any(|sa| sa.peer == peer && sa.established())
+    }
+
+    /// Number of IKE SAs (any state) and of IPsec SA pairs.
+    #[must_use]
+    pub fn counts(&self) -> (usize, usize) {
+        (self.sas.len(), self.children.len())
+    }
+
+    /// The phase-1 keys of the newest established IKE SA with `peer` (SKEYID, SKEYID_d/a/e;
+    /// redacted in `Debug`), for key logs and tests.
+    #[must_use]
+    pub fn phase1_keys(&self, peer: Ipv4Addr) -> Option<&Phase1Keys> {
+        self.newest(peer).and_then(|i| self.sas[i].keys.as_ref())
+    }
+
+    fn newest(&self, peer: Ipv4Addr) -> Option<usize> {
+        self.sas
+            .iter()
+            .enumerate()
+            .filter(|(_, sa)| sa.peer == peer && sa.established())
+            .max_by_key(|(_, sa)| sa.established_at)
+            .map(|(i, _)| i)
+    }
+
+    fn draw<const N: usize>(&mut self, purpose: Purpose) -> [u8; N] {
+        let mut out = [0; N];
+        self.rng.fill(purpose, &mut out);
+        out
+    }
+
+    fn draw_cookie(&mut self) -> [u8; 8] {
+        loop {
+            let cookie = self.draw::<8>(Purpose::Cookie);
+            if cookie != [0; 8] {
+                return cookie;
+            }
+        }
+    }
+
+    fn draw_nonce(&mut self) -> Vec<u8> {
+        let mut nonce = vec![0; self.config.nonce_len.clamp(8, 256)];
+        self.rng.fill(Purpose::Nonce, &mut nonce);
+        nonce
+    }
+
+    fn draw_spi(&mut self) -> u32 {
+        loop {
+            let spi = u32::from_be_bytes(self.draw::<4>(Purpose::Spi));
+            if spi >= 256 && !self.children.iter().any(|c| c.inbound_spi == spi) {
+                return spi;
+            }
+        }
+    }
+
+    fn draw_message_id(&mut self) -> u32 {
+        loop {
+            let id = u32::from_be_bytes(self.draw::<4>(Purpose::MessageId));
+            if id != 0 {
+                return id;
+            }
+        }
+    }
+
+    fn send(&mut self, to: Ipv4Addr, bytes: Vec<u8>) {
+        self.transmits.push_back(Transmit { to, bytes });
+    }
+
+    fn flight(&mut self, now: Instant, to: Ipv4Addr, bytes: Vec<u8>, retransmit: bool) -> Flight {
+        self.send(to, bytes.clone());
+        Flight {
+            bytes,
+            attempts: 0,
+            next_at: retransmit.then(|| now + self.config.retransmit.interval),
+        }
+    }
+
+    fn first_contact(&self, peer: Ipv4Addr) -> bool {
+        !self
+            .sas
+            .iter()
+            .any(|sa| sa.peer == peer && sa.established())
+            && !self.children.iter().any(|c| c.peer == peer)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Requests
+
+    /// GRE to `peer` needs an SA: start Main Mode (then Quick Mode), or only Quick Mode when an
+    /// IKE SA is up. Does nothing if an IPsec SA or a negotiation with the peer exists.
+    ///
+    /// # Errors
+    /// [`IkeError::NoPresharedKey`] and [`IkeError::EmptyConfig`].
+    pub fn connect(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
+        if self.children.iter().any(|c| c.peer == peer) {
+            return Ok(());
+        }
+        self.negotiate(now, peer)
+    }
+
+    /// Negotiates a new IPsec SA pair with `peer` even though one exists (a byte-lifetime soft
+    /// limit from the SAD, or `clear crypto sa` semantics).
+    ///
+    /// # Errors
+    /// As [`Endpoint::connect`].
+    pub fn rekey(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
+        // (the pairs it replaces are marked rekeyed when the new one is installed)
+        self.negotiate(now, peer)
+    }
+
+    fn negotiate(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
+        if let Some(i) = self.newest(peer) {
+            if self.sas[i].quick.iter().any(|q| q.role == Role::Initiator) {
+                return Ok(());
+            }
+            let mut sa = self.sas.remove(i);
+            let result = self.start_quick(now, &mut sa);
+            self.sas.push(sa);
+            return result;
+        }
+        if let Some(sa) = self.sas.iter_mut().find(|sa| sa.peer == peer && !sa.dead) {
+            sa.want_child = true;
+            return Ok(());
+        }
+        self.start_main(now, peer, true)
+    }
+
+    fn start_main(
+        &mut self,
+        now: Instant,
+        peer: Ipv4Addr,
+        want_child: bool,
+    ) -> Result<(), IkeError> {
+        if self.config.policies.is_empty() {
+            return Err(IkeError::EmptyConfig { what: "policies" });
+        }
+        if self.config.transform_sets.is_empty() {
+            return Err(IkeError::EmptyConfig {
+                what: "transform sets",
+            });
+        }
+        let psk = self
+            .config
+            .key_for(peer)
+            .cloned()
+            .ok_or(IkeError::NoPresharedKey { peer })?;
+        let cky_i = self.draw_cookie();
+        let sai_b = wire::main_mode_sa(&self.config.policies);
+        let mut chain = Chain::new();
+        chain
+            .push(PayloadType::SA, &wire::sa_payload(&sai_b))
+            .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
+        let bytes = wire::clear(&wire::header(cky_i, [0; 8], ExchangeType::MAIN, 0), &chain)?;
+        let out = self.flight(now, peer, bytes, true);
+        self.sas.push(IkeSa {
+            peer,
+            role: Role::Initiator,
+            cky_i,
+            cky_r: [0; 8],
+            state: P1::Mm1Sent,
+            psk,
+            sai_b,
+            suite: None,
+            kx: None,
+            g_xi: Vec::new(),
+            g_xr: Vec::new(),
+            ni: Vec::new(),
+            nr: Vec::new(),
+            keys: None,
+            ka: Secret::default(),
+            iv: Vec::new(),
+            last_in: Vec::new(),
+            out: Some(out),
+            established_at: None,
+            soft_at: None,
+            hard_at: None,
+            rekeyed: false,
+            peer_dpd: false,
+            dpd: None,
+            quick: Vec::new(),
+            done_quick: VecDeque::new(),
+            want_child,
+            dead: false,
+        });
+        Ok(())
+    }
+
+    /// Deletes every SA with `peer` and tells it so (IOS `clear crypto session remote`).
+    pub fn delete_peer(&mut self, now: Instant, peer: Ipv4Addr) {
+        let _ = now;
+        self.drop_children(peer, DeleteReason::Local, true);
+        let mut i = 0;
+        while i < self.sas.len() {
+            if self.sas[i].peer != peer {
+                i += 1;
+                continue;
+            }
+            let mut sa = self.sas.remove(i);
+            if sa.established() {
+                let pair = cookie_pair(sa.cky_i, sa.cky_r);
+                let mut chain = Chain::new();
+                chain.push(
+                    PayloadType::DELETE,
+                    &wire::delete(ProtocolId::ISAKMP, 16, &pair),
+                );
+                self.send_informational(&mut sa, &chain);
+                self.events.push_back(Event::Phase1Deleted {
+                    peer,
+                    initiator_cookie: sa.cky_i,
+                    reason: DeleteReason::Local,
+                });
+            }
+        }
+    }
+
+    /// We have traffic for `peer`: with on-demand DPD, probe it if it has been quiet for the
+    /// keepalive interval (RFC 3706 §5.3).
+    pub fn traffic_sent(&mut self, now: Instant, peer: Ipv4Addr) {
+        let Some(dpd) = self.config.dpd else { return };
+        if dpd.periodic {
+            return;
+        }
+        if let Some(i) = self.newest(peer) {
+            let mut sa = self.sas.remove(i);
+            let idle = sa
+                .dpd
+                .as_ref()
+                .is_some_and(|d| d.outstanding.is_none() && now >= d.last_heard + dpd.interval);
+            if idle {
+                self.probe(now, &mut sa);
+            }
+            self.sas.push(sa);
+        }
+    }
+
+    /// We received protected traffic from `peer`: it is alive.
+    pub fn traffic_received(&mut self, now: Instant, peer: Ipv4Addr) {
+        for sa in self.sas.iter_mut().filter(|sa| sa.peer == peer) {
+            if let Some(dpd) = &mut sa.dpd {
+                dpd.last_heard = now;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Messages
+
+    /// Takes one ISAKMP message (a UDP/500 payload) from `from`.
+    ///
+    /// # Errors
+    /// [`IkeError`] naming why the message was refused; whatever the protocol answers has been
+    /// queued and the matching [`Event`] raised.
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let message = Message::parse(bytes)?;
+        let header = message.header;
+        if header.version >> 4 != 1 {
+            return Err(IkeError::Unexpected {
+                peer: from,
+                exchange: header.exchange_type,
+                state: "version",
+            });
+        }
+        match header.exchange_type {
+            ExchangeType::MAIN if header.responder_cookie == [0; 8] => {
+                self.main_mode_1(now, from, &message, bytes)
+            }
+            ExchangeType::MAIN => self.with_sa(from, &message, |me, sa| {
+                me.main_mode(now, sa, &message, bytes)
+            }),
+            ExchangeType::QUICK => self.with_sa(from, &message, |me, sa| {
+                me.quick_mode(now, sa, &message, bytes)
+            }),
+            ExchangeType::INFORMATIONAL => {
+                self.with_sa(from, &message, |me, sa| me.informational(now, sa, &message))
+            }
+            exchange => Err(IkeError::Unexpected {
+                peer: from,
+                exchange,
+                state: "any",
+            }),
+        }
+    }
+
+    /// Runs `f` on the SA the message belongs to, taken out of the table meanwhile.
+    fn with_sa(
+        &mut self,
+        from: Ipv4Addr,
+        message: &Message<'_>,
+        f: impl FnOnce(&mut Self, &mut IkeSa) -> Result<(), IkeError>,
+    ) -> Result<(), IkeError> {
+        let h = &message.header;
+        let found = self.sas.iter().position(|sa| {
+            sa.peer == from
+                && sa.cky_i == h.initiator_cookie
+                && (sa.cky_r == h.responder_cookie || (sa.state == P1::Mm1Sent && !sa.dead))
+        });
+        let Some(i) = found else {
+            return Err(IkeError::UnknownSa {
+                peer: from,
+                initiator_cookie: u64::from_be_bytes(h.initiator_cookie),
+            });
+        };
+        let mut sa = self.sas.remove(i);
+        let result = f(self, &mut sa);
+        if !sa.dead {
+            self.sas.insert(i.min(self.sas.len()), sa);
+        }
+        result
+    }
+
+    /// Resends our answer if `bytes` repeats the peer's last message.
+    fn duplicate(&mut self, sa: &IkeSa, bytes: &[u8]) -> bool {
+        if sa.last_in.as_slice() != bytes {
+            return false;
+        }
+        if let Some(out) = &sa.out {
+            self.transmits.push_back(Transmit {
+                to: sa.peer,
+                bytes: out.bytes.clone(),
+            });
+        }
+        true
+    }
+
+    fn fail_phase1(&mut self, sa: &mut IkeSa, reason: Failure, notify: Option<NotifyType>) {
+        if let Some(ty) = notify {
+            let pair = cookie_pair(sa.cky_i, sa.cky_r);
+            let mut chain = Chain::new();
+            chain.push(
+                PayloadType::NOTIFY,
+                &wire::notify(ProtocolId::ISAKMP, ty, &pair, &[]),
+            );
+            let id = self.draw_message_id();
+            let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::INFORMATIONAL, id);
+            if let Ok(bytes) = wire::clear(&header, &chain) {
+                self.send(sa.peer, bytes);
+            }
+        }
+        sa.dead = true;
+        self.events.push_back(Event::Phase1Failed {
+            peer: sa.peer,
+            reason,
+        });
+    }
+}
