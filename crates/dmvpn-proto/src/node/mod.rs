@@ -64,6 +64,8 @@ use core::fmt;
 use core::net::Ipv4Addr;
 
 use dmvpn_esp::{DecryptError, NextHeader, Sa};
+use dmvpn_ip::ipv4::{self, ChecksumMode};
+use dmvpn_ip::{IpProtocol, icmp, tcp, udp};
 
 use crate::eigrp::{self, Eigrp, EigrpEvent, HelloConfig, Link};
 use crate::ipsec::{self, Action, Lifetime, SaEvent, SaId, Sad, SadError, Spd};
@@ -73,7 +75,6 @@ use crate::time::{Duration, Instant};
 pub mod config;
 pub mod rib;
 pub mod sim;
-mod wire;
 
 pub use config::{
     EigrpConfig, IkeEncryption, IkeHash, IpsecConfig, IsakmpPolicy, NhrpConfig, NodeConfig, Prefix,
@@ -82,7 +83,6 @@ pub use config::{
 pub use rib::{Route, RouteSource};
 
 use rib::Rib;
-use wire::{Gre, Ipv4};
 
 /// How many packets or events each output queue holds before it refuses more (counted as
 /// [`DropReason::QueueFull`], or in [`Counters::events_lost`]).
@@ -137,6 +137,14 @@ impl fmt::Debug for Transmit {
 
 /// The IP protocol number of ESP.
 pub const PROTOCOL_ESP: u8 = 50;
+
+/// An IPv4 packet's bytes up to its total length, and its header: `None` unless the header is
+/// whole and valid (RFC 791) with a right checksum and the packet holds its total length.
+fn checked_ipv4(packet: &[u8]) -> Option<(&[u8], ipv4::Repr<'_>)> {
+    let view = ipv4::Packet::new_checked(packet).ok()?;
+    let header = ipv4::Repr::parse(&view, ChecksumMode::Verify).ok()?;
+    Some((packet.get(..header.buffer_len())?, header))
+}
 
 /// What happened inside the node, for the caller to act on or log.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -696,9 +704,11 @@ impl Node {
                     self.handle_gre(now, src, payload);
                 }
             }
-            ipsec::UDP => match wire::parse_udp(payload) {
-                Some((_, IKE_PORT, _)) | None => self.counters.drop(DropReason::Ike),
-                Some(_) => self.counters.drop(DropReason::UnknownProtocol),
+            ipsec::UDP => match udp::Packet::new_checked(payload) {
+                Ok(datagram) if datagram.dst_port() != IKE_PORT => {
+                    self.counters.drop(DropReason::UnknownProtocol);
+                }
+                _ => self.counters.drop(DropReason::Ike),
             },
             _ => self.counters.drop(DropReason::UnknownProtocol),
         }
@@ -708,15 +718,14 @@ impl Node {
     /// Handles an IPv4 packet the host sent into the tunnel interface.
     pub fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]) {
         self.counters.tunnel_in += 1;
-        let Some(ip) = Ipv4::parse(packet) else {
+        let Some((packet, ip)) = checked_ipv4(packet) else {
             self.counters.drop(DropReason::MalformedIpv4);
             return;
         };
-        let packet = packet.get(..ip.total_len).unwrap_or(packet);
         if ip.dst == self.config.tunnel.address {
             self.deliver(packet.to_vec());
         } else {
-            self.route_out(packet.to_vec(), &ip);
+            self.route_out(packet.to_vec());
         }
         self.pump(now);
     }
@@ -813,7 +822,7 @@ impl Node {
     }
 
     fn handle_gre(&mut self, now: Instant, src: Ipv4Addr, packet: &[u8]) {
-        let Some(gre) = Gre::parse(packet) else {
+        let Ok((gre, payload)) = dmvpn_gre::parse(packet) else {
             self.counters.drop(DropReason::MalformedGre);
             return;
         };
@@ -821,10 +830,9 @@ impl Node {
             self.counters.drop(DropReason::GreKeyMismatch);
             return;
         }
-        let payload = packet.get(gre.header_len..).unwrap_or_default();
         match gre.protocol {
-            dmvpn_nhrp::GRE_PROTOCOL => self.handle_nhrp(now, src, payload),
-            wire::ETHERTYPE_IPV4 => self.handle_inner(now, payload),
+            dmvpn_gre::Protocol::NHRP => self.handle_nhrp(now, src, payload),
+            dmvpn_gre::Protocol::IPV4 => self.handle_inner(now, payload),
             _ => self.counters.drop(DropReason::GreProtocol),
         }
     }
@@ -848,16 +856,15 @@ impl Node {
 
     /// An IPv4 packet that came out of the tunnel.
     fn handle_inner(&mut self, now: Instant, packet: &[u8]) {
-        let Some(ip) = Ipv4::parse(packet) else {
+        let Some((packet, ip)) = checked_ipv4(packet) else {
             self.counters.drop(DropReason::MalformedIpv4);
             return;
         };
-        let packet = packet.get(..ip.total_len).unwrap_or(packet);
         let own = self.config.tunnel.address;
-        let to_eigrp = ip.protocol == wire::EIGRP
+        let to_eigrp = ip.protocol == IpProtocol::EIGRP
             && (ip.dst == eigrp::neighbor::ALL_EIGRP_ROUTERS || ip.dst == own);
         if to_eigrp && self.eigrp.is_some() {
-            let body = packet.get(ip.header_len..).unwrap_or_default();
+            let body = packet.get(ip.header_len()..).unwrap_or_default();
             self.handle_eigrp(now, ip.src, body);
             return;
         }
@@ -869,12 +876,12 @@ impl Node {
         match self.rib.lookup(ip.dst) {
             Some(route) if !local && route.next_hop != Some(own) => {
                 let mut packet = packet.to_vec();
-                if !wire::decrement_ttl(&mut packet) {
+                if !ipv4::Packet::new_unchecked(&mut packet[..]).decrement_ttl() {
                     self.counters.drop(DropReason::TtlExpired);
                     return;
                 }
                 self.counters.forwarded += 1;
-                self.route_out(packet, &ip);
+                self.route_out(packet);
             }
             _ => self.deliver(packet.to_vec()),
         }
@@ -907,65 +914,75 @@ impl Node {
     /// Sends an inner IPv4 packet through the tunnel: TCP SYNs clamped to `ip tcp adjust-mss`;
     /// longer than `ip mtu`, fragmented (RFC 791), or with DF set dropped with an ICMP
     /// "fragmentation needed" (RFC 1191) back to its source, as IOS does.
-    fn route_out(&mut self, mut packet: Vec<u8>, ip: &Ipv4) {
+    fn route_out(&mut self, mut packet: Vec<u8>) {
         if let Some(mss) = self.config.tunnel.tcp_adjust_mss {
-            wire::clamp_mss(&mut packet, ip, mss);
+            tcp::clamp_mss(&mut ipv4::Packet::new_unchecked(&mut packet[..]), mss);
         }
+        let Ok(ip) = ipv4::Packet::new_checked(&packet[..]) else {
+            self.counters.drop(DropReason::MalformedIpv4);
+            return;
+        };
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
         let mtu = self.config.tunnel.ip_mtu;
         if packet.len() > usize::from(mtu) {
-            if wire::dont_fragment(&packet) {
+            if ip.dont_frag() {
                 self.counters.drop(DropReason::TooBig);
-                self.send_frag_needed(&packet, ip);
+                self.send_frag_needed(&packet, src);
                 return;
             }
-            let Some(fragments) = wire::fragment(&packet, ip, usize::from(mtu)) else {
+            let Some(fragments) = ipv4::fragment(&ip, usize::from(mtu)) else {
                 self.counters.drop(DropReason::TooBig);
                 return;
             };
             self.counters.fragmented += 1;
             for fragment in fragments {
-                self.send_routed(fragment, ip);
+                self.send_routed(fragment, dst);
             }
             return;
         }
-        self.send_routed(packet, ip);
+        self.send_routed(packet, dst);
     }
 
     /// Answers a packet too big for the tunnel with ICMP "fragmentation needed": back through
     /// the tunnel if its source is reached through it, else to the host (which routes it to the
     /// LAN the packet came from).
-    fn send_frag_needed(&mut self, packet: &[u8], ip: &Ipv4) {
+    fn send_frag_needed(&mut self, packet: &[u8], src: Ipv4Addr) {
         self.ip_id = self.ip_id.wrapping_add(1);
         let own = self.config.tunnel.address;
-        let Some(icmp) = wire::frag_needed(own, packet, ip, self.config.tunnel.ip_mtu, self.ip_id)
+        let mtu = self.config.tunnel.ip_mtu;
+        let Some(icmp) = ipv4::Packet::new_checked(packet)
+            .ok()
+            .and_then(|ip| icmp::frag_needed(own, &ip, mtu, self.ip_id))
         else {
             return;
         };
         self.counters.frag_needed_sent += 1;
-        let through_tunnel = ip.src != own
-            && !self.is_local(ip.src)
+        let through_tunnel = src != own
+            && !self.is_local(src)
             && self
                 .rib
-                .lookup(ip.src)
+                .lookup(src)
                 .is_some_and(|route| route.next_hop != Some(own));
-        match Ipv4::parse(&icmp) {
-            Some(reply) if through_tunnel => self.send_routed(icmp, &reply),
-            _ => self.deliver(icmp),
+        if through_tunnel {
+            // The reply goes back to the packet's source.
+            self.send_routed(icmp, src);
+        } else {
+            self.deliver(icmp);
         }
     }
 
     /// Sends a packet that fits the tunnel: replicated if multicast, else to the NBMA address of
     /// its next hop.
-    fn send_routed(&mut self, packet: Vec<u8>, ip: &Ipv4) {
-        if ip.dst.is_multicast() || ip.dst.is_broadcast() {
+    fn send_routed(&mut self, packet: Vec<u8>, dst: Ipv4Addr) {
+        if dst.is_multicast() || dst.is_broadcast() {
             for nbma in self.multicast_nbma() {
-                self.send_gre(nbma, wire::ETHERTYPE_IPV4, &packet);
+                self.send_gre(nbma, dmvpn_gre::Protocol::IPV4, &packet);
             }
             return;
         }
         let first_nhs = self.config.nhrp.nhs.first().copied();
-        let next_hop = match self.rib.lookup(ip.dst) {
-            Some(route) => route.next_hop.unwrap_or(ip.dst),
+        let next_hop = match self.rib.lookup(dst) {
+            Some(route) => route.next_hop.unwrap_or(dst),
             None => match first_nhs {
                 Some(nhs) if self.config.role == Role::Spoke => nhs.tunnel,
                 _ => {
@@ -981,17 +998,21 @@ impl Node {
                 .map(|nhs| nhs.nbma)
         });
         match nbma {
-            Some(nbma) => self.send_gre(nbma, wire::ETHERTYPE_IPV4, &packet),
+            Some(nbma) => self.send_gre(nbma, dmvpn_gre::Protocol::IPV4, &packet),
             None => self.counters.drop(DropReason::NoMapping),
         }
     }
 
     /// Encapsulates `payload` in GRE and sends it to `nbma`, ESP-protected if the SPD says so.
-    fn send_gre(&mut self, nbma: Ipv4Addr, protocol: u16, payload: &[u8]) {
-        let key = self.config.tunnel.key;
-        let mut gre = Vec::with_capacity(Gre::len(key) + payload.len());
-        Gre::emit(&mut gre, protocol, key);
-        gre.extend_from_slice(payload);
+    fn send_gre(&mut self, nbma: Ipv4Addr, protocol: dmvpn_gre::Protocol, payload: &[u8]) {
+        let header = dmvpn_gre::Repr {
+            protocol,
+            checksum: false,
+            key: self.config.tunnel.key,
+            sequence: None,
+        };
+        let mut gre = alloc::vec![0; header.buffer_len() + payload.len()];
+        header.emit_with_payload(&mut dmvpn_gre::Packet::new_unchecked(&mut gre[..]), payload);
         let local = self.config.tunnel.nbma;
         let action = self
             .spd
@@ -1081,7 +1102,7 @@ impl Node {
             let mut progress = false;
             while let Some(t) = self.next_nhrp_transmit() {
                 progress = true;
-                self.send_gre(t.to, dmvpn_nhrp::GRE_PROTOCOL, &t.bytes);
+                self.send_gre(t.to, dmvpn_gre::Protocol::NHRP, &t.bytes);
             }
             while let Some(t) = self.eigrp.as_mut().and_then(Eigrp::poll_transmit) {
                 progress = true;
@@ -1183,22 +1204,14 @@ impl Node {
     /// Wraps an EIGRP packet in IPv4 from the tunnel address (TTL 2 for multicast, as IOS) and
     /// sends it through the tunnel.
     fn send_eigrp(&mut self, t: eigrp::Transmit) {
-        let mut packet = Vec::with_capacity(20 + t.bytes.len());
         let ttl = if t.to.is_multicast() { 2 } else { 255 };
         self.ip_id = self.ip_id.wrapping_add(1);
-        wire::emit_ipv4(
-            &mut packet,
-            self.config.tunnel.address,
-            t.to,
-            wire::EIGRP,
+        let header = ipv4::Repr {
+            dscp: icmp::PRECEDENCE_INTERNETWORK,
             ttl,
-            self.ip_id,
-            t.bytes.len(),
-        );
-        packet.extend_from_slice(&t.bytes);
-        match Ipv4::parse(&packet) {
-            Some(ip) => self.route_out(packet, &ip),
-            None => self.counters.drop(DropReason::MalformedIpv4),
-        }
+            ident: self.ip_id,
+            ..ipv4::Repr::new(self.config.tunnel.address, t.to, IpProtocol::EIGRP, 0)
+        };
+        self.route_out(header.emit_vec(&t.bytes));
     }
 }

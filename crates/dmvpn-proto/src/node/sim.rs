@@ -40,8 +40,9 @@ use core::cmp::{Ordering, Reverse};
 use core::net::Ipv4Addr;
 
 use dmvpn_esp::{Encryption, Integrity, Sa};
+use dmvpn_ip::ipv4;
 
-use super::{Entropy, Event, Node, NodeConfig, Role, Transmit, wire};
+use super::{Entropy, Event, Node, NodeConfig, Role, Transmit};
 use crate::ipsec::Lifetime;
 use crate::time::{Duration, Instant};
 
@@ -599,16 +600,18 @@ impl Cloud {
 /// LAN host sends it.
 #[must_use]
 pub fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, payload: &[u8]) -> Vec<u8> {
-    let mut packet = Vec::with_capacity(20 + payload.len());
-    wire::emit_ipv4(&mut packet, src, dst, protocol, 64, 1, payload.len());
-    packet.extend_from_slice(payload);
-    packet
+    let header = ipv4::Repr {
+        dscp: dmvpn_ip::icmp::PRECEDENCE_INTERNETWORK,
+        ident: 1,
+        ..ipv4::Repr::new(src, dst, dmvpn_ip::IpProtocol(protocol), payload.len())
+    };
+    header.emit_vec(payload)
 }
 
 /// The source, destination, TTL and payload of an IPv4 packet, if it parses.
 #[must_use]
 pub fn parse_ipv4(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, u8, &[u8])> {
-    let ip = wire::Ipv4::parse(packet)?;
-    let payload = packet.get(ip.header_len..ip.total_len)?;
-    Some((ip.src, ip.dst, ip.ttl, payload))
+    let packet = ipv4::Packet::new_checked(packet).ok()?;
+    let ip = ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Verify).ok()?;
+    Some((ip.src, ip.dst, ip.ttl, packet.payload()))
 }
