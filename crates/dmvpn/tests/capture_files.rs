@@ -15,10 +15,6 @@ use std::process::{Command, Stdio};
 use dmvpn::capture::link::{self, EtherType};
 use dmvpn::capture::{CaptureReader, LinkType, Reassembler, Reassembly, ipv4, ipv6, udp};
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Capture files under `dir`, recursively, sorted.
 fn captures(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -47,13 +43,12 @@ fn captures(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn all_captures() -> Option<Vec<PathBuf>> {
-    let shared = manifest_dir().join("../../../shared/captures");
-    if !shared.is_dir() {
-        println!("skipped: {} is not there", shared.display());
+    let Some(shared) = dmvpn_testkit::captures() else {
+        println!("skipped: ../shared/captures is not there");
         return None;
-    }
+    };
     let mut files = captures(&shared);
-    files.extend(captures(&manifest_dir().join("../../testdata")));
+    files.extend(captures(&dmvpn_testkit::testdata("")));
     Some(files)
 }
 
@@ -404,7 +399,7 @@ fn every_capture_reads_and_matches_tshark() {
 
 #[test]
 fn generated_link_types_are_all_covered() {
-    let dir = manifest_dir().join("../../testdata/capture");
+    let dir = dmvpn_testkit::testdata("capture");
     if !dir.is_dir() {
         println!(
             "skipped: {} is not there (tools/capture_gen_linktypes.py makes it)",

@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -493,7 +493,7 @@ fn gzip_captures_read_like_the_capture_inside() {
 
 #[test]
 fn real_gzip_captures_match_their_decompressed_selves() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures");
+    let shared = dmvpn_testkit::captures_or_skip!();
     let Ok(entries) = fs::read_dir(shared.join("wireshark-testsuite")) else {
         println!("skipped: ../shared/captures is not here");
         return;

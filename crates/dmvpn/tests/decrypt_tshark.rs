@@ -12,24 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tshark_available() -> bool {
-    let found = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("DMVPN_REQUIRE_TSHARK").is_none(),
-            "DMVPN_REQUIRE_TSHARK is set but tshark is not installed"
-        );
-        eprintln!("skipping: tshark is not installed (run tools/setup.sh)");
-    }
-    found
-}
+use dmvpn_testkit::{tshark_available, workspace};
 
 fn tempdir() -> PathBuf {
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -177,11 +160,7 @@ fn klips_captures_decrypt_like_tshark() {
     if !tshark_available() {
         return;
     }
-    let shared = workspace().join("../shared/captures");
-    if !shared.is_dir() {
-        eprintln!("skipping: ../shared/captures is not present");
-        return;
-    }
+    let shared = dmvpn_testkit::captures_or_skip!();
     let klips = shared.join("libreswan-klips/esp_sa.verified");
     let aes256 = tempdir().join("aes256.esp_sa");
     let verified = std::fs::read_to_string(&klips).unwrap();

@@ -16,15 +16,11 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 fn capture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/capture/encap")
-        .join(name)
+    dmvpn_testkit::testdata("capture/encap").join(name)
 }
 
 fn shared(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/captures")
-        .join(name);
+    let path = dmvpn_testkit::captures()?.join(name);
     path.is_file().then_some(path)
 }
 

@@ -19,14 +19,13 @@ use dmvpn::decode::{Decoder, EspStatus, Icv};
 use dmvpn::keys::{AddrPattern, EspKeys, FileKind, KeyDisplay, KeyFiles, SpiPattern};
 use dmvpn_esp::{Encryption, Integrity};
 
+/// The folder holding `captures/` (`../shared` beside the workspace), if the captures are there.
 fn shared() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    if dir.join("captures").is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: {} is not there", dir.display());
-        None
+    let dir = dmvpn_testkit::captures().and_then(|dir| dir.parent().map(Path::to_path_buf));
+    if dir.is_none() {
+        println!("skipped: ../shared/captures is not there");
     }
+    dir
 }
 
 fn open(path: &Path) -> Box<dyn Read> {
@@ -160,7 +159,7 @@ fn libreswan_verified_keys_every_line() {
 
 #[test]
 fn project_and_generated_key_files() {
-    let dmvpn = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn");
+    let dmvpn = dmvpn_testkit::testdata("dmvpn");
     if dmvpn.join("phase1.esp_sa").is_file() {
         let mut keys = EspKeys::from_file(dmvpn.join("phase1.esp_sa")).expect("phase1.esp_sa");
         assert!(!keys.is_empty());
@@ -342,7 +341,7 @@ fn tcpdump_secrets_from_tcpdumps_test_suite() {
 /// generator corrupted decrypts too, since nothing checks it.
 #[test]
 fn phase1_with_keys_as_tcpdump_and_any_bit_lines() {
-    let dmvpn = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn");
+    let dmvpn = dmvpn_testkit::testdata("dmvpn");
     let real = KeyFiles::load([dmvpn.join("phase1.esp_sa")]).expect("phase1.esp_sa");
     let (mut tcpdump, mut wireshark) = (String::from("# tcpdump -E\n"), String::new());
     for sa in real.esp.entries() {
@@ -436,7 +435,7 @@ fn phase1_with_keys_as_tcpdump_and_any_bit_lines() {
 /// one and warn once.
 #[test]
 fn the_command_reads_key_files_as_people_have_them() {
-    let dmvpn = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn");
+    let dmvpn = dmvpn_testkit::testdata("dmvpn");
     let dir = temp_dir("keys-command");
     let real = std::fs::read_to_string(dmvpn.join("phase1.esp_sa")).expect("phase1.esp_sa");
     let mut lines: Vec<String> = real
@@ -575,7 +574,7 @@ fn half_a_million_sas() {
 /// editor (BOM, CRLF): the PSK verifies the healthy capture's phase 1, and is not printed.
 #[test]
 fn sessions_reads_psk_and_ikev1_files_with_a_bom_and_crlf() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sessions");
+    let dir = dmvpn_testkit::testdata("sessions");
     let tmp = temp_dir("keys-sessions");
     let psk = tmp.join("psk.txt");
     std::fs::write(

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::alloc::System;
-use std::path::Path;
 
 use dmvpn::capture::{CaptureReader, Frame};
 use dmvpn::decode::{Decoder, Layer, Sink};
@@ -75,7 +74,7 @@ fn frame(owned: &OwnedFrame) -> Frame<'_> {
 
 #[test]
 fn esp_and_gre_frames_decode_without_allocating() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn");
+    let data = dmvpn_testkit::testdata("dmvpn");
     let keys = EspKeys::from_file(data.join("phase1.esp_sa")).unwrap();
     let mut decoder = Decoder::new(keys);
     let mut sink = Probe {

@@ -66,14 +66,10 @@ fn check(capture: &Path, keys: &[PathBuf]) {
 
 #[test]
 fn threads_print_what_one_thread_prints() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = dmvpn_testkit::workspace();
     let data = root.join("testdata/dmvpn");
     check(&data.join("phase1.pcap"), &[data.join("phase1.esp_sa")]);
-    let shared = root.join("../shared/captures");
-    if !shared.is_dir() {
-        eprintln!("skipping the shared captures: ../shared/captures is not present");
-        return;
-    }
+    let shared = dmvpn_testkit::captures_or_skip!();
     let klips = [shared.join("libreswan-klips/esp_sa.verified")];
     for name in [
         "libreswan-klips/08-sunrise-sunset-esp-sha1.pcap",
@@ -95,7 +91,7 @@ fn threads_print_what_one_thread_prints() {
 /// keys, one was made with a corrupted ICV; see `tools/gen_testdata.py`).
 #[test]
 fn summary_format_is_the_same_with_threads() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = dmvpn_testkit::workspace();
     let data = root.join("testdata/dmvpn");
     let run = |threads: &str| {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_dmvpn"))

@@ -11,17 +11,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dmvpn::capture::link::{self, EtherType};
 use dmvpn::capture::{CaptureReader, LinkType};
 use dmvpn::replay::{self, Options, Pace};
+use dmvpn_testkit::workspace;
 use dmvpn_wire::checksum::{self, Checksum};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 const REWRITES: [&str; 2] = ["192.0.2.1=198.18.0.1", "192.0.2.11=198.18.0.11"];
 

@@ -11,10 +11,7 @@ use dmvpn::capture::CaptureReader;
 use dmvpn::decode::{Decoder, IkeKeys};
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Finding, Report, Rule, SessionBuilder, Severity};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use dmvpn_testkit::workspace;
 
 fn report(capture: &Path) -> Report {
     let keys = capture.with_extension("esp_sa");

@@ -16,15 +16,12 @@ use dmvpn::keys::EspKeys;
 use dmvpn::session::{
     MAX_IKE_SAS_PER_PAIR, MAX_SPIS, MAX_SPIS_PER_PAIR, Report, Rule, SessionBuilder,
 };
+use dmvpn_testkit::workspace;
 
 const HUB: [u8; 4] = [192, 0, 2, 1];
 const SPOKE: [u8; 4] = [192, 0, 2, 11];
 const HUB6: &str = "2001:db8::1";
 const SPOKE6: &str = "2001:db8::b";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A classic pcap file (Ethernet) written in memory: (seconds, microseconds, frame, wire length).
 #[derive(Default)]
@@ -266,11 +263,7 @@ fn public_ipv6_esp_capture() {
 /// payload, less the UDP header for ESP in UDP and the AH header for ESP under AH).
 #[test]
 fn public_esp_captures_count_bytes_as_tshark() {
-    let shared = workspace().join("../shared/captures");
-    if !shared.is_dir() {
-        eprintln!("skipping: ../shared/captures is not present");
-        return;
-    }
+    let shared = dmvpn_testkit::captures_or_skip!();
     // (capture, SPI, packets, bytes): tshark -Y esp, ip.len - ip.hdr_len (- 8 for UDP,
     // - (ah.length + 2) * 4 for AH), summed per esp.spi.
     let expected: [(&str, u32, u64, u64); 5] = [

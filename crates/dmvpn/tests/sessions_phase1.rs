@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use dmvpn::capture::CaptureReader;
@@ -13,7 +13,7 @@ use dmvpn::keys::EspKeys;
 use dmvpn::session::{NhrpKind, Report, Rule, SessionBuilder};
 
 fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dmvpn")
+    dmvpn_testkit::testdata("dmvpn")
 }
 
 fn report() -> Report {
@@ -192,11 +192,7 @@ fn cli_prints_text_and_json() {
 /// Real captures from ../shared (skipped when absent): facts read off them with tshark.
 #[test]
 fn public_captures() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures");
-    if !shared.is_dir() {
-        eprintln!("skipping: ../shared/captures is not present");
-        return;
-    }
+    let shared = dmvpn_testkit::captures_or_skip!();
     let run = |name: &str| {
         let mut reader = CaptureReader::open(shared.join(name)).unwrap();
         SessionBuilder::run(&mut reader, &mut Decoder::new(EspKeys::default())).unwrap()
@@ -288,9 +284,7 @@ fn decrypted_capture_gives_the_same_sessions() {
 #[test]
 fn lab_captures() {
     let run = |path: &str| {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata")
-            .join(path);
+        let file = dmvpn_testkit::testdata(path);
         let mut reader = CaptureReader::open(file).unwrap();
         SessionBuilder::run(&mut reader, &mut Decoder::new(EspKeys::default())).unwrap()
     };

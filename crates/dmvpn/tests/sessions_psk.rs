@@ -7,18 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dmvpn::capture::CaptureReader;
 use dmvpn::decode::{Decoder, IkeKeys};
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{PskCheck, PskPeer, PskTable, Report, Rule, SessionBuilder};
+use dmvpn_testkit::workspace;
 
 const LAB_PSK: &[u8] = b"lab-psk-secret";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn report(capture: &Path, ike: IkeKeys, psks: PskTable) -> Report {
     let keys = capture.with_extension("esp_sa");

@@ -12,10 +12,7 @@ use dmvpn::capture::CaptureReader;
 use dmvpn::decode::{Decoder, IkeKeys};
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Report, Rule, SessionBuilder};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use dmvpn_testkit::workspace;
 
 /// The report for a capture, with the `esp_sa` and `ikev1_decryption_table` files beside it.
 fn report(capture: &Path) -> Report {
@@ -251,11 +248,7 @@ fn healthy_baseline_is_reported_in_full() {
 /// faults really on the wire are reported.
 #[test]
 fn public_captures_fire_only_their_real_faults() {
-    let shared = workspace().join("../shared/captures");
-    if !shared.is_dir() {
-        eprintln!("skipping: ../shared/captures is not present");
-        return;
-    }
+    let shared = dmvpn_testkit::captures_or_skip!();
     let mut files = Vec::new();
     let mut dirs = vec![shared.clone()];
     while let Some(dir) = dirs.pop() {

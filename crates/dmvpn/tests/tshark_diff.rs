@@ -23,6 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use dmvpn_testkit::{tshark_available, workspace};
+
 /// The fields compared, per frame, as strings normalised to one spelling.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Fields {
@@ -106,32 +108,6 @@ impl Fields {
             ..Self::default()
         }
     }
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn shared_captures() -> Option<PathBuf> {
-    let dir = workspace().join("../shared/captures");
-    dir.is_dir().then_some(dir)
-}
-
-fn tshark_available() -> bool {
-    let found = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("DMVPN_REQUIRE_TSHARK").is_none(),
-            "DMVPN_REQUIRE_TSHARK is set but tshark is not installed (tools/setup.sh installs it)"
-        );
-        eprintln!(
-            "skipping the tshark differential test: tshark is not installed (run tools/setup.sh)"
-        );
-    }
-    found
 }
 
 /// Runs tshark with ESP decryption and the given `esp_sa` files, returning the fields of every frame.
@@ -800,10 +776,7 @@ fn shared_captures_agree_with_tshark() {
     if !tshark_available() {
         return;
     }
-    let Some(shared) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures is not present");
-        return;
-    };
+    let shared = dmvpn_testkit::captures_or_skip!();
     let mut total = 0;
     for (capture, keys) in shared_cases(&shared) {
         total += compare(&capture, &keys);
@@ -816,10 +789,7 @@ fn shared_cut_copies_agree_with_tshark() {
     if !tshark_available() {
         return;
     }
-    let Some(shared) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures is not present");
-        return;
-    };
+    let shared = dmvpn_testkit::captures_or_skip!();
     let mut cases = shared_cases(&shared);
     cases.extend(shared_cut_only_cases(&shared));
     let frames = compare_cut_copies(&cases);
