@@ -51,6 +51,28 @@ pub fn captures() -> Option<PathBuf> {
     dir.canonicalize().ok().filter(|dir| dir.is_dir())
 }
 
+/// The real captures folder, or return from the calling test after printing that it skips.
+///
+/// ```
+/// fn uses_the_captures() {
+///     let dir = dmvpn_testkit::captures_or_skip!();
+///     assert!(dir.is_dir());
+/// }
+/// uses_the_captures();
+/// ```
+#[macro_export]
+macro_rules! captures_or_skip {
+    () => {
+        match $crate::captures() {
+            Some(dir) => dir,
+            None => {
+                eprintln!("skipping: ../shared/captures is not present");
+                return;
+            }
+        }
+    };
+}
+
 /// One captured frame.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Frame {
@@ -160,6 +182,9 @@ pub fn tshark_available() -> bool {
         found || std::env::var_os("DMVPN_REQUIRE_TSHARK").is_none(),
         "DMVPN_REQUIRE_TSHARK is set but tshark is not installed (tools/setup.sh installs it)"
     );
+    if !found {
+        eprintln!("skipping: tshark is not installed (run tools/setup.sh)");
+    }
     found
 }
 
