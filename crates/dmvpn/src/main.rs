@@ -96,11 +96,8 @@ enum Command {
     Decode {
         /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
-        /// A key file (repeatable): Wireshark's `esp_sa` (ESP keys) or `ikev1_decryption_table`
-        /// (IKEv1 encryption keys by initiator cookie), told apart by content. Key material is
-        /// never printed.
-        #[arg(long = "keys", value_name = "FILE")]
-        keys: Vec<PathBuf>,
+        #[command(flatten)]
+        keys: KeyArgs,
         /// Output format: one summary line per frame, JSON Lines with every layer, or only a
         /// table of what was found (every frame decoded, nothing printed per frame).
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -119,9 +116,8 @@ enum Command {
     Decrypt {
         /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
-        /// A key file (repeatable), as for `decode`.
-        #[arg(long = "keys", value_name = "FILE")]
-        keys: Vec<PathBuf>,
+        #[command(flatten)]
+        keys: KeyArgs,
         /// The pcapng file to write (written under a temporary name and renamed once complete;
         /// never the input); `-` writes to standard output.
         #[arg(short = 'o', long = "output", value_name = "OUT.pcapng")]
@@ -134,10 +130,8 @@ enum Command {
     Sessions {
         /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
-        /// A key file (repeatable), as for `decode`, or a pre-shared key file of IOS `crypto
-        /// isakmp key SECRET address A.B.C.D` lines; without keys ESP and encrypted IKE stay opaque.
-        #[arg(long = "keys", value_name = "FILE")]
-        keys: Vec<PathBuf>,
+        #[command(flatten)]
+        keys: KeyArgs,
         /// A pre-shared key for every peer (repeatable): each IKEv1 phase 1 SA's HASH_I (and
         /// HASH_R) is recomputed with it (RFC 2409 §5) and reported verified or mismatched. Main
         /// Mode 5/6 must be readable: give their `ikev1_decryption_table` with --keys.
@@ -156,6 +150,8 @@ enum Command {
     /// checksums fixed; encrypted ESP payloads and GRE contents are left as they are).
     /// Or, with `--into hub|spoke`, feed the capture's control plane into the sans-IO hub or spoke
     /// machine of dmvpn-proto, driven by the capture's timestamps, and print its state timeline.
+    #[command(mut_arg("files", |arg| arg.requires("into")
+        .help("With --into: key files, as for `decode` (ESP is decrypted and fed as GRE)")))]
     Replay {
         /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
         file: PathBuf,
@@ -177,9 +173,8 @@ enum Command {
         /// With --into: the tunnel's prefix length (the capture does not show it).
         #[arg(long, value_name = "LEN", default_value_t = 24, requires = "into")]
         prefix_len: u8,
-        /// With --into: key files, as for `decode` (ESP is decrypted and fed as GRE).
-        #[arg(long = "keys", value_name = "FILE", requires = "into")]
-        keys: Vec<PathBuf>,
+        #[command(flatten)]
+        keys: KeyArgs,
         /// Speed factor for the capture's own timing (2 = twice as fast; 0 = as fast as possible).
         #[arg(long, value_name = "X", conflicts_with_all = ["pps", "topspeed"])]
         speed: Option<f64>,
@@ -212,13 +207,25 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Write the manual pages: dmvpn.1 and one per command (dmvpn-decode.1, …) into DIR, or
+    /// Write the manual pages: dmvpn.1 and one per command (dmvpn-decode.1 and so on) into DIR, or
     /// print dmvpn.1 (`dmvpn man | man -l -`).
     Man {
         /// The folder to write the pages into (created if missing).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// `--keys`, the same for every command that reads keys: each file is told apart by its content
+/// ([`dmvpn::keys::KeyFiles`]) and read once ([`load_keys`]).
+#[derive(Debug, Default, clap::Args)]
+struct KeyArgs {
+    /// A key file (repeatable): Wireshark's `esp_sa` (ESP keys) or `ikev1_decryption_table`
+    /// (IKEv1 encryption keys by initiator cookie), or for `sessions` a pre-shared key file of IOS
+    /// `crypto isakmp key SECRET address A.B.C.D` lines, told apart by content; without keys ESP
+    /// and encrypted IKE stay opaque. Key material is never printed.
+    #[arg(long = "keys", value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// Which frames a command takes: tshark's `-Y` and `-c`, and frame ranges.
@@ -333,7 +340,14 @@ fn main() -> ExitCode {
             select,
         } => select.parse().and_then(|select| {
             let output = Output { live, colour };
-            decode(&Input::new(file), &keys, format, threads, output, &select)
+            decode(
+                &Input::new(file),
+                &keys.files,
+                format,
+                threads,
+                output,
+                &select,
+            )
         }),
         Command::Decrypt {
             file,
@@ -342,7 +356,7 @@ fn main() -> ExitCode {
             select,
         } => select
             .parse()
-            .and_then(|select| decrypt(&Input::new(file), &keys, &output, live, &select)),
+            .and_then(|select| decrypt(&Input::new(file), &keys.files, &output, live, &select)),
         Command::Sessions {
             file,
             keys,
@@ -351,7 +365,7 @@ fn main() -> ExitCode {
             select,
         } => select
             .parse()
-            .and_then(|select| sessions(&Input::new(file), &keys, &psk, format, &select)),
+            .and_then(|select| sessions(&Input::new(file), &keys.files, &psk, format, &select)),
         Command::Replay {
             file,
             into: Some(role),
@@ -359,7 +373,7 @@ fn main() -> ExitCode {
             prefix_len,
             keys,
             ..
-        } => replay_into(Input::new(file), role, nbma, prefix_len, &keys),
+        } => replay_into(Input::new(file), role, nbma, prefix_len, &keys.files),
         Command::Replay {
             file,
             iface,
@@ -750,7 +764,11 @@ fn decode(
     select: &Selection,
 ) -> Result<(), Failure> {
     let mut reader = input.open()?;
-    let mut progress = Progress::new(input);
+    // On a terminal the frames' lines show the progress; a summary prints only at the end.
+    let mut progress = Progress::new(
+        input,
+        format == Format::Summary || !io::stdout().is_terminal(),
+    );
     if threads > 1 {
         decode_parallel(
             input,
@@ -805,6 +823,7 @@ fn decode(
                 select,
                 |_| false,
             );
+            progress.done();
             let mut stdout = stdout;
             write!(stdout, "{summary}")
                 .and_then(|()| stdout.flush())
@@ -873,6 +892,7 @@ fn decode_parallel(
             for summary in &shards {
                 total.merge(summary);
             }
+            progress.done();
             result.and_then(|()| {
                 write!(out, "{total}").map_err(dmvpn::parallel::ParallelError::Output)
             })
@@ -1248,18 +1268,26 @@ impl Progress {
     /// Inputs smaller than this take a few seconds at most: no progress line.
     const LARGE: u64 = 64 << 20;
 
-    fn new(input: &Input) -> Self {
+    fn new(input: &Input, wanted: bool) -> Self {
         let total = input
             .metadata()
             .filter(std::fs::Metadata::is_file)
             .map_or(0, |meta| meta.len());
-        let enabled = total >= Self::LARGE && io::stderr().is_terminal();
+        // DMVPN_PROGRESS_MIN_BYTES lowers the size (tests/cli_terminal.rs shows the line on a
+        // small capture); standard error must still be a terminal.
+        let large = std::env::var("DMVPN_PROGRESS_MIN_BYTES")
+            .ok()
+            .and_then(|min| min.parse().ok())
+            .unwrap_or(Self::LARGE);
+        let enabled = wanted && total >= large && total > 0 && io::stderr().is_terminal();
+        let now = Instant::now();
         Self {
             total: if enabled { total } else { 0 },
             frames: 0,
             next_check: 0,
-            started: Instant::now(),
-            last_draw: Instant::now(),
+            started: now,
+            // The first check draws at once.
+            last_draw: now.checked_sub(Duration::from_secs(1)).unwrap_or(now),
             shown: false,
         }
     }
@@ -1308,8 +1336,10 @@ impl Progress {
         )
     }
 
-    fn done(&self) {
+    /// Draws the line at 100% and ends it (once).
+    fn done(&mut self) {
         if self.shown {
+            self.shown = false;
             let _ = writeln!(io::stderr(), "\r{}\x1b[K", self.line(self.total));
         }
     }
