@@ -31,9 +31,9 @@ use crate::time::{Duration, Instant};
 use crate::timer::TimerTable;
 
 /// IP protocol number of GRE.
-pub const GRE: u8 = 47;
+pub const GRE: u8 = dmvpn_ip::IpProtocol::GRE.0;
 /// IP protocol number of UDP (IKE on ports 500 and 4500).
-pub const UDP: u8 = 17;
+pub const UDP: u8 = dmvpn_ip::IpProtocol::UDP.0;
 
 /// What the SPD says to do with a packet (RFC 4301 §4.4.1).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]

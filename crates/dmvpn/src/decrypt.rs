@@ -58,10 +58,10 @@ use crate::decode::{Decoder, Decrypted, Layer, Sink};
 use crate::filter::{Filter, Judge};
 
 /// IP protocol numbers of the tunnel-mode payloads (IANA "Assigned Internet Protocol Numbers").
-const NEXT_HEADER_IPV4: u8 = 4;
-const NEXT_HEADER_IPV6: u8 = 41;
+const NEXT_HEADER_IPV4: u8 = dmvpn_ip::IpProtocol::IPV4.0;
+const NEXT_HEADER_IPV6: u8 = dmvpn_ip::IpProtocol::IPV6.0;
 /// "No next header": an RFC 4303 §2.6 dummy packet, nothing to write in place of the ESP packet.
-const NEXT_HEADER_NONE: u8 = 59;
+const NEXT_HEADER_NONE: u8 = dmvpn_ip::IpProtocol::NO_NEXT_HEADER.0;
 
 /// What [`decrypt`] wrote.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]

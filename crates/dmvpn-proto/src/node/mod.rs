@@ -136,7 +136,7 @@ impl fmt::Debug for Transmit {
 }
 
 /// The IP protocol number of ESP.
-pub const PROTOCOL_ESP: u8 = 50;
+pub const PROTOCOL_ESP: u8 = IpProtocol::ESP.0;
 
 /// An IPv4 packet's bytes up to its total length, and its header: `None` unless the header is
 /// whole and valid (RFC 791) with a right checksum and the packet holds its total length.

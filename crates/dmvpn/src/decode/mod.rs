@@ -538,7 +538,7 @@ impl<S: Sink> Walk<'_, S> {
                 Err(error) => self.fail("ah", &error, bytes),
             },
             // RFC 2332 §3: NHRP may run directly over IP (protocol 54).
-            ipv4::Protocol(54) => self.nhrp(bytes),
+            ipv4::Protocol::NHRP => self.nhrp(bytes),
             ipv4::Protocol::IPV6 if depth < MAX_NESTING => {
                 self.inner_ipv6(bytes, buffers, depth + 1)
             }

@@ -185,9 +185,9 @@ pub struct Rewritten {
     pub l4_adjusted: bool,
 }
 
-const IPPROTO_ICMP: u8 = 1;
-const IPPROTO_TCP: u8 = 6;
-const IPPROTO_UDP: u8 = 17;
+const IPPROTO_ICMP: u8 = dmvpn_ip::IpProtocol::ICMP.0;
+const IPPROTO_TCP: u8 = dmvpn_ip::IpProtocol::TCP.0;
+const IPPROTO_UDP: u8 = dmvpn_ip::IpProtocol::UDP.0;
 
 /// Rewrites the outermost IPv4 header of an Ethernet frame (see the module documentation).
 /// Frames without IPv4, or whose addresses are not in `map`, are left alone.
