@@ -13,10 +13,12 @@ use nix::sys::socket::{self, MsgFlags};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use dmvpn_ip::{IpProtocol, ipv4};
+
 /// IP protocol numbers of the NBMA side.
-pub(super) const GRE: u8 = 47;
+pub(super) const GRE: u8 = IpProtocol::GRE.0;
 /// ESP.
-pub(super) const ESP: u8 = 50;
+pub(super) const ESP: u8 = IpProtocol::ESP.0;
 /// The largest packet read from any device.
 const BUFFER: usize = 65_536;
 /// The most packets a raw socket's reader takes in one go: after the one it waited for, what
@@ -65,15 +67,8 @@ pub(super) fn ike_socket(nbma: Ipv4Addr, device: Option<&str>) -> io::Result<Udp
 /// The source address and payload of a raw IPv4 datagram (the kernel hands raw sockets the
 /// whole packet, header included, reassembled).
 fn split_ipv4(packet: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
-    let first = *packet.first()?;
-    if first >> 4 != 4 {
-        return None;
-    }
-    let header = usize::from(first & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]));
-    let src: [u8; 4] = packet.get(12..16)?.try_into().ok()?;
-    let end = total.min(packet.len());
-    Some((Ipv4Addr::from(src), packet.get(header..end)?))
+    let packet = ipv4::Packet::new_truncated(packet).ok()?;
+    Some((packet.src_addr(), packet.payload()))
 }
 
 /// A packet a reader thread took from a device, borrowed from its buffer: the reader hands it
