@@ -278,8 +278,8 @@ impl Values {
         }
     }
 
-    #[cfg(test)]
-    pub(crate) fn push_for_test(&mut self, id: Id, value: Value) {
+    /// Adds an occurrence (for tests and the fuzz target).
+    pub(crate) fn push_value(&mut self, id: Id, value: Value) {
         self.push(id, value);
     }
 

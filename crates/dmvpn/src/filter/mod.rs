@@ -213,6 +213,10 @@ fn collect(expr: &Expr, wanted: &mut Mask) {
         }
         Expr::Not(a) => collect(a, wanted),
         Expr::Exists(id) | Expr::Compare(id, ..) | Expr::In(id, _) => wanted.insert(*id),
+        Expr::CompareFields(a, _, b) => {
+            wanted.insert(*a);
+            wanted.insert(*b);
+        }
     }
 }
 
@@ -262,6 +266,27 @@ fn eval(expr: &Expr, values: &Values) -> bool {
                 Relation::Ge => occurrences.any(|v| order(v, literal).is_some_and(|o| o.is_ge())),
             }
         }
+        Expr::CompareFields(a, relation, b) => {
+            let pairs = || {
+                values
+                    .of(*a)
+                    .flat_map(|x| values.of(*b).map(move |y| (x, y)))
+            };
+            if pairs().next().is_none() {
+                return false;
+            }
+            let order = |(x, y): (Value, Value)| compare_values(x, y);
+            match relation {
+                Relation::AnyEq => pairs().any(|p| order(p).is_some_and(|o| o.is_eq())),
+                Relation::AllEq => pairs().all(|p| order(p).is_some_and(|o| o.is_eq())),
+                Relation::AllNe => pairs().all(|p| order(p).is_some_and(|o| o.is_ne())),
+                Relation::AnyNe => pairs().any(|p| order(p).is_some_and(|o| o.is_ne())),
+                Relation::Lt => pairs().any(|p| order(p).is_some_and(|o| o.is_lt())),
+                Relation::Le => pairs().any(|p| order(p).is_some_and(|o| o.is_le())),
+                Relation::Gt => pairs().any(|p| order(p).is_some_and(|o| o.is_gt())),
+                Relation::Ge => pairs().any(|p| order(p).is_some_and(|o| o.is_ge())),
+            }
+        }
         Expr::In(id, members) => values.of(*id).any(|v| {
             members.iter().any(|member| match member {
                 Member::One(literal) => equals(v, literal),
@@ -283,6 +308,18 @@ fn equals(value: Value, literal: &Literal) -> bool {
         (Value::Cookie(v), Literal::Bytes(l)) => v.as_slice() == l.as_slice(),
         _ => false,
     }
+}
+
+fn compare_values(a: Value, b: Value) -> Option<core::cmp::Ordering> {
+    Some(match (a, b) {
+        (Value::Present, Value::Present) => core::cmp::Ordering::Equal,
+        (Value::Uint(a), Value::Uint(b)) => a.cmp(&b),
+        (Value::Ipv4(a), Value::Ipv4(b)) => a.cmp(&b),
+        (Value::Ipv6(a), Value::Ipv6(b)) => a.cmp(&b),
+        (Value::Mac(a), Value::Mac(b)) => a.cmp(&b),
+        (Value::Cookie(a), Value::Cookie(b)) => a.cmp(&b),
+        _ => return None,
+    })
 }
 
 fn order(value: Value, literal: &Literal) -> Option<core::cmp::Ordering> {
@@ -440,6 +477,77 @@ impl Sink for Judge<'_> {
 
     fn layer(&mut self, layer: &Layer<'_>) {
         self.values.layer(layer);
+    }
+}
+
+/// The entry point of the fuzz target `fuzz/fuzz_targets/filter_parse.rs` (and its bolero twin in
+/// the unit tests).
+pub mod fuzzing {
+    use super::fields::{FIELDS, Mask, Value, Values};
+    use super::{Filter, FilterError};
+
+    /// Parses arbitrary bytes (lossy UTF-8) as a display filter; panics only if an invariant
+    /// breaks: an error's column lies within the text (or just past its end) and its message
+    /// starts with it; a filter that parses prints back as given and evaluates on frames whose
+    /// fields take values drawn from the input, never panicking.
+    pub fn parse_bytes(data: &[u8]) {
+        let text = String::from_utf8_lossy(data);
+        match Filter::parse(&text) {
+            Ok(filter) => {
+                assert_eq!(filter.to_string(), text);
+                let mut all = Mask::default();
+                for id in 0..FIELDS.len() {
+                    all.insert(u8::try_from(id).unwrap_or(u8::MAX));
+                }
+                // A frame with every field once or twice, its values taken from the input bytes.
+                let mut values = Values::new(all);
+                for (id, def) in FIELDS.iter().enumerate() {
+                    let id = u8::try_from(id).unwrap_or(u8::MAX);
+                    let byte = data
+                        .get(usize::from(id) % data.len().max(1))
+                        .copied()
+                        .unwrap_or(0);
+                    let value = match def.kind {
+                        super::fields::Kind::Proto => Value::Present,
+                        super::fields::Kind::Uint | super::fields::Kind::Bool => {
+                            Value::Uint(u64::from(byte))
+                        }
+                        super::fields::Kind::Ipv4 => {
+                            Value::Ipv4(std::net::Ipv4Addr::new(10, 0, 0, byte))
+                        }
+                        super::fields::Kind::Ipv6 => Value::Ipv6(std::net::Ipv6Addr::new(
+                            0x2001,
+                            0xdb8,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            u16::from(byte),
+                        )),
+                        super::fields::Kind::Mac => Value::Mac([2, 0, 0, 0, 0, byte]),
+                        super::fields::Kind::Bytes => Value::Cookie([byte; 8]),
+                    };
+                    values.push_value(id, value);
+                    if byte & 1 == 1 {
+                        values.push_value(id, value);
+                    }
+                }
+                let _ = filter.matches(&values);
+                let _ = filter.matches(&Values::new(all));
+                let _ = filter.last_frame();
+            }
+            Err(error) => {
+                let column = error.column();
+                assert!(column >= 1, "{error}");
+                let len = text.chars().count();
+                if !matches!(&error, FilterError::Syntax { message, .. } if message.contains("longer"))
+                {
+                    assert!(column <= len + 1, "{error}: column {column} of {len}");
+                }
+                assert!(error.to_string().starts_with(&format!("column {column}: ")));
+            }
+        }
     }
 }
 

@@ -88,6 +88,8 @@ pub(crate) enum Expr {
     Exists(Id),
     /// A relation to a value.
     Compare(Id, Relation, Literal),
+    /// A relation to another field of the same kind (`frame.cap_len < frame.len`).
+    CompareFields(Id, Relation, Id),
     /// Some occurrence is in the set.
     In(Id, Vec<Member>),
 }
@@ -383,6 +385,14 @@ impl<'a> Parser<'a> {
             Some(Token::Relation(relation)) => {
                 let relation = *relation;
                 self.next += 1;
+                // A field name on the right compares two fields, as Wireshark does.
+                if let Some(Token::Word(word)) = self.peek()
+                    && let Some(other) = fields::lookup(word)
+                    && fields::def_of(other).kind == kind
+                {
+                    self.next += 1;
+                    return Ok(Expr::CompareFields(id, relation, other));
+                }
                 let literal = self.literal(id)?;
                 Ok(Expr::Compare(id, relation, literal))
             }
