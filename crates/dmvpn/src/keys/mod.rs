@@ -31,8 +31,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod error;
 pub mod esp_sa;
 mod files;
+mod lexer;
 pub mod tcpdump;
 
 use core::fmt;
