@@ -532,14 +532,12 @@ impl<R: ike::Entropy> Router<R> {
             node::Event::Sa(SaEvent::SoftExpired {
                 id: SaId::Outbound { remote, .. },
                 limit,
-            }) => {
-                if self.ike.is_some() {
-                    self.event(Event::Rekeying {
-                        peer: remote,
-                        limit,
-                    });
-                    self.rekey(now, remote);
-                }
+            }) if self.ike.is_some() => {
+                self.event(Event::Rekeying {
+                    peer: remote,
+                    limit,
+                });
+                self.rekey(now, remote);
             }
             // The pair ran out before a new one came: the peer gets a new pair at once (a spoke
             // would otherwise wait for the EIGRP hold time to notice).
@@ -589,7 +587,8 @@ impl<R: ike::Entropy> Router<R> {
             ike::Event::ChildDeleted {
                 peer, inbound_spi, ..
             } => {
-                let current = (self.pairs.get(peer)).is_some_and(|p| p.child.inbound.spi == *inbound_spi);
+                let current =
+                    (self.pairs.get(peer)).is_some_and(|p| p.child.inbound.spi == *inbound_spi);
                 if current {
                     self.forget_pair(now, *peer, true);
                 }

@@ -88,7 +88,10 @@ pub fn converged(cloud: &Cloud<R>, spokes: u16) -> bool {
         && (1..=spokes).all(|n| {
             let router = &cloud.members[usize::from(n)].node;
             router.pairs().len() == 1
-                && router.node().nhrp_client().is_some_and(|c| c.is_registered())
+                && router
+                    .node()
+                    .nhrp_client()
+                    .is_some_and(|c| c.is_registered())
                 && neighbors(cloud, usize::from(n)) == [HUB_TUNNEL]
         })
 }
