@@ -7,7 +7,8 @@ PROTO is a fuzz target prefix: capture (each capture file up to 64 KiB, pcapng i
 decode (runs of up to 8 consecutive frames of a capture in `dmvpn::fuzzing::decode_frames`'s input format),
 keys (the `*esp_sa*` files next to the captures), gre (IP protocol 47), nhrp (GRE protocol type 0x2001, or IP protocol 54),
 eigrp (IP protocol 88), esp (IP protocol 50, or UDP 4500 without the non-ESP marker), isakmp (UDP 500, or
-UDP 4500 after the four-zero-byte marker). IPv4 and IPv6 are followed through Ethernet (with 802.1Q tags),
+UDP 4500 after the four-zero-byte marker), ip (frames, IP packets and UDP datagrams behind the selector byte of
+`dmvpn_ip::fuzzing::parse`). IPv4 and IPv6 are followed through Ethernet (with 802.1Q tags),
 Linux cooked v1/v2, BSD loopback and raw-IP links, and through GRE (IPv4/IPv6 payloads), so EIGRP in a DMVPN
 tunnel is found too. Each distinct message becomes OUT_DIR/pcap-<sha1 prefix>. Only the Python standard
 library is used; pcapng files are skipped with a note. tools/fuzz.sh runs this on testdata/**/*.pcap.
@@ -89,10 +90,32 @@ def transport(ethertype, packet):
             yield 0x2001, payload[header:]  # NHRP, tagged with its GRE protocol type
 
 
+# dmvpn_ip::fuzzing::parse: selector 0 IPv4, 1 IPv6, 2 UDP, then 3 + an index into this list.
+IP_LINK_TYPES = [0, 1, 101, 108, 113, 228, 229, 276, 9]
+
+
+def ip_inputs(linktype, frame, net):
+    """dmvpn_ip::fuzzing::parse inputs from one frame: the frame behind its link selector, and the
+    IPv4 or IPv6 packet and a UDP datagram in it behind theirs."""
+    if linktype in IP_LINK_TYPES:
+        yield bytes([3 + IP_LINK_TYPES.index(linktype)]) + frame
+    if net is None:
+        return
+    ethertype, packet = net
+    if ethertype in (0x0800, 0x86DD):
+        yield bytes([0 if ethertype == 0x0800 else 1]) + packet
+    for ip_proto, payload in transport(ethertype, packet):
+        if ip_proto == 17:
+            yield b"\x02" + payload
+
+
 def messages(proto, captures):
     for path in captures:
         for linktype, frame in packets(path):
             net = network(linktype, frame)
+            if proto == "ip":
+                yield from ip_inputs(linktype, frame, net)
+                continue
             if net is None:
                 continue
             for ip_proto, payload in transport(*net):

@@ -1,6 +1,6 @@
-//! A minimal IPv6 decoder (RFC 8200): the fixed header, then extension headers skipped up to
+//! A minimal IPv6 codec (RFC 8200): the fixed header, then extension headers skipped up to
 //! [`MAX_EXTENSION_HEADERS`], so ESP, UDP or GRE over IPv6 can be reached. Fragments are reported,
-//! not reassembled.
+//! not reassembled. [`Repr::emit`] writes a parsed or built packet back.
 //!
 //! ```
 //! use dmvpn_ip::ipv4::Protocol;
@@ -85,6 +85,41 @@ impl<'a> Repr<'a> {
     #[must_use]
     pub fn is_truncated(&self) -> bool {
         self.extensions.len() + self.payload.len() < usize::from(self.payload_len)
+    }
+
+    /// The header length [`Repr::emit`] writes: the fixed header and the extension headers.
+    #[must_use]
+    pub const fn header_len(&self) -> usize {
+        HEADER_LEN + self.extensions.len()
+    }
+
+    /// The whole packet's length: headers and payload.
+    #[must_use]
+    pub const fn buffer_len(&self) -> usize {
+        self.header_len() + self.payload.len()
+    }
+
+    /// Writes the packet into the first [`Repr::buffer_len`] bytes of `buffer`: the fixed header
+    /// (version 6, `payload length` recomputed from the extensions and payload, saturating at
+    /// 65 535), the extension headers as they are (they carry `fragment` and `protocol`), then
+    /// the payload.
+    ///
+    /// # Panics
+    /// If `buffer` is shorter than [`Repr::buffer_len`].
+    pub fn emit(&self, buffer: &mut [u8]) {
+        let (header, rest) = buffer.split_at_mut(HEADER_LEN);
+        let first =
+            (6 << 28) | (u32::from(self.traffic_class) << 20) | (self.flow_label & 0xf_ffff);
+        let payload_len = self.extensions.len() + self.payload.len();
+        header[0..4].copy_from_slice(&first.to_be_bytes());
+        header[4..6].copy_from_slice(&u16::try_from(payload_len).unwrap_or(u16::MAX).to_be_bytes());
+        header[6] = self.next_header.0;
+        header[7] = self.hop_limit;
+        header[8..24].copy_from_slice(&self.src.octets());
+        header[24..40].copy_from_slice(&self.dst.octets());
+        let (extensions, rest) = rest.split_at_mut(self.extensions.len());
+        extensions.copy_from_slice(self.extensions);
+        rest[..self.payload.len()].copy_from_slice(self.payload);
     }
 
     fn parse_with(data: &'a [u8], truncated: bool) -> Result<Self> {
@@ -312,5 +347,27 @@ mod tests {
                 assert!(HEADER_LEN + repr.extensions.len() + repr.payload.len() <= bytes.len());
             }
         });
+    }
+
+    #[test]
+    fn emit_round_trips() {
+        let body = [packet(17, &[1, 2, 3, 4, 5, 6, 7, 8]), vec![0; 6]].concat();
+        let repr = Repr::parse(&body).unwrap();
+        let mut out = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut out);
+        assert_eq!(
+            out,
+            &body[..out.len()],
+            "Ethernet padding is not part of the packet"
+        );
+        assert_eq!(Repr::parse(&out), Ok(repr));
+        // With a destination options header before ESP.
+        let mut bytes = vec![0x60, 0, 0, 0, 0, 12, 60, 64];
+        bytes.extend_from_slice(&[0; 32]);
+        bytes.extend_from_slice(&[50, 0, 1, 4, 0, 0, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd]);
+        let repr = Repr::parse(&bytes).unwrap();
+        let mut out = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut out);
+        assert_eq!(out, bytes);
     }
 }

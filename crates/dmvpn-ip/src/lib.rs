@@ -59,6 +59,7 @@
 
 extern crate alloc;
 
+pub mod fuzzing;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;

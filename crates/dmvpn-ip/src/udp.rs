@@ -158,14 +158,18 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[must_use]
     pub fn verify_checksum_v6(&self, src: Ipv6Addr, dst: Ipv6Addr) -> bool {
         let datagram = &self.buffer.as_ref()[..usize::from(self.len())];
-        let mut sum = Checksum::new();
-        sum.add(&src.octets());
-        sum.add(&dst.octets());
-        sum.add(&(datagram.len() as u32).to_be_bytes());
-        sum.add(&[0, 0, 0, Protocol::UDP.0]);
-        sum.add(datagram);
-        self.checksum() != 0 && sum.finish() == 0
+        self.checksum() != 0 && pseudo_sum_v6(src, dst, datagram).finish() == 0
     }
+}
+
+fn pseudo_sum_v6(src: Ipv6Addr, dst: Ipv6Addr, datagram: &[u8]) -> Checksum {
+    let mut sum = Checksum::new();
+    sum.add(&src.octets());
+    sum.add(&dst.octets());
+    sum.add(&(datagram.len() as u32).to_be_bytes());
+    sum.add(&[0, 0, 0, Protocol::UDP.0]);
+    sum.add(datagram);
+    sum
 }
 
 fn pseudo_sum(src: Ipv4Addr, dst: Ipv4Addr, datagram: &[u8]) -> Checksum {
@@ -215,6 +219,15 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.set_checksum(0);
         let len = usize::from(self.len());
         let sum = pseudo_sum(src, dst, &self.buffer.as_ref()[..len]).finish();
+        self.set_checksum(if sum == 0 { 0xffff } else { sum });
+    }
+
+    /// Computes and stores the checksum over an IPv6 pseudo-header (RFC 8200 §8.1; 0 is sent as
+    /// 0xffff, since over IPv6 zero means none and is not allowed).
+    pub fn fill_checksum_v6(&mut self, src: Ipv6Addr, dst: Ipv6Addr) {
+        self.set_checksum(0);
+        let len = usize::from(self.len());
+        let sum = pseudo_sum_v6(src, dst, &self.buffer.as_ref()[..len]).finish();
         self.set_checksum(if sum == 0 { 0xffff } else { sum });
     }
 
@@ -558,5 +571,26 @@ mod tests {
                     }
                 );
             });
+    }
+
+    #[test]
+    fn ipv6_checksum_fills_and_verifies() {
+        let (src, dst) = (
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        );
+        let repr = Repr {
+            src_port: 4500,
+            dst_port: 4500,
+            checksum: 0,
+            payload: b"esp!",
+        };
+        let mut bytes = vec![0u8; repr.buffer_len()];
+        let mut packet = Packet::new_unchecked(&mut bytes[..]);
+        repr.emit(&mut packet, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED);
+        packet.fill_checksum_v6(src, dst);
+        let packet = Packet::new_checked(&bytes[..]).unwrap();
+        assert!(packet.verify_checksum_v6(src, dst));
+        assert!(!packet.verify_checksum_v6(dst, "2001:db8::3".parse().unwrap()));
     }
 }

@@ -3,22 +3,12 @@
 //! workspace stay a thin shell. Each function panics only if an invariant breaks.
 
 use core::net::Ipv4Addr;
-use core::time::Duration;
+
+use dmvpn_ip::fuzzing::{FUZZ_LIMITS, check_caps};
 
 use super::ipv4::{self, ChecksumMode};
 use super::link::{self, EtherType};
-use super::{
-    CaptureReader, LinkType, Reassembler, ReassemblerConfig, Reassembly, Timestamp, ipv6, udp,
-};
-
-/// Limits small enough that fuzzers hit them.
-const FUZZ_LIMITS: ReassemblerConfig = ReassemblerConfig {
-    timeout: Duration::from_secs(30),
-    max_datagram_len: 65_535,
-    max_buffered_bytes: 256 << 10,
-    max_datagrams: 16,
-    max_fragments: 64,
-};
+use super::{CaptureReader, LinkType, Reassembler, Reassembly, Timestamp, ipv6, udp};
 
 /// Reads `data` as a capture file and decodes every frame down to UDP, reassembling fragments
 /// and loading the ESP SAs of Decryption Secrets Blocks. Returns the number of frames read.
@@ -57,64 +47,6 @@ pub fn decode_link(data: &[u8]) {
     let link_type = LinkType(TYPES[usize::from(*selector) % TYPES.len()]);
     let mut reassembler = Reassembler::new(FUZZ_LIMITS);
     decode_frame(&mut reassembler, Timestamp::default(), 1, link_type, frame);
-}
-
-/// Feeds a reassembler a sequence of fragments described by `data`, 7 bytes of header each
-/// (identification selector, offset ×8 (2 bytes), flags, length (2 bytes), time step) followed by
-/// `length` bytes, and checks that it stays within its limits.
-pub fn reassemble(data: &[u8]) {
-    let mut reassembler = Reassembler::new(FUZZ_LIMITS);
-    let mut rest = data;
-    let mut now = Timestamp::default();
-    let mut frame = 0;
-    while let [
-        ident,
-        off_hi,
-        off_lo,
-        flags,
-        len_hi,
-        len_lo,
-        step,
-        tail @ ..,
-    ] = rest
-    {
-        let len = usize::from(u16::from_be_bytes([*len_hi, *len_lo])).min(tail.len());
-        let (payload, next) = tail.split_at(len);
-        rest = next;
-        frame += 1;
-        now = now.saturating_add(Duration::from_millis(u64::from(*step) * 250));
-        let header = ipv4::Repr {
-            dscp: 0,
-            ecn: 0,
-            ident: u16::from(ident % 8),
-            dont_frag: false,
-            more_frags: flags & 1 != 0,
-            frag_offset: u16::from_be_bytes([*off_hi, *off_lo]) << 3,
-            ttl: 64,
-            protocol: ipv4::Protocol::GRE,
-            checksum: 0,
-            src: Ipv4Addr::new(10, 0, 0, flags >> 4),
-            dst: Ipv4Addr::new(10, 0, 0, 2),
-            options: &[],
-            payload_len: payload.len(),
-        };
-        match reassembler.push(now, frame, &header, payload) {
-            Reassembly::Complete {
-                payload, fragments, ..
-            } => {
-                assert!(payload.len() <= FUZZ_LIMITS.max_datagram_len - ipv4::HEADER_LEN);
-                assert!(!fragments.is_empty() && fragments.len() <= FUZZ_LIMITS.max_fragments);
-            }
-            Reassembly::Unfragmented(out) => assert_eq!(out, payload),
-            Reassembly::Buffered { .. } | Reassembly::Dropped(_) => {}
-        }
-        check_caps(&reassembler);
-    }
-}
-
-fn check_caps(reassembler: &Reassembler) {
-    assert!(reassembler.in_flight() <= FUZZ_LIMITS.max_datagrams);
-    assert!(reassembler.buffered_bytes() <= FUZZ_LIMITS.max_buffered_bytes);
 }
 
 fn decode_frame(
@@ -242,10 +174,5 @@ mod tests {
     #[test]
     fn arbitrary_link_frames_never_panic() {
         bolero::check!().for_each(decode_link);
-    }
-
-    #[test]
-    fn arbitrary_fragment_sequences_respect_the_caps() {
-        bolero::check!().for_each(reassemble);
     }
 }

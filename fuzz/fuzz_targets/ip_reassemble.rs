@@ -3,7 +3,7 @@
 #![no_main]
 
 dmvpn_fuzz::target!(
-    dmvpn::capture::fuzzing::reassemble,
+    dmvpn_ip::fuzzing::reassemble,
     per_byte = 16,
     constant = 1 << 20
 );
