@@ -86,9 +86,11 @@ pub mod node;
 pub mod router;
 pub mod time;
 pub mod timer;
+mod transmit;
 
 pub use time::{Duration, Instant};
 pub use timer::TimerTable;
+pub use transmit::{Carried, Eigrp, Ike, Nhrp, Transmit};
 
 use core::net::Ipv4Addr;
 

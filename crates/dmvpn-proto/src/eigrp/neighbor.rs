@@ -282,15 +282,9 @@ pub enum EigrpError {
     },
 }
 
-/// An EIGRP packet to send: its IPv4 destination (224.0.0.10 for Hellos) and bytes (the IP
-/// payload, protocol 88).
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Transmit {
-    /// The destination.
-    pub to: Ipv4Addr,
-    /// The EIGRP packet, checksum included.
-    pub bytes: Vec<u8>,
-}
+/// An EIGRP packet to send: its IPv4 destination (224.0.0.10 for Hellos) and bytes, checksum
+/// included (the IP payload, protocol 88).
+pub type Transmit = crate::Transmit<crate::Eigrp>;
 
 impl Transmit {
     /// The packet, parsed back.
@@ -563,10 +557,8 @@ impl Neighbors {
             ack: 0,
         };
         let bytes = seal(&self.config, header, &bytes);
-        self.transmits.push_back(Transmit {
-            to: ALL_EIGRP_ROUTERS,
-            bytes,
-        });
+        self.transmits
+            .push_back(Transmit::new(ALL_EIGRP_ROUTERS, crate::Eigrp, bytes));
     }
 }
 

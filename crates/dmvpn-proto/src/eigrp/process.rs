@@ -999,7 +999,8 @@ impl Eigrp {
         }
         peer.last_sent = now;
         self.timers.set(Timer::Retransmit(to), now + peer.rto);
-        self.transmits.push_back(Transmit { to, bytes });
+        self.transmits
+            .push_back(Transmit::new(to, crate::Eigrp, bytes));
     }
 
     // ---- packets in -------------------------------------------------------------------------
@@ -1492,7 +1493,8 @@ impl Eigrp {
                     ack: peer.received,
                 };
                 let bytes = neighbor::seal(&self.config.hello, header, &[]);
-                self.transmits.push_back(Transmit { to, bytes });
+                self.transmits
+                    .push_back(Transmit::new(to, crate::Eigrp, bytes));
             }
         }
     }

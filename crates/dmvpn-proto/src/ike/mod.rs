@@ -75,7 +75,6 @@ mod wire;
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::fmt;
 use core::net::Ipv4Addr;
 
@@ -154,14 +153,9 @@ impl Entropy for TestEntropy {
     }
 }
 
-/// A datagram to send from UDP port 500 to the peer's UDP port 500.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Transmit {
-    /// The peer's NBMA address.
-    pub to: Ipv4Addr,
-    /// The ISAKMP message.
-    pub bytes: Vec<u8>,
-}
+/// A datagram to send from UDP port 500 to the peer's UDP port 500: the peer's NBMA address
+/// and the ISAKMP message.
+pub type Transmit = crate::Transmit<crate::Ike>;
 
 /// Which side of an exchange we are.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]

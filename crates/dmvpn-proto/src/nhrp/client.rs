@@ -534,10 +534,8 @@ impl Client {
             }),
             Some(nhrp::ExtensionList::new(&extensions)),
         ));
-        self.transmits.push_back(Transmit {
-            to: nhs.nbma,
-            bytes,
-        });
+        self.transmits
+            .push_back(Transmit::new(nhs.nbma, crate::Nhrp, bytes));
     }
 
     /// The NHS whose outstanding request has this ID; the answer must come from that NHS's
@@ -747,10 +745,8 @@ impl Client {
             extensions: Some(nhrp::ExtensionList::new(&extensions)),
             ..*msg
         };
-        self.transmits.push_back(Transmit {
-            to,
-            bytes: emit(&reply),
-        });
+        self.transmits
+            .push_back(Transmit::new(to, crate::Nhrp, emit(&reply)));
     }
 }
 

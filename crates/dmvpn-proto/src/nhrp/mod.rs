@@ -26,15 +26,9 @@ pub mod server;
 pub use client::{Client, ClientConfig, ClientEvent, Nhs, NhsState};
 pub use server::{Registration, Server, ServerConfig, ServerEvent};
 
-/// An NHRP packet to send: the NBMA address to send it to and its bytes (a GRE payload of type
-/// [`nhrp::GRE_PROTOCOL`]).
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Transmit {
-    /// The NBMA (outer IPv4) destination.
-    pub to: Ipv4Addr,
-    /// The NHRP packet, checksum included.
-    pub bytes: Vec<u8>,
-}
+/// An NHRP packet to send: the NBMA address to send it to and its bytes, checksum included (a
+/// GRE payload of type [`nhrp::GRE_PROTOCOL`]).
+pub type Transmit = crate::Transmit<crate::Nhrp>;
 
 impl Transmit {
     /// The packet, parsed back.

@@ -353,10 +353,8 @@ impl Server {
             }),
             Some(nhrp::ExtensionList::new(&exts)),
         );
-        self.transmits.push_back(Transmit {
-            to: entry.nbma,
-            bytes: emit(&repr),
-        });
+        self.transmits
+            .push_back(Transmit::new(entry.nbma, crate::Nhrp, emit(&repr)));
         Some(entry)
     }
 
@@ -393,7 +391,8 @@ impl Server {
             msg,
             code,
         );
-        self.transmits.push_back(Transmit { to, bytes });
+        self.transmits
+            .push_back(Transmit::new(to, crate::Nhrp, bytes));
         self.events
             .push_back(ServerEvent::ErrorIndicationSent { to, code });
     }
@@ -507,7 +506,8 @@ impl Server {
             ..*msg
         };
         let bytes = emit(&reply);
-        self.transmits.push_back(Transmit { to: from, bytes });
+        self.transmits
+            .push_back(Transmit::new(from, crate::Nhrp, bytes));
         Ok(())
     }
 
@@ -649,10 +649,8 @@ impl Server {
             extensions: Some(nhrp::ExtensionList::new(&exts)),
             ..*msg
         };
-        self.transmits.push_back(Transmit {
-            to: from,
-            bytes: emit(&reply),
-        });
+        self.transmits
+            .push_back(Transmit::new(from, crate::Nhrp, emit(&reply)));
         self.events
             .push_back(ServerEvent::Resolved { target, code });
         Ok(())
@@ -696,10 +694,8 @@ impl Server {
                 extensions: Some(nhrp::ExtensionList::new(&exts)),
                 ..*msg
             };
-            self.transmits.push_back(Transmit {
-                to: from,
-                bytes: emit(&reply),
-            });
+            self.transmits
+                .push_back(Transmit::new(from, crate::Nhrp, emit(&reply)));
         }
         Ok(())
     }

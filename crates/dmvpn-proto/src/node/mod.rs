@@ -113,27 +113,7 @@ impl<F: FnMut(&mut [u8])> Entropy for F {
 /// A packet for the NBMA network: the outer IPv4 destination, the IP protocol ([`ipsec::GRE`],
 /// [`PROTOCOL_ESP`], or [`ipsec::UDP`] for IKE) and the outer IP payload (for UDP, the whole
 /// datagram with its header and checksum, from the NBMA address to port 500).
-#[derive(Clone, Eq, PartialEq)]
-pub struct Transmit {
-    /// The NBMA destination.
-    pub to: Ipv4Addr,
-    /// The IP protocol.
-    pub protocol: u8,
-    /// The IP payload.
-    pub bytes: Vec<u8>,
-}
-
-impl fmt::Debug for Transmit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Transmit {{ to: {}, protocol: {}, len: {} }}",
-            self.to,
-            self.protocol,
-            self.bytes.len()
-        )
-    }
-}
+pub type Transmit = crate::Transmit<u8>;
 
 /// The IP protocol number of ESP.
 pub const PROTOCOL_ESP: u8 = IpProtocol::ESP.0;

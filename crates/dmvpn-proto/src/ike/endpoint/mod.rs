@@ -396,7 +396,8 @@ impl<R: Entropy> Endpoint<R> {
     }
 
     fn send(&mut self, to: Ipv4Addr, bytes: Vec<u8>) {
-        self.transmits.push_back(Transmit { to, bytes });
+        self.transmits
+            .push_back(Transmit::new(to, crate::Ike, bytes));
     }
 
     fn flight(&mut self, now: Instant, to: Ipv4Addr, bytes: Vec<u8>, retransmit: bool) -> Flight {
@@ -652,10 +653,8 @@ impl<R: Entropy> Endpoint<R> {
             return false;
         }
         if let Some(out) = &sa.out {
-            self.transmits.push_back(Transmit {
-                to: sa.peer,
-                bytes: out.bytes.clone(),
-            });
+            let bytes = out.bytes.clone();
+            self.send(sa.peer, bytes);
         }
         true
     }

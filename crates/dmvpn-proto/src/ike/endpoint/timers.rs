@@ -86,10 +86,7 @@ impl<R: Entropy> Endpoint<R> {
                 }
                 q.out.attempts += 1;
                 q.out.next_at = Some(now + interval);
-                self.transmits.push_back(Transmit {
-                    to: sa.peer,
-                    bytes: q.out.bytes.clone(),
-                });
+                self.send(sa.peer, q.out.bytes.clone());
             }
         }
         for id in failed {
