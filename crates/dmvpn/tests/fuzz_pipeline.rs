@@ -33,11 +33,6 @@ fn capture_read_never_panics() {
 }
 
 #[test]
-fn capture_reassemble_respects_the_caps() {
-    bolero::check!().for_each(capture::reassemble);
-}
-
-#[test]
 fn keys_esp_sa_never_panics() {
     bolero::check!().for_each(parse_esp_sa);
 }
