@@ -133,8 +133,10 @@ cp "$root/testdata/router/hub.cfg" "$run/hub.cfg"
 cp "$root/testdata/router/spoke2.cfg" "$run/spoke2.cfg"
 sed '/^router eigrp/,/^!/d' "$root/testdata/router/spoke1.cfg" >"$run/spoke1.cfg"
 grep -q '^router eigrp' "$run/spoke1.cfg" && fail "could not remove router eigrp from spoke1.cfg"
-for r in hub spoke1 spoke2; do "$bin" check "$run/$r.cfg" >"$out/check-$r.txt" 2>&1 || fail "$r.cfg does not check: $(cat "$out/check-$r.txt")"; done
-say "configs checked (spoke1 without router eigrp: FRR eigrpd is its EIGRP speaker)"
+for r in hub spoke2; do "$bin" check "$run/$r.cfg" >"$out/check-$r.txt" 2>&1 || fail "$r.cfg does not check: $(cat "$out/check-$r.txt")"; done
+# spoke1 has no EIGRP of its own on purpose (FRR's eigrpd covers its tunnel0)
+lab_check_no_eigrp "$bin" "$run/spoke1.cfg" "$out/check-spoke1.txt" || fail "spoke1.cfg does not check: $(cat "$out/check-spoke1.txt")"
+say "configs checked (spoke1 without router eigrp, its one finding eigrp-not-on-tunnel: FRR eigrpd is its EIGRP speaker)"
 
 # --- capture and routers ---
 ip netns exec "$(ns hub)" tcpdump -i eth0 -U -n -s 0 -w "$out/hub-nbma.pcap" 'not arp' >"$run/tcpdump.log" 2>&1 &

@@ -9,6 +9,9 @@
 #   lab_binaries ROOT                 sets `bin` (dmvpn-router) and `decoder` (dmvpn): DMVPN_ROUTER and
 #                                     DMVPN if set, else built with cargo --release into CARGO_TARGET_DIR
 #                                     or ROOT/target
+#   lab_check_no_eigrp BIN CFG OUT    `BIN check CFG` into OUT; passes when the configuration checks, or
+#                                     when its one error is eigrp-not-on-tunnel (a lab took its `router
+#                                     eigrp` out on purpose: a real peer or nothing speaks EIGRP for it)
 
 lab_kill_tracked() {
     local file=$1 grace=${2:-1} pid
@@ -50,4 +53,10 @@ lab_binaries() {
         bin="$target/release/dmvpn-router"
     fi
     decoder="${DMVPN:-$target/release/dmvpn}"
+}
+
+lab_check_no_eigrp() {
+    local bin=$1 cfg=$2 out=$3
+    "$bin" check "$cfg" >"$out" 2>&1 && return 0
+    [[ $(grep -c '^error\[' "$out") == 1 ]] && grep -q '^error\[eigrp-not-on-tunnel\]' "$out"
 }
