@@ -54,6 +54,8 @@
 //!
 //! A hub keys nobody by itself: spokes come to it.
 
+pub mod fuzzing;
+
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
