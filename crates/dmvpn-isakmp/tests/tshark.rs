@@ -118,7 +118,7 @@ fn agrees_with_tshark() {
         .iter()
         .map(|n| ((*n).to_owned(), dir.join(n)))
         .collect();
-    // The strongSwan lab sessions recorded in testdata/ (tools/ike_lab.sh), with the Ka charon logged.
+    // The strongSwan lab sessions recorded in testdata/ (tools/lab/ike_lab.sh), with the Ka charon logged.
     for scenario in ["xfrm-3des", "xfrm-aes", "libipsec-aes"] {
         let base = dmvpn_testkit::testdata("isakmp");
         let json: serde_json::Value = serde_json::from_str(
@@ -127,12 +127,10 @@ fn agrees_with_tshark() {
         )
         .unwrap();
         let ike = &json["ike_sas"][0];
-        let line = format!(
-            "{},{}",
+        keys.push(common::ikev1_key(
             ike["cookie_i"].as_str().unwrap(),
-            ike["enc_key_Ka"].as_str().unwrap()
-        );
-        keys.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&line).unwrap());
+            ike["enc_key_Ka"].as_str().unwrap(),
+        ));
         paths.push((
             format!("strongswan-{scenario}"),
             base.join(format!("strongswan-{scenario}.pcap")),

@@ -22,7 +22,7 @@ fn report(capture: &Path) -> Report {
     };
     let mut ike = IkeKeys::default();
     if let Ok(table) = std::fs::read_to_string(capture.with_extension("ikev1_decryption_table")) {
-        ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table).unwrap());
+        ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
     }
     let mut reader = CaptureReader::open(capture).unwrap();
     SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(keys, ike)).unwrap()

@@ -1,4 +1,4 @@
-//! `dmvpn sessions` on the bundled Phase 1 capture (tools/gen_testdata.py): every peer with the
+//! `dmvpn sessions` on the bundled Phase 1 capture (tools/gen/gen_testdata.py): every peer with the
 //! state the generator put on the wire.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -20,7 +20,7 @@ fn report() -> Report {
     let keys = EspKeys::from_file(data().join("phase1.esp_sa")).unwrap();
     let table = std::fs::read_to_string(data().join("phase1.ikev1_decryption_table")).unwrap();
     let mut ike = IkeKeys::default();
-    ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table).unwrap());
+    ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
     let mut decoder = Decoder::with_ike_keys(keys, ike);
     let mut reader = CaptureReader::open(data().join("phase1.pcap")).unwrap();
     SessionBuilder::run(&mut reader, &mut decoder).unwrap()

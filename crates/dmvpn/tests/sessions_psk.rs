@@ -1,6 +1,6 @@
 //! The pre-shared key check of `dmvpn sessions` (RFC 2409 §5 HASH_I / HASH_R): on the strongSwan
-//! lab recordings (PSK `lab-psk-secret`, tools/ike_lab.sh) and the trigger captures of
-//! `testdata/sessions` (tools/gen_sessions_triggers.py: the hub's key is `lab-psk-secret`, spoke B
+//! lab recordings (PSK `lab-psk-secret`, tools/lab/ike_lab.sh) and the trigger captures of
+//! `testdata/sessions` (tools/gen/gen_sessions_triggers.py: the hub's key is `lab-psk-secret`, spoke B
 //! uses `lab-psk-secret-old` in `ike-psk-mismatch.pcap`), the right key verifies and a wrong one
 //! is flagged, and the rule fires on its trigger only.
 
@@ -48,14 +48,14 @@ fn strongswan_ike_keys(name: &str) -> IkeKeys {
         })
         .collect();
     let mut ike = IkeKeys::default();
-    ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table).unwrap());
+    ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
     ike
 }
 
 fn sessions_ike_keys(capture: &Path) -> IkeKeys {
     let mut ike = IkeKeys::default();
     if let Ok(table) = std::fs::read_to_string(capture.with_extension("ikev1_decryption_table")) {
-        ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table).unwrap());
+        ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
     }
     ike
 }

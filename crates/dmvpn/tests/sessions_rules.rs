@@ -1,5 +1,5 @@
 //! The diagnosis rule matrix: each rule fires on its trigger capture(s) in `testdata/sessions`
-//! (tools/gen_sessions_triggers.py) and on no other capture of the set; the healthy baseline fires
+//! (tools/gen/gen_sessions_triggers.py) and on no other capture of the set; the healthy baseline fires
 //! nothing. Every rule has a trigger.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,7 +24,7 @@ fn report(capture: &Path) -> Report {
     };
     let mut ike = IkeKeys::default();
     if let Ok(table) = std::fs::read_to_string(capture.with_extension("ikev1_decryption_table")) {
-        ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table).unwrap());
+        ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
     }
     let mut reader = CaptureReader::open(capture).unwrap();
     SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(keys, ike)).unwrap()

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use dmvpn_isakmp::header::{NAT_T_PORT, UDP_PORT, Udp4500, split_udp_4500};
-use dmvpn_isakmp::keys::{Ikev1Key, parse_ikev1_decryption_table};
+use dmvpn_isakmp::keys::{Ikev1Key, Secret};
 
 /// `../shared/captures` beside the workspace, if present (it is outside the repository).
 pub fn captures_dir() -> Option<PathBuf> {
@@ -73,11 +73,26 @@ pub fn isakmp(path: &Path) -> Vec<Datagram> {
         .collect()
 }
 
-/// Wireshark's test decryption table beside the captures.
+/// An IKEv1 key from the hex of its initiator cookie and encryption key.
+pub fn ikev1_key(cookie: &str, key: &str) -> Ikev1Key {
+    Ikev1Key {
+        initiator_cookie: hex::decode(cookie).unwrap().try_into().unwrap(),
+        encryption_key: Secret::new(hex::decode(key).unwrap()),
+    }
+}
+
+/// Wireshark's test decryption table beside the captures: `cookie,key` lines in hex and `#`
+/// comments (`dmvpn::keys` reads the format in full).
 pub fn decryption_table(dir: &Path) -> Vec<Ikev1Key> {
     let text = std::fs::read_to_string(dir.join("wireshark-testsuite/ikev1_decryption_table.tmpl"))
         .unwrap();
-    parse_ikev1_decryption_table(&text).unwrap()
+    text.lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (cookie, key) = line.split_once(',').unwrap();
+            ikev1_key(cookie, key)
+        })
+        .collect()
 }
 
 /// Every IKEv1 capture the tests use, relative to the captures directory.
@@ -95,7 +110,6 @@ pub const CAPTURES: &[&str] = &[
 use std::collections::HashMap;
 
 use dmvpn_isakmp::crypto::IkeSaState;
-use dmvpn_isakmp::keys::Secret;
 use dmvpn_isakmp::message::flat_payload_types;
 use dmvpn_isakmp::payload::{Context, Payloads};
 use dmvpn_isakmp::{Header, Message};

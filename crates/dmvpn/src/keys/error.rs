@@ -237,7 +237,7 @@ pub enum KeysError {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
         /// The table parser's error.
-        error: dmvpn_isakmp::keys::KeyFileError,
+        error: super::KeyFileError,
     },
     /// A line of a `crypto isakmp key` file is malformed.
     #[error("keys: {}line {}: {}", path_prefix(path.as_deref()), error.line, error.reason)]

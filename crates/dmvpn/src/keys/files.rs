@@ -269,13 +269,12 @@ impl KeyFiles {
                 added
             }
             FileKind::Ikev1Table => {
-                let keys =
-                    dmvpn_isakmp::keys::parse_ikev1_decryption_table(text).map_err(|error| {
-                        KeysError::Ikev1Table {
-                            path: owned(),
-                            error,
-                        }
-                    })?;
+                let keys = super::parse_ikev1_decryption_table(text).map_err(|error| {
+                    KeysError::Ikev1Table {
+                        path: owned(),
+                        error,
+                    }
+                })?;
                 let added = keys.len();
                 self.check_ike_duplicates(text, path, &keys);
                 self.ike.extend(keys);

@@ -34,6 +34,7 @@
 mod error;
 pub mod esp_sa;
 mod files;
+mod ikev1_table;
 mod lexer;
 pub mod tcpdump;
 
@@ -50,6 +51,7 @@ pub use esp_sa::{
     SecretBytes, SpiPattern,
 };
 pub use files::{FileKind, KeyFiles};
+pub use ikev1_table::{KeyFileError, KeyFileErrorKind, parse_ikev1_decryption_table};
 
 /// At most this many SAs prepared by [`EspKeys::sa`] are cached; the cache is emptied when full.
 const MAX_CACHED: usize = 1024;

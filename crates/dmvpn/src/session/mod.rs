@@ -849,7 +849,7 @@ impl SessionBuilder {
     /// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/sessions");
     /// let table = std::fs::read_to_string(format!("{dir}/healthy.ikev1_decryption_table"))?;
     /// let mut ike = IkeKeys::default();
-    /// ike.extend(dmvpn_isakmp::keys::parse_ikev1_decryption_table(&table)?);
+    /// ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table)?);
     /// let mut psks = PskTable::new();
     /// psks.add(None, b"lab-psk-secret");
     /// let mut reader = CaptureReader::open(format!("{dir}/healthy.pcap"))?;
