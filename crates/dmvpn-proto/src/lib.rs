@@ -55,6 +55,10 @@
 //! [`nhrp::Transmit`]s with an NBMA destination and the packet's bytes. DMVPN runs IPv4 on both
 //! levels, and so do the machines; other families are refused with a [`ProtocolError`].
 //!
+//! Every machine hands out the one [`Transmit`] type (its `protocol` says what the bytes are) and
+//! refuses input with its own typed error under one name: [`nhrp::Error`] (also known as
+//! [`ProtocolError`]), [`eigrp::Error`] and [`ike::Error`].
+//!
 //! # Checked against real routers
 //!
 //! The spoke's Registration Request and the hub's Registration Reply are byte for byte those of

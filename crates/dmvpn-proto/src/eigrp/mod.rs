@@ -60,4 +60,7 @@ pub use neighbor::{
     DownReason, EigrpError, Event, HelloConfig, Md5Key, Neighbor, Neighbors, Sha256Key, Transmit,
 };
 pub use process::{Eigrp, EigrpConfig, EigrpEvent};
+
+/// Why a packet was ignored: `eigrp::Error`, like [`crate::nhrp::Error`] and [`crate::ike::Error`].
+pub use neighbor::EigrpError as Error;
 pub use topology::{Link, NeighborInfo, PathInfo, Prefix, RouteState, TopologyRoute, Via};

@@ -90,6 +90,10 @@ pub use config::{
 pub use dh::{KeyExchange, PRIVATE_LEN};
 pub use endpoint::Endpoint;
 
+/// Why the endpoint refused a message or a request: `ike::Error`, like [`crate::nhrp::Error`] and
+/// [`crate::eigrp::Error`].
+pub use self::IkeError as Error;
+
 use crate::ipsec::Lifetime;
 use crate::time::Duration;
 

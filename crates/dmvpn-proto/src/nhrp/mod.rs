@@ -26,6 +26,10 @@ pub mod server;
 pub use client::{Client, ClientConfig, ClientEvent, Nhs, NhsState};
 pub use server::{Registration, Server, ServerConfig, ServerEvent};
 
+/// Why the NHRP client or server refused a packet or a request (the crate-wide name is
+/// [`ProtocolError`]): `nhrp::Error`, like [`crate::eigrp::Error`] and [`crate::ike::Error`].
+pub use crate::ProtocolError as Error;
+
 /// An NHRP packet to send: the NBMA address to send it to and its bytes, checksum included (a
 /// GRE payload of type [`nhrp::GRE_PROTOCOL`]).
 pub type Transmit = crate::Transmit<crate::Nhrp>;
