@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and tools need on a fresh machine that has only the Rust toolchain:
 #   tshark (the decoding oracle of the differential tests), tcpdump and iproute2 (the namespace tests:
-#   tools/router_lab.sh, tools/replay_netns.sh), scapy + cryptography (independent generators).
+#   tools/lab/router_lab.sh, tools/lab/replay_netns.sh), scapy + cryptography (independent generators).
 # Idempotent: installs only what is missing. Needs root (or sudo) for apt.
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 //! Writes `testdata/eigrp/emitted.pcap`: every opcode and every TLV this crate decodes, built by our
-//! emitter, for cross-checking with tshark and scapy (`tests/tshark.rs`, `tools/eigrp_scapy_check.py`).
+//! emitter, for cross-checking with tshark and scapy (`tests/tshark.rs`, `tools/gen/eigrp_scapy_check.py`).
 //!
 //! Run: `cargo run -p dmvpn-eigrp --example gen_eigrp_testdata [OUT]`. The output is deterministic.
 //!

@@ -261,7 +261,7 @@ mod tests {
     }
 
     // Vectors computed independently with Python's hashlib/hmac over the same bytes
-    // (tools/eigrp_auth_vectors.py prints them).
+    // (tools/gen/eigrp_auth_vectors.py prints them).
     const MD5_PACKET: &str = "30511359a30ddcd7cddb7abb4f6318bf";
     const MD5_HEADER: &str = "a5559ee936b0e9e2d95da784eb4191e1";
     const SHA256: &str = "3c26fb727ecbd8e1c3ebf15ab7fca4ab14d8c71f38e32ae7c18319590555b5e8";

@@ -1,4 +1,4 @@
-//! Real FRR 8.4.4 eigrpd captures recorded by `tools/eigrp_lab.sh` (testdata/eigrp/frr-*.pcap):
+//! Real FRR 8.4.4 eigrpd captures recorded by `tools/lab/eigrp_lab.sh` (testdata/eigrp/frr-*.pcap):
 //! adjacency and routes, and the MD5 digests checked with the lab key.
 // Test code: a failure should panic with the value in the message.
 #![allow(clippy::unwrap_used)]

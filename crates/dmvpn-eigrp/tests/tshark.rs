@@ -345,7 +345,7 @@ fn emitted_is_clean_for_tshark() {
 #[test]
 fn scapy_agrees_on_emitted() {
     let path = dmvpn_testkit::testdata("eigrp/emitted.pcap");
-    let script = dmvpn_testkit::workspace().join("tools/eigrp_scapy_check.py");
+    let script = dmvpn_testkit::workspace().join("tools/gen/eigrp_scapy_check.py");
     let probe = Command::new("python3")
         .args(["-c", "import scapy.contrib.eigrp"])
         .output();

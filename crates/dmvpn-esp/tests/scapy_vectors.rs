@@ -1,5 +1,5 @@
 //! ESP packets built by an independent implementation: scapy's `SecurityAssociation`
-//! (`tools/gen_esp_vectors.py`, format documented there). Each vector must decrypt to its GRE
+//! (`tools/gen/gen_esp_vectors.py`, format documented there). Each vector must decrypt to its GRE
 //! payload, and encrypting that payload with the same IV must give scapy's bytes exactly.
 
 // Helpers outside `#[test]` functions parse the vector file: a panic there is a failed test.

@@ -1,6 +1,6 @@
 //! MODP Diffie-Hellman groups 1, 2, 5 and 14 (RFC 2409 §6, RFC 3526): primes as constants, generator 2.
 //!
-//! Each prime is `2^n - 2^(n-64) - 1 + 2^64 * (floor(2^(n-130) * pi) + k)`; `tools/isakmp_vectors.py`
+//! Each prime is `2^n - 2^(n-64) - 1 + 2^64 * (floor(2^(n-130) * pi) + k)`; `tools/gen/isakmp_vectors.py`
 //! recomputes them from pi and writes their hex to `testdata/isakmp/modp_groups.txt`, which the tests
 //! compare with these constants. The arithmetic itself belongs to the IKE state machine.
 
@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn groups_match_the_generator() {
-        // Written by tools/isakmp_vectors.py from its own computation of pi.
+        // Written by tools/gen/isakmp_vectors.py from its own computation of pi.
         let text = include_str!("../../../testdata/isakmp/modp_groups.txt");
         let mut seen = 0;
         for line in text

@@ -2,7 +2,7 @@
 //!
 //! Most vendor IDs are the MD5 of a string, some followed by version bytes; the table below matches
 //! by prefix where a version follows, so that `CISCO-UNITY` 1.0 and a future 1.1 both match. Hashes
-//! were checked against the MD5 of the names (`tools/isakmp_vectors.py` recomputes them) and against
+//! were checked against the MD5 of the names (`tools/gen/isakmp_vectors.py` recomputes them) and against
 //! the vendor IDs in the shared captures.
 
 use core::fmt;

@@ -1,5 +1,5 @@
 //! The builder against real messages: every plaintext ISAKMP message of the strongSwan captures in
-//! `testdata/isakmp` (charon 5.9.8, made by `tools/ike_lab.sh`) rebuilt from its parsed header and
+//! `testdata/isakmp` (charon 5.9.8, made by `tools/lab/ike_lab.sh`) rebuilt from its parsed header and
 //! decoded payloads is byte-identical to what charon sent.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests
 

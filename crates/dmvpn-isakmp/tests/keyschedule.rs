@@ -1,5 +1,5 @@
 //! The RFC 2409 key schedule against vectors computed independently with Python's hmac/hashlib
-//! (`tools/isakmp_vectors.py` → `testdata/isakmp/keyschedule_vectors.txt`).
+//! (`tools/gen/isakmp_vectors.py` → `testdata/isakmp/keyschedule_vectors.txt`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! Real strongSwan 5.9.8 IKEv1 PSK sessions recorded by `tools/ike_lab.sh`, checked against the keys
+//! Real strongSwan 5.9.8 IKEv1 PSK sessions recorded by `tools/lab/ike_lab.sh`, checked against the keys
 //! charon logged: every message decrypts with the logged Ka; SKEYID, SKEYID_d/a/e, Ka and the initial
 //! IV derived from PSK + DH secret + nonces equal charon's; HASH_I, HASH_R, Quick Mode HASH(1..3) and
 //! the Informational HASH verify; and the KEYMAT of every Quick Mode SPI equals the ESP keys charon

@@ -1,5 +1,5 @@
 //! Runs the IKE endpoint on a real UDP/500 socket against a real peer (strongSwan in
-//! `tools/ike_interop.sh`): Main Mode + Quick Mode for GRE, as initiator or responder.
+//! `tools/interop/ike_interop.sh`): Main Mode + Quick Mode for GRE, as initiator or responder.
 //!
 //! ```text
 //! ike_peer --local 192.0.2.2 --peer 192.0.2.1 --psk lab-psk-secret --ike aes128-sha1-modp1024

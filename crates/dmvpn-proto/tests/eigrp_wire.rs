@@ -59,7 +59,7 @@ fn events(router: &mut Eigrp) -> Vec<EigrpEvent> {
     std::iter::from_fn(|| router.poll_event()).collect()
 }
 
-/// FRR 8.4.4 eigrpd, AS 123, 10.99.0.1 and 10.99.0.2 on one bridge (`tools/eigrp_lab.sh`).
+/// FRR 8.4.4 eigrpd, AS 123, 10.99.0.1 and 10.99.0.2 on one bridge (`tools/lab/eigrp_lab.sh`).
 /// This process takes 10.99.0.1's place (the same two prefixes, FastEthernet-like metrics as
 /// FRR reports them) and is fed 10.99.0.2's packets with their recorded timing. What it sends
 /// must be what FRR's 10.99.0.1 sent, field for field where the protocol fixes them: FRR accepted
@@ -441,7 +441,7 @@ fn stuck_in_active() {
 }
 
 /// FRR 8.4.4 with `ip authentication mode eigrp 123 hmac-sha-256` and key chain key 1
-/// `lab-md5-key` (`tools/eigrp_lab.sh sha256`). FRR's digest is not HMAC-SHA-256 over the
+/// `lab-md5-key` (`tools/lab/eigrp_lab.sh sha256`). FRR's digest is not HMAC-SHA-256 over the
 /// packet keyed with password and sender address as Cisco documents it (FRR hashes `strlen()`
 /// bytes of the binary packet with a key taken from an internal struct; it cannot authenticate its
 /// own peers either, see `../shared/lab/README.md`). So this process, configured like FRR, refuses

@@ -1,5 +1,5 @@
 //! The IKE endpoint against real strongSwan 5.9.8 sessions (`testdata/isakmp/strongswan-*.pcap`,
-//! recorded by `tools/ike_lab.sh`, PSK `lab-psk-secret`, keys charon logged in `*.keys.json`).
+//! recorded by `tools/lab/ike_lab.sh`, PSK `lab-psk-secret`, keys charon logged in `*.keys.json`).
 //!
 //! charon never logs its Diffie-Hellman private value, so the replays inject the recorded side's
 //! randomness — its cookie, nonces, SPI, message ID, and through [`KeyExchange::recorded`] its

@@ -1,4 +1,4 @@
-//! The DMVPN Phase 1 lab end to end: `tools/router_lab.sh` builds a hub and two spokes in network
+//! The DMVPN Phase 1 lab end to end: `tools/lab/router_lab.sh` builds a hub and two spokes in network
 //! namespaces of its own, each running this crate's `dmvpn-router` on
 //! `testdata/router/{hub,spoke1,spoke2}.cfg` with a LAN host behind it, and fails on the first
 //! thing that does not hold: IKEv1 Main + Quick Mode and ESP SAs hub ↔ each spoke, both NHRP
@@ -13,7 +13,7 @@
 //! passes, unless `DMVPN_REQUIRE_NETNS=1` (set by `.ci/run`) makes that a failure.
 
 //!
-//! `tutorial_configurations_run_unchanged` runs `tools/router_tutorial_lab.sh --negative`: the
+//! `tutorial_configurations_run_unchanged` runs `tools/lab/router_tutorial_lab.sh --negative`: the
 //! DMVPN Phase 1 tutorial's IOS configurations (`testdata/router/tutorial`), pasted from IOS, run
 //! unchanged through `--map FastEthernet0/0=eth0 --map Loopback0=lo` behind an ISP namespace,
 //! with the same proofs (IKE, ESP, NHRP, EIGRP, a loopback-to-loopback ping through the hub, all
@@ -79,7 +79,7 @@ fn hub_and_two_spokes_in_namespaces() {
     let decoder = router.with_file_name("dmvpn");
     let out = std::env::temp_dir().join(format!("dmvpn-router-lab-{}", std::process::id()));
     let status = Command::new("bash")
-        .arg(workspace().join("tools/router_lab.sh"))
+        .arg(workspace().join("tools/lab/router_lab.sh"))
         .arg("--out")
         .arg(&out)
         // A volume lifetime of 20 MB: the lab's 96 MB of TCP rekey each pair several times.
@@ -90,7 +90,10 @@ fn hub_and_two_spokes_in_namespaces() {
         .expect("bash runs");
     let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap_or_default();
     println!("{summary}");
-    assert!(status.success(), "tools/router_lab.sh failed:\n{summary}");
+    assert!(
+        status.success(),
+        "tools/lab/router_lab.sh failed:\n{summary}"
+    );
     assert!(summary.contains("PASS: DMVPN Phase 1 hub + 2 spokes"));
     assert!(
         summary.contains("rekeys for the volume lifetime"),
@@ -122,7 +125,7 @@ fn tutorial_configurations_run_unchanged() {
     let decoder = router.with_file_name("dmvpn");
     let out = std::env::temp_dir().join(format!("dmvpn-tutorial-lab-{}", std::process::id()));
     let status = Command::new("bash")
-        .arg(workspace().join("tools/router_tutorial_lab.sh"))
+        .arg(workspace().join("tools/lab/router_tutorial_lab.sh"))
         .arg("--negative")
         .arg("--out")
         .arg(&out)
@@ -134,7 +137,7 @@ fn tutorial_configurations_run_unchanged() {
     println!("{summary}");
     assert!(
         status.success(),
-        "tools/router_tutorial_lab.sh failed:\n{summary}"
+        "tools/lab/router_tutorial_lab.sh failed:\n{summary}"
     );
     assert!(summary.contains("PASS: the DMVPN Phase 1 tutorial's IOS configurations, unchanged"));
     assert!(summary.contains("R2's loopback 2.2.2.2 pings R3's loopback 3.3.3.3"));

@@ -675,7 +675,7 @@ fn fd_metadata(fd: std::os::fd::BorrowedFd<'_>) -> Option<std::fs::Metadata> {
 
 /// Whether standard output should get each frame as soon as it is decoded (tshark's `-l`): a
 /// pipe, a terminal or a socket, whose reader is waiting. A regular file or /dev/null (what
-/// tools/bench.sh writes to) is written in large chunks.
+/// tools/perf/bench.sh writes to) is written in large chunks.
 fn stdout_is_live() -> bool {
     let Some(meta) = fd_metadata(io::stdout().as_fd()) else {
         return false;

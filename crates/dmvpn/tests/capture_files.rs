@@ -402,7 +402,7 @@ fn generated_link_types_are_all_covered() {
     let dir = dmvpn_testkit::testdata("capture");
     if !dir.is_dir() {
         println!(
-            "skipped: {} is not there (tools/capture_gen_linktypes.py makes it)",
+            "skipped: {} is not there (tools/gen/capture_gen_linktypes.py makes it)",
             dir.display()
         );
         return;

@@ -1,5 +1,5 @@
 //! The encapsulations public captures show beside DMVPN (issue #15, point 5), decoded from the
-//! captures `tools/capture_gen_encaps.py` writes to `testdata/capture/encap/`: NHRP over IP,
+//! captures `tools/gen/capture_gen_encaps.py` writes to `testdata/capture/encap/`: NHRP over IP,
 //! enhanced GRE (PPTP), GRE-in-UDP, MPLS over Ethernet and Linux cooked captures, ISAKMP with
 //! trailers, EIGRP with a bad checksum, EIGRP wide-metric routes, and the nesting limit.
 //!

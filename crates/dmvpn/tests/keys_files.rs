@@ -164,7 +164,7 @@ fn project_and_generated_key_files() {
         let mut keys = EspKeys::from_file(dmvpn.join("phase1.esp_sa")).expect("phase1.esp_sa");
         assert!(!keys.is_empty());
         let (esp, good, gre) = decrypt_all(&dmvpn.join("phase1.pcap"), &mut keys, 47);
-        // tools/gen_testdata.py corrupts the ICV of exactly one packet.
+        // tools/gen/gen_testdata.py corrupts the ICV of exactly one packet.
         assert!(
             esp > 0 && good == esp - 1 && gre == good,
             "phase1: {esp} ESP, {good} decrypted, {gre} GRE"

@@ -88,7 +88,7 @@ fn threads_print_what_one_thread_prints() {
 
 /// `dmvpn decode --format summary` prints the same table with one thread or two, and the table
 /// holds what is known of testdata/dmvpn/phase1.pcap (42 frames, 29 of them ESP: 28 open with its
-/// keys, one was made with a corrupted ICV; see `tools/gen_testdata.py`).
+/// keys, one was made with a corrupted ICV; see `tools/gen/gen_testdata.py`).
 #[test]
 fn summary_format_is_the_same_with_threads() {
     let root = dmvpn_testkit::workspace();

@@ -1,6 +1,6 @@
 //! `dmvpn replay --into hub|spoke` (`dmvpn::replay::into`): the capture's control plane fed into
 //! dmvpn-proto's node machine, checked against what is known of how the captures were made
-//! (tools/gen_testdata.py for testdata/dmvpn/phase1.pcap, tools/gen_sessions_triggers.py for
+//! (tools/gen/gen_testdata.py for testdata/dmvpn/phase1.pcap, tools/gen/gen_sessions_triggers.py for
 //! testdata/sessions).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! `dmvpn replay --iface` end to end: tools/replay_netns.sh replays testdata/dmvpn/phase1.pcap
+//! `dmvpn replay --iface` end to end: tools/lab/replay_netns.sh replays testdata/dmvpn/phase1.pcap
 //! (twice, with two addresses rewritten) across a veth pair between two network namespaces of its
 //! own and records what arrives with tcpdump; the frames that arrived must be exactly those
 //! `dmvpn::replay::replay_file` produces for the same options (count, order, bytes), the rewritten
@@ -110,7 +110,7 @@ fn replayed_frames_arrive_rewritten_with_valid_checksums() {
         args.extend(["--rewrite".to_owned(), rewrite.to_owned()]);
     }
     let run = Command::new("bash")
-        .arg(workspace().join("tools/replay_netns.sh"))
+        .arg(workspace().join("tools/lab/replay_netns.sh"))
         .args(&args)
         .output()
         .unwrap();
@@ -159,7 +159,7 @@ fn replayed_frames_arrive_rewritten_with_valid_checksums() {
         .is_ok_and(|o| o.status.success())
     {
         let rerun = Command::new("bash")
-            .arg(workspace().join("tools/replay_netns.sh"))
+            .arg(workspace().join("tools/lab/replay_netns.sh"))
             .args(&args)
             .output()
             .unwrap();

@@ -643,7 +643,7 @@ fn bundled_cases() -> Vec<(PathBuf, Vec<PathBuf>)> {
         "eigrp/frr-plain.pcap",
         "eigrp/frr-md5.pcap",
         "eigrp/frr-sha256.pcap",
-        // tools/capture_gen_encaps.py: encapsulations public captures show beside DMVPN.
+        // tools/gen/capture_gen_encaps.py: encapsulations public captures show beside DMVPN.
         "capture/encap/nhrp_ip.pcap",
         "capture/encap/gre_v1.pcap",
         "capture/encap/gre_udp.pcap",
@@ -797,9 +797,9 @@ fn shared_cut_copies_agree_with_tshark() {
 }
 
 /// The perf corpus or any other capture: `DMVPN_DIFF_CAPTURE=X.pcap DMVPN_DIFF_KEYS=X.esp_sa cargo test --release
-/// -p dmvpn --test tshark_diff -- --ignored` (tools/bench.sh does this).
+/// -p dmvpn --test tshark_diff -- --ignored` (tools/perf/bench.sh does this).
 #[test]
-#[ignore = "needs DMVPN_DIFF_CAPTURE; run by tools/bench.sh"]
+#[ignore = "needs DMVPN_DIFF_CAPTURE; run by tools/perf/bench.sh"]
 fn named_capture_agrees_with_tshark() {
     let capture =
         PathBuf::from(std::env::var_os("DMVPN_DIFF_CAPTURE").expect("DMVPN_DIFF_CAPTURE"));

@@ -42,7 +42,7 @@ impl KeyLog {
 }
 
 /// Appends `line` and its newline in one `write` (the file is opened with `O_APPEND`), so the
-/// lines of several routers sharing one key-log directory (as in `tools/router_lab.sh`) never
+/// lines of several routers sharing one key-log directory (as in `tools/lab/router_lab.sh`) never
 /// interleave.
 fn append_line(file: &mut File, line: &str) -> io::Result<()> {
     let mut bytes = Vec::with_capacity(line.len() + 1);

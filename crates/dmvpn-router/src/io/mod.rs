@@ -100,7 +100,7 @@ pub(crate) enum Input {
 /// What the loop and the reader threads share: the router behind one lock, and the loop's
 /// channel.
 ///
-/// Measured (tools/router_perf.sh): handing every packet from its reader thread to the loop
+/// Measured (tools/perf/router_perf.sh): handing every packet from its reader thread to the loop
 /// through the channel cost a wake-up and a context switch per packet, about a fifth of each
 /// router's CPU. Each reader now takes the lock and runs its packet through the machines and out
 /// of the other device itself; the loop keeps timers when no packet comes, control commands
@@ -122,7 +122,7 @@ impl Shared {
 /// What the machines produced for the sockets and the TUN device, gathered under the lock and
 /// written after it.
 ///
-/// Measured (tools/router_perf.sh): writing into the TUN device runs the host's whole receive
+/// Measured (tools/perf/router_perf.sh): writing into the TUN device runs the host's whole receive
 /// path (its TCP and the ACK it sends back into the tunnel) in the writer; under the lock, the
 /// TUN reader with that ACK slept on the lock, a context switch per ACK.
 #[derive(Default)]

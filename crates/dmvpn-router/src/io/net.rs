@@ -39,7 +39,7 @@ pub(super) fn raw_socket(protocol: u8, nbma: Ipv4Addr, device: Option<&str>) -> 
         socket.bind_device(Some(device.as_bytes()))?;
     }
     socket.bind(&SockAddr::from(SocketAddrV4::new(nbma, 0)))?;
-    // Measured (tools/router_perf.sh): with the default 208 KiB the ESP socket dropped bursts
+    // Measured (tools/perf/router_perf.sh): with the default 208 KiB the ESP socket dropped bursts
     // while its reader was busy, and TCP through the tunnel backed off. The kernel caps this
     // at net.core.rmem_max (so a failure here is no reason not to run).
     let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
@@ -179,7 +179,7 @@ pub(super) fn spawn_ike_reader(socket: UdpSocket, mut sink: impl Sink) -> io::Re
 /// packet: the host hands over TCP segments of up to 64 KiB, which [`spawn_tun_reader`] cuts
 /// to the MTU, and takes coalesced ones, see [`super::Devices::send`]).
 ///
-/// Measured (tools/router_perf.sh): without the offloads, the host cut every TCP burst into
+/// Measured (tools/perf/router_perf.sh): without the offloads, the host cut every TCP burst into
 /// MTU-sized packets for the TUN queue and took every delivered segment (and sent an ACK for
 /// every other one) through its stack one by one.
 pub(super) fn tun(
@@ -270,7 +270,7 @@ impl dmvpn_proto::ike::Entropy for OsRandom {
 }
 
 /// The node's randomness (a seed, then one ESP IV per packet sent): `/dev/urandom` read 4 KiB
-/// at a time. Measured (tools/router_perf.sh): a read per IV was a system call per packet.
+/// at a time. Measured (tools/perf/router_perf.sh): a read per IV was a system call per packet.
 pub(crate) struct BufferedRandom {
     source: OsRandom,
     buffer: Box<[u8; 4096]>,

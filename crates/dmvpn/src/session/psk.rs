@@ -461,7 +461,7 @@ mod tests {
         assert!(!PskTable::is_psk_file(""));
     }
 
-    /// The RFC 2409 §5 computation against tools/isakmp_vectors.py's HMAC-SHA1 output for the
+    /// The RFC 2409 §5 computation against tools/gen/isakmp_vectors.py's HMAC-SHA1 output for the
     /// healthy trigger capture is covered end to end in tests/sessions_psk.rs; here a missing
     /// piece gives the reason, not a verdict.
     #[test]

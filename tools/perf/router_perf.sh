@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Throughput of the reference router (dmvpn-router) through the hub: the router lab
-# (tools/router_lab.sh --keep: hub + 2 spokes in namespaces, all of it checked first), then iperf3
+# (tools/lab/router_lab.sh --keep: hub + 2 spokes in namespaces, all of it checked first), then iperf3
 # from spoke 1's LAN host (10.99.11.10) to spoke 2's (10.99.12.10): spoke1 -> hub -> spoke2, all ESP
 # (AES-128-CBC + HMAC-SHA1-96, transport mode, GRE inside).
 #
-#   sudo tools/router_perf.sh [--time S] [--udp-rate RATE] [--reuse] [--keep] [--no-profile] [--out DIR]
+#   sudo tools/perf/router_perf.sh [--time S] [--udp-rate RATE] [--reuse] [--keep] [--no-profile] [--out DIR]
 #
 # Prints, for each run (TCP, then UDP at a fixed rate):
 #   - the goodput iperf3's receiver saw (Gbit/s), TCP retransmits or UDP loss;
@@ -21,7 +21,7 @@
 # --time S          seconds per iperf3 run (default 10)
 # --udp-rate RATE   iperf3 -b for the UDP run (default 400M), datagrams of 1300 bytes (inside the 1400 MTU)
 # --reuse           use a lab left running by `router_lab.sh --keep` (or an earlier --keep here)
-# --keep            leave the lab running afterwards (clean up with `tools/router_lab.sh --clean`)
+# --keep            leave the lab running afterwards (clean up with `tools/lab/router_lab.sh --clean`)
 # --no-profile      skip the perf run
 # --out DIR         results (default /tmp/lab-out/router-perf): perf.txt, iperf3 JSON, lab/ (the lab's)
 #
@@ -29,7 +29,7 @@
 # Only the lab's namespaces (lab-rt-*) and addresses are used; only processes started here are killed.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 secs=10 udp_rate=400M reuse=false keep=false profile=true
 out=/tmp/lab-out/router-perf
 while (($#)); do
@@ -47,8 +47,8 @@ done
 [[ "$(id -u)" == 0 ]] || { echo "router_perf.sh: must run as root" >&2; exit 2; }
 [[ "$secs" =~ ^[0-9]+$ ]] && ((secs > 0 && secs <= 600)) || { echo "router_perf.sh: --time 1..600" >&2; exit 2; }
 
-# shellcheck source=tools/router_lab_env.sh
-source "$root/tools/router_lab_env.sh"
+# shellcheck source=tools/lab/router_lab_env.sh
+source "$root/tools/lab/router_lab_env.sh"
 lab_install iperf3 iperf3
 mkdir -p "$out"
 report="$out/perf.txt"
@@ -78,7 +78,7 @@ measure() {
     timeout $((secs + 20)) ip netns exec lab-rt-h1 iperf3 -c 10.99.12.10 -t "$secs" -J "$@" \
         >"$out/iperf3-$label.json" 2>"$out/iperf3-$label.err" || true
     after=$(lab_sample)
-    python3 "$root/tools/router_perf_report.py" run "$label" "$out/iperf3-$label.json" "$before" "$after" "$load" |
+    python3 "$root/tools/perf/router_perf_report.py" run "$label" "$out/iperf3-$label.json" "$before" "$after" "$load" |
         tee -a "$report"
 }
 
@@ -94,7 +94,7 @@ if $profile && perf record -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; th
         >"$out/iperf3-profile.json" 2>"$out/perf-record.err" || true
     after=$(lab_sample)
     perf script -i "$out/perf.data" -F pid,ip,sym,dso 2>/dev/null >"$out/perf-script.txt" || true
-    python3 "$root/tools/router_perf_report.py" profile "$out/iperf3-profile.json" "$before" "$after" "$load" \
+    python3 "$root/tools/perf/router_perf_report.py" profile "$out/iperf3-profile.json" "$before" "$after" "$load" \
         "$out/perf-script.txt" | tee -a "$report"
 else
     say "profile: perf record -e cpu-clock unavailable (or --no-profile): counters and timing only"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Figures for tools/router_perf.sh and tools/router_soak.sh (the router lab's measurements).
+"""Figures for tools/perf/router_perf.sh and tools/perf/router_soak.sh (the router lab's measurements).
 
   router_perf_report.py sample
       One JSON line: the time, /proc/stat's CPU line, and for each router of $LAB_ROUTERS
@@ -11,7 +11,7 @@
       The same for a run under `perf record`, and each router's CPU per packet split into buckets
       by symbol (perf script -F pid,ip,sym,dso).
   router_perf_report.py soak OUT
-      The verdict of tools/router_soak.sh from OUT/{samples,hostile}.jsonl, ping.log and the
+      The verdict of tools/perf/router_soak.sh from OUT/{samples,hostile}.jsonl, ping.log and the
       iperf3 results: memory and fds after warm-up, hostile packets against drop counters,
       traffic. Exit status 1 if a bound does not hold.
 """

@@ -3,19 +3,19 @@
 #
 # Needs root, iproute2, tcpdump, python3 and FRR (Debian: `apt-get install -y frr`; zebra and nhrpd
 # in /usr/lib/frr). The kernel needs no GRE device: nhrpd runs on a TUN named gre1 and
-# tools/nhrp_tun_shim.py carries its NHRP out as GRE (protocol 0x2001) to the NHS.
+# tools/lab/nhrp_tun_shim.py carries its NHRP out as GRE (protocol 0x2001) to the NHS.
 #
 # Topology (network namespaces lab-nhl-*, removed on exit): hub eth0 192.0.2.1/24 <-veth->
 # s1 eth0 192.0.2.11/24; s1 runs zebra + nhrpd with gre1 10.99.200.11/32, NHS 10.99.200.1 at NBMA
 # 192.0.2.1. nhrpd cannot receive on a TUN, so it never completes: it retries after 1, 2, 4 s...
 # Every request is captured on the hub's eth0.
 #
-#   tools/nhrp_lab.sh [OUTPUT.pcap]     (default: testdata/nhrp/nhrpd-registration.pcap)
+#   tools/lab/nhrp_lab.sh [OUTPUT.pcap]     (default: testdata/nhrp/nhrpd-registration.pcap)
 #
 # Exit 0 iff at least 3 Registration Requests were captured and tshark (if installed) sees them.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT_PCAP=$(realpath -m "${1:-$ROOT/testdata/nhrp/nhrpd-registration.pcap}")
 FRR=${FRR_DIR:-/usr/lib/frr}
 RUN=/tmp/nhrp-lab-run
@@ -70,7 +70,7 @@ ip netns exec $HUB tcpdump -i eth0 -U -s 0 -w "$OUT_PCAP" proto gre >"$RUN/tcpdu
 PIDS+=($!)
 wait_for 10 grep -q "listening on" "$RUN/tcpdump.log"
 
-ip netns exec $S1 python3 "$ROOT/tools/nhrp_tun_shim.py" --ifname gre1 --addr 10.99.200.11/32 \
+ip netns exec $S1 python3 "$ROOT/tools/lab/nhrp_tun_shim.py" --ifname gre1 --addr 10.99.200.11/32 \
     --nhs 192.0.2.1 --log "$RUN/shim.log" >"$RUN/shim.out" 2>&1 &
 PIDS+=($!)
 wait_for 10 ip -n $S1 link show gre1

@@ -20,7 +20,7 @@ mode protecting GRE; NHRP Registration Request/Reply and a Resolution Request/Re
 fragmented after encapsulation; a fragmented IKE datagram; NAT-T keepalive, IKE with the non-ESP marker and
 ESP-in-UDP for spoke C; one 802.1Q-tagged frame; one unprotected GRE/NHRP packet; a frame with a corrupted ICV.
 
-Usage: python3 tools/gen_testdata.py --out testdata/dmvpn/phase1.pcap --keys-out testdata/dmvpn/phase1.esp_sa \\
+Usage: python3 tools/gen/gen_testdata.py --out testdata/dmvpn/phase1.pcap --keys-out testdata/dmvpn/phase1.esp_sa \\
            --ike-keys-out testdata/dmvpn/phase1.ikev1_decryption_table
 Deterministic: fixed keys, IVs, cookies and timestamps give a byte-identical file for the same scapy version.
 """
@@ -359,7 +359,7 @@ def main() -> int:
 
     wrpcap(args.out, w.frames, linktype=1)
     with open(args.keys_out, "w") as keys:
-        keys.write("# Wireshark esp_sa UAT file for %s, written by tools/gen_testdata.py\n" % args.out.split("/")[-1])
+        keys.write("# Wireshark esp_sa UAT file for %s, written by tools/gen/gen_testdata.py\n" % args.out.split("/")[-1])
         for spoke in spokes:
             for sa, src, dst in ((spoke.sa_out, spoke.public_nbma, HUB), (spoke.sa_in, HUB, spoke.public_nbma)):
                 keys.write(esp_sa_line(sa, src, dst) + "\n")

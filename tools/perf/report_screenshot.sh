@@ -5,12 +5,12 @@
 # background, at least 16 distinct colours) and shows the topology graph's edge colours
 # (phase1: red for the pair with an error finding; healthy: green for registered pairs with EIGRP up).
 #
-# Usage: tools/report_screenshot.sh [OUT_DIR]    (default: a temporary directory, kept and printed)
+# Usage: tools/perf/report_screenshot.sh [OUT_DIR]    (default: a temporary directory, kept and printed)
 # Needs Debian's `chromium`. When it is missing: installed with apt under CI=true, else skipped with
 # a message (exit 0). Builds the dmvpn binary with cargo (CARGO_TARGET_DIR is honoured).
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$(mktemp -d /tmp/dmvpn-report.XXXXXX)}
 mkdir -p "$out"
 

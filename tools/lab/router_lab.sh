@@ -2,7 +2,7 @@
 # DMVPN Phase 1 lab for the reference router (dmvpn-router): a hub and two spokes in network
 # namespaces, each spoke with a LAN host, all running testdata/router/{hub,spoke1,spoke2}.cfg.
 #
-#   sudo tools/router_lab.sh [--static-routes] [--keep] [--out DIR]
+#   sudo tools/lab/router_lab.sh [--static-routes] [--keep] [--out DIR]
 #
 # Proves, and fails (exit 1) on the first thing that does not hold:
 #   1. both spokes register with the hub (NHRP cache of the hub, NHS state of the spokes);
@@ -32,7 +32,7 @@
 # DMVPN (the decoder binary, optional).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 static=false keep=false clean_only=false sa_kb=
 out=/tmp/lab-out/router
 while (($#)); do
@@ -52,8 +52,8 @@ prefix=lab-rt
 run=/tmp/lab-run/router
 pids="$run/pids"
 
-# shellcheck source=tools/lab_lib.sh
-. "$root/tools/lab_lib.sh"
+# shellcheck source=tools/lab/lab_lib.sh
+. "$root/tools/lab/lab_lib.sh"
 cleanup() {
     lab_kill_tracked "$pids" 1
     lab_del_netns "$prefix"
@@ -148,7 +148,7 @@ registered() { [[ "$(show hub ip nhrp | grep -c 'Type: dynamic')" == 2 ]]; }
 keyed() { [[ "$(show "$1" crypto ipsec sa | grep -c 'current_peer')" -ge "${2:-1}" ]]; }
 adjacent() { [[ "$(show "$1" ip eigrp neighbors | grep -cE '^[0-9]+ +10\.99\.200\.')" -ge "$2" ]]; }
 # (no iputils ping on the lab machine: a raw-socket ICMP echo in Python)
-ping() { ip netns exec "$(ns "$1")" python3 "$root/tools/router_ping.py" "${@:2}"; }
+ping() { ip netns exec "$(ns "$1")" python3 "$root/tools/lab/router_ping.py" "${@:2}"; }
 ping_ok() { ping h1 -c 1 -W 1 10.99.12.10 >/dev/null; }
 
 phase() { # phase <label>: every check of one bring-up

@@ -9,9 +9,9 @@
 #   testdata/isakmp/strongswan-<scenario>.keys.json   keys.json minus log paths, plus the PSK
 # Needs root, strongswan-charon strongswan-swanctl libcharon-extra-plugins, tcpdump, tshark, python3, and
 # the lab scripts (default ../shared/lab beside the repository; override with LAB_DIR=...).
-# Usage (as root): tools/ike_lab.sh [scenario ...]   (default: xfrm-3des xfrm-aes libipsec-aes)
+# Usage (as root): tools/lab/ike_lab.sh [scenario ...]   (default: xfrm-3des xfrm-aes libipsec-aes)
 set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 LAB_DIR=${LAB_DIR:-$REPO/../shared/lab}
 OUT=$REPO/testdata/isakmp
 SCENARIOS=${*:-xfrm-3des xfrm-aes libipsec-aes}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Print the NHRP packets of a capture as Rust `#[rustfmt::skip]` byte arrays, for unit tests.
 
-Usage: tools/nhrp_vectors.py CAPTURE [FRAME...]
+Usage: tools/gen/nhrp_vectors.py CAPTURE [FRAME...]
 NHRP is found in GRE (protocol 0x2001) or directly in IPv4 (protocol 54); frames are 1-based.
 """
 import sys

@@ -6,7 +6,7 @@ Parameters K 1/0/1/0/0/0 hold 15; Software Version 8.4 / 2.0) with struct.pack a
   MD5 over header+auth TLV (44 bytes, checksum zeroed) || key zero-padded to 16 || rest of packet,
   MD5 over the 44 bytes || key only (FRR 8.4 Hello span),
   HMAC-SHA-256(key, packet with checksum and digest zeroed).
-Usage: python3 tools/eigrp_auth_vectors.py
+Usage: python3 tools/gen/eigrp_auth_vectors.py
 """
 import hashlib
 import hmac

@@ -21,9 +21,9 @@
 # (LAB_DIR, default ../shared/lab: lib.sh for namespace/PID bookkeeping, charon_keys.py).
 # Outputs: /tmp/lab-out/ike-interop/<proposal>-<direction>/{capture.pcap,charon.log,keys.json,ours.keys,peer.out}
 # and /tmp/lab-out/ike-interop/summary.txt.  Exit 0 iff all four runs pass.  Time: ~30 s.
-# Usage (as root): tools/ike_interop.sh [proposal ...]
+# Usage (as root): tools/interop/ike_interop.sh [proposal ...]
 set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 LAB_DIR=${LAB_DIR:-$REPO/../shared/lab}
 . "$LAB_DIR/lib.sh"
 lab_need_root

@@ -5,12 +5,12 @@ Each capture shows one DMVPN fault and nothing else wrong, on top of a healthy b
 register with the hub and hold an EIGRP adjacency), so each rule can be tested to fire on its own
 capture and on no other. `healthy.pcap` is the baseline alone: no rule may fire on it.
 
-Usage: python3 tools/gen_sessions_triggers.py --out testdata/sessions
+Usage: python3 tools/gen/gen_sessions_triggers.py --out testdata/sessions
 
 Addresses: hub 192.0.2.1 (tunnel 172.16.1.1, LAN 192.168.1.0/24), spoke A 192.0.2.11 (172.16.1.11,
 192.168.11.0/24), spoke B 192.0.2.12 (172.16.1.12, 192.168.12.0/24). Plain GRE unless the fault
 needs IPsec; captures with ESP come with a Wireshark `esp_sa` key file of the same name.
-The NHRP, ESP and key-file helpers come from tools/gen_testdata.py (the bundled Phase 1 capture).
+The NHRP, ESP and key-file helpers come from tools/gen/gen_testdata.py (the bundled Phase 1 capture).
 """
 
 import argparse
@@ -276,7 +276,7 @@ class EspCapture(base.Writer):
     def write(self, path, spokes):
         wrpcap(path, self.frames, linktype=1)
         with open(path.replace(".pcap", ".esp_sa"), "w") as keys:
-            keys.write("# Wireshark esp_sa for %s, written by tools/gen_sessions_triggers.py\n" % os.path.basename(path))
+            keys.write("# Wireshark esp_sa for %s, written by tools/gen/gen_sessions_triggers.py\n" % os.path.basename(path))
             for s in spokes:
                 for sa, src, dst in ((s.sa_out, s.public_nbma, HUB), (s.sa_in, HUB, s.public_nbma)):
                     keys.write(base.esp_sa_line(sa, src, dst) + "\n")

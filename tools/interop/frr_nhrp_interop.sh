@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # NHRP interop: FRR nhrpd's real Registration Requests, answered by the reference router's hub.
 #
-#   sudo tools/frr_nhrp_interop.sh [--out DIR] [scenario ...]
+#   sudo tools/interop/frr_nhrp_interop.sh [--out DIR] [scenario ...]
 #   scenarios (default: all three): open  auth  refused
 #
 # Topology (namespaces lab-frn-*): hub eth0 192.0.2.1/24 <-veth-> s1 eth0 192.0.2.11/24.
 #   hub: dmvpn-router with testdata/router/hub.cfg minus `tunnel protection` (NHRP/GRE in the
 #        clear, tunnel 10.99.200.1/24, network-id 123, EIGRP as configured).
 #   s1:  FRR zebra + nhrpd 8.4.4 on a TUN named gre1 (10.99.200.11/32, `ip nhrp nhs 10.99.200.1 nbma
-#        192.0.2.1`, `tunnel source eth0`, network-id 123, holdtime 600); tools/nhrp_tun_shim.py
+#        192.0.2.1`, `tunnel source eth0`, network-id 123, holdtime 600); tools/lab/nhrp_tun_shim.py
 #        carries nhrpd's NHRP out in GRE to the hub. nhrpd cannot receive on a TUN (it drops frames
 #        whose link-layer source is not a 4-byte NBMA address), so it never sees the replies and
 #        retries at 1, 2, 4, 8 s; the replies are checked on the wire instead.
@@ -30,7 +30,7 @@
 # (auth is skipped at once with nhrpd 8.4.4).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out=/tmp/lab-out/frr-nhrp
 scenarios=()
 while (($#)); do
@@ -50,8 +50,8 @@ pids="$run/pids"
 FRR=/usr/lib/frr
 WAIT=${NHRP_INTEROP_WAIT:-9} # nhrpd's requests at about 0, 1, 3, 7 s
 
-# shellcheck source=tools/lab_lib.sh
-. "$root/tools/lab_lib.sh"
+# shellcheck source=tools/lab/lab_lib.sh
+. "$root/tools/lab/lab_lib.sh"
 cleanup() {
     lab_kill_tracked "$pids" 0.5
     lab_kill_pidfiles "$run/frr"
@@ -119,7 +119,7 @@ scenario() {
     wait_for 10 test -S "$run/ctl/hub.sock" || { verdict="FAIL: the hub did not start: $(tail -3 "$dir/router.log")"; return; }
 
     # s1: the TUN shim, zebra, nhrpd
-    ip netns exec $S1 python3 "$root/tools/nhrp_tun_shim.py" --ifname gre1 --addr 10.99.200.11/32 \
+    ip netns exec $S1 python3 "$root/tools/lab/nhrp_tun_shim.py" --ifname gre1 --addr 10.99.200.11/32 \
         --nhs 192.0.2.1 --log "$run/shim.log" >"$run/shim.out" 2>&1 &
     track $!
     wait_for 10 ip -n $S1 link show gre1 || { verdict="FAIL: no gre1 from the shim: $(cat "$run/shim.out")"; return; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Decode + decrypt benchmark: dmvpn against tshark on the same capture and keys, in one run.
 #
-#   tools/bench.sh [--packets N] [--spokes N] [--dir DIR] [--no-tshark] [--no-diff]
+#   tools/perf/bench.sh [--packets N] [--spokes N] [--dir DIR] [--no-tshark] [--no-diff]
 #
 # Generates the perf corpus with ../shared/bench/gen_corpus.py (default 300000 packets, 50 spokes) unless it is
 # already in DIR (default /tmp/dmvpn-bench), then times, for each tool, decode with ESP decryption (and our
@@ -11,7 +11,7 @@
 # Finally it checks that both tools agree frame by frame on that corpus (the tshark_diff test, --ignored case).
 # Nothing here asserts on time: the figures are for the reader.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 packets=300000 spokes=50 dir=/tmp/dmvpn-bench run_tshark=1 run_diff=1
 while (($#)); do

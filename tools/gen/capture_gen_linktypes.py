@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate small captures covering every link type and file variant dmvpn::capture reads.
 
-    python3 tools/capture_gen_linktypes.py testdata/capture
+    python3 tools/gen/capture_gen_linktypes.py testdata/capture
 
 Packets are built with scapy (IPv4/IPv6/UDP/GRE/ESP headers, fragmentation); the pcap and
 pcapng containers are written by hand with struct, so that byte order, timestamp resolution,

@@ -2,7 +2,7 @@
 # IKEv1 interop of the reference router (the dmvpn-router binary) with strongSwan charon: Main Mode
 # with a pre-shared key, then Quick Mode for GRE in transport mode, both directions.
 #
-#   sudo tools/swan_router_interop.sh [--out DIR] [proposal ...]
+#   sudo tools/interop/swan_router_interop.sh [--out DIR] [proposal ...]
 #   proposals (default both): 3des-md5-modp1024 (ESP 3des-md5)  aes128-sha1-modp1024 (ESP aes128-sha1)
 #
 # Namespaces lab-swr-r (router) and lab-swr-c (charon), one veth, 192.0.2.0/24. For each proposal:
@@ -32,7 +32,7 @@
 # Environment: DMVPN_ROUTER. Only PIDs this script started are killed. Time: about 13 s (3 s a run).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LAB_DIR=${LAB_DIR:-$root/../shared/lab}
 out=/tmp/lab-out/swan-router
 proposals=()
@@ -53,8 +53,8 @@ run=/tmp/lab-run/swan-router
 pids="$run/pids"
 PSK=lab-psk-secret
 
-# shellcheck source=tools/lab_lib.sh
-. "$root/tools/lab_lib.sh"
+# shellcheck source=tools/lab/lab_lib.sh
+. "$root/tools/lab/lab_lib.sh"
 cleanup() {
     lab_kill_tracked "$pids" 0.5
     lab_del_netns "$prefix"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Soak of the reference router (dmvpn-router): the router lab (tools/router_lab.sh --keep, every
+# Soak of the reference router (dmvpn-router): the router lab (tools/lab/router_lab.sh --keep, every
 # check of it first) run for a while with loss on the NBMA network, traffic throughout and hostile
 # input, sampling each router's memory and file descriptors.
 #
-#   sudo tools/router_soak.sh [--minutes N] [--loss PCT] [--sample S] [--keep] [--out DIR]
+#   sudo tools/perf/router_soak.sh [--minutes N] [--loss PCT] [--sample S] [--keep] [--out DIR]
 #
 # During the soak:
 #   - nftables in the NBMA namespace drops PCT% (default 20) of the frames the bridge forwards
@@ -12,8 +12,8 @@
 #   - spoke1's LAN host pings spoke2's (one echo every 2 s) and runs iperf3 TCP at 1 Mbit/s to it
 #     (60 s runs back to back);
 #   - every S seconds (default 15): each router's VmRSS, open fds, threads and `show counters`
-#     (tools/router_perf_report.py sample), and a round of hostile packets from an extra namespace
-#     on the bridge (tools/router_hostile.py: garbage GRE, clear GRE carrying NHRP or EIGRP, ESP
+#     (tools/perf/router_perf_report.py sample), and a round of hostile packets from an extra namespace
+#     on the bridge (tools/perf/router_hostile.py: garbage GRE, clear GRE carrying NHRP or EIGRP, ESP
 #     with unknown SPIs, forged ICVs, from the wrong peer, ESP spoke1 sent the hub just before, replayed,
 #     garbage ISAKMP, Main Mode first messages with fresh cookies), none of it subject to the loss;
 #   - a fourth router in that namespace keys with the hub with the wrong pre-shared key
@@ -32,7 +32,7 @@
 # --minutes N   soak length (default 10; the lab's bring-up and the checks come on top)
 # --loss PCT    NBMA loss in percent (default 20)
 # --sample S    sampling and hostile round period in seconds (default 15)
-# --keep        leave the lab running (clean up with `tools/router_lab.sh --clean`)
+# --keep        leave the lab running (clean up with `tools/lab/router_lab.sh --clean`)
 # --out DIR     results (default /tmp/lab-out/router-soak): soak.txt (the verdict), samples.jsonl,
 #               hostile.jsonl, ping.log, iperf3-*.json, lab/ (the lab's own results and router logs)
 #
@@ -40,7 +40,7 @@
 # only processes started here are killed, by PID.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 minutes=10 loss=20 period=15 keep=false
 out=/tmp/lab-out/router-soak
 while (($#)); do
@@ -59,8 +59,8 @@ done
 [[ "$loss" =~ ^[0-9]+$ ]] && ((loss <= 90)) || { echo "router_soak.sh: --loss 0..90" >&2; exit 2; }
 [[ "$period" =~ ^[0-9]+$ ]] && ((period >= 2)) || { echo "router_soak.sh: --sample 2 or more seconds" >&2; exit 2; }
 
-# shellcheck source=tools/router_lab_env.sh
-source "$root/tools/router_lab_env.sh"
+# shellcheck source=tools/lab/router_lab_env.sh
+source "$root/tools/lab/router_lab_env.sh"
 lab_install iperf3 iperf3
 lab_install nft nftables
 python3 -c 'import scapy' 2>/dev/null || { echo "router_soak.sh: scapy missing (tools/setup.sh installs it)" >&2; exit 2; }
@@ -82,7 +82,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "lab: tools/router_lab.sh --keep"
+say "lab: tools/lab/router_lab.sh --keep"
 lab_start "$out/lab" || { tail -3 "$out/lab/summary.txt" >&2; say "FAIL: the lab did not come up"; exit 1; }
 lab_pids || { say "FAIL: routers not running after the lab"; exit 1; }
 start_pids=("${LAB_PIDS[@]}")
@@ -136,7 +136,7 @@ mine+=($!)
 mine+=($!)
 (
     while ((SECONDS < end)); do
-        if ip netns exec lab-rt-h1 python3 "$root/tools/router_ping.py" -c 1 -W 1 10.99.12.10 >/dev/null 2>&1; then
+        if ip netns exec lab-rt-h1 python3 "$root/tools/lab/router_ping.py" -c 1 -W 1 10.99.12.10 >/dev/null 2>&1; then
             echo "$(date +%s) ok"
         else
             echo "$(date +%s) lost"
@@ -163,7 +163,7 @@ while ((SECONDS < end)); do
         'ip proto 50 and src 192.0.2.11' >/dev/null 2>&1 || true
     replay=
     [[ -s "$out/replay.pcap" ]] && replay="$out/replay.pcap"
-    timeout 60 ip netns exec "$evil" python3 "$root/tools/router_hostile.py" --src 192.0.2.67 \
+    timeout 60 ip netns exec "$evil" python3 "$root/tools/perf/router_hostile.py" --src 192.0.2.67 \
         --esp-sa "$out/lab/keys/esp_sa" ${replay:+--replay "$replay"} --count 10 \
         192.0.2.1 192.0.2.11 192.0.2.12 >"$out/hostile-round.json" 2>>"$out/hostile.err" ||
         say "hostile round $round: router_hostile.py failed ($(tail -1 "$out/hostile.err"))"
@@ -185,7 +185,7 @@ ip netns exec lab-rt-nbma nft delete table bridge lab_soak_loss
 say "loss removed; $(grep -o 'packets [0-9]* bytes [0-9]*' "$out/nft-loss.txt" | head -1) dropped by it"
 recovered=
 for ((i = 0; i < 60; i++)); do
-    if ip netns exec lab-rt-h1 python3 "$root/tools/router_ping.py" -c 1 -W 1 10.99.12.10 >/dev/null 2>&1; then
+    if ip netns exec lab-rt-h1 python3 "$root/tools/lab/router_ping.py" -c 1 -W 1 10.99.12.10 >/dev/null 2>&1; then
         recovered=$i; break
     fi
 done
@@ -214,7 +214,7 @@ done
 lab_pids && [[ "${LAB_PIDS[*]}" == "${start_pids[*]}" ]] || fail "the routers are not the processes that started"
 
 # --- the verdict on memory, fds, counters, traffic ---
-if ! python3 "$root/tools/router_perf_report.py" soak "$out" | tee -a "$out/soak.txt"; then
+if ! python3 "$root/tools/perf/router_perf_report.py" soak "$out" | tee -a "$out/soak.txt"; then
     failures+=("soak report")
 fi
 if ((${#failures[@]})); then

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cross-check of our EIGRP emitter with scapy's independent dissector (scapy.contrib.eigrp).
 
-Usage: python3 tools/eigrp_scapy_check.py testdata/eigrp/emitted.pcap
+Usage: python3 tools/gen/eigrp_scapy_check.py testdata/eigrp/emitted.pcap
 
 For every EIGRP frame scapy can dissect completely, prints
     <frame> <opcode> <as> <seq> <ack> <flags> <tlv types|-> <route prefixes|-> <checksum ok>

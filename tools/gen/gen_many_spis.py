@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A capture with many distinct ESP SPIs on one peer pair, for timing `dmvpn sessions`.
 
-    tools/gen_many_spis.py COUNT OUT.pcap [--pairs N]
+    tools/gen/gen_many_spis.py COUNT OUT.pcap [--pairs N]
 
 Writes COUNT ESP packets (Ethernet, IPv4, ESP with 32 bytes of opaque payload), each with its own
 SPI, spread round-robin over N hub <-> spoke pairs (192.0.2.1 <-> 198.18.0.1, 198.18.0.2, ...; default one pair),

@@ -4,7 +4,7 @@
 The public captures have no GRE checksum, so these give the codec checksummed packets built by an
 independent implementation (scapy's GRE.post_build computes RFC 2784 §2.5 checksums).
 
-Usage: python3 tools/gen_gre_vectors.py [OUT_DIR]   (default: testdata/gre)
+Usage: python3 tools/gen/gen_gre_vectors.py [OUT_DIR]   (default: testdata/gre)
 """
 import pathlib
 import sys

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile NBMA input for the router soak (tools/router_soak.sh), sent with scapy from a namespace
+"""Hostile NBMA input for the router soak (tools/perf/router_soak.sh), sent with scapy from a namespace
 on the lab's NBMA bridge. Only the lab's addresses (192.0.2.0/24) are ever used.
 
   router_hostile.py --src ADDR --esp-sa FILE [--replay PCAP] [--count N] TARGET...

@@ -15,7 +15,7 @@
 #   sha256  "ip authentication mode eigrp 123 hmac-sha-256": Auth TLV type 3 (FRR's digest is not
 #           reproducible: it hashes strlen() of the binary packet), no adjacency.
 #
-# Usage: sudo tools/eigrp_lab.sh [plain|md5|sha256|all] [OUTDIR]   (default all, testdata/eigrp)
+# Usage: sudo tools/lab/eigrp_lab.sh [plain|md5|sha256|all] [OUTDIR]   (default all, testdata/eigrp)
 # Needs: frr (apt-get install -y frr; tried with 8.4.4 on Debian 12), tcpdump, iproute2.
 # Writes OUTDIR/frr-<mode>.pcap. Kills only the processes it started (by pid) and deletes only the
 # namespaces lab-eigrpt-*. Takes about 25 s per mode.
@@ -26,7 +26,7 @@ FRR=/usr/lib/frr
 [ -x $FRR/eigrpd ] || { echo "FRR eigrpd not found: apt-get install -y frr" >&2; exit 1; }
 MODES=${1:-all}
 [ "$MODES" = all ] && MODES="plain md5 sha256"
-OUTDIR=$(realpath -m "${2:-$(dirname "$0")/../testdata/eigrp}")
+OUTDIR=$(realpath -m "${2:-$(dirname "$0")/../../testdata/eigrp}")
 RUN=/tmp/lab-run/eigrp-testdata
 NSP=lab-eigrpt
 PIDS=()

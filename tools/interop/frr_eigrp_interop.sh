@@ -2,7 +2,7 @@
 # EIGRP interop of the reference router (dmvpn-router) with FRR eigrpd, over the router's own
 # TUN tunnel interface, in a DMVPN Phase 1 cloud with IPsec.
 #
-#   sudo tools/frr_eigrp_interop.sh [--keep] [--clean] [--out DIR]
+#   sudo tools/interop/frr_eigrp_interop.sh [--keep] [--clean] [--out DIR]
 #
 # Topology (namespaces lab-frr-*, NBMA 192.0.2.0/24 on a bridge, tunnel 10.99.200.0/24):
 #   hub  192.0.2.1   dmvpn-router testdata/router/hub.cfg (NHS, EIGRP 123, no split horizon),
@@ -41,7 +41,7 @@
 # started are killed. Time: about 35 s (+ the build, + apt on first use).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 keep=false clean_only=false
 out=/tmp/lab-out/frr-eigrp
 while (($#)); do
@@ -60,8 +60,8 @@ run=/tmp/lab-run/frr-eigrp
 pids="$run/pids"
 FRR=/usr/lib/frr
 
-# shellcheck source=tools/lab_lib.sh
-. "$root/tools/lab_lib.sh"
+# shellcheck source=tools/lab/lab_lib.sh
+. "$root/tools/lab/lab_lib.sh"
 cleanup() {
     # eigrpd first and hard: on SIGTERM it aborts (see "FRR goes away" below)
     [[ -f "$run/frr/eigrpd.pid" ]] && kill -KILL "$(cat "$run/frr/eigrpd.pid")" 2>/dev/null || true
@@ -206,7 +206,7 @@ wait_for 30 "routes: s2 has FRR's LAN 10.99.11.0/24 as D via the hub" router_rou
 # 100 kbit/s, delay 5000: 256 * (10^7/100 + 10 + 5000) = 26882560, as IOS would compute it.
 metric_ok() { show hub ip route | grep -qE '^D +10\.99\.11\.0/24 \[90/26882560\]'; }
 wait_for 5 "metric: the hub's composite metric for FRR's LAN is the classic one (26882560)" metric_ok
-ping() { ip netns exec "$(ns "$1")" python3 "$root/tools/router_ping.py" "${@:2}"; }
+ping() { ip netns exec "$(ns "$1")" python3 "$root/tools/lab/router_ping.py" "${@:2}"; }
 wait_for 20 "ping h1 (behind FRR) -> h0 (hub LAN)" ping h1 -c 1 -W 1 10.99.10.10
 wait_for 20 "ping h1 (behind FRR) -> h2 (s2 LAN, through the hub)" ping h1 -c 1 -W 1 10.99.12.10
 ping h1 -c 5 -i 0.2 10.99.10.10 >"$out/ping-h0.txt" || fail "5 pings h1 -> h0"

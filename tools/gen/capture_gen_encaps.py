@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate small captures of the encapsulations public captures show beside DMVPN.
 
-    python3 tools/capture_gen_encaps.py testdata/capture/encap
+    python3 tools/gen/capture_gen_encaps.py testdata/capture/encap
 
 One pcap per case (issue #15, point 5), each checked against tshark 4.0.17 by
 crates/dmvpn/tests/tshark_diff.rs and field by field by crates/dmvpn/tests/encapsulations.rs:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """ICMP echo over a raw socket (standard library only; the lab machine has no iputils ping).
 
-    python3 tools/router_ping.py [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-s SIZE] DESTINATION
+    python3 tools/lab/router_ping.py [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-s SIZE] DESTINATION
 
 Prints one line per reply and a ping-like summary ("N packets transmitted, M received"); exits 0
-when at least one reply came back. Used by tools/router_lab.sh inside the lab's namespaces.
+when at least one reply came back. Used by tools/lab/router_lab.sh inside the lab's namespaces.
 """
 import argparse
 import os

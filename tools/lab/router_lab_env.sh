@@ -1,23 +1,23 @@
-# Sourced by tools/router_perf.sh and tools/router_soak.sh: the router lab of tools/router_lab.sh
+# Sourced by tools/perf/router_perf.sh and tools/perf/router_soak.sh: the router lab of tools/lab/router_lab.sh
 # (run with --keep, so that every check of the lab holds before anything is measured) and what
 # both need around it. Not a script of its own.
 #
 #   lab_install CMD PKG   apt-get install PKG if CMD is missing
-#   lab_start OUT         tools/router_lab.sh --keep --out OUT (builds the binaries unless DMVPN_ROUTER)
-#   lab_stop              tools/router_lab.sh --clean
+#   lab_start OUT         tools/lab/router_lab.sh --keep --out OUT (builds the binaries unless DMVPN_ROUTER)
+#   lab_stop              tools/lab/router_lab.sh --clean
 #   lab_pids              LAB_PIDS=(hub spoke1 spoke2 PIDs), LAB_NAMES=(hub spoke1 spoke2); fails if one is not running
 #   lab_sample            one JSON line: time, /proc/stat, and for each router its CPU ticks, VmRSS,
-#                         open fds, threads and `show counters` (tools/router_perf_report.py sample)
+#                         open fds, threads and `show counters` (tools/perf/router_perf_report.py sample)
 #   lab_show NAME CMD...  dmvpn-router show --name NAME CMD... on the lab's control sockets
 
-LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LAB_RUN=/tmp/lab-run/router
 LAB_CTL="$LAB_RUN/ctl"
 LAB_NAMES=(hub spoke1 spoke2)
 LAB_PIDS=()
 
-# shellcheck source=tools/lab_lib.sh
-. "$LAB_ROOT/tools/lab_lib.sh"
+# shellcheck source=tools/lab/lab_lib.sh
+. "$LAB_ROOT/tools/lab/lab_lib.sh"
 lab_binaries "$LAB_ROOT"
 LAB_BIN="$bin"
 export DMVPN_ROUTER="$LAB_BIN"
@@ -32,11 +32,11 @@ lab_install() {
 
 lab_start() {
     mkdir -p "$(dirname "$1")"
-    "$LAB_ROOT/tools/router_lab.sh" --keep --out "$1" >/dev/null 2>&1
+    "$LAB_ROOT/tools/lab/router_lab.sh" --keep --out "$1" >/dev/null 2>&1
 }
 
 lab_stop() {
-    "$LAB_ROOT/tools/router_lab.sh" --clean >/dev/null 2>&1 || true
+    "$LAB_ROOT/tools/lab/router_lab.sh" --clean >/dev/null 2>&1 || true
 }
 
 lab_pids() {
@@ -54,7 +54,7 @@ lab_pids() {
 
 lab_sample() {
     LAB_BIN="$LAB_BIN" LAB_CTL="$LAB_CTL" LAB_ROUTERS="hub=${LAB_PIDS[0]} spoke1=${LAB_PIDS[1]} spoke2=${LAB_PIDS[2]}" \
-        python3 "$LAB_ROOT/tools/router_perf_report.py" sample
+        python3 "$LAB_ROOT/tools/perf/router_perf_report.py" sample
 }
 
 lab_show() {

@@ -20,7 +20,7 @@ Output (testdata/esp/vectors.txt): `#` comments, then one vector per line as spa
   payload     hex: the GRE packet that was encrypted
   frame       hex: the whole IPv4 packet scapy produced (ESP starts after the IPv4 header)
 
-Usage: python3 tools/gen_esp_vectors.py > testdata/esp/vectors.txt
+Usage: python3 tools/gen/gen_esp_vectors.py > testdata/esp/vectors.txt
 """
 
 import hashlib
@@ -141,8 +141,8 @@ def vector(number, crypt, auth, payload_len, esn_high):
 def main():
     lines = [
         "# ESP test vectors made by scapy's SecurityAssociation (transport mode, IPv4, GRE inside).",
-        f"# scapy {scapy.VERSION}; regenerate with: python3 tools/gen_esp_vectors.py > testdata/esp/vectors.txt",
-        "# Fields are documented in tools/gen_esp_vectors.py.",
+        f"# scapy {scapy.VERSION}; regenerate with: python3 tools/gen/gen_esp_vectors.py > testdata/esp/vectors.txt",
+        "# Fields are documented in tools/gen/gen_esp_vectors.py.",
     ]
     number = 1
     for crypt in CRYPT:

@@ -4,7 +4,7 @@
 # (show running-config, typed commands, abbreviations), each router's IOS interfaces put onto the
 # namespace's Linux devices with `dmvpn-router run --map FastEthernet0/0=eth0 --map Loopback0=lo`.
 #
-#   sudo tools/router_tutorial_lab.sh [--keep] [--clean] [--out DIR] [--negative]
+#   sudo tools/lab/router_tutorial_lab.sh [--keep] [--clean] [--out DIR] [--negative]
 #
 # The underlay is the tutorial's: an ISP namespace routing 100.1.1.0/24 (hub R1, 100.1.1.1),
 # 100.1.2.0/24 (R2) and 100.1.3.0/24 (R3), each router's default route to 100.1.x.254 being its
@@ -31,7 +31,7 @@
 # addresses exist only inside these namespaces. Environment: DMVPN_ROUTER, DMVPN as router_lab.sh.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 keep=false clean_only=false negative=false
 out=/tmp/lab-out/tutorial
 while (($#)); do
@@ -51,8 +51,8 @@ run=/tmp/lab-run/tutorial
 pids="$run/pids"
 cfg="$root/testdata/router/tutorial"
 
-# shellcheck source=tools/lab_lib.sh
-. "$root/tools/lab_lib.sh"
+# shellcheck source=tools/lab/lab_lib.sh
+. "$root/tools/lab/lab_lib.sh"
 cleanup() {
     lab_kill_tracked "$pids" 1
     lab_del_netns "$prefix"

@@ -3,8 +3,8 @@
 # what arrives on the far side, for crates/dmvpn/tests/replay_netns.rs (which compares it with
 # what the library says it sent) or by hand.
 #
-# Usage: tools/replay_netns.sh DMVPN_BIN OUT.pcap CAPTURE [dmvpn replay options...]
-#   e.g. tools/replay_netns.sh target/debug/dmvpn /tmp/rx.pcap testdata/dmvpn/phase1.pcap \
+# Usage: tools/lab/replay_netns.sh DMVPN_BIN OUT.pcap CAPTURE [dmvpn replay options...]
+#   e.g. tools/lab/replay_netns.sh target/debug/dmvpn /tmp/rx.pcap testdata/dmvpn/phase1.pcap \
 #          --pps 500 --rewrite 192.0.2.1=198.18.0.1
 #
 # Namespaces dmvpn-rp-tx and dmvpn-rp-rx, veth dmvpn-rp-tx <-> dmvpn-rp-rx (MTU 9000, IPv6 off so
