@@ -1,0 +1,235 @@
+//! `crypto` global commands (`crypto isakmp key`, the policy header) and `crypto isakmp policy`
+//! mode.
+
+use std::net::Ipv4Addr;
+
+use super::words::key_bits;
+use super::{Fail, Mode, Origin, POLICY, Parser, Result, Words};
+use crate::config::{
+    DhGroup, ErrorKind, IkeEncryption, IkeHash, IpsecProfile, IsakmpKey, IsakmpPolicy, Secret,
+    grammar::{self, Match},
+};
+
+impl Parser {
+    pub(super) fn crypto(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
+        match words.keyword_in(
+            &["isakmp", "ipsec"],
+            grammar::CRYPTO_IOS,
+            "a `crypto` command",
+        )? {
+            0 => match words.keyword_in(
+                &["policy", "key"],
+                grammar::ISAKMP_IOS,
+                "a `crypto isakmp` command",
+            )? {
+                0 => {
+                    let (_, priority) = words.number("an isakmp policy priority", 1, 10_000)?;
+                    words.end()?;
+                    let priority = u16::try_from(priority).unwrap_or(u16::MAX);
+                    let place = self.place(column);
+                    let policies = &mut self.config.isakmp_policies;
+                    let index = match policies.iter().position(|p| p.priority == priority) {
+                        Some(index) => index,
+                        None => {
+                            policies.push(IsakmpPolicy {
+                                priority,
+                                ..IsakmpPolicy::default()
+                            });
+                            self.origins.set(Origin::Policy(policies.len() - 1), place);
+                            policies.len() - 1
+                        }
+                    };
+                    self.enter(Mode::Policy(index));
+                }
+                _ => self.isakmp_key(words, column)?,
+            },
+            _ => match words.keyword_in(
+                &["transform-set", "profile"],
+                grammar::IPSEC_IOS,
+                "a `crypto ipsec` command",
+            )? {
+                0 => self.transform_set(words, column)?,
+                _ => {
+                    let (_, name) = words.word("a profile name")?;
+                    words.end()?;
+                    let place = self.place(column);
+                    let profiles = &mut self.config.ipsec_profiles;
+                    let index = match profiles.iter().position(|p| p.name == name) {
+                        Some(index) => index,
+                        None => {
+                            profiles.push(IpsecProfile {
+                                name: name.to_owned(),
+                                ..IpsecProfile::default()
+                            });
+                            self.origins.set(Origin::Profile(profiles.len() - 1), place);
+                            profiles.len() - 1
+                        }
+                    };
+                    self.enter(Mode::Profile(index));
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// `crypto isakmp key [0|6] KEY {address A [MASK] | address ipv6 … | hostname H}
+    /// [no-xauth]`. `address 0.0.0.0` without a mask is IOS's wildcard, as `0.0.0.0 0.0.0.0`.
+    pub(super) fn isakmp_key(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
+        let (key_column, mut key) = words.word("a pre-shared key")?;
+        let typed = |words: &Words<'_>| {
+            words.peek().is_some_and(|(_, w)| {
+                !matches!(
+                    grammar::lookup(w, &["address", "hostname"], &[]),
+                    Match::Ours(_)
+                )
+            })
+        };
+        if key == "6" && typed(words) {
+            // IOS's type 6 is encrypted with the router's master key: it cannot be read here.
+            return Err(Fail::at(
+                key_column,
+                ErrorKind::Unsupported {
+                    command:
+                        "crypto isakmp key 6 (an encrypted key: paste it in clear text, as type 0)"
+                            .to_owned(),
+                    mode: None,
+                },
+            ));
+        }
+        // `0` is the "unencrypted" type, unless it is the key itself.
+        if key == "0" && typed(words) {
+            key = words.word("a pre-shared key")?.1;
+        }
+        let kind_column = words.column();
+        if words.keyword(&["address", "hostname"], "`address` or `hostname`")? == 1 {
+            // A key by peer name needs IKE identities by name: not run.
+            return Err(words.unsupported(kind_column));
+        }
+        if words
+            .peek()
+            .is_some_and(|(_, w)| w.eq_ignore_ascii_case("ipv6"))
+        {
+            words.path = vec!["crypto", "isakmp", "key", "address", "ipv6"];
+            return Err(words.skipped(column));
+        }
+        let (_, address) = words.address("a peer address")?;
+        let mut mask = match words.peek() {
+            Some((_, w)) if w.parse::<Ipv4Addr>().is_ok() => Some(words.mask()?.1),
+            _ => None,
+        };
+        words.eat_abbreviated("no-xauth");
+        words.end()?;
+        if address.is_unspecified() && mask.is_none() {
+            mask = Some(Ipv4Addr::UNSPECIFIED);
+        }
+        let index = self.config.isakmp_keys.len();
+        if let Some(first) = self
+            .config
+            .isakmp_keys
+            .iter()
+            .position(|k| k.address == address && k.mask == mask)
+        {
+            return Err(Fail::at(
+                column,
+                ErrorKind::Duplicate {
+                    what: "crypto isakmp key for this address",
+                    first: self.origins.get(Origin::Key(first)).map_or(0, |p| p.line),
+                },
+            ));
+        }
+        self.config.isakmp_keys.push(IsakmpKey {
+            key: Secret::new(key),
+            address,
+            mask,
+        });
+        self.origins.set(Origin::Key(index), self.place(key_column));
+        Ok(())
+    }
+
+    pub(super) fn policy(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
+        let column = words.column();
+        let place = self.place(column);
+        let unsupported = |words: &Words<'_>, fail: Fail| match fail.kind {
+            ErrorKind::Skipped { .. } => Fail {
+                column: fail.column,
+                kind: words.unsupported(fail.column).kind,
+            },
+            _ => fail,
+        };
+        match words.keyword_in(&POLICY[..5], &POLICY[5..], "an isakmp policy command")? {
+            0 => {
+                let encryption = match words.keyword(&["des", "3des", "aes"], "des, 3des or aes")? {
+                    0 => IkeEncryption::Des,
+                    1 => IkeEncryption::TripleDes,
+                    _ => IkeEncryption::Aes(key_bits(words, &[128, 192, 256])?.unwrap_or(128)),
+                };
+                words.end()?;
+                self.origins
+                    .once(Origin::PolicyEncryption(index), place, "encryption")?;
+                self.isakmp(index).encryption = Some(encryption);
+            }
+            1 => {
+                let hash = match words
+                    .keyword_in(&["md5", "sha", "sha256"], &["sha384", "sha512"], "a hash")
+                    .map_err(|f| unsupported(words, f))?
+                {
+                    0 => IkeHash::Md5,
+                    1 => IkeHash::Sha,
+                    _ => IkeHash::Sha256,
+                };
+                words.end()?;
+                self.origins
+                    .once(Origin::PolicyHash(index), place, "hash")?;
+                self.isakmp(index).hash = Some(hash);
+            }
+            2 => {
+                let (group_column, number) = words.number("a diffie-hellman group", 1, 32)?;
+                let group = match DhGroup::from_number(number) {
+                    Some(group) => group,
+                    // IOS's other groups: the router does not have them.
+                    None if [15, 16, 19, 20, 21, 24].contains(&number) => {
+                        return Err(words.unsupported(group_column));
+                    }
+                    None => {
+                        return Err(Fail::at(
+                            group_column,
+                            ErrorKind::Expected {
+                                expected: "a diffie-hellman group (1, 2, 5, 14, 15, 16, 19, 20, 21 or 24)",
+                                found: Some(number.to_string()),
+                            },
+                        ));
+                    }
+                };
+                words.end()?;
+                self.origins
+                    .once(Origin::PolicyGroup(index), place, "group")?;
+                self.isakmp(index).group = Some(group);
+            }
+            3 => {
+                // Certificates: the policy is not offered (skipped, with a warning); with no
+                // pre-share policy at all, the semantic check says so.
+                words.keyword_in(
+                    &["pre-share"],
+                    &["ecdsa-sig", "rsa-encr", "rsa-sig"],
+                    "an authentication method",
+                )?;
+                words.end()?;
+                self.origins
+                    .once(Origin::PolicyAuthentication(index), place, "authentication")?;
+                self.isakmp(index).pre_share = true;
+            }
+            _ => {
+                let (_, seconds) = words.number("isakmp lifetime", 60, 86_400)?;
+                words.end()?;
+                self.origins
+                    .once(Origin::PolicyLifetime(index), place, "lifetime")?;
+                self.isakmp(index).lifetime = u32::try_from(seconds).ok();
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn isakmp(&mut self, index: usize) -> &mut IsakmpPolicy {
+        &mut self.config.isakmp_policies[index]
+    }
+}
