@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command (README.md): set-up, lints, docs, a short fuzz smoke run, then every test.
+# The project's test command (README.md): set-up, lints, docs, a short fuzz smoke run, every test, then
+# (as root, under CI=true or DMVPN_REQUIRE_NETNS=1) the interop scripts with real peers.
 #   tools/test.sh            everything
 #   FUZZ_SECONDS=0 tools/test.sh   skip the fuzz smoke run
 set -euo pipefail
@@ -14,3 +15,32 @@ if [[ -x tools/fuzz.sh && $fuzz_seconds -gt 0 ]]; then
     echo "== fuzz smoke (${fuzz_seconds}s per target)"; tools/fuzz.sh --install --seconds "$fuzz_seconds"
 fi
 echo "== cargo test";   cargo test --workspace --locked
+
+# The interop scripts with real peers (tools/interop/: FRR eigrpd, FRR nhrpd, strongSwan charon), as
+# root in CI (CI=true, DMVPN_REQUIRE_NETNS=1): each installs its Debian packages when missing (frr,
+# strongswan-*) and runs the debug binaries `cargo test` just built. Every one runs; the command fails
+# after them if one failed. About 2 minutes, plus the apt installs on a fresh machine.
+if [[ ${CI:-} != true && -z ${DMVPN_REQUIRE_NETNS:-} ]]; then
+    echo "== interop: skipped (set CI=true or DMVPN_REQUIRE_NETNS=1, as root, to run tools/interop/)"
+elif [[ $(id -u) -ne 0 ]]; then
+    echo "== interop: skipped: not root (network namespaces, TUN and raw sockets need it)"
+else
+    cargo build --locked -q -p dmvpn-router -p dmvpn # built by the tests already: a no-op
+    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    export DMVPN_ROUTER=$target/debug/dmvpn-router DMVPN=$target/debug/dmvpn
+    failed=()
+    for script in frr_eigrp_interop frr_nhrp_interop swan_router_interop; do
+        echo "== interop: tools/interop/$script.sh"
+        started=$SECONDS
+        if tools/interop/$script.sh --out "/tmp/lab-out/ci-$script"; then
+            echo "== interop: PASS tools/interop/$script.sh ($((SECONDS - started)) s)"
+        else
+            echo "== interop: FAIL tools/interop/$script.sh ($((SECONDS - started)) s; results in /tmp/lab-out/ci-$script)"
+            failed+=("$script")
+        fi
+    done
+    if ((${#failed[@]})); then
+        echo "== interop: ${#failed[@]} of 3 failed: ${failed[*]}"
+        exit 1
+    fi
+fi
