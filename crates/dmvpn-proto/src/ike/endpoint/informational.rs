@@ -18,7 +18,7 @@ impl<R: Entropy> Endpoint<R> {
         let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
             return;
         };
-        if sa.state != P1::Established {
+        if !matches!(sa.state, P1::Established(_)) {
             return;
         }
         let mid = self.draw_message_id();
@@ -47,7 +47,7 @@ impl<R: Entropy> Endpoint<R> {
         let peer = sa.peer;
         if !message.is_encrypted() {
             // Unprotected: only believed while phase 1 is not done (IOS logs them the same way).
-            if sa.state == P1::Established {
+            if matches!(sa.state, P1::Established(_)) {
                 return Err(IkeError::Unexpected {
                     peer,
                     exchange: ExchangeType::INFORMATIONAL,
@@ -82,7 +82,7 @@ impl<R: Entropy> Endpoint<R> {
             Payloads::decrypted(h.next_payload, &plain, wire::HEADER_LEN),
             ExchangeType::INFORMATIONAL,
         )?;
-        if let Some(dpd) = &mut sa.dpd {
+        if let Some(dpd) = sa.dpd_mut() {
             dpd.last_heard = now;
         }
         for n in &parsed.notifies {
@@ -99,7 +99,7 @@ impl<R: Entropy> Endpoint<R> {
                     self.send_informational(sa, &chain);
                 }
                 NotifyType::R_U_THERE_ACK => {
-                    if let (Some(dpd), Some(seq)) = (&mut sa.dpd, n.dpd_sequence())
+                    if let (Some(dpd), Some(seq)) = (sa.dpd_mut(), n.dpd_sequence())
                         && let Some((first, _, _)) = dpd.outstanding
                         && seq.wrapping_sub(first) <= dpd.seq.wrapping_sub(first)
                     {

@@ -66,12 +66,7 @@ impl<R: Entropy> Endpoint<R> {
             iv: Vec::new(),
             last_in: bytes.to_vec(),
             out: None,
-            established_at: None,
-            soft_at: None,
-            hard_at: None,
-            rekeyed: false,
             peer_dpd: parsed.dpd_vid,
-            dpd: None,
             quick: Vec::new(),
             done_quick: VecDeque::new(),
             want_child: false,
@@ -160,7 +155,7 @@ impl<R: Entropy> Endpoint<R> {
             exchange: ExchangeType::MAIN,
             state: sa.state.name(),
         };
-        match (sa.role, sa.state) {
+        match (sa.role, &sa.state) {
             (Role::Initiator, P1::Mm1Sent) => self.main_mode_2(now, sa, message, bytes),
             (Role::Responder, P1::Mm2Sent) => self.main_mode_3(now, sa, message, bytes),
             (Role::Initiator, P1::Mm3Sent) => self.main_mode_4(now, sa, message, bytes),
@@ -488,11 +483,16 @@ impl<R: Entropy> Endpoint<R> {
     }
 
     fn established(&mut self, now: Instant, sa: &mut IkeSa) {
-        sa.state = P1::Established;
-        sa.established_at = Some(now);
+        let mut live = Established {
+            since: now,
+            hard_at: None,
+            soft_at: None,
+            rekeyed: false,
+            dpd: None,
+        };
         if let Some(suite) = sa.suite {
-            sa.hard_at = Some(now + suite.lifetime);
-            sa.soft_at = Some(
+            live.hard_at = Some(now + suite.lifetime);
+            live.soft_at = Some(
                 now + suite
                     .lifetime
                     .saturating_mul(self.config.rekey_per_mille)
@@ -511,11 +511,12 @@ impl<R: Entropy> Endpoint<R> {
         }
         if self.config.dpd.is_some() && sa.peer_dpd {
             let seq = u32::from_be_bytes(self.draw::<4>(Purpose::DpdSequence)) & 0x7fff_ffff;
-            sa.dpd = Some(Dpd {
+            live.dpd = Some(Dpd {
                 seq,
                 outstanding: None,
                 last_heard: now,
             });
         }
+        sa.state = P1::Established(live);
     }
 }

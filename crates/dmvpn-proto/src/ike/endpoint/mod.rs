@@ -45,27 +45,58 @@ const MAX_QUICK: usize = 16;
 /// RFC 2407 §4.5: the IPsec SA lifetime when none is given.
 const DEFAULT_IPSEC_LIFE: u64 = 28_800;
 
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+/// Phase 1 of an IKE SA: Main Mode with pre-shared keys (RFC 2409 §5), then the established
+/// SA with its lifetime and dead peer detection.
+///
+/// ```text
+/// initiator  connect ─▶ Mm1Sent ─MM2─▶ Mm3Sent ─MM4─▶ Mm5Sent ─MM6─▶ Established
+/// responder      MM1 ─▶ Mm2Sent ─MM3─▶ Mm4Sent ─MM5─────────────────▶ Established
+///
+///                                      soft_at (initiator, 90 % of the lifetime; IOS
+///  Established ─────────────────────▶  rekeys before expiry): a new Main Mode, once
+///       │                              hard_at: Delete, Phase1Deleted { Expired }
+///       └─ DPD (RFC 3706): R-U-THERE after `interval` of silence (periodic) or with traffic
+///          (on demand), retried every 2 s; 5 unanswered: PeerDead
+/// ```
+///
+/// While negotiating, our last message waits in the SA's `out` [`Flight`] and goes again every
+/// `retransmit.interval` (IOS: 10 s) until `retransmit.max_attempts` (5), then Phase1Failed.
+#[derive(Debug)]
 enum P1 {
     Mm1Sent,
     Mm2Sent,
     Mm3Sent,
     Mm4Sent,
     Mm5Sent,
-    Established,
+    Established(Established),
 }
 
 impl P1 {
-    const fn name(self) -> &'static str {
+    const fn name(&self) -> &'static str {
         match self {
             Self::Mm1Sent => "mm1-sent",
             Self::Mm2Sent => "mm2-sent",
             Self::Mm3Sent => "mm3-sent",
             Self::Mm4Sent => "mm4-sent",
             Self::Mm5Sent => "mm5-sent",
-            Self::Established => "established",
+            Self::Established(_) => "established",
         }
     }
+}
+
+/// An established IKE SA's times and DPD state.
+#[derive(Debug)]
+struct Established {
+    /// When Main Mode completed (the newest SA with a peer protects new Quick Modes).
+    since: Instant,
+    /// The end of the negotiated lifetime: the SA is deleted (with a Delete to the peer).
+    hard_at: Option<Instant>,
+    /// Initiator: when to negotiate the next IKE SA (`rekey_per_mille` of the lifetime).
+    soft_at: Option<Instant>,
+    /// Whether the next IKE SA has been started.
+    rekeyed: bool,
+    /// Dead peer detection, when we run it and the peer announced it (RFC 3706 §4).
+    dpd: Option<Dpd>,
 }
 
 /// Our last message of an exchange, for retransmission.
@@ -132,12 +163,8 @@ struct IkeSa {
     iv: Vec<u8>,
     last_in: Vec<u8>,
     out: Option<Flight>,
-    established_at: Option<Instant>,
-    soft_at: Option<Instant>,
-    hard_at: Option<Instant>,
-    rekeyed: bool,
+    /// The peer sent the DPD vendor ID.
     peer_dpd: bool,
-    dpd: Option<Dpd>,
     quick: Vec<QuickMode>,
     /// Completed Quick Modes: message ID, the peer's last message, and our answer to repeat if
     /// it comes again (none for the responder: a repeated QM 3 needs no answer, and answering it
@@ -158,7 +185,26 @@ impl IkeSa {
     }
 
     fn established(&self) -> bool {
-        self.state == P1::Established && !self.dead
+        matches!(self.state, P1::Established(_)) && !self.dead
+    }
+
+    /// The established state, whether or not the SA is being torn down.
+    const fn live(&self) -> Option<&Established> {
+        match &self.state {
+            P1::Established(live) => Some(live),
+            _ => None,
+        }
+    }
+
+    const fn live_mut(&mut self) -> Option<&mut Established> {
+        match &mut self.state {
+            P1::Established(live) => Some(live),
+            _ => None,
+        }
+    }
+
+    fn dpd_mut(&mut self) -> Option<&mut Dpd> {
+        self.live_mut().and_then(|live| live.dpd.as_mut())
     }
 }
 
@@ -352,7 +398,7 @@ impl<R: Entropy> Endpoint<R> {
             .iter()
             .enumerate()
             .filter(|(_, sa)| sa.peer == peer && sa.established())
-            .max_by_key(|(_, sa)| sa.established_at)
+            .max_by_key(|(_, sa)| sa.live().map(|live| live.since))
             .map(|(i, _)| i)
     }
 
@@ -505,12 +551,7 @@ impl<R: Entropy> Endpoint<R> {
             iv: Vec::new(),
             last_in: Vec::new(),
             out: Some(out),
-            established_at: None,
-            soft_at: None,
-            hard_at: None,
-            rekeyed: false,
             peer_dpd: false,
-            dpd: None,
             quick: Vec::new(),
             done_quick: VecDeque::new(),
             want_child,
@@ -557,8 +598,8 @@ impl<R: Entropy> Endpoint<R> {
         if let Some(i) = self.newest(peer) {
             let mut sa = self.sas.remove(i);
             let idle = sa
-                .dpd
-                .as_ref()
+                .live()
+                .and_then(|live| live.dpd.as_ref())
                 .is_some_and(|d| d.outstanding.is_none() && now >= d.last_heard + dpd.interval);
             if idle {
                 self.probe(now, &mut sa);
@@ -570,7 +611,7 @@ impl<R: Entropy> Endpoint<R> {
     /// We received protected traffic from `peer`: it is alive.
     pub fn traffic_received(&mut self, now: Instant, peer: Ipv4Addr) {
         for sa in self.sas.iter_mut().filter(|sa| sa.peer == peer) {
-            if let Some(dpd) = &mut sa.dpd {
+            if let Some(dpd) = sa.dpd_mut() {
                 dpd.last_heard = now;
             }
         }
@@ -631,7 +672,7 @@ impl<R: Entropy> Endpoint<R> {
         let found = self.sas.iter().position(|sa| {
             sa.peer == from
                 && sa.cky_i == h.initiator_cookie
-                && (sa.cky_r == h.responder_cookie || (sa.state == P1::Mm1Sent && !sa.dead))
+                && (sa.cky_r == h.responder_cookie || (matches!(sa.state, P1::Mm1Sent) && !sa.dead))
         });
         let Some(i) = found else {
             return Err(IkeError::UnknownSa {

@@ -229,7 +229,7 @@ impl<R: Entropy> Endpoint<R> {
             Payloads::decrypted(h.next_payload, &plain, wire::HEADER_LEN),
             ExchangeType::QUICK,
         )?;
-        if let Some(dpd) = &mut sa.dpd {
+        if let Some(dpd) = sa.dpd_mut() {
             dpd.last_heard = now;
         }
         let missing = |payload| IkeError::MissingPayload {
@@ -477,7 +477,7 @@ impl<R: Entropy> Endpoint<R> {
                 }
             }
         }
-        if let Some(dpd) = &mut sa.dpd {
+        if let Some(dpd) = sa.dpd_mut() {
             dpd.last_heard = now;
         }
         let Some(keys) = sa.keys.as_ref() else {
@@ -544,7 +544,7 @@ impl<R: Entropy> Endpoint<R> {
         let (ni, iv) = (sa.quick[qi].ni.clone(), sa.quick[qi].iv.clone());
         let nr = sa.quick[qi].nr.clone();
         Self::open_hashed(sa, message, &iv, |k, _| k.quick_hash3(mid, &ni, &nr))?;
-        if let Some(dpd) = &mut sa.dpd {
+        if let Some(dpd) = sa.dpd_mut() {
             dpd.last_heard = now;
         }
         let q = sa.quick.remove(qi);

@@ -14,9 +14,11 @@ impl<R: Entropy> Endpoint<R> {
         };
         for sa in &self.sas {
             take(sa.out.as_ref().and_then(|f| f.next_at));
-            take(sa.hard_at);
-            if !sa.rekeyed && sa.role == Role::Initiator {
-                take(sa.soft_at);
+            if let Some(live) = sa.live() {
+                take(live.hard_at);
+                if !live.rekeyed && sa.role == Role::Initiator {
+                    take(live.soft_at);
+                }
             }
             for q in &sa.quick {
                 take(q.out.next_at);
@@ -34,7 +36,7 @@ impl<R: Entropy> Endpoint<R> {
 
     fn dpd_deadline(&self, sa: &IkeSa) -> Option<Instant> {
         let config = self.config.dpd?;
-        let dpd = sa.dpd.as_ref()?;
+        let dpd = sa.live()?.dpd.as_ref()?;
         if let Some((_, _, at)) = dpd.outstanding {
             return Some(at);
         }
@@ -97,7 +99,12 @@ impl<R: Entropy> Endpoint<R> {
             });
         }
         // Lifetime.
-        if sa.hard_at.is_some_and(|at| at <= now) {
+        let Some(live) = sa.live() else {
+            return;
+        };
+        let rekey =
+            sa.role == Role::Initiator && !live.rekeyed && live.soft_at.is_some_and(|at| at <= now);
+        if live.hard_at.is_some_and(|at| at <= now) {
             let pair = cookie_pair(sa.cky_i, sa.cky_r);
             let mut chain = Chain::new();
             chain.push(
@@ -113,8 +120,8 @@ impl<R: Entropy> Endpoint<R> {
             });
             return;
         }
-        if sa.role == Role::Initiator && !sa.rekeyed && sa.soft_at.is_some_and(|at| at <= now) {
-            sa.rekeyed = true;
+        if let (true, Some(live)) = (rekey, sa.live_mut()) {
+            live.rekeyed = true;
             if self.children.iter().any(|c| c.peer == sa.peer) {
                 let _ = self.start_main(now, sa.peer, false);
             }
@@ -124,8 +131,8 @@ impl<R: Entropy> Endpoint<R> {
             && deadline <= now
         {
             let attempts = sa
-                .dpd
-                .as_ref()
+                .live()
+                .and_then(|live| live.dpd.as_ref())
                 .and_then(|d| d.outstanding)
                 .map(|(_, attempts, _)| attempts);
             match attempts {
@@ -150,7 +157,7 @@ impl<R: Entropy> Endpoint<R> {
         let Some(config) = self.config.dpd else {
             return;
         };
-        let Some(dpd) = &mut sa.dpd else { return };
+        let Some(dpd) = sa.dpd_mut() else { return };
         dpd.seq = dpd.seq.wrapping_add(1);
         let seq = dpd.seq;
         dpd.outstanding = Some(match dpd.outstanding {
