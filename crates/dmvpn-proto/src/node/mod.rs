@@ -95,7 +95,7 @@ pub use crate::ipsec::REKEY_OVERLAP;
 pub const DELETE_GRACE: Duration = Duration::from_secs(2);
 
 /// The IKE port (RFC 2409 §2.1).
-pub const IKE_PORT: u16 = 500;
+pub use dmvpn_ip::udp::IKE_PORT;
 
 /// The source of the node's random bytes: ESP IVs, NHRP request IDs. The router fills them from
 /// the operating system; tests from a seeded generator ([`sim::XorShift`]).
