@@ -108,41 +108,29 @@ impl fmt::Display for Flags {
     }
 }
 
-/// A view of an EIGRP packet: the fixed header and the TLV bytes after it.
-///
-/// ```
-/// use dmvpn_eigrp::{OpCode, Packet};
-///
-/// // packetlife EIGRP_goodbye.cap frame 1: a Hello from 10.0.0.1, AS 100.
-/// let bytes = [
-///     0x02, 0x05, 0xee, 0x68, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x64,
-///     0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
-///     0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
-/// ];
-/// let packet = Packet::new_checked(&bytes[..])?;
-/// assert_eq!(packet.opcode(), OpCode::HELLO);
-/// assert_eq!(packet.autonomous_system(), 100);
-/// assert!(packet.verify_checksum());
-/// # Ok::<(), dmvpn_eigrp::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A view of an EIGRP packet: the fixed header and the TLV bytes after it.
+    ///
+    /// ```
+    /// use dmvpn_eigrp::{OpCode, Packet};
+    ///
+    /// // packetlife EIGRP_goodbye.cap frame 1: a Hello from 10.0.0.1, AS 100.
+    /// let bytes = [
+    ///     0x02, 0x05, 0xee, 0x68, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x64,
+    ///     0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
+    ///     0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
+    /// ];
+    /// let packet = Packet::new_checked(&bytes[..])?;
+    /// assert_eq!(packet.opcode(), OpCode::HELLO);
+    /// assert_eq!(packet.autonomous_system(), 100);
+    /// assert!(packet.verify_checksum());
+    /// # Ok::<(), dmvpn_eigrp::Error>(())
+    /// ```
+    #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+    pub struct Packet, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking its length; getters may then panic.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let packet = Self::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks that the buffer holds the whole fixed header.
     pub fn check_len(&self) -> Result<()> {
         let len = self.buffer.as_ref().len();
@@ -150,11 +138,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
             return Err(Error::truncated(Layer::Eigrp, "header", 0, HEADER_LEN, len));
         }
         Ok(())
-    }
-
-    /// Unwraps the buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     fn u16_at(&self, range: core::ops::Range<usize>) -> u16 {

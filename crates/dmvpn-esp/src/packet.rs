@@ -33,28 +33,13 @@ pub mod field {
 /// The length of the cleartext header.
 pub const HEADER_LEN: usize = field::PAYLOAD.start;
 
-/// A read/write view of an ESP packet, from the SPI to the end of the ICV.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view of an ESP packet, from the SPI to the end of the ICV.
+    #[derive(Clone, Debug, Eq, PartialEq)]
+    pub struct Packet, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking its length; getters may then panic.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`check_len`](Self::check_len).
-    ///
-    /// # Errors
-    /// [`Error::Truncated`] if the buffer is shorter than the header.
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let packet = Self::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks that the SPI and the sequence number are there.
     ///
     /// # Errors
@@ -76,11 +61,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
             }
         }
         Ok(())
-    }
-
-    /// Returns the buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     /// The Security Parameters Index.

@@ -26,28 +26,13 @@ pub enum PaddingCheck {
 /// The length of pad length and next header.
 pub const LEN: usize = 2;
 
-/// A read/write view of a decrypted ESP plaintext: payload, padding, pad length, next header.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Trailer<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view of a decrypted ESP plaintext: payload, padding, pad length, next header.
+    #[derive(Clone, Debug, Eq, PartialEq)]
+    pub struct Trailer, error = DecryptError;
 }
 
 impl<T: AsRef<[u8]>> Trailer<T> {
-    /// Wraps a plaintext without checking it; getters may then panic.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a plaintext after [`check_len`](Self::check_len).
-    ///
-    /// # Errors
-    /// As [`check_len`](Self::check_len).
-    pub fn new_checked(buffer: T) -> Result<Self, DecryptError> {
-        let trailer = Self::new_unchecked(buffer);
-        trailer.check_len()?;
-        Ok(trailer)
-    }
-
     /// Checks that pad length and next header are there and that the padding fits.
     ///
     /// # Errors
@@ -72,11 +57,6 @@ impl<T: AsRef<[u8]>> Trailer<T> {
             });
         }
         Ok(())
-    }
-
-    /// Returns the plaintext.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     /// Offset of the pad length field, the first byte after the padding.

@@ -79,29 +79,17 @@ pub const MIN_HEADER_LEN: usize = 4;
 /// The longest fixed-layout GRE header: version 0 with C, K and S (16 bytes), or version 1 with K, S and A.
 pub const MAX_HEADER_LEN: usize = 16;
 
-/// A read/write view of a GRE packet: header, then payload.
-///
-/// Getters of fields at fixed offsets may panic on a buffer that [`Packet::check_len`] has not
-/// accepted (smoltcp's contract); optional-field getters return `None` when the flags say the field is
-/// absent and never panic.
-#[derive(Clone, Copy, Eq, PartialEq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view of a GRE packet: header, then payload.
+    ///
+    /// Getters of fields at fixed offsets may panic on a buffer that [`Packet::check_len`] has not
+    /// accepted (smoltcp's contract); optional-field getters return `None` when the flags say the field is
+    /// absent and never panic.
+    #[derive(Clone, Copy, Eq, PartialEq)]
+    pub struct Packet, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking it.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let packet = Self::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks that the buffer holds every field the flags and version say is there.
     ///
     /// The error names the first field that does not fit. The RFC 1701 source route entries
@@ -134,11 +122,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
             }
         }
         Ok(())
-    }
-
-    /// The buffer back.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     /// The optional fields the flags imply, in wire order, each with its name.

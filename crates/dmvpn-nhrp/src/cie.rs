@@ -55,25 +55,13 @@ pub mod field {
     pub const HEADER_LEN: usize = 12;
 }
 
-/// A read/write view of one CIE at the start of a buffer (which may hold more after it).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Cie<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view of one CIE at the start of a buffer (which may hold more after it).
+    #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+    pub struct Cie, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Cie<T> {
-    /// Wraps a buffer without checking it.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Cie::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let cie = Self::new_unchecked(buffer);
-        cie.check_len()?;
-        Ok(cie)
-    }
-
     /// Checks that the fixed part and the three addresses it announces are in the buffer, and
     /// that the reserved bits of the type/length bytes are clear. Offsets are relative to the CIE.
     pub fn check_len(&self) -> Result<()> {
@@ -114,11 +102,6 @@ impl<T: AsRef<[u8]>> Cie<T> {
             }
         }
         Ok(())
-    }
-
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     fn u16_at(&self, at: usize) -> u16 {

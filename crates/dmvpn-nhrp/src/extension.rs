@@ -54,25 +54,13 @@ pub const CISCO_OUI: u32 = 0x00_000c;
 /// Length of the Cisco cleartext password (`NHRP_CISCO_PASS_LEN` in FRR).
 pub const CISCO_PASSWORD_MAX: usize = 8;
 
-/// A read/write view of one extension at the start of a buffer (which may hold more after it).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Extension<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view of one extension at the start of a buffer (which may hold more after it).
+    #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+    pub struct Extension, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Extension<T> {
-    /// Wraps a buffer without checking it.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Extension::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let ext = Self::new_unchecked(buffer);
-        ext.check_len()?;
-        Ok(ext)
-    }
-
     /// Checks that the header and the `Length` bytes of value are in the buffer (offsets are
     /// relative to the extension).
     pub fn check_len(&self) -> Result<()> {
@@ -98,11 +86,6 @@ impl<T: AsRef<[u8]>> Extension<T> {
             });
         }
         Ok(())
-    }
-
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     fn type_word(&self) -> u16 {

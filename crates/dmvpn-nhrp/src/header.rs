@@ -113,28 +113,16 @@ pub(crate) fn check_type_len(tl: u8, field: &'static str, offset: usize) -> Resu
     Ok(type_len(tl).1)
 }
 
-/// A read/write view of an NHRP packet.
-///
-/// Accessors on a view made with [`Packet::new_unchecked`] may panic if the buffer is too short;
-/// [`Packet::new_checked`] validates every length first, after which no accessor panics.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view of an NHRP packet.
+    ///
+    /// Accessors on a view made with [`Packet::new_unchecked`] may panic if the buffer is too short;
+    /// [`Packet::new_checked`] validates every length first, after which no accessor panics.
+    #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+    pub struct Packet, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking it.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let packet = Self::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks every length field against the buffer, so that no accessor can panic:
     ///
     /// - the fixed header and the 8 fixed bytes of the mandatory part are there;
@@ -215,11 +203,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
             }
         }
         Ok(())
-    }
-
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {

@@ -36,6 +36,7 @@ mod ip_protocol;
 pub mod list;
 mod newtype;
 mod reader;
+mod view;
 
 pub use error::{Error, Layer};
 pub use ip_protocol::IpProtocol;
