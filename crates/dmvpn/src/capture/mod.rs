@@ -39,11 +39,11 @@ pub mod fuzzing;
 
 pub use dmvpn_ip::{ipv4, ipv6, link, udp};
 
-pub use file::{
-    CaptureError, CaptureReader, Format, Frame, Interface, LinkType, MAX_RECORD_LEN, Position,
-    Secrets, SecretsType,
-};
 pub use dmvpn_ip::{
     DropReason, FragmentInfo, Reassembler, ReassemblerConfig, ReassemblerStats, Reassembly,
     Timestamp,
+};
+pub use file::{
+    CaptureError, CaptureReader, Format, Frame, Interface, LinkType, MAX_RECORD_LEN, Position,
+    Secrets, SecretsType,
 };
