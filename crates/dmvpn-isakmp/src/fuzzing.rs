@@ -9,9 +9,10 @@
 use alloc::string::ToString;
 use alloc::vec;
 
+use crate::builder::{Builder, Chain};
 use crate::consts::PayloadType;
 use crate::crypto::{Cipher, IkeSaState, decrypt, encrypt};
-use crate::header::{HEADER_LEN, Header, Packet};
+use crate::header::{HEADER_LEN, Header, Packet, VERSION_1_0};
 use crate::keys::Secret;
 use crate::message::{Message, flat_payload_types};
 use crate::payload::{Payloads, emit_payload};
@@ -21,7 +22,8 @@ pub const TEST_KEY: [u8; 16] = *b"dmvpn-fuzz-key!!";
 /// The fixed IV of [`decrypt_bytes`].
 pub const TEST_IV: [u8; 16] = [0x5a; 16];
 
-/// Parses a whole message and every payload in it; whatever parses must emit back byte for byte.
+/// Parses a whole message and every payload in it; whatever parses must emit back byte for byte,
+/// payload by payload and through [`crate::builder`].
 pub fn parse_bytes(data: &[u8]) {
     lenient(data);
     let Ok(message) = Message::parse(data) else {
@@ -70,6 +72,10 @@ fn round_trip_chain(header: Header, payloads: Payloads<'_>, original: &[u8]) {
     let mut out = vec![0; original.len()];
     header.emit(&mut Packet::new_unchecked(&mut out[..]));
     let mut at = HEADER_LEN;
+    // The same message through the builder, when it uses only what the builder writes (version
+    // 1.0, zero reserved bytes).
+    let mut chain = Chain::new();
+    let mut buildable = header.version == VERSION_1_0;
     for payload in payloads {
         let Ok(payload) = payload else { return };
         let Ok(body) = payload.decode(context) else {
@@ -77,8 +83,22 @@ fn round_trip_chain(header: Header, payloads: Payloads<'_>, original: &[u8]) {
         };
         at += emit_payload(payload.next, &body, &mut out[at..]);
         out[payload.offset + 1] = payload.reserved;
+        chain.push(payload.ty, &body);
+        buildable &= payload.reserved == 0;
     }
     assert_eq!(out, original, "payload chain did not round-trip");
+    if buildable {
+        let built = Builder::new(
+            header.initiator_cookie,
+            header.responder_cookie,
+            header.exchange_type,
+            header.flags,
+            header.message_id,
+        )
+        .to_vec(&chain)
+        .expect("a parsed chain fits its length fields");
+        assert_eq!(built, original, "the builder did not rebuild the message");
+    }
 }
 
 /// Treats `data` as an encrypted body: decrypts it with [`TEST_KEY`] / [`TEST_IV`] (AES-128-CBC), walks
