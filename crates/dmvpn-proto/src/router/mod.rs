@@ -307,6 +307,12 @@ impl<R: ike::Entropy> Router<R> {
         self.ike.as_ref()
     }
 
+    /// The IKE endpoint's randomness (e.g. to load recorded values into it between messages, as
+    /// a replay does), if IKE runs.
+    pub fn ike_entropy_mut(&mut self) -> Option<&mut R> {
+        self.ike.as_mut().map(Endpoint::entropy_mut)
+    }
+
     /// The state of each NHS a spoke keys (empty on a hub or without IKE).
     pub fn nhs_states(&self) -> impl Iterator<Item = (Ipv4Addr, NhsState)> + '_ {
         self.nhs.iter().map(|(a, s)| (*a, *s))
