@@ -220,3 +220,141 @@ fn cli_prints_the_timeline() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+fn play_with_ike_keys(capture: &Path, options: &IntoOptions) -> Timeline {
+    let esp_file = capture.with_extension("esp_sa");
+    let table_file = capture.with_extension("ikev1_decryption_table");
+    let mut keys = || {
+        let esp = EspKeys::from_file(&esp_file).unwrap();
+        let table = std::fs::read_to_string(&table_file).unwrap();
+        let mut ike = IkeKeys::default();
+        ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
+        (esp, ike)
+    };
+    into::run(capture, &mut keys, options).unwrap()
+}
+
+/// phase1.pcap has spoke A's Main Mode (3des md5 group 2, cookies a1b2c3d4e5f60718 /
+/// 1122334455667788, made by tools/gen_testdata.py) and a Quick Mode 1. The hub machine takes
+/// Main Mode 1 and 3 as the real hub did, answering with the real hub's responder cookie; Main
+/// Mode 5 is encrypted under the real exchange's Diffie-Hellman, which the machine's own cannot
+/// open, so the machine refuses it and no IKE SA is up; the capture's own view (with the
+/// decryption table) says phase 1 was established.
+#[test]
+fn phase1_hub_answers_main_mode_with_the_captured_cookies() {
+    let capture = workspace().join("testdata/dmvpn/phase1.pcap");
+    let timeline = play_with_ike_keys(&capture, &IntoOptions::new(Role::Hub));
+    let spoke_a = ip("192.0.2.11");
+    let received: Vec<(u64, &str)> = timeline
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Received { from, what }
+                if *from == spoke_a && what.starts_with("ISAKMP") =>
+            {
+                Some((e.frame.unwrap(), what.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received.len(), 4, "{received:?}"); // MM1, MM3, MM5, QM1
+    assert!(
+        received[0]
+            .1
+            .contains("i-cookie a1b2c3d4e5f60718 r-cookie 0000000000000000")
+    );
+    assert!(received[2].1.ends_with("(encrypted)"));
+    assert!(received[3].1.contains("msgid 0x01020304"));
+    let sent: Vec<&str> = timeline
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Sent { to, what } if *to == spoke_a && what.starts_with("ISAKMP") => {
+                Some(what.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    // Main Mode 2 and 4, with the real hub's responder cookie; then at most a notification
+    // about Main Mode 5 (in the clear: the machine has no key the peer shares).
+    let main_mode: Vec<&&str> = sent.iter().filter(|w| w.contains("Main Mode")).collect();
+    assert_eq!(main_mode.len(), 2, "{sent:?}");
+    for what in &sent {
+        assert!(
+            what.contains("i-cookie a1b2c3d4e5f60718 r-cookie 1122334455667788"),
+            "{what}"
+        );
+        assert!(
+            what.contains("Main Mode") || what.contains("Informational"),
+            "{what}"
+        );
+    }
+    assert!(!main_mode.iter().any(|w| w.ends_with("(encrypted)")));
+    let refused: Vec<&str> = timeline
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Dropped(text) if text.starts_with("ISAKMP from 192.0.2.11 refused") => {
+                Some(text.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!refused.is_empty(), "Main Mode 5 cannot open");
+    assert!(timeline.ike_refused >= 2, "{}", timeline.ike_refused);
+    assert!(timeline.ike_sas.is_empty(), "{:?}", timeline.ike_sas);
+    assert!(timeline.ipsec_sas.is_empty());
+    assert!(
+        timeline
+            .capture_ike
+            .iter()
+            .any(|sa| sa.contains("initiated by 192.0.2.11")
+                && sa.contains("a1b2c3d4e5f60718/1122334455667788")
+                && sa.contains("3des md5 group 2 pre-share: established")),
+        "{:?}",
+        timeline.capture_ike
+    );
+    let text = timeline.to_string();
+    assert!(text.contains("IKE in the capture: phase 1 with 192.0.2.11 initiated by 192.0.2.11"));
+    // Spoke B's Main Mode 1 (fragmented, never answered in the capture) gets a cookie of the
+    // machine's own, not one the real hub gave another peer.
+    let b_answer = timeline.entries.iter().find_map(|e| match &e.kind {
+        EntryKind::Sent { to, what } if *to == ip("192.0.2.12") && what.starts_with("ISAKMP") => {
+            Some(what.as_str())
+        }
+        _ => None,
+    });
+    let b_answer = b_answer.expect("the machine answers spoke B's Main Mode 1");
+    assert!(b_answer.contains("i-cookie b0b1b2b3b4b5b6b7"), "{b_answer}");
+    assert!(!b_answer.contains("d0d1d2d3d4d5d6d7") && !b_answer.contains("1122334455667788"));
+    assert!(text.contains("ISAKMP messages refused:"));
+    // The NHRP and EIGRP side is as before.
+    assert_eq!(timeline.registrations.len(), 4);
+}
+
+/// Without IKE in the capture the machine runs no IKE: nothing about ISAKMP in the timeline.
+#[test]
+fn sessions_without_ike_show_no_ike() {
+    let dir = workspace().join("testdata/sessions");
+    let capture = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .find(|p| {
+            let mut decoder = Decoder::new(EspKeys::default());
+            let mut reader = CaptureReader::open(p).unwrap();
+            let report = SessionBuilder::run(&mut reader, &mut decoder).unwrap();
+            report.peers.iter().all(|pair| pair.ike.is_empty())
+                && report.peers.iter().any(|pair| pair.a_is_hub)
+        })
+        .expect("a capture of testdata/sessions without IKE");
+    let timeline = play(&capture, &IntoOptions::new(Role::Hub)).unwrap();
+    assert!(timeline.ike_sas.is_empty() && timeline.capture_ike.is_empty());
+    assert_eq!(timeline.ike_refused, 0);
+    assert!(timeline.entries.iter().all(|e| match &e.kind {
+        EntryKind::Received { what, .. } | EntryKind::Sent { what, .. } =>
+            !what.starts_with("ISAKMP"),
+        _ => true,
+    }));
+}

@@ -1,6 +1,6 @@
 //! `dmvpn replay FILE --into hub|spoke`: the capture's control plane fed into a sans-IO
-//! [`dmvpn_proto::node::Node`] standing in for one router of the capture, driven by the
-//! capture's timestamps, and the state timeline that results.
+//! [`dmvpn_proto::router::Router`] (the node and its IKE) standing in for one router of the
+//! capture, driven by the capture's timestamps, and the state timeline that results.
 //!
 //! 1. A first pass ([`SessionBuilder`]) finds the router and its configuration: the hub is the
 //!    NBMA address that answered registrations (or the one given); a spoke is the one given, else
@@ -16,6 +16,14 @@
 //!    registrations accepted or refused, cache entries, neighbours up and down, routes, drops,
 //!    and each packet it would have sent. Packets the real router sent are not fed: the timeline
 //!    is what the machine makes of its peers' side of the conversation.
+//! 3. ISAKMP to the router (UDP 500, and 4500 behind the non-ESP marker) goes to the machine's
+//!    IKE, when the capture has IKE with the router. The machine accepts any policy and transform
+//!    set IOS can configure (pre-shared keys), and draws the captured router's own cookies, so
+//!    that its peers' captured messages belong to its exchanges: it answers Main Mode 1 and 3 (a
+//!    spoke starts Main Mode itself, as the router did). Its Diffie-Hellman value is its own
+//!    (the capture cannot give the router's private one), so the peer's encrypted messages do
+//!    not open: the timeline says so, and [`Timeline::capture_ike`] lists the IKE SAs as the
+//!    capture shows them (decrypted with the `ikev1_decryption_table` keys given).
 //!
 //! ```
 //! use dmvpn::decode::{Decoder, IkeKeys};
@@ -33,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
@@ -41,8 +50,12 @@ use std::time::Duration as StdDuration;
 
 use dmvpn_eigrp as eigrp;
 use dmvpn_gre as gre;
+use dmvpn_isakmp::consts::Group;
+use dmvpn_isakmp::crypto::Cipher;
 use dmvpn_nhrp as nhrp;
+use dmvpn_proto::ike::{self, EspAuth, EspCipher, Hash, Policy, TransformSet};
 use dmvpn_proto::node::{self, Event, Node, NodeConfig, Prefix, Transmit};
+use dmvpn_proto::router::{self as machine, Router};
 use dmvpn_proto::{Duration, Instant};
 
 use crate::capture::ipv4::{self, ChecksumMode};
@@ -173,6 +186,15 @@ pub struct Timeline {
     pub drops: Vec<(String, u64)>,
     /// Datagrams fed.
     pub fed: u64,
+    /// The machine's IKE SAs at the end (`192.0.2.11 responder: TripleDes Md5 group 2`).
+    pub ike_sas: Vec<String>,
+    /// The machine's IPsec SA pairs at the end (peer and SPIs).
+    pub ipsec_sas: Vec<String>,
+    /// ISAKMP messages the machine's IKE refused.
+    pub ike_refused: u64,
+    /// The IKE SAs of the router as the capture shows them (`phase 1 192.0.2.11 > 192.0.2.1
+    /// 3des md5 group 2 pre-share: established`).
+    pub capture_ike: Vec<String>,
 }
 
 /// Why [`run`] could not play the capture.
@@ -249,15 +271,19 @@ pub fn play<R: Read>(
         config.tunnel.key = *key;
         summary.gre_key = *key;
     }
+    let node = Node::new(
+        config,
+        Instant::ZERO,
+        Box::new(Script {
+            first: summary.first_request_id.map(u32::to_be_bytes),
+            state: 0x5eed,
+        }),
+    );
+    let nhs = summary.nhs.map(|(_, nbma)| nbma);
+    let (endpoint, capture_ike) = ike_of(&report, summary.nbma, nhs);
     let mut player = Player {
-        node: Node::new(
-            config,
-            Instant::ZERO,
-            Box::new(Script {
-                first: summary.first_request_id.map(u32::to_be_bytes),
-                state: 0x5eed,
-            }),
-        ),
+        node: Router::new(node, endpoint, Instant::ZERO),
+        capture_ike,
         nbma: summary.nbma,
         entries: Vec::new(),
         start: None,
@@ -277,6 +303,12 @@ pub fn play<R: Read>(
             dst,
             bytes,
         } if dst == player.nbma && src != player.nbma => player.feed(frame, src, 47, bytes),
+        Visit::Ike {
+            frame,
+            src,
+            dst,
+            bytes,
+        } if dst == player.nbma && src != player.nbma => player.feed_ike(frame, src, bytes),
         Visit::EspError {
             frame,
             src,
@@ -296,6 +328,13 @@ enum Visit<'a> {
     Frame { time: Timestamp },
     /// A GRE packet: in the clear, or decrypted from ESP (transport mode).
     Gre {
+        frame: u64,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        bytes: &'a [u8],
+    },
+    /// An ISAKMP message (UDP 500, or 4500 after the non-ESP marker).
+    Ike {
         frame: u64,
         src: Ipv4Addr,
         dst: Ipv4Addr,
@@ -352,6 +391,20 @@ fn walk<R: Read>(
             }
             (protocol, _) => (protocol, payload),
         };
+        let ike = match (protocol, payload.get(..8)) {
+            (17, Some(udp)) if udp[2..4] == [0x01, 0xf4] => payload.get(8..),
+            (17, Some(udp)) if udp[2..4] == [0x11, 0x94] => payload.get(12..),
+            _ => None,
+        };
+        if let Some(bytes) = ike {
+            visit(Visit::Ike {
+                frame: frame.number,
+                src,
+                dst,
+                bytes,
+            });
+            continue;
+        }
         match protocol {
             47 => visit(Visit::Gre {
                 frame: frame.number,
@@ -609,7 +662,8 @@ fn configure(
 }
 
 struct Player {
-    node: Node,
+    node: Router<IkeScript>,
+    capture_ike: Vec<String>,
     nbma: Ipv4Addr,
     entries: Vec<Entry>,
     start: Option<Timestamp>,
@@ -654,11 +708,12 @@ impl Player {
                 what: describe(protocol, payload),
             },
         );
-        let before = self.node.counters().total_drops();
+        let before = self.node.node().counters().total_drops();
         self.node.handle_nbma(self.now, from, protocol, payload);
-        if self.node.counters().total_drops() > before {
+        if self.node.node().counters().total_drops() > before {
             let reasons: Vec<String> = self
                 .node
+                .node()
                 .counters()
                 .nonzero_drops()
                 .map(|(reason, _)| format!("{reason:?}"))
@@ -671,14 +726,46 @@ impl Player {
         self.drain(Some(frame));
     }
 
+    /// An ISAKMP message to the router: to the machine's IKE.
+    fn feed_ike(&mut self, frame: u64, from: Ipv4Addr, message: &[u8]) {
+        self.fed += 1;
+        self.record(
+            frame,
+            EntryKind::Received {
+                from,
+                what: describe_isakmp(message),
+            },
+        );
+        if self.node.ike().is_none() {
+            self.record(
+                frame,
+                EntryKind::Dropped("ISAKMP without IKE in the machine".to_owned()),
+            );
+        }
+        // The machine's answer takes the cookie the real router gave this peer.
+        let home = self
+            .node
+            .ike_entropy_mut()
+            .and_then(|s| s.peer.replace(from));
+        self.node.handle_ike(self.now, from, message);
+        if let Some(script) = self.node.ike_entropy_mut() {
+            script.peer = home;
+        }
+        self.drain(Some(frame));
+    }
+
     fn drain(&mut self, frame: Option<u64>) {
         let time = self.time();
         while let Some(event) = self.node.poll_event() {
-            self.entries.push(Entry {
-                time,
-                frame,
-                kind: EntryKind::Event(event_text(&event)),
-            });
+            let kind = match event {
+                machine::Event::IkeRefused { peer, error } => {
+                    EntryKind::Dropped(format!("ISAKMP from {peer} refused: {error}"))
+                }
+                // (the Main Mode 1 it sends says so)
+                machine::Event::Connecting { .. } => continue,
+                other => EntryKind::Event(router_event_text(&other)),
+            };
+            self.entries.push(Entry { time, frame, kind });
         }
         while let Some(Transmit {
             to,
@@ -700,8 +787,8 @@ impl Player {
 
     fn finish(mut self, summary: NodeSummary) -> Timeline {
         let now = self.now;
-        let registrations = self
-            .node
+        let node = self.node.node();
+        let registrations = node
             .nhrp_server()
             .map(|server| {
                 server
@@ -714,17 +801,14 @@ impl Player {
                     .collect()
             })
             .unwrap_or_default();
-        let registered = self
-            .node
+        let registered = node
             .nhrp_client()
             .map(dmvpn_proto::nhrp::Client::is_registered);
-        let neighbors = self
-            .node
+        let neighbors = node
             .eigrp()
             .map(|e| e.hello().iter().map(|n| n.address).collect())
             .unwrap_or_default();
-        let routes = self
-            .node
+        let routes = node
             .routes()
             .map(|r| {
                 let via = r
@@ -733,12 +817,33 @@ impl Player {
                 format!("{} {via} {:?}", r.prefix, r.source)
             })
             .collect();
-        let drops = self
-            .node
+        let drops = node
             .counters()
             .nonzero_drops()
             .map(|(reason, n)| (format!("{reason:?}"), n))
             .collect();
+        let ike_sas = (self.node.ike_sas().iter())
+            .map(|(peer, sa)| {
+                let role = match sa.role {
+                    ike::Role::Initiator => "initiator",
+                    ike::Role::Responder => "responder",
+                };
+                let suite = &sa.suite;
+                format!(
+                    "{peer} {role}: {:?} {:?} group {}",
+                    suite.encryption, suite.hash, suite.group.0
+                )
+            })
+            .collect();
+        let ipsec_sas = (self.node.pairs().iter())
+            .map(|(peer, pair)| {
+                format!(
+                    "{peer}: inbound spi {:#010x}, outbound spi {:#010x}, {}",
+                    pair.child.inbound.spi, pair.child.outbound.spi, pair.child.transform_set
+                )
+            })
+            .collect();
+        let ike_refused = self.node.ike_counters().refused;
         self.drain(None);
         Timeline {
             node: summary,
@@ -749,6 +854,10 @@ impl Player {
             routes,
             drops,
             fed: self.fed,
+            ike_sas,
+            ipsec_sas,
+            ike_refused,
+            capture_ike: self.capture_ike,
         }
     }
 }
@@ -848,7 +957,10 @@ pub fn describe(protocol: u8, payload: &[u8]) -> String {
                 .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
             format!("ESP SPI {spi:#010x}")
         }
-        17 => "UDP (IKE)".to_owned(),
+        17 => match payload.get(8..) {
+            Some(message) if payload.get(2..4) == Some(&[0x01, 0xf4]) => describe_isakmp(message),
+            _ => "UDP".to_owned(),
+        },
         other => format!("IP protocol {other}"),
     }
 }
@@ -935,6 +1047,213 @@ impl fmt::Display for Timeline {
         for (reason, count) in &self.drops {
             writeln!(f, "  dropped ({reason}): {count}")?;
         }
+        for sa in &self.ike_sas {
+            writeln!(f, "  IKE SA: {sa}")?;
+        }
+        for sa in &self.ipsec_sas {
+            writeln!(f, "  IPsec SA pair: {sa}")?;
+        }
+        if self.ike_refused > 0 {
+            writeln!(f, "  ISAKMP messages refused: {}", self.ike_refused)?;
+        }
+        for sa in &self.capture_ike {
+            writeln!(f, "  IKE in the capture: {sa}")?;
+        }
         Ok(())
+    }
+}
+
+/// A one-line summary of an ISAKMP message: exchange, cookies, message ID, encryption.
+#[must_use]
+pub fn describe_isakmp(message: &[u8]) -> String {
+    let Ok(packet) = dmvpn_isakmp::Packet::new_checked(message) else {
+        return "ISAKMP (malformed)".to_owned();
+    };
+    let hex = |c: [u8; 8]| c.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut text = format!(
+        "ISAKMP {} i-cookie {} r-cookie {}",
+        packet.exchange_type(),
+        hex(packet.initiator_cookie()),
+        hex(packet.responder_cookie())
+    );
+    if packet.message_id() != 0 {
+        text.push_str(&format!(" msgid {:#010x}", packet.message_id()));
+    }
+    if packet.flags().encryption() {
+        text.push_str(" (encrypted)");
+    }
+    text
+}
+
+/// A line of the timeline for a router event.
+fn router_event_text(event: &machine::Event) -> String {
+    use machine::Event as E;
+    match event {
+        E::Node(event) => event_text(event),
+        E::Ike(ike::Event::Phase1Established {
+            peer, role, suite, ..
+        }) => format!(
+            "IKE phase 1 with {peer} established ({role:?}, {:?} {:?} group {})",
+            suite.encryption, suite.hash, suite.group.0
+        ),
+        E::Ike(ike::Event::Phase1Failed { peer, reason }) => {
+            format!("IKE phase 1 with {peer} failed: {reason:?}")
+        }
+        E::Ike(ike::Event::Phase1Deleted { peer, reason, .. }) => {
+            format!("IKE phase 1 with {peer} deleted: {reason:?}")
+        }
+        E::Ike(ike::Event::ChildOffered(child)) => format!(
+            "IKE quick mode with {} offered: inbound spi {:#010x}, outbound spi {:#010x}",
+            child.peer, child.inbound.spi, child.outbound.spi
+        ),
+        E::Ike(ike::Event::ChildFailed { peer, reason }) => {
+            format!("IKE quick mode with {peer} failed: {reason:?}")
+        }
+        E::Ike(ike::Event::ChildDeleted {
+            peer,
+            inbound_spi,
+            reason,
+            ..
+        }) => format!("IPsec SA with {peer} deleted: spi {inbound_spi:#010x} ({reason:?})"),
+        E::Ike(ike::Event::PeerDead { peer }) => format!("IKE: DPD declared {peer} dead"),
+        E::PairInstalled(child) => format!(
+            "IPsec SA pair with {} installed: inbound spi {:#010x}, outbound spi {:#010x}, {}",
+            child.peer, child.inbound.spi, child.outbound.spi, child.transform_set
+        ),
+        E::Connecting { peer } => format!("IKE: initiating Main Mode with {peer}"),
+        E::ConnectFailed { peer, error } => format!("IKE: cannot start with {peer}: {error}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The machine's IKE, if the capture has IKE with the router at `nbma` (a spoke's NHS at
+/// `nhs`, which it keys by itself), and the router's IKE SAs as the capture shows them.
+fn ike_of(
+    report: &Report,
+    nbma: Ipv4Addr,
+    nhs: Option<Ipv4Addr>,
+) -> (Option<ike::Endpoint<IkeScript>>, Vec<String>) {
+    let me = IpAddr::V4(nbma);
+    let hex = |c: [u8; 8]| c.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut cookies: BTreeMap<Ipv4Addr, VecDeque<[u8; 8]>> = BTreeMap::new();
+    let mut described = Vec::new();
+    for pair in report.peers.iter().filter(|p| p.a == me || p.b == me) {
+        let Some(peer) = v4(if pair.a == me { pair.b } else { pair.a }) else {
+            continue;
+        };
+        let mut sas: Vec<&crate::session::IkeSa> = pair.ike.iter().collect();
+        sas.sort_by_key(|sa| sa.first.frame);
+        for sa in sas {
+            // The router's own cookie of each exchange with the peer, in the order they began.
+            let own = match sa.initiator {
+                Some(initiator) if initiator == me => sa.icookie,
+                _ => sa.rcookie,
+            };
+            if own != [0; 8] {
+                cookies.entry(peer).or_default().push_back(own);
+            }
+            let who = sa
+                .initiator
+                .map_or_else(|| "(first message not seen)".to_owned(), |i| i.to_string());
+            let proposal = sa.proposal.as_deref().unwrap_or("no proposal seen");
+            let state = if sa.established.is_some() {
+                "established"
+            } else {
+                "not established"
+            };
+            described.push(format!(
+                "phase 1 with {peer} initiated by {who}, cookies {}/{}: {proposal}: {state}, {} quick mode(s), {} message(s)",
+                hex(sa.icookie),
+                hex(sa.rcookie),
+                sa.phase2.len(),
+                sa.messages
+            ));
+        }
+    }
+    if described.is_empty() {
+        return (None, Vec::new());
+    }
+    let script = IkeScript {
+        cookies,
+        peer: nhs,
+        state: 0x1ce_5eed,
+    };
+    (
+        Some(ike::Endpoint::new(any_ios_policy(nbma), script)),
+        described,
+    )
+}
+
+/// An IKE configuration that accepts every policy and transform set IOS configures with
+/// pre-shared keys: the capture does not show the router's own. The key is a placeholder (the
+/// machine's Diffie-Hellman value is its own, so no captured encrypted message opens anyway).
+fn any_ios_policy(nbma: Ipv4Addr) -> ike::Config {
+    let mut config = ike::Config::new(nbma);
+    let ciphers = [
+        Cipher::Aes256,
+        Cipher::Aes192,
+        Cipher::Aes128,
+        Cipher::TripleDes,
+        Cipher::Des,
+    ];
+    let groups = [
+        Group::MODP_2048,
+        Group::MODP_1536,
+        Group::MODP_1024,
+        Group::MODP_768,
+    ];
+    for cipher in ciphers {
+        for hash in [Hash::Sha256, Hash::Sha1, Hash::Md5] {
+            for group in groups {
+                let mut policy = Policy::new(cipher, hash, group);
+                policy.lifetime = Duration::from_secs(86_400);
+                config.policies.push(policy);
+            }
+        }
+    }
+    config.keys = vec![ike::PresharedKey::wildcard(b"dmvpn-replay")];
+    for encryption in [
+        EspCipher::Aes256,
+        EspCipher::Aes192,
+        EspCipher::Aes128,
+        EspCipher::TripleDes,
+    ] {
+        for integrity in [EspAuth::Sha256, EspAuth::Sha1, EspAuth::Md5] {
+            config.transform_sets.push(TransformSet {
+                encryption,
+                integrity,
+            });
+        }
+    }
+    config
+}
+
+/// The machine IKE's randomness: the cookies the captured router gave the peer the machine is
+/// answering (`peer`; a spoke's NHS between messages), in order, so that the peer's messages
+/// belong to the machine's exchanges; then a fixed xorshift sequence, so the timeline is the
+/// same on every run.
+struct IkeScript {
+    cookies: BTreeMap<Ipv4Addr, VecDeque<[u8; 8]>>,
+    peer: Option<Ipv4Addr>,
+    state: u64,
+}
+
+impl ike::Entropy for IkeScript {
+    fn fill(&mut self, purpose: ike::Purpose, buf: &mut [u8]) {
+        if purpose == ike::Purpose::Cookie
+            && buf.len() == 8
+            && let Some(cookie) = (self.peer)
+                .and_then(|peer| self.cookies.get_mut(&peer))
+                .and_then(VecDeque::pop_front)
+        {
+            buf.copy_from_slice(&cookie);
+            return;
+        }
+        for byte in buf {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            *byte = self.state as u8;
+        }
     }
 }
