@@ -130,7 +130,7 @@ pub fn decrypt_bytes(data: &[u8]) {
         initiator_cookie: [1; 8],
         responder_cookie: [2; 8],
         next_payload: PayloadType(first),
-        version: crate::header::VERSION_1_0,
+        version: VERSION_1_0,
         exchange_type: crate::consts::ExchangeType::QUICK,
         flags: crate::header::Flags(crate::header::Flags::ENCRYPTION),
         message_id: 0x0102_0304,
