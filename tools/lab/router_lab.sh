@@ -9,9 +9,10 @@
 #   2. IKEv1 Main + Quick Mode between each spoke and the hub, ESP SAs installed;
 #   3. EIGRP adjacencies hub<->spoke1 and hub<->spoke2;
 #   4. the spoke1 LAN host (10.99.11.10) pings the spoke2 LAN host (10.99.12.10);
-#   5. a capture on the hub's NBMA interface shows that ping going spoke1 -> hub -> spoke2, all of it
-#      ESP (no GRE or ICMP in the clear), and it decrypts with the router's key log (`dmvpn decode`
-#      and tshark);
+#   5. a capture on the hub's NBMA interface is all ESP (no GRE or ICMP echo in the clear), and tshark
+#      decrypts the ping in it with the routers' key log; `dmvpn decode` writes decoded.jsonl, and
+#      crates/dmvpn-router/tests/lab.rs checks that the decoder sees the ping go spoke1 -> hub ->
+#      spoke2 inside ESP;
 #   6. the hub is killed (SIGKILL) and restarted: both spokes re-key, re-register, and the ping works again;
 #   7. with --sa-kilobytes: 96 MB over TCP from the spoke1 LAN host to the spoke2 LAN host arrive whole
 #      while the SAs' volume lifetime makes the routers rekey (Quick Mode at 90 %) several times: no
@@ -210,25 +211,9 @@ WIRESHARK_CONFIG_DIR="$run/ws" XDG_CONFIG_HOME="$run/ws" tshark -r "$out/hub-nbm
 if [[ -x "$decoder" ]]; then
     "$decoder" decode --format json --keys "$out/keys/esp_sa" --keys "$out/keys/ikev1_decryption_table" \
         "$out/hub-nbma.pcap" >"$out/decoded.jsonl" 2>"$out/decoded.err" || fail "dmvpn decode: $(cat "$out/decoded.err")"
-    # The ping's echo requests: spoke1 -> hub (ESP from 192.0.2.11) and hub -> spoke2 (ESP to
-    # 192.0.2.12), each opened with the key log: outer IPv4, ESP (ICV good), GRE, inner IPv4, ICMP 8.
-    read -r in1 out2 < <(python3 - "$out/decoded.jsonl" <<'PY'
-import json, sys
-counts = {("192.0.2.11", "192.0.2.1"): 0, ("192.0.2.1", "192.0.2.12"): 0}
-for line in open(sys.argv[1]):
-    layers = json.loads(line)["layers"]
-    protos = [l["proto"] for l in layers]
-    if protos[1:] != ["ipv4", "esp", "gre", "ipv4", "icmp"] or layers[2].get("icv") != "good":
-        continue
-    outer, inner, icmp = layers[1], layers[4], layers[5]
-    key = (outer["src"], outer["dst"])
-    if key in counts and (inner["src"], inner["dst"], icmp["type"]) == ("10.99.11.10", "10.99.12.10", 8):
-        counts[key] += 1
-print(*counts.values())
-PY
-)
-    say "dmvpn decode: $in1 echo requests spoke1->hub and $out2 hub->spoke2 inside ESP (ICV good)"
-    ((in1 > 0 && out2 > 0)) || fail "dmvpn decode does not show the ping going spoke1 -> hub -> spoke2 inside ESP"
+    # That the ping goes spoke1 -> hub -> spoke2 inside ESP in it is checked by
+    # crates/dmvpn-router/tests/lab.rs (cargo test -p dmvpn-router --test lab), with display filters.
+    say "dmvpn decode: $(wc -l <"$out/decoded.jsonl") frames decoded with the key log (decoded.jsonl)"
 else
     say "dmvpn decoder not built ($decoder): decoded.jsonl skipped"
 fi
