@@ -235,7 +235,7 @@ fn play_with_ike_keys(capture: &Path, options: &IntoOptions) -> Timeline {
 }
 
 /// phase1.pcap has spoke A's Main Mode (3des md5 group 2, cookies a1b2c3d4e5f60718 /
-/// 1122334455667788, made by tools/gen_testdata.py) and a Quick Mode 1. The hub machine takes
+/// 1122334455667788, made by tools/gen/gen_testdata.py) and a Quick Mode 1. The hub machine takes
 /// Main Mode 1 and 3 as the real hub did, answering with the real hub's responder cookie; Main
 /// Mode 5 is encrypted under the real exchange's Diffie-Hellman, which the machine's own cannot
 /// open, so the machine refuses it and no IKE SA is up; the capture's own view (with the
