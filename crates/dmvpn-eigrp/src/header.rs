@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use dmvpn_wire::field::{be_u16, be_u32, set_be_u16, set_be_u32};
 use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::consts::{FLAG_CR, FLAG_EOT, FLAG_INIT, FLAG_RS, OpCode};
@@ -140,16 +141,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(())
     }
 
-    fn u16_at(&self, range: core::ops::Range<usize>) -> u16 {
-        let b = &self.buffer.as_ref()[range];
-        u16::from_be_bytes([b[0], b[1]])
-    }
-
-    fn u32_at(&self, range: core::ops::Range<usize>) -> u32 {
-        let b = &self.buffer.as_ref()[range];
-        u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-    }
-
     /// The version (2 for every EIGRP seen).
     pub fn version(&self) -> u8 {
         self.buffer.as_ref()[field::VERSION]
@@ -162,32 +153,32 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The checksum field.
     pub fn checksum(&self) -> u16 {
-        self.u16_at(field::CHECKSUM)
+        be_u16(self.buffer.as_ref(), field::CHECKSUM.start)
     }
 
     /// The flags word.
     pub fn flags(&self) -> Flags {
-        Flags(self.u32_at(field::FLAGS))
+        Flags(be_u32(self.buffer.as_ref(), field::FLAGS.start))
     }
 
     /// The sequence number.
     pub fn sequence(&self) -> u32 {
-        self.u32_at(field::SEQUENCE)
+        be_u32(self.buffer.as_ref(), field::SEQUENCE.start)
     }
 
     /// The acknowledgement number.
     pub fn ack(&self) -> u32 {
-        self.u32_at(field::ACK)
+        be_u32(self.buffer.as_ref(), field::ACK.start)
     }
 
     /// The virtual router ID.
     pub fn virtual_router_id(&self) -> u16 {
-        self.u16_at(field::VRID)
+        be_u16(self.buffer.as_ref(), field::VRID.start)
     }
 
     /// The autonomous system number.
     pub fn autonomous_system(&self) -> u16 {
-        self.u16_at(field::AS)
+        be_u16(self.buffer.as_ref(), field::AS.start)
     }
 
     /// Whether the checksum covers the packet correctly (the whole buffer is the EIGRP packet).
@@ -218,14 +209,6 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    fn set_u16(&mut self, range: core::ops::Range<usize>, value: u16) {
-        self.buffer.as_mut()[range].copy_from_slice(&value.to_be_bytes());
-    }
-
-    fn set_u32(&mut self, range: core::ops::Range<usize>, value: u32) {
-        self.buffer.as_mut()[range].copy_from_slice(&value.to_be_bytes());
-    }
-
     /// Sets the version.
     pub fn set_version(&mut self, value: u8) {
         self.buffer.as_mut()[field::VERSION] = value;
@@ -238,32 +221,32 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
 
     /// Sets the checksum field.
     pub fn set_checksum(&mut self, value: u16) {
-        self.set_u16(field::CHECKSUM, value);
+        set_be_u16(self.buffer.as_mut(), field::CHECKSUM.start, value);
     }
 
     /// Sets the flags.
     pub fn set_flags(&mut self, value: Flags) {
-        self.set_u32(field::FLAGS, value.0);
+        set_be_u32(self.buffer.as_mut(), field::FLAGS.start, value.0);
     }
 
     /// Sets the sequence number.
     pub fn set_sequence(&mut self, value: u32) {
-        self.set_u32(field::SEQUENCE, value);
+        set_be_u32(self.buffer.as_mut(), field::SEQUENCE.start, value);
     }
 
     /// Sets the acknowledgement number.
     pub fn set_ack(&mut self, value: u32) {
-        self.set_u32(field::ACK, value);
+        set_be_u32(self.buffer.as_mut(), field::ACK.start, value);
     }
 
     /// Sets the virtual router ID.
     pub fn set_virtual_router_id(&mut self, value: u16) {
-        self.set_u16(field::VRID, value);
+        set_be_u16(self.buffer.as_mut(), field::VRID.start, value);
     }
 
     /// Sets the autonomous system number.
     pub fn set_autonomous_system(&mut self, value: u16) {
-        self.set_u16(field::AS, value);
+        set_be_u16(self.buffer.as_mut(), field::AS.start, value);
     }
 
     /// Computes and stores the checksum; call after everything else (and after any digest) is written.

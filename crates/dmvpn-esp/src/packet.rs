@@ -16,6 +16,7 @@
 //! Everything after the sequence number needs the SA: see [`Sa`](crate::Sa) for decryption and
 //! [`trailer`](crate::trailer) for the fields inside the ciphertext.
 
+use dmvpn_wire::field::{be_u32, set_be_u32};
 use dmvpn_wire::{Error, Layer, Result};
 
 /// Byte positions of the header fields.
@@ -66,13 +67,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// The Security Parameters Index.
     #[must_use]
     pub fn spi(&self) -> u32 {
-        read_u32(self.buffer.as_ref(), field::SPI.start)
+        be_u32(self.buffer.as_ref(), field::SPI.start)
     }
 
     /// The sequence number (its low 32 bits under ESN).
     #[must_use]
     pub fn sequence_number(&self) -> u32 {
-        read_u32(self.buffer.as_ref(), field::SEQUENCE_NUMBER.start)
+        be_u32(self.buffer.as_ref(), field::SEQUENCE_NUMBER.start)
     }
 }
 
@@ -87,25 +88,18 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Sets the Security Parameters Index.
     pub fn set_spi(&mut self, value: u32) {
-        self.buffer.as_mut()[field::SPI].copy_from_slice(&value.to_be_bytes());
+        set_be_u32(self.buffer.as_mut(), field::SPI.start, value);
     }
 
     /// Sets the sequence number.
     pub fn set_sequence_number(&mut self, value: u32) {
-        self.buffer.as_mut()[field::SEQUENCE_NUMBER].copy_from_slice(&value.to_be_bytes());
+        set_be_u32(self.buffer.as_mut(), field::SEQUENCE_NUMBER.start, value);
     }
 
     /// IV, ciphertext and ICV, writable.
     pub fn payload_mut(&mut self) -> &mut [u8] {
         &mut self.buffer.as_mut()[field::PAYLOAD]
     }
-}
-
-/// Reads a big-endian `u32` at `at`; the caller checked the length.
-fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0; 4];
-    word.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_be_bytes(word)
 }
 
 /// The cleartext header of an ESP packet.

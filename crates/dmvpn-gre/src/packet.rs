@@ -24,7 +24,7 @@
 
 use core::fmt;
 
-use dmvpn_wire::field::{Field, Rest};
+use dmvpn_wire::field::{Field, Rest, checked_be_u16, checked_be_u32};
 use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::Protocol;
@@ -252,7 +252,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The checksum, if C is set (with R alone the field is there but holds nothing, RFC 1701).
     pub fn checksum(&self) -> Option<u16> {
-        self.u16_at(
+        checked_be_u16(
+            self.buffer.as_ref(),
             self.checksum_range()
                 .filter(|_| self.checksum_present())?
                 .start,
@@ -261,12 +262,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// Reserved1 (RFC 2784 §2.6; the routing offset in RFC 1701), if C or R is set.
     pub fn reserved1(&self) -> Option<u16> {
-        self.u16_at(self.checksum_range()?.start + 2)
+        checked_be_u16(self.buffer.as_ref(), self.checksum_range()?.start + 2)
     }
 
     /// The key (RFC 2890 §2.1), if K is set. In version 1 it holds payload length and call ID.
     pub fn key(&self) -> Option<u32> {
-        self.u32_at(self.key_range()?)
+        checked_be_u32(self.buffer.as_ref(), self.key_range()?.start)
     }
 
     /// The version 1 payload length: the payload's size without the GRE header (RFC 2637 §4.1).
@@ -285,12 +286,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The sequence number (RFC 2890 §2.2), if S is set.
     pub fn sequence(&self) -> Option<u32> {
-        self.u32_at(self.sequence_range()?)
+        checked_be_u32(self.buffer.as_ref(), self.sequence_range()?.start)
     }
 
     /// The acknowledgment number (RFC 2637 §4.1), if A is set in version 1.
     pub fn ack(&self) -> Option<u32> {
-        self.u32_at(self.ack_range()?)
+        checked_be_u32(self.buffer.as_ref(), self.ack_range()?.start)
     }
 
     /// Whether the checksum is right, or absent (C clear).
@@ -311,16 +312,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
         sum.add(bytes.get(..field::CHECKSUM.start).unwrap_or(bytes));
         sum.add(bytes.get(field::CHECKSUM.end..).unwrap_or_default());
         sum.finish()
-    }
-
-    fn u16_at(&self, offset: usize) -> Option<u16> {
-        let bytes = self.buffer.as_ref().get(offset..offset + 2)?;
-        Some(u16::from_be_bytes([bytes[0], bytes[1]]))
-    }
-
-    fn u32_at(&self, range: Field) -> Option<u32> {
-        let bytes = self.buffer.as_ref().get(range)?;
-        Some(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 }
 

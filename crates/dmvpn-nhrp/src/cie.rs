@@ -22,6 +22,7 @@
 
 use core::ops::Range;
 
+use dmvpn_wire::field::{be_u16, set_be_u16};
 use dmvpn_wire::list::{self, Entry, List};
 use dmvpn_wire::{Error, Layer, Result};
 
@@ -104,11 +105,6 @@ impl<T: AsRef<[u8]>> Cie<T> {
         Ok(())
     }
 
-    fn u16_at(&self, at: usize) -> u16 {
-        let data = self.buffer.as_ref();
-        u16::from_be_bytes([data[at], data[at + 1]])
-    }
-
     /// `Code`.
     pub fn code(&self) -> CieCode {
         CieCode(self.buffer.as_ref()[field::CODE])
@@ -121,17 +117,17 @@ impl<T: AsRef<[u8]>> Cie<T> {
 
     /// The 16 `unused` bits.
     pub fn unused(&self) -> u16 {
-        self.u16_at(field::UNUSED.start)
+        be_u16(self.buffer.as_ref(), field::UNUSED.start)
     }
 
     /// `Maximum Transmission Unit`.
     pub fn mtu(&self) -> u16 {
-        self.u16_at(field::MTU.start)
+        be_u16(self.buffer.as_ref(), field::MTU.start)
     }
 
     /// `Holding Time`, seconds.
     pub fn holding_time(&self) -> u16 {
-        self.u16_at(field::HOLDING_TIME.start)
+        be_u16(self.buffer.as_ref(), field::HOLDING_TIME.start)
     }
 
     /// `Cli Addr T/L`, raw.
@@ -202,10 +198,6 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Cie<&'a T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Cie<T> {
-    fn set_u16_at(&mut self, at: usize, value: u16) {
-        self.buffer.as_mut()[at..at + 2].copy_from_slice(&value.to_be_bytes());
-    }
-
     /// Sets `Code`.
     pub fn set_code(&mut self, value: CieCode) {
         self.buffer.as_mut()[field::CODE] = value.0;
@@ -218,17 +210,17 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Cie<T> {
 
     /// Sets the `unused` bits.
     pub fn set_unused(&mut self, value: u16) {
-        self.set_u16_at(field::UNUSED.start, value);
+        set_be_u16(self.buffer.as_mut(), field::UNUSED.start, value);
     }
 
     /// Sets `Maximum Transmission Unit`.
     pub fn set_mtu(&mut self, value: u16) {
-        self.set_u16_at(field::MTU.start, value);
+        set_be_u16(self.buffer.as_mut(), field::MTU.start, value);
     }
 
     /// Sets `Holding Time`.
     pub fn set_holding_time(&mut self, value: u16) {
-        self.set_u16_at(field::HOLDING_TIME.start, value);
+        set_be_u16(self.buffer.as_mut(), field::HOLDING_TIME.start, value);
     }
 
     /// Sets `Cli Addr T/L`.

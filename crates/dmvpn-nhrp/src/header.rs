@@ -22,7 +22,8 @@
 
 use core::ops::Range;
 
-use dmvpn_wire::{Error, Layer, Result, checksum, field::Field};
+use dmvpn_wire::field::{be_u16, set_be_u16};
+use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::consts::{AddressFamily, AddressFormat, OpType, ProtocolType};
 
@@ -209,19 +210,14 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.buffer.as_ref()
     }
 
-    fn u16_at(&self, field: Field) -> u16 {
-        let data = self.buffer.as_ref();
-        u16::from_be_bytes([data[field.start], data[field.start + 1]])
-    }
-
     /// `ar$afn`: the NBMA address family.
     pub fn afn(&self) -> AddressFamily {
-        AddressFamily(self.u16_at(field::AFN))
+        AddressFamily(be_u16(self.buffer.as_ref(), field::AFN.start))
     }
 
     /// `ar$pro.type`: the protocol type.
     pub fn protocol_type(&self) -> ProtocolType {
-        ProtocolType(self.u16_at(field::PRO_TYPE))
+        ProtocolType(be_u16(self.buffer.as_ref(), field::PRO_TYPE.start))
     }
 
     /// `ar$pro.snap`, all five bytes (zero unless the protocol type is [`ProtocolType::SNAP`]).
@@ -243,17 +239,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// `ar$pktsz`.
     pub fn packet_size(&self) -> u16 {
-        self.u16_at(field::PACKET_SIZE)
+        be_u16(self.buffer.as_ref(), field::PACKET_SIZE.start)
     }
 
     /// `ar$chksum`.
     pub fn checksum(&self) -> u16 {
-        self.u16_at(field::CHECKSUM)
+        be_u16(self.buffer.as_ref(), field::CHECKSUM.start)
     }
 
     /// `ar$extoff` (0: no extensions).
     pub fn extension_offset(&self) -> u16 {
-        self.u16_at(field::EXTENSION_OFFSET)
+        be_u16(self.buffer.as_ref(), field::EXTENSION_OFFSET.start)
     }
 
     /// `ar$op.version`.
@@ -335,18 +331,14 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.buffer.as_mut()
     }
 
-    fn set_u16_at(&mut self, field: Field, value: u16) {
-        self.buffer.as_mut()[field].copy_from_slice(&value.to_be_bytes());
-    }
-
     /// Sets `ar$afn`.
     pub fn set_afn(&mut self, value: AddressFamily) {
-        self.set_u16_at(field::AFN, value.0);
+        set_be_u16(self.buffer.as_mut(), field::AFN.start, value.0);
     }
 
     /// Sets `ar$pro.type`.
     pub fn set_protocol_type(&mut self, value: ProtocolType) {
-        self.set_u16_at(field::PRO_TYPE, value.0);
+        set_be_u16(self.buffer.as_mut(), field::PRO_TYPE.start, value.0);
     }
 
     /// Sets `ar$pro.snap`.
@@ -361,17 +353,17 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
 
     /// Sets `ar$pktsz`.
     pub fn set_packet_size(&mut self, value: u16) {
-        self.set_u16_at(field::PACKET_SIZE, value);
+        set_be_u16(self.buffer.as_mut(), field::PACKET_SIZE.start, value);
     }
 
     /// Sets `ar$chksum`.
     pub fn set_checksum(&mut self, value: u16) {
-        self.set_u16_at(field::CHECKSUM, value);
+        set_be_u16(self.buffer.as_mut(), field::CHECKSUM.start, value);
     }
 
     /// Sets `ar$extoff`.
     pub fn set_extension_offset(&mut self, value: u16) {
-        self.set_u16_at(field::EXTENSION_OFFSET, value);
+        set_be_u16(self.buffer.as_mut(), field::EXTENSION_OFFSET.start, value);
     }
 
     /// Sets `ar$op.version`.

@@ -17,3 +17,76 @@ pub type Field = core::ops::Range<usize>;
 
 /// Everything from a fixed offset to the end of the buffer.
 pub type Rest = core::ops::RangeFrom<usize>;
+
+/// The big-endian `u16` at offset `at`, for a view's fixed-offset getter.
+///
+/// # Panics
+///
+/// If `bytes` ends before `at + 2`: views call it only for fields their `check_len` accepted
+/// (smoltcp's contract). [`checked_be_u16`] never panics.
+#[must_use]
+pub fn be_u16(bytes: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([bytes[at], bytes[at + 1]])
+}
+
+/// The big-endian `u32` at offset `at`, for a view's fixed-offset getter.
+///
+/// # Panics
+///
+/// If `bytes` ends before `at + 4`, as [`be_u16`]. [`checked_be_u32`] never panics.
+#[must_use]
+pub fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// The big-endian `u16` at offset `at`, or `None` if `bytes` ends before it.
+#[must_use]
+pub fn checked_be_u16(bytes: &[u8], at: usize) -> Option<u16> {
+    let pair = bytes.get(at..)?.first_chunk::<2>()?;
+    Some(u16::from_be_bytes(*pair))
+}
+
+/// The big-endian `u32` at offset `at`, or `None` if `bytes` ends before it.
+#[must_use]
+pub fn checked_be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let word = bytes.get(at..)?.first_chunk::<4>()?;
+    Some(u32::from_be_bytes(*word))
+}
+
+/// Writes `value` big-endian at offset `at`, for a view's setter.
+///
+/// # Panics
+///
+/// If `bytes` ends before `at + 2`, as [`be_u16`].
+pub fn set_be_u16(bytes: &mut [u8], at: usize, value: u16) {
+    bytes[at..at + 2].copy_from_slice(&value.to_be_bytes());
+}
+
+/// Writes `value` big-endian at offset `at`, for a view's setter.
+///
+/// # Panics
+///
+/// If `bytes` ends before `at + 4`, as [`be_u16`].
+pub fn set_be_u32(bytes: &mut [u8], at: usize, value: u32) {
+    bytes[at..at + 4].copy_from_slice(&value.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes_big_endian() {
+        let mut bytes = [0u8; 7];
+        set_be_u16(&mut bytes, 1, 0x0102);
+        set_be_u32(&mut bytes, 3, 0x0304_0506);
+        assert_eq!(bytes, [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(be_u16(&bytes, 1), 0x0102);
+        assert_eq!(be_u32(&bytes, 3), 0x0304_0506);
+        assert_eq!(checked_be_u16(&bytes, 5), Some(0x0506));
+        assert_eq!(checked_be_u16(&bytes, 6), None);
+        assert_eq!(checked_be_u32(&bytes, 3), Some(0x0304_0506));
+        assert_eq!(checked_be_u32(&bytes, 4), None);
+        assert_eq!(checked_be_u32(&bytes, usize::MAX), None);
+    }
+}
