@@ -536,7 +536,7 @@ impl Router {
     /// the host's routes.
     fn flush(&mut self) {
         while let Some(transmit) = self.machine.poll_transmit() {
-            if transmit.protocol == machine_udp() {
+            if transmit.protocol == dmvpn_proto::ipsec::UDP {
                 // (the machine's IKE datagram: its UDP header is the socket's to write)
                 if let Some(message) = transmit.bytes.get(8..) {
                     let _ = self.ike_socket.send_to(message, (transmit.to, 500));
@@ -710,9 +710,4 @@ impl Router {
         self.machine.delete_all(now);
         self.flush();
     }
-}
-
-/// The IP protocol of the machine's IKE datagrams.
-const fn machine_udp() -> u8 {
-    dmvpn_proto::ipsec::UDP
 }
