@@ -354,7 +354,8 @@ impl Values {
                     }
                 }
                 LinkHeader::Sll(_) => self.proto(SLL),
-                LinkHeader::Loopback(_) | LinkHeader::RawIp => {}
+                // Loopback, raw IP and the rest name no field a filter can use.
+                _ => {}
             },
             Layer::Ipv4 { header, .. } => {
                 self.proto(IP);
