@@ -392,10 +392,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// # Panics
     /// If neither C nor R is set, or the buffer is too short.
     pub fn set_checksum(&mut self, value: u16) {
-        let Some(range) = self.checksum_range() else {
-            panic!("gre: set_checksum without the C bit")
-        };
-        self.buffer.as_mut()[range.start..range.start + 2].copy_from_slice(&value.to_be_bytes());
+        let range = self.checksum_range();
+        self.set_in(
+            range,
+            0,
+            &value.to_be_bytes(),
+            "set_checksum without the C bit",
+        );
     }
 
     /// Sets Reserved1 (zero on transmit, RFC 2784 §2.6).
@@ -403,10 +406,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// # Panics
     /// If neither C nor R is set, or the buffer is too short.
     pub fn set_reserved1(&mut self, value: u16) {
-        let Some(range) = self.checksum_range() else {
-            panic!("gre: set_reserved1 without the C bit")
-        };
-        self.buffer.as_mut()[range.start + 2..range.end].copy_from_slice(&value.to_be_bytes());
+        let range = self.checksum_range();
+        self.set_in(
+            range,
+            2,
+            &value.to_be_bytes(),
+            "set_reserved1 without the C bit",
+        );
     }
 
     /// Sets the key (in version 1, payload length in the high half and call ID in the low half).
@@ -414,10 +420,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// # Panics
     /// If K is clear, or the buffer is too short.
     pub fn set_key(&mut self, value: u32) {
-        let Some(range) = self.key_range() else {
-            panic!("gre: set_key without the K bit")
-        };
-        self.buffer.as_mut()[range].copy_from_slice(&value.to_be_bytes());
+        let range = self.key_range();
+        self.set_in(range, 0, &value.to_be_bytes(), "set_key without the K bit");
     }
 
     /// Sets the version 1 payload length.
@@ -425,10 +429,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// # Panics
     /// If K is clear, or the buffer is too short.
     pub fn set_payload_length(&mut self, value: u16) {
-        let Some(range) = self.key_range() else {
-            panic!("gre: set_payload_length without the K bit")
-        };
-        self.buffer.as_mut()[range.start..range.start + 2].copy_from_slice(&value.to_be_bytes());
+        let range = self.key_range();
+        self.set_in(
+            range,
+            0,
+            &value.to_be_bytes(),
+            "set_payload_length without the K bit",
+        );
     }
 
     /// Sets the version 1 call ID.
@@ -436,10 +443,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// # Panics
     /// If K is clear, or the buffer is too short.
     pub fn set_call_id(&mut self, value: u16) {
-        let Some(range) = self.key_range() else {
-            panic!("gre: set_call_id without the K bit")
-        };
-        self.buffer.as_mut()[range.start + 2..range.end].copy_from_slice(&value.to_be_bytes());
+        let range = self.key_range();
+        self.set_in(
+            range,
+            2,
+            &value.to_be_bytes(),
+            "set_call_id without the K bit",
+        );
     }
 
     /// Sets the sequence number.
@@ -447,10 +457,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// # Panics
     /// If S is clear, or the buffer is too short.
     pub fn set_sequence(&mut self, value: u32) {
-        let Some(range) = self.sequence_range() else {
-            panic!("gre: set_sequence without the S bit")
-        };
-        self.buffer.as_mut()[range].copy_from_slice(&value.to_be_bytes());
+        let range = self.sequence_range();
+        self.set_in(
+            range,
+            0,
+            &value.to_be_bytes(),
+            "set_sequence without the S bit",
+        );
     }
 
     /// Sets the acknowledgment number.
@@ -458,10 +471,23 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// # Panics
     /// If this is not version 1 with A set, or the buffer is too short.
     pub fn set_ack(&mut self, value: u32) {
-        let Some(range) = self.ack_range() else {
-            panic!("gre: set_ack without version 1 and the A bit")
+        let range = self.ack_range();
+        self.set_in(
+            range,
+            0,
+            &value.to_be_bytes(),
+            "set_ack without version 1 and the A bit",
+        );
+    }
+
+    /// Writes `bytes` at offset `at` of an optional field, or panics with `gre: {what}` when the
+    /// flags leave the field out (`range` is `None`).
+    fn set_in(&mut self, range: Option<Field>, at: usize, bytes: &[u8], what: &str) {
+        let Some(range) = range else {
+            panic!("gre: {what}")
         };
-        self.buffer.as_mut()[range].copy_from_slice(&value.to_be_bytes());
+        let start = range.start + at;
+        self.buffer.as_mut()[start..start + bytes.len()].copy_from_slice(bytes);
     }
 
     /// Computes the checksum over header and payload and stores it (RFC 2784 §2.5).
