@@ -30,7 +30,7 @@ impl<S: Sink> Walk<'_, S> {
             LinkHeader::Ethernet(_) => WireLayer::Ethernet,
             LinkHeader::Sll(_) => WireLayer::Sll,
             LinkHeader::Loopback(_) => WireLayer::Loopback,
-            LinkHeader::RawIp => WireLayer::Capture,
+            _ => WireLayer::Capture,
         };
         let mpls = match link::mpls(link.payload, layer, link.header_len) {
             Ok(mpls) => mpls,
@@ -123,6 +123,53 @@ impl<S: Sink> Walk<'_, S> {
         }
     }
 
+    /// An Ethernet frame in GRE: Transparent Ethernet Bridging (protocol 0x6558), or mirrored by
+    /// ERSPAN (0x88BE: type I without a GRE sequence number, else type II; 0x22EB: type III)
+    /// after its header. The frame's IPv4 or IPv6 packet is another tunnel level.
+    pub(super) fn gre_ethernet(
+        &mut self,
+        gre: &gre::Repr,
+        bytes: &[u8],
+        buffers: &mut [Vec<u8>],
+        depth: usize,
+    ) {
+        let frame = if gre.protocol == gre::Protocol::TRANSPARENT_ETHERNET_BRIDGING {
+            bytes
+        } else {
+            let type_one = gre.protocol == gre::Protocol::ERSPAN && gre.sequence.is_none();
+            let parsed = if type_one {
+                Ok((Erspan::TYPE_ONE, bytes))
+            } else {
+                Erspan::parse(bytes)
+            };
+            match parsed {
+                Ok((erspan, frame)) => {
+                    self.emit(&Layer::Erspan(&erspan));
+                    frame
+                }
+                Err(error) => return self.fail("erspan", &error, bytes),
+            }
+        };
+        let inner = match link::decode(link::LinkType::ETHERNET, frame) {
+            Ok(inner) => inner,
+            Err(error) => return self.fail("eth", &error, frame),
+        };
+        self.emit(&Layer::Link(LinkLayer {
+            header: &inner.header,
+            ethertype: inner.ethertype,
+        }));
+        match inner.ethertype {
+            EtherType::IPV4 if depth < MAX_NESTING => {
+                self.inner_ipv4(inner.payload, buffers, depth + 1)
+            }
+            EtherType::IPV6 if depth < MAX_NESTING => {
+                self.inner_ipv6(inner.payload, buffers, depth + 1)
+            }
+            EtherType::IPV4 | EtherType::IPV6 => self.nesting_limit("link payload", inner.payload),
+            _ => self.data("link payload", inner.payload),
+        }
+    }
+
     /// A whole EIGRP packet. One whose checksum is wrong is decoded all the same and reported as
     /// [`Layer::EigrpBadChecksum`] (tshark shows it and flags the checksum; a router drops it).
     pub(super) fn eigrp_checked(&mut self, bytes: &[u8]) {
@@ -199,6 +246,176 @@ fn enhanced_cut(bytes: &[u8]) -> Option<(gre::enhanced::Repr, &[u8])> {
         ack: packet.ack(),
     };
     Some((header, bytes.get(packet.header_len()..).unwrap_or_default()))
+}
+
+/// An ERSPAN header (draft-foschiano-erspan §4.1 type II, §4.2 type III).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Erspan {
+    /// The version field: 1 for type II, 2 for type III; 0 for type I, which has no header.
+    pub version: u8,
+    /// The VLAN of the mirrored frame.
+    pub vlan: u16,
+    /// The session ID (10 bits).
+    pub session: u16,
+    /// The port index (type II).
+    pub index: Option<u32>,
+    /// The timestamp (type III), in the granularity its `gra` field names.
+    pub timestamp: Option<u32>,
+}
+
+impl Erspan {
+    const TYPE_ONE: Self = Self {
+        version: 0,
+        vlan: 0,
+        session: 0,
+        index: None,
+        timestamp: None,
+    };
+
+    /// Reads a type II or III header (told apart by its version field) and returns it with the
+    /// mirrored frame after it; a type III header with the O bit set is followed by an 8-byte
+    /// platform-specific subheader.
+    fn parse(bytes: &[u8]) -> dmvpn_wire::Result<(Self, &[u8])> {
+        let mut reader = dmvpn_wire::Reader::new(WireLayer::Gre, bytes);
+        let first = reader.u16("erspan version and vlan")?;
+        let second = reader.u16("erspan session")?;
+        let version = (first >> 12) as u8;
+        let (vlan, session) = (first & 0x0fff, second & 0x03ff);
+        let header = match version {
+            1 => {
+                let index = reader.u32("erspan index")? & 0x000f_ffff;
+                Self {
+                    version,
+                    vlan,
+                    session,
+                    index: Some(index),
+                    timestamp: None,
+                }
+            }
+            2 => {
+                let timestamp = reader.u32("erspan timestamp")?;
+                reader.skip(2, "erspan sgt")?;
+                let flags = reader.u16("erspan flags")?;
+                if flags & 1 == 1 {
+                    reader.skip(8, "erspan platform subheader")?;
+                }
+                Self {
+                    version,
+                    vlan,
+                    session,
+                    index: None,
+                    timestamp: Some(timestamp),
+                }
+            }
+            _ => {
+                return Err(dmvpn_wire::Error::Unsupported {
+                    layer: WireLayer::Gre,
+                    field: "erspan version",
+                    offset: 0,
+                    value: u32::from(version),
+                });
+            }
+        };
+        Ok((header, reader.rest()))
+    }
+}
+
+/// An ERSPAN header as JSON.
+pub(super) fn erspan_json(erspan: &Erspan, obj: &mut Object<'_>) {
+    obj.u64("type", u64::from(erspan.version) + 1);
+    if erspan.version != 0 {
+        obj.u64("vlan", u64::from(erspan.vlan));
+        obj.u64("session", u64::from(erspan.session));
+    }
+    if let Some(index) = erspan.index {
+        obj.u64("index", u64::from(index));
+    }
+    if let Some(timestamp) = erspan.timestamp {
+        obj.u64("timestamp", u64::from(timestamp));
+    }
+}
+
+/// An ERSPAN header for the info column: `ERSPAN type II session 1`.
+pub(super) fn erspan_info(erspan: &Erspan, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
+    let kind = ["I", "II", "III"].get(usize::from(erspan.version)).unwrap_or(&"?");
+    write!(f, "ERSPAN type {kind}")?;
+    if erspan.version != 0 {
+        write!(f, " session {}", erspan.session)?;
+    }
+    Ok(())
+}
+
+/// A PPPoE session header as JSON fields of the layer carrying it.
+pub(super) fn pppoe_json(pppoe: &link::Pppoe, obj: &mut Object<'_>) {
+    obj.u64("pppoe_code", u64::from(pppoe.code));
+    obj.hex_u16("pppoe_session", pppoe.session_id);
+    obj.u64("pppoe_length", u64::from(pppoe.length));
+    if pppoe.code == 0 {
+        obj.hex_u16("ppp_protocol", pppoe.ppp_protocol);
+    }
+}
+
+/// An 802.2 LLC header as JSON fields of its Ethernet layer.
+pub(super) fn llc_json(llc: &link::Llc, obj: &mut Object<'_>) {
+    obj.u64("length", u64::from(llc.length));
+    obj.u64("llc_dsap", u64::from(llc.dsap));
+    obj.u64("llc_ssap", u64::from(llc.ssap));
+    if let Some((oui, pid)) = llc.snap {
+        obj.u64("snap_oui", u64::from(oui));
+        obj.hex_u16("snap_pid", pid);
+    }
+}
+
+/// The JSON fields of the link headers other than Ethernet, cooked, loopback and raw.
+pub(super) fn link_json(header: &LinkHeader, obj: &mut Object<'_>) {
+    match header {
+        LinkHeader::Ppp(ppp) => match ppp.pppoe {
+            Some(pppoe) => pppoe_json(&pppoe, obj),
+            None => obj.hex_u16("ppp_protocol", ppp.protocol),
+        },
+        LinkHeader::CiscoHdlc(hdlc) => {
+            obj.u64("address", u64::from(hdlc.address));
+            obj.hex_u16("protocol", hdlc.protocol.0);
+        }
+        LinkHeader::FrameRelay(fr) => {
+            obj.u64("dlci", u64::from(fr.dlci));
+            if let Some(nlpid) = fr.nlpid {
+                obj.u64("nlpid", u64::from(nlpid));
+            }
+        }
+        LinkHeader::Nflog(nflog) => {
+            obj.u64("family", u64::from(nflog.family));
+            obj.u64("group", u64::from(nflog.group));
+        }
+        LinkHeader::Enc(enc) => {
+            obj.u64("family", u64::from(enc.family));
+            obj.hex_u32("spi", enc.spi);
+            obj.u64("flags", u64::from(enc.flags));
+        }
+        _ => {}
+    }
+}
+
+/// A link layer for the info column: what it carries, after the header's own fields for the
+/// headers that have some worth showing (`PPPoE session 0x0011 IPv4`, `Cisco HDLC SLARP`).
+pub(super) fn link_info(link: &LinkLayer<'_>, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
+    let pppoe = match link.header {
+        LinkHeader::Ethernet(eth) => eth.pppoe,
+        LinkHeader::Ppp(ppp) => ppp.pppoe,
+        _ => None,
+    };
+    if let Some(pppoe) = pppoe {
+        write!(f, "PPPoE session {:#06x} ", pppoe.session_id)?;
+    }
+    match link.header {
+        LinkHeader::Ppp(ppp) if link.ethertype.0 == 0 => {
+            write!(f, "PPP protocol {:#06x}", ppp.protocol)
+        }
+        LinkHeader::CiscoHdlc(_) => write!(f, "Cisco HDLC {}", link.ethertype),
+        LinkHeader::FrameRelay(fr) => write!(f, "FR DLCI {} {}", fr.dlci, link.ethertype),
+        LinkHeader::Enc(enc) => write!(f, "enc SPI {:#010x} {}", enc.spi, link.ethertype),
+        _ => write!(f, "{}", link.ethertype),
+    }
 }
 
 /// The PPP protocol number of IPv4 (RFC 1332).

@@ -79,6 +79,8 @@ pub enum Layer<'a> {
     },
     /// An ISAKMP (IKEv1) message, with its decrypted payload chain when the key was known.
     Isakmp(&'a IsakmpLayer<'a>),
+    /// An ERSPAN header in GRE (type I has none: its version is reported as 0).
+    Erspan(&'a super::encap::Erspan),
     /// A TCP header.
     Tcp(&'a Tcp),
     /// An ICMP header.
@@ -264,7 +266,14 @@ impl Layer<'_> {
                 LinkHeader::Sll(_) => "sll",
                 LinkHeader::Loopback(_) => "loopback",
                 LinkHeader::RawIp => "raw",
+                LinkHeader::Ppp(ppp) if ppp.pppoe.is_some() => "pppoe",
+                LinkHeader::Ppp(_) => "ppp",
+                LinkHeader::CiscoHdlc(_) => "chdlc",
+                LinkHeader::FrameRelay(_) => "fr",
+                LinkHeader::Nflog(_) => "nflog",
+                LinkHeader::Enc(_) => "enc",
             },
+            Self::Erspan(_) => "erspan",
             Self::Ipv4 { .. } => "ipv4",
             Self::Fragment(_) => "ipv4_fragment",
             Self::Ipv6(_) => "ipv6",
@@ -302,6 +311,12 @@ impl Layer<'_> {
                             }
                             vlans.end();
                         }
+                        if let Some(pppoe) = eth.pppoe {
+                            super::encap::pppoe_json(&pppoe, obj);
+                        }
+                        if let Some(llc) = eth.llc {
+                            super::encap::llc_json(&llc, obj);
+                        }
                     }
                     LinkHeader::Sll(sll) => {
                         obj.u64("version", u64::from(sll.version));
@@ -313,6 +328,7 @@ impl Layer<'_> {
                     }
                     LinkHeader::Loopback(lo) => obj.u64("family", u64::from(lo.family)),
                     LinkHeader::RawIp => {}
+                    _ => super::encap::link_json(link.header, obj),
                 }
                 obj.hex_u16("ethertype", link.ethertype.0);
             }
@@ -431,6 +447,7 @@ impl Layer<'_> {
                 ppp_protocol,
             } => super::encap::gre_enhanced_json(header, *ppp_protocol, obj),
             Self::Mpls(labels) => super::encap::mpls_json(labels, obj),
+            Self::Erspan(erspan) => super::encap::erspan_json(erspan, obj),
             Self::NestingLimit { limit } => obj.u64("limit", *limit as u64),
             Self::Isakmp(layer) => isakmp_json(layer, obj),
             Self::Tcp(tcp) => {
@@ -466,7 +483,8 @@ impl Layer<'_> {
     /// A tshark-like summary of the layer for the text output's info column.
     pub fn info(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         match self {
-            Self::Link(link) => write!(f, "{}", link.ethertype),
+            Self::Link(link) => super::encap::link_info(link, f),
+            Self::Erspan(erspan) => super::encap::erspan_info(erspan, f),
             Self::Ipv4 { header, .. } => {
                 write!(f, "IPv4 protocol {}", header.protocol)?;
                 if header.more_frags || header.frag_offset != 0 {
@@ -585,6 +603,7 @@ impl Layer<'_> {
             Self::Ah(_) => "AH",
             Self::Gre(_) | Self::GreEnhanced { .. } => "GRE",
             Self::Mpls(_) => "MPLS",
+            Self::Erspan(_) => "ERSPAN",
             Self::NestingLimit { .. } => "",
             Self::Nhrp(_) | Self::NhrpHeader(_) => "NHRP",
             Self::Eigrp(_) | Self::EigrpBadChecksum { .. } => "EIGRP",

@@ -716,6 +716,9 @@ impl<S: Sink> Walk<'_, S> {
                 self.inner_ipv6(payload, buffers, depth + 1)
             }
             gre::Protocol::IPV4 | gre::Protocol::IPV6 => self.nesting_limit("gre payload", payload),
+            gre::Protocol::TRANSPARENT_ETHERNET_BRIDGING
+            | gre::Protocol::ERSPAN
+            | gre::Protocol::ERSPAN_III => self.gre_ethernet(&repr, payload, buffers, depth),
             _ => self.data("gre payload", payload),
         }
     }

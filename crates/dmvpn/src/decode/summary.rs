@@ -9,7 +9,7 @@ use crate::output::Pending;
 use super::{EspStatus, Layer, Sink};
 
 /// The kinds of layer [`Summary`] counts, in the order its table lists them.
-const KINDS: [&str; 24] = [
+const KINDS: [&str; 30] = [
     "eth",
     "sll",
     "loopback",
@@ -34,6 +34,12 @@ const KINDS: [&str; 24] = [
     "isakmp (decrypted)",
     "mpls",
     "nesting_limit",
+    "ppp",
+    "chdlc",
+    "fr",
+    "nflog",
+    "enc",
+    "erspan",
 ];
 
 /// Where each kind counts in [`Summary::layers`].
@@ -62,6 +68,12 @@ mod kind {
     pub(super) const ISAKMP_DECRYPTED: usize = 21;
     pub(super) const MPLS: usize = 22;
     pub(super) const NESTING_LIMIT: usize = 23;
+    pub(super) const PPP: usize = 24;
+    pub(super) const CHDLC: usize = 25;
+    pub(super) const FRELAY: usize = 26;
+    pub(super) const NFLOG: usize = 27;
+    pub(super) const ENC: usize = 28;
+    pub(super) const ERSPAN: usize = 29;
 }
 
 /// A [`Sink`] that counts frames, bytes and layers instead of printing them: what `dmvpn decode`
@@ -202,7 +214,13 @@ impl Sink for Summary {
                 LinkHeader::Sll(_) => kind::SLL,
                 LinkHeader::Loopback(_) => kind::LOOPBACK,
                 LinkHeader::RawIp => kind::RAW,
+                LinkHeader::Ppp(_) => kind::PPP,
+                LinkHeader::CiscoHdlc(_) => kind::CHDLC,
+                LinkHeader::FrameRelay(_) => kind::FRELAY,
+                LinkHeader::Nflog(_) => kind::NFLOG,
+                LinkHeader::Enc(_) => kind::ENC,
             },
+            Layer::Erspan(_) => kind::ERSPAN,
             Layer::Ipv4 {
                 fragments: None, ..
             } => kind::IPV4,
