@@ -1,5 +1,8 @@
 //! Sans-IO state machines of a DMVPN Phase 1 hub and spoke: the NHRP client and server
 //! ([`nhrp`]), the IPsec SA database ([`ipsec`]) and EIGRP neighbour discovery ([`eigrp`]).
+//! [`node`] joins them into one hub or spoke, and [`router`] joins the node and IKEv1 ([`ike`])
+//! into a whole router: every decision between them (keys, rekeys, Deletes, dead hubs) is made
+//! there, so that a shell around it only moves bytes.
 //!
 //! Nothing here does I/O or reads a clock. Time ([`Instant`]), received packets (as the codecs'
 //! parsed `Repr`s) and randomness go in; packets to send, timers and events come out, in the
