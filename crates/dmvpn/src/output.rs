@@ -130,20 +130,27 @@ impl JsonLines<io::Sink> {
     }
 }
 
-impl Pending for JsonLines<io::Sink> {
-    fn pending(&self) -> &[u8] {
-        &self.out.buf
-    }
+/// [`Pending`] for writers whose detached output sits in their [`Buffered`] `out`.
+macro_rules! pending_in_buffer {
+    ($($writer:ident),+) => {$(
+        impl Pending for $writer<io::Sink> {
+            fn pending(&self) -> &[u8] {
+                &self.out.buf
+            }
 
-    fn clear_pending(&mut self) {
-        self.out.buf.clear();
-    }
+            fn clear_pending(&mut self) {
+                self.out.buf.clear();
+            }
 
-    fn take_pending(&mut self, taken: &mut Vec<u8>) {
-        taken.clear();
-        core::mem::swap(&mut self.out.buf, taken);
-    }
+            fn take_pending(&mut self, taken: &mut Vec<u8>) {
+                taken.clear();
+                core::mem::swap(&mut self.out.buf, taken);
+            }
+        }
+    )+};
 }
+
+pending_in_buffer!(JsonLines, TextLines);
 
 impl<W: Write> Sink for JsonLines<W> {
     fn frame_start(&mut self, frame: &Frame<'_>) {
@@ -276,21 +283,6 @@ impl TextLines<io::Sink> {
         lines.out.detached = true;
         lines.first_ts = Some(start);
         lines
-    }
-}
-
-impl Pending for TextLines<io::Sink> {
-    fn pending(&self) -> &[u8] {
-        &self.out.buf
-    }
-
-    fn clear_pending(&mut self) {
-        self.out.buf.clear();
-    }
-
-    fn take_pending(&mut self, taken: &mut Vec<u8>) {
-        taken.clear();
-        core::mem::swap(&mut self.out.buf, taken);
     }
 }
 
