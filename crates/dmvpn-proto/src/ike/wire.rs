@@ -76,6 +76,23 @@ pub(crate) const fn transform(number: u8, id: u8, attributes: &[u8]) -> Transfor
     }
 }
 
+/// The proposal chain of a responder's SA payload: the one proposal it chose, with the one
+/// transform it chose, under its own SPI (RFC 2408 §4.2).
+pub(crate) fn chosen(
+    number: u8,
+    protocol: ProtocolId,
+    spi: &[u8],
+    chosen: &Transform<'_>,
+) -> Vec<u8> {
+    let transforms = [transform(chosen.number, chosen.id, chosen.attributes)];
+    proposal_chain(&[ProposalSpec {
+        number,
+        protocol,
+        spi,
+        transforms: &transforms,
+    }])
+}
+
 /// An SA payload body (DOI IPsec, SIT_IDENTITY_ONLY) with its proposals, as on the wire.
 pub(crate) fn sa_body(proposals: &[ProposalSpec<'_>]) -> Vec<u8> {
     body_bytes(&sa(&proposal_chain(proposals)))

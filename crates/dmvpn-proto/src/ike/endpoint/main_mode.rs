@@ -47,31 +47,10 @@ impl<R: Entropy> Endpoint<R> {
             });
         }
         let cky_r = self.draw_cookie();
-        let mut sa = IkeSa {
-            peer: from,
-            role: Role::Responder,
-            cky_i: h.initiator_cookie,
-            cky_r,
-            state: P1::Mm2Sent,
-            psk: Secret::default(),
-            sai_b: sai_b.to_vec(),
-            suite: None,
-            kx: None,
-            g_xi: Vec::new(),
-            g_xr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-            keys: None,
-            ka: Secret::default(),
-            iv: Vec::new(),
-            last_in: bytes.to_vec(),
-            out: None,
-            peer_dpd: parsed.dpd_vid,
-            quick: Vec::new(),
-            done_quick: VecDeque::new(),
-            want_child: false,
-            dead: false,
-        };
+        let cookies = (h.initiator_cookie, cky_r);
+        let mut sa = IkeSa::new(from, Role::Responder, cookies, P1::Mm2Sent, sai_b.to_vec());
+        sa.last_in = bytes.to_vec();
+        sa.peer_dpd = parsed.dpd_vid;
         let Some(psk) = self.config.key_for(from).cloned() else {
             // IOS: "No pre-shared key with <peer>!", so no policy is acceptable.
             self.fail_phase1(
@@ -117,17 +96,7 @@ impl<R: Entropy> Endpoint<R> {
             group: policy.group,
             lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
         });
-        let transforms = [wire::transform(
-            transform.number,
-            transform.id,
-            transform.attributes,
-        )];
-        let proposals = proposal_chain(&[ProposalSpec {
-            number,
-            protocol: ProtocolId::ISAKMP,
-            spi: &[],
-            transforms: &transforms,
-        }]);
+        let proposals = wire::chosen(number, ProtocolId::ISAKMP, &[], &transform);
         let mut chain = Chain::new();
         chain
             .push(PayloadType::SA, &wire::sa(&proposals))
@@ -222,15 +191,30 @@ impl<R: Entropy> Endpoint<R> {
         sa.ni = self.draw_nonce();
         sa.g_xi = kx.public_value().to_vec();
         sa.kx = Some(kx);
+        self.send_key_exchange(now, sa, bytes, P1::Mm3Sent)
+    }
+
+    /// Main Mode 3 or 4: our KE and nonce, answering `bytes`; then wait in `next`.
+    fn send_key_exchange(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        bytes: &[u8],
+        next: P1,
+    ) -> Result<(), IkeError> {
+        let (public, nonce) = match sa.role {
+            Role::Initiator => (&sa.g_xi, &sa.ni),
+            Role::Responder => (&sa.g_xr, &sa.nr),
+        };
         let mut chain = Chain::new();
         chain
-            .push(PayloadType::KE, &Body::Ke(&sa.g_xi))
-            .push(PayloadType::NONCE, &Body::Nonce(&sa.ni));
+            .push(PayloadType::KE, &Body::Ke(public))
+            .push(PayloadType::NONCE, &Body::Nonce(nonce));
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
         let out = wire::clear(&header, &chain)?;
         sa.out = Some(self.flight(now, sa.peer, out, true));
         sa.last_in = bytes.to_vec();
-        sa.state = P1::Mm3Sent;
+        sa.state = next;
         Ok(())
     }
 
@@ -277,13 +261,11 @@ impl<R: Entropy> Endpoint<R> {
         Ok(())
     }
 
-    fn main_mode_3(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    /// The peer's KE (of the negotiated group's length) and nonce, from Main Mode 3 or 4.
+    fn ke_and_nonce<'a>(
+        sa: &IkeSa,
+        message: &Message<'a>,
+    ) -> Result<(&'a [u8], &'a [u8]), IkeError> {
         let parsed = Self::plain(sa, message, PayloadType::KE)?;
         let (Some(ke), Some(nonce)) = (parsed.ke, parsed.nonce) else {
             return Err(IkeError::MissingPayload {
@@ -293,6 +275,17 @@ impl<R: Entropy> Endpoint<R> {
             });
         };
         Self::check_ke(sa, ke)?;
+        Ok((ke, nonce))
+    }
+
+    fn main_mode_3(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        bytes: &[u8],
+    ) -> Result<(), IkeError> {
+        let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
         let group = sa.suite.map_or(Group(0), |s| s.group);
         let kx = self.rng.key_exchange(group)?;
         sa.g_xi = ke.to_vec();
@@ -301,16 +294,7 @@ impl<R: Entropy> Endpoint<R> {
         sa.nr = self.draw_nonce();
         sa.kx = Some(kx);
         Self::derive(sa)?;
-        let mut chain = Chain::new();
-        chain
-            .push(PayloadType::KE, &Body::Ke(&sa.g_xr))
-            .push(PayloadType::NONCE, &Body::Nonce(&sa.nr));
-        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
-        let out = wire::clear(&header, &chain)?;
-        sa.out = Some(self.flight(now, sa.peer, out, true));
-        sa.last_in = bytes.to_vec();
-        sa.state = P1::Mm4Sent;
-        Ok(())
+        self.send_key_exchange(now, sa, bytes, P1::Mm4Sent)
     }
 
     /// Message 5 or 6: ID, HASH_I/HASH_R, and (initiator, as IOS and strongSwan do) INITIAL-CONTACT
@@ -354,15 +338,7 @@ impl<R: Entropy> Endpoint<R> {
         message: &Message<'_>,
         bytes: &[u8],
     ) -> Result<(), IkeError> {
-        let parsed = Self::plain(sa, message, PayloadType::KE)?;
-        let (Some(ke), Some(nonce)) = (parsed.ke, parsed.nonce) else {
-            return Err(IkeError::MissingPayload {
-                peer: sa.peer,
-                exchange: ExchangeType::MAIN,
-                payload: PayloadType::KE,
-            });
-        };
-        Self::check_ke(sa, ke)?;
+        let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
         sa.g_xr = ke.to_vec();
         sa.nr = nonce.to_vec();
         Self::derive(sa)?;
@@ -415,20 +391,8 @@ impl<R: Entropy> Endpoint<R> {
         message: &Message<'_>,
         bytes: &[u8],
     ) -> Result<(), IkeError> {
-        let initial_contact = match self.authenticate(sa, message) {
-            Ok(flag) => flag,
-            Err(error) => {
-                self.fail_phase1(
-                    sa,
-                    Failure::AuthenticationFailed,
-                    Some(NotifyType::AUTHENTICATION_FAILED),
-                );
-                return Err(match error {
-                    IkeError::Decrypt(_) => IkeError::AuthenticationFailed { peer: sa.peer },
-                    other => other,
-                });
-            }
-        };
+        let notify = Some(NotifyType::AUTHENTICATION_FAILED);
+        let initial_contact = self.authenticate_or_fail(sa, message, notify)?;
         sa.last_in = bytes.to_vec();
         if initial_contact {
             self.initial_contact(sa.peer);
@@ -437,13 +401,7 @@ impl<R: Entropy> Endpoint<R> {
             .identity_message(sa)
             .ok_or(IkeError::AuthenticationFailed { peer: sa.peer })?;
         sa.out = Some(self.flight(now, sa.peer, out, false));
-        self.established(now, sa);
-        if sa.want_child {
-            // We wanted an SA while the peer was already negotiating one: Quick Mode from us.
-            sa.want_child = false;
-            self.start_quick(now, sa)?;
-        }
-        Ok(())
+        self.established(now, sa)
     }
 
     fn main_mode_6(
@@ -453,27 +411,31 @@ impl<R: Entropy> Endpoint<R> {
         message: &Message<'_>,
         bytes: &[u8],
     ) -> Result<(), IkeError> {
-        let initial_contact = match self.authenticate(sa, message) {
-            Ok(flag) => flag,
-            Err(error) => {
-                self.fail_phase1(sa, Failure::AuthenticationFailed, None);
-                return Err(match error {
-                    IkeError::Decrypt(_) => IkeError::AuthenticationFailed { peer: sa.peer },
-                    other => other,
-                });
-            }
-        };
+        let initial_contact = self.authenticate_or_fail(sa, message, None)?;
         sa.last_in = bytes.to_vec();
         sa.out = None;
         if initial_contact {
             self.initial_contact(sa.peer);
         }
-        self.established(now, sa);
-        if sa.want_child {
-            sa.want_child = false;
-            self.start_quick(now, sa)?;
-        }
-        Ok(())
+        self.established(now, sa)
+    }
+
+    /// Main Mode 5 or 6 authenticated (whether it carried INITIAL-CONTACT); otherwise the SA
+    /// fails, telling the peer with `notify`, and a message that does not decrypt means the
+    /// pre-shared keys differ.
+    fn authenticate_or_fail(
+        &mut self,
+        sa: &mut IkeSa,
+        message: &Message<'_>,
+        notify: Option<NotifyType>,
+    ) -> Result<bool, IkeError> {
+        self.authenticate(sa, message).map_err(|error| {
+            self.fail_phase1(sa, Failure::AuthenticationFailed, notify);
+            match error {
+                IkeError::Decrypt(_) => IkeError::AuthenticationFailed { peer: sa.peer },
+                other => other,
+            }
+        })
     }
 
     /// The peer rebooted: its other IKE SAs and all IPsec SAs with it are stale.
@@ -482,7 +444,9 @@ impl<R: Entropy> Endpoint<R> {
         self.drop_children(peer, DeleteReason::InitialContact, false);
     }
 
-    fn established(&mut self, now: Instant, sa: &mut IkeSa) {
+    /// Main Mode is done: the SA is established, and if we wanted an IPsec SA while the peer was
+    /// negotiating this one, Quick Mode starts from us.
+    fn established(&mut self, now: Instant, sa: &mut IkeSa) -> Result<(), IkeError> {
         let mut live = Established {
             since: now,
             hard_at: None,
@@ -518,5 +482,10 @@ impl<R: Entropy> Endpoint<R> {
             });
         }
         sa.state = P1::Established(live);
+        if sa.want_child {
+            sa.want_child = false;
+            self.start_quick(now, sa)?;
+        }
+        Ok(())
     }
 }

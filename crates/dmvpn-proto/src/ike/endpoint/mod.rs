@@ -176,6 +176,41 @@ struct IkeSa {
 }
 
 impl IkeSa {
+    /// A new SA in `state`, before any key exchange.
+    fn new(
+        peer: Ipv4Addr,
+        role: Role,
+        cookies: ([u8; 8], [u8; 8]),
+        state: P1,
+        sai_b: Vec<u8>,
+    ) -> Self {
+        Self {
+            peer,
+            role,
+            cky_i: cookies.0,
+            cky_r: cookies.1,
+            state,
+            psk: Secret::default(),
+            sai_b,
+            suite: None,
+            kx: None,
+            g_xi: Vec::new(),
+            g_xr: Vec::new(),
+            ni: Vec::new(),
+            nr: Vec::new(),
+            keys: None,
+            ka: Secret::default(),
+            iv: Vec::new(),
+            last_in: Vec::new(),
+            out: None,
+            peer_dpd: false,
+            quick: Vec::new(),
+            done_quick: VecDeque::new(),
+            want_child: false,
+            dead: false,
+        }
+    }
+
     fn cipher(&self) -> Option<Cipher> {
         self.suite.map(|s| s.encryption)
     }
@@ -532,31 +567,11 @@ impl<R: Entropy> Endpoint<R> {
             .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
         let bytes = wire::clear(&wire::header(cky_i, [0; 8], ExchangeType::MAIN, 0), &chain)?;
         let out = self.flight(now, peer, bytes, true);
-        self.sas.push(IkeSa {
-            peer,
-            role: Role::Initiator,
-            cky_i,
-            cky_r: [0; 8],
-            state: P1::Mm1Sent,
-            psk,
-            sai_b,
-            suite: None,
-            kx: None,
-            g_xi: Vec::new(),
-            g_xr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-            keys: None,
-            ka: Secret::default(),
-            iv: Vec::new(),
-            last_in: Vec::new(),
-            out: Some(out),
-            peer_dpd: false,
-            quick: Vec::new(),
-            done_quick: VecDeque::new(),
-            want_child,
-            dead: false,
-        });
+        let mut sa = IkeSa::new(peer, Role::Initiator, (cky_i, [0; 8]), P1::Mm1Sent, sai_b);
+        sa.psk = psk;
+        sa.out = Some(out);
+        sa.want_child = want_child;
+        self.sas.push(sa);
         Ok(())
     }
 

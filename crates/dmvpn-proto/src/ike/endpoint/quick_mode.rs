@@ -333,17 +333,7 @@ impl<R: Entropy> Endpoint<R> {
         };
         let spi_in = self.draw_spi();
         let nr = self.draw_nonce();
-        let transforms = [wire::transform(
-            transform.number,
-            transform.id,
-            transform.attributes,
-        )];
-        let proposals = proposal_chain(&[ProposalSpec {
-            number,
-            protocol: ProtocolId::ESP,
-            spi: &spi_in.to_be_bytes(),
-            transforms: &transforms,
-        }]);
+        let proposals = wire::chosen(number, ProtocolId::ESP, &spi_in.to_be_bytes(), &transform);
         let mut chain = Chain::new();
         chain
             .push(PayloadType::SA, &wire::sa(&proposals))
