@@ -345,3 +345,39 @@ fn esp_in_flight_after_a_delete_decrypts_within_the_grace() {
     run_until_converged(&mut cloud, 2, Duration::from_secs(60)).expect("keyed again");
     assert!(ping(&mut cloud, 1, 2, 9));
 }
+
+/// IOS: Hellos lost on the way (the hub is fine, and still sends traffic under the SAs) make
+/// the spoke's EIGRP neighbour go down at the hold time, but the SAs stay: the hub sealed
+/// something within the last 5 s, so it has not restarted. No new IKE, same SPIs; the
+/// adjacency comes back when Hellos get through again.
+#[test]
+fn hellos_lost_while_the_hub_still_seals_keep_the_sas() {
+    let mut cloud = router_cloud(2, 7, Group::MODP_1024, |_| {});
+    run_until_converged(&mut cloud, 2, Duration::from_secs(30)).expect("converged");
+    let (hub, spoke1) = (cloud_util::HUB_NBMA, cloud_util::spoke_nbma(1));
+    let spis = cloud.members[1].node.node().peer_sas(hub).unwrap();
+    let start = cloud.now;
+    let end = start + Duration::from_secs(25);
+    // Small ESP from the hub to spoke 1 (Hellos, EIGRP's acks and updates) is lost for 25 s;
+    // big ESP (the LAN traffic below) gets through.
+    cloud.drop = Some(Box::new(move |w| {
+        w.from == hub && w.to == spoke1 && w.protocol == 50 && w.len < 400 && w.at < end
+    }));
+    for i in 0..25u32 {
+        let mut tag = i.to_be_bytes().to_vec();
+        tag.resize(800, 0);
+        cloud.inject(2, &router_util::datagram(2, 1, &tag));
+        cloud.run_for(Duration::from_secs(1));
+    }
+    let events = events_since(&cloud, 1, start);
+    assert!(
+        events.contains(&Event::StillSealing { peer: hub }),
+        "{events:?}"
+    );
+    assert!(!events.contains(&Event::Lost { peer: hub }));
+    assert_eq!(count(&events, |e| matches!(e, Event::Connecting { .. })), 0);
+    assert_eq!(cloud.members[1].node.node().peer_sas(hub), Some(spis));
+    cloud.drop = None;
+    run_until_converged(&mut cloud, 2, Duration::from_secs(30)).expect("adjacent again");
+    assert_eq!(cloud.members[1].node.node().peer_sas(hub), Some(spis));
+}
