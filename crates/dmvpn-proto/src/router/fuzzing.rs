@@ -219,12 +219,9 @@ mod tests {
         assert!(hub.node().nhrp_server().is_some_and(|s| s.len() == 1));
     }
 
+    /// The fuzz target's twin under `cargo test` (bolero).
     #[test]
     fn arbitrary_scripts_do_not_panic() {
-        let mut rng = XorShift::new(9);
-        for _ in 0..20 {
-            let script: Vec<u8> = (0..300).map(|_| rng.next_u64() as u8).collect();
-            fuzz_script(&script);
-        }
+        bolero::check!().for_each(fuzz_script);
     }
 }
