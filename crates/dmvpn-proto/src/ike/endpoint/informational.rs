@@ -108,11 +108,12 @@ impl<R: Entropy> Endpoint<R> {
                 }
                 NotifyType::INITIAL_CONTACT => self.initial_contact(peer),
                 NotifyType::CONNECTED => {
-                    if let Some(qi) = sa.quick.iter().position(|q| q.state == Qm::AwaitConnected) {
+                    let waiting = |q: &QuickMode| matches!(q.state, Qm::AwaitConnected { .. });
+                    if let Some(qi) = sa.quick.iter().position(waiting) {
                         let q = sa.quick.remove(qi);
                         let (mid, last_in, out) = (q.message_id, q.last_in, q.out.bytes);
                         Self::remember(sa, mid, &last_in, Some(out));
-                        if let Some(child) = q.child {
+                        if let Qm::AwaitConnected { child } = q.state {
                             self.install(now, child);
                         }
                     }
@@ -128,8 +129,8 @@ impl<R: Entropy> Endpoint<R> {
                         sa.quick.iter().position(|q| {
                             q.role == Role::Responder
                                 && spi.is_some_and(|s| {
-                                    q.child
-                                        .as_ref()
+                                    q.state
+                                        .child()
                                         .is_some_and(|c| c.inbound.spi == s || c.outbound.spi == s)
                                 })
                         })

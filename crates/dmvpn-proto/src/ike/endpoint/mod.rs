@@ -116,12 +116,39 @@ struct Dpd {
     last_heard: Instant,
 }
 
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+/// A Quick Mode exchange (RFC 2409 §5.5) under an established IKE SA, with what each step keeps.
+///
+/// ```text
+/// initiator  start ─▶ Sent1 ─QM2─▶ (QM3 sent) installed
+///                       └──QM2 with commit bit─▶ AwaitConnected ─CONNECTED─▶ installed
+/// responder    QM1 ─▶ Sent2 ─QM3─▶ installed (and CONNECTED sent if QM1 had the commit bit)
+/// ```
+///
+/// Quick Mode 1 and 2 go again every `retransmit.interval` (the exchange's `out` [`Flight`]);
+/// after `retransmit.max_attempts` the exchange fails with ChildFailed.
+#[derive(Debug)]
 enum Qm {
-    Sent1,
-    Sent2,
-    /// QM2 received with the commit bit: waiting for CONNECTED.
-    AwaitConnected,
+    /// Initiator: Quick Mode 1 sent; our PFS key exchange, if PFS is on.
+    Sent1 { kx: Option<KeyExchange> },
+    /// Responder: Quick Mode 2 sent; our nonce, the pair to install at Quick Mode 3, and whether
+    /// Quick Mode 1 set the commit bit (then CONNECTED follows).
+    Sent2 {
+        nr: Vec<u8>,
+        child: ChildSa,
+        commit: bool,
+    },
+    /// Initiator: Quick Mode 2 had the commit bit; the pair waits for CONNECTED (RFC 2408 §4.6).
+    AwaitConnected { child: ChildSa },
+}
+
+impl Qm {
+    /// The negotiated pair, once known.
+    const fn child(&self) -> Option<&ChildSa> {
+        match self {
+            Self::Sent1 { .. } => None,
+            Self::Sent2 { child, .. } | Self::AwaitConnected { child } => Some(child),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -132,14 +159,8 @@ struct QuickMode {
     iv: Vec<u8>,
     spi_in: u32,
     ni: Vec<u8>,
-    /// The responder's nonce (responder only; the initiator finishes on receiving it).
-    nr: Vec<u8>,
-    kx: Option<KeyExchange>,
     last_in: Vec<u8>,
     out: Flight,
-    commit: bool,
-    /// Responder: the negotiated SA, installed at QM3. Initiator: waiting for CONNECTED.
-    child: Option<ChildSa>,
 }
 
 #[derive(Debug)]

@@ -78,16 +78,12 @@ impl<R: Entropy> Endpoint<R> {
         sa.quick.push(QuickMode {
             message_id,
             role: Role::Initiator,
-            state: Qm::Sent1,
+            state: Qm::Sent1 { kx },
             iv: next_iv,
             spi_in,
             ni,
-            nr: Vec::new(),
-            kx,
             last_in: Vec::new(),
             out,
-            commit: false,
-            child: None,
         });
         Ok(())
     }
@@ -152,9 +148,9 @@ impl<R: Entropy> Endpoint<R> {
                 self.send(sa.peer, out);
                 return Ok(());
             }
-            return match (q.role, q.state) {
-                (Role::Initiator, Qm::Sent1) => self.quick_mode_2(now, sa, message, bytes),
-                (Role::Responder, Qm::Sent2) => self.quick_mode_3(now, sa, message, bytes),
+            return match (q.role, &q.state) {
+                (Role::Initiator, Qm::Sent1 { .. }) => self.quick_mode_2(now, sa, message, bytes),
+                (Role::Responder, Qm::Sent2 { .. }) => self.quick_mode_3(now, sa, message, bytes),
                 _ => Err(IkeError::Unexpected {
                     peer: sa.peer,
                     exchange: ExchangeType::QUICK,
@@ -380,16 +376,16 @@ impl<R: Entropy> Endpoint<R> {
         sa.quick.push(QuickMode {
             message_id: mid,
             role: Role::Responder,
-            state: Qm::Sent2,
+            state: Qm::Sent2 {
+                nr,
+                child: child.clone(),
+                commit: h.flags.commit(),
+            },
             iv: next_iv,
             spi_in,
             ni: ni.to_vec(),
-            nr,
-            kx: None,
             last_in: bytes.to_vec(),
             out,
-            commit: h.flags.commit(),
-            child: Some(child.clone()),
         });
         self.events.push_back(Event::ChildOffered(child));
         Ok(())
@@ -436,7 +432,11 @@ impl<R: Entropy> Endpoint<R> {
         if proposal.protocol != ProtocolId::ESP || offered.group != self.config.pfs {
             return Err(bad);
         }
-        let g_qm = match (&sa.quick[qi].kx, parsed.ke) {
+        let kx = match &sa.quick[qi].state {
+            Qm::Sent1 { kx } => kx.as_ref(),
+            _ => None,
+        };
+        let g_qm = match (kx, parsed.ke) {
             (Some(kx), Some(ke)) => Some(kx.shared_secret(ke)?),
             (None, None) => None,
             _ => return Err(bad),
@@ -496,8 +496,7 @@ impl<R: Entropy> Endpoint<R> {
         if h.flags.commit() {
             // RFC 2408 §4.6: wait for the responder's CONNECTED before using the SAs.
             let q = &mut sa.quick[qi];
-            q.state = Qm::AwaitConnected;
-            q.child = Some(child);
+            q.state = Qm::AwaitConnected { child };
             q.last_in = bytes.to_vec();
             q.out = Flight {
                 bytes: out,
@@ -532,17 +531,20 @@ impl<R: Entropy> Endpoint<R> {
             return Err(IkeError::NotEstablished { peer });
         };
         let (ni, iv) = (sa.quick[qi].ni.clone(), sa.quick[qi].iv.clone());
-        let nr = sa.quick[qi].nr.clone();
+        let Qm::Sent2 { nr, .. } = &sa.quick[qi].state else {
+            return Err(IkeError::NotEstablished { peer });
+        };
+        let nr = nr.clone();
         Self::open_hashed(sa, message, &iv, |k, _| k.quick_hash3(mid, &ni, &nr))?;
         if let Some(dpd) = sa.dpd_mut() {
             dpd.last_heard = now;
         }
         let q = sa.quick.remove(qi);
-        let Some(child) = q.child else {
+        let Qm::Sent2 { child, commit, .. } = q.state else {
             return Err(IkeError::NotEstablished { peer });
         };
         Self::remember(sa, mid, bytes, None);
-        if q.commit || message.header.flags.commit() {
+        if commit || message.header.flags.commit() {
             let spi = child.inbound.spi.to_be_bytes();
             let mut chain = Chain::new();
             chain.push(
