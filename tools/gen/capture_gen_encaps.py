@@ -339,6 +339,168 @@ def malformed_frames():
         eth(ip4("192.0.2.1", "192.0.2.2", 47, struct.pack(">HH", 0, 0x8847) + b"\x00\x01", id=10)),
     ]
 
+# --- link types and tunnel payloads other projects' captures hold (issue #15) --------------------
+
+def esp_payload(spi, seq, n=48):
+    """An ESP packet no key opens: SPI, sequence number, then fixed filler."""
+    return struct.pack(">II", spi, seq) + bytes((seq * 7 + i) & 0xFF for i in range(n))
+
+
+def ip_set():
+    """The IPv4 and IPv6 packets each link type below carries: ESP, DMVPN GRE with NHRP,
+    ISAKMP, EIGRP, ESP over IPv6 and GRE over IPv6."""
+    nhrp_reg = nhrp(3, "192.0.2.1", "10.0.0.1", "10.0.0.254", 31, cie(0, 32, 7200))
+    return [
+        (4, ip4("192.0.2.1", "198.51.100.254", 50, esp_payload(0x0000C0DE, 5), id=1)),
+        (4, bytes(IP(src="192.0.2.1", dst="198.51.100.254", id=2) / GRE(key_present=1, key=100, proto=0x2001) / Raw(nhrp_reg))),
+        (4, bytes(IP(src="192.0.2.1", dst="198.51.100.254", id=3) / UDP(sport=500, dport=500) / Raw(isakmp_mm1()))),
+        (4, ip4("10.0.0.1", "224.0.0.10", 88, eigrp(5, HELLO_TLVS, asn=7), ttl=2, id=4)),
+        (6, ip6("2001:db8::1", "2001:db8::2", 50, esp_payload(0x0000BEEF, 9))),
+        (6, bytes(IPv6(src="2001:db8::1", dst="2001:db8::2") / GRE(proto=0x0800) / Raw(icmp_echo("10.5.0.1", "10.5.0.2", 5)))),
+    ]
+
+
+SLARP_KEEPALIVE = struct.pack(">IIIH", 2, 41, 40, 0xFFFF)  # code 2, my seq, your seq, reliability
+CDP = struct.pack(">BBH", 2, 180, 0) + struct.pack(">HH", 1, 4 + 6) + b"router"
+
+
+def chdlc_frames():
+    frames = [bytes([0x0F, 0]) + struct.pack(">H", 0x0800 if v == 4 else 0x86DD) + pkt for v, pkt in ip_set()]
+    frames.append(bytes([0x8F, 0, 0x80, 0x35]) + SLARP_KEEPALIVE)
+    frames.append(bytes([0x8F, 0, 0x20, 0x00]) + CDP)
+    return frames
+
+
+def ppp_frames():
+    frames = [ppp(0x0021 if v == 4 else 0x0057, pkt) for v, pkt in ip_set()]
+    # Address and control compressed away, and the protocol compressed to one byte.
+    frames.append(b"\x00\x21" + icmp_echo("10.6.0.1", "10.6.0.2", 6))
+    frames.append(b"\x21" + icmp_echo("10.6.0.1", "10.6.0.2", 7))
+    frames.append(ppp(0xC021, bytes([9, 1, 0, 8]) + b"\x12\x34\x56\x78"))  # LCP Echo-Request
+    return frames
+
+
+def ppp_hdlc_frames():
+    # What tcpdump's PPP_SERIAL captures hold: PPP in HDLC framing, and Cisco HDLC under the same
+    # link type.
+    frames = [ppp(0x0021 if v == 4 else 0x0057, pkt) for v, pkt in ip_set()[:3]]
+    frames += [bytes([0x0F, 0, 0x08, 0x00]) + pkt for v, pkt in ip_set()[:2]]
+    return frames
+
+
+def pppoe(session, protocol, payload, code=0):
+    body = struct.pack(">H", protocol) + payload if code == 0 else payload
+    return struct.pack(">BBHH", 0x11, code, session, len(body)) + body
+
+
+def ppp_ether_frames():
+    return [pppoe(0x0011, 0x0021 if v == 4 else 0x0057, pkt) for v, pkt in ip_set()]
+
+
+def frelay_frames():
+    dlci = lambda n: struct.pack(">BB", (n >> 4) << 2, ((n & 0xF) << 4) | 1)  # noqa: E731
+    v4, v6 = ip_set()[0][1], ip_set()[4][1]
+    gre4 = ip_set()[1][1]
+    return [
+        dlci(102) + b"\x03\xcc" + v4,                 # RFC 2427 NLPID IPv4
+        dlci(102) + b"\x03\xcc" + gre4,
+        dlci(103) + b"\x03\x8e" + v6,                 # NLPID IPv6
+        dlci(104) + b"\x03\x00\x80\x00\x00\x00\x08\x00" + gre4,  # pad, SNAP, ethertype IPv4
+        dlci(105) + b"\x08\x00" + v4,                 # Cisco encapsulation: an ethertype
+        dlci(105) + b"\x86\xdd" + v6,
+    ]
+
+
+def nflog(family, packet, group=5, prefix=b"ipsec"):
+    def tlv_le(ty, value):
+        out = struct.pack("<HH", 4 + len(value), ty) + value
+        return out + b"\x00" * (-len(out) % 4)
+    return (struct.pack(">BBH", family, 0, group)
+            + tlv_le(1, struct.pack(">HBB", 0x0800 if family == 2 else 0x86DD, 3, 0))  # packet header
+            + tlv_le(10, prefix + b"\x00")                                              # prefix
+            + tlv_le(9, packet))                                                        # payload
+
+
+def nflog_frames():
+    return [nflog(2 if v == 4 else 10, pkt) for v, pkt in ip_set()]
+
+
+def enc_frames():
+    # OpenBSD enc0: family and flags in host (little-endian) order, SPI in network order; the
+    # clear-side packet of the SA: DMVPN GRE with NHRP, EIGRP, IPv6 GRE.
+    sets = ip_set()
+    return [struct.pack("<I", 2 if v == 4 else 24) + struct.pack(">I", 0xC0DE) + struct.pack("<I", 0x0003) + pkt
+            for v, pkt in (sets[1], sets[3], sets[5])]
+
+
+def raw_frames():
+    return [pkt for _, pkt in ip_set()]
+
+
+def eth_more_frames():
+    sets = ip_set()
+    v4 = sets[0][1]
+    small = ip4("192.0.2.1", "198.51.100.254", 50, esp_payload(0x0000C0DE, 6, n=12), id=9)  # 40 bytes
+    small6 = ip6("2001:db8::1", "2001:db8::2", 59, b"")  # 40 bytes, no next header
+    snap = b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + v4
+    padi = pppoe(0, 0, struct.pack(">HH", 0x0101, 0), code=0x09)  # PADI, Service-Name empty
+    return [
+        eth(pppoe(0x0011, 0x0021, v4), 0x8864),
+        eth(pppoe(0x0011, 0x0057, sets[5][1]), 0x8864),
+        eth(pppoe(0x0011, 0x0021, sets[2][1]), 0x8864),
+        eth(padi, 0x8863),
+        # 802.1ad then 802.1Q, and the pre-standard 0x9100 tag, carrying DMVPN.
+        bytes(Ether(type=0x88A8, **MAC) / Raw(struct.pack(">HHHH", 10, 0x8100, 20, 0x0800) + sets[1][1])),
+        bytes(Ether(type=0x9100, **MAC) / Raw(struct.pack(">HH", 30, 0x86DD) + sets[4][1])),
+        # IEEE 802.3 with LLC/SNAP, then padded to 60 bytes with non-zero bytes.
+        bytes(Ether(type=len(snap), **MAC) / Raw(snap)),
+        eth(small) + b"\xee" * 6,
+        eth(small6, 0x86DD) + b"\xee" * 6,
+        # PPPoE carrying a small packet, padded too.
+        eth(pppoe(0x0012, 0x0021, small), 0x8864) + b"\xee" * 4,
+    ]
+
+
+def erspan2(session, index, frame, vlan=0):
+    return struct.pack(">HHI", 0x1000 | vlan, session & 0x3FF, index & 0xFFFFF) + frame
+
+
+def erspan3(session, frame, subheader=False, vlan=0):
+    flags = 0x0001 if subheader else 0
+    out = struct.pack(">HHIHH", 0x2000 | vlan, session & 0x3FF, 123456, 0, flags)
+    return out + (b"\x00" * 8 if subheader else b"") + frame
+
+
+def gre_eth_frames():
+    sets = ip_set()
+    mirrored = bytes(Ether(src="00:00:5e:00:53:01", dst="00:00:5e:00:53:02", type=0x0800) / Raw(sets[1][1]))
+    mirrored6 = bytes(Ether(src="00:00:5e:00:53:01", dst="00:00:5e:00:53:02", type=0x86DD) / Raw(sets[4][1]))
+    tagged = bytes(Ether(src="00:00:5e:00:53:01", dst="00:00:5e:00:53:02") / Dot1Q(vlan=7, type=0x0800) / Raw(sets[2][1]))
+    gre = lambda proto, payload, **kw: bytes(IP(src="192.0.2.10", dst="192.0.2.20", id=kw.pop("id", 0)) / GRE(proto=proto, **kw) / Raw(payload))  # noqa: E731
+    hbh = bytes([47, 0, 1, 4, 0, 0, 0, 0])        # hop-by-hop, PadN, next header GRE
+    dst = lambda nh: bytes([nh, 0, 1, 4, 0, 0, 0, 0])  # noqa: E731
+    rh = lambda nh: bytes([nh, 2, 0, 0, 0, 0, 0, 0]) + bytes.fromhex("20010db8000000000000000000000099")  # noqa: E731
+    frag = lambda nh: bytes([nh, 0, 0, 0, 0, 0, 0, 0x2A])  # noqa: E731  offset 0, M clear (atomic)
+    v6 = lambda nh, ext, payload: bytes(IPv6(src="2001:db8::1", dst="2001:db8::2", nh=nh) / Raw(ext + payload))  # noqa: E731
+    gre_nhrp = bytes(GRE(key_present=1, key=100, proto=0x2001) / Raw(nhrp(3, "192.0.2.1", "10.0.0.1", "10.0.0.254", 41, cie(0, 32, 7200))))
+    udp_isakmp = bytes(UDP(sport=500, dport=500, chksum=0) / Raw(isakmp_mm1()))
+    return [
+        eth(gre(0x6558, mirrored, id=1)),
+        eth(gre(0x6558, mirrored6, id=2)),
+        eth(gre(0x88BE, mirrored, id=3)),                                   # ERSPAN type I
+        eth(gre(0x88BE, erspan2(1, 5, mirrored), seqnum_present=1, sequence_number=1, id=4)),
+        eth(gre(0x88BE, erspan2(2, 6, tagged, vlan=7), seqnum_present=1, sequence_number=2, id=5)),
+        eth(gre(0x22EB, erspan3(3, mirrored6), seqnum_present=1, sequence_number=3, id=6)),
+        eth(gre(0x22EB, erspan3(4, mirrored, subheader=True), seqnum_present=1, sequence_number=4, id=7)),
+        eth(gre(0x8847, mpls((300, 0, 64)) + sets[0][1], id=8)),
+        # GRE over IPv6, and IPv6 extension headers before GRE, ESP and UDP.
+        eth(v6(47, b"", gre_nhrp), 0x86DD),
+        eth(v6(0, hbh, gre_nhrp), 0x86DD),
+        eth(v6(60, dst(43) + rh(50), esp_payload(0x0000BEEF, 10)), 0x86DD),
+        eth(v6(44, frag(17), udp_isakmp), 0x86DD),
+        eth(v6(0, bytes([60, 0, 1, 4, 0, 0, 0, 0]) + dst(44) + frag(50), esp_payload(0x0000BEEF, 11)), 0x86DD),
+    ]
+
 
 def main(out_dir):
     out = Path(out_dir)
@@ -354,6 +516,17 @@ def main(out_dir):
     pcap(out / "eigrp_wide.pcap", 1, eigrp_wide_frames())
     pcap(out / "nesting.pcap", 1, nesting_frames())
     pcap(out / "malformed.pcap", 1, malformed_frames())
+    pcap(out / "chdlc.pcap", 104, chdlc_frames())
+    pcap(out / "ppp.pcap", 9, ppp_frames())
+    pcap(out / "ppp_hdlc.pcap", 50, ppp_hdlc_frames())
+    pcap(out / "ppp_ether.pcap", 51, ppp_ether_frames())
+    pcap(out / "frelay.pcap", 107, frelay_frames())
+    pcap(out / "nflog.pcap", 239, nflog_frames())
+    pcap(out / "enc.pcap", 109, enc_frames())
+    pcap(out / "raw12.pcap", 12, raw_frames())
+    pcap(out / "raw14.pcap", 14, raw_frames())
+    pcap(out / "eth_more.pcap", 1, eth_more_frames())
+    pcap(out / "gre_eth.pcap", 1, gre_eth_frames())
 
 
 if __name__ == "__main__":

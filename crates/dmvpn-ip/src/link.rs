@@ -50,7 +50,8 @@ dmvpn_wire::registry! {
         IPV6 = 229 => "IPV6",
         /// Linux cooked capture v2.
         LINUX_SLL2 = 276 => "LINUX_SLL2",
-        /// PPP (RFC 1661), address and control bytes optional.
+        /// PPP (RFC 1661), address and control bytes optional; a frame that starts with a Cisco
+        /// HDLC address (0x0F, 0x8F) is Cisco HDLC, as tshark and tcpdump read it.
         PPP = 9 => "PPP",
         /// Raw IP as BSD's `DLT_RAW` numbers it (libpcap maps it to 101 when writing).
         RAW_BSD = 12 => "RAW (12)",
@@ -524,8 +525,9 @@ pub fn decode(link_type: LinkType, data: &[u8]) -> Result<LinkFrame<'_>> {
     match link_type {
         LinkType::ETHERNET => ethernet(data),
         LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => raw_ip(data, None),
-        LinkType::PPP => ppp_link(data),
-        LinkType::PPP_HDLC => match data.first() {
+        // Wireshark reads both as one encapsulation (and writes PPP_HDLC back as PPP), handing a
+        // frame that starts with a Cisco HDLC address to the Cisco HDLC dissector; tcpdump too.
+        LinkType::PPP | LinkType::PPP_HDLC => match data.first() {
             Some(0x0f | 0x8f) => cisco_hdlc(data),
             _ => ppp_link(data),
         },

@@ -334,8 +334,12 @@ fn dmvpn_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
                 gre_proto: gre
                     .and_then(|gre| text(&gre["protocol"]))
                     .map(|s| normalise_hex(&s)),
-                gre_key: gre
-                    .and_then(|gre| text(&gre["key"]))
+                // tshark's first `gre.key` is that of the first GRE header with a key (an
+                // unkeyed ERSPAN or TEB tunnel can carry a keyed DMVPN one).
+                gre_key: layers
+                    .iter()
+                    .filter(|layer| layer["proto"] == "gre")
+                    .find_map(|gre| text(&gre["key"]))
                     .map(|s| normalise_hex(&s)),
                 nhrp_op: hex(nhrp, "op"),
                 // tshark reports an Error Indication's request ID from the quoted packet.
@@ -654,6 +658,18 @@ fn bundled_cases() -> Vec<(PathBuf, Vec<PathBuf>)> {
         "capture/encap/eigrp_checksum.pcap",
         "capture/encap/eigrp_wide.pcap",
         "capture/encap/nesting.pcap",
+        // Link types and tunnel payloads of other projects' test captures (issue #15).
+        "capture/encap/chdlc.pcap",
+        "capture/encap/ppp.pcap",
+        "capture/encap/ppp_hdlc.pcap",
+        "capture/encap/ppp_ether.pcap",
+        "capture/encap/frelay.pcap",
+        "capture/encap/nflog.pcap",
+        "capture/encap/enc.pcap",
+        "capture/encap/raw12.pcap",
+        "capture/encap/raw14.pcap",
+        "capture/encap/eth_more.pcap",
+        "capture/encap/gre_eth.pcap",
     ] {
         cases.push((root.join(name), vec![]));
     }
