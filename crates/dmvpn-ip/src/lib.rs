@@ -64,12 +64,14 @@ pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
 pub mod link;
+pub mod prefix;
 mod reassembly;
 pub mod tcp;
 mod time;
 pub mod udp;
 
 pub use dmvpn_wire::IpProtocol;
+pub use prefix::Prefix;
 pub use reassembly::{
     DropReason, FragmentInfo, Reassembler, ReassemblerConfig, ReassemblerStats, Reassembly,
 };
