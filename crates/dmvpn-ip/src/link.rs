@@ -1290,6 +1290,290 @@ mod tests {
         );
     }
 
+    /// Every prefix shorter than `header_len` of a frame fails with a truncation, never a panic.
+    fn truncations(link_type: LinkType, frame: &[u8], header_len: usize) {
+        for len in 0..header_len {
+            let err = decode(link_type, &frame[..len]).unwrap_err();
+            assert!(
+                matches!(err, Error::Truncated { .. }),
+                "{link_type:?} prefix {len}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn cisco_hdlc_and_ppp() {
+        let hdlc = [0x0f, 0x00, 0x08, 0x00, 0x45];
+        let frame = decode(LinkType::C_HDLC, &hdlc).unwrap();
+        assert_eq!(
+            (frame.ethertype, frame.header_len, frame.payload),
+            (EtherType::IPV4, 4, &[0x45][..])
+        );
+        assert_eq!(
+            frame.header,
+            LinkHeader::CiscoHdlc(CiscoHdlc {
+                address: 0x0f,
+                protocol: EtherType::IPV4
+            })
+        );
+        truncations(LinkType::C_HDLC, &hdlc, 4);
+        let slarp = decode(LinkType::C_HDLC, &[0x8f, 0, 0x80, 0x35, 0, 0, 0, 2]).unwrap();
+        assert_eq!(slarp.ethertype, EtherType::SLARP);
+        // Cisco HDLC under the PPP link types, as tcpdump and tshark read it.
+        for link_type in [LinkType::PPP, LinkType::PPP_HDLC] {
+            assert_eq!(decode(link_type, &hdlc).unwrap(), frame);
+        }
+        // PPP: with address and control, without, and with a one-byte protocol.
+        for (bytes, address_control, protocol, header_len, ethertype) in [
+            (&[0xff, 0x03, 0x00, 0x57, 0x60][..], true, 0x57, 4, EtherType::IPV6),
+            (&[0x00, 0x21, 0x45], false, 0x21, 2, EtherType::IPV4),
+            (&[0x21, 0x45], false, 0x21, 1, EtherType::IPV4),
+            (&[0xff, 0x03, 0x02, 0x81, 0x00], true, 0x0281, 4, EtherType::MPLS),
+            (&[0xff, 0x03, 0xc0, 0x21, 0x09], true, 0xc021, 4, EtherType(0)),
+        ] {
+            let frame = decode(LinkType::PPP_HDLC, bytes).unwrap();
+            assert_eq!(
+                frame.header,
+                LinkHeader::Ppp(Ppp {
+                    address_control,
+                    protocol,
+                    pppoe: None
+                }),
+                "{bytes:02x?}"
+            );
+            assert_eq!((frame.ethertype, frame.header_len), (ethertype, header_len));
+            if address_control {
+                // A lone 0xFF reads as a one-byte protocol; from 0xFF 0x03 on, a truncation.
+                truncations(LinkType::PPP, &[], 1);
+                for len in 2..header_len {
+                    assert!(decode(LinkType::PPP, &bytes[..len]).is_err());
+                }
+            } else {
+                truncations(LinkType::PPP, bytes, header_len);
+            }
+        }
+        assert_eq!(
+            decode(LinkType::PPP, &[0xff, 0x03, 0x00]),
+            Err(Error::truncated(Layer::Capture, "ppp protocol", 3, 1, 3))
+        );
+    }
+
+    #[rustfmt::skip]
+    const PPPOE: [u8; 9] = [
+        0x11, 0x00, 0x00, 0x11, 0x00, 0x03,   // version 1 type 1, session, session 0x0011, length 3
+        0x00, 0x21,                           // PPP IPv4
+        0x45,
+    ];
+
+    #[test]
+    fn pppoe_alone_and_over_ethernet() {
+        let frame = decode(LinkType::PPP_ETHER, &PPPOE).unwrap();
+        let pppoe = Pppoe {
+            code: 0,
+            session_id: 0x11,
+            length: 3,
+            ppp_protocol: 0x21,
+        };
+        assert_eq!(
+            frame.header,
+            LinkHeader::Ppp(Ppp {
+                address_control: false,
+                protocol: 0x21,
+                pppoe: Some(pppoe)
+            })
+        );
+        assert_eq!(
+            (frame.ethertype, frame.header_len, frame.payload),
+            (EtherType::IPV4, 8, &[0x45][..])
+        );
+        truncations(LinkType::PPP_ETHER, &PPPOE, 8);
+        assert_eq!(
+            decode(LinkType::PPP_ETHER, &[0x12, 0, 0, 0, 0, 0, 0, 0x21]),
+            Err(Error::InvalidField {
+                layer: Layer::Capture,
+                field: "pppoe version and type",
+                offset: 0,
+                value: 0x12
+            })
+        );
+        let eth = [&ETH_QINQ[..12], &[0x88, 0x64], &PPPOE[..]].concat();
+        let frame = decode(LinkType::ETHERNET, &eth).unwrap();
+        let LinkHeader::Ethernet(header) = frame.header else {
+            panic!("{frame:?}")
+        };
+        assert_eq!(header.pppoe, Some(pppoe));
+        assert_eq!(
+            (frame.ethertype, frame.header_len, frame.payload),
+            (EtherType::IPV4, 22, &[0x45][..])
+        );
+        assert_eq!(
+            decode(LinkType::ETHERNET, &eth[..21]),
+            Err(Error::truncated(Layer::Ethernet, "ppp protocol", 20, 2, 21))
+        );
+        // Discovery (PADI, code 0x09): no PPP protocol follows.
+        let padi = [&ETH_QINQ[..12], &[0x88, 0x63, 0x11, 0x09, 0, 0, 0, 0]].concat();
+        assert_eq!(
+            decode(LinkType::ETHERNET, &padi).unwrap().ethertype,
+            EtherType::PPPOE_DISCOVERY
+        );
+    }
+
+    #[test]
+    fn llc_snap_and_802_3_length() {
+        // Length 10: LLC/SNAP (8 bytes) and two bytes of IPv4; then two bytes of padding.
+        #[rustfmt::skip]
+        let frame = [
+            0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0x00, 0x0a,
+            0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00,
+            0x45, 0x00, 0xee, 0xee,
+        ];
+        let decoded = decode(LinkType::ETHERNET, &frame).unwrap();
+        assert_eq!(
+            (decoded.ethertype, decoded.header_len, decoded.payload),
+            (EtherType::IPV4, 22, &[0x45, 0x00][..])
+        );
+        let LinkHeader::Ethernet(eth) = decoded.header else {
+            panic!()
+        };
+        assert_eq!(
+            eth.llc,
+            Some(Llc {
+                length: 10,
+                dsap: 0xaa,
+                ssap: 0xaa,
+                control: 3,
+                snap: Some((0, 0x0800))
+            })
+        );
+        truncations(LinkType::ETHERNET, &frame, 22);
+        // Spanning tree (DSAP 0x42): LLC without SNAP, nothing this decoder follows.
+        let stp = [&frame[..12], &[0x00, 0x26, 0x42, 0x42, 0x03, 0, 0]].concat();
+        let decoded = decode(LinkType::ETHERNET, &stp).unwrap();
+        assert_eq!((decoded.ethertype, decoded.header_len), (EtherType(0), 17));
+    }
+
+    #[test]
+    fn frame_relay_encapsulations() {
+        // DLCI 102: high 6 bits 6, low 4 bits 6; EA on the second byte.
+        for (bytes, nlpid, header_len, ethertype) in [
+            (&[0x18, 0x61, 0x03, 0xcc, 0x45][..], Some(0xcc), 4, EtherType::IPV4),
+            (&[0x18, 0x61, 0x03, 0x8e, 0x60], Some(0x8e), 4, EtherType::IPV6),
+            (
+                &[0x18, 0x61, 0x03, 0x00, 0x80, 0, 0, 0, 0x08, 0x00, 0x45],
+                Some(0x80),
+                10,
+                EtherType::IPV4,
+            ),
+            (&[0x18, 0x61, 0x86, 0xdd, 0x60], None, 4, EtherType::IPV6),
+            (&[0x18, 0x61, 0x03, 0x81, 0x00], Some(0x81), 4, EtherType(0)),
+        ] {
+            let frame = decode(LinkType::FRELAY, bytes).unwrap();
+            assert_eq!(
+                frame.header,
+                LinkHeader::FrameRelay(FrameRelay { dlci: 102, nlpid }),
+                "{bytes:02x?}"
+            );
+            assert_eq!((frame.ethertype, frame.header_len), (ethertype, header_len));
+            truncations(LinkType::FRELAY, bytes, header_len);
+        }
+        assert_eq!(
+            decode(LinkType::FRELAY, &[0x18, 0x60, 0x01, 0x03]),
+            Err(Error::Unsupported {
+                layer: Layer::Capture,
+                field: "fr address length",
+                offset: 0,
+                value: 0x1860
+            })
+        );
+        // Padding bytes without an NLPID run out as a truncation, not a loop past the end.
+        assert_eq!(
+            decode(LinkType::FRELAY, &[0x18, 0x61, 0x03, 0, 0]),
+            Err(Error::truncated(Layer::Capture, "fr nlpid", 5, 1, 5))
+        );
+    }
+
+    #[test]
+    fn nflog_payload_tlv() {
+        #[rustfmt::skip]
+        let frame = [
+            0x02, 0x00, 0x00, 0x05,                     // AF_INET, version 0, group 5
+            0x08, 0x00, 0x01, 0x00, 0x08, 0x00, 0x03, 0x00, // packet header TLV (little-endian)
+            0x06, 0x00, 0x0a, 0x00, b'x', 0x00, 0, 0,   // prefix "x", padded
+            0x06, 0x00, 0x09, 0x00, 0x45, 0x00,         // payload: two bytes
+        ];
+        let decoded = decode(LinkType::NFLOG, &frame).unwrap();
+        assert_eq!(
+            decoded.header,
+            LinkHeader::Nflog(Nflog {
+                family: 2,
+                group: 5
+            })
+        );
+        assert_eq!(
+            (decoded.ethertype, decoded.header_len, decoded.payload),
+            (EtherType::IPV4, 24, &[0x45, 0x00][..])
+        );
+        // The same in big-endian TLVs.
+        let mut big = frame;
+        for at in [4, 6, 12, 14, 20, 22] {
+            big.swap(at, at + 1);
+        }
+        assert_eq!(decode(LinkType::NFLOG, &big).unwrap().payload, &[0x45, 0]);
+        // No payload TLV: nothing of the packet.
+        let none = decode(LinkType::NFLOG, &frame[..20]).unwrap();
+        assert_eq!((none.ethertype, none.payload.len()), (EtherType(0), 0));
+        let mut bad = frame;
+        bad[12] = 2;
+        assert_eq!(
+            decode(LinkType::NFLOG, &bad),
+            Err(Error::InvalidField {
+                layer: Layer::Capture,
+                field: "nflog tlv length",
+                offset: 12,
+                value: 2
+            })
+        );
+        assert_eq!(
+            decode(LinkType::NFLOG, &frame[..25]),
+            Err(Error::truncated(Layer::Capture, "nflog tlv value", 24, 2, 25))
+        );
+        truncations(LinkType::NFLOG, &frame, 4);
+    }
+
+    #[test]
+    fn enc_and_bsd_raw() {
+        let frame = [2, 0, 0, 0, 0, 0, 0xc0, 0xde, 3, 0, 0, 0, 0x45];
+        let decoded = decode(LinkType::ENC, &frame).unwrap();
+        assert_eq!(
+            decoded.header,
+            LinkHeader::Enc(Enc {
+                family: 2,
+                spi: 0xc0de,
+                flags: 3
+            })
+        );
+        assert_eq!(
+            (decoded.ethertype, decoded.header_len),
+            (EtherType::IPV4, 12)
+        );
+        let big = [0, 0, 0, 24, 0, 0, 0xc0, 0xde, 0, 0, 0, 1, 0x60];
+        assert_eq!(
+            decode(LinkType::ENC, &big).unwrap().header,
+            LinkHeader::Enc(Enc {
+                family: 24,
+                spi: 0xc0de,
+                flags: 1
+            })
+        );
+        truncations(LinkType::ENC, &frame, 12);
+        for link_type in [LinkType::RAW_BSD, LinkType::RAW_OPENBSD] {
+            assert_eq!(
+                decode(link_type, &[0x60, 0]).unwrap().ethertype,
+                EtherType::IPV6
+            );
+        }
+    }
+
     #[test]
     fn unknown_link_type() {
         assert_eq!(

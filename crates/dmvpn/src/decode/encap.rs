@@ -418,6 +418,27 @@ pub(super) fn link_info(link: &LinkLayer<'_>, f: &mut dyn std::fmt::Write) -> st
     }
 }
 
+/// What the payload of a link layer is when no decoder takes it: the control protocols router
+/// serial links and PPPoE carry beside IP by name, anything else as `link payload`.
+pub(super) fn link_payload_name(link: &LinkFrame<'_>) -> &'static str {
+    let ppp = match link.header {
+        LinkHeader::Ppp(ppp) => Some(ppp.protocol),
+        LinkHeader::Ethernet(eth) => eth.pppoe.map(|pppoe| pppoe.ppp_protocol),
+        _ => None,
+    };
+    match (link.ethertype, ppp) {
+        (EtherType::SLARP, _) => "slarp",
+        (EtherType::CDP, _) => "cdp",
+        (EtherType::PPPOE_DISCOVERY, _) => "pppoe discovery",
+        (_, Some(0xc021)) => "ppp lcp",
+        (_, Some(0x8021)) => "ppp ipcp",
+        (_, Some(0x8057)) => "ppp ipv6cp",
+        (_, Some(0xc023)) => "ppp pap",
+        (_, Some(0xc223)) => "ppp chap",
+        _ => "link payload",
+    }
+}
+
 /// The PPP protocol number of IPv4 (RFC 1332).
 const PPP_IPV4: u16 = 0x0021;
 /// The PPP protocol number of IPv6 (RFC 5072).

@@ -225,7 +225,7 @@ impl Decoder {
                     capture::link::EtherType::MPLS | capture::link::EtherType::MPLS_MULTICAST => {
                         walk.link_mpls(frame, reassembler, &link, plaintext)
                     }
-                    _ => walk.data("link payload", link.payload),
+                    _ => walk.data(encap::link_payload_name(&link), link.payload),
                 }
             }
             Err(error) => walk.error("link", &error),
