@@ -358,3 +358,55 @@ fn sessions_without_ike_show_no_ike() {
         _ => true,
     }));
 }
+
+/// Played as spoke A, the machine starts Main Mode itself with the cookie the real spoke used,
+/// takes the hub's captured Main Mode 2 and 4 as answers to its own 1 and 3, sends its
+/// encrypted Main Mode 5, and cannot open the hub's Main Mode 6 (sealed under the real
+/// exchange's keys).
+#[test]
+fn phase1_spoke_runs_main_mode_with_the_captured_cookie() {
+    let capture = workspace().join("testdata/dmvpn/phase1.pcap");
+    let timeline = play_with_ike_keys(&capture, &IntoOptions::new(Role::Spoke));
+    assert_eq!(timeline.node.nbma, ip("192.0.2.11"));
+    let hub = ip("192.0.2.1");
+    let isakmp: Vec<(bool, &str)> = timeline
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Sent { to, what } if *to == hub && what.starts_with("ISAKMP") => {
+                Some((true, what.as_str()))
+            }
+            EntryKind::Received { from, what } if *from == hub && what.starts_with("ISAKMP") => {
+                Some((false, what.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    let sent = |i: usize| isakmp[i].0;
+    assert!(isakmp.len() >= 6, "{isakmp:?}");
+    assert!(
+        sent(0)
+            && isakmp[0]
+                .1
+                .contains("i-cookie a1b2c3d4e5f60718 r-cookie 0000000000000000")
+    );
+    assert!(!sent(1) && isakmp[1].1.contains("r-cookie 1122334455667788"));
+    assert!(sent(2) && !isakmp[2].1.ends_with("(encrypted)"));
+    assert!(!sent(3));
+    assert!(
+        sent(4) && isakmp[4].1.ends_with("(encrypted)"),
+        "{isakmp:?}"
+    );
+    assert!(!sent(5) && isakmp[5].1.ends_with("(encrypted)"));
+    assert!(
+        events(&timeline)
+            .iter()
+            .any(|(_, text)| *text == "IKE phase 1 with 192.0.2.1 failed: AuthenticationFailed")
+    );
+    assert!(timeline.ike_sas.is_empty());
+    assert!(
+        timeline
+            .to_string()
+            .contains("the machine's Diffie-Hellman value is its own")
+    );
+}

@@ -1054,7 +1054,12 @@ impl fmt::Display for Timeline {
             writeln!(f, "  IPsec SA pair: {sa}")?;
         }
         if self.ike_refused > 0 {
-            writeln!(f, "  ISAKMP messages refused: {}", self.ike_refused)?;
+            writeln!(
+                f,
+                "  ISAKMP messages refused: {} (an encrypted one cannot open: the machine's \
+                 Diffie-Hellman value is its own, not the captured router's)",
+                self.ike_refused
+            )?;
         }
         for sa in &self.capture_ike {
             writeln!(f, "  IKE in the capture: {sa}")?;
