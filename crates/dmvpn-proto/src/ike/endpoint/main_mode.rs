@@ -48,7 +48,11 @@ impl<R: Entropy> Endpoint<R> {
         }
         let cky_r = self.draw_cookie();
         let cookies = (h.initiator_cookie, cky_r);
-        let mut sa = IkeSa::new(from, Role::Responder, cookies, P1::Mm2Sent, sai_b.to_vec());
+        let mm = MainMode {
+            sai_b: sai_b.to_vec(),
+            ..MainMode::default()
+        };
+        let mut sa = IkeSa::new(from, Role::Responder, cookies, P1::Mm2Sent(mm));
         sa.last_in = bytes.to_vec();
         sa.peer_dpd = parsed.dpd_vid;
         let Some(psk) = self.config.key_for(from).cloned() else {
@@ -60,7 +64,9 @@ impl<R: Entropy> Endpoint<R> {
             );
             return Err(IkeError::NoPresharedKey { peer: from });
         };
-        sa.psk = psk;
+        if let Some(mm) = sa.state.main_mode_mut() {
+            mm.psk = psk;
+        }
         // IOS: each policy in priority order against every offered transform.
         let mut chosen = None;
         'policies: for policy in &self.config.policies {
@@ -125,11 +131,11 @@ impl<R: Entropy> Endpoint<R> {
             state: sa.state.name(),
         };
         match (sa.role, &sa.state) {
-            (Role::Initiator, P1::Mm1Sent) => self.main_mode_2(now, sa, message, bytes),
-            (Role::Responder, P1::Mm2Sent) => self.main_mode_3(now, sa, message, bytes),
-            (Role::Initiator, P1::Mm3Sent) => self.main_mode_4(now, sa, message, bytes),
-            (Role::Responder, P1::Mm4Sent) => self.main_mode_5(now, sa, message, bytes),
-            (Role::Initiator, P1::Mm5Sent) => self.main_mode_6(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm1Sent(_)) => self.main_mode_2(now, sa, message, bytes),
+            (Role::Responder, P1::Mm2Sent(_)) => self.main_mode_3(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm3Sent(_)) => self.main_mode_4(now, sa, message, bytes),
+            (Role::Responder, P1::Mm4Sent(_)) => self.main_mode_5(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm5Sent(_)) => self.main_mode_6(now, sa, message, bytes),
             _ => Err(unexpected),
         }
     }
@@ -188,9 +194,11 @@ impl<R: Entropy> Endpoint<R> {
             lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
         });
         let kx = self.rng.key_exchange(policy.group)?;
-        sa.ni = self.draw_nonce();
-        sa.g_xi = kx.public_value().to_vec();
-        sa.kx = Some(kx);
+        let ni = self.draw_nonce();
+        let mm = Self::exchange(sa)?;
+        mm.ni = ni;
+        mm.g_xi = kx.public_value().to_vec();
+        mm.kx = Some(kx);
         self.send_key_exchange(now, sa, bytes, P1::Mm3Sent)
     }
 
@@ -200,11 +208,12 @@ impl<R: Entropy> Endpoint<R> {
         now: Instant,
         sa: &mut IkeSa,
         bytes: &[u8],
-        next: P1,
+        next: fn(MainMode) -> P1,
     ) -> Result<(), IkeError> {
+        let mm = sa.state.main_mode().ok_or_else(|| Self::unexpected(sa))?;
         let (public, nonce) = match sa.role {
-            Role::Initiator => (&sa.g_xi, &sa.ni),
-            Role::Responder => (&sa.g_xr, &sa.nr),
+            Role::Initiator => (&mm.g_xi, &mm.ni),
+            Role::Responder => (&mm.g_xr, &mm.nr),
         };
         let mut chain = Chain::new();
         chain
@@ -214,38 +223,52 @@ impl<R: Entropy> Endpoint<R> {
         let out = wire::clear(&header, &chain)?;
         sa.out = Some(self.flight(now, sa.peer, out, true));
         sa.last_in = bytes.to_vec();
-        sa.state = next;
+        sa.state.advance(next);
         Ok(())
+    }
+
+    /// A Main Mode message the SA's state does not expect.
+    const fn unexpected(sa: &IkeSa) -> IkeError {
+        IkeError::Unexpected {
+            peer: sa.peer,
+            exchange: ExchangeType::MAIN,
+            state: sa.state.name(),
+        }
+    }
+
+    /// The exchange data of a negotiating SA.
+    fn exchange(sa: &mut IkeSa) -> Result<&mut MainMode, IkeError> {
+        let unexpected = Self::unexpected(sa);
+        sa.state.main_mode_mut().ok_or(unexpected)
     }
 
     /// Computes g^xy, the key schedule, Ka and the first IV once both KE and nonces are known.
     fn derive(sa: &mut IkeSa) -> Result<(), IkeError> {
+        let bad = IkeError::BadProposalChoice { peer: sa.peer };
+        let mm = sa.state.main_mode_mut().ok_or(bad.clone())?;
         let suite = sa
             .suite
             .ok_or(IkeError::BadProposalChoice { peer: sa.peer })?;
         let peer_public = match sa.role {
-            Role::Initiator => &sa.g_xr,
-            Role::Responder => &sa.g_xi,
+            Role::Initiator => &mm.g_xr,
+            Role::Responder => &mm.g_xi,
         };
-        let kx = sa
-            .kx
-            .as_ref()
-            .ok_or(IkeError::BadProposalChoice { peer: sa.peer })?;
+        let kx = mm.kx.as_ref().ok_or(bad)?;
         let g_xy = kx.shared_secret(peer_public)?;
         let keys = Phase1Keys::from_psk(
             suite.hash.prf(),
-            sa.psk.as_bytes(),
-            &sa.ni,
-            &sa.nr,
+            mm.psk.as_bytes(),
+            &mm.ni,
+            &mm.nr,
             g_xy.as_bytes(),
             sa.cky_i,
             sa.cky_r,
         );
         sa.ka = keys.encryption_key(suite.encryption.key_len());
-        sa.iv = phase1_iv(suite.hash.algorithm(), suite.encryption, &sa.g_xi, &sa.g_xr)
+        sa.iv = phase1_iv(suite.hash.algorithm(), suite.encryption, &mm.g_xi, &mm.g_xr)
             .ok_or(IkeError::UnsupportedGroup { group: suite.group })?;
         sa.keys = Some(keys);
-        sa.kx = None;
+        mm.kx = None;
         Ok(())
     }
 
@@ -288,11 +311,13 @@ impl<R: Entropy> Endpoint<R> {
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
         let group = sa.suite.map_or(Group(0), |s| s.group);
         let kx = self.rng.key_exchange(group)?;
-        sa.g_xi = ke.to_vec();
-        sa.ni = nonce.to_vec();
-        sa.g_xr = kx.public_value().to_vec();
-        sa.nr = self.draw_nonce();
-        sa.kx = Some(kx);
+        let nr = self.draw_nonce();
+        let mm = Self::exchange(sa)?;
+        mm.g_xi = ke.to_vec();
+        mm.ni = nonce.to_vec();
+        mm.g_xr = kx.public_value().to_vec();
+        mm.nr = nr;
+        mm.kx = Some(kx);
         Self::derive(sa)?;
         self.send_key_exchange(now, sa, bytes, P1::Mm4Sent)
     }
@@ -306,14 +331,9 @@ impl<R: Entropy> Endpoint<R> {
         let identity = &self.config.identity;
         let id = wire::id(IdType::IPV4_ADDR, identity.protocol, identity.port, &local);
         let id_b = wire::body_bytes(&id);
-        let hash = match sa.role {
-            Role::Initiator => {
-                keys.hash_i(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id_b)
-            }
-            Role::Responder => {
-                keys.hash_r(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, &id_b)
-            }
-        };
+        let initiator = sa.role == Role::Initiator;
+        let mm = sa.state.main_mode()?;
+        let hash = mm.auth_hash(keys, initiator, (sa.cky_i, sa.cky_r), &id_b);
         let mut chain = Chain::new();
         chain
             .push(PayloadType::ID, &id)
@@ -339,15 +359,16 @@ impl<R: Entropy> Endpoint<R> {
         bytes: &[u8],
     ) -> Result<(), IkeError> {
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
-        sa.g_xr = ke.to_vec();
-        sa.nr = nonce.to_vec();
+        let mm = Self::exchange(sa)?;
+        mm.g_xr = ke.to_vec();
+        mm.nr = nonce.to_vec();
         Self::derive(sa)?;
         let out = self
             .identity_message(sa)
             .ok_or(IkeError::AuthenticationFailed { peer: sa.peer })?;
         sa.out = Some(self.flight(now, sa.peer, out, true));
         sa.last_in = bytes.to_vec();
-        sa.state = P1::Mm5Sent;
+        sa.state.advance(P1::Mm5Sent);
         Ok(())
     }
 
@@ -370,10 +391,8 @@ impl<R: Entropy> Endpoint<R> {
         let (Some((_, id)), Some(hash)) = (parsed.ids.first(), parsed.hash) else {
             return Err(failed);
         };
-        let expected = match sa.role {
-            Role::Responder => keys.hash_i(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, id),
-            Role::Initiator => keys.hash_r(&sa.g_xi, &sa.g_xr, sa.cky_i, sa.cky_r, &sa.sai_b, id),
-        };
+        let mm = sa.state.main_mode().ok_or(failed.clone())?;
+        let expected = mm.auth_hash(keys, sa.role == Role::Responder, (sa.cky_i, sa.cky_r), id);
         if expected != Secret::from_slice(hash) {
             return Err(failed);
         }

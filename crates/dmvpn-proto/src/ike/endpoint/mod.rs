@@ -59,27 +59,96 @@ const DEFAULT_IPSEC_LIFE: u64 = 28_800;
 ///          (on demand), retried every 2 s; 5 unanswered: PeerDead
 /// ```
 ///
-/// While negotiating, our last message waits in the SA's `out` [`Flight`] and goes again every
+/// Each negotiating state carries the exchange's [`MainMode`] data (dropped once established);
+/// our last message waits in the SA's `out` [`Flight`] and goes again every
 /// `retransmit.interval` (IOS: 10 s) until `retransmit.max_attempts` (5), then Phase1Failed.
 #[derive(Debug)]
 enum P1 {
-    Mm1Sent,
-    Mm2Sent,
-    Mm3Sent,
-    Mm4Sent,
-    Mm5Sent,
+    Mm1Sent(MainMode),
+    Mm2Sent(MainMode),
+    Mm3Sent(MainMode),
+    Mm4Sent(MainMode),
+    Mm5Sent(MainMode),
     Established(Established),
 }
 
 impl P1 {
     const fn name(&self) -> &'static str {
         match self {
-            Self::Mm1Sent => "mm1-sent",
-            Self::Mm2Sent => "mm2-sent",
-            Self::Mm3Sent => "mm3-sent",
-            Self::Mm4Sent => "mm4-sent",
-            Self::Mm5Sent => "mm5-sent",
+            Self::Mm1Sent(_) => "mm1-sent",
+            Self::Mm2Sent(_) => "mm2-sent",
+            Self::Mm3Sent(_) => "mm3-sent",
+            Self::Mm4Sent(_) => "mm4-sent",
+            Self::Mm5Sent(_) => "mm5-sent",
             Self::Established(_) => "established",
+        }
+    }
+
+    /// Main Mode's exchange data, while negotiating.
+    const fn main_mode(&self) -> Option<&MainMode> {
+        match self {
+            Self::Mm1Sent(mm)
+            | Self::Mm2Sent(mm)
+            | Self::Mm3Sent(mm)
+            | Self::Mm4Sent(mm)
+            | Self::Mm5Sent(mm) => Some(mm),
+            Self::Established(_) => None,
+        }
+    }
+
+    const fn main_mode_mut(&mut self) -> Option<&mut MainMode> {
+        match self {
+            Self::Mm1Sent(mm)
+            | Self::Mm2Sent(mm)
+            | Self::Mm3Sent(mm)
+            | Self::Mm4Sent(mm)
+            | Self::Mm5Sent(mm) => Some(mm),
+            Self::Established(_) => None,
+        }
+    }
+
+    /// The next Main Mode state, keeping the exchange data (nothing happens once established).
+    fn advance(&mut self, next: fn(MainMode) -> Self) {
+        let placeholder = Self::Mm1Sent(MainMode::default());
+        *self = match core::mem::replace(self, placeholder) {
+            Self::Mm1Sent(mm)
+            | Self::Mm2Sent(mm)
+            | Self::Mm3Sent(mm)
+            | Self::Mm4Sent(mm)
+            | Self::Mm5Sent(mm) => next(mm),
+            established @ Self::Established(_) => established,
+        };
+    }
+}
+
+/// What Main Mode keeps until it is done: the pre-shared key, the initiator's SA payload that
+/// HASH_I and HASH_R cover, the Diffie-Hellman values and the nonces (RFC 2409 §5).
+#[derive(Debug, Default)]
+struct MainMode {
+    psk: Secret,
+    sai_b: Vec<u8>,
+    /// Our Diffie-Hellman key pair, until g^xy is computed.
+    kx: Option<KeyExchange>,
+    g_xi: Vec<u8>,
+    g_xr: Vec<u8>,
+    ni: Vec<u8>,
+    nr: Vec<u8>,
+}
+
+impl MainMode {
+    /// HASH_I (`initiator`) or HASH_R over this exchange with identification payload body `id`.
+    fn auth_hash(
+        &self,
+        keys: &Phase1Keys,
+        initiator: bool,
+        cookies: ([u8; 8], [u8; 8]),
+        id: &[u8],
+    ) -> Secret {
+        let (cky_i, cky_r) = cookies;
+        if initiator {
+            keys.hash_i(&self.g_xi, &self.g_xr, cky_i, cky_r, &self.sai_b, id)
+        } else {
+            keys.hash_r(&self.g_xi, &self.g_xr, cky_i, cky_r, &self.sai_b, id)
         }
     }
 }
@@ -170,14 +239,7 @@ struct IkeSa {
     cky_i: [u8; 8],
     cky_r: [u8; 8],
     state: P1,
-    psk: Secret,
-    sai_b: Vec<u8>,
     suite: Option<Suite>,
-    kx: Option<KeyExchange>,
-    g_xi: Vec<u8>,
-    g_xr: Vec<u8>,
-    ni: Vec<u8>,
-    nr: Vec<u8>,
     keys: Option<Phase1Keys>,
     ka: Secret,
     /// Phase-1 CBC chain; once established, the last phase-1 block (the base of phase-2 IVs).
@@ -198,27 +260,14 @@ struct IkeSa {
 
 impl IkeSa {
     /// A new SA in `state`, before any key exchange.
-    fn new(
-        peer: Ipv4Addr,
-        role: Role,
-        cookies: ([u8; 8], [u8; 8]),
-        state: P1,
-        sai_b: Vec<u8>,
-    ) -> Self {
+    fn new(peer: Ipv4Addr, role: Role, cookies: ([u8; 8], [u8; 8]), state: P1) -> Self {
         Self {
             peer,
             role,
             cky_i: cookies.0,
             cky_r: cookies.1,
             state,
-            psk: Secret::default(),
-            sai_b,
             suite: None,
-            kx: None,
-            g_xi: Vec::new(),
-            g_xr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
             keys: None,
             ka: Secret::default(),
             iv: Vec::new(),
@@ -588,8 +637,12 @@ impl<R: Entropy> Endpoint<R> {
             .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
         let bytes = wire::clear(&wire::header(cky_i, [0; 8], ExchangeType::MAIN, 0), &chain)?;
         let out = self.flight(now, peer, bytes, true);
-        let mut sa = IkeSa::new(peer, Role::Initiator, (cky_i, [0; 8]), P1::Mm1Sent, sai_b);
-        sa.psk = psk;
+        let mm = MainMode {
+            psk,
+            sai_b,
+            ..MainMode::default()
+        };
+        let mut sa = IkeSa::new(peer, Role::Initiator, (cky_i, [0; 8]), P1::Mm1Sent(mm));
         sa.out = Some(out);
         sa.want_child = want_child;
         self.sas.push(sa);
@@ -708,7 +761,8 @@ impl<R: Entropy> Endpoint<R> {
         let found = self.sas.iter().position(|sa| {
             sa.peer == from
                 && sa.cky_i == h.initiator_cookie
-                && (sa.cky_r == h.responder_cookie || (matches!(sa.state, P1::Mm1Sent) && !sa.dead))
+                && (sa.cky_r == h.responder_cookie
+                    || (matches!(sa.state, P1::Mm1Sent(_)) && !sa.dead))
         });
         let Some(i) = found else {
             return Err(IkeError::UnknownSa {
