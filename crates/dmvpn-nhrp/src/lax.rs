@@ -26,7 +26,7 @@ use crate::consts::{AddressFamily, OpType, ProtocolType};
 use crate::extension::{self, ExtensionList};
 use crate::header::{Packet, VERSION, check_type_len, field};
 use crate::mandatory::NbmaAddress;
-use crate::message::{Control, ErrorIndication, Message, Repr, TrafficIndication};
+use crate::message::{Message, Repr};
 
 /// The fixed header (RFC 2332 §5.1) up to `ar$op.type`, the part of a cut packet that is always
 /// decoded first (`ar$shtl` and `ar$sstl`, its last two bytes, belong with the addresses).
@@ -191,34 +191,13 @@ fn cut<'a>(bytes: &'a [u8], header: &FixedHeader) -> Result<(Repr<'a>, Option<Er
         .get(body_start..mandatory_end.min(bytes.len()))
         .unwrap_or_default();
     let mut stop = None;
-    let message = match header.op_type {
-        OpType::ERROR_INDICATION => Message::ErrorIndication(ErrorIndication {
-            code: packet.error_code(),
-            offset: packet.error_offset(),
-            packet: body,
-        }),
-        OpType::TRAFFIC_INDICATION => Message::TrafficIndication(TrafficIndication {
-            code: packet.traffic_code(),
-            packet: body,
-        }),
-        op => {
-            let (whole, error) = whole_prefix(body, body_start, |rest| {
-                cie::Cie::new_checked(rest).map(|c| c.total_len())
-            });
-            stop = error;
-            let control = Control {
-                flags: packet.flags(),
-                request_id: packet.request_id(),
-                cies: CieList::parse(whole, body_start)?,
-            };
-            Message::with_control(op, control).ok_or(Error::Unsupported {
-                layer: Layer::Nhrp,
-                field: "op type",
-                offset: field::OP_TYPE,
-                value: op.0.into(),
-            })?
-        }
-    };
+    let message = Message::parse_body(header.op_type, &packet, body, |body| {
+        let (whole, error) = whole_prefix(body, body_start, |rest| {
+            cie::Cie::new_checked(rest).map(|c| c.total_len())
+        });
+        stop = error;
+        CieList::parse(whole, body_start)
+    })?;
     if body_start + body.len() < mandatory_end {
         stop.get_or_insert(Error::truncated(
             Layer::Nhrp,

@@ -80,6 +80,40 @@ pub enum Message<'a> {
 }
 
 impl<'a> Message<'a> {
+    /// The message of type `op` whose body (after the mandatory addresses) is `body`: an Error
+    /// or Traffic Indication quotes it, the other types hold CIEs, read by `cies`.
+    pub(crate) fn parse_body<T: AsRef<[u8]>>(
+        op: OpType,
+        packet: &Packet<T>,
+        body: &'a [u8],
+        cies: impl FnOnce(&'a [u8]) -> Result<CieList<'a>>,
+    ) -> Result<Self> {
+        Ok(match op {
+            OpType::ERROR_INDICATION => Self::ErrorIndication(ErrorIndication {
+                code: packet.error_code(),
+                offset: packet.error_offset(),
+                packet: body,
+            }),
+            OpType::TRAFFIC_INDICATION => Self::TrafficIndication(TrafficIndication {
+                code: packet.traffic_code(),
+                packet: body,
+            }),
+            op => {
+                let control = Control {
+                    flags: packet.flags(),
+                    request_id: packet.request_id(),
+                    cies: cies(body)?,
+                };
+                Self::with_control(op, control).ok_or(Error::Unsupported {
+                    layer: Layer::Nhrp,
+                    field: "op type",
+                    offset: field::OP_TYPE,
+                    value: op.0.into(),
+                })?
+            }
+        })
+    }
+
     /// The packet type.
     #[must_use]
     pub const fn op_type(&self) -> OpType {
@@ -184,33 +218,8 @@ impl<'a> Repr<'a> {
         }
         let op = packet.op_type();
         let body = packet.body();
-        let message = match op {
-            OpType::ERROR_INDICATION => Message::ErrorIndication(ErrorIndication {
-                code: packet.error_code(),
-                offset: packet.error_offset(),
-                packet: body,
-            }),
-            OpType::TRAFFIC_INDICATION => Message::TrafficIndication(TrafficIndication {
-                code: packet.traffic_code(),
-                packet: body,
-            }),
-            op => {
-                let control = Control {
-                    flags: packet.flags(),
-                    request_id: packet.request_id(),
-                    cies: CieList::parse(body, packet.body_range().start)?,
-                };
-                let Some(message) = Message::with_control(op, control) else {
-                    return Err(Error::Unsupported {
-                        layer: Layer::Nhrp,
-                        field: "op type",
-                        offset: field::OP_TYPE,
-                        value: op.0.into(),
-                    });
-                };
-                message
-            }
-        };
+        let base = packet.body_range().start;
+        let message = Message::parse_body(op, packet, body, |body| CieList::parse(body, base))?;
         let extensions = match (packet.extensions(), packet.extensions_range()) {
             (Some(bytes), Some(range)) => Some(ExtensionList::parse(bytes, range.start)?),
             _ => None,
