@@ -836,6 +836,10 @@ fn decode(
 
 /// `decode --threads N`: one decoder (with its own copy of the keys) and one in-memory writer per
 /// thread. The capture is read once, as a stream.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "decode's own arguments, passed on; a struct would only rename them"
+)]
 fn decode_parallel(
     input: &Input,
     reader: &mut Reader,

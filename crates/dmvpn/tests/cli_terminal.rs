@@ -1,6 +1,7 @@
 //! What a terminal user expects of `dmvpn`: shell completions, man pages, colour that honours
 //! `NO_COLOR` and `--color`, `--help` with examples and exit codes, a progress line only on a
 //! terminal, and errors with a hint.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

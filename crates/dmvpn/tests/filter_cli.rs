@@ -1,5 +1,6 @@
 //! `-Y`, `-c` and `--frames` on the command line: decode shows, decrypt writes and sessions reads
 //! the frames kept; threads print what one thread prints; bad filters are errors with a column.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -5,6 +5,7 @@
 //! `cargo test` runs the project's DMVPN capture against a set of filters (a few seconds: one
 //! tshark run per filter). `cargo test -p dmvpn --test filter_tshark -- --ignored` runs every
 //! filter on every capture the project makes and on the real captures in ../shared/captures.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -571,7 +571,7 @@ fn read_bytes(text: &str) -> Option<Vec<u8>> {
     } else {
         text.to_owned()
     };
-    if digits.len() % 2 != 0 || digits.len() > 2048 {
+    if !digits.len().is_multiple_of(2) || digits.len() > 2048 {
         return None;
     }
     (0..digits.len())
