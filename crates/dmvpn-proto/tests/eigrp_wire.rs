@@ -228,7 +228,7 @@ impl Scripted {
             .map(|(p, _)| {
                 [Destination {
                     prefix_len: p.prefix_len(),
-                    prefix: IpAddr::V4(p.address()),
+                    prefix: IpAddr::V4(p.addr()),
                 }]
             })
             .collect();

@@ -8,53 +8,8 @@ use core::net::Ipv4Addr;
 use dmvpn_eigrp::metric;
 use dmvpn_eigrp::tlv::ClassicMetric;
 
-/// An IPv4 prefix; host bits are always zero.
-#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub struct Prefix {
-    address: Ipv4Addr,
-    len: u8,
-}
-
-impl Prefix {
-    /// `address/len`, host bits cleared; `len` above 32 is taken as 32.
-    #[must_use]
-    pub const fn new(address: Ipv4Addr, len: u8) -> Self {
-        let len = if len > 32 { 32 } else { len };
-        let mask = match len {
-            0 => 0,
-            n => u32::MAX << (32 - n),
-        };
-        Self {
-            address: Ipv4Addr::from_bits(address.to_bits() & mask),
-            len,
-        }
-    }
-
-    /// The network address.
-    #[must_use]
-    pub const fn address(&self) -> Ipv4Addr {
-        self.address
-    }
-
-    /// The prefix length.
-    #[must_use]
-    pub const fn prefix_len(&self) -> u8 {
-        self.len
-    }
-
-    /// Whether this is the default route, 0.0.0.0/0.
-    #[must_use]
-    pub const fn is_default(&self) -> bool {
-        self.len == 0
-    }
-}
-
-/// `10.0.1.0/24`.
-impl fmt::Display for Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.address, self.len)
-    }
-}
+/// An IPv4 prefix (`dmvpn_ip`'s, shared by the workspace); host bits are always zero.
+pub use dmvpn_ip::Prefix;
 
 /// The metric parameters of an interface (`bandwidth`, `delay`, MTU), as IOS's `show interface`
 /// gives them: they make the classic metric vector of a connected prefix, and the tunnel's are

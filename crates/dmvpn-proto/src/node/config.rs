@@ -42,6 +42,10 @@ use crate::ipsec::Lifetime;
 use crate::nhrp::{Nhs, Password};
 use crate::time::Duration;
 
+/// The IPv4 prefix of addresses, routes and `network` lines (`dmvpn_ip`'s, shared by the
+/// workspace).
+pub use dmvpn_ip::Prefix;
+
 /// Whether the node is the hub (the NHRP server, `map multicast dynamic`) or a spoke (an NHRP
 /// client of its NHSes).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -51,92 +55,6 @@ pub enum Role {
     Hub,
     /// A spoke: registers with every NHS and sends everything it cannot map to the first one.
     Spoke,
-}
-
-/// An IPv4 prefix: an address and a length (0–32), kept with the host bits cleared.
-#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub struct Prefix {
-    addr: Ipv4Addr,
-    len: u8,
-}
-
-impl Prefix {
-    /// The prefix of `len` bits of `addr` (host bits cleared; a length above 32 is 32).
-    #[must_use]
-    pub const fn new(addr: Ipv4Addr, len: u8) -> Self {
-        let len = if len > 32 { 32 } else { len };
-        let bits = addr.to_bits() & Self::mask_bits(len);
-        Self {
-            addr: Ipv4Addr::from_bits(bits),
-            len,
-        }
-    }
-
-    /// The prefix of an `ip address A M` or `ip route A M` line (a netmask: 255.255.255.0 is
-    /// /24, 0.0.0.0 is /0). `None` for a non-contiguous mask.
-    #[must_use]
-    pub fn from_netmask(addr: Ipv4Addr, mask: Ipv4Addr) -> Option<Self> {
-        let bits = mask.to_bits();
-        let len = bits.leading_ones();
-        (bits.checked_shl(len).unwrap_or(0) == 0).then(|| Self::new(addr, len as u8))
-    }
-
-    /// The prefix of a `network A W` line (a wildcard: 0.0.0.255 is /24, 0.0.0.0 is the host
-    /// /32). `None` for a non-contiguous wildcard.
-    #[must_use]
-    pub fn from_wildcard(addr: Ipv4Addr, wildcard: Ipv4Addr) -> Option<Self> {
-        Self::from_netmask(addr, Ipv4Addr::from_bits(!wildcard.to_bits()))
-    }
-
-    const fn mask_bits(len: u8) -> u32 {
-        if len == 0 {
-            0
-        } else {
-            u32::MAX << (32 - len as u32)
-        }
-    }
-
-    /// The network address.
-    #[must_use]
-    pub const fn addr(&self) -> Ipv4Addr {
-        self.addr
-    }
-
-    /// The prefix length.
-    #[must_use]
-    pub const fn prefix_len(&self) -> u8 {
-        self.len
-    }
-
-    /// Whether this is 0.0.0.0/0.
-    #[must_use]
-    pub const fn is_default(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The netmask, e.g. 255.255.255.0.
-    #[must_use]
-    pub const fn mask(&self) -> Ipv4Addr {
-        Ipv4Addr::from_bits(Self::mask_bits(self.len))
-    }
-
-    /// Whether `addr` lies in the prefix.
-    #[must_use]
-    pub const fn contains(&self, addr: Ipv4Addr) -> bool {
-        addr.to_bits() & Self::mask_bits(self.len) == self.addr.to_bits()
-    }
-
-    /// Whether `other` lies wholly in the prefix (10.0.0.0/8 covers 10.1.0.0/16 and itself).
-    #[must_use]
-    pub const fn covers(&self, other: Self) -> bool {
-        self.len <= other.len && self.contains(other.addr)
-    }
-}
-
-impl fmt::Display for Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
-    }
 }
 
 /// `interface Tunnel0`: addresses, key, MTU.
@@ -463,35 +381,6 @@ impl NodeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefixes() {
-        let p = Prefix::new(Ipv4Addr::new(192, 168, 2, 77), 24);
-        assert_eq!(p.addr(), Ipv4Addr::new(192, 168, 2, 0));
-        assert_eq!(p.mask(), Ipv4Addr::new(255, 255, 255, 0));
-        assert_eq!(p.to_string(), "192.168.2.0/24");
-        assert!(p.contains(Ipv4Addr::new(192, 168, 2, 1)));
-        assert!(!p.contains(Ipv4Addr::new(192, 168, 3, 1)));
-        assert!(Prefix::new(Ipv4Addr::new(1, 2, 3, 4), 0).contains(Ipv4Addr::BROADCAST));
-        assert_eq!(Prefix::new(Ipv4Addr::new(1, 2, 3, 4), 40).prefix_len(), 32);
-        let ten = Some(Prefix::new(Ipv4Addr::new(10, 1, 0, 0), 16));
-        let addr = Ipv4Addr::new(10, 1, 0, 9);
-        assert_eq!(
-            Prefix::from_wildcard(addr, Ipv4Addr::new(0, 0, 255, 255)),
-            ten
-        );
-        assert_eq!(
-            Prefix::from_netmask(addr, Ipv4Addr::new(255, 255, 0, 0)),
-            ten
-        );
-        let host = Prefix::from_wildcard(addr, Ipv4Addr::UNSPECIFIED);
-        assert_eq!(host, Some(Prefix::new(addr, 32)));
-        let default = Prefix::from_netmask(addr, Ipv4Addr::UNSPECIFIED);
-        assert_eq!(default.map(|p| p.is_default()), Some(true));
-        let holes = Ipv4Addr::new(255, 0, 255, 0);
-        assert_eq!(Prefix::from_netmask(addr, holes), None);
-        assert_eq!(Prefix::from_wildcard(addr, holes), None);
-    }
 
     #[test]
     fn preshared_keys_prefer_the_peer_and_are_redacted() {

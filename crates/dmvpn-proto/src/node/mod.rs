@@ -412,8 +412,7 @@ impl Node {
                     .iter()
                     .filter(|lan| **lan != subnet && e.networks.iter().any(|n| n.covers(**lan)));
                 for lan in originated {
-                    let prefix = eigrp::Prefix::new(lan.addr(), lan.prefix_len());
-                    process.add_connected(now, prefix, Link::GIGABIT_ETHERNET);
+                    process.add_connected(now, *lan, Link::GIGABIT_ETHERNET);
                 }
                 process
             });
@@ -1140,7 +1139,6 @@ impl Node {
                 return;
             }
         };
-        let rib_prefix = Prefix::new(prefix.address(), prefix.prefix_len());
         let external = self
             .eigrp
             .as_ref()
@@ -1151,17 +1149,17 @@ impl Node {
         } else {
             (RouteSource::Eigrp, RouteSource::EigrpExternal)
         };
-        let change = self.rib.remove(rib_prefix, other);
+        let change = self.rib.remove(prefix, other);
         self.route_change(change);
         match installed {
             Some((next_hop, metric)) => self.set_route(Route {
-                prefix: rib_prefix,
+                prefix,
                 next_hop: Some(next_hop),
                 source,
                 metric,
             }),
             None => {
-                let change = self.rib.remove(rib_prefix, source);
+                let change = self.rib.remove(prefix, source);
                 self.route_change(change);
             }
         }

@@ -94,7 +94,7 @@ impl Eigrp {
         for ((kind, prefix), advert) in outgoing {
             let dest = [Destination {
                 prefix_len: prefix.prefix_len(),
-                prefix: IpAddr::V4(prefix.address()),
+                prefix: IpAddr::V4(prefix.addr()),
             }];
             let tlv = Tlv::Classic(ClassicRoute {
                 next_hop: IpAddr::V4(advert.next_hop),
