@@ -17,6 +17,17 @@ crates/dmvpn/tests/tshark_diff.rs and field by field by crates/dmvpn/tests/encap
   IPv4 and IPv6 AFI.
 - nesting.pcap: tunnels nested deeper than the decoder follows (IP-in-IP, GRE), and IPv6 in
   tunnels (6in4, GRE, IPv6-in-IPv6).
+- chdlc.pcap, ppp.pcap, ppp_hdlc.pcap, ppp_ether.pcap, frelay.pcap, nflog.pcap, enc.pcap,
+  raw12.pcap, raw14.pcap: the link types of router serial, PPPoE, Frame Relay, netfilter and
+  OpenBSD IPsec captures (104, 9, 50, 51, 107, 239, 109, and DLT_RAW as 12 and 14), each
+  carrying ESP, DMVPN GRE/NHRP, ISAKMP, EIGRP and IPv6 (with SLARP, CDP, LCP as named data).
+- eth_more.pcap: PPPoE session and discovery over Ethernet, 802.1ad and 0x9100 tag stacks,
+  IEEE 802.3 LLC/SNAP, and short packets in frames padded to 60 bytes with non-zero bytes.
+- gre_eth.pcap: Ethernet in GRE (TEB 0x6558; ERSPAN type I, II and III, with and without the
+  platform subheader), MPLS in GRE, GRE over IPv6, and IPv6 extension headers (hop-by-hop,
+  destination options, routing, fragment) before GRE, ESP and UDP.
+- malformed_links.pcap: bad PPPoE and ERSPAN headers and a short bridged frame, which must give
+  an error naming the field and offset (decoded only by link_types.rs).
 - malformed.pcap: what must give a clear error (truncated NHRP over IP, a cut or too deep MPLS
   stack, an MPLS payload that is neither IP nor a pseudowire, a PPTP payload length past the
   end, MPLS in GRE cut short) —
@@ -502,6 +513,22 @@ def gre_eth_frames():
     ]
 
 
+def malformed_links_frames():
+    gre = lambda proto, payload, flags=0: ip4("192.0.2.10", "192.0.2.20", 47, struct.pack(">HH", flags, proto) + payload)  # noqa: E731
+    return [
+        # PPPoE session whose version/type byte is not 0x11.
+        eth(b"\x12\x00\x00\x11\x00\x02\x00\x21", 0x8864),
+        # PPPoE session cut before the PPP protocol.
+        eth(b"\x11\x00\x00\x11\x00\x02\x00", 0x8864),
+        # ERSPAN type II (GRE sequence number present) cut inside its header.
+        eth(gre(0x88BE, struct.pack(">I", 1) + b"\x10\x00\x00\x01", flags=0x1000)),
+        # ERSPAN with version 5.
+        eth(gre(0x22EB, b"\x50\x00\x00\x01" + b"\x00" * 8)),
+        # Transparent Ethernet Bridging carrying ten bytes: less than an Ethernet header.
+        eth(gre(0x6558, b"\x00" * 10)),
+    ]
+
+
 def main(out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -527,6 +554,7 @@ def main(out_dir):
     pcap(out / "raw14.pcap", 14, raw_frames())
     pcap(out / "eth_more.pcap", 1, eth_more_frames())
     pcap(out / "gre_eth.pcap", 1, gre_eth_frames())
+    pcap(out / "malformed_links.pcap", 1, malformed_links_frames())
 
 
 if __name__ == "__main__":

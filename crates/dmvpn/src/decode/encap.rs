@@ -125,11 +125,13 @@ impl<S: Sink> Walk<'_, S> {
 
     /// An Ethernet frame in GRE: Transparent Ethernet Bridging (protocol 0x6558), or mirrored by
     /// ERSPAN (0x88BE: type I without a GRE sequence number, else type II; 0x22EB: type III)
-    /// after its header. The frame's IPv4 or IPv6 packet is another tunnel level.
+    /// after its header, `at` bytes into the GRE packet. The frame's IPv4 or IPv6 packet is
+    /// another tunnel level.
     pub(super) fn gre_ethernet(
         &mut self,
         gre: &gre::Repr,
         bytes: &[u8],
+        at: usize,
         buffers: &mut [Vec<u8>],
         depth: usize,
     ) {
@@ -140,7 +142,7 @@ impl<S: Sink> Walk<'_, S> {
             let parsed = if type_one {
                 Ok((Erspan::TYPE_ONE, bytes))
             } else {
-                Erspan::parse(bytes)
+                Erspan::parse(bytes, at)
             };
             match parsed {
                 Ok((erspan, frame)) => {
@@ -274,9 +276,9 @@ impl Erspan {
 
     /// Reads a type II or III header (told apart by its version field) and returns it with the
     /// mirrored frame after it; a type III header with the O bit set is followed by an 8-byte
-    /// platform-specific subheader.
-    fn parse(bytes: &[u8]) -> dmvpn_wire::Result<(Self, &[u8])> {
-        let mut reader = dmvpn_wire::Reader::new(WireLayer::Gre, bytes);
+    /// platform-specific subheader. Error offsets count from the GRE header, `at` bytes before.
+    fn parse(bytes: &[u8], at: usize) -> dmvpn_wire::Result<(Self, &[u8])> {
+        let mut reader = dmvpn_wire::Reader::with_base(WireLayer::Gre, bytes, at);
         let first = reader.u16("erspan version and vlan")?;
         let second = reader.u16("erspan session")?;
         let version = (first >> 12) as u8;
@@ -311,7 +313,7 @@ impl Erspan {
                 return Err(dmvpn_wire::Error::Unsupported {
                     layer: WireLayer::Gre,
                     field: "erspan version",
-                    offset: 0,
+                    offset: at,
                     value: u32::from(version),
                 });
             }

@@ -718,7 +718,10 @@ impl<S: Sink> Walk<'_, S> {
             gre::Protocol::IPV4 | gre::Protocol::IPV6 => self.nesting_limit("gre payload", payload),
             gre::Protocol::TRANSPARENT_ETHERNET_BRIDGING
             | gre::Protocol::ERSPAN
-            | gre::Protocol::ERSPAN_III => self.gre_ethernet(&repr, payload, buffers, depth),
+            | gre::Protocol::ERSPAN_III => {
+                let at = bytes.len().saturating_sub(payload.len());
+                self.gre_ethernet(&repr, payload, at, buffers, depth)
+            }
             _ => self.data("gre payload", payload),
         }
     }
