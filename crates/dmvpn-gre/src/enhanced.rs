@@ -119,14 +119,9 @@ impl Repr {
     /// The header length: 8 bytes, plus 4 for each of sequence and acknowledgment number.
     #[must_use]
     pub const fn buffer_len(&self) -> usize {
-        let mut len = field::OPTIONAL.start + 4;
-        if self.sequence.is_some() {
-            len += 4;
-        }
-        if self.ack.is_some() {
-            len += 4;
-        }
-        len
+        // The key word is always there; each optional word present adds 4 bytes.
+        let words = 1 + self.sequence.is_some() as usize + self.ack.is_some() as usize;
+        field::OPTIONAL.start + 4 * words
     }
 
     /// Writes the header and lets `emit_payload` write the payload after it.

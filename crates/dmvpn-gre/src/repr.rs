@@ -98,17 +98,10 @@ impl Repr {
     /// The packet is this plus the payload.
     #[must_use]
     pub const fn buffer_len(&self) -> usize {
-        let mut len = field::OPTIONAL.start;
-        if self.checksum {
-            len += 4;
-        }
-        if self.key.is_some() {
-            len += 4;
-        }
-        if self.sequence.is_some() {
-            len += 4;
-        }
-        len
+        // Each optional word present (checksum and Reserved1, key, sequence) adds 4 bytes.
+        let words =
+            self.checksum as usize + self.key.is_some() as usize + self.sequence.is_some() as usize;
+        field::OPTIONAL.start + 4 * words
     }
 
     /// Writes the header, lets `emit_payload` write the payload (everything after the header), then
