@@ -53,10 +53,13 @@ pub fn parse(data: &[u8]) {
                 Ok(frame) => {
                     // The payload starts at `header_len`; an 802.3 length or an NFLOG TLV may
                     // end it before the frame does.
-                    let at = data.get(frame.header_len..).expect("header within the frame");
+                    let at = data
+                        .get(frame.header_len..)
+                        .expect("header within the frame");
                     assert!(at.starts_with(frame.payload));
                     assert!(
-                        frame.payload.is_empty() || core::ptr::eq(at.as_ptr(), frame.payload.as_ptr())
+                        frame.payload.is_empty()
+                            || core::ptr::eq(at.as_ptr(), frame.payload.as_ptr())
                     );
                     let _ = alloc::format!("{:?}", frame.header);
                 }

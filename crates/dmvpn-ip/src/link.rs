@@ -1325,11 +1325,29 @@ mod tests {
         }
         // PPP: with address and control, without, and with a one-byte protocol.
         for (bytes, address_control, protocol, header_len, ethertype) in [
-            (&[0xff, 0x03, 0x00, 0x57, 0x60][..], true, 0x57, 4, EtherType::IPV6),
+            (
+                &[0xff, 0x03, 0x00, 0x57, 0x60][..],
+                true,
+                0x57,
+                4,
+                EtherType::IPV6,
+            ),
             (&[0x00, 0x21, 0x45], false, 0x21, 2, EtherType::IPV4),
             (&[0x21, 0x45], false, 0x21, 1, EtherType::IPV4),
-            (&[0xff, 0x03, 0x02, 0x81, 0x00], true, 0x0281, 4, EtherType::MPLS),
-            (&[0xff, 0x03, 0xc0, 0x21, 0x09], true, 0xc021, 4, EtherType(0)),
+            (
+                &[0xff, 0x03, 0x02, 0x81, 0x00],
+                true,
+                0x0281,
+                4,
+                EtherType::MPLS,
+            ),
+            (
+                &[0xff, 0x03, 0xc0, 0x21, 0x09],
+                true,
+                0xc021,
+                4,
+                EtherType(0),
+            ),
         ] {
             let frame = decode(LinkType::PPP_HDLC, bytes).unwrap();
             assert_eq!(
@@ -1456,8 +1474,18 @@ mod tests {
     fn frame_relay_encapsulations() {
         // DLCI 102: high 6 bits 6, low 4 bits 6; EA on the second byte.
         for (bytes, nlpid, header_len, ethertype) in [
-            (&[0x18, 0x61, 0x03, 0xcc, 0x45][..], Some(0xcc), 4, EtherType::IPV4),
-            (&[0x18, 0x61, 0x03, 0x8e, 0x60], Some(0x8e), 4, EtherType::IPV6),
+            (
+                &[0x18, 0x61, 0x03, 0xcc, 0x45][..],
+                Some(0xcc),
+                4,
+                EtherType::IPV4,
+            ),
+            (
+                &[0x18, 0x61, 0x03, 0x8e, 0x60],
+                Some(0x8e),
+                4,
+                EtherType::IPV6,
+            ),
             (
                 &[0x18, 0x61, 0x03, 0x00, 0x80, 0, 0, 0, 0x08, 0x00, 0x45],
                 Some(0x80),
@@ -1535,7 +1563,13 @@ mod tests {
         );
         assert_eq!(
             decode(LinkType::NFLOG, &frame[..25]),
-            Err(Error::truncated(Layer::Capture, "nflog tlv value", 24, 2, 25))
+            Err(Error::truncated(
+                Layer::Capture,
+                "nflog tlv value",
+                24,
+                2,
+                25
+            ))
         );
         truncations(LinkType::NFLOG, &frame, 4);
     }

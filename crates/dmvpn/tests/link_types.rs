@@ -100,9 +100,16 @@ fn cisco_hdlc_with_slarp_and_cdp() {
         frames[6][1],
         json!({"proto": "data", "of": "slarp", "len": 14})
     );
-    assert_eq!(frames[7][1], json!({"proto": "data", "of": "cdp", "len": 14}));
+    assert_eq!(
+        frames[7][1],
+        json!({"proto": "data", "of": "cdp", "len": 14})
+    );
     let text = lines("chdlc.pcap");
-    assert!(text[1].contains("NHRP Registration Request, ID=31"), "{}", text[1]);
+    assert!(
+        text[1].contains("NHRP Registration Request, ID=31"),
+        "{}",
+        text[1]
+    );
     assert!(text[6].ends_with("+ 14 bytes of slarp"), "{}", text[6]);
 }
 
@@ -124,7 +131,10 @@ fn ppp_and_ppp_in_hdlc_framing() {
     // Address and control compressed away, then the protocol compressed to one byte.
     assert_eq!(frames[6][0]["ppp_protocol"], "0x0021");
     assert_eq!(frames[7][0]["ppp_protocol"], "0x0021");
-    assert_eq!(frames[7][1]["id"], 7, "the one-byte protocol frame is frame 8");
+    assert_eq!(
+        frames[7][1]["id"], 7,
+        "the one-byte protocol frame is frame 8"
+    );
     assert_eq!(
         frames[8][1],
         json!({"proto": "data", "of": "ppp lcp", "len": 8})
@@ -167,7 +177,11 @@ fn pppoe_without_and_with_ethernet() {
         json!({"proto": "data", "of": "pppoe discovery", "len": 10})
     );
     let text = lines("eth_more.pcap");
-    assert!(text[0].contains("ESP (SPI=0x0000c0de) seq=5"), "{}", text[0]);
+    assert!(
+        text[0].contains("ESP (SPI=0x0000c0de) seq=5"),
+        "{}",
+        text[0]
+    );
 }
 
 #[test]
@@ -204,7 +218,11 @@ fn nflog_enc_and_bsd_raw() {
     assert_eq!(frames[4][0]["family"], 10);
     assert_eq!(
         chains("enc.pcap"),
-        ["enc:ipv4:gre:nhrp", "enc:ipv4:eigrp", "enc:ipv6:gre:ipv4:icmp"]
+        [
+            "enc:ipv4:gre:nhrp",
+            "enc:ipv4:eigrp",
+            "enc:ipv6:gre:ipv4:icmp"
+        ]
     );
     assert_eq!(
         layers("enc.pcap")[2][0],

@@ -339,7 +339,9 @@ pub(super) fn erspan_json(erspan: &Erspan, obj: &mut Object<'_>) {
 
 /// An ERSPAN header for the info column: `ERSPAN type II session 1`.
 pub(super) fn erspan_info(erspan: &Erspan, f: &mut dyn std::fmt::Write) -> std::fmt::Result {
-    let kind = ["I", "II", "III"].get(usize::from(erspan.version)).unwrap_or(&"?");
+    let kind = ["I", "II", "III"]
+        .get(usize::from(erspan.version))
+        .unwrap_or(&"?");
     write!(f, "ERSPAN type {kind}")?;
     if erspan.version != 0 {
         write!(f, " session {}", erspan.session)?;
