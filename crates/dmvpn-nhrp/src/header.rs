@@ -101,6 +101,32 @@ pub(crate) const fn make_type_len(format: AddressFormat, len: usize) -> u8 {
     ty | (len as u8 & TL_LEN)
 }
 
+/// Checks that `ar$extoff` (`extoff`) is 0 or lies between the end of the fixed mandatory bytes
+/// and `ar$pktsz` (`size`).
+pub(crate) fn check_extension_offset(extoff: usize, size: usize) -> Result<()> {
+    if extoff != 0 && !(field::ADDRESSES..=size).contains(&extoff) {
+        return Err(Error::InvalidField {
+            layer: Layer::Nhrp,
+            field: "extension offset",
+            offset: field::EXTENSION_OFFSET.start,
+            value: extoff as u32,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the reserved bits of `ar$shtl` and `ar$sstl` in a packet at least
+/// [`field::ADDRESSES`] long.
+pub(crate) fn check_source_type_lens(data: &[u8]) -> Result<()> {
+    check_type_len(data[field::SHTL], "source NBMA type/length", field::SHTL)?;
+    check_type_len(
+        data[field::SSTL],
+        "source NBMA subaddress type/length",
+        field::SSTL,
+    )?;
+    Ok(())
+}
+
 /// Rejects a type/length byte with its reserved bit set.
 pub(crate) fn check_type_len(tl: u8, field: &'static str, offset: usize) -> Result<usize> {
     if tl & TL_RESERVED != 0 {
@@ -161,15 +187,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
                 available: data.len(),
             });
         }
-        let extoff = usize::from(self.extension_offset());
-        if extoff != 0 && !(field::ADDRESSES..=size).contains(&extoff) {
-            return Err(Error::InvalidField {
-                layer: Layer::Nhrp,
-                field: "extension offset",
-                offset: field::EXTENSION_OFFSET.start,
-                value: extoff as u32,
-            });
-        }
+        check_extension_offset(usize::from(self.extension_offset()), size)?;
         let end = self.mandatory_end();
         if end < field::ADDRESSES {
             return Err(Error::truncated(
@@ -180,12 +198,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
                 end,
             ));
         }
-        check_type_len(data[field::SHTL], "source NBMA type/length", field::SHTL)?;
-        check_type_len(
-            data[field::SSTL],
-            "source NBMA subaddress type/length",
-            field::SSTL,
-        )?;
+        check_source_type_lens(data)?;
         let fields = [
             (self.src_nbma_range(), "source NBMA address"),
             (self.src_nbma_sub_range(), "source NBMA subaddress"),

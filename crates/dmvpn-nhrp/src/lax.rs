@@ -24,7 +24,7 @@ use dmvpn_wire::{Error, Layer};
 use crate::cie::{self, CieList};
 use crate::consts::{AddressFamily, OpType, ProtocolType};
 use crate::extension::{self, ExtensionList};
-use crate::header::{Packet, VERSION, check_type_len, field};
+use crate::header::{Packet, VERSION, check_extension_offset, check_source_type_lens, field};
 use crate::mandatory::NbmaAddress;
 use crate::message::{Message, Repr};
 
@@ -146,20 +146,8 @@ fn cut<'a>(bytes: &'a [u8], header: &FixedHeader) -> Result<(Repr<'a>, Option<Er
     let packet = Packet::new_unchecked(bytes);
     let size = usize::from(header.packet_size);
     let extoff = usize::from(header.extension_offset);
-    if extoff != 0 && !(field::ADDRESSES..=size).contains(&extoff) {
-        return Err(Error::InvalidField {
-            layer: Layer::Nhrp,
-            field: "extension offset",
-            offset: field::EXTENSION_OFFSET.start,
-            value: extoff as u32,
-        });
-    }
-    check_type_len(bytes[field::SHTL], "source NBMA type/length", field::SHTL)?;
-    check_type_len(
-        bytes[field::SSTL],
-        "source NBMA subaddress type/length",
-        field::SSTL,
-    )?;
+    check_extension_offset(extoff, size)?;
+    check_source_type_lens(bytes)?;
     let mandatory_end = if extoff == 0 { size } else { extoff };
     let address = |range: core::ops::Range<usize>, name: &'static str| {
         if range.end > mandatory_end {
