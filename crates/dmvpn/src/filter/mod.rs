@@ -182,7 +182,7 @@ impl Filter {
         collect(&other.expr, &mut wanted);
         Self {
             text: format!("({}) && ({})", self.text, other.text),
-            expr: Expr::And(Box::new(self.expr), Box::new(other.expr)),
+            expr: Expr::And(vec![self.expr, other.expr]),
             wanted,
         }
     }
@@ -207,9 +207,10 @@ impl fmt::Display for Filter {
 
 fn collect(expr: &Expr, wanted: &mut Mask) {
     match expr {
-        Expr::And(a, b) | Expr::Or(a, b) => {
-            collect(a, wanted);
-            collect(b, wanted);
+        Expr::And(all) | Expr::Or(all) => {
+            for expr in all {
+                collect(expr, wanted);
+            }
         }
         Expr::Not(a) => collect(a, wanted),
         Expr::Exists(id) | Expr::Compare(id, ..) | Expr::In(id, _) => wanted.insert(*id),
@@ -223,11 +224,13 @@ fn collect(expr: &Expr, wanted: &mut Mask) {
 fn last_frame(expr: &Expr) -> Option<u64> {
     let number = fields::lookup("frame.number");
     match expr {
-        Expr::And(a, b) => match (last_frame(a), last_frame(b)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        },
-        Expr::Or(a, b) => Some(last_frame(a)?.max(last_frame(b)?)),
+        // All must hold: the lowest bound of any of them.
+        Expr::And(all) => all.iter().filter_map(last_frame).min(),
+        // Any may hold: a bound only if every one has one.
+        Expr::Or(any) => any
+            .iter()
+            .map(last_frame)
+            .try_fold(0, |max, last| Some(max.max(last?))),
         Expr::Compare(id, relation, Literal::Uint(n)) if Some(*id) == number => match relation {
             Relation::AnyEq | Relation::AllEq | Relation::Le => Some(*n),
             Relation::Lt => Some(n.saturating_sub(1)),
@@ -246,8 +249,8 @@ fn last_frame(expr: &Expr) -> Option<u64> {
 
 fn eval(expr: &Expr, values: &Values) -> bool {
     match expr {
-        Expr::And(a, b) => eval(a, values) && eval(b, values),
-        Expr::Or(a, b) => eval(a, values) || eval(b, values),
+        Expr::And(all) => all.iter().all(|expr| eval(expr, values)),
+        Expr::Or(any) => any.iter().any(|expr| eval(expr, values)),
         Expr::Not(a) => !eval(a, values),
         Expr::Exists(id) => values.of(*id).next().is_some(),
         Expr::Compare(id, relation, literal) => {

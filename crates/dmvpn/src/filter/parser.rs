@@ -78,10 +78,10 @@ pub(crate) enum Member {
 /// The syntax tree.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub(crate) enum Expr {
-    /// Both.
-    And(Box<Self>, Box<Self>),
-    /// Either.
-    Or(Box<Self>, Box<Self>),
+    /// All of them (n-ary, so that a long chain is a flat list, not a deep tree).
+    And(Vec<Self>),
+    /// Any of them.
+    Or(Vec<Self>),
     /// Not.
     Not(Box<Self>),
     /// The field occurs in the frame.
@@ -141,7 +141,15 @@ fn is_word_char(c: char) -> bool {
 fn lex(text: &str) -> Result<Vec<Spanned<'_>>, FilterError> {
     let mut tokens = Vec::new();
     let mut chars = text.char_indices().peekable();
-    let column = |at: usize| text.get(..at).map_or(1, |s| s.chars().count() + 1);
+    // The column of each character's first byte, computed once (counting for each token would
+    // make a long filter quadratic).
+    let mut columns = vec![0; text.len() + 1];
+    for (column, (at, _)) in text.char_indices().enumerate() {
+        if let Some(slot) = columns.get_mut(at) {
+            *slot = column + 1;
+        }
+    }
+    let column = |at: usize| columns.get(at).copied().unwrap_or(1);
     while let Some(&(at, c)) = chars.peek() {
         let col = column(at);
         let two = text.get(at..at + 2).unwrap_or_default();
@@ -318,23 +326,29 @@ impl<'a> Parser<'a> {
     }
 
     fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.and()?;
+        let first = self.and()?;
+        if self.peek() != Some(&Token::Or) {
+            return Ok(first);
+        }
+        let mut any = vec![first];
         while self.peek() == Some(&Token::Or) {
             self.next += 1;
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            any.push(self.and()?);
         }
-        Ok(left)
+        Ok(Expr::Or(any))
     }
 
     fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.unary()?;
+        let first = self.unary()?;
+        if self.peek() != Some(&Token::And) {
+            return Ok(first);
+        }
+        let mut all = vec![first];
         while self.peek() == Some(&Token::And) {
             self.next += 1;
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            all.push(self.unary()?);
         }
-        Ok(left)
+        Ok(Expr::And(all))
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
