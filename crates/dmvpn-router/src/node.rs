@@ -12,9 +12,7 @@ use dmvpn_proto::Duration;
 use dmvpn_proto::ike;
 use dmvpn_proto::ipsec::Lifetime;
 use dmvpn_proto::nhrp::{Nhs, Password};
-use dmvpn_proto::node::{
-    self, EigrpConfig, IpsecConfig, NodeConfig, PresharedKey, StaticRoute, TransformSet,
-};
+use dmvpn_proto::node::{self, EigrpConfig, IpsecConfig, NodeConfig, StaticRoute, TransformSet};
 
 use crate::config::{
     Config, DhGroup, EspEncryption, EspIntegrity, EspMode, IkeEncryption, IkeHash, MulticastMap,
@@ -159,38 +157,9 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
     Ok(node)
 }
 
+/// The data plane's part of `tunnel protection`: the first transform set and the SA lifetime.
+/// The policies and keys are IKE's ([`ike_config`]).
 fn ipsec(config: &Config, profile: &crate::config::IpsecProfile) -> Result<IpsecConfig, NodeError> {
-    let policies = (config.isakmp_policies.iter())
-        .filter(|p| p.pre_share)
-        .map(|p| node::IsakmpPolicy {
-            priority: p.priority,
-            encryption: match p.encryption() {
-                IkeEncryption::Des => node::IkeEncryption::Des,
-                IkeEncryption::TripleDes => node::IkeEncryption::TripleDes,
-                IkeEncryption::Aes(bits) => node::IkeEncryption::Aes(bits),
-            },
-            hash: match p.hash() {
-                IkeHash::Md5 => node::IkeHash::Md5,
-                IkeHash::Sha => node::IkeHash::Sha1,
-                IkeHash::Sha256 => node::IkeHash::Sha256,
-            },
-            group: u16::from(p.group().number()),
-            lifetime: Duration::from_secs(i64::from(p.lifetime())),
-        })
-        .collect();
-    // The node's list says one peer or every peer; a key for a subnet (`address 10.0.0.0
-    // 255.0.0.0`) is IKE's alone ([`ike_config`] keeps its mask, and IKE is what keys peers),
-    // so it is left out here rather than refused.
-    let keys = (config.isakmp_keys.iter())
-        .filter_map(|key| match key.effective_mask().to_bits() {
-            u32::MAX => Some(PresharedKey::new(
-                Some(key.address),
-                key.key.expose().as_bytes(),
-            )),
-            0 => Some(PresharedKey::new(None, key.key.expose().as_bytes())),
-            _ => None,
-        })
-        .collect();
     // The first transform set of the profile is the one proposed and accepted.
     let set = (profile.transform_sets.first())
         .and_then(|name| config.transform_set(name))
@@ -224,8 +193,6 @@ fn ipsec(config: &Config, profile: &crate::config::IpsecProfile) -> Result<Ipsec
         lifetime.soft_time = Some(Duration::from_secs(seconds / 10 * 9));
     }
     Ok(IpsecConfig {
-        isakmp_policies: policies,
-        preshared_keys: keys,
         transform_set: TransformSet {
             encryption,
             key_bits,
@@ -393,14 +360,17 @@ mod tests {
                 integrity: Integrity::HmacSha1_96
             }
         );
+        let ike = ike_config(&load(include_str!("../../../testdata/router/hub.cfg")))
+            .unwrap()
+            .unwrap();
         assert_eq!(
-            ipsec.preshared_key(ip("192.0.2.77")).map(PresharedKey::key),
+            ike.key_for(ip("192.0.2.77")).map(Secret::as_bytes),
             Some(&b"lab-psk-secret"[..])
         );
-        let policy = ipsec.isakmp_policies[0];
+        let policy = ike.policies[0];
         assert_eq!(
             (policy.encryption, policy.hash, policy.group),
-            (node::IkeEncryption::TripleDes, node::IkeHash::Md5, 2)
+            (Cipher::TripleDes, ike::Hash::Md5, Group::MODP_1024)
         );
     }
 
@@ -420,7 +390,14 @@ mod tests {
             [ip("192.0.2.1")],
             "point-to-point: multicast to the destination"
         );
-        assert_eq!(node.ipsec.unwrap().preshared_key(ip("192.0.2.2")), None);
+        let spoke1 = load(include_str!("../../../testdata/router/spoke1.cfg"));
+        assert!(
+            ike_config(&spoke1)
+                .unwrap()
+                .unwrap()
+                .key_for(ip("192.0.2.2"))
+                .is_none()
+        );
         let node = node_config(&load(include_str!("../../../testdata/router/spoke2.cfg"))).unwrap();
         assert_eq!(node.nhrp.multicast_static, [ip("192.0.2.1")]);
         assert_eq!(node.nhrp.maps, [(ip("10.99.200.1"), ip("192.0.2.1"))]);
@@ -517,8 +494,7 @@ mod tests {
             1,
         );
         let config = load(&hub);
-        let node = node_config(&config).unwrap();
-        assert!(node.ipsec.unwrap().preshared_keys.is_empty());
+        assert!(node_config(&config).unwrap().ipsec.is_some());
         let ike = ike_config(&config).unwrap().unwrap();
         assert!(ike.key_for(ip("192.0.2.11")).is_some());
         assert!(ike.key_for(ip("192.0.3.11")).is_none());
@@ -538,13 +514,7 @@ mod tests {
             ike.key_for(ip("192.0.2.11")).map(|k| k.as_bytes().to_vec()),
             Some(b"lab-psk-secret".to_vec())
         );
-        let node = node_config(&config).unwrap();
-        let ipsec = node.ipsec.unwrap();
-        assert_eq!(
-            ipsec.preshared_key(ip("192.0.2.12")).map(PresharedKey::key),
-            Some(&b"other"[..])
-        );
-        // `address 0.0.0.0` without a mask: IOS's wildcard, for the node and for IKE.
+        // `address 0.0.0.0` without a mask: IOS's wildcard.
         let wildcard = include_str!("../../../testdata/router/hub.cfg").replacen(
             "address 0.0.0.0 0.0.0.0",
             "address 0.0.0.0",
@@ -556,13 +526,6 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .key_for(ip("203.0.113.9"))
-                .is_some()
-        );
-        let node = node_config(&config).unwrap();
-        assert!(
-            node.ipsec
-                .unwrap()
-                .preshared_key(ip("203.0.113.9"))
                 .is_some()
         );
     }
@@ -590,8 +553,6 @@ mod tests {
                 Group::MODP_1024
             )]
         );
-        let node = node_config(&parsed.config).unwrap();
-        assert_eq!(node.ipsec.unwrap().isakmp_policies.len(), 1);
     }
 
     #[test]

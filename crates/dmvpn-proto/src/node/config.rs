@@ -23,19 +23,15 @@
 //!  network 172.16.1.0 0.0.0.255                 EigrpConfig::networks
 //!  network 192.168.2.0 0.0.0.255
 //! ip route 10.9.0.0 255.255.0.0 172.16.1.1      NodeConfig::static_routes
-//! crypto isakmp policy 10                       IpsecConfig::isakmp_policies
-//!  encr aes / hash sha / group 2 / authentication pre-share / lifetime 86400
-//! crypto isakmp key cisco123 address 0.0.0.0    IpsecConfig::preshared_keys
+//! crypto isakmp policy 10 / crypto isakmp key     ike::Config (not the node's)
 //! crypto ipsec transform-set TS esp-aes esp-sha-hmac / mode transport
 //!                                               IpsecConfig::transform_set
 //! ```
 
 use alloc::vec::Vec;
-use core::fmt;
 use core::net::Ipv4Addr;
 
 use dmvpn_esp::{Encryption, Integrity};
-use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::eigrp::Md5Key;
 use crate::ipsec::Lifetime;
@@ -176,98 +172,6 @@ impl EigrpConfig {
     }
 }
 
-/// `crypto isakmp policy <priority>` encryption (`encr`).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum IkeEncryption {
-    /// `des`.
-    Des,
-    /// `3des`.
-    TripleDes,
-    /// `aes` (128), `aes 192`, `aes 256`: the key length in bits.
-    Aes(u16),
-}
-
-/// `crypto isakmp policy <priority>` hash.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum IkeHash {
-    /// `md5`.
-    Md5,
-    /// `sha` (SHA-1).
-    Sha1,
-    /// `sha256`.
-    Sha256,
-}
-
-/// One `crypto isakmp policy` (pre-shared-key authentication).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct IsakmpPolicy {
-    /// The priority: lower is offered and preferred first.
-    pub priority: u16,
-    /// `encr`.
-    pub encryption: IkeEncryption,
-    /// `hash`.
-    pub hash: IkeHash,
-    /// `group`: the MODP group (1, 2, 5 or 14).
-    pub group: u16,
-    /// `lifetime`: 86400 s by default.
-    pub lifetime: Duration,
-}
-
-impl IsakmpPolicy {
-    /// IOS's default policy values at `priority`: DES, SHA-1, group 1, one day (IOS 12.4).
-    #[must_use]
-    pub const fn new(priority: u16) -> Self {
-        Self {
-            priority,
-            encryption: IkeEncryption::Des,
-            hash: IkeHash::Sha1,
-            group: 1,
-            lifetime: Duration::from_secs(86_400),
-        }
-    }
-}
-
-/// `crypto isakmp key <key> address <address>`: a pre-shared key for one peer, or for every
-/// peer with address 0.0.0.0 (`None`). Wiped on drop and never printed.
-#[derive(Clone, Eq, PartialEq, Zeroize, ZeroizeOnDrop)]
-pub struct PresharedKey {
-    #[zeroize(skip)]
-    peer: Option<Ipv4Addr>,
-    key: Vec<u8>,
-}
-
-impl PresharedKey {
-    /// The key for `peer` (`None`: 0.0.0.0, the wildcard).
-    #[must_use]
-    pub fn new(peer: Option<Ipv4Addr>, key: &[u8]) -> Self {
-        Self {
-            peer: peer.filter(|a| !a.is_unspecified()),
-            key: key.to_vec(),
-        }
-    }
-
-    /// The peer, or `None` for the wildcard.
-    #[must_use]
-    pub const fn peer(&self) -> Option<Ipv4Addr> {
-        self.peer
-    }
-
-    /// The key bytes.
-    #[must_use]
-    pub fn key(&self) -> &[u8] {
-        &self.key
-    }
-}
-
-impl fmt::Debug for PresharedKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.peer {
-            Some(peer) => write!(f, "PresharedKey({peer}, <redacted>)"),
-            None => f.write_str("PresharedKey(0.0.0.0, <redacted>)"),
-        }
-    }
-}
-
 /// `crypto ipsec transform-set <name> <esp-enc> <esp-auth>` with `mode transport`.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct TransformSet {
@@ -279,28 +183,14 @@ pub struct TransformSet {
     pub integrity: Integrity,
 }
 
-/// `tunnel protection ipsec profile`: the crypto configuration the profile points at.
+/// `tunnel protection ipsec profile`: what the data plane needs of it. The ISAKMP policies and
+/// pre-shared keys are IKE's ([`crate::ike::Config`]), which keys the peers.
 #[derive(Clone, Debug)]
 pub struct IpsecConfig {
-    /// `crypto isakmp policy` entries, in any order (matched by priority).
-    pub isakmp_policies: Vec<IsakmpPolicy>,
-    /// `crypto isakmp key` entries; a peer's own key is preferred over the wildcard.
-    pub preshared_keys: Vec<PresharedKey>,
     /// The transform set of the profile.
     pub transform_set: TransformSet,
     /// `crypto ipsec security-association lifetime` of the SAs.
     pub lifetime: Lifetime,
-}
-
-impl IpsecConfig {
-    /// The pre-shared key for `peer`: its own, else the wildcard.
-    #[must_use]
-    pub fn preshared_key(&self, peer: Ipv4Addr) -> Option<&PresharedKey> {
-        self.preshared_keys
-            .iter()
-            .find(|k| k.peer == Some(peer))
-            .or_else(|| self.preshared_keys.iter().find(|k| k.peer.is_none()))
-    }
 }
 
 /// `ip route <prefix> <mask> <next hop>` through the tunnel.
@@ -375,41 +265,5 @@ impl NodeConfig {
             static_routes: Vec::new(),
             hairpin: true,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn preshared_keys_prefer_the_peer_and_are_redacted() {
-        let peer = Ipv4Addr::new(100, 1, 1, 2);
-        let ipsec = IpsecConfig {
-            isakmp_policies: Vec::new(),
-            preshared_keys: alloc::vec![
-                PresharedKey::new(Some(Ipv4Addr::UNSPECIFIED), b"any"),
-                PresharedKey::new(Some(peer), b"own"),
-            ],
-            transform_set: TransformSet {
-                encryption: Encryption::AesCbc,
-                key_bits: 128,
-                integrity: Integrity::HmacSha1_96,
-            },
-            lifetime: Lifetime::ios_default(),
-        };
-        assert_eq!(
-            ipsec.preshared_key(peer).map(PresharedKey::key),
-            Some(&b"own"[..])
-        );
-        let other = Ipv4Addr::new(100, 1, 1, 3);
-        assert_eq!(
-            ipsec.preshared_key(other).map(PresharedKey::key),
-            Some(&b"any"[..])
-        );
-        assert_eq!(
-            std::format!("{:?}", ipsec.preshared_keys[0]),
-            "PresharedKey(0.0.0.0, <redacted>)"
-        );
     }
 }

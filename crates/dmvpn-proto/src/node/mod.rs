@@ -77,8 +77,8 @@ pub mod rib;
 pub mod sim;
 
 pub use config::{
-    EigrpConfig, IkeEncryption, IkeHash, IpsecConfig, IsakmpPolicy, NhrpConfig, NodeConfig, Prefix,
-    PresharedKey, Role, StaticRoute, TransformSet, TunnelConfig,
+    EigrpConfig, IpsecConfig, NhrpConfig, NodeConfig, Prefix, Role, StaticRoute, TransformSet,
+    TunnelConfig,
 };
 pub use rib::{Route, RouteSource};
 

@@ -17,10 +17,7 @@ use crate::ike::{self, Dpd, EspAuth, EspCipher, Hash, Policy, TestEntropy};
 use crate::ipsec::Lifetime;
 use crate::nhrp::Nhs;
 use crate::node::sim::{XorShift, ipv4_packet};
-use crate::node::{
-    EigrpConfig, IkeEncryption, IpsecConfig, IsakmpPolicy, Node, NodeConfig, Prefix, PresharedKey,
-    TransformSet, Transmit,
-};
+use crate::node::{EigrpConfig, IpsecConfig, Node, NodeConfig, Prefix, TransformSet, Transmit};
 use crate::time::{Duration, Instant};
 
 const HUB: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -41,11 +38,6 @@ fn node_config(hub: bool) -> NodeConfig {
         NodeConfig::spoke(SPOKE_TUNNEL, 24, SPOKE, nhs)
     };
     config.ipsec = Some(IpsecConfig {
-        isakmp_policies: alloc::vec![IsakmpPolicy {
-            encryption: IkeEncryption::Aes(128),
-            ..IsakmpPolicy::new(10)
-        }],
-        preshared_keys: alloc::vec![PresharedKey::new(None, b"fuzz-psk")],
         transform_set: TransformSet {
             encryption: Encryption::AesCbc,
             key_bits: 128,

@@ -19,8 +19,7 @@ use dmvpn_proto::ipsec::Lifetime;
 use dmvpn_proto::nhrp::{Nhs, Password};
 use dmvpn_proto::node::sim::{Cloud, ipv4_packet, parse_ipv4};
 use dmvpn_proto::node::{
-    EigrpConfig, Event, IpsecConfig, IsakmpPolicy, NodeConfig, Prefix, PresharedKey, StaticRoute,
-    TransformSet,
+    EigrpConfig, Event, IpsecConfig, NodeConfig, Prefix, StaticRoute, TransformSet,
 };
 use dmvpn_proto::{Instant, eigrp};
 
@@ -50,16 +49,9 @@ pub fn host(n: u16, h: u8) -> Ipv4Addr {
     Ipv4Addr::new(a[0], a[1], a[2], h)
 }
 
-/// `crypto isakmp policy 10 / encr aes / hash sha / authentication pre-share / group 2`,
-/// `crypto isakmp key cisco123 address 0.0.0.0`, transform set esp-aes esp-sha-hmac.
+/// Transform set esp-aes esp-sha-hmac (the cloud keys each pair itself, as IKE would).
 pub fn ipsec() -> IpsecConfig {
     IpsecConfig {
-        isakmp_policies: vec![IsakmpPolicy {
-            encryption: dmvpn_proto::node::IkeEncryption::Aes(128),
-            group: 2,
-            ..IsakmpPolicy::new(10)
-        }],
-        preshared_keys: vec![PresharedKey::new(None, b"cisco123")],
         transform_set: TransformSet {
             encryption: Encryption::AesCbc,
             key_bits: 128,
