@@ -6,7 +6,6 @@ use std::net::Ipv4Addr;
 
 use dmvpn_esp::{Encryption, Integrity};
 use dmvpn_isakmp::consts::Group;
-use dmvpn_isakmp::crypto::Cipher;
 use dmvpn_isakmp::keys::Secret;
 use dmvpn_proto::Duration;
 use dmvpn_proto::ike;
@@ -14,10 +13,7 @@ use dmvpn_proto::ipsec::Lifetime;
 use dmvpn_proto::nhrp::{Nhs, Password};
 use dmvpn_proto::node::{self, EigrpConfig, IpsecConfig, NodeConfig, StaticRoute, TransformSet};
 
-use crate::config::{
-    Config, DhGroup, EspEncryption, EspIntegrity, EspMode, IkeEncryption, IkeHash, MulticastMap,
-    Role,
-};
+use crate::config::{Config, DhGroup, EspEncryption, EspIntegrity, EspMode, MulticastMap, Role};
 
 /// Why a checked configuration cannot run on the node.
 #[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
@@ -222,30 +218,13 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
         .collect();
     policies.sort_by_key(|p| p.priority);
     for policy in policies {
-        let unsupported = |what| NodeError::Transform {
-            name: format!("isakmp policy {}", policy.priority),
-            what,
-        };
-        let encryption = match policy.encryption() {
-            IkeEncryption::Des => Cipher::Des,
-            IkeEncryption::TripleDes => Cipher::TripleDes,
-            IkeEncryption::Aes(128) => Cipher::Aes128,
-            IkeEncryption::Aes(192) => Cipher::Aes192,
-            IkeEncryption::Aes(256) => Cipher::Aes256,
-            IkeEncryption::Aes(_) => return Err(unsupported("this aes key size")),
-        };
-        let hash = match policy.hash() {
-            IkeHash::Md5 => ike::Hash::Md5,
-            IkeHash::Sha => ike::Hash::Sha1,
-            IkeHash::Sha256 => ike::Hash::Sha256,
-        };
         let group = match policy.group() {
             DhGroup::Group1 => Group::MODP_768,
             DhGroup::Group2 => Group::MODP_1024,
             DhGroup::Group5 => Group::MODP_1536,
             DhGroup::Group14 => Group::MODP_2048,
         };
-        let mut p = ike::Policy::new(encryption, hash, group);
+        let mut p = ike::Policy::new(policy.encryption(), policy.hash(), group);
         p.lifetime = Duration::from_secs(i64::from(policy.lifetime()));
         out.policies.push(p);
     }
@@ -306,6 +285,8 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
 
 #[cfg(test)]
 mod tests {
+    use dmvpn_isakmp::crypto::Cipher;
+
     use super::*;
     use crate::config::Options;
     use dmvpn_proto::node::Role as NodeRole;

@@ -81,6 +81,8 @@ mod write;
 use core::fmt;
 use std::net::Ipv4Addr;
 
+use dmvpn_isakmp::crypto::Cipher;
+use dmvpn_proto::ike::Hash;
 use zeroize::Zeroizing;
 
 pub use error::{Diagnostic, ErrorKind, Errors};
@@ -523,16 +525,16 @@ impl Network {
     }
 }
 
-/// A `crypto isakmp policy N` block (RFC 2409 §5 Phase 1 proposal). `None` fields are IOS's
-/// defaults, given by the accessors.
+/// A `crypto isakmp policy N` block (RFC 2409 §5 Phase 1 proposal), in IKE's vocabulary
+/// ([`dmvpn_proto::ike`]). `None` fields are IOS's defaults, given by the accessors.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct IsakmpPolicy {
     /// The priority (1 is tried first).
     pub priority: u16,
     /// `encryption …` (default DES).
-    pub encryption: Option<IkeEncryption>,
+    pub encryption: Option<Cipher>,
     /// `hash …` (default SHA-1).
-    pub hash: Option<IkeHash>,
+    pub hash: Option<Hash>,
     /// `group …` (default 1).
     pub group: Option<DhGroup>,
     /// `authentication pre-share` (the IOS default, RSA signatures, is not supported).
@@ -544,14 +546,14 @@ pub struct IsakmpPolicy {
 impl IsakmpPolicy {
     /// The encryption in force.
     #[must_use]
-    pub fn encryption(&self) -> IkeEncryption {
-        self.encryption.unwrap_or(IkeEncryption::Des)
+    pub fn encryption(&self) -> Cipher {
+        self.encryption.unwrap_or(Cipher::Des)
     }
 
     /// The hash in force.
     #[must_use]
-    pub fn hash(&self) -> IkeHash {
-        self.hash.unwrap_or(IkeHash::Sha)
+    pub fn hash(&self) -> Hash {
+        self.hash.unwrap_or(Hash::Sha1)
     }
 
     /// The Diffie-Hellman group in force.
@@ -565,28 +567,6 @@ impl IsakmpPolicy {
     pub fn lifetime(&self) -> u32 {
         self.lifetime.unwrap_or(86_400)
     }
-}
-
-/// The Phase 1 cipher of an ISAKMP policy.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum IkeEncryption {
-    /// DES-CBC.
-    Des,
-    /// 3DES-CBC.
-    TripleDes,
-    /// AES-CBC with a 128, 192 or 256-bit key (`aes` alone is 128).
-    Aes(u16),
-}
-
-/// The Phase 1 hash (PRF) of an ISAKMP policy.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum IkeHash {
-    /// MD5.
-    Md5,
-    /// SHA-1.
-    Sha,
-    /// SHA-256.
-    Sha256,
 }
 
 /// A MODP Diffie-Hellman group (RFC 2409 §6, RFC 3526).

@@ -3,8 +3,7 @@
 use core::fmt;
 
 use super::{
-    Config, EspEncryption, EspIntegrity, EspMode, IkeEncryption, IkeHash, MulticastMap, Prefix,
-    TunnelSource,
+    Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, MulticastMap, Prefix, TunnelSource,
 };
 
 /// The summary of a [`Config`]: the role, the tunnel, NHRP, crypto and EIGRP, one line each.
@@ -131,14 +130,16 @@ impl fmt::Display for Summary<'_> {
         }
         for policy in &config.isakmp_policies {
             let encryption = match policy.encryption() {
-                IkeEncryption::Des => "des".to_owned(),
-                IkeEncryption::TripleDes => "3des".to_owned(),
-                IkeEncryption::Aes(bits) => format!("aes-{bits}"),
+                Cipher::Des => "des".to_owned(),
+                Cipher::TripleDes => "3des".to_owned(),
+                Cipher::Aes128 => "aes-128".to_owned(),
+                Cipher::Aes192 => "aes-192".to_owned(),
+                Cipher::Aes256 => "aes-256".to_owned(),
             };
             let hash = match policy.hash() {
-                IkeHash::Md5 => "md5",
-                IkeHash::Sha => "sha1",
-                IkeHash::Sha256 => "sha256",
+                Hash::Md5 => "md5",
+                Hash::Sha1 => "sha1",
+                Hash::Sha256 => "sha256",
             };
             writeln!(
                 f,

@@ -244,8 +244,8 @@ fn every_statement() {
         p[0],
         IsakmpPolicy {
             priority: 1,
-            encryption: Some(IkeEncryption::Aes(256)),
-            hash: Some(IkeHash::Sha256),
+            encryption: Some(Cipher::Aes256),
+            hash: Some(Hash::Sha256),
             group: Some(DhGroup::Group14),
             pre_share: true,
             lifetime: Some(3600),
@@ -258,7 +258,7 @@ fn every_statement() {
             p[1].group(),
             p[1].lifetime()
         ),
-        (IkeEncryption::Des, IkeHash::Sha, DhGroup::Group5, 86400)
+        (Cipher::Des, Hash::Sha1, DhGroup::Group5, 86400)
     );
     assert!(!p[1].pre_share);
     let k = &config.isakmp_keys;
@@ -1589,7 +1589,7 @@ fn tutorial_as_pasted() {
     assert_eq!(r1.config.nbma_address(), Some(ip("100.1.1.1")));
     assert_eq!(
         r1.config.isakmp_policies[0].encryption,
-        Some(IkeEncryption::TripleDes)
+        Some(Cipher::TripleDes)
     );
     // `address 0.0.0.0` without a mask is IOS's wildcard.
     let key = &r1.config.isakmp_keys[0];
@@ -1809,10 +1809,7 @@ fn shapes_of_a_paste() {
     // Each mode's own prompt.
     let modes = "R1(config)#crypto isakmp policy 10\nR1(config-isakmp)#encr 3des\nR1(config-isakmp)#exit\nR1(config)#crypto ipsec transform-set TS esp-aes esp-sha-hmac\nR1(cfg-crypto-trans)# mode transport\nR1(cfg-crypto-trans)#exit\nR1(config)#crypto ipsec profile P\nR1(ipsec-profile)#set transform-set TS\nR1(ipsec-profile)#end\nR1#wr\n";
     let moded = clean(modes);
-    assert_eq!(
-        moded.isakmp_policies[0].encryption,
-        Some(IkeEncryption::TripleDes)
-    );
+    assert_eq!(moded.isakmp_policies[0].encryption, Some(Cipher::TripleDes));
     assert_eq!(moded.transform_sets[0].mode, Some(EspMode::Transport));
     assert_eq!(moded.ipsec_profiles[0].transform_sets, ["TS"]);
     assert_eq!(

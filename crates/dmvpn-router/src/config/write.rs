@@ -5,8 +5,8 @@
 use core::fmt;
 
 use super::{
-    Config, DhGroup, EspEncryption, EspIntegrity, EspMode, IkeEncryption, IkeHash, Interface,
-    MulticastMap, TunnelMode, TunnelSource,
+    Cipher, Config, DhGroup, EspEncryption, EspIntegrity, EspMode, Hash, Interface, MulticastMap,
+    TunnelMode, TunnelSource,
 };
 
 /// Writes the configuration, secrets included, ending with `end`. Blocks are separated by `!`.
@@ -19,16 +19,18 @@ impl fmt::Display for Config {
             writeln!(f, "crypto isakmp policy {}", policy.priority)?;
             if let Some(encryption) = policy.encryption {
                 match encryption {
-                    IkeEncryption::Des => writeln!(f, " encryption des")?,
-                    IkeEncryption::TripleDes => writeln!(f, " encryption 3des")?,
-                    IkeEncryption::Aes(bits) => writeln!(f, " encryption aes {bits}")?,
+                    Cipher::Des => writeln!(f, " encryption des")?,
+                    Cipher::TripleDes => writeln!(f, " encryption 3des")?,
+                    Cipher::Aes128 => writeln!(f, " encryption aes 128")?,
+                    Cipher::Aes192 => writeln!(f, " encryption aes 192")?,
+                    Cipher::Aes256 => writeln!(f, " encryption aes 256")?,
                 }
             }
             if let Some(hash) = policy.hash {
                 let name = match hash {
-                    IkeHash::Md5 => "md5",
-                    IkeHash::Sha => "sha",
-                    IkeHash::Sha256 => "sha256",
+                    Hash::Md5 => "md5",
+                    Hash::Sha1 => "sha",
+                    Hash::Sha256 => "sha256",
                 };
                 writeln!(f, " hash {name}")?;
             }

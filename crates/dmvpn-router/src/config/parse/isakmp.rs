@@ -3,10 +3,13 @@
 
 use std::net::Ipv4Addr;
 
+use dmvpn_isakmp::crypto::Cipher;
+use dmvpn_proto::ike::Hash;
+
 use super::words::key_bits;
 use super::{Fail, Mode, Origin, POLICY, Parser, Result, Words};
 use crate::config::{
-    DhGroup, ErrorKind, IkeEncryption, IkeHash, IpsecProfile, IsakmpKey, IsakmpPolicy, Secret,
+    DhGroup, ErrorKind, IpsecProfile, IsakmpKey, IsakmpPolicy, Secret,
     grammar::{self, Match},
 };
 
@@ -159,9 +162,13 @@ impl Parser {
         match words.keyword_in(&POLICY[..5], &POLICY[5..], "an isakmp policy command")? {
             0 => {
                 let encryption = match words.keyword(&["des", "3des", "aes"], "des, 3des or aes")? {
-                    0 => IkeEncryption::Des,
-                    1 => IkeEncryption::TripleDes,
-                    _ => IkeEncryption::Aes(key_bits(words, &[128, 192, 256])?.unwrap_or(128)),
+                    0 => Cipher::Des,
+                    1 => Cipher::TripleDes,
+                    _ => match key_bits(words, &[128, 192, 256])? {
+                        Some(192) => Cipher::Aes192,
+                        Some(256) => Cipher::Aes256,
+                        _ => Cipher::Aes128,
+                    },
                 };
                 words.end()?;
                 self.origins
@@ -173,9 +180,9 @@ impl Parser {
                     .keyword_in(&["md5", "sha", "sha256"], &["sha384", "sha512"], "a hash")
                     .map_err(|f| unsupported(words, f))?
                 {
-                    0 => IkeHash::Md5,
-                    1 => IkeHash::Sha,
-                    _ => IkeHash::Sha256,
+                    0 => Hash::Md5,
+                    1 => Hash::Sha1,
+                    _ => Hash::Sha256,
                 };
                 words.end()?;
                 self.origins
