@@ -54,9 +54,9 @@ dmvpn_wire::registry! {
         /// HDLC address (0x0F, 0x8F) is Cisco HDLC, as tshark and tcpdump read it.
         PPP = 9 => "PPP",
         /// Raw IP as BSD's `DLT_RAW` numbers it (libpcap maps it to 101 when writing).
-        RAW_BSD = 12 => "RAW (12)",
+        RAW_BSD = 12 => "RAW_BSD",
         /// Raw IP as OpenBSD's `DLT_RAW` numbers it.
-        RAW_OPENBSD = 14 => "RAW (14)",
+        RAW_OPENBSD = 14 => "RAW_OPENBSD",
         /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC as some writers label it.
         PPP_HDLC = 50 => "PPP_HDLC",
         /// PPPoE session stage (RFC 2516), no Ethernet header.

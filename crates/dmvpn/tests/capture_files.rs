@@ -218,7 +218,8 @@ fn tshark(path: &Path) -> Option<Vec<FrameView>> {
             let protocols = fields.get(3).copied().unwrap_or_default();
             let network = match protocols
                 .split(':')
-                .find(|p| matches!(*p, "ip" | "ipv6" | "arp" | "llc" | "mpls" | "pppoes"))
+                // (link::decode reads through PPPoE and LLC/SNAP to the packet they carry.)
+                .find(|p| matches!(*p, "ip" | "ipv6" | "arp" | "mpls"))
             {
                 Some("ip") => "ip",
                 Some("ipv6") => "ipv6",
@@ -420,11 +421,20 @@ fn generated_link_types_are_all_covered() {
         [
             LinkType::NULL,
             LinkType::ETHERNET,
+            LinkType::PPP,
+            LinkType::RAW_BSD,
+            LinkType::RAW_OPENBSD,
+            LinkType::PPP_HDLC,
+            LinkType::PPP_ETHER,
             LinkType::RAW,
+            LinkType::C_HDLC,
+            LinkType::FRELAY,
             LinkType::LOOP,
+            LinkType::ENC,
             LinkType::LINUX_SLL,
             LinkType::IPV4,
-            LinkType::LINUX_SLL2
+            LinkType::NFLOG,
+            LinkType::LINUX_SLL2,
         ]
     );
     assert_eq!(
