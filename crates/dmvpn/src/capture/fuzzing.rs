@@ -43,7 +43,9 @@ pub fn decode_link(data: &[u8]) {
     let Some((selector, frame)) = data.split_first() else {
         return;
     };
-    const TYPES: [u32; 9] = [0, 1, 101, 108, 113, 228, 229, 276, 9];
+    const TYPES: [u32; 17] = [
+        0, 1, 101, 108, 113, 228, 229, 276, 9, 12, 14, 50, 51, 104, 107, 109, 239,
+    ];
     let link_type = LinkType(TYPES[usize::from(*selector) % TYPES.len()]);
     let mut reassembler = Reassembler::new(FUZZ_LIMITS);
     decode_frame(&mut reassembler, Timestamp::default(), 1, link_type, frame);
@@ -59,7 +61,11 @@ fn decode_frame(
     let Ok(frame) = link::decode(link_type, data) else {
         return;
     };
-    assert_eq!(frame.header_len + frame.payload.len(), data.len());
+    // The payload starts at `header_len`; an 802.3 length or an NFLOG TLV may end it early.
+    assert!(
+        data.get(frame.header_len..)
+            .is_some_and(|at| at.starts_with(frame.payload))
+    );
     let udp_payload = match frame.ethertype {
         EtherType::IPV4 => {
             let Ok(packet) = ipv4::Packet::new_checked(frame.payload) else {
