@@ -345,3 +345,26 @@ fn malformed_links_name_field_and_offset() {
     // The GRE header before a bad ERSPAN header is still shown.
     assert_eq!(protos(&frames[0]), "eth:ipv4:gre:erspan");
 }
+
+#[test]
+fn summary_counts_the_new_link_layers() {
+    for (name, row) in [
+        ("chdlc.pcap", "chdlc 8"),
+        ("ppp.pcap", "ppp 9"),
+        ("ppp_ether.pcap", "ppp 6"),
+        ("frelay.pcap", "fr 6"),
+        ("nflog.pcap", "nflog 6"),
+        ("enc.pcap", "enc 3"),
+        ("gre_eth.pcap", "erspan 5"),
+    ] {
+        let summary = decode(&capture(name), "summary");
+        let rows: Vec<String> = summary
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        assert!(
+            rows.iter().any(|r| r == row),
+            "{name}: no `{row}` in\n{summary}"
+        );
+    }
+}
