@@ -146,9 +146,10 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
     // Routes through the tunnel are the node's; the underlay's (the default route to the ISP)
     // are the host's.
     for (route, next_hop) in config.tunnel_routes() {
-        if let Some(prefix) = node::Prefix::from_netmask(route.prefix.address, route.prefix.mask) {
-            node.static_routes.push(StaticRoute { prefix, next_hop });
-        }
+        node.static_routes.push(StaticRoute {
+            prefix: route.prefix,
+            next_hop,
+        });
     }
     Ok(node)
 }

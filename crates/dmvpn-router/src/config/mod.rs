@@ -85,6 +85,9 @@ use dmvpn_isakmp::crypto::Cipher;
 use dmvpn_proto::ike::Hash;
 use zeroize::Zeroizing;
 
+/// The IPv4 prefix of routes and subnets (`dmvpn_ip`'s, shared by the workspace).
+pub use dmvpn_ip::Prefix;
+
 pub use error::{Diagnostic, ErrorKind, Errors};
 pub use grammar::canonical_interface;
 pub use summary::Summary;
@@ -232,16 +235,17 @@ impl Config {
     }
 }
 
-/// An `ip address A M` (or a `network A W` with a mask made from the wildcard).
+/// An `ip address A M`: the interface's own address (host bits kept) and its subnet's mask.
+/// Prefixes (routes, subnets) are [`Prefix`].
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Prefix {
+pub struct InterfaceAddress {
     /// The address.
     pub address: Ipv4Addr,
     /// The mask (contiguous ones).
     pub mask: Ipv4Addr,
 }
 
-impl Prefix {
+impl InterfaceAddress {
     /// The prefix length.
     #[must_use]
     pub const fn prefix_len(&self) -> u8 {
@@ -260,9 +264,15 @@ impl Prefix {
     pub const fn contains(&self, address: Ipv4Addr) -> bool {
         address.to_bits() & self.mask.to_bits() == self.network().to_bits()
     }
+
+    /// The subnet: the address's network and the mask's length.
+    #[must_use]
+    pub const fn subnet(&self) -> Prefix {
+        Prefix::new(self.address, self.prefix_len())
+    }
 }
 
-impl fmt::Display for Prefix {
+impl fmt::Display for InterfaceAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.address, self.prefix_len())
     }
@@ -316,7 +326,7 @@ pub struct Interface {
     /// `description …`.
     pub description: Option<String>,
     /// `ip address A M`.
-    pub address: Option<Prefix>,
+    pub address: Option<InterfaceAddress>,
     /// `ip address dhcp`: the address is leased (known when the router runs, from the device).
     pub dhcp: bool,
     /// `ip mtu N`: the largest IP packet sent on the interface.

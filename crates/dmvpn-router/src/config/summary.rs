@@ -156,14 +156,12 @@ impl fmt::Display for Summary<'_> {
         }
         for key in &config.isakmp_keys {
             let mask = key.effective_mask();
-            let peers = Prefix {
-                address: key.address,
-                mask,
-            };
+            // The mask is contiguous (the parser refuses others).
+            let peers = Prefix::new(key.address, mask.to_bits().count_ones() as u8);
             writeln!(
                 f,
                 "isakmp key for {}/{} ({} characters)",
-                peers.network(),
+                peers.addr(),
                 peers.prefix_len(),
                 key.key.expose().chars().count()
             )?;
@@ -188,11 +186,7 @@ impl fmt::Display for Summary<'_> {
         }
         let tunnel_routes: Vec<&super::IpRoute> = config.tunnel_routes().map(|(r, _)| r).collect();
         for route in &config.routes {
-            let prefix = Prefix {
-                address: route.prefix.address,
-                mask: route.prefix.mask,
-            };
-            write!(f, "ip route {}/{}", prefix.network(), prefix.prefix_len())?;
+            write!(f, "ip route {}", route.prefix)?;
             if let Some(interface) = &route.interface {
                 write!(f, " {interface}")?;
             }

@@ -167,7 +167,7 @@ fn every_statement() {
     assert_eq!(i.description.as_deref(), Some("the  overlay"));
     assert_eq!(
         i.address,
-        Some(Prefix {
+        Some(InterfaceAddress {
             address: ip("10.0.0.1"),
             mask: ip("255.255.255.0")
         })
@@ -314,19 +314,13 @@ fn every_statement() {
         config.routes,
         [
             IpRoute {
-                prefix: Prefix {
-                    address: ip("10.9.0.0"),
-                    mask: ip("255.255.0.0")
-                },
+                prefix: Prefix::new(ip("10.9.0.0"), 16),
                 next_hop: Some(ip("10.0.0.9")),
                 interface: None,
                 distance: None,
             },
             IpRoute {
-                prefix: Prefix {
-                    address: ip("0.0.0.0"),
-                    mask: ip("0.0.0.0")
-                },
+                prefix: Prefix::new(ip("0.0.0.0"), 0),
                 next_hop: Some(ip("10.0.0.8")),
                 interface: None,
                 distance: None,
@@ -1627,7 +1621,7 @@ fn tutorial_as_pasted() {
     assert_eq!(r3.config.nbma_address(), Some(ip("100.1.3.3")));
     assert_eq!(
         r3.config.interface("Loopback0").and_then(|i| i.address),
-        Some(Prefix {
+        Some(InterfaceAddress {
             address: ip("3.3.3.3"),
             mask: ip("255.255.255.255")
         })
@@ -1814,7 +1808,7 @@ fn shapes_of_a_paste() {
     assert_eq!(moded.ipsec_profiles[0].transform_sets, ["TS"]);
     assert_eq!(
         config.interface("Tunnel0").and_then(|i| i.address),
-        Some(Prefix {
+        Some(InterfaceAddress {
             address: ip("10.0.0.1"),
             mask: ip("255.255.255.0")
         })

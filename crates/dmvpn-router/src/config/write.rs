@@ -130,7 +130,7 @@ impl fmt::Display for Config {
         }
         for route in &self.routes {
             let prefix = route.prefix;
-            write!(f, "ip route {} {}", prefix.address, prefix.mask)?;
+            write!(f, "ip route {} {}", prefix.addr(), prefix.mask())?;
             if let Some(interface) = &route.interface {
                 write!(f, " {interface}")?;
             }

@@ -13,7 +13,7 @@
 use std::net::Ipv4Addr;
 use std::process::Command;
 
-use crate::config::{Config, Prefix, TunnelSource, canonical_interface};
+use crate::config::{Config, InterfaceAddress, TunnelSource, canonical_interface};
 
 /// One `--map IOS=LINUX`.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -147,11 +147,7 @@ pub fn apply(config: &Config, maps: &[InterfaceMap]) -> Result<(Config, Actions)
                 .and_then(|i| device(maps, &i.name)),
         };
         let Some(linux) = out else { continue };
-        let destination = Prefix {
-            address: route.prefix.address,
-            mask: route.prefix.mask,
-        };
-        let destination = format!("{}/{}", destination.network(), destination.prefix_len());
+        let destination = route.prefix.to_string();
         let hop = hop.to_string();
         ip(&["route", "replace", &destination, "via", &hop, "dev", linux])?;
         actions.push(format!(
@@ -193,24 +189,24 @@ fn ip(args: &[&str]) -> Result<String, String> {
 }
 
 /// The IPv4 addresses of a device (`ip -4 -o addr show dev X`: `N: X inet A/L …`).
-fn device_addresses(linux: &str) -> Result<Vec<Prefix>, String> {
+fn device_addresses(linux: &str) -> Result<Vec<InterfaceAddress>, String> {
     let text = ip(&["-4", "-o", "addr", "show", "dev", linux])?;
     Ok(text.lines().filter_map(parse_inet).collect())
 }
 
-fn device_address(linux: &str) -> Result<Option<Prefix>, String> {
+fn device_address(linux: &str) -> Result<Option<InterfaceAddress>, String> {
     Ok(device_addresses(linux)?.into_iter().next())
 }
 
 /// The `inet A/L` of one line of `ip -o addr`.
-fn parse_inet(line: &str) -> Option<Prefix> {
+fn parse_inet(line: &str) -> Option<InterfaceAddress> {
     let mut words = line.split_whitespace();
     words.find(|w| *w == "inet")?;
     let (address, len) = words.next()?.split_once('/')?;
     let address: Ipv4Addr = address.parse().ok()?;
     let len: u32 = len.parse().ok()?;
     let mask = u32::MAX.checked_shl(32 - len.min(32)).unwrap_or(0);
-    Some(Prefix {
+    Some(InterfaceAddress {
         address,
         mask: Ipv4Addr::from_bits(if len == 0 { 0 } else { mask }),
     })
@@ -262,7 +258,7 @@ mod tests {
         assert_eq!(parse_inet("garbage"), None);
         assert_eq!(
             parse_inet("x inet 1.2.3.4/40"),
-            Some(Prefix {
+            Some(InterfaceAddress {
                 address: Ipv4Addr::new(1, 2, 3, 4),
                 mask: Ipv4Addr::BROADCAST
             })

@@ -171,8 +171,9 @@ impl Parser {
             let _ = option_column;
         }
         words.end()?;
-        let prefix = Prefix { address, mask };
-        if prefix.network() != address {
+        // `mask` is contiguous (`Words::mask`).
+        let prefix = Prefix::new(address, mask.to_bits().leading_ones() as u8);
+        if prefix.addr() != address {
             return Err(Fail::at(mask_column, ErrorKind::HostBits { address, mask }));
         }
         let route = IpRoute {

@@ -6,7 +6,7 @@ use super::{
     Fail, INTERFACE, INTERFACE_IP, NHRP_PASSWORD_MAX, Origin, Parser, Place, Result, Words,
 };
 use crate::config::{
-    ErrorKind, Interface, MulticastMap, NhrpMap, Nhs, Prefix, Secret, Tunnel, TunnelMode,
+    ErrorKind, Interface, InterfaceAddress, MulticastMap, NhrpMap, Nhs, Secret, Tunnel, TunnelMode,
     TunnelSource, grammar,
 };
 
@@ -118,7 +118,7 @@ impl Parser {
                     words.end()?;
                     self.origins
                         .once(Origin::Address(index), place, "ip address")?;
-                    self.iface(index).address = Some(Prefix { address, mask });
+                    self.iface(index).address = Some(InterfaceAddress { address, mask });
                 }
                 1 => {
                     let (_, mtu) = words.number("ip mtu", 68, 17_916)?;
