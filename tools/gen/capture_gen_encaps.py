@@ -18,8 +18,9 @@ crates/dmvpn/tests/tshark_diff.rs and field by field by crates/dmvpn/tests/encap
 - nesting.pcap: tunnels nested deeper than the decoder follows (IP-in-IP, GRE), and IPv6 in
   tunnels (6in4, GRE, IPv6-in-IPv6).
 - chdlc.pcap, ppp.pcap, ppp_hdlc.pcap, ppp_ether.pcap, frelay.pcap, nflog.pcap, enc.pcap,
-  raw12.pcap, raw14.pcap: the link types of router serial, PPPoE, Frame Relay, netfilter and
-  OpenBSD IPsec captures (104, 9, 50, 51, 107, 239, 109, and DLT_RAW as 12 and 14), each
+  pflog.pcap, raw12.pcap, raw14.pcap: the link types of router serial, PPPoE, Frame Relay,
+  netfilter and OpenBSD IPsec and pf captures (104, 9, 50, 51, 107, 239, 109, 117, and DLT_RAW
+  as 12 and 14), each
   carrying ESP, DMVPN GRE/NHRP, ISAKMP, EIGRP and IPv6 (with SLARP, CDP, LCP as named data).
 - eth_more.pcap: PPPoE session and discovery over Ethernet, 802.1ad and 0x9100 tag stacks,
   IEEE 802.3 LLC/SNAP, and short packets in frames padded to 60 bytes with non-zero bytes.
@@ -444,6 +445,18 @@ def enc_frames():
             for v, pkt in (sets[1], sets[3], sets[5])]
 
 
+def pflog_frames():
+    # OpenBSD pflog0 (struct pfloghdr since 3.8: 61 bytes, the packet at 64): pass, rule 3,
+    # then one header of the 3.4 layout (48 bytes); families 2 (IPv4) and 24 (IPv6).
+    def hdr(family, length=61, rule=3):
+        body = struct.pack(">BBBB16s16sII", length, family, 0, 0, b"enc0", b"", rule, 0xFFFFFFFF)
+        body += b"\x00" * (length - len(body))
+        return body + b"\x00" * (-length % 4)
+    sets = ip_set()
+    return ([hdr(2 if v == 4 else 24) + pkt for v, pkt in sets]
+            + [hdr(2, length=45, rule=9) + sets[1][1]])
+
+
 def raw_frames():
     return [pkt for _, pkt in ip_set()]
 
@@ -550,6 +563,7 @@ def main(out_dir):
     pcap(out / "frelay.pcap", 107, frelay_frames())
     pcap(out / "nflog.pcap", 239, nflog_frames())
     pcap(out / "enc.pcap", 109, enc_frames())
+    pcap(out / "pflog.pcap", 117, pflog_frames())
     pcap(out / "raw12.pcap", 12, raw_frames())
     pcap(out / "raw14.pcap", 14, raw_frames())
     pcap(out / "eth_more.pcap", 1, eth_more_frames())

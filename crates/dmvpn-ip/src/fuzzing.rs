@@ -33,8 +33,8 @@ pub const FUZZ_LIMITS: ReassemblerConfig = ReassemblerConfig {
 
 /// The link types the first byte of a [`parse`] input picks from, after IPv4, IPv6 and UDP.
 /// Every link type [`link::decode`] reads, and one it does not (147, a user DLT).
-const LINK_TYPES: [u32; 18] = [
-    0, 1, 101, 108, 113, 228, 229, 276, 9, 12, 14, 50, 51, 104, 107, 109, 239, 147,
+const LINK_TYPES: [u32; 19] = [
+    0, 1, 101, 108, 113, 228, 229, 276, 9, 12, 14, 50, 51, 104, 107, 109, 117, 239, 147,
 ];
 
 /// Parses `data` (after a selector byte) as IPv4, IPv6, UDP or a link-layer frame; whatever

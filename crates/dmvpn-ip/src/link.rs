@@ -67,6 +67,8 @@ dmvpn_wire::registry! {
         FRELAY = 107 => "FRELAY",
         /// OpenBSD `enc(4)`: the clear side of IPsec, after a 12-byte header.
         ENC = 109 => "ENC",
+        /// OpenBSD pf log: a header of its own length (padded to 4 bytes), then the packet.
+        PFLOG = 117 => "PFLOG",
         /// Linux netfilter NFLOG: a family byte and TLVs, the packet in the payload TLV.
         NFLOG = 239 => "NFLOG",
     }
@@ -262,6 +264,21 @@ pub struct Nflog {
     pub group: u16,
 }
 
+/// An OpenBSD `pflog(4)` header: the packet filter's verdict on the packet that follows.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Pflog {
+    /// The header length as the header states it (the packet starts at it rounded up to 4).
+    pub length: u8,
+    /// The address family of the packet.
+    pub family: u8,
+    /// The action (0 pass, 1 block, …).
+    pub action: u8,
+    /// The reason code (0 match, …).
+    pub reason: u8,
+    /// The rule number (network byte order on the wire).
+    pub rule: u32,
+}
+
 /// An OpenBSD `enc(4)` header: the packet on the clear side of an IPsec SA.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 pub struct Enc {
@@ -352,6 +369,8 @@ pub enum LinkHeader {
     Nflog(Nflog),
     /// OpenBSD enc.
     Enc(Enc),
+    /// OpenBSD pf log.
+    Pflog(Pflog),
 }
 
 /// A frame split at the network layer.
@@ -536,6 +555,7 @@ pub fn decode(link_type: LinkType, data: &[u8]) -> Result<LinkFrame<'_>> {
         LinkType::FRELAY => frame_relay(data),
         LinkType::NFLOG => nflog(data),
         LinkType::ENC => enc(data),
+        LinkType::PFLOG => pflog(data),
         LinkType::IPV4 => raw_ip(data, Some(EtherType::IPV4)),
         LinkType::IPV6 => raw_ip(data, Some(EtherType::IPV6)),
         LinkType::LINUX_SLL => sll(data),
@@ -831,6 +851,41 @@ fn nflog(data: &[u8]) -> Result<LinkFrame<'_>> {
         ethertype: EtherType(0),
         header_len: data.len(),
         payload: &[],
+    })
+}
+
+/// The shortest pflog header (OpenBSD 3.4's, up to the direction byte).
+const PFLOG_MIN_LEN: u8 = 45;
+
+/// LINKTYPE_PFLOG: length, family, action, reason, interface and ruleset names (16 bytes each),
+/// rule and subrule numbers, then fields that grew over releases (the direction moved when user
+/// and process IDs came before it); the packet starts at the stated length rounded up to 4
+/// bytes, as libpcap and tshark read it.
+fn pflog(data: &[u8]) -> Result<LinkFrame<'_>> {
+    let mut reader = Reader::new(Layer::Capture, data);
+    let length = reader.u8("pflog length")?;
+    if length < PFLOG_MIN_LEN {
+        return Err(reader.invalid("pflog length", 1, u32::from(length)));
+    }
+    let family = reader.u8("pflog family")?;
+    let action = reader.u8("pflog action")?;
+    let reason = reader.u8("pflog reason")?;
+    reader.skip(32, "pflog interface and ruleset")?;
+    let rule = reader.u32("pflog rule number")?;
+    let header_len = (usize::from(length) + 3) & !3;
+    reader.skip(header_len.saturating_sub(reader.offset()), "pflog header")?;
+    let ethertype = family_ethertype(u32::from(family));
+    Ok(LinkFrame {
+        header: LinkHeader::Pflog(Pflog {
+            length,
+            family,
+            action,
+            reason,
+            rule,
+        }),
+        ethertype,
+        header_len,
+        payload: reader.rest(),
     })
 }
 
@@ -1609,6 +1664,40 @@ mod tests {
     }
 
     #[test]
+    fn pflog_header_length() {
+        let mut frame = vec![61, 2, 1, 0];
+        frame.extend_from_slice(&[0; 32]);
+        frame.extend_from_slice(&7u32.to_be_bytes());
+        frame.resize(64, 0);
+        frame.push(0x45);
+        let decoded = decode(LinkType::PFLOG, &frame).unwrap();
+        assert_eq!(
+            decoded.header,
+            LinkHeader::Pflog(Pflog {
+                length: 61,
+                family: 2,
+                action: 1,
+                reason: 0,
+                rule: 7
+            })
+        );
+        assert_eq!(
+            (decoded.ethertype, decoded.header_len, decoded.payload),
+            (EtherType::IPV4, 64, &[0x45][..])
+        );
+        truncations(LinkType::PFLOG, &frame, 64);
+        assert_eq!(
+            decode(LinkType::PFLOG, &[44, 2]),
+            Err(Error::InvalidField {
+                layer: Layer::Capture,
+                field: "pflog length",
+                offset: 0,
+                value: 44
+            })
+        );
+    }
+
+    #[test]
     fn unknown_link_type() {
         assert_eq!(
             decode(LinkType(147), &[1, 2, 3]).unwrap_err().to_string(),
@@ -1622,8 +1711,9 @@ mod tests {
             .with_type::<(u8, Vec<u8>)>()
             .for_each(|(selector, data)| {
                 let link_type = [
-                    0, 1, 101, 108, 113, 228, 229, 276, 9, 12, 14, 50, 51, 104, 107, 109, 239, 147,
-                ][usize::from(*selector) % 18];
+                    0, 1, 101, 108, 113, 228, 229, 276, 9, 12, 14, 50, 51, 104, 107, 109, 117, 239,
+                    147,
+                ][usize::from(*selector) % 19];
                 if let Ok(frame) = decode(LinkType(link_type), data) {
                     let at = data.get(frame.header_len..).unwrap();
                     assert!(at.starts_with(frame.payload));

@@ -432,6 +432,7 @@ fn generated_link_types_are_all_covered() {
             LinkType::LOOP,
             LinkType::ENC,
             LinkType::LINUX_SLL,
+            LinkType::PFLOG,
             LinkType::IPV4,
             LinkType::NFLOG,
             LinkType::LINUX_SLL2,

@@ -347,6 +347,23 @@ fn malformed_links_name_field_and_offset() {
 }
 
 #[test]
+fn pflog_both_header_layouts() {
+    let mut expected = with_link("pflog", &IP_SET);
+    expected.push("pflog:ipv4:gre:nhrp".to_owned());
+    assert_eq!(chains("pflog.pcap"), expected);
+    let frames = layers("pflog.pcap");
+    assert_eq!(
+        frames[0][0],
+        json!({"proto": "pflog", "family": 2, "action": 0, "reason": 0, "rule": 3,
+               "ethertype": "0x0800"})
+    );
+    assert_eq!(frames[4][0]["family"], 24);
+    // The 3.4 layout: a 45-byte header, the packet at 48.
+    assert_eq!(frames[6][0]["rule"], 9);
+    assert_eq!(frames[6][2]["key"], 100);
+}
+
+#[test]
 fn summary_counts_the_new_link_layers() {
     for (name, row) in [
         ("chdlc.pcap", "chdlc 8"),
@@ -355,6 +372,7 @@ fn summary_counts_the_new_link_layers() {
         ("frelay.pcap", "fr 6"),
         ("nflog.pcap", "nflog 6"),
         ("enc.pcap", "enc 3"),
+        ("pflog.pcap", "pflog 7"),
         ("gre_eth.pcap", "erspan 5"),
     ] {
         let summary = decode(&capture(name), "summary");

@@ -666,6 +666,7 @@ fn bundled_cases() -> Vec<(PathBuf, Vec<PathBuf>)> {
         "capture/encap/frelay.pcap",
         "capture/encap/nflog.pcap",
         "capture/encap/enc.pcap",
+        "capture/encap/pflog.pcap",
         "capture/encap/raw12.pcap",
         "capture/encap/raw14.pcap",
         "capture/encap/eth_more.pcap",

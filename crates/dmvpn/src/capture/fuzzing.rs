@@ -43,8 +43,8 @@ pub fn decode_link(data: &[u8]) {
     let Some((selector, frame)) = data.split_first() else {
         return;
     };
-    const TYPES: [u32; 17] = [
-        0, 1, 101, 108, 113, 228, 229, 276, 9, 12, 14, 50, 51, 104, 107, 109, 239,
+    const TYPES: [u32; 18] = [
+        0, 1, 101, 108, 113, 228, 229, 276, 9, 12, 14, 50, 51, 104, 107, 109, 117, 239,
     ];
     let link_type = LinkType(TYPES[usize::from(*selector) % TYPES.len()]);
     let mut reassembler = Reassembler::new(FUZZ_LIMITS);

@@ -391,6 +391,12 @@ pub(super) fn link_json(header: &LinkHeader, obj: &mut Object<'_>) {
             obj.u64("family", u64::from(nflog.family));
             obj.u64("group", u64::from(nflog.group));
         }
+        LinkHeader::Pflog(pflog) => {
+            obj.u64("family", u64::from(pflog.family));
+            obj.u64("action", u64::from(pflog.action));
+            obj.u64("reason", u64::from(pflog.reason));
+            obj.u64("rule", u64::from(pflog.rule));
+        }
         LinkHeader::Enc(enc) => {
             obj.u64("family", u64::from(enc.family));
             obj.hex_u32("spi", enc.spi);

@@ -272,6 +272,7 @@ impl Layer<'_> {
                 LinkHeader::FrameRelay(_) => "fr",
                 LinkHeader::Nflog(_) => "nflog",
                 LinkHeader::Enc(_) => "enc",
+                LinkHeader::Pflog(_) => "pflog",
             },
             Self::Erspan(_) => "erspan",
             Self::Ipv4 { .. } => "ipv4",

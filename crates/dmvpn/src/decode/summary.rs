@@ -9,7 +9,7 @@ use crate::output::Pending;
 use super::{EspStatus, Layer, Sink};
 
 /// The kinds of layer [`Summary`] counts, in the order its table lists them.
-const KINDS: [&str; 30] = [
+const KINDS: [&str; 31] = [
     "eth",
     "sll",
     "loopback",
@@ -40,6 +40,7 @@ const KINDS: [&str; 30] = [
     "nflog",
     "enc",
     "erspan",
+    "pflog",
 ];
 
 /// Where each kind counts in [`Summary::layers`].
@@ -74,6 +75,7 @@ mod kind {
     pub(super) const NFLOG: usize = 27;
     pub(super) const ENC: usize = 28;
     pub(super) const ERSPAN: usize = 29;
+    pub(super) const PFLOG: usize = 30;
 }
 
 /// A [`Sink`] that counts frames, bytes and layers instead of printing them: what `dmvpn decode`
@@ -219,6 +221,7 @@ impl Sink for Summary {
                 LinkHeader::FrameRelay(_) => kind::FRELAY,
                 LinkHeader::Nflog(_) => kind::NFLOG,
                 LinkHeader::Enc(_) => kind::ENC,
+                LinkHeader::Pflog(_) => kind::PFLOG,
             },
             Layer::Erspan(_) => kind::ERSPAN,
             Layer::Ipv4 {
