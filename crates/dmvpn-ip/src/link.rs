@@ -1,5 +1,8 @@
-//! Link layers: Ethernet II with 802.1Q/802.1ad tags, raw IP, Linux cooked capture v1 and v2, and
-//! BSD/OpenBSD loopback; and the MPLS label stack (RFC 3032) any of them may carry.
+//! Link layers: Ethernet II with 802.1Q/802.1ad tags, PPPoE sessions and IEEE 802.3 LLC/SNAP, raw
+//! IP (101, 228, 229 and the BSD `DLT_RAW` numbers 12 and 14), Linux cooked capture v1 and v2,
+//! BSD/OpenBSD loopback, PPP (9, 50) and PPPoE (51), Cisco HDLC (104), Frame Relay (107), OpenBSD
+//! enc (109) and pflog (117), Linux NFLOG (239); and the MPLS label stack (RFC 3032) any of them
+//! may carry.
 //!
 //! [`decode`] splits a frame into its link-layer header (kept for the decoder's output) and the
 //! network-layer payload, named by its ethertype. [`mpls`] splits an MPLS payload (ethertype

@@ -1,6 +1,8 @@
 //! The encapsulations public captures show beside DMVPN: MPLS label stacks (on the link, in GRE,
 //! Ethernet pseudowires), enhanced GRE (PPTP) and its PPP payload, IPv6 inside tunnels, EIGRP
-//! with a bad checksum, and the marker for the nesting limit.
+//! with a bad checksum, Ethernet frames in GRE (Transparent Ethernet Bridging, ERSPAN types I, II
+//! and III), the JSON and text of the link layers beside Ethernet, and the marker for the nesting
+//! limit.
 //!
 //! These are more steps of the same [`Walk`] (this module sees its private state), kept apart
 //! from the DMVPN path in the parent module.
