@@ -194,6 +194,9 @@ pub struct Ethernet {
     pub src: MacAddr,
     /// 802.1Q / 802.1ad tags, outermost first.
     pub vlans: VlanTags,
+    /// The type after the tags as on the wire (0x8864 for PPPoE, an 802.3 length for LLC), where
+    /// [`LinkFrame::ethertype`] names the packet PPPoE or SNAP carries.
+    pub wire_type: EtherType,
     /// The PPPoE session header and PPP protocol of an ethertype 0x8864 frame.
     pub pppoe: Option<Pppoe>,
     /// The 802.2 LLC header of an IEEE 802.3 frame (a length, not an ethertype, after the tags).
@@ -606,6 +609,7 @@ fn ethernet(data: &[u8]) -> Result<LinkFrame<'_>> {
         ethertype = EtherType(reader.u16("ethertype")?);
     }
     let (mut pppoe, mut llc) = (None, None);
+    let wire_type = ethertype;
     if ethertype == EtherType::PPPOE {
         let (header, protocol) = pppoe_session(&mut reader)?;
         pppoe = Some(header);
@@ -644,6 +648,7 @@ fn ethernet(data: &[u8]) -> Result<LinkFrame<'_>> {
             dst,
             src,
             vlans,
+            wire_type,
             pppoe,
             llc,
         }),
@@ -1478,6 +1483,7 @@ mod tests {
             panic!("{frame:?}")
         };
         assert_eq!(header.pppoe, Some(pppoe));
+        assert_eq!(header.wire_type, EtherType::PPPOE);
         assert_eq!(
             (frame.ethertype, frame.header_len, frame.payload),
             (EtherType::IPV4, 22, &[0x45][..])
