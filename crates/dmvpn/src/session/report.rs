@@ -42,7 +42,8 @@ impl Counter {
 }
 
 /// What went over the caps on itemised ESP flows and IKE SAs ([`MAX_SPIS_PER_PAIR`],
-/// [`MAX_SPIS`], [`MAX_IKE_SAS_PER_PAIR`], [`MAX_IKE_SAS`]): counted here instead.
+/// [`MAX_SPIS`](super::MAX_SPIS), [`MAX_IKE_SAS_PER_PAIR`],
+/// [`MAX_IKE_SAS`](super::MAX_IKE_SAS)): counted here instead.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct Overflow {
     /// ESP packets (and their bytes) of SPIs not itemised.
@@ -79,7 +80,7 @@ pub struct Report {
     pub overflow: Overflow,
     /// One record per peer pair, in order of first appearance.
     pub peers: Vec<PeerPair>,
-    /// Frames of pairs beyond [`MAX_PAIRS`], not recorded.
+    /// Frames of pairs beyond [`MAX_PAIRS`](super::MAX_PAIRS), not recorded.
     pub unpaired_frames: u64,
     /// What the diagnosis rules found, in rule order.
     pub findings: Vec<Finding>,
@@ -433,7 +434,9 @@ pub struct IkeSa {
     pub encrypted_main_mode: [u64; 2],
     /// Frames of the initiator's encrypted Main Mode messages (at most [`MAX_EVIDENCE`]).
     pub main_mode_5: Vec<u64>,
-    /// The pre-shared key check ([`SessionBuilder::with_psks`]); `None` when no key was given.
+    /// The pre-shared key check
+    /// ([`SessionBuilder::with_psks`](super::SessionBuilder::with_psks)); `None` when no key
+    /// was given.
     pub psk: Option<PskCheck>,
     /// What the PSK check needs from the phase 1 exchange (kept only when keys were given).
     pub(super) handshake: Option<Box<psk::Handshake>>,

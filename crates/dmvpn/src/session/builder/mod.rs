@@ -95,9 +95,10 @@ impl SessionBuilder {
     }
 
     /// A builder that checks every IKEv1 phase 1 SA authenticated with a pre-shared key against
-    /// `psks` (RFC 2409 §5 HASH_I / HASH_R; [`IkeSa::psk`]), so that
-    /// [`Rule::IkePskMismatch`] reports a verified mismatch rather than a heuristic. Main Mode 5
-    /// and 6 are encrypted: the decoder needs their `ikev1_decryption_table` key.
+    /// `psks` (RFC 2409 §5 HASH_I / HASH_R; [`IkeSa::psk`](super::IkeSa::psk)), so that
+    /// [`Rule::IkePskMismatch`](super::Rule::IkePskMismatch) reports a verified mismatch rather
+    /// than a heuristic. Main Mode 5 and 6 are encrypted: the decoder needs their
+    /// `ikev1_decryption_table` key.
     ///
     /// ```
     /// use dmvpn::capture::CaptureReader;
