@@ -181,8 +181,9 @@ mod tests {
         assert_eq!(Prefix::from_netmask(addr, holes), None);
         assert_eq!(Prefix::from_wildcard(addr, holes), None);
         let eight = Prefix::new(Ipv4Addr::new(10, 0, 0, 0), 8);
-        assert!(eight.covers(ten.unwrap()) && eight.covers(eight));
-        assert!(!ten.unwrap().covers(eight));
+        let sixteen = Prefix::new(Ipv4Addr::new(10, 1, 0, 0), 16);
+        assert!(eight.covers(sixteen) && eight.covers(eight));
+        assert!(!sixteen.covers(eight));
     }
 
     #[test]
