@@ -44,6 +44,17 @@ pub enum NodeError {
     Password(dmvpn_proto::ProtocolError),
 }
 
+/// What the router runs from a checked [`Config`], in one place: the node's configuration (the
+/// data plane, NHRP, EIGRP) and, with `tunnel protection`, IKE's (policies, keys, transform
+/// sets). Each line of the configuration lands in one of the two.
+///
+/// # Errors
+///
+/// [`NodeError`], from [`node_config`] or [`ike_config`].
+pub fn configs(config: &Config) -> Result<(NodeConfig, Option<ike::Config>), NodeError> {
+    Ok((node_config(config)?, ike_config(config)?))
+}
+
 /// The node configuration of a checked [`Config`].
 ///
 /// # Errors
@@ -534,6 +545,23 @@ mod tests {
                 ike::Hash::Md5,
                 Group::MODP_1024
             )]
+        );
+    }
+
+    /// Both halves come from one call: the node's and IKE's, or no IKE without protection.
+    #[test]
+    fn configs_are_the_node_and_ike() {
+        let hub = include_str!("../../../testdata/router/hub.cfg");
+        let (node, ike) = configs(&load(hub)).unwrap();
+        assert_eq!(node.role, NodeRole::Hub);
+        assert!(node.ipsec.is_some());
+        assert_eq!(ike.map(|c| c.local), Some(ip("192.0.2.1")));
+        let plain = hub.replace(" tunnel protection ipsec profile DMVPN\n", "");
+        let (node, ike) = configs(&load(&plain)).unwrap();
+        assert!(node.ipsec.is_none() && ike.is_none());
+        assert_eq!(
+            configs(&Config::default()).unwrap_err(),
+            NodeError::NoTunnel
         );
     }
 

@@ -267,8 +267,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         log(&format!("%DMVPN-5-MAP: {action}"));
     }
     let config = &mapped;
-    let node_config = crate::node::node_config(config)?;
-    let ike_config = crate::node::ike_config(config)?;
+    let (node_config, ike_config) = crate::node::configs(config)?;
     let interface = config
         .tunnel_interface()
         .map_or_else(|| "Tunnel0".to_owned(), |i| i.name.clone());
