@@ -345,13 +345,15 @@ fn every_router(member: &Member, out: &mut Findings) {
         );
     }
     if member.eigrp_on_tunnel().is_none() {
-        let places = match member.config.eigrp.first() {
-            Some(_) => vec![member.place(Origin::Eigrp(0))],
-            None => vec![member.at(Origin::Address)],
+        // A `router eigrp` that leaves the tunnel out is a mistake; no routing protocol at all is
+        // a configuration IOS runs (static routes over the tunnel), so only a warning.
+        let (places, severity) = match member.config.eigrp.first() {
+            Some(_) => (vec![member.place(Origin::Eigrp(0))], Severity::Error),
+            None => (vec![member.at(Origin::Address)], Severity::Warning),
         };
         out.add(
             "eigrp-not-on-tunnel",
-            Severity::Error,
+            severity,
             format!(
                 "{}: no `router eigrp` network covers tunnel address {address}: EIGRP sends no hello on the tunnel and learns no route over it",
                 member.label()

@@ -484,3 +484,20 @@ fn other_pastes_check_alone_and_together() {
     let findings = check(&[member("hub-xe.cfg", &text), spoke]);
     assert_eq!(ids(&findings), ["ike-no-psk"]);
 }
+
+#[test]
+fn no_routing_protocol_is_a_warning_eigrp_without_the_tunnel_an_error() {
+    // IOS runs a DMVPN with static routes over the tunnel: no `router eigrp` at all is legal.
+    let without: String = R2
+        .lines()
+        .filter(|line| !line.starts_with("router eigrp") && !line.starts_with(" network "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let findings = with("R2.cfg", &without);
+    assert_eq!(ids(&findings), ["eigrp-not-on-tunnel"]);
+    assert_eq!(findings[0].severity, Severity::Warning);
+    // A `router eigrp` whose networks leave the tunnel out is a mistake.
+    let findings = with("R2.cfg", &R2.replace(" network 172.16.1.0 0.0.0.255\n", ""));
+    assert_eq!(ids(&findings), ["eigrp-not-on-tunnel"]);
+    assert_eq!(findings[0].severity, Severity::Error);
+}
