@@ -10,50 +10,18 @@
 // A test: a failed unwrap is a failed test with its reason, not a crash on input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Value, json};
 
-fn capture(name: &str) -> PathBuf {
-    dmvpn_testkit::testdata("capture/encap").join(name)
-}
+#[path = "util/encap.rs"]
+mod encap;
+use encap::{capture, decode, layers, lines};
 
 fn shared(name: &str) -> Option<PathBuf> {
     let path = dmvpn_testkit::captures()?.join(name);
     path.is_file().then_some(path)
-}
-
-fn decode(path: &Path, format: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("decode")
-        .arg(path)
-        .args(["--format", format])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dmvpn decode {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// The layers of every frame, as JSON values.
-fn layers(path: &Path) -> Vec<Vec<Value>> {
-    decode(path, "json")
-        .lines()
-        .map(|line| {
-            let frame: Value = serde_json::from_str(line).unwrap();
-            frame["layers"].as_array().unwrap().clone()
-        })
-        .collect()
-}
-
-/// The text line of every frame.
-fn lines(path: &Path) -> Vec<String> {
-    decode(path, "text").lines().map(str::to_owned).collect()
 }
 
 /// The `"proto"` of each layer.

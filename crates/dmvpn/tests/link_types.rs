@@ -10,48 +10,20 @@
 // A test: a failed unwrap is a failed test with its reason, not a crash on input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use serde_json::{Value, json};
 
-fn capture(name: &str) -> PathBuf {
-    dmvpn_testkit::testdata("capture/encap").join(name)
-}
+#[path = "util/encap.rs"]
+mod encap;
+use encap::{capture, decode};
 
-fn decode(path: &Path, format: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("decode")
-        .arg(path)
-        .args(["--format", format])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dmvpn decode {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// The layers of every frame, as JSON values.
+/// The layers of every frame of a generated capture.
 fn layers(name: &str) -> Vec<Vec<Value>> {
-    decode(&capture(name), "json")
-        .lines()
-        .map(|line| {
-            let frame: Value = serde_json::from_str(line).unwrap();
-            frame["layers"].as_array().unwrap().clone()
-        })
-        .collect()
+    encap::layers(&capture(name))
 }
 
-/// The text line of every frame.
+/// The text line of every frame of a generated capture.
 fn lines(name: &str) -> Vec<String> {
-    decode(&capture(name), "text")
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    encap::lines(&capture(name))
 }
 
 /// The `"proto"` of each layer, joined with `:` as tshark's `frame.protocols`.
