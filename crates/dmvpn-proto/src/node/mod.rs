@@ -65,7 +65,7 @@ use core::net::Ipv4Addr;
 
 use dmvpn_esp::{DecryptError, NextHeader, Sa};
 use dmvpn_ip::ipv4::{self, ChecksumMode};
-use dmvpn_ip::{IpProtocol, icmp, tcp, udp};
+use dmvpn_ip::{IpProtocol, icmp, udp};
 
 use crate::eigrp::{self, Eigrp, EigrpEvent, HelloConfig, Link};
 use crate::ipsec::{self, Action, Lifetime, SaEvent, SaId, Sad, SadError, Spd};
@@ -73,6 +73,8 @@ use crate::nhrp::{self, Client, ClientConfig, ClientEvent, Server, ServerConfig,
 use crate::time::{Duration, Instant};
 
 pub mod config;
+mod counters;
+mod forward;
 pub mod rib;
 pub mod sim;
 
@@ -80,6 +82,7 @@ pub use config::{
     EigrpConfig, IpsecConfig, NhrpConfig, NodeConfig, Prefix, Role, StaticRoute, TransformSet,
     TunnelConfig,
 };
+pub use counters::{Counters, DropReason};
 pub use rib::{Route, RouteSource};
 
 use rib::Rib;
@@ -153,153 +156,6 @@ pub enum Event {
     },
     /// An SA reached a soft or hard lifetime limit.
     Sa(SaEvent),
-}
-
-/// Why a packet was dropped (the counters of [`Counters::drops`]).
-#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[non_exhaustive]
-pub enum DropReason {
-    /// An NBMA packet of an IP protocol the node does not take.
-    UnknownProtocol,
-    /// A GRE header that does not parse (version, routing, checksum, length).
-    MalformedGre,
-    /// A GRE packet without the configured `tunnel key`, or with another.
-    GreKeyMismatch,
-    /// A GRE payload that is neither IPv4 nor NHRP.
-    GreProtocol,
-    /// GRE in the clear with `tunnel protection` on.
-    CleartextGre,
-    /// ESP without IPsec configured.
-    EspNotConfigured,
-    /// ESP with an SPI no inbound SA has (IOS: `%CRYPTO-4-RECVD_PKT_INV_SPI`).
-    NoInboundSa,
-    /// ESP whose SA belongs to another peer.
-    EspWrongPeer,
-    /// ESP that failed the integrity check, or had bad padding.
-    EspIntegrity,
-    /// ESP replayed, or older than the window (IOS: `%CRYPTO-4-PKT_REPLAY_ERR`).
-    EspReplay,
-    /// ESP that does not carry GRE.
-    EspNotGre,
-    /// An NHRP packet that does not parse or has a bad checksum.
-    MalformedNhrp,
-    /// An NHRP packet the client or server refused (see [`Counters::last_nhrp_error`]).
-    NhrpRefused,
-    /// An EIGRP packet that does not parse or has a bad checksum.
-    MalformedEigrp,
-    /// An EIGRP packet the process ignored (see [`Counters::last_eigrp_error`]).
-    EigrpRefused,
-    /// An inner IPv4 packet that does not parse.
-    MalformedIpv4,
-    /// No route through the tunnel (a hub has no default to send to).
-    NoRoute,
-    /// A next hop with no NBMA mapping (a spoke that is not registered).
-    NoMapping,
-    /// No outbound SA to the peer (IOS drops the packets while IKE runs).
-    NoOutboundSa,
-    /// Encryption failed (the SA ran out of sequence numbers).
-    EspEncrypt,
-    /// A forwarded packet's TTL ran out.
-    TtlExpired,
-    /// A packet longer than `ip mtu` with Don't Fragment set (an ICMP "fragmentation needed"
-    /// goes back to its source), or one that cannot be fragmented.
-    TooBig,
-    /// An output queue was full.
-    QueueFull,
-    /// A UDP datagram that is not IKE, or IKE while IKE is not available.
-    Ike,
-}
-
-impl DropReason {
-    /// Every reason, in declaration order.
-    pub const ALL: [Self; 24] = [
-        Self::UnknownProtocol,
-        Self::MalformedGre,
-        Self::GreKeyMismatch,
-        Self::GreProtocol,
-        Self::CleartextGre,
-        Self::EspNotConfigured,
-        Self::NoInboundSa,
-        Self::EspWrongPeer,
-        Self::EspIntegrity,
-        Self::EspReplay,
-        Self::EspNotGre,
-        Self::MalformedNhrp,
-        Self::NhrpRefused,
-        Self::MalformedEigrp,
-        Self::EigrpRefused,
-        Self::MalformedIpv4,
-        Self::NoRoute,
-        Self::NoMapping,
-        Self::NoOutboundSa,
-        Self::EspEncrypt,
-        Self::TtlExpired,
-        Self::TooBig,
-        Self::QueueFull,
-        Self::Ike,
-    ];
-
-    const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// Packet counters.
-#[derive(Clone, Debug, Default, Eq, PartialEq)]
-pub struct Counters {
-    /// NBMA packets received.
-    pub nbma_in: u64,
-    /// NBMA packets queued for sending.
-    pub nbma_out: u64,
-    /// Packets from the host (TUN) taken.
-    pub tunnel_in: u64,
-    /// Packets queued for the host.
-    pub delivered: u64,
-    /// Packets forwarded from the tunnel to the tunnel (hub hairpin).
-    pub forwarded: u64,
-    /// ESP packets decrypted.
-    pub esp_in: u64,
-    /// ESP packets encrypted.
-    pub esp_out: u64,
-    /// Packets longer than `ip mtu` sent as fragments (DF clear).
-    pub fragmented: u64,
-    /// ICMP "fragmentation needed" sent for packets longer than `ip mtu` with DF set.
-    pub frag_needed_sent: u64,
-    /// Events refused by a full queue.
-    pub events_lost: u64,
-    /// The latest NHRP refusal.
-    pub last_nhrp_error: Option<crate::ProtocolError>,
-    /// The latest EIGRP refusal.
-    pub last_eigrp_error: Option<eigrp::EigrpError>,
-    drops: [u64; DropReason::ALL.len()],
-}
-
-impl Counters {
-    /// Packets dropped for `reason`.
-    #[must_use]
-    pub fn drops(&self, reason: DropReason) -> u64 {
-        self.drops.get(reason.index()).copied().unwrap_or(0)
-    }
-
-    /// Packets dropped for any reason.
-    #[must_use]
-    pub fn total_drops(&self) -> u64 {
-        self.drops.iter().sum()
-    }
-
-    /// The reasons with a non-zero count.
-    pub fn nonzero_drops(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
-        DropReason::ALL
-            .iter()
-            .map(|&r| (r, self.drops(r)))
-            .filter(|&(_, n)| n > 0)
-    }
-
-    fn drop(&mut self, reason: DropReason) {
-        if let Some(n) = self.drops.get_mut(reason.index()) {
-            *n = n.saturating_add(1);
-        }
-    }
 }
 
 /// The NHRP side of the node.
@@ -885,149 +741,6 @@ impl Node {
         if let Err(error) = eigrp.handle_packet(now, src, &repr) {
             self.counters.drop(DropReason::EigrpRefused);
             self.counters.last_eigrp_error = Some(error);
-        }
-    }
-
-    // ---- outbound ----
-
-    /// Sends an inner IPv4 packet through the tunnel: TCP SYNs clamped to `ip tcp adjust-mss`;
-    /// longer than `ip mtu`, fragmented (RFC 791), or with DF set dropped with an ICMP
-    /// "fragmentation needed" (RFC 1191) back to its source, as IOS does.
-    fn route_out(&mut self, mut packet: Vec<u8>) {
-        if let Some(mss) = self.config.tunnel.tcp_adjust_mss {
-            tcp::clamp_mss(&mut ipv4::Packet::new_unchecked(&mut packet[..]), mss);
-        }
-        let Ok(ip) = ipv4::Packet::new_checked(&packet[..]) else {
-            self.counters.drop(DropReason::MalformedIpv4);
-            return;
-        };
-        let (src, dst) = (ip.src_addr(), ip.dst_addr());
-        let mtu = self.config.tunnel.ip_mtu;
-        if packet.len() > usize::from(mtu) {
-            if ip.dont_frag() {
-                self.counters.drop(DropReason::TooBig);
-                self.send_frag_needed(&packet, src);
-                return;
-            }
-            let Some(fragments) = ipv4::fragment(&ip, usize::from(mtu)) else {
-                self.counters.drop(DropReason::TooBig);
-                return;
-            };
-            self.counters.fragmented += 1;
-            for fragment in fragments {
-                self.send_routed(fragment, dst);
-            }
-            return;
-        }
-        self.send_routed(packet, dst);
-    }
-
-    /// Answers a packet too big for the tunnel with ICMP "fragmentation needed": back through
-    /// the tunnel if its source is reached through it, else to the host (which routes it to the
-    /// LAN the packet came from).
-    fn send_frag_needed(&mut self, packet: &[u8], src: Ipv4Addr) {
-        self.ip_id = self.ip_id.wrapping_add(1);
-        let own = self.config.tunnel.address;
-        let mtu = self.config.tunnel.ip_mtu;
-        let Some(icmp) = ipv4::Packet::new_checked(packet)
-            .ok()
-            .and_then(|ip| icmp::frag_needed(own, &ip, mtu, self.ip_id))
-        else {
-            return;
-        };
-        self.counters.frag_needed_sent += 1;
-        let through_tunnel = src != own
-            && !self.is_local(src)
-            && self
-                .rib
-                .lookup(src)
-                .is_some_and(|route| route.next_hop != Some(own));
-        if through_tunnel {
-            // The reply goes back to the packet's source.
-            self.send_routed(icmp, src);
-        } else {
-            self.deliver(icmp);
-        }
-    }
-
-    /// Sends a packet that fits the tunnel: replicated if multicast, else to the NBMA address of
-    /// its next hop.
-    fn send_routed(&mut self, packet: Vec<u8>, dst: Ipv4Addr) {
-        if dst.is_multicast() || dst.is_broadcast() {
-            for nbma in self.multicast_nbma() {
-                self.send_gre(nbma, dmvpn_gre::Protocol::IPV4, &packet);
-            }
-            return;
-        }
-        let first_nhs = self.config.nhrp.nhs.first().copied();
-        let next_hop = match self.rib.lookup(dst) {
-            Some(route) => route.next_hop.unwrap_or(dst),
-            None => match first_nhs {
-                Some(nhs) if self.config.role == Role::Spoke => nhs.tunnel,
-                _ => {
-                    self.counters.drop(DropReason::NoRoute);
-                    return;
-                }
-            },
-        };
-        let nbma = self.resolve(next_hop).or_else(|| {
-            // Phase 1: a spoke sends what it cannot map to the hub, which forwards it.
-            first_nhs
-                .filter(|_| self.config.role == Role::Spoke)
-                .map(|nhs| nhs.nbma)
-        });
-        match nbma {
-            Some(nbma) => self.send_gre(nbma, dmvpn_gre::Protocol::IPV4, &packet),
-            None => self.counters.drop(DropReason::NoMapping),
-        }
-    }
-
-    /// Encapsulates `payload` in GRE and sends it to `nbma`, ESP-protected if the SPD says so.
-    fn send_gre(&mut self, nbma: Ipv4Addr, protocol: dmvpn_gre::Protocol, payload: &[u8]) {
-        let header = dmvpn_gre::Repr {
-            protocol,
-            checksum: false,
-            key: self.config.tunnel.key,
-            sequence: None,
-        };
-        let mut gre = alloc::vec![0; header.buffer_len() + payload.len()];
-        header.emit_with_payload(&mut dmvpn_gre::Packet::new_unchecked(&mut gre[..]), payload);
-        let local = self.config.tunnel.nbma;
-        let action = self
-            .spd
-            .as_ref()
-            .map_or(Action::Bypass, |spd| spd.lookup(local, nbma, ipsec::GRE));
-        match action {
-            Action::Bypass => self.transmit(Transmit {
-                to: nbma,
-                protocol: ipsec::GRE,
-                bytes: gre,
-            }),
-            Action::Discard => self.counters.drop(DropReason::NoOutboundSa),
-            Action::Protect => {
-                let Some(iv_len) = self.sad.outbound(local, nbma).map(|sa| sa.sa().iv_len()) else {
-                    self.counters.drop(DropReason::NoOutboundSa);
-                    return;
-                };
-                let mut iv = [0; 16];
-                let iv = iv.get_mut(..iv_len).unwrap_or_default();
-                self.entropy.fill(iv);
-                let mut out = Vec::new();
-                match self.sad.protect(local, nbma, &gre, iv, &mut out) {
-                    Ok(_) => {
-                        self.counters.esp_out += 1;
-                        self.transmit(Transmit {
-                            to: nbma,
-                            protocol: PROTOCOL_ESP,
-                            bytes: out,
-                        });
-                    }
-                    Err(SadError::NoOutboundSa { .. }) => {
-                        self.counters.drop(DropReason::NoOutboundSa);
-                    }
-                    Err(_) => self.counters.drop(DropReason::EspEncrypt),
-                }
-            }
         }
     }
 
