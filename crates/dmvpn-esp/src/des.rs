@@ -36,57 +36,26 @@ pub(crate) const KEY_LEN: usize = 24;
 /// How many blocks CBC decryption runs side by side.
 const LANES: usize = 3;
 
-/// The S-boxes S1..S8 (FIPS 46-3, "Primitive functions S1, ..., S8"), each four rows of 16.
+/// The S-boxes S1..S8 (FIPS 46-3, "Primitive functions S1, ..., S8"), each its four rows of 16
+/// entries one after the other, one hex digit an entry.
 const S: [[u8; 64]; 8] = [
-    [
-        14, 4, 13, 1, 2, 15, 11, 8, 3, 10, 6, 12, 5, 9, 0, 7, //
-        0, 15, 7, 4, 14, 2, 13, 1, 10, 6, 12, 11, 9, 5, 3, 8, //
-        4, 1, 14, 8, 13, 6, 2, 11, 15, 12, 9, 7, 3, 10, 5, 0, //
-        15, 12, 8, 2, 4, 9, 1, 7, 5, 11, 3, 14, 10, 0, 6, 13,
-    ],
-    [
-        15, 1, 8, 14, 6, 11, 3, 4, 9, 7, 2, 13, 12, 0, 5, 10, //
-        3, 13, 4, 7, 15, 2, 8, 14, 12, 0, 1, 10, 6, 9, 11, 5, //
-        0, 14, 7, 11, 10, 4, 13, 1, 5, 8, 12, 6, 9, 3, 2, 15, //
-        13, 8, 10, 1, 3, 15, 4, 2, 11, 6, 7, 12, 0, 5, 14, 9,
-    ],
-    [
-        10, 0, 9, 14, 6, 3, 15, 5, 1, 13, 12, 7, 11, 4, 2, 8, //
-        13, 7, 0, 9, 3, 4, 6, 10, 2, 8, 5, 14, 12, 11, 15, 1, //
-        13, 6, 4, 9, 8, 15, 3, 0, 11, 1, 2, 12, 5, 10, 14, 7, //
-        1, 10, 13, 0, 6, 9, 8, 7, 4, 15, 14, 3, 11, 5, 2, 12,
-    ],
-    [
-        7, 13, 14, 3, 0, 6, 9, 10, 1, 2, 8, 5, 11, 12, 4, 15, //
-        13, 8, 11, 5, 6, 15, 0, 3, 4, 7, 2, 12, 1, 10, 14, 9, //
-        10, 6, 9, 0, 12, 11, 7, 13, 15, 1, 3, 14, 5, 2, 8, 4, //
-        3, 15, 0, 6, 10, 1, 13, 8, 9, 4, 5, 11, 12, 7, 2, 14,
-    ],
-    [
-        2, 12, 4, 1, 7, 10, 11, 6, 8, 5, 3, 15, 13, 0, 14, 9, //
-        14, 11, 2, 12, 4, 7, 13, 1, 5, 0, 15, 10, 3, 9, 8, 6, //
-        4, 2, 1, 11, 10, 13, 7, 8, 15, 9, 12, 5, 6, 3, 0, 14, //
-        11, 8, 12, 7, 1, 14, 2, 13, 6, 15, 0, 9, 10, 4, 5, 3,
-    ],
-    [
-        12, 1, 10, 15, 9, 2, 6, 8, 0, 13, 3, 4, 14, 7, 5, 11, //
-        10, 15, 4, 2, 7, 12, 9, 5, 6, 1, 13, 14, 0, 11, 3, 8, //
-        9, 14, 15, 5, 2, 8, 12, 3, 7, 0, 4, 10, 1, 13, 11, 6, //
-        4, 3, 2, 12, 9, 5, 15, 10, 11, 14, 1, 7, 6, 0, 8, 13,
-    ],
-    [
-        4, 11, 2, 14, 15, 0, 8, 13, 3, 12, 9, 7, 5, 10, 6, 1, //
-        13, 0, 11, 7, 4, 9, 1, 10, 14, 3, 5, 12, 2, 15, 8, 6, //
-        1, 4, 11, 13, 12, 3, 7, 14, 10, 15, 6, 8, 0, 5, 9, 2, //
-        6, 11, 13, 8, 1, 4, 10, 7, 9, 5, 0, 15, 14, 2, 3, 12,
-    ],
-    [
-        13, 2, 8, 4, 6, 15, 11, 1, 10, 9, 3, 14, 5, 0, 12, 7, //
-        1, 15, 13, 8, 10, 3, 7, 4, 12, 5, 6, 11, 0, 14, 9, 2, //
-        7, 11, 4, 1, 9, 12, 14, 2, 0, 6, 10, 13, 15, 3, 5, 8, //
-        2, 1, 14, 7, 4, 10, 8, 13, 15, 12, 9, 0, 3, 5, 6, 11,
-    ],
+    *b"e4d12fb83a6c59070f74e2d1a6cb953841e8d62bfc973a50fc8249175b3ea06d",
+    *b"f18e6b34972dc05a3d47f28ec01a69b50e7ba4d158c6932fd8a13f42b67c05e9",
+    *b"a09e63f51dc7b428d709346a285ecbf1d6498f30b12c5ae71ad069874fe3b52c",
+    *b"7de3069a1285bc4fd8b56f03472c1ae9a690cb7df13e52843f06a1d8945bc72e",
+    *b"2c417ab6853fd0e9eb2c47d150fa3986421bad78f9c5630eb8c71e2d6f09a453",
+    *b"c1af92680d34e75baf427c9561de0b389ef528c3704a1db6432c95fabe17608d",
+    *b"4b2ef08d3c975a61d0b7491ae35c2f8614bdc37eaf6805926bd814a7950fe23c",
+    *b"d2846fb1a93e50c71fd8a374c56b0e927b419ce206adf35821e74a8dfc90356b",
 ];
+
+/// The value of S-box `j + 1` at `row` and `column` (FIPS 46-3).
+const fn s_box(j: usize, row: usize, column: usize) -> u8 {
+    match S[j][row * 16 + column] {
+        digit @ b'0'..=b'9' => digit - b'0',
+        digit => digit - b'a' + 10,
+    }
+}
 
 /// The permutation P (FIPS 46-3): bit `i` of its output is bit `P[i - 1]` of its input.
 const P: [u8; 32] = [
@@ -127,7 +96,7 @@ const fn sp_boxes() -> [[u32; 64]; 8] {
             // The outer bits choose the row, the inner four the column.
             let row = ((v >> 4) & 2) | (v & 1);
             let column = (v >> 1) & 0xf;
-            let nibble = S[j][row * 16 + column] as u32;
+            let nibble = s_box(j, row, column) as u32;
             // S-box j + 1 writes bits 4j + 1 ..= 4j + 4 of the 32-bit word P permutes.
             let unpermuted = nibble << (28 - 4 * j);
             let mut permuted = 0u32;
@@ -385,11 +354,11 @@ mod tests {
 
     #[test]
     fn s_box_rows_are_permutations() {
-        for s in S {
-            for row in s.chunks_exact(16) {
+        for j in 0..8 {
+            for row in 0..4 {
                 let mut seen = 0u16;
-                for &value in row {
-                    seen |= 1 << value;
+                for column in 0..16 {
+                    seen |= 1 << s_box(j, row, column);
                 }
                 assert_eq!(seen, 0xffff);
             }
