@@ -19,3 +19,4 @@ pub mod config;
 pub mod fuzzing;
 pub mod io;
 pub mod node;
+mod show;

@@ -16,7 +16,6 @@ mod host;
 mod keylog;
 pub mod map;
 mod net;
-mod show;
 
 use std::io;
 use std::net::UdpSocket;
@@ -35,8 +34,8 @@ use socket2::Socket;
 pub use control::{query, socket_path};
 
 use crate::config::Config;
+use crate::show::{self, ChildSa, IkeCounters, IkeSa};
 use net::{BufferedRandom, OsRandom};
-use show::{ChildSa, IkeCounters, IkeSa};
 
 pub use dmvpn_proto::router::RECONNECT;
 

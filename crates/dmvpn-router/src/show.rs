@@ -12,44 +12,44 @@ use dmvpn_proto::{Duration, Instant};
 
 /// An IKE SA the shell saw established (`show crypto isakmp sa`).
 #[derive(Clone, Debug)]
-pub(super) struct IkeSa {
+pub(crate) struct IkeSa {
     /// Whether we initiated.
-    pub(super) initiator: bool,
+    pub(crate) initiator: bool,
     /// `conn-id`.
-    pub(super) conn_id: u32,
+    pub(crate) conn_id: u32,
     /// The algorithms, as IOS's `show crypto isakmp sa detail` abbreviates them.
-    pub(super) suite: String,
-    pub(super) established_at: Instant,
+    pub(crate) suite: String,
+    pub(crate) established_at: Instant,
 }
 
 /// An IPsec SA pair the shell installed (`show crypto ipsec sa`).
 #[derive(Clone, Debug)]
-pub(super) struct ChildSa {
-    pub(super) inbound_spi: u32,
-    pub(super) outbound_spi: u32,
-    pub(super) transform: String,
-    pub(super) installed_at: Instant,
-    pub(super) lifetime: Option<Duration>,
+pub(crate) struct ChildSa {
+    pub(crate) inbound_spi: u32,
+    pub(crate) outbound_spi: u32,
+    pub(crate) transform: String,
+    pub(crate) installed_at: Instant,
+    pub(crate) lifetime: Option<Duration>,
 }
 
 /// ISAKMP messages the IKE endpoint refused (garbage, unknown cookies, bad hashes, wrong
 /// state), for `show counters`.
 #[derive(Clone, Debug, Default)]
-pub(super) struct IkeCounters {
-    pub(super) refused: u64,
-    pub(super) last_error: Option<String>,
+pub(crate) struct IkeCounters {
+    pub(crate) refused: u64,
+    pub(crate) last_error: Option<String>,
 }
 
 /// What `show` reads besides the node.
-pub(super) struct View<'a> {
-    pub(super) node: &'a Node,
-    pub(super) now: Instant,
-    pub(super) started: Instant,
+pub(crate) struct View<'a> {
+    pub(crate) node: &'a Node,
+    pub(crate) now: Instant,
+    pub(crate) started: Instant,
     /// The IOS interface name (`Tunnel0`).
-    pub(super) interface: &'a str,
-    pub(super) ike: &'a BTreeMap<Ipv4Addr, IkeSa>,
-    pub(super) children: &'a BTreeMap<Ipv4Addr, ChildSa>,
-    pub(super) ike_counters: &'a IkeCounters,
+    pub(crate) interface: &'a str,
+    pub(crate) ike: &'a BTreeMap<Ipv4Addr, IkeSa>,
+    pub(crate) children: &'a BTreeMap<Ipv4Addr, ChildSa>,
+    pub(crate) ike_counters: &'a IkeCounters,
 }
 
 /// `hh:mm:ss` (IOS's uptime format below a day; `NdNNh` above).
@@ -79,7 +79,7 @@ fn short(interface: &str) -> String {
 }
 
 /// Runs one command line; unknown commands get IOS's marker.
-pub(super) fn command(view: &View<'_>, line: &str) -> String {
+pub(crate) fn command(view: &View<'_>, line: &str) -> String {
     let words: Vec<String> = line
         .split_whitespace()
         .map(str::to_ascii_lowercase)
