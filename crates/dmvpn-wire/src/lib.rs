@@ -32,6 +32,7 @@ pub mod checksum;
 mod error;
 pub mod field;
 pub mod fmt;
+pub mod hex;
 mod ip_protocol;
 pub mod list;
 mod newtype;
