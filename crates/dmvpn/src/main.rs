@@ -94,8 +94,8 @@ impl ColorWhen {
 enum Command {
     /// Decode every frame of a pcap or pcapng capture, decrypting ESP with the keys given.
     Decode {
-        /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
-        file: PathBuf,
+        #[command(flatten)]
+        input: CaptureArgs,
         #[command(flatten)]
         keys: KeyArgs,
         /// Output format: one summary line per frame, JSON Lines with every layer, or only a
@@ -114,8 +114,8 @@ enum Command {
     /// mode: the inner packet). Other frames, and the fragments before the one that completes a
     /// datagram, are written unchanged, so frame numbers match the input.
     Decrypt {
-        /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
-        file: PathBuf,
+        #[command(flatten)]
+        input: CaptureArgs,
         #[command(flatten)]
         keys: KeyArgs,
         /// The pcapng file to write (written under a temporary name and renamed once complete;
@@ -128,8 +128,8 @@ enum Command {
     /// Report one record per peer pair (hub <-> spoke, by NBMA address): NHRP registrations, IKE
     /// phase 1 and 2, ESP flows, EIGRP adjacency, inner traffic, and the diagnosis findings.
     Sessions {
-        /// The capture: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
-        file: PathBuf,
+        #[command(flatten)]
+        input: CaptureArgs,
         #[command(flatten)]
         keys: KeyArgs,
         /// A pre-shared key for every peer (repeatable): each IKEv1 phase 1 SA's HASH_I (and
@@ -214,6 +214,17 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// The captures a command reads: one file, or a capture set ([`dmvpn::capture::set`]).
+#[derive(Debug, clap::Args)]
+struct CaptureArgs {
+    /// The captures: pcap or pcapng files, gzip-compressed or not; folders (their capture files,
+    /// by name); glob patterns (`'ring/*.pcapng'`, expanded by dmvpn: quoting is safe). Several
+    /// are merged by timestamp into one capture (frames numbered across them); a file cut short
+    /// or damaged is reported and the others are read on. `-` reads standard input.
+    #[arg(value_name = "FILE", required = true)]
+    captures: Vec<PathBuf>,
 }
 
 /// `--keys`, the same for every command that reads keys: each file is told apart by its content
@@ -333,7 +344,7 @@ fn main() -> ExitCode {
         Command::Completions { shell } => completions(shell),
         Command::Man { dir } => man_pages(dir.as_deref()),
         Command::Decode {
-            file,
+            input,
             keys,
             format,
             threads,
@@ -341,7 +352,7 @@ fn main() -> ExitCode {
         } => select.parse().and_then(|select| {
             let output = Output { live, colour };
             decode(
-                &Input::new(file),
+                &Input::from_args(&input.captures)?,
                 &keys.files,
                 format,
                 threads,
@@ -350,22 +361,24 @@ fn main() -> ExitCode {
             )
         }),
         Command::Decrypt {
-            file,
+            input,
             keys,
             output,
             select,
-        } => select
-            .parse()
-            .and_then(|select| decrypt(&Input::new(file), &keys.files, &output, live, &select)),
+        } => select.parse().and_then(|select| {
+            let input = Input::from_args(&input.captures)?;
+            decrypt(&input, &keys.files, &output, live, &select)
+        }),
         Command::Sessions {
-            file,
+            input,
             keys,
             psk,
             format,
             select,
-        } => select
-            .parse()
-            .and_then(|select| sessions(&Input::new(file), &keys.files, &psk, format, &select)),
+        } => select.parse().and_then(|select| {
+            let input = Input::from_args(&input.captures)?;
+            sessions(&input, &keys.files, &psk, format, &select)
+        }),
         Command::Replay {
             file,
             into: Some(role),
@@ -425,6 +438,8 @@ enum Failure {
         input: String,
         error: CaptureError,
     },
+    /// Files of a capture set that could not be read to their end (the others were read).
+    Set(Vec<dmvpn::capture::set::SetError>),
     /// Anything else: key files, an output file, a missing router.
     Other(Box<dyn std::error::Error>),
 }
@@ -451,6 +466,20 @@ impl Failure {
                 eprintln!("dmvpn: {}", capture_message(&input, &error));
                 if let Some(hint) = capture_hint(&error) {
                     eprintln!("  hint: {hint}");
+                }
+                ExitCode::from(EXIT_CAPTURE)
+            }
+            Self::Set(errors) => {
+                for set_error in &errors {
+                    let input = format!("The file \"{}\"", set_error.path.display());
+                    if set_error.error.position().and_then(|at| at.frame).is_some() {
+                        eprintln!("dmvpn: {}", capture_message(&input, &set_error.error));
+                    } else {
+                        eprintln!("dmvpn: {set_error}");
+                    }
+                    if let Some(hint) = capture_hint(&set_error.error) {
+                        eprintln!("  hint: {hint}");
+                    }
                 }
                 ExitCode::from(EXIT_CAPTURE)
             }
@@ -534,11 +563,16 @@ fn capture_message(input: &str, error: &CaptureError) -> String {
 
 /// The capture named on the command line: a file, or standard input (`-`).
 struct Input {
-    /// `None`: standard input.
+    /// `None`: standard input (or a set).
     path: Option<PathBuf>,
     /// Standard input copied to a temporary file, for commands that read the capture again.
     spool: Option<File>,
+    /// Several files read as one capture, and the status of the set being read.
+    set: Option<(Vec<PathBuf>, std::sync::Mutex<Option<SetStatusRef>>)>,
 }
+
+/// How far a capture set has been read, and its files' errors.
+type SetStatusRef = std::sync::Arc<dmvpn::capture::set::SetStatus>;
 
 /// A capture reader over a file or standard input.
 type Reader = CaptureReader<Box<dyn Read + Send>>;
@@ -548,11 +582,57 @@ impl Input {
         Self {
             path: (path.as_os_str() != "-").then_some(path),
             spool: None,
+            set: None,
         }
+    }
+
+    /// The capture the arguments name: one file (or standard input), or a set of files, folders
+    /// and glob patterns merged into one capture.
+    fn from_args(args: &[PathBuf]) -> Result<Self, Failure> {
+        let paths = dmvpn::capture::set::expand(args).map_err(Failure::other)?;
+        match <[PathBuf; 1]>::try_from(paths) {
+            Ok([path]) => Ok(Self::new(path)),
+            Err(paths) if paths.iter().any(|path| path.as_os_str() == "-") => Err(Failure::other(
+                "`-` (standard input) cannot be merged with other captures",
+            )),
+            Err(paths) => Ok(Self {
+                path: None,
+                spool: None,
+                set: Some((paths, std::sync::Mutex::default())),
+            }),
+        }
+    }
+
+    /// The status of the set being read, once it is open.
+    fn set_status(&self) -> Option<SetStatusRef> {
+        let (_, status) = self.set.as_ref()?;
+        status
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A short title: the file's name, `standard input`, `N captures`.
+    fn title(&self) -> String {
+        if let Some((paths, _)) = &self.set {
+            return format!("{} captures", paths.len());
+        }
+        self.path.as_ref().map_or_else(
+            || "standard input".to_owned(),
+            |path| {
+                path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            },
+        )
     }
 
     /// How messages name it, in tshark's words.
     fn name(&self) -> String {
+        if let Some((paths, _)) = &self.set {
+            return format!("The capture set ({} files)", paths.len());
+        }
         match &self.path {
             Some(path) => format!("The file \"{}\"", path.display()),
             None => "The standard input".to_owned(),
@@ -568,7 +648,9 @@ impl Input {
 
     /// Whether a read may wait for a writer: a pipe, a FIFO, a terminal, a socket.
     fn is_live(&self) -> bool {
-        self.spool.is_none() && self.metadata().is_none_or(|meta| !meta.is_file())
+        self.set.is_none()
+            && self.spool.is_none()
+            && self.metadata().is_none_or(|meta| !meta.is_file())
     }
 
     /// A reader at the start of the capture whose read errors end the frames (taken by
@@ -580,6 +662,14 @@ impl Input {
     }
 
     fn open_reader(&self) -> Result<Reader, CaptureError> {
+        if let Some((paths, status)) = &self.set {
+            use dmvpn::capture::set::{CaptureSet, SetStream};
+            let set = CaptureSet::open(paths.clone());
+            *status
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(set.status());
+            return CaptureReader::new(Box::new(SetStream::new(set)) as Box<dyn Read + Send>);
+        }
         let input: Box<dyn Read + Send> = match (&self.spool, &self.path) {
             (Some(spool), _) => {
                 let mut file = spool.try_clone().map_err(|source| CaptureError::Open {
@@ -613,9 +703,18 @@ impl Input {
     /// The read error that ended the capture early, if any (every whole frame before it has been
     /// handled by then).
     fn finish<R: Read>(&self, reader: &mut CaptureReader<R>) -> Result<(), Failure> {
-        reader
-            .take_error()
-            .map_or(Ok(()), |error| Err(self.failure(error)))
+        if let Some(error) = reader.take_error() {
+            return Err(self.failure(error));
+        }
+        let errors = self
+            .set_status()
+            .map(|status| status.take_errors())
+            .unwrap_or_default();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::Set(errors))
+        }
     }
 
     /// Makes the capture readable more than once: a file is opened again; standard input
@@ -971,7 +1070,20 @@ fn decrypt(
         out.flush().map_err(Failure::stdout)?;
         (stats, (reader, "standard output".to_owned()))
     } else {
-        // The output is checked (and its temporary file made) before anything is read.
+        // The output is checked (and its temporary file made) before anything is read; no file
+        // of a set may be written over either.
+        if let (Some((paths, _)), Ok(out)) = (&input.set, std::fs::metadata(output)) {
+            let same = |path: &PathBuf| {
+                std::fs::metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == (out.dev(), out.ino()))
+            };
+            if let Some(path) = paths.iter().find(|path| same(path)) {
+                return Err(Failure::other(format!(
+                    "{}: refusing to write over the input capture {}",
+                    output.display(),
+                    path.display()
+                )));
+            }
+        }
         let mut file =
             OutputFile::create(output, input.metadata().as_ref()).map_err(Failure::other)?;
         let mut reader = input.open()?;
@@ -1044,16 +1156,7 @@ fn sessions(
             out.push(b'\n');
         }
         SessionsFormat::Html => {
-            let title = input.path.as_ref().map_or_else(
-                || "standard input".to_owned(),
-                |path| {
-                    path.file_name().map_or_else(
-                        || path.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
-                },
-            );
-            dmvpn::report::html(&report, &title, &mut out).map_err(Failure::other)?;
+            dmvpn::report::html(&report, &input.title(), &mut out).map_err(Failure::other)?;
         }
     }
     let mut stdout = io::stdout().lock();
@@ -1266,6 +1369,8 @@ struct Progress {
     started: Instant,
     last_draw: Instant,
     shown: bool,
+    /// A capture set's own count of bytes read and files done.
+    set: Option<SetStatusRef>,
 }
 
 impl Progress {
@@ -1273,10 +1378,16 @@ impl Progress {
     const LARGE: u64 = 64 << 20;
 
     fn new(input: &Input, wanted: bool) -> Self {
-        let total = input
-            .metadata()
-            .filter(std::fs::Metadata::is_file)
-            .map_or(0, |meta| meta.len());
+        let set = input.set_status();
+        let total = set.as_ref().map_or_else(
+            || {
+                input
+                    .metadata()
+                    .filter(std::fs::Metadata::is_file)
+                    .map_or(0, |meta| meta.len())
+            },
+            |set| set.total_bytes(),
+        );
         // DMVPN_PROGRESS_MIN_BYTES lowers the size (tests/cli_terminal.rs shows the line on a
         // small capture); standard error must still be a terminal.
         let large = std::env::var("DMVPN_PROGRESS_MIN_BYTES")
@@ -1293,6 +1404,7 @@ impl Progress {
             // The first check draws at once.
             last_draw: now.checked_sub(Duration::from_secs(1)).unwrap_or(now),
             shown: false,
+            set,
         }
     }
 
@@ -1304,6 +1416,8 @@ impl Progress {
 
     /// Decoding has reached `offset` of the input (the parallel decoder counts no frames).
     fn tick(&mut self, offset: u64) {
+        // A set's frames carry offsets in their own files: count the bytes read from all.
+        let offset = self.set.as_ref().map_or(offset, |set| set.bytes());
         if self.total == 0 || offset < self.next_check {
             return;
         }
@@ -1332,8 +1446,11 @@ impl Progress {
         } else {
             String::new()
         };
+        let files = self.set.as_ref().map_or_else(String::new, |set| {
+            format!("file {}/{}, ", (set.files_done() + 1).min(set.files()), set.files())
+        });
         format!(
-            "dmvpn: {percent:3}% {frames}{} of {}, {}/s, ETA {eta}",
+            "dmvpn: {percent:3}% {files}{frames}{} of {}, {}/s, ETA {eta}",
             mib(offset),
             mib(self.total),
             mib(rate as u64)

@@ -36,6 +36,7 @@
 
 mod file;
 pub mod fuzzing;
+pub mod set;
 
 pub use dmvpn_ip::{ipv4, ipv6, link, udp};
 
