@@ -88,9 +88,6 @@ pub struct Eigrp;
 #[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
 pub struct Ike;
 
-/// The IP protocol number of EIGRP.
-const EIGRP: u8 = 88;
-
 impl Carried for Nhrp {
     fn ip_protocol(&self) -> u8 {
         ipsec::GRE
@@ -99,7 +96,7 @@ impl Carried for Nhrp {
 
 impl Carried for Eigrp {
     fn ip_protocol(&self) -> u8 {
-        EIGRP
+        dmvpn_ip::IpProtocol::EIGRP.0
     }
 }
 

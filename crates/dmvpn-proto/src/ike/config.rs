@@ -376,8 +376,8 @@ impl Config {
             dpd: None,
             retransmit: Retransmit::default(),
             identity: IdentityPort {
-                protocol: 17,
-                port: 500,
+                protocol: crate::ipsec::UDP,
+                port: dmvpn_ip::udp::IKE_PORT,
             },
             nonce_len: 20,
         }

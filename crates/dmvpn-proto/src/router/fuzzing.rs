@@ -14,10 +14,12 @@ use dmvpn_isakmp::crypto::Cipher;
 
 use super::Router;
 use crate::ike::{self, Dpd, EspAuth, EspCipher, Hash, Policy, TestEntropy};
-use crate::ipsec::Lifetime;
+use crate::ipsec::{GRE, Lifetime, UDP};
 use crate::nhrp::Nhs;
 use crate::node::sim::{XorShift, ipv4_packet};
-use crate::node::{EigrpConfig, IpsecConfig, Node, NodeConfig, Prefix, TransformSet, Transmit};
+use crate::node::{
+    EigrpConfig, IpsecConfig, Node, NodeConfig, PROTOCOL_ESP, Prefix, TransformSet, Transmit,
+};
 use crate::time::{Duration, Instant};
 
 const HUB: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -130,7 +132,7 @@ pub fn fuzz_script(data: &[u8]) {
                 held[usize::from(side - 2)].pop_front();
             }
             side @ (4 | 5) => {
-                let protocol = [47, 50, 17][usize::from(next().unwrap_or(0) % 3)];
+                let protocol = [GRE, PROTOCOL_ESP, UDP][usize::from(next().unwrap_or(0) % 3)];
                 let len = next().unwrap_or(0);
                 let payload: Vec<u8> = (0..len).map_while(|_| next()).collect();
                 if side == 4 {
@@ -160,7 +162,7 @@ pub fn fuzz_script(data: &[u8]) {
                 let len = usize::from(next().unwrap_or(0)) * 8;
                 let payload = alloc::vec![0x42; len];
                 let src = Ipv4Addr::new(10, 0, 1, 10);
-                let packet = ipv4_packet(src, Ipv4Addr::new(10, 0, 0, 10), 17, &payload);
+                let packet = ipv4_packet(src, Ipv4Addr::new(10, 0, 0, 10), UDP, &payload);
                 spoke.handle_tunnel_packet(now, &packet);
             }
             8 => {

@@ -54,11 +54,15 @@
 //!
 //! A hub keys nobody by itself: spokes come to it.
 
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
+
+use dmvpn_ip::udp;
 
 use crate::eigrp::EigrpEvent;
 use crate::ike::{self, Endpoint, IkeError};
@@ -76,7 +80,7 @@ pub const RECONNECT: Duration = Duration::from_secs(15);
 pub const STILL_SEALING: Duration = Duration::from_secs(5);
 
 /// The IKE port (RFC 2409 §2.1).
-pub const IKE_PORT: u16 = 500;
+pub use dmvpn_ip::udp::IKE_PORT;
 
 /// Where a spoke stands with one NHS; see the [module documentation](self).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -348,9 +352,9 @@ impl<R: ike::Entropy> Router<R> {
     /// with IP protocol `protocol` (47 GRE, 50 ESP, or 17 UDP with its header: IKE on port 500).
     pub fn handle_nbma(&mut self, now: Instant, src: Ipv4Addr, protocol: u8, payload: &[u8]) {
         if protocol == ipsec::UDP {
-            match parse_udp(payload) {
-                Some((_, IKE_PORT, message)) if self.ike.is_some() => {
-                    self.handle_ike(now, src, message);
+            match udp::Packet::new_checked(payload) {
+                Ok(datagram) if datagram.dst_port() == IKE_PORT && self.ike.is_some() => {
+                    self.handle_ike(now, src, datagram.payload());
                 }
                 _ => self.counters.udp_dropped += 1,
             }
@@ -484,7 +488,9 @@ impl<R: ike::Entropy> Router<R> {
                 }
                 for t in datagrams {
                     moved = true;
-                    let bytes = udp(self.local, t.to, &t.bytes);
+                    let Some(bytes) = udp(self.local, t.to, &t.bytes) else {
+                        continue;
+                    };
                     self.transmit(Transmit {
                         to: t.to,
                         protocol: ipsec::UDP,
@@ -757,39 +763,21 @@ impl<R: ike::Entropy> node::sim::Machine for Router<R> {
     }
 }
 
-/// A UDP datagram's destination port and payload (RFC 768), length checked.
-fn parse_udp(datagram: &[u8]) -> Option<(u16, u16, &[u8])> {
-    let header = datagram.get(..8)?;
-    let src = u16::from_be_bytes([header[0], header[1]]);
-    let dst = u16::from_be_bytes([header[2], header[3]]);
-    let len = usize::from(u16::from_be_bytes([header[4], header[5]]));
-    let payload = datagram.get(8..len)?;
-    Some((src, dst, payload))
-}
-
-/// An IKE datagram from `src:500` to `dst:500` with its checksum over the IPv4 pseudo-header.
-fn udp(src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(payload.len() + 8).unwrap_or(u16::MAX);
-    let mut out = Vec::with_capacity(usize::from(len));
-    out.extend_from_slice(&IKE_PORT.to_be_bytes());
-    out.extend_from_slice(&IKE_PORT.to_be_bytes());
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(payload);
-    let mut sum = dmvpn_wire::checksum::Checksum::new();
-    sum.add(&src.octets());
-    sum.add(&dst.octets());
-    sum.add_u16(u16::from(ipsec::UDP));
-    sum.add_u16(len);
-    sum.add(&out);
-    let sum = match sum.finish() {
-        0 => 0xffff,
-        s => s,
+/// An IKE datagram from `src:500` to `dst:500` with its checksum over the IPv4 pseudo-header
+/// (RFC 768), or `None` if the message does not fit in one.
+fn udp(src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Option<Vec<u8>> {
+    let repr = udp::Repr {
+        src_port: IKE_PORT,
+        dst_port: IKE_PORT,
+        checksum: 0,
+        payload,
     };
-    if let Some(slot) = out.get_mut(6..8) {
-        slot.copy_from_slice(&sum.to_be_bytes());
+    if repr.buffer_len() > usize::from(u16::MAX) {
+        return None;
     }
-    out
+    let mut out = alloc::vec![0; repr.buffer_len()];
+    repr.emit(&mut udp::Packet::new_unchecked(&mut out[..]), src, dst);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -799,8 +787,12 @@ mod tests {
     #[test]
     fn udp_round_trip_and_checksum() {
         let (a, b) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2));
-        let datagram = udp(a, b, b"isakmp");
-        assert_eq!(parse_udp(&datagram), Some((500, 500, &b"isakmp"[..])));
+        let datagram = udp(a, b, b"isakmp").unwrap();
+        let parse_udp = |datagram: &[u8]| {
+            let view = udp::Packet::new_checked(datagram).ok()?;
+            Some((view.src_port(), view.dst_port(), view.payload().to_vec()))
+        };
+        assert_eq!(parse_udp(&datagram), Some((500, 500, b"isakmp".to_vec())));
         let mut sum = dmvpn_wire::checksum::Checksum::new();
         sum.add(&a.octets());
         sum.add(&b.octets());
@@ -812,5 +804,6 @@ mod tests {
         let mut short = datagram.clone();
         short[5] = 40; // length beyond the datagram
         assert_eq!(parse_udp(&short), None);
+        assert_eq!(udp(a, b, &alloc::vec![0; 65_528]), None);
     }
 }
