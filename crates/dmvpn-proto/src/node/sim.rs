@@ -10,6 +10,10 @@
 //! - Nodes can be powered off, booted again with the same configuration ([`Cloud::reboot`]),
 //!   and keyed with static IPsec SAs per hub–spoke pair ([`Cloud::key`]) when the configuration
 //!   has `tunnel protection` (a reboot re-keys its pairs, as IKE would).
+//! - The network can be cut between two NBMA addresses ([`Cloud::partition`], [`Cloud::heal`]),
+//!   can put a node behind a one-to-one NAT ([`Cloud::nat`]: its packets leave with the outside
+//!   address as source, and packets to the outside address reach it), and can keep every packet
+//!   whole ([`Cloud::tap`]) for a capture.
 //! - The cloud runs any [`Machine`]: [`Node`]s (the default), or whole
 //!   [`Router`](crate::router::Router)s with their IKE ([`Cloud::of`], [`Cloud::add_machine`],
 //!   [`Cloud::replace`]), whose IKE datagrams cross the network as UDP like everything else.
@@ -34,7 +38,7 @@
 //! ```
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BinaryHeap};
+use alloc::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use alloc::vec::Vec;
 use core::cmp::{Ordering, Reverse};
 use core::net::Ipv4Addr;
@@ -99,6 +103,25 @@ pub struct Wire {
     /// The IP payload's length.
     pub len: usize,
     /// Whether the network lost it.
+    pub dropped: bool,
+}
+
+/// One packet on the NBMA network, whole, as [`Cloud::tap`] keeps it.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Tapped {
+    /// When it was sent.
+    pub at: Instant,
+    /// The index of the machine that sent it.
+    pub sender: usize,
+    /// Its source address on the network (the outside address of a node behind NAT).
+    pub from: Ipv4Addr,
+    /// Its destination address.
+    pub to: Ipv4Addr,
+    /// The IP protocol (47 GRE, 50 ESP, 17 UDP).
+    pub protocol: u8,
+    /// The IP payload.
+    pub bytes: Vec<u8>,
+    /// Whether the network lost it (random loss, the drop filter, a partition).
     pub dropped: bool,
 }
 
@@ -230,7 +253,13 @@ pub struct Cloud<M: Machine = Node> {
     pub log: Vec<Wire>,
     /// Packets sent, in total.
     pub sent: u64,
+    /// Every packet whole, when `Some` (off by default; see [`Tapped`]).
+    pub tap: Option<Vec<Tapped>>,
     rng: XorShift,
+    /// Cut links, as (lower, higher) NBMA address.
+    partitions: BTreeSet<(Ipv4Addr, Ipv4Addr)>,
+    /// One-to-one NAT: inside address → outside address.
+    nat: BTreeMap<Ipv4Addr, Ipv4Addr>,
     by_nbma: BTreeMap<Ipv4Addr, usize>,
     in_flight: BinaryHeap<Reverse<Flight>>,
     seq: u64,
@@ -270,7 +299,10 @@ impl<M: Machine> Cloud<M> {
             logging: true,
             log: Vec::new(),
             sent: 0,
+            tap: None,
             rng: XorShift::new(seed),
+            partitions: BTreeSet::new(),
+            nat: BTreeMap::new(),
             by_nbma: BTreeMap::new(),
             in_flight: BinaryHeap::new(),
             seq: 0,
@@ -313,7 +345,42 @@ impl<M: Machine> Cloud<M> {
     /// The index of the node at NBMA address `nbma`.
     #[must_use]
     pub fn index(&self, nbma: Ipv4Addr) -> Option<usize> {
-        self.by_nbma.get(&nbma).copied()
+        self.by_nbma.get(&nbma).copied().or_else(|| {
+            let (inside, _) = self.nat.iter().find(|(_, outside)| **outside == nbma)?;
+            self.by_nbma.get(inside).copied()
+        })
+    }
+
+    /// Cuts the network between NBMA addresses `a` and `b` (both ways): what either sends to
+    /// the other from now on is lost, until [`Cloud::heal`]. Packets already on their way
+    /// arrive.
+    pub fn partition(&mut self, a: Ipv4Addr, b: Ipv4Addr) {
+        self.partitions.insert((a.min(b), a.max(b)));
+    }
+
+    /// Joins `a` and `b` again after [`Cloud::partition`].
+    pub fn heal(&mut self, a: Ipv4Addr, b: Ipv4Addr) {
+        self.partitions.remove(&(a.min(b), a.max(b)));
+    }
+
+    /// Whether the network between `a` and `b` is cut.
+    #[must_use]
+    pub fn partitioned(&self, a: Ipv4Addr, b: Ipv4Addr) -> bool {
+        self.partitions.contains(&(a.min(b), a.max(b)))
+    }
+
+    /// Puts the node at NBMA address `inside` behind a one-to-one NAT with address `outside`:
+    /// its packets leave with source `outside`, and packets to `outside` reach it. The node
+    /// itself still knows only `inside` (as behind a real NAT). Set it before the node boots
+    /// for its first packets to go through it.
+    pub fn nat(&mut self, inside: Ipv4Addr, outside: Ipv4Addr) {
+        self.nat.insert(inside, outside);
+    }
+
+    /// The address the network shows for the node at `nbma` (its NAT's outside address).
+    #[must_use]
+    pub fn outside(&self, nbma: Ipv4Addr) -> Ipv4Addr {
+        self.nat.get(&nbma).copied().unwrap_or(nbma)
     }
 
     /// Powers node `index` off: it stops, and packets to it are lost.
@@ -339,7 +406,8 @@ impl<M: Machine> Cloud<M> {
         let Some(member) = self.members.get_mut(index) else {
             return;
         };
-        let from = member.nbma();
+        let own = member.nbma();
+        let from = self.nat.get(&own).copied().unwrap_or(own);
         let mut out = Vec::new();
         while let Some(t) = member.node.poll_transmit() {
             out.push(t);
@@ -365,7 +433,20 @@ impl<M: Machine> Cloud<M> {
             };
             let lost = self.rng.chance(self.loss_percent);
             let filtered = self.drop.as_mut().is_some_and(|drop| drop(&wire));
-            wire.dropped = lost || filtered;
+            let cut = self.partitions.contains(&(from.min(t.to), from.max(t.to)))
+                || self.partitions.contains(&(own.min(t.to), own.max(t.to)));
+            wire.dropped = lost || filtered || cut;
+            if let Some(tap) = &mut self.tap {
+                tap.push(Tapped {
+                    at: now,
+                    sender: index,
+                    from,
+                    to: t.to,
+                    protocol: t.protocol,
+                    bytes: t.bytes.clone(),
+                    dropped: wire.dropped,
+                });
+            }
             if !wire.dropped {
                 let copies = if self.rng.chance(self.duplicate_percent) {
                     2
@@ -614,4 +695,68 @@ pub fn parse_ipv4(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, u8, &[u8])> {
     let packet = ipv4::Packet::new_checked(packet).ok()?;
     let ip = ipv4::Repr::parse(&packet, ipv4::ChecksumMode::Verify).ok()?;
     Some((ip.src, ip.dst, ip.ttl, packet.payload()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nhrp::Nhs;
+
+    /// A hub and two spokes, `set` applied before they boot.
+    fn cloud(set: impl Fn(&mut Cloud)) -> Cloud {
+        let (tunnel, nbma) = (Ipv4Addr::new(172, 16, 1, 1), Ipv4Addr::new(100, 1, 1, 1));
+        let mut cloud = Cloud::new(Instant::ZERO, 3);
+        set(&mut cloud);
+        cloud.add(NodeConfig::hub(tunnel, 24, nbma));
+        let nhs = Nhs { tunnel, nbma };
+        for n in 2..=3 {
+            let (address, own) = (Ipv4Addr::new(172, 16, 1, n), Ipv4Addr::new(10, 0, 0, n));
+            cloud.add(NodeConfig::spoke(address, 24, own, nhs));
+        }
+        cloud
+    }
+
+    /// A spoke behind NAT registers with its outside address, and the hub sees it natted; the
+    /// tap keeps every packet whole with the address the network carried.
+    #[test]
+    fn nat_and_tap() {
+        let (inside, outside) = (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(203, 0, 113, 2));
+        let mut cloud = cloud(|c| {
+            c.nat(inside, outside);
+            c.tap = Some(Vec::new());
+        });
+        assert_eq!(cloud.outside(inside), outside);
+        assert_eq!(cloud.index(outside), Some(1));
+        cloud.run_for(Duration::from_secs(2));
+        let hub = cloud.members[0].node.nhrp_server().unwrap();
+        let natted: Vec<_> = hub.registrations().filter(|r| r.natted()).collect();
+        assert_eq!(natted.len(), 1);
+        assert_eq!((natted[0].nbma, natted[0].claimed_nbma), (outside, inside));
+        let tap = cloud.tap.as_ref().unwrap();
+        assert!(tap.iter().any(|t| t.sender == 1 && t.from == outside));
+        assert!(tap.iter().all(|t| t.from != inside && !t.dropped));
+        assert!(tap.iter().any(|t| t.sender == 0 && t.to == outside));
+        assert_eq!(tap.len(), usize::try_from(cloud.sent).unwrap());
+    }
+
+    /// A partition loses what either side sends to the other (and only that) until healed.
+    #[test]
+    fn partition_and_heal() {
+        let (hub, spoke) = (Ipv4Addr::new(100, 1, 1, 1), Ipv4Addr::new(10, 0, 0, 3));
+        let mut cloud = cloud(|c| {
+            c.partition(spoke, hub);
+            c.tap = Some(Vec::new());
+        });
+        assert!(cloud.partitioned(hub, spoke));
+        cloud.run_for(Duration::from_secs(20));
+        let server = cloud.members[0].node.nhrp_server().unwrap();
+        assert_eq!(server.len(), 1, "only the spoke that is not cut off");
+        let tap = cloud.tap.take().unwrap();
+        assert!(tap.iter().any(|t| t.from == spoke && t.dropped));
+        assert!(tap.iter().filter(|t| t.from != spoke).all(|t| !t.dropped));
+        cloud.heal(hub, spoke);
+        assert!(!cloud.partitioned(hub, spoke));
+        cloud.run_for(Duration::from_secs(30));
+        assert_eq!(cloud.members[0].node.nhrp_server().unwrap().len(), 2);
+    }
 }
