@@ -8,7 +8,11 @@
 #   lab_apt PKG...                    apt-get install the packages given (none: nothing), updating once
 #   lab_binaries ROOT                 sets `bin` (dmvpn-router) and `decoder` (dmvpn): DMVPN_ROUTER and
 #                                     DMVPN if set, else built with cargo --release into CARGO_TARGET_DIR
-#                                     or ROOT/target
+#                                     or ROOT/target; creates the router's user (lab_router_user)
+#   lab_router_user                   the unprivileged user `dmvpn-router run` drops to (its default
+#                                     --user, dmvpn): useradd --system when missing (root only)
+#   lab_unprivileged PID              passes when the router PID runs as a non-root user with no
+#                                     effective capability and no_new_privs set; prints what it runs with
 #   lab_check_no_eigrp BIN CFG OUT    `BIN check CFG` into OUT; passes when the configuration checks, or
 #                                     when its one error is eigrp-not-on-tunnel (a lab took its `router
 #                                     eigrp` out on purpose: a real peer or nothing speaks EIGRP for it)
@@ -45,14 +49,32 @@ lab_apt() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null
 }
 
+lab_router_user() {
+    [[ "$(id -u)" == 0 ]] || return 0
+    id -u dmvpn >/dev/null 2>&1 && return 0
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin dmvpn
+}
+
 lab_binaries() {
     local root=$1 target="${CARGO_TARGET_DIR:-$1/target}"
+    lab_router_user
     bin="${DMVPN_ROUTER:-}"
     if [[ -z "$bin" ]]; then
         (cd "$root" && cargo build --release -q -p dmvpn-router -p dmvpn)
         bin="$target/release/dmvpn-router"
     fi
     decoder="${DMVPN:-$target/release/dmvpn}"
+}
+
+lab_unprivileged() {
+    local status=/proc/$1/status uid eff prm nnp
+    [[ -r "$status" ]] || { echo "process $1 is gone"; return 1; }
+    uid=$(awk '/^Uid:/ {print $2 "/" $3 "/" $4}' "$status")
+    eff=$(awk '/^CapEff:/ {print $2}' "$status")
+    prm=$(awk '/^CapPrm:/ {print $2}' "$status")
+    nnp=$(awk '/^NoNewPrivs:/ {print $2}' "$status")
+    echo "pid $1: uid (real/effective/saved) $uid, CapEff $eff, CapPrm $prm, NoNewPrivs $nnp"
+    [[ "$uid" != 0/* && "$uid" != */0/* && "$uid" != */0 ]] && ((16#$eff == 0)) && [[ "$nnp" == 1 ]]
 }
 
 lab_check_no_eigrp() {

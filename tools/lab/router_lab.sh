@@ -163,6 +163,11 @@ phase() { # phase <label>: every check of one bring-up
     wait_for 30 "$1: spoke1 LAN host pings spoke2 LAN host" ping_ok
 }
 phase "boot"
+for r in hub spoke1 spoke2; do # root only to open the devices (crates/dmvpn-router/src/io/privilege.rs)
+    pid="pid_$r"
+    line=$(lab_unprivileged "${!pid}") || fail "$r still runs privileged: $line"
+    say "ok: $r runs unprivileged: $line"
+done
 for r in hub spoke1 spoke2; do
     for what in "ip nhrp" "ip nhrp nhs" "ip eigrp neighbors" "ip route" "crypto isakmp sa" "crypto ipsec sa" "counters"; do
         printf '%s# show %s\n%s\n\n' "$r" "$what" "$(show "$r" $what)"

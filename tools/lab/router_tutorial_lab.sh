@@ -159,6 +159,11 @@ PY
 wait_for 40 "R2 has ESP SAs with the hub" keyed R2
 wait_for 40 "R3 has ESP SAs with the hub" keyed R3
 wait_for 30 "hub R1 has ESP SAs with both spokes" keyed R1 2
+for r in r1 r2 r3; do # root only to open the devices (crates/dmvpn-router/src/io/privilege.rs)
+    pid="pid_$r"
+    line=$(lab_unprivileged "${!pid}") || fail "$r still runs privileged: $line"
+    say "ok: $r runs unprivileged: $line"
+done
 wait_for 30 "both spokes registered with hub R1 (NHRP)" registered 2
 wait_for 30 "EIGRP: R1 has 2 neighbours" adjacent R1 2
 wait_for 30 "EIGRP: R2 adjacent to the hub" adjacent R2 1

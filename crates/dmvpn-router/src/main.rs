@@ -32,7 +32,8 @@ enum Command {
         lenient: bool,
     },
     /// Run the configuration: TUN device, raw GRE/ESP sockets, IKE, NHRP, EIGRP, until SIGINT
-    /// or SIGTERM. Needs root (CAP_NET_ADMIN and CAP_NET_RAW).
+    /// or SIGTERM. Starts as root (CAP_NET_ADMIN and CAP_NET_RAW) to open its devices, then
+    /// becomes `--user` with `no_new_privs`, keeping at most CAP_NET_ADMIN (for `ip route`).
     Run {
         /// The configuration file.
         config: PathBuf,
@@ -58,6 +59,14 @@ enum Command {
         /// Log every event, not only state changes.
         #[arg(long, short)]
         verbose: bool,
+        /// The user to run as once the devices are open (`root` stays root). Default: dmvpn
+        /// (`useradd --system --no-create-home --shell /usr/sbin/nologin dmvpn`).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// The group of the run directory and the control socket (0660), whose members may run
+        /// `dmvpn-router show`. Default: the user's primary group.
+        #[arg(long, value_name = "NAME")]
+        group: Option<String>,
     },
     /// Ask a running router: `show ip nhrp`, `ip nhrp nhs`, `ip eigrp neighbors`, `ip route`,
     /// `crypto isakmp sa`, `crypto ipsec sa`, `counters`.
@@ -87,6 +96,8 @@ fn main() -> ExitCode {
             key_log,
             run_dir,
             verbose,
+            user,
+            group,
         } => {
             let Some(parsed) = load(&config, lenient) else {
                 return ExitCode::FAILURE;
@@ -97,6 +108,8 @@ fn main() -> ExitCode {
                 run_dir,
                 verbose,
                 maps,
+                user,
+                group,
             };
             match dmvpn_router::io::run(&parsed, &options) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -50,6 +50,8 @@ pub(crate) struct View<'a> {
     pub(crate) ike: &'a BTreeMap<Ipv4Addr, IkeSa>,
     pub(crate) children: &'a BTreeMap<Ipv4Addr, ChildSa>,
     pub(crate) ike_counters: &'a IkeCounters,
+    /// What the control socket refused.
+    pub(crate) control: &'a crate::io::ControlCounters,
 }
 
 /// `hh:mm:ss` (IOS's uptime format below a day; `NdNNh` above).
@@ -361,6 +363,17 @@ fn counters(view: &View<'_>) -> String {
     }
     if let Some(error) = &ike.last_error {
         let _ = writeln!(out, "  last ISAKMP message refused: {error}");
+    }
+    let control = view.control;
+    let (busy, slow) = (
+        control.refused_busy.load(std::sync::atomic::Ordering::Relaxed),
+        control.timed_out.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    if busy + slow > 0 {
+        let _ = writeln!(
+            out,
+            "  control clients refused (too many at once): {busy}, closed (too slow): {slow}"
+        );
     }
     out
 }

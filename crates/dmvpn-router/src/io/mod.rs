@@ -16,6 +16,7 @@ mod host;
 mod keylog;
 pub mod map;
 mod net;
+pub mod privilege;
 
 use std::io;
 use std::net::UdpSocket;
@@ -31,6 +32,7 @@ use dmvpn_proto::router::{self as machine, Event};
 use dmvpn_proto::{Duration, Instant};
 use socket2::Socket;
 
+pub(crate) use control::ControlCounters;
 pub use control::{query, socket_path};
 
 use crate::config::Config;
@@ -55,6 +57,11 @@ pub struct RunOptions {
     pub verbose: bool,
     /// `--map IOS=LINUX`: the configuration's interfaces onto the host's devices (see [`map`]).
     pub maps: Vec<map::InterfaceMap>,
+    /// `--user`: who the router becomes once its devices are open ([`privilege`]); `None` for
+    /// [`privilege::DEFAULT_USER`], `root` to stay root.
+    pub user: Option<String>,
+    /// `--group`: the group of the run directory and control socket (default: the user's).
+    pub group: Option<String>,
 }
 
 /// Why the router could not start or stopped.
@@ -250,6 +257,8 @@ struct Router {
     started: Instant,
     key_log: Option<keylog::KeyLog>,
     verbose: bool,
+    /// What the control socket refused (see [`control`]).
+    control: Arc<ControlCounters>,
     /// When the loop wakes up next by itself (see [`Reader`]).
     sleep_until: Instant,
 }
@@ -279,6 +288,9 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         .as_deref()
         .or_else(|| map::nbma_device(config, &options.maps));
 
+    // Who the router becomes, looked up before anything is opened.
+    let user = options.user.as_deref().unwrap_or(privilege::DEFAULT_USER);
+    let target = privilege::resolve(user, options.group.as_deref())?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -307,12 +319,18 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         verbose: options.verbose,
     });
     let control = socket_path(&options.run_dir, &name);
-    control::serve(&control, tx.clone())
+    privilege::make_dir(&options.run_dir, 0o750, target.as_ref())?;
+    let listener = control::bind(&control)
         .map_err(io_error(format!("control socket {}", control.display())))?;
+    privilege::own_socket(&control, target.as_ref())?;
     let key_log = match &options.key_log {
-        Some(dir) => Some(
-            keylog::KeyLog::open(dir).map_err(io_error(format!("key log {}", dir.display())))?,
-        ),
+        Some(dir) => {
+            privilege::make_dir(dir, 0o700, None)?;
+            Some(
+                keylog::KeyLog::open(dir)
+                    .map_err(io_error(format!("key log {}", dir.display())))?,
+            )
+        }
         None => None,
     };
 
@@ -326,6 +344,30 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         )),
         None => None,
     };
+    // Everything that needs root is open: give it up before the first thread starts (see
+    // [`privilege`]). CAP_NET_ADMIN stays (ambient, not effective) for `ip route` only when
+    // routes can come and go.
+    let routes = node_config.eigrp.is_some() || !node_config.static_routes.is_empty();
+    let dropped = privilege::drop_to(target.as_ref(), routes)?;
+    log(&format!(
+        "%DMVPN-5-PRIVILEGE: running as {} (uid {}, gid {}), capabilities kept: {}, no_new_privs",
+        target.as_ref().map_or("root", |t| t.name.as_str()),
+        nix::unistd::Uid::current(),
+        nix::unistd::Gid::current(),
+        if dropped.kept.is_empty() {
+            "none".to_owned()
+        } else {
+            dropped.kept.join(", ")
+        }
+    ));
+    let control_counters = Arc::new(ControlCounters::default());
+    control::serve(
+        listener,
+        tx.clone(),
+        Arc::clone(&control_counters),
+        control::CLIENT_TIME,
+    )
+    .map_err(io_error(format!("control socket {}", control.display())))?;
     log(&format!(
         "%DMVPN-5-START: {name}: {} on {device} {}/{} (nbma {nbma}), control {}",
         role(&node_config),
@@ -346,6 +388,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         sleep_until: now,
         key_log,
         verbose: options.verbose,
+        control: control_counters,
     };
     router.flush();
     devices.send(&mut router.outbox);
@@ -509,6 +552,7 @@ impl Router {
                     ike: &ike.collect(),
                     children: &children.collect(),
                     ike_counters: &ike_counters,
+                    control: &self.control,
                 };
                 let _ = reply.send(show::command(&view, &command));
             }
