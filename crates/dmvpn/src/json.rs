@@ -4,9 +4,49 @@
 //! reusable byte buffer: no intermediate tree, no allocation once the buffer has grown. The values
 //! every frame has — numbers, IPv4 and MAC addresses, hex fields — are formatted by hand rather
 //! than through `core::fmt`, whose per-call machinery cost more than the decoding itself.
+//!
+//! # The JSON contract
+//!
+//! `dmvpn decode --format json` (one object per frame) and `dmvpn sessions --format json` (one
+//! object) are described by the JSON Schemas (draft 2020-12) in the crate's `schemas/` directory,
+//! `decode-frame.schema.json` and `sessions.schema.json`. Every object carries
+//! `"schema_version"`: [`SCHEMA_VERSION`].
+//!
+//! Both outputs write time the same two ways:
+//!
+//! * an instant (a frame's `ts`, a session event's `time`, the capture's `start` and `end`) is an
+//!   RFC 3339 string in UTC with exactly nine fractional digits,
+//!   `"2026-12-07T13:34:23.123456789Z"` ([`Object::timestamp`]): exact to the nanosecond the
+//!   capture stores, sortable as text, and read by every date library. (A year outside 0000–9999,
+//!   which only a pcapng `if_tsoffset` can make, is written with a sign and six or more digits, as
+//!   ISO 8601's expanded years.)
+//! * a span of time (an offset `t` from the capture's first frame, a `duration`) is a JSON number of
+//!   seconds with nine fractional digits, `2.252000000` ([`Object::seconds`]).
 
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use crate::capture::Timestamp;
+
+/// The version of the JSON output's contract, in every object as `"schema_version"`.
+///
+/// It follows semantic versioning, for data: the **major** number goes up when a field is
+/// removed or renamed, or changes its type, unit or meaning (a consumer written for the old
+/// output could misread the new one); the **minor** number when something is added (a field, a
+/// `proto`, a finding rule, an enum value) that a consumer ignoring unknown members reads safely;
+/// the **patch** number for corrections to the schemas' text that change no output. The schemas in
+/// `schemas/` are strict (no members they do not list), so the tests catch any change to the output
+/// that forgot to update them and this number.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// The JSON Schema (draft 2020-12) of one line of `dmvpn decode --format json`
+/// (`schemas/decode-frame.schema.json`).
+pub const DECODE_FRAME_SCHEMA: &str = include_str!("../schemas/decode-frame.schema.json");
+
+/// The JSON Schema (draft 2020-12) of `dmvpn sessions --format json`
+/// (`schemas/sessions.schema.json`).
+pub const SESSIONS_SCHEMA: &str = include_str!("../schemas/sessions.schema.json");
 
 /// Writes one JSON object into a byte buffer, field by field.
 ///
@@ -93,6 +133,27 @@ impl<'w> Object<'w> {
         self.out.push(b'"');
         push_colon_hex(self.out, bytes);
         self.out.push(b'"');
+    }
+
+    /// An instant as an RFC 3339 UTC string with nine fractional digits (see the module docs).
+    pub fn timestamp(&mut self, key: &str, ts: Timestamp) {
+        self.key(key);
+        self.out.push(b'"');
+        push_rfc3339(self.out, ts);
+        self.out.push(b'"');
+    }
+
+    /// A span of time as a number of seconds with nine fractional digits (`2.252000000`).
+    pub fn seconds(&mut self, key: &str, span: Duration) {
+        self.key(key);
+        push_u64(self.out, span.as_secs());
+        self.out.push(b'.');
+        push_u32_padded(self.out, span.subsec_nanos(), 9);
+    }
+
+    /// `"schema_version"`: [`SCHEMA_VERSION`].
+    pub fn schema_version(&mut self) {
+        self.str("schema_version", SCHEMA_VERSION);
     }
 
     /// A boolean.
@@ -231,6 +292,55 @@ pub(crate) fn push_u32_padded(out: &mut Vec<u8>, mut value: u32, width: usize) {
         value /= 10;
     }
     out.extend_from_slice(&buf[at..]);
+}
+
+/// The proleptic Gregorian date (year, month 1–12, day 1–31) of a day counted from 1970-01-01
+/// (H. Hinnant's `civil_from_days`: 400-year eras of 146 097 days, years starting in March so
+/// that the leap day comes last). Exact for every `i64` day count `Timestamp` can make.
+const fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of era, 0..=146 096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of the March-based year, 0..=365
+    let mp = (5 * doy + 2) / 153; // March-based month, 0..=11
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    (year, month, day)
+}
+
+/// Appends `ts` as RFC 3339 in UTC with nine fractional digits: `2026-12-07T13:34:23.123456789Z`.
+pub fn push_rfc3339(out: &mut Vec<u8>, ts: Timestamp) {
+    let days = ts.secs.div_euclid(86_400);
+    let in_day = ts.secs.rem_euclid(86_400) as u32;
+    let (year, month, day) = civil_from_days(days);
+    match u32::try_from(year) {
+        Ok(year) if year <= 9999 => push_u32_padded(out, year, 4),
+        // ISO 8601 expanded years: a sign and at least six digits.
+        _ => {
+            out.push(if year < 0 { b'-' } else { b'+' });
+            let magnitude = year.unsigned_abs();
+            if magnitude < 1_000_000 {
+                push_u32_padded(out, magnitude as u32, 6);
+            } else {
+                push_u64(out, magnitude);
+            }
+        }
+    }
+    out.push(b'-');
+    push_u32_padded(out, month, 2);
+    out.push(b'-');
+    push_u32_padded(out, day, 2);
+    out.push(b'T');
+    push_u32_padded(out, in_day / 3600, 2);
+    out.push(b':');
+    push_u32_padded(out, in_day / 60 % 60, 2);
+    out.push(b':');
+    push_u32_padded(out, in_day % 60, 2);
+    out.push(b'.');
+    push_u32_padded(out, ts.nanos, 9);
+    out.push(b'Z');
 }
 
 /// Appends an IPv4 address in dotted-quad form.
@@ -378,6 +488,82 @@ mod tests {
             push_u64(&mut out, value);
             assert_eq!(out, value.to_string().as_bytes());
         }
+    }
+
+    fn rfc3339(secs: i64, nanos: u32) -> String {
+        let mut out = Vec::new();
+        push_rfc3339(&mut out, Timestamp::new(secs, nanos));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn instants_are_rfc3339_utc() {
+        // Values checked with `date -u -d @SECS +%FT%T`.
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(
+            rfc3339(1_700_000_000, 123_456_789),
+            "2023-11-14T22:13:20.123456789Z"
+        );
+        assert_eq!(rfc3339(951_825_600, 1), "2000-02-29T12:00:00.000000001Z");
+        assert_eq!(rfc3339(4_107_542_399, 0), "2100-02-28T23:59:59.000000000Z");
+        assert_eq!(rfc3339(4_107_542_400, 0), "2100-03-01T00:00:00.000000000Z");
+        // -0.5 s: half a second before the epoch.
+        assert_eq!(rfc3339(-1, 500_000_000), "1969-12-31T23:59:59.500000000Z");
+        assert_eq!(
+            rfc3339(-62_167_219_200, 0),
+            "0000-01-01T00:00:00.000000000Z"
+        );
+        assert_eq!(
+            rfc3339(253_402_300_799, 0),
+            "9999-12-31T23:59:59.000000000Z"
+        );
+        assert_eq!(
+            rfc3339(253_402_300_800, 0),
+            "+010000-01-01T00:00:00.000000000Z"
+        );
+        assert_eq!(
+            rfc3339(-62_167_219_201, 0),
+            "-000001-12-31T23:59:59.000000000Z"
+        );
+        // The extremes do not overflow.
+        assert!(rfc3339(i64::MAX, 999_999_999).starts_with('+'));
+        assert!(rfc3339(i64::MIN, 0).starts_with('-'));
+    }
+
+    /// The inverse of `civil_from_days`, written independently (days before each month).
+    fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+        let leap =
+            |y: i64| y.rem_euclid(4) == 0 && (y.rem_euclid(100) != 0 || y.rem_euclid(400) == 0);
+        let before = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334][month as usize - 1]
+            + i64::from(month > 2 && leap(year));
+        // Days from 1970-01-01 to January 1st of `year`.
+        let y = year - 1;
+        let from_zero = |y: i64| 365 * y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400);
+        from_zero(y) - from_zero(1969) + before + i64::from(day) - 1
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        bolero::check!().with_type::<i32>().for_each(|&days| {
+            let (year, month, day) = civil_from_days(i64::from(days));
+            assert!((1..=12).contains(&month) && (1..=31).contains(&day));
+            assert_eq!(days_from_civil(year, month, day), i64::from(days));
+        });
+    }
+
+    #[test]
+    fn spans_are_seconds_with_nine_digits() {
+        let mut out = Vec::new();
+        let mut obj = Object::begin(&mut out);
+        obj.schema_version();
+        obj.seconds("t", Duration::new(2, 252_000_000));
+        obj.seconds("zero", Duration::ZERO);
+        obj.timestamp("ts", Timestamp::new(1_700_000_000, 5));
+        obj.end();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"schema_version":"1.0.0","t":2.252000000,"zero":0.000000000,"ts":"2023-11-14T22:13:20.000000005Z"}"#
+        );
     }
 
     #[test]

@@ -79,7 +79,9 @@ pub trait Pending: Sink {
     }
 }
 
-/// JSON Lines: one object per frame, `{"frame":N,"ts":…,"len":…,"layers":[…]}`.
+/// JSON Lines: one object per frame, `{"frame":N,"schema_version":"1.0.0","ts":"…Z","len":…,
+/// "caplen":…,"layers":[…]}`, as `schemas/decode-frame.schema.json` describes (times: see
+/// [`crate::json`]).
 pub struct JsonLines<W: Write> {
     out: Buffered<W>,
     /// Where the current frame's object starts in the buffer (for [`Retract`]).
@@ -158,9 +160,11 @@ impl<W: Write> Sink for JsonLines<W> {
         let buf = &mut self.out.buf;
         buf.extend_from_slice(b"{\"frame\":");
         json::push_u64(buf, frame.number);
-        buf.extend_from_slice(b",\"ts\":");
-        push_timestamp(buf, frame.timestamp);
-        buf.extend_from_slice(b",\"len\":");
+        buf.extend_from_slice(b",\"schema_version\":\"");
+        buf.extend_from_slice(json::SCHEMA_VERSION.as_bytes());
+        buf.extend_from_slice(b"\",\"ts\":\"");
+        json::push_rfc3339(buf, frame.timestamp);
+        buf.extend_from_slice(b"\",\"len\":");
         json::push_u64(buf, u64::from(frame.original_len));
         buf.extend_from_slice(b",\"caplen\":");
         json::push_u64(buf, frame.data.len() as u64);
@@ -454,21 +458,6 @@ const fn esp_icv_unchecked(esp: &crate::decode::EspLayer) -> bool {
             ..
         }
     )
-}
-
-/// A timestamp as [`Timestamp`]'s `Display` writes it (`secs.nanos`, nine digits).
-fn push_timestamp(buf: &mut Vec<u8>, ts: Timestamp) {
-    match u64::try_from(ts.secs) {
-        Ok(secs) => {
-            json::push_u64(buf, secs);
-            buf.push(b'.');
-            json::push_u32_padded(buf, ts.nanos, 9);
-        }
-        // Before 1970 (only a pcapng time offset makes that): rare, so `Display` does it.
-        Err(_) => {
-            let _ = write!(Utf8(buf), "{ts}");
-        }
-    }
 }
 
 /// `fmt::Write` into a byte buffer.

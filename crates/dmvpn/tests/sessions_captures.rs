@@ -573,7 +573,7 @@ fn timestamps_out_of_order_span_min_to_max() {
     assert_eq!(report.rules(), original.rules());
     let json = json(&report);
     assert_eq!(json["out_of_order"], 1);
-    assert!(json["duration"].as_str().unwrap().starts_with("6941"));
+    assert!(json["duration"].as_f64().unwrap() > 69_413.0);
     let mut page = Vec::new();
     dmvpn::report::html(&report, "out-of-order", &mut page).unwrap();
     let page = String::from_utf8(page).unwrap();

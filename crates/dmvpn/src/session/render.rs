@@ -1,8 +1,9 @@
 //! The report as a readable per-peer text and as one JSON object.
 //!
 //! Times are shown relative to the capture's earliest frame (`+2.252s`, never negative, also when
-//! the timestamps are out of order), with the frame number; JSON also gives the absolute time
-//! (`time`, seconds since 1970 as tshark's `frame.time_epoch`).
+//! the timestamps are out of order), with the frame number. JSON gives both: the offset `t` in
+//! seconds (a number) and the instant `time` (RFC 3339 UTC), as [`crate::json`] describes; the
+//! object follows `schemas/sessions.schema.json`.
 
 use std::fmt::{self, Write as _};
 
@@ -449,8 +450,8 @@ fn eigrp_text(
 fn seen_json(obj: &mut Object<'_>, key: &str, seen: Seen, start: Timestamp) {
     let mut o = obj.object(key);
     o.u64("frame", seen.frame);
-    o.display("time", &seen.time);
-    o.display("t", &Rel(seen.time, start));
+    o.timestamp("time", seen.time);
+    o.seconds("t", seen.time.saturating_duration_since(start));
     o.end();
 }
 
@@ -458,16 +459,13 @@ fn seen_json(obj: &mut Object<'_>, key: &str, seen: Seen, start: Timestamp) {
 pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
     let start = report.start.unwrap_or_default();
     let mut root = Object::begin(out);
+    root.schema_version();
     root.u64("frames", report.frames);
     root.u64("unpaired_frames", report.unpaired_frames);
     if let (Some(s), Some(e)) = (report.start, report.end) {
-        root.display("start", &s);
-        root.display("end", &e);
-        let span = e.saturating_duration_since(s);
-        root.display(
-            "duration",
-            &format_args!("{}.{:06}", span.as_secs(), span.subsec_micros()),
-        );
+        root.timestamp("start", s);
+        root.timestamp("end", e);
+        root.seconds("duration", e.saturating_duration_since(s));
     }
     root.u64("out_of_order", report.out_of_order);
     overflow_json(&mut root, &report.overflow);
@@ -480,8 +478,8 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
         p.u64("frames", pair.frames);
         seen_json(&mut p, "first", pair.first, start);
         seen_json(&mut p, "last", pair.last, start);
-        p.display("earliest", &Rel(pair.earliest, start));
-        p.display("latest", &Rel(pair.latest, start));
+        p.seconds("earliest", pair.earliest.saturating_duration_since(start));
+        p.seconds("latest", pair.latest.saturating_duration_since(start));
         overflow_json(&mut p, &pair.overflow);
         let mut tunnel = p.array("tunnel");
         for (proto, nbma) in &pair.tunnel {
@@ -616,13 +614,14 @@ fn nhrp_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
     o.u64("successes", nhrp.successes);
     o.u64("refusals", nhrp.refusals);
     if let Some(expiry) = nhrp.expiry() {
-        o.display("expiry", &expiry);
+        o.timestamp("expiry", expiry);
     }
     let mut events = o.array("events");
     for event in &nhrp.events {
         let mut e = events.object();
         e.u64("frame", event.seen.frame);
-        e.display("t", &Rel(event.seen.time, start));
+        e.timestamp("time", event.seen.time);
+        e.seconds("t", event.seen.time.saturating_duration_since(start));
         e.display("from", &event.from);
         match &event.kind {
             NhrpKind::RegistrationRequest {
