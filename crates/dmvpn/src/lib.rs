@@ -8,6 +8,8 @@
 pub mod capture;
 pub mod decode;
 pub mod decrypt;
+#[cfg(feature = "parquet")]
+pub mod export;
 pub mod filter;
 pub mod fuzzing;
 pub mod json;

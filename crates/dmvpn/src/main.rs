@@ -144,6 +144,24 @@ enum Command {
         #[command(flatten)]
         select: Select,
     },
+    /// Export captures to a Parquet dataset for DuckDB, Spark, Trino or DataFusion: tables frames,
+    /// nhrp_events, ike_sas, esp_flows, eigrp_adjacencies and findings, each under
+    /// DIR/TABLE/date=YYYY-MM-DD/hub=ADDR/ (Hive partitions), in files named after the hash of the
+    /// captures' contents: exporting the same captures again replaces its files (atomically),
+    /// and exports of other captures can run at the same time into the same DIR.
+    #[cfg(feature = "parquet")]
+    Export {
+        #[command(flatten)]
+        input: CaptureArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// The output format (schema: crates/dmvpn/schemas/parquet.md).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+        format: ExportFormat,
+        /// The dataset's folder (created if missing).
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: PathBuf,
+    },
     /// Send a capture's frames onto an interface (`--iface`, an AF_PACKET raw socket: needs root or
     /// CAP_NET_RAW), with the original timing scaled by --speed, at --pps, or --topspeed;
     /// optionally rewriting IPv4 addresses (outer header, with the IPv4, UDP, TCP and ICMP
@@ -295,6 +313,14 @@ impl Select {
     }
 }
 
+/// `dmvpn export --format`.
+#[cfg(feature = "parquet")]
+#[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
+enum ExportFormat {
+    /// Apache Parquet (Snappy-compressed), Hive-partitioned by day and hub.
+    Parquet,
+}
+
 /// `dmvpn replay --into`.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
 enum IntoRole {
@@ -379,6 +405,13 @@ fn main() -> ExitCode {
             let input = Input::from_args(&input.captures)?;
             sessions(&input, &keys.files, &psk, format, &select)
         }),
+        #[cfg(feature = "parquet")]
+        Command::Export {
+            input,
+            keys,
+            format: ExportFormat::Parquet,
+            output,
+        } => export(&input.captures, &keys.files, &output),
         Command::Replay {
             file,
             into: Some(role),
@@ -1259,6 +1292,42 @@ fn replay_into(
     error.map_or(Ok(()), |error| Err(input.failure(error)))
 }
 
+/// `dmvpn export`: the captures as one set, into the dataset under `dir`.
+#[cfg(feature = "parquet")]
+fn export(args: &[PathBuf], key_files: &[PathBuf], dir: &Path) -> Result<(), Failure> {
+    let paths = dmvpn::capture::set::expand(args).map_err(Failure::other)?;
+    if paths.iter().any(|path| path.as_os_str() == "-") {
+        return Err(Failure::other(
+            "export reads its captures twice: give files, not `-` (standard input)",
+        ));
+    }
+    drop(load_keys(key_files).map_err(Failure::Other)?);
+    let decoder = || {
+        let (esp, ike) = load_keys(key_files).unwrap_or_default();
+        Decoder::with_ike_keys(esp, ike)
+    };
+    let stats = dmvpn::export::export(&paths, decoder, dir).map_err(Failure::other)?;
+    let rows = stats
+        .rows
+        .iter()
+        .map(|(table, rows)| format!("{table} {rows}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    eprintln!(
+        "dmvpn: exported {} frames of {} file(s) to {} as {}.parquet ({} files; rows: {rows})",
+        stats.frames,
+        paths.len(),
+        dir.display(),
+        stats.export_id,
+        stats.files.len(),
+    );
+    if stats.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Set(stats.errors))
+    }
+}
+
 /// Reads each key file as what its content says it is ([`dmvpn::keys::KeyFiles`]), once: later
 /// calls with the same files (one per decoding thread, each replay pass) share the tables parsed
 /// the first time, and the warnings are printed once.
@@ -1447,7 +1516,8 @@ impl Progress {
             String::new()
         };
         let files = self.set.as_ref().map_or_else(String::new, |set| {
-            format!("file {}/{}, ", (set.files_done() + 1).min(set.files()), set.files())
+            let current = (set.files_done() + 1).min(set.files());
+            format!("file {current}/{}, ", set.files())
         });
         format!(
             "dmvpn: {percent:3}% {files}{frames}{} of {}, {}/s, ETA {eta}",

@@ -295,7 +295,11 @@ fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
             (None, None) => return false,
         }
     }
-    pattern.get(p..).unwrap_or_default().iter().all(|&b| b == b'*')
+    pattern
+        .get(p..)
+        .unwrap_or_default()
+        .iter()
+        .all(|&b| b == b'*')
 }
 
 fn class_matches(class: &[u8], c: u8) -> bool {
@@ -399,7 +403,9 @@ impl Read for Source {
         let n = self.file.read(buf)?;
         self.progress.bytes.fetch_add(n as u64, Ordering::Relaxed);
         if let Some(hash) = &self.hash {
-            let mut hash = hash.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut hash = hash
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             sha2::Digest::update(&mut hash.hasher, buf.get(..n).unwrap_or_default());
             hash.read += n as u64;
         }
@@ -684,10 +690,12 @@ impl CaptureSet {
         }
         self.status.files_done.fetch_add(1, Ordering::Relaxed);
         drop(open.reader);
-        let Some(hash) = open.hash.take().and_then(|hash| Arc::into_inner(hash)) else {
+        let Some(hash) = open.hash.take().and_then(Arc::into_inner) else {
             return;
         };
-        let mut hash = hash.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut hash = hash
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // The reader may have stopped early (an error): the digest covers the whole file.
         let rest = File::open(path).and_then(|mut file| {
             io::Seek::seek(&mut file, io::SeekFrom::Start(hash.read))?;
@@ -942,7 +950,10 @@ mod tests {
             ("[]]", "]"),
         ];
         for (pattern, name) in yes {
-            assert!(wildcard(pattern.as_bytes(), name.as_bytes()), "{pattern} {name}");
+            assert!(
+                wildcard(pattern.as_bytes(), name.as_bytes()),
+                "{pattern} {name}"
+            );
         }
         let no = [
             ("*.pcap", "a.pcapng"),
@@ -953,7 +964,10 @@ mod tests {
             ("", "a"),
         ];
         for (pattern, name) in no {
-            assert!(!wildcard(pattern.as_bytes(), name.as_bytes()), "{pattern} {name}");
+            assert!(
+                !wildcard(pattern.as_bytes(), name.as_bytes()),
+                "{pattern} {name}"
+            );
         }
         assert!(!valid_pattern(b"[ab"));
         assert!(valid_pattern(b"[ab]*"));
