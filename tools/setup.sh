@@ -24,4 +24,10 @@ if ! python3 -c 'import scapy, cryptography' >/dev/null 2>&1; then
     python3 -m pip install -q --disable-pip-version-check scapy==2.6.1 cryptography
 fi
 
+# DuckDB's Python package: tests/export_duckdb.rs queries `dmvpn export`'s Parquet datasets with it.
+if ! python3 -c 'import duckdb' >/dev/null 2>&1; then
+    echo "setup: pip install duckdb"
+    python3 -m pip install -q --disable-pip-version-check duckdb
+fi
+
 echo "setup: tshark $(tshark --version 2>/dev/null | head -1 | awk '{print $3}'), $(tcpdump --version 2>&1 | head -1), scapy $(python3 -c 'import scapy; print(scapy.__version__)')"

@@ -8,13 +8,13 @@ cd "$(dirname "$0")/.."
 
 tools/setup.sh
 echo "== cargo fmt";    cargo fmt --all --check
-echo "== cargo clippy"; cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo clippy"; cargo clippy --workspace --all-targets --locked --features dmvpn/parquet -- -D warnings
 echo "== cargo doc";    RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet
 fuzz_seconds=${FUZZ_SECONDS:-15}
 if [[ -x tools/fuzz.sh && $fuzz_seconds -gt 0 ]]; then
     echo "== fuzz smoke (${fuzz_seconds}s per target)"; tools/fuzz.sh --install --seconds "$fuzz_seconds"
 fi
-echo "== cargo test";   cargo test --workspace --locked
+echo "== cargo test";   cargo test --workspace --locked --features dmvpn/parquet
 
 # The interop scripts with real peers (tools/interop/: FRR eigrpd, FRR nhrpd, strongSwan charon), as
 # root in CI (CI=true, DMVPN_REQUIRE_NETNS=1): each installs its Debian packages when missing (frr,
