@@ -43,6 +43,8 @@ Exit status:
        a packet (a file still being written, tcpdump killed) or damaged; every whole frame before
        the fault is decoded and output first, then a warning names the frame and byte offset
        (tshark also exits with 2)
+  3    `dmvpn sessions --fail-on error|warning`: the report was written in full and has a
+       finding of that severity or worse (an unreadable capture's 2 comes first)
   141  standard output was closed by its reader (`dmvpn decode big.pcap | head -1`): dmvpn stops
        reading at once and exits silently (128 + SIGPIPE: what the shell reports for a coreutils
        tool stopped by a closed pipe)";
@@ -51,6 +53,8 @@ Exit status:
 const EXIT_ERROR: u8 = 1;
 /// Exit status: the capture could not be read (entirely), as tshark.
 const EXIT_CAPTURE: u8 = 2;
+/// Exit status: `sessions --fail-on` found a finding of that severity or worse.
+const EXIT_FINDINGS: u8 = 3;
 /// Exit status: standard output closed by its reader (128 + SIGPIPE).
 const EXIT_CLOSED_PIPE: u8 = 141;
 
@@ -138,9 +142,15 @@ enum Command {
         #[arg(long = "psk", value_name = "SECRET")]
         psk: Vec<String>,
         /// Output format: a readable per-peer report, one JSON object, or a self-contained HTML
-        /// page (topology graph, per-peer timelines, findings; no network access or JavaScript).
+        /// page (status table that sorts and filters, topology graph, per-peer timelines,
+        /// findings; one file: no network access, a little inline JavaScript).
         #[arg(long, value_enum, default_value_t = SessionsFormat::Text)]
         format: SessionsFormat,
+        /// After writing the report, exit with status 3 if it has a finding of this severity or
+        /// worse (`error`; `warning`: a warning or an error), so that a script or a monitor can
+        /// act on it.
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<FailOn>,
         #[command(flatten)]
         select: Select,
     },
@@ -330,6 +340,24 @@ enum IntoRole {
     Spoke,
 }
 
+/// `dmvpn sessions --fail-on`: the least severity that fails the run.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
+enum FailOn {
+    /// A finding of severity error.
+    Error,
+    /// A finding of severity warning or error.
+    Warning,
+}
+
+impl FailOn {
+    const fn severity(self) -> dmvpn::session::Severity {
+        match self {
+            Self::Error => dmvpn::session::Severity::Error,
+            Self::Warning => dmvpn::session::Severity::Warning,
+        }
+    }
+}
+
 /// `dmvpn sessions --format`.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
 enum SessionsFormat {
@@ -400,10 +428,11 @@ fn main() -> ExitCode {
             keys,
             psk,
             format,
+            fail_on,
             select,
         } => select.parse().and_then(|select| {
             let input = Input::from_args(&input.captures)?;
-            sessions(&input, &keys.files, &psk, format, &select)
+            sessions(&input, &keys.files, &psk, format, fail_on, &select)
         }),
         #[cfg(feature = "parquet")]
         Command::Export {
@@ -473,6 +502,8 @@ enum Failure {
     },
     /// Files of a capture set that could not be read to their end (the others were read).
     Set(Vec<dmvpn::capture::set::SetError>),
+    /// `sessions --fail-on`: this many findings of that severity or worse.
+    Findings(usize, FailOn),
     /// Anything else: key files, an output file, a missing router.
     Other(Box<dyn std::error::Error>),
 }
@@ -522,6 +553,13 @@ impl Failure {
                     eprintln!("  hint: {hint}");
                 }
                 ExitCode::from(EXIT_ERROR)
+            }
+            Self::Findings(count, at) => {
+                let name = at.severity().name();
+                eprintln!(
+                    "dmvpn: {count} finding(s) of severity {name} or worse (--fail-on {name})"
+                );
+                ExitCode::from(EXIT_FINDINGS)
             }
         }
     }
@@ -1147,6 +1185,7 @@ fn sessions(
     key_files: &[PathBuf],
     psk: &[String],
     format: SessionsFormat,
+    fail_on: Option<FailOn>,
     select: &Selection,
 ) -> Result<(), Failure> {
     let mut psks = PskTable::new();
@@ -1197,7 +1236,21 @@ fn sessions(
         .write_all(&out)
         .and_then(|()| stdout.flush())
         .map_err(Failure::stdout)?;
-    input.finish(&mut reader)
+    input.finish(&mut reader)?;
+    match fail_on {
+        Some(at) => {
+            let count = report
+                .findings
+                .iter()
+                .filter(|finding| finding.severity >= at.severity())
+                .count();
+            if count > 0 {
+                return Err(Failure::Findings(count, at));
+            }
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 fn replay(
