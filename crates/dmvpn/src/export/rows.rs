@@ -603,7 +603,16 @@ pub(super) fn session_rows<'a>(report: &'a Report, export: &'a str) -> Vec<Sessi
         let hub = finding
             .peers
             .and_then(|(a, b)| [a, b].into_iter().find(|addr| hubs.contains(addr)));
-        let time = report.start.unwrap_or_default();
+        // The day of the pair's first frame (of the export's, for a finding without a pair).
+        let time = finding
+            .peers
+            .and_then(|(a, b)| {
+                report
+                    .peers
+                    .iter()
+                    .find(|peer| (peer.a, peer.b) == (a, b) || (peer.a, peer.b) == (b, a))
+            })
+            .map_or_else(|| report.start.unwrap_or_default(), |peer| peer.first.time);
         out.push(SessionRow {
             table: &FINDINGS,
             time,
