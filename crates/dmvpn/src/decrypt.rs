@@ -18,6 +18,15 @@
 //! Everything else is written unchanged: packets without a key, with a failed ICV or a bad trailer,
 //! dummy packets (next header 59), transport-mode ESP inside IPv6, and ESP nested inside a tunnel.
 //!
+//! Every frame that held an ESP packet keeps what it was as a pcapng packet comment (`opt_comment`,
+//! which Wireshark shows in the packet details and as `frame.comment`), one per ESP packet:
+//! `ESP SPI 0x1000a001 seq 7: decrypted, ICV good; key: line 2, AES-CBC [RFC3602] / HMAC-SHA-1-96
+//! [RFC2404]` — the SPI and sequence number, the outcome (`decrypted, ICV good|none|unchecked`,
+//! `ICV bad: not decrypted`, `bad trailer: wrong encryption key?`, `no key`, `cut by the snapshot
+//! length`, and `, replayed`), and which line of the key files matched (with
+//! [`Select::keys`]), with its transforms; never the keys. When nothing was decrypted,
+//! [`DecryptStats::warning`] says what the likely cause was.
+//!
 //! The command writes its file through an [`OutputFile`]: under a temporary name beside it, renamed
 //! over it once complete, so a write error (a full disk) or an interruption never leaves half a
 //! file or destroys the one that was there — and the input capture itself is refused as output.
@@ -39,8 +48,10 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
+use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -53,9 +64,12 @@ use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
 
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+
 use crate::capture::{CaptureError, CaptureReader, Frame, LinkType, Timestamp, ipv4};
-use crate::decode::{Decoder, Decrypted, Layer, Sink};
+use crate::decode::{Decoder, Decrypted, EspLayer, EspStatus, Icv, Layer, Sink};
 use crate::filter::{Filter, Judge};
+use crate::keys::EspKeys;
 
 /// IP protocol numbers of the tunnel-mode payloads (IANA "Assigned Internet Protocol Numbers").
 const NEXT_HEADER_IPV4: u8 = dmvpn_ip::IpProtocol::IPV4.0;
@@ -64,7 +78,7 @@ const NEXT_HEADER_IPV6: u8 = dmvpn_ip::IpProtocol::IPV6.0;
 const NEXT_HEADER_NONE: u8 = dmvpn_ip::IpProtocol::NO_NEXT_HEADER.0;
 
 /// What [`decrypt`] wrote.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct DecryptStats {
     /// Frames written.
     pub frames: u64,
@@ -76,6 +90,121 @@ pub struct DecryptStats {
     pub reassembled: u64,
     /// Frames written unchanged.
     pub kept: u64,
+    /// The ESP packets in the frames written, by outcome.
+    pub esp: EspOutcomes,
+}
+
+/// At most this many SPIs are listed per outcome in [`EspOutcomes`].
+pub const MAX_LISTED_SPIS: usize = 16;
+
+/// The ESP packets of the frames [`decrypt`] wrote, by what decryption gave.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct EspOutcomes {
+    /// ESP packets seen (at any depth).
+    pub packets: u64,
+    /// Of those, decrypted (and verified, when the SA has an ICV).
+    pub decrypted: u64,
+    /// No line of the key files matched their addresses and SPI.
+    pub no_key: u64,
+    /// Their ICV did not verify: not decrypted.
+    pub icv_failed: u64,
+    /// Their ICV verified (or there was none) but the trailer was not valid: the wrong
+    /// encryption key or cipher.
+    pub bad_trailer: u64,
+    /// Cut short by the capture's snapshot length.
+    pub cut: u64,
+    /// The SPIs no key matched, in the order first seen (at most [`MAX_LISTED_SPIS`]).
+    pub no_key_spis: Vec<u32>,
+    /// The SPIs whose ICV failed, in the order first seen (at most [`MAX_LISTED_SPIS`]).
+    pub icv_failed_spis: Vec<u32>,
+}
+
+impl EspOutcomes {
+    fn count(&mut self, esp: &EspLayer) {
+        let note = |list: &mut Vec<u32>| {
+            if list.len() < MAX_LISTED_SPIS && !list.contains(&esp.spi) {
+                list.push(esp.spi);
+            }
+        };
+        self.packets += 1;
+        match esp.status {
+            EspStatus::Decrypted { .. } => self.decrypted += 1,
+            EspStatus::NoKey => {
+                self.no_key += 1;
+                note(&mut self.no_key_spis);
+            }
+            EspStatus::IcvFailed => {
+                self.icv_failed += 1;
+                note(&mut self.icv_failed_spis);
+            }
+            EspStatus::BadTrailer => self.bad_trailer += 1,
+            EspStatus::Truncated | EspStatus::Cut { .. } => self.cut += 1,
+        }
+    }
+}
+
+/// `0x1000a001, 0x2000a001` and `and more` past the cap.
+fn spi_list(spis: &[u32], total_packets: u64) -> String {
+    let mut list: Vec<String> = spis.iter().map(|spi| format!("{spi:#010x}")).collect();
+    if spis.len() >= MAX_LISTED_SPIS && total_packets > spis.len() as u64 {
+        list.push("…".to_owned());
+    }
+    list.join(", ")
+}
+
+impl DecryptStats {
+    /// When no frame was decrypted: why, most likely (for the command to print on standard
+    /// error). `None` when something was.
+    #[must_use]
+    pub fn warning(&self) -> Option<String> {
+        if self.replaced > 0 {
+            return None;
+        }
+        let esp = &self.esp;
+        let mut causes = Vec::new();
+        if esp.packets == 0 {
+            causes.push("the frames written hold no ESP packet".to_owned());
+        }
+        if esp.no_key > 0 {
+            causes.push(format!(
+                "no key matched SPI(s) {} ({} packet(s); a key line matches the packet's source, \
+                 destination and SPI)",
+                spi_list(&esp.no_key_spis, esp.no_key),
+                esp.no_key
+            ));
+        }
+        if esp.icv_failed > 0 {
+            causes.push(format!(
+                "the ICV failed on {} packet(s) of SPI(s) {}: the wrong integrity key or algorithm",
+                esp.icv_failed,
+                spi_list(&esp.icv_failed_spis, esp.icv_failed)
+            ));
+        }
+        if esp.bad_trailer > 0 {
+            causes.push(format!(
+                "{} packet(s) had a bad trailer after decryption: the wrong encryption key or \
+                 cipher",
+                esp.bad_trailer
+            ));
+        }
+        if esp.cut > 0 {
+            causes.push(format!(
+                "{} packet(s) were cut by the snapshot length",
+                esp.cut
+            ));
+        }
+        if esp.decrypted > 0 {
+            causes.push(format!(
+                "{} packet(s) decrypted but are not rewritten (transport mode inside IPv6, ESP \
+                 inside a tunnel, or dummy packets)",
+                esp.decrypted
+            ));
+        }
+        Some(format!(
+            "no ESP packet was decrypted: {}",
+            causes.join("; ")
+        ))
+    }
 }
 
 /// Why [`decrypt`] stopped.
@@ -151,6 +280,9 @@ pub struct Select<'f> {
     pub filter: Option<&'f Filter>,
     /// Read no frame after this one (tshark's `-c N`).
     pub last_frame: Option<u64>,
+    /// The key table the decoder decrypts with: each ESP frame's comment then names the line
+    /// that matched and its transforms (never the keys).
+    pub keys: Option<&'f EspKeys>,
 }
 
 /// [`decrypt_with`], writing only the frames `select` keeps; the frames keep their numbers'
@@ -171,17 +303,19 @@ pub fn decrypt_selected<R: Read, W: Write>(
         writer.flush()?;
     }
     let mut rewriter = Rewriter::default();
+    let mut notes = EspNotes::default();
     let mut judge = select.filter.map(Judge::new);
     let mut stats = DecryptStats::default();
     while let Some(frame) = reader.next_frame()? {
         let last = select.last_frame.is_some_and(|last| frame.number >= last);
         let kept = match &mut judge {
             Some(judge) => {
-                decoder.decode(&frame, &mut Both(&mut rewriter, &mut *judge));
+                let mut both = Both(&mut rewriter, &mut notes);
+                decoder.decode(&frame, &mut Both(&mut both, &mut *judge));
                 judge.keeps()
             }
             None => {
-                decoder.decode(&frame, &mut rewriter);
+                decoder.decode(&frame, &mut Both(&mut rewriter, &mut notes));
                 true
             }
         };
@@ -193,13 +327,14 @@ pub fn decrypt_selected<R: Read, W: Write>(
             continue;
         }
         stats.frames += 1;
+        let comments = notes.comments(select.keys, &mut stats.esp);
         if rewriter.build(&frame) {
             stats.replaced += 1;
             stats.reassembled += u64::from(rewriter.reassembled);
-            writer.write(&frame, Some(&rewriter.frame))?;
+            writer.write(&frame, Some(&rewriter.frame), comments)?;
         } else {
             stats.kept += 1;
-            writer.write(&frame, None)?;
+            writer.write(&frame, None, comments)?;
         }
         if flush_each_frame {
             writer.flush()?;
@@ -262,11 +397,13 @@ impl<W: Write> Writer<W> {
             .map_err(pcap_file::PcapError::IoError)
     }
 
-    /// Writes `frame`, or `replacement` in its place (with its own length).
+    /// Writes `frame`, or `replacement` in its place (with its own length), with a packet
+    /// comment for each of `comments`.
     fn write(
         &mut self,
         frame: &Frame<'_>,
         replacement: Option<&[u8]>,
+        comments: &[String],
     ) -> Result<(), pcap_file::PcapError> {
         let key = (frame.interface, frame.link_type.0);
         let interface_id = match self.interfaces.get(&key) {
@@ -293,7 +430,10 @@ impl<W: Write> Writer<W> {
             timestamp: duration(frame.timestamp),
             original_len,
             data: Cow::Borrowed(data),
-            options: Vec::new(),
+            options: comments
+                .iter()
+                .map(|comment| EnhancedPacketOption::Comment(Cow::Borrowed(comment)))
+                .collect(),
         })?;
         Ok(())
     }
@@ -538,6 +678,85 @@ fn len_u32(data: &[u8]) -> u32 {
 fn duration(timestamp: Timestamp) -> Duration {
     u64::try_from(timestamp.secs)
         .map_or(Duration::ZERO, |secs| Duration::new(secs, timestamp.nanos))
+}
+
+/// The sink that notes each ESP packet of a frame with the addresses of the IP packet carrying it,
+/// for the frame's packet comments.
+#[derive(Default)]
+struct EspNotes {
+    /// The last IP layer's source and destination.
+    addresses: Option<(IpAddr, IpAddr)>,
+    /// This frame's ESP packets and their carriers' addresses.
+    esp: Vec<(EspLayer, Option<(IpAddr, IpAddr)>)>,
+    /// The comments of the frame being written (reused).
+    comments: Vec<String>,
+}
+
+impl Sink for EspNotes {
+    fn frame_start(&mut self, _frame: &Frame<'_>) {
+        self.addresses = None;
+        self.esp.clear();
+    }
+
+    fn layer(&mut self, layer: &Layer<'_>) {
+        match layer {
+            Layer::Ipv4 { header, .. } => {
+                self.addresses = Some((header.src.into(), header.dst.into()));
+            }
+            Layer::Ipv6(header) => self.addresses = Some((header.src.into(), header.dst.into())),
+            Layer::Esp(esp) => self.esp.push((**esp, self.addresses)),
+            _ => {}
+        }
+    }
+}
+
+impl EspNotes {
+    /// The comments of the frame just decoded, one per ESP packet, counted into `outcomes`.
+    fn comments(&mut self, keys: Option<&EspKeys>, outcomes: &mut EspOutcomes) -> &[String] {
+        self.comments.clear();
+        for (esp, addresses) in &self.esp {
+            outcomes.count(esp);
+            let mut comment = format!("ESP SPI {:#010x}", esp.spi);
+            if esp.status
+                != (EspStatus::Cut {
+                    seq_captured: false,
+                })
+            {
+                let _ = write!(comment, " seq {}", esp.seq);
+            }
+            comment.push_str(": ");
+            comment.push_str(match esp.status {
+                EspStatus::Decrypted { icv: Icv::Good, .. } => "decrypted, ICV good",
+                EspStatus::Decrypted { icv: Icv::None, .. } => "decrypted, no ICV",
+                EspStatus::Decrypted {
+                    icv: Icv::Unchecked,
+                    ..
+                } => "decrypted, ICV unchecked",
+                EspStatus::IcvFailed => "ICV bad: not decrypted",
+                EspStatus::BadTrailer => "ICV good, bad trailer: wrong encryption key?",
+                EspStatus::NoKey => "no key",
+                EspStatus::Truncated | EspStatus::Cut { .. } => "cut by the snapshot length",
+            });
+            if esp.replayed {
+                comment.push_str(", replayed");
+            }
+            let sa = keys
+                .zip(*addresses)
+                .filter(|_| esp.status != EspStatus::NoKey)
+                .and_then(|(keys, (src, dst))| keys.find(src, dst, esp.spi));
+            if let Some(sa) = sa {
+                let _ = write!(
+                    comment,
+                    "; key: line {}, {} / {}",
+                    sa.line,
+                    sa.encryption.wireshark_name(),
+                    sa.integrity.wireshark_name()
+                );
+            }
+            self.comments.push(comment);
+        }
+        &self.comments
+    }
 }
 
 /// The sink that keeps what is needed to rewrite a frame: the plaintext of its outermost ESP

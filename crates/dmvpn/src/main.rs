@@ -1118,11 +1118,14 @@ fn decrypt(
     live: bool,
     select: &Selection,
 ) -> Result<(), Failure> {
+    let (keys, ike_keys) = load_keys(key_files).map_err(Failure::Other)?;
+    // The packet comments name the key line each ESP packet matched (a clone shares the table).
+    let key_table = keys.clone();
     let select = dmvpn::decrypt::Select {
         filter: select.filter.as_ref(),
         last_frame: select.last_frame,
+        keys: Some(&key_table),
     };
-    let (keys, ike_keys) = load_keys(key_files).map_err(Failure::Other)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
     let write_failure = |error: dmvpn::decrypt::DecryptFileError, file: Option<&OutputFile>| match (
         error.into_io_error(),
@@ -1177,6 +1180,9 @@ fn decrypt(
         "dmvpn: {} frames written to {name}{filtered}, {} decrypted ({} reassembled from fragments), {} unchanged",
         stats.frames, stats.replaced, stats.reassembled, stats.kept
     );
+    if let Some(warning) = stats.warning() {
+        eprintln!("dmvpn: warning: {warning}");
+    }
     input.finish(&mut reader)
 }
 
