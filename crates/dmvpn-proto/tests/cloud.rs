@@ -9,7 +9,7 @@ use cloud_util::{
     HUB_NBMA, HUB_TUNNEL, cloud, converged, events_since, hub_config, neighbors, ping,
     spoke_config, spoke_nbma, spoke_tunnel, went_down,
 };
-use dmvpn_proto::eigrp::{self, DownReason, EigrpError};
+use dmvpn_proto::eigrp::{self, DownReason};
 use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
 use dmvpn_proto::node::sim::Cloud;
 use dmvpn_proto::node::{DropReason, Event, PROTOCOL_ESP};
@@ -225,7 +225,7 @@ fn k_value_mismatch() {
     assert!(mismatch(3, HUB_TUNNEL));
     assert_eq!(
         cloud.members[0].node.counters().last_eigrp_error,
-        Some(EigrpError::KValueMismatch {
+        Some(eigrp::Error::KValueMismatch {
             address: spoke_tunnel(3)
         })
     );

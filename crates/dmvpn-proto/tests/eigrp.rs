@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 
 use dmvpn_eigrp::tlv::{Parameters, Tlv};
 use dmvpn_eigrp::{self as eigrp, OpCode};
-use dmvpn_proto::eigrp::{DownReason, EigrpError, Event, HelloConfig, Md5Key, Neighbors};
+use dmvpn_proto::eigrp::{DownReason, Error, Event, HelloConfig, Md5Key, Neighbors};
 use dmvpn_proto::{Duration, Instant};
 
 const AS: u16 = 123;
@@ -28,7 +28,7 @@ struct Router {
     address: Ipv4Addr,
     alive: bool,
     events: Vec<(i64, Event)>,
-    errors: Vec<(i64, EigrpError)>,
+    errors: Vec<(i64, Error)>,
 }
 
 /// Router 0 is the hub (172.16.1.1); the others are spokes.
@@ -240,7 +240,7 @@ fn k_value_mismatch_is_refused_and_reported() {
     );
     assert_eq!(
         hub.errors[0],
-        (10, EigrpError::KValueMismatch { address: addr(2) })
+        (10, Error::KValueMismatch { address: addr(2) })
     );
     // Both sides refuse: IOS logs the mismatch on each router.
     assert!(cloud.routers[1].machine.is_empty());
@@ -276,7 +276,7 @@ fn k_values_changed_on_a_neighbour_take_it_down() {
     let bad = hello([1, 0, 0, 0, 0, 0]);
     assert_eq!(
         hub.handle_message(ms(2), addr(2), &parse(&bad)),
-        Err(EigrpError::KValueMismatch { address: addr(2) })
+        Err(Error::KValueMismatch { address: addr(2) })
     );
     let events: Vec<_> = std::iter::from_fn(|| hub.poll_event()).collect();
     assert_eq!(
@@ -316,7 +316,7 @@ fn other_autonomous_system_is_ignored() {
         cloud.routers[0].errors[0],
         (
             10,
-            EigrpError::AsMismatch {
+            Error::AsMismatch {
                 ours: 123,
                 theirs: 124
             }
@@ -379,7 +379,7 @@ fn acknowledgements_restart_the_hold_timer_and_strangers_are_refused() {
     assert_eq!(hub.get(addr(2)).unwrap().expires_at, ms(24_000));
     assert_eq!(
         hub.handle_message(ms(9_000), addr(3), &ack),
-        Err(EigrpError::NotNeighbor {
+        Err(Error::NotNeighbor {
             address: addr(3),
             opcode: OpCode::HELLO
         })
@@ -387,7 +387,7 @@ fn acknowledgements_restart_the_hold_timer_and_strangers_are_refused() {
     let empty_hello = eigrp::Repr { ack: 0, ..ack };
     assert_eq!(
         hub.handle_message(ms(9_000), addr(3), &empty_hello),
-        Err(EigrpError::MissingParameters { address: addr(3) })
+        Err(Error::MissingParameters { address: addr(3) })
     );
     let other_vrid = eigrp::Repr {
         virtual_router_id: 0x8000,
@@ -395,7 +395,7 @@ fn acknowledgements_restart_the_hold_timer_and_strangers_are_refused() {
     };
     assert_eq!(
         hub.handle_message(ms(9_000), addr(2), &other_vrid),
-        Err(EigrpError::VirtualRouterId { vrid: 0x8000 })
+        Err(Error::VirtualRouterId { vrid: 0x8000 })
     );
     // A Peer Termination TLV naming the hub takes the spoke down.
     let tlvs = [
@@ -416,27 +416,27 @@ fn acknowledgements_restart_the_hold_timer_and_strangers_are_refused() {
 fn error_messages() {
     let cases = [
         (
-            EigrpError::AsMismatch { ours: 1, theirs: 2 },
+            Error::AsMismatch { ours: 1, theirs: 2 },
             "eigrp: packet for as 2, this router runs as 1",
         ),
         (
-            EigrpError::VirtualRouterId { vrid: 0x8000 },
+            Error::VirtualRouterId { vrid: 0x8000 },
             "eigrp: virtual router id 0x8000 is not supported",
         ),
         (
-            EigrpError::MissingParameters { address: addr(2) },
+            Error::MissingParameters { address: addr(2) },
             "eigrp: hello from 172.16.1.2 has no parameters tlv",
         ),
         (
-            EigrpError::KValueMismatch { address: addr(2) },
+            Error::KValueMismatch { address: addr(2) },
             "eigrp: k-value mismatch with 172.16.1.2",
         ),
         (
-            EigrpError::AuthenticationFailed { address: addr(2) },
+            Error::AuthenticationFailed { address: addr(2) },
             "eigrp: authentication failed for packet from 172.16.1.2",
         ),
         (
-            EigrpError::NotNeighbor {
+            Error::NotNeighbor {
                 address: addr(2),
                 opcode: OpCode::UPDATE,
             },
@@ -564,11 +564,11 @@ fn md5_authentication() {
     );
     assert!(
         hub.errors
-            .contains(&(10, EigrpError::AuthenticationFailed { address: addr(3) }))
+            .contains(&(10, Error::AuthenticationFailed { address: addr(3) }))
     );
     assert!(
         hub.errors
-            .contains(&(10, EigrpError::AuthenticationFailed { address: addr(4) }))
+            .contains(&(10, Error::AuthenticationFailed { address: addr(4) }))
     );
     // Without a key, spoke 4 takes the hub's signed Hellos.
     assert_eq!(cloud.routers[3].machine.len(), 1);
@@ -620,6 +620,6 @@ fn md5_authentication() {
     let other_id = frr(2);
     assert_eq!(
         machine.handle_message(ms(1), addr(8), &parse(&other_id)),
-        Err(EigrpError::AuthenticationFailed { address: addr(8) })
+        Err(Error::AuthenticationFailed { address: addr(8) })
     );
 }

@@ -11,8 +11,7 @@ use std::net::Ipv4Addr;
 
 use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
 use dmvpn_proto::eigrp::{
-    DownReason, Eigrp, EigrpConfig, EigrpError, EigrpEvent, Link, Prefix, RouteState, Sha256Key,
-    Via,
+    DownReason, Eigrp, EigrpConfig, EigrpEvent, Link, Prefix, RouteState, Sha256Key, Via,
 };
 use dmvpn_proto::{Duration, Instant};
 
@@ -50,7 +49,7 @@ struct Node {
     address: Ipv4Addr,
     alive: bool,
     events: Vec<(Instant, EigrpEvent)>,
-    errors: Vec<(Instant, EigrpError)>,
+    errors: Vec<(Instant, dmvpn_proto::eigrp::Error)>,
     rib: BTreeMap<Prefix, (Ipv4Addr, u32)>,
 }
 
@@ -517,7 +516,7 @@ fn sha256_authentication() {
     assert_eq!(net.nodes[0].eigrp.neighbors(net.now).count(), 0);
     assert!(matches!(
         net.nodes[0].errors[0].1,
-        EigrpError::AuthenticationFailed { address } if address == addr(2)
+        dmvpn_proto::eigrp::Error::AuthenticationFailed { address } if address == addr(2)
     ));
 }
 

@@ -472,7 +472,7 @@ fn frr_sha256_hellos_are_refused() {
         );
         assert_eq!(
             router.handle_packet(*at, *src, &repr),
-            Err(dmvpn_proto::eigrp::EigrpError::AuthenticationFailed { address: *src })
+            Err(dmvpn_proto::eigrp::Error::AuthenticationFailed { address: *src })
         );
     }
     assert_eq!(router.neighbors(Instant::ZERO).count(), 0);

@@ -12,8 +12,8 @@ use dmvpn_isakmp::consts::{ExchangeType, Group};
 use dmvpn_isakmp::crypto::Cipher;
 use dmvpn_proto::Instant;
 use dmvpn_proto::ike::{
-    ChildSa, Config, DeleteReason, Dpd, Endpoint, EspAuth, EspCipher, Event, Failure, Hash,
-    IkeError, Policy, PresharedKey, Role, TestEntropy, TransformSet, Transmit,
+    ChildSa, Config, DeleteReason, Dpd, Endpoint, Error, EspAuth, EspCipher, Event, Failure, Hash,
+    Policy, PresharedKey, Role, TestEntropy, TransformSet, Transmit,
 };
 use dmvpn_proto::ipsec::Sad;
 use dmvpn_proto::time::Duration;
@@ -52,7 +52,7 @@ struct Net {
     lose: Loss,
     tamper: Tamper,
     sent: Vec<(usize, Vec<u8>)>,
-    errors: [Vec<IkeError>; 2],
+    errors: [Vec<Error>; 2],
 }
 
 const ADDR: [Ipv4Addr; 2] = [SPOKE, HUB];
@@ -346,7 +346,7 @@ fn phase1_lifetime_negotiation() {
     );
     assert_eq!(
         net.errors[1],
-        [IkeError::NoProposalChosen {
+        [Error::NoProposalChosen {
             peer: SPOKE,
             phase: 1
         }]
@@ -386,10 +386,7 @@ fn psk_mismatch() {
     );
     net.connect();
     net.deliver();
-    assert_eq!(
-        net.errors[1],
-        [IkeError::AuthenticationFailed { peer: SPOKE }]
-    );
+    assert_eq!(net.errors[1], [Error::AuthenticationFailed { peer: SPOKE }]);
     let failed = |peer| Event::Phase1Failed {
         peer,
         reason: Failure::AuthenticationFailed,
@@ -409,7 +406,7 @@ fn no_psk_for_the_peer() {
     let mut net = Net::new(config(SPOKE, p, b"k", AES_SHA), hub);
     net.connect();
     net.deliver();
-    assert_eq!(net.errors[1], [IkeError::NoPresharedKey { peer: SPOKE }]);
+    assert_eq!(net.errors[1], [Error::NoPresharedKey { peer: SPOKE }]);
     assert_eq!(
         net.events[0],
         [Event::Phase1Failed {
@@ -423,7 +420,7 @@ fn no_psk_for_the_peer() {
     let mut end = Endpoint::new(lonely, TestEntropy::new(1));
     assert_eq!(
         end.connect(Instant::ZERO, HUB),
-        Err(IkeError::NoPresharedKey { peer: HUB })
+        Err(Error::NoPresharedKey { peer: HUB })
     );
 }
 
@@ -441,7 +438,7 @@ fn no_common_phase2_proposal() {
     net.deliver();
     assert_eq!(
         net.errors[1],
-        [IkeError::NoProposalChosen {
+        [Error::NoProposalChosen {
             peer: SPOKE,
             phase: 2
         }]
@@ -727,7 +724,7 @@ fn garbage_is_refused_with_typed_errors() {
     let mut hub = Endpoint::new(config(HUB, p, b"k", AES_SHA), TestEntropy::new(3));
     assert!(matches!(
         hub.handle_message(Instant::ZERO, SPOKE, &[0; 10]),
-        Err(IkeError::Malformed(_))
+        Err(Error::Malformed(_))
     ));
     let mut quick = vec![1; 28];
     quick[8..16].fill(2);
@@ -737,7 +734,7 @@ fn garbage_is_refused_with_typed_errors() {
     quick[24..28].copy_from_slice(&28u32.to_be_bytes());
     assert_eq!(
         hub.handle_message(Instant::ZERO, SPOKE, &quick),
-        Err(IkeError::UnknownSa {
+        Err(Error::UnknownSa {
             peer: SPOKE,
             initiator_cookie: 0x0101_0101_0101_0101
         })

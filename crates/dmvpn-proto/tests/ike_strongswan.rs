@@ -21,7 +21,7 @@ use dmvpn_isakmp::payload::{Body, Context, Payloads};
 use dmvpn_isakmp::{Message, sa::Sa};
 use dmvpn_proto::Instant;
 use dmvpn_proto::ike::{
-    Config, Endpoint, Entropy, EspAuth, EspCipher, Event, Failure, Hash, IdentityPort, IkeError,
+    Config, Endpoint, Entropy, Error, EspAuth, EspCipher, Event, Failure, Hash, IdentityPort,
     KeyExchange, Policy, PresharedKey, Purpose, Role, TestEntropy, TransformSet,
 };
 use dmvpn_proto::time::Duration;
@@ -154,7 +154,7 @@ impl Entropy for Replay {
         }
     }
 
-    fn key_exchange(&mut self, group: Group) -> Result<KeyExchange, IkeError> {
+    fn key_exchange(&mut self, group: Group) -> Result<KeyExchange, Error> {
         let (public, shared) = self.key_exchange.take().expect("one key exchange");
         KeyExchange::recorded(group, &public, Secret::new(shared))
     }
@@ -476,7 +476,7 @@ fn responder_refuses_charon_with_a_wrong_psk() {
     let error = r
         .handle_message(Instant::ZERO, INITIATOR, s.bytes(4))
         .unwrap_err();
-    assert_eq!(error, IkeError::AuthenticationFailed { peer: INITIATOR });
+    assert_eq!(error, Error::AuthenticationFailed { peer: INITIATOR });
     assert_eq!(
         r.poll_event(),
         Some(Event::Phase1Failed {
@@ -514,7 +514,7 @@ fn responder_main_mode_over_nat_t_and_refuses_udp_tunnel_mode() {
         .unwrap_err();
     assert_eq!(
         error,
-        IkeError::NoProposalChosen {
+        Error::NoProposalChosen {
             peer: INITIATOR,
             phase: 2
         }

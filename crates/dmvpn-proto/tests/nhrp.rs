@@ -7,8 +7,8 @@ mod util;
 use std::net::Ipv4Addr;
 
 use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, OpType, extension};
-use dmvpn_proto::nhrp::{ClientEvent, NhsState, Password, ServerConfig, ServerEvent};
-use dmvpn_proto::{Duration, Instant, ProtocolError};
+use dmvpn_proto::nhrp::{ClientEvent, Error, NhsState, Password, ServerConfig, ServerEvent};
+use dmvpn_proto::{Duration, Instant};
 use util::{HUB_NBMA, HUB_TUNNEL, Net, ms, spoke_config, spoke_nbma, spoke_tunnel, times};
 
 const REQ: OpType = OpType::REGISTRATION_REQUEST;
@@ -318,10 +318,7 @@ fn authentication_mismatch_gets_error_indication_11() {
     // The offset points at the (wrong) Authentication extension of the quoted request.
     let at = usize::from(e.offset);
     assert_eq!(&e.packet[at..at + 2], &[0x80, 0x07]);
-    assert_eq!(
-        net.hub_errors[0],
-        (ms(10), ProtocolError::AuthenticationFailure)
-    );
+    assert_eq!(net.hub_errors[0], (ms(10), Error::AuthenticationFailure));
     for n in [0, 2] {
         assert_eq!(
             net.spokes[n].events[0],
@@ -362,7 +359,7 @@ fn reply_without_the_password_is_dropped_by_the_spoke() {
     assert_eq!(net.hub.len(), 1);
     assert_eq!(
         net.spokes[0].errors,
-        [(ms(20), ProtocolError::AuthenticationFailure)]
+        [(ms(20), Error::AuthenticationFailure)]
     );
     assert!(!net.spokes[0].client.is_registered());
 }
@@ -583,7 +580,7 @@ fn hop_count_zero_and_unknown_compulsory_extension_get_error_indications() {
     let repr = nhrp::parse(&request).unwrap();
     assert_eq!(
         net.hub.handle_message(ms(0), spoke_nbma(1), &repr),
-        Err(ProtocolError::UnrecognizedExtension {
+        Err(Error::UnrecognizedExtension {
             ty: nhrp::ExtensionType(0x1234)
         })
     );
@@ -604,7 +601,7 @@ fn hop_count_zero_and_unknown_compulsory_extension_get_error_indications() {
     let repr = nhrp::parse(&request).unwrap();
     assert_eq!(
         net.hub.handle_message(ms(0), spoke_nbma(1), &repr),
-        Err(ProtocolError::HopCountExceeded)
+        Err(Error::HopCountExceeded)
     );
     let error = net.hub.poll_transmit().unwrap();
     let parsed = error.parse().unwrap();
@@ -787,7 +784,7 @@ fn client_refuses_what_it_does_not_expect() {
     // A Registration Request at a client; a reply to nothing outstanding.
     assert_eq!(
         net.spokes[0].client.handle_message(ms(0), HUB_NBMA, &repr),
-        Err(ProtocolError::UnexpectedMessage { op: REQ })
+        Err(Error::UnexpectedMessage { op: REQ })
     );
     let reply = nhrp::Repr {
         message: Message::RegistrationReply(nhrp::Control {
@@ -799,6 +796,6 @@ fn client_refuses_what_it_does_not_expect() {
     };
     assert_eq!(
         net.spokes[0].client.handle_message(ms(0), HUB_NBMA, &reply),
-        Err(ProtocolError::UnknownRequest { request_id: 999 })
+        Err(Error::UnknownRequest { request_id: 999 })
     );
 }

@@ -41,7 +41,7 @@ pub enum NodeError {
     },
     /// The NHRP password does not fit the extension.
     #[error("ip nhrp authentication: {0}")]
-    Password(dmvpn_proto::ProtocolError),
+    Password(dmvpn_proto::nhrp::Error),
 }
 
 /// What the router runs from a checked [`Config`], in one place: the node's configuration (the

@@ -57,10 +57,10 @@ pub mod topology;
 
 pub use fuzz::fuzz_script;
 pub use neighbor::{
-    DownReason, EigrpError, Event, HelloConfig, Md5Key, Neighbor, Neighbors, Sha256Key, Transmit,
+    DownReason, Event, HelloConfig, Md5Key, Neighbor, Neighbors, Sha256Key, Transmit,
 };
 pub use process::{Eigrp, EigrpConfig, EigrpEvent};
 
-/// Why a packet was ignored: `eigrp::Error`, like [`crate::nhrp::Error`] and [`crate::ike::Error`].
-pub use neighbor::EigrpError as Error;
+/// Why a packet was ignored.
+pub use neighbor::Error;
 pub use topology::{Link, NeighborInfo, PathInfo, Prefix, RouteState, TopologyRoute, Via};

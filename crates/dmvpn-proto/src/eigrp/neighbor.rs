@@ -11,14 +11,14 @@
 //!   reliable transport, which is not implemented yet: here "up" means "Hellos agree".
 //! - **Hold timer.** Each neighbour lives for the hold time *it* announced, restarted by every
 //!   packet it sends (RFC 7868 §5.3.1); when it runs out the neighbour goes down.
-//! - **Checks.** A packet from another AS is ignored ([`EigrpError::AsMismatch`]). A Hello with
+//! - **Checks.** A packet from another AS is ignored ([`Error::AsMismatch`]). A Hello with
 //!   other K values is refused and reported ([`Event::KValueMismatch`], IOS's "K-value
 //!   mismatch"), taking an existing neighbour down.
 //! - **Authentication** (RFC 7868 §6.7.2.1): with an [`Md5Key`], every Hello carries a keyed
 //!   MD5 Authentication TLV first, its digest over the whole packet (the Cisco span, see
 //!   `dmvpn_eigrp::auth`), and every packet received must carry one that verifies with the key
 //!   (over the whole packet, or FRR's header-only span) or it is ignored
-//!   ([`EigrpError::AuthenticationFailed`]). Without a key, packets are taken whether they carry
+//!   ([`Error::AuthenticationFailed`]). Without a key, packets are taken whether they carry
 //!   one or not. HMAC-SHA-256 is not offered: its key derivation is not confirmed against IOS.
 //! - **Goodbye.** A Hello with K1–K5 all 255 (RFC 7868 §5.3.5.1), or a Peer Termination TLV that
 //!   lists this router's address, takes the sender down at once; [`Neighbors::shutdown`] sends
@@ -238,7 +238,7 @@ pub enum Event {
 /// Why a packet was ignored.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum EigrpError {
+pub enum Error {
     /// The packet belongs to another autonomous system.
     #[error("eigrp: packet for as {theirs}, this router runs as {ours}")]
     AsMismatch {
@@ -365,31 +365,31 @@ impl Neighbors {
     /// Handles an EIGRP packet from `from` (its IPv4 source, a tunnel address).
     ///
     /// # Errors
-    /// The packet was ignored: see [`EigrpError`].
+    /// The packet was ignored: see [`Error`].
     pub fn handle_message(
         &mut self,
         now: Instant,
         from: Ipv4Addr,
         msg: &eigrp::Repr<'_>,
-    ) -> Result<(), EigrpError> {
+    ) -> Result<(), Error> {
         if msg.autonomous_system != self.config.autonomous_system {
-            return Err(EigrpError::AsMismatch {
+            return Err(Error::AsMismatch {
                 ours: self.config.autonomous_system,
                 theirs: msg.autonomous_system,
             });
         }
         if msg.virtual_router_id != eigrp::consts::VRID_UNICAST {
-            return Err(EigrpError::VirtualRouterId {
+            return Err(Error::VirtualRouterId {
                 vrid: msg.virtual_router_id,
             });
         }
         if !authentic(&self.config, from, msg) {
-            return Err(EigrpError::AuthenticationFailed { address: from });
+            return Err(Error::AuthenticationFailed { address: from });
         }
         let params = msg.parameters().filter(|_| msg.opcode == OpCode::HELLO);
         let Some(params) = params else {
             if msg.opcode == OpCode::HELLO && msg.ack == 0 {
-                return Err(EigrpError::MissingParameters { address: from });
+                return Err(Error::MissingParameters { address: from });
             }
             // Any other packet (an acknowledgement, an Update …) restarts the hold timer.
             return match self.neighbors.get(&from).copied() {
@@ -397,7 +397,7 @@ impl Neighbors {
                     self.hold(now, neighbor);
                     Ok(())
                 }
-                None => Err(EigrpError::NotNeighbor {
+                None => Err(Error::NotNeighbor {
                     address: from,
                     opcode: msg.opcode,
                 }),
@@ -417,7 +417,7 @@ impl Neighbors {
                 theirs: params.k,
             });
             self.down(from, DownReason::KValueMismatch);
-            return Err(EigrpError::KValueMismatch { address: from });
+            return Err(Error::KValueMismatch { address: from });
         }
         let hold_time = Duration::from_secs(i64::from(params.hold_time));
         let software_version = msg.tlvs.iter().find_map(|tlv| match tlv {

@@ -17,7 +17,7 @@ use dmvpn_isakmp::group::{Modp, modp};
 use dmvpn_isakmp::keys::Secret;
 use zeroize::Zeroize;
 
-use super::IkeError;
+use super::Error;
 
 /// The length of the private exponents [`super::Entropy::key_exchange`] draws by default, in
 /// bytes: 256 bits, at least twice the strength of every group here (RFC 3526 §8).
@@ -110,17 +110,17 @@ impl KeyExchange {
     /// caller draws it at random) in `group`.
     ///
     /// # Errors
-    /// [`IkeError::UnsupportedGroup`] for a group other than 1, 2, 5, 14, and
-    /// [`IkeError::InvalidPrivateValue`] for an empty, over-long or degenerate exponent.
-    pub fn new(group: Group, private: &[u8]) -> Result<Self, IkeError> {
-        let modp = modp(group).ok_or(IkeError::UnsupportedGroup { group })?;
+    /// [`Error::UnsupportedGroup`] for a group other than 1, 2, 5, 14, and
+    /// [`Error::InvalidPrivateValue`] for an empty, over-long or degenerate exponent.
+    pub fn new(group: Group, private: &[u8]) -> Result<Self, Error> {
+        let modp = modp(group).ok_or(Error::UnsupportedGroup { group })?;
         if private.is_empty() || private.len() > modp.len() || private.iter().all(|&b| b == 0) {
-            return Err(IkeError::InvalidPrivateValue { len: private.len() });
+            return Err(Error::InvalidPrivateValue { len: private.len() });
         }
         let public = group_pow(&modp, &[modp.generator], private)
-            .ok_or(IkeError::UnsupportedGroup { group })?;
+            .ok_or(Error::UnsupportedGroup { group })?;
         if !in_range(modp.prime, &public) {
-            return Err(IkeError::InvalidPrivateValue { len: private.len() });
+            return Err(Error::InvalidPrivateValue { len: private.len() });
         }
         Ok(Self {
             group: modp,
@@ -134,12 +134,12 @@ impl KeyExchange {
     /// yields `shared`; this exists to check the machine against captures, not for live use.
     ///
     /// # Errors
-    /// [`IkeError::UnsupportedGroup`], and [`IkeError::InvalidPublicValue`] when `public` or
+    /// [`Error::UnsupportedGroup`], and [`Error::InvalidPublicValue`] when `public` or
     /// `shared` does not have the modulus length.
-    pub fn recorded(group: Group, public: &[u8], shared: Secret) -> Result<Self, IkeError> {
-        let modp = modp(group).ok_or(IkeError::UnsupportedGroup { group })?;
+    pub fn recorded(group: Group, public: &[u8], shared: Secret) -> Result<Self, Error> {
+        let modp = modp(group).ok_or(Error::UnsupportedGroup { group })?;
         if public.len() != modp.len() || shared.len() != modp.len() {
-            return Err(IkeError::InvalidPublicValue {
+            return Err(Error::InvalidPublicValue {
                 group,
                 len: public.len(),
             });
@@ -166,9 +166,9 @@ impl KeyExchange {
     /// g^xy from the peer's public value g^y, left-padded to the modulus length.
     ///
     /// # Errors
-    /// [`IkeError::InvalidPublicValue`] when `peer` is not modulus-long or not in `2 ..= p − 2`.
-    pub fn shared_secret(&self, peer: &[u8]) -> Result<Secret, IkeError> {
-        let invalid = IkeError::InvalidPublicValue {
+    /// [`Error::InvalidPublicValue`] when `peer` is not modulus-long or not in `2 ..= p − 2`.
+    pub fn shared_secret(&self, peer: &[u8]) -> Result<Secret, Error> {
+        let invalid = Error::InvalidPublicValue {
             group: self.group.id,
             len: peer.len(),
         };
@@ -241,7 +241,7 @@ mod tests {
         ] {
             assert_eq!(
                 x.shared_secret(&bad).unwrap_err(),
-                IkeError::InvalidPublicValue {
+                Error::InvalidPublicValue {
                     group: Group::MODP_1024,
                     len: bad.len()
                 }
@@ -254,14 +254,14 @@ mod tests {
     fn bad_private_values_and_groups() {
         assert_eq!(
             KeyExchange::new(Group::ECP_256, &[1]).unwrap_err(),
-            IkeError::UnsupportedGroup {
+            Error::UnsupportedGroup {
                 group: Group::ECP_256
             }
         );
         for bad in [&[][..], &[0, 0][..], &[1; 97][..]] {
             assert_eq!(
                 KeyExchange::new(Group::MODP_768, bad).unwrap_err(),
-                IkeError::InvalidPrivateValue { len: bad.len() }
+                Error::InvalidPrivateValue { len: bad.len() }
             );
         }
         let debug = alloc::format!("{:?}", KeyExchange::new(Group::MODP_768, &[9; 4]).unwrap());

@@ -64,12 +64,14 @@
 //! let (at_spoke, at_hub) = (child(&mut s), child(&mut h));
 //! assert_eq!(at_spoke.outbound.spi, at_hub.inbound.spi);
 //! assert_eq!(at_spoke.outbound, at_hub.inbound); // same keys both sides
-//! # Ok::<(), dmvpn_proto::ike::IkeError>(())
+//! # Ok::<(), dmvpn_proto::ike::Error>(())
 //! ```
 
 mod config;
 mod dh;
 mod endpoint;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 mod wire;
 
@@ -89,10 +91,6 @@ pub use config::{
 };
 pub use dh::{KeyExchange, PRIVATE_LEN};
 pub use endpoint::Endpoint;
-
-/// Why the endpoint refused a message or a request: `ike::Error`, like [`crate::nhrp::Error`] and
-/// [`crate::eigrp::Error`].
-pub use self::IkeError as Error;
 
 use crate::ipsec::Lifetime;
 use crate::time::Duration;
@@ -124,7 +122,7 @@ pub trait Entropy {
     ///
     /// # Errors
     /// As [`KeyExchange::new`].
-    fn key_exchange(&mut self, group: Group) -> Result<KeyExchange, IkeError> {
+    fn key_exchange(&mut self, group: Group) -> Result<KeyExchange, Error> {
         let mut bytes = [0u8; PRIVATE_LEN];
         self.fill(Purpose::DhPrivate, &mut bytes);
         let pair = KeyExchange::new(group, &bytes);
@@ -374,7 +372,7 @@ pub enum Event {
 /// answers (a notification) and raised the matching [`Event`] when this is returned.
 #[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum IkeError {
+pub enum Error {
     /// The message does not parse.
     #[error(transparent)]
     Malformed(#[from] dmvpn_wire::Error),
@@ -497,14 +495,14 @@ mod tests {
         let peer = Ipv4Addr::new(192, 0, 2, 9);
         let cases = [
             (
-                IkeError::UnknownSa {
+                Error::UnknownSa {
                     peer,
                     initiator_cookie: 0x1122,
                 },
                 "ike: no sa with 192.0.2.9 for initiator cookie 0000000000001122",
             ),
             (
-                IkeError::Unexpected {
+                Error::Unexpected {
                     peer,
                     exchange: ExchangeType::MAIN,
                     state: "mm2-sent",
@@ -512,7 +510,7 @@ mod tests {
                 "ike: unexpected Main Mode (2) message from 192.0.2.9 in state mm2-sent",
             ),
             (
-                IkeError::MissingPayload {
+                Error::MissingPayload {
                     peer,
                     exchange: ExchangeType::QUICK,
                     payload: PayloadType::NONCE,
@@ -520,23 +518,23 @@ mod tests {
                 "ike: Quick Mode (32) message from 192.0.2.9 lacks a NONCE (10) payload",
             ),
             (
-                IkeError::NoProposalChosen { peer, phase: 2 },
+                Error::NoProposalChosen { peer, phase: 2 },
                 "ike: no proposal from 192.0.2.9 matches (phase 2)",
             ),
             (
-                IkeError::BadProposalChoice { peer },
+                Error::BadProposalChoice { peer },
                 "ike: 192.0.2.9 chose a proposal we did not offer",
             ),
             (
-                IkeError::NoPresharedKey { peer },
+                Error::NoPresharedKey { peer },
                 "ike: no pre-shared key for 192.0.2.9",
             ),
             (
-                IkeError::AuthenticationFailed { peer },
+                Error::AuthenticationFailed { peer },
                 "ike: authentication of 192.0.2.9 failed (pre-shared key mismatch?)",
             ),
             (
-                IkeError::HashMismatch {
+                Error::HashMismatch {
                     peer,
                     exchange: ExchangeType::INFORMATIONAL,
                     message_id: 7,
@@ -544,32 +542,32 @@ mod tests {
                 "ike: bad hash in Informational (5) message 0x00000007 from 192.0.2.9",
             ),
             (
-                IkeError::UnsupportedGroup {
+                Error::UnsupportedGroup {
                     group: Group::ECP_256,
                 },
                 "ike: diffie-hellman group 256-bit ECP (19) is not supported",
             ),
             (
-                IkeError::InvalidPublicValue {
+                Error::InvalidPublicValue {
                     group: Group::MODP_1024,
                     len: 3,
                 },
                 "ike: invalid 1024-bit MODP (2) public value of 3 bytes",
             ),
             (
-                IkeError::InvalidPrivateValue { len: 0 },
+                Error::InvalidPrivateValue { len: 0 },
                 "ike: invalid diffie-hellman private value of 0 bytes",
             ),
             (
-                IkeError::InvalidId { peer },
+                Error::InvalidId { peer },
                 "ike: quick mode ids from 192.0.2.9 are not gre between the nbma addresses",
             ),
             (
-                IkeError::NotEstablished { peer },
+                Error::NotEstablished { peer },
                 "ike: no established sa with 192.0.2.9",
             ),
             (
-                IkeError::EmptyConfig { what: "policies" },
+                Error::EmptyConfig { what: "policies" },
                 "ike: nothing to propose: policies is empty",
             ),
         ];

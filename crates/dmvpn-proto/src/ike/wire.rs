@@ -15,7 +15,7 @@ use dmvpn_isakmp::header::Flags;
 use dmvpn_isakmp::payload::{Body, Delete, Id, Notify};
 use dmvpn_isakmp::sa::{Sa, Transform};
 
-use super::IkeError;
+use super::Error;
 use super::config::{Policy, TransformSet, cipher_attributes};
 
 /// RFC 3706 §4: the DPD vendor ID (version 1.0).
@@ -37,7 +37,7 @@ pub(crate) const fn header(
 }
 
 /// `chain` in clear behind `header`.
-pub(crate) fn clear(header: &Builder, chain: &Chain) -> Result<Vec<u8>, IkeError> {
+pub(crate) fn clear(header: &Builder, chain: &Chain) -> Result<Vec<u8>, Error> {
     Ok(header.to_vec(chain)?)
 }
 

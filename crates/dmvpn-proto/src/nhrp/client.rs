@@ -43,8 +43,8 @@ use core::net::Ipv4Addr;
 
 use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, extension};
 
+use super::Error;
 use super::{Password, Transmit, authentic, check_families, emit, ipv4, ipv4_repr};
-use crate::ProtocolError;
 use crate::time::{Duration, Instant};
 
 /// A Next Hop Server: its tunnel (protocol) address and the NBMA address to reach it at
@@ -297,24 +297,24 @@ impl Client {
     /// Handles an NHRP packet that arrived from NBMA address `from`.
     ///
     /// # Errors
-    /// The packet was dropped without effect: [`ProtocolError::UnsupportedFamily`] or
-    /// [`ProtocolError::UnsupportedAddress`] for non-IPv4 packets,
-    /// [`ProtocolError::UnexpectedMessage`] for a type a client does not take,
-    /// [`ProtocolError::UnknownRequest`] for a reply to no outstanding request,
-    /// [`ProtocolError::UnknownPeer`] for an answer or purge from another address than the NHS's,
-    /// [`ProtocolError::AuthenticationFailure`] for a reply without the password.
+    /// The packet was dropped without effect: [`Error::UnsupportedFamily`] or
+    /// [`Error::UnsupportedAddress`] for non-IPv4 packets,
+    /// [`Error::UnexpectedMessage`] for a type a client does not take,
+    /// [`Error::UnknownRequest`] for a reply to no outstanding request,
+    /// [`Error::UnknownPeer`] for an answer or purge from another address than the NHS's,
+    /// [`Error::AuthenticationFailure`] for a reply without the password.
     pub fn handle_message(
         &mut self,
         now: Instant,
         from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         check_families(msg)?;
         match &msg.message {
             Message::RegistrationReply(control) => self.handle_reply(from, msg, control),
             Message::ErrorIndication(error) => self.handle_error(from, error),
             Message::PurgeRequest(control) => self.handle_purge(now, from, msg, control),
-            _ => Err(ProtocolError::UnexpectedMessage { op: msg.op_type() }),
+            _ => Err(Error::UnexpectedMessage { op: msg.op_type() }),
         }
     }
 
@@ -540,14 +540,14 @@ impl Client {
 
     /// The NHS whose outstanding request has this ID; the answer must come from that NHS's
     /// NBMA address.
-    fn index_of_request(&self, from: Ipv4Addr, request_id: u32) -> Result<usize, ProtocolError> {
+    fn index_of_request(&self, from: Ipv4Addr, request_id: u32) -> Result<usize, Error> {
         let index = self
             .states
             .iter()
             .position(|state| state.request_id() == Some(request_id))
-            .ok_or(ProtocolError::UnknownRequest { request_id })?;
+            .ok_or(Error::UnknownRequest { request_id })?;
         if self.nhs(index).nbma != from {
-            return Err(ProtocolError::UnknownPeer { nbma: from });
+            return Err(Error::UnknownPeer { nbma: from });
         }
         Ok(index)
     }
@@ -557,13 +557,13 @@ impl Client {
         from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
         control: &nhrp::Control<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         let index = self.index_of_request(from, control.request_id)?;
         if !authentic(self.config.password.as_ref(), msg) {
-            return Err(ProtocolError::AuthenticationFailure);
+            return Err(Error::AuthenticationFailure);
         }
         let Some(state) = self.states.get(index).copied() else {
-            return Err(ProtocolError::UnknownRequest {
+            return Err(Error::UnknownRequest {
                 request_id: control.request_id,
             });
         };
@@ -586,7 +586,7 @@ impl Client {
                 NhsState::Refreshing { sent_at, .. } => (sent_at, true),
                 // `index_of_request` only finds states with an outstanding request.
                 NhsState::Registered { .. } => {
-                    return Err(ProtocolError::UnknownRequest {
+                    return Err(Error::UnknownRequest {
                         request_id: control.request_id,
                     });
                 }
@@ -671,17 +671,17 @@ impl Client {
         &mut self,
         from: Ipv4Addr,
         error: &nhrp::ErrorIndication<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         // The quoted packet may be cut short; its fixed header and request ID are enough.
         let quoted = nhrp::Packet::new_unchecked(error.packet);
         let request_id = error
             .packet
             .get(nhrp::header::field::REQUEST_ID)
             .map(|_| quoted.request_id())
-            .ok_or(ProtocolError::UnknownRequest { request_id: 0 })?;
+            .ok_or(Error::UnknownRequest { request_id: 0 })?;
         let index = self.index_of_request(from, request_id)?;
         let Some(state) = self.states.get(index).copied() else {
-            return Err(ProtocolError::UnknownRequest { request_id });
+            return Err(Error::UnknownRequest { request_id });
         };
         self.events.push_back(ClientEvent::ErrorIndication {
             nhs: self.nhs(index).tunnel,
@@ -700,15 +700,15 @@ impl Client {
         from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
         control: &nhrp::Control<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         let index = self
             .config
             .nhs
             .iter()
             .position(|nhs| nhs.nbma == from || nhs.tunnel.octets() == msg.src_proto)
-            .ok_or(ProtocolError::UnknownPeer { nbma: from })?;
+            .ok_or(Error::UnknownPeer { nbma: from })?;
         if !authentic(self.config.password.as_ref(), msg) {
-            return Err(ProtocolError::AuthenticationFailure);
+            return Err(Error::AuthenticationFailure);
         }
         let own = self.config.tunnel.octets();
         let ours = control.cies.iter().any(|cie| cie.proto == own);
@@ -844,7 +844,7 @@ mod tests {
         // The same reply again matches nothing outstanding.
         assert_eq!(
             client.handle_message(now, HUB.nbma, &nhrp::parse(&answer).unwrap()),
-            Err(ProtocolError::UnknownRequest {
+            Err(Error::UnknownRequest {
                 request_id: u32::MAX
             })
         );
@@ -858,7 +858,7 @@ mod tests {
         let spoofer = Ipv4Addr::new(198, 51, 100, 1);
         assert_eq!(
             client.handle_message(Instant::ZERO, spoofer, &nhrp::parse(&answer).unwrap()),
-            Err(ProtocolError::UnknownPeer { nbma: spoofer })
+            Err(Error::UnknownPeer { nbma: spoofer })
         );
         assert_eq!(client.poll_event(), None);
     }

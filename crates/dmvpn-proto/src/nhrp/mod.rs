@@ -18,17 +18,15 @@ use dmvpn_nhrp::{self as nhrp, ExtensionType, extension};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::ProtocolError;
-
 pub mod client;
 pub mod server;
 
 pub use client::{Client, ClientConfig, ClientEvent, Nhs, NhsState};
 pub use server::{Registration, Server, ServerConfig, ServerEvent};
 
-/// Why the NHRP client or server refused a packet or a request (the crate-wide name is
-/// [`ProtocolError`]): `nhrp::Error`, like [`crate::eigrp::Error`] and [`crate::ike::Error`].
-pub use crate::ProtocolError as Error;
+mod error;
+
+pub use error::Error;
 
 /// An NHRP packet to send: the NBMA address to send it to and its bytes, checksum included (a
 /// GRE payload of type [`nhrp::GRE_PROTOCOL`]).
@@ -55,10 +53,10 @@ impl Password {
     /// A password of 1 to 8 bytes (IOS refuses longer ones).
     ///
     /// # Errors
-    /// [`ProtocolError::PasswordLength`] for an empty or longer password.
-    pub fn new(bytes: &[u8]) -> Result<Self, ProtocolError> {
+    /// [`Error::PasswordLength`] for an empty or longer password.
+    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.is_empty() || bytes.len() > extension::CISCO_PASSWORD_MAX {
-            return Err(ProtocolError::PasswordLength { len: bytes.len() });
+            return Err(Error::PasswordLength { len: bytes.len() });
         }
         Ok(Self(bytes.to_vec()))
     }
@@ -101,17 +99,17 @@ fn authentic(password: Option<&Password>, msg: &nhrp::Repr<'_>) -> bool {
 }
 
 /// An IPv4 address out of an address field, or the error naming the field.
-fn ipv4(bytes: &[u8], field: &'static str) -> Result<Ipv4Addr, ProtocolError> {
-    nhrp::mandatory::ipv4(bytes).ok_or(ProtocolError::UnsupportedAddress {
+fn ipv4(bytes: &[u8], field: &'static str) -> Result<Ipv4Addr, Error> {
+    nhrp::mandatory::ipv4(bytes).ok_or(Error::UnsupportedAddress {
         field,
         len: bytes.len(),
     })
 }
 
 /// Checks the fixed header a DMVPN NHRP packet has: NBMA family IPv4, protocol IPv4.
-fn check_families(msg: &nhrp::Repr<'_>) -> Result<(), ProtocolError> {
+fn check_families(msg: &nhrp::Repr<'_>) -> Result<(), Error> {
     if msg.afn != nhrp::AddressFamily::IPV4 || msg.protocol_type != nhrp::ProtocolType::IPV4 {
-        return Err(ProtocolError::UnsupportedFamily {
+        return Err(Error::UnsupportedFamily {
             afn: msg.afn,
             protocol: msg.protocol_type,
         });
@@ -211,12 +209,9 @@ mod tests {
     fn password() {
         assert_eq!(
             Password::new(b"123456789"),
-            Err(ProtocolError::PasswordLength { len: 9 })
+            Err(Error::PasswordLength { len: 9 })
         );
-        assert_eq!(
-            Password::new(b""),
-            Err(ProtocolError::PasswordLength { len: 0 })
-        );
+        assert_eq!(Password::new(b""), Err(Error::PasswordLength { len: 0 }));
         let password = Password::new(b"cisco").unwrap();
         assert_eq!(format!("{password:?}"), "Password(<redacted>)");
         assert!(password.matches(Some(extension::Authentication::cleartext(b"cisco"))));

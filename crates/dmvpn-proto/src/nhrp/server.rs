@@ -36,10 +36,14 @@ use core::net::Ipv4Addr;
 
 use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, extension};
 
+use super::Error;
 use super::{Password, Transmit, authentic, check_families, emit, error_indication, ipv4};
-use crate::ProtocolError;
 use crate::time::{Duration, Instant};
+use crate::limits::{Limit, NhrpLimits, RateWindows, Tally};
 use crate::timer::TimerTable;
+
+/// How many NBMA addresses the registration rate is kept for (the oldest window makes room).
+const RATE_WINDOWS: usize = 4096;
 
 /// How many unanswered Purge Requests the server remembers.
 const MAX_OUTSTANDING_PURGES: usize = 1024;
@@ -63,6 +67,8 @@ pub struct ServerConfig {
     pub mtu: u16,
     /// `ip nhrp holdtime` of the hub: the holding time of answers about itself.
     pub holding_time: u16,
+    /// How many registrations the cache takes, and how fast (see [`crate::limits`]).
+    pub limits: NhrpLimits,
 }
 
 impl ServerConfig {
@@ -78,6 +84,7 @@ impl ServerConfig {
             hop_count: 255,
             mtu: 1514,
             holding_time: 7200,
+            limits: NhrpLimits::DEFAULT,
         }
     }
 }
@@ -184,6 +191,11 @@ pub struct Server {
     purges: BTreeSet<u32>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ServerEvent>,
+    /// Cache entries by the NBMA address they were registered from.
+    per_nbma: BTreeMap<Ipv4Addr, usize>,
+    /// Registration Requests per NBMA address in the current second.
+    rate: RateWindows,
+    tally: Tally,
 }
 
 impl Server {
@@ -199,6 +211,9 @@ impl Server {
             purges: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            per_nbma: BTreeMap::new(),
+            rate: RateWindows::new(RATE_WINDOWS),
+            tally: Tally::default(),
         }
     }
 
@@ -206,6 +221,18 @@ impl Server {
     #[must_use]
     pub fn config(&self) -> &ServerConfig {
         &self.config
+    }
+
+    /// What the limits refused (see [`crate::limits`]).
+    #[must_use]
+    pub const fn limits(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// How many mappings were registered from `nbma`.
+    #[must_use]
+    pub fn registered_from(&self, nbma: Ipv4Addr) -> usize {
+        self.per_nbma.get(&nbma).copied().unwrap_or(0)
     }
 
     /// The mapping of `tunnel`, if registered.
@@ -252,17 +279,17 @@ impl Server {
     /// Handles an NHRP packet that arrived from NBMA address `from` (the outer source).
     ///
     /// # Errors
-    /// The request was refused or dropped: [`ProtocolError::AuthenticationFailure`],
-    /// [`ProtocolError::HopCountExceeded`] and [`ProtocolError::UnrecognizedExtension`] after an
-    /// Error Indication was queued; [`ProtocolError::UnsupportedFamily`],
-    /// [`ProtocolError::UnsupportedAddress`], [`ProtocolError::NotForUs`],
-    /// [`ProtocolError::UnexpectedMessage`] and [`ProtocolError::UnknownRequest`] silently.
+    /// The request was refused or dropped: [`Error::AuthenticationFailure`],
+    /// [`Error::HopCountExceeded`] and [`Error::UnrecognizedExtension`] after an
+    /// Error Indication was queued; [`Error::UnsupportedFamily`],
+    /// [`Error::UnsupportedAddress`], [`Error::NotForUs`],
+    /// [`Error::UnexpectedMessage`] and [`Error::UnknownRequest`] silently.
     pub fn handle_message(
         &mut self,
         now: Instant,
         from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         check_families(msg)?;
         if let Message::ErrorIndication(error) = msg.message {
             // Reported, never answered with another one (RFC 2332 §5.2.7).
@@ -276,25 +303,25 @@ impl Server {
             return if self.purges.remove(&control.request_id) {
                 Ok(())
             } else {
-                Err(ProtocolError::UnknownRequest {
+                Err(Error::UnknownRequest {
                     request_id: control.request_id,
                 })
             };
         }
         let Some(control) = msg.message.control().filter(|_| msg.op_type().is_request()) else {
-            return Err(ProtocolError::UnexpectedMessage { op: msg.op_type() });
+            return Err(Error::UnexpectedMessage { op: msg.op_type() });
         };
         if msg.hop_count == 0 {
             self.send_error(from, msg, ErrorCode::HOP_COUNT_EXCEEDED);
-            return Err(ProtocolError::HopCountExceeded);
+            return Err(Error::HopCountExceeded);
         }
         if !authentic(self.config.password.as_ref(), msg) {
             self.send_error(from, msg, ErrorCode::AUTHENTICATION_FAILURE);
-            return Err(ProtocolError::AuthenticationFailure);
+            return Err(Error::AuthenticationFailure);
         }
         if let Some(ext) = msg.extensions.and_then(|e| e.unrecognized_compulsory()) {
             self.send_error(from, msg, ErrorCode::UNRECOGNIZED_EXTENSION);
-            return Err(ProtocolError::UnrecognizedExtension { ty: ext.value.ty() });
+            return Err(Error::UnrecognizedExtension { ty: ext.value.ty() });
         }
         match msg.message {
             Message::RegistrationRequest(_) => self.handle_registration(now, from, msg, control),
@@ -307,6 +334,7 @@ impl Server {
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((tunnel, _)) = self.expiry.pop_expired(now) {
             if let Some(entry) = self.cache.remove(&tunnel) {
+                self.uncount(entry.nbma);
                 self.events.push_back(ServerEvent::Expired {
                     tunnel,
                     nbma: entry.nbma,
@@ -378,6 +406,7 @@ impl Server {
 
     fn remove(&mut self, tunnel: Ipv4Addr) -> Option<Registration> {
         let entry = self.cache.remove(&tunnel)?;
+        self.uncount(entry.nbma);
         self.expiry.stop(tunnel);
         self.events.push_back(ServerEvent::Purged { tunnel });
         Some(entry)
@@ -452,9 +481,16 @@ impl Server {
         from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
         control: &nhrp::Control<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         if msg.dst_proto != self.config.tunnel.octets() {
-            return Err(ProtocolError::NotForUs);
+            return Err(Error::NotForUs);
+        }
+        let rate = self.config.limits.rate;
+        if !self.rate.allow(now, from, rate) {
+            // Dropped unanswered: an answer to each would make the hub a reflector.
+            let count = usize::try_from(rate.count).unwrap_or(usize::MAX);
+            self.tally.refuse(now, Limit::NhrpRate, from, count);
+            return Ok(());
         }
         let src_proto = ipv4(msg.src_proto, "source protocol address")?;
         let claimed = ipv4(msg.src_nbma.bytes, "source nbma address")?;
@@ -543,6 +579,11 @@ impl Server {
                 .push_back(ServerEvent::Rejected { tunnel, from, code });
             return code;
         }
+        if let Some(code) = self.over_limit(now, from, existing.as_ref()) {
+            self.events
+                .push_back(ServerEvent::Rejected { tunnel, from, code });
+            return code;
+        }
         // A zero holding time takes the hub's own, as FRR does (RFC 2332 gives it no meaning).
         let seconds = match cie.holding_time {
             0 => self.config.holding_time,
@@ -559,7 +600,10 @@ impl Server {
             updated_at: now,
             expires_at: now + holding_time,
         };
-        self.cache.insert(tunnel, entry);
+        if let Some(old) = self.cache.insert(tunnel, entry) {
+            self.uncount(old.nbma);
+        }
+        *self.per_nbma.entry(from).or_insert(0) += 1;
         self.expiry.set(tunnel, entry.expires_at);
         self.events.push_back(if existing.is_some() {
             ServerEvent::Refreshed { tunnel, nbma: from }
@@ -573,13 +617,44 @@ impl Server {
         CieCode::SUCCESS
     }
 
+    /// Code 5 (Insufficient Resources, RFC 2332 §5.2.4) when a new mapping from `from` would pass
+    /// [`NhrpLimits::per_nbma`] or [`NhrpLimits::total`]; a refresh from the same address passes.
+    fn over_limit(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        existing: Option<&Registration>,
+    ) -> Option<CieCode> {
+        let limits = self.config.limits;
+        let (limit, value) = if existing.is_some_and(|old| old.nbma == from) {
+            return None;
+        } else if self.registered_from(from) >= limits.per_nbma {
+            (Limit::NhrpPerNbma, limits.per_nbma)
+        } else if existing.is_none() && self.cache.len() >= limits.total {
+            (Limit::NhrpTotal, limits.total)
+        } else {
+            return None;
+        };
+        self.tally.refuse(now, limit, from, value);
+        Some(CieCode::INSUFFICIENT_RESOURCES)
+    }
+
+    fn uncount(&mut self, nbma: Ipv4Addr) {
+        if let Some(n) = self.per_nbma.get_mut(&nbma) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_nbma.remove(&nbma);
+            }
+        }
+    }
+
     fn handle_resolution(
         &mut self,
         now: Instant,
         from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
         control: &nhrp::Control<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         let target = ipv4(msg.dst_proto, "destination protocol address")?;
         let found = if target == self.config.tunnel {
             Some((
@@ -661,7 +736,7 @@ impl Server {
         from: Ipv4Addr,
         msg: &nhrp::Repr<'_>,
         control: &nhrp::Control<'_>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Error> {
         let src_proto = ipv4(msg.src_proto, "source protocol address")?;
         let mut targets: Vec<Ipv4Addr> = Vec::new();
         for cie in control.cies.iter() {
@@ -766,7 +841,7 @@ mod tests {
         };
         assert_eq!(
             hub.handle_message(Instant::ZERO, nbma, &elsewhere),
-            Err(ProtocolError::NotForUs)
+            Err(Error::NotForUs)
         );
         // IPv6 NBMA.
         let v6 = nhrp::Repr {
@@ -775,7 +850,7 @@ mod tests {
         };
         assert!(matches!(
             hub.handle_message(Instant::ZERO, nbma, &v6),
-            Err(ProtocolError::UnsupportedFamily { .. })
+            Err(Error::UnsupportedFamily { .. })
         ));
         // A reply at a server; an Error Indication is taken and never answered.
         let reply = nhrp::Repr {
@@ -784,7 +859,7 @@ mod tests {
         };
         assert_eq!(
             hub.handle_message(Instant::ZERO, nbma, &reply),
-            Err(ProtocolError::UnexpectedMessage {
+            Err(Error::UnexpectedMessage {
                 op: nhrp::OpType::REGISTRATION_REPLY
             })
         );
@@ -814,7 +889,7 @@ mod tests {
         };
         assert_eq!(
             hub.handle_message(Instant::ZERO, nbma, &purge_reply),
-            Err(ProtocolError::UnknownRequest { request_id: 5 })
+            Err(Error::UnknownRequest { request_id: 5 })
         );
     }
 }

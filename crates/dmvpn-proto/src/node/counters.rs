@@ -115,9 +115,9 @@ pub struct Counters {
     /// Events refused by a full queue.
     pub events_lost: u64,
     /// The latest NHRP refusal.
-    pub last_nhrp_error: Option<crate::ProtocolError>,
+    pub last_nhrp_error: Option<crate::nhrp::Error>,
     /// The latest EIGRP refusal.
-    pub last_eigrp_error: Option<eigrp::EigrpError>,
+    pub last_eigrp_error: Option<eigrp::Error>,
     drops: [u64; DropReason::ALL.len()],
 }
 

@@ -65,7 +65,7 @@ use core::net::Ipv4Addr;
 use dmvpn_ip::udp;
 
 use crate::eigrp::EigrpEvent;
-use crate::ike::{self, Endpoint, IkeError};
+use crate::ike::{self, Endpoint};
 use crate::ipsec::{self, Limit, SaEvent, SaId};
 use crate::node::{self, Node, PROTOCOL_ESP, Transmit};
 use crate::time::{Duration, Instant};
@@ -155,7 +155,7 @@ pub struct IkeCounters {
     /// How many.
     pub refused: u64,
     /// The latest, with its sender.
-    pub last_error: Option<(Ipv4Addr, IkeError)>,
+    pub last_error: Option<(Ipv4Addr, ike::Error)>,
 }
 
 /// What the router reports: the node's and IKE's events, and its own decisions, for logs, the
@@ -182,7 +182,7 @@ pub enum Event {
         /// Its sender.
         peer: Ipv4Addr,
         /// Why.
-        error: IkeError,
+        error: ike::Error,
     },
     /// A spoke starts Main Mode with an NHS it has no pair with.
     Connecting {
@@ -194,7 +194,7 @@ pub enum Event {
         /// The NHS's NBMA address.
         peer: Ipv4Addr,
         /// Why.
-        error: IkeError,
+        error: ike::Error,
     },
     /// The SAD reported a soft limit: a new pair is negotiated.
     Rekeying {
@@ -208,7 +208,7 @@ pub enum Event {
         /// The peer.
         peer: Ipv4Addr,
         /// Why.
-        error: IkeError,
+        error: ike::Error,
     },
     /// The EIGRP neighbour at an NHS was lost, but the NHS still sends under our SAs: they stay.
     StillSealing {

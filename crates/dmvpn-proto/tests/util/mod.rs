@@ -69,7 +69,7 @@ pub struct Spoke {
     /// The address the hub sees (NAT), or the configured one.
     pub public: Ipv4Addr,
     pub events: Vec<(Instant, ClientEvent)>,
-    pub errors: Vec<(Instant, dmvpn_proto::ProtocolError)>,
+    pub errors: Vec<(Instant, dmvpn_proto::nhrp::Error)>,
 }
 
 struct Flight {
@@ -87,7 +87,7 @@ pub struct Net {
     pub hub: Server,
     pub spokes: Vec<Spoke>,
     pub hub_events: Vec<(Instant, ServerEvent)>,
-    pub hub_errors: Vec<(Instant, dmvpn_proto::ProtocolError)>,
+    pub hub_errors: Vec<(Instant, dmvpn_proto::nhrp::Error)>,
     /// One-way delay of every packet.
     pub latency: Duration,
     /// Percentage of packets lost at random (seeded by `seed`).

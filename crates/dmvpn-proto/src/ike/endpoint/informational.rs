@@ -42,21 +42,19 @@ impl<R: Entropy> Endpoint<R> {
         now: Instant,
         sa: &mut IkeSa,
         message: &Message<'_>,
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let h = message.header;
         let peer = sa.peer;
         if !message.is_encrypted() {
             // Unprotected: only believed while phase 1 is not done (IOS logs them the same way).
             if matches!(sa.state, P1::Established(_)) {
-                return Err(IkeError::Unexpected {
+                return Err(Error::Unexpected {
                     peer,
                     exchange: ExchangeType::INFORMATIONAL,
                     state: "established",
                 });
             }
-            let payloads = message
-                .payloads()
-                .ok_or(IkeError::NotEstablished { peer })?;
+            let payloads = message.payloads().ok_or(Error::NotEstablished { peer })?;
             let parsed = parse_chain(payloads, ExchangeType::INFORMATIONAL)?;
             if let Some(n) = parsed.notifies.iter().find(|n| n.ty.0 < 16384) {
                 let reason = match n.ty {
@@ -69,14 +67,14 @@ impl<R: Entropy> Endpoint<R> {
             return Ok(());
         }
         if !sa.established() {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         }
         let Some(cipher) = sa.cipher() else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         let mid = h.message_id;
-        let iv = phase2_iv(sa.hash_alg(), cipher, &sa.iv, mid)
-            .ok_or(IkeError::NotEstablished { peer })?;
+        let iv =
+            phase2_iv(sa.hash_alg(), cipher, &sa.iv, mid).ok_or(Error::NotEstablished { peer })?;
         let plain = Self::open_hashed(sa, message, &iv, |k, rest| k.quick_hash1(mid, rest))?;
         let parsed = parse_chain(
             Payloads::decrypted(h.next_payload, &plain, wire::HEADER_LEN),

@@ -9,7 +9,7 @@ impl<R: Entropy> Endpoint<R> {
         from: Ipv4Addr,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let h = message.header;
         if let Some(sa) = self.sas.iter().find(|sa| {
             sa.peer == from && sa.cky_i == h.initiator_cookie && sa.role == Role::Responder
@@ -22,25 +22,25 @@ impl<R: Entropy> Endpoint<R> {
                 }
                 return Ok(());
             }
-            return Err(IkeError::Unexpected {
+            return Err(Error::Unexpected {
                 peer: from,
                 exchange: ExchangeType::MAIN,
                 state: "mm2-sent",
             });
         }
-        let payloads = message.payloads().ok_or(IkeError::Unexpected {
+        let payloads = message.payloads().ok_or(Error::Unexpected {
             peer: from,
             exchange: ExchangeType::MAIN,
             state: "new",
         })?;
         let parsed = parse_chain(payloads, ExchangeType::MAIN)?;
-        let (offer, sai_b) = parsed.sa.ok_or(IkeError::MissingPayload {
+        let (offer, sai_b) = parsed.sa.ok_or(Error::MissingPayload {
             peer: from,
             exchange: ExchangeType::MAIN,
             payload: PayloadType::SA,
         })?;
-        if self.sas.len() >= MAX_SAS {
-            return Err(IkeError::Unexpected {
+        if !self.admit_responder(now, from) {
+            return Err(Error::Unexpected {
                 peer: from,
                 exchange: ExchangeType::MAIN,
                 state: "table-full",
@@ -62,7 +62,7 @@ impl<R: Entropy> Endpoint<R> {
                 Failure::NoPresharedKey,
                 Some(NotifyType::NO_PROPOSAL_CHOSEN),
             );
-            return Err(IkeError::NoPresharedKey { peer: from });
+            return Err(Error::NoPresharedKey { peer: from });
         };
         if let Some(mm) = sa.state.main_mode_mut() {
             mm.psk = psk;
@@ -91,7 +91,7 @@ impl<R: Entropy> Endpoint<R> {
                 Failure::NoProposalChosen,
                 Some(NotifyType::NO_PROPOSAL_CHOSEN),
             );
-            return Err(IkeError::NoProposalChosen {
+            return Err(Error::NoProposalChosen {
                 peer: from,
                 phase: 1,
             });
@@ -120,12 +120,12 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         if self.duplicate(sa, bytes) {
             return Ok(());
         }
         let peer = sa.peer;
-        let unexpected = IkeError::Unexpected {
+        let unexpected = Error::Unexpected {
             peer,
             exchange: ExchangeType::MAIN,
             state: sa.state.name(),
@@ -144,14 +144,14 @@ impl<R: Entropy> Endpoint<R> {
         sa: &IkeSa,
         message: &Message<'a>,
         payload: PayloadType,
-    ) -> Result<Parsed<'a>, IkeError> {
-        let payloads = message.payloads().ok_or(IkeError::Unexpected {
+    ) -> Result<Parsed<'a>, Error> {
+        let payloads = message.payloads().ok_or(Error::Unexpected {
             peer: sa.peer,
             exchange: ExchangeType::MAIN,
             state: sa.state.name(),
         })?;
         let parsed = parse_chain(payloads, ExchangeType::MAIN)?;
-        let missing = |p| IkeError::MissingPayload {
+        let missing = |p| Error::MissingPayload {
             peer: sa.peer,
             exchange: ExchangeType::MAIN,
             payload: p,
@@ -170,12 +170,12 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let parsed = Self::plain(sa, message, PayloadType::SA)?;
         let Some((choice, _)) = parsed.sa else {
-            return Err(IkeError::BadProposalChoice { peer: sa.peer });
+            return Err(Error::BadProposalChoice { peer: sa.peer });
         };
-        let bad = IkeError::BadProposalChoice { peer: sa.peer };
+        let bad = Error::BadProposalChoice { peer: sa.peer };
         let proposal = choice.proposals().next().ok_or(bad.clone())??;
         let transform = proposal.transforms().next().ok_or(bad.clone())??;
         let offered = IkePolicy::from_attributes(transform.attributes())?;
@@ -209,7 +209,7 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         bytes: &[u8],
         next: fn(MainMode) -> P1,
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let mm = sa.state.main_mode().ok_or_else(|| Self::unexpected(sa))?;
         let (public, nonce) = match sa.role {
             Role::Initiator => (&mm.g_xi, &mm.ni),
@@ -228,8 +228,8 @@ impl<R: Entropy> Endpoint<R> {
     }
 
     /// A Main Mode message the SA's state does not expect.
-    const fn unexpected(sa: &IkeSa) -> IkeError {
-        IkeError::Unexpected {
+    const fn unexpected(sa: &IkeSa) -> Error {
+        Error::Unexpected {
             peer: sa.peer,
             exchange: ExchangeType::MAIN,
             state: sa.state.name(),
@@ -237,18 +237,16 @@ impl<R: Entropy> Endpoint<R> {
     }
 
     /// The exchange data of a negotiating SA.
-    fn exchange(sa: &mut IkeSa) -> Result<&mut MainMode, IkeError> {
+    fn exchange(sa: &mut IkeSa) -> Result<&mut MainMode, Error> {
         let unexpected = Self::unexpected(sa);
         sa.state.main_mode_mut().ok_or(unexpected)
     }
 
     /// Computes g^xy, the key schedule, Ka and the first IV once both KE and nonces are known.
-    fn derive(sa: &mut IkeSa) -> Result<(), IkeError> {
-        let bad = IkeError::BadProposalChoice { peer: sa.peer };
+    fn derive(sa: &mut IkeSa) -> Result<(), Error> {
+        let bad = Error::BadProposalChoice { peer: sa.peer };
         let mm = sa.state.main_mode_mut().ok_or(bad.clone())?;
-        let suite = sa
-            .suite
-            .ok_or(IkeError::BadProposalChoice { peer: sa.peer })?;
+        let suite = sa.suite.ok_or(Error::BadProposalChoice { peer: sa.peer })?;
         let peer_public = match sa.role {
             Role::Initiator => &mm.g_xr,
             Role::Responder => &mm.g_xi,
@@ -266,17 +264,17 @@ impl<R: Entropy> Endpoint<R> {
         );
         sa.ka = keys.encryption_key(suite.encryption.key_len());
         sa.iv = phase1_iv(suite.hash.algorithm(), suite.encryption, &mm.g_xi, &mm.g_xr)
-            .ok_or(IkeError::UnsupportedGroup { group: suite.group })?;
+            .ok_or(Error::UnsupportedGroup { group: suite.group })?;
         sa.keys = Some(keys);
         mm.kx = None;
         Ok(())
     }
 
-    fn check_ke(sa: &IkeSa, ke: &[u8]) -> Result<(), IkeError> {
+    fn check_ke(sa: &IkeSa, ke: &[u8]) -> Result<(), Error> {
         let group = sa.suite.map_or(Group(0), |s| s.group);
         let len = modp(group).map_or(0, |m| m.len());
         if ke.len() != len {
-            return Err(IkeError::InvalidPublicValue {
+            return Err(Error::InvalidPublicValue {
                 group,
                 len: ke.len(),
             });
@@ -285,13 +283,10 @@ impl<R: Entropy> Endpoint<R> {
     }
 
     /// The peer's KE (of the negotiated group's length) and nonce, from Main Mode 3 or 4.
-    fn ke_and_nonce<'a>(
-        sa: &IkeSa,
-        message: &Message<'a>,
-    ) -> Result<(&'a [u8], &'a [u8]), IkeError> {
+    fn ke_and_nonce<'a>(sa: &IkeSa, message: &Message<'a>) -> Result<(&'a [u8], &'a [u8]), Error> {
         let parsed = Self::plain(sa, message, PayloadType::KE)?;
         let (Some(ke), Some(nonce)) = (parsed.ke, parsed.nonce) else {
-            return Err(IkeError::MissingPayload {
+            return Err(Error::MissingPayload {
                 peer: sa.peer,
                 exchange: ExchangeType::MAIN,
                 payload: PayloadType::KE,
@@ -307,7 +302,7 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
         let group = sa.suite.map_or(Group(0), |s| s.group);
         let kx = self.rng.key_exchange(group)?;
@@ -357,7 +352,7 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
         let mm = Self::exchange(sa)?;
         mm.g_xr = ke.to_vec();
@@ -365,7 +360,7 @@ impl<R: Entropy> Endpoint<R> {
         Self::derive(sa)?;
         let out = self
             .identity_message(sa)
-            .ok_or(IkeError::AuthenticationFailed { peer: sa.peer })?;
+            .ok_or(Error::AuthenticationFailed { peer: sa.peer })?;
         sa.out = Some(self.flight(now, sa.peer, out, true));
         sa.last_in = bytes.to_vec();
         sa.state.advance(P1::Mm5Sent);
@@ -373,9 +368,9 @@ impl<R: Entropy> Endpoint<R> {
     }
 
     /// Decrypts message 5 or 6 and checks the peer's HASH; returns the INITIAL-CONTACT flag.
-    fn authenticate(&mut self, sa: &mut IkeSa, message: &Message<'_>) -> Result<bool, IkeError> {
+    fn authenticate(&mut self, sa: &mut IkeSa, message: &Message<'_>) -> Result<bool, Error> {
         let peer = sa.peer;
-        let failed = IkeError::AuthenticationFailed { peer };
+        let failed = Error::AuthenticationFailed { peer };
         let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
             return Err(failed);
         };
@@ -409,7 +404,7 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let notify = Some(NotifyType::AUTHENTICATION_FAILED);
         let initial_contact = self.authenticate_or_fail(sa, message, notify)?;
         sa.last_in = bytes.to_vec();
@@ -418,7 +413,7 @@ impl<R: Entropy> Endpoint<R> {
         }
         let out = self
             .identity_message(sa)
-            .ok_or(IkeError::AuthenticationFailed { peer: sa.peer })?;
+            .ok_or(Error::AuthenticationFailed { peer: sa.peer })?;
         sa.out = Some(self.flight(now, sa.peer, out, false));
         self.established(now, sa)
     }
@@ -429,7 +424,7 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let initial_contact = self.authenticate_or_fail(sa, message, None)?;
         sa.last_in = bytes.to_vec();
         sa.out = None;
@@ -447,11 +442,11 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         notify: Option<NotifyType>,
-    ) -> Result<bool, IkeError> {
+    ) -> Result<bool, Error> {
         self.authenticate(sa, message).map_err(|error| {
             self.fail_phase1(sa, Failure::AuthenticationFailed, notify);
             match error {
-                IkeError::Decrypt(_) => IkeError::AuthenticationFailed { peer: sa.peer },
+                Error::Decrypt(_) => Error::AuthenticationFailed { peer: sa.peer },
                 other => other,
             }
         })
@@ -465,7 +460,7 @@ impl<R: Entropy> Endpoint<R> {
 
     /// Main Mode is done: the SA is established, and if we wanted an IPsec SA while the peer was
     /// negotiating this one, Quick Mode starts from us.
-    fn established(&mut self, now: Instant, sa: &mut IkeSa) -> Result<(), IkeError> {
+    fn established(&mut self, now: Instant, sa: &mut IkeSa) -> Result<(), Error> {
         let mut live = Established {
             since: now,
             hard_at: None,

@@ -24,13 +24,13 @@ use super::config::{Config, EspAuth, EspCipher, Hash, Policy, TransformSet};
 use super::dh::KeyExchange;
 use super::wire::{self, Chain, DPD_VID, cookie_pair, esp_attributes, esp_spis};
 use super::{
-    ChildSa, DeleteReason, Entropy, EspKeys, Event, Failure, IkeError, Purpose, Role, Suite,
-    Transmit,
+    ChildSa, DeleteReason, Entropy, Error, EspKeys, Event, Failure, Purpose, Role, Suite, Transmit,
 };
 use crate::ipsec::{GRE, Lifetime};
 use crate::time::{Duration, Instant};
 
 mod informational;
+mod limit;
 mod main_mode;
 mod quick_mode;
 mod timers;
@@ -336,7 +336,7 @@ struct Parsed<'a> {
     dpd_vid: bool,
 }
 
-fn parse_chain<'a>(payloads: Payloads<'a>, exchange: ExchangeType) -> Result<Parsed<'a>, IkeError> {
+fn parse_chain<'a>(payloads: Payloads<'a>, exchange: ExchangeType) -> Result<Parsed<'a>, Error> {
     let mut parsed = Parsed::default();
     let context = Context::new(exchange);
     for payload in payloads {
@@ -438,6 +438,8 @@ pub struct Endpoint<R> {
     children: Vec<Child>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    /// What the limits refused (see `limit.rs`).
+    tally: crate::limits::Tally,
 }
 
 impl<R: Entropy> Endpoint<R> {
@@ -451,6 +453,7 @@ impl<R: Entropy> Endpoint<R> {
             children: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            tally: crate::limits::Tally::default(),
         }
     }
 
@@ -575,8 +578,8 @@ impl<R: Entropy> Endpoint<R> {
     /// IKE SA is up. Does nothing if an IPsec SA or a negotiation with the peer exists.
     ///
     /// # Errors
-    /// [`IkeError::NoPresharedKey`] and [`IkeError::EmptyConfig`].
-    pub fn connect(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
+    /// [`Error::NoPresharedKey`] and [`Error::EmptyConfig`].
+    pub fn connect(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), Error> {
         if self.children.iter().any(|c| c.peer == peer) {
             return Ok(());
         }
@@ -588,12 +591,12 @@ impl<R: Entropy> Endpoint<R> {
     ///
     /// # Errors
     /// As [`Endpoint::connect`].
-    pub fn rekey(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
+    pub fn rekey(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), Error> {
         // (the pairs it replaces are marked rekeyed when the new one is installed)
         self.negotiate(now, peer)
     }
 
-    fn negotiate(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), IkeError> {
+    fn negotiate(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), Error> {
         if let Some(i) = self.newest(peer) {
             if self.sas[i].quick.iter().any(|q| q.role == Role::Initiator) {
                 return Ok(());
@@ -610,17 +613,12 @@ impl<R: Entropy> Endpoint<R> {
         self.start_main(now, peer, true)
     }
 
-    fn start_main(
-        &mut self,
-        now: Instant,
-        peer: Ipv4Addr,
-        want_child: bool,
-    ) -> Result<(), IkeError> {
+    fn start_main(&mut self, now: Instant, peer: Ipv4Addr, want_child: bool) -> Result<(), Error> {
         if self.config.policies.is_empty() {
-            return Err(IkeError::EmptyConfig { what: "policies" });
+            return Err(Error::EmptyConfig { what: "policies" });
         }
         if self.config.transform_sets.is_empty() {
-            return Err(IkeError::EmptyConfig {
+            return Err(Error::EmptyConfig {
                 what: "transform sets",
             });
         }
@@ -628,7 +626,7 @@ impl<R: Entropy> Endpoint<R> {
             .config
             .key_for(peer)
             .cloned()
-            .ok_or(IkeError::NoPresharedKey { peer })?;
+            .ok_or(Error::NoPresharedKey { peer })?;
         let cky_i = self.draw_cookie();
         let sai_b = wire::main_mode_sa(&self.config.policies);
         let mut chain = Chain::new();
@@ -712,18 +710,18 @@ impl<R: Entropy> Endpoint<R> {
     /// Takes one ISAKMP message (a UDP/500 payload) from `from`.
     ///
     /// # Errors
-    /// [`IkeError`] naming why the message was refused; whatever the protocol answers has been
+    /// [`Error`] naming why the message was refused; whatever the protocol answers has been
     /// queued and the matching [`Event`] raised.
     pub fn handle_message(
         &mut self,
         now: Instant,
         from: Ipv4Addr,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let message = Message::parse(bytes)?;
         let header = message.header;
         if header.version >> 4 != 1 {
-            return Err(IkeError::Unexpected {
+            return Err(Error::Unexpected {
                 peer: from,
                 exchange: header.exchange_type,
                 state: "version",
@@ -742,7 +740,7 @@ impl<R: Entropy> Endpoint<R> {
             ExchangeType::INFORMATIONAL => {
                 self.with_sa(from, &message, |me, sa| me.informational(now, sa, &message))
             }
-            exchange => Err(IkeError::Unexpected {
+            exchange => Err(Error::Unexpected {
                 peer: from,
                 exchange,
                 state: "any",
@@ -755,8 +753,8 @@ impl<R: Entropy> Endpoint<R> {
         &mut self,
         from: Ipv4Addr,
         message: &Message<'_>,
-        f: impl FnOnce(&mut Self, &mut IkeSa) -> Result<(), IkeError>,
-    ) -> Result<(), IkeError> {
+        f: impl FnOnce(&mut Self, &mut IkeSa) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let h = &message.header;
         let found = self.sas.iter().position(|sa| {
             sa.peer == from
@@ -765,7 +763,7 @@ impl<R: Entropy> Endpoint<R> {
                     || (matches!(sa.state, P1::Mm1Sent(_)) && !sa.dead))
         });
         let Some(i) = found else {
-            return Err(IkeError::UnknownSa {
+            return Err(Error::UnknownSa {
                 peer: from,
                 initiator_cookie: u64::from_be_bytes(h.initiator_cookie),
             });

@@ -3,9 +3,9 @@
 use super::*;
 
 impl<R: Entropy> Endpoint<R> {
-    pub(super) fn start_quick(&mut self, now: Instant, sa: &mut IkeSa) -> Result<(), IkeError> {
+    pub(super) fn start_quick(&mut self, now: Instant, sa: &mut IkeSa) -> Result<(), Error> {
         let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
-            return Err(IkeError::NotEstablished { peer: sa.peer });
+            return Err(Error::NotEstablished { peer: sa.peer });
         };
         let _ = keys;
         let message_id = self.draw_message_id();
@@ -64,15 +64,15 @@ impl<R: Entropy> Endpoint<R> {
             )
             .push(PayloadType::ID, &wire::id(IdType::IPV4_ADDR, GRE, 0, &peer));
         let Some(keys) = sa.keys.as_ref() else {
-            return Err(IkeError::NotEstablished { peer: sa.peer });
+            return Err(Error::NotEstablished { peer: sa.peer });
         };
         let hash = keys.quick_hash1(message_id, chain.as_bytes());
         let plain = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         let iv = phase2_iv(sa.hash_alg(), cipher, &sa.iv, message_id)
-            .ok_or(IkeError::NotEstablished { peer: sa.peer })?;
+            .ok_or(Error::NotEstablished { peer: sa.peer })?;
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, message_id);
         let bytes = wire::seal(&header, &plain, cipher, sa.ka.as_bytes(), &iv)
-            .ok_or(IkeError::NotEstablished { peer: sa.peer })?;
+            .ok_or(Error::NotEstablished { peer: sa.peer })?;
         let next_iv = wire::last_block(&bytes, cipher.block_len());
         let out = self.flight(now, sa.peer, bytes, true);
         sa.quick.push(QuickMode {
@@ -95,21 +95,21 @@ impl<R: Entropy> Endpoint<R> {
         message: &Message<'_>,
         iv: &[u8],
         expected: impl FnOnce(&Phase1Keys, &[u8]) -> Secret,
-    ) -> Result<Vec<u8>, IkeError> {
+    ) -> Result<Vec<u8>, Error> {
         let h = &message.header;
-        let mismatch = IkeError::HashMismatch {
+        let mismatch = Error::HashMismatch {
             peer: sa.peer,
             exchange: h.exchange_type,
             message_id: h.message_id,
         };
         let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
-            return Err(IkeError::NotEstablished { peer: sa.peer });
+            return Err(Error::NotEstablished { peer: sa.peer });
         };
         if !message.is_encrypted() {
             return Err(mismatch);
         }
         let plain = decrypt(cipher, sa.ka.as_bytes(), iv, message.body)?;
-        let split = split_hash(h.next_payload, &plain)?.ok_or(IkeError::MissingPayload {
+        let split = split_hash(h.next_payload, &plain)?.ok_or(Error::MissingPayload {
             peer: sa.peer,
             exchange: h.exchange_type,
             payload: PayloadType::HASH,
@@ -126,10 +126,10 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let h = message.header;
         if !sa.established() {
-            return Err(IkeError::NotEstablished { peer: sa.peer });
+            return Err(Error::NotEstablished { peer: sa.peer });
         }
         // A repeat of a message we answered: answer again.
         if let Some((_, _, out)) = sa
@@ -151,7 +151,7 @@ impl<R: Entropy> Endpoint<R> {
             return match (q.role, &q.state) {
                 (Role::Initiator, Qm::Sent1 { .. }) => self.quick_mode_2(now, sa, message, bytes),
                 (Role::Responder, Qm::Sent2 { .. }) => self.quick_mode_3(now, sa, message, bytes),
-                _ => Err(IkeError::Unexpected {
+                _ => Err(Error::Unexpected {
                     peer: sa.peer,
                     exchange: ExchangeType::QUICK,
                     state: "quick-mode",
@@ -203,21 +203,21 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let h = message.header;
         let peer = sa.peer;
         let Some(cipher) = sa.cipher() else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         if sa.quick.len() >= MAX_QUICK {
-            return Err(IkeError::Unexpected {
+            return Err(Error::Unexpected {
                 peer,
                 exchange: ExchangeType::QUICK,
                 state: "too-many-quick-modes",
             });
         }
         let iv = phase2_iv(sa.hash_alg(), cipher, &sa.iv, h.message_id)
-            .ok_or(IkeError::NotEstablished { peer })?;
+            .ok_or(Error::NotEstablished { peer })?;
         let mid = h.message_id;
         let plain = Self::open_hashed(sa, message, &iv, |k, rest| k.quick_hash1(mid, rest))?;
         let qm_iv = wire::last_block(message.body, cipher.block_len());
@@ -228,7 +228,7 @@ impl<R: Entropy> Endpoint<R> {
         if let Some(dpd) = sa.dpd_mut() {
             dpd.last_heard = now;
         }
-        let missing = |payload| IkeError::MissingPayload {
+        let missing = |payload| Error::MissingPayload {
             peer,
             exchange: ExchangeType::QUICK,
             payload,
@@ -247,7 +247,7 @@ impl<R: Entropy> Endpoint<R> {
                 peer,
                 reason: Failure::InvalidId,
             });
-            return Err(IkeError::InvalidId { peer });
+            return Err(Error::InvalidId { peer });
         }
         // The first offered proposal one of our transform sets matches (IOS).
         let mut chosen = None;
@@ -292,7 +292,7 @@ impl<R: Entropy> Endpoint<R> {
                 peer,
                 reason: Failure::NoProposalChosen,
             });
-            return Err(IkeError::NoProposalChosen { peer, phase: 2 });
+            return Err(Error::NoProposalChosen { peer, phase: 2 });
         };
         // Lifetimes: the shorter; RESPONDER-LIFETIME when ours is.
         let ours = u64::try_from(self.config.ipsec_lifetime.secs()).unwrap_or(0);
@@ -314,7 +314,7 @@ impl<R: Entropy> Endpoint<R> {
             (Some(group), Some(ke)) => {
                 let len = modp(group).map_or(0, |m| m.len());
                 if ke.len() != len {
-                    return Err(IkeError::InvalidPublicValue {
+                    return Err(Error::InvalidPublicValue {
                         group,
                         len: ke.len(),
                     });
@@ -353,13 +353,13 @@ impl<R: Entropy> Endpoint<R> {
             );
         }
         let Some(keys) = sa.keys.as_ref() else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         let hash = keys.quick_hash2(mid, ni, chain.as_bytes());
         let plain_out = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, mid);
         let out_bytes = wire::seal(&header, &plain_out, cipher, sa.ka.as_bytes(), &qm_iv)
-            .ok_or(IkeError::NotEstablished { peer })?;
+            .ok_or(Error::NotEstablished { peer })?;
         let next_iv = wire::last_block(&out_bytes, cipher.block_len());
         let child = ChildSa {
             peer,
@@ -397,15 +397,15 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let h = message.header;
         let peer = sa.peer;
         let mid = h.message_id;
         let Some(qi) = sa.quick.iter().position(|q| q.message_id == mid) else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         let Some(cipher) = sa.cipher() else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         let ni = sa.quick[qi].ni.clone();
         let iv = sa.quick[qi].iv.clone();
@@ -414,9 +414,9 @@ impl<R: Entropy> Endpoint<R> {
             Payloads::decrypted(h.next_payload, &plain, wire::HEADER_LEN),
             ExchangeType::QUICK,
         )?;
-        let bad = IkeError::BadProposalChoice { peer };
+        let bad = Error::BadProposalChoice { peer };
         let (choice, _) = parsed.sa.ok_or(bad.clone())?;
-        let nr = parsed.nonce.ok_or(IkeError::MissingPayload {
+        let nr = parsed.nonce.ok_or(Error::MissingPayload {
             peer,
             exchange: ExchangeType::QUICK,
             payload: PayloadType::NONCE,
@@ -471,7 +471,7 @@ impl<R: Entropy> Endpoint<R> {
             dpd.last_heard = now;
         }
         let Some(keys) = sa.keys.as_ref() else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         let q = &sa.quick[qi];
         let child = ChildSa {
@@ -491,7 +491,7 @@ impl<R: Entropy> Endpoint<R> {
         let qm_iv = wire::last_block(message.body, cipher.block_len());
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, mid);
         let out = wire::seal(&header, &chain, cipher, sa.ka.as_bytes(), &qm_iv)
-            .ok_or(IkeError::NotEstablished { peer })?;
+            .ok_or(Error::NotEstablished { peer })?;
         self.send(peer, out.clone());
         if h.flags.commit() {
             // RFC 2408 §4.6: wait for the responder's CONNECTED before using the SAs.
@@ -524,15 +524,15 @@ impl<R: Entropy> Endpoint<R> {
         sa: &mut IkeSa,
         message: &Message<'_>,
         bytes: &[u8],
-    ) -> Result<(), IkeError> {
+    ) -> Result<(), Error> {
         let mid = message.header.message_id;
         let peer = sa.peer;
         let Some(qi) = sa.quick.iter().position(|q| q.message_id == mid) else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         let (ni, iv) = (sa.quick[qi].ni.clone(), sa.quick[qi].iv.clone());
         let Qm::Sent2 { nr, .. } = &sa.quick[qi].state else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         let nr = nr.clone();
         Self::open_hashed(sa, message, &iv, |k, _| k.quick_hash3(mid, &ni, &nr))?;
@@ -541,7 +541,7 @@ impl<R: Entropy> Endpoint<R> {
         }
         let q = sa.quick.remove(qi);
         let Qm::Sent2 { child, commit, .. } = q.state else {
-            return Err(IkeError::NotEstablished { peer });
+            return Err(Error::NotEstablished { peer });
         };
         Self::remember(sa, mid, bytes, None);
         if commit || message.header.flags.commit() {
