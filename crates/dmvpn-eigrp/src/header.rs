@@ -266,17 +266,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
 mod tests {
     use super::*;
 
-    // packetlife EIGRP_adjacency.cap frame 18: Hello from 10.0.0.2 with Parameters, Software Version,
-    // Sequence (one IPv4 address, 10.0.0.1) and Next Multicast Sequence 25.
-    #[rustfmt::skip]
-    const HELLO_SEQ: [u8; 57] = [
-        0x02, 0x05, 0xc3, 0x52, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x64,
-        0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
-        0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
-        0x00, 0x03, 0x00, 0x09, 0x04, 0x0a, 0x00, 0x00, 0x01,
-        0x00, 0x05, 0x00, 0x08, 0x00, 0x00, 0x00, 0x19,
-    ];
+    dmvpn_wire::hex_consts! {
+        // packetlife EIGRP_adjacency.cap frame 18: Hello from 10.0.0.2 with Parameters, Software Version,
+        // Sequence (one IPv4 address, 10.0.0.1) and Next Multicast Sequence 25.
+        const HELLO_SEQ: [u8; 57] = "0205c352000000000000000000000000000000640001000c010001000000000f000400080c04010200030009040a0000010005000800000019";
+    }
 
     #[test]
     fn deconstruct() {

@@ -477,14 +477,10 @@ mod tests {
         assert!(iter.next().is_none());
     }
 
-    // packetlife EIGRP_adjacency.cap frame 18 (Hello from 10.0.0.2): the TLVs after the header.
-    #[rustfmt::skip]
-    const HELLO_TLVS: [u8; 37] = [
-        0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
-        0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
-        0x00, 0x03, 0x00, 0x09, 0x04, 0x0a, 0x00, 0x00, 0x01,
-        0x00, 0x05, 0x00, 0x08, 0x00, 0x00, 0x00, 0x19,
-    ];
+    dmvpn_wire::hex_consts! {
+        // packetlife EIGRP_adjacency.cap frame 18 (Hello from 10.0.0.2): the TLVs after the header.
+        const HELLO_TLVS: [u8; 37] = "0001000c010001000000000f000400080c04010200030009040a0000010005000800000019";
+    }
 
     #[test]
     fn parse_real_hello_tlvs() {

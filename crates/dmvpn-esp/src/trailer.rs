@@ -199,13 +199,10 @@ mod tests {
     use alloc::string::ToString;
     use alloc::vec::Vec;
 
-    // RFC 3602 §4 case 6, decrypted: an ICMP echo (28 bytes), padding 1 2, pad length 2, next header 1.
-    #[rustfmt::skip]
-    const PLAINTEXT: [u8; 32] = [
-        0x08, 0x00, 0xb5, 0xe8, 0xa8, 0x0a, 0x05, 0x00, 0xa6, 0x9c, 0x08, 0x3d, 0x0b, 0x66, 0x0e, 0x00,
-        0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77,
-        0x01, 0x02, 0x02, 0x01,
-    ];
+    dmvpn_wire::hex_consts! {
+        // RFC 3602 §4 case 6, decrypted: an ICMP echo (28 bytes), padding 1 2, pad length 2, next header 1.
+        const PLAINTEXT: [u8; 32] = "0800b5e8a80a0500a69c083d0b660e0077777777777777777777777701020201";
+    }
 
     #[test]
     fn deconstruct() {

@@ -349,12 +349,10 @@ pub fn classify(src_port: u16, dst_port: u16, payload: &[u8]) -> Payload<'_> {
 mod tests {
     use super::*;
 
-    /// tcpdump espudp1.pcap frame 1: UDP 4500 -> 4500 carrying ESP SPI 0x12345678.
-    #[rustfmt::skip]
-    const ESPUDP1: [u8; 16] = [
-        0x11, 0x94, 0x11, 0x94, 0x00, 0x10, 0x00, 0x00,
-        0x12, 0x34, 0x56, 0x78, 0x00, 0x00, 0x00, 0x01,
-    ];
+    dmvpn_wire::hex_consts! {
+        /// tcpdump espudp1.pcap frame 1: UDP 4500 -> 4500 carrying ESP SPI 0x12345678.
+        const ESPUDP1: [u8; 16] = "11941194001000001234567800000001";
+    }
 
     #[test]
     fn deconstruct() {

@@ -259,13 +259,11 @@ mod tests {
 
     use super::*;
 
-    // packetlife ISAKMP_sa_setup.cap frame 1, the phase-1 transform attributes:
-    // AES-CBC, key length 128, SHA, PSK, group 1, life seconds, life duration 86400 (TLV, 4 bytes).
-    #[rustfmt::skip]
-    const IKE_ATTRS: [u8; 32] = [
-        0x80, 0x01, 0x00, 0x07, 0x80, 0x0e, 0x00, 0x80, 0x80, 0x02, 0x00, 0x02, 0x80, 0x04, 0x00, 0x01,
-        0x80, 0x03, 0x00, 0x01, 0x80, 0x0b, 0x00, 0x01, 0x00, 0x0c, 0x00, 0x04, 0x00, 0x01, 0x51, 0x80,
-    ];
+    dmvpn_wire::hex_consts! {
+        // packetlife ISAKMP_sa_setup.cap frame 1, the phase-1 transform attributes:
+        // AES-CBC, key length 128, SHA, PSK, group 1, life seconds, life duration 86400 (TLV, 4 bytes).
+        const IKE_ATTRS: [u8; 32] = "80010007800e0080800200028004000180030001800b0001000c000400015180";
+    }
 
     #[test]
     fn parse_and_describe() {

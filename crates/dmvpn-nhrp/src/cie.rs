@@ -361,18 +361,13 @@ mod tests {
     use crate::consts::AddressFormat;
     use core::net::Ipv4Addr;
 
-    // packetlife NHRP_registration.cap frame 3 (Registration Reply): the CIE of the mandatory part.
-    #[rustfmt::skip]
-    const CIE: [u8; 12] = [
-        0x00, 0xff, 0x00, 0x00, 0x05, 0xea, 0x1c, 0x20, 0x00, 0x00, 0x00, 0x00,
-    ];
+    dmvpn_wire::hex_consts! {
+        // packetlife NHRP_registration.cap frame 3 (Registration Reply): the CIE of the mandatory part.
+        const CIE: [u8; 12] = "00ff000005ea1c2000000000";
 
-    // packetlife NHRP_registration.cap frame 3: the CIE in the Cisco NAT Address extension.
-    #[rustfmt::skip]
-    const NAT_CIE: [u8; 20] = [
-        0x00, 0x20, 0x00, 0x00, 0x05, 0xea, 0x00, 0x00, 0x04, 0x00, 0x04, 0x00,
-        0xac, 0x10, 0x0f, 0x02, 0xc0, 0xa8, 0x00, 0x01,
-    ];
+        // packetlife NHRP_registration.cap frame 3: the CIE in the Cisco NAT Address extension.
+        const NAT_CIE: [u8; 20] = "0020000005ea000004000400ac100f02c0a80001";
+    }
 
     fn nat_repr() -> Repr<'static> {
         Repr {

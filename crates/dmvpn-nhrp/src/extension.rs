@@ -515,20 +515,14 @@ mod tests {
     use crate::cie;
     use crate::mandatory::NbmaAddress;
 
-    // tcpdump nhrp-trace.pcap frame 1: the extension area (Forward and Reverse Transit NHS Record,
-    // Authentication "secret", Cisco NAT Address, End).
-    #[rustfmt::skip]
-    const EXTS: [u8; 30] = [
-        0x80, 0x04, 0x00, 0x00, 0x80, 0x05, 0x00, 0x00, 0x80, 0x07, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x01,
-        0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x00, 0x09, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00,
-    ];
+    dmvpn_wire::hex_consts! {
+        // tcpdump nhrp-trace.pcap frame 1: the extension area (Forward and Reverse Transit NHS Record,
+        // Authentication "secret", Cisco NAT Address, End).
+        const EXTS: [u8; 30] = "80040000800500008007000a000000017365637265740009000080000000";
 
-    // packetlife NHRP_registration.cap frame 3: Responder Address with one CIE (offset 52 of NHRP).
-    #[rustfmt::skip]
-    const RESPONDER: [u8; 24] = [
-        0x80, 0x03, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x05, 0xea, 0x1c, 0x20, 0x04, 0x00, 0x04, 0x00,
-        0xac, 0x10, 0x0f, 0x02, 0xc0, 0xa8, 0x00, 0x01,
-    ];
+        // packetlife NHRP_registration.cap frame 3: Responder Address with one CIE (offset 52 of NHRP).
+        const RESPONDER: [u8; 24] = "800300140000000005ea1c2004000400ac100f02c0a80001";
+    }
 
     fn trace_reprs() -> [Repr<'static>; 5] {
         [

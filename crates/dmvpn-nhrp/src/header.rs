@@ -420,12 +420,10 @@ pub const fn split_snap(snap: [u8; 5]) -> (u32, u16) {
 mod tests {
     use super::*;
 
-    // packetlife NHRP_registration.cap frame 1: the first 28 bytes (fixed header + mandatory fixed part).
-    #[rustfmt::skip]
-    const HEADER: [u8; 28] = [
-        0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x5c, 0x79, 0xfe, 0x00, 0x34,
-        0x01, 0x03, 0x04, 0x00, 0x04, 0x04, 0x80, 0x02, 0x00, 0x00, 0x00, 0x06,
-    ];
+    dmvpn_wire::hex_consts! {
+        // packetlife NHRP_registration.cap frame 1: the first 28 bytes (fixed header + mandatory fixed part).
+        const HEADER: [u8; 28] = "000108000000000000ff005c79fe0034010304000404800200000006";
+    }
 
     fn sample() -> Vec<u8> {
         // A header that claims exactly its own 40 bytes, with no extensions.

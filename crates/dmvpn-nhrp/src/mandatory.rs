@@ -299,14 +299,11 @@ mod tests {
     use super::*;
     use crate::consts::OpType;
 
-    // tcpdump nhrp-trace.pcap frame 1 (Traffic Indication): NHRP bytes 0..40 (header, mandatory part
-    // and addresses), with the packet size cut to 40, the checksum zeroed and no extensions.
-    #[rustfmt::skip]
-    const TRAFFIC: [u8; 40] = [
-        0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00,
-        0x01, 0x08, 0x04, 0x00, 0x04, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0xa8, 0xc8, 0x01,
-        0x0a, 0xff, 0xff, 0x01, 0x0a, 0xff, 0xff, 0x03,
-    ];
+    dmvpn_wire::hex_consts! {
+        // tcpdump nhrp-trace.pcap frame 1 (Traffic Indication): NHRP bytes 0..40 (header, mandatory part
+        // and addresses), with the packet size cut to 40, the checksum zeroed and no extensions.
+        const TRAFFIC: [u8; 40] = "000108000000000000ff002800000000010804000404000000000000c0a8c8010affff010affff03";
+    }
 
     #[test]
     fn deconstruct() {

@@ -710,22 +710,15 @@ mod tests {
     use super::*;
     use crate::tlv::{Tlv, TlvIter};
 
-    // packetlife EIGRP_adjacency.cap frame 19 (Update from 10.0.0.2): the first IPv4 internal TLV,
-    // 192.168.1.0/24 via the sender, unreachable (delay 0xffffffff: poison reverse).
-    #[rustfmt::skip]
-    const IPV4_INTERNAL: [u8; 28] = [
-        0x01, 0x02, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x03, 0xe8, 0x00,
-        0x00, 0x05, 0xdc, 0x01, 0xff, 0x01, 0x00, 0x00, 0x18, 0xc0, 0xa8, 0x01,
-    ];
+    dmvpn_wire::hex_consts! {
+        // packetlife EIGRP_adjacency.cap frame 19 (Update from 10.0.0.2): the first IPv4 internal TLV,
+        // 192.168.1.0/24 via the sender, unreachable (delay 0xffffffff: poison reverse).
+        const IPV4_INTERNAL: [u8; 28] = "0102001c00000000ffffffff0003e8000005dc01ff01000018c0a801";
 
-    // packetlife EIGRPv2_subnet_transition.cap frame 9 (Update): IPv6 internal, 2001:db8:0:400::/64
-    // unreachable; the /64 is carried in 9 octets.
-    #[rustfmt::skip]
-    const IPV6_INTERNAL: [u8; 46] = [
-        0x04, 0x02, 0x00, 0x2e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x05, 0xdc, 0x02,
-        0xff, 0x01, 0x00, 0x00, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x04, 0x00, 0x00,
-    ];
+        // packetlife EIGRPv2_subnet_transition.cap frame 9 (Update): IPv6 internal, 2001:db8:0:400::/64
+        // unreachable; the /64 is carried in 9 octets.
+        const IPV6_INTERNAL: [u8; 46] = "0402002e00000000000000000000000000000000ffffffff0003e8000005dc02ff0100004020010db80000040000";
+    }
 
     fn only(bytes: &[u8]) -> Tlv<'_> {
         let mut iter = TlvIter::new(bytes);

@@ -1,11 +1,9 @@
 use super::*;
 
-/// packetlife GRE.cap frame 1 (IPv4 header, GRE follows).
-#[rustfmt::skip]
-const GRE_CAP_1: [u8; 20] = [
-    0x45, 0x00, 0x00, 0x7c, 0x00, 0x0a, 0x00, 0x00, 0xff, 0x2f, 0xa7, 0x46,
-    0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
-];
+dmvpn_wire::hex_consts! {
+    /// packetlife GRE.cap frame 1 (IPv4 header, GRE follows).
+    const GRE_CAP_1: [u8; 20] = "4500007c000a0000ff2fa7460a0000010a000002";
+}
 
 fn datagram(header: &[u8], payload_len: usize) -> Vec<u8> {
     let mut bytes = header.to_vec();
