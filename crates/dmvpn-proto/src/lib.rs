@@ -85,12 +85,9 @@ extern crate alloc;
 extern crate std;
 
 pub mod eigrp;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
 pub mod fuzzing;
 pub mod ike;
 pub mod ipsec;
-pub mod limits;
 pub mod nhrp;
 pub mod node;
 pub mod router;

@@ -70,8 +70,6 @@
 mod config;
 mod dh;
 mod endpoint;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
 pub mod fuzzing;
 mod wire;
 
