@@ -29,7 +29,7 @@ if [[ ! -s $corpus.pcap ]]; then
         --keys-out "$corpus.esp_sa" --sa-out "$corpus.sa" --manifest-out "$corpus.json" >/dev/null
 fi
 cargo build --release -q -p dmvpn --features parquet
-dmvpn=$PWD/target/release/dmvpn
+dmvpn=${CARGO_TARGET_DIR:-$PWD/target}/release/dmvpn
 bytes=$(stat -L -c %s "$corpus.pcap")
 out=$(mktemp -d /tmp/dmvpn-export-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT

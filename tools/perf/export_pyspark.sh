@@ -25,7 +25,7 @@ if ! command -v java >/dev/null; then
 fi
 tools/setup.sh >/dev/null
 cargo build -q --release -p dmvpn --features parquet
-dmvpn=$PWD/target/release/dmvpn
+dmvpn=${CARGO_TARGET_DIR:-$PWD/target}/release/dmvpn
 
 rm -rf "$dir" && mkdir -p "$dir/ring"
 python3 - ../shared/bench/gen_corpus.py "$dir" <<'PY'

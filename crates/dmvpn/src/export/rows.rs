@@ -27,6 +27,7 @@ pub(super) static FRAMES: Table = Table {
         req("source_file", Text),
         req("source_frame", Int64),
         req("time", Time),
+        req("time_ns", Int64),
         opt("src", Text),
         opt("dst", Text),
         opt("hub", Text),
@@ -180,6 +181,14 @@ pub(super) fn nanos(at: Timestamp) -> i64 {
     at.secs
         .saturating_mul(1_000_000_000)
         .saturating_add(i64::from(at.nanos))
+}
+
+/// Microseconds since 1970 (saturating): the time columns' unit, which every engine reads
+/// (Spark refuses nanosecond timestamps); `frames.time_ns` keeps the nanoseconds.
+pub(super) fn micros(at: Timestamp) -> i64 {
+    at.secs
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(at.nanos / 1000))
 }
 
 /// The UTC day of a timestamp, `YYYY-MM-DD` (proleptic Gregorian, days from the civil algorithm).
@@ -357,6 +366,7 @@ impl FrameRow {
             .i64(Some(self.frame as i64))
             .text(Some(source.0))
             .i64(Some(source.1 as i64))
+            .i64(Some(micros(self.time)))
             .i64(Some(nanos(self.time)))
             .text(text(self.outer.map(|o| o.0)).as_deref())
             .text(text(self.outer.map(|o| o.1)).as_deref())
@@ -420,7 +430,7 @@ pub(super) struct SessionRow<'a> {
 /// Every row of the session tables from a report.
 pub(super) fn session_rows<'a>(report: &'a Report, export: &'a str) -> Vec<SessionRow<'a>> {
     let mut out = Vec::new();
-    let seen_time = |seen: &Seen| nanos(seen.time);
+    let seen_time = |seen: &Seen| micros(seen.time);
     for peer in &report.peers {
         let hub = peer.a_is_hub.then_some(peer.a);
         let (a, b) = (peer.a, peer.b);

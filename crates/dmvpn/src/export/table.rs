@@ -18,7 +18,7 @@ use super::ExportError;
 /// A column's physical type and logical annotation.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub(super) enum Kind {
-    /// INT64 TIMESTAMP(NANOS, UTC).
+    /// INT64 TIMESTAMP(MICROS, UTC).
     Time,
     /// INT64.
     Int64,
@@ -74,7 +74,7 @@ impl Table {
                 "required"
             };
             let ty = match column.kind {
-                Kind::Time => "int64 {} (TIMESTAMP(NANOS,true))",
+                Kind::Time => "int64 {} (TIMESTAMP(MICROS,true))",
                 Kind::Int64 => "int64 {}",
                 Kind::Int32 => "int32 {}",
                 Kind::Bool => "boolean {}",
