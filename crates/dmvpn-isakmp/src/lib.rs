@@ -62,6 +62,7 @@ pub mod keys;
 pub mod message;
 pub mod payload;
 pub mod sa;
+pub mod v2;
 pub mod vendor;
 
 pub use consts::{ExchangeType, PayloadType};
@@ -69,3 +70,4 @@ pub use dmvpn_wire::Error;
 pub use header::{Flags, Header, Packet};
 pub use message::Message;
 pub use payload::{Body, Payload, Payloads};
+pub use v2::AnyMessage;

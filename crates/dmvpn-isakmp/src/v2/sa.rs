@@ -1,0 +1,410 @@
+//! The IKEv2 SA payload (RFC 7296 §3.3): proposals, their transforms, and transform attributes.
+//!
+//! Each level is a zero-copy iterator that checks every length against its parent's bound and stops
+//! at the first error. The "last substructure" bytes and the transform counts are advisory (the
+//! lengths delimit the structures), so, as tshark does, they are kept but not enforced.
+
+use core::fmt;
+
+use dmvpn_wire::{Error, Layer, Reader, Result};
+
+use super::consts::{AttributeType, DhGroup, EncrId, IntegId, PrfId, ProtocolId, TransformType};
+
+/// Length of a proposal's fixed part (RFC 7296 §3.3.1).
+const PROPOSAL_HEADER_LEN: usize = 8;
+/// Length of a transform's fixed part (RFC 7296 §3.3.2).
+const TRANSFORM_HEADER_LEN: usize = 8;
+
+/// An SA payload body: a list of proposals.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Sa<'a> {
+    /// The proposal bytes.
+    pub bytes: &'a [u8],
+    /// Offset of the body in the outermost buffer.
+    pub offset: usize,
+}
+
+impl<'a> Sa<'a> {
+    /// Wraps and checks an SA body at `offset`: every proposal, transform and attribute.
+    pub fn parse(bytes: &'a [u8], offset: usize) -> Result<Self> {
+        let sa = Self { bytes, offset };
+        for proposal in sa.proposals() {
+            for transform in proposal?.transforms() {
+                for attribute in transform?.attributes() {
+                    attribute?;
+                }
+            }
+        }
+        Ok(sa)
+    }
+
+    /// The proposals.
+    #[must_use]
+    pub const fn proposals(&self) -> Proposals<'a> {
+        Proposals {
+            reader: Reader::with_base(Layer::Isakmp, self.bytes, self.offset),
+            done: false,
+        }
+    }
+}
+
+impl fmt::Display for Sa<'_> {
+    /// `#1 IKE ENCR_AES_CBC/256 …`: each proposal's number, protocol and transforms.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        for proposal in self.proposals().map_while(Result::ok) {
+            write!(f, "{sep}{proposal}")?;
+            sep = "; ";
+        }
+        Ok(())
+    }
+}
+
+/// The proposals of an SA payload.
+#[derive(Clone, Debug)]
+pub struct Proposals<'a> {
+    reader: Reader<'a>,
+    done: bool,
+}
+
+impl<'a> Iterator for Proposals<'a> {
+    type Item = Result<Proposal<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.reader.is_empty() {
+            return None;
+        }
+        let item = Proposal::read(&mut self.reader);
+        self.done = item.is_err();
+        Some(item)
+    }
+}
+
+/// One proposal (RFC 7296 §3.3.1).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Proposal<'a> {
+    /// 0 if this is the last proposal, 2 otherwise.
+    pub last: u8,
+    /// Proposal number (1 for the first).
+    pub number: u8,
+    /// Security protocol.
+    pub protocol: ProtocolId,
+    /// The SPI: empty for an initial IKE SA, 8 bytes for an IKE rekey, 4 for ESP/AH.
+    pub spi: &'a [u8],
+    /// The number of transforms the proposal says it has.
+    pub transform_count: u8,
+    /// The transform bytes.
+    pub transform_bytes: &'a [u8],
+    /// Offset of the transforms in the outermost buffer.
+    pub transforms_offset: usize,
+}
+
+impl<'a> Proposal<'a> {
+    fn read(reader: &mut Reader<'a>) -> Result<Self> {
+        let start = reader.offset();
+        let last = reader.u8("last substruc")?;
+        reader.u8("reserved")?;
+        let len = usize::from(reader.u16("proposal length")?);
+        if len < PROPOSAL_HEADER_LEN {
+            return Err(Error::BadLength {
+                layer: Layer::Isakmp,
+                field: "proposal length",
+                offset: start + 2,
+                claimed: len,
+                available: PROPOSAL_HEADER_LEN,
+            });
+        }
+        // The length covers the 4 bytes already read.
+        let mut body = reader.sub(len - 4, "proposal length")?;
+        let number = body.u8("proposal number")?;
+        let protocol = ProtocolId(body.u8("protocol id")?);
+        let spi_size = body.u8("spi size")?;
+        let transform_count = body.u8("number of transforms")?;
+        let spi = body.take(usize::from(spi_size), "spi")?;
+        let transforms_offset = body.offset();
+        let transform_bytes = body.rest();
+        Ok(Self {
+            last,
+            number,
+            protocol,
+            spi,
+            transform_count,
+            transform_bytes,
+            transforms_offset,
+        })
+    }
+
+    /// The transforms.
+    #[must_use]
+    pub const fn transforms(&self) -> Transforms<'a> {
+        Transforms {
+            reader: Reader::with_base(Layer::Isakmp, self.transform_bytes, self.transforms_offset),
+            done: false,
+        }
+    }
+
+    /// Bytes of the proposal on the wire.
+    #[must_use]
+    pub const fn buffer_len(&self) -> usize {
+        PROPOSAL_HEADER_LEN + self.spi.len() + self.transform_bytes.len()
+    }
+}
+
+impl fmt::Display for Proposal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{} {}",
+            self.number,
+            self.protocol.name().unwrap_or("protocol")
+        )?;
+        if !self.spi.is_empty() {
+            write!(f, " spi={}", dmvpn_wire::fmt::Hex(self.spi))?;
+        }
+        for transform in self.transforms().map_while(Result::ok) {
+            write!(f, " {transform}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The transforms of a proposal.
+#[derive(Clone, Debug)]
+pub struct Transforms<'a> {
+    reader: Reader<'a>,
+    done: bool,
+}
+
+impl<'a> Iterator for Transforms<'a> {
+    type Item = Result<Transform<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.reader.is_empty() {
+            return None;
+        }
+        let item = Transform::read(&mut self.reader);
+        self.done = item.is_err();
+        Some(item)
+    }
+}
+
+/// One transform (RFC 7296 §3.3.2).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Transform<'a> {
+    /// 0 if this is the last transform, 3 otherwise.
+    pub last: u8,
+    /// Transform type.
+    pub ty: TransformType,
+    /// Transform ID (its registry depends on the type).
+    pub id: u16,
+    /// The attribute bytes.
+    pub attribute_bytes: &'a [u8],
+    /// Offset of the attributes in the outermost buffer.
+    pub attributes_offset: usize,
+}
+
+impl<'a> Transform<'a> {
+    fn read(reader: &mut Reader<'a>) -> Result<Self> {
+        let start = reader.offset();
+        let last = reader.u8("last substruc")?;
+        reader.u8("reserved")?;
+        let len = usize::from(reader.u16("transform length")?);
+        if len < TRANSFORM_HEADER_LEN {
+            return Err(Error::BadLength {
+                layer: Layer::Isakmp,
+                field: "transform length",
+                offset: start + 2,
+                claimed: len,
+                available: TRANSFORM_HEADER_LEN,
+            });
+        }
+        let mut body = reader.sub(len - 4, "transform length")?;
+        let ty = TransformType(body.u8("transform type")?);
+        body.u8("reserved")?;
+        let id = body.u16("transform id")?;
+        let attributes_offset = body.offset();
+        Ok(Self {
+            last,
+            ty,
+            id,
+            attribute_bytes: body.rest(),
+            attributes_offset,
+        })
+    }
+
+    /// The attributes.
+    #[must_use]
+    pub const fn attributes(&self) -> Attributes<'a> {
+        Attributes {
+            reader: Reader::with_base(Layer::Isakmp, self.attribute_bytes, self.attributes_offset),
+            done: false,
+        }
+    }
+
+    /// The Key Length attribute, in bits, if present.
+    #[must_use]
+    pub fn key_length(&self) -> Option<u16> {
+        self.attributes()
+            .map_while(Result::ok)
+            .find(|a| a.ty == AttributeType::KEY_LENGTH)
+            .and_then(|a| a.tv)
+    }
+
+    /// The transform ID's name in the registry of its type.
+    #[must_use]
+    pub const fn id_name(&self) -> Option<&'static str> {
+        match self.ty {
+            TransformType::ENCR => EncrId(self.id).name(),
+            TransformType::PRF => PrfId(self.id).name(),
+            TransformType::INTEG => IntegId(self.id).name(),
+            TransformType::KE
+            | TransformType::ADDKE1
+            | TransformType::ADDKE2
+            | TransformType::ADDKE3
+            | TransformType::ADDKE4
+            | TransformType::ADDKE5
+            | TransformType::ADDKE6
+            | TransformType::ADDKE7 => DhGroup(self.id).name(),
+            TransformType::ESN => match self.id {
+                0 => Some("No ESN"),
+                1 => Some("ESN"),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Bytes of the transform on the wire.
+    #[must_use]
+    pub const fn buffer_len(&self) -> usize {
+        TRANSFORM_HEADER_LEN + self.attribute_bytes.len()
+    }
+}
+
+impl fmt::Display for Transform<'_> {
+    /// `ENCR_AES_CBC/256`, `PRF_HMAC_SHA1`, `D-H=2048-bit MODP`, or `ENCR=0x63` when unknown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ty = self.ty.name().unwrap_or("T");
+        match (self.ty, self.id_name()) {
+            (TransformType::ENCR, Some(name)) => write!(f, "ENCR_{name}")?,
+            (TransformType::PRF | TransformType::INTEG, Some(name)) => f.write_str(name)?,
+            (_, Some(name)) => write!(f, "{ty}={name}")?,
+            (_, None) => write!(f, "{ty}={:#x}", self.id)?,
+        }
+        if let Some(bits) = self.key_length() {
+            write!(f, "/{bits}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The attributes of a transform.
+#[derive(Clone, Debug)]
+pub struct Attributes<'a> {
+    reader: Reader<'a>,
+    done: bool,
+}
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = Result<Attribute<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.reader.is_empty() {
+            return None;
+        }
+        let item = Attribute::read(&mut self.reader);
+        self.done = item.is_err();
+        Some(item)
+    }
+}
+
+/// One transform attribute (RFC 7296 §3.3.5): TV when the AF bit is set, TLV otherwise.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct Attribute<'a> {
+    /// The attribute type, without the AF bit.
+    pub ty: AttributeType,
+    /// The value of a TV attribute.
+    pub tv: Option<u16>,
+    /// The value of a TLV attribute (empty for TV).
+    pub value: &'a [u8],
+}
+
+impl<'a> Attribute<'a> {
+    fn read(reader: &mut Reader<'a>) -> Result<Self> {
+        let word = reader.u16("attribute type")?;
+        let ty = AttributeType(word & 0x7fff);
+        if word & 0x8000 != 0 {
+            let value = reader.u16("attribute value")?;
+            return Ok(Self {
+                ty,
+                tv: Some(value),
+                value: &[],
+            });
+        }
+        let len = reader.u16("attribute length")?;
+        let value = reader.take(usize::from(len), "attribute value")?;
+        Ok(Self {
+            ty,
+            tv: None,
+            value,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One IKE proposal: AES-CBC-256, HMAC-SHA1 PRF, HMAC-SHA1-96, MODP 2048.
+    #[rustfmt::skip]
+    const SA: [u8; 44] = [
+        0x00, 0x00, 0x00, 0x2c, 0x01, 0x01, 0x00, 0x04,
+        0x03, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x0c, 0x80, 0x0e, 0x01, 0x00,
+        0x03, 0x00, 0x00, 0x08, 0x02, 0x00, 0x00, 0x02,
+        0x03, 0x00, 0x00, 0x08, 0x03, 0x00, 0x00, 0x02,
+        0x00, 0x00, 0x00, 0x08, 0x04, 0x00, 0x00, 0x0e,
+    ];
+
+    #[test]
+    fn walks_proposals_and_transforms() {
+        let sa = Sa::parse(&SA, 32).unwrap();
+        let proposals: Vec<_> = sa.proposals().collect::<Result<_>>().unwrap();
+        assert_eq!(proposals.len(), 1);
+        let p = proposals[0];
+        assert_eq!(
+            (p.number, p.protocol, p.transform_count),
+            (1, ProtocolId::IKE, 4)
+        );
+        assert_eq!(p.buffer_len(), SA.len());
+        let transforms: Vec<_> = p.transforms().collect::<Result<_>>().unwrap();
+        assert_eq!(transforms[0].key_length(), Some(256));
+        assert_eq!(
+            sa.to_string(),
+            "#1 IKE ENCR_AES_CBC/256 PRF_HMAC_SHA1 AUTH_HMAC_SHA1_96 D-H=2048-bit MODP"
+        );
+    }
+
+    #[test]
+    fn truncation_names_field_and_offset() {
+        for len in 1..SA.len() {
+            let err = Sa::parse(&SA[..len], 32).unwrap_err();
+            assert!(err.offset() >= 32, "len {len}: {err}");
+            assert!(err.field().is_some(), "len {len}: {err}");
+        }
+        let mut bad = SA;
+        bad[3] = 4;
+        assert_eq!(
+            Sa::parse(&bad, 32).unwrap_err().to_string(),
+            "isakmp: length field `proposal length` at offset 34 says 4 bytes, but 8 are there"
+        );
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        bolero::check!().for_each(|data: &[u8]| {
+            if let Ok(sa) = Sa::parse(data, 0) {
+                let _ = sa.to_string();
+            }
+        });
+    }
+}
