@@ -72,6 +72,20 @@ fn types(repr: &Repr<'_>) -> Vec<u16> {
     repr.extension_types().map(|t| t.0).collect()
 }
 
+/// The first extension of type `ty` in `repr`, which must have one.
+fn find_extension<'a>(repr: &Repr<'a>, ty: ExtensionType) -> extension::Repr<'a> {
+    repr.extensions.unwrap().find(ty).unwrap()
+}
+
+/// The password of the Authentication extension of `repr`, which must have one.
+fn password<'a>(repr: &Repr<'a>) -> Option<&'a [u8]> {
+    repr.extensions
+        .unwrap()
+        .authentication()
+        .unwrap()
+        .password()
+}
+
 #[test]
 fn real_vectors_parse_summarise_and_re_emit_byte_for_byte() {
     for (bytes, summary) in REAL {
@@ -109,11 +123,7 @@ fn parse_registration_request() {
     assert_eq!(types(&repr), [3, 4, 5, 9, 0]);
     let compulsory: Vec<bool> = repr.extension_iter().map(|e| e.compulsory).collect();
     assert_eq!(compulsory, [true, true, true, false, true]);
-    let nat = repr
-        .extensions
-        .unwrap()
-        .find(ExtensionType::CISCO_NAT_ADDRESS)
-        .unwrap();
+    let nat = find_extension(&repr, ExtensionType::CISCO_NAT_ADDRESS);
     let nat = nat.value.cies().unwrap().first().unwrap();
     assert_eq!(nat.nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 15, 2)));
     assert_eq!(nat.proto, &[192, 168, 0, 1]);
@@ -134,11 +144,7 @@ fn parse_frr_registration_request() {
     let cie = repr.cies().first().unwrap();
     assert_eq!((cie.prefix_len, cie.holding_time, cie.mtu), (0xff, 600, 0));
     assert_eq!(types(&repr), [4, 5, 3, 9, 0]);
-    let nat = repr
-        .extensions
-        .unwrap()
-        .find(ExtensionType::CISCO_NAT_ADDRESS)
-        .unwrap();
+    let nat = find_extension(&repr, ExtensionType::CISCO_NAT_ADDRESS);
     assert!(!nat.compulsory);
     let nhs = nat.value.cies().unwrap().first().unwrap();
     assert_eq!(
@@ -163,11 +169,7 @@ fn parse_resolution_reply() {
     assert_eq!(cie.nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 45, 2)));
     assert_eq!(cie.proto, &[192, 168, 0, 4]);
     // The Forward Transit NHS Record holds the hub that relayed the request.
-    let record = repr
-        .extensions
-        .unwrap()
-        .find(ExtensionType::FORWARD_TRANSIT_NHS_RECORD)
-        .unwrap();
+    let record = find_extension(&repr, ExtensionType::FORWARD_TRANSIT_NHS_RECORD);
     assert_eq!(
         record.value.cies().unwrap().first().unwrap().proto,
         &[192, 168, 0, 1]
@@ -186,25 +188,14 @@ fn parse_cisco_cleartext_authentication() {
     assert_eq!(auth.rfc_split(4), Some((&b"CISC"[..], &b"O"[..])));
 
     let repr = crate::parse(&TCPDUMP_REGISTRATION_REQUEST).unwrap();
-    assert_eq!(
-        repr.extensions
-            .unwrap()
-            .authentication()
-            .unwrap()
-            .password(),
-        Some(&b"NHRPAUTH"[..])
-    );
+    assert_eq!(password(&repr), Some(&b"NHRPAUTH"[..]));
     assert_eq!(types(&repr), [3, 4, 5, 7, 9, 0]);
 }
 
 #[test]
 fn parse_responder_address_reply() {
     let repr = crate::parse(&RESPONDER_REGISTRATION_REPLY).unwrap();
-    let responder = repr
-        .extensions
-        .unwrap()
-        .find(ExtensionType::RESPONDER_ADDRESS)
-        .unwrap();
+    let responder = find_extension(&repr, ExtensionType::RESPONDER_ADDRESS);
     let cie = responder.value.cies().unwrap().first().unwrap();
     assert_eq!(cie.nbma.ipv4(), Some(Ipv4Addr::new(6, 6, 6, 6)));
     assert_eq!(cie.proto, &[155, 1, 146, 6]);
@@ -226,14 +217,7 @@ fn parse_traffic_indication() {
     assert_eq!((repr.request_id(), repr.flags()), (None, None));
     assert!(repr.cies().is_empty());
     assert_eq!(types(&repr), [4, 5, 7, 9, 0]);
-    assert_eq!(
-        repr.extensions
-            .unwrap()
-            .authentication()
-            .unwrap()
-            .password(),
-        Some(&b"secret"[..])
-    );
+    assert_eq!(password(&repr), Some(&b"secret"[..]));
 }
 
 #[test]
