@@ -1,6 +1,7 @@
 //! `dmvpn sessions --format html` / `dmvpn::report::html`: the page is well-formed (parsed as XML),
-//! self-contained (no external references, no script), and has every peer pair (a section, an
-//! edge and both nodes in the graph, a timeline) and every finding with its evidence frames.
+//! self-contained (no external references, one inline script, links only within the page), and has
+//! every peer pair (a section with its timeline and its findings marked on it, a row of the status
+//! table, a chip in the topology) and every finding with its evidence frames and code spans.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -43,63 +44,116 @@ fn parse(html: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
     roxmltree::Document::parse_with_options(html, options)
 }
 
+/// The text of a node and its descendants.
+fn text(node: &roxmltree::Node<'_, '_>) -> String {
+    node.descendants()
+        .filter(roxmltree::Node::is_text)
+        .filter_map(|n| n.text())
+        .collect()
+}
+
+/// A finding's message as the page shows it: backquoted spans become `<code>` (their text stays).
+fn shown(message: &str) -> String {
+    let paired = message.matches('`').count() / 2 * 2;
+    let mut out = String::new();
+    let mut seen = 0;
+    for c in message.chars() {
+        if c == '`' && seen < paired {
+            seen += 1;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Checks the structure of one page against its report.
 fn check(report: &Report, html: &str, name: &str) {
     let doc = parse(html).unwrap_or_else(|e| panic!("{name}: not well-formed: {e}"));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "html", "{name}");
-    // Self-contained: nothing fetched, nothing run.
+    let ids: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    // Self-contained: nothing fetched; one inline script, the page's own; links only within.
+    let mut scripts = 0;
     for node in doc.descendants().filter(roxmltree::Node::is_element) {
         let tag = node.tag_name().name();
         assert!(
-            !matches!(tag, "script" | "link" | "img" | "iframe" | "object"),
+            !matches!(tag, "link" | "img" | "iframe" | "object" | "embed"),
             "{name}: <{tag}>"
         );
+        scripts += usize::from(tag == "script");
         for attr in node.attributes() {
             assert!(
-                !matches!(attr.name(), "src" | "href") && !attr.name().starts_with("on"),
+                attr.name() != "src" && !attr.name().starts_with("on"),
                 "{name}: attribute {} on <{tag}>",
                 attr.name()
             );
+            if attr.name() == "href" {
+                let target = attr
+                    .value()
+                    .strip_prefix('#')
+                    .unwrap_or_else(|| panic!("{name}: link out of the page: {}", attr.value()));
+                assert!(ids.contains(&target), "{name}: link to a missing #{target}");
+            }
         }
     }
+    assert_eq!(scripts, 1, "{name}");
     let class = |node: &roxmltree::Node<'_, '_>, c: &str| {
         node.attribute("class")
             .is_some_and(|v| v.split(' ').any(|x| x == c))
     };
-    // Each pair: its section (with a timeline), its edge and both nodes in the graph.
+    // Each pair: its section (with a timeline), its row in the status table, its chip in the
+    // topology (every test capture has fewer pairs than a panel shows).
     let sections: Vec<_> = doc
         .descendants()
         .filter(|n| n.has_tag_name("section") && class(n, "peer"))
         .collect();
     assert_eq!(sections.len(), report.peers.len(), "{name}");
-    let svgs: Vec<_> = doc
+    let topology = doc
         .descendants()
-        .filter(|n| n.has_tag_name("svg"))
+        .find(|n| n.has_tag_name("svg") && class(n, "topology"))
+        .expect("topology graph");
+    let chips: Vec<(String, String)> = topology
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && class(n, "chip"))
+        .map(|g| {
+            let link = g.parent().unwrap().attribute("href").unwrap().to_owned();
+            let title = g.first_element_child().unwrap().text().unwrap().to_owned();
+            (link, title)
+        })
         .collect();
-    let topology = svgs.first().expect("topology graph");
-    let edge_titles: Vec<String> = topology
+    assert_eq!(chips.len(), report.peers.len(), "{name}");
+    let hub_titles: Vec<String> = topology
         .descendants()
-        .filter(|n| n.has_tag_name("g") && class(n, "edge"))
+        .filter(|n| n.has_tag_name("g") && class(n, "hub"))
         .map(|g| g.first_element_child().unwrap().text().unwrap().to_owned())
         .collect();
-    let node_titles: Vec<String> = topology
+    assert!(report.peers.is_empty() || !hub_titles.is_empty(), "{name}");
+    let status = doc
         .descendants()
-        .filter(|n| n.has_tag_name("g") && class(n, "node"))
-        .map(|g| g.first_element_child().unwrap().text().unwrap().to_owned())
+        .find(|n| n.attribute("id") == Some("status"))
+        .expect("status table");
+    let rows: Vec<_> = status
+        .descendants()
+        .filter(|n| n.has_tag_name("tr") && n.attribute("data-worst").is_some())
         .collect();
-    assert_eq!(edge_titles.len(), report.peers.len(), "{name}");
-    for pair in &report.peers {
+    assert_eq!(rows.len(), report.peers.len(), "{name}");
+    for (index, pair) in report.peers.iter().enumerate() {
         let (a, b) = (pair.a.to_string(), pair.b.to_string());
         let section = sections
             .iter()
             .find(|s| s.attribute("data-a") == Some(&a) && s.attribute("data-b") == Some(&b))
             .unwrap_or_else(|| panic!("{name}: no section for {a} <-> {b}"));
+        let anchor = format!("#{}", section.attribute("id").unwrap());
+        assert_eq!(anchor, format!("#peer-{index}"));
         let timeline = section
             .descendants()
             .find(|n| n.has_tag_name("svg") && class(n, "timeline"))
             .unwrap_or_else(|| panic!("{name}: no timeline for {a} <-> {b}"));
-        for row in ["NHRP", "IKE", "ESP", "EIGRP"] {
+        for row in ["NHRP", "IKE", "ESP", "EIGRP", "findings"] {
             assert!(
                 timeline
                     .descendants()
@@ -107,12 +161,12 @@ fn check(report: &Report, html: &str, name: &str) {
                 "{name}: {row} row"
             );
         }
-        // Every NHRP event is a mark with its frame number.
         let marks: Vec<&str> = timeline
             .descendants()
             .filter(|n| n.has_tag_name("title"))
             .filter_map(|n| n.text())
             .collect();
+        // Every NHRP event is a mark with its frame number.
         for event in &pair.nhrp.events {
             let frame = format!("frame {}:", event.seen.frame);
             assert!(
@@ -120,20 +174,60 @@ fn check(report: &Report, html: &str, name: &str) {
                 "{name}: {frame} {marks:?}"
             );
         }
-        assert!(
-            edge_titles
-                .iter()
-                .any(|t| t.starts_with(&format!("{a} \u{2194} {b}:"))),
-            "{name}: edge {a} {b}"
-        );
-        for node in [&a, &b] {
-            assert!(
-                node_titles
-                    .iter()
-                    .any(|t| t.split(' ').nth(1) == Some(node.as_str())),
-                "{name}: node {node}"
-            );
+        // Every finding about the pair is marked at each of its evidence frames.
+        let flags: Vec<&str> = timeline
+            .descendants()
+            .filter(|n| n.has_tag_name("path") && class(n, "finding-mark"))
+            .map(|n| n.first_element_child().unwrap().text().unwrap())
+            .collect();
+        let mut expected = 0;
+        for finding in &report.findings {
+            let Some((x, y)) = finding.peers else {
+                continue;
+            };
+            if !((x == pair.a && y == pair.b) || (x == pair.b && y == pair.a)) {
+                continue;
+            }
+            for frame in &finding.frames {
+                expected += 1;
+                let head = format!(
+                    "frame {frame}: {} {}: ",
+                    finding.severity.name(),
+                    finding.rule
+                );
+                assert!(
+                    flags.iter().any(|f| f.starts_with(&head)),
+                    "{name}: {head} {flags:?}"
+                );
+            }
         }
+        assert_eq!(flags.len(), expected, "{name}: {a} <-> {b}");
+        // Its chip links to the section and names both ends.
+        assert!(
+            chips
+                .iter()
+                .any(|(link, title)| *link == anchor
+                    && title.starts_with(&format!("{a} \u{2194} {b}:"))),
+            "{name}: chip {a} {b}"
+        );
+        // Its row links to the section too, and carries what the filter reads.
+        let row = rows
+            .iter()
+            .find(|r| {
+                r.descendants()
+                    .any(|n| n.attribute("href") == Some(anchor.as_str()))
+            })
+            .unwrap_or_else(|| panic!("{name}: no row for {a} <-> {b}"));
+        assert_eq!(
+            row.attribute("data-registered"),
+            Some(if pair.nhrp.successes > 0 { "1" } else { "0" }),
+            "{name}"
+        );
+        let row_text = text(row);
+        assert!(
+            row_text.contains(&a) && row_text.contains(&b),
+            "{name}: {row_text}"
+        );
     }
     // Each finding: a row with its rule, message and evidence frames.
     let rows: Vec<_> = doc
@@ -150,16 +244,12 @@ fn check(report: &Report, html: &str, name: &str) {
         let cells: Vec<String> = row
             .children()
             .filter(roxmltree::Node::is_element)
-            .map(|td| {
-                td.descendants()
-                    .filter(roxmltree::Node::is_text)
-                    .filter_map(|n| n.text())
-                    .collect()
-            })
+            .map(|td| text(&td))
             .collect();
         assert_eq!(cells[0], finding.severity.name());
         assert_eq!(
-            cells[3], finding.message,
+            cells[3],
+            shown(&finding.message),
             "{name}: message round-trips through escaping"
         );
         let frames: Vec<String> = finding.frames.iter().map(u64::to_string).collect();
@@ -188,45 +278,77 @@ fn every_capture_of_the_test_set_gives_a_complete_page() {
 }
 
 #[test]
-fn phase1_graph_has_the_hub_in_the_centre() {
+fn phase1_groups_the_error_pair_first() {
     let report = report(&workspace().join("testdata/dmvpn/phase1.pcap"));
     let html = page(&report, "phase1.pcap");
     let doc = parse(&html).unwrap();
-    let svg = doc.descendants().find(|n| n.has_tag_name("svg")).unwrap();
-    let (w, h): (f64, f64) = (
-        svg.attribute("width").unwrap().parse().unwrap(),
-        svg.attribute("height").unwrap().parse().unwrap(),
-    );
-    let hub_node = svg
+    let svg = doc
         .descendants()
-        .find(|n| {
-            n.has_tag_name("title") && n.text().is_some_and(|t| t.starts_with("hub 192.0.2.1 "))
+        .find(|n| n.has_tag_name("svg") && n.attribute("class") == Some("topology"))
+        .unwrap();
+    // The hub is the one NHS, in the hub column.
+    let hubs: Vec<String> = svg
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("node hub"))
+        .map(|g| g.first_element_child().unwrap().text().unwrap().to_owned())
+        .collect();
+    assert_eq!(hubs, ["hub 192.0.2.1"]);
+    // The pair with the ICV failure (an error) is in the first panel, drawn red, with its
+    // edge from the hub.
+    let panels: Vec<_> = svg
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("panel"))
+        .collect();
+    let with_icv_failure = panels
+        .iter()
+        .find(|p| {
+            p.descendants().any(|n| {
+                n.has_tag_name("title")
+                    && n.text()
+                        .is_some_and(|t| t.starts_with("192.0.2.1 \u{2194} 192.0.2.11:"))
+            })
         })
-        .unwrap()
-        .parent()
         .unwrap();
-    let circle = hub_node
-        .children()
-        .find(|n| n.has_tag_name("circle"))
-        .unwrap();
-    let cx: f64 = circle.attribute("cx").unwrap().parse().unwrap();
-    let cy: f64 = circle.attribute("cy").unwrap().parse().unwrap();
+    assert_eq!(
+        with_icv_failure
+            .first_element_child()
+            .unwrap()
+            .attribute("stroke"),
+        Some("#c0392b")
+    );
+    assert!(text(with_icv_failure).trim_start().starts_with("error"));
+    // Error panels come first.
+    assert!(text(&panels[0]).trim_start().starts_with("error"));
     assert!(
-        (cx - w / 2.0).abs() < 1.0 && (cy - h / 2.0).abs() < 20.0,
-        "{cx},{cy}"
+        svg.descendants()
+            .any(|n| n.has_tag_name("line") && n.attribute("stroke") == Some("#c0392b"))
     );
-    // The pair with the ICV failure (an error) is drawn red.
-    let red = svg
-        .descendants()
-        .filter(|n| n.has_tag_name("g"))
-        .find(|g| {
-            g.first_element_child()
-                .and_then(|t| t.text())
-                .is_some_and(|t| t.starts_with("192.0.2.1 \u{2194} 192.0.2.11:"))
-        })
-        .unwrap();
-    let line = red.children().find(|n| n.has_tag_name("line")).unwrap();
-    assert_eq!(line.attribute("stroke"), Some("#c0392b"));
+    // Panels do not count a pair twice.
+    let counted: usize = panels
+        .iter()
+        .map(|p| p.attribute("data-pairs").unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counted, report.peers.len());
+}
+
+/// A finding's code spans are rendered as `<code>`.
+#[test]
+fn code_spans_in_findings() {
+    let mut report = report(&workspace().join("testdata/sessions/healthy.pcap"));
+    let (a, b) = (report.peers[0].a, report.peers[0].b);
+    report.findings.push(Finding {
+        rule: Rule::TcpMssTooLarge,
+        severity: Severity::Warning,
+        peers: Some((a, b)),
+        message: "set `ip tcp adjust-mss 1360` on the tunnel".to_owned(),
+        frames: vec![3],
+    });
+    let html = page(&report, "code");
+    check(&report, &html, "code");
+    assert_eq!(
+        html.matches("<code>ip tcp adjust-mss 1360</code>").count(),
+        2
+    );
 }
 
 /// Text that looks like markup (it could come from a crafted capture) is shown, not interpreted.
@@ -243,7 +365,7 @@ fn capture_text_is_escaped() {
         frames: vec![1, 2],
     });
     let html = page(&report, nasty);
-    assert!(!html.contains("<script>"));
+    assert!(!html.contains("<script>alert"));
     check(&report, &html, "escaped");
     let doc = parse(&html).unwrap();
     let title = doc.descendants().find(|n| n.has_tag_name("title")).unwrap();

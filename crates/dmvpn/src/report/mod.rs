@@ -1,11 +1,20 @@
 //! The session report as one self-contained HTML page (`dmvpn sessions --format html`).
 //!
-//! The page needs no network access and no JavaScript: inline CSS, and inline SVG for the
-//! hub-and-spoke graph (hubs in the centre, the other peers around them, one edge per peer pair
-//! coloured by its state) and for one timeline per pair (NHRP, IKE, ESP and EIGRP events on a
-//! common time axis; hovering a mark shows its frame and what it was, through SVG `<title>`).
-//! The findings follow, each with its evidence frames. Everything taken from the capture (addresses,
-//! names, messages, the title) is escaped; the markup is well-formed XML as well as HTML.
+//! One file with nothing to fetch: inline CSS, inline SVG and a little inline JavaScript.
+//!
+//! - A **status table**, one row per peer pair (registration, IKE, ESP, EIGRP, findings), that
+//!   sorts by any column (click or Enter on its header) and filters by text and by state; without
+//!   JavaScript it is still the whole table.
+//! - The **topology** (`layout.rs`): hubs on the left, the pairs grouped by state in panels (errors
+//!   first), one chip per pair linking to its section, one edge per hub and panel; readable at 500
+//!   spokes (every label has its own cell; a panel shows 60 chips and counts the rest).
+//! - The **findings**, each with its evidence frames; text in backquotes is rendered as `<code>`.
+//! - Per pair, a **timeline** (NHRP, IKE, ESP and EIGRP on a common time axis, and the pair's
+//!   findings marked at their evidence frames; hovering a mark shows its frame and what it was,
+//!   through SVG `<title>`), with one legend for all of them, and the details.
+//!
+//! Everything taken from the capture (addresses, names, messages, the title) is escaped; the
+//! markup is well-formed XML as well as HTML (the script sits in a CDATA section).
 //!
 //! ```
 //! use dmvpn::capture::CaptureReader;
@@ -25,8 +34,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod layout;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::f64::consts::PI;
 use std::fmt::{self, Write as _};
 use std::io;
 use std::net::IpAddr;
@@ -75,6 +85,28 @@ fn esc(value: impl fmt::Display) -> String {
     Escape(&value.to_string()).to_string()
 }
 
+/// Escaped text with each span between backquotes (`` `x` ``) rendered as `<code>x</code>`; an
+/// unpaired backquote stays as it is.
+#[must_use]
+pub fn rich(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(open) = rest.find('`') {
+        let Some(len) = rest[open + 1..].find('`') else {
+            break;
+        };
+        let _ = write!(
+            out,
+            "{}<code>{}</code>",
+            Escape(&rest[..open]),
+            Escape(&rest[open + 1..open + 1 + len])
+        );
+        rest = &rest[open + len + 2..];
+    }
+    let _ = write!(out, "{}", Escape(rest));
+    out
+}
+
 const STYLE: &str = "
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}
 h1{font-size:1.4em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
@@ -85,8 +117,82 @@ th{background:#f2f2f2}.mono{font-family:ui-monospace,monospace}
 .ok{color:#1e7d3a}.bad{color:#b02a1f}.muted{color:#777}
 svg{background:#fafafa;border:1px solid #ddd;max-width:100%}
 svg text{font-family:system-ui,sans-serif}
+svg.topology text{font-family:\"DejaVu Sans Mono\",ui-monospace,monospace}
+code{font-family:ui-monospace,monospace;background:#f2f2f2;padding:0 .2em;border-radius:3px}
 .legend span{display:inline-block;margin-right:1.2em}.swatch{display:inline-block;width:1.6em;height:.5em;margin-right:.3em;vertical-align:middle}
+#status th{cursor:pointer;user-select:none;white-space:nowrap}#status th[aria-sort=ascending]::after{content:\" \\25B2\"}
+#status th[aria-sort=descending]::after{content:\" \\25BC\"}#status tr.sev-error td:first-child{border-left:4px solid #c0392b}
+#status tr.sev-warning td:first-child{border-left:4px solid #e67e22}#status td{white-space:nowrap;padding:.1em .5em}.filters{margin:.4em 0}.filters input{width:22em}
+.up{color:#1e7d3a}.down{color:#b02a1f}
 ";
+
+/// Sorts and filters the status table; with `#layout-check` in the URL, also writes the
+/// topology's rendered label boxes into `<pre id="layout-check">` (what the overlap test reads
+/// through `chromium --dump-dom`). No `<` or `&` outside the CDATA section, so the page stays XML.
+const SCRIPT: &str = r#"
+(function () {
+  var table = document.getElementById('status');
+  if (table) {
+    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+    var heads = table.tHead.rows[0].cells, order = {};
+    var value = function (row, i) {
+      var cell = row.cells[i], v = cell.getAttribute('data-v');
+      return v === null ? cell.textContent : v;
+    };
+    var sort = function (i) {
+      var dir = order[i] = order[i] === 1 ? -1 : 1;
+      var numeric = heads[i].getAttribute('data-type') === 'num';
+      rows.sort(function (a, b) {
+        var x = value(a, i), y = value(b, i);
+        if (numeric) { x = +x; y = +y; }
+        return (x < y ? -1 : x > y ? 1 : 0) * dir;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+      for (var j = 0; j < heads.length; j++) {
+        heads[j].setAttribute('aria-sort', j === i ? (dir > 0 ? 'ascending' : 'descending') : 'none');
+      }
+    };
+    Array.prototype.forEach.call(heads, function (th, i) {
+      th.tabIndex = 0;
+      th.addEventListener('click', function () { sort(i); });
+      th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sort(i); });
+    });
+    var text = document.getElementById('peer-filter'), state = document.getElementById('peer-state');
+    var count = document.getElementById('peer-count');
+    var filter = function () {
+      var q = text.value.toLowerCase(), s = state.value.split('='), shown = 0;
+      rows.forEach(function (row) {
+        var ok = (!q || row.textContent.toLowerCase().indexOf(q) >= 0)
+          && (s.length < 2 || row.getAttribute('data-' + s[0]) === s[1]);
+        row.hidden = !ok;
+        if (ok) shown++;
+      });
+      count.textContent = shown + ' of ' + rows.length + ' pair(s) shown';
+    };
+    text.addEventListener('input', filter);
+    state.addEventListener('change', filter);
+  }
+  if (location.hash === '#layout-check') {
+    var svg = document.querySelector('svg.topology'), out = { labels: [], chips: [] };
+    if (svg) {
+      var o = svg.getBoundingClientRect();
+      var box = function (el) {
+        var b = el.getBoundingClientRect();
+        return [b.left - o.left, b.top - o.top, b.width, b.height];
+      };
+      out.width = o.width; out.height = o.height;
+      svg.querySelectorAll('text').forEach(function (t) { out.labels.push(box(t).concat([t.textContent])); });
+      svg.querySelectorAll('g.chip').forEach(function (g) {
+        out.chips.push([box(g.querySelector('rect')), box(g.querySelector('text'))]);
+      });
+    }
+    var pre = document.createElement('pre');
+    pre.id = 'layout-check';
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }
+})();
+"#;
 
 fn write_page(report: &Report, title: &str, s: &mut String) -> fmt::Result {
     let start = report.start.unwrap_or_default();
@@ -139,14 +245,52 @@ fn write_page(report: &Report, title: &str, s: &mut String) -> fmt::Result {
     }
     writeln!(s, "<h2 id=\"topology\">Topology</h2>")?;
     topology(report, s)?;
+    writeln!(s, "<h2 id=\"status-table\">Status</h2>")?;
+    status_table(report, s)?;
     writeln!(s, "<h2 id=\"findings\">Findings</h2>")?;
     findings(&report.findings, s)?;
     writeln!(s, "<h2 id=\"peers\">Peers</h2>")?;
+    timeline_legend(s)?;
     for (index, pair) in report.peers.iter().enumerate() {
         peer(report, index, pair, start, duration, s)?;
     }
+    writeln!(s, "<script>//<![CDATA[{SCRIPT}//]]></script>")?;
     writeln!(s, "</body>")?;
     writeln!(s, "</html>")
+}
+
+/// What the timelines' marks mean, once for all of them.
+fn timeline_legend(s: &mut String) -> fmt::Result {
+    let dot = |colour: &str| {
+        format!(
+            "<svg width=\"12\" height=\"12\" viewBox=\"0 0 12 12\" style=\"border:0;background:none;vertical-align:middle\"><circle cx=\"6\" cy=\"6\" r=\"5\" fill=\"{colour}\"/></svg>"
+        )
+    };
+    let bar =
+        |colour: &str| format!("<span class=\"swatch\" style=\"background:{colour}\"></span>");
+    let flag = |colour: &str| {
+        format!(
+            "<svg width=\"12\" height=\"12\" viewBox=\"0 0 12 12\" style=\"border:0;background:none;vertical-align:middle\"><path d=\"M1 1 L11 1 L6 11 Z\" fill=\"{colour}\"/></svg>"
+        )
+    };
+    writeln!(
+        s,
+        "<p class=\"legend timeline-legend\"><b>Timelines</b> (one per pair, time from the capture’s first frame; hover a mark for its frame): \
+         <span>{} one message</span><span>{} a span (IKE SA to its completion, ESP flow, EIGRP hellos)</span><br/>\
+         <span>{} success (registration accepted, SA up, decrypted, hellos without loss)</span>\
+         <span>{} request, Quick Mode, ESP not decrypted</span><span>{} IKE not completed, EIGRP down and up</span>\
+         <span>{} refusal, error indication, notification, ICV failure or replay</span><span>{} delete</span>\
+         <span>{} {} finding (error, warning) at its evidence frames</span></p>",
+        dot("#5d6d7e"),
+        bar("#5d6d7e"),
+        bar("#27ae60"),
+        bar("#2f80c0"),
+        bar("#e67e22"),
+        bar("#c0392b"),
+        bar("#7f8c8d"),
+        flag("#c0392b"),
+        flag("#e67e22")
+    )
 }
 
 /// The worst severity among the findings about `pair`.
@@ -165,48 +309,8 @@ fn concerns(finding: &Finding, pair: &PeerPair) -> bool {
         .is_some_and(|(x, y)| (x == pair.a && y == pair.b) || (x == pair.b && y == pair.a))
 }
 
-/// What is up on a pair.
-struct State {
-    registered: bool,
-    ike: bool,
-    esp: bool,
-    eigrp: bool,
-}
-
-impl State {
-    fn of(pair: &PeerPair) -> Self {
-        Self {
-            registered: pair.nhrp.successes > 0,
-            ike: pair.ike.iter().any(|sa| sa.established.is_some()),
-            esp: pair.esp.iter().any(|flow| flow.packets.packets > 0),
-            eigrp: pair.eigrp.iter().all(|side| side.hellos > 0),
-        }
-    }
-
-    fn label(&self) -> String {
-        let mark = |up: bool| if up { "\u{2713}" } else { "\u{2717}" };
-        format!(
-            "NHRP{} IKE{} ESP{} EIGRP{}",
-            mark(self.registered),
-            mark(self.ike),
-            mark(self.esp),
-            mark(self.eigrp)
-        )
-    }
-
-    fn colour(&self, worst: Option<Severity>) -> &'static str {
-        match worst {
-            Some(Severity::Error) => "#c0392b",
-            Some(Severity::Warning) => "#e67e22",
-            _ if self.registered && self.eigrp => "#27ae60",
-            _ if self.registered || self.ike || self.eigrp => "#2f80c0",
-            _ => "#9aa5ab",
-        }
-    }
-}
-
-/// The tunnel addresses a node announced (NHRP bindings, EIGRP hello sources).
-fn tunnel_addresses(report: &Report) -> BTreeMap<IpAddr, BTreeSet<IpAddr>> {
+/// Each node's tunnel addresses (NHRP bindings, EIGRP hello sources).
+fn tunnel_addresses(report: &Report) -> BTreeMap<IpAddr, Vec<IpAddr>> {
     let mut map: BTreeMap<IpAddr, BTreeSet<IpAddr>> = BTreeMap::new();
     for pair in &report.peers {
         for (tunnel, nbma) in &pair.tunnel {
@@ -220,117 +324,262 @@ fn tunnel_addresses(report: &Report) -> BTreeMap<IpAddr, BTreeSet<IpAddr>> {
             }
         }
     }
-    map
+    map.into_iter()
+        .map(|(node, set)| (node, set.into_iter().collect()))
+        .collect()
 }
 
-fn topology(report: &Report, s: &mut String) -> fmt::Result {
-    const W: f64 = 760.0;
-    const H: f64 = 620.0;
-    let (cx, cy) = (W / 2.0, H / 2.0 - 10.0);
-    let mut hubs: Vec<IpAddr> = Vec::new();
-    let mut others: Vec<IpAddr> = Vec::new();
-    for pair in &report.peers {
-        if pair.a_is_hub && !hubs.contains(&pair.a) {
-            hubs.push(pair.a);
-        }
+/// `1 error, 2 warnings` for the findings about a pair (empty when none).
+fn finding_counts(report: &Report, pair: &PeerPair) -> (usize, String) {
+    let mut counts = [0usize; 3];
+    for finding in report.findings.iter().filter(|f| concerns(f, pair)) {
+        counts[finding.severity as usize] += 1;
     }
-    if hubs.is_empty() {
-        // No NHS seen: the busiest node goes in the centre.
-        let mut degree: BTreeMap<IpAddr, usize> = BTreeMap::new();
-        for pair in &report.peers {
-            *degree.entry(pair.a).or_default() += 1;
-            *degree.entry(pair.b).or_default() += 1;
-        }
-        if let Some((&node, _)) = degree.iter().max_by_key(|(_, d)| **d) {
-            hubs.push(node);
-        }
-    }
-    for pair in &report.peers {
-        for node in [pair.a, pair.b] {
-            if !hubs.contains(&node) && !others.contains(&node) {
-                others.push(node);
-            }
-        }
-    }
-    let mut place: BTreeMap<IpAddr, (f64, f64)> = BTreeMap::new();
-    let ring = |i: usize, n: usize, r: f64| {
-        let angle = 2.0 * PI * i as f64 / n.max(1) as f64 - PI / 2.0;
-        (cx + r * angle.cos(), cy + r * angle.sin())
-    };
-    for (i, hub) in hubs.iter().enumerate() {
-        let at = if hubs.len() == 1 {
-            (cx, cy)
-        } else {
-            ring(i, hubs.len(), 70.0)
-        };
-        place.insert(*hub, at);
-    }
-    for (i, node) in others.iter().enumerate() {
-        place.insert(*node, ring(i, others.len(), 230.0));
-    }
+    let parts: Vec<String> = [Severity::Error, Severity::Warning, Severity::Info]
+        .into_iter()
+        .filter(|severity| counts[*severity as usize] > 0)
+        .map(|severity| format!("{} {}", counts[severity as usize], severity.name()))
+        .collect();
+    (counts.iter().sum(), parts.join(", "))
+}
+
+/// The status table: one row per pair, with `data-` attributes the filter reads and `data-v`
+/// sort keys where the text does not sort right.
+fn status_table(report: &Report, s: &mut String) -> fmt::Result {
+    let hubs = layout::hubs(report);
     let tunnels = tunnel_addresses(report);
     writeln!(
         s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"hub-and-spoke graph\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\">"
+        "<div class=\"filters\"><input type=\"search\" id=\"peer-filter\" placeholder=\"filter: address, state, rule\u{2026}\" aria-label=\"filter the pairs\"/> \
+         <select id=\"peer-state\" aria-label=\"show only\"><option value=\"\">all pairs</option>\
+         <option value=\"worst=error\">with an error</option><option value=\"worst=warning\">with a warning</option>\
+         <option value=\"findings=1\">with findings</option><option value=\"findings=0\">without findings</option>\
+         <option value=\"registered=0\">not registered</option><option value=\"ike=0\">IKE not up</option>\
+         <option value=\"esp=0\">no ESP</option><option value=\"eigrp=0\">EIGRP not up</option></select> \
+         <span id=\"peer-count\">{n} of {n} pair(s) shown</span></div>",
+        n = report.peers.len()
     )?;
-    for pair in &report.peers {
-        let (Some(&(x1, y1)), Some(&(x2, y2))) = (place.get(&pair.a), place.get(&pair.b)) else {
-            continue;
+    writeln!(
+        s,
+        "<table id=\"status\"><thead><tr><th data-type=\"num\">#</th><th>spoke</th><th>hub</th><th>tunnel</th>\
+         <th>registration</th><th>IKE</th><th>ESP</th><th>EIGRP</th><th data-type=\"num\">findings</th>\
+         <th data-type=\"num\">frames</th></tr></thead><tbody>"
+    )?;
+    let updown = |up: bool, text: String| {
+        format!(
+            "<td class=\"{}\">{}</td>",
+            if up { "up" } else { "down" },
+            esc(text)
+        )
+    };
+    for (index, pair) in report.peers.iter().enumerate() {
+        let (hub, _) = layout::ends(pair, &hubs);
+        let spoke = match hub {
+            Some(hub) if hub == pair.a => pair.b,
+            Some(_) => pair.a,
+            None => pair.b,
         };
-        let state = State::of(pair);
-        let worst = worst(report, pair);
-        let colour = state.colour(worst);
-        let dash = if hubs.contains(&pair.a) || hubs.contains(&pair.b) {
-            ""
+        let hub_text = hub.map_or_else(|| format!("{} (spoke)", pair.a), |h| h.to_string());
+        let state = layout::State::of(report, pair, hub.is_none());
+        let worst = state.worst.0;
+        let tunnel = tunnels
+            .get(&spoke)
+            .map(|list| {
+                list.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let nh = &pair.nhrp;
+        let registration = if nh.successes > 0 {
+            "registered".to_owned()
+        } else if nh.refusals > 0 {
+            format!("refused \u{00d7}{}", nh.refusals)
+        } else if nh.requests > 0 {
+            format!("{} request(s), no reply", nh.requests)
         } else {
-            " stroke-dasharray=\"6 4\""
+            "\u{2014}".to_owned()
         };
-        let label = state.label();
-        let findings = report.findings.iter().filter(|f| concerns(f, pair)).count();
-        // Labels sit nearer the outer end, away from the crowded hub.
-        let along = if hubs.contains(&pair.a) { 0.62 } else { 0.5 };
+        let up_sas = pair
+            .ike
+            .iter()
+            .filter(|sa| sa.established.is_some())
+            .count();
+        let ike = match (pair.ike.len(), up_sas) {
+            (0, _) => "\u{2014}".to_owned(),
+            (n, 0) => format!("not up ({n} SA(s))"),
+            (1, _) => "up".to_owned(),
+            (n, up) => format!("up ({up}/{n} SAs)"),
+        };
+        let packets: u64 = pair.esp.iter().map(|f| f.packets.packets).sum();
+        let decrypted: u64 = pair.esp.iter().map(|f| f.decrypted).sum();
+        let icv: u64 = pair.esp.iter().map(|f| f.icv_failed).sum();
+        let esp = if packets == 0 {
+            "\u{2014}".to_owned()
+        } else {
+            let mut text = match decrypted {
+                0 => format!("{packets} pkts, not decrypted"),
+                d if d == packets => format!("{packets} pkts, decrypted"),
+                d => format!("{packets} pkts, {d} decrypted"),
+            };
+            if icv > 0 {
+                let _ = write!(text, ", {icv} ICV failure(s)");
+            }
+            text
+        };
+        let hellos = pair.eigrp.iter().filter(|side| side.hellos > 0).count();
+        let eigrp = match hellos {
+            2 => "up".to_owned(),
+            1 => "one way only".to_owned(),
+            _ => "\u{2014}".to_owned(),
+        };
+        let (findings, summary) = finding_counts(report, pair);
+        let flag = |up: bool| u8::from(up);
+        // Worst first when sorted ascending: 0 error, 1 warning, 2 info, 3 none.
+        let rank = match worst {
+            Some(Severity::Error) => 0,
+            Some(Severity::Warning) => 1,
+            Some(Severity::Info) => 2,
+            None => 3,
+        };
         writeln!(
             s,
-            "<g class=\"edge\"><title>{} \u{2194} {}: {} ({findings} finding(s))</title>\
-             <line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{colour}\" stroke-width=\"4\"{dash}/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{colour}\" stroke=\"#fafafa\" stroke-width=\"3\" paint-order=\"stroke\">{}{}</text></g>",
-            esc(pair.a),
-            esc(pair.b),
-            esc(&label),
-            x1 + (x2 - x1) * along,
-            y1 + (y2 - y1) * along - 4.0,
-            esc(&label),
-            if findings > 0 {
-                format!(" \u{26a0}{findings}")
+            "<tr class=\"sev-{}\" data-worst=\"{}\" data-findings=\"{}\" data-registered=\"{}\" data-ike=\"{}\" data-esp=\"{}\" data-eigrp=\"{}\">\
+             <td data-v=\"{index}\">{index}</td><td class=\"mono\" data-v=\"{}\"><a href=\"#peer-{index}\">{}</a></td><td class=\"mono\">{}</td><td class=\"mono\">{}</td>\
+             {}{}{}{}<td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td></tr>",
+            worst.map_or("none", Severity::name),
+            worst.map_or("none", Severity::name),
+            flag(findings > 0),
+            flag(state.registered),
+            flag(state.ike),
+            flag(state.esp),
+            flag(state.eigrp),
+            sort_key(spoke),
+            esc(spoke),
+            esc(hub_text),
+            esc(tunnel),
+            updown(state.registered, registration),
+            updown(state.ike, ike),
+            updown(decrypted > 0 && icv == 0, esp),
+            updown(state.eigrp, eigrp),
+            rank * 1_000_000 + 999_999 - findings.min(999_999),
+            if findings == 0 {
+                "\u{2014}".to_owned()
             } else {
-                String::new()
-            }
+                esc(summary)
+            },
+            pair.frames,
+            pair.frames
         )?;
     }
-    for (node, &(x, y)) in &place {
-        let hub = hubs.contains(node);
-        let (r, fill) = if hub {
-            (26.0, "#34495e")
-        } else {
-            (16.0, "#5d6d7e")
-        };
-        let tunnel: Vec<String> = tunnels
-            .get(node)
-            .map(|set| set.iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
-        let role = if hub { "hub" } else { "peer" };
+    writeln!(s, "</tbody></table>")
+}
+
+/// An address as a string that sorts in address order (zero-padded octets or groups).
+fn sort_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("4.{a:03}.{b:03}.{c:03}.{d:03}")
+        }
+        IpAddr::V6(v6) => {
+            let groups: Vec<String> = v6.segments().iter().map(|g| format!("{g:04x}")).collect();
+            format!("6.{}", groups.join(":"))
+        }
+    }
+}
+
+fn topology(report: &Report, s: &mut String) -> fmt::Result {
+    let tunnels = tunnel_addresses(report);
+    let drawing = layout::layout(report, &tunnels);
+    let (w, h) = (layout::WIDTH, drawing.height);
+    writeln!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"topology\" role=\"img\" aria-label=\"hubs and peer pairs grouped by state\" width=\"{w}\" height=\"{h:.0}\" viewBox=\"0 0 {w} {h:.0}\">"
+    )?;
+    let busiest = drawing
+        .edges
+        .iter()
+        .map(|e| e.pairs)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    for edge in &drawing.edges {
+        let width = 1.5 + 5.0 * (edge.pairs as f64 / busiest as f64).sqrt();
         writeln!(
             s,
-            "<g class=\"node\"><title>{role} {} tunnel {}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r}\" fill=\"{fill}\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" font-weight=\"bold\">{}</text>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{}</text></g>",
-            esc(node),
-            esc(tunnel.join(", ")),
-            y + r + 14.0,
-            esc(node),
-            y + r + 27.0,
-            esc(tunnel.join(", "))
+            "<line class=\"edge\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{}\" stroke-width=\"{width:.1}\" stroke-opacity=\"0.8\"><title>{} pair(s)</title></line>",
+            edge.from.0, edge.from.1, edge.to.0, edge.to.1, edge.colour, edge.pairs
         )?;
+    }
+    let text = |s: &mut String, label: &layout::Label, extra: &str| {
+        writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{}\"{extra}>{}</text>",
+            label.x,
+            label.baseline,
+            label.size,
+            esc(&label.text)
+        )
+    };
+    for hub in &drawing.hubs {
+        let r = hub.rect;
+        writeln!(
+            s,
+            "<g class=\"node hub\"><title>hub {}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"6\" fill=\"#34495e\"/>",
+            esc(hub.addr),
+            r.x,
+            r.y,
+            r.w,
+            r.h
+        )?;
+        for label in &hub.labels {
+            text(s, label, " fill=\"#fff\"")?;
+        }
+        writeln!(s, "</g>")?;
+    }
+    for panel in &drawing.panels {
+        let r = panel.rect;
+        let colour = panel.state.colour();
+        writeln!(
+            s,
+            "<g class=\"panel\" data-pairs=\"{}\"><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"6\" fill=\"#fff\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            panel.count, r.x, r.y, r.w, r.h
+        )?;
+        text(
+            s,
+            &panel.title,
+            &format!(" font-weight=\"bold\" fill=\"{colour}\""),
+        )?;
+        for chip in &panel.chips {
+            let pair = &report.peers[chip.pair];
+            let (count, summary) = finding_counts(report, pair);
+            let r = chip.rect;
+            writeln!(
+                s,
+                "<a href=\"#peer-{}\"><g class=\"chip\"><title>{} \u{2194} {}: {}{}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\" fill=\"{colour}\" fill-opacity=\"0.12\" stroke=\"{colour}\"/>",
+                chip.pair,
+                esc(pair.a),
+                esc(pair.b),
+                esc(panel.state.marks()),
+                if count > 0 {
+                    format!("; {}", esc(summary))
+                } else {
+                    String::new()
+                },
+                r.x,
+                r.y,
+                r.w,
+                r.h
+            )?;
+            text(s, &chip.label, " fill=\"#222\"")?;
+            writeln!(s, "</g></a>")?;
+        }
+        if let Some(more) = &panel.more {
+            text(s, more, " fill=\"#555\"")?;
+        }
+        writeln!(s, "</g>")?;
     }
     writeln!(s, "</svg>")?;
     writeln!(
@@ -340,7 +589,9 @@ fn topology(report: &Report, s: &mut String) -> fmt::Result {
          <span><span class=\"swatch\" style=\"background:#9aa5ab\"></span>nothing up</span>\
          <span><span class=\"swatch\" style=\"background:#e67e22\"></span>warning</span>\
          <span><span class=\"swatch\" style=\"background:#c0392b\"></span>error</span>\
-         <span>dashed: between two non-hub peers; \u{2713}/\u{2717}: NHRP registered, IKE phase 1 up, ESP seen, EIGRP hellos both ways</span></p>"
+         <span>\u{2713}/\u{2717}: NHRP registered, IKE phase 1 up, ESP seen, EIGRP hellos both ways; \
+         a chip links to its pair; a panel shows {} pairs at most (the status table has them all)</span></p>",
+        layout::MAX_CHIPS
     )
 }
 
@@ -365,7 +616,7 @@ fn findings(list: &[Finding], s: &mut String) -> fmt::Result {
             finding.severity.name(),
             esc(finding.rule),
             esc(peers),
-            esc(&finding.message),
+            rich(&finding.message),
             esc(frames.join(", "))
         )?;
     }
@@ -378,6 +629,65 @@ struct Mark {
     until: Option<Timestamp>,
     colour: &'static str,
     what: String,
+    shape: Shape,
+}
+
+/// How a mark is drawn: a dot (or a bar, with `until`), or a finding's flag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Dot,
+    Flag,
+}
+
+/// The times of a pair's frames the report knows (its events' and flows' first and last), to
+/// place a finding's evidence frame on the timeline: at its own time when known, else
+/// interpolated between the nearest known frames before and after (frames are in capture order).
+struct FrameTimes(BTreeMap<u64, Timestamp>);
+
+impl FrameTimes {
+    fn of(pair: &PeerPair) -> Self {
+        let mut map = BTreeMap::new();
+        let mut add = |seen: crate::session::Seen| {
+            map.insert(seen.frame, seen.time);
+        };
+        add(pair.first);
+        add(pair.last);
+        pair.nhrp.events.iter().for_each(|e| add(e.seen));
+        for sa in &pair.ike {
+            add(sa.first);
+            add(sa.last);
+            sa.established.into_iter().for_each(&mut add);
+            sa.notifications.iter().for_each(|(seen, _)| add(*seen));
+            sa.deletes.iter().for_each(|(seen, _, _)| add(*seen));
+            for child in &sa.phase2 {
+                add(child.first);
+                child.completed.into_iter().for_each(&mut add);
+            }
+        }
+        for flow in &pair.esp {
+            add(flow.first);
+            add(flow.last);
+        }
+        for side in &pair.eigrp {
+            side.first_hello.into_iter().for_each(&mut add);
+            side.last_hello.into_iter().for_each(&mut add);
+        }
+        Self(map)
+    }
+
+    fn at(&self, frame: u64) -> Timestamp {
+        let before = self.0.range(..=frame).next_back();
+        let after = self.0.range(frame..).next();
+        match (before, after) {
+            (Some((&f0, &t0)), Some((&f1, &t1))) if f1 > f0 && t1 > t0 => {
+                let span = t1.saturating_duration_since(t0);
+                let fraction = (frame - f0) as f64 / (f1 - f0) as f64;
+                t0.saturating_add(span.mul_f64(fraction))
+            }
+            (Some((_, &t)), _) | (None, Some((_, &t))) => t,
+            (None, None) => Timestamp::default(),
+        }
+    }
 }
 
 fn peer(
@@ -402,7 +712,7 @@ fn peer(
         esc(pair.a),
         esc(pair.b)
     )?;
-    let state = State::of(pair);
+    let state = layout::State::of(report, pair, false);
     writeln!(
         s,
         "<p>{} frames, +{:.3} s to +{:.3} s (frames {}\u{2013}{}); {}</p>",
@@ -411,7 +721,7 @@ fn peer(
         rel(pair.latest),
         pair.first.frame,
         pair.last.frame,
-        esc(state.label())
+        esc(state.marks())
     )?;
 
     // The timeline.
@@ -424,6 +734,7 @@ fn peer(
             _ => "#2f80c0",
         };
         nhrp.push(Mark {
+            shape: Shape::Dot,
             time: event.seen.time,
             until: None,
             colour,
@@ -439,6 +750,7 @@ fn peer(
         let cookie: String = sa.icookie.iter().map(|b| format!("{b:02x}")).collect();
         let until = sa.established.map_or(sa.last.time, |up| up.time);
         ike.push(Mark {
+            shape: Shape::Dot,
             time: sa.first.time.min(until),
             until: Some(sa.first.time.max(until)),
             colour: if sa.established.is_some() {
@@ -459,6 +771,7 @@ fn peer(
         });
         for (seen, name) in &sa.notifications {
             ike.push(Mark {
+                shape: Shape::Dot,
                 time: seen.time,
                 until: None,
                 colour: "#c0392b",
@@ -467,6 +780,7 @@ fn peer(
         }
         for child in &sa.phase2 {
             ike.push(Mark {
+                shape: Shape::Dot,
                 time: child.first.time,
                 until: None,
                 colour: "#2f80c0",
@@ -480,6 +794,7 @@ fn peer(
         }
         for (seen, protocol, _) in &sa.deletes {
             ike.push(Mark {
+                shape: Shape::Dot,
                 time: seen.time,
                 until: None,
                 colour: "#7f8c8d",
@@ -492,6 +807,7 @@ fn peer(
         .esp
         .iter()
         .map(|flow| Mark {
+            shape: Shape::Dot,
             time: flow.earliest,
             until: Some(flow.latest),
             colour: if flow.icv_failed > 0 || flow.replays > 0 {
@@ -520,6 +836,7 @@ fn peer(
     for (side, nbma) in pair.eigrp.iter().zip([pair.a, pair.b]) {
         if let (Some(first), Some(last)) = (side.first_hello, side.last_hello) {
             eigrp.push(Mark {
+                shape: Shape::Dot,
                 time: first.time.min(last.time),
                 until: Some(first.time.max(last.time)),
                 colour: if side.downs.is_empty() { "#27ae60" } else { "#e67e22" },
@@ -536,6 +853,32 @@ fn peer(
         }
     }
     rows.push(("EIGRP", eigrp));
+    let times = FrameTimes::of(pair);
+    let marks = report
+        .findings
+        .iter()
+        .filter(|f| concerns(f, pair))
+        .flat_map(|finding| {
+            let times = &times;
+            finding.frames.iter().map(move |&frame| Mark {
+                time: times.at(frame),
+                until: None,
+                colour: match finding.severity {
+                    Severity::Error => "#c0392b",
+                    Severity::Warning => "#e67e22",
+                    Severity::Info => "#2f80c0",
+                },
+                what: format!(
+                    "frame {frame}: {} {}: {}",
+                    finding.severity.name(),
+                    finding.rule,
+                    finding.message
+                ),
+                shape: Shape::Flag,
+            })
+        })
+        .collect();
+    rows.push(("findings", marks));
     timeline(&rows, start, duration, s)?;
 
     // Details.
@@ -646,7 +989,7 @@ fn peer(
                 finding.severity.name(),
                 finding.severity.name(),
                 esc(finding.rule),
-                esc(&finding.message),
+                rich(&finding.message),
                 esc(frames.join(", "))
             )?;
         }
@@ -696,6 +1039,17 @@ fn timeline(
                         esc(&mark.what)
                     )?;
                 }
+                None if mark.shape == Shape::Flag => writeln!(
+                    s,
+                    "<path class=\"finding-mark\" d=\"M{:.1} {:.1} L{:.1} {:.1} L{x1:.1} {:.1} Z\" fill=\"{}\" stroke=\"#fff\"><title>{}</title></path>",
+                    x1 - 6.0,
+                    y - 7.0,
+                    x1 + 6.0,
+                    y - 7.0,
+                    y + 6.0,
+                    mark.colour,
+                    esc(&mark.what)
+                )?,
                 None => writeln!(
                     s,
                     "<circle cx=\"{x1:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{}\"><title>{}</title></circle>",
@@ -740,12 +1094,28 @@ mod tests {
     }
 
     #[test]
+    fn backquotes_are_code_spans() {
+        assert_eq!(
+            rich("MSS `1460` > `1400` <b>"),
+            "MSS <code>1460</code> &gt; <code>1400</code> &lt;b&gt;"
+        );
+        assert_eq!(rich("a `b` `c"), "a <code>b</code> `c");
+        assert_eq!(rich("``"), "<code></code>");
+        assert_eq!(rich("`<x>`"), "<code>&lt;x&gt;</code>");
+        assert_eq!(rich("no quotes"), "no quotes");
+        assert_eq!(rich("é`ü`"), "é<code>ü</code>");
+    }
+
+    #[test]
     fn empty_report_is_a_page() {
         let mut out = Vec::new();
         html(&Report::default(), "<script>alert(1)</script>", &mut out).unwrap();
         let page = String::from_utf8(out).unwrap();
-        assert!(!page.contains("<script>"));
-        assert!(page.contains("&lt;script&gt;"));
+        assert!(!page.contains("<script>alert"));
+        assert!(page.contains("&lt;script&gt;alert(1)"));
+        // The one script is the page's own, in a CDATA section.
+        assert_eq!(page.matches("<script>").count(), 1);
+        assert!(page.contains("<script>//<![CDATA["));
         assert!(page.contains("No findings."));
         assert!(page.trim_end().ends_with("</html>"));
     }

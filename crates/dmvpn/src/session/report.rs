@@ -144,7 +144,7 @@ pub struct PeerPair {
 }
 
 impl PeerPair {
-    pub(super) fn new(a: IpAddr, b: IpAddr, seen: Seen) -> Self {
+    pub(crate) fn new(a: IpAddr, b: IpAddr, seen: Seen) -> Self {
         Self {
             a,
             b,
