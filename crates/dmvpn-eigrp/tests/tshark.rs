@@ -88,6 +88,7 @@ fn ours(bytes: &[u8]) -> (BTreeMap<&'static str, String>, bool) {
     let mut several = false;
     for tlv in repr.tlvs.iter() {
         put("eigrp.tlv_type", format!("{:#06x}", tlv.ty().0));
+        let mut route = None;
         match tlv {
             Tlv::Parameters(p) => {
                 let keys = [
@@ -129,82 +130,46 @@ fn ours(bytes: &[u8]) -> (BTreeMap<&'static str, String>, bool) {
                 );
             }
             Tlv::Classic(r) => {
-                several |= r.destinations.iter().count() > 1;
-                let v6 = r.next_hop.is_ipv6();
-                put(
-                    if v6 {
-                        "eigrp.ipv6.nexthop"
-                    } else {
-                        "eigrp.ipv4.nexthop"
-                    },
-                    r.next_hop.to_string(),
-                );
-                if let Some(ext) = r.external {
-                    put("eigrp.extdata.as", ext.origin_as.to_string());
-                    put("eigrp.extdata.proto", ext.protocol.0.to_string());
-                }
                 put("eigrp.old_metric.delay", r.metric.delay.to_string());
                 put("eigrp.old_metric.bw", r.metric.bandwidth.to_string());
                 put("eigrp.old_metric.mtu", r.metric.mtu.to_string());
                 put("eigrp.old_metric.hopcount", r.metric.hop_count.to_string());
-                for d in r.destinations.iter() {
-                    put(
-                        if v6 {
-                            "eigrp.ipv6.prefixlen"
-                        } else {
-                            "eigrp.ipv4.prefixlen"
-                        },
-                        d.prefix_len.to_string(),
-                    );
-                    put(
-                        if v6 {
-                            "eigrp.ipv6.destination"
-                        } else {
-                            "eigrp.ipv4.destination"
-                        },
-                        d.prefix.to_string(),
-                    );
-                }
+                route = Some((r.next_hop, r.external, r.destinations));
             }
             Tlv::Wide(r) => {
-                several |= r.destinations.iter().count() > 1;
-                let v6 = r.next_hop.is_ipv6();
                 put("eigrp.afi", r.afi().0.to_string());
                 put("eigrp.routerid", Ipv4Addr::from(r.router_id).to_string());
                 put("eigrp.metric.delay", r.metric.delay.to_string());
                 put("eigrp.metric.bandwidth", r.metric.bandwidth.to_string());
-                put(
-                    if v6 {
-                        "eigrp.ipv6.nexthop"
-                    } else {
-                        "eigrp.ipv4.nexthop"
-                    },
-                    r.next_hop.to_string(),
-                );
-                if let Some(ext) = r.external {
-                    put("eigrp.extdata.as", ext.origin_as.to_string());
-                    put("eigrp.extdata.proto", ext.protocol.0.to_string());
-                }
-                for d in r.destinations.iter() {
-                    put(
-                        if v6 {
-                            "eigrp.ipv6.prefixlen"
-                        } else {
-                            "eigrp.ipv4.prefixlen"
-                        },
-                        d.prefix_len.to_string(),
-                    );
-                    put(
-                        if v6 {
-                            "eigrp.ipv6.destination"
-                        } else {
-                            "eigrp.ipv4.destination"
-                        },
-                        d.prefix.to_string(),
-                    );
-                }
+                route = Some((r.next_hop, r.external, r.destinations));
             }
             _ => {}
+        }
+        // What the classic and wide route TLVs share, under the next hop's family.
+        if let Some((next_hop, external, destinations)) = route {
+            several |= destinations.iter().count() > 1;
+            let [nexthop, prefixlen, destination] = if next_hop.is_ipv6() {
+                [
+                    "eigrp.ipv6.nexthop",
+                    "eigrp.ipv6.prefixlen",
+                    "eigrp.ipv6.destination",
+                ]
+            } else {
+                [
+                    "eigrp.ipv4.nexthop",
+                    "eigrp.ipv4.prefixlen",
+                    "eigrp.ipv4.destination",
+                ]
+            };
+            put(nexthop, next_hop.to_string());
+            if let Some(ext) = external {
+                put("eigrp.extdata.as", ext.origin_as.to_string());
+                put("eigrp.extdata.proto", ext.protocol.0.to_string());
+            }
+            for d in destinations.iter() {
+                put(prefixlen, d.prefix_len.to_string());
+                put(destination, d.prefix.to_string());
+            }
         }
     }
     (
