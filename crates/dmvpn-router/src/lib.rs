@@ -20,3 +20,4 @@ pub mod fuzzing;
 pub mod io;
 pub mod node;
 mod show;
+pub mod simulate;

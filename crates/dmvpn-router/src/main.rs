@@ -8,6 +8,7 @@ use dmvpn_router::config::cloud::{self, Member, Severity};
 use dmvpn_router::config::{Config, ErrorKind, Options, Summary};
 use dmvpn_router::io::map::InterfaceMap;
 use dmvpn_router::io::{RunOptions, query, socket_path};
+use dmvpn_router::simulate::{self, Scenario, WhatIf, options as sim};
 
 /// A DMVPN Phase 1 reference router (hub or spoke) from an IOS-style configuration.
 #[derive(Debug, Parser)]
@@ -68,6 +69,60 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         group: Option<String>,
     },
+    /// Run a whole cloud from its configurations in virtual time, no routers needed: each
+    /// router's `show` output, a reachability matrix, a timeline and the time to converge,
+    /// the findings (`check`'s and the run's). What-ifs: --loss, --fail, --restart,
+    /// --partition, --change. Exits 1 when a finding is an error or a probe fails.
+    #[command(after_help = "Examples:\n  \
+        dmvpn-router simulate R1.cfg R2.cfg R3.cfg\n  \
+        dmvpn-router simulate R1.cfg R2.cfg R3.cfg --fail R1@2m --restart R1@3m --duration 6m\n  \
+        dmvpn-router simulate R1.cfg R2.cfg R3.cfg --partition R1,R2@1m-2m --format json\n  \
+        dmvpn-router simulate R1.cfg R2.cfg R3.cfg --pcap cloud.pcapng --key-log keys/\n  \
+        dmvpn sessions cloud.pcapng --keys keys/esp_sa --keys keys/ikev1_decryption_table")]
+    Simulate {
+        /// The configurations: a hub and its spokes, in any order.
+        #[arg(required = true, num_args = 1..)]
+        configs: Vec<PathBuf>,
+        /// How long to run, in virtual time (`90s`, `10m`, `1h`).
+        #[arg(long, default_value = "10m", value_parser = sim::parse_time)]
+        duration: dmvpn_proto::Duration,
+        /// The seed of every random choice (SPIs, cookies, loss): the same seed, the same run.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Take the `show` output and the reachability matrix at this time instead of the end.
+        #[arg(long, value_parser = sim::parse_time)]
+        at: Option<dmvpn_proto::Duration>,
+        /// `text` or `json` (one document).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        /// Percentage of packets each NBMA hop loses (0-100).
+        #[arg(long, default_value = "0", value_parser = sim::parse_loss)]
+        loss: u32,
+        /// A router stops at T: `R2@30s`. Repeatable.
+        #[arg(long, value_name = "ROUTER@T", value_parser = sim::parse_router_at)]
+        fail: Vec<(String, dmvpn_proto::Duration)>,
+        /// A router reboots at T: `R1@2m`. Repeatable.
+        #[arg(long, value_name = "ROUTER@T", value_parser = sim::parse_router_at)]
+        restart: Vec<(String, dmvpn_proto::Duration)>,
+        /// The network between two routers is cut from T to T2: `R1,R2@1m-2m`. Repeatable.
+        #[arg(long, value_name = "A,B@T-T2", value_parser = sim::parse_partition)]
+        partition: Vec<(String, String, dmvpn_proto::Duration, dmvpn_proto::Duration)>,
+        /// A router reloads with another configuration at T: `R2=R2-new.cfg@1m`. Repeatable.
+        #[arg(long, value_name = "ROUTER=FILE@T", value_parser = sim::parse_change)]
+        change: Vec<(String, String, dmvpn_proto::Duration)>,
+        /// A router sits behind a one-to-one NAT with this outside address: `R2=203.0.113.2`.
+        #[arg(long, value_name = "ROUTER=ADDRESS", value_parser = sim::parse_nat)]
+        nat: Vec<(String, std::net::Ipv4Addr)>,
+        /// Write the NBMA traffic as pcapng, one interface per router.
+        #[arg(long, value_name = "OUT.pcapng")]
+        pcap: Option<PathBuf>,
+        /// Write the keys as Wireshark's `esp_sa` and `ikev1_decryption_table` into DIR.
+        #[arg(long, value_name = "DIR")]
+        key_log: Option<PathBuf>,
+        /// Commands the router cannot run are warnings (and skipped) instead of errors.
+        #[arg(long)]
+        lenient: bool,
+    },
     /// Ask a running router: `show ip nhrp`, `ip nhrp nhs`, `ip eigrp neighbors`, `ip route`,
     /// `crypto isakmp sa`, `crypto ipsec sa`, `counters`.
     Show {
@@ -124,6 +179,105 @@ fn main() -> ExitCode {
             run_dir,
             what,
         } => show(&run_dir, name.as_deref(), &what.join(" ")),
+        Command::Simulate {
+            configs,
+            duration,
+            seed,
+            at,
+            format,
+            loss,
+            fail,
+            restart,
+            partition,
+            change,
+            nat,
+            pcap,
+            key_log,
+            lenient,
+        } => {
+            let mut routers = Vec::new();
+            for path in &configs {
+                let Some(member) = load_member(path, lenient) else {
+                    return ExitCode::FAILURE;
+                };
+                routers.push(member);
+            }
+            let mut scenario = Scenario::new(routers);
+            scenario.duration = duration;
+            scenario.seed = seed;
+            scenario.at = at;
+            scenario.loss = loss;
+            scenario.nat = nat;
+            scenario.capture = pcap.is_some() || key_log.is_some();
+            let what_ifs = &mut scenario.what_ifs;
+            for (router, at) in fail {
+                what_ifs.push(WhatIf::Fail { router, at });
+            }
+            for (router, at) in restart {
+                what_ifs.push(WhatIf::Restart { router, at });
+            }
+            for (a, b, from, until) in partition {
+                what_ifs.push(WhatIf::Partition { a, b, from, until });
+            }
+            for (router, file, at) in change {
+                let Some(config) = load_member(&PathBuf::from(file), lenient) else {
+                    return ExitCode::FAILURE;
+                };
+                let config = Box::new(config);
+                what_ifs.push(WhatIf::Change { router, config, at });
+            }
+            simulate_run(&scenario, &format, pcap.as_deref(), key_log.as_deref())
+        }
+    }
+}
+
+fn simulate_run(
+    scenario: &Scenario,
+    format: &str,
+    pcap: Option<&std::path::Path>,
+    key_log: Option<&std::path::Path>,
+) -> ExitCode {
+    let outcome = match simulate::run(scenario) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = &outcome.report;
+    if format == "json" {
+        print!("{}", report.to_json());
+    } else {
+        print!("{report}");
+    }
+    if let Some(capture) = &outcome.capture {
+        if let Some(path) = pcap {
+            let written =
+                simulate::capture::write_pcapng(path, &capture.interfaces, &capture.packets);
+            if let Err(e) = written {
+                eprintln!("error: {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            eprintln!("{}: {} packets", path.display(), capture.packets.len());
+        }
+        if let Some(dir) = key_log {
+            if let Err(e) = capture.keys.write(dir) {
+                eprintln!("error: {}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+            let (esp, ike) = capture.keys.len();
+            eprintln!(
+                "{}: {esp} esp_sa and {ike} ikev1_decryption_table lines",
+                dir.display()
+            );
+        }
+    }
+    let failed = report.findings.iter().any(|f| f.severity == "error")
+        || report.matrix.iter().any(|p| !p.pass);
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

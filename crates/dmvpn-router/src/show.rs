@@ -6,8 +6,10 @@ use core::fmt::Write;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use dmvpn_proto::ike;
 use dmvpn_proto::nhrp::NhsState;
 use dmvpn_proto::node::{Node, RouteSource};
+use dmvpn_proto::router::Router;
 use dmvpn_proto::{Duration, Instant};
 
 /// An IKE SA the shell saw established (`show crypto isakmp sa`).
@@ -54,6 +56,82 @@ pub(crate) struct View<'a> {
     pub(crate) control: &'a crate::io::ControlCounters,
 }
 
+/// What the shell keeps of a router's IKE for `show`: its IKE SAs, SA pairs and refusals.
+pub(crate) struct Sas {
+    pub(crate) ike: BTreeMap<Ipv4Addr, IkeSa>,
+    pub(crate) children: BTreeMap<Ipv4Addr, ChildSa>,
+    pub(crate) counters: IkeCounters,
+}
+
+impl Sas {
+    /// The IKE SAs, SA pairs and refusals of `router` now.
+    pub(crate) fn of<R: ike::Entropy>(router: &Router<R>) -> Self {
+        let ike = (router.ike_sas().iter())
+            .map(|(peer, sa)| {
+                let suite = format!(
+                    "{:?} {:?} group {} lifetime {} s",
+                    sa.suite.encryption,
+                    sa.suite.hash,
+                    sa.suite.group.0,
+                    sa.suite.lifetime.total_micros() / 1_000_000
+                );
+                let sa = IkeSa {
+                    initiator: sa.role == ike::Role::Initiator,
+                    conn_id: sa.conn_id,
+                    suite,
+                    established_at: sa.established_at,
+                };
+                (*peer, sa)
+            })
+            .collect();
+        let children = (router.pairs().iter())
+            .map(|(peer, pair)| {
+                let child = ChildSa {
+                    inbound_spi: pair.child.inbound.spi,
+                    outbound_spi: pair.child.outbound.spi,
+                    transform: pair.child.transform_set.to_string(),
+                    installed_at: pair.installed_at,
+                    lifetime: pair.child.lifetime.hard_time,
+                };
+                (*peer, child)
+            })
+            .collect();
+        let counters = router.ike_counters();
+        let counters = IkeCounters {
+            refused: counters.refused,
+            last_error: (counters.last_error.as_ref()).map(|(src, e)| format!("from {src}: {e}")),
+        };
+        Self {
+            ike,
+            children,
+            counters,
+        }
+    }
+}
+
+/// Answers `line` for `router` at `now` (booted at `started`, tunnel interface `interface`),
+/// as the live router's control socket does: the simulator's `show`.
+pub(crate) fn answer<R: ike::Entropy>(
+    router: &Router<R>,
+    now: Instant,
+    started: Instant,
+    interface: &str,
+    line: &str,
+) -> String {
+    let sas = Sas::of(router);
+    let view = View {
+        node: router.node(),
+        now,
+        started,
+        interface,
+        ike: &sas.ike,
+        children: &sas.children,
+        ike_counters: &sas.counters,
+        control: &crate::io::ControlCounters::default(),
+    };
+    command(&view, line)
+}
+
 /// `hh:mm:ss` (IOS's uptime format below a day; `NdNNh` above).
 fn clock(duration: Duration) -> String {
     let secs = duration.total_micros().max(0) / 1_000_000;
@@ -90,7 +168,8 @@ pub(crate) fn command(view: &View<'_>, line: &str) -> String {
     // `show` is optional, and so is `ip` where IOS has it.
     let words = words.strip_prefix(&["show"]).unwrap_or(&words);
     match words {
-        ["ip", "nhrp"] | ["nhrp"] | ["dmvpn"] => nhrp(view),
+        ["dmvpn"] => dmvpn(view),
+        ["ip", "nhrp"] | ["nhrp"] => nhrp(view),
         ["ip", "nhrp", "nhs"] | ["nhrp", "nhs"] => nhs(view),
         ["ip", "eigrp", "neighbors"] | ["eigrp", "neighbors"] => eigrp(view),
         ["ip", "route"] | ["route"] => routes(view),
@@ -98,9 +177,74 @@ pub(crate) fn command(view: &View<'_>, line: &str) -> String {
         ["crypto", "ipsec", "sa"] => ipsec(view),
         ["counters"] | ["interfaces", _] => counters(view),
         _ => format!(
-            "% Invalid input: `{line}`\n% commands: show ip nhrp | ip nhrp nhs | ip eigrp neighbors | ip route | crypto isakmp sa | crypto ipsec sa | counters\n"
+            "% Invalid input: `{line}`\n% commands: show dmvpn | ip nhrp | ip nhrp nhs | ip eigrp neighbors | ip route | crypto isakmp sa | crypto ipsec sa | counters\n"
         ),
     }
+}
+
+/// `show dmvpn`: one row per NHRP peer, as IOS 15 prints it (a hub's registered spokes, a
+/// spoke's NHSes with the state of its tunnel to each: `IKE` while IPsec is not up, `NHRP` while
+/// not registered, then `UP`).
+fn dmvpn(view: &View<'_>) -> String {
+    let node = view.node;
+    let mut rows = Vec::new();
+    if let Some(server) = node.nhrp_server() {
+        for r in server.registrations() {
+            let attrb = if r.natted() { "DN" } else { "D" };
+            rows.push((r.nbma, r.tunnel, "UP", view.now - r.updated_at, attrb));
+        }
+    }
+    if let Some(client) = node.nhrp_client() {
+        let protected = node.config().ipsec.is_some();
+        for (nhs, state) in client.states() {
+            let keyed = !protected || view.children.contains_key(&nhs.nbma);
+            let (state, since) = match state {
+                _ if !keyed => ("IKE", view.now - view.started),
+                NhsState::Registering { .. } => ("NHRP", view.now - view.started),
+                _ => (
+                    "UP",
+                    view.children
+                        .get(&nhs.nbma)
+                        .map_or(view.now - view.started, |c| view.now - c.installed_at),
+                ),
+            };
+            rows.push((nhs.nbma, nhs.tunnel, state, since, "S"));
+        }
+    }
+    let role = if node.nhrp_server().is_some() {
+        "Hub"
+    } else {
+        "Spoke"
+    };
+    let mut out = String::from(
+        "Legend: Attrb --> S - Static, D - Dynamic, I - Incomplete\n        \
+         N - NATed, L - Local, X - No Socket\n        \
+         # Ent --> Number of NHRP entries with same NBMA peer\n        \
+         NHS Status: E --> Expecting Replies, R --> Responding, W --> Waiting\n        \
+         UpDn Time --> Up or Down Time for a Tunnel\n\
+         ==========================================================================\n\n",
+    );
+    let _ = writeln!(
+        out,
+        "Interface: {}, IPv4 NHRP Details \nType:{role}, NHRP Peers:{},\n",
+        view.interface,
+        rows.len()
+    );
+    out.push_str(" # Ent  Peer NBMA Addr Peer Tunnel Add State  UpDn Tm Attrb\n");
+    out.push_str(" ----- --------------- --------------- ----- -------- -----\n");
+    for (nbma, tunnel, state, since, attrb) in rows {
+        let _ = writeln!(
+            out,
+            "{:>6} {:<15} {:>15} {:>5} {:>8} {:>5}",
+            1,
+            nbma.to_string(),
+            tunnel.to_string(),
+            state,
+            clock(since),
+            attrb
+        );
+    }
+    out
 }
 
 fn nhrp(view: &View<'_>) -> String {

@@ -1,0 +1,328 @@
+//! The report as text (for people) and as one JSON document (`--format json`).
+
+use core::fmt::{self, Write};
+
+use dmvpn_proto::Duration;
+
+use super::{Entry, Report, Source};
+
+/// At most this many timeline entries are printed as text (JSON has them all).
+pub const TEXT_TIMELINE: usize = 400;
+
+/// A virtual time as the report prints it: `1.234s`, `2m05.500s`, `1h02m03s`.
+#[must_use]
+pub fn span(d: Duration) -> String {
+    let micros = d.total_micros().max(0);
+    let (secs, millis) = (micros / 1_000_000, micros % 1_000_000 / 1000);
+    match secs {
+        0..60 => format!("{secs}.{millis:03}s"),
+        60..3600 => format!("{}m{:02}.{millis:03}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m{:02}s", secs / 3600, secs % 3600 / 60, secs % 60),
+    }
+}
+
+fn entry_line(out: &mut String, e: &Entry) {
+    let _ = writeln!(
+        out,
+        "{:>12}  {:<10} {:<8} {}",
+        span(e.at),
+        e.router,
+        e.kind.word(),
+        e.text
+    );
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        let hubs = self.routers.iter().filter(|r| r.role == "hub").count();
+        let _ = writeln!(
+            out,
+            "Simulated {} router(s) ({hubs} hub, {} spoke) for {} of virtual time, seed {}: {} NBMA packets, {} lost",
+            self.routers.len(),
+            self.routers.len() - hubs,
+            span(self.duration),
+            self.seed,
+            self.packets,
+            self.lost
+        );
+        let _ = writeln!(out, "\n== Timeline ==");
+        for e in self.timeline.iter().take(TEXT_TIMELINE) {
+            entry_line(&mut out, e);
+        }
+        if self.timeline.len() > TEXT_TIMELINE {
+            let _ = writeln!(
+                out,
+                "  … {} more events (--format json has them all)",
+                self.timeline.len() - TEXT_TIMELINE
+            );
+        }
+        match self.converged_at {
+            Some(at) => {
+                let _ = writeln!(
+                    out,
+                    "Converged at {} (the last change before any what-if)",
+                    span(at)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "Nothing came up");
+            }
+        }
+        let passed = self.matrix.iter().filter(|p| p.pass).count();
+        let _ = writeln!(
+            out,
+            "\n== Reachability at {}{}: {passed}/{} pass ==",
+            span(self.shown_at),
+            if self.matrix_sampled {
+                " (sampled)"
+            } else {
+                ""
+            },
+            self.matrix.len()
+        );
+        for p in &self.matrix {
+            let from = format!("{} {}", p.from, p.from_prefix);
+            let to = format!("{} {}", p.to, p.to_prefix);
+            let result = if p.pass { "pass" } else { "FAIL" };
+            let _ = write!(
+                out,
+                "{from:<24} → {to:<24} {result}  {}",
+                p.path.join(" → ")
+            );
+            if let Some(reason) = &p.reason {
+                let _ = write!(out, "  ({reason})");
+            }
+            out.push('\n');
+        }
+        if !self.disruptions.is_empty() {
+            let _ = writeln!(out, "\n== What if ==");
+        }
+        for d in &self.disruptions {
+            let _ = writeln!(out, "{}: {}", span(d.at), d.what);
+            if d.broke.is_empty() {
+                let _ = writeln!(out, "  nothing broke");
+            }
+            for o in &d.broke {
+                let back = o.up_at.map_or_else(
+                    || "not back by the end".to_owned(),
+                    |up| format!("back at {} (down {})", span(up), span(up - o.down_at)),
+                );
+                let _ = writeln!(out, "  broke at {}: {}; {back}", span(o.down_at), o.what);
+            }
+            match d.recovered_at {
+                Some(at) if !d.broke.is_empty() => {
+                    let _ = writeln!(
+                        out,
+                        "  recovered at {} ({} after the event), by:",
+                        span(at),
+                        span(at - d.at)
+                    );
+                    for e in &d.recovery {
+                        let _ = write!(out, "  ");
+                        entry_line(&mut out, e);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let _ = writeln!(out, "  not recovered by the end of the run");
+                }
+            }
+        }
+        let _ = writeln!(out, "\n== Findings ==");
+        if self.findings.is_empty() {
+            let _ = writeln!(out, "none");
+        }
+        for finding in &self.findings {
+            let source = match finding.source {
+                Source::Config => "config",
+                Source::Runtime => "run",
+            };
+            let _ = writeln!(
+                out,
+                "{}[{}] ({source}): {}",
+                finding.severity, finding.id, finding.message
+            );
+        }
+        let _ = writeln!(out, "\n== Show (at {}) ==", span(self.shown_at));
+        for router in &self.routers {
+            for (command, text) in &router.shows {
+                let _ = writeln!(out, "{}# {command}\n{text}", router.name);
+            }
+        }
+        f.write_str(&out)
+    }
+}
+
+/// A JSON string literal.
+fn string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn seconds(out: &mut String, d: Duration) {
+    let micros = d.total_micros();
+    let _ = write!(out, "{}.{:06}", micros / 1_000_000, micros % 1_000_000);
+}
+
+fn list<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
+    out.push('[');
+    for (n, x) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        item(out, x);
+    }
+    out.push(']');
+}
+
+fn entry_json(out: &mut String, e: &Entry) {
+    out.push_str("{\"at\":");
+    seconds(out, e.at);
+    out.push_str(",\"router\":");
+    string(out, &e.router);
+    out.push_str(",\"kind\":");
+    string(out, e.kind.word());
+    out.push_str(",\"text\":");
+    string(out, &e.text);
+    out.push('}');
+}
+
+impl Report {
+    /// The whole report as one JSON document (times in seconds of virtual time).
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"seed\":");
+        let _ = write!(out, "{}", self.seed);
+        out.push_str(",\"duration\":");
+        seconds(&mut out, self.duration);
+        out.push_str(",\"shown_at\":");
+        seconds(&mut out, self.shown_at);
+        let _ = write!(out, ",\"packets\":{},\"lost\":{}", self.packets, self.lost);
+        out.push_str(",\"converged_at\":");
+        match self.converged_at {
+            Some(at) => seconds(&mut out, at),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"routers\":");
+        list(&mut out, &self.routers, |out, r| {
+            out.push_str("{\"name\":");
+            string(out, &r.name);
+            out.push_str(",\"role\":");
+            string(out, r.role);
+            out.push_str(",\"nbma\":");
+            string(out, &r.nbma.to_string());
+            out.push_str(",\"tunnel\":");
+            string(out, &r.tunnel.to_string());
+            out.push_str(",\"show\":{");
+            for (n, (command, text)) in r.shows.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                string(out, command);
+                out.push(':');
+                string(out, text);
+            }
+            out.push_str("}}");
+        });
+        out.push_str(",\"timeline\":");
+        list(&mut out, &self.timeline, entry_json);
+        let _ = write!(out, ",\"matrix_sampled\":{}", self.matrix_sampled);
+        out.push_str(",\"reachability\":");
+        list(&mut out, &self.matrix, |out, p| {
+            out.push_str("{\"from\":");
+            string(out, &p.from);
+            out.push_str(",\"from_prefix\":");
+            string(out, &p.from_prefix.to_string());
+            out.push_str(",\"to\":");
+            string(out, &p.to);
+            out.push_str(",\"to_prefix\":");
+            string(out, &p.to_prefix.to_string());
+            let _ = write!(out, ",\"pass\":{}", p.pass);
+            out.push_str(",\"path\":");
+            list(out, &p.path, |out, hop| string(out, hop));
+            out.push_str(",\"reason\":");
+            match &p.reason {
+                Some(reason) => string(out, reason),
+                None => out.push_str("null"),
+            }
+            out.push('}');
+        });
+        out.push_str(",\"findings\":");
+        list(&mut out, &self.findings, |out, f| {
+            out.push_str("{\"id\":");
+            string(out, f.id);
+            out.push_str(",\"severity\":");
+            string(out, f.severity);
+            out.push_str(",\"source\":");
+            string(
+                out,
+                match f.source {
+                    Source::Config => "config",
+                    Source::Runtime => "run",
+                },
+            );
+            out.push_str(",\"message\":");
+            string(out, &f.message);
+            out.push('}');
+        });
+        out.push_str(",\"what_if\":");
+        list(&mut out, &self.disruptions, |out, d| {
+            out.push_str("{\"what\":");
+            string(out, &d.what);
+            out.push_str(",\"at\":");
+            seconds(out, d.at);
+            out.push_str(",\"broke\":");
+            list(out, &d.broke, |out, o| {
+                out.push_str("{\"what\":");
+                string(out, &o.what);
+                out.push_str(",\"down_at\":");
+                seconds(out, o.down_at);
+                out.push_str(",\"up_at\":");
+                match o.up_at {
+                    Some(at) => seconds(out, at),
+                    None => out.push_str("null"),
+                }
+                out.push('}');
+            });
+            out.push_str(",\"recovered_at\":");
+            match d.recovered_at {
+                Some(at) => seconds(out, at),
+                None => out.push_str("null"),
+            }
+            out.push_str(",\"recovery\":");
+            list(out, &d.recovery, entry_json);
+            out.push('}');
+        });
+        out.push_str("}\n");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_strings() {
+        assert_eq!(span(Duration::from_millis(1234)), "1.234s");
+        assert_eq!(span(Duration::from_millis(125_500)), "2m05.500s");
+        assert_eq!(span(Duration::from_secs(3723)), "1h02m03s");
+        let mut out = String::new();
+        string(&mut out, "a\"b\\c\nd\u{1}");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001""#);
+    }
+}
