@@ -1365,7 +1365,22 @@ fn export(args: &[PathBuf], key_files: &[PathBuf], dir: &Path) -> Result<(), Fai
         let (esp, ike) = load_keys(key_files).unwrap_or_default();
         Decoder::with_ike_keys(esp, ike)
     };
-    let stats = dmvpn::export::export(&paths, decoder, dir).map_err(Failure::other)?;
+    // Each pass over the set gets its progress line, drawn by a thread that watches the set.
+    let watched = std::sync::Arc::new(std::sync::Mutex::new(None::<SetStatusRef>));
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drawer = {
+        let (watched, finished) = (watched.clone(), finished.clone());
+        std::thread::spawn(move || watch_progress(&watched, &finished))
+    };
+    let watch = |_pass: u8, status: SetStatusRef| {
+        *watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(status);
+    };
+    let exported = dmvpn::export::export_watched(&paths, decoder, dir, watch);
+    finished.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = drawer.join();
+    let stats = exported.map_err(Failure::other)?;
     let rows = stats
         .rows
         .iter()
@@ -1384,6 +1399,45 @@ fn export(args: &[PathBuf], key_files: &[PathBuf], dir: &Path) -> Result<(), Fai
         Ok(())
     } else {
         Err(Failure::Set(stats.errors))
+    }
+}
+
+/// Draws a [`Progress`] line for each set `watched` holds in turn (each of export's passes), until
+/// `finished`.
+#[cfg(feature = "parquet")]
+fn watch_progress(
+    watched: &std::sync::Mutex<Option<SetStatusRef>>,
+    finished: &std::sync::atomic::AtomicBool,
+) {
+    let mut current: Option<(SetStatusRef, Progress)> = None;
+    loop {
+        let done = finished.load(std::sync::atomic::Ordering::Relaxed);
+        let status = watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(status) = status
+            && !current
+                .as_ref()
+                .is_some_and(|(shown, _)| std::sync::Arc::ptr_eq(shown, &status))
+        {
+            if let Some((_, mut progress)) = current.take() {
+                progress.done();
+            }
+            let total = status.total_bytes();
+            let progress = Progress::with_total(total, Some(status.clone()), true);
+            current = Some((status, progress));
+        }
+        if let Some((_, progress)) = &mut current {
+            progress.tick(0);
+            if done {
+                progress.done();
+            }
+        }
+        if done {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -1516,6 +1570,12 @@ impl Progress {
             },
             |set| set.total_bytes(),
         );
+        Self::with_total(total, set, wanted)
+    }
+
+    /// The line for `total` bytes of input (a file's, or a set's, whose own count of bytes read
+    /// drives it).
+    fn with_total(total: u64, set: Option<SetStatusRef>, wanted: bool) -> Self {
         // DMVPN_PROGRESS_MIN_BYTES lowers the size (tests/cli_terminal.rs shows the line on a
         // small capture); standard error must still be a terminal.
         let large = std::env::var("DMVPN_PROGRESS_MIN_BYTES")

@@ -33,8 +33,9 @@ mod table;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::capture::set::{CaptureSet, SetError};
+use crate::capture::set::{CaptureSet, SetError, SetStatus};
 use crate::decode::Decoder;
 use crate::session::{Report, SessionBuilder};
 
@@ -94,11 +95,28 @@ pub struct ExportStats {
 /// exported up to their fault and listed in [`ExportStats::errors`]).
 pub fn export(
     paths: &[PathBuf],
+    decoder: impl FnMut() -> Decoder,
+    dir: &Path,
+) -> Result<ExportStats, ExportError> {
+    export_watched(paths, decoder, dir, |_, _| {})
+}
+
+/// [`export`], handing `watch` the status of each pass's capture set as the pass starts (pass 1
+/// builds the session report, pass 2 writes the rows), so that another thread can draw a
+/// progress line from it.
+///
+/// # Errors
+///
+/// As [`export`].
+pub fn export_watched(
+    paths: &[PathBuf],
     mut decoder: impl FnMut() -> Decoder,
     dir: &Path,
+    mut watch: impl FnMut(u8, Arc<SetStatus>),
 ) -> Result<ExportStats, ExportError> {
     // Pass 1: the session report (and each file's digest).
     let mut set = CaptureSet::with_options(paths.to_vec(), true);
+    watch(1, set.status());
     let mut builder = SessionBuilder::new();
     let mut first_pass = decoder();
     while let Some(frame) = set.next_frame() {
@@ -131,6 +149,7 @@ pub fn export(
         })
         .collect();
     let mut set = CaptureSet::open(paths.to_vec());
+    watch(2, set.status());
     let mut second_pass = decoder();
     let mut row = FrameRow::default();
     let mut scratch = String::new();
