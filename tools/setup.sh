@@ -9,6 +9,8 @@ need_apt=()
 command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_apt+=(tcpdump)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# headless Chromium: tests/report_layout.rs measures the HTML report's labels as a browser lays them out.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
     SUDO=""
     [[ $(id -u) -eq 0 ]] || SUDO="sudo"

@@ -126,9 +126,10 @@ code{font-family:ui-monospace,monospace;background:#f2f2f2;padding:0 .2em;border
 .up{color:#1e7d3a}.down{color:#b02a1f}
 ";
 
-/// Sorts and filters the status table; with `#layout-check` in the URL, also writes the
-/// topology's rendered label boxes into `<pre id="layout-check">` (what the overlap test reads
-/// through `chromium --dump-dom`). No `<` or `&` outside the CDATA section, so the page stays XML.
+/// Sorts and filters the status table. For `tests/report_layout.rs`, which reads the result
+/// through `chromium --dump-dom`: with `#layout-check` in the URL it also writes the topology's
+/// rendered label boxes into `<pre id="layout-check">`, and with `#table-check` it sorts the table
+/// by findings and filters it to the pairs with an error. No `<` or `&` outside the CDATA section, so the page stays XML.
 const SCRIPT: &str = r#"
 (function () {
   var table = document.getElementById('status');
@@ -171,6 +172,13 @@ const SCRIPT: &str = r#"
     };
     text.addEventListener('input', filter);
     state.addEventListener('change', filter);
+    if (location.hash === '#table-check') {
+      // What tests/report_layout.rs checks through --dump-dom: sorted by findings, worst first,
+      // and only the pairs with an error shown.
+      sort(8);
+      state.value = 'worst=error';
+      filter();
+    }
   }
   if (location.hash === '#layout-check') {
     var svg = document.querySelector('svg.topology'), out = { labels: [], chips: [] };
