@@ -65,6 +65,11 @@ struct Frame {
     eigrp: Vec<u8>,
 }
 
+/// A multicast-style Hello: no flags, sequence and ack 0.
+fn hello(tlvs: &[Tlv<'_>]) -> Vec<u8> {
+    build(OpCode::HELLO, Flags::default(), 0, 0, tlvs)
+}
+
 fn build(opcode: OpCode, flags: Flags, seq: u32, ack: u32, tlvs: &[Tlv<'_>]) -> Vec<u8> {
     let repr = Repr {
         opcode,
@@ -95,67 +100,33 @@ fn frames() -> Vec<Frame> {
     let mut push = |src, dst, eigrp| frames.push(Frame { src, dst, eigrp });
 
     // 1 Hello; 2 goodbye Hello (K1..K5 = 255).
+    push(r1, mcast, hello(&[params, sw]));
     push(
         r1,
         mcast,
-        build(OpCode::HELLO, Flags::default(), 0, 0, &[params, sw]),
-    );
-    push(
-        r1,
-        mcast,
-        build(
-            OpCode::HELLO,
-            Flags::default(),
-            0,
-            0,
-            &[Tlv::Parameters(Parameters::GOODBYE), sw],
-        ),
+        hello(&[Tlv::Parameters(Parameters::GOODBYE), sw]),
     );
     // 3 Hello with Sequence (one address, as Cisco sends it), Next Multicast Sequence and Stub.
     let one_peer = [4, 10, 99, 0, 2];
     let sequence = Tlv::Sequence(AddressList::new(&one_peer, 0).unwrap());
+    let stub = Tlv::Stub(STUB_CONNECTED | STUB_SUMMARY);
     push(
         r1,
         mcast,
-        build(
-            OpCode::HELLO,
-            Flags::default(),
-            0,
-            0,
-            &[
-                params,
-                sw,
-                sequence,
-                Tlv::NextMulticastSequence(42),
-                Tlv::Stub(STUB_CONNECTED | STUB_SUMMARY),
-            ],
-        ),
+        hello(&[params, sw, sequence, Tlv::NextMulticastSequence(42), stub]),
     );
     // 4 Hello (Ack).
     push(r2, r1, build(OpCode::HELLO, Flags::default(), 0, 7, &[]));
     // 5 Hello with Peer Termination (FRR's form: one zero byte, then the peer's address), a Sequence
     // with two addresses and a Peer TID list.
     let two_peers = [4, 10, 99, 0, 2, 4, 10, 99, 0, 3];
-    push(
-        r1,
-        mcast,
-        build(
-            OpCode::HELLO,
-            Flags::default(),
-            0,
-            0,
-            &[
-                params,
-                sw,
-                Tlv::PeerTermination(&[0, 10, 99, 0, 2]),
-                Tlv::Sequence(AddressList::new(&two_peers, 0).unwrap()),
-                Tlv::PeerTidList(PeerTidList {
-                    flags: 0,
-                    tids: &[0, 0, 0, 2],
-                }),
-            ],
-        ),
-    );
+    let termination = Tlv::PeerTermination(&[0, 10, 99, 0, 2]);
+    let sequence = Tlv::Sequence(AddressList::new(&two_peers, 0).unwrap());
+    let tids = Tlv::PeerTidList(PeerTidList {
+        flags: 0,
+        tids: &[0, 0, 0, 2],
+    });
+    push(r1, mcast, hello(&[params, sw, termination, sequence, tids]));
     // 6 MD5-authenticated Hello, 7 HMAC-SHA-256-authenticated Hello.
     for (auth_type, len, key) in [
         (AuthType::MD5, 16, MD5_KEY),
@@ -169,7 +140,7 @@ fn frames() -> Vec<Frame> {
             nullpad: [0; 8],
             digest: &zero[..len],
         });
-        let mut bytes = build(OpCode::HELLO, Flags::default(), 0, 0, &[auth, params, sw]);
+        let mut bytes = hello(&[auth, params, sw]);
         auth::sign(&mut bytes, key, Md5Span::Packet).unwrap();
         push(r1, mcast, bytes);
     }
@@ -191,87 +162,54 @@ fn frames() -> Vec<Frame> {
         flags: 0,
     };
     let unspecified4 = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    // A classic route TLV; the next hop gives the destinations' family.
+    let classic = |next_hop: IpAddr, external, metric, destinations| {
+        let family = if next_hop.is_ipv6() {
+            Family::Ipv6
+        } else {
+            Family::Ipv4
+        };
+        Tlv::Classic(ClassicRoute {
+            next_hop,
+            external,
+            metric,
+            destinations: Destinations::new(family, destinations),
+        })
+    };
     let d0 = [d[0]];
     let d1 = [d[1]];
     let d2 = [d[2]];
-    push(
-        r1,
-        r2,
-        build(
-            OpCode::UPDATE,
-            Flags::EOT,
-            2,
-            1,
-            &[
-                Tlv::Classic(ClassicRoute {
-                    next_hop: unspecified4,
-                    external: None,
-                    metric: classic_metric(10_000_000, 1, 0),
-                    destinations: Destinations::new(Family::Ipv4, &d0),
-                }),
-                Tlv::Classic(ClassicRoute {
-                    next_hop: unspecified4,
-                    external: None,
-                    metric: classic_metric(10_000_000, 500, 0),
-                    destinations: Destinations::new(Family::Ipv4, &d1),
-                }),
-                Tlv::Classic(ClassicRoute {
-                    next_hop: r2,
-                    external: Some(ext),
-                    metric: classic_metric(100_000, 10, 1),
-                    destinations: Destinations::new(Family::Ipv4, &d2),
-                }),
-            ],
-        ),
-    );
+    let tlvs = [
+        classic(unspecified4, None, classic_metric(10_000_000, 1, 0), &d0),
+        classic(unspecified4, None, classic_metric(10_000_000, 500, 0), &d1),
+        classic(r2, Some(ext), classic_metric(100_000, 10, 1), &d2),
+    ];
+    push(r1, r2, build(OpCode::UPDATE, Flags::EOT, 2, 1, &tlvs));
     // 10 Update with several destinations in one TLV (RFC 7868 packing; scapy cannot split it).
-    push(
-        r1,
-        r2,
-        build(
-            OpCode::UPDATE,
-            Flags::default(),
-            3,
-            2,
-            &[Tlv::Classic(ClassicRoute {
-                next_hop: unspecified4,
-                external: None,
-                metric: classic_metric(1_000_000, 1, 0),
-                destinations: Destinations::new(Family::Ipv4, &d),
-            })],
-        ),
-    );
+    let tlvs = [classic(
+        unspecified4,
+        None,
+        classic_metric(1_000_000, 1, 0),
+        &d,
+    )];
+    push(r1, r2, build(OpCode::UPDATE, Flags::default(), 3, 2, &tlvs));
     // 11 IPv6 Update over IPv6: internal and external classic routes.
     let v6a = [dest("2001:db8:0:100::", 64)];
     let v6b = [dest("2001:db8:ff::", 48)];
     let unspecified6 = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
-    push(
-        r1v6,
-        mcast6,
-        build(
-            OpCode::UPDATE,
-            Flags::CR,
-            4,
-            0,
-            &[
-                Tlv::Classic(ClassicRoute {
-                    next_hop: unspecified6,
-                    external: None,
-                    metric: classic_metric(100_000, 10, 0),
-                    destinations: Destinations::new(Family::Ipv6, &v6a),
-                }),
-                Tlv::Classic(ClassicRoute {
-                    next_hop: unspecified6,
-                    external: Some(ExternalData {
-                        protocol: ExternalProtocol::OSPF,
-                        ..ext
-                    }),
-                    metric: classic_metric(100_000, 20, 1),
-                    destinations: Destinations::new(Family::Ipv6, &v6b),
-                }),
-            ],
-        ),
-    );
+    let tlvs = [
+        classic(unspecified6, None, classic_metric(100_000, 10, 0), &v6a),
+        Tlv::Classic(ClassicRoute {
+            next_hop: unspecified6,
+            external: Some(ExternalData {
+                protocol: ExternalProtocol::OSPF,
+                ..ext
+            }),
+            metric: classic_metric(100_000, 20, 1),
+            destinations: Destinations::new(Family::Ipv6, &v6b),
+        }),
+    ];
+    push(r1v6, mcast6, build(OpCode::UPDATE, Flags::CR, 4, 0, &tlvs));
     // 12 Update with wide-metric multi-protocol TLVs: IPv4 internal with a tag attribute, IPv4
     // external, IPv6 internal.
     let tag_attr = [AttributeOpcode::TAG.0, 2, 0, 0, 0, 99];
@@ -289,36 +227,27 @@ fn frames() -> Vec<Frame> {
             destinations,
         })
     };
-    push(
-        r1,
-        r2,
-        build(
-            OpCode::UPDATE,
-            Flags::default(),
-            5,
-            4,
-            &[
-                wide(
-                    None,
-                    Destinations::new(Family::Ipv4, &wd4),
-                    Attributes::new(&tag_attr, 0).unwrap(),
-                    unspecified4,
-                ),
-                wide(
-                    Some(ext),
-                    Destinations::new(Family::Ipv4, &wd4e),
-                    Attributes::default(),
-                    unspecified4,
-                ),
-                wide(
-                    None,
-                    Destinations::new(Family::Ipv6, &wd6),
-                    Attributes::default(),
-                    unspecified6,
-                ),
-            ],
+    let tlvs = [
+        wide(
+            None,
+            Destinations::new(Family::Ipv4, &wd4),
+            Attributes::new(&tag_attr, 0).unwrap(),
+            unspecified4,
         ),
-    );
+        wide(
+            Some(ext),
+            Destinations::new(Family::Ipv4, &wd4e),
+            Attributes::default(),
+            unspecified4,
+        ),
+        wide(
+            None,
+            Destinations::new(Family::Ipv6, &wd6),
+            Attributes::default(),
+            unspecified6,
+        ),
+    ];
+    push(r1, r2, build(OpCode::UPDATE, Flags::default(), 5, 4, &tlvs));
     // 13 Request, 14 Query (unreachable), 15 Reply, 16 SIA-Query, 17 SIA-Reply.
     let unreachable = ClassicMetric {
         delay: ClassicMetric::UNREACHABLE,
@@ -332,16 +261,11 @@ fn frames() -> Vec<Frame> {
             destinations: Destinations::new(Family::Ipv4, &d0),
         })
     };
+    let tlvs = [q(classic_metric(10_000_000, 1, 0))];
     push(
         r1,
         r2,
-        build(
-            OpCode::REQUEST,
-            Flags::default(),
-            6,
-            5,
-            &[q(classic_metric(10_000_000, 1, 0))],
-        ),
+        build(OpCode::REQUEST, Flags::default(), 6, 5, &tlvs),
     );
     push(
         r1,
@@ -358,16 +282,11 @@ fn frames() -> Vec<Frame> {
         r2,
         build(OpCode::SIA_QUERY, Flags::default(), 9, 8, &[q(unreachable)]),
     );
+    let tlvs = [q(unreachable)];
     push(
         r2,
         r1,
-        build(
-            OpCode::SIA_REPLY,
-            Flags::default(),
-            10,
-            9,
-            &[q(unreachable)],
-        ),
+        build(OpCode::SIA_REPLY, Flags::default(), 10, 9, &tlvs),
     );
     frames
 }
