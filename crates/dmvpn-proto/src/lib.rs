@@ -88,6 +88,7 @@ pub mod eigrp;
 pub mod fuzzing;
 pub mod ike;
 pub mod ipsec;
+pub mod limits;
 pub mod nhrp;
 pub mod node;
 pub mod router;

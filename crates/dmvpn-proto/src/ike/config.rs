@@ -358,6 +358,8 @@ pub struct Config {
     pub identity: IdentityPort,
     /// Nonce length in bytes (8 to 256, RFC 2409 §5; IOS sends 20).
     pub nonce_len: usize,
+    /// Half-open and total IKE SAs (`crypto call admission limit ike`; see [`crate::limits`]).
+    pub limits: crate::limits::IkeLimits,
 }
 
 impl Config {
@@ -380,6 +382,7 @@ impl Config {
                 port: dmvpn_ip::udp::IKE_PORT,
             },
             nonce_len: 20,
+            limits: crate::limits::IkeLimits::DEFAULT,
         }
     }
 

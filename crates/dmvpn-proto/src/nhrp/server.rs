@@ -38,8 +38,12 @@ use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, extension};
 
 use super::Error;
 use super::{Password, Transmit, authentic, check_families, emit, error_indication, ipv4};
+use crate::limits::{Limit, NhrpLimits, RateWindows, Tally};
 use crate::time::{Duration, Instant};
 use crate::timer::TimerTable;
+
+/// How many NBMA addresses the registration rate is kept for (the oldest window makes room).
+const RATE_WINDOWS: usize = 4096;
 
 /// How many unanswered Purge Requests the server remembers.
 const MAX_OUTSTANDING_PURGES: usize = 1024;
@@ -63,6 +67,8 @@ pub struct ServerConfig {
     pub mtu: u16,
     /// `ip nhrp holdtime` of the hub: the holding time of answers about itself.
     pub holding_time: u16,
+    /// How many registrations the cache takes, and how fast (see [`crate::limits`]).
+    pub limits: NhrpLimits,
 }
 
 impl ServerConfig {
@@ -78,6 +84,7 @@ impl ServerConfig {
             hop_count: 255,
             mtu: 1514,
             holding_time: 7200,
+            limits: NhrpLimits::DEFAULT,
         }
     }
 }
@@ -184,6 +191,11 @@ pub struct Server {
     purges: BTreeSet<u32>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ServerEvent>,
+    /// Cache entries by the NBMA address they were registered from.
+    per_nbma: BTreeMap<Ipv4Addr, usize>,
+    /// Registration Requests per NBMA address in the current second.
+    rate: RateWindows,
+    tally: Tally,
 }
 
 impl Server {
@@ -199,6 +211,9 @@ impl Server {
             purges: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            per_nbma: BTreeMap::new(),
+            rate: RateWindows::new(RATE_WINDOWS),
+            tally: Tally::default(),
         }
     }
 
@@ -206,6 +221,18 @@ impl Server {
     #[must_use]
     pub fn config(&self) -> &ServerConfig {
         &self.config
+    }
+
+    /// What the limits refused (see [`crate::limits`]).
+    #[must_use]
+    pub const fn limits(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// How many mappings were registered from `nbma`.
+    #[must_use]
+    pub fn registered_from(&self, nbma: Ipv4Addr) -> usize {
+        self.per_nbma.get(&nbma).copied().unwrap_or(0)
     }
 
     /// The mapping of `tunnel`, if registered.
@@ -307,6 +334,7 @@ impl Server {
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((tunnel, _)) = self.expiry.pop_expired(now) {
             if let Some(entry) = self.cache.remove(&tunnel) {
+                self.uncount(entry.nbma);
                 self.events.push_back(ServerEvent::Expired {
                     tunnel,
                     nbma: entry.nbma,
@@ -378,6 +406,7 @@ impl Server {
 
     fn remove(&mut self, tunnel: Ipv4Addr) -> Option<Registration> {
         let entry = self.cache.remove(&tunnel)?;
+        self.uncount(entry.nbma);
         self.expiry.stop(tunnel);
         self.events.push_back(ServerEvent::Purged { tunnel });
         Some(entry)
@@ -455,6 +484,13 @@ impl Server {
     ) -> Result<(), Error> {
         if msg.dst_proto != self.config.tunnel.octets() {
             return Err(Error::NotForUs);
+        }
+        let rate = self.config.limits.rate;
+        if !self.rate.allow(now, from, rate) {
+            // Dropped unanswered: an answer to each would make the hub a reflector.
+            let count = usize::try_from(rate.count).unwrap_or(usize::MAX);
+            self.tally.refuse(now, Limit::NhrpRate, from, count);
+            return Ok(());
         }
         let src_proto = ipv4(msg.src_proto, "source protocol address")?;
         let claimed = ipv4(msg.src_nbma.bytes, "source nbma address")?;
@@ -543,6 +579,11 @@ impl Server {
                 .push_back(ServerEvent::Rejected { tunnel, from, code });
             return code;
         }
+        if let Some(code) = self.over_limit(now, from, existing.as_ref()) {
+            self.events
+                .push_back(ServerEvent::Rejected { tunnel, from, code });
+            return code;
+        }
         // A zero holding time takes the hub's own, as FRR does (RFC 2332 gives it no meaning).
         let seconds = match cie.holding_time {
             0 => self.config.holding_time,
@@ -559,7 +600,10 @@ impl Server {
             updated_at: now,
             expires_at: now + holding_time,
         };
-        self.cache.insert(tunnel, entry);
+        if let Some(old) = self.cache.insert(tunnel, entry) {
+            self.uncount(old.nbma);
+        }
+        *self.per_nbma.entry(from).or_insert(0) += 1;
         self.expiry.set(tunnel, entry.expires_at);
         self.events.push_back(if existing.is_some() {
             ServerEvent::Refreshed { tunnel, nbma: from }
@@ -571,6 +615,37 @@ impl Server {
             }
         });
         CieCode::SUCCESS
+    }
+
+    /// Code 5 (Insufficient Resources, RFC 2332 §5.2.4) when a new mapping from `from` would pass
+    /// [`NhrpLimits::per_nbma`] or [`NhrpLimits::total`]; a refresh from the same address passes.
+    fn over_limit(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        existing: Option<&Registration>,
+    ) -> Option<CieCode> {
+        let limits = self.config.limits;
+        let (limit, value) = if existing.is_some_and(|old| old.nbma == from) {
+            return None;
+        } else if self.registered_from(from) >= limits.per_nbma {
+            (Limit::NhrpPerNbma, limits.per_nbma)
+        } else if existing.is_none() && self.cache.len() >= limits.total {
+            (Limit::NhrpTotal, limits.total)
+        } else {
+            return None;
+        };
+        self.tally.refuse(now, limit, from, value);
+        Some(CieCode::INSUFFICIENT_RESOURCES)
+    }
+
+    fn uncount(&mut self, nbma: Ipv4Addr) {
+        if let Some(n) = self.per_nbma.get_mut(&nbma) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_nbma.remove(&nbma);
+            }
+        }
     }
 
     fn handle_resolution(

@@ -35,6 +35,7 @@ use dmvpn_esp::{Encryption, Integrity};
 
 use crate::eigrp::Md5Key;
 use crate::ipsec::Lifetime;
+use crate::limits::Limits;
 use crate::nhrp::{Nhs, Password};
 use crate::time::Duration;
 
@@ -221,6 +222,9 @@ pub struct NodeConfig {
     /// (the Phase 1 hub's spoke-to-spoke hairpin) instead of handing them to the host. On by
     /// default; the host's stack would forward them the same way, slower.
     pub hairpin: bool,
+    /// What authenticated peers may make the node keep (NHRP, EIGRP; IKE's are in
+    /// `ike::Config`): see [`crate::limits`].
+    pub limits: Limits,
 }
 
 impl NodeConfig {
@@ -264,6 +268,7 @@ impl NodeConfig {
             ipsec: None,
             static_routes: Vec::new(),
             hairpin: true,
+            limits: Limits::DEFAULT,
         }
     }
 }

@@ -219,6 +219,7 @@ impl Node {
                     multicast_static: config.nhrp.multicast_static.clone(),
                     multicast_dynamic: config.nhrp.multicast_dynamic,
                     holding_time: config.nhrp.holding_time,
+                    limits: config.limits.nhrp,
                     ..ServerConfig::new(config.tunnel.address, config.tunnel.nbma)
                 },
                 first_request_id,
@@ -256,6 +257,7 @@ impl Node {
                         tunnel,
                         split_horizon: e.split_horizon,
                         next_hop_self: e.next_hop_self,
+                        limits: config.limits.eigrp,
                         ..eigrp::EigrpConfig::new(config.tunnel.address, e.autonomous_system)
                     },
                     now,

@@ -340,6 +340,16 @@ impl<R: ike::Entropy> Router<R> {
         &self.ike_counters
     }
 
+    /// What the limits refused (see [`crate::limits`]): the NHRP server's, EIGRP's and IKE's
+    /// tallies summed, the latest episode's first refusal in [`crate::limits::Tally::last`].
+    #[must_use]
+    pub fn limits(&self) -> crate::limits::Tally {
+        let nhrp = self.node.nhrp_server().map(crate::nhrp::Server::limits);
+        let eigrp = self.node.eigrp().map(crate::eigrp::Eigrp::limits);
+        let ike = self.ike.as_ref().map(Endpoint::limits);
+        crate::limits::Tally::combined([nhrp, eigrp, ike].into_iter().flatten())
+    }
+
     /// The router's own counters (the node's are in [`Node::counters`]).
     #[must_use]
     pub const fn counters(&self) -> &Counters {

@@ -76,7 +76,7 @@ impl Eigrp {
     ) {
         match kind {
             Kind::Update => {
-                self.learn(prefix, from, advert);
+                self.learn(now, prefix, from, advert);
                 if self
                     .topology
                     .get(&prefix)
@@ -103,16 +103,23 @@ impl Eigrp {
     }
 
     /// Records what `from` reports for `prefix` (an unreachable metric removes its path).
-    pub(super) fn learn(&mut self, prefix: Prefix, from: Ipv4Addr, advert: Advert) {
+    /// A new route past a limit is not learnt (see `limit.rs`).
+    pub(super) fn learn(&mut self, now: Instant, prefix: Prefix, from: Ipv4Addr, advert: Advert) {
         let k = self.config.hello.k;
         let tunnel = self.config.tunnel;
+        let reachable = !advert.metric.is_unreachable();
+        if reachable && !self.has_path(prefix, from) && !self.admit_route(now, from) {
+            return;
+        }
         let entry = self.topology.entry(prefix).or_insert_with(Entry::new);
-        if advert.metric.is_unreachable() {
-            entry.paths.remove(&from);
+        if !reachable {
+            if entry.paths.remove(&from).is_some() {
+                self.path_removed(from);
+            }
             return;
         }
         let total = tunnel.add_to(&advert.metric);
-        entry.paths.insert(
+        let old = entry.paths.insert(
             from,
             Path {
                 total,
@@ -122,6 +129,9 @@ impl Eigrp {
                 external: advert.external,
             },
         );
+        if old.is_none() {
+            self.path_added(from);
+        }
     }
 
     pub(super) fn on_query(
@@ -131,7 +141,7 @@ impl Eigrp {
         prefix: Prefix,
         advert: Advert,
     ) {
-        self.learn(prefix, from, advert);
+        self.learn(now, prefix, from, advert);
         match self.topology.get(&prefix).map(|e| e.active.is_some()) {
             Some(true) => {
                 let reply = self.reply_for(prefix, from);
@@ -149,7 +159,7 @@ impl Eigrp {
         prefix: Prefix,
         advert: Advert,
     ) {
-        self.learn(prefix, from, advert);
+        self.learn(now, prefix, from, advert);
         let Some(entry) = self.topology.get_mut(&prefix) else {
             return;
         };
@@ -171,7 +181,7 @@ impl Eigrp {
         prefix: Prefix,
         advert: Advert,
     ) {
-        self.learn(prefix, from, advert);
+        self.learn(now, prefix, from, advert);
         let owed = self
             .topology
             .get(&prefix)

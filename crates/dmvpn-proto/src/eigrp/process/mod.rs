@@ -94,6 +94,7 @@
 //! special: IOS's split horizon keeps it off the tunnel, so callers should not add it.
 
 mod dual;
+mod limit;
 mod packing;
 mod reliable;
 
@@ -109,6 +110,7 @@ use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
 use super::neighbor::{self, DownReason, Error, HelloConfig, Neighbors, Transmit};
 use super::small_map::SmallMap;
 use super::topology::{Link, NeighborInfo, PathInfo, Prefix, RouteState, TopologyRoute, Via};
+use crate::limits::{EigrpLimits, Tally};
 use crate::time::{Duration, Instant};
 use crate::timer::TimerTable;
 
@@ -130,6 +132,8 @@ pub struct EigrpConfig {
     /// `eigrp router-id`: the originating router of external routes this router redistributes,
     /// and the ID whose external routes it refuses as its own. Default: the tunnel address.
     pub router_id: Ipv4Addr,
+    /// Neighbours and routes taken (`maximum-prefix`; see [`crate::limits`]).
+    pub limits: EigrpLimits,
 }
 
 impl EigrpConfig {
@@ -144,6 +148,7 @@ impl EigrpConfig {
             active_time: Duration::from_secs(180),
             max_hops: 100,
             router_id: address,
+            limits: EigrpLimits::DEFAULT,
         }
     }
 }
@@ -491,6 +496,12 @@ pub struct Eigrp {
     transmits: VecDeque<Transmit>,
     events: VecDeque<EigrpEvent>,
     shut_down: bool,
+    /// Paths held per neighbour, and in all (see `limit.rs`).
+    prefixes: BTreeMap<Ipv4Addr, usize>,
+    paths_total: usize,
+    /// `maximum-prefix`'s warning threshold was passed (logged once until back under it).
+    over_threshold: bool,
+    tally: Tally,
 }
 
 impl Eigrp {
@@ -509,6 +520,10 @@ impl Eigrp {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             shut_down: false,
+            prefixes: BTreeMap::new(),
+            paths_total: 0,
+            over_threshold: false,
+            tally: Tally::default(),
         };
         eigrp.sync_hello(now);
         eigrp
@@ -611,6 +626,9 @@ impl Eigrp {
         msg: &eigrp::Repr<'_>,
     ) -> Result<(), Error> {
         if self.shut_down {
+            return Ok(());
+        }
+        if msg.opcode == OpCode::HELLO && !self.admit_neighbor(now, from) {
             return Ok(());
         }
         let result = self.hello.handle_message(now, from, msg);
@@ -812,6 +830,7 @@ impl Eigrp {
         if self.peers.remove(&address).is_none() {
             return;
         }
+        self.forget_paths(address);
         self.timers.stop(Timer::Retransmit(address));
         let prefixes: Vec<Prefix> = self.topology.keys().copied().collect();
         for prefix in prefixes {

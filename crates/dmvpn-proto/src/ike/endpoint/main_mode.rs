@@ -39,7 +39,7 @@ impl<R: Entropy> Endpoint<R> {
             exchange: ExchangeType::MAIN,
             payload: PayloadType::SA,
         })?;
-        if self.sas.len() >= MAX_SAS {
+        if !self.admit_responder(now, from) {
             return Err(Error::Unexpected {
                 peer: from,
                 exchange: ExchangeType::MAIN,

@@ -30,6 +30,7 @@ use crate::ipsec::{GRE, Lifetime};
 use crate::time::{Duration, Instant};
 
 mod informational;
+mod limit;
 mod main_mode;
 mod quick_mode;
 mod timers;
@@ -437,6 +438,8 @@ pub struct Endpoint<R> {
     children: Vec<Child>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    /// What the limits refused (see `limit.rs`).
+    tally: crate::limits::Tally,
 }
 
 impl<R: Entropy> Endpoint<R> {
@@ -450,6 +453,7 @@ impl<R: Entropy> Endpoint<R> {
             children: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            tally: crate::limits::Tally::default(),
         }
     }
 
