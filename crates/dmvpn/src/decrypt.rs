@@ -884,7 +884,7 @@ mod tests {
         status: EspStatus::Decrypted {
             next_header: 47,
             pad_len: 0,
-            icv: crate::decode::Icv::Good,
+            icv: Icv::Good,
         },
         replayed: false,
     };
@@ -1000,7 +1000,7 @@ mod tests {
     #[test]
     fn mutated_frames_never_panic() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
-        let keys = crate::keys::EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap();
+        let keys = EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap();
         let mut reader = CaptureReader::open(format!("{dir}/phase1.pcap")).unwrap();
         let mut frames = Vec::new();
         while let Some(frame) = reader.next_frame().unwrap() {
@@ -1076,7 +1076,7 @@ mod tests {
 
     fn phase1() -> (CaptureReader<File>, Decoder) {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dmvpn");
-        let keys = crate::keys::EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap();
+        let keys = EspKeys::from_file(format!("{dir}/phase1.esp_sa")).unwrap();
         let reader = CaptureReader::open(format!("{dir}/phase1.pcap")).unwrap();
         (reader, Decoder::new(keys))
     }

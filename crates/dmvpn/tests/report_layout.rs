@@ -72,7 +72,7 @@ fn scaled(hubs: u32, spokes: u32) -> Report {
     .iter()
     .map(|name| report(name))
     .collect();
-    let mut out = healthy.clone();
+    let mut out = healthy;
     out.peers.clear();
     out.findings.clear();
     for i in 0..spokes {

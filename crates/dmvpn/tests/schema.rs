@@ -267,7 +267,8 @@ fn the_schemas_refuse_drift() {
         .iter()
         .position(|l| l["proto"] == "esp")
         .unwrap();
-    let mutations: [(&str, fn(&mut Value, usize)); 7] = [
+    type Mutation = fn(&mut Value, usize);
+    let mutations: [(&str, Mutation); 7] = [
         ("/ts", |f, _| f["ts"] = serde_json::json!(1_700_000_000.5)),
         ("schema_version", |f, _| {
             f.as_object_mut().unwrap().remove("schema_version");

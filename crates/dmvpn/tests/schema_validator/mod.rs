@@ -47,19 +47,19 @@ const KEYWORDS: &[&str] = &[
 const FORMATS: &[&str] = &["date-time", "ipv4", "ipv6"];
 
 /// A schema checked for supported keywords, ready to validate instances.
-pub struct Validator {
+pub(crate) struct Validator {
     root: Value,
 }
 
 impl Validator {
     /// Checks that `root` uses only the supported keywords, formats, patterns and references.
-    pub fn new(root: Value) -> Result<Self, String> {
+    pub(crate) fn new(root: Value) -> Result<Self, String> {
         check_schema(&root, &root, "#")?;
         Ok(Self { root })
     }
 
     /// Every way `instance` breaks the schema, each as `PATH: what` (empty when it is valid).
-    pub fn errors(&self, instance: &Value) -> Vec<String> {
+    pub(crate) fn errors(&self, instance: &Value) -> Vec<String> {
         let mut errors = Vec::new();
         self.check(&self.root, instance, "", &mut errors);
         errors
@@ -332,7 +332,7 @@ fn date_time_ok(text: &str) -> bool {
     }
     match b.get(at..) {
         Some([z]) if z.eq_ignore_ascii_case(&b'Z') => true,
-        Some([sign, ..]) if matches!(sign, b'+' | b'-') => {
+        Some([b'+' | b'-', ..]) => {
             let (Some(h), Some(m)) = (digits(at + 1..at + 3), digits(at + 4..at + 6)) else {
                 return false;
             };
@@ -392,13 +392,12 @@ fn check_schema(schema: &Value, root: &Value, path: &str) -> Result<(), String> 
                 }
             }
             "enum" if !value.is_array() => return Err(format!("{at}: not an array")),
-            "required" => {
+            "required"
                 if !value
                     .as_array()
-                    .is_some_and(|l| l.iter().all(Value::is_string))
-                {
-                    return Err(format!("{at}: not an array of names"));
-                }
+                    .is_some_and(|l| l.iter().all(Value::is_string)) =>
+            {
+                return Err(format!("{at}: not an array of names"));
             }
             "minItems" | "maxItems" if !value.is_u64() => {
                 return Err(format!("{at}: not a count"));
@@ -410,10 +409,8 @@ fn check_schema(schema: &Value, root: &Value, path: &str) -> Result<(), String> 
                 let pattern = value.as_str().ok_or(format!("{at}: not a string"))?;
                 Regex::new(pattern).map_err(|e| format!("{at}: {e}"))?;
             }
-            "format" => {
-                if !value.as_str().is_some_and(|f| FORMATS.contains(&f)) {
-                    return Err(format!("{at}: format {value} not supported"));
-                }
+            "format" if !value.as_str().is_some_and(|f| FORMATS.contains(&f)) => {
+                return Err(format!("{at}: format {value} not supported"));
             }
             "allOf" | "anyOf" => {
                 let list = value.as_array().ok_or(format!("{at}: not an array"))?;
@@ -434,7 +431,7 @@ fn check_schema(schema: &Value, root: &Value, path: &str) -> Result<(), String> 
 /// literals, `\` escapes (`\d`, `\w`, `\s` and escaped punctuation), `.`, classes `[a-f0-9:]` and
 /// `[^…]`, groups `(…)` and `(?:…)` with `|`, anchors `^` `$`, and the quantifiers `? * +
 /// {n} {n,} {n,m}`. Matching backtracks; the patterns are short and the strings shorter.
-pub struct Regex {
+pub(crate) struct Regex {
     alternatives: Vec<Vec<Node>>,
 }
 
@@ -446,9 +443,9 @@ enum Node {
         ranges: Vec<(char, char)>,
         negated: bool,
     },
-    Group(Vec<Vec<Node>>),
+    Group(Vec<Vec<Self>>),
     Repeat {
-        node: Box<Node>,
+        node: Box<Self>,
         min: usize,
         max: usize,
     },
@@ -458,7 +455,7 @@ enum Node {
 
 impl Regex {
     /// Parses `pattern`, refusing any syntax outside the subset.
-    pub fn new(pattern: &str) -> Result<Self, String> {
+    pub(crate) fn new(pattern: &str) -> Result<Self, String> {
         let chars: Vec<char> = pattern.chars().collect();
         let mut at = 0;
         let alternatives = parse_alternatives(&chars, &mut at)?;
@@ -469,7 +466,7 @@ impl Regex {
     }
 
     /// Whether the pattern matches anywhere in `text`.
-    pub fn is_match(&self, text: &str) -> bool {
+    pub(crate) fn is_match(&self, text: &str) -> bool {
         let text: Vec<char> = text.chars().collect();
         (0..=text.len()).any(|start| {
             self.alternatives
