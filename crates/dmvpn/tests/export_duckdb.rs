@@ -107,6 +107,19 @@ fn dmvpn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_dmvpn"))
 }
 
+/// `dmvpn export CAPTURES --keys KEYS -o DATASET`.
+fn export(captures: &Path, keys: &Path, dataset: &Path) -> Command {
+    let mut command = dmvpn();
+    command
+        .arg("export")
+        .arg(captures)
+        .arg("--keys")
+        .arg(keys)
+        .arg("-o")
+        .arg(dataset);
+    command
+}
+
 fn query(dataset: &Path) -> Value {
     let out = run(Command::new("python3").arg("-c").arg(QUERIES).arg(dataset));
     serde_json::from_slice(&out).unwrap()
@@ -169,13 +182,7 @@ fn duckdb_finds_what_sessions_reports() {
     let dataset = dir.join("dataset");
 
     // One export of the whole set, as `sessions` reads it.
-    run(dmvpn()
-        .arg("export")
-        .arg(&ring)
-        .arg("--keys")
-        .arg(&keys)
-        .arg("-o")
-        .arg(&dataset));
+    run(&mut export(&ring, &keys, &dataset));
     let sessions: Value = serde_json::from_slice(&run(dmvpn()
         .arg("sessions")
         .arg(&ring)
@@ -261,13 +268,7 @@ fn duckdb_finds_what_sessions_reports() {
 
     // Re-export: the same file names, the same bytes, nothing added.
     let before = snapshot(&dataset);
-    run(dmvpn()
-        .arg("export")
-        .arg(&ring)
-        .arg("--keys")
-        .arg(&keys)
-        .arg("-o")
-        .arg(&dataset));
+    run(&mut export(&ring, &keys, &dataset));
     assert_eq!(snapshot(&dataset), before, "re-export is idempotent");
 
     // One export per file, two at a time, into one dataset: the frame-level figures hold.
@@ -280,17 +281,7 @@ fn duckdb_finds_what_sessions_reports() {
     for pair in files.chunks(2) {
         let children: Vec<_> = pair
             .iter()
-            .map(|file| {
-                dmvpn()
-                    .arg("export")
-                    .arg(file)
-                    .arg("--keys")
-                    .arg(&keys)
-                    .arg("-o")
-                    .arg(&per_file)
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|file| export(file, &keys, &per_file).spawn().unwrap())
             .collect();
         for mut child in children {
             assert!(child.wait().unwrap().success());

@@ -25,6 +25,20 @@ fn keys() -> PathBuf {
     Path::new(DIR).join("phase1.esp_sa")
 }
 
+/// `dmvpn COMMAND CAPTURE --keys KEYS --format json`'s output.
+fn json(command: &str) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+        .arg(command)
+        .arg(capture())
+        .arg("--keys")
+        .arg(keys())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
 fn decoder() -> Decoder {
     Decoder::new(EspKeys::from_file(keys()).unwrap())
 }
@@ -105,20 +119,16 @@ fn frames_agree_with_decode_json_and_reexport_is_idempotent() {
     let stats = dmvpn::export::export(&[capture()], decoder, &dataset).unwrap();
     assert!(stats.errors.is_empty());
     assert_eq!(stats.export_id.len(), 32);
-    let json = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("decode")
-        .arg(capture())
-        .arg("--keys")
-        .arg(keys())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let text_out = String::from_utf8(json.stdout).unwrap();
-    let lines: Vec<&str> = text_out.lines().collect();
-    let decoded: Vec<Value> = lines
-        .iter()
+    let decoded: Vec<Value> = String::from_utf8(json("decode"))
+        .unwrap()
+        .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
+    let mut reader = dmvpn::capture::CaptureReader::open(capture()).unwrap();
+    let mut times = Vec::new();
+    while let Some(frame) = reader.next_frame().unwrap() {
+        times.push(frame.timestamp);
+    }
     assert_eq!(stats.frames, decoded.len() as u64);
 
     let mut frames = rows(&dataset, "frames");
@@ -142,17 +152,9 @@ fn frames_agree_with_decode_json_and_reexport_is_idempotent() {
             "frame {number}"
         );
         assert_eq!(long(&row["wire_len"]), frame["len"].as_i64());
-        // The time in microseconds, and in nanoseconds exactly as `decode` prints it.
-        let line = &lines[number as usize - 1];
-        let ts = line
-            .split("\"ts\":")
-            .nth(1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap();
-        let (secs, frac) = ts.split_once('.').unwrap();
-        let ns: i64 = secs.parse::<i64>().unwrap() * 1_000_000_000 + frac.parse::<i64>().unwrap();
+        // The time in microseconds, and in nanoseconds exactly as the capture has it.
+        let at = times[number as usize - 1];
+        let ns = at.secs * 1_000_000_000 + i64::from(at.nanos);
         assert_eq!(long(&row["time_ns"]), Some(ns), "frame {number}");
         assert_eq!(
             long(&row["time"]),
@@ -222,15 +224,7 @@ fn session_tables_agree_with_sessions() {
     let out = temp_dir("sessions");
     let dataset = out.join("dataset");
     dmvpn::export::export(&[capture()], decoder, &dataset).unwrap();
-    let json = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("sessions")
-        .arg(capture())
-        .arg("--keys")
-        .arg(keys())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let report: Value = serde_json::from_slice(&json("sessions")).unwrap();
     let peers = report["peers"].as_array().unwrap();
     let flows: usize = peers
         .iter()

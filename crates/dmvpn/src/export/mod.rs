@@ -30,8 +30,6 @@
 mod rows;
 mod table;
 
-use std::collections::HashSet;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -131,12 +129,7 @@ pub fn export_watched(
     digests.sort_unstable();
     let export_id = export_id(&digests);
     let mut dataset = Dataset::new(dir, export_id.clone());
-    let hubs: HashSet<IpAddr> = report
-        .peers
-        .iter()
-        .filter(|peer| peer.a_is_hub)
-        .map(|peer| peer.a)
-        .collect();
+    let hubs = rows::hubs(&report);
 
     // Pass 2: one row per frame.
     let names: Vec<String> = paths
@@ -199,12 +192,14 @@ fn write_sessions(
     report: &Report,
     export_id: &str,
 ) -> Result<(), ExportError> {
-    for row in rows::session_rows(report, export_id) {
-        let partition = (rows::day(row.time), rows::hub_value(row.hub));
-        (row.fill)(dataset.rows(row.table, partition.clone()));
-        dataset.row_added(row.table, &partition)?;
-    }
-    Ok(())
+    rows::session_rows(report, &mut |table, time, pair, fill| {
+        let partition = (rows::day(time), rows::hub_value(pair.hub));
+        let rows = dataset.rows(table, partition.clone());
+        pair.write(rows, export_id);
+        fill(rows);
+        rows.end();
+        dataset.row_added(table, &partition)
+    })
 }
 
 /// The export's ID from its inputs' digests (sorted): 32 hex digits of their SHA-256.

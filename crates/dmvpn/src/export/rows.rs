@@ -411,243 +411,222 @@ fn hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// A pair's columns: its addresses and hub.
-fn pair(rows: &mut Rows, export: &str, a: IpAddr, b: IpAddr, hub: Option<IpAddr>) {
-    rows.text(Some(export))
-        .text(Some(&a.to_string()))
-        .text(Some(&b.to_string()))
-        .text(hub.map(|hub| hub.to_string()).as_deref());
-}
-
-/// A session row to write: its table, the time that places it in a day, the pair's hub.
-pub(super) struct SessionRow<'a> {
-    pub(super) table: &'static Table,
-    pub(super) time: Timestamp,
+/// The pair a session row is about: its addresses (hub first when known) and its hub.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Pair {
+    pub(super) a: Option<IpAddr>,
+    pub(super) b: Option<IpAddr>,
     pub(super) hub: Option<IpAddr>,
-    pub(super) fill: Box<dyn FnOnce(&mut Rows) + 'a>,
 }
 
-/// Every row of the session tables from a report.
-pub(super) fn session_rows<'a>(report: &'a Report, export: &'a str) -> Vec<SessionRow<'a>> {
-    let mut out = Vec::new();
-    let seen_time = |seen: &Seen| micros(seen.time);
+impl Pair {
+    /// The `export_id`, `peer_a`, `peer_b` and `hub` cells every session table starts with.
+    pub(super) fn write(&self, rows: &mut Rows, export: &str) {
+        let text = |addr: Option<IpAddr>| addr.map(|addr| addr.to_string());
+        rows.text(Some(export))
+            .text(text(self.a).as_deref())
+            .text(text(self.b).as_deref())
+            .text(text(self.hub).as_deref());
+    }
+}
+
+/// Where session rows go: the table, the time that places the row in a day, the pair, and the
+/// cells after the pair's (the receiver writes the pair's cells and ends the row).
+pub(super) type Emit<'e, E> =
+    dyn FnMut(&'static Table, Timestamp, Pair, &dyn Fn(&mut Rows)) -> Result<(), E> + 'e;
+
+/// The hubs of a report: the pairs' `a` sides known to be NHSs.
+pub(super) fn hubs(report: &Report) -> HashSet<IpAddr> {
+    report
+        .peers
+        .iter()
+        .filter(|peer| peer.a_is_hub)
+        .map(|peer| peer.a)
+        .collect()
+}
+
+/// Every row of the session tables of a report, handed to `emit`.
+pub(super) fn session_rows<E>(report: &Report, emit: &mut Emit<'_, E>) -> Result<(), E> {
+    let time = |seen: &Seen| micros(seen.time);
+    let text = |addr: Option<IpAddr>| addr.map(|addr| addr.to_string());
     for peer in &report.peers {
-        let hub = peer.a_is_hub.then_some(peer.a);
-        let (a, b) = (peer.a, peer.b);
+        let pair = Pair {
+            a: Some(peer.a),
+            b: Some(peer.b),
+            hub: peer.a_is_hub.then_some(peer.a),
+        };
         for event in &peer.nhrp.events {
-            out.push(SessionRow {
-                table: &NHRP_EVENTS,
-                time: event.seen.time,
-                hub,
-                fill: Box::new(move |rows: &mut Rows| {
-                    pair(rows, export, a, b, hub);
-                    let (kind, request_id, code, code_name, hold_time, refresh) = match &event.kind
-                    {
-                        NhrpKind::RegistrationRequest {
-                            request_id,
-                            hold_time,
-                            refresh,
-                            ..
-                        } => (
-                            "registration_request",
-                            Some(*request_id),
-                            None,
-                            None,
-                            Some(*hold_time),
-                            Some(*refresh),
-                        ),
-                        NhrpKind::RegistrationReply {
-                            request_id,
-                            code,
-                            code_name,
-                            hold_time,
-                        } => (
-                            "registration_reply",
-                            Some(*request_id),
-                            Some(u16::from(*code)),
-                            Some(*code_name),
-                            Some(*hold_time),
-                            None,
-                        ),
-                        NhrpKind::ResolutionRequest { request_id } => (
-                            "resolution_request",
-                            Some(*request_id),
-                            None,
-                            None,
-                            None,
-                            None,
-                        ),
-                        NhrpKind::ResolutionReply { request_id, code } => (
-                            "resolution_reply",
-                            Some(*request_id),
-                            Some(u16::from(*code)),
-                            None,
-                            None,
-                            None,
-                        ),
-                        NhrpKind::PurgeRequest { request_id } => {
-                            ("purge_request", Some(*request_id), None, None, None, None)
-                        }
-                        NhrpKind::PurgeReply { request_id } => {
-                            ("purge_reply", Some(*request_id), None, None, None, None)
-                        }
-                        NhrpKind::ErrorIndication { code, code_name } => (
-                            "error_indication",
-                            None,
-                            Some(*code),
-                            Some(*code_name),
-                            None,
-                            None,
-                        ),
-                        _ => ("traffic_indication", None, None, None, None, None),
-                    };
-                    rows.i64(Some(event.seen.frame as i64))
-                        .i64(Some(seen_time(&event.seen)))
-                        .text(Some(&event.from.to_string()))
-                        .text(Some(kind))
-                        .i64(request_id.map(i64::from))
-                        .i32(code.map(i32::from))
-                        .text(code_name)
-                        .i32(hold_time.map(i32::from))
-                        .bool(refresh);
-                    rows.end();
-                }),
-            });
+            emit(&NHRP_EVENTS, event.seen.time, pair, &|rows| {
+                nhrp_event(rows, event, time(&event.seen));
+            })?;
         }
         for sa in &peer.ike {
-            out.push(SessionRow {
-                table: &IKE_SAS,
-                time: sa.first.time,
-                hub,
-                fill: Box::new(move |rows: &mut Rows| {
-                    pair(rows, export, a, b, hub);
-                    let mut cookie = String::new();
-                    hex(&mut cookie, &sa.icookie);
-                    rows.text(Some(&cookie));
-                    cookie.clear();
-                    hex(&mut cookie, &sa.rcookie);
-                    rows.text(Some(&cookie))
-                        .text(sa.initiator.map(|i| i.to_string()).as_deref())
-                        .text(sa.exchange)
-                        .text(sa.proposal.as_deref())
-                        .bool(Some(sa.proposal_accepted))
-                        .i64(sa.lifetime.map(|l| l as i64))
-                        .i64(Some(sa.first.frame as i64))
-                        .i64(Some(seen_time(&sa.first)))
-                        .i64(Some(seen_time(&sa.last)))
-                        .i64(Some(sa.messages as i64))
-                        .i64(sa.established.as_ref().map(seen_time))
-                        .i64(Some(sa.phase2.len() as i64))
-                        .i64(Some(sa.notifications.len() as i64))
-                        .i64(Some(sa.deletes.len() as i64))
-                        .text(sa.psk.as_ref().map(|psk| format!("{psk:?}")).as_deref());
-                    rows.end();
-                }),
-            });
+            emit(&IKE_SAS, sa.first.time, pair, &|rows| {
+                let mut cookie = String::new();
+                hex(&mut cookie, &sa.icookie);
+                rows.text(Some(&cookie));
+                cookie.clear();
+                hex(&mut cookie, &sa.rcookie);
+                rows.text(Some(&cookie))
+                    .text(text(sa.initiator).as_deref())
+                    .text(sa.exchange)
+                    .text(sa.proposal.as_deref())
+                    .bool(Some(sa.proposal_accepted))
+                    .i64(sa.lifetime.map(|l| l as i64))
+                    .i64(Some(sa.first.frame as i64))
+                    .i64(Some(time(&sa.first)))
+                    .i64(Some(time(&sa.last)))
+                    .i64(Some(sa.messages as i64))
+                    .i64(sa.established.as_ref().map(time))
+                    .i64(Some(sa.phase2.len() as i64))
+                    .i64(Some(sa.notifications.len() as i64))
+                    .i64(Some(sa.deletes.len() as i64))
+                    .text(sa.psk.as_ref().map(|psk| format!("{psk:?}")).as_deref());
+            })?;
         }
         for flow in &peer.esp {
-            out.push(SessionRow {
-                table: &ESP_FLOWS,
-                time: flow.first.time,
-                hub,
-                fill: Box::new(move |rows: &mut Rows| {
-                    pair(rows, export, a, b, hub);
-                    rows.text(flow.src.map(|s| s.to_string()).as_deref())
-                        .text(flow.dst.map(|d| d.to_string()).as_deref())
-                        .i64(Some(i64::from(flow.spi)))
-                        .bool(Some(flow.negotiated))
-                        .i64(Some(flow.packets.packets as i64))
-                        .i64(Some(flow.packets.bytes as i64))
-                        .i64(Some(flow.decrypted as i64))
-                        .i64(Some(flow.no_key as i64))
-                        .i64(Some(flow.icv_failed as i64))
-                        .i64(Some(flow.replays as i64))
-                        .i64(Some(flow.sequence_gaps() as i64))
-                        .i64(Some(flow.first.frame as i64))
-                        .i64(Some(seen_time(&flow.first)))
-                        .i64(Some(seen_time(&flow.last)));
-                    rows.end();
-                }),
-            });
+            emit(&ESP_FLOWS, flow.first.time, pair, &|rows| {
+                rows.text(text(flow.src).as_deref())
+                    .text(text(flow.dst).as_deref())
+                    .i64(Some(i64::from(flow.spi)))
+                    .bool(Some(flow.negotiated));
+                for count in [
+                    flow.packets.packets,
+                    flow.packets.bytes,
+                    flow.decrypted,
+                    flow.no_key,
+                    flow.icv_failed,
+                    flow.replays,
+                    flow.sequence_gaps(),
+                    flow.first.frame,
+                ] {
+                    rows.i64(Some(count as i64));
+                }
+                rows.i64(Some(time(&flow.first)))
+                    .i64(Some(time(&flow.last)));
+            })?;
         }
         for (side, eigrp) in ["a", "b"].into_iter().zip(&peer.eigrp) {
             if eigrp.hellos == 0 && eigrp.router.is_none() {
                 continue;
             }
-            let time = eigrp
-                .first_hello
-                .as_ref()
-                .map_or(peer.first.time, |seen| seen.time);
-            out.push(SessionRow {
-                table: &EIGRP_ADJACENCIES,
-                time,
-                hub,
-                fill: Box::new(move |rows: &mut Rows| {
-                    pair(rows, export, a, b, hub);
-                    let k = eigrp
-                        .k
-                        .map(|k| k.iter().map(u8::to_string).collect::<Vec<_>>().join(","));
-                    rows.text(Some(side))
-                        .text(eigrp.router.map(|r| r.to_string()).as_deref())
-                        .i32(eigrp.autonomous_system.map(i32::from))
-                        .text(k.as_deref())
-                        .i32(eigrp.hold_time.map(i32::from))
-                        .i64(Some(eigrp.hellos as i64))
-                        .i64(Some(eigrp.goodbyes as i64))
-                        .i64(Some(eigrp.downs.len() as i64))
-                        .i64(Some(eigrp.routes.len() as i64))
-                        .i64(eigrp.first_hello.as_ref().map(seen_time))
-                        .i64(eigrp.last_hello.as_ref().map(seen_time));
-                    rows.end();
-                }),
-            });
+            let first = eigrp.first_hello.as_ref().unwrap_or(&peer.first);
+            emit(&EIGRP_ADJACENCIES, first.time, pair, &|rows| {
+                let k = eigrp.k.map(|k| k.map(|k| k.to_string()).join(","));
+                rows.text(Some(side))
+                    .text(text(eigrp.router).as_deref())
+                    .i32(eigrp.autonomous_system.map(i32::from))
+                    .text(k.as_deref())
+                    .i32(eigrp.hold_time.map(i32::from));
+                for count in [eigrp.hellos, eigrp.goodbyes] {
+                    rows.i64(Some(count as i64));
+                }
+                rows.i64(Some(eigrp.downs.len() as i64))
+                    .i64(Some(eigrp.routes.len() as i64))
+                    .i64(eigrp.first_hello.as_ref().map(time))
+                    .i64(eigrp.last_hello.as_ref().map(time));
+            })?;
         }
     }
-    let hubs: HashSet<IpAddr> = report
-        .peers
-        .iter()
-        .filter(|peer| peer.a_is_hub)
-        .map(|peer| peer.a)
-        .collect();
+    let hubs = hubs(report);
     for finding in &report.findings {
-        let hub = finding
-            .peers
-            .and_then(|(a, b)| [a, b].into_iter().find(|addr| hubs.contains(addr)));
-        // The day of the pair's first frame (of the export's, for a finding without a pair).
-        let time = finding
-            .peers
-            .and_then(|(a, b)| {
-                report
-                    .peers
-                    .iter()
-                    .find(|peer| (peer.a, peer.b) == (a, b) || (peer.a, peer.b) == (b, a))
-            })
-            .map_or_else(|| report.start.unwrap_or_default(), |peer| peer.first.time);
-        out.push(SessionRow {
-            table: &FINDINGS,
-            time,
-            hub,
-            fill: Box::new(move |rows: &mut Rows| {
-                let frames = finding
-                    .frames
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",");
-                rows.text(Some(export))
-                    .text(finding.peers.map(|p| p.0.to_string()).as_deref())
-                    .text(finding.peers.map(|p| p.1.to_string()).as_deref())
-                    .text(hub.map(|hub| hub.to_string()).as_deref())
-                    .text(Some(finding.rule.id()))
-                    .text(Some(finding.severity.name()))
-                    .text(Some(&finding.message))
-                    .i64(finding.frames.first().map(|f| *f as i64))
-                    .text(Some(&frames));
-                rows.end();
-            }),
+        let peer = finding.peers.and_then(|(a, b)| {
+            report
+                .peers
+                .iter()
+                .find(|peer| (peer.a, peer.b) == (a, b) || (peer.a, peer.b) == (b, a))
         });
+        // The day of the pair's first frame (of the export's, for a finding without a pair).
+        let at = peer.map_or_else(|| report.start.unwrap_or_default(), |peer| peer.first.time);
+        let pair = Pair {
+            a: finding.peers.map(|p| p.0),
+            b: finding.peers.map(|p| p.1),
+            hub: finding
+                .peers
+                .and_then(|(a, b)| [a, b].into_iter().find(|addr| hubs.contains(addr))),
+        };
+        emit(&FINDINGS, at, pair, &|rows| {
+            let frames: Vec<String> = finding.frames.iter().map(u64::to_string).collect();
+            rows.text(Some(finding.rule.id()))
+                .text(Some(finding.severity.name()))
+                .text(Some(&finding.message))
+                .i64(finding.frames.first().map(|f| *f as i64))
+                .text(Some(&frames.join(",")));
+        })?;
     }
-    out
+    Ok(())
+}
+
+/// An NHRP event's cells after the pair's.
+fn nhrp_event(rows: &mut Rows, event: &crate::session::NhrpEvent, time: i64) {
+    let (kind, request_id, code, code_name, hold_time, refresh) = match &event.kind {
+        NhrpKind::RegistrationRequest {
+            request_id,
+            hold_time,
+            refresh,
+            ..
+        } => (
+            "registration_request",
+            Some(*request_id),
+            None,
+            None,
+            Some(*hold_time),
+            Some(*refresh),
+        ),
+        NhrpKind::RegistrationReply {
+            request_id,
+            code,
+            code_name,
+            hold_time,
+        } => (
+            "registration_reply",
+            Some(*request_id),
+            Some(u16::from(*code)),
+            Some(*code_name),
+            Some(*hold_time),
+            None,
+        ),
+        NhrpKind::ResolutionRequest { request_id } => (
+            "resolution_request",
+            Some(*request_id),
+            None,
+            None,
+            None,
+            None,
+        ),
+        NhrpKind::ResolutionReply { request_id, code } => (
+            "resolution_reply",
+            Some(*request_id),
+            Some(u16::from(*code)),
+            None,
+            None,
+            None,
+        ),
+        NhrpKind::PurgeRequest { request_id } => {
+            ("purge_request", Some(*request_id), None, None, None, None)
+        }
+        NhrpKind::PurgeReply { request_id } => {
+            ("purge_reply", Some(*request_id), None, None, None, None)
+        }
+        NhrpKind::ErrorIndication { code, code_name } => (
+            "error_indication",
+            None,
+            Some(*code),
+            Some(*code_name),
+            None,
+            None,
+        ),
+        _ => ("traffic_indication", None, None, None, None, None),
+    };
+    rows.i64(Some(event.seen.frame as i64))
+        .i64(Some(time))
+        .text(Some(&event.from.to_string()))
+        .text(Some(kind))
+        .i64(request_id.map(i64::from))
+        .i32(code.map(i32::from))
+        .text(code_name)
+        .i32(hold_time.map(i32::from))
+        .bool(refresh);
 }
 
 #[cfg(test)]
