@@ -1,4 +1,6 @@
-//! IKEv1 decryption for the decoder: one [`IkeSaState`] per initiator cookie with a known key.
+//! IKE decryption for the decoder: for IKEv1, one [`IkeSaState`] per initiator cookie with a
+//! known key; for IKEv2, the keys of each SA by its SPI pair (Wireshark's
+//! `ikev2_decryption_table`) and the reassembly of RFC 7383 fragments.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,7 +8,17 @@ use std::sync::Arc;
 
 use dmvpn_isakmp::crypto::IkeSaState;
 use dmvpn_isakmp::keys::{Ikev1Key, Secret};
-use dmvpn_isakmp::{Message, PayloadType};
+use dmvpn_isakmp::v2::crypto::{DecryptError, Icv};
+use dmvpn_isakmp::v2::fragment::{Key as FragmentKey, Outcome, Reassembler};
+use dmvpn_isakmp::{Message, PayloadType, v2};
+
+use crate::json::Object;
+use crate::keys::Ikev2Key;
+
+use super::Ikev2Layer;
+
+/// An IKEv2 SA's initiator and responder SPIs.
+type SpiPair = ([u8; 8], [u8; 8]);
 
 /// At most this many IKE SAs are followed at once; beyond it the oldest knowledge is dropped.
 const MAX_SAS: usize = 4096;
@@ -21,6 +33,10 @@ pub struct IkeKeys {
     states: HashMap<[u8; 8], IkeSaState>,
     /// The NAT-D payload type agreed by NAT-T vendor IDs, per SA, for SAs without a key too.
     nat_d: HashMap<[u8; 8], PayloadType>,
+    /// IKEv2 keys by (initiator SPI, responder SPI).
+    v2_keys: Arc<HashMap<SpiPair, Ikev2Key>>,
+    /// Decrypted IKEv2 fragments waiting for the rest of their message.
+    v2_fragments: Reassembler,
 }
 
 impl fmt::Debug for IkeKeys {
@@ -28,6 +44,7 @@ impl fmt::Debug for IkeKeys {
         f.debug_struct("IkeKeys")
             .field("keys", &self.keys.len())
             .field("sas", &self.states.len())
+            .field("ikev2_keys", &self.v2_keys.len())
             .finish_non_exhaustive()
     }
 }
@@ -40,6 +57,34 @@ pub(super) struct IkeOutcome {
     pub(super) error: Option<dmvpn_isakmp::crypto::DecryptError>,
     /// The NAT-D payload type in force for this SA.
     pub(super) nat_d: Option<PayloadType>,
+}
+
+/// What the decoder learnt from one IKEv2 message.
+#[derive(Default)]
+pub(super) struct Ikev2Outcome {
+    /// The decrypted SK or SKF payload.
+    pub(super) inner: Option<v2::Inner>,
+    /// Why the SK or SKF payload of an SA with keys did not decrypt.
+    pub(super) error: Option<DecryptError>,
+    /// The inner chain of a fragmented message this fragment completed: its first payload type
+    /// and the chain.
+    pub(super) reassembled: Option<(v2::PayloadType, Vec<u8>)>,
+}
+
+/// The IKEv1-shaped header of any ISAKMP message whose 28 header bytes are there: the fields are
+/// in the same places in both versions (RFC 7296 §3.1), which is what the display filter and the
+/// snapshot-cut decoder read.
+pub(super) fn generic_header(packet: &dmvpn_isakmp::Packet<&[u8]>) -> dmvpn_isakmp::Header {
+    dmvpn_isakmp::Header {
+        initiator_cookie: packet.initiator_cookie(),
+        responder_cookie: packet.responder_cookie(),
+        next_payload: packet.next_payload(),
+        version: packet.version(),
+        exchange_type: packet.exchange_type(),
+        flags: packet.flags(),
+        message_id: packet.message_id(),
+        length: packet.length(),
+    }
 }
 
 impl IkeKeys {
@@ -64,12 +109,66 @@ impl IkeKeys {
         self.keys.is_empty()
     }
 
+    /// Adds the keys of an `ikev2_decryption_table`; a later line for the same SPI pair replaces
+    /// the earlier one.
+    pub fn extend_v2(&mut self, keys: impl IntoIterator<Item = Ikev2Key>) {
+        let table = Arc::make_mut(&mut self.v2_keys);
+        for key in keys {
+            table.insert((key.keys.initiator_spi, key.keys.responder_spi), key);
+        }
+    }
+
+    /// How many IKEv2 SAs have keys.
+    #[must_use]
+    pub fn ikev2_len(&self) -> usize {
+        self.v2_keys.len()
+    }
+
     /// The same keys, no IKE SA seen yet.
     pub(super) fn fork(&self) -> Self {
         Self {
             keys: Arc::clone(&self.keys),
+            v2_keys: Arc::clone(&self.v2_keys),
             ..Self::default()
         }
+    }
+
+    /// Feeds one IKEv2 message: decrypts its SK or SKF payload when its SA has keys, and
+    /// reassembles fragmented messages (from fragments whose ICV did not fail).
+    pub(super) fn process_v2(&mut self, message: &v2::Message<'_>) -> Ikev2Outcome {
+        let header = &message.header;
+        let mut outcome = Ikev2Outcome::default();
+        let Some(key) = self
+            .v2_keys
+            .get(&(header.initiator_spi, header.responder_spi))
+        else {
+            return outcome;
+        };
+        match message.decrypt(&key.keys) {
+            None => {}
+            Some(Err(error)) => outcome.error = Some(error),
+            Some(Ok(inner)) => {
+                if let Some((number, total)) = inner.fragment
+                    && inner.decrypted.icv != Icv::Bad
+                {
+                    let key = FragmentKey {
+                        initiator_spi: header.initiator_spi,
+                        responder_spi: header.responder_spi,
+                        message_id: header.message_id,
+                        response: header.flags.response(),
+                    };
+                    let plaintext = &inner.decrypted.plaintext;
+                    if let Outcome::Complete(first, chain) =
+                        self.v2_fragments
+                            .add(key, number, total, inner.first, plaintext)
+                    {
+                        outcome.reassembled = Some((first, chain));
+                    }
+                }
+                outcome.inner = Some(inner);
+            }
+        }
+        outcome
     }
 
     /// Feeds one message of an IKE SA, in capture order.
@@ -103,5 +202,153 @@ impl IkeKeys {
             self.nat_d.insert(cookie, nat_d);
         }
         outcome
+    }
+}
+
+/// The payload types of an IKEv2 chain as tshark's `isakmp.typepayload` lists them: each payload,
+/// and after an SA its proposals (2) and their transforms (3); for the SK or SKF payload, the
+/// decrypted chain after it. Stops at the first payload that does not decode, returning its error.
+fn ikev2_types(
+    layer: &Ikev2Layer<'_>,
+    mut each: impl FnMut(v2::PayloadType, &v2::Body<'_>),
+) -> Result<(), dmvpn_isakmp::Error> {
+    let walk = |payloads: v2::Payloads<'_>,
+                each: &mut dyn FnMut(v2::PayloadType, &v2::Body<'_>)| {
+        for payload in payloads {
+            let payload = payload?;
+            let body = payload.decode()?;
+            each(payload.ty, &body);
+        }
+        Ok::<(), dmvpn_isakmp::Error>(())
+    };
+    walk(layer.message.payloads(), &mut each)?;
+    if let Some(inner) = layer.inner_payloads() {
+        walk(inner, &mut each)?;
+    }
+    Ok(())
+}
+
+/// Calls `each` with a payload type, then with 2 per proposal and 3 per transform of an SA.
+fn flatten(ty: v2::PayloadType, body: &v2::Body<'_>, each: &mut dyn FnMut(u8)) {
+    each(ty.0);
+    if let v2::Body::Sa(sa) = body {
+        for proposal in sa.proposals().map_while(Result::ok) {
+            each(2);
+            for _ in proposal.transforms().map_while(Result::ok) {
+                each(3);
+            }
+        }
+    }
+}
+
+/// The text info column of an IKEv2 message: tshark's `IKE_AUTH MID=01 Initiator Request`, the
+/// SPIs, then every payload, the decrypted ones in `SK{…}` with the ICV result.
+pub(super) fn ikev2_info(layer: &Ikev2Layer<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
+    let header = &layer.message.header;
+    match header.exchange_type.name() {
+        Some(name) => f.write_str(name)?,
+        None => write!(f, "exchange {}", header.exchange_type.0)?,
+    }
+    write!(
+        f,
+        " MID={:02} {} {} i={} r={}",
+        header.message_id,
+        if header.flags.initiator() {
+            "Initiator"
+        } else {
+            "Responder"
+        },
+        if header.flags.response() {
+            "Response"
+        } else {
+            "Request"
+        },
+        dmvpn_wire::fmt::Hex(&header.initiator_spi),
+        dmvpn_wire::fmt::Hex(&header.responder_spi),
+    )?;
+    for payload in layer.message.payloads() {
+        let body = match payload.and_then(|p| p.decode()) {
+            Ok(body) => body,
+            Err(error) => return write!(f, " [Malformed: {error}]"),
+        };
+        write!(f, " {body}")?;
+        if !matches!(body, v2::Body::Sk(_) | v2::Body::Skf(_)) {
+            continue;
+        }
+        if let Some(error) = layer.decrypt_error {
+            write!(f, " [{error}]")?;
+        }
+        if let Some(inner) = layer.inner_payloads() {
+            f.write_str(" {")?;
+            let mut sep = "";
+            for payload in inner {
+                match payload.and_then(|p| p.decode()) {
+                    Ok(body) => write!(f, "{sep}{body}")?,
+                    Err(error) => {
+                        write!(f, "{sep}[Malformed: {error}]")?;
+                        break;
+                    }
+                }
+                sep = " ";
+            }
+            f.write_str("}")?;
+        } else if let Some((number, total)) = layer.inner.and_then(|inner| inner.fragment) {
+            write!(f, " [fragment {number} of {total} decrypted]")?;
+        }
+        match layer.icv() {
+            Some(Icv::Bad) => f.write_str(" [ICV BAD]")?,
+            Some(icv) => write!(f, " ICV {}", icv.name())?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// An IKEv2 message as JSON: the header, whether and how it decrypted, the payload types in
+/// tshark's order (decrypted ones included) and a one-line description of each payload.
+pub(super) fn ikev2_json(layer: &Ikev2Layer<'_>, obj: &mut Object<'_>) {
+    let message = layer.message;
+    let header = &message.header;
+    obj.u64("version", 2);
+    obj.hex("icookie", &header.initiator_spi);
+    obj.hex("rcookie", &header.responder_spi);
+    obj.u64("exchange", u64::from(header.exchange_type.0));
+    if let Some(name) = header.exchange_type.name() {
+        obj.str("exchange_name", name);
+    }
+    obj.hex_u16("flags", u16::from(header.flags.0));
+    obj.bool("initiator", header.flags.initiator());
+    obj.bool("response", header.flags.response());
+    obj.bool("higher_version", header.flags.higher_version());
+    obj.hex_u32("message_id", header.message_id);
+    obj.u64("length", u64::from(header.length));
+    let encrypted = message.encrypted_payload().is_some();
+    obj.bool("encrypted", encrypted);
+    if encrypted {
+        obj.bool("decrypted", layer.inner.is_some());
+    }
+    if let Some(icv) = layer.icv() {
+        obj.str("icv", icv.name());
+    }
+    if let Some(error) = layer.decrypt_error {
+        obj.display("decrypt_error", error);
+    }
+    if let Some((number, total)) = layer.inner.and_then(|inner| inner.fragment) {
+        let mut fragment = obj.object("fragment");
+        fragment.u64("number", u64::from(number));
+        fragment.u64("total", u64::from(total));
+        fragment.bool("reassembled", layer.reassembled.is_some());
+        fragment.end();
+    }
+    let mut array = obj.array("payloads");
+    let result = ikev2_types(layer, |ty, body| {
+        flatten(ty, body, &mut |t| array.u64(u64::from(t)))
+    });
+    array.end();
+    let mut chain = obj.array("chain");
+    let _ = ikev2_types(layer, |_, body| chain.display(body));
+    chain.end();
+    if let Err(error) = result {
+        obj.display("payload_error", &error);
     }
 }

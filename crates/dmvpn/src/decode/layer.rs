@@ -77,7 +77,7 @@ pub enum Layer<'a> {
         /// How many tunnels deep the decoder follows.
         limit: usize,
     },
-    /// An ISAKMP (IKEv1) message, with its decrypted payload chain when the key was known.
+    /// An ISAKMP message, IKEv1 or IKEv2, with its decrypted payload chain when the key was known.
     Isakmp(&'a IsakmpLayer<'a>),
     /// An ERSPAN header in GRE (type I has none: its version is reported as 0).
     Erspan(&'a super::encap::Erspan),
@@ -140,6 +140,44 @@ pub struct IsakmpLayer<'a> {
     /// Whether the capture's snapshot length cut the message: `message.body` is what was
     /// captured of it, and only the payloads that are whole are listed.
     pub truncated: bool,
+    /// For an IKEv2 message, the message as IKEv2 reads it. `message` then has the same header
+    /// fields (they lie in the same places, RFC 7296 §3.1) but its payloads are IKEv2's: read
+    /// them here, not with [`IsakmpLayer::payloads`].
+    pub ikev2: Option<&'a Ikev2Layer<'a>>,
+}
+
+/// An IKEv2 message as the decoder saw it.
+#[derive(Clone, Copy, Debug)]
+pub struct Ikev2Layer<'a> {
+    /// The message.
+    pub message: &'a isakmp::v2::Message<'a>,
+    /// Its SK or SKF payload decrypted (with the ICV result), when the SA's keys are known.
+    pub inner: Option<&'a isakmp::v2::Inner>,
+    /// The inner chain of the fragmented message this SKF fragment completed (RFC 7383): the
+    /// first payload's type and the chain.
+    pub reassembled: Option<(isakmp::v2::PayloadType, &'a [u8])>,
+    /// Why the SK or SKF payload of an SA whose keys are known did not decrypt.
+    pub decrypt_error: Option<&'a isakmp::v2::crypto::DecryptError>,
+}
+
+impl Ikev2Layer<'_> {
+    /// The decrypted inner payload chain: of the SK payload, or of a whole fragmented message
+    /// (`None` for a fragment that does not complete one, and for a message not decrypted).
+    #[must_use]
+    pub fn inner_payloads(&self) -> Option<isakmp::v2::Payloads<'_>> {
+        if let Some((first, chain)) = self.reassembled {
+            return Some(isakmp::v2::Payloads::new(first, chain, 0));
+        }
+        self.inner
+            .filter(|inner| inner.fragment.is_none())
+            .map(isakmp::v2::Inner::payloads)
+    }
+
+    /// What was done with the ICV of the SK or SKF payload, if it decrypted.
+    #[must_use]
+    pub fn icv(&self) -> Option<isakmp::v2::crypto::Icv> {
+        self.inner.map(|inner| inner.decrypted.icv)
+    }
 }
 
 impl IsakmpLayer<'_> {
@@ -450,7 +488,10 @@ impl Layer<'_> {
             Self::Mpls(labels) => super::encap::mpls_json(labels, obj),
             Self::Erspan(erspan) => super::encap::erspan_json(erspan, obj),
             Self::NestingLimit { limit } => obj.u64("limit", *limit as u64),
-            Self::Isakmp(layer) => isakmp_json(layer, obj),
+            Self::Isakmp(layer) => match layer.ikev2 {
+                Some(v2) => super::ike::ikev2_json(v2, obj),
+                None => isakmp_json(layer, obj),
+            },
             Self::Tcp(tcp) => {
                 obj.u64("sport", u64::from(tcp.src_port));
                 obj.u64("dport", u64::from(tcp.dst_port));
@@ -568,6 +609,9 @@ impl Layer<'_> {
                 "nesting limit ({limit} tunnels) reached: not decoded further"
             ),
             Self::Isakmp(layer) if layer.truncated => isakmp_cut_info(layer.message, f),
+            Self::Isakmp(IsakmpLayer {
+                ikev2: Some(v2), ..
+            }) => super::ike::ikev2_info(v2, f),
             Self::Isakmp(layer) => {
                 write!(
                     f,
@@ -622,15 +666,20 @@ impl Layer<'_> {
 fn isakmp_cut_info(message: &isakmp::Message<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
     let header = &message.header;
     let exchange = header.exchange_type;
+    let name = if header.version >> 4 == 2 {
+        isakmp::v2::ExchangeType(exchange.0).name()
+    } else {
+        exchange.name()
+    };
     write!(
         f,
         "ISAKMP {} i={} r={} mid={:#010x}",
-        exchange.name().unwrap_or("exchange"),
+        name.unwrap_or("exchange"),
         dmvpn_wire::fmt::Hex(&header.initiator_cookie),
         dmvpn_wire::fmt::Hex(&header.responder_cookie),
         header.message_id
     )?;
-    if exchange.name().is_none() {
+    if name.is_none() {
         write!(f, " exchange={}", exchange.0)?;
     }
     if header.flags.0 != 0 {

@@ -47,7 +47,7 @@ mod summary;
 
 pub use ike::IkeKeys;
 
-pub use layer::{CutField, EspLayer, EspStatus, Icv, IsakmpLayer, Layer, LinkLayer};
+pub use layer::{CutField, EspLayer, EspStatus, Icv, Ikev2Layer, IsakmpLayer, Layer, LinkLayer};
 pub use summary::Summary;
 
 use std::net::IpAddr;
@@ -608,8 +608,9 @@ impl<S: Sink> Walk<'_, S> {
             return self.isakmp_cut(bytes);
         }
         // Bytes after the header's length are reported after the message, not fatal.
-        match isakmp::Message::parse_trailing(bytes).map(|(message, _)| message) {
-            Ok(message) => {
+        match isakmp::AnyMessage::parse_trailing(bytes).map(|(message, _)| message) {
+            Ok(isakmp::AnyMessage::V2(message)) => self.ikev2(&message, bytes),
+            Ok(isakmp::AnyMessage::V1(message)) => {
                 let outcome = self.ike.process(&message);
                 if outcome.plaintext.is_some() {
                     self.stats.isakmp_decrypted += 1;
@@ -620,6 +621,7 @@ impl<S: Sink> Walk<'_, S> {
                     decrypt_error: outcome.error.as_ref(),
                     nat_d: outcome.nat_d,
                     truncated: false,
+                    ikev2: None,
                 }));
                 self.data(
                     "isakmp trailer",
@@ -630,6 +632,40 @@ impl<S: Sink> Walk<'_, S> {
             }
             Err(error) => self.error("isakmp", &error),
         }
+    }
+
+    /// An IKEv2 message: decrypted when its SA has keys, reported as an ISAKMP layer (tshark's
+    /// protocol for both versions) with its IKEv2 part.
+    fn ikev2(&mut self, message: &isakmp::v2::Message<'_>, bytes: &[u8]) {
+        let outcome = self.ike.process_v2(message);
+        if outcome.inner.is_some() {
+            self.stats.isakmp_decrypted += 1;
+        }
+        let generic = isakmp::Message {
+            header: ike::generic_header(&isakmp::Packet::new_unchecked(message.bytes)),
+            body: message.body,
+        };
+        let v2 = Ikev2Layer {
+            message,
+            inner: outcome.inner.as_ref(),
+            reassembled: outcome
+                .reassembled
+                .as_ref()
+                .map(|(first, chain)| (*first, chain.as_slice())),
+            decrypt_error: outcome.error.as_ref(),
+        };
+        self.emit(&Layer::Isakmp(&IsakmpLayer {
+            message: &generic,
+            plaintext: None,
+            decrypt_error: None,
+            nat_d: None,
+            truncated: false,
+            ikev2: Some(&v2),
+        }));
+        self.data(
+            "isakmp trailer",
+            bytes.get(message.bytes.len()..).unwrap_or_default(),
+        );
     }
 
     fn esp(
@@ -844,21 +880,11 @@ impl<S: Sink> Walk<'_, S> {
     /// ciphertext is cut), nor handed to the IKE state, whose IVs chain through whole messages.
     fn isakmp_cut(&mut self, bytes: &[u8]) {
         let packet = isakmp::Packet::new_unchecked(bytes);
-        if bytes.len() < isakmp::header::HEADER_LEN || packet.major_version() != 1 {
+        if bytes.len() < isakmp::header::HEADER_LEN || !matches!(packet.major_version(), 1 | 2) {
             return self.cut_header("isakmp", bytes);
         }
-        let header = isakmp::Header {
-            initiator_cookie: packet.initiator_cookie(),
-            responder_cookie: packet.responder_cookie(),
-            next_payload: packet.next_payload(),
-            version: packet.version(),
-            exchange_type: packet.exchange_type(),
-            flags: packet.flags(),
-            message_id: packet.message_id(),
-            length: packet.length(),
-        };
         let message = isakmp::Message {
-            header,
+            header: ike::generic_header(&packet),
             body: bytes.get(isakmp::header::HEADER_LEN..).unwrap_or_default(),
         };
         self.emit(&Layer::Isakmp(&IsakmpLayer {
@@ -867,6 +893,7 @@ impl<S: Sink> Walk<'_, S> {
             decrypt_error: None,
             nat_d: None,
             truncated: true,
+            ikev2: None,
         }));
     }
 }

@@ -249,7 +249,8 @@ impl Sink for Summary {
             Layer::Nhrp(_) | Layer::NhrpHeader(_) => kind::NHRP,
             Layer::Eigrp(_) | Layer::EigrpBadChecksum { .. } => kind::EIGRP,
             Layer::Isakmp(isakmp) => {
-                if isakmp.plaintext.is_some()
+                let v2_decrypted = isakmp.ikev2.is_some_and(|v2| v2.inner.is_some());
+                if (isakmp.plaintext.is_some() || v2_decrypted)
                     && let Some(count) = self.layers.get_mut(kind::ISAKMP_DECRYPTED)
                 {
                     *count += 1;

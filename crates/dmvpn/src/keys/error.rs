@@ -181,6 +181,14 @@ pub enum ParseErrorKind {
         /// The field.
         found: String,
     },
+    /// A field of an `ikev2_decryption_table` line that is not what the table needs.
+    #[error("field `{field}`: {problem}")]
+    Ikev2Field {
+        /// The column's name: `SPIi`, `SK_ei`, `encryption`, ….
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// ESN high bits that are not a 32-bit number.
     #[error("invalid ESN high bits \"{found}\"; expected a 32-bit number (0x hex or decimal)")]
     BadEsnHigh {

@@ -20,6 +20,9 @@ pub enum FileKind {
     Tcpdump,
     /// Wireshark's `ikev1_decryption_table` (`<initiator cookie>,<Ka>`): IKEv1 encryption keys.
     Ikev1Table,
+    /// Wireshark's `ikev2_decryption_table` (`<SPIi>,<SPIr>,<SK_ei>,<SK_er>,"<encryption>",…`),
+    /// with dmvpn's optional SK_d column: IKEv2 keys.
+    Ikev2Table,
     /// IOS `crypto isakmp key SECRET address A.B.C.D` lines: IKEv1 pre-shared keys.
     Psk,
 }
@@ -44,6 +47,9 @@ impl FileKind {
         {
             return Self::Psk;
         }
+        if super::ikev2_table::looks_like(line) {
+            return Self::Ikev2Table;
+        }
         if is_ikev1_line(line) {
             return Self::Ikev1Table;
         }
@@ -60,6 +66,7 @@ impl FileKind {
             Self::EspSa => "esp_sa",
             Self::Tcpdump => "tcpdump -E secrets",
             Self::Ikev1Table => "ikev1_decryption_table",
+            Self::Ikev2Table => "ikev2_decryption_table",
             Self::Psk => "crypto isakmp key",
         }
     }
@@ -225,7 +232,7 @@ impl KeyFiles {
                 self.warnings.extend(warnings);
                 added
             }
-            FileKind::Ikev1Table | FileKind::Psk => {
+            FileKind::Ikev1Table | FileKind::Ikev2Table | FileKind::Psk => {
                 let mut text = head.join("\n");
                 while let Some(line) = lines.next_line().map_err(read_error)? {
                     text.push('\n');
@@ -278,6 +285,13 @@ impl KeyFiles {
                 let added = keys.len();
                 self.check_ike_duplicates(text, path, &keys);
                 self.ike.extend(keys);
+                added
+            }
+            FileKind::Ikev2Table => {
+                let (keys, warnings) = super::parse_ikev2_decryption_table(text, path)?;
+                self.warnings.extend(warnings);
+                let added = keys.len();
+                self.ike.extend_v2(keys);
                 added
             }
             FileKind::Psk => {
@@ -363,6 +377,8 @@ mod tests {
     const ESP_SA: &str = r#""IPv4","*","10.0.0.2","0x100","NULL","","HMAC-MD5-96 [RFC2403]","0x00112233445566778899aabbccddeeff""#;
     const IKEV1: &str = "fafaeb49382a763c,735be0cb62f82675c4f7bf8fbab9b56834ba76d6ab4fa240";
     const PSK: &str = "crypto isakmp key lab-secret address 192.0.2.11";
+    const IKEV2: &str =
+        "1234567890123456,0987654321098765,,,\"NULL [RFC2410]\",,,\"NONE [RFC4306]\"";
     const TCPDUMP: &str =
         "0x200@10.0.0.2 3des-cbc-hmac96:0x4043434545464649494a4a4c4c4f4f515152525454575758";
 
@@ -378,6 +394,7 @@ mod tests {
             ("IPv4,*,10.0.0.2,0x100,NULL,,NULL,", "#", FileKind::EspSa),
             (IKEV1, "#", FileKind::Ikev1Table),
             ("\"0xfafaeb49382a763c\",\"0x00\"", "#", FileKind::Ikev1Table),
+            (IKEV2, "#", FileKind::Ikev2Table),
             (PSK, "!", FileKind::Psk),
             (PSK, "#", FileKind::Psk),
             (TCPDUMP, "#", FileKind::Tcpdump),
@@ -402,12 +419,14 @@ mod tests {
             windows(IKEV1, "#"),
             windows(PSK, "!"),
             windows(TCPDUMP, "#"),
+            windows(IKEV2, "#"),
         ];
         let files = KeyFiles::load_texts(texts.iter().map(|text| (text.as_str(), None))).unwrap();
         assert_eq!(
             (files.esp.len(), files.ike.len(), files.psks.len()),
             (2, 1, 1)
         );
+        assert_eq!(files.ike.ikev2_len(), 1);
         assert!(files.warnings.is_empty(), "{:?}", files.warnings);
         let kinds: Vec<FileKind> = files.kinds.iter().map(|(_, kind)| *kind).collect();
         assert_eq!(
@@ -416,7 +435,8 @@ mod tests {
                 FileKind::EspSa,
                 FileKind::Ikev1Table,
                 FileKind::Psk,
-                FileKind::Tcpdump
+                FileKind::Tcpdump,
+                FileKind::Ikev2Table
             ]
         );
         // The secret is the PSK's, not the line's tail with the CR.

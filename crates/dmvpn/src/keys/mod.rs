@@ -35,6 +35,7 @@ mod error;
 pub mod esp_sa;
 mod files;
 mod ikev1_table;
+mod ikev2_table;
 mod lexer;
 pub mod tcpdump;
 
@@ -52,6 +53,7 @@ pub use esp_sa::{
 };
 pub use files::{FileKind, KeyFiles};
 pub use ikev1_table::{KeyFileError, KeyFileErrorKind, parse_ikev1_decryption_table};
+pub use ikev2_table::{Ikev2Key, parse_ikev2_decryption_table};
 
 /// At most this many SAs prepared by [`EspKeys::sa`] are cached; the cache is emptied when full.
 const MAX_CACHED: usize = 1024;

@@ -476,6 +476,10 @@ impl SessionBuilder {
     }
 
     pub(super) fn isakmp(&mut self, layer: &IsakmpLayer<'_>) {
+        // IKEv2 exchanges are not rebuilt into sessions yet: their payloads are not IKEv1's.
+        if layer.ikev2.is_some() {
+            return;
+        }
         let seen = self.frame.seen;
         let check_psk = self.psks.is_some();
         let Some(pair_index) = self.frame.pair else {
