@@ -149,6 +149,15 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
         out.split_horizon = !tunnel.no_split_horizon.contains(&eigrp.asn);
         out.next_hop_self = !tunnel.no_next_hop_self.contains(&eigrp.asn);
         node.eigrp = Some(out);
+        if let Some(limit) = eigrp.maximum_prefix {
+            let total = &mut node.limits.eigrp.total;
+            total.max = usize::try_from(limit.max).unwrap_or(usize::MAX);
+            total.threshold_percent = limit.threshold.unwrap_or(total.threshold_percent);
+            total.warning_only = limit.warning_only;
+            // (one neighbour never gets more than the whole process)
+            let per_neighbor = &mut node.limits.eigrp.per_neighbor;
+            *per_neighbor = (*per_neighbor).min(total.max);
+        }
     }
 
     if let Some(profile) = config.protection() {
@@ -224,6 +233,12 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
     };
     let local = config.nbma_address().ok_or(NodeError::NoTunnel)?;
     let mut out = ike::Config::new(local);
+    if let Some(n) = config.ike_in_negotiation_sa {
+        out.limits.half_open = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = config.ike_sa_limit {
+        out.limits.sas = usize::try_from(n).unwrap_or(usize::MAX);
+    }
     // Only pre-shared-key policies are offered (a certificate policy is another VPN's).
     let mut policies: Vec<_> = (config.isakmp_policies.iter())
         .filter(|p| p.pre_share)

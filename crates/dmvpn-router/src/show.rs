@@ -54,6 +54,8 @@ pub(crate) struct View<'a> {
     pub(crate) ike_counters: &'a IkeCounters,
     /// What the control socket refused.
     pub(crate) control: &'a crate::io::ControlCounters,
+    /// What the NHRP, EIGRP and IKE limits refused ([`dmvpn_proto::limits`]).
+    pub(crate) limits: dmvpn_proto::limits::Tally,
 }
 
 /// What the shell keeps of a router's IKE for `show`: its IKE SAs, SA pairs and refusals.
@@ -128,6 +130,7 @@ pub(crate) fn answer<R: ike::Entropy>(
         children: &sas.children,
         ike_counters: &sas.counters,
         control: &crate::io::ControlCounters::default(),
+        limits: router.limits(),
     };
     command(&view, line)
 }
@@ -510,7 +513,9 @@ fn counters(view: &View<'_>) -> String {
     }
     let control = view.control;
     let (busy, slow) = (
-        control.refused_busy.load(std::sync::atomic::Ordering::Relaxed),
+        control
+            .refused_busy
+            .load(std::sync::atomic::Ordering::Relaxed),
         control.timed_out.load(std::sync::atomic::Ordering::Relaxed),
     );
     if busy + slow > 0 {
@@ -518,6 +523,13 @@ fn counters(view: &View<'_>) -> String {
             out,
             "  control clients refused (too many at once): {busy}, closed (too slow): {slow}"
         );
+    }
+    for (limit, n) in view.limits.nonzero() {
+        let episodes = view.limits.episodes(limit);
+        let _ = writeln!(out, "  limit {limit}: {n} refused ({episodes} episodes)");
+    }
+    if let Some(notice) = view.limits.last() {
+        let _ = writeln!(out, "  last limit episode: {notice}");
     }
     out
 }

@@ -347,10 +347,9 @@ pub(crate) const ROUTER_IOS: &[&str] = &[
     "bgp", "isis", "iso-igrp", "lisp", "mobile", "odr", "ospf", "ospfv3", "rip",
 ];
 
-/// `crypto …` besides `isakmp` and `ipsec`.
+/// `crypto …` besides `isakmp`, `ipsec` and `call`.
 pub(crate) const CRYPTO_IOS: &[&str] = &[
     "ca",
-    "call",
     "ctcp",
     "dynamic-map",
     "engine",

@@ -129,6 +129,11 @@ pub struct Config {
     pub eigrp: Vec<Eigrp>,
     /// `ip route A M NEXT-HOP` lines.
     pub routes: Vec<IpRoute>,
+    /// `crypto call admission limit ike in-negotiation-sa N`: the most IKE SAs negotiating at
+    /// once (further Main Mode 1s are dropped).
+    pub ike_in_negotiation_sa: Option<u32>,
+    /// `crypto call admission limit ike sa N`: the most IKE SAs.
+    pub ike_sa_limit: Option<u32>,
 }
 
 impl Config {
@@ -494,6 +499,21 @@ pub struct Eigrp {
     pub auto_summary: Option<bool>,
     /// `eigrp router-id A`.
     pub router_id: Option<Ipv4Addr>,
+    /// `maximum-prefix N [THRESHOLD] [warning-only]`: the most routes the process learns.
+    pub maximum_prefix: Option<MaximumPrefix>,
+}
+
+/// `maximum-prefix MAXIMUM [THRESHOLD] [warning-only]` in `router eigrp` (IOS's EIGRP Prefix
+/// Limit): past MAXIMUM routes, further ones are refused (logged); at THRESHOLD percent (IOS
+/// default 75) a warning is logged; with `warning-only` nothing is refused.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct MaximumPrefix {
+    /// The most routes.
+    pub max: u32,
+    /// The warning threshold in percent, when given.
+    pub threshold: Option<u8>,
+    /// `warning-only`.
+    pub warning_only: bool,
 }
 
 impl Eigrp {
@@ -716,5 +736,7 @@ pub struct IpsecProfile {
     pub lifetime_kilobytes: Option<u64>,
 }
 
+#[cfg(test)]
+mod limit_tests;
 #[cfg(test)]
 mod tests;

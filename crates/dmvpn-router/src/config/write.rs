@@ -56,6 +56,12 @@ impl fmt::Display for Config {
             }
             writeln!(f)?;
         }
+        if let Some(n) = self.ike_in_negotiation_sa {
+            writeln!(f, "crypto call admission limit ike in-negotiation-sa {n}")?;
+        }
+        if let Some(n) = self.ike_sa_limit {
+            writeln!(f, "crypto call admission limit ike sa {n}")?;
+        }
         if !self.isakmp_policies.is_empty() || !self.isakmp_keys.is_empty() {
             writeln!(f, "!")?;
         }
@@ -125,6 +131,16 @@ impl fmt::Display for Config {
             }
             if let Some(id) = eigrp.router_id {
                 writeln!(f, " eigrp router-id {id}")?;
+            }
+            if let Some(limit) = eigrp.maximum_prefix {
+                write!(f, " maximum-prefix {}", limit.max)?;
+                if let Some(threshold) = limit.threshold {
+                    write!(f, " {threshold}")?;
+                }
+                if limit.warning_only {
+                    write!(f, " warning-only")?;
+                }
+                writeln!(f)?;
             }
             writeln!(f, "!")?;
         }

@@ -259,6 +259,8 @@ struct Router {
     verbose: bool,
     /// What the control socket refused (see [`control`]).
     control: Arc<ControlCounters>,
+    /// The limit episodes logged so far (see [`dmvpn_proto::limits`]).
+    limit_episodes: u64,
     /// When the loop wakes up next by itself (see [`Reader`]).
     sleep_until: Instant,
 }
@@ -389,6 +391,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         key_log,
         verbose: options.verbose,
         control: control_counters,
+        limit_episodes: 0,
     };
     router.flush();
     devices.send(&mut router.outbox);
@@ -553,6 +556,7 @@ impl Router {
                     children: &children.collect(),
                     ike_counters: &ike_counters,
                     control: &self.control,
+                    limits: self.machine.limits(),
                 };
                 let _ = reply.send(show::command(&view, &command));
             }
@@ -592,6 +596,14 @@ impl Router {
         }
         while let Some(event) = self.machine.poll_event() {
             self.event(event);
+        }
+        // A limit that starts refusing is logged once per episode (its first refusal).
+        let limits = self.machine.limits();
+        if limits.total_episodes() > self.limit_episodes {
+            self.limit_episodes = limits.total_episodes();
+            if let Some(notice) = limits.last() {
+                log(&format!("%DMVPN-4-LIMIT: {notice}"));
+            }
         }
     }
 

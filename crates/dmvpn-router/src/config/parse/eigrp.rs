@@ -1,7 +1,7 @@
 //! `router eigrp` mode.
 
 use super::{EIGRP, Origin, Parser, Result, Words};
-use crate::config::{Eigrp, Network, grammar};
+use crate::config::{Eigrp, MaximumPrefix, Network, grammar};
 
 impl Parser {
     pub(super) fn eigrp(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
@@ -19,7 +19,7 @@ impl Parser {
             }
             return Err(words.skipped(column));
         }
-        match words.keyword_in(&EIGRP[..3], grammar::EIGRP_IOS, "a `router eigrp` command")? {
+        match words.keyword_in(&EIGRP[..4], grammar::EIGRP_IOS, "a `router eigrp` command")? {
             0 => {
                 let (_, address) = words.address("a network address")?;
                 let wildcard = match words.peek() {
@@ -41,6 +41,25 @@ impl Parser {
                 self.origins
                     .once(Origin::AutoSummary(index), place, "auto-summary")?;
                 self.router_block(index).auto_summary = Some(true);
+            }
+            3 => {
+                // IOS: `maximum-prefix <1-4294967295> [<1-100>] [warning-only]` (the dampened and
+                // restart forms are not run here, and are refused by `end`).
+                let (_, max) =
+                    words.number("a maximum number of prefixes", 1, u64::from(u32::MAX))?;
+                let threshold = match words.peek() {
+                    Some((_, w)) if w.bytes().all(|b| b.is_ascii_digit()) => {
+                        Some(words.number("a threshold percentage", 1, 100)?.1)
+                    }
+                    _ => None,
+                };
+                let warning_only = words.eat("warning-only");
+                words.end()?;
+                self.router_block(index).maximum_prefix = Some(MaximumPrefix {
+                    max: u32::try_from(max).unwrap_or(u32::MAX),
+                    threshold: threshold.and_then(|t| u8::try_from(t).ok()),
+                    warning_only,
+                });
             }
             _ => {
                 words.keyword_in(

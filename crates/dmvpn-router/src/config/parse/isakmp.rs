@@ -14,12 +14,41 @@ use crate::config::{
 };
 
 impl Parser {
+    /// `crypto call admission limit ike in-negotiation-sa N` and `… ike sa N` (IOS's ranges);
+    /// IOS's other call admission commands (`load`, `ikev2`) are skipped.
+    fn call_admission(&mut self, words: &mut Words<'_>) -> Result<()> {
+        words.keyword_in(&["admission"], &[], "a `crypto call` command")?;
+        words.keyword_in(&["limit"], &["load"], "a `crypto call admission` command")?;
+        words.keyword_in(
+            &["ike"],
+            &["ikev2"],
+            "a `crypto call admission limit` command",
+        )?;
+        let which = words.keyword_in(
+            &["in-negotiation-sa", "sa"],
+            &[],
+            "a `crypto call admission limit ike` command",
+        )?;
+        let (_, n) = match which {
+            0 => words.number("a number of IKE SAs in negotiation", 10, 99_999)?,
+            _ => words.number("a number of IKE SAs", 0, 99_999)?,
+        };
+        words.end()?;
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        match which {
+            0 => self.config.ike_in_negotiation_sa = Some(n),
+            _ => self.config.ike_sa_limit = Some(n),
+        }
+        Ok(())
+    }
+
     pub(super) fn crypto(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
         match words.keyword_in(
-            &["isakmp", "ipsec"],
+            &["isakmp", "ipsec", "call"],
             grammar::CRYPTO_IOS,
             "a `crypto` command",
         )? {
+            2 => self.call_admission(words)?,
             0 => match words.keyword_in(
                 &["policy", "key"],
                 grammar::ISAKMP_IOS,

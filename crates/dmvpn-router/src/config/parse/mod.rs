@@ -172,7 +172,14 @@ const INTERFACE_IP: &[&str] = &[
     "split-horizon",
     "next-hop-self",
 ];
-const EIGRP: &[&str] = &["network", "auto-summary", "eigrp", "no", "exit"];
+const EIGRP: &[&str] = &[
+    "network",
+    "auto-summary",
+    "eigrp",
+    "maximum-prefix",
+    "no",
+    "exit",
+];
 const POLICY: &[&str] = &[
     "encryption",
     "hash",
