@@ -211,17 +211,53 @@ pub fn tshark_fields(capture: &Path, args: &[&str], fields: &[&str]) -> Vec<Vec<
     for field in fields {
         cmd.args(["-e", field]);
     }
-    let out = cmd.output().expect("tshark runs");
-    assert!(
-        out.status.success(),
-        "tshark on {} failed: {}",
-        capture.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    stdout_of(&mut cmd)
         .lines()
         .map(|line| line.split('\t').map(str::to_owned).collect())
         .collect()
+}
+
+/// Runs `command` and returns what it printed on standard output.
+///
+/// # Panics
+///
+/// When the command does not start, exits with an error (the message shows the command and its
+/// standard error) or prints something that is not UTF-8.
+#[track_caller]
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command
+        .output()
+        .unwrap_or_else(|error| panic!("{command:?} does not run: {error}"));
+    assert!(
+        out.status.success(),
+        "{command:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap_or_else(|error| panic!("{command:?} printed {error}"))
+}
+
+/// Asserts that `text` contains `needle`, showing `text` if not.
+///
+/// # Panics
+///
+/// When it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} is not in:\n{text}");
+}
+
+/// Asserts that `text` ends with `suffix`, showing `text` if not.
+///
+/// # Panics
+///
+/// When it does not.
+#[track_caller]
+pub fn assert_ends_with(text: &str, suffix: &str) {
+    assert!(
+        text.ends_with(suffix),
+        "{text:?} does not end with {suffix:?}"
+    );
 }
 
 #[cfg(test)]
@@ -243,5 +279,20 @@ mod tests {
         assert!(parse_capture(&data).is_some());
         assert!(parse_capture(&data[..data.len() - 1]).is_none());
         assert!(parse_capture(&[0; 24]).is_none());
+    }
+
+    #[test]
+    fn stdout_of_returns_the_output_and_fails_on_an_error() {
+        assert_eq!(
+            stdout_of(Command::new("sh").args(["-c", "echo hi"])),
+            "hi\n"
+        );
+        let failed =
+            std::panic::catch_unwind(|| stdout_of(Command::new("sh").args(["-c", "exit 3"])));
+        assert!(failed.is_err());
+        assert_contains("a line of text", "line");
+        assert_ends_with("a line of text", "of text");
+        assert!(std::panic::catch_unwind(|| assert_contains("abc", "x")).is_err());
+        assert!(std::panic::catch_unwind(|| assert_ends_with("abc", "a")).is_err());
     }
 }

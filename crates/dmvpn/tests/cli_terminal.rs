@@ -24,12 +24,16 @@ fn dmvpn(args: &[&str]) -> Output {
 }
 
 fn stdout(output: &Output) -> String {
+    assert_success(output);
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn assert_success(output: &Output) {
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 const COMMANDS: [&str; 6] = [
@@ -68,17 +72,12 @@ fn completions_name_every_command_and_option() {
     let dir = tempdir("bash");
     let script = dir.join("dmvpn.bash");
     std::fs::write(&script, &bash).unwrap();
-    let check = Command::new("bash")
-        .arg("-c")
-        .arg(format!("source {} && complete -p dmvpn", script.display()))
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
+    let check = dmvpn_testkit::stdout_of(
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("source {} && complete -p dmvpn", script.display())),
     );
-    assert!(String::from_utf8_lossy(&check.stdout).contains("dmvpn"));
+    assert!(check.contains("dmvpn"));
     std::fs::remove_dir_all(&dir).ok();
     for shell in ["zsh", "fish", "elvish", "powershell"] {
         let script = stdout(&dmvpn(&["completions", shell]));
@@ -93,12 +92,7 @@ fn completions_name_every_command_and_option() {
 #[test]
 fn man_pages_are_written_and_parse() {
     let dir = tempdir("man");
-    let output = dmvpn(&["man", "--dir", &dir.to_string_lossy()]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&dmvpn(&["man", "--dir", &dir.to_string_lossy()]));
     let mut pages = vec!["dmvpn.1".to_owned()];
     pages.extend(COMMANDS.iter().map(|c| format!("dmvpn-{c}.1")));
     for page in &pages {

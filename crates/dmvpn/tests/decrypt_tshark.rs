@@ -61,16 +61,9 @@ fn tshark(capture: &Path, esp_sa: Option<&str>) -> BTreeMap<u64, Vec<String>> {
     for field in FIELDS {
         command.args(["-e", field]);
     }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = dmvpn_testkit::stdout_of(&mut command);
     std::fs::remove_dir_all(&config).ok();
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
+    text.lines()
         .map(|line| {
             let mut columns = line.split('\t').map(str::to_owned);
             let number = columns.next().unwrap().parse().unwrap();
@@ -87,12 +80,7 @@ fn compare(capture: &Path, keys: &[PathBuf]) -> usize {
     for key in keys {
         command.arg("--keys").arg(key);
     }
-    let status = command.output().unwrap();
-    assert!(
-        status.status.success(),
-        "dmvpn decrypt: {}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    dmvpn_testkit::stdout_of(&mut command);
     let esp_sa: String = keys
         .iter()
         .map(|key| std::fs::read_to_string(key).unwrap() + "\n")

@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use dmvpn_testkit::{assert_contains, assert_ends_with};
 use serde_json::{Value, json};
 
 #[path = "util/encap.rs"]
@@ -65,16 +66,8 @@ fn nhrp_directly_over_ip() {
     assert_eq!(protos(&frames[2]), ["eth", "ipv6", "nhrp"]);
     assert_eq!(find(&frames[2], "nhrp")["op"], 1);
     let text = lines(&capture("nhrp_ip.pcap"));
-    assert!(
-        text[0].contains("NHRP Registration Request, ID=7"),
-        "{}",
-        text[0]
-    );
-    assert!(
-        text[2].contains("NHRP Resolution Request, ID=8"),
-        "{}",
-        text[2]
-    );
+    assert_contains(&text[0], "NHRP Registration Request, ID=7");
+    assert_contains(&text[2], "NHRP Resolution Request, ID=8");
 }
 
 #[test]
@@ -141,10 +134,9 @@ fn enhanced_gre_carries_ppp() {
         ["eth", "ipv6", "ipv4", "gre", "ipv4", "icmp"]
     );
     let text = lines(&capture("gre_v1.pcap"));
-    assert!(
-        text[0].contains("[192.0.2.10→198.51.100.1 GRE v1 call=6016] Echo (ping) request"),
-        "{}",
-        text[0]
+    assert_contains(
+        &text[0],
+        "[192.0.2.10→198.51.100.1 GRE v1 call=6016] Echo (ping) request",
     );
     assert!(
         text[1].contains(
@@ -194,11 +186,7 @@ fn gre_in_udp() {
     );
     assert_eq!(find(&frames[2], "gre")["protocol"], "0x86dd");
     let text = lines(&capture("gre_udp.pcap"));
-    assert!(
-        text[0].contains("UDP GRE] Echo (ping) request"),
-        "{}",
-        text[0]
-    );
+    assert_contains(&text[0], "UDP GRE] Echo (ping) request");
 }
 
 fn label(label: u32, tc: u8, s: bool, ttl: u8) -> Value {
@@ -256,16 +244,8 @@ fn mpls_over_ethernet_and_linux_cooked() {
             json!([label(500, 0, true, 63)])
         );
         let text = lines(&capture(file));
-        assert!(
-            text[6].contains("[192.0.2.1→192.0.2.2 GRE MPLS] Echo"),
-            "{}",
-            text[6]
-        );
-        assert!(
-            text[3].contains("NHRP Registration Request, ID=21"),
-            "{}",
-            text[3]
-        );
+        assert_contains(&text[6], "[192.0.2.1→192.0.2.2 GRE MPLS] Echo");
+        assert_contains(&text[3], "NHRP Registration Request, ID=21");
     }
     let malformed = layers(&capture("malformed.pcap"));
     assert_eq!(
@@ -286,11 +266,7 @@ fn mpls_over_ethernet_and_linux_cooked() {
     assert_eq!(protos(&malformed[3]), ["eth", "mpls", "data"]);
     assert_eq!(malformed[3][2]["of"], "mpls payload");
     let text = lines(&capture("malformed.pcap"));
-    assert!(
-        text[3].contains("MPLS label 500 TTL 64 + 14 bytes of mpls payload"),
-        "{}",
-        text[3]
-    );
+    assert_contains(&text[3], "MPLS label 500 TTL 64 + 14 bytes of mpls payload");
 }
 
 #[test]
@@ -319,21 +295,12 @@ fn isakmp_trailers_are_flagged_not_fatal() {
     assert_eq!(isakmp[3]["trailer_len"], 2);
     assert_eq!(frames[3].last().unwrap()["len"], 1);
     let text = lines(&capture("isakmp_trailer.pcap"));
-    assert!(
-        text[1].ends_with("VID(RFC 3947 NAT-T) <isakmp: 4 trailing bytes at offset 108>"),
-        "{}",
-        text[1]
+    assert_ends_with(
+        &text[1],
+        "VID(RFC 3947 NAT-T) <isakmp: 4 trailing bytes at offset 108>",
     );
-    assert!(
-        text[2].ends_with("VID(RFC 3947 NAT-T) + 6 bytes of isakmp trailer"),
-        "{}",
-        text[2]
-    );
-    assert!(
-        text[3].contains("ISAKMP Aggressive Mode i=0011223344556677"),
-        "{}",
-        text[3]
-    );
+    assert_ends_with(&text[2], "VID(RFC 3947 NAT-T) + 6 bytes of isakmp trailer");
+    assert_contains(&text[3], "ISAKMP Aggressive Mode i=0011223344556677");
 }
 
 #[test]
@@ -356,11 +323,7 @@ fn eigrp_bad_checksum_is_decoded_and_flagged() {
     // A good checksum is not mentioned.
     assert_eq!(find(&frames[2], "eigrp").get("checksum"), None);
     let text = lines(&capture("eigrp_checksum.pcap"));
-    assert!(
-        text[0].ends_with("[BAD CHECKSUM 0xb432, should be 0xee68]"),
-        "{}",
-        text[0]
-    );
+    assert_ends_with(&text[0], "[BAD CHECKSUM 0xb432, should be 0xee68]");
     assert!(!text[2].contains("CHECKSUM"), "{}", text[2]);
 }
 
@@ -399,16 +362,8 @@ fn eigrp_wide_metric_routes() {
         ])
     );
     let text = lines(&path);
-    assert!(
-        text[0].contains("MultiProtocolExternal 172.16.0.0/16"),
-        "{}",
-        text[0]
-    );
-    assert!(
-        text[1].contains("MultiProtocolInternal 2001:db8:1::/64"),
-        "{}",
-        text[1]
-    );
+    assert_contains(&text[0], "MultiProtocolExternal 172.16.0.0/16");
+    assert_contains(&text[1], "MultiProtocolInternal 2001:db8:1::/64");
     // The same prefixes as tshark, where it is installed.
     let Ok(output) = Command::new("tshark")
         .args(["-n", "-r"])
@@ -494,11 +449,7 @@ fn nesting_limit_is_named() {
     assert_eq!(find(&frames[3], "gre")["key"], 100);
     assert_eq!(protos(&frames[4]), [&["eth", "ipv6"][..], &udp6].concat());
     assert_eq!(frames[4][2]["src"], "2001:db8:c::1");
-    assert!(
-        text[3].contains("[192.0.2.1→192.0.2.2 GRE key=100] 4000 → 4001"),
-        "{}",
-        text[3]
-    );
+    assert_contains(&text[3], "[192.0.2.1→192.0.2.2 GRE key=100] 4000 → 4001");
 }
 
 #[test]

@@ -147,33 +147,26 @@ fn tshark_config(keys: &[PathBuf]) -> PathBuf {
 }
 
 fn tshark_frames(capture: &Path, config: &Path, filter: &str) -> BTreeSet<u64> {
-    let output = Command::new("tshark")
-        .env("XDG_CONFIG_HOME", config)
-        .env("HOME", config)
-        .args(["-n", "-r"])
-        .arg(capture)
-        .args([
-            "-o",
-            "esp.enable_encryption_decode:TRUE",
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "tshark -Y '{filter}' on {}: {}",
-        capture.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.trim().parse().ok())
-        .collect()
+    dmvpn_testkit::stdout_of(
+        Command::new("tshark")
+            .env("XDG_CONFIG_HOME", config)
+            .env("HOME", config)
+            .args(["-n", "-r"])
+            .arg(capture)
+            .args([
+                "-o",
+                "esp.enable_encryption_decode:TRUE",
+                "-Y",
+                filter,
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ]),
+    )
+    .lines()
+    .filter_map(|line| line.trim().parse().ok())
+    .collect()
 }
 
 /// The frames whose inside tshark dissects and dmvpn's decoder does not: their inner layers

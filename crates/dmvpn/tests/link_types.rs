@@ -10,6 +10,7 @@
 // A test: a failed unwrap is a failed test with its reason, not a crash on input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use dmvpn_testkit::assert_contains;
 use serde_json::{Value, json};
 
 #[path = "util/encap.rs"]
@@ -77,11 +78,7 @@ fn cisco_hdlc_with_slarp_and_cdp() {
         json!({"proto": "data", "of": "cdp", "len": 14})
     );
     let text = lines("chdlc.pcap");
-    assert!(
-        text[1].contains("NHRP Registration Request, ID=31"),
-        "{}",
-        text[1]
-    );
+    assert_contains(&text[1], "NHRP Registration Request, ID=31");
     assert!(text[6].ends_with("+ 14 bytes of slarp"), "{}", text[6]);
 }
 
@@ -149,11 +146,7 @@ fn pppoe_without_and_with_ethernet() {
         json!({"proto": "data", "of": "pppoe discovery", "len": 10})
     );
     let text = lines("eth_more.pcap");
-    assert!(
-        text[0].contains("ESP (SPI=0x0000c0de) seq=5"),
-        "{}",
-        text[0]
-    );
+    assert_contains(&text[0], "ESP (SPI=0x0000c0de) seq=5");
 }
 
 #[test]
@@ -264,10 +257,9 @@ fn ethernet_in_gre_and_erspan() {
     assert_eq!(frames[6][3]["session"], 4);
     assert_eq!(frames[6][6]["key"], 100);
     let text = lines("gre_eth.pcap");
-    assert!(
-        text[0].contains("[192.0.2.10→192.0.2.20 GRE] NHRP Registration Request, ID=31"),
-        "{}",
-        text[0]
+    assert_contains(
+        &text[0],
+        "[192.0.2.10→192.0.2.20 GRE] NHRP Registration Request, ID=31",
     );
 }
 

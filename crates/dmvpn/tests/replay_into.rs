@@ -194,18 +194,12 @@ fn unknown_router_is_an_error() {
 
 #[test]
 fn cli_prints_the_timeline() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("replay")
-        .arg(workspace().join("testdata/sessions/eigrp-k-mismatch.pcap"))
-        .args(["--into", "hub"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = dmvpn_testkit::stdout_of(
+        std::process::Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("replay")
+            .arg(workspace().join("testdata/sessions/eigrp-k-mismatch.pcap"))
+            .args(["--into", "hub"]),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.starts_with("hub 192.0.2.1 (tunnel 172.16.1.1), EIGRP AS 100"),
         "{text}"

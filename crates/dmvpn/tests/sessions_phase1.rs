@@ -155,20 +155,14 @@ fn findings_are_the_ones_built_into_the_capture() {
 #[test]
 fn cli_prints_text_and_json() {
     let run = |format: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-            .arg("sessions")
-            .arg(data().join("phase1.pcap"))
-            .arg("--keys")
-            .arg(data().join("phase1.esp_sa"))
-            .args(["--format", format])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        dmvpn_testkit::stdout_of(
+            Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+                .arg("sessions")
+                .arg(data().join("phase1.pcap"))
+                .arg("--keys")
+                .arg(data().join("phase1.esp_sa"))
+                .args(["--format", format]),
+        )
     };
     let text = run("text");
     assert!(text.contains("== hub 192.0.2.1 <-> spoke 192.0.2.11"));

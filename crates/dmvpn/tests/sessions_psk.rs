@@ -13,7 +13,7 @@ use dmvpn::capture::CaptureReader;
 use dmvpn::decode::{Decoder, IkeKeys};
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{PskCheck, PskPeer, PskTable, Report, Rule, SessionBuilder};
-use dmvpn_testkit::workspace;
+use dmvpn_testkit::{assert_contains, workspace};
 
 const LAB_PSK: &[u8] = b"lab-psk-secret";
 
@@ -192,11 +192,7 @@ fn psk_mismatch_trigger_names_hash_i_and_the_retransmissions() {
         .find(|f| f.rule == Rule::IkePskMismatch)
         .unwrap();
     assert_eq!(finding.frames, [11, 12, 13]);
-    assert!(
-        finding.message.contains("HASH_I of 192.0.2.12 (frame 11)"),
-        "{}",
-        finding.message
-    );
+    assert_contains(&finding.message, "HASH_I of 192.0.2.12 (frame 11)");
 
     // Spoke B's own (stale) key verifies its HASH_I: that is the key it uses, and the stall is no
     // longer reported as a mismatch of that key.

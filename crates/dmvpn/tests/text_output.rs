@@ -8,6 +8,7 @@ use dmvpn::capture::{CaptureReader, Frame};
 use dmvpn::decode::Decoder;
 use dmvpn::keys::EspKeys;
 use dmvpn::output::TextLines;
+use dmvpn_testkit::{assert_contains, assert_ends_with};
 
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
@@ -47,19 +48,14 @@ fn inner_lines_name_their_tunnel() {
         "{line}"
     );
     // Frame 33: the hub relays it to the other spoke, another SA, no key on that tunnel.
-    assert!(
-        text[32].contains("[192.0.2.1→192.0.2.12 ESP 0x2000b002 GRE] Echo (ping) request"),
-        "{}",
-        text[32]
+    assert_contains(
+        &text[32],
+        "[192.0.2.1→192.0.2.12 ESP 0x2000b002 GRE] Echo (ping) request",
     );
     // Without keys the ESP packet is the innermost layer: no tunnel path.
     let plain = lines("dmvpn/phase1.pcap", None, None);
     assert!(!plain[31].contains('['), "{}", plain[31]);
-    assert!(
-        plain[31].contains("ESP (SPI=0x1000a001) seq=4 no key"),
-        "{}",
-        plain[31]
-    );
+    assert_contains(&plain[31], "ESP (SPI=0x1000a001) seq=4 no key");
 }
 
 #[test]
@@ -86,26 +82,17 @@ fn cut_frames_are_marked_and_keep_their_headers() {
     let text = lines("dmvpn/phase1.pcap", Some("dmvpn/phase1.esp_sa"), Some(96));
     const MARK: &str = " [Packet size limited during capture]";
     // Frame 12 (166 bytes): ESP, cut after 96: SPI and sequence number, no decryption.
-    assert!(
-        text[11].contains("ESP (SPI=0x1000a001) seq=1 truncated") && text[11].ends_with(MARK),
-        "{}",
-        text[11]
-    );
+    assert_contains(&text[11], "ESP (SPI=0x1000a001) seq=1 truncated");
+    assert_ends_with(&text[11], MARK);
     // Its length column is the length on the wire.
     assert!(text[11].contains(" 166 "), "{}", text[11]);
     // Frame 1: ISAKMP Main Mode, header and no payload whole, no error shown.
-    assert!(
-        text[0].contains("ISAKMP Main Mode i=a1b2c3d4e5f60718") && text[0].ends_with(MARK),
-        "{}",
-        text[0]
-    );
+    assert_contains(&text[0], "ISAKMP Main Mode i=a1b2c3d4e5f60718");
+    assert_ends_with(&text[0], MARK);
     assert!(!text[0].contains('<'), "{}", text[0]);
     // Frame 8 (43 bytes, a NAT-T keepalive) is whole: no mark.
     assert!(text[7].contains("NAT-keepalive") && !text[7].contains(MARK));
     // Frame 42: NHRP in clear GRE, cut inside its CIEs.
-    assert!(
-        text[41].contains("NHRP Resolution Request, ID=99") && text[41].ends_with(MARK),
-        "{}",
-        text[41]
-    );
+    assert_contains(&text[41], "NHRP Resolution Request, ID=99");
+    assert_ends_with(&text[41], MARK);
 }

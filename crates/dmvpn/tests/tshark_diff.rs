@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dmvpn_testkit::{tshark_available, workspace};
+use dmvpn_testkit::{stdout_of, tshark_available, workspace};
 
 /// The fields compared, per frame, as strings normalised to one spelling.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -186,14 +186,8 @@ fn tshark_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
     for field in fields {
         command.args(["-e", field]);
     }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = stdout_of(&mut command);
     std::fs::remove_dir_all(&config).ok();
-    let text = String::from_utf8(output.stdout).unwrap();
     let mut frames = BTreeMap::new();
     for line in text.lines() {
         let columns: Vec<&str> = line.split('\t').collect();
@@ -279,14 +273,8 @@ fn dmvpn_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
     for key_file in keys {
         command.arg("--keys").arg(key_file);
     }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "dmvpn decode failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let mut frames = BTreeMap::new();
-    for line in String::from_utf8(output.stdout).unwrap().lines() {
+    for line in stdout_of(&mut command).lines() {
         let frame: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {e}: {line}"));
         let layers = frame["layers"].as_array().unwrap();
@@ -484,31 +472,19 @@ fn compare(capture: &Path, keys: &[PathBuf]) -> usize {
 
 /// Runs a tool to completion, failing the test with its stderr if it fails.
 fn run(command: &mut Command) {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    stdout_of(command);
 }
 
 /// A capture as our decoder reads it: how many frames, and whether any is an IP fragment (whose
 /// cut copies are compared one snapshot length at a time, so that no copy's fragments meet
 /// another's in either tool's reassembly).
 fn frames_and_fragments(capture: &Path) -> (usize, bool) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("decode")
-        .arg(capture)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dmvpn decode {} failed: {}",
-        capture.display(),
-        String::from_utf8_lossy(&output.stderr)
+    let text = stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("decode")
+            .arg(capture)
+            .args(["--format", "json"]),
     );
-    let text = String::from_utf8(output.stdout).unwrap();
     let fragmented = text.contains("\"frag_offset\"") || text.contains("ipv6 fragment");
     (text.lines().count(), fragmented)
 }

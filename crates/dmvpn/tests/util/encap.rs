@@ -13,19 +13,12 @@ pub(crate) fn capture(name: &str) -> PathBuf {
 
 /// `dmvpn decode PATH --format FORMAT`, which must succeed.
 pub(crate) fn decode(path: &Path, format: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("decode")
-        .arg(path)
-        .args(["--format", format])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dmvpn decode {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    dmvpn_testkit::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("decode")
+            .arg(path)
+            .args(["--format", format]),
+    )
 }
 
 /// The layers of every frame, as JSON values.
