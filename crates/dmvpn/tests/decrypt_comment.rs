@@ -10,15 +10,14 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dmvpn_testkit::{testdata, tshark_available};
+use dmvpn_testkit::{testdata, tshark_available, tshark_fields};
 use pcap_file::pcapng::PcapNgReader;
 use pcap_file::pcapng::blocks::Block;
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 
-fn tempdir() -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("dmvpn-comment-{}-{n}", std::process::id()));
+/// A fresh scratch folder for one test.
+fn tempdir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dmvpn-comment-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -102,7 +101,7 @@ fn decoded_esp(capture: &Path, keys: &Path) -> Vec<Vec<(String, u64, String)>> {
 fn each_esp_frame_keeps_spi_sequence_icv_and_key_line() {
     let dir = testdata("dmvpn");
     let (capture, keys) = (dir.join("phase1.pcap"), dir.join("phase1.esp_sa"));
-    let tmp = tempdir();
+    let tmp = tempdir("comments");
     let out = tmp.join("out.pcapng");
     let run = decrypt(&capture, &keys, &out);
     assert!(
@@ -158,14 +157,14 @@ fn each_esp_frame_keeps_spi_sequence_icv_and_key_line() {
     if tshark_available() {
         // tshark shows the comments, and decrypting the input itself finds the same SPIs,
         // sequence numbers and ICV results.
-        let shown = tshark_fields(&out, None, &["frame.comment"]);
+        let shown = tshark(&out, "", &["frame.comment"]);
         for (number, comments) in written.iter().enumerate() {
             assert_eq!(shown[&(number as u64 + 1)][0], comments.join(","));
         }
         let esp_sa = std::fs::read_to_string(&keys).unwrap();
-        let theirs = tshark_fields(
+        let theirs = tshark(
             &capture,
-            Some(&esp_sa),
+            &esp_sa,
             &["esp.spi", "esp.sequence", "esp.icv_good", "esp.icv_bad"],
         );
         for (number, comments) in written.iter().enumerate() {
@@ -188,45 +187,25 @@ fn each_esp_frame_keeps_spi_sequence_icv_and_key_line() {
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
-/// `tshark -T fields` by frame number (the first column), ESP decryption on with `esp_sa`.
-fn tshark_fields(
-    capture: &Path,
-    esp_sa: Option<&str>,
-    fields: &[&str],
-) -> BTreeMap<u64, Vec<String>> {
-    let config = tempdir();
-    std::fs::create_dir_all(config.join("wireshark")).unwrap();
-    std::fs::write(config.join("wireshark/esp_sa"), esp_sa.unwrap_or("")).unwrap();
-    let mut command = Command::new("tshark");
-    command
-        .env("XDG_CONFIG_HOME", &config)
-        .env("HOME", &config)
-        .args(["-n", "-r"])
-        .arg(capture);
-    if esp_sa.is_some() {
-        command.args([
-            "-o",
-            "esp.enable_encryption_decode:TRUE",
-            "-o",
-            "esp.enable_authentication_check:TRUE",
-        ]);
+/// `tshark -T fields` by frame number, with ESP decryption on and the `esp_sa` lines given as
+/// UAT options (`-o uat:esp_sa:LINE`).
+fn tshark(capture: &Path, esp_sa: &str, fields: &[&str]) -> BTreeMap<u64, Vec<String>> {
+    let mut args = vec![
+        "-o".to_owned(),
+        "esp.enable_encryption_decode:TRUE".to_owned(),
+        "-o".to_owned(),
+        "esp.enable_authentication_check:TRUE".to_owned(),
+    ];
+    for line in esp_sa.lines().filter(|l| l.starts_with('"')) {
+        args.extend(["-o".to_owned(), format!("uat:esp_sa:{line}")]);
     }
-    command.args(["-T", "fields", "-E", "separator=/t", "-E", "aggregator=,"]);
-    command.args(["-e", "frame.number"]);
-    for field in fields {
-        command.args(["-e", field]);
-    }
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{output:?}");
-    std::fs::remove_dir_all(&config).ok();
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let mut columns = line.split('\t').map(str::to_owned);
-            let number = columns.next().unwrap().parse().unwrap();
-            (number, columns.collect())
-        })
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let fields: Vec<&str> = std::iter::once("frame.number")
+        .chain(fields.iter().copied())
+        .collect();
+    tshark_fields(capture, &args, &fields)
+        .into_iter()
+        .map(|mut row| (row.remove(0).parse().unwrap(), row))
         .collect()
 }
 
@@ -238,7 +217,7 @@ fn stderr(output: &Output) -> String {
 fn nothing_decrypted_says_why() {
     let dir = testdata("dmvpn");
     let capture = dir.join("phase1.pcap");
-    let tmp = tempdir();
+    let tmp = tempdir("warnings");
     let out = tmp.join("out.pcapng");
     let spis: Vec<String> = {
         let mut seen = Vec::new();
