@@ -313,6 +313,27 @@ pub struct Disruption {
     pub recovery: Vec<Entry>,
 }
 
+/// A hub–spoke pair as the run made it: what `dmvpn sessions` reconstructs from the capture.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Peer {
+    /// The hub's name.
+    pub hub: String,
+    /// The spoke's name.
+    pub spoke: String,
+    /// The hub's NBMA address.
+    pub hub_nbma: Ipv4Addr,
+    /// The spoke's NBMA address as the hub sees it (its NAT's outside address).
+    pub spoke_nbma: Ipv4Addr,
+    /// IKE SAs established between them.
+    pub ike_sas: usize,
+    /// Whether the hub accepted the spoke's registration.
+    pub registered: bool,
+    /// The SPIs of every IPsec SA installed between them.
+    pub spis: BTreeSet<u32>,
+    /// Whether the EIGRP adjacency came up at both ends.
+    pub adjacent: bool,
+}
+
 /// One router's part of the report.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct RouterReport {
@@ -343,6 +364,8 @@ pub struct Report {
     pub timeline: Vec<Entry>,
     /// When the last thing came up or went down before the first what-if event (or the end).
     pub converged_at: Option<Duration>,
+    /// The hub–spoke pairs.
+    pub peers: Vec<Peer>,
     /// The reachability matrix.
     pub matrix: Vec<Probe>,
     /// Whether the matrix is a sample (more than [`FULL_MATRIX_PREFIXES`] prefixes).
@@ -502,6 +525,10 @@ struct Sim {
     capture: bool,
     ever_registered: BTreeSet<usize>,
     ever_adjacent: BTreeSet<(usize, Ipv4Addr)>,
+    /// IKE SAs established, by router and peer.
+    established: BTreeMap<(usize, Ipv4Addr), usize>,
+    /// SPIs installed, by router and peer.
+    spis: BTreeMap<(usize, Ipv4Addr), BTreeSet<u32>>,
 }
 
 fn since(at: Instant) -> Duration {
@@ -594,6 +621,7 @@ impl Sim {
                 if self.capture {
                     self.keys.ikev1(key.to_table_line());
                 }
+                *self.established.entry((i, peer)).or_default() += 1;
                 if self.fact(at, Fact::Ike(i, peer), true) {
                     let text = format!(
                         "IKE SA up with {} ({})",
@@ -645,6 +673,8 @@ impl Sim {
                     self.keys
                         .esp_sa(child.outbound.esp_sa_line(child.local, peer));
                 }
+                let spis = self.spis.entry((i, peer)).or_default();
+                spis.extend([child.inbound.spi, child.outbound.spi]);
                 let fresh = self.fact(at, Fact::Ipsec(i, peer), true);
                 let text = format!(
                     "IPsec SA pair with {}{}: spi in 0x{:08x}, out 0x{:08x}, {}",
@@ -702,7 +732,16 @@ impl Sim {
                 "ike-psk-mismatch",
                 "Main Mode's hash does not verify: the pre-shared keys differ",
             ),
-            ike::Failure::NoPresharedKey => ("ike-no-psk", "no pre-shared key for the peer"),
+            ike::Failure::NoPresharedKey => {
+                // What the wire shows: the side without a key answers NO-PROPOSAL-CHOSEN.
+                let message = format!(
+                    "{key}: {} has no pre-shared key for its peer and answers NO-PROPOSAL-CHOSEN",
+                    self.name(i)
+                );
+                self.evidence
+                    .insert(("ike-no-proposal-chosen", key), ("error", message));
+                return;
+            }
             ike::Failure::NoProposalChosen if quick => (
                 "ike-transform-set-mismatch",
                 "Quick Mode: the transform sets share nothing",
@@ -1058,6 +1097,8 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         capture: scenario.capture,
         ever_registered: BTreeSet::new(),
         ever_adjacent: BTreeSet::new(),
+        established: BTreeMap::new(),
+        spis: BTreeMap::new(),
     };
     sim.drain();
 
@@ -1109,6 +1150,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         .max();
     let disruptions = disruptions(&sim, &what_ifs, since(end));
     let findings = findings(&mut sim, &scenario.routers, &matrix);
+    let peers = peers(&sim);
     let lost = sim
         .cloud
         .tap
@@ -1133,6 +1175,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         routers,
         timeline: std::mem::take(&mut sim.timeline),
         converged_at,
+        peers,
         matrix,
         matrix_sampled: sampled,
         findings,
@@ -1146,6 +1189,35 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         keys: std::mem::take(&mut sim.keys),
     });
     Ok(Outcome { report, capture })
+}
+
+/// Each spoke with each of its NHSes that is a router of the cloud.
+fn peers(sim: &Sim) -> Vec<Peer> {
+    let mut out = Vec::new();
+    for (s, site) in sim.sites.iter().enumerate() {
+        for nhs in &sim.configs[s].0.nhrp.nhs {
+            let Some(h) = sim.by_nbma(nhs.nbma) else {
+                continue;
+            };
+            let spoke_nbma = sim.cloud.outside(site.nbma);
+            let mut spis = BTreeSet::new();
+            for key in [(h, spoke_nbma), (s, nhs.nbma)] {
+                spis.extend(sim.spis.get(&key).into_iter().flatten());
+            }
+            out.push(Peer {
+                hub: sim.name(h),
+                spoke: site.name.clone(),
+                hub_nbma: nhs.nbma,
+                spoke_nbma,
+                ike_sas: sim.established.get(&(h, spoke_nbma)).copied().unwrap_or(0),
+                registered: sim.facts.contains_key(&Fact::Registration(h, site.tunnel)),
+                spis,
+                adjacent: sim.ever_adjacent.contains(&(h, site.tunnel))
+                    && sim.ever_adjacent.contains(&(s, nhs.tunnel)),
+            });
+        }
+    }
+    out
 }
 
 fn snapshot(sim: &Sim) -> Vec<Vec<(&'static str, String)>> {
@@ -1344,7 +1416,13 @@ fn disruptions(sim: &Sim, what_ifs: &[WhatIf], end: Duration) -> Vec<Disruption>
             ));
         }
         let recovered_at = if broke.iter().all(|(_, o)| o.up_at.is_some()) {
-            broke.iter().filter_map(|(_, o)| o.up_at).max()
+            Some(
+                broke
+                    .iter()
+                    .filter_map(|(_, o)| o.up_at)
+                    .max()
+                    .unwrap_or(start),
+            )
         } else {
             None
         };
@@ -1397,30 +1475,42 @@ fn findings(sim: &mut Sim, members: &[Member], matrix: &[Probe]) -> Vec<Finding>
                 Some(h) => format!("{} ↔ {}", site.name, sim.name(h)),
                 None => format!("{} ↔ {}", site.name, nhs.nbma),
             };
-            if !sim.ever_registered.contains(&i) {
-                let ike_up = sim.facts.keys().any(|f| *f == Fact::Ipsec(i, nhs.nbma))
-                    || sim.configs[i].1.is_none();
-                let why = if ike_up {
-                    "its requests get no registration reply"
-                } else {
-                    "IPsec never came up with the NHS, so no request reaches it"
-                };
-                let message = format!("{key}: the spoke never registered: {why}");
+            // Requests that reach the NHS (IPsec up) and get no answer, and no other reason:
+            // an NHS that is not the hub (or the network-id, the GRE key …).
+            let keyed =
+                sim.facts.contains_key(&Fact::Ipsec(i, nhs.nbma)) || sim.configs[i].1.is_none();
+            let refused = ["nhrp-auth-mismatch", "nhrp-registration-refused"]
+                .iter()
+                .any(|id| sim.evidence.contains_key(&(*id, key.clone())));
+            if !sim.ever_registered.contains(&i) && keyed && !refused {
+                let message = format!(
+                    "{key}: the spoke's registration requests to NHS {} get no reply",
+                    nhs.tunnel
+                );
                 sim.evidence("nhrp-no-registration", "error", key.clone(), message);
             }
-            // EIGRP: registered (so the tunnel works) but never adjacent, and the AS differs.
-            let (Some(h), Some(own)) = (hub, sim.configs[i].0.eigrp.as_ref()) else {
+            // EIGRP: registered (so the tunnel works) but never adjacent.
+            let own = sim.configs[i].0.eigrp.as_ref().map(|e| e.autonomous_system);
+            let (Some(h), Some(own)) = (hub, own) else {
                 continue;
             };
             let theirs = sim.configs[h].0.eigrp.as_ref().map(|e| e.autonomous_system);
             let adjacent = sim.ever_adjacent.contains(&(i, nhs.tunnel));
-            if !adjacent
-                && sim.ever_registered.contains(&i)
-                && theirs.is_some_and(|a| a != own.autonomous_system)
-            {
+            let hub_nhrp = &sim.configs[h].0.nhrp;
+            let hub_multicast = hub_nhrp.multicast_dynamic
+                || hub_nhrp
+                    .multicast_static
+                    .contains(&sim.cloud.outside(site.nbma));
+            if !adjacent && sim.ever_registered.contains(&i) && !hub_multicast {
+                let message = format!(
+                    "{key}: registered, but no EIGRP adjacency: the hub sends its multicast (EIGRP Hellos) to no spoke"
+                );
+                sim.evidence("nhrp-no-multicast", "error", key.clone(), message);
+            }
+            if !adjacent && sim.ever_registered.contains(&i) && theirs.is_some_and(|a| a != own) {
                 let message = format!(
                     "{key}: no EIGRP adjacency: the spoke runs AS {} and the hub AS {}, each drops the other's Hellos",
-                    own.autonomous_system,
+                    own,
                     theirs.unwrap_or_default()
                 );
                 sim.evidence("eigrp-as-mismatch", "error", key, message);

@@ -69,6 +69,22 @@ impl fmt::Display for Report {
                 let _ = writeln!(out, "Nothing came up");
             }
         }
+        let _ = writeln!(out, "\n== Peers ==");
+        for p in &self.peers {
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            let _ = writeln!(
+                out,
+                "{} {} ↔ {} {}: {} IKE SA(s), {} IPsec SPI(s), registered {}, EIGRP adjacency {}",
+                p.spoke,
+                p.spoke_nbma,
+                p.hub,
+                p.hub_nbma,
+                p.ike_sas,
+                p.spis.len(),
+                yes(p.registered),
+                yes(p.adjacent)
+            );
+        }
         let passed = self.matrix.iter().filter(|p| p.pass).count();
         let _ = writeln!(
             out,
@@ -237,6 +253,25 @@ impl Report {
                 string(out, text);
             }
             out.push_str("}}");
+        });
+        out.push_str(",\"peers\":");
+        list(&mut out, &self.peers, |out, p| {
+            out.push_str("{\"hub\":");
+            string(out, &p.hub);
+            out.push_str(",\"spoke\":");
+            string(out, &p.spoke);
+            out.push_str(",\"hub_nbma\":");
+            string(out, &p.hub_nbma.to_string());
+            out.push_str(",\"spoke_nbma\":");
+            string(out, &p.spoke_nbma.to_string());
+            let _ = write!(
+                out,
+                ",\"ike_sas\":{},\"registered\":{},\"adjacent\":{},\"spis\":",
+                p.ike_sas, p.registered, p.adjacent
+            );
+            let spis: Vec<String> = p.spis.iter().map(|s| format!("0x{s:08x}")).collect();
+            list(out, &spis, |out, s| string(out, s));
+            out.push('}');
         });
         out.push_str(",\"timeline\":");
         list(&mut out, &self.timeline, entry_json);
