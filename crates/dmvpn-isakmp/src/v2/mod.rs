@@ -15,6 +15,7 @@
 //!   `ikev2_decryption_table` ([`crypto::SaKeys`]).
 //! - [`fragment`]: bounded reassembly of decrypted SKF fragments.
 //! - [`consts`]: the IANA registries (payload, exchange, transform, notify, … types).
+//! - [`fuzzing`]: entry points for the IKEv2 fuzz targets.
 //!
 //! ```
 //! use dmvpn_isakmp::AnyMessage;
@@ -37,6 +38,7 @@
 pub mod consts;
 pub mod crypto;
 pub mod fragment;
+pub mod fuzzing;
 pub mod header;
 pub mod payload;
 pub mod sa;
