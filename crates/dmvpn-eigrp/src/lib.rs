@@ -40,6 +40,8 @@
 
 pub mod auth;
 pub mod consts;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod header;
 pub mod metric;

@@ -63,6 +63,8 @@ extern crate std;
 mod cipher;
 mod des;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod packet;
 mod replay;

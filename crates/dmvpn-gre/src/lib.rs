@@ -39,6 +39,8 @@
 extern crate alloc;
 
 pub mod enhanced;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod packet;
 mod repr;

@@ -59,6 +59,8 @@
 
 extern crate alloc;
 
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod icmp;
 pub mod ipv4;

@@ -55,6 +55,8 @@ pub mod child;
 pub mod consts;
 pub mod crypto;
 pub mod fragment;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod group;
 pub mod header;

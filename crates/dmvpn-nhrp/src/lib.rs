@@ -96,6 +96,8 @@ extern crate alloc;
 pub mod cie;
 pub mod consts;
 pub mod extension;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod header;
 pub mod lax;

@@ -85,6 +85,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod eigrp;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod ike;
 pub mod ipsec;

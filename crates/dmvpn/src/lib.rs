@@ -11,6 +11,8 @@ pub mod decrypt;
 #[cfg(feature = "parquet")]
 pub mod export;
 pub mod filter;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod json;
 pub mod keys;

@@ -70,6 +70,8 @@
 mod config;
 mod dh;
 mod endpoint;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 mod wire;
 

@@ -35,6 +35,8 @@
 //! ```
 
 mod file;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod set;
 

@@ -279,6 +279,7 @@ impl Values {
     }
 
     /// Adds an occurrence (for tests and the fuzz target).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn push_value(&mut self, id: Id, value: Value) {
         self.push(id, value);
     }

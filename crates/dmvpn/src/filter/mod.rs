@@ -485,6 +485,8 @@ impl Sink for Judge<'_> {
 
 /// The entry point of the fuzz target `fuzz/fuzz_targets/filter_parse.rs` (and its bolero twin in
 /// the unit tests).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing {
     use super::fields::{FIELDS, Mask, Value, Values};
     use super::{Filter, FilterError};

@@ -630,6 +630,8 @@ impl<'p> TcpdumpLoader<'p> {
 }
 
 /// Entry points for the fuzz targets (`fuzz/fuzz_targets/keys_*.rs`).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing {
     /// Reads arbitrary bytes as a key file of whatever kind they look like (with the first byte
     /// choosing to prefix a byte-order mark, and a tcpdump line shape when it is odd), as

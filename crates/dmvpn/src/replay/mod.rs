@@ -1,12 +1,14 @@
 //! Replaying a capture: onto an interface (`dmvpn replay FILE --iface IF`), or into the sans-IO
-//! protocol machines of `dmvpn-proto` ([`into`], `dmvpn replay FILE --into hub|spoke`).
+//! protocol machines of `dmvpn-proto` (`into`, with the `replay-into` feature; `dmvpn replay FILE
+//! --into hub|spoke`).
 //!
 //! Onto an interface, every frame is sent as an Ethernet frame ([`rewrite::to_ethernet`]: as
 //! captured, or with an Ethernet header in place of another link header), optionally with IPv4
 //! addresses rewritten and the checksums that cover them fixed ([`rewrite`]), at the capture's own
 //! pace scaled by a speed, at a fixed rate, or as fast as possible ([`Pace`], [`Schedule`]), once or
-//! several times. Frames go through a [`FrameSink`]: a [`PacketSocket`] (an `AF_PACKET` raw socket
-//! bound to the interface, Linux only, needs `CAP_NET_RAW`) or anything else, e.g. a `Vec` in tests.
+//! several times. Frames go through a [`FrameSink`]: a `PacketSocket` (feature `replay-socket`: an
+//! `AF_PACKET` raw socket bound to the interface, Linux only, needs `CAP_NET_RAW`) or anything else,
+//! e.g. a `Vec` in tests.
 //!
 //! ```
 //! use std::time::Duration;
@@ -25,11 +27,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "replay-into")]
 pub mod into;
 pub mod rewrite;
+#[cfg(feature = "replay-socket")]
 mod socket;
 
 pub use rewrite::{AddressMap, EthernetAddrs, Mac, RewriteParseError, Rewritten};
+#[cfg(feature = "replay-socket")]
 pub use socket::PacketSocket;
 
 use std::io::{self, Read};
