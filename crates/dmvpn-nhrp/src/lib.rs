@@ -103,6 +103,7 @@ pub mod header;
 pub mod lax;
 pub mod mandatory;
 pub mod message;
+mod registration;
 
 pub use cie::CieList;
 pub use consts::{
@@ -114,6 +115,7 @@ pub use extension::ExtensionList;
 pub use header::Packet;
 pub use mandatory::{Address, NbmaAddress};
 pub use message::{Control, ErrorIndication, Message, Repr, TrafficIndication};
+pub use registration::RegistrationRequest;
 
 /// The GRE protocol type that carries NHRP in DMVPN (`ETH_P_NHRP`).
 pub const GRE_PROTOCOL: u16 = 0x2001;
