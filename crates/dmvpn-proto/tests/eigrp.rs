@@ -250,23 +250,34 @@ fn parse(bytes: &[u8]) -> eigrp::Repr<'_> {
     eigrp::Repr::parse(&eigrp::Packet::new_checked(bytes).unwrap()).unwrap()
 }
 
+/// A Hello of AS [`AS`] acknowledging `ack`, with `tlvs`.
+fn hello_with<'a>(ack: u32, tlvs: &'a [Tlv<'a>]) -> eigrp::Repr<'a> {
+    eigrp::Repr {
+        opcode: OpCode::HELLO,
+        flags: eigrp::Flags::default(),
+        sequence: 0,
+        ack,
+        virtual_router_id: 0,
+        autonomous_system: AS,
+        tlvs: eigrp::Tlvs::new(tlvs),
+    }
+}
+
+/// `repr` on the wire.
+fn emit(repr: &eigrp::Repr<'_>) -> Vec<u8> {
+    let mut bytes = vec![0; repr.buffer_len()];
+    repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+    bytes
+}
+
 #[test]
 fn k_values_changed_on_a_neighbour_take_it_down() {
     let mut hub = Neighbors::new(HelloConfig::new(addr(1), AS), Instant::ZERO);
     let hello = |k: [u8; 6]| {
-        let tlvs = [Tlv::Parameters(Parameters { k, hold_time: 15 })];
-        let repr = eigrp::Repr {
-            opcode: OpCode::HELLO,
-            flags: eigrp::Flags::default(),
-            sequence: 0,
-            ack: 0,
-            virtual_router_id: 0,
-            autonomous_system: AS,
-            tlvs: eigrp::Tlvs::new(&tlvs),
-        };
-        let mut bytes = vec![0; repr.buffer_len()];
-        repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
-        bytes
+        emit(&hello_with(
+            0,
+            &[Tlv::Parameters(Parameters { k, hold_time: 15 })],
+        ))
     };
     let good = hello([1, 0, 1, 0, 0, 0]);
     hub.handle_message(ms(0), addr(2), &parse(&good)).unwrap();
@@ -366,15 +377,7 @@ fn acknowledgements_restart_the_hold_timer_and_strangers_are_refused() {
     let hello = spoke.poll_transmit().unwrap();
     hub.handle_message(ms(0), addr(2), &hello.parse().unwrap())
         .unwrap();
-    let ack = eigrp::Repr {
-        opcode: OpCode::HELLO,
-        flags: eigrp::Flags::default(),
-        sequence: 0,
-        ack: 7,
-        virtual_router_id: 0,
-        autonomous_system: AS,
-        tlvs: eigrp::Tlvs::new(&[]),
-    };
+    let ack = hello_with(7, &[]);
     hub.handle_message(ms(9_000), addr(2), &ack).unwrap();
     assert_eq!(hub.get(addr(2)).unwrap().expires_at, ms(24_000));
     assert_eq!(
@@ -467,16 +470,7 @@ fn neighbours_never_outlive_their_hold_time() {
                     k: Parameters::DEFAULT.k,
                     hold_time: hold,
                 })];
-                let hello = eigrp::Repr {
-                    opcode: OpCode::HELLO,
-                    flags: eigrp::Flags::default(),
-                    sequence: 0,
-                    ack: 0,
-                    virtual_router_id: 0,
-                    autonomous_system: AS,
-                    tlvs: eigrp::Tlvs::new(&tlvs),
-                };
-                hub.handle_message(now, who, &hello).unwrap();
+                hub.handle_message(now, who, &hello_with(0, &tlvs)).unwrap();
                 last_heard.insert(who, now + Duration::from_secs(i64::from(hold)));
                 for neighbor in hub.iter() {
                     assert!(neighbor.expires_at > now);
@@ -491,21 +485,15 @@ fn neighbours_never_outlive_their_hold_time() {
         });
 }
 
-/// packetlife `EIGRP_goodbye.cap` frame 1: an IOS 12.4 Hello (10.0.0.2, AS 100), the IP payload.
-#[rustfmt::skip]
-const IOS_HELLO: [u8; 40] = [
-    0x02, 0x05, 0xee, 0x68, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x64, 0x00, 0x01, 0x00, 0x0c, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0f,
-    0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
-];
+dmvpn_wire::hex_consts! {
+    /// packetlife `EIGRP_goodbye.cap` frame 1: an IOS 12.4 Hello (10.0.0.2, AS 100), the IP payload.
+    const IOS_HELLO: [u8; 40] = "0205ee68000000000000000000000000000000640001000c010001000000000f000400080c040102";
+}
 
-/// The same capture, frame 9: the goodbye Hello (K1–K5 = 255) 10.0.0.2 sends on shutdown.
-#[rustfmt::skip]
-const IOS_GOODBYE: [u8; 40] = [
-    0x02, 0x05, 0xf1, 0x67, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x64, 0x00, 0x01, 0x00, 0x0c, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x0f,
-    0x00, 0x04, 0x00, 0x08, 0x0c, 0x04, 0x01, 0x02,
-];
+dmvpn_wire::hex_consts! {
+    /// The same capture, frame 9: the goodbye Hello (K1–K5 = 255) 10.0.0.2 sends on shutdown.
+    const IOS_GOODBYE: [u8; 40] = "0205f167000000000000000000000000000000640001000cffffffffff00000f000400080c040102";
+}
 
 #[test]
 fn hello_and_goodbye_are_what_ios_sends() {
@@ -598,17 +586,7 @@ fn md5_authentication() {
             }),
             Tlv::Parameters(Parameters::DEFAULT),
         ];
-        let repr = eigrp::Repr {
-            opcode: OpCode::HELLO,
-            flags: eigrp::Flags::default(),
-            sequence: 0,
-            ack: 0,
-            virtual_router_id: 0,
-            autonomous_system: AS,
-            tlvs: eigrp::Tlvs::new(&tlvs),
-        };
-        let mut bytes = vec![0; repr.buffer_len()];
-        repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+        let mut bytes = emit(&hello_with(0, &tlvs));
         eigrp::auth::sign(&mut bytes, b"cisco", eigrp::auth::Md5Span::Header).unwrap();
         bytes
     };

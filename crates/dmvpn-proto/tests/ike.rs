@@ -637,33 +637,38 @@ fn delete_notifications() {
     assert_eq!(net.ends[0].counts(), (0, 0));
 }
 
-#[test]
-fn dpd_periodic() {
-    // `crypto isakmp keepalive 10 periodic` on the spoke: R-U-THERE every 10 s, ACKed. When the
-    // hub goes silent, 5 retries 2 s apart, then the spoke declares it dead and drops its SAs.
+/// A spoke and a hub with DPD every 10 s (the spoke's `periodic` or on demand, the hub's on
+/// demand), connected.
+fn dpd_pair(periodic: bool) -> Net {
     let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
     let mut spoke = config(SPOKE, p, b"k", AES_SHA);
-    spoke.dpd = Some(Dpd::new(Duration::from_secs(10), true));
+    spoke.dpd = Some(Dpd::new(Duration::from_secs(10), periodic));
     let mut hub = config(HUB, p, b"k", AES_SHA);
     hub.dpd = Some(Dpd::new(Duration::from_secs(10), false));
     let mut net = Net::new(spoke, hub);
     net.connect();
+    net
+}
+
+fn spoke_saw_peer_dead(net: &Net) -> bool {
+    net.events[0]
+        .iter()
+        .any(|e| matches!(e, Event::PeerDead { .. }))
+}
+
+#[test]
+fn dpd_periodic() {
+    // `crypto isakmp keepalive 10 periodic` on the spoke: R-U-THERE every 10 s, ACKed. When the
+    // hub goes silent, 5 retries 2 s apart, then the spoke declares it dead and drops its SAs.
+    let mut net = dpd_pair(true);
     net.run_until(Instant::from_secs(35));
     let probes = net.sent.len() - 9;
     assert_eq!(probes, 3 * 2, "three R-U-THERE / ACK pairs");
-    assert!(
-        !net.events[0]
-            .iter()
-            .any(|e| matches!(e, Event::PeerDead { .. }))
-    );
+    assert!(!spoke_saw_peer_dead(&net));
     // Silent from 35 s: R-U-THERE at 40 s, retries at 42 … 50 s, dead at 52 s.
     net.lose = Box::new(|side, _, _| side == 1);
     net.run_until(Instant::from_secs(51));
-    assert!(
-        !net.events[0]
-            .iter()
-            .any(|e| matches!(e, Event::PeerDead { .. }))
-    );
+    assert!(!spoke_saw_peer_dead(&net));
     net.run_until(Instant::from_secs(52));
     assert!(net.events[0].contains(&Event::PeerDead { peer: HUB }));
     assert_eq!(net.ends[0].counts(), (0, 0));
@@ -672,13 +677,7 @@ fn dpd_periodic() {
 #[test]
 fn dpd_on_demand() {
     // On demand: no probe while idle; traffic after 10 s of silence triggers one.
-    let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
-    let mut spoke = config(SPOKE, p, b"k", AES_SHA);
-    spoke.dpd = Some(Dpd::new(Duration::from_secs(10), false));
-    let mut hub = config(HUB, p, b"k", AES_SHA);
-    hub.dpd = Some(Dpd::new(Duration::from_secs(10), false));
-    let mut net = Net::new(spoke, hub);
-    net.connect();
+    let mut net = dpd_pair(false);
     net.run_until(Instant::from_secs(30));
     assert_eq!(net.sent.len(), 9);
     net.ends[0].traffic_received(Instant::from_secs(25), HUB);

@@ -478,22 +478,15 @@ fn resolution_request(target: Ipv4Addr, exts: &[extension::Repr<'_>]) -> Vec<u8>
         holding_time: 300,
         ..Default::default()
     }];
-    let repr = nhrp::Repr {
-        afn: nhrp::AddressFamily::IPV4,
-        protocol_type: nhrp::ProtocolType::IPV4,
-        protocol_snap: [0; 5],
-        hop_count: 255,
-        src_nbma: nhrp::NbmaAddress::nsap(&nbma),
-        src_nbma_sub: nhrp::NbmaAddress::NONE,
-        src_proto: &tunnel,
-        dst_proto: &target,
-        message: Message::ResolutionRequest(nhrp::Control {
+    let repr = ipv4_repr(
+        [&nbma, &tunnel, &target],
+        Message::ResolutionRequest(nhrp::Control {
             flags: Flags::RESOLUTION_ROUTER | Flags::CISCO_NAT,
             request_id: 77,
             cies: nhrp::CieList::new(&cies),
         }),
-        extensions: Some(nhrp::ExtensionList::new(exts)),
-    };
+        Some(nhrp::ExtensionList::new(exts)),
+    );
     let mut bytes = vec![0; repr.buffer_len()];
     repr.emit(&mut nhrp::Packet::new_unchecked(&mut bytes[..]));
     bytes
@@ -675,22 +668,15 @@ fn spoke_purge_removes_only_its_own_mapping() {
         },
     ];
     let hub = HUB_TUNNEL.octets();
-    let purge = nhrp::Repr {
-        afn: nhrp::AddressFamily::IPV4,
-        protocol_type: nhrp::ProtocolType::IPV4,
-        protocol_snap: [0; 5],
-        hop_count: 255,
-        src_nbma: nhrp::NbmaAddress::nsap(&nbma),
-        src_nbma_sub: nhrp::NbmaAddress::NONE,
-        src_proto: &tunnel,
-        dst_proto: &hub,
-        message: Message::PurgeRequest(nhrp::Control {
+    let purge = ipv4_repr(
+        [&nbma, &tunnel, &hub],
+        Message::PurgeRequest(nhrp::Control {
             flags: Flags::PURGE_NO_REPLY,
             request_id: 9,
             cies: nhrp::CieList::new(&cies),
         }),
-        extensions: None,
-    };
+        None,
+    );
     net.hub
         .handle_message(ms(50), spoke_nbma(1), &purge)
         .unwrap();
@@ -798,4 +784,25 @@ fn client_refuses_what_it_does_not_expect() {
         net.spokes[0].client.handle_message(ms(0), HUB_NBMA, &reply),
         Err(Error::UnknownRequest { request_id: 999 })
     );
+}
+
+/// An IPv4 NHRP packet with hop count 255 from the source NBMA and protocol addresses to the
+/// destination protocol address (`[src_nbma, src_proto, dst_proto]`).
+fn ipv4_repr<'a>(
+    [src_nbma, src_proto, dst_proto]: [&'a [u8; 4]; 3],
+    message: Message<'a>,
+    extensions: Option<nhrp::ExtensionList<'a>>,
+) -> nhrp::Repr<'a> {
+    nhrp::Repr {
+        afn: nhrp::AddressFamily::IPV4,
+        protocol_type: nhrp::ProtocolType::IPV4,
+        protocol_snap: [0; 5],
+        hop_count: 255,
+        src_nbma: nhrp::NbmaAddress::nsap(src_nbma),
+        src_nbma_sub: nhrp::NbmaAddress::NONE,
+        src_proto,
+        dst_proto,
+        message,
+        extensions,
+    }
 }
