@@ -25,14 +25,19 @@ Examples:
   dmvpn decode cap.pcap --keys esp_sa -Y 'ip.addr == 192.0.2.11 && esp.spi == 0x1000a001'
   dmvpn decode cap.pcap -Y 'nhrp.hdr.op.type == 3 || eigrp' --frames 100-200
   dmvpn decode big.pcap.gz --format summary --threads 4
+  dmvpn sessions 'ring/hub1_*.pcapng' captures/hub2/ --keys esp_sa --format json
+  dmvpn export captures/ --keys esp_sa --format parquet -o dataset/   (feature `parquet`)
   dmvpn decrypt cap.pcap --keys esp_sa -o plain.pcapng -Y '!isakmp'
   dmvpn sessions cap.pcap --keys esp_sa --psk lab-secret --format html > report.html
   tcpdump -w - -i eth0 | dmvpn decode - -c 1000
   dmvpn completions bash > /etc/bash_completion.d/dmvpn;  dmvpn man --dir /usr/local/share/man/man1
 
 Input: FILE is a pcap or pcapng capture, gzip-compressed or not (told by its content, as tshark
-does); `-` reads standard input (a pipe: `tcpdump -w - | dmvpn decode -`). Output to a pipe or a
-terminal is flushed after every frame; to a file or /dev/null it is buffered.
+does); `-` reads standard input (a pipe: `tcpdump -w - | dmvpn decode -`). Several FILEs, folders
+(their capture files) and glob patterns (expanded by dmvpn) are read as one capture, merged by
+timestamp; a file among them cut short or damaged is reported after the output (exit status 2) and
+the others are read. Output to a pipe or a terminal is flushed after every frame; to a file or
+/dev/null it is buffered.
 
 Exit status:
   0    every frame was read and its output written
