@@ -59,3 +59,66 @@ macro_rules! view {
         }
     };
 }
+
+/// Declares a view's plain fixed-offset getters, each a `#[must_use]` method reading a `u8` at a
+/// `usize` position or a big-endian `u16` / `u32` at a [`Field`](crate::field::Field), through
+/// [`field::be_u16`](crate::field::be_u16) and [`field::be_u32`](crate::field::be_u32); written
+/// `-> Name(u8)`, the value is wrapped in the registry newtype `Name`. Use it inside the view's
+/// `impl<T: AsRef<[u8]>>` block; getters that compute anything stay written out.
+///
+/// ```
+/// use dmvpn_wire::{Error, IpProtocol, Layer};
+///
+/// dmvpn_wire::view! {
+///     /// A type byte, then a big-endian length.
+///     pub struct Tl, error = Error;
+/// }
+///
+/// impl<T: AsRef<[u8]>> Tl<T> {
+///     /// Checks that both fields are there.
+///     pub fn check_len(&self) -> Result<(), Error> {
+///         let len = self.buffer.as_ref().len();
+///         if len < 3 {
+///             return Err(Error::truncated(Layer::Gre, "tl", 0, 3, len));
+///         }
+///         Ok(())
+///     }
+///
+///     dmvpn_wire::getters! {
+///         /// The type, as a protocol number.
+///         pub fn ty -> IpProtocol(u8) = 0;
+///         /// The length.
+///         pub fn length -> u16 = 1..3;
+///     }
+/// }
+///
+/// let tl = Tl::new_checked(&[7, 0x01, 0x02][..]).unwrap();
+/// assert_eq!((tl.ty(), tl.length()), (IpProtocol(7), 0x0102));
+/// ```
+#[macro_export]
+macro_rules! getters {
+    ($($(#[$attr:meta])* $vis:vis fn $name:ident -> $ty:ident $(($raw:ident))? = $at:expr;)*) => {
+        $(
+            $(#[$attr])*
+            #[must_use]
+            $vis fn $name(&self) -> $ty {
+                $crate::getters!(@get $ty ($($raw)?), self.buffer.as_ref(), $at)
+            }
+        )*
+    };
+    (@get $ty:ident (), $bytes:expr, $at:expr) => {
+        $crate::getters!(@read $ty, $bytes, $at)
+    };
+    (@get $ty:ident ($raw:ident), $bytes:expr, $at:expr) => {
+        $ty($crate::getters!(@read $raw, $bytes, $at))
+    };
+    (@read u8, $bytes:expr, $at:expr) => {
+        $bytes[$at]
+    };
+    (@read u16, $bytes:expr, $at:expr) => {
+        $crate::field::be_u16($bytes, $at.start)
+    };
+    (@read u32, $bytes:expr, $at:expr) => {
+        $crate::field::be_u32($bytes, $at.start)
+    };
+}
