@@ -81,25 +81,13 @@ const FLAG_RESERVED: u16 = 0x8000;
 const FLAG_DF: u16 = 0x4000;
 const FLAG_MF: u16 = 0x2000;
 
-/// A read/write view over an IPv4 datagram.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view over an IPv4 datagram.
+    #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+    pub struct Packet, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking it; getters on a short buffer panic.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let packet = Self::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Wraps a buffer that may have been cut by the capture's snapshot length: only the header is
     /// checked ([`Packet::check_header`]), and [`Packet::payload`] is what was captured of the
     /// payload ([`Packet::is_truncated`] says whether that is all of it).
@@ -181,14 +169,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(())
     }
 
-    /// The underlying buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     fn u16_at(&self, at: Field) -> u16 {
-        let data = self.buffer.as_ref();
-        u16::from_be_bytes([data[at.start], data[at.start + 1]])
+        dmvpn_wire::field::be_u16(self.buffer.as_ref(), at.start)
     }
 
     /// The version field (4).
@@ -215,16 +197,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.buffer.as_ref()[field::DSCP_ECN] & 0x03
     }
 
-    /// The total length field.
-    #[must_use]
-    pub fn total_len(&self) -> u16 {
-        self.u16_at(field::LENGTH)
-    }
-
-    /// Identification.
-    #[must_use]
-    pub fn ident(&self) -> u16 {
-        self.u16_at(field::IDENT)
+    dmvpn_wire::getters! {
+        /// The total length field.
+        pub fn total_len -> u16 = field::LENGTH;
+        /// Identification.
+        pub fn ident -> u16 = field::IDENT;
     }
 
     /// The reserved flag (must be zero; RFC 3514 notwithstanding).
@@ -251,22 +228,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         (self.u16_at(field::FLG_OFF) & 0x1fff) << 3
     }
 
-    /// Time to live.
-    #[must_use]
-    pub fn ttl(&self) -> u8 {
-        self.buffer.as_ref()[field::TTL]
-    }
-
-    /// The payload's protocol.
-    #[must_use]
-    pub fn protocol(&self) -> Protocol {
-        Protocol(self.buffer.as_ref()[field::PROTOCOL])
-    }
-
-    /// The header checksum field.
-    #[must_use]
-    pub fn checksum(&self) -> u16 {
-        self.u16_at(field::CHECKSUM)
+    dmvpn_wire::getters! {
+        /// Time to live.
+        pub fn ttl -> u8 = field::TTL;
+        /// The payload's protocol.
+        pub fn protocol -> Protocol(u8) = field::PROTOCOL;
+        /// The header checksum field.
+        pub fn checksum -> u16 = field::CHECKSUM;
     }
 
     /// The source address.

@@ -45,25 +45,13 @@ pub mod field {
 /// The header length.
 pub const HEADER_LEN: usize = 8;
 
-/// A read/write view over a UDP datagram.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view over a UDP datagram.
+    #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+    pub struct Packet, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking it; getters on a short buffer panic.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let packet = Self::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Wraps a datagram the capture's snapshot length may have cut: only the header and a length
     /// field of at least 8 are checked, and [`Packet::payload`] is what was captured of the payload.
     pub fn new_truncated(buffer: T) -> Result<Self> {
@@ -105,32 +93,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(())
     }
 
-    /// The underlying buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
-    fn u16_at(&self, at: Field) -> u16 {
-        let data = self.buffer.as_ref();
-        u16::from_be_bytes([data[at.start], data[at.start + 1]])
-    }
-
-    /// Source port.
-    #[must_use]
-    pub fn src_port(&self) -> u16 {
-        self.u16_at(field::SRC_PORT)
-    }
-
-    /// Destination port.
-    #[must_use]
-    pub fn dst_port(&self) -> u16 {
-        self.u16_at(field::DST_PORT)
-    }
-
-    /// The length field (header included).
-    #[must_use]
-    pub fn len(&self) -> u16 {
-        self.u16_at(field::LENGTH)
+    dmvpn_wire::getters! {
+        /// Source port.
+        pub fn src_port -> u16 = field::SRC_PORT;
+        /// Destination port.
+        pub fn dst_port -> u16 = field::DST_PORT;
+        /// The length field (header included).
+        pub fn len -> u16 = field::LENGTH;
     }
 
     /// Whether the payload is empty.
@@ -139,10 +108,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.len() <= HEADER_LEN as u16
     }
 
-    /// The checksum field.
-    #[must_use]
-    pub fn checksum(&self) -> u16 {
-        self.u16_at(field::CHECKSUM)
+    dmvpn_wire::getters! {
+        /// The checksum field.
+        pub fn checksum -> u16 = field::CHECKSUM;
     }
 
     /// Whether the checksum is right for an IPv4 pseudo-header (RFC 768); a zero checksum means

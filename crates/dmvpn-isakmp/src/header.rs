@@ -116,25 +116,13 @@ impl fmt::Display for Flags {
     }
 }
 
-/// A read/write view over an ISAKMP message.
-#[derive(Clone, Copy, Eq, PartialEq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+dmvpn_wire::view! {
+    /// A read/write view over an ISAKMP message.
+    #[derive(Clone, Copy, Eq, PartialEq)]
+    pub struct Packet, error = Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking it; accessors may then panic on short buffers.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        let packet = Self::new_unchecked(buffer);
-        packet.check_len()?;
-        Ok(packet)
-    }
-
     /// Checks that the buffer holds the header and that the length field covers at least the header and at
     /// most the buffer. Bytes after `length` are allowed here (see [`crate::Message::parse`]).
     pub fn check_len(&self) -> Result<()> {
@@ -176,11 +164,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(())
     }
 
-    /// The wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// Initiator cookie (CKY-I).
     #[must_use]
     pub fn initiator_cookie(&self) -> [u8; 8] {
@@ -197,16 +180,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         cookie
     }
 
-    /// Type of the first payload.
-    #[must_use]
-    pub fn next_payload(&self) -> PayloadType {
-        PayloadType(self.buffer.as_ref()[field::NEXT_PAYLOAD])
-    }
-
-    /// The raw version byte.
-    #[must_use]
-    pub fn version(&self) -> u8 {
-        self.buffer.as_ref()[field::VERSION]
+    dmvpn_wire::getters! {
+        /// Type of the first payload.
+        pub fn next_payload -> PayloadType(u8) = field::NEXT_PAYLOAD;
+        /// The raw version byte.
+        pub fn version -> u8 = field::VERSION;
     }
 
     /// Major version (1 for IKEv1, 2 for IKEv2).
@@ -221,28 +199,15 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.version() & 0x0f
     }
 
-    /// Exchange type.
-    #[must_use]
-    pub fn exchange_type(&self) -> ExchangeType {
-        ExchangeType(self.buffer.as_ref()[field::EXCHANGE_TYPE])
-    }
-
-    /// Flags.
-    #[must_use]
-    pub fn flags(&self) -> Flags {
-        Flags(self.buffer.as_ref()[field::FLAGS])
-    }
-
-    /// Message ID: zero in phase 1, random per Quick Mode / Informational / Transaction exchange.
-    #[must_use]
-    pub fn message_id(&self) -> u32 {
-        be32(&self.buffer.as_ref()[field::MESSAGE_ID])
-    }
-
-    /// Length of the message, header and padding included.
-    #[must_use]
-    pub fn length(&self) -> u32 {
-        be32(&self.buffer.as_ref()[field::LENGTH])
+    dmvpn_wire::getters! {
+        /// Exchange type.
+        pub fn exchange_type -> ExchangeType(u8) = field::EXCHANGE_TYPE;
+        /// Flags.
+        pub fn flags -> Flags(u8) = field::FLAGS;
+        /// Message ID: zero in phase 1, random per Quick Mode / Informational / Transaction exchange.
+        pub fn message_id -> u32 = field::MESSAGE_ID;
+        /// Length of the message, header and padding included.
+        pub fn length -> u32 = field::LENGTH;
     }
 }
 
@@ -328,12 +293,6 @@ impl<T: AsRef<[u8]>> fmt::Debug for Packet<T> {
             .field("length", &self.length())
             .finish()
     }
-}
-
-fn be32(bytes: &[u8]) -> u32 {
-    let mut word = [0; 4];
-    word.copy_from_slice(bytes);
-    u32::from_be_bytes(word)
 }
 
 /// The parsed header.
