@@ -30,6 +30,8 @@
 mod rows;
 mod table;
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -145,32 +147,22 @@ pub fn export_watched(
     watch(2, set.status());
     let mut second_pass = decoder();
     let mut row = FrameRow::default();
-    let mut scratch = String::new();
     let mut frames = 0;
-    let mut last_day: Option<(i64, String)> = None;
+    // Partitions by day and hub, made once each (frames of several hubs interleave).
+    let mut partitions: HashMap<(i64, Option<IpAddr>), table::Partition> = HashMap::new();
     while let Some(frame) = set.next_frame() {
         second_pass.decode(&frame, &mut row);
         frames += 1;
         let (member, number) = set.source().unwrap_or_default();
         let time = row.time();
-        let date = match &last_day {
-            Some((day, date)) if *day == time.secs.div_euclid(86_400) => date.clone(),
-            _ => {
-                let date = rows::day(time);
-                last_day = Some((time.secs.div_euclid(86_400), date.clone()));
-                date
-            }
-        };
-        let partition = (date, rows::hub_value(row.hub(&hubs)));
+        let hub = row.hub(&hubs);
+        let partition = partitions
+            .entry((time.secs.div_euclid(86_400), hub))
+            .or_insert_with(|| (rows::day(time), rows::hub_value(hub)));
         let source = (names.get(member).map_or("", String::as_str), number);
-        row.write(
-            dataset.rows(&FRAMES, partition.clone()),
-            &export_id,
-            source,
-            &hubs,
-            &mut scratch,
-        );
-        dataset.row_added(&FRAMES, &partition)?;
+        dataset.push(&FRAMES, partition, |rows| {
+            row.write(rows, &export_id, source, &hubs);
+        })?;
     }
     drop(set);
     write_sessions(&mut dataset, &report, &export_id)?;
@@ -194,11 +186,10 @@ fn write_sessions(
 ) -> Result<(), ExportError> {
     rows::session_rows(report, &mut |table, time, pair, fill| {
         let partition = (rows::day(time), rows::hub_value(pair.hub));
-        let rows = dataset.rows(table, partition.clone());
-        pair.write(rows, export_id);
-        fill(rows);
-        rows.end();
-        dataset.row_added(table, &partition)
+        dataset.push(table, &partition, |rows| {
+            pair.write(rows, export_id);
+            fill(rows);
+        })
     })
 }
 

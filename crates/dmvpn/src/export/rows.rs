@@ -4,7 +4,6 @@
 //! [`Report`] of the same frames.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::capture::{Frame, Timestamp};
@@ -350,7 +349,6 @@ impl FrameRow {
         export: &str,
         source: (&str, u64),
         hubs: &HashSet<IpAddr>,
-        scratch: &mut String,
     ) {
         let hub = self.hub(hubs);
         let spoke = hub.and_then(|hub| {
@@ -361,17 +359,16 @@ impl FrameRow {
             self.outer
                 .map(|(src, _)| if src == hub { "from_hub" } else { "to_hub" })
         });
-        let text = |addr: Option<IpAddr>| addr.map(|addr| addr.to_string());
         rows.text(Some(export))
             .i64(Some(self.frame as i64))
             .text(Some(source.0))
             .i64(Some(source.1 as i64))
             .i64(Some(micros(self.time)))
             .i64(Some(nanos(self.time)))
-            .text(text(self.outer.map(|o| o.0)).as_deref())
-            .text(text(self.outer.map(|o| o.1)).as_deref())
-            .text(text(hub).as_deref())
-            .text(text(spoke).as_deref())
+            .display(self.outer.map(|o| o.0))
+            .display(self.outer.map(|o| o.1))
+            .display(hub)
+            .display(spoke)
             .text(direction)
             .text(Some(&self.layers))
             .i64(self.esp.map(|esp| i64::from(esp.0)))
@@ -385,29 +382,26 @@ impl FrameRow {
             .i32(self.eigrp.map(|eigrp| i32::from(eigrp.0)))
             .i32(self.eigrp.map(|eigrp| i32::from(eigrp.1)))
             .i32(self.ike.map(|ike| i32::from(ike.0)));
-        for cookie in [self.ike.map(|ike| ike.1), self.ike.map(|ike| ike.2)] {
-            scratch.clear();
-            if let Some(cookie) = cookie {
-                hex(scratch, &cookie);
-            }
-            rows.text(cookie.is_some().then_some(scratch.as_str()));
-        }
-        rows.i64(self.ike.map(|ike| i64::from(ike.3)))
-            .text(text(self.inner.map(|i| i.0)).as_deref())
-            .text(text(self.inner.map(|i| i.1)).as_deref())
+        rows.display(self.ike.as_ref().map(|ike| Hex(&ike.1)))
+            .display(self.ike.as_ref().map(|ike| Hex(&ike.2)))
+            .i64(self.ike.map(|ike| i64::from(ike.3)))
+            .display(self.inner.map(|i| i.0))
+            .display(self.inner.map(|i| i.1))
             .i32(self.inner.map(|i| i32::from(i.2)))
             .i32(self.ports.map(|p| i32::from(p.0)))
             .i32(self.ports.map(|p| i32::from(p.1)))
             .i64(Some(i64::from(self.wire_len)))
             .i64(Some(self.cap_len as i64))
             .text(self.error.as_deref());
-        rows.end();
     }
 }
 
-fn hex(out: &mut String, bytes: &[u8]) {
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
+/// Bytes as lowercase hex digits.
+struct Hex<'a>(&'a [u8]);
+
+impl core::fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
     }
 }
 
@@ -422,11 +416,10 @@ pub(super) struct Pair {
 impl Pair {
     /// The `export_id`, `peer_a`, `peer_b` and `hub` cells every session table starts with.
     pub(super) fn write(&self, rows: &mut Rows, export: &str) {
-        let text = |addr: Option<IpAddr>| addr.map(|addr| addr.to_string());
         rows.text(Some(export))
-            .text(text(self.a).as_deref())
-            .text(text(self.b).as_deref())
-            .text(text(self.hub).as_deref());
+            .display(self.a)
+            .display(self.b)
+            .display(self.hub);
     }
 }
 
@@ -448,7 +441,6 @@ pub(super) fn hubs(report: &Report) -> HashSet<IpAddr> {
 /// Every row of the session tables of a report, handed to `emit`.
 pub(super) fn session_rows<E>(report: &Report, emit: &mut Emit<'_, E>) -> Result<(), E> {
     let time = |seen: &Seen| micros(seen.time);
-    let text = |addr: Option<IpAddr>| addr.map(|addr| addr.to_string());
     for peer in &report.peers {
         let pair = Pair {
             a: Some(peer.a),
@@ -462,13 +454,9 @@ pub(super) fn session_rows<E>(report: &Report, emit: &mut Emit<'_, E>) -> Result
         }
         for sa in &peer.ike {
             emit(&IKE_SAS, sa.first.time, pair, &|rows| {
-                let mut cookie = String::new();
-                hex(&mut cookie, &sa.icookie);
-                rows.text(Some(&cookie));
-                cookie.clear();
-                hex(&mut cookie, &sa.rcookie);
-                rows.text(Some(&cookie))
-                    .text(text(sa.initiator).as_deref())
+                rows.display(Some(Hex(&sa.icookie)))
+                    .display(Some(Hex(&sa.rcookie)))
+                    .display(sa.initiator)
                     .text(sa.exchange)
                     .text(sa.proposal.as_deref())
                     .bool(Some(sa.proposal_accepted))
@@ -481,13 +469,13 @@ pub(super) fn session_rows<E>(report: &Report, emit: &mut Emit<'_, E>) -> Result
                     .i64(Some(sa.phase2.len() as i64))
                     .i64(Some(sa.notifications.len() as i64))
                     .i64(Some(sa.deletes.len() as i64))
-                    .text(sa.psk.as_ref().map(|psk| format!("{psk:?}")).as_deref());
+                    .display(sa.psk.as_ref().map(|psk| format!("{psk:?}")));
             })?;
         }
         for flow in &peer.esp {
             emit(&ESP_FLOWS, flow.first.time, pair, &|rows| {
-                rows.text(text(flow.src).as_deref())
-                    .text(text(flow.dst).as_deref())
+                rows.display(flow.src)
+                    .display(flow.dst)
                     .i64(Some(i64::from(flow.spi)))
                     .bool(Some(flow.negotiated));
                 for count in [
@@ -514,7 +502,7 @@ pub(super) fn session_rows<E>(report: &Report, emit: &mut Emit<'_, E>) -> Result
             emit(&EIGRP_ADJACENCIES, first.time, pair, &|rows| {
                 let k = eigrp.k.map(|k| k.map(|k| k.to_string()).join(","));
                 rows.text(Some(side))
-                    .text(text(eigrp.router).as_deref())
+                    .display(eigrp.router)
                     .i32(eigrp.autonomous_system.map(i32::from))
                     .text(k.as_deref())
                     .i32(eigrp.hold_time.map(i32::from));
@@ -620,7 +608,7 @@ fn nhrp_event(rows: &mut Rows, event: &crate::session::NhrpEvent, time: i64) {
     };
     rows.i64(Some(event.seen.frame as i64))
         .i64(Some(time))
-        .text(Some(&event.from.to_string()))
+        .display(Some(event.from))
         .text(Some(kind))
         .i64(request_id.map(i64::from))
         .i32(code.map(i32::from))

@@ -95,7 +95,11 @@ enum Values {
     Int64(Vec<i64>),
     Int32(Vec<i32>),
     Bool(Vec<bool>),
-    Text(Vec<ByteArray>),
+    /// Every value's bytes one after the other, and where each ends: no allocation per cell.
+    Text {
+        data: Vec<u8>,
+        ends: Vec<usize>,
+    },
 }
 
 /// The buffered values of one column (nulls are only definition levels).
@@ -125,7 +129,10 @@ impl Rows {
                     Kind::Time | Kind::Int64 => Values::Int64(Vec::new()),
                     Kind::Int32 => Values::Int32(Vec::new()),
                     Kind::Bool => Values::Bool(Vec::new()),
-                    Kind::Text => Values::Text(Vec::new()),
+                    Kind::Text => Values::Text {
+                        data: Vec::new(),
+                        ends: Vec::new(),
+                    },
                 },
                 defs: Vec::new(),
             })
@@ -182,10 +189,18 @@ impl Rows {
 
     /// The next cell: text.
     pub(super) fn text(&mut self, value: Option<&str>) -> &mut Self {
-        if let (Some(Values::Text(values)), Some(value)) =
+        self.display(value)
+    }
+
+    /// The next cell: a value's text (`Display`), written straight into the column's buffer.
+    pub(super) fn display(&mut self, value: Option<impl core::fmt::Display>) -> &mut Self {
+        if let (Some(Values::Text { data, ends }), Some(value)) =
             (self.next_buffer(value.is_some()), value)
         {
-            values.push(ByteArray::from(value));
+            use std::io::Write as _;
+            // Writing into a Vec cannot fail.
+            let _ = write!(data, "{value}");
+            ends.push(data.len());
         }
         self
     }
@@ -226,11 +241,22 @@ impl Rows {
                     column.typed::<BoolType>().write_batch(values, defs, None)?;
                     values.clear();
                 }
-                Values::Text(values) => {
+                Values::Text { data, ends } => {
+                    // One buffer for the row group's values, each a slice of it.
+                    let all = ByteArray::from(core::mem::take(data));
+                    let mut start = 0;
+                    let values: Vec<ByteArray> = ends
+                        .iter()
+                        .map(|&end| {
+                            let value = all.slice(start, end - start);
+                            start = end;
+                            value
+                        })
+                        .collect();
                     column
                         .typed::<ByteArrayType>()
-                        .write_batch(values, defs, None)?;
-                    values.clear();
+                        .write_batch(&values, defs, None)?;
+                    ends.clear();
                 }
             }
             buffer.defs.clear();
@@ -269,7 +295,7 @@ pub(super) struct Dataset {
     dir: PathBuf,
     /// The file name (without `.parquet`) every partition file of this export gets.
     name: String,
-    files: HashMap<(&'static str, Partition), Open>,
+    files: HashMap<&'static str, HashMap<Partition, Open>>,
     buffered: usize,
     properties: Arc<WriterProperties>,
     schemas: HashMap<&'static str, Arc<Type>>,
@@ -294,39 +320,45 @@ impl Dataset {
         }
     }
 
-    /// The rows of `table` in `partition`: add a row, then call [`Dataset::row_added`].
-    pub(super) fn rows(&mut self, table: &'static Table, partition: Partition) -> &mut Rows {
-        &mut self
-            .files
-            .entry((table.name, partition))
-            .or_insert_with(|| Open {
-                rows: Rows::new(table),
-                writer: None,
-            })
-            .rows
-    }
-
-    /// A row was added to `table`'s `partition`: writes row groups that are full.
-    pub(super) fn row_added(
+    /// Adds a row to `table` in `partition`: `fill` writes its cells. Writes row groups that are
+    /// full.
+    pub(super) fn push(
         &mut self,
         table: &'static Table,
         partition: &Partition,
+        fill: impl FnOnce(&mut Rows),
     ) -> Result<(), ExportError> {
+        let files = self.files.entry(table.name).or_default();
+        let open = match files.get_mut(partition) {
+            Some(open) => open,
+            None => files.entry(partition.clone()).or_insert_with(|| Open {
+                rows: Rows::new(table),
+                writer: None,
+            }),
+        };
+        fill(&mut open.rows);
+        open.rows.end();
+        let full = open.rows.len() >= ROW_GROUP_ROWS;
         self.buffered += 1;
         *self.rows.entry(table.name).or_default() += 1;
-        let key = (table.name, partition.clone());
-        if self
-            .files
-            .get(&key)
-            .is_some_and(|open| open.rows.len() >= ROW_GROUP_ROWS)
-        {
-            self.flush(&key)?;
+        if full {
+            self.flush(table.name, partition)?;
         }
         if self.buffered >= MAX_BUFFERED_ROWS {
-            let keys: Vec<_> = self.files.keys().cloned().collect();
-            for key in keys {
-                self.flush(&key)?;
-            }
+            self.flush_all()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every partition's buffered rows.
+    fn flush_all(&mut self) -> Result<(), ExportError> {
+        let keys: Vec<_> = self
+            .files
+            .iter()
+            .flat_map(|(table, files)| files.keys().map(|partition| (*table, partition.clone())))
+            .collect();
+        for (table, partition) in keys {
+            self.flush(table, &partition)?;
         }
         Ok(())
     }
@@ -339,9 +371,13 @@ impl Dataset {
     }
 
     /// Writes a partition's buffered rows as a row group.
-    fn flush(&mut self, key: &(&'static str, Partition)) -> Result<(), ExportError> {
-        let dir = self.path(key.0, &key.1);
-        let Some(open) = self.files.get_mut(key) else {
+    fn flush(&mut self, table: &'static str, partition: &Partition) -> Result<(), ExportError> {
+        let dir = self.path(table, partition);
+        let Some(open) = self
+            .files
+            .get_mut(table)
+            .and_then(|files| files.get_mut(partition))
+        else {
             return Ok(());
         };
         if open.rows.len() == 0 {
@@ -357,11 +393,11 @@ impl Dataset {
                 path: temp.clone(),
                 source,
             })?;
-            let schema = match self.schemas.get(key.0) {
+            let schema = match self.schemas.get(table) {
                 Some(schema) => Arc::clone(schema),
                 None => {
                     let schema = Arc::new(open.rows.table.schema()?);
-                    self.schemas.insert(key.0, Arc::clone(&schema));
+                    self.schemas.insert(table, Arc::clone(&schema));
                     schema
                 }
             };
@@ -379,13 +415,14 @@ impl Dataset {
     /// export of the same inputs), and removes files of that name left in partitions this export
     /// no longer has. Returns the files written.
     pub(super) fn finish(mut self) -> Result<Vec<PathBuf>, ExportError> {
-        let keys: Vec<_> = self.files.keys().cloned().collect();
-        for key in &keys {
-            self.flush(key)?;
-        }
+        self.flush_all()?;
         let final_name = format!("{}.parquet", self.name);
         let mut written = Vec::new();
-        for (_, open) in self.files.drain() {
+        for open in self
+            .files
+            .drain()
+            .flat_map(|(_, files)| files.into_values())
+        {
             let Some((writer, temp)) = open.writer else {
                 continue;
             };
@@ -430,7 +467,11 @@ fn remove_stale(dir: &Path, name: &str, keep: &[PathBuf]) {
 impl Drop for Dataset {
     /// An export that stopped early leaves no temporary file behind.
     fn drop(&mut self) {
-        for (_, open) in self.files.drain() {
+        for open in self
+            .files
+            .drain()
+            .flat_map(|(_, files)| files.into_values())
+        {
             if let Some((writer, temp)) = open.writer {
                 drop(writer);
                 let _ = std::fs::remove_file(temp);
