@@ -293,12 +293,21 @@ pub(crate) fn layout(report: &Report, tunnels: &BTreeMap<IpAddr, Vec<IpAddr>>) -
         });
     }
 
-    // The pairs by state, errors first.
+    // The pairs by state, errors first; in a panel by spoke address (then hub).
     let mut groups: BTreeMap<State, Vec<(usize, String, Option<IpAddr>)>> = BTreeMap::new();
     for (index, pair) in report.peers.iter().enumerate() {
         let (hub, label) = ends(pair, &hub_list);
         let state = State::of(report, pair, hub.is_none());
         groups.entry(state).or_default().push((index, label, hub));
+    }
+    let order = |&(index, _, hub): &(usize, String, Option<IpAddr>)| {
+        let pair = &report.peers[index];
+        let spoke = if hub == Some(pair.a) { pair.b } else { pair.a };
+        let other = if hub == Some(pair.a) { pair.a } else { pair.b };
+        (spoke, other)
+    };
+    for members in groups.values_mut() {
+        members.sort_by_key(order);
     }
     let left = MARGIN + column + GUTTER;
     let panel_w = (WIDTH - MARGIN - left).max(200.0);
@@ -509,6 +518,15 @@ mod tests {
                 hubs.min(MAX_HUBS as u32) as usize,
                 "{what}"
             );
+            // In a panel, chips go by spoke address.
+            for panel in &topology.panels {
+                let spokes: Vec<IpAddr> =
+                    panel.chips.iter().map(|c| report.peers[c.pair].b).collect();
+                assert!(
+                    spokes.windows(2).all(|w| w[0] <= w[1]),
+                    "{what}: {spokes:?}"
+                );
+            }
             // Errors come first.
             assert_eq!(
                 topology.panels[0].state.worst.0,
