@@ -77,6 +77,16 @@ fn ike_datagrams(path: &Path) -> Vec<(usize, Vec<u8>)> {
     out
 }
 
+/// The keys of Wireshark's `ikev2_decryption_table.tmpl` in `dir`.
+fn wireshark_table(dir: &Path) -> Vec<SaKeys> {
+    std::fs::read_to_string(dir.join("ikev2_decryption_table.tmpl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(keys_of)
+        .collect()
+}
+
 struct Seen {
     exchange: ExchangeType,
     icv: Icv,
@@ -129,12 +139,7 @@ fn wireshark_captures_decrypt_and_verify() {
         return;
     };
     let dir = dir.join("wireshark-testsuite/ikev2");
-    let table: Vec<SaKeys> = std::fs::read_to_string(dir.join("ikev2_decryption_table.tmpl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(keys_of)
-        .collect();
+    let table = wireshark_table(&dir);
     assert_eq!(table.len(), 9);
     let mut decrypted = 0;
     for name in WIRESHARK {
@@ -180,12 +185,7 @@ fn a_flipped_bit_fails_the_icv_or_the_tag() {
         return;
     };
     let dir = dir.join("wireshark-testsuite/ikev2");
-    let table: Vec<SaKeys> = std::fs::read_to_string(dir.join("ikev2_decryption_table.tmpl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(keys_of)
-        .collect();
+    let table = wireshark_table(&dir);
     for name in [
         "ikev2-decrypt-aes256cbc.pcapng",
         "ikev2-decrypt-aes256gcm16.pcap",

@@ -35,7 +35,8 @@ fn round_trip(payloads: Payloads<'_>) {
         };
         let _ = body.to_string();
         let mut out = vec![0; GENERIC_HEADER_LEN + body.buffer_len()];
-        emit_payload(payload.next, payload.critical(), &body, &mut out);
+        let written = emit_payload(payload.next, payload.critical(), &body, &mut out);
+        assert_eq!(written, Some(out.len()));
         assert_eq!(&out[GENERIC_HEADER_LEN..], payload.body, "{}", body.ty());
         if let Body::Sa(sa) = body {
             for proposal in sa.proposals().flatten() {

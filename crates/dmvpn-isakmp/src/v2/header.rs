@@ -66,22 +66,28 @@ impl fmt::Debug for Flags {
 }
 
 impl fmt::Display for Flags {
-    /// `0x28 [I,R]`: the byte, then the names of the bits set.
+    /// As tshark shows them: `0x08 (Initiator, No higher version, Request)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#04x}", self.0)?;
-        let names = [
-            (self.initiator(), "I"),
-            (self.higher_version(), "V"),
-            (self.response(), "R"),
-        ];
-        let mut sep = " [";
-        for (set, name) in names {
-            if set {
-                write!(f, "{sep}{name}")?;
-                sep = ",";
-            }
-        }
-        if sep == "," { f.write_str("]") } else { Ok(()) }
+        write!(
+            f,
+            "{:#04x} ({}, {}, {})",
+            self.0,
+            if self.initiator() {
+                "Initiator"
+            } else {
+                "Responder"
+            },
+            if self.higher_version() {
+                "Higher version"
+            } else {
+                "No higher version"
+            },
+            if self.response() {
+                "Response"
+            } else {
+                "Request"
+            },
+        )
     }
 }
 
@@ -203,10 +209,14 @@ mod tests {
 
     #[test]
     fn flags() {
-        assert_eq!(Flags(0x08).to_string(), "0x08 [I]");
-        assert_eq!(Flags(0x20).to_string(), "0x20 [R]");
-        assert_eq!(Flags(0x38).to_string(), "0x38 [I,V,R]");
-        assert_eq!(Flags(0x00).to_string(), "0x00");
+        assert_eq!(
+            Flags(0x08).to_string(),
+            "0x08 (Initiator, No higher version, Request)"
+        );
+        assert_eq!(
+            Flags(0x30).to_string(),
+            "0x30 (Responder, Higher version, Response)"
+        );
         assert!(Flags(0x28).initiator() && Flags(0x28).response());
         assert!(!Flags(0x28).higher_version());
     }

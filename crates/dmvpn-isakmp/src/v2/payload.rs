@@ -10,6 +10,7 @@ use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 use dmvpn_wire::fmt::Hex;
+use dmvpn_wire::list::{Entry, Iter};
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
 use super::consts::{
@@ -126,23 +127,20 @@ impl<'a> Iterator for Payloads<'a> {
     }
 }
 
-/// Writes a generic header plus `body` at the start of `buf`; returns the bytes written.
-///
-/// # Panics
-/// If `buf` is shorter than `4 + body.buffer_len()` or that exceeds 65535 bytes.
-pub fn emit_payload(next: PayloadType, critical: bool, body: &Body<'_>, buf: &mut [u8]) -> usize {
+/// Writes a generic header plus `body` at the start of `buf`: the bytes written, or `None` when
+/// `buf` is too short or the payload would be longer than the 16-bit length allows.
+pub fn emit_payload(
+    next: PayloadType,
+    critical: bool,
+    body: &Body<'_>,
+    buf: &mut [u8],
+) -> Option<usize> {
     let len = GENERIC_HEADER_LEN + body.buffer_len();
-    let wire_len = u16::try_from(len).unwrap_or(u16::MAX);
-    assert_eq!(
-        usize::from(wire_len),
-        len,
-        "payload longer than 65535 bytes"
-    );
-    buf[0] = next.0;
-    buf[1] = if critical { CRITICAL } else { 0 };
-    buf[2..4].copy_from_slice(&wire_len.to_be_bytes());
-    body.emit(&mut buf[GENERIC_HEADER_LEN..len]);
-    len
+    let [high, low] = u16::try_from(len).ok()?.to_be_bytes();
+    let (header, rest) = buf.get_mut(..len)?.split_at_mut(GENERIC_HEADER_LEN);
+    header.copy_from_slice(&[next.0, if critical { CRITICAL } else { 0 }, high, low]);
+    body.emit(rest);
+    Some(len)
 }
 
 /// A decoded IKEv2 payload body.
@@ -592,10 +590,7 @@ impl<'a> Ts<'a> {
     /// The traffic selectors.
     #[must_use]
     pub const fn iter(&self) -> Selectors<'a> {
-        Selectors {
-            reader: Reader::with_base(Layer::Isakmp, self.selectors, self.offset),
-            done: false,
-        }
+        Iter::new(self.selectors, self.offset)
     }
 }
 
@@ -611,24 +606,7 @@ impl fmt::Display for Ts<'_> {
 }
 
 /// The selectors of a TS payload.
-#[derive(Clone, Debug)]
-pub struct Selectors<'a> {
-    reader: Reader<'a>,
-    done: bool,
-}
-
-impl<'a> Iterator for Selectors<'a> {
-    type Item = Result<Selector<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done || self.reader.is_empty() {
-            return None;
-        }
-        let item = Selector::read(&mut self.reader);
-        self.done = item.is_err();
-        Some(item)
-    }
-}
+pub type Selectors<'a> = Iter<'a, Selector<'a>>;
 
 /// One traffic selector (§3.13.1).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -647,9 +625,12 @@ pub struct Selector<'a> {
     pub end: &'a [u8],
 }
 
-impl<'a> Selector<'a> {
-    fn read(reader: &mut Reader<'a>) -> Result<Self> {
-        let start_offset = reader.offset();
+impl<'a> Entry<'a> for Selector<'a> {
+    type Ctx = ();
+    const LAYER: Layer = Layer::Isakmp;
+
+    fn parse_entry(bytes: &'a [u8], start_offset: usize, (): ()) -> Result<(Self, usize)> {
+        let reader = &mut Reader::with_base(Layer::Isakmp, bytes, start_offset);
         let ty = TsType(reader.u8("ts type")?);
         let ip_protocol = reader.u8("ip protocol id")?;
         let len = usize::from(reader.u16("selector length")?);
@@ -675,14 +656,30 @@ impl<'a> Selector<'a> {
             }
             _ => (body.rest(), &[][..]),
         };
-        Ok(Self {
+        let selector = Self {
             ty,
             ip_protocol,
             start_port,
             end_port,
             start,
             end,
-        })
+        };
+        Ok((selector, len))
+    }
+
+    fn entry_len(&self, (): ()) -> usize {
+        8 + self.start.len() + self.end.len()
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], (): ()) {
+        let len = self.entry_len(());
+        buf[0] = self.ty.0;
+        buf[1] = self.ip_protocol;
+        buf[2..4].copy_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
+        buf[4..6].copy_from_slice(&self.start_port.to_be_bytes());
+        buf[6..8].copy_from_slice(&self.end_port.to_be_bytes());
+        buf[8..8 + self.start.len()].copy_from_slice(self.start);
+        buf[8 + self.start.len()..len].copy_from_slice(self.end);
     }
 }
 
@@ -749,30 +746,51 @@ impl<'a> Cp<'a> {
         Ok(cp)
     }
 
-    /// The configuration attributes: type (reserved bit cleared) and value.
-    pub fn iter(&self) -> impl Iterator<Item = Result<(CfgAttribute, &'a [u8])>> + use<'a> {
-        let mut reader = Reader::with_base(Layer::Isakmp, self.attributes, self.offset);
-        let mut done = false;
-        core::iter::from_fn(move || {
-            if done || reader.is_empty() {
-                return None;
-            }
-            let item = (|| {
-                let ty = CfgAttribute(reader.u16("attribute type")? & 0x7fff);
-                let len = reader.u16("attribute length")?;
-                Ok((ty, reader.take(usize::from(len), "attribute value")?))
-            })();
-            done = item.is_err();
-            Some(item)
-        })
+    /// The configuration attributes.
+    #[must_use]
+    pub const fn iter(&self) -> Iter<'a, CfgAttr<'a>> {
+        Iter::new(self.attributes, self.offset)
+    }
+}
+
+/// One configuration attribute (RFC 7296 §3.15.1).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct CfgAttr<'a> {
+    /// The attribute type (the reserved top bit cleared).
+    pub ty: CfgAttribute,
+    /// The value.
+    pub value: &'a [u8],
+}
+
+impl<'a> Entry<'a> for CfgAttr<'a> {
+    type Ctx = ();
+    const LAYER: Layer = Layer::Isakmp;
+
+    fn parse_entry(bytes: &'a [u8], offset: usize, (): ()) -> Result<(Self, usize)> {
+        let mut reader = Reader::with_base(Layer::Isakmp, bytes, offset);
+        let ty = CfgAttribute(reader.u16("attribute type")? & 0x7fff);
+        let len = reader.u16("attribute length")?;
+        let value = reader.take(usize::from(len), "attribute value")?;
+        Ok((Self { ty, value }, 4 + value.len()))
+    }
+
+    fn entry_len(&self, (): ()) -> usize {
+        4 + self.value.len()
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], (): ()) {
+        buf[0..2].copy_from_slice(&self.ty.0.to_be_bytes());
+        let len = u16::try_from(self.value.len()).unwrap_or(u16::MAX);
+        buf[2..4].copy_from_slice(&len.to_be_bytes());
+        buf[4..4 + self.value.len()].copy_from_slice(self.value);
     }
 }
 
 impl fmt::Display for Cp<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.ty.name().unwrap_or("CFG"))?;
-        for (ty, _) in self.iter().map_while(Result::ok) {
-            write!(f, " {}", ty.name().unwrap_or("attribute"))?;
+        for attribute in self.iter().map_while(Result::ok) {
+            write!(f, " {}", attribute.ty.name().unwrap_or("attribute"))?;
         }
         Ok(())
     }
@@ -924,7 +942,11 @@ mod tests {
             body.emit(&mut out);
             assert_eq!(out, bytes, "{body}");
             let mut framed = vec![0; bytes.len() + 4];
-            emit_payload(PayloadType::NONE, false, &body, &mut framed);
+            assert_eq!(
+                emit_payload(PayloadType::NONE, false, &body, &mut framed),
+                Some(framed.len())
+            );
+            assert_eq!(emit_payload(PayloadType::NONE, false, &body, &mut []), None);
             let parsed = Payloads::new(ty, &framed, 0).next().unwrap().unwrap();
             assert_eq!(parsed.decode().unwrap(), body);
             // Every prefix of a body with a fixed part fails with a field name, or parses.
@@ -934,6 +956,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn selectors_and_attributes_emit_back() {
+        let ts = [
+            7, 47, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 1, 10, 0, 0, 1, 8, 0, 0, 40, 0, 1, 0, 2,
+        ];
+        let mut ts = ts.to_vec();
+        ts.extend_from_slice(&[0; 32]);
+        let mut out = vec![0; ts.len()];
+        let mut at = 0;
+        for selector in Iter::<Selector<'_>>::new(&ts, 0) {
+            let selector = selector.unwrap();
+            let len = selector.entry_len(());
+            selector.emit_entry(&mut out[at..at + len], ());
+            at += len;
+        }
+        assert_eq!(out, ts);
+        let cp = [0, 1, 0, 4, 10, 0, 0, 2, 0, 3, 0, 0];
+        let mut out = [0; 12];
+        let mut at = 0;
+        for attribute in Iter::<CfgAttr<'_>>::new(&cp, 0) {
+            let attribute = attribute.unwrap();
+            let len = attribute.entry_len(());
+            attribute.emit_entry(&mut out[at..at + len], ());
+            at += len;
+        }
+        assert_eq!(out, cp);
     }
 
     #[test]

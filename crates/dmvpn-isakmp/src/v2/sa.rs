@@ -6,6 +6,7 @@
 
 use core::fmt;
 
+use dmvpn_wire::list::{Entry, Iter};
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
 use super::consts::{AttributeType, DhGroup, EncrId, IntegId, PrfId, ProtocolId, TransformType};
@@ -41,10 +42,7 @@ impl<'a> Sa<'a> {
     /// The proposals.
     #[must_use]
     pub const fn proposals(&self) -> Proposals<'a> {
-        Proposals {
-            reader: Reader::with_base(Layer::Isakmp, self.bytes, self.offset),
-            done: false,
-        }
+        Iter::new(self.bytes, self.offset)
     }
 }
 
@@ -61,24 +59,7 @@ impl fmt::Display for Sa<'_> {
 }
 
 /// The proposals of an SA payload.
-#[derive(Clone, Debug)]
-pub struct Proposals<'a> {
-    reader: Reader<'a>,
-    done: bool,
-}
-
-impl<'a> Iterator for Proposals<'a> {
-    type Item = Result<Proposal<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done || self.reader.is_empty() {
-            return None;
-        }
-        let item = Proposal::read(&mut self.reader);
-        self.done = item.is_err();
-        Some(item)
-    }
-}
+pub type Proposals<'a> = Iter<'a, Proposal<'a>>;
 
 /// One proposal (RFC 7296 §3.3.1).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -99,9 +80,12 @@ pub struct Proposal<'a> {
     pub transforms_offset: usize,
 }
 
-impl<'a> Proposal<'a> {
-    fn read(reader: &mut Reader<'a>) -> Result<Self> {
-        let start = reader.offset();
+impl<'a> Entry<'a> for Proposal<'a> {
+    type Ctx = ();
+    const LAYER: Layer = Layer::Isakmp;
+
+    fn parse_entry(bytes: &'a [u8], start: usize, (): ()) -> Result<(Self, usize)> {
+        let reader = &mut Reader::with_base(Layer::Isakmp, bytes, start);
         let last = reader.u8("last substruc")?;
         reader.u8("reserved")?;
         let len = usize::from(reader.u16("proposal length")?);
@@ -123,7 +107,7 @@ impl<'a> Proposal<'a> {
         let spi = body.take(usize::from(spi_size), "spi")?;
         let transforms_offset = body.offset();
         let transform_bytes = body.rest();
-        Ok(Self {
+        let proposal = Self {
             last,
             number,
             protocol,
@@ -131,16 +115,34 @@ impl<'a> Proposal<'a> {
             transform_count,
             transform_bytes,
             transforms_offset,
-        })
+        };
+        Ok((proposal, len))
     }
 
+    fn entry_len(&self, (): ()) -> usize {
+        self.buffer_len()
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], (): ()) {
+        let len = u16::try_from(self.buffer_len()).unwrap_or(u16::MAX);
+        buf[0] = self.last;
+        buf[1] = 0;
+        buf[2..4].copy_from_slice(&len.to_be_bytes());
+        buf[4] = self.number;
+        buf[5] = self.protocol.0;
+        buf[6] = u8::try_from(self.spi.len()).unwrap_or(u8::MAX);
+        buf[7] = self.transform_count;
+        let spi_end = PROPOSAL_HEADER_LEN + self.spi.len();
+        buf[PROPOSAL_HEADER_LEN..spi_end].copy_from_slice(self.spi);
+        buf[spi_end..spi_end + self.transform_bytes.len()].copy_from_slice(self.transform_bytes);
+    }
+}
+
+impl<'a> Proposal<'a> {
     /// The transforms.
     #[must_use]
     pub const fn transforms(&self) -> Transforms<'a> {
-        Transforms {
-            reader: Reader::with_base(Layer::Isakmp, self.transform_bytes, self.transforms_offset),
-            done: false,
-        }
+        Iter::new(self.transform_bytes, self.transforms_offset)
     }
 
     /// Bytes of the proposal on the wire.
@@ -169,24 +171,7 @@ impl fmt::Display for Proposal<'_> {
 }
 
 /// The transforms of a proposal.
-#[derive(Clone, Debug)]
-pub struct Transforms<'a> {
-    reader: Reader<'a>,
-    done: bool,
-}
-
-impl<'a> Iterator for Transforms<'a> {
-    type Item = Result<Transform<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done || self.reader.is_empty() {
-            return None;
-        }
-        let item = Transform::read(&mut self.reader);
-        self.done = item.is_err();
-        Some(item)
-    }
-}
+pub type Transforms<'a> = Iter<'a, Transform<'a>>;
 
 /// One transform (RFC 7296 §3.3.2).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -203,9 +188,12 @@ pub struct Transform<'a> {
     pub attributes_offset: usize,
 }
 
-impl<'a> Transform<'a> {
-    fn read(reader: &mut Reader<'a>) -> Result<Self> {
-        let start = reader.offset();
+impl<'a> Entry<'a> for Transform<'a> {
+    type Ctx = ();
+    const LAYER: Layer = Layer::Isakmp;
+
+    fn parse_entry(bytes: &'a [u8], start: usize, (): ()) -> Result<(Self, usize)> {
+        let reader = &mut Reader::with_base(Layer::Isakmp, bytes, start);
         let last = reader.u8("last substruc")?;
         reader.u8("reserved")?;
         let len = usize::from(reader.u16("transform length")?);
@@ -223,22 +211,37 @@ impl<'a> Transform<'a> {
         body.u8("reserved")?;
         let id = body.u16("transform id")?;
         let attributes_offset = body.offset();
-        Ok(Self {
+        let transform = Self {
             last,
             ty,
             id,
             attribute_bytes: body.rest(),
             attributes_offset,
-        })
+        };
+        Ok((transform, len))
     }
 
+    fn entry_len(&self, (): ()) -> usize {
+        self.buffer_len()
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], (): ()) {
+        let len = u16::try_from(self.buffer_len()).unwrap_or(u16::MAX);
+        buf[0] = self.last;
+        buf[1] = 0;
+        buf[2..4].copy_from_slice(&len.to_be_bytes());
+        buf[4] = self.ty.0;
+        buf[5] = 0;
+        buf[6..8].copy_from_slice(&self.id.to_be_bytes());
+        buf[TRANSFORM_HEADER_LEN..self.buffer_len()].copy_from_slice(self.attribute_bytes);
+    }
+}
+
+impl<'a> Transform<'a> {
     /// The attributes.
     #[must_use]
     pub const fn attributes(&self) -> Attributes<'a> {
-        Attributes {
-            reader: Reader::with_base(Layer::Isakmp, self.attribute_bytes, self.attributes_offset),
-            done: false,
-        }
+        Iter::new(self.attribute_bytes, self.attributes_offset)
     }
 
     /// The Key Length attribute, in bits, if present.
@@ -299,24 +302,7 @@ impl fmt::Display for Transform<'_> {
 }
 
 /// The attributes of a transform.
-#[derive(Clone, Debug)]
-pub struct Attributes<'a> {
-    reader: Reader<'a>,
-    done: bool,
-}
-
-impl<'a> Iterator for Attributes<'a> {
-    type Item = Result<Attribute<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done || self.reader.is_empty() {
-            return None;
-        }
-        let item = Attribute::read(&mut self.reader);
-        self.done = item.is_err();
-        Some(item)
-    }
-}
+pub type Attributes<'a> = Iter<'a, Attribute<'a>>;
 
 /// One transform attribute (RFC 7296 §3.3.5): TV when the AF bit is set, TLV otherwise.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -329,25 +315,46 @@ pub struct Attribute<'a> {
     pub value: &'a [u8],
 }
 
-impl<'a> Attribute<'a> {
-    fn read(reader: &mut Reader<'a>) -> Result<Self> {
+impl<'a> Entry<'a> for Attribute<'a> {
+    type Ctx = ();
+    const LAYER: Layer = Layer::Isakmp;
+
+    fn parse_entry(bytes: &'a [u8], start: usize, (): ()) -> Result<(Self, usize)> {
+        let mut reader = Reader::with_base(Layer::Isakmp, bytes, start);
         let word = reader.u16("attribute type")?;
         let ty = AttributeType(word & 0x7fff);
-        if word & 0x8000 != 0 {
-            let value = reader.u16("attribute value")?;
-            return Ok(Self {
+        let attribute = if word & 0x8000 != 0 {
+            Self {
                 ty,
-                tv: Some(value),
+                tv: Some(reader.u16("attribute value")?),
                 value: &[],
-            });
-        }
-        let len = reader.u16("attribute length")?;
-        let value = reader.take(usize::from(len), "attribute value")?;
-        Ok(Self {
-            ty,
-            tv: None,
-            value,
-        })
+            }
+        } else {
+            let len = reader.u16("attribute length")?;
+            Self {
+                ty,
+                tv: None,
+                value: reader.take(usize::from(len), "attribute value")?,
+            }
+        };
+        Ok((attribute, attribute.entry_len(())))
+    }
+
+    fn entry_len(&self, (): ()) -> usize {
+        4 + self.value.len()
+    }
+
+    fn emit_entry(&self, buf: &mut [u8], (): ()) {
+        let (word, value) = match self.tv {
+            Some(value) => (self.ty.0 | 0x8000, value),
+            None => (
+                self.ty.0,
+                u16::try_from(self.value.len()).unwrap_or(u16::MAX),
+            ),
+        };
+        buf[0..2].copy_from_slice(&word.to_be_bytes());
+        buf[2..4].copy_from_slice(&value.to_be_bytes());
+        buf[4..4 + self.value.len()].copy_from_slice(self.value);
     }
 }
 
@@ -382,6 +389,32 @@ mod tests {
             sa.to_string(),
             "#1 IKE ENCR_AES_CBC/256 PRF_HMAC_SHA1 AUTH_HMAC_SHA1_96 D-H=2048-bit MODP"
         );
+    }
+
+    #[test]
+    fn every_level_emits_back() {
+        let sa = Sa::parse(&SA, 0).unwrap();
+        let mut out = [0; SA.len()];
+        for proposal in sa.proposals() {
+            let proposal = proposal.unwrap();
+            proposal.emit_entry(&mut out, ());
+            let mut at = proposal.transforms_offset;
+            for transform in proposal.transforms() {
+                let transform = transform.unwrap();
+                let len = transform.entry_len(());
+                let mut again = vec![0; len];
+                transform.emit_entry(&mut again, ());
+                assert_eq!(again, SA[at..at + len]);
+                for attribute in transform.attributes() {
+                    let attribute = attribute.unwrap();
+                    let mut bytes = vec![0; attribute.entry_len(())];
+                    attribute.emit_entry(&mut bytes, ());
+                    assert_eq!(bytes, [0x80, 0x0e, 0x01, 0x00]);
+                }
+                at += len;
+            }
+        }
+        assert_eq!(out, SA);
     }
 
     #[test]

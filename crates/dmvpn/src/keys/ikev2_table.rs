@@ -6,10 +6,10 @@
 //! [`Encryption`] and [`Integrity`]).
 //!
 //! dmvpn reads one optional ninth column that Wireshark does not have: **SK_d** in hex, the key
-//! from which the IKE SA derives the keys of its Child SAs (RFC 7296 §2.17). With it, the ESP keys
-//! of every Child SA negotiated in IKE_AUTH and CREATE_CHILD_SA are derived from the decrypted
-//! exchanges, and ESP decrypts with no `esp_sa` file. Wireshark ignores a line with nine fields,
-//! so keep such a file for dmvpn.
+//! from which the IKE SA derives the keys of its Child SAs (RFC 7296 §2.17). It is parsed and kept
+//! ([`Ikev2Key::sk_d`]) for deriving the ESP keys of the Child SAs negotiated in IKE_AUTH and
+//! CREATE_CHILD_SA; the decoder does not derive them yet, so ESP still needs an `esp_sa` file.
+//! Wireshark's table has eight columns: keep a file with the ninth for dmvpn.
 //!
 //! A line naming an algorithm dmvpn does not know is skipped with a warning; a malformed line is
 //! an error naming its line, column and field.
