@@ -30,6 +30,7 @@
 //! - **Multicast map.** [`Server::multicast_nbma`] lists the NBMA addresses that receive
 //!   replicated multicast (EIGRP hellos): the static ones plus every registered spoke.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -195,7 +196,8 @@ pub struct Server {
     per_nbma: BTreeMap<Ipv4Addr, usize>,
     /// Registration Requests per NBMA address in the current second.
     rate: RateWindows,
-    tally: Tally,
+    /// (boxed: the hub's variant of the node's NHRP role stays small)
+    tally: Box<Tally>,
 }
 
 impl Server {
@@ -213,7 +215,7 @@ impl Server {
             events: VecDeque::new(),
             per_nbma: BTreeMap::new(),
             rate: RateWindows::new(RATE_WINDOWS),
-            tally: Tally::default(),
+            tally: Box::default(),
         }
     }
 
@@ -225,7 +227,7 @@ impl Server {
 
     /// What the limits refused (see [`crate::limits`]).
     #[must_use]
-    pub const fn limits(&self) -> &Tally {
+    pub fn limits(&self) -> &Tally {
         &self.tally
     }
 
