@@ -119,7 +119,7 @@ svg{background:#fafafa;border:1px solid #ddd;max-width:100%}
 svg text{font-family:system-ui,sans-serif}
 svg.topology text{font-family:\"DejaVu Sans Mono\",ui-monospace,monospace}
 code{font-family:ui-monospace,monospace;background:#f2f2f2;padding:0 .2em;border-radius:3px}
-.legend span{display:inline-block;margin-right:1.2em}.swatch{display:inline-block;width:1.6em;height:.5em;margin-right:.3em;vertical-align:middle}
+.legend>span{display:inline-block;margin-right:1.2em}.swatch{display:inline-block;width:1.6em;height:.5em;margin-right:.3em;vertical-align:middle}
 #status th{cursor:pointer;user-select:none;white-space:nowrap}#status th[aria-sort=ascending]::after{content:\" \\25B2\"}
 #status th[aria-sort=descending]::after{content:\" \\25BC\"}#status tr.sev-error td:first-child{border-left:4px solid #c0392b}
 #status tr.sev-warning td:first-child{border-left:4px solid #e67e22}#status td{white-space:nowrap;padding:.1em .5em}.filters{margin:.4em 0}.filters input{width:22em}
