@@ -44,7 +44,7 @@ render() {
     "$dmvpn" sessions "$@" --format html >"$out/$name.html"
     # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
     timeout 120 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \
-        --disable-background-networking --disable-component-update --disable-sync \
+        --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage \
         --no-first-run --disable-extensions --user-data-dir="$(mktemp -d)" \
         --window-size="$width,$height" --screenshot="$out/$name.png" "file://$out/$name.html" \
         >"$out/$name.chromium.log" 2>&1 || {

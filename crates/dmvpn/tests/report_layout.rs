@@ -131,6 +131,8 @@ fn dump(browser: &Path, page: &Path, hash: &str) -> String {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            // A container's small /dev/shm crashes Chromium's renderer: use /tmp instead.
+            "--disable-dev-shm-usage",
             "--window-size=1280,1000",
             "--dump-dom",
         ])

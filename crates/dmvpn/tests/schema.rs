@@ -55,8 +55,8 @@ fn all_captures() -> Vec<PathBuf> {
 }
 
 /// The key files that go with a capture: its own (`NAME.esp_sa`, `NAME.ikev1_decryption_table`)
-/// and the key tables in its folder (`esp_sa*`, `ikev1_decryption_table*`, `*secrets.txt`) that
-/// dmvpn reads.
+/// and the key tables in its folder (`esp_sa*`, `ikev1_decryption_table*`,
+/// `ikev2_decryption_table*`, `*secrets.txt`) that dmvpn reads.
 fn key_files(capture: &Path) -> Vec<PathBuf> {
     let dir = capture.parent().unwrap();
     let stem = capture.file_name().unwrap().to_string_lossy();
@@ -70,6 +70,7 @@ fn key_files(capture: &Path) -> Vec<PathBuf> {
                 || name == format!("{stem}.ikev1_decryption_table")
                 || name.starts_with("esp_sa")
                 || name.starts_with("ikev1_decryption_table")
+                || name.starts_with("ikev2_decryption_table")
                 || name.ends_with("secrets.txt")
         })
         .filter(|path| KeyFiles::load([path]).is_ok())
