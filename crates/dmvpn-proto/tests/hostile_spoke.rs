@@ -6,7 +6,8 @@
 //! Requests made by real NHRP clients, EIGRP from a real EIGRP process, each sealed in GRE and
 //! ESP as a spoke seals them. It registers thousands of tunnel and NBMA addresses, claims an
 //! honest spoke's tunnel address, floods EIGRP with routes and flaps them, and replays its own
-//! NHRP and ESP packets. Throughout, the honest spokes keep their registrations, their EIGRP
+//! NHRP and ESP packets; and, in the cloud of whole routers with IKE, it starts Main Mode again
+//! every second and replays old ISAKMP messages. Throughout, the honest spokes keep their registrations, their EIGRP
 //! adjacencies and their spoke-to-spoke pings; the hub's state stays within the limits of
 //! `dmvpn_proto::limits`; and every case shows in a counter (`limits()`, `Counters`).
 //!
@@ -17,15 +18,19 @@
 
 #[path = "util/cloud.rs"]
 mod cloud_util;
+#[path = "util/router.rs"]
+mod router_util;
 
 use std::net::Ipv4Addr;
 
 use cloud_util::{HUB_NBMA, HUB_TUNNEL, converged, ping, spoke_nbma, spoke_tunnel};
 use dmvpn_esp::{Encryption, Integrity, NextHeader, Sa};
+use dmvpn_isakmp::consts::Group;
 use dmvpn_nhrp::CieCode;
 use dmvpn_proto::eigrp::{Eigrp, EigrpConfig, Link};
+use dmvpn_proto::ike::{self, TestEntropy};
 use dmvpn_proto::ipsec::Lifetime;
-use dmvpn_proto::limits::{Limit, Limits};
+use dmvpn_proto::limits::{IkeLimits, Limit, Limits};
 use dmvpn_proto::nhrp::{Client, ClientConfig, Nhs, Password, ServerEvent};
 use dmvpn_proto::node::sim::{Cloud, ipv4_packet, parse_ipv4};
 use dmvpn_proto::node::{DropReason, Event, Prefix};
@@ -383,4 +388,90 @@ fn route_flood_and_flaps_stay_within_maximum_prefix() {
     // The hub's counters name it.
     let sum = cloud.members[0].node.eigrp().unwrap().limits().clone();
     assert!(sum.last().is_some_and(|n| n.peer == hostile.tunnel));
+}
+
+/// In the cloud of whole routers (IKE with the pre-shared key `cisco123`): a spoke with the key
+/// starts Main Mode again every second for a minute (a fresh initiator each time, as after a
+/// restart), replays its first Main Mode 1 every second, and replays the honest spokes' ISAKMP
+/// messages it saw on the wire. The hub keeps at most `half_open_per_peer` half-open SAs for it,
+/// counts the replacements and the refusals, and the honest spokes keep their SAs and pings.
+#[test]
+fn ike_started_every_second_and_replayed() {
+    let mut cloud = router_util::router_cloud(2, 11, Group::MODP_1024, |_| {});
+    cloud.tap = Some(Vec::new());
+    cloud.logging = false;
+    router_util::run_until_converged(&mut cloud, 2, Duration::from_secs(30)).expect("converged");
+    let limits = IkeLimits::DEFAULT;
+    let nbma = spoke_nbma(HOSTILE);
+    let config = router_util::ike_config(nbma, Group::MODP_1024);
+    let honest: Vec<Vec<u8>> = (cloud.tap.as_deref().unwrap_or_default().iter())
+        .filter(|t| t.to == HUB_NBMA && t.protocol == 17 && t.bytes.len() > 8)
+        .map(|t| t.bytes[8..].to_vec())
+        .collect();
+    assert!(
+        honest.len() >= 6,
+        "the honest spokes' Main and Quick Modes were seen"
+    );
+    let refused_before = cloud.members[0].node.ike_counters().refused;
+    let mut first_mm1: Option<Vec<u8>> = None;
+    for second in 0..60u64 {
+        let now = cloud.now;
+        let mut initiator = ike::Endpoint::new(config.clone(), TestEntropy::new(1000 + second));
+        initiator.connect(now, HUB_NBMA).unwrap();
+        let mut messages = Vec::new();
+        while let Some(t) = initiator.poll_transmit() {
+            messages.push(t.bytes);
+        }
+        first_mm1.get_or_insert_with(|| messages[0].clone());
+        messages.extend(first_mm1.clone());
+        messages.push(honest[usize::try_from(second).unwrap() % honest.len()].clone());
+        let hub = &mut cloud.members[0].node;
+        for message in &messages {
+            hub.handle_ike(now, nbma, message);
+        }
+        cloud.inject(0, &[]);
+        cloud.run_for(Duration::from_secs(1));
+        let hub = cloud.members[0].node.ike().unwrap();
+        assert!(
+            hub.half_open() <= limits.half_open_per_peer,
+            "{}",
+            hub.half_open()
+        );
+    }
+    let router = &cloud.members[0].node;
+    let hub = router.ike().unwrap();
+    let replaced = hub.limits().refused(Limit::IkeHalfOpenPerPeer);
+    let refused = router.ike_counters().refused - refused_before;
+    eprintln!(
+        "60 Main Modes in 60 s from one peer: {} half-open at the end, {replaced} replaced, {refused} messages refused (replays)",
+        hub.half_open()
+    );
+    // 60 fresh Main Mode 1s and 60 replays of the first (a new SA each time its own was
+    // replaced): past the first 4, each new half-open SA replaced the oldest.
+    let most = 120 - limits.half_open_per_peer as u64;
+    assert!(
+        (60 - limits.half_open_per_peer as u64..=most).contains(&replaced),
+        "{replaced}"
+    );
+    assert_eq!(hub.limits().episodes(Limit::IkeHalfOpenPerPeer), 1);
+    assert!(
+        refused >= 60,
+        "the replayed honest messages are refused: {refused}"
+    );
+    assert_eq!(
+        router.pairs().len(),
+        2,
+        "the honest spokes keep their SA pairs"
+    );
+    assert!(router_util::converged(&cloud, 2));
+    assert!(router_util::ping(&mut cloud, 1, 2, 90));
+    assert!(router_util::ping(&mut cloud, 2, 1, 91));
+    assert_eq!(
+        cloud.members[0]
+            .node
+            .limits()
+            .refused(Limit::IkeHalfOpenPerPeer),
+        replaced,
+        "the router's sum shows it"
+    );
 }
