@@ -121,7 +121,9 @@ enum Command {
     /// Write a pcapng copy of a capture with every ESP packet the keys open replaced by its
     /// plaintext (transport mode: the outer IPv4 header with the next header as protocol; tunnel
     /// mode: the inner packet). Other frames, and the fragments before the one that completes a
-    /// datagram, are written unchanged, so frame numbers match the input.
+    /// datagram, are written unchanged, so frame numbers match the input. Each frame that held ESP
+    /// keeps its SPI, sequence number, ICV result and key line as a packet comment (Wireshark's
+    /// frame.comment); when nothing decrypts, a warning says why (the SPIs no key matched, …).
     Decrypt {
         #[command(flatten)]
         input: CaptureArgs,
