@@ -15,20 +15,20 @@ impl<R: Entropy> Endpoint<R> {
 
     /// Sends `chain` in a protected Informational exchange (RFC 2409 §5.7).
     pub(super) fn send_informational(&mut self, sa: &mut IkeSa, chain: &Chain) {
-        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
+        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys()) else {
             return;
         };
-        if !matches!(sa.state, P1::Established(_)) {
+        if !matches!(sa.state, P1::Established { .. }) {
             return;
         }
         let mid = self.draw_message_id();
         let hash = keys.quick_hash1(mid, chain.as_bytes());
         let plain = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
-        let Some(iv) = phase2_iv(sa.hash_alg(), cipher, &sa.iv, mid) else {
+        let Some(iv) = phase2_iv(sa.hash_alg(), cipher, sa.iv(), mid) else {
             return;
         };
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::INFORMATIONAL, mid);
-        let Some(bytes) = wire::seal(&header, &plain, cipher, sa.ka.as_bytes(), &iv) else {
+        let Some(bytes) = wire::seal(&header, &plain, cipher, sa.ka(), &iv) else {
             return;
         };
         self.send(sa.peer, bytes);
@@ -47,7 +47,7 @@ impl<R: Entropy> Endpoint<R> {
         let peer = sa.peer;
         if !message.is_encrypted() {
             // Unprotected: only believed while phase 1 is not done (IOS logs them the same way).
-            if matches!(sa.state, P1::Established(_)) {
+            if matches!(sa.state, P1::Established { .. }) {
                 return Err(Error::Unexpected {
                     peer,
                     exchange: ExchangeType::INFORMATIONAL,
@@ -74,7 +74,7 @@ impl<R: Entropy> Endpoint<R> {
         };
         let mid = h.message_id;
         let iv =
-            phase2_iv(sa.hash_alg(), cipher, &sa.iv, mid).ok_or(Error::NotEstablished { peer })?;
+            phase2_iv(sa.hash_alg(), cipher, sa.iv(), mid).ok_or(Error::NotEstablished { peer })?;
         let plain = Self::open_hashed(sa, message, &iv, |k, rest| k.quick_hash1(mid, rest))?;
         let parsed = parse_chain(
             Payloads::decrypted(h.next_payload, &plain, wire::HEADER_LEN),

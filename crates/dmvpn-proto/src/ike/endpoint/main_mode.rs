@@ -15,7 +15,7 @@ impl<R: Entropy> Endpoint<R> {
             sa.peer == from && sa.cky_i == h.initiator_cookie && sa.role == Role::Responder
         }) {
             let sa_last = sa.last_in.clone();
-            let out = sa.out.as_ref().map(|f| f.bytes.clone());
+            let out = sa.state.out().map(|f| f.bytes.clone());
             if sa_last == bytes {
                 if let Some(out) = out {
                     self.send(from, out);
@@ -48,25 +48,16 @@ impl<R: Entropy> Endpoint<R> {
         }
         let cky_r = self.draw_cookie();
         let cookies = (h.initiator_cookie, cky_r);
-        let mm = MainMode {
-            sai_b: sai_b.to_vec(),
-            ..MainMode::default()
-        };
-        let mut sa = IkeSa::new(from, Role::Responder, cookies, P1::Mm2Sent(mm));
-        sa.last_in = bytes.to_vec();
-        sa.peer_dpd = parsed.dpd_vid;
         let Some(psk) = self.config.key_for(from).cloned() else {
             // IOS: "No pre-shared key with <peer>!", so no policy is acceptable.
-            self.fail_phase1(
-                &mut sa,
+            self.phase1_failed(
+                from,
+                cookies,
                 Failure::NoPresharedKey,
                 Some(NotifyType::NO_PROPOSAL_CHOSEN),
             );
             return Err(Error::NoPresharedKey { peer: from });
         };
-        if let Some(mm) = sa.state.main_mode_mut() {
-            mm.psk = psk;
-        }
         // IOS: each policy in priority order against every offered transform.
         let mut chosen = None;
         'policies: for policy in &self.config.policies {
@@ -86,8 +77,9 @@ impl<R: Entropy> Endpoint<R> {
             }
         }
         let Some((policy, life, number, transform)) = chosen else {
-            self.fail_phase1(
-                &mut sa,
+            self.phase1_failed(
+                from,
+                cookies,
                 Failure::NoProposalChosen,
                 Some(NotifyType::NO_PROPOSAL_CHOSEN),
             );
@@ -96,20 +88,24 @@ impl<R: Entropy> Endpoint<R> {
                 phase: 1,
             });
         };
-        sa.suite = Some(Suite {
-            encryption: policy.encryption,
-            hash: policy.hash,
-            group: policy.group,
-            lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
-        });
+        let suite = Suite::chosen(&policy, life);
         let proposals = wire::chosen(number, ProtocolId::ISAKMP, &[], &transform);
         let mut chain = Chain::new();
         chain
             .push(PayloadType::SA, &wire::sa(&proposals))
             .push(PayloadType::VENDOR_ID, &Body::VendorId(&DPD_VID));
-        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
-        let bytes = wire::clear(&header, &chain)?;
-        sa.out = Some(self.flight(now, from, bytes, true));
+        let header = wire::header(cookies.0, cookies.1, ExchangeType::MAIN, 0);
+        let out = wire::clear(&header, &chain)?;
+        let out = self.flight(now, from, out, true);
+        let mm = MainMode {
+            psk,
+            sai_b: sai_b.to_vec(),
+            ..MainMode::default()
+        };
+        let state = P1::Mm2Sent { mm, suite, out };
+        let mut sa = IkeSa::new(from, Role::Responder, cookies, state);
+        sa.last_in = bytes.to_vec();
+        sa.peer_dpd = parsed.dpd_vid;
         self.sas.push(sa);
         Ok(())
     }
@@ -131,11 +127,11 @@ impl<R: Entropy> Endpoint<R> {
             state: sa.state.name(),
         };
         match (sa.role, &sa.state) {
-            (Role::Initiator, P1::Mm1Sent(_)) => self.main_mode_2(now, sa, message, bytes),
-            (Role::Responder, P1::Mm2Sent(_)) => self.main_mode_3(now, sa, message, bytes),
-            (Role::Initiator, P1::Mm3Sent(_)) => self.main_mode_4(now, sa, message, bytes),
-            (Role::Responder, P1::Mm4Sent(_)) => self.main_mode_5(now, sa, message, bytes),
-            (Role::Initiator, P1::Mm5Sent(_)) => self.main_mode_6(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm1Sent { .. }) => self.main_mode_2(now, sa, message, bytes),
+            (Role::Responder, P1::Mm2Sent { .. }) => self.main_mode_3(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm3Sent { .. }) => self.main_mode_4(now, sa, message, bytes),
+            (Role::Responder, P1::Mm4Sent { .. }) => self.main_mode_5(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm5Sent { .. }) => self.main_mode_6(now, sa, message, bytes),
             _ => Err(unexpected),
         }
     }
@@ -187,29 +183,27 @@ impl<R: Entropy> Endpoint<R> {
             .ok_or(bad)?;
         sa.cky_r = message.header.responder_cookie;
         sa.peer_dpd = parsed.dpd_vid;
-        sa.suite = Some(Suite {
-            encryption: policy.encryption,
-            hash: policy.hash,
-            group: policy.group,
-            lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
-        });
+        let suite = Suite::chosen(&policy, life);
         let kx = self.rng.key_exchange(policy.group)?;
         let ni = self.draw_nonce();
-        let mm = Self::exchange(sa)?;
+        let P1::Mm1Sent { mm, .. } = &mut sa.state else {
+            return Err(Self::unexpected(sa));
+        };
         mm.ni = ni;
         mm.g_xi = kx.public_value().to_vec();
         mm.kx = Some(kx);
-        self.send_key_exchange(now, sa, bytes, P1::Mm3Sent)
+        let out = Self::key_exchange_message(sa)?;
+        let out = self.flight(now, sa.peer, out, true);
+        sa.last_in = bytes.to_vec();
+        sa.state = match sa.state.take() {
+            P1::Mm1Sent { mm, .. } => P1::Mm3Sent { mm, suite, out },
+            other => other,
+        };
+        Ok(())
     }
 
-    /// Main Mode 3 or 4: our KE and nonce, answering `bytes`; then wait in `next`.
-    fn send_key_exchange(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        bytes: &[u8],
-        next: fn(MainMode) -> P1,
-    ) -> Result<(), Error> {
+    /// Main Mode 3 or 4: our KE and nonce.
+    fn key_exchange_message(sa: &IkeSa) -> Result<Vec<u8>, Error> {
         let mm = sa.state.main_mode().ok_or_else(|| Self::unexpected(sa))?;
         let (public, nonce) = match sa.role {
             Role::Initiator => (&mm.g_xi, &mm.ni),
@@ -220,11 +214,7 @@ impl<R: Entropy> Endpoint<R> {
             .push(PayloadType::KE, &Body::Ke(public))
             .push(PayloadType::NONCE, &Body::Nonce(nonce));
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
-        let out = wire::clear(&header, &chain)?;
-        sa.out = Some(self.flight(now, sa.peer, out, true));
-        sa.last_in = bytes.to_vec();
-        sa.state.advance(next);
-        Ok(())
+        wire::clear(&header, &chain)
     }
 
     /// A Main Mode message the SA's state does not expect.
@@ -236,18 +226,15 @@ impl<R: Entropy> Endpoint<R> {
         }
     }
 
-    /// The exchange data of a negotiating SA.
-    fn exchange(sa: &mut IkeSa) -> Result<&mut MainMode, Error> {
-        let unexpected = Self::unexpected(sa);
-        sa.state.main_mode_mut().ok_or(unexpected)
-    }
-
-    /// Computes g^xy, the key schedule, Ka and the first IV once both KE and nonces are known.
-    fn derive(sa: &mut IkeSa) -> Result<(), Error> {
-        let bad = Error::BadProposalChoice { peer: sa.peer };
-        let mm = sa.state.main_mode_mut().ok_or(bad.clone())?;
-        let suite = sa.suite.ok_or(Error::BadProposalChoice { peer: sa.peer })?;
-        let peer_public = match sa.role {
+    /// Computes g^xy, the key schedule, Ka and the first IV once both KE and nonces are known
+    /// (`sa`'s peer, role and cookies; its Main Mode data `mm`).
+    fn derive(
+        (peer, role, cky_i, cky_r): (Ipv4Addr, Role, [u8; 8], [u8; 8]),
+        mm: &mut MainMode,
+        suite: Suite,
+    ) -> Result<Keyed, Error> {
+        let bad = Error::BadProposalChoice { peer };
+        let peer_public = match role {
             Role::Initiator => &mm.g_xr,
             Role::Responder => &mm.g_xi,
         };
@@ -259,19 +246,23 @@ impl<R: Entropy> Endpoint<R> {
             &mm.ni,
             &mm.nr,
             g_xy.as_bytes(),
-            sa.cky_i,
-            sa.cky_r,
+            cky_i,
+            cky_r,
         );
-        sa.ka = keys.encryption_key(suite.encryption.key_len());
-        sa.iv = phase1_iv(suite.hash.algorithm(), suite.encryption, &mm.g_xi, &mm.g_xr)
+        let ka = keys.encryption_key(suite.encryption.key_len());
+        let iv = phase1_iv(suite.hash.algorithm(), suite.encryption, &mm.g_xi, &mm.g_xr)
             .ok_or(Error::UnsupportedGroup { group: suite.group })?;
-        sa.keys = Some(keys);
         mm.kx = None;
-        Ok(())
+        Ok(Keyed {
+            suite,
+            keys,
+            ka,
+            iv,
+        })
     }
 
     fn check_ke(sa: &IkeSa, ke: &[u8]) -> Result<(), Error> {
-        let group = sa.suite.map_or(Group(0), |s| s.group);
+        let group = sa.state.suite().map_or(Group(0), |s| s.group);
         let len = modp(group).map_or(0, |m| m.len());
         if ke.len() != len {
             return Err(Error::InvalidPublicValue {
@@ -304,46 +295,56 @@ impl<R: Entropy> Endpoint<R> {
         bytes: &[u8],
     ) -> Result<(), Error> {
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
-        let group = sa.suite.map_or(Group(0), |s| s.group);
+        let group = sa.state.suite().map_or(Group(0), |s| s.group);
         let kx = self.rng.key_exchange(group)?;
         let nr = self.draw_nonce();
-        let mm = Self::exchange(sa)?;
+        let who = (sa.peer, sa.role, sa.cky_i, sa.cky_r);
+        let P1::Mm2Sent { mm, suite, .. } = &mut sa.state else {
+            return Err(Self::unexpected(sa));
+        };
         mm.g_xi = ke.to_vec();
         mm.ni = nonce.to_vec();
         mm.g_xr = kx.public_value().to_vec();
         mm.nr = nr;
         mm.kx = Some(kx);
-        Self::derive(sa)?;
-        self.send_key_exchange(now, sa, bytes, P1::Mm4Sent)
+        let keyed = Self::derive(who, mm, *suite)?;
+        let out = Self::key_exchange_message(sa)?;
+        let out = self.flight(now, sa.peer, out, true);
+        sa.last_in = bytes.to_vec();
+        sa.state = match sa.state.take() {
+            P1::Mm2Sent { mm, .. } => P1::Mm4Sent { mm, keyed, out },
+            other => other,
+        };
+        Ok(())
     }
 
-    /// Message 5 or 6: ID, HASH_I/HASH_R, and (initiator, as IOS and strongSwan do) INITIAL-CONTACT
-    /// on first contact.
-    fn identity_message(&mut self, sa: &mut IkeSa) -> Option<Vec<u8>> {
-        let keys = sa.keys.as_ref()?;
-        let cipher = sa.cipher()?;
+    /// Message 5 or 6 of `sa` (its Main Mode data `mm`, its keys `keyed`): ID, HASH_I/HASH_R,
+    /// and (initiator, as IOS and strongSwan do) INITIAL-CONTACT on first contact.
+    fn identity_message(
+        &self,
+        sa: (Ipv4Addr, Role, [u8; 8], [u8; 8]),
+        mm: &MainMode,
+        keyed: &mut Keyed,
+    ) -> Option<Vec<u8>> {
+        let (peer, role, cky_i, cky_r) = sa;
         let local = self.config.local.octets();
         let identity = &self.config.identity;
         let id = wire::id(IdType::IPV4_ADDR, identity.protocol, identity.port, &local);
         let id_b = wire::body_bytes(&id);
-        let initiator = sa.role == Role::Initiator;
-        let mm = sa.state.main_mode()?;
-        let hash = mm.auth_hash(keys, initiator, (sa.cky_i, sa.cky_r), &id_b);
+        let initiator = role == Role::Initiator;
+        let hash = mm.auth_hash(&keyed.keys, initiator, (cky_i, cky_r), &id_b);
         let mut chain = Chain::new();
         chain
             .push(PayloadType::ID, &id)
             .push(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
-        if sa.role == Role::Initiator && self.first_contact(sa.peer) {
-            let pair = cookie_pair(sa.cky_i, sa.cky_r);
+        if initiator && self.first_contact(peer) {
+            let pair = cookie_pair(cky_i, cky_r);
             chain.push(
                 PayloadType::NOTIFY,
                 &wire::notify(ProtocolId::ISAKMP, NotifyType::INITIAL_CONTACT, &pair, &[]),
             );
         }
-        let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::MAIN, 0);
-        let out = wire::seal(&header, &chain, cipher, sa.ka.as_bytes(), &sa.iv)?;
-        sa.iv = wire::last_block(&out, cipher.block_len());
-        Some(out)
+        keyed.seal(&wire::header(cky_i, cky_r, ExchangeType::MAIN, 0), &chain)
     }
 
     fn main_mode_4(
@@ -354,30 +355,37 @@ impl<R: Entropy> Endpoint<R> {
         bytes: &[u8],
     ) -> Result<(), Error> {
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
-        let mm = Self::exchange(sa)?;
+        let who = (sa.peer, sa.role, sa.cky_i, sa.cky_r);
+        let P1::Mm3Sent { mm, suite, .. } = &mut sa.state else {
+            return Err(Self::unexpected(sa));
+        };
         mm.g_xr = ke.to_vec();
         mm.nr = nonce.to_vec();
-        Self::derive(sa)?;
+        let mut keyed = Self::derive(who, mm, *suite)?;
         let out = self
-            .identity_message(sa)
+            .identity_message(who, mm, &mut keyed)
             .ok_or(Error::AuthenticationFailed { peer: sa.peer })?;
-        sa.out = Some(self.flight(now, sa.peer, out, true));
+        let out = self.flight(now, sa.peer, out, true);
         sa.last_in = bytes.to_vec();
-        sa.state.advance(P1::Mm5Sent);
+        sa.state = match sa.state.take() {
+            P1::Mm3Sent { mm, .. } => P1::Mm5Sent { mm, keyed, out },
+            other => other,
+        };
         Ok(())
     }
 
     /// Decrypts message 5 or 6 and checks the peer's HASH; returns the INITIAL-CONTACT flag.
-    fn authenticate(&mut self, sa: &mut IkeSa, message: &Message<'_>) -> Result<bool, Error> {
-        let peer = sa.peer;
-        let failed = Error::AuthenticationFailed { peer };
-        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
+    fn authenticate(sa: &mut IkeSa, message: &Message<'_>) -> Result<bool, Error> {
+        let failed = Error::AuthenticationFailed { peer: sa.peer };
+        let (responder, cookies) = (sa.role == Role::Responder, (sa.cky_i, sa.cky_r));
+        let (P1::Mm4Sent { mm, keyed, .. } | P1::Mm5Sent { mm, keyed, .. }) = &mut sa.state else {
             return Err(failed);
         };
         if !message.is_encrypted() {
             return Err(failed);
         }
-        let plain = decrypt(cipher, sa.ka.as_bytes(), &sa.iv, message.body)?;
+        let cipher = keyed.suite.encryption;
+        let plain = decrypt(cipher, keyed.ka.as_bytes(), &keyed.iv, message.body)?;
         let parsed = parse_chain(
             Payloads::decrypted(message.header.next_payload, &plain, wire::HEADER_LEN),
             ExchangeType::MAIN,
@@ -386,12 +394,11 @@ impl<R: Entropy> Endpoint<R> {
         let (Some((_, id)), Some(hash)) = (parsed.ids.first(), parsed.hash) else {
             return Err(failed);
         };
-        let mm = sa.state.main_mode().ok_or(failed.clone())?;
-        let expected = mm.auth_hash(keys, sa.role == Role::Responder, (sa.cky_i, sa.cky_r), id);
+        let expected = mm.auth_hash(&keyed.keys, responder, cookies, id);
         if expected != Secret::from_slice(hash) {
             return Err(failed);
         }
-        sa.iv = wire::last_block(message.body, cipher.block_len());
+        keyed.iv = wire::last_block(message.body, cipher.block_len());
         Ok(parsed
             .notifies
             .iter()
@@ -411,11 +418,15 @@ impl<R: Entropy> Endpoint<R> {
         if initial_contact {
             self.initial_contact(sa.peer);
         }
+        let who = (sa.peer, sa.role, sa.cky_i, sa.cky_r);
+        let P1::Mm4Sent { mm, keyed, .. } = &mut sa.state else {
+            return Err(Self::unexpected(sa));
+        };
         let out = self
-            .identity_message(sa)
+            .identity_message(who, mm, keyed)
             .ok_or(Error::AuthenticationFailed { peer: sa.peer })?;
-        sa.out = Some(self.flight(now, sa.peer, out, false));
-        self.established(now, sa)
+        let out = self.flight(now, sa.peer, out, false);
+        self.established(now, sa, Some(out))
     }
 
     fn main_mode_6(
@@ -427,11 +438,10 @@ impl<R: Entropy> Endpoint<R> {
     ) -> Result<(), Error> {
         let initial_contact = self.authenticate_or_fail(sa, message, None)?;
         sa.last_in = bytes.to_vec();
-        sa.out = None;
         if initial_contact {
             self.initial_contact(sa.peer);
         }
-        self.established(now, sa)
+        self.established(now, sa, None)
     }
 
     /// Main Mode 5 or 6 authenticated (whether it carried INITIAL-CONTACT); otherwise the SA
@@ -443,7 +453,7 @@ impl<R: Entropy> Endpoint<R> {
         message: &Message<'_>,
         notify: Option<NotifyType>,
     ) -> Result<bool, Error> {
-        self.authenticate(sa, message).map_err(|error| {
+        Self::authenticate(sa, message).map_err(|error| {
             self.fail_phase1(sa, Failure::AuthenticationFailed, notify);
             match error {
                 Error::Decrypt(_) => Error::AuthenticationFailed { peer: sa.peer },
@@ -458,35 +468,41 @@ impl<R: Entropy> Endpoint<R> {
         self.drop_children(peer, DeleteReason::InitialContact, false);
     }
 
-    /// Main Mode is done: the SA is established, and if we wanted an IPsec SA while the peer was
-    /// negotiating this one, Quick Mode starts from us.
-    fn established(&mut self, now: Instant, sa: &mut IkeSa) -> Result<(), Error> {
+    /// Main Mode is done: the SA is established (keeping `out` to repeat, the responder's Main
+    /// Mode 6), and if we wanted an IPsec SA while the peer was negotiating this one, Quick Mode
+    /// starts from us.
+    fn established(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        out: Option<Flight>,
+    ) -> Result<(), Error> {
+        let (P1::Mm4Sent { keyed, .. } | P1::Mm5Sent { keyed, .. }) = &sa.state else {
+            return Err(Self::unexpected(sa));
+        };
+        let suite = keyed.suite;
         let mut live = Established {
             since: now,
-            hard_at: None,
-            soft_at: None,
-            rekeyed: false,
-            dpd: None,
-        };
-        if let Some(suite) = sa.suite {
-            live.hard_at = Some(now + suite.lifetime);
-            live.soft_at = Some(
+            hard_at: Some(now + suite.lifetime),
+            soft_at: Some(
                 now + suite
                     .lifetime
                     .saturating_mul(self.config.rekey_per_mille)
                     .div(1000),
-            );
-            self.events.push_back(Event::Phase1Established {
-                peer: sa.peer,
-                role: sa.role,
-                responder_cookie: sa.cky_r,
-                suite,
-                key: Ikev1Key {
-                    initiator_cookie: sa.cky_i,
-                    encryption_key: sa.ka.clone(),
-                },
-            });
-        }
+            ),
+            rekeyed: false,
+            dpd: None,
+        };
+        self.events.push_back(Event::Phase1Established {
+            peer: sa.peer,
+            role: sa.role,
+            responder_cookie: sa.cky_r,
+            suite,
+            key: Ikev1Key {
+                initiator_cookie: sa.cky_i,
+                encryption_key: keyed.ka.clone(),
+            },
+        });
         if self.config.dpd.is_some() && sa.peer_dpd {
             let seq = u32::from_be_bytes(self.draw::<4>(Purpose::DpdSequence)) & 0x7fff_ffff;
             live.dpd = Some(Dpd {
@@ -495,7 +511,12 @@ impl<R: Entropy> Endpoint<R> {
                 last_heard: now,
             });
         }
-        sa.state = P1::Established(live);
+        sa.state = match sa.state.take() {
+            P1::Mm4Sent { keyed, .. } | P1::Mm5Sent { keyed, .. } => {
+                P1::Established { live, keyed, out }
+            }
+            other => other,
+        };
         if sa.want_child {
             sa.want_child = false;
             self.start_quick(now, sa)?;

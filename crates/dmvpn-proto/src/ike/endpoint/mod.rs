@@ -59,65 +59,159 @@ const DEFAULT_IPSEC_LIFE: u64 = 28_800;
 ///          (on demand), retried every 2 s; 5 unanswered: PeerDead
 /// ```
 ///
-/// Each negotiating state carries the exchange's [`MainMode`] data (dropped once established);
-/// our last message waits in the SA's `out` [`Flight`] and goes again every
-/// `retransmit.interval` (IOS: 10 s) until `retransmit.max_attempts` (5), then Phase1Failed.
+/// Each state carries what it needs and nothing more: the exchange's [`MainMode`] data while
+/// negotiating (dropped once established); the chosen [`Suite`] once the responder has picked
+/// it; the [`Keyed`] material (SKEYID*, Ka, the phase-1 IV chain) from the Diffie-Hellman
+/// exchange on; and our last message, `out`, a [`Flight`] that goes again every
+/// `retransmit.interval` (IOS: 10 s) until `retransmit.max_attempts` (5), then Phase1Failed. An
+/// established responder keeps Main Mode 6 (`out`, without a deadline) to answer a repeated
+/// Main Mode 5; an established initiator has nothing to repeat.
 #[derive(Debug)]
 enum P1 {
-    Mm1Sent(MainMode),
-    Mm2Sent(MainMode),
-    Mm3Sent(MainMode),
-    Mm4Sent(MainMode),
-    Mm5Sent(MainMode),
-    Established(Established),
+    /// Initiator: Main Mode 1 (our proposals) sent.
+    Mm1Sent { mm: MainMode, out: Flight },
+    /// Responder: Main Mode 2 (the suite chosen) sent.
+    Mm2Sent {
+        mm: MainMode,
+        suite: Suite,
+        out: Flight,
+    },
+    /// Initiator: the suite accepted, Main Mode 3 (KE, nonce) sent.
+    Mm3Sent {
+        mm: MainMode,
+        suite: Suite,
+        out: Flight,
+    },
+    /// Responder: keys derived, Main Mode 4 (KE, nonce) sent.
+    Mm4Sent {
+        mm: MainMode,
+        keyed: Keyed,
+        out: Flight,
+    },
+    /// Initiator: keys derived, Main Mode 5 (ID, HASH_I) sent.
+    Mm5Sent {
+        mm: MainMode,
+        keyed: Keyed,
+        out: Flight,
+    },
+    /// Authenticated: lifetimes and DPD, the keys that protect phase 2.
+    Established {
+        live: Established,
+        keyed: Keyed,
+        out: Option<Flight>,
+    },
 }
 
 impl P1 {
+    /// The state, leaving an empty Main Mode 1 in its place for the caller to replace.
+    fn take(&mut self) -> Self {
+        core::mem::replace(
+            self,
+            Self::Mm1Sent {
+                mm: MainMode::default(),
+                out: Flight::default(),
+            },
+        )
+    }
+
     const fn name(&self) -> &'static str {
         match self {
-            Self::Mm1Sent(_) => "mm1-sent",
-            Self::Mm2Sent(_) => "mm2-sent",
-            Self::Mm3Sent(_) => "mm3-sent",
-            Self::Mm4Sent(_) => "mm4-sent",
-            Self::Mm5Sent(_) => "mm5-sent",
-            Self::Established(_) => "established",
+            Self::Mm1Sent { .. } => "mm1-sent",
+            Self::Mm2Sent { .. } => "mm2-sent",
+            Self::Mm3Sent { .. } => "mm3-sent",
+            Self::Mm4Sent { .. } => "mm4-sent",
+            Self::Mm5Sent { .. } => "mm5-sent",
+            Self::Established { .. } => "established",
         }
     }
 
     /// Main Mode's exchange data, while negotiating.
     const fn main_mode(&self) -> Option<&MainMode> {
         match self {
-            Self::Mm1Sent(mm)
-            | Self::Mm2Sent(mm)
-            | Self::Mm3Sent(mm)
-            | Self::Mm4Sent(mm)
-            | Self::Mm5Sent(mm) => Some(mm),
-            Self::Established(_) => None,
+            Self::Mm1Sent { mm, .. }
+            | Self::Mm2Sent { mm, .. }
+            | Self::Mm3Sent { mm, .. }
+            | Self::Mm4Sent { mm, .. }
+            | Self::Mm5Sent { mm, .. } => Some(mm),
+            Self::Established { .. } => None,
         }
     }
 
-    const fn main_mode_mut(&mut self) -> Option<&mut MainMode> {
+    /// The suite, once chosen.
+    const fn suite(&self) -> Option<&Suite> {
         match self {
-            Self::Mm1Sent(mm)
-            | Self::Mm2Sent(mm)
-            | Self::Mm3Sent(mm)
-            | Self::Mm4Sent(mm)
-            | Self::Mm5Sent(mm) => Some(mm),
-            Self::Established(_) => None,
+            Self::Mm1Sent { .. } => None,
+            Self::Mm2Sent { suite, .. } | Self::Mm3Sent { suite, .. } => Some(suite),
+            Self::Mm4Sent { keyed, .. }
+            | Self::Mm5Sent { keyed, .. }
+            | Self::Established { keyed, .. } => Some(&keyed.suite),
         }
     }
 
-    /// The next Main Mode state, keeping the exchange data (nothing happens once established).
-    fn advance(&mut self, next: fn(MainMode) -> Self) {
-        let placeholder = Self::Mm1Sent(MainMode::default());
-        *self = match core::mem::replace(self, placeholder) {
-            Self::Mm1Sent(mm)
-            | Self::Mm2Sent(mm)
-            | Self::Mm3Sent(mm)
-            | Self::Mm4Sent(mm)
-            | Self::Mm5Sent(mm) => next(mm),
-            established @ Self::Established(_) => established,
-        };
+    /// The keys, once derived.
+    const fn keyed(&self) -> Option<&Keyed> {
+        match self {
+            Self::Mm1Sent { .. } | Self::Mm2Sent { .. } | Self::Mm3Sent { .. } => None,
+            Self::Mm4Sent { keyed, .. }
+            | Self::Mm5Sent { keyed, .. }
+            | Self::Established { keyed, .. } => Some(keyed),
+        }
+    }
+
+    /// Our last message, to send again.
+    const fn out(&self) -> Option<&Flight> {
+        match self {
+            Self::Mm1Sent { out, .. }
+            | Self::Mm2Sent { out, .. }
+            | Self::Mm3Sent { out, .. }
+            | Self::Mm4Sent { out, .. }
+            | Self::Mm5Sent { out, .. } => Some(out),
+            Self::Established { out, .. } => out.as_ref(),
+        }
+    }
+
+    const fn out_mut(&mut self) -> Option<&mut Flight> {
+        match self {
+            Self::Mm1Sent { out, .. }
+            | Self::Mm2Sent { out, .. }
+            | Self::Mm3Sent { out, .. }
+            | Self::Mm4Sent { out, .. }
+            | Self::Mm5Sent { out, .. } => Some(out),
+            Self::Established { out, .. } => out.as_mut(),
+        }
+    }
+}
+
+impl Suite {
+    /// The suite of `policy` with the negotiated lifetime `life` (seconds).
+    fn chosen(policy: &Policy, life: u64) -> Self {
+        Self {
+            encryption: policy.encryption,
+            hash: policy.hash,
+            group: policy.group,
+            lifetime: Duration::from_secs(i64::try_from(life).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// What phase 1 derived from the Diffie-Hellman exchange (RFC 2409 §5): the negotiated suite,
+/// SKEYID and its descendants, the encryption key Ka, and the phase-1 CBC chain (once
+/// established, the last phase-1 block: the base of phase-2 IVs).
+#[derive(Debug)]
+struct Keyed {
+    suite: Suite,
+    keys: Phase1Keys,
+    ka: Secret,
+    iv: Vec<u8>,
+}
+
+impl Keyed {
+    /// Encrypts a phase-1 message (Main Mode 5 or 6) and moves the IV chain on.
+    fn seal(&mut self, header: &dmvpn_isakmp::builder::Builder, chain: &Chain) -> Option<Vec<u8>> {
+        let cipher = self.suite.encryption;
+        let out = wire::seal(header, chain, cipher, self.ka.as_bytes(), &self.iv)?;
+        self.iv = wire::last_block(&out, cipher.block_len());
+        Some(out)
     }
 }
 
@@ -169,7 +263,7 @@ struct Established {
 }
 
 /// Our last message of an exchange, for retransmission.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Flight {
     bytes: Vec<u8>,
     attempts: u32,
@@ -239,13 +333,7 @@ struct IkeSa {
     cky_i: [u8; 8],
     cky_r: [u8; 8],
     state: P1,
-    suite: Option<Suite>,
-    keys: Option<Phase1Keys>,
-    ka: Secret,
-    /// Phase-1 CBC chain; once established, the last phase-1 block (the base of phase-2 IVs).
-    iv: Vec<u8>,
     last_in: Vec<u8>,
-    out: Option<Flight>,
     /// The peer sent the DPD vendor ID.
     peer_dpd: bool,
     quick: Vec<QuickMode>,
@@ -267,12 +355,7 @@ impl IkeSa {
             cky_i: cookies.0,
             cky_r: cookies.1,
             state,
-            suite: None,
-            keys: None,
-            ka: Secret::default(),
-            iv: Vec::new(),
             last_in: Vec::new(),
-            out: None,
             peer_dpd: false,
             quick: Vec::new(),
             done_quick: VecDeque::new(),
@@ -282,28 +365,45 @@ impl IkeSa {
     }
 
     fn cipher(&self) -> Option<Cipher> {
-        self.suite.map(|s| s.encryption)
+        self.state.keyed().map(|k| k.suite.encryption)
     }
 
     fn hash_alg(&self) -> HashAlgorithm {
-        self.suite.map_or(HashAlgorithm(0), |s| s.hash.algorithm())
+        self.state
+            .keyed()
+            .map_or(HashAlgorithm(0), |k| k.suite.hash.algorithm())
+    }
+
+    /// SKEYID and its descendants, once derived.
+    fn keys(&self) -> Option<&Phase1Keys> {
+        self.state.keyed().map(|k| &k.keys)
+    }
+
+    /// Ka, the phase-1 encryption key (empty before the key exchange).
+    fn ka(&self) -> &[u8] {
+        self.state.keyed().map_or(&[], |k| k.ka.as_bytes())
+    }
+
+    /// The phase-1 IV chain (empty before the key exchange).
+    fn iv(&self) -> &[u8] {
+        self.state.keyed().map_or(&[], |k| k.iv.as_slice())
     }
 
     fn established(&self) -> bool {
-        matches!(self.state, P1::Established(_)) && !self.dead
+        matches!(self.state, P1::Established { .. }) && !self.dead
     }
 
     /// The established state, whether or not the SA is being torn down.
     const fn live(&self) -> Option<&Established> {
         match &self.state {
-            P1::Established(live) => Some(live),
+            P1::Established { live, .. } => Some(live),
             _ => None,
         }
     }
 
     const fn live_mut(&mut self) -> Option<&mut Established> {
         match &mut self.state {
-            P1::Established(live) => Some(live),
+            P1::Established { live, .. } => Some(live),
             _ => None,
         }
     }
@@ -498,7 +598,7 @@ impl<R: Entropy> Endpoint<R> {
     /// redacted in `Debug`), for key logs and tests.
     #[must_use]
     pub fn phase1_keys(&self, peer: Ipv4Addr) -> Option<&Phase1Keys> {
-        self.newest(peer).and_then(|i| self.sas[i].keys.as_ref())
+        self.newest(peer).and_then(|i| self.sas[i].keys())
     }
 
     fn newest(&self, peer: Ipv4Addr) -> Option<usize> {
@@ -640,8 +740,12 @@ impl<R: Entropy> Endpoint<R> {
             sai_b,
             ..MainMode::default()
         };
-        let mut sa = IkeSa::new(peer, Role::Initiator, (cky_i, [0; 8]), P1::Mm1Sent(mm));
-        sa.out = Some(out);
+        let mut sa = IkeSa::new(
+            peer,
+            Role::Initiator,
+            (cky_i, [0; 8]),
+            P1::Mm1Sent { mm, out },
+        );
         sa.want_child = want_child;
         self.sas.push(sa);
         Ok(())
@@ -760,7 +864,7 @@ impl<R: Entropy> Endpoint<R> {
             sa.peer == from
                 && sa.cky_i == h.initiator_cookie
                 && (sa.cky_r == h.responder_cookie
-                    || (matches!(sa.state, P1::Mm1Sent(_)) && !sa.dead))
+                    || (matches!(sa.state, P1::Mm1Sent { .. }) && !sa.dead))
         });
         let Some(i) = found else {
             return Err(Error::UnknownSa {
@@ -781,7 +885,7 @@ impl<R: Entropy> Endpoint<R> {
         if sa.last_in.as_slice() != bytes {
             return false;
         }
-        if let Some(out) = &sa.out {
+        if let Some(out) = sa.state.out() {
             let bytes = out.bytes.clone();
             self.send(sa.peer, bytes);
         }
@@ -789,23 +893,32 @@ impl<R: Entropy> Endpoint<R> {
     }
 
     fn fail_phase1(&mut self, sa: &mut IkeSa, reason: Failure, notify: Option<NotifyType>) {
+        sa.dead = true;
+        self.phase1_failed(sa.peer, (sa.cky_i, sa.cky_r), reason, notify);
+    }
+
+    /// Phase 1 with `peer` failed (with these cookies): tells the peer with `notify`, in the
+    /// clear, and raises Phase1Failed.
+    fn phase1_failed(
+        &mut self,
+        peer: Ipv4Addr,
+        (cky_i, cky_r): ([u8; 8], [u8; 8]),
+        reason: Failure,
+        notify: Option<NotifyType>,
+    ) {
         if let Some(ty) = notify {
-            let pair = cookie_pair(sa.cky_i, sa.cky_r);
+            let pair = cookie_pair(cky_i, cky_r);
             let mut chain = Chain::new();
             chain.push(
                 PayloadType::NOTIFY,
                 &wire::notify(ProtocolId::ISAKMP, ty, &pair, &[]),
             );
             let id = self.draw_message_id();
-            let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::INFORMATIONAL, id);
+            let header = wire::header(cky_i, cky_r, ExchangeType::INFORMATIONAL, id);
             if let Ok(bytes) = wire::clear(&header, &chain) {
-                self.send(sa.peer, bytes);
+                self.send(peer, bytes);
             }
         }
-        sa.dead = true;
-        self.events.push_back(Event::Phase1Failed {
-            peer: sa.peer,
-            reason,
-        });
+        self.events.push_back(Event::Phase1Failed { peer, reason });
     }
 }

@@ -4,7 +4,7 @@ use super::*;
 
 impl<R: Entropy> Endpoint<R> {
     pub(super) fn start_quick(&mut self, now: Instant, sa: &mut IkeSa) -> Result<(), Error> {
-        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
+        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys()) else {
             return Err(Error::NotEstablished { peer: sa.peer });
         };
         let _ = keys;
@@ -63,15 +63,15 @@ impl<R: Entropy> Endpoint<R> {
                 &wire::id(IdType::IPV4_ADDR, GRE, 0, &local),
             )
             .push(PayloadType::ID, &wire::id(IdType::IPV4_ADDR, GRE, 0, &peer));
-        let Some(keys) = sa.keys.as_ref() else {
+        let Some(keys) = sa.keys() else {
             return Err(Error::NotEstablished { peer: sa.peer });
         };
         let hash = keys.quick_hash1(message_id, chain.as_bytes());
         let plain = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
-        let iv = phase2_iv(sa.hash_alg(), cipher, &sa.iv, message_id)
+        let iv = phase2_iv(sa.hash_alg(), cipher, sa.iv(), message_id)
             .ok_or(Error::NotEstablished { peer: sa.peer })?;
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, message_id);
-        let bytes = wire::seal(&header, &plain, cipher, sa.ka.as_bytes(), &iv)
+        let bytes = wire::seal(&header, &plain, cipher, sa.ka(), &iv)
             .ok_or(Error::NotEstablished { peer: sa.peer })?;
         let next_iv = wire::last_block(&bytes, cipher.block_len());
         let out = self.flight(now, sa.peer, bytes, true);
@@ -102,13 +102,13 @@ impl<R: Entropy> Endpoint<R> {
             exchange: h.exchange_type,
             message_id: h.message_id,
         };
-        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys.as_ref()) else {
+        let (Some(cipher), Some(keys)) = (sa.cipher(), sa.keys()) else {
             return Err(Error::NotEstablished { peer: sa.peer });
         };
         if !message.is_encrypted() {
             return Err(mismatch);
         }
-        let plain = decrypt(cipher, sa.ka.as_bytes(), iv, message.body)?;
+        let plain = decrypt(cipher, sa.ka(), iv, message.body)?;
         let split = split_hash(h.next_payload, &plain)?.ok_or(Error::MissingPayload {
             peer: sa.peer,
             exchange: h.exchange_type,
@@ -216,7 +216,7 @@ impl<R: Entropy> Endpoint<R> {
                 state: "too-many-quick-modes",
             });
         }
-        let iv = phase2_iv(sa.hash_alg(), cipher, &sa.iv, h.message_id)
+        let iv = phase2_iv(sa.hash_alg(), cipher, sa.iv(), h.message_id)
             .ok_or(Error::NotEstablished { peer })?;
         let mid = h.message_id;
         let plain = Self::open_hashed(sa, message, &iv, |k, rest| k.quick_hash1(mid, rest))?;
@@ -352,13 +352,13 @@ impl<R: Entropy> Endpoint<R> {
                 ),
             );
         }
-        let Some(keys) = sa.keys.as_ref() else {
+        let Some(keys) = sa.keys() else {
             return Err(Error::NotEstablished { peer });
         };
         let hash = keys.quick_hash2(mid, ni, chain.as_bytes());
         let plain_out = chain.behind(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, mid);
-        let out_bytes = wire::seal(&header, &plain_out, cipher, sa.ka.as_bytes(), &qm_iv)
+        let out_bytes = wire::seal(&header, &plain_out, cipher, sa.ka(), &qm_iv)
             .ok_or(Error::NotEstablished { peer })?;
         let next_iv = wire::last_block(&out_bytes, cipher.block_len());
         let child = ChildSa {
@@ -470,7 +470,7 @@ impl<R: Entropy> Endpoint<R> {
         if let Some(dpd) = sa.dpd_mut() {
             dpd.last_heard = now;
         }
-        let Some(keys) = sa.keys.as_ref() else {
+        let Some(keys) = sa.keys() else {
             return Err(Error::NotEstablished { peer });
         };
         let q = &sa.quick[qi];
@@ -490,7 +490,7 @@ impl<R: Entropy> Endpoint<R> {
         chain.push(PayloadType::HASH, &Body::Hash(hash.as_bytes()));
         let qm_iv = wire::last_block(message.body, cipher.block_len());
         let header = wire::header(sa.cky_i, sa.cky_r, ExchangeType::QUICK, mid);
-        let out = wire::seal(&header, &chain, cipher, sa.ka.as_bytes(), &qm_iv)
+        let out = wire::seal(&header, &chain, cipher, sa.ka(), &qm_iv)
             .ok_or(Error::NotEstablished { peer })?;
         self.send(peer, out.clone());
         if h.flags.commit() {

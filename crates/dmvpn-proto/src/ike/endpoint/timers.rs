@@ -13,7 +13,7 @@ impl<R: Entropy> Endpoint<R> {
             }
         };
         for sa in &self.sas {
-            take(sa.out.as_ref().and_then(|f| f.next_at));
+            take(sa.state.out().and_then(|f| f.next_at));
             if let Some(live) = sa.live() {
                 take(live.hard_at);
                 if !live.rekeyed && sa.role == Role::Initiator {
@@ -62,7 +62,7 @@ impl<R: Entropy> Endpoint<R> {
         let max = self.config.retransmit.max_attempts;
         let interval = self.config.retransmit.interval;
         // Phase-1 retransmission.
-        if let Some(flight) = &mut sa.out
+        if let Some(flight) = sa.state.out_mut()
             && flight.next_at.is_some_and(|at| at <= now)
         {
             if flight.attempts >= max {
