@@ -1,0 +1,178 @@
+//! Closing the loop: the capture and keys `simulate --pcap --key-log` writes, read back by
+//! `dmvpn sessions` (the library), give the same hub–spoke pairs, IKE SAs, SPIs, registrations,
+//! EIGRP adjacencies and findings as simulate's own report, for the tutorial's cloud and for
+//! each of its broken variants that puts something on the wire.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use dmvpn::capture::CaptureReader;
+use dmvpn::decode::Decoder;
+use dmvpn::keys::KeyFiles;
+use dmvpn::session::{PskTable, Report as Sessions, Rule, SessionBuilder};
+use dmvpn_proto::Duration;
+use dmvpn_router::config::Options;
+use dmvpn_router::config::cloud::Member;
+use dmvpn_router::simulate::{self, Report, Scenario, Source, capture};
+
+const TUTORIAL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/router/tutorial"
+);
+
+fn tutorial(variant: Option<&str>) -> Vec<Member> {
+    let dir = Path::new(TUTORIAL);
+    ["R1", "R2", "R3"]
+        .iter()
+        .map(|r| {
+            let path = match variant {
+                Some(v) if v.ends_with(&format!(".{r}.cfg")) => dir.join("broken").join(v),
+                _ => dir.join(format!("{r}.cfg")),
+            };
+            let text = std::fs::read_to_string(&path).unwrap();
+            Member::parse(&path.display().to_string(), &text, Options::default()).unwrap()
+        })
+        .collect()
+}
+
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Simulates, writes the capture and the keys, and reads them with `dmvpn sessions`.
+fn round_trip(variant: Option<&str>) -> (Report, Sessions) {
+    let mut scenario = Scenario::new(tutorial(variant));
+    scenario.duration = Duration::from_secs(120);
+    scenario.capture = true;
+    let outcome = simulate::run(&scenario).unwrap();
+    let name = variant.unwrap_or("good");
+    let dir = Dir(std::env::temp_dir().join(format!("sim-pcap-{}-{name}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let capture = outcome.capture.unwrap();
+    let pcap = dir.0.join("cloud.pcapng");
+    capture::write_pcapng(&pcap, &capture.interfaces, &capture.packets).unwrap();
+    capture.keys.write(&dir.0.join("keys")).unwrap();
+    let files = ["esp_sa", "ikev1_decryption_table"].map(|f| dir.0.join("keys").join(f));
+    let keys = KeyFiles::load(files).unwrap();
+    assert!(keys.warnings.is_empty(), "{:?}", keys.warnings);
+    // The pre-shared key the hub has (as `--psk`): so the wrong one shows.
+    let mut psks = PskTable::new();
+    psks.add(None, b"cisco123");
+    let mut reader = CaptureReader::open(&pcap).unwrap();
+    let sessions = SessionBuilder::with_psks(psks)
+        .read(&mut reader, &mut Decoder::with_ike_keys(keys.esp, keys.ike))
+        .unwrap();
+    (outcome.report, sessions)
+}
+
+/// One pair as both sides see it: (hub, spoke), IKE SAs up, SPIs, registered, adjacent.
+type Pair = (IpAddr, IpAddr, usize, BTreeSet<u32>, bool, bool);
+
+fn simulated(report: &Report) -> BTreeSet<Pair> {
+    (report.peers.iter())
+        .map(|p| {
+            (
+                IpAddr::V4(p.hub_nbma),
+                IpAddr::V4(p.spoke_nbma),
+                p.ike_sas,
+                p.spis.clone(),
+                p.registered,
+                p.adjacent,
+            )
+        })
+        .collect()
+}
+
+fn reconstructed(sessions: &Sessions) -> BTreeSet<Pair> {
+    (sessions.peers.iter())
+        .map(|p| {
+            let (hub, spoke) = if p.a_is_hub { (p.a, p.b) } else { (p.b, p.a) };
+            let established = p.ike.iter().filter(|sa| sa.established.is_some()).count();
+            // The SPIs of every completed Quick Mode (a direction that never carries traffic
+            // has no ESP flow), and every SPI that carried ESP that decrypted.
+            let negotiated = (p.ike.iter().flat_map(|sa| &sa.phase2))
+                .filter(|qm| qm.completed.is_some())
+                .flat_map(|qm| qm.spis.iter().copied());
+            let carried = p.esp.iter().filter(|f| f.decrypted > 0).map(|f| f.spi);
+            let spis = negotiated.chain(carried).collect();
+            let [x, y] = &p.eigrp;
+            // Adjacent: both say Hello in the same AS and both sent Updates (which only an
+            // adjacency carries).
+            let adjacent = x.hellos > 0
+                && y.hellos > 0
+                && x.autonomous_system == y.autonomous_system
+                && !x.updates.is_empty()
+                && !y.updates.is_empty();
+            (
+                hub,
+                spoke,
+                established,
+                spis,
+                p.nhrp.successes > 0,
+                adjacent,
+            )
+        })
+        .collect()
+}
+
+fn check(variant: Option<&str>) {
+    let (report, sessions) = round_trip(variant);
+    assert_eq!(
+        reconstructed(&sessions),
+        simulated(&report),
+        "{variant:?}: pairs\n{sessions}\n{report}"
+    );
+    let rules: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+    let ours: BTreeSet<&str> = (report.findings.iter())
+        .filter(|f| f.source == Source::Runtime && rules.contains(f.id))
+        .map(|f| f.id)
+        .collect();
+    let mut theirs: BTreeSet<&str> = sessions.findings.iter().map(|f| f.rule.id()).collect();
+    if variant == Some("wrong-psk.R2.cfg") {
+        // The one thing a capture cannot show: HASH_I is in the encrypted message 5 of a Main
+        // Mode that never finished, and no key log (IOS's, the live router's, simulate's) has
+        // the keys of a Main Mode that failed. Sessions sees the exchange fail (no IKE SA in
+        // the pair above) without naming why; simulate names it.
+        assert!(!theirs.contains("ike-psk-mismatch"));
+        assert!(ours.contains("ike-psk-mismatch"));
+        theirs.insert("ike-psk-mismatch");
+    }
+    assert_eq!(theirs, ours, "{variant:?}: findings\n{sessions}\n{report}");
+    assert!(sessions.frames > 50, "{variant:?}: {}", sessions.frames);
+}
+
+/// The tutorial's cloud: two pairs, each with one IKE SA, two SPIs, a registration and an
+/// adjacency; the probes' hairpin through the hub is the one finding of both.
+#[test]
+fn tutorial_cloud() {
+    check(None);
+    let (report, _) = round_trip(None);
+    assert!(
+        simulated(&report)
+            .iter()
+            .all(|p| p.2 == 1 && p.3.len() == 2 && p.4 && p.5)
+    );
+}
+
+/// Each broken variant with something on the wire gives the same pairs and findings both ways.
+#[test]
+fn broken_variants() {
+    for variant in [
+        "wrong-psk.R2.cfg",
+        "missing-wildcard.R1.cfg",
+        "transform-set-mismatch.R3.cfg",
+        "nhrp-auth-mismatch.R3.cfg",
+        "split-horizon-on.R1.cfg",
+        "eigrp-as-mismatch.R2.cfg",
+        "wrong-nhs.R2.cfg",
+        "missing-multicast-map.R1.cfg",
+    ] {
+        check(Some(variant));
+    }
+}
