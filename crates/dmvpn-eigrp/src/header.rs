@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use dmvpn_wire::field::{be_u16, be_u32, set_be_u16, set_be_u32};
+use dmvpn_wire::field::{set_be_u16, set_be_u32};
 use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::consts::{FLAG_CR, FLAG_EOT, FLAG_INIT, FLAG_RS, OpCode};
@@ -141,44 +141,23 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(())
     }
 
-    /// The version (2 for every EIGRP seen).
-    pub fn version(&self) -> u8 {
-        self.buffer.as_ref()[field::VERSION]
-    }
-
-    /// The opcode.
-    pub fn opcode(&self) -> OpCode {
-        OpCode(self.buffer.as_ref()[field::OPCODE])
-    }
-
-    /// The checksum field.
-    pub fn checksum(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::CHECKSUM.start)
-    }
-
-    /// The flags word.
-    pub fn flags(&self) -> Flags {
-        Flags(be_u32(self.buffer.as_ref(), field::FLAGS.start))
-    }
-
-    /// The sequence number.
-    pub fn sequence(&self) -> u32 {
-        be_u32(self.buffer.as_ref(), field::SEQUENCE.start)
-    }
-
-    /// The acknowledgement number.
-    pub fn ack(&self) -> u32 {
-        be_u32(self.buffer.as_ref(), field::ACK.start)
-    }
-
-    /// The virtual router ID.
-    pub fn virtual_router_id(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::VRID.start)
-    }
-
-    /// The autonomous system number.
-    pub fn autonomous_system(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::AS.start)
+    dmvpn_wire::getters! {
+        /// The version (2 for every EIGRP seen).
+        pub fn version -> u8 = field::VERSION;
+        /// The opcode.
+        pub fn opcode -> OpCode(u8) = field::OPCODE;
+        /// The checksum field.
+        pub fn checksum -> u16 = field::CHECKSUM;
+        /// The flags word.
+        pub fn flags -> Flags(u32) = field::FLAGS;
+        /// The sequence number.
+        pub fn sequence -> u32 = field::SEQUENCE;
+        /// The acknowledgement number.
+        pub fn ack -> u32 = field::ACK;
+        /// The virtual router ID.
+        pub fn virtual_router_id -> u16 = field::VRID;
+        /// The autonomous system number.
+        pub fn autonomous_system -> u16 = field::AS;
     }
 
     /// Whether the checksum covers the packet correctly (the whole buffer is the EIGRP packet).

@@ -16,7 +16,7 @@
 //! Everything after the sequence number needs the SA: see [`Sa`](crate::Sa) for decryption and
 //! [`trailer`](crate::trailer) for the fields inside the ciphertext.
 
-use dmvpn_wire::field::{be_u32, set_be_u32};
+use dmvpn_wire::field::set_be_u32;
 use dmvpn_wire::{Error, Layer, Result};
 
 /// Byte positions of the header fields.
@@ -64,16 +64,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(())
     }
 
-    /// The Security Parameters Index.
-    #[must_use]
-    pub fn spi(&self) -> u32 {
-        be_u32(self.buffer.as_ref(), field::SPI.start)
-    }
-
-    /// The sequence number (its low 32 bits under ESN).
-    #[must_use]
-    pub fn sequence_number(&self) -> u32 {
-        be_u32(self.buffer.as_ref(), field::SEQUENCE_NUMBER.start)
+    dmvpn_wire::getters! {
+        /// The Security Parameters Index.
+        pub fn spi -> u32 = field::SPI;
+        /// The sequence number (its low 32 bits under ESN).
+        pub fn sequence_number -> u32 = field::SEQUENCE_NUMBER;
     }
 }
 

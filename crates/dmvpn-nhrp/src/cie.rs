@@ -22,7 +22,7 @@
 
 use core::ops::Range;
 
-use dmvpn_wire::field::{be_u16, set_be_u16};
+use dmvpn_wire::field::set_be_u16;
 use dmvpn_wire::list::{self, Entry, List};
 use dmvpn_wire::{Error, Layer, Result};
 
@@ -105,49 +105,25 @@ impl<T: AsRef<[u8]>> Cie<T> {
         Ok(())
     }
 
-    /// `Code`.
-    pub fn code(&self) -> CieCode {
-        CieCode(self.buffer.as_ref()[field::CODE])
-    }
-
-    /// `Prefix Length`.
-    pub fn prefix_len(&self) -> u8 {
-        self.buffer.as_ref()[field::PREFIX_LEN]
-    }
-
-    /// The 16 `unused` bits.
-    pub fn unused(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::UNUSED.start)
-    }
-
-    /// `Maximum Transmission Unit`.
-    pub fn mtu(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::MTU.start)
-    }
-
-    /// `Holding Time`, seconds.
-    pub fn holding_time(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::HOLDING_TIME.start)
-    }
-
-    /// `Cli Addr T/L`, raw.
-    pub fn nbma_type_len(&self) -> u8 {
-        self.buffer.as_ref()[field::NBMA_TL]
-    }
-
-    /// `Cli SAddr T/L`, raw.
-    pub fn nbma_sub_type_len(&self) -> u8 {
-        self.buffer.as_ref()[field::NBMA_SUB_TL]
-    }
-
-    /// `Cli Proto Len`.
-    pub fn proto_len(&self) -> u8 {
-        self.buffer.as_ref()[field::PROTO_LEN]
-    }
-
-    /// `Preference`.
-    pub fn preference(&self) -> u8 {
-        self.buffer.as_ref()[field::PREFERENCE]
+    dmvpn_wire::getters! {
+        /// `Code`.
+        pub fn code -> CieCode(u8) = field::CODE;
+        /// `Prefix Length`.
+        pub fn prefix_len -> u8 = field::PREFIX_LEN;
+        /// The 16 `unused` bits.
+        pub fn unused -> u16 = field::UNUSED;
+        /// `Maximum Transmission Unit`.
+        pub fn mtu -> u16 = field::MTU;
+        /// `Holding Time`, seconds.
+        pub fn holding_time -> u16 = field::HOLDING_TIME;
+        /// `Cli Addr T/L`, raw.
+        pub fn nbma_type_len -> u8 = field::NBMA_TL;
+        /// `Cli SAddr T/L`, raw.
+        pub fn nbma_sub_type_len -> u8 = field::NBMA_SUB_TL;
+        /// `Cli Proto Len`.
+        pub fn proto_len -> u8 = field::PROTO_LEN;
+        /// `Preference`.
+        pub fn preference -> u8 = field::PREFERENCE;
     }
 
     /// Position of the client NBMA address.

@@ -22,7 +22,7 @@
 
 use core::ops::Range;
 
-use dmvpn_wire::field::{be_u16, set_be_u16};
+use dmvpn_wire::field::set_be_u16;
 use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::consts::{AddressFamily, AddressFormat, OpType, ProtocolType};
@@ -223,14 +223,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.buffer.as_ref()
     }
 
-    /// `ar$afn`: the NBMA address family.
-    pub fn afn(&self) -> AddressFamily {
-        AddressFamily(be_u16(self.buffer.as_ref(), field::AFN.start))
-    }
-
-    /// `ar$pro.type`: the protocol type.
-    pub fn protocol_type(&self) -> ProtocolType {
-        ProtocolType(be_u16(self.buffer.as_ref(), field::PRO_TYPE.start))
+    dmvpn_wire::getters! {
+        /// `ar$afn`: the NBMA address family.
+        pub fn afn -> AddressFamily(u16) = field::AFN;
+        /// `ar$pro.type`: the protocol type.
+        pub fn protocol_type -> ProtocolType(u16) = field::PRO_TYPE;
     }
 
     /// `ar$pro.snap`, all five bytes (zero unless the protocol type is [`ProtocolType::SNAP`]).
@@ -245,44 +242,23 @@ impl<T: AsRef<[u8]>> Packet<T> {
         (self.protocol_type() == ProtocolType::SNAP).then(|| split_snap(self.protocol_snap()))
     }
 
-    /// `ar$hopcnt`.
-    pub fn hop_count(&self) -> u8 {
-        self.buffer.as_ref()[field::HOP_COUNT]
-    }
-
-    /// `ar$pktsz`.
-    pub fn packet_size(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::PACKET_SIZE.start)
-    }
-
-    /// `ar$chksum`.
-    pub fn checksum(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::CHECKSUM.start)
-    }
-
-    /// `ar$extoff` (0: no extensions).
-    pub fn extension_offset(&self) -> u16 {
-        be_u16(self.buffer.as_ref(), field::EXTENSION_OFFSET.start)
-    }
-
-    /// `ar$op.version`.
-    pub fn version(&self) -> u8 {
-        self.buffer.as_ref()[field::VERSION]
-    }
-
-    /// `ar$op.type`.
-    pub fn op_type(&self) -> OpType {
-        OpType(self.buffer.as_ref()[field::OP_TYPE])
-    }
-
-    /// `ar$shtl`, raw.
-    pub fn shtl(&self) -> u8 {
-        self.buffer.as_ref()[field::SHTL]
-    }
-
-    /// `ar$sstl`, raw.
-    pub fn sstl(&self) -> u8 {
-        self.buffer.as_ref()[field::SSTL]
+    dmvpn_wire::getters! {
+        /// `ar$hopcnt`.
+        pub fn hop_count -> u8 = field::HOP_COUNT;
+        /// `ar$pktsz`.
+        pub fn packet_size -> u16 = field::PACKET_SIZE;
+        /// `ar$chksum`.
+        pub fn checksum -> u16 = field::CHECKSUM;
+        /// `ar$extoff` (0: no extensions).
+        pub fn extension_offset -> u16 = field::EXTENSION_OFFSET;
+        /// `ar$op.version`.
+        pub fn version -> u8 = field::VERSION;
+        /// `ar$op.type`.
+        pub fn op_type -> OpType(u8) = field::OP_TYPE;
+        /// `ar$shtl`, raw.
+        pub fn shtl -> u8 = field::SHTL;
+        /// `ar$sstl`, raw.
+        pub fn sstl -> u8 = field::SSTL;
     }
 
     /// Format and length of the source NBMA address, from `ar$shtl`.
