@@ -782,34 +782,37 @@ mod tests {
     fn truncation_version_0() {
         let full = SCAPY_CHECKSUM_KEY_SEQUENCE;
         let header = &full[..MAX_HEADER_LEN];
-        for cut in 0..header.len() {
-            let (field, offset, needed) = match cut {
-                0..2 => ("flags and version", 0, 2),
-                2..4 => ("protocol type", 2, 2),
-                4..6 => ("checksum", 4, 2),
-                6..8 => ("reserved1", 6, 2),
-                8..12 => ("key", 8, 4),
-                _ => ("sequence number", 12, 4),
-            };
-            assert_eq!(
-                Packet::new_checked(&header[..cut]),
-                Err(truncated(field, offset, needed, cut)),
-                "cut {cut}"
-            );
-        }
+        assert_truncations(header, 0, |cut| match cut {
+            0..2 => ("flags and version", 0, 2),
+            2..4 => ("protocol type", 2, 2),
+            4..6 => ("checksum", 4, 2),
+            6..8 => ("reserved1", 6, 2),
+            8..12 => ("key", 8, 4),
+            _ => ("sequence number", 12, 4),
+        });
         assert!(Packet::new_checked(header).is_ok());
     }
 
     #[test]
     fn truncation_version_1() {
         let header = &PPTP_FRAME_1[..MAX_HEADER_LEN];
-        for cut in 4..header.len() {
-            let (field, offset, needed) = match cut {
-                4..6 => ("payload length", 4, 2),
-                6..8 => ("call id", 6, 2),
-                8..12 => ("sequence number", 8, 4),
-                _ => ("acknowledgment number", 12, 4),
-            };
+        assert_truncations(header, 4, |cut| match cut {
+            4..6 => ("payload length", 4, 2),
+            6..8 => ("call id", 6, 2),
+            8..12 => ("sequence number", 8, 4),
+            _ => ("acknowledgment number", 12, 4),
+        });
+    }
+
+    /// Every cut of `header` from `from` on fails naming the field, offset and length `expect`
+    /// gives for that cut.
+    fn assert_truncations(
+        header: &[u8],
+        from: usize,
+        expect: impl Fn(usize) -> (&'static str, usize, usize),
+    ) {
+        for cut in from..header.len() {
+            let (field, offset, needed) = expect(cut);
             assert_eq!(
                 Packet::new_checked(&header[..cut]),
                 Err(truncated(field, offset, needed, cut)),
