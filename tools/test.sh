@@ -10,6 +10,21 @@ tools/setup.sh
 echo "== cargo fmt";    cargo fmt --all --check
 echo "== cargo clippy"; cargo clippy --workspace --all-targets --locked --features dmvpn/parquet -- -D warnings
 echo "== cargo doc";    RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet
+# Supply chain (deny.toml; DEPENDENCIES.md says why each crate is here). cargo-deny is built when
+# missing (about 9 minutes on this 2-core machine, once). Licences, duplicate versions and sources
+# need nothing but Cargo.lock and the crates already fetched; the advisory database is cloned
+# from GitHub, so advisories are checked only when GitHub answers, and the script says so.
+if ! cargo deny --version >/dev/null 2>&1; then
+    echo "== cargo deny: installing (cargo install --locked cargo-deny)"
+    cargo install --locked --quiet cargo-deny
+fi
+if timeout 20 git ls-remote --exit-code https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
+    echo "== cargo deny: advisories, bans, licenses, sources"
+    cargo deny --locked check
+else
+    echo "== cargo deny: bans, licenses, sources (advisories skipped: the RustSec database on GitHub is unreachable)"
+    cargo deny --offline --locked check bans licenses sources
+fi
 fuzz_seconds=${FUZZ_SECONDS:-15}
 if [[ -x tools/fuzz.sh && $fuzz_seconds -gt 0 ]]; then
     echo "== fuzz smoke (${fuzz_seconds}s per target)"; tools/fuzz.sh --install --seconds "$fuzz_seconds"
