@@ -153,6 +153,21 @@ fn tutorial_lab() {
     );
 }
 
+/// The seed lab's hub and spokes in `tools/lab/router_lab.sh` (at boot, before it kills the
+/// hub).
+#[test]
+fn router_lab() {
+    compare(
+        include_str!("../../../testdata/router/lab/router.show.txt"),
+        &[
+            ("hub", "hub.cfg"),
+            ("spoke1", "spoke1.cfg"),
+            ("spoke2", "spoke2.cfg"),
+        ],
+        60,
+    );
+}
+
 /// The row extraction keeps states and drops what changes run to run.
 #[test]
 fn rows_ignore_timers() {
