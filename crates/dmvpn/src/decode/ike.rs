@@ -205,33 +205,47 @@ impl IkeKeys {
     }
 }
 
-/// The payload types of an IKEv2 chain as tshark's `isakmp.typepayload` lists them: each payload,
-/// and after an SA its proposals (2) and their transforms (3); for the SK or SKF payload, the
-/// decrypted chain after it. Stops at the first payload that does not decode, returning its error.
-fn ikev2_types(
+/// The payloads of an IKEv2 message in tshark's `isakmp.typepayload` order: the chain, and for
+/// the SK or SKF payload the decrypted chain after it. Like tshark, a body that does not decode
+/// does not end the walk (its generic header says where the next payload is); a generic header
+/// that does not fit does. Returns the first error met.
+fn ikev2_walk(
     layer: &Ikev2Layer<'_>,
-    mut each: impl FnMut(v2::PayloadType, &v2::Body<'_>),
-) -> Result<(), dmvpn_isakmp::Error> {
-    let walk = |payloads: v2::Payloads<'_>,
-                each: &mut dyn FnMut(v2::PayloadType, &v2::Body<'_>)| {
+    mut each: impl FnMut(&v2::Payload<'_>, Result<v2::Body<'_>, &dmvpn_isakmp::Error>),
+) -> Option<dmvpn_isakmp::Error> {
+    let mut first = None;
+    let mut walk = |payloads: v2::Payloads<'_>| {
         for payload in payloads {
-            let payload = payload?;
-            let body = payload.decode()?;
-            each(payload.ty, &body);
+            match payload {
+                Ok(payload) => match payload.decode() {
+                    Ok(body) => each(&payload, Ok(body)),
+                    Err(error) => {
+                        each(&payload, Err(&error));
+                        first.get_or_insert(error);
+                    }
+                },
+                Err(error) => {
+                    first.get_or_insert(error);
+                }
+            }
         }
-        Ok::<(), dmvpn_isakmp::Error>(())
     };
-    walk(layer.message.payloads(), &mut each)?;
+    walk(layer.message.payloads());
     if let Some(inner) = layer.inner_payloads() {
-        walk(inner, &mut each)?;
+        walk(inner);
     }
-    Ok(())
+    first
 }
 
-/// Calls `each` with a payload type, then with 2 per proposal and 3 per transform of an SA.
-fn flatten(ty: v2::PayloadType, body: &v2::Body<'_>, each: &mut dyn FnMut(u8)) {
-    each(ty.0);
-    if let v2::Body::Sa(sa) = body {
+/// Calls `each` with a payload's type, then, for an SA, 2 per proposal and 3 per transform (as
+/// far as they parse).
+fn flatten(payload: &v2::Payload<'_>, each: &mut dyn FnMut(u8)) {
+    each(payload.ty.0);
+    if payload.ty == v2::PayloadType::SA {
+        let sa = v2::sa::Sa {
+            bytes: payload.body,
+            offset: payload.offset + 4,
+        };
         for proposal in sa.proposals().map_while(Result::ok) {
             each(2);
             for _ in proposal.transforms().map_while(Result::ok) {
@@ -269,7 +283,10 @@ pub(super) fn ikev2_info(layer: &Ikev2Layer<'_>, f: &mut dyn fmt::Write) -> fmt:
     for payload in layer.message.payloads() {
         let body = match payload.and_then(|p| p.decode()) {
             Ok(body) => body,
-            Err(error) => return write!(f, " [Malformed: {error}]"),
+            Err(error) => {
+                write!(f, " [Malformed: {error}]")?;
+                continue;
+            }
         };
         write!(f, " {body}")?;
         if !matches!(body, v2::Body::Sk(_) | v2::Body::Skf(_)) {
@@ -284,10 +301,7 @@ pub(super) fn ikev2_info(layer: &Ikev2Layer<'_>, f: &mut dyn fmt::Write) -> fmt:
             for payload in inner {
                 match payload.and_then(|p| p.decode()) {
                     Ok(body) => write!(f, "{sep}{body}")?,
-                    Err(error) => {
-                        write!(f, "{sep}[Malformed: {error}]")?;
-                        break;
-                    }
+                    Err(error) => write!(f, "{sep}[Malformed: {error}]")?,
                 }
                 sep = " ";
             }
@@ -341,14 +355,17 @@ pub(super) fn ikev2_json(layer: &Ikev2Layer<'_>, obj: &mut Object<'_>) {
         fragment.end();
     }
     let mut array = obj.array("payloads");
-    let result = ikev2_types(layer, |ty, body| {
-        flatten(ty, body, &mut |t| array.u64(u64::from(t)))
+    let error = ikev2_walk(layer, |payload, _| {
+        flatten(payload, &mut |t| array.u64(u64::from(t)));
     });
     array.end();
     let mut chain = obj.array("chain");
-    let _ = ikev2_types(layer, |_, body| chain.display(body));
+    ikev2_walk(layer, |payload, body| match body {
+        Ok(body) => chain.display(&body),
+        Err(error) => chain.display(&format_args!("{} [Malformed: {error}]", payload.ty)),
+    });
     chain.end();
-    if let Err(error) = result {
+    if let Some(error) = error {
         obj.display("payload_error", &error);
     }
 }
