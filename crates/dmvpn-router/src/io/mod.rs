@@ -36,7 +36,7 @@ pub(crate) use control::ControlCounters;
 pub use control::{query, socket_path};
 
 use crate::config::Config;
-use crate::show::{self, ChildSa, IkeCounters, IkeSa};
+use crate::show;
 use net::{BufferedRandom, OsRandom};
 
 pub use dmvpn_proto::router::RECONNECT;
@@ -515,46 +515,15 @@ impl Router {
     fn input(&mut self, now: Instant, input: Input) -> Result<(), RunError> {
         match input {
             Input::Control { command, reply } => {
-                let ike = self.machine.ike_sas().iter().map(|(peer, sa)| {
-                    let suite = format!(
-                        "{:?} {:?} group {} lifetime {} s",
-                        sa.suite.encryption,
-                        sa.suite.hash,
-                        sa.suite.group.0,
-                        sa.suite.lifetime.total_micros() / 1_000_000
-                    );
-                    let sa = IkeSa {
-                        initiator: sa.role == ike::Role::Initiator,
-                        conn_id: sa.conn_id,
-                        suite,
-                        established_at: sa.established_at,
-                    };
-                    (*peer, sa)
-                });
-                let children = self.machine.pairs().iter().map(|(peer, pair)| {
-                    let child = ChildSa {
-                        inbound_spi: pair.child.inbound.spi,
-                        outbound_spi: pair.child.outbound.spi,
-                        transform: pair.child.transform_set.to_string(),
-                        installed_at: pair.installed_at,
-                        lifetime: pair.child.lifetime.hard_time,
-                    };
-                    (*peer, child)
-                });
-                let counters = self.machine.ike_counters();
-                let ike_counters = IkeCounters {
-                    refused: counters.refused,
-                    last_error: (counters.last_error.as_ref())
-                        .map(|(src, e)| format!("from {src}: {e}")),
-                };
+                let sas = show::Sas::of(&self.machine);
                 let view = show::View {
                     node: self.machine.node(),
                     now,
                     started: self.started,
                     interface: &self.interface,
-                    ike: &ike.collect(),
-                    children: &children.collect(),
-                    ike_counters: &ike_counters,
+                    ike: &sas.ike,
+                    children: &sas.children,
+                    ike_counters: &sas.counters,
                     control: &self.control,
                     limits: self.machine.limits(),
                 };
