@@ -653,7 +653,7 @@ fn dpd_pair(periodic: bool) -> Net {
 fn spoke_saw_peer_dead(net: &Net) -> bool {
     net.events[0]
         .iter()
-        .any(|e| matches!(e, Event::PeerDead { .. }))
+        .any(|e| matches!(e, Event::PeerDown { .. }))
 }
 
 #[test]
@@ -670,7 +670,7 @@ fn dpd_periodic() {
     net.run_until(Instant::from_secs(51));
     assert!(!spoke_saw_peer_dead(&net));
     net.run_until(Instant::from_secs(52));
-    assert!(net.events[0].contains(&Event::PeerDead { peer: HUB }));
+    assert!(net.events[0].contains(&Event::PeerDown { peer: HUB }));
     assert_eq!(net.ends[0].counts(), (0, 0));
 }
 

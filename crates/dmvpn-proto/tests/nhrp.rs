@@ -324,7 +324,7 @@ fn authentication_mismatch_gets_error_indication_11() {
             net.spokes[n].events[0],
             (
                 ms(20),
-                ClientEvent::ErrorIndication {
+                ClientEvent::ErrorIndicationReceived {
                     nhs: HUB_TUNNEL,
                     code: ErrorCode::AUTHENTICATION_FAILURE
                 }

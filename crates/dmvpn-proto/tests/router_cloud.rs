@@ -26,12 +26,12 @@ fn boot_keys_registers_and_routes() {
         assert!(
             events
                 .iter()
-                .any(|(_, e)| matches!(e, Event::Connecting { .. }))
+                .any(|(_, e)| matches!(e, Event::IkeStarted { .. }))
         );
         assert!(
             events
                 .iter()
-                .any(|(_, e)| matches!(e, Event::PairInstalled(_)))
+                .any(|(_, e)| matches!(e, Event::SaInstalled(_)))
         );
         let (inbound, outbound) = spoke.node().peer_sas(cloud_util::HUB_NBMA).unwrap();
         let hub_pair = &cloud.members[0].node.pairs()[&cloud_util::spoke_nbma(n as u16)];
@@ -105,9 +105,9 @@ fn hub_restart_spokes_key_again_and_register_again() {
     for n in 1..=2 {
         let events = events_since(&cloud, n, restart);
         let hub = cloud_util::HUB_NBMA;
-        assert!(events.contains(&Event::Lost { peer: hub }), "{events:?}");
-        assert!(events.contains(&Event::RegisteringAgain { peer: hub }));
-        assert!(count(&events, |e| matches!(e, Event::PairInstalled(_))) >= 1);
+        assert!(events.contains(&Event::NhsDown { peer: hub }), "{events:?}");
+        assert!(events.contains(&Event::RegistrationRestarted { peer: hub }));
+        assert!(count(&events, |e| matches!(e, Event::SaInstalled(_))) >= 1);
         assert!(cloud.members[n].node.node().counters().nbma_in > nbma_in[n - 1]);
         assert_eq!(cloud.members[n].boots, 1);
     }
@@ -136,7 +136,7 @@ fn dead_peer_is_dropped_and_keyed_again_when_back() {
     assert!(dropped.is_some(), "the hub keeps the dead spoke's pair");
     assert_eq!(cloud.members[0].node.node().peer_sas(spoke2), None);
     let dead = cloud.members[0].events.iter().any(|(_, e)| {
-        matches!(e, Event::Ike(dmvpn_proto::ike::Event::PeerDead { peer }) if *peer == spoke2)
+        matches!(e, Event::Ike(dmvpn_proto::ike::Event::PeerDown { peer }) if *peer == spoke2)
     });
     assert!(dead);
     // Spoke 1 is untouched.
@@ -156,9 +156,9 @@ fn dead_peer_is_dropped_and_keyed_again_when_back() {
     let spoke = &cloud.members[1].node;
     assert!(spoke.pairs().is_empty());
     let events = events_since(&cloud, 1, down);
-    assert!(events.contains(&Event::Lost { peer: hub }), "{events:?}");
+    assert!(events.contains(&Event::NhsDown { peer: hub }), "{events:?}");
     let attempts: Vec<Instant> = (cloud.members[1].events.iter())
-        .filter(|(at, e)| *at >= down && matches!(e, Event::Connecting { .. }))
+        .filter(|(at, e)| *at >= down && matches!(e, Event::IkeStarted { .. }))
         .map(|(at, _)| *at)
         .collect();
     assert!(attempts.len() >= 3, "{attempts:?}");
@@ -204,7 +204,7 @@ fn stream(
 fn inbound_spis(cloud: &dmvpn_proto::node::sim::Cloud<router_util::R>, n: usize) -> Vec<u32> {
     (cloud.members[n].events.iter())
         .filter_map(|(_, e)| match e {
-            Event::PairInstalled(child) => Some(child.inbound.spi),
+            Event::SaInstalled(child) => Some(child.inbound.spi),
             _ => None,
         })
         .collect()
@@ -262,7 +262,7 @@ fn volume_rekeys_lose_nothing() {
             .filter(|(_, e)| {
                 matches!(
                     e,
-                    Event::Rekeying {
+                    Event::RekeyStarted {
                         limit: dmvpn_proto::ipsec::Limit::Bytes,
                         ..
                     }
@@ -370,12 +370,9 @@ fn hellos_lost_while_the_hub_still_seals_keep_the_sas() {
         cloud.run_for(Duration::from_secs(1));
     }
     let events = events_since(&cloud, 1, start);
-    assert!(
-        events.contains(&Event::StillSealing { peer: hub }),
-        "{events:?}"
-    );
-    assert!(!events.contains(&Event::Lost { peer: hub }));
-    assert_eq!(count(&events, |e| matches!(e, Event::Connecting { .. })), 0);
+    assert!(events.contains(&Event::NhsKept { peer: hub }), "{events:?}");
+    assert!(!events.contains(&Event::NhsDown { peer: hub }));
+    assert_eq!(count(&events, |e| matches!(e, Event::IkeStarted { .. })), 0);
     assert_eq!(cloud.members[1].node.node().peer_sas(hub), Some(spis));
     cloud.drop = None;
     run_until_converged(&mut cloud, 2, Duration::from_secs(30)).expect("adjacent again");

@@ -362,7 +362,7 @@ pub enum Event {
         reason: DeleteReason,
     },
     /// DPD got no answer: every SA with the peer was deleted.
-    PeerDead {
+    PeerDown {
         /// The peer.
         peer: Ipv4Addr,
     },

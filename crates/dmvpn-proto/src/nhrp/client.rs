@@ -225,7 +225,7 @@ pub enum ClientEvent {
         code: CieCode,
     },
     /// The NHS answered the request with an Error Indication (RFC 2332 §5.2.7).
-    ErrorIndication {
+    ErrorIndicationReceived {
         /// The NHS.
         nhs: Ipv4Addr,
         /// Its code, e.g. [`ErrorCode::AUTHENTICATION_FAILURE`].
@@ -683,7 +683,7 @@ impl Client {
         let Some(state) = self.states.get(index).copied() else {
             return Err(Error::UnknownRequest { request_id });
         };
-        self.events.push_back(ClientEvent::ErrorIndication {
+        self.events.push_back(ClientEvent::ErrorIndicationReceived {
             nhs: self.nhs(index).tunnel,
             code: error.code.canonical(),
         });
@@ -916,7 +916,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             client.poll_event(),
-            Some(ClientEvent::ErrorIndication {
+            Some(ClientEvent::ErrorIndicationReceived {
                 nhs: HUB.tunnel,
                 code: ErrorCode::LOOP_DETECTED
             })

@@ -167,11 +167,11 @@ pub enum Event {
     /// [`node::Event::RouteRemoved`]), NHRP, EIGRP, SA lifetimes.
     Node(node::Event),
     /// From IKE (every event but [`ike::Event::ChildEstablished`], which comes as
-    /// [`Event::PairInstalled`] or [`Event::UnusableKeys`]). [`ike::Event::Phase1Established`]
+    /// [`Event::SaInstalled`] or [`Event::UnusableKeys`]). [`ike::Event::Phase1Established`]
     /// and [`ike::Event::ChildOffered`] carry the keys a key log writes.
     Ike(ike::Event),
     /// A Quick Mode's pair is installed in the node.
-    PairInstalled(ike::ChildSa),
+    SaInstalled(ike::ChildSa),
     /// A Quick Mode's keys do not make SAs; nothing was installed.
     UnusableKeys {
         /// The peer.
@@ -185,19 +185,19 @@ pub enum Event {
         error: ike::Error,
     },
     /// A spoke starts Main Mode with an NHS it has no pair with.
-    Connecting {
+    IkeStarted {
         /// The NHS's NBMA address.
         peer: Ipv4Addr,
     },
     /// IKE cannot start with the NHS (no pre-shared key, no policy).
-    ConnectFailed {
+    IkeStartFailed {
         /// The NHS's NBMA address.
         peer: Ipv4Addr,
         /// Why.
         error: ike::Error,
     },
     /// The SAD reported a soft limit: a new pair is negotiated.
-    Rekeying {
+    RekeyStarted {
         /// The peer.
         peer: Ipv4Addr,
         /// Which limit.
@@ -211,18 +211,18 @@ pub enum Event {
         error: ike::Error,
     },
     /// The EIGRP neighbour at an NHS was lost, but the NHS still sends under our SAs: they stay.
-    StillSealing {
+    NhsKept {
         /// The NHS's NBMA address.
         peer: Ipv4Addr,
     },
     /// An NHS was lost (EIGRP hold time with nothing sealed, or DPD): its pair is dropped and
     /// IKE starts over.
-    Lost {
+    NhsDown {
         /// The NHS's NBMA address.
         peer: Ipv4Addr,
     },
     /// A lost NHS is keyed again: the node starts over with it (registers again).
-    RegisteringAgain {
+    RegistrationRestarted {
         /// The NHS's NBMA address.
         peer: Ipv4Addr,
     },
@@ -546,7 +546,7 @@ impl<R: ike::Entropy> Router<R> {
                 match nbma {
                     // Hellos lost, not the hub: EIGRP forms the adjacency again by itself.
                     Some(peer) if self.still_sealing(now, peer) => {
-                        self.event(Event::StillSealing { peer });
+                        self.event(Event::NhsKept { peer });
                     }
                     Some(peer) => self.lose(now, peer),
                     None => {}
@@ -557,7 +557,7 @@ impl<R: ike::Entropy> Router<R> {
                 id: SaId::Outbound { remote, .. },
                 limit,
             }) if self.ike.is_some() => {
-                self.event(Event::Rekeying {
+                self.event(Event::RekeyStarted {
                     peer: remote,
                     limit,
                 });
@@ -617,7 +617,7 @@ impl<R: ike::Entropy> Router<R> {
                     self.forget_pair(now, *peer, true);
                 }
             }
-            ike::Event::PeerDead { peer } => {
+            ike::Event::PeerDown { peer } => {
                 let peer = *peer;
                 self.event(Event::Ike(event));
                 self.lose(now, peer);
@@ -644,7 +644,7 @@ impl<R: ike::Entropy> Router<R> {
                 installed_at: now,
             },
         );
-        self.event(Event::PairInstalled(child));
+        self.event(Event::SaInstalled(child));
         let Some(state) = self.nhs.get_mut(&peer) else {
             return;
         };
@@ -656,7 +656,7 @@ impl<R: ike::Entropy> Router<R> {
         };
         *state = NhsState::Keyed { attempt, sealed_at };
         if lost {
-            self.event(Event::RegisteringAgain { peer });
+            self.event(Event::RegistrationRestarted { peer });
             self.node.reset_peer(now, peer);
         }
     }
@@ -705,7 +705,7 @@ impl<R: ike::Entropy> Router<R> {
                 lost: true,
             };
         }
-        self.event(Event::Lost { peer });
+        self.event(Event::NhsDown { peer });
         self.maintain(now);
     }
 
@@ -720,8 +720,8 @@ impl<R: ike::Entropy> Router<R> {
             }
             ike.delete_peer(now, *peer);
             match ike.connect(now, *peer) {
-                Ok(()) => events.push(Event::Connecting { peer: *peer }),
-                Err(error) => events.push(Event::ConnectFailed { peer: *peer, error }),
+                Ok(()) => events.push(Event::IkeStarted { peer: *peer }),
+                Err(error) => events.push(Event::IkeStartFailed { peer: *peer, error }),
             }
             if let NhsState::Keying { lost, .. } = *state {
                 *state = NhsState::Keying {

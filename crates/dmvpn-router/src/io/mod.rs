@@ -580,7 +580,7 @@ impl Router {
         match event {
             Event::Node(event) => self.node_event(event),
             Event::Ike(event) => self.ike_event(event),
-            Event::PairInstalled(child) => {
+            Event::SaInstalled(child) => {
                 let peer = child.peer;
                 if let Some(key_log) = &mut self.key_log
                     && child.role == ike::Role::Initiator
@@ -601,23 +601,23 @@ impl Router {
                     log(&format!("%CRYPTO-6-IKMP: {error}"));
                 }
             }
-            Event::Connecting { peer } => log(&format!(
+            Event::IkeStarted { peer } => log(&format!(
                 "%CRYPTO-5-IKMP_CONNECT: initiating Main Mode with {peer}"
             )),
-            Event::ConnectFailed { peer, error } => {
+            Event::IkeStartFailed { peer, error } => {
                 log(&format!("%CRYPTO-4-IKMP_CONNECT: {peer}: {error}"));
             }
-            Event::Rekeying { peer, limit } => log(&format!(
+            Event::RekeyStarted { peer, limit } => log(&format!(
                 "%CRYPTO-6-IPSEC_REKEY: {peer}: SA lifetime ({limit:?}) nearly used: rekeying"
             )),
             Event::RekeyFailed { peer, error } => {
                 log(&format!("%CRYPTO-4-IPSEC_REKEY: {peer}: {error}"));
             }
-            Event::StillSealing { peer } => log(&format!(
+            Event::NhsKept { peer } => log(&format!(
                 "%DMVPN-5-NHS: {peer} still sends under our SAs: keeping them"
             )),
-            Event::Lost { peer } => log(&format!("%DMVPN-5-NHS: {peer} lost: keying it again")),
-            Event::RegisteringAgain { peer } => log(&format!(
+            Event::NhsDown { peer } => log(&format!("%DMVPN-5-NHS: {peer} lost: keying it again")),
+            Event::RegistrationRestarted { peer } => log(&format!(
                 "%DMVPN-5-RESTART: the NHS {peer} is back: registering again"
             )),
             other => {
@@ -667,7 +667,7 @@ impl Router {
             }) => log(&format!(
                 "%CRYPTO-4-IPSEC_EXPIRED: {remote}: outbound spi 0x{spi:08x} expired ({limit:?})"
             )),
-            // (the soft limit of an outbound SA comes as `Event::Rekeying`)
+            // (the soft limit of an outbound SA comes as `Event::RekeyStarted`)
             node::Event::Sa(SaEvent::SoftExpired {
                 id: SaId::Outbound { .. },
                 ..
@@ -716,7 +716,7 @@ impl Router {
             } => log(&format!(
                 "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
             )),
-            ike::Event::PeerDead { peer } => log(&format!("%CRYPTO-4-DPD: {peer} is dead")),
+            ike::Event::PeerDown { peer } => log(&format!("%CRYPTO-4-DPD: {peer} is dead")),
             other => log(&format!("%CRYPTO-4-IKMP: {other:?}")),
         }
     }

@@ -529,6 +529,9 @@ struct Sim {
     established: BTreeMap<(usize, Ipv4Addr), usize>,
     /// SPIs installed, by router and peer.
     spis: BTreeMap<(usize, Ipv4Addr), BTreeSet<u32>>,
+    /// The routes in the timeline's last entry, when it is one of routes: how many, and the
+    /// first few.
+    batch: (usize, String),
 }
 
 fn since(at: Instant) -> Duration {
@@ -562,6 +565,7 @@ impl Sim {
     }
 
     fn entry(&mut self, at: Instant, router: usize, kind: Kind, text: String) {
+        self.batch.0 = 0;
         let router = self.name(router);
         self.timeline.push(Entry {
             at: since(at),
@@ -661,11 +665,11 @@ impl Sim {
                 self.entry(at, i, Kind::Fault, text);
                 self.ike_failure(i, peer, reason, true);
             }
-            Event::Ike(ike::Event::PeerDead { peer }) => {
+            Event::Ike(ike::Event::PeerDown { peer }) => {
                 let text = format!("DPD: {} is dead", self.peer_name(peer));
                 self.entry(at, i, Kind::Fault, text);
             }
-            Event::PairInstalled(child) => {
+            Event::SaInstalled(child) => {
                 let peer = child.peer;
                 if self.capture && child.role == ike::Role::Initiator {
                     self.keys
@@ -686,11 +690,11 @@ impl Sim {
                 );
                 self.entry(at, i, if fresh { Kind::Up } else { Kind::Attempt }, text);
             }
-            Event::Connecting { peer } => {
+            Event::IkeStarted { peer } => {
                 let text = format!("IKE: initiating Main Mode with {}", self.peer_name(peer));
                 self.entry(at, i, Kind::Attempt, text);
             }
-            Event::ConnectFailed { peer, error } => {
+            Event::IkeStartFailed { peer, error } => {
                 let text = format!("IKE cannot start with {}: {error}", self.peer_name(peer));
                 self.entry(at, i, Kind::Fault, text.clone());
                 let key = format!("{} ↔ {}", self.name(i), self.peer_name(peer));
@@ -703,12 +707,12 @@ impl Sim {
                 );
                 self.entry(at, i, Kind::Fault, text);
             }
-            Event::Lost { peer } => {
+            Event::NhsDown { peer } => {
                 self.fact(at, Fact::Ipsec(i, peer), false);
                 let text = format!("{} lost: keying it again", self.peer_name(peer));
                 self.entry(at, i, Kind::Down, text);
             }
-            Event::RegisteringAgain { peer } => {
+            Event::RegistrationRestarted { peer } => {
                 let text = format!("{} is back: registering again", self.peer_name(peer));
                 self.entry(at, i, Kind::Attempt, text);
             }
@@ -800,7 +804,7 @@ impl Sim {
                 let key = self.tunnel_pair_key(i, nhs);
                 self.evidence("nhrp-registration-refused", "error", key, text);
             }
-            node::Event::Nhrp(ClientEvent::ErrorIndication { nhs, code }) => {
+            node::Event::Nhrp(ClientEvent::ErrorIndicationReceived { nhs, code }) => {
                 let text = format!(
                     "NHS {} answered with an Error Indication: {code:?}",
                     self.tunnel_name(nhs)
@@ -896,19 +900,29 @@ impl Sim {
 
     /// Routes learnt (or lost) by one router at one instant make one entry.
     fn route_entry(&mut self, at: Instant, i: usize, kind: Kind, route: String) {
+        /// Routes named in one entry; more are counted.
+        const NAMED: usize = 6;
         let verb = if kind == Kind::Up { "learnt" } else { "lost" };
         let name = self.name(i);
         if let Some(last) = self.timeline.last_mut()
+            && self.batch.0 > 0
             && last.at == since(at)
             && last.router == name
             && last.kind == kind
-            && let Some(rest) = last.text.strip_prefix(&format!("{verb} route"))
         {
-            let list = rest.trim_start_matches('s').trim_start();
-            last.text = format!("{verb} routes {list}, {route}");
+            let (count, named) = &mut self.batch;
+            *count += 1;
+            if *count <= NAMED {
+                named.push_str(", ");
+                named.push_str(&route);
+                last.text = format!("{verb} routes {named}");
+            } else {
+                last.text = format!("{verb} {count} routes: {named}, …");
+            }
             return;
         }
         self.entry(at, i, kind, format!("{verb} route {route}"));
+        self.batch = (1, route);
     }
 
     /// Every fact of router `i` goes down (it failed or rebooted).
@@ -1099,6 +1113,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         ever_adjacent: BTreeSet::new(),
         established: BTreeMap::new(),
         spis: BTreeMap::new(),
+        batch: (0, String::new()),
     };
     sim.drain();
 

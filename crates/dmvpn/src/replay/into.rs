@@ -764,7 +764,7 @@ impl Player {
                     EntryKind::Dropped(format!("ISAKMP from {peer} refused: {error}"))
                 }
                 // (the Main Mode 1 it sends says so)
-                machine::Event::Connecting { .. } => continue,
+                machine::Event::IkeStarted { .. } => continue,
                 other => EntryKind::Event(router_event_text(&other)),
             };
             self.entries.push(Entry { time, frame, kind });

@@ -56,7 +56,7 @@ const DEFAULT_IPSEC_LIFE: u64 = 28_800;
 ///  Established ─────────────────────▶  rekeys before expiry): a new Main Mode, once
 ///       │                              hard_at: Delete, Phase1Deleted { Expired }
 ///       └─ DPD (RFC 3706): R-U-THERE after `interval` of silence (periodic) or with traffic
-///          (on demand), retried every 2 s; 5 unanswered: PeerDead
+///          (on demand), retried every 2 s; 5 unanswered: PeerDown
 /// ```
 ///
 /// Each state carries what it needs and nothing more: the exchange's [`MainMode`] data while

@@ -146,7 +146,7 @@ impl<R: Entropy> Endpoint<R> {
                     });
                     self.drop_peer_sas(peer, DeleteReason::DeadPeer);
                     self.drop_children(peer, DeleteReason::DeadPeer, false);
-                    self.events.push_back(Event::PeerDead { peer });
+                    self.events.push_back(Event::PeerDown { peer });
                 }
                 _ => self.probe(now, sa),
             }

@@ -271,13 +271,13 @@ pub(super) fn router_event_text(event: &machine::Event) -> String {
             reason,
             ..
         }) => format!("IPsec SA with {peer} deleted: spi {inbound_spi:#010x} ({reason:?})"),
-        E::Ike(ike::Event::PeerDead { peer }) => format!("IKE: DPD declared {peer} dead"),
-        E::PairInstalled(child) => format!(
+        E::Ike(ike::Event::PeerDown { peer }) => format!("IKE: DPD declared {peer} dead"),
+        E::SaInstalled(child) => format!(
             "IPsec SA pair with {} installed: inbound spi {:#010x}, outbound spi {:#010x}, {}",
             child.peer, child.inbound.spi, child.outbound.spi, child.transform_set
         ),
-        E::Connecting { peer } => format!("IKE: initiating Main Mode with {peer}"),
-        E::ConnectFailed { peer, error } => format!("IKE: cannot start with {peer}: {error}"),
+        E::IkeStarted { peer } => format!("IKE: initiating Main Mode with {peer}"),
+        E::IkeStartFailed { peer, error } => format!("IKE: cannot start with {peer}: {error}"),
         other => format!("{other:?}"),
     }
 }
