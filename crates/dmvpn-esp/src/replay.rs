@@ -219,9 +219,7 @@ impl<const WORDS: usize> Inbound<WORDS> {
         packet: &[u8],
         scratch: &'s mut Vec<u8>,
     ) -> Result<Decrypted<'s>, DecryptError> {
-        scratch.clear();
-        scratch.extend_from_slice(packet);
-        self.decrypt_in_place(scratch)
+        self.decrypt_in_place(crate::sa::copy_into(scratch, packet))
     }
 }
 

@@ -512,9 +512,7 @@ impl Sa {
         packet: &[u8],
         scratch: &'s mut Vec<u8>,
     ) -> Result<Decrypted<'s>, DecryptError> {
-        scratch.clear();
-        scratch.extend_from_slice(packet);
-        self.decrypt_in_place(scratch)
+        self.decrypt_in_place(copy_into(scratch, packet))
     }
 
     /// Verifies and decrypts a packet in place (RFC 4303 §3.4): the ICV is checked first, in
@@ -765,6 +763,13 @@ impl fmt::Debug for Sa {
             .field("padding", &self.padding)
             .finish_non_exhaustive()
     }
+}
+
+/// `scratch`, emptied (its capacity kept) and filled with a copy of `packet`.
+pub(crate) fn copy_into<'s>(scratch: &'s mut Vec<u8>, packet: &[u8]) -> &'s mut Vec<u8> {
+    scratch.clear();
+    scratch.extend_from_slice(packet);
+    scratch
 }
 
 #[cfg(test)]
