@@ -102,30 +102,29 @@ impl Cipher {
 
     /// CBC-decrypts whole blocks in place; `iv` is one block.
     pub(crate) fn cbc_decrypt(&self, iv: &[u8], data: &mut [u8]) {
-        match self {
-            Self::TripleDes(cipher) => {
-                if let Ok(iv) = iv.try_into() {
-                    cipher.cbc_decrypt(iv, data);
-                }
-            }
-            Self::Aes128(cipher) => cbc_decrypt(cipher, iv, data),
-            Self::Aes192(cipher) => cbc_decrypt(cipher, iv, data),
-            Self::Aes256(cipher) => cbc_decrypt(cipher, iv, data),
-            Self::Null | Self::Gcm { .. } => {}
-        }
+        self.cbc(false, iv, data);
     }
 
     /// CBC-encrypts whole blocks in place; `iv` is one block.
     pub(crate) fn cbc_encrypt(&self, iv: &[u8], data: &mut [u8]) {
+        self.cbc(true, iv, data);
+    }
+
+    /// CBC-encrypts (`encrypt`) or -decrypts whole blocks in place; nothing for NULL and GCM.
+    fn cbc(&self, encrypt: bool, iv: &[u8], data: &mut [u8]) {
         match self {
             Self::TripleDes(cipher) => {
                 if let Ok(iv) = iv.try_into() {
-                    cipher.cbc_encrypt(iv, data);
+                    if encrypt {
+                        cipher.cbc_encrypt(iv, data);
+                    } else {
+                        cipher.cbc_decrypt(iv, data);
+                    }
                 }
             }
-            Self::Aes128(cipher) => cbc_encrypt(cipher, iv, data),
-            Self::Aes192(cipher) => cbc_encrypt(cipher, iv, data),
-            Self::Aes256(cipher) => cbc_encrypt(cipher, iv, data),
+            Self::Aes128(cipher) => cbc_blocks(cipher, encrypt, iv, data),
+            Self::Aes192(cipher) => cbc_blocks(cipher, encrypt, iv, data),
+            Self::Aes256(cipher) => cbc_blocks(cipher, encrypt, iv, data),
             Self::Null | Self::Gcm { .. } => {}
         }
     }
@@ -185,20 +184,22 @@ fn seal<A: AeadInOut>(
     }
 }
 
-fn cbc_decrypt<C: BlockCipherDecrypt>(cipher: &C, iv: &[u8], data: &mut [u8]) {
+/// CBC over the whole blocks of `data` with a block cipher of the `cbc` crate.
+fn cbc_blocks<C: BlockCipherDecrypt + BlockCipherEncrypt>(
+    cipher: &C,
+    encrypt: bool,
+    iv: &[u8],
+    data: &mut [u8],
+) {
     let Ok(iv) = Array::try_from(iv) else {
         return;
     };
     let (blocks, _) = Array::slice_as_chunks_mut(data);
-    cbc::Decryptor::<&C>::inner_iv_init(cipher, &iv).decrypt_blocks(blocks);
-}
-
-fn cbc_encrypt<C: BlockCipherEncrypt>(cipher: &C, iv: &[u8], data: &mut [u8]) {
-    let Ok(iv) = Array::try_from(iv) else {
-        return;
-    };
-    let (blocks, _) = Array::slice_as_chunks_mut(data);
-    cbc::Encryptor::<&C>::inner_iv_init(cipher, &iv).encrypt_blocks(blocks);
+    if encrypt {
+        cbc::Encryptor::<&C>::inner_iv_init(cipher, &iv).encrypt_blocks(blocks);
+    } else {
+        cbc::Decryptor::<&C>::inner_iv_init(cipher, &iv).decrypt_blocks(blocks);
+    }
 }
 
 /// A keyed integrity transform: the HMAC inner and outer hash states after the key pads.
