@@ -379,3 +379,65 @@ fn ikev2_matches_tshark() {
         "{files} captures, {compared} frames, {decrypted} decrypted"
     );
 }
+
+/// The same captures cut by `editcap -s` as busy hubs are captured: on every IKEv2 frame both
+/// tools agree on the exchange type, message ID and flags of the header that was captured. The
+/// cut copies are concatenated into one file (`mergecap -a`), so each tool runs once.
+#[test]
+fn cut_ikev2_matches_tshark() {
+    if !tshark_available() {
+        return;
+    }
+    let mut captures = Vec::new();
+    captures_with_extension(&dmvpn_testkit::testdata("ikev2"), &mut captures);
+    if let Some(dir) = dmvpn_testkit::captures() {
+        captures_with_extension(&dir.join("wireshark-testsuite/ikev2"), &mut captures);
+    }
+    let temp = |what: &str| {
+        std::env::temp_dir().join(format!("dmvpn-ikev2-cut-{}-{what}", std::process::id()))
+    };
+    let mut cuts = Vec::new();
+    for (n, capture) in captures.iter().enumerate() {
+        for snaplen in [64, 96, 200] {
+            let cut = temp(&format!("{n}-{snaplen}.pcapng"));
+            let status = Command::new("editcap")
+                .args(["-F", "pcapng", "-s", &snaplen.to_string()])
+                .arg(capture)
+                .arg(&cut)
+                .status()
+                .unwrap();
+            assert!(status.success(), "editcap on {}", capture.display());
+            cuts.push(cut);
+        }
+    }
+    let merged = temp("merged.pcapng");
+    let status = Command::new("mergecap")
+        .args(["-a", "-w"])
+        .arg(&merged)
+        .args(&cuts)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mergecap");
+    let empty = temp("empty.keys");
+    std::fs::write(&empty, "").unwrap();
+    let ours = dmvpn_frames(&merged, &empty);
+    let theirs = tshark_frames(&merged, "");
+    for file in cuts.iter().chain([&merged, &empty]) {
+        std::fs::remove_file(file).ok();
+    }
+    let header = |ike: &Ike| {
+        (
+            ike.exchange.clone(),
+            ike.message_id.clone(),
+            ike.flags.clone(),
+        )
+    };
+    for (number, ike) in &theirs {
+        let (mine, json) = ours
+            .get(number)
+            .unwrap_or_else(|| panic!("cut frame {number}: no IKEv2 layer"));
+        assert_eq!(header(mine), header(ike), "cut frame {number}: {json}");
+    }
+    assert_eq!(ours.len(), theirs.len(), "IKEv2 frames in the cut copies");
+    assert!(theirs.len() >= 36, "{} cut frames compared", theirs.len());
+}

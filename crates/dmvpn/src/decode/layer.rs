@@ -666,11 +666,7 @@ impl Layer<'_> {
 fn isakmp_cut_info(message: &isakmp::Message<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
     let header = &message.header;
     let exchange = header.exchange_type;
-    let name = if header.version >> 4 == 2 {
-        isakmp::v2::ExchangeType(exchange.0).name()
-    } else {
-        exchange.name()
-    };
+    let name = exchange_name(header);
     write!(
         f,
         "ISAKMP {} i={} r={} mid={:#010x}",
@@ -685,6 +681,12 @@ fn isakmp_cut_info(message: &isakmp::Message<'_>, f: &mut dyn fmt::Write) -> fmt
     if header.flags.0 != 0 {
         write!(f, " flags={}", header.flags)?;
     }
+    if header.version >> 4 == 2 {
+        for body in cut_ikev2_payloads(message).map_while(|p| p.and_then(|p| p.decode()).ok()) {
+            write!(f, " {body}")?;
+        }
+        return Ok(());
+    }
     let Some(payloads) = message.payloads() else {
         return write!(f, " encrypted, {} bytes captured", message.body.len());
     };
@@ -693,6 +695,23 @@ fn isakmp_cut_info(message: &isakmp::Message<'_>, f: &mut dyn fmt::Write) -> fmt
         write!(f, " {body}")?;
     }
     Ok(())
+}
+
+/// The IKEv2 payload chain of a message the snapshot length cut (it ends at SK or SKF, whose
+/// next-payload field names the first encrypted payload).
+fn cut_ikev2_payloads<'a>(message: &isakmp::Message<'a>) -> isakmp::v2::Payloads<'a> {
+    let first = isakmp::v2::PayloadType(message.header.next_payload.0);
+    isakmp::v2::Payloads::new(first, message.body, isakmp::header::HEADER_LEN)
+}
+
+/// The name of the exchange type in the registry of the header's major version (the snapshot-cut
+/// decoder shows IKEv2 headers in the IKEv1-shaped [`isakmp::Header`]).
+fn exchange_name(header: &isakmp::Header) -> Option<&'static str> {
+    if header.version >> 4 == 2 {
+        isakmp::v2::ExchangeType(header.exchange_type.0).name()
+    } else {
+        header.exchange_type.name()
+    }
 }
 
 /// The protocol column's name for a [`Layer::Cut`] header.
@@ -904,10 +923,14 @@ fn eigrp_json(repr: &eigrp::Repr<'_>, obj: &mut Object<'_>) {
 fn isakmp_json(layer: &IsakmpLayer<'_>, obj: &mut Object<'_>) {
     let message = layer.message;
     let header = &message.header;
+    if header.version >> 4 == 2 {
+        // An IKEv2 header the snapshot length cut (a whole one is written by `ikev2_json`).
+        obj.u64("version", 2);
+    }
     obj.hex("icookie", &header.initiator_cookie);
     obj.hex("rcookie", &header.responder_cookie);
     obj.u64("exchange", u64::from(header.exchange_type.0));
-    if let Some(name) = header.exchange_type.name() {
+    if let Some(name) = exchange_name(header) {
         obj.str("exchange_name", name);
     }
     obj.hex_u16("flags", u16::from(header.flags.0));
@@ -922,7 +945,13 @@ fn isakmp_json(layer: &IsakmpLayer<'_>, obj: &mut Object<'_>) {
     }
     if layer.truncated {
         // Cut by the snapshot length: the payload types whose generic headers were captured.
-        if let Some(payloads) = message.payloads() {
+        if header.version >> 4 == 2 {
+            let mut array = obj.array("payloads");
+            for payload in cut_ikev2_payloads(message).map_while(Result::ok) {
+                array.u64(u64::from(payload.ty.0));
+            }
+            array.end();
+        } else if let Some(payloads) = message.payloads() {
             let mut array = obj.array("payloads");
             for payload in payloads.map_while(Result::ok) {
                 array.u64(u64::from(payload.ty.0));
