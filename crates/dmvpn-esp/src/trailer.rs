@@ -224,13 +224,17 @@ mod tests {
         assert_eq!(bytes[30..], [0, 47]);
     }
 
-    #[test]
-    fn parse_emit_round_trip() {
-        let repr = Repr::parse(
-            &Trailer::new_checked(&PLAINTEXT[..]).unwrap(),
+    /// The trailer at the end of `bytes`, padding checked as monotonic.
+    fn parse_monotonic(bytes: &[u8]) -> Result<Repr, DecryptError> {
+        Repr::parse(
+            &Trailer::new_checked(bytes).unwrap(),
             PaddingCheck::Monotonic,
         )
-        .unwrap();
+    }
+
+    #[test]
+    fn parse_emit_round_trip() {
+        let repr = parse_monotonic(&PLAINTEXT).unwrap();
         assert_eq!(
             repr,
             Repr {
@@ -266,11 +270,7 @@ mod tests {
     fn bad_padding() {
         let mut bytes = PLAINTEXT;
         bytes[29] = 0;
-        let err = Repr::parse(
-            &Trailer::new_checked(&bytes[..]).unwrap(),
-            PaddingCheck::Monotonic,
-        )
-        .unwrap_err();
+        let err = parse_monotonic(&bytes).unwrap_err();
         assert_eq!(
             err,
             DecryptError::BadPadding {
