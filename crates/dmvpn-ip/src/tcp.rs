@@ -183,18 +183,12 @@ mod tests {
         let mut udp = packet(&SYN);
         Packet::new_unchecked(&mut udp[..]).set_protocol(Protocol::UDP);
         cases.push(udp);
-        let mut end = SYN;
-        end[20] = 0;
-        cases.push(packet(&end));
-        let mut bad = SYN;
-        bad[21] = 1;
-        cases.push(packet(&bad));
-        let mut past = SYN;
-        past[12] = 0x80;
-        cases.push(packet(&past));
-        let mut bare = SYN;
-        bare[12] = 0x50;
-        cases.push(packet(&bare));
+        // An End option first, a bad option length, a data offset past the end, no options.
+        for (at, value) in [(20, 0), (21, 1), (12, 0x80), (12, 0x50)] {
+            let mut changed = SYN;
+            changed[at] = value;
+            cases.push(packet(&changed));
+        }
         let mut cut = packet(&SYN);
         cut.truncate(40);
         cases.push(cut);

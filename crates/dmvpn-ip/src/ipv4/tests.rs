@@ -108,24 +108,31 @@ fn errors() {
         "ipv4: bad checksum at offset 10: found 0xa747, computed 0xa746"
     );
     assert!(Repr::parse(&Packet::new_unchecked(&bad[..]), ChecksumMode::Ignore).is_ok());
-    let mut v6 = bytes.clone();
-    v6[0] = 0x65;
-    assert_eq!(
-        Packet::new_checked(&v6[..]).unwrap_err().to_string(),
-        "ipv4: field `version` at offset 0 has invalid value 0x6"
-    );
-    let mut ihl = bytes.clone();
-    ihl[0] = 0x44;
-    assert_eq!(
-        Packet::new_checked(&ihl[..]).unwrap_err().to_string(),
-        "ipv4: field `ihl` at offset 0 has invalid value 0x4"
-    );
-    let mut long = bytes.clone();
-    long[3] = 0x7d;
-    assert_eq!(
-        Packet::new_checked(&long[..]).unwrap_err().to_string(),
-        "ipv4: length field `total length` at offset 2 says 125 bytes, but 124 are there"
-    );
+    // One byte changed: version 6, IHL 4, a total length past the end.
+    for (at, value, expected) in [
+        (
+            0,
+            0x65,
+            "ipv4: field `version` at offset 0 has invalid value 0x6",
+        ),
+        (
+            0,
+            0x44,
+            "ipv4: field `ihl` at offset 0 has invalid value 0x4",
+        ),
+        (
+            3,
+            0x7d,
+            "ipv4: length field `total length` at offset 2 says 125 bytes, but 124 are there",
+        ),
+    ] {
+        let mut changed = bytes.clone();
+        changed[at] = value;
+        assert_eq!(
+            Packet::new_checked(&changed[..]).unwrap_err().to_string(),
+            expected
+        );
+    }
     let mut short = bytes.clone();
     short[2..4].copy_from_slice(&[0, 19]);
     assert!(matches!(
