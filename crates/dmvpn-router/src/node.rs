@@ -5,7 +5,6 @@
 use std::net::Ipv4Addr;
 
 use dmvpn_esp::{Encryption, Integrity};
-use dmvpn_isakmp::consts::Group;
 use dmvpn_isakmp::keys::Secret;
 use dmvpn_proto::Duration;
 use dmvpn_proto::ike;
@@ -13,7 +12,7 @@ use dmvpn_proto::ipsec::Lifetime;
 use dmvpn_proto::nhrp::{Nhs, Password};
 use dmvpn_proto::node::{self, EigrpConfig, IpsecConfig, NodeConfig, StaticRoute, TransformSet};
 
-use crate::config::{Config, DhGroup, EspEncryption, EspIntegrity, EspMode, MulticastMap, Role};
+use crate::config::{Config, EspEncryption, EspIntegrity, EspMode, MulticastMap, Role};
 
 /// Why a checked configuration cannot run on the node.
 #[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
@@ -245,15 +244,7 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
         .collect();
     policies.sort_by_key(|p| p.priority);
     for policy in policies {
-        let group = match policy.group() {
-            DhGroup::Group1 => Group::MODP_768,
-            DhGroup::Group2 => Group::MODP_1024,
-            DhGroup::Group5 => Group::MODP_1536,
-            DhGroup::Group14 => Group::MODP_2048,
-        };
-        let mut p = ike::Policy::new(policy.encryption(), policy.hash(), group);
-        p.lifetime = Duration::from_secs(i64::from(policy.lifetime()));
-        out.policies.push(p);
+        out.policies.push(policy.to_ike());
     }
     out.keys = (config.isakmp_keys.iter())
         .map(|k| ike::PresharedKey {
@@ -295,12 +286,7 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
             integrity,
         });
     }
-    out.pfs = profile.pfs.map(|g| match g {
-        DhGroup::Group1 => Group::MODP_768,
-        DhGroup::Group2 => Group::MODP_1024,
-        DhGroup::Group5 => Group::MODP_1536,
-        DhGroup::Group14 => Group::MODP_2048,
-    });
+    out.pfs = profile.pfs;
     if let Some(seconds) = profile.lifetime {
         out.ipsec_lifetime = Duration::from_secs(i64::from(seconds));
     }
@@ -312,6 +298,7 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
 
 #[cfg(test)]
 mod tests {
+    use dmvpn_isakmp::consts::Group;
     use dmvpn_isakmp::crypto::Cipher;
 
     use super::*;

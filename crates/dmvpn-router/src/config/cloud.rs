@@ -782,8 +782,8 @@ fn crypto(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
         (None, _) => false,
     };
     if matched.is_some() && pfs_fails {
-        let group = |g: Option<super::DhGroup>| {
-            g.map_or_else(|| "none".to_owned(), |g| format!("group {}", g.number()))
+        let group = |g: Option<dmvpn_isakmp::consts::Group>| {
+            g.map_or_else(|| "none".to_owned(), |g| format!("group {}", g.0))
         };
         out.add(
             "ike-transform-set-mismatch",

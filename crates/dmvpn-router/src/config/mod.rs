@@ -81,8 +81,9 @@ mod write;
 use core::fmt;
 use std::net::Ipv4Addr;
 
+use dmvpn_isakmp::consts::Group;
 use dmvpn_isakmp::crypto::Cipher;
-use dmvpn_proto::ike::Hash;
+use dmvpn_proto::ike::{self, Hash};
 use zeroize::Zeroizing;
 
 /// The IPv4 prefix of routes and subnets (`dmvpn_ip`'s, shared by the workspace).
@@ -566,7 +567,7 @@ pub struct IsakmpPolicy {
     /// `hash …` (default SHA-1).
     pub hash: Option<Hash>,
     /// `group …` (default 1).
-    pub group: Option<DhGroup>,
+    pub group: Option<Group>,
     /// `authentication pre-share` (the IOS default, RSA signatures, is not supported).
     pub pre_share: bool,
     /// `lifetime S` in seconds (default 86400).
@@ -588,8 +589,8 @@ impl IsakmpPolicy {
 
     /// The Diffie-Hellman group in force.
     #[must_use]
-    pub fn group(&self) -> DhGroup {
-        self.group.unwrap_or(DhGroup::Group1)
+    pub fn group(&self) -> Group {
+        self.group.unwrap_or(Group::MODP_768)
     }
 
     /// The lifetime in force, in seconds.
@@ -597,44 +598,31 @@ impl IsakmpPolicy {
     pub fn lifetime(&self) -> u32 {
         self.lifetime.unwrap_or(86_400)
     }
-}
 
-/// A MODP Diffie-Hellman group (RFC 2409 §6, RFC 3526).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum DhGroup {
-    /// 768-bit MODP.
-    Group1,
-    /// 1024-bit MODP.
-    Group2,
-    /// 1536-bit MODP.
-    Group5,
-    /// 2048-bit MODP.
-    Group14,
-}
-
-impl DhGroup {
-    /// The group number.
+    /// The policy IKE offers and accepts for this block, IOS's defaults filled in.
     #[must_use]
-    pub const fn number(self) -> u8 {
-        match self {
-            Self::Group1 => 1,
-            Self::Group2 => 2,
-            Self::Group5 => 5,
-            Self::Group14 => 14,
+    pub fn to_ike(&self) -> ike::Policy {
+        ike::Policy {
+            lifetime: dmvpn_proto::Duration::from_secs(i64::from(self.lifetime())),
+            ..ike::Policy::new(self.encryption(), self.hash(), self.group())
         }
     }
+}
 
-    /// The group with this number.
-    #[must_use]
-    pub const fn from_number(number: u64) -> Option<Self> {
-        Some(match number {
-            1 => Self::Group1,
-            2 => Self::Group2,
-            5 => Self::Group5,
-            14 => Self::Group14,
-            _ => return None,
-        })
-    }
+/// The Diffie-Hellman group of IOS's `group N` and `set pfs groupN`, in IKE's registry
+/// ([`Group`]: IOS numbers its groups as IKE does, RFC 2409 §6 and RFC 3526), if the router
+/// has it: the MODP groups 1, 2, 5 and 14.
+#[must_use]
+pub fn dh_group(number: u64) -> Option<Group> {
+    let group = Group(u16::try_from(number).ok()?);
+    [
+        Group::MODP_768,
+        Group::MODP_1024,
+        Group::MODP_1536,
+        Group::MODP_2048,
+    ]
+    .contains(&group)
+    .then_some(group)
 }
 
 /// `crypto isakmp key KEY address A [MASK]`.
@@ -728,7 +716,7 @@ pub struct IpsecProfile {
     /// ` set transform-set NAME…`: the sets offered, in order.
     pub transform_sets: Vec<String>,
     /// ` set pfs groupN`.
-    pub pfs: Option<DhGroup>,
+    pub pfs: Option<Group>,
     /// ` set security-association lifetime seconds S`.
     pub lifetime: Option<u32>,
     /// ` set security-association lifetime kilobytes K`: the volume after which the pair is

@@ -117,7 +117,7 @@ impl fmt::Display for Summary<'_> {
                     }
                 }
                 if let Some(group) = profile.pfs {
-                    write!(f, ", pfs group {}", group.number())?;
+                    write!(f, ", pfs group {}", group.0)?;
                 }
                 writeln!(f)?;
             }
@@ -145,7 +145,7 @@ impl fmt::Display for Summary<'_> {
                 f,
                 "isakmp policy {}: {encryption} {hash} group {} {}, lifetime {} s",
                 policy.priority,
-                policy.group().number(),
+                policy.group().0,
                 if policy.pre_share {
                     "pre-share"
                 } else {

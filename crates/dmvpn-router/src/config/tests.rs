@@ -246,7 +246,7 @@ fn every_statement() {
             priority: 1,
             encryption: Some(Cipher::Aes256),
             hash: Some(Hash::Sha256),
-            group: Some(DhGroup::Group14),
+            group: Some(Group::MODP_2048),
             pre_share: true,
             lifetime: Some(3600),
         }
@@ -258,7 +258,7 @@ fn every_statement() {
             p[1].group(),
             p[1].lifetime()
         ),
-        (Cipher::Des, Hash::Sha1, DhGroup::Group5, 86400)
+        (Cipher::Des, Hash::Sha1, Group::MODP_1536, 86400)
     );
     assert!(!p[1].pre_share);
     let k = &config.isakmp_keys;
@@ -308,7 +308,7 @@ fn every_statement() {
     assert_eq!(profile.transform_sets, ["T1", "T2"]);
     assert_eq!(
         (profile.pfs, profile.lifetime, profile.lifetime_kilobytes),
-        (Some(DhGroup::Group5), Some(7200), Some(2560))
+        (Some(Group::MODP_1536), Some(7200), Some(2560))
     );
     assert_eq!(
         config.routes,
@@ -1193,6 +1193,21 @@ fn semantic_errors_with_line() {
         none.to_string(),
         "error: the router runs one tunnel interface; this configuration has 0"
     );
+}
+
+#[test]
+fn dh_groups_are_ike_groups_by_ios_number() {
+    let groups = [1, 2, 5, 14].map(dh_group);
+    let ike = [
+        Group::MODP_768,
+        Group::MODP_1024,
+        Group::MODP_1536,
+        Group::MODP_2048,
+    ];
+    assert_eq!(groups, ike.map(Some));
+    for other in [0, 3, 15, 24, 65_550] {
+        assert_eq!(dh_group(other), None, "group {other}");
+    }
 }
 
 #[test]

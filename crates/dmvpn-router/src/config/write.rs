@@ -5,7 +5,7 @@
 use core::fmt;
 
 use super::{
-    Cipher, Config, DhGroup, EspEncryption, EspIntegrity, EspMode, Hash, Interface, MulticastMap,
+    Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, Interface, MulticastMap,
     TunnelMode, TunnelSource,
 };
 
@@ -38,7 +38,7 @@ impl fmt::Display for Config {
                 writeln!(f, " authentication pre-share")?;
             }
             if let Some(group) = policy.group {
-                writeln!(f, " group {}", group.number())?;
+                writeln!(f, " group {}", group.0)?;
             }
             if let Some(lifetime) = policy.lifetime {
                 writeln!(f, " lifetime {lifetime}")?;
@@ -165,13 +165,8 @@ impl fmt::Display for Config {
     }
 }
 
-fn pfs(group: DhGroup) -> &'static str {
-    match group {
-        DhGroup::Group1 => "group1",
-        DhGroup::Group2 => "group2",
-        DhGroup::Group5 => "group5",
-        DhGroup::Group14 => "group14",
-    }
+fn pfs(group: dmvpn_isakmp::consts::Group) -> String {
+    format!("group{}", group.0)
 }
 
 fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Result {

@@ -5,7 +5,9 @@ use super::{
     Fail, MAX_PROFILE_TRANSFORM_SETS, Mode, Origin, PROFILE, Parser, Place, Result, TRANSFORM,
     Words,
 };
-use crate::config::{DhGroup, ErrorKind, EspEncryption, EspIntegrity, EspMode, TransformSet};
+use dmvpn_isakmp::consts::Group;
+
+use crate::config::{ErrorKind, EspEncryption, EspIntegrity, EspMode, TransformSet};
 
 impl Parser {
     pub(super) fn transform_set(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
@@ -199,7 +201,7 @@ impl Parser {
             1 => {
                 // `set pfs` alone is group 1.
                 let group = if words.peek().is_none() {
-                    DhGroup::Group1
+                    Group::MODP_768
                 } else {
                     let (group_column, _) = words.peek().unwrap_or((column, ""));
                     match words.keyword_in(
@@ -209,10 +211,10 @@ impl Parser {
                         ],
                         "a pfs group",
                     ) {
-                        Ok(0) => DhGroup::Group1,
-                        Ok(1) => DhGroup::Group2,
-                        Ok(2) => DhGroup::Group5,
-                        Ok(_) => DhGroup::Group14,
+                        Ok(0) => Group::MODP_768,
+                        Ok(1) => Group::MODP_1024,
+                        Ok(2) => Group::MODP_1536,
+                        Ok(_) => Group::MODP_2048,
                         Err(Fail {
                             kind: ErrorKind::Skipped { .. },
                             ..

@@ -9,7 +9,7 @@ use dmvpn_proto::ike::Hash;
 use super::words::key_bits;
 use super::{Fail, Mode, Origin, POLICY, Parser, Result, Words};
 use crate::config::{
-    DhGroup, ErrorKind, IpsecProfile, IsakmpKey, IsakmpPolicy, Secret,
+    ErrorKind, IpsecProfile, IsakmpKey, IsakmpPolicy, Secret,
     grammar::{self, Match},
 };
 
@@ -220,7 +220,7 @@ impl Parser {
             }
             2 => {
                 let (group_column, number) = words.number("a diffie-hellman group", 1, 32)?;
-                let group = match DhGroup::from_number(number) {
+                let group = match super::super::dh_group(number) {
                     Some(group) => group,
                     // IOS's other groups: the router does not have them.
                     None if [15, 16, 19, 20, 21, 24].contains(&number) => {
