@@ -38,6 +38,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod auth;
 pub mod consts;
 #[cfg(any(test, feature = "fuzzing"))]

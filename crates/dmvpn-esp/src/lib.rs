@@ -51,10 +51,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The crate is `no_std` with `alloc`; the default `std` feature adds [`SaTable`]. [`fuzzing`]
-//! holds the entry points of the fuzz targets.
+//! The crate is `no_std` with `alloc`; the default `std` feature adds [`SaTable`]. The `fuzzing`
+//! feature adds the (hidden, unstable) entry points of the workspace's fuzz targets.
 #![no_std]
 #![forbid(unsafe_code)]
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]

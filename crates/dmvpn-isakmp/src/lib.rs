@@ -16,7 +16,8 @@
 //! - [`keys`]: SKEYID, SKEYID_d/a/e, Ka, HASH_I/R, Quick Mode hashes and KEYMAT, NAT-D hashes, and
 //!   Wireshark's `ikev1_decryption_table`; [`group`]: MODP groups 1, 2, 5, 14.
 //! - [`fragment`]: reassembly of Cisco/strongSwan IKE fragments (payload 132).
-//! - [`fuzzing`]: entry points for the fuzz targets (always compiled).
+//! - `fuzzing` (with the feature of that name; hidden, unstable): entry points for the fuzz
+//!   targets.
 //!
 //! ```
 //! use dmvpn_isakmp::{Body, Message, PayloadType};
@@ -46,6 +47,11 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 extern crate alloc;
 

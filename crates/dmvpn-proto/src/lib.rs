@@ -70,15 +70,19 @@
 //! of IOS 12.4 in packetlife's `EIGRP_goodbye.cap` (`tests/nhrp_ios.rs`, `tests/eigrp.rs`). The
 //! scenario tests (`tests/nhrp.rs`, `tests/nhrp_sim.rs`) run hubs and spokes on an in-memory
 //! network with a virtual clock, loss, duplication and reordering, and state in each test the
-//! outcome an IOS cloud shows. [`fuzzing`] drives every machine with arbitrary scripts.
+//! outcome an IOS cloud shows. The fuzz targets (with the `fuzzing` feature) drive every machine
+//! with arbitrary scripts.
 //!
 //! # Not here yet
 //!
-//! EIGRP's reliable transport, INIT exchange, topology table and DUAL, and HMAC-SHA-256
-//! authentication (MD5 is here); IKEv1; sending Resolution Requests (Phase 2 shortcuts) from the
-//! client.
+//! Sending Resolution Requests (Phase 2 shortcuts) from the client; IKEv2.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 extern crate alloc;
 #[cfg(test)]

@@ -16,6 +16,11 @@
 // path and the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -15,7 +15,7 @@
 //!   `ikev2_decryption_table` ([`crypto::SaKeys`]).
 //! - [`fragment`]: bounded reassembly of decrypted SKF fragments.
 //! - [`consts`]: the IANA registries (payload, exchange, transform, notify, … types).
-//! - [`fuzzing`]: entry points for the IKEv2 fuzz targets.
+//! - `fuzzing` (feature `fuzzing`; hidden, unstable): entry points for the IKEv2 fuzz targets.
 //!
 //! ```
 //! use dmvpn_isakmp::AnyMessage;
@@ -38,6 +38,8 @@
 pub mod consts;
 pub mod crypto;
 pub mod fragment;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod header;
 pub mod payload;
