@@ -1,6 +1,9 @@
 //! The IP packet inside an Ethernet frame, for tests that pick one protocol out of a capture.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
+
+use dmvpn_ip::link::{self, EtherType, LinkType};
+use dmvpn_ip::{ipv4, ipv6};
 
 /// What an IPv4 or IPv6 header says about its payload.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -28,54 +31,36 @@ impl IpPayload<'_> {
 }
 
 /// The IP payload of an Ethernet frame (link type 1; 802.1Q, 802.1ad and 0x9100 tags skipped), or `None`
-/// for other link types, other EtherTypes and headers cut short.
+/// for other link types, other EtherTypes and headers cut short. The link layer and the IP
+/// headers are read by `dmvpn-ip`.
 #[must_use]
 pub fn ip_payload(link: u32, frame: &[u8]) -> Option<IpPayload<'_>> {
     if link != 1 {
         return None;
     }
-    let be16 = |b: &[u8], at: usize| -> Option<usize> {
-        Some(usize::from(u16::from_be_bytes(
-            b.get(at..at + 2)?.try_into().ok()?,
-        )))
-    };
-    let mut at = 12;
-    let mut ethertype = be16(frame, at)?;
-    while matches!(ethertype, 0x8100 | 0x88a8 | 0x9100) {
-        at += 4;
-        ethertype = be16(frame, at)?;
-    }
-    let ip = frame.get(at + 2..)?;
-    match ethertype {
-        0x0800 => {
-            let ihl = usize::from(ip.first()? & 0x0f) * 4;
-            let total = be16(ip, 2)?.min(ip.len());
-            let addr = |at: usize| -> Option<IpAddr> {
-                let octets: [u8; 4] = ip.get(at..at + 4)?.try_into().ok()?;
-                Some(Ipv4Addr::from(octets).into())
-            };
+    let frame = link::decode(LinkType(link), frame).ok()?;
+    match frame.ethertype {
+        EtherType::IPV4 => {
+            let ip = ipv4::Packet::new_truncated(frame.payload).ok()?;
             Some(IpPayload {
-                protocol: *ip.get(9)?,
-                src: addr(12)?,
-                dst: addr(16)?,
-                fragment_offset: u16::try_from(be16(ip, 6)? & 0x1fff).ok()?,
-                more_fragments: be16(ip, 6)? & 0x2000 != 0,
-                payload: ip.get(ihl..total)?,
+                protocol: ip.protocol().0,
+                src: ip.src_addr().into(),
+                dst: ip.dst_addr().into(),
+                fragment_offset: ip.frag_offset() / 8,
+                more_fragments: ip.more_frags(),
+                payload: ip.payload(),
             })
         }
-        0x86dd => {
-            let len = be16(ip, 4)?;
-            let addr = |at: usize| -> Option<IpAddr> {
-                let octets: [u8; 16] = ip.get(at..at + 16)?.try_into().ok()?;
-                Some(Ipv6Addr::from(octets).into())
-            };
+        EtherType::IPV6 => {
+            let ip = ipv6::Repr::parse_truncated(frame.payload).ok()?;
+            let end = (ipv6::HEADER_LEN + usize::from(ip.payload_len)).min(frame.payload.len());
             Some(IpPayload {
-                protocol: *ip.get(6)?,
-                src: addr(8)?,
-                dst: addr(24)?,
+                protocol: ip.next_header.0,
+                src: ip.src.into(),
+                dst: ip.dst.into(),
                 fragment_offset: 0,
                 more_fragments: false,
-                payload: ip.get(40..(40 + len).min(ip.len()))?,
+                payload: frame.payload.get(ipv6::HEADER_LEN..end)?,
             })
         }
         _ => None,
