@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 tools/setup.sh
 echo "== cargo fmt";    cargo fmt --all --check
 echo "== cargo clippy"; cargo clippy --workspace --all-targets --locked --features dmvpn/parquet -- -D warnings
+# dmvpn as a library without its command (no clap, pnet or dmvpn-proto), and the Rust version the
+# manifests promise (tools/msrv.sh; clippy's incompatible_msrv above covers our own code).
+echo "== dmvpn without default features"
+cargo check -p dmvpn --no-default-features --locked --quiet
+RUSTDOCFLAGS=-Dwarnings cargo doc -p dmvpn --no-default-features --no-deps --locked --quiet
+echo "== msrv";         tools/msrv.sh
 echo "== cargo doc";    RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet
 # Supply chain (deny.toml; DEPENDENCIES.md says why each crate is here). cargo-deny is built when
 # missing (about 9 minutes on this 2-core machine, once). Licences, duplicate versions and sources
@@ -30,6 +36,9 @@ if [[ -x tools/fuzz.sh && $fuzz_seconds -gt 0 ]]; then
     echo "== fuzz smoke (${fuzz_seconds}s per target)"; tools/fuzz.sh --install --seconds "$fuzz_seconds"
 fi
 echo "== cargo test";   cargo test --workspace --locked --features dmvpn/parquet
+# The crates as crates.io would get them: each packaged and built alone from its .crate, its
+# workspace dependencies taken from the packages just made (dmvpn-testkit is never published).
+echo "== cargo package"; cargo package --workspace --exclude dmvpn-testkit --locked --allow-dirty --quiet
 
 # The interop scripts with real peers (tools/interop/: FRR eigrpd, FRR nhrpd, strongSwan charon), as
 # root in CI (CI=true, DMVPN_REQUIRE_NETNS=1): each installs its Debian packages when missing (frr,
