@@ -312,46 +312,22 @@ mod tests {
 
     #[test]
     fn ipsec_and_modecfg_names() {
-        let encap = Attribute {
-            ty: 4,
-            value: Value::Basic(61443),
-        };
-        assert_eq!(
-            encap.describe(Class::Ipsec).to_string(),
-            "Encapsulation-Mode=UDP-Encapsulated-Tunnel (draft)"
-        );
-        let auth = Attribute {
-            ty: 5,
-            value: Value::Basic(2),
-        };
-        assert_eq!(
-            auth.describe(Class::Ipsec).to_string(),
-            "Authentication-Algorithm=HMAC-SHA"
-        );
-        let user = Attribute {
-            ty: 16521,
-            value: Value::Variable(b"mpa"),
-        };
-        assert_eq!(
-            user.describe(Class::ModeCfg).to_string(),
-            "XAUTH-USER-NAME=\"mpa\""
-        );
-        let empty = Attribute {
-            ty: 16522,
-            value: Value::Variable(b""),
-        };
-        assert_eq!(
-            empty.describe(Class::ModeCfg).to_string(),
-            "XAUTH-USER-PASSWORD=0x"
-        );
+        #[rustfmt::skip]
+        let cases: [(u16, Value<'_>, Class, &str); 5] = [
+            (4, Value::Basic(61443), Class::Ipsec, "Encapsulation-Mode=UDP-Encapsulated-Tunnel (draft)"),
+            (5, Value::Basic(2), Class::Ipsec, "Authentication-Algorithm=HMAC-SHA"),
+            (16521, Value::Variable(b"mpa"), Class::ModeCfg, "XAUTH-USER-NAME=\"mpa\""),
+            (16522, Value::Variable(b""), Class::ModeCfg, "XAUTH-USER-PASSWORD=0x"),
+            (0x7fff, Value::Variable(&[1; 9]), Class::Ike, "attribute 32767=0x010101010101010101"),
+        ];
+        for (ty, value, class, expected) in cases {
+            let attribute = Attribute { ty, value };
+            assert_eq!(attribute.describe(class).to_string(), expected);
+        }
         let unknown = Attribute {
             ty: 0x7fff,
             value: Value::Variable(&[1; 9]),
         };
-        assert_eq!(
-            unknown.describe(Class::Ike).to_string(),
-            "attribute 32767=0x010101010101010101"
-        );
         assert_eq!(unknown.as_u64(), None);
     }
 
