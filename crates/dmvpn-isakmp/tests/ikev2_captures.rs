@@ -179,7 +179,7 @@ fn tcpdump_capture_decrypts_with_a_bad_icv() {
 }
 
 #[test]
-fn a_flipped_bit_fails_the_icv_or_the_tag() {
+fn a_flipped_bit_fails_the_icv_or_the_tag_but_decrypts() {
     let Some(dir) = dmvpn_testkit::captures() else {
         eprintln!("skipped: ../shared/captures is absent");
         return;
@@ -201,16 +201,10 @@ fn a_flipped_bit_fails_the_icv_or_the_tag() {
             .iter()
             .find(|k| k.initiator_spi == message.header.initiator_spi)
             .unwrap();
-        match message.decrypt(keys).unwrap() {
-            Ok(inner) => assert_eq!(inner.decrypted.icv, Icv::Bad, "{name}"),
-            Err(e) => assert_eq!(
-                e.to_string(),
-                format!(
-                    "isakmp: icv of the encrypted payload at offset {} does not verify",
-                    message.encrypted_payload().unwrap().offset + 4
-                )
-            ),
-        }
+        // CBC: the ICV fails; GCM: the tag fails, and the keystream still gives the plaintext.
+        let inner = message.decrypt(keys).unwrap().unwrap();
+        assert_eq!(inner.decrypted.icv, Icv::Bad, "{name}");
+        assert!(inner.payloads().next().is_some(), "{name}");
         let Body::Sk(_) = message.encrypted_payload().unwrap().decode().unwrap() else {
             panic!("SK")
         };

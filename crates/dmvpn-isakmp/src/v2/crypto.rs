@@ -410,11 +410,18 @@ impl SaKeys {
         let mut plain = ciphertext.to_vec();
         let status = if enc.aead_icv_len().is_some() {
             let aad = &message[..start];
-            if !aead_open(enc, key, iv, aad, &mut plain, icv) {
-                zeroize::Zeroize::zeroize(&mut plain);
-                return Err(DecryptError::TagMismatch { offset: start });
+            if aead_open(enc, key, iv, aad, &mut plain, icv) {
+                Icv::Good
+            } else {
+                // As tshark does, show what the payload decrypts to, flagged: GCM and CCM
+                // encrypt in counter mode, so the keystream alone gives the plaintext.
+                plain.copy_from_slice(ciphertext);
+                if !aead_keystream(enc, key, iv, &mut plain) {
+                    zeroize::Zeroize::zeroize(&mut plain);
+                    return Err(DecryptError::TagMismatch { offset: start });
+                }
+                Icv::Bad
             }
-            Icv::Good
         } else {
             let status = match self.integrity.prf() {
                 Some(prf) => {
@@ -519,26 +526,11 @@ fn decrypt_unauthenticated(
         Encryption::AesCbc(192) => CbcCipher::Aes192,
         Encryption::AesCbc(_) => CbcCipher::Aes256,
         Encryption::AesCtr(_) => {
+            // RFC 5930 §2: nonce | IV | a 32-bit block counter from 1.
             let (key, nonce) = key.split_at(key.len() - 4);
-            let mut block = [0; 16];
-            block[..4].copy_from_slice(nonce);
-            block[4..12].copy_from_slice(iv);
-            block[15] = 1;
-            // One arm per key size: the CTR type is generic over the block cipher.
-            let ok = match key.len() {
-                16 => ctr::Ctr32BE::<Aes128>::new_from_slices(key, &block)
-                    .map(|mut c| c.apply_keystream(data))
-                    .is_ok(),
-                24 => ctr::Ctr32BE::<Aes192>::new_from_slices(key, &block)
-                    .map(|mut c| c.apply_keystream(data))
-                    .is_ok(),
-                _ => ctr::Ctr32BE::<Aes256>::new_from_slices(key, &block)
-                    .map(|mut c| c.apply_keystream(data))
-                    .is_ok(),
-            };
+            let ok = keystream(key, [&[], nonce, iv, &[0, 0, 0, 1]], data);
             // Key and counter lengths follow from the algorithm, checked by the caller.
             debug_assert!(ok);
-            zeroize::Zeroize::zeroize(&mut block);
             return Ok(());
         }
         Encryption::AesCcm(..) | Encryption::AesGcm(..) => return Ok(()),
@@ -561,6 +553,53 @@ fn decrypt_unauthenticated(
     let mut plain = plain;
     zeroize::Zeroize::zeroize(&mut plain);
     Ok(())
+}
+
+/// XORs `data` with the AES-CTR keystream (32-bit big-endian counter) from the counter block made
+/// of `parts` (16 bytes in all); false if the key or the block has the wrong length.
+fn keystream(key: &[u8], parts: [&[u8]; 4], data: &mut [u8]) -> bool {
+    let mut block = [0; 16];
+    let mut at = 0;
+    for part in parts {
+        let Some(slot) = block.get_mut(at..at + part.len()) else {
+            return false;
+        };
+        slot.copy_from_slice(part);
+        at += part.len();
+    }
+    // One arm per key size: the CTR type is generic over the block cipher.
+    let ok = at == block.len()
+        && match key.len() {
+            16 => ctr::Ctr32BE::<Aes128>::new_from_slices(key, &block)
+                .map(|mut c| c.apply_keystream(data))
+                .is_ok(),
+            24 => ctr::Ctr32BE::<Aes192>::new_from_slices(key, &block)
+                .map(|mut c| c.apply_keystream(data))
+                .is_ok(),
+            32 => ctr::Ctr32BE::<Aes256>::new_from_slices(key, &block)
+                .map(|mut c| c.apply_keystream(data))
+                .is_ok(),
+            _ => false,
+        };
+    zeroize::Zeroize::zeroize(&mut block);
+    ok
+}
+
+/// Decrypts AES-GCM or AES-CCM ciphertext without its tag: GCM's counter starts at salt | IV | 2
+/// (NIST SP 800-38D §7.2, 96-bit IV), CCM's at the flags byte 3 (a 4-byte counter), salt | IV, 1
+/// (RFC 3610 §2.3).
+fn aead_keystream(enc: Encryption, key: &[u8], iv: &[u8], data: &mut [u8]) -> bool {
+    match enc {
+        Encryption::AesGcm(..) => {
+            let (key, salt) = key.split_at(key.len() - 4);
+            keystream(key, [salt, iv, &[0, 0], &[0, 2]], data)
+        }
+        Encryption::AesCcm(..) => {
+            let (key, salt) = key.split_at(key.len() - 3);
+            keystream(key, [&[3], salt, iv, &[0, 0, 0, 1]], data)
+        }
+        _ => false,
+    }
 }
 
 /// AEAD decryption in place with the tag `icv`; false if it does not verify.
@@ -690,14 +729,82 @@ mod tests {
                 .to_string(),
             "isakmp: SK_ei is 5 bytes, AES-CBC needs 16"
         );
+        // An AEAD payload whose tag fails and whose keystream plaintext has no room for its pad
+        // length: there is nothing to show.
         let gcm = keys(Encryption::AesGcm(128, 16), Integrity::None);
-        let message = [0u8; 32 + 8 + 16 + 16];
+        let message = [0u8; 32 + 8 + 16];
         assert_eq!(
             gcm.decrypt(&message, 32..message.len(), true)
                 .unwrap_err()
                 .to_string(),
-            "isakmp: icv of the encrypted payload at offset 32 does not verify"
+            "isakmp: pad length 0 at offset 40 exceeds the 0-byte plaintext"
         );
+    }
+
+    /// Seals `chain` (payloads, then pad length 0) as the SK payload of a 32-byte stand-in header
+    /// with the RustCrypto AEAD `A`, as a peer would; returns the message.
+    fn seal<A: AeadInOut + KeyInit>(key: &[u8], salt: &[u8], chain: &[u8]) -> Vec<u8> {
+        let iv = [0x5a; 8];
+        let mut message = vec![0x42; 32];
+        message.extend_from_slice(&iv);
+        let mut nonce = salt.to_vec();
+        nonce.extend_from_slice(&iv);
+        let mut body = chain.to_vec();
+        body.push(0);
+        let aead = A::new_from_slice(key).unwrap();
+        let tag = aead
+            .encrypt_inout_detached(
+                nonce.as_slice().try_into().unwrap(),
+                &message[..32],
+                body.as_mut_slice().into(),
+            )
+            .unwrap();
+        message.extend_from_slice(&body);
+        message.extend_from_slice(&tag);
+        message
+    }
+
+    #[test]
+    fn aead_tags_and_their_keystreams() {
+        let chain = b"IKEv2 inner payloads, 40 bytes of them..";
+        for (encryption, sealed) in [
+            (
+                Encryption::AesGcm(128, 16),
+                seal::<AesGcm<Aes128, U12, U16>>(&[0x11; 16], &[0x11; 4], chain),
+            ),
+            (
+                Encryption::AesGcm(256, 8),
+                seal::<AesGcm<Aes256, U12, U8>>(&[0x11; 32], &[0x11; 4], chain),
+            ),
+            (
+                Encryption::AesCcm(128, 12),
+                seal::<Ccm<Aes128, U12, U11>>(&[0x11; 16], &[0x11; 3], chain),
+            ),
+            (
+                Encryption::AesCcm(192, 16),
+                seal::<Ccm<Aes192, U16, U11>>(&[0x11; 24], &[0x11; 3], chain),
+            ),
+        ] {
+            let k = keys(encryption, Integrity::None);
+            let out = k.decrypt(&sealed, 32..sealed.len(), true).unwrap();
+            assert_eq!((out.plaintext.as_slice(), out.icv), (&chain[..], Icv::Good));
+            // A wrong tag: the same plaintext from the keystream, flagged.
+            let mut forged = sealed.clone();
+            *forged.last_mut().unwrap() ^= 1;
+            let out = k.decrypt(&forged, 32..forged.len(), true).unwrap();
+            assert_eq!(
+                (out.plaintext.as_slice(), out.icv),
+                (&chain[..], Icv::Bad),
+                "{encryption}"
+            );
+            // A changed header is outside the ciphertext but inside the associated data.
+            let mut header = sealed.clone();
+            header[0] ^= 1;
+            assert_eq!(
+                k.decrypt(&header, 32..header.len(), true).unwrap().icv,
+                Icv::Bad
+            );
+        }
     }
 
     #[test]
