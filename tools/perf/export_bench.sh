@@ -4,21 +4,23 @@
 # of an export over a large capture set (ring files made from the corpus, shifted in time one after the
 # other, written transiently in /tmp and removed afterwards).
 #
-#   tools/perf/export_bench.sh [--packets N] [--spokes N] [--dir DIR] [--big-gib G]
+#   tools/perf/export_bench.sh [--packets N] [--spokes N] [--dir DIR] [--big-gib G] [--big-dir DIR]
 #
 # The corpus is tools/perf/bench.sh's (../shared/bench/gen_corpus.py, 300000 packets, 50 spokes), made
-# in DIR (default /tmp/dmvpn-bench) when missing. --big-gib 0 skips the large set (default 10).
+# in DIR (default /tmp/dmvpn-bench) when missing. The large set (default 10 GiB; --big-gib 0 skips it) is
+# written under --big-dir (default /tmp; /dev/shm where /tmp lacks the space) and removed at the end.
 # Nothing here asserts on time: the figures are for the reader.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-packets=300000 spokes=50 dir=/tmp/dmvpn-bench big=10
+packets=300000 spokes=50 dir=/tmp/dmvpn-bench big=10 bigdir=/tmp
 while (($#)); do
     case $1 in
         --packets) packets=$2; shift 2 ;;
         --spokes) spokes=$2; shift 2 ;;
         --dir) dir=$2; shift 2 ;;
         --big-gib) big=$2; shift 2 ;;
-        *) echo "usage: $0 [--packets N] [--spokes N] [--dir DIR] [--big-gib G]" >&2; exit 2 ;;
+        --big-dir) bigdir=$2; shift 2 ;;
+        *) echo "usage: $0 [--packets N] [--spokes N] [--dir DIR] [--big-gib G] [--big-dir DIR]" >&2; exit 2 ;;
     esac
 done
 corpus=$dir/corpus-$spokes-$packets
@@ -32,7 +34,8 @@ cargo build --release -q -p dmvpn --features parquet
 dmvpn=${CARGO_TARGET_DIR:-$PWD/target}/release/dmvpn
 bytes=$(stat -L -c %s "$corpus.pcap")
 out=$(mktemp -d /tmp/dmvpn-export-bench.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+big_out=$(mktemp -d "$bigdir/dmvpn-export-bench-set.XXXXXX")
+trap 'rm -rf "$out" "$big_out"' EXIT
 
 # timed NAME COMMAND...: best wall time of 3 and the largest peak RSS.
 timed() {
@@ -52,6 +55,7 @@ timed() {
 }
 echo "corpus: $corpus.pcap ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MiB", b / 1048576 }'), $packets frames)"
 timed "decode --format json > /dev/null" "$dmvpn" decode "$corpus.pcap" --keys "$corpus.esp_sa" --format json
+timed "sessions --format json > /dev/null" "$dmvpn" sessions "$corpus.pcap" --keys "$corpus.esp_sa" --format json
 timed "export --format parquet" "$dmvpn" export "$corpus.pcap" --keys "$corpus.esp_sa" -o "$out/dataset"
 parquet=$(du -sb "$out/dataset" | cut -f1)
 awk -v p="$parquet" -v c="$bytes" 'BEGIN { printf "parquet dataset: %.1f MiB, %.1f%% of the capture\n", p / 1048576, 100 * p / c }'
@@ -63,21 +67,21 @@ if ((big > 0)); then
     # Ring files: copies of the corpus, each shifted to start where the one before ended.
     span=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["counts"].get("duration", 0)) or 200)' "$corpus.json" 2>/dev/null || echo 200)
     copies=$(( (big * 1073741824 + bytes - 1) / bytes ))
-    free=$(df -B1 --output=avail /tmp | tail -1)
+    free=$(df -B1 --output=avail "$bigdir" | tail -1)
     if (( copies * bytes + 2 * 1073741824 > free )); then
-        echo "large set: skipped, /tmp has $(( free / 1073741824 )) GiB free for $big GiB"
+        echo "large set: skipped, $bigdir has $(( free / 1073741824 )) GiB free for $big GiB (--big-dir, --big-gib)"
         exit 0
     fi
-    mkdir -p "$out/ring"
+    mkdir -p "$big_out/ring"
     for ((i = 0; i < copies; i++)); do
-        editcap -t $(( i * (span + 1) )) "$corpus.pcap" "$out/ring/ring_$(printf %05d "$i").pcap"
+        editcap -t $(( i * (span + 1) )) "$corpus.pcap" "$big_out/ring/ring_$(printf %05d "$i").pcap"
     done
-    total=$(du -sb "$out/ring" | cut -f1)
+    total=$(du -sb "$big_out/ring" | cut -f1)
     t0=$EPOCHREALTIME
-    /usr/bin/time -f '%M' -o "$out/rss" "$dmvpn" export "$out/ring" --keys "$corpus.esp_sa" -o "$out/big" 2>"$out/err" \
-        || { cat "$out/err" >&2; exit 1; }
+    /usr/bin/time -f '%M' -o "$out/rss" "$dmvpn" export "$big_out/ring" --keys "$corpus.esp_sa" -o "$big_out/dataset" \
+        2>"$out/err" || { cat "$out/err" >&2; exit 1; }
     t1=$EPOCHREALTIME
-    awk -v n="$copies" -v b="$total" -v a="$t0" -v z="$t1" -v k="$(tail -1 "$out/rss")" -v p="$(du -sb "$out/big" | cut -f1)" \
+    awk -v n="$copies" -v b="$total" -v a="$t0" -v z="$t1" -v k="$(tail -1 "$out/rss")" -v p="$(du -sb "$big_out/dataset" | cut -f1)" \
         'BEGIN { printf "large set: %d files, %.2f GiB: export %.0f s (%.1f MB/s), peak RSS %.1f MiB, parquet %.1f MiB (%.1f%%)\n",
                  n, b / 1073741824, z - a, b / (z - a) / 1e6, k / 1024, p / 1048576, 100 * p / b }'
 fi

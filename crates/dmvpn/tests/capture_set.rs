@@ -1,5 +1,6 @@
 //! Capture sets: several files merged by timestamp read as the one capture they were cut from;
 //! a file cut short in the middle of the set is reported by name and offset and the rest is read.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -10,6 +10,7 @@
 //! generator (`../shared/bench/gen_corpus.py`) is absent, unless `CI=true`: there it must run
 //! (`tools/setup.sh` installs duckdb).
 #![cfg(feature = "parquet")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 //! the inputs' contents, idempotent re-export (stale files of the same export removed), a file
 //! cut short exported up to its cut, and the session tables agreeing with `dmvpn sessions`.
 #![cfg(feature = "parquet")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -11,7 +11,7 @@
 //! The schema (version [`SCHEMA_VERSION`]) is documented in `crates/dmvpn/schemas/parquet.md`.
 //! Rows come from the decoder and the session report the other commands use: `frames` from a
 //! decoder [`Sink`](crate::decode::Sink) (one row per frame), the session tables from the
-//! [`Report`](crate::session::Report) of the same frames. The captures given are read as one
+//! [`Report`] of the same frames. The captures given are read as one
 //! [`CaptureSet`] (merged by timestamp), twice: first for the report (which also tells the hubs,
 //! so each frame knows its hub partition and role), then for the frames.
 //!
@@ -60,6 +60,14 @@ pub enum ExportError {
     /// The Parquet writer failed.
     #[error("parquet: {0}")]
     Parquet(String),
+    /// Writing a Parquet file failed (a full disk, …).
+    #[error("{}: cannot write: {message}", path.display())]
+    ParquetFile {
+        /// The file (under its temporary name while it is written).
+        path: PathBuf,
+        /// The Parquet writer's reason.
+        message: String,
+    },
     /// No file of the set could be read.
     #[error("no capture could be read")]
     NothingRead,

@@ -401,12 +401,15 @@ impl Dataset {
                     schema
                 }
             };
-            let writer = SerializedFileWriter::new(file, schema, Arc::clone(&self.properties))?;
+            let writer = SerializedFileWriter::new(file, schema, Arc::clone(&self.properties))
+                .map_err(|error| file_error(&temp, &error))?;
             open.writer = Some((writer, temp));
         }
         self.buffered -= open.rows.len();
-        if let Some((writer, _)) = &mut open.writer {
-            open.rows.write_row_group(writer)?;
+        if let Some((writer, temp)) = &mut open.writer {
+            open.rows
+                .write_row_group(writer)
+                .map_err(|error| file_error(temp, &error))?;
         }
         Ok(())
     }
@@ -426,7 +429,7 @@ impl Dataset {
             let Some((writer, temp)) = open.writer else {
                 continue;
             };
-            writer.close()?;
+            writer.close().map_err(|error| file_error(&temp, &error))?;
             let path = temp.with_file_name(&final_name);
             std::fs::rename(&temp, &path).map_err(|source| ExportError::Write {
                 path: path.clone(),
@@ -442,6 +445,14 @@ impl Dataset {
         }
         written.sort();
         Ok(written)
+    }
+}
+
+/// A Parquet writer's error, with the file it was writing.
+fn file_error(path: &Path, error: &dyn std::fmt::Display) -> ExportError {
+    ExportError::ParquetFile {
+        path: path.to_owned(),
+        message: error.to_string(),
     }
 }
 
