@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -62,6 +62,21 @@ fn scratch(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// `dmvpn decrypt INPUT --keys KEYS -o OUT`.
+fn decrypt_to(input: &str, keys: &str, out: &Path) -> Output {
+    dmvpn(
+        &[
+            "decrypt",
+            input,
+            "--keys",
+            keys,
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    )
 }
 
 fn dmvpn(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -173,29 +188,9 @@ fn cut_captures_print_every_whole_frame_then_warn_like_tshark() {
             // capture), then warns.
             let out_whole = dir.join("whole.pcapng");
             let out_cut = dir.join("cut.pcapng");
-            let whole_run = dmvpn(
-                &[
-                    "decrypt",
-                    whole,
-                    "--keys",
-                    &esp_sa,
-                    "-o",
-                    out_whole.to_str().unwrap(),
-                ],
-                None,
-            );
+            let whole_run = decrypt_to(whole, &esp_sa, &out_whole);
             assert!(whole_run.status.success(), "{whole_run:?}");
-            let cut_run = dmvpn(
-                &[
-                    "decrypt",
-                    cut_path,
-                    "--keys",
-                    &esp_sa,
-                    "-o",
-                    out_cut.to_str().unwrap(),
-                ],
-                None,
-            );
+            let cut_run = decrypt_to(cut_path, &esp_sa, &out_cut);
             assert_eq!(cut_run.status.code(), Some(2));
             assert!(text(&cut_run.stderr).contains(CUT_WARNING));
             assert_eq!(fs::read(&out_cut).unwrap(), fs::read(&out_whole).unwrap());
@@ -538,17 +533,7 @@ fn decrypt_never_overwrites_its_input() {
     let esp_sa = esp_sa();
     let input_str = input.to_str().unwrap();
     for output in [&input, &symlink, &hard] {
-        let run = dmvpn(
-            &[
-                "decrypt",
-                input_str,
-                "--keys",
-                &esp_sa,
-                "-o",
-                output.to_str().unwrap(),
-            ],
-            None,
-        );
+        let run = decrypt_to(input_str, &esp_sa, &output);
         assert_eq!(run.status.code(), Some(1), "{run:?}");
         assert!(
             text(&run.stderr).contains("this is the input capture itself"),
@@ -573,17 +558,7 @@ fn decrypt_never_overwrites_its_input() {
     assert_eq!(names, ["hard.pcap", "in.pcap", "link.pcap"]);
     // `-o -` writes the same pcapng to standard output, not a file named `-`.
     let to_file = dir.join("out.pcapng");
-    let run = dmvpn(
-        &[
-            "decrypt",
-            input_str,
-            "--keys",
-            &esp_sa,
-            "-o",
-            to_file.to_str().unwrap(),
-        ],
-        None,
-    );
+    let run = decrypt_to(input_str, &esp_sa, &to_file);
     assert!(run.status.success(), "{run:?}");
     let to_stdout = Command::new(BIN)
         .current_dir(&dir)

@@ -6,28 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dmvpn::capture::CaptureReader;
-use dmvpn::decode::{Decoder, IkeKeys};
+use dmvpn::decode::Decoder;
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Finding, Report, Rule, SessionBuilder, Severity};
 use dmvpn_testkit::workspace;
 
-fn report(capture: &Path) -> Report {
-    let keys = capture.with_extension("esp_sa");
-    let keys = if keys.exists() {
-        EspKeys::from_file(&keys).unwrap()
-    } else {
-        EspKeys::default()
-    };
-    let mut ike = IkeKeys::default();
-    if let Ok(table) = std::fs::read_to_string(capture.with_extension("ikev1_decryption_table")) {
-        ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
-    }
-    let mut reader = CaptureReader::open(capture).unwrap();
-    SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(keys, ike)).unwrap()
-}
+#[path = "util/sessions.rs"]
+mod sessions;
+use sessions::report;
 
 fn page(report: &Report, title: &str) -> String {
     let mut out = Vec::new();

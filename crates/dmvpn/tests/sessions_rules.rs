@@ -5,30 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use dmvpn::capture::CaptureReader;
-use dmvpn::decode::{Decoder, IkeKeys};
+use dmvpn::decode::Decoder;
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Report, Rule, SessionBuilder};
 use dmvpn_testkit::workspace;
 
-/// The report for a capture, with the `esp_sa` and `ikev1_decryption_table` files beside it.
-fn report(capture: &Path) -> Report {
-    let keys = capture.with_extension("esp_sa");
-    let keys = if keys.exists() {
-        EspKeys::from_file(&keys).unwrap()
-    } else {
-        EspKeys::default()
-    };
-    let mut ike = IkeKeys::default();
-    if let Ok(table) = std::fs::read_to_string(capture.with_extension("ikev1_decryption_table")) {
-        ike.extend(dmvpn::keys::parse_ikev1_decryption_table(&table).unwrap());
-    }
-    let mut reader = CaptureReader::open(capture).unwrap();
-    SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(keys, ike)).unwrap()
-}
+#[path = "util/sessions.rs"]
+mod sessions;
+use sessions::report;
 
 /// Each capture of the set and the rules it must (and only it may) fire.
 fn matrix() -> Vec<(PathBuf, Vec<Rule>)> {
