@@ -130,12 +130,19 @@ fn push(fields: &mut Fields, name: &'static str, value: impl ToString) {
     fields.entry(name).or_default().push(value.to_string());
 }
 
+/// The field names of an address in its IPv4 and its bytes form (tshark 4.0 spells the last
+/// one `addr_byets`).
+const CLIENT_NBMA: [&str; 2] = ["nhrp.client.nbma.addr", "nhrp.client.nbma.addr_bytes"];
+const CLIENT_PROTO: [&str; 2] = ["nhrp.client.prot.addr", "nhrp.client.prot.addr_bytes"];
+const SRC_NBMA: [&str; 2] = ["nhrp.src.nbma.addr", "nhrp.src.nbma.addr_bytes"];
+const SRC_PROTO: [&str; 2] = ["nhrp.src.prot.addr", "nhrp.src.prot.addr_bytes"];
+const DST_PROTO: [&str; 2] = ["nhrp.dst.prot.addr", "nhrp.dst.prot.addr_byets"];
+
 /// An address as Wireshark shows it: `ipv4` for 4 bytes (NBMA addresses only when `ar$afn` is
 /// IPv4), `bytes` (hex) otherwise, nothing when empty.
 fn address(
     fields: &mut Fields,
-    ipv4: &'static str,
-    bytes_name: &'static str,
+    [ipv4, bytes_name]: [&'static str; 2],
     bytes: &[u8],
     as_ipv4: bool,
 ) {
@@ -157,23 +164,11 @@ fn render_cie(fields: &mut Fields, afn: AddressFamily, cie: &cie::Repr<'_>) {
     push(fields, "nhrp.prot.len", cie.proto.len());
     push(fields, "nhrp.pref", cie.preference);
     let v4 = afn == AddressFamily::IPV4;
-    address(
-        fields,
-        "nhrp.client.nbma.addr",
-        "nhrp.client.nbma.addr_bytes",
-        cie.nbma.bytes,
-        v4,
-    );
+    address(fields, CLIENT_NBMA, cie.nbma.bytes, v4);
     if !cie.nbma_sub.bytes.is_empty() {
         push(fields, "nhrp.client.nbma.saddr", hex(cie.nbma_sub.bytes));
     }
-    address(
-        fields,
-        "nhrp.client.prot.addr",
-        "nhrp.client.prot.addr_bytes",
-        cie.proto,
-        true,
-    );
+    address(fields, CLIENT_PROTO, cie.proto, true);
 }
 
 /// Our decode, as the values tshark would print, in tree order.
@@ -217,30 +212,12 @@ fn render(fields: &mut Fields, repr: &Repr<'_>, bytes: &[u8], nested: bool) {
         push(fields, "nhrp.err.offset", error.offset);
     }
     let v4 = repr.afn == AddressFamily::IPV4;
-    address(
-        fields,
-        "nhrp.src.nbma.addr",
-        "nhrp.src.nbma.addr_bytes",
-        repr.src_nbma.bytes,
-        v4,
-    );
+    address(fields, SRC_NBMA, repr.src_nbma.bytes, v4);
     if !repr.src_nbma_sub.bytes.is_empty() {
         push(fields, "nhrp.src.nbma.saddr", hex(repr.src_nbma_sub.bytes));
     }
-    address(
-        fields,
-        "nhrp.src.prot.addr",
-        "nhrp.src.prot.addr_bytes",
-        repr.src_proto,
-        true,
-    );
-    address(
-        fields,
-        "nhrp.dst.prot.addr",
-        "nhrp.dst.prot.addr_byets",
-        repr.dst_proto,
-        true,
-    );
+    address(fields, SRC_PROTO, repr.src_proto, true);
+    address(fields, DST_PROTO, repr.dst_proto, true);
     if let Message::ErrorIndication(error) = repr.message {
         // Wireshark dissects the packet in error in place.
         let inner = error.parse_packet().expect("the quoted packet parses");
@@ -448,8 +425,7 @@ fn compare_capture(path: &Path) -> Outcome {
 
 #[test]
 fn real_captures_match_tshark() {
-    if !dmvpn_testkit::tshark_available() {
-        println!("skipped: tshark not found");
+    if tshark_missing() {
         return;
     }
     let Some(dir) = dmvpn_testkit::captures() else {
@@ -475,6 +451,15 @@ fn testdata(name: &str) -> PathBuf {
     dmvpn_testkit::testdata("nhrp").join(name)
 }
 
+/// Whether tshark is missing, said once on stdout: the comparisons are then skipped.
+fn tshark_missing() -> bool {
+    let missing = !dmvpn_testkit::tshark_available();
+    if missing {
+        println!("skipped: tshark not found");
+    }
+    missing
+}
+
 #[test]
 fn emitted_pcap_is_current() {
     for (name, fresh) in [
@@ -491,8 +476,7 @@ fn emitted_pcap_is_current() {
 
 #[test]
 fn emitted_packets_match_tshark() {
-    if !dmvpn_testkit::tshark_available() {
-        println!("skipped: tshark not found");
+    if tshark_missing() {
         return;
     }
     let outcome = compare_capture(&testdata("emitted.pcap"));
@@ -526,8 +510,7 @@ fn emitted_packets_match_tshark() {
 
 #[test]
 fn lab_captures_match_tshark() {
-    if !dmvpn_testkit::tshark_available() {
-        println!("skipped: tshark not found");
+    if tshark_missing() {
         return;
     }
     let path = testdata("nhrpd-registration.pcap");
@@ -542,8 +525,7 @@ fn lab_captures_match_tshark() {
 
 #[test]
 fn malformed_packets_are_flagged_like_tshark() {
-    if !dmvpn_testkit::tshark_available() {
-        println!("skipped: tshark not found");
+    if tshark_missing() {
         return;
     }
     let outcome = compare_capture(&testdata("malformed.pcap"));
