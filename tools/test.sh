@@ -15,7 +15,7 @@ echo "== dmvpn without default features"
 cargo check -p dmvpn --no-default-features --locked --quiet
 RUSTDOCFLAGS=-Dwarnings cargo doc -p dmvpn --no-default-features --no-deps --locked --quiet
 echo "== msrv";         tools/msrv.sh
-echo "== cargo doc";    RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet
+echo "== cargo doc";    RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet --features dmvpn/parquet
 # Supply chain (deny.toml; DEPENDENCIES.md says why each crate is here). cargo-deny is built when
 # missing (about 9 minutes on this 2-core machine, once). Licences, duplicate versions and sources
 # need nothing but Cargo.lock and the crates already fetched; the advisory database is cloned
