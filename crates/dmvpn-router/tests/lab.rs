@@ -68,15 +68,17 @@ fn missing() -> Option<String> {
         .map(|tool| format!("{tool} is not installed (tools/setup.sh installs it)"))
 }
 
-#[test]
-fn hub_and_two_spokes_in_namespaces() {
+/// Runs the lab script `script` (under `tools/lab/`) with `args` and `--out DIR`, one lab at a
+/// time, and returns DIR and its `summary.txt` once the script passed; `None` (the test skipped)
+/// when a tool is missing and `DMVPN_REQUIRE_NETNS` is not set.
+fn run_lab(name: &str, script: &str, args: &[&str]) -> Option<(PathBuf, String)> {
     if let Some(why) = missing() {
         assert!(
             std::env::var_os("DMVPN_REQUIRE_NETNS").is_none(),
-            "router lab: {why}, and DMVPN_REQUIRE_NETNS is set"
+            "{name}: {why}, and DMVPN_REQUIRE_NETNS is set"
         );
-        println!("router lab: SKIPPED: {why}");
-        return;
+        println!("{name}: SKIPPED: {why}");
+        return None;
     }
     let _one = ONE_LAB
         .lock()
@@ -84,23 +86,30 @@ fn hub_and_two_spokes_in_namespaces() {
     let router = PathBuf::from(env!("CARGO_BIN_EXE_dmvpn-router"));
     // `cargo test --workspace` builds the decoder beside the router.
     let decoder = router.with_file_name("dmvpn");
-    let out = std::env::temp_dir().join(format!("dmvpn-router-lab-{}", std::process::id()));
+    let dir = format!("dmvpn-{}-{}", name.replace(' ', "-"), std::process::id());
+    let out = std::env::temp_dir().join(dir);
     let status = Command::new("bash")
-        .arg(workspace().join("tools/lab/router_lab.sh"))
+        .arg(workspace().join("tools/lab").join(script))
+        .args(args)
         .arg("--out")
         .arg(&out)
-        // A volume lifetime of 20 MB: the lab's 96 MB of TCP rekey each pair several times.
-        .args(["--sa-kilobytes", "20000"])
         .env("DMVPN_ROUTER", &router)
         .env("DMVPN", &decoder)
         .status()
         .expect("bash runs");
     let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap_or_default();
     println!("{summary}");
-    assert!(
-        status.success(),
-        "tools/lab/router_lab.sh failed:\n{summary}"
-    );
+    assert!(status.success(), "tools/lab/{script} failed:\n{summary}");
+    Some((out, summary))
+}
+
+#[test]
+fn hub_and_two_spokes_in_namespaces() {
+    // A volume lifetime of 20 MB: the lab's 96 MB of TCP rekey each pair several times.
+    let Some((out, summary)) = run_lab("router lab", "router_lab.sh", &["--sa-kilobytes", "20000"])
+    else {
+        return;
+    };
     assert!(summary.contains("PASS: DMVPN Phase 1 hub + 2 spokes"));
     assert!(
         summary.contains("rekeys for the volume lifetime"),
@@ -123,35 +132,10 @@ fn hub_and_two_spokes_in_namespaces() {
 
 #[test]
 fn tutorial_configurations_run_unchanged() {
-    if let Some(why) = missing() {
-        assert!(
-            std::env::var_os("DMVPN_REQUIRE_NETNS").is_none(),
-            "tutorial lab: {why}, and DMVPN_REQUIRE_NETNS is set"
-        );
-        println!("tutorial lab: SKIPPED: {why}");
+    let Some((out, summary)) = run_lab("tutorial lab", "router_tutorial_lab.sh", &["--negative"])
+    else {
         return;
-    }
-    let _one = ONE_LAB
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let router = PathBuf::from(env!("CARGO_BIN_EXE_dmvpn-router"));
-    let decoder = router.with_file_name("dmvpn");
-    let out = std::env::temp_dir().join(format!("dmvpn-tutorial-lab-{}", std::process::id()));
-    let status = Command::new("bash")
-        .arg(workspace().join("tools/lab/router_tutorial_lab.sh"))
-        .arg("--negative")
-        .arg("--out")
-        .arg(&out)
-        .env("DMVPN_ROUTER", &router)
-        .env("DMVPN", &decoder)
-        .status()
-        .expect("bash runs");
-    let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap_or_default();
-    println!("{summary}");
-    assert!(
-        status.success(),
-        "tools/lab/router_tutorial_lab.sh failed:\n{summary}"
-    );
+    };
     assert!(summary.contains("PASS: the DMVPN Phase 1 tutorial's IOS configurations, unchanged"));
     assert!(summary.contains("R2's loopback 2.2.2.2 pings R3's loopback 3.3.3.3"));
     assert!(summary.contains("the hub refuses R3's registration"));
