@@ -16,6 +16,33 @@ const PROPOSAL_HEADER_LEN: usize = 8;
 /// Length of a transform's fixed part (RFC 7296 §3.3.2).
 const TRANSFORM_HEADER_LEN: usize = 8;
 
+/// The 4 bytes that start a proposal or a transform (last substructure, reserved, length), read
+/// from `bytes` at offset `start`: the last-substructure byte, the length, and a reader over the
+/// rest of the structure, which must be at least `min_len` long in all.
+fn substructure<'a>(
+    bytes: &'a [u8],
+    start: usize,
+    length_field: &'static str,
+    min_len: usize,
+) -> Result<(u8, usize, Reader<'a>)> {
+    let mut reader = Reader::with_base(Layer::Isakmp, bytes, start);
+    let last = reader.u8("last substruc")?;
+    reader.u8("reserved")?;
+    let len = usize::from(reader.u16(length_field)?);
+    if len < min_len {
+        return Err(Error::BadLength {
+            layer: Layer::Isakmp,
+            field: length_field,
+            offset: start + 2,
+            claimed: len,
+            available: min_len,
+        });
+    }
+    // The length covers the 4 bytes already read.
+    let body = reader.sub(len - 4, length_field)?;
+    Ok((last, len, body))
+}
+
 /// An SA payload body: a list of proposals.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 pub struct Sa<'a> {
@@ -85,21 +112,8 @@ impl<'a> Entry<'a> for Proposal<'a> {
     const LAYER: Layer = Layer::Isakmp;
 
     fn parse_entry(bytes: &'a [u8], start: usize, (): ()) -> Result<(Self, usize)> {
-        let reader = &mut Reader::with_base(Layer::Isakmp, bytes, start);
-        let last = reader.u8("last substruc")?;
-        reader.u8("reserved")?;
-        let len = usize::from(reader.u16("proposal length")?);
-        if len < PROPOSAL_HEADER_LEN {
-            return Err(Error::BadLength {
-                layer: Layer::Isakmp,
-                field: "proposal length",
-                offset: start + 2,
-                claimed: len,
-                available: PROPOSAL_HEADER_LEN,
-            });
-        }
-        // The length covers the 4 bytes already read.
-        let mut body = reader.sub(len - 4, "proposal length")?;
+        let (last, len, mut body) =
+            substructure(bytes, start, "proposal length", PROPOSAL_HEADER_LEN)?;
         let number = body.u8("proposal number")?;
         let protocol = ProtocolId(body.u8("protocol id")?);
         let spi_size = body.u8("spi size")?;
@@ -193,20 +207,8 @@ impl<'a> Entry<'a> for Transform<'a> {
     const LAYER: Layer = Layer::Isakmp;
 
     fn parse_entry(bytes: &'a [u8], start: usize, (): ()) -> Result<(Self, usize)> {
-        let reader = &mut Reader::with_base(Layer::Isakmp, bytes, start);
-        let last = reader.u8("last substruc")?;
-        reader.u8("reserved")?;
-        let len = usize::from(reader.u16("transform length")?);
-        if len < TRANSFORM_HEADER_LEN {
-            return Err(Error::BadLength {
-                layer: Layer::Isakmp,
-                field: "transform length",
-                offset: start + 2,
-                claimed: len,
-                available: TRANSFORM_HEADER_LEN,
-            });
-        }
-        let mut body = reader.sub(len - 4, "transform length")?;
+        let (last, len, mut body) =
+            substructure(bytes, start, "transform length", TRANSFORM_HEADER_LEN)?;
         let ty = TransformType(body.u8("transform type")?);
         body.u8("reserved")?;
         let id = body.u16("transform id")?;
