@@ -1387,7 +1387,12 @@ fn export(args: &[PathBuf], key_files: &[PathBuf], dir: &Path) -> Result<(), Fai
     let exported = dmvpn::export::export_watched(&paths, decoder, dir, watch);
     finished.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = drawer.join();
-    let stats = exported.map_err(Failure::other)?;
+    let stats = exported.map_err(|error| match error {
+        dmvpn::export::ExportError::NothingRead { errors } if !errors.is_empty() => {
+            Failure::Set(errors)
+        }
+        other => Failure::other(other),
+    })?;
     let rows = stats
         .rows
         .iter()

@@ -306,5 +306,22 @@ fn a_cut_capture_is_exported_up_to_its_cut() {
             .contains("cut.pcap\" appears to have been cut short")
     );
     assert_eq!(rows(&out.join("c"), "frames").len() as u64, stats.frames);
+    // Nothing readable: each file's reason, exit status 2, no dataset.
+    let junk = out.join("junk.pcap");
+    std::fs::write(&junk, b"not a capture at all").unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+        .arg("export")
+        .arg(&junk)
+        .arg("-o")
+        .arg(out.join("d"))
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert!(
+        stderr.contains("junk.pcap") && stderr.contains("not a pcap or pcapng file"),
+        "{stderr}"
+    );
+    assert!(!out.join("d").exists());
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -70,7 +70,10 @@ pub enum ExportError {
     },
     /// No file of the set could be read.
     #[error("no capture could be read")]
-    NothingRead,
+    NothingRead {
+        /// Why each file could not be read.
+        errors: Vec<SetError>,
+    },
 }
 
 impl ExportError {
@@ -134,7 +137,7 @@ pub fn export_watched(
     let errors = set.take_errors();
     let mut digests: Vec<[u8; 32]> = (0..paths.len()).filter_map(|i| set.digest(i)).collect();
     if digests.is_empty() || report.frames == 0 && errors.len() == paths.len() {
-        return Err(ExportError::NothingRead);
+        return Err(ExportError::NothingRead { errors });
     }
     digests.sort_unstable();
     let export_id = export_id(&digests);
