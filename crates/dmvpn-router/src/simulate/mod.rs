@@ -23,7 +23,9 @@
 //! The same seed gives the same run.
 
 pub mod capture;
+mod findings;
 pub mod options;
+mod probe;
 mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,12 +35,12 @@ use dmvpn_ip::Prefix;
 use dmvpn_proto::eigrp::EigrpEvent;
 use dmvpn_proto::ike::{self, TestEntropy};
 use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
-use dmvpn_proto::node::sim::{Cloud, Tapped, XorShift, ipv4_packet, parse_ipv4};
-use dmvpn_proto::node::{self, DropReason, Node};
+use dmvpn_proto::node::sim::{Cloud, Tapped, XorShift};
+use dmvpn_proto::node::{self, Node};
 use dmvpn_proto::router::{Event, Router};
 use dmvpn_proto::{Duration, Instant};
 
-use crate::config::cloud::{self, Member, Severity};
+use crate::config::cloud::Member;
 use crate::config::{Config, Role};
 use crate::node::NodeError;
 
@@ -268,7 +270,7 @@ pub struct Probe {
 /// Where a finding comes from.
 #[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
 pub enum Source {
-    /// The configurations ([`cloud::check`]).
+    /// The configurations ([`cloud::check`](crate::config::cloud::check)).
     Config,
     /// What the run showed.
     Runtime,
@@ -1147,11 +1149,11 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
             Step::Heal(n) => sim.apply(&what_ifs[n], true)?,
             Step::Snapshot => {
                 shows = snapshot(&sim);
-                let (sent, sample) = send_probes(&mut sim);
+                let (sent, sample) = probe::send_probes(&mut sim);
                 probes = sent;
                 sampled = sample;
             }
-            Step::Collect => matrix = collect_probes(&mut sim, &probes),
+            Step::Collect => matrix = probe::collect_probes(&mut sim, &probes),
         }
     }
     sim.run_until(end.max(sim.cloud.now));
@@ -1164,7 +1166,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         .map(|(at, _, _)| *at)
         .max();
     let disruptions = disruptions(&sim, &what_ifs, since(end));
-    let findings = findings(&mut sim, &scenario.routers, &matrix);
+    let findings = findings::findings(&mut sim, &scenario.routers, &matrix);
     let peers = peers(&sim);
     let lost = sim
         .cloud
@@ -1260,139 +1262,6 @@ fn snapshot(sim: &Sim) -> Vec<Vec<(&'static str, String)>> {
         .collect()
 }
 
-/// A probe sent: source and destination (router, prefix index) and its tag.
-struct Sent {
-    from: (usize, usize),
-    to: (usize, usize),
-    tag: u32,
-}
-
-/// An ICMP echo request carrying `tag` (RFC 792).
-fn echo(src: Ipv4Addr, dst: Ipv4Addr, tag: u32) -> Vec<u8> {
-    let mut icmp = vec![8, 0, 0, 0, 0xd5, 0xd5, 0, 1];
-    icmp.extend_from_slice(b"dmvpn-sim");
-    icmp.extend_from_slice(&tag.to_be_bytes());
-    let mut sum = dmvpn_wire::checksum::Checksum::new();
-    sum.add(&icmp);
-    let sum = sum.finish();
-    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
-    ipv4_packet(src, dst, 1, &icmp)
-}
-
-fn probe_tag(packet: &[u8]) -> Option<u32> {
-    let (_, _, _, payload) = parse_ipv4(packet)?;
-    let body = payload.get(8..)?.strip_prefix(b"dmvpn-sim")?;
-    Some(u32::from_be_bytes(body.get(..4)?.try_into().ok()?))
-}
-
-/// Injects the probes now; returns them and whether the matrix is a sample.
-fn send_probes(sim: &mut Sim) -> (Vec<Sent>, bool) {
-    for member in &mut sim.cloud.members {
-        member.delivered.clear();
-    }
-    let all: Vec<(usize, usize)> = (sim.sites.iter().enumerate())
-        .flat_map(|(r, s)| (0..s.prefixes.len()).map(move |p| (r, p)))
-        .collect();
-    let sampled = all.len() > FULL_MATRIX_PREFIXES;
-    let hub = sim.sites.iter().position(|s| s.role == Role::Hub);
-    let mut sent = Vec::new();
-    for (k, &from) in all.iter().enumerate() {
-        let targets: Vec<(usize, usize)> = if sampled {
-            let hub_prefix = hub.and_then(|h| all.iter().find(|(r, _)| *r == h)).copied();
-            let next = all.get((k + 1) % all.len()).copied();
-            hub_prefix.into_iter().chain(next).collect()
-        } else {
-            all.clone()
-        };
-        for to in targets {
-            if to.0 == from.0 || sent.iter().any(|s: &Sent| s.from == from && s.to == to) {
-                continue;
-            }
-            let tag = u32::try_from(sent.len()).unwrap_or(u32::MAX);
-            let src = sim.sites[from.0].prefixes[from.1].1;
-            let dst = sim.sites[to.0].prefixes[to.1].1;
-            let usable = sim.sites[from.0].up;
-            if usable && sim.cloud.members[from.0].node.node().route(dst).is_some() {
-                sim.cloud.inject(from.0, &echo(src, dst, tag));
-            }
-            sent.push(Sent { from, to, tag });
-        }
-    }
-    sim.drain();
-    (sent, sampled)
-}
-
-/// The routers a packet to `dst` goes through from router `from`, by their routes.
-fn path(sim: &Sim, from: usize, dst: Ipv4Addr) -> (Vec<usize>, Option<String>) {
-    let mut path = vec![from];
-    let mut at = from;
-    for _ in 0..sim.sites.len() {
-        if sim.sites[at].prefixes.iter().any(|(p, _)| p.contains(dst)) {
-            return (path, None);
-        }
-        if !sim.sites[at].up {
-            return (path, Some(format!("{} is powered off", sim.sites[at].name)));
-        }
-        let Some(route) = sim.cloud.members[at].node.node().route(dst) else {
-            return (
-                path,
-                Some(format!("{} has no route to {dst}", sim.sites[at].name)),
-            );
-        };
-        let Some(next) = route
-            .next_hop
-            .and_then(|hop| sim.sites.iter().position(|s| s.tunnel == hop))
-        else {
-            return (
-                path,
-                Some(format!("{} has no next hop for {dst}", sim.sites[at].name)),
-            );
-        };
-        if path.contains(&next) {
-            path.push(next);
-            return (path, Some("routing loop".to_owned()));
-        }
-        path.push(next);
-        at = next;
-    }
-    (path, Some("routing loop".to_owned()))
-}
-
-fn collect_probes(sim: &mut Sim, sent: &[Sent]) -> Vec<Probe> {
-    let mut arrived: BTreeMap<u32, usize> = BTreeMap::new();
-    for (index, member) in sim.cloud.members.iter_mut().enumerate() {
-        for (_, packet) in member.delivered.drain(..) {
-            if let Some(tag) = probe_tag(&packet) {
-                arrived.insert(tag, index);
-            }
-        }
-    }
-    sent.iter()
-        .map(|probe| {
-            let dst = sim.sites[probe.to.0].prefixes[probe.to.1].1;
-            let (hops, mut reason) = path(sim, probe.from.0, dst);
-            let pass = arrived.get(&probe.tag) == Some(&probe.to.0);
-            if pass {
-                reason = None;
-            } else if reason.is_none() {
-                reason = Some(match arrived.get(&probe.tag) {
-                    Some(r) => format!("delivered at {} instead", sim.sites[*r].name),
-                    None => "lost on the way".to_owned(),
-                });
-            }
-            Probe {
-                from: sim.sites[probe.from.0].name.clone(),
-                from_prefix: sim.sites[probe.from.0].prefixes[probe.from.1].0,
-                to: sim.sites[probe.to.0].name.clone(),
-                to_prefix: sim.sites[probe.to.0].prefixes[probe.to.1].0,
-                pass,
-                path: hops.iter().map(|h| sim.sites[*h].name.clone()).collect(),
-                reason,
-            }
-        })
-        .collect()
-}
-
 fn fact_text(sim: &Sim, fact: Fact) -> String {
     let router = sim.name(fact.router());
     match fact {
@@ -1455,160 +1324,6 @@ fn disruptions(sim: &Sim, what_ifs: &[WhatIf], end: Duration) -> Vec<Disruption>
             recovery,
         });
     }
-    out
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
-}
-
-/// The configurations' findings, then the run's.
-fn findings(sim: &mut Sim, members: &[Member], matrix: &[Probe]) -> Vec<Finding> {
-    let mut out: Vec<Finding> = (cloud::check(members).into_iter())
-        .map(|f| Finding {
-            id: f.id,
-            severity: severity(f.severity),
-            source: Source::Config,
-            message: f.message,
-        })
-        .collect();
-    let hubs: Vec<usize> = (0..sim.sites.len())
-        .filter(|&i| sim.sites[i].role == Role::Hub)
-        .collect();
-    for i in 0..sim.sites.len() {
-        let site = sim.sites[i].clone();
-        if site.role != Role::Spoke {
-            continue;
-        }
-        let nhses = sim.configs[i].0.nhrp.nhs.clone();
-        for nhs in nhses {
-            let hub = sim.by_nbma(nhs.nbma);
-            let key = match hub {
-                Some(h) => format!("{} ↔ {}", site.name, sim.name(h)),
-                None => format!("{} ↔ {}", site.name, nhs.nbma),
-            };
-            // Requests that reach the NHS (IPsec up) and get no answer, and no other reason:
-            // an NHS that is not the hub (or the network-id, the GRE key …).
-            let keyed =
-                sim.facts.contains_key(&Fact::Ipsec(i, nhs.nbma)) || sim.configs[i].1.is_none();
-            let refused = ["nhrp-auth-mismatch", "nhrp-registration-refused"]
-                .iter()
-                .any(|id| sim.evidence.contains_key(&(*id, key.clone())));
-            if !sim.ever_registered.contains(&i) && keyed && !refused {
-                let message = format!(
-                    "{key}: the spoke's registration requests to NHS {} get no reply",
-                    nhs.tunnel
-                );
-                sim.evidence("nhrp-no-registration", "error", key.clone(), message);
-            }
-            // EIGRP: registered (so the tunnel works) but never adjacent.
-            let own = sim.configs[i].0.eigrp.as_ref().map(|e| e.autonomous_system);
-            let (Some(h), Some(own)) = (hub, own) else {
-                continue;
-            };
-            let theirs = sim.configs[h].0.eigrp.as_ref().map(|e| e.autonomous_system);
-            let adjacent = sim.ever_adjacent.contains(&(i, nhs.tunnel));
-            let hub_nhrp = &sim.configs[h].0.nhrp;
-            let hub_multicast = hub_nhrp.multicast_dynamic
-                || hub_nhrp
-                    .multicast_static
-                    .contains(&sim.cloud.outside(site.nbma));
-            if !adjacent && sim.ever_registered.contains(&i) && !hub_multicast {
-                let message = format!(
-                    "{key}: registered, but no EIGRP adjacency: the hub sends its multicast (EIGRP Hellos) to no spoke"
-                );
-                sim.evidence("nhrp-no-multicast", "error", key.clone(), message);
-            }
-            if !adjacent && sim.ever_registered.contains(&i) && theirs.is_some_and(|a| a != own) {
-                let message = format!(
-                    "{key}: no EIGRP adjacency: the spoke runs AS {} and the hub AS {}, each drops the other's Hellos",
-                    own,
-                    theirs.unwrap_or_default()
-                );
-                sim.evidence("eigrp-as-mismatch", "error", key, message);
-            }
-        }
-    }
-    // Split horizon: the hub has a spoke's prefix, another spoke does not.
-    for &h in &hubs {
-        let hub_split = (sim.configs[h].0.eigrp.as_ref()).is_some_and(|e| e.split_horizon);
-        if !hub_split || !sim.sites[h].up {
-            continue;
-        }
-        let hub_routes: Vec<node::Route> =
-            sim.cloud.members[h].node.node().routes().copied().collect();
-        let spokes: Vec<usize> = (0..sim.sites.len())
-            .filter(|&s| sim.sites[s].role == Role::Spoke && sim.sites[s].up)
-            .collect();
-        for &s in &spokes {
-            let missing: Vec<String> = (hub_routes.iter())
-                .filter(|r| r.next_hop.is_some_and(|n| n != sim.sites[s].tunnel))
-                .filter(|r| {
-                    sim.cloud.members[s]
-                        .node
-                        .node()
-                        .route(r.prefix.addr())
-                        .is_none()
-                })
-                .map(|r| r.prefix.to_string())
-                .collect();
-            if !missing.is_empty() && sim.ever_adjacent.iter().any(|(r, _)| *r == s) {
-                let key = format!("{} ↔ {}", sim.sites[s].name, sim.sites[h].name);
-                let message = format!(
-                    "{key}: the spoke has no route to {}, which the hub learnt from other spokes: the hub's split horizon does not send them back out of the tunnel",
-                    missing.join(", ")
-                );
-                sim.evidence("eigrp-split-horizon", "error", key, message);
-            }
-        }
-    }
-    for probe in matrix.iter().filter(|p| p.pass && p.path.len() >= 3) {
-        let middle = &probe.path[1..probe.path.len() - 1];
-        let through_hub = middle
-            .iter()
-            .all(|name| hubs.iter().any(|&h| sim.sites[h].name == *name));
-        if through_hub {
-            let key = format!("{} → {}", probe.from, probe.to);
-            let message = format!(
-                "{key}: spoke-to-spoke traffic goes through the hub ({}), as DMVPN Phase 1 does",
-                probe.path.join(" → ")
-            );
-            sim.evidence(
-                "spoke-to-spoke-hairpin",
-                "info",
-                "hairpin".to_owned(),
-                message,
-            );
-        }
-    }
-    for i in 0..sim.sites.len() {
-        let counters = sim.cloud.members[i].node.node().counters().clone();
-        let name = sim.name(i);
-        for (reason, n) in counters.nonzero_drops() {
-            let (id, severity, what) = match reason {
-                DropReason::EspIntegrity => {
-                    ("esp-icv-failure", "error", "ESP packets fail their ICV")
-                }
-                DropReason::EspReplay => ("esp-replay", "warning", "ESP packets were replayed"),
-                _ => continue,
-            };
-            sim.evidence(id, severity, name.clone(), format!("{name}: {n} {what}"));
-        }
-    }
-    let runtime = std::mem::take(&mut sim.evidence);
-    out.extend(
-        runtime
-            .into_iter()
-            .map(|((id, _), (severity, message))| Finding {
-                id,
-                severity,
-                source: Source::Runtime,
-                message,
-            }),
-    );
     out
 }
 

@@ -1,0 +1,143 @@
+//! The reachability matrix: an ICMP echo from each LAN and loopback prefix to each other,
+//! injected at its router's tunnel interface as the host's stack would, delivered or not, and
+//! the path its routers' routes give it.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use dmvpn_proto::node::sim::{ipv4_packet, parse_ipv4};
+
+use super::{FULL_MATRIX_PREFIXES, Probe, Role, Sim};
+
+/// A probe sent: source and destination (router, prefix index) and its tag.
+pub(super) struct Sent {
+    from: (usize, usize),
+    to: (usize, usize),
+    tag: u32,
+}
+
+/// An ICMP echo request carrying `tag` (RFC 792).
+fn echo(src: Ipv4Addr, dst: Ipv4Addr, tag: u32) -> Vec<u8> {
+    let mut icmp = vec![8, 0, 0, 0, 0xd5, 0xd5, 0, 1];
+    icmp.extend_from_slice(b"dmvpn-sim");
+    icmp.extend_from_slice(&tag.to_be_bytes());
+    let mut sum = dmvpn_wire::checksum::Checksum::new();
+    sum.add(&icmp);
+    let sum = sum.finish();
+    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+    ipv4_packet(src, dst, 1, &icmp)
+}
+
+fn probe_tag(packet: &[u8]) -> Option<u32> {
+    let (_, _, _, payload) = parse_ipv4(packet)?;
+    let body = payload.get(8..)?.strip_prefix(b"dmvpn-sim")?;
+    Some(u32::from_be_bytes(body.get(..4)?.try_into().ok()?))
+}
+
+/// Injects the probes now; returns them and whether the matrix is a sample.
+pub(super) fn send_probes(sim: &mut Sim) -> (Vec<Sent>, bool) {
+    for member in &mut sim.cloud.members {
+        member.delivered.clear();
+    }
+    let all: Vec<(usize, usize)> = (sim.sites.iter().enumerate())
+        .flat_map(|(r, s)| (0..s.prefixes.len()).map(move |p| (r, p)))
+        .collect();
+    let sampled = all.len() > FULL_MATRIX_PREFIXES;
+    let hub = sim.sites.iter().position(|s| s.role == Role::Hub);
+    let mut sent = Vec::new();
+    for (k, &from) in all.iter().enumerate() {
+        let targets: Vec<(usize, usize)> = if sampled {
+            let hub_prefix = hub.and_then(|h| all.iter().find(|(r, _)| *r == h)).copied();
+            let next = all.get((k + 1) % all.len()).copied();
+            hub_prefix.into_iter().chain(next).collect()
+        } else {
+            all.clone()
+        };
+        for to in targets {
+            if to.0 == from.0 || sent.iter().any(|s: &Sent| s.from == from && s.to == to) {
+                continue;
+            }
+            let tag = u32::try_from(sent.len()).unwrap_or(u32::MAX);
+            let src = sim.sites[from.0].prefixes[from.1].1;
+            let dst = sim.sites[to.0].prefixes[to.1].1;
+            let usable = sim.sites[from.0].up;
+            if usable && sim.cloud.members[from.0].node.node().route(dst).is_some() {
+                sim.cloud.inject(from.0, &echo(src, dst, tag));
+            }
+            sent.push(Sent { from, to, tag });
+        }
+    }
+    sim.drain();
+    (sent, sampled)
+}
+
+/// The routers a packet to `dst` goes through from router `from`, by their routes.
+fn path(sim: &Sim, from: usize, dst: Ipv4Addr) -> (Vec<usize>, Option<String>) {
+    let mut path = vec![from];
+    let mut at = from;
+    for _ in 0..sim.sites.len() {
+        if sim.sites[at].prefixes.iter().any(|(p, _)| p.contains(dst)) {
+            return (path, None);
+        }
+        if !sim.sites[at].up {
+            return (path, Some(format!("{} is powered off", sim.sites[at].name)));
+        }
+        let Some(route) = sim.cloud.members[at].node.node().route(dst) else {
+            return (
+                path,
+                Some(format!("{} has no route to {dst}", sim.sites[at].name)),
+            );
+        };
+        let Some(next) = route
+            .next_hop
+            .and_then(|hop| sim.sites.iter().position(|s| s.tunnel == hop))
+        else {
+            return (
+                path,
+                Some(format!("{} has no next hop for {dst}", sim.sites[at].name)),
+            );
+        };
+        if path.contains(&next) {
+            path.push(next);
+            return (path, Some("routing loop".to_owned()));
+        }
+        path.push(next);
+        at = next;
+    }
+    (path, Some("routing loop".to_owned()))
+}
+
+pub(super) fn collect_probes(sim: &mut Sim, sent: &[Sent]) -> Vec<Probe> {
+    let mut arrived: BTreeMap<u32, usize> = BTreeMap::new();
+    for (index, member) in sim.cloud.members.iter_mut().enumerate() {
+        for (_, packet) in member.delivered.drain(..) {
+            if let Some(tag) = probe_tag(&packet) {
+                arrived.insert(tag, index);
+            }
+        }
+    }
+    sent.iter()
+        .map(|probe| {
+            let dst = sim.sites[probe.to.0].prefixes[probe.to.1].1;
+            let (hops, mut reason) = path(sim, probe.from.0, dst);
+            let pass = arrived.get(&probe.tag) == Some(&probe.to.0);
+            if pass {
+                reason = None;
+            } else if reason.is_none() {
+                reason = Some(match arrived.get(&probe.tag) {
+                    Some(r) => format!("delivered at {} instead", sim.sites[*r].name),
+                    None => "lost on the way".to_owned(),
+                });
+            }
+            Probe {
+                from: sim.sites[probe.from.0].name.clone(),
+                from_prefix: sim.sites[probe.from.0].prefixes[probe.from.1].0,
+                to: sim.sites[probe.to.0].name.clone(),
+                to_prefix: sim.sites[probe.to.0].prefixes[probe.to.1].0,
+                pass,
+                path: hops.iter().map(|h| sim.sites[*h].name.clone()).collect(),
+                reason,
+            }
+        })
+        .collect()
+}
