@@ -192,38 +192,70 @@ impl Error {
     /// The layer the error was found in.
     #[must_use]
     pub fn layer(&self) -> Layer {
-        match self {
-            Self::Truncated { layer, .. }
-            | Self::InvalidField { layer, .. }
-            | Self::Unsupported { layer, .. }
-            | Self::BadLength { layer, .. }
-            | Self::TrailingBytes { layer, .. }
-            | Self::BadChecksum { layer, .. } => *layer,
-        }
+        self.parts().0
     }
 
     /// The byte offset the error points at.
     #[must_use]
     pub fn offset(&self) -> usize {
-        match self {
-            Self::Truncated { offset, .. }
-            | Self::InvalidField { offset, .. }
-            | Self::Unsupported { offset, .. }
-            | Self::BadLength { offset, .. }
-            | Self::TrailingBytes { offset, .. }
-            | Self::BadChecksum { offset, .. } => *offset,
-        }
+        self.parts().1
     }
 
     /// The field the error names, if it names one.
     #[must_use]
     pub fn field(&self) -> Option<&'static str> {
-        match self {
-            Self::Truncated { field, .. }
-            | Self::InvalidField { field, .. }
-            | Self::Unsupported { field, .. }
-            | Self::BadLength { field, .. } => Some(field),
-            Self::TrailingBytes { .. } | Self::BadChecksum { .. } => None,
+        self.parts().2
+    }
+
+    /// The layer, the offset and the field (if the variant names one).
+    fn parts(&self) -> (Layer, usize, Option<&'static str>) {
+        match *self {
+            Self::Truncated {
+                layer,
+                offset,
+                field,
+                ..
+            }
+            | Self::InvalidField {
+                layer,
+                offset,
+                field,
+                ..
+            }
+            | Self::Unsupported {
+                layer,
+                offset,
+                field,
+                ..
+            }
+            | Self::BadLength {
+                layer,
+                offset,
+                field,
+                ..
+            } => (layer, offset, Some(field)),
+            Self::TrailingBytes { layer, offset, .. } | Self::BadChecksum { layer, offset, .. } => {
+                (layer, offset, None)
+            }
+        }
+    }
+
+    /// A [`Error::BadLength`]: the length field `field` at `offset` claims `claimed` bytes where
+    /// `available` are there (or allowed).
+    #[must_use]
+    pub const fn bad_length(
+        layer: Layer,
+        field: &'static str,
+        offset: usize,
+        claimed: usize,
+        available: usize,
+    ) -> Self {
+        Self::BadLength {
+            layer,
+            field,
+            offset,
+            claimed,
+            available,
         }
     }
 
@@ -278,13 +310,7 @@ mod tests {
                 "gre: field `routing present` at offset 0 has unsupported value 0x1",
             ),
             (
-                Error::BadLength {
-                    layer: Layer::Eigrp,
-                    field: "tlv length",
-                    offset: 22,
-                    claimed: 40,
-                    available: 12,
-                },
+                Error::bad_length(Layer::Eigrp, "tlv length", 22, 40, 12),
                 "eigrp: length field `tlv length` at offset 22 says 40 bytes, but 12 are there",
             ),
             (
