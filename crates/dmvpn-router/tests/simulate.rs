@@ -429,3 +429,97 @@ fn refusals() {
             .contains("same NBMA address")
     );
 }
+
+/// The edits of the configuration checker's own tests (`config/cloud/tests.rs`, on the
+/// tutorial's R2): each gives check's finding, and the run shows what IOS would do with it.
+#[test]
+fn checker_edits() {
+    let p = |list: &[&str]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let hub_r3 = p(&["R1→R3", "R3→R1"]);
+    let all = p(&["R1→R2", "R1→R3", "R2→R1", "R2→R3", "R3→R1", "R3→R2"]);
+    let cases: [(&str, &str, &str, &[&str], Vec<String>); 7] = [
+        // A GRE key on one side: the hub drops the spoke's GRE, nothing registers.
+        (
+            " tunnel protection",
+            " tunnel key 7\n tunnel protection",
+            "gre-key-mismatch",
+            &["nhrp-no-registration"],
+            hub_r3.clone(),
+        ),
+        // A /16 against the hub's /24: both still see each other on a common subnet.
+        (
+            " ip address 172.16.1.2 255.255.255.0",
+            " ip address 172.16.1.2 255.255.0.0",
+            "tunnel-subnet-mismatch",
+            &[],
+            all,
+        ),
+        // R2 takes R3's tunnel address: the hub refuses the second (unique) registration.
+        (
+            " ip address 172.16.1.2 255.255.255.0",
+            " ip address 172.16.1.3 255.255.255.0",
+            "duplicate-tunnel-address",
+            &["nhrp-registration-refused"],
+            p(&["R1→R2", "R2→R1"]),
+        ),
+        // Clear GRE to a hub that wants ESP: dropped, no registration.
+        (
+            " tunnel protection ipsec profile protect-gre\n",
+            "",
+            "ipsec-protection-mismatch",
+            &["nhrp-no-registration"],
+            hub_r3.clone(),
+        ),
+        // No ISAKMP policy in common.
+        (
+            " encr 3des",
+            " encr aes 256",
+            "ike-no-proposal-chosen",
+            &["ike-no-proposal-chosen"],
+            hub_r3.clone(),
+        ),
+        // EIGRP not on the tunnel: keyed and registered, no routes.
+        (
+            " network 172.16.1.0 0.0.0.255\n",
+            "",
+            "eigrp-not-on-tunnel",
+            &[],
+            hub_r3.clone(),
+        ),
+        // A multipoint spoke without a multicast map: its Hellos go nowhere.
+        (
+            " tunnel destination 100.1.1.1\n",
+            " tunnel mode gre multipoint\n",
+            "nhrp-no-multicast",
+            &[],
+            hub_r3,
+        ),
+    ];
+    let r2 = Path::new(TUTORIAL).join("R2.cfg");
+    let text = std::fs::read_to_string(&r2).unwrap();
+    for (from, to, check_id, runtime, reach) in cases {
+        assert!(text.contains(from), "{from}");
+        let edited = text.replacen(from, to, 1);
+        let mut routers = tutorial(None);
+        routers[1] = Member::parse("R2.cfg", &edited, Options::default()).unwrap();
+        let report = run(routers, 180, |_| {});
+        let config: Vec<_> = (report.findings.iter())
+            .filter(|f| f.source == Source::Config)
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(config, [check_id], "{to}");
+        assert_eq!(runtime_ids(&report), runtime, "{check_id}: {report}");
+        assert_eq!(passing(&report), reach, "{check_id}: {report}");
+    }
+    // What the router cannot run is refused with the reason, as `run` refuses it.
+    let mut routers = tutorial(None);
+    let tunnel_mode = text.replacen(" mode transport\n", "", 1);
+    routers[1] = Member::parse("R2.cfg", &tunnel_mode, Options::default()).unwrap();
+    let error = simulate::run(&Scenario::new(routers))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("tunnel mode (add ` mode transport`)"),
+        "{error}"
+    );
+}
