@@ -514,13 +514,7 @@ mod tests {
                 _ => {
                     let start = [20, 48, 77].into_iter().rev().find(|&s| s <= len).unwrap();
                     let claimed = usize::from(UPDATE[start + 3]);
-                    Error::BadLength {
-                        layer: Layer::Eigrp,
-                        field: "tlv length",
-                        offset: start + 2,
-                        claimed,
-                        available: len - start,
-                    }
+                    Error::bad_length(Layer::Eigrp, "tlv length", start + 2, claimed, len - start)
                 }
             };
             assert_eq!(result, Err(expected), "{len} bytes");

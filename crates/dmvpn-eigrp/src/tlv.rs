@@ -215,13 +215,13 @@ impl<'a> Tlv<'a> {
                 let key_sequence = r.u32("key sequence")?;
                 let nullpad = r.array("null pad")?;
                 if usize::from(auth_len) != r.remaining() {
-                    return Err(Error::BadLength {
-                        layer: Layer::Eigrp,
-                        field: "auth length",
-                        offset: base + 2,
-                        claimed: usize::from(auth_len),
-                        available: r.remaining(),
-                    });
+                    return Err(Error::bad_length(
+                        Layer::Eigrp,
+                        "auth length",
+                        base + 2,
+                        usize::from(auth_len),
+                        r.remaining(),
+                    ));
                 }
                 let digest = r.rest();
                 Self::Authentication(Authentication {
@@ -660,13 +660,7 @@ mod tests {
                         .unwrap();
                     let claimed =
                         [12, 8, 9, 8][[0, 12, 20, 29].iter().position(|&s| s == start).unwrap()];
-                    Error::BadLength {
-                        layer: Layer::Eigrp,
-                        field: "tlv length",
-                        offset: start + 2,
-                        claimed,
-                        available: len - start,
-                    }
+                    Error::bad_length(Layer::Eigrp, "tlv length", start + 2, claimed, len - start)
                 }
             };
             assert_eq!(result.unwrap_err(), expected, "prefix of {len} bytes");

@@ -91,15 +91,9 @@ fn ours(bytes: &[u8]) -> (BTreeMap<&'static str, String>, bool) {
         let mut route = None;
         match tlv {
             Tlv::Parameters(p) => {
-                let keys = [
-                    "eigrp.par.k1",
-                    "eigrp.par.k2",
-                    "eigrp.par.k3",
-                    "eigrp.par.k4",
-                    "eigrp.par.k5",
-                    "eigrp.par.k6",
-                ];
-                for (key, k) in keys.into_iter().zip(p.k) {
+                // K1..K6, as FIELDS lists them.
+                let keys = FIELDS.iter().filter(|f| f.starts_with("eigrp.par.k"));
+                for (&key, k) in keys.zip(p.k) {
                     put(key, k.to_string());
                 }
                 put("eigrp.par.holdtime", p.hold_time.to_string());
