@@ -430,6 +430,9 @@ fn refusals() {
     );
 }
 
+/// An edit of R2 (from, to), check's finding, the run's, the probes that pass.
+type Edit<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], Vec<String>);
+
 /// The edits of the configuration checker's own tests (`config/cloud/tests.rs`, on the
 /// tutorial's R2): each gives check's finding, and the run shows what IOS would do with it.
 #[test]
@@ -437,7 +440,7 @@ fn checker_edits() {
     let p = |list: &[&str]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
     let hub_r3 = p(&["R1→R3", "R3→R1"]);
     let all = p(&["R1→R2", "R1→R3", "R2→R1", "R2→R3", "R3→R1", "R3→R2"]);
-    let cases: [(&str, &str, &str, &[&str], Vec<String>); 7] = [
+    let cases: [Edit<'_>; 7] = [
         // A GRE key on one side: the hub drops the spoke's GRE, nothing registers.
         (
             " tunnel protection",
