@@ -533,7 +533,7 @@ fn decrypt_never_overwrites_its_input() {
     let esp_sa = esp_sa();
     let input_str = input.to_str().unwrap();
     for output in [&input, &symlink, &hard] {
-        let run = decrypt_to(input_str, &esp_sa, &output);
+        let run = decrypt_to(input_str, &esp_sa, output);
         assert_eq!(run.status.code(), Some(1), "{run:?}");
         assert!(
             text(&run.stderr).contains("this is the input capture itself"),
