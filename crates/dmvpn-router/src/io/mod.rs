@@ -251,7 +251,8 @@ struct Router {
     /// What the machine produced for the devices since the last [`Devices::send`].
     outbox: Outbox,
     ike_socket: UdpSocket,
-    device: String,
+    /// The host's routes through the tunnel device, programmed by a thread of their own.
+    routes: host::Routes,
     interface: String,
     clock: Clock,
     started: Instant,
@@ -377,13 +378,15 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
         tunnel.prefix_len,
         control.display()
     ));
+    // (after the drop: the thread's `ip` children inherit CAP_NET_ADMIN from the ambient set)
+    let routes = host::Routes::spawn(&device, options.verbose).map_err(io_error("route thread"))?;
     let node = Node::new(node_config, now, Box::new(entropy));
     let mut router = Router {
         machine: machine::Router::new(node, ike, now),
         devices: Arc::clone(&devices),
         outbox: Outbox::default(),
         ike_socket,
-        device,
+        routes,
         interface,
         clock,
         started: now,
@@ -631,19 +634,12 @@ impl Router {
     fn node_event(&mut self, event: node::Event) {
         match event {
             node::Event::RouteAdded(route) => {
-                if let Err(e) = host::add(&self.device, &route) {
-                    log(&format!("%DMVPN-4-ROUTE: {e}"));
-                } else if self.verbose {
+                self.routes.add(&route);
+                if self.verbose {
                     log(&format!("%DMVPN-6-ROUTE: add {route:?}"));
                 }
             }
-            node::Event::RouteRemoved(route) => {
-                if let Err(e) = host::remove(&self.device, &route)
-                    && self.verbose
-                {
-                    log(&format!("%DMVPN-6-ROUTE: {e}"));
-                }
-            }
+            node::Event::RouteRemoved(route) => self.routes.remove(&route),
             node::Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborUp { address, .. }) => {
                 log(&format!(
                     "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is up: new adjacency",
