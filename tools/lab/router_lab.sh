@@ -105,6 +105,8 @@ wire s2 192.0.2.12 10.99.12 h2
 
 # --- configurations ---
 cp "$root/testdata/router/hub.cfg" "$run/hub.cfg"
+# (tools/lab/router_hostile_spoke.sh: a `router eigrp` line for the hub, e.g. `maximum-prefix 500 80`)
+if [[ -n "${LAB_HUB_EIGRP_EXTRA:-}" ]]; then sed -i "/^router eigrp/a\\ $LAB_HUB_EIGRP_EXTRA" "$run/hub.cfg"; fi
 cp "$root/testdata/router/spoke1.cfg" "$run/spoke1.cfg"
 cp "$root/testdata/router/spoke2.cfg" "$run/spoke2.cfg"
 if $static; then
