@@ -6,14 +6,21 @@
 use std::path::PathBuf;
 
 use dmvpn_eigrp::auth::{self, AuthError, Md5Span, Verified};
-use dmvpn_eigrp::tlv::Tlv;
+use dmvpn_eigrp::tlv::{Authentication, Tlv};
 use dmvpn_eigrp::{AuthType, Flags, OpCode, Packet, Repr};
 
 mod common;
-use common::eigrp_frames;
+use common::{Frame, eigrp_frames};
 
 fn testdata(name: &str) -> PathBuf {
     dmvpn_testkit::testdata("eigrp").join(name)
+}
+
+/// The EIGRP frames of the testdata capture `name`, which must hold some.
+fn frames_of(name: &str) -> Vec<Frame> {
+    let frames = eigrp_frames(&testdata(name));
+    assert!(!frames.is_empty(), "{name}");
+    frames
 }
 
 #[test]
@@ -58,15 +65,20 @@ fn plain_adjacency_and_routes() {
     assert_eq!((params.k, params.hold_time), ([1, 0, 1, 0, 0, 0], 15));
 }
 
+/// The Authentication TLV that must come first in the EIGRP packet `eigrp`.
+fn first_authentication(eigrp: &[u8]) -> Authentication<'_> {
+    let repr = Repr::parse(&Packet::new_checked(eigrp).unwrap()).unwrap();
+    let Some(Tlv::Authentication(a)) = repr.tlvs.iter().next() else {
+        panic!("{repr}")
+    };
+    a
+}
+
 #[test]
 fn md5_digests_verify_with_the_frr_span() {
-    let frames = eigrp_frames(&testdata("frr-md5.pcap"));
-    assert!(!frames.is_empty());
+    let frames = frames_of("frr-md5.pcap");
     for frame in &frames {
-        let repr = Repr::parse(&Packet::new_checked(&frame.eigrp[..]).unwrap()).unwrap();
-        let Some(Tlv::Authentication(a)) = repr.tlvs.iter().next() else {
-            panic!("{repr}")
-        };
+        let a = first_authentication(&frame.eigrp);
         assert_eq!(
             (a.auth_type, a.key_id, a.digest.len()),
             (AuthType::MD5, 1, 16)
@@ -99,13 +111,9 @@ fn md5_digests_verify_with_the_frr_span() {
 
 #[test]
 fn sha256_hellos_decode() {
-    let frames = eigrp_frames(&testdata("frr-sha256.pcap"));
-    assert!(!frames.is_empty());
+    let frames = frames_of("frr-sha256.pcap");
     for frame in &frames {
-        let repr = Repr::parse(&Packet::new_checked(&frame.eigrp[..]).unwrap()).unwrap();
-        let Some(Tlv::Authentication(a)) = repr.tlvs.iter().next() else {
-            panic!("{repr}")
-        };
+        let a = first_authentication(&frame.eigrp);
         assert_eq!((a.auth_type, a.digest.len()), (AuthType::SHA256, 32));
         // FRR 8.4's SHA-256 digest is not a function of the key and packet (see auth.rs): no key checks.
         assert_eq!(
