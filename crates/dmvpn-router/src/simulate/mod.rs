@@ -1162,7 +1162,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
     sim.timeline.sort_by_key(|e| e.at);
     let first_what_if = what_ifs.first().map(WhatIf::at);
     let converged_at = (sim.changes.iter())
-        .filter(|(at, _, _)| first_what_if.is_none_or(|w| *at < w) && *at <= since(shown))
+        .filter(|(at, _, _)| first_what_if.is_none_or(|w| *at < w))
         .map(|(at, _, _)| *at)
         .max();
     let disruptions = disruptions(&sim, &what_ifs, since(end));
