@@ -24,6 +24,7 @@ use std::str::FromStr;
 use dmvpn_wire::checksum::{self, Checksum};
 
 use crate::capture::LinkType;
+use crate::capture::ipv4;
 use crate::capture::link::{self, EtherType};
 
 /// IPv4 address replacements (`OLD=NEW`), applied to source and destination.
@@ -210,30 +211,18 @@ pub fn rewrite_frame(frame: &mut [u8], map: &AddressMap) -> Rewritten {
 /// Rewrites an IPv4 packet in place (see the module documentation).
 pub fn rewrite_ipv4(packet: &mut [u8], map: &AddressMap) -> Rewritten {
     let mut done = Rewritten::default();
-    let Some(header_len) = ipv4_header_len(packet) else {
+    let Some((old_src, old_dst, new_src, new_dst)) = rewrite_ipv4_header(packet, map) else {
         return done;
     };
-    let old_src = addr_at(packet, 12);
-    let old_dst = addr_at(packet, 16);
-    let new_src = map.get(old_src).unwrap_or(old_src);
-    let new_dst = map.get(old_dst).unwrap_or(old_dst);
-    if (new_src, new_dst) == (old_src, old_dst) {
-        return done;
-    }
     done.changed = true;
-    packet[12..16].copy_from_slice(&new_src.octets());
-    packet[16..20].copy_from_slice(&new_dst.octets());
-    fix_ipv4_header(&mut packet[..header_len]);
-
-    let total_len = usize::from(u16::from_be_bytes([packet[2], packet[3]]));
-    let flags_fragment = u16::from_be_bytes([packet[6], packet[7]]);
-    let more_fragments = flags_fragment & 0x2000 != 0;
-    let fragment_offset = flags_fragment & 0x1fff;
-    if fragment_offset != 0 {
+    let ip = ipv4::Packet::new_unchecked(&*packet);
+    let (header_len, total_len) = (ip.header_len(), usize::from(ip.total_len()));
+    let more_fragments = ip.more_frags();
+    if ip.frag_offset() != 0 {
         // Later fragments carry no transport header.
         return done;
     }
-    let protocol = packet[9];
+    let protocol = ip.protocol().0;
     let whole = !more_fragments && total_len <= packet.len() && total_len >= header_len;
     let end = if whole { total_len } else { packet.len() };
     let Some(segment) = packet.get_mut(header_len..end) else {
@@ -292,29 +281,24 @@ pub fn rewrite_ipv4(packet: &mut [u8], map: &AddressMap) -> Rewritten {
     done
 }
 
-/// The header length of a plausible IPv4 header at the start of `packet`.
-fn ipv4_header_len(packet: &[u8]) -> Option<usize> {
-    let first = *packet.first()?;
-    let header_len = usize::from(first & 0x0f) * 4;
-    (first >> 4 == 4 && header_len >= 20 && packet.len() >= header_len).then_some(header_len)
-}
-
-fn addr_at(packet: &[u8], at: usize) -> Ipv4Addr {
-    let mut octets = [0; 4];
-    if let Some(bytes) = packet.get(at..at + 4) {
-        octets.copy_from_slice(bytes);
+/// Maps the addresses of the IPv4 header at the start of `packet` (whose payload may be cut
+/// short) and recomputes its checksum: the old and new source and destination, or `None` if
+/// there is no valid header or neither address is mapped.
+fn rewrite_ipv4_header(
+    packet: &mut [u8],
+    map: &AddressMap,
+) -> Option<(Ipv4Addr, Ipv4Addr, Ipv4Addr, Ipv4Addr)> {
+    let mut ip = ipv4::Packet::new_truncated(packet).ok()?;
+    let (old_src, old_dst) = (ip.src_addr(), ip.dst_addr());
+    let new_src = map.get(old_src).unwrap_or(old_src);
+    let new_dst = map.get(old_dst).unwrap_or(old_dst);
+    if (new_src, new_dst) == (old_src, old_dst) {
+        return None;
     }
-    Ipv4Addr::from(octets)
-}
-
-/// Recomputes the checksum of an IPv4 header (exactly the header's bytes).
-fn fix_ipv4_header(header: &mut [u8]) {
-    if header.len() < 20 {
-        return;
-    }
-    header[10..12].fill(0);
-    let sum = checksum::compute(header);
-    header[10..12].copy_from_slice(&sum.to_be_bytes());
+    ip.set_src_addr(new_src);
+    ip.set_dst_addr(new_dst);
+    ip.fill_checksum();
+    Some((old_src, old_dst, new_src, new_dst))
 }
 
 /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') over the changed 16-bit words.
@@ -335,26 +319,19 @@ fn rewrite_icmp_quote(icmp: &mut [u8], map: &AddressMap) -> bool {
     if !matches!(icmp.first(), Some(3 | 4 | 5 | 11 | 12)) {
         return false;
     }
-    let Some(quote) = icmp.get_mut(8..) else {
-        return false;
-    };
-    let Some(header_len) = ipv4_header_len(quote) else {
-        return false;
-    };
-    let (src, dst) = (addr_at(quote, 12), addr_at(quote, 16));
-    let (new_src, new_dst) = (map.get(src).unwrap_or(src), map.get(dst).unwrap_or(dst));
-    if (new_src, new_dst) == (src, dst) {
-        return false;
-    }
-    quote[12..16].copy_from_slice(&new_src.octets());
-    quote[16..20].copy_from_slice(&new_dst.octets());
-    fix_ipv4_header(&mut quote[..header_len]);
-    true
+    icmp.get_mut(8..)
+        .and_then(|quote| rewrite_ipv4_header(quote, map))
+        .is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Recomputes the checksum of an IPv4 header (exactly the header's bytes).
+    fn fix_ipv4_header(header: &mut [u8]) {
+        ipv4::Packet::new_unchecked(header).fill_checksum();
+    }
 
     fn map(pairs: &[&str]) -> AddressMap {
         let mut map = AddressMap::new();
