@@ -253,7 +253,8 @@ mod tests {
         // The slots come back as the silent clients go.
         let mut back = false;
         for _ in 0..100 {
-            if query(&path, "again").unwrap() == "again\n" {
+            // (a client refused before it wrote may see the connection reset: not yet)
+            if query(&path, "again").is_ok_and(|a| a == "again\n") {
                 back = true;
                 break;
             }
