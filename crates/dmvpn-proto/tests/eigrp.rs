@@ -488,9 +488,7 @@ fn neighbours_never_outlive_their_hold_time() {
 dmvpn_wire::hex_consts! {
     /// packetlife `EIGRP_goodbye.cap` frame 1: an IOS 12.4 Hello (10.0.0.2, AS 100), the IP payload.
     const IOS_HELLO: [u8; 40] = "0205ee68000000000000000000000000000000640001000c010001000000000f000400080c040102";
-}
 
-dmvpn_wire::hex_consts! {
     /// The same capture, frame 9: the goodbye Hello (K1–K5 = 255) 10.0.0.2 sends on shutdown.
     const IOS_GOODBYE: [u8; 40] = "0205f167000000000000000000000000000000640001000cffffffffff00000f000400080c040102";
 }
