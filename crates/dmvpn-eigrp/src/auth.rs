@@ -88,13 +88,13 @@ fn locate(packet: &[u8]) -> Result<(AuthType, core::ops::Range<usize>), AuthErro
     let auth_type = AuthType(r.u16("auth type")?);
     let digest_len = usize::from(r.u16("auth length")?);
     if tlv_len != 4 + crate::tlv::Authentication::DIGEST_OFFSET + digest_len {
-        return Err(Error::BadLength {
-            layer: Layer::Eigrp,
-            field: "auth length",
-            offset: AUTH_TLV_OFFSET + 6,
-            claimed: digest_len,
-            available: tlv_len.saturating_sub(4 + crate::tlv::Authentication::DIGEST_OFFSET),
-        }
+        return Err(Error::bad_length(
+            Layer::Eigrp,
+            "auth length",
+            AUTH_TLV_OFFSET + 6,
+            digest_len,
+            tlv_len.saturating_sub(4 + crate::tlv::Authentication::DIGEST_OFFSET),
+        )
         .into());
     }
     r.skip(16, "key id, key sequence and null pad")?;
@@ -105,12 +105,12 @@ fn locate(packet: &[u8]) -> Result<(AuthType, core::ops::Range<usize>), AuthErro
         other => return Err(AuthError::UnsupportedType(other)),
     };
     if digest_len != expected {
-        return Err(Error::InvalidField {
-            layer: Layer::Eigrp,
-            field: "auth length",
-            offset: AUTH_TLV_OFFSET + 6,
-            value: digest_len as u32,
-        }
+        return Err(Error::invalid_field(
+            Layer::Eigrp,
+            "auth length",
+            AUTH_TLV_OFFSET + 6,
+            digest_len as u32,
+        )
         .into());
     }
     Ok((auth_type, DIGEST_OFFSET..DIGEST_OFFSET + digest_len))

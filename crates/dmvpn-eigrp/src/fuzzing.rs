@@ -118,12 +118,12 @@ pub fn communities(data: &[u8]) {
         }
         Some(Err(err)) => assert_eq!(
             err,
-            Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "community attribute length",
-                offset: 0,
-                value: u32::try_from(data.len()).unwrap_or(u32::MAX),
-            }
+            Error::invalid_field(
+                Layer::Eigrp,
+                "community attribute length",
+                0,
+                u32::try_from(data.len()).unwrap_or(u32::MAX)
+            )
         ),
         None => unreachable!("the opcode is COMMUNITY"),
     }

@@ -160,12 +160,12 @@ impl<'a> Repr<'a> {
     fn parse_inner<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>, verify: bool) -> Result<Self> {
         packet.check_len()?;
         if packet.version() != VERSION {
-            return Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "version",
-                offset: 0,
-                value: packet.version().into(),
-            });
+            return Err(Error::invalid_field(
+                Layer::Eigrp,
+                "version",
+                0,
+                packet.version().into(),
+            ));
         }
         #[cfg(not(fuzzing))]
         if verify && !packet.verify_checksum() {
@@ -433,12 +433,7 @@ mod tests {
         bad[0] = 1;
         assert_eq!(
             Repr::parse(&Packet::new_unchecked(&bad[..])),
-            Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "version",
-                offset: 0,
-                value: 1
-            })
+            Err(Error::invalid_field(Layer::Eigrp, "version", 0, 1))
         );
         let mut bad = UPDATE;
         bad[3] ^= 1;
@@ -467,12 +462,7 @@ mod tests {
         bad[0] = 1;
         assert_eq!(
             Repr::parse_unverified(&Packet::new_unchecked(&bad[..])),
-            Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "version",
-                offset: 0,
-                value: 1
-            })
+            Err(Error::invalid_field(Layer::Eigrp, "version", 0, 1))
         );
         assert_eq!(
             Repr::parse_unverified(&Packet::new_unchecked(&UPDATE[..10])),
@@ -482,13 +472,7 @@ mod tests {
         cut[3] ^= 0x55;
         assert_eq!(
             Repr::parse_unverified(&Packet::new_unchecked(&cut[..])),
-            Err(Error::BadLength {
-                layer: Layer::Eigrp,
-                field: "tlv length",
-                offset: 22,
-                claimed: 28,
-                available: 10
-            })
+            Err(Error::bad_length(Layer::Eigrp, "tlv length", 22, 28, 10))
         );
     }
 

@@ -416,12 +416,12 @@ impl<'a> TlvIter<'a> {
         let len = r.u16("tlv length")?;
         let len = usize::from(len);
         if len < TLV_HEADER_LEN {
-            return Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "tlv length",
-                offset: start + 2,
-                value: len as u32,
-            });
+            return Err(Error::invalid_field(
+                Layer::Eigrp,
+                "tlv length",
+                start + 2,
+                len as u32,
+            ));
         }
         let value = r
             .sub(len - TLV_HEADER_LEN, "tlv length")
@@ -581,23 +581,12 @@ mod tests {
         // Length below the header size.
         assert_eq!(
             TlvIter::with_base(&[0, 1, 0, 3, 0], 20).next(),
-            Some(Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "tlv length",
-                offset: 22,
-                value: 3
-            }))
+            Some(Err(Error::invalid_field(Layer::Eigrp, "tlv length", 22, 3)))
         );
         // Length past the end.
         assert_eq!(
             TlvIter::with_base(&[0, 5, 0, 9, 0, 0, 0, 1], 20).next(),
-            Some(Err(Error::BadLength {
-                layer: Layer::Eigrp,
-                field: "tlv length",
-                offset: 22,
-                claimed: 9,
-                available: 8
-            }))
+            Some(Err(Error::bad_length(Layer::Eigrp, "tlv length", 22, 9, 8)))
         );
         // A fixed-size value that is too long.
         assert_eq!(
@@ -613,23 +602,23 @@ mod tests {
         auth.resize(40, 0);
         assert_eq!(
             TlvIter::new(&auth).next(),
-            Some(Err(Error::BadLength {
-                layer: Layer::Eigrp,
-                field: "auth length",
-                offset: 6,
-                claimed: 15,
-                available: 16
-            }))
+            Some(Err(Error::bad_length(
+                Layer::Eigrp,
+                "auth length",
+                6,
+                15,
+                16
+            )))
         );
         // Odd TID list length.
         assert_eq!(
             TlvIter::new(&[0, 8, 0, 9, 0, 0, 0, 1, 0]).next(),
-            Some(Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "tid list length",
-                offset: 6,
-                value: 1
-            }))
+            Some(Err(Error::invalid_field(
+                Layer::Eigrp,
+                "tid list length",
+                6,
+                1
+            )))
         );
         // Errors end the iteration.
         let mut iter = TlvIter::new(&[0, 1, 0, 2]);

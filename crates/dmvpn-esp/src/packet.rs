@@ -116,12 +116,7 @@ impl Repr {
         packet.check_len()?;
         let spi = packet.spi();
         if spi == 0 {
-            return Err(Error::InvalidField {
-                layer: Layer::Esp,
-                field: "spi",
-                offset: 0,
-                value: 0,
-            });
+            return Err(Error::invalid_field(Layer::Esp, "spi", 0, 0));
         }
         Ok(Self {
             spi,

@@ -92,13 +92,13 @@ impl Repr {
         let available = packet.total_len().saturating_sub(header_len);
         let claimed = usize::from(payload_length);
         if claimed > available {
-            return Err(Error::BadLength {
-                layer: Layer::Gre,
-                field: "payload length",
-                offset: field::OPTIONAL.start,
+            return Err(Error::bad_length(
+                Layer::Gre,
+                "payload length",
+                field::OPTIONAL.start,
                 claimed,
                 available,
-            });
+            ));
         }
         if claimed < available {
             return Err(Error::TrailingBytes {
@@ -268,13 +268,7 @@ mod tests {
         bytes.truncate(189);
         assert_eq!(
             parse(&bytes),
-            Err(Error::BadLength {
-                layer: Layer::Gre,
-                field: "payload length",
-                offset: 4,
-                claimed: 178,
-                available: 177
-            })
+            Err(Error::bad_length(Layer::Gre, "payload length", 4, 178, 177))
         );
     }
 

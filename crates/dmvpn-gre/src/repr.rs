@@ -51,12 +51,7 @@ impl Repr {
                 });
             }
             v => {
-                return Err(Error::InvalidField {
-                    layer: Layer::Gre,
-                    field: "version",
-                    offset: 1,
-                    value: v.into(),
-                });
+                return Err(Error::invalid_field(Layer::Gre, "version", 1, v.into()));
             }
         }
         if packet.routing_present() {
@@ -69,12 +64,7 @@ impl Repr {
         }
         if flags & flag::MUST_BE_ZERO != 0 {
             let value = (flags & flag::MUST_BE_ZERO).into();
-            return Err(Error::InvalidField {
-                layer: Layer::Gre,
-                field: "reserved0",
-                offset: 0,
-                value,
-            });
+            return Err(Error::invalid_field(Layer::Gre, "reserved0", 0, value));
         }
         packet.check_len()?;
         if !packet.verify_checksum() {
@@ -325,12 +315,12 @@ mod tests {
         for version in 2..8 {
             assert_eq!(
                 with_flags(0x2000 | version),
-                Err(Error::InvalidField {
-                    layer: Layer::Gre,
-                    field: "version",
-                    offset: 1,
-                    value: version.into()
-                })
+                Err(Error::invalid_field(
+                    Layer::Gre,
+                    "version",
+                    1,
+                    version.into()
+                ))
             );
         }
         // RFC 2784 §2.3: bits 1-5 non-zero mean discard (R is RFC 1701 routing), bits 6-12 are ignored.

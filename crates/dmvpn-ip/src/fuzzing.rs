@@ -1,8 +1,8 @@
 //! Entry points for the fuzz targets in `fuzz/fuzz_targets/ip_*.rs` and for this crate's property
 //! tests.
 //!
-//! Always compiled (they cost nothing unless called) so the fuzz workspace can call them without
-//! extra features. Each function panics only when it finds a bug: a panic in a parser, a header
+//! Compiled with the `fuzzing` feature (hidden from the docs, not API), which the fuzz workspace
+//! and the tests turn on. Each function panics only when it finds a bug: a panic in a parser, a header
 //! that does not survive emit then parse, fragments that do not reassemble to their datagram, or
 //! a reassembler over its limits.
 

@@ -104,13 +104,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         let data = self.buffer.as_ref();
         let total_len = usize::from(self.total_len());
         if total_len > data.len() {
-            return Err(Error::BadLength {
-                layer: Layer::Ipv4,
-                field: "total length",
-                offset: field::LENGTH.start,
-                claimed: total_len,
-                available: data.len(),
-            });
+            return Err(Error::bad_length(
+                Layer::Ipv4,
+                "total length",
+                field::LENGTH.start,
+                total_len,
+                data.len(),
+            ));
         }
         Ok(())
     }
@@ -131,21 +131,21 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         let version = data[field::VER_IHL] >> 4;
         if version != 4 {
-            return Err(Error::InvalidField {
-                layer: Layer::Ipv4,
-                field: "version",
-                offset: 0,
-                value: version.into(),
-            });
+            return Err(Error::invalid_field(
+                Layer::Ipv4,
+                "version",
+                0,
+                version.into(),
+            ));
         }
         let header_len = self.header_len();
         if header_len < HEADER_LEN {
-            return Err(Error::InvalidField {
-                layer: Layer::Ipv4,
-                field: "ihl",
-                offset: 0,
-                value: (header_len / 4) as u32,
-            });
+            return Err(Error::invalid_field(
+                Layer::Ipv4,
+                "ihl",
+                0,
+                (header_len / 4) as u32,
+            ));
         }
         if data.len() < header_len {
             return Err(Error::truncated(
@@ -158,13 +158,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         let total_len = usize::from(self.total_len());
         if total_len < header_len {
-            return Err(Error::BadLength {
-                layer: Layer::Ipv4,
-                field: "total length",
-                offset: field::LENGTH.start,
-                claimed: total_len,
-                available: header_len,
-            });
+            return Err(Error::bad_length(
+                Layer::Ipv4,
+                "total length",
+                field::LENGTH.start,
+                total_len,
+                header_len,
+            ));
         }
         Ok(())
     }

@@ -126,12 +126,7 @@ impl<'a> Repr<'a> {
         let mut reader = Reader::new(Layer::Ipv6, data);
         let first = reader.u32("version, traffic class and flow label")?;
         if first >> 28 != 6 {
-            return Err(Error::InvalidField {
-                layer: Layer::Ipv6,
-                field: "version",
-                offset: 0,
-                value: first >> 28,
-            });
+            return Err(Error::invalid_field(Layer::Ipv6, "version", 0, first >> 28));
         }
         let payload_len = reader.u16("payload length")?;
         let next_header = Protocol(reader.u8("next header")?);
@@ -293,13 +288,7 @@ mod tests {
         long[5] = 3;
         assert_eq!(
             Repr::parse(&long).unwrap_err(),
-            Error::BadLength {
-                layer: Layer::Ipv6,
-                field: "payload length",
-                offset: 40,
-                claimed: 3,
-                available: 2
-            }
+            Error::bad_length(Layer::Ipv6, "payload length", 40, 3, 2)
         );
         let many = packet(
             60,

@@ -832,12 +832,12 @@ fn nflog(data: &[u8]) -> Result<LinkFrame<'_>> {
             (u16::from_be_bytes(raw_len), u16::from_be_bytes(raw_type))
         };
         if len < 4 {
-            return Err(Error::InvalidField {
-                layer: Layer::Capture,
-                field: "nflog tlv length",
-                offset: at,
-                value: u32::from(len),
-            });
+            return Err(Error::invalid_field(
+                Layer::Capture,
+                "nflog tlv length",
+                at,
+                u32::from(len),
+            ));
         }
         let value = reader.take(usize::from(len) - 4, "nflog tlv value")?;
         if tlv_type & 0x7fff == NFULA_PAYLOAD {
@@ -928,12 +928,12 @@ fn raw_ip(data: &[u8], fixed: Option<EtherType>) -> Result<LinkFrame<'_>> {
                 4 => EtherType::IPV4,
                 6 => EtherType::IPV6,
                 version => {
-                    return Err(Error::InvalidField {
-                        layer: Layer::Ipv4,
-                        field: "version",
-                        offset: 0,
-                        value: u32::from(version),
-                    });
+                    return Err(Error::invalid_field(
+                        Layer::Ipv4,
+                        "version",
+                        0,
+                        u32::from(version),
+                    ));
                 }
             }
         }

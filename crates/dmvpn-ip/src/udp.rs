@@ -82,13 +82,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         let len = usize::from(self.len());
         if len < HEADER_LEN || len > data.len() {
-            return Err(Error::BadLength {
-                layer: Layer::Udp,
-                field: "length",
-                offset: field::LENGTH.start,
-                claimed: len,
-                available: data.len(),
-            });
+            return Err(Error::bad_length(
+                Layer::Udp,
+                "length",
+                field::LENGTH.start,
+                len,
+                data.len(),
+            ));
         }
         Ok(())
     }

@@ -348,13 +348,13 @@ mod tests {
             let err = Attributes::new(&IKE_ATTRS[..len], 100).find_map(Result::err);
             let start = len / 4 * 4;
             let expected = match (len % 4, start) {
-                _ if len >= 28 => Some(Error::BadLength {
-                    layer: Layer::Isakmp,
-                    field: "attribute length",
-                    offset: 128,
-                    claimed: 4,
-                    available: len - 28,
-                }),
+                _ if len >= 28 => Some(Error::bad_length(
+                    Layer::Isakmp,
+                    "attribute length",
+                    128,
+                    4,
+                    len - 28,
+                )),
                 (0, _) => None,
                 (1, _) => Some(Error::truncated(
                     Layer::Isakmp,

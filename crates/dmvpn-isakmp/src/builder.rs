@@ -70,13 +70,13 @@ impl Chain {
     pub fn push(&mut self, ty: PayloadType, body: &Body<'_>) -> &mut Self {
         let len = GENERIC_HEADER_LEN + body.buffer_len();
         let Ok(wire_len) = u16::try_from(len) else {
-            self.error.get_or_insert(Error::BadLength {
-                layer: Layer::Isakmp,
-                field: "payload length",
-                offset: HEADER_LEN + self.bytes.len() + 2,
-                claimed: len,
-                available: usize::from(u16::MAX),
-            });
+            self.error.get_or_insert(Error::bad_length(
+                Layer::Isakmp,
+                "payload length",
+                HEADER_LEN + self.bytes.len() + 2,
+                len,
+                usize::from(u16::MAX),
+            ));
             return self;
         };
         match self.last_next {
@@ -180,13 +180,8 @@ impl Builder {
     /// The header for a body of `body_len` bytes whose first payload is `first`.
     fn header(&self, first: PayloadType, flags: Flags, body_len: usize) -> Result<Header, Error> {
         let len = HEADER_LEN + body_len;
-        let length = u32::try_from(len).map_err(|_| Error::BadLength {
-            layer: Layer::Isakmp,
-            field: "length",
-            offset: 24,
-            claimed: len,
-            available: u32::MAX as usize,
-        })?;
+        let length = u32::try_from(len)
+            .map_err(|_| Error::bad_length(Layer::Isakmp, "length", 24, len, u32::MAX as usize))?;
         Ok(Header {
             initiator_cookie: self.initiator_cookie,
             responder_cookie: self.responder_cookie,
@@ -533,13 +528,13 @@ mod tests {
         chain
             .push(PayloadType::NONCE, &Body::Nonce(&[1; 8]))
             .push(PayloadType::VENDOR_ID, &Body::VendorId(&big));
-        let expected = Error::BadLength {
-            layer: Layer::Isakmp,
-            field: "payload length",
-            offset: HEADER_LEN + 12 + 2,
-            claimed: 70_004,
-            available: 65_535,
-        };
+        let expected = Error::bad_length(
+            Layer::Isakmp,
+            "payload length",
+            HEADER_LEN + 12 + 2,
+            70_004,
+            65_535,
+        );
         assert_eq!(chain.error(), Some(&expected));
         assert_eq!(chain.len(), 12, "the oversized payload is left out");
         let builder = Builder::new([1; 8], [2; 8], ExchangeType::AGGRESSIVE, Flags(0), 0);

@@ -153,13 +153,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         let length = self.length() as usize;
         if length < HEADER_LEN || length > buf.len() {
-            return Err(Error::BadLength {
-                layer: Layer::Isakmp,
-                field: "length",
-                offset: field::LENGTH.start,
-                claimed: length,
-                available: buf.len(),
-            });
+            return Err(Error::bad_length(
+                Layer::Isakmp,
+                "length",
+                field::LENGTH.start,
+                length,
+                buf.len(),
+            ));
         }
         Ok(())
     }

@@ -320,13 +320,7 @@ mod tests {
             } else {
                 assert_eq!(
                     err,
-                    Error::BadLength {
-                        layer: Layer::Isakmp,
-                        field: "length",
-                        offset: 24,
-                        claimed: 108,
-                        available: len
-                    }
+                    Error::bad_length(Layer::Isakmp, "length", 24, 108, len)
                 );
             }
         }

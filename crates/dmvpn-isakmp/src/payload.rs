@@ -153,13 +153,13 @@ impl<'a> Payloads<'a> {
         let reserved = self.reader.u8("reserved")?;
         let len = self.reader.u16("payload length")?;
         if usize::from(len) < GENERIC_HEADER_LEN {
-            return Err(Error::BadLength {
-                layer: Layer::Isakmp,
-                field: "payload length",
-                offset: offset + 2,
-                claimed: len.into(),
-                available: GENERIC_HEADER_LEN,
-            });
+            return Err(Error::bad_length(
+                Layer::Isakmp,
+                "payload length",
+                offset + 2,
+                len.into(),
+                GENERIC_HEADER_LEN,
+            ));
         }
         let body = self
             .reader
@@ -452,13 +452,13 @@ impl<'a> Id<'a> {
         if let Some(expected) = expected
             && data.len() != expected
         {
-            return Err(Error::BadLength {
-                layer: Layer::Isakmp,
-                field: "identification data",
-                offset: base + 4,
-                claimed: expected,
-                available: data.len(),
-            });
+            return Err(Error::bad_length(
+                Layer::Isakmp,
+                "identification data",
+                base + 4,
+                expected,
+                data.len(),
+            ));
         }
         Ok(Self {
             ty,
@@ -566,13 +566,13 @@ impl<'a> Notify<'a> {
             NotifyType::R_U_THERE | NotifyType::R_U_THERE_ACK | NotifyType::REPLAY_STATUS
                 if notify.data.len() != 4 =>
             {
-                return Err(Error::BadLength {
-                    layer: Layer::Isakmp,
-                    field: "notification data",
-                    offset: data_offset,
-                    claimed: 4,
-                    available: notify.data.len(),
-                });
+                return Err(Error::bad_length(
+                    Layer::Isakmp,
+                    "notification data",
+                    data_offset,
+                    4,
+                    notify.data.len(),
+                ));
             }
             NotifyType::RESPONDER_LIFETIME => notify.lifetime_attributes().check()?,
             _ => {}
@@ -751,12 +751,12 @@ impl<'a> NatOa<'a> {
             IdType::IPV4_ADDR => 4,
             IdType::IPV6_ADDR => 16,
             other => {
-                return Err(Error::InvalidField {
-                    layer: Layer::Isakmp,
-                    field: "id type",
-                    offset: base,
-                    value: other.0.into(),
-                });
+                return Err(Error::invalid_field(
+                    Layer::Isakmp,
+                    "id type",
+                    base,
+                    other.0.into(),
+                ));
             }
         };
         let address = reader.take(len, "original address")?;

@@ -158,13 +158,13 @@ impl<'a, T: Child<'a>> Chain<'a, T> {
         let _reserved = self.reader.u8("reserved")?;
         let len = self.reader.u16("payload length")?;
         if usize::from(len) < 4 {
-            return Err(Error::BadLength {
-                layer: Layer::Isakmp,
-                field: "payload length",
-                offset: start + 2,
-                claimed: len.into(),
-                available: 4,
-            });
+            return Err(Error::bad_length(
+                Layer::Isakmp,
+                "payload length",
+                start + 2,
+                len.into(),
+                4,
+            ));
         }
         let mut body = self.reader.sub(usize::from(len) - 4, "payload length")?;
         let base = body.offset();
@@ -173,12 +173,12 @@ impl<'a, T: Child<'a>> Chain<'a, T> {
             PayloadType::NONE => PayloadType::NONE,
             ty if ty == self.expect => ty,
             _ => {
-                return Err(Error::InvalidField {
-                    layer: Layer::Isakmp,
-                    field: "next payload",
-                    offset: start,
-                    value: next.into(),
-                });
+                return Err(Error::invalid_field(
+                    Layer::Isakmp,
+                    "next payload",
+                    start,
+                    next.into(),
+                ));
             }
         };
         Ok(Some(child))
@@ -221,12 +221,12 @@ impl<'a> Child<'a> for Proposal<'a> {
         };
         let count = proposal.transforms().take_while(Result::is_ok).count();
         if proposal.transforms().all(|t| t.is_ok()) && count != usize::from(num_transforms) {
-            return Err(Error::InvalidField {
-                layer: Layer::Isakmp,
-                field: "number of transforms",
-                offset: base + 3,
-                value: num_transforms.into(),
-            });
+            return Err(Error::invalid_field(
+                Layer::Isakmp,
+                "number of transforms",
+                base + 3,
+                num_transforms.into(),
+            ));
         }
         Ok(proposal)
     }
@@ -527,13 +527,7 @@ mod tests {
                 8 => Error::truncated(Layer::Isakmp, "next payload", 8, 1, len),
                 9 => Error::truncated(Layer::Isakmp, "reserved", 9, 1, len),
                 10 | 11 => Error::truncated(Layer::Isakmp, "payload length", 10, 2, len),
-                _ => Error::BadLength {
-                    layer: Layer::Isakmp,
-                    field: "payload length",
-                    offset: 12,
-                    claimed: 44,
-                    available: len - 12,
-                },
+                _ => Error::bad_length(Layer::Isakmp, "payload length", 12, 44, len - 12),
             };
             assert_eq!(err, expected, "len {len}");
         }
@@ -552,24 +546,19 @@ mod tests {
         bytes[8] = 5;
         assert_eq!(
             Sa::parse(&bytes, 0).unwrap().check(),
-            Err(Error::InvalidField {
-                layer: Layer::Isakmp,
-                field: "next payload",
-                offset: 8,
-                value: 5
-            })
+            Err(Error::invalid_field(Layer::Isakmp, "next payload", 8, 5))
         );
         // Declared transform count disagrees.
         let mut bytes = SA_BODY;
         bytes[15] = 2;
         assert_eq!(
             Sa::parse(&bytes, 0).unwrap().check(),
-            Err(Error::InvalidField {
-                layer: Layer::Isakmp,
-                field: "number of transforms",
-                offset: 15,
-                value: 2
-            })
+            Err(Error::invalid_field(
+                Layer::Isakmp,
+                "number of transforms",
+                15,
+                2
+            ))
         );
         // Trailing bytes after the last proposal.
         let mut longer = SA_BODY.to_vec();

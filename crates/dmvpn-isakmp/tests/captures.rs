@@ -216,13 +216,7 @@ fn truncated_real_messages() {
                 if len >= 28 {
                     assert_eq!(
                         err,
-                        Error::BadLength {
-                            layer: dmvpn_wire::Layer::Isakmp,
-                            field: "length",
-                            offset: 24,
-                            claimed: length,
-                            available: len
-                        }
+                        Error::bad_length(dmvpn_wire::Layer::Isakmp, "length", 24, length, len)
                     );
                 }
             }

@@ -440,12 +440,7 @@ mod tests {
         bytes[9] = 0x80;
         assert_eq!(
             Cie::new_checked(&bytes[..]).unwrap_err(),
-            Error::InvalidField {
-                layer: Layer::Nhrp,
-                field: "client NBMA subaddress type/length",
-                offset: 9,
-                value: 0x80
-            }
+            Error::invalid_field(Layer::Nhrp, "client NBMA subaddress type/length", 9, 0x80)
         );
     }
 

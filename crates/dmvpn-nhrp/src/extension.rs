@@ -77,13 +77,13 @@ impl<T: AsRef<[u8]>> Extension<T> {
         let claimed = usize::from(self.length());
         let available = data.len() - field::HEADER_LEN;
         if claimed > available {
-            return Err(Error::BadLength {
-                layer: Layer::Nhrp,
-                field: "extension length",
-                offset: field::LENGTH.start,
+            return Err(Error::bad_length(
+                Layer::Nhrp,
+                "extension length",
+                field::LENGTH.start,
                 claimed,
                 available,
-            });
+            ));
         }
         Ok(())
     }
@@ -297,12 +297,12 @@ impl<'a> Repr<'a> {
         let ty = ext.ext_type();
         let value = match ty {
             ExtensionType::END if !value.is_empty() => {
-                return Err(Error::InvalidField {
-                    layer: Layer::Nhrp,
-                    field: "end of extensions length",
-                    offset: base + field::LENGTH.start,
-                    value: value.len() as u32,
-                });
+                return Err(Error::invalid_field(
+                    Layer::Nhrp,
+                    "end of extensions length",
+                    base + field::LENGTH.start,
+                    value.len() as u32,
+                ));
             }
             ExtensionType::END => Value::End,
             ExtensionType::RESPONDER_ADDRESS => {
@@ -711,13 +711,13 @@ mod tests {
                     4,
                     68 + len,
                 )),
-                12..22 => Some(Error::BadLength {
-                    layer: Layer::Nhrp,
-                    field: "extension length",
-                    offset: 78,
-                    claimed: 10,
-                    available: len - 12,
-                }),
+                12..22 => Some(Error::bad_length(
+                    Layer::Nhrp,
+                    "extension length",
+                    78,
+                    10,
+                    len - 12,
+                )),
                 22 => None,
                 23..26 => Some(Error::truncated(
                     Layer::Nhrp,
@@ -753,12 +753,7 @@ mod tests {
     fn malformed_values() {
         assert_eq!(
             ExtensionList::parse(&[0x80, 0x00, 0x00, 0x01, 0x00], 10).unwrap_err(),
-            Error::InvalidField {
-                layer: Layer::Nhrp,
-                field: "end of extensions length",
-                offset: 12,
-                value: 1
-            }
+            Error::invalid_field(Layer::Nhrp, "end of extensions length", 12, 1)
         );
         assert_eq!(
             ExtensionList::parse(&[0x80, 0x07, 0x00, 0x03, b'a', b'b', b'c'], 10).unwrap_err(),
@@ -783,13 +778,13 @@ mod tests {
         // A Responder Address whose CIE is cut short: the CIE error carries the absolute offset.
         assert_eq!(
             ExtensionList::parse(&RESPONDER[..4 + 12], 52).map(|_| ()),
-            Err(Error::BadLength {
-                layer: Layer::Nhrp,
-                field: "extension length",
-                offset: 54,
-                claimed: 20,
-                available: 12
-            })
+            Err(Error::bad_length(
+                Layer::Nhrp,
+                "extension length",
+                54,
+                20,
+                12
+            ))
         );
         let mut short_cie = RESPONDER;
         short_cie[3] = 0x0e;

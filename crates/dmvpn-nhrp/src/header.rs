@@ -105,12 +105,12 @@ pub(crate) const fn make_type_len(format: AddressFormat, len: usize) -> u8 {
 /// and `ar$pktsz` (`size`).
 pub(crate) fn check_extension_offset(extoff: usize, size: usize) -> Result<()> {
     if extoff != 0 && !(field::ADDRESSES..=size).contains(&extoff) {
-        return Err(Error::InvalidField {
-            layer: Layer::Nhrp,
-            field: "extension offset",
-            offset: field::EXTENSION_OFFSET.start,
-            value: extoff as u32,
-        });
+        return Err(Error::invalid_field(
+            Layer::Nhrp,
+            "extension offset",
+            field::EXTENSION_OFFSET.start,
+            extoff as u32,
+        ));
     }
     Ok(())
 }
@@ -171,21 +171,21 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         let size = usize::from(self.packet_size());
         if size < field::HEADER_LEN {
-            return Err(Error::InvalidField {
-                layer: Layer::Nhrp,
-                field: "packet size",
-                offset: field::PACKET_SIZE.start,
-                value: size as u32,
-            });
+            return Err(Error::invalid_field(
+                Layer::Nhrp,
+                "packet size",
+                field::PACKET_SIZE.start,
+                size as u32,
+            ));
         }
         if size > data.len() {
-            return Err(Error::BadLength {
-                layer: Layer::Nhrp,
-                field: "packet size",
-                offset: field::PACKET_SIZE.start,
-                claimed: size,
-                available: data.len(),
-            });
+            return Err(Error::bad_length(
+                Layer::Nhrp,
+                "packet size",
+                field::PACKET_SIZE.start,
+                size,
+                data.len(),
+            ));
         }
         check_extension_offset(usize::from(self.extension_offset()), size)?;
         let end = self.mandatory_end();
@@ -474,33 +474,17 @@ mod tests {
         short[10..12].copy_from_slice(&19u16.to_be_bytes());
         assert_eq!(
             Packet::new_checked(&short[..]).unwrap_err(),
-            Error::InvalidField {
-                layer: Layer::Nhrp,
-                field: "packet size",
-                offset: 10,
-                value: 19
-            }
+            Error::invalid_field(Layer::Nhrp, "packet size", 10, 19)
         );
         assert_eq!(
             Packet::new_checked(&bytes[..39]).unwrap_err(),
-            Error::BadLength {
-                layer: Layer::Nhrp,
-                field: "packet size",
-                offset: 10,
-                claimed: 40,
-                available: 39
-            }
+            Error::bad_length(Layer::Nhrp, "packet size", 10, 40, 39)
         );
         let mut ext = bytes.clone();
         ext[14..16].copy_from_slice(&41u16.to_be_bytes());
         assert_eq!(
             Packet::new_checked(&ext[..]).unwrap_err(),
-            Error::InvalidField {
-                layer: Layer::Nhrp,
-                field: "extension offset",
-                offset: 14,
-                value: 41
-            }
+            Error::invalid_field(Layer::Nhrp, "extension offset", 14, 41)
         );
         ext[14..16].copy_from_slice(&27u16.to_be_bytes());
         assert_eq!(
@@ -523,12 +507,7 @@ mod tests {
         reserved[18] = 0x84;
         assert_eq!(
             Packet::new_checked(&reserved[..]).unwrap_err(),
-            Error::InvalidField {
-                layer: Layer::Nhrp,
-                field: "source NBMA type/length",
-                offset: 18,
-                value: 0x84
-            }
+            Error::invalid_field(Layer::Nhrp, "source NBMA type/length", 18, 0x84)
         );
         let mut addr = bytes;
         addr[21] = 5;

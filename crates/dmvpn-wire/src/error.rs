@@ -240,6 +240,22 @@ impl Error {
         }
     }
 
+    /// A [`Error::InvalidField`]: `field` at `offset` holds `value`, which it must not.
+    #[must_use]
+    pub const fn invalid_field(
+        layer: Layer,
+        field: &'static str,
+        offset: usize,
+        value: u32,
+    ) -> Self {
+        Self::InvalidField {
+            layer,
+            field,
+            offset,
+            value,
+        }
+    }
+
     /// A [`Error::BadLength`]: the length field `field` at `offset` claims `claimed` bytes where
     /// `available` are there (or allowed).
     #[must_use]
@@ -292,12 +308,7 @@ mod tests {
                 "esp: truncated reading `sequence number` at offset 4: need 4 bytes, have 2",
             ),
             (
-                Error::InvalidField {
-                    layer: Layer::Nhrp,
-                    field: "version",
-                    offset: 16,
-                    value: 2,
-                },
+                Error::invalid_field(Layer::Nhrp, "version", 16, 2),
                 "nhrp: field `version` at offset 16 has invalid value 0x2",
             ),
             (

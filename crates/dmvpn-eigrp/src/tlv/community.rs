@@ -443,12 +443,12 @@ impl<'a> Communities<'a> {
     /// [`Error::InvalidField`] `community attribute length` at `base`, the offset of the data.
     pub fn new(bytes: &'a [u8], base: usize) -> Result<Self> {
         if !bytes.len().is_multiple_of(Community::LEN) {
-            return Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "community attribute length",
-                offset: base,
-                value: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-            });
+            return Err(Error::invalid_field(
+                Layer::Eigrp,
+                "community attribute length",
+                base,
+                u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            ));
         }
         Ok(Self { bytes })
     }
@@ -715,12 +715,7 @@ mod tests {
             let err = Communities::new(&bytes[..len], base).unwrap_err();
             assert_eq!(
                 err,
-                Error::InvalidField {
-                    layer: Layer::Eigrp,
-                    field: "community attribute length",
-                    offset: base,
-                    value: len as u32,
-                },
+                Error::invalid_field(Layer::Eigrp, "community attribute length", base, len as u32),
                 "{len} bytes at {base}"
             );
         }
@@ -735,12 +730,12 @@ mod tests {
         };
         assert_eq!(
             attribute.communities(),
-            Some(Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "community attribute length",
-                offset: 0,
-                value: 7,
-            }))
+            Some(Err(Error::invalid_field(
+                Layer::Eigrp,
+                "community attribute length",
+                0,
+                7
+            )))
         );
         // Empty data is a valid, empty list.
         let empty = Communities::new(&[], 0).unwrap();

@@ -408,12 +408,12 @@ impl<'a> Attributes<'a> {
     /// must be even and at most 510 bytes (the metric offset counts words in one byte).
     pub fn new(bytes: &'a [u8], base: usize) -> Result<Self> {
         if !bytes.len().is_multiple_of(2) || bytes.len() > 2 * 255 {
-            return Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "attributes length",
-                offset: base,
-                value: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-            });
+            return Err(Error::invalid_field(
+                Layer::Eigrp,
+                "attributes length",
+                base,
+                u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            ));
         }
         let mut r = Reader::with_base(Layer::Eigrp, bytes, base);
         while !r.is_empty() {
@@ -904,12 +904,7 @@ mod tests {
         bad[24] = 33;
         assert_eq!(
             TlvIter::new(&bad).next().unwrap(),
-            Err(Error::InvalidField {
-                layer: Layer::Eigrp,
-                field: "prefix length",
-                offset: 24,
-                value: 33
-            })
+            Err(Error::invalid_field(Layer::Eigrp, "prefix length", 24, 33))
         );
         // No destination at all.
         let mut none = IPV4_INTERNAL[..24].to_vec();

@@ -188,13 +188,7 @@ fn truncation_loop() {
             0 => Error::truncated(Layer::Ipv4, "version", 0, 20, 0),
             1..20 => Error::truncated(Layer::Ipv4, "header", 0, 20, len),
             20..24 => Error::truncated(Layer::Ipv4, "options", 20, 4, len),
-            _ => Error::BadLength {
-                layer: Layer::Ipv4,
-                field: "total length",
-                offset: 2,
-                claimed: 32,
-                available: len,
-            },
+            _ => Error::bad_length(Layer::Ipv4, "total length", 2, 32, len),
         };
         assert_eq!(err, expected, "prefix {len}");
     }

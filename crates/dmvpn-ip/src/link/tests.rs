@@ -109,12 +109,7 @@ fn raw_ip() {
     assert!(decode(LinkType::IPV6, &[]).unwrap().payload.is_empty());
     assert_eq!(
         decode(LinkType::RAW, &[0x55]),
-        Err(Error::InvalidField {
-            layer: Layer::Ipv4,
-            field: "version",
-            offset: 0,
-            value: 5
-        })
+        Err(Error::invalid_field(Layer::Ipv4, "version", 0, 5))
     );
     assert_eq!(
         decode(LinkType::RAW, &[]),
@@ -435,12 +430,12 @@ fn pppoe_alone_and_over_ethernet() {
     truncations(LinkType::PPP_ETHER, &PPPOE, 8);
     assert_eq!(
         decode(LinkType::PPP_ETHER, &[0x12, 0, 0, 0, 0, 0, 0, 0x21]),
-        Err(Error::InvalidField {
-            layer: Layer::Capture,
-            field: "pppoe version and type",
-            offset: 0,
-            value: 0x12
-        })
+        Err(Error::invalid_field(
+            Layer::Capture,
+            "pppoe version and type",
+            0,
+            0x12
+        ))
     );
     let eth = [&ETH_QINQ[..12], &[0x88, 0x64], &PPPOE[..]].concat();
     let frame = decode(LinkType::ETHERNET, &eth).unwrap();
@@ -583,12 +578,12 @@ fn nflog_payload_tlv() {
     bad[12] = 2;
     assert_eq!(
         decode(LinkType::NFLOG, &bad),
-        Err(Error::InvalidField {
-            layer: Layer::Capture,
-            field: "nflog tlv length",
-            offset: 12,
-            value: 2
-        })
+        Err(Error::invalid_field(
+            Layer::Capture,
+            "nflog tlv length",
+            12,
+            2
+        ))
     );
     assert_eq!(
         decode(LinkType::NFLOG, &frame[..25]),
@@ -662,12 +657,7 @@ fn pflog_header_length() {
     truncations(LinkType::PFLOG, &frame, 64);
     assert_eq!(
         decode(LinkType::PFLOG, &[44, 2]),
-        Err(Error::InvalidField {
-            layer: Layer::Capture,
-            field: "pflog length",
-            offset: 0,
-            value: 44
-        })
+        Err(Error::invalid_field(Layer::Capture, "pflog length", 0, 44))
     );
 }
 

@@ -36,13 +36,7 @@ fn id_payloads() {
     assert_eq!(id.to_string(), "ID(FQDN vpn.example)");
     assert_eq!(
         Id::parse(&[1, 0, 0, 0, 1, 2, 3], 40).unwrap_err(),
-        Error::BadLength {
-            layer: Layer::Isakmp,
-            field: "identification data",
-            offset: 44,
-            claimed: 4,
-            available: 3
-        }
+        Error::bad_length(Layer::Isakmp, "identification data", 44, 4, 3)
     );
 }
 
@@ -69,13 +63,7 @@ fn notify_payloads() {
     dpd.pop();
     assert_eq!(
         Notify::parse(&dpd, 0).unwrap_err(),
-        Error::BadLength {
-            layer: Layer::Isakmp,
-            field: "notification data",
-            offset: 24,
-            claimed: 4,
-            available: 3
-        }
+        Error::bad_length(Layer::Isakmp, "notification data", 24, 4, 3)
     );
     // RESPONDER-LIFETIME with ESP lifetime attributes.
     let body = [
@@ -196,13 +184,7 @@ fn chain() {
     // A payload length below 4.
     assert_eq!(
         Payloads::new(PayloadType::HASH, &[0, 0, 0, 3], 0).check(),
-        Err(Error::BadLength {
-            layer: Layer::Isakmp,
-            field: "payload length",
-            offset: 2,
-            claimed: 3,
-            available: 4
-        })
+        Err(Error::bad_length(Layer::Isakmp, "payload length", 2, 3, 4))
     );
     let mut out = [0; 6];
     assert_eq!(

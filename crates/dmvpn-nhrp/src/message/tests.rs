@@ -225,13 +225,7 @@ fn malformed_capture_is_rejected_like_tshark() {
     // tcpdump pb_nhrp_1.pcap: a fuzzed packet claiming 30547 bytes; tshark marks it malformed.
     assert_eq!(
         crate::parse(&PB_MALFORMED).unwrap_err(),
-        Error::BadLength {
-            layer: Layer::Nhrp,
-            field: "packet size",
-            offset: 10,
-            claimed: 30547,
-            available: 46
-        }
+        Error::bad_length(Layer::Nhrp, "packet size", 10, 30547, 46)
     );
 }
 
@@ -351,13 +345,7 @@ fn truncation_of_the_buffer() {
         let expected = if len < 20 {
             Error::truncated(Layer::Nhrp, "fixed header", 0, 20, len)
         } else {
-            Error::BadLength {
-                layer: Layer::Nhrp,
-                field: "packet size",
-                offset: 10,
-                claimed: 92,
-                available: len,
-            }
+            Error::bad_length(Layer::Nhrp, "packet size", 10, 92, len)
         };
         assert_eq!(
             crate::parse(&bytes[..len]).unwrap_err(),
@@ -375,12 +363,7 @@ fn truncation_of_the_packet_size() {
         // Extensions start at 52, 56, 60, 64 (Cisco NAT Address, 20 bytes of value) and 88 (End).
         let ext_start = [52, 56, 60, 64, 88].into_iter().rev().find(|&at| at <= len);
         let expected = if len < 20 {
-            Some(Error::InvalidField {
-                layer: nhrp,
-                field: "packet size",
-                offset: 10,
-                value: len as u32,
-            })
+            Some(Error::invalid_field(nhrp, "packet size", 10, len as u32))
         } else if len < 28 {
             Some(Error::truncated(nhrp, "mandatory part", 20, 8, len))
         } else if len < 32 {
@@ -410,13 +393,13 @@ fn truncation_of_the_packet_size() {
                 len,
             ))
         } else if (68..88).contains(&len) {
-            Some(Error::BadLength {
-                layer: nhrp,
-                field: "extension length",
-                offset: 66,
-                claimed: 20,
-                available: len - 68,
-            })
+            Some(Error::bad_length(
+                nhrp,
+                "extension length",
+                66,
+                20,
+                len - 68,
+            ))
         } else {
             ext_start
                 .filter(|&at| at != len)
