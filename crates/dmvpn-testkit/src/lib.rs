@@ -222,6 +222,37 @@ pub fn tshark_fields(capture: &Path, args: &[&str], fields: &[&str]) -> Vec<Vec<
         .collect()
 }
 
+/// Writes the key files `keys` into `config/wireshark/` as tshark reads them there (with
+/// `XDG_CONFIG_HOME` and `HOME` set to `config`): each `ikev1_decryption_table` (its first line
+/// starts with 16 hex digits and a comma) into `ikev1_decryption_table`, every other (`esp_sa`)
+/// file into `esp_sa`.
+///
+/// # Panics
+///
+/// When a key file cannot be read or the folder cannot be written.
+pub fn wireshark_keys(config: &Path, keys: &[PathBuf]) {
+    let wireshark = config.join("wireshark");
+    std::fs::create_dir_all(&wireshark).unwrap();
+    let (mut esp_sa, mut ikev1) = (String::new(), String::new());
+    for key_file in keys {
+        let text = std::fs::read_to_string(key_file).unwrap();
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or_default();
+        let is_ikev1 = first
+            .split(',')
+            .next()
+            .is_some_and(|f| f.len() == 16 && f.bytes().all(|b| b.is_ascii_hexdigit()));
+        let file = if is_ikev1 { &mut ikev1 } else { &mut esp_sa };
+        file.push_str(&text);
+        file.push('\n');
+    }
+    std::fs::write(wireshark.join("esp_sa"), esp_sa).unwrap();
+    std::fs::write(wireshark.join("ikev1_decryption_table"), ikev1).unwrap();
+}
+
 /// Runs `command` and returns what it printed on standard output.
 ///
 /// # Panics

@@ -123,26 +123,7 @@ fn tshark_config(keys: &[PathBuf]) -> PathBuf {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
-    let wireshark = dir.join("wireshark");
-    std::fs::create_dir_all(&wireshark).unwrap();
-    let (mut esp_sa, mut ikev1) = (String::new(), String::new());
-    for key_file in keys {
-        let text = std::fs::read_to_string(key_file).unwrap();
-        let first = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or_default();
-        let is_ikev1 = first
-            .split(',')
-            .next()
-            .is_some_and(|f| f.len() == 16 && f.bytes().all(|b| b.is_ascii_hexdigit()));
-        let file = if is_ikev1 { &mut ikev1 } else { &mut esp_sa };
-        file.push_str(&text);
-        file.push('\n');
-    }
-    std::fs::write(wireshark.join("esp_sa"), esp_sa).unwrap();
-    std::fs::write(wireshark.join("ikev1_decryption_table"), ikev1).unwrap();
+    dmvpn_testkit::wireshark_keys(&dir, keys);
     dir
 }
 

@@ -113,27 +113,7 @@ impl Fields {
 /// Runs tshark with ESP decryption and the given `esp_sa` files, returning the fields of every frame.
 fn tshark_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
     let config = tempdir();
-    let wireshark = config.join("wireshark");
-    std::fs::create_dir_all(&wireshark).unwrap();
-    let (mut esp_sa, mut ikev1) = (String::new(), String::new());
-    for key_file in keys {
-        let text = std::fs::read_to_string(key_file).unwrap();
-        // An ikev1_decryption_table starts `<16 hex digits>,`; an esp_sa line with the protocol.
-        let first = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or_default();
-        let is_ikev1 = first
-            .split(',')
-            .next()
-            .is_some_and(|f| f.len() == 16 && f.bytes().all(|b| b.is_ascii_hexdigit()));
-        let file = if is_ikev1 { &mut ikev1 } else { &mut esp_sa };
-        file.push_str(&text);
-        file.push('\n');
-    }
-    std::fs::write(wireshark.join("esp_sa"), esp_sa).unwrap();
-    std::fs::write(wireshark.join("ikev1_decryption_table"), ikev1).unwrap();
+    dmvpn_testkit::wireshark_keys(&config, keys);
     let fields = [
         "frame.number",
         "ip.src",
