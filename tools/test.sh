@@ -38,6 +38,9 @@ fi
 echo "== cargo test";   cargo test --workspace --locked --features dmvpn/parquet
 # The crates as crates.io would get them: each packaged and built alone from its .crate, its
 # workspace dependencies taken from the packages just made (dmvpn-testkit is never published).
+# Cargo unpacks those packages under $CARGO_HOME/registry/src/-HASH/ (a local registry has no host)
+# and reuses what it finds there on the next run, however the sources changed since: clear them.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/dmvpn-*
 echo "== cargo package"; cargo package --workspace --exclude dmvpn-testkit --locked --allow-dirty --quiet
 
 # The interop scripts with real peers (tools/interop/: FRR eigrpd, FRR nhrpd, strongSwan charon), as

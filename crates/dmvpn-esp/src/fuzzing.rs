@@ -1,8 +1,9 @@
 //! Entry points for the fuzz targets in `fuzz/` and for the in-crate property tests.
 //!
 //! Compiled with the `fuzzing` feature (hidden from the docs, not API); they use only the public
-//! API, so fuzz targets stay one-line calls. Nothing here skips an integrity check: the ICV paths are reached with fixed test SAs
-//! whose keys the fuzzer cannot know, plus a NULL/NULL SA that reaches the trailer directly.
+//! API, so fuzz targets stay one-line calls. Nothing here skips an integrity check: the ICV paths
+//! are reached with fixed test SAs whose keys the fuzzer cannot know, plus a NULL/NULL SA that
+//! reaches the trailer directly.
 
 use alloc::vec::Vec;
 

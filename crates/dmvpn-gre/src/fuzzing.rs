@@ -1,8 +1,8 @@
 //! Entry points for the fuzz targets in `fuzz/fuzz_targets/gre_*.rs` and for this crate's property tests.
 //!
-//! Compiled with the `fuzzing` feature (hidden from the docs, not API), which the fuzz workspace and
-//! the tests turn on. Each function panics only when it finds a bug: a panic in `parse`, or a header that does
-//! not survive emit then parse.
+//! Compiled with the `fuzzing` feature (hidden from the docs, not API), which the fuzz workspace
+//! and the tests turn on. Each function panics only when it finds a bug: a panic in `parse`, or a
+//! header that does not survive emit then parse.
 
 // A failed expectation here is a bug the fuzzer should report, like a failed assertion.
 #![allow(clippy::expect_used)]

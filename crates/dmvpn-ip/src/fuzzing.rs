@@ -2,9 +2,9 @@
 //! tests.
 //!
 //! Compiled with the `fuzzing` feature (hidden from the docs, not API), which the fuzz workspace
-//! and the tests turn on. Each function panics only when it finds a bug: a panic in a parser, a header
-//! that does not survive emit then parse, fragments that do not reassemble to their datagram, or
-//! a reassembler over its limits.
+//! and the tests turn on. Each function panics only when it finds a bug: a panic in a parser, a
+//! header that does not survive emit then parse, fragments that do not reassemble to their
+//! datagram, or a reassembler over its limits.
 
 // A failed expectation here is a bug the fuzzer should report, like a failed assertion.
 #![allow(clippy::expect_used, clippy::unwrap_used)]

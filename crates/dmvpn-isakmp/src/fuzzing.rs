@@ -1,7 +1,7 @@
 //! Entry points for the fuzz targets (`fuzz/fuzz_targets/isakmp_*.rs`) and this crate's property tests.
 //!
-//! Compiled with the `fuzzing` feature (hidden from the docs, not API). Each panics only on a bug: a panic inside the
-//! parsers, or something that parses but does not emit back to the same bytes.
+//! Compiled with the `fuzzing` feature (hidden from the docs, not API). Each panics only on a bug:
+//! a panic inside the parsers, or something that parses but does not emit back to the same bytes.
 
 // A failed expectation here is a bug the fuzzer should report, like a failed assertion.
 #![allow(clippy::expect_used)]

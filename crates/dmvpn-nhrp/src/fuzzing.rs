@@ -1,6 +1,6 @@
 //! Entry points for the fuzz targets in `fuzz/` (with the `fuzzing` feature, hidden from the docs;
-//! they let the targets stay one line long). Under `cfg(fuzzing)` the checksum is not verified, so the fuzzer
-//! reaches the parsers behind it.
+//! they let the targets stay one line long). Under `cfg(fuzzing)` the checksum is not verified, so
+//! the fuzzer reaches the parsers behind it.
 
 use alloc::vec;
 

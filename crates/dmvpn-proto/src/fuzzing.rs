@@ -6,8 +6,8 @@
 //! input as a *script*: advance the clock, build a packet from chosen fields (addresses from a
 //! small pool so that they hit the machines' state, request IDs near the ones in use, CIEs,
 //! extensions with right or wrong passwords, unknown compulsory ones), emit it with the codec,
-//! parse it back and hand it in, or deliver what the machines sent to each other. Always
-//! compiled (it is small and uses only the public API).
+//! parse it back and hand it in, or deliver what the machines sent to each other. Compiled
+//! with the `fuzzing` feature (hidden from the docs, not API); it uses only the public API.
 
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;

@@ -1,5 +1,5 @@
-//! Entry points for the fuzz target `router_config` and the in-crate bolero test. Always
-//! compiled: they use only the public API.
+//! Entry points for the fuzz target `router_config` and the in-crate bolero test, with the
+//! `fuzzing` feature (hidden from the docs, not API); they use only the public API.
 
 use crate::config::cloud::{self, Member};
 use crate::config::{Config, Options, Summary};

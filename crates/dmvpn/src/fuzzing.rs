@@ -1,6 +1,7 @@
 //! Entry points for the whole-pipeline fuzz target (`fuzz/fuzz_targets/decode_frames.rs`) and its
-//! bolero twin in `tests/fuzz_decode.rs`. Always compiled: it is small, and keeping it public lets
-//! the fuzz workspace stay a thin shell. [`decode_frames`] panics only if an invariant breaks.
+//! bolero twin in `tests/fuzz_decode.rs`. Compiled with the `fuzzing` feature (hidden from the
+//! docs, not API), so the fuzz workspace stays a thin shell. [`decode_frames`] panics only if an
+//! invariant breaks.
 //!
 //! The input is a little format of its own, so a fuzzer can build several frames that interact
 //! (fragments that reassemble, ESP sequence numbers that replay):

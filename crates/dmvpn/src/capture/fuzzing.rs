@@ -1,6 +1,6 @@
 //! Entry points for the fuzz targets (`fuzz/fuzz_targets/dmvpn_capture_*.rs`) and the in-crate
-//! bolero properties. Always compiled: they are small, and keeping them public lets the fuzz
-//! workspace stay a thin shell. Each function panics only if an invariant breaks.
+//! bolero properties. Compiled with the `fuzzing` feature (hidden from the docs, not API),
+//! so the fuzz workspace stays a thin shell. Each function panics only if an invariant breaks.
 
 use core::net::Ipv4Addr;
 
