@@ -77,6 +77,16 @@ fn find_extension<'a>(repr: &Repr<'a>, ty: ExtensionType) -> extension::Repr<'a>
     repr.extensions.unwrap().find(ty).unwrap()
 }
 
+/// The first CIE of the extension of type `ty` in `repr`, which must have both.
+fn first_cie<'a>(repr: &Repr<'a>, ty: ExtensionType) -> cie::Repr<'a> {
+    find_extension(repr, ty)
+        .value
+        .cies()
+        .unwrap()
+        .first()
+        .unwrap()
+}
+
 /// The password of the Authentication extension of `repr`, which must have one.
 fn password<'a>(repr: &Repr<'a>) -> Option<&'a [u8]> {
     repr.extensions
@@ -123,8 +133,7 @@ fn parse_registration_request() {
     assert_eq!(types(&repr), [3, 4, 5, 9, 0]);
     let compulsory: Vec<bool> = repr.extension_iter().map(|e| e.compulsory).collect();
     assert_eq!(compulsory, [true, true, true, false, true]);
-    let nat = find_extension(&repr, ExtensionType::CISCO_NAT_ADDRESS);
-    let nat = nat.value.cies().unwrap().first().unwrap();
+    let nat = first_cie(&repr, ExtensionType::CISCO_NAT_ADDRESS);
     assert_eq!(nat.nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 15, 2)));
     assert_eq!(nat.proto, &[192, 168, 0, 1]);
 }
@@ -195,8 +204,7 @@ fn parse_cisco_cleartext_authentication() {
 #[test]
 fn parse_responder_address_reply() {
     let repr = crate::parse(&RESPONDER_REGISTRATION_REPLY).unwrap();
-    let responder = find_extension(&repr, ExtensionType::RESPONDER_ADDRESS);
-    let cie = responder.value.cies().unwrap().first().unwrap();
+    let cie = first_cie(&repr, ExtensionType::RESPONDER_ADDRESS);
     assert_eq!(cie.nbma.ipv4(), Some(Ipv4Addr::new(6, 6, 6, 6)));
     assert_eq!(cie.proto, &[155, 1, 146, 6]);
 }
