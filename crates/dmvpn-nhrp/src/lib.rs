@@ -11,6 +11,8 @@
 //! - [`Repr`]: the parsed packet, borrowing its addresses, CIE list and extensions (no
 //!   allocation), with [`Repr::parse`], [`Repr::buffer_len`] and [`Repr::emit`];
 //! - [`cie`] and [`extension`]: the views, reprs and list walkers for CIEs and extensions.
+//! - [`RegistrationRequest`]: a spoke's Registration Request from its addresses, laid out as
+//!   Cisco IOS lays it out (the example below spells out the same kind of packet field by field).
 //!
 //! ```
 //! use dmvpn_nhrp::{self as nhrp, cie, extension, Control, Flags, Message, NbmaAddress, Packet, Repr};

@@ -1,27 +1,5 @@
 //! Convenience constructors: an IPv4 [`NbmaAddress`] and the Registration Request a DMVPN spoke
 //! sends its hub, without spelling out the ten fields of a [`Repr`], its CIE and its extensions.
-//!
-//! ```
-//! use core::net::Ipv4Addr;
-//! use dmvpn_nhrp::{Message, RegistrationRequest};
-//!
-//! // Spoke 192.168.0.2 at NBMA 172.16.25.2 registers with the hub (NHS) 192.168.0.1.
-//! let request = RegistrationRequest::ipv4(
-//!     Ipv4Addr::new(172, 16, 25, 2),
-//!     Ipv4Addr::new(192, 168, 0, 2),
-//!     Ipv4Addr::new(192, 168, 0, 1),
-//! )
-//! .request_id(6)
-//! .password(b"secret");
-//! let bytes = request.to_bytes();
-//!
-//! let parsed = dmvpn_nhrp::parse(&bytes)?;
-//! assert_eq!(parsed.to_string(), "NHRP Registration Request, ID=6");
-//! assert_eq!(parsed.src_nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 25, 2)));
-//! let Message::RegistrationRequest(control) = parsed.message else { unreachable!() };
-//! assert_eq!(control.cies.iter().next().map(|cie| cie.holding_time), Some(7200));
-//! # Ok::<(), dmvpn_nhrp::Error>(())
-//! ```
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -54,6 +32,28 @@ impl<'a> NbmaAddress<'a> {
 ///
 /// Nothing is borrowed but the password; [`RegistrationRequest::with_repr`] lends the [`Repr`]
 /// it stands for, [`RegistrationRequest::emit`] writes it without allocating.
+///
+/// ```
+/// use core::net::Ipv4Addr;
+/// use dmvpn_nhrp::{Message, RegistrationRequest};
+///
+/// // Spoke 192.168.0.2 at NBMA 172.16.25.2 registers with the hub (NHS) 192.168.0.1.
+/// let request = RegistrationRequest::ipv4(
+///     Ipv4Addr::new(172, 16, 25, 2),
+///     Ipv4Addr::new(192, 168, 0, 2),
+///     Ipv4Addr::new(192, 168, 0, 1),
+/// )
+/// .request_id(6)
+/// .password(b"secret");
+/// let bytes = request.to_bytes();
+///
+/// let parsed = dmvpn_nhrp::parse(&bytes)?;
+/// assert_eq!(parsed.to_string(), "NHRP Registration Request, ID=6");
+/// assert_eq!(parsed.src_nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 25, 2)));
+/// let Message::RegistrationRequest(control) = parsed.message else { unreachable!() };
+/// assert_eq!(control.cies.iter().next().map(|cie| cie.holding_time), Some(7200));
+/// # Ok::<(), dmvpn_nhrp::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct RegistrationRequest<'a> {
     nbma: [u8; 4],
