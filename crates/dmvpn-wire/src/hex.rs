@@ -1,4 +1,4 @@
-//! Byte arrays written as hex digits, for constant vectors and tables: [`array`] and the
+//! Byte arrays written as hex digits, for constant vectors and tables: [`array()`] and the
 //! [`hex_consts!`](crate::hex_consts) macro.
 //!
 //! A captured frame reads as one line of hex, as `tshark -x` and the RFCs print it, instead of
@@ -42,7 +42,7 @@ pub const fn array<const N: usize>(text: &str) -> [u8; N] {
     out
 }
 
-/// Declares byte-array constants from hex strings, one line each, through [`hex::array`](array).
+/// Declares byte-array constants from hex strings, one line each, through [`hex::array`](array()).
 ///
 /// rustfmt leaves the inside of the macro alone, so a long vector stays on its one line.
 ///
