@@ -103,6 +103,23 @@ fn run_lab(name: &str, script: &str, args: &[&str]) -> Option<(PathBuf, String)>
     Some((out, summary))
 }
 
+/// With the decoder built: the lab's capture in `out` shows the ping between `hosts` crossing the
+/// hub inside ESP on both legs (`nbma`: the first spoke, the hub, the second spoke; `names` of
+/// the spokes for the log).
+fn ping_through_hub(out: &Path, nbma: [&str; 3], hosts: [&str; 2], names: (&str, &str)) {
+    let Some(decoder) = lab_capture::decoder() else {
+        return;
+    };
+    let (first, second) = lab_capture::ping_through_hub(
+        &decoder,
+        out,
+        (ip(nbma[0]), ip(nbma[1]), ip(nbma[2])),
+        (ip(hosts[0]), ip(hosts[1])),
+    );
+    let (from, to) = names;
+    println!("dmvpn decode: {first} echo requests {from}->hub, {second} hub->{to} inside ESP");
+}
+
 #[test]
 fn hub_and_two_spokes_in_namespaces() {
     // A volume lifetime of 20 MB: the lab's 96 MB of TCP rekey each pair several times.
@@ -116,17 +133,12 @@ fn hub_and_two_spokes_in_namespaces() {
         "the rekey step ran"
     );
     // The capture: the ping spoke1 LAN -> spoke2 LAN crossed the hub inside ESP, both legs.
-    if let Some(decoder) = lab_capture::decoder() {
-        let (first, second) = lab_capture::ping_through_hub(
-            &decoder,
-            &out,
-            (ip("192.0.2.11"), ip("192.0.2.1"), ip("192.0.2.12")),
-            (ip("10.99.11.10"), ip("10.99.12.10")),
-        );
-        println!(
-            "dmvpn decode: {first} echo requests spoke1->hub, {second} hub->spoke2 inside ESP"
-        );
-    }
+    ping_through_hub(
+        &out,
+        ["192.0.2.11", "192.0.2.1", "192.0.2.12"],
+        ["10.99.11.10", "10.99.12.10"],
+        ("spoke1", "spoke2"),
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -140,14 +152,11 @@ fn tutorial_configurations_run_unchanged() {
     assert!(summary.contains("R2's loopback 2.2.2.2 pings R3's loopback 3.3.3.3"));
     assert!(summary.contains("the hub refuses R3's registration"));
     // The capture: the ping 2.2.2.2 -> 3.3.3.3 crossed hub R1 inside ESP, both legs.
-    if let Some(decoder) = lab_capture::decoder() {
-        let (first, second) = lab_capture::ping_through_hub(
-            &decoder,
-            &out,
-            (ip("100.1.2.2"), ip("100.1.1.1"), ip("100.1.3.3")),
-            (ip("2.2.2.2"), ip("3.3.3.3")),
-        );
-        println!("dmvpn decode: {first} echo requests R2->hub, {second} hub->R3 inside ESP");
-    }
+    ping_through_hub(
+        &out,
+        ["100.1.2.2", "100.1.1.1", "100.1.3.3"],
+        ["2.2.2.2", "3.3.3.3"],
+        ("R2", "R3"),
+    );
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -409,16 +409,21 @@ fn eigrp_wide_metric_routes() {
     assert_eq!(ours, theirs);
 }
 
+/// Where the decoder stopped at its nesting limit in a frame's layers.
+fn nesting_limit(layers: &[Value]) -> usize {
+    layers
+        .iter()
+        .position(|l| l["proto"] == "nesting_limit")
+        .unwrap()
+}
+
 #[test]
 fn nesting_limit_is_named() {
     let frames = layers(&capture("nesting.pcap"));
     // Six IP-in-IP headers: the outer packet and four tunnels are decoded, then the limit.
     let ipip = &frames[0];
     assert_eq!(ipip.iter().filter(|l| l["proto"] == "ipv4").count(), 5);
-    let at = ipip
-        .iter()
-        .position(|l| l["proto"] == "nesting_limit")
-        .unwrap();
+    let at = nesting_limit(ipip);
     assert_eq!(ipip[at], json!({"proto": "nesting_limit", "limit": 4}));
     assert_eq!(
         ipip[at + 1],
@@ -427,10 +432,7 @@ fn nesting_limit_is_named() {
     // GRE in GRE: the same limit, named after the GRE payload.
     let gre = &frames[1];
     assert_eq!(gre.iter().filter(|l| l["proto"] == "gre").count(), 5);
-    let at = gre
-        .iter()
-        .position(|l| l["proto"] == "nesting_limit")
-        .unwrap();
+    let at = nesting_limit(gre);
     assert_eq!(gre[at + 1]["of"], "gre payload");
     let text = lines(&capture("nesting.pcap"));
     for line in &text[..2] {
