@@ -1,7 +1,7 @@
 //! Entry points for fuzz targets and property tests.
 //!
-//! Always compiled (they are small and allocate only in the generator), so `fuzz/` targets and the
-//! bolero tests in this crate call the same code. Built with `--cfg fuzzing` (cargo-fuzz), parsing
+//! Compiled with the `fuzzing` feature (hidden from the docs, not API) and in this crate's tests,
+//! so `fuzz/` targets and the bolero tests call the same code. Built with `--cfg fuzzing` (cargo-fuzz), parsing
 //! skips the checksum, and only the checksum (STYLE.md).
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
