@@ -197,16 +197,7 @@ fn silent_spoke_goes_down_when_its_hold_time_runs_out() {
     cloud.run_until(ms(40_009));
     assert_eq!(cloud.routers[0].machine.len(), 1);
     cloud.run_until(ms(40_010));
-    assert_eq!(
-        cloud.routers[0].events.last(),
-        Some(&(
-            40_010,
-            Event::NeighborDown {
-                address: addr(2),
-                reason: DownReason::HoldTimerExpired
-            }
-        ))
-    );
+    assert_last_down(&cloud, 40_010, DownReason::HoldTimerExpired);
     assert!(cloud.routers[0].machine.is_empty());
     assert_eq!(cloud.routers[0].machine.poll_timeout(), Some(ms(45_000)));
 }
@@ -244,6 +235,21 @@ fn k_value_mismatch_is_refused_and_reported() {
     );
     // Both sides refuse: IOS logs the mismatch on each router.
     assert!(cloud.routers[1].machine.is_empty());
+}
+
+/// Router 0's last event: router 1 (address 2) went down at `at` for `reason`.
+#[track_caller]
+fn assert_last_down(cloud: &Cloud, at: i64, reason: DownReason) {
+    assert_eq!(
+        cloud.routers[0].events.last(),
+        Some(&(
+            at,
+            Event::NeighborDown {
+                address: addr(2),
+                reason
+            }
+        ))
+    );
 }
 
 fn parse(bytes: &[u8]) -> eigrp::Repr<'_> {
@@ -350,16 +356,7 @@ fn goodbye_takes_neighbours_down_at_once() {
     );
     assert_eq!(cloud.routers[1].machine.poll_timeout(), None);
     cloud.run_until(ms(1_010));
-    assert_eq!(
-        cloud.routers[0].events.last(),
-        Some(&(
-            1_010,
-            Event::NeighborDown {
-                address: addr(2),
-                reason: DownReason::Goodbye
-            }
-        ))
-    );
+    assert_last_down(&cloud, 1_010, DownReason::Goodbye);
     assert_eq!(
         cloud.routers[0]
             .machine

@@ -159,9 +159,7 @@ fn refreshes_every_third_of_the_holding_time() {
 
 #[test]
 fn hub_expires_a_silent_spoke() {
-    let mut net = Net::hub();
-    net.add_spoke(spoke300(1), None);
-    net.add_spoke(spoke300(2), None);
+    let mut net = two_spokes();
     net.run_until(ms(50));
     assert_eq!(net.hub.len(), 2);
     // Spoke 1 falls silent after its first registration (its link is cut).
@@ -494,9 +492,7 @@ fn resolution_request(target: Ipv4Addr, exts: &[extension::Repr<'_>]) -> Vec<u8>
 
 #[test]
 fn resolution_requests_are_answered_from_the_cache() {
-    let mut net = Net::hub();
-    net.add_spoke(spoke300(1), None);
-    net.add_spoke(spoke300(2), None);
+    let mut net = two_spokes();
     net.run_until(ms(60_000));
     let exts = [
         extension::Repr {
@@ -648,9 +644,7 @@ fn hub_purge_makes_the_spoke_register_again() {
 
 #[test]
 fn spoke_purge_removes_only_its_own_mapping() {
-    let mut net = Net::hub();
-    net.add_spoke(spoke300(1), None);
-    net.add_spoke(spoke300(2), None);
+    let mut net = two_spokes();
     net.run_until(ms(50));
     // Spoke 1 purges spoke 2's mapping and its own, with the N flag (no reply).
     let (nbma, tunnel) = (spoke_nbma(1).octets(), spoke_tunnel(1).octets());
@@ -805,4 +799,12 @@ fn ipv4_repr<'a>(
         message,
         extensions,
     }
+}
+
+/// A hub and spokes 1 and 2 (holding time 300 s).
+fn two_spokes() -> Net {
+    let mut net = Net::hub();
+    net.add_spoke(spoke300(1), None);
+    net.add_spoke(spoke300(2), None);
+    net
 }
