@@ -1,0 +1,306 @@
+//! What the routers report, turned into the timeline, the facts and the evidence: IKE and IPsec
+//! from the router, NHRP, EIGRP and routes from its node.
+
+use std::net::Ipv4Addr;
+
+use dmvpn_proto::Instant;
+use dmvpn_proto::eigrp::EigrpEvent;
+use dmvpn_proto::ike;
+use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
+use dmvpn_proto::node;
+use dmvpn_proto::router::Event;
+
+use super::{Fact, Kind, NHRP_AUTHENTICATION_FAILURE, Sim, since};
+
+impl Sim {
+    #[allow(clippy::too_many_lines)] // one arm per event the report cares about
+    pub(super) fn event(&mut self, i: usize, at: Instant, event: Event) {
+        match event {
+            Event::Ike(ike::Event::Phase1Established {
+                peer, role, key, ..
+            }) => {
+                if self.capture {
+                    self.keys.ikev1(key.to_table_line());
+                }
+                *self.established.entry((i, peer)).or_default() += 1;
+                if self.fact(at, Fact::Ike(i, peer), true) {
+                    let text = format!(
+                        "IKE SA up with {} ({})",
+                        self.peer_name(peer),
+                        if role == ike::Role::Initiator {
+                            "initiator"
+                        } else {
+                            "responder"
+                        }
+                    );
+                    self.entry(at, i, Kind::Up, text);
+                }
+            }
+            Event::Ike(ike::Event::Phase1Failed { peer, reason }) => {
+                let text = format!(
+                    "IKE Main Mode with {} failed: {reason:?}",
+                    self.peer_name(peer)
+                );
+                self.entry(at, i, Kind::Fault, text);
+                self.ike_failure(i, peer, reason, false);
+            }
+            Event::Ike(ike::Event::Phase1Deleted { peer, reason, .. }) => {
+                self.toggle(at, Fact::Ike(i, peer), false, |s| {
+                    format!("IKE SA with {} deleted ({reason:?})", s.peer_name(peer))
+                });
+            }
+            Event::Ike(ike::Event::ChildOffered(child)) if self.capture => {
+                let (peer, local) = (child.peer, child.local);
+                self.keys.esp_sa(child.inbound.esp_sa_line(peer, local));
+                self.keys.esp_sa(child.outbound.esp_sa_line(local, peer));
+            }
+            Event::Ike(ike::Event::ChildFailed { peer, reason }) => {
+                let text = format!(
+                    "IKE Quick Mode with {} failed: {reason:?}",
+                    self.peer_name(peer)
+                );
+                self.entry(at, i, Kind::Fault, text);
+                self.ike_failure(i, peer, reason, true);
+            }
+            Event::Ike(ike::Event::PeerDown { peer }) => {
+                let text = format!("DPD: {} is dead", self.peer_name(peer));
+                self.entry(at, i, Kind::Fault, text);
+            }
+            Event::SaInstalled(child) => {
+                let peer = child.peer;
+                if self.capture && child.role == ike::Role::Initiator {
+                    self.keys
+                        .esp_sa(child.inbound.esp_sa_line(peer, child.local));
+                    self.keys
+                        .esp_sa(child.outbound.esp_sa_line(child.local, peer));
+                }
+                let spis = self.spis.entry((i, peer)).or_default();
+                spis.extend([child.inbound.spi, child.outbound.spi]);
+                let fresh = self.fact(at, Fact::Ipsec(i, peer), true);
+                let text = format!(
+                    "IPsec SA pair with {}{}: spi in 0x{:08x}, out 0x{:08x}, {}",
+                    self.peer_name(peer),
+                    if fresh { "" } else { " (rekeyed)" },
+                    child.inbound.spi,
+                    child.outbound.spi,
+                    child.transform_set
+                );
+                self.entry(at, i, if fresh { Kind::Up } else { Kind::Attempt }, text);
+            }
+            Event::IkeStarted { peer } => {
+                let text = format!("IKE: initiating Main Mode with {}", self.peer_name(peer));
+                self.entry(at, i, Kind::Attempt, text);
+            }
+            Event::IkeStartFailed { peer, error } => {
+                let text = format!("IKE cannot start with {}: {error}", self.peer_name(peer));
+                self.entry(at, i, Kind::Fault, text.clone());
+                let key = format!("{} ↔ {}", self.name(i), self.peer_name(peer));
+                self.evidence("ike-no-psk", "error", key, text);
+            }
+            Event::IkeRefused { peer, error } => {
+                let text = format!(
+                    "ISAKMP message from {} refused: {error}",
+                    self.peer_name(peer)
+                );
+                self.entry(at, i, Kind::Fault, text);
+            }
+            Event::NhsDown { peer } => {
+                self.fact(at, Fact::Ipsec(i, peer), false);
+                let text = format!("{} lost: keying it again", self.peer_name(peer));
+                self.entry(at, i, Kind::Down, text);
+            }
+            Event::RegistrationRestarted { peer } => {
+                let text = format!("{} is back: registering again", self.peer_name(peer));
+                self.entry(at, i, Kind::Attempt, text);
+            }
+            Event::Ike(ike::Event::ChildDeleted { peer, .. }) => {
+                let current =
+                    (self.cloud.members.get(i)).is_some_and(|m| m.node.pairs().contains_key(&peer));
+                if !current && self.fact(at, Fact::Ipsec(i, peer), false) {
+                    let text = format!("IPsec SA pair with {} deleted", self.peer_name(peer));
+                    self.entry(at, i, Kind::Down, text);
+                }
+            }
+            Event::Node(event) => self.node_event(i, at, event),
+            _ => {}
+        }
+    }
+
+    fn ike_failure(&mut self, i: usize, peer: Ipv4Addr, reason: ike::Failure, quick: bool) {
+        let key = self.pair_key(i, peer);
+        let (id, what) = match reason {
+            ike::Failure::AuthenticationFailed => (
+                "ike-psk-mismatch",
+                "Main Mode's hash does not verify: the pre-shared keys differ",
+            ),
+            ike::Failure::NoPresharedKey => {
+                // What the wire shows: the side without a key answers NO-PROPOSAL-CHOSEN.
+                let message = format!(
+                    "{key}: {} has no pre-shared key for its peer and answers NO-PROPOSAL-CHOSEN",
+                    self.name(i)
+                );
+                self.evidence
+                    .insert(("ike-no-proposal-chosen", key), ("error", message));
+                return;
+            }
+            ike::Failure::NoProposalChosen if quick => (
+                "ike-transform-set-mismatch",
+                "Quick Mode: the transform sets share nothing",
+            ),
+            ike::Failure::NoProposalChosen => (
+                "ike-no-proposal-chosen",
+                "Main Mode: the ISAKMP policies share nothing",
+            ),
+            _ => return,
+        };
+        self.evidence(id, "error", key.clone(), format!("{key}: {what}"));
+    }
+
+    fn node_event(&mut self, i: usize, at: Instant, event: node::Event) {
+        match event {
+            node::Event::Nhrp(ClientEvent::Registered {
+                nhs, nat_address, ..
+            }) => {
+                self.ever_registered.insert(i);
+                if self.fact(at, Fact::Registration(i, nhs), true) {
+                    let nat = nat_address
+                        .map_or_else(String::new, |a| format!(", seen behind NAT as {a}"));
+                    let text = format!("registered with NHS {}{nat}", self.tunnel_name(nhs));
+                    self.entry(at, i, Kind::Up, text);
+                }
+            }
+            node::Event::Nhrp(ClientEvent::Expired { nhs }) => {
+                self.toggle(at, Fact::Registration(i, nhs), false, |s| {
+                    format!("registration with NHS {} expired", s.tunnel_name(nhs))
+                });
+            }
+            node::Event::Nhrp(ClientEvent::RegistrationFailed { nhs, code }) => {
+                let text = format!(
+                    "NHS {} refused the registration: {code:?}",
+                    self.tunnel_name(nhs)
+                );
+                self.entry(at, i, Kind::Fault, text.clone());
+                let key = self.tunnel_pair_key(i, nhs);
+                self.evidence("nhrp-registration-refused", "error", key, text);
+            }
+            node::Event::Nhrp(ClientEvent::ErrorIndicationReceived { nhs, code }) => {
+                let text = format!(
+                    "NHS {} answered with an Error Indication: {code:?}",
+                    self.tunnel_name(nhs)
+                );
+                self.entry(at, i, Kind::Fault, text);
+                if code.0 == NHRP_AUTHENTICATION_FAILURE {
+                    let key = self.tunnel_pair_key(i, nhs);
+                    let message = format!(
+                        "{key}: the hub answers the registration with an Error Indication (authentication failure): the NHRP authentication strings differ"
+                    );
+                    self.evidence("nhrp-auth-mismatch", "error", key, message);
+                }
+            }
+            node::Event::NhrpServer(ServerEvent::Registered {
+                tunnel,
+                nbma,
+                natted,
+            }) => {
+                let nat = if natted { ", behind NAT" } else { "" };
+                self.toggle(at, Fact::Registration(i, tunnel), true, |s| {
+                    let name = s.tunnel_name(tunnel);
+                    format!("registration of {name} accepted, NBMA {nbma}{nat}")
+                });
+            }
+            node::Event::NhrpServer(ServerEvent::Expired { tunnel, .. }) => {
+                let text = format!("registration of {} expired", self.tunnel_name(tunnel));
+                let expired =
+                    self.toggle(at, Fact::Registration(i, tunnel), false, |_| text.clone());
+                if expired {
+                    let key = self.tunnel_pair_key(i, tunnel);
+                    self.evidence("nhrp-hold-expired", "warning", key, text);
+                }
+            }
+            node::Event::NhrpServer(ServerEvent::Purged { tunnel }) => {
+                self.toggle(at, Fact::Registration(i, tunnel), false, |s| {
+                    format!("registration of {} purged", s.tunnel_name(tunnel))
+                });
+            }
+            node::Event::NhrpServer(ServerEvent::Rejected { tunnel, from, code }) => {
+                let text = format!(
+                    "registration of {tunnel} from {} refused: {code:?}",
+                    self.peer_name(from)
+                );
+                self.entry(at, i, Kind::Fault, text);
+            }
+            node::Event::NhrpServer(ServerEvent::ErrorIndicationSent { to, code }) => {
+                let text = format!("Error Indication sent to {}: {code:?}", self.peer_name(to));
+                self.entry(at, i, Kind::Fault, text);
+            }
+            node::Event::Eigrp(EigrpEvent::NeighborUp { address, .. }) => {
+                self.ever_adjacent.insert((i, address));
+                if self.fact(at, Fact::Adjacency(i, address), true) {
+                    let text = format!("EIGRP adjacency with {} up", self.tunnel_name(address));
+                    self.entry(at, i, Kind::Up, text);
+                }
+            }
+            node::Event::Eigrp(EigrpEvent::NeighborDown { address, reason }) => {
+                self.toggle(at, Fact::Adjacency(i, address), false, |s| {
+                    let name = s.tunnel_name(address);
+                    format!("EIGRP adjacency with {name} down: {reason}")
+                });
+            }
+            node::Event::Eigrp(EigrpEvent::KValueMismatch { address, .. }) => {
+                let text = format!(
+                    "EIGRP Hello from {} refused: K-value mismatch",
+                    self.tunnel_name(address)
+                );
+                self.entry(at, i, Kind::Fault, text.clone());
+                let key = self.tunnel_pair_key(i, address);
+                self.evidence("eigrp-k-mismatch", "error", key, text);
+            }
+            node::Event::RouteAdded(route) => {
+                let fresh = self.fact(at, Fact::Route(i, route.prefix), true);
+                if fresh {
+                    let via = route
+                        .next_hop
+                        .map_or_else(String::new, |h| format!(" via {h}"));
+                    self.route_entry(at, i, Kind::Up, format!("{}{via}", route.prefix));
+                }
+            }
+            node::Event::RouteRemoved(route) => {
+                // (a RouteAdded for the same prefix may follow at once: another source)
+                let prefix = route.prefix;
+                let still = (self.cloud.members.get(i))
+                    .is_some_and(|m| m.node.node().routes().any(|r| r.prefix == prefix));
+                if !still && self.fact(at, Fact::Route(i, prefix), false) {
+                    self.route_entry(at, i, Kind::Down, prefix.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Routes learnt (or lost) by one router at one instant make one entry.
+    fn route_entry(&mut self, at: Instant, i: usize, kind: Kind, route: String) {
+        /// Routes named in one entry; more are counted.
+        const NAMED: usize = 6;
+        let verb = if kind == Kind::Up { "learnt" } else { "lost" };
+        let name = self.name(i);
+        if let Some(last) = self.timeline.last_mut()
+            && self.batch.0 > 0
+            && last.at == since(at)
+            && last.router == name
+            && last.kind == kind
+        {
+            let (count, named) = &mut self.batch;
+            *count += 1;
+            if *count <= NAMED {
+                named.push_str(", ");
+                named.push_str(&route);
+                last.text = format!("{verb} routes {named}");
+            } else {
+                last.text = format!("{verb} {count} routes: {named}, …");
+            }
+            return;
+        }
+        self.entry(at, i, kind, format!("{verb} route {route}"));
+        self.batch = (1, route);
+    }
+}
