@@ -53,7 +53,7 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
     /// Colour the text output: `auto` when standard output is a terminal and NO_COLOR is not
-    /// set (https://no-color.org).
+    /// set (<https://no-color.org>).
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
     pub(crate) color: ColorWhen,
 }
