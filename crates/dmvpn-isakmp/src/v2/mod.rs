@@ -13,6 +13,8 @@
 //!   proposals, transforms and attributes.
 //! - [`crypto`]: decryption and ICV checks of SK and SKF with the keys of Wireshark's
 //!   `ikev2_decryption_table` ([`crypto::SaKeys`]).
+//! - [`keys`]: the key schedule (prf+, SKEYSEED, KEYMAT, PSK AUTH) and SK encryption, for a
+//!   machine that speaks IKEv2.
 //! - [`fragment`]: bounded reassembly of decrypted SKF fragments.
 //! - [`consts`]: the IANA registries (payload, exchange, transform, notify, … types).
 //! - `fuzzing` (feature `fuzzing`; hidden, unstable): entry points for the IKEv2 fuzz targets.
@@ -42,6 +44,7 @@ pub mod fragment;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod header;
+pub mod keys;
 pub mod payload;
 pub mod sa;
 
