@@ -11,52 +11,84 @@
 use core::fmt;
 use core::ops::{Add, AddAssign, Sub};
 
-/// A point in time, in microseconds since an epoch the caller chooses.
-#[derive(Clone, Copy, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub struct Instant {
-    micros: i64,
+/// Defines a whole-microsecond time type: the struct, `ZERO`, `MAX`, the saturating constructors
+/// and the getters that [`Instant`] and [`Duration`] share, each with its own doc lines.
+macro_rules! microseconds {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            zero: $zero:literal,
+            max: $max:literal,
+            micros: $micros:literal,
+            millis: $millis:literal,
+            secs: $secs:literal,
+            total_micros: $total_micros:literal,
+            total_millis: $total_millis:literal,
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        pub struct $name {
+            micros: i64,
+        }
+
+        impl $name {
+            #[doc = $zero]
+            pub const ZERO: Self = Self { micros: 0 };
+            #[doc = $max]
+            pub const MAX: Self = Self { micros: i64::MAX };
+
+            #[doc = $micros]
+            #[must_use]
+            pub const fn from_micros(micros: i64) -> Self {
+                Self { micros }
+            }
+
+            #[doc = $millis]
+            #[must_use]
+            pub const fn from_millis(millis: i64) -> Self {
+                Self {
+                    micros: millis.saturating_mul(1000),
+                }
+            }
+
+            #[doc = $secs]
+            #[must_use]
+            pub const fn from_secs(secs: i64) -> Self {
+                Self {
+                    micros: secs.saturating_mul(1_000_000),
+                }
+            }
+
+            #[doc = $total_micros]
+            #[must_use]
+            pub const fn total_micros(self) -> i64 {
+                self.micros
+            }
+
+            #[doc = $total_millis]
+            #[must_use]
+            pub const fn total_millis(self) -> i64 {
+                self.micros / 1000
+            }
+        }
+    };
+}
+
+microseconds! {
+    /// A point in time, in microseconds since an epoch the caller chooses.
+    Instant {
+        zero: "The epoch.",
+        max: "The latest representable instant (\"never\").",
+        micros: "An instant `micros` microseconds after the epoch.",
+        millis: "An instant `millis` milliseconds after the epoch.",
+        secs: "An instant `secs` seconds after the epoch.",
+        total_micros: "Microseconds since the epoch.",
+        total_millis: "Whole milliseconds since the epoch (rounded towards zero).",
+    }
 }
 
 impl Instant {
-    /// The epoch.
-    pub const ZERO: Self = Self { micros: 0 };
-    /// The latest representable instant ("never").
-    pub const MAX: Self = Self { micros: i64::MAX };
-
-    /// An instant `micros` microseconds after the epoch.
-    #[must_use]
-    pub const fn from_micros(micros: i64) -> Self {
-        Self { micros }
-    }
-
-    /// An instant `millis` milliseconds after the epoch.
-    #[must_use]
-    pub const fn from_millis(millis: i64) -> Self {
-        Self {
-            micros: millis.saturating_mul(1000),
-        }
-    }
-
-    /// An instant `secs` seconds after the epoch.
-    #[must_use]
-    pub const fn from_secs(secs: i64) -> Self {
-        Self {
-            micros: secs.saturating_mul(1_000_000),
-        }
-    }
-
-    /// Microseconds since the epoch.
-    #[must_use]
-    pub const fn total_micros(self) -> i64 {
-        self.micros
-    }
-
-    /// Whole milliseconds since the epoch (rounded towards zero).
-    #[must_use]
-    pub const fn total_millis(self) -> i64 {
-        self.micros / 1000
-    }
-
     /// The time from `earlier` to `self`; negative if `earlier` is later.
     #[must_use]
     pub const fn duration_since(self, earlier: Self) -> Duration {
@@ -114,52 +146,20 @@ impl fmt::Debug for Instant {
     }
 }
 
-/// A span of time in microseconds; may be negative (the result of subtracting a later instant).
-#[derive(Clone, Copy, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub struct Duration {
-    micros: i64,
+microseconds! {
+    /// A span of time in microseconds; may be negative (the result of subtracting a later instant).
+    Duration {
+        zero: "No time.",
+        max: "The longest representable span.",
+        micros: "`micros` microseconds.",
+        millis: "`millis` milliseconds.",
+        secs: "`secs` seconds.",
+        total_micros: "The span in microseconds.",
+        total_millis: "Whole milliseconds (rounded towards zero).",
+    }
 }
 
 impl Duration {
-    /// No time.
-    pub const ZERO: Self = Self { micros: 0 };
-    /// The longest representable span.
-    pub const MAX: Self = Self { micros: i64::MAX };
-
-    /// `micros` microseconds.
-    #[must_use]
-    pub const fn from_micros(micros: i64) -> Self {
-        Self { micros }
-    }
-
-    /// `millis` milliseconds.
-    #[must_use]
-    pub const fn from_millis(millis: i64) -> Self {
-        Self {
-            micros: millis.saturating_mul(1000),
-        }
-    }
-
-    /// `secs` seconds.
-    #[must_use]
-    pub const fn from_secs(secs: i64) -> Self {
-        Self {
-            micros: secs.saturating_mul(1_000_000),
-        }
-    }
-
-    /// The span in microseconds.
-    #[must_use]
-    pub const fn total_micros(self) -> i64 {
-        self.micros
-    }
-
-    /// Whole milliseconds (rounded towards zero).
-    #[must_use]
-    pub const fn total_millis(self) -> i64 {
-        self.micros / 1000
-    }
-
     /// Whole seconds (rounded towards zero).
     #[must_use]
     pub const fn secs(self) -> i64 {
