@@ -13,10 +13,12 @@
 //!  ip nhrp network-id 1                         NhrpConfig::network_id
 //!  ip nhrp holdtime 300                         NhrpConfig::holding_time
 //!  ip nhrp nhs 172.16.1.1                       NhrpConfig::nhs (spoke)
+//!  ip nhrp redirect [timeout 2]                 NhrpConfig::redirect (Phase 3 hub)
+//!  ip nhrp shortcut                             NhrpConfig::shortcut (Phase 3 spoke)
 //!  no ip split-horizon eigrp 100                EigrpConfig::split_horizon
 //!  no ip next-hop-self eigrp 100                EigrpConfig::next_hop_self
 //!  tunnel source 100.1.1.2                      TunnelConfig::nbma
-//!  tunnel mode gre multipoint
+//!  tunnel mode gre multipoint                   TunnelConfig::multipoint
 //!  tunnel key 100                               TunnelConfig::key
 //!  tunnel protection ipsec profile DMVPN        NodeConfig::ipsec
 //! router eigrp 100                              EigrpConfig::autonomous_system
@@ -70,6 +72,11 @@ pub struct TunnelConfig {
     pub ip_mtu: u16,
     /// `ip tcp adjust-mss`: the MSS option of TCP SYNs crossing the tunnel is lowered to this.
     pub tcp_adjust_mss: Option<u16>,
+    /// `tunnel mode gre multipoint`: the tunnel reaches any NBMA address, so a spoke resolves
+    /// a next hop it has no mapping for (Phase 2) and takes shortcuts (Phase 3). A
+    /// point-to-point spoke (`tunnel destination`) sends everything to its hub. On for
+    /// [`NodeConfig::hub`], off for [`NodeConfig::spoke`].
+    pub multipoint: bool,
 }
 
 impl TunnelConfig {
@@ -102,10 +109,39 @@ pub struct NhrpConfig {
     pub unique: bool,
     /// `ip nhrp authentication`.
     pub password: Option<Password>,
+    /// `ip nhrp redirect [timeout S]` (a Phase 3 hub): a data packet forwarded back out the
+    /// tunnel it came in on makes the node send a Traffic Indication to the packet's source, at
+    /// most one per (source, destination) pair every [`Redirect::timeout`].
+    pub redirect: Option<Redirect>,
+    /// `ip nhrp shortcut` (a Phase 3 spoke): a Traffic Indication makes the node resolve the
+    /// original destination and install the answer as a shortcut (`H`) route.
+    pub shortcut: bool,
+}
+
+/// `ip nhrp redirect [timeout S]`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Redirect {
+    /// `timeout S`: how long after a Traffic Indication for a (source, destination) pair the
+    /// next one for that pair waits; IOS's range 2..=30 s, default 2 s.
+    pub timeout: Duration,
+}
+
+impl Redirect {
+    /// IOS's default: `ip nhrp redirect` with a 2 s timeout.
+    pub const IOS_DEFAULT: Self = Self {
+        timeout: Duration::from_secs(2),
+    };
+}
+
+impl Default for Redirect {
+    fn default() -> Self {
+        Self::IOS_DEFAULT
+    }
 }
 
 impl NhrpConfig {
-    /// IOS's defaults: network-id 1, no NHS, holding time 7200 s, unique, no password.
+    /// IOS's defaults: network-id 1, no NHS, holding time 7200 s, unique, no password, no
+    /// redirect, no shortcut.
     #[must_use]
     pub const fn new() -> Self {
         Self {
@@ -118,6 +154,8 @@ impl NhrpConfig {
             registration_timeout: None,
             unique: true,
             password: None,
+            redirect: None,
+            shortcut: false,
         }
     }
 }
@@ -262,6 +300,7 @@ impl NodeConfig {
                 key: None,
                 ip_mtu: 1476,
                 tcp_adjust_mss: None,
+                multipoint: matches!(role, Role::Hub),
             },
             nhrp,
             eigrp: None,

@@ -79,8 +79,8 @@ pub mod rib;
 pub mod sim;
 
 pub use config::{
-    EigrpConfig, IpsecConfig, NhrpConfig, NodeConfig, Prefix, Role, StaticRoute, TransformSet,
-    TunnelConfig,
+    EigrpConfig, IpsecConfig, NhrpConfig, NodeConfig, Prefix, Redirect, Role, StaticRoute,
+    TransformSet, TunnelConfig,
 };
 pub use counters::{Counters, DropReason};
 pub use rib::{Route, RouteSource};
