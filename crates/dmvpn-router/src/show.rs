@@ -185,35 +185,177 @@ pub(crate) fn command(view: &View<'_>, line: &str) -> String {
     }
 }
 
-/// `show dmvpn`: one row per NHRP peer, as IOS 15 prints it (a hub's registered spokes, a
-/// spoke's NHSes with the state of its tunnel to each: `IKE` while IPsec is not up, `NHRP` while
-/// not registered, then `UP`).
-fn dmvpn(view: &View<'_>) -> String {
+/// How an NHRP cache entry was made (`Type:` of `show ip nhrp`).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) enum Kind {
+    /// `ip nhrp map`, `ip nhrp nhs … nbma`.
+    Static,
+    /// Learnt: a registration, a resolution, a request's source.
+    Dynamic,
+    /// A resolution under way or refused (no NBMA address yet).
+    Incomplete,
+}
+
+/// One NHRP cache entry as `show ip nhrp` prints it and `show dmvpn` counts it.
+#[derive(Clone, Debug)]
+pub(crate) struct Mapping {
+    /// The destination (a tunnel address /32, or a LAN prefix a resolution answered).
+    pub(crate) prefix: dmvpn_ip::Prefix,
+    /// The tunnel address of the next hop that owns it.
+    pub(crate) via: Ipv4Addr,
+    /// Its NBMA address (`None` while incomplete).
+    pub(crate) nbma: Option<Ipv4Addr>,
+    /// The NBMA address it claimed, when a NAT changed it.
+    pub(crate) claimed_nbma: Option<Ipv4Addr>,
+    pub(crate) kind: Kind,
+    /// IOS's flag words, in IOS's order (`router`, `implicit`, `unique`, `registered`,
+    /// `local`, `used`, `nhs`, `nhop`, `rib`, `nho`, `negative`).
+    pub(crate) flags: Vec<&'static str>,
+    pub(crate) created: Instant,
+    /// `None`: never expires.
+    pub(crate) expires: Option<Instant>,
+    /// `(no-socket)`: the entry does not make IPsec key the peer (IOS's local entries, and
+    /// the requester's own prefix on the answering spoke).
+    pub(crate) no_socket: bool,
+}
+
+impl Mapping {
+    fn has(&self, flag: &str) -> bool {
+        self.flags.contains(&flag)
+    }
+
+    /// The `Attrb` column of `show dmvpn`: `S`/`D`/`I`, then `N` (NAT), `L` (local), `X` (no
+    /// socket), `T1` (a route installed for it), `T2` (a next hop overridden by it).
+    fn attributes(&self) -> String {
+        let mut out = String::from(match self.kind {
+            Kind::Static => "S",
+            Kind::Dynamic => "D",
+            Kind::Incomplete => "I",
+        });
+        for (present, letter) in [
+            (self.claimed_nbma.is_some(), "N"),
+            (self.has("local"), "L"),
+            (self.no_socket, "X"),
+            (self.has("rib"), "T1"),
+            (self.has("nho"), "T2"),
+        ] {
+            if present {
+                out.push_str(letter);
+            }
+        }
+        out
+    }
+}
+
+/// Every entry of the node's NHRP cache: the hub's registrations, the configured mappings and
+/// what resolutions and redirects taught it.
+pub(crate) fn mappings(view: &View<'_>) -> Vec<Mapping> {
     let node = view.node;
-    let mut rows = Vec::new();
+    let mut out = Vec::new();
+    let host = |a: Ipv4Addr| dmvpn_ip::Prefix::new(a, 32);
     if let Some(server) = node.nhrp_server() {
         for r in server.registrations() {
-            let attrb = if r.natted() { "DN" } else { "D" };
-            rows.push((r.nbma, r.tunnel, "UP", view.now - r.updated_at, attrb));
+            let mut flags = Vec::new();
+            if r.unique {
+                flags.push("unique");
+            }
+            flags.extend(["registered", "used", "nhop"]);
+            out.push(Mapping {
+                prefix: host(r.tunnel),
+                via: r.tunnel,
+                nbma: Some(r.nbma),
+                claimed_nbma: r.natted().then_some(r.claimed_nbma),
+                kind: Kind::Dynamic,
+                flags,
+                created: r.updated_at,
+                expires: Some(r.expires_at),
+                no_socket: false,
+            });
         }
+    }
+    let config = node.config();
+    let nhs: Vec<_> = config.nhrp.nhs.iter().map(|n| (n.tunnel, n.nbma)).collect();
+    let statics = nhs.iter().copied().chain(config.nhrp.maps.iter().copied());
+    for (tunnel, nbma) in statics {
+        if out
+            .iter()
+            .any(|m: &Mapping| m.kind == Kind::Static && m.via == tunnel)
+        {
+            continue;
+        }
+        let is_nhs = nhs.iter().any(|(t, _)| *t == tunnel);
+        out.push(Mapping {
+            prefix: host(tunnel),
+            via: tunnel,
+            nbma: Some(nbma),
+            claimed_nbma: None,
+            kind: Kind::Static,
+            flags: if is_nhs {
+                vec!["used", "nhs"]
+            } else {
+                vec!["used"]
+            },
+            created: view.started,
+            expires: None,
+            no_socket: false,
+        });
+    }
+    out.extend(learnt(view));
+    out.sort_by_key(|m| (m.prefix.addr(), m.prefix.prefix_len(), m.via));
+    out
+}
+
+/// What resolutions and redirects taught the node (Phase 2 and 3).
+fn learnt(_view: &View<'_>) -> Vec<Mapping> {
+    Vec::new()
+}
+
+/// `show dmvpn`: one group of rows per NBMA peer, one row per NHRP entry with that peer, as IOS
+/// 15 prints it (a hub's registered spokes; a spoke's NHSes with the state of its tunnel to
+/// each: `IKE` while IPsec is not up, `NHRP` while not registered, then `UP`; the other spokes a
+/// spoke resolved, `NHRP` while the resolution is under way).
+fn dmvpn(view: &View<'_>) -> String {
+    let node = view.node;
+    let protected = node.config().ipsec.is_some();
+    let keyed = |nbma: &Ipv4Addr| !protected || view.children.contains_key(nbma);
+    let up_since = |nbma: &Ipv4Addr, fallback: Instant| {
+        view.children
+            .get(nbma)
+            .map_or(view.now - fallback, |c| view.now - c.installed_at)
+    };
+    // (NBMA, tunnel, state, since, attributes)
+    let mut rows: Vec<(Ipv4Addr, Ipv4Addr, &str, Duration, String)> = Vec::new();
+    for m in mappings(view) {
+        let Some(nbma) = m
+            .nbma
+            .or((m.kind == Kind::Incomplete).then_some(Ipv4Addr::UNSPECIFIED))
+        else {
+            continue;
+        };
+        if m.kind == Kind::Static {
+            continue; // (the NHS rows below carry the registration state)
+        }
+        let registration = m.has("registered");
+        let (state, since) = match m.kind {
+            Kind::Incomplete => ("NHRP", view.now - m.created),
+            _ if registration => ("UP", view.now - m.created),
+            _ if m.has("local") || keyed(&nbma) => ("UP", up_since(&nbma, m.created)),
+            _ => ("IKE", view.now - m.created),
+        };
+        rows.push((nbma, m.via, state, since, m.attributes()));
     }
     if let Some(client) = node.nhrp_client() {
-        let protected = node.config().ipsec.is_some();
         for (nhs, state) in client.states() {
-            let keyed = !protected || view.children.contains_key(&nhs.nbma);
             let (state, since) = match state {
-                _ if !keyed => ("IKE", view.now - view.started),
+                _ if !keyed(&nhs.nbma) => ("IKE", view.now - view.started),
                 NhsState::Registering { .. } => ("NHRP", view.now - view.started),
-                _ => (
-                    "UP",
-                    view.children
-                        .get(&nhs.nbma)
-                        .map_or(view.now - view.started, |c| view.now - c.installed_at),
-                ),
+                _ => ("UP", up_since(&nhs.nbma, view.started)),
             };
-            rows.push((nhs.nbma, nhs.tunnel, state, since, "S"));
+            rows.push((nhs.nbma, nhs.tunnel, state, since, "S".to_owned()));
         }
     }
+    rows.sort_by_key(|r| r.0);
+    let peers = rows.chunk_by(|a, b| a.0 == b.0).count();
     let role = if node.nhrp_server().is_some() {
         "Hub"
     } else {
@@ -222,6 +364,7 @@ fn dmvpn(view: &View<'_>) -> String {
     let mut out = String::from(
         "Legend: Attrb --> S - Static, D - Dynamic, I - Incomplete\n        \
          N - NATed, L - Local, X - No Socket\n        \
+         T1 - Route Installed, T2 - Nexthop-override\n        \
          # Ent --> Number of NHRP entries with same NBMA peer\n        \
          NHS Status: E --> Expecting Replies, R --> Responding, W --> Waiting\n        \
          UpDn Time --> Up or Down Time for a Tunnel\n\
@@ -229,70 +372,64 @@ fn dmvpn(view: &View<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Interface: {}, IPv4 NHRP Details \nType:{role}, NHRP Peers:{},\n",
+        "Interface: {}, IPv4 NHRP Details \nType:{role}, NHRP Peers:{peers},\n",
         view.interface,
-        rows.len()
     );
     out.push_str(" # Ent  Peer NBMA Addr Peer Tunnel Add State  UpDn Tm Attrb\n");
     out.push_str(" ----- --------------- --------------- ----- -------- -----\n");
-    for (nbma, tunnel, state, since, attrb) in rows {
-        let _ = writeln!(
-            out,
-            "{:>6} {:<15} {:>15} {:>5} {:>8} {:>5}",
-            1,
-            nbma.to_string(),
-            tunnel.to_string(),
-            state,
-            clock(since),
-            attrb
-        );
+    for group in rows.chunk_by(|a, b| a.0 == b.0) {
+        for (n, (nbma, tunnel, state, since, attrb)) in group.iter().enumerate() {
+            let (count, nbma) = if n == 0 {
+                let nbma = if nbma.is_unspecified() {
+                    "UNKNOWN".to_owned()
+                } else {
+                    nbma.to_string()
+                };
+                (group.len().to_string(), nbma)
+            } else {
+                (String::new(), String::new())
+            };
+            let _ = writeln!(
+                out,
+                "{count:>6} {nbma:<15} {:>15} {state:>5} {:>8} {attrb:>5}",
+                tunnel.to_string(),
+                clock(*since),
+            );
+        }
     }
     out
 }
 
+/// `show ip nhrp`: the cache, by destination.
 fn nhrp(view: &View<'_>) -> String {
     let mut out = String::new();
-    let node = view.node;
     let interface = view.interface;
-    if let Some(server) = node.nhrp_server() {
-        for r in server.registrations() {
-            let _ = writeln!(out, "{}/32 via {}", r.tunnel, r.tunnel);
-            let _ = writeln!(
-                out,
-                "   {interface} created {}, expire {}",
-                clock(view.now - r.updated_at),
-                clock(r.expires_at - view.now)
-            );
-            let unique = if r.unique { "unique " } else { "" };
-            let _ = writeln!(out, "   Type: dynamic, Flags: {unique}registered used nhop");
-            let _ = writeln!(out, "   NBMA address: {}", r.nbma);
-            if r.natted() {
-                let _ = writeln!(out, "    (Claimed NBMA address: {})", r.claimed_nbma);
-            }
-        }
-    }
-    let config = node.config();
-    let nhs: Vec<_> = config.nhrp.nhs.iter().map(|n| (n.tunnel, n.nbma)).collect();
-    let statics = nhs.iter().copied().chain(config.nhrp.maps.iter().copied());
-    let mut seen = Vec::new();
-    for (tunnel, nbma) in statics {
-        if seen.contains(&tunnel) {
-            continue;
-        }
-        seen.push(tunnel);
-        let _ = writeln!(out, "{tunnel}/32 via {tunnel}");
+    for m in mappings(view) {
+        let _ = writeln!(out, "{} via {}", m.prefix, m.via);
+        let expiry = m.expires.map_or_else(
+            || "never expire".to_owned(),
+            |at| format!("expire {}", clock(at - view.now)),
+        );
         let _ = writeln!(
             out,
-            "   {interface} created {}, never expire",
-            clock(view.now - view.started)
+            "   {interface} created {}, {expiry}",
+            clock(view.now - m.created)
         );
-        let nhop = if nhs.iter().any(|(t, _)| *t == tunnel) {
-            " nhs"
-        } else {
-            ""
+        let kind = match m.kind {
+            Kind::Static => "static",
+            Kind::Dynamic => "dynamic",
+            Kind::Incomplete => "incomplete",
         };
-        let _ = writeln!(out, "   Type: static, Flags: used{nhop}");
-        let _ = writeln!(out, "   NBMA address: {nbma}");
+        let _ = writeln!(out, "   Type: {kind}, Flags: {}", m.flags.join(" "));
+        if let Some(nbma) = m.nbma {
+            let _ = writeln!(out, "   NBMA address: {nbma}");
+        }
+        if let Some(claimed) = m.claimed_nbma {
+            let _ = writeln!(out, "    (Claimed NBMA address: {claimed})");
+        }
+        if m.no_socket {
+            let _ = writeln!(out, "    (no-socket)");
+        }
     }
     out
 }

@@ -23,6 +23,7 @@ impl Sim {
                     self.keys.ikev1(key.to_table_line());
                 }
                 *self.established.entry((i, peer)).or_default() += 1;
+                self.sa_log.push((since(at), i, peer, None));
                 if self.fact(at, Fact::Ike(i, peer), true) {
                     let text = format!(
                         "IKE SA up with {} ({})",
@@ -76,6 +77,8 @@ impl Sim {
                 }
                 let spis = self.spis.entry((i, peer)).or_default();
                 spis.extend([child.inbound.spi, child.outbound.spi]);
+                let pair = (child.inbound.spi, child.outbound.spi);
+                self.sa_log.push((since(at), i, peer, Some(pair)));
                 let fresh = self.fact(at, Fact::Ipsec(i, peer), true);
                 let text = format!(
                     "IPsec SA pair with {}{}: spi in 0x{:08x}, out 0x{:08x}, {}",

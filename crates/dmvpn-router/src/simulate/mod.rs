@@ -12,6 +12,10 @@
 //!   registrations, EIGRP adjacencies, routes learnt, refusals) and when the cloud converged;
 //!   a reachability matrix (a probe from each LAN or loopback prefix to each other, injected at
 //!   its router's tunnel interface, delivered or not, with the path its routes take); the
+//!   spoke-to-spoke flows ([`Flow`]: a packet a second between spokes, each followed to where
+//!   it went, so that a Phase 2 or 3 cloud shows its first packets through the hub and the rest
+//!   direct) and the direct spoke-to-spoke tunnels they built ([`DirectTunnel`]: when, with
+//!   which SAs, until when); the
 //!   findings of [`config::cloud::check`](crate::config::cloud::check) and those the run shows,
 //!   with the IDs `dmvpn sessions` gives the same faults.
 //! - **What if** ([`WhatIf`]): a router fails or restarts, the network between two routers is
@@ -23,8 +27,10 @@
 //! The same seed gives the same run.
 
 pub mod capture;
+mod direct;
 mod events;
 mod findings;
+pub mod flows;
 pub mod options;
 mod probe;
 mod report;
@@ -48,6 +54,7 @@ use crate::config::{Config, Role};
 use crate::node::NodeError;
 
 pub use capture::KeyLog;
+pub use flows::{Flow, FlowPlan, Hop, Segment};
 pub use report::{TEXT_TIMELINE, span};
 pub use run::run;
 pub use whatif::WhatIf;
@@ -99,6 +106,8 @@ pub struct Scenario {
     pub what_ifs: Vec<WhatIf>,
     /// Keep every packet and key for a capture ([`Outcome::capture`]).
     pub capture: bool,
+    /// The spoke-to-spoke flows.
+    pub flows: FlowPlan,
 }
 
 impl Scenario {
@@ -114,6 +123,7 @@ impl Scenario {
             nat: Vec::new(),
             what_ifs: Vec::new(),
             capture: false,
+            flows: FlowPlan::new(),
         }
     }
 }
@@ -277,6 +287,28 @@ pub struct Peer {
     pub adjacent: bool,
 }
 
+/// A direct tunnel between two spokes (Phase 2 or 3): from the first IPsec SA pair or NHRP
+/// shortcut between them to the last one's end.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct DirectTunnel {
+    /// One spoke (the first in the order given).
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// `a`'s NBMA address as the network carried it.
+    pub a_nbma: Ipv4Addr,
+    /// `b`'s.
+    pub b_nbma: Ipv4Addr,
+    /// When it was built.
+    pub up_at: Duration,
+    /// When it was torn down (`None`: still up at the end).
+    pub down_at: Option<Duration>,
+    /// IKE SAs established between the two while it was up.
+    pub ike_sas: usize,
+    /// The SPIs of the IPsec SAs between the two while it was up.
+    pub spis: BTreeSet<u32>,
+}
+
 /// One router's part of the report.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct RouterReport {
@@ -311,6 +343,10 @@ pub struct Report {
     pub peers: Vec<Peer>,
     /// The reachability matrix.
     pub matrix: Vec<Probe>,
+    /// The spoke-to-spoke flows and the way their packets went.
+    pub flows: Vec<Flow>,
+    /// The direct spoke-to-spoke tunnels, in the order they were built.
+    pub direct: Vec<DirectTunnel>,
     /// Whether the matrix is a sample (more than [`FULL_MATRIX_PREFIXES`] prefixes).
     pub matrix_sampled: bool,
     /// Findings of the configurations, then of the run.
@@ -351,6 +387,8 @@ enum Fact {
     Registration(usize, Ipv4Addr),
     Adjacency(usize, Ipv4Addr),
     Route(usize, Prefix),
+    /// An NHRP shortcut (or Phase 2 resolution) to another spoke's tunnel address.
+    Shortcut(usize, Ipv4Addr),
 }
 
 impl Fact {
@@ -360,7 +398,8 @@ impl Fact {
             | Self::Ipsec(r, _)
             | Self::Registration(r, _)
             | Self::Adjacency(r, _)
-            | Self::Route(r, _) => r,
+            | Self::Route(r, _)
+            | Self::Shortcut(r, _) => r,
         }
     }
 }
@@ -404,6 +443,13 @@ struct Sim {
     /// The routes in the timeline's last entry, when it is one of routes: how many, and the
     /// first few.
     batch: (usize, String),
+    /// The matrix's probes delivered: tag → router.
+    probe_arrivals: BTreeMap<u32, usize>,
+    /// The spoke-to-spoke flows.
+    flows: flows::Flows,
+    /// Every IKE SA established (no SPIs) and IPsec SA pair installed (its SPIs): when, by
+    /// which router, with which peer.
+    sa_log: Vec<(Duration, usize, Ipv4Addr, Option<(u32, u32)>)>,
 }
 
 fn since(at: Instant) -> Duration {

@@ -2,7 +2,6 @@
 //! injected at its router's tunnel interface as the host's stack would, delivered or not, and
 //! the path its routers' routes give it.
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use dmvpn_proto::node::sim::{ipv4_packet, parse_ipv4};
@@ -16,10 +15,15 @@ pub(super) struct Sent {
     tag: u32,
 }
 
-/// An ICMP echo request carrying `tag` (RFC 792).
-fn echo(src: Ipv4Addr, dst: Ipv4Addr, tag: u32) -> Vec<u8> {
+/// An ICMP echo request of the matrix carrying `tag` (RFC 792).
+pub(super) fn echo(src: Ipv4Addr, dst: Ipv4Addr, tag: u32) -> Vec<u8> {
+    echo_marked(src, dst, b"dmvpn-sim", tag)
+}
+
+/// An ICMP echo request whose data is `mark` then `tag` (RFC 792).
+pub(super) fn echo_marked(src: Ipv4Addr, dst: Ipv4Addr, mark: &[u8], tag: u32) -> Vec<u8> {
     let mut icmp = vec![8, 0, 0, 0, 0xd5, 0xd5, 0, 1];
-    icmp.extend_from_slice(b"dmvpn-sim");
+    icmp.extend_from_slice(mark);
     icmp.extend_from_slice(&tag.to_be_bytes());
     let mut sum = dmvpn_wire::checksum::Checksum::new();
     sum.add(&icmp);
@@ -28,7 +32,7 @@ fn echo(src: Ipv4Addr, dst: Ipv4Addr, tag: u32) -> Vec<u8> {
     ipv4_packet(src, dst, 1, &icmp)
 }
 
-fn probe_tag(packet: &[u8]) -> Option<u32> {
+pub(super) fn probe_tag(packet: &[u8]) -> Option<u32> {
     let (_, _, _, payload) = parse_ipv4(packet)?;
     let body = payload.get(8..)?.strip_prefix(b"dmvpn-sim")?;
     Some(u32::from_be_bytes(body.get(..4)?.try_into().ok()?))
@@ -36,9 +40,8 @@ fn probe_tag(packet: &[u8]) -> Option<u32> {
 
 /// Injects the probes now; returns them and whether the matrix is a sample.
 pub(super) fn send_probes(sim: &mut Sim) -> (Vec<Sent>, bool) {
-    for member in &mut sim.cloud.members {
-        member.delivered.clear();
-    }
+    sim.drain();
+    sim.probe_arrivals.clear();
     let all: Vec<(usize, usize)> = (sim.sites.iter().enumerate())
         .flat_map(|(r, s)| (0..s.prefixes.len()).map(move |p| (r, p)))
         .collect();
@@ -72,7 +75,7 @@ pub(super) fn send_probes(sim: &mut Sim) -> (Vec<Sent>, bool) {
 }
 
 /// The routers a packet to `dst` goes through from router `from`, by their routes.
-fn path(sim: &Sim, from: usize, dst: Ipv4Addr) -> (Vec<usize>, Option<String>) {
+pub(super) fn path(sim: &Sim, from: usize, dst: Ipv4Addr) -> (Vec<usize>, Option<String>) {
     let mut path = vec![from];
     let mut at = from;
     for _ in 0..sim.sites.len() {
@@ -108,14 +111,8 @@ fn path(sim: &Sim, from: usize, dst: Ipv4Addr) -> (Vec<usize>, Option<String>) {
 }
 
 pub(super) fn collect_probes(sim: &mut Sim, sent: &[Sent]) -> Vec<Probe> {
-    let mut arrived: BTreeMap<u32, usize> = BTreeMap::new();
-    for (index, member) in sim.cloud.members.iter_mut().enumerate() {
-        for (_, packet) in member.delivered.drain(..) {
-            if let Some(tag) = probe_tag(&packet) {
-                arrived.insert(tag, index);
-            }
-        }
-    }
+    sim.drain();
+    let arrived = std::mem::take(&mut sim.probe_arrivals);
     sent.iter()
         .map(|probe| {
             let dst = sim.sites[probe.to.0].prefixes[probe.to.1].1;

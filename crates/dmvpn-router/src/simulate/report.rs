@@ -4,7 +4,7 @@ use core::fmt::{self, Write};
 
 use dmvpn_proto::Duration;
 
-use super::{Entry, Report, Source};
+use super::{Entry, Hop, Report, Source};
 
 /// At most this many timeline entries are printed as text (JSON has them all).
 pub const TEXT_TIMELINE: usize = 400;
@@ -85,6 +85,8 @@ impl fmt::Display for Report {
                 yes(p.adjacent)
             );
         }
+        direct_text(&mut out, self);
+        flows_text(&mut out, self);
         let passed = self.matrix.iter().filter(|p| p.pass).count();
         let _ = writeln!(
             out,
@@ -170,6 +172,72 @@ impl fmt::Display for Report {
     }
 }
 
+/// `== Direct tunnels ==`: each spoke pair's direct tunnel, when it was built and torn down.
+fn direct_text(out: &mut String, report: &Report) {
+    let spokes = report.routers.iter().filter(|r| r.role == "spoke").count();
+    if spokes < 2 {
+        return;
+    }
+    let _ = writeln!(out, "\n== Direct spoke-to-spoke tunnels ==");
+    if report.direct.is_empty() {
+        let _ = writeln!(out, "none: spoke-to-spoke traffic went through the hub");
+    }
+    for t in &report.direct {
+        let down = t.down_at.map_or_else(
+            || "up at the end".to_owned(),
+            |d| format!("torn down at {} (up {})", span(d), span(d - t.up_at)),
+        );
+        let _ = writeln!(
+            out,
+            "{} {} ↔ {} {}: built at {}, {down}; {} IKE SA(s), {} IPsec SPI(s)",
+            t.a,
+            t.a_nbma,
+            t.b,
+            t.b_nbma,
+            span(t.up_at),
+            t.ike_sas,
+            t.spis.len()
+        );
+    }
+}
+
+/// `== Flows ==`: each flow's packets, run by run of the same path.
+fn flows_text(out: &mut String, report: &Report) {
+    if report.flows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n== Flows ==");
+    for flow in &report.flows {
+        let first = flow.first_direct().map_or_else(
+            || "never direct".to_owned(),
+            |at| format!("direct from {}", span(at)),
+        );
+        let _ = writeln!(
+            out,
+            "{} {} → {} {}: {}/{} delivered, {first}",
+            flow.from, flow.from_prefix, flow.to, flow.to_prefix, flow.delivered, flow.sent
+        );
+        for s in &flow.segments {
+            let _ = write!(
+                out,
+                "  {:>10} – {:<10} {:>5} packet(s) {}",
+                span(s.from),
+                span(s.until),
+                s.packets,
+                s.hop.word()
+            );
+            match &s.hop {
+                Hop::Path(path) => {
+                    let _ = writeln!(out, ": {}", path.join(" → "));
+                }
+                Hop::Lost(reason) => {
+                    let _ = writeln!(out, " ({reason})");
+                }
+            }
+        }
+    }
+}
+
 /// A JSON string literal.
 fn string(out: &mut String, text: &str) {
     out.push('"');
@@ -215,6 +283,76 @@ fn entry_json(out: &mut String, e: &Entry) {
     out.push_str(",\"text\":");
     string(out, &e.text);
     out.push('}');
+}
+
+fn optional_seconds(out: &mut String, d: Option<Duration>) {
+    match d {
+        Some(d) => seconds(out, d),
+        None => out.push_str("null"),
+    }
+}
+
+/// `"direct_tunnels"`.
+fn direct_json(out: &mut String, report: &Report) {
+    out.push_str(",\"direct_tunnels\":");
+    list(out, &report.direct, |out, t| {
+        out.push_str("{\"a\":");
+        string(out, &t.a);
+        out.push_str(",\"b\":");
+        string(out, &t.b);
+        out.push_str(",\"a_nbma\":");
+        string(out, &t.a_nbma.to_string());
+        out.push_str(",\"b_nbma\":");
+        string(out, &t.b_nbma.to_string());
+        out.push_str(",\"up_at\":");
+        seconds(out, t.up_at);
+        out.push_str(",\"down_at\":");
+        optional_seconds(out, t.down_at);
+        let _ = write!(out, ",\"ike_sas\":{},\"spis\":", t.ike_sas);
+        let spis: Vec<String> = t.spis.iter().map(|s| format!("0x{s:08x}")).collect();
+        list(out, &spis, |out, s| string(out, s));
+        out.push('}');
+    });
+}
+
+/// `"flows"`: each flow with its segments (`"path"` null when lost, with `"reason"`).
+fn flows_json(out: &mut String, report: &Report) {
+    out.push_str(",\"flows\":");
+    list(out, &report.flows, |out, f| {
+        out.push_str("{\"from\":");
+        string(out, &f.from);
+        out.push_str(",\"from_prefix\":");
+        string(out, &f.from_prefix.to_string());
+        out.push_str(",\"to\":");
+        string(out, &f.to);
+        out.push_str(",\"to_prefix\":");
+        string(out, &f.to_prefix.to_string());
+        let _ = write!(out, ",\"sent\":{},\"delivered\":{}", f.sent, f.delivered);
+        out.push_str(",\"first_direct\":");
+        optional_seconds(out, f.first_direct());
+        out.push_str(",\"segments\":");
+        list(out, &f.segments, |out, s| {
+            out.push_str("{\"from\":");
+            seconds(out, s.from);
+            out.push_str(",\"until\":");
+            seconds(out, s.until);
+            let _ = write!(out, ",\"packets\":{},\"way\":", s.packets);
+            string(out, &s.hop.word());
+            match &s.hop {
+                Hop::Path(path) => {
+                    out.push_str(",\"path\":");
+                    list(out, path, |out, hop| string(out, hop));
+                    out.push_str(",\"reason\":null");
+                }
+                Hop::Lost(reason) => {
+                    out.push_str(",\"path\":null,\"reason\":");
+                    string(out, reason);
+                }
+            }
+            out.push('}');
+        });
+        out.push('}');
+    });
 }
 
 impl Report {
@@ -273,6 +411,8 @@ impl Report {
             list(out, &spis, |out, s| string(out, s));
             out.push('}');
         });
+        direct_json(&mut out, self);
+        flows_json(&mut out, self);
         out.push_str(",\"timeline\":");
         list(&mut out, &self.timeline, entry_json);
         let _ = write!(out, ",\"matrix_sampled\":{}", self.matrix_sampled);

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use dmvpn_proto::Instant;
 use dmvpn_proto::node::sim::Cloud;
 
+use super::flows::Flows;
 use super::sites::{boot, site, underlay_filter};
 use super::whatif::disruptions;
 use super::{
@@ -111,16 +112,22 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         established: BTreeMap::new(),
         spis: BTreeMap::new(),
         batch: (0, String::new()),
+        probe_arrivals: BTreeMap::new(),
+        flows: Flows::default(),
+        sa_log: Vec::new(),
     };
+    sim.flows = Flows::choose(&sim, &scenario.flows)?;
     sim.drain();
 
-    // The schedule: what-ifs (and partitions' ends), the snapshot, the probes' collection.
+    // The schedule: what-ifs (and partitions' ends), the snapshot, the probes' collection,
+    // the flows' packets.
     #[derive(Clone, Copy)]
     enum Step {
         Start(usize),
         Heal(usize),
         Snapshot,
         Collect,
+        Flow,
     }
     let mut schedule: Vec<(Instant, u8, Step)> = Vec::new();
     for (n, what) in what_ifs.iter().enumerate() {
@@ -131,6 +138,11 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
     }
     schedule.push((shown, 2, Step::Snapshot));
     schedule.push((shown + PROBE_TIME, 3, Step::Collect));
+    if !sim.flows.is_empty() {
+        for tick in scenario.flows.ticks(scenario.duration) {
+            schedule.push((Instant::ZERO + tick, 4, Step::Flow));
+        }
+    }
     schedule.sort_by_key(|(at, order, _)| (*at, *order));
 
     let mut shows = Vec::new();
@@ -149,9 +161,12 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
                 sampled = sample;
             }
             Step::Collect => matrix = probe::collect_probes(&mut sim, &probes),
+            Step::Flow => sim.send_flows(),
         }
     }
     sim.run_until(end.max(sim.cloud.now));
+    let flows = sim.flow_report(end - PROBE_TIME);
+    let direct = sim.direct_tunnels();
 
     // (each router's events come in order; the routers' are merged here)
     sim.timeline.sort_by_key(|e| e.at);
@@ -189,6 +204,8 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         converged_at,
         peers,
         matrix,
+        flows,
+        direct,
         matrix_sampled: sampled,
         findings,
         disruptions,

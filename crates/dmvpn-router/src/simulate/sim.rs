@@ -81,12 +81,22 @@ impl Sim {
             .or_insert((severity, message));
     }
 
-    /// Takes what the routers reported since the last time.
+    /// Takes what the routers reported and what they delivered (the matrix's probes, the
+    /// flows' packets) since the last time.
     pub(super) fn drain(&mut self) {
         for index in 0..self.cloud.members.len() {
             let events = std::mem::take(&mut self.cloud.members[index].events);
             for (at, event) in events {
                 self.event(index, at, event);
+            }
+            let delivered = std::mem::take(&mut self.cloud.members[index].delivered);
+            for (_, packet) in delivered {
+                if self.flow_arrived(index, &packet) {
+                    continue;
+                }
+                if let Some(tag) = super::probe::probe_tag(&packet) {
+                    self.probe_arrivals.insert(tag, index);
+                }
             }
         }
     }
