@@ -390,26 +390,11 @@ mod tests {
         });
     }
 
-    #[test]
-    fn arbitrary_community_data() {
-        bolero::check!()
-            .with_type::<Vec<u8>>()
-            .for_each(|data| communities(data));
-    }
-
-    #[test]
-    fn arbitrary_communities_round_trip() {
-        // Whole communities only, so the round-trip branch is taken every time.
-        bolero::check!()
-            .with_type::<Vec<[u8; 8]>>()
-            .for_each(|list| communities(list.as_flattened()));
-    }
-
-    #[test]
-    fn arbitrary_repr_round_trips() {
-        bolero::check!()
-            .with_type::<Vec<u8>>()
-            .for_each(|data| repr_round_trip(data));
+    dmvpn_wire::fuzz_tests! {
+        fn arbitrary_community_data(Vec<u8>) => |data| communities(data);
+        /// Whole communities only, so the round-trip branch is taken every time.
+        fn arbitrary_communities_round_trip(Vec<[u8; 8]>) => |list| communities(list.as_flattened());
+        fn arbitrary_repr_round_trips(Vec<u8>) => |data| repr_round_trip(data);
     }
 
     #[test]

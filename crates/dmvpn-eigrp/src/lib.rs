@@ -38,16 +38,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
+dmvpn_wire::codec_crate!(readme = include_str!("../README.md"));
 
 pub mod auth;
 pub mod consts;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod header;
 pub mod metric;
 mod packet;

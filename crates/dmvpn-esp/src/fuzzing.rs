@@ -151,18 +151,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn parse_bytes_never_panics() {
-        bolero::check!().for_each(parse_bytes);
-    }
-
-    #[test]
-    fn decrypt_never_panics() {
-        bolero::check!().for_each(decrypt);
-    }
-
-    #[test]
-    fn encrypt_then_decrypt_round_trips() {
-        bolero::check!().for_each(round_trip);
+    dmvpn_wire::fuzz_tests! {
+        fn parse_bytes_never_panics => parse_bytes;
+        fn decrypt_never_panics => decrypt;
+        fn encrypt_then_decrypt_round_trips => round_trip;
     }
 }

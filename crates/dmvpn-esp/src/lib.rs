@@ -56,10 +56,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
+dmvpn_wire::codec_crate!(readme = include_str!("../README.md"));
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]
@@ -68,9 +65,6 @@ extern crate std;
 mod cipher;
 mod des;
 mod error;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod packet;
 mod replay;
 mod sa;

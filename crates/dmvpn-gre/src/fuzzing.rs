@@ -188,13 +188,8 @@ mod tests {
         parse_bytes(&crash);
     }
 
-    #[test]
-    fn parse_bytes_on_arbitrary_input() {
-        bolero::check!().for_each(parse_bytes);
-    }
-
-    #[test]
-    fn round_trip_on_arbitrary_input() {
-        bolero::check!().for_each(round_trip);
+    dmvpn_wire::fuzz_tests! {
+        fn parse_bytes_on_arbitrary_input => parse_bytes;
+        fn round_trip_on_arbitrary_input => round_trip;
     }
 }

@@ -328,18 +328,9 @@ pub fn check_caps(reassembler: &Reassembler) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn arbitrary_bytes_never_panic() {
-        bolero::check!().for_each(parse);
-    }
-
-    #[test]
-    fn built_datagrams_round_trip() {
-        bolero::check!().for_each(round_trip);
-    }
-
-    #[test]
-    fn arbitrary_fragment_sequences_respect_the_caps() {
-        bolero::check!().for_each(reassemble);
+    dmvpn_wire::fuzz_tests! {
+        fn arbitrary_bytes_never_panic => parse;
+        fn built_datagrams_round_trip => round_trip;
+        fn arbitrary_fragment_sequences_respect_the_caps => reassemble;
     }
 }

@@ -57,16 +57,10 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
+dmvpn_wire::codec_crate!(readme = include_str!("../README.md"));
 
 extern crate alloc;
 
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;

@@ -93,19 +93,13 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
+dmvpn_wire::codec_crate!(readme = include_str!("../README.md"));
 
 extern crate alloc;
 
 pub mod cie;
 pub mod consts;
 pub mod extension;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod header;
 pub mod lax;
 pub mod mandatory;

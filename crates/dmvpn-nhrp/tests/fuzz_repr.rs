@@ -9,22 +9,4 @@ mod bytes;
 #[allow(dead_code, unreachable_pub)]
 mod nhrp;
 
-#[test]
-fn arbitrary_reprs_round_trip() {
-    bolero::check!().for_each(nhrp::repr_round_trip);
-}
-
-#[test]
-fn edited_reprs_never_panic_and_round_trip() {
-    bolero::check!().for_each(nhrp::mutated);
-}
-
-#[test]
-fn a_full_repr_round_trips() {
-    // A long deterministic input, so the draws go past the first fields (not only what bolero picks).
-    let data: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(97) >> 3) as u8)
-        .collect();
-    nhrp::repr_round_trip(&data);
-    nhrp::mutated(&data);
-}
+dmvpn_wire::repr_fuzz_tests!(nhrp);

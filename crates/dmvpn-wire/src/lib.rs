@@ -37,6 +37,7 @@ pub mod checksum;
 mod error;
 pub mod field;
 pub mod fmt;
+mod harness;
 pub mod hex;
 mod ip_protocol;
 pub mod list;
