@@ -572,15 +572,7 @@ impl<R: Read> CaptureReader<R> {
         };
         let number = self.next_number;
         self.next_number += 1;
-        Ok(Some(Frame {
-            number,
-            timestamp: location.timestamp,
-            link_type: location.link_type,
-            interface: location.interface,
-            data: self.buf.get(location.data).unwrap_or_default(),
-            original_len: location.original_len,
-            offset: location.offset,
-        }))
+        Ok(Some(location.frame(number, &self.buf)))
     }
 
     /// The frame the next [`CaptureReader::next_frame`] returns, without taking it (for a first
@@ -611,15 +603,7 @@ impl<R: Read> CaptureReader<R> {
         let Some(location) = self.peeked.clone() else {
             return Ok(None);
         };
-        Ok(Some(Frame {
-            number: self.next_number,
-            timestamp: location.timestamp,
-            link_type: location.link_type,
-            interface: location.interface,
-            data: self.buf.get(location.data).unwrap_or_default(),
-            original_len: location.original_len,
-            offset: location.offset,
-        }))
+        Ok(Some(location.frame(self.next_number, &self.buf)))
     }
 
     /// Fuses the reader; the error is returned, or kept for [`CaptureReader::take_error`].
@@ -665,6 +649,21 @@ struct Location {
     offset: u64,
 }
 
+impl Location {
+    /// The frame numbered `number` that this record holds in `buf`.
+    fn frame(self, number: u64, buf: &[u8]) -> Frame<'_> {
+        Frame {
+            number,
+            timestamp: self.timestamp,
+            link_type: self.link_type,
+            interface: self.interface,
+            data: buf.get(self.data).unwrap_or_default(),
+            original_len: self.original_len,
+            offset: self.offset,
+        }
+    }
+}
+
 #[derive(Debug, Eq, PartialEq)]
 enum BlockKind {
     Section,
@@ -672,26 +671,28 @@ enum BlockKind {
     Other,
 }
 
-pub(super) fn read_u16(bytes: &[u8], at: usize, big_endian: bool) -> u16 {
-    let raw = bytes
-        .get(at..at + 2)
-        .and_then(|b| <[u8; 2]>::try_from(b).ok())
-        .unwrap_or_default();
-    if big_endian {
-        u16::from_be_bytes(raw)
-    } else {
-        u16::from_le_bytes(raw)
-    }
+/// The `N` bytes at `at`, or zeros where `bytes` is too short (callers check lengths first).
+fn read_array<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    bytes
+        .get(at..at + N)
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .unwrap_or([0; N])
 }
 
-pub(super) fn read_u32(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
-    let raw = bytes
-        .get(at..at + 4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .unwrap_or_default();
-    if big_endian {
-        u32::from_be_bytes(raw)
-    } else {
-        u32::from_le_bytes(raw)
-    }
+/// Defines a reader of one integer at a byte offset in the capture's byte order (zero where the
+/// bytes are missing).
+macro_rules! read_int {
+    ($name:ident, $int:ty) => {
+        pub(super) fn $name(bytes: &[u8], at: usize, big_endian: bool) -> $int {
+            let raw = read_array(bytes, at);
+            if big_endian {
+                <$int>::from_be_bytes(raw)
+            } else {
+                <$int>::from_le_bytes(raw)
+            }
+        }
+    };
 }
+
+read_int!(read_u16, u16);
+read_int!(read_u32, u32);

@@ -70,22 +70,26 @@ impl<R: Read> CaptureReader<R> {
                 u64::from(trailer),
             ));
         }
-        let body = self.start + 8..self.start + total - 4;
+        let block = Block {
+            body: self.start + 8..self.start + total - 4,
+            big_endian,
+            frame,
+        };
         let kind = match block_type {
             BLOCK_SECTION => {
-                self.read_section(body, big_endian, frame)?;
+                self.read_section(block)?;
                 BlockKind::Section
             }
             BLOCK_INTERFACE => {
-                self.read_interface(body, big_endian, frame)?;
+                self.read_interface(block)?;
                 BlockKind::Other
             }
             BLOCK_DECRYPTION_SECRETS => {
-                self.read_secrets(body, big_endian, frame)?;
+                self.read_secrets(block)?;
                 BlockKind::Other
             }
             BLOCK_ENHANCED_PACKET | BLOCK_PACKET | BLOCK_SIMPLE_PACKET => {
-                BlockKind::Packet(self.read_packet(block_type, body, big_endian, frame)?)
+                BlockKind::Packet(self.read_packet(block_type, block)?)
             }
             _ => BlockKind::Other,
         };
@@ -93,21 +97,11 @@ impl<R: Read> CaptureReader<R> {
         Ok(Some(kind))
     }
 
-    pub(super) fn read_section(
-        &mut self,
-        body: core::ops::Range<usize>,
-        big_endian: bool,
-        frame: Option<u64>,
-    ) -> Result<()> {
-        let bytes = self.buf.get(body).unwrap_or_default();
-        if bytes.len() < 16 {
-            return Err(CaptureError::invalid_field(
-                frame,
-                self.offset + 4,
-                "section header block length",
-                bytes.len() as u64 + 12,
-            ));
-        }
+    pub(super) fn read_section(&mut self, block: Block) -> Result<()> {
+        let bytes = block.bytes(&self.buf, 16, self.offset, "section header block length")?;
+        let Block {
+            big_endian, frame, ..
+        } = block;
         let major = read_u16(bytes, 4, big_endian);
         if major != 1 {
             return Err(CaptureError::invalid_field(
@@ -124,22 +118,17 @@ impl<R: Read> CaptureReader<R> {
         Ok(())
     }
 
-    pub(super) fn read_interface(
-        &mut self,
-        body: core::ops::Range<usize>,
-        big_endian: bool,
-        frame: Option<u64>,
-    ) -> Result<()> {
+    pub(super) fn read_interface(&mut self, block: Block) -> Result<()> {
+        let bytes = block.bytes(
+            &self.buf,
+            8,
+            self.offset,
+            "interface description block length",
+        )?;
+        let Block {
+            big_endian, frame, ..
+        } = block;
         let base = self.offset + 8;
-        let bytes = self.buf.get(body).unwrap_or_default();
-        if bytes.len() < 8 {
-            return Err(CaptureError::invalid_field(
-                frame,
-                self.offset + 4,
-                "interface description block length",
-                bytes.len() as u64 + 12,
-            ));
-        }
         let mut interface = Interface {
             link_type: LinkType(u32::from(read_u16(bytes, 0, big_endian))),
             snaplen: read_u32(bytes, 4, big_endian),
@@ -201,21 +190,11 @@ impl<R: Read> CaptureReader<R> {
         Ok(())
     }
 
-    pub(super) fn read_secrets(
-        &mut self,
-        body: core::ops::Range<usize>,
-        big_endian: bool,
-        frame: Option<u64>,
-    ) -> Result<()> {
-        let bytes = self.buf.get(body).unwrap_or_default();
-        if bytes.len() < 8 {
-            return Err(CaptureError::invalid_field(
-                frame,
-                self.offset + 4,
-                "decryption secrets block length",
-                bytes.len() as u64 + 12,
-            ));
-        }
+    pub(super) fn read_secrets(&mut self, block: Block) -> Result<()> {
+        let bytes = block.bytes(&self.buf, 8, self.offset, "decryption secrets block length")?;
+        let Block {
+            big_endian, frame, ..
+        } = block;
         let secrets_type = SecretsType(read_u32(bytes, 0, big_endian));
         let len = read_u32(bytes, 4, big_endian) as usize;
         let Some(data) = bytes.get(8..8 + len) else {
@@ -243,13 +222,7 @@ impl<R: Read> CaptureReader<R> {
         Ok(())
     }
 
-    pub(super) fn read_packet(
-        &self,
-        block_type: u32,
-        body: core::ops::Range<usize>,
-        big_endian: bool,
-        frame: Option<u64>,
-    ) -> Result<Location> {
+    pub(super) fn read_packet(&self, block_type: u32, block: Block) -> Result<Location> {
         let State::PcapNg { interfaces, .. } = &self.state else {
             return Err(CaptureError::InvalidField {
                 at: self.position(),
@@ -257,33 +230,28 @@ impl<R: Read> CaptureReader<R> {
                 value: 0,
             });
         };
-        let bytes = self.buf.get(body.clone()).unwrap_or_default();
+        let (min, field) = match block_type {
+            BLOCK_SIMPLE_PACKET => (4, "simple packet block length"),
+            _ => (20, "packet block length"),
+        };
+        let bytes = block.bytes(&self.buf, min, self.offset, field)?;
+        let Block {
+            body,
+            big_endian,
+            frame,
+        } = block;
         let at = |offset: u64| Position {
             frame,
             offset: self.offset + offset,
         };
         let (interface, ts, captured, original, header_len) = match block_type {
             BLOCK_SIMPLE_PACKET => {
-                if bytes.len() < 4 {
-                    return Err(CaptureError::InvalidField {
-                        at: at(4),
-                        field: "simple packet block length",
-                        value: bytes.len() as u64 + 12,
-                    });
-                }
                 let original = read_u32(bytes, 0, big_endian);
                 // The body holds min(original length, snaplen) bytes plus padding (pcapng §4.4).
                 let captured = (bytes.len() - 4).min(original as usize);
                 (0, None, captured as u32, original, 4)
             }
             _ => {
-                if bytes.len() < 20 {
-                    return Err(CaptureError::InvalidField {
-                        at: at(4),
-                        field: "packet block length",
-                        value: bytes.len() as u64 + 12,
-                    });
-                }
                 let interface = if block_type == BLOCK_PACKET {
                     u32::from(read_u16(bytes, 0, big_endian))
                 } else {
@@ -386,4 +354,36 @@ pub(super) fn convert_ts(ts: u64, interface: &Interface) -> Timestamp {
         .unwrap_or(i64::MAX)
         .saturating_add(interface.ts_offset);
     Timestamp::new(secs, nanos)
+}
+
+/// A pcapng block being read: where its body is in the buffer, its section's byte order and
+/// the frame number it would get.
+pub(super) struct Block {
+    body: core::ops::Range<usize>,
+    big_endian: bool,
+    frame: Option<u64>,
+}
+
+impl Block {
+    /// The body of the block at `offset` in `buf`, which must hold at least `min` bytes;
+    /// otherwise the block's total length (the body plus its 12 framing bytes) is the bad
+    /// `field`.
+    fn bytes<'a>(
+        &self,
+        buf: &'a [u8],
+        min: usize,
+        offset: u64,
+        field: &'static str,
+    ) -> Result<&'a [u8]> {
+        let bytes = buf.get(self.body.clone()).unwrap_or_default();
+        if bytes.len() < min {
+            return Err(CaptureError::invalid_field(
+                self.frame,
+                offset + 4,
+                field,
+                bytes.len() as u64 + 12,
+            ));
+        }
+        Ok(bytes)
+    }
 }
