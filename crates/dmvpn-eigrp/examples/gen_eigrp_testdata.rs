@@ -19,6 +19,7 @@ use dmvpn_eigrp::tlv::{
     WideRoute,
 };
 use dmvpn_eigrp::{AuthType, Flags, OpCode, Packet, Repr, Tlvs, metric};
+use dmvpn_testkit::pcap::{LINKTYPE_ETHERNET, PcapWriter};
 
 /// The MD5 key of the lab (same as `../shared/lab`'s FRR key chain).
 const MD5_KEY: &[u8] = b"lab-md5-key";
@@ -320,14 +321,7 @@ fn main() -> std::io::Result<()> {
         )
         .to_owned()
     });
-    let mut pcap = Vec::new();
-    // pcap global header: magic, v2.4, zone 0, sigfigs 0, snaplen 65535, Ethernet.
-    pcap.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    pcap.extend_from_slice(&2u16.to_le_bytes());
-    pcap.extend_from_slice(&4u16.to_le_bytes());
-    pcap.extend_from_slice(&[0; 8]);
-    pcap.extend_from_slice(&65535u32.to_le_bytes());
-    pcap.extend_from_slice(&1u32.to_le_bytes());
+    let mut pcap = PcapWriter::new(LINKTYPE_ETHERNET);
     for (i, frame) in frames().iter().enumerate() {
         let mut eth = match frame.dst {
             IpAddr::V4(d) if d.is_multicast() => vec![0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a],
@@ -347,16 +341,11 @@ fn main() -> std::io::Result<()> {
             _ => unreachable!("mixed families"),
         }
         eth.extend_from_slice(&frame.eigrp);
-        let len = u32::try_from(eth.len()).unwrap();
         // Timestamps: 2026-11-25 00:00:00 UTC plus one second per frame.
-        pcap.extend_from_slice(&(1_795_564_800u32 + u32::try_from(i).unwrap()).to_le_bytes());
-        pcap.extend_from_slice(&0u32.to_le_bytes());
-        pcap.extend_from_slice(&len.to_le_bytes());
-        pcap.extend_from_slice(&len.to_le_bytes());
-        pcap.extend_from_slice(&eth);
+        pcap.record(1_795_564_800u32 + u32::try_from(i).unwrap(), 0, &eth);
     }
     std::fs::create_dir_all(std::path::Path::new(&out).parent().unwrap())?;
-    std::fs::File::create(&out)?.write_all(&pcap)?;
+    std::fs::File::create(&out)?.write_all(&pcap.into_bytes())?;
     println!("wrote {out}");
     Ok(())
 }

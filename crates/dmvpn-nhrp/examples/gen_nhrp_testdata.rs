@@ -15,6 +15,7 @@ use dmvpn_nhrp::{
     ExtensionType, Flags, Message, NbmaAddress, Packet, ProtocolType, Repr, TrafficCode,
     TrafficIndication,
 };
+use dmvpn_testkit::pcap::{LINKTYPE_ETHERNET, PcapWriter};
 
 const HUB_NBMA: [u8; 4] = [192, 0, 2, 1];
 const HUB_TUNNEL: [u8; 4] = [10, 99, 200, 1];
@@ -478,22 +479,12 @@ pub(crate) fn malformed_frames() -> Vec<(Frame, &'static str)> {
 
 /// A classic little-endian pcap (linktype Ethernet) of `frames`, one second apart.
 pub(crate) fn pcap_of<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
+    let mut out = PcapWriter::new(LINKTYPE_ETHERNET);
     for (i, frame) in frames.into_iter().enumerate() {
         let data = ethernet_frame(frame, i as u16 + 1);
-        out.extend_from_slice(&(1_700_000_000 + i as u32).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&data);
+        out.record(1_700_000_000 + i as u32, 0, &data);
     }
-    out
+    out.into_bytes()
 }
 
 /// `emitted.pcap`.

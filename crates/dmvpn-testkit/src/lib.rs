@@ -3,7 +3,8 @@
 //! One place for what the integration tests of every crate need: where the workspace, its
 //! `testdata/` and the real captures in `../shared/captures` are ([`workspace`], [`testdata`],
 //! [`captures`]); the frames of a pcap or pcapng file, gzip-compressed or not ([`frames`]); the IP
-//! payload inside an Ethernet frame ([`ip_payload`]); and tshark, skipped when it is missing unless
+//! payload inside an Ethernet frame ([`ip_payload`]); a classic pcap built in memory
+//! ([`pcap::PcapWriter`]); and tshark, skipped when it is missing unless
 //! `DMVPN_REQUIRE_TSHARK` is set ([`tshark_available`], [`tshark_fields`]).
 //!
 //! ```
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod ip;
+pub mod pcap;
 
 pub use ip::{IpPayload, ip_payload};
 
