@@ -93,6 +93,7 @@ pub mod eigrp;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ike;
+pub mod ikev2;
 pub mod ipsec;
 pub mod limits;
 pub mod nhrp;

@@ -1,0 +1,390 @@
+//! IKE_AUTH (RFC 7296 §1.2, §2.15): identities, PSK AUTH, and the first Child SA in transport
+//! mode for GRE between the NBMA addresses (§1.3.1, §2.17).
+
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use dmvpn_isakmp::consts::Group;
+use dmvpn_isakmp::keys::Secret;
+use dmvpn_isakmp::v2::consts::{AuthMethod, NotifyType, ProtocolId, TransformType};
+use dmvpn_isakmp::v2::{ExchangeType, PayloadType};
+use subtle::ConstantTimeEq;
+
+use super::endpoint::{Child, Kind, State};
+use super::wire::{Chain, Offered, Received, esp_transforms, id_body, offered, sa_body};
+use super::{ChildSa, Config, Endpoint, Entropy, Error, Event, Failure, Role, TransformSet};
+use crate::ike::EspKeys;
+use crate::time::{Duration, Instant};
+
+/// The first offered ESP proposal one of our transform sets matches (ESN must be "none" or
+/// absent); with `pfs`, the D-H transform must be offered too. Returns the set, the peer's SPI
+/// and the group.
+pub(super) fn choose_esp(
+    config: &Config,
+    offers: &[Offered],
+    pfs: Option<Group>,
+) -> Option<(TransformSet, u32, Option<Group>)> {
+    for offer in offers {
+        let Ok(spi) = <[u8; 4]>::try_from(offer.spi.as_slice()) else {
+            continue;
+        };
+        let esn_ok = offer.of_type(TransformType::ESN).next().is_none()
+            || offer.has((TransformType::ESN, 0, None));
+        let group = match pfs {
+            Some(g) if offer.has((TransformType::KE, g.0, None)) => Some(g),
+            Some(_) => continue,
+            None => None,
+        };
+        for &set in &config.transform_sets {
+            let [encr, integ, _] = esp_transforms(set);
+            if esn_ok && offer.has(encr) && offer.has(integ) {
+                return Some((set, u32::from_be_bytes(spi), group));
+            }
+        }
+    }
+    None
+}
+
+/// The SA payload body of ESP proposals: one per transform set, or just `set`, with our SPI and
+/// the PFS group.
+pub(super) fn esp_sa(sets: &[TransformSet], spi: u32, pfs: Option<Group>) -> Vec<u8> {
+    let proposals: Vec<_> = sets
+        .iter()
+        .map(|&set| {
+            let mut t = esp_transforms(set).to_vec();
+            if let Some(g) = pfs {
+                t.insert(2, super::wire::group_transform(g));
+            }
+            t
+        })
+        .collect();
+    sa_body(ProtocolId::ESP, &spi.to_be_bytes(), &proposals)
+}
+
+impl<E: Entropy> Endpoint<E> {
+    /// Sends IKE_AUTH (message 1) with the first Child SA.
+    pub(super) fn send_auth(&mut self, now: Instant, i: usize) -> Result<(), Error> {
+        let inbound = self.spi();
+        let sets = self.config.transform_sets.clone();
+        let identity = id_body(&self.config.identity);
+        let local = self.config.local;
+        let sa = &mut self.sas[i];
+        let (Some(keys), Some(psk)) = (&sa.keys, &sa.psk) else {
+            return Err(Error::NoPresharedKey { peer: sa.peer });
+        };
+        let auth = keys.psk_auth(psk.as_bytes(), true, &sa.init_sent, &sa.nr, &identity);
+        let peer = sa.peer;
+        sa.state = State::AuthSent;
+        sa.next_id = 1;
+        let mut chain = Chain::default();
+        chain.push(PayloadType::IDI, &identity);
+        chain.push(PayloadType::AUTH, &auth_body(&auth));
+        chain.notify(ProtocolId::NONE, &[], NotifyType::INITIAL_CONTACT, &[]);
+        chain.notify(ProtocolId::NONE, &[], NotifyType::USE_TRANSPORT_MODE, &[]);
+        chain.push(PayloadType::SA, &esp_sa(&sets, inbound, None));
+        chain.gre_selectors(local, peer);
+        self.send_request(
+            now,
+            i,
+            ExchangeType::IKE_AUTH,
+            &chain,
+            Kind::Auth {
+                inbound_spi: inbound,
+            },
+        )
+    }
+
+    /// The responder checks IKE_AUTH and answers with its AUTH and the Child SA.
+    pub(super) fn auth_request(
+        &mut self,
+        now: Instant,
+        i: usize,
+        message_id: u32,
+        received: &Received,
+    ) -> Result<(), Error> {
+        let peer = self.sas[i].peer;
+        let missing = |payload| Error::MissingPayload {
+            peer,
+            exchange: ExchangeType::IKE_AUTH,
+            payload,
+        };
+        let idi = received
+            .get(PayloadType::IDI)
+            .ok_or(missing(PayloadType::IDI))?;
+        let auth = received
+            .get(PayloadType::AUTH)
+            .ok_or(missing(PayloadType::AUTH))?;
+        let sa = &self.sas[i];
+        let good = match (&sa.keys, &sa.psk) {
+            (Some(keys), Some(psk)) => {
+                let expected = keys.psk_auth(psk.as_bytes(), true, &sa.init_received, &sa.nr, idi);
+                auth_matches(auth, &expected)
+            }
+            _ => false,
+        };
+        if !good {
+            let mut chain = Chain::default();
+            chain.notify(
+                ProtocolId::NONE,
+                &[],
+                NotifyType::AUTHENTICATION_FAILED,
+                &[],
+            );
+            self.respond(i, ExchangeType::IKE_AUTH, message_id, &chain)?;
+            self.fail(i, Failure::AuthenticationFailed);
+            return Err(Error::AuthenticationFailed { peer });
+        }
+        let identity = id_body(&self.config.identity);
+        let local = self.config.local;
+        let sa = &self.sas[i];
+        let (Some(keys), Some(psk)) = (&sa.keys, &sa.psk) else {
+            return Err(Error::NoPresharedKey { peer });
+        };
+        let our_auth = keys.psk_auth(psk.as_bytes(), false, &sa.init_sent, &sa.ni, &identity);
+        let mut chain = Chain::default();
+        chain.push(PayloadType::IDR, &identity);
+        chain.push(PayloadType::AUTH, &auth_body(&our_auth));
+        self.establish(now, i, Role::Responder);
+        // The Child SA: its failure leaves the IKE SA up (§1.2).
+        let child = self.child_response(received, None, peer, local);
+        match child {
+            Ok((set, outbound, _)) => {
+                let inbound = self.spi();
+                chain.notify(ProtocolId::NONE, &[], NotifyType::USE_TRANSPORT_MODE, &[]);
+                chain.push(PayloadType::SA, &esp_sa(&[set], inbound, None));
+                chain.gre_selectors(peer, local);
+                self.respond(i, ExchangeType::IKE_AUTH, message_id, &chain)?;
+                let sa = &self.sas[i];
+                let (ni, nr) = (sa.ni.clone(), sa.nr.clone());
+                self.add_child(
+                    now,
+                    i,
+                    false,
+                    set,
+                    (inbound, outbound),
+                    None,
+                    &ni,
+                    &nr,
+                    message_id,
+                );
+                Ok(())
+            }
+            Err(ty) => {
+                chain.notify(ProtocolId::NONE, &[], ty, &[]);
+                self.respond(i, ExchangeType::IKE_AUTH, message_id, &chain)?;
+                self.events.push_back(Event::Failed {
+                    peer,
+                    reason: failure(ty),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks a Child SA request (SA, transport mode, GRE selectors with the exchange's
+    /// initiator `initiator` and responder `responder`): the set, the peer's SPI, the group, or
+    /// the notification to refuse it with.
+    pub(super) fn child_response(
+        &self,
+        received: &Received,
+        pfs: Option<Group>,
+        initiator: Ipv4Addr,
+        responder: Ipv4Addr,
+    ) -> Result<(TransformSet, u32, Option<Group>), NotifyType> {
+        let offers = received
+            .get(PayloadType::SA)
+            .and_then(|body| offered(body, ProtocolId::ESP).ok())
+            .unwrap_or_default();
+        if received.notify(NotifyType::USE_TRANSPORT_MODE).is_none() {
+            return Err(NotifyType::NO_PROPOSAL_CHOSEN);
+        }
+        let chosen =
+            choose_esp(&self.config, &offers, pfs).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
+        if !received.selects_gre(initiator, responder) {
+            return Err(NotifyType::TS_UNACCEPTABLE);
+        }
+        Ok(chosen)
+    }
+
+    /// The initiator reads the IKE_AUTH response.
+    pub(super) fn auth_response(
+        &mut self,
+        now: Instant,
+        i: usize,
+        inbound: u32,
+        received: &Received,
+    ) -> Result<(), Error> {
+        let peer = self.sas[i].peer;
+        let (Some(idr), Some(auth)) = (
+            received.get(PayloadType::IDR),
+            received.get(PayloadType::AUTH),
+        ) else {
+            let reason = match received.error() {
+                Some(NotifyType::AUTHENTICATION_FAILED) | None => Failure::AuthenticationFailed,
+                Some(NotifyType::NO_PROPOSAL_CHOSEN) => Failure::NoProposalChosen,
+                Some(other) => Failure::Notified(other),
+            };
+            self.fail(i, reason);
+            return Err(Error::AuthenticationFailed { peer });
+        };
+        let sa = &self.sas[i];
+        let good = match (&sa.keys, &sa.psk) {
+            (Some(keys), Some(psk)) => {
+                let expected = keys.psk_auth(psk.as_bytes(), false, &sa.init_received, &sa.ni, idr);
+                auth_matches(auth, &expected)
+            }
+            _ => false,
+        };
+        if !good {
+            self.fail(i, Failure::AuthenticationFailed);
+            return Err(Error::AuthenticationFailed { peer });
+        }
+        self.establish(now, i, Role::Initiator);
+        if let Some(error) = received.error() {
+            self.events.push_back(Event::Failed {
+                peer,
+                reason: failure(error),
+            });
+            return Ok(());
+        }
+        let offers = received
+            .get(PayloadType::SA)
+            .map(|body| offered(body, ProtocolId::ESP))
+            .transpose()?
+            .unwrap_or_default();
+        let local = self.config.local;
+        let chosen = match offers.as_slice() {
+            [one] => choose_esp(&self.config, core::slice::from_ref(one), None),
+            _ => None,
+        };
+        let Some((set, outbound, _)) = chosen.filter(|_| received.selects_gre(local, peer)) else {
+            self.events.push_back(Event::Failed {
+                peer,
+                reason: Failure::NoProposalChosen,
+            });
+            return Err(Error::BadProposalChoice { peer });
+        };
+        let sa = &self.sas[i];
+        let (ni, nr) = (sa.ni.clone(), sa.nr.clone());
+        self.add_child(now, i, true, set, (inbound, outbound), None, &ni, &nr, 1);
+        Ok(())
+    }
+
+    /// SA `i` is established: timers, event.
+    fn establish(&mut self, now: Instant, i: usize, role: Role) {
+        let lifetime = self.config.ike_lifetime;
+        let dpd = self.config.dpd;
+        let sa = &mut self.sas[i];
+        sa.state = State::Established {
+            rekey_at: now + lifetime.saturating_mul(9).div(10),
+            dpd_at: dpd.map(|d| now + d),
+        };
+        sa.dh = None;
+        if let Some(keys) = &sa.keys {
+            self.events.push_back(Event::Established {
+                peer: sa.peer,
+                role,
+                keys: keys.sa_keys.clone(),
+                nat_detected: sa.nat_detected,
+            });
+        }
+    }
+
+    /// Derives and records a Child SA of SA `i`: `exchange_initiator` says whether we
+    /// initiated the exchange that made it (the first half of KEYMAT is then outbound).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_child(
+        &mut self,
+        now: Instant,
+        i: usize,
+        exchange_initiator: bool,
+        set: TransformSet,
+        (inbound, outbound): (u32, u32),
+        pfs: Option<(Group, &Secret)>,
+        ni: &[u8],
+        nr: &[u8],
+        message_id: u32,
+    ) -> u32 {
+        let local = self.config.local;
+        let lifetime = self.config.child_lifetime;
+        let sa = &mut self.sas[i];
+        let Some(keys) = &sa.keys else {
+            return inbound;
+        };
+        let (e, a) = (set.encryption.key_len(), set.integrity.key_len());
+        let keymat = keys.child_keymat(pfs.map(|p| p.1.as_bytes()), ni, nr, 2 * (e + a));
+        let half = |at: usize, spi: u32| EspKeys {
+            spi,
+            encryption: set.encryption,
+            encryption_key: Secret::from_slice(
+                keymat.as_bytes().get(at..at + e).unwrap_or_default(),
+            ),
+            integrity: set.integrity,
+            integrity_key: Secret::from_slice(
+                keymat
+                    .as_bytes()
+                    .get(at + e..at + e + a)
+                    .unwrap_or_default(),
+            ),
+        };
+        let (first, second) = (half(0, 0), half(e + a, 0));
+        let (mut out_keys, mut in_keys) = if exchange_initiator {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        out_keys.spi = outbound;
+        in_keys.spi = inbound;
+        let child = ChildSa {
+            peer: sa.peer,
+            local,
+            inbound: in_keys,
+            outbound: out_keys,
+            lifetime,
+            role: if exchange_initiator {
+                Role::Initiator
+            } else {
+                Role::Responder
+            },
+            message_id,
+            transform_set: set,
+            pfs: pfs.map(|p| p.0),
+        };
+        let soft = lifetime.soft_time.unwrap_or(Duration::from_secs(3240));
+        let hard = lifetime.hard_time.unwrap_or(Duration::from_secs(3600));
+        sa.children.push(Child {
+            sa: child.clone(),
+            rekey_at: now + soft,
+            expires_at: now + hard,
+            rekeying: false,
+            peer_rekey: None,
+        });
+        self.events.push_back(Event::ChildEstablished(child));
+        inbound
+    }
+}
+
+/// An AUTH payload body: the PSK method and the data.
+fn auth_body(auth: &Secret) -> Vec<u8> {
+    let mut body = alloc::vec![AuthMethod::SHARED_KEY.0, 0, 0, 0];
+    body.extend_from_slice(auth.as_bytes());
+    body
+}
+
+/// Whether a received AUTH body carries the PSK method and `expected`.
+fn auth_matches(body: &[u8], expected: &Secret) -> bool {
+    body.first() == Some(&AuthMethod::SHARED_KEY.0)
+        && body
+            .get(4..)
+            .is_some_and(|data| bool::from(data.ct_eq(expected.as_bytes())))
+}
+
+/// The failure an error notification means.
+pub(super) const fn failure(ty: NotifyType) -> Failure {
+    match ty {
+        NotifyType::NO_PROPOSAL_CHOSEN => Failure::NoProposalChosen,
+        NotifyType::AUTHENTICATION_FAILED => Failure::AuthenticationFailed,
+        NotifyType::TS_UNACCEPTABLE => Failure::TsUnacceptable,
+        other => Failure::Notified(other),
+    }
+}
