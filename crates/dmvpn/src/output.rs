@@ -79,6 +79,28 @@ pub trait Pending: Sink {
     }
 }
 
+/// The methods every [`Buffered`] output shares: flushing per frame and write failures.
+macro_rules! buffered_output {
+    ($output:ident) => {
+        impl<W: Write> $output<W> {
+            /// Flushes each frame's output to the writer as soon as the frame is complete, as
+            /// tshark's `-l` does: for a pipe or a terminal, whose reader should see frames as
+            /// they are decoded. Otherwise output goes out in 64 KiB chunks.
+            pub const fn flush_each_frame(&mut self, each_frame: bool) {
+                self.out.each_frame = each_frame;
+            }
+
+            /// Whether a write has failed (a closed pipe, a full disk): the rest of the output is
+            /// lost, so the caller may stop decoding.
+            #[doc = concat!("[`", stringify!($output), "::finish`] returns the error.")]
+            #[must_use]
+            pub const fn write_failed(&self) -> bool {
+                self.out.error.is_some()
+            }
+        }
+    };
+}
+
 /// JSON Lines: one object per frame, `{"frame":N,"schema_version":"1.0.0","ts":"…Z","len":…,
 /// "caplen":…,"layers":[…]}`, as `schemas/decode-frame.schema.json` describes (times: see
 /// [`crate::json`]).
@@ -91,21 +113,9 @@ pub struct JsonLines<W: Write> {
     truncated: bool,
 }
 
+buffered_output!(JsonLines);
+
 impl<W: Write> JsonLines<W> {
-    /// Flushes each frame's output to the writer as soon as the frame is complete, as tshark's
-    /// `-l` does: for a pipe or a terminal, whose reader should see frames as they are decoded.
-    /// Otherwise output goes out in 64 KiB chunks.
-    pub const fn flush_each_frame(&mut self, each_frame: bool) {
-        self.out.each_frame = each_frame;
-    }
-
-    /// Whether a write has failed (a closed pipe, a full disk): the rest of the output is lost, so
-    /// the caller may stop decoding. [`JsonLines::finish`] returns the error.
-    #[must_use]
-    pub const fn write_failed(&self) -> bool {
-        self.out.error.is_some()
-    }
-
     /// Writes to `out`.
     pub fn new(out: W) -> Self {
         Self {
@@ -240,21 +250,9 @@ struct FrameLine {
     truncated: bool,
 }
 
+buffered_output!(TextLines);
+
 impl<W: Write> TextLines<W> {
-    /// Flushes each frame's output to the writer as soon as the frame is complete, as tshark's
-    /// `-l` does: for a pipe or a terminal, whose reader should see frames as they are decoded.
-    /// Otherwise output goes out in 64 KiB chunks.
-    pub const fn flush_each_frame(&mut self, each_frame: bool) {
-        self.out.each_frame = each_frame;
-    }
-
-    /// Whether a write has failed (a closed pipe, a full disk): the rest of the output is lost, so
-    /// the caller may stop decoding. [`TextLines::finish`] returns the error.
-    #[must_use]
-    pub const fn write_failed(&self) -> bool {
-        self.out.error.is_some()
-    }
-
     /// Writes to `out`.
     pub fn new(out: W) -> Self {
         Self {
