@@ -260,15 +260,12 @@ fn a_fifo_is_read_once_with_any_thread_count() {
     let capture = phase1();
     let expected = dmvpn(&["decode", &format!("{DIR}/phase1.pcap")], None).stdout;
     for threads in ["1", "2", "4"] {
-        let child = Command::new(BIN)
-            .args(["decode", fifo.to_str().unwrap(), "--threads", threads])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Opening the FIFO for writing waits for the reader, so this also shows it opened it.
-        fs::write(&fifo, &capture).unwrap();
-        let output = wait_at_most(child, Duration::from_secs(20));
+        let fifo_path = fifo.to_str().unwrap();
+        let output = through_fifo(
+            &["decode", fifo_path, "--threads", threads],
+            &fifo,
+            &capture,
+        );
         assert!(output.status.success(), "{threads} threads: {output:?}");
         assert!(output.stdout == expected, "{threads} threads");
     }
@@ -278,21 +275,9 @@ fn a_fifo_is_read_once_with_any_thread_count() {
     let path = format!("{DIR}/phase1.pcap");
     let from_file = dmvpn(&["replay", &path, "--into", "hub", "--keys", &esp_sa], None);
     assert!(from_file.status.success(), "{from_file:?}");
-    let child = Command::new(BIN)
-        .args([
-            "replay",
-            fifo.to_str().unwrap(),
-            "--into",
-            "hub",
-            "--keys",
-            &esp_sa,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    fs::write(&fifo, &capture).unwrap();
-    let output = wait_at_most(child, Duration::from_secs(20));
+    let fifo_path = fifo.to_str().unwrap();
+    let args = ["replay", fifo_path, "--into", "hub", "--keys", &esp_sa];
+    let output = through_fifo(&args, &fifo, &capture);
     assert!(output.status.success(), "{output:?}");
     assert!(output.stdout == from_file.stdout);
     let redirected = Command::new(BIN)
@@ -307,6 +292,26 @@ fn a_fifo_is_read_once_with_any_thread_count() {
 
 /// Waits for `child`, killing it (and failing) if it is still running after `limit`: a hang is
 /// the defect these tests look for.
+/// Starts the command with `args`, its standard input, output and error piped.
+fn spawn_piped(args: &[&str]) -> Child {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Runs the command with `args` reading the FIFO at `fifo`, writes `capture` into it and waits
+/// (at most 20 s) for the command's output. Opening the FIFO for writing waits for the reader,
+/// so this also shows that the command opened it.
+fn through_fifo(args: &[&str], fifo: &Path, capture: &[u8]) -> Output {
+    let child = spawn_piped(args);
+    fs::write(fifo, capture).unwrap();
+    wait_at_most(child, Duration::from_secs(20))
+}
+
 fn wait_at_most(mut child: Child, limit: Duration) -> Output {
     let started = Instant::now();
     loop {
@@ -346,13 +351,7 @@ fn a_pipe_gets_each_frame_as_it_arrives() {
         &["decode", "-", "--threads", "2"],
         &["decode", "-", "--format", "json", "--threads", "3"],
     ] {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(args);
         let mut stdin = child.stdin.take().unwrap();
         let lines = lines_of(child.stdout.take().unwrap());
         // As tcpdump -w - does: the header and the first frames, then nothing for a while.
@@ -397,13 +396,7 @@ fn a_closed_pipe_stops_reading_at_once_and_quietly() {
         &["decode", "-", "--format", "json", "--threads", "3"],
         &["decrypt", "-", "-o", "-"],
     ] {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(args);
         let mut stdin = child.stdin.take().unwrap();
         let mut stdout = child.stdout.take().unwrap();
         stdin.write_all(&capture[..offsets[100] as usize]).unwrap();
@@ -423,12 +416,7 @@ fn a_closed_pipe_stops_reading_at_once_and_quietly() {
     let path = dir.join("big.pcap");
     fs::write(&path, &capture).unwrap();
     for format in ["text", "json"] {
-        let mut child = Command::new(BIN)
-            .args(["decode", path.to_str().unwrap(), "--format", format])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(&["decode", path.to_str().unwrap(), "--format", format]);
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
