@@ -16,6 +16,9 @@
 #   lab_check_no_eigrp BIN CFG OUT    `BIN check CFG` into OUT; passes when the configuration checks, or
 #                                     when its one error is eigrp-not-on-tunnel (a lab took its `router
 #                                     eigrp` out on purpose: a real peer or nothing speaks EIGRP for it)
+#   lab_wait_for T WHAT CMD...        runs CMD every 0.25 s until it passes (then `say "ok: WHAT"`) or T
+#                                     seconds are up (then `fail "WHAT (after Ts)"`); say and fail are
+#                                     the calling script's
 
 lab_kill_tracked() {
     local file=$1 grace=${2:-1} pid
@@ -81,4 +84,14 @@ lab_check_no_eigrp() {
     local bin=$1 cfg=$2 out=$3
     "$bin" check "$cfg" >"$out" 2>&1 && return 0
     [[ $(grep -c '^error\[' "$out") == 1 ]] && grep -q '^error\[eigrp-not-on-tunnel\]' "$out"
+}
+
+lab_wait_for() {
+    local t=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < t * 4; i++)); do
+        if "$@" >/dev/null 2>&1; then say "ok: $what"; return 0; fi
+        sleep 0.25
+    done
+    fail "$what (after ${t}s)"
 }

@@ -24,14 +24,7 @@ import struct
 import sys
 import time
 
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
+from router_ping import checksum  # tools/lab/router_ping.py, beside this file
 
 
 def ping(args):

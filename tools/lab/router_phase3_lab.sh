@@ -140,15 +140,6 @@ start_router r1 "$run/cfg/R1.cfg"
 start_router r2 "$run/cfg/R2.cfg"
 start_router r3 "$run/cfg/R3.cfg"
 show() { "$bin" show --run-dir "$run/ctl" --name "$1" "${@:2}" 2>&1; }
-wait_for() { # wait_for <seconds> <what> <command...>
-    local t=$1 what=$2; shift 2
-    local i
-    for ((i = 0; i < t * 4; i++)); do
-        if "$@" >/dev/null 2>&1; then say "ok: $what"; return 0; fi
-        sleep 0.25
-    done
-    fail "$what (after ${t}s)"
-}
 peered() { show "$1" crypto ipsec sa | grep -q "current_peer $2 "; }
 registered() { [[ "$(show R1 ip nhrp | grep -c 'Type: dynamic')" -ge 2 ]]; }
 adjacent() { [[ "$(show "$1" ip eigrp neighbors | grep -cE '^[0-9]+ +172\.16\.1\.')" -ge "$2" ]]; }
@@ -169,12 +160,12 @@ snapshot() { # snapshot <file>: every router's view
 }
 
 # --- 2. the cloud comes up through the hub ---
-wait_for 40 "R2 has ESP SAs with the hub" peered R2 100.1.1.1
-wait_for 40 "R3 has ESP SAs with the hub" peered R3 100.1.1.1
-wait_for 30 "both spokes registered with hub R1 (NHRP)" registered
-wait_for 30 "EIGRP: R1 has 2 neighbours" adjacent R1 2
-wait_for 30 "R2 learnt R3's loopback 3.3.3.3/32 via the hub" learnt R2 '3\.3\.3\.3/32.* via 172\.16\.1\.1,'
-wait_for 30 "R3 learnt R2's loopback 2.2.2.2/32 via the hub" learnt R3 '2\.2\.2\.2/32.* via 172\.16\.1\.1,'
+lab_wait_for 40 "R2 has ESP SAs with the hub" peered R2 100.1.1.1
+lab_wait_for 40 "R3 has ESP SAs with the hub" peered R3 100.1.1.1
+lab_wait_for 30 "both spokes registered with hub R1 (NHRP)" registered
+lab_wait_for 30 "EIGRP: R1 has 2 neighbours" adjacent R1 2
+lab_wait_for 30 "R2 learnt R3's loopback 3.3.3.3/32 via the hub" learnt R2 '3\.3\.3\.3/32.* via 172\.16\.1\.1,'
+lab_wait_for 30 "R3 learnt R2's loopback 2.2.2.2/32 via the hub" learnt R3 '2\.2\.2\.2/32.* via 172\.16\.1\.1,'
 for r in r1 r2 r3; do # root only to open the devices (crates/dmvpn-router/src/io/privilege.rs)
     pid="pid_$r"
     line=$(lab_unprivileged "${!pid}") || fail "$r still runs privileged: $line"
@@ -187,7 +178,7 @@ peered R2 100.1.3.3 && fail "R2 has an SA with R3 before any traffic between the
 resolved R2 172.16.1.3 && fail "R2 has an NHRP entry for R3 before any traffic between them"
 say "ok: before traffic, no NHRP entry or SA between R2 and R3"
 if [[ $stop_after == up ]]; then
-    wait_for 30 "R2's loopback 2.2.2.2 pings R3's loopback 3.3.3.3" ping_from r2 2.2.2.2 3.3.3.3
+    lab_wait_for 30 "R2's loopback 2.2.2.2 pings R3's loopback 3.3.3.3" ping_from r2 2.2.2.2 3.3.3.3
     say "PASS: the cloud is up (--stop-after up; results in $out)"
     exit 0
 fi
@@ -197,10 +188,10 @@ t_ping=$((SECONDS - started))
 ping_from r2 2.2.2.2 3.3.3.3 40 0.25 >"$out/ping-r2-r3.txt" || fail "ping 2.2.2.2 -> 3.3.3.3: $(tail -1 "$out/ping-r2-r3.txt")"
 say "ping 2.2.2.2 -> 3.3.3.3 from ${t_ping}s: $(tail -1 "$out/ping-r2-r3.txt")"
 snapshot "$out/show-shortcut.txt"
-wait_for 5 "R2 has IKE + ESP SAs with R3 (100.1.3.3)" peered R2 100.1.3.3
-wait_for 5 "R3 has IKE + ESP SAs with R2 (100.1.2.2)" peered R3 100.1.2.2
-wait_for 5 "R2's show ip nhrp lists R3 (via 172.16.1.3)" resolved R2 172.16.1.3
-wait_for 5 "R3's show ip nhrp lists R2 (via 172.16.1.2)" resolved R3 172.16.1.2
+lab_wait_for 5 "R2 has IKE + ESP SAs with R3 (100.1.3.3)" peered R2 100.1.3.3
+lab_wait_for 5 "R3 has IKE + ESP SAs with R2 (100.1.2.2)" peered R3 100.1.2.2
+lab_wait_for 5 "R2's show ip nhrp lists R3 (via 172.16.1.3)" resolved R2 172.16.1.3
+lab_wait_for 5 "R3's show ip nhrp lists R2 (via 172.16.1.2)" resolved R3 172.16.1.2
 show R2 dmvpn | grep -q '100\.1\.3\.3' || fail "R2's show dmvpn does not list R3's NBMA address 100.1.3.3"
 show R3 dmvpn | grep -q '100\.1\.2\.2' || fail "R3's show dmvpn does not list R2's NBMA address 100.1.2.2"
 say "ok: show dmvpn on R2 lists 100.1.3.3, on R3 lists 100.1.2.2"
@@ -213,10 +204,12 @@ fi
 # --- 5. idle: the shortcut expires ---
 idle=$SECONDS
 limit=$(( (holdtime == 0 ? 300 : holdtime) + 10 ))
-wait_for "$limit" "R2's entry for R3 expired when idle" unresolved R2 172.16.1.3
-wait_for 10 "R3's entry for R2 expired when idle" unresolved R3 172.16.1.2
+lab_wait_for "$limit" "R2's entry for R3 expired when idle" unresolved R2 172.16.1.3
+lab_wait_for 10 "R3's entry for R2 expired when idle" unresolved R3 172.16.1.2
 say "ok: the shortcut expired $((SECONDS - idle)) s after the traffic stopped (spokes' holdtime $holdtime s)"
 snapshot "$out/show-expired.txt"
+if peered R2 100.1.3.3; then sa="still has"; else sa="no longer has"; fi
+say "after the expiry R2 $sa IPsec SAs with R3 (IOS tears them down with the NHRP entry)"
 learnt R2 '3\.3\.3\.3/32.* via 172\.16\.1\.1,' || fail "R2 has no route to 3.3.3.3 via the hub after the expiry"
 say "ok: R2 routes 3.3.3.3 via the hub again"
 
