@@ -205,7 +205,19 @@ pub fn tshark_available() -> bool {
 pub fn tshark_fields(capture: &Path, args: &[&str], fields: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-r").arg(capture).args(args);
-    cmd.args([
+    fields_of(&mut cmd, fields)
+}
+
+/// Adds `-T fields -E separator=<tab> -E occurrence=a -E aggregator=,` and `-e` for each of
+/// `fields` to a tshark `command` (for callers that set its environment or options
+/// themselves), runs it and returns one row of columns per line printed.
+///
+/// # Panics
+///
+/// When tshark does not run or exits with an error.
+#[must_use]
+pub fn fields_of(command: &mut Command, fields: &[&str]) -> Vec<Vec<String>> {
+    command.args([
         "-T",
         "fields",
         "-E",
@@ -216,9 +228,9 @@ pub fn tshark_fields(capture: &Path, args: &[&str], fields: &[&str]) -> Vec<Vec<
         "aggregator=,",
     ]);
     for field in fields {
-        cmd.args(["-e", field]);
+        command.args(["-e", field]);
     }
-    stdout_of(&mut cmd)
+    stdout_of(command)
         .lines()
         .map(|line| line.split('\t').map(str::to_owned).collect())
         .collect()

@@ -265,9 +265,8 @@ fn tshark_frames(capture: &Path, table: &str) -> BTreeMap<u64, Ike> {
     frames
 }
 
-/// tshark's fields for IKE frames, with its configuration directory set by `env` (the shared
-/// `dmvpn_testkit::tshark_fields` runner has no environment knob, and the decryption table is
-/// only read from there).
+/// tshark's fields for IKE frames, with its configuration directory set by `env` (the
+/// decryption table is only read from there).
 fn tshark_with_env(capture: &Path, env: &[(&str, String)]) -> Vec<Vec<String>> {
     let fields = [
         "frame.number",
@@ -282,31 +281,11 @@ fn tshark_with_env(capture: &Path, env: &[(&str, String)]) -> Vec<Vec<String>> {
     for (key, value) in env {
         command.env(key, value);
     }
-    command.args(["-n", "-r"]).arg(capture).args([
-        "-Y",
-        "isakmp",
-        "-T",
-        "fields",
-        "-E",
-        "separator=\t",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=,",
-    ]);
-    for field in fields {
-        command.args(["-e", field]);
-    }
-    let out = command.output().unwrap();
-    assert!(
-        out.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|line| line.split('\t').map(str::to_owned).collect())
-        .collect()
+    command
+        .args(["-n", "-r"])
+        .arg(capture)
+        .args(["-Y", "isakmp"]);
+    dmvpn_testkit::fields_of(&mut command, &fields)
 }
 
 #[test]

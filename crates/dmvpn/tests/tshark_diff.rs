@@ -152,25 +152,11 @@ fn tshark_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
             "esp.enable_encryption_decode:TRUE",
             "-o",
             "esp.enable_authentication_check:TRUE",
-        ])
-        .args([
-            "-T",
-            "fields",
-            "-E",
-            "separator=/t",
-            "-E",
-            "occurrence=a",
-            "-E",
-            "aggregator=,",
         ]);
-    for field in fields {
-        command.args(["-e", field]);
-    }
-    let text = stdout_of(&mut command);
+    let rows = dmvpn_testkit::fields_of(&mut command, &fields);
     std::fs::remove_dir_all(&config).ok();
     let mut frames = BTreeMap::new();
-    for line in text.lines() {
-        let columns: Vec<&str> = line.split('\t').collect();
+    for columns in rows {
         let first = |i: usize| {
             columns
                 .get(i)
@@ -197,7 +183,7 @@ fn tshark_fields(capture: &Path, keys: &[PathBuf]) -> BTreeMap<u64, Fields> {
         // What an ICMP error quotes is not a layer of this frame; nor, after an ESP packet whose
         // ICV failed, what tshark decrypts anyway (dmvpn does not show unauthenticated plaintext).
         let mut protocols = BTreeSet::new();
-        for name in columns.get(22).copied().unwrap_or_default().split(':') {
+        for name in columns.get(22).map_or("", String::as_str).split(':') {
             if name == "icmp" || name == "icmpv6" {
                 break;
             }
