@@ -39,7 +39,7 @@
 #                 logs, nbma.pcap (ISP), hub-nbma.pcap (hub's eth0), keys/, decoded.jsonl, sessions.txt,
 #                 capture-counts.txt.
 #
-# Namespaces are p3-*; only processes this script started are killed (by PID); the addresses (100.1.x.0/24,
+# Namespaces are lab-p3-*; only processes this script started are killed (by PID); the addresses (100.1.x.0/24,
 # 172.16.1.0/24, 1.1.1.1-3.3.3.3) exist only inside these namespaces. Environment: DMVPN_ROUTER, DMVPN as
 # router_lab.sh. Time: about 55 s with --holdtime 20.
 set -euo pipefail
@@ -63,7 +63,7 @@ done
 [[ "$stop_after" =~ ^(|up|shortcut)$ ]] || { echo "router_phase3_lab.sh: --stop-after up|shortcut" >&2; exit 2; }
 [[ "$(id -u)" == 0 ]] || { echo "router_phase3_lab.sh: must run as root (namespaces, TUN, raw sockets)" >&2; exit 2; }
 
-prefix=p3
+prefix=lab-p3
 run=/tmp/lab-run/phase3
 pids="$run/pids"
 traffic="$root/tools/lab/phase3_traffic.py"

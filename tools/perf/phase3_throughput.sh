@@ -66,14 +66,14 @@ hub_esp_out() { # the packets hub R1 has encrypted, all SAs together
 measure() { # measure <phase>
     local phase=$1 i result t0 t1 t2 t3 h0 h1
     for ((i = 1; i <= runs; i++)); do
-        ip netns exec p3-r3 python3 "$traffic" sink --bind 3.3.3.3 --port 5201 $udp >"$out/sink.txt" 2>&1 &
+        ip netns exec lab-p3-r3 python3 "$traffic" sink --bind 3.3.3.3 --port 5201 $udp >"$out/sink.txt" 2>&1 &
         local sink=$!
         for _ in $(seq 40); do grep -q ready "$out/sink.txt" && break; sleep 0.1; done
-        t0=$(cpu_ticks p3-r1) t1=$(cpu_ticks p3-r2) t2=$(cpu_ticks p3-r3) h0=$(hub_esp_out)
-        ip netns exec p3-r2 timeout $((seconds + 30)) python3 "$traffic" send --src 2.2.2.2 --port 5201 \
+        t0=$(cpu_ticks lab-p3-r1) t1=$(cpu_ticks lab-p3-r2) t2=$(cpu_ticks lab-p3-r3) h0=$(hub_esp_out)
+        ip netns exec lab-p3-r2 timeout $((seconds + 30)) python3 "$traffic" send --src 2.2.2.2 --port 5201 \
             --seconds "$seconds" $udp 3.3.3.3 >"$out/send.txt" 2>&1 || { echo "$phase run $i: sender failed: $(cat "$out/send.txt")"; return 1; }
         wait "$sink" || { echo "$phase run $i: nothing arrived"; return 1; }
-        t3=$(($(cpu_ticks p3-r1) - t0)) t1=$(($(cpu_ticks p3-r2) - t1)) t2=$(($(cpu_ticks p3-r3) - t2)) h1=$(($(hub_esp_out) - h0))
+        t3=$(($(cpu_ticks lab-p3-r1) - t0)) t1=$(($(cpu_ticks lab-p3-r2) - t1)) t2=$(($(cpu_ticks lab-p3-r3) - t2)) h1=$(($(hub_esp_out) - h0))
         result=$(tail -1 "$out/sink.txt")
         printf '{"phase": "%s", "run": %d, "receiver": %s, "cpu_ticks": {"R1": %d, "R2": %d, "R3": %d}, "hub_esp_encaps": %d}\n' \
             "$phase" "$i" "$result" "$t3" "$t1" "$t2" "$h1" >>"$out/runs.jsonl"
