@@ -54,7 +54,8 @@ fn all_captures() -> Vec<PathBuf> {
     list
 }
 
-/// The key files that go with a capture: its own (`NAME.esp_sa`, `NAME.ikev1_decryption_table`)
+/// The key files that go with a capture: its own (`NAME.esp_sa`, `NAME.ikev1_decryption_table`,
+/// `NAME.ikev2_decryption_table`)
 /// and the key tables in its folder (`esp_sa*`, `ikev1_decryption_table*`,
 /// `ikev2_decryption_table*`, `*secrets.txt`) that dmvpn reads.
 fn key_files(capture: &Path) -> Vec<PathBuf> {
@@ -68,6 +69,7 @@ fn key_files(capture: &Path) -> Vec<PathBuf> {
             let name = path.file_name().unwrap().to_string_lossy();
             name == format!("{stem}.esp_sa")
                 || name == format!("{stem}.ikev1_decryption_table")
+                || name == format!("{stem}.ikev2_decryption_table")
                 || name.starts_with("esp_sa")
                 || name.starts_with("ikev1_decryption_table")
                 || name.starts_with("ikev2_decryption_table")

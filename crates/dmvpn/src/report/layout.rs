@@ -114,7 +114,8 @@ impl State {
             worst: std::cmp::Reverse(super::worst(report, pair)),
             spoke_to_spoke,
             registered: pair.nhrp.successes > 0,
-            ike: pair.ike.iter().any(|sa| sa.established.is_some()),
+            ike: pair.ike.iter().any(|sa| sa.established.is_some())
+                || pair.ikev2.iter().any(|sa| sa.established.is_some()),
             esp: pair.esp.iter().any(|flow| flow.packets.packets > 0),
             eigrp: pair.eigrp.iter().all(|side| side.hellos > 0),
         }

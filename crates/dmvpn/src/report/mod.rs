@@ -34,6 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod ikev2;
 mod layout;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -414,7 +415,8 @@ fn status_table(report: &Report, s: &mut String) -> fmt::Result {
             .iter()
             .filter(|sa| sa.established.is_some())
             .count();
-        let ike = match (pair.ike.len(), up_sas) {
+        let (v2_up, v2_sas) = ikev2::up(pair);
+        let ike = match (pair.ike.len() + v2_sas, up_sas + v2_up) {
             (0, _) => "\u{2014}".to_owned(),
             (n, 0) => format!("not up ({n} SA(s))"),
             (1, _) => "up".to_owned(),
@@ -680,6 +682,7 @@ impl FrameTimes {
             side.first_hello.into_iter().for_each(&mut add);
             side.last_hello.into_iter().for_each(&mut add);
         }
+        ikev2::frame_times(pair, &mut map);
         Self(map)
     }
 
@@ -811,6 +814,7 @@ fn peer(
         }
     }
     rows.push(("IKE", ike));
+    rows.push(("IKEv2", ikev2::marks(pair)));
     let esp = pair
         .esp
         .iter()

@@ -16,6 +16,8 @@ use isakmp::consts::{
 
 use super::{ChildSa, Evidence, MAX_EVIDENCE, NhrpKind, Report};
 
+mod ikev2;
+
 /// The largest TCP MSS a SYN inside the tunnel should carry: `ip tcp adjust-mss 1360` with
 /// `ip mtu 1400` on the tunnel leaves room for GRE, IPsec transport and NAT-T overhead
 /// (Cisco's DMVPN design guide values).
@@ -100,11 +102,33 @@ pub enum Rule {
     /// from one spoke and leaving it to another. Expected in DMVPN Phase 1; with Phase 2/3 it
     /// means the spoke-to-spoke tunnel is not up. Evidence: the two frames of each packet.
     SpokeToSpokeHairpin,
+    /// `ikev2-auth-failed`: an IKEv2 AUTHENTICATION_FAILED notification (RFC 7296 §3.10.1, type
+    /// 24), in the encrypted IKE_AUTH (seen with its `ikev2_decryption_table` line): pre-shared
+    /// keys, certificates or identities do not match. Evidence: the notification and the
+    /// IKE_AUTH requests.
+    Ikev2AuthFailed,
+    /// `ikev2-ts-unacceptable`: an IKEv2 TS_UNACCEPTABLE notification (type 38): the traffic
+    /// selectors match no policy of the peer, the Child SA is refused (encrypted: seen with the
+    /// keys). Evidence: the notifications.
+    Ikev2TsUnacceptable,
+    /// `ikev2-invalid-ke`: an IKEv2 INVALID_KE_PAYLOAD answer to IKE_SA_INIT (type 17, in the
+    /// clear): the initiator guessed a Diffie-Hellman group the responder does not take first. A
+    /// warning when the initiator retried with the group asked for, an error when not. Evidence:
+    /// the answer and the retry.
+    Ikev2InvalidKe,
+    /// `ikev2-nat-detected`: the NAT_DETECTION_SOURCE_IP / _DESTINATION_IP hashes of IKE_SA_INIT
+    /// (RFC 7296 §2.23, SHA-1 of the SPIs, address and port) do not match the addresses and
+    /// ports seen at the capture point: a NAT translates a peer. Evidence: the IKE_SA_INIT
+    /// messages whose hashes differ.
+    Ikev2NatDetected,
+    /// `ikev2-no-reply`: an IKEv2 request retransmitted (the same message ID from the same side)
+    /// and never answered. Evidence: the copies of the request.
+    Ikev2NoReply,
 }
 
 impl Rule {
     /// Every rule, in report order.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 21] = [
         Self::NhrpNoRegistration,
         Self::NhrpRegistrationRefused,
         Self::NhrpAuthMismatch,
@@ -121,6 +145,11 @@ impl Rule {
         Self::TcpMssTooLarge,
         Self::FragmentedAfterEncapsulation,
         Self::SpokeToSpokeHairpin,
+        Self::Ikev2AuthFailed,
+        Self::Ikev2TsUnacceptable,
+        Self::Ikev2InvalidKe,
+        Self::Ikev2NatDetected,
+        Self::Ikev2NoReply,
     ];
 
     /// The rule's identifier, as printed and in JSON.
@@ -143,6 +172,11 @@ impl Rule {
             Self::TcpMssTooLarge => "tcp-mss-too-large",
             Self::FragmentedAfterEncapsulation => "fragmented-after-encapsulation",
             Self::SpokeToSpokeHairpin => "spoke-to-spoke-hairpin",
+            Self::Ikev2AuthFailed => "ikev2-auth-failed",
+            Self::Ikev2TsUnacceptable => "ikev2-ts-unacceptable",
+            Self::Ikev2InvalidKe => "ikev2-invalid-ke",
+            Self::Ikev2NatDetected => "ikev2-nat-detected",
+            Self::Ikev2NoReply => "ikev2-no-reply",
         }
     }
 }
@@ -627,6 +661,7 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
             frames,
         );
     }
+    ikev2::run(report, &mut add);
     findings.sort_by_key(|f| f.rule);
     findings
 }

@@ -57,11 +57,15 @@
 
 mod builder;
 mod diagnose;
+mod ikev2;
 mod psk;
 mod render;
 mod report;
 
 pub use diagnose::{Finding, MAX_TUNNEL_MSS, REPLY_GRACE, Rule, Severity};
+pub use ikev2::{
+    Ikev2Child, Ikev2Exchange, Ikev2Notify, Ikev2Sa, InvalidKe, child_transform, ikev2_proposal,
+};
 pub use psk::{PskCheck, PskFileError, PskPeer, PskTable};
 
 pub use builder::SessionBuilder;

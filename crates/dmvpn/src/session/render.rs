@@ -77,7 +77,7 @@ fn child_spis(child: &ChildSa, pair: &PeerPair) -> String {
 }
 
 /// Seconds since the capture started, to the millisecond.
-struct Rel(Timestamp, Timestamp);
+pub(super) struct Rel(pub(super) Timestamp, pub(super) Timestamp);
 
 impl fmt::Display for Rel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -350,6 +350,7 @@ fn peer_text(
             )?;
         }
     }
+    super::ikev2::text(pair, start, f)?;
     for flow in &pair.esp {
         let (src, dst) = (
             flow.src.map(|a| a.to_string()),
@@ -447,7 +448,7 @@ fn eigrp_text(
     Ok(())
 }
 
-fn seen_json(obj: &mut Object<'_>, key: &str, seen: Seen, start: Timestamp) {
+pub(super) fn seen_json(obj: &mut Object<'_>, key: &str, seen: Seen, start: Timestamp) {
     let mut o = obj.object(key);
     o.u64("frame", seen.frame);
     o.timestamp("time", seen.time);
@@ -491,6 +492,7 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
         tunnel.end();
         nhrp_json(pair, &mut p, start);
         ike_json(pair, &mut p, start);
+        super::ikev2::json(pair, &mut p, start);
         let mut esp = p.array("esp");
         for flow in &pair.esp {
             let mut o = esp.object();

@@ -133,6 +133,8 @@ pub struct PeerPair {
     pub nhrp: NhrpTimeline,
     /// IKEv1 phase 1 SAs, by first appearance.
     pub ike: Vec<IkeSa>,
+    /// IKEv2 SAs, by first appearance.
+    pub ikev2: Vec<super::Ikev2Sa>,
     /// ESP flows, one per direction and SPI.
     pub esp: Vec<EspFlow>,
     /// The EIGRP adjacency as each side shows it: `[a's, b's]`.
@@ -157,6 +159,7 @@ impl PeerPair {
             tunnel: BTreeMap::new(),
             nhrp: NhrpTimeline::default(),
             ike: Vec::new(),
+            ikev2: Vec::new(),
             esp: Vec::new(),
             eigrp: [EigrpSide::default(), EigrpSide::default()],
             inner: BTreeMap::new(),

@@ -476,9 +476,9 @@ impl SessionBuilder {
     }
 
     pub(super) fn isakmp(&mut self, layer: &IsakmpLayer<'_>) {
-        // IKEv2 exchanges are not rebuilt into sessions yet: their payloads are not IKEv1's.
-        if layer.ikev2.is_some() {
-            return;
+        // IKEv2: its own records (builder/ikev2.rs).
+        if let Some(v2) = layer.ikev2 {
+            return self.ikev2(v2);
         }
         let seen = self.frame.seen;
         let check_psk = self.psks.is_some();

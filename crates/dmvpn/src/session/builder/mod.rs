@@ -1,6 +1,7 @@
 //! The builder: a [`Sink`] of decoded frames that groups them into peer pairs and finishes a
 //! [`Report`].
 
+mod ikev2;
 mod layers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -38,6 +39,8 @@ struct FrameState {
     esp_bytes: usize,
     /// Whether an ESP layer was seen.
     esp_seen: bool,
+    /// The outer UDP ports (source, destination), for IKEv2 NAT detection.
+    udp_ports: Option<(u16, u16)>,
     /// The payload length of plain GRE in the frame's own IP packet, as the IP header gives it.
     gre_payload: Option<usize>,
     /// The outer IPv6 packet's fragment: (source, destination, identification), its offset, and
@@ -65,6 +68,8 @@ pub struct SessionBuilder {
     esp_index: HashMap<(usize, u32, IpAddr, IpAddr), usize>,
     /// IKE SAs by (pair, initiator cookie): the index in the pair's list.
     ike_index: HashMap<(usize, [u8; 8]), usize>,
+    /// IKEv2 SAs by (pair, initiator SPI): the index in the pair's `ikev2` list.
+    ikev2_index: HashMap<(usize, [u8; 8]), usize>,
     /// ESP flows itemised in all.
     esp_flows: usize,
     /// IKE SAs kept in all.
@@ -176,6 +181,7 @@ impl SessionBuilder {
                 .iter()
                 .flat_map(|sa| &sa.phase2)
                 .flat_map(|child| child.spis.iter().copied())
+                .chain(pair.ikev2.iter().flat_map(super::Ikev2Sa::child_spis))
                 .collect();
             for flow in &mut pair.esp {
                 flow.negotiated = negotiated.contains(&flow.spi);
@@ -370,7 +376,10 @@ impl Sink for SessionBuilder {
             Layer::Ipv6(header) => self.ipv6(header),
             // ESP in UDP: the IP payload less the UDP header (the IP header's length, not what
             // was captured).
-            Layer::Udp { .. } if self.frame.ip_layers == 1 => {
+            Layer::Udp {
+                src_port, dst_port, ..
+            } if self.frame.ip_layers == 1 => {
+                self.frame.udp_ports = Some((*src_port, *dst_port));
                 self.frame.esp_bytes = self.frame.esp_bytes.saturating_sub(8);
             }
             // ESP under AH: the AH header is not ESP's.

@@ -1,0 +1,394 @@
+//! The IKEv2 SAs of a pair as text and as JSON (`peers[].ikev2` in `schemas/sessions.schema.json`).
+
+use std::fmt;
+
+use crate::capture::Timestamp;
+use crate::json::Object;
+
+use super::super::diagnose::Cookie;
+use super::super::render::{Rel, seen_json};
+use super::super::{EspFlow, PeerPair};
+use super::{Ikev2Child, Ikev2Exchange, Ikev2Sa};
+
+/// `0x0000abcd` SPIs, space-separated.
+fn spi_list(spis: &[u32]) -> String {
+    let spis: Vec<String> = spis.iter().map(|s| format!("{s:#010x}")).collect();
+    spis.join(" ")
+}
+
+/// A side of the IKE SA by its index: 0 the initiator, 1 the responder.
+const SIDES: [&str; 2] = ["initiator", "responder"];
+
+/// The ESP packets seen with each of the child's SPIs.
+fn child_esp<'a>(child: &'a Ikev2Child, esp: &'a [EspFlow]) -> impl Iterator<Item = String> + 'a {
+    child.spis.iter().map(move |spi| {
+        let packets: u64 = esp
+            .iter()
+            .filter(|f| f.spi == *spi)
+            .map(|f| f.packets.packets)
+            .sum();
+        format!("{spi:#010x} {packets} packet(s)")
+    })
+}
+
+fn exchange_text(e: &Ikev2Exchange, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(
+        f,
+        "    {} MID {} from {}",
+        e.exchange,
+        e.message_id,
+        SIDES[usize::from(!e.from_initiator)]
+    )?;
+    if let Some(kind) = e.kind {
+        write!(f, " ({kind})")?;
+    }
+    match e.request {
+        Some(request) => write!(f, ": request frame {}", request.frame)?,
+        None => f.write_str(": request not captured")?,
+    }
+    if e.requests > 1 {
+        write!(f, ", {} retransmission(s)", e.requests - 1)?;
+    }
+    match e.response {
+        Some(response) => write!(f, ", response frame {}", response.frame)?,
+        None => f.write_str(", no response")?,
+    }
+    if let Some(error) = &e.error {
+        write!(f, ", error {error}")?;
+    }
+    if let Some(spi) = e.rekey_spi {
+        write!(f, ", rekeys {spi:#010x}")?;
+    }
+    if e.undecrypted {
+        f.write_str(", not decrypted")?;
+    }
+    writeln!(f)
+}
+
+fn child_text(child: &Ikev2Child, pair: &PeerPair, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(
+        f,
+        "    Child SA ({} MID {}, frame {}",
+        child.exchange, child.message_id, child.first.frame
+    )?;
+    if let Some(done) = child.completed {
+        write!(f, ", up in frame {}", done.frame)?;
+    }
+    write!(f, "): SPIs {}", spi_list(&child.spis))?;
+    if let Some(transform) = &child.transform {
+        write!(f, ", {transform}")?;
+    }
+    if let Some(group) = child.pfs {
+        write!(f, ", pfs group {group}")?;
+    }
+    if let Some(mode) = child.mode {
+        write!(f, ", mode {mode}")?;
+    }
+    if let Some(spi) = child.rekey_of {
+        write!(f, ", rekey of {spi:#010x}")?;
+    }
+    if let Some(refused) = &child.refused {
+        write!(f, ", refused: {refused}")?;
+    }
+    if let Some(deleted) = child.deleted {
+        write!(f, ", deleted in frame {}", deleted.frame)?;
+    }
+    let esp: Vec<String> = child_esp(child, &pair.esp).collect();
+    if !esp.is_empty() {
+        write!(f, "; ESP {}", esp.join(", "))?;
+    }
+    writeln!(f)
+}
+
+/// The pair's IKEv2 SAs as text.
+pub(in crate::session) fn text(
+    pair: &PeerPair,
+    start: Timestamp,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    for sa in &pair.ikev2 {
+        write!(
+            f,
+            "  IKEv2 SA i={} r={}",
+            Cookie(&sa.spi_i),
+            Cookie(&sa.spi_r)
+        )?;
+        if let Some(initiator) = sa.initiator {
+            write!(f, " initiator {initiator}")?;
+        }
+        write!(
+            f,
+            ", {} message(s), frames {}-{}",
+            sa.messages, sa.first.frame, sa.last.frame
+        )?;
+        match sa.established {
+            Some(up) => writeln!(f, ", up at {} (frame {})", Rel(up.time, start), up.frame)?,
+            None => writeln!(f, ", not seen to complete")?,
+        }
+        if let Some(proposal) = &sa.proposal {
+            let state = if sa.proposal_accepted {
+                "accepted"
+            } else {
+                "offered"
+            };
+            write!(f, "    proposal {state}: {proposal}")?;
+            if let Some(auth) = &sa.auth_method {
+                write!(f, ", authentication {auth}")?;
+            }
+            writeln!(f)?;
+        }
+        for (side, nat) in SIDES.iter().zip(sa.nat) {
+            match nat {
+                Some(true) => writeln!(f, "    NAT: the {side}'s address is translated")?,
+                Some(false) => writeln!(f, "    NAT: the {side}'s address is not translated")?,
+                None => {}
+            }
+        }
+        for answer in &sa.invalid_ke {
+            write!(f, "    INVALID_KE_PAYLOAD in frame {}", answer.frame)?;
+            if let Some(offered) = answer.offered {
+                write!(f, ": group {offered} offered")?;
+            }
+            if let Some(asked) = answer.asked {
+                write!(f, ", group {asked} asked for")?;
+            }
+            match answer.retried {
+                Some(frame) => writeln!(f, ", retried in frame {frame}")?,
+                None => writeln!(f, ", no retry seen")?,
+            }
+        }
+        for e in &sa.exchanges {
+            exchange_text(e, f)?;
+        }
+        for child in &sa.children {
+            child_text(child, pair, f)?;
+        }
+        let counts = [
+            (sa.count("dpd"), "DPD exchange(s)"),
+            (sa.count("ike-rekey"), "IKE SA rekey(s)"),
+            (sa.count("child-rekey"), "Child SA rekey(s)"),
+            (sa.retransmissions() as usize, "retransmitted request(s)"),
+        ];
+        let counts: Vec<String> = counts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        if !counts.is_empty() {
+            writeln!(f, "    {}", counts.join(", "))?;
+        }
+        if let Some((i, r)) = sa.rekeyed_to {
+            writeln!(f, "    rekeyed to i={} r={}", Cookie(&i), Cookie(&r))?;
+        }
+        for (a, b) in sa.collisions() {
+            writeln!(
+                f,
+                "    simultaneous rekey: requests in frames {a} and {b} (RFC 7296 §2.8.1)"
+            )?;
+        }
+        for error in &sa.errors {
+            writeln!(
+                f,
+                "    notification {} in frame {} ({} {} from {})",
+                error.ty,
+                error.seen.frame,
+                error.exchange,
+                if error.response {
+                    "response"
+                } else {
+                    "request"
+                },
+                error.from
+            )?;
+        }
+        for (seen, protocol, spis) in &sa.deletes {
+            let spis = if spis.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", spi_list(spis))
+            };
+            writeln!(f, "    delete {protocol}{spis} in frame {}", seen.frame)?;
+        }
+        if sa.undecrypted > 0 {
+            writeln!(
+                f,
+                "    {} encrypted message(s) not read (no key in an ikev2_decryption_table)",
+                sa.undecrypted
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn spis_json(obj: &mut Object<'_>, key: &str, spis: &[u32]) {
+    let mut list = obj.array(key);
+    for spi in spis {
+        list.display(&format_args!("{spi:#010x}"));
+    }
+    list.end();
+}
+
+fn exchange_json(e: &Ikev2Exchange, o: &mut Object<'_>) {
+    o.str("exchange", &e.exchange);
+    o.u64("message_id", u64::from(e.message_id));
+    o.bool("from_initiator", e.from_initiator);
+    if let Some(kind) = e.kind {
+        o.str("kind", kind);
+    }
+    let mut frames = o.array("request_frames");
+    for frame in &e.request_frames {
+        frames.u64(*frame);
+    }
+    frames.end();
+    o.u64("requests", e.requests);
+    if let Some(response) = e.response {
+        o.u64("response_frame", response.frame);
+    }
+    if let Some(error) = &e.error {
+        o.str("error", error);
+    }
+    if let Some(spi) = e.rekey_spi {
+        o.hex_u32("rekey_spi", spi);
+    }
+    o.bool("undecrypted", e.undecrypted);
+}
+
+fn child_json(child: &Ikev2Child, o: &mut Object<'_>) {
+    o.str("exchange", child.exchange);
+    o.u64("message_id", u64::from(child.message_id));
+    o.bool("from_initiator", child.from_initiator);
+    o.u64("frame", child.first.frame);
+    if let Some(done) = child.completed {
+        o.u64("completed_frame", done.frame);
+    }
+    spis_json(o, "spis", &child.spis);
+    if let Some(transform) = &child.transform {
+        o.str("transform", transform);
+    }
+    if let Some(group) = child.pfs {
+        o.u64("pfs_group", u64::from(group));
+    }
+    if let Some(mode) = child.mode {
+        o.str("mode", mode);
+    }
+    if let Some(spi) = child.rekey_of {
+        o.hex_u32("rekey_of", spi);
+    }
+    if let Some(refused) = &child.refused {
+        o.str("refused", refused);
+    }
+    if let Some(deleted) = child.deleted {
+        o.u64("deleted_frame", deleted.frame);
+    }
+}
+
+fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
+    o.hex("spi_i", &sa.spi_i);
+    o.hex("spi_r", &sa.spi_r);
+    if let Some(initiator) = sa.initiator {
+        o.display("initiator", &initiator);
+    }
+    o.u64("messages", sa.messages);
+    seen_json(o, "first", sa.first, start);
+    seen_json(o, "last", sa.last, start);
+    if let Some(proposal) = &sa.proposal {
+        o.str("proposal", proposal);
+        o.bool("proposal_accepted", sa.proposal_accepted);
+    }
+    if let Some(auth) = &sa.auth_method {
+        o.str("auth_method", auth);
+    }
+    if let Some(up) = sa.established {
+        seen_json(o, "established", up, start);
+    }
+    let mut nat = o.object("nat");
+    for (side, value) in SIDES.iter().zip(sa.nat) {
+        if let Some(translated) = value {
+            nat.bool(side, translated);
+        }
+    }
+    let mut frames = nat.array("frames");
+    sa.nat_frames.iter().for_each(|frame| frames.u64(*frame));
+    frames.end();
+    nat.end();
+    o.u64("retransmissions", sa.retransmissions());
+    o.u64("dpd", sa.count("dpd") as u64);
+    o.u64("ike_rekeys", sa.count("ike-rekey") as u64);
+    o.u64("child_rekeys", sa.count("child-rekey") as u64);
+    let mut collisions = o.array("collisions");
+    for (a, b) in sa.collisions() {
+        let mut c = collisions.object();
+        c.u64("first_frame", a);
+        c.u64("second_frame", b);
+        c.end();
+    }
+    collisions.end();
+    if let Some((i, r)) = sa.rekeyed_to {
+        let mut to = o.object("rekeyed_to");
+        to.hex("spi_i", &i);
+        to.hex("spi_r", &r);
+        to.end();
+    }
+    o.u64("undecrypted", sa.undecrypted);
+    let mut list = o.array("exchanges");
+    for e in &sa.exchanges {
+        let mut x = list.object();
+        exchange_json(e, &mut x);
+        x.end();
+    }
+    list.end();
+    let mut list = o.array("children");
+    for child in &sa.children {
+        let mut c = list.object();
+        child_json(child, &mut c);
+        c.end();
+    }
+    list.end();
+    let mut list = o.array("errors");
+    for error in &sa.errors {
+        let mut e = list.object();
+        e.u64("frame", error.seen.frame);
+        e.str("type", &error.ty);
+        e.str("exchange", &error.exchange);
+        e.bool("response", error.response);
+        e.display("from", &error.from);
+        e.end();
+    }
+    list.end();
+    let mut list = o.array("invalid_ke");
+    for answer in &sa.invalid_ke {
+        let mut k = list.object();
+        k.u64("frame", answer.frame);
+        if let Some(group) = answer.offered {
+            k.u64("offered", u64::from(group));
+        }
+        if let Some(group) = answer.asked {
+            k.u64("asked", u64::from(group));
+        }
+        if let Some(frame) = answer.retried {
+            k.u64("retried_frame", frame);
+        }
+        k.end();
+    }
+    list.end();
+    let mut list = o.array("deletes");
+    for (seen, protocol, spis) in &sa.deletes {
+        let mut d = list.object();
+        d.u64("frame", seen.frame);
+        d.str("protocol", protocol);
+        spis_json(&mut d, "spis", spis);
+        d.end();
+    }
+    list.end();
+}
+
+/// The pair's IKEv2 SAs as the JSON array `ikev2`.
+pub(in crate::session) fn json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
+    let mut list = p.array("ikev2");
+    for sa in &pair.ikev2 {
+        let mut o = list.object();
+        sa_json(sa, &mut o, start);
+        o.end();
+    }
+    list.end();
+}
