@@ -37,6 +37,7 @@
 //! # Ok::<(), dmvpn_isakmp::Error>(())
 //! ```
 
+pub mod child;
 pub mod consts;
 pub mod crypto;
 pub mod fragment;
