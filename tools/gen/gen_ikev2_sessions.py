@@ -27,13 +27,8 @@ FLAG_I, FLAG_R = 0x08, 0x20
 
 
 def det(label, n):
-    """n deterministic bytes named by label."""
-    out = b""
-    counter = 0
-    while len(out) < n:
-        out += hashlib.sha256(f"{label}/{counter}".encode()).digest()
-        counter += 1
-    return out[:n]
+    """n deterministic bytes named by label: SHA-256 of `label/0`, `label/1`, ... end to end."""
+    return b"".join(hashlib.sha256(f"{label}/{i}".encode()).digest() for i in range(n // 32 + 1))[:n]
 
 
 def transform(ty, tid, bits=None, last=False):
@@ -223,23 +218,24 @@ def healthy(out):
     table(os.path.join(out, "healthy.ikev2_decryption_table"), [sa])
 
 
-def auth_failed(out):
-    c, sa = Capture(), Sa("auth-failed")
+def refused_auth(out, name, spi, answer):
+    """IKE_SA_INIT, then the spoke's IKE_AUTH answered with `answer(sa)`."""
+    c, sa = Capture(), Sa(name.removeprefix("ikev2-"))
     init(c, sa)
-    c.udp(SPOKE, HUB, sa.sealed(AUTH_X, FLAG_I, 1, auth_request(sa, 0xC1000011)))
-    c.udp(HUB, SPOKE, sa.sealed(AUTH_X, FLAG_R, 1, [notify(AUTH_FAILED)]))
-    c.write(os.path.join(out, "ikev2-auth-failed.pcap"))
-    table(os.path.join(out, "ikev2-auth-failed.ikev2_decryption_table"), [sa])
+    c.udp(SPOKE, HUB, sa.sealed(AUTH_X, FLAG_I, 1, auth_request(sa, spi)))
+    c.udp(HUB, SPOKE, sa.sealed(AUTH_X, FLAG_R, 1, answer(sa)))
+    c.write(os.path.join(out, name + ".pcap"))
+    table(os.path.join(out, name + ".ikev2_decryption_table"), [sa])
+
+
+def auth_failed(out):
+    refused_auth(out, "ikev2-auth-failed", 0xC1000011, lambda sa: [notify(AUTH_FAILED)])
 
 
 def ts_unacceptable(out):
-    c, sa = Capture(), Sa("ts-unacceptable")
-    init(c, sa)
-    c.udp(SPOKE, HUB, sa.sealed(AUTH_X, FLAG_I, 1, auth_request(sa, 0xC1000021)))
-    resp = auth_response(sa, 0)[:2] + [notify(TS_UNACCEPTABLE)]
-    c.udp(HUB, SPOKE, sa.sealed(AUTH_X, FLAG_R, 1, resp))
-    c.write(os.path.join(out, "ikev2-ts-unacceptable.pcap"))
-    table(os.path.join(out, "ikev2-ts-unacceptable.ikev2_decryption_table"), [sa])
+    # The IKE SA comes up (IDr, AUTH), the Child SA does not.
+    refused_auth(out, "ikev2-ts-unacceptable", 0xC1000021,
+                 lambda sa: auth_response(sa, 0)[:2] + [notify(TS_UNACCEPTABLE)])
 
 
 def invalid_ke(out):

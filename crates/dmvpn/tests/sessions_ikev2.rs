@@ -248,11 +248,7 @@ fn healthy() -> PathBuf {
 /// a simultaneous Child SA rekey, Deletes and an IKE SA rekey, as the generator made them.
 #[test]
 fn healthy_session_is_rebuilt() {
-    let capture = healthy();
-    let report = report_with(
-        &capture,
-        Some(&capture.with_extension("ikev2_decryption_table")),
-    );
+    let report = sessions::report(&healthy());
     assert!(report.findings.is_empty(), "{report}");
     let pair = report.peer("192.0.2.1", "192.0.2.11").unwrap();
     let sa = only_sa(&report);
@@ -505,11 +501,7 @@ fn no_proposal_chosen_in_both_places() {
 /// The JSON of an IKEv2 session carries the SA, its exchanges and Child SAs.
 #[test]
 fn json_has_the_ikev2_records() {
-    let capture = healthy();
-    let report = report_with(
-        &capture,
-        Some(&capture.with_extension("ikev2_decryption_table")),
-    );
+    let report = sessions::report(&healthy());
     let mut out = Vec::new();
     report.write_json(&mut out);
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();

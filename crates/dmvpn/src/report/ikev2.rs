@@ -39,26 +39,18 @@ pub(super) fn marks(pair: &PeerPair) -> Vec<Mark> {
     let mut marks = Vec::new();
     for sa in &pair.ikev2 {
         let spi: String = sa.spi_i.iter().map(|b| format!("{b:02x}")).collect();
-        let until = sa.established.map_or(sa.last.time, |up| up.time);
+        let (end, colour, state) = match sa.established {
+            Some(up) => (up.time, "#27ae60", format!("up at frame {}", up.frame)),
+            None => (sa.last.time, "#e67e22", "not seen to complete".to_owned()),
+        };
+        let proposal = sa.proposal.as_deref().unwrap_or_default();
+        let (first, last) = (sa.first.frame, sa.last.frame);
         marks.push(Mark {
             shape: Shape::Dot,
-            time: sa.first.time.min(until),
-            until: Some(sa.first.time.max(until)),
-            colour: if sa.established.is_some() {
-                "#27ae60"
-            } else {
-                "#e67e22"
-            },
-            what: format!(
-                "frames {}\u{2013}{}: IKEv2 i={spi} {} {}",
-                sa.first.frame,
-                sa.last.frame,
-                sa.proposal.as_deref().unwrap_or(""),
-                sa.established.map_or_else(
-                    || "not seen to complete".to_owned(),
-                    |up| format!("up at frame {}", up.frame)
-                )
-            ),
+            time: sa.first.time.min(end),
+            until: Some(sa.first.time.max(end)),
+            colour,
+            what: format!("frames {first}\u{2013}{last}: IKEv2 i={spi} {proposal} {state}"),
         });
         for child in &sa.children {
             let spis: Vec<String> = child.spis.iter().map(|s| format!("{s:#010x}")).collect();

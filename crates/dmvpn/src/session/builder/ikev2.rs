@@ -112,22 +112,22 @@ impl SessionBuilder {
             return;
         };
         let key = (pair_index, header.initiator_spi);
-        let index = match self.ikev2_index.get(&key) {
-            Some(&index) => index,
-            None if pair.ikev2.len() < MAX_IKE_SAS_PER_PAIR && self.ike_sas < MAX_IKE_SAS => {
-                pair.ikev2.push(Ikev2Sa {
-                    spi_i: header.initiator_spi,
-                    first: seen,
-                    ..Ikev2Sa::default()
-                });
-                self.ike_sas += 1;
-                self.ikev2_index.insert(key, pair.ikev2.len() - 1);
-                pair.ikev2.len() - 1
-            }
-            None => {
-                pair.overflow.ike_messages += 1;
-                return;
-            }
+        let room = pair.ikev2.len() < MAX_IKE_SAS_PER_PAIR && self.ike_sas < MAX_IKE_SAS;
+        let index = if let Some(&known) = self.ikev2_index.get(&key) {
+            known
+        } else if room {
+            let sa = Ikev2Sa {
+                spi_i: header.initiator_spi,
+                first: seen,
+                ..Ikev2Sa::default()
+            };
+            pair.ikev2.push(sa);
+            self.ike_sas += 1;
+            *self.ikev2_index.entry(key).or_insert(pair.ikev2.len() - 1)
+        } else {
+            // Over the caps: counted with the IKEv1 messages of SAs not kept.
+            pair.overflow.ike_messages += 1;
+            return;
         };
         let mut facts = Facts::default();
         for payload in layer.message.payloads().map_while(Result::ok) {

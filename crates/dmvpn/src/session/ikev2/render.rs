@@ -53,14 +53,13 @@ fn exchange_text(e: &Ikev2Exchange, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Some(response) => write!(f, ", response frame {}", response.frame)?,
         None => f.write_str(", no response")?,
     }
-    if let Some(error) = &e.error {
-        write!(f, ", error {error}")?;
-    }
-    if let Some(spi) = e.rekey_spi {
-        write!(f, ", rekeys {spi:#010x}")?;
-    }
-    if e.undecrypted {
-        f.write_str(", not decrypted")?;
+    let details = [
+        e.error.as_ref().map(|error| format!("error {error}")),
+        e.rekey_spi.map(|spi| format!("rekeys {spi:#010x}")),
+        e.undecrypted.then(|| "not decrypted".to_owned()),
+    ];
+    for detail in details.into_iter().flatten() {
+        write!(f, ", {detail}")?;
     }
     writeln!(f)
 }
@@ -75,23 +74,18 @@ fn child_text(child: &Ikev2Child, pair: &PeerPair, f: &mut fmt::Formatter<'_>) -
         write!(f, ", up in frame {}", done.frame)?;
     }
     write!(f, "): SPIs {}", spi_list(&child.spis))?;
-    if let Some(transform) = &child.transform {
-        write!(f, ", {transform}")?;
-    }
-    if let Some(group) = child.pfs {
-        write!(f, ", pfs group {group}")?;
-    }
-    if let Some(mode) = child.mode {
-        write!(f, ", mode {mode}")?;
-    }
-    if let Some(spi) = child.rekey_of {
-        write!(f, ", rekey of {spi:#010x}")?;
-    }
-    if let Some(refused) = &child.refused {
-        write!(f, ", refused: {refused}")?;
-    }
-    if let Some(deleted) = child.deleted {
-        write!(f, ", deleted in frame {}", deleted.frame)?;
+    let details = [
+        child.transform.clone(),
+        child.pfs.map(|group| format!("pfs group {group}")),
+        child.mode.map(|mode| format!("mode {mode}")),
+        child.rekey_of.map(|spi| format!("rekey of {spi:#010x}")),
+        child.refused.as_ref().map(|why| format!("refused: {why}")),
+        child
+            .deleted
+            .map(|seen| format!("deleted in frame {}", seen.frame)),
+    ];
+    for detail in details.into_iter().flatten() {
+        write!(f, ", {detail}")?;
     }
     let esp: Vec<String> = child_esp(child, &pair.esp).collect();
     if !esp.is_empty() {
@@ -107,35 +101,29 @@ pub(in crate::session) fn text(
     f: &mut fmt::Formatter<'_>,
 ) -> fmt::Result {
     for sa in &pair.ikev2 {
-        write!(
+        let initiator = sa
+            .initiator
+            .map_or_else(String::new, |addr| format!(" initiator {addr}"));
+        let state = sa.established.map_or_else(
+            || "not seen to complete".to_owned(),
+            |up| format!("up at {} (frame {})", Rel(up.time, start), up.frame),
+        );
+        writeln!(
             f,
-            "  IKEv2 SA i={} r={}",
+            "  IKEv2 SA i={} r={}{initiator}, {} message(s), frames {}-{}, {state}",
             Cookie(&sa.spi_i),
-            Cookie(&sa.spi_r)
+            Cookie(&sa.spi_r),
+            sa.messages,
+            sa.first.frame,
+            sa.last.frame
         )?;
-        if let Some(initiator) = sa.initiator {
-            write!(f, " initiator {initiator}")?;
-        }
-        write!(
-            f,
-            ", {} message(s), frames {}-{}",
-            sa.messages, sa.first.frame, sa.last.frame
-        )?;
-        match sa.established {
-            Some(up) => writeln!(f, ", up at {} (frame {})", Rel(up.time, start), up.frame)?,
-            None => writeln!(f, ", not seen to complete")?,
-        }
         if let Some(proposal) = &sa.proposal {
-            let state = if sa.proposal_accepted {
-                "accepted"
-            } else {
-                "offered"
-            };
-            write!(f, "    proposal {state}: {proposal}")?;
-            if let Some(auth) = &sa.auth_method {
-                write!(f, ", authentication {auth}")?;
-            }
-            writeln!(f)?;
+            let auth = sa
+                .auth_method
+                .as_ref()
+                .map_or_else(String::new, |auth| format!(", authentication {auth}"));
+            let chosen = ["offered", "accepted"][usize::from(sa.proposal_accepted)];
+            writeln!(f, "    proposal {chosen}: {proposal}{auth}")?;
         }
         for (side, nat) in SIDES.iter().zip(sa.nat) {
             match nat {
@@ -315,14 +303,10 @@ fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
     o.u64("dpd", sa.count("dpd") as u64);
     o.u64("ike_rekeys", sa.count("ike-rekey") as u64);
     o.u64("child_rekeys", sa.count("child-rekey") as u64);
-    let mut collisions = o.array("collisions");
-    for (a, b) in sa.collisions() {
-        let mut c = collisions.object();
+    objects(o, "collisions", &sa.collisions(), |&(a, b), c| {
         c.u64("first_frame", a);
         c.u64("second_frame", b);
-        c.end();
-    }
-    collisions.end();
+    });
     if let Some((i, r)) = sa.rekeyed_to {
         let mut to = o.object("rekeyed_to");
         to.hex("spi_i", &i);
@@ -330,34 +314,16 @@ fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
         to.end();
     }
     o.u64("undecrypted", sa.undecrypted);
-    let mut list = o.array("exchanges");
-    for e in &sa.exchanges {
-        let mut x = list.object();
-        exchange_json(e, &mut x);
-        x.end();
-    }
-    list.end();
-    let mut list = o.array("children");
-    for child in &sa.children {
-        let mut c = list.object();
-        child_json(child, &mut c);
-        c.end();
-    }
-    list.end();
-    let mut list = o.array("errors");
-    for error in &sa.errors {
-        let mut e = list.object();
+    objects(o, "exchanges", &sa.exchanges, exchange_json);
+    objects(o, "children", &sa.children, child_json);
+    objects(o, "errors", &sa.errors, |error, e| {
         e.u64("frame", error.seen.frame);
         e.str("type", &error.ty);
         e.str("exchange", &error.exchange);
         e.bool("response", error.response);
         e.display("from", &error.from);
-        e.end();
-    }
-    list.end();
-    let mut list = o.array("invalid_ke");
-    for answer in &sa.invalid_ke {
-        let mut k = list.object();
+    });
+    objects(o, "invalid_ke", &sa.invalid_ke, |answer, k| {
         k.u64("frame", answer.frame);
         if let Some(group) = answer.offered {
             k.u64("offered", u64::from(group));
@@ -368,26 +334,25 @@ fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
         if let Some(frame) = answer.retried {
             k.u64("retried_frame", frame);
         }
-        k.end();
-    }
-    list.end();
-    let mut list = o.array("deletes");
-    for (seen, protocol, spis) in &sa.deletes {
-        let mut d = list.object();
+    });
+    objects(o, "deletes", &sa.deletes, |(seen, protocol, spis), d| {
         d.u64("frame", seen.frame);
         d.str("protocol", protocol);
-        spis_json(&mut d, "spis", spis);
-        d.end();
-    }
-    list.end();
+        spis_json(d, "spis", spis);
+    });
 }
 
 /// The pair's IKEv2 SAs as the JSON array `ikev2`.
 pub(in crate::session) fn json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
-    let mut list = p.array("ikev2");
-    for sa in &pair.ikev2 {
+    objects(p, "ikev2", &pair.ikev2, |sa, o| sa_json(sa, o, start));
+}
+
+/// The array `key` of one object per item, written by `each`.
+fn objects<T>(obj: &mut Object<'_>, key: &str, items: &[T], each: impl Fn(&T, &mut Object<'_>)) {
+    let mut list = obj.array(key);
+    for item in items {
         let mut o = list.object();
-        sa_json(sa, &mut o, start);
+        each(item, &mut o);
         o.end();
     }
     list.end();
