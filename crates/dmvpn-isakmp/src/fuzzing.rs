@@ -151,13 +151,8 @@ pub fn decrypt_bytes(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn parse_bytes_never_panics() {
-        bolero::check!().for_each(|data: &[u8]| super::parse_bytes(data));
-    }
-
-    #[test]
-    fn decrypt_bytes_never_panics() {
-        bolero::check!().for_each(|data: &[u8]| super::decrypt_bytes(data));
+    dmvpn_wire::fuzz_tests! {
+        fn parse_bytes_never_panics => |data: &[u8]| super::parse_bytes(data);
+        fn decrypt_bytes_never_panics => |data: &[u8]| super::decrypt_bytes(data);
     }
 }

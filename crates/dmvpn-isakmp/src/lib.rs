@@ -48,10 +48,7 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
+dmvpn_wire::codec_crate!(readme = include_str!("../README.md"));
 
 extern crate alloc;
 
@@ -61,9 +58,6 @@ pub mod child;
 pub mod consts;
 pub mod crypto;
 pub mod fragment;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod group;
 pub mod header;
 pub mod keys;

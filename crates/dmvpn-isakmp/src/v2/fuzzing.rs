@@ -122,9 +122,8 @@ pub fn decrypt_bytes(data: &[u8]) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn arbitrary_messages_never_panic() {
-        bolero::check!().for_each(|data: &[u8]| parse_bytes(data));
+    dmvpn_wire::fuzz_tests! {
+        fn arbitrary_messages_never_panic => |data: &[u8]| parse_bytes(data);
     }
 
     #[test]
