@@ -38,7 +38,7 @@ use crate::capture::Timestamp;
 /// the **patch** number for corrections to the schemas' text that change no output. The schemas in
 /// `schemas/` are strict (no members they do not list), so the tests catch any change to the output
 /// that forgot to update them and this number.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// The JSON Schema (draft 2020-12) of one line of `dmvpn decode --format json`
 /// (`schemas/decode-frame.schema.json`).
@@ -562,7 +562,7 @@ mod tests {
         obj.end();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            r#"{"schema_version":"1.0.0","t":2.252000000,"zero":0.000000000,"ts":"2023-11-14T22:13:20.000000005Z"}"#
+            r#"{"schema_version":"1.1.0","t":2.252000000,"zero":0.000000000,"ts":"2023-11-14T22:13:20.000000005Z"}"#
         );
     }
 

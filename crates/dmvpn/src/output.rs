@@ -101,7 +101,7 @@ macro_rules! buffered_output {
     };
 }
 
-/// JSON Lines: one object per frame, `{"frame":N,"schema_version":"1.0.0","ts":"…Z","len":…,
+/// JSON Lines: one object per frame, `{"frame":N,"schema_version":"1.1.0","ts":"…Z","len":…,
 /// "caplen":…,"layers":[…]}`, as `schemas/decode-frame.schema.json` describes (times: see
 /// [`crate::json`]).
 pub struct JsonLines<W: Write> {

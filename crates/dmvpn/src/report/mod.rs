@@ -9,6 +9,8 @@
 //!   first), one chip per pair linking to its section, one edge per hub and panel; readable at 500
 //!   spokes (every label has its own cell; a panel shows 60 chips and counts the rest).
 //! - The **findings**, each with its evidence frames; text in backquotes is rendered as `<code>`.
+//! - **Spoke-to-spoke** (DMVPN Phase 2/3, `shortcuts.rs`): the redirects and resolutions, the
+//!   spoke pairs with their direct tunnel, and the path each flow took.
 //! - Per pair, a **timeline** (NHRP, IKE, ESP and EIGRP on a common time axis, and the pair's
 //!   findings marked at their evidence frames; hovering a mark shows its frame and what it was,
 //!   through SVG `<title>`), with one legend for all of them, and the details.
@@ -36,6 +38,7 @@
 
 mod ikev2;
 mod layout;
+mod shortcuts;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
@@ -258,6 +261,7 @@ fn write_page(report: &Report, title: &str, s: &mut String) -> fmt::Result {
     status_table(report, s)?;
     writeln!(s, "<h2 id=\"findings\">Findings</h2>")?;
     findings(&report.findings, s)?;
+    shortcuts::section(&report.spoke_to_spoke, start, s)?;
     writeln!(s, "<h2 id=\"peers\">Peers</h2>")?;
     timeline_legend(s)?;
     for (index, pair) in report.peers.iter().enumerate() {

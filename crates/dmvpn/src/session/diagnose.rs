@@ -17,6 +17,7 @@ use isakmp::consts::{
 use super::{ChildSa, Evidence, MAX_EVIDENCE, NhrpKind, Report};
 
 mod ikev2;
+mod phase3;
 
 /// The largest TCP MSS a SYN inside the tunnel should carry: `ip tcp adjust-mss 1360` with
 /// `ip mtu 1400` on the tunnel leaves room for GRE, IPsec transport and NAT-T overhead
@@ -100,8 +101,39 @@ pub enum Rule {
     FragmentedAfterEncapsulation,
     /// `spoke-to-spoke-hairpin`: one packet between two spokes' networks seen entering the hub
     /// from one spoke and leaving it to another. Expected in DMVPN Phase 1; with Phase 2/3 it
-    /// means the spoke-to-spoke tunnel is not up. Evidence: the two frames of each packet.
+    /// means the spoke-to-spoke tunnel is not up. Evidence: the two frames of each packet. Not
+    /// reported for spokes the Phase 3 analysis accounts for (a resolution joined them, or the
+    /// hub redirected one): the rules below say what happened there.
     SpokeToSpokeHairpin,
+    /// `nhrp-redirect-no-shortcut`: the hub sent a spoke Traffic Indications (`ip nhrp
+    /// redirect`) and the spoke sent no Resolution Request for the redirected destination
+    /// within [`SWITCH_GRACE`](super::SWITCH_GRACE): `ip nhrp shortcut` is missing on the
+    /// spoke. Evidence: the Traffic Indications.
+    NhrpRedirectNoShortcut,
+    /// `nhrp-resolution-unanswered`: a Resolution Request got no reply and no Error Indication
+    /// within [`REPLY_GRACE`] (not reported where spoke-to-spoke IKE failing explains it).
+    /// Evidence: the request's copies.
+    NhrpResolutionUnanswered,
+    /// `nhrp-resolution-refused`: a Resolution Reply with a non-zero CIE code (a NAK: e.g. 12
+    /// No Binding Exists, 4 Administratively Prohibited) or an Error Indication about the
+    /// request. Evidence: the request and the refusal.
+    NhrpResolutionRefused,
+    /// `spoke-to-spoke-ike-failed`: two spokes a resolution joined tried IKE with each other and
+    /// it never came up within [`IKE_GRACE`](super::IKE_GRACE) (no ESP between them either), so
+    /// their traffic stays on the hub (IOS falls back to the hub path). Usual causes: PSK or
+    /// policy for the other spoke missing, UDP 500/4500 filtered between spokes, NAT. Evidence:
+    /// the IKE messages and the hub-path packets that followed.
+    SpokeToSpokeIkeFailed,
+    /// `nhrp-shortcut-flapping`: a spoke-to-spoke shortcut was withdrawn (Purge, ISAKMP Delete,
+    /// holding time run out) and installed again at least twice. Evidence: the installs and
+    /// removals.
+    NhrpShortcutFlapping,
+    /// `phase3-hairpin`: a cloud configured for Phase 3 (redirects seen, or spokes resolving)
+    /// where a flow between spokes keeps going through the hub more than
+    /// [`SWITCH_GRACE`](super::SWITCH_GRACE) after the redirect or resolution for it, with no
+    /// other Phase 3 finding to explain it (the shortcut route is not used: e.g. the spoke's
+    /// routing prefers the hub). Evidence: the redirect or resolution and the late hub packets.
+    Phase3Hairpin,
     /// `ikev2-auth-failed`: an IKEv2 AUTHENTICATION_FAILED notification (RFC 7296 §3.10.1, type
     /// 24), in the encrypted IKE_AUTH (seen with its `ikev2_decryption_table` line): pre-shared
     /// keys, certificates or identities do not match. Evidence: the notification and the
@@ -128,7 +160,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in report order.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 27] = [
         Self::NhrpNoRegistration,
         Self::NhrpRegistrationRefused,
         Self::NhrpAuthMismatch,
@@ -145,6 +177,12 @@ impl Rule {
         Self::TcpMssTooLarge,
         Self::FragmentedAfterEncapsulation,
         Self::SpokeToSpokeHairpin,
+        Self::NhrpRedirectNoShortcut,
+        Self::NhrpResolutionUnanswered,
+        Self::NhrpResolutionRefused,
+        Self::SpokeToSpokeIkeFailed,
+        Self::NhrpShortcutFlapping,
+        Self::Phase3Hairpin,
         Self::Ikev2AuthFailed,
         Self::Ikev2TsUnacceptable,
         Self::Ikev2InvalidKe,
@@ -172,6 +210,12 @@ impl Rule {
             Self::TcpMssTooLarge => "tcp-mss-too-large",
             Self::FragmentedAfterEncapsulation => "fragmented-after-encapsulation",
             Self::SpokeToSpokeHairpin => "spoke-to-spoke-hairpin",
+            Self::NhrpRedirectNoShortcut => "nhrp-redirect-no-shortcut",
+            Self::NhrpResolutionUnanswered => "nhrp-resolution-unanswered",
+            Self::NhrpResolutionRefused => "nhrp-resolution-refused",
+            Self::SpokeToSpokeIkeFailed => "spoke-to-spoke-ike-failed",
+            Self::NhrpShortcutFlapping => "nhrp-shortcut-flapping",
+            Self::Phase3Hairpin => "phase3-hairpin",
             Self::Ikev2AuthFailed => "ikev2-auth-failed",
             Self::Ikev2TsUnacceptable => "ikev2-ts-unacceptable",
             Self::Ikev2InvalidKe => "ikev2-invalid-ke",
@@ -644,6 +688,9 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
             .extend([first, second]);
     }
     for ((from, hub, to), frames) in hairpins {
+        if report.spoke_to_spoke.explains_hairpin(from, to) {
+            continue;
+        }
         let phase = if evidence.resolution_seen {
             "NHRP resolution replies or redirects were seen, so with Phase 2/3 a direct \
              spoke-to-spoke tunnel is expected: it is not (yet) up"
@@ -662,6 +709,7 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
         );
     }
     ikev2::run(report, &mut add);
+    phase3::run(report, &mut add);
     findings.sort_by_key(|f| f.rule);
     findings
 }
@@ -721,7 +769,7 @@ fn hold_expiry(
 }
 
 /// Whether `route` covers `prefix` (same family, shorter or equal length, same leading bits).
-fn covers(route: (IpAddr, u8), prefix: (IpAddr, u8)) -> bool {
+pub(super) fn covers(route: (IpAddr, u8), prefix: (IpAddr, u8)) -> bool {
     let bits = |addr: IpAddr| match addr {
         IpAddr::V4(v4) => (u128::from(v4.to_bits()) << 96, 32),
         IpAddr::V6(v6) => (v6.to_bits(), 128),

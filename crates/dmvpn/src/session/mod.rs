@@ -61,6 +61,7 @@ mod ikev2;
 mod psk;
 mod render;
 mod report;
+mod spoke_to_spoke;
 
 pub use diagnose::{Finding, MAX_TUNNEL_MSS, REPLY_GRACE, Rule, Severity};
 pub use ikev2::{
@@ -73,6 +74,10 @@ pub(crate) use report::Evidence;
 pub use report::{
     ChildSa, Counter, EigrpSide, EspFlow, IkeSa, NhrpEvent, NhrpKind, NhrpTimeline, Overflow,
     PeerPair, Report, Seen,
+};
+pub use spoke_to_spoke::{
+    Answer, DirectTunnel, FlowKey, IKE_GRACE, InnerFlow, Leg, MAX_FLOWS, MAX_NHRP_RECORDS, Purge,
+    Redirect, Resolution, SWITCH_GRACE, SpokeToSpoke,
 };
 
 use dmvpn_eigrp as eigrp;

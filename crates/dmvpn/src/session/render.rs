@@ -16,6 +16,8 @@ use super::{
     NhrpKind, Overflow, PeerPair, Report, Seen,
 };
 
+mod shortcuts;
+
 /// At most this many SPIs are listed where a Quick Mode's own are unknown.
 const MAX_LISTED_SPIS: usize = 8;
 
@@ -168,6 +170,7 @@ pub(super) fn text(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f)?;
         peer_text(pair, start, report.end, f)?;
     }
+    shortcuts::text(&report.spoke_to_spoke, start, f)?;
     writeln!(f)?;
     if report.findings.is_empty() {
         writeln!(f, "Findings: none")?;
@@ -574,6 +577,7 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
         p.end();
     }
     peers.end();
+    shortcuts::json(&report.spoke_to_spoke, &mut root, start);
     let mut findings = root.array("findings");
     for finding in &report.findings {
         let mut o = findings.object();

@@ -84,6 +84,9 @@ pub struct Report {
     pub unpaired_frames: u64,
     /// What the diagnosis rules found, in rule order.
     pub findings: Vec<Finding>,
+    /// Spoke-to-spoke activity: redirects, resolutions, direct tunnels and the path of each
+    /// flow between spokes' networks (DMVPN Phase 2/3).
+    pub spoke_to_spoke: super::SpokeToSpoke,
 }
 
 impl Report {

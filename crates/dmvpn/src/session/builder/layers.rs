@@ -67,6 +67,7 @@ impl SessionBuilder {
         self.inner_count(name, header.buffer_len());
         let data = !matches!(header.protocol, ipv4::Protocol::EIGRP) && !header.dst.is_multicast();
         if let (true, Some((outer_src, outer_dst))) = (data, self.frame.outer) {
+            self.shortcut_leg(src, dst, outer_src, outer_dst);
             self.hairpin_check(
                 (src, dst, header.ident, header.protocol.0),
                 outer_src,
@@ -259,6 +260,7 @@ impl SessionBuilder {
         // The message as sent: a message cut by the snapshot length parses short.
         let bytes = repr.buffer_len().max(self.frame.gre_payload.unwrap_or(0));
         self.inner_count("nhrp", bytes);
+        self.shortcut_nhrp(repr);
         let seen = self.frame.seen;
         let Some(pair_index) = self.frame.pair else {
             return;

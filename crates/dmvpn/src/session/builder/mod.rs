@@ -3,6 +3,7 @@
 
 mod ikev2;
 mod layers;
+mod shortcut;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
@@ -90,6 +91,8 @@ pub struct SessionBuilder {
     unpaired_frames: u64,
     /// Pre-shared keys to verify phase 1 with.
     psks: Option<PskTable>,
+    /// Redirects, resolutions, purges and inner flows (DMVPN Phase 2/3).
+    shortcuts: shortcut::Shortcuts,
 }
 
 impl SessionBuilder {
@@ -197,6 +200,8 @@ impl SessionBuilder {
                 }
             }
         }
+        let shortcuts = std::mem::take(&mut self.shortcuts);
+        let spoke_to_spoke = shortcuts.finish(&self.hubs, &self.pairs, self.end);
         let mut report = Report {
             frames: self.frames,
             start: self.start,
@@ -206,6 +211,7 @@ impl SessionBuilder {
             peers: self.pairs,
             unpaired_frames: self.unpaired_frames,
             findings: Vec::new(),
+            spoke_to_spoke,
         };
         report.findings = diagnose::run(&report, &self.evidence);
         report
