@@ -40,16 +40,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
-        status
-            .lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(2))
-            == Some("0")
-    })
-}
-
 fn has(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -59,7 +49,7 @@ fn has(tool: &str) -> bool {
 
 /// Why the lab cannot run here, if it cannot.
 fn missing() -> Option<String> {
-    if !is_root() {
+    if !dmvpn_testkit::is_root() {
         return Some("not root (network namespaces, TUN and raw sockets need it)".to_owned());
     }
     ["ip", "tcpdump", "tshark", "python3"]

@@ -42,6 +42,41 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// Every file under `dir` and its subfolders, sorted by path.
+///
+/// # Panics
+///
+/// When a folder cannot be read.
+#[must_use]
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{folder:?}: {e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{folder:?}: {e}")).path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Whether the tests run as root (user ID 0), as the network-namespace tests need.
+#[must_use]
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(2))
+            == Some("0")
+    })
+}
+
 /// A file under the workspace's `testdata/`.
 #[must_use]
 pub fn testdata(relative: &str) -> PathBuf {

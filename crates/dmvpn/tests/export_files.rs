@@ -53,20 +53,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Every `.parquet` file under `dir`, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    dmvpn_testkit::files_under(dir)
 }
 
 /// The rows of one table, each as column name → value, with the partition's `date` and `hub`.

@@ -21,16 +21,6 @@ use dmvpn_wire::checksum::{self, Checksum};
 
 const REWRITES: [&str; 2] = ["192.0.2.1=198.18.0.1", "192.0.2.11=198.18.0.11"];
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
-        status
-            .lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(2))
-            == Some("0")
-    })
-}
-
 /// The IPv4 packet of an Ethernet frame (behind any VLAN tags).
 fn ipv4(frame: &[u8]) -> Option<&[u8]> {
     let decoded = link::decode(LinkType::ETHERNET, frame).ok()?;
@@ -79,7 +69,7 @@ fn skip(why: &str) {
 
 #[test]
 fn replayed_frames_arrive_rewritten_with_valid_checksums() {
-    if !is_root() {
+    if !dmvpn_testkit::is_root() {
         skip("not root (network namespaces and AF_PACKET need it)");
         return;
     }

@@ -237,22 +237,11 @@ fn healthy_baseline_is_reported_in_full() {
 #[test]
 fn public_captures_fire_only_their_real_faults() {
     let shared = dmvpn_testkit::captures_or_skip!();
-    let mut files = Vec::new();
-    let mut dirs = vec![shared.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "pcap" || e == "cap" || e == "pcapng")
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let mut files = dmvpn_testkit::files_under(&shared);
+    files.retain(|path| {
+        path.extension()
+            .is_some_and(|e| e == "pcap" || e == "cap" || e == "pcapng")
+    });
     assert!(files.len() >= 20);
     let mut failures = Vec::new();
     let mut read = 0;
