@@ -3,8 +3,9 @@
 //! `ikev2_decryption_table`) agree with what tshark shows of them, and the generated captures
 //! (`tools/gen/gen_ikev2_sessions.py`: `testdata/ikev2/sessions/` and the `ikev2-*` triggers in
 //! `testdata/sessions/`) give the exchanges, rekeys, collisions, DPD, Deletes and findings they
-//! were made with. Without `../shared` the public-capture tests print why and pass, except under
-//! CI (`CI` set), where the folder must be there.
+//! were made with, and strongSwan's sessions recorded in the lab (`testdata/ikev2/lab`) give their
+//! rekeys, DPD and Deletes and agree with tshark too. Without `../shared` the public-capture tests
+//! print why and pass, except under CI (`CI` set), where the folder must be there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,6 +23,11 @@ mod sessions;
 
 /// The report of `capture` with the IKEv2 keys of `table` (none: without keys).
 fn report_with(capture: &Path, table: Option<&Path>) -> Report {
+    report_with_esp(capture, table, EspKeys::default())
+}
+
+/// The same with ESP keys.
+fn report_with_esp(capture: &Path, table: Option<&Path>, esp: EspKeys) -> Report {
     let mut ike = IkeKeys::default();
     if let Some(table) = table {
         let text = std::fs::read_to_string(table).unwrap();
@@ -32,7 +38,7 @@ fn report_with(capture: &Path, table: Option<&Path>) -> Report {
         );
     }
     let mut reader = CaptureReader::open(capture).unwrap();
-    let mut decoder = Decoder::with_ike_keys(EspKeys::default(), ike);
+    let mut decoder = Decoder::with_ike_keys(esp, ike);
     SessionBuilder::run(&mut reader, &mut decoder).unwrap()
 }
 
@@ -140,6 +146,44 @@ fn expected_proposal(name: &str) -> &'static str {
     .unwrap()
 }
 
+/// Every IKEv2 frame tshark shows is the request or the response of one exchange of the report
+/// (by exchange type, message ID and the R flag) and every frame of the report's exchanges is one
+/// tshark shows; the 4-byte SPIs tshark reads in the IKE_AUTH and CREATE_CHILD_SA messages (SA
+/// proposals, REKEY_SA) are those of the report's Child SAs.
+fn assert_agrees_with_tshark(capture: &Path, table: &Path, report: &Report) {
+    let rows = tshark_rows(capture, table);
+    assert!(!rows.is_empty(), "{}", capture.display());
+    let sas: Vec<&Ikev2Sa> = report.peers.iter().flat_map(|p| &p.ikev2).collect();
+    let mut ours = BTreeSet::new();
+    for e in sas.iter().flat_map(|sa| &sa.exchanges) {
+        for frame in &e.request_frames {
+            ours.insert((*frame, e.exchange.clone(), e.message_id, false));
+        }
+        if let Some(response) = e.response {
+            ours.insert((response.frame, e.exchange.clone(), e.message_id, true));
+        }
+    }
+    let theirs: BTreeSet<(u64, String, u32, bool)> = rows
+        .iter()
+        .map(|(frame, exchange, mid, flags, _)| {
+            let name = dmvpn_isakmp::v2::ExchangeType(*exchange).name().unwrap();
+            (*frame, name.to_owned(), *mid, flags & 0x20 != 0)
+        })
+        .collect();
+    assert_eq!(ours, theirs, "{}", capture.display());
+    let theirs: BTreeSet<u32> = rows
+        .iter()
+        .filter(|row| row.1 == 35 || row.1 == 36)
+        .flat_map(|row| row.4.iter().copied())
+        .collect();
+    let ours: BTreeSet<u32> = sas
+        .iter()
+        .flat_map(|sa| &sa.children)
+        .flat_map(|c| c.spis.iter().copied().chain(c.rekey_of))
+        .collect();
+    assert_eq!(ours, theirs, "{}", capture.display());
+}
+
 /// Every exchange rebuilt from Wireshark's captures is one tshark shows (its request and response
 /// frames by exchange type, message ID and the I/R flags), every IKEv2 frame is in one, the
 /// proposal reads as IOS names it, the SA came up with IKE_AUTH, and the Child SA SPIs are the
@@ -176,40 +220,9 @@ fn wireshark_captures_agree_with_tshark() {
         assert_eq!(child.spis.len(), 2, "{name}: {child:?}");
         assert!(child.completed.is_some(), "{name}");
         assert!(report.findings.is_empty(), "{name}: {report}");
-        if !tshark {
-            continue;
+        if tshark {
+            assert_agrees_with_tshark(capture, &table, &report);
         }
-        let rows = tshark_rows(capture, &table);
-        assert!(!rows.is_empty(), "{name}");
-        // Each tshark frame is the request or the response of one exchange of ours.
-        let mut ours = BTreeSet::new();
-        for e in &sa.exchanges {
-            for frame in &e.request_frames {
-                ours.insert((*frame, e.exchange.clone(), e.message_id, false));
-            }
-            if let Some(response) = e.response {
-                ours.insert((response.frame, e.exchange.clone(), e.message_id, true));
-            }
-        }
-        let theirs: BTreeSet<(u64, String, u32, bool)> = rows
-            .iter()
-            .map(|(frame, exchange, mid, flags, _)| {
-                let name = dmvpn_isakmp::v2::ExchangeType(*exchange)
-                    .name()
-                    .unwrap()
-                    .to_owned();
-                (*frame, name, *mid, flags & 0x20 != 0)
-            })
-            .collect();
-        assert_eq!(ours, theirs, "{name}");
-        // The Child SA SPIs: those of the ESP proposals in the IKE_AUTH frames.
-        let spis: BTreeSet<u32> = rows
-            .iter()
-            .filter(|row| row.1 == 35)
-            .flat_map(|row| row.4.iter().copied())
-            .collect();
-        let ours: BTreeSet<u32> = child.spis.iter().copied().collect();
-        assert_eq!(ours, spis, "{name}");
     }
 }
 
@@ -356,39 +369,7 @@ fn healthy_session_agrees_with_tshark() {
     let capture = healthy();
     let table = capture.with_extension("ikev2_decryption_table");
     let report = report_with(&capture, Some(&table));
-    let sa = only_sa(&report);
-    let rows = tshark_rows(&capture, &table);
-    assert_eq!(rows.len() as u64, sa.messages);
-    for (frame, exchange, mid, flags, _) in &rows {
-        let response = flags & 0x20 != 0;
-        let from_initiator = response != (flags & 0x08 != 0);
-        let e = sa
-            .exchanges
-            .iter()
-            .find(|e| {
-                e.message_id == *mid
-                    && e.from_initiator == from_initiator
-                    && e.exchange == dmvpn_isakmp::v2::ExchangeType(*exchange).name().unwrap()
-            })
-            .unwrap_or_else(|| panic!("frame {frame}"));
-        let ours = if response {
-            e.response.map(|s| s.frame)
-        } else {
-            e.request.map(|s| s.frame)
-        };
-        assert_eq!(ours, Some(*frame));
-    }
-    let theirs: BTreeSet<u32> = rows
-        .iter()
-        .filter(|r| r.1 == 35 || r.1 == 36)
-        .flat_map(|r| r.4.iter().copied())
-        .collect();
-    let ours: BTreeSet<u32> = sa
-        .children
-        .iter()
-        .flat_map(|c| c.spis.iter().copied().chain(c.rekey_of))
-        .collect();
-    assert_eq!(ours, theirs);
+    assert_agrees_with_tshark(&capture, &table, &report);
 }
 
 /// Without its key the healthy session still shows its IKE_SA_INIT, exchanges and message IDs,
@@ -512,4 +493,101 @@ fn json_has_the_ikev2_records() {
     assert_eq!(sa["collisions"][0]["first_frame"], 13);
     assert_eq!(sa["children"][0]["spis"][0], "0xc1000001");
     assert_eq!(sa["exchanges"].as_array().unwrap().len(), 9);
+}
+
+/// strongSwan's own sessions recorded in the lab (`testdata/ikev2/lab`, tools/lab/ikev2_lab.sh):
+/// each scenario's first IKE SA, its Child SA and that Child SA's rekey, the IKE SA's rekey into a
+/// second SA that is up from the rekey's answer, DPD from the responder, the Deletes; ESP (with the
+/// `esp_sa` charon logged) on the negotiated SPIs only; and the same exchanges and SPIs as tshark.
+#[test]
+fn lab_recordings() {
+    let tshark = tshark_available();
+    for (scenario, proposal, transform) in [
+        (
+            "aes256-sha256-modp2048",
+            "aes-cbc-256 sha256 group 14",
+            "esp-aes 256 esp-sha256-hmac",
+        ),
+        (
+            "aes128-sha1-modp1024",
+            "aes-cbc-128 sha1 group 2",
+            "esp-aes 128 esp-sha-hmac",
+        ),
+        (
+            "aes128gcm16-ecp256",
+            "aes-gcm-128 prf sha256 group 19",
+            "esp-gcm 128",
+        ),
+        (
+            "3des-sha1-modp1024",
+            "3des sha1 group 2",
+            "esp-3des esp-sha-hmac",
+        ),
+        (
+            "pfs",
+            "aes-cbc-128 sha256 group 14",
+            "esp-aes 128 esp-sha256-hmac",
+        ),
+        (
+            "transport",
+            "aes-cbc-128 sha256 group 14",
+            "esp-aes 128 esp-sha256-hmac",
+        ),
+    ] {
+        let capture = testdata(&format!("ikev2/lab/{scenario}.pcap"));
+        let table = capture.with_extension("ikev2_decryption_table");
+        let esp = EspKeys::from_file(capture.with_extension("esp_sa")).unwrap();
+        let report = report_with_esp(&capture, Some(&table), esp);
+        let pair = report.peer("192.0.2.1", "192.0.2.2").unwrap();
+        let [first, second] = pair.ikev2.as_slice() else {
+            panic!("{scenario}: {report}")
+        };
+        assert_eq!(first.proposal.as_deref(), Some(proposal), "{scenario}");
+        assert_eq!(first.initiator, Some("192.0.2.1".parse().unwrap()));
+        assert_eq!(first.established.map(|s| s.frame), Some(4), "{scenario}");
+        assert_eq!(first.rekeyed_to, Some((second.spi_i, second.spi_r)));
+        assert_eq!(second.rekeyed_from, Some(first.spi_i));
+        let rekey = first
+            .exchanges
+            .iter()
+            .find(|e| e.kind == Some("ike-rekey"))
+            .unwrap();
+        assert_eq!(second.established, rekey.response, "{scenario}");
+        assert_eq!(first.undecrypted + second.undecrypted, 0, "{scenario}");
+        let dpd = first.count("dpd") + second.count("dpd");
+        assert!(dpd >= 1, "{scenario}: {report}");
+        assert_eq!(first.children[0].transform.as_deref(), Some(transform));
+        if scenario == "transport" {
+            // b could not install a transport-mode SA: its IKE_AUTH answer refuses the Child SA.
+            let child = &first.children[0];
+            assert_eq!(child.mode, Some("transport"));
+            assert_eq!(child.refused.as_deref(), Some("NO_PROPOSAL_CHOSEN"));
+            assert!(pair.esp.is_empty());
+            assert_eq!(report.rules(), [Rule::IkeTransformSetMismatch].into());
+        } else {
+            let [child, rekeyed] = first.children.as_slice() else {
+                panic!("{scenario}: {report}")
+            };
+            assert_eq!(child.mode, Some("tunnel"));
+            assert_eq!(rekeyed.rekey_of, child.spis.first().copied(), "{scenario}");
+            assert_eq!(rekeyed.pfs, (scenario == "pfs").then_some(14), "{scenario}");
+            assert!(child.deleted.is_some(), "{scenario}");
+            assert_eq!(pair.esp.len(), 4, "{scenario}");
+            assert!(
+                pair.esp
+                    .iter()
+                    .all(|f| f.negotiated && f.decrypted == f.packets.packets),
+                "{scenario}: {report}"
+            );
+            // encap = yes: charon fakes its NAT_DETECTION_SOURCE_IP to force UDP encapsulation.
+            assert_eq!(
+                report.rules(),
+                [Rule::Ikev2NatDetected].into(),
+                "{scenario}"
+            );
+        }
+        if tshark {
+            assert_agrees_with_tshark(&capture, &table, &report);
+        }
+    }
 }

@@ -87,6 +87,11 @@ pub struct Ikev2Sa {
     pub undecrypted: u64,
     /// The SPIs this SA's IKE rekey created (a CREATE_CHILD_SA with an IKE proposal).
     pub rekeyed_to: Option<([u8; 8], [u8; 8])>,
+    /// For an SA an IKE rekey created, the initiator SPI of the SA it replaced (it is then up
+    /// from that rekey's answer: it has no IKE_SA_INIT or IKE_AUTH of its own).
+    pub rekeyed_from: Option<[u8; 8]>,
+    /// The answer to this SA's IKE rekey.
+    pub(super) rekey_answer: Option<Seen>,
     /// The group of the initiator's latest IKE_SA_INIT KE payload.
     pub(super) offered_ke: Option<u16>,
 }

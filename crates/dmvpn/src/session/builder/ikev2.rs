@@ -108,6 +108,7 @@ impl SessionBuilder {
         };
         let ports = self.frame.udp_ports;
         let header = layer.message.header;
+        let exchange = header.exchange_type;
         let Some(pair) = self.pairs.get_mut(pair_index) else {
             return;
         };
@@ -121,6 +122,7 @@ impl SessionBuilder {
                 first: seen,
                 ..Ikev2Sa::default()
             };
+            let sa = rekeyed(pair, sa, header.responder_spi, exchange);
             pair.ikev2.push(sa);
             self.ike_sas += 1;
             *self.ikev2_index.entry(key).or_insert(pair.ikev2.len() - 1)
@@ -148,7 +150,6 @@ impl SessionBuilder {
         }
         let undecrypted = encrypted && facts.inner.is_none();
         let response = header.flags.response();
-        let exchange = header.exchange_type;
         // An IKE_SA_INIT request with a KE for a group an INVALID_KE_PAYLOAD asked for: the retry.
         if exchange == ExchangeType::IKE_SA_INIT
             && !response
@@ -249,8 +250,13 @@ impl SessionBuilder {
             {
                 sa.auth_method = Some(method.clone());
             }
-            // Up with the responder's answer: its AUTH when decrypted, any answer without keys.
-            if response && facts.errors.is_empty() && (undecrypted || facts.auth.is_some()) {
+            // Up with the responder's answer: its AUTH when decrypted (an error about the Child
+            // SA leaves the IKE SA up), any answer without keys.
+            let refused = facts
+                .errors
+                .iter()
+                .any(|(ty, _)| ty == "AUTHENTICATION_FAILED");
+            if response && !refused && (undecrypted || facts.auth.is_some()) {
                 sa.established.get_or_insert(seen);
             }
         }
@@ -261,6 +267,7 @@ impl SessionBuilder {
             let (mut new_i, mut new_r) = sa.rekeyed_to.unwrap_or_default();
             if response {
                 new_r = spi;
+                sa.rekey_answer.get_or_insert(seen);
             } else {
                 new_i = spi;
             }
@@ -282,6 +289,23 @@ impl SessionBuilder {
             seen,
         );
     }
+}
+
+/// A new SA whose first message is not an IKE_SA_INIT: if an IKE rekey of the pair named its
+/// SPIs, it replaced that SA and is up from the rekey's answer.
+fn rekeyed(pair: &PeerPair, mut sa: Ikev2Sa, spi_r: [u8; 8], exchange: ExchangeType) -> Ikev2Sa {
+    if exchange == ExchangeType::IKE_SA_INIT {
+        return sa;
+    }
+    if let Some(old) = pair
+        .ikev2
+        .iter()
+        .find(|old| old.rekeyed_to == Some((sa.spi_i, spi_r)))
+    {
+        sa.rekeyed_from = Some(old.spi_i);
+        sa.established = old.rekey_answer;
+    }
+    sa
 }
 
 /// Marks the INVALID_KE_PAYLOAD answers of `src`'s IKE SAs on the pair that asked for `group` as

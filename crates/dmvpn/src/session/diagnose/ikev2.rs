@@ -198,6 +198,14 @@ fn nat(
         })
         .collect::<Vec<_>>()
         .join(" and ");
+    // Both ends translated, seen from one capture point: more likely a peer faking its hash to
+    // force UDP encapsulation (strongSwan `encap = yes`) than two NATs.
+    let forced = if sides.len() == 2 {
+        "; both ends at once can also be a peer forcing UDP encapsulation with a faked hash \
+         (strongSwan `encap = yes`)"
+    } else {
+        ""
+    };
     add(
         Rule::Ikev2NatDetected,
         Severity::Info,
@@ -205,7 +213,8 @@ fn nat(
         format!(
             "IKEv2 NAT detected: the NAT_DETECTION hashes say the address of {who} is translated \
              (against the addresses seen here); IKE and ESP move to UDP 4500 (NAT-T), and a \
-             spoke behind NAT needs `nat` awareness on the hub (NHRP registers the NAT address)"
+             spoke behind NAT needs `nat` awareness on the hub (NHRP registers the NAT address)\
+             {forced}"
         ),
         sa.nat_frames.clone(),
     );

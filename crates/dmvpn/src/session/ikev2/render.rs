@@ -168,6 +168,9 @@ pub(in crate::session) fn text(
         if let Some((i, r)) = sa.rekeyed_to {
             writeln!(f, "    rekeyed to i={} r={}", Cookie(&i), Cookie(&r))?;
         }
+        if let Some(old) = sa.rekeyed_from {
+            writeln!(f, "    rekey of i={}", Cookie(&old))?;
+        }
         for (a, b) in sa.collisions() {
             writeln!(
                 f,
@@ -312,6 +315,9 @@ fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
         to.hex("spi_i", &i);
         to.hex("spi_r", &r);
         to.end();
+    }
+    if let Some(old) = sa.rekeyed_from {
+        o.hex("rekeyed_from", &old);
     }
     o.u64("undecrypted", sa.undecrypted);
     objects(o, "exchanges", &sa.exchanges, exchange_json);
