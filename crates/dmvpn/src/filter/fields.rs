@@ -292,6 +292,19 @@ impl Values {
         self.push(id, Value::Present);
     }
 
+    /// A cut frame's `src` or `dst` address: its own field (`ids` are source, destination and
+    /// either) and the either-way one.
+    fn address(&mut self, name: &str, ids: [Id; 3], value: Value) {
+        let [src, dst, either] = ids;
+        let id = match name {
+            "src" => src,
+            "dst" => dst,
+            _ => return,
+        };
+        self.push(id, value);
+        self.push(either, value);
+    }
+
     fn ipv4(&mut self, ids: [Id; 3], src: Ipv4Addr, dst: Ipv4Addr) {
         let [s, d, addr] = ids;
         self.push(s, Value::Ipv4(src));
@@ -525,28 +538,12 @@ impl Values {
         self.proto(id);
         for field in fields {
             match (id, *field) {
-                (IP, CutField::Address(name, IpAddr::V4(address))) => match name {
-                    "src" => {
-                        self.push(IP_SRC, Value::Ipv4(address));
-                        self.push(IP_ADDR, Value::Ipv4(address));
-                    }
-                    "dst" => {
-                        self.push(IP_DST, Value::Ipv4(address));
-                        self.push(IP_ADDR, Value::Ipv4(address));
-                    }
-                    _ => {}
-                },
-                (IPV6, CutField::Address(name, IpAddr::V6(address))) => match name {
-                    "src" => {
-                        self.push(IPV6_SRC, Value::Ipv6(address));
-                        self.push(IPV6_ADDR, Value::Ipv6(address));
-                    }
-                    "dst" => {
-                        self.push(IPV6_DST, Value::Ipv6(address));
-                        self.push(IPV6_ADDR, Value::Ipv6(address));
-                    }
-                    _ => {}
-                },
+                (IP, CutField::Address(name, IpAddr::V4(address))) => {
+                    self.address(name, [IP_SRC, IP_DST, IP_ADDR], Value::Ipv4(address));
+                }
+                (IPV6, CutField::Address(name, IpAddr::V6(address))) => {
+                    self.address(name, [IPV6_SRC, IPV6_DST, IPV6_ADDR], Value::Ipv6(address));
+                }
                 (IP, CutField::Number("protocol", v)) => self.uint(IP_PROTO, v),
                 (IP, CutField::Number("ttl", v)) => self.uint(IP_TTL, v),
                 (IP, CutField::Number("id", v)) => self.uint(IP_ID, v),

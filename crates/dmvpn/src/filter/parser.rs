@@ -326,29 +326,30 @@ impl<'a> Parser<'a> {
     }
 
     fn or(&mut self) -> Result<Expr, FilterError> {
-        let first = self.and()?;
-        if self.peek() != Some(&Token::Or) {
-            return Ok(first);
-        }
-        let mut any = vec![first];
-        while self.peek() == Some(&Token::Or) {
-            self.next += 1;
-            any.push(self.and()?);
-        }
-        Ok(Expr::Or(any))
+        self.joined(&Token::Or, Self::and, Expr::Or)
     }
 
     fn and(&mut self) -> Result<Expr, FilterError> {
-        let first = self.unary()?;
-        if self.peek() != Some(&Token::And) {
+        self.joined(&Token::And, Self::unary, Expr::And)
+    }
+
+    /// One `operand`, or several joined by `op` (one flat list, not a nested pair per `op`).
+    fn joined(
+        &mut self,
+        op: &Token<'_>,
+        operand: fn(&mut Self) -> Result<Expr, FilterError>,
+        join: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, FilterError> {
+        let first = operand(self)?;
+        if self.peek() != Some(op) {
             return Ok(first);
         }
-        let mut all = vec![first];
-        while self.peek() == Some(&Token::And) {
+        let mut operands = vec![first];
+        while self.peek() == Some(op) {
             self.next += 1;
-            all.push(self.unary()?);
+            operands.push(operand(self)?);
         }
-        Ok(Expr::And(all))
+        Ok(join(operands))
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
