@@ -406,12 +406,8 @@ impl Hops {
     }
 }
 
-/// A Resolution Reply as collected, before the hubs are known.
-#[derive(Clone, Debug)]
-pub(super) struct RawAnswer {
-    pub(super) hops: Hops,
-    pub(super) answer: Answer,
-}
+/// A Resolution Reply as collected, before the hubs are known: its copies and what it says.
+pub(super) type RawAnswer = (Hops, Answer);
 
 /// A resolution as collected.
 #[derive(Clone, Debug)]
@@ -625,7 +621,7 @@ fn finish_resolution(raw: RawResolution, is_hub: &impl Fn(&IpAddr) -> bool) -> R
         .iter()
         .find(|(_, src, dst)| is_hub(src) && !is_hub(dst) && *dst != resolution.origin)
         .map(|&(_, _, dst)| dst);
-    if let Some(RawAnswer { hops, mut answer }) = answer {
+    if let Some((hops, mut answer)) = answer {
         let delivered = hops
             .0
             .iter()

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use super::super::nhrp;
 use super::super::spoke_to_spoke::{
     self, Answer, Collected, FlowKey, Hops, Leg, MAX_FLOWS, MAX_LEGS, MAX_NHRP_RECORDS, Purge,
-    RawAnswer, RawFlow, RawResolution, Redirect, Resolution, SpokeToSpoke,
+    RawFlow, RawResolution, Redirect, Resolution, SpokeToSpoke,
 };
 use super::super::{MAX_PAIRS, PeerPair};
 use super::{SessionBuilder, ip_from};
@@ -163,22 +163,20 @@ impl SessionBuilder {
                 let answer = raw.answer.get_or_insert_with(|| {
                     let code = cie.map_or(nhrp::CieCode(0), |c| c.code);
                     let target = raw.resolution.target;
-                    RawAnswer {
-                        hops: Hops::default(),
-                        answer: Answer {
-                            seen,
-                            from: src,
-                            direct: false,
-                            code: code.0,
-                            code_name: code.name().unwrap_or("unknown"),
-                            prefix: cie.map(|c| (masked(target, c.prefix_len), c.prefix_len)),
-                            holding_time: cie.map_or(0, |c| c.holding_time),
-                            nbma: cie.and_then(|c| ip_from(c.nbma.bytes).ok()),
-                            tunnel: cie.and_then(|c| ip_from(c.proto).ok()),
-                        },
-                    }
+                    let answer = Answer {
+                        seen,
+                        from: src,
+                        direct: false,
+                        code: code.0,
+                        code_name: code.name().unwrap_or("unknown"),
+                        prefix: cie.map(|c| (masked(target, c.prefix_len), c.prefix_len)),
+                        holding_time: cie.map_or(0, |c| c.holding_time),
+                        nbma: cie.and_then(|c| ip_from(c.nbma.bytes).ok()),
+                        tunnel: cie.and_then(|c| ip_from(c.proto).ok()),
+                    };
+                    (Hops::default(), answer)
                 });
-                answer.hops.push(seen, src, dst);
+                answer.0.push(seen, src, dst);
             }
             nhrp::Message::PurgeRequest(control) | nhrp::Message::PurgeReply(control) => {
                 if !room(records.purges.len(), &mut records.dropped) {
@@ -301,11 +299,13 @@ mod tests {
 
     #[test]
     fn quoted_headers() {
-        let mut v4 = [0u8; 20];
-        v4[0] = 0x45;
-        v4[9] = 1;
-        v4[12..16].copy_from_slice(&[192, 168, 11, 10]);
-        v4[16..20].copy_from_slice(&[192, 168, 12, 10]);
+        // Version 4, header 20 bytes, ICMP, 192.168.11.10 -> 192.168.12.10.
+        let v4 = [
+            &[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0][..],
+            &[192, 168, 11, 10],
+            &[192, 168, 12, 10],
+        ]
+        .concat();
         let flow = quoted_flow(&v4).unwrap();
         assert_eq!(flow.src.to_string(), "192.168.11.10");
         assert_eq!(flow.dst.to_string(), "192.168.12.10");

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::{Rel, seen_json};
 use crate::capture::Timestamp;
 use crate::json::Object;
-use crate::session::{Answer, DirectTunnel, InnerFlow, Leg, SpokeToSpoke};
+use crate::session::{Answer, DirectTunnel, InnerFlow, Leg, Seen, SpokeToSpoke};
 
 /// `PREFIX/LEN`.
 struct Net((IpAddr, u8));
@@ -17,8 +17,17 @@ impl fmt::Display for Net {
     }
 }
 
+/// `frame +T s`, right-aligned as in the NHRP timelines.
+struct At(Seen, Timestamp);
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:>5} {}", self.0.frame, Rel(self.0.time, self.1))
+    }
+}
+
 /// A frame number, or `-`.
-fn frame(seen: Option<crate::session::Seen>) -> String {
+fn frame(seen: Option<Seen>) -> String {
     seen.map_or_else(|| "-".to_owned(), |s| s.frame.to_string())
 }
 
@@ -44,20 +53,14 @@ pub(super) fn text(
         s2s.flows.len()
     )?;
     if s2s.dropped > 0 {
-        writeln!(
-            f,
-            "  ({} message(s) or packet(s) over the caps, not itemised)",
-            s2s.dropped
-        )?;
+        writeln!(f, "  ({} over the caps, not itemised)", s2s.dropped)?;
     }
     for redirect in &s2s.redirects {
+        let (hub, spoke) = (redirect.hub, redirect.spoke);
         write!(
             f,
-            "  {:>5} {} redirect: hub {} -> spoke {}",
-            redirect.seen.frame,
-            Rel(redirect.seen.time, start),
-            redirect.hub,
-            redirect.spoke
+            "  {} redirect: hub {hub} -> spoke {spoke}",
+            At(redirect.seen, start)
         )?;
         if let Some(flow) = redirect.flow {
             write!(
@@ -72,15 +75,11 @@ pub(super) fn text(
         }
     }
     for r in &s2s.resolutions {
+        let (id, requester, origin, target) = (r.request_id, r.requester, r.origin, r.target);
         write!(
             f,
-            "  {:>5} {} resolution id={} {} ({}) asks for {}",
-            r.request.frame,
-            Rel(r.request.time, start),
-            r.request_id,
-            r.requester,
-            r.origin,
-            r.target
+            "  {} resolution id={id} {requester} ({origin}) asks for {target}",
+            At(r.request, start)
         )?;
         if let Some(to) = r.forwarded_to {
             write!(f, ", forwarded to {to}")?;
@@ -99,15 +98,12 @@ pub(super) fn text(
     }
     for purge in &s2s.purges {
         let nets: Vec<String> = purge.prefixes.iter().map(|&p| Net(p).to_string()).collect();
+        let kind = if purge.reply { "reply" } else { "request" };
+        let (id, from, to) = (purge.request_id, purge.from, purge.to);
         writeln!(
             f,
-            "  {:>5} {} purge {} id={} {} -> {}: {}",
-            purge.seen.frame,
-            Rel(purge.seen.time, start),
-            if purge.reply { "reply" } else { "request" },
-            purge.request_id,
-            purge.from,
-            purge.to,
+            "  {} purge {kind} id={id} {from} -> {to}: {}",
+            At(purge.seen, start),
             nets.join(" ")
         )?;
     }
@@ -202,6 +198,17 @@ fn flow_text(flow: &InnerFlow, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f)
 }
 
+/// `key: [...]`, one object per item, written by `write`.
+fn list<T>(o: &mut Object<'_>, key: &str, items: &[T], write: impl Fn(&mut Object<'_>, &T)) {
+    let mut array = o.array(key);
+    for item in items {
+        let mut e = array.object();
+        write(&mut e, item);
+        e.end();
+    }
+    array.end();
+}
+
 /// `"spoke_to_spoke": {…}`.
 pub(super) fn json(s2s: &SpokeToSpoke, root: &mut Object<'_>, start: Timestamp) {
     let mut o = root.object("spoke_to_spoke");
@@ -211,10 +218,8 @@ pub(super) fn json(s2s: &SpokeToSpoke, root: &mut Object<'_>, start: Timestamp) 
     }
     spokes.end();
     o.u64("dropped", s2s.dropped);
-    let mut list = o.array("redirects");
-    for r in &s2s.redirects {
-        let mut e = list.object();
-        seen_json(&mut e, "seen", r.seen, start);
+    list(&mut o, "redirects", &s2s.redirects, |e, r| {
+        seen_json(e, "seen", r.seen, start);
         e.display("hub", &r.hub);
         e.display("spoke", &r.spoke);
         e.u64("code", u64::from(r.code));
@@ -226,59 +231,12 @@ pub(super) fn json(s2s: &SpokeToSpoke, root: &mut Object<'_>, start: Timestamp) 
         if let Some(frame) = r.resolution.and_then(|i| s2s.resolutions.get(i)) {
             e.u64("resolution_frame", frame.request.frame);
         }
-        e.end();
-    }
-    list.end();
-    let mut list = o.array("resolutions");
-    for r in &s2s.resolutions {
-        let mut e = list.object();
-        e.display("requester", &r.requester);
-        if let Some(nbma) = r.requester_nbma {
-            e.display("requester_nbma", &nbma);
-        }
-        e.display("origin", &r.origin);
-        e.display("target", &r.target);
-        e.u64("request_id", u64::from(r.request_id));
-        seen_json(&mut e, "request", r.request, start);
-        let mut frames = e.array("request_frames");
-        r.request_frames.iter().for_each(|&f| frames.u64(f));
-        frames.end();
-        if let Some(to) = r.forwarded_to {
-            e.display("forwarded_to", &to);
-        }
-        if let Some(answer) = &r.answer {
-            let mut a = e.object("answer");
-            seen_json(&mut a, "seen", answer.seen, start);
-            a.display("from", &answer.from);
-            a.bool("direct", answer.direct);
-            a.u64("code", u64::from(answer.code));
-            a.str("code_name", answer.code_name);
-            if let Some(prefix) = answer.prefix {
-                a.display("prefix", &Net(prefix));
-            }
-            a.u64("holding_time", u64::from(answer.holding_time));
-            if let Some(nbma) = answer.nbma {
-                a.display("nbma", &nbma);
-            }
-            if let Some(tunnel) = answer.tunnel {
-                a.display("tunnel", &tunnel);
-            }
-            a.end();
-        }
-        if let Some((seen, code, name)) = r.error {
-            let mut x = e.object("error");
-            seen_json(&mut x, "seen", seen, start);
-            x.u64("code", u64::from(code));
-            x.str("code_name", name);
-            x.end();
-        }
-        e.end();
-    }
-    list.end();
-    let mut list = o.array("purges");
-    for p in &s2s.purges {
-        let mut e = list.object();
-        seen_json(&mut e, "seen", p.seen, start);
+    });
+    list(&mut o, "resolutions", &s2s.resolutions, |e, r| {
+        resolution_json(e, r, start);
+    });
+    list(&mut o, "purges", &s2s.purges, |e, p| {
+        seen_json(e, "seen", p.seen, start);
         e.display("from", &p.from);
         e.display("to", &p.to);
         e.bool("reply", p.reply);
@@ -286,55 +244,11 @@ pub(super) fn json(s2s: &SpokeToSpoke, root: &mut Object<'_>, start: Timestamp) 
         let mut nets = e.array("prefixes");
         p.prefixes.iter().for_each(|&n| nets.display(&Net(n)));
         nets.end();
-        e.end();
-    }
-    list.end();
-    let mut list = o.array("tunnels");
-    for t in &s2s.tunnels {
-        let mut e = list.object();
-        e.display("a", &t.a);
-        e.display("b", &t.b);
-        e.bool("up", t.is_up());
-        e.bool("ike_failed", t.ike_failed);
-        let mut frames = e.array("resolution_frames");
-        t.resolutions
-            .iter()
-            .filter_map(|&i| s2s.resolutions.get(i))
-            .for_each(|r| frames.u64(r.request.frame));
-        frames.end();
-        e.u64("ike_sas", t.ike_sas as u64);
-        let optional = [
-            ("ike_first", t.ike_first),
-            ("ike_up", t.ike_up),
-            ("esp_first", t.esp_first),
-            ("first_direct", t.first_direct),
-        ];
-        for (key, seen) in optional {
-            if let Some(seen) = seen {
-                seen_json(&mut e, key, seen, start);
-            }
-        }
-        e.u64("esp_packets", t.esp.packets);
-        e.u64("esp_bytes", t.esp.bytes);
-        e.u64("esp_decrypted", t.esp_decrypted);
-        let mut frames = e.array("installs");
-        t.installs.iter().for_each(|&f| frames.u64(f));
-        frames.end();
-        let mut removals = e.array("removals");
-        for &(frame, why) in &t.removals {
-            let mut r = removals.object();
-            r.u64("frame", frame);
-            r.str("why", why);
-            r.end();
-        }
-        removals.end();
-        e.u64("reinstalls", t.reinstalls() as u64);
-        e.end();
-    }
-    list.end();
-    let mut list = o.array("flows");
-    for flow in &s2s.flows {
-        let mut e = list.object();
+    });
+    list(&mut o, "tunnels", &s2s.tunnels, |e, t| {
+        tunnel_json(e, t, s2s, start);
+    });
+    list(&mut o, "flows", &s2s.flows, |e, flow| {
         e.display("src", &flow.src);
         e.display("dst", &flow.dst);
         e.str("path", flow.path());
@@ -344,7 +258,7 @@ pub(super) fn json(s2s: &SpokeToSpoke, root: &mut Object<'_>, start: Timestamp) 
             ("from_hub", flow.from_hub),
             ("direct", flow.direct),
         ] {
-            leg_json(&mut e, key, leg, start);
+            leg_json(e, key, leg, start);
         }
         if let Some(spoke) = flow.via.0 {
             e.display("entry_spoke", &spoke);
@@ -352,16 +266,91 @@ pub(super) fn json(s2s: &SpokeToSpoke, root: &mut Object<'_>, start: Timestamp) 
         if let Some(spoke) = flow.via.1 {
             e.display("exit_spoke", &spoke);
         }
-        if let Some(switched) = flow.switched {
-            seen_json(&mut e, "switched", switched, start);
+        for (key, seen) in [("switched", flow.switched), ("redirect", flow.redirect)] {
+            if let Some(seen) = seen {
+                seen_json(e, key, seen, start);
+            }
         }
-        if let Some(redirect) = flow.redirect {
-            seen_json(&mut e, "redirect", redirect, start);
-        }
-        e.end();
-    }
-    list.end();
+    });
     o.end();
+}
+
+fn resolution_json(e: &mut Object<'_>, r: &crate::session::Resolution, start: Timestamp) {
+    e.display("requester", &r.requester);
+    if let Some(nbma) = r.requester_nbma {
+        e.display("requester_nbma", &nbma);
+    }
+    e.display("origin", &r.origin);
+    e.display("target", &r.target);
+    e.u64("request_id", u64::from(r.request_id));
+    seen_json(e, "request", r.request, start);
+    let mut frames = e.array("request_frames");
+    r.request_frames.iter().for_each(|&f| frames.u64(f));
+    frames.end();
+    if let Some(to) = r.forwarded_to {
+        e.display("forwarded_to", &to);
+    }
+    if let Some(answer) = &r.answer {
+        let mut a = e.object("answer");
+        seen_json(&mut a, "seen", answer.seen, start);
+        a.display("from", &answer.from);
+        a.bool("direct", answer.direct);
+        a.u64("code", u64::from(answer.code));
+        a.str("code_name", answer.code_name);
+        if let Some(prefix) = answer.prefix {
+            a.display("prefix", &Net(prefix));
+        }
+        a.u64("holding_time", u64::from(answer.holding_time));
+        for (key, addr) in [("nbma", answer.nbma), ("tunnel", answer.tunnel)] {
+            if let Some(addr) = addr {
+                a.display(key, &addr);
+            }
+        }
+        a.end();
+    }
+    if let Some((seen, code, name)) = r.error {
+        let mut x = e.object("error");
+        seen_json(&mut x, "seen", seen, start);
+        x.u64("code", u64::from(code));
+        x.str("code_name", name);
+        x.end();
+    }
+}
+
+fn tunnel_json(e: &mut Object<'_>, t: &DirectTunnel, s2s: &SpokeToSpoke, start: Timestamp) {
+    e.display("a", &t.a);
+    e.display("b", &t.b);
+    e.bool("up", t.is_up());
+    e.bool("ike_failed", t.ike_failed);
+    let mut frames = e.array("resolution_frames");
+    t.resolutions
+        .iter()
+        .filter_map(|&i| s2s.resolutions.get(i))
+        .for_each(|r| frames.u64(r.request.frame));
+    frames.end();
+    e.u64("ike_sas", t.ike_sas as u64);
+    let optional = [
+        ("ike_first", t.ike_first),
+        ("ike_up", t.ike_up),
+        ("esp_first", t.esp_first),
+        ("first_direct", t.first_direct),
+    ];
+    for (key, seen) in optional {
+        if let Some(seen) = seen {
+            seen_json(e, key, seen, start);
+        }
+    }
+    e.u64("esp_packets", t.esp.packets);
+    e.u64("esp_bytes", t.esp.bytes);
+    e.u64("esp_decrypted", t.esp_decrypted);
+    let mut frames = e.array("installs");
+    t.installs.iter().for_each(|&f| frames.u64(f));
+    frames.end();
+    list(e, "removals", &t.removals, |r, &(frame, why)| {
+        r.u64("frame", frame);
+        r.str("why", why);
+    });
+    e.u64("reinstalls", t.reinstalls() as u64);
 }
 
 fn leg_json(obj: &mut Object<'_>, key: &str, leg: Leg, start: Timestamp) {
