@@ -118,29 +118,28 @@ impl<'w> Object<'w> {
         }
     }
 
-    /// An IPv4 address as a dotted-quad string.
-    pub fn ipv4(&mut self, key: &str, addr: Ipv4Addr) {
+    /// `key` and a string value that `push` writes (it writes nothing that needs escaping).
+    fn quoted(&mut self, key: &str, push: impl FnOnce(&mut Vec<u8>)) {
         self.key(key);
         self.out.push(b'"');
-        push_ipv4(self.out, addr);
+        push(self.out);
         self.out.push(b'"');
+    }
+
+    /// An IPv4 address as a dotted-quad string.
+    pub fn ipv4(&mut self, key: &str, addr: Ipv4Addr) {
+        self.quoted(key, |out| push_ipv4(out, addr));
     }
 
     /// Bytes as a string of colon-separated lowercase hex pairs (`00:1b:54:aa:00:01`), as MAC and
     /// other link-layer addresses print.
     pub fn mac(&mut self, key: &str, bytes: &[u8]) {
-        self.key(key);
-        self.out.push(b'"');
-        push_colon_hex(self.out, bytes);
-        self.out.push(b'"');
+        self.quoted(key, |out| push_colon_hex(out, bytes));
     }
 
     /// An instant as an RFC 3339 UTC string with nine fractional digits (see the module docs).
     pub fn timestamp(&mut self, key: &str, ts: Timestamp) {
-        self.key(key);
-        self.out.push(b'"');
-        push_rfc3339(self.out, ts);
-        self.out.push(b'"');
+        self.quoted(key, |out| push_rfc3339(out, ts));
     }
 
     /// A span of time as a number of seconds with nine fractional digits (`2.252000000`).
@@ -165,26 +164,23 @@ impl<'w> Object<'w> {
 
     /// A `u32` as a `"0x…"` string of 8 hex digits (SPIs, GRE keys).
     pub fn hex_u32(&mut self, key: &str, value: u32) {
-        self.key(key);
-        self.out.extend_from_slice(b"\"0x");
-        push_hex(self.out, &value.to_be_bytes());
-        self.out.push(b'"');
+        self.quoted(key, |out| {
+            out.extend_from_slice(b"0x");
+            push_hex(out, &value.to_be_bytes());
+        });
     }
 
     /// A `u16` as a `"0x…"` string of 4 hex digits (EtherTypes, flags).
     pub fn hex_u16(&mut self, key: &str, value: u16) {
-        self.key(key);
-        self.out.extend_from_slice(b"\"0x");
-        push_hex(self.out, &value.to_be_bytes());
-        self.out.push(b'"');
+        self.quoted(key, |out| {
+            out.extend_from_slice(b"0x");
+            push_hex(out, &value.to_be_bytes());
+        });
     }
 
     /// Bytes as a lowercase hex string.
     pub fn hex(&mut self, key: &str, bytes: &[u8]) {
-        self.key(key);
-        self.out.push(b'"');
-        push_hex(self.out, bytes);
-        self.out.push(b'"');
+        self.quoted(key, |out| push_hex(out, bytes));
     }
 
     /// A number or string written verbatim: the caller guarantees it is valid JSON.
