@@ -19,10 +19,13 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub mod client;
+pub mod resolution;
 pub mod server;
+pub mod shortcut;
 
 pub use client::{Client, ClientConfig, ClientEvent, Nhs, NhsState};
 pub use server::{Registration, Server, ServerConfig, ServerEvent};
+pub use shortcut::{Shortcut, ShortcutEvent, ShortcutKind, ShortcutLimits, Shortcuts};
 
 mod error;
 
@@ -93,7 +96,7 @@ impl fmt::Debug for Password {
 
 /// Whether the packet passes the authentication check of RFC 2332 §5.3.4 as IOS does it: with no
 /// password configured everything passes; with one, the packet must carry it.
-fn authentic(password: Option<&Password>, msg: &nhrp::Repr<'_>) -> bool {
+pub(crate) fn authentic(password: Option<&Password>, msg: &nhrp::Repr<'_>) -> bool {
     password
         .is_none_or(|password| password.matches(msg.extensions.and_then(|e| e.authentication())))
 }
@@ -118,7 +121,7 @@ fn check_families(msg: &nhrp::Repr<'_>) -> Result<(), Error> {
 }
 
 /// Emits `repr` into a new buffer.
-fn emit(repr: &nhrp::Repr<'_>) -> Vec<u8> {
+pub(crate) fn emit(repr: &nhrp::Repr<'_>) -> Vec<u8> {
     let mut bytes = alloc::vec![0; repr.buffer_len()];
     repr.emit(&mut nhrp::Packet::new_unchecked(&mut bytes[..]));
     bytes

@@ -91,8 +91,15 @@ impl Node {
                 }
             },
         };
-        let nbma = self.resolve(next_hop).or_else(|| {
-            // Phase 1: a spoke sends what it cannot map to the hub, which forwards it.
+        // Phase 3: a shortcut as specific as the route wins; Phase 2: the route's next hop is
+        // another spoke, resolved through the NHS.
+        let mut nbma = self.shortcut_nbma(dst).or_else(|| self.resolve(next_hop));
+        if nbma.is_none() {
+            nbma = self.resolve_next_hop(next_hop);
+        }
+        let nbma = nbma.or_else(|| {
+            // Phase 1 (and a shortcut not ready yet): a spoke sends what it cannot map to the
+            // hub, which forwards it.
             first_nhs
                 .filter(|_| self.config.role == Role::Spoke)
                 .map(|nhs| nhs.nbma)

@@ -58,7 +58,7 @@
 //! ```
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 use core::fmt;
 use core::net::Ipv4Addr;
@@ -69,13 +69,17 @@ use dmvpn_ip::{IpProtocol, icmp, udp};
 
 use crate::eigrp::{self, Eigrp, EigrpEvent, HelloConfig, Link};
 use crate::ipsec::{self, Action, Lifetime, SaEvent, SaId, Sad, SadError, Spd};
-use crate::nhrp::{self, Client, ClientConfig, ClientEvent, Server, ServerConfig, ServerEvent};
+use crate::nhrp::{
+    self, Client, ClientConfig, ClientEvent, Server, ServerConfig, ServerEvent, ShortcutEvent,
+    ShortcutLimits, Shortcuts,
+};
 use crate::time::{Duration, Instant};
 
 pub mod config;
 mod counters;
 mod forward;
 pub mod rib;
+mod shortcut;
 pub mod sim;
 
 pub use config::{
@@ -84,6 +88,7 @@ pub use config::{
 };
 pub use counters::{Counters, DropReason};
 pub use rib::{Route, RouteSource};
+pub use shortcut::{HELD_PEERS, HELD_PER_PEER, ShortcutRoute};
 
 use rib::Rib;
 
@@ -156,6 +161,9 @@ pub enum Event {
     },
     /// An SA reached a soft or hard lifetime limit.
     Sa(SaEvent),
+    /// Phase 2/3: resolution sent, answered, forwarded or failed; redirect sent or received;
+    /// a shortcut installed or removed; a direct peer wanted (see [`ShortcutEvent`]).
+    Shortcut(ShortcutEvent),
 }
 
 /// The NHRP side of the node.
@@ -190,6 +198,16 @@ pub struct Node {
     delivers: VecDeque<Vec<u8>>,
     events: VecDeque<Event>,
     counters: Counters,
+    /// Phase 2/3: the resolution cache, pending requests, redirect pairs.
+    shortcuts: Shortcuts,
+    /// The last NHRP request ID of a resolution or purge.
+    request_id: u32,
+    /// NHRP packets waiting for the SA pair with their peer.
+    held: BTreeMap<Ipv4Addr, Vec<Vec<u8>>>,
+    /// Peers asked for ([`ShortcutEvent::PeerWanted`]) and not keyed yet.
+    wanted: BTreeSet<Ipv4Addr>,
+    /// The time of the call being handled.
+    now: Instant,
 }
 
 impl fmt::Debug for Node {
@@ -292,6 +310,11 @@ impl Node {
             delivers: VecDeque::new(),
             events: VecDeque::new(),
             counters: Counters::default(),
+            shortcuts: Shortcuts::new(ShortcutLimits::DEFAULT),
+            request_id: first_request_id.wrapping_add(0x4000_0000) & 0x7fff_ffff,
+            held: BTreeMap::new(),
+            wanted: BTreeSet::new(),
+            now,
             config,
         };
         let connected = Route {
@@ -436,6 +459,8 @@ impl Node {
             inbound_spi: sas.inbound_spi,
             outbound_spi: sas.outbound_spi,
         });
+        self.now = now;
+        self.release_held(peer);
     }
 
     /// Adds `ip route <prefix> <next hop>` through the tunnel (replacing a static route to the
@@ -528,6 +553,7 @@ impl Node {
     /// Handles a packet from the NBMA network: the payload of an outer IPv4 packet from `src`
     /// with IP protocol `protocol` (47 GRE, 50 ESP, 17 UDP with its header).
     pub fn handle_nbma(&mut self, now: Instant, src: Ipv4Addr, protocol: u8, payload: &[u8]) {
+        self.now = now;
         self.counters.nbma_in += 1;
         match protocol {
             PROTOCOL_ESP => self.handle_esp(now, src, payload),
@@ -554,6 +580,7 @@ impl Node {
 
     /// Handles an IPv4 packet the host sent into the tunnel interface.
     pub fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.now = now;
         self.counters.tunnel_in += 1;
         let Some((packet, ip)) = checked_ipv4(packet) else {
             self.counters.drop(DropReason::MalformedIpv4);
@@ -570,6 +597,8 @@ impl Node {
     /// Runs the timers due at `now`: NHRP registrations, EIGRP Hellos and hold timers, SA
     /// lifetimes.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.shortcut_timeout(now);
         match &mut self.nhrp {
             NhrpRole::Client(client) => client.handle_timeout(now),
             NhrpRole::Server(server) => server.handle_timeout(now),
@@ -597,10 +626,15 @@ impl Node {
             NhrpRole::Server(server) => server.poll_timeout(),
         };
         let eigrp = self.eigrp.as_ref().and_then(Eigrp::poll_timeout);
-        [nhrp, eigrp, self.sad.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            nhrp,
+            eigrp,
+            self.sad.poll_timeout(),
+            self.shortcuts.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next packet for the NBMA network.
@@ -669,7 +703,7 @@ impl Node {
         }
         match gre.protocol {
             dmvpn_gre::Protocol::NHRP => self.handle_nhrp(now, src, payload),
-            dmvpn_gre::Protocol::IPV4 => self.handle_inner(now, payload),
+            dmvpn_gre::Protocol::IPV4 => self.handle_inner(now, src, payload),
             _ => self.counters.drop(DropReason::GreProtocol),
         }
     }
@@ -681,6 +715,9 @@ impl Node {
             self.counters.drop(DropReason::MalformedNhrp);
             return;
         };
+        if self.handle_shortcut_nhrp(src, &repr) {
+            return;
+        }
         let result = match &mut self.nhrp {
             NhrpRole::Client(client) => client.handle_message(now, src, &repr),
             NhrpRole::Server(server) => server.handle_message(now, src, &repr),
@@ -692,7 +729,7 @@ impl Node {
     }
 
     /// An IPv4 packet that came out of the tunnel.
-    fn handle_inner(&mut self, now: Instant, packet: &[u8]) {
+    fn handle_inner(&mut self, now: Instant, src: Ipv4Addr, packet: &[u8]) {
         let Some((packet, ip)) = checked_ipv4(packet) else {
             self.counters.drop(DropReason::MalformedIpv4);
             return;
@@ -718,6 +755,7 @@ impl Node {
                     return;
                 }
                 self.counters.forwarded += 1;
+                self.maybe_redirect(src, &packet, &ip);
                 self.route_out(packet);
             }
             _ => self.deliver(packet.to_vec()),

@@ -399,6 +399,16 @@ impl<M: Machine> Cloud<M> {
         self.collect(index);
     }
 
+    /// Runs `f` on node `index` now (an operator's command: `clear ip nhrp shortcut` …), then
+    /// moves what it produced onto the wire and into the record.
+    pub fn command(&mut self, index: usize, f: impl FnOnce(&mut M, Instant)) {
+        let now = self.now;
+        if let Some(member) = self.members.get_mut(index).filter(|m| m.up) {
+            f(&mut member.node, now);
+        }
+        self.collect(index);
+    }
+
     /// Moves node `index`'s transmits onto the wire and its events and deliveries into its
     /// record.
     fn collect(&mut self, index: usize) {

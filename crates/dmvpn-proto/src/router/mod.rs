@@ -53,6 +53,19 @@
 //! ```
 //!
 //! A hub keys nobody by itself: spokes come to it.
+//!
+//! - **Spoke-to-spoke pairs on demand** (Phase 2/3). When the node needs a direct peer
+//!   ([`ShortcutEvent::PeerWanted`]: a shortcut or a resolution reply to another spoke, under
+//!   IPsec) the router starts Main Mode with it ([`Event::IkeStarted`]). The pair's Quick Mode
+//!   installs it ([`Event::ShortcutPeerUp`]) and the node sends what waited. With no pair within
+//!   [`RECONNECT`] (PSK mismatch, NAT, no answer) the attempt is given up
+//!   ([`Event::ShortcutPeerFailed`], [`Node::peer_failed`]): traffic keeps going through the
+//!   hub, and the next packet that wants the shortcut asks again.
+//!
+//! ```text
+//!   PeerWanted ──▶ Keying { deadline = now + RECONNECT } ── ChildEstablished ──▶ (a pair like any)
+//!                        └── deadline ──▶ ShortcutPeerFailed (IKE deleted, node told)
+//! ```
 
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
@@ -67,6 +80,7 @@ use dmvpn_ip::udp;
 use crate::eigrp::EigrpEvent;
 use crate::ike::{self, Endpoint};
 use crate::ipsec::{self, Limit, SaEvent, SaId};
+use crate::nhrp::ShortcutEvent;
 use crate::node::{self, Node, PROTOCOL_ESP, Transmit};
 use crate::time::{Duration, Instant};
 
@@ -196,6 +210,17 @@ pub enum Event {
         /// Why.
         error: ike::Error,
     },
+    /// The spoke-to-spoke pair the node asked for is installed: the shortcut carries traffic.
+    ShortcutPeerUp {
+        /// The other spoke's NBMA address.
+        peer: Ipv4Addr,
+    },
+    /// No spoke-to-spoke pair came within [`RECONNECT`] (PSK mismatch, NAT, no answer): the
+    /// traffic stays on the hub.
+    ShortcutPeerFailed {
+        /// The other spoke's NBMA address.
+        peer: Ipv4Addr,
+    },
     /// The SAD reported a soft limit: a new pair is negotiated.
     RekeyStarted {
         /// The peer.
@@ -247,6 +272,8 @@ pub struct Router<R> {
     local: Ipv4Addr,
     /// A spoke's NHSes (by NBMA address), when IKE runs.
     nhs: BTreeMap<Ipv4Addr, NhsState>,
+    /// Spoke-to-spoke peers being keyed on demand, with when the attempt is given up.
+    direct: BTreeMap<Ipv4Addr, Instant>,
     pairs: BTreeMap<Ipv4Addr, Pair>,
     ike_sas: BTreeMap<Ipv4Addr, IkeSaInfo>,
     ike_counters: IkeCounters,
@@ -281,6 +308,7 @@ impl<R: ike::Entropy> Router<R> {
             ike,
             local,
             nhs,
+            direct: BTreeMap::new(),
             pairs: BTreeMap::new(),
             ike_sas: BTreeMap::new(),
             ike_counters: IkeCounters::default(),
@@ -417,6 +445,7 @@ impl<R: ike::Entropy> Router<R> {
         }
         self.pump(now);
         self.maintain(now);
+        self.give_up_direct(now);
         self.pump(now);
     }
 
@@ -444,7 +473,8 @@ impl<R: ike::Entropy> Router<R> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let ike = self.ike.as_ref().and_then(Endpoint::poll_timeout);
         let nhs = self.nhs.values().filter_map(|s| s.deadline()).min();
-        [self.node.poll_timeout(), ike, nhs]
+        let direct = self.direct.values().min().copied();
+        [self.node.poll_timeout(), ike, nhs, direct]
             .into_iter()
             .flatten()
             .min()
@@ -552,6 +582,9 @@ impl<R: ike::Entropy> Router<R> {
                     None => {}
                 }
             }
+            node::Event::Shortcut(ShortcutEvent::PeerWanted { nbma }) => {
+                self.connect_direct(now, nbma);
+            }
             // The volume limit (the SAD counts it): a new pair at the soft limit, as IOS at 90 %.
             node::Event::Sa(SaEvent::SoftExpired {
                 id: SaId::Outbound { remote, .. },
@@ -645,6 +678,9 @@ impl<R: ike::Entropy> Router<R> {
             },
         );
         self.event(Event::SaInstalled(child));
+        if self.direct.remove(&peer).is_some() {
+            self.event(Event::ShortcutPeerUp { peer });
+        }
         let Some(state) = self.nhs.get_mut(&peer) else {
             return;
         };
@@ -707,6 +743,49 @@ impl<R: ike::Entropy> Router<R> {
         }
         self.event(Event::NhsDown { peer });
         self.maintain(now);
+    }
+
+    /// Starts Main Mode with another spoke the node wants a pair with (unless one is up or on
+    /// its way, or it is an NHS, which [`Router::maintain`] keys).
+    fn connect_direct(&mut self, now: Instant, peer: Ipv4Addr) {
+        let Some(ike) = &mut self.ike else { return };
+        if self.pairs.contains_key(&peer)
+            || self.nhs.contains_key(&peer)
+            || self.direct.contains_key(&peer)
+        {
+            return;
+        }
+        if self.direct.len() >= node::HELD_PEERS {
+            self.node.peer_failed(peer);
+            return;
+        }
+        match ike.connect(now, peer) {
+            Ok(()) => {
+                self.direct.insert(peer, now + RECONNECT);
+                self.event(Event::IkeStarted { peer });
+            }
+            Err(error) => {
+                self.node.peer_failed(peer);
+                self.event(Event::IkeStartFailed { peer, error });
+                self.event(Event::ShortcutPeerFailed { peer });
+            }
+        }
+    }
+
+    /// Gives up the spoke-to-spoke attempts with no pair by their deadline.
+    fn give_up_direct(&mut self, now: Instant) {
+        let late: Vec<Ipv4Addr> = (self.direct.iter())
+            .filter(|(_, at)| **at <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in late {
+            self.direct.remove(&peer);
+            if let Some(ike) = &mut self.ike {
+                ike.delete_peer(now, peer);
+            }
+            self.node.peer_failed(peer);
+            self.event(Event::ShortcutPeerFailed { peer });
+        }
     }
 
     /// A spoke (re)starts IKE with each NHS it has no pair with, once [`RECONNECT`] has passed
