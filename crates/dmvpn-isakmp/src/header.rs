@@ -66,22 +66,13 @@ impl Flags {
     /// A: authentication only, the payloads are hashed but not encrypted.
     pub const AUTH_ONLY: u8 = 0x04;
 
-    /// Whether the E bit is set.
-    #[must_use]
-    pub const fn encryption(self) -> bool {
-        self.0 & Self::ENCRYPTION != 0
-    }
-
-    /// Whether the C bit is set.
-    #[must_use]
-    pub const fn commit(self) -> bool {
-        self.0 & Self::COMMIT != 0
-    }
-
-    /// Whether the A bit is set.
-    #[must_use]
-    pub const fn auth_only(self) -> bool {
-        self.0 & Self::AUTH_ONLY != 0
+    dmvpn_wire::flag_getters! {
+        /// Whether the E bit is set.
+        pub fn encryption = ENCRYPTION;
+        /// Whether the C bit is set.
+        pub fn commit = COMMIT;
+        /// Whether the A bit is set.
+        pub fn auth_only = AUTH_ONLY;
     }
 
     /// Bits RFC 2408 leaves reserved (must be zero).

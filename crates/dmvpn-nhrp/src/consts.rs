@@ -295,18 +295,6 @@ impl Flags {
     const PURGE: &'static [(u16, &'static str)] = &[(0x8000, "no-reply"), (0x0002, "nat")];
     const OTHER: &'static [(u16, &'static str)] = &[(0x0002, "nat")];
 
-    /// Whether every bit of `other` is set.
-    #[must_use]
-    pub const fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The union of both.
-    #[must_use]
-    pub const fn union(self, other: Self) -> Self {
-        Self(self.0 | other.0)
-    }
-
     /// The names of the set bits that `op` defines, in bit order from the top (e.g. `unique`,
     /// `nat` for a Registration Request with 0x8002). Bits `op` does not define are skipped; use
     /// [`Flags::unnamed`] to see them.
@@ -342,12 +330,7 @@ impl Flags {
     }
 }
 
-impl core::ops::BitOr for Flags {
-    type Output = Self;
-    fn bitor(self, rhs: Self) -> Self {
-        self.union(rhs)
-    }
-}
+dmvpn_wire::flag_set!(Flags);
 
 impl fmt::Debug for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

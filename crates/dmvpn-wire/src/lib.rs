@@ -36,6 +36,7 @@ struct ReadmeDoctests;
 pub mod checksum;
 mod error;
 pub mod field;
+mod flags;
 pub mod fmt;
 mod harness;
 pub mod hex;

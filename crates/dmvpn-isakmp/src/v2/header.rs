@@ -40,22 +40,13 @@ impl Flags {
     /// R (Response): the message is a response.
     pub const RESPONSE: u8 = 0x20;
 
-    /// Whether the I bit is set.
-    #[must_use]
-    pub const fn initiator(self) -> bool {
-        self.0 & Self::INITIATOR != 0
-    }
-
-    /// Whether the V bit is set.
-    #[must_use]
-    pub const fn higher_version(self) -> bool {
-        self.0 & Self::VERSION != 0
-    }
-
-    /// Whether the R bit is set.
-    #[must_use]
-    pub const fn response(self) -> bool {
-        self.0 & Self::RESPONSE != 0
+    dmvpn_wire::flag_getters! {
+        /// Whether the I bit is set.
+        pub fn initiator = INITIATOR;
+        /// Whether the V bit is set.
+        pub fn higher_version = VERSION;
+        /// Whether the R bit is set.
+        pub fn response = RESPONSE;
     }
 }
 
