@@ -51,13 +51,15 @@ pub enum Rule {
     /// the reply that granted the hold time and the late request, if any.
     NhrpHoldExpired,
     /// `ike-no-proposal-chosen`: an ISAKMP NO-PROPOSAL-CHOSEN notification (RFC 2408 §3.14.1,
-    /// type 14): the peers' `crypto isakmp policy` or transform sets share nothing. Evidence:
-    /// the notification frames.
+    /// type 14): the peers' `crypto isakmp policy` or transform sets share nothing; for IKEv2, a
+    /// NO_PROPOSAL_CHOSEN answering IKE_SA_INIT (`crypto ikev2 proposal`s). Evidence: the
+    /// notification frames.
     IkeNoProposalChosen,
     /// `ike-transform-set-mismatch`: a NO-PROPOSAL-CHOSEN answering a Quick Mode (it names ESP or
     /// AH, or travels encrypted under the phase 1 SA): phase 1 is up but the peers' `crypto ipsec
-    /// transform-set`s (or PFS groups) share nothing. Encrypted, it is only seen with the IKE keys.
-    /// Evidence: the notification frames.
+    /// transform-set`s (or PFS groups) share nothing; for IKEv2, a NO_PROPOSAL_CHOSEN answering
+    /// IKE_AUTH or CREATE_CHILD_SA. Encrypted, it is only seen with the IKE keys. Evidence: the
+    /// notification frames.
     IkeTransformSetMismatch,
     /// `ike-psk-mismatch`: the peers' pre-shared keys (`crypto isakmp key`) differ.
     ///

@@ -4,8 +4,9 @@
 //! A [`SessionBuilder`] is a [`Sink`](crate::decode::Sink) for the
 //! [`Decoder`](crate::decode::Decoder): it watches the layers of every frame and keeps, per pair
 //! of outer (NBMA) addresses, the NHRP registration timeline, the IKEv1 phase 1 SAs with their
-//! Quick Mode children, the ESP flows by SPI, the EIGRP adjacency as each side shows it and a
-//! summary of the traffic inside the tunnel. [`SessionBuilder::finish`] turns that into a
+//! Quick Mode children, the IKEv2 SAs with their exchanges and Child SAs ([`Ikev2Sa`]), the ESP
+//! flows by SPI, the EIGRP adjacency as each side shows it and a summary of the traffic inside the
+//! tunnel. [`SessionBuilder::finish`] turns that into a
 //! [`Report`], running the rules of [`Rule`] over it; the report prints as text
 //! ([`Display`](std::fmt::Display)) or JSON ([`Report::write_json`]).
 //!
