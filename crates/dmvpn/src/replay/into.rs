@@ -278,7 +278,7 @@ pub fn play<R: Read>(
         Instant::ZERO,
         Box::new(Script {
             first: summary.first_request_id.map(u32::to_be_bytes),
-            state: 0x5eed,
+            rest: Xorshift(0x5eed),
         }),
     );
     let nhs = summary.nhs.map(|(_, nbma)| nbma);
@@ -448,12 +448,26 @@ fn walk<R: Read>(
     reader.take_error()
 }
 
+/// The fixed byte sequence the scripts fall back to: xorshift (13, 7, 17), one byte a step.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for byte in buf {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *byte = self.0 as u8;
+        }
+    }
+}
+
 /// Random bytes for the machine: first the captured router's first NHRP request ID (the node
 /// seeds its request numbering with its first four bytes), then a fixed xorshift sequence, so
 /// the timeline is the same on every run.
 struct Script {
     first: Option<[u8; 4]>,
-    state: u64,
+    rest: Xorshift,
 }
 
 impl node::Entropy for Script {
@@ -464,12 +478,7 @@ impl node::Entropy for Script {
             dest.copy_from_slice(&first);
             return;
         }
-        for byte in dest {
-            self.state ^= self.state << 13;
-            self.state ^= self.state >> 7;
-            self.state ^= self.state << 17;
-            *byte = self.state as u8;
-        }
+        self.rest.fill(dest);
     }
 }
 
@@ -914,7 +923,7 @@ fn ike_of(
     let script = IkeScript {
         cookies,
         peer: nhs,
-        state: 0x1ce_5eed,
+        rest: Xorshift(0x1ce_5eed),
     };
     (
         Some(ike::Endpoint::new(any_ios_policy(nbma), script)),
@@ -973,7 +982,7 @@ fn any_ios_policy(nbma: Ipv4Addr) -> ike::Config {
 struct IkeScript {
     cookies: BTreeMap<Ipv4Addr, VecDeque<[u8; 8]>>,
     peer: Option<Ipv4Addr>,
-    state: u64,
+    rest: Xorshift,
 }
 
 impl ike::Entropy for IkeScript {
@@ -987,11 +996,6 @@ impl ike::Entropy for IkeScript {
             buf.copy_from_slice(&cookie);
             return;
         }
-        for byte in buf {
-            self.state ^= self.state << 13;
-            self.state ^= self.state >> 7;
-            self.state ^= self.state << 17;
-            *byte = self.state as u8;
-        }
+        self.rest.fill(buf);
     }
 }
