@@ -23,13 +23,9 @@
 //! use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
 //!
 //! let child = Negotiated {
-//!     initiator_spi: 0x1111_1111,
-//!     responder_spi: 0x2222_2222,
-//!     encryption: Encryption::AesCbc(128),
-//!     integrity: Integrity::HmacSha1_96,
-//!     esn: false,
-//!     ni: vec![1; 32],
-//!     nr: vec![2; 32],
+//!     spis: [0x1111_1111, 0x2222_2222],
+//!     transforms: (Encryption::AesCbc(128), Integrity::HmacSha1_96, false),
+//!     nonces: [vec![1; 32], vec![2; 32]],
 //!     pfs: false,
 //! };
 //! let keys: ChildKeys = child.keys(&Secret::new(vec![7; 32])).expect("no PFS, a known PRF");
@@ -55,20 +51,14 @@ const MAX_ENTRIES: usize = 4096;
 /// An ESP Child SA a captured response accepted.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Negotiated {
-    /// The SPI the exchange's initiator chose (in its request): the responder sends to it.
-    pub initiator_spi: u32,
-    /// The SPI the exchange's responder chose (in its response): the initiator sends to it.
-    pub responder_spi: u32,
-    /// The chosen encryption transform.
-    pub encryption: Encryption,
-    /// The chosen integrity transform ([`Integrity::None`] with an AEAD cipher).
-    pub integrity: Integrity,
-    /// Whether extended sequence numbers were chosen.
-    pub esn: bool,
-    /// The initiator's nonce of the exchange (IKE_SA_INIT's for IKE_AUTH).
-    pub ni: Vec<u8>,
-    /// The responder's nonce.
-    pub nr: Vec<u8>,
+    /// The SPI each side chose: the exchange's initiator's (in its request; the responder sends
+    /// to it), then the responder's (in its response; the initiator sends to it).
+    pub spis: [u32; 2],
+    /// The chosen encryption and integrity transforms ([`Integrity::None`] with an AEAD cipher),
+    /// and whether extended sequence numbers were chosen.
+    pub transforms: (Encryption, Integrity, bool),
+    /// The exchange's nonces, Ni then Nr (IKE_SA_INIT's for IKE_AUTH).
+    pub nonces: [Vec<u8>; 2],
     /// Whether the exchange carried KE payloads (PFS): KEYMAT then needs g^ir, not in a capture.
     pub pfs: bool,
 }
@@ -139,14 +129,16 @@ impl Negotiated {
             return None;
         }
         let prf = prf_of_len(sk_d.len())?;
+        let [ni, nr] = &self.nonces;
+        let (encryption, integrity, _) = self.transforms;
         Some(child_keys(
             prf,
             sk_d.as_bytes(),
             None,
-            &self.ni,
-            &self.nr,
-            self.encryption,
-            self.integrity,
+            ni,
+            nr,
+            encryption,
+            integrity,
         ))
     }
 }
@@ -301,7 +293,7 @@ impl ChildTracker {
         let request = self.requests.remove(&key)?;
         let accepted = message.proposals.first()?;
         let responder_spi = esp_spi(accepted)?;
-        let (encryption, integrity, esn) = chosen(accepted)?;
+        let transforms = chosen(accepted)?;
         let initiator_spi = request
             .proposals
             .iter()
@@ -317,13 +309,9 @@ impl ChildTracker {
             return None;
         }
         Some(Negotiated {
-            initiator_spi,
-            responder_spi,
-            encryption,
-            integrity,
-            esn,
-            ni,
-            nr,
+            spis: [initiator_spi, responder_spi],
+            transforms,
+            nonces: [ni, nr],
             pfs: exchange == ExchangeType::CREATE_CHILD_SA && (request.ke || message.ke),
         })
     }

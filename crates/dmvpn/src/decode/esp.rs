@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use dmvpn_esp::{DecryptError, ReplayWindow, Sa};
 
-use crate::keys::EspKeys;
+use crate::keys::{EspKeys, EspSa};
 
 use super::layer::{EspLayer, EspStatus, Icv};
 
@@ -34,6 +34,8 @@ pub(super) struct SaStates {
     keys: EspKeys,
     flows: HashMap<(u32, IpAddr, IpAddr), Option<usize>, FlowHash>,
     states: Vec<SaState>,
+    /// SAs learnt from the capture (IKEv2 Child SAs keyed from SK_d), after the table's.
+    learned: Vec<EspSa>,
 }
 
 struct SaState {
@@ -50,6 +52,7 @@ impl SaStates {
             keys,
             flows: HashMap::default(),
             states: Vec::new(),
+            learned: Vec::new(),
         }
     }
 
@@ -59,12 +62,26 @@ impl SaStates {
             keys: self.keys.clone(),
             flows: HashMap::default(),
             states: Vec::new(),
+            learned: Vec::new(),
+        }
+    }
+
+    /// Adds SAs learnt from the capture; a flow of theirs already seen without a key is looked
+    /// up again at its next packet.
+    pub(super) fn learn(&mut self, sas: &[EspSa]) {
+        for sa in sas {
+            if self.learned.len() >= MAX_FLOWS {
+                self.learned.clear();
+            }
+            self.flows
+                .retain(|&(spi, ..), index| index.is_some() || !sa.spi.matches(spi));
+            self.learned.push(sa.clone());
         }
     }
 
     fn state(&mut self, spi: u32, src: IpAddr, dst: IpAddr) -> Option<&mut SaState> {
         // Without keys (decode only) no flow can have an SA: skip the table.
-        if self.keys.is_empty() {
+        if self.keys.is_empty() && self.learned.is_empty() {
             return None;
         }
         if self.flows.len() >= MAX_FLOWS {
@@ -75,9 +92,13 @@ impl SaStates {
             keys,
             flows,
             states,
+            learned,
         } = self;
         let index = *flows.entry((spi, src, dst)).or_insert_with(|| {
-            let sa = keys.find(src, dst, spi)?.sa_for(spi).ok()?;
+            let line = keys
+                .find(src, dst, spi)
+                .or_else(|| learned.iter().rev().find(|sa| sa.matches(src, dst, spi)))?;
+            let sa = line.sa_for(spi).ok()?;
             let window = ReplayWindow::new(sa.esn());
             states.push(SaState { sa, window });
             Some(states.len() - 1)

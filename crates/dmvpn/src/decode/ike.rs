@@ -16,6 +16,7 @@ use crate::json::Object;
 use crate::keys::Ikev2Key;
 
 use super::Ikev2Layer;
+use super::ikev2_child::Children;
 
 /// An IKEv2 SA's initiator and responder SPIs.
 type SpiPair = ([u8; 8], [u8; 8]);
@@ -37,6 +38,10 @@ pub struct IkeKeys {
     v2_keys: Arc<HashMap<SpiPair, Ikev2Key>>,
     /// Decrypted IKEv2 fragments waiting for the rest of their message.
     v2_fragments: Reassembler,
+    /// Whether some IKEv2 line has SK_d: then Child SAs are followed for their ESP keys.
+    v2_derive: bool,
+    /// The Child SAs of the IKEv2 SAs with SK_d.
+    v2_children: Children,
 }
 
 impl fmt::Debug for IkeKeys {
@@ -69,6 +74,8 @@ pub(super) struct Ikev2Outcome {
     /// The inner chain of a fragmented message this fragment completed: its first payload type
     /// and the chain.
     pub(super) reassembled: Option<(v2::PayloadType, Vec<u8>)>,
+    /// The ESP SAs of a Child SA this message completed, keyed from the IKE SA's SK_d.
+    pub(super) esp: Vec<crate::keys::EspSa>,
 }
 
 /// The IKEv1-shaped header of any ISAKMP message whose 28 header bytes are there: the fields are
@@ -114,6 +121,7 @@ impl IkeKeys {
     pub fn extend_v2(&mut self, keys: impl IntoIterator<Item = Ikev2Key>) {
         let table = Arc::make_mut(&mut self.v2_keys);
         for key in keys {
+            self.v2_derive |= key.sk_d.is_some();
             table.insert((key.keys.initiator_spi, key.keys.responder_spi), key);
         }
     }
@@ -129,6 +137,7 @@ impl IkeKeys {
         Self {
             keys: Arc::clone(&self.keys),
             v2_keys: Arc::clone(&self.v2_keys),
+            v2_derive: self.v2_derive,
             ..Self::default()
         }
     }
@@ -142,6 +151,9 @@ impl IkeKeys {
             .v2_keys
             .get(&(header.initiator_spi, header.responder_spi))
         else {
+            if self.v2_derive && header.exchange_type == v2::ExchangeType::IKE_SA_INIT {
+                outcome.esp = self.v2_children.observe(message, None, None, None);
+            }
             return outcome;
         };
         match message.decrypt(&key.keys) {
@@ -167,6 +179,15 @@ impl IkeKeys {
                 }
                 outcome.inner = Some(inner);
             }
+        }
+        if key.sk_d.is_some() {
+            let reassembled = outcome.reassembled.as_ref();
+            outcome.esp = self.v2_children.observe(
+                message,
+                Some(key),
+                outcome.inner.as_ref(),
+                reassembled.map(|(first, chain)| (*first, chain.as_slice())),
+            );
         }
         outcome
     }

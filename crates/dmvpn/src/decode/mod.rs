@@ -42,6 +42,7 @@
 mod encap;
 mod esp;
 mod ike;
+mod ikev2_child;
 mod layer;
 mod summary;
 
@@ -638,6 +639,7 @@ impl<S: Sink> Walk<'_, S> {
     /// protocol for both versions) with its IKEv2 part.
     fn ikev2(&mut self, message: &isakmp::v2::Message<'_>, bytes: &[u8]) {
         let outcome = self.ike.process_v2(message);
+        self.sas.learn(&outcome.esp);
         if outcome.inner.is_some() {
             self.stats.isakmp_decrypted += 1;
         }

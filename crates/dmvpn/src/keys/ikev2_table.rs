@@ -6,10 +6,15 @@
 //! [`Encryption`] and [`Integrity`]).
 //!
 //! dmvpn reads one optional ninth column that Wireshark does not have: **SK_d** in hex, the key
-//! from which the IKE SA derives the keys of its Child SAs (RFC 7296 §2.17). It is parsed and kept
-//! ([`Ikev2Key::sk_d`]) for deriving the ESP keys of the Child SAs negotiated in IKE_AUTH and
-//! CREATE_CHILD_SA; the decoder does not derive them yet, so ESP still needs an `esp_sa` file.
-//! Wireshark's table has eight columns: keep a file with the ninth for dmvpn.
+//! from which the IKE SA derives the keys of its Child SAs (RFC 7296 §2.17; strongSwan's log at
+//! `ike = 4` prints it as `Sk_d secret`). With it ([`Ikev2Key::sk_d`]) the decoder follows the
+//! IKE_SA_INIT, IKE_AUTH and CREATE_CHILD_SA exchanges of that IKE SA and derives the ESP keys of
+//! each Child SA they create, KEYMAT = prf+(SK_d, Ni | Nr) with the SPIs and transforms of the
+//! chosen proposal ([`dmvpn_isakmp::v2::child`]), so that ESP decrypts with no `esp_sa` file. A
+//! Child SA made with PFS (a KE payload in its CREATE_CHILD_SA) also needs the new Diffie-Hellman
+//! secret g^ir, which no capture holds: its ESP still needs an `esp_sa` line. The PRF is the one
+//! whose output has SK_d's length. Wireshark's table has eight columns and refuses a ninth: keep
+//! a file with the ninth for dmvpn and one without it for Wireshark.
 //!
 //! A line naming an algorithm dmvpn does not know is skipped with a warning; a malformed line is
 //! an error naming its line, column and field.
