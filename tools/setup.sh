@@ -9,6 +9,9 @@ need_apt=()
 command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_apt+=(tcpdump)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# crates/dmvpn-proto/tests/ikev2_strongswan.rs (root only): charon and swanctl, with openssl
+[[ -x /usr/lib/ipsec/charon ]] || need_apt+=(strongswan-charon libstrongswan-standard-plugins)
+command -v swanctl >/dev/null 2>&1 || need_apt+=(strongswan-swanctl)
 # headless Chromium: tests/report_layout.rs measures the HTML report's labels as a browser lays them out.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then

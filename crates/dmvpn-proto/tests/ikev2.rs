@@ -3,6 +3,7 @@
 //! simultaneous), Deletes, liveness, cookies, INVALID_KE_PAYLOAD, PSK and proposal mismatches.
 //! Every message either side sends is decoded with the `dmvpn-isakmp` v2 codec and, when
 //! encrypted, decrypted with the keys the endpoints report, its ICV checked.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests
 
 use std::net::Ipv4Addr;
 

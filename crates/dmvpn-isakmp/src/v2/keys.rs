@@ -323,7 +323,7 @@ mod tests {
             encrypt(
                 &SaKeys {
                     encryption: Encryption::AesGcm(128, 16),
-                    ..keys.sa_keys.clone()
+                    ..keys.sa_keys
                 },
                 &header,
                 40,

@@ -1,10 +1,16 @@
 //! Time: retransmission with back-off (RFC 7296 §2.1), half-open expiry, rekeys at the soft
-//! lifetimes, Child SA expiry and liveness checks (§2.4).
+//! lifetimes, Child SA expiry and liveness checks (§2.4); the queue of requests behind the
+//! window of one (§2.3) and the caller's requests.
 
 use alloc::vec::Vec;
 
+use core::net::Ipv4Addr;
+
+use dmvpn_isakmp::v2::ExchangeType;
+
 use super::endpoint::{Kind, Queued, State};
-use super::{DeleteReason, Endpoint, Entropy, Event, Failure, Transmit};
+use super::wire::Chain;
+use super::{DeleteReason, Endpoint, Entropy, Error, Event, Failure, Transmit};
 use crate::time::Instant;
 
 impl<E: Entropy> Endpoint<E> {
@@ -122,5 +128,108 @@ impl<E: Entropy> Endpoint<E> {
             }
         }
         true
+    }
+
+    /// Queues `what` on the established SA with `peer` and sends it if the window is free.
+    pub(super) fn enqueue(
+        &mut self,
+        now: Instant,
+        peer: Ipv4Addr,
+        what: Queued,
+    ) -> Result<(), Error> {
+        let Some(i) = self
+            .sas
+            .iter()
+            .position(|sa| sa.peer == peer && matches!(sa.state, State::Established { .. }))
+        else {
+            return Err(Error::NotEstablished { peer });
+        };
+        if !self.sas[i].queue.contains(&what) {
+            self.sas[i].queue.push_back(what);
+        }
+        self.next_queued(now);
+        Ok(())
+    }
+
+    /// Starts the next queued request of every SA whose window is free.
+    pub(super) fn next_queued(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.sas.len() {
+            if self.sas[i].outstanding.is_none()
+                && let Some(what) = self.sas[i].queue.pop_front()
+            {
+                // A request that cannot start (its Child SA went away) is dropped.
+                let _ = self.start_queued(now, i, what);
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    fn start_queued(&mut self, now: Instant, i: usize, what: Queued) -> Result<(), Error> {
+        match what {
+            Queued::RekeyChild(spi) => self.start_rekey_child(now, i, spi),
+            Queued::RekeyIke => self.start_rekey_ike(now, i),
+            Queued::DeleteChild(spi) => self.start_delete_child(now, i, &[spi]),
+            Queued::DeleteIke => self.start_delete_ike(now, i),
+            Queued::Liveness => self.send_request(
+                now,
+                i,
+                ExchangeType::INFORMATIONAL,
+                &Chain::default(),
+                Kind::Liveness,
+            ),
+        }
+    }
+
+    /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (e.g. on the SAD's byte soft
+    /// limit); it happens by itself at the soft lifetime.
+    ///
+    /// # Errors
+    /// [`Error::NotEstablished`] without an established IKE SA with `peer`.
+    pub fn rekey_child(
+        &mut self,
+        now: Instant,
+        peer: Ipv4Addr,
+        inbound_spi: u32,
+    ) -> Result<(), Error> {
+        self.enqueue(now, peer, Queued::RekeyChild(inbound_spi))
+    }
+
+    /// Rekeys the IKE SA with `peer` (it happens by itself at 90 % of the lifetime).
+    ///
+    /// # Errors
+    /// [`Error::NotEstablished`] without an established IKE SA with `peer`.
+    pub fn rekey_ike(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), Error> {
+        self.enqueue(now, peer, Queued::RekeyIke)
+    }
+
+    /// Deletes one Child SA pair (INFORMATIONAL with a Delete payload).
+    ///
+    /// # Errors
+    /// [`Error::NotEstablished`] without an established IKE SA with `peer`.
+    pub fn delete_child(
+        &mut self,
+        now: Instant,
+        peer: Ipv4Addr,
+        inbound_spi: u32,
+    ) -> Result<(), Error> {
+        self.enqueue(now, peer, Queued::DeleteChild(inbound_spi))
+    }
+
+    /// Deletes the IKE SA with `peer` and its Child SAs.
+    ///
+    /// # Errors
+    /// [`Error::NotEstablished`] without an established IKE SA with `peer`.
+    pub fn delete_peer(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), Error> {
+        self.enqueue(now, peer, Queued::DeleteIke)
+    }
+
+    /// Checks now that `peer` is alive (an empty INFORMATIONAL request).
+    ///
+    /// # Errors
+    /// [`Error::NotEstablished`] without an established IKE SA with `peer`.
+    pub fn check_liveness(&mut self, now: Instant, peer: Ipv4Addr) -> Result<(), Error> {
+        self.enqueue(now, peer, Queued::Liveness)
     }
 }
