@@ -46,22 +46,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// # Errors
     /// [`Error::Truncated`] naming the first missing field.
     pub fn check_len(&self) -> Result<()> {
-        let len = self.buffer.as_ref().len();
-        for (name, range) in [
+        let fields = [
             ("spi", field::SPI),
             ("sequence number", field::SEQUENCE_NUMBER),
-        ] {
-            if len < range.end {
-                return Err(Error::truncated(
-                    Layer::Esp,
-                    name,
-                    range.start,
-                    range.len(),
-                    len,
-                ));
-            }
-        }
-        Ok(())
+        ];
+        dmvpn_wire::field::check_fields(Layer::Esp, self.buffer.as_ref().len(), fields)
     }
 
     dmvpn_wire::getters! {

@@ -102,26 +102,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
             } else {
                 ("protocol type", field::PROTOCOL)
             };
-            return Err(Error::truncated(
-                Layer::Gre,
-                name,
-                range.start,
-                range.len(),
-                len,
-            ));
+            return Err(dmvpn_wire::field::truncated(Layer::Gre, name, &range, len));
         }
-        for (name, range) in self.optional_fields().into_iter().flatten() {
-            if range.end > len {
-                return Err(Error::truncated(
-                    Layer::Gre,
-                    name,
-                    range.start,
-                    range.len(),
-                    len,
-                ));
-            }
-        }
-        Ok(())
+        dmvpn_wire::field::check_fields(
+            Layer::Gre,
+            len,
+            self.optional_fields().into_iter().flatten(),
+        )
     }
 
     /// The optional fields the flags imply, in wire order, each with its name.

@@ -87,22 +87,11 @@ impl<T: AsRef<[u8]>> Cie<T> {
             field::NBMA_SUB_TL,
         )?;
         let fields = [
-            (self.nbma_range(), "client NBMA address"),
-            (self.nbma_sub_range(), "client NBMA subaddress"),
-            (self.proto_range(), "client protocol address"),
+            ("client NBMA address", self.nbma_range()),
+            ("client NBMA subaddress", self.nbma_sub_range()),
+            ("client protocol address", self.proto_range()),
         ];
-        for (range, name) in fields {
-            if range.end > data.len() {
-                return Err(Error::truncated(
-                    Layer::Nhrp,
-                    name,
-                    range.start,
-                    range.len(),
-                    data.len(),
-                ));
-            }
-        }
-        Ok(())
+        dmvpn_wire::field::check_fields(Layer::Nhrp, data.len(), fields)
     }
 
     dmvpn_wire::getters! {

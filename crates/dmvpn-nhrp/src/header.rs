@@ -200,23 +200,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         check_source_type_lens(data)?;
         let fields = [
-            (self.src_nbma_range(), "source NBMA address"),
-            (self.src_nbma_sub_range(), "source NBMA subaddress"),
-            (self.src_proto_range(), "source protocol address"),
-            (self.dst_proto_range(), "destination protocol address"),
+            ("source NBMA address", self.src_nbma_range()),
+            ("source NBMA subaddress", self.src_nbma_sub_range()),
+            ("source protocol address", self.src_proto_range()),
+            ("destination protocol address", self.dst_proto_range()),
         ];
-        for (range, name) in fields {
-            if range.end > end {
-                return Err(Error::truncated(
-                    Layer::Nhrp,
-                    name,
-                    range.start,
-                    range.len(),
-                    end,
-                ));
-            }
-        }
-        Ok(())
+        dmvpn_wire::field::check_fields(Layer::Nhrp, end, fields)
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {

@@ -150,18 +150,10 @@ fn cut<'a>(bytes: &'a [u8], header: &FixedHeader) -> Result<(Repr<'a>, Option<Er
     check_source_type_lens(bytes)?;
     let mandatory_end = if extoff == 0 { size } else { extoff };
     let address = |range: core::ops::Range<usize>, name: &'static str| {
-        if range.end > mandatory_end {
-            return Err(Error::truncated(
-                Layer::Nhrp,
-                name,
-                range.start,
-                range.len(),
-                mandatory_end,
-            ));
-        }
-        bytes.get(range.clone()).ok_or_else(|| {
-            Error::truncated(Layer::Nhrp, name, range.start, range.len(), bytes.len())
-        })
+        dmvpn_wire::field::check_fields(Layer::Nhrp, mandatory_end, [(name, range.clone())])?;
+        bytes
+            .get(range.clone())
+            .ok_or_else(|| dmvpn_wire::field::truncated(Layer::Nhrp, name, &range, bytes.len()))
     };
     let src_nbma = NbmaAddress {
         format: packet.src_nbma_type_len().0,

@@ -12,6 +12,8 @@
 //! assert_eq!(PAYLOAD.start, SEQUENCE.end);
 //! ```
 
+use crate::{Error, Layer};
+
 /// A field at a fixed byte range.
 pub type Field = core::ops::Range<usize>;
 
@@ -69,6 +71,52 @@ pub fn set_be_u16(bytes: &mut [u8], at: usize, value: u16) {
 /// If `bytes` ends before `at + 4`, as [`be_u16`].
 pub fn set_be_u32(bytes: &mut [u8], at: usize, value: u32) {
     bytes[at..at + 4].copy_from_slice(&value.to_be_bytes());
+}
+
+/// The [`Error::Truncated`] for the field `name` at byte range `field`, of which the buffer holds
+/// only its first `len` bytes.
+///
+/// ```
+/// use dmvpn_wire::{Layer, field};
+///
+/// let err = field::truncated(Layer::Esp, "sequence number", &(4..8), 6);
+/// assert_eq!(
+///     err.to_string(),
+///     "esp: truncated reading `sequence number` at offset 4: need 4 bytes, have 2"
+/// );
+/// ```
+#[must_use]
+pub fn truncated(layer: Layer, name: &'static str, field: &Field, len: usize) -> Error {
+    Error::truncated(layer, name, field.start, field.len(), len)
+}
+
+/// Checks that every `(name, range)` of `fields` ends within the first `len` bytes; the error
+/// ([`truncated`]) names the first field, in the order given, that does not.
+///
+/// ```
+/// use dmvpn_wire::{Layer, field};
+///
+/// let fields = [("spi", 0..4), ("sequence number", 4..8)];
+/// assert!(field::check_fields(Layer::Esp, 8, fields.clone()).is_ok());
+/// let err = field::check_fields(Layer::Esp, 3, fields).unwrap_err();
+/// assert_eq!(err, field::truncated(Layer::Esp, "spi", &(0..4), 3));
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Truncated`] for the first field that ends after `len`.
+#[inline]
+pub fn check_fields(
+    layer: Layer,
+    len: usize,
+    fields: impl IntoIterator<Item = (&'static str, Field)>,
+) -> Result<(), Error> {
+    for (name, range) in fields {
+        if range.end > len {
+            return Err(truncated(layer, name, &range, len));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
