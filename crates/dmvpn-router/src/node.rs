@@ -10,7 +10,9 @@ use dmvpn_proto::Duration;
 use dmvpn_proto::ike;
 use dmvpn_proto::ipsec::Lifetime;
 use dmvpn_proto::nhrp::{Nhs, Password};
-use dmvpn_proto::node::{self, EigrpConfig, IpsecConfig, NodeConfig, StaticRoute, TransformSet};
+use dmvpn_proto::node::{
+    self, EigrpConfig, IpsecConfig, NodeConfig, Redirect, StaticRoute, TransformSet,
+};
 
 use crate::config::{Config, EspEncryption, EspIntegrity, EspMode, MulticastMap, Role};
 
@@ -89,6 +91,7 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
         node.tunnel.ip_mtu = mtu;
     }
     node.tunnel.tcp_adjust_mss = interface.adjust_mss;
+    node.tunnel.multipoint = tunnel.is_multipoint();
 
     let nhrp = &mut node.nhrp;
     nhrp.network_id = tunnel.nhrp.network_id.unwrap_or(1);
@@ -121,6 +124,12 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
     if tunnel.nhrp.no_unique {
         nhrp.unique = false;
     }
+    nhrp.redirect = tunnel.nhrp.redirect.map(|timeout| Redirect {
+        timeout: timeout.map_or(Redirect::IOS_DEFAULT.timeout, |s| {
+            Duration::from_secs(i64::from(s))
+        }),
+    });
+    nhrp.shortcut = tunnel.nhrp.shortcut;
     if let Some(secret) = &tunnel.nhrp.authentication {
         nhrp.password =
             Some(Password::new(secret.expose().as_bytes()).map_err(NodeError::Password)?);

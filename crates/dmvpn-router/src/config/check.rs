@@ -240,6 +240,59 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
     if tunnel.protection.is_some() {
         protection(config, index, report);
     }
+    phases(config, index, report);
+}
+
+/// What IOS takes but makes no Phase 2/3 cloud: `ip nhrp redirect` on a spoke nobody hairpins
+/// through, `ip nhrp shortcut` on a point-to-point tunnel or a hub, a spoke with `no ip
+/// next-hop-self` (it has no spokes behind it), a Phase 2 hub that keeps next-hop-self.
+fn phases(config: &Config, index: usize, report: &mut Reporter<'_>) {
+    let Some(tunnel) = config.tunnel() else {
+        return;
+    };
+    let phase = |command, why| ErrorKind::Phase { command, why };
+    let role = tunnel.role();
+    if tunnel.nhrp.redirect.is_some() && role == Role::Spoke {
+        report.warning(
+            Origin::Redirect(index),
+            phase(
+                "ip nhrp redirect",
+                "on a spoke does nothing: no spoke-to-spoke traffic is forwarded through it (put it on the hub)",
+            ),
+        );
+    }
+    if tunnel.nhrp.shortcut {
+        if !tunnel.is_multipoint() {
+            report.warning(
+                Origin::Shortcut(index),
+                phase(
+                    "ip nhrp shortcut",
+                    "on a point-to-point tunnel cannot build a spoke-to-spoke tunnel (needs `tunnel mode gre multipoint`)",
+                ),
+            );
+        } else if role == Role::Hub {
+            report.warning(
+                Origin::Shortcut(index),
+                phase(
+                    "ip nhrp shortcut",
+                    "on a hub (no `ip nhrp nhs`) does nothing: it has no server to resolve through",
+                ),
+            );
+        }
+    }
+    if role == Role::Hub {
+        for (n, asn) in tunnel.no_next_hop_self.iter().enumerate() {
+            if !tunnel.no_split_horizon.contains(asn) {
+                report.warning(
+                    Origin::NextHopSelf(index, n),
+                    phase(
+                        "no ip next-hop-self eigrp",
+                        "without `no ip split-horizon eigrp` on the hub: the spokes never learn each other's routes",
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn protection(config: &Config, index: usize, report: &mut Reporter<'_>) {

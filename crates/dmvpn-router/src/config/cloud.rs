@@ -252,6 +252,7 @@ pub fn check(members: &[Member]) -> Vec<Finding> {
     }
     for hub in &hubs {
         hub_alone(hub, &spokes, &mut out);
+        phase3(hub, &spokes, &mut out);
     }
     for spoke in &spokes {
         let Some(tunnel) = spoke.tunnel() else {
@@ -428,7 +429,12 @@ fn hub_alone(hub: &Member, spokes: &[&Member], out: &mut Findings) {
     let point_to_point = spokes
         .iter()
         .any(|s| s.tunnel().is_some_and(|t| !t.is_multipoint()));
-    if let Some(n) = tunnel.no_next_hop_self.iter().position(|a| *a == eigrp.asn) {
+    // With every spoke on mGRE, `no ip next-hop-self` is Phase 2: each spoke resolves the other
+    // spoke's tunnel address through the hub and sends to it directly.
+    let phase2 = !spokes.is_empty() && !point_to_point;
+    if let Some(n) =
+        (tunnel.no_next_hop_self.iter().position(|a| *a == eigrp.asn)).filter(|_| !phase2)
+    {
         let index = hub.tunnel_index().unwrap_or(0);
         out.add(
             "eigrp-next-hop-self-phase1",
@@ -445,6 +451,42 @@ fn hub_alone(hub: &Member, spokes: &[&Member], out: &mut Findings) {
             vec![hub.place(Origin::NextHopSelf(index, n))],
             format!("remove `no ip next-hop-self eigrp {}` (Phase 1)", eigrp.asn),
         );
+    }
+}
+
+/// Phase 3 needs both halves: `ip nhrp redirect` on the hub and `ip nhrp shortcut` on the
+/// spokes; either alone leaves spoke-to-spoke traffic on the hub, as IOS does.
+fn phase3(hub: &Member, spokes: &[&Member], out: &mut Findings) {
+    let Some(tunnel) = hub.tunnel() else {
+        return;
+    };
+    let index = hub.tunnel_index().unwrap_or(0);
+    let shortcut: Vec<&&Member> = (spokes.iter())
+        .filter(|s| s.tunnel().is_some_and(|t| t.nhrp.shortcut))
+        .collect();
+    match (tunnel.nhrp.redirect.is_some(), shortcut.first()) {
+        (false, Some(spoke)) => out.add(
+            "nhrp-shortcut-no-redirect",
+            Severity::Warning,
+            format!(
+                "spoke {} has `ip nhrp shortcut` but hub {} has no `ip nhrp redirect`: the hub sends no Traffic Indication, so spoke-to-spoke traffic keeps going through the hub",
+                spoke.label(),
+                hub.label()
+            ),
+            vec![spoke.place(Origin::Shortcut(spoke.tunnel_index().unwrap_or(0))), hub.at(Origin::Interface)],
+            "add `ip nhrp redirect` under the hub's tunnel interface".to_owned(),
+        ),
+        (true, None) if !spokes.is_empty() => out.add(
+            "nhrp-redirect-no-shortcut",
+            Severity::Warning,
+            format!(
+                "hub {} has `ip nhrp redirect` but no spoke has `ip nhrp shortcut`: the spokes ignore its Traffic Indications, so spoke-to-spoke traffic keeps going through the hub",
+                hub.label()
+            ),
+            vec![hub.place(Origin::Redirect(index))],
+            "add `ip nhrp shortcut` under each spoke's tunnel interface".to_owned(),
+        ),
+        _ => {}
     }
 }
 

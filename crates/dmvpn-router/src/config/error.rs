@@ -353,6 +353,15 @@ pub enum ErrorKind {
         /// Its address.
         address: Ipv4Addr,
     },
+    /// A DMVPN Phase 2/3 command that does nothing, or does not work, with the rest of the
+    /// tunnel (a warning: IOS takes it).
+    #[error("`{command}` {why}")]
+    Phase {
+        /// The command.
+        command: &'static str,
+        /// Why it has no effect or breaks spoke-to-spoke tunnels.
+        why: &'static str,
+    },
 }
 
 fn in_mode(mode: &Option<&'static str>) -> String {

@@ -557,11 +557,9 @@ pub(crate) const NHRP_IOS: &[&str] = &[
     "path-preference",
     "purge-request",
     "record",
-    "redirect",
     "responder",
     "route-watch",
     "server-only",
-    "shortcut",
     "trigger-svc",
     "use",
 ];

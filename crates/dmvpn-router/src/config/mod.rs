@@ -18,8 +18,9 @@
 //!   destination A`, `tunnel mode gre multipoint|ip`, `tunnel key N`, `tunnel protection ipsec
 //!   profile P [shared]`, `ip nhrp network-id N`, `ip nhrp nhs A [nbma B [multicast]] [priority
 //!   N] [cluster N]`, `ip nhrp map A B`, `ip nhrp map multicast dynamic|A`, `ip nhrp
-//!   authentication S`, `ip nhrp holdtime N`, `ip nhrp registration timeout N | no-unique`, `no
-//!   ip split-horizon eigrp AS`, `no ip next-hop-self eigrp AS`;
+//!   authentication S`, `ip nhrp holdtime N`, `ip nhrp registration timeout N | no-unique`, `ip
+//!   nhrp redirect [timeout S]`, `ip nhrp shortcut`, `no ip split-horizon eigrp AS`, `no ip
+//!   next-hop-self eigrp AS`;
 //! - router eigrp: `network A [WILDCARD]`, `[no] auto-summary`, `eigrp router-id A`;
 //! - crypto isakmp policy: `encryption des|3des|aes [128|192|256]`, `hash md5|sha|sha256`,
 //!   `group 1|2|5|14`, `authentication pre-share`, `lifetime S`;
@@ -459,6 +460,11 @@ pub struct Nhrp {
     pub multicast: Vec<MulticastMap>,
     /// `ip nhrp nhs …`: the servers a spoke registers with.
     pub nhs: Vec<Nhs>,
+    /// `ip nhrp redirect [timeout S]` (a Phase 3 hub): `Some(None)` without a timeout (IOS's
+    /// 2 s), `Some(Some(S))` with one.
+    pub redirect: Option<Option<u16>>,
+    /// `ip nhrp shortcut` (a Phase 3 spoke).
+    pub shortcut: bool,
 }
 
 /// `ip nhrp map TUNNEL NBMA`.
@@ -726,5 +732,7 @@ pub struct IpsecProfile {
 
 #[cfg(test)]
 mod limit_tests;
+#[cfg(test)]
+mod phase_tests;
 #[cfg(test)]
 mod tests;

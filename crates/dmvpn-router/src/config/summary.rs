@@ -127,6 +127,13 @@ impl fmt::Display for Summary<'_> {
             for asn in &tunnel.no_next_hop_self {
                 writeln!(f, "  eigrp {asn}: next-hop-self off")?;
             }
+            if let Some(timeout) = tunnel.nhrp.redirect {
+                let timeout = timeout.unwrap_or(2);
+                writeln!(f, "  nhrp redirect (phase 3 hub), timeout {timeout} s")?;
+            }
+            if tunnel.nhrp.shortcut {
+                writeln!(f, "  nhrp shortcut (phase 3 spoke)")?;
+            }
         }
         for policy in &config.isakmp_policies {
             let encryption = match policy.encryption() {

@@ -372,10 +372,10 @@ fn syntax_errors_with_line_and_column() {
             "`line` skipped: IOS takes it, this router does not use it",
         ),
         (
-            "interface Tunnel0\n ip nhrp redirect\n",
+            "interface Tunnel0\n ip nhrp record\n",
             2,
             10,
-            "`ip nhrp redirect` skipped in interface mode: IOS takes it, this router does not use it",
+            "`ip nhrp record` skipped in interface mode: IOS takes it, this router does not use it",
         ),
         (
             "interface Tunnelx\n",

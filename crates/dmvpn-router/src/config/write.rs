@@ -209,6 +209,14 @@ fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Re
         if nhrp.no_unique {
             writeln!(f, " ip nhrp registration no-unique")?;
         }
+        match nhrp.redirect {
+            Some(Some(timeout)) => writeln!(f, " ip nhrp redirect timeout {timeout}")?,
+            Some(None) => writeln!(f, " ip nhrp redirect")?,
+            None => {}
+        }
+        if nhrp.shortcut {
+            writeln!(f, " ip nhrp shortcut")?;
+        }
         for nhs in &nhrp.nhs {
             write!(f, " ip nhrp nhs {}", nhs.address)?;
             if let Some(nbma) = nhs.nbma {

@@ -308,6 +308,8 @@ impl Parser {
                 "authentication",
                 "holdtime",
                 "registration",
+                "redirect",
+                "shortcut",
             ],
             grammar::NHRP_IOS,
             "an `ip nhrp` command",
@@ -348,6 +350,23 @@ impl Parser {
                 self.origins
                     .once(Origin::Holdtime(index), place, "ip nhrp holdtime")?;
                 self.tunnel(index).nhrp.holdtime = u16::try_from(seconds).ok();
+            }
+            6 => {
+                // `ip nhrp redirect [timeout S]`: again is a no-op in IOS (the last timeout wins).
+                let mut timeout = None;
+                if words.peek().is_some() {
+                    words.keyword(&["timeout"], "`timeout`")?;
+                    let (_, seconds) = words.number("nhrp redirect timeout", 2, 30)?;
+                    timeout = u16::try_from(seconds).ok();
+                }
+                words.end()?;
+                self.origins.set(Origin::Redirect(index), place);
+                self.tunnel(index).nhrp.redirect = Some(timeout);
+            }
+            7 => {
+                words.end()?;
+                self.origins.set(Origin::Shortcut(index), place);
+                self.tunnel(index).nhrp.shortcut = true;
             }
             _ => {
                 let column = words.column();

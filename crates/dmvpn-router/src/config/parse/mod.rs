@@ -40,6 +40,8 @@ pub(crate) enum Origin {
     Authentication(usize),
     Holdtime(usize),
     RegistrationTimeout(usize),
+    Redirect(usize),
+    Shortcut(usize),
     Map(usize, usize),
     Multicast(usize, usize),
     Nhs(usize, usize),
