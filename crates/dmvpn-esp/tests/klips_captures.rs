@@ -190,10 +190,7 @@ fn wrong_key_fails_the_icv_and_leaves_the_window() {
             &KLIPS_SHA1.replace("87", "78"),
         ),
     );
-    let Some(dir) = dmvpn_testkit::captures() else {
-        println!("skipped: no shared captures");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     let frames = dmvpn_testkit::frames(&dir.join(capture));
     let (destination, esp) = esp_of(&frames[0].data).unwrap();
     let inbound = table.lookup(0xd123_4567, destination.into()).unwrap();

@@ -88,10 +88,7 @@ fn ours(gre: &[u8]) -> Vec<String> {
 
 #[test]
 fn fields_match_tshark() {
-    let Some(dir) = dmvpn_testkit::captures() else {
-        eprintln!("skipped: no captures at ../shared/captures (set DMVPN_CAPTURES)");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     if !dmvpn_testkit::tshark_available() {
         eprintln!("skipped: tshark is not installed");
         return;

@@ -134,10 +134,7 @@ fn decrypt_all(path: &Path, table: &[SaKeys]) -> Vec<Seen> {
 
 #[test]
 fn wireshark_captures_decrypt_and_verify() {
-    let Some(dir) = dmvpn_testkit::captures() else {
-        eprintln!("skipped: ../shared/captures is absent");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     let dir = dir.join("wireshark-testsuite/ikev2");
     let table = wireshark_table(&dir);
     assert_eq!(table.len(), 9);
@@ -168,10 +165,7 @@ fn wireshark_captures_decrypt_and_verify() {
 
 #[test]
 fn tcpdump_capture_decrypts_with_a_bad_icv() {
-    let Some(dir) = dmvpn_testkit::captures() else {
-        eprintln!("skipped: ../shared/captures is absent");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     let seen = decrypt_all(&dir.join("tcpdump/ikev2pI2.pcap"), &[keys_of(TCPDUMP_LINE)]);
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].icv, Icv::Bad);
@@ -180,10 +174,7 @@ fn tcpdump_capture_decrypts_with_a_bad_icv() {
 
 #[test]
 fn a_flipped_bit_fails_the_icv_or_the_tag_but_decrypts() {
-    let Some(dir) = dmvpn_testkit::captures() else {
-        eprintln!("skipped: ../shared/captures is absent");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     let dir = dir.join("wireshark-testsuite/ikev2");
     let table = wireshark_table(&dir);
     for name in [

@@ -119,26 +119,14 @@ fn check(scenario: &str, expect_qm3: bool) {
         cky_i,
         cky_r,
     );
-    assert_eq!(
-        keys.skeyid().as_bytes(),
-        hex(&ike["SKEYID"]),
-        "{scenario} SKEYID"
-    );
-    assert_eq!(
-        keys.skeyid_d().as_bytes(),
-        hex(&ike["SKEYID_d"]),
-        "{scenario} SKEYID_d"
-    );
-    assert_eq!(
-        keys.skeyid_a().as_bytes(),
-        hex(&ike["SKEYID_a"]),
-        "{scenario} SKEYID_a"
-    );
-    assert_eq!(
-        keys.skeyid_e().as_bytes(),
-        hex(&ike["SKEYID_e"]),
-        "{scenario} SKEYID_e"
-    );
+    for (name, derived) in [
+        ("SKEYID", keys.skeyid()),
+        ("SKEYID_d", keys.skeyid_d()),
+        ("SKEYID_a", keys.skeyid_a()),
+        ("SKEYID_e", keys.skeyid_e()),
+    ] {
+        assert_eq!(derived.as_bytes(), hex(&ike[name]), "{scenario} {name}");
+    }
     assert_eq!(keys.encryption_key(cipher.key_len()), ka, "{scenario} Ka");
     assert_eq!(
         phase1_iv(hash, cipher, g_xi, g_xr).unwrap(),

@@ -61,10 +61,7 @@ fn rebuilt(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn ios_registration_requests_rebuild_byte_for_byte() {
-    let Some(dir) = dmvpn_testkit::captures() else {
-        eprintln!("skipped: ../shared/captures is not there");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     let mut checked = Vec::new();
     for name in [
         "packetlife/NHRP_registration.cap",

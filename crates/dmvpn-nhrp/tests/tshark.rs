@@ -428,10 +428,7 @@ fn real_captures_match_tshark() {
     if tshark_missing() {
         return;
     }
-    let Some(dir) = dmvpn_testkit::captures() else {
-        println!("skipped: ../shared/captures not found");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     let (mut total, mut rejected) = (0, 0);
     for capture in CAPTURES {
         let outcome = compare_capture(&dir.join(capture));
