@@ -347,19 +347,7 @@ fn child_rekey_at_the_soft_lifetime() {
     // simultaneous rekey, after which one pair remains.
     assert_eq!(net.now, Instant::ZERO + Duration::from_secs(3240));
     assert!(net.errors.is_empty(), "{:?}", net.errors);
-    let (s, h) = (net.spoke.child_spis(HUB), net.hub.child_spis(SPOKE));
-    assert_eq!((s.len(), h.len()), (1, 1));
-    let at_spoke = net
-        .children(0)
-        .into_iter()
-        .find(|c| c.inbound.spi == s[0])
-        .unwrap();
-    let at_hub = net
-        .children(1)
-        .into_iter()
-        .find(|c| c.inbound.spi == h[0])
-        .unwrap();
-    assert_paired(&at_spoke, &at_hub);
+    net.assert_surviving_pair();
     net.check_wire();
 }
 
@@ -413,19 +401,7 @@ fn simultaneous_child_rekey_leaves_one_pair() {
     net.pump();
     assert!(net.errors.is_empty(), "{:?}", net.errors);
     assert_eq!((net.children(0).len(), net.children(1).len()), (3, 3));
-    let (s, h) = (net.spoke.child_spis(HUB), net.hub.child_spis(SPOKE));
-    assert_eq!((s.len(), h.len()), (1, 1), "one pair survives");
-    let survivor = net
-        .children(0)
-        .into_iter()
-        .find(|c| c.inbound.spi == s[0])
-        .unwrap();
-    let at_hub = net
-        .children(1)
-        .into_iter()
-        .find(|c| c.inbound.spi == h[0])
-        .unwrap();
-    assert_paired(&survivor, &at_hub);
+    net.assert_surviving_pair();
     assert_eq!(net.deleted(0).len(), 2);
     assert_eq!(net.deleted(1).len(), 2);
     net.check_wire();
@@ -534,6 +510,19 @@ fn lost_response_is_resent_from_the_cache() {
 }
 
 impl Net {
+    /// Each side holds one Child SA, and they are the two ends of one pair.
+    fn assert_surviving_pair(&self) {
+        let (s, h) = (self.spoke.child_spis(HUB), self.hub.child_spis(SPOKE));
+        assert_eq!((s.len(), h.len()), (1, 1), "one pair survives");
+        let find = |side: usize, spi: u32| {
+            self.children(side)
+                .into_iter()
+                .find(|c| c.inbound.spi == spi)
+                .unwrap()
+        };
+        assert_paired(&find(0, s[0]), &find(1, h[0]));
+    }
+
     fn pump_once_dropping_hub_auth(&mut self) {
         let init = self.take(0);
         self.deliver(1, &init[0]);

@@ -26,6 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration as StdDuration;
 
 use dmvpn_isakmp::consts::Group;
+use dmvpn_isakmp::keys::Prf;
 use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
 use dmvpn_proto::ike::{EspAuth, EspCipher, TestEntropy, TransformSet};
 use dmvpn_proto::ikev2::{Config, Endpoint, Event, IkeProposal};
@@ -64,6 +65,14 @@ fn run(args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// `swanctl ARGS --uri VICI` in charon's namespace.
+fn swanctl(vici: &str, args: &[&str]) -> bool {
+    let mut all = vec!["ip", "netns", "exec", NS_SWAN, "swanctl"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--uri", vici]);
+    run(&all)
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -75,16 +84,18 @@ fn is_root() -> bool {
 fn child_side(side: &str) {
     // The harness has printed "test … ... " without a newline: start ours on a line of their own.
     println!();
-    let proposal = IkeProposal::new(
-        Encryption::AesCbc(256),
-        Integrity::HmacSha256_128,
-        Group::MODP_1024,
-    );
-    let set = TransformSet {
+    // charon's aes256-sha256-modp1024 and aes256-sha1.
+    let proposal = IkeProposal {
+        encryption: vec![Encryption::AesCbc(256)],
+        integrity: vec![Integrity::HmacSha256_128],
+        prf: vec![Prf::HmacSha256],
+        groups: vec![Group::MODP_1024],
+    };
+    let esp = [TransformSet {
         encryption: EspCipher::Aes256,
         integrity: EspAuth::Sha1,
-    };
-    let mut config = Config::dmvpn(US, proposal, PSK.as_bytes(), set);
+    }];
+    let mut config = Config::dmvpn(US, proposal, PSK.as_bytes(), esp[0]);
     config.retransmit.tries = 2;
     let seed = u64::from(std::process::id());
     let mut endpoint = Endpoint::new(config, TestEntropy::new(seed));
@@ -271,18 +282,7 @@ impl Lab {
         assert!(socket.exists(), "charon did not start");
         let conf = format!("{d}/swanctl.conf");
         assert!(
-            run(&[
-                "ip",
-                "netns",
-                "exec",
-                NS_SWAN,
-                "swanctl",
-                "--load-all",
-                "--uri",
-                &self.vici(),
-                "--file",
-                &conf
-            ]),
+            swanctl(&self.vici(), &["--load-all", "--file", &conf]),
             "swanctl --load-all"
         );
     }
@@ -392,20 +392,7 @@ fn charon_both_directions() {
     let before = log.len();
     let vici = lab.vici();
     let lines = lab.our_side("respond", || {
-        run(&[
-            "ip",
-            "netns",
-            "exec",
-            NS_SWAN,
-            "swanctl",
-            "--initiate",
-            "--child",
-            "gre",
-            "--timeout",
-            "10",
-            "--uri",
-            &vici,
-        ]);
+        swanctl(&vici, &["--initiate", "--child", "gre", "--timeout", "10"]);
     });
     let log = lab.log()[before..].to_owned();
     assert!(log.contains("IKE_SA dmvpn[2] established"), "charon: {log}");

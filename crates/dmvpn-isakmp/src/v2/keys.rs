@@ -16,11 +16,11 @@
 //! use dmvpn_isakmp::v2::keys::{IkeKeys, prf_plus};
 //!
 //! assert_eq!(prf_plus(Prf::HmacSha256, b"key", b"seed", 100).len(), 100);
-//! let keys = IkeKeys::derive(
-//!     Prf::HmacSha256,
-//!     Encryption::AesCbc(128),
-//!     Integrity::HmacSha256_128,
-//!     &[1; 32], &[2; 32], &[3; 128], [4; 8], [5; 8],
+//! let (ni, nr) = ([1; 32], [2; 32]);
+//! let skeyseed = IkeKeys::skeyseed(Prf::HmacSha256, &ni, &nr, &[3; 128]);
+//! let keys = IkeKeys::from_skeyseed(
+//!     Prf::HmacSha256, Encryption::AesCbc(128), Integrity::HmacSha256_128,
+//!     &skeyseed, &ni, &nr, [4; 8], [5; 8],
 //! );
 //! assert_eq!(keys.sk_d.len(), 32);
 //! assert_eq!(keys.sa_keys.sk_ei.len(), 16);
@@ -71,47 +71,26 @@ pub struct IkeKeys {
 }
 
 impl IkeKeys {
-    /// The keys of a new IKE SA from IKE_SA_INIT: `g_ir` is the Diffie-Hellman shared secret
-    /// (modulus-long), the nonces are the Nonce payload bodies.
-    #[allow(clippy::too_many_arguments)]
+    /// SKEYSEED of a new IKE SA from IKE_SA_INIT: `prf(Ni | Nr, g^ir)`, `g_ir` being the
+    /// Diffie-Hellman shared secret (modulus-long) and the nonces the Nonce payload bodies.
     #[must_use]
-    pub fn derive(
-        prf: Prf,
-        encryption: Encryption,
-        integrity: Integrity,
-        ni: &[u8],
-        nr: &[u8],
-        g_ir: &[u8],
-        spi_i: [u8; 8],
-        spi_r: [u8; 8],
-    ) -> Self {
+    pub fn skeyseed(prf: Prf, ni: &[u8], nr: &[u8], g_ir: &[u8]) -> Secret {
         let key: Vec<u8> = [ni, nr].concat();
-        let skeyseed = prf.compute(&key, &[g_ir]);
-        Self::from_skeyseed(prf, encryption, integrity, &skeyseed, ni, nr, spi_i, spi_r)
+        prf.compute(&key, &[g_ir])
     }
 
-    /// The keys of the IKE SA that replaces one whose SK_d is `old_sk_d` (RFC 7296 §2.18):
-    /// `old_prf` is the old SA's PRF, `prf` the new one's.
+    /// SKEYSEED of the IKE SA that replaces this one (RFC 7296 §2.18):
+    /// `prf(SK_d, g^ir (new) | Ni | Nr)` with this SA's PRF.
+    #[must_use]
+    pub fn rekey_skeyseed(&self, g_ir: &[u8], ni: &[u8], nr: &[u8]) -> Secret {
+        self.prf.compute(self.sk_d.as_bytes(), &[g_ir, ni, nr])
+    }
+
+    /// The keys from SKEYSEED ([`IkeKeys::skeyseed`] or [`IkeKeys::rekey_skeyseed`]): SK_* =
+    /// `prf+(SKEYSEED, Ni | Nr | SPIi | SPIr)`, with the new SA's algorithms.
     #[allow(clippy::too_many_arguments)]
     #[must_use]
-    pub fn rekey(
-        old_prf: Prf,
-        old_sk_d: &Secret,
-        prf: Prf,
-        encryption: Encryption,
-        integrity: Integrity,
-        ni: &[u8],
-        nr: &[u8],
-        g_ir: &[u8],
-        spi_i: [u8; 8],
-        spi_r: [u8; 8],
-    ) -> Self {
-        let skeyseed = old_prf.compute(old_sk_d.as_bytes(), &[g_ir, ni, nr]);
-        Self::from_skeyseed(prf, encryption, integrity, &skeyseed, ni, nr, spi_i, spi_r)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn from_skeyseed(
+    pub fn from_skeyseed(
         prf: Prf,
         encryption: Encryption,
         integrity: Integrity,
@@ -286,13 +265,14 @@ mod tests {
 
     #[test]
     fn encrypted_message_decrypts_with_the_codec() {
-        let keys = IkeKeys::derive(
+        let skeyseed = IkeKeys::skeyseed(Prf::HmacSha1, &[1; 16], &[2; 16], &[3; 96]);
+        let keys = IkeKeys::from_skeyseed(
             Prf::HmacSha1,
             Encryption::AesCbc(256),
             Integrity::HmacSha1_96,
+            &skeyseed,
             &[1; 16],
             &[2; 16],
-            &[3; 96],
             [4; 8],
             [5; 8],
         );

@@ -11,7 +11,7 @@ use dmvpn_isakmp::v2::{ExchangeType, PayloadType};
 use subtle::ConstantTimeEq;
 
 use super::endpoint::{Child, Kind, State};
-use super::wire::{Chain, Offered, Received, esp_transforms, id_body, offered, sa_body};
+use super::wire::{Chain, Offered, Received, esp_transforms, id_body, sa_body};
 use super::{ChildSa, Config, Endpoint, Entropy, Error, Event, Failure, Role, TransformSet};
 use crate::ike::EspKeys;
 use crate::time::{Duration, Instant};
@@ -103,17 +103,8 @@ impl<E: Entropy> Endpoint<E> {
         received: &Received,
     ) -> Result<(), Error> {
         let peer = self.sas[i].peer;
-        let missing = |payload| Error::MissingPayload {
-            peer,
-            exchange: ExchangeType::IKE_AUTH,
-            payload,
-        };
-        let idi = received
-            .get(PayloadType::IDI)
-            .ok_or(missing(PayloadType::IDI))?;
-        let auth = received
-            .get(PayloadType::AUTH)
-            .ok_or(missing(PayloadType::AUTH))?;
+        let idi = received.require(PayloadType::IDI, peer, ExchangeType::IKE_AUTH)?;
+        let auth = received.require(PayloadType::AUTH, peer, ExchangeType::IKE_AUTH)?;
         let sa = &self.sas[i];
         let good = match (&sa.keys, &sa.psk) {
             (Some(keys), Some(psk)) => {
@@ -172,10 +163,7 @@ impl<E: Entropy> Endpoint<E> {
             Err(ty) => {
                 chain.notify(ProtocolId::NONE, &[], ty, &[]);
                 self.respond(i, ExchangeType::IKE_AUTH, message_id, &chain)?;
-                self.events.push_back(Event::Failed {
-                    peer,
-                    reason: failure(ty),
-                });
+                self.failed(peer, ty);
                 Ok(())
             }
         }
@@ -191,10 +179,7 @@ impl<E: Entropy> Endpoint<E> {
         initiator: Ipv4Addr,
         responder: Ipv4Addr,
     ) -> Result<(TransformSet, u32, Option<Group>), NotifyType> {
-        let offers = received
-            .get(PayloadType::SA)
-            .and_then(|body| offered(body, ProtocolId::ESP).ok())
-            .unwrap_or_default();
+        let offers = received.offers(ProtocolId::ESP).unwrap_or_default();
         if received.notify(NotifyType::USE_TRANSPORT_MODE).is_none() {
             return Err(NotifyType::NO_PROPOSAL_CHOSEN);
         }
@@ -241,17 +226,10 @@ impl<E: Entropy> Endpoint<E> {
         }
         self.establish(now, i, Role::Initiator);
         if let Some(error) = received.error() {
-            self.events.push_back(Event::Failed {
-                peer,
-                reason: failure(error),
-            });
+            self.failed(peer, error);
             return Ok(());
         }
-        let offers = received
-            .get(PayloadType::SA)
-            .map(|body| offered(body, ProtocolId::ESP))
-            .transpose()?
-            .unwrap_or_default();
+        let offers = received.offers(ProtocolId::ESP)?;
         let local = self.config.local;
         let chosen = match offers.as_slice() {
             [one] => choose_esp(&self.config, core::slice::from_ref(one), None),
@@ -377,6 +355,16 @@ fn auth_matches(body: &[u8], expected: &Secret) -> bool {
         && body
             .get(4..)
             .is_some_and(|data| bool::from(data.ct_eq(expected.as_bytes())))
+}
+
+impl<E: Entropy> Endpoint<E> {
+    /// Reports that the peer refused a Child SA or a rekey with `error`.
+    pub(super) fn failed(&mut self, peer: Ipv4Addr, error: NotifyType) {
+        self.events.push_back(Event::Failed {
+            peer,
+            reason: failure(error),
+        });
+    }
 }
 
 /// The failure an error notification means.

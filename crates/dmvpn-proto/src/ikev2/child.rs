@@ -9,7 +9,7 @@ use dmvpn_isakmp::v2::{ExchangeType, PayloadType};
 use super::auth::esp_sa;
 use super::endpoint::{IkeSa, Kind, Queued, State};
 use super::sa_init::{accepted, choose};
-use super::wire::{Chain, Received, offered, sa_body};
+use super::wire::{Chain, Received, sa_body};
 use super::{Endpoint, Entropy, Error, Event, KeyExchange};
 use crate::ike::Purpose;
 use crate::time::{Duration, Instant};
@@ -96,24 +96,17 @@ impl<E: Entropy> Endpoint<E> {
     ) -> Result<(), Error> {
         let peer = self.sas[i].peer;
         let local = self.config.local;
-        let missing = |payload| Error::MissingPayload {
-            peer,
-            exchange: ExchangeType::CREATE_CHILD_SA,
-            payload,
-        };
-        let sa_payload = received
-            .get(PayloadType::SA)
-            .ok_or(missing(PayloadType::SA))?;
+        let exchange = ExchangeType::CREATE_CHILD_SA;
+        received.require(PayloadType::SA, peer, exchange)?;
         let ni = received
-            .get(PayloadType::NONCE)
-            .ok_or(missing(PayloadType::NONCE))?
+            .require(PayloadType::NONCE, peer, exchange)?
             .to_vec();
         let refuse = |this: &mut Self, ty: NotifyType| -> Result<(), Error> {
             let mut chain = Chain::default();
             chain.notify(ProtocolId::NONE, &[], ty, &[]);
             this.respond(i, ExchangeType::CREATE_CHILD_SA, message_id, &chain)
         };
-        let ike_offers = offered(sa_payload, ProtocolId::IKE)?;
+        let ike_offers = received.offers(ProtocolId::IKE)?;
         if !ike_offers.is_empty() {
             return self.rekey_ike_request(now, i, message_id, received, &ni, &ike_offers);
         }
@@ -206,17 +199,10 @@ impl<E: Entropy> Endpoint<E> {
         };
         if let Some(error) = received.error() {
             retry(self);
-            self.events.push_back(Event::Failed {
-                peer,
-                reason: super::auth::failure(error),
-            });
+            self.failed(peer, error);
             return Ok(());
         }
-        let offers = received
-            .get(PayloadType::SA)
-            .map(|body| offered(body, ProtocolId::ESP))
-            .transpose()?
-            .unwrap_or_default();
+        let offers = received.offers(ProtocolId::ESP)?;
         let group = dh.as_ref().map(KeyExchange::group);
         let chosen = match offers.as_slice() {
             [one] => super::auth::choose_esp(&self.config, core::slice::from_ref(one), group),
@@ -233,9 +219,9 @@ impl<E: Entropy> Endpoint<E> {
         let shared = match &dh {
             Some(dh) => {
                 let ke = received.ke().ok_or(Error::MissingPayload {
-                    peer,
-                    exchange: ExchangeType::CREATE_CHILD_SA,
                     payload: PayloadType::KE,
+                    exchange: ExchangeType::CREATE_CHILD_SA,
+                    peer,
                 })?;
                 Some((dh.group(), dh.shared_secret(ke.data)?))
             }
@@ -320,18 +306,8 @@ impl<E: Entropy> Endpoint<E> {
         chain.push(PayloadType::NONCE, &nr);
         chain.ke(dh.group(), dh.public_value());
         self.respond(i, ExchangeType::CREATE_CHILD_SA, message_id, &chain)?;
-        let keys = IkeKeys::rekey(
-            old.prf,
-            &old.sk_d,
-            suite.prf,
-            suite.encryption,
-            suite.integrity,
-            ni,
-            &nr,
-            shared.as_bytes(),
-            spi_i,
-            spi_r,
-        );
+        let skeyseed = old.rekey_skeyseed(shared.as_bytes(), ni, &nr);
+        let keys = suite.keys(&skeyseed, ni, &nr, spi_i, spi_r);
         self.replace_ike(now, i, false, keys, suite, ni, &nr);
         Ok(())
     }
@@ -354,17 +330,10 @@ impl<E: Entropy> Endpoint<E> {
                     dpd_at,
                 };
             }
-            self.events.push_back(Event::Failed {
-                peer,
-                reason: super::auth::failure(error),
-            });
+            self.failed(peer, error);
             return Ok(());
         }
-        let offers = received
-            .get(PayloadType::SA)
-            .map(|body| offered(body, ProtocolId::IKE))
-            .transpose()?
-            .unwrap_or_default();
+        let offers = received.offers(ProtocolId::IKE)?;
         let chosen = match offers.as_slice() {
             [one] => accepted(&self.config, one).map(|s| (s, one.spi.clone())),
             _ => None,
@@ -381,18 +350,8 @@ impl<E: Entropy> Endpoint<E> {
             return Err(Error::BadProposalChoice { peer });
         };
         let shared = dh.shared_secret(ke.data)?;
-        let keys = IkeKeys::rekey(
-            old.prf,
-            &old.sk_d,
-            suite.prf,
-            suite.encryption,
-            suite.integrity,
-            ni,
-            nr,
-            shared.as_bytes(),
-            new_spi_i,
-            spi_r,
-        );
+        let skeyseed = old.rekey_skeyseed(shared.as_bytes(), ni, nr);
+        let keys = suite.keys(&skeyseed, ni, nr, new_spi_i, spi_r);
         let nr = nr.to_vec();
         self.replace_ike(now, i, true, keys, suite, ni, &nr);
         // The rekey's initiator deletes the old SA (§1.3.2).

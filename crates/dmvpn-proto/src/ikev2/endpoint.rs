@@ -187,6 +187,18 @@ pub struct Endpoint<E> {
     pub(super) cookie_secret: [u8; 32],
 }
 
+impl<E> core::fmt::Debug for Endpoint<E> {
+    /// The SA count and the queues' lengths; no keys, no entropy.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("local", &self.config.local)
+            .field("sas", &self.sas.len())
+            .field("transmits", &self.transmits.len())
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<E: Entropy> Endpoint<E> {
     /// An endpoint with no SAs.
     pub fn new(config: Config, mut entropy: E) -> Self {
@@ -208,12 +220,13 @@ impl<E: Entropy> Endpoint<E> {
         &self.config
     }
 
-    /// The next datagram to send from UDP/500 to the peer's UDP/500.
+    /// The next datagram to send from UDP/500 to the peer's UDP/500 (requests, their
+    /// retransmissions, responses).
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
     }
 
-    /// The next event.
+    /// The next event: SAs established, rekeyed, deleted, failures.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
@@ -516,14 +529,7 @@ impl<E: Entropy> Endpoint<E> {
         let established = sa.keys.is_some()
             && !sa.replaced
             && !matches!(sa.state, State::HalfOpen { .. } | State::AuthSent);
-        for child in sa.children {
-            self.events.push_back(Event::ChildDeleted {
-                peer: sa.peer,
-                inbound_spi: child.sa.inbound.spi,
-                outbound_spi: child.sa.outbound.spi,
-                reason,
-            });
-        }
+        self.report_deleted(sa.peer, sa.children, reason);
         if established {
             self.events.push_back(Event::Deleted {
                 peer: sa.peer,

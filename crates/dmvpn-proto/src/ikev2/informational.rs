@@ -6,7 +6,9 @@ use alloc::vec::Vec;
 use dmvpn_isakmp::v2::ExchangeType;
 use dmvpn_isakmp::v2::consts::ProtocolId;
 
-use super::endpoint::{Kind, State};
+use core::net::Ipv4Addr;
+
+use super::endpoint::{Child, Kind, State};
 use super::wire::{Chain, Received};
 use super::{DeleteReason, Endpoint, Entropy, Error, Event};
 use crate::time::Instant;
@@ -50,6 +52,22 @@ impl<E: Entropy> Endpoint<E> {
         self.send_request(now, i, ExchangeType::INFORMATIONAL, &chain, Kind::DeleteIke)
     }
 
+    /// Reports `children` of `peer` deleted for `reason`.
+    pub(super) fn report_deleted(
+        &mut self,
+        peer: Ipv4Addr,
+        children: Vec<Child>,
+        reason: DeleteReason,
+    ) {
+        self.events
+            .extend(children.into_iter().map(|child| Event::ChildDeleted {
+                peer,
+                inbound_spi: child.sa.inbound.spi,
+                outbound_spi: child.sa.outbound.spi,
+                reason,
+            }));
+    }
+
     /// The peer answered our Delete of Child SAs.
     pub(super) fn delete_child_response(&mut self, i: usize, inbound: &[u32]) {
         let sa = &mut self.sas[i];
@@ -58,15 +76,7 @@ impl<E: Entropy> Endpoint<E> {
             .into_iter()
             .partition(|c| inbound.contains(&c.sa.inbound.spi));
         sa.children = kept;
-        let gone: Vec<_> = gone;
-        for child in gone {
-            self.events.push_back(Event::ChildDeleted {
-                peer,
-                inbound_spi: child.sa.inbound.spi,
-                outbound_spi: child.sa.outbound.spi,
-                reason: DeleteReason::Local,
-            });
-        }
+        self.report_deleted(peer, gone, DeleteReason::Local);
     }
 
     /// The peer's INFORMATIONAL request: Deletes are answered with ours, anything else (a
@@ -110,14 +120,7 @@ impl<E: Entropy> Endpoint<E> {
             chain.delete(ProtocolId::ESP, &ours);
         }
         self.respond(i, ExchangeType::INFORMATIONAL, message_id, &chain)?;
-        for child in gone {
-            self.events.push_back(Event::ChildDeleted {
-                peer,
-                inbound_spi: child.sa.inbound.spi,
-                outbound_spi: child.sa.outbound.spi,
-                reason: DeleteReason::PeerDeleted,
-            });
-        }
+        self.report_deleted(peer, gone, DeleteReason::PeerDeleted);
         Ok(())
     }
 }

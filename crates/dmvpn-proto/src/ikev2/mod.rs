@@ -182,18 +182,6 @@ pub enum Event {
 #[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The message does not parse.
-    #[error(transparent)]
-    Malformed(#[from] dmvpn_wire::Error),
-    /// An SK payload could not be decrypted.
-    #[error(transparent)]
-    Decrypt(#[from] DecryptError),
-    /// A message could not be encrypted.
-    #[error(transparent)]
-    Encrypt(#[from] EncryptError),
-    /// A Diffie-Hellman failure (unsupported group, invalid public value).
-    #[error(transparent)]
-    KeyExchange(#[from] crate::ike::Error),
     /// The message is not IKEv2.
     #[error("ikev2: field `major version` of the message from {peer} is {version}, not 2")]
     Version {
@@ -202,6 +190,36 @@ pub enum Error {
         /// The major version.
         version: u8,
     },
+    /// An SK payload could not be decrypted.
+    #[error(transparent)]
+    Decrypt(#[from] DecryptError),
+    /// The message does not parse.
+    #[error(transparent)]
+    Malformed(#[from] dmvpn_wire::Error),
+    /// A Diffie-Hellman failure (unsupported group, invalid public value).
+    #[error(transparent)]
+    KeyExchange(#[from] crate::ike::Error),
+    /// A message could not be encrypted.
+    #[error(transparent)]
+    Encrypt(#[from] EncryptError),
+    /// A message ID outside the window; the message was dropped.
+    #[error("ikev2: field `message id` from {peer} is {message_id}, expected {expected}")]
+    MessageId {
+        /// The peer.
+        peer: Ipv4Addr,
+        /// The message ID received.
+        message_id: u32,
+        /// The one expected.
+        expected: u32,
+    },
+    /// The ICV of an encrypted message did not verify; the message was dropped.
+    #[error("ikev2: icv of message {message_id} from {peer} does not verify")]
+    BadIcv {
+        /// The peer.
+        peer: Ipv4Addr,
+        /// The message ID.
+        message_id: u32,
+    },
     /// No IKE SA has these SPIs with this peer.
     #[error("ikev2: no sa with {peer} for initiator spi {initiator_spi:016x}")]
     UnknownSa {
@@ -209,16 +227,6 @@ pub enum Error {
         peer: Ipv4Addr,
         /// The initiator SPI.
         initiator_spi: u64,
-    },
-    /// A message the SA's state does not expect.
-    #[error("ikev2: unexpected {exchange} message from {peer} in state {state}")]
-    Unexpected {
-        /// The peer.
-        peer: Ipv4Addr,
-        /// Its exchange type.
-        exchange: ExchangeType,
-        /// The SA's state.
-        state: &'static str,
     },
     /// A required payload is missing.
     #[error("ikev2: {exchange} message from {peer} lacks a {payload} payload")]
@@ -230,23 +238,15 @@ pub enum Error {
         /// The payload.
         payload: PayloadType,
     },
-    /// The ICV of an encrypted message did not verify; the message was dropped.
-    #[error("ikev2: icv of message {message_id} from {peer} does not verify")]
-    BadIcv {
+    /// A message the SA's state does not expect.
+    #[error("ikev2: unexpected {exchange} message from {peer} in state {state}")]
+    Unexpected {
         /// The peer.
         peer: Ipv4Addr,
-        /// The message ID.
-        message_id: u32,
-    },
-    /// A message ID outside the window; the message was dropped.
-    #[error("ikev2: field `message id` from {peer} is {message_id}, expected {expected}")]
-    MessageId {
-        /// The peer.
-        peer: Ipv4Addr,
-        /// The message ID received.
-        message_id: u32,
-        /// The one expected.
-        expected: u32,
+        /// Its exchange type.
+        exchange: ExchangeType,
+        /// The SA's state.
+        state: &'static str,
     },
     /// No offered proposal matched; NO_PROPOSAL_CHOSEN was sent.
     #[error("ikev2: no proposal from {peer} matches")]

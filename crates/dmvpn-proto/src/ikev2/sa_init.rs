@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use super::endpoint::{FLAG_I, FLAG_R, IkeSa, Kind, State};
 use super::wire::{
     Chain, Offered, Received, Transform, encryption_transform, group_transform, header,
-    integrity_transform, nat_hash, offered, plain, prf_transform, sa_body,
+    integrity_transform, nat_hash, plain, prf_transform, sa_body,
 };
 use super::{Config, Endpoint, Entropy, Error, Event, Failure};
 use crate::ike::Purpose;
@@ -31,6 +31,27 @@ pub(super) struct Suite {
 }
 
 impl Suite {
+    /// The IKE SA's keys from SKEYSEED.
+    pub(super) fn keys(
+        self,
+        skeyseed: &dmvpn_isakmp::keys::Secret,
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: [u8; 8],
+        spi_r: [u8; 8],
+    ) -> IkeKeys {
+        IkeKeys::from_skeyseed(
+            self.prf,
+            self.encryption,
+            self.integrity,
+            skeyseed,
+            ni,
+            nr,
+            spi_i,
+            spi_r,
+        )
+    }
+
     pub(super) fn transforms(self) -> Vec<Transform> {
         [
             encryption_transform(self.encryption),
@@ -73,39 +94,9 @@ pub(super) fn choose(
 ) -> Option<(u8, Suite)> {
     for offer in offers {
         for local in &config.proposals {
-            let first = |ty: TransformType, ours: &dyn Fn(Transform) -> bool| {
-                offer.of_type(ty).find(|&t| ours(t))
-            };
-            let encryption = first(TransformType::ENCR, &|t| {
-                local
-                    .encryption
-                    .iter()
-                    .any(|&e| encryption_transform(e) == Some(t))
-            })
-            .and_then(|t| {
-                local
-                    .encryption
-                    .iter()
-                    .copied()
-                    .find(|&e| encryption_transform(e) == Some(t))
-            });
-            let integrity = first(TransformType::INTEG, &|t| {
-                local
-                    .integrity
-                    .iter()
-                    .any(|&i| integrity_transform(i) == Some(t))
-            })
-            .and_then(|t| {
-                local
-                    .integrity
-                    .iter()
-                    .copied()
-                    .find(|&i| integrity_transform(i) == Some(t))
-            });
-            let prf = first(TransformType::PRF, &|t| {
-                local.prf.iter().any(|&f| prf_transform(f) == t)
-            })
-            .and_then(|t| local.prf.iter().copied().find(|&f| prf_transform(f) == t));
+            let encryption = pick(offer, &local.encryption, |&e| encryption_transform(e));
+            let integrity = pick(offer, &local.integrity, |&i| integrity_transform(i));
+            let prf = pick(offer, &local.prf, |&f| Some(prf_transform(f)));
             let groups: Vec<Group> = offer
                 .of_type(TransformType::KE)
                 .map(|t| Group(t.1))
@@ -128,6 +119,19 @@ pub(super) fn choose(
         }
     }
     None
+}
+
+/// Of our algorithms `ours`, the one whose transform (`transform`) `offer` lists first.
+fn pick<T: Copy>(
+    offer: &Offered,
+    ours: &[T],
+    transform: impl Fn(&T) -> Option<Transform>,
+) -> Option<T> {
+    offer.transforms.iter().find_map(|&offered| {
+        ours.iter()
+            .copied()
+            .find(|ours| transform(ours) == Some(offered))
+    })
 }
 
 /// Maps the responder's single chosen proposal back to one of ours.
@@ -305,19 +309,11 @@ impl<E: Entropy> Endpoint<E> {
                 }
             });
         }
-        let missing = |payload| Error::MissingPayload {
-            peer: from,
-            exchange: ExchangeType::IKE_SA_INIT,
-            payload,
-        };
-        let sa_payload = received
-            .get(PayloadType::SA)
-            .ok_or(missing(PayloadType::SA))?;
-        let nr = received
-            .get(PayloadType::NONCE)
-            .ok_or(missing(PayloadType::NONCE))?;
-        let ke = received.ke().ok_or(missing(PayloadType::KE))?;
-        let offers = offered(sa_payload, ProtocolId::IKE)?;
+        let exchange = ExchangeType::IKE_SA_INIT;
+        received.require(PayloadType::SA, from, exchange)?;
+        let nr = received.require(PayloadType::NONCE, from, exchange)?;
+        let ke = received.require_ke(from, exchange)?;
+        let offers = received.offers(ProtocolId::IKE)?;
         let suite = match offers.as_slice() {
             [chosen] => accepted(&self.config, chosen),
             _ => None,
@@ -337,16 +333,8 @@ impl<E: Entropy> Endpoint<E> {
         let shared = dh.shared_secret(ke.data)?;
         sa.nr = nr.to_vec();
         sa.init_received = bytes.to_vec();
-        sa.keys = Some(IkeKeys::derive(
-            suite.prf,
-            suite.encryption,
-            suite.integrity,
-            &sa.ni,
-            &sa.nr,
-            shared.as_bytes(),
-            sa.spi_i,
-            sa.spi_r,
-        ));
+        let skeyseed = IkeKeys::skeyseed(suite.prf, &sa.ni, &sa.nr, shared.as_bytes());
+        sa.keys = Some(suite.keys(&skeyseed, &sa.ni, &sa.nr, sa.spi_i, sa.spi_r));
         sa.suite = Some(suite);
         sa.outstanding = None;
         self.send_auth(now, i)
@@ -380,14 +368,8 @@ impl<E: Entropy> Endpoint<E> {
             }
             return Ok(());
         }
-        let missing = |payload| Error::MissingPayload {
-            peer: from,
-            exchange: ExchangeType::IKE_SA_INIT,
-            payload,
-        };
-        let ni = received
-            .get(PayloadType::NONCE)
-            .ok_or(missing(PayloadType::NONCE))?;
+        let exchange = ExchangeType::IKE_SA_INIT;
+        let ni = received.require(PayloadType::NONCE, from, exchange)?;
         let half_open = self.make_room(from)?;
         if half_open >= self.config.cookie_threshold {
             let expected = self.cookie(ni, from, h.initiator_spi);
@@ -401,11 +383,9 @@ impl<E: Entropy> Endpoint<E> {
                 return Ok(());
             }
         }
-        let sa_payload = received
-            .get(PayloadType::SA)
-            .ok_or(missing(PayloadType::SA))?;
-        let ke = received.ke().ok_or(missing(PayloadType::KE))?;
-        let offers = offered(sa_payload, ProtocolId::IKE)?;
+        received.require(PayloadType::SA, from, exchange)?;
+        let ke = received.require_ke(from, exchange)?;
+        let offers = received.offers(ProtocolId::IKE)?;
         let Some((number, suite)) = choose(&self.config, &offers, Some(Group(ke.group.0))) else {
             let mut chain = Chain::default();
             chain.notify(ProtocolId::NONE, &[], NotifyType::NO_PROPOSAL_CHOSEN, &[]);
@@ -438,16 +418,8 @@ impl<E: Entropy> Endpoint<E> {
         sa.nat_detected = nat_mismatch(received, h.initiator_spi, [0; 8], from, local);
         sa.psk = self.config.psk(from).cloned();
         sa.ni = ni.to_vec();
-        sa.keys = Some(IkeKeys::derive(
-            suite.prf,
-            suite.encryption,
-            suite.integrity,
-            ni,
-            &nr,
-            shared.as_bytes(),
-            h.initiator_spi,
-            spi_r,
-        ));
+        let skeyseed = IkeKeys::skeyseed(suite.prf, ni, &nr, shared.as_bytes());
+        sa.keys = Some(suite.keys(&skeyseed, ni, &nr, h.initiator_spi, spi_r));
         let mut chain = Chain::default();
         let mut transforms = suite.transforms();
         transforms.sort_by_key(|t| t.0.0);

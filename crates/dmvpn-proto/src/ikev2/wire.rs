@@ -281,6 +281,40 @@ impl Received {
         Ok(Self { payloads })
     }
 
+    /// The body of a payload `exchange` requires, or the error naming it.
+    pub(super) fn require(
+        &self,
+        ty: PayloadType,
+        peer: Ipv4Addr,
+        exchange: ExchangeType,
+    ) -> Result<&[u8], super::Error> {
+        self.get(ty).ok_or(super::Error::MissingPayload {
+            peer,
+            exchange,
+            payload: ty,
+        })
+    }
+
+    /// The KE payload `exchange` requires (a present one parsed in [`Received::read`]).
+    pub(super) fn require_ke(
+        &self,
+        peer: Ipv4Addr,
+        exchange: ExchangeType,
+    ) -> Result<Ke<'_>, super::Error> {
+        self.require(PayloadType::KE, peer, exchange)?;
+        self.ke().ok_or(super::Error::MissingPayload {
+            peer,
+            exchange,
+            payload: PayloadType::KE,
+        })
+    }
+
+    /// The proposals for `protocol` of the SA payload, none without one.
+    pub(super) fn offers(&self, protocol: ProtocolId) -> dmvpn_wire::Result<Vec<Offered>> {
+        self.get(PayloadType::SA)
+            .map_or(Ok(Vec::new()), |body| offered(body, protocol))
+    }
+
     pub(super) fn get(&self, ty: PayloadType) -> Option<&[u8]> {
         self.payloads
             .iter()
