@@ -71,7 +71,8 @@ enum Command {
     },
     /// Run a whole cloud from its configurations in virtual time, no routers needed: each
     /// router's `show` output, a reachability matrix, a timeline and the time to converge,
-    /// the findings (`check`'s and the run's). What-ifs: --loss, --fail, --restart,
+    /// the findings (`check`'s and the run's), spoke-to-spoke flows (via the hub or direct,
+    /// moment by moment) and direct tunnels (Phase 2/3). What-ifs: --loss, --fail, --restart,
     /// --partition, --change. Exits 1 when a finding is an error or a probe fails.
     #[command(after_help = "Examples:\n  \
         dmvpn-router simulate R1.cfg R2.cfg R3.cfg\n  \
@@ -122,6 +123,15 @@ enum Command {
         /// Commands the router cannot run are warnings (and skipped) instead of errors.
         #[arg(long)]
         lenient: bool,
+        /// A spoke-to-spoke flow: `R2,R3`. Repeatable; default: every two spokes.
+        #[arg(long, value_name = "FROM,TO", value_parser = sim::parse_flow)]
+        flow: Vec<(String, String)>,
+        /// When the flows send: `30s-90s` (the default); `0-0` for no flows.
+        #[arg(long, value_name = "T-T2", value_parser = sim::parse_window)]
+        flows: Option<(dmvpn_proto::Duration, dmvpn_proto::Duration)>,
+        /// How often each flow sends a packet.
+        #[arg(long, default_value = "1s", value_parser = sim::parse_time)]
+        flow_every: dmvpn_proto::Duration,
     },
     /// Ask a running router: `show ip nhrp`, `ip nhrp nhs`, `ip eigrp neighbors`, `ip route`,
     /// `crypto isakmp sa`, `crypto ipsec sa`, `counters`.
@@ -194,6 +204,9 @@ fn main() -> ExitCode {
             pcap,
             key_log,
             lenient,
+            flow,
+            flows,
+            flow_every,
         } => {
             let mut routers = Vec::new();
             for path in &configs {
@@ -209,6 +222,11 @@ fn main() -> ExitCode {
             scenario.loss = loss;
             scenario.nat = nat;
             scenario.capture = pcap.is_some() || key_log.is_some();
+            scenario.flows.pairs = flow;
+            if let Some((from, until)) = flows {
+                (scenario.flows.from, scenario.flows.until) = (from, until);
+            }
+            scenario.flows.every = flow_every;
             let what_ifs = &mut scenario.what_ifs;
             for (router, at) in fail {
                 what_ifs.push(WhatIf::Fail { router, at });

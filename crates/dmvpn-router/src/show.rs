@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use dmvpn_proto::ike;
-use dmvpn_proto::nhrp::NhsState;
+use dmvpn_proto::nhrp::{NhsState, ShortcutKind};
 use dmvpn_proto::node::{Node, RouteSource};
 use dmvpn_proto::router::Router;
 use dmvpn_proto::{Duration, Instant};
@@ -236,7 +236,7 @@ impl Mapping {
             (self.claimed_nbma.is_some(), "N"),
             (self.has("local"), "L"),
             (self.no_socket, "X"),
-            (self.has("rib"), "T1"),
+            (self.has("rib") && !self.has("nho"), "T1"),
             (self.has("nho"), "T2"),
         ] {
             if present {
@@ -305,9 +305,58 @@ pub(crate) fn mappings(view: &View<'_>) -> Vec<Mapping> {
     out
 }
 
-/// What resolutions and redirects taught the node (Phase 2 and 3).
-fn learnt(_view: &View<'_>) -> Vec<Mapping> {
-    Vec::new()
+/// What resolutions and redirects taught the node (Phase 2 and 3), with IOS's flags: a
+/// shortcut is `router rib` (an `H` route, `show dmvpn` `T1`) or `router rib nho` (it overrides
+/// a routing protocol's next hop, `%`, `T2`); the other spoke's tunnel address, and a requester
+/// we answered, `router implicit … nhop`; `used` once traffic took it; a resolution under way
+/// is `incomplete`, `negative`.
+fn learnt(view: &View<'_>) -> Vec<Mapping> {
+    let node = view.node;
+    let routes = node.shortcut_routes();
+    let mut out = Vec::new();
+    for s in node.shortcuts() {
+        let own = s.prefix == dmvpn_ip::Prefix::new(s.next_hop, 32);
+        let mut flags = vec!["router"];
+        if own || s.kind == ShortcutKind::Reverse {
+            flags.push("implicit");
+        }
+        if s.used {
+            flags.push("used");
+        }
+        if own || s.kind == ShortcutKind::Reverse {
+            flags.push("nhop");
+        }
+        match routes.iter().find(|r| r.shortcut.prefix == s.prefix) {
+            Some(r) if r.overrides => flags.extend(["rib", "nho"]),
+            Some(_) => flags.push("rib"),
+            None => {}
+        }
+        out.push(Mapping {
+            prefix: s.prefix,
+            via: s.next_hop,
+            nbma: Some(s.nbma),
+            claimed_nbma: None,
+            kind: Kind::Dynamic,
+            flags,
+            created: s.created_at,
+            expires: Some(s.expires_at),
+            no_socket: false,
+        });
+    }
+    for (target, pending) in node.pending_resolutions() {
+        out.push(Mapping {
+            prefix: dmvpn_ip::Prefix::new(target, 32),
+            via: target,
+            nbma: None,
+            claimed_nbma: None,
+            kind: Kind::Incomplete,
+            flags: vec!["negative"],
+            created: pending.deadline - dmvpn_proto::nhrp::shortcut::RESOLUTION_TIMEOUT,
+            expires: Some(pending.deadline),
+            no_socket: false,
+        });
+    }
+    out
 }
 
 /// `show dmvpn`: one group of rows per NBMA peer, one row per NHRP entry with that peer, as IOS
@@ -402,18 +451,22 @@ fn dmvpn(view: &View<'_>) -> String {
 
 /// `show ip nhrp`: the cache, by destination.
 fn nhrp(view: &View<'_>) -> String {
+    cache(&mappings(view), view.now, view.interface)
+}
+
+/// The entries of `show ip nhrp` at `now`.
+fn cache(mappings: &[Mapping], now: Instant, interface: &str) -> String {
     let mut out = String::new();
-    let interface = view.interface;
-    for m in mappings(view) {
+    for m in mappings {
         let _ = writeln!(out, "{} via {}", m.prefix, m.via);
         let expiry = m.expires.map_or_else(
             || "never expire".to_owned(),
-            |at| format!("expire {}", clock(at - view.now)),
+            |at| format!("expire {}", clock(at - now)),
         );
         let _ = writeln!(
             out,
             "   {interface} created {}, {expiry}",
-            clock(view.now - m.created)
+            clock(now - m.created)
         );
         let kind = match m.kind {
             Kind::Static => "static",
@@ -491,15 +544,18 @@ fn eigrp(view: &View<'_>) -> String {
     out
 }
 
+/// The administrative distance IOS gives NHRP routes.
+const NHRP_DISTANCE: u8 = 250;
+
+/// `show ip route`: the routes through the tunnel; a shortcut is an NHRP route (`H`) of its
+/// own, or, for the same prefix as a routing protocol's route, overrides that route's next hop
+/// (`%`, the route shown with its own next hop as IOS does).
 fn routes(view: &View<'_>) -> String {
-    let mut out = String::from(
-        "Codes: C - connected, S - static, D - EIGRP, EX - EIGRP external\n\n\
-         Gateway of last resort is not set\n\n",
-    );
     let interface = view.interface;
-    let mut routes: Vec<_> = view.node.routes().copied().collect();
-    routes.sort_by_key(|r| (r.prefix.addr(), r.prefix.prefix_len()));
-    for route in routes {
+    let shortcuts = view.node.shortcut_routes();
+    // (prefix, code, line after the prefix)
+    let mut lines: Vec<(dmvpn_ip::Prefix, String, String)> = Vec::new();
+    for route in view.node.routes() {
         let code = match route.source {
             RouteSource::Connected => "C",
             RouteSource::Static => "S",
@@ -508,24 +564,41 @@ fn routes(view: &View<'_>) -> String {
             #[allow(unreachable_patterns)] // RouteSource may grow
             _ => "?",
         };
-        match route.next_hop {
-            None => {
-                let _ = writeln!(
-                    out,
-                    "{code:<8} {} is directly connected, {interface}",
-                    route.prefix
-                );
-            }
-            Some(hop) => {
-                let _ = writeln!(
-                    out,
-                    "{code:<8} {} [{}/{}] via {hop}, {interface}",
-                    route.prefix,
-                    route.source.distance(),
-                    route.metric
-                );
-            }
-        }
+        let overridden = shortcuts
+            .iter()
+            .any(|r| r.overrides && r.shortcut.prefix == route.prefix);
+        let code = if overridden {
+            format!("{code:<4}%")
+        } else {
+            code.to_owned()
+        };
+        let rest = match route.next_hop {
+            None => format!("is directly connected, {interface}"),
+            Some(hop) => format!(
+                "[{}/{}] via {hop}, {interface}",
+                route.source.distance(),
+                route.metric
+            ),
+        };
+        lines.push((route.prefix, code, rest));
+    }
+    for r in shortcuts.iter().filter(|r| !r.overrides) {
+        let rest = format!(
+            "[{NHRP_DISTANCE}/255] via {}, {}, {interface}",
+            r.shortcut.next_hop,
+            clock(view.now - r.shortcut.created_at)
+        );
+        lines.push((r.shortcut.prefix, "H".to_owned(), rest));
+    }
+    lines.sort_by_key(|(p, _, _)| (p.addr(), p.prefix_len()));
+    let mut out =
+        String::from("Codes: C - connected, S - static, D - EIGRP, EX - EIGRP external\n");
+    if !shortcuts.is_empty() {
+        out.push_str("       H - NHRP, % - next hop override\n");
+    }
+    out.push_str("\nGateway of last resort is not set\n\n");
+    for (prefix, code, rest) in lines {
+        let _ = writeln!(out, "{code:<8} {prefix} {rest}");
     }
     out
 }
@@ -682,5 +755,60 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(-5)), "00:00:00");
         assert_eq!(short("Tunnel0"), "Tu0");
         assert_eq!(short("eth0"), "eth0");
+    }
+
+    /// A Phase 3 spoke's entries as IOS prints them: the shortcut overriding EIGRP's next hop
+    /// (`router rib nho`, `DT2`), the other spoke's tunnel address (`router implicit used
+    /// nhop`, `D`), a resolution under way (`incomplete`, `I`).
+    #[test]
+    fn shortcut_entries() {
+        let at = |s| Instant::ZERO + Duration::from_secs(s);
+        let entry = |prefix: &str, via: [u8; 4], kind, flags: Vec<&'static str>| Mapping {
+            prefix: prefix.parse().unwrap(),
+            via: via.into(),
+            nbma: (kind != Kind::Incomplete).then_some(Ipv4Addr::new(100, 1, 3, 3)),
+            claimed_nbma: None,
+            kind,
+            flags,
+            created: at(30),
+            expires: Some(at(330)),
+            no_socket: false,
+        };
+        let nho = entry(
+            "3.3.3.3/32",
+            [172, 16, 1, 3],
+            Kind::Dynamic,
+            vec!["router", "used", "rib", "nho"],
+        );
+        let own = entry(
+            "172.16.1.3/32",
+            [172, 16, 1, 3],
+            Kind::Dynamic,
+            vec!["router", "implicit", "used", "nhop"],
+        );
+        let pending = entry(
+            "4.4.4.4/32",
+            [4, 4, 4, 4],
+            Kind::Incomplete,
+            vec!["negative"],
+        );
+        assert_eq!(nho.attributes(), "DT2");
+        assert_eq!(own.attributes(), "D");
+        assert_eq!(pending.attributes(), "I");
+        let rib = Mapping {
+            flags: vec!["router", "rib"],
+            ..nho.clone()
+        };
+        assert_eq!(rib.attributes(), "DT1");
+        let text = cache(&[nho, own, pending], at(60), "Tunnel0");
+        assert_eq!(
+            text,
+            "3.3.3.3/32 via 172.16.1.3\n   Tunnel0 created 00:00:30, expire 00:04:30\n   \
+             Type: dynamic, Flags: router used rib nho\n   NBMA address: 100.1.3.3\n\
+             172.16.1.3/32 via 172.16.1.3\n   Tunnel0 created 00:00:30, expire 00:04:30\n   \
+             Type: dynamic, Flags: router implicit used nhop\n   NBMA address: 100.1.3.3\n\
+             4.4.4.4/32 via 4.4.4.4\n   Tunnel0 created 00:00:30, expire 00:04:30\n   \
+             Type: incomplete, Flags: negative\n"
+        );
     }
 }

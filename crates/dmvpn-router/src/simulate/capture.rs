@@ -104,6 +104,12 @@ impl KeyLog {
         }
     }
 
+    /// The `esp_sa` lines (Wireshark's ESP SA table: addresses, SPI, algorithms, keys).
+    #[must_use]
+    pub fn esp_sa_lines(&self) -> &[String] {
+        &self.esp_sa
+    }
+
     /// How many lines of each: `esp_sa`, `ikev1_decryption_table`.
     #[must_use]
     pub fn len(&self) -> (usize, usize) {

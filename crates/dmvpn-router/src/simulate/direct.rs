@@ -1,6 +1,6 @@
 //! The direct spoke-to-spoke tunnels of a run: for each two spokes, the spans of virtual time
-//! during which either had an IPsec SA pair or an NHRP shortcut with the other, with the IKE SAs
-//! and SPIs of each span.
+//! during which one had an NHRP shortcut through the other and (under IPsec) an SA pair with
+//! it, with the IKE SAs and SPIs of each span.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +16,7 @@ impl Sim {
             Fact::Ipsec(r, peer) => {
                 r == i && (peer == other.nbma || peer == self.cloud.outside(other.nbma))
             }
-            Fact::Shortcut(r, tunnel) => r == i && tunnel == other.tunnel,
+            Fact::Shortcut(r, _, tunnel) => r == i && tunnel == other.tunnel,
             _ => false,
         }
     }
@@ -36,25 +36,38 @@ impl Sim {
         out
     }
 
-    /// The spans of spokes `a` and `b`'s direct tunnel.
+    /// The spans of spokes `a` and `b`'s direct tunnel: while either has a shortcut (or a
+    /// reverse entry) through the other and, when both protect the tunnel, an IPsec SA pair with
+    /// it (what carries traffic straight between them).
     fn spans(&self, a: usize, b: usize, out: &mut Vec<DirectTunnel>) {
-        let mut up: BTreeSet<Fact> = BTreeSet::new();
+        let protected = [a, b].iter().all(|&i| self.configs[i].0.ipsec.is_some());
+        let mut relevant: Vec<&(Duration, Fact, bool)> = (self.changes.iter())
+            .filter(|(_, f, _)| self.joins(*f, a, b) || self.joins(*f, b, a))
+            .collect();
+        // (each router's changes are in order; the routers' are merged here)
+        relevant.sort_by_key(|(at, _, _)| *at);
+        let (mut ipsec, mut shortcuts) = (BTreeSet::new(), BTreeSet::new());
         let mut start: Option<Duration> = None;
         let mut spans = Vec::new();
-        for (at, fact, is_up) in &self.changes {
-            if !(self.joins(*fact, a, b) || self.joins(*fact, b, a)) {
-                continue;
-            }
-            if *is_up {
-                up.insert(*fact);
-                start.get_or_insert(*at);
+        for (at, fact, is_up) in relevant {
+            let set = if matches!(fact, Fact::Ipsec(..)) {
+                &mut ipsec
             } else {
-                up.remove(fact);
-                if up.is_empty()
-                    && let Some(from) = start.take()
-                {
+                &mut shortcuts
+            };
+            if *is_up {
+                set.insert(*fact);
+            } else {
+                set.remove(fact);
+            }
+            let up = (!protected || !ipsec.is_empty()) && !shortcuts.is_empty();
+            match (up, start) {
+                (true, None) => start = Some(*at),
+                (false, Some(from)) => {
                     spans.push((from, Some(*at)));
+                    start = None;
                 }
+                _ => {}
             }
         }
         if let Some(from) = start {
@@ -64,8 +77,10 @@ impl Sim {
             self.cloud.outside(self.sites[a].nbma),
             self.cloud.outside(self.sites[b].nbma),
         );
+        let mut since = Duration::ZERO;
         for (up_at, down_at) in spans {
-            let within = |t: Duration| t >= up_at && down_at.is_none_or(|d| t <= d);
+            // (IKE comes before the span it keys: from the end of the previous one)
+            let within = |t: Duration| t >= since && down_at.is_none_or(|d| t <= d);
             let between = |r: usize, peer| (r == a && peer == nb) || (r == b && peer == na);
             let log = (self.sa_log.iter()).filter(|(t, r, p, _)| within(*t) && between(*r, *p));
             let mut ike_sas = 0;
@@ -80,6 +95,15 @@ impl Sim {
                     }
                 }
             }
+            if spis.is_empty() {
+                // (a span on SAs that outlived the previous one: the pair it used)
+                let earlier = (self.sa_log.iter())
+                    .filter(|(t, r, p, _)| *t <= up_at && between(*r, *p))
+                    .filter_map(|(_, _, _, pair)| *pair)
+                    .next_back();
+                spis.extend(earlier.into_iter().flat_map(|(i, o)| [i, o]));
+            }
+            since = down_at.unwrap_or(since);
             out.push(DirectTunnel {
                 a: self.name(a),
                 b: self.name(b),

@@ -6,7 +6,8 @@ use std::net::Ipv4Addr;
 use dmvpn_proto::Instant;
 use dmvpn_proto::eigrp::EigrpEvent;
 use dmvpn_proto::ike;
-use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
+use dmvpn_proto::nhrp::shortcut::Purpose;
+use dmvpn_proto::nhrp::{ClientEvent, ServerEvent, ShortcutEvent, ShortcutKind};
 use dmvpn_proto::node;
 use dmvpn_proto::router::Event;
 
@@ -258,6 +259,7 @@ impl Sim {
                 let key = self.tunnel_pair_key(i, address);
                 self.evidence("eigrp-k-mismatch", "error", key, text);
             }
+            node::Event::Shortcut(event) => self.shortcut_event(i, at, event),
             node::Event::RouteAdded(route) => {
                 let fresh = self.fact(at, Fact::Route(i, route.prefix), true);
                 if fresh {
@@ -278,6 +280,113 @@ impl Sim {
             }
             _ => {}
         }
+    }
+
+    /// Phase 2 and 3: redirects, resolutions, shortcuts and the direct peers they want.
+    fn shortcut_event(&mut self, i: usize, at: Instant, event: ShortcutEvent) {
+        let (kind, text) = match event {
+            ShortcutEvent::RedirectSent { to, src, dst } => (
+                Kind::Attempt,
+                format!(
+                    "NHRP Traffic Indication to {} for {src} → {dst} (ip nhrp redirect)",
+                    self.peer_name(to)
+                ),
+            ),
+            ShortcutEvent::RedirectReceived { from, dst } => (
+                Kind::Attempt,
+                format!(
+                    "NHRP Traffic Indication from {} for {dst}",
+                    self.peer_name(from)
+                ),
+            ),
+            ShortcutEvent::ResolutionSent { target, purpose } => {
+                let why = match purpose {
+                    Purpose::NextHop => "the next hop of a route (Phase 2)",
+                    Purpose::Redirect => "redirected (Phase 3)",
+                    Purpose::Refresh => "refreshing a shortcut in use",
+                };
+                (
+                    Kind::Attempt,
+                    format!("NHRP Resolution Request for {target} sent via the NHS: {why}"),
+                )
+            }
+            ShortcutEvent::ResolutionForwarded { target, to } => (
+                Kind::Attempt,
+                format!(
+                    "NHRP Resolution Request for {target} forwarded to {}",
+                    self.peer_name(to)
+                ),
+            ),
+            ShortcutEvent::ResolutionAnswered {
+                requester,
+                nbma,
+                prefix,
+            } => (
+                Kind::Attempt,
+                format!(
+                    "NHRP Resolution Reply for {prefix} sent straight to {} at {nbma}",
+                    self.tunnel_name(requester)
+                ),
+            ),
+            ShortcutEvent::ResolutionFailed { target } => {
+                let text = format!(
+                    "NHRP Resolution Request for {target} unanswered: traffic stays on the hub"
+                );
+                let key = format!("{} → {target}", self.name(i));
+                self.evidence("nhrp-resolution-unanswered", "warning", key, text.clone());
+                (Kind::Fault, text)
+            }
+            ShortcutEvent::PeerWanted { nbma } => (
+                Kind::Attempt,
+                format!(
+                    "direct tunnel to {} wanted: IPsec first, traffic stays on the hub meanwhile",
+                    self.peer_name(nbma)
+                ),
+            ),
+            ShortcutEvent::PurgeSent { nbma, prefix } => (
+                Kind::Attempt,
+                format!(
+                    "NHRP Purge Request for {prefix} sent to {}",
+                    self.peer_name(nbma)
+                ),
+            ),
+            ShortcutEvent::Installed(s) => {
+                let fact = Fact::Shortcut(i, s.prefix, s.next_hop);
+                self.toggle(at, fact, true, |sim| {
+                    let what = match s.kind {
+                        ShortcutKind::Resolved => "shortcut",
+                        ShortcutKind::Reverse => "reverse entry (a request answered)",
+                    };
+                    format!(
+                        "NHRP {what} {} via {} at {} installed, holding time {} s",
+                        s.prefix,
+                        sim.tunnel_name(s.next_hop),
+                        s.nbma,
+                        s.holding_time
+                    )
+                });
+                return;
+            }
+            ShortcutEvent::Removed(s) => {
+                let fact = Fact::Shortcut(i, s.prefix, s.next_hop);
+                let idle = if at >= s.expires_at {
+                    "expired (idle)"
+                } else {
+                    "removed (purge or change)"
+                };
+                self.toggle(at, fact, false, |sim| {
+                    format!(
+                        "NHRP entry {} via {} {idle}",
+                        s.prefix,
+                        sim.tunnel_name(s.next_hop)
+                    )
+                });
+                return;
+            }
+            #[allow(unreachable_patterns)] // ShortcutEvent may grow
+            _ => return,
+        };
+        self.entry(at, i, kind, text);
     }
 
     /// Routes learnt (or lost) by one router at one instant make one entry.

@@ -3,7 +3,7 @@
 //! delivered. The path of each packet is what happened to it, not what the routes say: a packet
 //! leaves its source with TTL 64 and every router that forwards it inside the tunnel (the hub's
 //! hairpin) takes one off, so the TTL it arrives with counts the routers it went through (none:
-//! a direct spoke-to-spoke tunnel). The first packets of a Phase 3 flow go through the hub, whose
+//! a direct spoke-to-spoke tunnel; `probe::observed`). The first packets of a Phase 3 flow go through the hub, whose
 //! redirect makes the spokes build a shortcut; the rest go direct, until the flow stops and the
 //! shortcut expires.
 
@@ -11,15 +11,10 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use dmvpn_ip::Prefix;
-use dmvpn_proto::node::sim::parse_ipv4;
 use dmvpn_proto::{Duration, Instant};
 
-use super::probe::path;
+use super::probe::{observed, path, tagged};
 use super::{Role, Sim, since};
-
-/// The TTL a flow's packets leave their source with
-/// ([`ipv4_packet`](dmvpn_proto::node::sim::ipv4_packet)'s).
-const SENT_TTL: u8 = 64;
 
 /// What marks a flow's packet (the matrix's probes carry `dmvpn-sim`).
 const MARK: &[u8] = b"dmvpn-flow";
@@ -183,9 +178,7 @@ fn echo(src: Ipv4Addr, dst: Ipv4Addr, tag: u32) -> Vec<u8> {
 
 /// The tag and TTL of a flow's packet.
 fn flow_tag(packet: &[u8]) -> Option<(u32, u8)> {
-    let (_, _, ttl, payload) = parse_ipv4(packet)?;
-    let body = payload.get(8..)?.strip_prefix(MARK)?;
-    Some((u32::from_be_bytes(body.get(..4)?.try_into().ok()?), ttl))
+    tagged(packet, MARK)
 }
 
 impl Flows {
@@ -267,30 +260,10 @@ impl Sim {
             return true;
         };
         let ((a, _), (b, _)) = self.flows.chosen[sent.flow];
-        let name = |i: usize| self.sites[i].name.clone();
         let hop = if router == b {
-            let through = usize::from(SENT_TTL.saturating_sub(ttl));
-            let routed = &sent.routed;
-            let middle: Vec<String> = if routed.len() == through + 2 {
-                routed[1..=through].iter().map(|&i| name(i)).collect()
-            } else if through == 0 {
-                Vec::new()
-            } else {
-                // (the routes changed on the way: name the spoke's NHS, else count)
-                let nhs = (self.configs[a].0.nhrp.nhs.first())
-                    .and_then(|n| self.by_nbma(n.nbma))
-                    .filter(|_| through == 1);
-                match nhs {
-                    Some(h) => vec![name(h)],
-                    None => vec![format!("{through} router(s)")],
-                }
-            };
-            let mut path = vec![name(a)];
-            path.extend(middle);
-            path.push(name(b));
-            Hop::Path(path)
+            Hop::Path(observed(self, a, b, &sent.routed, ttl))
         } else {
-            Hop::Lost(format!("delivered at {} instead", name(router)))
+            Hop::Lost(format!("delivered at {} instead", self.name(router)))
         };
         self.flows.samples[sent.flow].push((sent.at, hop));
         true
@@ -361,7 +334,7 @@ mod tests {
         assert!(FlowPlan::none().ticks(Duration::from_secs(600)).is_empty());
         let src = Ipv4Addr::new(2, 2, 2, 2);
         let dst = Ipv4Addr::new(3, 3, 3, 3);
-        assert_eq!(flow_tag(&echo(src, dst, 7)), Some((7, SENT_TTL)));
+        assert_eq!(flow_tag(&echo(src, dst, 7)), Some((7, 64)));
         assert_eq!(flow_tag(&super::super::probe::echo(src, dst, 7)), None);
         let hop = Hop::Path(vec!["R2".into(), "R1".into(), "R3".into()]);
         assert_eq!(hop.word(), "via R1");

@@ -11,7 +11,7 @@
 //!   renderers) at the end or `--at`; a timeline of what matters (IKE and IPsec SAs, NHRP
 //!   registrations, EIGRP adjacencies, routes learnt, refusals) and when the cloud converged;
 //!   a reachability matrix (a probe from each LAN or loopback prefix to each other, injected at
-//!   its router's tunnel interface, delivered or not, with the path its routes take); the
+//!   its router's tunnel interface, delivered or not, with the path it took); the
 //!   spoke-to-spoke flows ([`Flow`]: a packet a second between spokes, each followed to where
 //!   it went, so that a Phase 2 or 3 cloud shows its first packets through the hub and the rest
 //!   direct) and the direct spoke-to-spoke tunnels they built ([`DirectTunnel`]: when, with
@@ -212,7 +212,8 @@ pub struct Probe {
     pub to_prefix: Prefix,
     /// Whether it was delivered to the destination router's host.
     pub pass: bool,
-    /// The routers its routes take it through, source first.
+    /// The routers it went through, source first (when it was not delivered: those its routes
+    /// take it through).
     pub path: Vec<String>,
     /// Why it failed, when it did.
     pub reason: Option<String>,
@@ -387,8 +388,9 @@ enum Fact {
     Registration(usize, Ipv4Addr),
     Adjacency(usize, Ipv4Addr),
     Route(usize, Prefix),
-    /// An NHRP shortcut (or Phase 2 resolution) to another spoke's tunnel address.
-    Shortcut(usize, Ipv4Addr),
+    /// An NHRP shortcut (or Phase 2 resolution, or the reverse entry of one answered): a
+    /// prefix through another spoke's tunnel address.
+    Shortcut(usize, Prefix, Ipv4Addr),
 }
 
 impl Fact {
@@ -399,7 +401,7 @@ impl Fact {
             | Self::Registration(r, _)
             | Self::Adjacency(r, _)
             | Self::Route(r, _)
-            | Self::Shortcut(r, _) => r,
+            | Self::Shortcut(r, _, _) => r,
         }
     }
 }
@@ -444,7 +446,7 @@ struct Sim {
     /// first few.
     batch: (usize, String),
     /// The matrix's probes delivered: tag → router.
-    probe_arrivals: BTreeMap<u32, usize>,
+    probe_arrivals: BTreeMap<u32, (usize, u8)>,
     /// The spoke-to-spoke flows.
     flows: flows::Flows,
     /// Every IKE SA established (no SPIs) and IPsec SA pair installed (its SPIs): when, by

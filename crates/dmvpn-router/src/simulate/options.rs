@@ -1,6 +1,6 @@
 //! The words of `dmvpn-router simulate`'s options: virtual times (`90s`, `10m`, `1h30m`,
-//! `250ms`, a bare number of seconds) and the what-if events (`R2@30s`, `R1,R2@1m-2m`,
-//! `R2=FILE@45s`), each refused with what was expected.
+//! `250ms`, a bare number of seconds), the what-if events (`R2@30s`, `R1,R2@1m-2m`,
+//! `R2=FILE@45s`) and the flows (`R2,R3`, `30s-90s`), each refused with what was expected.
 
 use dmvpn_proto::Duration;
 
@@ -152,6 +152,35 @@ pub fn parse_nat(text: &str) -> Result<(String, std::net::Ipv4Addr), OptionError
     Ok((name.to_owned(), address))
 }
 
+/// `--flow FROM,TO`: a spoke-to-spoke flow's source and destination routers.
+///
+/// # Errors
+///
+/// [`OptionError`].
+pub fn parse_flow(text: &str) -> Result<(String, String), OptionError> {
+    const EXPECTED: &str = "FROM,TO, e.g. R2,R3";
+    let (a, b) = text.split_once(',').ok_or_else(|| refuse(text, EXPECTED))?;
+    if a.is_empty() || b.is_empty() || a == b {
+        return Err(refuse(text, "two different routers, e.g. R2,R3"));
+    }
+    Ok((a.to_owned(), b.to_owned()))
+}
+
+/// `--flows FROM-UNTIL`: when the flows send (`30s-90s`; `0-0` for none).
+///
+/// # Errors
+///
+/// [`OptionError`].
+pub fn parse_window(text: &str) -> Result<(Duration, Duration), OptionError> {
+    const EXPECTED: &str = "FROM-UNTIL, e.g. 30s-90s (0-0: no flows)";
+    let (from, until) = text.split_once('-').ok_or_else(|| refuse(text, EXPECTED))?;
+    let (from, until) = (parse_time(from)?, parse_time(until)?);
+    if until < from {
+        return Err(refuse(text, "an end after the start"));
+    }
+    Ok((from, until))
+}
+
 /// `--loss P`: the percentage of packets each NBMA hop loses, 0 to 100.
 ///
 /// # Errors
@@ -224,6 +253,11 @@ mod tests {
             Ok(("R2".to_owned(), "203.0.113.2".parse().unwrap()))
         );
         assert!(parse_nat("R2=1.2.3").is_err());
+        assert_eq!(parse_flow("R2,R3"), Ok(("R2".to_owned(), "R3".to_owned())));
+        assert!(parse_flow("R2,R2").is_err() && parse_flow("R2").is_err());
+        assert_eq!(parse_window("30s-90s"), Ok((s(30), s(90))));
+        assert_eq!(parse_window("0-0"), Ok((s(0), s(0))));
+        assert!(parse_window("90s-30s").is_err() && parse_window("30s").is_err());
         assert_eq!(parse_loss("5%"), Ok(5));
         assert_eq!(parse_loss("0"), Ok(0));
         assert!(parse_loss("101").is_err() && parse_loss("0.5").is_err());

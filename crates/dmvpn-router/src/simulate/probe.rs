@@ -1,6 +1,6 @@
 //! The reachability matrix: an ICMP echo from each LAN and loopback prefix to each other,
 //! injected at its router's tunnel interface as the host's stack would, delivered or not, and
-//! the path its routers' routes give it.
+//! the path it took (the routers' routes', checked against the TTL it arrived with).
 
 use std::net::Ipv4Addr;
 
@@ -32,10 +32,45 @@ pub(super) fn echo_marked(src: Ipv4Addr, dst: Ipv4Addr, mark: &[u8], tag: u32) -
     ipv4_packet(src, dst, 1, &icmp)
 }
 
-pub(super) fn probe_tag(packet: &[u8]) -> Option<u32> {
-    let (_, _, _, payload) = parse_ipv4(packet)?;
-    let body = payload.get(8..)?.strip_prefix(b"dmvpn-sim")?;
-    Some(u32::from_be_bytes(body.get(..4)?.try_into().ok()?))
+/// The tag and TTL of an echo request [`echo_marked`] with `mark`.
+pub(super) fn tagged(packet: &[u8], mark: &[u8]) -> Option<(u32, u8)> {
+    let (_, _, ttl, payload) = parse_ipv4(packet)?;
+    let body = payload.get(8..)?.strip_prefix(mark)?;
+    Some((u32::from_be_bytes(body.get(..4)?.try_into().ok()?), ttl))
+}
+
+/// The tag and TTL of a matrix probe.
+pub(super) fn probe_tag(packet: &[u8]) -> Option<(u32, u8)> {
+    tagged(packet, b"dmvpn-sim")
+}
+
+/// The TTL probes and flows leave their source with
+/// ([`ipv4_packet`](dmvpn_proto::node::sim::ipv4_packet)'s).
+const SENT_TTL: u8 = 64;
+
+/// The routers a packet from `a` went through to `b`, both included, from the TTL it arrived
+/// with (each router that forwards it inside the tunnel takes one off): those of `routed` (the
+/// path its routes gave) when they are as many, else `a`'s NHS for one, else a count.
+pub(super) fn observed(sim: &Sim, a: usize, b: usize, routed: &[usize], ttl: u8) -> Vec<String> {
+    let name = |i: usize| sim.sites[i].name.clone();
+    let through = usize::from(SENT_TTL.saturating_sub(ttl));
+    let middle: Vec<String> = if routed.len() == through + 2 {
+        routed[1..=through].iter().map(|&i| name(i)).collect()
+    } else if through == 0 {
+        Vec::new()
+    } else {
+        let nhs = (sim.configs[a].0.nhrp.nhs.first())
+            .and_then(|n| sim.by_nbma(n.nbma))
+            .filter(|_| through == 1);
+        match nhs {
+            Some(h) => vec![name(h)],
+            None => vec![format!("{through} router(s)")],
+        }
+    };
+    let mut path = vec![name(a)];
+    path.extend(middle);
+    path.push(name(b));
+    path
 }
 
 /// Injects the probes now; returns them and whether the matrix is a sample.
@@ -116,13 +151,16 @@ pub(super) fn collect_probes(sim: &mut Sim, sent: &[Sent]) -> Vec<Probe> {
     sent.iter()
         .map(|probe| {
             let dst = sim.sites[probe.to.0].prefixes[probe.to.1].1;
-            let (hops, mut reason) = path(sim, probe.from.0, dst);
-            let pass = arrived.get(&probe.tag) == Some(&probe.to.0);
-            if pass {
+            let (routed, mut reason) = path(sim, probe.from.0, dst);
+            let arrival = arrived.get(&probe.tag).copied();
+            let pass = arrival.is_some_and(|(r, _)| r == probe.to.0);
+            let mut hops: Vec<String> = routed.iter().map(|h| sim.sites[*h].name.clone()).collect();
+            if let Some((_, ttl)) = arrival.filter(|_| pass) {
+                hops = observed(sim, probe.from.0, probe.to.0, &routed, ttl);
                 reason = None;
             } else if reason.is_none() {
-                reason = Some(match arrived.get(&probe.tag) {
-                    Some(r) => format!("delivered at {} instead", sim.sites[*r].name),
+                reason = Some(match arrival {
+                    Some((r, _)) => format!("delivered at {} instead", sim.sites[r].name),
                     None => "lost on the way".to_owned(),
                 });
             }
@@ -132,7 +170,7 @@ pub(super) fn collect_probes(sim: &mut Sim, sent: &[Sent]) -> Vec<Probe> {
                 to: sim.sites[probe.to.0].name.clone(),
                 to_prefix: sim.sites[probe.to.0].prefixes[probe.to.1].0,
                 pass,
-                path: hops.iter().map(|h| sim.sites[*h].name.clone()).collect(),
+                path: hops,
                 reason,
             }
         })

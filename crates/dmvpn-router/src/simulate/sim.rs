@@ -94,8 +94,8 @@ impl Sim {
                 if self.flow_arrived(index, &packet) {
                     continue;
                 }
-                if let Some(tag) = super::probe::probe_tag(&packet) {
-                    self.probe_arrivals.insert(tag, index);
+                if let Some((tag, ttl)) = super::probe::probe_tag(&packet) {
+                    self.probe_arrivals.insert(tag, (index, ttl));
                 }
             }
         }

@@ -147,7 +147,9 @@ fn fact_text(sim: &Sim, fact: Fact) -> String {
         Fact::Registration(_, t) => format!("{router}: NHRP registration {}", sim.tunnel_name(t)),
         Fact::Adjacency(_, t) => format!("{router}: EIGRP adjacency with {}", sim.tunnel_name(t)),
         Fact::Route(_, p) => format!("{router}: route to {p}"),
-        Fact::Shortcut(_, t) => format!("{router}: NHRP shortcut to {}", sim.tunnel_name(t)),
+        Fact::Shortcut(_, p, t) => {
+            format!("{router}: NHRP shortcut {p} via {}", sim.tunnel_name(t))
+        }
     }
 }
 
