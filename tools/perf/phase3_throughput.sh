@@ -86,8 +86,13 @@ measure() { # measure <phase>
 echo "phase 1 (tutorial configs) up: $(tail -1 "$out/phase1/summary.txt")"
 measure phase1
 "$lab" --clean >/dev/null
-"$lab" --holdtime 0 --stop-after shortcut --keep --out "$out/phase3" >/dev/null ||
-    { cat "$out/phase3/summary.txt"; exit 1; }
+# Up to three bring-ups: when both spokes start Main Mode with each other at the same moment the
+# shortcut may not come up (see the lab's summary); this harness measures, the lab judges.
+for attempt in 1 2 3; do
+    "$lab" --holdtime 0 --stop-after shortcut --keep --out "$out/phase3" >/dev/null && break
+    echo "phase 3 attempt $attempt: $(tail -1 "$out/phase3/summary.txt")"
+    ((attempt < 3)) || exit 1
+done
 echo "phase 3 (shortcut) up: $(tail -1 "$out/phase3/summary.txt")"
 measure phase3
 "$lab" --clean >/dev/null
