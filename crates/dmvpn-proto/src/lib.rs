@@ -75,7 +75,8 @@
 //!
 //! # Not here yet
 //!
-//! Sending Resolution Requests (Phase 2 shortcuts) from the client; IKEv2.
+//! IKEv2 in the router. (Phase 2 and 3 resolution, redirects and shortcuts are the node's:
+//! [`node::Node::shortcuts`], [`nhrp::shortcut`]; tests `tests/phase2.rs`, `tests/phase3.rs`.)
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 

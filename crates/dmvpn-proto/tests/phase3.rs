@@ -240,6 +240,11 @@ mod with_ike {
         cloud
     }
 
+    /// Whether spoke 1 or 2 reported an event `f` picks.
+    fn either(cloud: &Cloud<R>, f: impl Fn(&Event) -> bool) -> bool {
+        (1..=2).any(|i| cloud.members[i].events.iter().any(|(_, e)| f(e)))
+    }
+
     fn direct_esp(cloud: &Cloud<R>, since: usize) -> bool {
         cloud.log[since..]
             .iter()
@@ -254,13 +259,10 @@ mod with_ike {
         let mut cloud = cloud(b"cisco123");
         assert!(ping(&mut cloud, 1, 2, 1), "through the hub");
         cloud.run_for(Duration::from_secs(3));
-        let up = |i: usize| {
-            cloud.members[i]
-                .events
-                .iter()
-                .any(|(_, e)| matches!(e, Event::ShortcutPeerUp { .. }))
-        };
-        assert!(up(1) || up(2), "an on-demand pair came up");
+        assert!(
+            either(&cloud, |e| matches!(e, Event::ShortcutPeerUp { .. })),
+            "an on-demand pair came up"
+        );
         assert!(cloud.members[1].node.pairs().contains_key(&spoke_nbma(2)));
         assert_eq!(cloud.members[1].node.node().shortcut_routes().len(), 1);
         let since = cloud.log.len();
@@ -268,8 +270,9 @@ mod with_ike {
         assert!(direct_esp(&cloud, since), "ESP straight from R2 to R3");
     }
 
-    /// IOS: with a pre-shared key mismatch between the spokes, ISAKMP between them fails (MM_KEY_EXCH
-    /// then deleted) and every packet keeps going through the hub, which keeps redirecting.
+    /// IOS: with a pre-shared key mismatch between the spokes, ISAKMP between them fails
+    /// (MM_KEY_EXCH, then deleted) and every packet keeps going through the hub, which keeps
+    /// redirecting.
     #[test]
     fn psk_mismatch_between_spokes_keeps_traffic_on_the_hub() {
         let mut cloud = cloud(b"wrong-key");
@@ -279,13 +282,10 @@ mod with_ike {
                 "packet {tag} arrives, through the hub"
             );
         }
-        let failed = |i: usize| {
-            cloud.members[i]
-                .events
-                .iter()
-                .any(|(_, e)| matches!(e, Event::ShortcutPeerFailed { .. }))
-        };
-        assert!(failed(1) || failed(2), "the on-demand pair was given up");
+        assert!(
+            either(&cloud, |e| matches!(e, Event::ShortcutPeerFailed { .. })),
+            "the on-demand pair was given up"
+        );
         assert!(!cloud.members[1].node.pairs().contains_key(&spoke_nbma(2)));
         let since = cloud.log.len();
         assert!(ping(&mut cloud, 1, 2, 99));

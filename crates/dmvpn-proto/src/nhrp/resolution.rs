@@ -48,6 +48,16 @@ impl Local<'_> {
         exts
     }
 
+    /// A packet from this node to `dst_proto` carrying `message` (and the password).
+    fn packet(&self, dst_proto: Ipv4Addr, message: Message<'_>) -> Vec<u8> {
+        let (nbma, tunnel, dst) = (self.nbma.octets(), self.tunnel.octets(), dst_proto.octets());
+        let exts = self.extensions();
+        let extensions = Some(nhrp::ExtensionList::new(&exts));
+        emit(&ipv4_repr(
+            HOP_COUNT, &nbma, &tunnel, &dst, message, extensions,
+        ))
+    }
+
     fn control_packet(
         &self,
         dst_proto: Ipv4Addr,
@@ -56,28 +66,18 @@ impl Local<'_> {
         request_id: u32,
         cie: nhrp::cie::Repr<'_>,
     ) -> Vec<u8> {
-        let (nbma, tunnel, dst) = (self.nbma.octets(), self.tunnel.octets(), dst_proto.octets());
         let cies = [cie];
-        let exts = self.extensions();
-        emit(&ipv4_repr(
-            HOP_COUNT,
-            &nbma,
-            &tunnel,
-            &dst,
-            {
-                let control = nhrp::Control {
-                    flags,
-                    request_id,
-                    cies: nhrp::CieList::new(&cies),
-                };
-                if purge {
-                    Message::PurgeRequest(control)
-                } else {
-                    Message::ResolutionRequest(control)
-                }
-            },
-            Some(nhrp::ExtensionList::new(&exts)),
-        ))
+        let control = nhrp::Control {
+            flags,
+            request_id,
+            cies: nhrp::CieList::new(&cies),
+        };
+        let message = if purge {
+            Message::PurgeRequest(control)
+        } else {
+            Message::ResolutionRequest(control)
+        };
+        self.packet(dst_proto, message)
     }
 
     /// A Resolution Request for `target`.
@@ -154,23 +154,11 @@ impl Local<'_> {
         header_len: usize,
     ) -> Vec<u8> {
         let quoted = packet.get(..header_len + QUOTED_PAYLOAD).unwrap_or(packet);
-        let (nbma, tunnel, dst) = (
-            self.nbma.octets(),
-            self.tunnel.octets(),
-            packet_src.octets(),
-        );
-        let exts = self.extensions();
-        emit(&ipv4_repr(
-            HOP_COUNT,
-            &nbma,
-            &tunnel,
-            &dst,
-            Message::TrafficIndication(nhrp::TrafficIndication {
-                code: nhrp::TrafficCode::REDIRECT,
-                packet: quoted,
-            }),
-            Some(nhrp::ExtensionList::new(&exts)),
-        ))
+        let message = Message::TrafficIndication(nhrp::TrafficIndication {
+            code: nhrp::TrafficCode::REDIRECT,
+            packet: quoted,
+        });
+        self.packet(packet_src, message)
     }
 }
 

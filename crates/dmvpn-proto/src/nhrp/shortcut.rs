@@ -6,18 +6,20 @@
 //! when each piece of it goes.
 //!
 //! ```text
-//!  Phase 2 (a route's next hop is another spoke, no mapping)      Phase 3 (hub's Traffic Indication)
-//!           │                                                              │
-//!           ▼ Resolution Request via the NHS                               ▼
-//!   Pending { deadline = sent + RESOLUTION_TIMEOUT (5 s) } ──── no reply ──▶ gone (traffic stays on the hub;
-//!           │ Resolution Reply (request ID matches)                          the next packet may ask again)
-//!           ▼
-//!   Shortcut { expires_at = now + holding time (IOS 7200 s, from the CIE) }
-//!      │ used since the last refresh, a third of the holding time left ──▶ Resolution Request again
-//!      │ (refresh), the reply moves expires_at
-//!      │ idle at expires_at, Purge Request from its peer, or
-//!      ▼ `clear ip nhrp shortcut`
-//!   removed (ShortcutEvent::Removed; traffic goes back to the hub's route)
+//!  Phase 2: a route's next hop is another      Phase 3: the hub's Traffic Indication
+//!  spoke, with no mapping                      for a destination
+//!           │                                             │
+//!           ▼ Resolution Request through the NHS          ▼
+//!   Pending { deadline = sent + RESOLUTION_TIMEOUT (5 s) }
+//!      │ no reply by the deadline ──▶ gone: traffic stays on the hub, the next packet asks again
+//!      │ Resolution Reply (the request ID matches)
+//!      ▼
+//!   Shortcut { expires_at = now + holding time (the CIE's; IOS's default 7200 s) }
+//!      │ used since the last refresh and a third of the holding time left
+//!      │   ──▶ Resolution Request again (refresh); the reply moves expires_at
+//!      │ idle at expires_at, a Purge Request from its peer, `clear ip nhrp shortcut`
+//!      ▼
+//!   removed (ShortcutEvent::Removed): traffic follows the routing table (the hub) again
 //! ```
 //!
 //! The hub's redirects: one Traffic Indication per (source, destination) pair every
@@ -27,6 +29,7 @@
 //! allocation without end.
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
 use crate::node::Prefix;
@@ -55,12 +58,6 @@ impl ShortcutLimits {
         pending: 256,
         redirects: 16_384,
     };
-}
-
-impl Default for ShortcutLimits {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
 }
 
 /// How an entry was learnt (`show ip nhrp` flags).
@@ -201,7 +198,7 @@ pub enum ShortcutEvent {
 
 /// The resolution cache, the pending requests and the redirect table; see the [module
 /// documentation](self).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Shortcuts {
     limits: ShortcutLimits,
     entries: BTreeMap<Prefix, Shortcut>,
@@ -283,25 +280,20 @@ impl Shortcuts {
         self.pending.remove(&target).map(|p| (target, p))
     }
 
-    /// Installs or refreshes an entry; the previous one of its prefix, or `Err(())` if the
-    /// table is full.
-    ///
-    /// # Errors
-    /// `Err(())` when the entry is new and [`ShortcutLimits::entries`] are kept already.
-    pub fn insert(&mut self, entry: Shortcut) -> Result<Option<Shortcut>, ()> {
+    /// Installs or refreshes an entry; `false` (counted in [`Shortcuts::refused`]) when it is
+    /// new and [`ShortcutLimits::entries`] are kept already.
+    pub fn insert(&mut self, entry: Shortcut) -> bool {
         if !self.entries.contains_key(&entry.prefix) && self.entries.len() >= self.limits.entries {
             self.refused += 1;
-            return Err(());
+            return false;
         }
-        Ok(self.entries.insert(entry.prefix, entry))
+        self.entries.insert(entry.prefix, entry);
+        true
     }
 
-    /// Removes the entries `keep` refuses, returning them.
-    pub fn remove_where(
-        &mut self,
-        mut remove: impl FnMut(&Shortcut) -> bool,
-    ) -> alloc::vec::Vec<Shortcut> {
-        let gone: alloc::vec::Vec<Shortcut> = self
+    /// Removes the entries `remove` picks, returning them.
+    pub fn remove_where(&mut self, mut remove: impl FnMut(&Shortcut) -> bool) -> Vec<Shortcut> {
+        let gone: Vec<Shortcut> = self
             .entries
             .values()
             .filter(|s| remove(s))
@@ -341,8 +333,8 @@ impl Shortcuts {
     }
 
     /// The entries in use that are due a refresh at `now` (each marked refreshing and unused).
-    pub fn due_refresh(&mut self, now: Instant) -> alloc::vec::Vec<Shortcut> {
-        let mut due = alloc::vec::Vec::new();
+    pub fn due_refresh(&mut self, now: Instant) -> Vec<Shortcut> {
+        let mut due = Vec::new();
         for entry in self.entries.values_mut() {
             if entry.kind == ShortcutKind::Resolved
                 && entry.used
@@ -359,12 +351,9 @@ impl Shortcuts {
 
     /// Removes what ran out at `now`: expired entries and unanswered requests (their targets),
     /// and redirect pairs past their timeout.
-    pub fn expire(
-        &mut self,
-        now: Instant,
-    ) -> (alloc::vec::Vec<Shortcut>, alloc::vec::Vec<Ipv4Addr>) {
+    pub fn expire(&mut self, now: Instant) -> (Vec<Shortcut>, Vec<Ipv4Addr>) {
         let gone = self.remove_where(|s| s.expires_at <= now);
-        let late: alloc::vec::Vec<Ipv4Addr> = (self.pending.iter())
+        let late: Vec<Ipv4Addr> = (self.pending.iter())
             .filter(|(_, p)| p.deadline <= now)
             .map(|(t, _)| *t)
             .collect();
@@ -417,12 +406,9 @@ mod tests {
         });
         let wide = Prefix::new(Ipv4Addr::new(192, 168, 0, 0), 16);
         let narrow = Prefix::new(Ipv4Addr::new(192, 168, 3, 0), 24);
-        assert_eq!(table.insert(entry(wide, 2, 300)), Ok(None));
-        assert_eq!(table.insert(entry(narrow, 3, 300)), Ok(None));
-        assert_eq!(
-            table.insert(entry(Prefix::new(Ipv4Addr::new(1, 0, 0, 0), 8), 4, 9)),
-            Err(())
-        );
+        assert!(table.insert(entry(wide, 2, 300)));
+        assert!(table.insert(entry(narrow, 3, 300)));
+        assert!(!table.insert(entry(Prefix::new(Ipv4Addr::new(1, 0, 0, 0), 8), 4, 9)));
         assert_eq!(table.refused, 1);
         let dst = Ipv4Addr::new(192, 168, 3, 9);
         assert_eq!(table.lookup(dst).map(|s| s.next_hop.octets()[3]), Some(3));

@@ -1,5 +1,6 @@
-//! A whole DMVPN Phase 1 hub or spoke as one sans-IO machine: the NHRP client or server, EIGRP,
-//! the IPsec databases and the GRE/ESP data path, composed behind one interface.
+//! A whole DMVPN hub or spoke (Phase 1, 2 or 3) as one sans-IO machine: the NHRP client or
+//! server, spoke-to-spoke resolution and shortcuts ([`Node::shortcuts`], see `shortcut.rs`),
+//! EIGRP, the IPsec databases and the GRE/ESP data path, composed behind one interface.
 //!
 //! [`Node`] is the router's brain without I/O. The caller (the `dmvpn-router` shell, or the
 //! [`sim`] network) owns the raw sockets, the TUN device and the clock:

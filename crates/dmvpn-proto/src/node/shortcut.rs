@@ -92,12 +92,14 @@ impl Node {
         self.pump(now);
     }
 
-    fn local(&self) -> (Ipv4Addr, Ipv4Addr, u16) {
-        (
-            self.config.tunnel.address,
-            self.config.tunnel.nbma,
-            self.config.nhrp.holding_time,
-        )
+    /// What the node's own resolution packets carry.
+    fn local(&self) -> Local<'_> {
+        Local {
+            tunnel: self.config.tunnel.address,
+            nbma: self.config.tunnel.nbma,
+            holding_time: self.config.nhrp.holding_time,
+            password: self.config.nhrp.password.as_ref(),
+        }
     }
 
     fn next_request_id(&mut self) -> u32 {
@@ -189,14 +191,7 @@ impl Node {
         if !self.shortcuts.add_pending(target, pending) {
             return;
         }
-        let (tunnel, nbma, holding_time) = self.local();
-        let bytes = Local {
-            tunnel,
-            nbma,
-            holding_time,
-            password: self.config.nhrp.password.as_ref(),
-        }
-        .resolution_request(target, request_id);
+        let bytes = self.local().resolution_request(target, request_id);
         self.send_gre(nhs.nbma, dmvpn_gre::Protocol::NHRP, &bytes);
         self.event(Event::Shortcut(ShortcutEvent::ResolutionSent {
             target,
@@ -206,14 +201,7 @@ impl Node {
 
     fn send_purge(&mut self, peer: Ipv4Addr, nbma: Ipv4Addr, prefix: Prefix) {
         let request_id = self.next_request_id();
-        let (tunnel, local_nbma, holding_time) = self.local();
-        let bytes = Local {
-            tunnel,
-            nbma: local_nbma,
-            holding_time,
-            password: self.config.nhrp.password.as_ref(),
-        }
-        .purge_request(peer, prefix, request_id);
+        let bytes = self.local().purge_request(peer, prefix, request_id);
         self.send_nhrp_direct(nbma, bytes);
         self.event(Event::Shortcut(ShortcutEvent::PurgeSent { nbma, prefix }));
     }
@@ -270,14 +258,9 @@ impl Node {
         {
             return;
         }
-        let (tunnel, nbma, holding_time) = self.local();
-        let bytes = Local {
-            tunnel,
-            nbma,
-            holding_time,
-            password: self.config.nhrp.password.as_ref(),
-        }
-        .traffic_indication(ip.src, packet, ip.header_len());
+        let bytes = self
+            .local()
+            .traffic_indication(ip.src, packet, ip.header_len());
         self.send_gre(from, dmvpn_gre::Protocol::NHRP, &bytes);
         self.event(Event::Shortcut(ShortcutEvent::RedirectSent {
             to: from,
@@ -293,7 +276,8 @@ impl Node {
             return false; // the client or server answers it (Error Indication) or drops it
         }
         match (&msg.message, self.config.role) {
-            (Message::TrafficIndication(ti), Role::Spoke) => {
+            // Only an NHS redirects (a spoke has no business telling another about paths).
+            (Message::TrafficIndication(ti), Role::Spoke) if self.is_nhs(from) => {
                 self.handle_redirect(from, ti.packet);
                 true
             }
@@ -302,7 +286,7 @@ impl Node {
             }
             (Message::ResolutionRequest(_), Role::Hub) => self.forward_resolution(msg),
             (Message::ResolutionReply(control), Role::Spoke) => {
-                self.handle_answer(from, msg, control);
+                self.handle_answer(msg, control);
                 true
             }
             (Message::PurgeRequest(control), Role::Spoke) if !self.is_nhs(from) => {
@@ -389,14 +373,8 @@ impl Node {
         let Some(prefix) = self.own_prefix(target) else {
             return false;
         };
-        let (tunnel, local_nbma, holding_time) = self.local();
-        let bytes = Local {
-            tunnel,
-            nbma: local_nbma,
-            holding_time,
-            password: self.config.nhrp.password.as_ref(),
-        }
-        .resolution_reply(msg, control, prefix);
+        let bytes = self.local().resolution_reply(msg, control, prefix);
+        let holding_time = self.config.nhrp.holding_time;
         let reverse = Shortcut {
             prefix: Prefix::new(requester, 32),
             next_hop: requester,
@@ -452,7 +430,7 @@ impl Node {
         true
     }
 
-    fn handle_answer(&mut self, from: Ipv4Addr, msg: &nhrp::Repr<'_>, control: &nhrp::Control<'_>) {
+    fn handle_answer(&mut self, msg: &nhrp::Repr<'_>, control: &nhrp::Control<'_>) {
         let Some((target, _)) = self.shortcuts.take_pending(control.request_id) else {
             self.counters.drop(super::DropReason::NhrpRefused);
             return;
@@ -463,8 +441,7 @@ impl Node {
             return;
         };
         // The reply came from the responder itself (Phase 3) or the hub (Phase 2): the mapping
-        // is the CIE's either way; `from` only says who answered.
-        let _ = from;
+        // is the CIE's either way.
         let entry = Shortcut {
             prefix: answer.prefix,
             next_hop: answer.next_hop,
@@ -487,7 +464,7 @@ impl Node {
         if let Some(old) = self.shortcuts.iter().find(|s| s.prefix == entry.prefix) {
             entry.created_at = old.created_at;
         }
-        if self.shortcuts.insert(entry).is_ok() {
+        if self.shortcuts.insert(entry) {
             self.event(Event::Shortcut(ShortcutEvent::Installed(entry)));
         }
     }

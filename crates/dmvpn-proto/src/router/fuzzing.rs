@@ -18,7 +18,8 @@ use crate::ipsec::{GRE, Lifetime, UDP};
 use crate::nhrp::Nhs;
 use crate::node::sim::{XorShift, ipv4_packet};
 use crate::node::{
-    EigrpConfig, IpsecConfig, Node, NodeConfig, PROTOCOL_ESP, Prefix, TransformSet, Transmit,
+    EigrpConfig, IpsecConfig, Node, NodeConfig, PROTOCOL_ESP, Prefix, Redirect, TransformSet,
+    Transmit,
 };
 use crate::time::{Duration, Instant};
 
@@ -53,6 +54,13 @@ fn node_config(hub: bool) -> NodeConfig {
         connected: alloc::vec![lan],
         ..EigrpConfig::new(100)
     });
+    // Phase 3, so that arbitrary input reaches the redirect, resolution and shortcut paths.
+    if hub {
+        config.nhrp.redirect = Some(Redirect::IOS_DEFAULT);
+    } else {
+        config.tunnel.multipoint = true;
+        config.nhrp.shortcut = true;
+    }
     config
 }
 
