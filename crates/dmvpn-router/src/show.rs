@@ -797,7 +797,7 @@ mod tests {
         assert_eq!(pending.attributes(), "I");
         let rib = Mapping {
             flags: vec!["router", "rib"],
-            ..nho.clone()
+            ..nho
         };
         assert_eq!(rib.attributes(), "DT1");
         let text = cache(&[nho, own, pending], at(60), "Tunnel0");

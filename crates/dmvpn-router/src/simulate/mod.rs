@@ -406,6 +406,10 @@ impl Fact {
     }
 }
 
+/// An IKE SA established (no SPIs) or an IPsec SA pair installed (inbound and outbound SPI):
+/// when, by which router, with which peer.
+type SaLogged = (Duration, usize, Ipv4Addr, Option<(u32, u32)>);
+
 /// A router's static description, from its configuration.
 #[derive(Clone, Debug)]
 struct Site {
@@ -451,7 +455,7 @@ struct Sim {
     flows: flows::Flows,
     /// Every IKE SA established (no SPIs) and IPsec SA pair installed (its SPIs): when, by
     /// which router, with which peer.
-    sa_log: Vec<(Duration, usize, Ipv4Addr, Option<(u32, u32)>)>,
+    sa_log: Vec<SaLogged>,
 }
 
 fn since(at: Instant) -> Duration {
