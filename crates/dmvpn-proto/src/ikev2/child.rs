@@ -90,8 +90,7 @@ impl<E: Entropy> Endpoint<E> {
     pub(super) fn create_child_request(
         &mut self,
         now: Instant,
-        i: usize,
-        message_id: u32,
+        (i, message_id): (usize, u32),
         received: &Received,
     ) -> Result<(), Error> {
         let peer = self.sas[i].peer;

@@ -231,14 +231,6 @@ impl<E: Entropy> Endpoint<E> {
         self.events.pop_front()
     }
 
-    /// Whether an established IKE SA with `peer` exists.
-    #[must_use]
-    pub fn is_established(&self, peer: Ipv4Addr) -> bool {
-        self.sas
-            .iter()
-            .any(|sa| sa.peer == peer && matches!(sa.state, State::Established { .. }))
-    }
-
     /// The inbound SPIs of the Child SAs with `peer`.
     #[must_use]
     pub fn child_spis(&self, peer: Ipv4Addr) -> Vec<u32> {
@@ -247,6 +239,14 @@ impl<E: Entropy> Endpoint<E> {
             .filter(|sa| sa.peer == peer)
             .flat_map(|sa| sa.children.iter().map(|c| c.sa.inbound.spi))
             .collect()
+    }
+
+    /// Whether an established IKE SA with `peer` exists.
+    #[must_use]
+    pub fn is_established(&self, peer: Ipv4Addr) -> bool {
+        self.sas
+            .iter()
+            .any(|sa| sa.peer == peer && matches!(sa.state, State::Established { .. }))
     }
 
     /// IKE SAs held (any state).
@@ -510,7 +510,7 @@ impl<E: Entropy> Endpoint<E> {
                 self.auth_request(now, i, message_id, received)
             }
             (ExchangeType::CREATE_CHILD_SA, State::Established { .. }) => {
-                self.create_child_request(now, i, message_id, received)
+                self.create_child_request(now, (i, message_id), received)
             }
             (ExchangeType::INFORMATIONAL, State::Established { .. } | State::Closing) => {
                 self.informational_request(now, i, message_id, received)

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
 use dmvpn_isakmp::consts::Group;
+use dmvpn_isakmp::keys::Prf;
 use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
 
 use super::{Config, Endpoint, IkeProposal, TestEntropy, TransformSet};
@@ -18,15 +19,16 @@ const A: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 const B: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
 
 fn endpoint(local: Ipv4Addr, seed: u64) -> Endpoint<TestEntropy> {
-    // Group 1: cheap Diffie-Hellman under the fuzzer.
-    let proposal = IkeProposal::new(
-        Encryption::AesCbc(128),
-        Integrity::HmacSha1_96,
-        Group::MODP_768,
-    );
+    // Group 1: cheap Diffie-Hellman under the fuzzer; two ciphers so that choices vary.
+    let proposal = IkeProposal {
+        encryption: alloc::vec![Encryption::AesCbc(128), Encryption::TripleDes],
+        integrity: alloc::vec![Integrity::HmacSha1_96],
+        prf: alloc::vec![Prf::HmacSha1],
+        groups: alloc::vec![Group::MODP_768],
+    };
     let set = TransformSet {
-        encryption: EspCipher::Aes128,
         integrity: EspAuth::Sha1,
+        encryption: EspCipher::Aes128,
     };
     let mut config = Config::dmvpn(local, proposal, b"fuzz", set);
     config.dpd = Some(Duration::from_secs(15));

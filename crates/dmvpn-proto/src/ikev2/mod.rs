@@ -308,17 +308,16 @@ pub enum Error {
 
 #[cfg(test)]
 mod tests {
-    use alloc::string::ToString;
-
     use super::*;
+
+    const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 9);
 
     #[test]
     fn error_messages_name_the_field() {
-        let peer = Ipv4Addr::new(192, 0, 2, 9);
-        let cases = [
+        for (error, text) in [
             (
                 Error::MessageId {
-                    peer,
+                    peer: PEER,
                     message_id: 7,
                     expected: 2,
                 },
@@ -326,26 +325,28 @@ mod tests {
             ),
             (
                 Error::UnknownSa {
-                    peer,
+                    peer: PEER,
                     initiator_spi: 0x11,
                 },
                 "ikev2: no sa with 192.0.2.9 for initiator spi 0000000000000011",
             ),
             (
                 Error::MissingPayload {
-                    peer,
+                    peer: PEER,
                     exchange: ExchangeType::IKE_AUTH,
                     payload: PayloadType::AUTH,
                 },
                 "ikev2: IKE_AUTH (35) message from 192.0.2.9 lacks a AUTH (39) payload",
             ),
             (
-                Error::Version { peer, version: 1 },
+                Error::Version {
+                    peer: PEER,
+                    version: 1,
+                },
                 "ikev2: field `major version` of the message from 192.0.2.9 is 1, not 2",
             ),
-        ];
-        for (error, text) in cases {
-            assert_eq!(error.to_string(), text);
+        ] {
+            assert_eq!(alloc::format!("{error}"), text);
         }
     }
 }

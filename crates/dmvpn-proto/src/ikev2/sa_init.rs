@@ -209,20 +209,7 @@ impl<E: Entropy> Endpoint<E> {
             chain.ke(dh.group(), dh.public_value());
         }
         chain.push(PayloadType::NONCE, &sa.ni);
-        let src = nat_hash(sa.spi_i, [0; 8], local);
-        let dst = nat_hash(sa.spi_i, [0; 8], sa.peer);
-        chain.notify(
-            ProtocolId::NONE,
-            &[],
-            NotifyType::NAT_DETECTION_SOURCE_IP,
-            &src,
-        );
-        chain.notify(
-            ProtocolId::NONE,
-            &[],
-            NotifyType::NAT_DETECTION_DESTINATION_IP,
-            &dst,
-        );
+        chain.nat_detection(sa.spi_i, [0; 8], local, sa.peer);
         let bytes = plain(
             header(sa.spi_i, [0; 8], ExchangeType::IKE_SA_INIT, FLAG_I, 0),
             &chain,
@@ -431,20 +418,7 @@ impl<E: Entropy> Endpoint<E> {
         chain.push(PayloadType::SA, &body);
         chain.ke(suite.group, dh.public_value());
         chain.push(PayloadType::NONCE, &nr);
-        let src = nat_hash(h.initiator_spi, spi_r, local);
-        let dst = nat_hash(h.initiator_spi, spi_r, from);
-        chain.notify(
-            ProtocolId::NONE,
-            &[],
-            NotifyType::NAT_DETECTION_SOURCE_IP,
-            &src,
-        );
-        chain.notify(
-            ProtocolId::NONE,
-            &[],
-            NotifyType::NAT_DETECTION_DESTINATION_IP,
-            &dst,
-        );
+        chain.nat_detection(h.initiator_spi, spi_r, local, from);
         let response = plain(
             header(h.initiator_spi, spi_r, ExchangeType::IKE_SA_INIT, FLAG_R, 0),
             &chain,

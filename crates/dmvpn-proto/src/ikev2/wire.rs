@@ -82,6 +82,24 @@ impl Chain {
         }))
     }
 
+    /// NAT_DETECTION_SOURCE_IP and _DESTINATION_IP (§2.23) for a message from `source` to
+    /// `destination`.
+    pub(super) fn nat_detection(
+        &mut self,
+        spi_i: [u8; 8],
+        spi_r: [u8; 8],
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+    ) -> &mut Self {
+        for (ty, ip) in [
+            (NotifyType::NAT_DETECTION_SOURCE_IP, source),
+            (NotifyType::NAT_DETECTION_DESTINATION_IP, destination),
+        ] {
+            self.notify(ProtocolId::NONE, &[], ty, &nat_hash(spi_i, spi_r, ip));
+        }
+        self
+    }
+
     /// TSi and TSr: GRE between the two addresses, all ports.
     pub(super) fn gre_selectors(&mut self, initiator: Ipv4Addr, responder: Ipv4Addr) -> &mut Self {
         for (ty, address) in [(PayloadType::TSI, initiator), (PayloadType::TSR, responder)] {
