@@ -34,7 +34,7 @@ use super::{Event, Node, Prefix, Role};
 use crate::ipsec::{self, Action};
 use crate::nhrp::resolution::{self, Local};
 use crate::nhrp::shortcut::{Pending, Purpose, RESOLUTION_TIMEOUT};
-use crate::nhrp::{Shortcut, ShortcutEvent, ShortcutKind};
+use crate::nhrp::{Shortcut, ShortcutEvent, ShortcutKind, Shortcuts};
 use crate::time::{Duration, Instant};
 
 /// How many NHRP packets to one peer wait for its SA pair.
@@ -60,6 +60,13 @@ impl Node {
     /// nhrp` on a spoke).
     pub fn shortcuts(&self) -> impl Iterator<Item = &Shortcut> + '_ {
         self.shortcuts.iter()
+    }
+
+    /// The whole table: entries, pending requests, and how many entries, requests and redirect
+    /// pairs its bounds refused ([`Shortcuts::refused`]).
+    #[must_use]
+    pub const fn shortcut_table(&self) -> &Shortcuts {
+        &self.shortcuts
     }
 
     /// The shortcut routes (`H` and `%` in `show ip route`).
