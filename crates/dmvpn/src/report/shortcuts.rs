@@ -119,7 +119,7 @@ pub(super) fn section(s2s: &SpokeToSpoke, start: Timestamp, s: &mut String) -> f
             let state = match (t.is_up(), t.ike_failed) {
                 (true, _) => "up",
                 (false, true) => "IKE failed",
-                (false, false) => "not up",
+                (false, false) => "not seen up",
             };
             writeln!(
                 s,

@@ -43,9 +43,9 @@ use crate::capture::Timestamp;
 /// At most this many Traffic Indications, resolutions and purges are kept each; further ones
 /// are counted in [`SpokeToSpoke::dropped`].
 pub const MAX_NHRP_RECORDS: usize = 4096;
-/// At most this many inner flows are followed; packets of further flows are counted in
-/// [`SpokeToSpoke::dropped`].
-pub const MAX_FLOWS: usize = 1 << 14;
+/// At most this many inner flows and outer hops (a flow's packets between two NBMA addresses)
+/// are followed; packets of further ones are counted in [`SpokeToSpoke::dropped`].
+pub const MAX_FLOWS: usize = 1 << 15;
 /// Copies of one request or reply kept (retransmissions and forwarded hops).
 pub(super) const MAX_HOPS: usize = 8;
 /// Outer hops kept per inner flow.

@@ -25,9 +25,9 @@ pub(super) struct Shortcuts {
     /// Resolutions by (requester's tunnel address, request ID).
     by_request: HashMap<(IpAddr, u32), usize>,
     purges: Vec<Purge>,
-    flows: Vec<RawFlow>,
-    /// Flows by (inner source, inner destination).
-    by_flow: HashMap<(IpAddr, IpAddr), usize>,
+    /// Packets by (inner source, inner destination, outer source, outer destination), with the
+    /// order of first sight: one lookup a packet.
+    legs: HashMap<(IpAddr, IpAddr, IpAddr, IpAddr), (usize, Leg)>,
     dropped: u64,
 }
 
@@ -39,14 +39,15 @@ impl Shortcuts {
         pairs: &[PeerPair],
         end: Option<Timestamp>,
     ) -> SpokeToSpoke {
+        let mut dropped = self.dropped;
         let collected = Collected {
             spokes: self.spokes,
             hubs,
             redirects: self.redirects,
             resolutions: self.resolutions,
             purges: self.purges,
-            flows: self.flows,
-            dropped: self.dropped,
+            flows: group_legs(self.legs, &mut dropped),
+            dropped,
             end,
         };
         spoke_to_spoke::build(collected, pairs)
@@ -240,39 +241,46 @@ impl SessionBuilder {
     ) {
         let seen = self.frame.seen;
         let records = &mut self.shortcuts;
-        let index = match records.by_flow.get(&(src, dst)) {
-            Some(&index) => index,
-            None if records.flows.len() < MAX_FLOWS => {
-                records.flows.push(RawFlow {
-                    src,
-                    dst,
-                    legs: Vec::new(),
-                });
-                records.by_flow.insert((src, dst), records.flows.len() - 1);
-                records.flows.len() - 1
+        let order = records.legs.len();
+        match records.legs.get_mut(&(src, dst, outer_src, outer_dst)) {
+            Some((_, leg)) => leg.add(1, seen, seen),
+            None if order < MAX_FLOWS => {
+                let mut leg = Leg::default();
+                leg.add(1, seen, seen);
+                records
+                    .legs
+                    .insert((src, dst, outer_src, outer_dst), (order, leg));
             }
-            None => {
-                records.dropped += 1;
-                return;
-            }
-        };
-        let Some(flow) = records.flows.get_mut(index) else {
-            return;
-        };
-        let known = flow
-            .legs
-            .iter()
-            .position(|(s, d, _)| *s == outer_src && *d == outer_dst);
-        if let Some((.., leg)) = known.and_then(|at| flow.legs.get_mut(at)) {
-            leg.add(1, seen, seen);
-        } else if flow.legs.len() < MAX_LEGS {
-            let mut leg = Leg::default();
-            leg.add(1, seen, seen);
-            flow.legs.push((outer_src, outer_dst, leg));
-        } else {
-            records.dropped += 1;
+            None => records.dropped += 1,
         }
     }
+}
+
+/// The flows, in order of first sight, each with its outer hops (at most [`MAX_LEGS`]; packets
+/// of further hops are counted in `dropped`).
+fn group_legs(
+    legs: HashMap<(IpAddr, IpAddr, IpAddr, IpAddr), (usize, Leg)>,
+    dropped: &mut u64,
+) -> Vec<RawFlow> {
+    let mut legs: Vec<_> = legs.into_iter().collect();
+    legs.sort_unstable_by_key(|(_, (order, _))| *order);
+    let mut flows: Vec<RawFlow> = Vec::new();
+    let mut index: HashMap<(IpAddr, IpAddr), usize> = HashMap::new();
+    for ((src, dst, outer_src, outer_dst), (_, leg)) in legs {
+        let at = *index.entry((src, dst)).or_insert_with(|| {
+            flows.push(RawFlow {
+                src,
+                dst,
+                legs: Vec::new(),
+            });
+            flows.len() - 1
+        });
+        match flows.get_mut(at) {
+            Some(flow) if flow.legs.len() < MAX_LEGS => flow.legs.push((outer_src, outer_dst, leg)),
+            _ => *dropped += leg.packets,
+        }
+    }
+    flows
 }
 
 /// `addr` with only its first `len` bits kept (a network address).

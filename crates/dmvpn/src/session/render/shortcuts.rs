@@ -144,7 +144,7 @@ fn tunnel_text(tunnel: &DirectTunnel, f: &mut fmt::Formatter<'_>) -> fmt::Result
     } else if tunnel.ike_failed {
         "IKE failed"
     } else {
-        "not up"
+        "not seen up"
     };
     write!(
         f,
