@@ -2,6 +2,9 @@
 
 use core::fmt::{self, Write};
 
+use std::net::Ipv4Addr;
+
+use dmvpn_ip::Prefix;
 use dmvpn_proto::Duration;
 
 use super::{Entry, Hop, Report, Source};
@@ -19,6 +22,23 @@ pub fn span(d: Duration) -> String {
         60..3600 => format!("{}m{:02}.{millis:03}s", secs / 60, secs % 60),
         _ => format!("{}h{:02}m{:02}s", secs / 3600, secs % 3600 / 60, secs % 60),
     }
+}
+
+/// `back at 1m05.000s (down 35.000s)`: when a state that began at `since` ended, and how long
+/// it lasted (`words`: what the end is called, what the state is called), or `open`.
+fn ended(end: Option<Duration>, since: Duration, open: &str, words: (&str, &str)) -> String {
+    end.map_or_else(
+        || open.to_owned(),
+        |at| {
+            format!(
+                "{} at {} ({} {})",
+                words.0,
+                span(at),
+                words.1,
+                span(at - since)
+            )
+        },
+    )
 }
 
 fn entry_line(out: &mut String, e: &Entry) {
@@ -122,10 +142,7 @@ impl fmt::Display for Report {
                 let _ = writeln!(out, "  nothing broke");
             }
             for o in &d.broke {
-                let back = o.up_at.map_or_else(
-                    || "not back by the end".to_owned(),
-                    |up| format!("back at {} (down {})", span(up), span(up - o.down_at)),
-                );
+                let back = ended(o.up_at, o.down_at, "not back by the end", ("back", "down"));
                 let _ = writeln!(out, "  broke at {}: {}; {back}", span(o.down_at), o.what);
             }
             match d.recovered_at {
@@ -183,10 +200,7 @@ fn direct_text(out: &mut String, report: &Report) {
         let _ = writeln!(out, "none: spoke-to-spoke traffic went through the hub");
     }
     for t in &report.direct {
-        let down = t.down_at.map_or_else(
-            || "up at the end".to_owned(),
-            |d| format!("torn down at {} (up {})", span(d), span(d - t.up_at)),
-        );
+        let down = ended(t.down_at, t.up_at, "up at the end", ("torn down", "up"));
         let _ = writeln!(
             out,
             "{} {} ↔ {} {}: built at {}, {down}; {} IKE SA(s), {} IPsec SPI(s)",
@@ -285,6 +299,49 @@ fn entry_json(out: &mut String, e: &Entry) {
     out.push('}');
 }
 
+/// `{"k":"v","k2":"v2"` (an object's opening and string members).
+fn strings(out: &mut String, fields: &[(&str, &str)]) {
+    out.push('{');
+    for (n, (key, value)) in fields.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        string(out, key);
+        out.push(':');
+        string(out, value);
+    }
+}
+
+/// `{"from":…,"from_prefix":…,"to":…,"to_prefix":…` of a probe or a flow.
+fn endpoints(out: &mut String, from: (&str, Prefix), to: (&str, Prefix)) {
+    let (from_prefix, to_prefix) = (from.1.to_string(), to.1.to_string());
+    strings(
+        out,
+        &[
+            ("from", from.0),
+            ("from_prefix", &from_prefix),
+            ("to", to.0),
+            ("to_prefix", &to_prefix),
+        ],
+    );
+}
+
+/// `{"a":NAME,"b":NAME,"a_nbma":ADDRESS,"b_nbma":ADDRESS` of two routers.
+fn two_ends(out: &mut String, a: (&str, &str, Ipv4Addr), b: (&str, &str, Ipv4Addr)) {
+    let (a_key, b_key) = (format!("{}_nbma", a.0), format!("{}_nbma", b.0));
+    let (a_nbma, b_nbma) = (a.2.to_string(), b.2.to_string());
+    strings(
+        out,
+        &[(a.0, a.1), (b.0, b.1), (&a_key, &a_nbma), (&b_key, &b_nbma)],
+    );
+}
+
+/// SPIs as a list of `"0x…"` strings.
+fn spi_list(out: &mut String, spis: &std::collections::BTreeSet<u32>) {
+    let spis: Vec<String> = spis.iter().map(|s| format!("0x{s:08x}")).collect();
+    list(out, &spis, |out, s| string(out, s));
+}
+
 fn optional_seconds(out: &mut String, d: Option<Duration>) {
     match d {
         Some(d) => seconds(out, d),
@@ -296,21 +353,13 @@ fn optional_seconds(out: &mut String, d: Option<Duration>) {
 fn direct_json(out: &mut String, report: &Report) {
     out.push_str(",\"direct_tunnels\":");
     list(out, &report.direct, |out, t| {
-        out.push_str("{\"a\":");
-        string(out, &t.a);
-        out.push_str(",\"b\":");
-        string(out, &t.b);
-        out.push_str(",\"a_nbma\":");
-        string(out, &t.a_nbma.to_string());
-        out.push_str(",\"b_nbma\":");
-        string(out, &t.b_nbma.to_string());
+        two_ends(out, ("a", &t.a, t.a_nbma), ("b", &t.b, t.b_nbma));
         out.push_str(",\"up_at\":");
         seconds(out, t.up_at);
         out.push_str(",\"down_at\":");
         optional_seconds(out, t.down_at);
         let _ = write!(out, ",\"ike_sas\":{},\"spis\":", t.ike_sas);
-        let spis: Vec<String> = t.spis.iter().map(|s| format!("0x{s:08x}")).collect();
-        list(out, &spis, |out, s| string(out, s));
+        spi_list(out, &t.spis);
         out.push('}');
     });
 }
@@ -319,14 +368,7 @@ fn direct_json(out: &mut String, report: &Report) {
 fn flows_json(out: &mut String, report: &Report) {
     out.push_str(",\"flows\":");
     list(out, &report.flows, |out, f| {
-        out.push_str("{\"from\":");
-        string(out, &f.from);
-        out.push_str(",\"from_prefix\":");
-        string(out, &f.from_prefix.to_string());
-        out.push_str(",\"to\":");
-        string(out, &f.to);
-        out.push_str(",\"to_prefix\":");
-        string(out, &f.to_prefix.to_string());
+        endpoints(out, (&f.from, f.from_prefix), (&f.to, f.to_prefix));
         let _ = write!(out, ",\"sent\":{},\"delivered\":{}", f.sent, f.delivered);
         out.push_str(",\"first_direct\":");
         optional_seconds(out, f.first_direct());
@@ -394,21 +436,17 @@ impl Report {
         });
         out.push_str(",\"peers\":");
         list(&mut out, &self.peers, |out, p| {
-            out.push_str("{\"hub\":");
-            string(out, &p.hub);
-            out.push_str(",\"spoke\":");
-            string(out, &p.spoke);
-            out.push_str(",\"hub_nbma\":");
-            string(out, &p.hub_nbma.to_string());
-            out.push_str(",\"spoke_nbma\":");
-            string(out, &p.spoke_nbma.to_string());
+            two_ends(
+                out,
+                ("hub", &p.hub, p.hub_nbma),
+                ("spoke", &p.spoke, p.spoke_nbma),
+            );
             let _ = write!(
                 out,
                 ",\"ike_sas\":{},\"registered\":{},\"adjacent\":{},\"spis\":",
                 p.ike_sas, p.registered, p.adjacent
             );
-            let spis: Vec<String> = p.spis.iter().map(|s| format!("0x{s:08x}")).collect();
-            list(out, &spis, |out, s| string(out, s));
+            spi_list(out, &p.spis);
             out.push('}');
         });
         direct_json(&mut out, self);
@@ -418,14 +456,7 @@ impl Report {
         let _ = write!(out, ",\"matrix_sampled\":{}", self.matrix_sampled);
         out.push_str(",\"reachability\":");
         list(&mut out, &self.matrix, |out, p| {
-            out.push_str("{\"from\":");
-            string(out, &p.from);
-            out.push_str(",\"from_prefix\":");
-            string(out, &p.from_prefix.to_string());
-            out.push_str(",\"to\":");
-            string(out, &p.to);
-            out.push_str(",\"to_prefix\":");
-            string(out, &p.to_prefix.to_string());
+            endpoints(out, (&p.from, p.from_prefix), (&p.to, p.to_prefix));
             let _ = write!(out, ",\"pass\":{}", p.pass);
             out.push_str(",\"path\":");
             list(out, &p.path, |out, hop| string(out, hop));
