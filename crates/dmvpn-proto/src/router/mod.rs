@@ -1,5 +1,9 @@
 //! A whole DMVPN router as one sans-IO machine: the IKEv1 [`Endpoint`] and the [`Node`] (NHRP,
 //! EIGRP, the IPsec databases and the GRE/ESP data path), with every decision that joins them.
+//! [`Router::with_ikev2`] keys with an IKEv2 [`ikev2::Endpoint`] instead, with the same
+//! decisions: its Child SAs are installed as Quick Mode's pairs, it rekeys them itself
+//! (CREATE_CHILD_SA) or on the SAD's volume limit, and its liveness check
+//! ([`ikev2::Event::PeerDead`]) is DPD.
 //!
 //! The caller owns the sockets, the tunnel interface and the clock, and moves bytes only:
 //!
@@ -70,6 +74,10 @@
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod keying;
+
+pub use keying::IkeError;
+use keying::Keying;
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
@@ -79,6 +87,7 @@ use dmvpn_ip::udp;
 
 use crate::eigrp::EigrpEvent;
 use crate::ike::{self, Endpoint};
+use crate::ikev2;
 use crate::ipsec::{self, Limit, SaEvent, SaId};
 use crate::nhrp::ShortcutEvent;
 use crate::node::{self, Node, PROTOCOL_ESP, Transmit};
@@ -169,7 +178,7 @@ pub struct IkeCounters {
     /// How many.
     pub refused: u64,
     /// The latest, with its sender.
-    pub last_error: Option<(Ipv4Addr, ike::Error)>,
+    pub last_error: Option<(Ipv4Addr, IkeError)>,
 }
 
 /// What the router reports: the node's and IKE's events, and its own decisions, for logs, the
@@ -184,6 +193,9 @@ pub enum Event {
     /// [`Event::SaInstalled`] or [`Event::UnusableKeys`]). [`ike::Event::Phase1Established`]
     /// and [`ike::Event::ChildOffered`] carry the keys a key log writes.
     Ike(ike::Event),
+    /// From IKEv2 (every event but [`ikev2::Event::ChildEstablished`], which comes as
+    /// [`Event::SaInstalled`] or [`Event::UnusableKeys`]).
+    Ikev2(ikev2::Event),
     /// A Quick Mode's pair is installed in the node.
     SaInstalled(ike::ChildSa),
     /// A Quick Mode's keys do not make SAs; nothing was installed.
@@ -196,7 +208,7 @@ pub enum Event {
         /// Its sender.
         peer: Ipv4Addr,
         /// Why.
-        error: ike::Error,
+        error: IkeError,
     },
     /// A spoke starts Main Mode with an NHS it has no pair with.
     IkeStarted {
@@ -208,7 +220,7 @@ pub enum Event {
         /// The NHS's NBMA address.
         peer: Ipv4Addr,
         /// Why.
-        error: ike::Error,
+        error: IkeError,
     },
     /// The spoke-to-spoke pair the node asked for is installed: the shortcut carries traffic.
     ShortcutPeerUp {
@@ -233,7 +245,7 @@ pub enum Event {
         /// The peer.
         peer: Ipv4Addr,
         /// Why.
-        error: ike::Error,
+        error: IkeError,
     },
     /// The EIGRP neighbour at an NHS was lost, but the NHS still sends under our SAs: they stay.
     NhsKept {
@@ -268,7 +280,7 @@ pub struct Counters {
 #[derive(Debug)]
 pub struct Router<R> {
     node: Node,
-    ike: Option<Endpoint<R>>,
+    ike: Option<Keying<R>>,
     local: Ipv4Addr,
     /// A spoke's NHSes (by NBMA address), when IKE runs.
     nhs: BTreeMap<Ipv4Addr, NhsState>,
@@ -289,6 +301,11 @@ impl<R: ike::Entropy> Router<R> {
     /// with each NHS now.
     #[must_use]
     pub fn new(node: Node, ike: Option<Endpoint<R>>, now: Instant) -> Self {
+        Self::build(node, ike.map(Keying::V1), now)
+    }
+
+    /// A router of `node` and its key exchange, if any (see [`Router::new`]).
+    fn build(node: Node, ike: Option<Keying<R>>, now: Instant) -> Self {
         let local = node.config().tunnel.nbma;
         let nhs = match ike {
             Some(_) => (node.config().nhrp.nhs.iter())
@@ -335,14 +352,14 @@ impl<R: ike::Entropy> Router<R> {
 
     /// The IKE endpoint, if IKE runs.
     #[must_use]
-    pub const fn ike(&self) -> Option<&Endpoint<R>> {
-        self.ike.as_ref()
+    pub fn ike(&self) -> Option<&Endpoint<R>> {
+        self.ike.as_ref().and_then(Keying::v1)
     }
 
     /// The IKE endpoint's randomness (e.g. to load recorded values into it between messages, as
     /// a replay does), if IKE runs.
     pub fn ike_entropy_mut(&mut self) -> Option<&mut R> {
-        self.ike.as_mut().map(Endpoint::entropy_mut)
+        self.ike.as_mut().and_then(Keying::entropy_mut)
     }
 
     /// The state of each NHS a spoke keys (empty on a hub or without IKE).
@@ -374,7 +391,7 @@ impl<R: ike::Entropy> Router<R> {
     pub fn limits(&self) -> crate::limits::Tally {
         let nhrp = self.node.nhrp_server().map(crate::nhrp::Server::limits);
         let eigrp = self.node.eigrp().map(crate::eigrp::Eigrp::limits);
-        let ike = self.ike.as_ref().map(Endpoint::limits);
+        let ike = self.ike.as_ref().and_then(Keying::limits);
         crate::limits::Tally::combined([nhrp, eigrp, ike].into_iter().flatten())
     }
 
@@ -459,8 +476,8 @@ impl<R: ike::Entropy> Router<R> {
     /// Deletes every SA with every peer and tells them (IKE Deletes).
     pub fn delete_all(&mut self, now: Instant) {
         if let Some(ike) = &mut self.ike {
-            for peer in self.ike_sas.keys() {
-                ike.delete_peer(now, *peer);
+            for peer in ike.established_peers(&self.ike_sas) {
+                ike.delete_peer(now, peer);
             }
         }
         self.pump(now);
@@ -471,7 +488,7 @@ impl<R: ike::Entropy> Router<R> {
     /// When [`Router::handle_timeout`] must run next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let ike = self.ike.as_ref().and_then(Endpoint::poll_timeout);
+        let ike = self.ike.as_ref().and_then(Keying::poll_timeout);
         let nhs = self.nhs.values().filter_map(|s| s.deadline()).min();
         let direct = self.direct.values().min().copied();
         [self.node.poll_timeout(), ike, nhs, direct]
@@ -540,7 +557,7 @@ impl<R: ike::Entropy> Router<R> {
             }
             for event in ike_events {
                 moved = true;
-                self.ike_event(now, event);
+                self.key_event(now, event);
             }
             if !moved {
                 return;
@@ -612,8 +629,9 @@ impl<R: ike::Entropy> Router<R> {
     }
 
     fn rekey(&mut self, now: Instant, peer: Ipv4Addr) {
+        let inbound = self.pairs.get(&peer).map(|p| p.child.inbound.spi);
         if let Some(ike) = &mut self.ike
-            && let Err(error) = ike.rekey(now, peer)
+            && let Err(error) = ike.rekey(now, peer, inbound)
         {
             self.event(Event::RekeyFailed { peer, error });
         }
