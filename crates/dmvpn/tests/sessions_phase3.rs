@@ -267,3 +267,48 @@ fn sessions_json(capture: &Path) -> serde_json::Value {
     );
     serde_json::from_slice(&output.stdout).unwrap()
 }
+
+/// The netns lab's Phase 3 run of dmvpn-router (testdata/router/lab/phase3, see its README): the
+/// redirect, the resolution and the direct tunnel, with their frames, on a real capture.
+#[test]
+fn lab_phase3_capture_shows_redirect_resolution_and_direct_tunnel() {
+    let dir = workspace().join("testdata/router/lab/phase3");
+    let keys = dmvpn::keys::KeyFiles::load([
+        dir.join("keys/esp_sa"),
+        dir.join("keys/ikev1_decryption_table"),
+    ])
+    .unwrap();
+    let mut decoder = dmvpn::decode::Decoder::with_ike_keys(keys.esp, keys.ike);
+    let mut reader = dmvpn::capture::CaptureReader::open(dir.join("nbma.pcap")).unwrap();
+    let report = dmvpn::session::SessionBuilder::run(&mut reader, &mut decoder).unwrap();
+    assert!(report.findings.is_empty(), "{report}");
+    let s2s = &report.spoke_to_spoke;
+    let (r2, r3) = (ip("100.1.2.2"), ip("100.1.3.3"));
+    // Echo request 1 crosses the hub (57), the hub redirects R2 (58) quoting it.
+    let redirect = &s2s.redirects[0];
+    assert_eq!(
+        (redirect.seen.frame, redirect.hub, redirect.spoke),
+        (58, ip("100.1.1.1"), r2)
+    );
+    let quoted = redirect.flow.unwrap();
+    assert_eq!((quoted.src, quoted.dst), (ip("2.2.2.2"), ip("3.3.3.3")));
+    // R2's Resolution Request (66), forwarded to R3, answered straight from R3 (80) with /32.
+    let resolution = &s2s.resolutions[redirect.resolution.unwrap()];
+    assert_eq!((resolution.request.frame, resolution.origin), (66, r2));
+    assert_eq!(resolution.forwarded_to, Some(r3));
+    let answer = resolution.answer.as_ref().unwrap();
+    assert_eq!(
+        (answer.seen.frame, answer.from, answer.direct),
+        (80, r3, true)
+    );
+    assert_eq!(answer.prefix, Some((ip("3.3.3.3"), 32)));
+    // The direct tunnel: IKE R2 <-> R3 up (72), decrypted ESP, direct echoes from frame 81.
+    let tunnel = s2s.tunnel(r2, r3).unwrap();
+    assert_eq!(tunnel.ike_up.map(|s| s.frame), Some(72));
+    assert!(tunnel.esp_decrypted > 0 && tunnel.esp_decrypted == tunnel.esp.packets);
+    assert_eq!(tunnel.first_direct.map(|s| s.frame), Some(81));
+    let echo = s2s.flow("2.2.2.2", "3.3.3.3").unwrap();
+    assert_eq!(echo.path(), "hub, then direct");
+    assert_eq!((echo.to_hub.packets, echo.direct.packets), (1, 39));
+    assert_eq!(echo.switched.map(|s| s.frame), Some(81));
+}
