@@ -177,11 +177,16 @@ fn idle_shortcut_expires() {
     assert!(!nhrp.contains("3.3.3.3/32"), "{nhrp}");
     let route = show(report, "R2", "show ip route");
     assert!(!route.lines().any(|l| l.starts_with('H')), "{route}");
-    // The matrix's probe at the end went through the hub again.
+    // The matrix's probe at the end went through the hub again: the first packet of a new
+    // flow, not a Phase 1 hairpin.
     let probe = (report.matrix.iter())
         .find(|p| p.from == "R2" && p.to == "R3")
         .unwrap();
     assert_eq!(probe.path, ["R2", "R1", "R3"], "{report}");
+    assert!(
+        !(report.findings.iter()).any(|f| f.id == "spoke-to-spoke-hairpin"),
+        "{report}"
+    );
 }
 
 /// A spoke that fails takes its shortcuts with it: IOS's peer loses the direct tunnel (its

@@ -3,7 +3,7 @@
 
 use dmvpn_proto::node::{self, DropReason};
 
-use super::{Fact, Finding, Probe, Role, Sim, Source};
+use super::{DirectTunnel, Fact, Finding, Probe, Role, Sim, Source};
 use crate::config::cloud::{self, Member, Severity};
 
 fn severity(s: Severity) -> &'static str {
@@ -13,8 +13,15 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
-/// The configurations' findings, then the run's.
-pub(super) fn findings(sim: &mut Sim, members: &[Member], matrix: &[Probe]) -> Vec<Finding> {
+/// The configurations' findings, then the run's. A probe through the hub between two spokes
+/// that built a direct tunnel is not a hairpin: it is the first packet of a new flow, which a
+/// Phase 2/3 spoke sends through the hub while it resolves.
+pub(super) fn findings(
+    sim: &mut Sim,
+    members: &[Member],
+    matrix: &[Probe],
+    direct: &[DirectTunnel],
+) -> Vec<Finding> {
     let mut out: Vec<Finding> = (cloud::check(members).into_iter())
         .map(|f| Finding {
             id: f.id,
@@ -113,7 +120,11 @@ pub(super) fn findings(sim: &mut Sim, members: &[Member], matrix: &[Probe]) -> V
             }
         }
     }
-    for probe in matrix.iter().filter(|p| p.pass && p.path.len() >= 3) {
+    let shortcut = |p: &&Probe| {
+        (direct.iter())
+            .any(|t| [&t.a, &t.b] == [&p.from, &p.to] || [&t.b, &t.a] == [&p.from, &p.to])
+    };
+    for probe in (matrix.iter()).filter(|p| p.pass && p.path.len() >= 3 && !shortcut(p)) {
         let middle = &probe.path[1..probe.path.len() - 1];
         let through_hub = middle
             .iter()

@@ -176,7 +176,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, SimError> {
         .map(|(at, _, _)| *at)
         .max();
     let disruptions = disruptions(&sim, &what_ifs, since(end));
-    let findings = findings::findings(&mut sim, &scenario.routers, &matrix);
+    let findings = findings::findings(&mut sim, &scenario.routers, &matrix, &direct);
     let peers = peers(&sim);
     let lost = sim
         .cloud
