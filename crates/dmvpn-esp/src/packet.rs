@@ -50,7 +50,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
             ("spi", field::SPI),
             ("sequence number", field::SEQUENCE_NUMBER),
         ];
-        dmvpn_wire::field::check_fields(Layer::Esp, self.buffer.as_ref().len(), fields)
+        dmvpn_wire::check_fields!(Layer::Esp, self.buffer.as_ref().len(), fields);
+        Ok(())
     }
 
     dmvpn_wire::getters! {

@@ -104,11 +104,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
             };
             return Err(dmvpn_wire::field::truncated(Layer::Gre, name, &range, len));
         }
-        dmvpn_wire::field::check_fields(
-            Layer::Gre,
-            len,
-            self.optional_fields().into_iter().flatten(),
-        )
+        let fields = self.optional_fields().into_iter().flatten();
+        dmvpn_wire::check_fields!(Layer::Gre, len, fields);
+        Ok(())
     }
 
     /// The optional fields the flags imply, in wire order, each with its name.

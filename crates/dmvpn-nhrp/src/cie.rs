@@ -91,7 +91,8 @@ impl<T: AsRef<[u8]>> Cie<T> {
             ("client NBMA subaddress", self.nbma_sub_range()),
             ("client protocol address", self.proto_range()),
         ];
-        dmvpn_wire::field::check_fields(Layer::Nhrp, data.len(), fields)
+        dmvpn_wire::check_fields!(Layer::Nhrp, data.len(), fields);
+        Ok(())
     }
 
     dmvpn_wire::getters! {

@@ -205,7 +205,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
             ("source protocol address", self.src_proto_range()),
             ("destination protocol address", self.dst_proto_range()),
         ];
-        dmvpn_wire::field::check_fields(Layer::Nhrp, end, fields)
+        dmvpn_wire::check_fields!(Layer::Nhrp, end, fields);
+        Ok(())
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {

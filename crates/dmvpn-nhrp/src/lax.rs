@@ -150,7 +150,7 @@ fn cut<'a>(bytes: &'a [u8], header: &FixedHeader) -> Result<(Repr<'a>, Option<Er
     check_source_type_lens(bytes)?;
     let mandatory_end = if extoff == 0 { size } else { extoff };
     let address = |range: core::ops::Range<usize>, name: &'static str| {
-        dmvpn_wire::field::check_fields(Layer::Nhrp, mandatory_end, [(name, range.clone())])?;
+        dmvpn_wire::check_fields!(Layer::Nhrp, mandatory_end, [(name, range.clone())]);
         bytes
             .get(range.clone())
             .ok_or_else(|| dmvpn_wire::field::truncated(Layer::Nhrp, name, &range, bytes.len()))

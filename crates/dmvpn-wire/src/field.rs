@@ -86,37 +86,39 @@ pub fn set_be_u32(bytes: &mut [u8], at: usize, value: u32) {
 /// );
 /// ```
 #[must_use]
+#[inline]
 pub fn truncated(layer: Layer, name: &'static str, field: &Field, len: usize) -> Error {
     Error::truncated(layer, name, field.start, field.len(), len)
 }
 
-/// Checks that every `(name, range)` of `fields` ends within the first `len` bytes; the error
-/// ([`truncated`]) names the first field, in the order given, that does not.
+/// Checks that every `(name, range)` of `fields` ends within the first `len` bytes, and returns
+/// from the calling function with the [`Error::Truncated`] ([`truncated`]) of the first field, in
+/// the order given, that does not. A macro rather than a function, so that views' `check_len`
+/// keep their loop inline.
 ///
 /// ```
-/// use dmvpn_wire::{Layer, field};
+/// use dmvpn_wire::{Error, Layer, field};
 ///
-/// let fields = [("spi", 0..4), ("sequence number", 4..8)];
-/// assert!(field::check_fields(Layer::Esp, 8, fields.clone()).is_ok());
-/// let err = field::check_fields(Layer::Esp, 3, fields).unwrap_err();
-/// assert_eq!(err, field::truncated(Layer::Esp, "spi", &(0..4), 3));
+/// fn check(len: usize) -> Result<(), Error> {
+///     dmvpn_wire::check_fields!(Layer::Esp, len, [("spi", 0..4), ("sequence number", 4..8)]);
+///     Ok(())
+/// }
+///
+/// assert!(check(8).is_ok());
+/// assert_eq!(check(3), Err(field::truncated(Layer::Esp, "spi", &(0..4), 3)));
 /// ```
-///
-/// # Errors
-///
-/// [`Error::Truncated`] for the first field that ends after `len`.
-#[inline]
-pub fn check_fields(
-    layer: Layer,
-    len: usize,
-    fields: impl IntoIterator<Item = (&'static str, Field)>,
-) -> Result<(), Error> {
-    for (name, range) in fields {
-        if range.end > len {
-            return Err(truncated(layer, name, &range, len));
+#[macro_export]
+macro_rules! check_fields {
+    ($layer:expr, $len:expr, $fields:expr) => {{
+        let len: usize = $len;
+        for (name, range) in $fields {
+            if range.end > len {
+                return ::core::result::Result::Err($crate::field::truncated(
+                    $layer, name, &range, len,
+                ));
+            }
         }
-    }
-    Ok(())
+    }};
 }
 
 #[cfg(test)]
