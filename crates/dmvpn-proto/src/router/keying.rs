@@ -57,6 +57,8 @@ pub enum IkeError {
 }
 
 /// The router's key exchange: one IKEv1 or one IKEv2 endpoint.
+// One per router, built once and never moved after: the sizes need no box.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Keying<R> {
     /// `crypto isakmp …` with `tunnel protection ipsec profile`.
     V1(ike::Endpoint<R>),
