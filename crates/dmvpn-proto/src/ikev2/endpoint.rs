@@ -383,7 +383,7 @@ impl<E: Entropy> Endpoint<E> {
             return if response {
                 self.init_response(now, from, &h, &received, bytes)
             } else {
-                self.init_request(now, from, &h, &received, bytes)
+                self.init_request(now, (from, &h), &received, bytes)
             };
         }
         let Some(i) = self.index(from, h.initiator_spi, h.responder_spi) else {

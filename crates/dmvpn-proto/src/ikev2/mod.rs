@@ -103,18 +103,18 @@ pub use endpoint::Endpoint;
 /// Why an IKE SA could not be set up.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Failure {
-    /// No proposal matched (our verdict or the peer's NO_PROPOSAL_CHOSEN).
-    NoProposalChosen,
-    /// The peer's AUTH did not verify, or it said AUTHENTICATION_FAILED: the PSKs differ.
-    AuthenticationFailed,
-    /// The keyring has no key for the peer.
-    NoPresharedKey,
     /// The peer did not answer the retransmissions.
     Retransmissions,
-    /// The peer refused with this error notification.
-    Notified(NotifyType),
+    /// No proposal matched (our verdict or the peer's NO_PROPOSAL_CHOSEN).
+    NoProposalChosen,
     /// The traffic selectors are not GRE between the NBMA addresses (TS_UNACCEPTABLE).
     TsUnacceptable,
+    /// The peer's AUTH did not verify, or it said AUTHENTICATION_FAILED: the PSKs differ.
+    AuthenticationFailed,
+    /// The peer refused with this error notification.
+    Notified(NotifyType),
+    /// The keyring has no key for the peer.
+    NoPresharedKey,
 }
 
 /// What an [`Endpoint`] reports.

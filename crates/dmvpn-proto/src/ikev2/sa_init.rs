@@ -331,8 +331,7 @@ impl<E: Entropy> Endpoint<E> {
     pub(super) fn init_request(
         &mut self,
         now: Instant,
-        from: Ipv4Addr,
-        h: &Header,
+        (from, h): (Ipv4Addr, &Header),
         received: &Received,
         bytes: &[u8],
     ) -> Result<(), Error> {
