@@ -11,7 +11,9 @@ mod router_util;
 use dmvpn_isakmp::consts::Group;
 use dmvpn_proto::router::Event;
 use dmvpn_proto::{Duration, Instant};
-use router_util::{converged, events_since, ping, reboot, router_cloud, run_until_converged};
+use router_util::{
+    converged, events_since, inbound_spis, ping, reboot, router_cloud, run_until_converged, stream,
+};
 
 /// Spokes key the hub over IKE (Main Mode, Quick Mode), register, form EIGRP adjacencies, and
 /// carry spoke-to-spoke traffic through the hub, all within seconds of boot.
@@ -175,39 +177,6 @@ fn dead_peer_is_dropped_and_keyed_again_when_back() {
     reboot(&mut cloud, 2);
     run_until_converged(&mut cloud, 2, Duration::from_secs(60)).expect("recovered");
     assert!(ping(&mut cloud, 1, 2, 6));
-}
-
-/// Sends `count` datagrams of `size` bytes from spoke 1's LAN to spoke 2's, one every `gap`,
-/// and returns the tags that did not arrive.
-fn stream(
-    cloud: &mut dmvpn_proto::node::sim::Cloud<router_util::R>,
-    count: u32,
-    size: usize,
-    gap: Duration,
-) -> Vec<u32> {
-    let before = cloud.members[2].delivered.len();
-    for i in 0..count {
-        let mut tag = i.to_be_bytes().to_vec();
-        tag.resize(size, 0x5a);
-        cloud.inject(1, &router_util::datagram(1, 2, &tag));
-        cloud.run_for(gap);
-    }
-    cloud.run_for(Duration::from_secs(1));
-    let got: std::collections::BTreeSet<u32> = router_util::received(cloud, 1, 2, before)
-        .iter()
-        .map(|t| u32::from_be_bytes(t[..4].try_into().unwrap()))
-        .collect();
-    (0..count).filter(|i| !got.contains(i)).collect()
-}
-
-/// The inbound SPIs spoke `n` installed, in order.
-fn inbound_spis(cloud: &dmvpn_proto::node::sim::Cloud<router_util::R>, n: usize) -> Vec<u32> {
-    (cloud.members[n].events.iter())
-        .filter_map(|(_, e)| match e {
-            Event::SaInstalled(child) => Some(child.inbound.spi),
-            _ => None,
-        })
-        .collect()
 }
 
 /// `crypto ipsec security-association lifetime seconds 60`: IKE rekeys at 90 % (54 s), the new

@@ -20,7 +20,7 @@ use dmvpn_proto::node::sim::{Cloud, XorShift};
 use dmvpn_proto::node::{Node, NodeConfig};
 use dmvpn_proto::router::{Event, RECONNECT, Router};
 use dmvpn_proto::{Duration, Instant};
-use router_util::{R, converged, events_since, ping, run_until_converged};
+use router_util::{R, converged, events_since, inbound_spis, ping, run_until_converged, stream};
 
 /// `crypto ikev2 proposal p / encryption aes-cbc-128 / integrity sha1 / group 14`, `crypto ikev2
 /// keyring k / peer any / address 0.0.0.0 0.0.0.0 / pre-shared-key <psk>`, `crypto ipsec
@@ -154,16 +154,6 @@ fn hub_restart_spokes_key_again_and_register_again() {
     assert!(ping(&mut cloud, 2, 1, 4));
 }
 
-/// The inbound SPIs router `n` installed, in order.
-fn inbound_spis(cloud: &Cloud<R>, n: usize) -> Vec<u32> {
-    (cloud.members[n].events.iter())
-        .filter_map(|(_, e)| match e {
-            Event::SaInstalled(child) => Some(child.inbound.spi),
-            _ => None,
-        })
-        .collect()
-}
-
 /// `crypto ipsec security-association lifetime seconds 60`: IKEv2 rekeys the Child SA with
 /// CREATE_CHILD_SA before it runs out (IOS: `%IKEV2-5-SA_REKEY`), the new pair takes over, the
 /// old one is deleted by an INFORMATIONAL exchange and its inbound SA decrypts for the overlap:
@@ -183,19 +173,7 @@ fn child_sa_rekeys_lose_nothing() {
     run_until_converged(&mut cloud, 2, Duration::from_secs(30)).expect("converged");
     let first = inbound_spis(&cloud, 1);
     assert_eq!(first.len(), 1);
-    let before = cloud.members[2].delivered.len();
-    for i in 0..1800u32 {
-        let mut tag = i.to_be_bytes().to_vec();
-        tag.resize(200, 0x5a);
-        cloud.inject(1, &router_util::datagram(1, 2, &tag));
-        cloud.run_for(Duration::from_millis(100));
-    }
-    cloud.run_for(Duration::from_secs(1));
-    let got: BTreeSet<u32> = router_util::received(&cloud, 1, 2, before)
-        .iter()
-        .map(|t| u32::from_be_bytes(t[..4].try_into().unwrap()))
-        .collect();
-    let lost: Vec<u32> = (0..1800).filter(|i| !got.contains(i)).collect();
+    let lost = stream(&mut cloud, 1800, 200, Duration::from_millis(100));
     assert!(lost.is_empty(), "lost {} datagrams: {lost:?}", lost.len());
     let spis = inbound_spis(&cloud, 1);
     assert!(spis.len() >= 3, "{spis:?}");

@@ -275,28 +275,28 @@ impl<R: Entropy> Router<R> {
 
     /// IKEv2's events, with the decisions IKEv1's get in [`Router::ike_event`].
     fn ikev2_event(&mut self, now: Instant, event: ikev2::Event) {
-        match &event {
-            ikev2::Event::ChildEstablished(child) => {
-                self.install(now, child.clone());
-                return;
-            }
+        let dead = match &event {
+            ikev2::Event::ChildEstablished(child) => return self.install(now, child.clone()),
             ikev2::Event::ChildDeleted {
                 peer, inbound_spi, ..
             } => {
-                let current =
-                    (self.pairs.get(peer)).is_some_and(|p| p.child.inbound.spi == *inbound_spi);
-                if current {
-                    self.forget_pair(now, *peer, true);
-                }
+                self.child_deleted(now, *peer, *inbound_spi);
+                None
             }
-            ikev2::Event::PeerDead { peer } => {
-                let peer = *peer;
-                self.event(Event::Ikev2(event));
-                self.lose(now, peer);
-                return;
-            }
-            _ => {}
-        }
+            ikev2::Event::PeerDead { peer } => Some(*peer),
+            _ => None,
+        };
         self.event(Event::Ikev2(event));
+        if let Some(peer) = dead {
+            self.lose(now, peer);
+        }
+    }
+
+    /// The peer deleted the Child SA pair whose inbound SPI is `inbound_spi` (either version):
+    /// if it is the installed one, it is retired with the grace.
+    pub(super) fn child_deleted(&mut self, now: Instant, peer: Ipv4Addr, inbound_spi: u32) {
+        if (self.pairs.get(&peer)).is_some_and(|p| p.child.inbound.spi == inbound_spi) {
+            self.forget_pair(now, peer, true);
+        }
     }
 }

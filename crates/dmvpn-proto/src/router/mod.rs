@@ -661,13 +661,7 @@ impl<R: ike::Entropy> Router<R> {
             }
             ike::Event::ChildDeleted {
                 peer, inbound_spi, ..
-            } => {
-                let current =
-                    (self.pairs.get(peer)).is_some_and(|p| p.child.inbound.spi == *inbound_spi);
-                if current {
-                    self.forget_pair(now, *peer, true);
-                }
-            }
+            } => self.child_deleted(now, *peer, *inbound_spi),
             ike::Event::PeerDown { peer } => {
                 let peer = *peer;
                 self.event(Event::Ike(event));

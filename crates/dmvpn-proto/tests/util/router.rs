@@ -145,3 +145,31 @@ pub fn events_since(cloud: &Cloud<R>, index: usize, since: Instant) -> Vec<Event
         .map(|(_, e)| e.clone())
         .collect()
 }
+
+/// Sends `count` datagrams of `size` bytes from spoke 1's LAN to spoke 2's, one every `gap`,
+/// and returns the tags that did not arrive.
+pub fn stream(cloud: &mut Cloud<R>, count: u32, size: usize, gap: Duration) -> Vec<u32> {
+    let before = cloud.members[2].delivered.len();
+    for i in 0..count {
+        let mut tag = i.to_be_bytes().to_vec();
+        tag.resize(size, 0x5a);
+        cloud.inject(1, &datagram(1, 2, &tag));
+        cloud.run_for(gap);
+    }
+    cloud.run_for(Duration::from_secs(1));
+    let got: std::collections::BTreeSet<u32> = received(cloud, 1, 2, before)
+        .iter()
+        .map(|t| u32::from_be_bytes(t[..4].try_into().unwrap()))
+        .collect();
+    (0..count).filter(|i| !got.contains(i)).collect()
+}
+
+/// The inbound SPIs spoke `n` installed, in order.
+pub fn inbound_spis(cloud: &Cloud<R>, n: usize) -> Vec<u32> {
+    (cloud.members[n].events.iter())
+        .filter_map(|(_, e)| match e {
+            Event::SaInstalled(child) => Some(child.inbound.spi),
+            _ => None,
+        })
+        .collect()
+}
