@@ -215,3 +215,20 @@ pub fn inbound_spis(cloud: &Cloud<R>, n: usize) -> Vec<u32> {
         })
         .collect()
 }
+
+/// Checks a freshly converged cloud of two spokes: each spoke's inbound SPI with the hub is the
+/// hub's outbound one and the other way round, and each spoke's LAN reaches the other's.
+pub fn keyed_and_routing(cloud: &mut Cloud<R>) {
+    for n in 1..=2u16 {
+        let spoke = &cloud.members[usize::from(n)].node;
+        let (inbound, outbound) = spoke.node().peer_sas(super::cloud_util::HUB_NBMA).unwrap();
+        let hub_pair = &cloud.members[0].node.pairs()[&super::cloud_util::spoke_nbma(n)];
+        assert_eq!(
+            (hub_pair.child.outbound.spi, hub_pair.child.inbound.spi),
+            (inbound, outbound)
+        );
+    }
+    assert!(ping(cloud, 1, 2, 7));
+    assert!(ping(cloud, 2, 1, 8));
+    assert!(converged(cloud, 2));
+}
