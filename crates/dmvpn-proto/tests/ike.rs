@@ -876,3 +876,31 @@ fn built_messages_are_pinned() {
     assert_eq!(last.len(), 76);
     assert_eq!(fingerprint(&refused.sent), 0xba75_53c2_b3a4_2bc4);
 }
+
+/// Two spokes that want a direct tunnel to each other at the same moment (both got the hub's
+/// NHRP redirect) send each other Main Mode 1 at once. IOS ends with one IPsec SA pair between
+/// them; so does the endpoint: the end with the lower address goes on, the other answers.
+#[test]
+fn crossed_main_modes_give_one_pair() {
+    let mut net = Net::pair(policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768), AES_SHA);
+    let now = net.now;
+    net.ends[0].connect(now, HUB).unwrap();
+    net.ends[1].connect(now, SPOKE).unwrap();
+    net.deliver();
+    net.run_until(Instant::from_secs(40));
+    assert_eq!(net.errors, [Vec::new(), Vec::new()]);
+    let (a, b) = (net.children(0), net.children(1));
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_eq!(a[0].inbound.spi, b[0].outbound.spi);
+    assert_eq!(a[0].outbound.spi, b[0].inbound.spi);
+    gre_round_trip(a[0], b[0]);
+    let main_modes = net
+        .exchanges()
+        .iter()
+        .filter(|&&e| e == ExchangeType::MAIN)
+        .count();
+    assert_eq!(
+        main_modes, 7,
+        "one Main Mode 1 ignored, then one whole Main Mode"
+    );
+}

@@ -28,6 +28,9 @@ impl<R: Entropy> Endpoint<R> {
                 state: "mm2-sent",
             });
         }
+        if self.crossed(from) {
+            return Ok(());
+        }
         let payloads = message.payloads().ok_or(Error::Unexpected {
             peer: from,
             exchange: ExchangeType::MAIN,
@@ -460,6 +463,29 @@ impl<R: Entropy> Endpoint<R> {
                 other => other,
             }
         })
+    }
+
+    /// Main Mode 1 from `from` crossed our own Main Mode 1 to it (two spokes that want a direct
+    /// tunnel to each other at the same moment): only one of the two may go on, or each end's
+    /// INITIAL-CONTACT would tear down the other's attempt and neither would start Quick Mode.
+    /// The end with the lower address keeps its attempt and ignores the peer's Main Mode 1
+    /// (returns `true`); the other drops its attempt and answers, and the peer's Quick Mode then
+    /// gives both ends their one SA pair.
+    fn crossed(&mut self, from: Ipv4Addr) -> bool {
+        let ours = |sa: &IkeSa| {
+            sa.peer == from
+                && sa.role == Role::Initiator
+                && !sa.dead
+                && matches!(sa.state, P1::Mm1Sent { .. })
+        };
+        if !self.sas.iter().any(ours) {
+            return false;
+        }
+        if self.config.local < from {
+            return true;
+        }
+        self.sas.retain(|sa| !ours(sa));
+        false
     }
 
     /// The peer rebooted: its other IKE SAs and all IPsec SAs with it are stale.
