@@ -75,8 +75,11 @@
 //!
 //! # Not here yet
 //!
-//! IKEv2 in the router. (Phase 2 and 3 resolution, redirects and shortcuts are the node's:
-//! [`node::Node::shortcuts`], [`nhrp::shortcut`]; tests `tests/phase2.rs`, `tests/phase3.rs`.)
+//! IOS's `crypto ikev2 …` configuration in `dmvpn-router`: the [`router::Router`] runs over
+//! IKEv2 ([`router::Router::with_ikev2`], tests `tests/router_ikev2.rs`), but the reference
+//! router cannot be configured for it yet. (Phase 2 and 3 resolution, redirects and shortcuts
+//! are the node's: [`node::Node::shortcuts`], [`nhrp::shortcut`]; tests `tests/phase2.rs`,
+//! `tests/phase3.rs`.)
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
