@@ -707,7 +707,12 @@ impl<R: Entropy> Endpoint<R> {
             return result;
         }
         if let Some(sa) = self.sas.iter_mut().find(|sa| sa.peer == peer && !sa.dead) {
-            sa.want_child = true;
+            // A Main Mode the peer started comes with its own Quick Mode: asking for one from
+            // our side too would give each end two pairs, installed in opposite orders (two
+            // spokes keying each other for a shortcut at the same moment).
+            if sa.role == Role::Initiator || sa.established() {
+                sa.want_child = true;
+            }
             return Ok(());
         }
         self.start_main(now, peer, true)
