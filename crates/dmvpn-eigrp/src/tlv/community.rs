@@ -531,130 +531,42 @@ mod tests {
     }
 
     #[test]
-    fn decode_eigrp() {
-        let c = one([0x88, 0x00, 0x80, 0x01, 0x00, 0x00, 0x01, 0x2c]);
-        assert_eq!(c.kind, CommunityType::EIGRP);
-        let CommunityValue::Eigrp { flag, tag } = c.decode() else {
-            panic!("{c:?}")
-        };
-        assert_eq!(flag, 0x8001);
-        assert_eq!(tag, 300);
-        assert_eq!(c.to_string(), "EIGRP flag 0x8001 tag 300");
-    }
-
-    #[test]
-    fn decode_distance() {
-        let c = one([0x88, 0x01, 0x00, 0x64, 0x00, 0x01, 0xf4, 0x00]);
-        assert_eq!(c.kind, CommunityType::DAD);
-        let CommunityValue::Distance { asn, delay } = c.decode() else {
-            panic!("{c:?}")
-        };
-        assert_eq!(asn, 100);
-        assert_eq!(delay, 128_000);
-        assert_eq!(c.to_string(), "DAD AS 100 delay 128000");
-    }
-
-    #[test]
-    fn decode_reliability_hop_bandwidth() {
-        let c = one([0x88, 0x02, 0xff, 0x03, 0x00, 0x00, 0x0a, 0x00]);
-        assert_eq!(c.kind, CommunityType::VRHB);
-        let CommunityValue::ReliabilityHopBandwidth {
-            reliability,
-            hop_count,
-            bandwidth,
-        } = c.decode()
-        else {
-            panic!("{c:?}")
-        };
-        assert_eq!(reliability, 255);
-        assert_eq!(hop_count, 3);
-        assert_eq!(bandwidth, 2560);
-        assert_eq!(c.to_string(), "VRHB reliability 255 hops 3 bandwidth 2560");
-    }
-
-    #[test]
-    fn decode_load_mtu() {
-        let c = one([0x88, 0x03, 0x07, 0x01, 0x00, 0x00, 0x05, 0xdc]);
-        assert_eq!(c.kind, CommunityType::SRLM);
-        let CommunityValue::LoadMtu {
-            reserved,
-            load,
-            mtu,
-        } = c.decode()
-        else {
-            panic!("{c:?}")
-        };
-        assert_eq!(reserved, 7);
-        assert_eq!(load, 1);
-        assert_eq!(mtu, 1500);
-        assert_eq!(c.to_string(), "SRLM reserved 7 load 1 mtu 1500");
-    }
-
-    #[test]
-    fn decode_external_source() {
-        let c = one([0x88, 0x04, 0xfd, 0xe8, 0xc0, 0x00, 0x02, 0x01]);
-        assert_eq!(c.kind, CommunityType::SAR);
-        let CommunityValue::ExternalSource { asn, router_id } = c.decode() else {
-            panic!("{c:?}")
-        };
-        assert_eq!(asn, 65000);
-        assert_eq!(router_id, 0xc000_0201);
-        assert_eq!(c.to_string(), "SAR AS 65000 router 192.0.2.1");
-    }
-
-    #[test]
-    fn decode_external_metric() {
-        let c = one([0x88, 0x05, 0x00, 0x06, 0x00, 0x00, 0x00, 0x14]);
-        assert_eq!(c.kind, CommunityType::RPM);
-        let CommunityValue::ExternalMetric { protocol, metric } = c.decode() else {
-            panic!("{c:?}")
-        };
-        assert_eq!(protocol, u16::from(ExternalProtocol::OSPF.0));
-        assert_eq!(metric, 20);
-        assert_eq!(c.to_string(), "RPM protocol OSPF (6) metric 20");
+    fn decode_each_type() {
+        use CommunityValue as V;
+        #[rustfmt::skip]
+        let cases: [([u8; 8], CommunityType, CommunityValue, &str); 9] = [
+            ([0x88, 0x00, 0x80, 0x01, 0x00, 0x00, 0x01, 0x2c], CommunityType::EIGRP,
+             V::Eigrp { flag: 0x8001, tag: 300 }, "EIGRP flag 0x8001 tag 300"),
+            ([0x88, 0x01, 0x00, 0x64, 0x00, 0x01, 0xf4, 0x00], CommunityType::DAD,
+             V::Distance { asn: 100, delay: 128_000 }, "DAD AS 100 delay 128000"),
+            ([0x88, 0x02, 0xff, 0x03, 0x00, 0x00, 0x0a, 0x00], CommunityType::VRHB,
+             V::ReliabilityHopBandwidth { reliability: 255, hop_count: 3, bandwidth: 2560 },
+             "VRHB reliability 255 hops 3 bandwidth 2560"),
+            ([0x88, 0x03, 0x07, 0x01, 0x00, 0x00, 0x05, 0xdc], CommunityType::SRLM,
+             V::LoadMtu { reserved: 7, load: 1, mtu: 1500 }, "SRLM reserved 7 load 1 mtu 1500"),
+            ([0x88, 0x04, 0xfd, 0xe8, 0xc0, 0x00, 0x02, 0x01], CommunityType::SAR,
+             V::ExternalSource { asn: 65000, router_id: 0xc000_0201 },
+             "SAR AS 65000 router 192.0.2.1"),
+            ([0x88, 0x05, 0x00, 0x06, 0x00, 0x00, 0x00, 0x14], CommunityType::RPM,
+             V::ExternalMetric { protocol: u16::from(ExternalProtocol::OSPF.0), metric: 20 },
+             "RPM protocol OSPF (6) metric 20"),
+            ([0x88, 0x06, 0x00, 0x02, 0x0a, 0x63, 0xff, 0x01], CommunityType::VRR,
+             V::Vrr { reserved: 2, router_id: 0x0a63_ff01 }, "VRR reserved 2 router 10.99.255.1"),
+            ([0x00, 0x03, 0x00, 0x64, 0x00, 0x01, 0x00, 0x02], CommunityType::SOO_AS,
+             V::SiteOfOrigin { asn: 100, assigned: 0x0001_0002 }, "SoO 100:65538"),
+            ([0x01, 0x03, 0xc6, 0x33, 0x64, 0x07, 0x00, 0x09], CommunityType::SOO_IPV4,
+             V::SiteOfOriginIpv4 { address: Ipv4Addr::new(198, 51, 100, 7), assigned: 9 },
+             "SoO 198.51.100.7:9"),
+        ];
+        for (bytes, kind, value, text) in cases {
+            let c = one(bytes);
+            assert_eq!(c.kind, kind, "{text}");
+            assert_eq!(c.decode(), value, "{text}");
+            assert_eq!(c.to_string(), text);
+        }
         // A protocol number outside the registry prints as a number.
         let c = one([0x88, 0x05, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01]);
         assert_eq!(c.to_string(), "RPM protocol 256 metric 1");
-    }
-
-    #[test]
-    fn decode_vrr() {
-        let c = one([0x88, 0x06, 0x00, 0x02, 0x0a, 0x63, 0xff, 0x01]);
-        assert_eq!(c.kind, CommunityType::VRR);
-        let CommunityValue::Vrr {
-            reserved,
-            router_id,
-        } = c.decode()
-        else {
-            panic!("{c:?}")
-        };
-        assert_eq!(reserved, 2);
-        assert_eq!(router_id, 0x0a63_ff01);
-        assert_eq!(c.to_string(), "VRR reserved 2 router 10.99.255.1");
-    }
-
-    #[test]
-    fn decode_site_of_origin() {
-        let c = one([0x00, 0x03, 0x00, 0x64, 0x00, 0x01, 0x00, 0x02]);
-        assert_eq!(c.kind, CommunityType::SOO_AS);
-        let CommunityValue::SiteOfOrigin { asn, assigned } = c.decode() else {
-            panic!("{c:?}")
-        };
-        assert_eq!(asn, 100);
-        assert_eq!(assigned, 0x0001_0002);
-        assert_eq!(c.to_string(), "SoO 100:65538");
-    }
-
-    #[test]
-    fn decode_site_of_origin_ipv4() {
-        let c = one([0x01, 0x03, 0xc6, 0x33, 0x64, 0x07, 0x00, 0x09]);
-        assert_eq!(c.kind, CommunityType::SOO_IPV4);
-        let CommunityValue::SiteOfOriginIpv4 { address, assigned } = c.decode() else {
-            panic!("{c:?}")
-        };
-        assert_eq!(address, Ipv4Addr::new(198, 51, 100, 7));
-        assert_eq!(assigned, 9);
-        assert_eq!(c.to_string(), "SoO 198.51.100.7:9");
     }
 
     #[test]
