@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-use dmvpn_wire::field::{set_be_u16, set_be_u32};
 use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::consts::{FLAG_CR, FLAG_EOT, FLAG_INIT, FLAG_RS, OpCode};
@@ -171,44 +170,23 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    /// Sets the version.
-    pub fn set_version(&mut self, value: u8) {
-        self.buffer.as_mut()[field::VERSION] = value;
-    }
-
-    /// Sets the opcode.
-    pub fn set_opcode(&mut self, value: OpCode) {
-        self.buffer.as_mut()[field::OPCODE] = value.0;
-    }
-
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::CHECKSUM.start, value);
-    }
-
-    /// Sets the flags.
-    pub fn set_flags(&mut self, value: Flags) {
-        set_be_u32(self.buffer.as_mut(), field::FLAGS.start, value.0);
-    }
-
-    /// Sets the sequence number.
-    pub fn set_sequence(&mut self, value: u32) {
-        set_be_u32(self.buffer.as_mut(), field::SEQUENCE.start, value);
-    }
-
-    /// Sets the acknowledgement number.
-    pub fn set_ack(&mut self, value: u32) {
-        set_be_u32(self.buffer.as_mut(), field::ACK.start, value);
-    }
-
-    /// Sets the virtual router ID.
-    pub fn set_virtual_router_id(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::VRID.start, value);
-    }
-
-    /// Sets the autonomous system number.
-    pub fn set_autonomous_system(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::AS.start, value);
+    dmvpn_wire::setters! {
+        /// Sets the version.
+        pub fn set_version(u8) = field::VERSION;
+        /// Sets the opcode.
+        pub fn set_opcode(OpCode(u8)) = field::OPCODE;
+        /// Sets the checksum field.
+        pub fn set_checksum(u16) = field::CHECKSUM;
+        /// Sets the flags.
+        pub fn set_flags(Flags(u32)) = field::FLAGS;
+        /// Sets the sequence number.
+        pub fn set_sequence(u32) = field::SEQUENCE;
+        /// Sets the acknowledgement number.
+        pub fn set_ack(u32) = field::ACK;
+        /// Sets the virtual router ID.
+        pub fn set_virtual_router_id(u16) = field::VRID;
+        /// Sets the autonomous system number.
+        pub fn set_autonomous_system(u16) = field::AS;
     }
 
     /// Computes and stores the checksum; call after everything else (and after any digest) is written.

@@ -16,7 +16,6 @@
 //! Everything after the sequence number needs the SA: see [`Sa`](crate::Sa) for decryption and
 //! [`trailer`](crate::trailer) for the fields inside the ciphertext.
 
-use dmvpn_wire::field::set_be_u32;
 use dmvpn_wire::{Error, Layer, Result};
 
 /// Byte positions of the header fields.
@@ -71,14 +70,11 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    /// Sets the Security Parameters Index.
-    pub fn set_spi(&mut self, value: u32) {
-        set_be_u32(self.buffer.as_mut(), field::SPI.start, value);
-    }
-
-    /// Sets the sequence number.
-    pub fn set_sequence_number(&mut self, value: u32) {
-        set_be_u32(self.buffer.as_mut(), field::SEQUENCE_NUMBER.start, value);
+    dmvpn_wire::setters! {
+        /// Sets the Security Parameters Index.
+        pub fn set_spi(u32) = field::SPI;
+        /// Sets the sequence number.
+        pub fn set_sequence_number(u32) = field::SEQUENCE_NUMBER;
     }
 
     /// IV, ciphertext and ICV, writable.

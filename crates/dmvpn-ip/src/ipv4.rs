@@ -314,14 +314,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.buffer.as_mut()[field::DSCP_ECN] = (dscp << 2) | (ecn & 0x03);
     }
 
-    /// Sets the total length.
-    pub fn set_total_len(&mut self, len: u16) {
-        self.set_u16_at(field::LENGTH, len);
-    }
-
-    /// Sets the identification.
-    pub fn set_ident(&mut self, ident: u16) {
-        self.set_u16_at(field::IDENT, ident);
+    dmvpn_wire::setters! {
+        /// Sets the total length.
+        pub fn set_total_len(u16) = field::LENGTH;
+        /// Sets the identification.
+        pub fn set_ident(u16) = field::IDENT;
     }
 
     /// Sets the flags and the fragment offset (in bytes; the low 3 bits are dropped).
@@ -330,19 +327,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.set_u16_at(field::FLG_OFF, flags | ((offset >> 3) & 0x1fff));
     }
 
-    /// Sets the time to live.
-    pub fn set_ttl(&mut self, ttl: u8) {
-        self.buffer.as_mut()[field::TTL] = ttl;
-    }
-
-    /// Sets the protocol.
-    pub fn set_protocol(&mut self, protocol: Protocol) {
-        self.buffer.as_mut()[field::PROTOCOL] = protocol.0;
-    }
-
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, checksum: u16) {
-        self.set_u16_at(field::CHECKSUM, checksum);
+    dmvpn_wire::setters! {
+        /// Sets the time to live.
+        pub fn set_ttl(u8) = field::TTL;
+        /// Sets the protocol.
+        pub fn set_protocol(Protocol(u8)) = field::PROTOCOL;
+        /// Sets the checksum field.
+        pub fn set_checksum(u16) = field::CHECKSUM;
     }
 
     /// Computes and stores the header checksum.

@@ -162,24 +162,15 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    /// Sets the source port.
-    pub fn set_src_port(&mut self, port: u16) {
-        self.buffer.as_mut()[field::SRC_PORT].copy_from_slice(&port.to_be_bytes());
-    }
-
-    /// Sets the destination port.
-    pub fn set_dst_port(&mut self, port: u16) {
-        self.buffer.as_mut()[field::DST_PORT].copy_from_slice(&port.to_be_bytes());
-    }
-
-    /// Sets the length field.
-    pub fn set_len(&mut self, len: u16) {
-        self.buffer.as_mut()[field::LENGTH].copy_from_slice(&len.to_be_bytes());
-    }
-
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, checksum: u16) {
-        self.buffer.as_mut()[field::CHECKSUM].copy_from_slice(&checksum.to_be_bytes());
+    dmvpn_wire::setters! {
+        /// Sets the source port.
+        pub fn set_src_port(u16) = field::SRC_PORT;
+        /// Sets the destination port.
+        pub fn set_dst_port(u16) = field::DST_PORT;
+        /// Sets the length field.
+        pub fn set_len(u16) = field::LENGTH;
+        /// Sets the checksum field.
+        pub fn set_checksum(u16) = field::CHECKSUM;
     }
 
     /// Computes and stores the checksum over an IPv4 pseudo-header (0 is sent as 0xffff).

@@ -223,34 +223,19 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.buffer.as_mut()[field::RESPONDER_COOKIE].copy_from_slice(&value);
     }
 
-    /// Sets the first payload type.
-    pub fn set_next_payload(&mut self, value: PayloadType) {
-        self.buffer.as_mut()[field::NEXT_PAYLOAD] = value.0;
-    }
-
-    /// Sets the version byte.
-    pub fn set_version(&mut self, value: u8) {
-        self.buffer.as_mut()[field::VERSION] = value;
-    }
-
-    /// Sets the exchange type.
-    pub fn set_exchange_type(&mut self, value: ExchangeType) {
-        self.buffer.as_mut()[field::EXCHANGE_TYPE] = value.0;
-    }
-
-    /// Sets the flags.
-    pub fn set_flags(&mut self, value: Flags) {
-        self.buffer.as_mut()[field::FLAGS] = value.0;
-    }
-
-    /// Sets the message ID.
-    pub fn set_message_id(&mut self, value: u32) {
-        self.buffer.as_mut()[field::MESSAGE_ID].copy_from_slice(&value.to_be_bytes());
-    }
-
-    /// Sets the length.
-    pub fn set_length(&mut self, value: u32) {
-        self.buffer.as_mut()[field::LENGTH].copy_from_slice(&value.to_be_bytes());
+    dmvpn_wire::setters! {
+        /// Sets the first payload type.
+        pub fn set_next_payload(PayloadType(u8)) = field::NEXT_PAYLOAD;
+        /// Sets the version byte.
+        pub fn set_version(u8) = field::VERSION;
+        /// Sets the exchange type.
+        pub fn set_exchange_type(ExchangeType(u8)) = field::EXCHANGE_TYPE;
+        /// Sets the flags.
+        pub fn set_flags(Flags(u8)) = field::FLAGS;
+        /// Sets the message ID.
+        pub fn set_message_id(u32) = field::MESSAGE_ID;
+        /// Sets the length.
+        pub fn set_length(u32) = field::LENGTH;
     }
 
     /// The bytes after the header, mutable (the whole rest of the buffer).

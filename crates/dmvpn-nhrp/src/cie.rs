@@ -22,7 +22,6 @@
 
 use core::ops::Range;
 
-use dmvpn_wire::field::set_be_u16;
 use dmvpn_wire::list::{self, Entry, List};
 use dmvpn_wire::{Error, Layer, Result};
 
@@ -164,49 +163,25 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Cie<&'a T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Cie<T> {
-    /// Sets `Code`.
-    pub fn set_code(&mut self, value: CieCode) {
-        self.buffer.as_mut()[field::CODE] = value.0;
-    }
-
-    /// Sets `Prefix Length`.
-    pub fn set_prefix_len(&mut self, value: u8) {
-        self.buffer.as_mut()[field::PREFIX_LEN] = value;
-    }
-
-    /// Sets the `unused` bits.
-    pub fn set_unused(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::UNUSED.start, value);
-    }
-
-    /// Sets `Maximum Transmission Unit`.
-    pub fn set_mtu(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::MTU.start, value);
-    }
-
-    /// Sets `Holding Time`.
-    pub fn set_holding_time(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::HOLDING_TIME.start, value);
-    }
-
-    /// Sets `Cli Addr T/L`.
-    pub fn set_nbma_type_len(&mut self, value: u8) {
-        self.buffer.as_mut()[field::NBMA_TL] = value;
-    }
-
-    /// Sets `Cli SAddr T/L`.
-    pub fn set_nbma_sub_type_len(&mut self, value: u8) {
-        self.buffer.as_mut()[field::NBMA_SUB_TL] = value;
-    }
-
-    /// Sets `Cli Proto Len`.
-    pub fn set_proto_len(&mut self, value: u8) {
-        self.buffer.as_mut()[field::PROTO_LEN] = value;
-    }
-
-    /// Sets `Preference`.
-    pub fn set_preference(&mut self, value: u8) {
-        self.buffer.as_mut()[field::PREFERENCE] = value;
+    dmvpn_wire::setters! {
+        /// Sets `Code`.
+        pub fn set_code(CieCode(u8)) = field::CODE;
+        /// Sets `Prefix Length`.
+        pub fn set_prefix_len(u8) = field::PREFIX_LEN;
+        /// Sets the `unused` bits.
+        pub fn set_unused(u16) = field::UNUSED;
+        /// Sets `Maximum Transmission Unit`.
+        pub fn set_mtu(u16) = field::MTU;
+        /// Sets `Holding Time`.
+        pub fn set_holding_time(u16) = field::HOLDING_TIME;
+        /// Sets `Cli Addr T/L`.
+        pub fn set_nbma_type_len(u8) = field::NBMA_TL;
+        /// Sets `Cli SAddr T/L`.
+        pub fn set_nbma_sub_type_len(u8) = field::NBMA_SUB_TL;
+        /// Sets `Cli Proto Len`.
+        pub fn set_proto_len(u8) = field::PROTO_LEN;
+        /// Sets `Preference`.
+        pub fn set_preference(u8) = field::PREFERENCE;
     }
 
     /// The client NBMA address, for writing.

@@ -22,7 +22,6 @@
 
 use core::ops::Range;
 
-use dmvpn_wire::field::set_be_u16;
 use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::consts::{AddressFamily, AddressFormat, OpType, ProtocolType};
@@ -310,14 +309,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.buffer.as_mut()
     }
 
-    /// Sets `ar$afn`.
-    pub fn set_afn(&mut self, value: AddressFamily) {
-        set_be_u16(self.buffer.as_mut(), field::AFN.start, value.0);
-    }
-
-    /// Sets `ar$pro.type`.
-    pub fn set_protocol_type(&mut self, value: ProtocolType) {
-        set_be_u16(self.buffer.as_mut(), field::PRO_TYPE.start, value.0);
+    dmvpn_wire::setters! {
+        /// Sets `ar$afn`.
+        pub fn set_afn(AddressFamily(u16)) = field::AFN;
+        /// Sets `ar$pro.type`.
+        pub fn set_protocol_type(ProtocolType(u16)) = field::PRO_TYPE;
     }
 
     /// Sets `ar$pro.snap`.
@@ -325,44 +321,23 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.buffer.as_mut()[field::PRO_SNAP].copy_from_slice(&value);
     }
 
-    /// Sets `ar$hopcnt`.
-    pub fn set_hop_count(&mut self, value: u8) {
-        self.buffer.as_mut()[field::HOP_COUNT] = value;
-    }
-
-    /// Sets `ar$pktsz`.
-    pub fn set_packet_size(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::PACKET_SIZE.start, value);
-    }
-
-    /// Sets `ar$chksum`.
-    pub fn set_checksum(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::CHECKSUM.start, value);
-    }
-
-    /// Sets `ar$extoff`.
-    pub fn set_extension_offset(&mut self, value: u16) {
-        set_be_u16(self.buffer.as_mut(), field::EXTENSION_OFFSET.start, value);
-    }
-
-    /// Sets `ar$op.version`.
-    pub fn set_version(&mut self, value: u8) {
-        self.buffer.as_mut()[field::VERSION] = value;
-    }
-
-    /// Sets `ar$op.type`.
-    pub fn set_op_type(&mut self, value: OpType) {
-        self.buffer.as_mut()[field::OP_TYPE] = value.0;
-    }
-
-    /// Sets `ar$shtl`, raw.
-    pub fn set_shtl(&mut self, value: u8) {
-        self.buffer.as_mut()[field::SHTL] = value;
-    }
-
-    /// Sets `ar$sstl`, raw.
-    pub fn set_sstl(&mut self, value: u8) {
-        self.buffer.as_mut()[field::SSTL] = value;
+    dmvpn_wire::setters! {
+        /// Sets `ar$hopcnt`.
+        pub fn set_hop_count(u8) = field::HOP_COUNT;
+        /// Sets `ar$pktsz`.
+        pub fn set_packet_size(u16) = field::PACKET_SIZE;
+        /// Sets `ar$chksum`.
+        pub fn set_checksum(u16) = field::CHECKSUM;
+        /// Sets `ar$extoff`.
+        pub fn set_extension_offset(u16) = field::EXTENSION_OFFSET;
+        /// Sets `ar$op.version`.
+        pub fn set_version(u8) = field::VERSION;
+        /// Sets `ar$op.type`.
+        pub fn set_op_type(OpType(u8)) = field::OP_TYPE;
+        /// Sets `ar$shtl`, raw.
+        pub fn set_shtl(u8) = field::SHTL;
+        /// Sets `ar$sstl`, raw.
+        pub fn set_sstl(u8) = field::SSTL;
     }
 
     /// Computes and stores the checksum over `ar$pktsz` bytes; call it last.

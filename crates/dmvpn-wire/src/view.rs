@@ -122,3 +122,66 @@ macro_rules! getters {
         $crate::field::be_u32($bytes, $at.start)
     };
 }
+
+/// Declares a view's plain fixed-offset setters, the mirror of [`getters!`](crate::getters): each
+/// writes a `u8` at a `usize` position or a big-endian `u16` / `u32` at a
+/// [`Field`](crate::field::Field), through [`field::set_be_u16`](crate::field::set_be_u16) and
+/// [`field::set_be_u32`](crate::field::set_be_u32); written `(Name(u8))`, it takes the registry
+/// or flags newtype `Name` and writes its raw value. Use it inside the view's
+/// `impl<T: AsRef<[u8]> + AsMut<[u8]>>` block; setters that compute anything stay written out.
+///
+/// ```
+/// use dmvpn_wire::IpProtocol;
+///
+/// dmvpn_wire::view! {
+///     /// A type byte, then a big-endian length.
+///     pub struct Tl, error = dmvpn_wire::Error;
+/// }
+///
+/// impl<T: AsRef<[u8]>> Tl<T> {
+///     /// Nothing to check in this example.
+///     pub fn check_len(&self) -> Result<(), dmvpn_wire::Error> {
+///         Ok(())
+///     }
+/// }
+///
+/// impl<T: AsRef<[u8]> + AsMut<[u8]>> Tl<T> {
+///     dmvpn_wire::setters! {
+///         /// Sets the type.
+///         pub fn set_ty(IpProtocol(u8)) = 0;
+///         /// Sets the length.
+///         pub fn set_length(u16) = 1..3;
+///     }
+/// }
+///
+/// let mut tl = Tl::new_unchecked([0u8; 3]);
+/// tl.set_ty(IpProtocol::GRE);
+/// tl.set_length(0x0102);
+/// assert_eq!(tl.into_inner(), [47, 0x01, 0x02]);
+/// ```
+#[macro_export]
+macro_rules! setters {
+    ($($(#[$attr:meta])* $vis:vis fn $name:ident($ty:ident $(($raw:ident))?) = $at:expr;)*) => {
+        $(
+            $(#[$attr])*
+            $vis fn $name(&mut self, value: $ty) {
+                $crate::setters!(@put $ty ($($raw)?), self.buffer.as_mut(), $at, value);
+            }
+        )*
+    };
+    (@put $ty:ident (), $bytes:expr, $at:expr, $value:expr) => {
+        $crate::setters!(@write $ty, $bytes, $at, $value)
+    };
+    (@put $ty:ident ($raw:ident), $bytes:expr, $at:expr, $value:expr) => {
+        $crate::setters!(@write $raw, $bytes, $at, $value.0)
+    };
+    (@write u8, $bytes:expr, $at:expr, $value:expr) => {
+        $bytes[$at] = $value
+    };
+    (@write u16, $bytes:expr, $at:expr, $value:expr) => {
+        $crate::field::set_be_u16($bytes, $at.start, $value)
+    };
+    (@write u32, $bytes:expr, $at:expr, $value:expr) => {
+        $crate::field::set_be_u32($bytes, $at.start, $value)
+    };
+}
