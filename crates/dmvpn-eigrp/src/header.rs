@@ -149,11 +149,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The checksum the packet should carry: computed with the checksum field taken as zero.
     pub fn compute_checksum(&self) -> u16 {
-        let data = self.buffer.as_ref();
-        let mut sum = checksum::Checksum::new();
-        sum.add(&data[..field::CHECKSUM.start]);
-        sum.add(&data[field::CHECKSUM.end..]);
-        sum.finish()
+        checksum::compute_without(self.buffer.as_ref(), &field::CHECKSUM)
     }
 }
 

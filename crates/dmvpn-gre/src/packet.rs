@@ -292,11 +292,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The checksum the header and payload call for: their sum with the checksum field taken as zero.
     pub fn compute_checksum(&self) -> u16 {
-        let bytes = self.buffer.as_ref();
-        let mut sum = checksum::Checksum::new();
-        sum.add(bytes.get(..field::CHECKSUM.start).unwrap_or(bytes));
-        sum.add(bytes.get(field::CHECKSUM.end..).unwrap_or_default());
-        sum.finish()
+        checksum::compute_without(self.buffer.as_ref(), &field::CHECKSUM)
     }
 }
 

@@ -267,10 +267,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[must_use]
     pub fn compute_checksum(&self) -> u16 {
         let header = &self.buffer.as_ref()[..self.header_len()];
-        let mut sum = checksum::Checksum::new();
-        sum.add(&header[..field::CHECKSUM.start]);
-        sum.add(&header[field::CHECKSUM.end..]);
-        sum.finish()
+        checksum::compute_without(header, &field::CHECKSUM)
     }
 
     /// Whether the buffer ends before `total length` (the capture's snapshot length cut it).

@@ -284,10 +284,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// The checksum the packet should carry (computed as if the field were zero).
     pub fn compute_checksum(&self) -> u16 {
         let data = &self.buffer.as_ref()[..usize::from(self.packet_size())];
-        let mut sum = checksum::Checksum::new();
-        sum.add(&data[..field::CHECKSUM.start]);
-        sum.add(&data[field::CHECKSUM.end..]);
-        sum.finish()
+        checksum::compute_without(data, &field::CHECKSUM)
     }
 }
 

@@ -80,6 +80,25 @@ pub fn compute(data: &[u8]) -> u16 {
     sum.finish()
 }
 
+/// The checksum of `data` with the checksum field at byte range `field` taken as zero, whatever it
+/// holds: what a header's checksum field should be set to. Bytes of `field` past the end of `data`
+/// count as absent, so a short buffer gives a sum rather than a panic.
+///
+/// ```
+/// use dmvpn_wire::checksum;
+///
+/// let packet = [0x45, 0x00, 0x00, 0x1c, 0xff, 0xff, 0, 0];
+/// let zeroed = [0x45, 0x00, 0x00, 0x1c, 0x00, 0x00, 0, 0];
+/// assert_eq!(checksum::compute_without(&packet, &(4..6)), checksum::compute(&zeroed));
+/// ```
+#[must_use]
+pub fn compute_without(data: &[u8], field: &crate::field::Field) -> u16 {
+    let mut sum = Checksum::new();
+    sum.add(data.get(..field.start).unwrap_or(data));
+    sum.add(data.get(field.end..).unwrap_or_default());
+    sum.finish()
+}
+
 /// Whether `data`, checksum field included, sums to all ones (that is, the checksum is right).
 #[must_use]
 pub fn verify(data: &[u8]) -> bool {
