@@ -6,15 +6,20 @@ use std::net::Ipv4Addr;
 
 use dmvpn_esp::{Encryption, Integrity};
 use dmvpn_isakmp::keys::Secret;
-use dmvpn_proto::Duration;
-use dmvpn_proto::ike;
+use dmvpn_proto::ike::{self, Entropy};
+use dmvpn_proto::ikev2;
 use dmvpn_proto::ipsec::Lifetime;
+use dmvpn_proto::limits::IkeLimits;
 use dmvpn_proto::nhrp::{Nhs, Password};
 use dmvpn_proto::node::{
-    self, EigrpConfig, IpsecConfig, NodeConfig, Redirect, StaticRoute, TransformSet,
+    self, EigrpConfig, IpsecConfig, Node, NodeConfig, Redirect, StaticRoute, TransformSet,
 };
+use dmvpn_proto::router::Router;
+use dmvpn_proto::{Duration, Instant};
 
-use crate::config::{Config, EspEncryption, EspIntegrity, EspMode, MulticastMap, Role};
+use crate::config::{
+    Config, EspEncryption, EspIntegrity, EspMode, Ikev2Proposal, LocalIdentity, MulticastMap, Role,
+};
 
 /// Why a checked configuration cannot run on the node.
 #[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
@@ -43,17 +48,78 @@ pub enum NodeError {
     /// The NHRP password does not fit the extension.
     #[error("ip nhrp authentication: {0}")]
     Password(dmvpn_proto::nhrp::Error),
+    /// The IKEv2 configuration is not complete (a checked configuration is).
+    #[error("ikev2: {0}")]
+    Ikev2(String),
+}
+
+/// The key exchange a protected tunnel runs: IKEv1 (`crypto isakmp`) or, when the tunnel's
+/// IPsec profile says `set ikev2-profile`, IKEv2 (`crypto ikev2`). One of them boots the
+/// router's machine ([`Ike::router`]).
+// Built once per router and moved whole: the sizes need no box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Ike {
+    /// IKEv1 Main Mode and Quick Mode.
+    V1(ike::Config),
+    /// IKEv2.
+    V2(ikev2::Config),
+}
+
+impl Ike {
+    /// Our NBMA address (the IKE SAs' local address).
+    #[must_use]
+    pub const fn local(&self) -> Ipv4Addr {
+        match self {
+            Self::V1(c) => c.local,
+            Self::V2(c) => c.local,
+        }
+    }
+
+    /// The bounds on IKE SAs (`crypto call admission limit ike …`).
+    #[must_use]
+    pub const fn limits(&self) -> IkeLimits {
+        match self {
+            Self::V1(c) => c.limits,
+            Self::V2(c) => c.limits,
+        }
+    }
+
+    /// The machine of a router: `node` keyed by this exchange, its endpoint drawing from
+    /// `entropy`, booted at `now`.
+    pub fn router<R: Entropy>(
+        this: Option<Self>,
+        node: Node,
+        entropy: R,
+        now: Instant,
+    ) -> Router<R> {
+        match this {
+            None => Router::new(node, None, now),
+            Some(Self::V1(config)) => {
+                Router::new(node, Some(ike::Endpoint::new(config, entropy)), now)
+            }
+            Some(Self::V2(config)) => {
+                Router::with_ikev2(node, ikev2::Endpoint::new(config, entropy), now)
+            }
+        }
+    }
 }
 
 /// What the router runs from a checked [`Config`], in one place: the node's configuration (the
-/// data plane, NHRP, EIGRP) and, with `tunnel protection`, IKE's (policies, keys, transform
-/// sets). Each line of the configuration lands in one of the two.
+/// data plane, NHRP, EIGRP) and, with `tunnel protection`, the key exchange's (IKEv1's
+/// policies and keys, or IKEv2's proposals, keyring and profile; the transform sets). Each line
+/// of the configuration lands in one of the two.
 ///
 /// # Errors
 ///
-/// [`NodeError`], from [`node_config`] or [`ike_config`].
-pub fn configs(config: &Config) -> Result<(NodeConfig, Option<ike::Config>), NodeError> {
-    Ok((node_config(config)?, ike_config(config)?))
+/// [`NodeError`], from [`node_config`], [`ike_config`] or [`ikev2_config`].
+pub fn configs(config: &Config) -> Result<(NodeConfig, Option<Ike>), NodeError> {
+    let node = node_config(config)?;
+    let ike = match ikev2_config(config)? {
+        Some(v2) => Some(Ike::V2(v2)),
+        None => ike_config(config)?.map(Ike::V1),
+    };
+    Ok((node, ike))
 }
 
 /// The node configuration of a checked [`Config`].
@@ -229,7 +295,8 @@ fn ipsec(config: &Config, profile: &crate::config::IpsecProfile) -> Result<Ipsec
 
 /// The IKEv1 configuration (`dmvpn_proto::ike`) of a protected tunnel: the ISAKMP policies in
 /// priority order, the pre-shared keys, and the profile's transform sets. `None` without
-/// `tunnel protection`.
+/// `tunnel protection`, or when the profile keys with IKEv2 (`set ikev2-profile`:
+/// [`ikev2_config`]).
 ///
 /// # Errors
 ///
@@ -239,6 +306,9 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
     let Some(profile) = config.protection() else {
         return Ok(None);
     };
+    if profile.ikev2_profile.is_some() {
+        return Ok(None);
+    }
     let local = config.nbma_address().ok_or(NodeError::NoTunnel)?;
     let mut out = ike::Config::new(local);
     if let Some(n) = config.ike_in_negotiation_sa {
@@ -262,6 +332,24 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
             key: Secret::from_slice(k.key.expose().as_bytes()),
         })
         .collect();
+    out.transform_sets = esp_transform_sets(config, profile)?;
+    out.pfs = profile.pfs;
+    if let Some(seconds) = profile.lifetime {
+        out.ipsec_lifetime = Duration::from_secs(i64::from(seconds));
+    }
+    if let Some(kb) = profile.lifetime_kilobytes {
+        out.ipsec_lifetime_kb = Some(kb);
+    }
+    Ok(Some(out))
+}
+
+/// The transform sets a profile offers, as IKE (either version) negotiates them: transport
+/// mode, 3DES or AES-CBC with HMAC-MD5, SHA-1 or SHA-256.
+fn esp_transform_sets(
+    config: &Config,
+    profile: &crate::config::IpsecProfile,
+) -> Result<Vec<ike::TransformSet>, NodeError> {
+    let mut out = Vec::new();
     for name in &profile.transform_sets {
         let Some(set) = config.transform_set(name) else {
             continue;
@@ -279,28 +367,117 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
             EspEncryption::Aes(192) => ike::EspCipher::Aes192,
             EspEncryption::Aes(256) => ike::EspCipher::Aes256,
             EspEncryption::Des => return Err(unsupported("esp-des")),
-            EspEncryption::Gcm(_) => return Err(unsupported("esp-gcm in ikev1")),
+            EspEncryption::Gcm(_) => return Err(unsupported("esp-gcm in ike")),
             EspEncryption::Null | EspEncryption::Aes(_) => {
-                return Err(unsupported("this esp cipher in ikev1"));
+                return Err(unsupported("this esp cipher in ike"));
             }
         };
         let integrity = match set.integrity {
             Some(EspIntegrity::Md5) => ike::EspAuth::Md5,
             Some(EspIntegrity::Sha) => ike::EspAuth::Sha1,
             Some(EspIntegrity::Sha256) => ike::EspAuth::Sha256,
-            _ => return Err(unsupported("this esp integrity in ikev1")),
+            _ => return Err(unsupported("this esp integrity in ike")),
         };
-        out.transform_sets.push(ike::TransformSet {
+        out.push(ike::TransformSet {
             encryption,
             integrity,
         });
     }
-    out.pfs = profile.pfs;
+    Ok(out)
+}
+
+/// The IKEv2 configuration (`dmvpn_proto::ikev2`) of a tunnel whose IPsec profile says `set
+/// ikev2-profile`: the proposals of the `crypto ikev2 policy`s matching the NBMA address (IOS's
+/// policy and proposal `default` without any), the profile's keyring (one key per peer, local
+/// and remote being the same), identity, lifetime and DPD, `crypto ikev2 cookie-challenge`, and
+/// the IPsec profile's transform sets, PFS and SA lifetimes. `None` when the tunnel is not
+/// keyed with IKEv2.
+///
+/// `match identity remote` picks the profile in IOS; with one profile here it is checked to be
+/// there and not matched against the peer's identity (the pre-shared key authenticates the
+/// peer). DPD's retry interval is the machine's retransmission back-off's, not `RETRY`;
+/// `periodic` and `on-demand` both send a liveness check after `INTERVAL` of silence.
+///
+/// # Errors
+///
+/// [`NodeError::Ikev2`] when the profile, its keyring or a proposal is missing (a checked
+/// configuration has them), [`NodeError::Transform`] for a transform set IKE does not offer,
+/// [`NodeError::NoTunnel`] without an NBMA address.
+pub fn ikev2_config(config: &Config) -> Result<Option<ikev2::Config>, NodeError> {
+    let Some(profile) = config.protection() else {
+        return Ok(None);
+    };
+    let Some(name) = &profile.ikev2_profile else {
+        return Ok(None);
+    };
+    let local = config.nbma_address().ok_or(NodeError::NoTunnel)?;
+    let v2 = (config.ikev2_profile())
+        .ok_or_else(|| NodeError::Ikev2(format!("ikev2 profile {name} is not defined")))?;
+    let keyring = (v2.keyring.as_ref())
+        .and_then(|k| config.keyring(k))
+        .ok_or_else(|| NodeError::Ikev2(format!("ikev2 profile {name} has no keyring")))?;
+    let proposals = config.ikev2_proposals_for(local);
+    if proposals.is_empty() {
+        return Err(NodeError::Ikev2(format!(
+            "no ikev2 proposal for local address {local}"
+        )));
+    }
+    let mut keys = Vec::new();
+    for peer in &keyring.peers {
+        let (Some(address), Some(mask)) = (peer.address, peer.effective_mask()) else {
+            continue;
+        };
+        let Some(key) = peer.symmetric_key() else {
+            return Err(NodeError::Ikev2(format!(
+                "keyring {} peer {}: one pre-shared-key for both directions is needed",
+                keyring.name, peer.name
+            )));
+        };
+        keys.push(ike::PresharedKey {
+            address,
+            mask,
+            key: Secret::from_slice(key.expose().as_bytes()),
+        });
+    }
+    let mut child_lifetime = Lifetime::ios_default();
     if let Some(seconds) = profile.lifetime {
-        out.ipsec_lifetime = Duration::from_secs(i64::from(seconds));
+        let seconds = i64::from(seconds);
+        child_lifetime.hard_time = Some(Duration::from_secs(seconds));
+        child_lifetime.soft_time = Some(Duration::from_secs(seconds / 10 * 9));
     }
     if let Some(kb) = profile.lifetime_kilobytes {
-        out.ipsec_lifetime_kb = Some(kb);
+        let bytes = kb.saturating_mul(1024);
+        child_lifetime.hard_bytes = Some(bytes);
+        child_lifetime.soft_bytes = Some(bytes / 10 * 9);
+    }
+    let transform_sets = esp_transform_sets(config, profile)?;
+    let (Some(first), Some(&set)) = (proposals.first(), transform_sets.first()) else {
+        return Err(NodeError::Ikev2(format!(
+            "ipsec profile {} has no transform set",
+            profile.name
+        )));
+    };
+    let mut out = ikev2::Config::dmvpn(local, first.to_proto(), b"", set);
+    out.proposals = proposals.iter().map(Ikev2Proposal::to_proto).collect();
+    out.transform_sets = transform_sets;
+    out.keys = keys;
+    out.identity = match &v2.identity_local {
+        Some(LocalIdentity::Address(address)) => ikev2::Identity::Address(*address),
+        Some(LocalIdentity::Fqdn(fqdn)) => ikev2::Identity::Fqdn(fqdn.clone()),
+        None => ikev2::Identity::Address(local),
+    };
+    out.pfs = profile.pfs;
+    out.ike_lifetime = Duration::from_secs(i64::from(v2.lifetime()));
+    out.child_lifetime = child_lifetime;
+    out.dpd = v2.dpd.map(|d| Duration::from_secs(i64::from(d.interval)));
+    if let Some(n) = config.ikev2_cookie_challenge {
+        out.cookie_threshold = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = config.ike_in_negotiation_sa {
+        out.limits.half_open = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = config.ike_sa_limit {
+        out.limits.sas = usize::try_from(n).unwrap_or(usize::MAX);
     }
     Ok(Some(out))
 }
@@ -566,7 +743,7 @@ mod tests {
         let (node, ike) = configs(&load(hub)).unwrap();
         assert_eq!(node.role, NodeRole::Hub);
         assert!(node.ipsec.is_some());
-        assert_eq!(ike.map(|c| c.local), Some(ip("192.0.2.1")));
+        assert_eq!(ike.map(|c| c.local()), Some(ip("192.0.2.1")));
         let plain = hub.replace(" tunnel protection ipsec profile DMVPN\n", "");
         let (node, ike) = configs(&load(&plain)).unwrap();
         assert!(node.ipsec.is_none() && ike.is_none());

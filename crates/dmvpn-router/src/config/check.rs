@@ -2,7 +2,7 @@
 //! router cannot run.
 
 use super::parse::{Origin, Origins};
-use super::{Config, Diagnostic, ErrorKind, MulticastMap, Role, TunnelSource};
+use super::{Config, Diagnostic, ErrorKind, KeyringPeer, MulticastMap, Role, TunnelSource};
 
 /// Turns an [`Origin`] into a [`Diagnostic`] at its line, if it has one.
 struct Reporter<'a> {
@@ -51,6 +51,7 @@ pub(super) fn check(
     };
     tunnel(config, &mut report);
     crypto(config, &mut report);
+    ikev2(config, &mut report);
     interfaces(config, &mut report);
     eigrp(config, &mut report);
     (report.errors, report.warnings)
@@ -323,6 +324,10 @@ fn protection(config: &Config, index: usize, report: &mut Reporter<'_>) {
             }
         }
     }
+    if config.uses_ikev2() {
+        ikev2_protection(config, index, report);
+        return;
+    }
     if config.isakmp_policies.is_empty() {
         report.error(Origin::Protection(index), ErrorKind::NoPolicy);
     }
@@ -345,6 +350,203 @@ fn protection(config: &Config, index: usize, report: &mut Reporter<'_>) {
             },
         ),
         Role::Hub => {}
+    }
+}
+
+/// A tunnel keyed with IKEv2: a proposal to offer from the NBMA address, and a keyring key for
+/// every NHS (a spoke) or for some peer (a hub).
+fn ikev2_protection(config: &Config, index: usize, report: &mut Reporter<'_>) {
+    let Some(tunnel) = config.tunnel() else {
+        return;
+    };
+    if let Some(local) = config.nbma_address()
+        && config.ikev2_proposals_for(local).is_empty()
+    {
+        report.error(
+            Origin::Protection(index),
+            ErrorKind::NoIkev2Proposal { local },
+        );
+    }
+    // (an undefined profile or keyring is reported by `ikev2`)
+    let Some(keyring) = (config.ikev2_profile())
+        .and_then(|p| p.keyring.as_ref())
+        .and_then(|name| config.keyring(name))
+    else {
+        return;
+    };
+    let keyed = |peer: &KeyringPeer| peer.local_key.is_some() && peer.remote_key.is_some();
+    match tunnel.role() {
+        Role::Spoke => {
+            for (n, nhs) in tunnel.nhrp.nhs.iter().enumerate() {
+                let Some(nbma) = tunnel.nhs_nbma(nhs) else {
+                    continue;
+                };
+                if !keyring.peer_for(nbma).is_some_and(keyed) {
+                    report.error(
+                        Origin::Nhs(index, n),
+                        ErrorKind::NoKeyringKey {
+                            peer: nbma,
+                            keyring: keyring.name.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        Role::Hub => {
+            if !keyring
+                .peers
+                .iter()
+                .any(|p| p.address.is_some() && keyed(p))
+            {
+                report.error(
+                    Origin::Protection(index),
+                    ErrorKind::Missing {
+                        block: format!("crypto ikev2 keyring {} (a protected hub)", keyring.name),
+                        command: "peer with an address and a pre-shared-key",
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The IKEv2 blocks on their own and their references: what the tunnel's profile uses is an
+/// error when incomplete or undefined; another block's problem, a warning (IOS takes it).
+fn ikev2(config: &Config, report: &mut Reporter<'_>) {
+    let used = config.protection().and_then(|p| p.ikev2_profile.as_ref());
+    let used_keyring = config.ikev2_profile().and_then(|p| p.keyring.as_ref());
+    for (p, profile) in config.ipsec_profiles.iter().enumerate() {
+        if let Some(name) = &profile.ikev2_profile
+            && !config.ikev2_profiles.iter().any(|x| &x.name == name)
+        {
+            report.error(
+                Origin::ProfileIkev2(p),
+                ErrorKind::Undefined {
+                    what: "ikev2 profile",
+                    name: name.clone(),
+                },
+            );
+        }
+    }
+    for (n, profile) in config.ikev2_profiles.iter().enumerate() {
+        let in_use = used == Some(&profile.name);
+        let mut report_one = |origin: Origin, kind: ErrorKind| {
+            if in_use {
+                report.error(origin, kind);
+            } else {
+                report.warning(origin, kind);
+            }
+        };
+        let missing = |command| ErrorKind::Missing {
+            block: format!("crypto ikev2 profile {}", profile.name),
+            command,
+        };
+        let header = Origin::Ikev2Profile(n);
+        if profile.match_remote.is_empty() {
+            report_one(header, missing("match identity remote"));
+        }
+        if !profile.authentication_local {
+            report_one(header, missing("authentication local pre-share"));
+        }
+        if !profile.authentication_remote {
+            report_one(header, missing("authentication remote pre-share"));
+        }
+        match &profile.keyring {
+            None => report_one(header, missing("keyring local")),
+            Some(name) if config.keyring(name).is_none() => report_one(
+                Origin::Ikev2ProfileKeyring(n),
+                ErrorKind::Undefined {
+                    what: "ikev2 keyring",
+                    name: name.clone(),
+                },
+            ),
+            Some(_) => {}
+        }
+    }
+    for (k, keyring) in config.keyrings.iter().enumerate() {
+        let in_use = used_keyring == Some(&keyring.name);
+        for (j, peer) in keyring.peers.iter().enumerate() {
+            let missing = |command| ErrorKind::Missing {
+                block: format!("crypto ikev2 keyring {} peer {}", keyring.name, peer.name),
+                command,
+            };
+            let problem = match (&peer.local_key, &peer.remote_key) {
+                (None, None) => Some((Origin::KeyringPeer(k, j), missing("pre-shared-key"))),
+                (Some(_), None) => Some((
+                    Origin::KeyringPeerKey(k, j),
+                    missing("pre-shared-key remote"),
+                )),
+                (None, Some(_)) => Some((
+                    Origin::KeyringPeerKey(k, j),
+                    missing("pre-shared-key local"),
+                )),
+                (Some(a), Some(b)) if a != b => Some((
+                    Origin::KeyringPeerKey(k, j),
+                    ErrorKind::AsymmetricKey {
+                        peer: peer.name.clone(),
+                    },
+                )),
+                _ => None,
+            };
+            if let Some((origin, kind)) = problem {
+                if in_use {
+                    report.error(origin, kind);
+                } else {
+                    report.warning(origin, kind);
+                }
+            }
+            if peer.address.is_none() {
+                // A peer by `hostname` or `identity` only: never looked up by address here.
+                report.warning(
+                    Origin::KeyringPeer(k, j),
+                    missing("address (the router finds keys by peer address)"),
+                );
+            }
+        }
+    }
+    for (n, policy) in config.ikev2_policies.iter().enumerate() {
+        if policy.proposals.is_empty() {
+            report.error(
+                Origin::Ikev2Policy(n),
+                ErrorKind::Missing {
+                    block: format!("crypto ikev2 policy {}", policy.name),
+                    command: "proposal",
+                },
+            );
+        }
+        for (k, name) in policy.proposals.iter().enumerate() {
+            if config.ikev2_proposal(name).is_none() {
+                report.error(
+                    Origin::Ikev2PolicyProposal(n, k),
+                    ErrorKind::Undefined {
+                        what: "ikev2 proposal",
+                        name: name.clone(),
+                    },
+                );
+            }
+        }
+    }
+    for (n, proposal) in config.ikev2_proposals.iter().enumerate() {
+        let command = if proposal.encryption.is_empty() {
+            "encryption"
+        } else if proposal.integrity.is_empty() {
+            "integrity"
+        } else if proposal.groups.is_empty() {
+            "group"
+        } else {
+            continue;
+        };
+        // IOS calls it incomplete and does not offer it.
+        report.warning(
+            Origin::Ikev2Proposal(n),
+            ErrorKind::Missing {
+                block: format!(
+                    "crypto ikev2 proposal {} (incomplete: not offered)",
+                    proposal.name
+                ),
+                command,
+            },
+        );
     }
 }
 

@@ -728,6 +728,110 @@ fn crypto(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
         .tunnel()
         .and_then(|t| t.nhrp.nhs.get(nhs_index).and_then(|n| t.nhs_nbma(n)))
         .or_else(|| hub.config.nbma_address());
+    // The key exchange: one IKE version on both, then its keys and proposals.
+    match (hub.config.uses_ikev2(), spoke.config.uses_ikev2()) {
+        (false, false) => isakmp(hub, spoke, (hub_nbma, spoke_nbma), out),
+        (true, true) => ikev2(hub, spoke, (hub_nbma, spoke_nbma), out),
+        (hub_v2, _) => {
+            let (v2, v1) = if hub_v2 { (hub, spoke) } else { (spoke, hub) };
+            out.add(
+                "ike-version-mismatch",
+                Severity::Error,
+                format!(
+                    "{} keys the tunnel with IKEv2 (`set ikev2-profile`) and {} with IKEv1: each drops the other's IKE messages, so no SA, no registration, nothing",
+                    v2.label(),
+                    v1.label()
+                ),
+                vec![v2.at(Origin::Protection), v1.at(Origin::Protection)],
+                format!(
+                    "the same key exchange on both: `set ikev2-profile` and `crypto ikev2 …` on {} too, or IKEv1 on both",
+                    v1.label()
+                ),
+            );
+        }
+    }
+    // A transform set in common, transport mode on both.
+    let (hs, ss) = (sets(hub), sets(spoke));
+    let same = |a: &super::TransformSet, b: &super::TransformSet| {
+        a.encryption == b.encryption && a.integrity == b.integrity
+    };
+    let matched = ss.iter().find_map(|(sn_i, s)| {
+        hs.iter()
+            .find(|(_, h)| same(s, h))
+            .map(|(hn_i, h)| (*sn_i, *s, *hn_i, *h))
+    });
+    // PFS: the hub answers the spoke's Quick Mode; a group it sets, the spoke must offer.
+    let (hp, sp) = (
+        hub.config.protection().and_then(|p| p.pfs),
+        spoke.config.protection().and_then(|p| p.pfs),
+    );
+    let pfs_fails = match (hp, sp) {
+        (Some(h), Some(s)) => h != s,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if matched.is_some() && pfs_fails {
+        let group = |g: Option<dmvpn_isakmp::consts::Group>| {
+            g.map_or_else(|| "none".to_owned(), |g| format!("group {}", g.0))
+        };
+        out.add(
+            "ike-transform-set-mismatch",
+            Severity::Error,
+            format!(
+                "hub {hn} sets PFS {} and spoke {sn} offers {}: the hub answers the spoke's Quick Mode with NO-PROPOSAL-CHOSEN, IKE is up but no IPsec SA",
+                group(hp),
+                group(sp)
+            ),
+            vec![
+                spoke.at(Origin::Protection),
+                hub.at(Origin::Protection),
+            ],
+            format!("`set pfs {}` in both profiles (or in neither)", group(hp).replace(' ', "")),
+        );
+    }
+    match matched {
+        None if !hs.is_empty() && !ss.is_empty() => out.add(
+            "ike-transform-set-mismatch",
+            Severity::Error,
+            format!(
+                "no transform set of spoke {sn} matches one of hub {hn}: Quick Mode ends in NO-PROPOSAL-CHOSEN, IKE is up but no IPsec SA, so no GRE passes"
+            ),
+            vec![
+                spoke.place(Origin::TransformSet(ss[0].0)),
+                hub.place(Origin::TransformSet(hs[0].0)),
+            ],
+            "the same ESP cipher and integrity in a transform set of both profiles".to_owned(),
+        ),
+        Some((s_i, s, h_i, h))
+            if s.mode != Some(EspMode::Transport) || h.mode != Some(EspMode::Transport) =>
+        {
+            let places = [(spoke, s_i, s), (hub, h_i, h)]
+                .into_iter()
+                .filter(|(_, _, t)| t.mode != Some(EspMode::Transport))
+                .map(|(m, i, _)| m.place(Origin::TransformSet(i)))
+                .collect();
+            out.add(
+                "ipsec-tunnel-mode",
+                Severity::Warning,
+                format!(
+                    "transform set without `mode transport` between spoke {sn} and hub {hn}: ESP in tunnel mode adds a second IP header (20 more bytes per packet) and this router does not run it"
+                ),
+                places,
+                "`mode transport` under the transform set on both".to_owned(),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// IKEv1 between a hub and a spoke: keys covering each other and equal, a policy in common.
+fn isakmp(
+    hub: &Member,
+    spoke: &Member,
+    (hub_nbma, spoke_nbma): (Option<Ipv4Addr>, Option<Ipv4Addr>),
+    out: &mut Findings,
+) {
+    let (hn, sn) = (hub.label(), spoke.label());
     // Pre-shared keys: each side needs one covering the other, and they must be equal.
     let hub_key = match spoke_nbma {
         Some(nbma) => hub
@@ -803,77 +907,103 @@ fn crypto(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
             "one policy with the same encryption, hash, group and `authentication pre-share` on both".to_owned(),
         );
     }
-    // A transform set in common, transport mode on both.
-    let (hs, ss) = (sets(hub), sets(spoke));
-    let same = |a: &super::TransformSet, b: &super::TransformSet| {
-        a.encryption == b.encryption && a.integrity == b.integrity
-    };
-    let matched = ss.iter().find_map(|(sn_i, s)| {
-        hs.iter()
-            .find(|(_, h)| same(s, h))
-            .map(|(hn_i, h)| (*sn_i, *s, *hn_i, *h))
-    });
-    // PFS: the hub answers the spoke's Quick Mode; a group it sets, the spoke must offer.
-    let (hp, sp) = (
-        hub.config.protection().and_then(|p| p.pfs),
-        spoke.config.protection().and_then(|p| p.pfs),
-    );
-    let pfs_fails = match (hp, sp) {
-        (Some(h), Some(s)) => h != s,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    if matched.is_some() && pfs_fails {
-        let group = |g: Option<dmvpn_isakmp::consts::Group>| {
-            g.map_or_else(|| "none".to_owned(), |g| format!("group {}", g.0))
-        };
-        out.add(
-            "ike-transform-set-mismatch",
-            Severity::Error,
-            format!(
-                "hub {hn} sets PFS {} and spoke {sn} offers {}: the hub answers the spoke's Quick Mode with NO-PROPOSAL-CHOSEN, IKE is up but no IPsec SA",
-                group(hp),
-                group(sp)
-            ),
-            vec![
-                spoke.at(Origin::Protection),
-                hub.at(Origin::Protection),
-            ],
-            format!("`set pfs {}` in both profiles (or in neither)", group(hp).replace(' ', "")),
-        );
+}
+
+/// IKEv2 between a hub and a spoke: keyring keys covering each other and equal, a proposal
+/// in common (one algorithm of each kind in a proposal of each).
+fn ikev2(
+    hub: &Member,
+    spoke: &Member,
+    (hub_nbma, spoke_nbma): (Option<Ipv4Addr>, Option<Ipv4Addr>),
+    out: &mut Findings,
+) {
+    let (hn, sn) = (hub.label(), spoke.label());
+    fn keyring(member: &Member) -> Option<(usize, &super::Keyring)> {
+        let name = member.config.ikev2_profile()?.keyring.as_ref()?;
+        let k = member
+            .config
+            .keyrings
+            .iter()
+            .position(|k| &k.name == name)?;
+        Some((k, member.config.keyrings.get(k)?))
     }
-    match matched {
-        None if !hs.is_empty() && !ss.is_empty() => out.add(
-            "ike-transform-set-mismatch",
+    // The entry covering `peer` (a DHCP spoke: the wildcard), with its place.
+    fn entry(member: &Member, peer: Option<Ipv4Addr>) -> Option<(&super::KeyringPeer, Place)> {
+        let (k, ring) = keyring(member)?;
+        let found = match peer {
+            Some(peer) => ring.peer_for(peer),
+            None => ring
+                .peers
+                .iter()
+                .find(|p| p.effective_mask().is_some_and(|m| m.is_unspecified())),
+        }?;
+        let j = ring.peers.iter().position(|p| p == found)?;
+        Some((found, member.place(Origin::KeyringPeerKey(k, j))))
+    }
+    let (hub_entry, spoke_entry) = (entry(hub, spoke_nbma), entry(spoke, hub_nbma));
+    let address =
+        |a: Option<Ipv4Addr>| a.map_or_else(|| "a DHCP address".to_owned(), |a| a.to_string());
+    match (&hub_entry, &spoke_entry) {
+        (None, _) => out.add(
+            "ike-no-psk",
             Severity::Error,
             format!(
-                "no transform set of spoke {sn} matches one of hub {hn}: Quick Mode ends in NO-PROPOSAL-CHOSEN, IKE is up but no IPsec SA, so no GRE passes"
+                "hub {hn} has no ikev2 keyring peer covering spoke {sn} ({}): it cannot authenticate the spoke in IKE_AUTH, so no SA, no registration, nothing",
+                address(spoke_nbma)
             ),
-            vec![
-                spoke.place(Origin::TransformSet(ss[0].0)),
-                hub.place(Origin::TransformSet(hs[0].0)),
-            ],
-            "the same ESP cipher and integrity in a transform set of both profiles".to_owned(),
+            vec![hub.at(Origin::Protection)],
+            format!(
+                "a `peer` with `address {}` (or `address 0.0.0.0 0.0.0.0`) and a `pre-shared-key` in the keyring of {hn}'s ikev2 profile",
+                address(spoke_nbma)
+            ),
         ),
-        Some((s_i, s, h_i, h))
-            if s.mode != Some(EspMode::Transport) || h.mode != Some(EspMode::Transport) =>
-        {
-            let places = [(spoke, s_i, s), (hub, h_i, h)]
-                .into_iter()
-                .filter(|(_, _, t)| t.mode != Some(EspMode::Transport))
-                .map(|(m, i, _)| m.place(Origin::TransformSet(i)))
-                .collect();
-            out.add(
-                "ipsec-tunnel-mode",
-                Severity::Warning,
-                format!(
-                    "transform set without `mode transport` between spoke {sn} and hub {hn}: ESP in tunnel mode adds a second IP header (20 more bytes per packet) and this router does not run it"
-                ),
-                places,
-                "`mode transport` under the transform set on both".to_owned(),
-            );
-        }
+        (Some(_), None) => out.add(
+            "ike-no-psk",
+            Severity::Error,
+            format!(
+                "spoke {sn} has no ikev2 keyring peer covering hub {hn} ({}): it cannot start IKEv2 with the hub",
+                address(hub_nbma)
+            ),
+            vec![spoke.at(Origin::Protection)],
+            format!(
+                "a `peer` with `address {}` and a `pre-shared-key` in the keyring of {sn}'s ikev2 profile",
+                address(hub_nbma)
+            ),
+        ),
+        (Some((h, hp)), Some((s, sp))) if h.local_key != s.remote_key || h.remote_key != s.local_key => out.add(
+            "ike-psk-mismatch",
+            Severity::Error,
+            format!(
+                "spoke {sn} and hub {hn} have different pre-shared keys for each other: IKE_AUTH fails (the AUTH payload does not verify; IOS logs %IKEV2-5-AUTH_FAILED or similar) and no SA comes up"
+            ),
+            vec![sp.clone(), hp.clone()],
+            "the same `pre-shared-key` in both keyrings".to_owned(),
+        ),
         _ => {}
+    }
+    let proposals = |member: &Member, local: Option<Ipv4Addr>| {
+        local.map_or_else(Vec::new, |l| member.config.ikev2_proposals_for(l))
+    };
+    let (hp, sp) = (
+        proposals(hub, hub.config.nbma_address()),
+        proposals(spoke, spoke_nbma),
+    );
+    let meets = |a: &super::Ikev2Proposal, b: &super::Ikev2Proposal| {
+        a.encryption.iter().any(|x| b.encryption.contains(x))
+            && a.integrity.iter().any(|x| b.integrity.contains(x))
+            && a.prfs().iter().any(|x| b.prfs().contains(x))
+            && a.groups.iter().any(|x| b.groups.contains(x))
+    };
+    if !hp.is_empty() && !sp.is_empty() && !sp.iter().any(|s| hp.iter().any(|h| meets(s, h))) {
+        out.add(
+            "ike-no-proposal-chosen",
+            Severity::Error,
+            format!(
+                "no ikev2 proposal of spoke {sn} shares an encryption, integrity, prf and group with one of hub {hn}: the hub answers IKE_SA_INIT with NO_PROPOSAL_CHOSEN"
+            ),
+            vec![spoke.at(Origin::Protection), hub.at(Origin::Protection)],
+            "one algorithm of each kind in common between the two sides' `crypto ikev2 proposal`s (or IOS's default on both)".to_owned(),
+        );
     }
 }
 

@@ -55,9 +55,11 @@ impl fmt::Display for Diagnostic {
 }
 
 /// The line with its secrets masked (each character of the word after `key`, `secret`,
-/// `password`, `community`, `key-string`, `authentication-key`, `pre-shared-key` or `nhrp
+/// `password`, `community`, `key-string`, `authentication-key`, `message-digest-key` or `nhrp
 /// authentication` becomes `*`, and after a one-digit encryption type, the word after it), so the
-/// caret of a diagnostic still lines up.
+/// caret of a diagnostic still lines up. After `pre-shared-key` (an IKEv2 keyring's, whose key
+/// is the rest of the line: `pre-shared-key [local|remote] [0] KEY…`) and `pre-share key`,
+/// every word to the end of the line is masked.
 pub(crate) fn redact(line: &str) -> String {
     const BEFORE: &[&str] = &[
         "key",
@@ -66,12 +68,14 @@ pub(crate) fn redact(line: &str) -> String {
         "community",
         "key-string",
         "authentication-key",
-        "pre-shared-key",
         "message-digest-key",
     ];
     let mut out = String::with_capacity(line.len());
-    let mut previous = "";
+    let (mut previous, mut before_previous) = ("", "");
     let mut mask_next = false;
+    // After `pre-shared-key`: `Some(false)` while its keywords may come, `Some(true)` once
+    // the key has begun (everything after is masked).
+    let mut line_key: Option<bool> = None;
     let mut rest = line;
     while !rest.is_empty() {
         let start = rest
@@ -85,23 +89,48 @@ pub(crate) fn redact(line: &str) -> String {
             break;
         }
         let lower = word.to_ascii_lowercase();
+        let more = !rest[end..].trim().is_empty();
         // Also IOS's abbreviations: `ip nhrp auth S`, `crypto isakmp ke K`.
         let abbreviates =
             |keyword: &str, min: usize| lower.len() >= min && keyword.starts_with(&lower);
         let secret_follows = BEFORE.contains(&lower.as_str())
             || (previous.eq_ignore_ascii_case("nhrp") && abbreviates("authentication", 2))
             || (previous.eq_ignore_ascii_case("isakmp") && abbreviates("key", 2));
-        if mask_next {
-            if word.len() == 1 && word.bytes().all(|b| b.is_ascii_digit()) {
-                out.push_str(word); // the encryption type; the key follows
-            } else {
+        let keyword_or_type = more
+            && ((word.len() == 1 && word.bytes().all(|b| b.is_ascii_digit()))
+                || abbreviates("local", 1)
+                || abbreviates("remote", 1));
+        match line_key {
+            Some(true) => out.extend(word.chars().map(|_| '*')),
+            Some(false) if keyword_or_type => out.push_str(word),
+            Some(false) => {
                 out.extend(word.chars().map(|_| '*'));
-                mask_next = false;
+                line_key = Some(true);
             }
-        } else {
-            out.push_str(word);
-            mask_next = secret_follows;
+            // `authentication local pre-share key KEY…`: the rest of the line.
+            None if mask_next && before_previous.eq_ignore_ascii_case("pre-share") => {
+                out.extend(word.chars().map(|_| '*'));
+                line_key = Some(true);
+            }
+            None if mask_next => {
+                if word.len() == 1 && word.bytes().all(|b| b.is_ascii_digit()) {
+                    out.push_str(word); // the encryption type; the key follows
+                } else {
+                    out.extend(word.chars().map(|_| '*'));
+                    mask_next = false;
+                }
+            }
+            None => {
+                out.push_str(word);
+                // (`pre-share` is the method, `pre-shared` on the keyring's command)
+                if abbreviates("pre-shared-key", 10) {
+                    line_key = Some(false);
+                } else {
+                    mask_next = secret_follows;
+                }
+            }
         }
+        before_previous = previous;
         previous = word;
         rest = &rest[end..];
     }
@@ -336,6 +365,29 @@ pub enum ErrorKind {
     NoKey {
         /// The peer's NBMA address.
         peer: Ipv4Addr,
+    },
+    /// An IKEv2 keyring peer whose `pre-shared-key local` and `remote` differ.
+    #[error(
+        "keyring peer `{peer}` has different `pre-shared-key local` and `pre-shared-key remote` keys: asymmetric keys are not supported (the router authenticates both ways with one key)"
+    )]
+    AsymmetricKey {
+        /// The keyring peer's name.
+        peer: String,
+    },
+    /// No peer of the IKEv2 keyring covers a peer the router must talk to.
+    #[error("no peer of `crypto ikev2 keyring {keyring}` with a key covers peer {peer}")]
+    NoKeyringKey {
+        /// The peer's NBMA address.
+        peer: Ipv4Addr,
+        /// The keyring.
+        keyring: String,
+    },
+    /// No IKEv2 proposal to offer from the local address: no policy matches it, or its
+    /// proposals are undefined or incomplete.
+    #[error("no `crypto ikev2 policy` for local address {local} has a complete proposal")]
+    NoIkev2Proposal {
+        /// The NBMA address.
+        local: Ipv4Addr,
     },
     /// `tunnel protection` without any `crypto isakmp policy`.
     #[error("`tunnel protection` needs at least one `crypto isakmp policy`")]

@@ -347,7 +347,7 @@ pub(crate) const ROUTER_IOS: &[&str] = &[
     "bgp", "isis", "iso-igrp", "lisp", "mobile", "odr", "ospf", "ospfv3", "rip",
 ];
 
-/// `crypto …` besides `isakmp`, `ipsec` and `call`.
+/// `crypto …` besides `isakmp`, `ipsec`, `call` and `ikev2`.
 pub(crate) const CRYPTO_IOS: &[&str] = &[
     "ca",
     "ctcp",
@@ -355,7 +355,6 @@ pub(crate) const CRYPTO_IOS: &[&str] = &[
     "engine",
     "gdoi",
     "identity",
-    "ikev2",
     "key",
     "keyring",
     "logging",

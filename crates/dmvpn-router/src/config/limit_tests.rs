@@ -131,11 +131,14 @@ fn limits_reach_the_machines() {
         "one neighbour never gets more than all"
     );
     let ike = ike.unwrap();
-    assert_eq!(ike.limits.half_open, 40);
-    assert_eq!(ike.limits.sas, 500);
+    assert_eq!(ike.limits().half_open, 40);
+    assert_eq!(ike.limits().sas, 500);
     // Without the commands: the defaults of dmvpn_proto::limits.
     let plain = Config::parse(HUB, Options::default()).unwrap().config;
     let (node, ike) = crate::node::configs(&plain).unwrap();
     assert_eq!(node.limits, dmvpn_proto::limits::Limits::DEFAULT);
-    assert_eq!(ike.unwrap().limits, dmvpn_proto::limits::IkeLimits::DEFAULT);
+    assert_eq!(
+        ike.unwrap().limits(),
+        dmvpn_proto::limits::IkeLimits::DEFAULT
+    );
 }

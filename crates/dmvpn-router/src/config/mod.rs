@@ -75,6 +75,7 @@ mod check;
 pub mod cloud;
 mod error;
 mod grammar;
+mod ikev2;
 mod parse;
 mod summary;
 mod write;
@@ -92,6 +93,10 @@ pub use dmvpn_ip::Prefix;
 
 pub use error::{Diagnostic, ErrorKind, Errors};
 pub use grammar::canonical_interface;
+pub use ikev2::{
+    Ikev2Dpd, Ikev2Policy, Ikev2Profile, Ikev2Proposal, Keyring, KeyringPeer, LocalIdentity,
+    RemoteIdentity,
+};
 pub use summary::Summary;
 
 /// How strict [`Config::parse`] is.
@@ -117,6 +122,16 @@ pub struct Parsed {
 pub struct Config {
     /// `hostname NAME`.
     pub hostname: Option<String>,
+    /// `crypto ikev2 proposal NAME` blocks.
+    pub ikev2_proposals: Vec<Ikev2Proposal>,
+    /// `crypto ikev2 policy NAME` blocks (none: IOS's policy `default`).
+    pub ikev2_policies: Vec<Ikev2Policy>,
+    /// `crypto ikev2 keyring NAME` blocks.
+    pub keyrings: Vec<Keyring>,
+    /// `crypto ikev2 profile NAME` blocks.
+    pub ikev2_profiles: Vec<Ikev2Profile>,
+    /// `crypto ikev2 cookie-challenge N`: half-open IKEv2 SAs from which a COOKIE is demanded.
+    pub ikev2_cookie_challenge: Option<u32>,
     /// `crypto isakmp policy N` blocks, in the order written.
     pub isakmp_policies: Vec<IsakmpPolicy>,
     /// `crypto isakmp key` lines.
@@ -223,6 +238,59 @@ impl Config {
     pub fn protection(&self) -> Option<&IpsecProfile> {
         let name = self.tunnel()?.protection.as_ref()?;
         self.ipsec_profiles.iter().find(|p| &p.name == name)
+    }
+
+    /// The IKEv2 profile of the tunnel's IPsec profile (`set ikev2-profile`), when the tunnel is
+    /// keyed with IKEv2.
+    #[must_use]
+    pub fn ikev2_profile(&self) -> Option<&Ikev2Profile> {
+        let name = self.protection()?.ikev2_profile.as_ref()?;
+        self.ikev2_profiles.iter().find(|p| &p.name == name)
+    }
+
+    /// Whether the tunnel's IPsec profile names an IKEv2 profile (`set ikev2-profile`), so
+    /// that the tunnel is keyed with IKEv2, not IKEv1.
+    #[must_use]
+    pub fn uses_ikev2(&self) -> bool {
+        self.protection().is_some_and(|p| p.ikev2_profile.is_some())
+    }
+
+    /// A keyring by name.
+    #[must_use]
+    pub fn keyring(&self, name: &str) -> Option<&Keyring> {
+        self.keyrings.iter().find(|k| k.name == name)
+    }
+
+    /// An IKEv2 proposal by name; `default` is IOS's own unless one of that name is configured.
+    #[must_use]
+    pub fn ikev2_proposal(&self, name: &str) -> Option<Ikev2Proposal> {
+        match self.ikev2_proposals.iter().find(|p| p.name == name) {
+            Some(proposal) => Some(proposal.clone()),
+            None if name == "default" => Some(Ikev2Proposal::ios_default()),
+            None => None,
+        }
+    }
+
+    /// The IKEv2 proposals for the local address `local`, in the order offered: those of every
+    /// `crypto ikev2 policy` that matches it, in the order written; with no policy at all, IOS's
+    /// policy `default` (proposal `default`). Proposals not defined or incomplete are left out.
+    #[must_use]
+    pub fn ikev2_proposals_for(&self, local: Ipv4Addr) -> Vec<Ikev2Proposal> {
+        if self.ikev2_policies.is_empty() {
+            return self.ikev2_proposal("default").into_iter().collect();
+        }
+        let mut out: Vec<Ikev2Proposal> = Vec::new();
+        for policy in self.ikev2_policies.iter().filter(|p| p.matches(local)) {
+            for name in &policy.proposals {
+                if let Some(proposal) = self.ikev2_proposal(name)
+                    && proposal.is_complete()
+                    && !out.iter().any(|p| p.name == proposal.name)
+                {
+                    out.push(proposal);
+                }
+            }
+        }
+        out
     }
 
     /// A transform set by name (case-sensitive, as IOS's).
@@ -728,8 +796,12 @@ pub struct IpsecProfile {
     /// ` set security-association lifetime kilobytes K`: the volume after which the pair is
     /// rekeyed (at 90 %) and expires.
     pub lifetime_kilobytes: Option<u64>,
+    /// ` set ikev2-profile NAME`: the tunnel is keyed with IKEv2 and this profile.
+    pub ikev2_profile: Option<String>,
 }
 
+#[cfg(test)]
+mod ikev2_tests;
 #[cfg(test)]
 mod limit_tests;
 #[cfg(test)]

@@ -2,8 +2,11 @@
 
 use core::fmt;
 
+use dmvpn_isakmp::v2::crypto::Encryption;
+
 use super::{
-    Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, MulticastMap, Prefix, TunnelSource,
+    Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, LocalIdentity, MulticastMap,
+    Prefix, RemoteIdentity, TunnelSource,
 };
 
 /// The summary of a [`Config`]: the role, the tunnel, NHRP, crypto and EIGRP, one line each.
@@ -120,6 +123,9 @@ impl fmt::Display for Summary<'_> {
                     write!(f, ", pfs group {}", group.0)?;
                 }
                 writeln!(f)?;
+                if let Some(name) = &profile.ikev2_profile {
+                    ikev2(f, config, name)?;
+                }
             }
             for asn in &tunnel.no_split_horizon {
                 writeln!(f, "  eigrp {asn}: split horizon off")?;
@@ -135,7 +141,7 @@ impl fmt::Display for Summary<'_> {
                 writeln!(f, "  nhrp shortcut (phase 3 spoke)")?;
             }
         }
-        for policy in &config.isakmp_policies {
+        for policy in (config.isakmp_policies.iter()).filter(|_| !config.uses_ikev2()) {
             let encryption = match policy.encryption() {
                 Cipher::Des => "des".to_owned(),
                 Cipher::TripleDes => "3des".to_owned(),
@@ -161,7 +167,7 @@ impl fmt::Display for Summary<'_> {
                 policy.lifetime(),
             )?;
         }
-        for key in &config.isakmp_keys {
+        for key in (config.isakmp_keys.iter()).filter(|_| !config.uses_ikev2()) {
             let mask = key.effective_mask();
             // The mask is contiguous (the parser refuses others).
             let peers = Prefix::new(key.address, mask.to_bits().count_ones() as u8);
@@ -209,4 +215,103 @@ impl fmt::Display for Summary<'_> {
         }
         Ok(())
     }
+}
+
+/// The IKEv2 part of the protection: the profile, the proposals offered from the NBMA address
+/// (IOS's defaults spelled out), and the keyring's peers (keys by length only).
+fn ikev2(f: &mut fmt::Formatter<'_>, config: &Config, name: &str) -> fmt::Result {
+    let Some(profile) = config.ikev2_profiles.iter().find(|p| p.name == name) else {
+        return writeln!(f, "  ikev2 profile {name} (not defined)");
+    };
+    write!(f, "  keyed by ikev2 profile {name}: identity ")?;
+    match &profile.identity_local {
+        Some(LocalIdentity::Address(address)) => write!(f, "address {address}")?,
+        Some(LocalIdentity::Fqdn(fqdn)) => write!(f, "fqdn {fqdn}")?,
+        None => write!(f, "the local address")?,
+    }
+    write!(f, ", peers matched by")?;
+    for remote in &profile.match_remote {
+        match remote {
+            RemoteIdentity::Any => write!(f, " any")?,
+            RemoteIdentity::Address { address, mask } => {
+                let mask = mask.unwrap_or(std::net::Ipv4Addr::BROADCAST);
+                // The mask is contiguous (the parser refuses others).
+                let prefix = Prefix::new(*address, mask.to_bits().count_ones() as u8);
+                write!(f, " address {}/{}", prefix.addr(), prefix.prefix_len())?;
+            }
+            RemoteIdentity::Fqdn(fqdn) => write!(f, " fqdn {fqdn}")?,
+        }
+    }
+    write!(f, ", ike sa lifetime {} s", profile.lifetime())?;
+    if let Some(dpd) = profile.dpd {
+        let kind = if dpd.on_demand {
+            "on-demand"
+        } else {
+            "periodic"
+        };
+        write!(f, ", dpd {} s ({kind})", dpd.interval)?;
+    }
+    writeln!(f)?;
+    if let Some(local) = config.nbma_address() {
+        let proposals = config.ikev2_proposals_for(local);
+        if config.ikev2_policies.is_empty() {
+            writeln!(
+                f,
+                "  ikev2 policy default (IOS's: no `crypto ikev2 policy`)"
+            )?;
+        }
+        for proposal in proposals {
+            write!(f, "  ikev2 proposal {}:", proposal.name)?;
+            for e in &proposal.encryption {
+                match e {
+                    Encryption::TripleDes => write!(f, " 3des")?,
+                    Encryption::AesCbc(bits) => write!(f, " aes-cbc-{bits}")?,
+                    other => write!(f, " {other:?}")?,
+                }
+            }
+            for i in &proposal.integrity {
+                write!(f, " {}", i.prf().map_or("?", super::ikev2::hmac_keyword))?;
+            }
+            f.write_str(", prf")?;
+            for p in proposal.prfs() {
+                write!(f, " {}", super::ikev2::hmac_keyword(p))?;
+            }
+            f.write_str(", group")?;
+            for g in &proposal.groups {
+                write!(f, " {}", g.0)?;
+            }
+            writeln!(f)?;
+        }
+    }
+    let Some(keyring) = profile.keyring.as_ref().and_then(|k| config.keyring(k)) else {
+        return Ok(());
+    };
+    for peer in &keyring.peers {
+        write!(f, "  ikev2 keyring {} peer {}", keyring.name, peer.name)?;
+        if let (Some(address), Some(mask)) = (peer.address, peer.effective_mask()) {
+            let prefix = Prefix::new(address, mask.to_bits().count_ones() as u8);
+            write!(f, " for {}/{}", prefix.addr(), prefix.prefix_len())?;
+        }
+        match (&peer.local_key, &peer.remote_key) {
+            (Some(local), Some(remote)) if local == remote => {
+                write!(f, " ({} characters)", local.expose().chars().count())?;
+            }
+            (local, remote) => {
+                let count = |k: &Option<super::Secret>| {
+                    k.as_ref().map_or_else(
+                        || "none".to_owned(),
+                        |k| k.expose().chars().count().to_string(),
+                    )
+                };
+                write!(
+                    f,
+                    " (local {}, remote {} characters)",
+                    count(local),
+                    count(remote)
+                )?;
+            }
+        }
+        writeln!(f)?;
+    }
+    Ok(())
 }

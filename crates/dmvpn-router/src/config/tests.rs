@@ -780,10 +780,10 @@ fn syntax_errors_with_line_and_column() {
             "set transform-set is set twice (first at line 2)",
         ),
         (
-            "crypto ikev2 profile P\n",
+            "crypto ikev2 dpd 10 2 on-demand\n",
             1,
-            8,
-            "`crypto ikev2` skipped: IOS takes it, this router does not use it",
+            14,
+            "`crypto ikev2 dpd` skipped: IOS takes it, this router does not use it",
         ),
         ("end\nhostname x\n", 2, 1, "text after `end`"),
         (

@@ -4,9 +4,11 @@
 
 use core::fmt;
 
+use dmvpn_isakmp::v2::crypto::Encryption;
+
 use super::{
-    Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, Interface, MulticastMap,
-    TunnelMode, TunnelSource,
+    Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, Interface, LocalIdentity,
+    MulticastMap, RemoteIdentity, TunnelMode, TunnelSource,
 };
 
 /// Writes the configuration, secrets included, ending with `end`. Blocks are separated by `!`.
@@ -15,6 +17,7 @@ impl fmt::Display for Config {
         if let Some(hostname) = &self.hostname {
             writeln!(f, "hostname {hostname}\n!")?;
         }
+        write_ikev2(f, self)?;
         for policy in &self.isakmp_policies {
             writeln!(f, "crypto isakmp policy {}", policy.priority)?;
             if let Some(encryption) = policy.encryption {
@@ -109,6 +112,9 @@ impl fmt::Display for Config {
             if let Some(group) = profile.pfs {
                 writeln!(f, " set pfs {}", pfs(group))?;
             }
+            if let Some(name) = &profile.ikev2_profile {
+                writeln!(f, " set ikev2-profile {name}")?;
+            }
             writeln!(f, "!")?;
         }
         for interface in &self.interfaces {
@@ -162,6 +168,155 @@ impl fmt::Display for Config {
             writeln!(f, "!")?;
         }
         writeln!(f, "end")
+    }
+}
+
+/// The `crypto ikev2` blocks, as IOS prints them: proposals, policies, keyrings, profiles.
+fn write_ikev2(f: &mut fmt::Formatter<'_>, config: &Config) -> fmt::Result {
+    for proposal in &config.ikev2_proposals {
+        writeln!(f, "crypto ikev2 proposal {}", proposal.name)?;
+        if !proposal.encryption.is_empty() {
+            f.write_str(" encryption")?;
+            for e in &proposal.encryption {
+                f.write_str(match e {
+                    Encryption::TripleDes => " 3des",
+                    Encryption::AesCbc(192) => " aes-cbc-192",
+                    Encryption::AesCbc(256) => " aes-cbc-256",
+                    // The parser makes no other.
+                    _ => " aes-cbc-128",
+                })?;
+            }
+            writeln!(f)?;
+        }
+        if !proposal.integrity.is_empty() {
+            f.write_str(" integrity")?;
+            for i in &proposal.integrity {
+                write!(f, " {}", i.prf().map_or("sha1", super::ikev2::hmac_keyword))?;
+            }
+            writeln!(f)?;
+        }
+        if !proposal.prf.is_empty() {
+            f.write_str(" prf")?;
+            for p in &proposal.prf {
+                write!(f, " {}", super::ikev2::hmac_keyword(*p))?;
+            }
+            writeln!(f)?;
+        }
+        if !proposal.groups.is_empty() {
+            f.write_str(" group")?;
+            for g in &proposal.groups {
+                write!(f, " {}", g.0)?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(f, "!")?;
+    }
+    for policy in &config.ikev2_policies {
+        writeln!(f, "crypto ikev2 policy {}", policy.name)?;
+        for address in &policy.match_local {
+            writeln!(f, " match address local {address}")?;
+        }
+        for name in &policy.proposals {
+            writeln!(f, " proposal {name}")?;
+        }
+        writeln!(f, "!")?;
+    }
+    for keyring in &config.keyrings {
+        writeln!(f, "crypto ikev2 keyring {}", keyring.name)?;
+        for peer in &keyring.peers {
+            writeln!(f, " peer {}", peer.name)?;
+            if let Some(address) = peer.address {
+                write!(f, "  address {address}")?;
+                if let Some(mask) = peer.mask {
+                    write!(f, " {mask}")?;
+                }
+                writeln!(f)?;
+            }
+            match (&peer.local_key, &peer.remote_key) {
+                (Some(local), Some(remote)) if local == remote => {
+                    writeln!(f, "  pre-shared-key {}", key_text(local))?;
+                }
+                (local, remote) => {
+                    if let Some(key) = local {
+                        writeln!(f, "  pre-shared-key local {}", key_text(key))?;
+                    }
+                    if let Some(key) = remote {
+                        writeln!(f, "  pre-shared-key remote {}", key_text(key))?;
+                    }
+                }
+            }
+            writeln!(f, " !")?;
+        }
+        writeln!(f, "!")?;
+    }
+    for profile in &config.ikev2_profiles {
+        writeln!(f, "crypto ikev2 profile {}", profile.name)?;
+        for remote in &profile.match_remote {
+            match remote {
+                RemoteIdentity::Any => writeln!(f, " match identity remote any")?,
+                RemoteIdentity::Address { address, mask } => {
+                    write!(f, " match identity remote address {address}")?;
+                    if let Some(mask) = mask {
+                        write!(f, " {mask}")?;
+                    }
+                    writeln!(f)?;
+                }
+                RemoteIdentity::Fqdn(name) => writeln!(f, " match identity remote fqdn {name}")?,
+            }
+        }
+        match &profile.identity_local {
+            Some(LocalIdentity::Address(address)) => {
+                writeln!(f, " identity local address {address}")?;
+            }
+            Some(LocalIdentity::Fqdn(name)) => writeln!(f, " identity local fqdn {name}")?,
+            None => {}
+        }
+        if profile.authentication_remote {
+            writeln!(f, " authentication remote pre-share")?;
+        }
+        if profile.authentication_local {
+            writeln!(f, " authentication local pre-share")?;
+        }
+        if let Some(keyring) = &profile.keyring {
+            writeln!(f, " keyring local {keyring}")?;
+        }
+        if let Some(lifetime) = profile.lifetime {
+            writeln!(f, " lifetime {lifetime}")?;
+        }
+        if let Some(dpd) = profile.dpd {
+            let kind = if dpd.on_demand {
+                "on-demand"
+            } else {
+                "periodic"
+            };
+            writeln!(f, " dpd {} {} {kind}", dpd.interval, dpd.retry)?;
+        }
+        writeln!(f, "!")?;
+    }
+    if let Some(n) = config.ikev2_cookie_challenge {
+        writeln!(f, "crypto ikev2 cookie-challenge {n}\n!")?;
+    }
+    Ok(())
+}
+
+/// A keyring key as written after `pre-shared-key [local|remote]`: with IOS's type `0` in front
+/// when its first word would read as a keyword (`local`, `remote`, a type), so that it reads
+/// back as the same key.
+fn key_text(key: &super::Secret) -> String {
+    let text = key.expose();
+    let mut words = text.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    // (the parser's test: `pre-shared-key` reads a keyword or type only when a key follows)
+    let keyword = first == "0"
+        || first == "6"
+        || matches!(
+            super::grammar::lookup(first, &["local", "remote"], &[]),
+            super::grammar::Match::Ours(_)
+        );
+    if keyword && words.next().is_some() {
+        format!("0 {text}")
+    } else {
+        text.to_owned()
     }
 }
 

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use dmvpn_proto::ike::{self, Endpoint};
+use dmvpn_proto::ike;
 use dmvpn_proto::ipsec::{SaEvent, SaId};
 use dmvpn_proto::node::{self, Node, NodeConfig};
 use dmvpn_proto::router::{self as machine, Event};
@@ -340,13 +340,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
     let clock = Clock(std::time::Instant::now());
     let now = clock.now();
     let entropy = BufferedRandom::new().map_err(io_error("/dev/urandom"))?;
-    let ike = match ike_config {
-        Some(c) => Some(Endpoint::new(
-            c,
-            OsRandom::new().map_err(io_error("/dev/urandom"))?,
-        )),
-        None => None,
-    };
+    let ike_random = OsRandom::new().map_err(io_error("/dev/urandom"))?;
     // Everything that needs root is open: give it up before the first thread starts (see
     // [`privilege`]). CAP_NET_ADMIN stays (ambient, not effective) for `ip route` only when
     // routes can come and go.
@@ -382,7 +376,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<(), RunError> {
     let routes = host::Routes::spawn(&device, options.verbose).map_err(io_error("route thread"))?;
     let node = Node::new(node_config, now, Box::new(entropy));
     let mut router = Router {
-        machine: machine::Router::new(node, ike, now),
+        machine: crate::node::Ike::router(ike_config, node, ike_random, now),
         devices: Arc::clone(&devices),
         outbox: Outbox::default(),
         ike_socket,

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use dmvpn_proto::Instant;
 use dmvpn_proto::eigrp::EigrpEvent;
 use dmvpn_proto::ike;
+use dmvpn_proto::ikev2;
 use dmvpn_proto::nhrp::shortcut::Purpose;
 use dmvpn_proto::nhrp::{ClientEvent, ServerEvent, ShortcutEvent, ShortcutKind};
 use dmvpn_proto::node;
@@ -23,20 +24,7 @@ impl Sim {
                 if self.capture {
                     self.keys.ikev1(key.to_table_line());
                 }
-                *self.established.entry((i, peer)).or_default() += 1;
-                self.sa_log.push((since(at), i, peer, None));
-                if self.fact(at, Fact::Ike(i, peer), true) {
-                    let text = format!(
-                        "IKE SA up with {} ({})",
-                        self.peer_name(peer),
-                        if role == ike::Role::Initiator {
-                            "initiator"
-                        } else {
-                            "responder"
-                        }
-                    );
-                    self.entry(at, i, Kind::Up, text);
-                }
+                self.ike_up(i, at, peer, role, "IKE");
             }
             Event::Ike(ike::Event::Phase1Failed { peer, reason }) => {
                 let text = format!(
@@ -126,6 +114,56 @@ impl Sim {
                 }
             }
             Event::Node(event) => self.node_event(i, at, event),
+            Event::Ikev2(event) => self.ikev2_event(i, at, event),
+            _ => {}
+        }
+    }
+
+    /// An IKE SA of either version is up: counted, logged, and the fact set.
+    fn ike_up(&mut self, i: usize, at: Instant, peer: Ipv4Addr, role: ike::Role, what: &str) {
+        *self.established.entry((i, peer)).or_default() += 1;
+        self.sa_log.push((since(at), i, peer, None));
+        if self.fact(at, Fact::Ike(i, peer), true) {
+            let text = format!(
+                "{what} SA up with {} ({})",
+                self.peer_name(peer),
+                if role == ike::Role::Initiator {
+                    "initiator"
+                } else {
+                    "responder"
+                }
+            );
+            self.entry(at, i, Kind::Up, text);
+        }
+    }
+
+    /// IKEv2's events, as IKEv1's: the IKE SA's fact and count, failures, deletes.
+    fn ikev2_event(&mut self, i: usize, at: Instant, event: ikev2::Event) {
+        match event {
+            ikev2::Event::Established { peer, role, .. } => {
+                self.ike_up(i, at, peer, role, "IKEv2");
+            }
+            ikev2::Event::Failed { peer, reason } => {
+                let text = format!("IKEv2 with {} failed: {reason:?}", self.peer_name(peer));
+                self.entry(at, i, Kind::Fault, text);
+            }
+            ikev2::Event::Deleted { peer, reason, .. } => {
+                self.toggle(at, Fact::Ike(i, peer), false, |s| {
+                    format!("IKEv2 SA with {} deleted ({reason:?})", s.peer_name(peer))
+                });
+            }
+            ikev2::Event::ChildDeleted { peer, .. } => {
+                let current =
+                    (self.cloud.members.get(i)).is_some_and(|m| m.node.pairs().contains_key(&peer));
+                if !current && self.fact(at, Fact::Ipsec(i, peer), false) {
+                    let text = format!("IPsec SA pair with {} deleted", self.peer_name(peer));
+                    self.entry(at, i, Kind::Down, text);
+                }
+            }
+            ikev2::Event::PeerDead { peer } => {
+                let text = format!("IKEv2 liveness: {} is dead", self.peer_name(peer));
+                self.entry(at, i, Kind::Fault, text);
+            }
             _ => {}
         }
     }

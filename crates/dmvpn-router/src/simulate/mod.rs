@@ -43,7 +43,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use dmvpn_ip::Prefix;
-use dmvpn_proto::ike::{self, TestEntropy};
+use dmvpn_proto::ike::TestEntropy;
 use dmvpn_proto::node;
 use dmvpn_proto::node::sim::{Cloud, Tapped};
 use dmvpn_proto::router::Router;
@@ -430,7 +430,7 @@ struct Site {
 struct Sim {
     cloud: Cloud<Machine>,
     sites: Vec<Site>,
-    configs: Vec<(node::NodeConfig, Option<ike::Config>)>,
+    configs: Vec<(node::NodeConfig, Option<crate::node::Ike>)>,
     nat: BTreeMap<Ipv4Addr, Ipv4Addr>,
     timeline: Vec<Entry>,
     facts: BTreeMap<Fact, bool>,

@@ -6,18 +6,16 @@ use std::net::Ipv4Addr;
 
 use dmvpn_ip::Prefix;
 use dmvpn_proto::Instant;
-use dmvpn_proto::ike::{self, TestEntropy};
+use dmvpn_proto::ike::TestEntropy;
 use dmvpn_proto::node::sim::{Cloud, XorShift};
 use dmvpn_proto::node::{self, Node};
-use dmvpn_proto::router::Router;
 
 use super::{Machine, SimError, Site};
 use crate::config::Role;
 use crate::config::cloud::Member;
+use crate::node::Ike;
 
-pub(super) fn site(
-    member: &Member,
-) -> Result<(Site, node::NodeConfig, Option<ike::Config>), SimError> {
+pub(super) fn site(member: &Member) -> Result<(Site, node::NodeConfig, Option<Ike>), SimError> {
     let config = &member.config;
     let name = config
         .hostname
@@ -70,12 +68,11 @@ pub(super) fn site(
 pub(super) fn boot(
     cloud: &mut Cloud<Machine>,
     node: node::NodeConfig,
-    ike: Option<ike::Config>,
+    ike: Option<Ike>,
 ) -> Machine {
     let seed = cloud.next_seed();
     let node = Node::new(node, cloud.now, Box::new(XorShift::new(seed)));
-    let endpoint = ike.map(|c| ike::Endpoint::new(c, TestEntropy::new(seed.rotate_left(17))));
-    Router::new(node, endpoint, cloud.now)
+    Ike::router(ike, node, TestEntropy::new(seed.rotate_left(17)), cloud.now)
 }
 
 /// The network's drop filter: a sender reaches only what its underlay routes cover.

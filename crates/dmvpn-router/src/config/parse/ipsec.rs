@@ -152,16 +152,30 @@ impl Parser {
             "a `crypto ipsec profile` command",
         )?;
         match words.keyword_in(
-            &["transform-set", "pfs", "security-association"],
             &[
-                "identity",
+                "transform-set",
+                "pfs",
+                "security-association",
                 "ikev2-profile",
-                "isakmp-profile",
-                "nat",
-                "reverse-route",
             ],
-            "`transform-set`, `pfs` or `security-association`",
+            &["identity", "isakmp-profile", "nat", "reverse-route"],
+            "`transform-set`, `pfs`, `security-association` or `ikev2-profile`",
         )? {
+            3 => {
+                let (name_column, name) = words.word("an ikev2 profile name")?;
+                words.end()?;
+                self.origins.once(
+                    Origin::ProfileIkev2(index),
+                    Place {
+                        column: name_column,
+                        ..place
+                    },
+                    "set ikev2-profile",
+                )?;
+                if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
+                    profile.ikev2_profile = Some(name.to_owned());
+                }
+            }
             0 => {
                 // IOS takes up to six transform sets here; a seventh word is an error (one
                 // diagnostic for the line, not one per undefined name of an endless list).

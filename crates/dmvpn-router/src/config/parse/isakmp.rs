@@ -44,11 +44,12 @@ impl Parser {
 
     pub(super) fn crypto(&mut self, words: &mut Words<'_>, column: usize) -> Result<()> {
         match words.keyword_in(
-            &["isakmp", "ipsec", "call"],
+            &["isakmp", "ipsec", "call", "ikev2"],
             grammar::CRYPTO_IOS,
             "a `crypto` command",
         )? {
             2 => self.call_admission(words)?,
+            3 => self.ikev2(words, column)?,
             0 => match words.keyword_in(
                 &["policy", "key"],
                 grammar::ISAKMP_IOS,
@@ -219,23 +220,7 @@ impl Parser {
                 self.isakmp(index).hash = Some(hash);
             }
             2 => {
-                let (group_column, number) = words.number("a diffie-hellman group", 1, 32)?;
-                let group = match super::super::dh_group(number) {
-                    Some(group) => group,
-                    // IOS's other groups: the router does not have them.
-                    None if [15, 16, 19, 20, 21, 24].contains(&number) => {
-                        return Err(words.unsupported(group_column));
-                    }
-                    None => {
-                        return Err(Fail::at(
-                            group_column,
-                            ErrorKind::Expected {
-                                expected: "a diffie-hellman group (1, 2, 5, 14, 15, 16, 19, 20, 21 or 24)",
-                                found: Some(number.to_string()),
-                            },
-                        ));
-                    }
-                };
+                let group = words.dh_group()?;
                 words.end()?;
                 self.origins
                     .once(Origin::PolicyGroup(index), place, "group")?;

@@ -8,6 +8,7 @@ use super::{Config, Diagnostic, ErrorKind, Options};
 
 mod eigrp;
 mod global;
+mod ikev2;
 mod interface;
 mod ipsec;
 mod isakmp;
@@ -65,7 +66,24 @@ pub(crate) enum Origin {
     ProfilePfs(usize),
     ProfileLifetime(usize),
     ProfileLifetimeKb(usize),
+    ProfileIkev2(usize),
     Route(usize),
+    Ikev2Proposal(usize),
+    Ikev2Policy(usize),
+    Ikev2PolicyProposal(usize, usize),
+    Keyring(usize),
+    KeyringPeer(usize, usize),
+    KeyringPeerAddress(usize, usize),
+    KeyringPeerKey(usize, usize),
+    Ikev2Profile(usize),
+    Ikev2ProfileMatch(usize),
+    Ikev2ProfileIdentity(usize),
+    Ikev2ProfileAuthLocal(usize),
+    Ikev2ProfileAuthRemote(usize),
+    Ikev2ProfileKeyring(usize),
+    Ikev2ProfileLifetime(usize),
+    Ikev2ProfileDpd(usize),
+    CookieChallenge,
 }
 
 /// Where a command was: its line and the column of the word that matters.
@@ -128,6 +146,12 @@ enum Mode {
     Policy(usize),
     TransformSet(usize),
     Profile(usize),
+    Ikev2Proposal(usize),
+    Ikev2Policy(usize),
+    Keyring(usize),
+    /// A keyring's `peer` block: (keyring, peer).
+    KeyringPeer(usize, usize),
+    Ikev2Profile(usize),
     /// Under a command that was skipped or refused: its sub-mode lines go with it.
     Skip,
     /// After `end`.
@@ -142,7 +166,20 @@ impl Mode {
             Self::Policy(_) => Some("crypto isakmp policy"),
             Self::TransformSet(_) => Some("crypto ipsec transform-set"),
             Self::Profile(_) => Some("crypto ipsec profile"),
+            Self::Ikev2Proposal(_) => Some("crypto ikev2 proposal"),
+            Self::Ikev2Policy(_) => Some("crypto ikev2 policy"),
+            Self::Keyring(_) => Some("crypto ikev2 keyring"),
+            Self::KeyringPeer(..) => Some("crypto ikev2 keyring peer"),
+            Self::Ikev2Profile(_) => Some("crypto ikev2 profile"),
             Self::Global | Self::Skip | Self::End => None,
+        }
+    }
+
+    /// The mode `exit` returns to: a keyring's from a peer's, else global configuration.
+    const fn parent(self) -> Self {
+        match self {
+            Self::KeyringPeer(keyring, _) => Self::Keyring(keyring),
+            _ => Self::Global,
         }
     }
 
@@ -193,6 +230,48 @@ const POLICY: &[&str] = &[
     "default",
 ];
 const TRANSFORM: &[&str] = &["mode", "no", "exit", "default"];
+/// `crypto ikev2 proposal` mode: the router's four, then IOS's others.
+const IKEV2_PROPOSAL: &[&str] = &[
+    "encryption",
+    "integrity",
+    "prf",
+    "group",
+    "default",
+    "exit",
+    "no",
+];
+const IKEV2_POLICY: &[&str] = &["proposal", "match", "default", "exit", "no"];
+const KEYRING: &[&str] = &["peer", "description", "exit", "no"];
+const KEYRING_PEER: &[&str] = &[
+    "address",
+    "pre-shared-key",
+    "description",
+    "exit",
+    "hostname",
+    "identity",
+    "no",
+];
+const IKEV2_PROFILE: &[&str] = &[
+    "match",
+    "identity",
+    "authentication",
+    "keyring",
+    "lifetime",
+    "dpd",
+    "aaa",
+    "config-exchange",
+    "default",
+    "description",
+    "dynamic",
+    "exit",
+    "ivrf",
+    "nat",
+    "no",
+    "pki",
+    "redirect",
+    "shutdown",
+    "virtual-template",
+];
 const PROFILE: &[&str] = &[
     "set",
     "description",
@@ -319,7 +398,7 @@ pub(super) fn parse(
         }
         parser.started = true;
         if words.is_exit() && parser.mode.is_sub_mode() {
-            parser.mode = Mode::Global;
+            parser.mode = parser.mode.parent();
             continue;
         }
         if indented {
@@ -352,6 +431,13 @@ pub(super) fn parse(
             Mode::Policy(i) => parser.policy(i, &mut words),
             Mode::TransformSet(i) => parser.transform_mode(i, &mut words),
             Mode::Profile(i) => parser.profile(i, &mut words),
+            Mode::Ikev2Proposal(i) => parser.ikev2_proposal(i, &mut words),
+            Mode::Ikev2Policy(i) => parser.ikev2_policy(i, &mut words),
+            Mode::Keyring(i) => parser.keyring(i, &mut words),
+            // `peer` in a peer's block starts the keyring's next peer.
+            Mode::KeyringPeer(i, _) if words.starts_with_peer() => parser.keyring(i, &mut words),
+            Mode::KeyringPeer(i, p) => parser.keyring_peer((i, p), &mut words, raw),
+            Mode::Ikev2Profile(i) => parser.ikev2_profile(i, &mut words),
         };
         let Err(fail) = outcome else { continue };
         if was_global && !matches!(parser.mode, Mode::End) {
@@ -401,6 +487,11 @@ fn belongs(words: &[&str], mode: Mode) -> bool {
         Mode::Policy(_) => (POLICY, &[]),
         Mode::TransformSet(_) => (TRANSFORM, &[]),
         Mode::Profile(_) => (PROFILE, &[]),
+        Mode::Ikev2Proposal(_) => (IKEV2_PROPOSAL, &[]),
+        Mode::Ikev2Policy(_) => (IKEV2_POLICY, &[]),
+        Mode::Keyring(_) => (KEYRING, &[]),
+        Mode::KeyringPeer(..) => (KEYRING_PEER, &["peer"]),
+        Mode::Ikev2Profile(_) => (IKEV2_PROFILE, &[]),
         Mode::Global | Mode::Skip | Mode::End => return false,
     };
     // IOS tries the sub-mode first: one of the router's commands of the block stays in it;

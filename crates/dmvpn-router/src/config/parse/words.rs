@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{Fail, GLOBAL, Mode, Result, belongs};
+use super::{Fail, GLOBAL, KEYRING_PEER, Mode, Result, belongs};
 use crate::config::ErrorKind;
 use crate::config::grammar::{self, Match};
 
@@ -336,6 +336,15 @@ impl<'a> Words<'a> {
         })
     }
 
+    /// Whether the first word is `peer` (a keyring's next peer, also inside a peer's block).
+    pub(super) fn starts_with_peer(&self) -> bool {
+        // IOS tries the peer's mode first (`p` is `pre-shared-key` there), then the keyring's.
+        self.words.get(self.next).is_some_and(|(_, w)| {
+            matches!(grammar::lookup(w, KEYRING_PEER, &[]), Match::Invalid(_))
+                && grammar::lookup(w, &["peer"], &[]) == Match::Ours(0)
+        })
+    }
+
     /// Whether the first word is a global command.
     pub(super) fn is_global(&self) -> bool {
         self.first().is_some_and(|w| {
@@ -351,6 +360,26 @@ impl<'a> Words<'a> {
     pub(super) fn belongs_to(&self, mode: Mode) -> bool {
         let words: Vec<&str> = self.words.iter().map(|(_, w)| *w).collect();
         belongs(&words, mode)
+    }
+}
+
+impl Words<'_> {
+    /// A Diffie-Hellman group number (`group N` of an isakmp policy or an ikev2 proposal): one
+    /// the router has ([`crate::config::dh_group`]); IOS's others are refused as unsupported.
+    pub(super) fn dh_group(&mut self) -> Result<dmvpn_isakmp::consts::Group> {
+        let (column, number) = self.number("a diffie-hellman group", 1, 32)?;
+        match crate::config::dh_group(number) {
+            Some(group) => Ok(group),
+            // IOS's other groups: the router does not have them.
+            None if [15, 16, 19, 20, 21, 24].contains(&number) => Err(self.unsupported(column)),
+            None => Err(Fail::at(
+                column,
+                ErrorKind::Expected {
+                    expected: "a diffie-hellman group (1, 2, 5, 14, 15, 16, 19, 20, 21 or 24)",
+                    found: Some(number.to_string()),
+                },
+            )),
+        }
     }
 }
 

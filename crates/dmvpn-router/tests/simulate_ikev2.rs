@@ -1,0 +1,43 @@
+//! `dmvpn-router simulate` over IKEv2: the hub and two spokes of `testdata/router/ikev2/`
+//! (`crypto ikev2 proposal/policy/keyring/profile`, `set ikev2-profile`) key their tunnels with
+//! IKEv2, register, and bring up their EIGRP adjacencies in virtual time.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use dmvpn_proto::Duration;
+use dmvpn_router::config::Options;
+use dmvpn_router::config::cloud::Member;
+use dmvpn_router::simulate::{self, Scenario};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/router/ikev2");
+
+fn members() -> Vec<Member> {
+    ["hub", "spoke1", "spoke2"]
+        .iter()
+        .map(|name| {
+            let path = format!("{DIR}/{name}.cfg");
+            let text = std::fs::read_to_string(&path).unwrap();
+            Member::parse(&path, &text, Options::default()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn hub_and_spokes_over_ikev2_reach_full_adjacency() {
+    let mut scenario = Scenario::new(members());
+    scenario.duration = Duration::from_secs(120);
+    let report = simulate::run(&scenario).unwrap().report;
+    assert_eq!(report.peers.len(), 2, "{report}");
+    for peer in &report.peers {
+        assert!(peer.registered, "{} not registered:\n{report}", peer.spoke);
+        assert!(peer.adjacent, "{} not adjacent:\n{report}", peer.spoke);
+        assert!(peer.spis.len() >= 2, "{}: {:?}", peer.spoke, peer.spis);
+        assert!(peer.ike_sas >= 1, "{}: no IKE SA counted", peer.spoke);
+    }
+    assert!(report.matrix.iter().all(|p| p.pass), "{report}");
+    let converged = report.converged_at.unwrap();
+    assert!(converged < Duration::from_secs(30), "{converged:?}");
+    let errors: Vec<_> = (report.findings.iter())
+        .filter(|f| f.severity == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
