@@ -15,7 +15,7 @@ use std::process::Command;
 
 use dmvpn::keys::KeyFiles;
 use dmvpn_testkit::{captures, testdata, tshark_available, tshark_fields, workspace};
-use schema_validator::Validator;
+use schema_validator::{Validator, days_in_month};
 use serde_json::Value;
 
 fn validator(text: &str) -> Validator {
@@ -233,18 +233,24 @@ fn phase1_frames() -> Vec<Value> {
         dir.join("phase1.esp_sa"),
         dir.join("phase1.ikev1_decryption_table"),
     ];
-    let out = dmvpn(
-        &[
-            "decode",
-            dir.join("phase1.pcap").to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &keys,
-    );
-    out.lines()
+    phase1_json("decode", &keys)
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// `dmvpn COMMAND phase1.pcap --format json` on the DMVPN capture, with these key files.
+fn phase1_json(command: &str, keys: &[PathBuf]) -> String {
+    let capture = testdata("dmvpn").join("phase1.pcap");
+    dmvpn(
+        &[command, capture.to_str().unwrap(), "--format", "json"],
+        keys,
+    )
+}
+
+/// The sessions report of the DMVPN capture, with these key files.
+fn phase1_sessions(keys: &[PathBuf]) -> Value {
+    serde_json::from_str(&phase1_json("sessions", keys)).unwrap()
 }
 
 /// The schemas are not so loose that they accept anything: each change below to real output is
@@ -297,17 +303,7 @@ fn the_schemas_refuse_drift() {
     }
 
     let schema = validator(dmvpn::json::SESSIONS_SCHEMA);
-    let dir = testdata("dmvpn");
-    let out = dmvpn(
-        &[
-            "sessions",
-            dir.join("phase1.pcap").to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[dir.join("phase1.esp_sa")],
-    );
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = phase1_sessions(&[testdata("dmvpn").join("phase1.esp_sa")]);
     assert!(schema.errors(&report).is_empty());
     let mut old_time = report.clone();
     old_time["peers"][0]["first"]["time"] = "1700000000.000000000".into();
@@ -324,29 +320,16 @@ fn the_schemas_refuse_drift() {
 /// Seconds since 1970 from our RFC 3339 instant (`YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ`), as
 /// tshark's `frame.time_epoch` prints it (nine digits).
 fn epoch(rfc3339: &str) -> String {
-    let n = |range: std::ops::Range<usize>| rfc3339[range].parse::<i64>().unwrap();
+    let n = |range: std::ops::Range<usize>| rfc3339[range].parse::<u32>().unwrap();
     let (y, m, d) = (n(0..4), n(5..7), n(8..10));
-    // Days from 1970-01-01 (the inverse of a civil calendar, by months' days).
-    let leap = |y: i64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let mut days = (1970..y)
-        .map(|y| if leap(y) { 366 } else { 365 })
-        .sum::<i64>();
-    let month_days = [
-        31,
-        if leap(y) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    days += month_days[..(m - 1) as usize].iter().sum::<i64>() + d - 1;
-    let secs = days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19);
+    // Days from 1970-01-01, month by month.
+    let days: u32 = (1970..y)
+        .flat_map(|y| (1..=12).map(move |m| days_in_month(y, m)))
+        .chain((1..m).map(|m| days_in_month(y, m)))
+        .sum::<u32>()
+        + d
+        - 1;
+    let secs = u64::from(days) * 86_400 + u64::from(n(11..13) * 3600 + n(14..16) * 60 + n(17..19));
     format!("{secs}.{}", &rfc3339[20..29])
 }
 
@@ -358,17 +341,8 @@ fn instants_are_the_capture_times() {
         .map(|f| epoch(f["ts"].as_str().unwrap()))
         .collect();
     // The sessions report uses the same instants.
+    let report = phase1_sessions(&[]);
     let dir = testdata("dmvpn");
-    let out = dmvpn(
-        &[
-            "sessions",
-            dir.join("phase1.pcap").to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["start"], frames[0]["ts"]);
     let first = &report["peers"][0]["first"];
     let index = first["frame"].as_u64().unwrap() as usize - 1;

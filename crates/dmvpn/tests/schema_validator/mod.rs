@@ -271,6 +271,17 @@ fn format_ok(format: &str, text: &str) -> bool {
     }
 }
 
+/// The days of `month` (1 to 12) in `year` of the Gregorian calendar.
+pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// RFC 3339 §5.6 `date-time`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, with real dates (leap
 /// years) and a leap second allowed as second 60. `T` and `Z` may be lower case (§5.6 note).
 fn date_time_ok(text: &str) -> bool {
@@ -295,24 +306,9 @@ fn date_time_ok(text: &str) -> bool {
     if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
         return false;
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
     if !(1..=12).contains(&month)
         || day == 0
-        || day > days[month as usize - 1]
+        || day > days_in_month(year, month)
         || hour > 23
         || minute > 59
         || second > 60
