@@ -7,13 +7,9 @@
 //! These are more steps of the same [`Walk`] (this module sees its private state), kept apart
 //! from the DMVPN path in the parent module.
 
-use std::net::IpAddr;
-
 use dmvpn_wire::Layer as WireLayer;
 
-use super::{
-    Carrier, Frame, Layer, LinkLayer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre, ipv6,
-};
+use super::{Frame, Layer, LinkLayer, MAX_NESTING, Reassembler, Sink, Walk, eigrp, gre};
 use crate::capture::link::{self, EtherType, LinkFrame, LinkHeader};
 use crate::json::Object;
 
@@ -43,7 +39,7 @@ impl<S: Sink> Walk<'_, S> {
         self.link_header_len = link.header_len + 4 * mpls.labels.len();
         match mpls.ethertype {
             EtherType::IPV4 => self.outer_ipv4(frame, reassembler, mpls.payload, buffers),
-            EtherType::IPV6 => self.ipv6(mpls.payload, buffers),
+            EtherType::IPV6 => self.ipv6(mpls.payload, buffers, 0),
             _ => match link::pw_ethernet(mpls.payload) {
                 // An Ethernet pseudowire: the frame it carries, as the frame's own would be.
                 Some(inner) => {
@@ -56,7 +52,7 @@ impl<S: Sink> Walk<'_, S> {
                         EtherType::IPV4 => {
                             self.outer_ipv4(frame, reassembler, inner.payload, buffers)
                         }
-                        EtherType::IPV6 => self.ipv6(inner.payload, buffers),
+                        EtherType::IPV6 => self.ipv6(inner.payload, buffers, 0),
                         _ => self.data("link payload", inner.payload),
                     }
                 }
@@ -85,9 +81,7 @@ impl<S: Sink> Walk<'_, S> {
             EtherType::IPV4 if depth < MAX_NESTING => {
                 self.inner_ipv4(mpls.payload, buffers, depth + 1)
             }
-            EtherType::IPV6 if depth < MAX_NESTING => {
-                self.inner_ipv6(mpls.payload, buffers, depth + 1)
-            }
+            EtherType::IPV6 if depth < MAX_NESTING => self.ipv6(mpls.payload, buffers, depth + 1),
             EtherType::IPV4 | EtherType::IPV6 => self.nesting_limit("mpls payload", mpls.payload),
             _ => self.data("mpls payload", mpls.payload),
         }
@@ -116,9 +110,7 @@ impl<S: Sink> Walk<'_, S> {
             Some((PPP_IPV4, inner)) if depth < MAX_NESTING => {
                 self.inner_ipv4(inner, buffers, depth + 1)
             }
-            Some((PPP_IPV6, inner)) if depth < MAX_NESTING => {
-                self.inner_ipv6(inner, buffers, depth + 1)
-            }
+            Some((PPP_IPV6, inner)) if depth < MAX_NESTING => self.ipv6(inner, buffers, depth + 1),
             Some((PPP_IPV4 | PPP_IPV6, inner)) => self.nesting_limit("ppp", inner),
             Some(_) => self.data("ppp", payload),
             None => self.data("gre payload", payload),
@@ -166,9 +158,7 @@ impl<S: Sink> Walk<'_, S> {
             EtherType::IPV4 if depth < MAX_NESTING => {
                 self.inner_ipv4(inner.payload, buffers, depth + 1)
             }
-            EtherType::IPV6 if depth < MAX_NESTING => {
-                self.inner_ipv6(inner.payload, buffers, depth + 1)
-            }
+            EtherType::IPV6 if depth < MAX_NESTING => self.ipv6(inner.payload, buffers, depth + 1),
             EtherType::IPV4 | EtherType::IPV6 => self.nesting_limit("link payload", inner.payload),
             _ => self.data("link payload", inner.payload),
         }
@@ -188,40 +178,6 @@ impl<S: Sink> Walk<'_, S> {
             }),
             Err(error) => self.error("eigrp", &error),
         }
-    }
-
-    /// An IPv6 packet inside a tunnel (IPv4 or IPv6 protocol 41, GRE 0x86DD, PPP 0x0057), as
-    /// [`Walk::inner_ipv4`] for IPv4: a fragment inside a tunnel is reported, not reassembled.
-    pub(super) fn inner_ipv6(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
-        let parsed =
-            ipv6::Repr::parse(bytes).or_else(|error| match ipv6::Repr::parse_truncated(bytes) {
-                // Cut by the snapshot length, as the outer packets are.
-                Ok(header)
-                    if header.is_truncated()
-                        && self.snaplen_cut(ipv6::HEADER_LEN + usize::from(header.payload_len)) =>
-                {
-                    Ok(header)
-                }
-                _ => Err(error),
-            });
-        let header = match parsed {
-            Ok(header) => header,
-            Err(error) => return self.fail("ipv6", &error, bytes),
-        };
-        self.emit(&Layer::Ipv6(&header));
-        if header.fragment.is_some_and(|fragment| fragment.offset != 0) {
-            return self.data("ipv6 fragment", header.payload);
-        }
-        let (src, dst) = (IpAddr::V6(header.src), IpAddr::V6(header.dst));
-        self.ip_payload(
-            header.protocol,
-            src,
-            dst,
-            header.payload,
-            buffers,
-            depth,
-            Carrier::NESTED,
-        );
     }
 
     /// The tunnel nesting limit stopped the walk: says so, then reports the bytes as data.

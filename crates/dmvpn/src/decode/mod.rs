@@ -222,7 +222,7 @@ impl Decoder {
                     capture::link::EtherType::IPV4 => {
                         walk.outer_ipv4(frame, reassembler, link.payload, plaintext)
                     }
-                    capture::link::EtherType::IPV6 => walk.ipv6(link.payload, plaintext),
+                    capture::link::EtherType::IPV6 => walk.ipv6(link.payload, plaintext, 0),
                     capture::link::EtherType::MPLS | capture::link::EtherType::MPLS_MULTICAST => {
                         walk.link_mpls(frame, reassembler, &link, plaintext)
                     }
@@ -449,7 +449,11 @@ impl<S: Sink> Walk<'_, S> {
         );
     }
 
-    fn ipv6(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>]) {
+    /// An IPv6 packet: after the link layer (`depth` 0), or inside a tunnel (IPv4 or IPv6
+    /// protocol 41, GRE 0x86DD, PPP 0x0057, MPLS). A fragment after the first is shown as data,
+    /// not reassembled. As for IPv4, a header cut by the snapshot length is decoded as far as it
+    /// was captured; after the link layer, it marks the frame cut.
+    fn ipv6(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
         let parsed =
             ipv6::Repr::parse(bytes).or_else(|error| match ipv6::Repr::parse_truncated(bytes) {
                 Ok(header)
@@ -460,32 +464,29 @@ impl<S: Sink> Walk<'_, S> {
                 }
                 _ => Err(error),
             });
-        match parsed {
-            Ok(header) => {
-                self.emit(&Layer::Ipv6(&header));
-                if header.fragment.is_some_and(|fragment| fragment.offset != 0) {
-                    return self.data("ipv6 fragment", header.payload);
-                }
-                let (src, dst) = (IpAddr::V6(header.src), IpAddr::V6(header.dst));
-                let carrier = Carrier {
-                    outer: None,
-                    udp: false,
-                };
-                self.ip_payload(
-                    header.protocol,
-                    src,
-                    dst,
-                    header.payload,
-                    buffers,
-                    0,
-                    carrier,
-                );
-            }
+        let header = match parsed {
+            Ok(header) => header,
             Err(error) => {
-                self.header_cut(&error, bytes.len());
-                self.fail("ipv6", &error, bytes);
+                if depth == 0 {
+                    self.header_cut(&error, bytes.len());
+                }
+                return self.fail("ipv6", &error, bytes);
             }
+        };
+        self.emit(&Layer::Ipv6(&header));
+        if header.fragment.is_some_and(|fragment| fragment.offset != 0) {
+            return self.data("ipv6 fragment", header.payload);
         }
+        let (src, dst) = (IpAddr::V6(header.src), IpAddr::V6(header.dst));
+        self.ip_payload(
+            header.protocol,
+            src,
+            dst,
+            header.payload,
+            buffers,
+            depth,
+            Carrier::NESTED,
+        );
     }
 
     /// The payload of an IP packet by protocol number.
@@ -540,9 +541,7 @@ impl<S: Sink> Walk<'_, S> {
             },
             // RFC 2332 §3: NHRP may run directly over IP (protocol 54).
             ipv4::Protocol::NHRP => self.nhrp(bytes),
-            ipv4::Protocol::IPV6 if depth < MAX_NESTING => {
-                self.inner_ipv6(bytes, buffers, depth + 1)
-            }
+            ipv4::Protocol::IPV6 if depth < MAX_NESTING => self.ipv6(bytes, buffers, depth + 1),
             ipv4::Protocol::IPV4 | ipv4::Protocol::IPV6 | ipv4::Protocol::AH => {
                 self.nesting_limit("ip payload", bytes)
             }
@@ -750,9 +749,7 @@ impl<S: Sink> Walk<'_, S> {
                 let at = bytes.len().saturating_sub(payload.len());
                 self.gre_mpls(payload, at, buffers, depth)
             }
-            gre::Protocol::IPV6 if depth < MAX_NESTING => {
-                self.inner_ipv6(payload, buffers, depth + 1)
-            }
+            gre::Protocol::IPV6 if depth < MAX_NESTING => self.ipv6(payload, buffers, depth + 1),
             gre::Protocol::IPV4 | gre::Protocol::IPV6 => self.nesting_limit("gre payload", payload),
             gre::Protocol::TRANSPARENT_ETHERNET_BRIDGING
             | gre::Protocol::ERSPAN
