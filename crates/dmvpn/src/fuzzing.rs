@@ -289,52 +289,42 @@ impl Json<'_> {
         }
     }
 
+    /// An object's or an array's members, from its opening bracket through `close`: each a
+    /// value, after `"key":` in an object.
+    fn members(&mut self, close: u8, depth: usize, keyed: bool) -> Result<(), usize> {
+        self.at += 1;
+        self.skip_space();
+        if self.peek() == Some(close) {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            if keyed {
+                self.skip_space();
+                self.string()?;
+                self.skip_space();
+                self.eat(b':')?;
+            }
+            self.value(depth + 1)?;
+            self.skip_space();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(c) if c == close => break,
+                _ => return Err(self.at),
+            }
+        }
+        self.at += 1;
+        Ok(())
+    }
+
     fn value(&mut self, depth: usize) -> Result<(), usize> {
         if depth > MAX_JSON_DEPTH {
             return Err(self.at);
         }
         self.skip_space();
         match self.peek() {
-            Some(b'{') => {
-                self.at += 1;
-                self.skip_space();
-                if self.peek() == Some(b'}') {
-                    self.at += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_space();
-                    self.string()?;
-                    self.skip_space();
-                    self.eat(b':')?;
-                    self.value(depth + 1)?;
-                    self.skip_space();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b'}') => break,
-                        _ => return Err(self.at),
-                    }
-                }
-                self.at += 1;
-            }
-            Some(b'[') => {
-                self.at += 1;
-                self.skip_space();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.value(depth + 1)?;
-                    self.skip_space();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b']') => break,
-                        _ => return Err(self.at),
-                    }
-                }
-                self.at += 1;
-            }
+            Some(b'{') => self.members(b'}', depth, true)?,
+            Some(b'[') => self.members(b']', depth, false)?,
             Some(b'"') => self.string()?,
             Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(b't') => self.literal(b"true")?,
