@@ -291,30 +291,34 @@ mod tests {
 
     #[test]
     fn errors_name_column_and_field() {
-        assert_eq!(
-            error_of("a,b,c"),
-            "column 1: field `line`: expected 8 fields (9 with SK_d), found 3"
-        );
-        assert_eq!(
-            error_of(&LINE.replacen("191ccd37", "191ccd3g", 1)),
-            "column 8: field `SPIi`: `g` is not a hex digit"
-        );
-        assert_eq!(
-            error_of(&LINE.replacen("bc123d15e4af593f", "bc12", 1)),
-            "column 18: field `SPIr`: 2 bytes, an SPI has 8"
-        );
-        assert_eq!(
-            error_of(&LINE.replacen(",9096ddd2", ",96ddd2", 1)),
-            "column 35: field `SK_ei`: 31 bytes, AES-CBC-256 [RFC3602] needs 32"
-        );
-        assert_eq!(
-            error_of(&LINE.replacen(",30c4ead1", ",0c4ead1", 1)),
-            "column 254: field `SK_ar`: odd number of hex digits (63)"
-        );
-        assert_eq!(
-            error_of(&format!("{LINE},0q")),
-            "column 350: field `SK_d`: `q` is not a hex digit"
-        );
+        for (line, error) in [
+            (
+                "a,b,c".to_owned(),
+                "column 1: field `line`: expected 8 fields (9 with SK_d), found 3",
+            ),
+            (
+                LINE.replacen("191ccd37", "191ccd3g", 1),
+                "column 8: field `SPIi`: `g` is not a hex digit",
+            ),
+            (
+                LINE.replacen("bc123d15e4af593f", "bc12", 1),
+                "column 18: field `SPIr`: 2 bytes, an SPI has 8",
+            ),
+            (
+                LINE.replacen(",9096ddd2", ",96ddd2", 1),
+                "column 35: field `SK_ei`: 31 bytes, AES-CBC-256 [RFC3602] needs 32",
+            ),
+            (
+                LINE.replacen(",30c4ead1", ",0c4ead1", 1),
+                "column 254: field `SK_ar`: odd number of hex digits (63)",
+            ),
+            (
+                format!("{LINE},0q"),
+                "column 350: field `SK_d`: `q` is not a hex digit",
+            ),
+        ] {
+            assert_eq!(error_of(&line), error);
+        }
     }
 
     #[test]
