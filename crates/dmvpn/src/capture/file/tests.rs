@@ -25,16 +25,26 @@ fn pcap_record(out: &mut Vec<u8>, secs: u32, frac: u32, data: &[u8], original: u
     out.extend_from_slice(data);
 }
 
+fn u32_bytes(big_endian: bool, v: u32) -> [u8; 4] {
+    if big_endian {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
+fn u16_bytes(big_endian: bool, v: u16) -> [u8; 2] {
+    if big_endian {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
 fn block(out: &mut Vec<u8>, big_endian: bool, ty: u32, body: &[u8]) {
     let padded = body.len().next_multiple_of(4);
     let total = (padded + 12) as u32;
-    let word = |v: u32| {
-        if big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
+    let word = |v: u32| u32_bytes(big_endian, v);
     out.extend_from_slice(&word(ty));
     out.extend_from_slice(&word(total));
     out.extend_from_slice(body);
@@ -44,18 +54,11 @@ fn block(out: &mut Vec<u8>, big_endian: bool, ty: u32, body: &[u8]) {
 
 fn section(big_endian: bool) -> Vec<u8> {
     let mut body = Vec::new();
-    let push = |body: &mut Vec<u8>, bytes: &[u8]| body.extend_from_slice(bytes);
-    if big_endian {
-        push(&mut body, &0x1a2b_3c4du32.to_be_bytes());
-        push(&mut body, &1u16.to_be_bytes());
-        push(&mut body, &0u16.to_be_bytes());
-        push(&mut body, &(-1i64).to_be_bytes());
-    } else {
-        push(&mut body, &0x1a2b_3c4du32.to_le_bytes());
-        push(&mut body, &1u16.to_le_bytes());
-        push(&mut body, &0u16.to_le_bytes());
-        push(&mut body, &(-1i64).to_le_bytes());
-    }
+    body.extend_from_slice(&u32_bytes(big_endian, 0x1a2b_3c4d));
+    body.extend_from_slice(&u16_bytes(big_endian, 1));
+    body.extend_from_slice(&u16_bytes(big_endian, 0));
+    // Section length -1 (unknown): all ones in either byte order.
+    body.extend_from_slice(&(-1i64).to_be_bytes());
     let mut out = Vec::new();
     block(&mut out, big_endian, BLOCK_SECTION, &body);
     out
@@ -63,20 +66,10 @@ fn section(big_endian: bool) -> Vec<u8> {
 
 fn interface(big_endian: bool, link_type: u16, options: &[(u16, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
-    let w16 = |v: u16| {
-        if big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
+    let w16 = |v: u16| u16_bytes(big_endian, v);
     body.extend_from_slice(&w16(link_type));
     body.extend_from_slice(&w16(0));
-    body.extend_from_slice(&if big_endian {
-        0u32.to_be_bytes()
-    } else {
-        0u32.to_le_bytes()
-    });
+    body.extend_from_slice(&u32_bytes(big_endian, 0));
     for (code, value) in options {
         body.extend_from_slice(&w16(*code));
         body.extend_from_slice(&w16(value.len() as u16));
@@ -92,13 +85,7 @@ fn interface(big_endian: bool, link_type: u16, options: &[(u16, &[u8])]) -> Vec<
 }
 
 fn enhanced(big_endian: bool, interface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
-    let word = |v: u32| {
-        if big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
+    let word = |v: u32| u32_bytes(big_endian, v);
     let mut body = Vec::new();
     for v in [
         interface,
@@ -439,22 +426,23 @@ fn truncation_loop_pcapng() {
 fn invalid_fields() {
     let mut file = section(false);
     file.extend(interface(false, 1, &[]));
-    let mut bad_len = file.clone();
-    bad_len.extend_from_slice(&6u32.to_le_bytes());
-    bad_len.extend_from_slice(&13u32.to_le_bytes());
-    bad_len.extend_from_slice(&[0; 8]);
-    assert_eq!(
-        read_all(&bad_len).unwrap_err().to_string(),
-        "capture: frame 1 (byte offset 52): field `block total length` has invalid value 0xd"
-    );
-    let mut huge = file.clone();
-    huge.extend_from_slice(&6u32.to_le_bytes());
-    huge.extend_from_slice(&0xffff_fff0u32.to_le_bytes());
-    huge.extend_from_slice(&[0; 8]);
-    assert_eq!(
-        read_all(&huge).unwrap_err().to_string(),
-        "capture: frame 1 (byte offset 52): length field `block total length` says 4294967280 bytes, but at most 16777216 fit"
-    );
+    // An Enhanced Packet Block whose total length is not a multiple of 4, or too large.
+    for (total_len, error) in [
+        (
+            13u32,
+            "capture: frame 1 (byte offset 52): field `block total length` has invalid value 0xd",
+        ),
+        (
+            0xffff_fff0,
+            "capture: frame 1 (byte offset 52): length field `block total length` says 4294967280 bytes, but at most 16777216 fit",
+        ),
+    ] {
+        let mut bad = file.clone();
+        bad.extend_from_slice(&6u32.to_le_bytes());
+        bad.extend_from_slice(&total_len.to_le_bytes());
+        bad.extend_from_slice(&[0; 8]);
+        assert_eq!(read_all(&bad).unwrap_err().to_string(), error);
+    }
     let mut trailer = file.clone();
     trailer.extend(enhanced(false, 0, 0, b"abcd"));
     let n = trailer.len();
