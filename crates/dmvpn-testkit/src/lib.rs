@@ -25,6 +25,7 @@ struct ReadmeDoctests;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod ip;
 pub mod pcap;
@@ -40,6 +41,22 @@ pub fn workspace() -> PathBuf {
         .nth(2)
         .unwrap_or(crate_dir)
         .to_path_buf()
+}
+
+/// A new empty folder under the system's temporary folder, `NAME-PID-N`: the process ID and a
+/// counter keep tests that run at once, in one process or several, apart.
+///
+/// # Panics
+///
+/// When the folder cannot be made.
+#[must_use]
+pub fn temp_dir(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    dir
 }
 
 /// Every file under `dir` and its subfolders, sorted by path.

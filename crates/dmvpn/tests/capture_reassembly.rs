@@ -12,6 +12,7 @@ use dmvpn::capture::link::{self, EtherType};
 use dmvpn::capture::{
     CaptureReader, DropReason, Reassembler, ReassemblerConfig, Reassembly, Timestamp, ipv4, udp,
 };
+use dmvpn_testkit::pcap::{LINKTYPE_ETHERNET, PcapWriter};
 
 const SRC: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 11);
 const DST: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -99,22 +100,11 @@ fn cut(payload: &[u8], size: usize) -> Vec<(usize, usize, bool)> {
 }
 
 fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for word in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65_535, 1] {
-        out.extend_from_slice(&word.to_le_bytes());
-    }
+    let mut pcap = PcapWriter::new(LINKTYPE_ETHERNET);
     for (i, frame) in frames.iter().enumerate() {
-        for word in [
-            1_700_000_000,
-            i as u32 * 1000,
-            frame.len() as u32,
-            frame.len() as u32,
-        ] {
-            out.extend_from_slice(&word.to_le_bytes());
-        }
-        out.extend_from_slice(frame);
+        pcap.record(1_700_000_000, i as u32 * 1000, frame);
     }
-    out
+    pcap.into_bytes()
 }
 
 /// Reads a capture and returns every reassembled (or unfragmented) IP payload with its overlap flags.

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use dmvpn::capture::CaptureReader;
 use dmvpn::capture::set::{self, CaptureSet};
+use dmvpn_testkit::pcap::{LINKTYPE_ETHERNET, PcapWriter};
+use dmvpn_testkit::temp_dir;
 
 const CAPTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -30,28 +32,15 @@ fn frames() -> Vec<(u32, u32, Vec<u8>)> {
 
 /// A little-endian microsecond pcap (Ethernet) of these frames.
 fn write_pcap(path: &Path, frames: &[&(u32, u32, Vec<u8>)]) {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-    out.extend_from_slice(&2_u16.to_le_bytes());
-    out.extend_from_slice(&4_u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&65535_u32.to_le_bytes());
-    out.extend_from_slice(&1_u32.to_le_bytes());
+    let mut pcap = PcapWriter::new(LINKTYPE_ETHERNET);
     for (secs, micros, data) in frames {
-        out.extend_from_slice(&secs.to_le_bytes());
-        out.extend_from_slice(&micros.to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(data);
+        pcap.record(*secs, *micros, data);
     }
-    std::fs::write(path, out).unwrap();
+    std::fs::write(path, pcap.into_bytes()).unwrap();
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dmvpn-capture-set-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> PathBuf {
+    temp_dir(&format!("dmvpn-capture-set-{name}"))
 }
 
 fn dmvpn(args: &[&str]) -> std::process::Output {
@@ -68,7 +57,7 @@ fn dmvpn(args: &[&str]) -> std::process::Output {
 fn interleaved_and_consecutive_files_merge_into_the_capture() {
     let frames = frames();
     assert!(frames.len() > 20);
-    let dir = temp_dir("merge");
+    let dir = scratch("merge");
     let odd: Vec<_> = frames.iter().step_by(2).collect();
     let even: Vec<_> = frames.iter().skip(1).step_by(2).collect();
     // Named so that the later frames' file sorts first: the merge is by time, not by name.
@@ -152,7 +141,7 @@ fn a_file_cut_in_the_middle_is_reported_and_the_rest_read() {
     let frames = frames();
     let all: Vec<_> = frames.iter().collect();
     let third = frames.len() / 3;
-    let dir = temp_dir("cut");
+    let dir = scratch("cut");
     let names = ["ring_1.pcap", "ring_2.pcap", "ring_3.pcap"];
     write_pcap(&dir.join(names[0]), &all[..third]);
     write_pcap(&dir.join(names[1]), &all[third..2 * third]);
@@ -212,7 +201,7 @@ fn a_file_cut_in_the_middle_is_reported_and_the_rest_read() {
 /// Arguments that name nothing are errors; a folder gives only its capture files.
 #[test]
 fn expansion_errors_and_folders() {
-    let dir = temp_dir("expand");
+    let dir = scratch("expand");
     assert!(matches!(
         set::expand([dir.join("*.pcapng")]),
         Err(set::ExpandError::NoMatch { .. })

@@ -58,10 +58,7 @@ fn record_offsets(capture: &[u8]) -> Vec<u64> {
 
 /// A folder of its own, emptied first.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dmvpn-cli-io-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    dmvpn_testkit::temp_dir(&format!("dmvpn-cli-io-{name}"))
 }
 
 /// `dmvpn decrypt INPUT --keys KEYS -o OUT`.

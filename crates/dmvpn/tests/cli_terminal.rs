@@ -46,10 +46,7 @@ const COMMANDS: [&str; 6] = [
 ];
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("dmvpn-cli-terminal-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    dmvpn_testkit::temp_dir(&format!("dmvpn-cli-terminal-{name}"))
 }
 
 #[test]

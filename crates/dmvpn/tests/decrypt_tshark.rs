@@ -12,14 +12,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dmvpn_testkit::{tshark_available, workspace};
+use dmvpn_testkit::{temp_dir, tshark_available, workspace};
 
 fn tempdir() -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("dmvpn-decrypt-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    temp_dir("dmvpn-decrypt")
 }
 
 const FIELDS: [&str; 13] = [

@@ -44,11 +44,8 @@ fn decoder() -> Decoder {
     Decoder::new(EspKeys::from_file(keys()).unwrap())
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dmvpn-export-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> PathBuf {
+    dmvpn_testkit::temp_dir(&format!("dmvpn-export-{name}"))
 }
 
 /// Every `.parquet` file under `dir`, sorted.
@@ -102,7 +99,7 @@ fn text(field: &Field) -> Option<&str> {
 
 #[test]
 fn frames_agree_with_decode_json_and_reexport_is_idempotent() {
-    let out = temp_dir("frames");
+    let out = scratch("frames");
     let dataset = out.join("dataset");
     let stats = dmvpn::export::export(&[capture()], decoder, &dataset).unwrap();
     assert!(stats.errors.is_empty());
@@ -209,7 +206,7 @@ fn frames_agree_with_decode_json_and_reexport_is_idempotent() {
 
 #[test]
 fn session_tables_agree_with_sessions() {
-    let out = temp_dir("sessions");
+    let out = scratch("sessions");
     let dataset = out.join("dataset");
     dmvpn::export::export(&[capture()], decoder, &dataset).unwrap();
     let report: Value = serde_json::from_slice(&json("sessions")).unwrap();
@@ -270,7 +267,7 @@ fn session_tables_agree_with_sessions() {
 /// command exits with 2.
 #[test]
 fn a_cut_capture_is_exported_up_to_its_cut() {
-    let out = temp_dir("cut");
+    let out = scratch("cut");
     let bytes = std::fs::read(capture()).unwrap();
     let cut = out.join("cut.pcap");
     std::fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();

@@ -16,6 +16,7 @@ use dmvpn::keys::EspKeys;
 use dmvpn::session::{
     MAX_IKE_SAS_PER_PAIR, MAX_SPIS, MAX_SPIS_PER_PAIR, Report, Rule, SessionBuilder,
 };
+use dmvpn_testkit::pcap::{LINKTYPE_ETHERNET, PcapWriter};
 use dmvpn_testkit::workspace;
 
 const HUB: [u8; 4] = [192, 0, 2, 1];
@@ -57,21 +58,11 @@ impl Pcap {
     }
 
     fn bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&[0; 8]);
-        out.extend_from_slice(&65535u32.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
+        let mut pcap = PcapWriter::new(LINKTYPE_ETHERNET);
         for (secs, micros, frame, wire) in &self.frames {
-            out.extend_from_slice(&(*secs as u32).to_le_bytes());
-            out.extend_from_slice(&micros.to_le_bytes());
-            out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(*wire as u32).to_le_bytes());
-            out.extend_from_slice(frame);
+            pcap.record_cut(*secs as u32, *micros, frame, *wire);
         }
-        out
+        pcap.into_bytes()
     }
 
     fn report(&self) -> Report {

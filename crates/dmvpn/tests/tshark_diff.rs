@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dmvpn_testkit::{stdout_of, tshark_available, workspace};
+use dmvpn_testkit::{stdout_of, temp_dir, tshark_available, workspace};
 
 /// The fields compared, per frame, as strings normalised to one spelling.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -364,11 +364,7 @@ fn normalise_hex(value: &str) -> String {
 }
 
 fn tempdir() -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("dmvpn-tshark-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    temp_dir("dmvpn-tshark")
 }
 
 /// Compares both decoders on one capture; returns the number of frames compared.
