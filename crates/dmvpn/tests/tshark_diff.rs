@@ -367,8 +367,8 @@ fn tempdir() -> PathBuf {
     temp_dir("dmvpn-tshark")
 }
 
-/// Compares both decoders on one capture; returns the number of frames compared.
-fn compare(capture: &Path, keys: &[PathBuf]) -> usize {
+/// Both decoders' fields of each frame (ours, tshark's), which must name the same frames.
+fn both_fields(capture: &Path, keys: &[PathBuf]) -> (BTreeMap<u64, Fields>, BTreeMap<u64, Fields>) {
     let theirs = tshark_fields(capture, keys);
     let ours = dmvpn_fields(capture, keys);
     assert_eq!(
@@ -377,6 +377,12 @@ fn compare(capture: &Path, keys: &[PathBuf]) -> usize {
         "{}: frame numbers differ",
         capture.display()
     );
+    (ours, theirs)
+}
+
+/// Compares both decoders on one capture; returns the number of frames compared.
+fn compare(capture: &Path, keys: &[PathBuf]) -> usize {
+    let (ours, theirs) = both_fields(capture, keys);
     let mut mismatches = Vec::new();
     for (number, expected) in &theirs {
         // tshark decrypts and dissects a packet whose ICV failed; dmvpn deliberately does not show
@@ -460,14 +466,7 @@ struct Copy {
 /// Compares both decoders on a file of cut copies (one after the other, as `copies` lists them),
 /// on the fields [`Fields::cut_view`] keeps; returns the mismatches, each naming its copy.
 fn compare_cut_file(file: &Path, keys: &[PathBuf], copies: &[Copy]) -> (usize, Vec<String>) {
-    let theirs = tshark_fields(file, keys);
-    let ours = dmvpn_fields(file, keys);
-    assert_eq!(
-        ours.keys().collect::<Vec<_>>(),
-        theirs.keys().collect::<Vec<_>>(),
-        "{}: frame numbers differ",
-        file.display()
-    );
+    let (ours, theirs) = both_fields(file, keys);
     let origin = |mut number: u64| {
         for copy in copies {
             if number <= copy.frames as u64 {
