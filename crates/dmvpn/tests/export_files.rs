@@ -263,6 +263,17 @@ fn session_tables_agree_with_sessions() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// `dmvpn export CAPTURE -o DATASET`.
+fn export_command(capture: &Path, dataset: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+        .arg("export")
+        .arg(capture)
+        .arg("-o")
+        .arg(dataset)
+        .output()
+        .unwrap()
+}
+
 /// A capture cut inside a record: its whole frames are exported, the error names it, and the
 /// command exits with 2.
 #[test]
@@ -277,13 +288,7 @@ fn a_cut_capture_is_exported_up_to_its_cut() {
     let whole = dmvpn::export::export(&[capture()], decoder, &out.join("b")).unwrap();
     assert_eq!(stats.frames, whole.frames - 1);
     assert_ne!(stats.export_id, whole.export_id);
-    let status = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("export")
-        .arg(&cut)
-        .arg("-o")
-        .arg(out.join("c"))
-        .output()
-        .unwrap();
+    let status = export_command(&cut, &out.join("c"));
     assert_eq!(status.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&status.stderr)
@@ -293,13 +298,7 @@ fn a_cut_capture_is_exported_up_to_its_cut() {
     // Nothing readable: each file's reason, exit status 2, no dataset.
     let junk = out.join("junk.pcap");
     std::fs::write(&junk, b"not a capture at all").unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("export")
-        .arg(&junk)
-        .arg("-o")
-        .arg(out.join("d"))
-        .output()
-        .unwrap();
+    let status = export_command(&junk, &out.join("d"));
     assert_eq!(status.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&status.stderr);
     assert!(
