@@ -149,36 +149,60 @@ fn evidence_frames_are_the_faulty_ones() {
 
 #[test]
 fn messages_name_the_cause() {
-    let refused = finding(
-        "nhrp-registration-refused.pcap",
-        Rule::NhrpRegistrationRefused,
-    );
-    assert!(refused.message.contains("AdministrativelyProhibited (4)"));
-    let offer = finding("ike-no-proposal-chosen.pcap", Rule::IkeNoProposalChosen);
-    assert!(offer.message.contains("des sha group 1 pre-share"));
-    let transform = finding(
-        "ike-transform-set-mismatch.pcap",
-        Rule::IkeTransformSetMismatch,
-    );
-    assert!(transform.message.contains("offered: esp-3des esp-md5-hmac"));
-    let psk = finding("ike-psk-mismatch.pcap", Rule::IkePskMismatch);
-    assert!(psk.message.contains("sent message 5 3 times"));
-    let k = finding("eigrp-k-mismatch.pcap", Rule::EigrpKMismatch);
-    assert!(k.message.contains("K2=1"));
-    let asn = finding("eigrp-as-mismatch.pcap", Rule::EigrpAsMismatch);
-    assert!(asn.message.contains("AS 100") && asn.message.contains("AS 200"));
-    let split = finding("eigrp-split-horizon.pcap", Rule::EigrpSplitHorizon);
-    assert!(
-        split
-            .message
-            .contains("192.168.12.0/24 from spoke 192.0.2.12")
-    );
-    let flap = finding("eigrp-adjacency-flap.pcap", Rule::EigrpAdjacencyFlap);
-    assert!(flap.message.contains("went down 2 time(s)"));
-    let hairpin = finding("spoke-to-spoke-hairpin.pcap", Rule::SpokeToSpokeHairpin);
-    assert!(hairpin.message.contains("expected in DMVPN Phase 1"));
-    let silent = finding("nhrp-no-registration-silent.pcap", Rule::NhrpNoRegistration);
-    assert!(silent.message.contains("never registered"));
+    let cases: [(&str, Rule, &[&str]); 10] = [
+        (
+            "nhrp-registration-refused.pcap",
+            Rule::NhrpRegistrationRefused,
+            &["AdministrativelyProhibited (4)"],
+        ),
+        (
+            "ike-no-proposal-chosen.pcap",
+            Rule::IkeNoProposalChosen,
+            &["des sha group 1 pre-share"],
+        ),
+        (
+            "ike-transform-set-mismatch.pcap",
+            Rule::IkeTransformSetMismatch,
+            &["offered: esp-3des esp-md5-hmac"],
+        ),
+        (
+            "ike-psk-mismatch.pcap",
+            Rule::IkePskMismatch,
+            &["sent message 5 3 times"],
+        ),
+        ("eigrp-k-mismatch.pcap", Rule::EigrpKMismatch, &["K2=1"]),
+        (
+            "eigrp-as-mismatch.pcap",
+            Rule::EigrpAsMismatch,
+            &["AS 100", "AS 200"],
+        ),
+        (
+            "eigrp-split-horizon.pcap",
+            Rule::EigrpSplitHorizon,
+            &["192.168.12.0/24 from spoke 192.0.2.12"],
+        ),
+        (
+            "eigrp-adjacency-flap.pcap",
+            Rule::EigrpAdjacencyFlap,
+            &["went down 2 time(s)"],
+        ),
+        (
+            "spoke-to-spoke-hairpin.pcap",
+            Rule::SpokeToSpokeHairpin,
+            &["expected in DMVPN Phase 1"],
+        ),
+        (
+            "nhrp-no-registration-silent.pcap",
+            Rule::NhrpNoRegistration,
+            &["never registered"],
+        ),
+    ];
+    for (capture, rule, parts) in cases {
+        let message = finding(capture, rule).message;
+        for part in parts {
+            assert!(message.contains(part), "{capture}: {message}");
+        }
+    }
 }
 
 #[test]
