@@ -341,42 +341,13 @@ impl Client {
         }
         let nhs = self.nhs(index).tunnel;
         let next = match state {
-            NhsState::Registering {
-                attempt,
-                request_id,
-                sent_at: _,
-                retry_at: _,
-            } => {
-                let attempt = attempt.saturating_add(1);
-                self.send_request(index, request_id);
-                NhsState::Registering {
-                    attempt,
-                    request_id,
-                    sent_at: now,
-                    retry_at: now + self.config.backoff(attempt),
-                }
-            }
             NhsState::Registered { .. } => self.refresh(index, now, state),
             NhsState::Refreshing { expires_at, .. } if expires_at <= now => {
                 self.events.push_back(ClientEvent::Expired { nhs });
                 self.resend_refresh_as_registering(index, now, state)
             }
-            NhsState::Refreshing {
-                attempt,
-                request_id,
-                sent_at: _,
-                retry_at: _,
-                expires_at,
-            } => {
-                let attempt = attempt.saturating_add(1);
-                self.send_request(index, request_id);
-                NhsState::Refreshing {
-                    attempt,
-                    request_id,
-                    sent_at: now,
-                    retry_at: now + self.config.backoff(attempt),
-                    expires_at,
-                }
+            NhsState::Registering { .. } | NhsState::Refreshing { .. } => {
+                self.resend(index, now, state)
             }
         };
         if let Some(slot) = self.states.get_mut(index) {
@@ -420,12 +391,12 @@ impl Client {
     /// `backoff(attempt)`.
     fn start(&mut self, index: usize, now: Instant, attempt: u32) -> NhsState {
         let request_id = self.take_request_id();
-        self.send_request(index, request_id);
+        let (sent_at, retry_at) = self.send(index, request_id, attempt, now);
         NhsState::Registering {
             attempt,
             request_id,
-            sent_at: now,
-            retry_at: now + self.config.backoff(attempt),
+            sent_at,
+            retry_at,
         }
     }
 
@@ -434,13 +405,48 @@ impl Client {
             return state;
         };
         let request_id = self.take_request_id();
-        self.send_request(index, request_id);
+        let (sent_at, retry_at) = self.send(index, request_id, 0, now);
         NhsState::Refreshing {
             attempt: 0,
             request_id,
-            sent_at: now,
-            retry_at: now + self.config.backoff(0),
+            sent_at,
+            retry_at,
             expires_at,
+        }
+    }
+
+    /// The outstanding request of `state` (Registering or Refreshing) sent again now, one attempt
+    /// more.
+    fn resend(&mut self, index: usize, now: Instant, state: NhsState) -> NhsState {
+        let (NhsState::Registering {
+            attempt,
+            request_id,
+            ..
+        }
+        | NhsState::Refreshing {
+            attempt,
+            request_id,
+            ..
+        }) = state
+        else {
+            return state;
+        };
+        let attempt = attempt.saturating_add(1);
+        let (sent_at, retry_at) = self.send(index, request_id, attempt, now);
+        match state {
+            NhsState::Refreshing { expires_at, .. } => NhsState::Refreshing {
+                attempt,
+                request_id,
+                sent_at,
+                retry_at,
+                expires_at,
+            },
+            _ => NhsState::Registering {
+                attempt,
+                request_id,
+                sent_at,
+                retry_at,
+            },
         }
     }
 
@@ -462,22 +468,30 @@ impl Client {
         else {
             return state;
         };
-        if retry_at > now {
-            return NhsState::Registering {
-                attempt,
-                request_id,
-                sent_at,
-                retry_at,
-            };
-        }
-        let attempt = attempt.saturating_add(1);
-        self.send_request(index, request_id);
-        NhsState::Registering {
+        let registering = NhsState::Registering {
             attempt,
             request_id,
-            sent_at: now,
-            retry_at: now + self.config.backoff(attempt),
+            sent_at,
+            retry_at,
+        };
+        if retry_at > now {
+            registering
+        } else {
+            self.resend(index, now, registering)
         }
+    }
+
+    /// Sends request `request_id` to NHS `index` now, as transmission `attempt` + 1: when it
+    /// went out, and when it goes out again if unanswered.
+    fn send(
+        &mut self,
+        index: usize,
+        request_id: u32,
+        attempt: u32,
+        now: Instant,
+    ) -> (Instant, Instant) {
+        self.send_request(index, request_id);
+        (now, now + self.config.backoff(attempt))
     }
 
     fn send_request(&mut self, index: usize, request_id: u32) {
