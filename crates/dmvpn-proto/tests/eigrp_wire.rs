@@ -147,12 +147,8 @@ fn frr_adjacency_replayed() {
     );
     let got = events(&mut router);
     assert!(matches!(got[0], EigrpEvent::NeighborUp { address, .. } if address == frr));
-    let rib: Vec<_> = router
-        .routes()
-        .map(|(p, nh, m)| (p.to_string(), nh, m))
-        .collect();
     assert_eq!(
-        rib,
+        rib(&router),
         [
             ("10.99.12.0/24".to_string(), frr, 30720),
             ("10.99.255.2/32".to_string(), frr, 30720),
@@ -165,6 +161,14 @@ fn frr_adjacency_replayed() {
 }
 
 const AS: u16 = 123;
+
+/// The routes `router` installed: prefix (as text), next hop, metric.
+fn rib(router: &Eigrp) -> Vec<(String, Ipv4Addr, u32)> {
+    router
+        .routes()
+        .map(|(p, nh, m)| (p.to_string(), nh, m))
+        .collect()
+}
 
 fn addr(n: u8) -> Ipv4Addr {
     Ipv4Addr::new(172, 16, 1, n)
@@ -568,12 +572,8 @@ fn ios_adjacency_replayed() {
             (OpCode::HELLO, Flags::default(), 0, 25),
         ]
     );
-    let rib: Vec<_> = router
-        .routes()
-        .map(|(p, nh, m)| (p.to_string(), nh, m))
-        .collect();
     assert_eq!(
-        rib,
+        rib(&router),
         [
             ("10.0.0.8/30".to_string(), ios, 307_200),
             ("10.0.0.12/30".to_string(), ios, 332_800),
