@@ -9,17 +9,10 @@ use std::net::Ipv4Addr;
 use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, OpType, extension};
 use dmvpn_proto::nhrp::{ClientEvent, Error, NhsState, Password, ServerConfig, ServerEvent};
 use dmvpn_proto::{Duration, Instant};
-use util::{HUB_NBMA, HUB_TUNNEL, Net, ms, spoke_config, spoke_nbma, spoke_tunnel, times};
+use util::{HUB_NBMA, HUB_TUNNEL, Net, ms, spoke_nbma, spoke_tunnel, spoke300, times};
 
 const REQ: OpType = OpType::REGISTRATION_REQUEST;
 const REPLY: OpType = OpType::REGISTRATION_REPLY;
-
-/// A spoke with holding time 300 s (refresh every 100 s).
-fn spoke300(n: u8) -> dmvpn_proto::nhrp::ClientConfig {
-    let mut config = spoke_config(n);
-    config.holding_time = 300;
-    config
-}
 
 #[test]
 fn spoke_registers_with_what_ios_sends() {
@@ -501,13 +494,17 @@ fn resolution_requests_are_answered_from_the_cache() {
         },
         extension::Repr::END,
     ];
+    // The hub's answer to spoke 1 resolving `target` at 60 s.
+    let mut resolve = |target: Ipv4Addr| {
+        let request = resolution_request(target, &exts);
+        net.hub
+            .handle_message(ms(60_000), spoke_nbma(1), &nhrp::parse(&request).unwrap())
+            .unwrap();
+        net.hub.poll_transmit().unwrap()
+    };
 
     // Spoke 2 is registered (at 10 ms for 300 s): 240 s of its holding time are left.
-    let request = resolution_request(spoke_tunnel(2), &exts);
-    net.hub
-        .handle_message(ms(60_000), spoke_nbma(1), &nhrp::parse(&request).unwrap())
-        .unwrap();
-    let reply = net.hub.poll_transmit().unwrap();
+    let reply = resolve(spoke_tunnel(2));
     assert_eq!(reply.to, spoke_nbma(1));
     let reply = reply.parse().unwrap();
     assert_eq!(
@@ -531,21 +528,13 @@ fn resolution_requests_are_answered_from_the_cache() {
     );
 
     // The hub's own address resolves to its NBMA address.
-    let request = resolution_request(HUB_TUNNEL, &exts);
-    net.hub
-        .handle_message(ms(60_000), spoke_nbma(1), &nhrp::parse(&request).unwrap())
-        .unwrap();
-    let reply = net.hub.poll_transmit().unwrap();
+    let reply = resolve(HUB_TUNNEL);
     let cie = reply.parse().unwrap().cies().first().unwrap();
     assert_eq!(cie.nbma.bytes, HUB_NBMA.octets());
 
     // An unknown address: CIE code 12 (RFC 2332 §5.2.2, not FRR's 11).
     let unknown = Ipv4Addr::new(172, 16, 1, 77);
-    let request = resolution_request(unknown, &exts);
-    net.hub
-        .handle_message(ms(60_000), spoke_nbma(1), &nhrp::parse(&request).unwrap())
-        .unwrap();
-    let reply = net.hub.poll_transmit().unwrap();
+    let reply = resolve(unknown);
     let cie = reply.parse().unwrap().cies().first().unwrap();
     assert_eq!(cie.code, CieCode::NO_BINDING_EXISTS);
     assert!(cie.nbma.bytes.is_empty());

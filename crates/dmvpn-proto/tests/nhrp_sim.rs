@@ -8,13 +8,7 @@ use std::net::Ipv4Addr;
 use dmvpn_nhrp::{CieCode, OpType};
 use dmvpn_proto::Duration;
 use dmvpn_proto::nhrp::{ClientConfig, ClientEvent, Nhs, ServerEvent};
-use util::{HUB_NBMA, HUB_TUNNEL, Net, ms, spoke_config, spoke_nbma, spoke_tunnel, times};
-
-fn spoke300(n: u8) -> ClientConfig {
-    let mut config = spoke_config(n);
-    config.holding_time = 300;
-    config
-}
+use util::{HUB_NBMA, HUB_TUNNEL, Net, ms, spoke_nbma, spoke_tunnel, spoke300, times};
 
 /// IOS: with 20 % loss, duplicated and reordered packets, registrations still come up (within
 /// the first few retries) and are never lost, because a refresh has two thirds of the holding

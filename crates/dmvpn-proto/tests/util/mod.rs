@@ -39,6 +39,13 @@ pub fn spoke_config(n: u8) -> ClientConfig {
     )
 }
 
+/// Spoke `n` with holding time 300 s (refresh every 100 s).
+pub fn spoke300(n: u8) -> ClientConfig {
+    let mut config = spoke_config(n);
+    config.holding_time = 300;
+    config
+}
+
 /// One packet on the wire, as the log keeps it.
 #[derive(Clone, Debug)]
 pub struct Sent {
