@@ -4,7 +4,8 @@
 //! # What is understood
 //!
 //! Global commands: `hostname`, `interface NAME` (a `TunnelN`, another IOS interface in any
-//! spelling, or a Linux name such as `lan0`), `router eigrp AS`, `crypto isakmp policy N`,
+//! spelling, or a Linux name such as `lan0`), `router eigrp AS`, `crypto ikev2 …` (below),
+//! `crypto isakmp policy N`,
 //! `crypto isakmp key [0] KEY address A [MASK] [no-xauth]`, `crypto ipsec transform-set NAME
 //! TRANSFORM…`, `crypto ipsec profile NAME`, `ip route A M {NEXT-HOP | IF [NEXT-HOP]} [DISTANCE]
 //! [name N] [permanent] [tag T] [track N]`, `banner`, `version`, `!` comments and `end`.
@@ -26,7 +27,18 @@
 //!   `group 1|2|5|14`, `authentication pre-share`, `lifetime S`;
 //! - crypto ipsec transform-set: `mode transport|tunnel [require]`;
 //! - crypto ipsec profile: `set transform-set NAME…`, `set pfs [group1|2|5|14]`,
-//!   `set security-association lifetime seconds S|kilobytes K`.
+//!   `set security-association lifetime seconds S|kilobytes K`, `set ikev2-profile NAME` (the
+//!   tunnel is then keyed with IKEv2);
+//! - crypto ikev2 proposal NAME: `encryption 3des|aes-cbc-128|aes-cbc-192|aes-cbc-256…`,
+//!   `integrity md5|sha1|sha256|sha384|sha512…`, `prf …` (the same names), `group 1|2|5|14…`;
+//! - crypto ikev2 policy NAME: `proposal NAME`, `match address local A`;
+//! - crypto ikev2 keyring NAME: `peer NAME`, and in it `address A [MASK]`, `pre-shared-key
+//!   [local|remote] [0] KEY` (the rest of the line; local and remote must be the same key);
+//! - crypto ikev2 profile NAME: `match identity remote address A [MASK] | any | fqdn NAME`,
+//!   `identity local address A | fqdn NAME`, `authentication local|remote pre-share`, `keyring
+//!   local NAME`, `lifetime S`, `dpd INTERVAL RETRY periodic|on-demand`; and the global `crypto
+//!   ikev2 cookie-challenge N`. Without a `crypto ikev2 policy`, IOS's policy and proposal
+//!   `default` apply ([`Ikev2Proposal::ios_default`]).
 //!
 //! Text is read as IOS reads it: `show running-config` output verbatim (`Building
 //! configuration...`, `Current configuration : N bytes`, `version`, banners, `end`, a pasted

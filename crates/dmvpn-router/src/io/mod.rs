@@ -1,4 +1,4 @@
-//! The data plane shell around [`dmvpn_proto::router::Router`] (the node and the IKEv1 [`Endpoint`]): raw
+//! The data plane shell around [`dmvpn_proto::router::Router`] (the node and its IKEv1 or IKEv2 endpoint): raw
 //! sockets for GRE (47) and ESP (50) and a UDP socket for IKE (500) on the NBMA address, a TUN
 //! device for the tunnel interface, the host's routes, a control socket, and the key log.
 //!
@@ -599,7 +599,12 @@ impl Router {
                 }
             }
             Event::IkeStarted { peer } => log(&format!(
-                "%CRYPTO-5-IKMP_CONNECT: initiating Main Mode with {peer}"
+                "%CRYPTO-5-IKMP_CONNECT: initiating {} with {peer}",
+                if self.machine.ikev2().is_some() {
+                    "IKE_SA_INIT"
+                } else {
+                    "Main Mode"
+                }
             )),
             Event::IkeStartFailed { peer, error } => {
                 log(&format!("%CRYPTO-4-IKMP_CONNECT: {peer}: {error}"));

@@ -80,7 +80,11 @@ impl Sim {
                 self.entry(at, i, if fresh { Kind::Up } else { Kind::Attempt }, text);
             }
             Event::IkeStarted { peer } => {
-                let text = format!("IKE: initiating Main Mode with {}", self.peer_name(peer));
+                let exchange = match self.configs.get(i).and_then(|c| c.1.as_ref()) {
+                    Some(crate::node::Ike::V2(_)) => "IKEv2: initiating IKE_SA_INIT",
+                    _ => "IKE: initiating Main Mode",
+                };
+                let text = format!("{exchange} with {}", self.peer_name(peer));
                 self.entry(at, i, Kind::Attempt, text);
             }
             Event::IkeStartFailed { peer, error } => {
