@@ -160,33 +160,68 @@ pub struct VlanTag {
     pub vid: u16,
 }
 
-/// The VLAN tags of a frame, outermost first, stored inline (no allocation).
-#[derive(Clone, Copy, Default, Eq, Hash, PartialEq)]
-pub struct VlanTags {
-    tags: [VlanTag; MAX_VLAN_TAGS],
+/// At most `N` stacked headers of a frame (VLAN tags, MPLS label stack entries), outermost first,
+/// stored inline (no allocation). It derefs to the slice of those there are.
+#[derive(Clone, Copy, Eq, Hash, PartialEq)]
+pub struct Stack<T, const N: usize> {
+    items: [T; N],
     len: usize,
 }
 
-impl VlanTags {
-    /// The tags, outermost first.
+impl<T, const N: usize> Stack<T, N> {
+    /// The items, outermost first.
     #[must_use]
-    pub fn as_slice(&self) -> &[VlanTag] {
-        self.tags.get(..self.len).unwrap_or_default()
+    pub fn as_slice(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
+
+    /// The [`Error::Unsupported`] naming `field` at `offset` of `layer` when all `N` places are
+    /// taken: the count the next item would make is more than this stack holds.
+    fn check_room(&self, layer: Layer, field: &'static str, offset: usize) -> Result<()> {
+        if self.len < N {
+            return Ok(());
+        }
+        Err(Error::Unsupported {
+            layer,
+            field,
+            offset,
+            value: (self.len + 1) as u32,
+        })
+    }
+
+    /// Puts `item` under the others (after [`Stack::check_room`]; a full stack keeps what it has).
+    fn push(&mut self, item: T) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = item;
+            self.len += 1;
+        }
     }
 }
 
-impl Deref for VlanTags {
-    type Target = [VlanTag];
-    fn deref(&self) -> &[VlanTag] {
+impl<T: Copy + Default, const N: usize> Default for Stack<T, N> {
+    fn default() -> Self {
+        Self {
+            items: [T::default(); N],
+            len: 0,
+        }
+    }
+}
+
+impl<T, const N: usize> Deref for Stack<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
         self.as_slice()
     }
 }
 
-impl fmt::Debug for VlanTags {
+impl<T: fmt::Debug, const N: usize> fmt::Debug for Stack<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.as_slice()).finish()
     }
 }
+
+/// The VLAN tags of a frame, outermost first.
+pub type VlanTags = Stack<VlanTag, MAX_VLAN_TAGS>;
 
 /// An Ethernet II header with its VLAN tags.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -446,22 +481,14 @@ fn ethernet(data: &[u8]) -> Result<LinkFrame<'_>> {
     let mut ethertype = EtherType(reader.u16("ethertype")?);
     let mut vlans = VlanTags::default();
     while is_vlan_tpid(ethertype) {
-        let Some(slot) = vlans.tags.get_mut(vlans.len) else {
-            return Err(Error::Unsupported {
-                layer: Layer::Ethernet,
-                field: "vlan tag count",
-                offset: reader.offset() - 2,
-                value: (vlans.len + 1) as u32,
-            });
-        };
+        vlans.check_room(Layer::Ethernet, "vlan tag count", reader.offset() - 2)?;
         let tci = reader.u16("vlan tci")?;
-        *slot = VlanTag {
+        vlans.push(VlanTag {
             tpid: ethertype,
             pcp: (tci >> 13) as u8,
             dei: tci & 0x1000 != 0,
             vid: tci & 0x0fff,
-        };
-        vlans.len += 1;
+        });
         ethertype = EtherType(reader.u16("ethertype")?);
     }
     let (mut pppoe, mut llc) = (None, None);

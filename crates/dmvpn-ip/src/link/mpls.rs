@@ -15,33 +15,9 @@ pub struct MplsEntry {
     pub ttl: u8,
 }
 
-/// The label stack entries of an MPLS packet, outermost first, stored inline (no allocation).
-#[derive(Clone, Copy, Default, Eq, Hash, PartialEq)]
-pub struct MplsLabels {
-    entries: [MplsEntry; MAX_MPLS_LABELS],
-    len: usize,
-}
-
-impl MplsLabels {
-    /// The entries, outermost first; the last has the bottom-of-stack bit.
-    #[must_use]
-    pub fn as_slice(&self) -> &[MplsEntry] {
-        self.entries.get(..self.len).unwrap_or_default()
-    }
-}
-
-impl Deref for MplsLabels {
-    type Target = [MplsEntry];
-    fn deref(&self) -> &[MplsEntry] {
-        self.as_slice()
-    }
-}
-
-impl fmt::Debug for MplsLabels {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
+/// The label stack entries of an MPLS packet, outermost first; the last has the bottom-of-stack
+/// bit.
+pub type MplsLabels = Stack<MplsEntry, MAX_MPLS_LABELS>;
 
 /// An MPLS packet split at the bottom of its label stack.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -84,23 +60,16 @@ pub fn mpls(data: &[u8], layer: Layer, base: usize) -> Result<Mpls<'_>> {
     let mut reader = Reader::with_base(layer, data, base);
     let mut labels = MplsLabels::default();
     loop {
-        let Some(slot) = labels.entries.get_mut(labels.len) else {
-            return Err(Error::Unsupported {
-                layer,
-                field: "mpls label stack depth",
-                offset: reader.offset(),
-                value: (labels.len + 1) as u32,
-            });
-        };
+        labels.check_room(layer, "mpls label stack depth", reader.offset())?;
         let entry = reader.u32("mpls label stack entry")?;
-        *slot = MplsEntry {
+        let bottom = entry & 0x100 != 0;
+        labels.push(MplsEntry {
             label: entry >> 12,
             tc: ((entry >> 9) & 0x7) as u8,
-            bottom: entry & 0x100 != 0,
+            bottom,
             ttl: entry as u8,
-        };
-        labels.len += 1;
-        if slot.bottom {
+        });
+        if bottom {
             break;
         }
     }
