@@ -602,6 +602,24 @@ fn aead_keystream(enc: Encryption, key: &[u8], iv: &[u8], data: &mut [u8]) -> bo
     }
 }
 
+/// Calls `$f::<$aead<Aes, Tag>>(args)` with the AES of `$bits` key bits (128, 192, otherwise 256)
+/// and the tag of `$icv_len` bytes (8, 12, otherwise 16): the sizes RFC 4106 and RFC 4309 define.
+macro_rules! by_size {
+    ($bits:expr, $icv_len:expr, $f:ident::<$aead:ident>($($arg:expr),*)) => {
+        match ($bits, $icv_len) {
+            (128, 8) => $f::<$aead<Aes128, U8>>($($arg),*),
+            (128, 12) => $f::<$aead<Aes128, U12>>($($arg),*),
+            (128, _) => $f::<$aead<Aes128, U16>>($($arg),*),
+            (192, 8) => $f::<$aead<Aes192, U8>>($($arg),*),
+            (192, 12) => $f::<$aead<Aes192, U12>>($($arg),*),
+            (192, _) => $f::<$aead<Aes192, U16>>($($arg),*),
+            (_, 8) => $f::<$aead<Aes256, U8>>($($arg),*),
+            (_, 12) => $f::<$aead<Aes256, U12>>($($arg),*),
+            _ => $f::<$aead<Aes256, U16>>($($arg),*),
+        }
+    };
+}
+
 /// AEAD decryption in place with the tag `icv`; false if it does not verify.
 fn aead_open(
     enc: Encryption,
@@ -634,34 +652,17 @@ fn aead_open(
             nonce[..4].copy_from_slice(salt);
             nonce[4..].copy_from_slice(iv);
             let n = &nonce[..];
-            match (bits, icv_len) {
-                (128, 8) => open::<AesGcm<Aes128, U12, U8>>(key, n, aad, data, icv),
-                (128, 12) => open::<AesGcm<Aes128, U12, U12>>(key, n, aad, data, icv),
-                (128, _) => open::<AesGcm<Aes128, U12, U16>>(key, n, aad, data, icv),
-                (192, 8) => open::<AesGcm<Aes192, U12, U8>>(key, n, aad, data, icv),
-                (192, 12) => open::<AesGcm<Aes192, U12, U12>>(key, n, aad, data, icv),
-                (192, _) => open::<AesGcm<Aes192, U12, U16>>(key, n, aad, data, icv),
-                (_, 8) => open::<AesGcm<Aes256, U12, U8>>(key, n, aad, data, icv),
-                (_, 12) => open::<AesGcm<Aes256, U12, U12>>(key, n, aad, data, icv),
-                _ => open::<AesGcm<Aes256, U12, U16>>(key, n, aad, data, icv),
-            }
+            type Gcm<A, T> = AesGcm<A, U12, T>;
+            by_size!(bits, icv_len, open::<Gcm>(key, n, aad, data, icv))
         }
         Encryption::AesCcm(bits, icv_len) => {
             let (key, salt) = key.split_at(key.len() - 3);
             nonce[..3].copy_from_slice(salt);
             nonce[3..11].copy_from_slice(iv);
             let n = &nonce[..11];
-            match (bits, icv_len) {
-                (128, 8) => open::<Ccm<Aes128, U8, U11>>(key, n, aad, data, icv),
-                (128, 12) => open::<Ccm<Aes128, U12, U11>>(key, n, aad, data, icv),
-                (128, _) => open::<Ccm<Aes128, U16, U11>>(key, n, aad, data, icv),
-                (192, 8) => open::<Ccm<Aes192, U8, U11>>(key, n, aad, data, icv),
-                (192, 12) => open::<Ccm<Aes192, U12, U11>>(key, n, aad, data, icv),
-                (192, _) => open::<Ccm<Aes192, U16, U11>>(key, n, aad, data, icv),
-                (_, 8) => open::<Ccm<Aes256, U8, U11>>(key, n, aad, data, icv),
-                (_, 12) => open::<Ccm<Aes256, U12, U11>>(key, n, aad, data, icv),
-                _ => open::<Ccm<Aes256, U16, U11>>(key, n, aad, data, icv),
-            }
+            // RFC 4309 §4: an 11-byte nonce (3 bytes of salt, the 8-byte IV).
+            type Ccm11<A, T> = Ccm<A, T, U11>;
+            by_size!(bits, icv_len, open::<Ccm11>(key, n, aad, data, icv))
         }
         _ => false,
     };
