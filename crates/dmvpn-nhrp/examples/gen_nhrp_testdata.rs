@@ -40,11 +40,24 @@ fn emit(repr: &Repr<'_>) -> Vec<u8> {
     bytes
 }
 
+impl Frame {
+    /// `repr` emitted, sent from NBMA address `src` to `dst`.
+    fn of(src: [u8; 4], dst: [u8; 4], repr: &Repr<'_>) -> Self {
+        Self {
+            src,
+            dst,
+            nhrp: emit(repr),
+        }
+    }
+}
+
+/// An IPv4 packet from `src` to `dst` (tunnel addresses) with `extensions`, none when empty.
 fn ipv4_repr<'a>(
     src_nbma: &'a [u8],
     src: &'a [u8],
     dst: &'a [u8],
     message: Message<'a>,
+    extensions: &'a [extension::Repr<'a>],
 ) -> Repr<'a> {
     Repr {
         afn: AddressFamily::IPV4,
@@ -56,7 +69,7 @@ fn ipv4_repr<'a>(
         src_proto: src,
         dst_proto: dst,
         message,
-        extensions: None,
+        extensions: (!extensions.is_empty()).then(|| ExtensionList::new(extensions)),
     }
 }
 
@@ -123,20 +136,16 @@ pub(crate) fn frames() -> Vec<Frame> {
     };
     let registration = Repr {
         hop_count: 1,
-        extensions: Some(ExtensionList::new(&exts)),
         ..ipv4_repr(
             &SPOKE1_NBMA,
             &SPOKE1_TUNNEL,
             &HUB_TUNNEL,
             Message::RegistrationRequest(control),
+            &exts,
         )
     };
     let registration_bytes = emit(&registration);
-    frames.push(Frame {
-        src: SPOKE1_NBMA,
-        dst: HUB_NBMA,
-        nhrp: registration_bytes.clone(),
-    });
+    frames.push(Frame::of(SPOKE1_NBMA, HUB_NBMA, &registration));
 
     // 2. Registration Reply, hub -> spoke1: the hub answers, and echoes the NAT address it saw.
     let reply_cie = [cie::Repr {
@@ -151,23 +160,17 @@ pub(crate) fn frames() -> Vec<Frame> {
         auth,
         extension::Repr::END,
     ];
-    let reply = Repr {
-        extensions: Some(ExtensionList::new(&exts)),
-        ..ipv4_repr(
-            &SPOKE1_NBMA,
-            &SPOKE1_TUNNEL,
-            &HUB_TUNNEL,
-            Message::RegistrationReply(Control {
-                cies: CieList::new(&reply_cie),
-                ..control
-            }),
-        )
-    };
-    frames.push(Frame {
-        src: HUB_NBMA,
-        dst: SPOKE1_NBMA,
-        nhrp: emit(&reply),
-    });
+    let reply = ipv4_repr(
+        &SPOKE1_NBMA,
+        &SPOKE1_TUNNEL,
+        &HUB_TUNNEL,
+        Message::RegistrationReply(Control {
+            cies: CieList::new(&reply_cie),
+            ..control
+        }),
+        &exts,
+    );
+    frames.push(Frame::of(HUB_NBMA, SPOKE1_NBMA, &reply));
 
     // 3. Resolution Request spoke1 -> spoke2, forwarded by the hub (it adds itself to the
     //    Forward Transit NHS Record).
@@ -191,19 +194,15 @@ pub(crate) fn frames() -> Vec<Frame> {
     };
     let resolution = Repr {
         hop_count: 254,
-        extensions: Some(ExtensionList::new(&exts)),
         ..ipv4_repr(
             &SPOKE1_NBMA,
             &SPOKE1_TUNNEL,
             &SPOKE2_TUNNEL,
             Message::ResolutionRequest(control),
+            &exts,
         )
     };
-    frames.push(Frame {
-        src: HUB_NBMA,
-        dst: SPOKE2_NBMA,
-        nhrp: emit(&resolution),
-    });
+    frames.push(Frame::of(HUB_NBMA, SPOKE2_NBMA, &resolution));
 
     // 4. Resolution Reply spoke2 -> spoke1, with every record filled and a Cisco Vendor-Private.
     let exts = [
@@ -220,24 +219,18 @@ pub(crate) fn frames() -> Vec<Frame> {
         extension::Repr::END,
     ];
     let all_flags = Flags(0xf802);
-    let resolution_reply = Repr {
-        extensions: Some(ExtensionList::new(&exts)),
-        ..ipv4_repr(
-            &SPOKE1_NBMA,
-            &SPOKE1_TUNNEL,
-            &SPOKE2_TUNNEL,
-            Message::ResolutionReply(Control {
-                flags: all_flags,
-                request_id: 2,
-                cies: CieList::new(&spoke2),
-            }),
-        )
-    };
-    frames.push(Frame {
-        src: SPOKE2_NBMA,
-        dst: SPOKE1_NBMA,
-        nhrp: emit(&resolution_reply),
-    });
+    let resolution_reply = ipv4_repr(
+        &SPOKE1_NBMA,
+        &SPOKE1_TUNNEL,
+        &SPOKE2_TUNNEL,
+        Message::ResolutionReply(Control {
+            flags: all_flags,
+            request_id: 2,
+            cies: CieList::new(&spoke2),
+        }),
+        &exts,
+    );
+    frames.push(Frame::of(SPOKE2_NBMA, SPOKE1_NBMA, &resolution_reply));
 
     // 5. Purge Request hub -> spoke1 for spoke2's binding, with an unknown (non-compulsory) extension.
     let exts = [
@@ -250,24 +243,18 @@ pub(crate) fn frames() -> Vec<Frame> {
         ),
         extension::Repr::END,
     ];
-    let purge = Repr {
-        extensions: Some(ExtensionList::new(&exts)),
-        ..ipv4_repr(
-            &HUB_NBMA,
-            &HUB_TUNNEL,
-            &SPOKE1_TUNNEL,
-            Message::PurgeRequest(Control {
-                flags: Flags::EMPTY,
-                request_id: 3,
-                cies: CieList::new(&spoke2),
-            }),
-        )
-    };
-    frames.push(Frame {
-        src: HUB_NBMA,
-        dst: SPOKE1_NBMA,
-        nhrp: emit(&purge),
-    });
+    let purge = ipv4_repr(
+        &HUB_NBMA,
+        &HUB_TUNNEL,
+        &SPOKE1_TUNNEL,
+        Message::PurgeRequest(Control {
+            flags: Flags::EMPTY,
+            request_id: 3,
+            cies: CieList::new(&spoke2),
+        }),
+        &exts,
+    );
+    frames.push(Frame::of(HUB_NBMA, SPOKE1_NBMA, &purge));
 
     // 6. Purge Reply spoke1 -> hub, with an RFC 2735 Device Capabilities extension.
     let exts = [
@@ -280,24 +267,18 @@ pub(crate) fn frames() -> Vec<Frame> {
         ),
         extension::Repr::END,
     ];
-    let purge_reply = Repr {
-        extensions: Some(ExtensionList::new(&exts)),
-        ..ipv4_repr(
-            &HUB_NBMA,
-            &HUB_TUNNEL,
-            &SPOKE1_TUNNEL,
-            Message::PurgeReply(Control {
-                flags: Flags::EMPTY,
-                request_id: 3,
-                cies: CieList::new(&spoke2),
-            }),
-        )
-    };
-    frames.push(Frame {
-        src: SPOKE1_NBMA,
-        dst: HUB_NBMA,
-        nhrp: emit(&purge_reply),
-    });
+    let purge_reply = ipv4_repr(
+        &HUB_NBMA,
+        &HUB_TUNNEL,
+        &SPOKE1_TUNNEL,
+        Message::PurgeReply(Control {
+            flags: Flags::EMPTY,
+            request_id: 3,
+            cies: CieList::new(&spoke2),
+        }),
+        &exts,
+    );
+    frames.push(Frame::of(SPOKE1_NBMA, HUB_NBMA, &purge_reply));
 
     // 7. Error Indication hub -> spoke1: authentication failure, quoting request 1; the offset
     //    points at its Authentication extension. RFC 2332 §5.2.7: no extensions.
@@ -311,12 +292,9 @@ pub(crate) fn frames() -> Vec<Frame> {
             offset: auth_offset,
             packet: &registration_bytes,
         }),
+        &[],
     );
-    frames.push(Frame {
-        src: HUB_NBMA,
-        dst: SPOKE1_NBMA,
-        nhrp: emit(&error),
-    });
+    frames.push(Frame::of(HUB_NBMA, SPOKE1_NBMA, &error));
 
     // 8. Traffic Indication hub -> spoke1 (phase 3 redirect) for spoke1's ping to spoke2.
     let echo = icmp_echo();
@@ -327,23 +305,17 @@ pub(crate) fn frames() -> Vec<Frame> {
         ext(false, Value::CiscoNatAddress(CieList::EMPTY)),
         extension::Repr::END,
     ];
-    let redirect = Repr {
-        extensions: Some(ExtensionList::new(&exts)),
-        ..ipv4_repr(
-            &HUB_NBMA,
-            &HUB_TUNNEL,
-            &SPOKE2_TUNNEL,
-            Message::TrafficIndication(TrafficIndication {
-                code: TrafficCode::REDIRECT,
-                packet: &echo,
-            }),
-        )
-    };
-    frames.push(Frame {
-        src: HUB_NBMA,
-        dst: SPOKE1_NBMA,
-        nhrp: emit(&redirect),
-    });
+    let redirect = ipv4_repr(
+        &HUB_NBMA,
+        &HUB_TUNNEL,
+        &SPOKE2_TUNNEL,
+        Message::TrafficIndication(TrafficIndication {
+            code: TrafficCode::REDIRECT,
+            packet: &echo,
+        }),
+        &exts,
+    );
+    frames.push(Frame::of(HUB_NBMA, SPOKE1_NBMA, &redirect));
 
     // 9. Registration Request over an IPv6 tunnel: 16-byte protocol addresses and CIE addresses.
     let v6_spoke: [u8; 16] = [
@@ -366,7 +338,6 @@ pub(crate) fn frames() -> Vec<Frame> {
     ];
     let v6 = Repr {
         protocol_type: ProtocolType::IPV6,
-        extensions: Some(ExtensionList::new(&exts)),
         ..ipv4_repr(
             &SPOKE1_NBMA,
             &v6_spoke,
@@ -376,13 +347,10 @@ pub(crate) fn frames() -> Vec<Frame> {
                 request_id: 4,
                 cies: CieList::new(&v6_request),
             }),
+            &exts,
         )
     };
-    frames.push(Frame {
-        src: SPOKE1_NBMA,
-        dst: HUB_NBMA,
-        nhrp: emit(&v6),
-    });
+    frames.push(Frame::of(SPOKE1_NBMA, HUB_NBMA, &v6));
 
     frames
 }
