@@ -258,6 +258,7 @@ impl<E: Entropy> Endpoint<E> {
             dpd_at: dpd.map(|d| now + d),
         };
         sa.dh = None;
+        sa.established_at = Some(now);
         if let Some(keys) = &sa.keys {
             self.events.push_back(Event::Established {
                 peer: sa.peer,

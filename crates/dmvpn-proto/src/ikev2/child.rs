@@ -383,6 +383,7 @@ impl<E: Entropy> Endpoint<E> {
                 rekey_at: now + self.config.ike_lifetime.saturating_mul(9).div(10),
                 dpd_at,
             };
+            sa.established_at = Some(now);
         }
         old.state = State::Closing;
         old.replaced = true;
@@ -396,6 +397,6 @@ impl<E: Entropy> Endpoint<E> {
             keys: keys.sa_keys.clone(),
         });
         sa.keys = Some(keys);
-        self.sas.push(sa);
+        self.insert_sa(sa);
     }
 }

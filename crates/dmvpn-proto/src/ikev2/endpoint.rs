@@ -137,6 +137,10 @@ pub(super) struct IkeSa {
     pub cached: Option<(u32, Vec<u8>)>,
     pub children: Vec<Child>,
     pub last_heard: Instant,
+    /// Its number in [`Endpoint::sas`] (IOS's `Tunnel-id`), given by [`Endpoint::insert_sa`].
+    pub tunnel_id: u32,
+    /// When IKE_AUTH (or the rekey that made it) completed.
+    pub established_at: Option<Instant>,
 }
 
 impl IkeSa {
@@ -166,6 +170,8 @@ impl IkeSa {
             cached: None,
             children: Vec::new(),
             last_heard: now,
+            tunnel_id: 0,
+            established_at: None,
         }
     }
 
@@ -185,6 +191,8 @@ pub struct Endpoint<E> {
     pub(super) events: VecDeque<Event>,
     /// The secret of the COOKIE hash (§2.6).
     pub(super) cookie_secret: [u8; 32],
+    /// The `Tunnel-id` of the next IKE SA made.
+    pub(super) next_tunnel_id: u32,
 }
 
 impl<E> core::fmt::Debug for Endpoint<E> {
@@ -211,6 +219,7 @@ impl<E: Entropy> Endpoint<E> {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             cookie_secret,
+            next_tunnel_id: 1,
         }
     }
 
@@ -275,6 +284,13 @@ impl<E: Entropy> Endpoint<E> {
                 return spi;
             }
         }
+    }
+
+    /// Adds a new IKE SA to the table, numbering it (see [`Endpoint::sas`]).
+    pub(super) fn insert_sa(&mut self, mut sa: IkeSa) {
+        sa.tunnel_id = self.next_tunnel_id;
+        self.next_tunnel_id = self.next_tunnel_id.wrapping_add(1).max(1);
+        self.sas.push(sa);
     }
 
     pub(super) fn index(&self, peer: Ipv4Addr, spi_i: [u8; 8], spi_r: [u8; 8]) -> Option<usize> {

@@ -85,6 +85,7 @@ mod endpoint;
 #[doc(hidden)]
 pub mod fuzzing;
 mod informational;
+mod listing;
 mod sa_init;
 mod timers;
 mod wire;
@@ -99,6 +100,7 @@ use dmvpn_isakmp::v2::{ExchangeType, PayloadType};
 pub use crate::ike::{ChildSa, DeleteReason, Entropy, KeyExchange, Role, TestEntropy, Transmit};
 pub use config::{Config, Identity, IkeProposal, PresharedKey, Retransmit, TransformSet};
 pub use endpoint::Endpoint;
+pub use listing::{Algorithms, ChildInfo, SaInfo, SaStatus};
 
 /// Why an IKE SA could not be set up.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]

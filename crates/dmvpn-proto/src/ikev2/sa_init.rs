@@ -190,7 +190,7 @@ impl<E: Entropy> Endpoint<E> {
         sa.ni = self.nonce();
         sa.group = group;
         sa.dh = Some(self.entropy.key_exchange(group)?);
-        self.sas.push(sa);
+        self.insert_sa(sa);
         self.send_init(now, self.sas.len() - 1);
         Ok(())
     }
@@ -432,7 +432,7 @@ impl<E: Entropy> Endpoint<E> {
         };
         sa.peer_next_id = 1;
         sa.cached = Some((0, response.clone()));
-        self.sas.push(sa);
+        self.insert_sa(sa);
         self.transmits
             .push_back(super::Transmit::new(from, crate::Ike, response));
         Ok(())
