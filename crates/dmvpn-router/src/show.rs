@@ -6,11 +6,13 @@ use core::fmt::Write;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use dmvpn_proto::ike;
+use dmvpn_isakmp::keys::Prf;
+use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
 use dmvpn_proto::nhrp::{NhsState, ShortcutKind};
 use dmvpn_proto::node::{Node, RouteSource};
 use dmvpn_proto::router::Router;
 use dmvpn_proto::{Duration, Instant};
+use dmvpn_proto::{ike, ikev2};
 
 /// An IKE SA the shell saw established (`show crypto isakmp sa`).
 #[derive(Clone, Debug)]
@@ -50,6 +52,8 @@ pub(crate) struct View<'a> {
     /// The IOS interface name (`Tunnel0`).
     pub(crate) interface: &'a str,
     pub(crate) ike: &'a BTreeMap<Ipv4Addr, IkeSa>,
+    /// The IKEv2 endpoint's SAs (`show crypto ikev2 sa`); empty with IKEv1.
+    pub(crate) ikev2: &'a [ikev2::SaInfo],
     pub(crate) children: &'a BTreeMap<Ipv4Addr, ChildSa>,
     pub(crate) ike_counters: &'a IkeCounters,
     /// What the control socket refused.
@@ -61,6 +65,7 @@ pub(crate) struct View<'a> {
 /// What the shell keeps of a router's IKE for `show`: its IKE SAs, SA pairs and refusals.
 pub(crate) struct Sas {
     pub(crate) ike: BTreeMap<Ipv4Addr, IkeSa>,
+    pub(crate) ikev2: Vec<ikev2::SaInfo>,
     pub(crate) children: BTreeMap<Ipv4Addr, ChildSa>,
     pub(crate) counters: IkeCounters,
 }
@@ -105,6 +110,7 @@ impl Sas {
         };
         Self {
             ike,
+            ikev2: router.ikev2().map(ikev2::Endpoint::sas).unwrap_or_default(),
             children,
             counters,
         }
@@ -127,6 +133,7 @@ pub(crate) fn answer<R: ike::Entropy>(
         started,
         interface,
         ike: &sas.ike,
+        ikev2: &sas.ikev2,
         children: &sas.children,
         ike_counters: &sas.counters,
         control: &crate::io::ControlCounters::default(),
@@ -178,9 +185,11 @@ pub(crate) fn command(view: &View<'_>, line: &str) -> String {
         ["ip", "route"] | ["route"] => routes(view),
         ["crypto", "isakmp", "sa"] => isakmp(view),
         ["crypto", "ipsec", "sa"] => ipsec(view),
+        ["crypto", "ikev2", "sa"] => ikev2_sas(view, false),
+        ["crypto", "ikev2", "sa", "detailed" | "detail"] => ikev2_sas(view, true),
         ["counters"] | ["interfaces", _] => counters(view),
         _ => format!(
-            "% Invalid input: `{line}`\n% commands: show dmvpn | ip nhrp | ip nhrp nhs | ip eigrp neighbors | ip route | crypto isakmp sa | crypto ipsec sa | counters\n"
+            "% Invalid input: `{line}`\n% commands: show dmvpn | ip nhrp | ip nhrp nhs | ip eigrp neighbors | ip route | crypto isakmp sa | crypto ikev2 sa [detailed] | crypto ipsec sa | counters\n"
         ),
     }
 }
@@ -632,6 +641,131 @@ fn isakmp(view: &View<'_>) -> String {
     out
 }
 
+/// `show crypto ikev2 sa [detailed]` as IOS prints it: a header and three lines per IKE SA,
+/// the algorithms by IOS's names (`Encr: AES-CBC, keysize: 256, PRF: SHA256, Hash: SHA256,
+/// DH Grp:14`), the lifetime and the seconds it has been up; `detailed` adds the SPIs, our
+/// role, NAT detection and the Child SAs.
+fn ikev2_sas(view: &View<'_>, detailed: bool) -> String {
+    let mut out = String::from(" IPv4 Crypto IKEv2  SA \n\n");
+    for sa in view.ikev2 {
+        let _ = writeln!(
+            out,
+            "Tunnel-id Local                 Remote                fvrf/ivrf            Status "
+        );
+        let _ = writeln!(
+            out,
+            "{:<10}{:<22}{:<22}{:<21}{:<7}",
+            sa.tunnel_id,
+            format!("{}/500", sa.local),
+            format!("{}/500", sa.peer),
+            "none/none",
+            sa.status.ios()
+        );
+        let algorithms = sa.algorithms.map_or_else(
+            || "Encr: Unknown - 0, PRF: Unknown - 0, Hash: None, DH Grp:0".to_owned(),
+            |a| {
+                format!(
+                    "Encr: {}, PRF: {}, Hash: {}, DH Grp:{}",
+                    encr(a.encryption),
+                    prf(a.prf),
+                    hash(a.integrity),
+                    a.group.0
+                )
+            },
+        );
+        let _ = writeln!(out, "      {algorithms}, Auth sign: PSK, Auth verify: PSK");
+        let _ = writeln!(
+            out,
+            "      Life/Active Time: {}/{} sec",
+            seconds(sa.lifetime),
+            seconds(sa.active(view.now))
+        );
+        if detailed {
+            let initiator = sa.role == ike::Role::Initiator;
+            let (ours, theirs) = if initiator {
+                (sa.initiator_spi, sa.responder_spi)
+            } else {
+                (sa.responder_spi, sa.initiator_spi)
+            };
+            let hex = |spi: [u8; 8]| format!("{:016X}", u64::from_be_bytes(spi));
+            let _ = writeln!(
+                out,
+                "      Local spi: {}       Remote spi: {}",
+                hex(ours),
+                hex(theirs)
+            );
+            let _ = writeln!(out, "      Local id: {}", sa.local);
+            let _ = writeln!(out, "      Remote id: {}", sa.peer);
+            let _ = writeln!(
+                out,
+                "      NAT-T is {}detected",
+                if sa.nat_detected { "" } else { "not " }
+            );
+            let _ = writeln!(
+                out,
+                "      Initiator of SA : {}",
+                if initiator { "Yes" } else { "No" }
+            );
+            for child in &sa.children {
+                let _ = writeln!(
+                    out,
+                    "      Child sa: local selector  {}/0 - {}/65535",
+                    sa.local, sa.local
+                );
+                let _ = writeln!(
+                    out,
+                    "                remote selector {}/0 - {}/65535",
+                    sa.peer, sa.peer
+                );
+                let _ = writeln!(
+                    out,
+                    "                ESP spi in/out: 0x{:X}/0x{:X}",
+                    child.inbound_spi, child.outbound_spi
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(" IPv6 Crypto IKEv2  SA \n");
+    out
+}
+
+/// IOS's `Encr:` of an IKEv2 SA (with `keysize:` for AES).
+fn encr(encryption: Encryption) -> String {
+    match encryption {
+        Encryption::Null => "NULL".to_owned(),
+        Encryption::TripleDes => "3DES".to_owned(),
+        Encryption::AesCbc(bits) => format!("AES-CBC, keysize: {bits}"),
+        Encryption::AesCtr(bits) => format!("AES-CTR, keysize: {bits}"),
+        Encryption::AesCcm(bits, _) => format!("AES-CCM, keysize: {bits}"),
+        Encryption::AesGcm(bits, _) => format!("AES-GCM, keysize: {bits}"),
+    }
+}
+
+/// IOS's `PRF:` (`SHA1`, `SHA256`, …).
+const fn prf(prf: Prf) -> &'static str {
+    match prf {
+        Prf::HmacMd5 => "MD5",
+        Prf::HmacSha1 => "SHA1",
+        Prf::HmacSha256 => "SHA256",
+        Prf::HmacSha384 => "SHA384",
+        Prf::HmacSha512 => "SHA512",
+    }
+}
+
+/// IOS's `Hash:` (the integrity transform: `SHA96` for HMAC-SHA1-96, `None` with AES-GCM).
+fn hash(integrity: Integrity) -> String {
+    match integrity {
+        Integrity::None => "None".to_owned(),
+        Integrity::HmacMd5_96 => "MD596".to_owned(),
+        Integrity::HmacSha1_96 => "SHA96".to_owned(),
+        Integrity::HmacSha256_128 => "SHA256".to_owned(),
+        Integrity::HmacSha384_192 => "SHA384".to_owned(),
+        Integrity::HmacSha512_256 => "SHA512".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
 fn ipsec(view: &View<'_>) -> String {
     let node = view.node;
     let local = node.config().tunnel.nbma;
@@ -745,8 +879,161 @@ fn counters(view: &View<'_>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use dmvpn_isakmp::consts::Group;
+    use dmvpn_proto::ike::{EspAuth, EspCipher, TestEntropy, TransformSet};
+    use dmvpn_proto::ikev2::IkeProposal;
+    use dmvpn_proto::ipsec::Lifetime;
+    use dmvpn_proto::nhrp::Nhs;
+    use dmvpn_proto::node::sim::{Cloud, XorShift};
+    use dmvpn_proto::node::{IpsecConfig, NodeConfig};
+
+    pub(crate) type R = Router<TestEntropy>;
+    pub(crate) const HUB: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    pub(crate) const SPOKE: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
+
+    /// A hub (member 0) and one spoke (member 1) keying with IKEv2 (aes-cbc-256, sha256,
+    /// group 14; ESP aes-256 sha256-hmac), with the wire tapped, run for 30 s.
+    pub(crate) fn ikev2_cloud() -> Cloud<R> {
+        let mut cloud = Cloud::of(Instant::ZERO, 7);
+        cloud.tap = Some(Vec::new());
+        let hub_tunnel = Ipv4Addr::new(10, 99, 200, 1);
+        let nhs = Nhs {
+            tunnel: hub_tunnel,
+            nbma: HUB,
+        };
+        let configs = [
+            NodeConfig::hub(hub_tunnel, 24, HUB),
+            NodeConfig::spoke(Ipv4Addr::new(10, 99, 200, 11), 24, SPOKE, nhs),
+        ];
+        for mut config in configs {
+            config.ipsec = Some(IpsecConfig {
+                transform_set: dmvpn_proto::node::TransformSet {
+                    encryption: dmvpn_esp::Encryption::AesCbc,
+                    key_bits: 256,
+                    integrity: dmvpn_esp::Integrity::HmacSha256_128,
+                },
+                lifetime: Lifetime::ios_default(),
+            });
+            let seed = cloud.next_seed();
+            let local = config.tunnel.nbma;
+            let node = Node::new(config, cloud.now, Box::new(XorShift::new(seed)));
+            let proposal = IkeProposal::new(
+                Encryption::AesCbc(256),
+                Integrity::HmacSha256_128,
+                Group::MODP_2048,
+            );
+            let set = TransformSet {
+                encryption: EspCipher::Aes256,
+                integrity: EspAuth::Sha256,
+            };
+            let ike = ikev2::Config::dmvpn(local, proposal, b"cisco123", set);
+            let endpoint = ikev2::Endpoint::new(ike, TestEntropy::new(seed));
+            cloud.add_machine(Router::with_ikev2(node, endpoint, cloud.now));
+        }
+        cloud.run_until(Instant::ZERO + Duration::from_secs(30));
+        cloud
+    }
+
+    /// `show crypto ikev2 sa` of both ends, as IOS prints it; `show crypto ipsec sa` and `show
+    /// dmvpn` over IKEv2.
+    #[test]
+    fn ikev2_sa_as_ios_prints_it() {
+        let cloud = ikev2_cloud();
+        let now = cloud.now;
+        let show = |i: usize, line: &str| {
+            answer(&cloud.members[i].node, now, Instant::ZERO, "Tunnel0", line)
+        };
+        let spoke = show(1, "show crypto ikev2 sa");
+        let lines: Vec<&str> = spoke.lines().collect();
+        assert_eq!(lines[0], " IPv4 Crypto IKEv2  SA ", "{spoke}");
+        assert_eq!(
+            lines[2],
+            "Tunnel-id Local                 Remote                fvrf/ivrf            Status "
+        );
+        assert_eq!(
+            lines[3],
+            "1         192.0.2.11/500        192.0.2.1/500         none/none            READY  "
+        );
+        assert_eq!(
+            lines[4],
+            "      Encr: AES-CBC, keysize: 256, PRF: SHA256, Hash: SHA256, DH Grp:14, Auth sign: PSK, Auth verify: PSK"
+        );
+        let active: i64 = (lines[5].strip_prefix("      Life/Active Time: 86400/"))
+            .and_then(|rest| rest.strip_suffix(" sec"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}", lines[5]));
+        assert!((28..=30).contains(&active), "{active}");
+        assert_eq!(lines.last(), Some(&" IPv6 Crypto IKEv2  SA "));
+        let hub = show(0, "crypto ikev2 sa detailed");
+        assert!(
+            hub.contains("192.0.2.1/500         192.0.2.11/500"),
+            "{hub}"
+        );
+        assert!(hub.contains("      Initiator of SA : No\n"), "{hub}");
+        assert!(hub.contains("      NAT-T is not detected\n"), "{hub}");
+        let sa = &cloud.members[0].node.ikev2().unwrap().sas()[0];
+        let spi = format!(
+            "      Local spi: {:016X}       Remote spi: {:016X}\n",
+            u64::from_be_bytes(sa.responder_spi),
+            u64::from_be_bytes(sa.initiator_spi)
+        );
+        assert!(hub.contains(&spi), "{hub}");
+        let child = sa.children[0];
+        let esp = format!(
+            "ESP spi in/out: 0x{:X}/0x{:X}\n",
+            child.inbound_spi, child.outbound_spi
+        );
+        assert!(hub.contains(&esp), "{hub}");
+        // The IPsec SAs and the DMVPN table over IKEv2.
+        let ipsec = show(0, "show crypto ipsec sa");
+        assert!(
+            ipsec.contains("current_peer 192.0.2.11 port 500"),
+            "{ipsec}"
+        );
+        assert!(ipsec.contains(&format!("current outbound spi: 0x{:X}", child.outbound_spi)));
+        let dmvpn = show(1, "show dmvpn");
+        assert!(
+            dmvpn.contains("192.0.2.1") && dmvpn.contains(" UP "),
+            "{dmvpn}"
+        );
+        // IKEv1's table is empty, and an IKEv1 router lists no IKEv2 SA.
+        assert!(!show(0, "show crypto isakmp sa").contains("QM_IDLE"));
+        let router = &cloud.members[0].node;
+        let sas = Sas::of(router);
+        let control = crate::io::ControlCounters::default();
+        let empty = View {
+            node: router.node(),
+            now,
+            started: Instant::ZERO,
+            interface: "Tunnel0",
+            ike: &sas.ike,
+            ikev2: &[],
+            children: &sas.children,
+            ike_counters: &sas.counters,
+            control: &control,
+            limits: router.limits(),
+        };
+        assert_eq!(
+            command(&empty, "show crypto ikev2 sa"),
+            " IPv4 Crypto IKEv2  SA \n\n IPv6 Crypto IKEv2  SA \n"
+        );
+    }
+
+    /// IOS's names of the IKEv2 algorithms.
+    #[test]
+    fn ikev2_algorithm_names() {
+        assert_eq!(encr(Encryption::TripleDes), "3DES");
+        assert_eq!(encr(Encryption::AesGcm(256, 16)), "AES-GCM, keysize: 256");
+        assert_eq!(encr(Encryption::AesCbc(128)), "AES-CBC, keysize: 128");
+        assert_eq!(prf(Prf::HmacSha1), "SHA1");
+        assert_eq!(prf(Prf::HmacSha512), "SHA512");
+        assert_eq!(hash(Integrity::HmacSha1_96), "SHA96");
+        assert_eq!(hash(Integrity::HmacMd5_96), "MD596");
+        assert_eq!(hash(Integrity::None), "None");
+        assert_eq!(hash(Integrity::HmacSha384_192), "SHA384");
+    }
 
     #[test]
     fn clocks() {

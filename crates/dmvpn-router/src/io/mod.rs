@@ -26,6 +26,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dmvpn_proto::ike;
+use dmvpn_proto::ikev2;
 use dmvpn_proto::ipsec::{SaEvent, SaId};
 use dmvpn_proto::node::{self, Node, NodeConfig};
 use dmvpn_proto::router::{self as machine, Event};
@@ -519,6 +520,7 @@ impl Router {
                     started: self.started,
                     interface: &self.interface,
                     ike: &sas.ike,
+                    ikev2: &sas.ikev2,
                     children: &sas.children,
                     ike_counters: &sas.counters,
                     control: &self.control,
@@ -577,10 +579,13 @@ impl Router {
         match event {
             Event::Node(event) => self.node_event(event),
             Event::Ike(event) => self.ike_event(event),
+            Event::Ikev2(event) => self.ikev2_event(event),
             Event::SaInstalled(child) => {
                 let peer = child.peer;
+                // (IKEv1's responder logged the pair at QM 2, as `ike::Event::ChildOffered`;
+                // IKEv2 has nothing before this, in either role)
                 if let Some(key_log) = &mut self.key_log
-                    && child.role == ike::Role::Initiator
+                    && (child.role == ike::Role::Initiator || self.machine.ikev2().is_some())
                 {
                     let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, child.local));
                     let _ = key_log.esp_sa(&child.outbound.esp_sa_line(child.local, peer));
@@ -713,6 +718,46 @@ impl Router {
             )),
             ike::Event::PeerDown { peer } => log(&format!("%CRYPTO-4-DPD: {peer} is dead")),
             other => log(&format!("%CRYPTO-4-IKMP: {other:?}")),
+        }
+    }
+
+    fn ikev2_event(&mut self, event: ikev2::Event) {
+        match event {
+            ikev2::Event::Established {
+                peer,
+                role,
+                keys,
+                nat_detected,
+            } => {
+                log(&format!(
+                    "%IKEV2-5-SA_UP: IKEv2 SA with {peer} established ({role:?}, {}, {}{})",
+                    keys.encryption,
+                    keys.integrity,
+                    if nat_detected { ", NAT detected" } else { "" }
+                ));
+                if let Some(key_log) = &mut self.key_log {
+                    let _ = key_log.ikev2(&keylog::ikev2_line(&keys));
+                }
+            }
+            ikev2::Event::Rekeyed { peer, keys, .. } => {
+                log(&format!("%IKEV2-5-SA_REKEY: IKEv2 SA with {peer} rekeyed"));
+                if let Some(key_log) = &mut self.key_log {
+                    let _ = key_log.ikev2(&keylog::ikev2_line(&keys));
+                }
+            }
+            ikev2::Event::ChildDeleted {
+                peer,
+                inbound_spi,
+                reason,
+                ..
+            } => log(&format!(
+                "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
+            )),
+            ikev2::Event::Deleted { peer, reason, .. } => log(&format!(
+                "%IKEV2-5-SA_DOWN: IKEv2 SA with {peer} deleted ({reason:?})"
+            )),
+            ikev2::Event::PeerDead { peer } => log(&format!("%IKEV2-4-DPD: {peer} is dead")),
+            other => log(&format!("%IKEV2-4-IKE: {other:?}")),
         }
     }
 
