@@ -753,6 +753,82 @@ mod tests {
         );
     }
 
+    /// IKEv2's configuration from the profile: proposals of the matching policies (IOS's
+    /// default without one), keyring keys by address and mask, identity, lifetimes, DPD,
+    /// cookie threshold; and `configs` gives it as `Ike::V2`.
+    #[test]
+    fn ikev2() {
+        use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
+        let hub = include_str!("../../../testdata/router/ikev2/hub.cfg");
+        let config = load(&hub.replace(
+            "crypto ipsec transform-set",
+            "crypto ikev2 cookie-challenge 5\n!\ncrypto ipsec transform-set",
+        ));
+        assert!(ike_config(&config).unwrap().is_none());
+        let v2 = ikev2_config(&config).unwrap().unwrap();
+        assert_eq!(v2.local, ip("192.0.2.1"));
+        assert_eq!(v2.identity, ikev2::Identity::Address(ip("192.0.2.1")));
+        assert_eq!(v2.proposals.len(), 1);
+        assert_eq!(
+            v2.proposals[0].encryption,
+            [Encryption::AesCbc(256), Encryption::AesCbc(128)]
+        );
+        assert_eq!(
+            v2.proposals[0].integrity,
+            [Integrity::HmacSha256_128, Integrity::HmacSha1_96]
+        );
+        assert_eq!(
+            v2.proposals[0].groups,
+            [Group::MODP_2048, Group::MODP_1536, Group::MODP_1024]
+        );
+        assert_eq!(
+            v2.psk(ip("203.0.113.7")).map(Secret::as_bytes),
+            Some(&b"lab-psk-secret"[..])
+        );
+        assert_eq!(
+            v2.transform_sets,
+            [ike::TransformSet {
+                encryption: ike::EspCipher::Aes128,
+                integrity: ike::EspAuth::Sha1
+            }]
+        );
+        assert_eq!(v2.ike_lifetime, Duration::from_secs(86_400));
+        assert_eq!(v2.dpd, Some(Duration::from_secs(30)));
+        assert_eq!(v2.cookie_threshold, 5);
+        assert_eq!(v2.child_lifetime, Lifetime::ios_default());
+
+        let spoke1 = load(include_str!("../../../testdata/router/ikev2/spoke1.cfg"));
+        let v2 = ikev2_config(&spoke1).unwrap().unwrap();
+        assert_eq!(v2.identity, ikev2::Identity::Address(ip("192.0.2.11")));
+        assert_eq!(v2.ike_lifetime, Duration::from_secs(3600));
+        assert!(v2.psk(ip("192.0.2.1")).is_some());
+        assert!(v2.psk(ip("192.0.2.12")).is_none(), "a host entry");
+
+        let spoke2 = load(include_str!("../../../testdata/router/ikev2/spoke2.cfg"));
+        let (_, ike) = configs(&spoke2).unwrap();
+        let Some(Ike::V2(v2)) = ike else {
+            panic!("not ikev2")
+        };
+        assert_eq!(
+            v2.identity,
+            ikev2::Identity::Fqdn("spoke2.lab.example".to_owned())
+        );
+        assert_eq!(v2.proposals, [Ikev2Proposal::ios_default().to_proto()]);
+        assert!(v2.psk(ip("192.0.2.1")).is_some());
+        assert!(v2.psk(ip("198.51.100.1")).is_none(), "192.0.2.0/24 only");
+        assert_eq!(v2.dpd, None);
+        // The SA lifetimes of the ipsec profile reach the Child SAs.
+        let limited = include_str!("../../../testdata/router/ikev2/spoke2.cfg").replace(
+            " set transform-set",
+            " set security-association lifetime seconds 600\n \
+             set security-association lifetime kilobytes 20000\n set transform-set",
+        );
+        let v2 = ikev2_config(&load(&limited)).unwrap().unwrap();
+        assert_eq!(v2.child_lifetime.hard_time, Some(Duration::from_secs(600)));
+        assert_eq!(v2.child_lifetime.soft_time, Some(Duration::from_secs(540)));
+        assert_eq!(v2.child_lifetime.hard_bytes, Some(20_000 * 1024));
+    }
+
     #[test]
     fn static_routes() {
         let hub = include_str!("../../../testdata/router/hub.cfg").replace(

@@ -533,3 +533,48 @@ fn error_messages() {
         assert_eq!(kind.to_string(), text);
     }
 }
+
+/// The cloud check over IKEv2: the examples together are clean; a different key, no proposal
+/// in common, or IKEv1 on one side is each one finding.
+#[test]
+fn cloud_over_ikev2() {
+    use super::cloud::{Member, check};
+    let cloud = |hub: &str, spoke: &str| {
+        let members = [
+            Member::parse("hub.cfg", hub, Options::default()).unwrap(),
+            Member::parse("spoke.cfg", spoke, Options::default()).unwrap(),
+        ];
+        check(&members)
+            .iter()
+            .map(|f| f.id)
+            .collect::<Vec<&'static str>>()
+    };
+    let members: Vec<Member> = [("hub", HUB), ("spoke1", SPOKE1), ("spoke2", SPOKE2)]
+        .iter()
+        .map(|(n, t)| Member::parse(n, t, Options::default()).unwrap())
+        .collect();
+    let findings = check(&members);
+    assert!(findings.is_empty(), "{findings:?}");
+    let wrong = SPOKE1.replace(
+        "pre-shared-key lab-psk-secret",
+        "pre-shared-key other-secret",
+    );
+    assert_eq!(cloud(HUB, &wrong), ["ike-psk-mismatch"]);
+    let members = [
+        Member::parse("hub.cfg", HUB, Options::default()).unwrap(),
+        Member::parse("spoke.cfg", &wrong, Options::default()).unwrap(),
+    ];
+    let shown = check(&members)[0].to_string();
+    assert!(
+        !shown.contains("other-secret") && !shown.contains("lab-psk"),
+        "{shown}"
+    );
+    let md5 = SPOKE1
+        .replace(" encryption aes-cbc-256\n", " encryption 3des\n")
+        .replace(" integrity sha256\n", " integrity md5\n");
+    assert_eq!(cloud(HUB, &md5), ["ike-no-proposal-chosen"]);
+    let v1 = include_str!("../../../../testdata/router/spoke1.cfg");
+    assert_eq!(cloud(HUB, v1), ["ike-version-mismatch"]);
+    let uncovered = HUB.replace("  address 0.0.0.0 0.0.0.0\n", "  address 192.0.2.99\n");
+    assert!(cloud(&uncovered, SPOKE1).contains(&"ike-no-psk"));
+}
