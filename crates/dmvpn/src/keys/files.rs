@@ -8,7 +8,7 @@ use dmvpn_isakmp::keys::{Ikev1Key, Secret};
 use crate::decode::IkeKeys;
 use crate::session::PskTable;
 
-use super::{EspKeys, KeysError, Warning, tcpdump};
+use super::{EspKeys, KeysError, LineLoader, Warning, tcpdump};
 
 /// What a key file holds, told by its first line that is not blank or a comment.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -207,28 +207,16 @@ impl KeyFiles {
         }
         let entries = match kind {
             FileKind::EspSa | FileKind::Tcpdump => {
-                let (mut esp_sa, mut tcpdump) = (None, None);
-                let mut feed = |number: usize, line: &str| match kind {
-                    FileKind::Tcpdump => tcpdump
-                        .get_or_insert_with(|| crate::keys::TcpdumpLoader::new(Some(path)))
-                        .line(number, line),
-                    _ => esp_sa
-                        .get_or_insert_with(|| crate::keys::EspSaLoader::new(Some(path), 0))
-                        .line(number, line),
-                };
+                let mut loader = LineLoader::new(kind, Some(path), 0);
                 for (index, line) in head.iter().enumerate() {
-                    feed(index + 1, line)?;
+                    loader.line(index + 1, line)?;
                 }
                 let mut number = head.len();
                 while let Some(line) = lines.next_line().map_err(read_error)? {
                     number += 1;
-                    feed(number, &line)?;
+                    loader.line(number, &line)?;
                 }
-                let (added, warnings) = match (esp_sa, tcpdump) {
-                    (_, Some(loader)) => loader.finish(&mut self.esp),
-                    (Some(loader), None) => loader.finish(&mut self.esp),
-                    (None, None) => (0, Vec::new()),
-                };
+                let (added, warnings) = loader.finish(&mut self.esp);
                 self.warnings.extend(warnings);
                 added
             }
@@ -265,13 +253,9 @@ impl KeyFiles {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let owned = || path.map(Path::to_path_buf);
         let entries = match kind {
-            FileKind::EspSa => {
-                let (added, warnings) = self.esp.load_esp_sa(text, path)?;
-                self.warnings.extend(warnings);
-                added
-            }
-            FileKind::Tcpdump => {
-                let (added, warnings) = self.esp.load_tcpdump(text, path)?;
+            FileKind::EspSa | FileKind::Tcpdump => {
+                let loader = LineLoader::new(kind, path, super::esp_sa::line_count(text));
+                let (added, warnings) = self.esp.load(text, loader)?;
                 self.warnings.extend(warnings);
                 added
             }

@@ -251,37 +251,19 @@ impl EspKeys {
         self.append(vec![sa], None, FIRST_WINS);
     }
 
-    /// Adds the SAs of `esp_sa` text; a line with an algorithm dmvpn does not implement is
-    /// skipped with a warning. Returns how many SAs were added and the warnings.
-    ///
-    /// # Errors
-    /// The first malformed line; nothing is added then.
-    pub(crate) fn load_esp_sa(
-        &mut self,
-        text: &str,
-        path: Option<&Path>,
-    ) -> Result<(usize, Vec<Warning>), KeysError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut loader = EspSaLoader::new(path, esp_sa::line_count(text));
-        for (index, line) in text.lines().enumerate() {
-            loader.line(index + 1, line)?;
-        }
-        Ok(loader.finish(self))
-    }
-
-    /// Adds the SAs of tcpdump `-E` secrets (see [`tcpdump`]); lines with an algorithm dmvpn
-    /// does not implement and IKEv2 lines are skipped with a warning. Returns how many SAs were
+    /// Adds the SAs of an `esp_sa` or tcpdump `-E` text, read line by line with `loader` (a
+    /// byte-order mark at the start is skipped); a line with an algorithm dmvpn does not
+    /// implement, or a tcpdump IKEv2 line, is skipped with a warning. Returns how many SAs were
     /// added and the warnings.
     ///
     /// # Errors
     /// The first malformed line; nothing is added then.
-    pub(crate) fn load_tcpdump(
+    pub(crate) fn load(
         &mut self,
         text: &str,
-        path: Option<&Path>,
+        mut loader: LineLoader<'_>,
     ) -> Result<(usize, Vec<Warning>), KeysError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut loader = TcpdumpLoader::new(path);
         for (index, line) in text.lines().enumerate() {
             loader.line(index + 1, line)?;
         }
@@ -465,6 +447,45 @@ impl fmt::Display for Warning {
             (None, None) => {}
         }
         f.write_str(&self.message)
+    }
+}
+
+/// Reads an `esp_sa` or tcpdump `-E` secrets file line by line (from text or a stream), for
+/// [`EspKeys`].
+pub(crate) enum LineLoader<'p> {
+    /// Wireshark's `esp_sa`.
+    EspSa(EspSaLoader<'p>),
+    /// tcpdump's `-E` secrets.
+    Tcpdump(TcpdumpLoader<'p>),
+}
+
+impl<'p> LineLoader<'p> {
+    /// The loader of a `kind` file: tcpdump secrets for [`FileKind::Tcpdump`], `esp_sa` for
+    /// anything else, made ready for about `lines` lines.
+    pub(crate) fn new(kind: FileKind, path: Option<&'p Path>, lines: usize) -> Self {
+        match kind {
+            FileKind::Tcpdump => Self::Tcpdump(TcpdumpLoader::new(path)),
+            _ => Self::EspSa(EspSaLoader::new(path, lines)),
+        }
+    }
+
+    /// Line `number` (1-based, without its line end or, on line 1, byte-order mark).
+    ///
+    /// # Errors
+    /// The line is malformed.
+    pub(crate) fn line(&mut self, number: usize, line: &str) -> Result<(), KeysError> {
+        match self {
+            Self::EspSa(loader) => loader.line(number, line),
+            Self::Tcpdump(loader) => loader.line(number, line),
+        }
+    }
+
+    /// Adds the SAs to `keys`: how many, and the warnings.
+    pub(crate) fn finish(self, keys: &mut EspKeys) -> (usize, Vec<Warning>) {
+        match self {
+            Self::EspSa(loader) => loader.finish(keys),
+            Self::Tcpdump(loader) => loader.finish(keys),
+        }
     }
 }
 
@@ -698,6 +719,16 @@ pub mod fuzzing {
 mod tests {
     use super::*;
 
+    /// Loads `text`, a `kind` key file, into `keys`.
+    fn load(
+        keys: &mut EspKeys,
+        kind: FileKind,
+        text: &str,
+        path: Option<&Path>,
+    ) -> Result<(usize, Vec<Warning>), KeysError> {
+        keys.load(text, LineLoader::new(kind, path, esp_sa::line_count(text)))
+    }
+
     #[test]
     fn first_match_wins_and_wildcards_are_cached() {
         let text = concat!(
@@ -816,7 +847,13 @@ mod tests {
             key(4)
         );
         let mut keys = EspKeys::new();
-        let (added, warnings) = keys.load_tcpdump(&text, Some(Path::new("s.txt"))).unwrap();
+        let (added, warnings) = load(
+            &mut keys,
+            FileKind::Tcpdump,
+            &text,
+            Some(Path::new("s.txt")),
+        )
+        .unwrap();
         assert_eq!(added, 3);
         let messages: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -839,9 +876,13 @@ mod tests {
             duplicates[0].to_string(),
             "s.txt:2: SA 0x00000010 * -> 10.0.0.2 is also on s.txt:4 with other keys; s.txt:4 is used (the last, as tcpdump does)"
         );
-        let err = keys
-            .load_tcpdump("0x1@10.0.0.2 aes128:0x00\n", None)
-            .unwrap_err();
+        let err = load(
+            &mut keys,
+            FileKind::Tcpdump,
+            "0x1@10.0.0.2 aes128:0x00\n",
+            None,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "keys: line 1, column 21: aes128-cbc key is 1 bytes; expected 16 bytes"
@@ -856,14 +897,15 @@ mod tests {
             line("*", "10.0.0.2", "0x3", 3)
         );
         let mut keys = EspKeys::new();
-        let (added, warnings) = keys.load_esp_sa(&text, Some(Path::new("k"))).unwrap();
+        let (added, warnings) =
+            load(&mut keys, FileKind::EspSa, &text, Some(Path::new("k"))).unwrap();
         assert_eq!((added, keys.len()), (2, 2));
         assert_eq!(
             warnings[0].to_string(),
             "k:2: algorithm \"TWOFISH-CBC\" is valid in Wireshark but not supported by dmvpn; line skipped"
         );
         // A malformed line still fails the file.
-        let err = keys.load_esp_sa("\"IPv4\",\"*\"\n", None).unwrap_err();
+        let err = load(&mut keys, FileKind::EspSa, "\"IPv4\",\"*\"\n", None).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("keys: line 1, column 1: expected 8 fields")
