@@ -6,12 +6,16 @@
 // test.
 #![allow(clippy::unwrap_used)]
 
+#[path = "util/eigrp.rs"]
+mod eigrp_util;
+
 use std::net::Ipv4Addr;
 
 use dmvpn_eigrp::tlv::{Parameters, Tlv};
 use dmvpn_eigrp::{self as eigrp, OpCode};
 use dmvpn_proto::eigrp::{DownReason, Error, Event, HelloConfig, Md5Key, Neighbors};
 use dmvpn_proto::{Duration, Instant};
+use eigrp_util::Tunnel;
 
 const AS: u16 = 123;
 
@@ -31,30 +35,43 @@ struct Router {
     errors: Vec<(i64, Error)>,
 }
 
-/// Router 0 is the hub (172.16.1.1); the others are spokes.
-struct Cloud {
-    now: Instant,
-    routers: Vec<Router>,
-    in_flight: Vec<(Instant, usize, usize, Vec<u8>)>,
+impl eigrp_util::Router for Router {
+    fn address(&self) -> Ipv4Addr {
+        self.address
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.machine.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.machine.handle_timeout(now);
+    }
+
+    fn receive(&mut self, now: Instant, source: Ipv4Addr, repr: &eigrp::Repr<'_>) {
+        if let Err(e) = self.machine.handle_message(now, source, repr) {
+            self.errors.push((now.total_millis(), e));
+        }
+    }
 }
+
+/// Router 0 is the hub (172.16.1.1); the others are spokes.
+type Cloud = Tunnel<Router>;
 
 impl Cloud {
     fn new(configs: Vec<HelloConfig>) -> Self {
-        let routers = configs
-            .into_iter()
-            .map(|config| Router {
-                address: config.address,
-                machine: Neighbors::new(config, Instant::ZERO),
-                alive: true,
-                events: Vec::new(),
-                errors: Vec::new(),
-            })
-            .collect();
-        Self {
-            now: Instant::ZERO,
-            routers,
-            in_flight: Vec::new(),
-        }
+        Self::with(
+            configs
+                .into_iter()
+                .map(|config| Router {
+                    address: config.address,
+                    machine: Neighbors::new(config, Instant::ZERO),
+                    alive: true,
+                    events: Vec::new(),
+                    errors: Vec::new(),
+                })
+                .collect(),
+        )
     }
 
     fn collect(&mut self) {
@@ -63,21 +80,8 @@ impl Cloud {
                 // Every packet parses back with the codec.
                 let repr = t.parse().unwrap();
                 assert_eq!(repr.opcode, OpCode::HELLO);
-                if !self.routers[i].alive {
-                    continue;
-                }
-                let hearers: Vec<usize> = if i == 0 {
-                    (1..self.routers.len()).collect()
-                } else {
-                    vec![0]
-                };
-                for j in hearers {
-                    self.in_flight.push((
-                        self.now + Duration::from_millis(10),
-                        i,
-                        j,
-                        t.bytes.clone(),
-                    ));
+                if self.routers[i].alive {
+                    self.send(i, self.hearers(i, t.to), &t.bytes);
                 }
             }
             while let Some(e) = self.routers[i].machine.poll_event() {
@@ -87,37 +91,7 @@ impl Cloud {
     }
 
     fn run_until(&mut self, limit: Instant) {
-        loop {
-            self.collect();
-            let next = self
-                .routers
-                .iter()
-                .filter_map(|r| r.machine.poll_timeout())
-                .chain(self.in_flight.iter().map(|f| f.0))
-                .min();
-            let Some(next) = next.filter(|&t| t <= limit) else {
-                break;
-            };
-            self.now = next;
-            let (due, rest): (Vec<_>, Vec<_>) = self.in_flight.drain(..).partition(|f| f.0 <= next);
-            self.in_flight = rest;
-            for (_, from, to, bytes) in due {
-                let source = self.routers[from].address;
-                let repr =
-                    eigrp::Repr::parse(&eigrp::Packet::new_checked(&bytes[..]).unwrap()).unwrap();
-                let router = &mut self.routers[to];
-                if let Err(e) = router.machine.handle_message(next, source, &repr) {
-                    router.errors.push((next.total_millis(), e));
-                }
-            }
-            for router in &mut self.routers {
-                if router.machine.poll_timeout().is_some_and(|t| t <= next) {
-                    router.machine.handle_timeout(next);
-                }
-            }
-        }
-        self.collect();
-        self.now = limit;
+        self.run(limit, Self::collect);
     }
 }
 

@@ -6,14 +6,19 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "util/eigrp.rs"]
+mod eigrp_util;
+
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::ops::{Deref, DerefMut};
 
 use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
 use dmvpn_proto::eigrp::{
     DownReason, Eigrp, EigrpConfig, EigrpEvent, Link, Prefix, RouteState, Sha256Key, Via,
 };
 use dmvpn_proto::{Duration, Instant};
+use eigrp_util::Tunnel;
 
 const AS: u16 = 123;
 
@@ -53,15 +58,52 @@ struct Node {
     rib: BTreeMap<Prefix, (Ipv4Addr, u32)>,
 }
 
+/// A router that is down neither runs its timers nor hears anything.
+impl eigrp_util::Router for Node {
+    fn address(&self) -> Ipv4Addr {
+        self.address
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.eigrp.poll_timeout().filter(|_| self.alive)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.eigrp.handle_timeout(now);
+    }
+
+    fn receive(&mut self, now: Instant, source: Ipv4Addr, repr: &eigrp::Repr<'_>) {
+        if !self.alive {
+            return;
+        }
+        if let Err(e) = self.eigrp.handle_packet(now, source, repr) {
+            self.errors.push((now, e));
+        }
+    }
+}
+
 type DropRule = Box<dyn FnMut(usize, Ipv4Addr, &eigrp::Repr<'_>) -> bool>;
 
+/// The tunnel, with a log of every packet and a rule that loses some.
 struct Net {
-    now: Instant,
-    nodes: Vec<Node>,
-    in_flight: Vec<(Instant, usize, usize, Vec<u8>)>,
+    tunnel: Tunnel<Node>,
     log: Vec<Seen>,
     /// `drop(from, to, packet)`: whether the tunnel loses it.
     drop: DropRule,
+}
+
+impl Deref for Net {
+    type Target = Tunnel<Node>;
+
+    fn deref(&self) -> &Tunnel<Node> {
+        &self.tunnel
+    }
+}
+
+impl DerefMut for Net {
+    fn deref_mut(&mut self) -> &mut Tunnel<Node> {
+        &mut self.tunnel
+    }
 }
 
 impl Net {
@@ -84,9 +126,7 @@ impl Net {
             })
             .collect();
         Self {
-            now: Instant::ZERO,
-            nodes,
-            in_flight: Vec::new(),
+            tunnel: Tunnel::with(nodes),
             log: Vec::new(),
             drop: Box::new(|_, _, _| false),
         }
@@ -101,125 +141,17 @@ impl Net {
         Self::new(configs)
     }
 
-    fn hearers(&self, from: usize, to: Ipv4Addr) -> Vec<usize> {
-        if to.is_multicast() {
-            if from == 0 {
-                (1..self.nodes.len()).collect()
-            } else {
-                vec![0]
-            }
-        } else {
-            (0..self.nodes.len())
-                .filter(|&j| self.nodes[j].address == to && (from == 0) != (j == 0))
-                .collect()
-        }
-    }
-
-    fn collect(&mut self) {
-        for i in 0..self.nodes.len() {
-            while let Some(t) = self.nodes[i].eigrp.poll_transmit() {
-                let repr = t.parse().unwrap();
-                if !self.nodes[i].alive {
-                    continue;
-                }
-                let dropped = (self.drop)(i, t.to, &repr);
-                self.log.push(Seen {
-                    at: self.now,
-                    from: i,
-                    to: t.to,
-                    opcode: repr.opcode,
-                    flags: repr.flags,
-                    sequence: repr.sequence,
-                    ack: repr.ack,
-                    routes: repr.routes().count(),
-                    dropped,
-                });
-                if dropped {
-                    continue;
-                }
-                for j in self.hearers(i, t.to) {
-                    self.in_flight.push((
-                        self.now + Duration::from_millis(10),
-                        i,
-                        j,
-                        t.bytes.clone(),
-                    ));
-                }
-            }
-            let node = &mut self.nodes[i];
-            while let Some(e) = node.eigrp.poll_event() {
-                match e {
-                    EigrpEvent::RouteInstalled {
-                        prefix,
-                        next_hop,
-                        metric,
-                    } => {
-                        assert!(node.rib.insert(prefix, (next_hop, metric)).is_none());
-                    }
-                    EigrpEvent::RouteChanged {
-                        prefix,
-                        next_hop,
-                        metric,
-                    } => {
-                        assert!(node.rib.insert(prefix, (next_hop, metric)).is_some());
-                    }
-                    EigrpEvent::RouteWithdrawn { prefix } => {
-                        assert!(node.rib.remove(&prefix).is_some());
-                    }
-                    _ => {}
-                }
-                node.events.push((self.now, e));
-            }
-            // The events and the process's own view of the RIB agree.
-            let own: BTreeMap<_, _> = node.eigrp.routes().map(|(p, nh, m)| (p, (nh, m))).collect();
-            assert_eq!(own, node.rib, "router {i}");
-        }
-    }
-
     fn run_until(&mut self, limit: Instant) {
-        loop {
-            self.collect();
-            let next = self
-                .nodes
-                .iter()
-                .filter(|n| n.alive)
-                .filter_map(|n| n.eigrp.poll_timeout())
-                .chain(self.in_flight.iter().map(|f| f.0))
-                .min();
-            let Some(next) = next.filter(|&t| t <= limit) else {
-                break;
-            };
-            self.now = next;
-            let (due, rest): (Vec<_>, Vec<_>) = self.in_flight.drain(..).partition(|f| f.0 <= next);
-            self.in_flight = rest;
-            for (_, from, to, bytes) in due {
-                let source = self.nodes[from].address;
-                let node = &mut self.nodes[to];
-                if !node.alive {
-                    continue;
-                }
-                let repr =
-                    eigrp::Repr::parse(&eigrp::Packet::new_checked(&bytes[..]).unwrap()).unwrap();
-                if let Err(e) = node.eigrp.handle_packet(next, source, &repr) {
-                    node.errors.push((next, e));
-                }
-            }
-            for node in &mut self.nodes {
-                if node.alive && node.eigrp.poll_timeout().is_some_and(|t| t <= next) {
-                    node.eigrp.handle_timeout(next);
-                }
-            }
-        }
-        self.collect();
-        self.now = limit;
+        let Self { tunnel, log, drop } = self;
+        tunnel.run(limit, |tunnel| collect(tunnel, log, drop));
     }
 
     fn rib(&self, i: usize) -> &BTreeMap<Prefix, (Ipv4Addr, u32)> {
-        &self.nodes[i].rib
+        &self.routers[i].rib
     }
 
     fn downs(&self, i: usize) -> Vec<(Ipv4Addr, DownReason)> {
-        self.nodes[i]
+        self.routers[i]
             .events
             .iter()
             .filter_map(|(_, e)| match e {
@@ -236,6 +168,62 @@ impl Net {
                 s.from == from && s.opcode == opcode && !(opcode == OpCode::HELLO && s.ack == 0)
             })
             .collect()
+    }
+}
+
+/// Takes what the routers sent (logged, then lost or put on the tunnel) and raised (the
+/// route events kept as each router's RIB, which must agree with the process's own).
+fn collect(tunnel: &mut Tunnel<Node>, log: &mut Vec<Seen>, drop: &mut DropRule) {
+    for i in 0..tunnel.routers.len() {
+        while let Some(t) = tunnel.routers[i].eigrp.poll_transmit() {
+            let repr = t.parse().unwrap();
+            if !tunnel.routers[i].alive {
+                continue;
+            }
+            let dropped = drop(i, t.to, &repr);
+            log.push(Seen {
+                at: tunnel.now,
+                from: i,
+                to: t.to,
+                opcode: repr.opcode,
+                flags: repr.flags,
+                sequence: repr.sequence,
+                ack: repr.ack,
+                routes: repr.routes().count(),
+                dropped,
+            });
+            if !dropped {
+                tunnel.send(i, tunnel.hearers(i, t.to), &t.bytes);
+            }
+        }
+        let now = tunnel.now;
+        let node = &mut tunnel.routers[i];
+        while let Some(e) = node.eigrp.poll_event() {
+            match e {
+                EigrpEvent::RouteInstalled {
+                    prefix,
+                    next_hop,
+                    metric,
+                } => {
+                    assert!(node.rib.insert(prefix, (next_hop, metric)).is_none());
+                }
+                EigrpEvent::RouteChanged {
+                    prefix,
+                    next_hop,
+                    metric,
+                } => {
+                    assert!(node.rib.insert(prefix, (next_hop, metric)).is_some());
+                }
+                EigrpEvent::RouteWithdrawn { prefix } => {
+                    assert!(node.rib.remove(&prefix).is_some());
+                }
+                _ => {}
+            }
+            node.events.push((now, e));
+        }
+        // The events and the process's own view of the RIB agree.
+        let own: BTreeMap<_, _> = node.eigrp.routes().map(|(p, nh, m)| (p, (nh, m))).collect();
+        assert_eq!(own, node.rib, "router {i}");
     }
 }
 
@@ -256,11 +244,11 @@ fn two_routers_init_eot_and_converge() {
         // Nothing is sent unacknowledged for long: exactly one INIT and one EOT Update each.
         assert_eq!(init.len(), 2);
         assert!(
-            net.nodes[i].events.iter().any(
+            net.routers[i].events.iter().any(
                 |(_, e)| matches!(e, EigrpEvent::NeighborUp { address, .. } if *address == peer)
             )
         );
-        let shown: Vec<_> = net.nodes[i].eigrp.neighbors(net.now).collect();
+        let shown: Vec<_> = net.routers[i].eigrp.neighbors(net.now).collect();
         assert_eq!(shown.len(), 1);
         assert!(shown[0].established);
         assert_eq!(shown[0].queue, 0);
@@ -268,7 +256,7 @@ fn two_routers_init_eot_and_converge() {
     }
     assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
     assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
-    let logged: Vec<String> = net.nodes[1]
+    let logged: Vec<String> = net.routers[1]
         .events
         .iter()
         .map(|(_, e)| e.to_string())
@@ -280,7 +268,7 @@ fn two_routers_init_eot_and_converge() {
             "D 10.0.0.0/24 [90/26880256] via 172.16.1.1, Tunnel0"
         ]
     );
-    let route = net.nodes[1].eigrp.route(lan(0)).unwrap();
+    let route = net.routers[1].eigrp.route(lan(0)).unwrap();
     assert_eq!(route.state, RouteState::Passive);
     assert_eq!(route.feasible_distance, 26_880_256);
     assert_eq!(route.successors[0].via, Via::Neighbor(addr(1)));
@@ -289,7 +277,7 @@ fn two_routers_init_eot_and_converge() {
         route.to_string(),
         "P 10.0.0.0/24, 1 successors, FD is 26880256\n        via 172.16.1.1 (26880256/2816), Tunnel0"
     );
-    assert!(net.nodes.iter().all(|n| n.errors.is_empty()));
+    assert!(net.routers.iter().all(|n| n.errors.is_empty()));
 }
 
 /// IOS with `ip split-horizon eigrp` on the hub's tunnel (the default): the spokes learn the
@@ -340,10 +328,10 @@ fn dead_spoke_goes_active_queries_and_withdraws() {
         let mut net = Net::cloud(2, |hub| hub.split_horizon = split_horizon);
         net.run_until(secs(3));
         assert!(net.rib(0).contains_key(&lan(2)));
-        net.nodes[2].alive = false;
+        net.routers[2].alive = false;
         net.run_until(secs(30));
         assert_eq!(net.downs(0), [(addr(3), DownReason::HoldTimerExpired)]);
-        let down = net.nodes[0]
+        let down = net.routers[0]
             .events
             .iter()
             .find(|(_, e)| matches!(e, EigrpEvent::NeighborDown { .. }));
@@ -367,7 +355,7 @@ fn dead_spoke_goes_active_queries_and_withdraws() {
         assert!(net.rib(0).contains_key(&lan(1)));
         assert!(net.rib(1).contains_key(&lan(0)));
         assert_eq!(
-            net.nodes[0].eigrp.route(lan(1)).unwrap().state,
+            net.routers[0].eigrp.route(lan(1)).unwrap().state,
             RouteState::Passive
         );
     }
@@ -399,7 +387,7 @@ fn lost_packets_are_retransmitted() {
     assert_eq!(init[1].at - init[0].at, Duration::from_secs(2));
     assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
     assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
-    let shown: Vec<_> = net.nodes[0].eigrp.neighbors(net.now).collect();
+    let shown: Vec<_> = net.routers[0].eigrp.neighbors(net.now).collect();
     assert_eq!(shown[0].queue, 0);
     assert!(net.downs(0).is_empty());
 }
@@ -423,7 +411,7 @@ fn retry_limit_resets_the_neighbour() {
         DownReason::RetryLimitExceeded.to_string(),
         "retry limit exceeded"
     );
-    let first_down = net.nodes[0]
+    let first_down = net.routers[0]
         .events
         .iter()
         .find(|(_, e)| matches!(e, EigrpEvent::NeighborDown { .. }))
@@ -442,7 +430,7 @@ fn retry_limit_resets_the_neighbour() {
         17
     );
     assert_eq!(first_down, first.at + Duration::from_secs(34));
-    let ups = net.nodes[0]
+    let ups = net.routers[0]
         .events
         .iter()
         .filter(|(_, e)| matches!(e, EigrpEvent::NeighborUp { .. }))
@@ -459,8 +447,8 @@ fn restarted_peer_is_reset_and_relearned() {
     net.run_until(secs(3));
     let mut eigrp = Eigrp::new(EigrpConfig::new(addr(2), AS), net.now);
     eigrp.add_connected(net.now, lan(1), Link::GIGABIT_ETHERNET);
-    net.nodes[1].eigrp = eigrp;
-    net.nodes[1].rib.clear();
+    net.routers[1].eigrp = eigrp;
+    net.routers[1].rib.clear();
     net.run_until(secs(30));
     assert_eq!(net.downs(0), [(addr(2), DownReason::PeerRestarted)]);
     assert_eq!(net.rib(0)[&lan(1)], (addr(2), 26_880_256));
@@ -474,7 +462,7 @@ fn goodbye_withdraws_at_once() {
     let mut net = Net::cloud(1, |_| {});
     net.run_until(secs(3));
     let now = net.now;
-    net.nodes[1].eigrp.shutdown(now);
+    net.routers[1].eigrp.shutdown(now);
     net.run_until(secs(4));
     assert_eq!(net.downs(0), [(addr(2), DownReason::Goodbye)]);
     assert_eq!(
@@ -499,7 +487,7 @@ fn sha256_authentication() {
     let mut net = Net::new(vec![same(1), same(2)]);
     net.run_until(secs(3));
     assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
-    assert!(net.nodes.iter().all(|n| n.errors.is_empty()));
+    assert!(net.routers.iter().all(|n| n.errors.is_empty()));
     // Every packet carries the Authentication TLV first: type 3, key 1, a 32-byte digest.
     let mut lone = Eigrp::new(same(1), Instant::ZERO);
     let hello = lone.poll_transmit().unwrap();
@@ -513,9 +501,9 @@ fn sha256_authentication() {
     let mut net = Net::new(vec![same(1), other(2)]);
     net.run_until(secs(20));
     assert!(net.rib(0).is_empty() && net.rib(1).is_empty());
-    assert_eq!(net.nodes[0].eigrp.neighbors(net.now).count(), 0);
+    assert_eq!(net.routers[0].eigrp.neighbors(net.now).count(), 0);
     assert!(matches!(
-        net.nodes[0].errors[0].1,
+        net.routers[0].errors[0].1,
         dmvpn_proto::eigrp::Error::AuthenticationFailed { address } if address == addr(2)
     ));
 }
@@ -530,17 +518,17 @@ fn lost_connected_prefix_is_queried_and_withdrawn() {
     net.run_until(secs(3));
     assert!(net.rib(1).contains_key(&lan(0)) && net.rib(2).contains_key(&lan(0)));
     let now = net.now;
-    net.nodes[0].eigrp.remove_connected(now, lan(0));
+    net.routers[0].eigrp.remove_connected(now, lan(0));
     net.run_until(secs(5));
     let queries: Vec<Ipv4Addr> = net.sent(0, OpCode::QUERY).iter().map(|s| s.to).collect();
     assert_eq!(queries, [addr(2), addr(3)]);
     assert_eq!(net.sent(1, OpCode::REPLY).len(), 1);
     assert_eq!(net.sent(2, OpCode::REPLY).len(), 1);
     assert!(!net.rib(1).contains_key(&lan(0)) && !net.rib(2).contains_key(&lan(0)));
-    assert!(net.nodes[0].eigrp.route(lan(0)).is_none());
+    assert!(net.routers[0].eigrp.route(lan(0)).is_none());
     // Adding it back advertises it again.
     let now = net.now;
-    net.nodes[0]
+    net.routers[0]
         .eigrp
         .add_connected(now, lan(0), Link::GIGABIT_ETHERNET);
     net.run_until(secs(7));
@@ -560,7 +548,7 @@ fn md5_authentication_end_to_end() {
     let mut net = Net::new(vec![keyed(1), keyed(2)]);
     net.run_until(secs(3));
     assert_eq!(net.rib(1)[&lan(0)], (addr(1), 26_880_256));
-    assert!(net.nodes.iter().all(|n| n.errors.is_empty()));
+    assert!(net.routers.iter().all(|n| n.errors.is_empty()));
     assert!(net.sent(0, OpCode::UPDATE).len() >= 2);
 }
 
@@ -587,7 +575,7 @@ fn converges_under_loss() {
     }
     assert!((0..4).all(|i| net.downs(i).is_empty()));
     assert!(
-        net.nodes[0]
+        net.routers[0]
             .eigrp
             .neighbors(net.now)
             .all(|n| n.queue == 0 && n.established)
@@ -629,14 +617,14 @@ fn external_routes() {
     let mut net = Net::cloud(2, |hub| hub.split_horizon = false);
     let default = Prefix::new(Ipv4Addr::UNSPECIFIED, 0);
     let statics = Prefix::new(Ipv4Addr::new(192, 168, 100, 0), 24);
-    net.nodes[0].eigrp.add_external(
+    net.routers[0].eigrp.add_external(
         Instant::ZERO,
         default,
         Link::GIGABIT_ETHERNET,
         ExternalProtocol::STATIC,
         7,
     );
-    net.nodes[1].eigrp.add_external(
+    net.routers[1].eigrp.add_external(
         Instant::ZERO,
         statics,
         Link::GIGABIT_ETHERNET,
@@ -646,7 +634,7 @@ fn external_routes() {
     net.run_until(secs(3));
     for spoke in [1, 2] {
         assert_eq!(net.rib(spoke)[&default], (addr(1), 26_880_256));
-        let route = net.nodes[spoke].eigrp.route(default).unwrap();
+        let route = net.routers[spoke].eigrp.route(default).unwrap();
         let external = route.external.unwrap();
         assert_eq!(external.origin_router, u32::from(addr(1)));
         assert_eq!(
@@ -656,7 +644,7 @@ fn external_routes() {
     }
     assert_eq!(net.rib(2)[&statics], (addr(1), 28_160_256));
     assert!(
-        net.nodes[2]
+        net.routers[2]
             .eigrp
             .route(statics)
             .unwrap()
@@ -664,13 +652,13 @@ fn external_routes() {
             .is_some()
     );
     // Spoke 1 originates it and holds no path from the hub for it.
-    let own = net.nodes[1].eigrp.route(statics).unwrap();
+    let own = net.routers[1].eigrp.route(statics).unwrap();
     assert_eq!(own.successors[0].via, Via::Connected);
     assert!(own.feasible_successors.is_empty() && own.others.is_empty());
     assert!(!net.rib(1).contains_key(&statics));
     // Withdrawing the static withdraws it everywhere.
     let now = net.now;
-    net.nodes[1].eigrp.remove_connected(now, statics);
+    net.routers[1].eigrp.remove_connected(now, statics);
     net.run_until(secs(6));
     assert!(!net.rib(0).contains_key(&statics) && !net.rib(2).contains_key(&statics));
 }
