@@ -41,3 +41,34 @@ fn hub_and_spokes_over_ikev2_reach_full_adjacency() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// A spoke whose keyring key differs from the hub's: IKE_AUTH fails, no SA, no registration;
+/// the config check and the run both say why, the key itself nowhere.
+#[test]
+fn wrong_key_no_sa() {
+    let mut routers = members();
+    let path = format!("{DIR}/spoke1.cfg");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "pre-shared-key lab-psk-secret",
+        "pre-shared-key not-the-hubs",
+    );
+    routers[1] = Member::parse("spoke1.cfg", &text, Options::default()).unwrap();
+    let mut scenario = Scenario::new(routers);
+    scenario.duration = Duration::from_secs(60);
+    let report = simulate::run(&scenario).unwrap().report;
+    let spoke1 = report.peers.iter().find(|p| p.spoke == "spoke1").unwrap();
+    assert!(!spoke1.registered && spoke1.spis.is_empty(), "{report}");
+    let spoke2 = report.peers.iter().find(|p| p.spoke == "spoke2").unwrap();
+    assert!(spoke2.registered && spoke2.adjacent, "{report}");
+    let ids: Vec<_> = report.findings.iter().map(|f| (f.id, f.source)).collect();
+    assert!(
+        ids.contains(&("ike-psk-mismatch", simulate::Source::Runtime)),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&("ike-psk-mismatch", simulate::Source::Config)),
+        "{ids:?}"
+    );
+    let shown = report.to_string();
+    assert!(!shown.contains("not-the-hubs") && !shown.contains("lab-psk-secret"));
+}

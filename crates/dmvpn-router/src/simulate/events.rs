@@ -150,6 +150,23 @@ impl Sim {
             ikev2::Event::Failed { peer, reason } => {
                 let text = format!("IKEv2 with {} failed: {reason:?}", self.peer_name(peer));
                 self.entry(at, i, Kind::Fault, text);
+                let key = self.pair_key(i, peer);
+                let (id, what) = match reason {
+                    ikev2::Failure::AuthenticationFailed => (
+                        "ike-psk-mismatch",
+                        "IKE_AUTH's AUTH payload does not verify: the pre-shared keys differ",
+                    ),
+                    ikev2::Failure::NoPresharedKey => (
+                        "ike-no-psk",
+                        "the keyring has no pre-shared key for the peer",
+                    ),
+                    ikev2::Failure::NoProposalChosen => (
+                        "ike-no-proposal-chosen",
+                        "IKE_SA_INIT or IKE_AUTH: the proposals or transform sets share nothing",
+                    ),
+                    _ => return,
+                };
+                self.evidence(id, "error", key.clone(), format!("{key}: {what}"));
             }
             ikev2::Event::Deleted { peer, reason, .. } => {
                 self.toggle(at, Fact::Ike(i, peer), false, |s| {
