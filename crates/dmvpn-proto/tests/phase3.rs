@@ -270,6 +270,48 @@ mod with_ike {
         assert!(direct_esp(&cloud, since), "ESP straight from R2 to R3");
     }
 
+    /// The lab's race, made certain: the IKE message that completes the spokes' pair reaches
+    /// its receiver after the ESP its sender seals at once with the new pair (two sockets read
+    /// in the other order). The ESP (the held Resolution Reply) waits for the pair instead of
+    /// being dropped, so both spokes get their shortcut in the first exchange, as on IOS, where
+    /// no Resolution Request has to time out first.
+    #[test]
+    fn esp_that_overtakes_the_last_ike_message_is_kept() {
+        let mut cloud = cloud(b"cisco123");
+        let spokes = [spoke_nbma(1), spoke_nbma(2)];
+        cloud.delay = Some(Box::new(move |w| {
+            let between = spokes.contains(&w.from) && spokes.contains(&w.to);
+            if between && w.protocol == dmvpn_proto::ipsec::UDP {
+                Duration::from_millis(5)
+            } else {
+                Duration::ZERO
+            }
+        }));
+        assert!(ping(&mut cloud, 1, 2, 1), "through the hub");
+        assert!(ping(&mut cloud, 2, 1, 2), "back through the hub");
+        cloud.run_for(Duration::from_secs(2));
+        for index in 1..=2 {
+            let node = cloud.members[index].node.node();
+            let failed = (cloud.members[index].events.iter()).any(|(_, e)| {
+                matches!(
+                    e,
+                    Event::Node(dmvpn_proto::node::Event::Shortcut(
+                        dmvpn_proto::nhrp::ShortcutEvent::ResolutionFailed { .. }
+                    ))
+                )
+            });
+            assert!(
+                !failed,
+                "spoke {index}: a Resolution Request went unanswered"
+            );
+            assert_eq!(
+                node.shortcut_routes().len(),
+                1,
+                "spoke {index} has its shortcut"
+            );
+        }
+    }
+
     /// IOS: with a pre-shared key mismatch between the spokes, ISAKMP between them fails
     /// (MM_KEY_EXCH, then deleted) and every packet keeps going through the hub, which keeps
     /// redirecting.

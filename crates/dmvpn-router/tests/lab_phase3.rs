@@ -158,8 +158,6 @@ fn shortcut_in_capture(decoder: &Path, capture: &Path, keys: &Path) -> String {
 }
 
 #[test]
-#[ignore = "flaky: the spoke-to-spoke SA can come up seconds late, so most echoes still hairpin; \
-            run with `cargo test -p dmvpn-router --test lab_phase3 -- --ignored` as root"]
 fn phase3_shortcut_in_namespaces() {
     if let Some(why) = cannot_run() {
         assert!(

@@ -89,7 +89,7 @@ pub use config::{
 };
 pub use counters::{Counters, DropReason};
 pub use rib::{Route, RouteSource};
-pub use shortcut::{HELD_PEERS, HELD_PER_PEER, ShortcutRoute};
+pub use shortcut::{EARLY_ESP_MAX, EARLY_ESP_WINDOW, HELD_PEERS, HELD_PER_PEER, ShortcutRoute};
 
 use rib::Rib;
 
@@ -207,6 +207,8 @@ pub struct Node {
     held: BTreeMap<Ipv4Addr, Vec<Vec<u8>>>,
     /// Peers asked for ([`ShortcutEvent::PeerWanted`]) and not keyed yet.
     wanted: BTreeSet<Ipv4Addr>,
+    /// ESP with no inbound SA yet from peers whose IKE exchange is under way.
+    early_esp: shortcut::EarlyEsp,
     /// The time of the call being handled.
     now: Instant,
 }
@@ -315,6 +317,7 @@ impl Node {
             request_id: first_request_id.wrapping_add(0x4000_0000) & 0x7fff_ffff,
             held: BTreeMap::new(),
             wanted: BTreeSet::new(),
+            early_esp: shortcut::EarlyEsp::default(),
             now,
             config,
         };
@@ -462,6 +465,9 @@ impl Node {
         });
         self.now = now;
         self.release_held(peer);
+        for packet in self.early_esp.take(peer) {
+            self.handle_esp(now, peer, &packet);
+        }
     }
 
     /// Adds `ip route <prefix> <next hop>` through the tunnel (replacing a static route to the
@@ -600,6 +606,10 @@ impl Node {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         self.shortcut_timeout(now);
+        let late = self.early_esp.expire(now);
+        for _ in 0..late {
+            self.counters.drop(DropReason::NoInboundSa);
+        }
         match &mut self.nhrp {
             NhrpRole::Client(client) => client.handle_timeout(now),
             NhrpRole::Server(server) => server.handle_timeout(now),
@@ -667,6 +677,7 @@ impl Node {
         let local = self.config.tunnel.nbma;
         let decrypted = match self.sad.unprotect(local, &mut buffer) {
             Ok(decrypted) => decrypted,
+            Err(SadError::NoInboundSa { .. }) if self.early_esp.keep(now, src, payload) => return,
             Err(error) => {
                 self.counters.drop(match error {
                     SadError::NoInboundSa { .. } | SadError::Truncated { .. } => {

@@ -24,6 +24,7 @@
 //!   shortcut`) removes every entry and sends a Purge Request to each requester we answered; a
 //!   Purge Request from a peer removes what it names.
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
@@ -42,6 +43,66 @@ pub const HELD_PER_PEER: usize = 4;
 
 /// How many peers may have packets waiting.
 pub const HELD_PEERS: usize = 64;
+
+/// How long ESP with no inbound SA from a peer in the middle of an IKE exchange waits for the
+/// pair ([`Node::expect_sas`]).
+pub const EARLY_ESP_WINDOW: Duration = Duration::from_secs(2);
+
+/// The largest ESP packet kept while its SA is on the way (a held NHRP reply or the first data
+/// packets, never a jumbo frame).
+pub const EARLY_ESP_MAX: usize = 2048;
+
+/// ESP that overtook the IKE message completing its pair: the peer installs its SAs and seals
+/// at once (a Quick Mode initiator on QM2, an IKEv2 responder on IKE_AUTH), while our copy of
+/// that last message may be read after its ESP (another socket, another queue). Kept per peer
+/// for [`EARLY_ESP_WINDOW`] after its last IKE message, at most [`HELD_PER_PEER`] packets for
+/// [`HELD_PEERS`] peers, and decrypted when the pair is installed.
+#[derive(Debug, Default)]
+pub(super) struct EarlyEsp {
+    peers: BTreeMap<Ipv4Addr, (Instant, Vec<Vec<u8>>)>,
+}
+
+impl EarlyEsp {
+    /// `peer` is negotiating: its ESP may come before its SAs until `until`.
+    fn expect(&mut self, peer: Ipv4Addr, until: Instant) {
+        if let Some((deadline, _)) = self.peers.get_mut(&peer) {
+            *deadline = until;
+        } else if self.peers.len() < HELD_PEERS {
+            self.peers.insert(peer, (until, Vec::new()));
+        }
+    }
+
+    /// Keeps `packet` from `peer` if the peer is expected and has room; whether it was kept.
+    pub(super) fn keep(&mut self, now: Instant, peer: Ipv4Addr, packet: &[u8]) -> bool {
+        match self.peers.get_mut(&peer) {
+            Some((until, queue))
+                if now < *until && queue.len() < HELD_PER_PEER && packet.len() <= EARLY_ESP_MAX =>
+            {
+                queue.push(packet.to_vec());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// What `peer` sent early, now that its SAs are installed.
+    pub(super) fn take(&mut self, peer: Ipv4Addr) -> Vec<Vec<u8>> {
+        self.peers.remove(&peer).map(|(_, q)| q).unwrap_or_default()
+    }
+
+    /// Forgets the peers whose window closed; how many packets went with them.
+    pub(super) fn expire(&mut self, now: Instant) -> usize {
+        let mut lost = 0;
+        self.peers.retain(|_, (until, queue)| {
+            let open = now < *until;
+            if !open {
+                lost += queue.len();
+            }
+            open
+        });
+        lost
+    }
+}
 
 /// A shortcut route as `show ip route` lists it.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -239,6 +300,14 @@ impl Node {
     pub fn peer_failed(&mut self, nbma: Ipv4Addr) {
         self.wanted.remove(&nbma);
         self.held.remove(&nbma);
+    }
+
+    /// An IKE message from `peer` was taken: its exchange may install a pair with us, and ESP
+    /// it seals with that pair may arrive before we have it. Such ESP waits
+    /// [`EARLY_ESP_WINDOW`] for the pair instead of being dropped (the [`Router`](crate::router)
+    /// calls this for every IKE message it accepts).
+    pub fn expect_sas(&mut self, now: Instant, peer: Ipv4Addr) {
+        self.early_esp.expect(peer, now + EARLY_ESP_WINDOW);
     }
 
     /// The SA pair with `peer` is up: what waited for it goes.

@@ -231,6 +231,10 @@ impl PartialOrd for Flight {
 /// Decides whether the network drops a packet, on top of random loss.
 pub type DropFilter = Box<dyn FnMut(&Wire) -> bool + Send>;
 
+/// Adds a delay of its choosing to a packet, on top of the latency and jitter: what a path
+/// through a busier queue, or two sockets read in the wrong order, does.
+pub type DelayFilter = Box<dyn FnMut(&Wire) -> Duration + Send>;
+
 /// The cloud: nodes, the NBMA network between them, and the clock.
 pub struct Cloud<M: Machine = Node> {
     /// The virtual time.
@@ -247,6 +251,8 @@ pub struct Cloud<M: Machine = Node> {
     pub duplicate_percent: u32,
     /// Drops the packets it returns `true` for.
     pub drop: Option<DropFilter>,
+    /// Delays the packets it returns a delay for.
+    pub delay: Option<DelayFilter>,
     /// Keep a [`Wire`] record of every packet (on; turn off for big clouds).
     pub logging: bool,
     /// The record of every packet sent, when `logging`.
@@ -296,6 +302,7 @@ impl<M: Machine> Cloud<M> {
             loss_percent: 0,
             duplicate_percent: 0,
             drop: None,
+            delay: None,
             logging: true,
             log: Vec::new(),
             sent: 0,
@@ -446,6 +453,10 @@ impl<M: Machine> Cloud<M> {
             let cut = self.partitions.contains(&(from.min(t.to), from.max(t.to)))
                 || self.partitions.contains(&(own.min(t.to), own.max(t.to)));
             wire.dropped = lost || filtered || cut;
+            let delay = self
+                .delay
+                .as_mut()
+                .map_or(Duration::ZERO, |delay| delay(&wire));
             if let Some(tap) = &mut self.tap {
                 tap.push(Tapped {
                     at: now,
@@ -464,7 +475,7 @@ impl<M: Machine> Cloud<M> {
                     1
                 };
                 for _ in 0..copies {
-                    let at = now + self.latency + self.jitter();
+                    let at = now + self.latency + delay + self.jitter();
                     self.seq += 1;
                     self.in_flight.push(Reverse(Flight {
                         at,

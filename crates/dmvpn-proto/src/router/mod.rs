@@ -435,10 +435,13 @@ impl<R: ike::Entropy> Router<R> {
             self.counters.udp_dropped += 1;
             return;
         };
-        if let Err(error) = ike.handle_message(now, src, message) {
-            self.ike_counters.refused += 1;
-            self.ike_counters.last_error = Some((src, error.clone()));
-            self.event(Event::IkeRefused { peer: src, error });
+        match ike.handle_message(now, src, message) {
+            Ok(()) => self.node.expect_sas(now, src),
+            Err(error) => {
+                self.ike_counters.refused += 1;
+                self.ike_counters.last_error = Some((src, error.clone()));
+                self.event(Event::IkeRefused { peer: src, error });
+            }
         }
         self.pump(now);
     }
