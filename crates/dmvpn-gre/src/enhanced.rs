@@ -20,6 +20,7 @@
 //! # Ok::<(), dmvpn_gre::Error>(())
 //! ```
 
+use dmvpn_wire::field::check_length;
 use dmvpn_wire::{Error, Layer, Result};
 
 use crate::Protocol;
@@ -91,15 +92,13 @@ impl Repr {
         let header_len = packet.header_len();
         let available = packet.total_len().saturating_sub(header_len);
         let claimed = usize::from(payload_length);
-        if claimed > available {
-            return Err(Error::bad_length(
-                Layer::Gre,
-                "payload length",
-                field::OPTIONAL.start,
-                claimed,
-                available,
-            ));
-        }
+        check_length(
+            Layer::Gre,
+            "payload length",
+            field::OPTIONAL.start,
+            claimed,
+            0..=available,
+        )?;
         if claimed < available {
             return Err(Error::TrailingBytes {
                 layer: Layer::Gre,

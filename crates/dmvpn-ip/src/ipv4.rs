@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
 use dmvpn_wire::checksum;
-use dmvpn_wire::field::Field;
+use dmvpn_wire::field::{Field, check_length};
 use dmvpn_wire::{Error, Layer, Result};
 
 /// The payload's protocol: the one IP protocol registry of the workspace, under its IPv4 name.
@@ -103,16 +103,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.check_header()?;
         let data = self.buffer.as_ref();
         let total_len = usize::from(self.total_len());
-        if total_len > data.len() {
-            return Err(Error::bad_length(
-                Layer::Ipv4,
-                "total length",
-                field::LENGTH.start,
-                total_len,
-                data.len(),
-            ));
-        }
-        Ok(())
+        check_length(
+            Layer::Ipv4,
+            "total length",
+            field::LENGTH.start,
+            total_len,
+            0..=data.len(),
+        )
     }
 
     /// Checks the header alone: version 4, an IHL of at least 5 whose bytes are there, and a total

@@ -17,7 +17,7 @@
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 use dmvpn_wire::checksum::Checksum;
-use dmvpn_wire::field::Field;
+use dmvpn_wire::field::{Field, check_length};
 use dmvpn_wire::{Error, Layer, Result};
 
 use super::ipv4::Protocol;
@@ -81,16 +81,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
             return Err(Error::truncated(Layer::Udp, field, offset, 2, data.len()));
         }
         let len = usize::from(self.len());
-        if len < HEADER_LEN || len > data.len() {
-            return Err(Error::bad_length(
-                Layer::Udp,
-                "length",
-                field::LENGTH.start,
-                len,
-                data.len(),
-            ));
-        }
-        Ok(())
+        check_length(
+            Layer::Udp,
+            "length",
+            field::LENGTH.start,
+            len,
+            HEADER_LEN..=data.len(),
+        )
     }
 
     dmvpn_wire::getters! {

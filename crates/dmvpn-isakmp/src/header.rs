@@ -20,6 +20,7 @@
 
 use core::fmt;
 
+use dmvpn_wire::field::check_length;
 use dmvpn_wire::{Error, Layer, Result};
 
 use crate::consts::{ExchangeType, PayloadType};
@@ -143,16 +144,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
             ));
         }
         let length = self.length() as usize;
-        if length < HEADER_LEN || length > buf.len() {
-            return Err(Error::bad_length(
-                Layer::Isakmp,
-                "length",
-                field::LENGTH.start,
-                length,
-                buf.len(),
-            ));
-        }
-        Ok(())
+        check_length(
+            Layer::Isakmp,
+            "length",
+            field::LENGTH.start,
+            length,
+            HEADER_LEN..=buf.len(),
+        )
     }
 
     /// Initiator cookie (CKY-I).

@@ -25,6 +25,7 @@
 
 use core::fmt;
 
+use dmvpn_wire::field::check_length;
 use dmvpn_wire::list::{self, Entry, List};
 use dmvpn_wire::{Error, Layer, Result};
 
@@ -76,16 +77,13 @@ impl<T: AsRef<[u8]>> Extension<T> {
         }
         let claimed = usize::from(self.length());
         let available = data.len() - field::HEADER_LEN;
-        if claimed > available {
-            return Err(Error::bad_length(
-                Layer::Nhrp,
-                "extension length",
-                field::LENGTH.start,
-                claimed,
-                available,
-            ));
-        }
-        Ok(())
+        check_length(
+            Layer::Nhrp,
+            "extension length",
+            field::LENGTH.start,
+            claimed,
+            0..=available,
+        )
     }
 
     fn type_word(&self) -> u16 {

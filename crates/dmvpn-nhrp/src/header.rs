@@ -22,6 +22,7 @@
 
 use core::ops::Range;
 
+use dmvpn_wire::field::check_length;
 use dmvpn_wire::{Error, Layer, Result, checksum};
 
 use crate::consts::{AddressFamily, AddressFormat, OpType, ProtocolType};
@@ -177,15 +178,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
                 size as u32,
             ));
         }
-        if size > data.len() {
-            return Err(Error::bad_length(
-                Layer::Nhrp,
-                "packet size",
-                field::PACKET_SIZE.start,
-                size,
-                data.len(),
-            ));
-        }
+        check_length(
+            Layer::Nhrp,
+            "packet size",
+            field::PACKET_SIZE.start,
+            size,
+            0..=data.len(),
+        )?;
         check_extension_offset(usize::from(self.extension_offset()), size)?;
         let end = self.mandatory_end();
         if end < field::ADDRESSES {

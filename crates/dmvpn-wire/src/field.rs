@@ -91,6 +91,37 @@ pub fn truncated(layer: Layer, name: &'static str, field: &Field, len: usize) ->
     Error::truncated(layer, name, field.start, field.len(), len)
 }
 
+/// Checks the length field `name` at `offset`: `Ok` when the `claimed` length lies in `allowed`,
+/// otherwise the [`Error::BadLength`] with the most there is (`allowed`'s end) as `available`.
+///
+/// ```
+/// use dmvpn_wire::{Error, Layer, field};
+///
+/// assert_eq!(field::check_length(Layer::Udp, "length", 4, 12, 8..=20), Ok(()));
+/// assert_eq!(
+///     field::check_length(Layer::Udp, "length", 4, 7, 8..=20),
+///     Err(Error::bad_length(Layer::Udp, "length", 4, 7, 20))
+/// );
+/// ```
+pub fn check_length(
+    layer: Layer,
+    name: &'static str,
+    offset: usize,
+    claimed: usize,
+    allowed: core::ops::RangeInclusive<usize>,
+) -> Result<(), Error> {
+    if allowed.contains(&claimed) {
+        return Ok(());
+    }
+    Err(Error::bad_length(
+        layer,
+        name,
+        offset,
+        claimed,
+        *allowed.end(),
+    ))
+}
+
 /// Checks that every `(name, range)` of `fields` ends within the first `len` bytes, and returns
 /// from the calling function with the [`Error::Truncated`] ([`truncated`]) of the first field, in
 /// the order given, that does not. A macro rather than a function, so that views' `check_len`

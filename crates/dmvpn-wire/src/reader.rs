@@ -141,16 +141,7 @@ impl<'a> Reader<'a> {
     /// what is left: a length that overruns its parent is [`Error::BadLength`].
     pub fn sub(&mut self, len: usize, field: &'static str) -> Result<Self> {
         let offset = self.offset();
-        let available = self.remaining();
-        if len > available {
-            return Err(Error::BadLength {
-                layer: self.layer,
-                field,
-                offset,
-                claimed: len,
-                available,
-            });
-        }
+        crate::field::check_length(self.layer, field, offset, len, 0..=self.remaining())?;
         let buf = &self.buf[self.pos..self.pos + len];
         self.pos += len;
         Ok(Self {
