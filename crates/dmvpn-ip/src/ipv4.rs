@@ -144,15 +144,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
                 (header_len / 4) as u32,
             ));
         }
-        if data.len() < header_len {
-            return Err(Error::truncated(
-                Layer::Ipv4,
-                "options",
-                HEADER_LEN,
-                header_len - HEADER_LEN,
-                data.len(),
-            ));
-        }
+        dmvpn_wire::check_fields!(
+            Layer::Ipv4,
+            data.len(),
+            [("options", HEADER_LEN..header_len)]
+        );
         let total_len = usize::from(self.total_len());
         if total_len < header_len {
             return Err(Error::bad_length(

@@ -205,15 +205,7 @@ impl Builder {
     pub fn emit(&self, chain: &Chain, buf: &mut [u8]) -> Result<usize, Error> {
         chain.check()?;
         let len = self.buffer_len(chain);
-        if buf.len() < len {
-            return Err(Error::truncated(
-                Layer::Isakmp,
-                "payload",
-                0,
-                len,
-                buf.len(),
-            ));
-        }
+        dmvpn_wire::check_fields!(Layer::Isakmp, buf.len(), [("payload", 0..len)]);
         let header = self.header(chain.first, self.flags, chain.len())?;
         header.emit(&mut Packet::new_unchecked(&mut buf[..HEADER_LEN]));
         buf[HEADER_LEN..len].copy_from_slice(&chain.bytes);

@@ -66,15 +66,11 @@ impl<T: AsRef<[u8]>> Cie<T> {
     /// that the reserved bits of the type/length bytes are clear. Offsets are relative to the CIE.
     pub fn check_len(&self) -> Result<()> {
         let data = self.buffer.as_ref();
-        if data.len() < field::HEADER_LEN {
-            return Err(Error::truncated(
-                Layer::Nhrp,
-                "client information entry",
-                0,
-                field::HEADER_LEN,
-                data.len(),
-            ));
-        }
+        dmvpn_wire::check_fields!(
+            Layer::Nhrp,
+            data.len(),
+            [("client information entry", 0..field::HEADER_LEN)]
+        );
         check_type_len(
             data[field::NBMA_TL],
             "client NBMA type/length",

@@ -66,15 +66,11 @@ impl<T: AsRef<[u8]>> Extension<T> {
     /// relative to the extension).
     pub fn check_len(&self) -> Result<()> {
         let data = self.buffer.as_ref();
-        if data.len() < field::HEADER_LEN {
-            return Err(Error::truncated(
-                Layer::Nhrp,
-                "extension header",
-                0,
-                field::HEADER_LEN,
-                data.len(),
-            ));
-        }
+        dmvpn_wire::check_fields!(
+            Layer::Nhrp,
+            data.len(),
+            [("extension header", 0..field::HEADER_LEN)]
+        );
         let claimed = usize::from(self.length());
         let available = data.len() - field::HEADER_LEN;
         check_length(

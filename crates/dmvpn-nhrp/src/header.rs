@@ -160,15 +160,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
     ///   mandatory part end before the extensions (or the packet) do.
     pub fn check_len(&self) -> Result<()> {
         let data = self.buffer.as_ref();
-        if data.len() < field::HEADER_LEN {
-            return Err(Error::truncated(
-                Layer::Nhrp,
-                "fixed header",
-                0,
-                field::HEADER_LEN,
-                data.len(),
-            ));
-        }
+        dmvpn_wire::check_fields!(
+            Layer::Nhrp,
+            data.len(),
+            [("fixed header", 0..field::HEADER_LEN)]
+        );
         let size = usize::from(self.packet_size());
         if size < field::HEADER_LEN {
             return Err(Error::invalid_field(
@@ -187,15 +183,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         )?;
         check_extension_offset(usize::from(self.extension_offset()), size)?;
         let end = self.mandatory_end();
-        if end < field::ADDRESSES {
-            return Err(Error::truncated(
-                Layer::Nhrp,
-                "mandatory part",
-                field::HEADER_LEN,
-                8,
-                end,
-            ));
-        }
+        dmvpn_wire::check_fields!(
+            Layer::Nhrp,
+            end,
+            [("mandatory part", field::HEADER_LEN..field::ADDRESSES)]
+        );
         check_source_type_lens(data)?;
         let fields = [
             ("source NBMA address", self.src_nbma_range()),

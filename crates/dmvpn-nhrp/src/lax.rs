@@ -134,15 +134,11 @@ fn cut<'a>(bytes: &'a [u8], header: &FixedHeader) -> Result<(Repr<'a>, Option<Er
             value: header.version.into(),
         });
     }
-    if bytes.len() < field::ADDRESSES {
-        return Err(Error::truncated(
-            Layer::Nhrp,
-            "mandatory part",
-            field::HEADER_LEN,
-            field::ADDRESSES - field::HEADER_LEN,
-            bytes.len(),
-        ));
-    }
+    dmvpn_wire::check_fields!(
+        Layer::Nhrp,
+        bytes.len(),
+        [("mandatory part", field::HEADER_LEN..field::ADDRESSES)]
+    );
     let packet = Packet::new_unchecked(bytes);
     let size = usize::from(header.packet_size);
     let extoff = usize::from(header.extension_offset);
