@@ -369,10 +369,8 @@ impl Phase1Keys {
         sai_b: &[u8],
         idir_b: &[u8],
     ) -> Secret {
-        self.prf.compute(
-            self.skeyid.as_bytes(),
-            &[g_xr, g_xi, &cky_r, &cky_i, sai_b, idir_b],
-        )
+        // HASH_I with the roles swapped, but for SAi_b.
+        self.hash_i(g_xr, g_xi, cky_r, cky_i, sai_b, idir_b)
     }
 
     /// Quick Mode HASH(1) = prf(SKEYID_a, M-ID | everything after the HASH payload) (RFC 2409 §5.5).
