@@ -188,6 +188,21 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.version() & 0x0f
     }
 
+    /// Checks that the major version is `major`: any other is [`Error::Unsupported`], naming the
+    /// version field. IKEv1 and IKEv2 share the header layout and the port, so each repr's parser
+    /// checks its own.
+    pub fn check_major_version(&self, major: u8) -> Result<()> {
+        if self.major_version() != major {
+            return Err(Error::Unsupported {
+                layer: Layer::Isakmp,
+                field: "major version",
+                offset: field::VERSION,
+                value: u32::from(self.major_version()),
+            });
+        }
+        Ok(())
+    }
+
     dmvpn_wire::getters! {
         /// Exchange type.
         pub fn exchange_type -> ExchangeType(u8) = field::EXCHANGE_TYPE;
@@ -294,15 +309,16 @@ impl Header {
     /// Parses the header; a major version other than 1 is [`Error::Unsupported`] (IKEv2 shares port 500).
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>) -> Result<Self> {
         packet.check_len()?;
-        if packet.major_version() != 1 {
-            return Err(Error::Unsupported {
-                layer: Layer::Isakmp,
-                field: "major version",
-                offset: field::VERSION,
-                value: u32::from(packet.major_version()),
-            });
-        }
-        Ok(Self {
+        packet.check_major_version(1)?;
+        Ok(Self::read(packet))
+    }
+
+    /// Reads the fields of a header known to be whole (after [`Packet::check_len`] or a length
+    /// check), whatever its version: the display filter and the snapshot-length-cut decoder read
+    /// IKEv2 headers this way too, the fields being in the same places (RFC 7296 §3.1).
+    #[must_use]
+    pub fn read<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>) -> Self {
+        Self {
             initiator_cookie: packet.initiator_cookie(),
             responder_cookie: packet.responder_cookie(),
             next_payload: packet.next_payload(),
@@ -311,7 +327,7 @@ impl Header {
             flags: packet.flags(),
             message_id: packet.message_id(),
             length: packet.length(),
-        })
+        }
     }
 
     /// The header length, 28.

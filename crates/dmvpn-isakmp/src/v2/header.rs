@@ -20,10 +20,10 @@
 
 use core::fmt;
 
-use dmvpn_wire::{Error, Layer, Result};
+use dmvpn_wire::Result;
 
 use super::consts::{ExchangeType, PayloadType};
-use crate::header::{Packet, field};
+use crate::header::Packet;
 
 /// The version byte of IKEv2: major 2, minor 0.
 pub const VERSION_2_0: u8 = 0x20;
@@ -104,17 +104,10 @@ pub struct Header {
 }
 
 impl Header {
-    /// Parses the header; a major version other than 2 is [`Error::Unsupported`].
+    /// Parses the header; a major version other than 2 is [`Error::Unsupported`](dmvpn_wire::Error::Unsupported).
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>) -> Result<Self> {
         packet.check_len()?;
-        if packet.major_version() != 2 {
-            return Err(Error::Unsupported {
-                layer: Layer::Isakmp,
-                field: "major version",
-                offset: field::VERSION,
-                value: u32::from(packet.major_version()),
-            });
-        }
+        packet.check_major_version(2)?;
         Ok(Self::read(packet))
     }
 
