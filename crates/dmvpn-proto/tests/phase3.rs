@@ -312,6 +312,45 @@ mod with_ike {
         }
     }
 
+    /// IOS: when the spoke-to-spoke NHRP entries expire unused, the crypto socket goes with
+    /// them: the IKE and IPsec SAs between the spokes are deleted (`show crypto isakmp sa` no
+    /// longer lists the pair) while both keep theirs with the hub; new traffic goes through
+    /// the hub and keys the spokes again.
+    #[test]
+    fn idle_shortcut_expiry_deletes_the_spoke_to_spoke_sas() {
+        let mut cloud = cloud(b"cisco123");
+        assert!(ping(&mut cloud, 1, 2, 1), "through the hub");
+        cloud.run_for(Duration::from_secs(3));
+        assert!(cloud.members[1].node.pairs().contains_key(&spoke_nbma(2)));
+        let idle = cloud.now;
+        // Holding time 300 s: the last refresh and its holding time, with room to spare.
+        cloud.run_for(Duration::from_secs(2 * 300 + 10));
+        for (index, other) in [(1, 2), (2, 1)] {
+            let router = &cloud.members[index].node;
+            assert!(
+                router
+                    .node()
+                    .shortcuts()
+                    .all(|s| s.nbma != spoke_nbma(other)),
+                "spoke {index}: the entries expired"
+            );
+            assert!(
+                !router.pairs().contains_key(&spoke_nbma(other)),
+                "spoke {index}: no SA pair with spoke {other} left"
+            );
+            assert!(
+                router.pairs().contains_key(&HUB_NBMA),
+                "spoke {index}: hub kept"
+            );
+        }
+        let down = (1..=2).any(|i| {
+            (cloud.members[i].events.iter())
+                .any(|(at, e)| *at > idle && matches!(e, Event::ShortcutPeerDown { .. }))
+        });
+        assert!(down, "a spoke reported the pair's teardown");
+        assert!(ping(&mut cloud, 1, 2, 3), "through the hub again");
+    }
+
     /// IOS: with a pre-shared key mismatch between the spokes, ISAKMP between them fails
     /// (MM_KEY_EXCH, then deleted) and every packet keeps going through the hub, which keeps
     /// redirecting.

@@ -227,6 +227,12 @@ pub enum Event {
         /// The other spoke's NBMA address.
         peer: Ipv4Addr,
     },
+    /// The last resolution entry through another spoke went, and with it the spoke-to-spoke
+    /// IKE and IPsec SAs (deleted, the other spoke told).
+    ShortcutPeerDown {
+        /// The other spoke's NBMA address.
+        peer: Ipv4Addr,
+    },
     /// No spoke-to-spoke pair came within [`RECONNECT`] (PSK mismatch, NAT, no answer): the
     /// traffic stays on the hub.
     ShortcutPeerFailed {
@@ -605,6 +611,9 @@ impl<R: ike::Entropy> Router<R> {
             node::Event::Shortcut(ShortcutEvent::PeerWanted { nbma }) => {
                 self.connect_direct(now, nbma);
             }
+            node::Event::Shortcut(ShortcutEvent::Removed(entry)) => {
+                self.release_direct(now, entry.nbma);
+            }
             // The volume limit (the SAD counts it): a new pair at the soft limit, as IOS at 90 %.
             node::Event::Sa(SaEvent::SoftExpired {
                 id: SaId::Outbound { remote, .. },
@@ -785,6 +794,27 @@ impl<R: ike::Entropy> Router<R> {
                 self.event(Event::ShortcutPeerFailed { peer });
             }
         }
+    }
+
+    /// The last resolution entry through another spoke went (idle expiry, Purge, `clear ip nhrp
+    /// shortcut`): as IOS removes the crypto socket with the NHRP entry, the spoke-to-spoke IKE
+    /// and IPsec SAs are deleted, with Delete notifications to the other spoke. An NHS keeps
+    /// its pair; an entry that comes back keys the peer again on demand.
+    fn release_direct(&mut self, now: Instant, peer: Ipv4Addr) {
+        let still_used = self.node.shortcuts().any(|s| s.nbma == peer);
+        if still_used || self.nhs.contains_key(&peer) {
+            return;
+        }
+        let keyed = self.pairs.contains_key(&peer) || self.direct.remove(&peer).is_some();
+        if !keyed {
+            return;
+        }
+        if let Some(ike) = &mut self.ike {
+            ike.delete_peer(now, peer);
+        }
+        self.forget_pair(now, peer, false);
+        self.node.peer_failed(peer);
+        self.event(Event::ShortcutPeerDown { peer });
     }
 
     /// Gives up the spoke-to-spoke attempts with no pair by their deadline.
