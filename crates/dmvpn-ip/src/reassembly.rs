@@ -502,20 +502,12 @@ mod tests {
     use super::*;
 
     fn header(ident: u16, frag_offset: u16, more_frags: bool) -> ipv4::Repr<'static> {
+        let (src, dst) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2));
         ipv4::Repr {
-            dscp: 0,
-            ecn: 0,
             ident,
-            dont_frag: false,
             more_frags,
             frag_offset,
-            ttl: 64,
-            protocol: Protocol::GRE,
-            checksum: 0,
-            src: Ipv4Addr::new(192, 0, 2, 1),
-            dst: Ipv4Addr::new(192, 0, 2, 2),
-            options: &[],
-            payload_len: 0,
+            ..ipv4::Repr::new(src, dst, Protocol::GRE, 0)
         }
     }
 
