@@ -682,29 +682,14 @@ mod tests {
     fn truncation() {
         for len in 0..EXTS.len() {
             let err = ExtensionList::parse(&EXTS[..len], 68).unwrap_err_or_ok();
+            // A header cut at `at` (the extensions start at 68).
+            let header_cut =
+                |at| Error::truncated(Layer::Nhrp, "extension header", at, 4, 68 + len);
             let expected = match len {
-                0 | 4 | 8 => None,
-                1..4 => Some(Error::truncated(
-                    Layer::Nhrp,
-                    "extension header",
-                    68,
-                    4,
-                    68 + len,
-                )),
-                5..8 => Some(Error::truncated(
-                    Layer::Nhrp,
-                    "extension header",
-                    72,
-                    4,
-                    68 + len,
-                )),
-                9..12 => Some(Error::truncated(
-                    Layer::Nhrp,
-                    "extension header",
-                    76,
-                    4,
-                    68 + len,
-                )),
+                0 | 4 | 8 | 22 | 26 => None,
+                1..4 => Some(header_cut(68)),
+                5..8 => Some(header_cut(72)),
+                9..12 => Some(header_cut(76)),
                 12..22 => Some(Error::bad_length(
                     Layer::Nhrp,
                     "extension length",
@@ -712,22 +697,8 @@ mod tests {
                     10,
                     len - 12,
                 )),
-                22 => None,
-                23..26 => Some(Error::truncated(
-                    Layer::Nhrp,
-                    "extension header",
-                    90,
-                    4,
-                    68 + len,
-                )),
-                26 => None,
-                _ => Some(Error::truncated(
-                    Layer::Nhrp,
-                    "extension header",
-                    94,
-                    4,
-                    68 + len,
-                )),
+                23..26 => Some(header_cut(90)),
+                _ => Some(header_cut(94)),
             };
             assert_eq!(err, expected, "length {len}");
         }
