@@ -277,6 +277,7 @@ mod tests {
 
     #[test]
     fn key_lengths_and_names() {
+        let key_lens = |t: &IpsecTransform| (t.encryption_key_len(), t.integrity_key_len());
         let t = IpsecTransform {
             protocol: ProtocolId::ESP,
             id: EspTransformId::AES_CBC.0,
@@ -284,10 +285,7 @@ mod tests {
             auth: Some(AuthAlgorithm::HMAC_SHA2_256),
             ..IpsecTransform::default()
         };
-        assert_eq!(
-            (t.encryption_key_len(), t.integrity_key_len()),
-            (Some(32), Some(32))
-        );
+        assert_eq!(key_lens(&t), (Some(32), Some(32)));
         assert_eq!(
             t.wireshark_names(),
             Some(("AES-CBC [RFC3602]", "HMAC-SHA-256-128 [RFC4868]"))
@@ -297,20 +295,14 @@ mod tests {
             auth: None,
             ..t
         };
-        assert_eq!(
-            (gcm.encryption_key_len(), gcm.integrity_key_len()),
-            (Some(36), Some(0))
-        );
+        assert_eq!(key_lens(&gcm), (Some(36), Some(0)));
         let tdes = IpsecTransform {
             id: EspTransformId::TRIPLE_DES.0,
             key_bits: None,
             auth: Some(AuthAlgorithm::HMAC_MD5),
             ..t
         };
-        assert_eq!(
-            (tdes.encryption_key_len(), tdes.integrity_key_len()),
-            (Some(24), Some(16))
-        );
+        assert_eq!(key_lens(&tdes), (Some(24), Some(16)));
         let null = IpsecTransform {
             id: EspTransformId::NULL.0,
             ..tdes
