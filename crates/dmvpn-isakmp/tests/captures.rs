@@ -6,27 +6,15 @@
 
 mod common;
 
-use common::{CAPTURES, captures_dir, decode_capture, decryption_table};
+use common::{CAPTURES, decode_capture, decryption_table};
 use dmvpn_isakmp::consts::HashAlgorithm;
 use dmvpn_isakmp::keys::nat_d_hash;
 use dmvpn_isakmp::payload::{Body, Payloads};
 use dmvpn_isakmp::{Error, Message, PayloadType};
 
-macro_rules! captures_or_skip {
-    () => {
-        match captures_dir() {
-            Some(dir) => dir,
-            None => {
-                eprintln!("skipped: ../shared/captures is absent");
-                return;
-            }
-        }
-    };
-}
-
 #[test]
 fn every_message_parses_and_decodes() {
-    let dir = captures_or_skip!();
+    let dir = dmvpn_testkit::captures_or_skip!();
     let keys = decryption_table(&dir);
     let mut total = 0;
     for name in CAPTURES {
@@ -56,7 +44,7 @@ fn every_message_parses_and_decodes() {
 /// `ikev1_decryption_table.tmpl`, except where noted.
 #[test]
 fn keyed_captures_decrypt_like_tshark() {
-    let dir = captures_or_skip!();
+    let dir = dmvpn_testkit::captures_or_skip!();
     let keys = decryption_table(&dir);
     type Frames = &'static [(usize, &'static [u8])];
     let cases: [(&str, Frames); 3] = [
@@ -128,7 +116,7 @@ fn keyed_captures_decrypt_like_tshark() {
 
 #[test]
 fn ikev1_bug_12610_quick_mode_negotiates_the_esp_sas_of_esp_bug_12671() {
-    let dir = captures_or_skip!();
+    let dir = dmvpn_testkit::captures_or_skip!();
     let keys = decryption_table(&dir);
     let decoded = decode_capture(
         &dir.join("wireshark-testsuite/ikev1-bug-12610.pcapng.gz"),
@@ -159,7 +147,7 @@ fn ikev1_bug_12610_quick_mode_negotiates_the_esp_sas_of_esp_bug_12671() {
 
 #[test]
 fn packetlife_draft_nat_d_typed_15() {
-    let dir = captures_or_skip!();
+    let dir = dmvpn_testkit::captures_or_skip!();
     let decoded = decode_capture(&dir.join("packetlife/ISAKMP_sa_setup.cap"), &[]);
     for message in &decoded[2..4] {
         // tshark 4.0 decodes these as GDOI SA KEK and calls the frame malformed.
@@ -183,7 +171,7 @@ fn packetlife_draft_nat_d_typed_15() {
 
 #[test]
 fn summaries() {
-    let dir = captures_or_skip!();
+    let dir = dmvpn_testkit::captures_or_skip!();
     let keys = decryption_table(&dir);
     let decoded = decode_capture(&dir.join("wireshark-testsuite/ikev1-certs.pcap"), &keys);
     // tshark agrees: isakmp.hash of frame 10 is 0b4f60a7a6e2878b515d1e30554be720.
@@ -206,7 +194,7 @@ fn summaries() {
 
 #[test]
 fn truncated_real_messages() {
-    let dir = captures_or_skip!();
+    let dir = dmvpn_testkit::captures_or_skip!();
     for name in CAPTURES {
         for datagram in common::isakmp(&dir.join(name)).iter().take(4) {
             let bytes = &datagram.payload;
@@ -243,7 +231,7 @@ fn truncated_real_messages() {
 /// in between (these captures) both match the addresses on the wire.
 #[test]
 fn nat_d_hashes_match_the_addresses() {
-    let dir = captures_or_skip!();
+    let dir = dmvpn_testkit::captures_or_skip!();
     let mut checked = 0;
     for name in [
         "zeek-spicy-ipsec/ipsec-ikev1-isakmp-main-mode.pcap",

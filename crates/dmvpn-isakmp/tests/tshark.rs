@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{CAPTURES, Decoded, captures_dir, decode_capture, decryption_table};
+use common::{CAPTURES, Decoded, decode_capture, decryption_table};
 use dmvpn_isakmp::attribute::Attribute;
 use dmvpn_isakmp::payload::{Body, Payloads};
 use dmvpn_wire::fmt::Hex;
@@ -105,10 +105,7 @@ fn collect(message: &Decoded, bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn agrees_with_tshark() {
-    let Some(dir) = captures_dir() else {
-        eprintln!("skipped: ../shared/captures is absent");
-        return;
-    };
+    let dir = dmvpn_testkit::captures_or_skip!();
     if !dmvpn_testkit::tshark_available() {
         eprintln!("skipped: tshark is not installed");
         return;

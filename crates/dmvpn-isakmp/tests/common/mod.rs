@@ -2,15 +2,10 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)] // test support code
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dmvpn_isakmp::header::{NAT_T_PORT, UDP_PORT, Udp4500, split_udp_4500};
 use dmvpn_isakmp::keys::{Ikev1Key, Secret};
-
-/// `../shared/captures` beside the workspace, if present (it is outside the repository).
-pub fn captures_dir() -> Option<PathBuf> {
-    dmvpn_testkit::captures()
-}
 
 /// One ISAKMP message from a capture: 1-based frame number, UDP ports and the message bytes (after
 /// the non-ESP marker on port 4500).
