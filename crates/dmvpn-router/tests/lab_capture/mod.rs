@@ -1,7 +1,8 @@
 //! What a lab's capture must show, checked here instead of in the lab scripts (they need namespaces
 //! only to make the capture): `tools/lab/router_lab.sh` and `tools/lab/router_tutorial_lab.sh`
-//! leave the hub's NBMA capture (`hub-nbma.pcap`) and the routers' key log (`keys/esp_sa`,
-//! `keys/ikev1_decryption_table`) in their `--out` directory, and the decoder (`dmvpn decode`, the
+//! leave the hub's NBMA capture (`hub-nbma.pcap`) and the routers' key log (`keys/esp_sa`, and
+//! `keys/ikev1_decryption_table` or, over IKEv2, `keys/ikev2_decryption_table`) in their `--out`
+//! directory, and the decoder (`dmvpn decode`, the
 //! binary `cargo test --workspace` builds beside the router) reads them with display filters.
 //!
 //! A frame whose ESP ICV fails stays opaque to the decoder (nothing after the ESP header is
@@ -57,6 +58,16 @@ pub(crate) fn echo_request_in_esp(
     )
 }
 
+/// The key files the lab's routers wrote into `out/keys` (`esp_sa`, and the IKEv1 or the IKEv2
+/// table: the other stays empty).
+pub(crate) fn key_files(out: &Path) -> Vec<PathBuf> {
+    ["esp_sa", "ikev1_decryption_table", "ikev2_decryption_table"]
+        .into_iter()
+        .map(|name| out.join("keys").join(name))
+        .filter(|path| std::fs::metadata(path).is_ok_and(|m| m.len() > 0))
+        .collect()
+}
+
 /// What must never be on the NBMA side of an IPsec-protected cloud, read without keys: GRE, or an
 /// ICMP echo (ICMP errors, such as a dead hub's protocol unreachable for ESP, are allowed).
 pub(crate) const IN_THE_CLEAR: &str = "gre || icmp.type == 0 || icmp.type == 8";
@@ -71,10 +82,7 @@ pub(crate) fn ping_through_hub(
     inner: (Ipv4Addr, Ipv4Addr),
 ) -> (usize, usize) {
     let capture = out.join("hub-nbma.pcap");
-    let keys = [
-        out.join("keys/esp_sa"),
-        out.join("keys/ikev1_decryption_table"),
-    ];
+    let keys = key_files(out);
     let clear = count(decoder, &capture, &[], IN_THE_CLEAR);
     assert_eq!(clear, 0, "GRE or ICMP echo in the clear on the NBMA side");
     assert!(
