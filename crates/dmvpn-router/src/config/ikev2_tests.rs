@@ -578,3 +578,44 @@ fn cloud_over_ikev2() {
     let uncovered = HUB.replace("  address 0.0.0.0 0.0.0.0\n", "  address 192.0.2.99\n");
     assert!(cloud(&uncovered, SPOKE1).contains(&"ike-no-psk"));
 }
+
+/// The fuzz target's properties (no panic, diagnostics at real places, what loads is written
+/// back and read again to the same configuration) on the IKEv2 examples cut at every few
+/// bytes, each line dropped, each line unindented (a typed block), each pair of lines swapped.
+#[test]
+fn fuzzing_entry_on_ikev2_examples_and_edits() {
+    for text in [HUB, SPOKE1, SPOKE2] {
+        for cut in (0..text.len()).step_by(5) {
+            crate::fuzzing::parse(&text.as_bytes()[..cut]);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for n in 0..lines.len() {
+            let mut dropped = lines.clone();
+            dropped.remove(n);
+            crate::fuzzing::parse(dropped.join("\n").as_bytes());
+            let mut flat = lines.clone();
+            flat[n] = flat[n].trim_start();
+            crate::fuzzing::parse(flat.join("\n").as_bytes());
+            if n + 1 < lines.len() {
+                let mut swapped = lines.clone();
+                swapped.swap(n, n + 1);
+                crate::fuzzing::parse(swapped.join("\n").as_bytes());
+            }
+        }
+    }
+    for key in [
+        "0 6 x",
+        "local",
+        "l x",
+        "remote 0",
+        "6",
+        "  ",
+        "\u{a0}x\u{a0}y",
+    ] {
+        let text = SPOKE1.replace(
+            "pre-shared-key lab-psk-secret",
+            &format!("pre-shared-key {key}"),
+        );
+        crate::fuzzing::parse(text.as_bytes());
+    }
+}
