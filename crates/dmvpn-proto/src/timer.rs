@@ -10,6 +10,12 @@ use alloc::collections::{BTreeMap, BTreeSet};
 
 use crate::time::Instant;
 
+/// The earliest of some machines' deadlines (a machine with none gives `None`): what a
+/// machine made of machines answers for `poll_timeout`.
+pub(crate) fn earliest(deadlines: impl IntoIterator<Item = Option<Instant>>) -> Option<Instant> {
+    deadlines.into_iter().flatten().min()
+}
+
 /// Deadlines keyed by `K`, at most one per key.
 #[derive(Clone, Debug)]
 pub struct TimerTable<K> {

@@ -637,15 +637,12 @@ impl Node {
             NhrpRole::Server(server) => server.poll_timeout(),
         };
         let eigrp = self.eigrp.as_ref().and_then(Eigrp::poll_timeout);
-        [
+        crate::timer::earliest([
             nhrp,
             eigrp,
             self.sad.poll_timeout(),
             self.shortcuts.poll_timeout(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        ])
     }
 
     /// The next packet for the NBMA network.

@@ -147,41 +147,51 @@ pub trait Machine {
     fn poll_deliver(&mut self) -> Option<Vec<u8>>;
 }
 
-impl Machine for Node {
-    type Event = Event;
+/// Implements [`Machine`] for a type whose inherent methods of the same names do the work:
+/// `machine_by_methods!(impl[generics] Type, Event, |self| nbma expression)`.
+macro_rules! machine_by_methods {
+    (impl[$($g:tt)*] $ty:ty, $event:ty, |$this:ident| $nbma:expr) => {
+        impl<$($g)*> $crate::node::sim::Machine for $ty {
+            type Event = $event;
 
-    fn nbma(&self) -> Ipv4Addr {
-        self.config().tunnel.nbma
-    }
+            fn nbma(&self) -> core::net::Ipv4Addr {
+                let $this = self;
+                $nbma
+            }
 
-    fn handle_nbma(&mut self, now: Instant, src: Ipv4Addr, protocol: u8, payload: &[u8]) {
-        Self::handle_nbma(self, now, src, protocol, payload);
-    }
+            fn handle_nbma(&mut self, now: Instant, src: core::net::Ipv4Addr, protocol: u8, payload: &[u8]) {
+                Self::handle_nbma(self, now, src, protocol, payload);
+            }
 
-    fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]) {
-        Self::handle_tunnel_packet(self, now, packet);
-    }
+            fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]) {
+                Self::handle_tunnel_packet(self, now, packet);
+            }
 
-    fn handle_timeout(&mut self, now: Instant) {
-        Self::handle_timeout(self, now);
-    }
+            fn handle_timeout(&mut self, now: Instant) {
+                Self::handle_timeout(self, now);
+            }
 
-    fn poll_timeout(&self) -> Option<Instant> {
-        Self::poll_timeout(self)
-    }
+            fn poll_timeout(&self) -> Option<Instant> {
+                Self::poll_timeout(self)
+            }
 
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        Self::poll_transmit(self)
-    }
+            fn poll_transmit(&mut self) -> Option<$crate::Transmit> {
+                Self::poll_transmit(self)
+            }
 
-    fn poll_event(&mut self) -> Option<Event> {
-        Self::poll_event(self)
-    }
+            fn poll_event(&mut self) -> Option<$event> {
+                Self::poll_event(self)
+            }
 
-    fn poll_deliver(&mut self) -> Option<Vec<u8>> {
-        Self::poll_deliver(self)
-    }
+            fn poll_deliver(&mut self) -> Option<alloc::vec::Vec<u8>> {
+                Self::poll_deliver(self)
+            }
+        }
+    };
 }
+pub(crate) use machine_by_methods;
+
+machine_by_methods!(impl[] Node, Event, |node| node.config().tunnel.nbma);
 
 /// A machine of the cloud with what it handed to its host.
 #[derive(Debug)]

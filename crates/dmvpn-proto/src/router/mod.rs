@@ -500,10 +500,7 @@ impl<R: ike::Entropy> Router<R> {
         let ike = self.ike.as_ref().and_then(Keying::poll_timeout);
         let nhs = self.nhs.values().filter_map(|s| s.deadline()).min();
         let direct = self.direct.values().min().copied();
-        [self.node.poll_timeout(), ike, nhs, direct]
-            .into_iter()
-            .flatten()
-            .min()
+        crate::timer::earliest([self.node.poll_timeout(), ike, nhs, direct])
     }
 
     /// The next packet for the NBMA network: GRE, ESP, or IKE as a whole UDP datagram from port
@@ -861,41 +858,7 @@ impl<R: ike::Entropy> Router<R> {
     }
 }
 
-impl<R: ike::Entropy> node::sim::Machine for Router<R> {
-    type Event = Event;
-
-    fn nbma(&self) -> Ipv4Addr {
-        self.local
-    }
-
-    fn handle_nbma(&mut self, now: Instant, src: Ipv4Addr, protocol: u8, payload: &[u8]) {
-        Self::handle_nbma(self, now, src, protocol, payload);
-    }
-
-    fn handle_tunnel_packet(&mut self, now: Instant, packet: &[u8]) {
-        Self::handle_tunnel_packet(self, now, packet);
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        Self::handle_timeout(self, now);
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        Self::poll_timeout(self)
-    }
-
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        Self::poll_transmit(self)
-    }
-
-    fn poll_event(&mut self) -> Option<Event> {
-        Self::poll_event(self)
-    }
-
-    fn poll_deliver(&mut self) -> Option<Vec<u8>> {
-        Self::poll_deliver(self)
-    }
-}
+node::sim::machine_by_methods!(impl[R: ike::Entropy] Router<R>, Event, |router| router.local);
 
 /// An IKE datagram from `src:500` to `dst:500` with its checksum over the IPv4 pseudo-header
 /// (RFC 768), or `None` if the message does not fit in one.
