@@ -264,6 +264,34 @@ impl Carrier<'_> {
     };
 }
 
+/// The IP packet around a payload: its addresses, its tunnel depth (0 for the packet after the
+/// link layer) and what carries it.
+#[derive(Clone, Copy)]
+struct Enclosing<'h> {
+    src: IpAddr,
+    dst: IpAddr,
+    depth: usize,
+    carrier: Carrier<'h>,
+}
+
+impl Enclosing<'_> {
+    /// A packet inside a tunnel, `depth` levels down.
+    const fn tunnelled(src: IpAddr, dst: IpAddr, depth: usize) -> Self {
+        Self {
+            src,
+            dst,
+            depth,
+            carrier: Carrier::NESTED,
+        }
+    }
+
+    /// One level further down, with the same addresses: what AH protects, or what
+    /// transport-mode ESP carries (tunnel-mode ESP carries the inner packet's own addresses).
+    const fn nested(self) -> Self {
+        Self::tunnelled(self.src, self.dst, self.depth + 1)
+    }
+}
+
 impl<S: Sink> Walk<'_, S> {
     fn emit(&mut self, layer: &Layer<'_>) {
         self.sink.layer(layer);
@@ -339,18 +367,22 @@ impl<S: Sink> Walk<'_, S> {
         let Some((packet, header)) = self.parse_ipv4(bytes) else {
             return;
         };
-        let (src, dst) = (IpAddr::V4(header.src), IpAddr::V4(header.dst));
+        let at = Enclosing {
+            src: IpAddr::V4(header.src),
+            dst: IpAddr::V4(header.dst),
+            depth: 0,
+            carrier: Carrier {
+                outer: Some(&header),
+                udp: false,
+            },
+        };
         match reassembler.push(frame.timestamp, frame.number, &header, packet.payload()) {
             Reassembly::Unfragmented(payload) => {
                 self.emit(&Layer::Ipv4 {
                     header: &header,
                     fragments: None,
                 });
-                let carrier = Carrier {
-                    outer: Some(&header),
-                    udp: false,
-                };
-                self.ip_payload(header.protocol, src, dst, payload, buffers, 0, carrier);
+                self.ip_payload(header.protocol, at, payload, buffers);
             }
             Reassembly::Complete {
                 payload, fragments, ..
@@ -359,11 +391,7 @@ impl<S: Sink> Walk<'_, S> {
                     header: &header,
                     fragments: Some(fragments),
                 });
-                let carrier = Carrier {
-                    outer: Some(&header),
-                    udp: false,
-                };
-                self.ip_payload(header.protocol, src, dst, payload, buffers, 0, carrier);
+                self.ip_payload(header.protocol, at, payload, buffers);
             }
             Reassembly::Buffered { fragments } => {
                 self.emit(&Layer::Ipv4 {
@@ -383,12 +411,7 @@ impl<S: Sink> Walk<'_, S> {
                 // A first fragment cut by the snapshot length cannot be reassembled, but its
                 // headers are there (tshark dissects them too); a later one holds no header.
                 if self.cut && header.frag_offset == 0 {
-                    let carrier = Carrier {
-                        outer: Some(&header),
-                        udp: false,
-                    };
-                    let payload = packet.payload();
-                    self.ip_payload(header.protocol, src, dst, payload, buffers, 0, carrier);
+                    self.ip_payload(header.protocol, at, packet.payload(), buffers);
                 }
             }
         }
@@ -438,15 +461,8 @@ impl<S: Sink> Walk<'_, S> {
             return self.data("ipv4 fragment", packet.payload());
         }
         let (src, dst) = (IpAddr::V4(header.src), IpAddr::V4(header.dst));
-        self.ip_payload(
-            header.protocol,
-            src,
-            dst,
-            packet.payload(),
-            buffers,
-            depth,
-            Carrier::NESTED,
-        );
+        let at = Enclosing::tunnelled(src, dst, depth);
+        self.ip_payload(header.protocol, at, packet.payload(), buffers);
     }
 
     /// An IPv6 packet: after the link layer (`depth` 0), or inside a tunnel (IPv4 or IPv6
@@ -478,33 +494,23 @@ impl<S: Sink> Walk<'_, S> {
             return self.data("ipv6 fragment", header.payload);
         }
         let (src, dst) = (IpAddr::V6(header.src), IpAddr::V6(header.dst));
-        self.ip_payload(
-            header.protocol,
-            src,
-            dst,
-            header.payload,
-            buffers,
-            depth,
-            Carrier::NESTED,
-        );
+        let at = Enclosing::tunnelled(src, dst, depth);
+        self.ip_payload(header.protocol, at, header.payload, buffers);
     }
 
     /// The payload of an IP packet by protocol number.
-    #[allow(clippy::too_many_arguments)]
     fn ip_payload(
         &mut self,
         protocol: ipv4::Protocol,
-        src: IpAddr,
-        dst: IpAddr,
+        at: Enclosing<'_>,
         bytes: &[u8],
         buffers: &mut [Vec<u8>],
-        depth: usize,
-        carrier: Carrier<'_>,
     ) {
+        let depth = at.depth;
         match protocol {
-            ipv4::Protocol::ESP => self.esp(src, dst, bytes, buffers, depth, carrier),
+            ipv4::Protocol::ESP => self.esp(at, bytes, buffers),
             ipv4::Protocol::GRE => self.gre(bytes, buffers, depth),
-            ipv4::Protocol::UDP => self.udp(src, dst, bytes, buffers, depth, carrier),
+            ipv4::Protocol::UDP => self.udp(at, bytes, buffers),
             ipv4::Protocol::TCP => match Tcp::parse(bytes) {
                 Ok(tcp) => {
                     self.emit(&Layer::Tcp(&tcp));
@@ -529,12 +535,9 @@ impl<S: Sink> Walk<'_, S> {
                     let payload = bytes.get(ah.header_len..).unwrap_or_default();
                     self.ip_payload(
                         ipv4::Protocol(ah.next_header),
-                        src,
-                        dst,
+                        at.nested(),
                         payload,
                         buffers,
-                        depth + 1,
-                        Carrier::NESTED,
                     );
                 }
                 Err(error) => self.fail("ah", &error, bytes),
@@ -549,15 +552,7 @@ impl<S: Sink> Walk<'_, S> {
         }
     }
 
-    fn udp(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        bytes: &[u8],
-        buffers: &mut [Vec<u8>],
-        depth: usize,
-        carrier: Carrier<'_>,
-    ) {
+    fn udp(&mut self, at: Enclosing<'_>, bytes: &[u8], buffers: &mut [Vec<u8>]) {
         let datagram = match udp::Packet::new_checked(bytes) {
             Ok(datagram) => datagram,
             Err(error) => match udp::Packet::new_truncated(bytes) {
@@ -584,12 +579,12 @@ impl<S: Sink> Walk<'_, S> {
             udp::Payload::Esp(esp) => {
                 let carrier = Carrier {
                     udp: true,
-                    ..carrier
+                    ..at.carrier
                 };
-                self.esp(src, dst, esp, buffers, depth, carrier);
+                self.esp(Enclosing { carrier, ..at }, esp, buffers);
             }
             udp::Payload::NatKeepalive => self.emit(&Layer::NatKeepalive),
-            udp::Payload::Gre(gre) => self.gre(gre, buffers, depth),
+            udp::Payload::Gre(gre) => self.gre(gre, buffers, at.depth),
             udp::Payload::Ike {
                 non_esp_marker,
                 message,
@@ -669,15 +664,7 @@ impl<S: Sink> Walk<'_, S> {
         );
     }
 
-    fn esp(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        bytes: &[u8],
-        buffers: &mut [Vec<u8>],
-        depth: usize,
-        carrier: Carrier<'_>,
-    ) {
+    fn esp(&mut self, at: Enclosing<'_>, bytes: &[u8], buffers: &mut [Vec<u8>]) {
         self.stats.esp += 1;
         if self.cut {
             return self.esp_cut(bytes);
@@ -686,7 +673,7 @@ impl<S: Sink> Walk<'_, S> {
             self.emit(&Layer::NestingLimit { limit: MAX_NESTING });
             return self.data("esp nested too deep", bytes);
         };
-        let (layer, inner) = match self.sas.decrypt(src, dst, bytes, buffer) {
+        let (layer, inner) = match self.sas.decrypt(at.src, at.dst, bytes, buffer) {
             Ok(result) => result,
             Err(error) => return self.error("esp", &error),
         };
@@ -706,23 +693,14 @@ impl<S: Sink> Walk<'_, S> {
         let payload = buffer.get(range).unwrap_or_default();
         self.sink.decrypted(&Decrypted {
             esp: &layer,
-            depth,
-            outer: carrier.outer,
+            depth: at.depth,
+            outer: at.carrier.outer,
             link_header_len: self.link_header_len,
-            udp_encapsulated: carrier.udp,
+            udp_encapsulated: at.carrier.udp,
             next_header,
             payload,
         });
-        // Tunnel-mode ESP carries the inner packet's own addresses; transport mode keeps the outer ones.
-        self.ip_payload(
-            ipv4::Protocol(next_header),
-            src,
-            dst,
-            payload,
-            deeper,
-            depth + 1,
-            Carrier::NESTED,
-        );
+        self.ip_payload(ipv4::Protocol(next_header), at.nested(), payload, deeper);
     }
 
     fn gre(&mut self, bytes: &[u8], buffers: &mut [Vec<u8>], depth: usize) {
