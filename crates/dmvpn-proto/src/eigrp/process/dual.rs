@@ -74,9 +74,21 @@ impl Eigrp {
         prefix: Prefix,
         advert: Advert,
     ) {
+        // An SIA-Reply with the active flag says the Reply is still to come: nothing to learn,
+        // only that `from` answered the SIA-Query.
+        if kind == Kind::SiaReply && advert.metric.flags & ROUTE_FLAG_ACTIVE != 0 {
+            if let Some(active) = self
+                .topology
+                .get_mut(&prefix)
+                .and_then(|e| e.active.as_mut())
+            {
+                active.sia_sent.remove(&from);
+            }
+            return;
+        }
+        self.learn(now, prefix, from, advert);
         match kind {
             Kind::Update => {
-                self.learn(now, prefix, from, advert);
                 if self
                     .topology
                     .get(&prefix)
@@ -85,20 +97,9 @@ impl Eigrp {
                     self.evaluate(now, prefix, None);
                 }
             }
-            Kind::Query => self.on_query(now, from, prefix, advert),
-            Kind::Reply => self.on_reply(now, from, prefix, advert),
-            Kind::SiaQuery => self.on_sia_query(now, from, prefix, advert),
-            Kind::SiaReply => {
-                if advert.metric.flags & ROUTE_FLAG_ACTIVE == 0 {
-                    self.on_reply(now, from, prefix, advert);
-                } else if let Some(active) = self
-                    .topology
-                    .get_mut(&prefix)
-                    .and_then(|e| e.active.as_mut())
-                {
-                    active.sia_sent.remove(&from);
-                }
-            }
+            Kind::Query => self.on_query(now, from, prefix),
+            Kind::Reply | Kind::SiaReply => self.on_reply(now, from, prefix),
+            Kind::SiaQuery => self.on_sia_query(now, from, prefix),
         }
     }
 
@@ -134,14 +135,7 @@ impl Eigrp {
         }
     }
 
-    pub(super) fn on_query(
-        &mut self,
-        now: Instant,
-        from: Ipv4Addr,
-        prefix: Prefix,
-        advert: Advert,
-    ) {
-        self.learn(now, prefix, from, advert);
+    pub(super) fn on_query(&mut self, now: Instant, from: Ipv4Addr, prefix: Prefix) {
         match self.topology.get(&prefix).map(|e| e.active.is_some()) {
             Some(true) => {
                 let reply = self.reply_for(prefix, from);
@@ -152,14 +146,7 @@ impl Eigrp {
         }
     }
 
-    pub(super) fn on_reply(
-        &mut self,
-        now: Instant,
-        from: Ipv4Addr,
-        prefix: Prefix,
-        advert: Advert,
-    ) {
-        self.learn(now, prefix, from, advert);
+    pub(super) fn on_reply(&mut self, now: Instant, from: Ipv4Addr, prefix: Prefix) {
         let Some(entry) = self.topology.get_mut(&prefix) else {
             return;
         };
@@ -174,14 +161,7 @@ impl Eigrp {
         }
     }
 
-    pub(super) fn on_sia_query(
-        &mut self,
-        now: Instant,
-        from: Ipv4Addr,
-        prefix: Prefix,
-        advert: Advert,
-    ) {
-        self.learn(now, prefix, from, advert);
+    pub(super) fn on_sia_query(&mut self, now: Instant, from: Ipv4Addr, prefix: Prefix) {
         let owed = self
             .topology
             .get(&prefix)
