@@ -1,5 +1,10 @@
 use super::*;
 
+/// What every decoder test checks first: the type of the payload, the header length, the payload.
+fn split<'a>(frame: &LinkFrame<'a>) -> (EtherType, usize, &'a [u8]) {
+    (frame.ethertype, frame.header_len, frame.payload)
+}
+
 #[rustfmt::skip]
 const ETH_QINQ: [u8; 24] = [
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x1b, 0x21, 0x3c, 0x4d, 0x5e,
@@ -12,10 +17,7 @@ const ETH_QINQ: [u8; 24] = [
 #[test]
 fn ethernet_qinq() {
     let frame = decode(LinkType::ETHERNET, &ETH_QINQ).unwrap();
-    assert_eq!(
-        (frame.ethertype, frame.header_len, frame.payload),
-        (EtherType::IPV6, 22, &[0x60, 0][..])
-    );
+    assert_eq!(split(&frame), (EtherType::IPV6, 22, &[0x60, 0][..]));
     let LinkHeader::Ethernet(eth) = frame.header else {
         panic!("{frame:?}")
     };
@@ -131,10 +133,7 @@ fn sll_v1() {
         0x08, 0x00, 0x45,
     ];
     let decoded = decode(LinkType::LINUX_SLL, &frame).unwrap();
-    assert_eq!(
-        (decoded.ethertype, decoded.header_len, decoded.payload),
-        (EtherType::IPV4, 16, &[0x45][..])
-    );
+    assert_eq!(split(&decoded), (EtherType::IPV4, 16, &[0x45][..]));
     let LinkHeader::Sll(sll) = decoded.header else {
         panic!()
     };
@@ -164,10 +163,7 @@ fn sll_v2() {
         0x60,
     ];
     let decoded = decode(LinkType::LINUX_SLL2, &frame).unwrap();
-    assert_eq!(
-        (decoded.ethertype, decoded.header_len, decoded.payload),
-        (EtherType::IPV6, 20, &[0x60][..])
-    );
+    assert_eq!(split(&decoded), (EtherType::IPV6, 20, &[0x60][..]));
     let LinkHeader::Sll(sll) = decoded.header else {
         panic!()
     };
@@ -328,10 +324,7 @@ fn truncations(link_type: LinkType, frame: &[u8], header_len: usize) {
 fn cisco_hdlc_and_ppp() {
     let hdlc = [0x0f, 0x00, 0x08, 0x00, 0x45];
     let frame = decode(LinkType::C_HDLC, &hdlc).unwrap();
-    assert_eq!(
-        (frame.ethertype, frame.header_len, frame.payload),
-        (EtherType::IPV4, 4, &[0x45][..])
-    );
+    assert_eq!(split(&frame), (EtherType::IPV4, 4, &[0x45][..]));
     assert_eq!(
         frame.header,
         LinkHeader::CiscoHdlc(CiscoHdlc {
@@ -423,10 +416,7 @@ fn pppoe_alone_and_over_ethernet() {
             pppoe: Some(pppoe)
         })
     );
-    assert_eq!(
-        (frame.ethertype, frame.header_len, frame.payload),
-        (EtherType::IPV4, 8, &[0x45][..])
-    );
+    assert_eq!(split(&frame), (EtherType::IPV4, 8, &[0x45][..]));
     truncations(LinkType::PPP_ETHER, &PPPOE, 8);
     assert_eq!(
         decode(LinkType::PPP_ETHER, &[0x12, 0, 0, 0, 0, 0, 0, 0x21]),
@@ -444,10 +434,7 @@ fn pppoe_alone_and_over_ethernet() {
     };
     assert_eq!(header.pppoe, Some(pppoe));
     assert_eq!(header.wire_type, EtherType::PPPOE);
-    assert_eq!(
-        (frame.ethertype, frame.header_len, frame.payload),
-        (EtherType::IPV4, 22, &[0x45][..])
-    );
+    assert_eq!(split(&frame), (EtherType::IPV4, 22, &[0x45][..]));
     assert_eq!(
         decode(LinkType::ETHERNET, &eth[..21]),
         Err(Error::truncated(Layer::Ethernet, "ppp protocol", 20, 2, 21))
@@ -470,10 +457,7 @@ fn llc_snap_and_802_3_length() {
         0x45, 0x00, 0xee, 0xee,
     ];
     let decoded = decode(LinkType::ETHERNET, &frame).unwrap();
-    assert_eq!(
-        (decoded.ethertype, decoded.header_len, decoded.payload),
-        (EtherType::IPV4, 22, &[0x45, 0x00][..])
-    );
+    assert_eq!(split(&decoded), (EtherType::IPV4, 22, &[0x45, 0x00][..]));
     let LinkHeader::Ethernet(eth) = decoded.header else {
         panic!()
     };
@@ -561,10 +545,7 @@ fn nflog_payload_tlv() {
             group: 5
         })
     );
-    assert_eq!(
-        (decoded.ethertype, decoded.header_len, decoded.payload),
-        (EtherType::IPV4, 24, &[0x45, 0x00][..])
-    );
+    assert_eq!(split(&decoded), (EtherType::IPV4, 24, &[0x45, 0x00][..]));
     // The same in big-endian TLVs.
     let mut big = frame;
     for at in [4, 6, 12, 14, 20, 22] {
@@ -650,10 +631,7 @@ fn pflog_header_length() {
             rule: 7
         })
     );
-    assert_eq!(
-        (decoded.ethertype, decoded.header_len, decoded.payload),
-        (EtherType::IPV4, 64, &[0x45][..])
-    );
+    assert_eq!(split(&decoded), (EtherType::IPV4, 64, &[0x45][..]));
     truncations(LinkType::PFLOG, &frame, 64);
     assert_eq!(
         decode(LinkType::PFLOG, &[44, 2]),
