@@ -619,3 +619,58 @@ fn fuzzing_entry_on_ikev2_examples_and_edits() {
         crate::fuzzing::parse(text.as_bytes());
     }
 }
+
+/// A hub's crypto as Cisco's DMVPN IKEv2 guides and IOS-XE's `show running-config` print it:
+/// `description`, `match fvrf any` and `no config-exchange request` are skipped with a warning
+/// each; the rest runs.
+#[test]
+fn pasted_guide_hub() {
+    let crypto = "\
+crypto ikev2 proposal AES256-SHA256
+ encryption aes-cbc-256
+ integrity sha256
+ group 14
+!
+crypto ikev2 policy DMVPN-POLICY
+ match fvrf any
+ proposal AES256-SHA256
+!
+crypto ikev2 keyring DMVPN-KEYRING
+ peer ANY
+  description every spoke
+  address 0.0.0.0 0.0.0.0
+  pre-shared-key cisco123
+ !
+!
+crypto ikev2 profile DMVPN-IKEv2-PROFILE
+ description PSK Profile
+ match identity remote address 0.0.0.0
+ authentication remote pre-share
+ authentication local pre-share
+ keyring local DMVPN-KEYRING
+ dpd 10 2 on-demand
+ no config-exchange request
+!
+crypto ipsec transform-set AES256/SHA/TRANSPORT esp-aes 256 esp-sha-hmac
+ mode transport
+!
+crypto ipsec profile DMVPN-IPSEC-PROFILE
+ set transform-set AES256/SHA/TRANSPORT
+ set ikev2-profile DMVPN-IKEv2-PROFILE
+!
+";
+    let rest = HUB.split_once("interface Ethernet0").unwrap().1;
+    let text = format!("{crypto}interface Ethernet0{rest}")
+        .replace("profile DMVPN\n", "profile DMVPN-IPSEC-PROFILE\n");
+    let parsed = Config::parse(&text, Options::default()).unwrap();
+    let skipped: Vec<String> = parsed.warnings.iter().map(|d| d.kind.to_string()).collect();
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert!(skipped.iter().all(|w| w.contains("skipped")), "{skipped:?}");
+    let (_, ike) = crate::node::configs(&parsed.config).unwrap();
+    let Some(crate::node::Ike::V2(v2)) = ike else {
+        panic!("not ikev2")
+    };
+    assert_eq!(v2.proposals[0].groups, [Group::MODP_2048]);
+    assert!(v2.psk(ip("198.51.100.7")).is_some());
+    assert_eq!(v2.dpd, Some(dmvpn_proto::Duration::from_secs(10)));
+}
