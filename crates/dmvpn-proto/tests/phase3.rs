@@ -101,6 +101,39 @@ fn both_directions_get_their_shortcut() {
     );
 }
 
+/// A lost Resolution Request costs a second, not the wait for another redirect: the spoke
+/// sends the same request (same ID) again 1 s after the first, so the one packet that drew
+/// the hub's Traffic Indication is enough to build the shortcut.
+#[test]
+fn a_lost_resolution_request_is_sent_again() {
+    let mut cloud = up();
+    let packet = dmvpn_proto::node::sim::ipv4_packet(host(1, 10), host(2, 20), 17, &[1]);
+    cloud.inject(1, &packet);
+    // The hub forwards the packet at 10 ms and sends R2 the Traffic Indication; R2's request,
+    // sent when that arrives at 20 ms, is lost.
+    run_for(&mut cloud, Duration::from_millis(15), true);
+    cloud.partition(spoke_nbma(1), HUB_NBMA);
+    run_for(&mut cloud, Duration::from_millis(300), true);
+    cloud.heal(spoke_nbma(1), HUB_NBMA);
+    assert!(entries(&cloud, 1).is_empty(), "no reply yet");
+    run_for(&mut cloud, Duration::from_secs(2), true);
+    assert_eq!(
+        entries(&cloud, 1),
+        [(lan(2).to_string(), spoke_tunnel(2), spoke_nbma(2))]
+    );
+    let sent = count(&cloud, 1, |e| {
+        matches!(e, ShortcutEvent::ResolutionSent { .. })
+    });
+    let redirects = count(&cloud, 0, |e| {
+        matches!(e, ShortcutEvent::RedirectSent { .. })
+    });
+    assert_eq!(
+        (sent, redirects),
+        (1, 1),
+        "one request (sent twice), one redirect"
+    );
+}
+
 /// IOS: `ip nhrp redirect` sends at most one Traffic Indication per (source, destination)
 /// every redirect timeout (2 s by default), however many packets hair-pin meanwhile.
 #[test]

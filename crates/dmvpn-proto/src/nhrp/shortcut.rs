@@ -10,7 +10,8 @@
 //!  spoke, with no mapping                      for a destination
 //!           │                                             │
 //!           ▼ Resolution Request through the NHS          ▼
-//!   Pending { deadline = sent + RESOLUTION_TIMEOUT (5 s) }
+//!   Pending { deadline = sent + RESOLUTION_TIMEOUT (5 s), retransmit_at = sent + 1 s }
+//!      │ no reply at retransmit_at ──▶ the same request again (same ID), after 1 s then 2 s
 //!      │ no reply by the deadline ──▶ gone: traffic stays on the hub, the next packet asks again
 //!      │ Resolution Reply (the request ID matches)
 //!      ▼
@@ -38,6 +39,12 @@ use crate::time::{Duration, Instant};
 /// How long a Resolution Request waits for its reply before it is forgotten (the traffic keeps
 /// going through the hub, and the next packet that needs the shortcut asks again).
 pub const RESOLUTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// When an unanswered Resolution Request goes again, after it was first sent: at 1 s and 3 s
+/// (back-off doubling from 1 s, within [`RESOLUTION_TIMEOUT`]). A lost request or reply then
+/// costs a second, not the wait for the next Traffic Indication; RFC 2332 leaves the schedule
+/// to the implementation.
+pub const RESOLUTION_RETRANSMITS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 
 /// How much of a bound each map keeps: refused entries are counted in [`Shortcuts::refused`].
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -128,6 +135,29 @@ pub struct Pending {
     pub purpose: Purpose,
     /// When it is forgotten: sent + [`RESOLUTION_TIMEOUT`].
     pub deadline: Instant,
+    /// When it is sent again, if still unanswered ([`RESOLUTION_RETRANSMITS`]).
+    pub retransmit_at: Option<Instant>,
+}
+
+impl Pending {
+    /// A request with `request_id` sent at `sent`.
+    #[must_use]
+    pub fn new(request_id: u32, purpose: Purpose, sent: Instant) -> Self {
+        Self {
+            request_id,
+            purpose,
+            deadline: sent + RESOLUTION_TIMEOUT,
+            retransmit_at: Some(sent + RESOLUTION_RETRANSMITS[0]),
+        }
+    }
+
+    /// The retransmission after the one due now, if any.
+    fn next_retransmit(&self, due: Instant) -> Option<Instant> {
+        let sent = self.deadline - RESOLUTION_TIMEOUT;
+        (RESOLUTION_RETRANSMITS.iter())
+            .map(|after| sent + *after)
+            .find(|at| *at > due)
+    }
 }
 
 /// What happened to the shortcuts, for the node's events.
@@ -272,6 +302,19 @@ impl Shortcuts {
         true
     }
 
+    /// The pending requests whose retransmission is due at `now` (their target and request
+    /// ID), each moved on to its next retransmission.
+    pub fn due_retransmit(&mut self, now: Instant) -> Vec<(Ipv4Addr, u32)> {
+        let mut due = Vec::new();
+        for (target, pending) in &mut self.pending {
+            if pending.retransmit_at.is_some_and(|at| at <= now) {
+                pending.retransmit_at = pending.next_retransmit(now);
+                due.push((*target, pending.request_id));
+            }
+        }
+        due
+    }
+
     /// Takes the pending request with `request_id`, if any: its target and itself.
     pub fn take_pending(&mut self, request_id: u32) -> Option<(Ipv4Addr, Pending)> {
         let target = (self.pending.iter())
@@ -372,7 +415,7 @@ impl Shortcuts {
                 .then(|| s.refresh_at());
             [Some(s.expires_at), refresh]
         });
-        let pending = self.pending.values().map(|p| Some(p.deadline));
+        let pending = (self.pending.values()).flat_map(|p| [Some(p.deadline), p.retransmit_at]);
         let redirects = self.redirects.values().map(|t| Some(*t));
         entries.chain(pending).chain(redirects).flatten().min()
     }
@@ -425,14 +468,19 @@ mod tests {
         let (gone, _) = table.expire(Instant::ZERO + Duration::from_secs(300));
         assert_eq!(gone.len(), 2);
         // Pending and redirect maps are bounded too.
-        let p = Pending {
-            request_id: 7,
-            purpose: Purpose::Redirect,
-            deadline: Instant::ZERO + RESOLUTION_TIMEOUT,
-        };
+        let p = Pending::new(7, Purpose::Redirect, Instant::ZERO);
         assert!(table.add_pending(dst, p));
         assert!(!table.add_pending(Ipv4Addr::new(1, 1, 1, 1), p));
-        assert_eq!(table.take_pending(7), Some((dst, p)));
+        // Sent again at 1 s and 3 s, then only the deadline is left.
+        let secs = |s| Instant::ZERO + Duration::from_secs(s);
+        assert_eq!(table.poll_timeout(), Some(secs(1)));
+        assert!(table.due_retransmit(secs(0)).is_empty());
+        assert_eq!(table.due_retransmit(secs(1)), [(dst, 7)]);
+        assert!(table.due_retransmit(secs(2)).is_empty());
+        assert_eq!(table.due_retransmit(secs(3)), [(dst, 7)]);
+        assert_eq!(table.poll_timeout(), Some(secs(5)));
+        let (_, kept) = table.take_pending(7).expect("pending");
+        assert_eq!((kept.request_id, kept.retransmit_at), (7, None));
         let (a, b) = (Ipv4Addr::new(1, 1, 1, 1), Ipv4Addr::new(2, 2, 2, 2));
         let two = Duration::from_secs(2);
         assert!(table.may_redirect(Instant::ZERO, a, b, two));

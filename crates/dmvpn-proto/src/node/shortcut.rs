@@ -34,7 +34,7 @@ use dmvpn_nhrp::{self as nhrp, Message};
 use super::{Event, Node, Prefix, Role};
 use crate::ipsec::{self, Action};
 use crate::nhrp::resolution::{self, Local};
-use crate::nhrp::shortcut::{Pending, Purpose, RESOLUTION_TIMEOUT};
+use crate::nhrp::shortcut::{Pending, Purpose};
 use crate::nhrp::{Shortcut, ShortcutEvent, ShortcutKind, Shortcuts};
 use crate::time::{Duration, Instant};
 
@@ -251,11 +251,7 @@ impl Node {
             return;
         }
         let request_id = self.next_request_id();
-        let pending = Pending {
-            request_id,
-            purpose,
-            deadline: self.now + RESOLUTION_TIMEOUT,
-        };
+        let pending = Pending::new(request_id, purpose, self.now);
         if !self.shortcuts.add_pending(target, pending) {
             return;
         }
@@ -579,6 +575,12 @@ impl Node {
     /// Runs the shortcut timers: refreshes of entries in use, expiry of idle ones and of
     /// unanswered requests.
     pub(super) fn shortcut_timeout(&mut self, now: Instant) {
+        for (target, request_id) in self.shortcuts.due_retransmit(now) {
+            if let Some(nhs) = self.config.nhrp.nhs.first().copied() {
+                let bytes = self.local().resolution_request(target, request_id);
+                self.send_gre(nhs.nbma, dmvpn_gre::Protocol::NHRP, &bytes);
+            }
+        }
         for entry in self.shortcuts.due_refresh(now) {
             let target = entry.prefix.addr();
             self.send_resolution(target, Purpose::Refresh);
