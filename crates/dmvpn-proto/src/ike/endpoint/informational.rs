@@ -72,17 +72,12 @@ impl<R: Entropy> Endpoint<R> {
         let Some(cipher) = sa.cipher() else {
             return Err(Error::NotEstablished { peer });
         };
-        let mid = h.message_id;
-        let iv =
-            phase2_iv(sa.hash_alg(), cipher, sa.iv(), mid).ok_or(Error::NotEstablished { peer })?;
-        let plain = Self::open_hashed(sa, message, &iv, |k, rest| k.quick_hash1(mid, rest))?;
+        let plain = Self::open_hash1(sa, message, cipher)?;
         let parsed = parse_chain(
             Payloads::decrypted(h.next_payload, &plain, wire::HEADER_LEN),
             ExchangeType::INFORMATIONAL,
         )?;
-        if let Some(dpd) = sa.dpd_mut() {
-            dpd.last_heard = now;
-        }
+        sa.heard(now);
         for n in &parsed.notifies {
             match n.ty {
                 NotifyType::R_U_THERE => {

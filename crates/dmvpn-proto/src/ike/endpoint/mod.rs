@@ -411,6 +411,13 @@ impl IkeSa {
     fn dpd_mut(&mut self) -> Option<&mut Dpd> {
         self.live_mut().and_then(|live| live.dpd.as_mut())
     }
+
+    /// Something authentic came from the peer: DPD's idle time starts again.
+    fn heard(&mut self, now: Instant) {
+        if let Some(dpd) = self.dpd_mut() {
+            dpd.last_heard = now;
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -807,9 +814,7 @@ impl<R: Entropy> Endpoint<R> {
     /// We received protected traffic from `peer`: it is alive.
     pub fn traffic_received(&mut self, now: Instant, peer: Ipv4Addr) {
         for sa in self.sas.iter_mut().filter(|sa| sa.peer == peer) {
-            if let Some(dpd) = sa.dpd_mut() {
-                dpd.last_heard = now;
-            }
+            sa.heard(now);
         }
     }
 

@@ -120,6 +120,19 @@ impl<R: Entropy> Endpoint<R> {
         Ok(plain)
     }
 
+    /// Decrypts a phase-2 message that HASH(1) protects (Quick Mode's first message, or an
+    /// Informational; RFC 2409 §5.5, §5.7): its IV from the phase-1 chain and its message ID.
+    pub(super) fn open_hash1(
+        sa: &IkeSa,
+        message: &Message<'_>,
+        cipher: Cipher,
+    ) -> Result<Vec<u8>, Error> {
+        let mid = message.header.message_id;
+        let iv = phase2_iv(sa.hash_alg(), cipher, sa.iv(), mid)
+            .ok_or(Error::NotEstablished { peer: sa.peer })?;
+        Self::open_hashed(sa, message, &iv, |k, rest| k.quick_hash1(mid, rest))
+    }
+
     pub(super) fn quick_mode(
         &mut self,
         now: Instant,
@@ -216,18 +229,14 @@ impl<R: Entropy> Endpoint<R> {
                 state: "too-many-quick-modes",
             });
         }
-        let iv = phase2_iv(sa.hash_alg(), cipher, sa.iv(), h.message_id)
-            .ok_or(Error::NotEstablished { peer })?;
         let mid = h.message_id;
-        let plain = Self::open_hashed(sa, message, &iv, |k, rest| k.quick_hash1(mid, rest))?;
+        let plain = Self::open_hash1(sa, message, cipher)?;
         let qm_iv = wire::last_block(message.body, cipher.block_len());
         let parsed = parse_chain(
             Payloads::decrypted(h.next_payload, &plain, wire::HEADER_LEN),
             ExchangeType::QUICK,
         )?;
-        if let Some(dpd) = sa.dpd_mut() {
-            dpd.last_heard = now;
-        }
+        sa.heard(now);
         let missing = |payload| Error::MissingPayload {
             peer,
             exchange: ExchangeType::QUICK,
@@ -467,9 +476,7 @@ impl<R: Entropy> Endpoint<R> {
                 }
             }
         }
-        if let Some(dpd) = sa.dpd_mut() {
-            dpd.last_heard = now;
-        }
+        sa.heard(now);
         let Some(keys) = sa.keys() else {
             return Err(Error::NotEstablished { peer });
         };
@@ -536,9 +543,7 @@ impl<R: Entropy> Endpoint<R> {
         };
         let nr = nr.clone();
         Self::open_hashed(sa, message, &iv, |k, _| k.quick_hash3(mid, &ni, &nr))?;
-        if let Some(dpd) = sa.dpd_mut() {
-            dpd.last_heard = now;
-        }
+        sa.heard(now);
         let q = sa.quick.remove(qi);
         let Qm::Sent2 { child, commit, .. } = q.state else {
             return Err(Error::NotEstablished { peer });
