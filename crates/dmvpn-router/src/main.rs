@@ -50,8 +50,8 @@ enum Command {
         /// installed. Repeatable.
         #[arg(long = "map", value_name = "IOS=LINUX")]
         maps: Vec<InterfaceMap>,
-        /// Append Wireshark `esp_sa` and `ikev1_decryption_table` lines to files in DIR (they
-        /// hold live keys: off by default).
+        /// Append Wireshark `esp_sa`, `ikev1_decryption_table` and `ikev2_decryption_table`
+        /// lines to files in DIR (they hold live keys: off by default).
         #[arg(long, value_name = "DIR")]
         key_log: Option<PathBuf>,
         /// Directory of the control socket (`<hostname>.sock`).
@@ -133,8 +133,8 @@ enum Command {
         #[arg(long, default_value = "1s", value_parser = sim::parse_time)]
         flow_every: dmvpn_proto::Duration,
     },
-    /// Ask a running router: `show ip nhrp`, `ip nhrp nhs`, `ip eigrp neighbors`, `ip route`,
-    /// `crypto isakmp sa`, `crypto ipsec sa`, `counters`.
+    /// Ask a running router: `show dmvpn`, `ip nhrp`, `ip nhrp nhs`, `ip eigrp neighbors`,
+    /// `ip route`, `crypto isakmp sa`, `crypto ikev2 sa [detailed]`, `crypto ipsec sa`, `counters`.
     Show {
         /// The router's hostname (its control socket is `<run-dir>/<name>.sock`); may be
         /// omitted when only one router runs.

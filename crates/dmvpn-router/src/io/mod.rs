@@ -50,7 +50,7 @@ const TICK: Duration = Duration::from_millis(250);
 pub struct RunOptions {
     /// Bind the NBMA sockets to this interface (`SO_BINDTODEVICE`) besides the address.
     pub nbma_iface: Option<String>,
-    /// Write Wireshark's `esp_sa` and `ikev1_decryption_table` here.
+    /// Write Wireshark's `esp_sa`, `ikev1_decryption_table` and `ikev2_decryption_table` here.
     pub key_log: Option<PathBuf>,
     /// Where the control socket goes (`<run_dir>/<name>.sock`).
     pub run_dir: PathBuf,
