@@ -140,3 +140,45 @@ fn what_ios_refuses_fails_with_a_suggestion() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The IKEv2 hub and spokes (`testdata/router/ikev2/`): each checks with its IKEv2 summary,
+/// the three as a cloud are clean, and a spoke with another keyring key is the cloud's
+/// `ike-psk-mismatch` (exit 1), no key in any output.
+#[test]
+fn ikev2_configurations() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/router/ikev2");
+    let files: Vec<PathBuf> = ["hub.cfg", "spoke1.cfg", "spoke2.cfg"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    let output = check(&[&files[1]], false);
+    let (out, err) = text(&output);
+    assert!(output.status.success(), "{out}{err}");
+    assert!(
+        out.contains("  keyed by ikev2 profile DMVPN-IKEV2: identity address 192.0.2.11"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ikev2 proposal DMVPN-PROP: aes-cbc-256 sha256, prf sha256, group 14\n"),
+        "{out}"
+    );
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let output = check(&paths, false);
+    let (out, err) = text(&output);
+    assert!(output.status.success(), "{out}{err}");
+    assert!(out.ends_with("cloud of 3 routers: ok\n"), "{out}");
+    let wrong = std::env::temp_dir().join(format!("ikev2-wrong-{}.cfg", std::process::id()));
+    let text_of = std::fs::read_to_string(&files[1]).unwrap().replace(
+        "pre-shared-key lab-psk-secret",
+        "pre-shared-key not-the-hubs",
+    );
+    std::fs::write(&wrong, text_of).unwrap();
+    let output = check(&[&files[0], &wrong], false);
+    let _ = std::fs::remove_file(&wrong);
+    let (out, err) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("error[ike-psk-mismatch]"), "{out}");
+    for secret in ["not-the-hubs", "lab-psk-secret"] {
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+    }
+}
