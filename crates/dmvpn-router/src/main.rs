@@ -117,7 +117,8 @@ enum Command {
         /// Write the NBMA traffic as pcapng, one interface per router.
         #[arg(long, value_name = "OUT.pcapng")]
         pcap: Option<PathBuf>,
-        /// Write the keys as Wireshark's `esp_sa` and `ikev1_decryption_table` into DIR.
+        /// Write the keys as Wireshark's `esp_sa`, `ikev1_decryption_table` and
+        /// `ikev2_decryption_table` into DIR.
         #[arg(long, value_name = "DIR")]
         key_log: Option<PathBuf>,
         /// Commands the router cannot run are warnings (and skipped) instead of errors.
@@ -283,9 +284,9 @@ fn simulate_run(
                 eprintln!("error: {}: {e}", dir.display());
                 return ExitCode::FAILURE;
             }
-            let (esp, ike) = capture.keys.len();
+            let (esp, ikev1, ikev2) = capture.keys.len();
             eprintln!(
-                "{}: {esp} esp_sa and {ike} ikev1_decryption_table lines",
+                "{}: {esp} esp_sa, {ikev1} ikev1_decryption_table and {ikev2} ikev2_decryption_table lines",
                 dir.display()
             );
         }

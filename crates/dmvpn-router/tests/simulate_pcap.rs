@@ -176,3 +176,72 @@ fn broken_variants() {
         check(Some(variant));
     }
 }
+
+/// Over IKEv2 (`testdata/router/ikev2/`): the `ikev2_decryption_table` simulate's key log writes
+/// opens every encrypted IKEv2 message of its capture (ICV good), and its `esp_sa` every ESP
+/// packet, read back by `dmvpn`'s key readers.
+#[test]
+fn ikev2_capture_opens_with_its_key_log() {
+    use dmvpn_isakmp::v2::Message;
+    use dmvpn_isakmp::v2::crypto::Icv;
+
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/router/ikev2"
+    ));
+    let members: Vec<Member> = ["hub", "spoke1", "spoke2"]
+        .iter()
+        .map(|name| {
+            let path = dir.join(format!("{name}.cfg"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            Member::parse(&path.display().to_string(), &text, Options::default()).unwrap()
+        })
+        .collect();
+    let mut scenario = Scenario::new(members);
+    scenario.duration = Duration::from_secs(60);
+    scenario.capture = true;
+    let capture = simulate::run(&scenario).unwrap().capture.unwrap();
+    let out = Dir(std::env::temp_dir().join(format!("sim-pcap-{}-ikev2", std::process::id())));
+    capture.keys.write(&out.0).unwrap();
+    let (esp_lines, ikev1_lines, ikev2_lines) = capture.keys.len();
+    assert_eq!((ikev1_lines, ikev2_lines), (0, 2), "one IKE SA per spoke");
+    let table = std::fs::read_to_string(out.0.join("ikev2_decryption_table")).unwrap();
+    let (keys, warnings) = dmvpn::keys::parse_ikev2_decryption_table(&table, None).unwrap();
+    assert!(warnings.is_empty() && keys.len() == 2, "{warnings:?}");
+    let esp_sa = std::fs::read_to_string(out.0.join("esp_sa")).unwrap();
+    let mut esp = dmvpn::keys::EspKeys::parse(&esp_sa).unwrap();
+    assert_eq!(esp.len(), esp_lines);
+    let (mut sealed, mut opened, mut esp_opened, mut scratch) = (0, 0, 0, Vec::new());
+    for packet in &capture.packets {
+        match packet.protocol {
+            17 => {
+                let message = Message::parse(&packet.bytes[8..]).unwrap();
+                let spis = (message.header.initiator_spi, message.header.responder_spi);
+                let Some(key) = keys
+                    .iter()
+                    .find(|k| (k.keys.initiator_spi, k.keys.responder_spi) == spis)
+                else {
+                    continue;
+                };
+                if let Some(inner) = message.decrypt(&key.keys) {
+                    sealed += 1;
+                    if inner.unwrap().decrypted.icv == Icv::Good {
+                        opened += 1;
+                    }
+                }
+            }
+            50 => {
+                let (from, to) = (IpAddr::V4(packet.from), IpAddr::V4(packet.to));
+                let spi = u32::from_be_bytes(packet.bytes[..4].try_into().unwrap());
+                let sa = esp.sa(from, to, spi).expect("an esp_sa line for every SPI");
+                let open = sa.decrypt(&packet.bytes, &mut scratch).unwrap();
+                assert_eq!(open.next_header.0, 47, "GRE inside");
+                esp_opened += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(sealed >= 4, "IKE_AUTH of both spokes: {sealed}");
+    assert_eq!(opened, sealed, "every encrypted IKEv2 message opens");
+    assert!(esp_opened > 20, "NHRP and EIGRP inside ESP: {esp_opened}");
+}

@@ -35,6 +35,7 @@ use socket2::Socket;
 
 pub(crate) use control::ControlCounters;
 pub use control::{query, socket_path};
+pub(crate) use keylog::ikev2_line;
 
 use crate::config::Config;
 use crate::show;
@@ -736,13 +737,13 @@ impl Router {
                     if nat_detected { ", NAT detected" } else { "" }
                 ));
                 if let Some(key_log) = &mut self.key_log {
-                    let _ = key_log.ikev2(&keylog::ikev2_line(&keys));
+                    let _ = key_log.ikev2(&ikev2_line(&keys));
                 }
             }
             ikev2::Event::Rekeyed { peer, keys, .. } => {
                 log(&format!("%IKEV2-5-SA_REKEY: IKEv2 SA with {peer} rekeyed"));
                 if let Some(key_log) = &mut self.key_log {
-                    let _ = key_log.ikev2(&keylog::ikev2_line(&keys));
+                    let _ = key_log.ikev2(&ikev2_line(&keys));
                 }
             }
             ikev2::Event::ChildDeleted {

@@ -86,6 +86,7 @@ pub fn write_pcapng(path: &Path, routers: &[String], packets: &[Tapped]) -> io::
 pub struct KeyLog {
     esp_sa: Vec<String>,
     ikev1: Vec<String>,
+    ikev2: Vec<String>,
     seen: BTreeSet<String>,
 }
 
@@ -104,19 +105,27 @@ impl KeyLog {
         }
     }
 
+    /// An `ikev2_decryption_table` line.
+    pub fn ikev2(&mut self, line: String) {
+        if self.seen.insert(line.clone()) {
+            self.ikev2.push(line);
+        }
+    }
+
     /// The `esp_sa` lines (Wireshark's ESP SA table: addresses, SPI, algorithms, keys).
     #[must_use]
     pub fn esp_sa_lines(&self) -> &[String] {
         &self.esp_sa
     }
 
-    /// How many lines of each: `esp_sa`, `ikev1_decryption_table`.
+    /// How many lines of each: `esp_sa`, `ikev1_decryption_table`, `ikev2_decryption_table`.
     #[must_use]
-    pub fn len(&self) -> (usize, usize) {
-        (self.esp_sa.len(), self.ikev1.len())
+    pub fn len(&self) -> (usize, usize, usize) {
+        (self.esp_sa.len(), self.ikev1.len(), self.ikev2.len())
     }
 
-    /// Writes `DIR/esp_sa` and `DIR/ikev1_decryption_table` (mode 0600: they hold keys).
+    /// Writes `DIR/esp_sa`, `DIR/ikev1_decryption_table` and `DIR/ikev2_decryption_table`
+    /// (mode 0600: they hold keys).
     ///
     /// # Errors
     ///
@@ -126,6 +135,7 @@ impl KeyLog {
         for (name, lines) in [
             ("esp_sa", &self.esp_sa),
             ("ikev1_decryption_table", &self.ikev1),
+            ("ikev2_decryption_table", &self.ikev2),
         ] {
             let file = OpenOptions::new()
                 .create(true)
@@ -182,7 +192,8 @@ mod tests {
         keys.esp_sa("a".into());
         keys.esp_sa("a".into());
         keys.ikev1("b".into());
-        assert_eq!(keys.len(), (1, 1));
+        keys.ikev2("c".into());
+        assert_eq!(keys.len(), (1, 1, 1));
         keys.write(&dir).unwrap();
         assert_eq!(std::fs::read_to_string(dir.join("esp_sa")).unwrap(), "a\n");
         std::fs::remove_dir_all(&dir).unwrap();
