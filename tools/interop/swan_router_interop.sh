@@ -58,7 +58,7 @@
 # libstrongswan-standard-plugins (openssl: 3DES) tcpdump tshark
 # (apt) if missing; uses charon_keys.py of the shared lab (LAB_DIR, default ../shared/lab).
 # Environment: DMVPN_ROUTER, DMVPN (the decoder, optional). Only PIDs this script started are
-# killed. Time: about 30 s (3 s a run).
+# killed. Time: about 40 s (3 to 6 s a run).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
