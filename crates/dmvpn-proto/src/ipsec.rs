@@ -439,6 +439,17 @@ impl Sad {
         old
     }
 
+    /// Makes the outbound SA from `local` to `remote` go on from sequence number `next_seq` (if
+    /// it is not past it already): an SA installed again from its keys must not send numbers
+    /// its peer's replay window has seen. Returns whether there was such an SA.
+    pub fn resume_outbound(&mut self, local: Ipv4Addr, remote: Ipv4Addr, next_seq: u64) -> bool {
+        let Some(sa) = self.outbound.get_mut(&(local, remote)) else {
+            return false;
+        };
+        sa.next_seq = sa.next_seq.max(next_seq);
+        true
+    }
+
     /// Removes an inbound SA (a Delete payload).
     pub fn remove_inbound(&mut self, spi: u32, dst: Ipv4Addr) -> Option<InboundSa> {
         self.disarm(SaId::Inbound { spi, dst });

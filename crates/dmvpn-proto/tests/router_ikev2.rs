@@ -150,6 +150,29 @@ fn child_sa_rekeys_lose_nothing() {
     );
 }
 
+/// The same `set security-association lifetime seconds 60` on the hub and the spokes: both
+/// ends start CREATE_CHILD_SA for the same Child SA at once (RFC 7296 §2.8.1). The exchange
+/// with the lowest nonce loses and its pair is deleted; the router keeps sending on the
+/// surviving pair, so the stream through the hub loses nothing.
+#[test]
+fn simultaneous_child_rekeys_lose_nothing() {
+    let short = |c: &mut ikev2::Config| {
+        c.child_lifetime.soft_time = Some(Duration::from_secs(54));
+        c.child_lifetime.hard_time = Some(Duration::from_secs(60));
+    };
+    let mut cloud = cloud(3, &[b"cisco123", b"cisco123"], short);
+    run_until_converged(&mut cloud, 2, Duration::from_secs(30)).expect("converged");
+    router_util::time_rekeys_lose_nothing(&mut cloud);
+    let restored = |e: &Event| matches!(e, Event::SaRestored(_));
+    let collisions: usize = (0..3)
+        .map(|i| saw(&cloud, i, Instant::ZERO, restored))
+        .sum();
+    assert!(
+        collisions >= 1,
+        "the rekeys collided and a survivor was restored"
+    );
+}
+
 /// `crypto ikev2 dpd 5 1 periodic`: a hub that goes silent gets liveness checks (empty
 /// INFORMATIONAL requests) after 5 s without a message, retried 1 s apart; with no answer IOS
 /// declares the peer dead (`%IKEV2-5-PEER_DEAD`) and deletes its SAs, before the EIGRP hold time

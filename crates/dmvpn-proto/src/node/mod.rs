@@ -470,6 +470,13 @@ impl Node {
         }
     }
 
+    /// Makes the outbound SA to `peer` go on from sequence number `next_seq` (a pair installed
+    /// again from its keys; see [`Sad::resume_outbound`]).
+    pub fn resume_outbound(&mut self, peer: Ipv4Addr, next_seq: u64) -> bool {
+        self.sad
+            .resume_outbound(self.config.tunnel.nbma, peer, next_seq)
+    }
+
     /// Adds `ip route <prefix> <next hop>` through the tunnel (replacing a static route to the
     /// same prefix); a [`Event::RouteAdded`] follows if it becomes the best route.
     pub fn add_static_route(&mut self, now: Instant, route: StaticRoute) {

@@ -42,7 +42,7 @@ use super::{Event, IkeSaInfo, Router};
 use crate::ike::{self, Entropy, Transmit};
 use crate::ikev2;
 use crate::limits::Tally;
-use crate::node::Node;
+use crate::node::{Node, REKEY_OVERLAP};
 use crate::time::Instant;
 
 /// Why the key exchange refused a message or a request, from either version.
@@ -293,9 +293,29 @@ impl<R: Entropy> Router<R> {
     }
 
     /// The peer deleted the Child SA pair whose inbound SPI is `inbound_spi` (either version):
-    /// if it is the installed one, it is retired with the grace.
+    /// if it is the installed one, it is retired with the grace. When that pair had replaced
+    /// another within [`REKEY_OVERLAP`] (simultaneous rekeys: the peer deletes the pair
+    /// of the exchange that lost, RFC 7296 §2.8.1), the replaced pair carries the traffic
+    /// again, its outbound SA going on from where it was.
     pub(super) fn child_deleted(&mut self, now: Instant, peer: Ipv4Addr, inbound_spi: u32) {
-        if (self.pairs.get(&peer)).is_some_and(|p| p.child.inbound.spi == inbound_spi) {
+        let Some(pair) = self.pairs.get_mut(&peer) else {
+            return;
+        };
+        if pair.child.inbound.spi != inbound_spi {
+            return;
+        }
+        let recent = now - pair.installed_at < REKEY_OVERLAP;
+        let survivor = pair.replaced.take().filter(|_| recent);
+        let Some((child, next_seq)) = survivor else {
+            self.forget_pair(now, peer, true);
+            return;
+        };
+        // The deleted pair's inbound SA decrypts for the grace, as any retired one.
+        self.node.retire_sas(now, peer);
+        if self.put_pair(now, &child, None) {
+            self.node.resume_outbound(peer, next_seq);
+            self.event(Event::SaRestored(child));
+        } else {
             self.forget_pair(now, peer, true);
         }
     }

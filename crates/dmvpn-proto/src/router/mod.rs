@@ -170,6 +170,10 @@ pub struct Pair {
     pub child: ike::ChildSa,
     /// When it was installed.
     pub installed_at: Instant,
+    /// The pair it replaced and the sequence number its outbound SA had reached: what carries
+    /// the traffic again if the peer deletes this one at once (the loser of simultaneous
+    /// rekeys, RFC 7296 §2.8.1).
+    replaced: Option<(ike::ChildSa, u64)>,
 }
 
 /// ISAKMP messages the endpoint refused (garbage, unknown cookies, bad hashes, wrong state).
@@ -198,6 +202,9 @@ pub enum Event {
     Ikev2(ikev2::Event),
     /// A Quick Mode's pair is installed in the node.
     SaInstalled(ike::ChildSa),
+    /// The peer deleted the pair just installed (it lost simultaneous rekeys, RFC 7296
+    /// §2.8.1): the pair it had replaced carries the traffic again.
+    SaRestored(ike::ChildSa),
     /// A Quick Mode's keys do not make SAs; nothing was installed.
     UnusableKeys {
         /// The peer.
@@ -685,19 +692,15 @@ impl<R: ike::Entropy> Router<R> {
     /// A Quick Mode finished: its pair goes into the node (a lost NHS is started over with).
     fn install(&mut self, now: Instant, child: ike::ChildSa) {
         let peer = child.peer;
-        let (Ok(inbound), Ok(outbound)) = (child.inbound.to_sa(), child.outbound.to_sa()) else {
+        let local = self.node.config().tunnel.nbma;
+        let replaced = (self.pairs.get(&peer)).and_then(|old| {
+            let sent = self.node.sad().outbound(local, peer)?.next_seq();
+            Some((old.child.clone(), sent))
+        });
+        if !self.put_pair(now, &child, replaced) {
             self.event(Event::UnusableKeys { peer });
             return;
-        };
-        self.node
-            .install_sas(now, peer, inbound, outbound, child.lifetime);
-        self.pairs.insert(
-            peer,
-            Pair {
-                child: child.clone(),
-                installed_at: now,
-            },
-        );
+        }
         self.event(Event::SaInstalled(child));
         if self.direct.remove(&peer).is_some() {
             self.event(Event::ShortcutPeerUp { peer });
@@ -716,6 +719,28 @@ impl<R: ike::Entropy> Router<R> {
             self.event(Event::RegistrationRestarted { peer });
             self.node.reset_peer(now, peer);
         }
+    }
+
+    /// Installs `child` in the node as the current pair with its peer; `false` if its keys do
+    /// not make SAs.
+    fn put_pair(
+        &mut self,
+        now: Instant,
+        child: &ike::ChildSa,
+        replaced: Option<(ike::ChildSa, u64)>,
+    ) -> bool {
+        let (Ok(inbound), Ok(outbound)) = (child.inbound.to_sa(), child.outbound.to_sa()) else {
+            return false;
+        };
+        self.node
+            .install_sas(now, child.peer, inbound, outbound, child.lifetime);
+        let pair = Pair {
+            child: child.clone(),
+            installed_at: now,
+            replaced,
+        };
+        self.pairs.insert(child.peer, pair);
+        true
     }
 
     /// Whether the NHS at `nbma` sealed traffic to us within the last [`STILL_SEALING`]: then

@@ -596,6 +596,11 @@ impl Router {
                     child.inbound.spi, child.outbound.spi, child.transform_set
                 ));
             }
+            Event::SaRestored(child) => log(&format!(
+                "%CRYPTO-5-IPSEC_SA: {}: inbound spi 0x{:08x}, outbound spi 0x{:08x} again (the \
+                 peer deleted the pair of the rekey that lost)",
+                child.peer, child.inbound.spi, child.outbound.spi
+            )),
             Event::UnusableKeys { peer } => log(&format!(
                 "%CRYPTO-4-IPSEC: unusable keys from quick mode with {peer}"
             )),

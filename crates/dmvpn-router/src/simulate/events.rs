@@ -79,6 +79,19 @@ impl Sim {
                 );
                 self.entry(at, i, if fresh { Kind::Up } else { Kind::Attempt }, text);
             }
+            Event::SaRestored(child) => {
+                let peer = child.peer;
+                let pair = (child.inbound.spi, child.outbound.spi);
+                self.sa_log.push((since(at), i, peer, Some(pair)));
+                let text = format!(
+                    "IPsec SA pair with {} again (spi in 0x{:08x}, out 0x{:08x}): the peer \
+                     deleted the pair of the rekey that lost",
+                    self.peer_name(peer),
+                    child.inbound.spi,
+                    child.outbound.spi
+                );
+                self.entry(at, i, Kind::Attempt, text);
+            }
             Event::IkeStarted { peer } => {
                 let exchange = match self.configs.get(i).and_then(|c| c.1.as_ref()) {
                     Some(crate::node::Ike::V2(_)) => "IKEv2: initiating IKE_SA_INIT",
