@@ -1,6 +1,7 @@
 //! Two IKEv2 endpoints on an in-memory network with deterministic entropy and a virtual clock:
 //! establishment, equal ESP keys, Child SA and IKE SA rekeys (with and without PFS, and
-//! simultaneous), Deletes, liveness, cookies, INVALID_KE_PAYLOAD, PSK and proposal mismatches.
+//! simultaneous), Deletes, liveness, cookies, INVALID_KE_PAYLOAD, PSK, identity and proposal
+//! mismatches.
 //! Every message either side sends is decoded with the `dmvpn-isakmp` v2 codec and, when
 //! encrypted, decrypted with the keys the endpoints report, its ICV checked.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests
@@ -11,7 +12,9 @@ use dmvpn_isakmp::consts::Group;
 use dmvpn_isakmp::v2::crypto::{Encryption, Icv, Integrity, SaKeys};
 use dmvpn_isakmp::v2::{ExchangeType, Message, PayloadType};
 use dmvpn_proto::ike::{ChildSa, DeleteReason, EspAuth, EspCipher, TestEntropy, TransformSet};
-use dmvpn_proto::ikev2::{Config, Endpoint, Error, Event, Failure, IkeProposal};
+use dmvpn_proto::ikev2::{
+    Config, Endpoint, Error, Event, Failure, Identity, IkeProposal, RemoteIdentity,
+};
 use dmvpn_proto::{Duration, Instant};
 
 const SPOKE: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -279,7 +282,7 @@ fn fqdn_identities_and_3des() {
             integrity: EspAuth::Sha256,
         }];
     }
-    spoke.identity = dmvpn_proto::ikev2::Identity::Fqdn("spoke1.example.net".into());
+    spoke.identity = Identity::Fqdn("spoke1.example.net".into());
     let mut net = Net::new(spoke, hub);
     net.establish();
     let (s, h) = (net.children(0), net.children(1));
@@ -604,6 +607,112 @@ fn psk_mismatch_is_authentication_failed() {
     // The refusal is an encrypted AUTHENTICATION_FAILED notification.
     let keys = net.ike_keys();
     assert!(keys.is_empty());
+}
+
+/// The hub's `match identity remote` does not cover the spoke's IDi: the hub answers
+/// AUTHENTICATION_FAILED before it looks at AUTH, and says which identity it refused.
+#[test]
+fn unmatched_identity_is_refused() {
+    let mut hub = config(HUB);
+    hub.remote_identities = vec![
+        RemoteIdentity::Address {
+            address: Ipv4Addr::new(198, 51, 100, 0),
+            mask: Ipv4Addr::new(255, 255, 255, 0),
+        },
+        RemoteIdentity::Fqdn("spoke9.example.net".into()),
+    ];
+    let mut spoke = config(SPOKE);
+    spoke.identity = Identity::Fqdn("spoke1.example.net".into());
+    let mut net = Net::new(spoke, hub);
+    net.spoke.connect(net.now, HUB).unwrap();
+    net.pump();
+    assert_eq!(net.failures(0), [Failure::AuthenticationFailed]);
+    assert_eq!(net.failures(1), [Failure::IdentityMismatch]);
+    let refused = Error::IdentityMismatch {
+        peer: SPOKE,
+        identity: Identity::Fqdn("spoke1.example.net".into()),
+    };
+    assert!(net.errors.contains(&refused), "{:?}", net.errors);
+    assert_eq!(
+        refused.to_string(),
+        "ikev2: identity fqdn spoke1.example.net of 192.0.2.2 matches no `match identity remote`"
+    );
+    assert_eq!((net.spoke.sa_count(), net.hub.sa_count()), (0, 0));
+    assert!(net.ike_keys().is_empty());
+
+    // An address identity outside the network is refused the same way.
+    let mut hub = config(HUB);
+    hub.remote_identities = vec![RemoteIdentity::Address {
+        address: Ipv4Addr::new(192, 0, 2, 128),
+        mask: Ipv4Addr::new(255, 255, 255, 128),
+    }];
+    let mut net = Net::new(config(SPOKE), hub);
+    net.spoke.connect(net.now, HUB).unwrap();
+    net.pump();
+    assert_eq!(net.failures(1), [Failure::IdentityMismatch]);
+    assert!(net.errors.contains(&Error::IdentityMismatch {
+        peer: SPOKE,
+        identity: Identity::Address(SPOKE),
+    }));
+    // And a profile without any `match identity remote` accepts no one.
+    let mut hub = config(HUB);
+    hub.remote_identities.clear();
+    let mut net = Net::new(config(SPOKE), hub);
+    net.spoke.connect(net.now, HUB).unwrap();
+    net.pump();
+    assert_eq!(net.failures(1), [Failure::IdentityMismatch]);
+}
+
+/// `any`, a masked address and an FQDN (in another case) each accept the peer.
+#[test]
+fn any_masked_address_and_fqdn_accept() {
+    for accept in [
+        RemoteIdentity::Any,
+        RemoteIdentity::Address {
+            address: Ipv4Addr::new(192, 0, 2, 0),
+            mask: Ipv4Addr::new(255, 255, 255, 0),
+        },
+        RemoteIdentity::Address {
+            address: Ipv4Addr::UNSPECIFIED,
+            mask: Ipv4Addr::UNSPECIFIED,
+        },
+    ] {
+        let mut hub = config(HUB);
+        hub.remote_identities = vec![accept.clone()];
+        let mut net = Net::new(config(SPOKE), hub);
+        net.establish();
+        assert_paired(&net.children(0)[0], &net.children(1)[0]);
+    }
+    let mut hub = config(HUB);
+    hub.remote_identities = vec![RemoteIdentity::Fqdn("Spoke1.Example.NET".into())];
+    let mut spoke = config(SPOKE);
+    spoke.identity = Identity::Fqdn("spoke1.example.net".into());
+    let mut net = Net::new(spoke, hub);
+    net.establish();
+    net.check_wire();
+}
+
+/// The initiator checks the responder's IDr against its own profile: a hub answering with an
+/// identity the spoke does not expect is dropped after IKE_AUTH, and no Child SA is installed.
+#[test]
+fn initiator_refuses_an_unexpected_responder() {
+    let mut spoke = config(SPOKE);
+    spoke.remote_identities = vec![RemoteIdentity::Address {
+        address: HUB,
+        mask: Ipv4Addr::BROADCAST,
+    }];
+    let mut hub = config(HUB);
+    hub.identity = Identity::Fqdn("hub.example.net".into());
+    let mut net = Net::new(spoke, hub);
+    net.spoke.connect(net.now, HUB).unwrap();
+    net.pump();
+    assert_eq!(net.failures(0), [Failure::IdentityMismatch]);
+    assert!(net.errors.contains(&Error::IdentityMismatch {
+        peer: HUB,
+        identity: Identity::Fqdn("hub.example.net".into()),
+    }));
+    assert_eq!(net.spoke.sa_count(), 0);
+    assert!(net.children(0).is_empty());
 }
 
 #[test]

@@ -393,9 +393,9 @@ fn esp_transform_sets(
 /// the IPsec profile's transform sets, PFS and SA lifetimes. `None` when the tunnel is not
 /// keyed with IKEv2.
 ///
-/// `match identity remote` picks the profile in IOS; with one profile here it is checked to be
-/// there and not matched against the peer's identity (the pre-shared key authenticates the
-/// peer). DPD's retry interval is the machine's retransmission back-off's, not `RETRY`;
+/// `match identity remote` picks the profile in IOS; with one profile here its lines are what
+/// the machine accepts of a peer's identity ([`ikev2::Config::remote_identities`]): a
+/// responder refuses an IDi none matches with AUTHENTICATION_FAILED, an initiator an IDr. DPD's retry interval is the machine's retransmission back-off's, not `RETRY`;
 /// `periodic` and `on-demand` both send a liveness check after `INTERVAL` of silence.
 ///
 /// # Errors
@@ -466,6 +466,9 @@ pub fn ikev2_config(config: &Config) -> Result<Option<ikev2::Config>, NodeError>
         Some(LocalIdentity::Fqdn(fqdn)) => ikev2::Identity::Fqdn(fqdn.clone()),
         None => ikev2::Identity::Address(local),
     };
+    out.remote_identities = (v2.match_remote.iter())
+        .map(crate::config::RemoteIdentity::to_proto)
+        .collect();
     out.pfs = profile.pfs;
     out.ike_lifetime = Duration::from_secs(i64::from(v2.lifetime()));
     out.child_lifetime = child_lifetime;
@@ -796,11 +799,19 @@ mod tests {
         assert_eq!(v2.dpd, Some(Duration::from_secs(30)));
         assert_eq!(v2.cookie_threshold, 5);
         assert_eq!(v2.child_lifetime, Lifetime::ios_default());
+        // `match identity remote address 0.0.0.0` (every address) and spoke2's fqdn.
+        assert!(v2.accepts(&ikev2::Identity::Address(ip("203.0.113.7"))));
+        assert!(v2.accepts(&ikev2::Identity::Fqdn("SPOKE2.lab.example".to_owned())));
+        assert!(!v2.accepts(&ikev2::Identity::Fqdn("spoke3.lab.example".to_owned())));
 
         let spoke1 = load(include_str!("../../../testdata/router/ikev2/spoke1.cfg"));
         let v2 = ikev2_config(&spoke1).unwrap().unwrap();
         assert_eq!(v2.identity, ikev2::Identity::Address(ip("192.0.2.11")));
         assert_eq!(v2.ike_lifetime, Duration::from_secs(3600));
+        // `address 192.0.2.1 255.255.255.255`: the hub alone.
+        assert!(v2.accepts(&ikev2::Identity::Address(ip("192.0.2.1"))));
+        assert!(!v2.accepts(&ikev2::Identity::Address(ip("192.0.2.2"))));
+        assert!(!v2.accepts(&ikev2::Identity::Fqdn("hub".to_owned())));
         assert!(v2.psk(ip("192.0.2.1")).is_some());
         assert!(v2.psk(ip("192.0.2.12")).is_none(), "a host entry");
 
@@ -814,6 +825,7 @@ mod tests {
             ikev2::Identity::Fqdn("spoke2.lab.example".to_owned())
         );
         assert_eq!(v2.proposals, [Ikev2Proposal::ios_default().to_proto()]);
+        assert_eq!(v2.remote_identities, [ikev2::RemoteIdentity::Any]);
         assert!(v2.psk(ip("192.0.2.1")).is_some());
         assert!(v2.psk(ip("198.51.100.1")).is_none(), "192.0.2.0/24 only");
         assert_eq!(v2.dpd, None);

@@ -72,3 +72,28 @@ fn wrong_key_no_sa() {
     let shown = report.to_string();
     assert!(!shown.contains("not-the-hubs") && !shown.contains("lab-psk-secret"));
 }
+
+/// The hub's profile without the `match identity remote fqdn` of spoke2 (which sends
+/// `identity local fqdn`): the hub refuses spoke2 in IKE_AUTH, spoke1 (an address identity
+/// under `address 0.0.0.0`) comes up.
+#[test]
+fn unmatched_identity_no_sa() {
+    let mut routers = members();
+    let path = format!("{DIR}/hub.cfg");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(" match identity remote fqdn spoke2.lab.example\n", "");
+    routers[0] = Member::parse("hub.cfg", &text, Options::default()).unwrap();
+    let mut scenario = Scenario::new(routers);
+    scenario.duration = Duration::from_secs(60);
+    let report = simulate::run(&scenario).unwrap().report;
+    let spoke2 = report.peers.iter().find(|p| p.spoke == "spoke2").unwrap();
+    assert!(!spoke2.registered && spoke2.spis.is_empty(), "{report}");
+    let spoke1 = report.peers.iter().find(|p| p.spoke == "spoke1").unwrap();
+    assert!(spoke1.registered && spoke1.adjacent, "{report}");
+    let ids: Vec<_> = report.findings.iter().map(|f| (f.id, f.source)).collect();
+    assert!(
+        ids.contains(&("ike-identity-mismatch", simulate::Source::Runtime)),
+        "{ids:?}"
+    );
+}

@@ -105,6 +105,11 @@ impl<E: Entropy> Endpoint<E> {
         let peer = self.sas[i].peer;
         let idi = received.require(PayloadType::IDI, peer, ExchangeType::IKE_AUTH)?;
         let auth = received.require(PayloadType::AUTH, peer, ExchangeType::IKE_AUTH)?;
+        // IOS picks the profile by IDi before it looks at AUTH: no profile, no key to check.
+        if let Some(identity) = self.refused_identity(idi) {
+            self.refuse_auth(i, message_id, Failure::IdentityMismatch)?;
+            return Err(Error::IdentityMismatch { peer, identity });
+        }
         let sa = &self.sas[i];
         let good = match (&sa.keys, &sa.psk) {
             (Some(keys), Some(psk)) => {
@@ -114,15 +119,7 @@ impl<E: Entropy> Endpoint<E> {
             _ => false,
         };
         if !good {
-            let mut chain = Chain::default();
-            chain.notify(
-                ProtocolId::NONE,
-                &[],
-                NotifyType::AUTHENTICATION_FAILED,
-                &[],
-            );
-            self.respond(i, ExchangeType::IKE_AUTH, message_id, &chain)?;
-            self.fail(i, Failure::AuthenticationFailed);
+            self.refuse_auth(i, message_id, Failure::AuthenticationFailed)?;
             return Err(Error::AuthenticationFailed { peer });
         }
         let identity = id_body(&self.config.identity);
@@ -212,6 +209,12 @@ impl<E: Entropy> Endpoint<E> {
             self.fail(i, reason);
             return Err(Error::AuthenticationFailed { peer });
         };
+        // The profile the IPsec profile names must match the responder too (RFC 7296 §2.15:
+        // the identity is checked against policy; IOS: the profile's `match identity remote`).
+        if let Some(identity) = self.refused_identity(idr) {
+            self.fail(i, Failure::IdentityMismatch);
+            return Err(Error::IdentityMismatch { peer, identity });
+        }
         let sa = &self.sas[i];
         let good = match (&sa.keys, &sa.psk) {
             (Some(keys), Some(psk)) => {
@@ -246,6 +249,30 @@ impl<E: Entropy> Endpoint<E> {
         let (ni, nr) = (sa.ni.clone(), sa.nr.clone());
         self.add_child(now, i, true, set, (inbound, outbound), None, &ni, &nr, 1);
         Ok(())
+    }
+
+    /// The responder answers IKE_AUTH with AUTHENTICATION_FAILED and drops SA `i`.
+    fn refuse_auth(&mut self, i: usize, message_id: u32, reason: Failure) -> Result<(), Error> {
+        let mut chain = Chain::default();
+        chain.notify(
+            ProtocolId::NONE,
+            &[],
+            NotifyType::AUTHENTICATION_FAILED,
+            &[],
+        );
+        self.respond(i, ExchangeType::IKE_AUTH, message_id, &chain)?;
+        self.fail(i, reason);
+        Ok(())
+    }
+
+    /// The peer's identity from an IDi / IDr body when no `match identity remote` accepts it;
+    /// `None` when one does.
+    fn refused_identity(&self, id_body: &[u8]) -> Option<super::Identity> {
+        let identity = super::Identity::parse(id_body).unwrap_or(super::Identity::Other {
+            ty: dmvpn_isakmp::v2::consts::IdType(id_body.first().copied().unwrap_or(0)),
+            data: Vec::new(),
+        });
+        (!self.config.accepts(&identity)).then_some(identity)
     }
 
     /// SA `i` is established: timers, event.

@@ -27,7 +27,10 @@
 //!   responder chooses the first offered proposal its own list accepts and answers INVALID_KE_PAYLOAD
 //!   (§1.3) when the initiator guessed the group wrong, or COOKIE (§2.6) when it is loaded.
 //! - **Keys** (§2.14): [`dmvpn_isakmp::v2::keys`]; **AUTH** with the PSK of the keyring entry of
-//!   the peer's address (§2.15), IDs `ID_IPV4_ADDR` or `ID_FQDN` ([`Identity`]).
+//!   the peer's address (§2.15), IDs `ID_IPV4_ADDR` or `ID_FQDN` ([`Identity`]). The peer's
+//!   identity is checked against policy (§2.15; RFC 4301 §4.4.3, the PAD) as IOS's profile
+//!   does with `match identity remote` ([`RemoteIdentity`]): the responder checks IDi and
+//!   answers AUTHENTICATION_FAILED when nothing matches, the initiator checks IDr.
 //! - **The first Child SA** in IKE_AUTH: ESP, transport mode (USE_TRANSPORT_MODE), TSi/TSr GRE
 //!   between the two NBMA addresses, KEYMAT (§2.17) from the IKE_SA_INIT nonces.
 //! - **CREATE_CHILD_SA** (§1.3): Child SA rekeys with or without PFS (REKEY_SA names the old SA,
@@ -98,7 +101,9 @@ use dmvpn_isakmp::v2::keys::EncryptError;
 use dmvpn_isakmp::v2::{ExchangeType, PayloadType};
 
 pub use crate::ike::{ChildSa, DeleteReason, Entropy, KeyExchange, Role, TestEntropy, Transmit};
-pub use config::{Config, Identity, IkeProposal, PresharedKey, Retransmit, TransformSet};
+pub use config::{
+    Config, Identity, IkeProposal, PresharedKey, RemoteIdentity, Retransmit, TransformSet,
+};
 pub use endpoint::Endpoint;
 pub use listing::{Algorithms, ChildInfo, SaInfo, SaStatus};
 
@@ -117,6 +122,9 @@ pub enum Failure {
     Notified(NotifyType),
     /// The keyring has no key for the peer.
     NoPresharedKey,
+    /// The peer's identity (IDi, or IDr when we initiated) matches none of
+    /// [`Config::remote_identities`]; the responder answered AUTHENTICATION_FAILED.
+    IdentityMismatch,
 }
 
 /// What an [`Endpoint`] reports.
@@ -267,6 +275,15 @@ pub enum Error {
     AuthenticationFailed {
         /// The peer.
         peer: Ipv4Addr,
+    },
+    /// The peer's identity matches no `match identity remote` ([`Config::remote_identities`]):
+    /// a responder answered AUTHENTICATION_FAILED, an initiator dropped the SA.
+    #[error("ikev2: identity {identity} of {peer} matches no `match identity remote`")]
+    IdentityMismatch {
+        /// The peer.
+        peer: Ipv4Addr,
+        /// The identity it sent (IDi or IDr).
+        identity: Identity,
     },
     /// No pre-shared key for the peer.
     #[error("ikev2: no pre-shared key for {peer}")]

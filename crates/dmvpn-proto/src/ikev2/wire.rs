@@ -407,6 +407,11 @@ pub(super) fn id_body(identity: &super::Identity) -> Vec<u8> {
             b.extend_from_slice(name.as_bytes());
             b
         }
+        super::Identity::Other { ty, data } => {
+            let mut b = alloc::vec![ty.0, 0, 0, 0];
+            b.extend_from_slice(data);
+            b
+        }
     }
 }
 

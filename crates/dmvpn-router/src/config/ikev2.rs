@@ -214,6 +214,27 @@ pub enum RemoteIdentity {
     Fqdn(String),
 }
 
+impl RemoteIdentity {
+    /// What the IKEv2 machine accepts for this line. An address without a mask is that
+    /// address alone, except `0.0.0.0`, every IPv4 address (as a keyring's `address 0.0.0.0`,
+    /// and as Cisco's DMVPN guides use it on the hub).
+    #[must_use]
+    pub fn to_proto(&self) -> ikev2::RemoteIdentity {
+        match self {
+            Self::Any => ikev2::RemoteIdentity::Any,
+            Self::Address { address, mask } => ikev2::RemoteIdentity::Address {
+                address: *address,
+                mask: mask.unwrap_or(if address.is_unspecified() {
+                    Ipv4Addr::UNSPECIFIED
+                } else {
+                    Ipv4Addr::BROADCAST
+                }),
+            },
+            Self::Fqdn(name) => ikev2::RemoteIdentity::Fqdn(name.clone()),
+        }
+    }
+}
+
 /// ` identity local …` of an IKEv2 profile: what we send as IDi/IDr.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub enum LocalIdentity {

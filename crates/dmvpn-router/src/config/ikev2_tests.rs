@@ -75,16 +75,50 @@ fn hub_fields() {
     assert_eq!(profile.name, "DMVPN-IKEV2");
     assert_eq!(
         profile.match_remote,
-        [RemoteIdentity::Address {
-            address: Ipv4Addr::UNSPECIFIED,
-            mask: None
-        }]
+        [
+            RemoteIdentity::Address {
+                address: Ipv4Addr::UNSPECIFIED,
+                mask: None
+            },
+            RemoteIdentity::Fqdn("spoke2.lab.example".to_owned())
+        ]
     );
     assert!(profile.authentication_local && profile.authentication_remote);
     assert_eq!(profile.keyring.as_deref(), Some("DMVPN-KR"));
     assert_eq!(profile.lifetime(), 86_400);
     let dpd = profile.dpd.unwrap();
     assert_eq!((dpd.interval, dpd.retry, dpd.on_demand), (30, 5, true));
+}
+
+/// `match identity remote` lines become what the IKEv2 machine accepts of a peer's identity:
+/// `any`; an address with a mask; an address without one (that address alone, but `0.0.0.0`
+/// is every address); an fqdn. A peer matching none is refused.
+#[test]
+fn match_identity_remote_is_enforced() {
+    use dmvpn_proto::ikev2::Identity;
+    let accepts = |lines: &str, id: &Identity| {
+        let text = HUB.replace(
+            " match identity remote address 0.0.0.0\n match identity remote fqdn spoke2.lab.example\n",
+            lines,
+        );
+        let v2 = crate::node::ikev2_config(&load(&text)).unwrap().unwrap();
+        v2.accepts(id)
+    };
+    let spoke = Identity::Address(ip("192.0.2.11"));
+    let far = Identity::Address(ip("198.51.100.11"));
+    let fqdn = Identity::Fqdn("spoke2.lab.example".to_owned());
+    let any = " match identity remote any\n";
+    assert!(accepts(any, &spoke) && accepts(any, &far) && accepts(any, &fqdn));
+    let masked = " match identity remote address 192.0.2.0 255.255.255.0\n";
+    assert!(accepts(masked, &spoke) && !accepts(masked, &far) && !accepts(masked, &fqdn));
+    let host = " match identity remote address 192.0.2.11\n";
+    assert!(accepts(host, &spoke) && !accepts(host, &Identity::Address(ip("192.0.2.12"))));
+    let every = " match identity remote address 0.0.0.0\n";
+    assert!(accepts(every, &spoke) && accepts(every, &far) && !accepts(every, &fqdn));
+    let named = " match identity remote fqdn spoke2.lab.example\n";
+    assert!(accepts(named, &fqdn) && !accepts(named, &spoke));
+    let both = format!("{masked}{named}");
+    assert!(accepts(&both, &spoke) && accepts(&both, &fqdn) && !accepts(&both, &far));
 }
 
 /// Spoke 2 has no policy and no proposal: IOS's policy and proposal `default`.

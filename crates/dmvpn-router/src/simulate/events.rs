@@ -185,6 +185,12 @@ impl Sim {
                         "ike-no-proposal-chosen",
                         "IKE_SA_INIT or IKE_AUTH: the proposals or transform sets share nothing",
                     ),
+                    ikev2::Failure::IdentityMismatch => (
+                        "ike-identity-mismatch",
+                        "IKE_AUTH: the peer's identity (IDi, or IDr at the initiator) matches no \
+                         `match identity remote` of the ikev2 profile, so it is refused with \
+                         AUTHENTICATION_FAILED",
+                    ),
                     _ => return,
                 };
                 self.evidence(id, "error", key.clone(), format!("{key}: {what}"));
