@@ -252,9 +252,8 @@ pub fn node_config(config: &Config) -> Result<NodeConfig, NodeError> {
 /// The policies and keys are IKE's ([`ike_config`]).
 fn ipsec(config: &Config, profile: &crate::config::IpsecProfile) -> Result<IpsecConfig, NodeError> {
     // The first transform set of the profile is the one proposed and accepted.
-    let set = (profile.transform_sets.first())
-        .and_then(|name| config.transform_set(name))
-        .ok_or(NodeError::NoTunnel)?;
+    let sets = config.profile_transform_sets(profile);
+    let set = sets.first().ok_or(NodeError::NoTunnel)?;
     let unsupported = |what| NodeError::Transform {
         name: set.name.clone(),
         what,
@@ -344,16 +343,14 @@ pub fn ike_config(config: &Config) -> Result<Option<ike::Config>, NodeError> {
 }
 
 /// The transform sets a profile offers, as IKE (either version) negotiates them: transport
-/// mode, 3DES or AES-CBC with HMAC-MD5, SHA-1 or SHA-256.
+/// mode, 3DES or AES-CBC with HMAC-MD5, SHA-1 or SHA-256 (IOS's `default` for an IKEv2
+/// profile without `set transform-set`).
 fn esp_transform_sets(
     config: &Config,
     profile: &crate::config::IpsecProfile,
 ) -> Result<Vec<ike::TransformSet>, NodeError> {
     let mut out = Vec::new();
-    for name in &profile.transform_sets {
-        let Some(set) = config.transform_set(name) else {
-            continue;
-        };
+    for set in &config.profile_transform_sets(profile) {
         let unsupported = |what| NodeError::Transform {
             name: set.name.clone(),
             what,

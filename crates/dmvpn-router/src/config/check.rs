@@ -313,7 +313,8 @@ fn protection(config: &Config, index: usize, report: &mut Reporter<'_>) {
         ),
         Some(p) => {
             let profile = &config.ipsec_profiles[p];
-            if profile.transform_sets.is_empty() {
+            // (IKEv2: IOS's smart default, the transform set `default`)
+            if profile.transform_sets.is_empty() && !profile.uses_default_transform_set() {
                 report.error(
                     Origin::Profile(p),
                     ErrorKind::Missing {

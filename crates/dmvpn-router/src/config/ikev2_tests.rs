@@ -90,6 +90,60 @@ fn hub_fields() {
     assert_eq!((dpd.interval, dpd.retry, dpd.on_demand), (30, 5, true));
 }
 
+/// An IKEv2 profile without `set transform-set` offers IOS's transform set `default`
+/// (esp-aes esp-sha-hmac, transport mode): `check` passes and says so, IKEv2 proposes it and
+/// the data plane runs it. IKEv1 has no such default here: the line stays required.
+#[test]
+fn default_transform_set_without_set_transform_set() {
+    let text = SPOKE2.replace(" set transform-set DMVPN-TS\n", "");
+    assert_ne!(text, SPOKE2);
+    let parsed = Config::parse(&text, Options::default()).unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let config = parsed.config;
+    let profile = config.protection().unwrap();
+    assert!(profile.uses_default_transform_set());
+    assert_eq!(
+        config.profile_transform_sets(profile),
+        [super::TransformSet::ios_default()]
+    );
+    let shown = super::Summary(&config).to_string();
+    assert!(
+        shown.contains("  protection: ipsec profile DMVPN, default (aes-128-cbc hmac-sha1-96, transport mode) (IOS's default: no `set transform-set`)\n"),
+        "{shown}"
+    );
+    let v2 = crate::node::ikev2_config(&config).unwrap().unwrap();
+    assert_eq!(
+        v2.transform_sets,
+        [dmvpn_proto::ike::TransformSet {
+            encryption: dmvpn_proto::ike::EspCipher::Aes128,
+            integrity: dmvpn_proto::ike::EspAuth::Sha1
+        }]
+    );
+    let node = crate::node::node_config(&config).unwrap();
+    let set = node.ipsec.unwrap().transform_set;
+    assert_eq!(
+        (set.encryption, set.key_bits, set.integrity),
+        (
+            dmvpn_esp::Encryption::AesCbc,
+            128,
+            dmvpn_esp::Integrity::HmacSha1_96
+        )
+    );
+    // The default is written back as nothing: the text round-trips without the line.
+    assert_eq!(config.to_string(), text);
+    // IKEv1: still "has no `set transform-set`".
+    let v1 = include_str!("../../../../testdata/router/spoke1.cfg");
+    let text = v1.replace(" set transform-set DMVPN-TS\n", "");
+    assert_ne!(text, v1);
+    let found = errors(&text);
+    assert!(
+        found
+            .iter()
+            .any(|(_, e)| e.contains("has no `set transform-set`")),
+        "{found:?}"
+    );
+}
+
 /// `match identity remote` lines become what the IKEv2 machine accepts of a peer's identity:
 /// `any`; an address with a mask; an address without one (that address alone, but `0.0.0.0`
 /// is every address); an fqdn. A peer matching none is refused.

@@ -311,6 +311,20 @@ impl Config {
         self.transform_sets.iter().find(|t| t.name == name)
     }
 
+    /// The transform sets `profile` offers, in order: those its `set transform-set` names
+    /// (an undefined name is left out; `check` reports it), or, for an IKEv2 profile without
+    /// the line, IOS's default set ([`TransformSet::ios_default`],
+    /// [`IpsecProfile::uses_default_transform_set`]).
+    #[must_use]
+    pub fn profile_transform_sets(&self, profile: &IpsecProfile) -> Vec<TransformSet> {
+        if profile.uses_default_transform_set() {
+            return vec![TransformSet::ios_default()];
+        }
+        (profile.transform_sets.iter())
+            .filter_map(|name| self.transform_set(name).cloned())
+            .collect()
+    }
+
     /// The pre-shared key for a peer: the most specific `crypto isakmp key` whose address and
     /// mask cover it (a key without a mask covers its one address).
     #[must_use]
@@ -755,6 +769,26 @@ pub struct TransformSet {
     pub mode: Option<EspMode>,
 }
 
+impl TransformSet {
+    /// IOS's transform set `default`, one of IKEv2's smart defaults (IOS 15.4 and later): an
+    /// IPsec profile with `set ikev2-profile` but no `set transform-set` offers it. IOS-XE
+    /// prints it (`show crypto ipsec transform-set`, in published FlexVPN and SD-WAN lab
+    /// transcripts) as `Transform set default: { esp-aes esp-sha-hmac }` with `will negotiate =
+    /// { Transport, }`, and its `IPSEC profile default` as `Transform sets={ default: {
+    /// esp-aes esp-sha-hmac } , }`: AES-128-CBC with HMAC-SHA1-96, transport mode. (Releases
+    /// before it listed a second set with esp-3des esp-sha-hmac; no transcript of one was
+    /// found, so it is not offered.)
+    #[must_use]
+    pub fn ios_default() -> Self {
+        Self {
+            name: "default".to_owned(),
+            encryption: EspEncryption::Aes(128),
+            integrity: Some(EspIntegrity::Sha),
+            mode: Some(EspMode::Transport),
+        }
+    }
+}
+
 /// The ESP cipher of a transform set.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum EspEncryption {
@@ -810,6 +844,16 @@ pub struct IpsecProfile {
     pub lifetime_kilobytes: Option<u64>,
     /// ` set ikev2-profile NAME`: the tunnel is keyed with IKEv2 and this profile.
     pub ikev2_profile: Option<String>,
+}
+
+impl IpsecProfile {
+    /// Whether the profile offers IOS's default transform set
+    /// ([`TransformSet::ios_default`]): it is keyed with IKEv2 (`set ikev2-profile`) and has
+    /// no `set transform-set`. (An IKEv1 profile without one is refused by `check`.)
+    #[must_use]
+    pub fn uses_default_transform_set(&self) -> bool {
+        self.transform_sets.is_empty() && self.ikev2_profile.is_some()
+    }
 }
 
 #[cfg(test)]

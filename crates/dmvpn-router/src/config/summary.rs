@@ -93,31 +93,32 @@ impl fmt::Display for Summary<'_> {
             }
             if let Some(profile) = config.protection() {
                 write!(f, "  protection: ipsec profile {}", profile.name)?;
-                for name in &profile.transform_sets {
-                    if let Some(set) = config.transform_set(name) {
-                        write!(f, ", {name} (")?;
-                        match set.encryption {
-                            EspEncryption::Des => write!(f, "des")?,
-                            EspEncryption::TripleDes => write!(f, "3des")?,
-                            EspEncryption::Aes(bits) => write!(f, "aes-{bits}-cbc")?,
-                            EspEncryption::Gcm(bits) => write!(f, "aes-{bits}-gcm")?,
-                            EspEncryption::Null => write!(f, "null")?,
-                        }
-                        if let Some(integrity) = set.integrity {
-                            f.write_str(match integrity {
-                                EspIntegrity::Md5 => " hmac-md5-96",
-                                EspIntegrity::Sha => " hmac-sha1-96",
-                                EspIntegrity::Sha256 => " hmac-sha256-128",
-                                EspIntegrity::Sha384 => " hmac-sha384-192",
-                                EspIntegrity::Sha512 => " hmac-sha512-256",
-                            })?;
-                        }
-                        let mode = match set.mode {
-                            Some(EspMode::Transport) => "transport",
-                            Some(EspMode::Tunnel) | None => "tunnel",
-                        };
-                        write!(f, ", {mode} mode)")?;
+                for set in config.profile_transform_sets(profile) {
+                    write!(f, ", {} (", set.name)?;
+                    match set.encryption {
+                        EspEncryption::Des => write!(f, "des")?,
+                        EspEncryption::TripleDes => write!(f, "3des")?,
+                        EspEncryption::Aes(bits) => write!(f, "aes-{bits}-cbc")?,
+                        EspEncryption::Gcm(bits) => write!(f, "aes-{bits}-gcm")?,
+                        EspEncryption::Null => write!(f, "null")?,
                     }
+                    if let Some(integrity) = set.integrity {
+                        f.write_str(match integrity {
+                            EspIntegrity::Md5 => " hmac-md5-96",
+                            EspIntegrity::Sha => " hmac-sha1-96",
+                            EspIntegrity::Sha256 => " hmac-sha256-128",
+                            EspIntegrity::Sha384 => " hmac-sha384-192",
+                            EspIntegrity::Sha512 => " hmac-sha512-256",
+                        })?;
+                    }
+                    let mode = match set.mode {
+                        Some(EspMode::Transport) => "transport",
+                        Some(EspMode::Tunnel) | None => "tunnel",
+                    };
+                    write!(f, ", {mode} mode)")?;
+                }
+                if profile.uses_default_transform_set() {
+                    write!(f, " (IOS's default: no `set transform-set`)")?;
                 }
                 if let Some(group) = profile.pfs {
                     write!(f, ", pfs group {}", group.0)?;
