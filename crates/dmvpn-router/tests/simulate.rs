@@ -69,6 +69,11 @@ fn runtime_ids(report: &Report) -> Vec<&'static str> {
 fn tutorial_converges_to_full_reachability() {
     let report = run(tutorial(None), 120, |_| {});
     assert_eq!(report.matrix.len(), 6);
+    // IKEv1 routers: the eight show commands, no `show crypto ikev2 sa`.
+    for router in &report.routers {
+        let commands: Vec<&str> = router.shows.iter().map(|(c, _)| *c).collect();
+        assert_eq!(commands, simulate::SHOW_COMMANDS, "{}", router.name);
+    }
     assert!(report.matrix.iter().all(|p| p.pass), "{report}");
     let r2_r3 = (report.matrix.iter())
         .find(|p| p.from == "R2" && p.to == "R3")

@@ -40,6 +40,17 @@ fn hub_and_spokes_over_ikev2_reach_full_adjacency() {
         .filter(|f| f.severity == "error")
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
+    // Every router's report has `show crypto ikev2 sa`, right after `show crypto isakmp sa`,
+    // with its IKE SAs READY: the hub two, each spoke one.
+    for router in &report.routers {
+        let commands: Vec<&str> = router.shows.iter().map(|(c, _)| *c).collect();
+        assert_eq!(commands, simulate::show_commands(true), "{}", router.name);
+        let (_, text) = (router.shows.iter())
+            .find(|(c, _)| *c == simulate::IKEV2_SHOW_COMMAND)
+            .unwrap();
+        let ready = text.lines().filter(|l| l.contains("READY")).count();
+        assert_eq!(ready, if router.role == "hub" { 2 } else { 1 }, "{text}");
+    }
 }
 
 /// A spoke whose keyring key differs from the hub's: IKE_AUTH fails, no SA, no registration;

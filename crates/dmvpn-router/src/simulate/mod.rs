@@ -73,6 +73,31 @@ pub const SHOW_COMMANDS: [&str; 8] = [
     "show counters",
 ];
 
+/// The `show` command an IKEv2 router's report has besides [`SHOW_COMMANDS`], after `show
+/// crypto isakmp sa` ([`show_commands`]).
+pub const IKEV2_SHOW_COMMAND: &str = "show crypto ikev2 sa";
+
+/// The `show` commands of a router's report: [`SHOW_COMMANDS`], with [`IKEV2_SHOW_COMMAND`]
+/// after `show crypto isakmp sa` when the router keys its tunnel with IKEv2.
+///
+/// ```
+/// use dmvpn_router::simulate::show_commands;
+///
+/// assert!(!show_commands(false).contains(&"show crypto ikev2 sa"));
+/// assert_eq!(show_commands(true)[4], "show crypto ikev2 sa");
+/// ```
+#[must_use]
+pub fn show_commands(ikev2: bool) -> Vec<&'static str> {
+    let mut out = Vec::with_capacity(SHOW_COMMANDS.len() + 1);
+    for command in SHOW_COMMANDS {
+        out.push(command);
+        if ikev2 && command == "show crypto isakmp sa" {
+            out.push(IKEV2_SHOW_COMMAND);
+        }
+    }
+    out
+}
+
 /// How long probes have to arrive.
 const PROBE_TIME: Duration = Duration::from_secs(2);
 
@@ -321,7 +346,7 @@ pub struct RouterReport {
     pub nbma: Ipv4Addr,
     /// Its tunnel address.
     pub tunnel: Ipv4Addr,
-    /// Each of [`SHOW_COMMANDS`] with its output.
+    /// Each of its [`show_commands`] with its output.
     pub shows: Vec<(&'static str, String)>,
 }
 

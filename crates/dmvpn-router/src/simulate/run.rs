@@ -11,7 +11,7 @@ use super::sites::{boot, site, underlay_filter};
 use super::whatif::disruptions;
 use super::{
     Capture, Fact, KeyLog, Machine, Outcome, PROBE_TIME, Peer, Report, Role, RouterReport,
-    SHOW_COMMANDS, Scenario, Sim, SimError, Site, WhatIf, findings, probe, since, span,
+    Scenario, Sim, SimError, Site, WhatIf, findings, probe, show_commands, since, span,
 };
 
 /// Runs `scenario`.
@@ -253,8 +253,8 @@ fn snapshot(sim: &Sim) -> Vec<Vec<(&'static str, String)>> {
     let now = sim.cloud.now;
     (sim.sites.iter().zip(&sim.cloud.members))
         .map(|(site, member)| {
-            SHOW_COMMANDS
-                .iter()
+            show_commands(member.node.ikev2().is_some())
+                .into_iter()
                 .map(|command| {
                     let text = if site.up {
                         crate::show::answer(
@@ -267,7 +267,7 @@ fn snapshot(sim: &Sim) -> Vec<Vec<(&'static str, String)>> {
                     } else {
                         format!("% {} is powered off\n", site.name)
                     };
-                    (*command, text)
+                    (command, text)
                 })
                 .collect()
         })
