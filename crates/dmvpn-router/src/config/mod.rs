@@ -28,13 +28,15 @@
 //! - crypto ipsec transform-set: `mode transport|tunnel [require]`;
 //! - crypto ipsec profile: `set transform-set NAME…`, `set pfs [group1|2|5|14]`,
 //!   `set security-association lifetime seconds S|kilobytes K`, `set ikev2-profile NAME` (the
-//!   tunnel is then keyed with IKEv2);
+//!   tunnel is then keyed with IKEv2; without `set transform-set` it then offers IOS's transform
+//!   set `default`, [`TransformSet::ios_default`]);
 //! - crypto ikev2 proposal NAME: `encryption 3des|aes-cbc-128|aes-cbc-192|aes-cbc-256…`,
 //!   `integrity md5|sha1|sha256|sha384|sha512…`, `prf …` (the same names), `group 1|2|5|14…`;
 //! - crypto ikev2 policy NAME: `proposal NAME`, `match address local A`;
 //! - crypto ikev2 keyring NAME: `peer NAME`, and in it `address A [MASK]`, `pre-shared-key
 //!   [local|remote] [0] KEY` (the rest of the line; local and remote must be the same key);
-//! - crypto ikev2 profile NAME: `match identity remote address A [MASK] | any | fqdn NAME`,
+//! - crypto ikev2 profile NAME: `match identity remote address A [MASK] | any | fqdn NAME` (what
+//!   the peer's IKEv2 identity must match, else IKE_AUTH fails with AUTHENTICATION_FAILED),
 //!   `identity local address A | fqdn NAME`, `authentication local|remote pre-share`, `keyring
 //!   local NAME`, `lifetime S`, `dpd INTERVAL RETRY periodic|on-demand`; and the global `crypto
 //!   ikev2 cookie-challenge N`. Without a `crypto ikev2 policy`, IOS's policy and proposal
