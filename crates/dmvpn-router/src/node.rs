@@ -18,7 +18,7 @@ use dmvpn_proto::router::Router;
 use dmvpn_proto::{Duration, Instant};
 
 use crate::config::{
-    Config, EspEncryption, EspIntegrity, EspMode, Ikev2Proposal, LocalIdentity, MulticastMap, Role,
+    Config, EspEncryption, EspIntegrity, EspMode, Ikev2Proposal, MulticastMap, Role,
 };
 
 /// Why a checked configuration cannot run on the node.
@@ -458,11 +458,7 @@ pub fn ikev2_config(config: &Config) -> Result<Option<ikev2::Config>, NodeError>
     out.proposals = proposals.iter().map(Ikev2Proposal::to_proto).collect();
     out.transform_sets = transform_sets;
     out.keys = keys;
-    out.identity = match &v2.identity_local {
-        Some(LocalIdentity::Address(address)) => ikev2::Identity::Address(*address),
-        Some(LocalIdentity::Fqdn(fqdn)) => ikev2::Identity::Fqdn(fqdn.clone()),
-        None => ikev2::Identity::Address(local),
-    };
+    out.identity = v2.identity(local);
     out.remote_identities = (v2.match_remote.iter())
         .map(crate::config::RemoteIdentity::to_proto)
         .collect();

@@ -86,7 +86,7 @@ fn wrong_key_no_sa() {
 
 /// The hub's profile without the `match identity remote fqdn` of spoke2 (which sends
 /// `identity local fqdn`): the hub refuses spoke2 in IKE_AUTH, spoke1 (an address identity
-/// under `address 0.0.0.0`) comes up.
+/// under `address 0.0.0.0`) comes up; the config check foresees it, the run shows it.
 #[test]
 fn unmatched_identity_no_sa() {
     let mut routers = members();
@@ -105,6 +105,10 @@ fn unmatched_identity_no_sa() {
     let ids: Vec<_> = report.findings.iter().map(|f| (f.id, f.source)).collect();
     assert!(
         ids.contains(&("ike-identity-mismatch", simulate::Source::Runtime)),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&("ike-identity-mismatch", simulate::Source::Config)),
         "{ids:?}"
     );
 }

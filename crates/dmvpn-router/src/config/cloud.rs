@@ -909,8 +909,9 @@ fn isakmp(
     }
 }
 
-/// IKEv2 between a hub and a spoke: keyring keys covering each other and equal, a proposal
-/// in common (one algorithm of each kind in a proposal of each).
+/// IKEv2 between a hub and a spoke: keyring keys covering each other and equal, identities
+/// each side's `match identity remote` covers, a proposal in common (one algorithm of each
+/// kind in a proposal of each).
 fn ikev2(
     hub: &Member,
     spoke: &Member,
@@ -980,6 +981,51 @@ fn ikev2(
             "the same `pre-shared-key` in both keyrings".to_owned(),
         ),
         _ => {}
+    }
+    // Each side's `match identity remote` covers the other's identity: the hub checks the
+    // spoke's IDi, the spoke the hub's IDr. (An empty list is `check`'s to report; a DHCP
+    // spoke without `identity local` has no known identity.)
+    for (checker, other, other_nbma, id) in [
+        (hub, spoke, spoke_nbma, "IDi"),
+        (spoke, hub, hub_nbma, "IDr"),
+    ] {
+        let (Some(profile), Some(other_profile)) =
+            (checker.config.ikev2_profile(), other.config.ikev2_profile())
+        else {
+            continue;
+        };
+        let identity = match (&other_profile.identity_local, other_nbma) {
+            (Some(local), _) => local.to_proto(),
+            (None, Some(nbma)) => dmvpn_proto::ikev2::Identity::Address(nbma),
+            (None, None) => continue,
+        };
+        if profile.match_remote.is_empty() || profile.matches_remote(&identity) {
+            continue;
+        }
+        let index = |m: &Member, p: &super::Ikev2Profile| {
+            (m.config.ikev2_profiles.iter()).position(|q| q.name == p.name)
+        };
+        let mut places = Vec::new();
+        if let Some(n) = index(checker, profile) {
+            places.push(checker.place(Origin::Ikev2ProfileMatch(n)));
+        }
+        match index(other, other_profile) {
+            Some(n) if other_profile.identity_local.is_some() => {
+                places.push(other.place(Origin::Ikev2ProfileIdentity(n)));
+            }
+            _ => places.push(other.at(Origin::Protection)),
+        }
+        let (cn, on) = (checker.label(), other.label());
+        out.add(
+            "ike-identity-mismatch",
+            Severity::Error,
+            format!(
+                "{cn}'s ikev2 profile {} has no `match identity remote` for {on}'s identity ({identity}, its {id}): {cn} refuses it in IKE_AUTH with AUTHENTICATION_FAILED and no SA comes up",
+                profile.name
+            ),
+            places,
+            format!("a `match identity remote` line in {cn}'s profile {} covering {identity}", profile.name),
+        );
     }
     let proposals = |member: &Member, local: Option<Ipv4Addr>| {
         local.map_or_else(Vec::new, |l| member.config.ikev2_proposals_for(l))

@@ -244,6 +244,17 @@ pub enum LocalIdentity {
     Fqdn(String),
 }
 
+impl LocalIdentity {
+    /// The identity the IKEv2 machine sends.
+    #[must_use]
+    pub fn to_proto(&self) -> ikev2::Identity {
+        match self {
+            Self::Address(address) => ikev2::Identity::Address(*address),
+            Self::Fqdn(fqdn) => ikev2::Identity::Fqdn(fqdn.clone()),
+        }
+    }
+}
+
 /// ` dpd INTERVAL RETRY periodic|on-demand` of an IKEv2 profile.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct Ikev2Dpd {
@@ -277,6 +288,22 @@ pub struct Ikev2Profile {
 }
 
 impl Ikev2Profile {
+    /// The identity a router with this profile sends: `identity local`, else (IOS's default)
+    /// its NBMA address `local`.
+    #[must_use]
+    pub fn identity(&self, local: Ipv4Addr) -> ikev2::Identity {
+        self.identity_local
+            .as_ref()
+            .map_or(ikev2::Identity::Address(local), LocalIdentity::to_proto)
+    }
+
+    /// Whether a peer identifying as `identity` matches one of the ` match identity remote`
+    /// lines.
+    #[must_use]
+    pub fn matches_remote(&self, identity: &ikev2::Identity) -> bool {
+        (self.match_remote.iter()).any(|r| r.to_proto().matches(identity))
+    }
+
     /// The IKE SA lifetime in force, in seconds.
     #[must_use]
     pub fn lifetime(&self) -> u32 {

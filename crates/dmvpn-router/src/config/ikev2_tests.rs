@@ -665,6 +665,25 @@ fn cloud_over_ikev2() {
     assert_eq!(cloud(HUB, v1), ["ike-version-mismatch"]);
     let uncovered = HUB.replace("  address 0.0.0.0 0.0.0.0\n", "  address 192.0.2.99\n");
     assert!(cloud(&uncovered, SPOKE1).contains(&"ike-no-psk"));
+    // The hub's profile without spoke2's fqdn refuses its IDi; spoke1 expecting another hub
+    // address refuses the hub's IDr.
+    let no_fqdn = HUB.replace(" match identity remote fqdn spoke2.lab.example\n", "");
+    assert_eq!(cloud(&no_fqdn, SPOKE2), ["ike-identity-mismatch"]);
+    assert!(cloud(&no_fqdn, SPOKE1).is_empty());
+    let members = [
+        Member::parse("hub.cfg", &no_fqdn, Options::default()).unwrap(),
+        Member::parse("spoke2.cfg", SPOKE2, Options::default()).unwrap(),
+    ];
+    let shown = check(&members)[0].to_string();
+    assert!(
+        shown.contains("has no `match identity remote` for spoke2's identity (fqdn spoke2.lab.example, its IDi)"),
+        "{shown}"
+    );
+    let elsewhere = SPOKE1.replace(
+        "match identity remote address 192.0.2.1 255.255.255.255",
+        "match identity remote address 192.0.2.2 255.255.255.255",
+    );
+    assert_eq!(cloud(HUB, &elsewhere), ["ike-identity-mismatch"]);
 }
 
 /// The fuzz target's properties (no panic, diagnostics at real places, what loads is written
