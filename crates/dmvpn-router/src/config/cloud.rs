@@ -676,17 +676,22 @@ fn pair(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
     let _ = hi;
 }
 
-/// The transform sets of the member's protection profile, with their indices.
-fn sets(member: &Member) -> Vec<(usize, &super::TransformSet)> {
+/// The transform sets of the member's protection profile, each with the place of its block
+/// (IOS's `default` of an IKEv2 profile without `set transform-set`: the tunnel's protection).
+fn sets(member: &Member) -> Vec<(Place, super::TransformSet)> {
     let Some(profile) = member.config.protection() else {
         return Vec::new();
     };
-    profile
-        .transform_sets
-        .iter()
-        .filter_map(|name| {
-            let n = (member.config.transform_sets.iter()).position(|t| &t.name == name)?;
-            Some((n, member.config.transform_sets.get(n)?))
+    (member.config.profile_transform_sets(profile).into_iter())
+        .map(|set| {
+            let n = (member.config.transform_sets.iter()).position(|t| t.name == set.name);
+            let place = match n {
+                Some(n) if !profile.uses_default_transform_set() => {
+                    member.place(Origin::TransformSet(n))
+                }
+                _ => member.at(Origin::Protection),
+            };
+            (place, set)
         })
         .collect()
 }
@@ -755,10 +760,10 @@ fn crypto(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
     let same = |a: &super::TransformSet, b: &super::TransformSet| {
         a.encryption == b.encryption && a.integrity == b.integrity
     };
-    let matched = ss.iter().find_map(|(sn_i, s)| {
+    let matched = ss.iter().find_map(|(sp, s)| {
         hs.iter()
             .find(|(_, h)| same(s, h))
-            .map(|(hn_i, h)| (*sn_i, *s, *hn_i, *h))
+            .map(|(hp, h)| (sp, s, hp, h))
     });
     // PFS: the hub answers the spoke's Quick Mode; a group it sets, the spoke must offer.
     let (hp, sp) = (
@@ -797,18 +802,18 @@ fn crypto(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
                 "no transform set of spoke {sn} matches one of hub {hn}: Quick Mode ends in NO-PROPOSAL-CHOSEN, IKE is up but no IPsec SA, so no GRE passes"
             ),
             vec![
-                spoke.place(Origin::TransformSet(ss[0].0)),
-                hub.place(Origin::TransformSet(hs[0].0)),
+                ss[0].0.clone(),
+                hs[0].0.clone(),
             ],
             "the same ESP cipher and integrity in a transform set of both profiles".to_owned(),
         ),
-        Some((s_i, s, h_i, h))
+        Some((sp, s, hp, h))
             if s.mode != Some(EspMode::Transport) || h.mode != Some(EspMode::Transport) =>
         {
-            let places = [(spoke, s_i, s), (hub, h_i, h)]
+            let places = [(sp, s), (hp, h)]
                 .into_iter()
-                .filter(|(_, _, t)| t.mode != Some(EspMode::Transport))
-                .map(|(m, i, _)| m.place(Origin::TransformSet(i)))
+                .filter(|(_, t)| t.mode != Some(EspMode::Transport))
+                .map(|(p, _)| p.clone())
                 .collect();
             out.add(
                 "ipsec-tunnel-mode",

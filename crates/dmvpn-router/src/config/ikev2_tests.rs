@@ -684,6 +684,12 @@ fn cloud_over_ikev2() {
         "match identity remote address 192.0.2.2 255.255.255.255",
     );
     assert_eq!(cloud(HUB, &elsewhere), ["ike-identity-mismatch"]);
+    // IOS's default transform set on the hub: spoke1's esp-aes 128 esp-sha-hmac meets it,
+    // an esp-aes 256 one does not, and the finding points at the hub's protection.
+    let defaults = HUB.replace(" set transform-set DMVPN-TS\n", "");
+    assert!(cloud(&defaults, SPOKE1).is_empty());
+    let aes256 = SPOKE1.replace("esp-aes 128 esp-sha-hmac", "esp-aes 256 esp-sha-hmac");
+    assert_eq!(cloud(&defaults, &aes256), ["ike-transform-set-mismatch"]);
 }
 
 /// The fuzz target's properties (no panic, diagnostics at real places, what loads is written
