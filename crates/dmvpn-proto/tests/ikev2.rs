@@ -713,6 +713,16 @@ fn initiator_refuses_an_unexpected_responder() {
     }));
     assert_eq!(net.spoke.sa_count(), 0);
     assert!(net.children(0).is_empty());
+    // The spoke's Delete of the IKE SA takes down what the hub had established.
+    assert_eq!(net.hub.sa_count(), 0);
+    assert!(
+        net.events[1]
+            .iter()
+            .any(|e| matches!(e, Event::Deleted { peer: SPOKE, .. })),
+        "{:?}",
+        net.events[1]
+    );
+    net.check_wire();
 }
 
 #[test]

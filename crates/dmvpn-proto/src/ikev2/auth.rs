@@ -212,6 +212,16 @@ impl<E: Entropy> Endpoint<E> {
         // The profile the IPsec profile names must match the responder too (RFC 7296 §2.15:
         // the identity is checked against policy; IOS: the profile's `match identity remote`).
         if let Some(identity) = self.refused_identity(idr) {
+            // The responder has just established the SA: tell it in a separate INFORMATIONAL
+            // (§2.21.2), a Delete of the IKE SA, sent once (the SA is gone here).
+            let mut chain = Chain::default();
+            chain.delete(ProtocolId::IKE, &[]);
+            let message_id = self.sas[i].next_id;
+            if let Ok(bytes) = self.seal(i, ExchangeType::INFORMATIONAL, false, message_id, &chain)
+            {
+                self.transmits
+                    .push_back(super::Transmit::new(peer, crate::Ike, bytes));
+            }
             self.fail(i, Failure::IdentityMismatch);
             return Err(Error::IdentityMismatch { peer, identity });
         }
