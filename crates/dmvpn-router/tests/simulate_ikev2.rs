@@ -21,6 +21,32 @@ fn members() -> Vec<Member> {
         .collect()
 }
 
+/// Runs the cloud for 60 s with router `index`'s config (`name`.cfg) passed through `edit`.
+fn run_edited(index: usize, name: &str, edit: impl Fn(String) -> String) -> simulate::Report {
+    let mut routers = members();
+    let text = std::fs::read_to_string(format!("{DIR}/{name}.cfg")).unwrap();
+    routers[index] =
+        Member::parse(&format!("{name}.cfg"), &edit(text), Options::default()).unwrap();
+    let mut scenario = Scenario::new(routers);
+    scenario.duration = Duration::from_secs(60);
+    simulate::run(&scenario).unwrap().report
+}
+
+/// `refused` got no SA and did not register, `kept` came up, and finding `id` was raised both
+/// by the config check and by the run.
+fn refused_one(report: &simulate::Report, refused: &str, kept: &str, id: &str) {
+    let peer = |name| report.peers.iter().find(|p| p.spoke == name).unwrap();
+    assert!(
+        !peer(refused).registered && peer(refused).spis.is_empty(),
+        "{report}"
+    );
+    assert!(peer(kept).registered && peer(kept).adjacent, "{report}");
+    let ids: Vec<_> = report.findings.iter().map(|f| (f.id, f.source)).collect();
+    for source in [simulate::Source::Runtime, simulate::Source::Config] {
+        assert!(ids.contains(&(id, source)), "{ids:?}");
+    }
+}
+
 #[test]
 fn hub_and_spokes_over_ikev2_reach_full_adjacency() {
     let mut scenario = Scenario::new(members());
@@ -57,29 +83,13 @@ fn hub_and_spokes_over_ikev2_reach_full_adjacency() {
 /// the config check and the run both say why, the key itself nowhere.
 #[test]
 fn wrong_key_no_sa() {
-    let mut routers = members();
-    let path = format!("{DIR}/spoke1.cfg");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
-        "pre-shared-key lab-psk-secret",
-        "pre-shared-key not-the-hubs",
-    );
-    routers[1] = Member::parse("spoke1.cfg", &text, Options::default()).unwrap();
-    let mut scenario = Scenario::new(routers);
-    scenario.duration = Duration::from_secs(60);
-    let report = simulate::run(&scenario).unwrap().report;
-    let spoke1 = report.peers.iter().find(|p| p.spoke == "spoke1").unwrap();
-    assert!(!spoke1.registered && spoke1.spis.is_empty(), "{report}");
-    let spoke2 = report.peers.iter().find(|p| p.spoke == "spoke2").unwrap();
-    assert!(spoke2.registered && spoke2.adjacent, "{report}");
-    let ids: Vec<_> = report.findings.iter().map(|f| (f.id, f.source)).collect();
-    assert!(
-        ids.contains(&("ike-psk-mismatch", simulate::Source::Runtime)),
-        "{ids:?}"
-    );
-    assert!(
-        ids.contains(&("ike-psk-mismatch", simulate::Source::Config)),
-        "{ids:?}"
-    );
+    let report = run_edited(1, "spoke1", |text| {
+        text.replace(
+            "pre-shared-key lab-psk-secret",
+            "pre-shared-key not-the-hubs",
+        )
+    });
+    refused_one(&report, "spoke1", "spoke2", "ike-psk-mismatch");
     let shown = report.to_string();
     assert!(!shown.contains("not-the-hubs") && !shown.contains("lab-psk-secret"));
 }
@@ -89,26 +99,8 @@ fn wrong_key_no_sa() {
 /// under `address 0.0.0.0`) comes up; the config check foresees it, the run shows it.
 #[test]
 fn unmatched_identity_no_sa() {
-    let mut routers = members();
-    let path = format!("{DIR}/hub.cfg");
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace(" match identity remote fqdn spoke2.lab.example\n", "");
-    routers[0] = Member::parse("hub.cfg", &text, Options::default()).unwrap();
-    let mut scenario = Scenario::new(routers);
-    scenario.duration = Duration::from_secs(60);
-    let report = simulate::run(&scenario).unwrap().report;
-    let spoke2 = report.peers.iter().find(|p| p.spoke == "spoke2").unwrap();
-    assert!(!spoke2.registered && spoke2.spis.is_empty(), "{report}");
-    let spoke1 = report.peers.iter().find(|p| p.spoke == "spoke1").unwrap();
-    assert!(spoke1.registered && spoke1.adjacent, "{report}");
-    let ids: Vec<_> = report.findings.iter().map(|f| (f.id, f.source)).collect();
-    assert!(
-        ids.contains(&("ike-identity-mismatch", simulate::Source::Runtime)),
-        "{ids:?}"
-    );
-    assert!(
-        ids.contains(&("ike-identity-mismatch", simulate::Source::Config)),
-        "{ids:?}"
-    );
+    let report = run_edited(0, "hub", |text| {
+        text.replace(" match identity remote fqdn spoke2.lab.example\n", "")
+    });
+    refused_one(&report, "spoke2", "spoke1", "ike-identity-mismatch");
 }
