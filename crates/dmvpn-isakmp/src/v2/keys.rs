@@ -158,11 +158,37 @@ impl IkeKeys {
         id_body: &[u8],
     ) -> Secret {
         let sk_p = if initiator { &self.sk_pi } else { &self.sk_pr };
-        let maced_id = self.prf.compute(sk_p.as_bytes(), &[id_body]);
-        let key = self.prf.compute(psk, &[KEY_PAD]);
-        self.prf
-            .compute(key.as_bytes(), &[message, peer_nonce, maced_id.as_bytes()])
+        psk_auth(self.prf, sk_p, psk, message, peer_nonce, id_body)
     }
+}
+
+/// The PSK AUTH data (RFC 7296 §2.15) of a side: `prf(prf(psk, "Key Pad for IKEv2"), message |
+/// peer_nonce | prf(sk_p, id_body))`, `message` being the side's IKE_SA_INIT message, `peer_nonce`
+/// the other side's Nonce body, `sk_p` SK_pi (initiator) or SK_pr (responder) and `id_body` the
+/// side's IDi / IDr payload body. What [`IkeKeys::psk_auth`] computes, for a checker that has
+/// SK_p but not the whole key schedule (as a decoder with a key log).
+///
+/// ```
+/// use dmvpn_isakmp::keys::{Prf, Secret};
+/// use dmvpn_isakmp::v2::keys::psk_auth;
+///
+/// let sk_pi = Secret::new(vec![7; 32]);
+/// let right = psk_auth(Prf::HmacSha256, &sk_pi, b"key", b"msg1", b"nr", b"idi");
+/// assert_eq!(right.len(), 32);
+/// assert_ne!(right, psk_auth(Prf::HmacSha256, &sk_pi, b"other", b"msg1", b"nr", b"idi"));
+/// ```
+#[must_use]
+pub fn psk_auth(
+    prf: Prf,
+    sk_p: &Secret,
+    psk: &[u8],
+    message: &[u8],
+    peer_nonce: &[u8],
+    id_body: &[u8],
+) -> Secret {
+    let maced_id = prf.compute(sk_p.as_bytes(), &[id_body]);
+    let key = prf.compute(psk, &[KEY_PAD]);
+    prf.compute(key.as_bytes(), &[message, peer_nonce, maced_id.as_bytes()])
 }
 
 /// Why [`encrypt`] could not build a message.
@@ -261,6 +287,50 @@ mod tests {
         let t2 = prf.compute(b"k", &[t1.as_bytes(), b"s", &[2]]);
         assert_eq!(&out.as_bytes()[..20], t1.as_bytes());
         assert_eq!(&out.as_bytes()[20..40], t2.as_bytes());
+    }
+
+    /// RFC 7296 §2.15 with Python's `hmac` as the independent oracle:
+    /// `prf(prf(psk, b"Key Pad for IKEv2"), msg + nr + prf(sk_p, id))` for SK_p = 0, 1, 2, …,
+    /// an ID_IPV4_ADDR body of 192.0.2.11 and a nonce of 32 bytes 0xaa.
+    #[test]
+    fn psk_auth_is_rfc_7296s() {
+        let id = [1, 0, 0, 0, 192, 0, 2, 11];
+        for (prf, expected) in [
+            (
+                Prf::HmacSha256,
+                "f7ffb8bf3267fb596d24d323d36802da473cc174cbc95cffcf101113f045b6e2",
+            ),
+            (Prf::HmacSha1, "a7609eddca338da84c699369893bbdeaef28f420"),
+        ] {
+            let len = u8::try_from(prf.output_len()).unwrap();
+            let sk_p = Secret::new((0..len).collect());
+            let msg = b"IKE_SA_INIT request bytes";
+            let auth = psk_auth(prf, &sk_p, b"lab-psk-secret", msg, &[0xaa; 32], &id);
+            assert_eq!(auth.to_hex(), expected, "{prf:?}");
+            // The machine's method is the same computation with its own SK_pi / SK_pr.
+            let keys = IkeKeys {
+                prf,
+                sk_d: Secret::default(),
+                sk_pi: sk_p.clone(),
+                sk_pr: Secret::new(vec![0; usize::from(len)]),
+                sa_keys: SaKeys {
+                    initiator_spi: [0; 8],
+                    responder_spi: [0; 8],
+                    encryption: Encryption::Null,
+                    sk_ei: Secret::default(),
+                    sk_er: Secret::default(),
+                    integrity: Integrity::None,
+                    sk_ai: Secret::default(),
+                    sk_ar: Secret::default(),
+                },
+            };
+            let machine = keys.psk_auth(b"lab-psk-secret", true, msg, &[0xaa; 32], &id);
+            assert_eq!(machine, auth);
+            assert_ne!(
+                keys.psk_auth(b"lab-psk-secret", false, msg, &[0xaa; 32], &id),
+                auth
+            );
+        }
     }
 
     #[test]

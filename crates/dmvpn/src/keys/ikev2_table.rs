@@ -13,8 +13,18 @@
 //! chosen proposal ([`dmvpn_isakmp::v2::child`]), so that ESP decrypts with no `esp_sa` file. A
 //! Child SA made with PFS (a KE payload in its CREATE_CHILD_SA) also needs the new Diffie-Hellman
 //! secret g^ir, which no capture holds: its ESP still needs an `esp_sa` line. The PRF is the one
-//! whose output has SK_d's length. Wireshark's table has eight columns and refuses a ninth: keep
-//! a file with the ninth for dmvpn and one without it for Wireshark.
+//! whose output has SK_d's length.
+//!
+//! Two more optional columns, the tenth and eleventh, are **SK_pi** and **SK_pr** in hex (strongSwan:
+//! `Sk_pi secret`, `Sk_pr secret`), the keys each side MACs its ID with in its pre-shared key AUTH
+//! (RFC 7296 §2.15). With them ([`Ikev2Key::sk_p`]) `dmvpn sessions --psk` recomputes the AUTH
+//! payload of IKE_AUTH and says for certain whether a side's key is the one given. They come
+//! together, each as long as the PRF's output (as SK_d, which may be left empty: `…,"integrity",,
+//! SK_pi,SK_pr`).
+//!
+//! Wireshark's table has eight columns and refuses more: keep a file with the extra columns for
+//! dmvpn and one without them for Wireshark (dmvpn's key logs write both:
+//! `ikev2_decryption_table` and `dmvpn_ikev2_decryption_table`).
 //!
 //! A line naming an algorithm dmvpn does not know is skipped with a warning; a malformed line is
 //! an error naming its line, column and field.
@@ -28,13 +38,16 @@ use super::error::{KeysError, Location, ParseErrorKind};
 use super::lexer::{Field, LineError, err, split_fields};
 use super::{Warning, warning_at};
 
-/// One line of an `ikev2_decryption_table`: the SA's keys, and SK_d if the ninth column has it.
+/// One line of an `ikev2_decryption_table`: the SA's keys, SK_d if the ninth column has it, and
+/// SK_pi / SK_pr if the tenth and eleventh have them.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Ikev2Key {
     /// The SPIs, algorithms and keys Wireshark's table has.
     pub keys: SaKeys,
     /// SK_d, dmvpn's optional ninth column.
     pub sk_d: Option<Secret>,
+    /// SK_pi and SK_pr, dmvpn's optional tenth and eleventh columns.
+    pub sk_p: Option<(Secret, Secret)>,
 }
 
 /// Parses an `ikev2_decryption_table`: its keys, and a warning for each line skipped. Blank lines
@@ -107,12 +120,15 @@ pub(super) fn looks_like(line: &str) -> bool {
 /// Parses one line that is not blank or a comment.
 pub(super) fn parse_line(line: &str) -> Result<Line, LineError> {
     let fields = split_fields(line)?;
-    if fields.len() != 8 && fields.len() != 9 {
+    if !matches!(fields.len(), 8 | 9 | 11) {
         return Err(err(
             1,
             ParseErrorKind::Ikev2Field {
                 field: "line",
-                problem: format!("expected 8 fields (9 with SK_d), found {}", fields.len()),
+                problem: format!(
+                    "expected 8 fields (9 with SK_d, 11 with SK_pi and SK_pr), found {}",
+                    fields.len()
+                ),
             },
         ));
     }
@@ -154,7 +170,45 @@ pub(super) fn parse_line(line: &str) -> Result<Line, LineError> {
         Some(field) if !field.text.is_empty() => Some(hex(field, "SK_d")?),
         _ => None,
     };
-    Ok(Line::Key(Box::new(Ikev2Key { keys, sk_d })))
+    let sk_p = match (fields.get(9), fields.get(10)) {
+        (Some(pi), Some(pr)) if !pi.text.is_empty() || !pr.text.is_empty() => {
+            let sk_pi = hex(pi, "SK_pi")?;
+            // Both are PRF outputs: as long as each other, and as SK_d when it is given.
+            let len = sk_d.as_ref().map_or(sk_pi.len(), Secret::len);
+            if sk_pi.len() != len || sk_pi.is_empty() {
+                return Err(prf_len_error(pi, "SK_pi", sk_pi.len(), len, "SK_d"));
+            }
+            let sk_pr = hex(pr, "SK_pr")?;
+            if sk_pr.len() != len {
+                return Err(prf_len_error(pr, "SK_pr", sk_pr.len(), len, "SK_pi"));
+            }
+            Some((sk_pi, sk_pr))
+        }
+        _ => None,
+    };
+    Ok(Line::Key(Box::new(Ikev2Key { keys, sk_d, sk_p })))
+}
+
+/// A PRF key whose length is not the PRF's (`len`, the length of `other`).
+fn prf_len_error(
+    field: &Field,
+    name: &'static str,
+    got: usize,
+    len: usize,
+    other: &str,
+) -> LineError {
+    let problem = if got == 0 {
+        "empty: SK_pi and SK_pr come together".to_owned()
+    } else {
+        format!("{got} bytes, {other} has {len} (both are PRF outputs)")
+    };
+    err(
+        field.column,
+        ParseErrorKind::Ikev2Field {
+            field: name,
+            problem,
+        },
+    )
 }
 
 fn spi(field: &Field, name: &'static str) -> Result<[u8; 8], LineError> {
@@ -265,6 +319,18 @@ mod tests {
         assert_eq!(key.sk_d, None);
         let with_sk_d = key_of(&format!("{LINE},00112233"));
         assert_eq!(with_sk_d.sk_d.unwrap().as_bytes(), [0, 0x11, 0x22, 0x33]);
+        assert_eq!(with_sk_d.sk_p, None);
+        let with_sk_p = key_of(&format!("{LINE},00112233,44556677,8899aabb"));
+        let (sk_pi, sk_pr) = with_sk_p.sk_p.unwrap();
+        assert_eq!(
+            (sk_pi.as_bytes(), sk_pr.as_bytes()),
+            (&[0x44, 0x55, 0x66, 0x77][..], &[0x88, 0x99, 0xaa, 0xbb][..])
+        );
+        // SK_d may be left out; empty SK_pi and SK_pr are no keys.
+        let without_sk_d = key_of(&format!("{LINE},,4455,8899"));
+        assert_eq!(without_sk_d.sk_d, None);
+        assert!(without_sk_d.sk_p.is_some());
+        assert_eq!(key_of(&format!("{LINE},0011,,")).sk_p, None);
         // NULL encryption and NONE integrity take empty keys.
         let null =
             key_of("1234567890123456,0987654321098765,,,\"NULL [RFC2410]\",,,\"NONE [RFC4306]\"");
@@ -294,7 +360,33 @@ mod tests {
         for (line, error) in [
             (
                 "a,b,c".to_owned(),
-                "column 1: field `line`: expected 8 fields (9 with SK_d), found 3",
+                "column 1: field `line`: expected 8 fields (9 with SK_d, 11 with SK_pi and SK_pr), \
+                 found 3",
+            ),
+            (
+                format!("{LINE},00,11"),
+                "column 1: field `line`: expected 8 fields (9 with SK_d, 11 with SK_pi and SK_pr), \
+                 found 10",
+            ),
+            (
+                format!("{LINE},0011,44,8899"),
+                "column 354: field `SK_pi`: 1 bytes, SK_d has 2 (both are PRF outputs)",
+            ),
+            (
+                format!("{LINE},,4455,88"),
+                "column 355: field `SK_pr`: 1 bytes, SK_pi has 2 (both are PRF outputs)",
+            ),
+            (
+                format!("{LINE},,,8899"),
+                "column 350: field `SK_pi`: empty: SK_pi and SK_pr come together",
+            ),
+            (
+                format!("{LINE},,4455,"),
+                "column 355: field `SK_pr`: empty: SK_pi and SK_pr come together",
+            ),
+            (
+                format!("{LINE},,4455,8x"),
+                "column 356: field `SK_pr`: `x` is not a hex digit",
             ),
             (
                 LINE.replacen("191ccd37", "191ccd3g", 1),
