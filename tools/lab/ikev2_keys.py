@@ -4,7 +4,8 @@
 Debian's strongSwan 5.9.8 has no save-keys plugin. Its file log at `ike = 4` / `chd = 4` (with
 `ike_name = yes`) prints, as hex dumps (`<label> => N bytes @ 0x...` then rows of 16 bytes):
   per IKE SA (IKE_SA_INIT, and the new SA of a CREATE_CHILD_SA IKE rekey):
-    "Sk_d secret", "Sk_ai secret", "Sk_ar secret", "Sk_ei secret", "Sk_er secret", "Sk_pi/pr secret"
+    "Sk_d secret", "Sk_ai secret", "Sk_ar secret", "Sk_ei secret", "Sk_er secret", "Sk_pi secret",
+    "Sk_pr secret"
   per Child SA (IKE_AUTH, CREATE_CHILD_SA):
     "seed" (Ni | Nr, or g^ir | Ni | Nr with PFS), "encryption initiator key", "encryption responder
     key", "integrity initiator key", "integrity responder key", then "adding inbound ESP SA" /
@@ -18,7 +19,8 @@ ESP was recorded, its ICVs are checked too.
 Usage:
   ikev2_keys.py --pcap CAPTURE --out DIR LOG [LOG ...]
 Writes DIR/ikev2_decryption_table (Wireshark's 8 columns), DIR/ikev2_decryption_table.sk_d (the same
-with SK_d as a 9th column, which dmvpn reads and Wireshark refuses) and DIR/esp_sa; use them
+with SK_d, SK_pi and SK_pr as 9th to 11th columns, which dmvpn reads -- for Child SA keys and for
+`sessions --psk`'s check of the AUTH payloads -- and Wireshark refuses) and DIR/esp_sa; use them
 with  WIRESHARK_CONFIG_DIR=DIR tshark -o esp.enable_encryption_decode:TRUE -r CAPTURE
 Exit status 1 when an encrypted IKE message or an ESP packet of the capture matches no key.
 """
@@ -126,9 +128,11 @@ def parse_log(path, ike_sets, child_sas):
             cur[thread] = {"SK_d": val, "proposal": ike_prop}
         elif label in ("Sk_ai secret", "Sk_ar secret", "Sk_ei secret", "Sk_er secret") and thread in cur:
             cur[thread][label.split()[0].replace("Sk", "SK")] = val
+        elif label == "Sk_pi secret" and thread in cur:
+            cur[thread]["SK_pi"] = val
         elif label == "Sk_pr secret" and thread in cur:
             # the last of the set; an AEAD has no SK_ai/SK_ar (charon logs none)
-            keys = {"SK_ai": b"", "SK_ar": b"", **cur.pop(thread)}
+            keys = {"SK_ai": b"", "SK_ar": b"", "SK_pi": b"", **cur.pop(thread), "SK_pr": val}
             if "SK_ei" in keys and "SK_er" in keys:
                 ike_sets.setdefault(keys["SK_d"], keys)
         elif label == "seed":
@@ -238,18 +242,20 @@ def main():
             continue
         table[spis] = match
     os.makedirs(a.out, exist_ok=True)
-    # Wireshark's own table has 8 columns (it refuses a 9th); dmvpn also reads SK_d from a 9th
+    # Wireshark's own table has 8 columns (it refuses more); dmvpn also reads SK_d, SK_pi and SK_pr
+    # from a 9th to 11th
     for name, sk_d in (("ikev2_decryption_table", False), ("ikev2_decryption_table.sk_d", True)):
         with open(os.path.join(a.out, name), "w") as f:
             f.write("# SPIi,SPIr,SK_ei,SK_er,encryption,SK_ai,SK_ar,integrity%s (from charon's log)\n"
-                    % (",SK_d" if sk_d else ""))
+                    % (",SK_d,SK_pi,SK_pr" if sk_d else ""))
             for (spii, spir), k in table.items():
                 parts = k["proposal"].split("/")
                 enc = IKE_ENC[parts[0]]
                 integ = IKE_INTEG[parts[1]][0] if parts[1] in IKE_INTEG else "NONE [RFC4306]"
                 f.write(f'{spii},{spir},{k["SK_ei"].hex()},{k["SK_er"].hex()},"{enc}",'
                         f'{k["SK_ai"].hex()},{k["SK_ar"].hex()},"{integ}"'
-                        + (f',{k["SK_d"].hex()}' if sk_d else "") + "\n")
+                        + (f',{k["SK_d"].hex()},{k["SK_pi"].hex()},{k["SK_pr"].hex()}' if sk_d else "")
+                        + "\n")
     with open(os.path.join(a.out, "esp_sa"), "w") as f:
         f.write("# Child SA keys from charon's log\n")
         for sa in child_sas.values():

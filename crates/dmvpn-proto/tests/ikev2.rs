@@ -253,8 +253,19 @@ fn establishes_with_equal_esp_keys() {
     let keys = net.ike_keys();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0], keys[1]);
+    // First the keys, when IKE_SA_INIT completes (what a key log writes), then the SA is up.
+    let keyed: Vec<_> = (0..2)
+        .map(|side| match &net.events[side][0] {
+            Event::Keyed { keys, prf_keys, .. } => (keys.clone(), prf_keys.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(keyed[0], keyed[1], "both ends derive the same SK_* keys");
+    assert_eq!(keyed[0].0, keys[0]);
+    assert_eq!(keyed[0].1.sk_pi.len(), 32, "PRF_HMAC_SHA2_256");
+    assert_ne!(keyed[0].1.sk_pi, keyed[0].1.sk_pr);
     assert!(matches!(
-        net.events[0][0],
+        net.events[0][1],
         Event::Established {
             nat_detected: false,
             ..

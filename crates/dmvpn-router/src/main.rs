@@ -51,7 +51,8 @@ enum Command {
         #[arg(long = "map", value_name = "IOS=LINUX")]
         maps: Vec<InterfaceMap>,
         /// Append Wireshark `esp_sa`, `ikev1_decryption_table` and `ikev2_decryption_table`
-        /// lines to files in DIR (they hold live keys: off by default).
+        /// lines to files in DIR, and `dmvpn_ikev2_decryption_table` (the IKEv2 lines with
+        /// SK_d, SK_pi and SK_pr, for `dmvpn`) (they hold live keys: off by default).
         #[arg(long, value_name = "DIR")]
         key_log: Option<PathBuf>,
         /// Directory of the control socket (`<hostname>.sock`).
@@ -118,7 +119,8 @@ enum Command {
         #[arg(long, value_name = "OUT.pcapng")]
         pcap: Option<PathBuf>,
         /// Write the keys as Wireshark's `esp_sa`, `ikev1_decryption_table` and
-        /// `ikev2_decryption_table` into DIR.
+        /// `ikev2_decryption_table` into DIR, and `dmvpn_ikev2_decryption_table` (the IKEv2
+        /// lines with SK_d, SK_pi and SK_pr, for `dmvpn sessions --psk`).
         #[arg(long, value_name = "DIR")]
         key_log: Option<PathBuf>,
         /// Commands the router cannot run are warnings (and skipped) instead of errors.

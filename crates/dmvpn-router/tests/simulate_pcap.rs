@@ -245,3 +245,58 @@ fn ikev2_capture_opens_with_its_key_log() {
     assert_eq!(opened, sealed, "every encrypted IKEv2 message opens");
     assert!(esp_opened > 20, "NHRP and EIGRP inside ESP: {esp_opened}");
 }
+
+/// `testdata/ikev2/psk/` (an IKEv2 cloud whose spoke1 has another keyring key, read by `dmvpn
+/// sessions --psk` in crates/dmvpn/tests/sessions_ikev2_psk.rs) is what its README's command writes
+/// today, byte for byte: the capture, Wireshark's `ikev2_decryption_table` and the
+/// `dmvpn_ikev2_decryption_table` with SK_d, SK_pi and SK_pr, whose lines are Wireshark's plus
+/// three PRF-long keys. The refused SAs have their lines too (logged at IKE_SA_INIT).
+#[test]
+fn ikev2_wrong_psk_recording_is_reproduced() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata"));
+    let data = root.join("ikev2/psk");
+    let members: Vec<Member> = [
+        root.join("router/ikev2/hub.cfg"),
+        data.join("spoke1-wrong-psk.cfg"),
+        root.join("router/ikev2/spoke2.cfg"),
+    ]
+    .iter()
+    .map(|path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        Member::parse(&path.display().to_string(), &text, Options::default()).unwrap()
+    })
+    .collect();
+    let mut scenario = Scenario::new(members);
+    scenario.duration = Duration::from_secs(20);
+    (scenario.flows.from, scenario.flows.until) = (Duration::ZERO, Duration::ZERO);
+    scenario.capture = true;
+    let capture = simulate::run(&scenario).unwrap().capture.unwrap();
+    let out = Dir(std::env::temp_dir().join(format!("sim-pcap-{}-psk", std::process::id())));
+    std::fs::create_dir_all(&out.0).unwrap();
+    let pcap = out.0.join("wrong-psk.pcapng");
+    capture::write_pcapng(&pcap, &capture.interfaces, &capture.packets).unwrap();
+    capture.keys.write(&out.0.join("keys")).unwrap();
+    let read = |path: PathBuf| std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    assert!(read(pcap) == read(data.join("wrong-psk.pcapng")));
+    for name in [
+        "esp_sa",
+        "ikev1_decryption_table",
+        "ikev2_decryption_table",
+        "dmvpn_ikev2_decryption_table",
+    ] {
+        let made = read(out.0.join("keys").join(name));
+        assert!(made == read(data.join("keys").join(name)), "{name}");
+    }
+    let wireshark = String::from_utf8(read(data.join("keys/ikev2_decryption_table"))).unwrap();
+    let ours = String::from_utf8(read(data.join("keys/dmvpn_ikev2_decryption_table"))).unwrap();
+    assert_eq!(wireshark.lines().count(), 3, "spoke2's SA and spoke1's two");
+    for (short, long) in wireshark.lines().zip(ours.lines()) {
+        let extra = long.strip_prefix(short).unwrap().strip_prefix(',').unwrap();
+        let columns: Vec<&str> = extra.split(',').collect();
+        assert_eq!(columns.len(), 3);
+        assert!(columns.iter().all(|c| c.len() == 64), "SHA-256 PRF keys");
+    }
+    let (keys, warnings) = dmvpn::keys::parse_ikev2_decryption_table(&ours, None).unwrap();
+    assert!(warnings.is_empty());
+    assert!(keys.iter().all(|k| k.sk_d.is_some() && k.sk_p.is_some()));
+}

@@ -301,6 +301,7 @@ impl<E: Entropy> Endpoint<E> {
                 peer: sa.peer,
                 role,
                 keys: keys.sa_keys.clone(),
+                prf_keys: super::PrfKeys::of(keys),
                 nat_detected: sa.nat_detected,
             });
         }

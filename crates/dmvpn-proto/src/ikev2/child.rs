@@ -395,6 +395,7 @@ impl<E: Entropy> Endpoint<E> {
             peer: sa.peer,
             old_initiator_spi: old_spi_i,
             keys: keys.sa_keys.clone(),
+            prf_keys: super::PrfKeys::of(&keys),
         });
         sa.keys = Some(keys);
         self.insert_sa(sa);

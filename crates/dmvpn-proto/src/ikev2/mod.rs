@@ -95,6 +95,7 @@ mod wire;
 
 use core::net::Ipv4Addr;
 
+use dmvpn_isakmp::keys::Secret;
 use dmvpn_isakmp::v2::consts::NotifyType;
 use dmvpn_isakmp::v2::crypto::{DecryptError, SaKeys};
 use dmvpn_isakmp::v2::keys::EncryptError;
@@ -127,9 +128,45 @@ pub enum Failure {
     IdentityMismatch,
 }
 
+/// The keys of an IKE SA beyond an `ikev2_decryption_table` line's, as dmvpn's key table's ninth
+/// to eleventh columns hold them: SK_d (Child SA keys), SK_pi and SK_pr (the AUTH payloads' MAC
+/// of the IDs, RFC 7296 §2.15). Key material: only a key log the user turned on writes it.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct PrfKeys {
+    /// SK_d.
+    pub sk_d: Secret,
+    /// SK_pi.
+    pub sk_pi: Secret,
+    /// SK_pr.
+    pub sk_pr: Secret,
+}
+
+impl PrfKeys {
+    /// The three keys of `keys`.
+    #[must_use]
+    pub fn of(keys: &dmvpn_isakmp::v2::keys::IkeKeys) -> Self {
+        Self {
+            sk_d: keys.sk_d.clone(),
+            sk_pi: keys.sk_pi.clone(),
+            sk_pr: keys.sk_pr.clone(),
+        }
+    }
+}
+
 /// What an [`Endpoint`] reports.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub enum Event {
+    /// A new IKE SA's keys are derived (IKE_SA_INIT completed), before IKE_AUTH: what a key log
+    /// writes, so that an IKE_AUTH that fails (a wrong pre-shared key) still decrypts and its
+    /// AUTH payloads can be checked. Key material (redacted in `Debug`).
+    Keyed {
+        /// The peer.
+        peer: Ipv4Addr,
+        /// SPIs, algorithms and SK_e / SK_a.
+        keys: SaKeys,
+        /// SK_d, SK_pi and SK_pr.
+        prf_keys: PrfKeys,
+    },
     /// An IKE SA is up (IKE_AUTH completed). `keys` is the `ikev2_decryption_table` line's
     /// content (redacted in `Debug`).
     Established {
@@ -139,6 +176,9 @@ pub enum Event {
         role: Role,
         /// SPIs, algorithms and SK_e / SK_a.
         keys: SaKeys,
+        /// SK_d, SK_pi and SK_pr: the extra columns of dmvpn's key table, for a key log that
+        /// derives Child SA keys and checks pre-shared keys (redacted in `Debug`).
+        prf_keys: PrfKeys,
         /// The NAT_DETECTION hashes did not match our addresses.
         nat_detected: bool,
     },
@@ -150,6 +190,8 @@ pub enum Event {
         old_initiator_spi: [u8; 8],
         /// The new SA's keys.
         keys: SaKeys,
+        /// The new SA's SK_d, SK_pi and SK_pr (redacted in `Debug`).
+        prf_keys: PrfKeys,
     },
     /// A Child SA pair is up: install both directions.
     ChildEstablished(ChildSa),

@@ -321,9 +321,12 @@ impl<E: Entropy> Endpoint<E> {
         sa.nr = nr.to_vec();
         sa.init_received = bytes.to_vec();
         let skeyseed = IkeKeys::skeyseed(suite.prf, &sa.ni, &sa.nr, shared.as_bytes());
-        sa.keys = Some(suite.keys(&skeyseed, &sa.ni, &sa.nr, sa.spi_i, sa.spi_r));
+        let keys = suite.keys(&skeyseed, &sa.ni, &sa.nr, sa.spi_i, sa.spi_r);
+        let keyed = keyed(from, &keys);
+        sa.keys = Some(keys);
         sa.suite = Some(suite);
         sa.outstanding = None;
+        self.events.push_back(keyed);
         self.send_auth(now, i)
     }
 
@@ -405,7 +408,9 @@ impl<E: Entropy> Endpoint<E> {
         sa.psk = self.config.psk(from).cloned();
         sa.ni = ni.to_vec();
         let skeyseed = IkeKeys::skeyseed(suite.prf, ni, &nr, shared.as_bytes());
-        sa.keys = Some(suite.keys(&skeyseed, ni, &nr, h.initiator_spi, spi_r));
+        let keys = suite.keys(&skeyseed, ni, &nr, h.initiator_spi, spi_r);
+        self.events.push_back(keyed(from, &keys));
+        sa.keys = Some(keys);
         let mut chain = Chain::default();
         let mut transforms = suite.transforms();
         transforms.sort_by_key(|t| t.0.0);
@@ -492,4 +497,13 @@ fn nat_mismatch(
     };
     differs(NotifyType::NAT_DETECTION_SOURCE_IP, from)
         || differs(NotifyType::NAT_DETECTION_DESTINATION_IP, local)
+}
+
+/// The [`Event::Keyed`] of a new IKE SA's keys.
+fn keyed(peer: Ipv4Addr, keys: &IkeKeys) -> Event {
+    Event::Keyed {
+        peer,
+        keys: keys.sa_keys.clone(),
+        prf_keys: super::PrfKeys::of(keys),
+    }
 }

@@ -5,27 +5,31 @@
 //!
 //! With IKEv1 the ESP keys of a pair are logged when it is offered (QM 2) or installed, with
 //! IKEv2 when its IKE_AUTH or CREATE_CHILD_SA completes; an IKEv2 SA's line (SPIs, SK_e and SK_a
-//! of both directions, Wireshark's names of the algorithms) when IKE_AUTH or an IKE SA rekey
-//! completes. The `ikev2_decryption_table` has Wireshark's eight columns (Wireshark refuses
-//! dmvpn's optional ninth, SK_d): the ESP of the capture decrypts through `esp_sa`.
+//! of both directions, Wireshark's names of the algorithms) when IKE_SA_INIT (so that an IKE_AUTH
+//! refused for a wrong key still decrypts) or an IKE SA rekey completes. The `ikev2_decryption_table` has Wireshark's eight columns (Wireshark refuses
+//! more): the ESP of the capture decrypts through `esp_sa`. The same lines with dmvpn's optional
+//! ninth to eleventh columns (SK_d, SK_pi, SK_pr) go to `dmvpn_ikev2_decryption_table`, which
+//! `dmvpn` reads for Child SA keys and for `sessions --psk`'s check of the AUTH payloads.
 
 use dmvpn_isakmp::v2::crypto::SaKeys;
+use dmvpn_proto::ikev2::PrfKeys;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-/// The three files, open for appending.
+/// The four files, open for appending.
 pub(super) struct KeyLog {
     esp_sa: File,
     ikev1: File,
     ikev2: File,
+    dmvpn_ikev2: File,
 }
 
 impl KeyLog {
-    /// Opens (creating) `DIR/esp_sa`, `DIR/ikev1_decryption_table` and
-    /// `DIR/ikev2_decryption_table`.
+    /// Opens (creating) `DIR/esp_sa`, `DIR/ikev1_decryption_table`,
+    /// `DIR/ikev2_decryption_table` and `DIR/dmvpn_ikev2_decryption_table`.
     pub(super) fn open(dir: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let open = |name: &str| {
@@ -39,6 +43,7 @@ impl KeyLog {
             esp_sa: open("esp_sa")?,
             ikev1: open("ikev1_decryption_table")?,
             ikev2: open("ikev2_decryption_table")?,
+            dmvpn_ikev2: open(DMVPN_IKEV2_TABLE)?,
         })
     }
 
@@ -52,10 +57,27 @@ impl KeyLog {
         append_line(&mut self.ikev1, line)
     }
 
-    /// One `ikev2_decryption_table` line ([`ikev2_line`]).
-    pub(super) fn ikev2(&mut self, line: &str) -> io::Result<()> {
-        append_line(&mut self.ikev2, line)
+    /// An IKE SA's `ikev2_decryption_table` line ([`ikev2_line`]) and its
+    /// `dmvpn_ikev2_decryption_table` line ([`dmvpn_ikev2_line`]).
+    pub(super) fn ikev2(&mut self, keys: &SaKeys, prf_keys: &PrfKeys) -> io::Result<()> {
+        append_line(&mut self.ikev2, &ikev2_line(keys))?;
+        append_line(&mut self.dmvpn_ikev2, &dmvpn_ikev2_line(keys, prf_keys))
     }
+}
+
+/// The name of the key table with dmvpn's extra columns.
+pub(crate) const DMVPN_IKEV2_TABLE: &str = "dmvpn_ikev2_decryption_table";
+
+/// [`ikev2_line`] with dmvpn's ninth to eleventh columns: `…,SK_d,SK_pi,SK_pr` (hex). Contains
+/// the keys.
+pub(crate) fn dmvpn_ikev2_line(keys: &SaKeys, prf_keys: &PrfKeys) -> String {
+    format!(
+        "{},{},{},{}",
+        ikev2_line(keys),
+        prf_keys.sk_d.to_hex(),
+        prf_keys.sk_pi.to_hex(),
+        prf_keys.sk_pr.to_hex()
+    )
 }
 
 /// The `ikev2_decryption_table` line of an IKE SA, in Wireshark's format:
@@ -113,8 +135,8 @@ mod tests {
         for member in &cloud.members {
             for (_, event) in &member.events {
                 match event {
-                    Event::Ikev2(ikev2::Event::Established { keys, .. }) => {
-                        log.ikev2(&ikev2_line(keys)).unwrap();
+                    Event::Ikev2(ikev2::Event::Keyed { keys, prf_keys, .. }) => {
+                        log.ikev2(keys, prf_keys).unwrap();
                     }
                     Event::SaInstalled(child) => {
                         let (peer, local) = (child.peer, child.local);

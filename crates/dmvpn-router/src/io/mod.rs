@@ -35,7 +35,7 @@ use socket2::Socket;
 
 pub(crate) use control::ControlCounters;
 pub use control::{query, socket_path};
-pub(crate) use keylog::ikev2_line;
+pub(crate) use keylog::{DMVPN_IKEV2_TABLE, dmvpn_ikev2_line, ikev2_line};
 
 use crate::config::Config;
 use crate::show;
@@ -729,11 +729,17 @@ impl Router {
 
     fn ikev2_event(&mut self, event: ikev2::Event) {
         match event {
+            ikev2::Event::Keyed { keys, prf_keys, .. } => {
+                if let Some(key_log) = &mut self.key_log {
+                    let _ = key_log.ikev2(&keys, &prf_keys);
+                }
+            }
             ikev2::Event::Established {
                 peer,
                 role,
                 keys,
                 nat_detected,
+                ..
             } => {
                 log(&format!(
                     "%IKEV2-5-SA_UP: IKEv2 SA with {peer} established ({role:?}, {}, {}{})",
@@ -741,14 +747,16 @@ impl Router {
                     keys.integrity,
                     if nat_detected { ", NAT detected" } else { "" }
                 ));
-                if let Some(key_log) = &mut self.key_log {
-                    let _ = key_log.ikev2(&ikev2_line(&keys));
-                }
             }
-            ikev2::Event::Rekeyed { peer, keys, .. } => {
+            ikev2::Event::Rekeyed {
+                peer,
+                keys,
+                prf_keys,
+                ..
+            } => {
                 log(&format!("%IKEV2-5-SA_REKEY: IKEv2 SA with {peer} rekeyed"));
                 if let Some(key_log) = &mut self.key_log {
-                    let _ = key_log.ikev2(&ikev2_line(&keys));
+                    let _ = key_log.ikev2(&keys, &prf_keys);
                 }
             }
             ikev2::Event::ChildDeleted {

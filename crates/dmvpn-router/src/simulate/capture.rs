@@ -87,6 +87,8 @@ pub struct KeyLog {
     esp_sa: Vec<String>,
     ikev1: Vec<String>,
     ikev2: Vec<String>,
+    /// The `ikev2` lines with dmvpn's SK_d, SK_pi and SK_pr columns.
+    dmvpn_ikev2: Vec<String>,
     seen: BTreeSet<String>,
 }
 
@@ -112,6 +114,21 @@ impl KeyLog {
         }
     }
 
+    /// An IKE SA's keys: its `ikev2_decryption_table` line (Wireshark's eight columns) and its
+    /// `dmvpn_ikev2_decryption_table` line (with SK_d, SK_pi and SK_pr).
+    pub fn ikev2_sa(
+        &mut self,
+        keys: &dmvpn_isakmp::v2::crypto::SaKeys,
+        prf_keys: &dmvpn_proto::ikev2::PrfKeys,
+    ) {
+        let line = crate::io::ikev2_line(keys);
+        if self.seen.insert(line.clone()) {
+            self.ikev2.push(line);
+            self.dmvpn_ikev2
+                .push(crate::io::dmvpn_ikev2_line(keys, prf_keys));
+        }
+    }
+
     /// The `esp_sa` lines (Wireshark's ESP SA table: addresses, SPI, algorithms, keys).
     #[must_use]
     pub fn esp_sa_lines(&self) -> &[String] {
@@ -124,8 +141,8 @@ impl KeyLog {
         (self.esp_sa.len(), self.ikev1.len(), self.ikev2.len())
     }
 
-    /// Writes `DIR/esp_sa`, `DIR/ikev1_decryption_table` and `DIR/ikev2_decryption_table`
-    /// (mode 0600: they hold keys).
+    /// Writes `DIR/esp_sa`, `DIR/ikev1_decryption_table`, `DIR/ikev2_decryption_table` and
+    /// `DIR/dmvpn_ikev2_decryption_table` (mode 0600: they hold keys).
     ///
     /// # Errors
     ///
@@ -136,6 +153,7 @@ impl KeyLog {
             ("esp_sa", &self.esp_sa),
             ("ikev1_decryption_table", &self.ikev1),
             ("ikev2_decryption_table", &self.ikev2),
+            (crate::io::DMVPN_IKEV2_TABLE, &self.dmvpn_ikev2),
         ] {
             let file = OpenOptions::new()
                 .create(true)

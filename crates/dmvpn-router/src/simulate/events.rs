@@ -157,16 +157,14 @@ impl Sim {
     /// IKEv2's events, as IKEv1's: the IKE SA's fact and count, failures, deletes.
     fn ikev2_event(&mut self, i: usize, at: Instant, event: ikev2::Event) {
         match event {
-            ikev2::Event::Established {
-                peer, role, keys, ..
-            } => {
-                if self.capture {
-                    self.keys.ikev2(crate::io::ikev2_line(&keys));
-                }
+            ikev2::Event::Established { peer, role, .. } => {
                 self.ike_up(i, at, peer, role, "IKEv2");
             }
-            ikev2::Event::Rekeyed { keys, .. } if self.capture => {
-                self.keys.ikev2(crate::io::ikev2_line(&keys));
+            ikev2::Event::Keyed { keys, prf_keys, .. }
+            | ikev2::Event::Rekeyed { keys, prf_keys, .. }
+                if self.capture =>
+            {
+                self.keys.ikev2_sa(&keys, &prf_keys);
             }
             ikev2::Event::Failed { peer, reason } => {
                 let text = format!("IKEv2 with {} failed: {reason:?}", self.peer_name(peer));
