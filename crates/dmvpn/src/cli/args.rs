@@ -128,7 +128,9 @@ pub(crate) enum Command {
         keys: KeyArgs,
         /// A pre-shared key for every peer (repeatable): each IKEv1 phase 1 SA's HASH_I (and
         /// HASH_R) is recomputed with it (RFC 2409 §5) and reported verified or mismatched. Main
-        /// Mode 5/6 must be readable: give their `ikev1_decryption_table` with --keys.
+        /// Mode 5/6 must be readable: give their `ikev1_decryption_table` with --keys. Over
+        /// IKEv2 each side's AUTH payload is recomputed (RFC 7296 §2.15) when the SA's
+        /// `ikev2_decryption_table` line has SK_pi and SK_pr (its 10th and 11th columns).
         #[arg(long = "psk", value_name = "SECRET")]
         psk: Vec<String>,
         /// Output format: a readable per-peer report, one JSON object, or a self-contained HTML
@@ -249,8 +251,9 @@ pub(crate) struct CaptureArgs {
 /// ([`dmvpn::keys::KeyFiles`]) and read once ([`load_keys`](super::input::load_keys)).
 #[derive(Debug, Default, clap::Args)]
 pub(crate) struct KeyArgs {
-    /// A key file (repeatable): Wireshark's `esp_sa` (ESP keys) or `ikev1_decryption_table`
-    /// (IKEv1 encryption keys by initiator cookie), or for `sessions` a pre-shared key file of IOS
+    /// A key file (repeatable): Wireshark's `esp_sa` (ESP keys), `ikev1_decryption_table`
+    /// (IKEv1 encryption keys by initiator cookie) or `ikev2_decryption_table` (IKEv2 keys by
+    /// SPIs; dmvpn also reads SK_d, SK_pi and SK_pr as 9th to 11th columns), or for `sessions` a pre-shared key file of IOS
     /// `crypto isakmp key SECRET address A.B.C.D` lines, told apart by content; without keys ESP
     /// and encrypted IKE stay opaque. Key material is never printed.
     #[arg(long = "keys", value_name = "FILE")]

@@ -126,6 +126,11 @@ impl IkeKeys {
         }
     }
 
+    /// The IKEv2 keys by SPI pair (shared: a clone of the table's handle).
+    pub(super) fn v2_table(&self) -> Arc<HashMap<SpiPair, Ikev2Key>> {
+        Arc::clone(&self.v2_keys)
+    }
+
     /// How many IKEv2 SAs have keys.
     #[must_use]
     pub fn ikev2_len(&self) -> usize {

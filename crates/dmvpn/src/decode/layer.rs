@@ -158,6 +158,9 @@ pub struct Ikev2Layer<'a> {
     pub reassembled: Option<(isakmp::v2::PayloadType, &'a [u8])>,
     /// Why the SK or SKF payload of an SA whose keys are known did not decrypt.
     pub decrypt_error: Option<&'a isakmp::v2::crypto::DecryptError>,
+    /// The SA's line of the `ikev2_decryption_table`, when it has one (key material: never
+    /// print it).
+    pub key: Option<&'a crate::keys::Ikev2Key>,
 }
 
 impl Ikev2Layer<'_> {

@@ -641,8 +641,11 @@ impl<S: Sink> Walk<'_, S> {
             header: ike::generic_header(&isakmp::Packet::new_unchecked(message.bytes)),
             body: message.body,
         };
+        let table = self.ike.v2_table();
+        let key = table.get(&(message.header.initiator_spi, message.header.responder_spi));
         let v2 = Ikev2Layer {
             message,
+            key,
             inner: outcome.inner.as_ref(),
             reassembled: outcome
                 .reassembled

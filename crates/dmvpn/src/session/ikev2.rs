@@ -31,6 +31,7 @@
 //! # Ok::<(), dmvpn_isakmp::Error>(())
 //! ```
 
+mod psk;
 mod render;
 
 use std::net::IpAddr;
@@ -40,6 +41,8 @@ use dmvpn_isakmp::v2::sa::Proposal;
 
 use super::Seen;
 
+pub use psk::Ikev2PskCheck;
+pub(crate) use psk::{AuthMaterial, prf_of};
 pub(super) use render::{json, text};
 
 /// An IKEv2 SA between the pair: its exchanges and Child SAs.
@@ -94,6 +97,13 @@ pub struct Ikev2Sa {
     pub(super) rekey_answer: Option<Seen>,
     /// The group of the initiator's latest IKE_SA_INIT KE payload.
     pub(super) offered_ke: Option<u16>,
+    /// With pre-shared keys given ([`SessionBuilder::with_psks`](super::SessionBuilder::with_psks),
+    /// `dmvpn sessions --psk`), the check of the initiator's and the responder's AUTH payload
+    /// (RFC 7296 §2.15; it needs SK_pi / SK_pr, the optional tenth and eleventh columns of the
+    /// SA's `ikev2_decryption_table` line); `None` without keys.
+    pub psk: [Option<Ikev2PskCheck>; 2],
+    /// What the PSK check needs from the exchanges (kept only when keys were given).
+    pub(super) auth_material: Option<Box<AuthMaterial>>,
 }
 
 /// One request and its response, by message ID and requester.

@@ -66,7 +66,8 @@ mod spoke_to_spoke;
 
 pub use diagnose::{Finding, MAX_TUNNEL_MSS, REPLY_GRACE, Rule, Severity};
 pub use ikev2::{
-    Ikev2Child, Ikev2Exchange, Ikev2Notify, Ikev2Sa, InvalidKe, child_transform, ikev2_proposal,
+    Ikev2Child, Ikev2Exchange, Ikev2Notify, Ikev2PskCheck, Ikev2Sa, InvalidKe, child_transform,
+    ikev2_proposal,
 };
 pub use psk::{PskCheck, PskFileError, PskPeer, PskTable};
 

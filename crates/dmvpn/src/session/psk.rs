@@ -181,6 +181,13 @@ impl PskTable {
         Ok(table)
     }
 
+    /// The keys that apply to an SA between `a` and `b`, with their peers: host keys first,
+    /// then wildcards.
+    pub(crate) fn secrets(&self, a: IpAddr, b: IpAddr) -> impl Iterator<Item = (PskPeer, &[u8])> {
+        self.candidates(a, b)
+            .map(|e| (PskPeer(e.peer), e.secret.as_slice()))
+    }
+
     /// The keys that apply to an SA between `a` and `b`: host keys first, then wildcards.
     fn candidates(&self, a: IpAddr, b: IpAddr) -> impl Iterator<Item = &Entry> {
         let host = self

@@ -17,7 +17,7 @@ use crate::decode::Ikev2Layer;
 
 /// What one message says, gathered from its payloads (the clear ones and the decrypted ones).
 #[derive(Default)]
-struct Facts {
+struct Facts<'a> {
     /// The first SA proposal: (IOS name, protocol, SPI, PFS group).
     proposal: Option<(String, ProtocolId, Vec<u8>, Option<u16>)>,
     /// The KE payload's group.
@@ -37,9 +37,34 @@ struct Facts {
     deletes: Vec<(&'static str, Vec<u32>)>,
     /// Decrypted inner payloads (`None`: nothing encrypted, or not decrypted).
     inner: Option<usize>,
+    /// For the PSK check (gathered only with keys given): the Nonce body, the IDi / IDr body
+    /// (0 / 1), the AUTH payload and the PRF of the first proposal.
+    nonce: Option<&'a [u8]>,
+    id: Option<(usize, &'a [u8])>,
+    auth_payload: Option<(dmvpn_isakmp::v2::consts::AuthMethod, &'a [u8])>,
+    prf: Option<u16>,
 }
 
-impl Facts {
+impl<'a> Facts<'a> {
+    /// What the PSK check needs from a payload.
+    fn material(&mut self, payload: &dmvpn_isakmp::v2::Payload<'a>, body: &Body<'a>) {
+        match body {
+            Body::Nonce(nonce) => self.nonce = Some(nonce),
+            Body::IdI(_) => self.id = self.id.or(Some((0, payload.body))),
+            Body::IdR(_) => self.id = self.id.or(Some((1, payload.body))),
+            Body::Auth(auth) => self.auth_payload = Some((auth.method, auth.data)),
+            Body::Sa(sa) if self.prf.is_none() => {
+                self.prf = sa.proposals().next().and_then(Result::ok).and_then(|p| {
+                    p.transforms()
+                        .map_while(Result::ok)
+                        .find(|t| t.ty == dmvpn_isakmp::v2::consts::TransformType::PRF)
+                        .map(|t| t.id)
+                });
+            }
+            _ => {}
+        }
+    }
+
     fn read(&mut self, body: &Body<'_>) {
         match body {
             Body::Sa(sa) if self.proposal.is_none() => {
@@ -131,10 +156,14 @@ impl SessionBuilder {
             pair.overflow.ike_messages += 1;
             return;
         };
+        let check_psk = self.psks.is_some();
         let mut facts = Facts::default();
         for payload in layer.message.payloads().map_while(Result::ok) {
             if let Ok(body) = payload.decode() {
                 facts.read(&body);
+                if check_psk {
+                    facts.material(&payload, &body);
+                }
             }
         }
         let encrypted = layer.message.encrypted_payload().is_some();
@@ -144,6 +173,9 @@ impl SessionBuilder {
                 count += 1;
                 if let Ok(body) = payload.decode() {
                     facts.read(&body);
+                    if check_psk {
+                        facts.material(&payload, &body);
+                    }
                 }
             }
             facts.inner = Some(count);
@@ -207,6 +239,9 @@ impl SessionBuilder {
         }
         if exchange == ExchangeType::IKE_SA_INIT {
             init_message(sa, &facts, response, (src, dst), ports, seen);
+        }
+        if check_psk {
+            auth_material(sa, layer, &facts, response, seen.frame);
         }
         for (protocol, spis) in &facts.deletes {
             for child in &mut sa.children {
@@ -365,7 +400,7 @@ fn exchange_slot(
 /// IKE_SA_INIT: the proposal and NAT detection.
 fn init_message(
     sa: &mut Ikev2Sa,
-    facts: &Facts,
+    facts: &Facts<'_>,
     response: bool,
     (src, dst): (IpAddr, IpAddr),
     ports: Option<(u16, u16)>,
@@ -407,11 +442,53 @@ fn init_message(
     }
 }
 
+/// What the PSK check of the SA needs from this message: the IKE_SA_INIT messages, nonces and
+/// PRF in the clear, the IKE_AUTH ID and AUTH payloads decrypted, SK_pi / SK_pr from the key line.
+fn auth_material(
+    sa: &mut Ikev2Sa,
+    layer: &Ikev2Layer<'_>,
+    facts: &Facts<'_>,
+    response: bool,
+    frame: u64,
+) {
+    let material = sa.auth_material.get_or_insert_with(Box::default);
+    let exchange = layer.message.header.exchange_type;
+    let side = usize::from(response);
+    if exchange == ExchangeType::IKE_SA_INIT {
+        if let Some(nonce) = facts.nonce
+            && facts.errors.is_empty()
+        {
+            material.init(side, frame, layer.message.bytes, nonce);
+            if response {
+                material.prf = facts.prf.and_then(super::super::ikev2::prf_of);
+            }
+        }
+        return;
+    }
+    if exchange != ExchangeType::IKE_AUTH {
+        return;
+    }
+    if material.sk_p.is_none()
+        && let Some(sk_p) = layer.key.and_then(|key| key.sk_p.as_ref())
+    {
+        material.sk_p = Some(sk_p.clone());
+    }
+    // The request is the initiator's (IDi, its AUTH), the response the responder's.
+    if let Some((id_side, body)) = facts.id
+        && id_side == side
+    {
+        material.id(side, body);
+    }
+    if let Some((method, data)) = facts.auth_payload {
+        material.auth(side, frame, method, data);
+    }
+}
+
 /// IKE_AUTH and CREATE_CHILD_SA: the Child SA the exchange negotiates.
 fn child_message(
     sa: &mut Ikev2Sa,
     (exchange, message_id, from_initiator): (&'static str, u32, bool),
-    facts: &Facts,
+    facts: &Facts<'_>,
     response: bool,
     seen: Seen,
 ) {

@@ -11,8 +11,8 @@ use std::net::IpAddr;
 
 use super::report::is_group_address;
 use super::{
-    Evidence, MAX_EVIDENCE, MAX_PAIRS, MAX_PAIRS_PER_ADDRESS, Overflow, PeerPair, PskCheck,
-    PskTable, Report, Seen, diagnose,
+    Evidence, Ikev2PskCheck, MAX_EVIDENCE, MAX_PAIRS, MAX_PAIRS_PER_ADDRESS, Overflow, PeerPair,
+    PskCheck, PskTable, Report, Seen, diagnose,
 };
 use crate::capture::{CaptureError, CaptureReader, Frame, Timestamp};
 use crate::decode::{Decoder, Layer, Sink};
@@ -196,6 +196,17 @@ impl SessionBuilder {
                             handshake.check(psks, pair.a, pair.b, sa.icookie, sa.rcookie)
                         }
                         None => PskCheck::Unchecked("the phase 1 exchange is not in the capture"),
+                    });
+                }
+                for sa in &mut pair.ikev2 {
+                    let material = sa.auth_material.take();
+                    sa.psk = [0, 1].map(|side| {
+                        Some(material.as_deref().map_or(
+                            Ikev2PskCheck::Unchecked(
+                                "the IKE_SA_INIT exchange is not in the capture",
+                            ),
+                            |m| m.check(psks, pair.a, pair.b, side),
+                        ))
                     });
                 }
             }

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::super::{Ikev2Sa, PeerPair, Report};
+use super::super::{Ikev2PskCheck, Ikev2Sa, PeerPair, Report};
 use super::{Rule, Severity};
 
 /// The frames of the SA's error notifications of type `ty`, and whether any came in an
@@ -33,6 +33,7 @@ pub(super) fn run(
     for pair in &report.peers {
         for sa in &pair.ikev2 {
             refusals(pair, sa, add);
+            psk(pair, sa, add);
             nat(pair, sa, add);
             no_reply(pair, sa, add);
             invalid_ke(pair, sa, add);
@@ -87,18 +88,31 @@ fn refusals(
     }
     let auth = notified(sa, "AUTHENTICATION_FAILED");
     if !auth.is_empty() {
-        let why = match sa.auth_method.as_deref() {
-            Some("pre-share") => {
+        let checked = |side: usize| sa.psk.get(side).and_then(Option::as_ref);
+        let why = match (sa.auth_method.as_deref(), checked(0), checked(1)) {
+            (_, Some(Ikev2PskCheck::Mismatch { .. }), _)
+            | (_, _, Some(Ikev2PskCheck::Mismatch { .. })) => {
+                "a certain pre-shared key mismatch: an AUTH payload matches none of the keys \
+                 given (see the ike-psk-mismatch finding)"
+            }
+            (_, Some(Ikev2PskCheck::Verified { .. }), _) => {
+                "the initiator's AUTH payload is the one the key given yields, so its \
+                 pre-shared key is right: the responder's `crypto ikev2 keyring` holds another \
+                 key for it, or an identity matches no keyring peer or profile (`match identity \
+                 remote`)"
+            }
+            (Some("pre-share"), ..) => {
                 "the initiator authenticates with a pre-shared key: the keys of the two \
                  `crypto ikev2 keyring`s probably differ, or an identity matches no keyring \
-                 peer or profile (`match identity remote`). A certain PSK check needs SK_pi / \
-                 SK_pr, which an ikev2_decryption_table does not hold"
+                 peer or profile (`match identity remote`). A certain PSK check needs --psk and \
+                 SK_pi / SK_pr (the optional tenth and eleventh columns of the \
+                 ikev2_decryption_table)"
             }
-            Some(_) => {
+            (Some(_), ..) => {
                 "the certificate or signature was refused (trustpoint, validity, identity), or \
                  the identity matches no `crypto ikev2 profile`"
             }
-            None => {
+            (None, ..) => {
                 "the pre-shared keys or certificates, or the identities (`match identity \
                  remote`), do not match"
             }
@@ -134,6 +148,58 @@ fn refusals(
                 sender(sa, "TS_UNACCEPTABLE")
             ),
             ts.iter().map(|(frame, _)| *frame).collect(),
+        );
+    }
+}
+
+/// A side whose AUTH payload matches none of the pre-shared keys given: certain, from RFC 7296
+/// §2.15 recomputed with SK_pi / SK_pr.
+fn psk(
+    pair: &PeerPair,
+    sa: &Ikev2Sa,
+    add: &mut impl FnMut(Rule, Severity, Option<(IpAddr, IpAddr)>, String, Vec<u64>),
+) {
+    let responder = sa
+        .initiator
+        .map(|i| if i == pair.a { pair.b } else { pair.a });
+    for (side, check) in sa.psk.iter().enumerate() {
+        let Some(Ikev2PskCheck::Mismatch { frame, tried }) = check else {
+            continue;
+        };
+        let (role, addr) = if side == 0 {
+            ("initiator", sa.initiator)
+        } else {
+            ("responder", responder)
+        };
+        let who = addr.map_or_else(|| format!("the {role}"), |a| format!("the {role} {a}"));
+        // The IKE_SA_INIT pair the AUTH signs (the last one answered), then the IKE_AUTH.
+        let mut frames: Vec<u64> = sa
+            .exchanges
+            .iter()
+            .rev()
+            .find(|e| e.exchange == "IKE_SA_INIT" && e.response.is_some())
+            .map(|e| {
+                e.request
+                    .into_iter()
+                    .chain(e.response)
+                    .map(|s| s.frame)
+                    .collect()
+            })
+            .unwrap_or_default();
+        frames.push(*frame);
+        add(
+            Rule::IkePskMismatch,
+            Severity::Error,
+            Some((pair.a, pair.b)),
+            format!(
+                "IKEv2 SA i={}: a certain pre-shared key mismatch: the AUTH payload of {who} \
+                 (frame {frame}) is not the one any of the {tried} key(s) given yields (RFC 7296 \
+                 §2.15, recomputed with SK_p{}): its `crypto ikev2 keyring` pre-shared-key is \
+                 another",
+                super::Cookie(&sa.spi_i),
+                ["i", "r"][side.min(1)]
+            ),
+            frames,
         );
     }
 }

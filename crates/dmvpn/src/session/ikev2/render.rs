@@ -125,6 +125,11 @@ pub(in crate::session) fn text(
             let chosen = ["offered", "accepted"][usize::from(sa.proposal_accepted)];
             writeln!(f, "    proposal {chosen}: {proposal}{auth}")?;
         }
+        for (side, check) in SIDES.iter().zip(&sa.psk) {
+            if let Some(check) = check {
+                writeln!(f, "    {side}'s {check}")?;
+            }
+        }
         for (side, nat) in SIDES.iter().zip(sa.nat) {
             match nat {
                 Some(true) => writeln!(f, "    NAT: the {side}'s address is translated")?,
@@ -288,6 +293,31 @@ fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
     }
     if let Some(auth) = &sa.auth_method {
         o.str("auth_method", auth);
+    }
+    if sa.psk.iter().any(Option::is_some) {
+        let mut psk = o.object("psk");
+        for (side, check) in SIDES.iter().zip(&sa.psk) {
+            let Some(check) = check else { continue };
+            let mut c = psk.object(side);
+            match check {
+                super::Ikev2PskCheck::Verified { peer, frame } => {
+                    c.str("result", "verified");
+                    c.display("key_for", peer);
+                    c.u64("auth_frame", *frame);
+                }
+                super::Ikev2PskCheck::Mismatch { frame, tried } => {
+                    c.str("result", "mismatch");
+                    c.u64("auth_frame", *frame);
+                    c.u64("keys_tried", *tried as u64);
+                }
+                super::Ikev2PskCheck::Unchecked(why) => {
+                    c.str("result", "unchecked");
+                    c.str("reason", why);
+                }
+            }
+            c.end();
+        }
+        psk.end();
     }
     if let Some(up) = sa.established {
         seen_json(o, "established", up, start);
