@@ -3,7 +3,8 @@
 //! (`testdata/ikev2/psk/`: `dmvpn-router simulate` of the hub and spokes of
 //! `testdata/router/ikev2/`, spoke1 with another keyring key): the hub's key verifies spoke2's
 //! AUTH payloads and the hub's, and is a certain mismatch for spoke1's; spoke1's key is the
-//! reverse. Without the extra columns the finding keeps its "probably".
+//! reverse. Without the extra columns the finding keeps its "probably". The verdicts agree with an
+//! independent check (`tools/lab/ikev2_auth_check.py`: tshark decrypts, Python's hmac computes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
@@ -13,7 +14,7 @@ use dmvpn::capture::CaptureReader;
 use dmvpn::decode::{Decoder, IkeKeys};
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Ikev2PskCheck, PskPeer, PskTable, Report, Rule, SessionBuilder, Severity};
-use dmvpn_testkit::testdata;
+use dmvpn_testkit::{testdata, tshark_available, workspace};
 
 /// The hub's (and spoke2's) key, and spoke1's.
 const HUB_PSK: &[u8] = b"lab-psk-secret";
@@ -204,5 +205,49 @@ fn the_cli_never_prints_the_key() {
                 assert!(!text.contains(secret.as_str()));
             }
         }
+    }
+}
+
+/// dmvpn's verdicts, frame by frame, are those of tools/lab/ikev2_auth_check.py (tshark's
+/// decryption and Python's hmac, none of dmvpn's code), for the right key and for spoke1's.
+#[test]
+fn verdicts_agree_with_tshark_and_python() {
+    if !tshark_available() {
+        return;
+    }
+    let table = dir().join("keys/dmvpn_ikev2_decryption_table");
+    for psk in ["lab-psk-secret", "not-the-hubs-key"] {
+        let out = std::process::Command::new("python3")
+            .arg(workspace().join("tools/lab/ikev2_auth_check.py"))
+            .arg(dir().join("wrong-psk.pcapng"))
+            .arg(&table)
+            .arg(psk)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let report = report("dmvpn_ikev2_decryption_table", psk.as_bytes());
+        let mut ours: Vec<(u64, String)> = (report.peers.iter())
+            .flat_map(|p| &p.ikev2)
+            .flat_map(|sa| ["initiator", "responder"].into_iter().zip(&sa.psk))
+            .filter_map(|(side, check)| match check {
+                Some(Ikev2PskCheck::Verified { frame, .. }) => Some((*frame, side, "verified")),
+                Some(Ikev2PskCheck::Mismatch { frame, .. }) => Some((*frame, side, "mismatch")),
+                _ => None,
+            })
+            .map(|(frame, side, verdict)| (frame, format!("{frame} {side} {verdict}")))
+            .collect();
+        ours.sort();
+        let ours: Vec<String> = ours.into_iter().map(|(_, line)| line).collect();
+        assert_eq!(ours, theirs, "--psk {psk}");
+        assert_eq!(ours.len(), 4);
     }
 }
