@@ -20,7 +20,7 @@
 # Keys: Debian's charon has no save-keys plugin; its file log at `ike = 4` / `chd = 4` prints the IKE
 # keys ("Sk_d secret", "Sk_ai secret", ...) and the Child SA keys ("encryption initiator key", ...).
 # tools/lab/ikev2_keys.py turns both logs into Wireshark's ikev2_decryption_table (also a copy with
-# the optional 9th SK_d column) and an esp_sa file, matching each key set to its SPIs by checking
+# dmvpn's optional SK_d, SK_pi and SK_pr columns) and an esp_sa file, matching each key set to its SPIs by checking
 # the ICVs of the recorded messages; then tshark must decrypt every encrypted IKE message (no bad
 # ICV) and every ESP packet to GRE, or the scenario fails and testdata is left alone.
 #
@@ -35,7 +35,7 @@
 # Outputs, per scenario, in testdata/ikev2/lab/ (run-time files in /tmp/lab-out/ikev2-<scenario>/):
 #   <scenario>.pcap                      the wire
 #   <scenario>.ikev2_decryption_table    Wireshark UAT (8 columns)
-#   <scenario>.sk_d.ikev2_decryption_table  the same with SK_d as a 9th column (dmvpn only)
+#   <scenario>.sk_d.ikev2_decryption_table  the same with SK_d, SK_pi, SK_pr as 9th-11th columns (dmvpn only)
 #   <scenario>.esp_sa                    Wireshark UAT, the Child SAs' ESP keys charon logged
 # Needs root, strongswan-charon strongswan-swanctl libcharon-extra-plugins
 # libstrongswan-standard-plugins tcpdump tshark python3 with
