@@ -6,8 +6,9 @@
 //! With IKEv1 the ESP keys of a pair are logged when it is offered (QM 2) or installed, with
 //! IKEv2 when its IKE_AUTH or CREATE_CHILD_SA completes; an IKEv2 SA's line (SPIs, SK_e and SK_a
 //! of both directions, Wireshark's names of the algorithms) when IKE_SA_INIT (so that an IKE_AUTH
-//! refused for a wrong key still decrypts) or an IKE SA rekey completes. The `ikev2_decryption_table` has Wireshark's eight columns (Wireshark refuses
-//! more): the ESP of the capture decrypts through `esp_sa`. The same lines with dmvpn's optional
+//! refused for a wrong key still decrypts) or an IKE SA rekey completes. The
+//! `ikev2_decryption_table` has Wireshark's eight columns (Wireshark refuses more): the ESP of
+//! the capture decrypts through `esp_sa`. The same lines with dmvpn's optional
 //! ninth to eleventh columns (SK_d, SK_pi, SK_pr) go to `dmvpn_ikev2_decryption_table`, which
 //! `dmvpn` reads for Child SA keys and for `sessions --psk`'s check of the AUTH payloads.
 
