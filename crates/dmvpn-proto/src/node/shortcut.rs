@@ -63,11 +63,19 @@ pub(super) struct EarlyEsp {
 }
 
 impl EarlyEsp {
-    /// `peer` is negotiating: its ESP may come before its SAs until `until`.
-    fn expect(&mut self, peer: Ipv4Addr, until: Instant) {
+    /// `peer` is negotiating at `now`: its ESP may come before its SAs until `until`. A full
+    /// table first forgets the peers whose window closed with nothing kept (a hub hears IKE
+    /// from many more peers than it holds ESP for).
+    fn expect(&mut self, now: Instant, peer: Ipv4Addr, until: Instant) {
         if let Some((deadline, _)) = self.peers.get_mut(&peer) {
             *deadline = until;
-        } else if self.peers.len() < HELD_PEERS {
+            return;
+        }
+        if self.peers.len() >= HELD_PEERS {
+            self.peers
+                .retain(|_, (open, queue)| *open > now || !queue.is_empty());
+        }
+        if self.peers.len() < HELD_PEERS {
             self.peers.insert(peer, (until, Vec::new()));
         }
     }
@@ -255,12 +263,17 @@ impl Node {
         if !self.shortcuts.add_pending(target, pending) {
             return;
         }
-        let bytes = self.local().resolution_request(target, request_id);
-        self.send_gre(nhs.nbma, dmvpn_gre::Protocol::NHRP, &bytes);
+        self.send_request_to(nhs.nbma, target, request_id);
         self.event(Event::Shortcut(ShortcutEvent::ResolutionSent {
             target,
             purpose,
         }));
+    }
+
+    /// A Resolution Request for `target` with `request_id`, to the NHS at `nhs`.
+    fn send_request_to(&mut self, nhs: Ipv4Addr, target: Ipv4Addr, request_id: u32) {
+        let bytes = self.local().resolution_request(target, request_id);
+        self.send_gre(nhs, dmvpn_gre::Protocol::NHRP, &bytes);
     }
 
     fn send_purge(&mut self, peer: Ipv4Addr, nbma: Ipv4Addr, prefix: Prefix) {
@@ -303,7 +316,7 @@ impl Node {
     /// [`EARLY_ESP_WINDOW`] for the pair instead of being dropped (the [`Router`](crate::router)
     /// calls this for every IKE message it accepts).
     pub fn expect_sas(&mut self, now: Instant, peer: Ipv4Addr) {
-        self.early_esp.expect(peer, now + EARLY_ESP_WINDOW);
+        self.early_esp.expect(now, peer, now + EARLY_ESP_WINDOW);
     }
 
     /// The SA pair with `peer` is up: what waited for it goes.
@@ -577,8 +590,7 @@ impl Node {
     pub(super) fn shortcut_timeout(&mut self, now: Instant) {
         for (target, request_id) in self.shortcuts.due_retransmit(now) {
             if let Some(nhs) = self.config.nhrp.nhs.first().copied() {
-                let bytes = self.local().resolution_request(target, request_id);
-                self.send_gre(nhs.nbma, dmvpn_gre::Protocol::NHRP, &bytes);
+                self.send_request_to(nhs.nbma, target, request_id);
             }
         }
         for entry in self.shortcuts.due_refresh(now) {
@@ -592,5 +604,48 @@ impl Node {
         for target in late {
             self.event(Event::Shortcut(ShortcutEvent::ResolutionFailed { target }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full table makes room from the peers whose window closed with nothing kept, and keeps
+    /// the ones still open or holding packets.
+    #[test]
+    fn early_esp_is_bounded_and_makes_room() {
+        let mut early = EarlyEsp::default();
+        let at = |s| Instant::ZERO + Duration::from_secs(s);
+        let peer = |n: usize| Ipv4Addr::from(0x0a00_0000 + u32::try_from(n).unwrap());
+        for n in 0..HELD_PEERS {
+            early.expect(at(0), peer(n), at(0) + EARLY_ESP_WINDOW);
+        }
+        assert!(early.keep(at(1), peer(0), &[0; 64]));
+        assert!(
+            !early.keep(at(1), peer(1), &[0; EARLY_ESP_MAX + 1]),
+            "too big"
+        );
+        let late = peer(HELD_PEERS);
+        early.expect(at(1), late, at(1) + EARLY_ESP_WINDOW);
+        assert!(
+            !early.keep(at(1), late, &[0; 64]),
+            "full, every window still open"
+        );
+        early.expect(at(5), late, at(5) + EARLY_ESP_WINDOW);
+        assert!(
+            early.keep(at(5), late, &[0; 64]),
+            "closed empty windows made room"
+        );
+        assert_eq!(
+            early.take(peer(0)).len(),
+            1,
+            "the one holding a packet stayed"
+        );
+        assert_eq!(
+            early.expire(at(10)),
+            1,
+            "the late peer's packet, never claimed"
+        );
     }
 }
