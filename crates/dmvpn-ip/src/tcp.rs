@@ -82,10 +82,18 @@ pub fn clamp_mss<T: AsRef<[u8]> + AsMut<[u8]>>(packet: &mut Packet<T>, mss: u16)
                         return false;
                     }
                     segment[at + 2..at + 4].copy_from_slice(&mss.to_be_bytes());
+                    // The checksum sums 16-bit words from the segment's start: a value at an odd
+                    // offset (after a single NOP, say) straddles two words, and its bytes count
+                    // swapped. One's complement sums commute with byte swapping (RFC 1071 §2(B)).
+                    let (old, new) = if at.is_multiple_of(2) {
+                        (old, mss)
+                    } else {
+                        (old.swap_bytes(), mss.swap_bytes())
+                    };
                     let sum = &mut segment[field::CHECKSUM];
                     let old_sum = u16::from_be_bytes([sum[0], sum[1]]);
                     // HC' = ~(~HC + ~m + m') (RFC 1624 eqn. 3).
-                    let mut acc = u32::from(!old_sum) + u32::from(!old) + u32::from(mss);
+                    let mut acc = u32::from(!old_sum) + u32::from(!old) + u32::from(new);
                     while acc > 0xffff {
                         acc = (acc & 0xffff) + (acc >> 16);
                     }
@@ -169,6 +177,25 @@ mod tests {
                 assert_eq!(clamp(&mut bytes, new), old > new);
                 assert_eq!(tcp_sum(&bytes[20..]), 0);
                 assert_eq!(&bytes[42..44], &old.min(new).to_be_bytes());
+            });
+    }
+
+    /// The MSS option after a single NOP: its value sits at an odd offset, across two of the
+    /// checksum's 16-bit words (found by the `ip_round_trip` fuzz target).
+    #[test]
+    fn mss_clamp_at_an_odd_offset_keeps_the_checksum_right() {
+        bolero::check!()
+            .with_type::<(u16, u16, u32)>()
+            .for_each(|&(old, new, seq)| {
+                let mut syn = SYN;
+                // NOP, MSS, NOP, NOP.
+                syn[20..28].copy_from_slice(&[1, 2, 4, 0, 0, 1, 1, 0]);
+                syn[23..25].copy_from_slice(&old.to_be_bytes());
+                syn[4..8].copy_from_slice(&seq.to_be_bytes());
+                let mut bytes = packet(&syn);
+                assert_eq!(clamp(&mut bytes, new), old > new);
+                assert_eq!(tcp_sum(&bytes[20..]), 0);
+                assert_eq!(&bytes[43..45], &old.min(new).to_be_bytes());
             });
     }
 
