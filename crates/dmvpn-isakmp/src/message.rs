@@ -71,15 +71,7 @@ impl<'a> Message<'a> {
     /// bytes follow it inside `length` (see [`Message::chain_trailer`]); `None` if encrypted.
     #[must_use]
     pub const fn payloads_lenient(&self) -> Option<Payloads<'a>> {
-        if self.is_encrypted() {
-            None
-        } else {
-            Some(Payloads::decrypted(
-                self.header.next_payload,
-                self.body,
-                HEADER_LEN,
-            ))
-        }
+        self.plaintext_chain(true)
     }
 
     /// Bytes inside `length` after the last payload of a plaintext chain that is otherwise well
@@ -105,13 +97,20 @@ impl<'a> Message<'a> {
     /// The plaintext payload chain, or `None` if the body is encrypted.
     #[must_use]
     pub const fn payloads(&self) -> Option<Payloads<'a>> {
+        self.plaintext_chain(false)
+    }
+
+    /// The plaintext chain, bytes after its last payload allowed when `lenient`; `None` if
+    /// encrypted.
+    const fn plaintext_chain(&self, lenient: bool) -> Option<Payloads<'a>> {
         if self.is_encrypted() {
             None
         } else {
-            Some(Payloads::new(
+            Some(Payloads::with_padding(
                 self.header.next_payload,
                 self.body,
                 HEADER_LEN,
+                lenient,
             ))
         }
     }

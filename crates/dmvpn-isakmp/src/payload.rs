@@ -100,21 +100,26 @@ impl<'a> Payloads<'a> {
     /// A chain whose first payload has type `first`, in `bytes` that start at `base`.
     #[must_use]
     pub const fn new(first: PayloadType, bytes: &'a [u8], base: usize) -> Self {
-        Self {
-            reader: Reader::with_base(Layer::Isakmp, bytes, base),
-            next: first,
-            allow_padding: false,
-            done: false,
-        }
+        Self::with_padding(first, bytes, base, false)
     }
 
     /// A chain in decrypted plaintext, where bytes after the last payload are padding.
     #[must_use]
     pub const fn decrypted(first: PayloadType, bytes: &'a [u8], base: usize) -> Self {
+        Self::with_padding(first, bytes, base, true)
+    }
+
+    /// [`Payloads::decrypted`] when `allow_padding`, else [`Payloads::new`].
+    pub(crate) const fn with_padding(
+        first: PayloadType,
+        bytes: &'a [u8],
+        base: usize,
+        allow_padding: bool,
+    ) -> Self {
         Self {
             reader: Reader::with_base(Layer::Isakmp, bytes, base),
             next: first,
-            allow_padding: true,
+            allow_padding,
             done: false,
         }
     }
