@@ -118,10 +118,7 @@ impl<'a> Attribute<'a> {
     /// Names the attribute and its value in the given context.
     #[must_use]
     pub const fn describe(self, class: Class) -> Described<'a> {
-        Described {
-            attribute: self,
-            class,
-        }
+        Named::new(self, class)
     }
 }
 
@@ -136,18 +133,30 @@ pub enum Class {
     ModeCfg,
 }
 
-/// An attribute printed with its names (see [`Attribute::describe`]).
+/// A value printed with its names, which depend on a context: an attribute under its [`Class`]
+/// ([`Described`]) or a transform under its proposal's protocol
+/// ([`DescribedTransform`](crate::sa::DescribedTransform)).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct Described<'a> {
-    attribute: Attribute<'a>,
-    class: Class,
+pub struct Named<T, C> {
+    pub(crate) value: T,
+    pub(crate) context: C,
 }
+
+impl<T, C> Named<T, C> {
+    pub(crate) const fn new(value: T, context: C) -> Self {
+        Self { value, context }
+    }
+}
+
+/// An attribute printed with its names (see [`Attribute::describe`]).
+pub type Described<'a> = Named<Attribute<'a>, Class>;
 
 impl fmt::Display for Described<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Attribute { ty, value } = self.attribute;
-        let number = self.attribute.as_u16();
-        let name = match self.class {
+        let (attribute, class) = (self.value, self.context);
+        let Attribute { ty, value } = attribute;
+        let number = attribute.as_u16();
+        let name = match class {
             Class::Ike => IkeAttributeType(ty).name(),
             Class::Ipsec => IpsecAttributeType(ty).name(),
             Class::ModeCfg => CfgAttributeType(ty).name(),
@@ -157,7 +166,7 @@ impl fmt::Display for Described<'_> {
             None => write!(f, "attribute {ty}")?,
         }
         f.write_str("=")?;
-        let value_name = match (self.class, number) {
+        let value_name = match (class, number) {
             (Class::Ike, Some(n)) => match IkeAttributeType(ty) {
                 IkeAttributeType::ENCRYPTION => EncryptionAlgorithm(n).name(),
                 IkeAttributeType::HASH | IkeAttributeType::PRF => HashAlgorithm(n).name(),
@@ -179,9 +188,9 @@ impl fmt::Display for Described<'_> {
         match (value_name, value) {
             (Some(name), _) => write!(f, "{name}"),
             (None, Value::Basic(n)) => write!(f, "{n}"),
-            (None, Value::Variable(bytes)) => match self.attribute.as_u64() {
-                Some(n) if !bytes.is_empty() && self.class != Class::ModeCfg => write!(f, "{n}"),
-                _ if self.class == Class::ModeCfg && printable(bytes) => {
+            (None, Value::Variable(bytes)) => match attribute.as_u64() {
+                Some(n) if !bytes.is_empty() && class != Class::ModeCfg => write!(f, "{n}"),
+                _ if class == Class::ModeCfg && printable(bytes) => {
                     write!(f, "\"{}\"", core::str::from_utf8(bytes).unwrap_or_default())
                 }
                 _ => write!(f, "0x{}", Hex(bytes)),

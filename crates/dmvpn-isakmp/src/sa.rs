@@ -10,7 +10,7 @@ use core::fmt;
 use dmvpn_wire::fmt::Hex;
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
-use crate::attribute::{Attribute, Attributes, Class};
+use crate::attribute::{Attribute, Attributes, Class, Named};
 use crate::consts::{
     AhTransformId, AuthMethod, Doi, EncryptionAlgorithm, EspTransformId, Group, HashAlgorithm,
     IkeAttributeType, IpcompTransformId, IsakmpTransformId, LifeType, PayloadType, ProtocolId,
@@ -344,32 +344,26 @@ impl<'a> Transform<'a> {
     /// Prints the transform with its ID and attributes named for `protocol`.
     #[must_use]
     pub const fn describe(self, protocol: ProtocolId) -> DescribedTransform<'a> {
-        DescribedTransform {
-            transform: self,
-            protocol,
-        }
+        Named::new(self, protocol)
     }
 }
 
 /// A transform printed with names (see [`Transform::describe`]).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct DescribedTransform<'a> {
-    transform: Transform<'a>,
-    protocol: ProtocolId,
-}
+pub type DescribedTransform<'a> = Named<Transform<'a>, ProtocolId>;
 
 impl fmt::Display for DescribedTransform<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.transform.id_name(self.protocol) {
-            Some(name) => write!(f, "#{} {name}", self.transform.number)?,
-            None => write!(f, "#{} id {}", self.transform.number, self.transform.id)?,
+        let (transform, protocol) = (self.value, self.context);
+        match transform.id_name(protocol) {
+            Some(name) => write!(f, "#{} {name}", transform.number)?,
+            None => write!(f, "#{} id {}", transform.number, transform.id)?,
         }
-        let class = if self.protocol == ProtocolId::ISAKMP {
+        let class = if protocol == ProtocolId::ISAKMP {
             Class::Ike
         } else {
             Class::Ipsec
         };
-        for attribute in self.transform.attributes() {
+        for attribute in transform.attributes() {
             match attribute {
                 Ok(attribute) => write!(f, " {}", attribute.describe(class))?,
                 Err(_) => return f.write_str(" <malformed>"),
