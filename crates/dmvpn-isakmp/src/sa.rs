@@ -529,31 +529,21 @@ mod tests {
 
     #[test]
     fn chain_errors() {
+        // What `check` says of the SA body with byte `at` set to `value`.
+        let check_with = |at: usize, value: u8| {
+            let mut bytes = SA_BODY;
+            bytes[at] = value;
+            Sa::parse(&bytes, 0).unwrap().check()
+        };
         // Proposal says next=2 but nothing follows.
-        let mut bytes = SA_BODY;
-        bytes[8] = 2;
-        assert_eq!(
-            Sa::parse(&bytes, 0).unwrap().check(),
-            Err(Error::truncated(Layer::Isakmp, "next payload", 56, 1, 56))
-        );
+        let truncated = Error::truncated(Layer::Isakmp, "next payload", 56, 1, 56);
+        assert_eq!(check_with(8, 2), Err(truncated));
         // Wrong child type.
-        bytes[8] = 5;
-        assert_eq!(
-            Sa::parse(&bytes, 0).unwrap().check(),
-            Err(Error::invalid_field(Layer::Isakmp, "next payload", 8, 5))
-        );
+        let wrong_child = Error::invalid_field(Layer::Isakmp, "next payload", 8, 5);
+        assert_eq!(check_with(8, 5), Err(wrong_child));
         // Declared transform count disagrees.
-        let mut bytes = SA_BODY;
-        bytes[15] = 2;
-        assert_eq!(
-            Sa::parse(&bytes, 0).unwrap().check(),
-            Err(Error::invalid_field(
-                Layer::Isakmp,
-                "number of transforms",
-                15,
-                2
-            ))
-        );
+        let count = Error::invalid_field(Layer::Isakmp, "number of transforms", 15, 2);
+        assert_eq!(check_with(15, 2), Err(count));
         // Trailing bytes after the last proposal.
         let mut longer = SA_BODY.to_vec();
         longer.push(0);
