@@ -177,15 +177,12 @@ mod tests {
     /// same bytes there.
     #[test]
     fn regression_negative_zero_checksum() {
-        #[rustfmt::skip]
-        let crash = [
-            0xb0, 0x00, 0x20, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x21, 0xec,
-            0x00, 0x00, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x00, 0x07, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00,
-            0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x20, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00,
-        ];
-        assert!(checksum::verify(&crash));
-        assert_eq!(Packet::new_unchecked(&crash[..]).compute_checksum(), 0);
-        parse_bytes(&crash);
+        dmvpn_wire::hex_consts! {
+            const CRASH: [u8; 46] = "b0002000ffff000000000000000121ec0000000003e8000000070001080000000000000000ff0020000001030000";
+        }
+        assert!(checksum::verify(&CRASH));
+        assert_eq!(Packet::new_unchecked(&CRASH[..]).compute_checksum(), 0);
+        parse_bytes(&CRASH);
     }
 
     dmvpn_wire::fuzz_tests! {
