@@ -352,17 +352,18 @@ mod tests {
             verify(&short, b"k"),
             Err(AuthError::Malformed(Error::InvalidField { .. }))
         ));
-        assert_eq!(
-            AuthError::Mismatch.to_string(),
-            "eigrp: authentication digest mismatch"
-        );
-        assert_eq!(
-            AuthError::NoAuthentication.to_string(),
-            "eigrp: no authentication tlv at offset 20"
-        );
-        assert_eq!(
-            AuthError::UnsupportedType(AuthType(9)).to_string(),
-            "eigrp: unsupported authentication type 0x9"
-        );
+        for (error, message) in [
+            (AuthError::Mismatch, "eigrp: authentication digest mismatch"),
+            (
+                AuthError::NoAuthentication,
+                "eigrp: no authentication tlv at offset 20",
+            ),
+            (
+                AuthError::UnsupportedType(AuthType(9)),
+                "eigrp: unsupported authentication type 0x9",
+            ),
+        ] {
+            assert_eq!(error.to_string(), message);
+        }
     }
 }

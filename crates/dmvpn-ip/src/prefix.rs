@@ -210,14 +210,15 @@ mod tests {
         for bad in ["", "/8", "10.1.2/8", "10.1.2.256/8", "ten/8"] {
             assert_eq!(parse(bad), Err(ParsePrefixError::Address), "{bad}");
         }
-        assert_eq!(
-            ParsePrefixError::Length.to_string(),
-            "prefix: length is not a number from 0 to 32"
-        );
-        assert_eq!(
-            ParsePrefixError::Address.to_string(),
-            "prefix: invalid ipv4 address"
-        );
+        for (error, message) in [
+            (
+                ParsePrefixError::Length,
+                "prefix: length is not a number from 0 to 32",
+            ),
+            (ParsePrefixError::Address, "prefix: invalid ipv4 address"),
+        ] {
+            assert_eq!(error.to_string(), message);
+        }
         // Every prefix prints as it parses.
         for len in 0..=32 {
             let p = Prefix::new(Ipv4Addr::new(172, 16, 201, 77), len);

@@ -683,22 +683,17 @@ mod tests {
             .to_string();
         assert_eq!(done, "reassembled from 2 fragments (overlapping)");
         assert_eq!(Reassembly::Unfragmented(&[]).to_string(), "not fragmented");
-        assert_eq!(
-            DropReason::TooLong {
-                len: 65_536,
-                max: 65_535
-            }
-            .to_string(),
-            "datagram of 65536 bytes exceeds 65535"
-        );
-        assert_eq!(
-            DropReason::TooManyFragments.to_string(),
-            "too many fragments"
-        );
-        assert_eq!(
-            DropReason::BufferFull.to_string(),
-            "reassembly buffers full"
-        );
+        let too_long = DropReason::TooLong {
+            len: 65_536,
+            max: 65_535,
+        };
+        for (reason, message) in [
+            (too_long, "datagram of 65536 bytes exceeds 65535"),
+            (DropReason::TooManyFragments, "too many fragments"),
+            (DropReason::BufferFull, "reassembly buffers full"),
+        ] {
+            assert_eq!(reason.to_string(), message);
+        }
     }
 
     #[test]
