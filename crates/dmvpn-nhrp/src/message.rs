@@ -45,6 +45,29 @@ impl<'a> ErrorIndication<'a> {
     pub fn parse_packet(&self) -> Result<Repr<'a>> {
         Repr::parse(&self.packet_view()?)
     }
+
+    /// The request ID of the packet in error, read from the quote as far as its bytes go (the
+    /// sender may cut it short): `None` when the quote ends before the ID or the quoted packet is
+    /// not a request or reply (types 1–6). Wireshark names this ID in its Info column.
+    ///
+    /// ```
+    /// use dmvpn_nhrp::{ErrorCode, ErrorIndication};
+    ///
+    /// // The fixed header of a Registration Request (type 3), then request ID 6.
+    /// let mut quote = [0u8; 28];
+    /// quote[17] = 3;
+    /// quote[27] = 6;
+    /// let error = |packet| ErrorIndication { code: ErrorCode::AUTHENTICATION_FAILURE, offset: 0, packet };
+    /// assert_eq!(error(&quote[..]).quoted_request_id(), Some(6));
+    /// assert_eq!(error(&quote[..27]).quoted_request_id(), None);
+    /// ```
+    #[must_use]
+    pub fn quoted_request_id(&self) -> Option<u32> {
+        let op = self.packet.get(field::OP_TYPE).copied().map(OpType)?;
+        let id = self.packet.get(field::REQUEST_ID)?;
+        let id = u32::from_be_bytes(<[u8; 4]>::try_from(id).ok()?);
+        (op.is_request() || op.is_reply()).then_some(id)
+    }
 }
 
 /// A Traffic Indication, the Cisco DMVPN phase 3 redirect (draft-detienne-dmvpn-01 §4.1): a hub
@@ -367,28 +390,19 @@ impl fmt::Display for Repr<'_> {
                     Some(text) => write!(f, ", {text}")?,
                     None => write!(f, ", Unknown Error ({})", e.code.0)?,
                 }
-                // Like Wireshark, name the request the packet in error belongs to, as far as
-                // its bytes go (the quote may be cut short).
-                let op = e.packet.get(field::OP_TYPE).copied().map(OpType);
-                let id = e
-                    .packet
-                    .get(field::REQUEST_ID)
-                    .and_then(|id| <[u8; 4]>::try_from(id).ok());
-                if let (Some(op), Some(id)) = (op, id)
-                    && (op.is_request() || op.is_reply())
-                {
-                    write!(f, ", ID={}", u32::from_be_bytes(id))?;
+                // Like Wireshark, name the request the packet in error belongs to.
+                if let Some(id) = e.quoted_request_id() {
+                    write!(f, ", ID={id}")?;
                 }
                 Ok(())
             }
             Message::TrafficIndication(_) => Ok(()),
-            message => {
-                let Some(control) = message.control() else {
-                    return Ok(());
-                };
-                write!(f, ", ID={}", control.request_id)?;
+            _ => {
+                if let Some(id) = self.request_id() {
+                    write!(f, ", ID={id}")?;
+                }
                 if op.is_reply() {
-                    for cie in control.cies.iter() {
+                    for cie in self.cies().iter() {
                         match cie.code.description() {
                             Some(text) => write!(f, ", Code={text}")?,
                             None => write!(f, ", Code=Unknown ({})", cie.code.0)?,
@@ -402,4 +416,4 @@ impl fmt::Display for Repr<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -753,16 +753,8 @@ fn nhrp_info(repr: &nhrp::Repr<'_>, f: &mut dyn fmt::Write) -> fmt::Result {
         nhrp::Message::ErrorIndication(error) => {
             let code = error.code;
             write!(f, ", {}", Code(code.canonical().description(), code.0))?;
-            let quoted = nhrp::header::field::OP_TYPE;
-            let op = error.packet.get(quoted).copied().map(nhrp::OpType);
-            let id = error
-                .packet
-                .get(nhrp::header::field::REQUEST_ID)
-                .and_then(|id| <[u8; 4]>::try_from(id).ok());
-            if let (Some(op), Some(id)) = (op, id)
-                && (op.is_request() || op.is_reply())
-            {
-                write!(f, ", ID={}", u32::from_be_bytes(id))?;
+            if let Some(id) = error.quoted_request_id() {
+                write!(f, ", ID={id}")?;
             }
             Ok(())
         }
