@@ -178,15 +178,35 @@ impl<'a> Repr<'a> {
         }
         #[cfg(fuzzing)]
         let _ = verify;
-        Ok(Self {
+        Ok(Self::with_header(
+            packet,
+            Tlvs::parse(packet.tlv_bytes(), HEADER_LEN)?,
+        ))
+    }
+
+    /// The header fields of `packet` (neither version nor checksum looked at) with `tlvs`: for a
+    /// decoder that reads the TLVs its own way, e.g. only the whole ones of a packet cut short.
+    ///
+    /// ```
+    /// use dmvpn_eigrp::{OpCode, Packet, Repr, Tlvs};
+    ///
+    /// // A Hello header of AS 100 whose TLVs were cut off.
+    /// let bytes = [0x02, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x64];
+    /// let repr = Repr::with_header(&Packet::new_checked(&bytes[..])?, Tlvs::new(&[]));
+    /// assert_eq!((repr.opcode, repr.autonomous_system), (OpCode::HELLO, 100));
+    /// # Ok::<(), dmvpn_eigrp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_header<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>, tlvs: Tlvs<'a>) -> Self {
+        Self {
             opcode: packet.opcode(),
             flags: packet.flags(),
             sequence: packet.sequence(),
             ack: packet.ack(),
             virtual_router_id: packet.virtual_router_id(),
             autonomous_system: packet.autonomous_system(),
-            tlvs: Tlvs::parse(packet.tlv_bytes(), HEADER_LEN)?,
-        })
+            tlvs,
+        }
     }
 
     /// Encoded length.

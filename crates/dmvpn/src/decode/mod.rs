@@ -840,15 +840,7 @@ impl<S: Sink> Walk<'_, S> {
             Ok(tlvs) => (tlvs, None),
             Err(error) => (eigrp::Tlvs::new(&[]), Some(error)),
         };
-        let repr = eigrp::Repr {
-            opcode: packet.opcode(),
-            flags: packet.flags(),
-            sequence: packet.sequence(),
-            ack: packet.ack(),
-            virtual_router_id: packet.virtual_router_id(),
-            autonomous_system: packet.autonomous_system(),
-            tlvs,
-        };
+        let repr = eigrp::Repr::with_header(&packet, tlvs);
         self.emit(&Layer::Eigrp(&repr));
         match stop {
             Some(error) => self.error("eigrp", &error),
