@@ -20,6 +20,20 @@ impl<'a> NbmaAddress<'a> {
     }
 }
 
+/// Builder methods that each set one field: `pub const fn name(mut self, value: T) -> Self`.
+macro_rules! setters {
+    ($($(#[$attr:meta])* fn $name:ident($value:ident: $ty:ty) => $field:ident;)*) => {
+        $(
+            $(#[$attr])*
+            #[must_use]
+            pub const fn $name(mut self, $value: $ty) -> Self {
+                self.$field = $value;
+                self
+            }
+        )*
+    };
+}
+
 /// The Registration Request (RFC 2332 §5.2.3) of a spoke over IPv4, laid out as Cisco IOS lays it
 /// out: one CIE with the prefix length, MTU and holding time, then the extensions Responder Address, Forward and Reverse Transit NHS
 /// Record (all compulsory and empty), Authentication when a password is set, Cisco NAT Address
@@ -89,47 +103,20 @@ impl<'a> RegistrationRequest<'a> {
         }
     }
 
-    /// The request ID the reply echoes.
-    #[must_use]
-    pub const fn request_id(mut self, id: u32) -> Self {
-        self.request_id = id;
-        self
-    }
-
-    /// `ar$hopcnt`.
-    #[must_use]
-    pub const fn hop_count(mut self, hops: u8) -> Self {
-        self.hop_count = hops;
-        self
-    }
-
-    /// How long the hub keeps the registration, in seconds (`ip nhrp holdtime`).
-    #[must_use]
-    pub const fn holding_time(mut self, seconds: u16) -> Self {
-        self.holding_time = seconds;
-        self
-    }
-
-    /// The MTU in the CIE.
-    #[must_use]
-    pub const fn mtu(mut self, mtu: u16) -> Self {
-        self.mtu = mtu;
-        self
-    }
-
-    /// Whether the registration is unique (the U flag; `ip nhrp registration no-unique` clears
-    /// it): a hub then refuses another NBMA address for this tunnel address until it expires.
-    #[must_use]
-    pub const fn unique(mut self, unique: bool) -> Self {
-        self.unique = unique;
-        self
-    }
-
-    /// The CIE's prefix length: 0xff (the default) or 32 for the spoke's own address.
-    #[must_use]
-    pub const fn prefix_len(mut self, len: u8) -> Self {
-        self.prefix_len = len;
-        self
+    setters! {
+        /// The request ID the reply echoes.
+        fn request_id(id: u32) => request_id;
+        /// `ar$hopcnt`.
+        fn hop_count(hops: u8) => hop_count;
+        /// How long the hub keeps the registration, in seconds (`ip nhrp holdtime`).
+        fn holding_time(seconds: u16) => holding_time;
+        /// The MTU in the CIE.
+        fn mtu(mtu: u16) => mtu;
+        /// Whether the registration is unique (the U flag; `ip nhrp registration no-unique` clears
+        /// it): a hub then refuses another NBMA address for this tunnel address until it expires.
+        fn unique(unique: bool) => unique;
+        /// The CIE's prefix length: 0xff (the default) or 32 for the spoke's own address.
+        fn prefix_len(len: u8) => prefix_len;
     }
 
     /// The NHRP password (`ip nhrp authentication`), sent in clear in an Authentication
