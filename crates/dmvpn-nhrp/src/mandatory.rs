@@ -263,34 +263,33 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.as_bytes_mut()[field::ERROR_OFFSET].fill(0);
     }
 
+    fn slice_mut(&mut self, range: Range<usize>) -> &mut [u8] {
+        &mut self.as_bytes_mut()[range]
+    }
+
     /// The source NBMA address, for writing (its length comes from `ar$shtl`).
     pub fn src_nbma_mut(&mut self) -> &mut [u8] {
-        let range = self.src_nbma_range();
-        &mut self.as_bytes_mut()[range]
+        self.slice_mut(self.src_nbma_range())
     }
 
     /// The source NBMA subaddress, for writing.
     pub fn src_nbma_sub_mut(&mut self) -> &mut [u8] {
-        let range = self.src_nbma_sub_range();
-        &mut self.as_bytes_mut()[range]
+        self.slice_mut(self.src_nbma_sub_range())
     }
 
     /// The source protocol address, for writing.
     pub fn src_proto_mut(&mut self) -> &mut [u8] {
-        let range = self.src_proto_range();
-        &mut self.as_bytes_mut()[range]
+        self.slice_mut(self.src_proto_range())
     }
 
     /// The destination protocol address, for writing.
     pub fn dst_proto_mut(&mut self) -> &mut [u8] {
-        let range = self.dst_proto_range();
-        &mut self.as_bytes_mut()[range]
+        self.slice_mut(self.dst_proto_range())
     }
 
     /// The bytes after the addresses, for writing (see [`Packet::body_range`]).
     pub fn body_mut(&mut self) -> &mut [u8] {
-        let range = self.body_range();
-        &mut self.as_bytes_mut()[range]
+        self.slice_mut(self.body_range())
     }
 }
 
