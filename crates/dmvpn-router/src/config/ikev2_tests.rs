@@ -33,6 +33,17 @@ fn errors(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// `shown` has `part` in it (else the assertion prints all of it).
+fn assert_contains(shown: &str, part: &str) {
+    assert!(shown.contains(part), "{shown}");
+}
+
+/// `text` fails to load with an error whose message has `part` in it.
+fn assert_error_mentions(text: &str, part: &str) {
+    let found = errors(text);
+    assert!(found.iter().any(|(_, m)| m.contains(part)), "{found:?}");
+}
+
 /// The examples load without a warning and are written back to the same text.
 #[test]
 fn examples_round_trip_as_text() {
@@ -104,9 +115,9 @@ fn default_transform_set_without_set_transform_set() {
         [super::TransformSet::ios_default()]
     );
     let shown = super::Summary(&config).to_string();
-    assert!(
-        shown.contains("  protection: ipsec profile DMVPN, default (aes-128-cbc hmac-sha1-96, transport mode) (IOS's default: no `set transform-set`)\n"),
-        "{shown}"
+    assert_contains(
+        &shown,
+        "  protection: ipsec profile DMVPN, default (aes-128-cbc hmac-sha1-96, transport mode) (IOS's default: no `set transform-set`)\n",
     );
     let v2 = crate::node::ikev2_config(&config).unwrap().unwrap();
     assert_eq!(
@@ -132,13 +143,7 @@ fn default_transform_set_without_set_transform_set() {
     let v1 = include_str!("../../../../testdata/router/spoke1.cfg");
     let text = v1.replace(" set transform-set DMVPN-TS\n", "");
     assert_ne!(text, v1);
-    let found = errors(&text);
-    assert!(
-        found
-            .iter()
-            .any(|(_, e)| e.contains("has no `set transform-set`")),
-        "{found:?}"
-    );
+    assert_error_mentions(&text, "has no `set transform-set`");
 }
 
 /// `match identity remote` lines become what the IKEv2 machine accepts of a peer's identity:
@@ -311,10 +316,7 @@ fn keyring_keys() {
     );
     let result = Config::parse(&asymmetric, Options::default()).unwrap_err();
     let shown = result.to_string();
-    assert!(
-        shown.contains("asymmetric keys are not supported"),
-        "{shown}"
-    );
+    assert_contains(&shown, "asymmetric keys are not supported");
     assert!(
         !shown.contains("mine-secret") && !shown.contains("theirs-secret"),
         "{shown}"
@@ -455,22 +457,10 @@ fn check_cross_references() {
     }
     // An incomplete proposal is not offered (a warning), and then nothing is left to offer.
     let text = SPOKE1.replace(" group 14\n", "");
-    let found = errors(&text);
-    assert!(
-        found
-            .iter()
-            .any(|(_, m)| m.contains("has a complete proposal")),
-        "{found:?}"
-    );
+    assert_error_mentions(&text, "has a complete proposal");
     // A hub whose keyring has no peer with an address.
     let text = HUB.replace("  address 0.0.0.0 0.0.0.0\n", "");
-    let found = errors(&text);
-    assert!(
-        found
-            .iter()
-            .any(|(_, m)| m.contains("has no `peer with an address and a pre-shared-key`")),
-        "{found:?}"
-    );
+    assert_error_mentions(&text, "has no `peer with an address and a pre-shared-key`");
 }
 
 /// Lines IOS takes that the router does not use are skipped with a warning; lines it cannot
@@ -574,17 +564,17 @@ fn cookie_challenge_and_round_trip() {
 #[test]
 fn summary() {
     let shown = super::Summary(&load(SPOKE2)).to_string();
-    assert!(
-        shown.contains("  keyed by ikev2 profile DMVPN-IKEV2: identity fqdn spoke2.lab.example, peers matched by any, ike sa lifetime 86400 s\n"),
-        "{shown}"
+    assert_contains(
+        &shown,
+        "  keyed by ikev2 profile DMVPN-IKEV2: identity fqdn spoke2.lab.example, peers matched by any, ike sa lifetime 86400 s\n",
     );
-    assert!(
-        shown.contains("  ikev2 policy default (IOS's: no `crypto ikev2 policy`)\n  ikev2 proposal default: aes-cbc-256 aes-cbc-192 aes-cbc-128 sha512 sha384 sha256 sha1 md5, prf sha512 sha384 sha256 sha1 md5, group 5 2\n"),
-        "{shown}"
+    assert_contains(
+        &shown,
+        "  ikev2 policy default (IOS's: no `crypto ikev2 policy`)\n  ikev2 proposal default: aes-cbc-256 aes-cbc-192 aes-cbc-128 sha512 sha384 sha256 sha1 md5, prf sha512 sha384 sha256 sha1 md5, group 5 2\n",
     );
-    assert!(
-        shown.contains("  ikev2 keyring DMVPN-KR peer LAB for 192.0.2.0/24 (14 characters)\n"),
-        "{shown}"
+    assert_contains(
+        &shown,
+        "  ikev2 keyring DMVPN-KR peer LAB for 192.0.2.0/24 (14 characters)\n",
     );
     assert!(
         !shown.contains("lab-psk-secret") && !shown.contains("isakmp"),
@@ -672,9 +662,9 @@ fn cloud_over_ikev2() {
         Member::parse("spoke2.cfg", SPOKE2, Options::default()).unwrap(),
     ];
     let shown = check(&members)[0].to_string();
-    assert!(
-        shown.contains("has no `match identity remote` for spoke2's identity (fqdn spoke2.lab.example, its IDi)"),
-        "{shown}"
+    assert_contains(
+        &shown,
+        "has no `match identity remote` for spoke2's identity (fqdn spoke2.lab.example, its IDi)",
     );
     let elsewhere = SPOKE1.replace(
         "match identity remote address 192.0.2.1 255.255.255.255",
@@ -698,20 +688,7 @@ fn fuzzing_entry_on_ikev2_examples_and_edits() {
         for cut in (0..text.len()).step_by(5) {
             crate::fuzzing::parse(&text.as_bytes()[..cut]);
         }
-        let lines: Vec<&str> = text.lines().collect();
-        for n in 0..lines.len() {
-            let mut dropped = lines.clone();
-            dropped.remove(n);
-            crate::fuzzing::parse(dropped.join("\n").as_bytes());
-            let mut flat = lines.clone();
-            flat[n] = flat[n].trim_start();
-            crate::fuzzing::parse(flat.join("\n").as_bytes());
-            if n + 1 < lines.len() {
-                let mut swapped = lines.clone();
-                swapped.swap(n, n + 1);
-                crate::fuzzing::parse(swapped.join("\n").as_bytes());
-            }
-        }
+        super::tests::parse_line_edits(text, 1, true);
     }
     for key in [
         "0 6 x",

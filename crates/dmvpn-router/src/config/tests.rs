@@ -823,15 +823,24 @@ fn syntax_errors_with_line_and_column() {
             "unexpected `now` after the end of the command",
         ),
     ];
+    check_first_errors(cases, |errors| errors.first());
+}
+
+/// Each case's syntax error (the one `pick` chooses among its diagnostics) is at its line and
+/// column with its message, and quotes its line; the mismatches are reported all at once.
+fn check_first_errors(
+    cases: &[(&str, usize, usize, &str)],
+    pick: impl Fn(&[Diagnostic]) -> Option<&Diagnostic>,
+) {
     let mut wrong = Vec::new();
-    for (text, line, column, message) in cases {
+    for &(text, line, column, message) in cases {
         let (_, errors) = syntax(text);
-        let Some(first) = errors.first() else {
+        let Some(first) = pick(&errors) else {
             wrong.push(format!("no error for {text:?}"));
             continue;
         };
         let got = (first.line, first.column, first.kind.to_string());
-        if got != (*line, *column, (*message).to_owned()) {
+        if got != (line, column, message.to_owned()) {
             wrong.push(format!(
                 "{text:?}: got {got:?} want {:?}",
                 (line, column, message)
@@ -939,23 +948,174 @@ fn expect(wrong: &mut Vec<String>, got: Found, want: Found) {
     }
 }
 
+/// Edits of the examples that each make one error: the example, the text replaced (its first
+/// occurrence), its replacement, and the error's line, column and text.
+const ONE_ERROR: &[(&str, &str, &str, usize, usize, &str)] = &[
+    (
+        SPOKE2,
+        " ip nhrp nhs 10.99.200.1 nbma 192.0.2.1",
+        " ip nhrp nhs 10.99.201.1 nbma 192.0.2.1",
+        31,
+        14,
+        "nhs 10.99.201.1 is outside the tunnel subnet 10.99.200.0/24",
+    ),
+    (
+        HUB,
+        " tunnel protection ipsec profile DMVPN",
+        " tunnel protection ipsec profile NOPE",
+        34,
+        34,
+        "ipsec profile `NOPE` is not defined",
+    ),
+    (
+        HUB,
+        " set transform-set DMVPN-TS",
+        " set transform-set DMVPN-TS OTHER",
+        14,
+        29,
+        "transform-set `OTHER` is not defined",
+    ),
+    (
+        HUB,
+        " set transform-set DMVPN-TS\n",
+        "",
+        13,
+        1,
+        "crypto ipsec profile DMVPN has no `set transform-set`",
+    ),
+    (
+        HUB,
+        " authentication pre-share\n",
+        "",
+        3,
+        1,
+        "isakmp policy 10 does not say `authentication pre-share` (only pre-shared keys are supported; the IOS default is rsa-sig)",
+    ),
+    (
+        SPOKE1,
+        "crypto isakmp key lab-psk-secret address 192.0.2.1",
+        "crypto isakmp key lab-psk-secret address 192.0.2.2",
+        30,
+        14,
+        "no `crypto isakmp key` covers peer 192.0.2.1",
+    ),
+    (
+        HUB,
+        "crypto isakmp key lab-psk-secret address 0.0.0.0 0.0.0.0\n",
+        "",
+        33,
+        34,
+        "the configuration (a protected hub) has no `crypto isakmp key`",
+    ),
+    (
+        SPOKE1,
+        " tunnel destination 192.0.2.1",
+        " tunnel destination 192.0.2.2",
+        30,
+        14,
+        "nhs nbma address 192.0.2.1 is not the tunnel destination 192.0.2.2",
+    ),
+    (
+        SPOKE1,
+        " tunnel destination 192.0.2.1\n",
+        "",
+        23,
+        11,
+        "interface Tunnel0 (point-to-point gre) has no `tunnel destination`",
+    ),
+    (
+        SPOKE2,
+        " tunnel mode gre multipoint",
+        " tunnel mode gre multipoint\n tunnel destination 192.0.2.1",
+        35,
+        2,
+        "`tunnel destination` cannot be used with `tunnel mode gre multipoint`",
+    ),
+    (
+        HUB,
+        " tunnel mode gre multipoint",
+        " tunnel destination 192.0.2.11",
+        23,
+        11,
+        "a hub (no `ip nhrp nhs`) needs `tunnel mode gre multipoint`",
+    ),
+    (
+        HUB,
+        " ip nhrp network-id 123\n",
+        "",
+        23,
+        11,
+        "interface Tunnel0 has no `ip nhrp network-id`",
+    ),
+    (
+        HUB,
+        " tunnel source Ethernet0",
+        " tunnel source e1",
+        32,
+        2,
+        "tunnel source interface `Ethernet1` is not defined",
+    ),
+    (
+        HUB,
+        " ip address 192.0.2.1 255.255.255.0\n",
+        "",
+        31,
+        2,
+        "interface Ethernet0 (the tunnel source) has no `ip address`",
+    ),
+    (
+        HUB,
+        " ip address 10.99.200.1 255.255.255.0\n",
+        "",
+        23,
+        11,
+        "interface Tunnel0 has no `ip address`",
+    ),
+    (
+        HUB,
+        " ip address 10.99.10.1 255.255.255.0",
+        " ip address 10.99.200.2 255.255.0.0",
+        24,
+        2,
+        "10.99.200.1/24 overlaps with lan0",
+    ),
+    (
+        HUB,
+        "interface lan0",
+        "interface Tunnel1",
+        23,
+        11,
+        "the router runs one tunnel interface; this configuration has 2",
+    ),
+    (
+        HUB,
+        "crypto isakmp policy 10\n encryption 3des\n hash md5\n authentication pre-share\n group 2\n",
+        "",
+        29,
+        34,
+        "`tunnel protection` needs at least one `crypto isakmp policy`",
+    ),
+    (
+        HUB,
+        "end\n",
+        "ip route 10.99.12.0 255.255.255.0 Tunnel9 10.99.200.12\nend\n",
+        42,
+        35,
+        "ip route interface `Tunnel9` is not defined",
+    ),
+];
+
 #[test]
 fn semantic_errors_with_line() {
     let mut wrong = Vec::new();
     let one = |line: usize, column: usize, message: &str| vec![(line, column, message.to_owned())];
-    expect(
-        &mut wrong,
-        semantic(
-            SPOKE2,
-            " ip nhrp nhs 10.99.200.1 nbma 192.0.2.1",
-            " ip nhrp nhs 10.99.201.1 nbma 192.0.2.1",
-        ),
-        one(
-            31,
-            14,
-            "nhs 10.99.201.1 is outside the tunnel subnet 10.99.200.0/24",
-        ),
-    );
+    for &(base, from, to, line, column, message) in ONE_ERROR {
+        expect(
+            &mut wrong,
+            semantic(base, from, to),
+            one(line, column, message),
+        );
+    }
     expect(
         &mut wrong,
         // A point-to-point spoke reaches its NHS at the tunnel destination, map or not; a
@@ -995,24 +1155,6 @@ fn semantic_errors_with_line() {
             "nhrp map 10.99.1.1 is outside the tunnel subnet 10.99.200.0/24".to_owned(),
         )],
     );
-    expect(
-        &mut wrong,
-        semantic(
-            HUB,
-            " tunnel protection ipsec profile DMVPN",
-            " tunnel protection ipsec profile NOPE",
-        ),
-        one(34, 34, "ipsec profile `NOPE` is not defined"),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            HUB,
-            " set transform-set DMVPN-TS",
-            " set transform-set DMVPN-TS OTHER",
-        ),
-        one(14, 29, "transform-set `OTHER` is not defined"),
-    );
     // IOS takes six names at most: the seventh is one error, however long the list (the
     // router_config fuzz target found a line of hundreds of undefined names making a
     // diagnostic, each with a copy of the whole line, per name).
@@ -1036,158 +1178,6 @@ fn semantic_errors_with_line() {
                 "unexpected `T6` after the end of the command".to_owned(),
             ),
         ],
-    );
-    expect(
-        &mut wrong,
-        semantic(HUB, " set transform-set DMVPN-TS\n", ""),
-        one(
-            13,
-            1,
-            "crypto ipsec profile DMVPN has no `set transform-set`",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(HUB, " authentication pre-share\n", ""),
-        one(
-            3,
-            1,
-            "isakmp policy 10 does not say `authentication pre-share` (only pre-shared keys are supported; the IOS default is rsa-sig)",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            SPOKE1,
-            "crypto isakmp key lab-psk-secret address 192.0.2.1",
-            "crypto isakmp key lab-psk-secret address 192.0.2.2",
-        ),
-        one(30, 14, "no `crypto isakmp key` covers peer 192.0.2.1"),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            HUB,
-            "crypto isakmp key lab-psk-secret address 0.0.0.0 0.0.0.0\n",
-            "",
-        ),
-        one(
-            33,
-            34,
-            "the configuration (a protected hub) has no `crypto isakmp key`",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            SPOKE1,
-            " tunnel destination 192.0.2.1",
-            " tunnel destination 192.0.2.2",
-        ),
-        one(
-            30,
-            14,
-            "nhs nbma address 192.0.2.1 is not the tunnel destination 192.0.2.2",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(SPOKE1, " tunnel destination 192.0.2.1\n", ""),
-        one(
-            23,
-            11,
-            "interface Tunnel0 (point-to-point gre) has no `tunnel destination`",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            SPOKE2,
-            " tunnel mode gre multipoint",
-            " tunnel mode gre multipoint\n tunnel destination 192.0.2.1",
-        ),
-        one(
-            35,
-            2,
-            "`tunnel destination` cannot be used with `tunnel mode gre multipoint`",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            HUB,
-            " tunnel mode gre multipoint",
-            " tunnel destination 192.0.2.11",
-        ),
-        one(
-            23,
-            11,
-            "a hub (no `ip nhrp nhs`) needs `tunnel mode gre multipoint`",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(HUB, " ip nhrp network-id 123\n", ""),
-        one(23, 11, "interface Tunnel0 has no `ip nhrp network-id`"),
-    );
-    expect(
-        &mut wrong,
-        semantic(HUB, " tunnel source Ethernet0", " tunnel source e1"),
-        one(32, 2, "tunnel source interface `Ethernet1` is not defined"),
-    );
-    expect(
-        &mut wrong,
-        semantic(HUB, " ip address 192.0.2.1 255.255.255.0\n", ""),
-        one(
-            31,
-            2,
-            "interface Ethernet0 (the tunnel source) has no `ip address`",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(HUB, " ip address 10.99.200.1 255.255.255.0\n", ""),
-        one(23, 11, "interface Tunnel0 has no `ip address`"),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            HUB,
-            " ip address 10.99.10.1 255.255.255.0",
-            " ip address 10.99.200.2 255.255.0.0",
-        ),
-        one(24, 2, "10.99.200.1/24 overlaps with lan0"),
-    );
-    expect(
-        &mut wrong,
-        semantic(HUB, "interface lan0", "interface Tunnel1"),
-        one(
-            23,
-            11,
-            "the router runs one tunnel interface; this configuration has 2",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            HUB,
-            "crypto isakmp policy 10\n encryption 3des\n hash md5\n authentication pre-share\n group 2\n",
-            "",
-        ),
-        one(
-            29,
-            34,
-            "`tunnel protection` needs at least one `crypto isakmp policy`",
-        ),
-    );
-    expect(
-        &mut wrong,
-        semantic(
-            HUB,
-            "end\n",
-            "ip route 10.99.12.0 255.255.255.0 Tunnel9 10.99.200.12\nend\n",
-        ),
-        one(42, 35, "ip route interface `Tunnel9` is not defined"),
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     let none = Config::parse("hostname x\n", Options::default()).unwrap_err();
@@ -1216,49 +1206,30 @@ fn dh_groups_are_ike_groups_by_ios_number() {
     }
 }
 
+/// The warnings of a text that loads: their lines and messages.
+fn warnings(text: &str) -> Vec<(usize, String)> {
+    let parsed = Config::parse(text, Options::default()).unwrap();
+    (parsed.warnings.iter())
+        .map(|w| (w.line, w.kind.to_string()))
+        .collect()
+}
+
 #[test]
 fn semantic_warnings() {
-    let parsed = Config::parse(
-        &HUB.replace(" ip nhrp map multicast dynamic\n", ""),
-        Options::default(),
-    )
-    .unwrap();
-    let warnings: Vec<_> = parsed
-        .warnings
-        .iter()
-        .map(|w| (w.line, w.kind.to_string()))
-        .collect();
     assert_eq!(
-        warnings,
+        warnings(&HUB.replace(" ip nhrp map multicast dynamic\n", "")),
         [(23, "interface Tunnel0 (a hub: eigrp hellos reach no spoke) has no `ip nhrp map multicast dynamic`".to_owned())]
     );
     // IOS takes an EIGRP interface command for an AS it does not run; it does nothing.
-    let parsed = Config::parse(
-        &HUB.replace(
+    assert_eq!(
+        warnings(&HUB.replace(
             " no ip split-horizon eigrp 123",
             " no ip split-horizon eigrp 124",
-        ),
-        Options::default(),
-    )
-    .unwrap();
-    assert_eq!(
-        (parsed.warnings.iter())
-            .map(|w| (w.line, w.kind.to_string()))
-            .collect::<Vec<_>>(),
+        )),
         [(31, "there is no `router eigrp 124`".to_owned())]
     );
-    let parsed = Config::parse(
-        &SPOKE2.replace(" network 10.99.200.0 0.0.0.255\n", ""),
-        Options::default(),
-    )
-    .unwrap();
-    let warnings: Vec<_> = parsed
-        .warnings
-        .iter()
-        .map(|w| (w.line, w.kind.to_string()))
-        .collect();
     assert_eq!(
-        warnings,
+        warnings(&SPOKE2.replace(" network 10.99.200.0 0.0.0.255\n", "")),
         [(
             37,
             "eigrp 123 does not run on Tunnel0: no `network` covers 10.99.200.12".to_owned()
@@ -1395,6 +1366,25 @@ fn error_messages() {
     }
 }
 
+/// The fuzz entry on `text` with every `step`-th line dropped, then unindented (a typed
+/// block), and with `swap` also swapped with the next line, one edit at a time.
+pub(super) fn parse_line_edits(text: &str, step: usize, swap: bool) {
+    let lines: Vec<&str> = text.lines().collect();
+    for n in (0..lines.len()).step_by(step) {
+        let mut dropped = lines.clone();
+        dropped.remove(n);
+        crate::fuzzing::parse(dropped.join("\n").as_bytes());
+        let mut flat = lines.clone();
+        flat[n] = flat[n].trim_start();
+        crate::fuzzing::parse(flat.join("\n").as_bytes());
+        if swap && n + 1 < lines.len() {
+            let mut swapped = lines.clone();
+            swapped.swap(n, n + 1);
+            crate::fuzzing::parse(swapped.join("\n").as_bytes());
+        }
+    }
+}
+
 #[test]
 fn fuzzing_entry_on_examples_and_edits() {
     for (text, step) in [
@@ -1412,15 +1402,7 @@ fn fuzzing_entry_on_examples_and_edits() {
     }
     // Lines dropped, and lines unindented (a typed block), one at a time.
     for text in [R1, R3] {
-        let lines: Vec<&str> = text.lines().collect();
-        for n in (0..lines.len()).step_by(5) {
-            let mut dropped = lines.clone();
-            dropped.remove(n);
-            crate::fuzzing::parse(dropped.join("\n").as_bytes());
-            let mut flat = lines.clone();
-            flat[n] = flat[n].trim_start();
-            crate::fuzzing::parse(flat.join("\n").as_bytes());
-        }
+        parse_line_edits(text, 5, false);
     }
     crate::fuzzing::parse(b"interface tunn\xc3\xa9l\n tunnel\xff key 1\n");
 }
@@ -1765,18 +1747,11 @@ fn abbreviations_as_ios_takes_them() {
             "ambiguous command: `s` abbreviates `shutdown`, `summary-metric`",
         ),
     ];
-    let mut wrong = Vec::new();
-    for (text, line, column, message) in cases {
-        let (_, errors) = syntax(text);
-        let got = errors
+    check_first_errors(cases, |errors| {
+        errors
             .iter()
             .find(|e| !matches!(e.kind, ErrorKind::Skipped { .. }))
-            .map(|e| (e.line, e.column, e.kind.to_string()));
-        if got != Some((*line, *column, (*message).to_owned())) {
-            wrong.push(format!("{text:?}: got {got:?}"));
-        }
-    }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    });
 }
 
 /// `show running-config`'s frame, prompts, banners, typed blocks.
