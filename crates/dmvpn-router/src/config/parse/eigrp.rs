@@ -11,9 +11,7 @@ impl Parser {
         if negated {
             words.path.push("no");
             if words.keyword_in(&EIGRP[..3], grammar::EIGRP_IOS, "a `router eigrp` command")? == 1 {
-                words.end()?;
-                self.origins
-                    .once(Origin::AutoSummary(index), place, "auto-summary")?;
+                self.end_once(words, Origin::AutoSummary(index), place, "auto-summary")?;
                 self.router_block(index).auto_summary = Some(false);
                 return Ok(());
             }
@@ -37,9 +35,7 @@ impl Parser {
                 self.origins.set(Origin::Network(index, n), place);
             }
             1 => {
-                words.end()?;
-                self.origins
-                    .once(Origin::AutoSummary(index), place, "auto-summary")?;
+                self.end_once(words, Origin::AutoSummary(index), place, "auto-summary")?;
                 self.router_block(index).auto_summary = Some(true);
             }
             3 => {
@@ -68,9 +64,7 @@ impl Parser {
                     "an `eigrp` command",
                 )?;
                 let (_, id) = words.address("a router id")?;
-                words.end()?;
-                self.origins
-                    .once(Origin::RouterId(index), place, "eigrp router-id")?;
+                self.end_once(words, Origin::RouterId(index), place, "eigrp router-id")?;
                 self.router_block(index).router_id = Some(id);
             }
         }

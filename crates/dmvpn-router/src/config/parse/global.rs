@@ -14,9 +14,7 @@ impl Parser {
         match words.keyword_in(GLOBAL, grammar::GLOBAL_IOS, "a global command")? {
             0 => {
                 let (_, name) = words.word("a host name")?;
-                words.end()?;
-                self.origins
-                    .once(Origin::Hostname, self.place(column), "hostname")?;
+                self.end_once(words, Origin::Hostname, self.place(column), "hostname")?;
                 self.config.hostname = Some(name.to_owned());
             }
             1 => self.interface_header(words)?,

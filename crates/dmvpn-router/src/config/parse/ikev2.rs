@@ -11,12 +11,11 @@ use dmvpn_isakmp::keys::Prf;
 use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
 
 use super::{
-    Fail, IKEV2_POLICY, IKEV2_PROFILE, IKEV2_PROPOSAL, KEYRING, KEYRING_PEER, Mode, Origin,
-    Origins, Parser, Place, Result, Words,
+    Fail, IKEV2_POLICY, IKEV2_PROFILE, IKEV2_PROPOSAL, KEYRING, KEYRING_PEER, Mode, Opening,
+    Origin, Parser, Result, Words,
 };
 use crate::config::{
-    ErrorKind, Ikev2Dpd, Ikev2Policy, Ikev2Profile, Ikev2Proposal, Keyring, KeyringPeer,
-    LocalIdentity, RemoteIdentity, Secret,
+    ErrorKind, Ikev2Dpd, KeyringPeer, LocalIdentity, RemoteIdentity, Secret,
     grammar::{self, Match},
 };
 
@@ -63,22 +62,6 @@ const ENCRYPTION: [Encryption; 4] = [
     Encryption::AesCbc(256),
 ];
 
-/// The index of a block named `name` in `list`, added (with its place) if it is new.
-fn block<T>(
-    list: &mut Vec<T>,
-    origins: &mut Origins,
-    (origin, place): (impl Fn(usize) -> Origin, Place),
-    same: impl Fn(&T) -> bool,
-    new: impl FnOnce() -> T,
-) -> usize {
-    if let Some(index) = list.iter().position(same) {
-        return index;
-    }
-    list.push(new());
-    origins.set(origin(list.len() - 1), place);
-    list.len() - 1
-}
-
 /// A keyword IOS takes that the router cannot run: an error (a warning with `lenient`).
 fn refuse_ios(words: &Words<'_>, fail: Fail) -> Fail {
     match fail.kind {
@@ -113,8 +96,8 @@ impl Parser {
         if which == 4 {
             // IOS's range.
             let (_, n) = words.number("a number of half-open ikev2 sas", 1, 1000)?;
-            words.end()?;
-            self.origins.once(
+            self.end_once(
+                words,
                 Origin::CookieChallenge,
                 self.place(column),
                 "crypto ikev2 cookie-challenge",
@@ -129,51 +112,20 @@ impl Parser {
             _ => "a profile name",
         })?;
         words.end()?;
-        let name = name.to_owned();
         let at = self.place(column);
         let config = &mut self.config;
-        let origins = &mut self.origins;
+        let mut open = Opening {
+            origins: &mut self.origins,
+            at,
+            name,
+        };
         let mode = match which {
-            0 => Mode::Ikev2Proposal(block(
-                &mut config.ikev2_proposals,
-                origins,
-                (Origin::Ikev2Proposal, at),
-                |p| p.name == name,
-                || Ikev2Proposal {
-                    name: name.clone(),
-                    ..Ikev2Proposal::default()
-                },
-            )),
-            1 => Mode::Ikev2Policy(block(
-                &mut config.ikev2_policies,
-                origins,
-                (Origin::Ikev2Policy, at),
-                |p| p.name == name,
-                || Ikev2Policy {
-                    name: name.clone(),
-                    ..Ikev2Policy::default()
-                },
-            )),
-            2 => Mode::Keyring(block(
-                &mut config.keyrings,
-                origins,
-                (Origin::Keyring, at),
-                |k| k.name == name,
-                || Keyring {
-                    name: name.clone(),
-                    ..Keyring::default()
-                },
-            )),
-            _ => Mode::Ikev2Profile(block(
-                &mut config.ikev2_profiles,
-                origins,
-                (Origin::Ikev2Profile, at),
-                |p| p.name == name,
-                || Ikev2Profile {
-                    name: name.clone(),
-                    ..Ikev2Profile::default()
-                },
-            )),
+            0 => {
+                Mode::Ikev2Proposal(open.block(&mut config.ikev2_proposals, Origin::Ikev2Proposal))
+            }
+            1 => Mode::Ikev2Policy(open.block(&mut config.ikev2_policies, Origin::Ikev2Policy)),
+            2 => Mode::Keyring(open.block(&mut config.keyrings, Origin::Keyring)),
+            _ => Mode::Ikev2Profile(open.block(&mut config.ikev2_profiles, Origin::Ikev2Profile)),
         };
         self.enter(mode);
         Ok(())
@@ -271,13 +223,7 @@ impl Parser {
         }
         words.keyword_in(&["address"], &["fvrf"], "`address` or `fvrf`")?;
         words.keyword_in(&["local"], &[], "`local`")?;
-        if words
-            .peek()
-            .is_some_and(|(_, w)| w.eq_ignore_ascii_case("ipv6"))
-        {
-            words.path.push("ipv6");
-            return Err(words.skipped(column));
-        }
+        words.skip_ipv6(column)?;
         let (_, address) = words.address("a local address")?;
         words.end()?;
         if let Some(policy) = self.config.ikev2_policies.get_mut(index) {
@@ -292,21 +238,16 @@ impl Parser {
         words.keyword_in(&KEYRING[..1], &KEYRING[1..], "`peer`")?;
         let (_, name) = words.word("a peer name")?;
         words.end()?;
-        let name = name.to_owned();
         let at = self.place(column);
         let Some(keyring) = self.config.keyrings.get_mut(index) else {
             return Ok(());
         };
-        let peer = block(
-            &mut keyring.peers,
-            &mut self.origins,
-            (|n| Origin::KeyringPeer(index, n), at),
-            |p| p.name == name,
-            || KeyringPeer {
-                name: name.clone(),
-                ..KeyringPeer::default()
-            },
-        );
+        let mut open = Opening {
+            origins: &mut self.origins,
+            at,
+            name,
+        };
+        let peer = open.block(&mut keyring.peers, |n| Origin::KeyringPeer(index, n));
         self.enter(Mode::KeyringPeer(index, peer));
         // (a peer's lines are indented deeper than `peer`, or typed after it)
         self.block_indented = false;
@@ -328,13 +269,7 @@ impl Parser {
             "a keyring peer command",
         )?;
         if which == 0 {
-            if words
-                .peek()
-                .is_some_and(|(_, w)| w.eq_ignore_ascii_case("ipv6"))
-            {
-                words.path.push("ipv6");
-                return Err(words.skipped(column));
-            }
+            words.skip_ipv6(column)?;
             let (_, address) = words.address("a peer address")?;
             let mut mask = match words.peek() {
                 Some((_, w)) if w.parse::<Ipv4Addr>().is_ok() => Some(words.mask()?.1),
@@ -483,8 +418,8 @@ impl Parser {
                     .keyword_in(&["local"], &["aaa"], "`local`")
                     .map_err(|f| refuse_ios(words, f))?;
                 let (name_column, name) = words.word("a keyring name")?;
-                words.end()?;
-                self.origins.once(
+                self.end_once(
+                    words,
                     Origin::Ikev2ProfileKeyring(index),
                     self.place(name_column),
                     "keyring local",
@@ -495,9 +430,12 @@ impl Parser {
             }
             4 => {
                 let (_, seconds) = words.number("ikev2 sa lifetime", 120, 86_400)?;
-                words.end()?;
-                self.origins
-                    .once(Origin::Ikev2ProfileLifetime(index), place, "lifetime")?;
+                self.end_once(
+                    words,
+                    Origin::Ikev2ProfileLifetime(index),
+                    place,
+                    "lifetime",
+                )?;
                 if let Some(profile) = self.config.ikev2_profiles.get_mut(index) {
                     profile.lifetime = u32::try_from(seconds).ok();
                 }
@@ -507,9 +445,7 @@ impl Parser {
                 let (_, retry) = words.number("dpd retry interval", 2, 60)?;
                 let on_demand =
                     words.keyword(&["periodic", "on-demand"], "`periodic` or `on-demand`")? == 1;
-                words.end()?;
-                self.origins
-                    .once(Origin::Ikev2ProfileDpd(index), place, "dpd")?;
+                self.end_once(words, Origin::Ikev2ProfileDpd(index), place, "dpd")?;
                 if let Some(profile) = self.config.ikev2_profiles.get_mut(index) {
                     profile.dpd = Some(Ikev2Dpd {
                         interval: u16::try_from(interval).unwrap_or(u16::MAX),
@@ -546,13 +482,7 @@ impl Parser {
         {
             0 => {
                 let column = words.column();
-                if words
-                    .peek()
-                    .is_some_and(|(_, w)| w.eq_ignore_ascii_case("ipv6"))
-                {
-                    words.path.push("ipv6");
-                    return Err(words.skipped(column));
-                }
+                words.skip_ipv6(column)?;
                 let (_, address) = words.address("a remote address")?;
                 let mask = match words.peek() {
                     Some((_, w)) if w.parse::<Ipv4Addr>().is_ok() => Some(words.mask()?.1),

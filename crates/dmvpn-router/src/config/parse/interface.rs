@@ -51,9 +51,7 @@ impl Parser {
         if negated {
             match command {
                 2 => {
-                    words.end()?;
-                    self.origins
-                        .once(Origin::Shutdown(index), place, "shutdown")?;
+                    self.end_once(words, Origin::Shutdown(index), place, "shutdown")?;
                     self.iface(index).shutdown = Some(false);
                 }
                 1 => {
@@ -115,15 +113,12 @@ impl Parser {
                     if words.eat_abbreviated("secondary") {
                         return Err(words.skipped(column));
                     }
-                    words.end()?;
-                    self.origins
-                        .once(Origin::Address(index), place, "ip address")?;
+                    self.end_once(words, Origin::Address(index), place, "ip address")?;
                     self.iface(index).address = Some(InterfaceAddress { address, mask });
                 }
                 1 => {
                     let (_, mtu) = words.number("ip mtu", 68, 17_916)?;
-                    words.end()?;
-                    self.origins.once(Origin::Mtu(index), place, "ip mtu")?;
+                    self.end_once(words, Origin::Mtu(index), place, "ip mtu")?;
                     self.iface(index).mtu = u16::try_from(mtu).ok();
                 }
                 2 => {
@@ -133,9 +128,7 @@ impl Parser {
                         "`adjust-mss`",
                     )?;
                     let (_, mss) = words.number("tcp adjust-mss", 500, 1460)?;
-                    words.end()?;
-                    self.origins
-                        .once(Origin::AdjustMss(index), place, "ip tcp adjust-mss")?;
+                    self.end_once(words, Origin::AdjustMss(index), place, "ip tcp adjust-mss")?;
                     self.iface(index).adjust_mss = u16::try_from(mss).ok();
                 }
                 3 => {
@@ -150,9 +143,7 @@ impl Parser {
                 }
             },
             2 => {
-                words.end()?;
-                self.origins
-                    .once(Origin::Shutdown(index), place, "shutdown")?;
+                self.end_once(words, Origin::Shutdown(index), place, "shutdown")?;
                 self.iface(index).shutdown = Some(true);
             }
             _ => {
@@ -238,15 +229,13 @@ impl Parser {
                     Ok(address) => TunnelSource::Address(address),
                     Err(_) => TunnelSource::Interface(self.interface_word(words, word, column)?),
                 };
-                words.end()?;
-                self.origins
-                    .once(Origin::TunnelSource(index), place, "tunnel source")?;
+                self.end_once(words, Origin::TunnelSource(index), place, "tunnel source")?;
                 self.tunnel(index).source = Some(source);
             }
             1 => {
                 let (_, address) = words.address("a destination address")?;
-                words.end()?;
-                self.origins.once(
+                self.end_once(
+                    words,
                     Origin::TunnelDestination(index),
                     place,
                     "tunnel destination",
@@ -269,16 +258,12 @@ impl Parser {
                     0 => TunnelMode::GreMultipoint,
                     _ => TunnelMode::GreIp,
                 };
-                words.end()?;
-                self.origins
-                    .once(Origin::TunnelMode(index), place, "tunnel mode")?;
+                self.end_once(words, Origin::TunnelMode(index), place, "tunnel mode")?;
                 self.tunnel(index).mode = Some(mode);
             }
             3 => {
                 let (_, key) = words.number("tunnel key", 0, u64::from(u32::MAX))?;
-                words.end()?;
-                self.origins
-                    .once(Origin::TunnelKey(index), place, "tunnel key")?;
+                self.end_once(words, Origin::TunnelKey(index), place, "tunnel key")?;
                 self.tunnel(index).key = u32::try_from(key).ok();
             }
             _ => {
@@ -287,8 +272,8 @@ impl Parser {
                 let (column, name) = words.word("a profile name")?;
                 // `shared`: several tunnels on one source share the SAs; one tunnel here.
                 words.eat_abbreviated("shared");
-                words.end()?;
-                self.origins.once(
+                self.end_once(
+                    words,
                     Origin::Protection(index),
                     Place { column, ..place },
                     "tunnel protection",
@@ -316,9 +301,7 @@ impl Parser {
         )? {
             0 => {
                 let (_, id) = words.number("nhrp network-id", 1, u64::from(u32::MAX))?;
-                words.end()?;
-                self.origins
-                    .once(Origin::NetworkId(index), place, "ip nhrp network-id")?;
+                self.end_once(words, Origin::NetworkId(index), place, "ip nhrp network-id")?;
                 self.tunnel(index).nhrp.network_id = u32::try_from(id).ok();
             }
             1 => self.nhs(index, words, place)?,
@@ -346,9 +329,7 @@ impl Parser {
             }
             4 => {
                 let (_, seconds) = words.number("nhrp holdtime", 1, 65535)?;
-                words.end()?;
-                self.origins
-                    .once(Origin::Holdtime(index), place, "ip nhrp holdtime")?;
+                self.end_once(words, Origin::Holdtime(index), place, "ip nhrp holdtime")?;
                 self.tunnel(index).nhrp.holdtime = u16::try_from(seconds).ok();
             }
             6 => {
@@ -372,8 +353,8 @@ impl Parser {
                 let column = words.column();
                 if words.keyword(&["timeout", "no-unique"], "`timeout` or `no-unique`")? == 0 {
                     let (_, seconds) = words.number("nhrp registration timeout", 1, 65535)?;
-                    words.end()?;
-                    self.origins.once(
+                    self.end_once(
+                        words,
                         Origin::RegistrationTimeout(index),
                         Place { column, ..place },
                         "ip nhrp registration timeout",
@@ -431,14 +412,8 @@ impl Parser {
         }
         let nhs = &mut self.tunnel(index).nhrp.nhs;
         if let Some(first) = nhs.iter().position(|n| n.address == address) {
-            let first = self.origins.get(Origin::Nhs(index, first));
-            return Err(Fail::at(
-                column,
-                ErrorKind::Duplicate {
-                    what: "this nhs",
-                    first: first.map_or(0, |p| p.line),
-                },
-            ));
+            let first = Origin::Nhs(index, first);
+            return Err(self.origins.duplicate(first, column, "this nhs"));
         }
         nhs.push(Nhs { address, nbma });
         let n = nhs.len() - 1;
@@ -509,14 +484,10 @@ impl Parser {
             if maps[first].nbma == nbma {
                 return Ok(());
             }
-            let first = self.origins.get(Origin::Map(index, first));
-            return Err(Fail::at(
-                column,
-                ErrorKind::Duplicate {
-                    what: "a map for this address",
-                    first: first.map_or(0, |p| p.line),
-                },
-            ));
+            let first = Origin::Map(index, first);
+            return Err(self
+                .origins
+                .duplicate(first, column, "a map for this address"));
         }
         maps.push(NhrpMap { tunnel, nbma });
         let n = maps.len() - 1;

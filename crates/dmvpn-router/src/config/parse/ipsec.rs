@@ -101,16 +101,8 @@ impl Parser {
             .iter()
             .position(|t| t.name == name)
         {
-            return Err(Fail::at(
-                column,
-                ErrorKind::Duplicate {
-                    what: "this transform-set",
-                    first: self
-                        .origins
-                        .get(Origin::TransformSet(first))
-                        .map_or(0, |p| p.line),
-                },
-            ));
+            let first = Origin::TransformSet(first);
+            return Err(self.origins.duplicate(first, column, "this transform-set"));
         }
         self.config.transform_sets.push(TransformSet {
             name: name.to_owned(),
@@ -134,9 +126,12 @@ impl Parser {
         };
         // `mode transport require`: no fallback to tunnel mode; transport is all there is here.
         words.eat_abbreviated("require");
-        words.end()?;
-        self.origins
-            .once(Origin::TransformMode(index), self.place(column), "mode")?;
+        self.end_once(
+            words,
+            Origin::TransformMode(index),
+            self.place(column),
+            "mode",
+        )?;
         if let Some(set) = self.config.transform_sets.get_mut(index) {
             set.mode = Some(mode);
         }
@@ -163,8 +158,8 @@ impl Parser {
         )? {
             3 => {
                 let (name_column, name) = words.word("an ikev2 profile name")?;
-                words.end()?;
-                self.origins.once(
+                self.end_once(
+                    words,
                     Origin::ProfileIkev2(index),
                     Place {
                         column: name_column,
@@ -190,14 +185,9 @@ impl Parser {
                     words.word("a transform-set name")?;
                 }
                 words.end()?;
-                if let Some(first) = self.origins.get(Origin::ProfileSet(index, 0)) {
-                    return Err(Fail::at(
-                        column,
-                        ErrorKind::Duplicate {
-                            what: "set transform-set",
-                            first: first.line,
-                        },
-                    ));
+                let first = Origin::ProfileSet(index, 0);
+                if self.origins.get(first).is_some() {
+                    return Err(self.origins.duplicate(first, column, "set transform-set"));
                 }
                 for (n, (name_column, _)) in names.iter().enumerate() {
                     self.origins.set(
@@ -236,9 +226,7 @@ impl Parser {
                         Err(fail) => return Err(fail),
                     }
                 };
-                words.end()?;
-                self.origins
-                    .once(Origin::ProfilePfs(index), place, "set pfs")?;
+                self.end_once(words, Origin::ProfilePfs(index), place, "set pfs")?;
                 if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
                     profile.pfs = Some(group);
                 }
@@ -256,8 +244,8 @@ impl Parser {
                 )? == 0
                 {
                     let (_, seconds) = words.number("ipsec sa lifetime", 120, 2_592_000)?;
-                    words.end()?;
-                    self.origins.once(
+                    self.end_once(
+                        words,
                         Origin::ProfileLifetime(index),
                         place,
                         "set security-association lifetime seconds",
@@ -269,8 +257,8 @@ impl Parser {
                     // IOS's range.
                     let (_, kb) =
                         words.number("ipsec sa lifetime in kilobytes", 2560, 4_294_967_295)?;
-                    words.end()?;
-                    self.origins.once(
+                    self.end_once(
+                        words,
                         Origin::ProfileLifetimeKb(index),
                         place,
                         "set security-association lifetime kilobytes",

@@ -7,9 +7,9 @@ use dmvpn_isakmp::crypto::Cipher;
 use dmvpn_proto::ike::Hash;
 
 use super::words::key_bits;
-use super::{Fail, Mode, Origin, POLICY, Parser, Result, Words};
+use super::{Fail, Mode, Opening, Origin, POLICY, Parser, Result, Words};
 use crate::config::{
-    ErrorKind, IpsecProfile, IsakmpKey, IsakmpPolicy, Secret,
+    ErrorKind, IsakmpKey, IsakmpPolicy, Secret,
     grammar::{self, Match},
 };
 
@@ -85,19 +85,12 @@ impl Parser {
                 _ => {
                     let (_, name) = words.word("a profile name")?;
                     words.end()?;
-                    let place = self.place(column);
-                    let profiles = &mut self.config.ipsec_profiles;
-                    let index = match profiles.iter().position(|p| p.name == name) {
-                        Some(index) => index,
-                        None => {
-                            profiles.push(IpsecProfile {
-                                name: name.to_owned(),
-                                ..IpsecProfile::default()
-                            });
-                            self.origins.set(Origin::Profile(profiles.len() - 1), place);
-                            profiles.len() - 1
-                        }
+                    let mut open = Opening {
+                        at: self.place(column),
+                        origins: &mut self.origins,
+                        name,
                     };
+                    let index = open.block(&mut self.config.ipsec_profiles, Origin::Profile);
                     self.enter(Mode::Profile(index));
                 }
             },
@@ -162,13 +155,8 @@ impl Parser {
             .iter()
             .position(|k| k.address == address && k.mask == mask)
         {
-            return Err(Fail::at(
-                column,
-                ErrorKind::Duplicate {
-                    what: "crypto isakmp key for this address",
-                    first: self.origins.get(Origin::Key(first)).map_or(0, |p| p.line),
-                },
-            ));
+            let what = "crypto isakmp key for this address";
+            return Err(self.origins.duplicate(Origin::Key(first), column, what));
         }
         self.config.isakmp_keys.push(IsakmpKey {
             key: Secret::new(key),
@@ -200,9 +188,7 @@ impl Parser {
                         _ => Cipher::Aes128,
                     },
                 };
-                words.end()?;
-                self.origins
-                    .once(Origin::PolicyEncryption(index), place, "encryption")?;
+                self.end_once(words, Origin::PolicyEncryption(index), place, "encryption")?;
                 self.isakmp(index).encryption = Some(encryption);
             }
             1 => {
@@ -214,16 +200,12 @@ impl Parser {
                     1 => Hash::Sha1,
                     _ => Hash::Sha256,
                 };
-                words.end()?;
-                self.origins
-                    .once(Origin::PolicyHash(index), place, "hash")?;
+                self.end_once(words, Origin::PolicyHash(index), place, "hash")?;
                 self.isakmp(index).hash = Some(hash);
             }
             2 => {
                 let group = words.dh_group()?;
-                words.end()?;
-                self.origins
-                    .once(Origin::PolicyGroup(index), place, "group")?;
+                self.end_once(words, Origin::PolicyGroup(index), place, "group")?;
                 self.isakmp(index).group = Some(group);
             }
             3 => {
@@ -234,16 +216,17 @@ impl Parser {
                     &["ecdsa-sig", "rsa-encr", "rsa-sig"],
                     "an authentication method",
                 )?;
-                words.end()?;
-                self.origins
-                    .once(Origin::PolicyAuthentication(index), place, "authentication")?;
+                self.end_once(
+                    words,
+                    Origin::PolicyAuthentication(index),
+                    place,
+                    "authentication",
+                )?;
                 self.isakmp(index).pre_share = true;
             }
             _ => {
                 let (_, seconds) = words.number("isakmp lifetime", 60, 86_400)?;
-                words.end()?;
-                self.origins
-                    .once(Origin::PolicyLifetime(index), place, "lifetime")?;
+                self.end_once(words, Origin::PolicyLifetime(index), place, "lifetime")?;
                 self.isakmp(index).lifetime = u32::try_from(seconds).ok();
             }
         }

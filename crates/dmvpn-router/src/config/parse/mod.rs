@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use super::grammar::{self, Match};
-use super::{Config, Diagnostic, ErrorKind, Options};
+use super::{
+    Config, Diagnostic, ErrorKind, Ikev2Policy, Ikev2Profile, Ikev2Proposal, IpsecProfile, Keyring,
+    KeyringPeer, Options,
+};
 
 mod eigrp;
 mod global;
@@ -104,21 +107,76 @@ impl Origins {
 
     /// Records a command that may appear once; a second one is an error naming the first.
     fn once(&mut self, origin: Origin, place: Place, what: &'static str) -> Result<()> {
-        if let Some(first) = self.0.get(&origin) {
-            return Err(Fail::at(
-                place.column,
-                ErrorKind::Duplicate {
-                    what,
-                    first: first.line,
-                },
-            ));
+        if self.0.contains_key(&origin) {
+            return Err(self.duplicate(origin, place.column, what));
         }
         self.0.insert(origin, place);
         Ok(())
     }
 
+    /// The error of a line at `column` repeating what `first` said.
+    fn duplicate(&self, first: Origin, column: usize, what: &'static str) -> Fail {
+        Fail::at(
+            column,
+            ErrorKind::Duplicate {
+                what,
+                first: self.get(first).map_or(0, |p| p.line),
+            },
+        )
+    }
+
     fn set(&mut self, origin: Origin, place: Place) {
         self.0.entry(origin).or_insert(place);
+    }
+}
+
+/// A block IOS names on its opening line (`crypto ikev2 proposal NAME`, ` peer NAME`): a
+/// second line with the name enters the block again.
+trait Named: Default {
+    fn name(&self) -> &str;
+    fn set_name(&mut self, name: &str);
+}
+
+macro_rules! named {
+    ($($block:ty),*) => {$(
+        impl Named for $block {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: &str) {
+                name.clone_into(&mut self.name);
+            }
+        }
+    )*};
+}
+
+named!(
+    Ikev2Proposal,
+    Ikev2Policy,
+    Keyring,
+    KeyringPeer,
+    Ikev2Profile,
+    IpsecProfile
+);
+
+/// A line opening a named block: where it is, and the name.
+struct Opening<'a> {
+    origins: &'a mut Origins,
+    at: Place,
+    name: &'a str,
+}
+
+impl Opening<'_> {
+    /// The index of the block with the name in `list`, added (with its place) if it is new.
+    fn block<T: Named>(&mut self, list: &mut Vec<T>, origin: impl Fn(usize) -> Origin) -> usize {
+        if let Some(index) = list.iter().position(|b| b.name() == self.name) {
+            return index;
+        }
+        let mut new = T::default();
+        new.set_name(self.name);
+        list.push(new);
+        self.origins.set(origin(list.len() - 1), self.at);
+        list.len() - 1
     }
 }
 
@@ -516,6 +574,19 @@ fn belongs(words: &[&str], mode: Mode) -> bool {
 }
 
 impl Parser {
+    /// Ends a command that may appear once in its block: nothing may follow on the line, and
+    /// a second one is an error naming the first.
+    fn end_once(
+        &mut self,
+        words: &Words<'_>,
+        origin: Origin,
+        place: Place,
+        what: &'static str,
+    ) -> Result<()> {
+        words.end()?;
+        self.origins.once(origin, place, what)
+    }
+
     fn place(&self, column: usize) -> Place {
         Place {
             line: self.line,

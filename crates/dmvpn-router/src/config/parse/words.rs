@@ -143,6 +143,18 @@ impl<'a> Words<'a> {
 
     /// The command IOS takes and the router skips, named by its keywords (never its values,
     /// which may be secrets).
+    /// `ipv6` where an IPv4 address may stand: IOS takes the line, the router skips it.
+    pub(super) fn skip_ipv6(&mut self, column: usize) -> Result<()> {
+        if self
+            .peek()
+            .is_some_and(|(_, w)| w.eq_ignore_ascii_case("ipv6"))
+        {
+            self.path.push("ipv6");
+            return Err(self.skipped(column));
+        }
+        Ok(())
+    }
+
     pub(super) fn skipped(&self, column: usize) -> Fail {
         Fail::at(
             column,
