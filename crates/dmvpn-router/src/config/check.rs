@@ -106,17 +106,11 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
         Some(TunnelSource::Interface(name)) => match config.interface(name) {
             None => report.error(
                 Origin::TunnelSource(index),
-                ErrorKind::Undefined {
-                    what: "tunnel source interface",
-                    name: name.clone(),
-                },
+                ErrorKind::undefined("tunnel source interface", name),
             ),
             Some(source) if source.tunnel.is_some() => report.error(
                 Origin::TunnelSource(index),
-                ErrorKind::Undefined {
-                    what: "non-tunnel interface",
-                    name: name.clone(),
-                },
+                ErrorKind::undefined("non-tunnel interface", name),
             ),
             Some(source) if source.address.is_none() && !source.dhcp => report.error(
                 Origin::TunnelSource(index),
@@ -185,10 +179,7 @@ fn tunnel(config: &Config, report: &mut Reporter<'_>) {
         {
             report.error(
                 Origin::Route(n),
-                ErrorKind::Undefined {
-                    what: "ip route interface",
-                    name: name.clone(),
-                },
+                ErrorKind::undefined("ip route interface", name),
             );
         }
     }
@@ -306,10 +297,7 @@ fn protection(config: &Config, index: usize, report: &mut Reporter<'_>) {
     match config.ipsec_profiles.iter().position(|p| &p.name == name) {
         None => report.error(
             Origin::Protection(index),
-            ErrorKind::Undefined {
-                what: "ipsec profile",
-                name: name.clone(),
-            },
+            ErrorKind::undefined("ipsec profile", name),
         ),
         Some(p) => {
             let profile = &config.ipsec_profiles[p];
@@ -422,10 +410,7 @@ fn ikev2(config: &Config, report: &mut Reporter<'_>) {
         {
             report.error(
                 Origin::ProfileIkev2(p),
-                ErrorKind::Undefined {
-                    what: "ikev2 profile",
-                    name: name.clone(),
-                },
+                ErrorKind::undefined("ikev2 profile", name),
             );
         }
     }
@@ -456,10 +441,7 @@ fn ikev2(config: &Config, report: &mut Reporter<'_>) {
             None => report_one(header, missing("keyring local")),
             Some(name) if config.keyring(name).is_none() => report_one(
                 Origin::Ikev2ProfileKeyring(n),
-                ErrorKind::Undefined {
-                    what: "ikev2 keyring",
-                    name: name.clone(),
-                },
+                ErrorKind::undefined("ikev2 keyring", name),
             ),
             Some(_) => {}
         }
@@ -519,10 +501,7 @@ fn ikev2(config: &Config, report: &mut Reporter<'_>) {
             if config.ikev2_proposal(name).is_none() {
                 report.error(
                     Origin::Ikev2PolicyProposal(n, k),
-                    ErrorKind::Undefined {
-                        what: "ikev2 proposal",
-                        name: name.clone(),
-                    },
+                    ErrorKind::undefined("ikev2 proposal", name),
                 );
             }
         }
@@ -572,10 +551,7 @@ fn crypto(config: &Config, report: &mut Reporter<'_>) {
             if config.transform_set(name).is_none() {
                 report.error(
                     Origin::ProfileSet(p, n),
-                    ErrorKind::Undefined {
-                        what: "transform-set",
-                        name: name.clone(),
-                    },
+                    ErrorKind::undefined("transform-set", name),
                 );
             }
         }

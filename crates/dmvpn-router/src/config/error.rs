@@ -416,6 +416,16 @@ pub enum ErrorKind {
     },
 }
 
+impl ErrorKind {
+    /// [`Self::Undefined`]: `name`, a `what`, is not defined.
+    pub(crate) fn undefined(what: &'static str, name: &str) -> Self {
+        Self::Undefined {
+            what,
+            name: name.to_owned(),
+        }
+    }
+}
+
 fn in_mode(mode: &Option<&'static str>) -> String {
     mode.map(|m| format!(" in {m} mode")).unwrap_or_default()
 }
