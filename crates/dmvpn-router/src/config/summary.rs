@@ -4,6 +4,7 @@ use core::fmt;
 
 use dmvpn_isakmp::v2::crypto::Encryption;
 
+use super::write::optional;
 use super::{
     Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, LocalIdentity, MulticastMap,
     Prefix, RemoteIdentity, TunnelSource,
@@ -22,9 +23,7 @@ impl fmt::Display for Summary<'_> {
         }
         for interface in &config.interfaces {
             write!(f, "interface {}", interface.name)?;
-            if let Some(address) = interface.address {
-                write!(f, " {address}")?;
-            }
+            optional(f, interface.address)?;
             if interface.dhcp {
                 write!(f, " (address by dhcp)")?;
             }
@@ -201,9 +200,7 @@ impl fmt::Display for Summary<'_> {
         let tunnel_routes: Vec<&super::IpRoute> = config.tunnel_routes().map(|(r, _)| r).collect();
         for route in &config.routes {
             write!(f, "ip route {}", route.prefix)?;
-            if let Some(interface) = &route.interface {
-                write!(f, " {interface}")?;
-            }
+            optional(f, route.interface.as_ref())?;
             if let Some(hop) = route.next_hop {
                 write!(f, " via {hop}")?;
             }

@@ -54,9 +54,7 @@ impl fmt::Display for Config {
                 key.key.expose(),
                 key.address
             )?;
-            if let Some(mask) = key.mask {
-                write!(f, " {mask}")?;
-            }
+            optional(f, key.mask)?;
             writeln!(f)?;
         }
         if let Some(n) = self.ike_in_negotiation_sa {
@@ -125,9 +123,7 @@ impl fmt::Display for Config {
             writeln!(f, "router eigrp {}", eigrp.asn)?;
             for network in &eigrp.networks {
                 write!(f, " network {}", network.address)?;
-                if let Some(wildcard) = network.wildcard {
-                    write!(f, " {wildcard}")?;
-                }
+                optional(f, network.wildcard)?;
                 writeln!(f)?;
             }
             match eigrp.auto_summary {
@@ -140,9 +136,7 @@ impl fmt::Display for Config {
             }
             if let Some(limit) = eigrp.maximum_prefix {
                 write!(f, " maximum-prefix {}", limit.max)?;
-                if let Some(threshold) = limit.threshold {
-                    write!(f, " {threshold}")?;
-                }
+                optional(f, limit.threshold)?;
                 if limit.warning_only {
                     write!(f, " warning-only")?;
                 }
@@ -153,15 +147,9 @@ impl fmt::Display for Config {
         for route in &self.routes {
             let prefix = route.prefix;
             write!(f, "ip route {} {}", prefix.addr(), prefix.mask())?;
-            if let Some(interface) = &route.interface {
-                write!(f, " {interface}")?;
-            }
-            if let Some(hop) = route.next_hop {
-                write!(f, " {hop}")?;
-            }
-            if let Some(distance) = route.distance {
-                write!(f, " {distance}")?;
-            }
+            optional(f, route.interface.as_ref())?;
+            optional(f, route.next_hop)?;
+            optional(f, route.distance)?;
             writeln!(f)?;
         }
         if !self.routes.is_empty() {
@@ -227,9 +215,7 @@ fn write_ikev2(f: &mut fmt::Formatter<'_>, config: &Config) -> fmt::Result {
             writeln!(f, " peer {}", peer.name)?;
             if let Some(address) = peer.address {
                 write!(f, "  address {address}")?;
-                if let Some(mask) = peer.mask {
-                    write!(f, " {mask}")?;
-                }
+                optional(f, peer.mask)?;
                 writeln!(f)?;
             }
             match (&peer.local_key, &peer.remote_key) {
@@ -256,9 +242,7 @@ fn write_ikev2(f: &mut fmt::Formatter<'_>, config: &Config) -> fmt::Result {
                 RemoteIdentity::Any => writeln!(f, " match identity remote any")?,
                 RemoteIdentity::Address { address, mask } => {
                     write!(f, " match identity remote address {address}")?;
-                    if let Some(mask) = mask {
-                        write!(f, " {mask}")?;
-                    }
+                    optional(f, *mask)?;
                     writeln!(f)?;
                 }
                 RemoteIdentity::Fqdn(name) => writeln!(f, " match identity remote fqdn {name}")?,
@@ -418,4 +402,12 @@ fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Re
         }
     }
     Ok(())
+}
+
+/// ` VALUE` after a command's words, when its optional value is there.
+pub(super) fn optional(
+    f: &mut fmt::Formatter<'_>,
+    value: Option<impl fmt::Display>,
+) -> fmt::Result {
+    value.map_or(Ok(()), |value| write!(f, " {value}"))
 }
