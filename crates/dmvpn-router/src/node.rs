@@ -487,6 +487,13 @@ mod tests {
     use crate::config::Options;
     use dmvpn_proto::node::Role as NodeRole;
 
+    const HUB: &str = include_str!("../../../testdata/router/hub.cfg");
+    const SPOKE1: &str = include_str!("../../../testdata/router/spoke1.cfg");
+    const SPOKE2: &str = include_str!("../../../testdata/router/spoke2.cfg");
+    const V2_HUB: &str = include_str!("../../../testdata/router/ikev2/hub.cfg");
+    const V2_SPOKE1: &str = include_str!("../../../testdata/router/ikev2/spoke1.cfg");
+    const V2_SPOKE2: &str = include_str!("../../../testdata/router/ikev2/spoke2.cfg");
+
     fn load(text: &str) -> Config {
         Config::parse(text, Options::default()).unwrap().config
     }
@@ -497,7 +504,7 @@ mod tests {
 
     #[test]
     fn hub() {
-        let node = node_config(&load(include_str!("../../../testdata/router/hub.cfg"))).unwrap();
+        let node = node_config(&load(HUB)).unwrap();
         assert_eq!(node.role, NodeRole::Hub);
         assert_eq!(
             (
@@ -537,9 +544,7 @@ mod tests {
                 integrity: Integrity::HmacSha1_96
             }
         );
-        let ike = ike_config(&load(include_str!("../../../testdata/router/hub.cfg")))
-            .unwrap()
-            .unwrap();
+        let ike = ike_config(&load(HUB)).unwrap().unwrap();
         assert_eq!(
             ike.key_for(ip("192.0.2.77")).map(Secret::as_bytes),
             Some(&b"lab-psk-secret"[..])
@@ -553,7 +558,7 @@ mod tests {
 
     #[test]
     fn spokes() {
-        let node = node_config(&load(include_str!("../../../testdata/router/spoke1.cfg"))).unwrap();
+        let node = node_config(&load(SPOKE1)).unwrap();
         assert_eq!(node.role, NodeRole::Spoke);
         assert_eq!(
             node.nhrp.nhs,
@@ -567,7 +572,7 @@ mod tests {
             [ip("192.0.2.1")],
             "point-to-point: multicast to the destination"
         );
-        let spoke1 = load(include_str!("../../../testdata/router/spoke1.cfg"));
+        let spoke1 = load(SPOKE1);
         assert!(
             ike_config(&spoke1)
                 .unwrap()
@@ -575,11 +580,11 @@ mod tests {
                 .key_for(ip("192.0.2.2"))
                 .is_none()
         );
-        let node = node_config(&load(include_str!("../../../testdata/router/spoke2.cfg"))).unwrap();
+        let node = node_config(&load(SPOKE2)).unwrap();
         assert_eq!(node.nhrp.multicast_static, [ip("192.0.2.1")]);
         assert_eq!(node.nhrp.maps, [(ip("10.99.200.1"), ip("192.0.2.1"))]);
         assert!(node.nhrp.unique && node.nhrp.registration_timeout.is_none());
-        let text = include_str!("../../../testdata/router/spoke2.cfg").replace(
+        let text = SPOKE2.replace(
             " ip nhrp holdtime 300\n",
             " ip nhrp holdtime 300\n ip nhrp registration timeout 60\n ip nhrp registration no-unique\n",
         );
@@ -593,7 +598,6 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let hub = include_str!("../../../testdata/router/hub.cfg");
         let cases = [
             (
                 " mode transport\n",
@@ -612,7 +616,7 @@ mod tests {
             ),
         ];
         for (from, to, message) in cases {
-            let config = load(&hub.replacen(from, to, 1));
+            let config = load(&HUB.replacen(from, to, 1));
             assert_eq!(node_config(&config).unwrap_err().to_string(), message);
         }
         assert_eq!(
@@ -623,8 +627,7 @@ mod tests {
 
     #[test]
     fn ike() {
-        let hub = include_str!("../../../testdata/router/hub.cfg");
-        let ike = ike_config(&load(hub)).unwrap().unwrap();
+        let ike = ike_config(&load(HUB)).unwrap().unwrap();
         assert_eq!(ike.local, ip("192.0.2.1"));
         assert_eq!(
             ike.policies,
@@ -647,7 +650,7 @@ mod tests {
             (ike.ipsec_lifetime, ike.ipsec_lifetime_kb),
             (Duration::from_secs(3600), Some(4_608_000))
         );
-        let limited = hub.replace(
+        let limited = HUB.replace(
             " set transform-set",
             " set security-association lifetime seconds 600\n \
              set security-association lifetime kilobytes 20000\n set transform-set",
@@ -657,7 +660,7 @@ mod tests {
             (ike.ipsec_lifetime, ike.ipsec_lifetime_kb),
             (Duration::from_secs(600), Some(20_000))
         );
-        let plain = hub.replace(" tunnel protection ipsec profile DMVPN\n", "");
+        let plain = HUB.replace(" tunnel protection ipsec profile DMVPN\n", "");
         assert!(ike_config(&load(&plain)).unwrap().is_none());
     }
 
@@ -665,7 +668,7 @@ mod tests {
     /// for every peer of the subnet, and only for them.
     #[test]
     fn subnet_keys_run() {
-        let hub = include_str!("../../../testdata/router/hub.cfg").replacen(
+        let hub = HUB.replacen(
             "address 0.0.0.0 0.0.0.0",
             "address 192.0.2.0 255.255.255.0",
             1,
@@ -692,11 +695,7 @@ mod tests {
             Some(b"lab-psk-secret".to_vec())
         );
         // `address 0.0.0.0` without a mask: IOS's wildcard.
-        let wildcard = include_str!("../../../testdata/router/hub.cfg").replacen(
-            "address 0.0.0.0 0.0.0.0",
-            "address 0.0.0.0",
-            1,
-        );
+        let wildcard = HUB.replacen("address 0.0.0.0 0.0.0.0", "address 0.0.0.0", 1);
         let config = load(&wildcard);
         assert!(
             ike_config(&config)
@@ -710,7 +709,7 @@ mod tests {
     /// A certificate policy beside the pre-share one (another VPN of the router) is not offered.
     #[test]
     fn only_pre_share_policies_are_offered() {
-        let hub = include_str!("../../../testdata/router/hub.cfg").replacen(
+        let hub = HUB.replacen(
             "crypto isakmp policy 10\n",
             "crypto isakmp policy 5\n encryption aes 256\n authentication rsa-sig\ncrypto isakmp policy 10\n",
             1,
@@ -735,12 +734,11 @@ mod tests {
     /// Both halves come from one call: the node's and IKE's, or no IKE without protection.
     #[test]
     fn configs_are_the_node_and_ike() {
-        let hub = include_str!("../../../testdata/router/hub.cfg");
-        let (node, ike) = configs(&load(hub)).unwrap();
+        let (node, ike) = configs(&load(HUB)).unwrap();
         assert_eq!(node.role, NodeRole::Hub);
         assert!(node.ipsec.is_some());
         assert_eq!(ike.map(|c| c.local()), Some(ip("192.0.2.1")));
-        let plain = hub.replace(" tunnel protection ipsec profile DMVPN\n", "");
+        let plain = HUB.replace(" tunnel protection ipsec profile DMVPN\n", "");
         let (node, ike) = configs(&load(&plain)).unwrap();
         assert!(node.ipsec.is_none() && ike.is_none());
         assert_eq!(
@@ -755,8 +753,7 @@ mod tests {
     #[test]
     fn ikev2() {
         use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
-        let hub = include_str!("../../../testdata/router/ikev2/hub.cfg");
-        let config = load(&hub.replace(
+        let config = load(&V2_HUB.replace(
             "crypto ipsec transform-set",
             "crypto ikev2 cookie-challenge 5\n!\ncrypto ipsec transform-set",
         ));
@@ -797,7 +794,7 @@ mod tests {
         assert!(v2.accepts(&ikev2::Identity::Fqdn("SPOKE2.lab.example".to_owned())));
         assert!(!v2.accepts(&ikev2::Identity::Fqdn("spoke3.lab.example".to_owned())));
 
-        let spoke1 = load(include_str!("../../../testdata/router/ikev2/spoke1.cfg"));
+        let spoke1 = load(V2_SPOKE1);
         let v2 = ikev2_config(&spoke1).unwrap().unwrap();
         assert_eq!(v2.identity, ikev2::Identity::Address(ip("192.0.2.11")));
         assert_eq!(v2.ike_lifetime, Duration::from_secs(3600));
@@ -808,7 +805,7 @@ mod tests {
         assert!(v2.psk(ip("192.0.2.1")).is_some());
         assert!(v2.psk(ip("192.0.2.12")).is_none(), "a host entry");
 
-        let spoke2 = load(include_str!("../../../testdata/router/ikev2/spoke2.cfg"));
+        let spoke2 = load(V2_SPOKE2);
         let (_, ike) = configs(&spoke2).unwrap();
         let Some(Ike::V2(v2)) = ike else {
             panic!("not ikev2")
@@ -823,7 +820,7 @@ mod tests {
         assert!(v2.psk(ip("198.51.100.1")).is_none(), "192.0.2.0/24 only");
         assert_eq!(v2.dpd, None);
         // The SA lifetimes of the ipsec profile reach the Child SAs.
-        let limited = include_str!("../../../testdata/router/ikev2/spoke2.cfg").replace(
+        let limited = V2_SPOKE2.replace(
             " set transform-set",
             " set security-association lifetime seconds 600\n \
              set security-association lifetime kilobytes 20000\n set transform-set",
@@ -836,7 +833,7 @@ mod tests {
 
     #[test]
     fn static_routes() {
-        let hub = include_str!("../../../testdata/router/hub.cfg").replace(
+        let hub = HUB.replace(
             "end\n",
             "ip route 10.99.12.0 255.255.255.0 10.99.200.12\nend\n",
         );
