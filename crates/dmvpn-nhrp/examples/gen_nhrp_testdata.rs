@@ -8,6 +8,7 @@
 //! `tests/tshark.rs` regenerates it in memory, checks that the committed file is current, and has
 //! tshark decode every frame.
 
+use core::net::Ipv4Addr;
 use dmvpn_nhrp::cie;
 use dmvpn_nhrp::extension::{self, Authentication, CISCO_OUI, Value};
 use dmvpn_nhrp::{
@@ -15,6 +16,8 @@ use dmvpn_nhrp::{
     ExtensionType, Flags, Message, NbmaAddress, Packet, ProtocolType, Repr, TrafficCode,
     TrafficIndication,
 };
+
+use dmvpn_ip::ipv4;
 use dmvpn_testkit::pcap::{LINKTYPE_ETHERNET, PcapWriter};
 
 const HUB_NBMA: [u8; 4] = [192, 0, 2, 1];
@@ -375,34 +378,19 @@ fn auth_offset(bytes: &[u8]) -> u16 {
 
 /// Wraps an NHRP packet in Ethernet, IPv4 (protocol 47) and GRE (protocol 0x2001).
 pub(crate) fn ethernet_frame(frame: &Frame, id: u16) -> Vec<u8> {
-    let mut bytes = vec![
-        0x02,
-        0,
-        0,
-        0,
-        0,
-        frame.dst[3],
-        0x02,
-        0,
-        0,
-        0,
-        0,
-        frame.src[3],
-        0x08,
-        0x00,
-    ];
-    let total = 20 + 4 + frame.nhrp.len();
-    let mut ip = vec![0x45, 0x00];
-    ip.extend_from_slice(&(total as u16).to_be_bytes());
-    ip.extend_from_slice(&id.to_be_bytes());
-    ip.extend_from_slice(&[0x00, 0x00, 0xff, 47, 0x00, 0x00]);
-    ip.extend_from_slice(&frame.src);
-    ip.extend_from_slice(&frame.dst);
-    let sum = dmvpn_wire::checksum::compute(&ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    bytes.extend_from_slice(&ip);
-    bytes.extend_from_slice(&[0x00, 0x00, 0x20, 0x01]);
-    bytes.extend_from_slice(&frame.nhrp);
+    // Locally administered MACs ending in the host's last NBMA octet.
+    let mac = |ip: [u8; 4]| [0x02, 0, 0, 0, 0, ip[3]];
+    let mut gre = vec![0x00, 0x00, 0x20, 0x01];
+    gre.extend_from_slice(&frame.nhrp);
+    let (src, dst) = (Ipv4Addr::from(frame.src), Ipv4Addr::from(frame.dst));
+    let ip = ipv4::Repr {
+        ident: id,
+        ttl: 255,
+        ..ipv4::Repr::new(src, dst, ipv4::Protocol::GRE, 0)
+    };
+    let mut bytes = [mac(frame.dst), mac(frame.src)].concat();
+    bytes.extend_from_slice(&[0x08, 0x00]);
+    bytes.extend_from_slice(&ip.emit_vec(&gre));
     bytes
 }
 
