@@ -27,12 +27,7 @@ impl Sim {
                 self.ike_up(i, at, peer, role, "IKE");
             }
             Event::Ike(ike::Event::Phase1Failed { peer, reason }) => {
-                let text = format!(
-                    "IKE Main Mode with {} failed: {reason:?}",
-                    self.peer_name(peer)
-                );
-                self.entry(at, i, Kind::Fault, text);
-                self.ike_failure(i, peer, reason, false);
+                self.ike_failure(i, at, peer, reason, false);
             }
             Event::Ike(ike::Event::Phase1Deleted { peer, reason, .. }) => {
                 self.toggle(at, Fact::Ike(i, peer), false, |s| {
@@ -45,12 +40,7 @@ impl Sim {
                 self.keys.esp_sa(child.outbound.esp_sa_line(local, peer));
             }
             Event::Ike(ike::Event::ChildFailed { peer, reason }) => {
-                let text = format!(
-                    "IKE Quick Mode with {} failed: {reason:?}",
-                    self.peer_name(peer)
-                );
-                self.entry(at, i, Kind::Fault, text);
-                self.ike_failure(i, peer, reason, true);
+                self.ike_failure(i, at, peer, reason, true);
             }
             Event::Ike(ike::Event::PeerDown { peer }) => {
                 let text = format!("DPD: {} is dead", self.peer_name(peer));
@@ -214,7 +204,22 @@ impl Sim {
         }
     }
 
-    fn ike_failure(&mut self, i: usize, peer: Ipv4Addr, reason: ike::Failure, quick: bool) {
+    /// An IKE Main Mode (`quick`: Quick Mode) failure: the timeline entry, and the evidence
+    /// of what the configurations got wrong.
+    fn ike_failure(
+        &mut self,
+        i: usize,
+        at: Instant,
+        peer: Ipv4Addr,
+        reason: ike::Failure,
+        quick: bool,
+    ) {
+        let text = format!(
+            "IKE {} Mode with {} failed: {reason:?}",
+            if quick { "Quick" } else { "Main" },
+            self.peer_name(peer)
+        );
+        self.entry(at, i, Kind::Fault, text);
         let key = self.pair_key(i, peer);
         let (id, what) = match reason {
             ike::Failure::AuthenticationFailed => (
@@ -267,9 +272,7 @@ impl Sim {
                     "NHS {} refused the registration: {code:?}",
                     self.tunnel_name(nhs)
                 );
-                self.entry(at, i, Kind::Fault, text.clone());
-                let key = self.tunnel_pair_key(i, nhs);
-                self.evidence("nhrp-registration-refused", "error", key, text);
+                self.tunnel_fault(at, i, nhs, "nhrp-registration-refused", text);
             }
             node::Event::Nhrp(ClientEvent::ErrorIndicationReceived { nhs, code }) => {
                 let text = format!(
@@ -339,9 +342,7 @@ impl Sim {
                     "EIGRP Hello from {} refused: K-value mismatch",
                     self.tunnel_name(address)
                 );
-                self.entry(at, i, Kind::Fault, text.clone());
-                let key = self.tunnel_pair_key(i, address);
-                self.evidence("eigrp-k-mismatch", "error", key, text);
+                self.tunnel_fault(at, i, address, "eigrp-k-mismatch", text);
             }
             node::Event::Shortcut(event) => self.shortcut_event(i, at, event),
             node::Event::RouteAdded(route) => {

@@ -44,6 +44,21 @@ impl Sim {
         });
     }
 
+    /// A refusal router `router` met from the tunnel address `tunnel`: a fault in the timeline,
+    /// and the same text as the evidence `id` (an error) for the pair.
+    pub(super) fn tunnel_fault(
+        &mut self,
+        at: Instant,
+        router: usize,
+        tunnel: Ipv4Addr,
+        id: &'static str,
+        text: String,
+    ) {
+        self.entry(at, router, Kind::Fault, text.clone());
+        let key = self.tunnel_pair_key(router, tunnel);
+        self.evidence(id, "error", key, text);
+    }
+
     pub(super) fn fact(&mut self, at: Instant, fact: Fact, up: bool) -> bool {
         let was = self.facts.insert(fact, up).unwrap_or(false);
         if was != up {
