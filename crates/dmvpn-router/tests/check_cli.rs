@@ -8,6 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "util/variants.rs"]
+mod variants;
+
 fn tutorial(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata/router/tutorial")
@@ -56,15 +59,13 @@ fn tutorial_passes_alone_and_as_a_cloud() {
 #[test]
 fn each_broken_variant_exits_with_its_finding() {
     let expected = std::fs::read_to_string(tutorial("broken/expected.txt")).unwrap();
-    for line in expected
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    for variants::Variant {
+        file: variant,
+        id,
+        severity,
+        replaces: replaced,
+    } in variants::parse(&expected)
     {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [variant, id, severity] = fields[..] else {
-            panic!("{line:?}");
-        };
-        let replaced = format!("{}.cfg", variant.rsplit('.').nth(1).unwrap());
         let files: Vec<PathBuf> = ["R1.cfg", "R2.cfg", "R3.cfg"]
             .into_iter()
             .map(|r| {

@@ -4,6 +4,9 @@
 
 use super::*;
 
+#[path = "../../../tests/util/variants.rs"]
+mod variants;
+
 const R1: &str = include_str!("../../../../../testdata/router/tutorial/R1.cfg");
 const R2: &str = include_str!("../../../../../testdata/router/tutorial/R2.cfg");
 const R3: &str = include_str!("../../../../../testdata/router/tutorial/R3.cfg");
@@ -121,19 +124,13 @@ fn lab_configurations_pass_together() {
 #[test]
 fn each_broken_variant_gives_exactly_its_finding() {
     let mut count = 0;
-    for line in EXPECTED
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    for variants::Variant {
+        file: variant,
+        id,
+        severity,
+        replaces: replaced,
+    } in variants::parse(EXPECTED)
     {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [variant, id, severity] = fields[..] else {
-            panic!("bad line {line:?}");
-        };
-        let replaced = variant
-            .rsplit('.')
-            .nth(1)
-            .map(|r| format!("{r}.cfg"))
-            .unwrap();
         let findings = with(&replaced, broken(variant));
         assert_eq!(ids(&findings), [id], "{variant}: {findings:#?}");
         let finding = &findings[0];
