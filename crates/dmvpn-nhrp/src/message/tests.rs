@@ -489,9 +489,8 @@ fn every_message_type_round_trips() {
         mtu: 1400,
         holding_time: 600,
         nbma: NbmaAddress::nsap(&[192, 0, 2, 11]),
-        nbma_sub: NbmaAddress::NONE,
         proto: &[10, 99, 200, 11],
-        preference: 0,
+        ..cie::Repr::default()
     }];
     let extensions = [
         extension::Repr {
