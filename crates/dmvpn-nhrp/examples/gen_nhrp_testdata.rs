@@ -80,6 +80,14 @@ fn ext(compulsory: bool, value: Value<'_>) -> extension::Repr<'_> {
     extension::Repr { compulsory, value }
 }
 
+fn control<'a>(flags: Flags, request_id: u32, cies: &'a [cie::Repr<'a>]) -> Control<'a> {
+    Control {
+        flags,
+        request_id,
+        cies: CieList::new(cies),
+    }
+}
+
 fn binding<'a>(code: CieCode, nbma: &'a [u8], proto: &'a [u8]) -> cie::Repr<'a> {
     cie::Repr {
         code,
@@ -132,18 +140,18 @@ pub(crate) fn frames() -> Vec<Frame> {
         auth,
         extension::Repr::END,
     ];
-    let control = Control {
-        flags: Flags::REGISTRATION_UNIQUE | Flags::CISCO_NAT,
-        request_id: 1,
-        cies: CieList::new(&request_cie),
-    };
+    let request = control(
+        Flags::REGISTRATION_UNIQUE | Flags::CISCO_NAT,
+        1,
+        &request_cie,
+    );
     let registration = Repr {
         hop_count: 1,
         ..ipv4_repr(
             &SPOKE1_NBMA,
             &SPOKE1_TUNNEL,
             &HUB_TUNNEL,
-            Message::RegistrationRequest(control),
+            Message::RegistrationRequest(request),
             &exts,
         )
     };
@@ -169,7 +177,7 @@ pub(crate) fn frames() -> Vec<Frame> {
         &HUB_TUNNEL,
         Message::RegistrationReply(Control {
             cies: CieList::new(&reply_cie),
-            ..control
+            ..request
         }),
         &exts,
     );
@@ -190,18 +198,18 @@ pub(crate) fn frames() -> Vec<Frame> {
         ext(false, Value::CiscoNatAddress(CieList::EMPTY)),
         extension::Repr::END,
     ];
-    let control = Control {
-        flags: Flags::RESOLUTION_ROUTER | Flags::RESOLUTION_SOURCE_STABLE | Flags::CISCO_NAT,
-        request_id: 2,
-        cies: CieList::new(&resolve_cie),
-    };
+    let resolve = control(
+        Flags::RESOLUTION_ROUTER | Flags::RESOLUTION_SOURCE_STABLE | Flags::CISCO_NAT,
+        2,
+        &resolve_cie,
+    );
     let resolution = Repr {
         hop_count: 254,
         ..ipv4_repr(
             &SPOKE1_NBMA,
             &SPOKE1_TUNNEL,
             &SPOKE2_TUNNEL,
-            Message::ResolutionRequest(control),
+            Message::ResolutionRequest(resolve),
             &exts,
         )
     };
@@ -226,11 +234,7 @@ pub(crate) fn frames() -> Vec<Frame> {
         &SPOKE1_NBMA,
         &SPOKE1_TUNNEL,
         &SPOKE2_TUNNEL,
-        Message::ResolutionReply(Control {
-            flags: all_flags,
-            request_id: 2,
-            cies: CieList::new(&spoke2),
-        }),
+        Message::ResolutionReply(control(all_flags, 2, &spoke2)),
         &exts,
     );
     frames.push(Frame::of(SPOKE2_NBMA, SPOKE1_NBMA, &resolution_reply));
@@ -250,11 +254,7 @@ pub(crate) fn frames() -> Vec<Frame> {
         &HUB_NBMA,
         &HUB_TUNNEL,
         &SPOKE1_TUNNEL,
-        Message::PurgeRequest(Control {
-            flags: Flags::EMPTY,
-            request_id: 3,
-            cies: CieList::new(&spoke2),
-        }),
+        Message::PurgeRequest(control(Flags::EMPTY, 3, &spoke2)),
         &exts,
     );
     frames.push(Frame::of(HUB_NBMA, SPOKE1_NBMA, &purge));
@@ -274,11 +274,7 @@ pub(crate) fn frames() -> Vec<Frame> {
         &HUB_NBMA,
         &HUB_TUNNEL,
         &SPOKE1_TUNNEL,
-        Message::PurgeReply(Control {
-            flags: Flags::EMPTY,
-            request_id: 3,
-            cies: CieList::new(&spoke2),
-        }),
+        Message::PurgeReply(control(Flags::EMPTY, 3, &spoke2)),
         &exts,
     );
     frames.push(Frame::of(SPOKE1_NBMA, HUB_NBMA, &purge_reply));
@@ -345,11 +341,7 @@ pub(crate) fn frames() -> Vec<Frame> {
             &SPOKE1_NBMA,
             &v6_spoke,
             &v6_hub,
-            Message::RegistrationRequest(Control {
-                flags: Flags::CISCO_NAT,
-                request_id: 4,
-                cies: CieList::new(&v6_request),
-            }),
+            Message::RegistrationRequest(control(Flags::CISCO_NAT, 4, &v6_request)),
             &exts,
         )
     };
