@@ -128,13 +128,14 @@ mod tests {
     use super::*;
     use alloc::string::ToString;
 
-    // RFC 3602 §4 case 5: SPI 0x4321, sequence number 1, then the IV.
-    #[rustfmt::skip]
-    const BYTES: [u8; 12] = [
-        0x00, 0x00, 0x43, 0x21,
-        0x00, 0x00, 0x00, 0x01,
-        0xe9, 0x6e, 0x8c, 0x08,
-    ];
+    dmvpn_wire::hex_consts! {
+        // RFC 3602 §4 case 5: SPI 0x4321, sequence number 1, then the IV.
+        const BYTES: [u8; 12] = "00004321 00000001 e96e8c08";
+
+        // libreswan-klips/08-sunrise-sunset-esp-sha1.pcap frame 1, from the SPI: KLIPS 3DES/SHA1 to
+        // 192.1.2.45, SPI 0xd1234567, sequence number 1, then the 8-byte 3DES IV.
+        const KLIPS: [u8; 16] = "d1234567 00000001 4694ca8269e6ceb6";
+    }
 
     #[test]
     fn deconstruct() {
@@ -144,14 +145,6 @@ mod tests {
         assert_eq!(packet.payload(), &[0xe9, 0x6e, 0x8c, 0x08]);
         assert_eq!(packet.into_inner(), &BYTES[..]);
     }
-
-    // libreswan-klips/08-sunrise-sunset-esp-sha1.pcap frame 1, from the SPI: KLIPS 3DES/SHA1 to
-    // 192.1.2.45, SPI 0xd1234567, sequence number 1, then the 8-byte 3DES IV.
-    #[rustfmt::skip]
-    const KLIPS: [u8; 16] = [
-        0xd1, 0x23, 0x45, 0x67, 0x00, 0x00, 0x00, 0x01,
-        0x46, 0x94, 0xca, 0x82, 0x69, 0xe6, 0xce, 0xb6,
-    ];
 
     #[test]
     fn real_capture() {
