@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dmvpn_testkit::tshark_available;
+use dmvpn_testkit::{stdout_of, tshark_available};
 
 /// What both tools say about one IKEv2 frame.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -149,21 +149,15 @@ fn tcpdump_ikev2(text: &str) -> Vec<String> {
 
 /// dmvpn's IKEv2 frames, and whether any frame of the capture has IKEv2 at all.
 fn dmvpn_frames(capture: &Path, keys: &Path) -> BTreeMap<u64, (Ike, serde_json::Value)> {
-    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("decode")
-        .arg(capture)
-        .args(["--format", "json", "--keys"])
-        .arg(keys)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dmvpn decode {} failed: {}",
-        capture.display(),
-        String::from_utf8_lossy(&output.stderr)
+    let output = stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_dmvpn"))
+            .arg("decode")
+            .arg(capture)
+            .args(["--format", "json", "--keys"])
+            .arg(keys),
     );
     let mut frames = BTreeMap::new();
-    for line in String::from_utf8(output.stdout).unwrap().lines() {
+    for line in output.lines() {
         let frame: serde_json::Value = serde_json::from_str(line).unwrap();
         let layers = frame["layers"].as_array().unwrap();
         let Some(ike) = layers

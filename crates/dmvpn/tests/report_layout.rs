@@ -20,7 +20,7 @@ use dmvpn::capture::CaptureReader;
 use dmvpn::decode::Decoder;
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Report, SessionBuilder};
-use dmvpn_testkit::testdata;
+use dmvpn_testkit::{stdout_of, testdata};
 
 fn chromium() -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
@@ -122,7 +122,8 @@ fn inside(outer: &Box4, inner: &Box4) -> bool {
 /// Loads `page#hash` in Chromium and returns the DOM after the page's script ran.
 fn dump(browser: &Path, page: &Path, hash: &str) -> String {
     let profile = page.with_extension("profile");
-    let out = Command::new(browser)
+    let mut command = Command::new(browser);
+    command
         .args([
             "--headless",
             "--no-sandbox",
@@ -137,15 +138,8 @@ fn dump(browser: &Path, page: &Path, hash: &str) -> String {
             "--dump-dom",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("file://{}#{hash}", page.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+        .arg(format!("file://{}#{hash}", page.display()));
+    stdout_of(&mut command)
 }
 
 /// Loads `page` with `#layout-check` and returns what the page's script measured.

@@ -14,7 +14,7 @@ use dmvpn::capture::CaptureReader;
 use dmvpn::decode::{Decoder, IkeKeys};
 use dmvpn::keys::EspKeys;
 use dmvpn::session::{Ikev2PskCheck, PskPeer, PskTable, Report, Rule, SessionBuilder, Severity};
-use dmvpn_testkit::{testdata, tshark_available, workspace};
+use dmvpn_testkit::{stdout_of, testdata, tshark_available, workspace};
 
 /// The hub's (and spoke2's) key, and spoke1's.
 const HUB_PSK: &[u8] = b"lab-psk-secret";
@@ -217,23 +217,16 @@ fn verdicts_agree_with_tshark_and_python() {
     }
     let table = dir().join("keys/dmvpn_ikev2_decryption_table");
     for psk in ["lab-psk-secret", "not-the-hubs-key"] {
-        let out = std::process::Command::new("python3")
-            .arg(workspace().join("tools/lab/ikev2_auth_check.py"))
-            .arg(dir().join("wrong-psk.pcapng"))
-            .arg(&table)
-            .arg(psk)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let theirs: Vec<String> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect();
+        let theirs: Vec<String> = stdout_of(
+            std::process::Command::new("python3")
+                .arg(workspace().join("tools/lab/ikev2_auth_check.py"))
+                .arg(dir().join("wrong-psk.pcapng"))
+                .arg(&table)
+                .arg(psk),
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect();
         let report = report("dmvpn_ikev2_decryption_table", psk.as_bytes());
         let mut ours: Vec<(u64, String)> = (report.peers.iter())
             .flat_map(|p| &p.ikev2)
