@@ -21,13 +21,19 @@ fn path(name: &str) -> String {
     data().join(name).to_string_lossy().into_owned()
 }
 
-/// The frame numbers of `decode --format json` output.
-fn frames(output: &Output) -> Vec<u64> {
+/// Asserts that the command succeeded, showing its standard error if not.
+#[track_caller]
+fn succeeded(output: &Output) {
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The frame numbers of `decode --format json` output.
+fn frames(output: &Output) -> Vec<u64> {
+    succeeded(output);
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| {
@@ -165,11 +171,7 @@ fn decrypt_writes_the_frames_kept() {
         "-Y",
         "gre && ip.src == 192.0.2.11",
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("left out by the display filter"),
@@ -210,11 +212,7 @@ fn sessions_read_the_frames_kept() {
         "-Y",
         "ip.addr == 192.0.2.11",
     ]);
-    assert!(
-        one.status.success(),
-        "{}",
-        String::from_utf8_lossy(&one.stderr)
-    );
+    succeeded(&one);
     let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
     let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     let pairs = |report: &serde_json::Value| report["peers"].as_array().map_or(0, Vec::len);

@@ -11,7 +11,7 @@
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use dmvpn::capture::link::{self, EtherType};
 use dmvpn::capture::{CaptureReader, Reassembler, Reassembly, ipv4, udp};
@@ -433,6 +433,19 @@ fn phase1_with_keys_as_tcpdump_and_any_bit_lines() {
 /// implement, a duplicate SA, "ANY 96 bit" lines. Warnings name the file and line and hold no
 /// key; the JSON and text outputs say the ICV was not checked; four threads print the same as
 /// one and warn once.
+/// Runs `dmvpn COMMAND CAPTURE --keys KEY... EXTRA...` and asserts that it succeeded.
+#[track_caller]
+fn dmvpn_with_keys(command: &str, capture: &Path, keys: &[&Path], extra: &[&str]) -> Output {
+    let mut dmvpn = Command::new(env!("CARGO_BIN_EXE_dmvpn"));
+    dmvpn.arg(command).arg(capture);
+    for key in keys {
+        dmvpn.arg("--keys").arg(key);
+    }
+    let output = dmvpn.args(extra).output().expect("dmvpn runs");
+    assert!(output.status.success(), "{output:?}");
+    output
+}
+
 #[test]
 fn the_command_reads_key_files_as_people_have_them() {
     let dmvpn = dmvpn_testkit::testdata("dmvpn");
@@ -468,17 +481,12 @@ fn the_command_reads_key_files_as_people_have_them() {
     let ike = dir.join("ike.txt");
     std::fs::write(&ike, format!("\u{feff}{}", table.replace('\n', "\r\n"))).expect("write");
     let run = |format: &str, threads: &str| {
-        let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-            .arg("decode")
-            .arg(dmvpn.join("phase1.pcap"))
-            .arg("--keys")
-            .arg(&esp_sa)
-            .arg("--keys")
-            .arg(&ike)
-            .args(["--format", format, "--threads", threads])
-            .output()
-            .expect("dmvpn runs");
-        assert!(output.status.success(), "{output:?}");
+        let output = dmvpn_with_keys(
+            "decode",
+            &dmvpn.join("phase1.pcap"),
+            &[&esp_sa, &ike],
+            &["--format", format, "--threads", threads],
+        );
         (
             String::from_utf8(output.stdout).expect("utf-8"),
             String::from_utf8(output.stderr).expect("utf-8"),
@@ -587,16 +595,7 @@ fn sessions_reads_psk_and_ikev1_files_with_a_bom_and_crlf() {
     std::fs::write(&ike, format!("\u{feff}{}", table.replace('\n', "\r\n"))).expect("write");
     let files = KeyFiles::load([&psk, &ike]).expect("key files");
     assert_eq!((files.psks.len(), files.ike.len()), (1, 1));
-    let output = Command::new(env!("CARGO_BIN_EXE_dmvpn"))
-        .arg("sessions")
-        .arg(dir.join("healthy.pcap"))
-        .arg("--keys")
-        .arg(&ike)
-        .arg("--keys")
-        .arg(&psk)
-        .output()
-        .expect("dmvpn runs");
-    assert!(output.status.success(), "{output:?}");
+    let output = dmvpn_with_keys("sessions", &dir.join("healthy.pcap"), &[&ike, &psk], &[]);
     let text = String::from_utf8(output.stdout).expect("utf-8");
     assert!(text.contains("PSK verified: HASH_I (frame 5)"), "{text}");
     assert!(!text.contains("lab-psk-secret"));

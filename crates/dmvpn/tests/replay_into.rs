@@ -36,6 +36,13 @@ fn ip(s: &str) -> Ipv4Addr {
     s.parse().unwrap()
 }
 
+/// The options playing the router of `role` with NBMA address `nbma`.
+fn at(role: Role, nbma: &str) -> IntoOptions {
+    let mut options = IntoOptions::new(role);
+    options.nbma = Some(ip(nbma));
+    options
+}
+
 fn events(timeline: &Timeline) -> Vec<(Option<u64>, &str)> {
     timeline
         .entries
@@ -120,9 +127,7 @@ fn phase1_hub_accepts_the_spokes_the_real_hub_answered() {
 #[test]
 fn phase1_spoke_registers_with_the_captured_reply() {
     let capture = workspace().join("testdata/dmvpn/phase1.pcap");
-    let mut options = IntoOptions::new(Role::Spoke);
-    options.nbma = Some(ip("192.0.2.11"));
-    let timeline = play(&capture, &options).unwrap();
+    let timeline = play(&capture, &at(Role::Spoke, "192.0.2.11")).unwrap();
     assert_eq!(timeline.node.tunnel, ip("172.16.1.11"));
     assert_eq!(timeline.node.nhs, Some((ip("172.16.1.1"), ip("192.0.2.1"))));
     assert_eq!(timeline.node.gre_key, Some(123));
@@ -183,9 +188,7 @@ fn k_value_mismatch_refuses_the_neighbour() {
 #[test]
 fn unknown_router_is_an_error() {
     let capture = workspace().join("testdata/sessions/healthy.pcap");
-    let mut options = IntoOptions::new(Role::Hub);
-    options.nbma = Some(ip("203.0.113.9"));
-    let error = play(&capture, &options).unwrap_err();
+    let error = play(&capture, &at(Role::Hub, "203.0.113.9")).unwrap_err();
     assert_eq!(
         error.to_string(),
         "203.0.113.9 does not appear in the capture"
