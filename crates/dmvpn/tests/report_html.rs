@@ -16,13 +16,7 @@ use dmvpn_testkit::workspace;
 
 #[path = "util/sessions.rs"]
 mod sessions;
-use sessions::report;
-
-fn page(report: &Report, title: &str) -> String {
-    let mut out = Vec::new();
-    dmvpn::report::html(report, title, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
+use sessions::{html as page, report};
 
 /// Parses the page as XML (the `<!DOCTYPE html>` line is a DTD to roxmltree).
 fn parse(html: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {

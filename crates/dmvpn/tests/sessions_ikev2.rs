@@ -597,9 +597,7 @@ fn lab_recordings() {
 #[test]
 fn html_report_has_the_ikev2_row() {
     let report = sessions::report(&healthy());
-    let mut page = Vec::new();
-    dmvpn::report::html(&report, "ikev2", &mut page).unwrap();
-    let page = String::from_utf8(page).unwrap();
+    let page = sessions::html(&report, "ikev2");
     for needle in [
         "IKEv2",
         "IKEv2 i=",

@@ -132,9 +132,7 @@ fn healthy_phase3_run_is_reconstructed() {
     ] {
         assert!(text.contains(line), "{line}\n{text}");
     }
-    let mut page = Vec::new();
-    dmvpn::report::html(&report, "phase3-healthy.pcap", &mut page).unwrap();
-    let page = String::from_utf8(page).unwrap();
+    let page = sessions::html(&report, "phase3-healthy.pcap");
     for part in [
         "<h2 id=\"spoke-to-spoke\">Spoke-to-spoke (Phase 2/3)</h2>",
         "192.168.11.10 → 192.168.12.10</td><td>hub, then direct</td>",

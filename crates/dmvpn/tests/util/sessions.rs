@@ -1,4 +1,4 @@
-//! What `report_html.rs` and `sessions_rules.rs` share: a capture's session report.
+//! What the session tests share: a capture's session report and its HTML page.
 
 use std::path::Path;
 
@@ -29,4 +29,15 @@ pub(crate) fn report(capture: &Path) -> Report {
     }
     let mut reader = CaptureReader::open(capture).unwrap();
     SessionBuilder::run(&mut reader, &mut Decoder::with_ike_keys(keys, ike)).unwrap()
+}
+
+/// The HTML report page for `report`, titled `title`.
+#[allow(
+    dead_code,
+    reason = "not every test that shares this module renders the page"
+)]
+pub(crate) fn html(report: &Report, title: &str) -> String {
+    let mut out = Vec::new();
+    dmvpn::report::html(report, title, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
 }
