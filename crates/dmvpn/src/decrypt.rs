@@ -1038,6 +1038,15 @@ mod tests {
         dir
     }
 
+    /// A scratch directory `name` holding one file, `file`, with `contents`: the directory and
+    /// the file's path.
+    fn scratch_with(name: &str, file: &str, contents: &[u8]) -> (PathBuf, PathBuf) {
+        let dir = scratch(name);
+        let path = dir.join(file);
+        fs::write(&path, contents).unwrap();
+        (dir, path)
+    }
+
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
@@ -1084,9 +1093,7 @@ mod tests {
     #[test]
     fn output_appears_only_when_complete_and_keeps_the_old_permissions() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = scratch("complete");
-        let path = dir.join("out.pcapng");
-        fs::write(&path, b"old").unwrap();
+        let (dir, path) = scratch_with("complete", "out.pcapng", b"old");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         let (mut reader, mut decoder) = phase1();
         let mut file = OutputFile::create(&path, None).unwrap();
@@ -1106,9 +1113,7 @@ mod tests {
 
     #[test]
     fn a_full_disk_names_the_path_and_leaves_the_old_file() {
-        let dir = scratch("full");
-        let path = dir.join("out.pcapng");
-        fs::write(&path, b"old").unwrap();
+        let (dir, path) = scratch_with("full", "out.pcapng", b"old");
         for room in [0, 100, 4000] {
             let (mut reader, mut decoder) = phase1();
             let mut file =
@@ -1150,9 +1155,7 @@ mod tests {
 
     #[test]
     fn the_input_is_refused_through_any_name() {
-        let dir = scratch("same");
-        let input = dir.join("in.pcap");
-        fs::write(&input, b"capture").unwrap();
+        let (dir, input) = scratch_with("same", "in.pcap", b"capture");
         let meta = fs::metadata(&input).unwrap();
         let symlink = dir.join("symlink.pcap");
         std::os::unix::fs::symlink(&input, &symlink).unwrap();
