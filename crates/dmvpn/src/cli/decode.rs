@@ -44,44 +44,29 @@ pub(crate) fn decode(
     let (keys, ike_keys) = load_keys(key_files).map_err(Failure::Other)?;
     let mut decoder = Decoder::with_ike_keys(keys, ike_keys);
     let stdout = io::stdout().lock();
+    let mut pass = Pass {
+        reader: &mut reader,
+        decoder: &mut decoder,
+        progress: &mut progress,
+        select,
+    };
     match format {
         Format::Text => {
             let mut sink = TextLines::new(stdout);
             sink.flush_each_frame(live);
             sink.colour(colour);
-            let sink = run_select(
-                &mut reader,
-                &mut decoder,
-                sink,
-                &mut progress,
-                select,
-                TextLines::write_failed,
-            );
+            let sink = pass.select(sink, TextLines::write_failed);
             sink.finish().map(drop).map_err(Failure::stdout)?;
         }
         Format::Json => {
             let mut sink = JsonLines::new(stdout);
             sink.flush_each_frame(live);
-            let sink = run_select(
-                &mut reader,
-                &mut decoder,
-                sink,
-                &mut progress,
-                select,
-                JsonLines::write_failed,
-            );
+            let sink = pass.select(sink, JsonLines::write_failed);
             sink.finish().map(drop).map_err(Failure::stdout)?;
         }
         Format::Summary => {
-            let summary = run_select(
-                &mut reader,
-                &mut decoder,
-                Summary::default(),
-                &mut progress,
-                select,
-                |_| false,
-            );
-            progress.done();
+            let summary = pass.select(Summary::default(), |_| false);
+            pass.progress.done();
             let mut stdout = stdout;
             write!(stdout, "{summary}")
                 .and_then(|()| stdout.flush())
@@ -199,47 +184,43 @@ where
     }
 }
 
-/// [`run`] through the filter, if there is one; returns the sink.
-fn run_select<R: Read, S: Retract>(
-    reader: &mut CaptureReader<R>,
-    decoder: &mut Decoder,
-    sink: S,
-    progress: &mut Progress,
-    select: &Selection,
-    failed: impl Fn(&S) -> bool,
-) -> S {
-    let last = select.last_frame;
-    match &select.filter {
-        Some(filter) => {
-            let mut filtered = Filtered::new(filter, sink);
-            run(reader, decoder, &mut filtered, progress, last, |f| {
-                failed(f.inner())
-            });
-            filtered.into_inner()
-        }
-        None => {
-            let mut sink = sink;
-            run(reader, decoder, &mut sink, progress, last, failed);
-            sink
-        }
-    }
+/// A decode on one thread: what it reads, decodes with, reports progress to and selects.
+struct Pass<'a, R: Read> {
+    reader: &'a mut CaptureReader<R>,
+    decoder: &'a mut Decoder,
+    progress: &'a mut Progress,
+    select: &'a Selection,
 }
 
-/// Decodes every frame the reader gives up to `last` (it ends at the first read error, kept for
-/// [`Input::finish`]); stops at once when `failed` says the output cannot take more.
-fn run<R: Read, S: Sink>(
-    reader: &mut CaptureReader<R>,
-    decoder: &mut Decoder,
-    sink: &mut S,
-    progress: &mut Progress,
-    last: Option<u64>,
-    failed: impl Fn(&S) -> bool,
-) {
-    while let Ok(Some(frame)) = reader.next_frame() {
-        decoder.decode(&frame, sink);
-        progress.frame(frame.offset);
-        if failed(sink) || last.is_some_and(|last| frame.number >= last) {
-            break;
+impl<R: Read> Pass<'_, R> {
+    /// [`Pass::run`] through the filter, if there is one; returns the sink.
+    fn select<S: Retract>(&mut self, sink: S, failed: impl Fn(&S) -> bool) -> S {
+        let select = self.select;
+        match &select.filter {
+            Some(filter) => {
+                let mut filtered = Filtered::new(filter, sink);
+                self.run(&mut filtered, |f| failed(f.inner()));
+                filtered.into_inner()
+            }
+            None => {
+                let mut sink = sink;
+                self.run(&mut sink, failed);
+                sink
+            }
+        }
+    }
+
+    /// Decodes every frame the reader gives up to the selection's last (it ends at the first
+    /// read error, kept for [`Input::finish`]); stops at once when `failed` says the output cannot
+    /// take more.
+    fn run<S: Sink>(&mut self, sink: &mut S, failed: impl Fn(&S) -> bool) {
+        let last = self.select.last_frame;
+        while let Ok(Some(frame)) = self.reader.next_frame() {
+            self.decoder.decode(&frame, sink);
+            self.progress.frame(frame.offset);
+            if failed(sink) || last.is_some_and(|last| frame.number >= last) {
+                break;
+            }
         }
     }
 }
