@@ -8,10 +8,10 @@ use clap::Parser;
 
 #[cfg(feature = "parquet")]
 use cli::args::ExportFormat;
-use cli::args::{Cli, Command};
+use cli::args::{CaptureArgs, Cli, Command, Select, Selection};
 use cli::decode::decode;
 use cli::decrypt::decrypt;
-use cli::exit::EXIT_ERROR;
+use cli::exit::{EXIT_ERROR, Failure};
 #[cfg(feature = "parquet")]
 use cli::export::export;
 use cli::input::{Input, Output, stdout_is_live};
@@ -43,25 +43,17 @@ fn main() -> ExitCode {
             format,
             threads,
             select,
-        } => select.parse().and_then(|select| {
+        } => on_captures(&input, &select, |input, select| {
             let output = Output { live, colour };
-            decode(
-                &Input::from_args(&input.captures)?,
-                &keys.files,
-                format,
-                threads,
-                output,
-                &select,
-            )
+            decode(input, &keys.files, format, threads, output, select)
         }),
         Command::Decrypt {
             input,
             keys,
             output,
             select,
-        } => select.parse().and_then(|select| {
-            let input = Input::from_args(&input.captures)?;
-            decrypt(&input, &keys.files, &output, live, &select)
+        } => on_captures(&input, &select, |input, select| {
+            decrypt(input, &keys.files, &output, live, select)
         }),
         Command::Sessions {
             input,
@@ -70,9 +62,8 @@ fn main() -> ExitCode {
             format,
             fail_on,
             select,
-        } => select.parse().and_then(|select| {
-            let input = Input::from_args(&input.captures)?;
-            sessions(&input, &keys.files, &psk, format, fail_on, &select)
+        } => on_captures(&input, &select, |input, select| {
+            sessions(input, &keys.files, &psk, format, fail_on, select)
         }),
         #[cfg(feature = "parquet")]
         Command::Export {
@@ -126,4 +117,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
     }
+}
+
+/// Parses the frame selection, opens the captures, and runs `command` on them.
+fn on_captures(
+    input: &CaptureArgs,
+    select: &Select,
+    command: impl FnOnce(&Input, &Selection) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let select = select.parse()?;
+    command(&Input::from_args(&input.captures)?, &select)
 }
