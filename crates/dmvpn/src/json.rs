@@ -110,6 +110,22 @@ impl<'w> Object<'w> {
         push_u64(self.out, value);
     }
 
+    /// An unsigned number when there is one; nothing otherwise.
+    ///
+    /// ```
+    /// let mut out = Vec::new();
+    /// let mut obj = dmvpn::json::Object::begin(&mut out);
+    /// obj.opt_u64("key", Some(7_u32));
+    /// obj.opt_u64("seq", None::<u32>);
+    /// obj.end();
+    /// assert_eq!(out, br#"{"key":7}"#);
+    /// ```
+    pub fn opt_u64(&mut self, key: &str, value: Option<impl Into<u64>>) {
+        if let Some(value) = value {
+            self.u64(key, value.into());
+        }
+    }
+
     /// An IP address as a string, as `Display` writes it (dotted quad; RFC 5952 text for IPv6).
     pub fn ip(&mut self, key: &str, addr: IpAddr) {
         match addr {

@@ -287,12 +287,8 @@ pub(super) fn erspan_json(erspan: &Erspan, obj: &mut Object<'_>) {
         obj.u64("vlan", u64::from(erspan.vlan));
         obj.u64("session", u64::from(erspan.session));
     }
-    if let Some(index) = erspan.index {
-        obj.u64("index", u64::from(index));
-    }
-    if let Some(timestamp) = erspan.timestamp {
-        obj.u64("timestamp", u64::from(timestamp));
-    }
+    obj.opt_u64("index", erspan.index);
+    obj.opt_u64("timestamp", erspan.timestamp);
 }
 
 /// An ERSPAN header for the info column: `ERSPAN type II session 1`.
@@ -341,9 +337,7 @@ pub(super) fn link_json(header: &LinkHeader, obj: &mut Object<'_>) {
         }
         LinkHeader::FrameRelay(fr) => {
             obj.u64("dlci", u64::from(fr.dlci));
-            if let Some(nlpid) = fr.nlpid {
-                obj.u64("nlpid", u64::from(nlpid));
-            }
+            obj.opt_u64("nlpid", fr.nlpid);
         }
         LinkHeader::Nflog(nflog) => {
             obj.u64("family", u64::from(nflog.family));
@@ -470,12 +464,8 @@ pub(super) fn gre_enhanced_json(
     }
     obj.u64("payload_length", u64::from(header.payload_length));
     obj.u64("call_id", u64::from(header.call_id));
-    if let Some(seq) = header.sequence {
-        obj.u64("seq", u64::from(seq));
-    }
-    if let Some(ack) = header.ack {
-        obj.u64("ack", u64::from(ack));
-    }
+    obj.opt_u64("seq", header.sequence);
+    obj.opt_u64("ack", header.ack);
     if let Some(protocol) = ppp_protocol {
         obj.hex_u16("ppp_protocol", protocol);
     }

@@ -364,9 +364,7 @@ impl Layer<'_> {
                         obj.u64("version", u64::from(sll.version));
                         obj.display("packet_type", &sll.packet_type);
                         obj.mac("src", sll.address.as_bytes());
-                        if let Some(index) = sll.interface_index {
-                            obj.u64("ifindex", u64::from(index));
-                        }
+                        obj.opt_u64("ifindex", sll.interface_index);
                     }
                     LinkHeader::Loopback(lo) => obj.u64("family", u64::from(lo.family)),
                     LinkHeader::RawIp => {}
@@ -454,12 +452,8 @@ impl Layer<'_> {
                 if let Some(name) = repr.protocol.name() {
                     obj.str("protocol_name", name);
                 }
-                if let Some(key) = repr.key {
-                    obj.u64("key", u64::from(key));
-                }
-                if let Some(seq) = repr.sequence {
-                    obj.u64("seq", u64::from(seq));
-                }
+                obj.opt_u64("key", repr.key);
+                obj.opt_u64("seq", repr.sequence);
                 if repr.checksum {
                     obj.bool("checksum", true);
                 }
@@ -500,9 +494,7 @@ impl Layer<'_> {
                 obj.u64("dport", u64::from(tcp.dst_port));
                 obj.display("flags", &tcp.flag_names());
                 obj.u64("seq", u64::from(tcp.seq));
-                if let Some(mss) = tcp.mss {
-                    obj.u64("mss", u64::from(mss));
-                }
+                obj.opt_u64("mss", tcp.mss);
             }
             Self::Icmp(icmp) => {
                 obj.u64("type", u64::from(icmp.ty));

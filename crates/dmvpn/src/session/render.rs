@@ -529,9 +529,7 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
             if let Some(router) = side.router {
                 o.display("router", &router);
             }
-            if let Some(asn) = side.autonomous_system {
-                o.u64("as", u64::from(asn));
-            }
+            o.opt_u64("as", side.autonomous_system);
             if let Some(k) = side.k {
                 let mut array = o.array("k");
                 for value in k {
@@ -539,9 +537,7 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
                 }
                 array.end();
             }
-            if let Some(hold) = side.hold_time {
-                o.u64("hold_time", u64::from(hold));
-            }
+            o.opt_u64("hold_time", side.hold_time);
             o.u64("hellos", side.hellos);
             o.u64("goodbyes", side.goodbyes);
             let mut downs = o.array("downs");
@@ -700,9 +696,7 @@ fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
             o.str("proposal", proposal);
             o.bool("proposal_accepted", sa.proposal_accepted);
         }
-        if let Some(life) = sa.lifetime {
-            o.u64("lifetime", life);
-        }
+        o.opt_u64("lifetime", sa.lifetime);
         o.u64("messages", sa.messages);
         seen_json(&mut o, "first", sa.first, start);
         seen_json(&mut o, "last", sa.last, start);
@@ -796,9 +790,7 @@ fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
             if let Some(mode) = child.mode {
                 c.str("mode", mode);
             }
-            if let Some(life) = child.lifetime {
-                c.u64("lifetime", life);
-            }
+            c.opt_u64("lifetime", child.lifetime);
             c.end();
         }
         phase2.end();

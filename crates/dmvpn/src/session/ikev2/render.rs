@@ -261,9 +261,7 @@ fn child_json(child: &Ikev2Child, o: &mut Object<'_>) {
     if let Some(transform) = &child.transform {
         o.str("transform", transform);
     }
-    if let Some(group) = child.pfs {
-        o.u64("pfs_group", u64::from(group));
-    }
+    o.opt_u64("pfs_group", child.pfs);
     if let Some(mode) = child.mode {
         o.str("mode", mode);
     }
@@ -361,15 +359,9 @@ fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
     });
     objects(o, "invalid_ke", &sa.invalid_ke, |answer, k| {
         k.u64("frame", answer.frame);
-        if let Some(group) = answer.offered {
-            k.u64("offered", u64::from(group));
-        }
-        if let Some(group) = answer.asked {
-            k.u64("asked", u64::from(group));
-        }
-        if let Some(frame) = answer.retried {
-            k.u64("retried_frame", frame);
-        }
+        k.opt_u64("offered", answer.offered);
+        k.opt_u64("asked", answer.asked);
+        k.opt_u64("retried_frame", answer.retried);
     });
     objects(o, "deletes", &sa.deletes, |(seen, protocol, spis), d| {
         d.u64("frame", seen.frame);
