@@ -13,7 +13,7 @@ use crate::json::Object;
 use super::diagnose::Cookie;
 use super::{
     ChildSa, EigrpSide, IkeSa, MAX_IKE_SAS, MAX_IKE_SAS_PER_PAIR, MAX_SPIS, MAX_SPIS_PER_PAIR,
-    NhrpKind, Overflow, PeerPair, Report, Seen,
+    NhrpKind, Overflow, PeerPair, PskPeer, Report, Seen,
 };
 
 mod shortcuts;
@@ -451,6 +451,38 @@ fn eigrp_text(
     Ok(())
 }
 
+/// A pre-shared key check (IKEv1's HASH_I or an IKEv2 AUTH payload) as its JSON shows it.
+pub(super) enum PskJson<'a> {
+    /// The message in the frame verified with the key for the peer.
+    Verified(&'a PskPeer, u64),
+    /// The message in the frame verified with none of the keys tried.
+    Mismatch(u64, usize),
+    /// Not checked, for the reason given.
+    Unchecked(&'static str),
+}
+
+impl PskJson<'_> {
+    /// Writes `result` and what goes with it, the checked message's frame as `frame_key`.
+    pub(super) fn write(self, c: &mut Object<'_>, frame_key: &str) {
+        match self {
+            Self::Verified(peer, frame) => {
+                c.str("result", "verified");
+                c.display("key_for", peer);
+                c.u64(frame_key, frame);
+            }
+            Self::Mismatch(frame, tried) => {
+                c.str("result", "mismatch");
+                c.u64(frame_key, frame);
+                c.u64("keys_tried", tried as u64);
+            }
+            Self::Unchecked(why) => {
+                c.str("result", "unchecked");
+                c.str("reason", why);
+            }
+        }
+    }
+}
+
 pub(super) fn seen_json(obj: &mut Object<'_>, key: &str, seen: Seen, start: Timestamp) {
     let mut o = obj.object(key);
     o.u64("frame", seen.frame);
@@ -705,32 +737,22 @@ fn ike_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
         o.u64("undecrypted", sa.undecrypted);
         if let Some(check) = &sa.psk {
             let mut c = o.object("psk");
-            match check {
+            let (result, hash_r) = match check {
                 super::PskCheck::Verified {
                     peer,
                     hash_i_frame,
                     hash_r,
-                } => {
-                    c.str("result", "verified");
-                    c.display("key_for", peer);
-                    c.u64("hash_i_frame", *hash_i_frame);
-                    if let Some((frame, ok)) = hash_r {
-                        c.u64("hash_r_frame", *frame);
-                        c.bool("hash_r_verified", *ok);
-                    }
-                }
+                } => (PskJson::Verified(peer, *hash_i_frame), *hash_r),
                 super::PskCheck::Mismatch {
                     hash_i_frame,
                     tried,
-                } => {
-                    c.str("result", "mismatch");
-                    c.u64("hash_i_frame", *hash_i_frame);
-                    c.u64("keys_tried", *tried as u64);
-                }
-                super::PskCheck::Unchecked(why) => {
-                    c.str("result", "unchecked");
-                    c.str("reason", why);
-                }
+                } => (PskJson::Mismatch(*hash_i_frame, *tried), None),
+                super::PskCheck::Unchecked(why) => (PskJson::Unchecked(why), None),
+            };
+            result.write(&mut c, "hash_i_frame");
+            if let Some((frame, ok)) = hash_r {
+                c.u64("hash_r_frame", frame);
+                c.bool("hash_r_verified", ok);
             }
             c.end();
         }

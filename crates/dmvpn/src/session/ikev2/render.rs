@@ -6,7 +6,7 @@ use crate::capture::Timestamp;
 use crate::json::Object;
 
 use super::super::diagnose::Cookie;
-use super::super::render::{Rel, seen_json};
+use super::super::render::{PskJson, Rel, seen_json};
 use super::super::{EspFlow, PeerPair};
 use super::{Ikev2Child, Ikev2Exchange, Ikev2Sa};
 
@@ -298,21 +298,13 @@ fn sa_json(sa: &Ikev2Sa, o: &mut Object<'_>, start: Timestamp) {
             let Some(check) = check else { continue };
             let mut c = psk.object(side);
             match check {
-                super::Ikev2PskCheck::Verified { peer, frame } => {
-                    c.str("result", "verified");
-                    c.display("key_for", peer);
-                    c.u64("auth_frame", *frame);
-                }
+                super::Ikev2PskCheck::Verified { peer, frame } => PskJson::Verified(peer, *frame),
                 super::Ikev2PskCheck::Mismatch { frame, tried } => {
-                    c.str("result", "mismatch");
-                    c.u64("auth_frame", *frame);
-                    c.u64("keys_tried", *tried as u64);
+                    PskJson::Mismatch(*frame, *tried)
                 }
-                super::Ikev2PskCheck::Unchecked(why) => {
-                    c.str("result", "unchecked");
-                    c.str("reason", why);
-                }
+                super::Ikev2PskCheck::Unchecked(why) => PskJson::Unchecked(why),
             }
+            .write(&mut c, "auth_frame");
             c.end();
         }
         psk.end();
