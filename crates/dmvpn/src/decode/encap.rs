@@ -77,14 +77,7 @@ impl<S: Sink> Walk<'_, S> {
             Err(error) => return self.fail("mpls", &error, bytes),
         };
         self.emit(&Layer::Mpls(&mpls.labels));
-        match mpls.ethertype {
-            EtherType::IPV4 if depth < MAX_NESTING => {
-                self.inner_ipv4(mpls.payload, buffers, depth + 1)
-            }
-            EtherType::IPV6 if depth < MAX_NESTING => self.ipv6(mpls.payload, buffers, depth + 1),
-            EtherType::IPV4 | EtherType::IPV6 => self.nesting_limit("mpls payload", mpls.payload),
-            _ => self.data("mpls payload", mpls.payload),
-        }
+        self.tunnelled(mpls.ethertype, mpls.payload, "mpls payload", buffers, depth);
     }
 
     /// Enhanced GRE, version 1 (RFC 2637 §4.1, the PPTP data channel): its header, and its PPP
@@ -154,14 +147,13 @@ impl<S: Sink> Walk<'_, S> {
             header: &inner.header,
             ethertype: inner.ethertype,
         }));
-        match inner.ethertype {
-            EtherType::IPV4 if depth < MAX_NESTING => {
-                self.inner_ipv4(inner.payload, buffers, depth + 1)
-            }
-            EtherType::IPV6 if depth < MAX_NESTING => self.ipv6(inner.payload, buffers, depth + 1),
-            EtherType::IPV4 | EtherType::IPV6 => self.nesting_limit("link payload", inner.payload),
-            _ => self.data("link payload", inner.payload),
-        }
+        self.tunnelled(
+            inner.ethertype,
+            inner.payload,
+            "link payload",
+            buffers,
+            depth,
+        );
     }
 
     /// A whole EIGRP packet. One whose checksum is wrong is decoded all the same and reported as
@@ -177,6 +169,25 @@ impl<S: Sink> Walk<'_, S> {
                 computed: packet.compute_checksum(),
             }),
             Err(error) => self.error("eigrp", &error),
+        }
+    }
+
+    /// The payload of an MPLS stack or of an Ethernet frame in a tunnel: an IPv4 or IPv6 packet
+    /// is another tunnel level (up to the nesting limit); anything else is reported as data,
+    /// named `what`.
+    fn tunnelled(
+        &mut self,
+        ethertype: EtherType,
+        payload: &[u8],
+        what: &'static str,
+        buffers: &mut [Vec<u8>],
+        depth: usize,
+    ) {
+        match ethertype {
+            EtherType::IPV4 if depth < MAX_NESTING => self.inner_ipv4(payload, buffers, depth + 1),
+            EtherType::IPV6 if depth < MAX_NESTING => self.ipv6(payload, buffers, depth + 1),
+            EtherType::IPV4 | EtherType::IPV6 => self.nesting_limit(what, payload),
+            _ => self.data(what, payload),
         }
     }
 
