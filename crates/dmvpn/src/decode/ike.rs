@@ -78,22 +78,6 @@ pub(super) struct Ikev2Outcome {
     pub(super) esp: Vec<crate::keys::EspSa>,
 }
 
-/// The IKEv1-shaped header of any ISAKMP message whose 28 header bytes are there: the fields are
-/// in the same places in both versions (RFC 7296 §3.1), which is what the display filter and the
-/// snapshot-cut decoder read.
-pub(super) fn generic_header(packet: &dmvpn_isakmp::Packet<&[u8]>) -> dmvpn_isakmp::Header {
-    dmvpn_isakmp::Header {
-        initiator_cookie: packet.initiator_cookie(),
-        responder_cookie: packet.responder_cookie(),
-        next_payload: packet.next_payload(),
-        version: packet.version(),
-        exchange_type: packet.exchange_type(),
-        flags: packet.flags(),
-        message_id: packet.message_id(),
-        length: packet.length(),
-    }
-}
-
 impl IkeKeys {
     /// Adds the keys of an `ikev1_decryption_table`; a later key for the same initiator cookie
     /// replaces the earlier one.

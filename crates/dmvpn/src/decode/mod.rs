@@ -638,7 +638,7 @@ impl<S: Sink> Walk<'_, S> {
             self.stats.isakmp_decrypted += 1;
         }
         let generic = isakmp::Message {
-            header: ike::generic_header(&isakmp::Packet::new_unchecked(message.bytes)),
+            header: isakmp::Header::read(&isakmp::Packet::new_unchecked(message.bytes)),
             body: message.body,
         };
         let table = self.ike.v2_table();
@@ -856,7 +856,7 @@ impl<S: Sink> Walk<'_, S> {
             return self.cut_header("isakmp", bytes);
         }
         let message = isakmp::Message {
-            header: ike::generic_header(&packet),
+            header: isakmp::Header::read(&packet),
             body: bytes.get(isakmp::header::HEADER_LEN..).unwrap_or_default(),
         };
         self.emit(&Layer::Isakmp(&IsakmpLayer {
