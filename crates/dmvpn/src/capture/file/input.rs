@@ -118,6 +118,21 @@ impl<R: Read> CaptureReader<R> {
         Ok(())
     }
 
+    /// Makes the next record's `len`-byte header available: `false` at the end of the stream
+    /// (nothing left to read), the cut reported when only part of it is there.
+    pub(super) fn next_header(
+        &mut self,
+        len: usize,
+        what: &'static str,
+        frame: Option<u64>,
+    ) -> Result<bool> {
+        if self.fill(len, frame)? == 0 {
+            return Ok(false);
+        }
+        self.require(len, what, frame)?;
+        Ok(true)
+    }
+
     pub(super) fn consume(&mut self, len: usize) {
         self.start += len;
         self.offset += len as u64;

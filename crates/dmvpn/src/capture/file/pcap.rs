@@ -53,10 +53,9 @@ impl<R: Read> CaptureReader<R> {
         };
         let link_type = interface.link_type;
         let frame = Some(self.next_number);
-        if self.fill(16, frame)? == 0 {
+        if !self.next_header(16, "packet record header", frame)? {
             return Ok(None);
         }
-        self.require(16, "packet record header", frame)?;
         let header = self.unread();
         let incl_len = read_u32(header, 8, big_endian);
         if incl_len as usize > MAX_RECORD_LEN {

@@ -16,10 +16,9 @@ impl<R: Read> CaptureReader<R> {
             return Ok(None);
         };
         let frame = Some(self.next_number);
-        if self.fill(12, frame)? == 0 {
+        if !self.next_header(12, "block header", frame)? {
             return Ok(None);
         }
-        self.require(12, "block header", frame)?;
         let head = self.unread();
         let block_type = read_u32(head, 0, big_endian);
         // A Section Header Block sets the byte order for everything up to the next one.
