@@ -535,25 +535,13 @@ fn parse_family(field: &Field) -> Result<AddressFamily, LineError> {
         "IPv4" => Ok(AddressFamily::Ipv4),
         "IPv6" => Ok(AddressFamily::Ipv6),
         "Any" => Ok(AddressFamily::Any),
-        found => Err(err(
-            field.column,
-            ParseErrorKind::UnknownProtocol {
-                found: found.to_owned(),
-            },
-        )),
+        _ => Err(field.error(|found| ParseErrorKind::UnknownProtocol { found })),
     }
 }
 
 fn parse_address(field: &Field, family: AddressFamily) -> Result<AddrPattern, LineError> {
     let text = field.text.as_str();
-    let bad = || {
-        err(
-            field.column,
-            ParseErrorKind::BadAddress {
-                found: text.to_owned(),
-            },
-        )
-    };
+    let bad = || field.error(|found| ParseErrorKind::BadAddress { found });
     let pattern = if text == "*" {
         AddrPattern::Any
     } else if let Some((addr, len)) = text.split_once('/') {
@@ -600,27 +588,19 @@ fn parse_address(field: &Field, family: AddressFamily) -> Result<AddrPattern, Li
     };
     match (family, pattern.family()) {
         (AddressFamily::Ipv4, Some(AddressFamily::Ipv6))
-        | (AddressFamily::Ipv6, Some(AddressFamily::Ipv4)) => Err(err(
-            field.column,
-            ParseErrorKind::WrongFamily {
-                found: text.to_owned(),
+        | (AddressFamily::Ipv6, Some(AddressFamily::Ipv4)) => {
+            Err(field.error(|found| ParseErrorKind::WrongFamily {
+                found,
                 family: family.label(),
-            },
-        )),
+            }))
+        }
         _ => Ok(pattern),
     }
 }
 
 fn parse_spi(field: &Field) -> Result<SpiPattern, LineError> {
     let text = field.text.as_str();
-    let bad = || {
-        err(
-            field.column,
-            ParseErrorKind::BadSpi {
-                found: text.to_owned(),
-            },
-        )
-    };
+    let bad = || field.error(|found| ParseErrorKind::BadSpi { found });
     if text == "*" {
         return Ok(SpiPattern { value: 0, mask: 0 });
     }
@@ -716,29 +696,13 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
     let (enc_field, enc_key_field, int_field, int_key_field) =
         (&fields[4], &fields[5], &fields[6], &fields[7]);
     let Some(encryption_label) = encryption_from_label(&enc_field.text) else {
-        return Err(err(
-            enc_field.column,
-            ParseErrorKind::UnknownEncryption {
-                found: enc_field.text.clone(),
-            },
-        ));
+        return Err(enc_field.error(|found| ParseErrorKind::UnknownEncryption { found }));
     };
     let Some(integrity_label) = integrity_from_label(&int_field.text) else {
-        return Err(err(
-            int_field.column,
-            ParseErrorKind::UnknownIntegrity {
-                found: int_field.text.clone(),
-            },
-        ));
+        return Err(int_field.error(|found| ParseErrorKind::UnknownIntegrity { found }));
     };
-    let unsupported = |field: &Field| {
-        err(
-            field.column,
-            ParseErrorKind::UnsupportedAlgorithm {
-                found: field.text.clone(),
-            },
-        )
-    };
+    let unsupported =
+        |field: &Field| field.error(|found| ParseErrorKind::UnsupportedAlgorithm { found });
     let mut unchecked_icv = 0;
     // "ANY n bit" needs no key: whatever the field holds is not used (as in Wireshark).
     let any_icv = matches!(integrity_label, IntegrityLabel::Any(_));
@@ -752,25 +716,17 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
             _ => return Err(unsupported(int_field)),
         },
         (EncryptionLabel::GcmAnyIcv, IntegrityLabel::Known(_)) => {
-            return Err(err(
-                int_field.column,
-                ParseErrorKind::GcmWithoutIcvLength {
-                    found: int_field.text.clone(),
-                },
-            ));
+            return Err(int_field.error(|found| ParseErrorKind::GcmWithoutIcvLength { found }));
         }
         (EncryptionLabel::Known(encryption), IntegrityLabel::Any(icv)) => {
             if !encryption.is_aead() {
                 // An ICV of that length, skipped: the integrity key is not needed.
                 unchecked_icv = icv;
             } else if encryption.icv_len() != icv {
-                return Err(err(
-                    int_field.column,
-                    ParseErrorKind::AnyIcvMismatch {
-                        found: int_field.text.clone(),
-                        encryption: encryption.wireshark_name(),
-                    },
-                ));
+                return Err(int_field.error(|found| ParseErrorKind::AnyIcvMismatch {
+                    found,
+                    encryption: encryption.wireshark_name(),
+                }));
             }
             (encryption, Integrity::None)
         }
@@ -791,14 +747,7 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
         esn = match sn_field.text.as_str() {
             "32-bit" | "" => false,
             "64-bit" => true,
-            found => {
-                return Err(err(
-                    sn_field.column,
-                    ParseErrorKind::BadSnLength {
-                        found: found.to_owned(),
-                    },
-                ));
-            }
+            _ => return Err(sn_field.error(|found| ParseErrorKind::BadSnLength { found })),
         };
         let text = high_field.text.as_str();
         let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
@@ -806,14 +755,8 @@ fn parse_line(line: &str) -> Result<EspSa, LineError> {
             Some(hex) => u32::from_str_radix(hex, 16),
             None => text.parse(),
         };
-        esn_high = parsed.map_err(|_| {
-            err(
-                high_field.column,
-                ParseErrorKind::BadEsnHigh {
-                    found: text.to_owned(),
-                },
-            )
-        })?;
+        esn_high =
+            parsed.map_err(|_| high_field.error(|found| ParseErrorKind::BadEsnHigh { found }))?;
     }
     let mut sa = EspSa::new(
         family,

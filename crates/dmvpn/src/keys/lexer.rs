@@ -10,6 +10,13 @@ pub(super) struct Field {
     pub(super) quoted: bool,
 }
 
+impl Field {
+    /// The error `kind` makes of this field's text, at its column.
+    pub(super) fn error(&self, kind: impl FnOnce(String) -> ParseErrorKind) -> LineError {
+        err(self.column, kind(self.text.clone()))
+    }
+}
+
 /// A parse error at a column of the current line.
 pub(super) struct LineError {
     pub(super) column: usize,
