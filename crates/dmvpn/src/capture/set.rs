@@ -358,30 +358,30 @@ impl SetStatus {
             error,
         });
     }
+}
 
+/// A getter for each of the status's counters (relaxed loads: they are progress figures).
+macro_rules! counters {
+    ($($(#[doc = $doc:literal])+ $name:ident,)+) => {
+        impl SetStatus {$(
+            $(#[doc = $doc])+
+            #[must_use]
+            pub fn $name(&self) -> u64 {
+                self.$name.load(Ordering::Relaxed)
+            }
+        )+}
+    };
+}
+
+counters! {
     /// Bytes read from the files so far (compressed bytes for gzip files).
-    #[must_use]
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
+    bytes,
     /// The sum of the files' sizes.
-    #[must_use]
-    pub fn total_bytes(&self) -> u64 {
-        self.total_bytes.load(Ordering::Relaxed)
-    }
-
+    total_bytes,
     /// Files read to their end (or to an error) so far.
-    #[must_use]
-    pub fn files_done(&self) -> u64 {
-        self.files_done.load(Ordering::Relaxed)
-    }
-
+    files_done,
     /// Files in the set.
-    #[must_use]
-    pub fn files(&self) -> u64 {
-        self.files.load(Ordering::Relaxed)
-    }
+    files,
 }
 
 /// A file under its reader: counts what is read, and hashes it when asked.
