@@ -13,6 +13,7 @@
 //! `dmvpn` reads for Child SA keys and for `sessions --psk`'s check of the AUTH payloads.
 
 use dmvpn_isakmp::v2::crypto::SaKeys;
+use dmvpn_proto::ike;
 use dmvpn_proto::ikev2::PrfKeys;
 
 use std::fs::{File, OpenOptions};
@@ -51,6 +52,14 @@ impl KeyLog {
     /// One `esp_sa` line (`"IPv4","src","dst","0xSPI",…`).
     pub(super) fn esp_sa(&mut self, line: &str) -> io::Result<()> {
         append_line(&mut self.esp_sa, line)
+    }
+
+    /// The two `esp_sa` lines of a pair of SAs (inbound, then outbound; both are tried).
+    pub(super) fn child_sa(&mut self, child: &ike::ChildSa) -> io::Result<()> {
+        let (peer, local) = (child.peer, child.local);
+        let inbound = self.esp_sa(&child.inbound.esp_sa_line(peer, local));
+        let outbound = self.esp_sa(&child.outbound.esp_sa_line(local, peer));
+        inbound.and(outbound)
     }
 
     /// One `ikev1_decryption_table` line (`<initiator cookie>,<encryption key>`).

@@ -585,11 +585,8 @@ impl Router {
                 let peer = child.peer;
                 // (IKEv1's responder logged the pair at QM 2, as `ike::Event::ChildOffered`;
                 // IKEv2 has nothing before this, in either role)
-                if let Some(key_log) = &mut self.key_log
-                    && (child.role == ike::Role::Initiator || self.machine.ikev2().is_some())
-                {
-                    let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, child.local));
-                    let _ = key_log.esp_sa(&child.outbound.esp_sa_line(child.local, peer));
+                if child.role == ike::Role::Initiator || self.machine.ikev2().is_some() {
+                    self.log_keys(|k| k.child_sa(&child));
                 }
                 log(&format!(
                     "%CRYPTO-5-IPSEC_SA: {peer}: inbound spi 0x{:08x}, outbound spi 0x{:08x}, {}",
@@ -698,22 +695,14 @@ impl Router {
                 log(&format!(
                     "%CRYPTO-5-IKMP_SA: phase 1 with {peer} established ({role:?}, {suite:?})"
                 ));
-                if let Some(key_log) = &mut self.key_log {
-                    let _ = key_log.ikev1(&key.to_table_line());
-                }
+                self.log_keys(|k| k.ikev1(&key.to_table_line()));
             }
             ike::Event::Phase1Deleted { peer, reason, .. } => log(&format!(
                 "%CRYPTO-5-IKMP_SA: phase 1 with {peer} deleted ({reason:?})"
             )),
             // As responder the keys are known at QM 2: the key log gets them then, so that the
             // ESP of an initiator that never confirms (or not yet) still decrypts.
-            ike::Event::ChildOffered(child) => {
-                if let Some(key_log) = &mut self.key_log {
-                    let (peer, local) = (child.peer, child.local);
-                    let _ = key_log.esp_sa(&child.inbound.esp_sa_line(peer, local));
-                    let _ = key_log.esp_sa(&child.outbound.esp_sa_line(local, peer));
-                }
-            }
+            ike::Event::ChildOffered(child) => self.log_keys(|k| k.child_sa(&child)),
             ike::Event::ChildDeleted {
                 peer,
                 inbound_spi,
@@ -727,12 +716,17 @@ impl Router {
         }
     }
 
+    /// Writes to the key log, when there is one (a failed write loses those lines only).
+    fn log_keys(&mut self, write: impl FnOnce(&mut keylog::KeyLog) -> io::Result<()>) {
+        if let Some(key_log) = &mut self.key_log {
+            let _ = write(key_log);
+        }
+    }
+
     fn ikev2_event(&mut self, event: ikev2::Event) {
         match event {
             ikev2::Event::Keyed { keys, prf_keys, .. } => {
-                if let Some(key_log) = &mut self.key_log {
-                    let _ = key_log.ikev2(&keys, &prf_keys);
-                }
+                self.log_keys(|k| k.ikev2(&keys, &prf_keys));
             }
             ikev2::Event::Established {
                 peer,
@@ -755,9 +749,7 @@ impl Router {
                 ..
             } => {
                 log(&format!("%IKEV2-5-SA_REKEY: IKEv2 SA with {peer} rekeyed"));
-                if let Some(key_log) = &mut self.key_log {
-                    let _ = key_log.ikev2(&keys, &prf_keys);
-                }
+                self.log_keys(|k| k.ikev2(&keys, &prf_keys));
             }
             ikev2::Event::ChildDeleted {
                 peer,
