@@ -498,13 +498,23 @@ mod tests {
         Config::parse(text, Options::default()).unwrap().config
     }
 
+    /// The node's configuration of a text that loads and runs.
+    fn node_of(text: &str) -> NodeConfig {
+        node_config(&load(text)).unwrap()
+    }
+
+    /// IKEv1's configuration of a protected text that loads and runs.
+    fn ike_of(text: &str) -> ike::Config {
+        ike_config(&load(text)).unwrap().unwrap()
+    }
+
     fn ip(text: &str) -> Ipv4Addr {
         text.parse().unwrap()
     }
 
     #[test]
     fn hub() {
-        let node = node_config(&load(HUB)).unwrap();
+        let node = node_of(HUB);
         assert_eq!(node.role, NodeRole::Hub);
         assert_eq!(
             (
@@ -544,7 +554,7 @@ mod tests {
                 integrity: Integrity::HmacSha1_96
             }
         );
-        let ike = ike_config(&load(HUB)).unwrap().unwrap();
+        let ike = ike_of(HUB);
         assert_eq!(
             ike.key_for(ip("192.0.2.77")).map(Secret::as_bytes),
             Some(&b"lab-psk-secret"[..])
@@ -558,7 +568,7 @@ mod tests {
 
     #[test]
     fn spokes() {
-        let node = node_config(&load(SPOKE1)).unwrap();
+        let node = node_of(SPOKE1);
         assert_eq!(node.role, NodeRole::Spoke);
         assert_eq!(
             node.nhrp.nhs,
@@ -580,7 +590,7 @@ mod tests {
                 .key_for(ip("192.0.2.2"))
                 .is_none()
         );
-        let node = node_config(&load(SPOKE2)).unwrap();
+        let node = node_of(SPOKE2);
         assert_eq!(node.nhrp.multicast_static, [ip("192.0.2.1")]);
         assert_eq!(node.nhrp.maps, [(ip("10.99.200.1"), ip("192.0.2.1"))]);
         assert!(node.nhrp.unique && node.nhrp.registration_timeout.is_none());
@@ -588,7 +598,7 @@ mod tests {
             " ip nhrp holdtime 300\n",
             " ip nhrp holdtime 300\n ip nhrp registration timeout 60\n ip nhrp registration no-unique\n",
         );
-        let node = node_config(&load(&text)).unwrap();
+        let node = node_of(&text);
         assert_eq!(
             node.nhrp.registration_timeout,
             Some(Duration::from_secs(60))
@@ -627,7 +637,7 @@ mod tests {
 
     #[test]
     fn ike() {
-        let ike = ike_config(&load(HUB)).unwrap().unwrap();
+        let ike = ike_of(HUB);
         assert_eq!(ike.local, ip("192.0.2.1"));
         assert_eq!(
             ike.policies,
@@ -655,7 +665,7 @@ mod tests {
             " set security-association lifetime seconds 600\n \
              set security-association lifetime kilobytes 20000\n set transform-set",
         );
-        let ike = ike_config(&load(&limited)).unwrap().unwrap();
+        let ike = ike_of(&limited);
         assert_eq!(
             (ike.ipsec_lifetime, ike.ipsec_lifetime_kb),
             (Duration::from_secs(600), Some(20_000))
@@ -837,7 +847,7 @@ mod tests {
             "end\n",
             "ip route 10.99.12.0 255.255.255.0 10.99.200.12\nend\n",
         );
-        let node = node_config(&load(&hub)).unwrap();
+        let node = node_of(&hub);
         assert_eq!(node.static_routes.len(), 1);
         assert_eq!(node.static_routes[0].prefix.to_string(), "10.99.12.0/24");
         assert_eq!(node.static_routes[0].next_hop, ip("10.99.200.12"));
