@@ -468,6 +468,13 @@ fn role(config: &NodeConfig) -> &'static str {
     }
 }
 
+/// IOS's log line for a pair of IPsec SAs deleted (by IKEv1 or IKEv2).
+fn log_sa_deleted(peer: std::net::Ipv4Addr, inbound_spi: u32, reason: &dyn core::fmt::Debug) {
+    log(&format!(
+        "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
+    ));
+}
+
 /// Writes one log line to stderr with the time, like IOS's console log.
 fn log(line: &str) {
     let now = std::time::SystemTime::now()
@@ -708,9 +715,7 @@ impl Router {
                 inbound_spi,
                 reason,
                 ..
-            } => log(&format!(
-                "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
-            )),
+            } => log_sa_deleted(peer, inbound_spi, &reason),
             ike::Event::PeerDown { peer } => log(&format!("%CRYPTO-4-DPD: {peer} is dead")),
             other => log(&format!("%CRYPTO-4-IKMP: {other:?}")),
         }
@@ -756,9 +761,7 @@ impl Router {
                 inbound_spi,
                 reason,
                 ..
-            } => log(&format!(
-                "%CRYPTO-5-IPSEC_SA: {peer}: spi 0x{inbound_spi:08x} deleted ({reason:?})"
-            )),
+            } => log_sa_deleted(peer, inbound_spi, &reason),
             ikev2::Event::Deleted { peer, reason, .. } => log(&format!(
                 "%IKEV2-5-SA_DOWN: IKEv2 SA with {peer} deleted ({reason:?})"
             )),
