@@ -20,7 +20,10 @@
 //!   Address filled with the hub's CIE, transit records copied, Authentication regenerated.
 //! - **Resolution** (§5.2.1, §5.2.2). A Resolution Request for a registered address (or the hub's
 //!   own) is answered authoritatively with the mapping and the holding time left; otherwise with
-//!   CIE code 12, [`CieCode::NO_BINDING_EXISTS`].
+//!   CIE code 12, [`CieCode::NO_BINDING_EXISTS`]. A [`Node`](crate::node::Node) hub does not let
+//!   a request for a registered spoke get here: it forwards it to that spoke, which answers the
+//!   requester itself, as IOS and FRR hubs do in Phase 2 and 3; the server answers for the
+//!   hub's own address and with code 12 for an address no spoke owns.
 //! - **Purge** (§5.2.5, §5.2.6). A Purge Request removes the mappings it names that the sender
 //!   registered, and is answered unless its N flag is set; [`Server::purge`] removes one mapping
 //!   and tells its spoke.

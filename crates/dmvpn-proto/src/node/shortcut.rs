@@ -4,8 +4,10 @@
 //!
 //! - **Phase 2.** A multipoint spoke whose route's next hop is another spoke's tunnel address
 //!   with no mapping sends a Resolution Request for it to its NHS, sends the packet through the
-//!   hub meanwhile, and installs the reply (the hub answers from its registrations) with its
-//!   holding time; the next packets go straight to the other spoke.
+//!   hub meanwhile, and installs the reply with its holding time; the next packets go straight
+//!   to the other spoke. The hub does not answer from its registrations: it forwards the
+//!   request to the spoke registered with that address, which answers straight to the
+//!   requester, as in Phase 3 (and as IOS does; the evidence is at `forward_resolution`).
 //! - **Phase 3.** A hub with `ip nhrp redirect` that forwards a packet back out the tunnel
 //!   sends the packet's source spoke a Traffic Indication (one per (source, destination) pair
 //!   per redirect timeout). A spoke with `ip nhrp shortcut` answers it with a Resolution
@@ -369,7 +371,7 @@ impl Node {
             (Message::ResolutionRequest(control), Role::Spoke) => {
                 self.answer_resolution(msg, control)
             }
-            (Message::ResolutionRequest(_), Role::Hub) => self.forward_resolution(msg),
+            (Message::ResolutionRequest(_), Role::Hub) => self.forward_resolution(from, msg),
             (Message::ResolutionReply(control), Role::Spoke) => {
                 self.handle_answer(msg, control);
                 true
@@ -482,24 +484,49 @@ impl Node {
         true
     }
 
-    /// The hub forwards a request it has no registration for to the spoke its routing table
-    /// names for the target; what it has a registration for, the server answers.
-    fn forward_resolution(&mut self, msg: &nhrp::Repr<'_>) -> bool {
+    /// The hub forwards a Resolution Request to the spoke that owns its target, in Phase 2 and
+    /// Phase 3 alike: the spoke registered with the target address itself (Phase 2: the next
+    /// hop of a route, another spoke's tunnel address), or else the spoke its routing table
+    /// names for the target (Phase 3: an address behind a spoke). That spoke answers the
+    /// requester straight, authoritatively, once the SA pair with it is up; it also keeps the
+    /// requester's mapping. Returns `false`, for the server to answer, for the hub's own
+    /// address, a target no registered spoke owns (code 12, No Binding Exists) and a request
+    /// that would go back to the spoke it came from `from`.
+    ///
+    /// IOS and FRR do the same; RFC 2332 §5.2.1 would also let the hub, as the NHS that serves
+    /// the target, answer itself (what [`Server`](crate::nhrp::Server) does when it runs alone):
+    /// - packetlife.net's `mGRE_ICMP.cap` (`../shared/captures/packetlife`, an IOS Phase 2
+    ///   cloud, 2008): the hub 192.168.0.1 passes spoke 192.168.0.4's request for the
+    ///   registered spoke 192.168.0.2 on to it (frame 5: hop count 254, the hub's CIE in the
+    ///   Forward Transit NHS Record); 192.168.0.2 answers as its own responder (frame 6), and
+    ///   the reply to its own request names 192.168.0.4 as responder (frame 7). That IOS routed
+    ///   the replies back through the hub; in the next capture the spoke replies straight to
+    ///   the requester's NBMA address, as ours do.
+    /// - tcpdump's `nhrp-trace.pcap` (`../shared/captures/tcpdump`, IOS Phase 3, 2007): the hub
+    ///   passes a request for the registered spoke address 10.255.255.2 on (frame 3, hop count
+    ///   254), and that spoke answers the requester directly (frame 4).
+    /// - FRR nhrpd (`nhrpd/nhrp_peer.c`, `nhrp_peer_recv`): a request whose target routes to an
+    ///   NBMA next hop is forwarded (`nhrp_peer_forward`), never answered from the hub's cache.
+    /// - Cisco's NHRP configuration guide (IOS XE 16.11, "Configuring NHRP"): the resolution
+    ///   request and reply of a spoke-to-spoke tunnel travel the spoke-hub-spoke path.
+    fn forward_resolution(&mut self, from: Ipv4Addr, msg: &nhrp::Repr<'_>) -> bool {
         let Some(target) = nhrp::mandatory::ipv4(msg.dst_proto) else {
             return false;
         };
-        let registered = self.nhrp_server().is_some_and(|s| s.get(target).is_some());
-        if registered || target == self.config.tunnel.address {
+        if target == self.config.tunnel.address {
             return false;
         }
-        let Some(next_hop) = self.rib.lookup(target).and_then(|r| r.next_hop) else {
-            return false;
+        let now = self.now;
+        let nbma_of = |node: &Self, tunnel: Ipv4Addr| {
+            (node.nhrp_server()?.get(tunnel))
+                .filter(|r| r.expires_at > now)
+                .map(|r| r.nbma)
         };
-        let Some(to) = self
-            .nhrp_server()
-            .and_then(|s| s.get(next_hop))
-            .map(|r| r.nbma)
-        else {
+        let owner = nbma_of(self, target).or_else(|| {
+            let next_hop = self.rib.lookup(target).and_then(|r| r.next_hop)?;
+            nbma_of(self, next_hop)
+        });
+        let Some(to) = owner.filter(|to| *to != from) else {
             return false;
         };
         match resolution::forwarded(msg) {
@@ -525,8 +552,8 @@ impl Node {
             self.event(Event::Shortcut(ShortcutEvent::ResolutionFailed { target }));
             return;
         };
-        // The reply came from the responder itself (Phase 3) or the hub (Phase 2): the mapping
-        // is the CIE's either way.
+        // The reply comes from the responder itself (our hub forwards every request it can);
+        // from a hub that answers for its spokes the mapping is the CIE's all the same.
         let entry = Shortcut {
             prefix: answer.prefix,
             next_hop: answer.next_hop,
