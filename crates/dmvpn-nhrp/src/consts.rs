@@ -10,41 +10,25 @@ dmvpn_wire::registry! {
     /// Packet types, `ar$op.type` (RFC 2332 §5.0; type 8 from draft-detienne-dmvpn-01).
     pub struct OpType(u8) {
         /// NHRP Resolution Request (§5.2.1).
-        RESOLUTION_REQUEST = 1 => "ResolutionRequest",
+        RESOLUTION_REQUEST = 1 => "ResolutionRequest" ("NHRP Resolution Request"),
         /// NHRP Resolution Reply (§5.2.2).
-        RESOLUTION_REPLY = 2 => "ResolutionReply",
+        RESOLUTION_REPLY = 2 => "ResolutionReply" ("NHRP Resolution Reply"),
         /// NHRP Registration Request (§5.2.3).
-        REGISTRATION_REQUEST = 3 => "RegistrationRequest",
+        REGISTRATION_REQUEST = 3 => "RegistrationRequest" ("NHRP Registration Request"),
         /// NHRP Registration Reply (§5.2.4).
-        REGISTRATION_REPLY = 4 => "RegistrationReply",
+        REGISTRATION_REPLY = 4 => "RegistrationReply" ("NHRP Registration Reply"),
         /// NHRP Purge Request (§5.2.5).
-        PURGE_REQUEST = 5 => "PurgeRequest",
+        PURGE_REQUEST = 5 => "PurgeRequest" ("NHRP Purge Request"),
         /// NHRP Purge Reply (§5.2.6).
-        PURGE_REPLY = 6 => "PurgeReply",
+        PURGE_REPLY = 6 => "PurgeReply" ("NHRP Purge Reply"),
         /// NHRP Error Indication (§5.2.7).
-        ERROR_INDICATION = 7 => "ErrorIndication",
+        ERROR_INDICATION = 7 => "ErrorIndication" ("NHRP Error Indication"),
         /// NHRP Traffic Indication, the Cisco DMVPN phase 3 redirect (draft-detienne-dmvpn-01 §4.1).
-        TRAFFIC_INDICATION = 8 => "TrafficIndication",
+        TRAFFIC_INDICATION = 8 => "TrafficIndication" ("NHRP Traffic Indication"),
     }
 }
 
 impl OpType {
-    /// The label Wireshark prints, e.g. `NHRP Registration Request`.
-    #[must_use]
-    pub const fn description(self) -> Option<&'static str> {
-        Some(match self.0 {
-            1 => "NHRP Resolution Request",
-            2 => "NHRP Resolution Reply",
-            3 => "NHRP Registration Request",
-            4 => "NHRP Registration Reply",
-            5 => "NHRP Purge Request",
-            6 => "NHRP Purge Reply",
-            7 => "NHRP Error Indication",
-            8 => "NHRP Traffic Indication",
-            _ => return None,
-        })
-    }
-
     /// Whether this is a Resolution, Registration or Purge Request (types 1, 3 and 5).
     #[must_use]
     pub const fn is_request(self) -> bool {
@@ -92,17 +76,20 @@ dmvpn_wire::registry! {
     /// Client Information Entry codes (RFC 2332 §5.2.2 and §5.2.4).
     pub struct CieCode(u8) {
         /// Success.
-        SUCCESS = 0 => "Success",
+        SUCCESS = 0 => "Success" ("Success"),
         /// Administratively Prohibited.
-        ADMINISTRATIVELY_PROHIBITED = 4 => "AdministrativelyProhibited",
+        ADMINISTRATIVELY_PROHIBITED = 4 => "AdministrativelyProhibited"
+            ("Administratively Prohibited"),
         /// Insufficient Resources.
-        INSUFFICIENT_RESOURCES = 5 => "InsufficientResources",
+        INSUFFICIENT_RESOURCES = 5 => "InsufficientResources" ("Insufficient Resources"),
         /// No Internetworking Layer Address to NBMA Address Binding Exists.
-        NO_BINDING_EXISTS = 12 => "NoBindingExists",
+        NO_BINDING_EXISTS = 12 => "NoBindingExists"
+            ("No Interworking Layer Address to NBMA Address Binding Exists"),
         /// Binding Exists But Is Not Unique.
-        BINDING_NOT_UNIQUE = 13 => "BindingNotUnique",
+        BINDING_NOT_UNIQUE = 13 => "BindingNotUnique" ("Binding Exists But Is Not Unique"),
         /// Unique Internetworking Layer Address Already Registered.
-        ALREADY_REGISTERED = 14 => "AlreadyRegistered",
+        ALREADY_REGISTERED = 14 => "AlreadyRegistered"
+            ("Unique Internetworking Layer Address Already Registered"),
     }
 }
 
@@ -120,47 +107,35 @@ impl CieCode {
             self
         }
     }
-
-    /// The label Wireshark prints, e.g. `Success`.
-    #[must_use]
-    pub const fn description(self) -> Option<&'static str> {
-        Some(match self.0 {
-            0 => "Success",
-            4 => "Administratively Prohibited",
-            5 => "Insufficient Resources",
-            12 => "No Interworking Layer Address to NBMA Address Binding Exists",
-            13 => "Binding Exists But Is Not Unique",
-            14 => "Unique Internetworking Layer Address Already Registered",
-            _ => return None,
-        })
-    }
 }
 
 dmvpn_wire::registry! {
     /// Error Indication codes (RFC 2332 §5.2.7; 16 and 17 from RFC 2735 §4).
     pub struct ErrorCode(u16) {
         /// Unrecognized Extension: a compulsory extension was not understood.
-        UNRECOGNIZED_EXTENSION = 1 => "UnrecognizedExtension",
+        UNRECOGNIZED_EXTENSION = 1 => "UnrecognizedExtension" ("Unrecognized Extension"),
         /// NHRP Loop Detected.
-        LOOP_DETECTED = 3 => "LoopDetected",
+        LOOP_DETECTED = 3 => "LoopDetected" ("NHRP Loop Detected"),
         /// Protocol Address Unreachable.
-        PROTOCOL_ADDRESS_UNREACHABLE = 6 => "ProtocolAddressUnreachable",
+        PROTOCOL_ADDRESS_UNREACHABLE = 6 => "ProtocolAddressUnreachable"
+            ("Protocol Address Unreachable"),
         /// Protocol Error.
-        PROTOCOL_ERROR = 7 => "ProtocolError",
+        PROTOCOL_ERROR = 7 => "ProtocolError" ("Protocol Error"),
         /// NHRP SDU Size Exceeded.
-        SDU_SIZE_EXCEEDED = 8 => "SduSizeExceeded",
+        SDU_SIZE_EXCEEDED = 8 => "SduSizeExceeded" ("NHRP SDU Size Exceeded"),
         /// Invalid Extension.
-        INVALID_EXTENSION = 9 => "InvalidExtension",
+        INVALID_EXTENSION = 9 => "InvalidExtension" ("Invalid Extension"),
         /// Invalid NHRP Resolution Reply Received.
-        INVALID_RESOLUTION_REPLY = 10 => "InvalidResolutionReply",
+        INVALID_RESOLUTION_REPLY = 10 => "InvalidResolutionReply"
+            ("Invalid NHRP Resolution Reply Received"),
         /// Authentication Failure.
-        AUTHENTICATION_FAILURE = 11 => "AuthenticationFailure",
+        AUTHENTICATION_FAILURE = 11 => "AuthenticationFailure" ("Authentication Failure"),
         /// Hop Count Exceeded.
-        HOP_COUNT_EXCEEDED = 15 => "HopCountExceeded",
+        HOP_COUNT_EXCEEDED = 15 => "HopCountExceeded" ("Hop Count Exceeded"),
         /// VPN Mismatch (RFC 2735).
-        VPN_MISMATCH = 16 => "VpnMismatch",
+        VPN_MISMATCH = 16 => "VpnMismatch" ("VPN Mismatch"),
         /// VPN Unsupported (RFC 2735).
-        VPN_UNSUPPORTED = 17 => "VpnUnsupported",
+        VPN_UNSUPPORTED = 17 => "VpnUnsupported" ("VPN Unsupported"),
     }
 }
 
@@ -176,25 +151,6 @@ impl ErrorCode {
         } else {
             self
         }
-    }
-
-    /// The label Wireshark prints, e.g. `Authentication Failure`.
-    #[must_use]
-    pub const fn description(self) -> Option<&'static str> {
-        Some(match self.0 {
-            1 => "Unrecognized Extension",
-            3 => "NHRP Loop Detected",
-            6 => "Protocol Address Unreachable",
-            7 => "Protocol Error",
-            8 => "NHRP SDU Size Exceeded",
-            9 => "Invalid Extension",
-            10 => "Invalid NHRP Resolution Reply Received",
-            11 => "Authentication Failure",
-            15 => "Hop Count Exceeded",
-            16 => "VPN Mismatch",
-            17 => "VPN Unsupported",
-            _ => return None,
-        })
     }
 }
 

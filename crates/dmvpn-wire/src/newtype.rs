@@ -24,8 +24,59 @@
 /// assert!(!OpType(9).is_known());
 /// assert!(matches!(OpType(1), OpType::RESOLUTION_REQUEST));
 /// ```
+///
+/// A registry whose every entry also gives, in parentheses, the longer text a dissector prints
+/// for it (Wireshark's value string) gets `description()` as well:
+///
+/// ```
+/// dmvpn_wire::registry! {
+///     /// NHRP Error Indication codes (RFC 2332 §5.2.7).
+///     pub struct ErrorCode(u16) {
+///         /// Loop detected.
+///         LOOP_DETECTED = 3 => "LoopDetected" ("NHRP Loop Detected"),
+///         /// Protocol error.
+///         PROTOCOL_ERROR = 7 => "ProtocolError" ("Protocol Error"),
+///     }
+/// }
+///
+/// assert_eq!(ErrorCode::LOOP_DETECTED.description(), Some("NHRP Loop Detected"));
+/// assert_eq!(ErrorCode(9).description(), None);
+/// assert_eq!(ErrorCode::KNOWN, &[ErrorCode::LOOP_DETECTED, ErrorCode::PROTOCOL_ERROR]);
+/// assert_eq!(format!("{:?}", ErrorCode::PROTOCOL_ERROR), "ProtocolError (7)");
+/// ```
 #[macro_export]
 macro_rules! registry {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident($int:ty) {
+            $(
+                $(#[$const_meta:meta])*
+                $const:ident = $value:literal => $label:literal ($description:literal)
+            ),* $(,)?
+        }
+    ) => {
+        $crate::registry! {
+            $(#[$meta])*
+            $vis struct $name($int) {
+                $(
+                    $(#[$const_meta])*
+                    $const = $value => $label
+                ),*
+            }
+        }
+
+        impl $name {
+            /// The longer text a dissector prints for the value (Wireshark's value string), or
+            /// `None` for a value this registry does not know.
+            #[must_use]
+            pub const fn description(self) -> ::core::option::Option<&'static str> {
+                match self.0 {
+                    $($value => ::core::option::Option::Some($description),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis struct $name:ident($int:ty) {
