@@ -18,7 +18,7 @@ use dmvpn_eigrp::tlv::{
     Destinations, ExternalData, Family, Parameters, PeerTidList, SoftwareVersion, Tlv, WideMetric,
     WideRoute,
 };
-use dmvpn_eigrp::{AuthType, Flags, OpCode, Packet, Repr, Tlvs, metric};
+use dmvpn_eigrp::{AuthType, Flags, OpCode, Repr, Tlvs, metric};
 use dmvpn_testkit::pcap::{LINKTYPE_ETHERNET, PcapWriter};
 
 /// The MD5 key of the lab (same as `../shared/lab`'s FRR key chain).
@@ -81,9 +81,7 @@ fn build(opcode: OpCode, flags: Flags, seq: u32, ack: u32, tlvs: &[Tlv<'_>]) -> 
         autonomous_system: 123,
         tlvs: Tlvs::new(tlvs),
     };
-    let mut buf = vec![0; repr.buffer_len()];
-    repr.emit(&mut Packet::new_unchecked(&mut buf[..]));
-    buf
+    repr.to_bytes()
 }
 
 fn frames() -> Vec<Frame> {

@@ -228,7 +228,7 @@ impl fmt::Display for Verified {
 mod tests {
     use super::*;
     use crate::tlv::{Authentication, Parameters, SoftwareVersion, Tlv};
-    use crate::{Flags, OpCode, Packet, Repr, Tlvs};
+    use crate::{Flags, OpCode, Repr, Tlvs};
 
     fn hello(auth_type: AuthType, digest: &[u8], extra: bool) -> Vec<u8> {
         let tlvs = [
@@ -255,9 +255,7 @@ mod tests {
             autonomous_system: 123,
             tlvs: Tlvs::new(&tlvs[..n]),
         };
-        let mut buf = vec![0; repr.buffer_len()];
-        repr.emit(&mut Packet::new_unchecked(&mut buf[..]));
-        buf
+        repr.to_bytes()
     }
 
     // Vectors computed independently with Python's hashlib/hmac over the same bytes

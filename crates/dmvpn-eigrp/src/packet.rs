@@ -215,6 +215,33 @@ impl<'a> Repr<'a> {
         HEADER_LEN + self.tlvs.buffer_len()
     }
 
+    /// The packet's bytes, checksum included, in a new buffer of [`Repr::buffer_len`] bytes
+    /// ([`Repr::emit`]).
+    ///
+    /// ```
+    /// use dmvpn_eigrp::{Flags, OpCode, Packet, Repr, Tlvs};
+    ///
+    /// let repr = Repr {
+    ///     opcode: OpCode::HELLO,
+    ///     flags: Flags::default(),
+    ///     sequence: 0,
+    ///     ack: 0,
+    ///     virtual_router_id: 0,
+    ///     autonomous_system: 100,
+    ///     tlvs: Tlvs::new(&[]),
+    /// };
+    /// let bytes = repr.to_bytes();
+    /// assert_eq!(bytes.len(), dmvpn_eigrp::HEADER_LEN);
+    /// assert_eq!(Repr::parse(&Packet::new_checked(&bytes[..])?)?, repr);
+    /// # Ok::<(), dmvpn_eigrp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = vec![0; self.buffer_len()];
+        self.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+        bytes
+    }
+
     /// Writes the packet, checksum included, into a buffer of exactly [`Repr::buffer_len`] bytes.
     ///
     /// An Authentication TLV is written as given; to sign, emit with a zero digest and then call
@@ -432,8 +459,7 @@ mod tests {
             "Update AS 100 flags CR seq 25 ack 0 [IPv4Internal 192.168.1.0/24 unreachable, \
              IPv4Internal 10.0.0.4/30 unreachable, IPv4Internal 192.168.3.0/24 unreachable]"
         );
-        let mut buf = vec![0; repr.buffer_len()];
-        repr.emit(&mut Packet::new_unchecked(&mut buf[..]));
+        let buf = repr.to_bytes();
         assert_eq!(buf, UPDATE);
         // Re-emitting from a list of TLVs gives the same bytes.
         let tlvs: Vec<_> = repr.tlvs.iter().collect();
@@ -442,8 +468,7 @@ mod tests {
             ..repr
         };
         assert_eq!(rebuilt, repr);
-        let mut buf2 = vec![0; rebuilt.buffer_len()];
-        rebuilt.emit(&mut Packet::new_unchecked(&mut buf2[..]));
+        let buf2 = rebuilt.to_bytes();
         assert_eq!(buf2, UPDATE);
     }
 

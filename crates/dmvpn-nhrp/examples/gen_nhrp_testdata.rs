@@ -37,19 +37,13 @@ pub(crate) struct Frame {
     pub(crate) nhrp: Vec<u8>,
 }
 
-fn emit(repr: &Repr<'_>) -> Vec<u8> {
-    let mut bytes = vec![0; repr.buffer_len()];
-    repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
-    bytes
-}
-
 impl Frame {
     /// `repr` emitted, sent from NBMA address `src` to `dst`.
     fn of(src: [u8; 4], dst: [u8; 4], repr: &Repr<'_>) -> Self {
         Self {
             src,
             dst,
-            nhrp: emit(repr),
+            nhrp: repr.to_bytes(),
         }
     }
 }
@@ -155,7 +149,7 @@ pub(crate) fn frames() -> Vec<Frame> {
             &exts,
         )
     };
-    let registration_bytes = emit(&registration);
+    let registration_bytes = registration.to_bytes();
     frames.push(Frame::of(SPOKE1_NBMA, HUB_NBMA, &registration));
 
     // 2. Registration Reply, hub -> spoke1: the hub answers, and echoes the NAT address it saw.

@@ -1,5 +1,7 @@
 //! The whole packet as a typed value: [`Repr`], with one [`Message`] variant per packet type.
 
+use alloc::vec;
+use alloc::vec::Vec;
 use core::fmt;
 
 use dmvpn_wire::{Error, Layer, Result};
@@ -274,6 +276,29 @@ impl<'a> Repr<'a> {
     #[must_use]
     pub fn buffer_len(&self) -> usize {
         self.mandatory_len() + self.extensions.map_or(0, |e| e.buffer_len())
+    }
+
+    /// The packet's bytes in a new buffer of [`Repr::buffer_len`] bytes ([`Repr::emit`]),
+    /// checksum included.
+    ///
+    /// ```
+    /// use core::net::Ipv4Addr;
+    /// use dmvpn_nhrp::RegistrationRequest;
+    ///
+    /// let request = RegistrationRequest::ipv4(
+    ///     Ipv4Addr::new(172, 16, 25, 2),
+    ///     Ipv4Addr::new(192, 168, 0, 2),
+    ///     Ipv4Addr::new(192, 168, 0, 1),
+    /// );
+    /// let bytes = request.with_repr(|repr| repr.to_bytes());
+    /// assert_eq!(dmvpn_nhrp::parse(&bytes)?.to_bytes(), bytes);
+    /// # Ok::<(), dmvpn_nhrp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = vec![0; self.buffer_len()];
+        self.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+        bytes
     }
 
     /// Writes the packet into a buffer of at least [`Repr::buffer_len`] bytes, checksum last.

@@ -1,7 +1,6 @@
 //! Convenience constructors: an IPv4 [`NbmaAddress`] and the Registration Request a DMVPN spoke
 //! sends its hub, without spelling out the ten fields of a [`Repr`], its CIE and its extensions.
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
@@ -220,11 +219,7 @@ impl<'a> RegistrationRequest<'a> {
     /// [`GRE_PROTOCOL`](crate::GRE_PROTOCOL).
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.with_repr(|repr| {
-            let mut bytes = vec![0; repr.buffer_len()];
-            repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
-            bytes
-        })
+        self.with_repr(|repr| repr.to_bytes())
     }
 }
 

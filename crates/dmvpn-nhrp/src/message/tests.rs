@@ -102,8 +102,7 @@ fn real_vectors_parse_summarise_and_re_emit_byte_for_byte() {
         let repr = crate::parse(bytes).unwrap_or_else(|err| panic!("{summary}: {err}"));
         assert_eq!(repr.to_string(), summary);
         assert_eq!(repr.buffer_len(), bytes.len(), "{summary}");
-        let mut out = vec![0; repr.buffer_len()];
-        repr.emit(&mut Packet::new_unchecked(&mut out[..]));
+        let out = repr.to_bytes();
         assert_eq!(out, bytes, "{summary}");
     }
 }
@@ -435,8 +434,7 @@ fn error_indication_keeps_and_parses_the_packet_in_error() {
         }),
         extensions: None,
     };
-    let mut bytes = vec![0; repr.buffer_len()];
-    repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+    let bytes = repr.to_bytes();
     assert_eq!(bytes.len(), 40 + IOS_REGISTRATION_REQUEST.len());
     assert_eq!(&bytes[22..28], &[0, 0, 0, 11, 0, 64]);
     assert_eq!(bytes[14..16], [0, 0]);
@@ -530,8 +528,7 @@ fn every_message_type_round_trips() {
         let message = Message::with_control(OpType(op), control).unwrap();
         assert_eq!(message.op_type(), OpType(op));
         let repr = Repr { message, ..base };
-        let mut bytes = vec![0; repr.buffer_len()];
-        repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+        let bytes = repr.to_bytes();
         assert_eq!(crate::parse(&bytes).unwrap(), repr, "op {op}");
         let summary = repr.to_string();
         let code = if op % 2 == 0 {
@@ -773,8 +770,7 @@ fn arbitrary_reprs_round_trip() {
     bolero::check!().for_each(|data: &[u8]| {
         let parts = parts(data);
         with_parts(&parts, |repr| {
-            let mut bytes = vec![0; repr.buffer_len()];
-            repr.emit(&mut Packet::new_unchecked(&mut bytes[..]));
+            let bytes = repr.to_bytes();
             let parsed = crate::parse(&bytes).unwrap_or_else(|err| panic!("{err}: {repr:?}"));
             assert_eq!(&parsed, repr);
         });
