@@ -55,6 +55,13 @@ fn with_link(link: &str, payloads: &[&str]) -> Vec<String> {
     payloads.iter().map(|p| format!("{link}:{p}")).collect()
 }
 
+/// The layers of `name`, after checking that its frames are the IP set under `link`.
+#[track_caller]
+fn ip_set_layers(name: &str, link: &str) -> Vec<Vec<Value>> {
+    assert_eq!(chains(name), with_link(link, &IP_SET));
+    layers(name)
+}
+
 #[test]
 fn cisco_hdlc_with_slarp_and_cdp() {
     let mut expected = with_link("chdlc", &IP_SET);
@@ -123,8 +130,7 @@ fn ppp_and_ppp_in_hdlc_framing() {
 
 #[test]
 fn pppoe_without_and_with_ethernet() {
-    assert_eq!(chains("ppp_ether.pcap"), with_link("pppoe", &IP_SET));
-    let frames = layers("ppp_ether.pcap");
+    let frames = ip_set_layers("ppp_ether.pcap", "pppoe");
     assert_eq!(
         frames[0][0],
         json!({"proto": "pppoe", "pppoe_code": 0, "pppoe_session": "0x0011", "pppoe_length": 78,
@@ -174,8 +180,7 @@ fn frame_relay_nlpid_snap_and_cisco() {
 
 #[test]
 fn nflog_enc_and_bsd_raw() {
-    assert_eq!(chains("nflog.pcap"), with_link("nflog", &IP_SET));
-    let frames = layers("nflog.pcap");
+    let frames = ip_set_layers("nflog.pcap", "nflog");
     assert_eq!(
         frames[0][0],
         json!({"proto": "nflog", "family": 2, "group": 5, "ethertype": "0x0800"})
