@@ -10,7 +10,7 @@ use dmvpn_isakmp::v2::consts::{AuthMethod, NotifyType, ProtocolId, TransformType
 use dmvpn_isakmp::v2::{ExchangeType, PayloadType};
 use subtle::ConstantTimeEq;
 
-use super::endpoint::{Child, Kind, State};
+use super::endpoint::{Child, IkeSa, Kind, State};
 use super::wire::{Chain, Offered, Received, esp_transforms, id_body, sa_body};
 use super::{ChildSa, Config, Endpoint, Entropy, Error, Event, Failure, Role, TransformSet};
 use crate::ike::EspKeys;
@@ -69,11 +69,10 @@ impl<E: Entropy> Endpoint<E> {
         let identity = id_body(&self.config.identity);
         let local = self.config.local;
         let sa = &mut self.sas[i];
-        let (Some(keys), Some(psk)) = (&sa.keys, &sa.psk) else {
-            return Err(Error::NoPresharedKey { peer: sa.peer });
-        };
-        let auth = keys.psk_auth(psk.as_bytes(), true, &sa.init_sent, &sa.nr, &identity);
         let peer = sa.peer;
+        let auth = sa
+            .our_auth(true, &identity)
+            .ok_or(Error::NoPresharedKey { peer })?;
         sa.state = State::AuthSent;
         sa.next_id = 1;
         let mut chain = Chain::default();
@@ -110,25 +109,15 @@ impl<E: Entropy> Endpoint<E> {
             self.refuse_auth(i, message_id, Failure::IdentityMismatch)?;
             return Err(Error::IdentityMismatch { peer, identity });
         }
-        let sa = &self.sas[i];
-        let good = match (&sa.keys, &sa.psk) {
-            (Some(keys), Some(psk)) => {
-                let expected = keys.psk_auth(psk.as_bytes(), true, &sa.init_received, &sa.nr, idi);
-                auth_matches(auth, &expected)
-            }
-            _ => false,
-        };
-        if !good {
+        if !self.sas[i].peer_auth_matches(true, idi, auth) {
             self.refuse_auth(i, message_id, Failure::AuthenticationFailed)?;
             return Err(Error::AuthenticationFailed { peer });
         }
         let identity = id_body(&self.config.identity);
         let local = self.config.local;
-        let sa = &self.sas[i];
-        let (Some(keys), Some(psk)) = (&sa.keys, &sa.psk) else {
-            return Err(Error::NoPresharedKey { peer });
-        };
-        let our_auth = keys.psk_auth(psk.as_bytes(), false, &sa.init_sent, &sa.ni, &identity);
+        let our_auth = self.sas[i]
+            .our_auth(false, &identity)
+            .ok_or(Error::NoPresharedKey { peer })?;
         let mut chain = Chain::default();
         chain.push(PayloadType::IDR, &identity);
         chain.push(PayloadType::AUTH, &auth_body(&our_auth));
@@ -142,19 +131,7 @@ impl<E: Entropy> Endpoint<E> {
                 chain.push(PayloadType::SA, &esp_sa(&[set], inbound, None));
                 chain.gre_selectors(peer, local);
                 self.respond(i, ExchangeType::IKE_AUTH, message_id, &chain)?;
-                let sa = &self.sas[i];
-                let (ni, nr) = (sa.ni.clone(), sa.nr.clone());
-                self.add_child(
-                    now,
-                    i,
-                    false,
-                    set,
-                    (inbound, outbound),
-                    None,
-                    &ni,
-                    &nr,
-                    message_id,
-                );
+                self.add_auth_child(now, i, false, set, (inbound, outbound), message_id);
                 Ok(())
             }
             Err(ty) => {
@@ -225,15 +202,7 @@ impl<E: Entropy> Endpoint<E> {
             self.fail(i, Failure::IdentityMismatch);
             return Err(Error::IdentityMismatch { peer, identity });
         }
-        let sa = &self.sas[i];
-        let good = match (&sa.keys, &sa.psk) {
-            (Some(keys), Some(psk)) => {
-                let expected = keys.psk_auth(psk.as_bytes(), false, &sa.init_received, &sa.ni, idr);
-                auth_matches(auth, &expected)
-            }
-            _ => false,
-        };
-        if !good {
+        if !self.sas[i].peer_auth_matches(false, idr, auth) {
             self.fail(i, Failure::AuthenticationFailed);
             return Err(Error::AuthenticationFailed { peer });
         }
@@ -255,9 +224,7 @@ impl<E: Entropy> Endpoint<E> {
             });
             return Err(Error::BadProposalChoice { peer });
         };
-        let sa = &self.sas[i];
-        let (ni, nr) = (sa.ni.clone(), sa.nr.clone());
-        self.add_child(now, i, true, set, (inbound, outbound), None, &ni, &nr, 1);
+        self.add_auth_child(now, i, true, set, (inbound, outbound), 1);
         Ok(())
     }
 
@@ -305,6 +272,32 @@ impl<E: Entropy> Endpoint<E> {
                 nat_detected: sa.nat_detected,
             });
         }
+    }
+
+    /// Derives and records the Child SA that IKE_AUTH of SA `i` made (no PFS; the IKE SA's
+    /// nonces), as [`Self::add_child`] does.
+    fn add_auth_child(
+        &mut self,
+        now: Instant,
+        i: usize,
+        exchange_initiator: bool,
+        set: TransformSet,
+        spis: (u32, u32),
+        message_id: u32,
+    ) {
+        let sa = &self.sas[i];
+        let (ni, nr) = (sa.ni.clone(), sa.nr.clone());
+        self.add_child(
+            now,
+            i,
+            exchange_initiator,
+            set,
+            spis,
+            None,
+            &ni,
+            &nr,
+            message_id,
+        );
     }
 
     /// Derives and records a Child SA of SA `i`: `exchange_initiator` says whether we
@@ -378,6 +371,35 @@ impl<E: Entropy> Endpoint<E> {
         });
         self.events.push_back(Event::ChildEstablished(child));
         inbound
+    }
+}
+
+impl IkeSa {
+    /// Our PSK AUTH over our identity `id` (RFC 7296 §2.15): our IKE_SA_INIT message and the
+    /// peer's nonce, signed with SK_pi when we are the `initiator`, else SK_pr. `None` before
+    /// the keys or without a pre-shared key.
+    fn our_auth(&self, initiator: bool, id: &[u8]) -> Option<Secret> {
+        let (keys, psk) = (self.keys.as_ref()?, self.psk.as_ref()?);
+        let peer_nonce = if initiator { &self.nr } else { &self.ni };
+        Some(keys.psk_auth(psk.as_bytes(), initiator, &self.init_sent, peer_nonce, id))
+    }
+
+    /// Whether the AUTH body `auth` is the peer's PSK AUTH over its identity `id`: its
+    /// IKE_SA_INIT message and our nonce, signed with SK_pi when the peer is the
+    /// `peer_initiator`, else SK_pr. False before the keys or without a pre-shared key.
+    fn peer_auth_matches(&self, peer_initiator: bool, id: &[u8], auth: &[u8]) -> bool {
+        let (Some(keys), Some(psk)) = (&self.keys, &self.psk) else {
+            return false;
+        };
+        let our_nonce = if peer_initiator { &self.nr } else { &self.ni };
+        let expected = keys.psk_auth(
+            psk.as_bytes(),
+            peer_initiator,
+            &self.init_received,
+            our_nonce,
+            id,
+        );
+        auth_matches(auth, &expected)
     }
 }
 
