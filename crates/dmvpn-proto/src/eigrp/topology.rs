@@ -28,29 +28,22 @@ pub struct Link {
 impl Link {
     /// An IOS 15 `interface Tunnel`: BW 100 kbit/s, DLY 50000 usec, `ip mtu 1400` as DMVPN
     /// configurations set it.
-    pub const TUNNEL: Self = Self {
-        bandwidth_kbps: 100,
-        delay_tens_us: 5000,
-        mtu: 1400,
-    };
+    pub const TUNNEL: Self = Self::new(100, 5000, 1400);
     /// `interface Loopback`: BW 8000000 kbit/s, DLY 5000 usec.
-    pub const LOOPBACK: Self = Self {
-        bandwidth_kbps: 8_000_000,
-        delay_tens_us: 500,
-        mtu: 1514,
-    };
+    pub const LOOPBACK: Self = Self::new(8_000_000, 500, 1514);
     /// `interface GigabitEthernet`: BW 1000000 kbit/s, DLY 10 usec.
-    pub const GIGABIT_ETHERNET: Self = Self {
-        bandwidth_kbps: 1_000_000,
-        delay_tens_us: 1,
-        mtu: 1500,
-    };
+    pub const GIGABIT_ETHERNET: Self = Self::new(1_000_000, 1, 1500);
     /// `interface FastEthernet`: BW 100000 kbit/s, DLY 100 usec.
-    pub const FAST_ETHERNET: Self = Self {
-        bandwidth_kbps: 100_000,
-        delay_tens_us: 10,
-        mtu: 1500,
-    };
+    pub const FAST_ETHERNET: Self = Self::new(100_000, 10, 1500);
+
+    /// A link of `bandwidth_kbps` kbit/s, `delay_tens_us` tens of microseconds and MTU `mtu`.
+    const fn new(bandwidth_kbps: u32, delay_tens_us: u32, mtu: u32) -> Self {
+        Self {
+            bandwidth_kbps,
+            delay_tens_us,
+            mtu,
+        }
+    }
 
     /// The metric vector of a prefix connected to this interface (0 hops, reliability 255,
     /// load 1).
