@@ -6,8 +6,8 @@
 mod cloud_util;
 
 use cloud_util::{
-    HUB_NBMA, HUB_TUNNEL, cloud, converged, events_since, hub_config, neighbors, ping,
-    spoke_config, spoke_nbma, spoke_tunnel, went_down,
+    HUB_NBMA, HUB_TUNNEL, cloud, converged, converged_cloud, events_since, hub_config, neighbors,
+    ping, spoke_config, spoke_nbma, spoke_tunnel, went_down,
 };
 use dmvpn_proto::eigrp::{self, DownReason};
 use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
@@ -84,9 +84,7 @@ fn three_spokes_come_up_and_reach_each_other_through_the_hub() {
 /// hub refreshes the unique entry), the adjacency comes up and its LAN is reachable again.
 #[test]
 fn a_spoke_reboots() {
-    let mut cloud = cloud(3, 2);
-    cloud.run_until(Instant::from_secs(30));
-    assert!(converged(&cloud, 3));
+    let mut cloud = converged_cloud(3, 2);
     cloud.power_off(2);
     cloud.run_until(Instant::from_secs(60));
     assert!(went_down(&cloud, 0, DownReason::HoldTimerExpired));
@@ -128,9 +126,7 @@ fn a_spoke_reboots() {
 /// spoke-to-spoke traffic are back.
 #[test]
 fn the_hub_restarts() {
-    let mut cloud = cloud(3, 3);
-    cloud.run_until(Instant::from_secs(30));
-    assert!(converged(&cloud, 3));
+    let mut cloud = converged_cloud(3, 3);
     cloud.power_off(0);
     cloud.run_until(Instant::from_secs(40));
     cloud.reboot(0);
@@ -251,9 +247,7 @@ fn a_rekey_keeps_the_old_inbound_sa_for_the_overlap() {
     use dmvpn_proto::ipsec::Lifetime;
     use dmvpn_proto::node::REKEY_OVERLAP;
 
-    let mut cloud = cloud(2, 7);
-    cloud.run_until(Instant::from_secs(30));
-    assert!(converged(&cloud, 2));
+    let mut cloud = converged_cloud(2, 7);
     let (hub, spoke1) = (0, 1);
     let old_spi = cloud.members[spoke1]
         .node
@@ -325,9 +319,7 @@ fn a_rekey_keeps_the_old_inbound_sa_for_the_overlap() {
 fn a_deleted_pair_still_decrypts_for_the_grace() {
     use dmvpn_proto::node::DELETE_GRACE;
 
-    let mut cloud = cloud(2, 11);
-    cloud.run_until(Instant::from_secs(30));
-    assert!(converged(&cloud, 2));
+    let mut cloud = converged_cloud(2, 11);
     let spoke1 = 1;
     let now = cloud.now;
     assert!(cloud.members[spoke1].node.retire_sas(now, HUB_NBMA));

@@ -6,10 +6,10 @@
 #[path = "util/cloud.rs"]
 mod cloud_util;
 
-use cloud_util::{cloud, converged, host, spoke_tunnel};
+use cloud_util::{converged_cloud, host, spoke_tunnel};
+use dmvpn_proto::Duration;
 use dmvpn_proto::node::DropReason;
-use dmvpn_proto::node::sim::{Cloud, ipv4_packet, parse_ipv4};
-use dmvpn_proto::{Duration, Instant};
+use dmvpn_proto::node::sim::{ipv4_packet, parse_ipv4};
 use dmvpn_wire::checksum;
 
 /// A UDP datagram of `len` payload bytes from host 10 of spoke 1 to host 20 of spoke 2.
@@ -25,16 +25,9 @@ fn datagram(len: usize, df: bool) -> Vec<u8> {
     packet
 }
 
-fn ready() -> Cloud {
-    let mut cloud = cloud(2, 11);
-    cloud.run_until(Instant::from_secs(30));
-    assert!(converged(&cloud, 2));
-    cloud
-}
-
 #[test]
 fn a_big_packet_without_df_arrives_in_fragments() {
-    let mut cloud = ready();
+    let mut cloud = converged_cloud(2, 11);
     let packet = datagram(1980, false);
     let before = cloud.members[2].delivered.len();
     cloud.inject(1, &packet);
@@ -59,7 +52,7 @@ fn a_big_packet_without_df_arrives_in_fragments() {
 
 #[test]
 fn a_big_packet_with_df_gets_fragmentation_needed() {
-    let mut cloud = ready();
+    let mut cloud = converged_cloud(2, 11);
     let packet = datagram(1980, true);
     let before = cloud.members[1].delivered.len();
     cloud.inject(1, &packet);

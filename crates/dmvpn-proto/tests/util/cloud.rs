@@ -123,6 +123,14 @@ pub fn cloud(spokes: u16, seed: u64) -> Cloud {
     cloud
 }
 
+/// [`cloud`] of `spokes` spokes run for its first 30 s, by which it has [`converged`] (asserted).
+pub fn converged_cloud(spokes: u16, seed: u64) -> Cloud {
+    let mut cloud = cloud(spokes, seed);
+    cloud.run_until(Instant::from_secs(30));
+    assert!(converged(&cloud, spokes));
+    cloud
+}
+
 /// Sends one UDP datagram from host 10 of spoke `a`'s LAN to host 20 of spoke `b`'s, runs the
 /// cloud for a second, and returns the TTL it arrived with at `b`'s host, if it did.
 pub fn ping(cloud: &mut Cloud, a: u16, b: u16, tag: u8) -> Option<u8> {
