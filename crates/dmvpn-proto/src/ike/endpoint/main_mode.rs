@@ -115,12 +115,10 @@ impl<R: Entropy> Endpoint<R> {
 
     pub(super) fn main_mode(
         &mut self,
-        now: Instant,
         sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
+        incoming: Incoming<'_>,
     ) -> Result<(), Error> {
-        if self.duplicate(sa, bytes) {
+        if self.duplicate(sa, incoming.bytes) {
             return Ok(());
         }
         let peer = sa.peer;
@@ -130,11 +128,11 @@ impl<R: Entropy> Endpoint<R> {
             state: sa.state.name(),
         };
         match (sa.role, &sa.state) {
-            (Role::Initiator, P1::Mm1Sent { .. }) => self.main_mode_2(now, sa, message, bytes),
-            (Role::Responder, P1::Mm2Sent { .. }) => self.main_mode_3(now, sa, message, bytes),
-            (Role::Initiator, P1::Mm3Sent { .. }) => self.main_mode_4(now, sa, message, bytes),
-            (Role::Responder, P1::Mm4Sent { .. }) => self.main_mode_5(now, sa, message, bytes),
-            (Role::Initiator, P1::Mm5Sent { .. }) => self.main_mode_6(now, sa, message, bytes),
+            (Role::Initiator, P1::Mm1Sent { .. }) => self.main_mode_2(sa, incoming),
+            (Role::Responder, P1::Mm2Sent { .. }) => self.main_mode_3(sa, incoming),
+            (Role::Initiator, P1::Mm3Sent { .. }) => self.main_mode_4(sa, incoming),
+            (Role::Responder, P1::Mm4Sent { .. }) => self.main_mode_5(sa, incoming),
+            (Role::Initiator, P1::Mm5Sent { .. }) => self.main_mode_6(sa, incoming),
             _ => Err(unexpected),
         }
     }
@@ -163,13 +161,8 @@ impl<R: Entropy> Endpoint<R> {
         }
     }
 
-    fn main_mode_2(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn main_mode_2(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let parsed = Self::plain(sa, message, PayloadType::SA)?;
         let Some((choice, _)) = parsed.sa else {
             return Err(Error::BadProposalChoice { peer: sa.peer });
@@ -196,12 +189,10 @@ impl<R: Entropy> Endpoint<R> {
         mm.g_xi = kx.public_value().to_vec();
         mm.kx = Some(kx);
         let out = Self::key_exchange_message(sa)?;
-        let out = self.flight(now, sa.peer, out, true);
-        sa.last_in = bytes.to_vec();
-        sa.state = match sa.state.take() {
+        self.advance(now, sa, out, bytes, |state, out| match state {
             P1::Mm1Sent { mm, .. } => P1::Mm3Sent { mm, suite, out },
             other => other,
-        };
+        });
         Ok(())
     }
 
@@ -290,13 +281,8 @@ impl<R: Entropy> Endpoint<R> {
         Ok((ke, nonce))
     }
 
-    fn main_mode_3(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn main_mode_3(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
         let group = sa.state.suite().map_or(Group(0), |s| s.group);
         let kx = self.rng.key_exchange(group)?;
@@ -312,12 +298,10 @@ impl<R: Entropy> Endpoint<R> {
         mm.kx = Some(kx);
         let keyed = Self::derive(who, mm, *suite)?;
         let out = Self::key_exchange_message(sa)?;
-        let out = self.flight(now, sa.peer, out, true);
-        sa.last_in = bytes.to_vec();
-        sa.state = match sa.state.take() {
+        self.advance(now, sa, out, bytes, |state, out| match state {
             P1::Mm2Sent { mm, .. } => P1::Mm4Sent { mm, keyed, out },
             other => other,
-        };
+        });
         Ok(())
     }
 
@@ -350,13 +334,8 @@ impl<R: Entropy> Endpoint<R> {
         keyed.seal(&wire::header(cky_i, cky_r, ExchangeType::MAIN, 0), &chain)
     }
 
-    fn main_mode_4(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn main_mode_4(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let (ke, nonce) = Self::ke_and_nonce(sa, message)?;
         let who = (sa.peer, sa.role, sa.cky_i, sa.cky_r);
         let P1::Mm3Sent { mm, suite, .. } = &mut sa.state else {
@@ -368,13 +347,27 @@ impl<R: Entropy> Endpoint<R> {
         let out = self
             .identity_message(who, mm, &mut keyed)
             .ok_or(Error::AuthenticationFailed { peer: sa.peer })?;
-        let out = self.flight(now, sa.peer, out, true);
-        sa.last_in = bytes.to_vec();
-        sa.state = match sa.state.take() {
+        self.advance(now, sa, out, bytes, |state, out| match state {
             P1::Mm3Sent { mm, .. } => P1::Mm5Sent { mm, keyed, out },
             other => other,
-        };
+        });
         Ok(())
+    }
+
+    /// Sends `out`, our next Main Mode message (repeated until answered), keeps `bytes`, the
+    /// message it answers (to answer a repeat of it again), and moves `sa` to the state `next`
+    /// makes of its current one and the flight.
+    fn advance(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        out: Vec<u8>,
+        bytes: &[u8],
+        next: impl FnOnce(P1, Flight) -> P1,
+    ) {
+        let out = self.flight(now, sa.peer, out, true);
+        sa.last_in = bytes.to_vec();
+        sa.state = next(sa.state.take(), out);
     }
 
     /// Decrypts message 5 or 6 and checks the peer's HASH; returns the INITIAL-CONTACT flag.
@@ -408,13 +401,8 @@ impl<R: Entropy> Endpoint<R> {
             .any(|n| n.ty == NotifyType::INITIAL_CONTACT))
     }
 
-    fn main_mode_5(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn main_mode_5(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let notify = Some(NotifyType::AUTHENTICATION_FAILED);
         let initial_contact = self.authenticate_or_fail(sa, message, notify)?;
         sa.last_in = bytes.to_vec();
@@ -432,13 +420,8 @@ impl<R: Entropy> Endpoint<R> {
         self.established(now, sa, Some(out))
     }
 
-    fn main_mode_6(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn main_mode_6(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let initial_contact = self.authenticate_or_fail(sa, message, None)?;
         sa.last_in = bytes.to_vec();
         if initial_contact {

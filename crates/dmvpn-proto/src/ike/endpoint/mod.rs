@@ -45,6 +45,15 @@ const MAX_QUICK: usize = 16;
 /// RFC 2407 §4.5: the IPsec SA lifetime when none is given.
 const DEFAULT_IPSEC_LIFE: u64 = 28_800;
 
+/// A message from a peer as the handlers of Main and Quick Mode take it: when it came, parsed,
+/// and its bytes (kept to tell a retransmission, which is answered again).
+#[derive(Clone, Copy)]
+struct Incoming<'a> {
+    now: Instant,
+    message: &'a Message<'a>,
+    bytes: &'a [u8],
+}
+
 /// Phase 1 of an IKE SA: Main Mode with pre-shared keys (RFC 2409 §5), then the established
 /// SA with its lifetime and dead peer detection.
 ///
@@ -841,16 +850,19 @@ impl<R: Entropy> Endpoint<R> {
                 state: "version",
             });
         }
+        let incoming = Incoming {
+            now,
+            message: &message,
+            bytes,
+        };
         match header.exchange_type {
             ExchangeType::MAIN if header.responder_cookie == [0; 8] => {
                 self.main_mode_1(now, from, &message, bytes)
             }
-            ExchangeType::MAIN => self.with_sa(from, &message, |me, sa| {
-                me.main_mode(now, sa, &message, bytes)
-            }),
-            ExchangeType::QUICK => self.with_sa(from, &message, |me, sa| {
-                me.quick_mode(now, sa, &message, bytes)
-            }),
+            ExchangeType::MAIN => self.with_sa(from, &message, |me, sa| me.main_mode(sa, incoming)),
+            ExchangeType::QUICK => {
+                self.with_sa(from, &message, |me, sa| me.quick_mode(sa, incoming))
+            }
             ExchangeType::INFORMATIONAL => {
                 self.with_sa(from, &message, |me, sa| me.informational(now, sa, &message))
             }

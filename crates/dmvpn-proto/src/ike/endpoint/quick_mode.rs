@@ -135,11 +135,10 @@ impl<R: Entropy> Endpoint<R> {
 
     pub(super) fn quick_mode(
         &mut self,
-        now: Instant,
         sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
+        incoming: Incoming<'_>,
     ) -> Result<(), Error> {
+        let (message, bytes) = (incoming.message, incoming.bytes);
         let h = message.header;
         if !sa.established() {
             return Err(Error::NotEstablished { peer: sa.peer });
@@ -162,8 +161,8 @@ impl<R: Entropy> Endpoint<R> {
                 return Ok(());
             }
             return match (q.role, &q.state) {
-                (Role::Initiator, Qm::Sent1 { .. }) => self.quick_mode_2(now, sa, message, bytes),
-                (Role::Responder, Qm::Sent2 { .. }) => self.quick_mode_3(now, sa, message, bytes),
+                (Role::Initiator, Qm::Sent1 { .. }) => self.quick_mode_2(sa, incoming),
+                (Role::Responder, Qm::Sent2 { .. }) => self.quick_mode_3(sa, incoming),
                 _ => Err(Error::Unexpected {
                     peer: sa.peer,
                     exchange: ExchangeType::QUICK,
@@ -171,7 +170,7 @@ impl<R: Entropy> Endpoint<R> {
                 }),
             };
         }
-        self.quick_mode_1(now, sa, message, bytes)
+        self.quick_mode_1(sa, incoming)
     }
 
     /// The SAD's limits of a negotiated pair. The time limit's rekey is IKE's own (a child's
@@ -210,13 +209,8 @@ impl<R: Entropy> Endpoint<R> {
         }
     }
 
-    fn quick_mode_1(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn quick_mode_1(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let h = message.header;
         let peer = sa.peer;
         let Some(cipher) = sa.cipher() else {
@@ -400,13 +394,8 @@ impl<R: Entropy> Endpoint<R> {
         Ok(())
     }
 
-    fn quick_mode_2(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn quick_mode_2(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let h = message.header;
         let peer = sa.peer;
         let mid = h.message_id;
@@ -525,13 +514,8 @@ impl<R: Entropy> Endpoint<R> {
         sa.done_quick.push_back((mid, last_in.to_vec(), out));
     }
 
-    fn quick_mode_3(
-        &mut self,
-        now: Instant,
-        sa: &mut IkeSa,
-        message: &Message<'_>,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn quick_mode_3(&mut self, sa: &mut IkeSa, incoming: Incoming<'_>) -> Result<(), Error> {
+        let (now, message, bytes) = (incoming.now, incoming.message, incoming.bytes);
         let mid = message.header.message_id;
         let peer = sa.peer;
         let Some(qi) = sa.quick.iter().position(|q| q.message_id == mid) else {
