@@ -111,6 +111,18 @@ enum P1 {
     },
 }
 
+/// A pattern matching the five [`P1`] states of a Main Mode under way, binding their `field`
+/// (each of them has it).
+macro_rules! negotiating {
+    ($field:ident) => {
+        P1::Mm1Sent { $field, .. }
+            | P1::Mm2Sent { $field, .. }
+            | P1::Mm3Sent { $field, .. }
+            | P1::Mm4Sent { $field, .. }
+            | P1::Mm5Sent { $field, .. }
+    };
+}
+
 impl P1 {
     /// The state, leaving an empty Main Mode 1 in its place for the caller to replace.
     fn take(&mut self) -> Self {
@@ -137,11 +149,7 @@ impl P1 {
     /// Main Mode's exchange data, while negotiating.
     const fn main_mode(&self) -> Option<&MainMode> {
         match self {
-            Self::Mm1Sent { mm, .. }
-            | Self::Mm2Sent { mm, .. }
-            | Self::Mm3Sent { mm, .. }
-            | Self::Mm4Sent { mm, .. }
-            | Self::Mm5Sent { mm, .. } => Some(mm),
+            negotiating!(mm) => Some(mm),
             Self::Established { .. } => None,
         }
     }
@@ -170,22 +178,14 @@ impl P1 {
     /// Our last message, to send again.
     const fn out(&self) -> Option<&Flight> {
         match self {
-            Self::Mm1Sent { out, .. }
-            | Self::Mm2Sent { out, .. }
-            | Self::Mm3Sent { out, .. }
-            | Self::Mm4Sent { out, .. }
-            | Self::Mm5Sent { out, .. } => Some(out),
+            negotiating!(out) => Some(out),
             Self::Established { out, .. } => out.as_ref(),
         }
     }
 
     const fn out_mut(&mut self) -> Option<&mut Flight> {
         match self {
-            Self::Mm1Sent { out, .. }
-            | Self::Mm2Sent { out, .. }
-            | Self::Mm3Sent { out, .. }
-            | Self::Mm4Sent { out, .. }
-            | Self::Mm5Sent { out, .. } => Some(out),
+            negotiating!(out) => Some(out),
             Self::Established { out, .. } => out.as_mut(),
         }
     }
