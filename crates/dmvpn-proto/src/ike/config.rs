@@ -271,6 +271,15 @@ impl PresharedKey {
         let mask = u32::from(self.mask);
         u32::from(peer) & mask == u32::from(self.address) & mask
     }
+
+    /// The key for `peer` among `keys`: the entry with the longest mask that covers it (IKEv1's
+    /// `crypto isakmp key` entries and an IKEv2 keyring alike).
+    pub(crate) fn lookup(keys: &[Self], peer: Ipv4Addr) -> Option<&Secret> {
+        keys.iter()
+            .filter(|k| k.matches(peer))
+            .max_by_key(|k| u32::from(k.mask).count_ones())
+            .map(|k| &k.key)
+    }
 }
 
 /// `crypto isakmp keepalive SECONDS [RETRY] [periodic | on-demand]` (RFC 3706 DPD).
@@ -400,11 +409,7 @@ impl Config {
     /// The pre-shared key for `peer`: the configured entry with the longest mask that covers it.
     #[must_use]
     pub fn key_for(&self, peer: Ipv4Addr) -> Option<&Secret> {
-        self.keys
-            .iter()
-            .filter(|k| k.matches(peer))
-            .max_by_key(|k| u32::from(k.mask).count_ones())
-            .map(|k| &k.key)
+        PresharedKey::lookup(&self.keys, peer)
     }
 }
 

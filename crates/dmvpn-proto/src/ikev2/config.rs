@@ -278,13 +278,7 @@ impl Config {
     /// The pre-shared key for `peer`: the most specific matching keyring entry.
     #[must_use]
     pub fn psk(&self, peer: Ipv4Addr) -> Option<&Secret> {
-        self.keys
-            .iter()
-            .filter(|k| {
-                u32::from(peer) & u32::from(k.mask) == u32::from(k.address) & u32::from(k.mask)
-            })
-            .max_by_key(|k| u32::from(k.mask).count_ones())
-            .map(|k| &k.key)
+        PresharedKey::lookup(&self.keys, peer)
     }
 }
 
