@@ -53,10 +53,7 @@ fn esp_set(name: &str) -> TransformSet {
         "3des-sha1" => (EspCipher::TripleDes, EspAuth::Sha1),
         other => panic!("unknown --esp {other}"),
     };
-    TransformSet {
-        encryption,
-        integrity,
-    }
+    TransformSet::new(encryption, integrity)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -25,14 +25,8 @@ fn policy(cipher: Cipher, hash: Hash, group: Group) -> Policy {
     Policy::new(cipher, hash, group)
 }
 
-const AES_SHA: TransformSet = TransformSet {
-    encryption: EspCipher::Aes128,
-    integrity: EspAuth::Sha1,
-};
-const TDES_MD5: TransformSet = TransformSet {
-    encryption: EspCipher::TripleDes,
-    integrity: EspAuth::Md5,
-};
+const AES_SHA: TransformSet = TransformSet::new(EspCipher::Aes128, EspAuth::Sha1);
+const TDES_MD5: TransformSet = TransformSet::new(EspCipher::TripleDes, EspAuth::Md5);
 
 fn config(local: Ipv4Addr, policy: Policy, psk: &[u8], set: TransformSet) -> Config {
     Config::dmvpn(local, policy, psk, set)
@@ -259,10 +253,7 @@ fn aes256_sha256_modp2048() {
     // Group 14, once (the 2048-bit exponentiation is the slow part of this file).
     establish(
         policy(Cipher::Aes256, Hash::Sha256, Group::MODP_2048),
-        TransformSet {
-            encryption: EspCipher::Aes256,
-            integrity: EspAuth::Sha256,
-        },
+        TransformSet::new(EspCipher::Aes256, EspAuth::Sha256),
     );
 }
 

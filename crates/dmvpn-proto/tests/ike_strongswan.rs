@@ -232,10 +232,7 @@ impl Session {
         let mut config = Config::new(local);
         config.policies = vec![policy];
         config.keys = vec![PresharedKey::host(peer, psk)];
-        config.transform_sets = vec![TransformSet {
-            encryption: EspCipher::Aes128,
-            integrity: EspAuth::Sha1,
-        }];
+        config.transform_sets = vec![TransformSet::new(EspCipher::Aes128, EspAuth::Sha1)];
         config.ipsec_lifetime = Duration::from_secs(3960); // charon's lifetime
         config.ipsec_lifetime_kb = None;
         config.identity = IdentityPort {

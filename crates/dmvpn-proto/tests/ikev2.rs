@@ -27,10 +27,7 @@ fn proposal(encryption: Encryption, groups: &[Group]) -> IkeProposal {
 }
 
 fn config(local: Ipv4Addr) -> Config {
-    let set = TransformSet {
-        encryption: EspCipher::Aes256,
-        integrity: EspAuth::Sha1,
-    };
+    let set = TransformSet::new(EspCipher::Aes256, EspAuth::Sha1);
     Config::dmvpn(
         local,
         proposal(Encryption::AesCbc(256), &[Group::MODP_1024]),
@@ -288,10 +285,7 @@ fn fqdn_identities_and_3des() {
     let mut hub = config(HUB);
     for c in [&mut spoke, &mut hub] {
         c.proposals = vec![proposal(Encryption::TripleDes, &[Group::MODP_1024])];
-        c.transform_sets = vec![TransformSet {
-            encryption: EspCipher::TripleDes,
-            integrity: EspAuth::Sha256,
-        }];
+        c.transform_sets = vec![TransformSet::new(EspCipher::TripleDes, EspAuth::Sha256)];
     }
     spoke.identity = Identity::Fqdn("spoke1.example.net".into());
     let mut net = Net::new(spoke, hub);
@@ -752,10 +746,7 @@ fn no_common_proposal() {
 #[test]
 fn no_common_transform_set_keeps_the_ike_sa() {
     let mut hub = config(HUB);
-    hub.transform_sets = vec![TransformSet {
-        encryption: EspCipher::Aes128,
-        integrity: EspAuth::Sha256,
-    }];
+    hub.transform_sets = vec![TransformSet::new(EspCipher::Aes128, EspAuth::Sha256)];
     let mut net = Net::new(config(SPOKE), hub);
     net.establish();
     assert!(net.children(0).is_empty() && net.children(1).is_empty());

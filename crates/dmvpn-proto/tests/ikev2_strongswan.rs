@@ -91,10 +91,7 @@ fn child_side(side: &str) {
         prf: vec![Prf::HmacSha256],
         groups: vec![Group::MODP_1024],
     };
-    let esp = [TransformSet {
-        encryption: EspCipher::Aes256,
-        integrity: EspAuth::Sha1,
-    }];
+    let esp = [TransformSet::new(EspCipher::Aes256, EspAuth::Sha1)];
     let mut config = Config::dmvpn(US, proposal, PSK.as_bytes(), esp[0]);
     config.retransmit.tries = 2;
     let seed = u64::from(std::process::id());

@@ -30,10 +30,7 @@ fn ikev2_config(local: Ipv4Addr, psk: &[u8]) -> ikev2::Config {
         Integrity::HmacSha1_96,
         Group::MODP_2048,
     );
-    let set = TransformSet {
-        encryption: EspCipher::Aes128,
-        integrity: EspAuth::Sha1,
-    };
+    let set = TransformSet::new(EspCipher::Aes128, EspAuth::Sha1);
     ikev2::Config::dmvpn(local, proposal, psk, set)
 }
 

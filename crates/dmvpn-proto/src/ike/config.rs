@@ -218,6 +218,25 @@ pub struct TransformSet {
     pub integrity: EspAuth,
 }
 
+impl TransformSet {
+    /// The set of `encryption` and `integrity`, in the order of IOS's `crypto ipsec
+    /// transform-set` line.
+    ///
+    /// ```
+    /// use dmvpn_proto::ike::{EspAuth, EspCipher, TransformSet};
+    ///
+    /// let set = TransformSet::new(EspCipher::Aes256, EspAuth::Sha256);
+    /// assert_eq!(set.to_string(), "esp-aes 256 esp-sha256-hmac");
+    /// ```
+    #[must_use]
+    pub const fn new(encryption: EspCipher, integrity: EspAuth) -> Self {
+        Self {
+            encryption,
+            integrity,
+        }
+    }
+}
+
 impl fmt::Display for TransformSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cipher = match self.encryption {
@@ -447,10 +466,7 @@ mod tests {
 
     #[test]
     fn transform_set_names() {
-        let set = TransformSet {
-            encryption: EspCipher::Aes256,
-            integrity: EspAuth::Sha256,
-        };
+        let set = TransformSet::new(EspCipher::Aes256, EspAuth::Sha256);
         assert_eq!(set.to_string(), "esp-aes 256 esp-sha256-hmac");
         for cipher in [
             EspCipher::TripleDes,

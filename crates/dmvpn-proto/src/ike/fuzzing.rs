@@ -20,10 +20,7 @@ const HUB: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 fn config(local: Ipv4Addr) -> Config {
     // Group 1 keeps each Diffie-Hellman step cheap under the fuzzer.
     let policy = Policy::new(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
-    let set = TransformSet {
-        encryption: EspCipher::Aes128,
-        integrity: EspAuth::Sha1,
-    };
+    let set = TransformSet::new(EspCipher::Aes128, EspAuth::Sha1);
     let mut config = Config::dmvpn(local, policy, b"fuzz-psk", set);
     config.dpd = Some(Dpd::new(Duration::from_secs(10), true));
     config

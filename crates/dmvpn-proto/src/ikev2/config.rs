@@ -334,10 +334,7 @@ mod tests {
                 Group::MODP_1024,
             ),
             b"any",
-            TransformSet {
-                encryption: crate::ike::EspCipher::Aes128,
-                integrity: crate::ike::EspAuth::Sha1,
-            },
+            TransformSet::new(crate::ike::EspCipher::Aes128, crate::ike::EspAuth::Sha1),
         );
         config
             .keys

@@ -26,10 +26,7 @@ fn endpoint(local: Ipv4Addr, seed: u64) -> Endpoint<TestEntropy> {
         prf: alloc::vec![Prf::HmacSha1],
         groups: alloc::vec![Group::MODP_768],
     };
-    let set = TransformSet {
-        integrity: EspAuth::Sha1,
-        encryption: EspCipher::Aes128,
-    };
+    let set = TransformSet::new(EspCipher::Aes128, EspAuth::Sha1);
     let mut config = Config::dmvpn(local, proposal, b"fuzz", set);
     config.dpd = Some(Duration::from_secs(15));
     config.cookie_threshold = 2;

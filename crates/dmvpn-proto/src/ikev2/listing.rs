@@ -184,10 +184,7 @@ mod tests {
             Integrity::HmacSha256_128,
             Group::MODP_2048,
         );
-        let set = TransformSet {
-            encryption: EspCipher::Aes256,
-            integrity: EspAuth::Sha256,
-        };
+        let set = TransformSet::new(EspCipher::Aes256, EspAuth::Sha256);
         let config = |local| Config::dmvpn(local, proposal.clone(), b"cisco123", set);
         (
             Endpoint::new(config(HUB), TestEntropy::new(1)),

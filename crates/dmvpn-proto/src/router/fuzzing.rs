@@ -69,10 +69,7 @@ fn router(hub: bool, now: Instant, seed: u64) -> Router<TestEntropy> {
     // Group 1 keeps each Diffie-Hellman step cheap under the fuzzer; small lifetimes make
     // rekeys happen within a script.
     let policy = Policy::new(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
-    let set = ike::TransformSet {
-        encryption: EspCipher::Aes128,
-        integrity: EspAuth::Sha1,
-    };
+    let set = ike::TransformSet::new(EspCipher::Aes128, EspAuth::Sha1);
     let mut ike = ike::Config::dmvpn(local, policy, b"fuzz-psk", set);
     ike.dpd = Some(Dpd::new(Duration::from_secs(10), true));
     ike.ipsec_lifetime = Duration::from_secs(120);

@@ -21,10 +21,7 @@ pub type R = Router<TestEntropy>;
 /// address 0.0.0.0`, `crypto ipsec transform-set ts esp-aes esp-sha-hmac / mode transport`.
 pub fn ike_config(local: Ipv4Addr, group: Group) -> ike::Config {
     let policy = Policy::new(Cipher::Aes128, Hash::Sha1, group);
-    let set = TransformSet {
-        encryption: EspCipher::Aes128,
-        integrity: EspAuth::Sha1,
-    };
+    let set = TransformSet::new(EspCipher::Aes128, EspAuth::Sha1);
     ike::Config::dmvpn(local, policy, b"cisco123", set)
 }
 
