@@ -13,7 +13,7 @@ use dmvpn_isakmp::crypto::Cipher;
 use dmvpn_proto::Instant;
 use dmvpn_proto::ike::{
     ChildSa, Config, DeleteReason, Dpd, Endpoint, Error, EspAuth, EspCipher, Event, Failure, Hash,
-    Policy, PresharedKey, Role, TestEntropy, TransformSet, Transmit,
+    Policy, PresharedKey, Role, Suite, TestEntropy, TransformSet, Transmit,
 };
 use dmvpn_proto::ipsec::Sad;
 use dmvpn_proto::time::Duration;
@@ -65,6 +65,14 @@ impl Net {
             sent: Vec::new(),
             errors: [Vec::new(), Vec::new()],
         }
+    }
+
+    /// [`Self::new`] after the spoke connected to the hub and every datagram was delivered.
+    fn connected(spoke: Config, hub: Config) -> Self {
+        let mut net = Self::new(spoke, hub);
+        net.connect();
+        net.deliver();
+        net
     }
 
     fn pair(policy: Policy, set: TransformSet) -> Self {
@@ -141,12 +149,43 @@ impl Net {
             .collect()
     }
 
+    /// The suite of the ISAKMP SA `side` established first (its first event).
+    fn suite(&self, side: usize) -> &Suite {
+        let Event::Phase1Established { suite, .. } = &self.events[side][0] else {
+            panic!("side {side} began with {:?}", self.events[side].first())
+        };
+        suite
+    }
+
+    /// Whether `side` reported the deletion of `child` (one of its own pairs, with the other
+    /// side) for `reason`.
+    fn child_deleted(&self, side: usize, child: &ChildSa, reason: DeleteReason) -> bool {
+        self.events[side].contains(&Event::ChildDeleted {
+            peer: ADDR[1 - side],
+            inbound_spi: child.inbound.spi,
+            outbound_spi: child.outbound.spi,
+            reason,
+        })
+    }
+
+    /// Whether `side` reported the deletion of an ISAKMP SA for `reason`.
+    fn phase1_deleted(&self, side: usize, reason: DeleteReason) -> bool {
+        self.events[side]
+            .iter()
+            .any(|e| matches!(e, Event::Phase1Deleted { reason: r, .. } if *r == reason))
+    }
+
     fn exchanges(&self) -> Vec<ExchangeType> {
         self.sent
             .iter()
             .map(|(_, b)| Message::parse(b).unwrap().header.exchange_type)
             .collect()
     }
+}
+
+/// Main Mode with `peer` failed for `reason`.
+const fn phase1_failed(peer: Ipv4Addr, reason: Failure) -> Event {
+    Event::Phase1Failed { peer, reason }
 }
 
 /// GRE over the negotiated SAs, both ways, through the SAD as the router would install them.
@@ -264,9 +303,7 @@ fn pfs_group2() {
     let mut hub = config(HUB, p, b"k", AES_SHA);
     spoke.pfs = Some(Group::MODP_1024);
     hub.pfs = Some(Group::MODP_1024);
-    let mut net = Net::new(spoke.clone(), hub);
-    net.connect();
-    net.deliver();
+    let net = Net::connected(spoke.clone(), hub);
     let (s, h) = (net.children(0)[0].clone(), net.children(1)[0].clone());
     assert_eq!(
         (s.pfs, h.pfs),
@@ -292,13 +329,9 @@ fn policies_in_the_responders_priority_order() {
     spoke.policies = vec![tdes, aes];
     let mut hub = config(HUB, aes, b"k", AES_SHA);
     hub.policies = vec![aes, tdes];
-    let mut net = Net::new(spoke, hub);
-    net.connect();
-    net.deliver();
+    let net = Net::connected(spoke, hub);
     for side in 0..2 {
-        let Event::Phase1Established { suite, .. } = &net.events[side][0] else {
-            panic!()
-        };
+        let suite = net.suite(side);
         assert_eq!((suite.encryption, suite.hash), (Cipher::Aes128, Hash::Sha1));
     }
 }
@@ -309,31 +342,22 @@ fn phase1_lifetime_negotiation() {
     let mut short = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
     short.lifetime = Duration::from_secs(3600);
     let long = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
-    let mut net = Net::new(
+    let net = Net::connected(
         config(SPOKE, short, b"k", AES_SHA),
         config(HUB, long, b"k", AES_SHA),
     );
-    net.connect();
-    net.deliver();
     for side in 0..2 {
-        let Event::Phase1Established { suite, .. } = &net.events[side][0] else {
-            panic!()
-        };
+        let suite = net.suite(side);
         assert_eq!(suite.lifetime, Duration::from_secs(3600));
     }
     // A longer lifetime than the hub's policy is not acceptable: NO-PROPOSAL-CHOSEN.
-    let mut net = Net::new(
+    let net = Net::connected(
         config(SPOKE, long, b"k", AES_SHA),
         config(HUB, short, b"k", AES_SHA),
     );
-    net.connect();
-    net.deliver();
     assert_eq!(
         net.events[0],
-        [Event::Phase1Failed {
-            peer: HUB,
-            reason: Failure::NoProposalChosen
-        }]
+        [phase1_failed(HUB, Failure::NoProposalChosen)]
     );
     assert_eq!(
         net.errors[1],
@@ -352,9 +376,7 @@ fn phase2_responder_lifetime() {
     let mut hub = config(HUB, p, b"k", AES_SHA);
     hub.ipsec_lifetime = Duration::from_secs(1200);
     hub.ipsec_lifetime_kb = Some(1000);
-    let mut net = Net::new(spoke, hub);
-    net.connect();
-    net.deliver();
+    let net = Net::connected(spoke, hub);
     for side in 0..2 {
         let child = net.children(side)[0];
         assert_eq!(child.lifetime.hard_time, Some(Duration::from_secs(1200)));
@@ -371,17 +393,12 @@ fn psk_mismatch() {
     // IOS: "%CRYPTO-4-IKMP_BAD_MESSAGE … failed its sanity check" at the hub; MM 5 does not
     // authenticate. The hub refuses with AUTHENTICATION-FAILED and forgets the SA.
     let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_1024);
-    let mut net = Net::new(
+    let net = Net::connected(
         config(SPOKE, p, b"spoke-key", AES_SHA),
         config(HUB, p, b"hub-key", AES_SHA),
     );
-    net.connect();
-    net.deliver();
     assert_eq!(net.errors[1], [Error::AuthenticationFailed { peer: SPOKE }]);
-    let failed = |peer| Event::Phase1Failed {
-        peer,
-        reason: Failure::AuthenticationFailed,
-    };
+    let failed = |peer| phase1_failed(peer, Failure::AuthenticationFailed);
     assert_eq!(net.events[1], [failed(SPOKE)]);
     assert_eq!(net.events[0], [failed(HUB)]);
     assert_eq!(net.ends[0].counts(), (0, 0));
@@ -394,16 +411,11 @@ fn no_psk_for_the_peer() {
     let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
     let mut hub = config(HUB, p, b"k", AES_SHA);
     hub.keys = vec![PresharedKey::host(Ipv4Addr::new(203, 0, 113, 99), b"k")];
-    let mut net = Net::new(config(SPOKE, p, b"k", AES_SHA), hub);
-    net.connect();
-    net.deliver();
+    let net = Net::connected(config(SPOKE, p, b"k", AES_SHA), hub);
     assert_eq!(net.errors[1], [Error::NoPresharedKey { peer: SPOKE }]);
     assert_eq!(
         net.events[0],
-        [Event::Phase1Failed {
-            peer: HUB,
-            reason: Failure::NoProposalChosen
-        }]
+        [phase1_failed(HUB, Failure::NoProposalChosen)]
     );
     // And the spoke cannot start without a key for the hub.
     let mut lonely = config(SPOKE, p, b"k", AES_SHA);
@@ -421,12 +433,10 @@ fn no_common_phase2_proposal() {
     // protected Informational and no SA is installed (IOS: "IPSEC(validate_proposal_request):
     // proposal part #1 … not acceptable").
     let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
-    let mut net = Net::new(
+    let net = Net::connected(
         config(SPOKE, p, b"k", AES_SHA),
         config(HUB, p, b"k", TDES_MD5),
     );
-    net.connect();
-    net.deliver();
     assert_eq!(
         net.errors[1],
         [Error::NoProposalChosen {
@@ -494,10 +504,7 @@ fn death_by_retransmission() {
     net.run_until(Instant::from_secs(61));
     assert_eq!(
         net.events[0],
-        [Event::Phase1Failed {
-            peer: HUB,
-            reason: Failure::Retransmissions
-        }]
+        [phase1_failed(HUB, Failure::Retransmissions)]
     );
     assert_eq!(net.ends[0].counts(), (0, 0));
 }
@@ -528,12 +535,7 @@ fn lifetimes_rekey_then_expire() {
             .collect();
         assert!(!deleted.is_empty(), "side {side}: {:?}", net.events[side]);
     }
-    assert!(net.events[0].contains(&Event::ChildDeleted {
-        peer: HUB,
-        inbound_spi: first.inbound.spi,
-        outbound_spi: first.outbound.spi,
-        reason: DeleteReason::Expired
-    }));
+    assert!(net.child_deleted(0, &first, DeleteReason::Expired));
     assert_eq!(net.ends[0].counts().1, 1);
     // Phase 1: rekeyed at 270 s, the old SA gone at 300 s; IPsec keeps rekeying on the new one.
     net.run_until(Instant::from_secs(271));
@@ -545,13 +547,7 @@ fn lifetimes_rekey_then_expire() {
     };
     assert_eq!(established(&net), 2);
     net.run_until(Instant::from_secs(301));
-    assert!(net.events[0].iter().any(|e| matches!(
-        e,
-        Event::Phase1Deleted {
-            reason: DeleteReason::Expired,
-            ..
-        }
-    )));
+    assert!(net.phase1_deleted(0, DeleteReason::Expired));
     assert!(net.ends[0].is_established(HUB));
     net.run_until(Instant::from_secs(400));
     assert!(net.children(0).len() >= 4);
@@ -581,12 +577,7 @@ fn volume_rekey_replaces_the_pair_and_deletes_the_old_one() {
     net.run_until(
         Instant::from_secs(5) + dmvpn_proto::ipsec::REKEY_OVERLAP + Duration::from_secs(1),
     );
-    assert!(net.events[0].contains(&Event::ChildDeleted {
-        peer: HUB,
-        inbound_spi: first.inbound.spi,
-        outbound_spi: first.outbound.spi,
-        reason: DeleteReason::Expired
-    }));
+    assert!(net.child_deleted(0, &first, DeleteReason::Expired));
     assert!(
         net.events[1]
             .iter()
@@ -611,19 +602,8 @@ fn delete_notifications() {
     let now = net.now;
     net.ends[0].delete_peer(now, HUB);
     net.deliver();
-    assert!(net.events[1].contains(&Event::ChildDeleted {
-        peer: SPOKE,
-        inbound_spi: child.inbound.spi,
-        outbound_spi: child.outbound.spi,
-        reason: DeleteReason::PeerDeleted
-    }));
-    assert!(net.events[1].iter().any(|e| matches!(
-        e,
-        Event::Phase1Deleted {
-            reason: DeleteReason::PeerDeleted,
-            ..
-        }
-    )));
+    assert!(net.child_deleted(1, &child, DeleteReason::PeerDeleted));
+    assert!(net.phase1_deleted(1, DeleteReason::PeerDeleted));
     assert_eq!(net.ends[1].counts(), (0, 0));
     assert_eq!(net.ends[0].counts(), (0, 0));
 }
@@ -691,19 +671,8 @@ fn initial_contact_after_a_spoke_reboot() {
     net.events = [Vec::new(), Vec::new()];
     net.connect();
     net.deliver();
-    assert!(net.events[1].contains(&Event::ChildDeleted {
-        peer: SPOKE,
-        inbound_spi: old.inbound.spi,
-        outbound_spi: old.outbound.spi,
-        reason: DeleteReason::InitialContact
-    }));
-    assert!(net.events[1].iter().any(|e| matches!(
-        e,
-        Event::Phase1Deleted {
-            reason: DeleteReason::InitialContact,
-            ..
-        }
-    )));
+    assert!(net.child_deleted(1, &old, DeleteReason::InitialContact));
+    assert!(net.phase1_deleted(1, DeleteReason::InitialContact));
     assert_eq!(net.ends[1].counts(), (1, 1));
     assert_eq!(net.children(1).len(), 1);
 }
