@@ -69,6 +69,22 @@ impl Net {
         Self::new(config(SPOKE), config(HUB))
     }
 
+    /// [`Self::new`] after the spoke connected to the hub and every message was pumped, whatever
+    /// came of it.
+    fn connected(spoke: Config, hub: Config) -> Self {
+        let mut net = Self::new(spoke, hub);
+        net.spoke.connect(net.now, HUB).unwrap();
+        net.pump();
+        net
+    }
+
+    /// [`Self::pair`] with its IKE SA and first Child SA [established](Self::establish).
+    fn established() -> Self {
+        let mut net = Self::pair();
+        net.establish();
+        net
+    }
+
     /// Takes what the spoke (0) or the hub (1) sends, recording it.
     fn take(&mut self, side: usize) -> Vec<Vec<u8>> {
         let endpoint = if side == 0 {
@@ -228,6 +244,14 @@ impl Net {
     }
 }
 
+/// `exchanges` as [`Net::check_wire`] lists them: each one's request, then its response.
+fn round_trips(exchanges: &[ExchangeType]) -> Vec<(ExchangeType, bool)> {
+    exchanges
+        .iter()
+        .flat_map(|&x| [(x, false), (x, true)])
+        .collect()
+}
+
 /// The spoke's Child SA and the hub's are the two ends of one pair.
 fn assert_paired(spoke: &ChildSa, hub: &ChildSa) {
     assert_eq!(spoke.outbound, hub.inbound);
@@ -238,8 +262,7 @@ fn assert_paired(spoke: &ChildSa, hub: &ChildSa) {
 
 #[test]
 fn establishes_with_equal_esp_keys() {
-    let mut net = Net::pair();
-    net.establish();
+    let net = Net::established();
     assert_eq!(net.sent.len(), 4);
     let (s, h) = (net.children(0), net.children(1));
     assert_eq!((s.len(), h.len()), (1, 1));
@@ -270,12 +293,7 @@ fn establishes_with_equal_esp_keys() {
     ));
     assert_eq!(
         net.check_wire(),
-        [
-            (ExchangeType::IKE_SA_INIT, false),
-            (ExchangeType::IKE_SA_INIT, true),
-            (ExchangeType::IKE_AUTH, false),
-            (ExchangeType::IKE_AUTH, true)
-        ]
+        round_trips(&[ExchangeType::IKE_SA_INIT, ExchangeType::IKE_AUTH])
     );
 }
 
@@ -325,12 +343,7 @@ fn rekey_child(pfs: Option<Group>) {
     let exchanges = net.check_wire();
     assert_eq!(
         exchanges[4..],
-        [
-            (ExchangeType::CREATE_CHILD_SA, false),
-            (ExchangeType::CREATE_CHILD_SA, true),
-            (ExchangeType::INFORMATIONAL, false),
-            (ExchangeType::INFORMATIONAL, true)
-        ]
+        round_trips(&[ExchangeType::CREATE_CHILD_SA, ExchangeType::INFORMATIONAL])
     );
 }
 
@@ -346,8 +359,7 @@ fn child_rekey_with_pfs() {
 
 #[test]
 fn child_rekey_at_the_soft_lifetime() {
-    let mut net = Net::pair();
-    net.establish();
+    let mut net = Net::established();
     while net.children(0).len() < 2 {
         assert!(net.tick(Duration::from_secs(4000)), "no rekey came");
     }
@@ -361,8 +373,7 @@ fn child_rekey_at_the_soft_lifetime() {
 
 #[test]
 fn ike_sa_rekey_moves_the_children() {
-    let mut net = Net::pair();
-    net.establish();
+    let mut net = Net::established();
     let child = net.children(0)[0].clone();
     net.hub.rekey_ike(net.now, SPOKE).unwrap();
     net.pump();
@@ -396,8 +407,7 @@ fn ike_sa_rekey_moves_the_children() {
 
 #[test]
 fn simultaneous_child_rekey_leaves_one_pair() {
-    let mut net = Net::pair();
-    net.establish();
+    let mut net = Net::established();
     let (s0, h0) = (net.children(0)[0].clone(), net.children(1)[0].clone());
     net.spoke.rekey_child(net.now, HUB, s0.inbound.spi).unwrap();
     net.hub.rekey_child(net.now, SPOKE, h0.inbound.spi).unwrap();
@@ -417,8 +427,7 @@ fn simultaneous_child_rekey_leaves_one_pair() {
 
 #[test]
 fn delete_child_then_ike_sa() {
-    let mut net = Net::pair();
-    net.establish();
+    let mut net = Net::established();
     let child = net.children(0)[0].clone();
     net.spoke
         .delete_child(net.now, HUB, child.inbound.spi)
@@ -449,12 +458,19 @@ fn delete_child_then_ike_sa() {
     net.check_wire();
 }
 
-#[test]
-fn liveness_declares_a_silent_peer_dead() {
+/// A spoke checking the hub's liveness after 10 s of silence (`dpd 10`) and the hub,
+/// established.
+fn liveness_pair() -> Net {
     let mut spoke = config(SPOKE);
     spoke.dpd = Some(Duration::from_secs(10));
     let mut net = Net::new(spoke, config(HUB));
     net.establish();
+    net
+}
+
+#[test]
+fn liveness_declares_a_silent_peer_dead() {
+    let mut net = liveness_pair();
     net.hub_down = true;
     let before = net.sent.len();
     while !net.events[0]
@@ -482,10 +498,7 @@ fn liveness_declares_a_silent_peer_dead() {
 
 #[test]
 fn liveness_answered_keeps_the_sa() {
-    let mut spoke = config(SPOKE);
-    spoke.dpd = Some(Duration::from_secs(10));
-    let mut net = Net::new(spoke, config(HUB));
-    net.establish();
+    let mut net = liveness_pair();
     for _ in 0..5 {
         assert!(net.tick(Duration::from_secs(10)));
     }
@@ -599,9 +612,7 @@ fn invalid_ke_retries_with_the_asked_group() {
 fn psk_mismatch_is_authentication_failed() {
     let mut hub = config(HUB);
     hub.keys = vec![dmvpn_proto::ikev2::PresharedKey::wildcard(b"other")];
-    let mut net = Net::new(config(SPOKE), hub);
-    net.spoke.connect(net.now, HUB).unwrap();
-    net.pump();
+    let net = Net::connected(config(SPOKE), hub);
     assert_eq!(net.failures(0), [Failure::AuthenticationFailed]);
     assert_eq!(net.failures(1), [Failure::AuthenticationFailed]);
     assert!(
@@ -628,9 +639,7 @@ fn unmatched_identity_is_refused() {
     ];
     let mut spoke = config(SPOKE);
     spoke.identity = Identity::Fqdn("spoke1.example.net".into());
-    let mut net = Net::new(spoke, hub);
-    net.spoke.connect(net.now, HUB).unwrap();
-    net.pump();
+    let net = Net::connected(spoke, hub);
     assert_eq!(net.failures(0), [Failure::AuthenticationFailed]);
     assert_eq!(net.failures(1), [Failure::IdentityMismatch]);
     let refused = Error::IdentityMismatch {
@@ -651,9 +660,7 @@ fn unmatched_identity_is_refused() {
         address: Ipv4Addr::new(192, 0, 2, 128),
         mask: Ipv4Addr::new(255, 255, 255, 128),
     }];
-    let mut net = Net::new(config(SPOKE), hub);
-    net.spoke.connect(net.now, HUB).unwrap();
-    net.pump();
+    let net = Net::connected(config(SPOKE), hub);
     assert_eq!(net.failures(1), [Failure::IdentityMismatch]);
     assert!(net.errors.contains(&Error::IdentityMismatch {
         peer: SPOKE,
@@ -662,9 +669,7 @@ fn unmatched_identity_is_refused() {
     // And a profile without any `match identity remote` accepts no one.
     let mut hub = config(HUB);
     hub.remote_identities.clear();
-    let mut net = Net::new(config(SPOKE), hub);
-    net.spoke.connect(net.now, HUB).unwrap();
-    net.pump();
+    let net = Net::connected(config(SPOKE), hub);
     assert_eq!(net.failures(1), [Failure::IdentityMismatch]);
 }
 
@@ -708,9 +713,7 @@ fn initiator_refuses_an_unexpected_responder() {
     }];
     let mut hub = config(HUB);
     hub.identity = Identity::Fqdn("hub.example.net".into());
-    let mut net = Net::new(spoke, hub);
-    net.spoke.connect(net.now, HUB).unwrap();
-    net.pump();
+    let net = Net::connected(spoke, hub);
     assert_eq!(net.failures(0), [Failure::IdentityMismatch]);
     assert!(net.errors.contains(&Error::IdentityMismatch {
         peer: HUB,
@@ -734,9 +737,7 @@ fn initiator_refuses_an_unexpected_responder() {
 fn no_common_proposal() {
     let mut hub = config(HUB);
     hub.proposals = vec![proposal(Encryption::AesCbc(128), &[Group::MODP_1024])];
-    let mut net = Net::new(config(SPOKE), hub);
-    net.spoke.connect(net.now, HUB).unwrap();
-    net.pump();
+    let net = Net::connected(config(SPOKE), hub);
     assert_eq!(net.failures(0), [Failure::NoProposalChosen]);
     assert_eq!(net.failures(1), [Failure::NoProposalChosen]);
     assert_eq!(net.sent.len(), 2);
@@ -776,8 +777,7 @@ fn initiator_gives_up_after_charons_retransmissions() {
 
 #[test]
 fn garbage_is_refused_with_typed_errors() {
-    let mut net = Net::pair();
-    net.establish();
+    let mut net = Net::established();
     let mut ikev1 = net.sent[2].bytes.clone();
     ikev1[17] = 0x10;
     assert_eq!(
