@@ -8,7 +8,7 @@ use dmvpn_isakmp::v2::{ExchangeType, PayloadType};
 
 use super::auth::esp_sa;
 use super::endpoint::{IkeSa, Kind, Queued, State};
-use super::sa_init::{accepted, choose};
+use super::sa_init::{Suite, accepted, choose};
 use super::wire::{Chain, Received, sa_body};
 use super::{Endpoint, Entropy, Error, Event, KeyExchange};
 use crate::ike::Purpose;
@@ -70,13 +70,7 @@ impl<E: Entropy> Endpoint<E> {
         let new_spi_i: [u8; 8] = self.random(Purpose::Cookie);
         let ni = self.nonce();
         let dh = self.entropy.key_exchange(suite.group)?;
-        let mut chain = Chain::default();
-        chain.push(
-            PayloadType::SA,
-            &sa_body(ProtocolId::IKE, &new_spi_i, &[suite.transforms()]),
-        );
-        chain.push(PayloadType::NONCE, &ni);
-        chain.ke(dh.group(), dh.public_value());
+        let chain = ike_rekey_chain(&new_spi_i, suite, &ni, &dh);
         self.send_request(
             now,
             i,
@@ -297,13 +291,7 @@ impl<E: Entropy> Endpoint<E> {
         let shared = dh.shared_secret(ke.data)?;
         let spi_r: [u8; 8] = self.random(Purpose::Cookie);
         let nr = self.nonce();
-        let mut chain = Chain::default();
-        chain.push(
-            PayloadType::SA,
-            &sa_body(ProtocolId::IKE, &spi_r, &[suite.transforms()]),
-        );
-        chain.push(PayloadType::NONCE, &nr);
-        chain.ke(dh.group(), dh.public_value());
+        let chain = ike_rekey_chain(&spi_r, suite, &nr, &dh);
         self.respond(i, ExchangeType::CREATE_CHILD_SA, message_id, &chain)?;
         let skeyseed = old.rekey_skeyseed(shared.as_bytes(), ni, &nr);
         let keys = suite.keys(&skeyseed, ni, &nr, spi_i, spi_r);
@@ -367,7 +355,7 @@ impl<E: Entropy> Endpoint<E> {
         i: usize,
         initiator: bool,
         keys: IkeKeys,
-        suite: super::sa_init::Suite,
+        suite: Suite,
         ni: &[u8],
         nr: &[u8],
     ) {
@@ -400,4 +388,17 @@ impl<E: Entropy> Endpoint<E> {
         sa.keys = Some(keys);
         self.insert_sa(sa);
     }
+}
+
+/// The payloads of an IKE SA rekey, request or response (RFC 7296 §1.3.2): the SA with the new
+/// SPI and `suite`, our nonce and our KE.
+fn ike_rekey_chain(spi: &[u8; 8], suite: Suite, nonce: &[u8], dh: &KeyExchange) -> Chain {
+    let mut chain = Chain::default();
+    chain.push(
+        PayloadType::SA,
+        &sa_body(ProtocolId::IKE, spi, &[suite.transforms()]),
+    );
+    chain.push(PayloadType::NONCE, nonce);
+    chain.ke(dh.group(), dh.public_value());
+    chain
 }
