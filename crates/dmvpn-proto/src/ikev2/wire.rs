@@ -340,13 +340,21 @@ impl Received {
             .map(|(_, b)| b.as_slice())
     }
 
-    pub(super) fn notifies(&self) -> impl Iterator<Item = Notify<'_>> + '_ {
+    /// The payloads that parse, each through `pick`, which keeps the kind it wants.
+    fn bodies<'s, T>(
+        &'s self,
+        pick: impl Fn(Body<'s>) -> Option<T> + 's,
+    ) -> impl Iterator<Item = T> + 's {
         self.payloads
             .iter()
-            .filter_map(|(ty, body)| match Body::parse(*ty, body, 0) {
-                Ok(Body::Notify(n)) => Some(n),
-                _ => None,
-            })
+            .filter_map(move |(ty, body)| Body::parse(*ty, body, 0).ok().and_then(&pick))
+    }
+
+    pub(super) fn notifies(&self) -> impl Iterator<Item = Notify<'_>> + '_ {
+        self.bodies(|body| match body {
+            Body::Notify(n) => Some(n),
+            _ => None,
+        })
     }
 
     pub(super) fn notify(&self, ty: NotifyType) -> Option<Notify<'_>> {
@@ -366,12 +374,10 @@ impl Received {
     }
 
     pub(super) fn deletes(&self) -> impl Iterator<Item = Delete<'_>> + '_ {
-        self.payloads
-            .iter()
-            .filter_map(|(ty, body)| match Body::parse(*ty, body, 0) {
-                Ok(Body::Delete(d)) => Some(d),
-                _ => None,
-            })
+        self.bodies(|body| match body {
+            Body::Delete(d) => Some(d),
+            _ => None,
+        })
     }
 
     /// Whether TSi/TSr include GRE between `initiator` and `responder`.
