@@ -9,7 +9,7 @@ mod cloud_util;
 use cloud_util::{converged_cloud, host, spoke_tunnel};
 use dmvpn_proto::Duration;
 use dmvpn_proto::node::DropReason;
-use dmvpn_proto::node::sim::{ipv4_packet, parse_ipv4};
+use dmvpn_proto::node::sim::{Cloud, ipv4_packet, parse_ipv4};
 use dmvpn_wire::checksum;
 
 /// A UDP datagram of `len` payload bytes from host 10 of spoke 1 to host 20 of spoke 2.
@@ -25,12 +25,20 @@ fn datagram(len: usize, df: bool) -> Vec<u8> {
     packet
 }
 
+/// The converged cloud once host 10 of spoke 1 has sent a datagram of 2000 bytes (with Don't
+/// Fragment if `df`) to spoke 2's host; the datagram; how many packets member `watch` had
+/// delivered before it.
+fn send_big(df: bool, watch: usize) -> (Cloud, Vec<u8>, usize) {
+    let mut cloud = converged_cloud(2, 11);
+    let packet = datagram(1980, df);
+    let before = cloud.members[watch].delivered.len();
+    cloud.inject(1, &packet);
+    (cloud, packet, before)
+}
+
 #[test]
 fn a_big_packet_without_df_arrives_in_fragments() {
-    let mut cloud = converged_cloud(2, 11);
-    let packet = datagram(1980, false);
-    let before = cloud.members[2].delivered.len();
-    cloud.inject(1, &packet);
+    let (mut cloud, packet, before) = send_big(false, 2);
     cloud.run_for(Duration::from_secs(1));
     let arrived: Vec<&Vec<u8>> = cloud.members[2].delivered[before..]
         .iter()
@@ -52,10 +60,7 @@ fn a_big_packet_without_df_arrives_in_fragments() {
 
 #[test]
 fn a_big_packet_with_df_gets_fragmentation_needed() {
-    let mut cloud = converged_cloud(2, 11);
-    let packet = datagram(1980, true);
-    let before = cloud.members[1].delivered.len();
-    cloud.inject(1, &packet);
+    let (cloud, packet, before) = send_big(true, 1);
     let spoke = &cloud.members[1];
     assert_eq!(spoke.node.counters().drops(DropReason::TooBig), 1);
     assert_eq!(spoke.node.counters().frag_needed_sent, 1);
