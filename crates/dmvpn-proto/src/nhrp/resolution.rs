@@ -144,6 +144,79 @@ impl Local<'_> {
         })
     }
 
+    /// `msg`, a request this NHS passes on toward the station that owns its target (RFC 2332
+    /// §5.2.1), as IOS and FRR forward it: the hop count one less and, when the request carries
+    /// a Forward Transit NHS Record (§5.3.2), this NHS's CIE (its NBMA and tunnel addresses,
+    /// `mtu` and holding time) appended to it; everything else as it came. IOS's Phase 2 hub
+    /// in packetlife.net's `mGRE_ICMP.cap` (frame 5) and FRR's `nhrp_peer_forward` do both.
+    ///
+    /// # Errors
+    /// The code of the Error Indication owed to the request's source instead
+    /// ([`Local::error_indication`]): [`nhrp::ErrorCode::HOP_COUNT_EXCEEDED`] when the hop count
+    /// runs out, [`nhrp::ErrorCode::LOOP_DETECTED`] when the record names this NHS already (the
+    /// request came round).
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use dmvpn_nhrp as nhrp;
+    /// use dmvpn_proto::nhrp::resolution::Local;
+    ///
+    /// let spoke = Local {
+    ///     tunnel: Ipv4Addr::new(172, 16, 1, 2),
+    ///     nbma: Ipv4Addr::new(100, 1, 1, 2),
+    ///     holding_time: 300,
+    ///     password: None,
+    /// };
+    /// let hub = Local { tunnel: Ipv4Addr::new(172, 16, 1, 1), nbma: Ipv4Addr::new(100, 1, 1, 1), ..spoke };
+    /// let request = spoke.resolution_request(Ipv4Addr::new(172, 16, 1, 3), 7);
+    /// let passed_on = hub.forward(&nhrp::parse(&request).unwrap(), 1514).unwrap();
+    /// let passed_on = nhrp::parse(&passed_on).unwrap();
+    /// assert_eq!(passed_on.hop_count, 254);
+    /// assert_eq!(passed_on.src_proto, [172, 16, 1, 2]);
+    /// ```
+    pub fn forward(&self, msg: &nhrp::Repr<'_>, mtu: u16) -> Result<Vec<u8>, nhrp::ErrorCode> {
+        let hop_count = (msg.hop_count.checked_sub(1))
+            .filter(|h| *h > 0)
+            .ok_or(nhrp::ErrorCode::HOP_COUNT_EXCEEDED)?;
+        let (nbma, tunnel) = (self.nbma.octets(), self.tunnel.octets());
+        let mut transit: Vec<nhrp::cie::Repr<'_>> = (msg.extensions)
+            .and_then(|e| e.find(nhrp::ExtensionType::FORWARD_TRANSIT_NHS_RECORD))
+            .and_then(|ext| ext.value.cies())
+            .map(|cies| cies.iter().collect())
+            .unwrap_or_default();
+        if transit.iter().any(|cie| cie.nbma.bytes == nbma) {
+            return Err(nhrp::ErrorCode::LOOP_DETECTED);
+        }
+        transit.push(nhrp::cie::Repr {
+            mtu,
+            holding_time: self.holding_time,
+            nbma: nhrp::NbmaAddress::nsap(&nbma),
+            proto: &tunnel,
+            ..nhrp::cie::Repr::default()
+        });
+        let exts: Vec<extension::Repr<'_>> = (msg.extension_iter())
+            .map(|ext| match ext.value {
+                extension::Value::ForwardTransitNhsRecord(_) => extension::Repr {
+                    value: extension::Value::ForwardTransitNhsRecord(nhrp::CieList::new(&transit)),
+                    ..ext
+                },
+                _ => ext,
+            })
+            .collect();
+        Ok(emit(&nhrp::Repr {
+            hop_count,
+            extensions: msg.extensions.map(|_| nhrp::ExtensionList::new(&exts)),
+            ..*msg
+        }))
+    }
+
+    /// The Error Indication with `code` from this node to the source of `msg` (RFC 2332 §5.2.7),
+    /// quoting it.
+    #[must_use]
+    pub fn error_indication(&self, msg: &nhrp::Repr<'_>, code: nhrp::ErrorCode) -> Vec<u8> {
+        super::error_indication(HOP_COUNT, self.nbma, self.tunnel, msg, code)
+    }
+
     /// The hub's Traffic Indication to the source of `packet` (an IPv4 packet it forwards back
     /// out the tunnel), quoting its header and [`QUOTED_PAYLOAD`] bytes.
     #[must_use]
@@ -160,14 +233,6 @@ impl Local<'_> {
         });
         self.packet(packet_src, message)
     }
-}
-
-/// `msg` again with its hop count one less (a hub forwarding a request), or `None` when it has
-/// run out.
-#[must_use]
-pub fn forwarded(msg: &nhrp::Repr<'_>) -> Option<Vec<u8>> {
-    let hop_count = msg.hop_count.checked_sub(1).filter(|h| *h > 0)?;
-    Some(emit(&nhrp::Repr { hop_count, ..*msg }))
 }
 
 /// What a positive Resolution Reply says: the prefix, the responder's tunnel and NBMA
@@ -211,4 +276,135 @@ pub fn answer(msg: &nhrp::Repr<'_>, control: &nhrp::Control<'_>) -> Result<Optio
         nbma,
         holding_time: cie.holding_time,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPOKE: Local<'static> = Local {
+        tunnel: Ipv4Addr::new(172, 16, 1, 2),
+        nbma: Ipv4Addr::new(100, 1, 1, 2),
+        holding_time: 300,
+        password: None,
+    };
+    const HUB: Local<'static> = Local {
+        tunnel: Ipv4Addr::new(172, 16, 1, 1),
+        nbma: Ipv4Addr::new(100, 1, 1, 1),
+        holding_time: 7200,
+        password: None,
+    };
+
+    /// A request laid out as IOS sends it: empty Responder Address, Forward and Reverse Transit
+    /// NHS Records, and `record` in the forward one.
+    fn ios_request(record: &[nhrp::cie::Repr<'_>], hop_count: u8) -> Vec<u8> {
+        let cies = [nhrp::cie::Repr {
+            prefix_len: 32,
+            holding_time: 300,
+            ..nhrp::cie::Repr::default()
+        }];
+        let none: [nhrp::cie::Repr<'_>; 0] = [];
+        let exts = [
+            extension::Repr {
+                compulsory: true,
+                value: extension::Value::ResponderAddress(nhrp::CieList::new(&none)),
+            },
+            extension::Repr {
+                compulsory: true,
+                value: extension::Value::ForwardTransitNhsRecord(nhrp::CieList::new(record)),
+            },
+            extension::Repr {
+                compulsory: true,
+                value: extension::Value::ReverseTransitNhsRecord(nhrp::CieList::new(&none)),
+            },
+            extension::Repr::END,
+        ];
+        emit(&ipv4_repr(
+            hop_count,
+            &[100, 1, 1, 2],
+            &[172, 16, 1, 2],
+            &[172, 16, 1, 3],
+            Message::ResolutionRequest(nhrp::Control {
+                flags: Flags::RESOLUTION_ROUTER,
+                request_id: 9,
+                cies: nhrp::CieList::new(&cies),
+            }),
+            Some(nhrp::ExtensionList::new(&exts)),
+        ))
+    }
+
+    /// The hub appends its CIE to the Forward Transit NHS Record, as IOS's hub does in
+    /// `mGRE_ICMP.cap` frame 5 (prefix length 0, MTU 1514, the hub's holding time), and leaves
+    /// the rest of the request as it came.
+    #[test]
+    fn forward_appends_the_hub_to_the_forward_record() {
+        let bytes = ios_request(&[], 255);
+        let request = nhrp::parse(&bytes).unwrap();
+        let passed_on = HUB.forward(&request, 1514).unwrap();
+        let passed_on = nhrp::parse(&passed_on).unwrap();
+        assert_eq!(passed_on.hop_count, 254);
+        assert_eq!(passed_on.message, request.message);
+        let types: Vec<_> = passed_on.extension_iter().map(|e| e.value.ty()).collect();
+        let before: Vec<_> = request.extension_iter().map(|e| e.value.ty()).collect();
+        assert_eq!(types, before);
+        let record = (passed_on.extensions)
+            .and_then(|e| e.find(nhrp::ExtensionType::FORWARD_TRANSIT_NHS_RECORD))
+            .and_then(|e| e.value.cies())
+            .unwrap();
+        let cies: Vec<_> = record.iter().collect();
+        assert_eq!(cies.len(), 1);
+        assert_eq!(
+            (cies[0].prefix_len, cies[0].mtu, cies[0].holding_time),
+            (0, 1514, 7200)
+        );
+        assert_eq!(
+            (cies[0].nbma.bytes, cies[0].proto),
+            (&[100, 1, 1, 1][..], &[172, 16, 1, 1][..])
+        );
+    }
+
+    /// Our own spokes' requests carry no record: only the hop count changes.
+    #[test]
+    fn forward_without_a_record_changes_the_hop_count_only() {
+        let bytes = SPOKE.resolution_request(Ipv4Addr::new(172, 16, 1, 3), 7);
+        let request = nhrp::parse(&bytes).unwrap();
+        let passed_on = HUB.forward(&request, 1514).unwrap();
+        let expected = emit(&nhrp::Repr {
+            hop_count: 254,
+            ..request
+        });
+        assert_eq!(passed_on, expected);
+    }
+
+    /// A request whose record names the hub already came round: Loop Detected; one that has
+    /// no hop left: Hop Count Exceeded. The Error Indication quotes it, to its source.
+    #[test]
+    fn forward_refuses_loops_and_spent_hop_counts() {
+        let (nbma, tunnel) = ([100, 1, 1, 1], [172, 16, 1, 1]);
+        let hub_cie = nhrp::cie::Repr {
+            nbma: nhrp::NbmaAddress::nsap(&nbma),
+            proto: &tunnel,
+            ..nhrp::cie::Repr::default()
+        };
+        let looped = ios_request(&[hub_cie], 200);
+        let looped = nhrp::parse(&looped).unwrap();
+        assert_eq!(
+            HUB.forward(&looped, 1514),
+            Err(nhrp::ErrorCode::LOOP_DETECTED)
+        );
+        let spent = ios_request(&[], 1);
+        let spent = nhrp::parse(&spent).unwrap();
+        assert_eq!(
+            HUB.forward(&spent, 1514),
+            Err(nhrp::ErrorCode::HOP_COUNT_EXCEEDED)
+        );
+        let indication = HUB.error_indication(&looped, nhrp::ErrorCode::LOOP_DETECTED);
+        let indication = nhrp::parse(&indication).unwrap();
+        assert_eq!(indication.dst_proto, [172, 16, 1, 2]);
+        let Message::ErrorIndication(e) = indication.message else {
+            panic!("{indication:?}");
+        };
+        assert_eq!(e.code, nhrp::ErrorCode::LOOP_DETECTED);
+        assert_eq!(e.parse_packet().unwrap(), looped);
+    }
 }

@@ -529,15 +529,20 @@ impl Node {
         let Some(to) = owner.filter(|to| *to != from) else {
             return false;
         };
-        match resolution::forwarded(msg) {
-            Some(bytes) => {
+        let mtu = self.nhrp_server().map_or(1514, |s| s.config().mtu);
+        match self.local().forward(msg, mtu) {
+            Ok(bytes) => {
                 self.send_gre(to, dmvpn_gre::Protocol::NHRP, &bytes);
                 self.event(Event::Shortcut(ShortcutEvent::ResolutionForwarded {
                     target,
                     to,
                 }));
             }
-            None => self.counters.drop(super::DropReason::NhrpRefused),
+            Err(code) => {
+                let bytes = self.local().error_indication(msg, code);
+                self.send_gre(from, dmvpn_gre::Protocol::NHRP, &bytes);
+                self.counters.drop(super::DropReason::NhrpRefused);
+            }
         }
         true
     }
