@@ -22,27 +22,34 @@ fn ip(a: u8, b: u8, c: u8, d: u8) -> Value {
     Value::Ipv4(Ipv4Addr::new(a, b, c, d))
 }
 
+/// The values an IPv4 header from `src` to `dst` gives: `ip.addr` once for each address.
+fn ipv4_header(src: Value, dst: Value) -> [(&'static str, Value); 5] {
+    [
+        ("ip", Value::Present),
+        ("ip.src", src),
+        ("ip.dst", dst),
+        ("ip.addr", src),
+        ("ip.addr", dst),
+    ]
+}
+
 /// An ESP packet from 192.0.2.11 to 192.0.2.1 carrying GRE and NHRP registration.
 fn esp_frame() -> Values {
-    frame(&[
-        ("frame", Value::Present),
-        ("frame.number", Value::Uint(12)),
-        ("ip", Value::Present),
-        ("ip.src", ip(192, 0, 2, 11)),
-        ("ip.dst", ip(192, 0, 2, 1)),
-        ("ip.addr", ip(192, 0, 2, 11)),
-        ("ip.addr", ip(192, 0, 2, 1)),
-        ("esp", Value::Present),
-        ("esp.spi", Value::Uint(0x1000_a001)),
-        ("gre", Value::Present),
-        ("nhrp", Value::Present),
-        ("nhrp.hdr.op.type", Value::Uint(3)),
-        ("ip", Value::Present),
-        ("ip.src", ip(10, 0, 0, 11)),
-        ("ip.dst", ip(10, 0, 0, 1)),
-        ("ip.addr", ip(10, 0, 0, 11)),
-        ("ip.addr", ip(10, 0, 0, 1)),
-    ])
+    frame(
+        &[
+            &[("frame", Value::Present), ("frame.number", Value::Uint(12))][..],
+            &ipv4_header(ip(192, 0, 2, 11), ip(192, 0, 2, 1)),
+            &[
+                ("esp", Value::Present),
+                ("esp.spi", Value::Uint(0x1000_a001)),
+                ("gre", Value::Present),
+                ("nhrp", Value::Present),
+                ("nhrp.hdr.op.type", Value::Uint(3)),
+            ],
+            &ipv4_header(ip(10, 0, 0, 11), ip(10, 0, 0, 1)),
+        ]
+        .concat(),
+    )
 }
 
 fn keeps(filter: &str, values: &Values) -> bool {
