@@ -245,9 +245,7 @@ fn packet(script: &mut Script<'_>, quoted: &[u8], password: Option<&Password>) -
         message,
         extensions: (!is_indication).then(|| nhrp::ExtensionList::new(&extensions)),
     };
-    let mut bytes = alloc::vec![0; repr.buffer_len()];
-    repr.emit(&mut nhrp::Packet::new_unchecked(&mut bytes[..]));
-    bytes
+    repr.to_bytes()
 }
 
 /// An EIGRP interface fed Hellos, acknowledgements and other packets with chosen AS, K values,
@@ -298,8 +296,7 @@ pub fn eigrp_neighbors(data: &[u8]) {
                     },
                     tlvs: eigrp::Tlvs::new(tlvs.get(..count).unwrap_or_default()),
                 };
-                let mut bytes = alloc::vec![0; repr.buffer_len()];
-                repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+                let bytes = repr.to_bytes();
                 let Ok(parsed) = eigrp::Repr::parse(&eigrp::Packet::new_unchecked(&bytes[..]))
                 else {
                     continue;

@@ -243,22 +243,11 @@ fn hello_with<'a>(ack: u32, tlvs: &'a [Tlv<'a>]) -> eigrp::Repr<'a> {
     }
 }
 
-/// `repr` on the wire.
-fn emit(repr: &eigrp::Repr<'_>) -> Vec<u8> {
-    let mut bytes = vec![0; repr.buffer_len()];
-    repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
-    bytes
-}
-
 #[test]
 fn k_values_changed_on_a_neighbour_take_it_down() {
     let mut hub = Neighbors::new(HelloConfig::new(addr(1), AS), Instant::ZERO);
-    let hello = |k: [u8; 6]| {
-        emit(&hello_with(
-            0,
-            &[Tlv::Parameters(Parameters { k, hold_time: 15 })],
-        ))
-    };
+    let hello =
+        |k: [u8; 6]| hello_with(0, &[Tlv::Parameters(Parameters { k, hold_time: 15 })]).to_bytes();
     let good = hello([1, 0, 1, 0, 0, 0]);
     hub.handle_message(ms(0), addr(2), &parse(&good)).unwrap();
     // K6 differs: not compared.
@@ -555,7 +544,7 @@ fn md5_authentication() {
             }),
             Tlv::Parameters(Parameters::DEFAULT),
         ];
-        let mut bytes = emit(&hello_with(0, &tlvs));
+        let mut bytes = hello_with(0, &tlvs).to_bytes();
         eigrp::auth::sign(&mut bytes, b"cisco", eigrp::auth::Md5Span::Header).unwrap();
         bytes
     };

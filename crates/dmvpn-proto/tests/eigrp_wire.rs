@@ -198,9 +198,7 @@ impl Scripted {
             autonomous_system: AS,
             tlvs: eigrp::Tlvs::new(tlvs),
         };
-        let mut bytes = vec![0; repr.buffer_len()];
-        repr.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
-        bytes
+        repr.to_bytes()
     }
 
     fn hello(&self, extra: &[Tlv<'_>]) -> Vec<u8> {
@@ -320,9 +318,7 @@ fn conditional_receive_multicast() {
             // The unicast copy (no CR flag, same sequence number) is taken.
             let mut copy = parse(&update);
             copy.flags = Flags::default();
-            let mut bytes = vec![0; copy.buffer_len()];
-            copy.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
-            hub.send(&mut router, now, &bytes);
+            hub.send(&mut router, now, &copy.to_bytes());
         } else {
             assert_eq!(acks, [next]);
         }

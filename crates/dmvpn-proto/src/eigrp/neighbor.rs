@@ -650,8 +650,7 @@ pub(crate) fn authentic(config: &HelloConfig, from: Ipv4Addr, msg: &eigrp::Repr<
     if tlv.auth_type != ty || tlv.key_id != key_id {
         return false;
     }
-    let mut bytes = alloc::vec![0; msg.buffer_len()];
-    msg.emit(&mut eigrp::Packet::new_unchecked(&mut bytes[..]));
+    let bytes = msg.to_bytes();
     match (&config.sha256, &config.md5) {
         (Some(key), _) => auth::verify(&bytes, &key.hmac_key(from)).is_ok(),
         (None, Some(key)) => auth::verify(&bytes, &key.secret).is_ok(),
