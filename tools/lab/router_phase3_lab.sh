@@ -5,7 +5,7 @@
 # tools/lab/router_tutorial_lab.sh runs the Phase 1 tutorial (`--map FastEthernet0/0=eth0 --map
 # Loopback0=lo`; the routers set their own addresses and default routes).
 #
-#   sudo tools/lab/router_phase3_lab.sh [--holdtime S] [--out DIR] [--keep] [--clean]
+#   sudo tools/lab/router_phase3_lab.sh [--phase 2|3] [--holdtime S] [--out DIR] [--keep] [--clean]
 #                                       [--configs DIR] [--stop-after up|shortcut]
 #
 # Proves, and fails (exit 1) on the first thing that does not hold:
@@ -28,6 +28,13 @@
 #      crates/dmvpn-router/tests/lab_phase3.rs with `dmvpn decode -Y`; the script counts it too
 #      (capture-counts.txt) and fails when there is no direct ESP.
 #
+# --phase 2       the Phase 2 cloud instead (testdata/router/phase2: hub `no ip next-hop-self eigrp`,
+#                 multipoint spokes, no redirect, no shortcut): in step 2 each spoke learns the other's
+#                 loopback via the other's tunnel address; in step 4 R2 resolves 172.16.1.3, the next
+#                 hop of its route, through the hub, which forwards the request to R3, and R3 answers
+#                 R2 directly (the capture counts must show the forwarded request and the direct reply,
+#                 and no Traffic Indication); in step 5 R2's route still names R3, with no mapping.
+#                 Results default to /tmp/lab-out/phase2.
 # --holdtime S    `ip nhrp holdtime S` on the spokes (what their registrations and resolution replies
 #                 carry), so that the idle shortcut expires within the run; 0 keeps the configurations'.
 # --configs DIR   R1.cfg, R2.cfg, R3.cfg to run instead of testdata/router/phase3 (for example the Phase 1
@@ -46,13 +53,12 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-keep=false clean_only=false holdtime=20 stop_after=
-cfg="$root/testdata/router/phase3"
-out=/tmp/lab-out/phase3
+keep=false clean_only=false holdtime=20 stop_after= phase=3 cfg= out=
 while (($#)); do
     case "$1" in
         --keep) keep=true; shift ;;
         --clean) clean_only=true; shift ;;
+        --phase) phase="${2:?--phase needs 2 or 3}"; shift 2 ;;
         --holdtime) holdtime="${2:?--holdtime needs seconds}"; shift 2 ;;
         --configs) cfg="$(cd "${2:?--configs needs a directory}" && pwd)"; shift 2 ;;
         --stop-after) stop_after="${2:?--stop-after needs up or shortcut}"; shift 2 ;;
@@ -61,6 +67,12 @@ while (($#)); do
         *) echo "router_phase3_lab.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
+[[ "$phase" =~ ^[23]$ ]] || { echo "router_phase3_lab.sh: --phase 2|3" >&2; exit 2; }
+cfg="${cfg:-$root/testdata/router/phase$phase}"
+out="${out:-/tmp/lab-out/phase$phase}"
+# The next hop of each spoke's route to the other's loopback: the hub in Phase 3, the other spoke in
+# Phase 2.
+if ((phase == 2)); then via_r2=172.16.1.3 via_r3=172.16.1.2; else via_r2=172.16.1.1 via_r3=172.16.1.1; fi
 [[ "$stop_after" =~ ^(|up|shortcut)$ ]] || { echo "router_phase3_lab.sh: --stop-after up|shortcut" >&2; exit 2; }
 [[ "$(id -u)" == 0 ]] || { echo "router_phase3_lab.sh: must run as root (namespaces, TUN, raw sockets)" >&2; exit 2; }
 
@@ -165,8 +177,8 @@ lab_wait_for 40 "R2 has ESP SAs with the hub" peered R2 100.1.1.1
 lab_wait_for 40 "R3 has ESP SAs with the hub" peered R3 100.1.1.1
 lab_wait_for 30 "both spokes registered with hub R1 (NHRP)" registered
 lab_wait_for 30 "EIGRP: R1 has 2 neighbours" adjacent R1 2
-lab_wait_for 30 "R2 learnt R3's loopback 3.3.3.3/32 via the hub" learnt R2 '3\.3\.3\.3/32.* via 172\.16\.1\.1,'
-lab_wait_for 30 "R3 learnt R2's loopback 2.2.2.2/32 via the hub" learnt R3 '2\.2\.2\.2/32.* via 172\.16\.1\.1,'
+lab_wait_for 30 "R2 learnt R3's loopback 3.3.3.3/32 via $via_r2" learnt R2 "3\\.3\\.3\\.3/32.* via ${via_r2//./\\.},"
+lab_wait_for 30 "R3 learnt R2's loopback 2.2.2.2/32 via $via_r3" learnt R3 "2\\.2\\.2\\.2/32.* via ${via_r3//./\\.},"
 for r in r1 r2 r3; do # root only to open the devices (crates/dmvpn-router/src/io/privilege.rs)
     pid="pid_$r"
     line=$(lab_unprivileged "${!pid}") || fail "$r still runs privileged: $line"
@@ -217,8 +229,12 @@ unpeered() { ! peered "$@"; }
 lab_wait_for 10 "R2 deleted its IPsec SAs with R3 with the entry" unpeered R2 100.1.3.3
 lab_wait_for 10 "R3 deleted its IPsec SAs with R2 with the entry" unpeered R3 100.1.2.2
 peered R2 100.1.1.1 || fail "R2 lost its SAs with the hub"
-learnt R2 '3\.3\.3\.3/32.* via 172\.16\.1\.1,' || fail "R2 has no route to 3.3.3.3 via the hub after the expiry"
-say "ok: R2 routes 3.3.3.3 via the hub again"
+learnt R2 "3\\.3\\.3\\.3/32.* via ${via_r2//./\\.}," || fail "R2 has no route to 3.3.3.3 via $via_r2 after the expiry"
+if ((phase == 2)); then
+    say "ok: R2's route to 3.3.3.3 still names R3 (172.16.1.3), with no mapping: the next packet resolves it again"
+else
+    say "ok: R2 routes 3.3.3.3 via the hub again"
+fi
 
 # --- 6. the captures ---
 sleep 1
@@ -248,10 +264,24 @@ if [[ -x "$decoder" ]]; then
         echo "NHRP Traffic Indication (8) from the hub: $(count 'nhrp.hdr.op.type == 8 && ip.src == 100.1.1.1')"
         echo "NHRP Resolution Request (1): $(count 'nhrp.hdr.op.type == 1')"
         echo "NHRP Resolution Reply (2): $(count 'nhrp.hdr.op.type == 2')"
+        echo "NHRP Resolution Request forwarded hub->R3: $(count 'nhrp.hdr.op.type == 1 && ip.src == 100.1.1.1 && ip.dst == 100.1.3.3')"
+        echo "NHRP Resolution Reply R3->R2 directly: $(count 'nhrp.hdr.op.type == 2 && ip.src == 100.1.3.3 && ip.dst == 100.1.2.2')"
+        echo "NHRP Resolution Reply hub->R2: $(count 'nhrp.hdr.op.type == 2 && ip.src == 100.1.1.1 && ip.dst == 100.1.2.2')"
     } >"$out/capture-counts.txt"
     sed 's/^/    /' "$out/capture-counts.txt" | tee -a "$out/summary.txt"
+    counted() { sed -n "s/^$1: //p" "$out/capture-counts.txt"; }
+    (($(counted 'NHRP Resolution Request forwarded hub->R3') > 0)) || fail "the hub forwarded no Resolution Request to R3"
+    (($(counted 'NHRP Resolution Reply R3->R2 directly') > 0)) || fail "R3 sent R2 no Resolution Reply directly"
+    (($(counted 'NHRP Resolution Reply hub->R2') == 0)) || fail "the hub answered R2's Resolution Request itself"
+    if ((phase == 2)); then
+        (($(counted 'NHRP Traffic Indication (8) from the hub') == 0)) || fail "a Phase 2 hub sent a Traffic Indication"
+    fi
     say "dmvpn decode: $(wc -l <"$out/decoded.jsonl") frames decoded with the key log (decoded.jsonl); dmvpn sessions: sessions.txt"
 else
     say "dmvpn decoder not built ($decoder): decoded.jsonl skipped"
 fi
-say "PASS: DMVPN Phase 3 R2 -> hub -> R3, redirect, resolution, direct IKE + ESP R2 <-> R3, expiry (results in $out)"
+if ((phase == 2)); then
+    say "PASS: DMVPN Phase 2 R2 -> hub -> R3, next-hop resolution forwarded to R3, R3's direct reply, direct IKE + ESP R2 <-> R3, expiry (results in $out)"
+else
+    say "PASS: DMVPN Phase 3 R2 -> hub -> R3, redirect, resolution, direct IKE + ESP R2 <-> R3, expiry (results in $out)"
+fi
