@@ -39,7 +39,9 @@ frames=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts
 bytes=$(stat -L -c %s "$corpus.pcap")
 
 cargo build --release -q -p dmvpn
-dmvpn=target/release/dmvpn
+# Where cargo put it: CARGO_TARGET_DIR and .cargo/config.toml are honoured.
+dmvpn=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/dmvpn
 
 # run NAME COMMAND...: runs the command $repeat times (output to /dev/null) and records the best wall
 # time (bash's microsecond clock) and the largest peak RSS (/usr/bin/time).
