@@ -513,23 +513,23 @@ impl Node {
         let Some(target) = nhrp::mandatory::ipv4(msg.dst_proto) else {
             return false;
         };
+        let Some(server) = self.nhrp_server() else {
+            return false;
+        };
         if target == self.config.tunnel.address {
             return false;
         }
-        let now = self.now;
-        let nbma_of = |node: &Self, tunnel: Ipv4Addr| {
-            (node.nhrp_server()?.get(tunnel))
-                .filter(|r| r.expires_at > now)
+        let mtu = server.config().mtu;
+        let nbma_of = |tunnel: Ipv4Addr| {
+            (server.get(tunnel))
+                .filter(|r| r.expires_at > self.now)
                 .map(|r| r.nbma)
         };
-        let owner = nbma_of(self, target).or_else(|| {
-            let next_hop = self.rib.lookup(target).and_then(|r| r.next_hop)?;
-            nbma_of(self, next_hop)
-        });
+        let owner =
+            nbma_of(target).or_else(|| nbma_of(self.rib.lookup(target).and_then(|r| r.next_hop)?));
         let Some(to) = owner.filter(|to| *to != from) else {
             return false;
         };
-        let mtu = self.nhrp_server().map_or(1514, |s| s.config().mtu);
         match self.local().forward(msg, mtu) {
             Ok(bytes) => {
                 self.send_gre(to, dmvpn_gre::Protocol::NHRP, &bytes);
