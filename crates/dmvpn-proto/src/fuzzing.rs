@@ -233,17 +233,12 @@ fn packet(script: &mut Script<'_>, quoted: &[u8], password: Option<&Password>) -
         message,
         nhrp::Message::ErrorIndication(_) | nhrp::Message::TrafficIndication(_)
     );
+    let extensions = (!is_indication).then(|| nhrp::ExtensionList::new(&extensions));
     let repr = nhrp::Repr {
         afn,
-        protocol_type: nhrp::ProtocolType::IPV4,
-        protocol_snap: [0; 5],
-        hop_count,
-        src_nbma: nhrp::NbmaAddress::nsap(src_nbma),
-        src_nbma_sub: nhrp::NbmaAddress::NONE,
-        src_proto,
-        dst_proto,
-        message,
-        extensions: (!is_indication).then(|| nhrp::ExtensionList::new(&extensions)),
+        ..crate::nhrp::ipv4_repr(
+            hop_count, src_nbma, src_proto, dst_proto, message, extensions,
+        )
     };
     repr.to_bytes()
 }

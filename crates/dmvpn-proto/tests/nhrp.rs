@@ -7,7 +7,9 @@ mod util;
 use std::net::Ipv4Addr;
 
 use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, OpType, extension};
-use dmvpn_proto::nhrp::{ClientEvent, Error, NhsState, Password, ServerConfig, ServerEvent};
+use dmvpn_proto::nhrp::{
+    ClientEvent, Error, NhsState, Password, ServerConfig, ServerEvent, ipv4_repr,
+};
 use dmvpn_proto::{Duration, Instant};
 use util::{HUB_NBMA, HUB_TUNNEL, Net, ms, spoke_nbma, spoke_tunnel, spoke300, times};
 
@@ -469,18 +471,13 @@ fn resolution_request(target: Ipv4Addr, exts: &[extension::Repr<'_>]) -> Vec<u8>
         holding_time: 300,
         ..Default::default()
     }];
-    let repr = ipv4_repr(
-        [&nbma, &tunnel, &target],
-        Message::ResolutionRequest(nhrp::Control {
-            flags: Flags::RESOLUTION_ROUTER | Flags::CISCO_NAT,
-            request_id: 77,
-            cies: nhrp::CieList::new(&cies),
-        }),
-        Some(nhrp::ExtensionList::new(exts)),
-    );
-    let mut bytes = vec![0; repr.buffer_len()];
-    repr.emit(&mut nhrp::Packet::new_unchecked(&mut bytes[..]));
-    bytes
+    let request = Message::ResolutionRequest(nhrp::Control {
+        flags: Flags::RESOLUTION_ROUTER | Flags::CISCO_NAT,
+        request_id: 77,
+        cies: nhrp::CieList::new(&cies),
+    });
+    let exts = Some(nhrp::ExtensionList::new(exts));
+    ipv4_repr(255, &nbma, &tunnel, &target, request, exts).to_bytes()
 }
 
 #[test]
@@ -651,15 +648,12 @@ fn spoke_purge_removes_only_its_own_mapping() {
         },
     ];
     let hub = HUB_TUNNEL.octets();
-    let purge = ipv4_repr(
-        [&nbma, &tunnel, &hub],
-        Message::PurgeRequest(nhrp::Control {
-            flags: Flags::PURGE_NO_REPLY,
-            request_id: 9,
-            cies: nhrp::CieList::new(&cies),
-        }),
-        None,
-    );
+    let request = Message::PurgeRequest(nhrp::Control {
+        flags: Flags::PURGE_NO_REPLY,
+        request_id: 9,
+        cies: nhrp::CieList::new(&cies),
+    });
+    let purge = ipv4_repr(255, &nbma, &tunnel, &hub, request, None);
     net.hub
         .handle_message(ms(50), spoke_nbma(1), &purge)
         .unwrap();
@@ -767,27 +761,6 @@ fn client_refuses_what_it_does_not_expect() {
         net.spokes[0].client.handle_message(ms(0), HUB_NBMA, &reply),
         Err(Error::UnknownRequest { request_id: 999 })
     );
-}
-
-/// An IPv4 NHRP packet with hop count 255 from the source NBMA and protocol addresses to the
-/// destination protocol address (`[src_nbma, src_proto, dst_proto]`).
-fn ipv4_repr<'a>(
-    [src_nbma, src_proto, dst_proto]: [&'a [u8; 4]; 3],
-    message: Message<'a>,
-    extensions: Option<nhrp::ExtensionList<'a>>,
-) -> nhrp::Repr<'a> {
-    nhrp::Repr {
-        afn: nhrp::AddressFamily::IPV4,
-        protocol_type: nhrp::ProtocolType::IPV4,
-        protocol_snap: [0; 5],
-        hop_count: 255,
-        src_nbma: nhrp::NbmaAddress::nsap(src_nbma),
-        src_nbma_sub: nhrp::NbmaAddress::NONE,
-        src_proto,
-        dst_proto,
-        message,
-        extensions,
-    }
 }
 
 /// A hub and spokes 1 and 2 (holding time 300 s).
