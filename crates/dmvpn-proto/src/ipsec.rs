@@ -261,8 +261,11 @@ enum Timer {
     Hard,
 }
 
+/// What an installed SA has done: when it was installed, the payload bytes and packets it has
+/// protected or accepted, against its lifetime.
 #[derive(Clone, Copy, Debug)]
-struct Usage {
+pub struct Usage {
+    installed_at: Instant,
     lifetime: Lifetime,
     bytes: u64,
     packets: u64,
@@ -270,13 +273,32 @@ struct Usage {
 }
 
 impl Usage {
-    const fn new(lifetime: Lifetime) -> Self {
+    const fn new(now: Instant, lifetime: Lifetime) -> Self {
         Self {
+            installed_at: now,
             lifetime,
             bytes: 0,
             packets: 0,
             soft_fired: false,
         }
+    }
+
+    /// When the SA was installed.
+    #[must_use]
+    pub const fn installed_at(&self) -> Instant {
+        self.installed_at
+    }
+
+    /// Payload bytes protected (outbound) or accepted (inbound) so far.
+    #[must_use]
+    pub const fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Packets protected (outbound) or accepted (inbound) so far.
+    #[must_use]
+    pub const fn packets(&self) -> u64 {
+        self.packets
     }
 
     /// Counts a packet and says which byte limit it reached, if any.
@@ -309,7 +331,6 @@ pub struct OutboundSa {
     sa: Sa,
     next_seq: u64,
     usage: Usage,
-    installed_at: Instant,
 }
 
 impl OutboundSa {
@@ -325,16 +346,10 @@ impl OutboundSa {
         self.next_seq
     }
 
-    /// Payload bytes protected so far.
+    /// When it was installed and what it has protected.
     #[must_use]
-    pub fn bytes(&self) -> u64 {
-        self.usage.bytes
-    }
-
-    /// When it was installed.
-    #[must_use]
-    pub fn installed_at(&self) -> Instant {
-        self.installed_at
+    pub fn usage(&self) -> &Usage {
+        &self.usage
     }
 }
 
@@ -343,7 +358,6 @@ impl OutboundSa {
 pub struct InboundSa {
     inbound: Inbound,
     usage: Usage,
-    installed_at: Instant,
 }
 
 impl InboundSa {
@@ -353,16 +367,10 @@ impl InboundSa {
         &self.inbound
     }
 
-    /// Payload bytes accepted so far.
+    /// When it was installed and what it has accepted.
     #[must_use]
-    pub fn bytes(&self) -> u64 {
-        self.usage.bytes
-    }
-
-    /// When it was installed.
-    #[must_use]
-    pub fn installed_at(&self) -> Instant {
-        self.installed_at
+    pub fn usage(&self) -> &Usage {
+        &self.usage
     }
 }
 
@@ -398,8 +406,7 @@ impl Sad {
             Destination::from(dst.octets()),
             InboundSa {
                 inbound: Inbound::new(sa),
-                usage: Usage::new(lifetime),
-                installed_at: now,
+                usage: Usage::new(now, lifetime),
             },
         )
     }
@@ -424,8 +431,7 @@ impl Sad {
             OutboundSa {
                 sa,
                 next_seq: 1,
-                usage: Usage::new(lifetime),
-                installed_at: now,
+                usage: Usage::new(now, lifetime),
             },
         );
         if let Some(old) = &old {

@@ -93,7 +93,7 @@ fn protect_then_unprotect_with_sequence_numbers_and_anti_replay() {
         packets.push(out);
     }
     assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().next_seq(), 4);
-    assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().bytes(), 3 * 8);
+    assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().usage().bytes(), 3 * 8);
 
     // Out of order is fine; a replay is refused before any crypto work.
     for i in [2, 0, 1] {
@@ -108,7 +108,7 @@ fn protect_then_unprotect_with_sequence_numbers_and_anti_replay() {
         hub.unprotect(HUB, &mut replay),
         Err(SadError::Decrypt(DecryptError::Replayed { seq: 2 }))
     );
-    assert_eq!(hub.inbound(SPI, HUB).unwrap().bytes(), 3 * 8);
+    assert_eq!(hub.inbound(SPI, HUB).unwrap().usage().bytes(), 3 * 8);
 
     // A forged packet fails the ICV and leaves the window as it was.
     let mut out = Vec::new();
@@ -336,7 +336,10 @@ fn rekey_replaces_the_sa_and_its_timers() {
     assert_eq!(spoke.poll_event(), None);
     assert!(hub.remove_inbound(SPI, HUB).is_some());
     assert_eq!(hub.poll_timeout(), None);
-    assert_eq!(spoke.outbound(SPOKE, HUB).unwrap().installed_at(), secs(50));
+    assert_eq!(
+        spoke.outbound(SPOKE, HUB).unwrap().usage().installed_at(),
+        secs(50)
+    );
     assert!(spoke.remove_outbound(SPOKE, HUB).is_some());
     assert_eq!(spoke.poll_timeout(), None);
 }
