@@ -537,14 +537,7 @@ impl Sad {
         } else {
             entry.usage.count(gre.len())
         };
-        match reached {
-            Some((Timer::Hard, limit)) => {
-                self.remove_outbound(local, remote);
-                self.events.push_back(SaEvent::HardExpired { id, limit });
-            }
-            Some((Timer::Soft, limit)) => self.events.push_back(SaEvent::SoftExpired { id, limit }),
-            None => {}
-        }
+        self.limit_reached(id, reached);
         Ok(seq)
     }
 
@@ -569,15 +562,30 @@ impl Sad {
             .ok_or(SadError::NoInboundSa { spi, dst })?;
         let decrypted = entry.inbound.decrypt_in_place(packet)?;
         let id = SaId::Inbound { spi, dst };
-        match entry.usage.count(decrypted.payload.len()) {
+        let reached = entry.usage.count(decrypted.payload.len());
+        self.limit_reached(id, reached);
+        Ok(decrypted)
+    }
+
+    /// Acts on the limit a packet of SA `id` reached, if any: a hard one removes the SA, a soft
+    /// one is reported.
+    fn limit_reached(&mut self, id: SaId, reached: Option<(Timer, Limit)>) {
+        match reached {
             Some((Timer::Hard, limit)) => {
-                self.remove_inbound(spi, dst);
+                self.remove(id);
                 self.events.push_back(SaEvent::HardExpired { id, limit });
             }
             Some((Timer::Soft, limit)) => self.events.push_back(SaEvent::SoftExpired { id, limit }),
             None => {}
         }
-        Ok(decrypted)
+    }
+
+    /// Removes the SA `id` names; returns whether there was one.
+    fn remove(&mut self, id: SaId) -> bool {
+        match id {
+            SaId::Inbound { spi, dst } => self.remove_inbound(spi, dst).is_some(),
+            SaId::Outbound { local, remote, .. } => self.remove_outbound(local, remote).is_some(),
+        }
     }
 
     /// Runs the time limits due at `now`.
@@ -606,13 +614,7 @@ impl Sad {
                     }
                 }
                 Timer::Hard => {
-                    let removed = match id {
-                        SaId::Inbound { spi, dst } => self.remove_inbound(spi, dst).is_some(),
-                        SaId::Outbound { local, remote, .. } => {
-                            self.remove_outbound(local, remote).is_some()
-                        }
-                    };
-                    if removed {
+                    if self.remove(id) {
                         self.events.push_back(SaEvent::HardExpired {
                             id,
                             limit: Limit::Time,
