@@ -199,26 +199,8 @@ fn collect(tunnel: &mut Tunnel<Node>, log: &mut Vec<Seen>, drop: &mut DropRule) 
         let now = tunnel.now;
         let node = &mut tunnel.routers[i];
         while let Some(e) = node.eigrp.poll_event() {
-            match e {
-                EigrpEvent::RouteInstalled {
-                    prefix,
-                    next_hop,
-                    metric,
-                } => {
-                    assert!(node.rib.insert(prefix, (next_hop, metric)).is_none());
-                }
-                EigrpEvent::RouteChanged {
-                    prefix,
-                    next_hop,
-                    metric,
-                } => {
-                    assert!(node.rib.insert(prefix, (next_hop, metric)).is_some());
-                }
-                EigrpEvent::RouteWithdrawn { prefix } => {
-                    assert!(node.rib.remove(&prefix).is_some());
-                }
-                _ => {}
-            }
+            // An installed route is new; a changed or withdrawn one was there.
+            assert!(e.apply(&mut node.rib), "router {i}: {e}");
             node.events.push((now, e));
         }
         // The events and the process's own view of the RIB agree.

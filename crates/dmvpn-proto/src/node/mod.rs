@@ -891,22 +891,9 @@ impl Node {
     /// Route events of the EIGRP process go into the RIB (and out as [`Event::RouteAdded`] and
     /// [`Event::RouteRemoved`]); the others out as [`Event::Eigrp`].
     fn handle_eigrp_event(&mut self, event: EigrpEvent) {
-        let (prefix, installed) = match event {
-            EigrpEvent::RouteInstalled {
-                prefix,
-                next_hop,
-                metric,
-            }
-            | EigrpEvent::RouteChanged {
-                prefix,
-                next_hop,
-                metric,
-            } => (prefix, Some((next_hop, metric))),
-            EigrpEvent::RouteWithdrawn { prefix } => (prefix, None),
-            other => {
-                self.event(Event::Eigrp(other));
-                return;
-            }
+        let Some((prefix, installed)) = event.route_change() else {
+            self.event(Event::Eigrp(event));
+            return;
         };
         let external = self
             .eigrp

@@ -211,10 +211,83 @@ pub enum EigrpEvent {
     },
 }
 
+impl EigrpEvent {
+    /// The RIB change a route event asks for: the prefix with its new next hop and composite
+    /// metric, or with `None` to remove it; `None` for the other events.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use dmvpn_proto::eigrp::{EigrpEvent, Prefix};
+    ///
+    /// let prefix: Prefix = "10.0.1.0/24".parse().unwrap();
+    /// let next_hop = Ipv4Addr::new(172, 16, 1, 1);
+    /// let event = EigrpEvent::RouteChanged { prefix, next_hop, metric: 26_880_256 };
+    /// assert_eq!(event.route_change(), Some((prefix, Some((next_hop, 26_880_256)))));
+    /// assert_eq!(event.to_string(), "D 10.0.1.0/24 [90/26880256] via 172.16.1.1, Tunnel0");
+    /// let withdrawn = EigrpEvent::RouteWithdrawn { prefix };
+    /// assert_eq!(withdrawn.route_change(), Some((prefix, None)));
+    /// assert_eq!(withdrawn.to_string(), "D 10.0.1.0/24 withdrawn");
+    /// ```
+    #[must_use]
+    pub const fn route_change(&self) -> Option<(Prefix, Option<(Ipv4Addr, u32)>)> {
+        match *self {
+            Self::RouteInstalled {
+                prefix,
+                next_hop,
+                metric,
+            }
+            | Self::RouteChanged {
+                prefix,
+                next_hop,
+                metric,
+            } => Some((prefix, Some((next_hop, metric)))),
+            Self::RouteWithdrawn { prefix } => Some((prefix, None)),
+            _ => None,
+        }
+    }
+
+    /// Applies a route event to `rib`, a copy of the routing table (prefix to next hop and
+    /// composite metric) kept from these events, and says whether `rib` agreed with it: an
+    /// installed route was not there, a changed or withdrawn one was. Other events leave `rib`
+    /// alone and agree.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use std::net::Ipv4Addr;
+    /// use dmvpn_proto::eigrp::{EigrpEvent, Prefix};
+    ///
+    /// let (prefix, next_hop) = ("10.0.1.0/24".parse().unwrap(), Ipv4Addr::new(172, 16, 1, 1));
+    /// let mut rib = BTreeMap::new();
+    /// assert!(EigrpEvent::RouteInstalled { prefix, next_hop, metric: 2 }.apply(&mut rib));
+    /// assert_eq!(rib[&prefix], (next_hop, 2));
+    /// assert!(!EigrpEvent::RouteInstalled { prefix, next_hop, metric: 3 }.apply(&mut rib));
+    /// assert!(EigrpEvent::RouteWithdrawn { prefix }.apply(&mut rib));
+    /// assert!(rib.is_empty());
+    /// ```
+    pub fn apply(&self, rib: &mut BTreeMap<Prefix, (Ipv4Addr, u32)>) -> bool {
+        let Some((prefix, route)) = self.route_change() else {
+            return true;
+        };
+        let old = match route {
+            Some(route) => rib.insert(prefix, route),
+            None => rib.remove(&prefix),
+        };
+        old.is_none() == matches!(self, Self::RouteInstalled { .. })
+    }
+}
+
 /// IOS's log lines (without the `%DUAL-n-…` tag and process number), e.g. `Neighbor
 /// 172.16.1.2 (Tunnel0) is down: holding time expired`.
 impl core::fmt::Display for EigrpEvent {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let Some((prefix, route)) = self.route_change() {
+            return match route {
+                Some((next_hop, metric)) => {
+                    write!(f, "D {prefix} [90/{metric}] via {next_hop}, Tunnel0")
+                }
+                None => write!(f, "D {prefix} withdrawn"),
+            };
+        }
         match self {
             Self::NeighborUp { address, .. } => {
                 write!(f, "Neighbor {address} (Tunnel0) is up: new adjacency")
@@ -229,21 +302,14 @@ impl core::fmt::Display for EigrpEvent {
                     "Neighbor {address} (Tunnel0): K-value mismatch (theirs {k1} {k2} {k3} {k4} {k5} {k6})"
                 )
             }
-            Self::RouteInstalled {
-                prefix,
-                next_hop,
-                metric,
-            }
-            | Self::RouteChanged {
-                prefix,
-                next_hop,
-                metric,
-            } => write!(f, "D {prefix} [90/{metric}] via {next_hop}, Tunnel0"),
-            Self::RouteWithdrawn { prefix } => write!(f, "D {prefix} withdrawn"),
             Self::StuckInActive { prefix, neighbor } => write!(
                 f,
                 "Route {prefix} stuck-in-active state: no reply from {neighbor}. Cleaning up"
             ),
+            // Written above, from their route change.
+            Self::RouteInstalled { .. }
+            | Self::RouteChanged { .. }
+            | Self::RouteWithdrawn { .. } => Ok(()),
         }
     }
 }
