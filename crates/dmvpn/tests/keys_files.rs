@@ -348,7 +348,7 @@ fn phase1_with_keys_as_tcpdump_and_any_bit_lines() {
         let (AddrPattern::V4 { addr: dst, .. }, Some(spi)) = (sa.dst, sa.spi.exact()) else {
             panic!("phase1.esp_sa has exact SAs");
         };
-        let key = sa.encryption_key().expose();
+        let key = sa.encryption_key().as_bytes();
         let cipher = match (sa.encryption, key.len()) {
             (Encryption::Null, _) => Some("none"),
             (Encryption::TripleDesCbc, _) => Some("3des-cbc"),

@@ -87,9 +87,9 @@ fn esp_sas(child: &Negotiated, key: &Ikev2Key) -> Option<[EspSa; 2]> {
                 mask: u32::MAX,
             },
             encryption,
-            SecretBytes::new(enc.to_vec()),
+            SecretBytes::from_slice(enc),
             integrity,
-            SecretBytes::new(integ.to_vec()),
+            SecretBytes::from_slice(integ),
         )
         .ok()?;
         sa.esn = esn;

@@ -304,47 +304,9 @@ impl fmt::Display for SpiPattern {
 }
 
 /// Key bytes that are zeroed when dropped and never printed unless asked: `Debug` shows only
-/// the length; [`SecretBytes::expose`] is the explicit opt-in.
-#[derive(Clone, Default, Eq, PartialEq)]
-pub struct SecretBytes(Vec<u8>);
-
-impl SecretBytes {
-    /// Wraps key bytes.
-    #[must_use]
-    pub const fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
-    /// The key bytes: the explicit opt-in to see key material.
-    #[must_use]
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// The key length in bytes.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the key is empty.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} bytes redacted>", self.0.len())
-    }
-}
-
-impl Drop for SecretBytes {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
+/// the length; `as_bytes` is the explicit opt-in. The one key-material type of the workspace,
+/// `dmvpn_isakmp::keys::Secret`, under the name this module has always given it.
+pub use dmvpn_isakmp::keys::Secret as SecretBytes;
 
 /// Whether [`EspSa::to_line`] writes the keys or placeholders.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -402,9 +364,9 @@ impl EspSa {
     ) -> Result<Self, KeyError> {
         Sa::check_keys(
             encryption,
-            encryption_key.expose(),
+            encryption_key.as_bytes(),
             integrity,
-            integrity_key.expose(),
+            integrity_key.as_bytes(),
         )?;
         Ok(Self {
             family,
@@ -442,9 +404,9 @@ impl EspSa {
         Sa::new(
             spi,
             self.encryption,
-            self.encryption_key.expose(),
+            self.encryption_key.as_bytes(),
             self.integrity,
-            self.integrity_key.expose(),
+            self.integrity_key.as_bytes(),
         )?
         .with_esn(self.esn)
         .with_unchecked_icv(usize::from(self.unchecked_icv))
@@ -492,7 +454,7 @@ impl EspSa {
     pub fn to_line(&self, keys: KeyDisplay) -> String {
         let key = |k: &SecretBytes| match keys {
             KeyDisplay::Redacted => "0x<redacted>".to_owned(),
-            KeyDisplay::Shown => format!("0x{}", dmvpn_wire::fmt::Hex(k.expose())),
+            KeyDisplay::Shown => format!("0x{}", dmvpn_wire::fmt::Hex(k.as_bytes())),
         };
         let mut line = format!(
             r#""{}","{}","{}","{}","{}","{}","{}","{}""#,

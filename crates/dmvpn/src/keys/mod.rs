@@ -867,7 +867,7 @@ mod tests {
         let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         // The last line for SPI 0x10 (line 4), and the last default SA for anything else.
         let used = keys.find(a, b, 0x10).unwrap();
-        assert_eq!((used.line, used.encryption_key().expose()[0]), (4, 3));
+        assert_eq!((used.line, used.encryption_key().as_bytes()[0]), (4, 3));
         assert_eq!(keys.find(a, b, 0x99).map(|sa| sa.line), Some(8));
         assert_eq!(keys.defaults().len(), 1);
         let duplicates = keys.duplicate_warnings();

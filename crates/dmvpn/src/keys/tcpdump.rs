@@ -305,7 +305,7 @@ mod tests {
         let Ok(Line::Default(default)) = parse_line("AES128:sixteen-byte-key", 0) else {
             panic!("not a default SA");
         };
-        assert_eq!(default.encryption_key().expose(), b"sixteen-byte-key");
+        assert_eq!(default.encryption_key().as_bytes(), b"sixteen-byte-key");
         assert!(default.matches(
             "10.0.0.1".parse().unwrap(),
             "2001:db8::1".parse().unwrap(),

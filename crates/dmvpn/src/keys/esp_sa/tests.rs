@@ -32,7 +32,7 @@ fn wireshark_template_line() {
         (sa.encryption, sa.integrity),
         (Encryption::AesCbc, Integrity::HmacSha1_96)
     );
-    assert_eq!(sa.encryption_key().expose()[..2], [0x5d, 0xe1]);
+    assert_eq!(sa.encryption_key().as_bytes()[..2], [0x5d, 0xe1]);
     assert_eq!(sa.integrity_key().len(), 20);
     assert_eq!(sa.sa_for(0x0708_83c2).map(|sa| sa.spi()), Ok(0x0708_83c2));
     assert_eq!(sa.unchecked_icv, 0);
@@ -109,8 +109,8 @@ fn wildcards_prefixes_and_variants() {
 fn ascii_keys_and_escapes() {
     let line = r#""IPv4","*","*","0x1","AES-CBC [RFC3602]","sixteen byte key","HMAC-SHA-1-96 [RFC2404]","\x41\"\\34567890123456789""#;
     let sa = one(line).unwrap();
-    assert_eq!(sa.encryption_key().expose(), b"sixteen byte key");
-    assert_eq!(sa.integrity_key().expose(), b"A\"\\34567890123456789");
+    assert_eq!(sa.encryption_key().as_bytes(), b"sixteen byte key");
+    assert_eq!(sa.integrity_key().as_bytes(), b"A\"\\34567890123456789");
 }
 
 #[test]
