@@ -98,13 +98,7 @@ fn wireshark_template() {
             mask: [255; 4].into()
         }
     );
-    assert_eq!(
-        first.spi,
-        SpiPattern {
-            value: 0x0708_83c2,
-            mask: u32::MAX
-        }
-    );
+    assert_eq!(first.spi, SpiPattern::one(0x0708_83c2));
     assert_eq!(
         (first.encryption, first.integrity),
         (Encryption::AesCbc, Integrity::HmacSha1_96)

@@ -82,10 +82,7 @@ fn esp_sas(child: &Negotiated, key: &Ikev2Key) -> Option<[EspSa; 2]> {
             AddressFamily::Any,
             AddrPattern::Any,
             AddrPattern::Any,
-            SpiPattern {
-                value: spi,
-                mask: u32::MAX,
-            },
+            SpiPattern::one(spi),
             encryption,
             SecretBytes::from_slice(enc),
             integrity,

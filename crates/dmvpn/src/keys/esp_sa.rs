@@ -268,6 +268,20 @@ pub struct SpiPattern {
 }
 
 impl SpiPattern {
+    /// The pattern of exactly `spi`.
+    ///
+    /// ```
+    /// let pattern = dmvpn::keys::SpiPattern::one(0x1234);
+    /// assert_eq!((pattern.exact(), pattern.to_string()), (Some(0x1234), "0x00001234".into()));
+    /// ```
+    #[must_use]
+    pub const fn one(spi: u32) -> Self {
+        Self {
+            value: spi,
+            mask: u32::MAX,
+        }
+    }
+
     /// Whether `spi` matches.
     #[must_use]
     pub const fn matches(&self, spi: u32) -> bool {
@@ -588,10 +602,7 @@ fn parse_spi(field: &Field) -> Result<SpiPattern, LineError> {
         });
     }
     let value = text.parse::<u32>().map_err(|_| bad())?;
-    Ok(SpiPattern {
-        value,
-        mask: u32::MAX,
-    })
+    Ok(SpiPattern::one(value))
 }
 
 /// A key written `0x` and hex digits, or as ASCII text: the bytes, or the 0-based offset (in

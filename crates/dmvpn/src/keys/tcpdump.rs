@@ -150,13 +150,7 @@ pub(crate) fn parse_line(line: &str, leading: usize) -> Result<Line, LineError> 
                     ));
                 }
             };
-            (
-                SpiPattern {
-                    value: spi,
-                    mask: u32::MAX,
-                },
-                dst,
-            )
+            (SpiPattern::one(spi), dst)
         }
     };
     let Some((algorithm, secret)) = decode.split_once(':') else {

@@ -21,13 +21,7 @@ fn wireshark_template_line() {
     let sa = one(TMPL_1).unwrap();
     assert_eq!(sa.family, AddressFamily::Ipv4);
     assert_eq!(sa.src.to_string(), "192.168.0.1");
-    assert_eq!(
-        sa.spi,
-        SpiPattern {
-            value: 0x0708_83c2,
-            mask: u32::MAX
-        }
-    );
+    assert_eq!(sa.spi, SpiPattern::one(0x0708_83c2));
     assert_eq!(
         (sa.encryption, sa.integrity),
         (Encryption::AesCbc, Integrity::HmacSha1_96)
