@@ -478,16 +478,11 @@ pub(super) fn session_rows<E>(report: &Report, emit: &mut Emit<'_, E>) -> Result
                     .display(flow.dst)
                     .i64(Some(i64::from(flow.spi)))
                     .bool(Some(flow.negotiated));
-                for count in [
-                    flow.packets.packets,
-                    flow.packets.bytes,
-                    flow.decrypted,
-                    flow.no_key,
-                    flow.icv_failed,
-                    flow.replays,
-                    flow.sequence_gaps(),
-                    flow.first.frame,
-                ] {
+                let counts = flow.counts().map(|c| c.1);
+                for count in counts
+                    .into_iter()
+                    .chain([flow.sequence_gaps(), flow.first.frame])
+                {
                     rows.i64(Some(count as i64));
                 }
                 rows.i64(Some(time(&flow.first)))

@@ -359,6 +359,7 @@ fn peer_text(
             flow.src.map(|a| a.to_string()),
             flow.dst.map(|a| a.to_string()),
         );
+        let [packets, bytes, decrypted, no_key, icv_failed, replays] = flow.counts().map(|c| c.1);
         writeln!(
             f,
             "  ESP {} -> {} SPI {:#010x}{}: {} packets, {} bytes, {} decrypted, {} no key, {} ICV \
@@ -367,12 +368,6 @@ fn peer_text(
             dst.unwrap_or_default(),
             flow.spi,
             if flow.negotiated { " (negotiated)" } else { "" },
-            flow.packets.packets,
-            flow.packets.bytes,
-            flow.decrypted,
-            flow.no_key,
-            flow.icv_failed,
-            flow.replays,
             flow.min_seq,
             flow.max_seq,
             flow.sequence_gaps()
@@ -539,12 +534,9 @@ pub(super) fn json(report: &Report, out: &mut Vec<u8>) {
             }
             o.hex_u32("spi", flow.spi);
             o.bool("negotiated", flow.negotiated);
-            o.u64("packets", flow.packets.packets);
-            o.u64("bytes", flow.packets.bytes);
-            o.u64("decrypted", flow.decrypted);
-            o.u64("no_key", flow.no_key);
-            o.u64("icv_failed", flow.icv_failed);
-            o.u64("replays", flow.replays);
+            for (name, count) in flow.counts() {
+                o.u64(name, count);
+            }
             o.u64("min_seq", u64::from(flow.min_seq));
             o.u64("max_seq", u64::from(flow.max_seq));
             o.u64("sequence_gaps", flow.sequence_gaps());

@@ -594,6 +594,20 @@ impl EigrpSide {
             (a, b) => a.or(b),
         };
         self.first_hello = earlier(self.first_hello, other.first_hello, true);
+    /// The packet counters by their JSON names, in the order every output lists them:
+    /// `packets`, `bytes`, `decrypted`, `no_key`, `icv_failed`, `replays`.
+    #[must_use]
+    pub const fn counts(&self) -> [(&'static str, u64); 6] {
+        [
+            ("packets", self.packets.packets),
+            ("bytes", self.packets.bytes),
+            ("decrypted", self.decrypted),
+            ("no_key", self.no_key),
+            ("icv_failed", self.icv_failed),
+            ("replays", self.replays),
+        ]
+    }
+
         self.last_hello = earlier(self.last_hello, other.last_hello, false);
         self.latest_hello = match (self.latest_hello, other.latest_hello) {
             (Some(a), Some(b)) => Some(if a.time >= b.time { a } else { b }),
