@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use crate::capture::{Frame, Timestamp};
 use crate::decode::{EspStatus, Layer, Sink};
-use crate::session::{NhrpKind, Report, Seen};
+use crate::session::{Report, Seen};
 
 use super::table::{Column, Kind, Rows, Table, opt, req};
 
@@ -542,74 +542,16 @@ pub(super) fn session_rows<E>(report: &Report, emit: &mut Emit<'_, E>) -> Result
 
 /// An NHRP event's cells after the pair's.
 fn nhrp_event(rows: &mut Rows, event: &crate::session::NhrpEvent, time: i64) {
-    let (kind, request_id, code, code_name, hold_time, refresh) = match &event.kind {
-        NhrpKind::RegistrationRequest {
-            request_id,
-            hold_time,
-            refresh,
-            ..
-        } => (
-            "registration_request",
-            Some(*request_id),
-            None,
-            None,
-            Some(*hold_time),
-            Some(*refresh),
-        ),
-        NhrpKind::RegistrationReply {
-            request_id,
-            code,
-            code_name,
-            hold_time,
-        } => (
-            "registration_reply",
-            Some(*request_id),
-            Some(u16::from(*code)),
-            Some(*code_name),
-            Some(*hold_time),
-            None,
-        ),
-        NhrpKind::ResolutionRequest { request_id } => (
-            "resolution_request",
-            Some(*request_id),
-            None,
-            None,
-            None,
-            None,
-        ),
-        NhrpKind::ResolutionReply { request_id, code } => (
-            "resolution_reply",
-            Some(*request_id),
-            Some(u16::from(*code)),
-            None,
-            None,
-            None,
-        ),
-        NhrpKind::PurgeRequest { request_id } => {
-            ("purge_request", Some(*request_id), None, None, None, None)
-        }
-        NhrpKind::PurgeReply { request_id } => {
-            ("purge_reply", Some(*request_id), None, None, None, None)
-        }
-        NhrpKind::ErrorIndication { code, code_name } => (
-            "error_indication",
-            None,
-            Some(*code),
-            Some(*code_name),
-            None,
-            None,
-        ),
-        _ => ("traffic_indication", None, None, None, None, None),
-    };
+    let fields = event.kind.fields();
     rows.i64(Some(event.seen.frame as i64))
         .i64(Some(time))
         .display(Some(event.from))
-        .text(Some(kind))
-        .i64(request_id.map(i64::from))
-        .i32(code.map(i32::from))
-        .text(code_name)
-        .i32(hold_time.map(i32::from))
-        .bool(refresh);
+        .text(Some(fields.kind))
+        .i64(fields.request_id.map(i64::from))
+        .i32(fields.code.map(i32::from))
+        .text(fields.code_name)
+        .i32(fields.hold_time.map(i32::from))
+        .bool(fields.refresh);
 }
 
 #[cfg(test)]

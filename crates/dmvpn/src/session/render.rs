@@ -362,8 +362,8 @@ fn peer_text(
         let [packets, bytes, decrypted, no_key, icv_failed, replays] = flow.counts().map(|c| c.1);
         writeln!(
             f,
-            "  ESP {} -> {} SPI {:#010x}{}: {} packets, {} bytes, {} decrypted, {} no key, {} ICV \
-             failed, {} replayed, seq {}-{}, {} missing",
+            "  ESP {} -> {} SPI {:#010x}{}: {packets} packets, {bytes} bytes, {decrypted} decrypted, \
+             {no_key} no key, {icv_failed} ICV failed, {replays} replayed, seq {}-{}, {} missing",
             src.unwrap_or_default(),
             dst.unwrap_or_default(),
             flow.spi,
@@ -649,54 +649,24 @@ fn nhrp_json(pair: &PeerPair, p: &mut Object<'_>, start: Timestamp) {
         e.timestamp("time", event.seen.time);
         e.seconds("t", event.seen.time.saturating_duration_since(start));
         e.display("from", &event.from);
-        match &event.kind {
-            NhrpKind::RegistrationRequest {
-                request_id,
-                hold_time,
-                unique,
-                refresh,
-            } => {
-                e.str("type", "registration_request");
-                e.u64("request_id", u64::from(*request_id));
-                e.u64("hold_time", u64::from(*hold_time));
-                e.bool("unique", *unique);
-                e.bool("refresh", *refresh);
+        let fields = event.kind.fields();
+        e.str("type", fields.kind);
+        if let Some(request_id) = fields.request_id {
+            e.u64("request_id", u64::from(request_id));
+        }
+        if let Some(code) = fields.code {
+            e.u64("code", u64::from(code));
+        }
+        if let Some(code_name) = fields.code_name {
+            e.str("code_name", code_name);
+        }
+        if let Some(hold_time) = fields.hold_time {
+            e.u64("hold_time", u64::from(hold_time));
+        }
+        for (name, flag) in [("unique", fields.unique), ("refresh", fields.refresh)] {
+            if let Some(flag) = flag {
+                e.bool(name, flag);
             }
-            NhrpKind::RegistrationReply {
-                request_id,
-                code,
-                code_name,
-                hold_time,
-            } => {
-                e.str("type", "registration_reply");
-                e.u64("request_id", u64::from(*request_id));
-                e.u64("code", u64::from(*code));
-                e.str("code_name", code_name);
-                e.u64("hold_time", u64::from(*hold_time));
-            }
-            NhrpKind::ResolutionRequest { request_id } => {
-                e.str("type", "resolution_request");
-                e.u64("request_id", u64::from(*request_id));
-            }
-            NhrpKind::ResolutionReply { request_id, code } => {
-                e.str("type", "resolution_reply");
-                e.u64("request_id", u64::from(*request_id));
-                e.u64("code", u64::from(*code));
-            }
-            NhrpKind::PurgeRequest { request_id } => {
-                e.str("type", "purge_request");
-                e.u64("request_id", u64::from(*request_id));
-            }
-            NhrpKind::PurgeReply { request_id } => {
-                e.str("type", "purge_reply");
-                e.u64("request_id", u64::from(*request_id));
-            }
-            NhrpKind::ErrorIndication { code, code_name } => {
-                e.str("type", "error_indication");
-                e.u64("code", u64::from(*code));
-                e.str("code_name", code_name);
-            }
-            NhrpKind::TrafficIndication => e.str("type", "traffic_indication"),
         }
         e.end();
     }

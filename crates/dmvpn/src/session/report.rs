@@ -343,6 +343,79 @@ pub enum NhrpKind {
     TrafficIndication,
 }
 
+/// An [`NhrpKind`] as flat columns, each `None` where the message has no such field: what the
+/// JSON report and the export write, in that order.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub(crate) struct NhrpFields {
+    /// The message type in snake case (`registration_request`, …).
+    pub(crate) kind: &'static str,
+    /// Request ID.
+    pub(crate) request_id: Option<u32>,
+    /// The code (of the first CIE, or of the Error Indication).
+    pub(crate) code: Option<u16>,
+    /// The code's name.
+    pub(crate) code_name: Option<&'static str>,
+    /// Hold time, seconds.
+    pub(crate) hold_time: Option<u16>,
+    /// A Registration Request's uniqueness flag.
+    pub(crate) unique: Option<bool>,
+    /// Whether a Registration Request is a refresh.
+    pub(crate) refresh: Option<bool>,
+}
+
+impl NhrpKind {
+    /// The message's fields as flat columns.
+    #[must_use]
+    pub(crate) fn fields(&self) -> NhrpFields {
+        let with_id = |kind, request_id| NhrpFields {
+            kind,
+            request_id: Some(request_id),
+            ..NhrpFields::default()
+        };
+        match *self {
+            Self::RegistrationRequest {
+                request_id,
+                hold_time,
+                unique,
+                refresh,
+            } => NhrpFields {
+                hold_time: Some(hold_time),
+                unique: Some(unique),
+                refresh: Some(refresh),
+                ..with_id("registration_request", request_id)
+            },
+            Self::RegistrationReply {
+                request_id,
+                code,
+                code_name,
+                hold_time,
+            } => NhrpFields {
+                code: Some(code.into()),
+                code_name: Some(code_name),
+                hold_time: Some(hold_time),
+                ..with_id("registration_reply", request_id)
+            },
+            Self::ResolutionRequest { request_id } => with_id("resolution_request", request_id),
+            Self::ResolutionReply { request_id, code } => NhrpFields {
+                code: Some(code.into()),
+                ..with_id("resolution_reply", request_id)
+            },
+            Self::PurgeRequest { request_id } => with_id("purge_request", request_id),
+            Self::PurgeReply { request_id } => with_id("purge_reply", request_id),
+            Self::ErrorIndication { code, code_name } => NhrpFields {
+                kind: "error_indication",
+                code: Some(code),
+                code_name: Some(code_name),
+                ..NhrpFields::default()
+            },
+            Self::TrafficIndication => NhrpFields {
+                kind: "traffic_indication",
+                ..NhrpFields::default()
+            },
+        }
+    }
+}
+
 /// The NHRP registration timeline of one pair.
 #[derive(Clone, Debug, Default)]
 pub struct NhrpTimeline {
@@ -521,6 +594,20 @@ pub struct EspFlow {
 }
 
 impl EspFlow {
+    /// The packet counters by their JSON names, in the order every output lists them:
+    /// `packets`, `bytes`, `decrypted`, `no_key`, `icv_failed`, `replays`.
+    #[must_use]
+    pub const fn counts(&self) -> [(&'static str, u64); 6] {
+        [
+            ("packets", self.packets.packets),
+            ("bytes", self.packets.bytes),
+            ("decrypted", self.decrypted),
+            ("no_key", self.no_key),
+            ("icv_failed", self.icv_failed),
+            ("replays", self.replays),
+        ]
+    }
+
     /// Sequence numbers missing between the lowest and the highest seen: an estimate of packets
     /// lost before the capture point (or captured elsewhere).
     #[must_use]
@@ -594,20 +681,6 @@ impl EigrpSide {
             (a, b) => a.or(b),
         };
         self.first_hello = earlier(self.first_hello, other.first_hello, true);
-    /// The packet counters by their JSON names, in the order every output lists them:
-    /// `packets`, `bytes`, `decrypted`, `no_key`, `icv_failed`, `replays`.
-    #[must_use]
-    pub const fn counts(&self) -> [(&'static str, u64); 6] {
-        [
-            ("packets", self.packets.packets),
-            ("bytes", self.packets.bytes),
-            ("decrypted", self.decrypted),
-            ("no_key", self.no_key),
-            ("icv_failed", self.icv_failed),
-            ("replays", self.replays),
-        ]
-    }
-
         self.last_hello = earlier(self.last_hello, other.last_hello, false);
         self.latest_hello = match (self.latest_hello, other.latest_hello) {
             (Some(a), Some(b)) => Some(if a.time >= b.time { a } else { b }),
