@@ -795,8 +795,8 @@ fn ipsec(view: &View<'_>) -> String {
         let _ = writeln!(
             out,
             "     #bytes encaps: {}, #bytes decaps: {}",
-            outbound.map_or(0, |o| o.bytes()),
-            inbound.map_or(0, |i| i.bytes())
+            outbound.map_or(0, |o| o.usage().bytes()),
+            inbound.map_or(0, |i| i.usage().bytes())
         );
         let _ = writeln!(
             out,
