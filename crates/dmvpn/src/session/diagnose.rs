@@ -586,13 +586,21 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
                 .map(|s| s.frame)
                 .collect::<Vec<_>>()
         };
+        // A parameter both sides must agree on differs.
+        let mut mismatch = |rule, message| {
+            add(
+                rule,
+                Severity::Error,
+                Some((pair.a, pair.b)),
+                message,
+                evidence(),
+            );
+        };
         if let (Some(ka), Some(kb)) = (a.k, b.k)
             && ka != kb
         {
-            add(
+            mismatch(
                 Rule::EigrpKMismatch,
-                Severity::Error,
-                Some((pair.a, pair.b)),
                 format!(
                     "EIGRP K values differ: {} sends {}, {} sends {}",
                     pair.a,
@@ -600,21 +608,17 @@ pub(super) fn run(report: &Report, evidence: &Evidence) -> Vec<Finding> {
                     pair.b,
                     k_values(kb)
                 ),
-                evidence(),
             );
         }
         if let (Some(asa), Some(asb)) = (a.autonomous_system, b.autonomous_system)
             && asa != asb
         {
-            add(
+            mismatch(
                 Rule::EigrpAsMismatch,
-                Severity::Error,
-                Some((pair.a, pair.b)),
                 format!(
                     "EIGRP autonomous systems differ: {} is in AS {asa}, {} in AS {asb}",
                     pair.a, pair.b
                 ),
-                evidence(),
             );
         }
     }
