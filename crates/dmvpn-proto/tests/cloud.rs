@@ -113,7 +113,7 @@ fn a_spoke_reboots() {
     )));
     assert!(hub_events.iter().any(|e| matches!(
         e,
-        Event::Eigrp(eigrp::EigrpEvent::NeighborUp { address, .. }) if *address == spoke_tunnel(2)
+        Event::Eigrp(eigrp::EigrpEvent::Neighbor(eigrp::Event::NeighborUp { address, .. })) if *address == spoke_tunnel(2)
     )));
     assert_eq!(ping(&mut cloud, 1, 2, 2), Some(63));
     assert_eq!(ping(&mut cloud, 2, 3, 3), Some(63));
@@ -214,7 +214,7 @@ fn k_value_mismatch() {
     assert_eq!(cloud.members[0].node.nhrp_server().unwrap().len(), 3);
     let mismatch = |index: usize, from: std::net::Ipv4Addr| {
         cloud.members[index].events.iter().any(|(_, e)| {
-            matches!(e, Event::Eigrp(eigrp::EigrpEvent::KValueMismatch { address, .. }) if *address == from)
+            matches!(e, Event::Eigrp(eigrp::EigrpEvent::Neighbor(eigrp::Event::KValueMismatch { address, .. })) if *address == from)
         })
     };
     assert!(mismatch(0, spoke_tunnel(3)));

@@ -15,7 +15,7 @@ use std::ops::{Deref, DerefMut};
 
 use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
 use dmvpn_proto::eigrp::{
-    DownReason, Eigrp, EigrpConfig, EigrpEvent, Link, Prefix, RouteState, Sha256Key, Via,
+    DownReason, Eigrp, EigrpConfig, EigrpEvent, Link, Prefix, RouteState, Sha256Key, Via, neighbor,
 };
 use dmvpn_proto::{Duration, Instant};
 use eigrp_util::Tunnel;
@@ -155,7 +155,9 @@ impl Net {
             .events
             .iter()
             .filter_map(|(_, e)| match e {
-                EigrpEvent::NeighborDown { address, reason } => Some((*address, *reason)),
+                EigrpEvent::Neighbor(neighbor::Event::NeighborDown { address, reason }) => {
+                    Some((*address, *reason))
+                }
                 _ => None,
             })
             .collect()
@@ -227,7 +229,7 @@ fn two_routers_init_eot_and_converge() {
         assert_eq!(init.len(), 2);
         assert!(
             net.routers[i].events.iter().any(
-                |(_, e)| matches!(e, EigrpEvent::NeighborUp { address, .. } if *address == peer)
+                |(_, e)| matches!(e, EigrpEvent::Neighbor(neighbor::Event::NeighborUp { address, .. }) if *address == peer)
             )
         );
         let shown: Vec<_> = net.routers[i].eigrp.neighbors(net.now).collect();
@@ -313,10 +315,12 @@ fn dead_spoke_goes_active_queries_and_withdraws() {
         net.routers[2].alive = false;
         net.run_until(secs(30));
         assert_eq!(net.downs(0), [(addr(3), DownReason::HoldTimerExpired)]);
-        let down = net.routers[0]
-            .events
-            .iter()
-            .find(|(_, e)| matches!(e, EigrpEvent::NeighborDown { .. }));
+        let down = net.routers[0].events.iter().find(|(_, e)| {
+            matches!(
+                e,
+                EigrpEvent::Neighbor(neighbor::Event::NeighborDown { .. })
+            )
+        });
         assert_eq!(
             down.unwrap().1.to_string(),
             "Neighbor 172.16.1.3 (Tunnel0) is down: holding time expired"
@@ -396,7 +400,12 @@ fn retry_limit_resets_the_neighbour() {
     let first_down = net.routers[0]
         .events
         .iter()
-        .find(|(_, e)| matches!(e, EigrpEvent::NeighborDown { .. }))
+        .find(|(_, e)| {
+            matches!(
+                e,
+                EigrpEvent::Neighbor(neighbor::Event::NeighborDown { .. })
+            )
+        })
         .unwrap()
         .0;
     // The INIT and 16 retransmissions 2 s apart (no RTT measured yet); the reset comes when the
@@ -415,7 +424,7 @@ fn retry_limit_resets_the_neighbour() {
     let ups = net.routers[0]
         .events
         .iter()
-        .filter(|(_, e)| matches!(e, EigrpEvent::NeighborUp { .. }))
+        .filter(|(_, e)| matches!(e, EigrpEvent::Neighbor(neighbor::Event::NeighborUp { .. })))
         .count();
     assert_eq!(ups, 2);
     assert!(!net.rib(1).contains_key(&lan(0)));

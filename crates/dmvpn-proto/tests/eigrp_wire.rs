@@ -12,7 +12,7 @@ use dmvpn_eigrp::tlv::{
 };
 use dmvpn_eigrp::{self as eigrp, Flags, OpCode};
 use dmvpn_proto::eigrp::{
-    DownReason, Eigrp, EigrpConfig, EigrpEvent, Link, Prefix, RouteState, Transmit,
+    DownReason, Eigrp, EigrpConfig, EigrpEvent, Link, Prefix, RouteState, Transmit, neighbor,
 };
 use dmvpn_proto::{Duration, Instant};
 
@@ -146,7 +146,9 @@ fn frr_adjacency_replayed() {
         ]
     );
     let got = events(&mut router);
-    assert!(matches!(got[0], EigrpEvent::NeighborUp { address, .. } if address == frr));
+    assert!(
+        matches!(got[0], EigrpEvent::Neighbor(neighbor::Event::NeighborUp { address, .. }) if address == frr)
+    );
     assert_eq!(
         rib(&router),
         [
@@ -409,7 +411,7 @@ fn stuck_in_active() {
                 assert_eq!(route.replies_outstanding, [b.address]);
             }
             for e in events(&mut hub) {
-                if let EigrpEvent::NeighborDown { address, reason } = e {
+                if let EigrpEvent::Neighbor(neighbor::Event::NeighborDown { address, reason }) = e {
                     downs.push((second, address, reason));
                 }
                 if let EigrpEvent::StuckInActive { .. } = e {

@@ -205,7 +205,9 @@ fn liveness_declares_a_dead_hub() {
         matches!(
             e,
             Event::Node(dmvpn_proto::node::Event::Eigrp(
-                dmvpn_proto::eigrp::EigrpEvent::NeighborDown { .. }
+                dmvpn_proto::eigrp::EigrpEvent::Neighbor(
+                    dmvpn_proto::eigrp::Event::NeighborDown { .. }
+                )
             ))
         )
     });

@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use std::net::Ipv4Addr;
-//! use dmvpn_proto::eigrp::{Eigrp, EigrpConfig, EigrpEvent, Link, Prefix};
+//! use dmvpn_proto::eigrp::{Eigrp, EigrpConfig, EigrpEvent, Event, Link, Prefix};
 //! use dmvpn_proto::{Duration, Instant};
 //!
 //! let (hub_addr, spoke_addr) = (Ipv4Addr::new(172, 16, 1, 1), Ipv4Addr::new(172, 16, 1, 2));
@@ -34,7 +34,7 @@
 //!     }
 //! }
 //! let events: Vec<EigrpEvent> = std::iter::from_fn(|| spoke.poll_event()).collect();
-//! assert!(matches!(events[0], EigrpEvent::NeighborUp { address, .. } if address == hub_addr));
+//! assert!(matches!(events[0], EigrpEvent::Neighbor(Event::NeighborUp { address, .. }) if address == hub_addr));
 //! assert_eq!(
 //!     events[1],
 //!     EigrpEvent::RouteInstalled { prefix: lan, next_hop: hub_addr, metric: 26_880_256 }

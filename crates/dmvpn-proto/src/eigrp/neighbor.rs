@@ -212,27 +212,49 @@ impl fmt::Display for DownReason {
 /// What happened to the neighbours.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Event {
-    /// A new neighbour.
+    /// A new neighbour (`%DUAL-5-NBRCHANGE: … is up: new adjacency`): its first Hello.
     NeighborUp {
-        /// Its address.
+        /// Its address on the interface.
         address: Ipv4Addr,
         /// The hold time it announced.
         hold_time: Duration,
     },
-    /// A neighbour is gone.
+    /// A neighbour is gone (`%DUAL-5-NBRCHANGE: … is down: <reason>`).
     NeighborDown {
-        /// Its address.
+        /// Its address on the interface.
         address: Ipv4Addr,
-        /// Why.
+        /// Why (`Display` gives IOS's words).
         reason: DownReason,
     },
-    /// A Hello with other K values was refused.
+    /// A Hello with other K values was refused (`K-value mismatch`).
     KValueMismatch {
         /// The sender.
         address: Ipv4Addr,
         /// Its K1–K6.
         theirs: [u8; 6],
     },
+}
+
+/// IOS's log lines (without the `%DUAL-n-…` tag and process number), e.g. `Neighbor
+/// 172.16.1.2 (Tunnel0) is down: holding time expired`.
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NeighborUp { address, .. } => {
+                write!(f, "Neighbor {address} (Tunnel0) is up: new adjacency")
+            }
+            Self::NeighborDown { address, reason } => {
+                write!(f, "Neighbor {address} (Tunnel0) is down: {reason}")
+            }
+            Self::KValueMismatch { address, theirs } => {
+                let [k1, k2, k3, k4, k5, k6] = theirs;
+                write!(
+                    f,
+                    "Neighbor {address} (Tunnel0): K-value mismatch (theirs {k1} {k2} {k3} {k4} {k5} {k6})"
+                )
+            }
+        }
+    }
 }
 
 /// Why a packet was ignored.

@@ -85,7 +85,7 @@ use core::net::Ipv4Addr;
 
 use dmvpn_ip::udp;
 
-use crate::eigrp::EigrpEvent;
+use crate::eigrp::{EigrpEvent, neighbor};
 use crate::ike::{self, Endpoint};
 use crate::ikev2;
 use crate::ipsec::{self, Limit, SaEvent, SaId};
@@ -597,7 +597,10 @@ impl<R: ike::Entropy> Router<R> {
     fn node_event(&mut self, now: Instant, event: node::Event) {
         self.event(Event::Node(event));
         match event {
-            node::Event::Eigrp(EigrpEvent::NeighborDown { address, .. }) => {
+            node::Event::Eigrp(EigrpEvent::Neighbor(neighbor::Event::NeighborDown {
+                address,
+                ..
+            })) => {
                 // A spoke that lost its hub keys again: the hub may have restarted without SAs.
                 let nbma = (self.node.config().nhrp.nhs.iter())
                     .find(|n| n.tunnel == address)

@@ -160,7 +160,7 @@ pub fn neighbors(cloud: &Cloud, index: usize) -> Vec<Ipv4Addr> {
 /// Whether node `index` reported a neighbour going down for `reason`.
 pub fn went_down(cloud: &Cloud, index: usize, reason: DownReason) -> bool {
     cloud.members[index].events.iter().any(|(_, e)| {
-        matches!(e, Event::Eigrp(eigrp::EigrpEvent::NeighborDown { reason: r, .. }) if *r == reason)
+        matches!(e, Event::Eigrp(eigrp::EigrpEvent::Neighbor(eigrp::Event::NeighborDown { reason: r, .. })) if *r == reason)
     })
 }
 

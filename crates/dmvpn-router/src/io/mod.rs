@@ -654,16 +654,17 @@ impl Router {
                 }
             }
             node::Event::RouteRemoved(route) => self.routes.remove(&route),
-            node::Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborUp { address, .. }) => {
+            node::Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::Neighbor(
+                dmvpn_proto::eigrp::Event::NeighborUp { address, .. },
+            )) => {
                 log(&format!(
                     "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is up: new adjacency",
                     self.interface
                 ));
             }
-            node::Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::NeighborDown {
-                address,
-                reason,
-            }) => {
+            node::Event::Eigrp(dmvpn_proto::eigrp::EigrpEvent::Neighbor(
+                dmvpn_proto::eigrp::Event::NeighborDown { address, reason },
+            )) => {
                 log(&format!(
                     "%DUAL-5-NBRCHANGE: EIGRP-IPv4: Neighbor {address} ({}) is down: {reason}",
                     self.interface

@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use dmvpn_proto::Instant;
-use dmvpn_proto::eigrp::EigrpEvent;
+use dmvpn_proto::eigrp::{EigrpEvent, neighbor};
 use dmvpn_proto::ike;
 use dmvpn_proto::ikev2;
 use dmvpn_proto::nhrp::shortcut::Purpose;
@@ -324,20 +324,29 @@ impl Sim {
                 let text = format!("Error Indication sent to {}: {code:?}", self.peer_name(to));
                 self.entry(at, i, Kind::Fault, text);
             }
-            node::Event::Eigrp(EigrpEvent::NeighborUp { address, .. }) => {
+            node::Event::Eigrp(EigrpEvent::Neighbor(neighbor::Event::NeighborUp {
+                address,
+                ..
+            })) => {
                 self.ever_adjacent.insert((i, address));
                 if self.fact(at, Fact::Adjacency(i, address), true) {
                     let text = format!("EIGRP adjacency with {} up", self.tunnel_name(address));
                     self.entry(at, i, Kind::Up, text);
                 }
             }
-            node::Event::Eigrp(EigrpEvent::NeighborDown { address, reason }) => {
+            node::Event::Eigrp(EigrpEvent::Neighbor(neighbor::Event::NeighborDown {
+                address,
+                reason,
+            })) => {
                 self.toggle(at, Fact::Adjacency(i, address), false, |s| {
                     let name = s.tunnel_name(address);
                     format!("EIGRP adjacency with {name} down: {reason}")
                 });
             }
-            node::Event::Eigrp(EigrpEvent::KValueMismatch { address, .. }) => {
+            node::Event::Eigrp(EigrpEvent::Neighbor(neighbor::Event::KValueMismatch {
+                address,
+                ..
+            })) => {
                 let text = format!(
                     "EIGRP Hello from {} refused: K-value mismatch",
                     self.tunnel_name(address)

@@ -157,27 +157,10 @@ impl EigrpConfig {
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum EigrpEvent {
-    /// `%DUAL-5-NBRCHANGE: … is up: new adjacency`: a first Hello from the neighbour.
-    NeighborUp {
-        /// Its tunnel address.
-        address: Ipv4Addr,
-        /// The hold time it announced.
-        hold_time: Duration,
-    },
-    /// `%DUAL-5-NBRCHANGE: … is down: <reason>`; its routes have been withdrawn (or queried for).
-    NeighborDown {
-        /// Its tunnel address.
-        address: Ipv4Addr,
-        /// Why (`Display` gives IOS's words).
-        reason: DownReason,
-    },
-    /// A Hello with other K values was refused (`K-value mismatch`).
-    KValueMismatch {
-        /// The sender.
-        address: Ipv4Addr,
-        /// Its K1–K6.
-        theirs: [u8; 6],
-    },
+    /// A neighbour came up or went down, or its Hello was refused (the Hello protocol's
+    /// [`Event`](neighbor::Event)); a neighbour that went down has had its routes withdrawn (or
+    /// queried for).
+    Neighbor(neighbor::Event),
     /// Install this route in the RIB (it was not there).
     RouteInstalled {
         /// The destination.
@@ -289,19 +272,7 @@ impl core::fmt::Display for EigrpEvent {
             };
         }
         match self {
-            Self::NeighborUp { address, .. } => {
-                write!(f, "Neighbor {address} (Tunnel0) is up: new adjacency")
-            }
-            Self::NeighborDown { address, reason } => {
-                write!(f, "Neighbor {address} (Tunnel0) is down: {reason}")
-            }
-            Self::KValueMismatch { address, theirs } => {
-                let [k1, k2, k3, k4, k5, k6] = theirs;
-                write!(
-                    f,
-                    "Neighbor {address} (Tunnel0): K-value mismatch (theirs {k1} {k2} {k3} {k4} {k5} {k6})"
-                )
-            }
+            Self::Neighbor(event) => event.fmt(f),
             Self::StuckInActive { prefix, neighbor } => write!(
                 f,
                 "Route {prefix} stuck-in-active state: no reply from {neighbor}. Cleaning up"
@@ -858,7 +829,7 @@ impl Eigrp {
     fn sync_hello(&mut self, now: Instant) {
         while let Some(event) = self.hello.poll_event() {
             match event {
-                neighbor::Event::NeighborUp { address, hold_time } => {
+                neighbor::Event::NeighborUp { address, .. } => {
                     let mut peer = Peer::new(now);
                     let sequence = self.take_sequence();
                     peer.queue.push_back(Reliable {
@@ -868,19 +839,11 @@ impl Eigrp {
                         tlvs: Vec::new(),
                     });
                     self.peers.insert(address, peer);
-                    self.events
-                        .push_back(EigrpEvent::NeighborUp { address, hold_time });
                 }
-                neighbor::Event::NeighborDown { address, reason } => {
-                    self.peer_down(now, address);
-                    self.events
-                        .push_back(EigrpEvent::NeighborDown { address, reason });
-                }
-                neighbor::Event::KValueMismatch { address, theirs } => {
-                    self.events
-                        .push_back(EigrpEvent::KValueMismatch { address, theirs });
-                }
+                neighbor::Event::NeighborDown { address, .. } => self.peer_down(now, address),
+                neighbor::Event::KValueMismatch { .. } => {}
             }
+            self.events.push_back(EigrpEvent::Neighbor(event));
         }
         while let Some(t) = self.hello.poll_transmit() {
             self.transmits.push_back(t);

@@ -14,7 +14,7 @@ use super::{EntryKind, Role, Timeline};
 use crate::capture::ipv4::{self, ChecksumMode};
 
 fn event_text(event: &Event) -> String {
-    use dmvpn_proto::eigrp::EigrpEvent as Eigrp;
+    use dmvpn_proto::eigrp::{EigrpEvent as Eigrp, Event as Neighbor};
     use dmvpn_proto::nhrp::{ClientEvent, ServerEvent};
     match event {
         Event::NhrpServer(ServerEvent::Registered {
@@ -58,14 +58,14 @@ fn event_text(event: &Event) -> String {
         Event::Nhrp(ClientEvent::Expired { nhs }) => {
             format!("NHRP registration with {nhs} expired")
         }
-        Event::Eigrp(Eigrp::NeighborUp { address, hold_time }) => format!(
+        Event::Eigrp(Eigrp::Neighbor(Neighbor::NeighborUp { address, hold_time })) => format!(
             "EIGRP neighbour {address} up, hold {} s",
             hold_time.total_micros() / 1_000_000
         ),
-        Event::Eigrp(Eigrp::NeighborDown { address, reason }) => {
+        Event::Eigrp(Eigrp::Neighbor(Neighbor::NeighborDown { address, reason })) => {
             format!("EIGRP neighbour {address} down: {reason}")
         }
-        Event::Eigrp(Eigrp::KValueMismatch { address, theirs }) => {
+        Event::Eigrp(Eigrp::Neighbor(Neighbor::KValueMismatch { address, theirs })) => {
             format!("EIGRP neighbour {address}: K-value mismatch (theirs {theirs:?})")
         }
         Event::RouteAdded(route) => format!(
