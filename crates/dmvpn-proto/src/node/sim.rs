@@ -733,10 +733,11 @@ mod tests {
     use super::*;
     use crate::nhrp::Nhs;
 
-    /// A hub and two spokes, `set` applied before they boot.
+    /// A hub and two spokes with the tap on, `set` applied before they boot.
     fn cloud(set: impl Fn(&mut Cloud)) -> Cloud {
         let (tunnel, nbma) = (Ipv4Addr::new(172, 16, 1, 1), Ipv4Addr::new(100, 1, 1, 1));
         let mut cloud = Cloud::new(Instant::ZERO, 3);
+        cloud.tap = Some(Vec::new());
         set(&mut cloud);
         cloud.add(NodeConfig::hub(tunnel, 24, nbma));
         let nhs = Nhs { tunnel, nbma };
@@ -752,10 +753,7 @@ mod tests {
     #[test]
     fn nat_and_tap() {
         let (inside, outside) = (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(203, 0, 113, 2));
-        let mut cloud = cloud(|c| {
-            c.nat(inside, outside);
-            c.tap = Some(Vec::new());
-        });
+        let mut cloud = cloud(|c| c.nat(inside, outside));
         assert_eq!(cloud.outside(inside), outside);
         assert_eq!(cloud.index(outside), Some(1));
         cloud.run_for(Duration::from_secs(2));
@@ -774,10 +772,7 @@ mod tests {
     #[test]
     fn partition_and_heal() {
         let (hub, spoke) = (Ipv4Addr::new(100, 1, 1, 1), Ipv4Addr::new(10, 0, 0, 3));
-        let mut cloud = cloud(|c| {
-            c.partition(spoke, hub);
-            c.tap = Some(Vec::new());
-        });
+        let mut cloud = cloud(|c| c.partition(spoke, hub));
         assert!(cloud.partitioned(hub, spoke));
         cloud.run_for(Duration::from_secs(20));
         let server = cloud.members[0].node.nhrp_server().unwrap();
