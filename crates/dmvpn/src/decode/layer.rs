@@ -301,39 +301,51 @@ impl Layer<'_> {
     /// The protocol name used as the JSON `"proto"` value.
     #[must_use]
     pub fn proto(&self) -> &'static str {
+        self.names().0
+    }
+
+    /// The layer's two names, from one table: the JSON `"proto"` value (also the filters'), and
+    /// the protocol column of the text output, the name tshark would show (empty where it shows
+    /// none of its own).
+    #[inline]
+    fn names(&self) -> (&'static str, &'static str) {
         match self {
-            Self::Link(link) => match link.header {
-                LinkHeader::Ethernet(_) => "eth",
-                LinkHeader::Sll(_) => "sll",
-                LinkHeader::Loopback(_) => "loopback",
-                LinkHeader::RawIp => "raw",
-                LinkHeader::Ppp(ppp) if ppp.pppoe.is_some() => "pppoe",
-                LinkHeader::Ppp(_) => "ppp",
-                LinkHeader::CiscoHdlc(_) => "chdlc",
-                LinkHeader::FrameRelay(_) => "fr",
-                LinkHeader::Nflog(_) => "nflog",
-                LinkHeader::Enc(_) => "enc",
-                LinkHeader::Pflog(_) => "pflog",
-            },
-            Self::Erspan(_) => "erspan",
-            Self::Ipv4 { .. } => "ipv4",
-            Self::Fragment(_) => "ipv4_fragment",
-            Self::Ipv6(_) => "ipv6",
-            Self::Udp { .. } => "udp",
-            Self::NatKeepalive => "natt_keepalive",
-            Self::NonEspMarker => "non_esp_marker",
-            Self::Esp(_) => "esp",
-            Self::Ah(_) => "ah",
-            Self::Gre(_) | Self::GreEnhanced { .. } => "gre",
-            Self::Mpls(_) => "mpls",
-            Self::NestingLimit { .. } => "nesting_limit",
-            Self::Nhrp(_) | Self::NhrpHeader(_) => "nhrp",
-            Self::Eigrp(_) | Self::EigrpBadChecksum { .. } => "eigrp",
-            Self::Isakmp(_) => "isakmp",
-            Self::Tcp(_) => "tcp",
-            Self::Icmp(_) => "icmp",
-            Self::Data { .. } => "data",
-            Self::Cut { proto, .. } | Self::Error { proto, .. } => proto,
+            Self::Link(link) => {
+                let proto = match link.header {
+                    LinkHeader::Ethernet(_) => "eth",
+                    LinkHeader::Sll(_) => "sll",
+                    LinkHeader::Loopback(_) => "loopback",
+                    LinkHeader::RawIp => "raw",
+                    LinkHeader::Ppp(ppp) if ppp.pppoe.is_some() => "pppoe",
+                    LinkHeader::Ppp(_) => "ppp",
+                    LinkHeader::CiscoHdlc(_) => "chdlc",
+                    LinkHeader::FrameRelay(_) => "fr",
+                    LinkHeader::Nflog(_) => "nflog",
+                    LinkHeader::Enc(_) => "enc",
+                    LinkHeader::Pflog(_) => "pflog",
+                };
+                (proto, "")
+            }
+            Self::Erspan(_) => ("erspan", "ERSPAN"),
+            Self::Ipv4 { .. } => ("ipv4", "IPv4"),
+            Self::Fragment(_) => ("ipv4_fragment", "IPv4"),
+            Self::Ipv6(_) => ("ipv6", "IPv6"),
+            Self::Udp { .. } => ("udp", "UDP"),
+            Self::NatKeepalive => ("natt_keepalive", "UDPENCAP"),
+            Self::NonEspMarker => ("non_esp_marker", "UDPENCAP"),
+            Self::Esp(_) => ("esp", "ESP"),
+            Self::Ah(_) => ("ah", "AH"),
+            Self::Gre(_) | Self::GreEnhanced { .. } => ("gre", "GRE"),
+            Self::Mpls(_) => ("mpls", "MPLS"),
+            Self::NestingLimit { .. } => ("nesting_limit", ""),
+            Self::Nhrp(_) | Self::NhrpHeader(_) => ("nhrp", "NHRP"),
+            Self::Eigrp(_) | Self::EigrpBadChecksum { .. } => ("eigrp", "EIGRP"),
+            Self::Isakmp(_) => ("isakmp", "ISAKMP"),
+            Self::Tcp(_) => ("tcp", "TCP"),
+            Self::Icmp(_) => ("icmp", "ICMP"),
+            Self::Data { .. } => ("data", ""),
+            Self::Cut { proto, .. } => (proto, cut_name(proto)),
+            Self::Error { proto, .. } => (proto, ""),
         }
     }
 
@@ -633,26 +645,7 @@ impl Layer<'_> {
     /// The protocol column of the text output: the name tshark would show for this layer.
     #[must_use]
     pub fn column_name(&self) -> &'static str {
-        match self {
-            Self::Link(_) | Self::Data { .. } => "",
-            Self::Ipv4 { .. } | Self::Fragment(_) => "IPv4",
-            Self::Ipv6(_) => "IPv6",
-            Self::Udp { .. } => "UDP",
-            Self::NatKeepalive | Self::NonEspMarker => "UDPENCAP",
-            Self::Esp(_) => "ESP",
-            Self::Ah(_) => "AH",
-            Self::Gre(_) | Self::GreEnhanced { .. } => "GRE",
-            Self::Mpls(_) => "MPLS",
-            Self::Erspan(_) => "ERSPAN",
-            Self::NestingLimit { .. } => "",
-            Self::Nhrp(_) | Self::NhrpHeader(_) => "NHRP",
-            Self::Eigrp(_) | Self::EigrpBadChecksum { .. } => "EIGRP",
-            Self::Isakmp(_) => "ISAKMP",
-            Self::Tcp(_) => "TCP",
-            Self::Icmp(_) => "ICMP",
-            Self::Cut { proto, .. } => cut_name(proto),
-            Self::Error { .. } => "",
-        }
+        self.names().1
     }
 }
 
