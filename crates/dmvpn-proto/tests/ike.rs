@@ -32,6 +32,14 @@ fn config(local: Ipv4Addr, policy: Policy, psk: &[u8], set: TransformSet) -> Con
     Config::dmvpn(local, policy, psk, set)
 }
 
+/// The spoke's and the hub's configurations (key `k`, [`AES_SHA`]), `set` applied to each.
+fn configs(policy: Policy, set: impl Fn(&mut Config)) -> (Config, Config) {
+    let [mut spoke, mut hub] = [SPOKE, HUB].map(|local| config(local, policy, b"k", AES_SHA));
+    set(&mut spoke);
+    set(&mut hub);
+    (spoke, hub)
+}
+
 /// Decides per datagram (sender side, datagram, datagrams so far) whether it is lost.
 type Loss = Box<dyn FnMut(usize, &Transmit, usize) -> bool>;
 
@@ -299,10 +307,7 @@ fn aes256_sha256_modp2048() {
 #[test]
 fn pfs_group2() {
     let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
-    let mut spoke = config(SPOKE, p, b"k", AES_SHA);
-    let mut hub = config(HUB, p, b"k", AES_SHA);
-    spoke.pfs = Some(Group::MODP_1024);
-    hub.pfs = Some(Group::MODP_1024);
+    let (mut spoke, hub) = configs(p, |c| c.pfs = Some(Group::MODP_1024));
     let net = Net::connected(spoke.clone(), hub);
     let (s, h) = (net.children(0)[0].clone(), net.children(1)[0].clone());
     assert_eq!(
@@ -516,10 +521,7 @@ fn lifetimes_rekey_then_expire() {
     // Phase 1 lifetime 300 s: a new Main Mode at 270 s, the old IKE SA expires at 300 s.
     let mut p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
     p.lifetime = Duration::from_secs(300);
-    let mut spoke = config(SPOKE, p, b"k", AES_SHA);
-    let mut hub = config(HUB, p, b"k", AES_SHA);
-    spoke.ipsec_lifetime = Duration::from_secs(100);
-    hub.ipsec_lifetime = Duration::from_secs(100);
+    let (spoke, hub) = configs(p, |c| c.ipsec_lifetime = Duration::from_secs(100));
     let mut net = Net::new(spoke, hub);
     net.connect();
     net.run_until(Instant::from_secs(89));
@@ -792,10 +794,7 @@ fn built_messages_are_pinned() {
     // dmvpn-isakmp's builder: Main Mode (plain and encrypted), Quick Mode with PFS, DPD,
     // a protected NO-PROPOSAL-CHOSEN and Deletes. Entropy is seeded, so the bytes are fixed.
     let p = policy(Cipher::Aes128, Hash::Sha1, Group::MODP_768);
-    let mut spoke = config(SPOKE, p, b"k", AES_SHA);
-    let mut hub = config(HUB, p, b"k", AES_SHA);
-    spoke.pfs = Some(Group::MODP_768);
-    hub.pfs = Some(Group::MODP_768);
+    let (mut spoke, hub) = configs(p, |c| c.pfs = Some(Group::MODP_768));
     spoke.dpd = Some(Dpd::new(Duration::from_secs(10), true));
     let mut net = Net::new(spoke, hub);
     net.connect();
