@@ -185,6 +185,56 @@ impl<'a, T: Child<'a>> Chain<'a, T> {
     }
 }
 
+/// Writes the 4 bytes that start a proposal or a transform in both versions (RFC 2408 §3.2,
+/// RFC 7296 §3.3.1–§3.3.2): `next` (the next payload, or IKEv2's "last substruc"), a zero reserved
+/// byte and `len`, saturated at 65535.
+pub(crate) fn emit_substructure_header(buf: &mut [u8], next: u8, len: usize) {
+    buf[0] = next;
+    buf[1] = 0;
+    buf[2..4].copy_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
+}
+
+/// The fields of a proposal between its 4-byte header and its transforms, laid out alike in both
+/// versions (RFC 2408 §3.5, RFC 7296 §3.3.1).
+pub(crate) struct ProposalFields<'a> {
+    /// Proposal number.
+    pub(crate) number: u8,
+    /// Protocol ID, in the version's registry.
+    pub(crate) protocol: u8,
+    /// The declared number of transforms.
+    pub(crate) transform_count: u8,
+    /// The SPI.
+    pub(crate) spi: &'a [u8],
+}
+
+impl<'a> ProposalFields<'a> {
+    /// Reads the fields from `reader`, which stands after the proposal's 4-byte header.
+    pub(crate) fn read(reader: &mut Reader<'a>) -> Result<Self> {
+        let number = reader.u8("proposal number")?;
+        let protocol = reader.u8("protocol id")?;
+        let spi_size = reader.u8("spi size")?;
+        let transform_count = reader.u8("number of transforms")?;
+        let spi = reader.take(spi_size.into(), "spi")?;
+        Ok(Self {
+            number,
+            protocol,
+            transform_count,
+            spi,
+        })
+    }
+
+    /// Writes the fields at offset 4 of `buf` (after the header); returns where the transforms
+    /// start.
+    pub(crate) fn emit(&self, buf: &mut [u8]) -> usize {
+        buf[4] = self.number;
+        buf[5] = self.protocol;
+        buf[6] = u8::try_from(self.spi.len()).unwrap_or(u8::MAX);
+        buf[7] = self.transform_count;
+        buf[8..8 + self.spi.len()].copy_from_slice(self.spi);
+        8 + self.spi.len()
+    }
+}
+
 /// A Proposal payload (RFC 2408 §3.5).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 pub struct Proposal<'a> {
@@ -205,16 +255,13 @@ pub struct Proposal<'a> {
 impl<'a> Child<'a> for Proposal<'a> {
     fn parse_body(body: &'a [u8], base: usize) -> Result<Self> {
         let mut reader = Reader::with_base(Layer::Isakmp, body, base);
-        let number = reader.u8("proposal number")?;
-        let protocol = ProtocolId(reader.u8("protocol id")?);
-        let spi_size = reader.u8("spi size")?;
-        let num_transforms = reader.u8("number of transforms")?;
-        let spi = reader.take(spi_size.into(), "spi")?;
+        let fields = ProposalFields::read(&mut reader)?;
+        let num_transforms = fields.transform_count;
         let offset = reader.offset();
         let proposal = Self {
-            number,
-            protocol,
-            spi,
+            number: fields.number,
+            protocol: ProtocolId(fields.protocol),
+            spi: fields.spi,
             num_transforms,
             transforms: reader.rest(),
             offset,
@@ -258,15 +305,16 @@ impl<'a> Proposal<'a> {
     /// Writes the proposal with its generic header; `last` sets next payload to 0 instead of 2.
     pub fn emit(&self, buf: &mut [u8], last: bool) {
         let len = self.buffer_len();
-        buf[0] = if last { 0 } else { PayloadType::PROPOSAL.0 };
-        buf[1] = 0;
-        buf[2..4].copy_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
-        buf[4] = self.number;
-        buf[5] = self.protocol.0;
-        buf[6] = u8::try_from(self.spi.len()).unwrap_or(u8::MAX);
-        buf[7] = self.num_transforms;
-        buf[8..8 + self.spi.len()].copy_from_slice(self.spi);
-        buf[8 + self.spi.len()..len].copy_from_slice(self.transforms);
+        let next = if last { 0 } else { PayloadType::PROPOSAL.0 };
+        emit_substructure_header(buf, next, len);
+        let fields = ProposalFields {
+            number: self.number,
+            protocol: self.protocol.0,
+            transform_count: self.num_transforms,
+            spi: self.spi,
+        };
+        let start = fields.emit(buf);
+        buf[start..len].copy_from_slice(self.transforms);
     }
 }
 
@@ -332,9 +380,8 @@ impl<'a> Transform<'a> {
     /// Writes the transform with its generic header; `last` sets next payload to 0 instead of 3.
     pub fn emit(&self, buf: &mut [u8], last: bool) {
         let len = self.buffer_len();
-        buf[0] = if last { 0 } else { PayloadType::TRANSFORM.0 };
-        buf[1] = 0;
-        buf[2..4].copy_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
+        let next = if last { 0 } else { PayloadType::TRANSFORM.0 };
+        emit_substructure_header(buf, next, len);
         buf[4] = self.number;
         buf[5] = self.id;
         buf[6..8].copy_from_slice(&self.reserved.to_be_bytes());

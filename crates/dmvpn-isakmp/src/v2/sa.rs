@@ -10,6 +10,7 @@ use dmvpn_wire::list::{Entry, Iter};
 use dmvpn_wire::{Error, Layer, Reader, Result};
 
 use super::consts::{AttributeType, DhGroup, EncrId, IntegId, PrfId, ProtocolId, TransformType};
+use crate::sa::{ProposalFields, emit_substructure_header};
 
 /// Length of a proposal's fixed part (RFC 7296 §3.3.1).
 const PROPOSAL_HEADER_LEN: usize = 8;
@@ -114,19 +115,15 @@ impl<'a> Entry<'a> for Proposal<'a> {
     fn parse_entry(bytes: &'a [u8], start: usize, (): ()) -> Result<(Self, usize)> {
         let (last, len, mut body) =
             substructure(bytes, start, "proposal length", PROPOSAL_HEADER_LEN)?;
-        let number = body.u8("proposal number")?;
-        let protocol = ProtocolId(body.u8("protocol id")?);
-        let spi_size = body.u8("spi size")?;
-        let transform_count = body.u8("number of transforms")?;
-        let spi = body.take(usize::from(spi_size), "spi")?;
+        let fields = ProposalFields::read(&mut body)?;
         let transforms_offset = body.offset();
         let transform_bytes = body.rest();
         let proposal = Self {
             last,
-            number,
-            protocol,
-            spi,
-            transform_count,
+            number: fields.number,
+            protocol: ProtocolId(fields.protocol),
+            spi: fields.spi,
+            transform_count: fields.transform_count,
             transform_bytes,
             transforms_offset,
         };
@@ -138,17 +135,15 @@ impl<'a> Entry<'a> for Proposal<'a> {
     }
 
     fn emit_entry(&self, buf: &mut [u8], (): ()) {
-        let len = u16::try_from(self.buffer_len()).unwrap_or(u16::MAX);
-        buf[0] = self.last;
-        buf[1] = 0;
-        buf[2..4].copy_from_slice(&len.to_be_bytes());
-        buf[4] = self.number;
-        buf[5] = self.protocol.0;
-        buf[6] = u8::try_from(self.spi.len()).unwrap_or(u8::MAX);
-        buf[7] = self.transform_count;
-        let spi_end = PROPOSAL_HEADER_LEN + self.spi.len();
-        buf[PROPOSAL_HEADER_LEN..spi_end].copy_from_slice(self.spi);
-        buf[spi_end..spi_end + self.transform_bytes.len()].copy_from_slice(self.transform_bytes);
+        emit_substructure_header(buf, self.last, self.buffer_len());
+        let fields = ProposalFields {
+            number: self.number,
+            protocol: self.protocol.0,
+            transform_count: self.transform_count,
+            spi: self.spi,
+        };
+        let start = fields.emit(buf);
+        buf[start..self.buffer_len()].copy_from_slice(self.transform_bytes);
     }
 }
 
@@ -228,10 +223,7 @@ impl<'a> Entry<'a> for Transform<'a> {
     }
 
     fn emit_entry(&self, buf: &mut [u8], (): ()) {
-        let len = u16::try_from(self.buffer_len()).unwrap_or(u16::MAX);
-        buf[0] = self.last;
-        buf[1] = 0;
-        buf[2..4].copy_from_slice(&len.to_be_bytes());
+        emit_substructure_header(buf, self.last, self.buffer_len());
         buf[4] = self.ty.0;
         buf[5] = 0;
         buf[6..8].copy_from_slice(&self.id.to_be_bytes());
