@@ -656,7 +656,8 @@ dmvpn_wire::registry! {
 }
 
 dmvpn_wire::registry! {
-    /// Mode-config message types (draft-dukes-ike-mode-cfg §3.2).
+    /// Mode-config message types (draft-dukes-ike-mode-cfg §3.2), which IKEv2's Configuration
+    /// payload keeps (RFC 7296 §3.15; also [`crate::v2::consts::CfgType`]).
     pub struct CfgType(u8) {
         /// ISAKMP_CFG_REQUEST.
         REQUEST = 1 => "CFG_REQUEST",

@@ -613,19 +613,8 @@ dmvpn_wire::registry! {
     }
 }
 
-dmvpn_wire::registry! {
-    /// Configuration payload types (RFC 7296 §3.15).
-    pub struct CfgType(u8) {
-        /// CFG_REQUEST.
-        REQUEST = 1 => "CFG_REQUEST",
-        /// CFG_REPLY.
-        REPLY = 2 => "CFG_REPLY",
-        /// CFG_SET.
-        SET = 3 => "CFG_SET",
-        /// CFG_ACK.
-        ACK = 4 => "CFG_ACK",
-    }
-}
+/// Configuration payload types (RFC 7296 §3.15): IKEv1 mode-config's registry, kept as it was.
+pub use crate::consts::CfgType;
 
 dmvpn_wire::registry! {
     /// Configuration attribute types (RFC 7296 §3.15.1, IANA).
