@@ -87,6 +87,15 @@ fn first_cie<'a>(repr: &Repr<'a>, ty: ExtensionType) -> cie::Repr<'a> {
         .unwrap()
 }
 
+/// Checks that `cie` binds IPv4 NBMA address `nbma` to protocol address `proto`.
+#[track_caller]
+fn assert_binding(cie: &cie::Repr<'_>, nbma: [u8; 4], proto: [u8; 4]) {
+    assert_eq!(
+        (cie.nbma.ipv4(), cie.proto),
+        (Some(Ipv4Addr::from(nbma)), &proto[..])
+    );
+}
+
 /// The password of the Authentication extension of `repr`, which must have one.
 fn password<'a>(repr: &Repr<'a>) -> Option<&'a [u8]> {
     repr.extensions
@@ -133,8 +142,7 @@ fn parse_registration_request() {
     let compulsory: Vec<bool> = repr.extension_iter().map(|e| e.compulsory).collect();
     assert_eq!(compulsory, [true, true, true, false, true]);
     let nat = first_cie(&repr, ExtensionType::CISCO_NAT_ADDRESS);
-    assert_eq!(nat.nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 15, 2)));
-    assert_eq!(nat.proto, &[192, 168, 0, 1]);
+    assert_binding(&nat, [172, 16, 15, 2], [192, 168, 0, 1]);
 }
 
 #[test]
@@ -155,18 +163,14 @@ fn parse_frr_registration_request() {
     let nat = find_extension(&repr, ExtensionType::CISCO_NAT_ADDRESS);
     assert!(!nat.compulsory);
     let nhs = nat.value.cies().unwrap().first().unwrap();
-    assert_eq!(
-        (nhs.nbma.ipv4(), nhs.proto),
-        (Some(Ipv4Addr::new(192, 0, 2, 1)), &[10, 99, 200, 1][..])
-    );
+    assert_binding(&nhs, [192, 0, 2, 1], [10, 99, 200, 1]);
 }
 
 #[test]
 fn parse_resolution_reply() {
     let repr = crate::parse(&MGRE_RESOLUTION_REPLY).unwrap();
-    let Message::ResolutionReply(control) = repr.message else {
-        panic!("{repr:?}")
-    };
+    assert_eq!(repr.op_type(), OpType::RESOLUTION_REPLY);
+    let control = repr.message.control().unwrap();
     assert_eq!(
         control.flags.display(repr.op_type()).to_string(),
         "0xf802 (router, authoritative, destination-stable, unique, source-stable, nat)"
@@ -174,14 +178,10 @@ fn parse_resolution_reply() {
     assert_eq!(control.request_id, 8);
     let cie = control.cies.first().unwrap();
     assert_eq!((cie.prefix_len, cie.holding_time), (32, 7199));
-    assert_eq!(cie.nbma.ipv4(), Some(Ipv4Addr::new(172, 16, 45, 2)));
-    assert_eq!(cie.proto, &[192, 168, 0, 4]);
+    assert_binding(&cie, [172, 16, 45, 2], [192, 168, 0, 4]);
     // The Forward Transit NHS Record holds the hub that relayed the request.
-    let record = find_extension(&repr, ExtensionType::FORWARD_TRANSIT_NHS_RECORD);
-    assert_eq!(
-        record.value.cies().unwrap().first().unwrap().proto,
-        &[192, 168, 0, 1]
-    );
+    let record = first_cie(&repr, ExtensionType::FORWARD_TRANSIT_NHS_RECORD);
+    assert_eq!(record.proto, &[192, 168, 0, 1]);
 }
 
 #[test]
@@ -204,8 +204,7 @@ fn parse_cisco_cleartext_authentication() {
 fn parse_responder_address_reply() {
     let repr = crate::parse(&RESPONDER_REGISTRATION_REPLY).unwrap();
     let cie = first_cie(&repr, ExtensionType::RESPONDER_ADDRESS);
-    assert_eq!(cie.nbma.ipv4(), Some(Ipv4Addr::new(6, 6, 6, 6)));
-    assert_eq!(cie.proto, &[155, 1, 146, 6]);
+    assert_binding(&cie, [6, 6, 6, 6], [155, 1, 146, 6]);
 }
 
 #[test]
