@@ -12,9 +12,8 @@ use core::net::Ipv4Addr;
 use dmvpn_nhrp::cie;
 use dmvpn_nhrp::extension::{self, Authentication, CISCO_OUI, Value};
 use dmvpn_nhrp::{
-    AddressFamily, CieCode, CieList, Control, ErrorCode, ErrorIndication, ExtensionList,
-    ExtensionType, Flags, Message, NbmaAddress, Packet, ProtocolType, Repr, TrafficCode,
-    TrafficIndication,
+    CieCode, CieList, Control, ErrorCode, ErrorIndication, ExtensionList, ExtensionType, Flags,
+    Message, NbmaAddress, Packet, ProtocolType, Repr, TrafficCode, TrafficIndication,
 };
 
 use dmvpn_ip::ipv4;
@@ -57,16 +56,8 @@ fn ipv4_repr<'a>(
     extensions: &'a [extension::Repr<'a>],
 ) -> Repr<'a> {
     Repr {
-        afn: AddressFamily::IPV4,
-        protocol_type: ProtocolType::IPV4,
-        protocol_snap: [0; 5],
-        hop_count: 255,
-        src_nbma: NbmaAddress::nsap(src_nbma),
-        src_nbma_sub: NbmaAddress::NONE,
-        src_proto: src,
-        dst_proto: dst,
-        message,
         extensions: (!extensions.is_empty()).then(|| ExtensionList::new(extensions)),
+        ..Repr::ipv4(NbmaAddress::nsap(src_nbma), src, dst, message)
     }
 }
 

@@ -220,6 +220,46 @@ pub struct Repr<'a> {
 }
 
 impl<'a> Repr<'a> {
+    /// A packet between IPv4 tunnel addresses over an IPv4 NBMA (the DMVPN case): source NBMA
+    /// address `src_nbma` without subaddress, hop count 255 and no extensions. Change the other
+    /// fields with struct update syntax.
+    ///
+    /// ```
+    /// use dmvpn_nhrp::{Control, Message, NbmaAddress, Repr};
+    ///
+    /// let repr = Repr {
+    ///     hop_count: 1,
+    ///     ..Repr::ipv4(
+    ///         NbmaAddress::nsap(&[192, 0, 2, 11]),
+    ///         &[10, 0, 0, 2],
+    ///         &[10, 0, 0, 1],
+    ///         Message::PurgeRequest(Control::default()),
+    ///     )
+    /// };
+    /// assert_eq!(dmvpn_nhrp::parse(&repr.to_bytes())?, repr);
+    /// # Ok::<(), dmvpn_nhrp::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn ipv4(
+        src_nbma: NbmaAddress<'a>,
+        src_proto: &'a [u8],
+        dst_proto: &'a [u8],
+        message: Message<'a>,
+    ) -> Self {
+        Self {
+            afn: AddressFamily::IPV4,
+            protocol_type: ProtocolType::IPV4,
+            protocol_snap: [0; 5],
+            hop_count: 255,
+            src_nbma,
+            src_nbma_sub: NbmaAddress::NONE,
+            src_proto,
+            dst_proto,
+            message,
+            extensions: None,
+        }
+    }
+
     /// Parses a packet: checks every length ([`Packet::check_len`]), the version, the checksum
     /// (skipped when built with `cfg(fuzzing)`), the packet type, every CIE and every extension.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>) -> Result<Self> {

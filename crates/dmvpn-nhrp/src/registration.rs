@@ -5,10 +5,7 @@ use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
 use crate::extension::{self, Authentication, Value};
-use crate::{
-    AddressFamily, CieList, Control, ExtensionList, Flags, Message, NbmaAddress, Packet,
-    ProtocolType, Repr, cie,
-};
+use crate::{CieList, Control, ExtensionList, Flags, Message, NbmaAddress, Packet, Repr, cie};
 
 impl<'a> NbmaAddress<'a> {
     /// An IPv4 NBMA address: the four octets in NSAP format, as every IP-based NBMA (DMVPN
@@ -185,20 +182,18 @@ impl<'a> RegistrationRequest<'a> {
             Flags::CISCO_NAT
         };
         let repr = Repr {
-            afn: AddressFamily::IPV4,
-            protocol_type: ProtocolType::IPV4,
-            protocol_snap: [0; 5],
             hop_count: self.hop_count,
-            src_nbma: NbmaAddress::from_ipv4(&self.nbma),
-            src_nbma_sub: NbmaAddress::NONE,
-            src_proto: &self.tunnel,
-            dst_proto: &self.nhs_tunnel,
-            message: Message::RegistrationRequest(Control {
-                flags,
-                request_id: self.request_id,
-                cies: CieList::new(&cies),
-            }),
             extensions: Some(ExtensionList::new(extensions.get(..count).unwrap_or(&[]))),
+            ..Repr::ipv4(
+                NbmaAddress::from_ipv4(&self.nbma),
+                &self.tunnel,
+                &self.nhs_tunnel,
+                Message::RegistrationRequest(Control {
+                    flags,
+                    request_id: self.request_id,
+                    cies: CieList::new(&cies),
+                }),
+            )
         };
         f(&repr)
     }

@@ -417,22 +417,16 @@ fn truncation_of_the_packet_size() {
 
 #[test]
 fn error_indication_keeps_and_parses_the_packet_in_error() {
-    let repr = Repr {
-        afn: AddressFamily::IPV4,
-        protocol_type: ProtocolType::IPV4,
-        protocol_snap: [0; 5],
-        hop_count: 255,
-        src_nbma: NbmaAddress::nsap(&[172, 16, 15, 2]),
-        src_nbma_sub: NbmaAddress::NONE,
-        src_proto: &[192, 168, 0, 1],
-        dst_proto: &[192, 168, 0, 2],
-        message: Message::ErrorIndication(ErrorIndication {
+    let repr = Repr::ipv4(
+        NbmaAddress::nsap(&[172, 16, 15, 2]),
+        &[192, 168, 0, 1],
+        &[192, 168, 0, 2],
+        Message::ErrorIndication(ErrorIndication {
             code: ErrorCode::AUTHENTICATION_FAILURE,
             offset: 64,
             packet: &IOS_REGISTRATION_REQUEST,
         }),
-        extensions: None,
-    };
+    );
     let bytes = repr.to_bytes();
     assert_eq!(bytes.len(), 40 + IOS_REGISTRATION_REQUEST.len());
     assert_eq!(&bytes[22..28], &[0, 0, 0, 11, 0, 64]);
@@ -501,22 +495,21 @@ fn every_message_type_round_trips() {
         extension::Repr::END,
     ];
     let base = Repr {
-        afn: AddressFamily::IPV4,
-        protocol_type: ProtocolType::IPV4,
-        protocol_snap: [0; 5],
         hop_count: 1,
-        src_nbma: NbmaAddress::nsap(&[192, 0, 2, 11]),
         src_nbma_sub: NbmaAddress {
             format: AddressFormat::E164,
             bytes: &[5],
         },
-        src_proto: &[10, 99, 200, 11],
-        dst_proto: &[10, 99, 200, 1],
-        message: Message::TrafficIndication(TrafficIndication {
-            code: TrafficCode(3),
-            packet: b"\x45\x00",
-        }),
         extensions: Some(ExtensionList::new(&extensions)),
+        ..Repr::ipv4(
+            NbmaAddress::nsap(&[192, 0, 2, 11]),
+            &[10, 99, 200, 11],
+            &[10, 99, 200, 1],
+            Message::TrafficIndication(TrafficIndication {
+                code: TrafficCode(3),
+                packet: b"\x45\x00",
+            }),
+        )
     };
     let control = Control {
         flags: Flags(0x8802),
