@@ -132,13 +132,10 @@ impl Repr {
         T: AsRef<[u8]> + AsMut<[u8]>,
         F: FnOnce(&mut [u8]),
     {
-        let mut flags = flag::KEY | 1;
-        if self.sequence.is_some() {
-            flags |= flag::SEQUENCE;
-        }
-        if self.ack.is_some() {
-            flags |= flag::ACK;
-        }
+        let flags = flag::KEY
+            | 1
+            | flag::when(self.sequence.is_some(), flag::SEQUENCE)
+            | flag::when(self.ack.is_some(), flag::ACK);
         packet.set_flags_and_version(flags);
         packet.set_protocol(self.protocol);
         packet.set_payload_length(self.payload_length);

@@ -71,6 +71,12 @@ pub mod flag {
     /// Reserved0 bits 1–5, which RFC 2784 §2.3 says a receiver must discard a packet for unless it
     /// implements RFC 1701 (R, then s and the top recursion bit; RFC 2890 since took K and S).
     pub const MUST_BE_ZERO: u16 = ROUTING | STRICT_ROUTE | 0x0400;
+
+    /// `bit` if `present`, else 0: one term of a flags word built from the fields a header has.
+    #[must_use]
+    pub(crate) const fn when(present: bool, bit: u16) -> u16 {
+        if present { bit } else { 0 }
+    }
 }
 
 /// The fixed part of every GRE header: flags and version, then the protocol type.

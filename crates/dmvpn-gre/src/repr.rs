@@ -104,16 +104,9 @@ impl Repr {
         T: AsRef<[u8]> + AsMut<[u8]>,
         F: FnOnce(&mut [u8]),
     {
-        let mut flags = 0;
-        if self.checksum {
-            flags |= flag::CHECKSUM;
-        }
-        if self.key.is_some() {
-            flags |= flag::KEY;
-        }
-        if self.sequence.is_some() {
-            flags |= flag::SEQUENCE;
-        }
+        let flags = flag::when(self.checksum, flag::CHECKSUM)
+            | flag::when(self.key.is_some(), flag::KEY)
+            | flag::when(self.sequence.is_some(), flag::SEQUENCE);
         packet.set_flags_and_version(flags);
         packet.set_protocol(self.protocol);
         if self.checksum {
