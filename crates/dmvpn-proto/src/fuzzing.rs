@@ -233,11 +233,15 @@ fn packet(script: &mut Script<'_>, quoted: &[u8], password: Option<&Password>) -
         message,
         nhrp::Message::ErrorIndication(_) | nhrp::Message::TrafficIndication(_)
     );
-    let extensions = (!is_indication).then(|| nhrp::ExtensionList::new(&extensions));
     let repr = nhrp::Repr {
         afn,
-        ..crate::nhrp::ipv4_repr(
-            hop_count, src_nbma, src_proto, dst_proto, message, extensions,
+        hop_count,
+        extensions: (!is_indication).then(|| nhrp::ExtensionList::new(&extensions)),
+        ..nhrp::Repr::ipv4(
+            nhrp::NbmaAddress::nsap(src_nbma),
+            src_proto,
+            dst_proto,
+            message,
         )
     };
     repr.to_bytes()

@@ -7,9 +7,7 @@ mod util;
 use std::net::Ipv4Addr;
 
 use dmvpn_nhrp::{self as nhrp, CieCode, ErrorCode, Flags, Message, OpType, extension};
-use dmvpn_proto::nhrp::{
-    ClientEvent, Error, NhsState, Password, ServerConfig, ServerEvent, ipv4_repr,
-};
+use dmvpn_proto::nhrp::{ClientEvent, Error, NhsState, Password, ServerConfig, ServerEvent};
 use dmvpn_proto::{Duration, Instant};
 use util::{HUB_NBMA, HUB_TUNNEL, Net, ms, spoke_nbma, spoke_tunnel, spoke300, times};
 
@@ -476,8 +474,12 @@ fn resolution_request(target: Ipv4Addr, exts: &[extension::Repr<'_>]) -> Vec<u8>
         request_id: 77,
         cies: nhrp::CieList::new(&cies),
     });
-    let exts = Some(nhrp::ExtensionList::new(exts));
-    ipv4_repr(255, &nbma, &tunnel, &target, request, exts).to_bytes()
+    let repr = nhrp::Repr::ipv4(nhrp::NbmaAddress::nsap(&nbma), &tunnel, &target, request);
+    nhrp::Repr {
+        extensions: Some(nhrp::ExtensionList::new(exts)),
+        ..repr
+    }
+    .to_bytes()
 }
 
 #[test]
@@ -653,7 +655,7 @@ fn spoke_purge_removes_only_its_own_mapping() {
         request_id: 9,
         cies: nhrp::CieList::new(&cies),
     });
-    let purge = ipv4_repr(255, &nbma, &tunnel, &hub, request, None);
+    let purge = nhrp::Repr::ipv4(nhrp::NbmaAddress::nsap(&nbma), &tunnel, &hub, request);
     net.hub
         .handle_message(ms(50), spoke_nbma(1), &purge)
         .unwrap();

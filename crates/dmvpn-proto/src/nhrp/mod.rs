@@ -127,24 +127,9 @@ pub(crate) fn emit(repr: &nhrp::Repr<'_>) -> Vec<u8> {
     bytes
 }
 
-/// An NHRP packet for IPv4 over IPv4 (as DMVPN sends it) with the given parts: the source NBMA
-/// address as an NSAP-format address without subaddress, no SNAP.
-///
-/// ```
-/// use dmvpn_nhrp::{self as nhrp, Flags, Message};
-///
-/// let (nbma, tunnel, nhs) = ([192, 0, 2, 1], [10, 0, 0, 2], [10, 0, 0, 1]);
-/// let message = Message::PurgeRequest(nhrp::Control {
-///     flags: Flags::PURGE_NO_REPLY,
-///     request_id: 9,
-///     cies: nhrp::CieList::EMPTY,
-/// });
-/// let repr = dmvpn_proto::nhrp::ipv4_repr(255, &nbma, &tunnel, &nhs, message, None);
-/// let bytes = repr.to_bytes();
-/// assert_eq!(nhrp::parse(&bytes).unwrap().src_proto, tunnel);
-/// ```
-#[must_use]
-pub fn ipv4_repr<'a>(
+/// An NHRP packet for IPv4 over IPv4 ([`nhrp::Repr::ipv4`]) from the NSAP-format NBMA address
+/// `src_nbma`, with the given hop count and extensions.
+fn ipv4_repr<'a>(
     hop_count: u8,
     src_nbma: &'a [u8],
     src_proto: &'a [u8],
@@ -152,17 +137,11 @@ pub fn ipv4_repr<'a>(
     message: nhrp::Message<'a>,
     extensions: Option<nhrp::ExtensionList<'a>>,
 ) -> nhrp::Repr<'a> {
+    let src_nbma = nhrp::NbmaAddress::nsap(src_nbma);
     nhrp::Repr {
-        afn: nhrp::AddressFamily::IPV4,
-        protocol_type: nhrp::ProtocolType::IPV4,
-        protocol_snap: [0; 5],
         hop_count,
-        src_nbma: nhrp::NbmaAddress::nsap(src_nbma),
-        src_nbma_sub: nhrp::NbmaAddress::NONE,
-        src_proto,
-        dst_proto,
-        message,
         extensions,
+        ..nhrp::Repr::ipv4(src_nbma, src_proto, dst_proto, message)
     }
 }
 
