@@ -507,11 +507,11 @@ fn ikev2(config: &Config, report: &mut Reporter<'_>) {
         }
     }
     for (n, proposal) in config.ikev2_proposals.iter().enumerate() {
-        let command = if proposal.encryption.is_empty() {
+        let command = if proposal.algorithms.encryption.is_empty() {
             "encryption"
-        } else if proposal.integrity.is_empty() {
+        } else if proposal.algorithms.integrity.is_empty() {
             "integrity"
-        } else if proposal.groups.is_empty() {
+        } else if proposal.algorithms.groups.is_empty() {
             "group"
         } else {
             continue;

@@ -1040,10 +1040,11 @@ fn ikev2(
         proposals(spoke, spoke_nbma),
     );
     let meets = |a: &super::Ikev2Proposal, b: &super::Ikev2Proposal| {
-        a.encryption.iter().any(|x| b.encryption.contains(x))
-            && a.integrity.iter().any(|x| b.integrity.contains(x))
-            && a.prfs().iter().any(|x| b.prfs().contains(x))
-            && a.groups.iter().any(|x| b.groups.contains(x))
+        let (x, y) = (&a.algorithms, &b.algorithms);
+        x.encryption.iter().any(|e| y.encryption.contains(e))
+            && x.integrity.iter().any(|i| y.integrity.contains(i))
+            && a.prfs().iter().any(|p| b.prfs().contains(p))
+            && x.groups.iter().any(|g| y.groups.contains(g))
     };
     if !hp.is_empty() && !sp.is_empty() && !sp.iter().any(|s| hp.iter().any(|h| meets(s, h))) {
         out.add(

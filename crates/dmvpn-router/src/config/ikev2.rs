@@ -15,20 +15,31 @@ use dmvpn_proto::ikev2;
 
 use super::Secret;
 
-/// A `crypto ikev2 proposal NAME` block: the algorithms of the IKE SA, each list in the order
-/// written (IOS appends a second `encryption …` line to the first).
-#[derive(Clone, Debug, Default, Eq, PartialEq)]
+/// A `crypto ikev2 proposal NAME` block: its name and the algorithms of the IKE SA in the IKEv2
+/// machine's vocabulary, each list in the order written (IOS appends a second `encryption …`
+/// line to the first). `prf` is as written (empty without a ` prf` line); [`Self::prfs`] is
+/// what is in force.
+#[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Ikev2Proposal {
     /// The name.
     pub name: String,
-    /// ` encryption aes-cbc-128 aes-cbc-192 aes-cbc-256 3des`.
-    pub encryption: Vec<Encryption>,
-    /// ` integrity sha1 sha256 sha384 sha512 md5`.
-    pub integrity: Vec<Integrity>,
-    /// ` prf …` (without it, IOS uses the integrity algorithms' HMACs).
-    pub prf: Vec<Prf>,
-    /// ` group 1 2 5 14`.
-    pub groups: Vec<Group>,
+    /// ` encryption aes-cbc-128 …`, ` integrity sha1 …`, ` prf …` and ` group 1 2 5 14`.
+    pub algorithms: ikev2::IkeProposal,
+}
+
+impl Default for Ikev2Proposal {
+    /// A proposal with no name and no algorithm, as a new block starts.
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            algorithms: ikev2::IkeProposal {
+                encryption: Vec::new(),
+                integrity: Vec::new(),
+                prf: Vec::new(),
+                groups: Vec::new(),
+            },
+        }
+    }
 }
 
 impl Ikev2Proposal {
@@ -43,37 +54,40 @@ impl Ikev2Proposal {
     pub fn ios_default() -> Self {
         Self {
             name: "default".to_owned(),
-            encryption: vec![
-                Encryption::AesCbc(256),
-                Encryption::AesCbc(192),
-                Encryption::AesCbc(128),
-            ],
-            integrity: vec![
-                Integrity::HmacSha512_256,
-                Integrity::HmacSha384_192,
-                Integrity::HmacSha256_128,
-                Integrity::HmacSha1_96,
-                Integrity::HmacMd5_96,
-            ],
-            prf: vec![
-                Prf::HmacSha512,
-                Prf::HmacSha384,
-                Prf::HmacSha256,
-                Prf::HmacSha1,
-                Prf::HmacMd5,
-            ],
-            groups: vec![Group::MODP_1536, Group::MODP_1024],
+            algorithms: ikev2::IkeProposal {
+                encryption: vec![
+                    Encryption::AesCbc(256),
+                    Encryption::AesCbc(192),
+                    Encryption::AesCbc(128),
+                ],
+                integrity: vec![
+                    Integrity::HmacSha512_256,
+                    Integrity::HmacSha384_192,
+                    Integrity::HmacSha256_128,
+                    Integrity::HmacSha1_96,
+                    Integrity::HmacMd5_96,
+                ],
+                prf: vec![
+                    Prf::HmacSha512,
+                    Prf::HmacSha384,
+                    Prf::HmacSha256,
+                    Prf::HmacSha1,
+                    Prf::HmacMd5,
+                ],
+                groups: vec![Group::MODP_1536, Group::MODP_1024],
+            },
         }
     }
 
     /// The PRFs in force: those written, else the integrity algorithms' HMACs in their order.
     #[must_use]
     pub fn prfs(&self) -> Vec<Prf> {
-        if !self.prf.is_empty() {
-            return self.prf.clone();
+        let algorithms = &self.algorithms;
+        if !algorithms.prf.is_empty() {
+            return algorithms.prf.clone();
         }
         let mut out: Vec<Prf> = Vec::new();
-        for prf in self.integrity.iter().filter_map(|i| i.prf()) {
+        for prf in algorithms.integrity.iter().filter_map(|i| i.prf()) {
             if !out.contains(&prf) {
                 out.push(prf);
             }
@@ -85,17 +99,18 @@ impl Ikev2Proposal {
     /// them incomplete and does not use it).
     #[must_use]
     pub fn is_complete(&self) -> bool {
-        !self.encryption.is_empty() && !self.integrity.is_empty() && !self.groups.is_empty()
+        let algorithms = &self.algorithms;
+        !algorithms.encryption.is_empty()
+            && !algorithms.integrity.is_empty()
+            && !algorithms.groups.is_empty()
     }
 
-    /// The IKEv2 machine's proposal.
+    /// The IKEv2 machine's proposal: the algorithms, with the PRFs in force.
     #[must_use]
     pub fn to_proto(&self) -> ikev2::IkeProposal {
         ikev2::IkeProposal {
-            encryption: self.encryption.clone(),
-            integrity: self.integrity.clone(),
             prf: self.prfs(),
-            groups: self.groups.clone(),
+            ..self.algorithms.clone()
         }
     }
 }

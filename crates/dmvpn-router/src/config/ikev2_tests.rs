@@ -58,17 +58,17 @@ fn hub_fields() {
     let proposal = &hub.ikev2_proposals[0];
     assert_eq!(proposal.name, "DMVPN-PROP");
     assert_eq!(
-        proposal.encryption,
+        proposal.algorithms.encryption,
         [Encryption::AesCbc(256), Encryption::AesCbc(128)]
     );
     assert_eq!(
-        proposal.integrity,
+        proposal.algorithms.integrity,
         [Integrity::HmacSha256_128, Integrity::HmacSha1_96]
     );
-    assert!(proposal.prf.is_empty());
+    assert!(proposal.algorithms.prf.is_empty());
     assert_eq!(proposal.prfs(), [Prf::HmacSha256, Prf::HmacSha1]);
     assert_eq!(
-        proposal.groups,
+        proposal.algorithms.groups,
         [Group::MODP_2048, Group::MODP_1536, Group::MODP_1024]
     );
     assert_eq!(hub.ikev2_policies[0].proposals, ["DMVPN-PROP"]);
@@ -185,9 +185,12 @@ fn defaults() {
     let offered = spoke2.ikev2_proposals_for(ip("192.0.2.12"));
     assert_eq!(offered, [Ikev2Proposal::ios_default()]);
     let default = &offered[0];
-    assert_eq!(default.encryption.len(), 3);
-    assert_eq!(default.integrity.len(), 5);
-    assert_eq!(default.groups, [Group::MODP_1536, Group::MODP_1024]);
+    assert_eq!(default.algorithms.encryption.len(), 3);
+    assert_eq!(default.algorithms.integrity.len(), 5);
+    assert_eq!(
+        default.algorithms.groups,
+        [Group::MODP_1536, Group::MODP_1024]
+    );
     let profile = spoke2.ikev2_profile().unwrap();
     assert_eq!(profile.match_remote, [RemoteIdentity::Any]);
     assert_eq!(
@@ -202,7 +205,7 @@ fn defaults() {
         "crypto ikev2 proposal default\n encryption 3des\n integrity md5\n group 2\n!\ncrypto ikev2 keyring",
     );
     let offered = load(&own).ikev2_proposals_for(ip("192.0.2.12"));
-    assert_eq!(offered[0].encryption, [Encryption::TripleDes]);
+    assert_eq!(offered[0].algorithms.encryption, [Encryption::TripleDes]);
 }
 
 /// Policies apply by local address; an unmatched one makes the tunnel unkeyable.

@@ -260,14 +260,14 @@ fn ikev2(f: &mut fmt::Formatter<'_>, config: &Config, name: &str) -> fmt::Result
         }
         for proposal in proposals {
             write!(f, "  ikev2 proposal {}:", proposal.name)?;
-            for e in &proposal.encryption {
+            for e in &proposal.algorithms.encryption {
                 match e {
                     Encryption::TripleDes => write!(f, " 3des")?,
                     Encryption::AesCbc(bits) => write!(f, " aes-cbc-{bits}")?,
                     other => write!(f, " {other:?}")?,
                 }
             }
-            for i in &proposal.integrity {
+            for i in &proposal.algorithms.integrity {
                 write!(f, " {}", i.prf().map_or("?", super::ikev2::hmac_keyword))?;
             }
             f.write_str(", prf")?;
@@ -275,7 +275,7 @@ fn ikev2(f: &mut fmt::Formatter<'_>, config: &Config, name: &str) -> fmt::Result
                 write!(f, " {}", super::ikev2::hmac_keyword(p))?;
             }
             f.write_str(", group")?;
-            for g in &proposal.groups {
+            for g in &proposal.algorithms.groups {
                 write!(f, " {}", g.0)?;
             }
             writeln!(f)?;

@@ -163,9 +163,10 @@ impl fmt::Display for Config {
 fn write_ikev2(f: &mut fmt::Formatter<'_>, config: &Config) -> fmt::Result {
     for proposal in &config.ikev2_proposals {
         writeln!(f, "crypto ikev2 proposal {}", proposal.name)?;
-        if !proposal.encryption.is_empty() {
+        let algorithms = &proposal.algorithms;
+        if !algorithms.encryption.is_empty() {
             f.write_str(" encryption")?;
-            for e in &proposal.encryption {
+            for e in &algorithms.encryption {
                 f.write_str(match e {
                     Encryption::TripleDes => " 3des",
                     Encryption::AesCbc(192) => " aes-cbc-192",
@@ -176,23 +177,23 @@ fn write_ikev2(f: &mut fmt::Formatter<'_>, config: &Config) -> fmt::Result {
             }
             writeln!(f)?;
         }
-        if !proposal.integrity.is_empty() {
+        if !algorithms.integrity.is_empty() {
             f.write_str(" integrity")?;
-            for i in &proposal.integrity {
+            for i in &algorithms.integrity {
                 write!(f, " {}", i.prf().map_or("sha1", super::ikev2::hmac_keyword))?;
             }
             writeln!(f)?;
         }
-        if !proposal.prf.is_empty() {
+        if !algorithms.prf.is_empty() {
             f.write_str(" prf")?;
-            for p in &proposal.prf {
+            for p in &algorithms.prf {
                 write!(f, " {}", super::ikev2::hmac_keyword(*p))?;
             }
             writeln!(f)?;
         }
-        if !proposal.groups.is_empty() {
+        if !algorithms.groups.is_empty() {
             f.write_str(" group")?;
-            for g in &proposal.groups {
+            for g in &algorithms.groups {
                 write!(f, " {}", g.0)?;
             }
             writeln!(f)?;

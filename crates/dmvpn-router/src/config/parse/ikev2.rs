@@ -181,16 +181,16 @@ impl Parser {
             return Ok(());
         };
         for e in encryption {
-            push_new(&mut proposal.encryption, e);
+            push_new(&mut proposal.algorithms.encryption, e);
         }
         for i in integrity {
-            push_new(&mut proposal.integrity, i);
+            push_new(&mut proposal.algorithms.integrity, i);
         }
         for p in prf {
-            push_new(&mut proposal.prf, p);
+            push_new(&mut proposal.algorithms.prf, p);
         }
         for g in groups {
-            push_new(&mut proposal.groups, g);
+            push_new(&mut proposal.algorithms.groups, g);
         }
         Ok(())
     }
