@@ -512,6 +512,20 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// The hub's `crypto isakmp policy 10`: 3DES, MD5, group 2.
+    fn hub_policy() -> ike::Policy {
+        ike::Policy::new(Cipher::TripleDes, ike::Hash::Md5, Group::MODP_1024)
+    }
+
+    /// `text` with its ipsec profile's SA lifetimes set to 600 s and 20 000 KB.
+    fn with_sa_lifetimes(text: &str) -> String {
+        text.replace(
+            " set transform-set",
+            " set security-association lifetime seconds 600\n \
+             set security-association lifetime kilobytes 20000\n set transform-set",
+        )
+    }
+
     #[test]
     fn hub() {
         let node = node_of(HUB);
@@ -559,41 +573,29 @@ mod tests {
             ike.key_for(ip("192.0.2.77")).map(Secret::as_bytes),
             Some(&b"lab-psk-secret"[..])
         );
-        let policy = ike.policies[0];
-        assert_eq!(
-            (policy.encryption, policy.hash, policy.group),
-            (Cipher::TripleDes, ike::Hash::Md5, Group::MODP_1024)
-        );
+        assert_eq!(ike.policies[0], hub_policy());
     }
 
     #[test]
     fn spokes() {
-        let node = node_of(SPOKE1);
-        assert_eq!(node.role, NodeRole::Spoke);
+        let (spoke1, spoke2) = (node_of(SPOKE1), node_of(SPOKE2));
+        assert_eq!([spoke1.role, spoke2.role], [NodeRole::Spoke; 2]);
         assert_eq!(
-            node.nhrp.nhs,
+            spoke1.nhrp.nhs,
             [Nhs {
                 tunnel: ip("10.99.200.1"),
                 nbma: ip("192.0.2.1")
             }]
         );
         assert_eq!(
-            node.nhrp.multicast_static,
+            spoke1.nhrp.multicast_static,
             [ip("192.0.2.1")],
             "point-to-point: multicast to the destination"
         );
-        let spoke1 = load(SPOKE1);
-        assert!(
-            ike_config(&spoke1)
-                .unwrap()
-                .unwrap()
-                .key_for(ip("192.0.2.2"))
-                .is_none()
-        );
-        let node = node_of(SPOKE2);
-        assert_eq!(node.nhrp.multicast_static, [ip("192.0.2.1")]);
-        assert_eq!(node.nhrp.maps, [(ip("10.99.200.1"), ip("192.0.2.1"))]);
-        assert!(node.nhrp.unique && node.nhrp.registration_timeout.is_none());
+        assert!(ike_of(SPOKE1).key_for(ip("192.0.2.2")).is_none());
+        assert_eq!(spoke2.nhrp.multicast_static, [ip("192.0.2.1")]);
+        assert_eq!(spoke2.nhrp.maps, [(ip("10.99.200.1"), ip("192.0.2.1"))]);
+        assert!(spoke2.nhrp.unique && spoke2.nhrp.registration_timeout.is_none());
         let text = SPOKE2.replace(
             " ip nhrp holdtime 300\n",
             " ip nhrp holdtime 300\n ip nhrp registration timeout 60\n ip nhrp registration no-unique\n",
@@ -639,14 +641,7 @@ mod tests {
     fn ike() {
         let ike = ike_of(HUB);
         assert_eq!(ike.local, ip("192.0.2.1"));
-        assert_eq!(
-            ike.policies,
-            [ike::Policy::new(
-                Cipher::TripleDes,
-                ike::Hash::Md5,
-                Group::MODP_1024
-            )]
-        );
+        assert_eq!(ike.policies, [hub_policy()]);
         assert_eq!(
             ike.transform_sets,
             [ike::TransformSet {
@@ -660,12 +655,7 @@ mod tests {
             (ike.ipsec_lifetime, ike.ipsec_lifetime_kb),
             (Duration::from_secs(3600), Some(4_608_000))
         );
-        let limited = HUB.replace(
-            " set transform-set",
-            " set security-association lifetime seconds 600\n \
-             set security-association lifetime kilobytes 20000\n set transform-set",
-        );
-        let ike = ike_of(&limited);
+        let ike = ike_of(&with_sa_lifetimes(HUB));
         assert_eq!(
             (ike.ipsec_lifetime, ike.ipsec_lifetime_kb),
             (Duration::from_secs(600), Some(20_000))
@@ -694,8 +684,7 @@ mod tests {
             "crypto isakmp key other address 192.0.2.12\ncrypto isakmp key",
             1,
         );
-        let config = load(&both);
-        let ike = ike_config(&config).unwrap().unwrap();
+        let ike = ike_of(&both);
         assert_eq!(
             ike.key_for(ip("192.0.2.12")).map(|k| k.as_bytes().to_vec()),
             Some(b"other".to_vec())
@@ -706,14 +695,7 @@ mod tests {
         );
         // `address 0.0.0.0` without a mask: IOS's wildcard.
         let wildcard = HUB.replacen("address 0.0.0.0 0.0.0.0", "address 0.0.0.0", 1);
-        let config = load(&wildcard);
-        assert!(
-            ike_config(&config)
-                .unwrap()
-                .unwrap()
-                .key_for(ip("203.0.113.9"))
-                .is_some()
-        );
+        assert!(ike_of(&wildcard).key_for(ip("203.0.113.9")).is_some());
     }
 
     /// A certificate policy beside the pre-share one (another VPN of the router) is not offered.
@@ -731,14 +713,7 @@ mod tests {
             "the line skipped, the policy not offered"
         );
         let ike = ike_config(&parsed.config).unwrap().unwrap();
-        assert_eq!(
-            ike.policies,
-            [ike::Policy::new(
-                Cipher::TripleDes,
-                ike::Hash::Md5,
-                Group::MODP_1024
-            )]
-        );
+        assert_eq!(ike.policies, [hub_policy()]);
     }
 
     /// Both halves come from one call: the node's and IKE's, or no IKE without protection.
@@ -830,12 +805,9 @@ mod tests {
         assert!(v2.psk(ip("198.51.100.1")).is_none(), "192.0.2.0/24 only");
         assert_eq!(v2.dpd, None);
         // The SA lifetimes of the ipsec profile reach the Child SAs.
-        let limited = V2_SPOKE2.replace(
-            " set transform-set",
-            " set security-association lifetime seconds 600\n \
-             set security-association lifetime kilobytes 20000\n set transform-set",
-        );
-        let v2 = ikev2_config(&load(&limited)).unwrap().unwrap();
+        let v2 = ikev2_config(&load(&with_sa_lifetimes(V2_SPOKE2)))
+            .unwrap()
+            .unwrap();
         assert_eq!(v2.child_lifetime.hard_time, Some(Duration::from_secs(600)));
         assert_eq!(v2.child_lifetime.soft_time, Some(Duration::from_secs(540)));
         assert_eq!(v2.child_lifetime.hard_bytes, Some(20_000 * 1024));
@@ -843,11 +815,8 @@ mod tests {
 
     #[test]
     fn static_routes() {
-        let hub = HUB.replace(
-            "end\n",
-            "ip route 10.99.12.0 255.255.255.0 10.99.200.12\nend\n",
-        );
-        let node = node_of(&hub);
+        let route = "ip route 10.99.12.0 255.255.255.0 10.99.200.12\nend\n";
+        let node = node_of(&HUB.replace("end\n", route));
         assert_eq!(node.static_routes.len(), 1);
         assert_eq!(node.static_routes[0].prefix.to_string(), "10.99.12.0/24");
         assert_eq!(node.static_routes[0].next_hop, ip("10.99.200.12"));
