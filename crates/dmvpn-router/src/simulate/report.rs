@@ -409,20 +409,19 @@ impl Report {
         seconds(&mut out, self.shown_at);
         let _ = write!(out, ",\"packets\":{},\"lost\":{}", self.packets, self.lost);
         out.push_str(",\"converged_at\":");
-        match self.converged_at {
-            Some(at) => seconds(&mut out, at),
-            None => out.push_str("null"),
-        }
+        optional_seconds(&mut out, self.converged_at);
         out.push_str(",\"routers\":");
         list(&mut out, &self.routers, |out, r| {
-            out.push_str("{\"name\":");
-            string(out, &r.name);
-            out.push_str(",\"role\":");
-            string(out, r.role);
-            out.push_str(",\"nbma\":");
-            string(out, &r.nbma.to_string());
-            out.push_str(",\"tunnel\":");
-            string(out, &r.tunnel.to_string());
+            let (nbma, tunnel) = (r.nbma.to_string(), r.tunnel.to_string());
+            strings(
+                out,
+                &[
+                    ("name", &r.name),
+                    ("role", r.role),
+                    ("nbma", &nbma),
+                    ("tunnel", &tunnel),
+                ],
+            );
             out.push_str(",\"show\":{");
             for (n, (command, text)) in r.shows.iter().enumerate() {
                 if n > 0 {
@@ -469,20 +468,19 @@ impl Report {
         });
         out.push_str(",\"findings\":");
         list(&mut out, &self.findings, |out, f| {
-            out.push_str("{\"id\":");
-            string(out, f.id);
-            out.push_str(",\"severity\":");
-            string(out, f.severity);
-            out.push_str(",\"source\":");
-            string(
+            let source = match f.source {
+                Source::Config => "config",
+                Source::Runtime => "run",
+            };
+            strings(
                 out,
-                match f.source {
-                    Source::Config => "config",
-                    Source::Runtime => "run",
-                },
+                &[
+                    ("id", f.id),
+                    ("severity", f.severity),
+                    ("source", source),
+                    ("message", &f.message),
+                ],
             );
-            out.push_str(",\"message\":");
-            string(out, &f.message);
             out.push('}');
         });
         out.push_str(",\"what_if\":");
@@ -498,17 +496,11 @@ impl Report {
                 out.push_str(",\"down_at\":");
                 seconds(out, o.down_at);
                 out.push_str(",\"up_at\":");
-                match o.up_at {
-                    Some(at) => seconds(out, at),
-                    None => out.push_str("null"),
-                }
+                optional_seconds(out, o.up_at);
                 out.push('}');
             });
             out.push_str(",\"recovered_at\":");
-            match d.recovered_at {
-                Some(at) => seconds(out, at),
-                None => out.push_str("null"),
-            }
+            optional_seconds(out, d.recovered_at);
             out.push_str(",\"recovery\":");
             list(out, &d.recovery, entry_json);
             out.push('}');
