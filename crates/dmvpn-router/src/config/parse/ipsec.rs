@@ -237,34 +237,31 @@ impl Parser {
                     &["dfbit", "ecn", "idle-time", "level", "replay"],
                     "`lifetime`",
                 )?;
-                if words.keyword_in(
+                let kilobytes = words.keyword_in(
                     &["seconds", "kilobytes"],
                     &["days"],
                     "`seconds` or `kilobytes`",
-                )? == 0
-                {
-                    let (_, seconds) = words.number("ipsec sa lifetime", 120, 2_592_000)?;
-                    self.end_once(
-                        words,
-                        Origin::ProfileLifetime(index),
-                        place,
-                        "set security-association lifetime seconds",
-                    )?;
-                    if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
-                        profile.lifetime = u32::try_from(seconds).ok();
-                    }
-                } else {
-                    // IOS's range.
-                    let (_, kb) =
-                        words.number("ipsec sa lifetime in kilobytes", 2560, 4_294_967_295)?;
-                    self.end_once(
-                        words,
+                )? == 1;
+                // IOS's ranges.
+                let (origin, what, (_, value)) = if kilobytes {
+                    (
                         Origin::ProfileLifetimeKb(index),
-                        place,
                         "set security-association lifetime kilobytes",
-                    )?;
-                    if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
-                        profile.lifetime_kilobytes = Some(kb);
+                        words.number("ipsec sa lifetime in kilobytes", 2560, 4_294_967_295)?,
+                    )
+                } else {
+                    (
+                        Origin::ProfileLifetime(index),
+                        "set security-association lifetime seconds",
+                        words.number("ipsec sa lifetime", 120, 2_592_000)?,
+                    )
+                };
+                self.end_once(words, origin, place, what)?;
+                if let Some(profile) = self.config.ipsec_profiles.get_mut(index) {
+                    if kilobytes {
+                        profile.lifetime_kilobytes = Some(value);
+                    } else {
+                        profile.lifetime = u32::try_from(value).ok();
                     }
                 }
             }
