@@ -185,12 +185,7 @@ impl KeyringPeer {
     /// The mask in force, as [`super::IsakmpKey::effective_mask`]; `None` without an address.
     #[must_use]
     pub fn effective_mask(&self) -> Option<Ipv4Addr> {
-        let address = self.address?;
-        Some(match self.mask {
-            Some(mask) => mask,
-            None if address.is_unspecified() => Ipv4Addr::UNSPECIFIED,
-            None => Ipv4Addr::BROADCAST,
-        })
+        Some(super::mask_in_force(self.address?, self.mask))
     }
 
     /// Whether the entry is for `peer`.
@@ -239,11 +234,7 @@ impl RemoteIdentity {
             Self::Any => ikev2::RemoteIdentity::Any,
             Self::Address { address, mask } => ikev2::RemoteIdentity::Address {
                 address: *address,
-                mask: mask.unwrap_or(if address.is_unspecified() {
-                    Ipv4Addr::UNSPECIFIED
-                } else {
-                    Ipv4Addr::BROADCAST
-                }),
+                mask: super::mask_in_force(*address, *mask),
             },
             Self::Fqdn(name) => ikev2::RemoteIdentity::Fqdn(name.clone()),
         }

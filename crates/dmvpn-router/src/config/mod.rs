@@ -743,11 +743,7 @@ impl IsakmpKey {
     /// The mask in force: the one written, else a host mask, except for `0.0.0.0` (every peer).
     #[must_use]
     pub fn effective_mask(&self) -> Ipv4Addr {
-        match self.mask {
-            Some(mask) => mask,
-            None if self.address.is_unspecified() => Ipv4Addr::UNSPECIFIED,
-            None => Ipv4Addr::BROADCAST,
-        }
+        mask_in_force(self.address, self.mask)
     }
 
     /// Whether this key is for `peer`.
@@ -755,6 +751,17 @@ impl IsakmpKey {
     pub fn covers(&self, peer: Ipv4Addr) -> bool {
         let mask = self.effective_mask().to_bits();
         peer.to_bits() & mask == self.address.to_bits() & mask
+    }
+}
+
+/// The mask of a peer `address [MASK]` (`crypto isakmp key`, a keyring's `address`, `match
+/// identity remote address`): the one written, else a host mask, except for `0.0.0.0`, which
+/// IOS takes as every peer.
+pub(crate) fn mask_in_force(address: Ipv4Addr, mask: Option<Ipv4Addr>) -> Ipv4Addr {
+    match mask {
+        Some(mask) => mask,
+        None if address.is_unspecified() => Ipv4Addr::UNSPECIFIED,
+        None => Ipv4Addr::BROADCAST,
     }
 }
 
