@@ -521,9 +521,7 @@ fn wrong_nhs(hub: &Member, spoke: &Member, n: usize, out: &mut Findings) {
         places,
         format!(
             "`ip nhrp nhs {hub_address}` and `ip nhrp map {hub_address} {}` on {}",
-            hub.config
-                .nbma_address()
-                .map_or_else(|| "HUB-NBMA".to_owned(), |a| a.to_string()),
+            address_or(hub.config.nbma_address(), "HUB-NBMA"),
             spoke.label()
         ),
     );
@@ -678,6 +676,11 @@ fn pair(hub: &Member, spoke: &Member, nhs_index: usize, out: &mut Findings) {
 
 /// The transform sets of the member's protection profile, each with the place of its block
 /// (IOS's `default` of an IKEv2 profile without `set transform-set`: the tunnel's protection).
+/// An address a finding names, or `none` in its place when it is not known.
+fn address_or(address: Option<Ipv4Addr>, none: &str) -> String {
+    address.map_or_else(|| none.to_owned(), |a| a.to_string())
+}
+
 fn sets(member: &Member) -> Vec<(Place, super::TransformSet)> {
     let Some(profile) = member.config.protection() else {
         return Vec::new();
@@ -863,12 +866,12 @@ fn isakmp(
             Severity::Error,
             format!(
                 "hub {hn} has no `crypto isakmp key` covering spoke {sn} ({}): it cannot finish IKE Main Mode with the spoke, so no SA, no registration, nothing",
-                spoke_nbma.map_or_else(|| "a DHCP address".to_owned(), |a| a.to_string())
+                address_or(spoke_nbma, "a DHCP address")
             ),
             vec![key_place(hub, None)],
             format!(
                 "`crypto isakmp key KEY address 0.0.0.0` (every spoke) or `address {}` on {hn}",
-                spoke_nbma.map_or_else(|| "0.0.0.0 0.0.0.0".to_owned(), |a| a.to_string())
+                address_or(spoke_nbma, "0.0.0.0 0.0.0.0")
             ),
         ),
         (Some(_), None) => out.add(
@@ -876,12 +879,12 @@ fn isakmp(
             Severity::Error,
             format!(
                 "spoke {sn} has no `crypto isakmp key` covering hub {hn} ({}): it cannot start IKE with the hub",
-                hub_nbma.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+                address_or(hub_nbma, "unknown")
             ),
             vec![key_place(spoke, None)],
             format!(
                 "`crypto isakmp key KEY address {}` on {sn}",
-                hub_nbma.map_or_else(|| "HUB-NBMA".to_owned(), |a| a.to_string())
+                address_or(hub_nbma, "HUB-NBMA")
             ),
         ),
         (Some((hk, _)), Some(sk)) if hk.key != sk.key => out.add(
@@ -947,8 +950,7 @@ fn ikev2(
         Some((found, member.place(Origin::KeyringPeerKey(k, j))))
     }
     let (hub_entry, spoke_entry) = (entry(hub, spoke_nbma), entry(spoke, hub_nbma));
-    let address =
-        |a: Option<Ipv4Addr>| a.map_or_else(|| "a DHCP address".to_owned(), |a| a.to_string());
+    let address = |a: Option<Ipv4Addr>| address_or(a, "a DHCP address");
     match (&hub_entry, &spoke_entry) {
         (None, _) => out.add(
             "ike-no-psk",
