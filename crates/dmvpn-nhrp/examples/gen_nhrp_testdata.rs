@@ -86,6 +86,16 @@ fn binding<'a>(code: CieCode, nbma: &'a [u8], proto: &'a [u8]) -> cie::Repr<'a> 
     }
 }
 
+/// The CIE of a request (what the sender asks for): no addresses, MTU 1400, the prefix length and holding time asked for.
+fn request_entry(prefix_len: u8, holding_time: u16) -> cie::Repr<'static> {
+    cie::Repr {
+        prefix_len,
+        mtu: 1400,
+        holding_time,
+        ..cie::Repr::default()
+    }
+}
+
 /// An ICMP echo request 10.99.200.11 -> 10.99.200.12, 28 bytes: what a hub quotes in a redirect.
 fn icmp_echo() -> Vec<u8> {
     let mut packet = vec![
@@ -111,12 +121,7 @@ pub(crate) fn frames() -> Vec<Frame> {
     let spoke2 = [binding(CieCode::SUCCESS, &SPOKE2_NBMA, &SPOKE2_TUNNEL)];
 
     // 1. Registration Request, spoke1 -> hub, as FRR nhrpd builds it (nhrp_nhs.c).
-    let request_cie = [cie::Repr {
-        prefix_len: 0xff,
-        mtu: 1400,
-        holding_time: 7200,
-        ..cie::Repr::default()
-    }];
+    let request_cie = [request_entry(0xff, 7200)];
     let exts = [
         ext(true, Value::ForwardTransitNhsRecord(CieList::EMPTY)),
         ext(true, Value::ReverseTransitNhsRecord(CieList::EMPTY)),
@@ -170,11 +175,7 @@ pub(crate) fn frames() -> Vec<Frame> {
 
     // 3. Resolution Request spoke1 -> spoke2, forwarded by the hub (it adds itself to the
     //    Forward Transit NHS Record).
-    let resolve_cie = [cie::Repr {
-        mtu: 1400,
-        holding_time: 7200,
-        ..cie::Repr::default()
-    }];
+    let resolve_cie = [request_entry(0, 7200)];
     let exts = [
         ext(true, Value::ResponderAddress(CieList::EMPTY)),
         ext(true, Value::ForwardTransitNhsRecord(CieList::new(&hub))),
@@ -309,12 +310,7 @@ pub(crate) fn frames() -> Vec<Frame> {
         0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
     ];
     let v6_cies = [binding(CieCode::SUCCESS, &HUB_NBMA, &v6_hub)];
-    let v6_request = [cie::Repr {
-        prefix_len: 128,
-        mtu: 1400,
-        holding_time: 600,
-        ..cie::Repr::default()
-    }];
+    let v6_request = [request_entry(128, 600)];
     let exts = [
         ext(false, Value::CiscoNatAddress(CieList::new(&v6_cies))),
         auth,
