@@ -134,11 +134,7 @@ impl Parser {
     /// `crypto ikev2 proposal` mode: `encryption …`, `integrity …`, `prf …`, `group …`, each
     /// a list (a second line adds to the first).
     pub(super) fn ikev2_proposal(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
-        let which = words.keyword_in(
-            &IKEV2_PROPOSAL[..4],
-            &IKEV2_PROPOSAL[4..],
-            "an ikev2 proposal command",
-        )?;
+        let which = words.mode_keyword(IKEV2_PROPOSAL, 4, "an ikev2 proposal command")?;
         let (mut encryption, mut integrity, mut prf, mut groups) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         while words.peek().is_some() {
@@ -198,11 +194,7 @@ impl Parser {
     /// `crypto ikev2 policy` mode: `proposal NAME`, `match address local A`.
     pub(super) fn ikev2_policy(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
-        let which = words.keyword_in(
-            &IKEV2_POLICY[..2],
-            &IKEV2_POLICY[2..],
-            "an ikev2 policy command",
-        )?;
+        let which = words.mode_keyword(IKEV2_POLICY, 2, "an ikev2 policy command")?;
         let Some(policy) = self.config.ikev2_policies.get(index) else {
             return Ok(());
         };
@@ -235,7 +227,7 @@ impl Parser {
     /// `crypto ikev2 keyring` mode: `peer NAME` opens the peer's mode.
     pub(super) fn keyring(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
-        words.keyword_in(&KEYRING[..1], &KEYRING[1..], "`peer`")?;
+        words.mode_keyword(KEYRING, 1, "`peer`")?;
         let (_, name) = words.word("a peer name")?;
         words.end()?;
         let at = self.place(column);
@@ -263,11 +255,7 @@ impl Parser {
     ) -> Result<()> {
         let column = words.column();
         let place = self.place(column);
-        let which = words.keyword_in(
-            &KEYRING_PEER[..2],
-            &KEYRING_PEER[2..],
-            "a keyring peer command",
-        )?;
+        let which = words.mode_keyword(KEYRING_PEER, 2, "a keyring peer command")?;
         if which == 0 {
             words.skip_ipv6(column)?;
             let (_, address) = words.address("a peer address")?;
@@ -345,11 +333,7 @@ impl Parser {
     pub(super) fn ikev2_profile(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
         let place = self.place(column);
-        let which = words.keyword_in(
-            &IKEV2_PROFILE[..6],
-            &IKEV2_PROFILE[6..],
-            "an ikev2 profile command",
-        )?;
+        let which = words.mode_keyword(IKEV2_PROFILE, 6, "an ikev2 profile command")?;
         match which {
             0 => {
                 let remote = self.match_identity(words)?;

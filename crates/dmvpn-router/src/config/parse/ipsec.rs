@@ -119,7 +119,7 @@ impl Parser {
 
     pub(super) fn transform_mode(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
-        words.keyword_in(&TRANSFORM[..1], &TRANSFORM[1..], "`mode`")?;
+        words.mode_keyword(TRANSFORM, 1, "`mode`")?;
         let mode = match words.keyword(&["transport", "tunnel"], "`transport` or `tunnel`")? {
             0 => EspMode::Transport,
             _ => EspMode::Tunnel,
@@ -141,11 +141,7 @@ impl Parser {
     pub(super) fn profile(&mut self, index: usize, words: &mut Words<'_>) -> Result<()> {
         let column = words.column();
         let place = self.place(column);
-        words.keyword_in(
-            &PROFILE[..1],
-            &PROFILE[1..],
-            "a `crypto ipsec profile` command",
-        )?;
+        words.mode_keyword(PROFILE, 1, "a `crypto ipsec profile` command")?;
         match words.keyword_in(
             &[
                 "transform-set",

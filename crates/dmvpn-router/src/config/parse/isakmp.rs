@@ -177,7 +177,7 @@ impl Parser {
             },
             _ => fail,
         };
-        match words.keyword_in(&POLICY[..5], &POLICY[5..], "an isakmp policy command")? {
+        match words.mode_keyword(POLICY, 5, "an isakmp policy command")? {
             0 => {
                 let encryption = match words.keyword(&["des", "3des", "aes"], "des, 3des or aes")? {
                     0 => Cipher::Des,

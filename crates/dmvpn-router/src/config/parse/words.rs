@@ -94,6 +94,18 @@ impl<'a> Words<'a> {
     /// The index in `ours` of the next word, among the keywords IOS takes at this point (`ours`
     /// and `ios`). One of `ios` is [`ErrorKind::Skipped`]: IOS takes it, the router does not use
     /// it.
+    /// [`Self::keyword_in`] over a mode's table, whose first `ours` keywords the router runs
+    /// and the rest IOS has.
+    pub(super) fn mode_keyword(
+        &mut self,
+        table: &[&'static str],
+        ours: usize,
+        expected: &'static str,
+    ) -> Result<usize> {
+        let (ours, ios) = table.split_at(ours.min(table.len()));
+        self.keyword_in(ours, ios, expected)
+    }
+
     pub(super) fn keyword_in(
         &mut self,
         ours: &[&'static str],
