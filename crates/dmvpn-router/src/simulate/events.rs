@@ -158,30 +158,28 @@ impl Sim {
             }
             ikev2::Event::Failed { peer, reason } => {
                 let text = format!("IKEv2 with {} failed: {reason:?}", self.peer_name(peer));
-                self.entry(at, i, Kind::Fault, text);
-                let key = self.pair_key(i, peer);
-                let (id, what) = match reason {
-                    ikev2::Failure::AuthenticationFailed => (
+                let finding = match reason {
+                    ikev2::Failure::AuthenticationFailed => Some((
                         "ike-psk-mismatch",
                         "IKE_AUTH's AUTH payload does not verify: the pre-shared keys differ",
-                    ),
-                    ikev2::Failure::NoPresharedKey => (
+                    )),
+                    ikev2::Failure::NoPresharedKey => Some((
                         "ike-no-psk",
                         "the keyring has no pre-shared key for the peer",
-                    ),
-                    ikev2::Failure::NoProposalChosen => (
+                    )),
+                    ikev2::Failure::NoProposalChosen => Some((
                         "ike-no-proposal-chosen",
                         "IKE_SA_INIT or IKE_AUTH: the proposals or transform sets share nothing",
-                    ),
-                    ikev2::Failure::IdentityMismatch => (
+                    )),
+                    ikev2::Failure::IdentityMismatch => Some((
                         "ike-identity-mismatch",
                         "IKE_AUTH: the peer's identity (IDi, or IDr at the initiator) matches no \
                          `match identity remote` of the ikev2 profile, so it is refused with \
                          AUTHENTICATION_FAILED",
-                    ),
-                    _ => return,
+                    )),
+                    _ => None,
                 };
-                self.evidence(id, "error", key.clone(), format!("{key}: {what}"));
+                self.ike_failed((i, at, peer), text, finding);
             }
             ikev2::Event::Deleted { peer, reason, .. } => {
                 self.toggle(at, Fact::Ike(i, peer), false, |s| {
@@ -219,34 +217,48 @@ impl Sim {
             if quick { "Quick" } else { "Main" },
             self.peer_name(peer)
         );
-        self.entry(at, i, Kind::Fault, text);
-        let key = self.pair_key(i, peer);
-        let (id, what) = match reason {
-            ike::Failure::AuthenticationFailed => (
+        let finding = match reason {
+            ike::Failure::AuthenticationFailed => Some((
                 "ike-psk-mismatch",
                 "Main Mode's hash does not verify: the pre-shared keys differ",
-            ),
-            ike::Failure::NoPresharedKey => {
-                // What the wire shows: the side without a key answers NO-PROPOSAL-CHOSEN.
-                let message = format!(
-                    "{key}: {} has no pre-shared key for its peer and answers NO-PROPOSAL-CHOSEN",
-                    self.name(i)
-                );
-                self.evidence
-                    .insert(("ike-no-proposal-chosen", key), ("error", message));
-                return;
-            }
-            ike::Failure::NoProposalChosen if quick => (
+            )),
+            ike::Failure::NoProposalChosen if quick => Some((
                 "ike-transform-set-mismatch",
                 "Quick Mode: the transform sets share nothing",
-            ),
-            ike::Failure::NoProposalChosen => (
+            )),
+            ike::Failure::NoProposalChosen => Some((
                 "ike-no-proposal-chosen",
                 "Main Mode: the ISAKMP policies share nothing",
-            ),
-            _ => return,
+            )),
+            _ => None,
         };
-        self.evidence(id, "error", key.clone(), format!("{key}: {what}"));
+        let key = self.ike_failed((i, at, peer), text, finding);
+        if reason == ike::Failure::NoPresharedKey {
+            // What the wire shows: the side without a key answers NO-PROPOSAL-CHOSEN.
+            let message = format!(
+                "{key}: {} has no pre-shared key for its peer and answers NO-PROPOSAL-CHOSEN",
+                self.name(i)
+            );
+            self.evidence
+                .insert(("ike-no-proposal-chosen", key), ("error", message));
+        }
+    }
+
+    /// A failed IKE exchange (either version) with `peer`: `text` on router `i`'s timeline and,
+    /// when the failure shows what the configurations got wrong, the evidence of that finding
+    /// (its id, and what went wrong between the pair). Returns the pair's key.
+    fn ike_failed(
+        &mut self,
+        (i, at, peer): (usize, Instant, Ipv4Addr),
+        text: String,
+        finding: Option<(&'static str, &'static str)>,
+    ) -> String {
+        self.entry(at, i, Kind::Fault, text);
+        let key = self.pair_key(i, peer);
+        if let Some((id, what)) = finding {
+            self.evidence(id, "error", key.clone(), format!("{key}: {what}"));
+        }
+        key
     }
 
     fn node_event(&mut self, i: usize, at: Instant, event: node::Event) {
