@@ -421,7 +421,7 @@ pub fn ikev2_config(config: &Config) -> Result<Option<ikev2::Config>, NodeError>
     }
     let mut keys = Vec::new();
     for peer in &keyring.peers {
-        let (Some(address), Some(mask)) = (peer.address, peer.effective_mask()) else {
+        let Some(address) = peer.address else {
             continue;
         };
         let Some(key) = peer.symmetric_key() else {
@@ -431,8 +431,8 @@ pub fn ikev2_config(config: &Config) -> Result<Option<ikev2::Config>, NodeError>
             )));
         };
         keys.push(ike::PresharedKey {
-            address,
-            mask,
+            address: address.address,
+            mask: address.effective_mask(),
             key: Secret::from_slice(key.expose().as_bytes()),
         });
     }

@@ -13,7 +13,7 @@ use dmvpn_isakmp::keys::Prf;
 use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
 use dmvpn_proto::ikev2;
 
-use super::Secret;
+use super::{PeerAddress, Secret};
 
 /// A `crypto ikev2 proposal NAME` block: its name and the algorithms of the IKE SA in the IKEv2
 /// machine's vocabulary, each list in the order written (IOS appends a second `encryption …`
@@ -172,9 +172,7 @@ pub struct KeyringPeer {
     /// The name.
     pub name: String,
     /// `  address A [MASK]`.
-    pub address: Option<Ipv4Addr>,
-    /// The mask of `address` (without one: the address alone, except `0.0.0.0`, every peer).
-    pub mask: Option<Ipv4Addr>,
+    pub address: Option<PeerAddress>,
     /// `  pre-shared-key [local] KEY`: the key we authenticate with.
     pub local_key: Option<Secret>,
     /// `  pre-shared-key [remote] KEY`: the key the peer authenticates with.
@@ -182,19 +180,16 @@ pub struct KeyringPeer {
 }
 
 impl KeyringPeer {
-    /// The mask in force, as [`super::IsakmpKey::effective_mask`]; `None` without an address.
+    /// The mask in force ([`PeerAddress::effective_mask`]); `None` without an address.
     #[must_use]
     pub fn effective_mask(&self) -> Option<Ipv4Addr> {
-        Some(super::mask_in_force(self.address?, self.mask))
+        self.address.as_ref().map(PeerAddress::effective_mask)
     }
 
     /// Whether the entry is for `peer`.
     #[must_use]
     pub fn covers(&self, peer: Ipv4Addr) -> bool {
-        let (Some(address), Some(mask)) = (self.address, self.effective_mask()) else {
-            return false;
-        };
-        peer.to_bits() & mask.to_bits() == address.to_bits() & mask.to_bits()
+        self.address.is_some_and(|a| a.covers(peer))
     }
 
     /// The one key both directions use, when local and remote are the same (the IKEv2 machine

@@ -7,7 +7,9 @@ use dmvpn_isakmp::consts::Group;
 use dmvpn_isakmp::keys::Prf;
 use dmvpn_isakmp::v2::crypto::{Encryption, Integrity};
 
-use super::{Config, ErrorKind, Ikev2Proposal, LocalIdentity, Options, RemoteIdentity};
+use super::{
+    Config, ErrorKind, Ikev2Proposal, LocalIdentity, Options, PeerAddress, RemoteIdentity,
+};
 
 const HUB: &str = include_str!("../../../../testdata/router/ikev2/hub.cfg");
 const SPOKE1: &str = include_str!("../../../../testdata/router/ikev2/spoke1.cfg");
@@ -238,8 +240,13 @@ fn line_of(text: &str, start: &str) -> usize {
 fn masked_address_keyring() {
     let spoke2 = load(SPOKE2);
     let keyring = &spoke2.keyrings[0];
-    assert_eq!(keyring.peers[0].address, Some(ip("192.0.2.0")));
-    assert_eq!(keyring.peers[0].mask, Some(ip("255.255.255.0")));
+    assert_eq!(
+        keyring.peers[0].address,
+        Some(PeerAddress {
+            address: ip("192.0.2.0"),
+            mask: Some(ip("255.255.255.0"))
+        })
+    );
     assert!(keyring.peer_for(ip("192.0.2.1")).is_some());
     assert!(keyring.peer_for(ip("192.0.3.1")).is_none());
     let two = SPOKE2.replace(
@@ -301,7 +308,7 @@ exit
     let peers = &config.keyrings[0].peers;
     assert_eq!(peers.len(), 2);
     assert_eq!(peers[0].local_key.as_ref().unwrap().expose(), "abc");
-    assert_eq!(peers[1].address, Some(ip("10.0.0.2")));
+    assert_eq!(peers[1].address.map(|a| a.address), Some(ip("10.0.0.2")));
 }
 
 /// `pre-shared-key local` and `remote`: the same key is one key; different keys are refused;

@@ -754,9 +754,34 @@ impl IsakmpKey {
     }
 }
 
-/// The mask of a peer `address [MASK]` (`crypto isakmp key`, a keyring's `address`, `match
-/// identity remote address`): the one written, else a host mask, except for `0.0.0.0`, which
-/// IOS takes as every peer.
+/// A peer `address A [MASK]` (a keyring peer's `address`; `crypto isakmp key` and `match
+/// identity remote address` take it too): without a mask, the address alone, except
+/// `0.0.0.0`, which IOS takes as every peer.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct PeerAddress {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The mask, when written.
+    pub mask: Option<Ipv4Addr>,
+}
+
+impl PeerAddress {
+    /// The mask in force: the one written, else a host mask, except for `0.0.0.0` (every
+    /// peer).
+    #[must_use]
+    pub fn effective_mask(&self) -> Ipv4Addr {
+        mask_in_force(self.address, self.mask)
+    }
+
+    /// Whether `peer` is this address, or in its network.
+    #[must_use]
+    pub fn covers(&self, peer: Ipv4Addr) -> bool {
+        let mask = self.effective_mask().to_bits();
+        peer.to_bits() & mask == self.address.to_bits() & mask
+    }
+}
+
+/// [`PeerAddress::effective_mask`] of `address` and `mask`.
 pub(crate) fn mask_in_force(address: Ipv4Addr, mask: Option<Ipv4Addr>) -> Ipv4Addr {
     match mask {
         Some(mask) => mask,

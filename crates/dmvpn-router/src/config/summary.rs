@@ -286,8 +286,9 @@ fn ikev2(f: &mut fmt::Formatter<'_>, config: &Config, name: &str) -> fmt::Result
     };
     for peer in &keyring.peers {
         write!(f, "  ikev2 keyring {} peer {}", keyring.name, peer.name)?;
-        if let (Some(address), Some(mask)) = (peer.address, peer.effective_mask()) {
-            let prefix = Prefix::new(address, mask.to_bits().count_ones() as u8);
+        if let Some(address) = peer.address {
+            let mask = address.effective_mask();
+            let prefix = Prefix::new(address.address, mask.to_bits().count_ones() as u8);
             write!(f, " for {}/{}", prefix.addr(), prefix.prefix_len())?;
         }
         match (&peer.local_key, &peer.remote_key) {

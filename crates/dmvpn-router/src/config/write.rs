@@ -8,7 +8,7 @@ use dmvpn_isakmp::v2::crypto::Encryption;
 
 use super::{
     Cipher, Config, EspEncryption, EspIntegrity, EspMode, Hash, Interface, LocalIdentity,
-    MulticastMap, RemoteIdentity, TunnelMode, TunnelSource,
+    MulticastMap, PeerAddress, RemoteIdentity, TunnelMode, TunnelSource,
 };
 
 /// Writes the configuration, secrets included, ending with `end`. Blocks are separated by `!`.
@@ -214,9 +214,9 @@ fn write_ikev2(f: &mut fmt::Formatter<'_>, config: &Config) -> fmt::Result {
         writeln!(f, "crypto ikev2 keyring {}", keyring.name)?;
         for peer in &keyring.peers {
             writeln!(f, " peer {}", peer.name)?;
-            if let Some(address) = peer.address {
+            if let Some(PeerAddress { address, mask }) = peer.address {
                 write!(f, "  address {address}")?;
-                optional(f, peer.mask)?;
+                optional(f, mask)?;
                 writeln!(f)?;
             }
             match (&peer.local_key, &peer.remote_key) {

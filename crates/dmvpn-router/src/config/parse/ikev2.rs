@@ -15,7 +15,7 @@ use super::{
     Origin, Parser, Result, Words,
 };
 use crate::config::{
-    ErrorKind, Ikev2Dpd, KeyringPeer, LocalIdentity, RemoteIdentity, Secret,
+    ErrorKind, Ikev2Dpd, KeyringPeer, LocalIdentity, PeerAddress, RemoteIdentity, Secret,
     grammar::{self, Match},
 };
 
@@ -273,8 +273,7 @@ impl Parser {
                 "keyring peer address",
             )?;
             if let Some(entry) = self.peer_mut(index, peer) {
-                entry.address = Some(address);
-                entry.mask = mask;
+                entry.address = Some(PeerAddress { address, mask });
             }
             return Ok(());
         }
