@@ -209,12 +209,7 @@ pub enum RemoteIdentity {
     /// `match identity remote any`.
     Any,
     /// `match identity remote address A [MASK]`.
-    Address {
-        /// The address.
-        address: Ipv4Addr,
-        /// The mask, when written.
-        mask: Option<Ipv4Addr>,
-    },
+    Address(PeerAddress),
     /// `match identity remote fqdn NAME`.
     Fqdn(String),
 }
@@ -227,9 +222,9 @@ impl RemoteIdentity {
     pub fn to_proto(&self) -> ikev2::RemoteIdentity {
         match self {
             Self::Any => ikev2::RemoteIdentity::Any,
-            Self::Address { address, mask } => ikev2::RemoteIdentity::Address {
-                address: *address,
-                mask: super::mask_in_force(*address, *mask),
+            Self::Address(peer) => ikev2::RemoteIdentity::Address {
+                address: peer.address,
+                mask: peer.effective_mask(),
             },
             Self::Fqdn(name) => ikev2::RemoteIdentity::Fqdn(name.clone()),
         }

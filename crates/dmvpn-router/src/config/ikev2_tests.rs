@@ -86,10 +86,10 @@ fn hub_fields() {
     assert_eq!(
         profile.match_remote,
         [
-            RemoteIdentity::Address {
+            RemoteIdentity::Address(PeerAddress {
                 address: Ipv4Addr::UNSPECIFIED,
                 mask: None
-            },
+            }),
             RemoteIdentity::Fqdn("spoke2.lab.example".to_owned())
         ]
     );

@@ -740,17 +740,25 @@ pub struct IsakmpKey {
 }
 
 impl IsakmpKey {
-    /// The mask in force: the one written, else a host mask, except for `0.0.0.0` (every peer).
+    /// The address and mask the key is for.
+    #[must_use]
+    pub fn peer(&self) -> PeerAddress {
+        PeerAddress {
+            address: self.address,
+            mask: self.mask,
+        }
+    }
+
+    /// The mask in force ([`PeerAddress::effective_mask`]).
     #[must_use]
     pub fn effective_mask(&self) -> Ipv4Addr {
-        mask_in_force(self.address, self.mask)
+        self.peer().effective_mask()
     }
 
     /// Whether this key is for `peer`.
     #[must_use]
     pub fn covers(&self, peer: Ipv4Addr) -> bool {
-        let mask = self.effective_mask().to_bits();
-        peer.to_bits() & mask == self.address.to_bits() & mask
+        self.peer().covers(peer)
     }
 }
 
@@ -770,7 +778,11 @@ impl PeerAddress {
     /// peer).
     #[must_use]
     pub fn effective_mask(&self) -> Ipv4Addr {
-        mask_in_force(self.address, self.mask)
+        match self.mask {
+            Some(mask) => mask,
+            None if self.address.is_unspecified() => Ipv4Addr::UNSPECIFIED,
+            None => Ipv4Addr::BROADCAST,
+        }
     }
 
     /// Whether `peer` is this address, or in its network.
@@ -778,15 +790,6 @@ impl PeerAddress {
     pub fn covers(&self, peer: Ipv4Addr) -> bool {
         let mask = self.effective_mask().to_bits();
         peer.to_bits() & mask == self.address.to_bits() & mask
-    }
-}
-
-/// [`PeerAddress::effective_mask`] of `address` and `mask`.
-pub(crate) fn mask_in_force(address: Ipv4Addr, mask: Option<Ipv4Addr>) -> Ipv4Addr {
-    match mask {
-        Some(mask) => mask,
-        None if address.is_unspecified() => Ipv4Addr::UNSPECIFIED,
-        None => Ipv4Addr::BROADCAST,
     }
 }
 

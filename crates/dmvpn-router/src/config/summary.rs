@@ -231,7 +231,7 @@ fn ikev2(f: &mut fmt::Formatter<'_>, config: &Config, name: &str) -> fmt::Result
     for remote in &profile.match_remote {
         match remote {
             RemoteIdentity::Any => write!(f, " any")?,
-            RemoteIdentity::Address { address, mask } => {
+            RemoteIdentity::Address(super::PeerAddress { address, mask }) => {
                 let mask = mask.unwrap_or(std::net::Ipv4Addr::BROADCAST);
                 // The mask is contiguous (the parser refuses others).
                 let prefix = Prefix::new(*address, mask.to_bits().count_ones() as u8);

@@ -241,7 +241,7 @@ fn write_ikev2(f: &mut fmt::Formatter<'_>, config: &Config) -> fmt::Result {
         for remote in &profile.match_remote {
             match remote {
                 RemoteIdentity::Any => writeln!(f, " match identity remote any")?,
-                RemoteIdentity::Address { address, mask } => {
+                RemoteIdentity::Address(PeerAddress { address, mask }) => {
                     write!(f, " match identity remote address {address}")?;
                     optional(f, *mask)?;
                     writeln!(f)?;

@@ -471,7 +471,7 @@ impl Parser {
                     Some((_, w)) if w.parse::<Ipv4Addr>().is_ok() => Some(words.mask()?.1),
                     _ => None,
                 };
-                RemoteIdentity::Address { address, mask }
+                RemoteIdentity::Address(PeerAddress { address, mask })
             }
             1 => RemoteIdentity::Any,
             _ => {
