@@ -592,6 +592,26 @@ fn summary() {
     );
 }
 
+/// The summary names the addresses a `match identity remote address` line matches as the
+/// IKEv2 machine applies it: without a mask, one host, but `0.0.0.0` is every address.
+#[test]
+fn summary_shows_the_remote_addresses_matched() {
+    for (line, shown) in [
+        ("address 0.0.0.0", "address 0.0.0.0/0"),
+        ("address 192.0.2.11", "address 192.0.2.11/32"),
+        ("address 192.0.2.0 255.255.255.0", "address 192.0.2.0/24"),
+        ("address 0.0.0.0 0.0.0.0", "address 0.0.0.0/0"),
+    ] {
+        let text = SPOKE2.replace(
+            " match identity remote any\n",
+            &format!(" match identity remote {line}\n"),
+        );
+        assert_ne!(text, SPOKE2);
+        let summary = super::Summary(&load(&text)).to_string();
+        assert_contains(&summary, &format!("peers matched by {shown}, "));
+    }
+}
+
 #[test]
 fn error_messages() {
     for (kind, text) in [

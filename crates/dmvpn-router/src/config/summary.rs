@@ -231,10 +231,11 @@ fn ikev2(f: &mut fmt::Formatter<'_>, config: &Config, name: &str) -> fmt::Result
     for remote in &profile.match_remote {
         match remote {
             RemoteIdentity::Any => write!(f, " any")?,
-            RemoteIdentity::Address(super::PeerAddress { address, mask }) => {
-                let mask = mask.unwrap_or(std::net::Ipv4Addr::BROADCAST);
-                // The mask is contiguous (the parser refuses others).
-                let prefix = Prefix::new(*address, mask.to_bits().count_ones() as u8);
+            RemoteIdentity::Address(peer) => {
+                // The mask in force, as the IKEv2 machine applies it (`0.0.0.0` alone is every
+                // address); it is contiguous (the parser refuses others).
+                let mask = peer.effective_mask();
+                let prefix = Prefix::new(peer.address, mask.to_bits().count_ones() as u8);
                 write!(f, " address {}/{}", prefix.addr(), prefix.prefix_len())?;
             }
             RemoteIdentity::Fqdn(fqdn) => write!(f, " fqdn {fqdn}")?,
