@@ -223,15 +223,18 @@ impl<'a> ProposalFields<'a> {
         })
     }
 
-    /// Writes the fields at offset 4 of `buf` (after the header); returns where the transforms
-    /// start.
-    pub(crate) fn emit(&self, buf: &mut [u8]) -> usize {
+    /// Writes the whole proposal: the substructure header with `next` and the length, these
+    /// fields, then `transforms` (the encoded transforms, copied as they are).
+    pub(crate) fn emit(&self, buf: &mut [u8], next: u8, transforms: &[u8]) {
+        let start = 8 + self.spi.len();
+        let len = start + transforms.len();
+        emit_substructure_header(buf, next, len);
         buf[4] = self.number;
         buf[5] = self.protocol;
         buf[6] = u8::try_from(self.spi.len()).unwrap_or(u8::MAX);
         buf[7] = self.transform_count;
-        buf[8..8 + self.spi.len()].copy_from_slice(self.spi);
-        8 + self.spi.len()
+        buf[8..start].copy_from_slice(self.spi);
+        buf[start..len].copy_from_slice(transforms);
     }
 }
 
@@ -304,17 +307,14 @@ impl<'a> Proposal<'a> {
 
     /// Writes the proposal with its generic header; `last` sets next payload to 0 instead of 2.
     pub fn emit(&self, buf: &mut [u8], last: bool) {
-        let len = self.buffer_len();
         let next = if last { 0 } else { PayloadType::PROPOSAL.0 };
-        emit_substructure_header(buf, next, len);
         let fields = ProposalFields {
             number: self.number,
             protocol: self.protocol.0,
             transform_count: self.num_transforms,
             spi: self.spi,
         };
-        let start = fields.emit(buf);
-        buf[start..len].copy_from_slice(self.transforms);
+        fields.emit(buf, next, self.transforms);
     }
 }
 

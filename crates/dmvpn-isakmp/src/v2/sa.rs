@@ -135,15 +135,13 @@ impl<'a> Entry<'a> for Proposal<'a> {
     }
 
     fn emit_entry(&self, buf: &mut [u8], (): ()) {
-        emit_substructure_header(buf, self.last, self.buffer_len());
         let fields = ProposalFields {
             number: self.number,
             protocol: self.protocol.0,
             transform_count: self.transform_count,
             spi: self.spi,
         };
-        let start = fields.emit(buf);
-        buf[start..self.buffer_len()].copy_from_slice(self.transform_bytes);
+        fields.emit(buf, self.last, self.transform_bytes);
     }
 }
 
